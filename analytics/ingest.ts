@@ -1,0 +1,73 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { EventEnvelope, IngestResult } from "../schema/events";
+
+/** Columns lifted out of the payload so dashboards can filter and sum without JSON parsing. */
+export function toRow(e: EventEnvelope) {
+  const p = e.payload;
+  return {
+    event_id: e.eventId,
+    tenant_id: e.tenantId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    user_id: e.actor.userId ?? "",
+    device_id: e.actor.deviceId ?? "",
+    api_key_id: e.actor.apiKeyId ?? "",
+    referrer_id: e.actor.referrerId ?? "",
+    campaign_id: typeof p.campaignId === "string" ? p.campaignId : "",
+    product_id: typeof p.productId === "string" ? p.productId : "",
+    order_id: typeof p.orderId === "string" ? p.orderId : "",
+    amount_cents: typeof p.amountCents === "number" ? Math.round(p.amountCents) : 0,
+    payload: JSON.stringify(p),
+    v: e.v,
+  };
+}
+
+/**
+ * Idempotent insert: ids already stored (or repeated inside the batch) are skipped. Calls are serialised by the
+ * caller's mutex so check-then-insert cannot race; ReplacingMergeTree on the same key is the backstop.
+ */
+export async function ingestEvents(client: ClickHouseClient, events: EventEnvelope[]): Promise<IngestResult> {
+  const unique = new Map<string, EventEnvelope>();
+  for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
+  const candidates = [...unique.values()];
+  const existing = await existingIds(client, candidates);
+  const fresh = candidates.filter((e) => !existing.has(e.eventId));
+  if (fresh.length > 0) {
+    await client.insert({ table: "events", values: fresh.map(toRow), format: "JSONEachRow" });
+  }
+  return { received: events.length, inserted: fresh.length, duplicates: events.length - fresh.length };
+}
+
+async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  let min = events[0]!.occurredAt;
+  let max = min;
+  for (const e of events) {
+    if (e.occurredAt < min) min = e.occurredAt;
+    if (e.occurredAt > max) max = e.occurredAt;
+  }
+  const rs = await client.query({
+    query: `SELECT event_id FROM events
+            WHERE tenant_id IN {tenants:Array(String)}
+              AND occurred_at BETWEEN parseDateTime64BestEffort({min:String}, 3) AND parseDateTime64BestEffort({max:String}, 3)
+              AND event_id IN {ids:Array(String)}`,
+    query_params: {
+      tenants: [...new Set(events.map((e) => e.tenantId))],
+      min,
+      max,
+      ids: events.map((e) => e.eventId),
+    },
+    format: "JSONEachRow",
+  });
+  return new Set((await rs.json<{ event_id: string }>()).map((r) => r.event_id));
+}
+
+/** A tiny promise mutex: the warehouse process serialises ingests. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

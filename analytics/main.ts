@@ -1,0 +1,38 @@
+import { serve } from "@hono/node-server";
+import { loadDevVars } from "../scripts/lib/dev-vars";
+import { createWarehouseApp } from "./app";
+import { createWarehouseClient } from "./client";
+import { migrate } from "./migrate";
+
+/** The warehouse process: owns the embedded ClickHouse data directory (or talks to CLICKHOUSE_URL). */
+const vars = { ...loadDevVars(), ...process.env };
+const port = Number(vars.WAREHOUSE_PORT ?? 8788);
+const host = vars.WAREHOUSE_HOST ?? "127.0.0.1";
+const ingestSecret = vars.WAREHOUSE_INGEST_SECRET;
+if (!ingestSecret) {
+  console.error("WAREHOUSE_INGEST_SECRET is not set (npm start writes it to .dev.vars)");
+  process.exit(1);
+}
+
+const { client, embedded } = await createWarehouseClient({
+  clickhouseUrl: vars.CLICKHOUSE_URL,
+  dataDir: vars.WAREHOUSE_DATA_DIR ?? ".data/clickhouse",
+});
+const applied = await migrate(client);
+if (applied.length) console.log(`warehouse: applied ${applied.join(", ")}`);
+
+const app = createWarehouseApp({ client, ingestSecret, embedded });
+const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
+  console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  await client.close().catch(() => undefined);
+  process.exit(0);
+}
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);

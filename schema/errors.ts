@@ -1,0 +1,21 @@
+import { z } from "@hono/zod-openapi";
+
+/** The one error shape every API response uses. */
+export const ErrorIssue = z.object({
+  path: z.string().openapi({ example: "body.price" }),
+  message: z.string(),
+  code: z.string(),
+});
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string(),
+      requestId: z.string(),
+      issues: z.array(ErrorIssue).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/**
+ * Versioned event envelope: the one shape that travels worker → Queue → warehouse.
+ * Bump `v` and add a new literal when the envelope changes; the warehouse accepts every listed version.
+ * Payloads never carry card keys, coupon codes or phone numbers.
+ */
+export const EVENT_TYPES = [
+  "tenant_created",
+  "api_key_created",
+  "api_key_revoked",
+  "page_view",
+  "user_signed_up",
+  "product_viewed",
+  "order_created",
+  "order_paid",
+  "order_delivered",
+  "order_failed",
+  "order_refunded",
+  "order_cancelled",
+  "supplier_failed",
+  "low_stock",
+  "alert",
+  "claim_succeeded",
+  "claim_rejected",
+  "draw_made",
+  "share_sent",
+  "referral_signed_up",
+  "voucher_issued",
+  "voucher_redeemed",
+  "voucher_redeem_failed",
+  "voucher_expired",
+  "voucher_voided",
+  "risk_flagged",
+] as const;
+export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventType>;
+
+export const EventActor = z.object({
+  userId: z.string().max(64).nullable().default(null),
+  deviceId: z.string().max(64).nullable().default(null),
+  apiKeyId: z.string().max(64).nullable().default(null),
+  referrerId: z.string().max(64).nullable().default(null),
+});
+
+export const EventEnvelopeV1 = z.object({
+  v: z.literal(1),
+  eventId: z.string().min(8).max(64),
+  tenantId: z.string().min(1).max(64),
+  type: EventType,
+  occurredAt: z.iso.datetime({ offset: false }),
+  actor: EventActor,
+  /** Attribution: campaign, product, origin page etc. Small, flat, no secrets. */
+  payload: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+});
+export const EventEnvelope = EventEnvelopeV1;
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+export const IngestBatch = z.object({ events: z.array(EventEnvelope).min(1).max(5000) });
+export type IngestBatch = z.infer<typeof IngestBatch>;
+
+export const IngestResult = z.object({ received: z.number(), inserted: z.number(), duplicates: z.number() });
+export type IngestResult = z.infer<typeof IngestResult>;

@@ -1,0 +1,64 @@
+import { z } from "@hono/zod-openapi";
+
+export const SCOPES = ["admin", "operator", "redeemer", "analyst"] as const;
+export const Scope = z.enum(SCOPES).openapi("Scope");
+export type Scope = z.infer<typeof Scope>;
+
+export const TenantSlug = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "lowercase letters, digits and inner dashes");
+
+export const Tenant = z
+  .object({
+    id: z.string(),
+    slug: TenantSlug,
+    name: z.string(),
+    allowedOrigins: z.array(z.string()),
+    createdAt: z.string(),
+  })
+  .openapi("Tenant");
+export type Tenant = z.infer<typeof Tenant>;
+
+export const Origin = z.url().refine((u) => /^https?:\/\/[^/]+$/.test(u), "an origin: scheme://host[:port], no path");
+
+export const CreateTenantInput = z
+  .object({
+    slug: TenantSlug,
+    name: z.string().trim().min(1).max(80),
+    allowedOrigins: z.array(Origin).max(50).default([]),
+  })
+  .openapi("CreateTenantInput");
+
+export const UpdateTenantInput = z
+  .object({
+    name: z.string().trim().min(1).max(80).optional(),
+    allowedOrigins: z.array(Origin).max(50).optional(),
+  })
+  .openapi("UpdateTenantInput");
+
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: "Public part of the key, safe to show" }),
+    scopes: z.array(Scope),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const CreateApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1).max(80),
+    scopes: z.array(Scope).min(1),
+  })
+  .openapi("CreateApiKeyInput");
+
+export const CreatedApiKey = ApiKey.extend({
+  secret: z.string().openapi({ description: "The full key. Shown once; only its hash is stored." }),
+}).openapi("CreatedApiKey");

@@ -1,0 +1,66 @@
+/**
+ * Platform admin CLI, a client of the running API (local by default, or --url for a deployed one).
+ *   npm run admin -- tenant create --slug acme --name "Acme" [--origin https://acme.example]...
+ *   npm run admin -- tenant list
+ *   npm run admin -- key create --tenant <id|slug> --name pos --scopes redeemer[,analyst]
+ *   npm run admin -- events replay
+ * The platform token comes from PLATFORM_ADMIN_TOKEN, or .dev.vars locally.
+ */
+import { parseArgs } from "node:util";
+import { SCOPES, type Scope } from "../schema/tenancy";
+import { loadDevVars } from "./lib/dev-vars";
+import { ApiClient } from "./lib/http";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
+    slug: { type: "string" },
+    name: { type: "string" },
+    origin: { type: "string", multiple: true },
+    tenant: { type: "string" },
+    scopes: { type: "string" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+const token = process.env.PLATFORM_ADMIN_TOKEN ?? loadDevVars().PLATFORM_ADMIN_TOKEN;
+const usage = `usage:
+  npm run admin -- tenant create --slug <slug> --name <name> [--origin <origin>]...
+  npm run admin -- tenant list
+  npm run admin -- key create --tenant <id|slug> --name <name> --scopes <${SCOPES.join("|")}>[,...]
+  npm run admin -- events replay
+options: --url <api base> (default http://127.0.0.1:8787)  --json`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+if (!token) fail("No platform token: set PLATFORM_ADMIN_TOKEN or run `npm start` once to create .dev.vars");
+const api = new ApiClient(values.url!, token);
+const out = (data: unknown, text: string) => console.log(values.json ? JSON.stringify(data, null, 2) : text);
+
+const [noun, verb] = positionals;
+try {
+  if (noun === "tenant" && verb === "create") {
+    if (!values.slug || !values.name) fail(usage);
+    const t = await api.ok("POST", "/platform/tenants", { slug: values.slug, name: values.name, allowedOrigins: values.origin ?? [] });
+    out(t, `created tenant ${t.id} (${t.slug})`);
+  } else if (noun === "tenant" && verb === "list") {
+    const { tenants } = await api.ok("GET", "/platform/tenants");
+    out(tenants, tenants.map((t: { id: string; slug: string; name: string }) => `${t.id}  ${t.slug.padEnd(20)} ${t.name}`).join("\n"));
+  } else if (noun === "key" && verb === "create") {
+    if (!values.tenant || !values.name || !values.scopes) fail(usage);
+    const scopes = values.scopes.split(",").map((s) => s.trim()) as Scope[];
+    const k = await api.ok("POST", `/platform/tenants/${encodeURIComponent(values.tenant)}/keys`, { name: values.name, scopes });
+    out(k, `created key ${k.id} [${k.scopes.join(",")}] for ${k.tenantId}\n\n  ${k.secret}\n\nStore it now: it is not shown again.`);
+  } else if (noun === "events" && verb === "replay") {
+    const r = await api.ok("POST", "/platform/events/dead-letters/replay");
+    out(r, `replayed ${r.replayed} dead-lettered events; ${r.remaining} remain`);
+  } else {
+    fail(usage);
+  }
+} catch (e) {
+  fail(e instanceof Error ? e.message : String(e));
+}

@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Scope } from "../../schema/tenancy";
+import { ApiClient } from "./http";
+
+export const DEMO_SLUG = "demo";
+const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
+
+export interface DemoSeed {
+  tenantId: string;
+  keys: Record<Scope, string>;
+}
+
+/**
+ * Idempotent demo data: the "Demo Brand" tenant and one key per scope. Keys are secrets shown once, so the
+ * seed keeps them in a git-ignored file and reuses them on later starts.
+ */
+export async function seedDemo(baseUrl: string, platformToken: string, stateDir = ".kaquan"): Promise<DemoSeed> {
+  const keysFile = `${stateDir}/demo-keys.json`;
+  const platform = new ApiClient(baseUrl, platformToken);
+  const { tenants } = await platform.ok<{ tenants: { id: string; slug: string }[] }>("GET", "/platform/tenants");
+  let tenant = tenants.find((t) => t.slug === DEMO_SLUG);
+  if (!tenant) {
+    tenant = await platform.ok("POST", "/platform/tenants", {
+      slug: DEMO_SLUG,
+      name: "Demo Brand",
+      allowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://127.0.0.1:4321", "http://localhost:4321"],
+    });
+  }
+  const saved = readSavedKeys(keysFile);
+  const keys = {} as Record<Scope, string>;
+  for (const scope of DEMO_SCOPES) {
+    const existing = saved?.tenantId === tenant!.id ? saved.keys[scope] : undefined;
+    if (existing && (await new ApiClient(baseUrl, existing).request("GET", "/tenant")).status === 200) {
+      keys[scope] = existing;
+      continue;
+    }
+    const created = await platform.ok<{ secret: string }>("POST", `/platform/tenants/${tenant!.id}/keys`, {
+      name: `demo ${scope}`,
+      scopes: [scope],
+    });
+    keys[scope] = created.secret;
+  }
+  const seed = { tenantId: tenant!.id, keys };
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(keysFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
+  return seed;
+}
+
+function readSavedKeys(file: string): DemoSeed | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as DemoSeed;
+  } catch {
+    return null;
+  }
+}

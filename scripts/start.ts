@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the whole product on one machine, embedded defaults, demo data.
+ *   site build → D1 migrations → warehouse (chdb, :8788) → worker (wrangler dev, :8787) → idempotent seed.
+ * Ctrl-C stops everything; state lives in .wrangler/state and .data/, so a restart keeps it.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { ensureDevVars } from "./lib/dev-vars";
+import { waitFor } from "./lib/http";
+import { seedDemo } from "./lib/seed";
+
+// Ports and the state directory can be moved (the end-to-end test runs a second stack beside a dev one).
+const PORT = Number(process.env.KAQUAN_PORT ?? 8787);
+const WAREHOUSE_PORT = Number(process.env.KAQUAN_WAREHOUSE_PORT ?? 8788);
+const STATE_DIR = process.env.KAQUAN_STATE_DIR ?? ".";
+const WORKER = `http://127.0.0.1:${PORT}`;
+const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
+const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
+const bin = (name: string) => `node_modules/.bin/${name}`;
+const children: ChildProcess[] = [];
+
+function step(title: string, cmd: string, args: string[], env: Record<string, string> = {}) {
+  process.stdout.write(`• ${title}… `);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    console.log("failed");
+    process.stderr.write(r.stdout);
+    process.stderr.write(r.stderr);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`done (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function launch(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
+  // workerd tries to fetch Request.cf from the internet; offline that is harmless noise.
+  const noise = /Request\.cf|workers\.cloudflare\.com|GetAddrInfoReqWrap/;
+  const prefix = (line: string) => (line.trim() && !noise.test(line) ? `[${name}] ${line}\n` : "");
+  child.stdout!.on("data", (d: Buffer) => process.stdout.write(d.toString().split("\n").map(prefix).join("")));
+  child.stderr!.on("data", (d: Buffer) => process.stderr.write(d.toString().split("\n").map(prefix).join("")));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping.`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nStopping…");
+  const exits = children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode ? r(null) : c.once("exit", r))));
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, "SIGINT");
+    } catch {}
+  }
+  const timer = setTimeout(() => {
+    for (const c of children) {
+      try {
+        process.kill(-c.pid!, "SIGKILL");
+      } catch {}
+    }
+  }, 8000);
+  await Promise.all(exits);
+  clearTimeout(timer);
+  console.log("Stopped. Data is kept in .wrangler/state and .data/.");
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+const { vars, created } = ensureDevVars();
+if (created.length) console.log(`• generated local secrets in .dev.vars: ${created.join(", ")}`);
+
+step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
+step("applying D1 migrations", bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], { CI: "true" });
+
+launch("warehouse", bin("tsx"), ["analytics/main.ts"], {
+  WAREHOUSE_PORT: String(WAREHOUSE_PORT),
+  WAREHOUSE_DATA_DIR: `${STATE_DIR}/.data/clickhouse`,
+});
+launch("worker", bin("wrangler"), [
+  "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
+  ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
+], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
+
+try {
+  await waitFor(`${WAREHOUSE}/health`, 60_000, (r) => r.ok);
+  await waitFor(`${WORKER}/api/v1/health`, 90_000, (r) => r.ok);
+  const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
+  console.log(`
+kaquan is running.
+  Storefront     ${WORKER}/
+  API            ${WORKER}/api/v1/health   (OpenAPI: ${WORKER}/api/v1/openapi.json)
+  Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
+
+Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.kaquan/demo-keys.json:
+${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}
+Platform admin token: see PLATFORM_ADMIN_TOKEN in .dev.vars
+
+Ctrl-C stops everything; data survives restarts.`);
+} catch (e) {
+  console.error(`start failed: ${e instanceof Error ? e.message : e}`);
+  await stop(1);
+}

@@ -1,0 +1,85 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWarehouseApp } from "../../analytics/app";
+import { createWarehouseClient } from "../../analytics/client";
+import { migrate } from "../../analytics/migrate";
+import { signBody } from "../../worker/domain/signature";
+import { buildEvent } from "../../worker/queue/emit";
+
+const SECRET = "wh-test-secret";
+let dir: string;
+let client: ClickHouseClient;
+let app: ReturnType<typeof createWarehouseApp>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kaquan-wh-test-"));
+  ({ client } = await createWarehouseClient({ dataDir: dir }));
+  await migrate(client);
+  app = createWarehouseApp({ client, ingestSecret: SECRET, embedded: true });
+});
+
+afterAll(async () => {
+  await client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ingest(body: unknown, signature?: string) {
+  const raw = JSON.stringify(body);
+  return app.request("/v1/ingest", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-kaquan-signature": signature ?? (await signBody(SECRET, raw)) },
+    body: raw,
+  });
+}
+
+async function count(tenantId: string) {
+  const rs = await client.query({
+    query: "SELECT count() AS n, uniqExact(event_id) AS u FROM events WHERE tenant_id = {t:String}",
+    query_params: { t: tenantId },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<{ n: number; u: number }>())[0]!;
+}
+
+describe("warehouse on embedded ClickHouse", () => {
+  it("applies migrations once", async () => {
+    expect(await migrate(client)).toEqual([]);
+  });
+
+  it("ingests a signed batch, lifting attribution columns out of the payload", async () => {
+    const e = buildEvent({ tenantId: "tA", type: "order_paid", actor: { userId: "u1" }, payload: { orderId: "o1", amountCents: 1990, campaignId: "c1" } });
+    const res = await ingest({ events: [e] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: 1, inserted: 1, duplicates: 0 });
+    const rs = await client.query({ query: "SELECT user_id, order_id, amount_cents, campaign_id FROM events WHERE event_id = {id:String}", query_params: { id: e.eventId }, format: "JSONEachRow" });
+    expect(await rs.json()).toEqual([{ user_id: "u1", order_id: "o1", amount_cents: 1990, campaign_id: "c1" }]);
+  });
+
+  it("is idempotent on event_id across and within batches", async () => {
+    const events = Array.from({ length: 50 }, () => buildEvent({ tenantId: "tB", type: "page_view" }));
+    await ingest({ events });
+    const again = await ingest({ events: [...events, ...events.slice(0, 5)] });
+    expect(await again.json()).toEqual({ received: 55, inserted: 0, duplicates: 55 });
+    expect(await count("tB")).toEqual({ n: 50, u: 50 });
+  });
+
+  it("stays exact when the same batch arrives concurrently", async () => {
+    const events = Array.from({ length: 20 }, () => buildEvent({ tenantId: "tC", type: "page_view" }));
+    await Promise.all([ingest({ events }), ingest({ events }), ingest({ events })]);
+    expect(await count("tC")).toEqual({ n: 20, u: 20 });
+  });
+
+  it("refuses unsigned, forged or stale batches and invalid envelopes", async () => {
+    const events = [buildEvent({ tenantId: "tD", type: "page_view" })];
+    expect((await ingest({ events }, "t=1,v1=00")).status).toBe(401);
+    const stale = await signBody(SECRET, JSON.stringify({ events }), Math.floor(Date.now() / 1000) - 3600);
+    expect((await ingest({ events }, stale)).status).toBe(401);
+    const bad = await ingest({ events: [{ ...events[0], type: "nope" }] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!.path).toBe("events.0.type");
+    expect((await count("tD")).n).toBe(0);
+  });
+});

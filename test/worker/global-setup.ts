@@ -1,0 +1,38 @@
+import { serve } from "@hono/node-server";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createWarehouseApp } from "../../analytics/app";
+import { createWarehouseClient } from "../../analytics/client";
+import { migrate } from "../../analytics/migrate";
+import type { TestProject } from "vitest/node";
+
+/** A real warehouse (embedded ClickHouse) for the worker tests' queue consumer to deliver to. */
+export default async function setup(project: TestProject) {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaquan-wh-"));
+  const { client } = await createWarehouseClient({ dataDir });
+  await migrate(client);
+  const app = createWarehouseApp({ client, ingestSecret: "test-ingest-secret", embedded: true });
+  // Lets tests query what arrived, without a second chdb owner.
+  app.get("/test/count", async (c) => {
+    const rs = await client.query({
+      query: "SELECT count() AS n FROM events FINAL WHERE tenant_id = {t:String}",
+      query_params: { t: c.req.query("tenant") ?? "" },
+      format: "JSONEachRow",
+    });
+    return c.json((await rs.json<{ n: number }>())[0]);
+  });
+  const server = serve({ fetch: app.fetch, port: 18788, hostname: "127.0.0.1" });
+  project.provide("warehouseUrl", "http://127.0.0.1:18788");
+  return async () => {
+    server.close();
+    await client.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    warehouseUrl: string;
+  }
+}

@@ -1,0 +1,37 @@
+import { exports } from "cloudflare:workers";
+
+export const PLATFORM = "test-platform-token";
+
+export async function api(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  const res = await exports.default.fetch(`http://kaquan.test/api/v1${path}`, {
+    ...init,
+    headers,
+    body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+  });
+  const text = await res.text();
+  let body: any = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+let counter = 0;
+/** A fresh tenant with an admin key; slugs are unique per test run. */
+export async function createTenant(name = "Brand") {
+  const slug = `t-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+  const tenant = await api("/platform/tenants", { method: "POST", token: PLATFORM, json: { slug, name } });
+  if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${JSON.stringify(tenant.body)}`);
+  const key = await api(`/platform/tenants/${tenant.body.id}/keys`, {
+    method: "POST",
+    token: PLATFORM,
+    json: { name: "admin", scopes: ["admin"] },
+  });
+  if (key.status !== 201) throw new Error(`key: ${key.status} ${JSON.stringify(key.body)}`);
+  return { tenant: tenant.body, adminKey: key.body.secret as string };
+}

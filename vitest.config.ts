@@ -1,0 +1,66 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Three projects:
+ *  - unit: pure logic on Node;
+ *  - worker: integration tests inside workerd (real D1, Durable Objects, Queues) via the Workers pool;
+ *  - analytics: the warehouse on embedded ClickHouse (chdb), one file per process (chdb's one-directory rule).
+ *  - e2e: the whole `npm start` stack (and, later, real Chromium) on spare ports.
+ */
+export const TEST_WAREHOUSE_PORT = 18788;
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("schema/d1");
+  return {
+    test: {
+      projects: [
+        {
+          test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+        },
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  PLATFORM_ADMIN_TOKEN: "test-platform-token",
+                  API_KEY_PEPPER: "test-pepper",
+                  WAREHOUSE_INGEST_SECRET: "test-ingest-secret",
+                  WAREHOUSE_URL: `http://127.0.0.1:${TEST_WAREHOUSE_PORT}`,
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "worker",
+            include: ["test/worker/**/*.test.ts"],
+            setupFiles: ["test/worker/apply-migrations.ts"],
+            globalSetup: ["test/worker/global-setup.ts"],
+          },
+        },
+        {
+          test: {
+            name: "analytics",
+            include: ["test/analytics/**/*.test.ts"],
+            environment: "node",
+            pool: "forks",
+            testTimeout: 30_000,
+            hookTimeout: 60_000,
+          },
+        },
+        {
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            pool: "forks",
+            testTimeout: 300_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
+    },
+  };
+});

@@ -1,0 +1,70 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorBody } from "../schema/errors";
+import { ApiError } from "./errors";
+import { platformCors } from "./middleware/cors";
+import { requestId } from "./middleware/request-id";
+import { eventRoutes } from "./routes/events";
+import { healthRoutes } from "./routes/health";
+import { keyRoutes } from "./routes/keys";
+import { platformRoutes } from "./routes/platform";
+import { tenantRoutes } from "./routes/tenant";
+import type { AppEnv } from "./types";
+
+export const API_BASE = "/api/v1";
+
+function errorBody(err: ApiError, requestId: string): ErrorBody {
+  return {
+    error: { code: err.code, message: err.message, requestId, ...(err.issues ? { issues: err.issues } : {}) },
+  };
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestId);
+  app.use(`${API_BASE}/*`, secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use(`${API_BASE}/*`, platformCors());
+
+  const api = new OpenAPIHono<AppEnv>()
+    .route("/", healthRoutes)
+    .route("/", platformRoutes)
+    .route("/", tenantRoutes)
+    .route("/", keyRoutes)
+    .route("/", eventRoutes);
+
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A tenant API key (kq_...) or, for /platform routes, the platform admin token",
+  });
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "kaquan API", version: "1.0.0", description: "Storefront and campaign engine for digital rights" },
+    servers: [{ url: API_BASE }],
+  });
+  app.route(API_BASE, api);
+
+  app.notFound((c) => {
+    const err = new ApiError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    return c.json(errorBody(err, c.var.requestId ?? crypto.randomUUID()), 404);
+  });
+
+  app.onError((e, c) => {
+    const id = c.var.requestId ?? crypto.randomUUID();
+    let err: ApiError;
+    if (e instanceof ApiError) err = e;
+    else if (e instanceof HTTPException) {
+      // Hono's own 4xx (e.g. malformed JSON): keep the status, use our shape.
+      err = new ApiError(e.status as ContentfulStatusCode, e.status === 400 ? "invalid_body" : "http_error", e.message || "Bad request");
+    } else {
+      console.error(JSON.stringify({ at: "onError", requestId: id, error: e instanceof Error ? e.message : String(e) }));
+      err = new ApiError(500, "internal", "Internal error; quote the request id when reporting it");
+    }
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    c.header("X-Request-Id", id);
+    return c.json(errorBody(err, id), err.status);
+  });
+  return app;
+}

@@ -1,0 +1,72 @@
+import type { ApiKey, Scope } from "../../schema/tenancy";
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  prefix: r.prefix,
+  scopes: JSON.parse(r.scopes) as Scope[],
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export async function insertApiKey(
+  db: D1Database,
+  k: { id: string; tenantId: string; name: string; prefix: string; secretHash: string; scopes: Scope[] },
+): Promise<ApiKeyRow> {
+  const row = await db
+    .prepare(
+      `INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, scopes) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    )
+    .bind(k.id, k.tenantId, k.name, k.prefix, k.secretHash, JSON.stringify(k.scopes))
+    .first<ApiKeyRow>();
+  return row!;
+}
+
+/** Lookup for authentication: by public prefix, across tenants (the key itself names its tenant). */
+export function findApiKeyByPrefix(db: D1Database, prefix: string) {
+  return db.prepare("SELECT * FROM api_keys WHERE prefix = ?").bind(prefix).first<ApiKeyRow>();
+}
+
+export async function listApiKeys(db: D1Database, tenantId: string): Promise<ApiKey[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at")
+    .bind(tenantId)
+    .all<ApiKeyRow>();
+  return results.map(toApiKey);
+}
+
+/** Returns the revoked key, or null when no such key belongs to this tenant. */
+export async function revokeApiKey(db: D1Database, tenantId: string, id: string): Promise<ApiKey | null> {
+  const row = await db
+    .prepare(
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       WHERE tenant_id = ? AND id = ? RETURNING *`,
+    )
+    .bind(tenantId, id)
+    .first<ApiKeyRow>();
+  return row ? toApiKey(row) : null;
+}
+
+export async function touchApiKey(db: D1Database, tenantId: string, id: string) {
+  await db
+    .prepare(
+      `UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))`,
+    )
+    .bind(tenantId, id)
+    .run();
+}

@@ -1,0 +1,53 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+
+export interface ErrorIssue {
+  path: string;
+  message: string;
+  code: string;
+}
+
+/** The one error class. Anything else that reaches onError is a bug and becomes an opaque 500. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly issues?: ErrorIssue[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  static badRequest(code: string, message: string, issues?: ErrorIssue[]) {
+    return new ApiError(400, code, message, issues);
+  }
+  static unauthorized(message = "A valid API key is required") {
+    return new ApiError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="kaquan"' });
+  }
+  static forbidden(message = "This key may not do that") {
+    return new ApiError(403, "forbidden", message);
+  }
+  static notFound(what = "Resource") {
+    return new ApiError(404, "not_found", `${what} not found`);
+  }
+  static conflict(code: string, message: string) {
+    return new ApiError(409, code, message);
+  }
+  static tooManyRequests(retryAfterS: number, message = "Too many requests") {
+    return new ApiError(429, "rate_limited", message, undefined, { "Retry-After": String(Math.ceil(retryAfterS)) });
+  }
+  static fromZod(error: z.ZodError, where: string) {
+    return new ApiError(
+      400,
+      "validation_failed",
+      `Invalid ${where}`,
+      error.issues.map((i) => ({
+        path: [where, ...i.path.map(String)].join("."),
+        message: i.message,
+        code: i.code,
+      })),
+    );
+  }
+}

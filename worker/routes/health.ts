@@ -1,0 +1,34 @@
+import { createRoute } from "@hono/zod-openapi";
+import { Health } from "../../schema/health";
+import { createRouter, json } from "./router";
+
+const route = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["platform"],
+  summary: "Status of the worker, D1, Durable Objects and the warehouse",
+  responses: { 200: json(Health, "Everything is up"), 503: json(Health, "A component is down") },
+});
+
+async function probe(fn: () => Promise<unknown>, timeoutMs = 2000) {
+  const started = performance.now();
+  try {
+    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs))]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (e) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), detail: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export const healthRoutes = createRouter().openapi(route, async (c) => {
+  const [d1, durableObjects, warehouse] = await Promise.all([
+    probe(() => c.env.DB.prepare("SELECT 1").first()),
+    probe(() => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("health")).ping()),
+    probe(async () => {
+      const res = await fetch(new URL("/health", c.env.WAREHOUSE_URL), { signal: AbortSignal.timeout(1500) });
+      if (!res.ok) throw new Error(`warehouse answered ${res.status}`);
+    }),
+  ]);
+  const body = { ok: d1.ok && durableObjects.ok && warehouse.ok, worker: { ok: true, latencyMs: 0 }, d1, durableObjects, warehouse };
+  return c.json(body, body.ok ? 200 : 503);
+});
