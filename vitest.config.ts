@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { freePort } from "./test/free-port";
 
 /**
  * Three projects:
@@ -8,9 +9,10 @@ import { defineConfig } from "vitest/config";
  *  - analytics: the warehouse on embedded ClickHouse (chdb), one file per process (chdb's one-directory rule).
  *  - e2e: the whole `npm start` stack (and, later, real Chromium) on spare ports.
  */
-export const TEST_WAREHOUSE_PORT = 18788;
-
 export default defineConfig(async () => {
+  // Chosen once in the main process; test/worker/global-setup.ts starts the warehouse on it.
+  process.env.KAQUAN_TEST_WAREHOUSE_PORT ??= String(await freePort());
+  const warehousePort = process.env.KAQUAN_TEST_WAREHOUSE_PORT;
   const migrations = await readD1Migrations("schema/d1");
   return {
     test: {
@@ -28,7 +30,7 @@ export default defineConfig(async () => {
                   PLATFORM_ADMIN_TOKEN: "test-platform-token",
                   API_KEY_PEPPER: "test-pepper",
                   WAREHOUSE_INGEST_SECRET: "test-ingest-secret",
-                  WAREHOUSE_URL: `http://127.0.0.1:${TEST_WAREHOUSE_PORT}`,
+                  WAREHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
                 },
               },
             }),

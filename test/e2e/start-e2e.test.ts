@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../free-port";
 
 /** Runs the real `npm start` stack (wrangler dev + workerd + chdb warehouse) on spare ports, twice. */
-const PORT = 18987;
-const WH_PORT = 18988;
+const PORT = await freePort();
+const WH_PORT = await freePort();
 const state = mkdtempSync(join(tmpdir(), "kaquan-e2e-"));
 const base = `http://127.0.0.1:${PORT}`;
 let current: ChildProcess | null = null;

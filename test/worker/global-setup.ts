@@ -22,8 +22,9 @@ export default async function setup(project: TestProject) {
     });
     return c.json((await rs.json<{ n: number }>())[0]);
   });
-  const server = serve({ fetch: app.fetch, port: 18788, hostname: "127.0.0.1" });
-  project.provide("warehouseUrl", "http://127.0.0.1:18788");
+  const port = Number(process.env.KAQUAN_TEST_WAREHOUSE_PORT);
+  const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+  project.provide("warehouseUrl", `http://127.0.0.1:${port}`);
   return async () => {
     server.close();
     await client.close();
