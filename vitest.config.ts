@@ -7,7 +7,8 @@ import { freePort } from "./test/free-port";
  *  - unit: pure logic on Node;
  *  - worker: integration tests inside workerd (real D1, Durable Objects, Queues) via the Workers pool;
  *  - analytics: the warehouse on embedded ClickHouse (chdb), one file per process (chdb's one-directory rule).
- *  - e2e: the whole `npm start` stack (and, later, real Chromium) on spare ports.
+ *  - browser: real Chromium (Debian's, via playwright-core) against one shared real stack, phone viewport;
+ *  - e2e: the whole `npm start` stack on free ports, restarted to prove persistence.
  */
 export default defineConfig(async () => {
   // Chosen once in the main process; test/worker/global-setup.ts starts the warehouse on it.
@@ -30,6 +31,10 @@ export default defineConfig(async () => {
                   PLATFORM_ADMIN_TOKEN: "test-platform-token",
                   API_KEY_PEPPER: "test-pepper",
                   WAREHOUSE_INGEST_SECRET: "test-ingest-secret",
+                  CARD_KEY_ENCRYPTION_KEY: "test-card-key-encryption-key",
+                  BUYER_SESSION_SECRET: "test-buyer-session-secret",
+                  PAYMENT_SANDBOX_SECRET: "test-payment-sandbox-secret",
+                  SUPPLIER_SANDBOX_SECRET: "test-supplier-sandbox-secret",
                   WAREHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
                 },
               },
@@ -50,6 +55,17 @@ export default defineConfig(async () => {
             pool: "forks",
             testTimeout: 30_000,
             hookTimeout: 60_000,
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            include: ["test/browser/**/*.test.ts"],
+            environment: "node",
+            pool: "forks",
+            globalSetup: ["test/browser/global-setup.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 200_000,
           },
         },
         {

@@ -77,7 +77,8 @@ process.on("SIGTERM", () => void stop(0));
 const { vars, created } = ensureDevVars();
 if (created.length) console.log(`• generated local secrets in .dev.vars: ${created.join(", ")}`);
 
-step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
+// Tests build the site once up front and start several stacks; they set KAQUAN_SKIP_BUILD.
+if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
 step("applying D1 migrations", bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], { CI: "true" });
 
 launch("warehouse", bin("tsx"), ["analytics/main.ts"], {

@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { demoKeys, startStack } from "../e2e/stack";
+
+/** One real stack (worker + warehouse + seeded Demo Brand) shared by every browser test. */
+export default async function setup(project: TestProject) {
+  const state = mkdtempSync(join(tmpdir(), "kaquan-browser-"));
+  const stack = await startStack(state);
+  const seed = demoKeys(state);
+  project.provide("stack", { baseUrl: stack.baseUrl, warehouseUrl: stack.warehouseUrl, tenantId: seed.tenantId, keys: seed.keys });
+  return async () => {
+    await stack.stop();
+    rmSync(state, { recursive: true, force: true });
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: { baseUrl: string; warehouseUrl: string; tenantId: string; keys: Record<string, string> };
+  }
+}

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { freePort } from "../free-port";
+
+export interface Stack {
+  baseUrl: string;
+  warehouseUrl: string;
+  stateDir: string;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Starts the real `npm start` stack (site already built by `npm test`) on free ports with state in `stateDir`. */
+export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }): Promise<Stack> {
+  const port = ports?.port ?? (await freePort());
+  const warehousePort = ports?.warehousePort ?? (await freePort());
+  const child = spawn("node_modules/.bin/tsx", ["scripts/start.ts"], {
+    env: {
+      ...process.env,
+      KAQUAN_PORT: String(port),
+      KAQUAN_WAREHOUSE_PORT: String(warehousePort),
+      KAQUAN_STATE_DIR: stateDir,
+      KAQUAN_SKIP_BUILD: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack start timed out:\n${out}`)), 180_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("kaquan is running.")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stack exited ${code}:\n${out}`));
+    });
+  });
+  const stop = () =>
+    new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null) return resolve(child.exitCode);
+      child.removeAllListeners("exit");
+      child.once("exit", (code) => resolve(code));
+      child.kill("SIGINT");
+    });
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    warehouseUrl: `http://127.0.0.1:${warehousePort}`,
+    stateDir,
+    child,
+    output: () => out,
+    stop,
+  };
+}
+
+export function demoKeys(stateDir: string): { tenantId: string; keys: Record<string, string> } {
+  return JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8"));
+}
+
+export async function getJson(url: string, token?: string): Promise<any> {
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return res.json();
+}
