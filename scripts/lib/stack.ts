@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { freePort } from "../free-port";
+import { freePort } from "./free-port";
 
 export interface Stack {
   baseUrl: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { demoKeys, startStack } from "../e2e/stack";
+import { demoKeys, startStack } from "../../scripts/lib/stack";
 
 /** One real stack (worker + warehouse + seeded Demo Brand) shared by every browser test. */
 export default async function setup(project: TestProject) {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../free-port";
-import { getJson, startStack, type Stack } from "./stack";
+import { freePort } from "../../scripts/lib/free-port";
+import { getJson, startStack, type Stack } from "../../scripts/lib/stack";
 
 const state = mkdtempSync(join(tmpdir(), "kaquan-e2e-"));
 let current: Stack | null = null;
