@@ -17,6 +17,12 @@ export function toRow(e: EventEnvelope) {
     product_id: typeof p.productId === "string" ? p.productId : "",
     order_id: typeof p.orderId === "string" ? p.orderId : "",
     amount_cents: typeof p.amountCents === "number" ? Math.round(p.amountCents) : 0,
+    cost_cents: typeof p.costCents === "number" ? Math.round(p.costCents) : 0,
+    acquisition_campaign_id: typeof p.acquisitionCampaignId === "string" ? p.acquisitionCampaignId : "",
+    voucher_id: typeof p.voucherId === "string" ? p.voucherId : "",
+    supplier_id: typeof p.supplierId === "string" ? p.supplierId : "",
+    store_id: typeof p.storeId === "string" ? p.storeId : "",
+    origin: typeof p.origin === "string" ? p.origin : "",
     payload: JSON.stringify(p),
     v: e.v,
   };

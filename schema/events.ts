@@ -33,6 +33,25 @@ export const EVENT_TYPES = [
   "voucher_voided",
   "risk_flagged",
 ] as const;
+/*
+ * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts
+ * these payload fields into columns: campaignId, productId, orderId, amountCents, costCents, acquisitionCampaignId,
+ * voucherId, supplierId, storeId, origin. Money is integer cents (CNY fen). actor.userId = the buyer/visitor.
+ *  - user_signed_up:       actor.userId; payload.acquisitionCampaignId when the sign-up came from a campaign/share link.
+ *  - referral_signed_up:   actor.userId = invitee, actor.referrerId = inviter; payload.campaignId (emit next to
+ *                          user_signed_up for the same invitee).
+ *  - page_view / product_viewed: actor.userId or deviceId; payload.productId, payload.campaignId when on a campaign page.
+ *  - share_sent:           actor.userId = sharer; payload.campaignId (K-factor, share rate).
+ *  - claim_succeeded / draw_made: payload.campaignId, payload.costCents = cost of the prize/discount to the brand
+ *                          (0 for "no prize"); draw_made also payload.prize (label, no codes).
+ *  - voucher_issued:       payload.voucherId, payload.campaignId (if from a campaign), payload.costCents if the cost was
+ *                          not already counted on the claim/draw event (count each cost once).
+ *  - order_created / order_paid / order_refunded: payload.orderId, payload.productId (first item), payload.amountCents
+ *                          (paid/refunded total), payload.campaignId when a campaign coupon/flash price applied.
+ *  - order_delivered / supplier_failed: payload.orderId, payload.supplierId (supplier success rate).
+ *  - voucher_redeemed / voucher_redeem_failed: payload.voucherId, payload.storeId, payload.campaignId if known,
+ *                          payload.reason on failure.
+ */
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;
 
