@@ -27,3 +27,20 @@ describe("storefront home on a phone", () => {
     await context.close();
   });
 });
+
+describe("language switch", () => {
+  it("switches the page to English and remembers it", async () => {
+    const { baseUrl } = inject("stack");
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/`);
+    await page.click("#lang-toggle");
+    expect(await page.getAttribute("html", "lang")).toBe("en");
+    expect(await page.textContent("h1")).toBe("Digital rights, delivered once");
+    await page.reload();
+    expect(await page.textContent("h1")).toBe("Digital rights, delivered once");
+    await page.click("#lang-toggle");
+    expect(await page.textContent("h1")).toBe("数字权益，一次交付");
+    await context.close();
+  });
+});

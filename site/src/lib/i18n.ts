@@ -1,0 +1,43 @@
+/**
+ * Chinese by default, English on request. Static pages carry their Chinese text and an English twin in
+ * `data-en` (and `data-en-placeholder`, `data-en-aria-label`); `applyLanguage` swaps them in place. Scripts that
+ * write text use `t(zh, en)`. The choice is kept in localStorage and can be forced with `?lang=en|zh`.
+ */
+export type Lang = "zh" | "en";
+
+export function currentLang(): Lang {
+  const forced = new URLSearchParams(location.search).get("lang");
+  if (forced === "en" || forced === "zh") {
+    localStorage.setItem("kq-lang", forced);
+    return forced;
+  }
+  return localStorage.getItem("kq-lang") === "en" ? "en" : "zh";
+}
+
+export function t(zh: string, en: string): string {
+  return document.documentElement.lang === "en" ? en : zh;
+}
+
+const ATTRS = ["placeholder", "aria-label", "title"] as const;
+
+export function applyLanguage(lang: Lang, root: ParentNode = document) {
+  document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+  for (const el of root.querySelectorAll<HTMLElement>("[data-en]")) {
+    if (el.dataset.zh === undefined) el.dataset.zh = el.textContent ?? "";
+    el.textContent = lang === "en" ? el.dataset.en! : el.dataset.zh;
+  }
+  for (const attr of ATTRS) {
+    const key = `en-${attr}`;
+    for (const el of root.querySelectorAll<HTMLElement>(`[data-${key}]`)) {
+      const zhKey = `zh-${attr}`;
+      if (el.getAttribute(`data-${zhKey}`) === null) el.setAttribute(`data-${zhKey}`, el.getAttribute(attr) ?? "");
+      el.setAttribute(attr, lang === "en" ? el.getAttribute(`data-${key}`)! : el.getAttribute(`data-${zhKey}`)!);
+    }
+  }
+}
+
+export function setLang(lang: Lang) {
+  localStorage.setItem("kq-lang", lang);
+  applyLanguage(lang);
+  document.dispatchEvent(new CustomEvent("kq:lang", { detail: lang }));
+}
