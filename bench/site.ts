@@ -1,0 +1,98 @@
+/**
+ * `npm run bench:site`: Lighthouse (mobile preset) against the local build served by the real stack, plus the
+ * gzipped JavaScript weight of a campaign page and of widget.js. Prints a table, ends with one JSON line.
+ *   npm run bench:site [-- --pages /,/p/xyz]      (default: home, a product page, a lottery page)
+ */
+import { launch } from "chrome-launcher";
+import lighthouse from "lighthouse";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../test/browser/chromium";
+import { startStack } from "../scripts/lib/stack";
+import { discoverPages } from "./site-pages";
+
+const { values } = parseArgs({ options: { pages: { type: "string" }, runs: { type: "string", default: "1" } } });
+
+if (!existsSync("dist/site/index.html")) {
+  console.error("Build the site first: npm run build:site");
+  process.exit(1);
+}
+
+const state = mkdtempSync(join(tmpdir(), "kaquan-bench-site-"));
+const stack = await startStack(state);
+const chrome = await launch({ chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_ARGS });
+try {
+  const pages = values.pages
+    ? Object.fromEntries(values.pages.split(",").map((p) => [p, p]))
+    : await discoverPages(stack.baseUrl, state);
+
+  const results: Record<string, { performance: number; accessibility: number; lcp_ms: number }> = {};
+  for (const [name, path] of Object.entries(pages)) {
+    const scores: { performance: number; accessibility: number; lcp_ms: number }[] = [];
+    for (let i = 0; i < Number(values.runs); i++) {
+      const result = await lighthouse(`${stack.baseUrl}${path}`, {
+        port: chrome.port,
+        output: "json",
+        logLevel: "error",
+        onlyCategories: ["performance", "accessibility"],
+      });
+      const lhr = result!.lhr;
+      scores.push({
+        performance: Math.round((lhr.categories.performance!.score ?? 0) * 100),
+        accessibility: Math.round((lhr.categories.accessibility!.score ?? 0) * 100),
+        lcp_ms: Math.round(lhr.audits["largest-contentful-paint"]!.numericValue ?? 0),
+      });
+      const failing = Object.values(lhr.audits).filter(
+        (a) => a.score !== null && a.score < 0.9 && lhr.categories.accessibility!.auditRefs.some((r) => r.id === a.id),
+      );
+      if (failing.length) console.log(`  ${name}: accessibility issues: ${failing.map((a) => a.id).join(", ")}`);
+    }
+    scores.sort((a, b) => a.performance - b.performance);
+    results[name] = scores[Math.floor(scores.length / 2)]!;
+    console.log(`${name.padEnd(10)} ${path.padEnd(40)} perf ${results[name].performance}  a11y ${results[name].accessibility}  LCP ${results[name].lcp_ms} ms`);
+  }
+
+  const campaignPath = pages.lottery ?? pages.flash ?? Object.values(pages)[0]!;
+  const campaign_js_gz_bytes = await pageScriptGzBytes(stack.baseUrl, campaignPath);
+  const widget_gz_bytes = existsSync("dist/site/widget.js") ? gzipSync(readFileSync("dist/site/widget.js")).length : 0;
+  console.log(`campaign page JS ${campaign_js_gz_bytes} B gz (budget 30720); widget.js ${widget_gz_bytes} B gz (budget 10240)`);
+  console.log(JSON.stringify({ pages: results, campaign_js_gz_bytes, widget_gz_bytes }));
+} finally {
+  chrome.kill();
+  await stack.stop();
+  rmSync(state, { recursive: true, force: true });
+}
+
+/** Inline scripts plus every same-origin script the page's HTML references, each gzipped. */
+async function pageScriptGzBytes(baseUrl: string, path: string): Promise<number> {
+  const html = await (await fetch(`${baseUrl}${path}`)).text();
+  let total = 0;
+  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+    const src = /\bsrc="([^"]+)"/.exec(m[1]!)?.[1];
+    if (src) {
+      const body = new Uint8Array(await (await fetch(new URL(src, `${baseUrl}${path}`))).arrayBuffer());
+      total += gzipSync(body).length;
+      total += await importsGz(baseUrl, new TextDecoder().decode(body), new Set([src]));
+    } else if (m[2]!.trim()) {
+      total += gzipSync(m[2]!).length;
+      total += await importsGz(baseUrl, m[2]!, new Set());
+    }
+  }
+  return total;
+}
+
+/** Follows static `import ... from "/_astro/x.js"` chains so shared chunks are counted once. */
+async function importsGz(baseUrl: string, code: string, seen: Set<string>): Promise<number> {
+  let total = 0;
+  for (const m of code.matchAll(/(?:import|from)\s*["'](\/[^"']+\.js)["']/g)) {
+    const src = m[1]!;
+    if (seen.has(src)) continue;
+    seen.add(src);
+    const body = await (await fetch(`${baseUrl}${src}`)).text();
+    total += gzipSync(body).length + (await importsGz(baseUrl, body, seen));
+  }
+  return total;
+}
