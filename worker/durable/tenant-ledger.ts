@@ -1,0 +1,145 @@
+import { DurableObject } from "cloudflare:workers";
+import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
+import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
+import { GENESIS_HASH, merkleRoot, sealEntry } from "../domain/ledger";
+
+/** Entries since the last checkpoint are sealed into a new one at least this often. */
+export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * One per tenant: the only writer of that tenant's ledger, so appends are serialised and the chain never forks.
+ * Rows go to D1 (queried and exported from there); the head and the published checkpoints are also kept here,
+ * in the object's own SQLite, so a consistent rewrite of the D1 rows is still detected against them.
+ */
+export class TenantLedger extends DurableObject<Env> {
+  private sql: SqlStorage;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), tenant_id TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS checkpoints (seq_to INTEGER PRIMARY KEY, seq_from INTEGER NOT NULL, head_hash TEXT NOT NULL,
+        merkle_root TEXT NOT NULL, created_at TEXT NOT NULL)`,
+    );
+  }
+
+  /** Appends drafts in order (skipping those whose dedupe key is already in the ledger); returns every entry. */
+  append(tenantId: string, drafts: LedgerEntryDraft[]): Promise<LedgerEntry[]> {
+    return this.serial(() => this.appendNow(tenantId, drafts));
+  }
+
+  head(tenantId: string): Promise<LedgerHead> {
+    return this.serial(async () => this.loadHead(tenantId));
+  }
+
+  /** Seals the entries since the last checkpoint; null when there are none. */
+  checkpoint(tenantId: string): Promise<LedgerCheckpoint | null> {
+    return this.serial(() => this.checkpointNow(tenantId));
+  }
+
+  checkpoints(tenantId: string): LedgerCheckpoint[] {
+    return this.sql
+      .exec<{ seq_from: number; seq_to: number; head_hash: string; merkle_root: string; created_at: string }>(
+        "SELECT * FROM checkpoints ORDER BY seq_to",
+      )
+      .toArray()
+      .map((r) => ({ tenantId, seqFrom: r.seq_from, seqTo: r.seq_to, headHash: r.head_hash, merkleRoot: r.merkle_root, createdAt: r.created_at }));
+  }
+
+  override async alarm() {
+    const tenantId = this.storedTenant();
+    if (tenantId) await this.checkpoint(tenantId);
+  }
+
+  // D1 calls are real I/O and would let a second append interleave; this chain keeps them one at a time.
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private storedTenant(): string | null {
+    return this.sql.exec<{ tenant_id: string }>("SELECT tenant_id FROM head WHERE id = 1").toArray()[0]?.tenant_id ?? null;
+  }
+
+  private async loadHead(tenantId: string): Promise<LedgerHead> {
+    const row = this.sql.exec<{ tenant_id: string; seq: number; hash: string }>("SELECT * FROM head WHERE id = 1").toArray()[0];
+    if (row) {
+      if (row.tenant_id !== tenantId) throw new Error("ledger object addressed with another tenant id");
+      return { seq: row.seq, hash: row.hash };
+    }
+    // First use (or storage lost): continue from the rows already in D1.
+    const last = await lastEntry(this.env.DB, tenantId);
+    const head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    this.saveHead(tenantId, head);
+    return head;
+  }
+
+  private saveHead(tenantId: string, head: LedgerHead) {
+    this.sql.exec("INSERT OR REPLACE INTO head (id, tenant_id, seq, hash) VALUES (1, ?, ?, ?)", tenantId, head.seq, head.hash);
+  }
+
+  private async appendNow(tenantId: string, drafts: LedgerEntryDraft[]): Promise<LedgerEntry[]> {
+    if (drafts.length === 0) return [];
+    const existing = await entriesByDedupeKeys(this.env.DB, tenantId, [...new Set(drafts.map((d) => d.dedupeKey))]);
+    let head = await this.loadHead(tenantId);
+    const out: LedgerEntry[] = [];
+    const fresh: { entry: LedgerEntry; key: string }[] = [];
+    const seen = new Map<string, LedgerEntry>();
+    for (const d of drafts) {
+      const prior = existing.get(d.dedupeKey) ?? seen.get(d.dedupeKey);
+      if (prior) {
+        out.push(prior);
+        continue;
+      }
+      const entry = await sealEntry(tenantId, head, d);
+      head = { seq: entry.seq, hash: entry.hash };
+      seen.set(d.dedupeKey, entry);
+      fresh.push({ entry, key: d.dedupeKey });
+      out.push(entry);
+    }
+    if (fresh.length > 0) {
+      try {
+        await this.env.DB.batch(fresh.map((f) => insertEntryStatement(this.env.DB, tenantId, f.entry, f.key)));
+      } catch (e) {
+        // Our head was behind D1 (an earlier write landed but the head was not saved): resync and let the caller retry.
+        this.sql.exec("DELETE FROM head WHERE id = 1");
+        throw e;
+      }
+      this.saveHead(tenantId, head);
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_INTERVAL_MS);
+    }
+    return out;
+  }
+
+  private async checkpointNow(tenantId: string): Promise<LedgerCheckpoint | null> {
+    const head = await this.loadHead(tenantId);
+    const last = this.sql.exec<{ seq_to: number }>("SELECT max(seq_to) AS seq_to FROM checkpoints").toArray()[0]?.seq_to ?? 0;
+    if (head.seq <= last) return null;
+    const hashes = await entryHashesInRange(this.env.DB, tenantId, last + 1, head.seq);
+    if (hashes.length !== head.seq - last || hashes[hashes.length - 1] !== head.hash) {
+      throw new Error(`ledger rows ${last + 1}..${head.seq} in D1 do not match the head; run the verifier`);
+    }
+    const cp: LedgerCheckpoint = {
+      tenantId,
+      seqFrom: last + 1,
+      seqTo: head.seq,
+      headHash: head.hash,
+      merkleRoot: await merkleRoot(hashes),
+      createdAt: new Date().toISOString(),
+    };
+    this.sql.exec(
+      "INSERT INTO checkpoints (seq_to, seq_from, head_hash, merkle_root, created_at) VALUES (?, ?, ?, ?, ?)",
+      cp.seqTo,
+      cp.seqFrom,
+      cp.headHash,
+      cp.merkleRoot,
+      cp.createdAt,
+    );
+    await insertCheckpointStatement(this.env.DB, cp).run();
+    await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_INTERVAL_MS);
+    return cp;
+  }
+}
