@@ -9,6 +9,7 @@ import { requestId } from "./middleware/request-id";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
+import { ledgerRoutes } from "./routes/ledger";
 import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
 import type { AppEnv } from "./types";
@@ -32,7 +33,8 @@ export function createApp() {
     .route("/", platformRoutes)
     .route("/", tenantRoutes)
     .route("/", keyRoutes)
-    .route("/", eventRoutes);
+    .route("/", eventRoutes)
+    .route("/", ledgerRoutes);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

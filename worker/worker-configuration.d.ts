@@ -12,11 +12,12 @@ interface __BaseEnv_Env {
 	API_KEY_PEPPER: string;
 	WAREHOUSE_INGEST_SECRET: string;
 	RATE_LIMITER: DurableObjectNamespace<import("./index").RateLimiter>;
+	TENANT_LEDGER: DurableObjectNamespace<import("./index").TenantLedger>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "RateLimiter";
+		durableNamespaces: "RateLimiter" | "TenantLedger";
 	}
 	interface Env extends __BaseEnv_Env {}
 }
