@@ -1,0 +1,33 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { METRICS, type MetricName } from "../../schema/analytics";
+import { funnel } from "./funnel";
+import { kfactor } from "./kfactor";
+import { ltv } from "./ltv";
+import type { Metric } from "./metric";
+import { redemption } from "./redemption";
+import { retention } from "./retention";
+import { retentionMatrix } from "./retention-matrix";
+import { roi } from "./roi";
+import { suppliers } from "./suppliers";
+import { topProducts } from "./top-products";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const metrics: Record<MetricName, Metric<any, any>> = {
+  retention,
+  retention_matrix: retentionMatrix,
+  ltv,
+  kfactor,
+  funnel,
+  redemption,
+  suppliers,
+  roi,
+  top_products: topProducts,
+};
+
+/** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */
+export async function runMetric(client: ClickHouseClient, tenantId: string, name: MetricName, rawParams: unknown) {
+  const metric = metrics[name];
+  const params = METRICS[name].params.parse(rawParams);
+  const rows = await metric.run(client, tenantId, params);
+  return { params, rows };
+}

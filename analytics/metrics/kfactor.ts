@@ -1,0 +1,35 @@
+import { KFactorParams, KFactorRow } from "../../schema/analytics";
+import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
+
+/**
+ * Per campaign: participants (users who claimed, drew or shared), sharers, shares sent, invitees who signed up
+ * through a referral. K = invites per participant × invite conversion = invitee sign-ups / participants.
+ */
+const SQL = `
+SELECT campaign_id AS campaignId,
+       uniqExactIf(user_id, type IN ('claim_succeeded', 'draw_made', 'share_sent')) AS participants,
+       uniqExactIf(user_id, type = 'share_sent') AS sharers,
+       countIf(type = 'share_sent') AS shares,
+       uniqExactIf(user_id, type = 'referral_signed_up' AND referrer_id != '') AS inviteeSignups
+FROM events
+WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != '' AND user_id != ''
+  AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'referral_signed_up')
+  AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+GROUP BY campaign_id ORDER BY participants DESC, campaign_id`;
+
+export const kfactor: Metric<typeof KFactorParams, typeof KFactorRow> = {
+  params: KFactorParams,
+  row: KFactorRow,
+  async run(client, tenant, p) {
+    const rows = await select<{ campaignId: string; participants: number; sharers: number; shares: number; inviteeSignups: number }>(
+      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "" },
+    );
+    return rows.map((r) => ({
+      ...r,
+      shareRate: ratio(r.sharers, r.participants),
+      invitesPerUser: ratio(r.shares, r.participants),
+      inviteConversion: ratio(r.inviteeSignups, r.shares),
+      kFactor: ratio(r.inviteeSignups, r.participants),
+    }));
+  },
+};

@@ -1,0 +1,45 @@
+import { RoiParams, RoiRow } from "../../schema/analytics";
+import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
+
+/**
+ * Cost = costCents on claim_succeeded, draw_made and voucher_issued (the emitters count each prize once).
+ * Attributed revenue = paid minus refunded orders carrying the campaign. New users = sign-ups in the range whose
+ * acquisitionCampaignId is the campaign; their share is of all sign-ups in the range.
+ */
+const SQL = `
+SELECT m.campaign_id AS campaignId, m.participants AS participants, m.cost AS costCents, m.revenue AS revenueCents,
+       m.paid AS paidOrders, n.new_users AS newUsers, t.signups AS signups
+FROM (
+  SELECT campaign_id,
+         uniqExactIf(user_id, type IN ('claim_succeeded', 'draw_made', 'share_sent') AND user_id != '') AS participants,
+         sumIf(cost_cents, type IN ('claim_succeeded', 'draw_made', 'voucher_issued')) AS cost,
+         sumIf(amount_cents, type = 'order_paid') - sumIf(amount_cents, type = 'order_refunded') AS revenue,
+         countIf(type = 'order_paid') AS paid
+  FROM events
+  WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != ''
+    AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'voucher_issued', 'order_paid', 'order_refunded')
+    AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+  GROUP BY campaign_id
+) AS m
+LEFT JOIN (
+  SELECT acquisition_campaign_id AS campaign_id, uniqExact(user_id) AS new_users FROM events
+  WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up' AND acquisition_campaign_id != ''
+  GROUP BY campaign_id
+) AS n ON n.campaign_id = m.campaign_id
+CROSS JOIN (SELECT uniqExact(user_id) AS signups FROM events WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up') AS t
+ORDER BY revenueCents DESC, campaignId`;
+
+export const roi: Metric<typeof RoiParams, typeof RoiRow> = {
+  params: RoiParams,
+  row: RoiRow,
+  async run(client, tenant, p) {
+    const rows = await select<{ campaignId: string; participants: number; costCents: number; revenueCents: number; paidOrders: number; newUsers: number; signups: number }>(
+      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "" },
+    );
+    return rows.map(({ signups, ...r }) => ({
+      ...r,
+      roi: r.costCents > 0 ? (r.revenueCents - r.costCents) / r.costCents : null,
+      newUserShare: ratio(r.newUsers, signups),
+    }));
+  },
+};

@@ -1,0 +1,139 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * Contracts of the analytics query API: params arrive as query strings at the worker (hence coercion) and again,
+ * inside a signed body, at the warehouse, which re-validates them with the same schemas. The tenant is never a
+ * param: the worker takes it from the analyst key.
+ */
+const DAY_MS = 86_400_000;
+const Instant = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString());
+const Id = z.string().min(1).max(64).regex(/^[\w.:-]+$/, "letters, digits, _ . : -");
+
+const range = {
+  from: Instant.default(() => new Date(Date.now() - 90 * DAY_MS).toISOString()).openapi({ description: "Start (inclusive), ISO date or date-time; default 90 days ago", example: "2026-08-01" }),
+  to: Instant.default(() => new Date(Date.now() + 60_000).toISOString()).openapi({ description: "End (exclusive), ISO date or date-time; default now", example: "2026-11-01" }),
+};
+const campaign = { campaignId: Id.optional().openapi({ description: "Only this campaign" }) };
+const cohortFilters = {
+  cohortBy: z.enum(["signup", "first_purchase"]).default("signup").openapi({ description: "Cohort users by sign-up or by first paid order" }),
+  acquisitionCampaignId: Id.optional().openapi({ description: "Only users acquired by this campaign (user_signed_up.payload.acquisitionCampaignId)" }),
+};
+
+function params<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .object(shape)
+    .strict()
+    .refine((p) => (p as { from: string; to: string }).from < (p as { from: string; to: string }).to, { message: "from must be before to", path: ["to"] })
+    .refine((p) => Date.parse((p as { to: string }).to) - Date.parse((p as { from: string }).from) <= 400 * DAY_MS, { message: "at most 400 days", path: ["to"] });
+}
+
+const rate = z.number().nullable().openapi({ description: "0..1; null when the denominator is 0" });
+
+export const RetentionParams = params({ ...range, ...cohortFilters });
+export const RetentionRow = z
+  .object({ cohort: z.string(), users: z.number(), d1: z.number(), d7: z.number(), d30: z.number(), d1Rate: rate, d7Rate: rate, d30Rate: rate })
+  .openapi("RetentionRow");
+
+export const RETENTION_WEEKS = 13;
+export const RetentionMatrixParams = RetentionParams;
+export const RetentionMatrixRow = z
+  .object({
+    cohort: z.string(),
+    users: z.number(),
+    retained: z.array(z.number()).openapi({ description: "Users active in week W0..W12 after their cohort event" }),
+    rates: z.array(rate),
+  })
+  .openapi("RetentionMatrixRow");
+
+export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId });
+export const LtvRow = z
+  .object({ cohort: z.string(), users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
+  .openapi("LtvRow");
+
+export const KFactorParams = params({ ...range, ...campaign });
+export const KFactorRow = z
+  .object({
+    campaignId: z.string(),
+    participants: z.number(),
+    sharers: z.number(),
+    shares: z.number(),
+    inviteeSignups: z.number(),
+    shareRate: rate,
+    invitesPerUser: z.number().nullable(),
+    inviteConversion: rate,
+    kFactor: z.number().nullable(),
+  })
+  .openapi("KFactorRow");
+
+export const FUNNEL_STEPS = ["view", "claim_or_draw", "order", "paid", "redeemed"] as const;
+export const FunnelParams = params({
+  ...range,
+  ...campaign,
+  windowHours: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7).openapi({ description: "Max time from the view to the last step" }),
+});
+export const FunnelRow = z
+  .object({ step: z.enum(FUNNEL_STEPS), users: z.number(), fromPrevious: rate, fromFirst: rate })
+  .openapi("FunnelRow");
+
+export const RedemptionParams = params({ ...range, ...campaign });
+export const RedemptionRow = z
+  .object({
+    campaignId: z.string(),
+    issued: z.number(),
+    redeemed: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    redemptionRate: rate,
+    successRate: rate,
+  })
+  .openapi("RedemptionRow");
+
+export const SupplierParams = params({ ...range });
+export const SupplierRow = z
+  .object({ supplierId: z.string(), delivered: z.number(), failed: z.number(), successRate: rate })
+  .openapi("SupplierRow");
+
+export const RoiParams = params({ ...range, ...campaign });
+export const RoiRow = z
+  .object({
+    campaignId: z.string(),
+    participants: z.number(),
+    costCents: z.number(),
+    revenueCents: z.number(),
+    paidOrders: z.number(),
+    roi: z.number().nullable().openapi({ description: "(revenue - cost) / cost; null without cost" }),
+    newUsers: z.number(),
+    newUserShare: rate.openapi({ description: "This campaign's share of all sign-ups in the range" }),
+  })
+  .openapi("RoiRow");
+
+export const TopProductsParams = params({ ...range, ...campaign, limit: z.coerce.number().int().min(1).max(200).default(20) });
+export const TopProductsRow = z
+  .object({ productId: z.string(), views: z.number(), paidOrders: z.number(), revenueCents: z.number(), viewToPaid: rate })
+  .openapi("TopProductsRow");
+
+/** Every dashboard view: its params and its row. */
+export const METRICS = {
+  retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort" },
+  retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12" },
+  ltv: { params: LtvParams, row: LtvRow, summary: "Cumulative revenue per user at 7/30/90 days by sign-up cohort" },
+  kfactor: { params: KFactorParams, row: KFactorRow, summary: "K-factor and share rate per campaign" },
+  funnel: { params: FunnelParams, row: FunnelRow, summary: "Funnel view → claim/draw → order → paid → redeemed" },
+  redemption: { params: RedemptionParams, row: RedemptionRow, summary: "Voucher redemption rate and redemption success rate per campaign" },
+  suppliers: { params: SupplierParams, row: SupplierRow, summary: "Supplier delivery success rate" },
+  roi: { params: RoiParams, row: RoiRow, summary: "Campaign ROI (prize and discount cost vs attributed revenue) and new users" },
+  top_products: { params: TopProductsParams, row: TopProductsRow, summary: "Top products by revenue" },
+} as const;
+export type MetricName = keyof typeof METRICS;
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+export const MetricName = z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]);
+
+/** The signed body the worker sends to the warehouse's POST /v1/query/<metric>. */
+export const WarehouseQuery = z.object({ tenantId: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()) });
+export type WarehouseQuery = z.infer<typeof WarehouseQuery>;
+
+export function metricResponse<R extends z.ZodType>(row: R) {
+  return z.object({ metric: MetricName, params: z.record(z.string(), z.unknown()), rows: z.array(row), tookMs: z.number() });
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { at, ev, useWarehouse } from "./metric-harness";
+
+/*
+ * Cohort 2026-09-07: a1 (09-07 10:00, acquired by cX), a2 (09-07 12:00, never pays).
+ *   a1 pays 1000 on 09-08 (day 1), 2000 on 09-20 (day 13), is refunded 500 on 09-21 (day 14),
+ *   pays 4000 on 10-20 (day 43) and 8000 on 12-10 (day 94, outside 90).
+ *   → 7 days: 1000; 30 days: 1000 + 2000 − 500 = 2500; 90 days: 2500 + 4000 = 6500; per user /2.
+ * Cohort 2026-09-14: a3 signs up 09-16 10:00 and pays 300 at 11:00 the same day → 300 at every horizon.
+ */
+const fixture = [
+  ev("user_signed_up", "a1", at("09-07"), { acquisitionCampaignId: "cX" }),
+  ev("user_signed_up", "a2", at("09-07", 12)),
+  ev("user_signed_up", "a3", at("09-16")),
+  ev("order_paid", "a1", at("09-08"), { orderId: "o1", amountCents: 1000 }),
+  ev("order_paid", "a1", at("09-20"), { orderId: "o2", amountCents: 2000 }),
+  ev("order_refunded", "a1", at("09-21"), { orderId: "o2", amountCents: 500 }),
+  ev("order_paid", "a1", at("10-20"), { orderId: "o3", amountCents: 4000 }),
+  ev("order_paid", "a1", at("12-10"), { orderId: "o4", amountCents: 8000 }),
+  ev("order_paid", "a3", at("09-16", 11), { orderId: "o5", amountCents: 300 }),
+  ev("page_view", "a2", at("09-08")),
+];
+
+const wh = useWarehouse(fixture);
+
+describe("LTV by sign-up cohort", () => {
+  it("is cumulative net revenue per cohort user at 7, 30 and 90 days", async () => {
+    expect(await wh.query("ltv")).toEqual([
+      { cohort: "2026-09-07", users: 2, ltv7Cents: 500, ltv30Cents: 1250, ltv90Cents: 3250 },
+      { cohort: "2026-09-14", users: 1, ltv7Cents: 300, ltv30Cents: 300, ltv90Cents: 300 },
+    ]);
+  });
+
+  it("filters by acquisition campaign", async () => {
+    expect(await wh.query("ltv", { acquisitionCampaignId: "cX" })).toEqual([
+      { cohort: "2026-09-07", users: 1, ltv7Cents: 1000, ltv30Cents: 2500, ltv90Cents: 6500 },
+    ]);
+  });
+
+  it("is empty for a tenant without data", async () => {
+    expect(await wh.query("ltv", {}, "nobody")).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { at, ev, useWarehouse } from "./metric-harness";
+
+/*
+ * r1 issues v1..v4 in range and v6 in August. v1 redeemed (event has the campaign), v2 redeemed (event without
+ *   campaign: attributed via its voucher), v3 fails once then succeeds, v4 untouched, v6 (old) redeemed in range.
+ *   → issued 4, redeemed 3 (v1, v2, v3); attempts in range: 4 successes (v1, v2, v3, v6), 1 failure.
+ * r2 issues v5, which fails twice → issued 1, redeemed 0, 0 successes, 2 failures.
+ * An unknown voucher fails once → campaign "" with 1 failure.
+ */
+const r1 = (voucherId: string) => ({ voucherId, campaignId: "r1" });
+const fixture = [
+  ...["v1", "v2", "v3", "v4"].map((v) => ev("voucher_issued", "u", at("09-07"), r1(v))),
+  ev("voucher_issued", "u", at("08-01"), r1("v6")),
+  ev("voucher_issued", "u", at("09-07"), { voucherId: "v5", campaignId: "r2" }),
+  ev("voucher_redeemed", "u", at("09-08"), { ...r1("v1"), storeId: "s1" }),
+  ev("voucher_redeemed", "u", at("09-09"), { voucherId: "v2", storeId: "s1" }),
+  ev("voucher_redeem_failed", "u", at("09-09"), { voucherId: "v3", reason: "wrong_store" }),
+  ev("voucher_redeemed", "u", at("09-10"), { voucherId: "v3" }),
+  ev("voucher_redeemed", "u", at("09-08"), { voucherId: "v6" }),
+  ev("voucher_redeem_failed", "u", at("09-08"), { voucherId: "v5", reason: "expired" }),
+  ev("voucher_redeem_failed", "u", at("09-09"), { voucherId: "v5", reason: "expired" }),
+  ev("voucher_redeem_failed", "u", at("09-09"), { voucherId: "vx", reason: "unknown" }),
+];
+
+const wh = useWarehouse(fixture);
+
+describe("redemption rate and redemption success rate", () => {
+  it("per campaign", async () => {
+    expect(await wh.query("redemption")).toEqual([
+      { campaignId: "r1", issued: 4, redeemed: 3, succeeded: 4, failed: 1, redemptionRate: 0.75, successRate: 0.8 },
+      { campaignId: "r2", issued: 1, redeemed: 0, succeeded: 0, failed: 2, redemptionRate: 0, successRate: 0 },
+      { campaignId: "", issued: 0, redeemed: 0, succeeded: 0, failed: 1, redemptionRate: null, successRate: 0 },
+    ]);
+  });
+
+  it("filters one campaign", async () => {
+    expect((await wh.query("redemption", { campaignId: "r2" })).map((r) => r.campaignId)).toEqual(["r2"]);
+  });
+});

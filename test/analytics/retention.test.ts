@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { at, ev, useWarehouse } from "./metric-harness";
+
+/*
+ * Cohort week 2026-09-07: u1, u2 sign up Mon 09-07; u3 Tue 09-08; u4 Wed 09-09 (acquired by campaign cA).
+ * Cohort week 2026-09-14: u5 signs up 09-14 (cA). u0 signed up in August (outside the cohort range).
+ * Day offsets of activity (from each user's own sign-up day):
+ *   u1: 1 (09-08), 7 (09-14 paid), 8 (09-15), 30 (10-07)   u2: 1        u3: 2 (09-10), 7 (09-15 paid)
+ *   u4: 1 (09-10), 30 (10-09)                             u5: 7 (09-21)
+ */
+const fixture = [
+  ev("user_signed_up", "u0", at("08-01")),
+  ev("page_view", "u0", at("09-08")),
+  ev("user_signed_up", "u1", at("09-07")),
+  ev("user_signed_up", "u2", at("09-07", 12)),
+  ev("user_signed_up", "u3", at("09-08")),
+  ev("user_signed_up", "u4", at("09-09"), { acquisitionCampaignId: "cA" }),
+  ev("user_signed_up", "u5", at("09-14"), { acquisitionCampaignId: "cA" }),
+  ev("page_view", "u1", at("09-08")),
+  ev("order_paid", "u1", at("09-14"), { orderId: "o1", amountCents: 1000 }),
+  ev("page_view", "u1", at("09-15")),
+  ev("page_view", "u1", at("10-07")),
+  ev("page_view", "u2", at("09-08", 9)),
+  ev("page_view", "u2", at("09-08", 10)),
+  ev("page_view", "u3", at("09-10")),
+  ev("order_paid", "u3", at("09-15"), { orderId: "o3", amountCents: 500 }),
+  ev("page_view", "u4", at("09-10")),
+  ev("product_viewed", "u4", at("10-09")),
+  ev("page_view", "u5", at("09-21")),
+];
+
+const wh = useWarehouse(fixture);
+
+describe("retention D1/D7/D30", () => {
+  it("counts users active on exactly day 1, 7 and 30 of their sign-up, by weekly cohort", async () => {
+    expect(await wh.query("retention")).toEqual([
+      // u1..u4; D1: u1, u2, u4; D7: u1 (09-14), u3 (09-15); D30: u1 (10-07), u4 (10-09)
+      { cohort: "2026-09-07", users: 4, d1: 3, d7: 2, d30: 2, d1Rate: 0.75, d7Rate: 0.5, d30Rate: 0.5 },
+      { cohort: "2026-09-14", users: 1, d1: 0, d7: 1, d30: 0, d1Rate: 0, d7Rate: 1, d30Rate: 0 },
+    ]);
+  });
+
+  it("filters by acquisition campaign", async () => {
+    expect(await wh.query("retention", { acquisitionCampaignId: "cA" })).toEqual([
+      { cohort: "2026-09-07", users: 1, d1: 1, d7: 0, d30: 1, d1Rate: 1, d7Rate: 0, d30Rate: 1 },
+      { cohort: "2026-09-14", users: 1, d1: 0, d7: 1, d30: 0, d1Rate: 0, d7Rate: 1, d30Rate: 0 },
+    ]);
+  });
+
+  it("cohorts by first purchase", async () => {
+    // u1 first paid 09-14 (active 09-15 = D1, 10-07 = D23); u3 first paid 09-15, nothing after.
+    expect(await wh.query("retention", { cohortBy: "first_purchase" })).toEqual([
+      { cohort: "2026-09-14", users: 2, d1: 1, d7: 0, d30: 0, d1Rate: 0.5, d7Rate: 0, d30Rate: 0 },
+    ]);
+  });
+
+  it("rejects bad params with field paths", async () => {
+    await expect(wh.query("retention", { cohortBy: "nope" })).rejects.toMatchObject({ issues: [{ path: ["cohortBy"] }] });
+    await expect(wh.query("retention", { from: "2026-10-01", to: "2026-09-01" })).rejects.toMatchObject({ issues: [{ path: ["to"] }] });
+  });
+});
+
+describe("weekly retention matrix W0..W12", () => {
+  it("counts users active in each week after their cohort event", async () => {
+    const rows = await wh.query("retention_matrix");
+    // cohort 09-07 weeks: u1 {0,1,4}, u2 {0}, u3 {0,1}, u4 {0,4}; cohort 09-14: u5 {0,1}
+    expect(rows).toEqual([
+      { cohort: "2026-09-07", users: 4, retained: [4, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], rates: [1, 0.5, 0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0] },
+      { cohort: "2026-09-14", users: 1, retained: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], rates: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+    ]);
+  });
+
+  it("by first-purchase cohort: u1 weeks {0, 3}, u3 {0}", async () => {
+    const [row] = await wh.query("retention_matrix", { cohortBy: "first_purchase" });
+    expect(row).toMatchObject({ cohort: "2026-09-14", users: 2, retained: [2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { at, ev, useWarehouse } from "./metric-harness";
+
+/*
+ * c1: u1 claims (prize cost 500), u2 draws (no prize, 0), u3 draws (300), u4 shares → 4 participants, cost 800;
+ *     voucher_issued with cost 0 (already counted on the claim). Orders: u1 pays 2000, u2 pays 1000 and is refunded
+ *     1000 → revenue 2000, 2 paid orders, ROI (2000 − 800) / 800 = 1.5.
+ * c2: u5 claims (1000) and a voucher costs 100 → cost 1100, no revenue → ROI −1.
+ * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
+ */
+const c1 = (extra: Record<string, string | number> = {}) => ({ campaignId: "c1", ...extra });
+const fixture = [
+  ev("claim_succeeded", "u1", at("09-07"), c1({ costCents: 500 })),
+  ev("voucher_issued", "u1", at("09-07"), c1({ voucherId: "v1", costCents: 0 })),
+  ev("draw_made", "u2", at("09-07"), c1({ costCents: 0, prize: "none" })),
+  ev("draw_made", "u3", at("09-08"), c1({ costCents: 300, prize: "10元券" })),
+  ev("share_sent", "u4", at("09-08"), c1()),
+  ev("order_paid", "u1", at("09-09"), c1({ orderId: "o1", amountCents: 2000 })),
+  ev("order_paid", "u2", at("09-09"), c1({ orderId: "o2", amountCents: 1000 })),
+  ev("order_refunded", "u2", at("09-10"), c1({ orderId: "o2", amountCents: 1000 })),
+  ev("order_paid", "u6", at("09-10"), { orderId: "o3", amountCents: 9999 }),
+  ev("claim_succeeded", "u5", at("09-11"), { campaignId: "c2", costCents: 1000 }),
+  ev("voucher_issued", "u5", at("09-11"), { campaignId: "c2", voucherId: "v2", costCents: 100 }),
+  ev("user_signed_up", "u1", at("09-06"), { acquisitionCampaignId: "c1" }),
+  ev("user_signed_up", "u4", at("09-08"), { acquisitionCampaignId: "c1" }),
+  ev("user_signed_up", "u5", at("09-11"), { acquisitionCampaignId: "c2" }),
+  ev("user_signed_up", "u6", at("09-02")),
+  ev("user_signed_up", "u7", at("09-03")),
+  ev("user_signed_up", "u8", at("08-03"), { acquisitionCampaignId: "c1" }),
+];
+
+const wh = useWarehouse(fixture);
+
+describe("campaign ROI and share of new users", () => {
+  it("compares prize and discount cost with attributed revenue", async () => {
+    expect(await wh.query("roi")).toEqual([
+      { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 2000, paidOrders: 2, roi: 1.5, newUsers: 2, newUserShare: 0.4 },
+      { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 0, paidOrders: 0, roi: -1, newUsers: 1, newUserShare: 0.2 },
+    ]);
+  });
+});
