@@ -1,0 +1,21 @@
+import { z } from "@hono/zod-openapi";
+
+/** Mainland China mobile numbers, optionally with +86. */
+export const Phone = z
+  .string()
+  .trim()
+  .transform((s) => s.replace(/^\+?86/, "").replace(/[\s-]/g, ""))
+  .pipe(z.string().regex(/^1[3-9]\d{9}$/, "a mainland mobile number (11 digits starting 1)"));
+
+export const OtpRequestInput = z.object({ phone: Phone }).openapi("OtpRequestInput");
+export const OtpVerifyInput = z.object({ phone: Phone, code: z.string().regex(/^\d{6}$/, "6 digits") }).openapi("OtpVerifyInput");
+
+export const Buyer = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["phone", "guest"]),
+    phoneMasked: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Buyer");
+export type Buyer = z.infer<typeof Buyer>;

@@ -1,0 +1,139 @@
+import { z } from "@hono/zod-openapi";
+
+export const PRODUCT_KINDS = ["card_key", "direct_recharge", "coupon", "bundle"] as const;
+export const ProductKind = z.enum(PRODUCT_KINDS).openapi("ProductKind");
+export type ProductKind = z.infer<typeof ProductKind>;
+
+export const ProductStatus = z.enum(["draft", "published", "archived"]).openapi("ProductStatus");
+export type ProductStatus = z.infer<typeof ProductStatus>;
+
+/** Money is integer cents (分). */
+export const Cents = z.number().int().min(0).max(100_000_000);
+
+export const Validity = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("fixed"), validFrom: z.iso.datetime(), validTo: z.iso.datetime() }),
+    z.object({ kind: z.literal("relative"), days: z.number().int().min(1).max(3650) }),
+  ])
+  .openapi("Validity", { description: "A fixed window, or N days after issue" });
+export type Validity = z.infer<typeof Validity>;
+
+export const Media = z
+  .object({
+    images: z.array(z.url()).max(10).default([]),
+    videoUrl: z.url().nullable().default(null),
+  })
+  .openapi("Media");
+export type Media = z.infer<typeof Media>;
+
+export const BundleItem = z.object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10) });
+
+/** Kind-specific settings. */
+export const ProductConfig = z
+  .object({
+    coupon: z
+      .object({ thresholdCents: Cents, discountCents: Cents.min(1) })
+      .refine((c) => c.thresholdCents === 0 || c.discountCents < c.thresholdCents, "discount must be below the threshold")
+      .optional(),
+    bundle: z.object({ items: z.array(BundleItem).min(2).max(10) }).optional(),
+    recharge: z.object({ accountLabel: z.string().max(40).default("充值账号"), accountPattern: z.string().max(200).optional() }).optional(),
+  })
+  .openapi("ProductConfig");
+export type ProductConfig = z.infer<typeof ProductConfig>;
+
+const ProductFields = {
+  kind: ProductKind,
+  name: z.string().trim().min(1).max(80),
+  subtitle: z.string().max(120).default(""),
+  description: z.string().max(4000).default(""),
+  priceCents: Cents,
+  faceValueCents: Cents,
+  validity: Validity.nullable().default(null),
+  scope: z.string().max(1000).default("").openapi({ description: "Where and for what it can be used, in plain words" }),
+  usageRules: z.string().max(2000).default(""),
+  tutorial: z.string().max(4000).default("").openapi({ description: "How to redeem" }),
+  media: Media.default({ images: [], videoUrl: null }),
+  perUserLimit: z.number().int().min(0).max(1000).default(0).openapi({ description: "0 = no limit" }),
+  stockTotal: z.number().int().min(0).nullable().default(null).openapi({
+    description: "For coupon/direct_recharge/bundle: how many may be sold (null = unlimited). Card keys count inventory.",
+  }),
+  lowStockThreshold: z.number().int().min(0).default(10),
+  config: ProductConfig.default({}),
+};
+
+export const CreateProductInput = z.object(ProductFields).openapi("CreateProductInput");
+export type CreateProductInput = z.infer<typeof CreateProductInput>;
+
+export const UpdateProductInput = z
+  .object(Object.fromEntries(Object.entries(ProductFields).filter(([k]) => k !== "kind")) as Omit<typeof ProductFields, "kind">)
+  .partial()
+  .openapi("UpdateProductInput");
+
+export const StockCounts = z
+  .object({ available: z.number(), reserved: z.number(), delivered: z.number(), total: z.number().nullable() })
+  .openapi("StockCounts");
+export type StockCounts = z.infer<typeof StockCounts>;
+
+export const Product = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    kind: ProductKind,
+    name: z.string(),
+    subtitle: z.string(),
+    description: z.string(),
+    priceCents: z.number(),
+    faceValueCents: z.number(),
+    currency: z.string(),
+    validity: Validity.nullable(),
+    scope: z.string(),
+    usageRules: z.string(),
+    tutorial: z.string(),
+    media: Media,
+    perUserLimit: z.number(),
+    stockTotal: z.number().nullable(),
+    lowStockThreshold: z.number(),
+    config: ProductConfig,
+    status: ProductStatus,
+    publishedAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    stock: StockCounts.optional(),
+  })
+  .openapi("Product");
+export type Product = z.infer<typeof Product>;
+
+/** A banned phrase found in copy, with the field and character offset where it stands. */
+export const ComplianceFinding = z
+  .object({ field: z.string(), phrase: z.string(), index: z.number(), excerpt: z.string() })
+  .openapi("ComplianceFinding");
+export type ComplianceFinding = z.infer<typeof ComplianceFinding>;
+
+export const ComplianceCheckInput = z
+  .object({ texts: z.record(z.string().max(60), z.string().max(20_000)).refine((t) => Object.keys(t).length <= 50, "at most 50 texts") })
+  .openapi("ComplianceCheckInput", { example: { texts: { title: "全网最低价会员卡" } } });
+
+export const ComplianceResult = z
+  .object({ ok: z.boolean(), findings: z.array(ComplianceFinding) })
+  .openapi("ComplianceResult");
+
+export const BannedPhraseList = z.object({ source: z.string(), phrases: z.array(z.string().min(1)).min(1) });
+
+export const ImportKeysInput = z
+  .object({
+    batchId: z.string().min(1).max(64).optional(),
+    rows: z
+      .array(z.object({ line: z.number().int().min(1), secret: z.string().min(4).max(512), reusable: z.boolean().default(false) }))
+      .min(1)
+      .max(1000),
+  })
+  .openapi("ImportKeysInput");
+export type ImportKeysInput = z.infer<typeof ImportKeysInput>;
+
+export const ImportRowError = z
+  .object({ line: z.number(), code: z.enum(["duplicate_in_file", "duplicate_in_stock", "invalid"]), message: z.string() })
+  .openapi("ImportRowError");
+
+export const ImportKeysResult = z
+  .object({ inserted: z.number(), rejected: z.number(), errors: z.array(ImportRowError), stock: StockCounts })
+  .openapi("ImportKeysResult");

@@ -1,0 +1,54 @@
+import { z } from "@hono/zod-openapi";
+
+export const ORDER_STATUSES = ["created", "paid", "delivered", "failed", "refunded", "cancelled", "expired"] as const;
+export const OrderStatus = z.enum(ORDER_STATUSES).openapi("OrderStatus");
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+export const IdempotencyKey = z.string().min(8).max(128).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : -");
+
+export const CreateOrderInput = z
+  .object({
+    productId: z.string().min(1).max(64),
+    quantity: z.number().int().min(1).max(10).default(1),
+    rechargeAccount: z.string().trim().min(3).max(64).optional().openapi({ description: "Direct recharge target account" }),
+  })
+  .openapi("CreateOrderInput");
+export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
+
+export const Order = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    buyerId: z.string(),
+    productId: z.string(),
+    quantity: z.number(),
+    unitPriceCents: z.number(),
+    amountCents: z.number(),
+    currency: z.string(),
+    status: OrderStatus,
+    source: z.string(),
+    campaignId: z.string().nullable(),
+    reservedUntil: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    paidAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+    refundedAt: z.string().nullable(),
+    createdAt: z.string(),
+    checkoutUrl: z.string().optional(),
+  })
+  .openapi("Order");
+export type Order = z.infer<typeof Order>;
+
+/** The body the sandbox gateway posts to /pay/callback/sandbox, signed over the raw bytes (X-Sandbox-Signature). */
+export const SandboxCallback = z
+  .object({
+    type: z.enum(["payment.succeeded", "refund.succeeded"]),
+    gatewayTxnId: z.string().min(8).max(64),
+    paymentId: z.string().min(1).max(64),
+    orderId: z.string().min(1).max(64),
+    amountCents: z.number().int().min(0),
+    currency: z.string().length(3),
+    paidAt: z.iso.datetime(),
+  })
+  .openapi("SandboxCallback");
+export type SandboxCallback = z.infer<typeof SandboxCallback>;

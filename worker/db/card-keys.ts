@@ -1,0 +1,91 @@
+import type { CardKeyRef } from "../services/vouchers";
+
+export interface NewCardKey {
+  id: string;
+  secretEnc: string;
+  secretHash: string;
+  reusable: boolean;
+  line: number;
+}
+
+/** One statement per key; `ON CONFLICT DO NOTHING` lets the caller see which rows were duplicates of stock. */
+export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: string, batchId: string, k: NewCardKey) {
+  return db
+    .prepare(
+      `INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, reusable, batch_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
+    )
+    .bind(k.id, tenantId, productId, k.secretEnc, k.secretHash, k.reusable ? 1 : 0, batchId);
+}
+
+export async function existingHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < hashes.length; i += 90) {
+    const chunk = hashes.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND secret_hash IN (${chunk.map(() => "?").join(",")})`)
+      .bind(tenantId, ...chunk)
+      .all<{ secret_hash: string }>();
+    for (const r of results) found.add(r.secret_hash);
+  }
+  return found;
+}
+
+/**
+ * Reserves up to `quantity` one-shot keys for an order in ONE statement. D1 runs statements one at a time, so the
+ * sub-select and the guarded update cannot interleave with another buyer's: a key is never reserved twice.
+ */
+export async function reserveCardKeys(
+  db: D1Database,
+  tenantId: string,
+  productId: string,
+  orderId: string,
+  quantity: number,
+  reservedUntil: string,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE card_keys SET status = 'reserved', order_id = ?, reserved_until = ?
+       WHERE id IN (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT ?)
+         AND status = 'available'
+       RETURNING id`,
+    )
+    .bind(orderId, reservedUntil, tenantId, productId, quantity)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
+  return db
+    .prepare(
+      "SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 1 LIMIT 1",
+    )
+    .bind(tenantId, productId)
+    .first<CardKeyRef>();
+}
+
+export async function reservedKeysOfOrder(db: D1Database, tenantId: string, orderId: string, productId: string) {
+  const { results } = await db
+    .prepare(
+      "SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? AND product_id = ? AND status IN ('reserved', 'delivered') ORDER BY id",
+    )
+    .bind(tenantId, orderId, productId)
+    .all<CardKeyRef>();
+  return results;
+}
+
+export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare(
+      "UPDATE card_keys SET status = 'available', order_id = NULL, reserved_until = NULL WHERE tenant_id = ? AND order_id = ? AND status = 'reserved'",
+    )
+    .bind(tenantId, orderId);
+}
+
+export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string) {
+  return db
+    .prepare(
+      "UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved'",
+    )
+    .bind(tenantId, orderId, keyId);
+}

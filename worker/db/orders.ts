@@ -1,0 +1,162 @@
+import type { Order, OrderStatus } from "../../schema/orders";
+
+export interface OrderRow {
+  id: string;
+  tenant_id: string;
+  buyer_id: string;
+  product_id: string;
+  quantity: number;
+  unit_price_cents: number;
+  amount_cents: number;
+  currency: string;
+  status: OrderStatus;
+  idempotency_key: string;
+  request_hash: string;
+  source: string;
+  campaign_id: string | null;
+  recharge_account: string | null;
+  reserved_until: string | null;
+  failure_reason: string | null;
+  paid_at: string | null;
+  delivered_at: string | null;
+  refunded_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const toOrder = (r: OrderRow): Order => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  buyerId: r.buyer_id,
+  productId: r.product_id,
+  quantity: r.quantity,
+  unitPriceCents: r.unit_price_cents,
+  amountCents: r.amount_cents,
+  currency: r.currency,
+  status: r.status,
+  source: r.source,
+  campaignId: r.campaign_id,
+  reservedUntil: r.reserved_until,
+  failureReason: r.failure_reason,
+  paidAt: r.paid_at,
+  deliveredAt: r.delivered_at,
+  refundedAt: r.refunded_at,
+  createdAt: r.created_at,
+});
+
+export type NewOrder = Pick<
+  OrderRow,
+  | "id" | "tenant_id" | "buyer_id" | "product_id" | "quantity" | "unit_price_cents" | "amount_cents" | "currency"
+  | "idempotency_key" | "request_hash" | "source" | "campaign_id" | "recharge_account" | "reserved_until"
+>;
+
+const LIVE = "('created', 'paid', 'delivered')";
+
+/**
+ * Inserts the order unless the key was used already or the buyer's live orders for this product would exceed
+ * `perUserLimit` (0 = none). One statement, so two concurrent orders of one buyer cannot both slip under the limit.
+ */
+export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number): Promise<boolean> {
+  const res = await db
+    .prepare(
+      `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, currency,
+         idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE ? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
+                       WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?
+       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+    )
+    .bind(
+      o.id, o.tenant_id, o.buyer_id, o.product_id, o.quantity, o.unit_price_cents, o.amount_cents, o.currency,
+      o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until,
+      perUserLimit, o.tenant_id, o.buyer_id, o.product_id, o.quantity, perUserLimit,
+    )
+    .run();
+  return res.meta.changes > 0;
+}
+
+export function getOrderRow(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<OrderRow>();
+}
+
+export function getOrderByIdempotencyKey(db: D1Database, tenantId: string, key: string) {
+  return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND idempotency_key = ?").bind(tenantId, key).first<OrderRow>();
+}
+
+export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyerIds: string[]) {
+  if (!buyerIds.length) return [];
+  const { results } = await db
+    .prepare(`SELECT * FROM orders WHERE tenant_id = ? AND buyer_id IN (${buyerIds.map(() => "?").join(",")}) ORDER BY created_at DESC LIMIT 100`)
+    .bind(tenantId, ...buyerIds)
+    .all<OrderRow>();
+  return results;
+}
+
+/** Guarded transition: moves only from one of `from`; returns the row, or null if it was elsewhere. */
+export function transitionOrderStmt(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  from: OrderStatus[],
+  to: OrderStatus,
+  extra: { failureReason?: string; reservedUntil?: string } = {},
+) {
+  const stamp = to === "paid" ? ", paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    : to === "delivered" ? ", delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    : to === "refunded" ? ", refunded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : "";
+  return db
+    .prepare(
+      `UPDATE orders SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')${stamp},
+         failure_reason = COALESCE(?, failure_reason), reserved_until = COALESCE(?, reserved_until)
+       WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) RETURNING *`,
+    )
+    .bind(to, extra.failureReason ?? null, extra.reservedUntil ?? null, tenantId, id, ...from);
+}
+
+/** Orders whose reservation ran out while unpaid, moved to 'expired' in one statement (so each is expired once). */
+export async function expireDueOrders(db: D1Database, tenantId: string | null, nowIso: string) {
+  const { results } = await db
+    .prepare(
+      `UPDATE orders SET status = 'expired', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE status = 'created' AND reserved_until < ? AND (? IS NULL OR tenant_id = ?)
+       RETURNING *`,
+    )
+    .bind(nowIso, tenantId, tenantId)
+    .all<OrderRow>();
+  return results;
+}
+
+// Counter-based stock (coupon, direct_recharge, bundle): a hold per order, moved exactly once.
+export function holdStockStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
+  return db
+    .prepare(
+      `UPDATE products SET stock_reserved = stock_reserved + ?
+       WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= ?)
+       RETURNING id`,
+    )
+    .bind(quantity, tenantId, productId, quantity);
+}
+
+export function recordHoldStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
+  return db
+    .prepare("INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    .bind(orderId, tenantId, productId, quantity);
+}
+
+/** Two statements for a batch: adjust counters only if the hold is still 'held', then move the hold. */
+export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: string, to: "sold" | "released") {
+  const counters = to === "sold"
+    ? "stock_reserved = stock_reserved - h.quantity, stock_sold = stock_sold + h.quantity"
+    : "stock_reserved = stock_reserved - h.quantity";
+  return [
+    db
+      .prepare(
+        `UPDATE products AS p SET ${counters.replace(/h\.quantity/g, "(SELECT quantity FROM order_stock_holds h WHERE h.order_id = ? AND h.product_id = p.id)")}
+         WHERE p.tenant_id = ? AND p.id IN (SELECT product_id FROM order_stock_holds WHERE order_id = ? AND tenant_id = ? AND state = 'held')`,
+      )
+      .bind(...(to === "sold" ? [orderId, orderId] : [orderId]), tenantId, orderId, tenantId),
+    db
+      .prepare("UPDATE order_stock_holds SET state = ? WHERE order_id = ? AND tenant_id = ? AND state = 'held'")
+      .bind(to, orderId, tenantId),
+  ];
+}

@@ -1,0 +1,165 @@
+import type { CreateProductInput, Media, Product, ProductConfig, StockCounts, Validity } from "../../schema/catalog";
+
+export interface ProductRow {
+  id: string;
+  tenant_id: string;
+  kind: Product["kind"];
+  name: string;
+  subtitle: string;
+  description: string;
+  price_cents: number;
+  face_value_cents: number;
+  currency: string;
+  validity_kind: "fixed" | "relative" | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  valid_days: number | null;
+  scope_text: string;
+  usage_rules: string;
+  tutorial: string;
+  media: string;
+  per_user_limit: number;
+  stock_total: number | null;
+  stock_reserved: number;
+  stock_sold: number;
+  low_stock_threshold: number;
+  config: string;
+  status: Product["status"];
+  published_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function rowValidity(r: Pick<ProductRow, "validity_kind" | "valid_from" | "valid_to" | "valid_days">): Validity | null {
+  if (r.validity_kind === "fixed" && r.valid_from && r.valid_to) return { kind: "fixed", validFrom: r.valid_from, validTo: r.valid_to };
+  if (r.validity_kind === "relative" && r.valid_days) return { kind: "relative", days: r.valid_days };
+  return null;
+}
+
+export const toProduct = (r: ProductRow): Product => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  kind: r.kind,
+  name: r.name,
+  subtitle: r.subtitle,
+  description: r.description,
+  priceCents: r.price_cents,
+  faceValueCents: r.face_value_cents,
+  currency: r.currency,
+  validity: rowValidity(r),
+  scope: r.scope_text,
+  usageRules: r.usage_rules,
+  tutorial: r.tutorial,
+  media: JSON.parse(r.media) as Media,
+  perUserLimit: r.per_user_limit,
+  stockTotal: r.stock_total,
+  lowStockThreshold: r.low_stock_threshold,
+  config: JSON.parse(r.config) as ProductConfig,
+  status: r.status,
+  publishedAt: r.published_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+type ProductWrite = Omit<CreateProductInput, "kind">;
+
+function writeColumns(p: Partial<ProductWrite>) {
+  const v = p.validity;
+  const cols: Record<string, unknown> = {
+    name: p.name,
+    subtitle: p.subtitle,
+    description: p.description,
+    price_cents: p.priceCents,
+    face_value_cents: p.faceValueCents,
+    scope_text: p.scope,
+    usage_rules: p.usageRules,
+    tutorial: p.tutorial,
+    media: p.media && JSON.stringify(p.media),
+    per_user_limit: p.perUserLimit,
+    stock_total: p.stockTotal,
+    low_stock_threshold: p.lowStockThreshold,
+    config: p.config && JSON.stringify(p.config),
+  };
+  if (v !== undefined) {
+    cols.validity_kind = v?.kind ?? null;
+    cols.valid_from = v?.kind === "fixed" ? v.validFrom : null;
+    cols.valid_to = v?.kind === "fixed" ? v.validTo : null;
+    cols.valid_days = v?.kind === "relative" ? v.days : null;
+  }
+  return Object.fromEntries(Object.entries(cols).filter(([, x]) => x !== undefined));
+}
+
+export async function insertProduct(db: D1Database, tenantId: string, id: string, p: CreateProductInput): Promise<ProductRow> {
+  const cols = { id, tenant_id: tenantId, kind: p.kind, ...writeColumns(p) };
+  const names = Object.keys(cols);
+  return (await db
+    .prepare(`INSERT INTO products (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) RETURNING *`)
+    .bind(...Object.values(cols))
+    .first<ProductRow>())!;
+}
+
+export async function updateProduct(db: D1Database, tenantId: string, id: string, p: Partial<ProductWrite>) {
+  const cols = writeColumns(p);
+  const names = Object.keys(cols);
+  if (!names.length) return getProductRow(db, tenantId, id);
+  return db
+    .prepare(
+      `UPDATE products SET ${names.map((n) => `${n} = ?`).join(", ")}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? RETURNING *`,
+    )
+    .bind(...Object.values(cols), tenantId, id)
+    .first<ProductRow>();
+}
+
+export function setProductStatus(db: D1Database, tenantId: string, id: string, status: Product["status"]) {
+  return db
+    .prepare(
+      `UPDATE products SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+         published_at = CASE WHEN ? = 'published' THEN COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ELSE published_at END
+       WHERE tenant_id = ? AND id = ? RETURNING *`,
+    )
+    .bind(status, status, tenantId, id)
+    .first<ProductRow>();
+}
+
+export function getProductRow(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ProductRow>();
+}
+
+export async function listProductRows(db: D1Database, tenantId: string, status?: Product["status"]) {
+  const { results } = status
+    ? await db.prepare("SELECT * FROM products WHERE tenant_id = ? AND status = ? ORDER BY created_at").bind(tenantId, status).all<ProductRow>()
+    : await db.prepare("SELECT * FROM products WHERE tenant_id = ? ORDER BY created_at").bind(tenantId).all<ProductRow>();
+  return results;
+}
+
+/** Stock per product: card keys from inventory rows (reusable keys count as unlimited), others from counters. */
+export async function stockCounts(db: D1Database, tenantId: string, product: ProductRow): Promise<StockCounts> {
+  if (product.kind === "card_key") {
+    const r = await db
+      .prepare(
+        `SELECT
+           SUM(status = 'available' AND reusable = 0) AS available,
+           SUM(status = 'available' AND reusable = 1) AS loops,
+           SUM(status = 'reserved') AS reserved,
+           SUM(status = 'delivered') AS delivered
+         FROM card_keys WHERE tenant_id = ? AND product_id = ?`,
+      )
+      .bind(tenantId, product.id)
+      .first<{ available: number | null; loops: number | null; reserved: number | null; delivered: number | null }>();
+    const loops = r?.loops ?? 0;
+    return {
+      available: loops > 0 ? 1_000_000 : (r?.available ?? 0),
+      reserved: r?.reserved ?? 0,
+      delivered: r?.delivered ?? 0,
+      total: loops > 0 ? null : (r?.available ?? 0) + (r?.reserved ?? 0) + (r?.delivered ?? 0),
+    };
+  }
+  const total = product.stock_total;
+  return {
+    available: total === null ? 1_000_000 : total - product.stock_reserved - product.stock_sold,
+    reserved: product.stock_reserved,
+    delivered: product.stock_sold,
+    total,
+  };
+}

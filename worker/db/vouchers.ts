@@ -1,0 +1,107 @@
+import type { Voucher } from "../../schema/vouchers";
+
+export interface VoucherRow {
+  id: string;
+  tenant_id: string;
+  holder_id: string;
+  product_id: string;
+  kind: Voucher["kind"];
+  order_id: string | null;
+  campaign_id: string | null;
+  source_key: string;
+  code: string;
+  secret_enc: string | null;
+  secret_hash: string | null;
+  card_key_id: string | null;
+  title: string;
+  face_value_cents: number;
+  status: Voucher["status"];
+  valid_from: string;
+  valid_to: string | null;
+  meta: string;
+  issued_at: string;
+  status_changed_at: string | null;
+}
+
+export const toVoucher = (r: VoucherRow): Voucher => ({
+  id: r.id,
+  code: r.code,
+  tenantId: r.tenant_id,
+  holderId: r.holder_id,
+  productId: r.product_id,
+  kind: r.kind,
+  orderId: r.order_id,
+  campaignId: r.campaign_id,
+  title: r.title,
+  faceValueCents: r.face_value_cents,
+  status: r.status,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  issuedAt: r.issued_at,
+  meta: JSON.parse(r.meta) as Voucher["meta"],
+});
+
+export type NewVoucherRow = Omit<VoucherRow, "status" | "issued_at" | "status_changed_at">;
+
+/**
+ * Insert-if-new by (tenant_id, source_key): issuing the same right twice is a no-op. `guard` (SQL + args) makes the
+ * insert conditional inside a batch, e.g. "the card key was just marked delivered for this order".
+ */
+export function insertVoucherStmt(db: D1Database, v: NewVoucherRow, guard?: { sql: string; args: unknown[] }): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO vouchers (id, tenant_id, holder_id, product_id, kind, order_id, campaign_id, source_key, code,
+         secret_enc, secret_hash, card_key_id, title, face_value_cents, valid_from, valid_to, meta)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guard ? guard.sql : "1"}
+       ON CONFLICT (tenant_id, source_key) DO NOTHING`,
+    )
+    .bind(
+      v.id, v.tenant_id, v.holder_id, v.product_id, v.kind, v.order_id, v.campaign_id, v.source_key, v.code,
+      v.secret_enc, v.secret_hash, v.card_key_id, v.title, v.face_value_cents, v.valid_from, v.valid_to, v.meta,
+      ...(guard?.args ?? []),
+    );
+}
+
+export function getVoucherBySource(db: D1Database, tenantId: string, sourceKey: string) {
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND source_key = ?").bind(tenantId, sourceKey).first<VoucherRow>();
+}
+
+export function getVoucherByCode(db: D1Database, tenantId: string, code: string) {
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND code = ?").bind(tenantId, code).first<VoucherRow>();
+}
+
+/** Redemption look-up by the keyed hash of a presented card key / coupon code. */
+export function getVoucherBySecretHash(db: D1Database, tenantId: string, hash: string) {
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND secret_hash = ?").bind(tenantId, hash).first<VoucherRow>();
+}
+
+export async function listVouchersByOrder(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db
+    .prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key")
+    .bind(tenantId, orderId)
+    .all<VoucherRow>();
+  return results;
+}
+
+export async function listVouchersByHolders(db: D1Database, tenantId: string, holderIds: string[]) {
+  if (!holderIds.length) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM vouchers WHERE tenant_id = ? AND holder_id IN (${holderIds.map(() => "?").join(",")})
+       ORDER BY issued_at DESC LIMIT 200`,
+    )
+    .bind(tenantId, ...holderIds)
+    .all<VoucherRow>();
+  return results;
+}
+
+/** Moves a voucher between statuses only from an allowed one; returns null when it was not in `from`. */
+export function setVoucherStatus(db: D1Database, tenantId: string, id: string, from: Voucher["status"][], to: Voucher["status"]) {
+  return db
+    .prepare(
+      `UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) RETURNING *`,
+    )
+    .bind(to, tenantId, id, ...from)
+    .first<VoucherRow>();
+}

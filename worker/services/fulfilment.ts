@@ -1,0 +1,211 @@
+/**
+ * After payment: exactly-once delivery. The order moves paid → delivered in the same D1 transaction that marks its
+ * keys delivered and inserts its vouchers (idempotent by 'order:<id>:<n>', one voucher per one-shot key enforced by
+ * a unique index). Anything that cannot be delivered is failed and refunded automatically, with an alert event.
+ */
+import { newId } from "../domain/crypto";
+import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
+import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, insertPaymentStmt } from "../db/payments";
+import { getProductRow } from "../db/products";
+import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { providerFor } from "../payments/provider-registry";
+import type { PaymentNotice } from "../payments/provider";
+import { emitEvents, type EventInput } from "../queue/emit";
+import { orderLines } from "./order-lines";
+import { rechargeViaSuppliers } from "./suppliers";
+import { buildVoucherRow, type CardKeyRef, voucherIssuedEvent } from "./vouchers";
+
+const UNPAID = ["created", "expired", "cancelled"] as const;
+
+export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDelivery: boolean };
+
+/**
+ * Applies a verified gateway notice. Refused (4xx, nothing changed) when the payment is unknown, or the order id,
+ * amount or currency differ from what was charged. A repeat of an applied notice is acknowledged and changes nothing.
+ */
+export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice): Promise<NoticeOutcome> {
+  const db = env.DB;
+  if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
+  const payment = await getPaymentById(db, notice.paymentId);
+  if (!payment || payment.provider !== provider || payment.kind !== "charge") throw ApiError.notFound("Payment");
+  if (payment.order_id !== notice.orderId) throw ApiError.badRequest("order_mismatch", "The callback names another order");
+  if (payment.amount_cents !== notice.amountCents || payment.currency !== notice.currency) {
+    throw ApiError.badRequest("amount_mismatch", "The callback amount differs from the amount charged");
+  }
+  const t = payment.tenant_id;
+  if (payment.status !== "pending") {
+    const order = (await getOrderRow(db, t, payment.order_id))!;
+    if (payment.provider_ref === notice.gatewayTxnId) return { applied: false, order, needsAsyncDelivery: false };
+    throw ApiError.conflict("payment_already_settled", "This payment was already settled by another transaction");
+  }
+  const [paid, moved] = await db.batch([
+    completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
+    db
+      .prepare(
+        `UPDATE orders SET status = 'paid', paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")})
+           AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)
+         RETURNING *`,
+      )
+      .bind(t, payment.order_id, notice.amountCents, ...UNPAID, payment.id, notice.gatewayTxnId),
+  ]);
+  if (!paid!.results.length) {
+    // Lost a race with an identical callback: acknowledge if it was this transaction.
+    const again = (await getPaymentById(db, payment.id))!;
+    const order = (await getOrderRow(db, t, payment.order_id))!;
+    if (again.provider_ref === notice.gatewayTxnId) return { applied: false, order, needsAsyncDelivery: false };
+    throw ApiError.conflict("payment_already_settled", "This payment was already settled by another transaction");
+  }
+  const order = moved!.results[0] as OrderRow | undefined;
+  if (!order) {
+    // Money arrived for an order that can no longer take it (e.g. refunded): give it back.
+    const current = (await getOrderRow(db, t, payment.order_id))!;
+    await refundPayment(env, current, "order_not_payable");
+    await emitEvents(env, [{ tenantId: t, type: "alert", payload: { kind: "payment_for_closed_order", orderId: current.id, status: current.status } }]);
+    return { applied: false, order: current, needsAsyncDelivery: false };
+  }
+  await emitEvents(env, [{ tenantId: t, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } }]);
+  const product = await getProductRow(db, t, order.product_id);
+  const lines = product ? await orderLines(db, t, product, order.quantity) : [];
+  return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
+}
+
+/** For zero-amount orders (free claims): created → paid → delivered without a gateway. */
+export async function markPaidAndDeliver(env: Env, order: OrderRow): Promise<OrderRow> {
+  const [moved] = await env.DB.batch([transitionOrderStmt(env.DB, order.tenant_id, order.id, ["created"], "paid")]);
+  const paid = moved!.results[0] as OrderRow | undefined;
+  if (!paid) return (await getOrderRow(env.DB, order.tenant_id, order.id))!;
+  return deliverOrder(env, paid);
+}
+
+function mask(account: string | null): string | null {
+  if (!account) return null;
+  return account.length <= 4 ? "****" : `${account.slice(0, 2)}****${account.slice(-2)}`;
+}
+
+/** Delivers a paid order. Safe to call again: vouchers are keyed by source and the order moves paid → delivered once. */
+export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow> {
+  const db = env.DB;
+  const t = order.tenant_id;
+  if (order.status !== "paid") return order;
+  const product = await getProductRow(db, t, order.product_id);
+  if (!product) return failAndRefund(env, order, "product_missing");
+  const lines = await orderLines(db, t, product, order.quantity);
+  const stmts: D1PreparedStatement[] = [];
+  const rows: NewVoucherRow[] = [];
+  let n = 0;
+  const base = (productId: string, meta: Record<string, string | number | null> = {}) => ({
+    tenantId: t, holderId: order.buyer_id, productId, sourceKey: `order:${order.id}:${n++}`, orderId: order.id,
+    campaignId: order.campaign_id, cardKeyId: null, meta: { orderSource: order.source, ...meta },
+  });
+  for (const line of lines) {
+    if (line.product.kind === "card_key") {
+      let keys: CardKeyRef[] = await reservedKeysOfOrder(db, t, order.id, line.product.id);
+      if (keys.length < line.quantity) {
+        // Paid after the reservation lapsed: take fresh keys if there are any.
+        await reserveCardKeys(db, t, line.product.id, order.id, line.quantity - keys.length, new Date(Date.now() + 60_000).toISOString());
+        keys = await reservedKeysOfOrder(db, t, order.id, line.product.id);
+      }
+      let loop: CardKeyRef | null | undefined;
+      for (let i = 0; i < line.quantity; i++) {
+        let key = keys[i];
+        if (!key) key = (loop ??= await findLoopKey(db, t, line.product.id)) ?? undefined;
+        if (!key) return failAndRefund(env, order, "out_of_stock");
+        const row = await buildVoucherRow(env, base(line.product.id), line.product, key);
+        rows.push(row);
+        if (key.reusable) stmts.push(insertVoucherStmt(db, row));
+        else {
+          stmts.push(deliverKeyStmt(db, t, order.id, key.id));
+          stmts.push(insertVoucherStmt(db, row, {
+            sql: "EXISTS (SELECT 1 FROM card_keys WHERE id = ? AND order_id = ? AND status = 'delivered')",
+            args: [key.id, order.id],
+          }));
+        }
+      }
+    } else if (line.product.kind === "direct_recharge") {
+      const result = await rechargeViaSuppliers(env, order, line.product, line.quantity);
+      if (!result.ok) return failAndRefund(env, order, "all_suppliers_failed");
+      for (let i = 0; i < line.quantity; i++) {
+        const row = await buildVoucherRow(env, base(line.product.id, { supplierId: result.supplierId, supplierRef: result.ref, account: mask(order.recharge_account) }), line.product, null);
+        rows.push(row);
+        stmts.push(insertVoucherStmt(db, row));
+      }
+    } else {
+      for (let i = 0; i < line.quantity; i++) {
+        const row = await buildVoucherRow(env, base(line.product.id), line.product, null);
+        rows.push(row);
+        stmts.push(insertVoucherStmt(db, row));
+      }
+    }
+  }
+  stmts.push(...settleHoldsStmts(db, t, order.id, "sold"));
+  stmts.push(transitionOrderStmt(db, t, order.id, ["paid"], "delivered"));
+  let results: D1Result[];
+  try {
+    results = await db.batch(stmts);
+  } catch (e) {
+    console.error(JSON.stringify({ at: "deliverOrder", orderId: order.id, error: e instanceof Error ? e.message : String(e) }));
+    return failAndRefund(env, order, "delivery_error");
+  }
+  const delivered = results[results.length - 1]!.results[0] as OrderRow | undefined;
+  if (!delivered) return (await getOrderRow(db, t, order.id))!;
+  const stored = await listVouchersByOrder(db, t, order.id);
+  const events: EventInput[] = [
+    { tenantId: t, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers: stored.length, source: order.source, campaignId: order.campaign_id } },
+    ...stored.filter((v) => rows.some((r) => r.id === v.id)).map(voucherIssuedEvent),
+  ];
+  await emitEvents(env, events);
+  return delivered;
+}
+
+async function refundPayment(env: Env, order: OrderRow, reason: string): Promise<boolean> {
+  const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
+  if (!charge || charge.status !== "succeeded") return true; // nothing was taken
+  const provider = providerFor(env, charge.provider);
+  if (!provider) return false;
+  const res = await provider.refund(charge, charge.amount_cents);
+  if (!res.ok) return false;
+  const refundId = newId("rf");
+  await env.DB.batch([
+    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: charge.amount_cents, currency: charge.currency }),
+    completePaymentStmt(env.DB, order.tenant_id, refundId, "succeeded", res.refundRef),
+  ]);
+  void reason;
+  return true;
+}
+
+/** paid → failed → refunded: stock goes back, money goes back, issued vouchers of the order are marked refunded. */
+export async function failAndRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
+  const db = env.DB;
+  const t = order.tenant_id;
+  const [moved] = await db.batch([transitionOrderStmt(db, t, order.id, ["paid"], "failed", { failureReason: reason })]);
+  const failed = moved!.results[0] as OrderRow | undefined;
+  if (!failed) return (await getOrderRow(db, t, order.id))!;
+  await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
+  const events: EventInput[] = [
+    { tenantId: t, type: "order_failed", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, reason } },
+  ];
+  let result = failed;
+  if (await refundPayment(env, failed, reason)) {
+    const [r] = await db.batch([
+      transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
+      db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(t, order.id),
+    ]);
+    result = (r!.results[0] as OrderRow | undefined) ?? result;
+    events.push({ tenantId: t, type: "order_refunded", actor: { userId: order.buyer_id }, payload: { orderId: order.id, amountCents: order.amount_cents, reason, automatic: true } });
+  }
+  events.push({ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: result.status === "refunded" } });
+  await emitEvents(env, events);
+  return result;
+}
+
+/** Payment id → order, for the sandbox checkout page. */
+export async function paymentForCheckout(env: Env, paymentId: string) {
+  const payment = await getPaymentById(env.DB, paymentId);
+  if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
+  const order = (await getOrderRow(env.DB, payment.tenant_id, payment.order_id))!;
+  const product = await getProductRow(env.DB, payment.tenant_id, order.product_id);
+  return { payment, order, product };
+}

@@ -1,0 +1,197 @@
+/**
+ * Orders. `createOrder(env, {...})` is the one entry point for the storefront and for campaign claims
+ * (flash sales pass source 'flash:<campaignId>', campaignId and their own unitPriceCents). It is idempotent by
+ * idempotencyKey, reserves stock atomically (card keys: one guarded UPDATE; counters: guarded UPDATE + hold),
+ * enforces the per-user limit in the insert itself, and opens a payment. A zero-amount order is paid at once
+ * and delivered, so free claims need no payment step.
+ */
+import type { OrderStatus } from "../../schema/orders";
+import { newId, sha256Hex } from "../domain/crypto";
+import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys } from "../db/card-keys";
+import {
+  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, settleHoldsStmts,
+  transitionOrderStmt, type OrderRow,
+} from "../db/orders";
+import { insertPaymentStmt } from "../db/payments";
+import { getProductRow, stockCounts, type ProductRow } from "../db/products";
+import { ApiError } from "../errors";
+import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
+import { markPaidAndDeliver } from "./fulfilment";
+import { orderLines, type BundleLine } from "./order-lines";
+
+export const DEFAULT_RESERVE_SECONDS = 15 * 60;
+
+export interface CreateOrderParams {
+  tenantId: string;
+  buyerId: string;
+  productId: string;
+  quantity?: number;
+  idempotencyKey: string;
+  rechargeAccount?: string | null;
+  /** 'store' (default) or e.g. 'flash:<campaignId>' */
+  source?: string;
+  campaignId?: string | null;
+  /** Campaign price; defaults to the product price. */
+  unitPriceCents?: number;
+  reserveSeconds?: number;
+  /** Campaign rights may be sold from draft products; the storefront requires published ones. */
+  requirePublished?: boolean;
+}
+
+export interface CreatedOrder {
+  order: OrderRow;
+  created: boolean;
+  paymentId: string | null;
+}
+
+export function checkoutPath(paymentId: string) {
+  return `/api/v1/pay/sandbox/checkout/${paymentId}`;
+}
+
+export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
+  const quantity = p.quantity ?? 1;
+  const requestHash = await sha256Hex(
+    JSON.stringify([p.buyerId, p.productId, quantity, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]),
+  );
+  const prior = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
+  if (prior) return repeat(env, prior, requestHash);
+
+  const product = await getProductRow(env.DB, p.tenantId, p.productId);
+  if (!product || ((p.requirePublished ?? true) && product.status !== "published")) throw ApiError.notFound("Product");
+  const lines = await orderLines(env.DB, p.tenantId, product, quantity);
+  if (lines.some((l) => l.product.kind === "direct_recharge") && !p.rechargeAccount) {
+    throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
+  }
+  await releaseExpired(env, p.tenantId);
+
+  const unit = p.unitPriceCents ?? product.price_cents;
+  const reservedUntil = new Date(Date.now() + (p.reserveSeconds ?? DEFAULT_RESERVE_SECONDS) * 1000).toISOString();
+  const order = {
+    id: newId("ord"),
+    tenant_id: p.tenantId,
+    buyer_id: p.buyerId,
+    product_id: product.id,
+    quantity,
+    unit_price_cents: unit,
+    amount_cents: unit * quantity,
+    currency: product.currency,
+    idempotency_key: p.idempotencyKey,
+    request_hash: requestHash,
+    source: p.source ?? "store",
+    campaign_id: p.campaignId ?? null,
+    recharge_account: p.rechargeAccount ?? null,
+    reserved_until: reservedUntil,
+  };
+  if (!(await insertOrder(env.DB, order, product.per_user_limit))) {
+    const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
+    if (raced) return repeat(env, raced, requestHash);
+    throw ApiError.conflict("purchase_limit", `At most ${product.per_user_limit} per buyer for this product`);
+  }
+
+  const events: EventInput[] = [];
+  const ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+  if (!ok) {
+    await release(env, p.tenantId, order.id, ["created"], "cancelled", "out_of_stock");
+    throw ApiError.conflict("sold_out", "Out of stock");
+  }
+  const payload = { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id };
+  events.unshift({ tenantId: p.tenantId, type: "order_created", actor: { userId: p.buyerId }, payload });
+
+  let paymentId: string | null = null;
+  if (order.amount_cents > 0) {
+    paymentId = newId("pay");
+    await insertPaymentStmt(env.DB, { id: paymentId, tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge", amount_cents: order.amount_cents, currency: order.currency }).run();
+  }
+  await emitEvents(env, events);
+  let row = (await getOrderRow(env.DB, p.tenantId, order.id))!;
+  if (order.amount_cents === 0) {
+    // Free rights (e.g. a won claim): no payment step.
+    row = await markPaidAndDeliver(env, row);
+  }
+  return { order: row, created: true, paymentId };
+}
+
+async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<CreatedOrder> {
+  if (prior.request_hash !== requestHash) {
+    throw ApiError.conflict("idempotency_key_reused", "This Idempotency-Key was used for a different order");
+  }
+  if (prior.status === "cancelled" && prior.failure_reason === "out_of_stock") throw ApiError.conflict("sold_out", "Out of stock");
+  if (prior.failure_reason === "purchase_limit") throw ApiError.conflict("purchase_limit", "Purchase limit reached");
+  const payment = await env.DB.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' LIMIT 1")
+    .bind(prior.tenant_id, prior.id)
+    .first<{ id: string }>();
+  return { order: prior, created: false, paymentId: payment?.id ?? null };
+}
+
+/** Takes stock for every line; on any shortfall gives back what it took and returns false. */
+async function reserve(
+  env: Env, orderId: string, tenantId: string, product: ProductRow, lines: BundleLine[], quantity: number,
+  reservedUntil: string, events: EventInput[],
+): Promise<boolean> {
+  const db = env.DB;
+  const counterHolds: { productId: string; quantity: number }[] = [];
+  if (product.kind === "bundle") counterHolds.push({ productId: product.id, quantity });
+  for (const line of lines) {
+    if (line.product.kind === "card_key") {
+      const got = await reserveCardKeys(db, tenantId, line.product.id, orderId, line.quantity, reservedUntil);
+      if (got.length < line.quantity && !(await findLoopKey(db, tenantId, line.product.id))) return false;
+      if (got.length) events.push(...(await lowStockEvents(env, tenantId, line.product, got.length)));
+    } else counterHolds.push({ productId: line.product.id, quantity: line.quantity });
+  }
+  for (const h of counterHolds) {
+    // changes() is the row count of the statement before it in this transaction: the hold is recorded only if taken.
+    const [held] = await db.batch([
+      holdStockStmt(db, tenantId, h.productId, orderId, h.quantity),
+      db.prepare(
+        "INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) SELECT ?, ?, ?, ? WHERE changes() = 1",
+      ).bind(orderId, tenantId, h.productId, h.quantity),
+    ]);
+    if (!held!.results.length) return false;
+  }
+  return true;
+}
+
+async function lowStockEvents(env: Env, tenantId: string, product: ProductRow, taken: number): Promise<EventInput[]> {
+  const stock = await stockCounts(env.DB, tenantId, product);
+  const threshold = product.low_stock_threshold;
+  // Only the reservation that crosses the threshold raises it, so a busy product does not flood the warehouse.
+  if (stock.total !== null && stock.available <= threshold && stock.available + taken > threshold) {
+    return [{ tenantId, type: "low_stock", payload: { productId: product.id, available: stock.available, threshold } }];
+  }
+  return [];
+}
+
+/** Gives the order's stock back (keys → available, counter holds → released) and moves it to `to`, once. */
+export async function release(
+  env: Env, tenantId: string, orderId: string, from: OrderStatus[], to: OrderStatus, reason?: string,
+): Promise<OrderRow | null> {
+  const db = env.DB;
+  const [moved] = await db.batch([
+    transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason }),
+  ]);
+  const row = (moved!.results[0] as OrderRow | undefined) ?? null;
+  if (!row) return null;
+  await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
+  return row;
+}
+
+export async function cancelOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<OrderRow> {
+  const row = await getOrderRow(env.DB, tenantId, orderId);
+  if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
+  const moved = await release(env, tenantId, orderId, ["created"], "cancelled", "cancelled_by_buyer");
+  if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
+  await emitEvent(env, { tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } });
+  return moved;
+}
+
+/** Expires unpaid orders whose reservation ran out and gives their stock back. Cheap when there is nothing to do. */
+export async function releaseExpired(env: Env, tenantId: string | null): Promise<number> {
+  const expired = await expireDueOrders(env.DB, tenantId, new Date().toISOString());
+  for (const o of expired) {
+    await env.DB.batch([releaseOrderKeysStmt(env.DB, o.tenant_id, o.id), ...settleHoldsStmts(env.DB, o.tenant_id, o.id, "released")]);
+  }
+  if (expired.length) {
+    await emitEvents(env, expired.map((o) => ({ tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } })));
+  }
+  return expired.length;
+}

@@ -1,0 +1,128 @@
+/**
+ * Vouchers: the one way a right reaches a holder. Orders, flash-sale claims, lottery prizes all end here.
+ *
+ *   issueVoucher(env, { tenantId, holderId, productId, sourceKey: "claim:<id>", campaignId? })
+ *
+ * is idempotent by sourceKey (a repeat returns the first voucher with created=false), binds a card key when given
+ * one, generates a coupon code for coupon products, and computes the validity window from the product.
+ * Secrets are stored encrypted; `revealVoucher` decrypts for the holder's own view only.
+ */
+import { IssueVoucherInput, type Voucher } from "../../schema/vouchers";
+import { couponCode } from "../domain/codes";
+import { newId, randomToken } from "../domain/crypto";
+import { openSecret, sealSecret, secretHash } from "../domain/secret-box";
+import { validityWindow } from "../domain/validity";
+import { getProductRow, rowValidity, type ProductRow } from "../db/products";
+import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { emitEvent } from "../queue/emit";
+
+/** Public handle of a voucher: unguessable, safe in URLs and events (it is not the secret). */
+export const newVoucherCode = () => `vc_${randomToken(24)}`;
+
+/** Keyed hash of a presented card key / coupon code, for redemption look-ups (see getVoucherBySecretHash). */
+export function voucherSecretHash(env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">, tenantId: string, secret: string) {
+  return secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
+}
+
+export interface CardKeyRef {
+  id: string;
+  secret_enc: string;
+  secret_hash: string;
+  reusable: number;
+}
+
+/** Builds the row to insert; `cardKey` carries an already-encrypted secret (copied as is, never decrypted here). */
+export async function buildVoucherRow(
+  env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">,
+  input: ReturnType<typeof IssueVoucherInput.parse>,
+  product: ProductRow,
+  cardKey: CardKeyRef | null,
+  now = new Date(),
+): Promise<NewVoucherRow> {
+  let secretEnc: string | null = null;
+  let hash: string | null = null;
+  if (cardKey) {
+    secretEnc = cardKey.secret_enc;
+    hash = cardKey.secret_hash;
+  } else if (product.kind === "coupon") {
+    const code = couponCode();
+    secretEnc = await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, code);
+    hash = await voucherSecretHash(env, input.tenantId, code);
+  }
+  const meta = cardKey?.reusable ? { ...input.meta, loopKeyId: cardKey.id } : input.meta;
+  const window = validityWindow(rowValidity(product), now);
+  return {
+    id: newId("vch"),
+    tenant_id: input.tenantId,
+    holder_id: input.holderId,
+    product_id: product.id,
+    kind: product.kind,
+    order_id: input.orderId,
+    campaign_id: input.campaignId,
+    source_key: input.sourceKey,
+    code: newVoucherCode(),
+    secret_enc: secretEnc,
+    secret_hash: hash,
+    card_key_id: cardKey && !cardKey.reusable ? cardKey.id : null,
+    title: product.name,
+    face_value_cents: product.face_value_cents,
+    valid_from: window.validFrom,
+    valid_to: window.validTo,
+    meta: JSON.stringify(meta),
+  };
+}
+
+export interface IssuedVoucher {
+  voucher: Voucher;
+  created: boolean;
+}
+
+/**
+ * Issues a right to a holder, once per sourceKey. For card-key products pass `cardKeyId` of a key already taken
+ * for this holder (see reserveCardKeys in worker/db/card-keys.ts); coupon codes are generated here.
+ */
+export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<IssuedVoucher> {
+  const input = IssueVoucherInput.parse(raw);
+  const existing = await getVoucherBySource(env.DB, input.tenantId, input.sourceKey);
+  if (existing) return { voucher: toVoucher(existing), created: false };
+  const product = await getProductRow(env.DB, input.tenantId, input.productId);
+  if (!product) throw ApiError.notFound("Product");
+  let cardKey: CardKeyRef | null = null;
+  if (input.cardKeyId) {
+    cardKey = await env.DB.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND id = ? AND product_id = ?")
+      .bind(input.tenantId, input.cardKeyId, product.id)
+      .first();
+    if (!cardKey) throw ApiError.notFound("Card key");
+  }
+  const row = await buildVoucherRow(env, input, product, cardKey);
+  const res = await insertVoucherStmt(env.DB, row).run();
+  const stored = (await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))!;
+  const created = res.meta.changes > 0;
+  if (created) await emitEvent(env, voucherIssuedEvent(stored));
+  return { voucher: toVoucher(stored), created };
+}
+
+export function voucherIssuedEvent(v: Pick<VoucherRow, "tenant_id" | "holder_id" | "id" | "product_id" | "kind" | "order_id" | "campaign_id" | "face_value_cents">) {
+  return {
+    tenantId: v.tenant_id,
+    type: "voucher_issued" as const,
+    actor: { userId: v.holder_id },
+    payload: {
+      voucherId: v.id,
+      productId: v.product_id,
+      kind: v.kind,
+      orderId: v.order_id,
+      campaignId: v.campaign_id,
+      faceValueCents: v.face_value_cents,
+    },
+  };
+}
+
+/** The holder's own view: adds the decrypted secret. Call only after checking the caller holds the voucher. */
+export async function revealVoucher(env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">, row: VoucherRow, tutorial?: string): Promise<Voucher> {
+  const v = toVoucher(row);
+  if (row.secret_enc) v.secret = await openSecret(env.CARD_KEY_ENCRYPTION_KEY, row.secret_enc);
+  if (tutorial !== undefined) v.tutorial = tutorial;
+  return v;
+}
