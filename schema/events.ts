@@ -32,6 +32,12 @@ export const EVENT_TYPES = [
   "voucher_expired",
   "voucher_voided",
   "risk_flagged",
+  "keys_imported",
+  "product_published",
+  "payment_callback_refused",
+  "otp_requested",
+  "buyer_signed_in",
+  "guest_attached",
 ] as const;
 /*
  * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts
