@@ -6,10 +6,19 @@ export interface Principal {
   scopes: Scope[];
 }
 
+export interface Shopper {
+  tenantId: string;
+  slug: string;
+  buyerId: string | null;
+  buyerKind: "phone" | "guest" | null;
+}
+
 export type AppEnv = {
   Bindings: Env;
   Variables: {
     requestId: string;
     principal: Principal;
+    /** Storefront routes (/store/{tenant}/...): the tenant by slug and the signed-in or guest buyer. */
+    shopper: Shopper;
   };
 };
