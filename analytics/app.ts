@@ -1,8 +1,11 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono } from "hono";
+import { ZodError } from "zod";
+import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { IngestBatch } from "../schema/events";
 import { verifyBody } from "../worker/domain/signature";
 import { ingestEvents, Mutex } from "./ingest";
+import { runMetric } from "./metrics";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
@@ -12,6 +15,10 @@ export interface WarehouseAppOptions {
 
 function error(code: string, message: string, issues?: unknown) {
   return { error: { code, message, requestId: crypto.randomUUID(), ...(issues ? { issues } : {}) } };
+}
+
+function zodIssues(e: ZodError) {
+  return e.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));
 }
 
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
@@ -42,11 +49,38 @@ export function createWarehouseApp({ client, ingestSecret, embedded }: Warehouse
     }
     const parsed = IngestBatch.safeParse(body);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));
-      return c.json(error("validation_failed", "Invalid event batch", issues), 400);
+      return c.json(error("validation_failed", "Invalid event batch", zodIssues(parsed.error)), 400);
     }
     const result = await ingestLock.run(() => ingestEvents(client, parsed.data.events));
     return c.json(result);
+  });
+
+  // Dashboard queries from the worker: the tenant comes inside the signed body (the worker took it from the analyst
+  // key); the metric name is signed too, so a captured body cannot be replayed against another metric.
+  app.post("/v1/query/:metric", async (c) => {
+    const raw = await c.req.text();
+    const check = await verifyBody(ingestSecret, raw, c.req.header("x-kaquan-signature"));
+    if (!check.ok) return c.json(error("bad_signature", `Signature ${check.reason}`), 401);
+    const name = MetricName.safeParse(c.req.param("metric"));
+    if (!name.success) return c.json(error("not_found", "Unknown metric"), 404);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return c.json(error("invalid_json", "Body is not JSON"), 400);
+    }
+    const query = WarehouseQuery.safeParse(body);
+    if (!query.success || query.data.metric !== name.data) {
+      return c.json(error("validation_failed", "Invalid query body", query.success ? undefined : zodIssues(query.error)), 400);
+    }
+    const started = performance.now();
+    try {
+      const { params, rows } = await runMetric(client, query.data.tenantId, name.data, query.data.params);
+      return c.json({ metric: name.data, params, rows, tookMs: Math.round(performance.now() - started) });
+    } catch (e) {
+      if (e instanceof ZodError) return c.json(error("validation_failed", "Invalid query parameters", zodIssues(e)), 400);
+      throw e;
+    }
   });
 
   app.notFound((c) => c.json(error("not_found", "Route not found"), 404));

@@ -131,7 +131,11 @@ export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 export const MetricName = z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]);
 
 /** The signed body the worker sends to the warehouse's POST /v1/query/<metric>. */
-export const WarehouseQuery = z.object({ tenantId: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()) });
+export const WarehouseQuery = z.object({
+  metric: MetricName,
+  tenantId: z.string().min(1).max(64),
+  params: z.record(z.string(), z.unknown()),
+});
 export type WarehouseQuery = z.infer<typeof WarehouseQuery>;
 
 export function metricResponse<R extends z.ZodType>(row: R) {

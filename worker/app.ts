@@ -6,12 +6,14 @@ import type { ErrorBody } from "../schema/errors";
 import { ApiError } from "./errors";
 import { platformCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
+import { analyticsRoutes } from "./routes/analytics";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { ledgerRoutes } from "./routes/ledger";
 import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
+import { trackRoutes } from "./routes/track";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -34,6 +36,8 @@ export function createApp() {
     .route("/", tenantRoutes)
     .route("/", keyRoutes)
     .route("/", eventRoutes)
+    .route("/", analyticsRoutes)
+    .route("/", trackRoutes)
     .route("/", ledgerRoutes);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

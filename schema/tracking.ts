@@ -1,0 +1,45 @@
+import { z } from "@hono/zod-openapi";
+import { EventActor, EventType } from "./events";
+
+/** Storefront-side events with no other API: the public tracking route accepts these types only. */
+export const TRACKABLE_TYPES = ["page_view", "product_viewed", "share_sent"] as const;
+
+const Ref = z.string().min(1).max(64).regex(/^[\w.:-]+$/, "letters, digits, _ . : -");
+
+export const TrackEvent = z
+  .object({
+    type: z.enum(TRACKABLE_TYPES),
+    userId: Ref.optional(),
+    deviceId: Ref.optional(),
+    /** The user whose share link brought this visitor (from the link's ?ref=). */
+    referrerId: Ref.optional(),
+    campaignId: Ref.optional(),
+    productId: Ref.optional(),
+    path: z.string().max(200).optional(),
+  })
+  .strict()
+  .refine((e) => e.userId || e.deviceId, { message: "userId or deviceId is required", path: ["userId"] })
+  .refine((e) => e.type !== "share_sent" || (e.userId && e.campaignId), { message: "share_sent needs userId and campaignId", path: ["campaignId"] });
+
+export const TrackInput = z
+  .object({ tenant: z.string().min(2).max(40), events: z.array(TrackEvent).min(1).max(20) })
+  .strict()
+  .openapi("TrackInput");
+export const TrackResult = z.object({ accepted: z.number() }).openapi("TrackResult");
+
+/** Events that only the platform itself may emit, never imported. */
+const NOT_IMPORTABLE = new Set(["tenant_created", "api_key_created", "api_key_revoked"]);
+const Scalar = z.union([z.string().max(200), z.number(), z.boolean(), z.null()]);
+
+export const ImportEvent = z
+  .object({
+    eventId: z.string().min(8).max(64).regex(/^[\w.:-]+$/).optional().openapi({ description: "Stable id: a retried import is not counted twice" }),
+    type: EventType.refine((t) => !NOT_IMPORTABLE.has(t), "this type is emitted by the platform only"),
+    occurredAt: z.iso.datetime({ offset: true }),
+    actor: EventActor.omit({ apiKeyId: true }).partial().default({}),
+    payload: z.record(z.string().max(64), Scalar).default({}),
+  })
+  .strict();
+
+export const ImportInput = z.object({ events: z.array(ImportEvent).min(1).max(1000) }).strict().openapi("ImportEventsInput");
+export const ImportResult = z.object({ accepted: z.number() }).openapi("ImportEventsResult");

@@ -1,0 +1,117 @@
+import { describe, expect, inject, it } from "vitest";
+import { signBody } from "../../worker/domain/signature";
+import { api, createTenant } from "./helpers";
+
+async function keyFor(adminKey: string, scope: string) {
+  const res = await api("/keys", { method: "POST", token: adminKey, json: { name: scope, scopes: [scope] } });
+  expect(res.status).toBe(201);
+  return res.body.secret as string;
+}
+
+const daysAgo = (d: number, hour = 10) => {
+  const t = new Date(Date.now() - d * 86_400_000);
+  t.setUTCHours(hour, 0, 0, 0);
+  return t.toISOString();
+};
+
+/** Polls until `ok` holds (events travel worker → queue → warehouse asynchronously); returns the last answer. */
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000) {
+  const started = Date.now();
+  let v = await fn();
+  while (!ok(v) && Date.now() - started < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await fn();
+  }
+  return { value: v, ms: Date.now() - started };
+}
+
+describe("analytics API through the worker", () => {
+  it("serves one tenant's metrics to its analyst key only", async () => {
+    const a = await createTenant("Brand A");
+    const b = await createTenant("Brand B");
+    const analystA = await keyFor(a.adminKey, "analyst");
+    const analystB = await keyFor(b.adminKey, "analyst");
+
+    // Backdated, admin-only import: s1 claims and shares twice in campaign k1, i1 signs up through s1's link.
+    const events = [
+      { type: "claim_succeeded", occurredAt: daysAgo(3), actor: { userId: "s1" }, payload: { campaignId: "k1", costCents: 100 } },
+      { type: "share_sent", occurredAt: daysAgo(3, 11), actor: { userId: "s1" }, payload: { campaignId: "k1" } },
+      { type: "share_sent", occurredAt: daysAgo(3, 12), actor: { userId: "s1" }, payload: { campaignId: "k1" } },
+      { type: "user_signed_up", occurredAt: daysAgo(2), actor: { userId: "i1" }, payload: { acquisitionCampaignId: "k1" } },
+      { type: "referral_signed_up", occurredAt: daysAgo(2), actor: { userId: "i1", referrerId: "s1" }, payload: { campaignId: "k1" } },
+    ];
+    const imported = await api("/events/import", { method: "POST", token: a.adminKey, json: { events } });
+    expect(imported.status).toBe(202);
+    // Analysts cannot import; the import refuses future timestamps.
+    expect((await api("/events/import", { method: "POST", token: analystA, json: { events } })).status).toBe(403);
+    const future = await api("/events/import", { method: "POST", token: a.adminKey, json: { events: [{ ...events[0], occurredAt: daysAgo(-2) }] } });
+    expect(future.status).toBe(400);
+    expect(future.body.error.issues[0].path).toBe("json.events.0.occurredAt");
+
+    const query = (token: string, q = "") => api(`/analytics/kfactor${q}`, { token });
+    const { value: own } = await until(() => query(analystA), (r) => r.body?.rows?.length === 1);
+    expect(own.status).toBe(200);
+    expect(own.body.rows).toEqual([
+      { campaignId: "k1", participants: 1, sharers: 1, shares: 2, inviteeSignups: 1, shareRate: 1, invitesPerUser: 2, inviteConversion: 0.5, kFactor: 1 },
+    ]);
+
+    // Tenant B sees nothing of A's, whatever it asks for.
+    const other = await query(analystB);
+    expect(other.status).toBe(200);
+    expect(other.body.rows).toEqual([]);
+    const smuggled = await query(analystB, `?tenantId=${a.tenant.id}`);
+    expect(smuggled.status).toBe(400);
+    expect(smuggled.body.error.issues[0].path).toBe("query");
+    expect((await api(`/analytics/roi`, { token: analystB })).body.rows).toEqual([]);
+
+    // Scope and auth.
+    expect((await query(await keyFor(a.adminKey, "redeemer"))).status).toBe(403);
+    expect((await query("")).status).toBe(401);
+  });
+
+  it("validates params with field paths and lists the metrics", async () => {
+    const a = await createTenant();
+    const analyst = await keyFor(a.adminKey, "analyst");
+    const bad = await api("/analytics/retention?cohortBy=weekly&from=yesterday", { token: analyst });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["query.cohortBy", "query.from"]);
+    const list = await api("/analytics", { token: analyst });
+    expect(list.body.metrics.map((m: { name: string }) => m.name)).toContain("retention_matrix");
+  });
+
+  it("the warehouse refuses query bodies that are not signed by the worker", async () => {
+    const body = JSON.stringify({ metric: "roi", tenantId: "someone-else", params: {} });
+    const url = `${inject("warehouseUrl")}/v1/query/roi`;
+    const forged = await fetch(url, { method: "POST", headers: { "x-kaquan-signature": await signBody("wrong", body) }, body });
+    expect(forged.status).toBe(401);
+    // A signed body for one metric cannot be replayed against another.
+    const signed = await signBody("test-ingest-secret", body);
+    expect((await fetch(`${inject("warehouseUrl")}/v1/query/ltv`, { method: "POST", headers: { "x-kaquan-signature": signed }, body })).status).toBe(400);
+  });
+
+  it("freshness: a storefront view is visible in the dashboard within 5 s", async () => {
+    const a = await createTenant();
+    const analyst = await keyFor(a.adminKey, "analyst");
+    const sent = Date.now();
+    const track = await api("/track", {
+      method: "POST",
+      json: { tenant: a.tenant.slug, events: [{ type: "product_viewed", userId: "v1", productId: "p-fresh" }] },
+    });
+    expect(track.status).toBe(202);
+    const { value } = await until(() => api("/analytics/top_products", { token: analyst }), (r) => r.body?.rows?.length === 1, 5000);
+    const elapsed = Date.now() - sent;
+    console.log(`freshness: tracked view visible after ${elapsed} ms`);
+    expect(value.body.rows[0]).toMatchObject({ productId: "p-fresh", views: 1 });
+    expect(elapsed).toBeLessThan(5000);
+  });
+
+  it("the public tracking route takes whitelisted types only", async () => {
+    const a = await createTenant();
+    const res = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, events: [{ type: "order_paid", userId: "u" }] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe("json.events.0.type");
+    const share = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, events: [{ type: "share_sent", userId: "u" }] } });
+    expect(share.status).toBe(400);
+    expect((await api("/track", { method: "POST", json: { tenant: "no-such-brand", events: [{ type: "page_view", deviceId: "d" }] } })).status).toBe(404);
+  });
+});

@@ -1,0 +1,82 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
+import { signBody } from "../domain/signature";
+import { ApiError } from "../errors";
+import { requireKey } from "../middleware/auth";
+import { enforceRateLimit } from "../middleware/rate-limit";
+import type { AppEnv } from "../types";
+import type { Context } from "hono";
+import { bearerAuth, createRouter, errors, json } from "./router";
+
+const QUERIES_PER_MIN = 600; // per analyst key: a dashboard load is ~9 queries
+
+const MetricList = z
+  .object({ metrics: z.array(z.object({ name: z.string(), summary: z.string(), path: z.string() })) })
+  .openapi("AnalyticsMetricList");
+
+const list = createRoute({
+  method: "get",
+  path: "/analytics",
+  tags: ["analytics"],
+  summary: "The dashboard metrics this API serves",
+  security: bearerAuth,
+  middleware: [requireKey("analyst")],
+  responses: { 200: json(MetricList, "Metrics"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+/**
+ * The tenant is the analyst key's tenant, never a parameter (params are strict: a tenantId param is a 400).
+ * The warehouse re-validates the params and trusts the tenant only inside the HMAC-signed body.
+ */
+async function forward(c: Context<AppEnv>, metric: MetricName, params: Record<string, unknown>) {
+  const { tenantId, apiKeyId } = c.var.principal;
+  await enforceRateLimit(c.env, "analytics", apiKeyId, QUERIES_PER_MIN, 60);
+  const body = JSON.stringify({ metric, tenantId, params } satisfies WarehouseQuery);
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/v1/query/${metric}`, c.env.WAREHOUSE_URL), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(c.env.WAREHOUSE_INGEST_SECRET, body) },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    console.warn(JSON.stringify({ at: "analytics", problem: "warehouse_unreachable", detail: String(e) }));
+    throw new ApiError(503, "warehouse_unavailable", "The analytics warehouse is not reachable; retry shortly");
+  }
+  const answer = (await res.json().catch(() => null)) as { error?: { code: string; message: string; issues?: { path: string; message: string; code: string }[] } } | null;
+  if (res.status === 400 && answer?.error) {
+    throw ApiError.badRequest(answer.error.code, answer.error.message, answer.error.issues?.map((i) => ({ ...i, path: `query.${i.path}` })));
+  }
+  if (!res.ok || !answer) throw new ApiError(503, "warehouse_unavailable", `The analytics warehouse answered ${res.status}`);
+  return answer;
+}
+
+export const analyticsRoutes = createRouter().openapi(list, (c) =>
+  c.json({ metrics: METRIC_NAMES.map((name) => ({ name, summary: METRICS[name].summary, path: `/analytics/${name}` })) }, 200),
+);
+
+for (const name of METRIC_NAMES) {
+  const { params, row, summary } = METRICS[name];
+  const route = createRoute({
+    method: "get",
+    path: `/analytics/${name}`,
+    tags: ["analytics"],
+    summary,
+    description: "Scoped to the analyst key's tenant. JSON for dashboards and BI tools.",
+    security: bearerAuth,
+    middleware: [requireKey("analyst")],
+    request: { query: params },
+    responses: {
+      200: json(metricResponse(row).openapi(`AnalyticsResult_${name}`), "Rows"),
+      400: errors[400],
+      401: errors[401],
+      403: errors[403],
+      429: errors[429],
+      503: json(z.object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) }), "Warehouse unavailable"),
+    },
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  analyticsRoutes.openapi(route, (async (c: Context<AppEnv> & { req: { valid(t: "query"): Record<string, unknown> } }) =>
+    c.json(await forward(c, name, c.req.valid("query")), 200)) as never);
+}

@@ -1,0 +1,80 @@
+import { createRoute } from "@hono/zod-openapi";
+import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema/tracking";
+import { getTenantBySlug } from "../db/tenants";
+import { ApiError } from "../errors";
+import { requireKey } from "../middleware/auth";
+import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { emitEvents } from "../queue/emit";
+import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+
+const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
+const MAX_PAST_DAYS = 400;
+const MAX_SKEW_MS = 5 * 60_000;
+
+const track = createRoute({
+  method: "post",
+  path: "/track",
+  tags: ["analytics"],
+  summary: "Storefront-side events with no other API (page_view, product_viewed, share_sent). Public, rate limited.",
+  request: jsonBody(TrackInput),
+  responses: { 202: json(TrackResult, "Queued"), 400: errors[400], 404: errors[404], 429: errors[429] },
+});
+
+const importEvents = createRoute({
+  method: "post",
+  path: "/events/import",
+  tags: ["analytics"],
+  summary:
+    "Simulation and backfill: enqueue up to 1000 events with past timestamps for this key's tenant. Admin key only; " +
+    "every imported event is marked payload.simulated = true and carries the importing key's id.",
+  security: bearerAuth,
+  middleware: [requireKey("admin")],
+  request: jsonBody(ImportInput),
+  responses: { 202: json(ImportResult, "Queued"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+export const trackRoutes = createRouter()
+  .openapi(track, async (c) => {
+    const input = c.req.valid("json");
+    const tenant = await getTenantBySlug(c.env.DB, input.tenant);
+    if (!tenant) throw ApiError.notFound("Tenant");
+    await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIp(c)}`, TRACK_LIMIT_PER_MIN, 60);
+    await emitEvents(
+      c.env,
+      input.events.map((e) => ({
+        tenantId: tenant.id,
+        type: e.type,
+        actor: { userId: e.userId ?? null, deviceId: e.deviceId ?? null, referrerId: e.referrerId ?? null },
+        payload: {
+          ...(e.campaignId ? { campaignId: e.campaignId } : {}),
+          ...(e.productId ? { productId: e.productId } : {}),
+          ...(e.path ? { path: e.path } : {}),
+        },
+      })),
+    );
+    return c.json({ accepted: input.events.length }, 202);
+  })
+  .openapi(importEvents, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    const { events } = c.req.valid("json");
+    const now = Date.now();
+    const issues = events.flatMap((e, i) => {
+      const t = Date.parse(e.occurredAt);
+      return t > now + MAX_SKEW_MS || t < now - MAX_PAST_DAYS * 86_400_000
+        ? [{ path: `json.events.${i}.occurredAt`, message: `must be within the last ${MAX_PAST_DAYS} days and not in the future`, code: "out_of_range" }]
+        : [];
+    });
+    if (issues.length) throw ApiError.badRequest("validation_failed", "Invalid json", issues);
+    await emitEvents(
+      c.env,
+      events.map((e) => ({
+        tenantId,
+        type: e.type,
+        eventId: e.eventId,
+        occurredAt: new Date(e.occurredAt),
+        actor: { ...e.actor, apiKeyId },
+        payload: { ...e.payload, simulated: true },
+      })),
+    );
+    return c.json({ accepted: events.length }, 202);
+  });
