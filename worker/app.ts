@@ -11,6 +11,8 @@ import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { ledgerRoutes } from "./routes/ledger";
+import { redemptionRoutes } from "./routes/redemptions";
+import { storeRoutes } from "./routes/stores";
 import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
 import { trackRoutes } from "./routes/track";
@@ -38,7 +40,9 @@ export function createApp() {
     .route("/", eventRoutes)
     .route("/", analyticsRoutes)
     .route("/", trackRoutes)
-    .route("/", ledgerRoutes);
+    .route("/", ledgerRoutes)
+    .route("/", storeRoutes)
+    .route("/", redemptionRoutes);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,0 +1,119 @@
+import { z } from "@hono/zod-openapi";
+import { ErrorBody } from "./errors";
+import { VoucherStatus } from "./vouchers";
+
+const Id = z.string().min(1).max(64);
+
+export const Store = z
+  .object({ id: z.string(), tenantId: z.string(), name: z.string(), address: z.string(), createdAt: z.string() })
+  .openapi("Store");
+export type Store = z.infer<typeof Store>;
+
+export const CreateStoreInput = z
+  .object({ name: z.string().trim().min(1).max(80), address: z.string().trim().max(200).default("") })
+  .openapi("CreateStoreInput");
+
+export const RedeemerKeySettings = z
+  .object({
+    apiKeyId: z.string(),
+    storeId: z.string().nullable().openapi({ description: "When set, the key redeems only at this store" }),
+    suspendedAt: z.string().nullable(),
+    suspendedReason: z.string().nullable(),
+  })
+  .openapi("RedeemerKeySettings");
+export type RedeemerKeySettings = z.infer<typeof RedeemerKeySettings>;
+
+export const BindRedeemerKeyInput = z.object({ storeId: Id.nullable() }).openapi("BindRedeemerKeyInput");
+
+export const ProductStoresInput = z
+  .object({ storeIds: z.array(Id).max(500).openapi({ description: "Stores where the product's vouchers may be redeemed; empty = any store" }) })
+  .openapi("ProductStoresInput");
+
+/** A merchant redeems what the holder shows: the QR's public code, or the typed coupon code / card key. */
+export const RedeemInput = z
+  .object({
+    code: z.string().trim().min(4).max(64).optional().openapi({ description: "The voucher's public code (its QR code)" }),
+    secret: z.string().trim().min(4).max(200).optional().openapi({ description: "A typed coupon code or card key" }),
+    storeId: Id.optional().openapi({ description: "Required unless the redeemer key is bound to a store" }),
+    orderAmountCents: z.number().int().min(0).max(100_000_000).optional().openapi({ description: "The purchase the coupon is applied to (threshold check)" }),
+  })
+  .refine((r) => (r.code ? 1 : 0) + (r.secret ? 1 : 0) === 1, { message: "give exactly one of code or secret", path: ["code"] })
+  .openapi("RedeemInput");
+export type RedeemInput = z.infer<typeof RedeemInput>;
+
+export const Redemption = z
+  .object({
+    id: z.string(),
+    voucherId: z.string(),
+    voucherCode: z.string(),
+    title: z.string(),
+    faceValueCents: z.number(),
+    discountCents: z.number().nullable(),
+    storeId: z.string(),
+    storeName: z.string(),
+    apiKeyId: z.string(),
+    redeemedAt: z.string(),
+  })
+  .openapi("Redemption");
+export type Redemption = z.infer<typeof Redemption>;
+
+export const RedemptionAttempt = z
+  .object({
+    id: z.string(),
+    outcome: z.enum(["succeeded", "failed"]),
+    reason: z.string().nullable(),
+    voucherCode: z.string().nullable(),
+    title: z.string().nullable(),
+    storeId: z.string().nullable(),
+    storeName: z.string().nullable(),
+    apiKeyId: z.string(),
+    at: z.string(),
+  })
+  .openapi("RedemptionAttempt");
+
+export const RedemptionHistory = z.object({ attempts: z.array(RedemptionAttempt) }).openapi("RedemptionHistory");
+
+export const RedemptionHistoryQuery = z.object({
+  storeId: Id.optional(),
+  outcome: z.enum(["succeeded", "failed"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** 409 for a voucher someone already redeemed: says when and where. */
+export const AlreadyRedeemed = ErrorBody.extend({
+  redemption: z.object({ redeemedAt: z.string(), storeId: z.string(), storeName: z.string() }),
+}).openapi("AlreadyRedeemed");
+export type AlreadyRedeemed = z.infer<typeof AlreadyRedeemed>;
+
+/** What a holder's "my vouchers" page polls (with If-None-Match) to see redemption in real time. */
+export const VoucherStatusQuery = z.object({
+  codes: z
+    .string()
+    .max(50 * 40)
+    .transform((s) => s.split(",").map((c) => c.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(4).max(64)).min(1).max(50)),
+});
+
+export const VoucherStatusItem = z
+  .object({
+    code: z.string(),
+    status: VoucherStatus,
+    statusChangedAt: z.string().nullable(),
+    redeemedAt: z.string().nullable(),
+    storeName: z.string().nullable(),
+  })
+  .openapi("VoucherStatusItem");
+export const VoucherStatusList = z.object({ vouchers: z.array(VoucherStatusItem) }).openapi("VoucherStatusList");
+
+export const RISK_KINDS = ["store_spike", "holder_multi_store", "failed_code_burst"] as const;
+export const RiskEvent = z
+  .object({
+    id: z.string(),
+    kind: z.enum(RISK_KINDS),
+    subject: z.string(),
+    detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    action: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("RiskEvent");
+export type RiskEvent = z.infer<typeof RiskEvent>;

@@ -1,0 +1,140 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorBody } from "../../schema/errors";
+import {
+  AlreadyRedeemed,
+  RedeemInput,
+  Redemption,
+  RedemptionHistory,
+  RedemptionHistoryQuery,
+  RiskEvent,
+  VoucherStatusList,
+  VoucherStatusQuery,
+} from "../../schema/redemptions";
+import type { VoucherStatus } from "../../schema/vouchers";
+import { listAttempts, listRiskEvents, voucherStatuses } from "../db/redemptions";
+import { getKeySettings } from "../db/stores";
+import { sha256Hex } from "../domain/crypto";
+import { ApiError } from "../errors";
+import { requireKey } from "../middleware/auth";
+import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { redeem } from "../services/redemptions";
+import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+
+const tags = ["redemptions"];
+
+const redeemRoute = createRoute({
+  method: "post",
+  path: "/redemptions",
+  tags,
+  summary: "Redeem (核销) a voucher at a store: by its QR public code or a typed coupon code / card key",
+  description:
+    "Idempotent per Idempotency-Key (a retry returns the first outcome). Concurrent attempts on one voucher: exactly one succeeds, the others get 409 voucher_already_redeemed with when and where.",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  request: { headers: z.object({ "idempotency-key": z.string().min(8).max(100) }), ...jsonBody(RedeemInput) },
+  responses: {
+    200: json(Redemption, "Redeemed"),
+    400: errors[400],
+    401: errors[401],
+    403: errors[403],
+    404: errors[404],
+    409: json(z.union([AlreadyRedeemed, ErrorBody]), "Already redeemed (with when and where), expired, voided, not valid here…"),
+    422: json(ErrorBody, "A coupon with a threshold needs orderAmountCents"),
+    429: errors[429],
+  },
+});
+
+const history = createRoute({
+  method: "get",
+  path: "/redemptions",
+  tags,
+  summary: "Redemption history: what was redeemed (or refused) where and when; a store-bound key sees its store only",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  request: { query: RedemptionHistoryQuery },
+  responses: { 200: json(RedemptionHistory, "Attempts, newest first"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const status = createRoute({
+  method: "get",
+  path: "/voucher-status",
+  tags,
+  summary: "Live status of vouchers by public code, for the holder's page to poll with If-None-Match (304 when unchanged)",
+  request: { query: VoucherStatusQuery },
+  responses: {
+    200: json(VoucherStatusList, "Statuses (unknown codes are left out)"),
+    304: { description: "Unchanged since the ETag given in If-None-Match" },
+    400: errors[400],
+    429: errors[429],
+  },
+});
+
+const risk = createRoute({
+  method: "get",
+  path: "/risk-events",
+  tags,
+  summary: "Risk events raised by redemption monitoring",
+  security: bearerAuth,
+  middleware: [requireKey("admin")],
+  responses: { 200: json(z.object({ events: z.array(RiskEvent) }), "Newest first"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+export const redemptionRoutes = createRouter()
+  .openapi(redeemRoute, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    const out = await redeem(
+      c.env,
+      { tenantId, apiKeyId, ip: clientIp(c) },
+      c.req.valid("json"),
+      c.req.valid("header")["idempotency-key"],
+      c.var.requestId,
+      c.executionCtx,
+    );
+    if (out.replayed) c.header("Idempotent-Replayed", "true");
+    if (out.status === 200) return c.json(out.body as Redemption, 200);
+    if (out.status === 409) return c.json(out.body as AlreadyRedeemed, 409);
+    if (out.status === 422) return c.json(out.body as ErrorBody, 422);
+    return c.json(out.body as ErrorBody, 404);
+  })
+  .openapi(history, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    const q = c.req.valid("query");
+    const bound = (await getKeySettings(c.env.DB, tenantId, apiKeyId)).storeId;
+    if (bound && q.storeId && q.storeId !== bound) throw ApiError.forbidden("This redeemer key is bound to another store");
+    const rows = await listAttempts(c.env.DB, tenantId, { ...q, storeId: bound ?? q.storeId });
+    return c.json(
+      {
+        attempts: rows.map((r) => ({
+          id: r.id,
+          outcome: r.outcome,
+          reason: r.reason,
+          voucherCode: r.voucher_code,
+          title: r.title,
+          storeId: r.store_id,
+          storeName: r.store_name,
+          apiKeyId: r.api_key_id,
+          at: r.created_at,
+        })),
+      },
+      200,
+    );
+  })
+  .openapi(status, async (c) => {
+    await enforceRateLimit(c.env, "voucher-status", clientIp(c), 240, 60);
+    const codes = c.req.valid("query").codes;
+    const rows = await voucherStatuses(c.env.DB, codes);
+    const vouchers = rows.map((r) => ({
+      code: r.code,
+      status: r.status as VoucherStatus,
+      statusChangedAt: r.status_changed_at,
+      redeemedAt: r.redeemed_at,
+      storeName: r.store_name,
+    }));
+    vouchers.sort((a, b) => a.code.localeCompare(b.code));
+    const etag = `"${(await sha256Hex(JSON.stringify(vouchers))).slice(0, 32)}"`;
+    c.header("ETag", etag);
+    c.header("Cache-Control", "no-cache");
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304);
+    return c.json({ vouchers }, 200);
+  })
+  .openapi(risk, async (c) => c.json({ events: await listRiskEvents(c.env.DB, c.var.principal.tenantId) }, 200));

@@ -1,0 +1,110 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { BindRedeemerKeyInput, CreateStoreInput, ProductStoresInput, RedeemerKeySettings, Store } from "../../schema/redemptions";
+import { getProductRow } from "../db/products";
+import { apiKeyOfTenant, bindKeyToStore, getKeySettings, getStore, insertStore, listStores, reinstateKey, setProductStores } from "../db/stores";
+import { newId } from "../domain/crypto";
+import { ApiError } from "../errors";
+import { requireKey } from "../middleware/auth";
+import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+
+const tags = ["stores"];
+const KeyParam = z.object({ keyId: z.string().min(1).max(64) });
+
+const list = createRoute({
+  method: "get",
+  path: "/stores",
+  tags,
+  summary: "This brand's stores",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  responses: { 200: json(z.object({ stores: z.array(Store) }), "Stores"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/stores",
+  tags,
+  summary: "Add a store where vouchers are redeemed",
+  security: bearerAuth,
+  middleware: [requireKey("operator")],
+  request: jsonBody(CreateStoreInput),
+  responses: { 201: json(Store, "Created"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const myKey = createRoute({
+  method: "get",
+  path: "/redeemer-keys/me",
+  tags,
+  summary: "The calling redeemer key's store binding and suspension state",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  responses: { 200: json(RedeemerKeySettings.extend({ store: Store.nullable() }), "Settings"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const bind = createRoute({
+  method: "put",
+  path: "/redeemer-keys/{keyId}",
+  tags,
+  summary: "Bind a redeemer key to one store (or unbind with null)",
+  security: bearerAuth,
+  middleware: [requireKey("admin")],
+  request: { params: KeyParam, ...jsonBody(BindRedeemerKeyInput) },
+  responses: { 200: json(RedeemerKeySettings, "Settings"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
+const reinstate = createRoute({
+  method: "post",
+  path: "/redeemer-keys/{keyId}/reinstate",
+  tags,
+  summary: "Lift a suspension (e.g. one set automatically by redemption monitoring)",
+  security: bearerAuth,
+  middleware: [requireKey("admin")],
+  request: { params: KeyParam },
+  responses: { 200: json(RedeemerKeySettings, "Settings"), 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
+const productStores = createRoute({
+  method: "put",
+  path: "/products/{productId}/stores",
+  tags,
+  summary: "Limit where a product's vouchers can be redeemed (empty list = any store)",
+  security: bearerAuth,
+  middleware: [requireKey("operator")],
+  request: { params: z.object({ productId: z.string().min(1).max(64) }), ...jsonBody(ProductStoresInput) },
+  responses: { 200: json(ProductStoresInput, "Stores"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
+export const storeRoutes = createRouter()
+  .openapi(list, async (c) => c.json({ stores: await listStores(c.env.DB, c.var.principal.tenantId) }, 200))
+  .openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    return c.json(await insertStore(c.env.DB, c.var.principal.tenantId, { id: newId("st"), name: input.name, address: input.address }), 201);
+  })
+  .openapi(myKey, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    const s = await getKeySettings(c.env.DB, tenantId, apiKeyId);
+    return c.json({ ...s, store: s.storeId ? await getStore(c.env.DB, tenantId, s.storeId) : null }, 200);
+  })
+  .openapi(bind, async (c) => {
+    const { tenantId } = c.var.principal;
+    const { keyId } = c.req.valid("param");
+    const { storeId } = c.req.valid("json");
+    if (!(await apiKeyOfTenant(c.env.DB, tenantId, keyId))) throw ApiError.notFound("API key");
+    if (storeId && !(await getStore(c.env.DB, tenantId, storeId))) throw ApiError.notFound("Store");
+    return c.json(await bindKeyToStore(c.env.DB, tenantId, keyId, storeId), 200);
+  })
+  .openapi(reinstate, async (c) => {
+    const { tenantId } = c.var.principal;
+    const { keyId } = c.req.valid("param");
+    if (!(await apiKeyOfTenant(c.env.DB, tenantId, keyId))) throw ApiError.notFound("API key");
+    return c.json(await reinstateKey(c.env.DB, tenantId, keyId), 200);
+  })
+  .openapi(productStores, async (c) => {
+    const { tenantId } = c.var.principal;
+    const { productId } = c.req.valid("param");
+    const { storeIds } = c.req.valid("json");
+    if (!(await getProductRow(c.env.DB, tenantId, productId))) throw ApiError.notFound("Product");
+    for (const s of storeIds) if (!(await getStore(c.env.DB, tenantId, s))) throw ApiError.notFound(`Store ${s}`);
+    await setProductStores(c.env.DB, tenantId, productId, storeIds);
+    return c.json({ storeIds }, 200);
+  });

@@ -1,0 +1,226 @@
+/**
+ * Redemption (核销) by a merchant's redeemer key: idempotent per Idempotency-Key, exactly-once per voucher under
+ * concurrency (see redeemAtomically), scoped to the key's tenant, recorded in the ledger and as events, and
+ * watched by frequency monitoring.
+ */
+import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
+import { ProductConfig } from "../../schema/catalog";
+import { newId, sha256Hex } from "../domain/crypto";
+import { canonicalJson } from "../domain/ledger";
+import { isPastValidity, redeemRefusal, type Refusal } from "../domain/redemption";
+import { getProductRow } from "../db/products";
+import {
+  findByIdempotencyKey,
+  insertFailedAttempt,
+  redeemAtomically,
+  successfulRedemption,
+  type NewRedemptionRow,
+  type RedemptionRow,
+} from "../db/redemptions";
+import { getKeySettings, getStore, productStoreIds } from "../db/stores";
+import { getVoucherByCode, getVoucherBySecretHash, setVoucherStatus, type VoucherRow } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { emitEvent } from "../queue/emit";
+import { voucherSecretHash } from "./vouchers";
+import { recordVoucherLedger } from "./voucher-ledger";
+import { watchRedemption } from "./redemption-monitor";
+
+export interface RedeemCaller {
+  tenantId: string;
+  apiKeyId: string;
+  ip: string;
+}
+
+/** What the route answers: a status and a JSON body (success, refusal, or already-redeemed with when/where). */
+export interface RedeemOutcome {
+  status: 200 | 404 | 409 | 422;
+  body: Redemption | AlreadyRedeemed | { error: { code: string; message: string; requestId: string } };
+  replayed: boolean;
+}
+
+const replay = (row: RedemptionRow): RedeemOutcome => ({
+  status: row.http_status as RedeemOutcome["status"],
+  body: JSON.parse(row.response) as RedeemOutcome["body"],
+  replayed: true,
+});
+
+export async function redeem(
+  env: Env,
+  caller: RedeemCaller,
+  input: RedeemInput,
+  idempotencyKey: string,
+  requestId: string,
+  ctx?: Pick<ExecutionContext, "waitUntil">,
+): Promise<RedeemOutcome> {
+  const { tenantId, apiKeyId } = caller;
+  const settings = await getKeySettings(env.DB, tenantId, apiKeyId);
+  if (settings.suspendedAt) {
+    throw new ApiError(403, "key_suspended", `此核销密钥已被暂停：${settings.suspendedReason ?? ""} / This redeemer key is suspended`);
+  }
+  const requestHash = await sha256Hex(canonicalJson(input));
+  const prior = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
+  if (prior) {
+    if (prior.request_hash !== requestHash) throw ApiError.conflict("idempotency_mismatch", "This Idempotency-Key was used with another request");
+    return replay(prior);
+  }
+
+  const storeId = settings.storeId ?? input.storeId;
+  if (!storeId) throw ApiError.badRequest("store_required", "storeId is required for a key not bound to a store");
+  if (settings.storeId && input.storeId && input.storeId !== settings.storeId) {
+    throw ApiError.forbidden("This redeemer key is bound to another store");
+  }
+  const store = await getStore(env.DB, tenantId, storeId);
+  if (!store) throw ApiError.notFound("Store");
+
+  const now = new Date();
+  const base: Omit<NewRedemptionRow, "id" | "outcome" | "reason" | "http_status" | "response"> & { created_at: string } = {
+    tenant_id: tenantId,
+    api_key_id: apiKeyId,
+    idempotency_key: idempotencyKey,
+    request_hash: requestHash,
+    voucher_id: null,
+    voucher_code: null,
+    holder_id: null,
+    title: null,
+    store_id: storeId,
+    source_ip: caller.ip,
+    created_at: now.toISOString(),
+  };
+
+  // Tenant-scoped look-ups: another brand's code is simply not found.
+  const voucher = input.code
+    ? await getVoucherByCode(env.DB, tenantId, input.code)
+    : await getVoucherBySecretHash(env.DB, tenantId, await voucherSecretHash(env, tenantId, input.secret!));
+
+  const fail = async (refusal: Refusal, v: VoucherRow | null, extra: Partial<AlreadyRedeemed> = {}): Promise<RedeemOutcome> => {
+    const body = { error: { code: refusal.code, message: refusal.message, requestId }, ...extra };
+    const row = {
+      ...base,
+      id: newId("rdm"),
+      outcome: "failed" as const,
+      reason: refusal.code,
+      http_status: refusal.status,
+      response: JSON.stringify(body),
+      voucher_id: v?.id ?? null,
+      voucher_code: v?.code ?? null,
+      holder_id: v?.holder_id ?? null,
+      title: v?.title ?? null,
+    };
+    await insertFailedAttempt(env.DB, row);
+    // A concurrent twin with the same key may have stored its outcome first: answer with that one.
+    const stored = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
+    if (stored && stored.id !== row.id) return replay(stored);
+    await emitEvent(env, {
+      tenantId,
+      type: "voucher_redeem_failed",
+      actor: { apiKeyId, userId: v?.holder_id ?? null },
+      payload: { reason: refusal.code, storeId, voucherId: v?.id ?? null, productId: v?.product_id ?? null },
+    });
+    const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: null, outcome: "failed", reason: refusal.code, now });
+    if (ctx) ctx.waitUntil(watching);
+    else await watching;
+    return { status: refusal.status, body: body as RedeemOutcome["body"], replayed: false };
+  };
+
+  if (!voucher) return fail({ status: 404, code: "voucher_not_found", message: "未找到该券 / Voucher not found" }, null);
+
+  if (voucher.status === "redeemed") return alreadyRedeemed(env, voucher, fail);
+  const product = await getProductRow(env.DB, tenantId, voucher.product_id);
+  const config = ProductConfig.safeParse(JSON.parse(product?.config ?? "{}"));
+  const coupon = config.success ? config.data.coupon : undefined;
+  const refusal = redeemRefusal({
+    voucher: { status: voucher.status, validFrom: voucher.valid_from, validTo: voucher.valid_to },
+    allowedStoreIds: await productStoreIds(env.DB, tenantId, voucher.product_id),
+    storeId,
+    thresholdCents: coupon?.thresholdCents ?? null,
+    orderAmountCents: input.orderAmountCents,
+    now,
+  });
+  if (refusal) {
+    if (isPastValidity({ status: voucher.status, validTo: voucher.valid_to }, now)) await expireVoucher(env, voucher);
+    return fail(refusal, voucher);
+  }
+
+  const redemption: Redemption = {
+    id: newId("rdm"),
+    voucherId: voucher.id,
+    voucherCode: voucher.code,
+    title: voucher.title,
+    faceValueCents: voucher.face_value_cents,
+    discountCents: coupon?.discountCents ?? null,
+    storeId,
+    storeName: store.name,
+    apiKeyId,
+    redeemedAt: base.created_at,
+  };
+  const won = await redeemAtomically(env.DB, {
+    ...base,
+    id: redemption.id,
+    outcome: "succeeded",
+    reason: null,
+    http_status: 200,
+    response: JSON.stringify(redemption),
+    voucher_id: voucher.id,
+    voucher_code: voucher.code,
+    holder_id: voucher.holder_id,
+    title: voucher.title,
+  });
+  if (!won) {
+    const current = await getVoucherByCode(env.DB, tenantId, voucher.code);
+    if (current?.status === "redeemed") return alreadyRedeemed(env, current, fail);
+    return fail(redeemRefusal({ ...nowCtx(current ?? voucher, now) }) ?? { status: 409, code: "voucher_unavailable", message: "该券当前不可核销" }, voucher);
+  }
+
+  await recordVoucherLedger(env, tenantId, [
+    { voucher, kind: "redemption", occurredAt: redemption.redeemedAt, payload: { storeId, redemptionId: redemption.id } },
+  ]);
+  await emitEvent(env, {
+    tenantId,
+    type: "voucher_redeemed",
+    actor: { apiKeyId, userId: voucher.holder_id },
+    payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
+  });
+  const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: voucher.holder_id, outcome: "succeeded", reason: null, now });
+  if (ctx) ctx.waitUntil(watching);
+  else await watching;
+  return { status: 200, body: redemption, replayed: false };
+}
+
+function nowCtx(v: VoucherRow, now: Date) {
+  return {
+    voucher: { status: v.status, validFrom: v.valid_from, validTo: v.valid_to },
+    allowedStoreIds: [],
+    storeId: "",
+    thresholdCents: null,
+    orderAmountCents: undefined,
+    now,
+  };
+}
+
+async function alreadyRedeemed(
+  env: Env,
+  voucher: VoucherRow,
+  fail: (r: Refusal, v: VoucherRow, extra: Partial<AlreadyRedeemed>) => Promise<RedeemOutcome>,
+): Promise<RedeemOutcome> {
+  const won = await successfulRedemption(env.DB, voucher.tenant_id, voucher.id);
+  const redeemedAt = won?.created_at ?? voucher.status_changed_at ?? "";
+  const storeName = won?.store_name ?? "";
+  return fail(
+    { status: 409, code: "voucher_already_redeemed", message: `该券已于 ${redeemedAt} 在「${storeName}」核销 / Already redeemed at ${redeemedAt} in ${storeName}` },
+    voucher,
+    { redemption: { redeemedAt, storeId: won?.store_id ?? "", storeName } },
+  );
+}
+
+/** A voucher found past its window is marked expired once, with its ledger entry and event. */
+async function expireVoucher(env: Env, voucher: VoucherRow) {
+  const row = await setVoucherStatus(env.DB, voucher.tenant_id, voucher.id, ["issued"], "expired");
+  if (!row) return;
+  await recordVoucherLedger(env, voucher.tenant_id, [{ voucher, kind: "expiry", occurredAt: row.status_changed_at ?? undefined }]);
+  await emitEvent(env, {
+    tenantId: voucher.tenant_id,
+    type: "voucher_expired",
+    actor: { userId: voucher.holder_id },
+    payload: { voucherId: voucher.id, productId: voucher.product_id, kind: voucher.kind },
+  });
+}
