@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
 import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
 import { GENESIS_HASH, merkleRoot, sealEntry } from "../domain/ledger";
+import { syncVoucherLedger } from "../services/voucher-ledger";
 
 /** Entries since the last checkpoint are sealed into a new one at least this often. */
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
@@ -50,7 +51,15 @@ export class TenantLedger extends DurableObject<Env> {
 
   override async alarm() {
     const tenantId = this.storedTenant();
-    if (tenantId) await this.checkpoint(tenantId);
+    if (!tenantId) return;
+    await syncVoucherLedger(this.env, tenantId, (drafts) => this.append(tenantId, drafts));
+    await this.checkpoint(tenantId);
+  }
+
+  /** The sweep, then a checkpoint: what the alarm does, on demand. */
+  async sweepAndCheckpoint(tenantId: string): Promise<LedgerCheckpoint | null> {
+    await syncVoucherLedger(this.env, tenantId, (drafts) => this.append(tenantId, drafts));
+    return this.checkpoint(tenantId);
   }
 
   // D1 calls are real I/O and would let a second append interleave; this chain keeps them one at a time.

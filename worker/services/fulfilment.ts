@@ -16,6 +16,7 @@ import { emitEvents, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
 import { rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherIssuedEvent } from "./vouchers";
+import { recordVoucherLedgerSoon } from "./voucher-ledger";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -157,6 +158,8 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     ...stored.filter((v) => rows.some((r) => r.id === v.id)).map(voucherIssuedEvent),
   ];
   await emitEvents(env, events);
+  const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
+  await recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]));
   return delivered;
 }
 
@@ -194,6 +197,8 @@ export async function failAndRefund(env: Env, order: OrderRow, reason: string): 
       db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(t, order.id),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
+    const refunded = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "refunded");
+    await recordVoucherLedgerSoon(env, t, refunded.map((v) => ({ voucher: v, kind: "refund" as const, payload: { reason } })));
     events.push({ tenantId: t, type: "order_refunded", actor: { userId: order.buyer_id }, payload: { orderId: order.id, amountCents: order.amount_cents, reason, automatic: true } });
   }
   events.push({ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: result.status === "refunded" } });

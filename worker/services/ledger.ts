@@ -14,7 +14,7 @@ export async function appendLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: st
 }
 
 export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
-  return ledger(env, tenantId).checkpoint(tenantId);
+  return ledger(env, tenantId).sweepAndCheckpoint(tenantId);
 }
 
 export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<LedgerExport> {

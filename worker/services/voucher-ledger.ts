@@ -80,3 +80,54 @@ export async function recordVoucherLedger(
     ),
   );
 }
+
+const STATUS_KIND: Record<string, LedgerKind> = { redeemed: "redemption", voided: "void", refunded: "refund", expired: "expiry" };
+
+/**
+ * Completeness sweep: appends the entries any lifecycle step failed to record (issuance of every voucher, and the
+ * step behind its current status). Run by the ledger object before each checkpoint; idempotent by dedupe key.
+ */
+export async function syncVoucherLedger(
+  env: Pick<Env, "TENANT_LEDGER" | "DB">,
+  tenantId: string,
+  append: (drafts: LedgerEntryDraft[]) => Promise<unknown> = (d) => appendLedger(env, tenantId, d),
+  limit = 500,
+): Promise<number> {
+  const { results: unissued } = await env.DB.prepare(
+    `SELECT v.*, k.batch_id FROM vouchers v LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id
+     WHERE v.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.tenant_id = v.tenant_id AND l.dedupe_key = 'issuance:' || v.id)
+     ORDER BY v.issued_at LIMIT ?`,
+  )
+    .bind(tenantId, limit)
+    .all<VoucherRow & { batch_id: string | null }>();
+  const { results: changed } = await env.DB.prepare(
+    `SELECT v.*, r.store_id AS redeemed_store, r.id AS redemption_id FROM vouchers v
+     LEFT JOIN redemptions r ON r.tenant_id = v.tenant_id AND r.voucher_id = v.id AND r.outcome = 'succeeded'
+     WHERE v.tenant_id = ? AND v.status IN ('redeemed', 'voided', 'refunded', 'expired')
+       AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.tenant_id = v.tenant_id AND l.dedupe_key =
+         (CASE v.status WHEN 'redeemed' THEN 'redemption' WHEN 'voided' THEN 'void' WHEN 'refunded' THEN 'refund' ELSE 'expiry' END) || ':' || v.id)
+     ORDER BY v.status_changed_at LIMIT ?`,
+  )
+    .bind(tenantId, limit)
+    .all<VoucherRow & { redeemed_store: string | null; redemption_id: string | null }>();
+  const drafts: LedgerEntryDraft[] = [
+    ...unissued.map((v) => voucherDraft(v, "issuance", { batch: v.batch_id, payload: { recordedBy: "sweep" } })),
+    ...changed.map((v) =>
+      voucherDraft(v, STATUS_KIND[v.status]!, {
+        occurredAt: v.status_changed_at ?? undefined,
+        payload: { recordedBy: "sweep", ...(v.redeemed_store ? { storeId: v.redeemed_store, redemptionId: v.redemption_id } : {}) },
+      }),
+    ),
+  ];
+  if (drafts.length) await append(drafts);
+  return drafts.length;
+}
+
+/** For hooks inside other flows: a ledger hiccup must not fail a delivery; the sweep appends what was missed. */
+export async function recordVoucherLedgerSoon(...args: Parameters<typeof recordVoucherLedger>): Promise<void> {
+  try {
+    await recordVoucherLedger(...args);
+  } catch (e) {
+    console.error(JSON.stringify({ at: "recordVoucherLedger", tenantId: args[1], error: e instanceof Error ? e.message : String(e) }));
+  }
+}

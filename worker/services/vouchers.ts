@@ -16,6 +16,7 @@ import { getProductRow, rowValidity, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
+import { recordVoucherLedgerSoon } from "./voucher-ledger";
 
 /** Public handle of a voucher: unguessable, safe in URLs and events (it is not the secret). */
 export const newVoucherCode = () => `vc_${randomToken(24)}`;
@@ -99,7 +100,10 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
   const res = await insertVoucherStmt(env.DB, row).run();
   const stored = (await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))!;
   const created = res.meta.changes > 0;
-  if (created) await emitEvent(env, voucherIssuedEvent(stored));
+  if (created) {
+    await emitEvent(env, voucherIssuedEvent(stored));
+    await recordVoucherLedgerSoon(env, input.tenantId, [{ voucher: stored, kind: "issuance" }, { voucher: stored, kind: "delivery" }]);
+  }
   return { voucher: toVoucher(stored), created };
 }
 
