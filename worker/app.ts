@@ -10,7 +10,10 @@ import { analyticsRoutes } from "./routes/analytics";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
+import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
+import { paymentRoutes } from "./routes/payments";
+import { shopRoutes } from "./routes/shop";
 import { redemptionRoutes } from "./routes/redemptions";
 import { storeRoutes } from "./routes/stores";
 import { platformRoutes } from "./routes/platform";
@@ -41,6 +44,9 @@ export function createApp() {
     .route("/", analyticsRoutes)
     .route("/", trackRoutes)
     .route("/", ledgerRoutes)
+    .route("/", catalogRoutes)
+    .route("/", shopRoutes)
+    .route("/", paymentRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes);
 

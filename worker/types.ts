@@ -18,7 +18,7 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     principal: Principal;
-    /** Storefront routes (/store/{tenant}/...): the tenant by slug and the signed-in or guest buyer. */
+    /** Shop routes (/shop/{tenant}/...): the tenant by slug and the signed-in or guest buyer. */
     shopper: Shopper;
   };
 };

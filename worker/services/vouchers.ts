@@ -10,7 +10,7 @@
 import { IssueVoucherInput, type Voucher } from "../../schema/vouchers";
 import { couponCode } from "../domain/codes";
 import { newId, randomToken } from "../domain/crypto";
-import { openSecret, sealSecret, secretHash } from "../domain/secret-box";
+import { sealSecret, secretHash } from "../domain/secret-box";
 import { validityWindow } from "../domain/validity";
 import { getProductRow, rowValidity, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
@@ -123,10 +123,4 @@ export function voucherIssuedEvent(v: Pick<VoucherRow, "tenant_id" | "holder_id"
   };
 }
 
-/** The holder's own view: adds the decrypted secret. Call only after checking the caller holds the voucher. */
-export async function revealVoucher(env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">, row: VoucherRow, tutorial?: string): Promise<Voucher> {
-  const v = toVoucher(row);
-  if (row.secret_enc) v.secret = await openSecret(env.CARD_KEY_ENCRYPTION_KEY, row.secret_enc);
-  if (tutorial !== undefined) v.tutorial = tutorial;
-  return v;
-}
+export { revealVoucher } from "./vouchers-view";

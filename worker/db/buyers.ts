@@ -1,0 +1,83 @@
+export interface BuyerRow {
+  id: string;
+  tenant_id: string;
+  kind: "phone" | "guest";
+  phone_hash: string | null;
+  phone_masked: string | null;
+  merged_into: string | null;
+  created_at: string;
+}
+
+export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });
+
+export function getBuyer(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<BuyerRow>();
+}
+
+export function insertGuest(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest') RETURNING *").bind(id, tenantId).first<BuyerRow>();
+}
+
+export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, id: string, phoneHash: string, masked: string) {
+  await db
+    .prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES (?, ?, 'phone', ?, ?) ON CONFLICT (tenant_id, phone_hash) DO NOTHING")
+    .bind(id, tenantId, phoneHash, masked)
+    .run();
+  return (await db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, phoneHash).first<BuyerRow>())!;
+}
+
+/** Attaches a guest to a phone account: its orders and vouchers move over, once. */
+export function attachGuestStmts(db: D1Database, tenantId: string, guestId: string, phoneBuyerId: string) {
+  return [
+    db.prepare("UPDATE buyers SET merged_into = ? WHERE tenant_id = ? AND id = ? AND kind = 'guest' AND merged_into IS NULL").bind(phoneBuyerId, tenantId, guestId),
+    db.prepare("UPDATE orders SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ?").bind(phoneBuyerId, tenantId, guestId),
+    db.prepare("UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id = ?").bind(phoneBuyerId, tenantId, guestId),
+  ];
+}
+
+export interface OtpRow {
+  id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: string;
+  consumed_at: string | null;
+  created_at: string;
+}
+
+export function latestOtp(db: D1Database, tenantId: string, phoneHash: string) {
+  return db
+    .prepare("SELECT * FROM otp_codes WHERE tenant_id = ? AND phone_hash = ? ORDER BY created_at DESC LIMIT 1")
+    .bind(tenantId, phoneHash)
+    .first<OtpRow>();
+}
+
+export async function otpCountSince(db: D1Database, tenantId: string, phoneHash: string, sinceIso: string) {
+  const r = await db
+    .prepare("SELECT COUNT(*) AS n FROM otp_codes WHERE tenant_id = ? AND phone_hash = ? AND created_at >= ?")
+    .bind(tenantId, phoneHash, sinceIso)
+    .first<{ n: number }>();
+  return r?.n ?? 0;
+}
+
+export function insertOtp(db: D1Database, o: { id: string; tenantId: string; phoneHash: string; codeHash: string; expiresAt: string }) {
+  return db
+    .prepare("INSERT INTO otp_codes (id, tenant_id, phone_hash, code_hash, expires_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(o.id, o.tenantId, o.phoneHash, o.codeHash, o.expiresAt);
+}
+
+/** Counts an attempt unless the limit is reached; returns the new count or null when locked/consumed. */
+export async function countOtpAttempt(db: D1Database, tenantId: string, id: string, max: number) {
+  const r = await db
+    .prepare("UPDATE otp_codes SET attempts = attempts + 1 WHERE tenant_id = ? AND id = ? AND attempts < ? AND consumed_at IS NULL RETURNING attempts")
+    .bind(tenantId, id, max)
+    .first<{ attempts: number }>();
+  return r?.attempts ?? null;
+}
+
+export async function consumeOtp(db: D1Database, tenantId: string, id: string) {
+  const r = await db
+    .prepare("UPDATE otp_codes SET consumed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL")
+    .bind(tenantId, id)
+    .run();
+  return r.meta.changes === 1;
+}

@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import { SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import type { BuyerRow } from "../db/buyers";
+import { getTenantBySlug } from "../db/tenants";
+import { ApiError } from "../errors";
+import { createGuest, resolveBuyer } from "../services/buyers";
+import type { AppEnv } from "../types";
+
+/** Resolves /shop/{tenant}/… to the tenant and the buyer named by the signed session cookie (if any). */
+export const shopper = createMiddleware<AppEnv>(async (c, next) => {
+  const slug = c.req.param("tenant") ?? "";
+  const tenant = await getTenantBySlug(c.env.DB, slug);
+  if (!tenant) throw ApiError.notFound("Store");
+  let buyer: BuyerRow | null = null;
+  const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenant.id, getCookie(c, sessionCookieName(slug)));
+  if (id) buyer = await resolveBuyer(c.env, tenant.id, id);
+  c.set("shopper", { tenantId: tenant.id, slug, buyerId: buyer?.id ?? null, buyerKind: buyer?.kind ?? null });
+  await next();
+});
+
+export async function setSessionCookie(c: Context<AppEnv>, buyer: BuyerRow) {
+  const { slug, tenantId } = c.var.shopper;
+  setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id), {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: new URL(c.req.url).protocol === "https:",
+    path: "/",
+    maxAge: SESSION_TTL_S,
+  });
+  c.set("shopper", { ...c.var.shopper, buyerId: buyer.id, buyerKind: buyer.kind });
+}
+
+export function clearSessionCookie(c: Context<AppEnv>) {
+  deleteCookie(c, sessionCookieName(c.var.shopper.slug), { path: "/" });
+}
+
+/** The current buyer, or a new guest bound to a fresh cookie (guest checkout). */
+export async function buyerOrGuest(c: Context<AppEnv>): Promise<string> {
+  if (c.var.shopper.buyerId) return c.var.shopper.buyerId;
+  const guest = await createGuest(c.env, c.var.shopper.tenantId);
+  await setSessionCookie(c, guest);
+  return guest.id;
+}
+
+export function requireBuyer(c: Context<AppEnv>): string {
+  if (!c.var.shopper.buyerId) throw ApiError.unauthorized("Sign in or start a guest checkout first");
+  return c.var.shopper.buyerId;
+}

@@ -1,0 +1,152 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Buyer, OtpRequestInput, OtpVerifyInput } from "../../schema/buyers";
+import { Product } from "../../schema/catalog";
+import { CreateOrderInput, IdempotencyKey, Order } from "../../schema/orders";
+import { Voucher, VoucherList } from "../../schema/vouchers";
+import { getBuyer, toBuyer } from "../db/buyers";
+import { toOrder } from "../db/orders";
+import { getProductRow, listProductRows } from "../db/products";
+import { ApiError } from "../errors";
+import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
+import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { requestOtp, verifyOtp, phoneHash } from "../services/buyers";
+import { withStock } from "../services/catalog";
+import { cancelOrder, checkoutPath, createOrder } from "../services/orders";
+import { myOrders, myVouchers, ownOrder } from "../services/shop";
+import { readOutbox } from "../sms/sandbox";
+import { createRouter, errors, json, jsonBody } from "./router";
+
+const tags = ["store"];
+const middleware = [shopper];
+const Tenant = z.object({ tenant: z.string().min(1).max(40) });
+const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
+const WithOrder = Tenant.extend({ orderId: z.string().min(1).max(64) });
+const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true }).openapi("PublicProduct");
+const OrderView = z.object({ order: Order, vouchers: z.array(Voucher) }).openapi("OrderView");
+const Me = z.object({ buyer: Buyer.nullable() }).openapi("Me");
+const common = { 400: errors[400], 404: errors[404], 429: errors[429] };
+
+const products = createRoute({
+  method: "get", path: "/shop/{tenant}/products", tags, middleware, summary: "Published products of a store",
+  request: { params: Tenant }, responses: { 200: json(z.object({ products: z.array(PublicProduct) }), "Products"), ...common },
+});
+const product = createRoute({
+  method: "get", path: "/shop/{tenant}/products/{productId}", tags, middleware, summary: "One published product",
+  request: { params: WithProduct }, responses: { 200: json(PublicProduct, "Product"), ...common },
+});
+const me = createRoute({
+  method: "get", path: "/shop/{tenant}/me", tags, middleware, summary: "The signed-in or guest buyer (null when none)",
+  request: { params: Tenant }, responses: { 200: json(Me, "Buyer"), ...common },
+});
+const guest = createRoute({
+  method: "post", path: "/shop/{tenant}/guest", tags, middleware, summary: "Start a guest session (signed cookie)",
+  request: { params: Tenant }, responses: { 200: json(Me, "Buyer"), ...common },
+});
+const otp = createRoute({
+  method: "post", path: "/shop/{tenant}/otp", tags, middleware, summary: "Send a sign-in code by SMS (sandbox)",
+  request: { params: Tenant, ...jsonBody(OtpRequestInput) },
+  responses: { 200: json(z.object({ resendAfterS: z.number(), expiresInS: z.number() }), "Sent"), ...common },
+});
+const verify = createRoute({
+  method: "post", path: "/shop/{tenant}/otp/verify", tags, middleware,
+  summary: "Sign in with the code; a guest session is attached to the phone account",
+  request: { params: Tenant, ...jsonBody(OtpVerifyInput) }, responses: { 200: json(Me, "Signed in"), ...common },
+});
+const logout = createRoute({
+  method: "post", path: "/shop/{tenant}/logout", tags, middleware, summary: "Forget the session cookie",
+  request: { params: Tenant }, responses: { 200: json(Me, "Signed out"), ...common },
+});
+const outbox = createRoute({
+  method: "get", path: "/shop/{tenant}/dev/sms", tags, middleware,
+  summary: "Development only: what the SMS sandbox sent to a number (404 outside development)",
+  request: { params: Tenant, query: z.object({ phone: OtpRequestInput.shape.phone }) },
+  responses: { 200: json(z.object({ messages: z.array(z.object({ body: z.string(), createdAt: z.string() })) }), "Messages"), ...common },
+});
+const create = createRoute({
+  method: "post", path: "/shop/{tenant}/orders", tags, middleware,
+  summary: "Place an order (guest or signed in); Idempotency-Key makes a repeat return the same order",
+  request: { params: Tenant, headers: z.object({ "idempotency-key": IdempotencyKey }), ...jsonBody(CreateOrderInput) },
+  responses: { 201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409], ...common },
+});
+const orders = createRoute({
+  method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders",
+  request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(Order) }), "Orders"), 401: errors[401], ...common },
+});
+const order = createRoute({
+  method: "get", path: "/shop/{tenant}/orders/{orderId}", tags, middleware, summary: "One of my orders with its vouchers (keys after payment)",
+  request: { params: WithOrder }, responses: { 200: json(OrderView, "Order"), 401: errors[401], ...common },
+});
+const cancel = createRoute({
+  method: "post", path: "/shop/{tenant}/orders/{orderId}/cancel", tags, middleware, summary: "Cancel an unpaid order; its stock is released",
+  request: { params: WithOrder }, responses: { 200: json(Order, "Cancelled"), 401: errors[401], 409: errors[409], ...common },
+});
+const vouchers = createRoute({
+  method: "get", path: "/shop/{tenant}/vouchers", tags, middleware, summary: "My vouchers with status, secret and tutorial",
+  request: { params: Tenant }, responses: { 200: json(VoucherList, "Vouchers"), 401: errors[401], ...common },
+});
+
+function publicView(p: Product) {
+  const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
+  return rest;
+}
+
+export const shopRoutes = createRouter()
+  .openapi(products, async (c) => {
+    const t = c.var.shopper.tenantId;
+    const rows = await listProductRows(c.env.DB, t, "published");
+    return c.json({ products: (await Promise.all(rows.map((r) => withStock(c.env.DB, t, r)))).map(publicView) }, 200);
+  })
+  .openapi(product, async (c) => {
+    const t = c.var.shopper.tenantId;
+    const row = await getProductRow(c.env.DB, t, c.req.valid("param").productId);
+    if (!row || row.status !== "published") throw ApiError.notFound("Product");
+    return c.json(publicView(await withStock(c.env.DB, t, row)), 200);
+  })
+  .openapi(me, async (c) => {
+    const { tenantId, buyerId } = c.var.shopper;
+    const row = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
+    return c.json({ buyer: row ? toBuyer(row) : null }, 200);
+  })
+  .openapi(guest, async (c) => {
+    const id = await buyerOrGuest(c);
+    return c.json({ buyer: toBuyer((await getBuyer(c.env.DB, c.var.shopper.tenantId, id))!) }, 200);
+  })
+  .openapi(otp, async (c) => {
+    await enforceRateLimit(c.env, "otp-ip", clientIp(c), 20, 3600);
+    return c.json(await requestOtp(c.env, c.var.shopper.tenantId, c.req.valid("json").phone), 200);
+  })
+  .openapi(verify, async (c) => {
+    const { tenantId, buyerId } = c.var.shopper;
+    await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
+    const { phone, code } = c.req.valid("json");
+    const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
+    const buyer = await verifyOtp(c.env, tenantId, phone, code, current);
+    await setSessionCookie(c, buyer);
+    return c.json({ buyer: toBuyer(buyer) }, 200);
+  })
+  .openapi(logout, async (c) => {
+    clearSessionCookie(c);
+    return c.json({ buyer: null }, 200);
+  })
+  .openapi(outbox, async (c) => {
+    if (c.env.ENVIRONMENT !== "development") throw ApiError.notFound("Route");
+    const rows = await readOutbox(c.env.DB, c.var.shopper.tenantId, await phoneHash(c.env, c.req.valid("query").phone));
+    return c.json({ messages: rows.map((r) => ({ body: r.body, createdAt: r.created_at })) }, 200);
+  })
+  .openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    const buyerId = await buyerOrGuest(c);
+    const res = await createOrder(c.env, {
+      tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
+      idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null,
+    });
+    const { order } = await ownOrder(c.env, c.var.shopper.tenantId, buyerId, res.order.id);
+    const body = { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) };
+    return res.created ? c.json(body, 201) : c.json(body, 200);
+  })
+  .openapi(orders, async (c) => c.json({ orders: await myOrders(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200))
+  .openapi(order, async (c) => c.json(await ownOrder(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").orderId), 200))
+  .openapi(cancel, async (c) => {
+    return c.json(toOrder(await cancelOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c))), 200);
+  })
+  .openapi(vouchers, async (c) => c.json({ vouchers: await myVouchers(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200));

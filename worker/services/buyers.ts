@@ -1,0 +1,76 @@
+/**
+ * Buyers: guests (a signed cookie) and phone accounts (one-time code through the SMS sandbox). Codes are stored as
+ * a keyed hash, expire after OTP_TTL_S, allow OTP_MAX_ATTEMPTS tries, and cannot be re-sent within OTP_RESEND_S.
+ * Signing in while holding a guest cookie attaches the guest's orders and vouchers to the phone account.
+ */
+import { maskPhone, otpCode } from "../domain/buyer-session";
+import { hmacSha256Hex, newId, timingSafeEqual } from "../domain/crypto";
+import {
+  attachGuestStmts, consumeOtp, countOtpAttempt, findOrCreatePhoneBuyer, getBuyer, insertGuest, insertOtp, latestOtp,
+  otpCountSince, type BuyerRow,
+} from "../db/buyers";
+import { ApiError } from "../errors";
+import { emitEvent, emitEvents } from "../queue/emit";
+import { sandboxSms } from "../sms/sandbox";
+
+export const OTP_TTL_S = 300;
+export const OTP_MAX_ATTEMPTS = 5;
+export const OTP_RESEND_S = 60;
+export const OTP_PER_HOUR = 5;
+
+export const phoneHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, phone: string) => hmacSha256Hex(env.BUYER_SESSION_SECRET, `phone|${phone}`);
+const codeHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, tenantId: string, phone: string, code: string) =>
+  hmacSha256Hex(env.BUYER_SESSION_SECRET, `otp|${tenantId}|${phone}|${code}`);
+
+export async function createGuest(env: Env, tenantId: string): Promise<BuyerRow> {
+  return (await insertGuest(env.DB, tenantId, newId("byr")))!;
+}
+
+/** The buyer a session names, following a guest → phone attachment. */
+export async function resolveBuyer(env: Env, tenantId: string, buyerId: string): Promise<BuyerRow | null> {
+  const b = await getBuyer(env.DB, tenantId, buyerId);
+  if (b?.merged_into) return getBuyer(env.DB, tenantId, b.merged_into);
+  return b;
+}
+
+export async function requestOtp(env: Env, tenantId: string, phone: string): Promise<{ resendAfterS: number; expiresInS: number }> {
+  const ph = await phoneHash(env, phone);
+  const last = await latestOtp(env.DB, tenantId, ph);
+  if (last) {
+    const waitS = OTP_RESEND_S - (Date.now() - Date.parse(last.created_at)) / 1000;
+    if (waitS > 0) throw ApiError.tooManyRequests(waitS, `A code was just sent; resend in ${Math.ceil(waitS)}s`);
+  }
+  if ((await otpCountSince(env.DB, tenantId, ph, new Date(Date.now() - 3600_000).toISOString())) >= OTP_PER_HOUR) {
+    throw ApiError.tooManyRequests(3600, "Too many codes for this number; try again later");
+  }
+  const code = otpCode();
+  await insertOtp(env.DB, {
+    id: newId("otp"), tenantId, phoneHash: ph, codeHash: await codeHash(env, tenantId, phone, code),
+    expiresAt: new Date(Date.now() + OTP_TTL_S * 1000).toISOString(),
+  }).run();
+  await sandboxSms(env.DB).send(tenantId, ph, `【kaquan】您的验证码是 ${code}，${OTP_TTL_S / 60} 分钟内有效。请勿告诉他人。`);
+  await emitEvent(env, { tenantId, type: "otp_requested", payload: {} });
+  return { resendAfterS: OTP_RESEND_S, expiresInS: OTP_TTL_S };
+}
+
+export async function verifyOtp(env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null): Promise<BuyerRow> {
+  const ph = await phoneHash(env, phone);
+  const otp = await latestOtp(env.DB, tenantId, ph);
+  if (!otp || otp.consumed_at || Date.parse(otp.expires_at) < Date.now()) {
+    throw ApiError.badRequest("otp_invalid", "The code is wrong or has expired; request a new one");
+  }
+  const attempts = await countOtpAttempt(env.DB, tenantId, otp.id, OTP_MAX_ATTEMPTS);
+  if (attempts === null) throw ApiError.tooManyRequests(OTP_RESEND_S, "Too many wrong codes; request a new one");
+  if (!timingSafeEqual(await codeHash(env, tenantId, phone, code), otp.code_hash)) {
+    throw ApiError.badRequest("otp_invalid", `The code is wrong (${OTP_MAX_ATTEMPTS - attempts} tries left)`);
+  }
+  if (!(await consumeOtp(env.DB, tenantId, otp.id))) throw ApiError.badRequest("otp_invalid", "The code was already used");
+  const buyer = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone));
+  const events = [{ tenantId, type: "buyer_signed_in" as const, actor: { userId: buyer.id }, payload: {} }];
+  if (current && current.kind === "guest" && current.id !== buyer.id && !current.merged_into) {
+    await env.DB.batch(attachGuestStmts(env.DB, tenantId, current.id, buyer.id));
+    events.push({ tenantId, type: "guest_attached" as const, actor: { userId: buyer.id }, payload: { guestId: current.id } } as never);
+  }
+  await emitEvents(env, events);
+  return buyer;
+}

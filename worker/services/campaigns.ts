@@ -1,0 +1,151 @@
+/**
+ * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
+ * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
+ */
+import { CreateCampaignInput, type Campaign, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput } from "../../schema/campaigns";
+import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
+import { newId } from "../domain/crypto";
+import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
+import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
+import { shardName } from "../durable/campaign-types";
+import { ApiError } from "../errors";
+
+export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId: string) {
+  return env.CAMPAIGN_COORDINATOR.get(env.CAMPAIGN_COORDINATOR.idFromName(campaignId));
+}
+
+export function shardOf(env: Pick<Env, "CAMPAIGN_SHARD">, campaignId: string, shard: number) {
+  return env.CAMPAIGN_SHARD.get(env.CAMPAIGN_SHARD.idFromName(shardName(campaignId, shard)));
+}
+
+export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
+  const def = JSON.parse(row.definition) as CampaignDefinition;
+  return {
+    ...def,
+    id: row.id,
+    tenantId: row.tenant_id,
+    phase: phaseAt(def, now),
+    odds: publishedOdds(def),
+    seedCommitment: row.seed_commitment,
+    seed: row.seed,
+    createdAt: row.created_at,
+  };
+}
+
+export async function createCampaign(env: Env, tenantId: string, input: CreateCampaignInput): Promise<Campaign> {
+  if (Date.parse(input.startsAt) <= Date.now()) throw ApiError.badRequest("starts_in_past", "startsAt must be in the future: the seed commitment and odds are published before opening");
+  const id = newId("cmp");
+  const res = await coordinatorOf(env, id).define(id, tenantId, input);
+  if ("locked" in res) throw ApiError.conflict("campaign_started", "Campaign already started");
+  await insertCampaign(env.DB, tenantId, id, input, res.commitment);
+  return toCampaign((await getCampaign(env.DB, tenantId, id))!);
+}
+
+export async function loadCampaign(env: Env, tenantId: string, id: string): Promise<Campaign> {
+  const row = await getCampaign(env.DB, tenantId, id);
+  if (!row) throw ApiError.notFound("Campaign");
+  return revealIfEnded(env, row);
+}
+
+export async function listTenantCampaigns(env: Env, tenantId: string): Promise<Campaign[]> {
+  return Promise.all((await listCampaigns(env.DB, tenantId)).map((r) => revealIfEnded(env, r)));
+}
+
+/** After the end the coordinator gives up the seed; it is copied to D1 once and published with the campaign. */
+async function revealIfEnded(env: Env, row: CampaignRow): Promise<Campaign> {
+  const c = toCampaign(row);
+  if (c.kind === "lottery" && c.phase === "ended" && !row.seed) {
+    const r = await coordinatorOf(env, row.id).reveal();
+    if ("seed" in r && r.seed) {
+      await setCampaignSeed(env.DB, row.tenant_id, row.id, r.seed);
+      c.seed = r.seed;
+    }
+  }
+  return c;
+}
+
+/** Text edits always; anything touching stock, odds, limits or timing only before the start (the coordinator decides). */
+export async function updateCampaign(env: Env, tenantId: string, id: string, patch: UpdateCampaignInput): Promise<Campaign> {
+  const current = await loadCampaign(env, tenantId, id);
+  const merged = CreateCampaignInput.safeParse({ ...definitionOf(current), ...patch });
+  if (!merged.success) throw ApiError.fromZod(merged.error, "json");
+  const coord = coordinatorOf(env, id);
+  if (lockedFieldsIn(patch).length) {
+    const res = await coord.define(id, tenantId, merged.data);
+    if ("locked" in res) {
+      throw ApiError.conflict("campaign_started", `A started campaign cannot change ${lockedFieldsIn(patch).join(", ")}; only name and description`);
+    }
+  } else await coord.rename({ name: merged.data.name, description: merged.data.description });
+  await updateCampaignDefinition(env.DB, tenantId, id, merged.data);
+  return loadCampaign(env, tenantId, id);
+}
+
+function definitionOf(c: Campaign): CampaignDefinition {
+  const { id: _id, tenantId: _t, phase: _p, odds: _o, seedCommitment: _s, seed: _seed, createdAt: _c, ...def } = c;
+  return def;
+}
+
+export async function campaignLive(env: Env, c: Campaign): Promise<CampaignLive> {
+  const live = await coordinatorOf(env, c.id).live();
+  const total = stockTotals(c);
+  return {
+    campaignId: c.id,
+    phase: phaseAt(c, Date.now()),
+    serverTime: new Date().toISOString(),
+    startsAt: c.startsAt,
+    endsAt: c.endsAt,
+    remaining: live?.remaining ?? total,
+    total,
+    heads: live?.heads ?? [],
+  };
+}
+
+export function claimOnShard(env: Env, c: Pick<Campaign, "id" | "shards">, req: ClaimRequest): Promise<ShardReply> {
+  const shard = homeShard(req.userId, c.shards);
+  return shardOf(env, c.id, shard).claim(c.id, shard, req);
+}
+
+export async function exportDraws(env: Env, c: Campaign): Promise<DrawExport> {
+  if (c.kind !== "lottery") throw ApiError.badRequest("not_a_lottery", "Only lotteries have a draw log");
+  if (c.phase !== "ended" || !c.seed || !c.seedCommitment) throw ApiError.conflict("not_ended", "The seed and draw log are published after the campaign ends");
+  const shards = await Promise.all(
+    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: await shardOf(env, c.id, i).drawLog() })),
+  );
+  return {
+    campaignId: c.id,
+    algorithm: "hmac-sha256-v1",
+    seedCommitment: c.seedCommitment,
+    seed: c.seed,
+    prizes: c.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight })),
+    noPrizeWeight: c.noPrizeWeight,
+    shards,
+  };
+}
+
+// ---- public (storefront) look-ups, cached per isolate: the hot path must not read D1 per claim ----------------
+
+export interface PublicCampaign {
+  campaign: Campaign;
+  allowedOrigins: string[];
+  at: number;
+}
+const cache = new Map<string, PublicCampaign>();
+const TTL_MS = 5_000;
+
+export async function publicCampaign(env: Env, id: string): Promise<PublicCampaign | null> {
+  const hit = cache.get(id);
+  const now = Date.now();
+  const stale = !hit || now - hit.at >= TTL_MS || (hit.campaign.kind === "lottery" && !hit.campaign.seed && now >= Date.parse(hit.campaign.endsAt));
+  if (!stale) return { ...hit, campaign: { ...hit.campaign, phase: phaseAt(hit.campaign, now) } };
+  const row = await getCampaignPublic(env.DB, id);
+  if (!row) return null;
+  const entry = { campaign: await revealIfEnded(env, row), allowedOrigins: JSON.parse(row.allowed_origins) as string[], at: Date.now() };
+  if (cache.size > 1000) cache.clear();
+  cache.set(id, entry);
+  return entry;
+}
+
+/** Once a shard reports the stock gone everywhere, this isolate answers "sold out" without a round trip. */
+const soldOut = new Set<string>();
+export const isSoldOut = (id: string) => soldOut.has(id);
+export const markSoldOut = (id: string) => soldOut.add(id);

@@ -1,0 +1,73 @@
+import banned from "../../schema/data/banned-phrases.json";
+import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product } from "../../schema/catalog";
+import { findBannedPhrases } from "../domain/compliance";
+import { newId } from "../domain/crypto";
+import { getProductRow, insertProduct, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
+import { ApiError } from "../errors";
+
+const BANNED = BannedPhraseList.parse(banned).phrases;
+
+/** The copy a buyer reads; every field is checked before publishing. */
+export function productCopy(p: Pick<Product, "name" | "subtitle" | "description" | "scope" | "usageRules" | "tutorial">) {
+  return { name: p.name, subtitle: p.subtitle, description: p.description, scope: p.scope, usageRules: p.usageRules, tutorial: p.tutorial };
+}
+
+export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
+  return findBannedPhrases(texts, BANNED);
+}
+
+export async function withStock(db: D1Database, tenantId: string, row: ProductRow): Promise<Product> {
+  return { ...toProduct(row), stock: await stockCounts(db, tenantId, row) };
+}
+
+async function validateBundle(db: D1Database, tenantId: string, input: Pick<CreateProductInput, "kind" | "config">) {
+  if (input.kind === "coupon" && !input.config.coupon) throw ApiError.badRequest("coupon_config_required", "A coupon needs config.coupon (thresholdCents, discountCents)");
+  if (input.kind !== "bundle") return;
+  const items = input.config.bundle?.items;
+  if (!items) throw ApiError.badRequest("bundle_items_required", "A bundle needs config.bundle.items");
+  for (const item of items) {
+    const p = await getProductRow(db, tenantId, item.productId);
+    if (!p || p.kind === "bundle") {
+      throw ApiError.badRequest("bundle_item_invalid", `Bundle item ${item.productId} is not a product of this tenant`, [
+        { path: "body.config.bundle.items", message: `unknown or nested product ${item.productId}`, code: "invalid_item" },
+      ]);
+    }
+  }
+}
+
+export async function createProduct(db: D1Database, tenantId: string, input: CreateProductInput): Promise<Product> {
+  await validateBundle(db, tenantId, input);
+  return withStock(db, tenantId, await insertProduct(db, tenantId, newId("prd"), input));
+}
+
+export async function patchProduct(db: D1Database, tenantId: string, id: string, patch: Partial<CreateProductInput>): Promise<Product> {
+  const current = await getProductRow(db, tenantId, id);
+  if (!current) throw ApiError.notFound("Product");
+  if (patch.config) await validateBundle(db, tenantId, { kind: current.kind, config: patch.config });
+  const row = await updateProduct(db, tenantId, id, patch);
+  const product = await withStock(db, tenantId, row!);
+  // A published product stays publishable: edits are checked like a publish.
+  if (current.status === "published") assertPublishable(product);
+  return product;
+}
+
+/** Refuses publishing without validity or scope, or with banned absolute claims (the phrase and where it stands). */
+export function assertPublishable(p: Product) {
+  const issues = [];
+  if (!p.validity) issues.push({ path: "validity", message: "a validity (fixed window or N days) is required to publish", code: "missing_validity" });
+  if (!p.scope.trim()) issues.push({ path: "scope", message: "the scope of use is required to publish", code: "missing_scope" });
+  if (p.validity?.kind === "fixed" && p.validity.validTo <= p.validity.validFrom) {
+    issues.push({ path: "validity.validTo", message: "must be after validFrom", code: "invalid_window" });
+  }
+  for (const f of checkCopy(productCopy(p))) {
+    issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.phrase}” at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
+  }
+  if (issues.length) throw new ApiError(422, "not_publishable", "The product cannot be published as it stands", issues);
+}
+
+export async function changeStatus(db: D1Database, tenantId: string, id: string, status: Product["status"]): Promise<Product> {
+  const row = await getProductRow(db, tenantId, id);
+  if (!row) throw ApiError.notFound("Product");
+  if (status === "published") assertPublishable(toProduct(row));
+  return withStock(db, tenantId, (await setProductStatus(db, tenantId, id, status))!);
+}

@@ -1,0 +1,69 @@
+import type { ImportKeysInput, StockCounts } from "../../schema/catalog";
+import { newId } from "../domain/crypto";
+import { sealSecret, secretHash } from "../domain/secret-box";
+import { insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
+import { getProductRow, stockCounts } from "../db/products";
+import { ApiError } from "../errors";
+import { emitEvent } from "../queue/emit";
+
+export interface ImportOutcome {
+  inserted: number;
+  rejected: number;
+  errors: { line: number; code: "duplicate_in_file" | "duplicate_in_stock" | "invalid"; message: string }[];
+  stock: StockCounts;
+}
+
+/**
+ * Adds one chunk of a key import. Keys are encrypted and hashed here; a duplicate (same keyed hash) is refused per
+ * row — "in file" when the earlier copy came from the same batchId, "in stock" otherwise. Never logs a key.
+ */
+export async function importCardKeys(env: Env, tenantId: string, productId: string, input: ImportKeysInput, byKeyId: string): Promise<ImportOutcome> {
+  const product = await getProductRow(env.DB, tenantId, productId);
+  if (!product) throw ApiError.notFound("Product");
+  if (product.kind !== "card_key") throw ApiError.conflict("not_card_key_product", "Only card_key products hold a key inventory");
+  const batchId = input.batchId ?? newId("imp");
+  const errors: ImportOutcome["errors"] = [];
+  const seen = new Map<string, number>();
+  const keys: NewCardKey[] = [];
+  for (const row of input.rows) {
+    const secret = row.secret.trim();
+    if (secret.length < 4 || /[\u0000-\u001f]/.test(secret)) {
+      errors.push({ line: row.line, code: "invalid", message: "a key must be 4-512 printable characters" });
+      continue;
+    }
+    const hash = await secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
+    const first = seen.get(hash);
+    if (first !== undefined) {
+      errors.push({ line: row.line, code: "duplicate_in_file", message: `same key as line ${first}` });
+      continue;
+    }
+    seen.set(hash, row.line);
+    keys.push({ id: newId("ck"), secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secretHash: hash, reusable: row.reusable, line: row.line });
+  }
+  let inserted = 0;
+  if (keys.length) {
+    const results = await env.DB.batch(keys.map((k) => insertCardKeyStmt(env.DB, tenantId, productId, batchId, k)));
+    const dupes = keys.filter((_, i) => results[i]!.meta.changes === 0);
+    inserted = keys.length - dupes.length;
+    const sameBatch = new Set<string>();
+    for (let i = 0; i < dupes.length; i += 90) {
+      const chunk = dupes.slice(i, i + 90);
+      const { results: rows } = await env.DB
+        .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND batch_id = ? AND secret_hash IN (${chunk.map(() => "?").join(",")})`)
+        .bind(tenantId, batchId, ...chunk.map((k) => k.secretHash))
+        .all<{ secret_hash: string }>();
+      for (const r of rows) sameBatch.add(r.secret_hash);
+    }
+    for (const k of dupes) {
+      errors.push(sameBatch.has(k.secretHash)
+        ? { line: k.line, code: "duplicate_in_file", message: "the same key appears earlier in this import" }
+        : { line: k.line, code: "duplicate_in_stock", message: "this key is already in stock" });
+    }
+  }
+  errors.sort((a, b) => a.line - b.line);
+  const stock = await stockCounts(env.DB, tenantId, product);
+  if (inserted) {
+    await emitEvent(env, { tenantId, type: "keys_imported", actor: { apiKeyId: byKeyId }, payload: { productId, batchId, inserted, rejected: errors.length } });
+  }
+  return { inserted, rejected: errors.length, errors, stock };
+}
