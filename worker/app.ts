@@ -4,9 +4,12 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorBody } from "../schema/errors";
 import { ApiError } from "./errors";
+import { campaignOrigins } from "./middleware/campaign-origins";
 import { platformCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { analyticsRoutes } from "./routes/analytics";
+import { campaignPublicRoutes } from "./routes/campaign-public";
+import { campaignRoutes } from "./routes/campaigns";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
@@ -33,7 +36,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
   app.use(`${API_BASE}/*`, secureHeaders({ crossOriginResourcePolicy: false }));
-  app.use(`${API_BASE}/*`, platformCors());
+  app.use(`${API_BASE}/*`, platformCors(campaignOrigins));
 
   const api = new OpenAPIHono<AppEnv>()
     .route("/", healthRoutes)
@@ -48,7 +51,9 @@ export function createApp() {
     .route("/", shopRoutes)
     .route("/", paymentRoutes)
     .route("/", storeRoutes)
-    .route("/", redemptionRoutes);
+    .route("/", redemptionRoutes)
+    .route("/", campaignRoutes)
+    .route("/", campaignPublicRoutes);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

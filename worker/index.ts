@@ -3,6 +3,8 @@ import { consumeEvents } from "./queue/consume";
 
 export { RateLimiter } from "./durable/rate-limiter";
 export { TenantLedger } from "./durable/tenant-ledger";
+export { CampaignCoordinator } from "./durable/campaign-coordinator";
+export { CampaignShard } from "./durable/campaign-shard";
 
 const app = createApp();
 

@@ -1,15 +1,18 @@
 import { cors } from "hono/cors";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../types";
 
 /**
  * Deliberate CORS: only origins named in CORS_ORIGINS (the platform's own hosts) get CORS headers here.
  * Public campaign routes that brands embed add each tenant's allowed origins on top of this.
  */
-export function platformCors(): MiddlewareHandler<AppEnv> {
+export function platformCors(tenantOrigins?: (c: Context<AppEnv>) => Promise<string[] | null>): MiddlewareHandler<AppEnv> {
   return (c, next) =>
     cors({
-      origin: (origin) => (allowedOrigins(c.env.CORS_ORIGINS).includes(origin) ? origin : null),
+      origin: async (origin) => {
+        if (allowedOrigins(c.env.CORS_ORIGINS).includes(origin)) return origin;
+        return origin && (await tenantOrigins?.(c))?.includes(origin) ? origin : null;
+      },
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Device-Id"],
       exposeHeaders: ["X-Request-Id", "Retry-After"],

@@ -1,0 +1,214 @@
+import { z } from "@hono/zod-openapi";
+
+/** Campaigns: flash sales (秒杀), coupon claims (领券) and lottery draws (抽奖). Contracts shared by worker, site, scripts. */
+export const CAMPAIGN_KINDS = ["flash_sale", "coupon_claim", "lottery"] as const;
+export const CampaignKind = z.enum(CAMPAIGN_KINDS).openapi("CampaignKind");
+export type CampaignKind = z.infer<typeof CampaignKind>;
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "lowercase letters, digits, _ and -; at most 32");
+const Instant = z.iso.datetime({ offset: true });
+export const UserId = z.string().min(1).max(64).regex(/^[\w.@:-]+$/, "letters, digits and . @ : _ -");
+
+export const Prize = z
+  .object({
+    id: Slug,
+    name: z.string().trim().min(1).max(60),
+    /** What a winner receives (a catalog product, usually a coupon); fulfilled as a voucher. */
+    productId: z.string().min(1).max(64).nullable().default(null),
+    stock: z.number().int().min(1).max(10_000_000),
+    weight: z.number().int().min(1).max(1_000_000),
+  })
+  .openapi("Prize");
+export type Prize = z.infer<typeof Prize>;
+
+export const CampaignTask = z
+  .object({
+    id: Slug,
+    name: z.string().trim().min(1).max(60),
+    /** Extra draws granted for the day each time it is completed. Sharing is one such task; never required. */
+    extraChances: z.number().int().min(1).max(10),
+    perDay: z.number().int().min(1).max(10).default(1),
+  })
+  .openapi("CampaignTask");
+export type CampaignTask = z.infer<typeof CampaignTask>;
+
+// Field schemas without defaults, shared by the create contract (which adds defaults) and the patch contract.
+const F = {
+  kind: CampaignKind,
+  name: z.string().trim().min(1).max(80),
+  description: z.string().trim().max(500),
+  startsAt: Instant,
+  endsAt: Instant,
+  /** Flash sale / coupon: the product sold or given. */
+  productId: z.string().min(1).max(64).nullable(),
+  /** Flash sale price in fen (0 for coupon claims). */
+  priceCents: z.number().int().min(0).max(100_000_000),
+  /** Flash sale / coupon: units on offer. Lotteries use prize stock instead. */
+  stock: z.number().int().min(0).max(10_000_000),
+  prizes: z.array(Prize).max(20),
+  /** Weight of "no prize" (未中奖), published with the odds. */
+  noPrizeWeight: z.number().int().min(0).max(1_000_000),
+  /** Flash/coupon: units per user over the campaign; lottery: prizes per user over the campaign. */
+  perUserLimit: z.number().int().min(1).max(100),
+  /** Flash/coupon: units per user per day (China Standard Time); null = only the campaign limit. */
+  perUserDailyLimit: z.number().int().min(1).max(100).nullable(),
+  /** Lottery: free draws per user per day. */
+  drawsPerDay: z.number().int().min(0).max(100),
+  tasks: z.array(CampaignTask).max(10),
+  /** Shard objects the stock is split across; users are homed on one by hash. */
+  shards: z.number().int().min(1).max(64),
+};
+
+const CampaignFields = z.object({
+  ...F,
+  description: F.description.default(""),
+  productId: F.productId.default(null),
+  priceCents: F.priceCents.default(0),
+  stock: F.stock.default(0),
+  prizes: F.prizes.default([]),
+  noPrizeWeight: F.noPrizeWeight.default(0),
+  perUserLimit: F.perUserLimit.default(1),
+  perUserDailyLimit: F.perUserDailyLimit.default(null),
+  drawsPerDay: F.drawsPerDay.default(1),
+  tasks: F.tasks.default([]),
+  shards: F.shards.default(4),
+});
+
+function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
+  if (Date.parse(c.endsAt) <= Date.parse(c.startsAt)) {
+    ctx.addIssue({ code: "custom", path: ["endsAt"], message: "must be after startsAt" });
+  }
+  if (c.kind === "lottery") {
+    if (c.prizes.length === 0) ctx.addIssue({ code: "custom", path: ["prizes"], message: "a lottery needs at least one prize" });
+    const ids = new Set(c.prizes.map((p) => p.id));
+    if (ids.size !== c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "prize ids must be unique" });
+    if (c.drawsPerDay === 0 && c.tasks.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["drawsPerDay"], message: "users need at least one free draw; sharing is never required" });
+    }
+  } else {
+    if (c.stock < 1) ctx.addIssue({ code: "custom", path: ["stock"], message: "stock must be at least 1" });
+    if (!c.productId) ctx.addIssue({ code: "custom", path: ["productId"], message: "required for flash sales and coupon claims" });
+    if (c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "only lotteries have prizes" });
+  }
+  if (c.perUserDailyLimit !== null && c.perUserDailyLimit > c.perUserLimit) {
+    ctx.addIssue({ code: "custom", path: ["perUserDailyLimit"], message: "cannot exceed perUserLimit" });
+  }
+}
+
+export const CreateCampaignInput = CampaignFields.superRefine(checkKind).openapi("CreateCampaignInput");
+export type CreateCampaignInput = z.infer<typeof CreateCampaignInput>;
+export type CampaignDefinition = z.infer<typeof CampaignFields>;
+
+/** Name and description may always change; everything else only before the campaign starts. */
+export const UpdateCampaignInput = z.object(F).partial().openapi("UpdateCampaignInput");
+export type UpdateCampaignInput = z.infer<typeof UpdateCampaignInput>;
+export const ALWAYS_EDITABLE = ["name", "description"] as const;
+
+export const CampaignPhase = z.enum(["scheduled", "live", "ended"]).openapi("CampaignPhase");
+export type CampaignPhase = z.infer<typeof CampaignPhase>;
+
+export const PrizeOdds = z.object({ prizeId: z.string().nullable(), name: z.string(), probability: z.number() });
+
+export const Campaign = CampaignFields.extend({
+  id: z.string(),
+  tenantId: z.string(),
+  phase: CampaignPhase,
+  /** Published odds: weight / total weight, "no prize" included (prizeId null). */
+  odds: z.array(PrizeOdds),
+  /** Lottery: SHA-256 (hex) of the secret seed, published before opening. */
+  seedCommitment: z.string().nullable(),
+  /** Lottery: the seed, published once the campaign has ended. */
+  seed: z.string().nullable(),
+  createdAt: z.string(),
+}).openapi("Campaign");
+export type Campaign = z.infer<typeof Campaign>;
+
+export const ClaimInput = z
+  .object({
+    userId: UserId,
+    referrerId: UserId.optional(),
+    /** Client-chosen id for retries: the same key returns the same result. */
+    requestId: z.string().min(8).max(64).optional(),
+  })
+  .openapi("ClaimInput");
+export type ClaimInput = z.infer<typeof ClaimInput>;
+
+export const ClaimResult = z
+  .object({
+    claimId: z.string(),
+    campaignId: z.string(),
+    kind: CampaignKind,
+    /** claimed: a flash/coupon unit is yours; won / no_prize: lottery outcome. */
+    outcome: z.enum(["claimed", "won", "no_prize"]),
+    prizeId: z.string().nullable(),
+    prizeName: z.string().nullable(),
+    /** Lottery: the user's draw number and HMAC-SHA256(seed, userId:nonce), to check after the reveal. */
+    nonce: z.number().int().nullable(),
+    proof: z.string().nullable(),
+    /** What the user may still do today: units (flash/coupon) or draws (lottery). */
+    remainingToday: z.number().int(),
+    at: z.string(),
+  })
+  .openapi("ClaimResult");
+export type ClaimResult = z.infer<typeof ClaimResult>;
+
+export const TaskInput = z.object({ userId: UserId }).openapi("TaskInput");
+export const TaskResult = z
+  .object({ taskId: z.string(), completedToday: z.number().int(), extraChancesToday: z.number().int(), drawsLeftToday: z.number().int() })
+  .openapi("TaskResult");
+export type TaskResult = z.infer<typeof TaskResult>;
+
+export const ShardHead = z.object({ shard: z.number().int(), seq: z.number().int(), hash: z.string() });
+export const CampaignLive = z
+  .object({
+    campaignId: z.string(),
+    phase: CampaignPhase,
+    serverTime: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    /** Units left (flash/coupon: the item; lottery: per prize). */
+    remaining: z.record(z.string(), z.number().int()),
+    total: z.record(z.string(), z.number().int()),
+    /** Lottery: each shard's draw-log head, so anyone can pin the log while it runs. */
+    heads: z.array(ShardHead),
+  })
+  .openapi("CampaignLive");
+export type CampaignLive = z.infer<typeof CampaignLive>;
+
+export const UserStanding = z
+  .object({ userId: z.string(), claimedTotal: z.number().int(), claimedToday: z.number().int(), drawsLeftToday: z.number().int(), wins: z.number().int() })
+  .openapi("UserStanding");
+export type UserStanding = z.infer<typeof UserStanding>;
+
+/** One line of a shard's draw log. Transfers record stock moving in (+) or out (-) so the log replays exactly. */
+export const DrawLogEntry = z.object({
+  seq: z.number().int().min(1),
+  type: z.enum(["draw", "transfer"]),
+  at: z.string(),
+  claimId: z.string().nullable(),
+  userId: z.string().nullable(),
+  nonce: z.number().int().nullable(),
+  proof: z.string().nullable(),
+  prizeId: z.string().nullable(),
+  /** Stock of every prize on this shard just before the entry. */
+  stock: z.record(z.string(), z.number().int()),
+  delta: z.record(z.string(), z.number().int()).nullable(),
+  prev: z.string(),
+  hash: z.string(),
+});
+export type DrawLogEntry = z.infer<typeof DrawLogEntry>;
+
+export const DrawExport = z
+  .object({
+    campaignId: z.string(),
+    algorithm: z.literal("hmac-sha256-v1"),
+    seedCommitment: z.string(),
+    seed: z.string(),
+    prizes: z.array(Prize.pick({ id: true, name: true, stock: true, weight: true })),
+    noPrizeWeight: z.number().int(),
+    shards: z.array(z.object({ shard: z.number().int(), entries: z.array(DrawLogEntry) })),
+  })
+  .openapi("DrawExport");
+export type DrawExport = z.infer<typeof DrawExport>;
+
+export const CampaignList = z.object({ campaigns: z.array(Campaign) }).openapi("CampaignList");

@@ -1,0 +1,35 @@
+import { env } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
+import { api } from "./helpers";
+import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates a campaign that opens ~0.8 s from now and waits for it to open. */
+export async function liveCampaign(adminKey: string, body: Record<string, unknown>, opts: { runMs?: number; wait?: boolean } = {}) {
+  const startsAt = Date.now() + 800;
+  const res = await api("/campaigns", {
+    method: "POST",
+    token: adminKey,
+    json: { startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 600_000)).toISOString(), ...body },
+  });
+  if (res.status !== 201) throw new Error(`campaign: ${res.status} ${JSON.stringify(res.body)}`);
+  if (opts.wait !== false) await sleep(Math.max(0, startsAt - Date.now() + 20));
+  return res.body as { id: string; shards: number; seedCommitment: string | null; endsAt: string };
+}
+
+export function claim(campaignId: string, userId: string, extra: { ip?: string; device?: string; referrerId?: string; requestId?: string } = {}) {
+  return api(`/public/campaigns/${campaignId}/claims`, {
+    method: "POST",
+    headers: { "cf-connecting-ip": extra.ip ?? `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...(extra.device ? { "x-device-id": extra.device } : {}) },
+    json: { userId, ...(extra.referrerId ? { referrerId: extra.referrerId } : {}), ...(extra.requestId ? { requestId: extra.requestId } : {}) },
+  });
+}
+
+/** Evicts the coordinator and every shard that is running (in-memory state gone, storage kept). */
+export async function evictCampaign(campaignId: string, shards: number) {
+  const stubs = [coordinatorOf(env, campaignId), ...Array.from({ length: shards }, (_, i) => shardOf(env, campaignId, i))];
+  await Promise.all(stubs.map((s) => evictDurableObject(s).catch(() => undefined)));
+}
+
+export { sleep };

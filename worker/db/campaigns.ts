@@ -1,0 +1,57 @@
+import type { CampaignDefinition } from "../../schema/campaigns";
+
+export interface CampaignRow {
+  id: string;
+  tenant_id: string;
+  kind: CampaignDefinition["kind"];
+  definition: string;
+  starts_at: string;
+  ends_at: string;
+  seed_commitment: string | null;
+  seed: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export async function insertCampaign(db: D1Database, tenantId: string, id: string, def: CampaignDefinition, commitment: string | null) {
+  await db
+    .prepare(
+      "INSERT INTO campaigns (id, tenant_id, kind, definition, starts_at, ends_at, seed_commitment) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id, tenantId, def.kind, JSON.stringify(def), def.startsAt, def.endsAt, commitment)
+    .run();
+}
+
+export async function updateCampaignDefinition(db: D1Database, tenantId: string, id: string, def: CampaignDefinition) {
+  await db
+    .prepare(
+      `UPDATE campaigns SET definition = ?, starts_at = ?, ends_at = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ?`,
+    )
+    .bind(JSON.stringify(def), def.startsAt, def.endsAt, tenantId, id)
+    .run();
+}
+
+export async function setCampaignSeed(db: D1Database, tenantId: string, id: string, seed: string) {
+  await db.prepare("UPDATE campaigns SET seed = ? WHERE tenant_id = ? AND id = ? AND seed IS NULL").bind(seed, tenantId, id).run();
+}
+
+export function getCampaign(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM campaigns WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<CampaignRow>();
+}
+
+/** Public look-up by id alone (storefront routes): the id is unguessable and the row names its tenant. */
+export function getCampaignPublic(db: D1Database, id: string) {
+  return db
+    .prepare("SELECT c.*, t.allowed_origins FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = ?")
+    .bind(id)
+    .first<CampaignRow & { allowed_origins: string }>();
+}
+
+export async function listCampaigns(db: D1Database, tenantId: string) {
+  const { results } = await db
+    .prepare("SELECT * FROM campaigns WHERE tenant_id = ? ORDER BY starts_at DESC LIMIT 200")
+    .bind(tenantId)
+    .all<CampaignRow>();
+  return results;
+}

@@ -1,0 +1,80 @@
+import type { ClaimResult } from "../../schema/campaigns";
+import { retryDelaySeconds } from "../domain/backoff";
+import { emitEvents, type EventInput } from "../queue/emit";
+import { fulfilClaim } from "../services/campaign-fulfilment";
+import type { ShardConfig } from "./campaign-types";
+
+/** pending bits on a claim row: the event is still to send / the order or voucher is still to create. */
+export const PENDING_EVENT = 1;
+export const PENDING_FULFIL = 2;
+const BATCH = 200;
+
+export type OutboxRow = {
+  id: string;
+  user_id: string;
+  result: string;
+  referrer_id: string | null;
+  device_id: string | null;
+  pending: number;
+  attempts: number;
+};
+
+export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "referrer_id" | "device_id">, r: ClaimResult, shard: number): EventInput {
+  const lottery = cfg.def.kind === "lottery";
+  return {
+    // Derived from the claim id: a resend after a crash is deduplicated by the warehouse.
+    eventId: `ev_${row.id}`,
+    tenantId: cfg.tenantId,
+    type: lottery ? "draw_made" : "claim_succeeded",
+    occurredAt: new Date(r.at),
+    actor: { userId: row.user_id, deviceId: row.device_id, referrerId: row.referrer_id },
+    payload: {
+      campaignId: cfg.campaignId,
+      campaignKind: cfg.def.kind,
+      claimId: row.id,
+      productId: lottery ? null : cfg.def.productId,
+      prizeId: r.prizeId,
+      outcome: r.outcome,
+      priceCents: cfg.def.priceCents,
+      shard,
+    },
+  };
+}
+
+/**
+ * Sends pending claim events (one Queue batch) and turns won claims into orders/vouchers, retrying failures with
+ * back-off. Returns ms until it should run again, or null when nothing is left.
+ */
+export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[]): Promise<number | null> {
+  const sql = storage.sql;
+  const now = Date.now();
+  const rows = sql.exec<OutboxRow>(
+    "SELECT id, user_id, result, referrer_id, device_id, pending, attempts FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
+    now,
+    BATCH,
+  ).toArray();
+  const toSend = rows.filter((r) => r.pending & PENDING_EVENT);
+  try {
+    await emitEvents(env, [...toSend.map((r) => claimEvent(cfg, r, JSON.parse(r.result) as ClaimResult, shard)), ...extra]);
+    storage.transactionSync(() => {
+      for (const r of toSend) {
+        r.pending &= ~PENDING_EVENT;
+        sql.exec("UPDATE claims SET pending = ? WHERE id = ?", r.pending, r.id);
+      }
+    });
+  } catch (e) {
+    console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
+  }
+  for (const r of rows.filter((x) => x.pending & PENDING_FULFIL)) {
+    const out = await fulfilClaim(env, cfg, r.user_id, JSON.parse(r.result) as ClaimResult);
+    if (out.done || out.permanent) {
+      if (!out.done) console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
+      sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.done ? out.ref : `failed: ${out.reason}`, r.id);
+    } else {
+      sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
+    }
+  }
+  const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM claims WHERE pending > 0").one().at;
+  if (next === null) return null;
+  return Math.max(rows.length === BATCH ? 10 : 50, next - Date.now());
+}

@@ -1,0 +1,393 @@
+import { DurableObject } from "cloudflare:workers";
+import type { ClaimResult, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
+import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
+import { newId } from "../domain/crypto";
+import { drawProof, entryHash, genesisHash, pickPrize } from "../domain/draw";
+import { WindowCounter } from "../domain/rate-window";
+import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
+import type { EventInput } from "../queue/emit";
+import { drainOutbox, PENDING_EVENT, PENDING_FULFIL } from "./campaign-outbox";
+
+interface UserState {
+  total: number;
+  day: string;
+  dayCount: number;
+  drawsUsed: number;
+  extra: number;
+  tasks: Record<string, number>;
+  nonce: number;
+  wins: number;
+}
+
+const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
+
+/**
+ * One slice of a campaign. Users are homed here by hash of their id, so their limits, draw nonces and chances
+ * live only here and are exact. Hot state (config, stock, users seen) is in memory; every claim is decided and
+ * written in one synchronous block, so it is a single SQLite transaction that commits before the reply leaves
+ * (output gate). Stock arrives from the CampaignCoordinator in chunks and can be taken back when others run dry.
+ */
+export class CampaignShard extends DurableObject<Env> {
+  private sql = this.ctx.storage.sql;
+  private cfg: ShardConfig | null = null;
+  private shard = -1;
+  private stock: Stock = {};
+  private exhausted = new Set<string>();
+  private grantSeq = 1;
+  private head = { seq: 0, hash: "" };
+  private users = new Map<string, UserState>();
+  private chunks: Stock | null = null;
+  private starting: Promise<boolean> | null = null;
+  private refilling: Promise<void> | null = null;
+  /** Claims waiting for stock: a refill asks for at least this many so a rush needs few round trips. */
+  private waiting = 0;
+  private limits = new WindowCounter();
+  private alarmSet = false;
+  /** Rejections are evented best-effort (memory only): a sold-out rush would otherwise write a row per refusal. */
+  private rejected: EventInput[] = [];
+  private rejectedDropped = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS stock (k TEXT PRIMARY KEY, qty INTEGER NOT NULL, exhausted INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, state TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, request_id TEXT, result TEXT NOT NULL,
+        referrer_id TEXT, device_id TEXT, pending INTEGER NOT NULL, fulfil_ref TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0);
+      CREATE UNIQUE INDEX IF NOT EXISTS claims_request ON claims (user_id, request_id);
+      CREATE INDEX IF NOT EXISTS claims_pending ON claims (pending, next_at);
+      CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS releases (seq INTEGER PRIMARY KEY, stock TEXT NOT NULL);`);
+    const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
+    if (meta.has("cfg")) {
+      this.cfg = JSON.parse(meta.get("cfg")!) as ShardConfig;
+      this.shard = Number(meta.get("shard"));
+      this.grantSeq = Number(meta.get("grantSeq") ?? 1);
+      for (const r of this.sql.exec<{ k: string; qty: number; exhausted: number }>("SELECT * FROM stock")) {
+        this.stock[r.k] = r.qty;
+        if (r.exhausted) this.exhausted.add(r.k);
+      }
+      const last = this.sql.exec<{ seq: number; entry: string }>("SELECT seq, entry FROM log ORDER BY seq DESC LIMIT 1").toArray()[0];
+      this.head = last ? { seq: last.seq, hash: (JSON.parse(last.entry) as DrawLogEntry).hash } : { seq: 0, hash: genesisHash(this.cfg.campaignId, this.shard) };
+    }
+  }
+
+  async claim(campaignId: string, shard: number, req: ClaimRequest): Promise<ShardReply> {
+    const [reply] = await this.claimMany(campaignId, shard, [req]);
+    return reply!;
+  }
+
+  /** Several claims in one call (and one write transaction) — the worker batches concurrent requests. */
+  async claimMany(campaignId: string, shard: number, reqs: ClaimRequest[]): Promise<ShardReply[]> {
+    if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
+    const now = Date.now();
+    const replies: (ShardReply | null)[] = reqs.map((r) => this.precheck(r, now));
+    const out = await this.decideAll(reqs, replies);
+    out.forEach((r, i) => {
+      if (!r.ok) this.noteRejection(reqs[i]!, r.code);
+    });
+    this.armAlarm();
+    return out;
+  }
+
+  async completeTask(campaignId: string, shard: number, userId: string, taskId: string): Promise<TaskResult | { error: string }> {
+    if (!this.cfg && !(await this.start(campaignId, shard))) return { error: "not_started" };
+    const def = this.cfg!.def;
+    const task = def.tasks.find((t) => t.id === taskId);
+    if (!task) return { error: "unknown_task" };
+    if (phaseAt(def, Date.now()) !== "live") return { error: "ended" };
+    const u = this.user(userId, Date.now());
+    const done = u.tasks[taskId] ?? 0;
+    if (done < task.perDay) {
+      u.tasks[taskId] = done + 1;
+      u.extra += task.extraChances;
+      this.saveUser(userId, u);
+    }
+    return { taskId, completedToday: u.tasks[taskId] ?? 0, extraChancesToday: u.extra, drawsLeftToday: this.drawsLeft(u) };
+  }
+
+  async standing(userId: string): Promise<UserStanding> {
+    if (!this.cfg) return { userId, claimedTotal: 0, claimedToday: 0, drawsLeftToday: 0, wins: 0 };
+    const u = this.user(userId, Date.now());
+    return { userId, claimedTotal: u.total, claimedToday: u.dayCount, drawsLeftToday: this.drawsLeft(u), wins: u.wins };
+  }
+
+  /** What this shard holds and its draw-log head (public, for the live stock display). */
+  async holding(): Promise<{ stock: Stock; head: { seq: number; hash: string } }> {
+    return { stock: { ...this.stock }, head: { ...this.head } };
+  }
+
+  /** Gives back half of what it holds of `keys`; idempotent by the coordinator's seq. */
+  async release(seq: number, keys: string[]): Promise<Stock> {
+    const done = this.sql.exec<{ stock: string }>("SELECT stock FROM releases WHERE seq = ?", seq).toArray()[0];
+    if (done) return JSON.parse(done.stock) as Stock;
+    const delta: Stock = {};
+    for (const k of keys) {
+      const n = Math.ceil((this.stock[k] ?? 0) / 2);
+      if (n > 0) delta[k] = -n;
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.applyStockDelta(delta);
+      this.sql.exec("INSERT INTO releases (seq, stock) VALUES (?, ?)", seq, JSON.stringify(Object.fromEntries(Object.entries(delta).map(([k, d]) => [k, -d]))));
+    });
+    return Object.fromEntries(Object.entries(delta).map(([k, d]) => [k, -d]));
+  }
+
+  async drawLog(): Promise<DrawLogEntry[]> {
+    return this.sql.exec<{ entry: string }>("SELECT entry FROM log ORDER BY seq").toArray().map((r) => JSON.parse(r.entry) as DrawLogEntry);
+  }
+
+  /** Claims not yet fulfilled or not yet evented (for tests and operators). */
+  async pendingCount(): Promise<number> {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0").one().n;
+  }
+
+  override async alarm() {
+    this.alarmSet = false;
+    if (!this.cfg) return;
+    const rejected = this.rejected.splice(0);
+    if (this.rejectedDropped) {
+      rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
+      this.rejectedDropped = 0;
+    }
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected);
+    if (more !== null) {
+      this.alarmSet = true;
+      await this.ctx.storage.setAlarm(Date.now() + more);
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  /** Fetches the frozen config once the campaign has started and applies any grant left half-done by a restart. */
+  private start(campaignId: string, shard: number): Promise<boolean> {
+    this.starting ??= (async () => {
+      const coord = this.coordinator(campaignId);
+      const cfg = await coord.shardConfig();
+      if (!cfg) return false;
+      if (this.cfg) return true;
+      this.cfg = cfg;
+      this.shard = shard;
+      this.head = { seq: 0, hash: genesisHash(campaignId, shard) };
+      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('cfg', ?), ('shard', ?)", JSON.stringify(cfg), String(shard));
+      const leftover = await coord.recordedGrantFor(shard, this.grantSeq);
+      if (leftover) this.applyGrant(leftover, []);
+      return true;
+    })().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  /** Cheap checks that need no stock: phase, rate limits, retries, per-user limits. null = go on. */
+  private precheck(req: ClaimRequest, now: number): ShardReply | null {
+    const def = this.cfg!.def;
+    const phase = phaseAt(def, now);
+    if (phase === "scheduled") return reject("not_started", "The campaign has not started");
+    if (phase === "ended") return reject("ended", "The campaign has ended");
+    if (req.requestId) {
+      const prior = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE user_id = ? AND request_id = ?", req.userId, req.requestId).toArray()[0];
+      if (prior) return { ok: true, result: JSON.parse(prior.result) as ClaimResult };
+    }
+    const retry =
+      this.limits.hit(`a:${req.userId}`, CLAIM_RATE_LIMITS.account[0], CLAIM_RATE_LIMITS.account[1], now) ||
+      (req.deviceId ? this.limits.hit(`d:${req.deviceId}`, CLAIM_RATE_LIMITS.device[0], CLAIM_RATE_LIMITS.device[1], now) : 0) ||
+      (req.ip ? this.limits.hit(`i:${req.ip}`, CLAIM_RATE_LIMITS.ip[0], CLAIM_RATE_LIMITS.ip[1], now) : 0);
+    if (retry) return { ok: false, code: "rate_limited", message: `Too many attempts; retry in ${retry}s`, retryAfterS: retry };
+    return this.userLimit(this.user(req.userId, now)) ?? this.soldOut();
+  }
+
+  private userLimit(u: UserState): ShardReply | null {
+    const def = this.cfg!.def;
+    if (def.kind === "lottery") {
+      if (u.wins >= def.perUserLimit) return reject("limit_reached", "You have won the most prizes this campaign allows");
+      if (this.drawsLeft(u) <= 0) return reject("no_chances", "No draws left today; come back tomorrow");
+      return null;
+    }
+    if (u.total >= def.perUserLimit) return reject("limit_reached", "You have claimed the most this campaign allows");
+    if (def.perUserDailyLimit !== null && u.dayCount >= def.perUserDailyLimit) return reject("daily_limit_reached", "Daily limit reached");
+    return null;
+  }
+
+  private soldOut(): ShardReply | null {
+    if (this.cfg!.def.kind === "lottery") return null;
+    if ((this.stock[ITEM] ?? 0) > 0 || !this.exhausted.has(ITEM)) return null;
+    return reject("sold_out", "Sold out", true);
+  }
+
+  /**
+   * Decides the claims that passed the prechecks. A claim that meets an empty shard waits for a refill and tries
+   * again; each refill either brings stock or marks the key exhausted everywhere, so the loop ends.
+   */
+  private async decideAll(reqs: ClaimRequest[], replies: (ShardReply | null)[]): Promise<ShardReply[]> {
+    const out: ShardReply[] = [];
+    for (let i = 0; i < reqs.length; i++) {
+      let reply = replies[i] ?? null;
+      while (!reply) {
+        const need = this.needsStock();
+        if (need.length) {
+          this.waiting++;
+          try {
+            await this.refill(need);
+          } finally {
+            this.waiting--;
+          }
+          continue;
+        }
+        reply = this.decide(reqs[i]!, Date.now());
+      }
+      out.push(reply);
+    }
+    return out;
+  }
+
+  /** The authoritative decision and its write, with no await in between. */
+  private decide(req: ClaimRequest, now: number): ShardReply {
+    const cfg = this.cfg!;
+    const def = cfg.def;
+    const u = this.user(req.userId, now);
+    const limited = this.userLimit(u);
+    if (limited) return limited;
+    const claimId = newId("clm");
+    const at = new Date(now).toISOString();
+    let result: ClaimResult;
+    let entry: DrawLogEntry | null = null;
+    if (def.kind === "lottery") {
+      u.nonce++;
+      u.drawsUsed++;
+      const proof = drawProof(cfg.seed!, req.userId, u.nonce);
+      const prizeId = pickPrize(proof, def.prizes, def.noPrizeWeight, this.stock);
+      entry = this.logEntry({ type: "draw", at, claimId, userId: req.userId, nonce: u.nonce, proof, prizeId, delta: null });
+      if (prizeId) {
+        this.stock[prizeId]!--;
+        u.wins++;
+      }
+      const prize = def.prizes.find((p) => p.id === prizeId);
+      result = { claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null, nonce: u.nonce, proof, remainingToday: this.drawsLeft(u), at };
+    } else {
+      if ((this.stock[ITEM] ?? 0) <= 0) return reject("sold_out", "Sold out", this.exhausted.has(ITEM));
+      this.stock[ITEM]!--;
+      u.total++;
+      u.dayCount++;
+      const daily = def.perUserDailyLimit ?? def.perUserLimit;
+      result = { claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: "claimed", prizeId: null, prizeName: null, nonce: null, proof: null, remainingToday: Math.max(0, Math.min(daily - u.dayCount, def.perUserLimit - u.total)), at };
+    }
+    const key = result.prizeId ?? ITEM;
+    const pending = result.outcome === "no_prize" ? PENDING_EVENT : PENDING_EVENT | PENDING_FULFIL;
+    if (result.outcome !== "no_prize") this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[key], key);
+    this.saveUser(req.userId, u);
+    this.sql.exec(
+      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, pending) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, pending,
+    );
+    if (entry) this.appendLog(entry);
+    return { ok: true, result };
+  }
+
+  private noteRejection(req: ClaimRequest, code: ClaimRejection) {
+    if (this.rejected.length >= 1000) {
+      this.rejectedDropped++;
+      return;
+    }
+    const cfg = this.cfg;
+    if (!cfg) return;
+    this.rejected.push({
+      tenantId: cfg.tenantId,
+      type: "claim_rejected",
+      actor: { userId: req.userId, deviceId: req.deviceId ?? null, referrerId: req.referrerId ?? null },
+      payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, reason: code, shard: this.shard },
+    });
+  }
+
+  private needsStock(): string[] {
+    return Object.keys(this.chunkSizesKnown()).filter((k) => (this.stock[k] ?? 0) <= 0 && !this.exhausted.has(k));
+  }
+
+  private chunkSizesKnown(): Stock {
+    const def = this.cfg!.def;
+    return def.kind === "lottery" ? Object.fromEntries(def.prizes.map((p) => [p.id, 1])) : { [ITEM]: 1 };
+  }
+
+  private refill(keys: string[]): Promise<void> {
+    this.refilling ??= (async () => {
+      const coord = this.coordinator(this.cfg!.campaignId);
+      this.chunks ??= await coord.chunkSizes();
+      const want = Object.fromEntries(keys.map((k) => [k, Math.max(this.chunks![k] ?? 1, this.cfg!.def.kind === "lottery" ? 1 : this.waiting)]));
+      const grant = await coord.take(this.shard, this.grantSeq, want);
+      this.applyGrant(grant.granted, grant.exhausted);
+    })().finally(() => {
+      this.refilling = null;
+    });
+    return this.refilling;
+  }
+
+  private applyGrant(granted: Stock, exhausted: string[]) {
+    this.ctx.storage.transactionSync(() => {
+      this.applyStockDelta(granted);
+      for (const k of exhausted) {
+        if ((granted[k] ?? 0) > 0) continue;
+        this.exhausted.add(k);
+        this.sql.exec("INSERT INTO stock (k, qty, exhausted) VALUES (?, ?, 1) ON CONFLICT (k) DO UPDATE SET exhausted = 1", k, this.stock[k] ?? 0);
+      }
+      this.grantSeq++;
+      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('grantSeq', ?)", String(this.grantSeq));
+    });
+  }
+
+  private applyStockDelta(delta: Stock) {
+    const moved = Object.entries(delta).filter(([, d]) => d !== 0);
+    if (!moved.length) return;
+    const entry = this.cfg?.def.kind === "lottery" ? this.logEntry({ type: "transfer", at: new Date().toISOString(), claimId: null, userId: null, nonce: null, proof: null, prizeId: null, delta: Object.fromEntries(moved) }) : null;
+    for (const [k, d] of moved) {
+      this.stock[k] = (this.stock[k] ?? 0) + d;
+      this.sql.exec("INSERT INTO stock (k, qty) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET qty = excluded.qty", k, this.stock[k]);
+    }
+    if (entry) this.appendLog(entry);
+  }
+
+  private logEntry(e: Omit<DrawLogEntry, "seq" | "prev" | "hash" | "stock">): DrawLogEntry {
+    const body = { ...e, seq: this.head.seq + 1, prev: this.head.hash, stock: { ...this.stock } };
+    return { ...body, hash: entryHash(body) };
+  }
+
+  private appendLog(entry: DrawLogEntry) {
+    this.sql.exec("INSERT INTO log (seq, entry) VALUES (?, ?)", entry.seq, JSON.stringify(entry));
+    this.head = { seq: entry.seq, hash: entry.hash };
+  }
+
+  private user(userId: string, now: number): UserState {
+    let u = this.users.get(userId);
+    if (!u) {
+      const row = this.sql.exec<{ state: string }>("SELECT state FROM users WHERE id = ?", userId).toArray()[0];
+      u = row ? (JSON.parse(row.state) as UserState) : freshUser(cstDay(now));
+      if (this.users.size >= 200_000) this.users.clear();
+      this.users.set(userId, u);
+    }
+    const today = cstDay(now);
+    if (u.day !== today) Object.assign(u, { day: today, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {} });
+    return u;
+  }
+
+  private saveUser(userId: string, u: UserState) {
+    this.sql.exec("INSERT OR REPLACE INTO users (id, state) VALUES (?, ?)", userId, JSON.stringify(u));
+  }
+
+  private drawsLeft(u: UserState): number {
+    return Math.max(0, this.cfg!.def.drawsPerDay + u.extra - u.drawsUsed);
+  }
+
+  private armAlarm() {
+    if (this.alarmSet) return;
+    this.alarmSet = true;
+    void this.ctx.storage.setAlarm(Date.now() + 50);
+  }
+
+  private coordinator(campaignId: string) {
+    const ns = this.env.CAMPAIGN_COORDINATOR;
+    return ns.get(ns.idFromName(campaignId));
+  }
+}
+
+function reject(code: ClaimRejection, message: string, soldOut = false): ShardReply {
+  return soldOut ? { ok: false, code, message, soldOut } : { ok: false, code, message };
+}

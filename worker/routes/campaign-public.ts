@@ -1,0 +1,131 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Campaign, CampaignList, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
+import { homeShard } from "../domain/campaign-rules";
+import { getTenantBySlug } from "../db/tenants";
+import { ApiError } from "../errors";
+import { clientIp } from "../middleware/rate-limit";
+import { campaignLive, claimOnShard, exportDraws, isSoldOut, listTenantCampaigns, markSoldOut, publicCampaign, shardOf } from "../services/campaigns";
+import { createRouter, errors, json, jsonBody } from "./router";
+
+/** Storefront routes: no API key (brands embed them; CORS follows the tenant's allowed origins). */
+const tags = ["campaigns (public)"];
+const params = z.object({ campaignId: z.string().min(1).max(64) });
+const deviceHeader = z.object({ "x-device-id": z.string().max(64).optional() });
+
+async function found(env: Env, id: string): Promise<Campaign> {
+  const hit = await publicCampaign(env, id);
+  if (!hit) throw ApiError.notFound("Campaign");
+  return hit.campaign;
+}
+
+const byTenant = createRoute({
+  method: "get",
+  path: "/public/tenants/{slug}/campaigns",
+  tags,
+  summary: "A brand's campaigns, for its storefront pages",
+  request: { params: z.object({ slug: z.string().min(1).max(40) }) },
+  responses: { 200: json(CampaignList, "Campaigns"), 404: errors[404] },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/public/campaigns/{campaignId}",
+  tags,
+  summary: "A campaign with its published odds, seed commitment and (after the end) the seed",
+  request: { params },
+  responses: { 200: json(Campaign, "Campaign"), 404: errors[404] },
+});
+
+const live = createRoute({
+  method: "get",
+  path: "/public/campaigns/{campaignId}/live",
+  tags,
+  summary: "Live stock, server time and draw-log heads",
+  request: { params },
+  responses: { 200: json(CampaignLive, "Live state"), 404: errors[404] },
+});
+
+const claim = createRoute({
+  method: "post",
+  path: "/public/campaigns/{campaignId}/claims",
+  tags,
+  summary: "Claim a flash-sale unit or coupon, or make a lottery draw; the result is immediate",
+  request: { params, headers: deviceHeader, ...jsonBody(ClaimInput) },
+  responses: {
+    200: json(ClaimResult, "Claimed or drawn"),
+    400: errors[400],
+    404: errors[404],
+    409: errors[409],
+    429: errors[429],
+  },
+});
+
+const task = createRoute({
+  method: "post",
+  path: "/public/campaigns/{campaignId}/tasks/{taskId}",
+  tags,
+  summary: "Record a completed task (e.g. a share) for extra draws today; never required to take part",
+  request: { params: params.extend({ taskId: z.string().min(1).max(32) }), ...jsonBody(TaskInput) },
+  responses: { 200: json(TaskResult, "Chances"), 400: errors[400], 404: errors[404], 409: errors[409] },
+});
+
+const standing = createRoute({
+  method: "get",
+  path: "/public/campaigns/{campaignId}/users/{userId}",
+  tags,
+  summary: "What a user has claimed and may still do today",
+  request: { params: params.extend({ userId: UserId }) },
+  responses: { 200: json(UserStanding, "Standing"), 400: errors[400], 404: errors[404] },
+});
+
+const draws = createRoute({
+  method: "get",
+  path: "/public/campaigns/{campaignId}/draws",
+  tags,
+  summary: "After a lottery ends: the seed and every draw, for scripts/verify-draws",
+  request: { params },
+  responses: { 200: json(DrawExport, "Draw export"), 400: errors[400], 404: errors[404], 409: errors[409] },
+});
+
+export const campaignPublicRoutes = createRouter()
+  .openapi(byTenant, async (c) => {
+    const tenant = await getTenantBySlug(c.env.DB, c.req.valid("param").slug);
+    if (!tenant) throw ApiError.notFound("Tenant");
+    return c.json({ campaigns: await listTenantCampaigns(c.env, tenant.id) }, 200);
+  })
+  .openapi(get, async (c) => c.json(await found(c.env, c.req.valid("param").campaignId), 200))
+  .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
+  .openapi(claim, async (c) => {
+    const campaign = await found(c.env, c.req.valid("param").campaignId);
+    if (isSoldOut(campaign.id)) throw ApiError.conflict("sold_out", "Sold out");
+    const body = c.req.valid("json");
+    const reply = await claimOnShard(c.env, campaign, {
+      userId: body.userId,
+      referrerId: body.referrerId ?? null,
+      requestId: body.requestId ?? null,
+      deviceId: c.req.valid("header")["x-device-id"] ?? null,
+      ip: clientIp(c),
+    });
+    if (reply.ok) return c.json(reply.result, 200);
+    if (reply.code === "rate_limited") throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
+    if (reply.soldOut) markSoldOut(campaign.id);
+    throw ApiError.conflict(reply.code, reply.message);
+  })
+  .openapi(task, async (c) => {
+    const { campaignId, taskId } = c.req.valid("param");
+    const campaign = await found(c.env, campaignId);
+    const { userId } = c.req.valid("json");
+    const shard = homeShard(userId, campaign.shards);
+    const res = await shardOf(c.env, campaign.id, shard).completeTask(campaign.id, shard, userId, taskId);
+    if ("error" in res) {
+      if (res.error === "unknown_task") throw ApiError.notFound("Task");
+      throw ApiError.conflict(res.error, res.error === "not_started" ? "The campaign has not started" : "The campaign has ended");
+    }
+    return c.json(res, 200);
+  })
+  .openapi(standing, async (c) => {
+    const { campaignId, userId } = c.req.valid("param");
+    const campaign = await found(c.env, campaignId);
+    return c.json(await shardOf(c.env, campaign.id, homeShard(userId, campaign.shards)).standing(userId), 200);
+  })
+  .openapi(draws, async (c) => c.json(await exportDraws(c.env, await found(c.env, c.req.valid("param").campaignId)), 200));

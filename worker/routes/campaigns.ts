@@ -1,0 +1,90 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Campaign, CampaignList, CampaignLive, CreateCampaignInput, DrawExport, UpdateCampaignInput } from "../../schema/campaigns";
+import { requireKey } from "../middleware/auth";
+import { campaignLive, createCampaign, exportDraws, listTenantCampaigns, loadCampaign, updateCampaign } from "../services/campaigns";
+import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+
+const tags = ["campaigns"];
+const middleware = [requireKey("operator")];
+const params = z.object({ campaignId: z.string().min(1).max(64) });
+
+const create = createRoute({
+  method: "post",
+  path: "/campaigns",
+  tags,
+  summary: "Create a flash sale, coupon claim or lottery (a lottery's seed commitment is fixed here)",
+  security: bearerAuth,
+  middleware,
+  request: jsonBody(CreateCampaignInput),
+  responses: { 201: json(Campaign, "Created"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/campaigns",
+  tags,
+  summary: "This tenant's campaigns",
+  security: bearerAuth,
+  middleware,
+  responses: { 200: json(CampaignList, "Campaigns"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/campaigns/{campaignId}",
+  tags,
+  summary: "One campaign",
+  security: bearerAuth,
+  middleware,
+  request: { params },
+  responses: { 200: json(Campaign, "Campaign"), 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
+const patch = createRoute({
+  method: "patch",
+  path: "/campaigns/{campaignId}",
+  tags,
+  summary: "Edit a campaign: name and description always; stock, odds, limits and timing only before it starts",
+  security: bearerAuth,
+  middleware,
+  request: { params, ...jsonBody(UpdateCampaignInput) },
+  responses: { 200: json(Campaign, "Updated"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
+});
+
+const live = createRoute({
+  method: "get",
+  path: "/campaigns/{campaignId}/live",
+  tags,
+  summary: "Remaining stock and draw-log heads",
+  security: bearerAuth,
+  middleware,
+  request: { params },
+  responses: { 200: json(CampaignLive, "Live state"), 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
+const draws = createRoute({
+  method: "get",
+  path: "/campaigns/{campaignId}/draws",
+  tags,
+  summary: "The revealed seed and full draw log of an ended lottery",
+  security: bearerAuth,
+  middleware,
+  request: { params },
+  responses: { 200: json(DrawExport, "Draw export"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
+});
+
+export const campaignRoutes = createRouter()
+  .openapi(create, async (c) => c.json(await createCampaign(c.env, c.var.principal.tenantId, c.req.valid("json")), 201))
+  .openapi(list, async (c) => c.json({ campaigns: await listTenantCampaigns(c.env, c.var.principal.tenantId) }, 200))
+  .openapi(get, async (c) => c.json(await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId), 200))
+  .openapi(patch, async (c) =>
+    c.json(await updateCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, c.req.valid("json")), 200),
+  )
+  .openapi(live, async (c) => {
+    const campaign = await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId);
+    return c.json(await campaignLive(c.env, campaign), 200);
+  })
+  .openapi(draws, async (c) => {
+    const campaign = await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId);
+    return c.json(await exportDraws(c.env, campaign), 200);
+  });
