@@ -1,36 +1,32 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
-import { cohortSql } from "./cohort";
-import { TENANT, TO, select, type Metric } from "./metric";
+import { FROM, TENANT, TO, select, type Metric } from "./metric";
 
 /**
  * Cumulative net revenue (paid minus refunded) per cohort user within 7/30/90 days of sign-up, in cents.
- * Users who never paid count in the denominator.
+ * Users who never paid count in the denominator. One pass grouped by user; a user's payments ride along as an array.
  */
+const within = (days: number) => `arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + INTERVAL ${days} DAY, x.2, 0), revs))`;
 const SQL = `
-WITH cohort AS (${cohortSql})
-SELECT toString(s.cohort) AS cohort, s.users AS users,
-       r.r7 / s.users AS ltv7Cents, r.r30 / s.users AS ltv30Cents, r.r90 / s.users AS ltv90Cents
-FROM (SELECT toMonday(c_at) AS cohort, count() AS users FROM cohort GROUP BY cohort) AS s
-LEFT JOIN (
-  SELECT toMonday(c.c_at) AS cohort,
-         sumIf(e.rev, e.occurred_at < c.c_at + INTERVAL 7 DAY) AS r7,
-         sumIf(e.rev, e.occurred_at < c.c_at + INTERVAL 30 DAY) AS r30,
-         sumIf(e.rev, e.occurred_at < c.c_at + INTERVAL 90 DAY) AS r90
-  FROM cohort AS c
-  INNER JOIN (
-    SELECT user_id, occurred_at, if(type = 'order_paid', amount_cents, -amount_cents) AS rev FROM events
-    WHERE ${TENANT} AND type IN ('order_paid', 'order_refunded') AND user_id != ''
-      AND occurred_at >= parseDateTime64BestEffort({from:String}, 3, 'UTC') AND occurred_at < ${TO} + INTERVAL 90 DAY
-  ) AS e ON e.user_id = c.user_id
-  WHERE e.occurred_at >= c.c_at
-  GROUP BY cohort
-) AS r ON r.cohort = s.cohort
-ORDER BY cohort`;
+SELECT toString(toMonday(c_at)) AS cohort, count() AS users,
+       sum(r7) / users AS ltv7Cents, sum(r30) / users AS ltv30Cents, sum(r90) / users AS ltv90Cents
+FROM (
+  SELECT user_id,
+         minIf(occurred_at, type = 'user_signed_up') AS c_at,
+         maxIf(acquisition_campaign_id = {acq:String}, type = 'user_signed_up') AS acquired,
+         groupArrayIf((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents)), type != 'user_signed_up') AS revs,
+         ${within(7)} AS r7, ${within(30)} AS r30, ${within(90)} AS r90
+  FROM events
+  WHERE ${TENANT} AND type IN ('user_signed_up', 'order_paid', 'order_refunded') AND user_id != ''
+    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY
+  GROUP BY user_id
+  HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acquired)
+)
+GROUP BY cohort ORDER BY cohort`;
 
 export const ltv: Metric<typeof LtvParams, typeof LtvRow> = {
   params: LtvParams,
   row: LtvRow,
   async run(client, tenant, p) {
-    return select(client, SQL, { tenant, from: p.from, to: p.to, cohortEvent: "user_signed_up", acq: p.acquisitionCampaignId ?? "" });
+    return select(client, SQL, { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "" });
   },
 };
