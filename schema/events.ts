@@ -38,6 +38,10 @@ export const EVENT_TYPES = [
   "otp_requested",
   "buyer_signed_in",
   "guest_attached",
+  "voucher_reported",
+  "voucher_compensated",
+  "voucher_refunded",
+  "voucher_rated",
 ] as const;
 /*
  * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts
