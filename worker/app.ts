@@ -17,6 +17,7 @@ import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
 import { paymentRoutes } from "./routes/payments";
 import { shopRoutes } from "./routes/shop";
+import { compensationRoutes } from "./routes/compensation";
 import { redemptionRoutes } from "./routes/redemptions";
 import { storeRoutes } from "./routes/stores";
 import { platformRoutes } from "./routes/platform";
@@ -52,6 +53,7 @@ export function createApp() {
     .route("/", paymentRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes)
+    .route("/", compensationRoutes)
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes);
 

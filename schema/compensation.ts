@@ -1,0 +1,66 @@
+import { z } from "@hono/zod-openapi";
+
+export const COMPENSATION_POLICIES = ["replace", "refund", "manual"] as const;
+export const CompensationPolicy = z.enum(COMPENSATION_POLICIES).openapi("CompensationPolicy", {
+  description: "replace: a fresh key/code from stock (refund when stock is out); refund: money back; manual: the brand decides",
+});
+export type CompensationPolicy = z.infer<typeof CompensationPolicy>;
+
+export const SetCompensationPolicyInput = z
+  .object({ policy: CompensationPolicy, productId: z.string().min(1).max(64).nullable().default(null).openapi({ description: "null = the brand default" }) })
+  .openapi("SetCompensationPolicyInput");
+
+export const CompensationPolicies = z
+  .object({ default: CompensationPolicy, products: z.record(z.string(), CompensationPolicy) })
+  .openapi("CompensationPolicies");
+
+export const REPORT_PROBLEMS = ["invalid_key", "already_used", "wrong_value", "other"] as const;
+export const ReportVoucherInput = z
+  .object({ problem: z.enum(REPORT_PROBLEMS), note: z.string().trim().max(500).default("") })
+  .openapi("ReportVoucherInput");
+
+export const Complaint = z
+  .object({
+    id: z.string(),
+    voucherCode: z.string(),
+    productId: z.string(),
+    problem: z.enum(REPORT_PROBLEMS),
+    note: z.string(),
+    status: z.enum(["open", "replaced", "refunded", "rejected"]),
+    policy: CompensationPolicy,
+    replacementCode: z.string().nullable(),
+    refundCents: z.number().nullable(),
+    createdAt: z.string(),
+    resolvedAt: z.string().nullable(),
+  })
+  .openapi("Complaint");
+export type Complaint = z.infer<typeof Complaint>;
+
+export const ResolveComplaintInput = z.object({ action: z.enum(["replace", "refund", "reject"]) }).openapi("ResolveComplaintInput");
+
+export const RateVoucherInput = z
+  .object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(500).default("") })
+  .openapi("RateVoucherInput");
+
+export const Rating = z
+  .object({ voucherCode: z.string(), productId: z.string(), stars: z.number(), comment: z.string(), createdAt: z.string() })
+  .openapi("Rating");
+
+/** A brand's integrity index and the rates behind it (last 90 days). */
+export const IntegrityIndex = z
+  .object({
+    brand: z.object({ slug: z.string(), name: z.string() }),
+    periodDays: z.number(),
+    vouchersIssued: z.number(),
+    complaints: z.number(),
+    compensated: z.number(),
+    complaintRate: z.number().openapi({ description: "complaints / vouchers issued" }),
+    compensationRate: z.number().openapi({ description: "complaints made good (replaced or refunded) / complaints" }),
+    redemptionAttempts: z.number().openapi({ description: "attempts on genuine vouchers, not counting repeats of an already redeemed one" }),
+    redemptionSuccessRate: z.number(),
+    ratingAverage: z.number().nullable(),
+    ratings: z.number(),
+    score: z.number().openapi({ description: "0-100; see worker/domain/integrity.ts" }),
+  })
+  .openapi("IntegrityIndex");
+export type IntegrityIndex = z.infer<typeof IntegrityIndex>;

@@ -1,0 +1,138 @@
+import type { Complaint, CompensationPolicy } from "../../schema/compensation";
+
+export interface ComplaintRow {
+  id: string;
+  tenant_id: string;
+  voucher_id: string;
+  voucher_code: string;
+  holder_id: string;
+  product_id: string;
+  problem: Complaint["problem"];
+  note: string;
+  policy: CompensationPolicy;
+  status: Complaint["status"];
+  replacement_voucher_id: string | null;
+  replacement_code: string | null;
+  refund_cents: number | null;
+  created_at: string;
+  resolved_at: string | null;
+}
+
+export const toComplaint = (r: ComplaintRow): Complaint => ({
+  id: r.id,
+  voucherCode: r.voucher_code,
+  productId: r.product_id,
+  problem: r.problem,
+  note: r.note,
+  status: r.status,
+  policy: r.policy,
+  replacementCode: r.replacement_code,
+  refundCents: r.refund_cents,
+  createdAt: r.created_at,
+  resolvedAt: r.resolved_at,
+});
+
+export async function policyFor(db: D1Database, tenantId: string, productId: string): Promise<CompensationPolicy> {
+  const r = await db
+    .prepare("SELECT policy FROM compensation_policies WHERE tenant_id = ? AND product_id IN (?, '*') ORDER BY product_id = '*' LIMIT 1")
+    .bind(tenantId, productId)
+    .first<{ policy: CompensationPolicy }>();
+  return r?.policy ?? "manual";
+}
+
+export async function setPolicy(db: D1Database, tenantId: string, productId: string | null, policy: CompensationPolicy) {
+  await db
+    .prepare("INSERT INTO compensation_policies (tenant_id, product_id, policy) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET policy = excluded.policy")
+    .bind(tenantId, productId ?? "*", policy)
+    .run();
+}
+
+export async function listPolicies(db: D1Database, tenantId: string) {
+  const { results } = await db
+    .prepare("SELECT product_id, policy FROM compensation_policies WHERE tenant_id = ?")
+    .bind(tenantId)
+    .all<{ product_id: string; policy: CompensationPolicy }>();
+  return results;
+}
+
+/** Inserts the complaint unless this voucher already has one; returns the stored one either way. */
+export async function insertComplaint(db: D1Database, c: Pick<ComplaintRow, "id" | "tenant_id" | "voucher_id" | "voucher_code" | "holder_id" | "product_id" | "problem" | "note" | "policy">) {
+  await db
+    .prepare(
+      `INSERT INTO complaints (id, tenant_id, voucher_id, voucher_code, holder_id, product_id, problem, note, policy)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, voucher_id) DO NOTHING`,
+    )
+    .bind(c.id, c.tenant_id, c.voucher_id, c.voucher_code, c.holder_id, c.product_id, c.problem, c.note, c.policy)
+    .run();
+  return (await db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(c.tenant_id, c.voucher_id).first<ComplaintRow>())!;
+}
+
+export function getComplaint(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ComplaintRow>();
+}
+
+/** Closes an open complaint; returns null when someone else closed it first. */
+export function resolveComplaintStmt(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  to: { status: "replaced" | "refunded" | "rejected"; replacementVoucherId?: string | null; replacementCode?: string | null; refundCents?: number | null },
+) {
+  return db
+    .prepare(
+      `UPDATE complaints SET status = ?, replacement_voucher_id = ?, replacement_code = ?, refund_cents = ?,
+         resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND status = 'open' RETURNING *`,
+    )
+    .bind(to.status, to.replacementVoucherId ?? null, to.replacementCode ?? null, to.refundCents ?? null, tenantId, id);
+}
+
+export async function listComplaints(db: D1Database, tenantId: string, status?: string) {
+  const { results } = await db
+    .prepare(`SELECT * FROM complaints WHERE tenant_id = ? ${status ? "AND status = ?" : ""} ORDER BY created_at DESC LIMIT 200`)
+    .bind(tenantId, ...(status ? [status] : []))
+    .all<ComplaintRow>();
+  return results;
+}
+
+export async function upsertRating(
+  db: D1Database,
+  r: { tenantId: string; voucherId: string; voucherCode: string; holderId: string; productId: string; stars: number; comment: string },
+) {
+  return db
+    .prepare(
+      `INSERT INTO voucher_ratings (tenant_id, voucher_id, voucher_code, holder_id, product_id, stars, comment) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, voucher_id) DO UPDATE SET stars = excluded.stars, comment = excluded.comment,
+         created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       RETURNING voucher_code, product_id, stars, comment, created_at`,
+    )
+    .bind(r.tenantId, r.voucherId, r.voucherCode, r.holderId, r.productId, r.stars, r.comment)
+    .first<{ voucher_code: string; product_id: string; stars: number; comment: string; created_at: string }>();
+}
+
+/** Counts behind the integrity index, since `since`. */
+export async function integrityCounts(db: D1Database, tenantId: string, since: string) {
+  const [issued, complaints, redemptions, ratings] = await db.batch<Record<string, number | null>>([
+    db.prepare("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND issued_at >= ?").bind(tenantId, since),
+    db
+      .prepare("SELECT count(*) AS n, sum(status IN ('replaced', 'refunded')) AS compensated FROM complaints WHERE tenant_id = ? AND created_at >= ?")
+      .bind(tenantId, since),
+    db
+      .prepare(
+        `SELECT count(*) AS n, sum(outcome = 'succeeded') AS ok FROM redemptions
+         WHERE tenant_id = ? AND created_at >= ? AND voucher_id IS NOT NULL AND coalesce(reason, '') <> 'voucher_already_redeemed'`,
+      )
+      .bind(tenantId, since),
+    db.prepare("SELECT count(*) AS n, avg(stars) AS avg FROM voucher_ratings WHERE tenant_id = ? AND created_at >= ?").bind(tenantId, since),
+  ]);
+  const row = (r: D1Result<Record<string, number | null>> | undefined) => r?.results[0] ?? {};
+  return {
+    vouchersIssued: row(issued).n ?? 0,
+    complaints: row(complaints).n ?? 0,
+    compensated: row(complaints).compensated ?? 0,
+    redemptionAttempts: row(redemptions).n ?? 0,
+    redemptionSuccesses: row(redemptions).ok ?? 0,
+    ratings: row(ratings).n ?? 0,
+    ratingAverage: row(ratings).avg ?? null,
+  };
+}

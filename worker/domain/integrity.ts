@@ -1,0 +1,31 @@
+// A brand's integrity score from its rates. Pure, so the weights are visible and testable in one place.
+
+export interface IntegrityInputs {
+  vouchersIssued: number;
+  complaints: number;
+  compensated: number;
+  redemptionAttempts: number;
+  redemptionSuccesses: number;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+/**
+ * score = 100 × (0.4 × complaint health + 0.3 × redemption success + 0.3 × compensation), where complaint health
+ * falls to 0 at a 10% complaint rate, and a brand with no complaints (or no redemptions yet) gets full marks there.
+ */
+export function integrity(i: IntegrityInputs) {
+  const complaintRate = ratio(i.complaints, i.vouchersIssued);
+  const compensationRate = ratio(i.compensated, i.complaints);
+  const redemptionSuccessRate = i.redemptionAttempts > 0 ? ratio(i.redemptionSuccesses, i.redemptionAttempts) : 1;
+  const complaintHealth = Math.max(0, 1 - complaintRate * 10);
+  const compensation = i.complaints > 0 ? compensationRate : 1;
+  const score = Math.round(100 * (0.4 * complaintHealth + 0.3 * redemptionSuccessRate + 0.3 * compensation));
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  return {
+    complaintRate: round(complaintRate),
+    compensationRate: round(i.complaints > 0 ? compensationRate : 0),
+    redemptionSuccessRate: round(redemptionSuccessRate),
+    score,
+  };
+}

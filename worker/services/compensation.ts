@@ -1,0 +1,162 @@
+/**
+ * Compensation: a holder reports a voucher that does not work; by the brand's policy it is replaced from stock
+ * (falling back to a refund when stock is out), refunded, or left for the brand to decide. The complaint row is
+ * the lock: it is moved out of 'open' before anything is replaced or refunded, so nothing is compensated twice.
+ */
+import type { Complaint, CompensationPolicy } from "../../schema/compensation";
+import type { ReportVoucherInput } from "../../schema/compensation";
+import { IssueVoucherInput } from "../../schema/vouchers";
+import type { z } from "zod";
+import { newId } from "../domain/crypto";
+import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
+import { getComplaint, insertComplaint, policyFor, resolveComplaintStmt, toComplaint, type ComplaintRow } from "../db/complaints";
+import { getOrderRow } from "../db/orders";
+import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
+import { getProductRow } from "../db/products";
+import { getVoucherByCode, getVoucherBySource, insertVoucherStmt, type VoucherRow } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { providerFor } from "../payments/provider-registry";
+import { emitEvents, type EventInput } from "../queue/emit";
+import { recordVoucherLedgerSoon } from "./voucher-ledger";
+import { buildVoucherRow, voucherIssuedEvent } from "./vouchers";
+
+export async function reportVoucher(
+  env: Env,
+  tenantId: string,
+  holderId: string,
+  code: string,
+  input: z.infer<typeof ReportVoucherInput>,
+): Promise<Complaint> {
+  const v = await getVoucherByCode(env.DB, tenantId, code);
+  if (!v || v.holder_id !== holderId) throw ApiError.notFound("Voucher");
+  const policy = await policyFor(env.DB, tenantId, v.product_id);
+  const id = newId("cmp");
+  if (v.status !== "issued") {
+    const existing = await env.DB.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(tenantId, v.id).first<ComplaintRow>();
+    if (existing) return toComplaint(existing);
+    throw ApiError.conflict("voucher_not_reportable", `A ${v.status} voucher cannot be reported`);
+  }
+  const row = await insertComplaint(env.DB, { id, tenant_id: tenantId, voucher_id: v.id, voucher_code: v.code, holder_id: holderId, product_id: v.product_id, problem: input.problem, note: input.note, policy });
+  if (row.id !== id) return toComplaint(row); // reported before: same answer, nothing applied again
+  await emitEvents(env, [
+    { tenantId, type: "voucher_reported", actor: { userId: holderId }, payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy } },
+  ]);
+  if (policy === "manual") return toComplaint(row);
+  return toComplaint(await compensate(env, row, policy));
+}
+
+/** Applies replace | refund | reject to an open complaint (automatically by policy, or by the brand). */
+export async function compensate(env: Env, complaint: ComplaintRow, action: Exclude<CompensationPolicy, "manual"> | "reject"): Promise<ComplaintRow> {
+  const t = complaint.tenant_id;
+  const voucher = await env.DB.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND id = ?").bind(t, complaint.voucher_id).first<VoucherRow>();
+  if (!voucher) throw ApiError.notFound("Voucher");
+  if (action === "reject") {
+    const closed = await resolveComplaintStmt(env.DB, t, complaint.id, { status: "rejected" }).first<ComplaintRow>();
+    if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+    return closed;
+  }
+  if (action === "replace") {
+    const replaced = await replace(env, complaint, voucher);
+    if (replaced) return replaced;
+  }
+  return refund(env, complaint, voucher);
+}
+
+async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Promise<ComplaintRow | null> {
+  const db = env.DB;
+  const t = complaint.tenant_id;
+  const product = await getProductRow(db, t, old.product_id);
+  if (!product || (product.kind !== "card_key" && product.kind !== "coupon")) return null;
+  const input = IssueVoucherInput.parse({
+    tenantId: t,
+    holderId: old.holder_id,
+    productId: old.product_id,
+    sourceKey: `replace:${old.id}`,
+    orderId: old.order_id,
+    campaignId: old.campaign_id,
+    meta: { replaces: old.id, complaintId: complaint.id },
+  });
+  // Card keys are reserved under a pseudo order named after the complaint, then delivered in the same batch.
+  const holdId = `comp:${complaint.id}`;
+  let key = null;
+  if (product.kind === "card_key") {
+    await reserveCardKeys(db, t, product.id, holdId, 1, new Date(Date.now() + 5 * 60_000).toISOString());
+    key = (await reservedKeysOfOrder(db, t, holdId, product.id))[0] ?? null;
+    if (!key) return null; // out of stock: the caller refunds instead
+  }
+  const row = await buildVoucherRow(env, input, product, key);
+  const results = await db.batch([
+    resolveComplaintStmt(db, t, complaint.id, { status: "replaced", replacementVoucherId: row.id, replacementCode: row.code }),
+    ...(key ? [deliverKeyStmt(db, t, holdId, key.id)] : []),
+    insertVoucherStmt(db, row, { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND replacement_voucher_id = ?)", args: [t, complaint.id, row.id] }),
+    db
+      .prepare(`UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
+      .bind(t, old.id),
+  ]);
+  const closed = results[0]!.results[0] as ComplaintRow | undefined;
+  if (!closed) {
+    if (key) await releaseOrderKeysStmt(db, t, holdId).run();
+    throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+  }
+  const fresh = (await getVoucherBySource(db, t, input.sourceKey))!;
+  await recordVoucherLedgerSoon(env, t, [
+    { voucher: old, kind: "void", payload: { complaintId: complaint.id, reason: "compensation" } },
+    { voucher: old, kind: "compensation", payload: { complaintId: complaint.id, action: "replace", replacementVoucherId: fresh.id, problem: complaint.problem } },
+    { voucher: fresh, kind: "issuance", payload: { replaces: old.id } },
+    { voucher: fresh, kind: "delivery" },
+  ]);
+  await emitEvents(env, [
+    { tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, reason: "compensation" } },
+    voucherIssuedEvent(fresh),
+    compensatedEvent(complaint, "replace", null),
+  ]);
+  return closed;
+}
+
+async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise<ComplaintRow> {
+  const db = env.DB;
+  const t = complaint.tenant_id;
+  const order = v.order_id ? await getOrderRow(db, t, v.order_id) : null;
+  const amount = order?.unit_price_cents ?? 0;
+  const [claimed] = await db.batch([resolveComplaintStmt(db, t, complaint.id, { status: "refunded", refundCents: amount })]);
+  const closed = claimed!.results[0] as ComplaintRow | undefined;
+  if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+  const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
+  if (charge && charge.status === "succeeded" && amount > 0) {
+    const provider = providerFor(env, charge.provider);
+    const res = provider ? await provider.refund(charge, amount) : { ok: false as const, reason: "no provider" };
+    if (!res.ok) {
+      // Money did not move: reopen for the brand to handle by hand.
+      await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(t, complaint.id).run();
+      return (await getComplaint(db, t, complaint.id))!;
+    }
+    const refundId = newId("rf");
+    await db.batch([
+      insertPaymentStmt(db, { id: refundId, tenant_id: t, order_id: order!.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
+      completePaymentStmt(db, t, refundId, "succeeded", res.refundRef),
+    ]);
+  }
+  await db
+    .prepare(`UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
+    .bind(t, v.id)
+    .run();
+  await recordVoucherLedgerSoon(env, t, [
+    { voucher: v, kind: "refund", payload: { complaintId: complaint.id, amountCents: amount } },
+    { voucher: v, kind: "compensation", payload: { complaintId: complaint.id, action: "refund", amountCents: amount, problem: complaint.problem } },
+  ]);
+  const events: EventInput[] = [
+    { tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, amountCents: amount, reason: "compensation" } },
+    compensatedEvent(complaint, "refund", amount),
+  ];
+  await emitEvents(env, events);
+  return closed;
+}
+
+function compensatedEvent(c: ComplaintRow, action: string, amountCents: number | null): EventInput {
+  return {
+    tenantId: c.tenant_id,
+    type: "voucher_compensated",
+    actor: { userId: c.holder_id },
+    payload: { voucherId: c.voucher_id, productId: c.product_id, complaintId: c.id, action, amountCents, problem: c.problem },
+  };
+}
