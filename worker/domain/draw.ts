@@ -17,16 +17,23 @@ export function drawProof(seed: string, userId: string, nonce: number): string {
   return createHmac("sha256", seed).update(`${userId}:${nonce}`).digest("hex");
 }
 
-export function pickPrize(proof: string, prizes: Weighted[], noPrizeWeight: number, stock: Record<string, number>): string | null {
+/** Where the proof lands on the published weights, ignoring stock: a prize id, or null for "no prize". */
+export function landingPrize(proof: string, prizes: Weighted[], noPrizeWeight: number): string | null {
   const total = prizes.reduce((s, p) => s + p.weight, noPrizeWeight);
   if (total <= 0) return null;
   const x = Number((BigInt(`0x${proof.slice(0, 13)}`) * BigInt(total)) >> 52n);
   let cum = 0;
   for (const p of prizes) {
     cum += p.weight;
-    if (x < cum) return (stock[p.id] ?? 0) > 0 ? p.id : null;
+    if (x < cum) return p.id;
   }
   return null;
+}
+
+/** The outcome: the landing prize if any of it is left in the stock the draw saw, else "no prize". */
+export function pickPrize(proof: string, prizes: Weighted[], noPrizeWeight: number, stock: Record<string, number>): string | null {
+  const landed = landingPrize(proof, prizes, noPrizeWeight);
+  return landed && (stock[landed] ?? 0) > 0 ? landed : null;
 }
 
 export function genesisHash(campaignId: string, shard: number): string {

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ClaimResult, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
 import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
-import { drawProof, entryHash, genesisHash, pickPrize } from "../domain/draw";
+import { drawProof, entryHash, genesisHash, landingPrize, pickPrize } from "../domain/draw";
 import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { EventInput } from "../queue/emit";
@@ -224,25 +224,26 @@ export class CampaignShard extends DurableObject<Env> {
     for (let i = 0; i < reqs.length; i++) {
       let reply = replies[i] ?? null;
       while (!reply) {
-        const need = this.needsStock();
-        if (need.length) {
+        const d = this.decide(reqs[i]!, Date.now());
+        if ("refill" in d) {
           this.waiting++;
           try {
-            await this.refill(need);
+            await this.refill([d.refill]);
           } finally {
             this.waiting--;
           }
-          continue;
-        }
-        reply = this.decide(reqs[i]!, Date.now());
+        } else reply = d;
       }
       out.push(reply);
     }
     return out;
   }
 
-  /** The authoritative decision and its write, with no await in between. */
-  private decide(req: ClaimRequest, now: number): ShardReply {
+  /**
+   * The authoritative decision and its write, with no await in between. When the unit it needs (the item, or the
+   * prize a draw lands on) is gone here but may be left elsewhere, it asks for a refill instead and changes nothing.
+   */
+  private decide(req: ClaimRequest, now: number): ShardReply | { refill: string } {
     const cfg = this.cfg!;
     const def = cfg.def;
     const u = this.user(req.userId, now);
@@ -253,9 +254,11 @@ export class CampaignShard extends DurableObject<Env> {
     let result: ClaimResult;
     let entry: DrawLogEntry | null = null;
     if (def.kind === "lottery") {
+      const proof = drawProof(cfg.seed!, req.userId, u.nonce + 1);
+      const landed = landingPrize(proof, def.prizes, def.noPrizeWeight);
+      if (landed && (this.stock[landed] ?? 0) <= 0 && !this.exhausted.has(landed)) return { refill: landed };
       u.nonce++;
       u.drawsUsed++;
-      const proof = drawProof(cfg.seed!, req.userId, u.nonce);
       const prizeId = pickPrize(proof, def.prizes, def.noPrizeWeight, this.stock);
       entry = this.logEntry({ type: "draw", at, claimId, userId: req.userId, nonce: u.nonce, proof, prizeId, delta: null });
       if (prizeId) {
@@ -265,7 +268,7 @@ export class CampaignShard extends DurableObject<Env> {
       const prize = def.prizes.find((p) => p.id === prizeId);
       result = { claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null, nonce: u.nonce, proof, remainingToday: this.drawsLeft(u), at };
     } else {
-      if ((this.stock[ITEM] ?? 0) <= 0) return reject("sold_out", "Sold out", this.exhausted.has(ITEM));
+      if ((this.stock[ITEM] ?? 0) <= 0) return this.exhausted.has(ITEM) ? reject("sold_out", "Sold out", true) : { refill: ITEM };
       this.stock[ITEM]!--;
       u.total++;
       u.dayCount++;
@@ -297,15 +300,6 @@ export class CampaignShard extends DurableObject<Env> {
       actor: { userId: req.userId, deviceId: req.deviceId ?? null, referrerId: req.referrerId ?? null },
       payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, reason: code, shard: this.shard },
     });
-  }
-
-  private needsStock(): string[] {
-    return Object.keys(this.chunkSizesKnown()).filter((k) => (this.stock[k] ?? 0) <= 0 && !this.exhausted.has(k));
-  }
-
-  private chunkSizesKnown(): Stock {
-    const def = this.cfg!.def;
-    return def.kind === "lottery" ? Object.fromEntries(def.prizes.map((p) => [p.id, 1])) : { [ITEM]: 1 };
   }
 
   private refill(keys: string[]): Promise<void> {

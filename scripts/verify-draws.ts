@@ -1,0 +1,47 @@
+/**
+ * Offline verifier for a lottery's published draw export (GET /api/v1/public/campaigns/<id>/draws).
+ *
+ *   npm run verify:draws -- draws.json
+ *   npm run verify:draws -- http://127.0.0.1:8787/api/v1/public/campaigns/<id>/draws
+ *
+ * Checks SHA-256(seed) against the commitment published before the start, recomputes every draw's
+ * HMAC-SHA256(seed, userId:nonce) and outcome from the published weights and the stock the entry saw, replays each
+ * shard's stock (draws and transfers) and hash chain, and totals awards against prize stock. Exit 1 on any issue.
+ */
+import { readFileSync } from "node:fs";
+import { DrawExport } from "../schema/campaigns";
+import { verifyDrawExport } from "../worker/domain/draw";
+
+async function load(source: string): Promise<unknown> {
+  if (/^https?:\/\//.test(source)) {
+    const res = await fetch(source);
+    if (!res.ok) throw new Error(`${source} → HTTP ${res.status}: ${await res.text()}`);
+    return res.json();
+  }
+  return JSON.parse(readFileSync(source, "utf8"));
+}
+
+const source = process.argv[2];
+if (!source) {
+  console.error("usage: npm run verify:draws -- <draws.json | URL of /public/campaigns/<id>/draws>");
+  process.exit(2);
+}
+const parsed = DrawExport.safeParse(await load(source));
+if (!parsed.success) {
+  console.error("not a draw export:", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  process.exit(2);
+}
+const x = parsed.data;
+const report = verifyDrawExport(x);
+console.log(`campaign ${x.campaignId}: ${report.draws} draws on ${x.shards.length} shard(s), seed commitment ${x.seedCommitment.slice(0, 16)}…`);
+for (const p of x.prizes) console.log(`  ${p.id.padEnd(12)} awarded ${report.wins[p.id] ?? 0} of ${p.stock} (weight ${p.weight})`);
+if (report.ok) {
+  console.log("OK: every outcome follows from the committed seed, the published weights and the remaining stock.");
+} else {
+  console.log(`FAILED: ${report.issues.length} issue(s)`);
+  for (const i of report.issues.slice(0, 50)) {
+    console.log(`  shard ${i.shard}${i.index !== null ? ` entry #${i.index} (seq ${i.seq})` : ""}: ${i.reason}`);
+  }
+}
+console.log(JSON.stringify({ ok: report.ok, draws: report.draws, wins: report.wins, issues: report.issues.length }));
+process.exit(report.ok ? 0 : 1);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import type { DrawExport } from "../../schema/campaigns";
+import { verifyDrawExport } from "../../worker/domain/draw";
+import { api, createTenant } from "./helpers";
+import { claim, evictCampaign, liveCampaign, sleep } from "./campaign-helpers";
+
+describe("lottery draws", { timeout: 60_000 }, () => {
+  it("draws fairly under concurrency, never over-awards, and publishes a log the verifier accepts", async () => {
+    const { adminKey } = await createTenant();
+    const c = await liveCampaign(
+      adminKey,
+      {
+        kind: "lottery",
+        name: "幸运抽奖",
+        prizes: [
+          { id: "big", name: "100元券", stock: 3, weight: 10 },
+          { id: "small", name: "5元券", stock: 8, weight: 40 },
+        ],
+        noPrizeWeight: 50,
+        drawsPerDay: 1,
+        perUserLimit: 1,
+        tasks: [{ id: "share", name: "分享给好友", extraChances: 2, perDay: 1 }],
+        shards: 3,
+      },
+      { runMs: 6000 },
+    );
+    expect(c.seedCommitment).toMatch(/^[0-9a-f]{64}$/);
+    const pub = await api(`/public/campaigns/${c.id}`);
+    expect(pub.body.seed).toBeNull();
+    expect(pub.body.odds.map((o: { probability: number }) => o.probability)).toEqual([0.1, 0.4, 0.5]);
+
+    const first = Array.from({ length: 100 }, (_, i) => claim(c.id, `p-${i}`));
+    await sleep(5);
+    await evictCampaign(c.id, 3);
+    const res = await Promise.all([...first, ...Array.from({ length: 100 }, (_, i) => claim(c.id, `q-${i}`))]);
+    expect(res.every((r) => r.status === 200)).toBe(true);
+    const won = res.filter((r) => r.body.outcome === "won");
+    const byPrize = (id: string) => won.filter((r) => r.body.prizeId === id).length;
+    expect(byPrize("big")).toBeLessThanOrEqual(3);
+    expect(byPrize("small")).toBeLessThanOrEqual(8);
+
+    // One free draw a day; sharing (optional) adds two.
+    const again = await claim(c.id, "p-0");
+    expect(again.status).toBe(409);
+    expect(["no_chances", "limit_reached"]).toContain(again.body.error.code);
+    const loser = res.slice(0, 100).findIndex((r) => r.body.outcome === "no_prize");
+    const user = `p-${loser}`;
+    const shared = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", json: { userId: user } });
+    expect(shared.status).toBe(200);
+    expect(shared.body.drawsLeftToday).toBe(2);
+    const twice = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", json: { userId: user } });
+    expect(twice.body.drawsLeftToday).toBe(2); // once a day only
+    const extra = await claim(c.id, user);
+    expect(extra.status).toBe(200);
+    expect(extra.body.nonce).toBe(2);
+
+    // Before the end: no seed, no log.
+    expect((await api(`/public/campaigns/${c.id}/draws`)).status).toBe(409);
+    const wait = Date.parse(c.endsAt) - Date.now() + 50;
+    if (wait > 0) await sleep(wait);
+    const exported = await api(`/public/campaigns/${c.id}/draws`);
+    expect(exported.status).toBe(200);
+    const x = exported.body as DrawExport;
+    const report = verifyDrawExport(x);
+    expect(report.issues).toEqual([]);
+    expect(report.draws).toBe(201);
+    expect(report.wins.big! + report.wins.small!).toBe(won.length + (extra.body.outcome === "won" ? 1 : 0));
+    expect(x.shards.some((s) => s.entries.some((e) => e.type === "transfer"))).toBe(true);
+    const revealed = await api(`/public/campaigns/${c.id}`);
+    expect(revealed.body.seed).toBe(x.seed);
+
+    // Tampering with one logged draw is detected and located.
+    const tampered = structuredClone(x);
+    const shard = tampered.shards.find((s) => s.entries.filter((e) => e.type === "draw").length > 3)!;
+    const idx = shard.entries.findIndex((e, i) => i > 2 && e.type === "draw" && e.prizeId === null);
+    shard.entries[idx]!.prizeId = "big";
+    const bad = verifyDrawExport(tampered);
+    expect(bad.ok).toBe(false);
+    expect(bad.issues[0]).toMatchObject({ shard: shard.shard, index: idx });
+  });
+});
