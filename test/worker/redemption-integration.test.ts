@@ -136,3 +136,18 @@ describe("redemption (核销)", () => {
     expect(risk.body.events).toEqual([expect.objectContaining({ kind: "holder_multi_store", subject: "buyer_roaming" })]);
   });
 });
+
+describe("void", () => {
+  it("voids an issued voucher once, records it, and redemption then refuses it", async () => {
+    const b = await redemptionBrand();
+    const v = await issue(b.tenant.id, b.productId);
+    const voided = await api(`/vouchers/${v.code}/void`, { method: "POST", token: b.adminKey, json: { reason: "误发" } });
+    expect(voided.status).toBe(200);
+    expect(voided.body.status).toBe("voided");
+    expect(voided.body.secret).toBeUndefined();
+    expect((await api(`/vouchers/${v.code}/void`, { method: "POST", token: b.adminKey, json: { reason: "again" } })).status).toBe(409);
+    expect((await api(`/vouchers/${v.code}/void`, { method: "POST", token: b.redeemerKey, json: { reason: "x" } })).status).toBe(403);
+    expect((await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id })).body.error.code).toBe("voucher_voided");
+    expect((await api(`/provenance/${v.code}`)).body.status).toBe("voided");
+  });
+});

@@ -10,7 +10,7 @@ import {
   VoucherStatusList,
   VoucherStatusQuery,
 } from "../../schema/redemptions";
-import type { VoucherStatus } from "../../schema/vouchers";
+import { Voucher, type VoucherStatus } from "../../schema/vouchers";
 import { listAttempts, listRiskEvents, voucherStatuses } from "../db/redemptions";
 import { getKeySettings } from "../db/stores";
 import { sha256Hex } from "../domain/crypto";
@@ -18,6 +18,7 @@ import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { redeem } from "../services/redemptions";
+import { voidVoucher } from "../services/voucher-void";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["redemptions"];
@@ -79,6 +80,17 @@ const risk = createRoute({
   responses: { 200: json(z.object({ events: z.array(RiskEvent) }), "Newest first"), 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
+const voidRoute = createRoute({
+  method: "post",
+  path: "/vouchers/{code}/void",
+  tags,
+  summary: "Void an issued voucher of this brand (recorded in the ledger)",
+  security: bearerAuth,
+  middleware: [requireKey("operator")],
+  request: { params: z.object({ code: z.string().min(4).max(64) }), ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) })) },
+  responses: { 200: json(Voucher, "Voided"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
+});
+
 export const redemptionRoutes = createRouter()
   .openapi(redeemRoute, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
@@ -136,5 +148,9 @@ export const redemptionRoutes = createRouter()
     c.header("Cache-Control", "no-cache");
     if (c.req.header("if-none-match") === etag) return c.body(null, 304);
     return c.json({ vouchers }, 200);
+  })
+  .openapi(voidRoute, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    return c.json(await voidVoucher(c.env, tenantId, c.req.valid("param").code, c.req.valid("json").reason, apiKeyId), 200);
   })
   .openapi(risk, async (c) => c.json({ events: await listRiskEvents(c.env.DB, c.var.principal.tenantId) }, 200));
