@@ -62,7 +62,12 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   if (lines.some((l) => l.product.kind === "direct_recharge") && !p.rechargeAccount) {
     throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
   }
-  await releaseExpired(env, p.tenantId);
+  // Cheap refusal when a card-key line is plainly empty, so a crowd on a sold-out product creates no orders.
+  for (const line of lines) {
+    if (line.product.kind === "card_key" && !(await mayHaveKeys(env.DB, p.tenantId, line.product.id))) {
+      throw ApiError.conflict("sold_out", "Out of stock");
+    }
+  }
 
   const unit = p.unitPriceCents ?? product.price_cents;
   const reservedUntil = new Date(Date.now() + (p.reserveSeconds ?? DEFAULT_RESERVE_SECONDS) * 1000).toISOString();
@@ -89,7 +94,11 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   }
 
   const events: EventInput[] = [];
-  const ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+  let ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+  if (!ok && (await releaseExpired(env, p.tenantId)) > 0) {
+    await releaseHeld(env, p.tenantId, order.id);
+    ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+  }
   if (!ok) {
     await release(env, p.tenantId, order.id, ["created"], "cancelled", "out_of_stock");
     throw ApiError.conflict("sold_out", "Out of stock");
@@ -159,6 +168,22 @@ async function lowStockEvents(env: Env, tenantId: string, product: ProductRow, t
     return [{ tenantId, type: "low_stock", payload: { productId: product.id, available: stock.available, threshold } }];
   }
   return [];
+}
+
+async function mayHaveKeys(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
+         AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
+    )
+    .bind(tenantId, productId, new Date().toISOString())
+    .first<{ y: number }>();
+  return row !== null;
+}
+
+/** Undoes a partial reservation of a still-open order before trying again. */
+async function releaseHeld(env: Env, tenantId: string, orderId: string) {
+  await env.DB.batch([releaseOrderKeysStmt(env.DB, tenantId, orderId), ...settleHoldsStmts(env.DB, tenantId, orderId, "released")]);
 }
 
 /** Gives the order's stock back (keys → available, counter holds → released) and moves it to `to`, once. */

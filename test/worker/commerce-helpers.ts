@@ -1,0 +1,48 @@
+import { exports } from "cloudflare:workers";
+import { api, createTenant } from "./helpers";
+
+export const FUTURE = { kind: "fixed" as const, validFrom: "2026-01-01T00:00:00.000Z", validTo: "2030-01-01T00:00:00.000Z" };
+
+/** A tenant with one published card-key product holding `keys` keys. */
+export async function shopWithKeys(keys: number, extra: Record<string, unknown> = {}) {
+  const { tenant, adminKey } = await createTenant("Shop");
+  const product = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "card_key", name: "视频会员月卡", priceCents: 1990, faceValueCents: 2500, validity: FUTURE, scope: "视频平台会员", tutorial: "打开 App → 我的 → 兑换", ...extra },
+  });
+  if (product.status !== 201) throw new Error(`product: ${product.status} ${JSON.stringify(product.body)}`);
+  if (keys) {
+    const rows = Array.from({ length: keys }, (_, i) => ({ line: i + 2, secret: `KEY-${tenant.id}-${i}-${crypto.randomUUID()}` }));
+    const imp = await api(`/products/${product.body.id}/keys/import`, { method: "POST", token: adminKey, json: { rows } });
+    if (imp.status !== 200) throw new Error(`import: ${imp.status} ${JSON.stringify(imp.body)}`);
+  }
+  const pub = await api(`/products/${product.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  if (pub.status !== 200) throw new Error(`publish: ${pub.status} ${JSON.stringify(pub.body)}`);
+  return { tenant, adminKey, productId: product.body.id as string, slug: tenant.slug as string };
+}
+
+/** A storefront request with a cookie jar of one. */
+export async function shop(slug: string, path: string, init: RequestInit & { json?: unknown; cookie?: string; idem?: string } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.cookie) headers.set("cookie", init.cookie);
+  if (init.idem) headers.set("idempotency-key", init.idem);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  const res = await exports.default.fetch(`http://kaquan.test/api/v1/shop/${slug}${path}`, {
+    ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+  });
+  const setCookie = res.headers.get("set-cookie");
+  const cookie = setCookie ? setCookie.split(";")[0]! : init.cookie;
+  const text = await res.text();
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, cookie };
+}
+
+export async function pay(checkoutUrl: string) {
+  const res = await exports.default.fetch(`http://kaquan.test${checkoutUrl}/pay`, { method: "POST" });
+  return { status: res.status, body: (await res.json()) as any };
+}
