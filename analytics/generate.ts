@@ -1,0 +1,96 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+
+export interface GenerateOptions {
+  tenantId: string;
+  events: number;
+  users: number;
+  days: number;
+  /** Exclusive end of the span; events fall in [end − days, end). */
+  end: Date;
+  /** Event ids are `${idPrefix}${n}`: a second run with the same prefix would be the same events. */
+  idPrefix?: string;
+}
+
+/**
+ * Benchmark-size synthetic events generated inside ClickHouse (INSERT … SELECT FROM numbers()): no rows cross the
+ * client. Each user gets events/users events: sign-up first, then views, claims/draws, shares, referral sign-ups,
+ * orders, payments, deliveries and redemptions, thinning down a funnel, spread over a lifespan skewed short (churn).
+ * Deterministic (cityHash64 of the row number), so runs are comparable.
+ */
+export async function generateEvents(client: ClickHouseClient, o: GenerateOptions): Promise<{ rows: number; ms: number }> {
+  const started = performance.now();
+  await client.command({ query: `INSERT INTO events (${COLUMNS}) ${generatedEventsSql(o)}`, query_params: generatedParams(o), clickhouse_settings: { max_insert_threads: "2" } });
+  return { rows: o.events, ms: performance.now() - started };
+}
+
+/**
+ * The bulk-load path: the generated rows are first written to a Native file (what an export from another system
+ * would be), then loaded with INSERT … SELECT FROM file(). Returns both timings; `loadMs` is the ingest figure.
+ * The file lands in the engine's user_files directory (chdb: relative to the data directory).
+ */
+export async function generateViaFile(client: ClickHouseClient, o: GenerateOptions, fileName: string) {
+  let started = performance.now();
+  await client.command({
+    query: `INSERT INTO FUNCTION file({file:String}, 'Native') ${generatedEventsSql(o)}`,
+    query_params: { ...generatedParams(o), file: fileName },
+  });
+  const generateMs = performance.now() - started;
+  started = performance.now();
+  await client.command({
+    query: `INSERT INTO events (${COLUMNS}) SELECT * FROM file({file:String}, 'Native')`,
+    query_params: { file: fileName },
+    clickhouse_settings: { max_insert_threads: "2" },
+  });
+  return { rows: o.events, generateMs, loadMs: performance.now() - started };
+}
+
+const COLUMNS = `event_id, tenant_id, type, occurred_at, user_id, referrer_id, campaign_id, product_id, order_id,
+                 amount_cents, cost_cents, acquisition_campaign_id, voucher_id, supplier_id, store_id, payload`;
+
+function generatedParams(o: GenerateOptions) {
+  const span = o.days * 86_400;
+  const start = Math.floor(o.end.getTime() / 1000) - span;
+  return { prefix: o.idPrefix ?? "g", tenant: o.tenantId, start, span, users: o.users, events: o.events };
+}
+
+function generatedEventsSql(o: GenerateOptions) {
+  const perUser = Math.max(10, Math.floor(o.events / o.users));
+  return `
+SELECT concat({prefix:String}, toString(n)) AS event_id, {tenant:String} AS tenant_id, type,
+       toDateTime64({start:UInt64} + signup + intDiv(k * life, ${perUser - 1}) + k, 3, 'UTC') AS occurred_at,
+       concat('u', toString(u)) AS user_id,
+       if(type = 'referral_signed_up', concat('u', toString((u * 7919) % {users:UInt64})), '') AS referrer_id,
+       if(type IN ('page_view', 'claim_succeeded', 'draw_made', 'share_sent', 'referral_signed_up', 'voucher_issued', 'voucher_redeemed', 'order_paid', 'order_created') AND has_campaign,
+          campaign, '') AS campaign_id,
+       if(type IN ('product_viewed', 'order_created', 'order_paid'), concat('p', toString(cityHash64(u, 5) % 200)), '') AS product_id,
+       if(type IN ('order_created', 'order_paid', 'order_delivered', 'supplier_failed'), concat('o', toString(u)), '') AS order_id,
+       if(type = 'order_paid', 990 + (cityHash64(u, 6) % 10) * 1000, 0) AS amount_cents,
+       multiIf(type = 'claim_succeeded', 300, type = 'draw_made', if(cityHash64(u, 7) % 4 = 0, 500, 0), 0) AS cost_cents,
+       if(type = 'user_signed_up' AND acquired, campaign, '') AS acquisition_campaign_id,
+       if(type IN ('voucher_issued', 'voucher_redeemed', 'voucher_redeem_failed'), concat('v', toString(u)), '') AS voucher_id,
+       if(type IN ('order_delivered', 'supplier_failed'), concat('sp', toString(cityHash64(u, 8) % 5)), '') AS supplier_id,
+       if(type IN ('voucher_redeemed', 'voucher_redeem_failed'), concat('st', toString(cityHash64(u, 9) % 30)), '') AS store_id,
+       '{"generated":true}' AS payload
+FROM (
+  SELECT number AS n, n % {users:UInt64} AS u, intDiv(n, {users:UInt64}) AS k,
+         cityHash64(u, 1) % {span:UInt64} AS signup,
+         toUInt64(({span:UInt64} - signup) * pow((cityHash64(u, 2) % 1000) / 1000, 3)) AS life,
+         cityHash64(u, 3) % 100 AS depth,
+         concat('c', toString(cityHash64(u, 4) % 20)) AS campaign,
+         cityHash64(u, 10) % 100 < 60 AS has_campaign,
+         cityHash64(u, 11) % 100 < 40 AS acquired,
+         multiIf(
+           k = 0, 'user_signed_up',
+           k = 1, 'page_view',
+           k = 2, 'product_viewed',
+           k = 3, multiIf(depth < 35, 'claim_succeeded', depth < 60, 'draw_made', 'page_view'),
+           k = 4, multiIf(cityHash64(u, 12) % 100 < 25, 'share_sent', depth < 60, 'voucher_issued', 'page_view'),
+           k = 5, if(cityHash64(u, 13) % 100 < 10, 'referral_signed_up', 'page_view'),
+           k = 6, if(depth < 25, 'order_created', 'product_viewed'),
+           k = 7, if(depth < 20, 'order_paid', 'page_view'),
+           k = 8, multiIf(depth < 18, 'order_delivered', depth < 20, 'supplier_failed', 'page_view'),
+           k = 9, multiIf(depth < 12, 'voucher_redeemed', depth < 14, 'voucher_redeem_failed', 'page_view'),
+           'page_view') AS type
+  FROM numbers({events:UInt64})
+)`;
+}

@@ -1,0 +1,67 @@
+/**
+ * npm run bench:analytics — the warehouse at benchmark size, on this machine.
+ *  1. bulk: 10M synthetic events (1M users, 90 days) generated into embedded ClickHouse (INSERT … SELECT);
+ *  2. every dashboard query over the whole span, median of 5 runs;
+ *  3. streaming: events posted to the real local stack (worker /events/import → Queue → consumer → warehouse
+ *     /v1/ingest), timed until the warehouse holds all of them.
+ * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (100000), BENCH_SKIP_STREAM=1.
+ * Ends with one JSON line.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createWarehouseClient } from "../analytics/client";
+import { generateEvents, generateViaFile } from "../analytics/generate";
+import { runMetric } from "../analytics/metrics";
+import { migrate } from "../analytics/migrate";
+import { METRIC_NAMES } from "../schema/analytics";
+import { streamThroughput } from "./lib/stream";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
+const DAYS = 90;
+const RUNS = 5;
+const TENANT = "bench-tenant";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dir = mkdtempSync(join(tmpdir(), "kaquan-bench-analytics-"));
+const { client } = await createWarehouseClient({ dataDir: dir });
+try {
+  await migrate(client);
+  const end = new Date(Date.UTC(2026, 10, 1));
+  console.log(`bulk: generating ${EVENTS.toLocaleString()} events for ${USERS.toLocaleString()} users over ${DAYS} days…`);
+  const gen = await generateViaFile(client, { tenantId: TENANT, events: EVENTS, users: USERS, days: DAYS, end }, "bench-events.native");
+  const ingestRowsPerS = Math.round(EVENTS / (gen.loadMs / 1000));
+  console.log(`bulk: generated into a Native file in ${(gen.generateMs / 1000).toFixed(2)} s; loaded (INSERT … FROM file()) in ${(gen.loadMs / 1000).toFixed(2)} s → ${ingestRowsPerS.toLocaleString()} rows/s`);
+  // A second, unrelated tenant of the same size would double the table; a small one checks the tenant prefix prunes.
+  await generateEvents(client, { tenantId: "other-tenant", events: 100_000, users: 10_000, days: DAYS, end, idPrefix: "o" });
+
+  const params = { from: new Date(end.getTime() - DAYS * 86_400_000).toISOString(), to: end.toISOString() };
+  const queries: Record<string, number> = {};
+  for (const name of METRIC_NAMES) {
+    const times: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      rows = (await runMetric(client, TENANT, name, params)).rows.length;
+      times.push(performance.now() - t);
+    }
+    queries[name] = Math.round(median(times));
+    console.log(`query ${name.padEnd(17)} median ${String(queries[name]).padStart(5)} ms  (runs ${times.map((x) => Math.round(x)).join(", ")}; ${rows} rows)`);
+  }
+  await client.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  let streamEventsPerS: number | null = null;
+  if (!process.env.BENCH_SKIP_STREAM) {
+    const s = await streamThroughput(Number(process.env.BENCH_STREAM_EVENTS ?? 100_000));
+    streamEventsPerS = s.eventsPerS;
+    console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);
+  }
+  console.log(JSON.stringify({ events: EVENTS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries }));
+} catch (e) {
+  await client.close().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+  throw e;
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { demoKeys, startStack } from "../../scripts/lib/stack";
+
+const BATCH = 1000; // events per /events/import request (the route's maximum)
+const CONCURRENCY = 4;
+
+/**
+ * Streaming throughput through the real path: a fresh `npm start` stack on free ports, the demo tenant's admin key
+ * posting events to /api/v1/events/import (→ Queue → consumer → signed /v1/ingest → ClickHouse), timed from the
+ * first request until the warehouse's count reaches the total.
+ */
+export async function streamThroughput(total: number) {
+  const stateDir = mkdtempSync(join(tmpdir(), "kaquan-bench-stream-"));
+  const stack = await startStack(stateDir);
+  try {
+    const admin = demoKeys(stateDir).keys.admin!;
+    const base = async () => ((await (await fetch(`${stack.warehouseUrl}/health`)).json()) as { events: number }).events;
+    const before = await base();
+    const now = Date.now();
+    let next = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < total) {
+        const from = next;
+        next += BATCH;
+        const events = Array.from({ length: Math.min(BATCH, total - from) }, (_, i) => ({
+          eventId: `bench-${now}-${from + i}`,
+          type: "page_view",
+          occurredAt: new Date(now - (from + i) * 10).toISOString(),
+          actor: { userId: `u${(from + i) % 5000}` },
+          payload: { path: "/bench" },
+        }));
+        const res = await fetch(`${stack.baseUrl}/api/v1/events/import`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+          body: JSON.stringify({ events }),
+        });
+        if (res.status !== 202) throw new Error(`import answered ${res.status}: ${await res.text()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const enqueueMs = performance.now() - started;
+    const deadline = Date.now() + 600_000;
+    while ((await base()) - before < total) {
+      if (Date.now() > deadline) throw new Error(`stream: only ${(await base()) - before} of ${total} arrived in 10 min`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ms = performance.now() - started;
+    return { events: total, ms, eventsPerS: Math.round(total / (ms / 1000)), enqueuePerS: Math.round(total / (enqueueMs / 1000)) };
+  } finally {
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
