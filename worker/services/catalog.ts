@@ -44,11 +44,9 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
   const current = await getProductRow(db, tenantId, id);
   if (!current) throw ApiError.notFound("Product");
   if (patch.config) await validateBundle(db, tenantId, { kind: current.kind, config: patch.config });
-  const row = await updateProduct(db, tenantId, id, patch);
-  const product = await withStock(db, tenantId, row!);
-  // A published product stays publishable: edits are checked like a publish.
-  if (current.status === "published") assertPublishable(product);
-  return product;
+  // A published product stays publishable: edits are checked like a publish, before anything is saved.
+  if (current.status === "published") assertPublishable({ ...toProduct(current), ...patch } as Product);
+  return withStock(db, tenantId, (await updateProduct(db, tenantId, id, patch))!);
 }
 
 /** Refuses publishing without validity or scope, or with banned absolute claims (the phrase and where it stands). */

@@ -1,0 +1,75 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, createTenant } from "./helpers";
+import { FUTURE, pay, shop } from "./commerce-helpers";
+
+describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
+  it("publishing refuses missing validity/scope and banned phrases, naming the phrase and where it stands", async () => {
+    const { adminKey } = await createTenant();
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "全网最低价 顶级会员", priceCents: 100, faceValueCents: 100 } });
+    expect(p.status).toBe(201);
+    const refused = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    expect(refused.status).toBe(422);
+    const codes = refused.body.error.issues.map((i: any) => `${i.code}:${i.path}`);
+    expect(codes).toEqual(expect.arrayContaining(["missing_validity:validity", "missing_scope:scope", "banned_phrase:name[0]", "banned_phrase:name[6]"]));
+    expect(refused.body.error.issues.find((i: any) => i.path === "name[0]").message).toContain("全网最低");
+    await api(`/products/${p.body.id}`, { method: "PATCH", token: adminKey, json: { name: "视频会员月卡", validity: { kind: "relative", days: 30 }, scope: "仅限视频 App" } });
+    const ok = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.status).toBe("published");
+    // a published product stays clean: an edit adding a banned claim is refused and not saved
+    const bad = await api(`/products/${p.body.id}`, { method: "PATCH", token: adminKey, json: { description: "效果100%保证" } });
+    expect(bad.status).toBe(422);
+    expect((await api(`/products/${p.body.id}`, { token: adminKey })).body.description).toBe("");
+  });
+
+  it("compliance check API finds each phrase once with its index", async () => {
+    const { adminKey } = await createTenant();
+    const r = await api("/compliance/check", { method: "POST", token: adminKey, json: { texts: { title: "国家级品质，No.1 选择", body: "安心好用" } } });
+    expect(r.body.ok).toBe(false);
+    expect(r.body.findings.map((f: any) => [f.field, f.phrase, f.index])).toEqual([["title", "国家级", 0], ["title", "NO.1", 6]]);
+    const clean = await api("/compliance/check", { method: "POST", token: adminKey, json: { texts: { title: "安心好用" } } });
+    expect(clean.body).toEqual({ ok: true, findings: [] });
+    expect((await api("/compliance/check", { method: "POST", json: { texts: {} } })).status).toBe(401);
+  });
+
+  it("key import: duplicates in the chunk, across chunks of one batch and against stock are refused per row; keys encrypted", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "游戏点卡", priceCents: 100, faceValueCents: 100 } });
+    const url = `/products/${p.body.id}/keys/import`;
+    const a = await api(url, { method: "POST", token: adminKey, json: { batchId: "b1", rows: [{ line: 2, secret: "AAAA-1111" }, { line: 3, secret: "AAAA-1111" }, { line: 4, secret: "BBBB-2222" }, { line: 5, secret: "x" }] } });
+    expect(a.status).toBe(400); // "x" fails the contract: nothing is imported
+    const b = await api(url, { method: "POST", token: adminKey, json: { batchId: "b1", rows: [{ line: 2, secret: "AAAA-1111" }, { line: 3, secret: " AAAA-1111 " }, { line: 4, secret: "BBBB-2222" }] } });
+    expect(b.body).toMatchObject({ inserted: 2, rejected: 1, errors: [{ line: 3, code: "duplicate_in_file" }] });
+    const c = await api(url, { method: "POST", token: adminKey, json: { batchId: "b1", rows: [{ line: 5, secret: "BBBB-2222" }] } });
+    expect(c.body.errors).toEqual([{ line: 5, code: "duplicate_in_file", message: expect.any(String) }]);
+    const d = await api(url, { method: "POST", token: adminKey, json: { batchId: "b2", rows: [{ line: 2, secret: "AAAA-1111" }, { line: 3, secret: "CCCC-3333", reusable: true }] } });
+    expect(d.body).toMatchObject({ inserted: 1, errors: [{ line: 2, code: "duplicate_in_stock" }] });
+    const rows = await env.DB.prepare("SELECT secret_enc, secret_hash FROM card_keys WHERE tenant_id = ?").bind(tenant.id).all<{ secret_enc: string; secret_hash: string }>();
+    expect(rows.results.every((r) => r.secret_enc.startsWith("v1.") && !r.secret_enc.includes("AAAA") && r.secret_hash.length === 64)).toBe(true);
+  });
+
+  it("coupon and bundle products: codes generated, validity N days, bundle delivers one voucher per item", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const mk = async (json: any) => (await api("/products", { method: "POST", token: adminKey, json: { priceCents: 0, faceValueCents: 1000, scope: "全场通用", validity: FUTURE, ...json } })).body;
+    const coupon = await mk({ kind: "coupon", name: "满100减20券", priceCents: 100, validity: { kind: "relative", days: 7 }, stockTotal: 5, config: { coupon: { thresholdCents: 10000, discountCents: 2000 } } });
+    const key = await mk({ kind: "card_key", name: "音乐会员月卡", priceCents: 1000 });
+    await api(`/products/${key.id}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "MUSIC-KEY-1" }] } });
+    const bundle = await mk({ kind: "bundle", name: "视听双享包", priceCents: 2500, config: { bundle: { items: [{ productId: coupon.id, quantity: 1 }, { productId: key.id, quantity: 1 }] } } });
+    for (const id of [coupon.id, key.id, bundle.id]) {
+      expect((await api(`/products/${id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    }
+    const o = await shop(tenant.slug, "/orders", { method: "POST", idem: "bundle-0001", json: { productId: bundle.id } });
+    expect(o.status).toBe(201);
+    expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const mine = await shop(tenant.slug, "/vouchers", { cookie: o.cookie });
+    expect(mine.body.vouchers).toHaveLength(2);
+    const c = mine.body.vouchers.find((v: any) => v.kind === "coupon");
+    expect(c.secret).toMatch(/^[2-9A-Z]{4}(-[2-9A-Z]{4}){3}$/);
+    expect(Date.parse(c.validTo) - Date.parse(c.validFrom)).toBe(7 * 86_400_000);
+    expect(mine.body.vouchers.find((v: any) => v.kind === "card_key").secret).toBe("MUSIC-KEY-1");
+    // the bundle took the only key: the key product is now sold out, the coupon counter moved
+    expect((await shop(tenant.slug, "/orders", { method: "POST", idem: "key-after", json: { productId: key.id } })).status).toBe(409);
+    expect((await api(`/products/${coupon.id}/stock`, { token: adminKey })).body).toMatchObject({ available: 4, delivered: 1 });
+  });
+});
