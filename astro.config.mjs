@@ -1,5 +1,6 @@
 // @ts-check
 import { defineConfig } from "astro/config";
+import { kaquanWidget } from "./site/widget/build.mjs";
 
 // The storefront is static: built into dist/site, served by Workers Static Assets; data comes from /api/v1.
 export default defineConfig({
@@ -11,4 +12,5 @@ export default defineConfig({
   build: { format: "directory", inlineStylesheets: "always" },
   devToolbar: { enabled: false },
   telemetry: false,
+  integrations: [kaquanWidget()],
 });

@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { freePort } from "./scripts/lib/free-port";
+import { freePort } from "./scripts/lib/free-port.ts";
 
 /**
  * Three projects:

@@ -1,0 +1,25 @@
+// Bundles site/widget/widget.ts into <outDir>/widget.js (one IIFE, es2022 so private fields are not down-levelled).
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+export async function buildWidget(outDir) {
+  await build({
+    entryPoints: [fileURLToPath(new URL("./widget.ts", import.meta.url))],
+    outfile: `${outDir.replace(/\/$/, "")}/widget.js`,
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: "es2022",
+    legalComments: "none",
+  });
+}
+
+/** Astro integration: the widget is built with the site, so `astro build` (and `npm start`) ship it. */
+export function kaquanWidget() {
+  return {
+    name: "kaquan-widget",
+    hooks: {
+      "astro:build:done": async ({ dir }) => buildWidget(fileURLToPath(dir)),
+    },
+  };
+}

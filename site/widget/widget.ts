@@ -1,0 +1,141 @@
+/**
+ * kaquan embeddable campaign widget.
+ *   <script src="https://<kaquan host>/widget.js" data-campaign="<campaign id>" async></script>
+ * Renders a claim (flash sale / coupon) or draw (lottery) card inside a Shadow DOM right after the script tag,
+ * talks to the kaquan API cross-origin (the brand must list this page's origin), and tells the host page what
+ * happened with DOM CustomEvents on the <kaquan-campaign> element (they bubble):
+ *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:error {code, message}.
+ * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page.
+ */
+type Json = Record<string, any>;
+
+const script = document.currentScript as HTMLScriptElement | null;
+
+function emit(host: Element, name: string, detail: unknown) {
+  host.dispatchEvent(new CustomEvent(`kaquan:${name}`, { detail, bubbles: true, composed: true }));
+}
+
+const zh = (navigator.language || "zh").toLowerCase().startsWith("zh");
+const T = {
+  loading: zh ? "加载中…" : "Loading…",
+  claim: zh ? "立即领取" : "Claim now",
+  buy: zh ? "立即抢购" : "Buy now",
+  draw: zh ? "立即抽奖" : "Draw now",
+  left: zh ? "剩余" : "Left",
+  notStarted: zh ? "未开始" : "Not started",
+  ended: zh ? "已结束" : "Ended",
+  claimed: zh ? "领取成功！" : "Claimed!",
+  won: zh ? "恭喜中奖：" : "You won: ",
+  noPrize: zh ? "很遗憾，未中奖" : "No prize this time",
+  odds: zh ? "中奖概率" : "Odds",
+  view: zh ? "查看活动" : "View campaign",
+  failed: zh ? "暂时无法参与，请稍后再试" : "Please try again later",
+};
+
+const STYLES = `:host{all:initial;display:block;font:15px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#1b1b1f}
+.c{border:1px solid #e7e5e4;border-radius:12px;padding:14px;background:#fff;max-width:420px}
+h3{margin:0 0 4px;font-size:17px}p{margin:4px 0;color:#5b5b66;font-size:13px}
+button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:center;margin-top:10px;padding:10px;border-radius:10px;background:#c2410c;color:#fff;font-weight:600;cursor:pointer;min-height:44px}
+button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f}
+ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}`;
+
+function deviceId(): string {
+  const key = "kq:device";
+  try {
+    let id = localStorage.getItem(key);
+    if (!id) {
+      id = "d_" + crypto.randomUUID().replace(/-/g, "").slice(0, 20);
+      localStorage.setItem(key, id);
+    }
+    return id;
+  } catch {
+    return "d_" + Math.random().toString(36).slice(2, 14);
+  }
+}
+
+async function call(base: string, path: string, init: RequestInit = {}): Promise<Json> {
+  const res = await fetch(base + "/api/v1" + path, {
+    ...init,
+    headers: { "content-type": "application/json", "x-device-id": deviceId(), ...(init.headers || {}) },
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(body?.error?.message || res.statusText), { code: body?.error?.code || String(res.status), body });
+  return body;
+}
+
+function mount(s: HTMLScriptElement) {
+  const campaignId = s.dataset.campaign || "";
+  const base = new URL(s.src).origin;
+  const pageUrl = `${base}/c/?id=${encodeURIComponent(campaignId)}`;
+  const host = document.createElement("kaquan-campaign");
+  host.setAttribute("data-campaign", campaignId);
+  const fallback = document.createElement("a");
+  fallback.href = pageUrl;
+  fallback.textContent = T.view;
+  host.appendChild(fallback);
+  s.after(host);
+  if (!campaignId || !host.attachShadow || !window.fetch) return;
+
+  const root = host.attachShadow({ mode: "open" });
+  const el = (tag: string, cls = "", text = "") => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  };
+
+  (async () => {
+    const campaign = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}`);
+    const live = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/live`);
+    const style = el("style");
+    style.textContent = STYLES;
+    const card = el("div", "c");
+    card.append(el("h3", "", campaign.name));
+    if (campaign.description) card.append(el("p", "", campaign.description));
+    const remaining = Object.values(live.remaining as Record<string, number>).reduce((a, b) => a + b, 0);
+    card.append(el("p", "", `${T.left} ${remaining}`));
+    if (campaign.kind === "lottery" && Array.isArray(campaign.odds)) {
+      const ul = el("ul");
+      for (const o of campaign.odds) ul.append(el("li", "", `${o.name}: ${(o.probability * 100).toFixed(2)}%`));
+      card.append(el("p", "", T.odds), ul);
+    }
+    const button = el("button", "", campaign.kind === "lottery" ? T.draw : campaign.kind === "flash_sale" ? T.buy : T.claim) as HTMLButtonElement;
+    const result = el("div", "r");
+    result.setAttribute("role", "status");
+    if (live.phase !== "live") {
+      button.disabled = true;
+      button.textContent = live.phase === "scheduled" ? T.notStarted : T.ended;
+    }
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, {
+          method: "POST",
+          body: JSON.stringify({ userId: deviceId(), requestId: crypto.randomUUID() }),
+        });
+        result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
+        emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
+      } catch (e: any) {
+        result.textContent = e.message || T.failed;
+        emit(host, "error", { code: e.code || "network", message: e.message });
+      } finally {
+        button.disabled = false;
+      }
+    });
+    card.append(button, result);
+    root.replaceChildren(style, card);
+    emit(host, "ready", { campaign: { id: campaign.id, kind: campaign.kind, name: campaign.name } });
+  })().catch((e: any) => {
+    // Leave the plain link in place (a shadow root without a slot hides light DOM, so drop the shadow content).
+    root.replaceChildren(document.createElement("slot"));
+    emit(host, "error", { code: e?.code || "unavailable", message: e?.message || String(e) });
+  });
+}
+
+try {
+  if (script) mount(script);
+  else for (const s of document.querySelectorAll<HTMLScriptElement>("script[data-campaign][src*='widget.js']")) mount(s);
+} catch {
+  /* never break the host page */
+}
+export {};

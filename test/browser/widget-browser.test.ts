@@ -1,0 +1,119 @@
+import { createServer, type Server } from "node:http";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "../../scripts/lib/free-port";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+/** A brand's own page on another origin, embedding the widget with one line, with hostile-ish styles of its own. */
+function hostPage(base: string, campaignId: string) {
+  return `<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1">
+<style>button{background:rgb(255,0,0)!important;color:rgb(255,255,0)} h3{color:rgb(0,128,0)} p{font-size:30px}</style></head>
+<body><h3 id="own">品牌自己的页面</h3><p id="para">品牌文案</p>
+<script>window.__events=[];for(const n of ["ready","claimed","drawn","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
+<script src="${base}/widget.js" data-campaign="${campaignId}" async></script>
+</body></html>`;
+}
+
+async function serveHost(html: string): Promise<{ origin: string; server: Server }> {
+  const port = await freePort();
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(html);
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return { origin: `http://127.0.0.1:${port}`, server };
+}
+
+async function api(path: string, token: string, method = "GET", body?: unknown) {
+  const { baseUrl } = inject("stack");
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json: any = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+let browser: Browser;
+const servers: Server[] = [];
+let allowed: string;
+let refused: string;
+let campaignId: string;
+
+beforeAll(async () => {
+  const { baseUrl, keys } = inject("stack");
+  browser = await launchChromium();
+  const now = Date.now();
+  const campaign = await api("/campaigns", keys.admin!, "POST", {
+    kind: "lottery",
+    name: "品牌页幸运抽奖",
+    description: "嵌入式组件测试",
+    startsAt: new Date(now + 3_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+    prizes: [{ id: "big", name: "十元券", stock: 50, weight: 50 }],
+    noPrizeWeight: 50,
+    drawsPerDay: 5,
+    shards: 2,
+  });
+  campaignId = campaign.id;
+  // Lotteries publish their seed commitment before opening, so the campaign starts a few seconds from now.
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(campaign.startsAt) - Date.now() + 200)));
+  const a = await serveHost(hostPage(baseUrl, campaignId));
+  const b = await serveHost(hostPage(baseUrl, campaignId));
+  servers.push(a.server, b.server);
+  allowed = a.origin;
+  refused = b.origin;
+  const tenant = await api("/tenant", keys.admin!);
+  await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, allowed] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const s of servers) s.close();
+});
+
+describe("embeddable widget", () => {
+  it("renders in a Shadow DOM on an allowed origin, draws, and reports through DOM events without restyling the host", async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${allowed}/`);
+    await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
+    await expect.poll(() => page.locator("kaquan-campaign button").textContent()).toBe("立即抽奖");
+    await page.locator("kaquan-campaign button").click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("drawn");
+    const drawn: any = await page.evaluate("window.__events.find(e => e.name === 'drawn').detail");
+    expect(["won", "no_prize"]).toContain(drawn.outcome);
+    expect(drawn.proof).toMatch(/^[0-9a-f]{64}$/);
+    await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/中奖|未中奖/);
+
+    // The host keeps its own look; the widget keeps its own.
+    expect(await page.evaluate("getComputedStyle(document.getElementById('own')).color")).toBe("rgb(0, 128, 0)");
+    expect(await page.evaluate("getComputedStyle(document.getElementById('para')).fontSize")).toBe("30px");
+    const widgetButton = await page.evaluate(
+      "getComputedStyle(document.querySelector('kaquan-campaign').shadowRoot.querySelector('button')).backgroundColor",
+    );
+    expect(widgetButton).not.toBe("rgb(255, 0, 0)");
+    expect(errors).toEqual([]);
+    await screenshot(page, "widget-allowed-origin");
+    await context.close();
+  });
+
+  it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${refused}/`);
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 15_000 }).toContain("error");
+    const link = page.locator("kaquan-campaign a");
+    await expect.poll(() => link.isVisible()).toBe(true);
+    expect(await link.getAttribute("href")).toContain(campaignId);
+    expect(errors).toEqual([]);
+    await screenshot(page, "widget-refused-origin");
+    await context.close();
+  });
+});
