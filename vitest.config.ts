@@ -44,7 +44,7 @@ export default defineConfig(async () => {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["test/worker/apply-migrations.ts"],
-            globalSetup: ["test/worker/global-setup.ts"],
+            globalSetup: ["test/worker/global-setup.ts", "test/worker/supplier-setup.ts"],
           },
         },
         {

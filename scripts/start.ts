@@ -11,9 +11,11 @@ import { seedDemo } from "./lib/seed";
 // Ports and the state directory can be moved (the end-to-end test runs a second stack beside a dev one).
 const PORT = Number(process.env.KAQUAN_PORT ?? 8787);
 const WAREHOUSE_PORT = Number(process.env.KAQUAN_WAREHOUSE_PORT ?? 8788);
+const SUPPLIER_PORT = Number(process.env.KAQUAN_SUPPLIER_PORT ?? 8789);
 const STATE_DIR = process.env.KAQUAN_STATE_DIR ?? ".";
 const WORKER = `http://127.0.0.1:${PORT}`;
 const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
+const SUPPLIERS = `http://127.0.0.1:${SUPPLIER_PORT}`;
 const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
 const bin = (name: string) => `node_modules/.bin/${name}`;
 const children: ChildProcess[] = [];
@@ -85,6 +87,10 @@ launch("warehouse", bin("tsx"), ["analytics/main.ts"], {
   WAREHOUSE_PORT: String(WAREHOUSE_PORT),
   WAREHOUSE_DATA_DIR: `${STATE_DIR}/.data/clickhouse`,
 });
+launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
+  SUPPLIER_PORT: String(SUPPLIER_PORT),
+  SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
+});
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
   ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
@@ -93,12 +99,15 @@ launch("worker", bin("wrangler"), [
 try {
   await waitFor(`${WAREHOUSE}/health`, 60_000, (r) => r.ok);
   await waitFor(`${WORKER}/api/v1/health`, 90_000, (r) => r.ok);
+  await waitFor(`${SUPPLIERS}/health`, 30_000, (r) => r.ok);
+  process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   console.log(`
 kaquan is running.
   Storefront     ${WORKER}/
   API            ${WORKER}/api/v1/health   (OpenAPI: ${WORKER}/api/v1/openapi.json)
   Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
+  Suppliers      ${SUPPLIERS}/health   (sandbox upstream: cheapco, steadyco)
 
 Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.kaquan/demo-keys.json:
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}

@@ -1,0 +1,150 @@
+/**
+ * `npm run import:keys -- --file keys.csv --product <productId> [--url http://127.0.0.1:8787] [--key <operator key>]
+ *   [--batch 1000] [--parallel 4] [--reusable]`
+ *
+ * Streams a CSV of card keys into a product's inventory: a header row naming a `key` (or `card_key`/`卡密`) column and
+ * optionally `reusable`; without a header the first column is the key. Rows go up in chunks of --batch, several
+ * chunks in flight; the worker encrypts and de-duplicates them. Progress on stderr; every refused row is written to
+ * `<file>.errors.csv` (line, code, message). Keys are never printed.
+ */
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { ApiClient } from "./lib/http";
+import { csvField, parseCsvLine, truthy } from "./lib/csv";
+
+const { values } = parseArgs({
+  options: {
+    file: { type: "string" },
+    product: { type: "string" },
+    url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
+    key: { type: "string", default: process.env.KAQUAN_KEY },
+    batch: { type: "string", default: "1000" },
+    parallel: { type: "string", default: "4" },
+    reusable: { type: "boolean", default: false },
+  },
+});
+if (!values.file || !values.product) {
+  console.error("usage: npm run import:keys -- --file keys.csv --product <productId> [--url URL] [--key API_KEY]");
+  process.exit(2);
+}
+const key = values.key ?? demoKey();
+if (!key) {
+  console.error("No API key: pass --key or set KAQUAN_KEY (npm start saves demo keys in .kaquan/demo-keys.json)");
+  process.exit(2);
+}
+const batchSize = Math.min(1000, Math.max(1, Number(values.batch)));
+const parallel = Math.max(1, Number(values.parallel));
+const client = new ApiClient(values.url!, key);
+const batchId = `imp_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
+const totalBytes = statSync(values.file).size;
+
+function demoKey(): string | undefined {
+  for (const f of [".kaquan/demo-keys.json", `${process.env.KAQUAN_STATE_DIR ?? "."}/.kaquan/demo-keys.json`]) {
+    if (existsSync(f)) return (JSON.parse(readFileSync(f, "utf8")) as { keys: Record<string, string> }).keys.operator;
+  }
+  return undefined;
+}
+
+type Row = { line: number; secret: string; reusable: boolean };
+type RowError = { line: number; code: string; message: string };
+const errors: RowError[] = [];
+let inserted = 0;
+let sent = 0;
+let bytes = 0;
+const started = Date.now();
+
+function progress(final = false) {
+  const frac = totalBytes ? Math.min(1, bytes / totalBytes) : 1;
+  const width = 30;
+  const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
+  const rate = Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000));
+  process.stderr.write(`\r${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${sent.toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final ? "\n" : ""}`);
+}
+
+async function send(rows: Row[]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await client.request<{ inserted: number; errors: RowError[]; error?: { code: string; message: string; issues?: { path: string; message: string }[] } }>(
+        "POST", `/products/${encodeURIComponent(values.product!)}/keys/import`, { batchId, rows },
+      );
+      if (r.status === 200) {
+        inserted += r.data.inserted;
+        errors.push(...r.data.errors);
+      } else if (r.status === 400 && r.data.error?.issues) {
+        // The contract refused some rows (e.g. too short): report them and send the rest again.
+        const bad = new Set(r.data.error.issues.map((i) => Number(/rows\.(\d+)/.exec(i.path)?.[1])).filter((n) => !Number.isNaN(n)));
+        for (const i of bad) errors.push({ line: rows[i]!.line, code: "invalid", message: "a key must be 4-512 characters" });
+        const rest = rows.filter((_, i) => !bad.has(i));
+        if (bad.size && rest.length) return send(rest);
+        if (!bad.size) throw new Error(`${r.data.error.code}: ${r.data.error.message}`);
+      } else if (r.status >= 500 || r.status === 429) {
+        throw new Error(`HTTP ${r.status}`);
+      } else {
+        console.error(`\nimport refused: ${r.status} ${r.data.error?.code}: ${r.data.error?.message}`);
+        process.exit(1);
+      }
+      sent += rows.length;
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
+    }
+  }
+}
+
+const inFlight = new Set<Promise<void>>();
+async function dispatch(rows: Row[]) {
+  const p = send(rows).finally(() => inFlight.delete(p));
+  inFlight.add(p);
+  if (inFlight.size >= parallel) await Promise.race(inFlight);
+}
+
+const lines = createInterface({ input: createReadStream(values.file), crlfDelay: Infinity });
+let lineNo = 0;
+let keyCol = 0;
+let reusableCol = -1;
+let batch: Row[] = [];
+const ticker = setInterval(() => progress(), 200);
+for await (const raw of lines) {
+  lineNo++;
+  bytes += Buffer.byteLength(raw) + 1;
+  if (!raw.trim()) continue;
+  const cells = parseCsvLine(raw.replace(/^\uFEFF/, ""));
+  if (lineNo === 1) {
+    const names = cells.map((c) => c.trim().toLowerCase());
+    const k = names.findIndex((n) => ["key", "card_key", "cardkey", "secret", "卡密", "code"].includes(n));
+    if (k >= 0) {
+      keyCol = k;
+      reusableCol = names.findIndex((n) => ["reusable", "loop", "循环"].includes(n));
+      continue;
+    }
+  }
+  const secret = (cells[keyCol] ?? "").trim();
+  if (secret.length < 4 || secret.length > 512) {
+    errors.push({ line: lineNo, code: "invalid", message: "a key must be 4-512 characters" });
+    continue;
+  }
+  batch.push({ line: lineNo, secret, reusable: values.reusable || (reusableCol >= 0 && truthy(cells[reusableCol])) });
+  if (batch.length >= batchSize) {
+    await dispatch(batch);
+    batch = [];
+  }
+}
+if (batch.length) await dispatch(batch);
+await Promise.all(inFlight);
+clearInterval(ticker);
+bytes = totalBytes;
+progress(true);
+
+const seconds = (Date.now() - started) / 1000;
+errors.sort((a, b) => a.line - b.line);
+const reportFile = `${values.file}.errors.csv`;
+if (errors.length) {
+  writeFileSync(reportFile, `line,code,message\n${errors.map((e) => `${e.line},${e.code},${csvField(e.message)}`).join("\n")}\n`);
+  const byCode = errors.reduce<Record<string, number>>((m, e) => ((m[e.code] = (m[e.code] ?? 0) + 1), m), {});
+  console.error(`refused rows: ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")} — see ${reportFile}`);
+}
+const stock = await client.request("GET", `/products/${encodeURIComponent(values.product)}/stock`);
+console.log(JSON.stringify({ batchId, rows: sent + errors.filter((e) => e.code === "invalid").length, inserted, refused: errors.length, seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round((sent) / seconds), stock: stock.data }));
+process.exit(errors.length ? 3 : 0);

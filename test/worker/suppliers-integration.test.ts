@@ -1,0 +1,88 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { signBody } from "../../worker/domain/signature";
+import { api, createTenant } from "./helpers";
+import { pay, shop } from "./commerce-helpers";
+
+const SECRET = "test-supplier-sandbox-secret";
+
+async function faults(name: string, f: Record<string, unknown>) {
+  const body = JSON.stringify(f);
+  const res = await fetch(`${inject("supplierUrl")}/${name}/admin/faults`, { method: "POST", headers: { "x-supplier-signature": await signBody(SECRET, body) }, body });
+  expect(res.status).toBe(200);
+}
+
+/** A recharge product routed to a cheap and a dear supplier (unique names per test). */
+async function rechargeShop() {
+  const { adminKey, tenant } = await createTenant();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100 },
+  });
+  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  const cheap = `cheap-${tag}`;
+  const dear = `dear-${tag}`;
+  for (const [name, cost] of [[cheap, 2900], [dear, 2990]] as const) {
+    const s = await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: cost }] } });
+    expect(s.status).toBe(200);
+  }
+  return { adminKey, tenant, productId: p.body.id as string, cheap, dear };
+}
+
+async function buyAndPay(slug: string, productId: string) {
+  const o = await shop(slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId, rechargeAccount: "13800138000" } });
+  expect(o.status).toBe(201);
+  expect((await pay(o.body.checkoutUrl)).status).toBe(200);
+  for (let i = 0; i < 100; i++) {
+    const v = await shop(slug, `/orders/${o.body.id}`, { cookie: o.cookie });
+    if (["delivered", "refunded", "failed"].includes(v.body.order.status)) return v.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("order never settled");
+}
+
+const attempts = (orderId: string) =>
+  env.DB.prepare("SELECT s.name, a.outcome FROM supplier_attempts a JOIN suppliers s ON s.id = a.supplier_id WHERE a.order_id = ? ORDER BY a.created_at")
+    .bind(orderId).all<{ name: string; outcome: string }>().then((r) => r.results);
+
+describe("supplier routing", { timeout: 60_000 }, () => {
+  it("cheapest first; on failure falls back to the next; the voucher names the supplier, not the account", async () => {
+    const s = await rechargeShop();
+    const ok = await buyAndPay(s.tenant.slug, s.productId);
+    expect(ok.order.status).toBe("delivered");
+    expect((await attempts(ok.order.id)).map((a) => a.name)).toEqual([s.cheap]);
+    expect(ok.vouchers[0].meta.account).toBe("13****00");
+
+    await faults(s.cheap, { errorRate: 1 });
+    const fallback = await buyAndPay(s.tenant.slug, s.productId);
+    expect(fallback.order.status).toBe("delivered");
+    expect(await attempts(fallback.order.id)).toEqual([{ name: s.cheap, outcome: "error" }, { name: s.dear, outcome: "ok" }]);
+  });
+
+  it("a supplier failing 3 times in a row is skipped while its circuit is open", async () => {
+    const s = await rechargeShop();
+    await faults(s.cheap, { errorRate: 1 });
+    for (let i = 0; i < 3; i++) await buyAndPay(s.tenant.slug, s.productId);
+    const next = await buyAndPay(s.tenant.slug, s.productId);
+    expect(next.order.status).toBe("delivered");
+    expect((await attempts(next.order.id)).map((a) => a.name)).toEqual([s.dear]);
+    const list = await api("/suppliers", { token: s.adminKey });
+    const cheap = list.body.suppliers.find((x: any) => x.name === s.cheap);
+    expect(cheap.consecutiveFailures).toBe(3);
+    expect(Date.parse(cheap.openUntil)).toBeGreaterThan(Date.now());
+  });
+
+  it("when every route fails (out of stock, errors) the buyer is refunded automatically and stock released", async () => {
+    const s = await rechargeShop();
+    await faults(s.cheap, { outOfStock: true });
+    await faults(s.dear, { errorRate: 1 });
+    const failed = await buyAndPay(s.tenant.slug, s.productId);
+    expect(failed.order.status).toBe("refunded");
+    expect(failed.order.failureReason).toBe("all_suppliers_failed");
+    const pays = await env.DB.prepare("SELECT kind, status FROM payments WHERE order_id = ? ORDER BY kind").bind(failed.order.id).all();
+    expect(pays.results).toEqual([{ kind: "charge", status: "succeeded" }, { kind: "refund", status: "succeeded" }]);
+    // stock given back: the counter hold was released
+    expect((await api(`/products/${s.productId}/stock`, { token: s.adminKey })).body).toMatchObject({ reserved: 0, delivered: 0 });
+  });
+});
