@@ -1,0 +1,74 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { Scope } from "../../schema/tenancy";
+import { ApiClient } from "./http";
+
+const STORES = [
+  { name: "南京西路旗舰店", address: "上海市静安区南京西路 1 号" },
+  { name: "徐家汇店", address: "上海市徐汇区漕溪北路 2 号" },
+];
+const COUPON = "到店满100减20券";
+
+export interface RedemptionSeed {
+  stores: { id: string; name: string }[];
+  /** A bought, still-issued coupon to try in the merchant console (/merchant) and on /verify. */
+  voucherCode: string | null;
+}
+
+/**
+ * Idempotent demo data for redemption: two stores, the redeemer key bound to the first, "replace" as the
+ * compensation policy, a store-redeemable coupon, and one coupon bought by a guest so the console has something
+ * to redeem. A still-unredeemed demo voucher from an earlier start is reused.
+ */
+export async function seedRedemption(baseUrl: string, keys: Record<Scope, string>, stateDir: string, slug = "demo"): Promise<RedemptionSeed> {
+  const admin = new ApiClient(baseUrl, keys.admin);
+  const { stores } = await admin.ok<{ stores: { id: string; name: string }[] }>("GET", "/stores");
+  for (const s of STORES) if (!stores.some((x) => x.name === s.name)) stores.push(await admin.ok("POST", "/stores", s));
+  const me = await new ApiClient(baseUrl, keys.redeemer).ok<{ apiKeyId: string; storeId: string | null }>("GET", "/redeemer-keys/me");
+  if (!me.storeId) await admin.ok("PUT", `/redeemer-keys/${me.apiKeyId}`, { storeId: stores[0]!.id });
+  await admin.ok("PUT", "/compensation-policy", { policy: "replace", productId: null });
+
+  const { products } = await admin.ok<{ products: { id: string; name: string; status: string }[] }>("GET", "/products");
+  let product = products.find((p) => p.name === COUPON);
+  if (!product) {
+    product = await admin.ok("POST", "/products", {
+      kind: "coupon",
+      name: COUPON,
+      subtitle: "到店消费满 100 元立减 20 元",
+      priceCents: 100,
+      faceValueCents: 2000,
+      validity: { kind: "relative", days: 30 },
+      scope: "限南京西路旗舰店、徐家汇店使用",
+      usageRules: "每单限用一张；出示券码二维码由店员扫码核销",
+      tutorial: "到店结账时打开「我的券」，出示二维码给店员扫码",
+      stockTotal: 10000,
+      config: { coupon: { thresholdCents: 10000, discountCents: 2000 } },
+    });
+    await admin.ok("PUT", `/products/${product!.id}/stores`, { storeIds: stores.map((s) => s.id) });
+  }
+  if (product!.status !== "published") await admin.ok("POST", `/products/${product!.id}/status`, { status: "published" });
+
+  const file = `${stateDir}/demo-voucher.json`;
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { code?: string }).code : undefined;
+  if (saved) {
+    const st = await new ApiClient(baseUrl).ok<{ vouchers: { status: string }[] }>("GET", `/voucher-status?codes=${saved}`);
+    if (st.vouchers[0]?.status === "issued") return { stores, voucherCode: saved };
+  }
+  const voucherCode = await buyAsGuest(baseUrl, slug, product!.id);
+  if (voucherCode) writeFileSync(file, JSON.stringify({ code: voucherCode }));
+  return { stores, voucherCode };
+}
+
+export async function buyAsGuest(baseUrl: string, slug: string, productId: string): Promise<string | null> {
+  const guest = await fetch(`${baseUrl}/api/v1/shop/${slug}/guest`, { method: "POST" });
+  const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const order = await fetch(`${baseUrl}/api/v1/shop/${slug}/orders`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json", "idempotency-key": `seed-${crypto.randomUUID()}` },
+    body: JSON.stringify({ productId }),
+  });
+  const o = (await order.json()) as { checkoutUrl?: string };
+  if (!o.checkoutUrl) return null;
+  await fetch(`${baseUrl}${o.checkoutUrl}/pay`, { method: "POST" });
+  const mine = (await (await fetch(`${baseUrl}/api/v1/shop/${slug}/vouchers`, { headers: { cookie } })).json()) as { vouchers?: { code: string }[] };
+  return mine.vouchers?.[0]?.code ?? null;
+}

@@ -1,0 +1,60 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ApiClient } from "../../scripts/lib/http";
+import { buyAsGuest } from "../../scripts/lib/seed-redemption";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("merchant console and verify page on a phone", () => {
+  it("redeems a typed code once, then says when and where it was redeemed; the verify page shows it live", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const { products } = await admin.ok<{ products: { id: string; kind: string; status: string }[] }>("GET", "/products");
+    const coupon = products.find((p) => p.kind === "coupon" && p.status === "published");
+    expect(coupon, "the seed publishes a coupon").toBeTruthy();
+    const code = (await buyAsGuest(baseUrl, "demo", coupon!.id))!;
+    expect(code).toMatch(/^vc_/);
+
+    const context = await phoneContext(browser);
+    const verify = await context.newPage();
+    await verify.goto(`${baseUrl}/verify/?code=${code}`);
+    await expect.poll(() => verify.textContent("#live-status"), { timeout: 10_000 }).toContain("可使用");
+
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${baseUrl}/merchant/`);
+    await page.fill("#key", keys.redeemer!);
+    await page.click("#save-key");
+    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain("南京西路旗舰店");
+    await page.fill("#code", code);
+    await page.fill("#amount", "80");
+    await page.click("#form button[type=submit]");
+    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("满 100.00 元可用");
+    await page.fill("#amount", "120");
+    await page.click("#form button[type=submit]");
+    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("核销成功");
+    await screenshot(page, "merchant-redeemed");
+    await page.fill("#code", code);
+    await page.click("#form button[type=submit]");
+    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("该券已被核销");
+    expect(await page.textContent("#result")).toContain("南京西路旗舰店");
+    expect(await page.locator("#history li.ok").count()).toBeGreaterThanOrEqual(1);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await screenshot(page, "merchant-already-redeemed");
+
+    // The verify page polls with ETag and flips to "redeemed" without a reload.
+    await expect.poll(() => verify.textContent("#live-status"), { timeout: 15_000 }).toContain("已核销");
+    expect(await verify.textContent("#live-redeemed")).toContain("南京西路旗舰店");
+    await screenshot(verify, "verify-redeemed");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
