@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { ApiClient } from "./http";
 import { seedCatalog } from "./seed-catalog";
+import { seedRedemption } from "./seed-redemption";
 
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
@@ -45,6 +46,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(keysFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 
