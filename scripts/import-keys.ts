@@ -40,7 +40,7 @@ const batchId = `imp_${Date.now().toString(36)}_${Math.random().toString(36).sli
 const totalBytes = statSync(values.file).size;
 
 function demoKey(): string | undefined {
-  for (const f of [".kaquan/demo-keys.json", `${process.env.KAQUAN_STATE_DIR ?? "."}/.kaquan/demo-keys.json`]) {
+  for (const f of [`${process.env.KAQUAN_STATE_DIR ?? "."}/.kaquan/demo-keys.json`, ".kaquan/demo-keys.json"]) {
     if (existsSync(f)) return (JSON.parse(readFileSync(f, "utf8")) as { keys: Record<string, string> }).keys.operator;
   }
   return undefined;
@@ -54,12 +54,14 @@ let sent = 0;
 let bytes = 0;
 const started = Date.now();
 
+// On a terminal the bar redraws in place; in a log it is one line per second.
+const tty = process.stderr.isTTY;
 function progress(final = false) {
   const frac = totalBytes ? Math.min(1, bytes / totalBytes) : 1;
   const width = 30;
   const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
   const rate = Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000));
-  process.stderr.write(`\r${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${sent.toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final ? "\n" : ""}`);
+  process.stderr.write(`${tty ? "\r" : ""}${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${sent.toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final || !tty ? "\n" : ""}`);
 }
 
 async function send(rows: Row[]) {
@@ -105,7 +107,7 @@ let lineNo = 0;
 let keyCol = 0;
 let reusableCol = -1;
 let batch: Row[] = [];
-const ticker = setInterval(() => progress(), 200);
+const ticker = setInterval(() => progress(), tty ? 200 : 1000);
 for await (const raw of lines) {
   lineNo++;
   bytes += Buffer.byteLength(raw) + 1;

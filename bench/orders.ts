@@ -1,0 +1,131 @@
+/**
+ * npm run bench:orders [-- --buyers 1000 --concurrency 50 --url http://127.0.0.1:8787 --state .]
+ *
+ * Concurrent buyers on the local stack: each places a guest order for a card key, pays on the sandbox gateway
+ * (which posts the signed callback to the worker), then reads the order until the key is visible. Latency is
+ * measured from the payment (gateway → callback) to the key being visible to the buyer. Afterwards every key
+ * seen is checked for double delivery. Without --url it starts its own `npm start` stack on free ports.
+ * Prints figures, then one JSON line.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ApiClient } from "../scripts/lib/http";
+import { startStack, type Stack } from "../scripts/lib/stack";
+
+const { values: args } = parseArgs({
+  options: {
+    buyers: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "50" },
+    url: { type: "string" },
+    state: { type: "string", default: "." },
+  },
+});
+const BUYERS = Number(args.buyers);
+const CONCURRENCY = Number(args.concurrency);
+
+let stack: Stack | null = null;
+let base = args.url;
+let stateDir = args.state!;
+if (!base) {
+  stateDir = mkdtempSync(join(tmpdir(), "kq-bench-orders-"));
+  process.stderr.write("starting a local stack… ");
+  stack = await startStack(stateDir);
+  base = stack.baseUrl;
+  process.stderr.write(`${base}\n`);
+}
+const { keys } = JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8")) as { keys: Record<string, string> };
+const admin = new ApiClient(base, keys.admin);
+const slug = "demo";
+
+// A fresh product holding exactly one key per buyer.
+const product = await admin.ok<{ id: string }>("POST", "/products", {
+  kind: "card_key", name: `压测卡 ${new Date().toISOString()}`, priceCents: 990, faceValueCents: 1000,
+  validity: { kind: "relative", days: 30 }, scope: "压测用", lowStockThreshold: 0,
+});
+for (let i = 0; i < BUYERS; i += 1000) {
+  const rows = Array.from({ length: Math.min(1000, BUYERS - i) }, (_, j) => ({ line: i + j + 1, secret: `BENCH-${product.id}-${i + j}` }));
+  await admin.ok("POST", `/products/${product.id}/keys/import`, { rows });
+}
+await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+
+async function call(method: string, path: string, init: { cookie?: string; idem?: string; body?: unknown } = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(init.cookie ? { cookie: init.cookie } : {}),
+      ...(init.idem ? { "idempotency-key": init.idem } : {}),
+    },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, cookie: res.headers.get("set-cookie")?.split(";")[0] ?? init.cookie, body: text ? JSON.parse(text) : null };
+}
+
+const latencies: number[] = [];
+const secrets: string[] = [];
+const statuses: Record<string, number> = {};
+let errors = 0;
+let next = 0;
+const count = (k: string) => (statuses[k] = (statuses[k] ?? 0) + 1);
+
+async function buyer() {
+  for (;;) {
+    const i = next++;
+    if (i >= BUYERS) return;
+    try {
+      const o = await call("POST", `/api/v1/shop/${slug}/orders`, { idem: `bench-${product.id}-${i}`, body: { productId: product.id } });
+      count(`order ${o.status}`);
+      if (o.status !== 201) {
+        errors++;
+        continue;
+      }
+      const t0 = performance.now();
+      const paid = await call("POST", `${o.body.checkoutUrl}/pay`);
+      count(`pay ${paid.status}`);
+      let visible: string | undefined;
+      for (let tries = 0; tries < 200 && !visible; tries++) {
+        const v = await call("GET", `/api/v1/shop/${slug}/orders/${o.body.id}`, { cookie: o.cookie });
+        visible = v.body?.vouchers?.[0]?.secret;
+        if (!visible) await new Promise((r) => setTimeout(r, 10));
+      }
+      if (!visible) {
+        errors++;
+        count("key never visible");
+        continue;
+      }
+      latencies.push(performance.now() - t0);
+      secrets.push(visible);
+    } catch (e) {
+      errors++;
+      count(`exception ${e instanceof Error ? e.message : e}`);
+    }
+  }
+}
+
+const started = performance.now();
+await Promise.all(Array.from({ length: CONCURRENCY }, buyer));
+const seconds = (performance.now() - started) / 1000;
+
+const sorted = [...latencies].sort((a, b) => a - b);
+const pct = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
+const doubled = secrets.length - new Set(secrets).size;
+const stock = await admin.ok<{ available: number; reserved: number; delivered: number }>("GET", `/products/${product.id}/stock`);
+const result = {
+  orders_per_s: Math.round((latencies.length / seconds) * 10) / 10,
+  p50_ms: pct(0.5),
+  p95_ms: pct(0.95),
+  p99_ms: pct(0.99),
+  double_delivered: doubled + Math.max(0, stock.delivered - latencies.length),
+  errors,
+};
+console.log(`buyers ${BUYERS}, concurrency ${CONCURRENCY}, ${seconds.toFixed(1)} s wall, ${latencies.length} keys delivered`);
+console.log(`payment callback → key visible: p50 ${result.p50_ms} ms, p95 ${result.p95_ms} ms, p99 ${result.p99_ms} ms`);
+console.log(`stock after: ${JSON.stringify(stock)}; statuses: ${JSON.stringify(statuses)}`);
+if (stack) {
+  await stack.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(result));
