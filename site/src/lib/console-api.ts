@@ -1,0 +1,67 @@
+/**
+ * Client for the operator area: the API key is entered once per browser and kept in localStorage (never sent
+ * anywhere but this origin's /api/v1). Errors come back in the API's one shape and are shown with field paths.
+ */
+const KEY = "kq-operator-key";
+
+export function operatorKey(): string | null {
+  return localStorage.getItem(KEY);
+}
+
+export function saveOperatorKey(key: string) {
+  localStorage.setItem(KEY, key.trim());
+}
+
+export function forgetOperatorKey() {
+  localStorage.removeItem(KEY);
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+    readonly body: any = null,
+  ) {
+    super(message);
+  }
+  describe(): string {
+    return [this.message, ...this.issues.map((i) => `${i.path}: ${i.message}`)].join("\n");
+  }
+}
+
+export async function api<T = any>(method: string, path: string, body?: unknown, key = operatorKey()): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = data?.error ?? {};
+    throw new ApiFailure(res.status, e.code ?? String(res.status), e.message ?? res.statusText, e.issues ?? [], data);
+  }
+  return data as T;
+}
+
+export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+
+/** Renders rows into a <tbody> with textContent only (no HTML injection from data). */
+export function fillTable(tbody: HTMLElement, rows: (string | Node)[][]) {
+  tbody.replaceChildren(
+    ...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      for (const cell of cells) {
+        const td = document.createElement("td");
+        if (typeof cell === "string") td.textContent = cell;
+        else td.append(cell);
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
