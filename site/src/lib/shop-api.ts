@@ -1,0 +1,66 @@
+/** Storefront helpers: the store (tenant slug) comes from ?t= (default "demo"); the buyer is a signed cookie. */
+import { t } from "./i18n";
+
+export const store = () => new URLSearchParams(location.search).get("t") || "demo";
+export const param = (name: string) => new URLSearchParams(location.search).get(name);
+export const shopUrl = (path: string) => `/api/v1/shop/${encodeURIComponent(store())}${path}`;
+
+export async function shopFetch<T = any>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T & { error?: { code: string; message: string } } }> {
+  const headers = new Headers(init.headers);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  const res = await fetch(shopUrl(path), { ...init, headers, credentials: "same-origin", body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+
+export function validityText(v: { kind: "fixed"; validFrom: string; validTo: string } | { kind: "relative"; days: number } | null): string {
+  if (!v) return t("未设置", "not set");
+  if (v.kind === "relative") return t(`购买后 ${v.days} 天内有效`, `valid ${v.days} days after purchase`);
+  return `${v.validFrom.slice(0, 10)} ~ ${v.validTo.slice(0, 10)}`;
+}
+
+export const KIND: Record<string, [string, string]> = {
+  card_key: ["卡密", "Card key"], direct_recharge: ["直充", "Direct recharge"], coupon: ["优惠券", "Coupon"], bundle: ["组合权益", "Bundle"],
+};
+export const kindText = (k: string) => t(...(KIND[k] ?? [k, k]));
+
+export const ORDER_STATUS: Record<string, [string, string]> = {
+  created: ["待支付", "Awaiting payment"], paid: ["已支付，发放中", "Paid, delivering"], delivered: ["已发放", "Delivered"],
+  failed: ["发放失败", "Failed"], refunded: ["已退款", "Refunded"], cancelled: ["已取消", "Cancelled"], expired: ["已过期", "Expired"],
+};
+export const VOUCHER_STATUS: Record<string, [string, string]> = {
+  issued: ["可使用", "Ready"], redeemed: ["已核销", "Redeemed"], expired: ["已过期", "Expired"], voided: ["已作废", "Voided"], refunded: ["已退款", "Refunded"],
+};
+export const statusText = (map: Record<string, [string, string]>, s: string) => t(...(map[s] ?? [s, s]));
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { class?: string } = {}, ...children: (Node | string)[]) {
+  const node = document.createElement(tag);
+  const { class: cls, ...rest } = props;
+  Object.assign(node, rest);
+  if (cls) node.className = cls;
+  node.append(...children);
+  return node;
+}
+
+/** One voucher card: status, validity, secret with a copy button (only present for the holder), tutorial. */
+export function voucherCard(v: any): HTMLElement {
+  const card = el("article", { class: "card voucher" });
+  card.dataset.code = v.code;
+  card.append(el("h3", {}, v.title), el("p", { class: `muted status-${v.status}` }, `${kindText(v.kind)} · ${statusText(VOUCHER_STATUS, v.status)}`));
+  card.append(el("p", { class: "muted" }, `${t("有效期", "Valid")}: ${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
+  if (v.secret) {
+    const code = el("code", { class: "secret" }, v.secret);
+    const copy = el("button", { type: "button", class: "ghost" }, t("复制", "Copy"));
+    copy.onclick = () => navigator.clipboard?.writeText(v.secret).then(() => (copy.textContent = t("已复制", "Copied")));
+    card.append(el("div", { class: "secret-row" }, code, copy));
+  }
+  if (v.meta?.account) card.append(el("p", { class: "muted" }, `${t("充值账号", "Account")}: ${v.meta.account}`));
+  if (v.tutorial) {
+    const d = el("details", {}, el("summary", {}, t("使用教程", "How to redeem")));
+    d.append(el("p", { class: "pre" }, v.tutorial));
+    card.append(d);
+  }
+  return card;
+}

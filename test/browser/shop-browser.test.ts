@@ -1,0 +1,53 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see the key, sign in by phone", () => {
+  it("product → sandbox checkout → order shows the key → my vouchers after OTP sign-in", async () => {
+    const { baseUrl } = inject("stack");
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    await page.getByText("视频会员月卡").first().click();
+    await expect.poll(() => page.locator("#buy").isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent("#product")).toContain("适用范围");
+    await screenshot(page, "shop-product-phone");
+    await page.click("#buy-btn");
+    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    expect(await page.textContent("body")).toContain("¥19.90");
+    await screenshot(page, "shop-checkout-phone");
+    await page.click("#pay");
+    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.textContent(".secret")).toMatch(/^VIDEO-[0-9A-F]{16}$/);
+    await screenshot(page, "shop-order-phone");
+
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);
+    const phone = `139${String(Date.now()).slice(-8)}`;
+    await page.fill("#phone", phone);
+    await page.click("#send");
+    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
+    const code = /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!;
+    await page.fill("#code", code);
+    await page.click("#verify");
+    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+    // the guest's voucher moved to the phone account
+    await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(page, "shop-vouchers-phone");
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
