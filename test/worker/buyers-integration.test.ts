@@ -1,0 +1,69 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createTenant } from "./helpers";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+
+async function lastCode(slug: string, phone: string): Promise<string> {
+  const r = await shop(slug, `/dev/sms?phone=${phone}`);
+  return /(\d{6})/.exec(r.body.messages[0].body)![1]!;
+}
+
+describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
+  it("codes are hashed, throttled, attempt-limited and single-use", async () => {
+    const { tenant } = await createTenant();
+    const phone = "13912345678";
+    expect((await shop(tenant.slug, "/otp", { method: "POST", json: { phone: "12345" } })).body.error.issues[0].path).toBe("json.phone");
+    expect((await shop(tenant.slug, "/otp", { method: "POST", json: { phone: `+86 ${phone}` } })).status).toBe(200);
+    const again = await shop(tenant.slug, "/otp", { method: "POST", json: { phone } });
+    expect(again.status).toBe(429);
+    const code = await lastCode(tenant.slug, phone);
+    const stored = await env.DB.prepare("SELECT code_hash FROM otp_codes WHERE tenant_id = ?").bind(tenant.id).first<{ code_hash: string }>();
+    expect(stored!.code_hash).not.toContain(code);
+
+    const wrong = code === "000000" ? "111111" : "000000";
+    for (let i = 0; i < 5; i++) expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: wrong } })).status).toBe(400);
+    // locked now: even the right code is refused until a new one is requested
+    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code } })).status).toBe(429);
+
+    await env.DB.prepare("UPDATE otp_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = ?").bind(tenant.id).run();
+    expect((await shop(tenant.slug, "/otp", { method: "POST", json: { phone } })).status).toBe(200);
+    const fresh = await lastCode(tenant.slug, phone);
+    const ok = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.buyer).toMatchObject({ kind: "phone", phoneMasked: "139****5678" });
+    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh } })).status).toBe(400);
+  });
+
+  it("an expired code is refused", async () => {
+    const { tenant } = await createTenant();
+    await shop(tenant.slug, "/otp", { method: "POST", json: { phone: "13700000001" } });
+    const code = await lastCode(tenant.slug, "13700000001");
+    await env.DB.prepare("UPDATE otp_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = ?").bind(tenant.id).run();
+    const r = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone: "13700000001", code } });
+    expect(r.body.error.code).toBe("otp_invalid");
+  });
+
+  it("a guest's orders and vouchers follow it into the phone account; cookies are tamper-proof and per store", async () => {
+    const { slug, productId } = await shopWithKeys(2);
+    const o = await shop(slug, "/orders", { method: "POST", idem: "guest-buy-1", json: { productId } });
+    await pay(o.body.checkoutUrl);
+    const guestCookie = o.cookie!;
+    await shop(slug, "/otp", { method: "POST", json: { phone: "13600000002" } });
+    const code = await lastCode(slug, "13600000002");
+    const signedIn = await shop(slug, "/otp/verify", { method: "POST", cookie: guestCookie, json: { phone: "13600000002", code } });
+    const phoneCookie = signedIn.cookie!;
+    expect(phoneCookie).not.toBe(guestCookie);
+    const mine = await shop(slug, "/vouchers", { cookie: phoneCookie });
+    expect(mine.body.vouchers).toHaveLength(1);
+    expect(mine.body.vouchers[0].secret).toMatch(/^KEY-/);
+    // the old guest cookie now resolves to the same account
+    expect((await shop(slug, "/vouchers", { cookie: guestCookie })).body.vouchers).toHaveLength(1);
+
+    const tampered = phoneCookie.replace(/.$/, (ch) => (ch === "a" ? "b" : "a"));
+    expect((await shop(slug, "/vouchers", { cookie: tampered })).status).toBe(401);
+    const other = await createTenant();
+    const [name, value] = phoneCookie.split("=");
+    const moved = `${name!.replace(slug.replace(/-/g, "_"), other.tenant.slug.replace(/-/g, "_"))}=${value}`;
+    expect((await shop(other.tenant.slug, "/vouchers", { cookie: moved })).status).toBe(401);
+  });
+});
