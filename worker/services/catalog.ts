@@ -1,5 +1,5 @@
 import banned from "../../schema/data/banned-phrases.json";
-import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product } from "../../schema/catalog";
+import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig } from "../../schema/catalog";
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
@@ -16,8 +16,17 @@ export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
   return findBannedPhrases(texts, BANNED);
 }
 
+/** Stock for display; a bundle has as many as its scarcest item allows (and its own cap, if any). */
 export async function withStock(db: D1Database, tenantId: string, row: ProductRow): Promise<Product> {
-  return { ...toProduct(row), stock: await stockCounts(db, tenantId, row) };
+  const stock = await stockCounts(db, tenantId, row);
+  if (row.kind === "bundle") {
+    for (const item of (JSON.parse(row.config) as ProductConfig).bundle?.items ?? []) {
+      const p = await getProductRow(db, tenantId, item.productId);
+      const s = p ? await stockCounts(db, tenantId, p) : { available: 0 };
+      stock.available = Math.min(stock.available, Math.floor(s.available / item.quantity));
+    }
+  }
+  return { ...toProduct(row), stock };
 }
 
 async function validateBundle(db: D1Database, tenantId: string, input: Pick<CreateProductInput, "kind" | "config">) {
