@@ -26,13 +26,15 @@ export async function generateEvents(client: ClickHouseClient, o: GenerateOption
 /**
  * The bulk-load path: the generated rows are first written to a Native file (what an export from another system
  * would be), then loaded with INSERT … SELECT FROM file(). Returns both timings; `loadMs` is the ingest figure.
- * The file lands in the engine's user_files directory (chdb: relative to the data directory).
+ * The file lands in the engine's user_files directory (chdb: the process's working directory); it is overwritten,
+ * and the caller removes it.
  */
 export async function generateViaFile(client: ClickHouseClient, o: GenerateOptions, fileName: string) {
   let started = performance.now();
   await client.command({
     query: `INSERT INTO FUNCTION file({file:String}, 'Native') ${generatedEventsSql(o)}`,
     query_params: { ...generatedParams(o), file: fileName },
+    clickhouse_settings: { engine_file_truncate_on_insert: 1 },
   });
   const generateMs = performance.now() - started;
   started = performance.now();

@@ -55,10 +55,12 @@ async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): P
   const rs = await client.query({
     query: `SELECT event_id FROM events
             WHERE tenant_id IN {tenants:Array(String)}
+              AND type IN {types:Array(String)}
               AND occurred_at BETWEEN parseDateTime64BestEffort({min:String}, 3) AND parseDateTime64BestEffort({max:String}, 3)
               AND event_id IN {ids:Array(String)}`,
     query_params: {
       tenants: [...new Set(events.map((e) => e.tenantId))],
+      types: [...new Set(events.map((e) => e.type))],
       min,
       max,
       ids: events.map((e) => e.eventId),

@@ -22,6 +22,7 @@ const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const DAYS = 90;
 const RUNS = 5;
 const TENANT = "bench-tenant";
+const BULK_FILE = `.bench-analytics-${process.pid}.native`; // chdb's file() reads and writes relative to the cwd
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -31,7 +32,8 @@ try {
   await migrate(client);
   const end = new Date(Date.UTC(2026, 10, 1));
   console.log(`bulk: generating ${EVENTS.toLocaleString()} events for ${USERS.toLocaleString()} users over ${DAYS} days…`);
-  const gen = await generateViaFile(client, { tenantId: TENANT, events: EVENTS, users: USERS, days: DAYS, end }, "bench-events.native");
+  const gen = await generateViaFile(client, { tenantId: TENANT, events: EVENTS, users: USERS, days: DAYS, end }, BULK_FILE);
+  rmSync(BULK_FILE, { force: true });
   const ingestRowsPerS = Math.round(EVENTS / (gen.loadMs / 1000));
   console.log(`bulk: generated into a Native file in ${(gen.generateMs / 1000).toFixed(2)} s; loaded (INSERT … FROM file()) in ${(gen.loadMs / 1000).toFixed(2)} s → ${ingestRowsPerS.toLocaleString()} rows/s`);
   // A second, unrelated tenant of the same size would double the table; a small one checks the tenant prefix prunes.
@@ -61,6 +63,7 @@ try {
   }
   console.log(JSON.stringify({ events: EVENTS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries }));
 } catch (e) {
+  rmSync(BULK_FILE, { force: true });
   await client.close().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   throw e;

@@ -1,0 +1,20 @@
+/** The analyst key lives in this browser only (localStorage); every request sends it as a bearer token. */
+const KEY = "kq-analyst-key";
+
+export const getKey = () => localStorage.getItem(KEY) ?? "";
+export const setKey = (k: string) => (k ? localStorage.setItem(KEY, k.trim()) : localStorage.removeItem(KEY));
+
+export type Row = Record<string, unknown>;
+export class ApiFailure extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function metric(name: string, params: Record<string, string>): Promise<Row[]> {
+  const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ""));
+  const res = await fetch(`/api/v1/analytics/${name}?${qs}`, { headers: { authorization: `Bearer ${getKey()}` } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiFailure(res.status, body?.error?.message ?? `HTTP ${res.status}`);
+  return body.rows as Row[];
+}

@@ -1,0 +1,71 @@
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { Row } from "./api";
+import { flatten } from "./csv";
+
+const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$/.test(k);
+const isCents = (k: string) => /Cents$/.test(k);
+
+export function fmt(k: string, v: unknown): string {
+  if (v === null || v === undefined) return "–";
+  if (typeof v !== "number") return String(v);
+  if (isRate(k)) return `${(v * 100).toFixed(1)}%`;
+  if (isCents(k)) return `¥${(v / 100).toFixed(2)}`;
+  return Number.isInteger(v) ? v.toLocaleString() : v.toFixed(2);
+}
+
+/** A plain table of rows; `heat` shades rate cells (the cohort matrix). */
+export function table(el: HTMLElement, rows: Row[], labels: Record<string, string>, heat = false) {
+  const flat = flatten(rows);
+  if (flat.length === 0) {
+    el.innerHTML = `<p class="empty">暂无数据</p>`;
+    return;
+  }
+  const cols = Object.keys(flat[0]!);
+  const t = document.createElement("table");
+  t.innerHTML = `<thead><tr>${cols.map((c) => `<th scope="col">${labels[c] ?? c}</th>`).join("")}</tr></thead>`;
+  const body = document.createElement("tbody");
+  for (const r of flat) {
+    const tr = document.createElement("tr");
+    for (const c of cols) {
+      const td = document.createElement("td");
+      td.textContent = fmt(c, r[c]);
+      const v = r[c];
+      if (heat && isRate(c) && typeof v === "number") td.style.background = `rgba(194, 65, 12, ${Math.min(1, v) * 0.75})`;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  t.append(body);
+  el.replaceChildren(t);
+}
+
+const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
+
+/** A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. */
+export function chart(el: HTMLElement, labels: string[], series: { label: string; values: (number | null)[]; pct?: boolean }[], bars = false) {
+  el.replaceChildren();
+  if (labels.length === 0) return;
+  const width = Math.max(280, el.clientWidth || 600);
+  const opts: uPlot.Options = {
+    width,
+    height: 220,
+    scales: { x: { time: false } },
+    axes: [
+      { values: (_u, splits) => splits.map((i) => labels[Math.round(i)] ?? ""), space: 60 },
+      { values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())) },
+    ],
+    series: [
+      {},
+      ...series.map((s, i) => ({
+        label: s.label,
+        stroke: PALETTE[i % PALETTE.length],
+        fill: bars ? `${PALETTE[i % PALETTE.length]}55` : undefined,
+        width: 2,
+        paths: bars ? uPlot.paths.bars!({ size: [0.6, 60] }) : undefined,
+        value: (_u: uPlot, v: number | null) => (v === null ? "–" : s.pct ? `${(v * 100).toFixed(1)}%` : v.toLocaleString()),
+      })),
+    ],
+  };
+  new uPlot(opts, [labels.map((_, i) => i), ...series.map((s) => s.values)] as uPlot.AlignedData, el);
+}
