@@ -26,9 +26,32 @@ export class TenantLedger extends DurableObject<Env> {
     );
   }
 
-  /** Appends drafts in order (skipping those whose dedupe key is already in the ledger); returns every entry. */
+  /**
+   * Appends drafts in order (skipping those whose dedupe key is already in the ledger); returns every entry.
+   * Group commit: calls arriving while a write is in flight are chained and written together in one D1 batch.
+   */
   append(tenantId: string, drafts: LedgerEntryDraft[]): Promise<LedgerEntry[]> {
-    return this.serial(() => this.appendNow(tenantId, drafts));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ tenantId, drafts, resolve, reject });
+      if (this.waiting.length === 1) void this.serial(() => this.flush());
+    });
+  }
+
+  private waiting: { tenantId: string; drafts: LedgerEntryDraft[]; resolve: (e: LedgerEntry[]) => void; reject: (e: unknown) => void }[] = [];
+
+  private async flush() {
+    const group = this.waiting.splice(0);
+    if (group.length === 0) return;
+    try {
+      const all = await this.appendNow(group[0]!.tenantId, group.flatMap((g) => g.drafts));
+      let i = 0;
+      for (const g of group) {
+        g.resolve(all.slice(i, i + g.drafts.length));
+        i += g.drafts.length;
+      }
+    } catch (e) {
+      for (const g of group) g.reject(e);
+    }
   }
 
   head(tenantId: string): Promise<LedgerHead> {

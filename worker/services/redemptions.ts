@@ -53,12 +53,19 @@ export async function redeem(
   ctx?: Pick<ExecutionContext, "waitUntil">,
 ): Promise<RedeemOutcome> {
   const { tenantId, apiKeyId } = caller;
-  const settings = await getKeySettings(env.DB, tenantId, apiKeyId);
+  const requestHash = await sha256Hex(canonicalJson(input));
+  // Independent look-ups in parallel: each is a D1 round trip.
+  const [settings, prior, voucher] = await Promise.all([
+    getKeySettings(env.DB, tenantId, apiKeyId),
+    findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey),
+    // Tenant-scoped look-ups: another brand's code is simply not found.
+    input.code
+      ? getVoucherByCode(env.DB, tenantId, input.code)
+      : voucherSecretHash(env, tenantId, input.secret!).then((h) => getVoucherBySecretHash(env.DB, tenantId, h)),
+  ]);
   if (settings.suspendedAt) {
     throw new ApiError(403, "key_suspended", `此核销密钥已被暂停：${settings.suspendedReason ?? ""} / This redeemer key is suspended`);
   }
-  const requestHash = await sha256Hex(canonicalJson(input));
-  const prior = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
   if (prior) {
     if (prior.request_hash !== requestHash) throw ApiError.conflict("idempotency_mismatch", "This Idempotency-Key was used with another request");
     return replay(prior);
@@ -86,11 +93,6 @@ export async function redeem(
     source_ip: caller.ip,
     created_at: now.toISOString(),
   };
-
-  // Tenant-scoped look-ups: another brand's code is simply not found.
-  const voucher = input.code
-    ? await getVoucherByCode(env.DB, tenantId, input.code)
-    : await getVoucherBySecretHash(env.DB, tenantId, await voucherSecretHash(env, tenantId, input.secret!));
 
   const fail = async (refusal: Refusal, v: VoucherRow | null, extra: Partial<AlreadyRedeemed> = {}): Promise<RedeemOutcome> => {
     const body = { error: { code: refusal.code, message: refusal.message, requestId }, ...extra };
@@ -125,12 +127,15 @@ export async function redeem(
   if (!voucher) return fail({ status: 404, code: "voucher_not_found", message: "未找到该券 / Voucher not found" }, null);
 
   if (voucher.status === "redeemed") return alreadyRedeemed(env, voucher, fail);
-  const product = await getProductRow(env.DB, tenantId, voucher.product_id);
+  const [product, allowedStoreIds] = await Promise.all([
+    getProductRow(env.DB, tenantId, voucher.product_id),
+    productStoreIds(env.DB, tenantId, voucher.product_id),
+  ]);
   const config = ProductConfig.safeParse(JSON.parse(product?.config ?? "{}"));
   const coupon = config.success ? config.data.coupon : undefined;
   const refusal = redeemRefusal({
     voucher: { status: voucher.status, validFrom: voucher.valid_from, validTo: voucher.valid_to },
-    allowedStoreIds: await productStoreIds(env.DB, tenantId, voucher.product_id),
+    allowedStoreIds,
     storeId,
     thresholdCents: coupon?.thresholdCents ?? null,
     orderAmountCents: input.orderAmountCents,
@@ -171,15 +176,17 @@ export async function redeem(
     return fail(redeemRefusal({ ...nowCtx(current ?? voucher, now) }) ?? { status: 409, code: "voucher_unavailable", message: "该券当前不可核销" }, voucher);
   }
 
-  await recordVoucherLedger(env, tenantId, [
-    { voucher, kind: "redemption", occurredAt: redemption.redeemedAt, payload: { storeId, redemptionId: redemption.id } },
-  ]);
-  await emitEvent(env, {
+  await Promise.all([
+    recordVoucherLedger(env, tenantId, [
+      { voucher, kind: "redemption", occurredAt: redemption.redeemedAt, payload: { storeId, redemptionId: redemption.id } },
+    ]),
+    emitEvent(env, {
     tenantId,
     type: "voucher_redeemed",
     actor: { apiKeyId, userId: voucher.holder_id },
-    payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
-  });
+      payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
+    }),
+  ]);
   const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: voucher.holder_id, outcome: "succeeded", reason: null, now });
   if (ctx) ctx.waitUntil(watching);
   else await watching;
