@@ -151,3 +151,27 @@ describe("void", () => {
     expect((await api(`/provenance/${v.code}`)).body.status).toBe("voided");
   });
 });
+
+describe("store far above its norm", () => {
+  it("flags a store redeeming 30 in ten minutes against a quiet week", async () => {
+    const b = await redemptionBrand();
+    // A quiet norm: 7 redemptions spread over the past week.
+    for (let d = 1; d <= 7; d++) {
+      await env.DB.prepare(
+        `INSERT INTO redemptions (id, tenant_id, api_key_id, idempotency_key, request_hash, outcome, http_status, response, store_id, created_at)
+         VALUES (?, ?, ?, ?, 'h', 'succeeded', 200, '{}', ?, ?)`,
+      )
+        .bind(`rdm_hist${d}${b.tenant.id}`, b.tenant.id, b.redeemerKeyId, `hist-${d}`, b.store.id, new Date(Date.now() - d * 86_400_000).toISOString())
+        .run();
+    }
+    const vouchers = [];
+    for (let i = 0; i < 30; i++) vouchers.push(await issue(b.tenant.id, b.productId, `buyer_${i}`));
+    for (const [i, v] of vouchers.entries()) {
+      expect((await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id })).status).toBe(200);
+      if (i === 28) expect((await api("/risk-events", { token: b.adminKey })).body.events).toEqual([]);
+    }
+    const risk = await api("/risk-events", { token: b.adminKey });
+    expect(risk.body.events).toEqual([expect.objectContaining({ kind: "store_spike", subject: b.store.id })]);
+    expect(risk.body.events[0].detail).toMatchObject({ windowCount: 30 });
+  }, 60_000);
+});
