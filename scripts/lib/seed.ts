@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { ApiClient } from "./http";
+import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedRedemption } from "./seed-redemption";
 
@@ -47,6 +48,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   writeFileSync(keysFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

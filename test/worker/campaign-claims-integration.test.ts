@@ -113,11 +113,11 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   it("refuses changes to stock or odds once started, allows renaming", async () => {
     const { adminKey } = await createTenant();
     const { api } = await import("./helpers");
-    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 }, { wait: false });
+    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 }, { wait: false, startInMs: 4000 });
     const before = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { stock: 9 } });
     expect(before.status, JSON.stringify(before.body)).toBe(200);
     expect(before.body.stock).toBe(9);
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(early.startsAt) - Date.now() + 50)));
     await claim(early.id, "first"); // the first claim freezes the definition
     const after = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { stock: 900 } });
     expect(after.status).toBe(409);

@@ -6,8 +6,8 @@ import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Creates a campaign that opens ~0.8 s from now and waits for it to open. */
-export async function liveCampaign(adminKey: string, body: Record<string, unknown>, opts: { runMs?: number; wait?: boolean } = {}) {
-  const startsAt = Date.now() + 800;
+export async function liveCampaign(adminKey: string, body: Record<string, unknown>, opts: { runMs?: number; wait?: boolean; startInMs?: number } = {}) {
+  const startsAt = Date.now() + (opts.startInMs ?? 800);
   const res = await api("/campaigns", {
     method: "POST",
     token: adminKey,
@@ -15,7 +15,7 @@ export async function liveCampaign(adminKey: string, body: Record<string, unknow
   });
   if (res.status !== 201) throw new Error(`campaign: ${res.status} ${JSON.stringify(res.body)}`);
   if (opts.wait !== false) await sleep(Math.max(0, startsAt - Date.now() + 20));
-  return res.body as { id: string; shards: number; seedCommitment: string | null; endsAt: string };
+  return res.body as { id: string; shards: number; seedCommitment: string | null; startsAt: string; endsAt: string };
 }
 
 export function claim(campaignId: string, userId: string, extra: { ip?: string; device?: string; referrerId?: string; requestId?: string } = {}) {

@@ -1,13 +1,16 @@
 import type { ClaimResult } from "../../schema/campaigns";
 import { retryDelaySeconds } from "../domain/backoff";
 import { emitEvents, type EventInput } from "../queue/emit";
-import { fulfilClaim } from "../services/campaign-fulfilment";
+import { fulfilClaim, type FulfilOutcome } from "../services/campaign-fulfilment";
 import type { ShardConfig } from "./campaign-types";
 
 /** pending bits on a claim row: the event is still to send / the order or voucher is still to create. */
 export const PENDING_EVENT = 1;
 export const PENDING_FULFIL = 2;
-const BATCH = 200;
+const BATCH = 500;
+const FULFIL_PARALLEL = 8;
+const FULFIL_PER_HOT_RUN = 16;
+const HOT_INTERVAL_MS = 250;
 
 export type OutboxRow = {
   id: string;
@@ -45,7 +48,7 @@ export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_i
  * Sends pending claim events (one Queue batch) and turns won claims into orders/vouchers, retrying failures with
  * back-off. Returns ms until it should run again, or null when nothing is left.
  */
-export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[]): Promise<number | null> {
+export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], hot = false): Promise<number | null> {
   const sql = storage.sql;
   const now = Date.now();
   const rows = sql.exec<OutboxRow>(
@@ -65,16 +68,27 @@ export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: 
   } catch (e) {
     console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
   }
-  for (const r of rows.filter((x) => x.pending & PENDING_FULFIL)) {
-    const out = await fulfilClaim(env, cfg, r.user_id, JSON.parse(r.result) as ClaimResult);
-    if (out.done || out.permanent) {
-      if (!out.done) console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
-      sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.done ? out.ref : `failed: ${out.reason}`, r.id);
-    } else {
-      sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
-    }
+  // Orders/vouchers are created a few at a time in parallel; their marks are written in one transaction.
+  // While claims are pouring in, fulfilment is paced: the claim is already durable and shown to the user, and
+  // the order/voucher work must not starve the hot path of the object's single thread.
+  const todo = rows.filter((x) => x.pending & PENDING_FULFIL).slice(0, hot ? FULFIL_PER_HOT_RUN : BATCH);
+  const outcomes: { r: OutboxRow; out: FulfilOutcome }[] = [];
+  for (let i = 0; i < todo.length; i += FULFIL_PARALLEL) {
+    const slice = todo.slice(i, i + FULFIL_PARALLEL);
+    outcomes.push(...(await Promise.all(slice.map(async (r) => ({ r, out: await fulfilClaim(env, cfg, r.user_id, JSON.parse(r.result) as ClaimResult) })))));
   }
+  storage.transactionSync(() => {
+    for (const { r, out } of outcomes) {
+      if (out.done || out.permanent) {
+        if (!out.done) console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
+        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.done ? out.ref : `failed: ${out.reason}`, r.id);
+      } else {
+        sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
+      }
+    }
+  });
   const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM claims WHERE pending > 0").one().at;
   if (next === null) return null;
-  return Math.max(rows.length === BATCH ? 10 : 50, next - Date.now());
+  if (hot) return Math.max(HOT_INTERVAL_MS, next - Date.now());
+  return Math.max(rows.length === BATCH ? 10 : 200, next - Date.now());
 }

@@ -19,6 +19,14 @@ interface UserState {
   wins: number;
 }
 
+interface Queued {
+  req: ClaimRequest;
+  resolve: (r: ShardReply) => void;
+  reject: (e: unknown) => void;
+}
+
+const OUTBOX_DELAY_MS = 200;
+
 const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
 
 /**
@@ -41,6 +49,9 @@ export class CampaignShard extends DurableObject<Env> {
   private refilling: Promise<void> | null = null;
   /** Claims waiting for stock: a refill asks for at least this many so a rush needs few round trips. */
   private waiting = 0;
+  private queue: Queued[] = [];
+  private flushScheduled = false;
+  private lastClaimAt = 0;
   private limits = new WindowCounter();
   private alarmSet = false;
   /** Rejections are evented best-effort (memory only): a sold-out rush would otherwise write a row per refusal. */
@@ -81,13 +92,17 @@ export class CampaignShard extends DurableObject<Env> {
   async claimMany(campaignId: string, shard: number, reqs: ClaimRequest[]): Promise<ShardReply[]> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
     const now = Date.now();
-    const replies: (ShardReply | null)[] = reqs.map((r) => this.precheck(r, now));
-    const out = await this.decideAll(reqs, replies);
-    out.forEach((r, i) => {
-      if (!r.ok) this.noteRejection(reqs[i]!, r.code);
-    });
-    this.armAlarm();
-    return out;
+    return Promise.all(
+      reqs.map((r) => {
+        const early = this.precheck(r, now);
+        if (early) {
+          if (!early.ok) this.noteRejection(r, early.code);
+          this.armAlarm();
+          return early;
+        }
+        return this.enqueue(r);
+      }),
+    );
   }
 
   async completeTask(campaignId: string, shard: number, userId: string, taskId: string): Promise<TaskResult | { error: string }> {
@@ -150,7 +165,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected);
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < 1000);
     if (more !== null) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + more);
@@ -216,27 +231,57 @@ export class CampaignShard extends DurableObject<Env> {
   }
 
   /**
-   * Decides the claims that passed the prechecks. A claim that meets an empty shard waits for a refill and tries
-   * again; each refill either brings stock or marks the key exhausted everywhere, so the loop ends.
+   * Group commit: claims arriving while the thread is busy (typically while the previous commit is being made
+   * durable) are decided together in one synchronous block, so they share one SQLite transaction and one fsync.
+   * Each reply still waits for its own write to be durable (the output gate), so batching changes cost, not
+   * guarantees.
    */
-  private async decideAll(reqs: ClaimRequest[], replies: (ShardReply | null)[]): Promise<ShardReply[]> {
-    const out: ShardReply[] = [];
-    for (let i = 0; i < reqs.length; i++) {
-      let reply = replies[i] ?? null;
-      while (!reply) {
-        const d = this.decide(reqs[i]!, Date.now());
-        if ("refill" in d) {
-          this.waiting++;
-          try {
-            await this.refill([d.refill]);
-          } finally {
-            this.waiting--;
-          }
-        } else reply = d;
+  private enqueue(req: ClaimRequest): Promise<ShardReply> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), 0);
       }
-      out.push(reply);
+    });
+  }
+
+  private flush() {
+    this.flushScheduled = false;
+    this.lastClaimAt = Date.now();
+    const batch = this.queue.splice(0);
+    const starved = new Map<string, Queued[]>();
+    const now = Date.now();
+    for (const item of batch) {
+      try {
+        const d = this.decide(item.req, now);
+        if ("refill" in d) starved.set(d.refill, [...(starved.get(d.refill) ?? []), item]);
+        else {
+          if (!d.ok) this.noteRejection(item.req, d.code);
+          item.resolve(d);
+        }
+      } catch (e) {
+        item.reject(e);
+      }
     }
-    return out;
+    for (const [key, items] of starved) {
+      this.waiting += items.length;
+      this.refill([key])
+        .then(
+          () => {
+            this.queue.unshift(...items);
+            if (!this.flushScheduled) {
+              this.flushScheduled = true;
+              setTimeout(() => this.flush(), 0);
+            }
+          },
+          (e) => items.forEach((i) => i.reject(e)),
+        )
+        .finally(() => {
+          this.waiting -= items.length;
+        });
+    }
+    this.armAlarm();
   }
 
   /**
@@ -247,6 +292,10 @@ export class CampaignShard extends DurableObject<Env> {
     const cfg = this.cfg!;
     const def = cfg.def;
     const u = this.user(req.userId, now);
+    if (req.requestId) {
+      const prior = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE user_id = ? AND request_id = ?", req.userId, req.requestId).toArray()[0];
+      if (prior) return { ok: true, result: JSON.parse(prior.result) as ClaimResult };
+    }
     const limited = this.userLimit(u);
     if (limited) return limited;
     const claimId = newId("clm");
@@ -373,7 +422,8 @@ export class CampaignShard extends DurableObject<Env> {
   private armAlarm() {
     if (this.alarmSet) return;
     this.alarmSet = true;
-    void this.ctx.storage.setAlarm(Date.now() + 50);
+    // The outbox runs a little behind the claims so that each run carries a batch.
+    void this.ctx.storage.setAlarm(Date.now() + OUTBOX_DELAY_MS);
   }
 
   private coordinator(campaignId: string) {

@@ -1,0 +1,226 @@
+/**
+ * npm run bench:claims [-- --duration 30 --connections 100 --stock 5000 --shards 4 --kind flash_sale]
+ *
+ * 1. The worker (the exact `wrangler deploy --dry-run` bundle) in workerd via the Miniflare API, D1 migrated, a
+ *    tenant + flash sale created through the API; N connections POST claims by random users (random IPs, so the
+ *    per-IP limiter is not what is measured) for the duration. The pool is far smaller than the demand.
+ * 2. The reference: a Node HTTP server running the same claim as one Redis Lua script on Debian's redis-server
+ *    (installed with apt-get if missing), same load.
+ * Prints figures, then one JSON line. Oversold = accepted claims beyond the stock, or claims the shards did not
+ * account for.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+import { freePort } from "../scripts/lib/free-port";
+import { Resp } from "./lib/resp";
+import { buildBundle, startWorkerd } from "./lib/workerd-harness";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "30" },
+    connections: { type: "string", default: "100" },
+    stock: { type: "string", default: "3000" },
+    shards: { type: "string", default: "4" },
+    kind: { type: "string", default: "flash_sale" },
+    "skip-reference": { type: "boolean", default: false },
+  },
+});
+const DURATION_S = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const STOCK = Number(args.stock);
+const SHARDS = Number(args.shards);
+const PLATFORM = "bench-platform-token";
+
+interface LoadResult {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+  errors: number;
+  winners: number;
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+async function load(origin: string, path: string, seconds: number, body: () => string, headers: () => Record<string, string>): Promise<LoadResult> {
+  const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
+  const lat: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let winners = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          const res = await pool.request({ path, method: "POST", body: body(), headers: { "content-type": "application/json", ...headers() } });
+          const text = await res.body.text();
+          lat.push(performance.now() - t0);
+          const key = res.statusCode === 409 ? `409:${(JSON.parse(text) as { error: { code: string } }).error.code}` : String(res.statusCode);
+          statuses[key] = (statuses[key] ?? 0) + 1;
+          if (res.statusCode === 200) winners++;
+          else if (res.statusCode >= 500 || (res.statusCode !== 409 && res.statusCode !== 429)) errors++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  lat.sort((a, b) => a - b);
+  return { requests: lat.length, perSecond: Math.round(lat.length / elapsed), p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), statuses, errors, winners };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+const rnd = () => Math.floor(Math.random() * 1e9).toString(36);
+const randomIp = () => `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}`;
+
+async function api<T>(origin: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const res = await fetch(`${origin}/api/v1${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = (await res.json()) as T;
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+async function benchWorker() {
+  const dir = mkdtempSync(join(tmpdir(), "kaquan-bench-claims-"));
+  console.log("worker: building the bundle (wrangler deploy --dry-run --outdir) …");
+  const bundle = buildBundle(join(dir, "bundle"));
+  const harness = await startWorkerd(bundle, join(dir, "state"), {
+    PLATFORM_ADMIN_TOKEN: PLATFORM,
+    API_KEY_PEPPER: "bench-pepper",
+    WAREHOUSE_INGEST_SECRET: "bench",
+    CARD_KEY_ENCRYPTION_KEY: "bench-card-key-encryption-key",
+    BUYER_SESSION_SECRET: "bench",
+    PAYMENT_SANDBOX_SECRET: "bench",
+    SUPPLIER_SANDBOX_SECRET: "bench",
+  });
+  try {
+    const o = harness.url;
+    const tenant = await api<{ id: string }>(o, "POST", "/platform/tenants", PLATFORM, { slug: `bench-${rnd()}`, name: "Bench" });
+    const key = await api<{ secret: string }>(o, "POST", `/platform/tenants/${tenant.id}/keys`, PLATFORM, { name: "bench", scopes: ["admin"] });
+    // A real catalog product, so every won claim becomes a real order (the outbox runs during the measurement).
+    const product = await api<{ id: string }>(o, "POST", "/products", key.secret, {
+      kind: "coupon",
+      name: "20元无门槛券",
+      priceCents: 1990,
+      faceValueCents: 2000,
+      validity: { kind: "relative", days: 30 },
+      config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
+    });
+    const startsAt = Date.now() + 1500;
+    const campaign = await api<{ id: string }>(o, "POST", "/campaigns", key.secret, {
+      kind: args.kind,
+      name: "压测秒杀",
+      productId: product.id,
+      priceCents: 990,
+      stock: STOCK,
+      perUserLimit: 1,
+      shards: SHARDS,
+      startsAt: new Date(startsAt).toISOString(),
+      endsAt: new Date(startsAt + 3_600_000).toISOString(),
+    });
+    await new Promise((r) => setTimeout(r, startsAt - Date.now() + 50));
+    const path = `/api/v1/public/campaigns/${campaign.id}/claims`;
+
+    // Where the time goes: the same connections against a route that stops in the worker (isolate cache, no DO).
+    const floor = await load(o, `/api/v1/public/campaigns/${campaign.id}/nope`, Math.min(5, DURATION_S), () => "{}", () => ({}));
+    console.log(`worker: routing floor (404 in the worker, no Durable Object) ${floor.perSecond}/s p50 ${floor.p50} ms p99 ${floor.p99} ms`);
+
+    const r = await load(o, path, DURATION_S, () => JSON.stringify({ userId: `u${rnd()}${rnd()}` }), () => ({ "cf-connecting-ip": randomIp() }));
+    const live = await api<{ remaining: Record<string, number> }>(o, "GET", `/public/campaigns/${campaign.id}/live`, null);
+    const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
+    const sold = STOCK - remaining;
+    console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
+    console.log(`worker: accepted ${r.winners}, stock ${STOCK}, shards say sold ${sold} (remaining ${remaining})`);
+    await new Promise((r) => setTimeout(r, 3000));
+    const orders = await api<{ orders?: unknown[] }>(o, "GET", `/orders?campaignId=${campaign.id}`, key.secret).catch(() => null);
+    if (orders?.orders) console.log(`worker: orders created so far by the outbox: ${orders.orders.length} (list may be paged)`);
+    return { ...r, sold, floor };
+  } finally {
+    await harness.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ensureRedis(): string {
+  const bin = "/usr/bin/redis-server";
+  if (!existsSync(bin)) {
+    console.log("reference: installing Debian's redis-server (apt-get) …");
+    execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "redis-server"], { stdio: "inherit" });
+  }
+  return bin;
+}
+
+async function benchReference() {
+  const bin = ensureRedis();
+  const redisPort = await freePort();
+  const httpPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "kaquan-bench-redis-"));
+  // AOF with fsync every second: the usual production setting for this design (a crash can lose up to 1 s).
+  const redis = spawn(bin, ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"], { stdio: "ignore" });
+  let server: ChildProcess | null = null;
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        const c = new Resp(redisPort);
+        await c.ready();
+        c.close();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    server = fork(join(import.meta.dirname, "lib/redis-ref-server.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, REDIS_PORT: String(redisPort), PORT: String(httpPort), STOCK: String(STOCK), PER_USER_LIMIT: "1" },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once("message", () => resolve());
+      server!.once("exit", (code) => reject(new Error(`reference server exited ${code}`)));
+    });
+    const r = await load(`http://127.0.0.1:${httpPort}`, "/claim", DURATION_S, () => JSON.stringify({ userId: `u${rnd()}${rnd()}` }), () => ({}));
+    const c = new Resp(redisPort);
+    await c.ready();
+    const left = Number(await c.call("GET", "stock"));
+    const logged = Number(await c.call("LLEN", "claims"));
+    c.close();
+    console.log(`reference: ${r.requests} claims → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}; stock left ${left}, logged ${logged}`);
+    return { ...r, sold: STOCK - left };
+  } finally {
+    server?.kill();
+    redis.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`bench:claims — ${CONNECTIONS} connections, ${DURATION_S}s each, stock ${STOCK}, ${SHARDS} shards, kind ${args.kind}`);
+const w = await benchWorker();
+const ref = args["skip-reference"] ? null : await benchReference();
+const oversold = Math.max(0, w.winners - STOCK) + Math.abs(w.sold - w.winners) + (ref ? Math.max(0, ref.winners - STOCK) : 0);
+const summary = {
+  claims_per_s: w.perSecond,
+  p50_ms: w.p50,
+  p99_ms: w.p99,
+  errors: w.errors,
+  winners: w.winners,
+  stock: STOCK,
+  oversold,
+  reference_claims_per_s: ref?.perSecond ?? null,
+  ratio: ref ? Math.round((w.perSecond / ref.perSecond) * 100) / 100 : null,
+};
+console.log(JSON.stringify(summary));
+process.exit(0);

@@ -1,0 +1,65 @@
+/**
+ * Runs the worker bundle in workerd through the Miniflare API (the Miniflare that wrangler itself uses), without
+ * the `wrangler dev` proxy in front: `wrangler deploy --dry-run --outdir` builds the exact bundle that would be
+ * deployed, bindings come from wrangler.toml, D1 migrations are applied through the Miniflare D1 binding.
+ * No queue consumer: events pile up in the local queue instead of costing CPU during a measurement.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+
+const req = createRequire(import.meta.url);
+// wrangler's own copy (the top-level one belongs to the Workers test pool and may differ).
+const mfPath = req.resolve("miniflare", { paths: [req.resolve("wrangler")] });
+const { Miniflare, convertV4MiniflareOptions, NoOpLog } = req(mfPath) as typeof import("miniflare") & {
+  convertV4MiniflareOptions: (o: unknown) => ConstructorParameters<typeof import("miniflare").Miniflare>[0];
+};
+
+export interface Harness {
+  url: string;
+  dispose(): Promise<void>;
+}
+
+export function buildBundle(outDir: string): string {
+  if (!existsSync("dist/site")) mkdirSync("dist/site", { recursive: true });
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir], { stdio: "ignore" });
+  return join(outDir, "index.js");
+}
+
+export async function startWorkerd(bundle: string, stateDir: string, bindings: Record<string, string>): Promise<Harness> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const keep = ["compatibilityDate", "compatibilityFlags", "bindings", "d1Databases", "queueProducers", "durableObjects"];
+  const picked = Object.fromEntries(Object.entries(workerOptions).filter(([k, v]) => v !== undefined && keep.includes(k)));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        {
+          ...picked,
+          name: "kaquan",
+          modules: true,
+          scriptPath: bundle,
+          modulesRoot: dirname(bundle),
+          bindings: { ...(picked.bindings as Record<string, string>), ...bindings },
+          // A socket straight into the worker: skips Miniflare's entry worker (request rewriting, logging hooks).
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+      host: "127.0.0.1",
+      port: 0,
+      log: new NoOpLog(),
+      logRequests: false,
+      unsafeObservability: false,
+      d1Persist: join(stateDir, "d1"),
+      durableObjectsPersist: join(stateDir, "do"),
+    }),
+  );
+  await mf.ready;
+  const url = (await mf.unsafeGetDirectURL("kaquan")).origin;
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync("schema/d1").filter((f) => f.endsWith(".sql")).sort()) {
+    for (const stmt of unstable_splitSqlQuery(readFileSync(join("schema/d1", file), "utf8"))) await db.prepare(stmt).run();
+  }
+  return { url, dispose: () => mf.dispose() };
+}
