@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { consumeEvents } from "./queue/consume";
+import { runScheduled } from "./scheduled";
 
 export { RateLimiter } from "./durable/rate-limiter";
 export { TenantLedger } from "./durable/tenant-ledger";
@@ -11,4 +12,5 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: consumeEvents,
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
 } satisfies ExportedHandler<Env>;

@@ -70,7 +70,8 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   }
 
   const unit = p.unitPriceCents ?? product.price_cents;
-  const reservedUntil = new Date(Date.now() + (p.reserveSeconds ?? DEFAULT_RESERVE_SECONDS) * 1000).toISOString();
+  const reserveS = p.reserveSeconds ?? (Number(env.ORDER_RESERVE_SECONDS) || DEFAULT_RESERVE_SECONDS);
+  const reservedUntil = new Date(Date.now() + reserveS * 1000).toISOString();
   const order = {
     id: newId("ord"),
     tenant_id: p.tenantId,
