@@ -57,4 +57,34 @@ describe("merchant console and verify page on a phone", () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it("shows the holder a QR code and flips the voucher to redeemed live; the store page shows the integrity index", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const { products } = await admin.ok<{ products: { id: string; kind: string; status: string }[] }>("GET", "/products");
+    const coupon = products.find((p) => p.kind === "coupon" && p.status === "published")!;
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    await expect.poll(() => page.textContent("#integrity"), { timeout: 10_000 }).toContain("品牌诚信指数");
+    // Buy as a guest inside the page, so the session cookie is the browser's.
+    const code = await page.evaluate(async (productId) => {
+      await fetch("/api/v1/shop/demo/guest", { method: "POST" });
+      const o = await (await fetch("/api/v1/shop/demo/orders", {
+        method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
+      })).json();
+      await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
+      const mine = await (await fetch("/api/v1/shop/demo/vouchers")).json();
+      return mine.vouchers[0].code as string;
+    }, coupon.id);
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const card = page.locator(`article.voucher[data-code="${code}"]`);
+    await expect.poll(() => card.locator(".voucher-qr svg").count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(page, "my-vouchers-qr");
+    const redeemed = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code, orderAmountCents: 15000 }, { "idempotency-key": crypto.randomUUID() });
+    expect(redeemed.status).toBe(200);
+    await expect.poll(() => page.locator(`article.voucher[data-code="${code}"]`).textContent(), { timeout: 15_000 }).toContain("已核销");
+    expect(await page.locator(`article.voucher[data-code="${code}"] .voucher-qr`).count()).toBe(0);
+    await context.close();
+  });
 });

@@ -1,0 +1,88 @@
+/**
+ * Holder-side additions to "my vouchers": a QR code of the public code for in-store redemption (scanned by the
+ * merchant console), a provenance link, "doesn't work" reports, star ratings, and live status via ETag polling.
+ */
+import qrcode from "qrcode-generator";
+import { t } from "./i18n";
+import { el, shopFetch } from "./shop-api";
+import { watchVoucherStatus } from "./voucher-status";
+
+const PROBLEMS: [string, string, string][] = [
+  ["invalid_key", "卡密/券码无效", "Key or code invalid"],
+  ["already_used", "显示已被使用", "Says already used"],
+  ["wrong_value", "面值不符", "Wrong value"],
+  ["other", "其他问题", "Other"],
+];
+
+function qr(code: string): HTMLElement {
+  const q = qrcode(0, "M");
+  q.addData(code);
+  q.make();
+  const box = el("div", { class: "voucher-qr" });
+  box.innerHTML = q.createSvgTag({ cellSize: 4, margin: 2, scalable: true });
+  box.setAttribute("role", "img");
+  box.setAttribute("aria-label", t(`券码二维码 ${code}`, `QR code of ${code}`));
+  return box;
+}
+
+function reportForm(code: string, out: HTMLElement): HTMLElement {
+  const d = el("details", { class: "voucher-report" }, el("summary", {}, t("无法使用？申请补偿", "Not working? Ask for compensation")));
+  const sel = el("select", {});
+  for (const [v, zh, en] of PROBLEMS) sel.append(new Option(t(zh, en), v));
+  const note = el("input", { placeholder: t("补充说明（可选）", "Details (optional)"), maxLength: 500 });
+  const send = el("button", { type: "button", class: "ghost" }, t("提交", "Submit"));
+  send.onclick = async () => {
+    send.disabled = true;
+    const r = await shopFetch<any>(`/vouchers/${encodeURIComponent(code)}/report`, { method: "POST", json: { problem: sel.value, note: note.value } });
+    const c = r.body;
+    out.className = r.status === 200 ? "ok" : "bad";
+    out.textContent =
+      r.status !== 200
+        ? (c?.error?.message ?? t("提交失败", "Failed"))
+        : c.status === "replaced"
+          ? t("已为您补发一张新券", "A replacement has been issued")
+          : c.status === "refunded"
+            ? t(`已退款 ¥${((c.refundCents ?? 0) / 100).toFixed(2)}`, `Refunded ¥${((c.refundCents ?? 0) / 100).toFixed(2)}`)
+            : t("已提交，品牌方将尽快处理", "Submitted: the brand will handle it");
+    if (r.status === 200 && c.status !== "open") setTimeout(() => location.reload(), 1200);
+  };
+  d.append(sel, note, send);
+  return d;
+}
+
+function ratingRow(code: string, out: HTMLElement): HTMLElement {
+  const row = el("div", { class: "voucher-rating" }, el("span", { class: "muted" }, t("评价：", "Rate: ")));
+  for (let s = 1; s <= 5; s++) {
+    const b = el("button", { type: "button", class: "star", title: `${s}` }, "★");
+    b.setAttribute("aria-label", t(`${s} 星`, `${s} stars`));
+    b.onclick = async () => {
+      const r = await shopFetch<any>(`/vouchers/${encodeURIComponent(code)}/rating`, { method: "PUT", json: { stars: s } });
+      row.querySelectorAll<HTMLButtonElement>(".star").forEach((x, i) => x.classList.toggle("on", i < s));
+      out.className = r.status === 200 ? "ok" : "bad";
+      out.textContent = r.status === 200 ? t("感谢评价", "Thanks for rating") : (r.body?.error?.message ?? "");
+    };
+    row.append(b);
+  }
+  return row;
+}
+
+/** Adds QR, verify link, report and rating to each rendered voucher card in `list`; returns a stop function. */
+export function decorateVouchers(list: HTMLElement, vouchers: { code: string; status: string; kind: string }[], onStatusChange: () => void): () => void {
+  const known = new Map(vouchers.map((v) => [v.code, v.status]));
+  for (const card of list.querySelectorAll<HTMLElement>("article.voucher[data-code]")) {
+    const code = card.dataset.code!;
+    const v = vouchers.find((x) => x.code === code);
+    if (!v) continue;
+    const out = el("p", { class: "muted", role: "status" });
+    if (v.status === "issued" && (v.kind === "coupon" || v.kind === "card_key")) {
+      card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code));
+    }
+    card.append(el("a", { href: `/verify/?code=${encodeURIComponent(code)}`, class: "muted" }, t("查看溯源与存证 →", "Provenance →")));
+    if (v.status === "issued") card.append(reportForm(code, out));
+    card.append(ratingRow(code, out), out);
+  }
+  // Live: when a merchant redeems (or anything else changes), re-render.
+  return watchVoucherStatus([...known.keys()], (items) => {
+    if (items.some((i) => known.get(i.code) !== i.status)) onStatusChange();
+  });
+}
