@@ -15,6 +15,7 @@ import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
+import { orderRoutes } from "./routes/orders";
 import { paymentRoutes } from "./routes/payments";
 import { shopRoutes } from "./routes/shop";
 import { compensationRoutes } from "./routes/compensation";
@@ -51,6 +52,7 @@ export function createApp() {
     .route("/", catalogRoutes)
     .route("/", shopRoutes)
     .route("/", paymentRoutes)
+    .route("/", orderRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes)
     .route("/", compensationRoutes)

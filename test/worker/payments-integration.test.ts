@@ -79,3 +79,23 @@ describe("payment callbacks", { timeout: 60_000 }, () => {
     expect(await page.text()).toContain("确认支付");
   });
 });
+
+describe("operator refunds", { timeout: 60_000 }, () => {
+  it("refunds a delivered order once; its voucher turns 'refunded' and its key is no longer shown", async () => {
+    const { order, notice, slug, cookie, adminKey } = await openOrder();
+    await callback(notice);
+    const { api } = await import("./helpers");
+    const [a, b] = await Promise.all([
+      api(`/orders/${order.id}/refund`, { method: "POST", token: adminKey, json: { reason: "buyer complaint" } }),
+      api(`/orders/${order.id}/refund`, { method: "POST", token: adminKey, json: { reason: "buyer complaint" } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const view = await shop(slug, `/orders/${order.id}`, { cookie });
+    expect(view.body.order.status).toBe("refunded");
+    expect(view.body.vouchers[0].status).toBe("refunded");
+    expect(view.body.vouchers[0].secret).toBeUndefined();
+    const refunds = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund'").bind(order.id).first<{ n: number }>();
+    expect(refunds!.n).toBe(1);
+    expect((await api(`/orders/${order.id}`, { token: adminKey })).body.vouchers[0].secret).toBeUndefined();
+  });
+});

@@ -206,6 +206,32 @@ export async function failAndRefund(env: Env, order: OrderRow, reason: string): 
   return result;
 }
 
+/**
+ * Operator refund of a delivered (or stuck paid/failed) order through the payment provider. Refused when any of
+ * its rights was already used; its vouchers are marked refunded so they can no longer be redeemed.
+ */
+export async function refundOrder(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<OrderRow> {
+  const db = env.DB;
+  const order = await getOrderRow(db, tenantId, orderId);
+  if (!order) throw ApiError.notFound("Order");
+  if (!["delivered", "paid", "failed"].includes(order.status)) {
+    throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' cannot be refunded`);
+  }
+  const used = await db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'redeemed'").bind(tenantId, orderId).first<{ n: number }>();
+  if (used && used.n > 0) throw ApiError.conflict("voucher_redeemed", "A right of this order was already redeemed");
+  // Claim the order first (guarded), so two refund requests cannot both pay out.
+  const [claimed] = await db.batch([transitionOrderStmt(db, tenantId, orderId, [order.status], "failed", { failureReason: `refund:${reason}` })]);
+  if (!claimed!.results.length) throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
+  await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
+  if (!(await refundPayment(env, order, reason))) throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
+  const [r] = await db.batch([
+    transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
+    db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(tenantId, orderId),
+  ]);
+  await emitEvents(env, [{ tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId, amountCents: order.amount_cents, reason, automatic: false } }]);
+  return r!.results[0] as OrderRow;
+}
+
 /** Payment id → order, for the sandbox checkout page. */
 export async function paymentForCheckout(env: Env, paymentId: string) {
   const payment = await getPaymentById(env.DB, paymentId);

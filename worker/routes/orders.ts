@@ -1,0 +1,38 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Order } from "../../schema/orders";
+import { Voucher } from "../../schema/vouchers";
+import { getOrderRow, toOrder } from "../db/orders";
+import { listVouchersByOrder, toVoucher } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { requireKey } from "../middleware/auth";
+import { refundOrder } from "../services/fulfilment";
+import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+
+const tags = ["orders"];
+const OrderId = z.object({ orderId: z.string().min(1).max(64) });
+const common = { 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] };
+
+const get = createRoute({
+  method: "get", path: "/orders/{orderId}", tags, security: bearerAuth, middleware: [requireKey("operator")],
+  summary: "An order with its vouchers (never their secrets), for support",
+  request: { params: OrderId },
+  responses: { 200: json(z.object({ order: Order, vouchers: z.array(Voucher) }), "Order"), ...common },
+});
+const refund = createRoute({
+  method: "post", path: "/orders/{orderId}/refund", tags, security: bearerAuth, middleware: [requireKey("admin")],
+  summary: "Refund an order through its payment provider; its unredeemed vouchers become 'refunded'",
+  request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) })) },
+  responses: { 200: json(Order, "Refunded"), 409: errors[409], ...common },
+});
+
+export const orderRoutes = createRouter()
+  .openapi(get, async (c) => {
+    const t = c.var.principal.tenantId;
+    const row = await getOrderRow(c.env.DB, t, c.req.valid("param").orderId);
+    if (!row) throw ApiError.notFound("Order");
+    return c.json({ order: toOrder(row), vouchers: (await listVouchersByOrder(c.env.DB, t, row.id)).map(toVoucher) }, 200);
+  })
+  .openapi(refund, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    return c.json(toOrder(await refundOrder(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId)), 200);
+  });
