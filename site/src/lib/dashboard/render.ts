@@ -40,6 +40,8 @@ export function table(el: HTMLElement, rows: Row[], labels: Record<string, strin
   el.replaceChildren(t);
 }
 
+const short = (s: string) => (s.length > 12 ? `…${s.slice(-8)}` : s);
+
 const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
 
 /** A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. */
@@ -50,9 +52,14 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
   const opts: uPlot.Options = {
     width,
     height: 220,
-    scales: { x: { time: false } },
+    scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
     axes: [
-      { values: (_u, splits) => splits.map((i) => labels[Math.round(i)] ?? ""), space: 60 },
+      {
+        // One tick per category; long ids are shortened on the axis (the table shows them whole).
+        splits: () => labels.map((_, i) => i),
+        values: (_u, splits) => splits.map((i) => short(labels[i] ?? "")),
+        space: 40,
+      },
       { values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())) },
     ],
     series: [
