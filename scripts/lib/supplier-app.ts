@@ -15,6 +15,8 @@ export interface Faults {
   timeoutRate: number;
   /** How long a "timeout" hangs; longer than the worker's client timeout. */
   hangMs: number;
+  /** Share of hung calls that still complete upstream (only a status query tells). */
+  hangCompletesRate: number;
   outOfStock: boolean;
 }
 
@@ -24,7 +26,7 @@ export interface SupplierProfile {
   stock: Record<string, number>;
 }
 
-const DEFAULT_FAULTS: Faults = { latencyMs: [40, 160], errorRate: 0.02, timeoutRate: 0.01, hangMs: 5_000, outOfStock: false };
+const DEFAULT_FAULTS: Faults = { latencyMs: [40, 160], errorRate: 0.02, timeoutRate: 0.01, hangMs: 5_000, hangCompletesRate: 0.5, outOfStock: false };
 
 /** Demo suppliers: a cheap flaky one and a dearer steady one, so routing and fallback show up in practice. */
 export function defaultProfiles(): Record<string, SupplierProfile> {
@@ -103,8 +105,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
       ...(kind === "card-keys" ? { keys: Array.from({ length: req.quantity }, () => `SUP-${randomBytes(8).toString("hex").toUpperCase()}`) } : {}),
     };
     if (outcome === "hang") {
-      // Half of the hung calls complete upstream anyway: only a status query tells.
-      if (rand() < 0.5) {
+      if (rand() < p.faults.hangCompletesRate) {
         p.stock[req.sku] = (p.stock[req.sku] ?? 0) - req.quantity;
         done.set(key, result);
       }

@@ -85,4 +85,15 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     // stock given back: the counter hold was released
     expect((await api(`/products/${s.productId}/stock`, { token: s.adminKey })).body).toMatchObject({ reserved: 0, delivered: 0 });
   });
+
+  it("a timed-out call that went through upstream is found by a status query: no second recharge elsewhere", async () => {
+    const s = await rechargeShop();
+    await faults(s.cheap, { timeoutRate: 1, hangCompletesRate: 1, hangMs: 2_600 });
+    const done = await buyAndPay(s.tenant.slug, s.productId);
+    expect(done.order.status).toBe("delivered");
+    expect(await attempts(done.order.id)).toEqual([{ name: s.cheap, outcome: "ok" }]);
+    await faults(s.cheap, { hangCompletesRate: 0 });
+    const fellBack = await buyAndPay(s.tenant.slug, s.productId);
+    expect(await attempts(fellBack.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.dear, outcome: "ok" }]);
+  });
 });
