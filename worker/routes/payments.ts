@@ -47,7 +47,7 @@ export const paymentRoutes = createRouter()
     return c.html(html, 200);
   })
   .openapi(pay, async (c) => {
-    const { payment, order } = await paymentForCheckout(c.env, c.req.valid("param").paymentId);
+    const { payment, order } = await paymentForCheckout(c.env, c.req.valid("param").paymentId, false);
     if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
     const { body, signature } = await sandboxPaidCallback(c.env, payment);
     // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.

@@ -69,7 +69,9 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   }
   await emitEvents(env, [{ tenantId: t, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } }]);
   const product = await getProductRow(db, t, order.product_id);
-  const lines = product ? await orderLines(db, t, product, order.quantity) : [];
+  // Only products that may involve an upstream supplier need the slower path.
+  const maySupplier = product?.kind === "direct_recharge" || product?.kind === "bundle";
+  const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
 }
 
@@ -232,11 +234,11 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   return r!.results[0] as OrderRow;
 }
 
-/** Payment id → order, for the sandbox checkout page. */
-export async function paymentForCheckout(env: Env, paymentId: string) {
+/** Payment id → order (and product, for the page), for the sandbox gateway. */
+export async function paymentForCheckout(env: Env, paymentId: string, withProduct = true) {
   const payment = await getPaymentById(env.DB, paymentId);
   if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
   const order = (await getOrderRow(env.DB, payment.tenant_id, payment.order_id))!;
-  const product = await getProductRow(env.DB, payment.tenant_id, order.product_id);
+  const product = withProduct ? await getProductRow(env.DB, payment.tenant_id, order.product_id) : null;
   return { payment, order, product };
 }

@@ -11,7 +11,7 @@ import { revealVoucher, withTutorial } from "./vouchers-view";
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
   const row = await getOrderRow(env.DB, tenantId, orderId);
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
-  const charge = await getChargeOfOrder(env.DB, tenantId, orderId);
+  const charge = row.status === "created" ? await getChargeOfOrder(env.DB, tenantId, orderId) : null;
   const vouchers = await listVouchersByOrder(env.DB, tenantId, orderId);
   return {
     order: { ...toOrder(row), ...(charge && row.status === "created" ? { checkoutUrl: checkoutPath(charge.id) } : {}) },
