@@ -73,3 +73,19 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     expect((await api(`/products/${coupon.id}/stock`, { token: adminKey })).body).toMatchObject({ available: 4, delivered: 1 });
   });
 });
+
+describe("reusable (loop) keys", { timeout: 60_000 }, () => {
+  it("one loop key serves every buyer and stays available", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "新手礼包", priceCents: 100, faceValueCents: 100, validity: FUTURE, scope: "游戏内" } });
+    await api(`/products/${p.body.id}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "WELCOME-2026", reusable: true }] } });
+    await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const orders = await Promise.all([1, 2, 3].map((i) => shop(tenant.slug, "/orders", { method: "POST", idem: `loop-${i}-buyer`, json: { productId: p.body.id } })));
+    expect(orders.every((o) => o.status === 201)).toBe(true);
+    for (const o of orders) expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const secrets = await Promise.all(orders.map(async (o) => (await shop(tenant.slug, "/vouchers", { cookie: o.cookie })).body.vouchers[0].secret));
+    expect(secrets).toEqual(["WELCOME-2026", "WELCOME-2026", "WELCOME-2026"]);
+    const key = await env.DB.prepare("SELECT status FROM card_keys WHERE tenant_id = ?").bind(tenant.id).first<{ status: string }>();
+    expect(key!.status).toBe("available");
+  });
+});
