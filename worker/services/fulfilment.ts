@@ -231,6 +231,8 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(tenantId, orderId),
   ]);
   await emitEvents(env, [{ tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId, amountCents: order.amount_cents, reason, automatic: false } }]);
+  const refunded = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "refunded");
+  await recordVoucherLedgerSoon(env, tenantId, refunded.map((v) => ({ voucher: v, kind: "refund" as const, payload: { reason } })));
   return r!.results[0] as OrderRow;
 }
 
