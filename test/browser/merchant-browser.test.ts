@@ -70,12 +70,12 @@ describe("merchant console and verify page on a phone", () => {
     // Buy as a guest inside the page, so the session cookie is the browser's.
     const code = await page.evaluate(async (productId) => {
       await fetch("/api/v1/shop/demo/guest", { method: "POST" });
-      const o = await (await fetch("/api/v1/shop/demo/orders", {
+      const o: { checkoutUrl: string } = await (await fetch("/api/v1/shop/demo/orders", {
         method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
       })).json();
       await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
-      const mine = await (await fetch("/api/v1/shop/demo/vouchers")).json();
-      return mine.vouchers[0].code as string;
+      const mine: { vouchers: { code: string }[] } = await (await fetch("/api/v1/shop/demo/vouchers")).json();
+      return mine.vouchers[0]!.code;
     }, coupon.id);
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     const card = page.locator(`article.voucher[data-code="${code}"]`);

@@ -116,7 +116,7 @@ export async function redeem(
       tenantId,
       type: "voucher_redeem_failed",
       actor: { apiKeyId, userId: v?.holder_id ?? null },
-      payload: { reason: refusal.code, storeId, voucherId: v?.id ?? null, productId: v?.product_id ?? null },
+      payload: { reason: refusal.code, storeId, voucherId: v?.id ?? null, productId: v?.product_id ?? null, campaignId: v?.campaign_id ?? null },
     });
     const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: null, outcome: "failed", reason: refusal.code, now });
     if (ctx) ctx.waitUntil(watching);
@@ -184,7 +184,7 @@ export async function redeem(
     tenantId,
     type: "voucher_redeemed",
     actor: { apiKeyId, userId: voucher.holder_id },
-      payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
+      payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
     }),
   ]);
   const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: voucher.holder_id, outcome: "succeeded", reason: null, now });
