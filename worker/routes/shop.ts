@@ -140,7 +140,8 @@ export const shopRoutes = createRouter()
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
       idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null,
     });
-    const { order } = await ownOrder(c.env, c.var.shopper.tenantId, buyerId, res.order.id);
+    if (res.order.buyer_id !== buyerId) throw ApiError.notFound("Order");
+    const order = toOrder(res.order);
     const body = { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) };
     return res.created ? c.json(body, 201) : c.json(body, 200);
   })
