@@ -43,6 +43,7 @@ interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   winners: number;
+  phases: { sellingS: number; sellingPerSecond: number; soldOutPerSecond: number };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -53,6 +54,8 @@ async function load(origin: string, path: string, seconds: number, body: () => s
   const statuses: Record<string, number> = {};
   let errors = 0;
   let winners = 0;
+  let lastWinAt = 0;
+  let beforeLastWin = 0;
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -65,7 +68,11 @@ async function load(origin: string, path: string, seconds: number, body: () => s
           lat.push(performance.now() - t0);
           const key = res.statusCode === 409 ? `409:${(JSON.parse(text) as { error: { code: string } }).error.code}` : String(res.statusCode);
           statuses[key] = (statuses[key] ?? 0) + 1;
-          if (res.statusCode === 200) winners++;
+          if (res.statusCode === 200) {
+            winners++;
+            lastWinAt = performance.now();
+            beforeLastWin = lat.length;
+          }
           else if (res.statusCode >= 500 || (res.statusCode !== 409 && res.statusCode !== 429)) errors++;
         } catch {
           errors++;
@@ -76,7 +83,10 @@ async function load(origin: string, path: string, seconds: number, body: () => s
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   lat.sort((a, b) => a - b);
-  return { requests: lat.length, perSecond: Math.round(lat.length / elapsed), p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), statuses, errors, winners };
+  // Two phases of a flash sale: selling (until the last unit went) and sold out (every answer is a refusal).
+  const sellingS = Math.max(0.001, (lastWinAt - started) / 1000);
+  const phases = { sellingS: round(sellingS), sellingPerSecond: Math.round(beforeLastWin / sellingS), soldOutPerSecond: Math.round((lat.length - beforeLastWin) / Math.max(0.001, elapsed - sellingS)) };
+  return { requests: lat.length, perSecond: Math.round(lat.length / elapsed), p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), statuses, errors, winners, phases };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -144,10 +154,8 @@ async function benchWorker() {
     const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
     const sold = STOCK - remaining;
     console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
+    console.log(`worker: selling phase ${r.phases.sellingS}s at ${r.phases.sellingPerSecond}/s, sold-out phase at ${r.phases.soldOutPerSecond}/s`);
     console.log(`worker: accepted ${r.winners}, stock ${STOCK}, shards say sold ${sold} (remaining ${remaining})`);
-    await new Promise((r) => setTimeout(r, 3000));
-    const orders = await api<{ orders?: unknown[] }>(o, "GET", `/orders?campaignId=${campaign.id}`, key.secret).catch(() => null);
-    if (orders?.orders) console.log(`worker: orders created so far by the outbox: ${orders.orders.length} (list may be paged)`);
     return { ...r, sold, floor };
   } finally {
     await harness.dispose();
@@ -198,6 +206,7 @@ async function benchReference() {
     const left = Number(await c.call("GET", "stock"));
     const logged = Number(await c.call("LLEN", "claims"));
     c.close();
+    console.log(`reference: selling phase ${r.phases.sellingS}s at ${r.phases.sellingPerSecond}/s, sold-out phase at ${r.phases.soldOutPerSecond}/s`);
     console.log(`reference: ${r.requests} claims → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}; stock left ${left}, logged ${logged}`);
     return { ...r, sold: STOCK - left };
   } finally {

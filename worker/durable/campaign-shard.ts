@@ -165,7 +165,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < 1000);
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < 3000);
     if (more !== null) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + more);
