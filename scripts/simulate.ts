@@ -1,7 +1,7 @@
 /**
  * npm run simulate — realistic visitors against the running stack (npm start), so the dashboards show cohorts.
  *
- *   npm run simulate -- [--days 56] [--users 1500] [--live 40] [--seed 1] [--url http://127.0.0.1:8787]
+ *   npm run simulate -- [--days 56] [--users 600] [--live 40] [--seed 1] [--url http://127.0.0.1:8787]
  *
  * History (SIMULATED, backdated): journeys over the last --days are sent through POST /api/v1/events/import, which
  * needs the tenant's admin key and marks every event payload.simulated = true. Same --seed = same event ids, so a
@@ -19,7 +19,7 @@ const { values } = parseArgs({
   options: {
     url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
     days: { type: "string", default: "56" },
-    users: { type: "string", default: "1500" },
+    users: { type: "string", default: "600" },
     live: { type: "string", default: "40" },
     seed: { type: "string", default: "1" },
     slug: { type: "string", default: "demo" },
@@ -61,6 +61,8 @@ console.log(`simulate: ${events.length.toLocaleString()} SIMULATED backdated eve
 let sent = 0;
 for (let i = 0; i < events.length; i += 1000) {
   await api.ok("POST", "/events/import", { events: events.slice(i, i + 1000) });
+  // Paced: the local queue broker holds messages in memory and was seen to lose a backlog of tens of thousands.
+  await new Promise((r) => setTimeout(r, 800));
   sent += Math.min(1000, events.length - i);
   process.stdout.write(`\r  imported ${sent.toLocaleString()} / ${events.length.toLocaleString()}`);
 }

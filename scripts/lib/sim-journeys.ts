@@ -64,11 +64,13 @@ export function simulateJourneys(opts: { seed: number; users: number; start: num
     emit("user_signed_up", u.signupAt, userId, u.campaignId ? { acquisitionCampaignId: u.campaignId } : {});
     if (u.referrerId && u.campaignId) emit("referral_signed_up", u.signupAt + 1000, userId, { campaignId: u.campaignId }, u.referrerId);
     // Churn: each following day the user comes back with a probability that decays.
-    let pReturn = 0.35 + loyal * 0.5;
+    let pReturn = 0.2 + loyal * 0.45;
     for (let day = 0; day < 120; day++) {
-      if (day > 0 && rand() > pReturn) continue;
-      if (day > 0) pReturn *= 0.93;
-      if (pReturn < 0.02) break;
+      if (pReturn < 0.01) break;
+      if (day > 0) {
+        pReturn *= 0.92;
+        if (rand() > pReturn) continue;
+      }
       const dayStart = u.signupAt + day * DAY + (day === 0 ? 5 * 60_000 : rand() * 12 * 3_600_000);
       if (dayStart >= opts.end) break;
       let t = dayStart;
