@@ -94,6 +94,8 @@ launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
   ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
+  // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
+  ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
 ], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
 
 try {

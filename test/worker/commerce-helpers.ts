@@ -21,9 +21,11 @@ export async function shopWithKeys(keys: number, extra: Record<string, unknown> 
   return { tenant, adminKey, productId: product.body.id as string, slug: tenant.slug as string };
 }
 
-/** A storefront request with a cookie jar of one. */
-export async function shop(slug: string, path: string, init: RequestInit & { json?: unknown; cookie?: string; idem?: string } = {}) {
+const rnd = () => Math.floor(Math.random() * 256);
+/** A storefront request with a cookie jar of one, from a random client IP unless `ip` is given. */
+export async function shop(slug: string, path: string, init: RequestInit & { json?: unknown; cookie?: string; idem?: string; ip?: string } = {}) {
   const headers = new Headers(init.headers);
+  headers.set("cf-connecting-ip", init.ip ?? `10.${rnd()}.${rnd()}.${rnd()}`);
   if (init.cookie) headers.set("cookie", init.cookie);
   if (init.idem) headers.set("idempotency-key", init.idem);
   if (init.json !== undefined) headers.set("content-type", "application/json");

@@ -102,4 +102,13 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
     expect((await shop("no-such-shop", "/products")).status).toBe(404);
     expect((await api(`/products/${productId}/stock`, { token: adminKey })).body.available).toBe(1);
   });
+
+  it("one IP cannot hoard stock with throwaway guest sessions", async () => {
+    const { slug, productId } = await shopWithKeys(200);
+    const tries = await Promise.all(Array.from({ length: 130 }, (_, i) => shop(slug, "/orders", { method: "POST", ip: "203.0.113.9", idem: `hoard-${i}-x`, json: { productId } })));
+    expect(tries.filter((t) => t.status === 201)).toHaveLength(120);
+    const limited = tries.filter((t) => t.status === 429);
+    expect(limited).toHaveLength(10);
+    expect(limited[0]!.body.error.code).toBe("rate_limited");
+  });
 });

@@ -134,6 +134,8 @@ export const shopRoutes = createRouter()
     return c.json({ messages: rows.map((r) => ({ body: r.body, createdAt: r.created_at })) }, 200);
   })
   .openapi(create, async (c) => {
+    // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions.
+    await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
     const input = c.req.valid("json");
     const buyerId = await buyerOrGuest(c);
     const res = await createOrder(c.env, {
