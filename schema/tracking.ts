@@ -37,7 +37,10 @@ export const ImportEvent = z
     type: EventType.refine((t) => !NOT_IMPORTABLE.has(t), "this type is emitted by the platform only"),
     occurredAt: z.iso.datetime({ offset: true }),
     actor: EventActor.omit({ apiKeyId: true }).partial().default({}),
-    payload: z.record(z.string().max(64), Scalar).default({}),
+    payload: z
+      .record(z.string().max(64), Scalar)
+      .refine((p) => Object.keys(p).length <= 30, "at most 30 fields")
+      .default({}),
   })
   .strict();
 

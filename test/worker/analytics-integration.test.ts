@@ -1,5 +1,9 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import worker from "../../worker/index";
 import { signBody } from "../../worker/domain/signature";
+import { buildEvent } from "../../worker/queue/emit";
 import { api, createTenant } from "./helpers";
 
 async function keyFor(adminKey: string, scope: string) {
@@ -113,5 +117,21 @@ describe("analytics API through the worker", () => {
     const share = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, events: [{ type: "share_sent", userId: "u" }] } });
     expect(share.status).toBe(400);
     expect((await api("/track", { method: "POST", json: { tenant: "no-such-brand", events: [{ type: "page_view", deviceId: "d" }] } })).status).toBe(404);
+  });
+
+  it("the consumer delivers bundled messages (many envelopes per message) exactly once", async () => {
+    const tenantId = `tn_bundle_${Date.now()}`;
+    const evs = Array.from({ length: 250 }, () => buildEvent({ tenantId, type: "page_view", actor: { userId: "b" } }));
+    const bodies = [evs.slice(0, 200), evs.slice(200), evs[0]!]; // two bundles and a repeated single envelope
+    const batch = createMessageBatch<unknown>(
+      "kaquan-events",
+      bodies.map((body, i) => ({ id: `bundle-${tenantId}-${i}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<unknown>, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.length).toBe(3);
+    const res = await fetch(`${inject("warehouseUrl")}/test/count?tenant=${tenantId}`);
+    expect(((await res.json()) as { n: number }).n).toBe(250);
   });
 });

@@ -1,9 +1,13 @@
+import { z } from "zod";
 import { EventEnvelope } from "../../schema/events";
 import { retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters } from "../db/dead-letters";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
+/** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
+const QueuedEvents = z.union([EventEnvelope, z.array(EventEnvelope).min(1).max(1000)]);
+const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
 
 /**
  * Queue consumer. Main queue: deliver the batch to the warehouse; on any failure retry each message with
@@ -11,11 +15,11 @@ export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
  * Dead-letter queue: park events in D1 so they are never dropped silently and can be replayed.
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const valid: { msg: Message<unknown>; event: EventEnvelope }[] = [];
+  const valid: { msg: Message<unknown>; events: EventEnvelope[] }[] = [];
   const malformed: Message<unknown>[] = [];
   for (const msg of batch.messages) {
-    const parsed = EventEnvelope.safeParse(msg.body);
-    if (parsed.success) valid.push({ msg, event: parsed.data });
+    const parsed = QueuedEvents.safeParse(msg.body);
+    if (parsed.success) valid.push({ msg, events: Array.isArray(parsed.data) ? parsed.data : [parsed.data] });
     else malformed.push(msg);
   }
   for (const msg of malformed) {
@@ -26,16 +30,19 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   if (valid.length === 0) return;
 
   if (batch.queue === DEAD_LETTER_QUEUE) {
-    await storeDeadLetters(env.DB, valid.map(({ msg, event }) => ({ event, attempts: msg.attempts })));
+    const items = valid.flatMap(({ msg, events }) => events.map((event) => ({ event, attempts: msg.attempts })));
+    for (let i = 0; i < items.length; i += 500) await storeDeadLetters(env.DB, items.slice(i, i + 500));
     for (const { msg } of valid) msg.ack();
     return;
   }
 
   try {
-    await deliverToWarehouse(env, valid.map((v) => v.event));
+    // A redelivery after a partial failure re-sends chunks already stored; the warehouse skips known ids.
+    const events = valid.flatMap((v) => v.events);
+    for (let i = 0; i < events.length; i += WAREHOUSE_BATCH) await deliverToWarehouse(env, events.slice(i, i + WAREHOUSE_BATCH));
     for (const { msg } of valid) msg.ack();
   } catch (e) {
-    console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", events: valid.length, detail: String(e) }));
+    console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));
     for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
   }
 }

@@ -36,6 +36,31 @@ export async function emitEvents(env: Pick<Env, "EVENTS">, inputs: EventInput[])
   return events;
 }
 
+const BUNDLE_BYTES = 96_000; // under the 128 KB per-message limit of Queues
+
+/**
+ * Bulk producers (tracking, imports): many envelopes per queue message, so one consumer batch of 100 messages
+ * delivers thousands of events in one warehouse insert. Same envelopes, same idempotency; the consumer accepts both.
+ */
+export async function emitEventBundles(env: Pick<Env, "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
+  const events = inputs.map(buildEvent);
+  let bundle: EventEnvelope[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (bundle.length) await env.EVENTS.send(bundle, { contentType: "json" });
+    bundle = [];
+    bytes = 0;
+  };
+  for (const e of events) {
+    const size = JSON.stringify(e).length + 1;
+    if (bundle.length && (bytes + size > BUNDLE_BYTES || bundle.length >= 1000)) await flush();
+    bundle.push(e);
+    bytes += size;
+  }
+  await flush();
+  return events;
+}
+
 export async function emitEvent(env: Pick<Env, "EVENTS">, input: EventInput): Promise<EventEnvelope> {
   const [event] = await emitEvents(env, [input]);
   return event!;

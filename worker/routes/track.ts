@@ -4,7 +4,7 @@ import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { emitEvents } from "../queue/emit";
+import { emitEventBundles, emitEvents } from "../queue/emit";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
@@ -65,7 +65,7 @@ export const trackRoutes = createRouter()
         : [];
     });
     if (issues.length) throw ApiError.badRequest("validation_failed", "Invalid json", issues);
-    await emitEvents(
+    await emitEventBundles(
       c.env,
       events.map((e) => ({
         tenantId,
