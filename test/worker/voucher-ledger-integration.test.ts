@@ -48,3 +48,19 @@ describe("voucher lifecycle in the provenance ledger", () => {
     expect((await api("/ledger/verify", { token: b.adminKey })).body.ok).toBe(true);
   });
 });
+
+describe("expiry by cron", () => {
+  it("expires issued vouchers past their window, records each in the ledger, leaves others alone", async () => {
+    const { expireDueVouchers } = await import("../../worker/services/voucher-expiry");
+    const b = await redemptionBrand();
+    const late = await issue(b.tenant.id, b.productId);
+    const fine = await issue(b.tenant.id, b.productId);
+    await env.DB.prepare("UPDATE vouchers SET valid_to = '2020-01-01T00:00:00.000Z' WHERE id = ?").bind(late.id).run();
+    expect(await expireDueVouchers(env)).toBeGreaterThanOrEqual(1);
+    const status = async (id: string) => (await env.DB.prepare("SELECT status FROM vouchers WHERE id = ?").bind(id).first<{ status: string }>())!.status;
+    expect(await status(late.id)).toBe("expired");
+    expect(await status(fine.id)).toBe("issued");
+    const x = await api("/ledger/export", { token: b.adminKey });
+    expect(x.body.entries.filter((e: { kind: string; subjectId: string }) => e.kind === "expiry").map((e: { subjectId: string }) => e.subjectId)).toEqual([late.id]);
+  });
+});
