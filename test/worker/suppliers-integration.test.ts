@@ -96,4 +96,20 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     const fellBack = await buyAndPay(s.tenant.slug, s.productId);
     expect(await attempts(fellBack.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.dear, outcome: "ok" }]);
   });
+
+  it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "视频月卡（上游）", priceCents: 1990, faceValueCents: 2500, validity: { kind: "relative", days: 30 }, scope: "视频 App" } });
+    await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const name = `keys-${crypto.randomUUID().slice(0, 8)}`;
+    await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "VIDEO-M1", costCents: 1500 }] } });
+    const o = await shop(tenant.slug, "/orders", { method: "POST", idem: "upstream-key-1", json: { productId: p.body.id } });
+    expect(o.status).toBe(201);
+    expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const view = await shop(tenant.slug, `/orders/${o.body.id}`, { cookie: o.cookie });
+    expect(view.body.vouchers[0].secret).toMatch(/^SUP-[0-9A-F]{16}$/);
+    const key = await env.DB.prepare("SELECT status, secret_enc, order_id FROM card_keys WHERE tenant_id = ?").bind(tenant.id).first<{ status: string; secret_enc: string; order_id: string }>();
+    expect(key).toMatchObject({ status: "delivered", order_id: o.body.id });
+    expect(key!.secret_enc).not.toContain("SUP-");
+  });
 });

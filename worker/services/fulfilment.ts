@@ -7,14 +7,15 @@ import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, getPaymentById, insertPaymentStmt } from "../db/payments";
-import { getProductRow } from "../db/products";
+import { getProductRow, type ProductRow } from "../db/products";
+import { sealSecret, secretHash } from "../domain/secret-box";
 import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
 import { emitEvents, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
-import { rechargeViaSuppliers } from "./suppliers";
+import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherIssuedEvent } from "./vouchers";
 import { recordVoucherLedgerSoon } from "./voucher-ledger";
 
@@ -112,9 +113,16 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
         keys = await reservedKeysOfOrder(db, t, order.id, line.product.id);
       }
       let loop: CardKeyRef | null | undefined;
+      let upstream: CardKeyRef[] | null = null;
       for (let i = 0; i < line.quantity; i++) {
         let key = keys[i];
         if (!key) key = (loop ??= await findLoopKey(db, t, line.product.id)) ?? undefined;
+        if (!key) {
+          // Own stock ran out: buy the missing keys upstream, store them encrypted, delivered to this order.
+          upstream ??= await upstreamKeys(env, order, line.product, line.quantity - i, stmts);
+          if (!upstream) return failAndRefund(env, order, "out_of_stock");
+          key = upstream[i - (line.quantity - upstream.length)];
+        }
         if (!key) return failAndRefund(env, order, "out_of_stock");
         const row = await buildVoucherRow(env, base(line.product.id), line.product, key);
         rows.push(row);
@@ -144,7 +152,16 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     }
   }
   stmts.push(...settleHoldsStmts(db, t, order.id, "sold"));
-  stmts.push(transitionOrderStmt(db, t, order.id, ["paid"], "delivered"));
+  // Delivered only with every voucher in place: a guarded insert that did not happen keeps the order 'paid'.
+  stmts.push(
+    db
+      .prepare(
+        `UPDATE orders SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE tenant_id = ? AND id = ? AND status = 'paid' AND (SELECT COUNT(*) FROM vouchers WHERE tenant_id = ? AND order_id = ?) >= ?
+         RETURNING *`,
+      )
+      .bind(t, order.id, t, order.id, rows.length),
+  );
   let results: D1Result[];
   try {
     results = await db.batch(stmts);
@@ -153,7 +170,10 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     return failAndRefund(env, order, "delivery_error");
   }
   const delivered = results[results.length - 1]!.results[0] as OrderRow | undefined;
-  if (!delivered) return (await getOrderRow(db, t, order.id))!;
+  if (!delivered) {
+    const now = (await getOrderRow(db, t, order.id))!;
+    return now.status === "paid" ? failAndRefund(env, now, "delivery_incomplete") : now;
+  }
   const stored = await listVouchersByOrder(db, t, order.id);
   const events: EventInput[] = [
     { tenantId: t, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers: stored.length, source: order.source, campaignId: order.campaign_id } },
@@ -163,6 +183,26 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
   await recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]));
   return delivered;
+}
+
+/** Keys bought from a supplier for this order: inserted as delivered (encrypted) in the delivery transaction. */
+async function upstreamKeys(env: Env, order: OrderRow, product: ProductRow, quantity: number, stmts: D1PreparedStatement[]): Promise<CardKeyRef[] | null> {
+  const got = await cardKeysViaSuppliers(env, order, product, quantity);
+  if (!got.ok) return null;
+  const refs: CardKeyRef[] = [];
+  for (const secret of got.keys) {
+    const ref = { id: newId("ck"), secret_enc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secret_hash: await secretHash(env.CARD_KEY_ENCRYPTION_KEY, order.tenant_id, secret), reusable: 0 };
+    stmts.push(
+      env.DB
+        .prepare(
+          `INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, status, order_id, delivered_at, batch_id)
+           VALUES (?, ?, ?, ?, ?, 'delivered', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
+        )
+        .bind(ref.id, order.tenant_id, product.id, ref.secret_enc, ref.secret_hash, order.id, `supplier:${got.supplierId}`),
+    );
+    refs.push(ref);
+  }
+  return refs;
 }
 
 async function refundPayment(env: Env, order: OrderRow, reason: string): Promise<boolean> {

@@ -17,6 +17,7 @@ import { getProductRow, stockCounts, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
 import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
 import { markPaidAndDeliver } from "./fulfilment";
+import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
@@ -64,7 +65,7 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   }
   // Cheap refusal when a card-key line is plainly empty, so a crowd on a sold-out product creates no orders.
   for (const line of lines) {
-    if (line.product.kind === "card_key" && !(await mayHaveKeys(env.DB, p.tenantId, line.product.id))) {
+    if (line.product.kind === "card_key" && !(await mayHaveKeys(env.DB, p.tenantId, line.product.id)) && !(await hasSupplierRoute(env.DB, p.tenantId, line.product.id))) {
       throw ApiError.conflict("sold_out", "Out of stock");
     }
   }
@@ -144,7 +145,8 @@ async function reserve(
   for (const line of lines) {
     if (line.product.kind === "card_key") {
       const got = await reserveCardKeys(db, tenantId, line.product.id, orderId, line.quantity, reservedUntil);
-      if (got.length < line.quantity && !(await findLoopKey(db, tenantId, line.product.id))) return false;
+      // Short of own keys: a loop key or an upstream supplier (keys bought at delivery) can make up the rest.
+      if (got.length < line.quantity && !(await findLoopKey(db, tenantId, line.product.id)) && !(await hasSupplierRoute(db, tenantId, line.product.id))) return false;
       if (got.length) events.push(...(await lowStockEvents(env, tenantId, line.product, got.length)));
     } else counterHolds.push({ productId: line.product.id, quantity: line.quantity });
   }

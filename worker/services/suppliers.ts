@@ -8,7 +8,7 @@ import type { OrderRow } from "../db/orders";
 import type { ProductRow } from "../db/products";
 import { recordAttemptStmt, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, type SupplierRouteRow } from "../db/suppliers";
 import { emitEvents, type EventInput } from "../queue/emit";
-import { httpSupplierClient, type SupplierClient } from "../suppliers/client";
+import { httpSupplierClient, type SupplierCallResult, type SupplierClient } from "../suppliers/client";
 
 export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_S = 30;
@@ -17,14 +17,14 @@ export type ClientFactory = (route: SupplierRouteRow, env: Env) => SupplierClien
 const defaultFactory: ClientFactory = (route, env) => httpSupplierClient(route.base_url, env.SUPPLIER_SANDBOX_SECRET);
 
 export type RechargeOutcome = { ok: true; supplierId: string; ref: string } | { ok: false; attempts: number };
+export type CardKeysOutcome = { ok: true; supplierId: string; ref: string; keys: string[] } | { ok: false; attempts: number };
 
-export async function rechargeViaSuppliers(
-  env: Env,
-  order: OrderRow,
-  product: ProductRow,
-  quantity: number,
-  clientFor: ClientFactory = defaultFactory,
-): Promise<RechargeOutcome> {
+type Call<T> = (client: SupplierClient, route: SupplierRouteRow, orderRef: string) => Promise<SupplierCallResult<T>>;
+
+/** Tries each route, cheapest healthy first, until one succeeds; records attempts, breaker state and events. */
+async function viaSuppliers<T extends { supplierRef: string }>(
+  env: Env, order: OrderRow, product: ProductRow, call: Call<T>, clientFor: ClientFactory,
+): Promise<{ ok: true; supplierId: string; value: T } | { ok: false; attempts: number }> {
   const db = env.DB;
   const t = order.tenant_id;
   const routes = await supplierRoutes(db, t, product.id);
@@ -38,11 +38,11 @@ export async function rechargeViaSuppliers(
       const client = clientFor(route, env);
       const orderRef = `${order.id}:${product.id}`;
       const started = Date.now();
-      let res = await client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity });
+      let res = await call(client, route, orderRef);
       if (!res.ok && res.outcome === "timeout") {
-        // It may have gone through: ask before moving on, or the buyer could be recharged twice.
+        // It may have gone through: ask before moving on, or the buyer could be served twice.
         const st = await client.status(orderRef);
-        if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = { ok: true, value: { supplierRef: st.value.supplierRef } };
+        if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = await call(client, route, orderRef);
       }
       const latencyMs = Date.now() - started;
       if (res.ok) {
@@ -50,7 +50,7 @@ export async function rechargeViaSuppliers(
           recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: "ok", latencyMs, detail: null }),
           supplierSucceededStmt(db, t, route.id),
         ]);
-        return { ok: true, supplierId: route.id, ref: res.value.supplierRef };
+        return { ok: true, supplierId: route.id, value: res.value };
       }
       const openUntil = new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString();
       // Out of stock says nothing about the supplier's health: it does not count towards the breaker.
@@ -68,4 +68,28 @@ export async function rechargeViaSuppliers(
   } finally {
     if (events.length) await emitEvents(env, events);
   }
+}
+
+export async function rechargeViaSuppliers(
+  env: Env, order: OrderRow, product: ProductRow, quantity: number, clientFor: ClientFactory = defaultFactory,
+): Promise<RechargeOutcome> {
+  const r = await viaSuppliers(env, order, product, (client, route, orderRef) =>
+    client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity }), clientFor);
+  return r.ok ? { ok: true, supplierId: r.supplierId, ref: r.value.supplierRef } : r;
+}
+
+/** Card keys bought upstream when the own inventory has none. Calls are idempotent by orderRef, so a repeat after a
+ * timeout returns the same keys rather than buying new ones. The keys are plaintext here: encrypt before storing. */
+export async function cardKeysViaSuppliers(
+  env: Env, order: OrderRow, product: ProductRow, quantity: number, clientFor: ClientFactory = defaultFactory,
+): Promise<CardKeysOutcome> {
+  const r = await viaSuppliers(env, order, product, (client, route, orderRef) =>
+    client.fetchCardKeys({ orderRef, sku: route.supplier_sku, quantity }), clientFor);
+  if (!r.ok) return r;
+  if (r.value.keys.length !== quantity) return { ok: false, attempts: 1 };
+  return { ok: true, supplierId: r.supplierId, ref: r.value.supplierRef, keys: r.value.keys };
+}
+
+export async function hasSupplierRoute(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
+  return (await supplierRoutes(db, tenantId, productId)).length > 0;
 }
