@@ -27,6 +27,7 @@ describe("redeemRefusal", () => {
     expect(redeemRefusal(ctx({ thresholdCents: 10000 }))).toMatchObject({ status: 422, code: "order_amount_required" });
     expect(redeemRefusal(ctx({ thresholdCents: 10000, orderAmountCents: 9999 }))?.code).toBe("threshold_not_met");
     expect(redeemRefusal(ctx({ thresholdCents: 10000, orderAmountCents: 10000 }))).toBeNull();
+    expect(redeemRefusal(ctx({ voucher: { ...ctx().voucher, kind: "direct_recharge" } }))?.code).toBe("voucher_not_redeemable");
   });
 
   it("knows when an issued voucher is past its window", () => {

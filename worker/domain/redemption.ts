@@ -8,7 +8,7 @@ export interface Refusal {
 }
 
 export interface RedeemContext {
-  voucher: { status: VoucherStatus; validFrom: string; validTo: string | null };
+  voucher: { status: VoucherStatus; validFrom: string; validTo: string | null; kind?: string };
   /** Stores the product is limited to; empty = any store. */
   allowedStoreIds: string[];
   storeId: string;
@@ -28,6 +28,10 @@ const STATUS_REFUSALS: Partial<Record<VoucherStatus, Refusal>> = {
 export function redeemRefusal(ctx: RedeemContext): Refusal | null {
   const refusal = STATUS_REFUSALS[ctx.voucher.status];
   if (refusal) return refusal;
+  // A direct recharge was credited at delivery; there is nothing left to hand over at a counter.
+  if (ctx.voucher.kind === "direct_recharge") {
+    return { status: 409, code: "voucher_not_redeemable", message: "直充权益已到账，无需核销 / A direct recharge is not redeemed at a store" };
+  }
   const now = ctx.now.getTime();
   if (now < Date.parse(ctx.voucher.validFrom)) {
     return { status: 409, code: "voucher_not_yet_valid", message: `该券 ${ctx.voucher.validFrom} 起可用 / Valid from ${ctx.voucher.validFrom}` };

@@ -134,7 +134,7 @@ export async function redeem(
   const config = ProductConfig.safeParse(JSON.parse(product?.config ?? "{}"));
   const coupon = config.success ? config.data.coupon : undefined;
   const refusal = redeemRefusal({
-    voucher: { status: voucher.status, validFrom: voucher.valid_from, validTo: voucher.valid_to },
+    voucher: { status: voucher.status, validFrom: voucher.valid_from, validTo: voucher.valid_to, kind: voucher.kind },
     allowedStoreIds,
     storeId,
     thresholdCents: coupon?.thresholdCents ?? null,
