@@ -55,12 +55,13 @@ export async function redeemAtomically(db: D1Database, row: NewRedemptionRow & {
   return (update?.meta.changes ?? 0) === 1;
 }
 
-/** Records a refused attempt; a concurrent twin with the same Idempotency-Key keeps the first. */
-export async function insertFailedAttempt(db: D1Database, row: NewRedemptionRow & { created_at: string }) {
-  await db
+/** Records a refused attempt; false when a concurrent twin with the same Idempotency-Key was stored first. */
+export async function insertFailedAttempt(db: D1Database, row: NewRedemptionRow & { created_at: string }): Promise<boolean> {
+  const r = await db
     .prepare(`INSERT INTO redemptions (${COLS}) VALUES (${Array(16).fill("?").join(", ")}) ON CONFLICT DO NOTHING`)
     .bind(...values(row))
     .run();
+  return r.meta.changes > 0;
 }
 
 export function successfulRedemption(db: D1Database, tenantId: string, voucherId: string) {

@@ -108,10 +108,11 @@ export async function redeem(
       holder_id: v?.holder_id ?? null,
       title: v?.title ?? null,
     };
-    await insertFailedAttempt(env.DB, row);
-    // A concurrent twin with the same key may have stored its outcome first: answer with that one.
-    const stored = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
-    if (stored && stored.id !== row.id) return replay(stored);
+    if (!(await insertFailedAttempt(env.DB, row))) {
+      // A concurrent twin with the same key stored its outcome first: answer with that one.
+      const stored = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
+      if (stored) return replay(stored);
+    }
     await emitEvent(env, {
       tenantId,
       type: "voucher_redeem_failed",
