@@ -175,3 +175,25 @@ describe("store far above its norm", () => {
     expect(risk.body.events[0].detail).toMatchObject({ windowCount: 30 });
   }, 60_000);
 });
+
+describe("bad input", () => {
+  it("answers 400 with field paths and records nothing", async () => {
+    const b = await redemptionBrand();
+    const v = await issue(b.tenant.id, b.productId);
+    const both = await redeemReq(b.redeemerKey, { code: v.code, secret: "ABCD-EFGH", storeId: b.store.id });
+    expect(both.status).toBe(400);
+    expect(both.body.error.issues.map((i: { path: string }) => i.path)).toContain("json.code");
+    const neg = await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id, orderAmountCents: -1 });
+    expect(neg.body.error.issues.map((i: { path: string }) => i.path)).toContain("json.orderAmountCents");
+    const noStore = await redeemReq(b.redeemerKey, { code: v.code });
+    expect(noStore.status).toBe(400);
+    expect(noStore.body.error.code).toBe("store_required");
+    const raw = await api("/redemptions", { method: "POST", token: b.redeemerKey, headers: { "idempotency-key": "raw-body-0001", "content-type": "application/json" }, body: "{nope" });
+    expect(raw.status).toBe(400);
+    expect((await api("/voucher-status?codes=")).status).toBe(400);
+    expect((await api(`/voucher-status?codes=${Array.from({ length: 51 }, (_, i) => `vc_${i}xxxx`).join(",")}`)).status).toBe(400);
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM redemptions WHERE tenant_id = ?").bind(b.tenant.id).first<{ n: number }>();
+    expect(n!.n).toBe(0);
+    expect((await env.DB.prepare("SELECT status FROM vouchers WHERE id = ?").bind(v.id).first<{ status: string }>())!.status).toBe("issued");
+  });
+});
