@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     shards: { type: "string", default: "4" },
     kind: { type: "string", default: "flash_sale" },
     "skip-reference": { type: "boolean", default: false },
+    // Where workerd keeps D1 and Durable Object SQLite files (a diagnostic: /dev/shm takes the disk out).
+    "state-dir": { type: "string", default: tmpdir() },
   },
 });
 const DURATION_S = Number(args.duration);
@@ -105,7 +107,7 @@ async function api<T>(origin: string, method: string, path: string, token: strin
 }
 
 async function benchWorker() {
-  const dir = mkdtempSync(join(tmpdir(), "kaquan-bench-claims-"));
+  const dir = mkdtempSync(join(args["state-dir"]!, "kaquan-bench-claims-"));
   console.log("worker: building the bundle (wrangler deploy --dry-run --outdir) …");
   const bundle = buildBundle(join(dir, "bundle"));
   const harness = await startWorkerd(bundle, join(dir, "state"), {

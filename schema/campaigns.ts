@@ -82,8 +82,8 @@ function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
     if (c.prizes.length === 0) ctx.addIssue({ code: "custom", path: ["prizes"], message: "a lottery needs at least one prize" });
     const ids = new Set(c.prizes.map((p) => p.id));
     if (ids.size !== c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "prize ids must be unique" });
-    if (c.drawsPerDay === 0 && c.tasks.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["drawsPerDay"], message: "users need at least one free draw; sharing is never required" });
+    if (c.drawsPerDay < 1) {
+      ctx.addIssue({ code: "custom", path: ["drawsPerDay"], message: "at least one free draw a day: tasks and sharing may add draws, never be required" });
     }
   } else {
     if (c.stock < 1) ctx.addIssue({ code: "custom", path: ["stock"], message: "stock must be at least 1" });

@@ -42,6 +42,7 @@ export const EVENT_TYPES = [
   "voucher_compensated",
   "voucher_refunded",
   "voucher_rated",
+  "campaign_task_completed",
 ] as const;
 /*
  * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts

@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { consumeEvents } from "./queue/consume";
+import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
 
 export { RateLimiter } from "./durable/rate-limiter";
@@ -10,7 +11,8 @@ export { CampaignShard } from "./durable/campaign-shard";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  // The claim route is answered before the router (same contract and code path, see routes/claim-fast.ts).
+  fetch: async (request, env, ctx) => (await fastClaim(request, env)) ?? app.fetch(request, env, ctx),
   queue: consumeEvents,
   scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
 } satisfies ExportedHandler<Env>;

@@ -146,6 +146,25 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
       api(`/public/campaigns/${c.id}/claims`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
     expect((await pre("https://brand.example")).headers.get("access-control-allow-origin")).toBe("https://brand.example");
     expect((await pre("https://evil.example")).headers.get("access-control-allow-origin")).toBeNull();
+    const post = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: { origin: "https://brand.example" }, json: { userId: "x" } });
+    expect(post.headers.get("access-control-allow-origin")).toBe("https://brand.example");
     void tenant;
+  });
+
+  it("answers bad claims with the error shape and field paths, changing nothing", async () => {
+    const { api } = await import("./helpers");
+    const { adminKey } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 });
+    const bad = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", json: { userId: "" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe("json.userId");
+    expect(bad.headers.get("x-request-id")).toBe(bad.body.error.requestId);
+    const junk = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    expect(junk.status).toBe(400);
+    expect(junk.body.error.code).toBe("invalid_body");
+    const missing = await api(`/public/campaigns/cmp_missing/claims`, { method: "POST", json: { userId: "u1" } });
+    expect(missing.status).toBe(404);
+    const live = await api(`/public/campaigns/${c.id}/live`);
+    expect(live.body.remaining).toEqual({ item: 5 });
   });
 });

@@ -9,10 +9,10 @@ export const PENDING_EVENT = 1;
 export const PENDING_FULFIL = 2;
 const BATCH = 500;
 const FULFIL_PARALLEL = 8;
-// Paced so order/voucher creation (D1 writes) never starves claims: ~16/s per shard during a rush, ~320/s after.
+// Paced so order/voucher creation (D1 writes) never starves claims: ~16/s per shard during a rush, ~160/s after.
 const FULFIL_PER_HOT_RUN = 4;
 const HOT_INTERVAL_MS = 250;
-const FULFIL_PER_RUN = 32;
+const FULFIL_PER_RUN = 16;
 const INTERVAL_MS = 100;
 
 export type OutboxRow = {

@@ -4,7 +4,9 @@ import { homeShard } from "../domain/campaign-rules";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { clientIp } from "../middleware/rate-limit";
-import { campaignLive, claimOnShard, exportDraws, isSoldOut, listTenantCampaigns, markSoldOut, publicCampaign, shardOf } from "../services/campaigns";
+import { emitEvent } from "../queue/emit";
+import { claim } from "../services/claim";
+import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, shardOf } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody } from "./router";
 
 /** Storefront routes: no API key (brands embed them; CORS follows the tenant's allowed origins). */
@@ -45,7 +47,7 @@ const live = createRoute({
   responses: { 200: json(CampaignLive, "Live state"), 404: errors[404] },
 });
 
-const claim = createRoute({
+const claimRoute = createRoute({
   method: "post",
   path: "/public/campaigns/{campaignId}/claims",
   tags,
@@ -95,21 +97,12 @@ export const campaignPublicRoutes = createRouter()
   })
   .openapi(get, async (c) => c.json(await found(c.env, c.req.valid("param").campaignId), 200))
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
-  .openapi(claim, async (c) => {
-    const campaign = await found(c.env, c.req.valid("param").campaignId);
-    if (isSoldOut(campaign.id)) throw ApiError.conflict("sold_out", "Sold out");
-    const body = c.req.valid("json");
-    const reply = await claimOnShard(c.env, campaign, {
-      userId: body.userId,
-      referrerId: body.referrerId ?? null,
-      requestId: body.requestId ?? null,
+  .openapi(claimRoute, async (c) => {
+    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), {
       deviceId: c.req.valid("header")["x-device-id"] ?? null,
       ip: clientIp(c),
     });
-    if (reply.ok) return c.json(reply.result, 200);
-    if (reply.code === "rate_limited") throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
-    if (reply.soldOut) markSoldOut(campaign.id);
-    throw ApiError.conflict(reply.code, reply.message);
+    return c.json(result, 200);
   })
   .openapi(task, async (c) => {
     const { campaignId, taskId } = c.req.valid("param");
@@ -121,6 +114,14 @@ export const campaignPublicRoutes = createRouter()
       if (res.error === "unknown_task") throw ApiError.notFound("Task");
       throw ApiError.conflict(res.error, res.error === "not_started" ? "The campaign has not started" : "The campaign has ended");
     }
+    c.executionCtx.waitUntil(
+      emitEvent(c.env, {
+        tenantId: campaign.tenantId,
+        type: taskId === "share" ? "share_sent" : "campaign_task_completed",
+        actor: { userId, deviceId: c.req.header("x-device-id") ?? null },
+        payload: { campaignId: campaign.id, taskId, completedToday: res.completedToday },
+      }).catch(() => undefined),
+    );
     return c.json(res, 200);
   })
   .openapi(standing, async (c) => {
