@@ -6,6 +6,7 @@ import { syncVoucherLedger } from "../services/voucher-ledger";
 
 /** Entries since the last checkpoint are sealed into a new one at least this often. */
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
+export const CHECKPOINT_MAX_ENTRIES = 10_000;
 
 /**
  * One per tenant: the only writer of that tenant's ledger, so appends are serialised and the chain never forks.
@@ -141,7 +142,10 @@ export class TenantLedger extends DurableObject<Env> {
         throw e;
       }
       this.saveHead(tenantId, head);
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_INTERVAL_MS);
+      const lastCp = this.sql.exec<{ s: number | null }>("SELECT max(seq_to) AS s FROM checkpoints").toArray()[0]?.s ?? 0;
+      // A busy brand checkpoints by size too, so one Merkle tree never grows past CHECKPOINT_MAX_ENTRIES leaves.
+      if (head.seq - lastCp >= CHECKPOINT_MAX_ENTRIES) await this.ctx.storage.setAlarm(Date.now());
+      else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_INTERVAL_MS);
     }
     return out;
   }

@@ -61,11 +61,14 @@ export async function voucherProvenance(env: Pick<Env, "DB">, publicCode: string
   const redeemed = own.find((e) => e.kind === "redemption");
   const last = own[own.length - 1]!;
   const history = [];
+  // Entries of one voucher usually share a checkpoint: load each checkpoint's hashes once.
+  const ranges = new Map<number, Promise<string[]>>();
   for (const e of own) {
     const cp = await checkpointCovering(env.DB, tenantId, e.seq);
     let proof: VoucherProvenance["history"][number]["proof"] = null;
     if (cp) {
-      const hashes = await entryHashesInRange(env.DB, tenantId, cp.seqFrom, cp.seqTo);
+      if (!ranges.has(cp.seqTo)) ranges.set(cp.seqTo, entryHashesInRange(env.DB, tenantId, cp.seqFrom, cp.seqTo));
+      const hashes = await ranges.get(cp.seqTo)!;
       const index = e.seq - cp.seqFrom;
       if (hashes[index] === e.hash) {
         proof = {
