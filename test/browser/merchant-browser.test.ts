@@ -87,4 +87,22 @@ describe("merchant console and verify page on a phone", () => {
     expect(await page.locator(`article.voucher[data-code="${code}"] .voucher-qr`).count()).toBe(0);
     await context.close();
   });
+
+  it("shows the brand admin an intact ledger, publishes a checkpoint, lists stores and complaints", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${baseUrl}/admin/trust/`);
+    await page.fill("#op-key", keys.admin!);
+    await page.click("#key-form button[type=submit]");
+    await expect.poll(() => page.textContent("#ledger"), { timeout: 10_000 }).toContain("完整");
+    await expect.poll(() => page.locator("#stores tr").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await page.click("#checkpoint");
+    await expect.poll(() => page.textContent("#ledger"), { timeout: 10_000 }).toMatch(/快照/);
+    await screenshot(page, "admin-trust");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
