@@ -51,4 +51,15 @@ describe("commerce events", { timeout: 60_000 }, () => {
     expect(row!.code).toMatch(/^vc_[A-Za-z0-9]{24}$/);
     expect((await revealVoucher(env, row!)).secret).toMatch(/^[2-9A-Z]{4}-/);
   });
+
+  it("counter stock (coupons) raises low_stock once when it crosses the threshold", async () => {
+    const { tenant, adminKey } = await shopWithKeys(0);
+    const { api } = await import("./helpers");
+    const c = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "8 折券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 3 }, scope: "全场", stockTotal: 4, lowStockThreshold: 2, config: { coupon: { thresholdCents: 0, discountCents: 500 } } } });
+    await api(`/products/${c.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const { spy, sent } = recordingEnv();
+    for (let i = 0; i < 4; i++) await createOrder(spy, { tenantId: tenant.id, buyerId: `byr_c${i}`, productId: c.body.id, idempotencyKey: `coupon-low-${i}` });
+    expect(sent.filter((e) => e.type === "low_stock").map((e) => e.payload.available)).toEqual([2]);
+    expect(sent.filter((e) => e.type === "voucher_issued")).toHaveLength(4);
+  });
 });

@@ -132,7 +132,7 @@ export function holdStockStmt(db: D1Database, tenantId: string, productId: strin
     .prepare(
       `UPDATE products SET stock_reserved = stock_reserved + ?
        WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= ?)
-       RETURNING id`,
+       RETURNING id, stock_total - stock_reserved - stock_sold AS available, low_stock_threshold AS threshold`,
     )
     .bind(quantity, tenantId, productId, quantity);
 }

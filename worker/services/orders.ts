@@ -158,7 +158,11 @@ async function reserve(
         "INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) SELECT ?, ?, ?, ? WHERE changes() = 1",
       ).bind(orderId, tenantId, h.productId, h.quantity),
     ]);
-    if (!held!.results.length) return false;
+    const after = held!.results[0] as { available: number | null; threshold: number } | undefined;
+    if (!after) return false;
+    if (after.available !== null && after.available <= after.threshold && after.available + h.quantity > after.threshold) {
+      events.push({ tenantId, type: "low_stock", payload: { productId: h.productId, available: after.available, threshold: after.threshold } });
+    }
   }
   return true;
 }
