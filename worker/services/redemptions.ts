@@ -22,7 +22,7 @@ import { getVoucherByCode, getVoucherBySecretHash, setVoucherStatus, type Vouche
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
 import { voucherSecretHash } from "./vouchers";
-import { recordVoucherLedger } from "./voucher-ledger";
+import { recordVoucherLedgerSoon } from "./voucher-ledger";
 import { watchRedemption } from "./redemption-monitor";
 
 export interface RedeemCaller {
@@ -178,7 +178,7 @@ export async function redeem(
   }
 
   await Promise.all([
-    recordVoucherLedger(env, tenantId, [
+    recordVoucherLedgerSoon(env, tenantId, [
       { voucher, kind: "redemption", occurredAt: redemption.redeemedAt, payload: { storeId, redemptionId: redemption.id } },
     ]),
     emitEvent(env, {
@@ -224,7 +224,7 @@ async function alreadyRedeemed(
 async function expireVoucher(env: Env, voucher: VoucherRow) {
   const row = await setVoucherStatus(env.DB, voucher.tenant_id, voucher.id, ["issued"], "expired");
   if (!row) return;
-  await recordVoucherLedger(env, voucher.tenant_id, [{ voucher, kind: "expiry", occurredAt: row.status_changed_at ?? undefined }]);
+  await recordVoucherLedgerSoon(env, voucher.tenant_id, [{ voucher, kind: "expiry", occurredAt: row.status_changed_at ?? undefined }]);
   await emitEvent(env, {
     tenantId: voucher.tenant_id,
     type: "voucher_expired",
