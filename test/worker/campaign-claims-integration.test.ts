@@ -66,6 +66,27 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     expect((await count())!.n).toBe(40);
   });
 
+  it("turns each won flash-sale claim into exactly one order, also when the outbox repeats after a restart", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const productId = await couponProduct(tenant.id);
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 12, shards: 2 });
+    const res = await Promise.all(Array.from({ length: 30 }, (_, i) => claim(c.id, `f-${i}`)));
+    expect(res.filter((r) => r.status === 200).length).toBe(12);
+    await evictCampaign(c.id, 2);
+    await drainAll(c.id, 2);
+    const orders = () =>
+      env.DB.prepare("SELECT count(*) AS n, sum(amount_cents) AS cents FROM orders WHERE tenant_id = ? AND campaign_id = ? AND source = ?")
+        .bind(tenant.id, c.id, `flash:${c.id}`)
+        .first<{ n: number; cents: number }>();
+    expect(await orders()).toEqual({ n: 12, cents: 12 * 990 });
+    for (let i = 0; i < 2; i++) {
+      await runInDurableObject(shardOf(env, c.id, i), (_o, state) => state.storage.sql.exec("UPDATE claims SET pending = 3"));
+    }
+    await evictCampaign(c.id, 2);
+    await drainAll(c.id, 2);
+    expect(await orders()).toEqual({ n: 12, cents: 12 * 990 });
+  });
+
   it("keeps the per-user limit exact under a race of one user's concurrent claims", async () => {
     const { adminKey } = await createTenant();
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId: "prd_x", priceCents: 990, stock: 1000, perUserLimit: 2, shards: 3 });
