@@ -62,4 +62,37 @@ describe("commerce events", { timeout: 60_000 }, () => {
     expect(sent.filter((e) => e.type === "low_stock").map((e) => e.payload.available)).toEqual([2]);
     expect(sent.filter((e) => e.type === "voucher_issued")).toHaveLength(4);
   });
+
+  it("issueVoucher for a card-key prize takes one key per source, never two, and refuses when none is left", async () => {
+    const { tenant, productId } = await shopWithKeys(2);
+    const { spy } = recordingEnv();
+    const tries = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => issueVoucher(spy, { tenantId: tenant.id, holderId: `byr_w${i}`, productId, sourceKey: `prize:draw_${i % 3}` })),
+    );
+    const ok = tries.filter((t) => t.status === "fulfilled").map((t) => (t as PromiseFulfilledResult<Awaited<ReturnType<typeof issueVoucher>>>).value);
+    const refused = tries.filter((t) => t.status === "rejected");
+    // three sources compete for two keys: two sources get one key each (their duplicates return the same voucher)
+    expect(new Set(ok.map((v) => v.voucher.id)).size).toBe(2);
+    expect(ok).toHaveLength(4);
+    expect(refused.map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["sold_out", "sold_out"]);
+    const keys = await env.DB.prepare("SELECT order_id, status FROM card_keys WHERE tenant_id = ? ORDER BY order_id").bind(tenant.id).all<{ order_id: string; status: string }>();
+    expect(keys.results.every((k) => k.status === "delivered" && k.order_id.startsWith("prize:"))).toBe(true);
+    const secrets = await Promise.all([...new Set(ok.map((v) => v.voucher.id))].map(async (id) => {
+      const row = await env.DB.prepare("SELECT * FROM vouchers WHERE id = ?").bind(id).first();
+      return (await revealVoucher(env, row as never)).secret;
+    }));
+    expect(new Set(secrets).size).toBe(2);
+    expect(secrets.every((x) => x?.startsWith("KEY-"))).toBe(true);
+  });
+
+  it("issueVoucher for a coupon counts the sale against stock, once per source", async () => {
+    const { tenant, adminKey } = await shopWithKeys(0);
+    const { api } = await import("./helpers");
+    const c = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "领券 3 元", priceCents: 0, faceValueCents: 300, validity: { kind: "relative", days: 3 }, scope: "全场", stockTotal: 2, config: { coupon: { thresholdCents: 0, discountCents: 300 } } } });
+    const { spy } = recordingEnv();
+    const issue = (k: string) => issueVoucher(spy, { tenantId: tenant.id, holderId: "byr_z", productId: c.body.id, sourceKey: k });
+    await Promise.all([issue("claim:a"), issue("claim:a"), issue("claim:b")]);
+    await expect(issue("claim:c")).rejects.toMatchObject({ code: "sold_out" });
+    expect((await api(`/products/${c.body.id}/stock`, { token: adminKey })).body).toMatchObject({ available: 0, delivered: 2 });
+  });
 });

@@ -1,4 +1,10 @@
-import type { CardKeyRef } from "../services/vouchers";
+/** A key as delivery needs it: the encrypted secret and its keyed hash, never the plaintext. */
+export interface CardKeyRef {
+  id: string;
+  secret_enc: string;
+  secret_hash: string;
+  reusable: number;
+}
 
 export interface NewCardKey {
   id: string;

@@ -12,6 +12,9 @@ import { couponCode } from "../domain/codes";
 import { newId, randomToken } from "../domain/crypto";
 import { sealSecret, secretHash } from "../domain/secret-box";
 import { validityWindow } from "../domain/validity";
+import { findLoopKey, type CardKeyRef } from "../db/card-keys";
+
+export type { CardKeyRef };
 import { getProductRow, rowValidity, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -24,13 +27,6 @@ export const newVoucherCode = () => `vc_${randomToken(24)}`;
 /** Keyed hash of a presented card key / coupon code, for redemption look-ups (see getVoucherBySecretHash). */
 export function voucherSecretHash(env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">, tenantId: string, secret: string) {
   return secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
-}
-
-export interface CardKeyRef {
-  id: string;
-  secret_enc: string;
-  secret_hash: string;
-  reusable: number;
 }
 
 /** Builds the row to insert; `cardKey` carries an already-encrypted secret (copied as is, never decrypted here). */
@@ -95,9 +91,39 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
       .bind(input.tenantId, input.cardKeyId, product.id)
       .first();
     if (!cardKey) throw ApiError.notFound("Card key");
+  } else if (product.kind === "card_key") {
+    cardKey = await takeKeyForSource(env.DB, input.tenantId, product.id, input.sourceKey);
+    if (!cardKey) throw ApiError.conflict("sold_out", "No card key left for this product");
   }
   const row = await buildVoucherRow(env, input, product, cardKey);
-  const res = await insertVoucherStmt(env.DB, row).run();
+  let res: D1Result;
+  if (!cardKey && product.kind !== "bundle" && product.kind !== "card_key") {
+    // Counter stock (coupon, recharge): count the sale and insert in one transaction, only if there is stock left
+    // and this source has no voucher yet (changes() is the row count of the statement just before).
+    const [taken, inserted] = await env.DB.batch([
+      env.DB
+        .prepare(
+          `UPDATE products SET stock_sold = stock_sold + 1
+           WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= 1)
+             AND NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND source_key = ?)`,
+        )
+        .bind(input.tenantId, product.id, input.tenantId, input.sourceKey),
+      insertVoucherStmt(env.DB, row, { sql: "changes() = 1", args: [] }),
+    ]);
+    if (taken!.meta.changes === 0 && !(await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))) {
+      throw ApiError.conflict("sold_out", "No stock left for this product");
+    }
+    res = inserted!;
+  } else {
+    try {
+      res = await insertVoucherStmt(env.DB, row).run();
+    } catch (e) {
+      // A concurrent call for the same source won the race on the key's own unique index: return its voucher.
+      const winner = await getVoucherBySource(env.DB, input.tenantId, input.sourceKey);
+      if (!winner) throw e;
+      return { voucher: toVoucher(winner), created: false };
+    }
+  }
   const stored = (await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))!;
   const created = res.meta.changes > 0;
   if (created) {
@@ -105,6 +131,29 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
     await recordVoucherLedgerSoon(env, input.tenantId, [{ voucher: stored, kind: "issuance" }, { voucher: stored, kind: "delivery" }]);
   }
   return { voucher: toVoucher(stored), created };
+}
+
+/**
+ * A one-shot key for a right issued outside an order (claim, prize), marked with the source key so a retry finds the
+ * same key and a concurrent duplicate cannot take a second one. Falls back to a reusable key.
+ */
+async function takeKeyForSource(db: D1Database, tenantId: string, productId: string, sourceKey: string): Promise<CardKeyRef | null> {
+  const taken = await db
+    .prepare(
+      `UPDATE card_keys SET status = 'delivered', order_id = ?, delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE id = (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT 1)
+         AND status = 'available'
+         AND NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND order_id = ?)
+       RETURNING id, secret_enc, secret_hash, reusable`,
+    )
+    .bind(sourceKey, tenantId, productId, tenantId, sourceKey)
+    .first<CardKeyRef>();
+  if (taken) return taken;
+  const earlier = await db
+    .prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? LIMIT 1")
+    .bind(tenantId, sourceKey)
+    .first<CardKeyRef>();
+  return earlier ?? findLoopKey(db, tenantId, productId);
 }
 
 export function voucherIssuedEvent(v: Pick<VoucherRow, "tenant_id" | "holder_id" | "id" | "product_id" | "kind" | "order_id" | "campaign_id" | "face_value_cents">) {
