@@ -18,6 +18,7 @@ import { Pool } from "undici";
 import { freePort } from "../scripts/lib/free-port";
 import { Resp } from "./lib/resp";
 import { buildBundle, startWorkerd } from "./lib/workerd-harness";
+import { signSession } from "../worker/domain/buyer-session";
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
 });
 const DURATION_S = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
+const TOKEN_POOL = 60_000;
 const STOCK = Number(args.stock);
 const SHARDS = Number(args.shards);
 const PLATFORM = "bench-platform-token";
@@ -151,7 +153,13 @@ async function benchWorker() {
     const floor = await load(o, `/api/v1/public/campaigns/${campaign.id}/nope`, Math.min(5, DURATION_S), () => "{}", () => ({}));
     console.log(`worker: routing floor (404 in the worker, no Durable Object) ${floor.perSecond}/s p50 ${floor.p50} ms p99 ${floor.p99} ms`);
 
-    const r = await load(o, path, DURATION_S, () => JSON.stringify({ userId: `u${rnd()}${rnd()}` }), () => ({ "cf-connecting-ip": randomIp() }));
+    // Claims need a signed buyer session (the widget gets one from /session); sign a pool of random buyers up front.
+    const tokens = await Promise.all(Array.from({ length: TOKEN_POOL }, () => signSession("bench", tenant.id, `u${rnd()}${rnd()}`)));
+    let next = 0;
+    const r = await load(o, path, DURATION_S, () => "{}", () => ({
+      "cf-connecting-ip": randomIp(),
+      authorization: `Bearer ${tokens[next++ % tokens.length]}`,
+    }));
     const live = await api<{ remaining: Record<string, number> }>(o, "GET", `/public/campaigns/${campaign.id}/live`, null);
     const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
     const sold = STOCK - remaining;

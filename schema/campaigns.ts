@@ -120,12 +120,15 @@ export const Campaign = CampaignFields.extend({
   /** Lottery: the seed, published once the campaign has ended. */
   seed: z.string().nullable(),
   createdAt: z.string(),
+  /** The brand's store slug (public reads), so a bare link to a campaign can find its store page. */
+  tenantSlug: z.string().optional(),
 }).openapi("Campaign");
 export type Campaign = z.infer<typeof Campaign>;
 
 export const ClaimInput = z
   .object({
-    userId: UserId,
+    /** Optional: the claimant is the buyer of the session (cookie or Bearer token); if given it must be that buyer. */
+    userId: UserId.optional(),
     referrerId: UserId.optional(),
     /** Client-chosen id for retries: the same key returns the same result. */
     requestId: z.string().min(8).max(64).optional(),
@@ -152,7 +155,11 @@ export const ClaimResult = z
   .openapi("ClaimResult");
 export type ClaimResult = z.infer<typeof ClaimResult>;
 
-export const TaskInput = z.object({ userId: UserId }).openapi("TaskInput");
+export const TaskInput = z.object({ userId: UserId.optional() }).openapi("TaskInput");
+
+export const CampaignSession = z
+  .object({ userId: z.string(), token: z.string(), expiresAt: z.string() })
+  .openapi("CampaignSession");
 export const TaskResult = z
   .object({ taskId: z.string(), completedToday: z.number().int(), extraChancesToday: z.number().int(), drawsLeftToday: z.number().int() })
   .openapi("TaskResult");

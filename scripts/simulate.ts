@@ -74,16 +74,20 @@ const rand = rng(seed + 1);
 let tracked = 0;
 let claims = 0;
 for (let i = 0; i < live; i++) {
-  const userId = `live-${seed}-${Date.now().toString(36)}-${i}`;
   const product = w.products[Math.floor(rand() * w.products.length)]!;
   const campaign = w.campaigns[Math.floor(rand() * w.campaigns.length)]!;
+  // A visitor gets a guest buyer session from the campaign's brand, as the widget does; claims need one.
+  const session = await pub.request<{ userId: string; token: string }>("POST", `/public/campaigns/${campaign.id}/session`);
+  const userId = session.status === 200 ? session.data.userId : `live-${seed}-${Date.now().toString(36)}-${i}`;
   const evs: Record<string, string>[] = [
     { type: "page_view", userId, path: "/" },
     { type: "product_viewed", userId, productId: product.id },
   ];
   if (rand() < 0.5) {
     evs.push({ type: "page_view", userId, path: `/c/${campaign.id}`, campaignId: campaign.id });
-    const r = await pub.request("POST", `/public/campaigns/${campaign.id}/claims`, { userId, requestId: `${userId}-claim` });
+    const r = await pub.request("POST", `/public/campaigns/${campaign.id}/claims`, { requestId: `${userId}-claim` }, {
+      authorization: `Bearer ${session.data?.token ?? ""}`,
+    });
     if (r.status === 200) claims++;
     if (rand() < 0.3) evs.push({ type: "share_sent", userId, campaignId: campaign.id });
   }

@@ -53,20 +53,42 @@ function deviceId(): string {
   }
 }
 
-async function call(base: string, path: string, init: RequestInit = {}): Promise<Json> {
+async function call(base: string, path: string, init: RequestInit & { token?: string } = {}): Promise<Json> {
   const res = await fetch(base + "/api/v1" + path, {
     ...init,
-    headers: { "content-type": "application/json", "x-device-id": deviceId(), ...(init.headers || {}) },
+    headers: {
+      "content-type": "application/json",
+      "x-device-id": deviceId(),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+    },
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw Object.assign(new Error(body?.error?.message || res.statusText), { code: body?.error?.code || String(res.status), body });
   return body;
 }
 
+/**
+ * The visitor's buyer session for this campaign's brand: third-party cookies do not reach the API from a brand's
+ * page, so the signed token is kept in the page's own storage and sent as a Bearer header.
+ */
+async function session(base: string, campaignId: string): Promise<string> {
+  const key = `kq:session:${base}:${campaignId}`;
+  let stored: Json | null = null;
+  try {
+    stored = JSON.parse(localStorage.getItem(key) || "null");
+  } catch {}
+  if (stored && Date.parse(stored.expiresAt) > Date.now() + 60_000) return stored.token;
+  const s = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/session`, { method: "POST", token: stored?.token });
+  try {
+    localStorage.setItem(key, JSON.stringify({ token: s.token, expiresAt: s.expiresAt }));
+  } catch {}
+  return s.token;
+}
+
 function mount(s: HTMLScriptElement) {
   const campaignId = s.dataset.campaign || "";
   const base = new URL(s.src).origin;
-  const pageUrl = `${base}/c/?id=${encodeURIComponent(campaignId)}`;
+  const pageUrl = `${base}/campaigns/?id=${encodeURIComponent(campaignId)}`;
   const host = document.createElement("kaquan-campaign");
   host.setAttribute("data-campaign", campaignId);
   const fallback = document.createElement("a");
@@ -109,9 +131,11 @@ function mount(s: HTMLScriptElement) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
+        const token = await session(base, campaignId);
         const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, {
           method: "POST",
-          body: JSON.stringify({ userId: deviceId(), requestId: crypto.randomUUID() }),
+          token,
+          body: JSON.stringify({ requestId: crypto.randomUUID() }),
         });
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);

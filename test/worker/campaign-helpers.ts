@@ -1,7 +1,14 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { api } from "./helpers";
+import { signSession } from "../../worker/domain/buyer-session";
 import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
+
+/** A Bearer header naming `userId` as the signed-in buyer of the campaign's brand (as the session route would). */
+export async function sessionHeader(campaignId: string, userId: string): Promise<Record<string, string>> {
+  const row = await env.DB.prepare("SELECT tenant_id FROM campaigns WHERE id = ?").bind(campaignId).first<{ tenant_id: string }>();
+  return { authorization: `Bearer ${await signSession(env.BUYER_SESSION_SECRET, row!.tenant_id, userId)}` };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,10 +25,10 @@ export async function liveCampaign(adminKey: string, body: Record<string, unknow
   return res.body as { id: string; shards: number; seedCommitment: string | null; startsAt: string; endsAt: string };
 }
 
-export function claim(campaignId: string, userId: string, extra: { ip?: string; device?: string; referrerId?: string; requestId?: string } = {}) {
+export async function claim(campaignId: string, userId: string, extra: { ip?: string; device?: string; referrerId?: string; requestId?: string } = {}) {
   return api(`/public/campaigns/${campaignId}/claims`, {
     method: "POST",
-    headers: { "cf-connecting-ip": extra.ip ?? `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...(extra.device ? { "x-device-id": extra.device } : {}) },
+    headers: { ...(await sessionHeader(campaignId, userId)), "cf-connecting-ip": extra.ip ?? `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...(extra.device ? { "x-device-id": extra.device } : {}) },
     json: { userId, ...(extra.referrerId ? { referrerId: extra.referrerId } : {}), ...(extra.requestId ? { requestId: extra.requestId } : {}) },
   });
 }

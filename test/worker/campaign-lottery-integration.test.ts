@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DrawExport } from "../../schema/campaigns";
 import { verifyDrawExport } from "../../worker/domain/draw";
 import { api, createTenant } from "./helpers";
-import { claim, evictCampaign, liveCampaign, sleep } from "./campaign-helpers";
+import { claim, evictCampaign, liveCampaign, sessionHeader, sleep } from "./campaign-helpers";
 
 describe("lottery draws", { timeout: 60_000 }, () => {
   it("draws fairly under concurrency, never over-awards, and publishes a log the verifier accepts", async () => {
@@ -45,10 +45,10 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     expect(["no_chances", "limit_reached"]).toContain(again.body.error.code);
     const loser = res.slice(0, 100).findIndex((r) => r.body.outcome === "no_prize");
     const user = `p-${loser}`;
-    const shared = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", json: { userId: user } });
+    const shared = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", headers: await sessionHeader(c.id, user), json: {} });
     expect(shared.status).toBe(200);
     expect(shared.body.drawsLeftToday).toBe(2);
-    const twice = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", json: { userId: user } });
+    const twice = await api(`/public/campaigns/${c.id}/tasks/share`, { method: "POST", headers: await sessionHeader(c.id, user), json: { userId: user } });
     expect(twice.body.drawsLeftToday).toBe(2); // once a day only
     const extra = await claim(c.id, user);
     expect(extra.status).toBe(200);

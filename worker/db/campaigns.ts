@@ -43,9 +43,9 @@ export function getCampaign(db: D1Database, tenantId: string, id: string) {
 /** Public look-up by id alone (storefront routes): the id is unguessable and the row names its tenant. */
 export function getCampaignPublic(db: D1Database, id: string) {
   return db
-    .prepare("SELECT c.*, t.allowed_origins FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = ?")
+    .prepare("SELECT c.*, t.allowed_origins, t.slug AS tenant_slug FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = ?")
     .bind(id)
-    .first<CampaignRow & { allowed_origins: string }>();
+    .first<CampaignRow & { allowed_origins: string; tenant_slug: string }>();
 }
 
 export async function listCampaigns(db: D1Database, tenantId: string) {

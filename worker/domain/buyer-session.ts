@@ -9,7 +9,7 @@ export async function signSession(secret: string, tenantId: string, buyerId: str
 }
 
 export async function verifySession(secret: string, tenantId: string, token: string | undefined, nowS = Math.floor(Date.now() / 1000)) {
-  const m = /^([A-Za-z0-9_]{1,64})\.(\d{1,12})\.([0-9a-f]{64})$/.exec(token ?? "");
+  const m = /^([A-Za-z0-9_-]{1,64})\.(\d{1,12})\.([0-9a-f]{64})$/.exec(token ?? "");
   if (!m) return null;
   const [, buyerId, exp, sig] = m as unknown as [string, string, string, string];
   if (Number(exp) < nowS) return null;

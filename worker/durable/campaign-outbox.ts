@@ -22,11 +22,12 @@ export type OutboxRow = {
   result: string;
   referrer_id: string | null;
   device_id: string | null;
+  origin: string | null;
   pending: number;
   attempts: number;
 };
 
-export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "referrer_id" | "device_id">, r: ClaimResult, shard: number): EventInput {
+export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "referrer_id" | "device_id" | "origin">, r: ClaimResult, shard: number): EventInput {
   const lottery = cfg.def.kind === "lottery";
   return {
     // Derived from the claim id: a resend after a crash is deduplicated by the warehouse.
@@ -44,6 +45,7 @@ export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_i
       outcome: r.outcome,
       priceCents: cfg.def.priceCents,
       shard,
+      origin: row.origin,
     },
   };
 }
@@ -56,7 +58,7 @@ export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: 
   const sql = storage.sql;
   const now = Date.now();
   const rows = sql.exec<OutboxRow>(
-    "SELECT id, user_id, result, referrer_id, device_id, pending, attempts FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
+    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
     now,
     BATCH,
   ).toArray();

@@ -69,6 +69,10 @@ export class CampaignShard extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS claims_pending ON claims (pending, next_at);
       CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS releases (seq INTEGER PRIMARY KEY, stock TEXT NOT NULL);`);
+    // Added after the first release: the page origin a claim came from (widget attribution).
+    if (!this.sql.exec<{ name: string }>("PRAGMA table_info(claims)").toArray().some((c) => c.name === "origin")) {
+      this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
+    }
     const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
     if (meta.has("cfg")) {
       this.cfg = JSON.parse(meta.get("cfg")!) as ShardConfig;
@@ -329,8 +333,8 @@ export class CampaignShard extends DurableObject<Env> {
     if (result.outcome !== "no_prize") this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[key], key);
     this.saveUser(req.userId, u);
     this.sql.exec(
-      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, pending) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, pending,
+      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, pending,
     );
     if (entry) this.appendLog(entry);
     return { ok: true, result };

@@ -24,6 +24,8 @@ export interface ClaimRequest {
   deviceId?: string | null;
   ip?: string | null;
   requestId?: string | null;
+  /** The embedding page's origin (widget), for attribution. */
+  origin?: string | null;
 }
 
 export type ClaimRejection =

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Campaign, CampaignList, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
+import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
-import { clientIp } from "../middleware/rate-limit";
 import { emitEvent } from "../queue/emit";
-import { claim } from "../services/claim";
+import { campaignSession, claim, claimant, claimMeta } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, shardOf } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody } from "./router";
 
@@ -62,6 +61,15 @@ const claimRoute = createRoute({
   },
 });
 
+const session = createRoute({
+  method: "post",
+  path: "/public/campaigns/{campaignId}/session",
+  tags,
+  summary: "A buyer session for an embedded campaign (widget): a guest of the brand, or the current buyer; send the token as Bearer",
+  request: { params },
+  responses: { 200: json(CampaignSession, "Session"), 403: errors[403], 404: errors[404], 429: errors[429] },
+});
+
 const task = createRoute({
   method: "post",
   path: "/public/campaigns/{campaignId}/tasks/{taskId}",
@@ -95,19 +103,23 @@ export const campaignPublicRoutes = createRouter()
     if (!tenant) throw ApiError.notFound("Tenant");
     return c.json({ campaigns: await listTenantCampaigns(c.env, tenant.id) }, 200);
   })
-  .openapi(get, async (c) => c.json(await found(c.env, c.req.valid("param").campaignId), 200))
+  .openapi(get, async (c) => {
+    const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
+    if (!hit) throw ApiError.notFound("Campaign");
+    return c.json({ ...hit.campaign, tenantSlug: hit.tenantSlug }, 200);
+  })
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {
-    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), {
-      deviceId: c.req.valid("header")["x-device-id"] ?? null,
-      ip: clientIp(c),
-    });
+    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), claimMeta(c.req.raw.headers));
     return c.json(result, 200);
   })
+  .openapi(session, async (c) => c.json(await campaignSession(c.env, c.req.valid("param").campaignId, claimMeta(c.req.raw.headers)), 200))
   .openapi(task, async (c) => {
     const { campaignId, taskId } = c.req.valid("param");
-    const campaign = await found(c.env, campaignId);
-    const { userId } = c.req.valid("json");
+    const hit = await publicCampaign(c.env, campaignId);
+    if (!hit) throw ApiError.notFound("Campaign");
+    const campaign = hit.campaign;
+    const userId = await claimant(c.env, hit, c.req.valid("json"), claimMeta(c.req.raw.headers));
     const shard = homeShard(userId, campaign.shards);
     const res = await shardOf(c.env, campaign.id, shard).completeTask(campaign.id, shard, userId, taskId);
     if ("error" in res) {

@@ -2,7 +2,7 @@ import { ClaimInput } from "../../schema/campaigns";
 import type { ErrorBody } from "../../schema/errors";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../middleware/cors";
-import { claim } from "../services/claim";
+import { claim, claimMeta } from "../services/claim";
 import { publicCampaign } from "../services/campaigns";
 
 const PATH = /^\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/claims$/;
@@ -39,11 +39,7 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
     }
     const input = ClaimInput.safeParse(raw);
     if (!input.success) throw ApiError.fromZod(input.error, "json");
-    const device = request.headers.get("x-device-id");
-    const result = await claim(env, m[1]!, input.data, {
-      deviceId: device ? device.slice(0, 64) : null,
-      ip: request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip") ?? "local",
-    });
+    const result = await claim(env, m[1]!, input.data, claimMeta(request.headers));
     return new Response(JSON.stringify(result), { status: 200, headers });
   } catch (thrown) {
     let e = thrown;

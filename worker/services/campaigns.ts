@@ -127,6 +127,7 @@ export async function exportDraws(env: Env, c: Campaign): Promise<DrawExport> {
 export interface PublicCampaign {
   campaign: Campaign;
   allowedOrigins: string[];
+  tenantSlug: string;
   at: number;
 }
 const cache = new Map<string, PublicCampaign>();
@@ -139,7 +140,7 @@ export async function publicCampaign(env: Env, id: string): Promise<PublicCampai
   if (!stale) return { ...hit, campaign: { ...hit.campaign, phase: phaseAt(hit.campaign, now) } };
   const row = await getCampaignPublic(env.DB, id);
   if (!row) return null;
-  const entry = { campaign: await revealIfEnded(env, row), allowedOrigins: JSON.parse(row.allowed_origins) as string[], at: Date.now() };
+  const entry = { campaign: await revealIfEnded(env, row), allowedOrigins: JSON.parse(row.allowed_origins) as string[], tenantSlug: row.tenant_slug, at: Date.now() };
   if (cache.size > 1000) cache.clear();
   cache.set(id, entry);
   return entry;

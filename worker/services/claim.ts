@@ -1,10 +1,46 @@
 import type { ClaimInput, ClaimResult } from "../../schema/campaigns";
+import { sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import { enforceRateLimit } from "../middleware/rate-limit";
+import { createGuest } from "./buyers";
 import { ApiError } from "../errors";
-import { claimOnShard, isSoldOut, markSoldOut, publicCampaign } from "./campaigns";
+import { allowedOrigins } from "../middleware/cors";
+import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, type PublicCampaign } from "./campaigns";
 
 export interface ClaimMeta {
   deviceId: string | null;
   ip: string | null;
+  /** The request's Origin header (browsers send it on cross-origin and POST requests). */
+  origin: string | null;
+  /** `Authorization: Bearer <session token>` (the widget) ... */
+  bearer: string | null;
+  /** ... or the raw Cookie header (storefront pages on the platform's own origin). */
+  cookie: string | null;
+}
+
+const GUEST_SESSIONS_PER_IP_PER_MIN = 20;
+
+function cookieValue(header: string | null, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * Who may claim: a request from a browser page must come from the platform's own origins or one the brand listed
+ * (a 403 otherwise, whatever CORS would have let through), and the claimant is the buyer named by a signed session,
+ * never a user id the client makes up, so per-user limits hold.
+ */
+export async function claimant(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<string> {
+  if (meta.origin && meta.origin !== "null" && !allowedOrigins(env.CORS_ORIGINS).includes(meta.origin) && !hit.allowedOrigins.includes(meta.origin)) {
+    throw new ApiError(403, "origin_not_allowed", `The brand has not allowed ${meta.origin} to embed its campaigns`);
+  }
+  const token = meta.bearer ?? cookieValue(meta.cookie, sessionCookieName(hit.tenantSlug));
+  const buyerId = await verifySession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token);
+  if (!buyerId) throw ApiError.unauthorized("Sign in or start a guest session first (POST /public/campaigns/{id}/session)");
+  if (input.userId && input.userId !== buyerId) throw ApiError.forbidden("userId must be the signed-in buyer");
+  return buyerId;
 }
 
 /** One claim or draw: the campaign from the isolate cache, the user's home shard, the shard's answer as 200 or an ApiError. */
@@ -12,9 +48,11 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, met
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const campaign = hit.campaign;
+  const userId = await claimant(env, hit, input, meta);
   if (isSoldOut(campaign.id)) throw ApiError.conflict("sold_out", "Sold out");
   const reply = await claimOnShard(env, campaign, {
-    userId: input.userId,
+    userId,
+    origin: meta.origin,
     referrerId: input.referrerId ?? null,
     requestId: input.requestId ?? null,
     deviceId: meta.deviceId,
@@ -24,4 +62,39 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, met
   if (reply.code === "rate_limited") throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
   if (reply.soldOut) markSoldOut(campaign.id);
   throw ApiError.conflict(reply.code, reply.message);
+}
+
+/** Request facts the claim checks need, from a plain Request (the fast route) or Hono's (the documented one). */
+export function claimMeta(headers: Headers): ClaimMeta {
+  const device = headers.get("x-device-id");
+  const auth = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
+  return {
+    deviceId: device ? device.slice(0, 64) : null,
+    ip: headers.get("cf-connecting-ip") ?? headers.get("x-real-ip") ?? "local",
+    origin: headers.get("origin"),
+    bearer: auth ? auth[1]! : null,
+    cookie: headers.get("cookie"),
+  };
+}
+
+/**
+ * A session for a visitor of an embedded campaign (widget): a new guest buyer of the campaign's brand, or the
+ * current one when the request already carries a valid session. Third-party cookies do not reach the API from a
+ * brand's page, so the token travels as a Bearer header and lives in the page's own storage.
+ */
+export async function campaignSession(env: Env, campaignId: string, meta: ClaimMeta) {
+  const hit = await publicCampaign(env, campaignId);
+  if (!hit) throw ApiError.notFound("Campaign");
+  let userId: string | null = null;
+  try {
+    userId = await claimant(env, hit, {}, meta);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 401) throw e;
+  }
+  if (!userId) {
+    await enforceRateLimit(env, "guest-session", meta.ip ?? "local", GUEST_SESSIONS_PER_IP_PER_MIN, 60);
+    userId = (await createGuest(env, hit.campaign.tenantId)).id;
+  }
+  const token = await signSession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, userId);
+  return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString() };
 }
