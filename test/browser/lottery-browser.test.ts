@@ -1,0 +1,59 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+const ids: Record<"win" | "lose", string> = { win: "", lose: "" };
+
+async function createLottery(name: string, noPrizeWeight: number, startsAt: number) {
+  const { baseUrl, keys } = inject("stack");
+  const res = await fetch(`${baseUrl}/api/v1/campaigns`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      kind: "lottery",
+      name,
+      startsAt: new Date(startsAt).toISOString(),
+      endsAt: new Date(startsAt + 3_600_000).toISOString(),
+      // Weights make the outcome certain (win) or all but certain (lose: one chance in a million).
+      prizes: [{ id: "gift", name: "五元券", stock: 20, weight: 1 }],
+      noPrizeWeight,
+      drawsPerDay: 2,
+    }),
+  });
+  const body: any = await res.json();
+  if (res.status !== 201) throw new Error(JSON.stringify(body));
+  return body.id as string;
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  const startsAt = Date.now() + 3_000;
+  ids.win = await createLottery("必中抽奖", 0, startsAt);
+  ids.lose = await createLottery("谢谢参与抽奖", 1_000_000, startsAt);
+  await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("lottery page on a phone", () => {
+  for (const outcome of ["win", "lose"] as const) {
+    it(`shows odds and the seed commitment, then the ${outcome === "win" ? "winning" : "losing"} result at once`, async () => {
+      const { baseUrl } = inject("stack");
+      const context = await phoneContext(browser);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids[outcome]}`);
+      await expect.poll(() => page.textContent("#commit"), { timeout: 10_000 }).toMatch(/^[0-9a-f]{64}$/);
+      await expect.poll(() => page.textContent("#odds tbody"), { timeout: 10_000 }).toContain("五元券");
+      await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+      await page.click("#draw");
+      await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toMatch(outcome === "win" ? /恭喜/ : /未中奖/);
+      await screenshot(page, `lottery-${outcome}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
+});
