@@ -1,4 +1,11 @@
-/** The pages bench:site measures: home, plus a product and a lottery page of the seeded Demo Brand when they exist. */
+/** The pages bench:site measures: home, the first product page and the first lottery page of the seeded Demo Brand. */
 export async function discoverPages(baseUrl: string, _stateDir: string): Promise<Record<string, string>> {
-  return { home: "/" };
+  const pages: Record<string, string> = { home: "/" };
+  const shop = (await (await fetch(`${baseUrl}/api/v1/shop/demo/products`)).json()) as { products?: { id: string }[] };
+  const product = shop.products?.[0];
+  if (product) pages.product = `/shop/product/?t=demo&id=${product.id}`;
+  const list = (await (await fetch(`${baseUrl}/api/v1/public/tenants/demo/campaigns`)).json()) as { campaigns?: { id: string; kind: string }[] };
+  const lottery = list.campaigns?.find((c) => c.kind === "lottery");
+  if (lottery) pages.lottery = `/campaigns/lottery/?t=demo&id=${lottery.id}`;
+  return pages;
 }

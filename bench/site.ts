@@ -49,6 +49,8 @@ try {
         (a) => a.score !== null && a.score < 0.9 && lhr.categories.accessibility!.auditRefs.some((r) => r.id === a.id),
       );
       if (failing.length) console.log(`  ${name}: accessibility issues: ${failing.map((a) => a.id).join(", ")}`);
+      const metric = (id: string) => lhr.audits[id]?.displayValue ?? "—";
+      console.log(`  ${name}: FCP ${metric("first-contentful-paint")}, LCP ${metric("largest-contentful-paint")}, TBT ${metric("total-blocking-time")}, CLS ${metric("cumulative-layout-shift")}, SI ${metric("speed-index")}`);
     }
     scores.sort((a, b) => a.performance - b.performance);
     results[name] = scores[Math.floor(scores.length / 2)]!;
