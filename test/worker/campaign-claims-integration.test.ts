@@ -88,8 +88,8 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   });
 
   it("keeps the per-user limit exact under a race of one user's concurrent claims", async () => {
-    const { adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId: "prd_x", priceCents: 990, stock: 1000, perUserLimit: 2, shards: 3 });
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId: await couponProduct(tenant.id), priceCents: 990, stock: 1000, perUserLimit: 2, shards: 3 });
     const res = await Promise.all(Array.from({ length: 40 }, (_, i) => claim(c.id, "racer", { ip: `10.1.0.${i}` })));
     expect(res.filter((r) => r.status === 200).length).toBe(2);
     for (const r of res.filter((x) => x.status !== 200)) {
@@ -100,8 +100,8 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   });
 
   it("enforces the daily limit and returns the same result for a retried request id", async () => {
-    const { adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "每日秒杀", productId: "prd_x", priceCents: 100, stock: 10, perUserLimit: 3, perUserDailyLimit: 1, shards: 2 });
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "每日秒杀", productId: await couponProduct(tenant.id), priceCents: 100, stock: 10, perUserLimit: 3, perUserDailyLimit: 1, shards: 2 });
     const a = await claim(c.id, "daily", { requestId: "req-aaaaaaaa" });
     const again = await claim(c.id, "daily", { requestId: "req-aaaaaaaa" });
     const b = await claim(c.id, "daily", { requestId: "req-bbbbbbbb" });
@@ -112,8 +112,8 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   });
 
   it("rate limits one account with 429 and Retry-After", async () => {
-    const { adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "限流", productId: "prd_x", stock: 100, perUserLimit: 100, shards: 1 });
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "限流", productId: await couponProduct(tenant.id), stock: 100, perUserLimit: 100, shards: 1 });
     const res = [];
     for (let i = 0; i < 14; i++) res.push(await claim(c.id, "spammer"));
     const limited = res.filter((r) => r.status === 429);
@@ -124,8 +124,8 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   });
 
   it("moves stock between shards: a single busy shard sells the whole pool", async () => {
-    const { adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "搬库存", productId: "prd_x", stock: 64, shards: 8 });
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "搬库存", productId: await couponProduct(tenant.id), stock: 64, shards: 8 });
     // Find 80 users homed on the same shard.
     const { homeShard } = await import("../../worker/domain/campaign-rules");
     const users: string[] = [];
@@ -140,9 +140,9 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   });
 
   it("refuses changes to stock or odds once started, allows renaming", async () => {
-    const { adminKey } = await createTenant();
+    const { adminKey, tenant } = await createTenant();
     const { api } = await import("./helpers");
-    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 }, { wait: false, startInMs: 4000 });
+    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 5 }, { wait: false, startInMs: 4000 });
     const before = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { stock: 9 } });
     expect(before.status, JSON.stringify(before.body)).toBe(200);
     expect(before.body.stock).toBe(9);
@@ -162,7 +162,7 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     const { adminKey, tenant } = await createTenant();
     await api("/tenant", { method: "PATCH", token: adminKey, json: { allowedOrigins: ["https://brand.example"] } });
     void PLATFORM;
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 }, { wait: false });
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 5 }, { wait: false });
     const pre = (origin: string) =>
       api(`/public/campaigns/${c.id}/claims`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
     expect((await pre("https://brand.example")).headers.get("access-control-allow-origin")).toBe("https://brand.example");
@@ -174,8 +174,8 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
 
   it("answers bad claims with the error shape and field paths, changing nothing", async () => {
     const { api } = await import("./helpers");
-    const { adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: "p", stock: 5 });
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 5 });
     const bad = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", json: { userId: "" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe("json.userId");
@@ -187,5 +187,25 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     expect(missing.status).toBe(404);
     const live = await api(`/public/campaigns/${c.id}/live`);
     expect(live.body.remaining).toEqual({ item: 5 });
+  });
+  it("refuses a campaign that hands out a product the brand does not have (unknown or another brand's)", async () => {
+    const { adminKey } = await createTenant();
+    const other = await createTenant();
+    const foreign = await couponProduct(other.tenant.id);
+    const { api } = await import("./helpers");
+    const startsAt = new Date(Date.now() + 60_000).toISOString();
+    const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+    for (const productId of ["prd_nope", foreign]) {
+      const res = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "flash_sale", name: "x", productId, stock: 5, startsAt, endsAt } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe("unknown_product");
+      expect(res.body.error.issues[0].path).toBe("json.productId");
+    }
+    const prize = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", stock: 1, weight: 1, productId: foreign }], startsAt, endsAt },
+    });
+    expect(prize.status).toBe(400);
+    expect(prize.body.error.issues[0].path).toBe("json.prizes.0.productId");
   });
 });

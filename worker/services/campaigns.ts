@@ -9,6 +9,7 @@ import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampa
 import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
+import { getProductRow } from "../db/products";
 
 export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId: string) {
   return env.CAMPAIGN_COORDINATOR.get(env.CAMPAIGN_COORDINATOR.idFromName(campaignId));
@@ -32,8 +33,22 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
   };
 }
 
+/** Every product a campaign hands out must be this tenant's own, or a winner would hold a claim nobody can fulfil. */
+async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInput) {
+  const refs: { path: string; id: string }[] = [];
+  if (def.productId) refs.push({ path: "json.productId", id: def.productId });
+  def.prizes.forEach((p, i) => p.productId && refs.push({ path: `json.prizes.${i}.productId`, id: p.productId }));
+  const missing = [];
+  for (const r of refs) if (!(await getProductRow(env.DB, tenantId, r.id))) missing.push(r);
+  if (missing.length) {
+    throw ApiError.badRequest("unknown_product", "The campaign names products this brand does not have",
+      missing.map((m) => ({ path: m.path, message: `no product ${m.id}`, code: "unknown_product" })));
+  }
+}
+
 export async function createCampaign(env: Env, tenantId: string, input: CreateCampaignInput): Promise<Campaign> {
   if (Date.parse(input.startsAt) <= Date.now()) throw ApiError.badRequest("starts_in_past", "startsAt must be in the future: the seed commitment and odds are published before opening");
+  await checkProducts(env, tenantId, input);
   const id = newId("cmp");
   const res = await coordinatorOf(env, id).define(id, tenantId, input);
   if ("locked" in res) throw ApiError.conflict("campaign_started", "Campaign already started");
@@ -69,6 +84,7 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   const current = await loadCampaign(env, tenantId, id);
   const merged = CreateCampaignInput.safeParse({ ...definitionOf(current), ...patch });
   if (!merged.success) throw ApiError.fromZod(merged.error, "json");
+  await checkProducts(env, tenantId, merged.data);
   const coord = coordinatorOf(env, id);
   if (lockedFieldsIn(patch).length) {
     const res = await coord.define(id, tenantId, merged.data);
