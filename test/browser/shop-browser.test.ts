@@ -20,7 +20,8 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
 
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await page.getByText("视频会员月卡").first().click();
-    await expect.poll(() => page.locator("#buy").isVisible(), { timeout: 10_000 }).toBe(true);
+    // The buy form is on screen from the start (no layout shift); the button enables once the product has loaded.
+    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
     expect(await page.textContent("#product")).toContain("适用范围");
     await screenshot(page, "shop-product-phone");
     await page.click("#buy-btn");
