@@ -81,6 +81,20 @@ describe("payment callbacks", { timeout: 60_000 }, () => {
 });
 
 describe("operator refunds", { timeout: 60_000 }, () => {
+  it("refuses to refund an order whose right was redeemed, and leaves the order and its vouchers as they were", async () => {
+    const { order, notice, adminKey } = await openOrder();
+    await callback(notice);
+    await env.DB.prepare("UPDATE vouchers SET status = 'redeemed' WHERE order_id = ?").bind(order.id).run();
+    const { api } = await import("./helpers");
+    const res = await api(`/orders/${order.id}/refund`, { method: "POST", token: adminKey, json: { reason: "too late" } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("voucher_redeemed");
+    const row = await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(order.id).first<{ status: string }>();
+    expect(row!.status).toBe("delivered");
+    const refunds = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund'").bind(order.id).first<{ n: number }>();
+    expect(refunds!.n).toBe(0);
+  });
+
   it("refunds a delivered order once; its voucher turns 'refunded' and its key is no longer shown", async () => {
     const { order, notice, slug, cookie, adminKey } = await openOrder();
     await callback(notice);

@@ -259,13 +259,34 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   if (!["delivered", "paid", "failed"].includes(order.status)) {
     throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' cannot be refunded`);
   }
-  const used = await db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'redeemed'").bind(tenantId, orderId).first<{ n: number }>();
-  if (used && used.n > 0) throw ApiError.conflict("voucher_redeemed", "A right of this order was already redeemed");
   // Claim the order first (guarded), so two refund requests cannot both pay out.
   const [claimed] = await db.batch([transitionOrderStmt(db, tenantId, orderId, [order.status], "failed", { failureReason: `refund:${reason}` })]);
   if (!claimed!.results.length) throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
+  // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
+  // land, so money never goes back for a right that is being used at the same moment.
+  const [frozen, used] = await db.batch([
+    db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued' RETURNING id").bind(tenantId, orderId),
+    db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'redeemed'").bind(tenantId, orderId),
+  ]);
+  const frozenIds = (frozen!.results as { id: string }[]).map((v) => v.id);
+  const undo = async (restoreOrder: boolean) => {
+    if (!frozenIds.length && !restoreOrder) return;
+    await db.batch([
+      ...frozenIds.map((id) => db.prepare("UPDATE vouchers SET status = 'issued' WHERE tenant_id = ? AND id = ? AND status = 'refunded'").bind(tenantId, id)),
+      ...(restoreOrder
+        ? [db.prepare("UPDATE orders SET status = ?, failure_reason = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'").bind(order.status, order.failure_reason, tenantId, orderId)]
+        : []),
+    ]);
+  };
+  if (((used!.results[0] as { n: number } | undefined)?.n ?? 0) > 0) {
+    await undo(true);
+    throw ApiError.conflict("voucher_redeemed", "A right of this order was already redeemed");
+  }
   await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
-  if (!(await refundPayment(env, order, reason))) throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
+  if (!(await refundPayment(env, order, reason))) {
+    await undo(false);
+    throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
+  }
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(tenantId, orderId),
