@@ -21,6 +21,15 @@ export async function buyerId(): Promise<string> {
   return guest.body?.buyer?.id ?? guest.body?.id ?? "";
 }
 
+/** One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant. */
+export async function submitClaim(campaignId: string, userId: string) {
+  return getJson(campaignUrl(campaignId, "/claims"), {
+    method: "POST",
+    headers: { "x-device-id": deviceId() },
+    json: { userId, requestId: crypto.randomUUID(), referrerId: new URLSearchParams(location.search).get("ref") || undefined },
+  });
+}
+
 /** A stable device id for the per-device rate limit. */
 export function deviceId(): string {
   let id = localStorage.getItem("kq-device");
