@@ -5,7 +5,8 @@ import { allowedOrigins } from "../middleware/cors";
 import { claim, claimMeta } from "../services/claim";
 import { publicCampaign } from "../services/campaigns";
 
-const PATH = /^\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/claims$/;
+// Matched on the raw URL (scheme://host/path?query): no URL object on the hottest path.
+const PATH = /^[a-z]+:\/\/[^/]+\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/claims(?:\?[^#]*)?$/;
 const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /**
@@ -15,7 +16,7 @@ const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export async function fastClaim(request: Request, env: Env): Promise<Response | null> {
   if (request.method !== "POST") return null;
-  const m = PATH.exec(new URL(request.url).pathname);
+  const m = PATH.exec(request.url);
   if (!m) return null;
   const incoming = request.headers.get("x-request-id");
   const requestId = incoming && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID();

@@ -162,7 +162,17 @@ export async function publicCampaign(env: Env, id: string): Promise<PublicCampai
   return entry;
 }
 
-/** Once a shard reports the stock gone everywhere, this isolate answers "sold out" without a round trip. */
-const soldOut = new Set<string>();
-export const isSoldOut = (id: string) => soldOut.has(id);
-export const markSoldOut = (id: string) => soldOut.add(id);
+/**
+ * Once a shard reports the stock gone everywhere, this isolate answers "sold out" without a round trip. The mark
+ * lapses after a few seconds so that the next claim asks a shard again (stock that comes back is seen).
+ */
+const SOLD_OUT_TTL_MS = 5_000;
+const soldOut = new Map<string, number>();
+export function isSoldOut(id: string, now = Date.now()): boolean {
+  const until = soldOut.get(id);
+  if (until === undefined) return false;
+  if (now < until) return true;
+  soldOut.delete(id);
+  return false;
+}
+export const markSoldOut = (id: string, now = Date.now()) => void soldOut.set(id, now + SOLD_OUT_TTL_MS);

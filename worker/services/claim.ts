@@ -18,6 +18,8 @@ export interface ClaimMeta {
 }
 
 const GUEST_SESSIONS_PER_IP_PER_MIN = 20;
+// One shared instance: after a sell-out nearly every answer is this one, and it carries nothing per request.
+const SOLD_OUT = ApiError.conflict("sold_out", "Sold out");
 
 function cookieValue(header: string | null, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
@@ -33,9 +35,7 @@ function cookieValue(header: string | null, name: string): string | undefined {
  * never a user id the client makes up, so per-user limits hold.
  */
 export async function claimant(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<string> {
-  if (meta.origin && meta.origin !== "null" && !allowedOrigins(env.CORS_ORIGINS).includes(meta.origin) && !hit.allowedOrigins.includes(meta.origin)) {
-    throw new ApiError(403, "origin_not_allowed", `The brand has not allowed ${meta.origin} to embed its campaigns`);
-  }
+  assertOrigin(env, hit, meta.origin);
   const token = meta.bearer ?? cookieValue(meta.cookie, sessionCookieName(hit.tenantSlug));
   const buyerId = await verifySession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token);
   if (!buyerId) throw ApiError.unauthorized("Sign in or start a guest session first (POST /public/campaigns/{id}/session)");
@@ -43,13 +43,22 @@ export async function claimant(env: Env, hit: PublicCampaign, input: { userId?: 
   return buyerId;
 }
 
+function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
+  if (origin && origin !== "null" && !allowedOrigins(env.CORS_ORIGINS).includes(origin) && !hit.allowedOrigins.includes(origin)) {
+    throw new ApiError(403, "origin_not_allowed", `The brand has not allowed ${origin} to embed its campaigns`);
+  }
+}
+
 /** One claim or draw: the campaign from the isolate cache, the user's home shard, the shard's answer as 200 or an ApiError. */
 export async function claim(env: Env, campaignId: string, input: ClaimInput, meta: ClaimMeta): Promise<ClaimResult> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const campaign = hit.campaign;
+  // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
+  // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
+  assertOrigin(env, hit, meta.origin);
+  if (isSoldOut(campaign.id)) throw SOLD_OUT;
   const userId = await claimant(env, hit, input, meta);
-  if (isSoldOut(campaign.id)) throw ApiError.conflict("sold_out", "Sold out");
   const reply = await claimOnShard(env, campaign, {
     userId,
     origin: meta.origin,
