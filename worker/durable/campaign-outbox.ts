@@ -9,9 +9,12 @@ export const PENDING_EVENT = 1;
 export const PENDING_FULFIL = 2;
 const BATCH = 500;
 const FULFIL_PARALLEL = 8;
-// Paced so order/voucher creation (D1 writes) never starves claims: ~16/s per shard during a rush, ~32/s after
-// (locally D1 shares the workerd thread and disk with the claims; raise these where D1 is remote).
-const FULFIL_PER_HOT_RUN = 4;
+// Paced so order/voucher creation (D1 writes) never starves claims: ~8/s per shard during a rush, ~32/s after
+// (locally D1 shares the workerd thread and disk with the claims; raise these where D1 is remote). A rush lasts
+// until a shard has seen no claim for HOT_WINDOW_MS: once sold out, the isolates answer without reaching the
+// shards, so a shorter window would end "the rush" while the crowd is still there.
+export const HOT_WINDOW_MS = 60_000;
+const FULFIL_PER_HOT_RUN = 2;
 const HOT_INTERVAL_MS = 250;
 const FULFIL_PER_RUN = 8;
 const INTERVAL_MS = 250;

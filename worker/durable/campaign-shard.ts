@@ -6,7 +6,7 @@ import { drawProof, entryHash, genesisHash, landingPrize, pickPrize } from "../d
 import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { EventInput } from "../queue/emit";
-import { drainOutbox, PENDING_EVENT, PENDING_FULFIL } from "./campaign-outbox";
+import { drainOutbox, HOT_WINDOW_MS, PENDING_EVENT, PENDING_FULFIL } from "./campaign-outbox";
 
 interface UserState {
   total: number;
@@ -96,6 +96,7 @@ export class CampaignShard extends DurableObject<Env> {
   async claimMany(campaignId: string, shard: number, reqs: ClaimRequest[]): Promise<ShardReply[]> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
     const now = Date.now();
+    this.lastClaimAt = now;
     return Promise.all(
       reqs.map((r) => {
         const early = this.precheck(r, now);
@@ -169,7 +170,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < 3000);
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < HOT_WINDOW_MS);
     if (more !== null) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + more);
@@ -252,7 +253,6 @@ export class CampaignShard extends DurableObject<Env> {
 
   private flush() {
     this.flushScheduled = false;
-    this.lastClaimAt = Date.now();
     const batch = this.queue.splice(0);
     const starved = new Map<string, Queued[]>();
     const now = Date.now();
