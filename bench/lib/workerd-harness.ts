@@ -49,6 +49,7 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
       host: "127.0.0.1",
       port: 0,
       log: new NoOpLog(),
+      ...(process.env.KAQUAN_BENCH_INSPECT ? { inspectorPort: Number(process.env.KAQUAN_BENCH_INSPECT) } : {}),
       logRequests: false,
       unsafeObservability: false,
       d1Persist: join(stateDir, "d1"),
