@@ -93,6 +93,8 @@ launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
 });
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
+  // wrangler dev does not fire cron triggers itself; --test-scheduled lets the ticker below do it (/__scheduled).
+  "--test-scheduled",
   ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
   // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
   ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
@@ -104,6 +106,10 @@ try {
   await waitFor(`${SUPPLIERS}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
+  // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events), as Cloudflare would run it.
+  setInterval(() => {
+    fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
+  }, 60_000).unref();
   console.log(`
 kaquan is running.
   Storefront     ${WORKER}/
