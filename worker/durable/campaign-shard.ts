@@ -41,6 +41,7 @@ export class CampaignShard extends DurableObject<Env> {
   private shard = -1;
   private stock: Stock = {};
   private exhausted = new Set<string>();
+  private dirtyStock = new Set<string>();
   private grantSeq = 1;
   private head = { seq: 0, hash: "" };
   private users = new Map<string, UserState>();
@@ -268,6 +269,9 @@ export class CampaignShard extends DurableObject<Env> {
         item.reject(e);
       }
     }
+    // Stock rows are written once per batch, in the same synchronous block (so the same transaction) as its claims.
+    for (const k of this.dirtyStock) this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[k], k);
+    this.dirtyStock.clear();
     for (const [key, items] of starved) {
       this.waiting += items.length;
       this.refill([key])
@@ -330,7 +334,7 @@ export class CampaignShard extends DurableObject<Env> {
     }
     const key = result.prizeId ?? ITEM;
     const pending = result.outcome === "no_prize" ? PENDING_EVENT : PENDING_EVENT | PENDING_FULFIL;
-    if (result.outcome !== "no_prize") this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[key], key);
+    if (result.outcome !== "no_prize") this.dirtyStock.add(key);
     this.saveUser(req.userId, u);
     this.sql.exec(
       "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
