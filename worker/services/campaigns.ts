@@ -15,8 +15,17 @@ export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId
   return env.CAMPAIGN_COORDINATOR.get(env.CAMPAIGN_COORDINATOR.idFromName(campaignId));
 }
 
+// idFromName hashes the name on every call; an id (unlike a stub) carries no I/O and is safe to keep per isolate.
+const shardIds = new Map<string, DurableObjectId>();
 export function shardOf(env: Pick<Env, "CAMPAIGN_SHARD">, campaignId: string, shard: number) {
-  return env.CAMPAIGN_SHARD.get(env.CAMPAIGN_SHARD.idFromName(shardName(campaignId, shard)));
+  const name = shardName(campaignId, shard);
+  let id = shardIds.get(name);
+  if (!id) {
+    if (shardIds.size >= 10_000) shardIds.clear();
+    id = env.CAMPAIGN_SHARD.idFromName(name);
+    shardIds.set(name, id);
+  }
+  return env.CAMPAIGN_SHARD.get(id);
 }
 
 export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
