@@ -38,6 +38,7 @@ const TOKEN_POOL = 60_000;
 const STOCK = Number(args.stock);
 const SHARDS = Number(args.shards);
 const PLATFORM = "bench-platform-token";
+const FULFIL_WAIT_S = 300;
 
 interface LoadResult {
   requests: number;
@@ -166,7 +167,20 @@ async function benchWorker() {
     console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
     console.log(`worker: selling phase ${r.phases.sellingS}s at ${r.phases.sellingPerSecond}/s, sold-out phase at ${r.phases.soldOutPerSecond}/s`);
     console.log(`worker: accepted ${r.winners}, stock ${STOCK}, shards say sold ${sold} (remaining ${remaining})`);
-    return { ...r, sold, floor };
+    // After the rush: every won claim must become exactly one order (the shards' outbox, paced during the rush).
+    const fulfilStarted = performance.now();
+    let orders = { n: 0, uniq: 0 };
+    while (performance.now() - fulfilStarted < FULFIL_WAIT_S * 1000) {
+      orders = (await harness.db
+        .prepare("SELECT count(*) AS n, count(DISTINCT idempotency_key) AS uniq FROM orders WHERE campaign_id = ?")
+        .bind(campaign.id)
+        .first<{ n: number; uniq: number }>())!;
+      if (orders.n >= r.winners) break;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    const fulfilS = round((performance.now() - fulfilStarted) / 1000);
+    console.log(`worker: ${orders.n} orders for ${r.winners} won claims (${orders.uniq} distinct claims), all there ${fulfilS} s after the load stopped`);
+    return { ...r, sold, floor, orders: orders.n, doubleOrders: orders.n - orders.uniq };
   } finally {
     await harness.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -229,7 +243,9 @@ async function benchReference() {
 console.log(`bench:claims — ${CONNECTIONS} connections, ${DURATION_S}s each, stock ${STOCK}, ${SHARDS} shards, kind ${args.kind}`);
 const w = await benchWorker();
 const ref = args["skip-reference"] ? null : await benchReference();
-const oversold = Math.max(0, w.winners - STOCK) + Math.abs(w.sold - w.winners) + (ref ? Math.max(0, ref.winners - STOCK) : 0);
+// Oversold also counts a claim turned into two orders.
+const oversold = Math.max(0, w.winners - STOCK) + Math.abs(w.sold - w.winners) + w.doubleOrders + (ref ? Math.max(0, ref.winners - STOCK) : 0);
+if (w.orders !== w.winners) console.log(`worker: WARNING ${w.winners - w.orders} won claims had no order after ${FULFIL_WAIT_S} s`);
 const summary = {
   claims_per_s: w.perSecond,
   p50_ms: w.p50,

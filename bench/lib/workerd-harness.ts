@@ -19,6 +19,8 @@ const { Miniflare, convertV4MiniflareOptions, NoOpLog } = req(mfPath) as typeof 
 
 export interface Harness {
   url: string;
+  /** The worker's D1 database (for checks after a run). */
+  db: Awaited<ReturnType<InstanceType<typeof Miniflare>["getD1Database"]>>;
   dispose(): Promise<void>;
 }
 
@@ -62,5 +64,5 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
   for (const file of readdirSync("schema/d1").filter((f) => f.endsWith(".sql")).sort()) {
     for (const stmt of unstable_splitSqlQuery(readFileSync(join("schema/d1", file), "utf8"))) await db.prepare(stmt).run();
   }
-  return { url, dispose: () => mf.dispose() };
+  return { url, db, dispose: () => mf.dispose() };
 }
