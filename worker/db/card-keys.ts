@@ -88,10 +88,12 @@ export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: 
     .bind(tenantId, orderId);
 }
 
-export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string) {
+/** reserved → delivered for this order only; `guard` (SQL + args) adds a condition checked in the same statement. */
+export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string, guard?: { sql: string; args: unknown[] }) {
   return db
     .prepare(
-      "UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved'",
+      `UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved' AND ${guard ? guard.sql : "1"}`,
     )
-    .bind(tenantId, orderId, keyId);
+    .bind(tenantId, orderId, keyId, ...(guard?.args ?? []));
 }
