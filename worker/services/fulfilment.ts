@@ -34,7 +34,11 @@ export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDeliv
  * a key that lapsed meanwhile changes nothing it should not, and the order is left 'paid' for deliverOrder, which
  * re-reserves. Anything else (other kinds, lapsed reservations) is paid here and delivered by deliverOrder.
  */
-export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice): Promise<NoticeOutcome> {
+export async function acceptPaymentNotice(
+  env: Env, provider: string, notice: PaymentNotice,
+  /** When given (the callback route: ctx.waitUntil), the ledger append of an inline delivery runs after the answer. */
+  defer?: (work: Promise<unknown>) => void,
+): Promise<NoticeOutcome> {
   const db = env.DB;
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
   // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
@@ -128,13 +132,17 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     const stored = results[results.length - 1]!.results as VoucherRow[];
     const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
     const batches = new Map(keys.map((k) => [k.id, k.batch_id]));
+    // The ledger append is already in flight (its object takes appends in arrival order) when the callback answers;
+    // a failure is logged and the ledger's own sweep appends what is missing, as for any ledger hiccup.
+    const ledger = recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]), batches);
+    if (defer) defer(ledger);
     await Promise.all([
       emitEvents(env, [
         paidEvent,
         ...(delivered ? [deliveredEvent(delivered, stored.length)] : []),
         ...fresh.map(voucherIssuedEvent),
       ]),
-      recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]), batches),
+      defer ? undefined : ledger,
     ]);
     // Not delivered (a key lapsed meanwhile): the order is paid, and deliverOrder completes it.
     return { applied: true, order: delivered ?? order, needsAsyncDelivery: false };
