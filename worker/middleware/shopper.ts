@@ -21,7 +21,7 @@ export const shopper = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export async function setSessionCookie(c: Context<AppEnv>, buyer: BuyerRow) {
+export async function setSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
   const { slug, tenantId } = c.var.shopper;
   setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id), {
     httpOnly: true,

@@ -8,6 +8,7 @@
 import type { StockCounts } from "../../schema/catalog";
 import type { OrderStatus } from "../../schema/orders";
 import { newId, sha256Hex } from "../domain/crypto";
+import { insertGuest } from "../db/buyers";
 import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reserveCardKeysStmt } from "../db/card-keys";
 import {
   expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt,
@@ -38,6 +39,8 @@ export interface CreateOrderParams {
   reserveSeconds?: number;
   /** Campaign rights may be sold from draft products; the storefront requires published ones. */
   requirePublished?: boolean;
+  /** buyerId is a fresh guest id (guest checkout): the guest row is inserted in the order's first D1 batch. */
+  newGuest?: boolean;
 }
 
 export interface CreatedOrder {
@@ -56,12 +59,13 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   const requestHash = await sha256Hex(
     JSON.stringify([p.buyerId, p.productId, quantity, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]),
   );
-  // One read: an earlier order under this key, the product, and whether it has a key left to sell.
-  const [priorR, productR, keyR] = await db.batch([
+  // One round trip: (a new guest,) an earlier order under this key, the product, and whether it has a key left.
+  const [priorR, productR, keyR] = (await db.batch([
+    ...(p.newGuest ? [insertGuest(db, p.tenantId, p.buyerId)] : []),
     orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
     db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(p.tenantId, p.productId),
     mayHaveKeysStmt(db, p.tenantId, p.productId),
-  ]);
+  ])).slice(p.newGuest ? 1 : 0);
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 
