@@ -15,7 +15,7 @@ export function getBuyer(db: D1Database, tenantId: string, id: string) {
 }
 
 export function insertGuest(db: D1Database, tenantId: string, id: string) {
-  return db.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest') RETURNING *").bind(id, tenantId).first<BuyerRow>();
+  return db.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest') RETURNING *").bind(id, tenantId);
 }
 
 export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, id: string, phoneHash: string, masked: string) {

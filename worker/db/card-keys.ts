@@ -49,16 +49,23 @@ export async function reserveCardKeys(
   quantity: number,
   reservedUntil: string,
 ): Promise<string[]> {
-  const { results } = await db
+  const { results } = await reserveCardKeysStmt(db, tenantId, productId, orderId, quantity, reservedUntil).all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** reserveCardKeys as one statement (RETURNING id); `guard` adds a condition, e.g. "the order was just inserted". */
+export function reserveCardKeysStmt(
+  db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number, reservedUntil: string,
+  guard?: { sql: string; args: unknown[] },
+) {
+  return db
     .prepare(
       `UPDATE card_keys SET status = 'reserved', order_id = ?, reserved_until = ?
        WHERE id IN (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT ?)
-         AND status = 'available'
+         AND status = 'available' AND ${guard ? guard.sql : "1"}
        RETURNING id`,
     )
-    .bind(orderId, reservedUntil, tenantId, productId, quantity)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
+    .bind(orderId, reservedUntil, tenantId, productId, quantity, ...(guard?.args ?? []));
 }
 
 export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
@@ -88,10 +95,12 @@ export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: 
     .bind(tenantId, orderId);
 }
 
-export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string) {
+/** reserved → delivered for this order only; `guard` (SQL + args) adds a condition checked in the same statement. */
+export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string, guard?: { sql: string; args: unknown[] }) {
   return db
     .prepare(
-      "UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved'",
+      `UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved' AND ${guard ? guard.sql : "1"}`,
     )
-    .bind(tenantId, orderId, keyId);
+    .bind(tenantId, orderId, keyId, ...(guard?.args ?? []));
 }

@@ -57,22 +57,26 @@ const LIVE = "('created', 'paid', 'delivered')";
  * `perUserLimit` (0 = none). One statement, so two concurrent orders of one buyer cannot both slip under the limit.
  */
 export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number): Promise<boolean> {
-  const res = await db
+  return (await insertOrderStmt(db, o, perUserLimit).run()).meta.changes > 0;
+}
+
+/** insertOrder as one statement for a batch; RETURNING the new row (none when refused). */
+export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: number) {
+  return db
     .prepare(
       `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, currency,
          idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until)
        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
        WHERE ? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
                        WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?
-       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+       RETURNING *`,
     )
     .bind(
       o.id, o.tenant_id, o.buyer_id, o.product_id, o.quantity, o.unit_price_cents, o.amount_cents, o.currency,
       o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until,
       perUserLimit, o.tenant_id, o.buyer_id, o.product_id, o.quantity, perUserLimit,
-    )
-    .run();
-  return res.meta.changes > 0;
+    );
 }
 
 export function getOrderRow(db: D1Database, tenantId: string, id: string) {
@@ -80,7 +84,11 @@ export function getOrderRow(db: D1Database, tenantId: string, id: string) {
 }
 
 export function getOrderByIdempotencyKey(db: D1Database, tenantId: string, key: string) {
-  return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND idempotency_key = ?").bind(tenantId, key).first<OrderRow>();
+  return orderByIdempotencyKeyStmt(db, tenantId, key).first<OrderRow>();
+}
+
+export function orderByIdempotencyKeyStmt(db: D1Database, tenantId: string, key: string) {
+  return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND idempotency_key = ?").bind(tenantId, key);
 }
 
 export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyerIds: string[]) {

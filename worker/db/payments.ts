@@ -12,13 +12,15 @@ export interface PaymentRow {
   completed_at: string | null;
 }
 
+/** `guard` (SQL + args) makes the insert conditional inside a batch. */
 export function insertPaymentStmt(
   db: D1Database,
   p: Pick<PaymentRow, "id" | "tenant_id" | "order_id" | "provider" | "kind" | "amount_cents" | "currency">,
+  guard?: { sql: string; args: unknown[] },
 ) {
   return db
-    .prepare("INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(p.id, p.tenant_id, p.order_id, p.provider, p.kind, p.amount_cents, p.currency);
+    .prepare(`INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${guard ? guard.sql : "1"}`)
+    .bind(p.id, p.tenant_id, p.order_id, p.provider, p.kind, p.amount_cents, p.currency, ...(guard?.args ?? []));
 }
 
 /** Gateway callbacks are not tenant-authenticated (the signature is): the unguessable payment id names the tenant. */

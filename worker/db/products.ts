@@ -133,28 +133,35 @@ export async function listProductRows(db: D1Database, tenantId: string, status?:
   return results;
 }
 
+export type CardKeyStockRow = { available: number | null; loops: number | null; reserved: number | null; delivered: number | null };
+
+/** Card-key stock of a product in one statement (usable inside a batch); read it with cardKeyStock. */
+export function cardKeyStockStmt(db: D1Database, tenantId: string, productId: string) {
+  return db
+    .prepare(
+      `SELECT
+         SUM(status = 'available' AND reusable = 0) AS available,
+         SUM(status = 'available' AND reusable = 1) AS loops,
+         SUM(status = 'reserved') AS reserved,
+         SUM(status = 'delivered') AS delivered
+       FROM card_keys WHERE tenant_id = ? AND product_id = ?`,
+    )
+    .bind(tenantId, productId);
+}
+
+export function cardKeyStock(r: CardKeyStockRow | null | undefined): StockCounts {
+  const loops = r?.loops ?? 0;
+  return {
+    available: loops > 0 ? 1_000_000 : (r?.available ?? 0),
+    reserved: r?.reserved ?? 0,
+    delivered: r?.delivered ?? 0,
+    total: loops > 0 ? null : (r?.available ?? 0) + (r?.reserved ?? 0) + (r?.delivered ?? 0),
+  };
+}
+
 /** Stock per product: card keys from inventory rows (reusable keys count as unlimited), others from counters. */
 export async function stockCounts(db: D1Database, tenantId: string, product: ProductRow): Promise<StockCounts> {
-  if (product.kind === "card_key") {
-    const r = await db
-      .prepare(
-        `SELECT
-           SUM(status = 'available' AND reusable = 0) AS available,
-           SUM(status = 'available' AND reusable = 1) AS loops,
-           SUM(status = 'reserved') AS reserved,
-           SUM(status = 'delivered') AS delivered
-         FROM card_keys WHERE tenant_id = ? AND product_id = ?`,
-      )
-      .bind(tenantId, product.id)
-      .first<{ available: number | null; loops: number | null; reserved: number | null; delivered: number | null }>();
-    const loops = r?.loops ?? 0;
-    return {
-      available: loops > 0 ? 1_000_000 : (r?.available ?? 0),
-      reserved: r?.reserved ?? 0,
-      delivered: r?.delivered ?? 0,
-      total: loops > 0 ? null : (r?.available ?? 0) + (r?.reserved ?? 0) + (r?.delivered ?? 0),
-    };
-  }
+  if (product.kind === "card_key") return cardKeyStock(await cardKeyStockStmt(db, tenantId, product.id).first<CardKeyStockRow>());
   const total = product.stock_total;
   return {
     available: total === null ? 1_000_000 : total - product.stock_reserved - product.stock_sold,

@@ -33,6 +33,28 @@ export async function getTenantBySlug(db: D1Database, slug: string): Promise<Ten
   return row ? toTenant(row) : null;
 }
 
+const SLUG_TTL_MS = 30_000;
+const bySlug = new Map<string, { tenant: Tenant; until: number }>();
+
+/**
+ * Slug → tenant for the storefront's hot paths, cached per isolate for a short while. A tenant's id and slug never
+ * change (updateTenant touches name and origins only), so a cached hit can only be up to SLUG_TTL_MS stale in its
+ * name or origins; callers that use those for a security decision read getTenantBySlug instead. Misses are not
+ * cached, so a new store is found at once.
+ */
+export async function getTenantBySlugCached(db: D1Database, slug: string): Promise<Tenant | null> {
+  const now = Date.now();
+  const hit = bySlug.get(slug);
+  if (hit && hit.until > now) return hit.tenant;
+  const tenant = await getTenantBySlug(db, slug);
+  if (!tenant) bySlug.delete(slug);
+  else {
+    if (bySlug.size >= 1000) bySlug.clear();
+    bySlug.set(slug, { tenant, until: now + SLUG_TTL_MS });
+  }
+  return tenant;
+}
+
 export async function listTenants(db: D1Database): Promise<Tenant[]> {
   const { results } = await db.prepare("SELECT * FROM tenants ORDER BY created_at").all<TenantRow>();
   return results.map(toTenant);

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { exports } from "cloudflare:workers";
+import { getPaymentById } from "../db/payments";
 import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
 import { checkoutHtml } from "../payments/checkout-page";
@@ -47,7 +48,9 @@ export const paymentRoutes = createRouter()
     return c.html(html, 200);
   })
   .openapi(pay, async (c) => {
-    const { payment, order } = await paymentForCheckout(c.env, c.req.valid("param").paymentId, false);
+    // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business.
+    const payment = await getPaymentById(c.env.DB, c.req.valid("param").paymentId);
+    if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
     if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
     const { body, signature } = await sandboxPaidCallback(c.env, payment);
     // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.
@@ -56,7 +59,7 @@ export const paymentRoutes = createRouter()
     }));
     const ack = (await res.json()) as z.infer<typeof Ack> | { error: { code: string; message: string } };
     if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
-    return c.json({ ...ack, orderId: order.id }, 200);
+    return c.json({ ...ack, orderId: payment.order_id }, 200);
   })
   .openapi(callback, async (c) => {
     const provider = providerFor(c.env, c.req.valid("param").provider);
@@ -68,7 +71,7 @@ export const paymentRoutes = createRouter()
       const status = verified.code.startsWith("signature_") ? 401 : 400;
       throw new ApiError(status, verified.code, verified.message);
     }
-    const outcome = await acceptPaymentNotice(c.env, provider.name, verified.notice).catch(async (e) => {
+    const outcome = await acceptPaymentNotice(c.env, provider.name, verified.notice, (work) => c.executionCtx.waitUntil(work)).catch(async (e) => {
       if (e instanceof ApiError) {
         const payment = await c.env.DB.prepare("SELECT tenant_id FROM payments WHERE id = ?").bind(verified.notice.paymentId).first<{ tenant_id: string }>();
         if (payment) await emitEvent(c.env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: verified.notice.paymentId, code: e.code } });

@@ -23,7 +23,7 @@ const codeHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, tenantId: string, phon
   hmacSha256Hex(env.BUYER_SESSION_SECRET, `otp|${tenantId}|${phone}|${code}`);
 
 export async function createGuest(env: Env, tenantId: string): Promise<BuyerRow> {
-  return (await insertGuest(env.DB, tenantId, newId("byr")))!;
+  return (await insertGuest(env.DB, tenantId, newId("byr")).first<BuyerRow>())!;
 }
 
 /** The buyer a session names, following a guest → phone attachment. */

@@ -37,12 +37,24 @@ export async function reportVoucher(
     throw ApiError.conflict("voucher_not_reportable", `A ${v.status} voucher cannot be reported`);
   }
   const row = await insertComplaint(env.DB, { id, tenant_id: tenantId, voucher_id: v.id, voucher_code: v.code, holder_id: holderId, product_id: v.product_id, problem: input.problem, note: input.note, policy });
-  if (row.id !== id) return toComplaint(row); // reported before: same answer, nothing applied again
+  if (row.id !== id) return toComplaint(await settled(env.DB, row)); // reported before: same answer, nothing applied again
   await emitEvents(env, [
     { tenantId, type: "voucher_reported", actor: { userId: holderId }, payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy } },
   ]);
   if (policy === "manual") return toComplaint(row);
   return toComplaint(await compensate(env, row, policy));
+}
+
+/**
+ * A repeat report that arrives while the first one is still applying its automatic policy waits (briefly) for that
+ * outcome, so every copy of a double-submitted report gets the same answer. Nothing is applied here.
+ */
+async function settled(db: D1Database, row: ComplaintRow): Promise<ComplaintRow> {
+  for (let i = 0; i < 40 && row.status === "open" && row.policy !== "manual"; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    row = (await getComplaint(db, row.tenant_id, row.id)) ?? row;
+  }
+  return row;
 }
 
 /** Applies replace | refund | reject to an open complaint (automatically by policy, or by the brand). */

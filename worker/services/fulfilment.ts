@@ -6,10 +6,10 @@
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, insertPaymentStmt } from "../db/payments";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, insertPaymentStmt, type PaymentRow } from "../db/payments";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
-import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow } from "../db/vouchers";
+import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
@@ -26,23 +26,52 @@ export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDeliv
 /**
  * Applies a verified gateway notice. Refused (4xx, nothing changed) when the payment is unknown, or the order id,
  * amount or currency differ from what was charged. A repeat of an applied notice is acknowledged and changes nothing.
+ *
+ * The common case — a card-key order still holding its reserved keys — is settled and delivered in ONE D1
+ * transaction: payment → succeeded, order → paid, keys → delivered, vouchers inserted, order → delivered. Every
+ * statement after the first is guarded on the ones before it (the order is paid by this very transaction, each key is
+ * still reserved for this order, each voucher's key was just delivered, all vouchers are in place), so a lost race or
+ * a key that lapsed meanwhile changes nothing it should not, and the order is left 'paid' for deliverOrder, which
+ * re-reserves. Anything else (other kinds, lapsed reservations) is paid here and delivered by deliverOrder.
  */
-export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice): Promise<NoticeOutcome> {
+export async function acceptPaymentNotice(
+  env: Env, provider: string, notice: PaymentNotice,
+  /** When given (the callback route: ctx.waitUntil), the ledger append of an inline delivery runs after the answer. */
+  defer?: (work: Promise<unknown>) => void,
+): Promise<NoticeOutcome> {
   const db = env.DB;
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
-  const payment = await getPaymentById(db, notice.paymentId);
+  // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
+  // the order's product and the keys reserved for it.
+  const viaPayment = "JOIN payments p ON p.tenant_id = o.tenant_id AND p.order_id = o.id WHERE p.id = ?";
+  const [pr, or, prodr, keyr] = await db.batch([
+    db.prepare("SELECT * FROM payments WHERE id = ?").bind(notice.paymentId),
+    db.prepare(`SELECT o.* FROM orders o ${viaPayment}`).bind(notice.paymentId),
+    db.prepare(`SELECT pr.* FROM products pr JOIN orders o ON o.tenant_id = pr.tenant_id AND o.product_id = pr.id ${viaPayment}`).bind(notice.paymentId),
+    db
+      .prepare(
+        `SELECT k.id, k.secret_enc, k.secret_hash, k.reusable, k.batch_id FROM card_keys k
+         JOIN orders o ON o.tenant_id = k.tenant_id AND o.id = k.order_id AND o.product_id = k.product_id ${viaPayment}
+           AND k.status = 'reserved' ORDER BY k.id`,
+      )
+      .bind(notice.paymentId),
+  ]);
+  const payment = pr!.results[0] as PaymentRow | undefined;
   if (!payment || payment.provider !== provider || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.order_id !== notice.orderId) throw ApiError.badRequest("order_mismatch", "The callback names another order");
   if (payment.amount_cents !== notice.amountCents || payment.currency !== notice.currency) {
     throw ApiError.badRequest("amount_mismatch", "The callback amount differs from the amount charged");
   }
   const t = payment.tenant_id;
+  const before = or!.results[0] as OrderRow | undefined;
   if (payment.status !== "pending") {
-    const order = (await getOrderRow(db, t, payment.order_id))!;
+    const order = before ?? (await getOrderRow(db, t, payment.order_id))!;
     if (payment.provider_ref === notice.gatewayTxnId) return { applied: false, order, needsAsyncDelivery: false };
     throw ApiError.conflict("payment_already_settled", "This payment was already settled by another transaction");
   }
-  const [paid, moved] = await db.batch([
+  const product = prodr!.results[0] as ProductRow | undefined;
+  const keys = keyr!.results as (CardKeyRef & { batch_id: string | null })[];
+  const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
     db
       .prepare(
@@ -52,7 +81,36 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
          RETURNING *`,
       )
       .bind(t, payment.order_id, notice.amountCents, ...UNPAID, payment.id, notice.gatewayTxnId),
-  ]);
+  ];
+  // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
+  const inline = !!before && !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
+    && keys.length >= before.quantity && keys.slice(0, before.quantity).every((k) => !k.reusable);
+  const rows: NewVoucherRow[] = [];
+  if (inline) {
+    const paidByThis = {
+      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
+            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+      args: [t, before.id, payment.id, notice.gatewayTxnId],
+    };
+    for (let i = 0; i < before.quantity; i++) {
+      const key = keys[i]!;
+      const row = await buildVoucherRow(env, {
+        tenantId: t, holderId: before.buyer_id, productId: product.id, sourceKey: `order:${before.id}:${i}`, orderId: before.id,
+        campaignId: before.campaign_id, cardKeyId: null, meta: { orderSource: before.source },
+      }, product, key);
+      rows.push(row);
+      stmts.push(deliverKeyStmt(db, t, before.id, key.id, paidByThis));
+      stmts.push(insertVoucherStmt(db, row, {
+        sql: "EXISTS (SELECT 1 FROM card_keys WHERE id = ? AND order_id = ? AND status = 'delivered')",
+        args: [key.id, before.id],
+      }));
+    }
+    stmts.push(...settleHoldsStmts(db, t, before.id, "sold"));
+    stmts.push(markDeliveredStmt(db, t, before.id, rows.length));
+    stmts.push(db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(t, before.id));
+  }
+  const results = await db.batch(stmts);
+  const [paid, moved] = results;
   if (!paid!.results.length) {
     // Lost a race with an identical callback: acknowledge if it was this transaction.
     const again = (await getPaymentById(db, payment.id))!;
@@ -68,12 +126,47 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     await emitEvents(env, [{ tenantId: t, type: "alert", payload: { kind: "payment_for_closed_order", orderId: current.id, status: current.status } }]);
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
-  await emitEvents(env, [{ tenantId: t, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } }]);
-  const product = await getProductRow(db, t, order.product_id);
+  const paidEvent: EventInput = { tenantId: t, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } };
+  if (inline) {
+    const delivered = results[results.length - 2]!.results[0] as OrderRow | undefined;
+    const stored = results[results.length - 1]!.results as VoucherRow[];
+    const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
+    const batches = new Map(keys.map((k) => [k.id, k.batch_id]));
+    // The ledger append is already in flight (its object takes appends in arrival order) when the callback answers;
+    // a failure is logged and the ledger's own sweep appends what is missing, as for any ledger hiccup.
+    const ledger = recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]), batches);
+    if (defer) defer(ledger);
+    await Promise.all([
+      emitEvents(env, [
+        paidEvent,
+        ...(delivered ? [deliveredEvent(delivered, stored.length)] : []),
+        ...fresh.map(voucherIssuedEvent),
+      ]),
+      defer ? undefined : ledger,
+    ]);
+    // Not delivered (a key lapsed meanwhile): the order is paid, and deliverOrder completes it.
+    return { applied: true, order: delivered ?? order, needsAsyncDelivery: false };
+  }
+  await emitEvents(env, [paidEvent]);
   // Only products that may involve an upstream supplier need the slower path.
   const maySupplier = product?.kind === "direct_recharge" || product?.kind === "bundle";
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
+}
+
+function deliveredEvent(order: OrderRow, vouchers: number): EventInput {
+  return { tenantId: order.tenant_id, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers, source: order.source, campaignId: order.campaign_id } };
+}
+
+/** paid → delivered, only with every voucher of the order in place (a guarded insert that did not happen keeps it 'paid'). */
+function markDeliveredStmt(db: D1Database, t: string, orderId: string, vouchers: number) {
+  return db
+    .prepare(
+      `UPDATE orders SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND status = 'paid' AND (SELECT COUNT(*) FROM vouchers WHERE tenant_id = ? AND order_id = ?) >= ?
+       RETURNING *`,
+    )
+    .bind(t, orderId, t, orderId, vouchers);
 }
 
 /** For zero-amount orders (free claims): created → paid → delivered without a gateway. */
@@ -153,15 +246,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   }
   stmts.push(...settleHoldsStmts(db, t, order.id, "sold"));
   // Delivered only with every voucher in place: a guarded insert that did not happen keeps the order 'paid'.
-  stmts.push(
-    db
-      .prepare(
-        `UPDATE orders SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE tenant_id = ? AND id = ? AND status = 'paid' AND (SELECT COUNT(*) FROM vouchers WHERE tenant_id = ? AND order_id = ?) >= ?
-         RETURNING *`,
-      )
-      .bind(t, order.id, t, order.id, rows.length),
-  );
+  stmts.push(markDeliveredStmt(db, t, order.id, rows.length));
   let results: D1Result[];
   try {
     results = await db.batch(stmts);
@@ -176,7 +261,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   }
   const stored = await listVouchersByOrder(db, t, order.id);
   const events: EventInput[] = [
-    { tenantId: t, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers: stored.length, source: order.source, campaignId: order.campaign_id } },
+    deliveredEvent(delivered, stored.length),
     ...stored.filter((v) => rows.some((r) => r.id === v.id)).map(voucherIssuedEvent),
   ];
   await emitEvents(env, events);

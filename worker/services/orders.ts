@@ -5,15 +5,17 @@
  * enforces the per-user limit in the insert itself, and opens a payment. A zero-amount order is paid at once
  * and delivered, so free claims need no payment step.
  */
+import type { StockCounts } from "../../schema/catalog";
 import type { OrderStatus } from "../../schema/orders";
 import { newId, sha256Hex } from "../domain/crypto";
-import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys } from "../db/card-keys";
+import { insertGuest } from "../db/buyers";
+import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reserveCardKeysStmt } from "../db/card-keys";
 import {
-  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, settleHoldsStmts,
-  transitionOrderStmt, type OrderRow,
+  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt,
+  orderByIdempotencyKeyStmt, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { insertPaymentStmt } from "../db/payments";
-import { getProductRow, stockCounts, type ProductRow } from "../db/products";
+import { cardKeyStock, cardKeyStockStmt, stockCounts, type CardKeyStockRow, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
 import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
 import { markPaidAndDeliver } from "./fulfilment";
@@ -37,6 +39,8 @@ export interface CreateOrderParams {
   reserveSeconds?: number;
   /** Campaign rights may be sold from draft products; the storefront requires published ones. */
   requirePublished?: boolean;
+  /** buyerId is a fresh guest id (guest checkout): the guest row is inserted in the order's first D1 batch. */
+  newGuest?: boolean;
 }
 
 export interface CreatedOrder {
@@ -50,24 +54,32 @@ export function checkoutPath(paymentId: string) {
 }
 
 export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
+  const db = env.DB;
   const quantity = p.quantity ?? 1;
   const requestHash = await sha256Hex(
     JSON.stringify([p.buyerId, p.productId, quantity, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]),
   );
-  const prior = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
+  // One round trip: (a new guest,) an earlier order under this key, the product, and whether it has a key left.
+  const [priorR, productR, keyR] = (await db.batch([
+    ...(p.newGuest ? [insertGuest(db, p.tenantId, p.buyerId)] : []),
+    orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
+    db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(p.tenantId, p.productId),
+    mayHaveKeysStmt(db, p.tenantId, p.productId),
+  ])).slice(p.newGuest ? 1 : 0);
+  const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 
-  const product = await getProductRow(env.DB, p.tenantId, p.productId);
+  const product = productR!.results[0] as ProductRow | undefined;
   if (!product || ((p.requirePublished ?? true) && product.status !== "published")) throw ApiError.notFound("Product");
-  const lines = await orderLines(env.DB, p.tenantId, product, quantity);
+  const lines = await orderLines(db, p.tenantId, product, quantity);
   if (lines.some((l) => l.product.kind === "direct_recharge") && !p.rechargeAccount) {
     throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
   }
   // Cheap refusal when a card-key line is plainly empty, so a crowd on a sold-out product creates no orders.
   for (const line of lines) {
-    if (line.product.kind === "card_key" && !(await mayHaveKeys(env.DB, p.tenantId, line.product.id)) && !(await hasSupplierRoute(env.DB, p.tenantId, line.product.id))) {
-      throw ApiError.conflict("sold_out", "Out of stock");
-    }
+    if (line.product.kind !== "card_key") continue;
+    const mayHave = line.product.id === p.productId ? keyR!.results.length > 0 : await mayHaveKeys(db, p.tenantId, line.product.id);
+    if (!mayHave && !(await hasSupplierRoute(db, p.tenantId, line.product.id))) throw ApiError.conflict("sold_out", "Out of stock");
   }
 
   const unit = p.unitPriceCents ?? product.price_cents;
@@ -89,37 +101,79 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     recharge_account: p.rechargeAccount ?? null,
     reserved_until: reservedUntil,
   };
-  if (!(await insertOrder(env.DB, order, product.per_user_limit))) {
-    const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
-    if (raced) return repeat(env, raced, requestHash);
-    throw ApiError.conflict("purchase_limit", `At most ${product.per_user_limit} per buyer for this product`);
-  }
-
   const events: EventInput[] = [];
-  let ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
-  if (!ok && (await releaseExpired(env, p.tenantId)) > 0) {
-    await releaseHeld(env, p.tenantId, order.id);
-    ok = await reserve(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
-  }
-  if (!ok) {
-    await release(env, p.tenantId, order.id, ["created"], "cancelled", "out_of_stock");
-    throw ApiError.conflict("sold_out", "Out of stock");
+  const paymentId = order.amount_cents > 0 ? newId("pay") : null;
+  const payment = paymentId
+    ? { id: paymentId, tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: order.amount_cents, currency: order.currency }
+    : null;
+  let row: OrderRow | undefined;
+  let paymentOpen = false;
+  if (product.kind === "card_key") {
+    // The common case in one transaction: insert the order (refused on a reused key or over the per-buyer limit),
+    // reserve keys only for the order just inserted, read the stock left, and open the payment only when every key
+    // was reserved. A shortfall is undone and handled the general way below (loop keys, suppliers, lapsed holds).
+    const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
+    const stmts = [
+      insertOrderStmt(db, order, product.per_user_limit),
+      reserveCardKeysStmt(db, p.tenantId, product.id, order.id, quantity, reservedUntil, justInserted),
+      cardKeyStockStmt(db, p.tenantId, product.id),
+    ];
+    if (payment) {
+      stmts.push(insertPaymentStmt(db, payment, {
+        sql: `${justInserted.sql} AND (SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved') >= ?`,
+        args: [...justInserted.args, p.tenantId, order.id, quantity],
+      }));
+    }
+    const [ins, reserved, stock, opened] = await db.batch(stmts);
+    row = ins!.results[0] as OrderRow | undefined;
+    if (!row) return refused(env, p, product, requestHash);
+    const got = reserved!.results.length;
+    if (got >= quantity) {
+      paymentOpen = !!payment && opened!.meta.changes > 0;
+      events.push(...lowStock(p.tenantId, product, cardKeyStock(stock!.results[0] as CardKeyStockRow | undefined), got));
+    } else {
+      if (got) await releaseHeld(env, p.tenantId, order.id);
+      await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+    }
+  } else {
+    if (!(await insertOrder(db, order, product.per_user_limit))) return refused(env, p, product, requestHash);
+    await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
   }
   const payload = { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id };
   events.unshift({ tenantId: p.tenantId, type: "order_created", actor: { userId: p.buyerId }, payload });
 
-  let paymentId: string | null = null;
-  if (order.amount_cents > 0) {
-    paymentId = newId("pay");
-    await insertPaymentStmt(env.DB, { id: paymentId, tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge", amount_cents: order.amount_cents, currency: order.currency }).run();
-  }
+  if (payment && !paymentOpen) await insertPaymentStmt(db, payment).run();
   await emitEvents(env, events);
-  let row = (await getOrderRow(env.DB, p.tenantId, order.id))!;
+  // Reserving keys and opening the payment do not change the order row: the inserted one is current.
+  row ??= (await getOrderRow(db, p.tenantId, order.id))!;
   if (order.amount_cents === 0) {
     // Free rights (e.g. a won claim): no payment step.
     row = await markPaidAndDeliver(env, row);
   }
   return { order: row, created: true, paymentId };
+}
+
+/** The insert did nothing: the key was used meanwhile (answer as a repeat) or the buyer is at the limit. */
+async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): Promise<CreatedOrder> {
+  const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
+  if (raced) return repeat(env, raced, requestHash);
+  throw ApiError.conflict("purchase_limit", `At most ${product.per_user_limit} per buyer for this product`);
+}
+
+/** Reserves every line (retrying once after releasing lapsed reservations); on a shortfall cancels and throws sold_out. */
+async function reserveOrCancel(
+  env: Env, orderId: string, tenantId: string, product: ProductRow, lines: BundleLine[], quantity: number,
+  reservedUntil: string, events: EventInput[],
+) {
+  let ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil, events);
+  if (!ok && (await releaseExpired(env, tenantId)) > 0) {
+    await releaseHeld(env, tenantId, orderId);
+    ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil, events);
+  }
+  if (!ok) {
+    await release(env, tenantId, orderId, ["created"], "cancelled", "out_of_stock");
+    throw ApiError.conflict("sold_out", "Out of stock");
+  }
 }
 
 async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<CreatedOrder> {
@@ -168,7 +222,10 @@ async function reserve(
 }
 
 async function lowStockEvents(env: Env, tenantId: string, product: ProductRow, taken: number): Promise<EventInput[]> {
-  const stock = await stockCounts(env.DB, tenantId, product);
+  return lowStock(tenantId, product, await stockCounts(env.DB, tenantId, product), taken);
+}
+
+function lowStock(tenantId: string, product: ProductRow, stock: StockCounts, taken: number): EventInput[] {
   const threshold = product.low_stock_threshold;
   // Only the reservation that crosses the threshold raises it, so a busy product does not flood the warehouse.
   if (stock.total !== null && stock.available <= threshold && stock.available + taken > threshold) {
@@ -178,14 +235,16 @@ async function lowStockEvents(env: Env, tenantId: string, product: ProductRow, t
 }
 
 async function mayHaveKeys(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
-  const row = await db
+  return (await mayHaveKeysStmt(db, tenantId, productId).first<{ y: number }>()) !== null;
+}
+
+function mayHaveKeysStmt(db: D1Database, tenantId: string, productId: string) {
+  return db
     .prepare(
       `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
          AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
     )
-    .bind(tenantId, productId, new Date().toISOString())
-    .first<{ y: number }>();
-  return row !== null;
+    .bind(tenantId, productId, new Date().toISOString());
 }
 
 /** Undoes a partial reservation of a still-open order before trying again. */

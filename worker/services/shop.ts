@@ -1,27 +1,44 @@
 import type { Voucher } from "../../schema/vouchers";
-import { getOrderRow, listOrdersOfBuyers, toOrder } from "../db/orders";
-import { getChargeOfOrder } from "../db/payments";
+import { listOrdersOfBuyers, toOrder, type OrderRow } from "../db/orders";
 import { getProductRow, listProductRows } from "../db/products";
-import { listVouchersByHolders, listVouchersByOrder, toVoucher, type VoucherRow } from "../db/vouchers";
+import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { checkoutPath } from "./orders";
 import { revealVoucher, withTutorial } from "./vouchers-view";
 
 /** The buyer's own view of one order: 404 unless it is theirs (order ids are unguessable, and also owner-bound). */
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
-  const row = await getOrderRow(env.DB, tenantId, orderId);
+  // Buyers poll this until their key shows: one round trip reads the order, its vouchers (with each product's
+  // tutorial) and its open charge together. Nothing of it is returned unless the order is the caller's.
+  const db = env.DB;
+  const [o, v, c] = await db.batch([
+    db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
+    db
+      .prepare(
+        `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
+         LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY v.source_key`,
+      )
+      .bind(tenantId, orderId),
+    db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
+  ]);
+  const row = o!.results[0] as OrderRow | undefined;
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
-  const charge = row.status === "created" ? await getChargeOfOrder(env.DB, tenantId, orderId) : null;
-  const vouchers = await listVouchersByOrder(env.DB, tenantId, orderId);
+  const charge = c!.results[0] as { id: string } | undefined;
+  const tutorials = new Map<string, string>();
+  const vouchers = (v!.results as (VoucherRow & { product_tutorial: string | null })[]).map(({ product_tutorial, ...r }) => {
+    tutorials.set(r.product_id, product_tutorial ?? "");
+    return r as VoucherRow;
+  });
   return {
     order: { ...toOrder(row), ...(charge && row.status === "created" ? { checkoutUrl: checkoutPath(charge.id) } : {}) },
-    vouchers: await viewVouchers(env, tenantId, vouchers),
+    vouchers: await viewVouchers(env, tenantId, vouchers, tutorials),
   };
 }
 
 /** Secrets only for rights the holder still has (issued or already redeemed), never for refunded/voided ones. */
-export async function viewVouchers(env: Env, tenantId: string, rows: VoucherRow[]): Promise<Voucher[]> {
-  const tutorials = new Map<string, string>();
+export async function viewVouchers(env: Env, tenantId: string, rows: VoucherRow[], known?: Map<string, string>): Promise<Voucher[]> {
+  const tutorials = new Map<string, string>(known);
   const out: Voucher[] = [];
   for (const r of rows) {
     if (!tutorials.has(r.product_id)) tutorials.set(r.product_id, (await getProductRow(env.DB, tenantId, r.product_id))?.tutorial ?? "");

@@ -58,10 +58,13 @@ export async function recordVoucherLedger(
   env: Pick<Env, "TENANT_LEDGER" | "DB">,
   tenantId: string,
   items: { voucher: VoucherFacts; kind: LedgerKind; payload?: LedgerEntryDraft["payload"]; occurredAt?: string; dedupeSuffix?: string }[],
+  /** Card-key batches the caller already read (key id → batch id), so they are not looked up again. */
+  knownBatches?: Map<string, string | null>,
 ) {
   if (items.length === 0) return [];
-  const keyIds = [...new Set(items.map((i) => i.voucher.card_key_id).filter((k): k is string => !!k))];
+  const keyIds = [...new Set(items.map((i) => i.voucher.card_key_id).filter((k): k is string => !!k && !knownBatches?.has(k)))];
   const batches = new Map<string, string>();
+  for (const [k, b] of knownBatches ?? []) if (b) batches.set(k, b);
   if (keyIds.length) {
     const { results } = await env.DB.prepare(
       `SELECT id, batch_id FROM card_keys WHERE tenant_id = ? AND id IN (${keyIds.map(() => "?").join(",")}) AND batch_id IS NOT NULL`,
