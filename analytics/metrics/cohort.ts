@@ -2,6 +2,24 @@ import { FROM, TENANT, TO } from "./metric";
 
 export type CohortBy = "signup" | "first_purchase";
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Where the activity a cohort query sees ends: the horizon after `to` (the query reads activity before
+ * toDate(to) + horizonDays), or now if that is earlier.
+ */
+export function observedUntil(to: string, horizonDays: number, now = Date.now()): number {
+  return Math.min(now, Math.floor(Date.parse(to) / DAY_MS) * DAY_MS + horizonDays * DAY_MS);
+}
+
+/**
+ * Whether the days before `endOffset` (day offsets from each member's own cohort day) have ended for every member of
+ * a cohort whose last member's cohort day is `lastDay` (YYYY-MM-DD): day N is complete with endOffset N + 1, week k
+ * with 7k + 7. Otherwise the cohort is too young for that cell and the metrics report null instead of a low rate.
+ */
+export const elapsed = (lastDay: string, endOffset: number, until: number) =>
+  Date.parse(`${lastDay}T00:00:00Z`) + endOffset * DAY_MS <= until;
+
 /**
  * One row per cohort user from user_profiles (schema/clickhouse/0005): c_at = sign-up or first paid order ever,
  * offs = day offsets (from c_at's day) of the user's active days inside [from, to + horizonDays).
