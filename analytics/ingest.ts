@@ -88,16 +88,6 @@ async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): P
   return new Set((await rs.json<{ event_id: string }>()).map((r) => r.event_id));
 }
 
-/** A tiny promise mutex. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 /**
  * The warehouse's single ingest lane: one ingest runs at a time (so check-then-insert cannot race), and batches that
  * arrive while one runs wait and then go together in one dedupe query and one insert (up to maxEvents). Under load
