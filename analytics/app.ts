@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { IngestBatch } from "../schema/events";
 import { verifyBody } from "../worker/domain/signature";
-import { ingestEvents, Mutex } from "./ingest";
+import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
 
 export interface WarehouseAppOptions {
@@ -24,7 +24,7 @@ function zodIssues(e: ZodError) {
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
 export function createWarehouseApp({ client, ingestSecret, embedded }: WarehouseAppOptions) {
   const app = new Hono();
-  const ingestLock = new Mutex();
+  const ingestQueue = new IngestQueue(client);
 
   app.get("/health", async (c) => {
     const started = performance.now();
@@ -51,7 +51,7 @@ export function createWarehouseApp({ client, ingestSecret, embedded }: Warehouse
     if (!parsed.success) {
       return c.json(error("validation_failed", "Invalid event batch", zodIssues(parsed.error)), 400);
     }
-    const result = await ingestLock.run(() => ingestEvents(client, parsed.data.events));
+    const result = await ingestQueue.ingest(parsed.data.events);
     return c.json(result);
   });
 

@@ -41,10 +41,23 @@ export async function generateViaFile(client: ClickHouseClient, o: GenerateOptio
   await client.command({
     query: `INSERT INTO events (${COLUMNS}) SELECT * FROM file({file:String}, 'Native')`,
     query_params: { file: fileName },
-    clickhouse_settings: { max_insert_threads: "2" },
+    clickhouse_settings: BULK_INSERT_SETTINGS,
   });
   return { rows: o.events, generateMs, loadMs: performance.now() - started };
 }
+
+/**
+ * Bulk loads squash the input into blocks of up to 5M rows (or 1 GiB) before they reach the table and its
+ * materialized view, instead of ~1M. The view aggregates per block: with every user present in every 1M-row block
+ * (as in the generated data, and in any export not sorted by user) it wrote ~one profile row per event-block per user
+ * (9M rows for 1M users) and left the merges — and the next queries — to collapse them; with 5M-row blocks it writes
+ * 2M, events get 7 parts instead of 28, and the load took ~40% less CPU (analytics/README.md). Costs ~1 GB of memory.
+ */
+export const BULK_INSERT_SETTINGS = {
+  max_insert_threads: "2",
+  min_insert_block_size_rows: "5000000",
+  min_insert_block_size_bytes: String(1 << 30),
+} as const;
 
 const COLUMNS = `event_id, tenant_id, type, occurred_at, user_id, referrer_id, campaign_id, product_id, order_id,
                  amount_cents, cost_cents, acquisition_campaign_id, voucher_id, supplier_id, store_id, payload`;

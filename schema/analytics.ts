@@ -32,8 +32,21 @@ function params<T extends z.ZodRawShape>(shape: T) {
 const rate = z.number().nullable().openapi({ description: "0..1; null when the denominator is 0" });
 
 export const RetentionParams = params({ ...range, ...cohortFilters });
+/** A young cohort's day N (or week k) that has not yet ended for all its members is null, not a 0% that is still filling in. */
+const young = "; null while that day has not yet ended for every member of the cohort (young cohort)";
+const openCount = (what: string) => z.number().nullable().openapi({ description: `Users active on ${what}${young}` });
+const openRate = (what: string) => z.number().nullable().openapi({ description: `Share of the cohort active on ${what}, 0..1${young}` });
 export const RetentionRow = z
-  .object({ cohort: z.string(), users: z.number(), d1: z.number(), d7: z.number(), d30: z.number(), d1Rate: rate, d7Rate: rate, d30Rate: rate })
+  .object({
+    cohort: z.string(),
+    users: z.number(),
+    d1: openCount("day 1"),
+    d7: openCount("day 7"),
+    d30: openCount("day 30"),
+    d1Rate: openRate("day 1"),
+    d7Rate: openRate("day 7"),
+    d30Rate: openRate("day 30"),
+  })
   .openapi("RetentionRow");
 
 export const RETENTION_WEEKS = 13;
@@ -42,8 +55,10 @@ export const RetentionMatrixRow = z
   .object({
     cohort: z.string(),
     users: z.number(),
-    retained: z.array(z.number()).openapi({ description: "Users active in week W0..W12 after their cohort event" }),
-    rates: z.array(rate),
+    retained: z.array(z.number().nullable()).openapi({
+      description: "Users active in week W0..W12 after their cohort event; null while that week has not yet ended for every member (young cohort)",
+    }),
+    rates: z.array(z.number().nullable()).openapi({ description: "retained ÷ users, 0..1; null for a week not yet ended for every member" }),
   })
   .openapi("RetentionMatrixRow");
 

@@ -2,22 +2,42 @@ import { FROM, TENANT, TO } from "./metric";
 
 export type CohortBy = "signup" | "first_purchase";
 
+const DAY_MS = 86_400_000;
+
 /**
- * One row per cohort user from user_profiles (schema/clickhouse/0004): c_at = sign-up or first paid order ever,
+ * Where the activity a cohort query sees ends: the horizon after `to` (the query reads activity before
+ * toDate(to) + horizonDays), or now if that is earlier.
+ */
+export function observedUntil(to: string, horizonDays: number, now = Date.now()): number {
+  return Math.min(now, Math.floor(Date.parse(to) / DAY_MS) * DAY_MS + horizonDays * DAY_MS);
+}
+
+/**
+ * Whether the days before `endOffset` (day offsets from each member's own cohort day) have ended for every member of
+ * a cohort whose last member's cohort day is `lastDay` (YYYY-MM-DD): day N is complete with endOffset N + 1, week k
+ * with 7k + 7. Otherwise the cohort is too young for that cell and the metrics report null instead of a low rate.
+ */
+export const elapsed = (lastDay: string, endOffset: number, until: number) =>
+  Date.parse(`${lastDay}T00:00:00Z`) + endOffset * DAY_MS <= until;
+
+/**
+ * One row per cohort user from user_profiles (schema/clickhouse/0005): c_at = sign-up or first paid order ever,
  * offs = day offsets (from c_at's day) of the user's active days inside [from, to + horizonDays).
- * GROUP BY user_id merges profile parts not yet merged in the background. Binds {from}, {to}, {acq}.
+ * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
+ * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
+ * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq}.
  */
 export function cohortActivitySql(by: CohortBy, horizonDays: number) {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
   return `
-  SELECT user_id, c_at,
+  SELECT c_at,
          arrayMap(d -> dateDiff('day', toDate(c_at), d),
                   arrayFilter(d -> d >= toDate(${FROM}) AND d < toDate(${TO}) + ${horizonDays}, days)) AS offs
   FROM (
-    SELECT user_id, min(${cohortAt}) AS c_at, max(acquisition_campaign_id) AS acq, groupUniqArrayArray(active_days) AS days
+    SELECT user_key, min(${cohortAt}) AS c_at, max(acquisition_campaign_id) AS acq, groupArrayArray(active_days) AS days
     FROM user_profiles
     WHERE ${TENANT}
-    GROUP BY user_id
+    GROUP BY user_key
     HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String})
   )`;
 }

@@ -1,10 +1,13 @@
 import { RETENTION_WEEKS, RetentionMatrixParams, RetentionMatrixRow } from "../../schema/analytics";
-import { cohortActivitySql, type CohortBy } from "./cohort";
+import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
 import { ratio, select, type Metric } from "./metric";
 
-/** Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort. */
+/**
+ * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort. A week that has not yet
+ * ended for every member of a young cohort is null (count and rate).
+ */
 const sql = (by: CohortBy) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users,
+SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
        sumForEach(arrayMap(k -> toUInt64(has(weeks, k)), range(${RETENTION_WEEKS}))) AS retained
 FROM (
   SELECT c_at, arrayDistinct(arrayMap(o -> intDiv(o, 7), arrayFilter(o -> o >= 0, offs))) AS weeks
@@ -16,12 +19,16 @@ export const retentionMatrix: Metric<typeof RetentionMatrixParams, typeof Retent
   params: RetentionMatrixParams,
   row: RetentionMatrixRow,
   async run(client, tenant, p) {
-    const rows = await select<{ cohort: string; users: number; retained: number[] }>(client, sql(p.cohortBy), {
+    const until = observedUntil(p.to, RETENTION_WEEKS * 7);
+    const rows = await select<{ cohort: string; users: number; lastDay: string; retained: number[] }>(client, sql(p.cohortBy), {
       tenant,
       from: p.from,
       to: p.to,
       acq: p.acquisitionCampaignId ?? "",
     });
-    return rows.map((r) => ({ ...r, rates: r.retained.map((n) => ratio(n, r.users)) }));
+    return rows.map(({ lastDay, ...r }) => {
+      const retained = r.retained.map((n, k) => (elapsed(lastDay, 7 * k + 7, until) ? n : null));
+      return { cohort: r.cohort, users: r.users, retained, rates: retained.map((n) => (n === null ? null : ratio(n, r.users))) };
+    });
   },
 };

@@ -1,27 +1,35 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
-import { cohortActivitySql, type CohortBy } from "./cohort";
+import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
 import { ratio, select, type Metric } from "./metric";
 
 /**
  * Day-N retention: share of a weekly cohort active (any event) on exactly day N after the user's own cohort event
- * (calendar days, UTC). Young cohorts are still filling in: their D30 counts only users already 30 days old.
+ * (calendar days, UTC). A young cohort's day N that has not yet ended for all its members (the data end: now, or
+ * the 31-day horizon after `to`) is null, count and rate, instead of a rate that is still filling in.
  */
+const HORIZON = 31;
 const sql = (by: CohortBy) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users,
+SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
        countIf(has(offs, 1)) AS d1, countIf(has(offs, 7)) AS d7, countIf(has(offs, 30)) AS d30
-FROM (${cohortActivitySql(by, 31)})
+FROM (${cohortActivitySql(by, HORIZON)})
 GROUP BY cohort ORDER BY cohort`;
 
 export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
   params: RetentionParams,
   row: RetentionRow,
   async run(client, tenant, p) {
-    const rows = await select<{ cohort: string; users: number; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy), {
+    const until = observedUntil(p.to, HORIZON);
+    const rows = await select<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy), {
       tenant,
       from: p.from,
       to: p.to,
       acq: p.acquisitionCampaignId ?? "",
     });
-    return rows.map((r) => ({ ...r, d1Rate: ratio(r.d1, r.users), d7Rate: ratio(r.d7, r.users), d30Rate: ratio(r.d30, r.users) }));
+    return rows.map(({ lastDay, ...r }) => {
+      const day = (n: number, count: number) => (elapsed(lastDay, n + 1, until) ? count : null);
+      const [d1, d7, d30] = [day(1, r.d1), day(7, r.d7), day(30, r.d30)];
+      const rate = (n: number | null) => (n === null ? null : ratio(n, r.users));
+      return { cohort: r.cohort, users: r.users, d1, d7, d30, d1Rate: rate(d1), d7Rate: rate(d7), d30Rate: rate(d30) };
+    });
   },
 };

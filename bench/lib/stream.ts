@@ -7,8 +7,10 @@ const BATCH = 1000; // events per /events/import request (the route's maximum)
 const CONCURRENCY = 4;
 // The local queue broker (Miniflare) keeps messages in memory; a backlog of tens of thousands was seen to be lost
 // (a 50k burst of one-event messages delivered 7.2k); imports are bundled (~300 events per message), and the sender
-// keeps at most this many events in flight: a sustained rate, not a burst into memory.
-const MAX_IN_FLIGHT = 40_000;
+// keeps at most this many events in flight (~270 messages): a sustained rate, not a burst into memory. 80k rather
+// than 40k keeps more than one consumer batch (100 messages) queued, so the broker flushes the next batch at once
+// instead of waiting for max_batch_timeout (measured 19.7k/17.3k vs 15.9k/17.1k events/s; nothing lost).
+const MAX_IN_FLIGHT = 80_000;
 
 /**
  * Streaming throughput through the real path: a fresh `npm start` stack on free ports, the demo tenant's admin key

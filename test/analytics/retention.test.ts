@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
@@ -60,7 +60,44 @@ describe("retention D1/D7/D30", () => {
   });
 });
 
+/** Cohort metrics see activity up to now: pin the clock (Date only) so that which cells have elapsed is fixed. */
+const pinNow = (iso: string) => vi.useFakeTimers({ toFake: ["Date"], now: new Date(iso) });
+
+describe("young cohorts (the day or week has not ended yet for every member)", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("retention: a day N not yet over for the cohort's last member is null, count and rate", async () => {
+    // Now 2026-10-10 12:00. Cohort 09-07's last member (u4) signed up 09-09: day 30 = 10-09, over at 10-10 00:00.
+    // Cohort 09-14 (u5, 09-14): day 30 = 10-14, not over; D1 (09-15) and D7 (09-21) are.
+    pinNow("2026-10-10T12:00:00Z");
+    expect(await wh.query("retention")).toEqual([
+      { cohort: "2026-09-07", users: 4, d1: 3, d7: 2, d30: 2, d1Rate: 0.75, d7Rate: 0.5, d30Rate: 0.5 },
+      { cohort: "2026-09-14", users: 1, d1: 0, d7: 1, d30: null, d1Rate: 0, d7Rate: 1, d30Rate: null },
+    ]);
+  });
+
+  it("retention matrix: weeks not yet over are null instead of 0%", async () => {
+    // Now 2026-10-10 12:00. Week k is over for a member when 7k + 7 days have passed since their cohort day.
+    // Cohort 09-07, last member 09-09: 31.5 days → W0..W3 over (W4 = 10-07..10-13 is not, though u1 and u4 were
+    // already active in it). Cohort 09-14: 26.5 days → W0..W2.
+    pinNow("2026-10-10T12:00:00Z");
+    const open = (n: number) => Array.from({ length: n }, () => null);
+    expect(await wh.query("retention_matrix")).toEqual([
+      { cohort: "2026-09-07", users: 4, retained: [4, 2, 0, 0, ...open(9)], rates: [1, 0.5, 0, 0, ...open(9)] },
+      { cohort: "2026-09-14", users: 1, retained: [1, 1, 0, ...open(10)], rates: [1, 1, 0, ...open(10)] },
+    ]);
+  });
+});
+
 describe("weekly retention matrix W0..W12", () => {
+  // Every week of these cohorts is over by 2027 (the matrix reads activity up to 13 weeks after `to`).
+  beforeAll(() => {
+    pinNow("2027-01-01T00:00:00Z");
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+
   it("counts users active in each week after their cohort event", async () => {
     const rows = await wh.query("retention_matrix");
     // cohort 09-07 weeks: u1 {0,1,4}, u2 {0}, u3 {0,1}, u4 {0,4}; cohort 09-14: u5 {0,1}

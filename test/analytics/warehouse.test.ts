@@ -72,6 +72,20 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(await count("tC")).toEqual({ n: 20, u: 20 });
   });
 
+  it("gives each of several concurrent overlapping batches its own exact result (grouped or not)", async () => {
+    const events = Array.from({ length: 15 }, () => buildEvent({ tenantId: "tE", type: "page_view" }));
+    const results = (await Promise.all([
+      ingest({ events: events.slice(0, 10) }),
+      ingest({ events: events.slice(5, 15) }),
+      ingest({ events: [events[0]!, events[0]!] }),
+    ].map(async (r) => (await r).json()))) as { received: number; inserted: number; duplicates: number }[];
+    expect(results.map((r) => r.received)).toEqual([10, 10, 2]);
+    expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(15);
+    expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(7);
+    for (const r of results) expect(r.inserted + r.duplicates).toBe(r.received);
+    expect(await count("tE")).toEqual({ n: 15, u: 15 });
+  });
+
   it("refuses unsigned, forged or stale batches and invalid envelopes", async () => {
     const events = [buildEvent({ tenantId: "tD", type: "page_view" })];
     expect((await ingest({ events }, "t=1,v1=00")).status).toBe(401);

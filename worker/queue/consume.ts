@@ -8,6 +8,7 @@ export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
 /** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
 const QueuedEvents = z.union([EventEnvelope, z.array(EventEnvelope).min(1).max(1000)]);
 const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
+const DELIVERY_CONCURRENCY = 3;
 
 /**
  * Queue consumer. Main queue: deliver the batch to the warehouse; on any failure retry each message with
@@ -39,7 +40,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   try {
     // A redelivery after a partial failure re-sends chunks already stored; the warehouse skips known ids.
     const events = valid.flatMap((v) => v.events);
-    for (let i = 0; i < events.length; i += WAREHOUSE_BATCH) await deliverToWarehouse(env, events.slice(i, i + WAREHOUSE_BATCH));
+    const chunks: EventEnvelope[][] = [];
+    for (let i = 0; i < events.length; i += WAREHOUSE_BATCH) chunks.push(events.slice(i, i + WAREHOUSE_BATCH));
+    // A few chunks in flight at once: the warehouse parses and validates the next ones while it inserts, and groups
+    // those waiting into one insert. Any failure retries the whole batch, as before.
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) await deliverToWarehouse(env, chunks[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, chunks.length) }, lane));
     for (const { msg } of valid) msg.ack();
   } catch (e) {
     console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));
