@@ -31,6 +31,7 @@ export default defineConfig(async () => {
                   PLATFORM_ADMIN_TOKEN: "test-platform-token",
                   API_KEY_PEPPER: "test-pepper",
                   WAREHOUSE_INGEST_SECRET: "test-ingest-secret",
+                  WAREHOUSE_QUERY_SECRET: "test-query-secret",
                   CARD_KEY_ENCRYPTION_KEY: "test-card-key-encryption-key",
                   BUYER_SESSION_SECRET: "test-buyer-session-secret",
                   PAYMENT_SANDBOX_SECRET: "test-payment-sandbox-secret",

@@ -9,7 +9,10 @@ import { runMetric } from "./metrics";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
+  /** HMAC key of event batches (the queue consumer): it can write events, never read them. */
   ingestSecret: string;
+  /** HMAC key of dashboard queries (the worker's analytics routes): a leaked ingest secret cannot read any tenant. */
+  querySecret: string;
   embedded: boolean;
 }
 
@@ -22,7 +25,7 @@ function zodIssues(e: ZodError) {
 }
 
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
-export function createWarehouseApp({ client, ingestSecret, embedded }: WarehouseAppOptions) {
+export function createWarehouseApp({ client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
   const app = new Hono();
   const ingestQueue = new IngestQueue(client);
 
@@ -59,7 +62,7 @@ export function createWarehouseApp({ client, ingestSecret, embedded }: Warehouse
   // key); the metric name is signed too, so a captured body cannot be replayed against another metric.
   app.post("/v1/query/:metric", async (c) => {
     const raw = await c.req.text();
-    const check = await verifyBody(ingestSecret, raw, c.req.header("x-kaquan-signature"));
+    const check = await verifyBody(querySecret, raw, c.req.header("x-kaquan-signature"));
     if (!check.ok) return c.json(error("bad_signature", `Signature ${check.reason}`), 401);
     const name = MetricName.safeParse(c.req.param("metric"));
     if (!name.success) return c.json(error("not_found", "Unknown metric"), 404);

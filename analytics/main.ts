@@ -9,8 +9,9 @@ const vars = { ...loadDevVars(), ...process.env };
 const port = Number(vars.WAREHOUSE_PORT ?? 8788);
 const host = vars.WAREHOUSE_HOST ?? "127.0.0.1";
 const ingestSecret = vars.WAREHOUSE_INGEST_SECRET;
-if (!ingestSecret) {
-  console.error("WAREHOUSE_INGEST_SECRET is not set (npm start writes it to .dev.vars)");
+const querySecret = vars.WAREHOUSE_QUERY_SECRET;
+if (!ingestSecret || !querySecret) {
+  console.error("WAREHOUSE_INGEST_SECRET and WAREHOUSE_QUERY_SECRET must be set (npm start writes them to .dev.vars)");
   process.exit(1);
 }
 
@@ -21,7 +22,7 @@ const { client, embedded } = await createWarehouseClient({
 const applied = await migrate(client);
 if (applied.length) console.log(`warehouse: applied ${applied.join(", ")}`);
 
-const app = createWarehouseApp({ client, ingestSecret, embedded });
+const app = createWarehouseApp({ client, ingestSecret, querySecret, embedded });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
 });

@@ -117,6 +117,7 @@ async function benchWorker() {
     PLATFORM_ADMIN_TOKEN: PLATFORM,
     API_KEY_PEPPER: "bench-pepper",
     WAREHOUSE_INGEST_SECRET: "bench",
+    WAREHOUSE_QUERY_SECRET: "bench-query",
     CARD_KEY_ENCRYPTION_KEY: "bench-card-key-encryption-key",
     BUYER_SESSION_SECRET: "bench",
     PAYMENT_SANDBOX_SECRET: "bench",

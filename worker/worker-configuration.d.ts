@@ -13,6 +13,7 @@ interface __BaseEnv_Env {
 	PLATFORM_ADMIN_TOKEN: string;
 	API_KEY_PEPPER: string;
 	WAREHOUSE_INGEST_SECRET: string;
+	WAREHOUSE_QUERY_SECRET: string;
 	CARD_KEY_ENCRYPTION_KEY: string;
 	BUYER_SESSION_SECRET: string;
 	PAYMENT_SANDBOX_SECRET: string;
@@ -34,7 +35,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "WAREHOUSE_URL" | "CORS_ORIGINS" | "ORDER_RESERVE_SECONDS" | "ORDER_IP_LIMIT_PER_MIN" | "PLATFORM_ADMIN_TOKEN" | "API_KEY_PEPPER" | "WAREHOUSE_INGEST_SECRET" | "CARD_KEY_ENCRYPTION_KEY" | "BUYER_SESSION_SECRET" | "PAYMENT_SANDBOX_SECRET" | "SUPPLIER_SANDBOX_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "WAREHOUSE_URL" | "CORS_ORIGINS" | "ORDER_RESERVE_SECONDS" | "ORDER_IP_LIMIT_PER_MIN" | "PLATFORM_ADMIN_TOKEN" | "API_KEY_PEPPER" | "WAREHOUSE_INGEST_SECRET" | "WAREHOUSE_QUERY_SECRET" | "CARD_KEY_ENCRYPTION_KEY" | "BUYER_SESSION_SECRET" | "PAYMENT_SANDBOX_SECRET" | "SUPPLIER_SANDBOX_SECRET">> {}
 }
 declare module "*.txt" {
 	const value: string;

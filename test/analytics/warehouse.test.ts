@@ -10,6 +10,7 @@ import { signBody } from "../../worker/domain/signature";
 import { buildEvent } from "../../worker/queue/emit";
 
 const SECRET = "wh-test-secret";
+const QUERY_SECRET = "wh-test-query-secret";
 let dir: string;
 let client: ClickHouseClient;
 let app: ReturnType<typeof createWarehouseApp>;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kaquan-wh-test-"));
   ({ client } = await createWarehouseClient({ dataDir: dir }));
   await migrate(client);
-  app = createWarehouseApp({ client, ingestSecret: SECRET, embedded: true });
+  app = createWarehouseApp({ client, ingestSecret: SECRET, querySecret: QUERY_SECRET, embedded: true });
 });
 
 afterAll(async () => {
@@ -95,5 +96,19 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!.path).toBe("events.0.type");
     expect((await count("tD")).n).toBe(0);
+  });
+});
+
+describe("warehouse query signing", () => {
+  it("answers dashboard queries signed with the query secret only: the ingest secret cannot read", async () => {
+    const raw = JSON.stringify({ metric: "top_products", tenantId: "t-query-secret", params: {} });
+    const ask = async (secret: string) =>
+      app.request("/v1/query/top_products", { method: "POST", headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(secret, raw) }, body: raw });
+    const withIngest = await ask(SECRET);
+    expect(withIngest.status).toBe(401);
+    expect(((await withIngest.json()) as { error: { code: string } }).error.code).toBe("bad_signature");
+    const withQuery = await ask(QUERY_SECRET);
+    expect(withQuery.status).not.toBe(401);
+    expect(withQuery.status).toBeLessThan(500);
   });
 });

@@ -88,8 +88,11 @@ describe("analytics API through the worker", () => {
     const url = `${inject("warehouseUrl")}/v1/query/roi`;
     const forged = await fetch(url, { method: "POST", headers: { "x-kaquan-signature": await signBody("wrong", body) }, body });
     expect(forged.status).toBe(401);
+    // The ingest secret (it signs event batches) cannot read.
+    const ingestSigned = await fetch(url, { method: "POST", headers: { "x-kaquan-signature": await signBody("test-ingest-secret", body) }, body });
+    expect(ingestSigned.status).toBe(401);
     // A signed body for one metric cannot be replayed against another.
-    const signed = await signBody("test-ingest-secret", body);
+    const signed = await signBody("test-query-secret", body);
     expect((await fetch(`${inject("warehouseUrl")}/v1/query/ltv`, { method: "POST", headers: { "x-kaquan-signature": signed }, body })).status).toBe(400);
   });
 

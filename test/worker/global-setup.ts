@@ -12,7 +12,7 @@ export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), "kaquan-wh-"));
   const { client } = await createWarehouseClient({ dataDir });
   await migrate(client);
-  const app = createWarehouseApp({ client, ingestSecret: "test-ingest-secret", embedded: true });
+  const app = createWarehouseApp({ client, ingestSecret: "test-ingest-secret", querySecret: "test-query-secret", embedded: true });
   // Lets tests query what arrived, without a second chdb owner.
   app.get("/test/count", async (c) => {
     const rs = await client.query({

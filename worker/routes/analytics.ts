@@ -36,7 +36,7 @@ async function forward(c: Context<AppEnv>, metric: MetricName, params: Record<st
   try {
     res = await fetch(new URL(`/v1/query/${metric}`, c.env.WAREHOUSE_URL), {
       method: "POST",
-      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(c.env.WAREHOUSE_INGEST_SECRET, body) },
+      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(c.env.WAREHOUSE_QUERY_SECRET, body) },
       body,
       signal: AbortSignal.timeout(30_000),
     });
