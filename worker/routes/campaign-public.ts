@@ -110,7 +110,7 @@ export const campaignPublicRoutes = createRouter()
   })
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {
-    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), claimMeta(c.req.raw.headers));
+    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers);
     return c.json(result, 200);
   })
   .openapi(session, async (c) => c.json(await campaignSession(c.env, c.req.valid("param").campaignId, claimMeta(c.req.raw.headers)), 200))

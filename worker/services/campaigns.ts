@@ -155,17 +155,30 @@ export interface PublicCampaign {
   tenantSlug: string;
   at: number;
 }
-const cache = new Map<string, PublicCampaign>();
+interface CachedCampaign extends PublicCampaign {
+  /** The campaign with its phase as of `viewUntil`, shared by every request until the next phase boundary. */
+  view: PublicCampaign | null;
+  viewUntil: number;
+}
+const cache = new Map<string, CachedCampaign>();
 const TTL_MS = 5_000;
 
 export async function publicCampaign(env: Env, id: string): Promise<PublicCampaign | null> {
   const hit = cache.get(id);
   const now = Date.now();
   const stale = !hit || now - hit.at >= TTL_MS || (hit.campaign.kind === "lottery" && !hit.campaign.seed && now >= Date.parse(hit.campaign.endsAt));
-  if (!stale) return { ...hit, campaign: { ...hit.campaign, phase: phaseAt(hit.campaign, now) } };
+  if (!stale) {
+    if (!hit.view || now >= hit.viewUntil) {
+      const phase = phaseAt(hit.campaign, now);
+      const starts = Date.parse(hit.campaign.startsAt);
+      hit.viewUntil = phase === "scheduled" ? starts : phase === "live" ? Date.parse(hit.campaign.endsAt) : Infinity;
+      hit.view = { campaign: { ...hit.campaign, phase }, allowedOrigins: hit.allowedOrigins, tenantSlug: hit.tenantSlug, at: hit.at };
+    }
+    return hit.view;
+  }
   const row = await getCampaignPublic(env.DB, id);
   if (!row) return null;
-  const entry = { campaign: await revealIfEnded(env, row), allowedOrigins: JSON.parse(row.allowed_origins) as string[], tenantSlug: row.tenant_slug, at: Date.now() };
+  const entry: CachedCampaign = { campaign: await revealIfEnded(env, row), allowedOrigins: JSON.parse(row.allowed_origins) as string[], tenantSlug: row.tenant_slug, at: Date.now(), view: null, viewUntil: 0 };
   if (cache.size > 1000) cache.clear();
   cache.set(id, entry);
   return entry;

@@ -50,14 +50,15 @@ function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
 }
 
 /** One claim or draw: the campaign from the isolate cache, the user's home shard, the shard's answer as 200 or an ApiError. */
-export async function claim(env: Env, campaignId: string, input: ClaimInput, meta: ClaimMeta): Promise<ClaimResult> {
+export async function claim(env: Env, campaignId: string, input: ClaimInput, headers: Headers): Promise<ClaimResult> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const campaign = hit.campaign;
   // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
-  assertOrigin(env, hit, meta.origin);
+  assertOrigin(env, hit, headers.get("origin"));
   if (isSoldOut(campaign.id)) throw SOLD_OUT;
+  const meta = claimMeta(headers);
   const userId = await claimant(env, hit, input, meta);
   const reply = await claimOnShard(env, campaign, {
     userId,
