@@ -23,7 +23,11 @@ const pay = createRoute({
   method: "post", path: "/pay/sandbox/checkout/{paymentId}/pay", tags,
   summary: "Sandbox gateway: the buyer pays; the gateway posts a signed callback to the merchant and reports its answer",
   request: { params: PaymentId },
-  responses: { 200: json(Ack.extend({ orderId: z.string() }), "Paid and notified"), 404: errors[404], 409: errors[409] },
+  responses: {
+    200: json(Ack.extend({ orderId: z.string(), callbackSentAt: z.number().int().openapi({ description: "When the gateway posted the callback (ms since the epoch)" }) }), "Paid and notified"),
+    404: errors[404],
+    409: errors[409],
+  },
 });
 const callback = createRoute({
   method: "post", path: "/pay/callback/{provider}", tags,
@@ -54,12 +58,13 @@ export const paymentRoutes = createRouter()
     if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
     const { body, signature } = await sandboxPaidCallback(c.env, payment);
     // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.
+    const callbackSentAt = Date.now();
     const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, c.req.url), {
       method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body,
     }));
     const ack = (await res.json()) as z.infer<typeof Ack> | { error: { code: string; message: string } };
     if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
-    return c.json({ ...ack, orderId: payment.order_id }, 200);
+    return c.json({ ...ack, orderId: payment.order_id, callbackSentAt }, 200);
   })
   .openapi(callback, async (c) => {
     const provider = providerFor(c.env, c.req.valid("param").provider);
