@@ -62,7 +62,9 @@ export async function deliverToWarehouse(env: Pick<Env, "WAREHOUSE_URL" | "WAREH
     method: "POST",
     headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(env.WAREHOUSE_INGEST_SECRET, body) },
     body,
-    signal: AbortSignal.timeout(10_000),
+    // Generous: under a backlog the warehouse queues ingests (merging them), and a delivery given up too early is
+    // retried with back-off while the first still lands — slower, never lost (repeats are dropped by event_id).
+    signal: AbortSignal.timeout(30_000),
   });
   if (!res.ok) throw new Error(`warehouse answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   return res.json();
