@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { freePort } from "../scripts/lib/free-port";
+import { ApiClient } from "../scripts/lib/http";
+import { DEMO_COUPON_PRODUCT } from "../scripts/lib/seed-campaigns";
 import { Resp } from "./lib/resp";
 import { buildBundle, startWorkerd } from "./lib/workerd-harness";
 import { signSession } from "../worker/domain/buyer-session";
@@ -101,17 +103,6 @@ const round = (x: number) => Math.round(x * 10) / 10;
 const rnd = () => Math.floor(Math.random() * 1e9).toString(36);
 const randomIp = () => `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}`;
 
-async function api<T>(origin: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(`${origin}/api/v1${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json()) as T;
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
 async function benchWorker() {
   const dir = mkdtempSync(join(args["state-dir"]!, "kaquan-bench-claims-"));
   console.log("worker: building the bundle (wrangler deploy --dry-run --outdir) …");
@@ -128,19 +119,14 @@ async function benchWorker() {
   });
   try {
     const o = harness.url;
-    const tenant = await api<{ id: string }>(o, "POST", "/platform/tenants", PLATFORM, { slug: `bench-${rnd()}`, name: "Bench" });
-    const key = await api<{ secret: string }>(o, "POST", `/platform/tenants/${tenant.id}/keys`, PLATFORM, { name: "bench", scopes: ["admin"] });
+    const platform = new ApiClient(o, PLATFORM);
+    const tenant = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug: `bench-${rnd()}`, name: "Bench" });
+    const key = await platform.ok<{ secret: string }>("POST", `/platform/tenants/${tenant.id}/keys`, { name: "bench", scopes: ["admin"] });
+    const admin = platform.withToken(key.secret);
     // A real catalog product, so every won claim becomes a real order (the outbox runs during the measurement).
-    const product = await api<{ id: string }>(o, "POST", "/products", key.secret, {
-      kind: "coupon",
-      name: "20元无门槛券",
-      priceCents: 1990,
-      faceValueCents: 2000,
-      validity: { kind: "relative", days: 30 },
-      config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
-    });
+    const product = await admin.ok<{ id: string }>("POST", "/products", DEMO_COUPON_PRODUCT);
     const startsAt = Date.now() + 1500;
-    const campaign = await api<{ id: string }>(o, "POST", "/campaigns", key.secret, {
+    const campaign = await admin.ok<{ id: string }>("POST", "/campaigns", {
       kind: args.kind,
       name: "压测秒杀",
       productId: product.id,
@@ -165,7 +151,7 @@ async function benchWorker() {
       "cf-connecting-ip": randomIp(),
       authorization: `Bearer ${tokens[next++ % tokens.length]}`,
     }));
-    const live = await api<{ remaining: Record<string, number> }>(o, "GET", `/public/campaigns/${campaign.id}/live`, null);
+    const live = await new ApiClient(o).ok<{ remaining: Record<string, number> }>("GET", `/public/campaigns/${campaign.id}/live`);
     const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
     const sold = STOCK - remaining;
     console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);

@@ -15,19 +15,22 @@ const MIN = 60_000;
  * a coupon claim, a day-long lottery and a 3-minute lottery whose seed and draw log are revealed when it ends.
  * A campaign of the same name that has not ended is reused; ended ones are left as history and replaced.
  */
+/** The coupon the demo campaigns (and bench:claims) hand out. */
+export const DEMO_COUPON_PRODUCT = {
+  kind: "coupon",
+  name: "20元无门槛券",
+  priceCents: 1990,
+  faceValueCents: 2000,
+  validity: { kind: "relative", days: 30 },
+  config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
+};
+
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {
   const admin = new ApiClient(baseUrl, keys.admin);
   const { products } = await admin.ok<{ products: { id: string; kind: string; name: string }[] }>("GET", "/products");
   let coupon = products.find((p) => p.kind === "coupon");
   if (!coupon) {
-    coupon = await admin.ok("POST", "/products", {
-      kind: "coupon",
-      name: "20元无门槛券",
-      priceCents: 1990,
-      faceValueCents: 2000,
-      validity: { kind: "relative", days: 30 },
-      config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
-    });
+    coupon = await admin.ok("POST", "/products", DEMO_COUPON_PRODUCT);
   }
   const productId = coupon!.id;
   const { campaigns } = await admin.ok<{ campaigns: Listed[] }>("GET", "/campaigns");

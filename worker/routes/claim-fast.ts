@@ -44,14 +44,14 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
     const result = await claim(env, m[1]!, input.data, request.headers);
     return new Response(JSON.stringify(result), { status: 200, headers });
   } catch (thrown) {
-    let e = thrown;
-    if (!(e instanceof ApiError)) {
-      console.error(JSON.stringify({ at: "fastClaim", requestId, error: e instanceof Error ? e.message : String(e) }));
-      e = new ApiError(500, "internal", "Internal error; quote the request id when reporting it");
-    }
-    if (!(e instanceof ApiError)) throw e;
+    const e = thrown instanceof ApiError ? thrown : internalError(requestId, thrown);
     if (e.headers) Object.assign(headers, e.headers);
     const body: ErrorBody = { error: { code: e.code, message: e.message, requestId, ...(e.issues ? { issues: e.issues } : {}) } };
     return new Response(JSON.stringify(body), { status: e.status, headers });
   }
+}
+
+function internalError(requestId: string, thrown: unknown): ApiError {
+  console.error(JSON.stringify({ at: "fastClaim", requestId, error: thrown instanceof Error ? thrown.message : String(thrown) }));
+  return new ApiError(500, "internal", "Internal error; quote the request id when reporting it");
 }
