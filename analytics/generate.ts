@@ -26,13 +26,21 @@ export async function generateEvents(client: ClickHouseClient, o: GenerateOption
 /**
  * The bulk-load path: the generated rows are first written to a Native file (what an export from another system
  * would be), then loaded with INSERT … SELECT FROM file(). Returns both timings; `loadMs` is the ingest figure.
+ * The file is in time order by default, as an event log's export or replay is; `order: "shuffled"` keeps the
+ * generator's per-user order instead (the table must then sort more: ~20% slower, analytics/README.md).
  * The file lands in the engine's user_files directory (chdb: the process's working directory); it is overwritten,
  * and the caller removes it.
  */
-export async function generateViaFile(client: ClickHouseClient, o: GenerateOptions, fileName: string) {
+export async function generateViaFile(
+  client: ClickHouseClient,
+  o: GenerateOptions,
+  fileName: string,
+  order: "time" | "shuffled" = "time",
+) {
+  const rows = order === "time" ? `SELECT * FROM (${generatedEventsSql(o)}) ORDER BY occurred_at` : generatedEventsSql(o);
   let started = performance.now();
   await client.command({
-    query: `INSERT INTO FUNCTION file({file:String}, 'Native') ${generatedEventsSql(o)}`,
+    query: `INSERT INTO FUNCTION file({file:String}, 'Native') ${rows}`,
     query_params: { ...generatedParams(o), file: fileName },
     clickhouse_settings: { engine_file_truncate_on_insert: 1 },
   });
@@ -52,9 +60,12 @@ export async function generateViaFile(client: ClickHouseClient, o: GenerateOptio
  * (as in the generated data, and in any export not sorted by user) it wrote ~one profile row per event-block per user
  * (9M rows for 1M users) and left the merges — and the next queries — to collapse them; with 5M-row blocks it writes
  * 2M, events get 7 parts instead of 28, and the load took ~40% less CPU (analytics/README.md). Costs ~1 GB of memory.
+ * parallel_view_processing: without it, a table with a materialized view is written by one thread (measured: load
+ * CPU ≈ wall time); with it, the two insert threads each write events and run the view for their own blocks.
  */
 export const BULK_INSERT_SETTINGS = {
   max_insert_threads: "2",
+  parallel_view_processing: 1,
   min_insert_block_size_rows: "5000000",
   min_insert_block_size_bytes: String(1 << 30),
 } as const;

@@ -4,7 +4,8 @@
  *  2. every dashboard query over the whole span, median of 5 runs;
  *  3. streaming: events posted to the real local stack (worker /events/import → Queue → consumer → warehouse
  *     /v1/ingest), timed until the warehouse holds all of them.
- * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (100000), BENCH_SKIP_STREAM=1.
+ * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (100000), BENCH_SKIP_STREAM=1,
+ * BENCH_BULK_ORDER=time|shuffled (time: the bulk file is in time order, as an event log's export is).
  * Ends with one JSON line.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +23,7 @@ const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const DAYS = 90;
 const RUNS = 5;
 const TENANT = "bench-tenant";
+const BULK_ORDER = process.env.BENCH_BULK_ORDER === "shuffled" ? "shuffled" : "time";
 const BULK_FILE = `.bench-analytics-${process.pid}.native`; // chdb's file() reads and writes relative to the cwd
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -32,10 +34,10 @@ try {
   await migrate(client);
   const end = new Date(Date.UTC(2026, 10, 1));
   console.log(`bulk: generating ${EVENTS.toLocaleString()} events for ${USERS.toLocaleString()} users over ${DAYS} days…`);
-  const gen = await generateViaFile(client, { tenantId: TENANT, events: EVENTS, users: USERS, days: DAYS, end }, BULK_FILE);
+  const gen = await generateViaFile(client, { tenantId: TENANT, events: EVENTS, users: USERS, days: DAYS, end }, BULK_FILE, BULK_ORDER);
   rmSync(BULK_FILE, { force: true });
   const ingestRowsPerS = Math.round(EVENTS / (gen.loadMs / 1000));
-  console.log(`bulk: generated into a Native file in ${(gen.generateMs / 1000).toFixed(2)} s; loaded (INSERT … FROM file()) in ${(gen.loadMs / 1000).toFixed(2)} s → ${ingestRowsPerS.toLocaleString()} rows/s`);
+  console.log(`bulk: generated into a Native file (${BULK_ORDER} order) in ${(gen.generateMs / 1000).toFixed(2)} s; loaded (INSERT … FROM file()) in ${(gen.loadMs / 1000).toFixed(2)} s → ${ingestRowsPerS.toLocaleString()} rows/s`);
   // A second, unrelated tenant of the same size would double the table; a small one checks the tenant prefix prunes.
   await generateEvents(client, { tenantId: "other-tenant", events: 100_000, users: 10_000, days: DAYS, end, idPrefix: "o" });
 

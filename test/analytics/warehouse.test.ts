@@ -87,6 +87,24 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(await count("tE")).toEqual({ n: 15, u: 15 });
   });
 
+  it("keeps one user profile per tenant when the same user id arrives for two tenants in one batch", async () => {
+    const signup = (tenantId: string, day: string, acquisitionCampaignId: string) =>
+      buildEvent({ tenantId, type: "user_signed_up", actor: { userId: "same-user" }, payload: { acquisitionCampaignId }, occurredAt: new Date(`2026-09-${day}T10:00:00Z`) });
+    const view = (tenantId: string, day: string) =>
+      buildEvent({ tenantId, type: "page_view", actor: { userId: "same-user" }, occurredAt: new Date(`2026-09-${day}T10:00:00Z`) });
+    await ingest({ events: [signup("tP", "07", "cP"), view("tP", "08"), signup("tQ", "10", "cQ"), view("tQ", "12"), view("tQ", "12")] });
+    const rs = await client.query({
+      query: `SELECT tenant_id, toString(min(signed_up_at)) AS signed_up_at, max(acquisition_campaign_id) AS acq,
+                     arraySort(groupUniqArrayArray(active_days)) AS days
+              FROM user_profiles WHERE tenant_id IN ('tP', 'tQ') GROUP BY tenant_id, user_key ORDER BY tenant_id`,
+      format: "JSONEachRow",
+    });
+    expect(await rs.json()).toEqual([
+      { tenant_id: "tP", signed_up_at: "2026-09-07 10:00:00.000", acq: "cP", days: ["2026-09-07", "2026-09-08"] },
+      { tenant_id: "tQ", signed_up_at: "2026-09-10 10:00:00.000", acq: "cQ", days: ["2026-09-10", "2026-09-12"] },
+    ]);
+  });
+
   it("refuses unsigned, forged or stale batches and invalid envelopes", async () => {
     const events = [buildEvent({ tenantId: "tD", type: "page_view" })];
     expect((await ingest({ events }, "t=1,v1=00")).status).toBe(401);
