@@ -4,7 +4,7 @@
  *  2. every dashboard query over the whole span, median of 5 runs;
  *  3. streaming: events posted to the real local stack (worker /events/import → Queue → consumer → warehouse
  *     /v1/ingest), timed until the warehouse holds all of them.
- * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (100000), BENCH_SKIP_STREAM=1,
+ * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (200000), BENCH_SKIP_STREAM=1,
  * BENCH_BULK_ORDER=time|shuffled (time: the bulk file is in time order, as an event log's export is).
  * Ends with one JSON line.
  */
@@ -59,7 +59,7 @@ try {
 
   let streamEventsPerS: number | null = null;
   if (!process.env.BENCH_SKIP_STREAM) {
-    const s = await streamThroughput(Number(process.env.BENCH_STREAM_EVENTS ?? 100_000));
+    const s = await streamThroughput(Number(process.env.BENCH_STREAM_EVENTS ?? 200_000));
     streamEventsPerS = s.eventsPerS;
     console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);
   }
