@@ -1,3 +1,5 @@
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
+
 /** A key as delivery needs it: the encrypted secret and its keyed hash, never the plaintext. */
 export interface CardKeyRef {
   id: string;
@@ -56,16 +58,16 @@ export async function reserveCardKeys(
 /** reserveCardKeys as one statement (RETURNING id); `guard` adds a condition, e.g. "the order was just inserted". */
 export function reserveCardKeysStmt(
   db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number, reservedUntil: string,
-  guard?: { sql: string; args: unknown[] },
+  guard?: SqlGuard,
 ) {
   return db
     .prepare(
       `UPDATE card_keys SET status = 'reserved', order_id = ?, reserved_until = ?
        WHERE id IN (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT ?)
-         AND status = 'available' AND ${guard ? guard.sql : "1"}
+         AND status = 'available' AND ${guardSql(guard)}
        RETURNING id`,
     )
-    .bind(orderId, reservedUntil, tenantId, productId, quantity, ...(guard?.args ?? []));
+    .bind(orderId, reservedUntil, tenantId, productId, quantity, ...guardArgs(guard));
 }
 
 export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
@@ -96,11 +98,11 @@ export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: 
 }
 
 /** reserved → delivered for this order only; `guard` (SQL + args) adds a condition checked in the same statement. */
-export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string, guard?: { sql: string; args: unknown[] }) {
+export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string, keyId: string, guard?: SqlGuard) {
   return db
     .prepare(
       `UPDATE card_keys SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved' AND ${guard ? guard.sql : "1"}`,
+       WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved' AND ${guardSql(guard)}`,
     )
-    .bind(tenantId, orderId, keyId, ...(guard?.args ?? []));
+    .bind(tenantId, orderId, keyId, ...guardArgs(guard));
 }

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../../schema/events";
+import { runInBatches } from "./statements";
 
 export interface ParkedEventRow {
   event_id: string;
@@ -8,9 +9,7 @@ export interface ParkedEventRow {
 
 export async function parkEvents(db: D1Database, events: EventEnvelope[], error: string): Promise<void> {
   const stmt = db.prepare("INSERT OR IGNORE INTO event_outbox (event_id, tenant_id, body, last_error) VALUES (?, ?, ?, ?)");
-  for (let i = 0; i < events.length; i += 100) {
-    await db.batch(events.slice(i, i + 100).map((e) => stmt.bind(e.eventId, e.tenantId, JSON.stringify(e), error.slice(0, 500))));
-  }
+  await runInBatches(db, events.map((e) => stmt.bind(e.eventId, e.tenantId, JSON.stringify(e), error.slice(0, 500))));
 }
 
 export async function dueParkedEvents(db: D1Database, now: number, limit: number): Promise<ParkedEventRow[]> {
@@ -23,14 +22,12 @@ export async function dueParkedEvents(db: D1Database, now: number, limit: number
 
 export async function deleteParkedEvents(db: D1Database, eventIds: string[]): Promise<void> {
   const stmt = db.prepare("DELETE FROM event_outbox WHERE event_id = ?");
-  for (let i = 0; i < eventIds.length; i += 100) await db.batch(eventIds.slice(i, i + 100).map((id) => stmt.bind(id)));
+  await runInBatches(db, eventIds.map((id) => stmt.bind(id)));
 }
 
 export async function deferParkedEvents(db: D1Database, rows: ParkedEventRow[], nextAt: (attempts: number) => number, error: string): Promise<void> {
   const stmt = db.prepare("UPDATE event_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE event_id = ?");
-  for (let i = 0; i < rows.length; i += 100) {
-    await db.batch(rows.slice(i, i + 100).map((r) => stmt.bind(r.attempts + 1, nextAt(r.attempts + 1), error.slice(0, 500), r.event_id)));
-  }
+  await runInBatches(db, rows.map((r) => stmt.bind(r.attempts + 1, nextAt(r.attempts + 1), error.slice(0, 500), r.event_id)));
 }
 
 export async function parkedEventCount(db: D1Database): Promise<number> {

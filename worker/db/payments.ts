@@ -1,3 +1,5 @@
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
+
 export interface PaymentRow {
   id: string;
   tenant_id: string;
@@ -16,11 +18,11 @@ export interface PaymentRow {
 export function insertPaymentStmt(
   db: D1Database,
   p: Pick<PaymentRow, "id" | "tenant_id" | "order_id" | "provider" | "kind" | "amount_cents" | "currency">,
-  guard?: { sql: string; args: unknown[] },
+  guard?: SqlGuard,
 ) {
   return db
-    .prepare(`INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${guard ? guard.sql : "1"}`)
-    .bind(p.id, p.tenant_id, p.order_id, p.provider, p.kind, p.amount_cents, p.currency, ...(guard?.args ?? []));
+    .prepare(`INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${guardSql(guard)}`)
+    .bind(p.id, p.tenant_id, p.order_id, p.provider, p.kind, p.amount_cents, p.currency, ...guardArgs(guard));
 }
 
 /** Gateway callbacks are not tenant-authenticated (the signature is): the unguessable payment id names the tenant. */

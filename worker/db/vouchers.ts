@@ -1,4 +1,5 @@
 import type { Voucher } from "../../schema/vouchers";
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
 
 export interface VoucherRow {
   id: string;
@@ -47,18 +48,18 @@ export type NewVoucherRow = Omit<VoucherRow, "status" | "issued_at" | "status_ch
  * Insert-if-new by (tenant_id, source_key): issuing the same right twice is a no-op. `guard` (SQL + args) makes the
  * insert conditional inside a batch, e.g. "the card key was just marked delivered for this order".
  */
-export function insertVoucherStmt(db: D1Database, v: NewVoucherRow, guard?: { sql: string; args: unknown[] }): D1PreparedStatement {
+export function insertVoucherStmt(db: D1Database, v: NewVoucherRow, guard?: SqlGuard): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO vouchers (id, tenant_id, holder_id, product_id, kind, order_id, campaign_id, source_key, code,
          secret_enc, secret_hash, card_key_id, title, face_value_cents, valid_from, valid_to, meta)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guard ? guard.sql : "1"}
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guardSql(guard)}
        ON CONFLICT (tenant_id, source_key) DO NOTHING`,
     )
     .bind(
       v.id, v.tenant_id, v.holder_id, v.product_id, v.kind, v.order_id, v.campaign_id, v.source_key, v.code,
       v.secret_enc, v.secret_hash, v.card_key_id, v.title, v.face_value_cents, v.valid_from, v.valid_to, v.meta,
-      ...(guard?.args ?? []),
+      ...guardArgs(guard),
     );
 }
 

@@ -1,0 +1,17 @@
+/**
+ * A condition a statement checks in the same statement (SQL + its bind args). Inside a D1 batch — one transaction —
+ * it makes a write depend on the writes before it, e.g. "the order was paid by this very batch".
+ */
+export interface SqlGuard {
+  sql: string;
+  args: unknown[];
+}
+
+/** The guard's SQL, or a condition that always holds. */
+export const guardSql = (guard?: SqlGuard) => (guard ? guard.sql : "1");
+export const guardArgs = (guard?: SqlGuard) => guard?.args ?? [];
+
+/** Runs statements in D1 batches of `size` (each batch one transaction). */
+export async function runInBatches(db: D1Database, stmts: D1PreparedStatement[], size = 100): Promise<void> {
+  for (let i = 0; i < stmts.length; i += size) await db.batch(stmts.slice(i, i + size));
+}
