@@ -17,6 +17,9 @@ import { runMetric } from "../analytics/metrics";
 import { migrate } from "../analytics/migrate";
 import { METRIC_NAMES } from "../schema/analytics";
 import { streamThroughput } from "./lib/stream";
+import { loadGate } from "./lib/machine-load";
+
+const gate = loadGate();
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
@@ -63,7 +66,7 @@ try {
     streamEventsPerS = s.eventsPerS;
     console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);
   }
-  console.log(JSON.stringify({ events: EVENTS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries }));
+  gate.report({ events: EVENTS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries });
 } catch (e) {
   rmSync(BULK_FILE, { force: true });
   await client.close().catch(() => undefined);

@@ -19,6 +19,7 @@ import { freePort } from "../scripts/lib/free-port";
 import { ApiClient } from "../scripts/lib/http";
 import { DEMO_COUPON_PRODUCT } from "../scripts/lib/seed-campaigns";
 import { Resp } from "./lib/resp";
+import { loadGate } from "./lib/machine-load";
 import { buildBundle, startWorkerd } from "./lib/workerd-harness";
 import { signSession } from "../worker/domain/buyer-session";
 
@@ -230,6 +231,7 @@ async function benchReference() {
   }
 }
 
+const gate = loadGate();
 console.log(`bench:claims — ${CONNECTIONS} connections, ${DURATION_S}s each, stock ${STOCK}, ${SHARDS} shards, kind ${args.kind}`);
 const w = await benchWorker();
 const ref = args["skip-reference"] ? null : await benchReference();
@@ -247,5 +249,5 @@ const summary = {
   reference_claims_per_s: ref?.perSecond ?? null,
   ratio: ref ? Math.round((w.perSecond / ref.perSecond) * 100) / 100 : null,
 };
-console.log(JSON.stringify(summary));
-process.exit(0);
+gate.report(summary);
+process.exit(process.exitCode ?? 0);

@@ -14,6 +14,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiClient } from "../scripts/lib/http";
 import { startStack, type Stack } from "../scripts/lib/stack";
+import { loadGate } from "./lib/machine-load";
+
+const gate = loadGate();
 
 const { values: args } = parseArgs({
   options: {
@@ -153,4 +156,4 @@ if (stack) {
   await stack.stop();
   rmSync(stateDir, { recursive: true, force: true });
 }
-console.log(JSON.stringify(result));
+gate.report(result);

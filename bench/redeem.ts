@@ -16,6 +16,9 @@ import { verifyChain } from "../worker/domain/ledger";
 import { ApiClient } from "../scripts/lib/http";
 import { buyAsGuest } from "../scripts/lib/seed-redemption";
 import { startStack, type Stack } from "../scripts/lib/stack";
+import { loadGate } from "./lib/machine-load";
+
+const gate = loadGate();
 
 const { values: args } = parseArgs({
   options: {
@@ -115,7 +118,7 @@ try {
   console.log(`latency p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`);
   console.log(`race: ${RACERS} concurrent attempts on one voucher → ${raceOk} succeeded, ${raceAlready} "already redeemed" (${Math.round(raceMs)} ms)`);
   console.log(`ledger: ${x.entries.length} entries exported in ${Math.round(exportMs)} ms, whole chain verified offline in ${Math.round(verifyMs)} ms: ${report.ok ? "intact" : "BROKEN"}`);
-  console.log(JSON.stringify(result));
+  gate.report(result);
 } finally {
   if (stack) {
     await stack.stop();

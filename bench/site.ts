@@ -13,6 +13,9 @@ import { gzipSync } from "node:zlib";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../test/browser/chromium";
 import { startStack } from "../scripts/lib/stack";
 import { discoverPages } from "./site-pages";
+import { loadGate } from "./lib/machine-load";
+
+const gate = loadGate();
 
 const { values } = parseArgs({ options: { pages: { type: "string" }, runs: { type: "string", default: "1" } } });
 
@@ -61,7 +64,7 @@ try {
   const campaign_js_gz_bytes = await pageScriptGzBytes(stack.baseUrl, campaignPath);
   const widget_gz_bytes = existsSync("dist/site/widget.js") ? gzipSync(readFileSync("dist/site/widget.js")).length : 0;
   console.log(`campaign page JS ${campaign_js_gz_bytes} B gz (budget 30720); widget.js ${widget_gz_bytes} B gz (budget 10240)`);
-  console.log(JSON.stringify({ pages: results, campaign_js_gz_bytes, widget_gz_bytes }));
+  gate.report({ pages: results, campaign_js_gz_bytes, widget_gz_bytes });
 } finally {
   chrome.kill();
   await stack.stop();
