@@ -248,6 +248,9 @@ const summary = {
   oversold,
   reference_claims_per_s: ref?.perSecond ?? null,
   ratio: ref ? Math.round((w.perSecond / ref.perSecond) * 100) / 100 : null,
+  // The harness's ceiling: the same connections and socket, answered by the worker with no Durable Object behind it.
+  ceiling_per_s: w.floor.perSecond,
+  ceiling_ratio: Math.round((w.perSecond / Math.max(1, w.floor.perSecond)) * 100) / 100,
 };
 gate.report(summary);
 process.exit(process.exitCode ?? 0);
