@@ -59,6 +59,19 @@ export default defineConfig(async () => {
           },
         },
         {
+          // The same metric tests on tables made by the migrations' ClickHouse-cluster form (analytics/cluster.ts).
+          test: {
+            name: "analytics-cluster",
+            include: ["test/analytics/*.test.ts"],
+            exclude: ["test/analytics/warehouse.test.ts", "test/analytics/migrate.test.ts", "test/analytics/sql-compat.test.ts"],
+            environment: "node",
+            pool: "forks",
+            env: { KAQUAN_TEST_CLUSTER: "1" },
+            testTimeout: 30_000,
+            hookTimeout: 60_000,
+          },
+        },
+        {
           test: {
             name: "browser",
             include: ["test/browser/**/*.test.ts"],

@@ -6,9 +6,12 @@ import { IngestBatch } from "../schema/events";
 import { verifyBody } from "../worker/domain/signature";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
+import { QUERY_SETTINGS } from "./settings";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
+  /** Dashboard queries (a read-only user on a server); default: client. */
+  queryClient?: ClickHouseClient;
   /** HMAC key of event batches (the queue consumer): it can write events, never read them. */
   ingestSecret: string;
   /** HMAC key of dashboard queries (the worker's analytics routes): a leaked ingest secret cannot read any tenant. */
@@ -25,14 +28,14 @@ function zodIssues(e: ZodError) {
 }
 
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
-export function createWarehouseApp({ client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
+export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
   const app = new Hono();
-  const ingestQueue = new IngestQueue(client);
+  const ingestQueue = new IngestQueue(client, { server: !embedded });
 
   app.get("/health", async (c) => {
     const started = performance.now();
     try {
-      const rs = await client.query({ query: "SELECT count() AS events FROM events", format: "JSONEachRow" });
+      const rs = await client.query({ query: "SELECT count() AS events FROM events", format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS });
       const events = (await rs.json<{ events: number }>())[0]?.events ?? 0;
       return c.json({ ok: true, engine: embedded ? "chdb" : "clickhouse", events, latencyMs: Math.round(performance.now() - started) });
     } catch (e) {
@@ -78,7 +81,7 @@ export function createWarehouseApp({ client, ingestSecret, querySecret, embedded
     }
     const started = performance.now();
     try {
-      const { params, rows } = await runMetric(client, query.data.tenantId, name.data, query.data.params);
+      const { params, rows } = await runMetric(queryClient, query.data.tenantId, name.data, query.data.params);
       return c.json({ metric: name.data, params, rows, tookMs: Math.round(performance.now() - started) });
     } catch (e) {
       if (e instanceof ZodError) return c.json(error("validation_failed", "Invalid query parameters", zodIssues(e)), 400);

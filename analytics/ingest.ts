@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { createHash } from "node:crypto";
 import type { EventEnvelope, IngestResult } from "../schema/events";
+import { INSERT_SETTINGS, QUERY_SETTINGS, serverInsertSettings } from "./settings";
 
 /** The columns ingest writes, in the order of toRow's values; payload fields are lifted into columns so dashboards
  * can filter and sum without JSON parsing. */
@@ -30,8 +32,13 @@ export function toRow(e: EventEnvelope): unknown[] {
  * Idempotent insert: ids already stored (or repeated inside the batch) are skipped. Calls are serialised by the
  * caller (IngestQueue) so check-then-insert cannot race; ReplacingMergeTree on the same key is the backstop.
  */
-export async function ingestEvents(client: ClickHouseClient, events: EventEnvelope[]): Promise<IngestResult> {
-  return (await ingestEventBatches(client, [events]))[0]!;
+export interface IngestOptions {
+  /** A ClickHouse server: async inserts with a deduplication token (analytics/settings.ts). */
+  server?: boolean;
+}
+
+export async function ingestEvents(client: ClickHouseClient, events: EventEnvelope[], options: IngestOptions = {}): Promise<IngestResult> {
+  return (await ingestEventBatches(client, [events], options))[0]!;
 }
 
 /**
@@ -39,14 +46,15 @@ export async function ingestEvents(client: ClickHouseClient, events: EventEnvelo
  * been ingested one after the other in this order: an id stored earlier, or seen in an earlier batch or earlier in
  * the same batch, counts as a duplicate of the later one.
  */
-export async function ingestEventBatches(client: ClickHouseClient, batches: EventEnvelope[][]): Promise<IngestResult[]> {
+export async function ingestEventBatches(client: ClickHouseClient, batches: EventEnvelope[][], options: IngestOptions = {}): Promise<IngestResult[]> {
   const unique = new Map<string, EventEnvelope>();
   for (const events of batches) for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
   const candidates = [...unique.values()];
   const existing = await existingIds(client, candidates);
   const fresh = candidates.filter((e) => !existing.has(e.eventId));
   if (fresh.length > 0) {
-    await client.insert({ table: "events", columns: [...INGEST_COLUMNS], values: fresh.map(toRow), format: "JSONCompactEachRow" });
+    const settings = options.server ? serverInsertSettings(dedupToken(fresh)) : INSERT_SETTINGS;
+    await client.insert({ table: "events", columns: [...INGEST_COLUMNS], values: fresh.map(toRow), format: "JSONCompactEachRow", clickhouse_settings: settings });
   }
   const seen = new Set(existing);
   return batches.map((events) => {
@@ -58,6 +66,13 @@ export async function ingestEventBatches(client: ClickHouseClient, batches: Even
     }
     return { received: events.length, inserted, duplicates: events.length - inserted };
   });
+}
+
+/** The same events inserted again (a retried batch, or another warehouse process with the same batch) carry the same token. */
+function dedupToken(events: EventEnvelope[]): string {
+  const h = createHash("sha256");
+  for (const id of events.map((e) => e.eventId).sort()) h.update(id).update("\n");
+  return h.digest("hex");
 }
 
 async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): Promise<Set<string>> {
@@ -82,6 +97,7 @@ async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): P
       ids: events.map((e) => e.eventId),
     },
     format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
   });
   return new Set((await rs.json<{ event_id: string }>()).map((r) => r.event_id));
 }
@@ -96,7 +112,11 @@ async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): P
 export class IngestQueue {
   private waiting: { events: EventEnvelope[]; resolve: (r: IngestResult) => void; reject: (e: unknown) => void }[] = [];
   private running = false;
-  constructor(private readonly client: ClickHouseClient, private readonly maxEvents = 50_000) {}
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly options: IngestOptions = {},
+    private readonly maxEvents = 50_000,
+  ) {}
 
   ingest(events: EventEnvelope[]): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
@@ -115,7 +135,7 @@ export class IngestQueue {
         group.push(this.waiting.shift()!);
       }
       try {
-        const results = await ingestEventBatches(this.client, group.map((g) => g.events));
+        const results = await ingestEventBatches(this.client, group.map((g) => g.events), this.options);
         group.forEach((g, i) => g.resolve(results[i]!));
       } catch (e) {
         for (const g of group) g.reject(e);

@@ -2,6 +2,7 @@ import { serve } from "@hono/node-server";
 import { loadDevVars } from "../scripts/lib/dev-vars";
 import { createWarehouseApp } from "./app";
 import { createWarehouseClient } from "./client";
+import { clusterModeFromEnv } from "./cluster";
 import { migrate } from "./migrate";
 
 /** The warehouse process: owns the embedded ClickHouse data directory (or talks to CLICKHOUSE_URL). */
@@ -15,14 +16,20 @@ if (!ingestSecret || !querySecret) {
   process.exit(1);
 }
 
-const { client, embedded } = await createWarehouseClient({
+const mode = clusterModeFromEnv(vars);
+const { client, queryClient, embedded } = await createWarehouseClient({
   clickhouseUrl: vars.CLICKHOUSE_URL,
+  clickhouseQueryUrl: vars.CLICKHOUSE_QUERY_URL,
   dataDir: vars.WAREHOUSE_DATA_DIR ?? ".data/clickhouse",
+  mode,
 });
-const applied = await migrate(client);
-if (applied.length) console.log(`warehouse: applied ${applied.join(", ")}`);
+// WAREHOUSE_SKIP_MIGRATIONS=1 when they run as their own step (npm run warehouse:migrate) before a deploy.
+if (vars.WAREHOUSE_SKIP_MIGRATIONS !== "1") {
+  const applied = await migrate(client, { mode });
+  if (applied.length) console.log(`warehouse: applied ${applied.join(", ")}`);
+}
 
-const app = createWarehouseApp({ client, ingestSecret, querySecret, embedded });
+const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
 });

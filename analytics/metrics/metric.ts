@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { z } from "zod";
+import { QUERY_SETTINGS } from "../settings";
 
 /** One dashboard view: zod params and rows (from schema/analytics.ts) and a tenant-scoped query. */
 export interface Metric<P extends z.ZodType, R extends z.ZodType> {
@@ -15,7 +16,7 @@ export const TO = "parseDateTime64BestEffort({to:String}, 3, 'UTC')";
 export const IN_RANGE = `occurred_at >= ${FROM} AND occurred_at < ${TO}`;
 
 export async function select<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const rs = await client.query({ query, query_params: params, format: "JSONEachRow" });
+  const rs = await client.query({ query, query_params: params, format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS });
   return rs.json<T>();
 }
 

@@ -10,6 +10,7 @@ import { migrate } from "../../analytics/migrate";
 import type { MetricName } from "../../schema/analytics";
 import type { EventEnvelope, EventType } from "../../schema/events";
 import { buildEvent } from "../../worker/queue/emit";
+import { clusterOnEmbedded, TEST_CLUSTER } from "./cluster-client";
 
 export const TENANT = "tA";
 /** Every fixture event is mirrored into this tenant: a query that leaks across tenants would double its numbers. */
@@ -30,7 +31,9 @@ export function useWarehouse(fixture: Fixture[]) {
   beforeAll(async () => {
     ctx.dir = mkdtempSync(join(tmpdir(), "kaquan-metric-"));
     ctx.client = (await createWarehouseClient({ dataDir: ctx.dir })).client;
-    await migrate(ctx.client);
+    // The analytics-cluster project runs every metric on tables made by the cluster form of the migrations.
+    if (process.env.KAQUAN_TEST_CLUSTER === "1") await migrate(clusterOnEmbedded(ctx.client), { mode: TEST_CLUSTER });
+    else await migrate(ctx.client);
     const mirror = (f: Fixture): Fixture => ({
       ...f,
       actor: { userId: `x-${f.actor.userId}`, referrerId: f.actor.referrerId && `x-${f.actor.referrerId}` },

@@ -1,0 +1,154 @@
+/**
+ * No ClickHouse server can be installed on these machines, so server compatibility is kept by construction: every
+ * statement the warehouse sends (migrations in their cluster form, ingest, health, every metric, the bulk generator)
+ * is recorded here with its settings, parsed by ClickHouse, and checked against ClickHouse's own record of when each
+ * function (system.functions.introduced_in) and setting (system.settings_changes) appeared: nothing newer than
+ * MIN_CLICKHOUSE_VERSION may be used.
+ */
+import type { ClickHouseClient } from "@clickhouse/client";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWarehouseApp } from "../../analytics/app";
+import { createWarehouseClient } from "../../analytics/client";
+import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
+import { ingestEvents } from "../../analytics/ingest";
+import { runMetric } from "../../analytics/metrics";
+import { migrate } from "../../analytics/migrate";
+import { MIN_CLICKHOUSE_VERSION, serverInsertSettings } from "../../analytics/settings";
+import { METRIC_NAMES } from "../../schema/analytics";
+import { buildEvent } from "../../worker/queue/emit";
+import { clusterOnEmbedded, TEST_CLUSTER } from "./cluster-client";
+
+type Sent = { sql: string | null; settings: Record<string, unknown> };
+const sent: Sent[] = [];
+let dir: string;
+let raw: ClickHouseClient;
+
+/** Records every statement and its settings on its way to the engine. */
+function recording(client: ClickHouseClient): ClickHouseClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== "command" && prop !== "query" && prop !== "insert" && prop !== "exec") return Reflect.get(target, prop, receiver);
+      return (p: { query?: string; clickhouse_settings?: Record<string, unknown> }) => {
+        sent.push({ sql: p.query ?? null, settings: p.clickhouse_settings ?? {} });
+        return (target as never as Record<string, (x: unknown) => unknown>)[prop as string]!.call(target, p);
+      };
+    },
+  });
+}
+
+const versionNum = (v: string) => {
+  const [a = 0, b = 0] = v.split(".").map(Number);
+  return a * 1000 + b;
+};
+const MIN = versionNum(MIN_CLICKHOUSE_VERSION);
+
+async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const rs = await raw.query({ query, query_params: params, format: "JSONEachRow" });
+  return rs.json<T>();
+}
+
+let functions: Map<string, string>;
+let combinators: string[];
+let settingsKnown: Set<string>;
+let settingIntroduced: Map<string, string>;
+
+/** Functions a statement calls (name followed by "("), as ClickHouse knows them, with the version each appeared in. */
+function calledFunctions(sql: string): { name: string; introducedIn: string }[] {
+  const found: { name: string; introducedIn: string }[] = [];
+  for (const m of sql.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
+    let name = m[1]!;
+    let known = functions.get(name) ?? functions.get(name.toLowerCase());
+    // Aggregate combinators: groupUniqArrayArray = groupUniqArray + Array, countIf = count + If …
+    for (let guard = 0; known === undefined && guard < 3; guard++) {
+      const c = combinators.find((k) => name.endsWith(k) && functions.has(name.slice(0, -k.length)));
+      if (!c) break;
+      name = name.slice(0, -c.length);
+      known = functions.get(name);
+    }
+    if (known !== undefined) found.push({ name, introducedIn: known });
+  }
+  return found;
+}
+
+const tooNew = (v: string) => v !== "" && versionNum(v) > MIN;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kaquan-sqlcompat-"));
+  ({ client: raw } = await createWarehouseClient({ dataDir: dir }));
+  functions = new Map();
+  for (const f of await rows<{ name: string; introduced_in: string; case_insensitive: number }>("SELECT name, introduced_in, case_insensitive FROM system.functions")) {
+    functions.set(f.case_insensitive ? f.name.toLowerCase() : f.name, f.introduced_in);
+  }
+  combinators = (await rows<{ name: string }>("SELECT name FROM system.aggregate_function_combinators")).map((c) => c.name).sort((a, b) => b.length - a.length);
+  settingsKnown = new Set((await rows<{ name: string }>("SELECT name FROM system.settings")).map((s) => s.name));
+  settingIntroduced = new Map();
+  const changes = await rows<{ version: string; name: string; reason: string }>(
+    "SELECT version, c.1 AS name, c.4 AS reason FROM system.settings_changes ARRAY JOIN changes AS c ORDER BY version",
+  );
+  for (const c of changes.sort((a, b) => versionNum(a.version) - versionNum(b.version))) {
+    if (!settingIntroduced.has(c.name) && /new setting|add(ed)? (a )?(new )?setting|introduc/i.test(c.reason)) settingIntroduced.set(c.name, c.version);
+  }
+
+  // Everything the warehouse sends, on the cluster form of the migrations.
+  const client = recording(raw);
+  await migrate(clusterOnEmbedded(client, (sql) => void sent.push({ sql, settings: {} })), { mode: TEST_CLUSTER });
+  const e = buildEvent({ tenantId: "tA", type: "order_paid", actor: { userId: "u1" }, payload: { orderId: "o1", amountCents: 100 } });
+  await ingestEvents(client, [e]);
+  sent.push({ sql: null, settings: serverInsertSettings("token") }); // the server path's insert (async inserts)
+  sent.push({ sql: null, settings: { ...BULK_INSERT_SETTINGS, engine_file_truncate_on_insert: 1 } }); // bench/backfill bulk load
+  await createWarehouseApp({ client, ingestSecret: "s", querySecret: "q", embedded: true }).request("/health");
+  for (const name of METRIC_NAMES) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01" });
+  await generateEvents(client, { tenantId: "tG", events: 1_000, users: 100, days: 7, end: new Date(Date.UTC(2026, 10, 1)) });
+}, 120_000);
+
+afterAll(async () => {
+  await raw.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUSE_VERSION}`, () => {
+  it("records what it checks: migrations (cluster form), ingest, health, every metric, the generator", () => {
+    const sqls = sent.map((s) => s.sql ?? "").join("\n");
+    expect(sqls).toMatch(/ON CLUSTER 'kaquan'/);
+    expect(sqls).toMatch(/ENGINE = ReplicatedReplacingMergeTree/);
+    expect(sqls).toMatch(/windowFunnel/);
+    expect(sent.filter((s) => s.sql).length).toBeGreaterThan(30);
+  });
+
+  it("ClickHouse parses each statement as sent (cluster clauses and replicated engines included)", async () => {
+    const failed: string[] = [];
+    for (const { sql } of sent) {
+      if (!sql) continue;
+      try {
+        await rows("SELECT formatQuery({q:String}) AS f", { q: sql });
+      } catch (e) {
+        failed.push(`${sql.slice(0, 120)} → ${String(e).slice(0, 160)}`);
+      }
+    }
+    expect(failed).toEqual([]);
+  });
+
+  it(`calls no function newer than ${MIN_CLICKHOUSE_VERSION}`, () => {
+    const newer = sent.flatMap(({ sql }) => (sql ? calledFunctions(sql) : [])).filter((f) => tooNew(f.introducedIn));
+    expect(newer).toEqual([]);
+    // The check can fail: a function ClickHouse records as newer than the minimum is caught.
+    const recent = [...functions.entries()].find(([, v]) => tooNew(v));
+    if (recent) expect(calledFunctions(`SELECT ${recent[0]}(1)`).filter((f) => tooNew(f.introducedIn))).toHaveLength(1);
+    expect(calledFunctions("SELECT countIf(x = 1), groupUniqArrayArray(d) FROM t").map((f) => f.name)).toEqual(["count", "groupUniqArray"]);
+  });
+
+  it(`uses no setting unknown to ClickHouse or introduced after ${MIN_CLICKHOUSE_VERSION}`, () => {
+    const names = new Set(sent.flatMap((s) => Object.keys(s.settings)));
+    expect([...names].length).toBeGreaterThan(3);
+    const unknown = [...names].filter((n) => !settingsKnown.has(n));
+    const newer = [...names].filter((n) => tooNew(settingIntroduced.get(n) ?? "")).map((n) => `${n} (${settingIntroduced.get(n)})`);
+    expect(unknown).toEqual([]);
+    expect(newer).toEqual([]);
+    // The check can fail: a setting recorded as new after the minimum is caught.
+    const recent = [...settingIntroduced.entries()].find(([, v]) => tooNew(v));
+    expect(recent).toBeDefined();
+  });
+});
