@@ -33,7 +33,7 @@ function inDb(db: string): ClickHouseClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop === "command" || prop === "query") return (p: { query: string }) => (target as never as Record<string, (x: unknown) => unknown>)[prop]!.call(target, { ...p, query: q(p.query) });
-      if (prop === "insert") return (p: { table: string }) => target.insert({ ...(p as never), table: `${db}.${p.table}` });
+      if (prop === "insert") return (p: Parameters<ClickHouseClient["insert"]>[0]) => target.insert({ ...p, table: `${db}.${p.table}` });
       return Reflect.get(target, prop, receiver);
     },
   });
