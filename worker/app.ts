@@ -11,6 +11,7 @@ import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { eventRoutes } from "./routes/events";
+import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
@@ -42,6 +43,7 @@ export function createApp() {
 
   const api = new OpenAPIHono<AppEnv>()
     .route("/", healthRoutes)
+    .route("/", docsRoutes)
     .route("/", platformRoutes)
     .route("/", tenantRoutes)
     .route("/", keyRoutes)

@@ -1,0 +1,43 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, SCREENSHOT_DIR } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("API reference at /api/v1/docs", () => {
+  it("renders every operation of the OpenAPI document from this origin only, and filters them", async () => {
+    const { baseUrl } = inject("stack");
+    const doc = (await (await fetch(`${baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).filter((m) => ["get", "post", "put", "patch", "delete"].includes(m)).length, 0);
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const foreign: string[] = [];
+    const errors: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(baseUrl) && !r.url().startsWith("data:")) foreign.push(r.url());
+    });
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${baseUrl}/api/v1/docs`);
+    await expect.poll(() => page.locator("article.op").count(), { timeout: 15_000 }).toBe(operations);
+    expect(await page.textContent("#count")).toBe(`${operations} operations`);
+    const claim = page.locator("article.op", { hasText: "/public/campaigns/{campaignId}/claims" }).first();
+    expect(await claim.textContent()).toMatch(/POST/);
+    await page.fill("#filter", "redemptions");
+    const visible = await page.locator("article.op:not([hidden])").count();
+    expect(visible).toBeGreaterThan(0);
+    expect(visible).toBeLessThan(operations);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await page.fill("#filter", "");
+    // The whole reference is hundreds of screens long: the first screen is the picture.
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/api-docs-phone.png` });
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
