@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { freePort } from "../scripts/lib/free-port";
-import { ApiClient } from "../scripts/lib/http";
+import { kaquanClient, must } from "../scripts/lib/api/client";
 import { DEMO_COUPON_PRODUCT } from "../scripts/lib/seed-campaigns";
 import { Resp } from "./lib/resp";
 import { loadGate } from "./lib/machine-load";
@@ -120,15 +120,15 @@ async function benchWorker() {
   });
   try {
     const o = harness.url;
-    const platform = new ApiClient(o, PLATFORM);
-    const tenant = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug: `bench-${rnd()}`, name: "Bench" });
-    const key = await platform.ok<{ secret: string }>("POST", `/platform/tenants/${tenant.id}/keys`, { name: "bench", scopes: ["admin"] });
-    const admin = platform.withToken(key.secret);
+    const platform = kaquanClient(o, PLATFORM);
+    const tenant = await must(platform.POST("/platform/tenants", { body: { slug: `bench-${rnd()}`, name: "Bench" } }));
+    const key = await must(platform.POST("/platform/tenants/{tenantId}/keys", { params: { path: { tenantId: tenant.id } }, body: { name: "bench", scopes: ["admin"] } }));
+    const admin = kaquanClient(o, key.secret);
     // A real catalog product, so every won claim becomes a real order (the outbox runs during the measurement).
-    const product = await admin.ok<{ id: string }>("POST", "/products", DEMO_COUPON_PRODUCT);
+    const product = await must(admin.POST("/products", { body: DEMO_COUPON_PRODUCT }));
     const startsAt = Date.now() + 1500;
-    const campaign = await admin.ok<{ id: string }>("POST", "/campaigns", {
-      kind: args.kind,
+    const campaign = await must(admin.POST("/campaigns", { body: {
+      kind: args.kind as "flash_sale" | "coupon_claim",
       name: "压测秒杀",
       productId: product.id,
       priceCents: 990,
@@ -137,7 +137,7 @@ async function benchWorker() {
       shards: SHARDS,
       startsAt: new Date(startsAt).toISOString(),
       endsAt: new Date(startsAt + 3_600_000).toISOString(),
-    });
+    } }));
     await new Promise((r) => setTimeout(r, startsAt - Date.now() + 50));
     const path = `/api/v1/public/campaigns/${campaign.id}/claims`;
 
@@ -152,7 +152,7 @@ async function benchWorker() {
       "cf-connecting-ip": randomIp(),
       authorization: `Bearer ${tokens[next++ % tokens.length]}`,
     }));
-    const live = await new ApiClient(o).ok<{ remaining: Record<string, number> }>("GET", `/public/campaigns/${campaign.id}/live`);
+    const live = await must(kaquanClient(o).GET("/public/campaigns/{campaignId}/live", { params: { path: { campaignId: campaign.id } } }));
     const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
     const sold = STOCK - remaining;
     console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fork } from "node:child_process";
 import { parseArgs } from "node:util";
 import { freePort } from "../scripts/lib/free-port";
-import { ApiClient } from "../scripts/lib/http";
+import { kaquanClient, must } from "../scripts/lib/api/client";
 import { startStack, type Stack } from "../scripts/lib/stack";
 import { loadGate } from "./lib/machine-load";
 
@@ -48,19 +48,22 @@ if (!base) {
   process.stderr.write(`${base}\n`);
 }
 const { keys } = JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8")) as { keys: Record<string, string> };
-const admin = new ApiClient(base, keys.admin);
+const admin = kaquanClient(base, keys.admin);
 const slug = "demo";
 
 // A fresh product holding exactly one key per buyer.
-const product = await admin.ok<{ id: string }>("POST", "/products", {
-  kind: "card_key", name: `压测卡 ${new Date().toISOString()}`, priceCents: 990, faceValueCents: 1000,
-  validity: { kind: "relative", days: 30 }, scope: "压测用", lowStockThreshold: 0,
-});
+const product = await must(admin.POST("/products", {
+  body: {
+    kind: "card_key", name: `压测卡 ${new Date().toISOString()}`, priceCents: 990, faceValueCents: 1000,
+    validity: { kind: "relative", days: 30 }, scope: "压测用", lowStockThreshold: 0,
+  },
+}));
+const productPath = { params: { path: { productId: product.id } } };
 for (let i = 0; i < BUYERS; i += 1000) {
   const rows = Array.from({ length: Math.min(1000, BUYERS - i) }, (_, j) => ({ line: i + j + 1, secret: `BENCH-${product.id}-${i + j}` }));
-  await admin.ok("POST", `/products/${product.id}/keys/import`, { rows });
+  await must(admin.POST("/products/{productId}/keys/import", { ...productPath, body: { rows } }));
 }
-await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+await must(admin.POST("/products/{productId}/status", { ...productPath, body: { status: "published" } }));
 
 type Run = { latencies: number[]; clickLatencies: number[]; seconds: number; errors: number; doubled: number; keysSeen: number; statuses: Record<string, number> };
 
@@ -173,9 +176,9 @@ const pct = percentile(latencies);
 const click = percentile(w.clickLatencies);
 const seconds = w.seconds;
 const statuses = w.statuses;
-const stock = await admin.ok<{ available: number; reserved: number; delivered: number }>("GET", `/products/${product.id}/stock`);
+const stock = await must(admin.GET("/products/{productId}/stock", productPath));
 // Keep a shared demo catalog clean when run against an existing stack.
-await admin.ok("POST", `/products/${product.id}/status`, { status: "archived" });
+await must(admin.POST("/products/{productId}/status", { ...productPath, body: { status: "archived" } }));
 const ref = args["skip-reference"] ? null : await runReference();
 const refPct = ref ? percentile(ref.latencies) : null;
 const result = {

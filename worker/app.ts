@@ -11,6 +11,7 @@ import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { eventRoutes } from "./routes/events";
+import { clientFacing } from "./openapi";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
@@ -66,11 +67,17 @@ export function createApp() {
     scheme: "bearer",
     description: "A tenant API key (kq_...) or, for /platform routes, the platform admin token",
   });
-  api.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "kaquan API", version: "1.0.0", description: "Storefront and campaign engine for digital rights" },
-    servers: [{ url: API_BASE }],
-  });
+  api.get("/openapi.json", (c) =>
+    c.json(
+      clientFacing(
+        api.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: { title: "kaquan API", version: "1.0.0", description: "Storefront and campaign engine for digital rights" },
+          servers: [{ url: API_BASE }],
+        }),
+      ),
+    ),
+  );
   app.route(API_BASE, api);
 
   app.notFound((c) => {

@@ -23,7 +23,7 @@ export const DEMO_COUPON_PRODUCT = {
   faceValueCents: 2000,
   validity: { kind: "relative", days: 30 },
   config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
-};
+} as const;
 
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {
   const admin = new ApiClient(baseUrl, keys.admin);
