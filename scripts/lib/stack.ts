@@ -32,7 +32,11 @@ export async function startStack(stateDir: string, ports?: { port: number; wareh
   });
   let out = "";
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack start timed out:\n${out}`)), 180_000);
+    // Migrations alone took ~115 s at load ≈ 17 on two cores.
+    const timer = setTimeout(() => {
+      child.kill("SIGINT");
+      reject(new Error(`stack start timed out:\n${out}`));
+    }, 300_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes("kaquan is running.")) {

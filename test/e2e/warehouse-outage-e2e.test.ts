@@ -161,5 +161,5 @@ describe("warehouse outage", () => {
     // The operator saw the backlog while it lasted.
     expect(sawWarehouseDown).toBe(true);
     expect(maxBacklog).toBeGreaterThan(0);
-  }, 480_000);
+  }, 600_000);
 });

@@ -17,11 +17,14 @@ export async function eventBacklog(env: Pick<Env, "DB" | "EVENTS">, now = Date.n
   return {
     outbox: { ...outbox, oldestAgeSeconds: ageSeconds(outbox.oldestAt, now) },
     deadLetters: { ...deadLetters, oldestAgeSeconds: ageSeconds(deadLetters.oldestAt, now) },
-    queue: queue && {
-      backlog: queue.backlogCount,
-      oldestAgeSeconds: queue.oldestMessageTimestamp ? ageSeconds(new Date(queue.oldestMessageTimestamp).toISOString(), now) : null,
-    },
+    queue: queue && { backlog: queue.backlogCount, oldestAgeSeconds: queueAgeSeconds(queue, now) },
   };
+}
+
+/** Miniflare reports an empty queue's oldest message as 0 (the epoch): that is no message, not one 56 years old. */
+function queueAgeSeconds(metrics: QueueMetrics, now: number): number | null {
+  const at = metrics.backlogCount > 0 && metrics.oldestMessageTimestamp ? new Date(metrics.oldestMessageTimestamp).getTime() : 0;
+  return at > 0 ? ageSeconds(new Date(at).toISOString(), now) : null;
 }
 
 async function queueMetrics(queue: Queue): Promise<QueueMetrics | null> {
