@@ -6,6 +6,22 @@ export const ComponentStatus = z.object({
   detail: z.string().optional(),
 });
 
+const Backlog = z.object({
+  pending: z.number(),
+  /** When the oldest entry was parked / dead-lettered (ISO), null when empty. */
+  oldestAt: z.string().nullable(),
+  oldestAgeSeconds: z.number().nullable(),
+});
+
+/** Events on their way to the warehouse; each part drains by itself (cron re-sends and re-drives with back-off). */
+export const EventBacklog = z
+  .object({
+    outbox: Backlog,
+    deadLetters: Backlog,
+    queue: z.object({ backlog: z.number(), oldestAgeSeconds: z.number().nullable() }).nullable(),
+  })
+  .openapi("EventBacklog");
+
 export const Health = z
   .object({
     ok: z.boolean(),
@@ -13,5 +29,7 @@ export const Health = z
     d1: ComponentStatus,
     durableObjects: ComponentStatus,
     warehouse: ComponentStatus,
+    /** Null when D1 could not be read. */
+    events: EventBacklog.nullable(),
   })
   .openapi("Health");

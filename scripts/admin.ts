@@ -3,7 +3,7 @@
  *   npm run admin -- tenant create --slug acme --name "Acme" [--origin https://acme.example]...
  *   npm run admin -- tenant list
  *   npm run admin -- key create --tenant <id|slug> --name pos --scopes redeemer[,analyst]
- *   npm run admin -- events replay
+ *   npm run admin -- events replay      (re-send dead letters now; the minute cron re-drives them anyway)
  * The platform token comes from PLATFORM_ADMIN_TOKEN, or .dev.vars locally.
  */
 import { parseArgs } from "node:util";

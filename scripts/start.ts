@@ -17,6 +17,15 @@ const WORKER = `http://127.0.0.1:${PORT}`;
 const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
 const SUPPLIERS = `http://127.0.0.1:${SUPPLIER_PORT}`;
 const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
+// A warehouse run by someone else on WAREHOUSE_PORT (the outage test stops and restarts it); start waits for it.
+const EXTERNAL_WAREHOUSE = process.env.KAQUAN_WAREHOUSE_EXTERNAL === "1";
+// How often the local ticker fires the cron (Cloudflare: every minute); tests shorten it.
+const CRON_EVERY_MS = Number(process.env.KAQUAN_CRON_EVERY_MS ?? 60_000);
+// Worker vars a run may override from the environment as KAQUAN_<NAME> (tests shorten the retry back-off).
+const VAR_OVERRIDES = ["EVENT_RETRY_BASE_SECONDS", "EVENT_RETRY_CAP_SECONDS"].flatMap((name) => {
+  const value = process.env[`KAQUAN_${name}`];
+  return value ? ["--var", `${name}:${value}`] : [];
+});
 const bin = (name: string) => `node_modules/.bin/${name}`;
 const children: ChildProcess[] = [];
 
@@ -83,10 +92,12 @@ if (created.length) console.log(`• generated local secrets in .dev.vars: ${cre
 if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
 step("applying D1 migrations", bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], { CI: "true" });
 
-launch("warehouse", bin("tsx"), ["analytics/main.ts"], {
-  WAREHOUSE_PORT: String(WAREHOUSE_PORT),
-  WAREHOUSE_DATA_DIR: `${STATE_DIR}/.data/clickhouse`,
-});
+if (!EXTERNAL_WAREHOUSE) {
+  launch("warehouse", bin("tsx"), ["analytics/main.ts"], {
+    WAREHOUSE_PORT: String(WAREHOUSE_PORT),
+    WAREHOUSE_DATA_DIR: `${STATE_DIR}/.data/clickhouse`,
+  });
+}
 launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
   SUPPLIER_PORT: String(SUPPLIER_PORT),
   SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
@@ -98,6 +109,7 @@ launch("worker", bin("wrangler"), [
   ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
   // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
   ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
+  ...VAR_OVERRIDES,
 ], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
 
 try {
@@ -109,7 +121,7 @@ try {
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events), as Cloudflare would run it.
   setInterval(() => {
     fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
-  }, 60_000).unref();
+  }, CRON_EVERY_MS).unref();
   console.log(`
 kaquan is running.
   Storefront     ${WORKER}/

@@ -11,8 +11,11 @@ export interface Stack {
   stop: () => Promise<number | null>;
 }
 
-/** Starts the real `npm start` stack (site already built by `npm test`) on free ports with state in `stateDir`. */
-export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }): Promise<Stack> {
+/**
+ * Starts the real `npm start` stack (site already built by `npm test`) on free ports with state in `stateDir`;
+ * `env` adds start.ts options (KAQUAN_WAREHOUSE_EXTERNAL, KAQUAN_CRON_EVERY_MS, KAQUAN_EVENT_RETRY_*).
+ */
+export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }, env: Record<string, string> = {}): Promise<Stack> {
   const port = ports?.port ?? (await freePort());
   const warehousePort = ports?.warehousePort ?? (await freePort());
   const child = spawn("node_modules/.bin/tsx", ["scripts/start.ts"], {
@@ -23,12 +26,17 @@ export async function startStack(stateDir: string, ports?: { port: number; wareh
       KAQUAN_SUPPLIER_PORT: String(await freePort()),
       KAQUAN_STATE_DIR: stateDir,
       KAQUAN_SKIP_BUILD: "1",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack start timed out:\n${out}`)), 180_000);
+    // Migrations alone took ~115 s at load ≈ 17 on two cores.
+    const timer = setTimeout(() => {
+      child.kill("SIGINT");
+      reject(new Error(`stack start timed out:\n${out}`));
+    }, 300_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes("kaquan is running.")) {

@@ -20,10 +20,34 @@ describe("storefront home on a phone", () => {
     await page.goto(`${baseUrl}/`);
     await expect.poll(() => page.locator("#status li.ok").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+    await expect.poll(() => page.textContent("#event-backlog"), { timeout: 10_000 }).toContain("事件投递");
     const width = await page.evaluate("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);
     await screenshot(page, "home-phone");
     expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("event backlog in the system status", () => {
+  it("tells the operator how many events wait for the warehouse and since when", async () => {
+    const { baseUrl } = inject("stack");
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    // The health answer of a warehouse outage: 30 dead letters, the oldest 10 minutes old, 5 events in the queue.
+    await page.route("**/api/v1/health", async (route) => {
+      const real = await (await route.fetch()).json();
+      const backlog = (pending: number, age: number | null) => ({ pending, oldestAt: age === null ? null : new Date(Date.now() - age * 1000).toISOString(), oldestAgeSeconds: age });
+      await route.fulfill({
+        status: 503,
+        json: { ...real, ok: false, warehouse: { ok: false, latencyMs: 3, detail: "connection refused" },
+          events: { outbox: backlog(0, null), deadLetters: backlog(30, 600), queue: { backlog: 5, oldestAgeSeconds: 40 } } },
+      });
+    });
+    await page.goto(`${baseUrl}/`);
+    await expect.poll(() => page.textContent("#event-backlog"), { timeout: 10_000 }).toContain("35 条待送达（最早 10 分钟前）");
+    expect(await page.getAttribute("#event-backlog", "class")).toBe("bad");
+    await screenshot(page, "home-event-backlog");
     await context.close();
   });
 });

@@ -13,11 +13,11 @@ export default async function setup(project: TestProject) {
   const { client } = await createWarehouseClient({ dataDir });
   await migrate(client);
   const app = createWarehouseApp({ client, ingestSecret: "test-ingest-secret", querySecret: "test-query-secret", embedded: true });
-  // Lets tests query what arrived, without a second chdb owner.
+  // Lets tests query what arrived (one tenant, optionally one type), without a second chdb owner.
   app.get("/test/count", async (c) => {
     const rs = await client.query({
-      query: "SELECT count() AS n FROM events FINAL WHERE tenant_id = {t:String}",
-      query_params: { t: c.req.query("tenant") ?? "" },
+      query: "SELECT count() AS n FROM events FINAL WHERE tenant_id = {t:String} AND ({type:String} = '' OR type = {type:String})",
+      query_params: { t: c.req.query("tenant") ?? "", type: c.req.query("type") ?? "" },
       format: "JSONEachRow",
     });
     return c.json((await rs.json<{ n: number }>())[0]);

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../../schema/events";
+import { runInBatches } from "./statements";
 
 export async function storeDeadLetters(db: D1Database, items: { event: EventEnvelope; attempts: number }[]) {
   if (items.length === 0) return;
@@ -7,7 +8,8 @@ export async function storeDeadLetters(db: D1Database, items: { event: EventEnve
       db
         .prepare(
           `INSERT INTO event_dead_letters (event_id, tenant_id, type, body, attempts) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(event_id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at, replayed_at = NULL`,
+           ON CONFLICT(event_id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at, replayed_at = NULL,
+             redrives = 0, next_at = 0, last_error = NULL`,
         )
         .bind(event.eventId, event.tenantId, event.type, JSON.stringify(event), attempts),
     ),
@@ -22,6 +24,9 @@ export interface DeadLetterRow {
   attempts: number;
   dead_at: string;
   replayed_at: string | null;
+  redrives: number;
+  next_at: number;
+  last_error: string | null;
 }
 
 /** Pending dead letters; tenantId null means every tenant (platform operator only). */
@@ -46,4 +51,46 @@ export async function markReplayed(db: D1Database, eventIds: string[]) {
       db.prepare("UPDATE event_dead_letters SET replayed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE event_id = ?").bind(id),
     ),
   );
+}
+
+export interface DueDeadLetter {
+  event_id: string;
+  body: string;
+  redrives: number;
+}
+
+/**
+ * Takes up to `limit` pending dead letters that are due (oldest first) and leases them until `leaseUntil` in the same
+ * statement, so runs that overlap never take the same rows; a run that dies leaves them due again after the lease.
+ */
+export async function claimDueDeadLetters(db: D1Database, now: number, leaseUntil: number, limit: number): Promise<DueDeadLetter[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE event_dead_letters SET next_at = ?1
+       WHERE event_id IN (SELECT event_id FROM event_dead_letters WHERE replayed_at IS NULL AND next_at <= ?2
+                          ORDER BY next_at, dead_at LIMIT ?3)
+       RETURNING event_id, body, redrives`,
+    )
+    .bind(leaseUntil, now, limit)
+    .all<DueDeadLetter>();
+  return results;
+}
+
+/** The warehouse has them: they are no longer dead letters. */
+export async function deleteDeadLetters(db: D1Database, eventIds: string[]): Promise<void> {
+  const stmt = db.prepare("DELETE FROM event_dead_letters WHERE event_id = ?");
+  await runInBatches(db, eventIds.map((id) => stmt.bind(id)));
+}
+
+export async function deferDeadLetters(db: D1Database, rows: DueDeadLetter[], nextAt: (redrives: number) => number, error: string): Promise<void> {
+  const stmt = db.prepare("UPDATE event_dead_letters SET redrives = ?, next_at = ?, last_error = ? WHERE event_id = ?");
+  await runInBatches(db, rows.map((r) => stmt.bind(r.redrives + 1, nextAt(r.redrives + 1), error.slice(0, 500), r.event_id)));
+}
+
+/** Pending dead letters of every tenant and when the oldest died (platform health). */
+export async function deadLetterBacklog(db: D1Database): Promise<{ pending: number; oldestAt: string | null }> {
+  const row = await db
+    .prepare("SELECT count(*) AS pending, min(dead_at) AS oldestAt FROM event_dead_letters WHERE replayed_at IS NULL")
+    .first<{ pending: number; oldestAt: string | null }>();
+  return { pending: row?.pending ?? 0, oldestAt: row?.oldestAt ?? null };
 }

@@ -33,3 +33,9 @@ export async function deferParkedEvents(db: D1Database, rows: ParkedEventRow[], 
 export async function parkedEventCount(db: D1Database): Promise<number> {
   return (await db.prepare("SELECT count(*) AS n FROM event_outbox").first<{ n: number }>())?.n ?? 0;
 }
+
+/** Events parked because the Queue refused them, and when the oldest was parked (platform health). */
+export async function outboxBacklog(db: D1Database): Promise<{ pending: number; oldestAt: string | null }> {
+  const row = await db.prepare("SELECT count(*) AS pending, min(parked_at) AS oldestAt FROM event_outbox").first<{ pending: number; oldestAt: string | null }>();
+  return { pending: row?.pending ?? 0, oldestAt: row?.oldestAt ?? null };
+}

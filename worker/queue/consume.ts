@@ -1,19 +1,20 @@
 import { z } from "zod";
 import { EventEnvelope } from "../../schema/events";
-import { retryDelaySeconds } from "../domain/backoff";
+import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters } from "../db/dead-letters";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
 /** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
 const QueuedEvents = z.union([EventEnvelope, z.array(EventEnvelope).min(1).max(1000)]);
-const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
+export const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
 const DELIVERY_CONCURRENCY = 3;
 
 /**
  * Queue consumer. Main queue: deliver the batch to the warehouse; on any failure retry each message with
- * exponential back-off (the runtime moves it to the dead-letter queue after max_retries).
- * Dead-letter queue: park events in D1 so they are never dropped silently and can be replayed.
+ * exponential back-off (EVENT_RETRY_* vars; with wrangler.toml's max_retries they cover a warehouse outage of more
+ * than 10 minutes), after which the runtime moves it to the dead-letter queue.
+ * Dead-letter queue: park events in D1, from where the cron re-drives them to the warehouse (queue/redrive.ts).
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: { msg: Message<unknown>; events: EventEnvelope[] }[] = [];
@@ -52,7 +53,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     for (const { msg } of valid) msg.ack();
   } catch (e) {
     console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));
-    for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    const { baseS, capS } = eventRetrySettings(env);
+    for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, baseS, capS) });
   }
 }
 

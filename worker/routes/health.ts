@@ -1,12 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { Health } from "../../schema/health";
+import { eventBacklog } from "../services/event-backlog";
 import { createRouter, json } from "./router";
 
 const route = createRoute({
   method: "get",
   path: "/health",
   tags: ["platform"],
-  summary: "Status of the worker, D1, Durable Objects and the warehouse",
+  summary: "Status of the worker, D1, Durable Objects and the warehouse, and the events waiting to reach the warehouse",
   responses: { 200: json(Health, "Everything is up"), 503: json(Health, "A component is down") },
 });
 
@@ -21,14 +22,15 @@ async function probe(fn: () => Promise<unknown>, timeoutMs = 2000) {
 }
 
 export const healthRoutes = createRouter().openapi(route, async (c) => {
-  const [d1, durableObjects, warehouse] = await Promise.all([
+  const [d1, durableObjects, warehouse, events] = await Promise.all([
     probe(() => c.env.DB.prepare("SELECT 1").first()),
     probe(() => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("health")).ping()),
     probe(async () => {
       const res = await fetch(new URL("/health", c.env.WAREHOUSE_URL), { signal: AbortSignal.timeout(1500) });
       if (!res.ok) throw new Error(`warehouse answered ${res.status}`);
     }),
+    eventBacklog(c.env).catch(() => null),
   ]);
-  const body = { ok: d1.ok && durableObjects.ok && warehouse.ok, worker: { ok: true, latencyMs: 0 }, d1, durableObjects, warehouse };
+  const body = { ok: d1.ok && durableObjects.ok && warehouse.ok, worker: { ok: true, latencyMs: 0 }, d1, durableObjects, warehouse, events };
   return c.json(body, body.ok ? 200 : 503);
 });
