@@ -113,7 +113,7 @@ export const VoucherProvenance = z
         proof: z
           .object({ checkpoint: LedgerCheckpoint.pick({ seqFrom: true, seqTo: true, merkleRoot: true, createdAt: true }), path: z.array(MerkleStep) })
           .nullable(),
-        /** The entry's hash recomputed from its fields matches, and its stretch of the chain matches the ledger object's copy. */
+        /** Its hash recomputed from its fields matches, no finding names it, and its stretch of the chain matches the ledger object's copy. */
         verified: z.boolean(),
       }),
     ),

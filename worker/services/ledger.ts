@@ -49,6 +49,8 @@ const STATUS_BY_KIND: Record<string, string> = {
   compensation: "replaced",
 };
 
+const SEGMENT_WIDE = new Set<string>(["checkpoint_mismatch", "head_mismatch", "truncated"]);
+
 /** A voucher's public provenance, from the ledger alone (so it shows what was recorded, not what a row says now). */
 export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, publicCode: string): Promise<VoucherProvenance | null> {
   const entries = await entriesByPublicCode(env.DB, publicCode);
@@ -61,7 +63,7 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
   // The rows come from D1; what they are checked against comes from the ledger object, which D1 edits cannot reach.
   const { segments } = await ledger(env, tenantId).segments(tenantId, own.map((e) => e.seq));
   const findings: LedgerFinding[] = [];
-  const checked = new Map<number, { seg: LedgerSegment; hashes: string[]; ok: boolean }>();
+  const checked = new Map<number, { seg: LedgerSegment; hashes: string[]; bad: Set<number> | null }>();
   let entriesChecked = 0;
   for (const seg of segments) {
     const rows = await listEntries(env.DB, tenantId, seg.seqFrom - 1, seg.seqTo - seg.seqFrom + 1);
@@ -69,8 +71,11 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
     const report = await verifySegment(tenantId, rows, seg);
     const published = seg.merkleRoot ? await checkpointCovering(env.DB, tenantId, seg.seqTo) : null;
     const cpFindings = seg.merkleRoot ? compareCheckpoints([{ ...seg, merkleRoot: seg.merkleRoot }], published ? [published] : []) : [];
-    findings.push(...report.findings, ...cpFindings);
-    checked.set(seg.seqFrom, { seg, hashes: rows.map((r) => r.hash), ok: report.ok && cpFindings.length === 0 });
+    const all = [...report.findings, ...cpFindings];
+    findings.push(...all);
+    // A finding about the whole stretch discredits every entry in it; otherwise only the entry it names.
+    const whole = all.some((f) => SEGMENT_WIDE.has(f.problem));
+    checked.set(seg.seqFrom, { seg, hashes: rows.map((r) => r.hash), bad: whole ? null : new Set(all.map((f) => f.seq)) });
   }
 
   const history: VoucherProvenance["history"] = [];
@@ -85,7 +90,7 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
         path: await merkleProof(c.hashes, index),
       };
     }
-    history.push({ seq: e.seq, kind: e.kind, occurredAt: e.occurredAt, prevHash: e.prevHash, hash: e.hash, proof, verified: !!c?.ok });
+    history.push({ seq: e.seq, kind: e.kind, occurredAt: e.occurredAt, prevHash: e.prevHash, hash: e.hash, proof, verified: !!c?.bad && !c.bad.has(e.seq) });
   }
   findings.sort((a, b) => a.seq - b.seq);
 
