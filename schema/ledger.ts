@@ -113,8 +113,21 @@ export const VoucherProvenance = z
         proof: z
           .object({ checkpoint: LedgerCheckpoint.pick({ seqFrom: true, seqTo: true, merkleRoot: true, createdAt: true }), path: z.array(MerkleStep) })
           .nullable(),
+        /** Its hash recomputed from its fields matches, no finding names it, and its stretch of the chain matches the ledger object's copy. */
+        verified: z.boolean(),
       }),
     ),
+    /**
+     * The server's check of the rows shown: every entry in the stretches holding this voucher's entries is re-hashed
+     * from its fields and re-linked, and checked against the checkpoints and head kept by the brand's ledger object
+     * (apart from D1) and against the published checkpoints. ok false means "does not verify"; findings say where.
+     */
+    verification: z.object({
+      ok: z.boolean(),
+      entriesChecked: z.number().int(),
+      checkpointsChecked: z.number().int(),
+      findings: z.array(LedgerFinding),
+    }),
   })
   .openapi("VoucherProvenance");
 export type VoucherProvenance = z.infer<typeof VoucherProvenance>;

@@ -9,7 +9,7 @@ export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "kaquan-browser-"));
   const stack = await startStack(state);
   const seed = demoKeys(state);
-  project.provide("stack", { baseUrl: stack.baseUrl, warehouseUrl: stack.warehouseUrl, tenantId: seed.tenantId, keys: seed.keys });
+  project.provide("stack", { baseUrl: stack.baseUrl, warehouseUrl: stack.warehouseUrl, tenantId: seed.tenantId, keys: seed.keys, stateDir: state });
   return async () => {
     await stack.stop();
     rmSync(state, { recursive: true, force: true });
@@ -18,6 +18,6 @@ export default async function setup(project: TestProject) {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    stack: { baseUrl: string; warehouseUrl: string; tenantId: string; keys: Record<string, string> };
+    stack: { baseUrl: string; warehouseUrl: string; tenantId: string; keys: Record<string, string>; stateDir: string };
   }
 }

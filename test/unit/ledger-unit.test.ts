@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LedgerEntry, LedgerExport } from "../../schema/ledger";
-import { canonicalJson, GENESIS_HASH, merkleProof, merkleRoot, sealEntry, verifyChain, verifyMerkleProof } from "../../worker/domain/ledger";
+import { canonicalJson, compareCheckpoints, GENESIS_HASH, merkleProof, merkleRoot, sealEntry, verifyChain, verifyMerkleProof, verifySegment } from "../../worker/domain/ledger";
 
 async function chain(n: number, tenantId = "t1"): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
@@ -140,4 +140,36 @@ describe("scripts/verify-ledger", () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toContain("TAMPERED seq 3: edited");
   }, 30_000);
+});
+
+describe("checking a stretch of the chain against the ledger object's copy", () => {
+  it("verifies a segment from its anchor, names an edited entry, and fails a consistent rewrite on the root", async () => {
+    const entries = await chain(8);
+    const slice = entries.slice(3, 6); // seq 4..6
+    const seg = { seqFrom: 4, seqTo: 6, prevHash: entries[2]!.hash, headHash: entries[5]!.hash, merkleRoot: await merkleRoot(slice.map((e) => e.hash)), createdAt: "x" };
+    expect((await verifySegment("t1", slice, seg)).ok).toBe(true);
+    const edited = slice.map((e) => (e.seq === 5 ? { ...e, kind: "void" as const } : e));
+    expect((await verifySegment("t1", edited, seg)).findings).toEqual([expect.objectContaining({ seq: 5, problem: "edited" })]);
+    // Re-sealed from seq 5 on: every hash and link is consistent, only the object's root and head disagree.
+    const e5 = await sealEntry("t1", { seq: 4, hash: slice[0]!.hash }, { ...slice[1]!, kind: "void", dedupeKey: "k" });
+    const e6 = await sealEntry("t1", { seq: 5, hash: e5.hash }, { ...slice[2]!, dedupeKey: "k" });
+    const forged = [slice[0]!, e5, e6];
+    expect((await verifySegment("t1", forged, seg)).findings).toEqual([expect.objectContaining({ seq: 6, problem: "checkpoint_mismatch" })]);
+    expect((await verifySegment("t1", forged, { ...seg, merkleRoot: null })).findings).toEqual([expect.objectContaining({ seq: 6, problem: "head_mismatch" })]);
+  });
+
+  it("compares published checkpoints with the object's: replaced, missing and invented ones", () => {
+    const cp = (seqFrom: number, seqTo: number, root: string) => ({ seqFrom, seqTo, headHash: "1".repeat(64), merkleRoot: root.repeat(64) });
+    const own = [cp(1, 3, "a"), cp(4, 6, "b"), cp(7, 9, "c")];
+    expect(compareCheckpoints(own, own)).toEqual([]);
+    const f = compareCheckpoints(own, [cp(1, 3, "a"), cp(4, 6, "e"), cp(10, 12, "d")]);
+    expect(f.map((x) => [x.seq, x.problem])).toEqual([
+      [6, "checkpoint_mismatch"],
+      [9, "checkpoint_mismatch"],
+      [12, "checkpoint_mismatch"],
+    ]);
+    expect(f[0]!.detail).toContain("checkpoint 4..6 has Merkle root eeeeeeeeeeee");
+    expect(f[1]!.detail).toContain("missing");
+    expect(f[2]!.detail).toContain("never made");
+  });
 });

@@ -1,5 +1,5 @@
 // Hash chain and Merkle tree of the provenance ledger. Pure: shared by the worker, the DO and scripts/verify-ledger.ts.
-import type { LedgerEntry, LedgerEntryDraft, LedgerFinding } from "../../schema/ledger";
+import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerFinding } from "../../schema/ledger";
 import { fromHex, sha256Hex } from "./crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -155,12 +155,14 @@ export async function verifyChain(
   opts: {
     checkpoints?: { seqFrom: number; seqTo: number; headHash: string; merkleRoot: string }[];
     head?: { seq: number; hash: string } | null;
+    /** Where the given rows continue from, when they are a segment and not the whole chain (default: genesis). */
+    after?: { seq: number; hash: string };
   } = {},
 ): Promise<ChainReport> {
   const findings: LedgerFinding[] = [];
   const byHash = new Map<string, number>();
   for (const e of entries) byHash.set(e.hash, e.seq);
-  let prev = { seq: 0, hash: GENESIS_HASH };
+  let prev = opts.after ?? { seq: 0, hash: GENESIS_HASH };
   let searched = 0;
   let prevFlagged = false;
   for (const e of entries) {
@@ -233,4 +235,48 @@ export async function verifyChain(
   }
   findings.sort((a, b) => a.seq - b.seq);
   return { ok: findings.length === 0, entries: entries.length, headSeq: prev.seq, headHash: prev.hash, findings };
+}
+
+/**
+ * A stretch of the chain as the ledger object holds it, apart from the D1 rows: a checkpoint (with the head hash it
+ * continues from), or the entries since the last checkpoint up to the object's head (merkleRoot null).
+ */
+export interface LedgerSegment {
+  seqFrom: number;
+  seqTo: number;
+  prevHash: string;
+  headHash: string;
+  merkleRoot: string | null;
+  createdAt: string | null;
+}
+
+/** Checks D1 rows for one segment: each hash recomputed from its fields, each link, and the object's root and head. */
+export function verifySegment(tenantId: string, rows: LedgerEntry[], seg: LedgerSegment): Promise<ChainReport> {
+  const after = { seq: seg.seqFrom - 1, hash: seg.prevHash };
+  return seg.merkleRoot
+    ? verifyChain(tenantId, rows, { after, checkpoints: [{ seqFrom: seg.seqFrom, seqTo: seg.seqTo, headHash: seg.headHash, merkleRoot: seg.merkleRoot }] })
+    : verifyChain(tenantId, rows, { after, head: { seq: seg.seqTo, hash: seg.headHash } });
+}
+
+/** Checkpoints as published in D1 against the ledger object's own copy: each replaced, missing or invented one. */
+export function compareCheckpoints(
+  own: Pick<LedgerCheckpoint, "seqFrom" | "seqTo" | "headHash" | "merkleRoot">[],
+  published: Pick<LedgerCheckpoint, "seqFrom" | "seqTo" | "headHash" | "merkleRoot">[],
+): LedgerFinding[] {
+  const findings: LedgerFinding[] = [];
+  const pub = new Map(published.map((c) => [c.seqTo, c] as const));
+  const mine = new Set(own.map((c) => c.seqTo));
+  for (const c of own) {
+    const p = pub.get(c.seqTo);
+    const name = `checkpoint ${c.seqFrom}..${c.seqTo}`;
+    if (!p) findings.push({ seq: c.seqTo, problem: "checkpoint_mismatch", detail: `${name} is missing from the published checkpoints` });
+    else if (p.seqFrom !== c.seqFrom || p.merkleRoot !== c.merkleRoot || p.headHash !== c.headHash) {
+      const what = p.merkleRoot !== c.merkleRoot ? `Merkle root ${p.merkleRoot.slice(0, 12)}… where the ledger object holds ${c.merkleRoot.slice(0, 12)}…` : p.headHash !== c.headHash ? `head hash ${p.headHash.slice(0, 12)}… where the ledger object holds ${c.headHash.slice(0, 12)}…` : `range ${p.seqFrom}..${p.seqTo}`;
+      findings.push({ seq: c.seqTo, problem: "checkpoint_mismatch", detail: `published ${name} has ${what}` });
+    }
+  }
+  for (const p of published) {
+    if (!mine.has(p.seqTo)) findings.push({ seq: p.seqTo, problem: "checkpoint_mismatch", detail: `published checkpoint ${p.seqFrom}..${p.seqTo} was never made by the ledger object` });
+  }
+  return findings.sort((a, b) => a.seq - b.seq);
 }

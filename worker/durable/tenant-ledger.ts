@@ -1,12 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
 import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
 import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
-import { GENESIS_HASH, merkleRoot, sealEntry } from "../domain/ledger";
+import { GENESIS_HASH, merkleRoot, sealEntry, type LedgerSegment } from "../domain/ledger";
 import { syncVoucherLedger } from "../services/voucher-ledger";
 
 /** Entries since the last checkpoint are sealed into a new one at least this often. */
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
 export const CHECKPOINT_MAX_ENTRIES = 10_000;
+
+type CheckpointRow = { seq_from: number; seq_to: number; head_hash: string; merkle_root: string; created_at: string };
+const toCheckpoint = (tenantId: string, r: CheckpointRow): LedgerCheckpoint => ({
+  tenantId,
+  seqFrom: r.seq_from,
+  seqTo: r.seq_to,
+  headHash: r.head_hash,
+  merkleRoot: r.merkle_root,
+  createdAt: r.created_at,
+});
 
 /**
  * One per tenant: the only writer of that tenant's ledger, so appends are serialised and the chain never forks.
@@ -65,12 +75,35 @@ export class TenantLedger extends DurableObject<Env> {
   }
 
   checkpoints(tenantId: string): LedgerCheckpoint[] {
-    return this.sql
-      .exec<{ seq_from: number; seq_to: number; head_hash: string; merkle_root: string; created_at: string }>(
-        "SELECT * FROM checkpoints ORDER BY seq_to",
-      )
-      .toArray()
-      .map((r) => ({ tenantId, seqFrom: r.seq_from, seqTo: r.seq_to, headHash: r.head_hash, merkleRoot: r.merkle_root, createdAt: r.created_at }));
+    return this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints ORDER BY seq_to").toArray().map((r) => toCheckpoint(tenantId, r));
+  }
+
+  /**
+   * The object's own record of the stretches holding these seqs: the covering checkpoint (and the head hash it
+   * continues from) or, past the last checkpoint, the entries up to the head. What the public view checks D1 rows against.
+   */
+  segments(tenantId: string, seqs: number[]): Promise<{ head: LedgerHead; segments: LedgerSegment[] }> {
+    return this.serial(async () => {
+      const head = await this.loadHead(tenantId);
+      const out = new Map<number, LedgerSegment>();
+      for (const seq of [...new Set(seqs)].sort((a, b) => a - b)) {
+        if (seq < 1 || seq > head.seq || [...out.values()].some((s) => s.seqFrom <= seq && seq <= s.seqTo)) continue;
+        const cp = this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints WHERE seq_to >= ? ORDER BY seq_to LIMIT 1", seq).toArray()[0];
+        const from = cp && cp.seq_from <= seq ? cp.seq_from : this.lastCheckpointSeq() + 1;
+        const prev =
+          from === 1
+            ? GENESIS_HASH
+            : this.sql.exec<{ head_hash: string }>("SELECT head_hash FROM checkpoints WHERE seq_to = ?", from - 1).toArray()[0]?.head_hash;
+        if (prev === undefined) continue; // checkpoints are contiguous; a gap means this object's storage was lost
+        out.set(
+          from,
+          cp && cp.seq_from <= seq
+            ? { seqFrom: from, seqTo: cp.seq_to, prevHash: prev, headHash: cp.head_hash, merkleRoot: cp.merkle_root, createdAt: cp.created_at }
+            : { seqFrom: from, seqTo: head.seq, prevHash: prev, headHash: head.hash, merkleRoot: null, createdAt: null },
+        );
+      }
+      return { head, segments: [...out.values()] };
+    });
   }
 
   override async alarm() {
@@ -91,6 +124,10 @@ export class TenantLedger extends DurableObject<Env> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private lastCheckpointSeq(): number {
+    return this.sql.exec<{ s: number | null }>("SELECT max(seq_to) AS s FROM checkpoints").toArray()[0]?.s ?? 0;
   }
 
   private storedTenant(): string | null {
@@ -152,7 +189,10 @@ export class TenantLedger extends DurableObject<Env> {
 
   private async checkpointNow(tenantId: string): Promise<LedgerCheckpoint | null> {
     const head = await this.loadHead(tenantId);
-    const last = this.sql.exec<{ seq_to: number }>("SELECT max(seq_to) AS seq_to FROM checkpoints").toArray()[0]?.seq_to ?? 0;
+    const last = this.lastCheckpointSeq();
+    // The object records a checkpoint before publishing it to D1; a publish that failed is made good here.
+    const prior = this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints WHERE seq_to = ?", last).toArray()[0];
+    if (prior) await insertCheckpointStatement(this.env.DB, toCheckpoint(tenantId, prior)).run();
     if (head.seq <= last) return null;
     const hashes = await entryHashesInRange(this.env.DB, tenantId, last + 1, head.seq);
     if (hashes.length !== head.seq - last || hashes[hashes.length - 1] !== head.hash) {

@@ -1,7 +1,7 @@
-import type { LedgerEntry, LedgerEntryDraft, LedgerExport, VoucherProvenance } from "../../schema/ledger";
-import { checkpointCovering, entriesByPublicCode, entryHashesInRange, listEntries } from "../db/ledger";
+import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
+import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
 import { getTenant } from "../db/tenants";
-import { merkleProof } from "../domain/ledger";
+import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
   return env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId));
@@ -49,36 +49,54 @@ const STATUS_BY_KIND: Record<string, string> = {
   compensation: "replaced",
 };
 
+const SEGMENT_WIDE = new Set<string>(["checkpoint_mismatch", "head_mismatch", "truncated"]);
+
 /** A voucher's public provenance, from the ledger alone (so it shows what was recorded, not what a row says now). */
-export async function voucherProvenance(env: Pick<Env, "DB">, publicCode: string): Promise<VoucherProvenance | null> {
+export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, publicCode: string): Promise<VoucherProvenance | null> {
   const entries = await entriesByPublicCode(env.DB, publicCode);
   if (entries.length === 0) return null;
   const tenantId = entries[0]!.tenantId;
   const own = entries.filter((e) => e.tenantId === tenantId);
   const tenant = await getTenant(env.DB, tenantId);
   if (!tenant) return null;
+
+  // The rows come from D1; what they are checked against comes from the ledger object, which D1 edits cannot reach.
+  const { segments } = await ledger(env, tenantId).segments(tenantId, own.map((e) => e.seq));
+  const findings: LedgerFinding[] = [];
+  const checked = new Map<number, { seg: LedgerSegment; hashes: string[]; bad: Set<number> | null }>();
+  let entriesChecked = 0;
+  for (const seg of segments) {
+    const rows = await listEntries(env.DB, tenantId, seg.seqFrom - 1, seg.seqTo - seg.seqFrom + 1);
+    entriesChecked += rows.length;
+    const report = await verifySegment(tenantId, rows, seg);
+    const published = seg.merkleRoot ? await checkpointCovering(env.DB, tenantId, seg.seqTo) : null;
+    const cpFindings = seg.merkleRoot ? compareCheckpoints([{ ...seg, merkleRoot: seg.merkleRoot }], published ? [published] : []) : [];
+    const all = [...report.findings, ...cpFindings];
+    findings.push(...all);
+    // A finding about the whole stretch discredits every entry in it; otherwise only the entry it names.
+    const whole = all.some((f) => SEGMENT_WIDE.has(f.problem));
+    checked.set(seg.seqFrom, { seg, hashes: rows.map((r) => r.hash), bad: whole ? null : new Set(all.map((f) => f.seq)) });
+  }
+
+  const history: VoucherProvenance["history"] = [];
+  for (const e of own) {
+    const c = [...checked.values()].find(({ seg }) => seg.seqFrom <= e.seq && e.seq <= seg.seqTo);
+    if (!c) findings.push({ seq: e.seq, problem: "head_mismatch", detail: `entry ${e.seq} is not in the ledger object's chain` });
+    let proof: VoucherProvenance["history"][number]["proof"] = null;
+    const index = c ? e.seq - c.seg.seqFrom : -1;
+    if (c?.seg.merkleRoot && c.hashes[index] === e.hash) {
+      proof = {
+        checkpoint: { seqFrom: c.seg.seqFrom, seqTo: c.seg.seqTo, merkleRoot: c.seg.merkleRoot, createdAt: c.seg.createdAt! },
+        path: await merkleProof(c.hashes, index),
+      };
+    }
+    history.push({ seq: e.seq, kind: e.kind, occurredAt: e.occurredAt, prevHash: e.prevHash, hash: e.hash, proof, verified: !!c?.bad && !c.bad.has(e.seq) });
+  }
+  findings.sort((a, b) => a.seq - b.seq);
+
   const issued = own.find((e) => e.kind === "issuance");
   const redeemed = own.find((e) => e.kind === "redemption");
   const last = own[own.length - 1]!;
-  const history = [];
-  // Entries of one voucher usually share a checkpoint: load each checkpoint's hashes once.
-  const ranges = new Map<number, Promise<string[]>>();
-  for (const e of own) {
-    const cp = await checkpointCovering(env.DB, tenantId, e.seq);
-    let proof: VoucherProvenance["history"][number]["proof"] = null;
-    if (cp) {
-      if (!ranges.has(cp.seqTo)) ranges.set(cp.seqTo, entryHashesInRange(env.DB, tenantId, cp.seqFrom, cp.seqTo));
-      const hashes = await ranges.get(cp.seqTo)!;
-      const index = e.seq - cp.seqFrom;
-      if (hashes[index] === e.hash) {
-        proof = {
-          checkpoint: { seqFrom: cp.seqFrom, seqTo: cp.seqTo, merkleRoot: cp.merkleRoot, createdAt: cp.createdAt },
-          path: await merkleProof(hashes, index),
-        };
-      }
-    }
-    history.push({ seq: e.seq, kind: e.kind, occurredAt: e.occurredAt, prevHash: e.prevHash, hash: e.hash, proof });
-  }
   return {
     publicCode,
     brand: { slug: tenant.slug, name: tenant.name },
@@ -88,5 +106,20 @@ export async function voucherProvenance(env: Pick<Env, "DB">, publicCode: string
     issuedAt: issued?.occurredAt ?? null,
     redeemedAt: redeemed?.occurredAt ?? null,
     history,
+    verification: {
+      ok: findings.length === 0,
+      entriesChecked,
+      checkpointsChecked: segments.filter((s) => s.merkleRoot).length,
+      findings,
+    },
   };
+}
+
+/** GET /ledger/verify: the whole chain against the object's head and checkpoints, and D1's checkpoints against the object's. */
+export async function verifyLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<ChainReport> {
+  const x = await exportLedger(env, tenantId);
+  const report = await verifyChain(x.tenantId, x.entries, { checkpoints: x.checkpoints, head: x.head });
+  const published = compareCheckpoints(x.checkpoints, await listCheckpoints(env.DB, tenantId, 1_000_000));
+  const findings = [...report.findings, ...published].sort((a, b) => a.seq - b.seq);
+  return { ...report, ok: findings.length === 0, findings };
 }

@@ -1,0 +1,153 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { LedgerEntryDraft, LedgerExport } from "../../schema/ledger";
+import { entryHash, merkleRoot, verifyChain } from "../../worker/domain/ledger";
+import { listCheckpoints, listEntries } from "../../worker/db/ledger";
+import { appendLedger } from "../../worker/services/ledger";
+import { api, createTenant } from "./helpers";
+
+// Tampering is done the way an attacker with D1 access would: straight on the D1 rows, never through the ledger object.
+
+const code = () => `vc_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
+const issuance = (i: number, publicCode = code()): LedgerEntryDraft => ({
+  kind: "issuance",
+  subjectId: `vch_${i}`,
+  publicCode,
+  batch: "batch-1",
+  channel: "supplier-a",
+  occurredAt: new Date().toISOString(),
+  payload: { productId: "p1" },
+  dedupeKey: `issuance:vch_${i}`,
+});
+const redemption = (d: LedgerEntryDraft): LedgerEntryDraft => ({
+  kind: "redemption",
+  subjectId: d.subjectId,
+  publicCode: d.publicCode,
+  occurredAt: new Date().toISOString(),
+  payload: { storeId: "st_1" },
+  dedupeKey: `redemption:${d.subjectId}`,
+});
+
+/** Issues a voucher among others, checkpoints, redeems it among others, checkpoints again. */
+async function redeemedVoucher() {
+  const { tenant, adminKey } = await createTenant("Verify Brand");
+  const v = issuance(1);
+  await appendLedger(env, tenant.id, [issuance(0), v, issuance(2)]);
+  await api("/ledger/checkpoints", { method: "POST", token: adminKey });
+  const [red] = await appendLedger(env, tenant.id, [issuance(3), redemption(v), issuance(4), issuance(5)]).then((r) => r.slice(1, 2));
+  const cp = await api("/ledger/checkpoints", { method: "POST", token: adminKey });
+  expect(cp.body.checkpoint).toMatchObject({ seqFrom: 4, seqTo: 7 });
+  return { tenantId: tenant.id as string, adminKey, publicCode: v.publicCode!, redSeq: red!.seq };
+}
+
+// Generous: the machine is shared and these hash whole stretches of the chain.
+describe("public provenance checks what it shows against the ledger object", { timeout: 60_000 }, () => {
+  it("verifies an untouched voucher against the object's checkpoints and head", async () => {
+    const { tenantId, publicCode, adminKey } = await redeemedVoucher();
+    // One more entry after the last checkpoint: the tail is checked against the object's head.
+    const late = issuance(9);
+    await appendLedger(env, tenantId, [late]);
+    const p = await api(`/provenance/${publicCode}`);
+    expect(p.status).toBe(200);
+    expect(p.body).toMatchObject({ status: "redeemed", verification: { ok: true, findings: [], checkpointsChecked: 2, entriesChecked: 7 } });
+    expect(p.body.history.map((h: { verified: boolean }) => h.verified)).toEqual([true, true]);
+    const tail = await api(`/provenance/${late.publicCode}`);
+    expect(tail.body.verification).toMatchObject({ ok: true, checkpointsChecked: 0, entriesChecked: 1 });
+    expect(tail.body.history[0]).toMatchObject({ verified: true, proof: null });
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
+  });
+
+  it("(a) says 'does not verify' and names the entry when a redemption's kind is edited in D1, hash untouched", async () => {
+    const { tenantId, publicCode, redSeq } = await redeemedVoucher();
+    await env.DB.prepare("UPDATE ledger_entries SET kind = 'delivery' WHERE tenant_id = ? AND seq = ?").bind(tenantId, redSeq).run();
+    const p = await api(`/provenance/${publicCode}`);
+    expect(p.status).toBe(200);
+    // The forged row would show the voucher as never redeemed; the view now says it cannot be trusted, and where.
+    expect(p.body.status).toBe("issued");
+    expect(p.body.verification.ok).toBe(false);
+    expect(p.body.verification.findings).toEqual([expect.objectContaining({ seq: redSeq, problem: "edited" })]);
+    expect(p.body.history).toEqual([
+      expect.objectContaining({ kind: "issuance", verified: true }),
+      expect.objectContaining({ seq: redSeq, kind: "delivery", verified: false }),
+    ]);
+
+    // The same edit on an entry no checkpoint covers yet is caught too (hash recomputed, chain up to the object's head).
+    const late = issuance(9);
+    const [lateEntry] = await appendLedger(env, tenantId, [late]);
+    await env.DB.prepare("UPDATE ledger_entries SET batch = 'forged-batch' WHERE tenant_id = ? AND seq = ?").bind(tenantId, lateEntry!.seq).run();
+    const tail = await api(`/provenance/${late.publicCode}`);
+    expect(tail.body.batch).toBe("forged-batch");
+    expect(tail.body.verification.ok).toBe(false);
+    expect(tail.body.verification.findings).toEqual([expect.objectContaining({ seq: lateEntry!.seq, problem: "edited" })]);
+  });
+
+  it("(b) catches a consistent forgery (re-hashed, re-chained, D1 checkpoints recomputed) by the object's own checkpoints", async () => {
+    const { tenantId, publicCode, redSeq, adminKey } = await redeemedVoucher();
+    const db = env.DB;
+    // Rewrite the redemption as a delivery and re-seal every later entry so each hash and link checks out.
+    const rows = await listEntries(db, tenantId);
+    let prevHash = rows[redSeq - 2]!.hash;
+    for (const row of rows.slice(redSeq - 1)) {
+      const forged = { ...row, kind: row.seq === redSeq ? ("delivery" as const) : row.kind, prevHash };
+      forged.hash = await entryHash(forged);
+      await db.prepare("UPDATE ledger_entries SET kind = ?, prev_hash = ?, hash = ? WHERE tenant_id = ? AND seq = ?").bind(forged.kind, forged.prevHash, forged.hash, tenantId, row.seq).run();
+      prevHash = forged.hash;
+    }
+    const forgedRows = await listEntries(db, tenantId);
+    for (const cp of await listCheckpoints(db, tenantId)) {
+      const slice = forgedRows.filter((e) => e.seq >= cp.seqFrom && e.seq <= cp.seqTo);
+      await db
+        .prepare("UPDATE ledger_checkpoints SET merkle_root = ?, head_hash = ? WHERE tenant_id = ? AND seq_to = ?")
+        .bind(await merkleRoot(slice.map((e) => e.hash)), slice[slice.length - 1]!.hash, tenantId, cp.seqTo)
+        .run();
+    }
+    // Against D1 alone the forgery is flawless.
+    expect((await verifyChain(tenantId, forgedRows, { checkpoints: await listCheckpoints(db, tenantId) })).ok).toBe(true);
+
+    const p = await api(`/provenance/${publicCode}`);
+    expect(p.body.status).toBe("issued");
+    expect(p.body.verification.ok).toBe(false);
+    expect(p.body.verification.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ seq: 7, problem: "checkpoint_mismatch", detail: expect.stringContaining("4..7") }),
+      ]),
+    );
+    expect(p.body.history.find((h: { seq: number }) => h.seq === redSeq)).toMatchObject({ verified: false });
+    // The proof offered is against the object's root, so it fails in the browser too.
+    const red = p.body.history.find((h: { seq: number }) => h.seq === redSeq);
+    expect(red.proof?.checkpoint.merkleRoot ?? null).not.toBe((await listCheckpoints(db, tenantId))[1]!.merkleRoot);
+
+    const server = await api("/ledger/verify", { token: adminKey });
+    expect(server.body.ok).toBe(false);
+  });
+
+  it("(c) /ledger/verify names a checkpoint whose root was replaced in D1, and the public view stops verifying", async () => {
+    const { tenantId, publicCode, adminKey } = await redeemedVoucher();
+    const clean = await api("/ledger/verify", { token: adminKey });
+    expect(clean.body).toMatchObject({ ok: true, findings: [] });
+    // The rows are untouched; only the published root changes.
+    await env.DB.prepare("UPDATE ledger_checkpoints SET merkle_root = ? WHERE tenant_id = ? AND seq_to = 3").bind("ab".repeat(32), tenantId).run();
+    const r = await api("/ledger/verify", { token: adminKey });
+    expect(r.status).toBe(200);
+    expect(r.body.ok).toBe(false);
+    expect(r.body.findings).toEqual([
+      expect.objectContaining({ seq: 3, problem: "checkpoint_mismatch", detail: expect.stringMatching(/checkpoint 1\.\.3 has Merkle root abababababab/) }),
+    ]);
+    const p = await api(`/provenance/${publicCode}`);
+    expect(p.body.verification.ok).toBe(false);
+    expect(p.body.verification.findings).toEqual([expect.objectContaining({ seq: 3, problem: "checkpoint_mismatch" })]);
+    expect(p.body.history[0]).toMatchObject({ kind: "issuance", verified: false });
+    expect(p.body.history[1]).toMatchObject({ kind: "redemption", verified: true });
+  });
+
+  it("/ledger/verify flags a published checkpoint deleted from D1; the next checkpoint call publishes it again", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    await env.DB.prepare("DELETE FROM ledger_checkpoints WHERE tenant_id = ? AND seq_to = 7").bind(tenantId).run();
+    const r = await api("/ledger/verify", { token: adminKey });
+    expect(r.body.findings).toEqual([expect.objectContaining({ seq: 7, problem: "checkpoint_mismatch", detail: expect.stringContaining("missing") })]);
+    expect((await api("/ledger/checkpoints", { method: "POST", token: adminKey })).body.checkpoint).toBeNull();
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true });
+    const x = (await api("/ledger/export", { token: adminKey })).body as LedgerExport;
+    expect((await listCheckpoints(env.DB, tenantId)).map((c) => c.merkleRoot)).toEqual(x.checkpoints.map((c) => c.merkleRoot));
+  });
+});
