@@ -98,6 +98,7 @@ launch("worker", bin("wrangler"), [
   ...persist, "--var", `WAREHOUSE_URL:${WAREHOUSE}`, "--var", `CORS_ORIGINS:${WORKER},http://localhost:${PORT}`,
   // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
   ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
+  ...(process.env.KAQUAN_SESSION_IP_LIMIT ? ["--var", `SESSION_IP_LIMIT_PER_MIN:${process.env.KAQUAN_SESSION_IP_LIMIT}`] : []),
 ], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
 
 try {
