@@ -77,7 +77,7 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
 const { vars, created } = ensureDevVars();
-if (created.length) console.log(`• generated local secrets in .dev.vars: ${created.join(", ")}`);
+if (created.length) console.log(`• wrote to .dev.vars: ${created.join(", ")}`);
 
 // Tests build the site once up front and start several stacks; they set KAQUAN_SKIP_BUILD.
 if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);

@@ -37,7 +37,7 @@ describe("one limit on starting buyer sessions", () => {
     // The campaign route shares the same count for that IP; another IP is untouched.
     expect((await campaignSession(b.campaignId, ip)).status).toBe(429);
     expect((await shop(b.slug, "/guest", { method: "POST", ip: freshIp() })).status).toBe(200);
-  });
+  }, 60_000);
 
   it("counts sessions started through the campaign route, the guest route and guest checkout together", async () => {
     const b = await brandWithCampaign();
@@ -59,5 +59,5 @@ describe("one limit on starting buyer sessions", () => {
     expect((await shop(b.slug, "/guest", { method: "POST", ip, cookie: held.cookie })).status).toBe(200);
     const widget = await campaignSession(b.campaignId, freshIp());
     expect((await campaignSession(b.campaignId, ip, widget.body.token)).status).toBe(200);
-  });
+  }, 60_000);
 });
