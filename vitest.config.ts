@@ -28,6 +28,8 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
+                  // wrangler.toml defaults to production; the tests run the development build (sandbox routes).
+                  ENVIRONMENT: "development",
                   PLATFORM_ADMIN_TOKEN: "test-platform-token",
                   API_KEY_PEPPER: "test-pepper",
                   WAREHOUSE_INGEST_SECRET: "test-ingest-secret",

@@ -109,6 +109,7 @@ async function benchWorker() {
   console.log("worker: building the bundle (wrangler deploy --dry-run --outdir) …");
   const bundle = buildBundle(join(dir, "bundle"));
   const harness = await startWorkerd(bundle, join(dir, "state"), {
+    ENVIRONMENT: "development",
     PLATFORM_ADMIN_TOKEN: PLATFORM,
     API_KEY_PEPPER: "bench-pepper",
     WAREHOUSE_INGEST_SECRET: "bench",

@@ -39,6 +39,7 @@ let stateDir = args.state!;
 if (!base) {
   // Every simulated buyer comes from 127.0.0.1: lift the per-IP order ceiling for this stack only.
   process.env.KAQUAN_ORDER_IP_LIMIT = "1000000";
+  process.env.KAQUAN_SESSION_IP_LIMIT = "1000000";
   stateDir = mkdtempSync(join(tmpdir(), "kq-bench-redeem-"));
   process.stderr.write("starting a local stack… ");
   stack = await startStack(stateDir);

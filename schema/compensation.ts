@@ -7,11 +7,21 @@ export const CompensationPolicy = z.enum(COMPENSATION_POLICIES).openapi("Compens
 export type CompensationPolicy = z.infer<typeof CompensationPolicy>;
 
 export const SetCompensationPolicyInput = z
-  .object({ policy: CompensationPolicy, productId: z.string().min(1).max(64).nullable().default(null).openapi({ description: "null = the brand default" }) })
+  .object({
+    policy: CompensationPolicy,
+    productId: z.string().min(1).max(64).nullable().default(null).openapi({ description: "null = the brand default" }),
+    maxReplacements: z.number().int().min(0).max(10).optional().openapi({
+      description: "replace: automatic replacements per original voucher (default 1; a report past it waits for the brand). Omitted: unchanged",
+    }),
+  })
   .openapi("SetCompensationPolicyInput");
 
 export const CompensationPolicies = z
-  .object({ default: CompensationPolicy, products: z.record(z.string(), CompensationPolicy) })
+  .object({
+    default: CompensationPolicy,
+    products: z.record(z.string(), CompensationPolicy),
+    maxReplacements: z.object({ default: z.number(), products: z.record(z.string(), z.number()) }),
+  })
   .openapi("CompensationPolicies");
 
 export const REPORT_PROBLEMS = ["invalid_key", "already_used", "wrong_value", "other"] as const;
@@ -32,6 +42,9 @@ export const Complaint = z
     refundCents: z.number().nullable(),
     createdAt: z.string(),
     resolvedAt: z.string().nullable(),
+    escalation: z.enum(["replacement_limit"]).nullable().openapi({
+      description: "Why the automatic policy was not applied: replacement_limit = this right was already replaced as often as the policy allows",
+    }),
   })
   .openapi("Complaint");
 export type Complaint = z.infer<typeof Complaint>;

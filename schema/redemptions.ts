@@ -105,7 +105,7 @@ export const VoucherStatusItem = z
   .openapi("VoucherStatusItem");
 export const VoucherStatusList = z.object({ vouchers: z.array(VoucherStatusItem) }).openapi("VoucherStatusList");
 
-export const RISK_KINDS = ["store_spike", "holder_multi_store", "failed_code_burst"] as const;
+export const RISK_KINDS = ["store_spike", "holder_multi_store", "failed_code_burst", "repeat_reporter"] as const;
 export const RiskEvent = z
   .object({
     id: z.string(),

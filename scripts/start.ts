@@ -86,7 +86,7 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
 const { vars, created } = ensureDevVars();
-if (created.length) console.log(`• generated local secrets in .dev.vars: ${created.join(", ")}`);
+if (created.length) console.log(`• wrote to .dev.vars: ${created.join(", ")}`);
 
 // Tests build the site once up front and start several stacks; they set KAQUAN_SKIP_BUILD.
 if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
@@ -110,6 +110,7 @@ launch("worker", bin("wrangler"), [
   // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
   ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
   ...VAR_OVERRIDES,
+  ...(process.env.KAQUAN_SESSION_IP_LIMIT ? ["--var", `SESSION_IP_LIMIT_PER_MIN:${process.env.KAQUAN_SESSION_IP_LIMIT}`] : []),
 ], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
 
 try {

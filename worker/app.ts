@@ -18,8 +18,8 @@ import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
 import { orderRoutes } from "./routes/orders";
-import { paymentRoutes } from "./routes/payments";
-import { shopRoutes } from "./routes/shop";
+import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
+import { shopRoutes, smsOutboxRoutes } from "./routes/shop";
 import { compensationRoutes } from "./routes/compensation";
 import { redemptionRoutes } from "./routes/redemptions";
 import { storeRoutes } from "./routes/stores";
@@ -36,7 +36,16 @@ function errorBody(err: ApiError, requestId: string): ErrorBody {
   };
 }
 
-export function createApp() {
+export function errorResponse(err: ApiError, requestId: string): Response {
+  const headers = new Headers({ ...err.headers, "content-type": "application/json", "x-request-id": requestId });
+  return new Response(JSON.stringify(errorBody(err, requestId)), { status: err.status, headers });
+}
+
+/**
+ * `sandbox` mounts the development-only routes (the SMS outbox, the sandbox gateway's checkout); a production app
+ * does not have them at all, so they are neither reachable nor in its OpenAPI document.
+ */
+export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
   app.use(`${API_BASE}/*`, secureHeaders({ crossOriginResourcePolicy: false }));
@@ -61,6 +70,7 @@ export function createApp() {
     .route("/", compensationRoutes)
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes);
+  if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,5 +1,7 @@
-import { createApp } from "./app";
-import { consumeEvents } from "./queue/consume";
+import { createApp, errorResponse } from "./app";
+import { isDevelopment, missingSecrets } from "./domain/deploy-config";
+import { ApiError } from "./errors";
+import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
 import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
 
@@ -8,11 +10,47 @@ export { TenantLedger } from "./durable/tenant-ledger";
 export { CampaignCoordinator } from "./durable/campaign-coordinator";
 export { CampaignShard } from "./durable/campaign-shard";
 
-const app = createApp();
+let productionApp: ReturnType<typeof createApp> | undefined;
+let developmentApp: ReturnType<typeof createApp> | undefined;
+const appFor = (env: Env) =>
+  isDevelopment(env) ? (developmentApp ??= createApp({ sandbox: true })) : (productionApp ??= createApp({ sandbox: false }));
+
+// Checked per env object: cheap (a few string tests), and it must hold for every request, the claim fast path too.
+const checked = new WeakMap<object, string[]>();
+let logged = "";
+
+/** The names of missing or placeholder secrets in production (logged once per isolate and per set); [] when fine. */
+function refusal(env: Env): string[] {
+  let missing = checked.get(env);
+  if (!missing) checked.set(env, (missing = missingSecrets(env)));
+  if (missing.length && logged !== missing.join()) {
+    logged = missing.join();
+    console.error(JSON.stringify({ at: "startup", problem: "missing_secrets", environment: env.ENVIRONMENT ?? null, secrets: missing }));
+  }
+  return missing;
+}
+
+function misconfigured(request: Request, missing: string[]): Response {
+  const incoming = request.headers.get("x-request-id");
+  const requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+  const message = `This deployment is not configured: missing or placeholder secrets ${missing.join(", ")} (wrangler secret put NAME)`;
+  return errorResponse(new ApiError(503, "misconfigured", message), requestId);
+}
 
 export default {
   // The claim route is answered before the router (same contract and code path, see routes/claim-fast.ts).
-  fetch: async (request, env, ctx) => (await fastClaim(request, env)) ?? app.fetch(request, env, ctx),
-  queue: consumeEvents,
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+  fetch: async (request, env, ctx) => {
+    const missing = refusal(env);
+    if (missing.length) return misconfigured(request, missing);
+    return (await fastClaim(request, env)) ?? appFor(env).fetch(request, env, ctx);
+  },
+  queue: async (batch, env) => {
+    // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).
+    if (batch.queue !== DEAD_LETTER_QUEUE && refusal(env).length) return batch.retryAll({ delaySeconds: 60 });
+    return consumeEvents(batch, env);
+  },
+  scheduled: (_controller, env, ctx) => {
+    if (refusal(env).length) return;
+    ctx.waitUntil(runScheduled(env));
+  },
 } satisfies ExportedHandler<Env>;

@@ -15,10 +15,19 @@ export function loadDevVars(file = DEV_VARS_FILE): Record<string, string> {
   return vars;
 }
 
+/** wrangler.toml's ENVIRONMENT is "production"; the local stack runs the development build (SMS outbox, sandbox checkout). */
+export const DEV_DEFAULTS = { ENVIRONMENT: "development" } as const;
+
 /** Creates or completes .dev.vars; existing values are kept so data signed with them stays valid. */
 export function ensureDevVars(file = DEV_VARS_FILE): { vars: Record<string, string>; created: string[] } {
   const vars = loadDevVars(file);
   const created: string[] = [];
+  for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
+    if (!vars[name]) {
+      vars[name] = value;
+      created.push(name);
+    }
+  }
   for (const name of SECRET_NAMES) {
     if (!vars[name]) {
       vars[name] = randomBytes(32).toString("base64url");

@@ -1,7 +1,27 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { EventEnvelope } from "../../schema/events";
+import { reportVoucher } from "../../worker/services/compensation";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api } from "./helpers";
+
+/** The real env, with the events queue replaced by a recorder. */
+function recordingEnv() {
+  const sent: EventEnvelope[] = [];
+  const events = { send: async (body: EventEnvelope) => void sent.push(body), sendBatch: async (msgs: { body: EventEnvelope }[]) => void sent.push(...msgs.map((m) => m.body)) };
+  const spy = new Proxy(env, { get: (target, key) => (key === "EVENTS" ? events : Reflect.get(target, key)) }) as Env;
+  return { spy, sent };
+}
+
+/** Another paid order of the same buyer (same cookie) in the same shop; returns its voucher. */
+async function buyAgain(slug: string, productId: string, cookie: string) {
+  const order = await shop(slug, "/orders", { method: "POST", cookie, idem: `comp-${crypto.randomUUID()}`, json: { productId } });
+  expect((await pay(order.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+  return (await shop(slug, `/orders/${order.body.id}`, { cookie })).body.vouchers[0] as { code: string; secret: string };
+}
+
+const report = (slug: string, code: string, cookie: string) =>
+  shop(slug, `/vouchers/${code}/report`, { method: "POST", cookie, json: { problem: "invalid_key" } });
 
 /** A paid card-key order of one guest buyer; returns the buyer's cookie and voucher. */
 async function boughtKey(keys: number) {
@@ -12,7 +32,7 @@ async function boughtKey(keys: number) {
   return { ...s, cookie: order.cookie!, voucher: mine.body.vouchers[0], orderId: order.body.id as string };
 }
 
-describe("compensation and trust", () => {
+describe("compensation and trust", { timeout: 60_000 }, () => {
   it("replaces a reported card key from stock by policy, recorded in the ledger, once", async () => {
     const b = await boughtKey(3);
     await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace" } });
@@ -75,5 +95,80 @@ describe("compensation and trust", () => {
     expect(after.body).toMatchObject({ vouchersIssued: 2, complaints: 1, compensated: 1, complaintRate: 0.5, compensationRate: 1, ratingAverage: 4, ratings: 1 });
     expect(after.body.score).toBe(60);
     expect((await api("/brands/no-such-brand/integrity")).status).toBe(404);
+  });
+
+  it("replaces a right once: reporting the replacement goes to the brand's queue, pending, with no new key", async () => {
+    const b = await boughtKey(6);
+    await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace" } });
+    const first = await report(b.slug, b.voucher.code, b.cookie);
+    expect(first.body).toMatchObject({ status: "replaced" });
+    // The attack: report each replacement in turn. Only the first report is compensated automatically.
+    let latest = first.body.replacementCode as string;
+    const second = await report(b.slug, latest, b.cookie);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ status: "open", policy: "manual", escalation: "replacement_limit", replacementCode: null });
+    for (let i = 0; i < 5; i++) {
+      const again = await report(b.slug, latest, b.cookie);
+      expect(again.body).toMatchObject({ id: second.body.id, status: "open" });
+      latest = again.body.replacementCode ?? latest;
+    }
+    const vouchers = await env.DB.prepare("SELECT status FROM vouchers WHERE tenant_id = ? ORDER BY issued_at").bind(b.tenant.id).all();
+    expect(vouchers.results).toEqual([{ status: "voided" }, { status: "issued" }]);
+    const keys = await env.DB.prepare("SELECT status, count(*) AS n FROM card_keys WHERE tenant_id = ? GROUP BY status ORDER BY status").bind(b.tenant.id).all();
+    expect(keys.results).toEqual([{ status: "available", n: 4 }, { status: "delivered", n: 2 }]);
+    const queue = await api("/complaints?status=open", { token: b.adminKey });
+    expect(queue.body.complaints).toEqual([expect.objectContaining({ id: second.body.id, voucherCode: first.body.replacementCode, escalation: "replacement_limit" })]);
+    // A person may still decide to replace it.
+    const done = await api(`/complaints/${second.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } });
+    expect(done.body.status).toBe("replaced");
+  });
+
+  it("the replacement limit is configurable per brand and per product (default 1)", async () => {
+    const b = await boughtKey(8);
+    const set = await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace", productId: b.productId, maxReplacements: 2 } });
+    expect(set.status).toBe(200);
+    expect(set.body.maxReplacements).toEqual({ default: 1, products: { [b.productId]: 2 } });
+    const r1 = await report(b.slug, b.voucher.code, b.cookie);
+    const r2 = await report(b.slug, r1.body.replacementCode, b.cookie);
+    expect(r2.body).toMatchObject({ status: "replaced", escalation: null });
+    const r3 = await report(b.slug, r2.body.replacementCode, b.cookie);
+    expect(r3.body).toMatchObject({ status: "open", escalation: "replacement_limit" });
+    // Changing only the policy keeps the limit; a brand-wide limit of 0 sends every replace report to the brand.
+    await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace", productId: b.productId } });
+    await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace", maxReplacements: 0 } });
+    const policies = await api("/compensation-policy", { token: b.adminKey });
+    expect(policies.body).toMatchObject({ default: "replace", maxReplacements: { default: 0, products: { [b.productId]: 2 } } });
+    await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "refund", productId: b.productId } });
+    await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace", productId: b.productId, maxReplacements: 0 } });
+    const fresh = await buyAgain(b.slug, b.productId, b.cookie);
+    expect((await report(b.slug, fresh.code, b.cookie)).body).toMatchObject({ status: "open", escalation: "replacement_limit" });
+    expect((await api("/compensation-policy", { method: "PUT", token: b.adminKey, json: { policy: "replace", maxReplacements: 11 } })).status).toBe(400);
+  });
+
+  it("a buyer reporting vouchers of several orders is flagged for the brand once, with a risk_flagged event", async () => {
+    const b = await boughtKey(10);
+    const operator = await api("/keys", { method: "POST", token: b.adminKey, json: { name: "ops", scopes: ["operator"] } });
+    const me = await shop(b.slug, "/me", { cookie: b.cookie });
+    const buyerId = me.body.buyer.id as string;
+    const { spy, sent } = recordingEnv();
+    const second = await buyAgain(b.slug, b.productId, b.cookie);
+    const third = await buyAgain(b.slug, b.productId, b.cookie);
+    const fourth = await buyAgain(b.slug, b.productId, b.cookie);
+    await reportVoucher(spy, b.tenant.id, buyerId, b.voucher.code, { problem: "invalid_key", note: "" });
+    await reportVoucher(spy, b.tenant.id, buyerId, second.code, { problem: "invalid_key", note: "" });
+    expect((await api("/risk-events", { token: operator.body.secret })).body.events).toEqual([]);
+    expect(sent.filter((e) => e.type === "risk_flagged")).toHaveLength(0);
+    await reportVoucher(spy, b.tenant.id, buyerId, third.code, { problem: "already_used", note: "" });
+    await reportVoucher(spy, b.tenant.id, buyerId, fourth.code, { problem: "invalid_key", note: "" });
+    const risk = await api("/risk-events", { token: operator.body.secret });
+    expect(risk.status).toBe(200);
+    expect(risk.body.events).toEqual([
+      expect.objectContaining({ kind: "repeat_reporter", subject: buyerId, detail: expect.objectContaining({ holderId: buyerId, orders: 3, complaints: 3 }) }),
+    ]);
+    const flagged = sent.filter((e) => e.type === "risk_flagged");
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]!.payload).toMatchObject({ source: "compensation", kind: "repeat_reporter", subject: buyerId, orders: 3 });
+    const all = JSON.stringify(sent);
+    for (const v of [b.voucher, second, third, fourth]) expect(all).not.toContain(v.secret);
   });
 });

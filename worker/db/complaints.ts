@@ -1,4 +1,5 @@
 import type { Complaint, CompensationPolicy } from "../../schema/compensation";
+import { COMPENSATION } from "../domain/compensation";
 
 export interface ComplaintRow {
   id: string;
@@ -16,6 +17,7 @@ export interface ComplaintRow {
   refund_cents: number | null;
   created_at: string;
   resolved_at: string | null;
+  escalation: Complaint["escalation"];
 }
 
 export const toComplaint = (r: ComplaintRow): Complaint => ({
@@ -30,39 +32,80 @@ export const toComplaint = (r: ComplaintRow): Complaint => ({
   refundCents: r.refund_cents,
   createdAt: r.created_at,
   resolvedAt: r.resolved_at,
+  escalation: r.escalation ?? null,
 });
 
-export async function policyFor(db: D1Database, tenantId: string, productId: string): Promise<CompensationPolicy> {
+/** The most specific policy row (the product's, else the brand's), with its replacement limit. */
+export async function policyFor(db: D1Database, tenantId: string, productId: string): Promise<{ policy: CompensationPolicy; maxReplacements: number }> {
   const r = await db
-    .prepare("SELECT policy FROM compensation_policies WHERE tenant_id = ? AND product_id IN (?, '*') ORDER BY product_id = '*' LIMIT 1")
+    .prepare(
+      "SELECT policy, max_replacements FROM compensation_policies WHERE tenant_id = ? AND product_id IN (?, '*') ORDER BY product_id = '*' LIMIT 1",
+    )
     .bind(tenantId, productId)
-    .first<{ policy: CompensationPolicy }>();
-  return r?.policy ?? "manual";
+    .first<{ policy: CompensationPolicy; max_replacements: number }>();
+  return { policy: r?.policy ?? "manual", maxReplacements: r?.max_replacements ?? COMPENSATION.maxReplacements };
 }
 
-export async function setPolicy(db: D1Database, tenantId: string, productId: string | null, policy: CompensationPolicy) {
+/** Sets the policy; `maxReplacements` null keeps the row's current limit (the default for a new row). */
+export async function setPolicy(db: D1Database, tenantId: string, productId: string | null, policy: CompensationPolicy, maxReplacements: number | null = null) {
   await db
-    .prepare("INSERT INTO compensation_policies (tenant_id, product_id, policy) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET policy = excluded.policy")
-    .bind(tenantId, productId ?? "*", policy)
+    .prepare(
+      `INSERT INTO compensation_policies (tenant_id, product_id, policy, max_replacements) VALUES (?, ?, ?, coalesce(?, ?))
+       ON CONFLICT DO UPDATE SET policy = excluded.policy, max_replacements = coalesce(?, max_replacements)`,
+    )
+    .bind(tenantId, productId ?? "*", policy, maxReplacements, COMPENSATION.maxReplacements, maxReplacements)
     .run();
 }
 
 export async function listPolicies(db: D1Database, tenantId: string) {
   const { results } = await db
-    .prepare("SELECT product_id, policy FROM compensation_policies WHERE tenant_id = ?")
+    .prepare("SELECT product_id, policy, max_replacements FROM compensation_policies WHERE tenant_id = ?")
     .bind(tenantId)
-    .all<{ product_id: string; policy: CompensationPolicy }>();
+    .all<{ product_id: string; policy: CompensationPolicy; max_replacements: number }>();
   return results;
 }
 
+/** How many replacements lead from the original voucher to this one (0 for an original). */
+export async function replacementDepth(db: D1Database, tenantId: string, voucherId: string): Promise<number> {
+  const r = await db
+    .prepare(
+      `WITH RECURSIVE chain(voucher_id, depth) AS (
+         SELECT ?, 0
+         UNION ALL
+         SELECT c.voucher_id, chain.depth + 1 FROM complaints c JOIN chain ON c.tenant_id = ? AND c.replacement_voucher_id = chain.voucher_id
+         WHERE chain.depth < 100
+       )
+       SELECT max(depth) AS depth FROM chain`,
+    )
+    .bind(voucherId, tenantId)
+    .first<{ depth: number }>();
+  return r?.depth ?? 0;
+}
+
+/** One holder's reports since `since`: how many, and over how many distinct orders (a replacement keeps its order). */
+export async function countHolderReports(db: D1Database, tenantId: string, holderId: string, since: string) {
+  const r = await db
+    .prepare(
+      `SELECT count(*) AS complaints, count(DISTINCT coalesce(v.order_id, v.id)) AS orders
+       FROM complaints c JOIN vouchers v ON v.tenant_id = c.tenant_id AND v.id = c.voucher_id
+       WHERE c.tenant_id = ? AND c.holder_id = ? AND c.created_at >= ?`,
+    )
+    .bind(tenantId, holderId, since)
+    .first<{ complaints: number; orders: number }>();
+  return { complaints: r?.complaints ?? 0, orders: r?.orders ?? 0 };
+}
+
 /** Inserts the complaint unless this voucher already has one; returns the stored one either way. */
-export async function insertComplaint(db: D1Database, c: Pick<ComplaintRow, "id" | "tenant_id" | "voucher_id" | "voucher_code" | "holder_id" | "product_id" | "problem" | "note" | "policy">) {
+export async function insertComplaint(
+  db: D1Database,
+  c: Pick<ComplaintRow, "id" | "tenant_id" | "voucher_id" | "voucher_code" | "holder_id" | "product_id" | "problem" | "note" | "policy" | "escalation">,
+) {
   await db
     .prepare(
-      `INSERT INTO complaints (id, tenant_id, voucher_id, voucher_code, holder_id, product_id, problem, note, policy)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, voucher_id) DO NOTHING`,
+      `INSERT INTO complaints (id, tenant_id, voucher_id, voucher_code, holder_id, product_id, problem, note, policy, escalation)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, voucher_id) DO NOTHING`,
     )
-    .bind(c.id, c.tenant_id, c.voucher_id, c.voucher_code, c.holder_id, c.product_id, c.problem, c.note, c.policy)
+    .bind(c.id, c.tenant_id, c.voucher_id, c.voucher_code, c.holder_id, c.product_id, c.problem, c.note, c.policy, c.escalation)
     .run();
   return (await db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(c.tenant_id, c.voucher_id).first<ComplaintRow>())!;
 }

@@ -5,7 +5,8 @@ import { SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "..
 import type { BuyerRow } from "../db/buyers";
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
-import { createGuest, resolveBuyer } from "../services/buyers";
+import { createGuest, limitNewSessions, resolveBuyer } from "../services/buyers";
+import { clientIp } from "./rate-limit";
 import type { AppEnv } from "../types";
 
 /** Resolves /shop/{tenant}/… to the tenant and the buyer named by the signed session cookie (if any). */
@@ -21,7 +22,13 @@ export const shopper = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Signs a new session into the cookie; counts against the per-IP session limit (429 past it). */
 export async function setSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
+  await limitNewSessions(c.env, clientIp(c));
+  await writeSessionCookie(c, buyer);
+}
+
+async function writeSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
   const { slug, tenantId } = c.var.shopper;
   setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id), {
     httpOnly: true,
@@ -40,8 +47,10 @@ export function clearSessionCookie(c: Context<AppEnv>) {
 /** The current buyer, or a new guest bound to a fresh cookie (guest checkout). */
 export async function buyerOrGuest(c: Context<AppEnv>): Promise<string> {
   if (c.var.shopper.buyerId) return c.var.shopper.buyerId;
+  // Counted before the guest row is written, so a refused request leaves nothing behind.
+  await limitNewSessions(c.env, clientIp(c));
   const guest = await createGuest(c.env, c.var.shopper.tenantId);
-  await setSessionCookie(c, guest);
+  await writeSessionCookie(c, guest);
   return guest.id;
 }
 

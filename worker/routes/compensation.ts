@@ -11,6 +11,7 @@ import {
 } from "../../schema/compensation";
 import { getComplaint, listComplaints, listPolicies, setPolicy, toComplaint, upsertRating } from "../db/complaints";
 import { getProductRow } from "../db/products";
+import { COMPENSATION } from "../domain/compensation";
 import { getTenantBySlug } from "../db/tenants";
 import { getVoucherByCode } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -81,7 +82,7 @@ const putPolicy = createRoute({
   method: "put",
   path: "/compensation-policy",
   tags,
-  summary: "Set the compensation policy for the brand or one product",
+  summary: "Set the compensation policy (and the replace limit, maxReplacements) for the brand or one product",
   security: bearerAuth,
   middleware: [requireKey("admin")],
   request: jsonBody(SetCompensationPolicyInput),
@@ -99,9 +100,15 @@ const integrity = createRoute({
 
 async function policies(db: D1Database, tenantId: string) {
   const rows = await listPolicies(db, tenantId);
+  const brand = rows.find((r) => r.product_id === "*");
+  const products = rows.filter((r) => r.product_id !== "*");
   return {
-    default: rows.find((r) => r.product_id === "*")?.policy ?? ("manual" as const),
-    products: Object.fromEntries(rows.filter((r) => r.product_id !== "*").map((r) => [r.product_id, r.policy])),
+    default: brand?.policy ?? ("manual" as const),
+    products: Object.fromEntries(products.map((r) => [r.product_id, r.policy])),
+    maxReplacements: {
+      default: brand?.max_replacements ?? COMPENSATION.maxReplacements,
+      products: Object.fromEntries(products.map((r) => [r.product_id, r.max_replacements])),
+    },
   };
 }
 
@@ -138,7 +145,7 @@ export const compensationRoutes = createRouter()
     const { tenantId } = c.var.principal;
     const input = c.req.valid("json");
     if (input.productId && !(await getProductRow(c.env.DB, tenantId, input.productId))) throw ApiError.notFound("Product");
-    await setPolicy(c.env.DB, tenantId, input.productId, input.policy);
+    await setPolicy(c.env.DB, tenantId, input.productId, input.policy, input.maxReplacements ?? null);
     return c.json(await policies(c.env.DB, tenantId), 200);
   })
   .openapi(integrity, async (c) => {

@@ -40,7 +40,8 @@ const callback = createRoute({
   responses: { 200: json(Ack, "Acknowledged"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409] },
 });
 
-export const paymentRoutes = createRouter()
+/** The sandbox gateway's hosted checkout: development only (app.ts does not mount it in production). */
+export const sandboxGatewayRoutes = createRouter()
   .openapi(checkout, async (c) => {
     const { payment, order, product } = await paymentForCheckout(c.env, c.req.valid("param").paymentId);
     const tenant = await getTenant(c.env.DB, payment.tenant_id);
@@ -65,7 +66,9 @@ export const paymentRoutes = createRouter()
     const ack = (await res.json()) as z.infer<typeof Ack> | { error: { code: string; message: string } };
     if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
     return c.json({ ...ack, orderId: payment.order_id, callbackSentAt }, 200);
-  })
+  });
+
+export const paymentRoutes = createRouter()
   .openapi(callback, async (c) => {
     const provider = providerFor(c.env, c.req.valid("param").provider);
     if (!provider) throw ApiError.notFound("Payment provider");

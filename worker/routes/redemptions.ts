@@ -74,9 +74,9 @@ const risk = createRoute({
   method: "get",
   path: "/risk-events",
   tags,
-  summary: "Risk events raised by redemption monitoring",
+  summary: "Risk events raised by redemption monitoring and by compensation (one holder reporting across several orders)",
   security: bearerAuth,
-  middleware: [requireKey("admin")],
+  middleware: [requireKey("operator")],
   responses: { 200: json(z.object({ events: z.array(RiskEvent) }), "Newest first"), 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 

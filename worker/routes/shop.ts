@@ -6,6 +6,7 @@ import { Voucher, VoucherList } from "../../schema/vouchers";
 import { getBuyer, toBuyer } from "../db/buyers";
 import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
+import { isDevelopment } from "../domain/deploy-config";
 import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
@@ -59,7 +60,7 @@ const logout = createRoute({
 });
 const outbox = createRoute({
   method: "get", path: "/shop/{tenant}/dev/sms", tags, middleware,
-  summary: "Development only: what the SMS sandbox sent to a number (404 outside development)",
+  summary: "Development only: what the SMS sandbox sent to a number (not mounted in production)",
   request: { params: Tenant, query: z.object({ phone: OtpRequestInput.shape.phone }) },
   responses: { 200: json(z.object({ messages: z.array(z.object({ body: z.string(), createdAt: z.string() })) }), "Messages"), ...common },
 });
@@ -129,11 +130,6 @@ export const shopRoutes = createRouter()
     clearSessionCookie(c);
     return c.json({ buyer: null }, 200);
   })
-  .openapi(outbox, async (c) => {
-    if (c.env.ENVIRONMENT !== "development") throw ApiError.notFound("Route");
-    const rows = await readOutbox(c.env.DB, c.var.shopper.tenantId, await phoneHash(c.env, c.req.valid("query").phone));
-    return c.json({ messages: rows.map((r) => ({ body: r.body, createdAt: r.created_at })) }, 200);
-  })
   .openapi(create, async (c) => {
     // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions.
     await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
@@ -158,3 +154,10 @@ export const shopRoutes = createRouter()
     return c.json(toOrder(await cancelOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c))), 200);
   })
   .openapi(vouchers, async (c) => c.json({ vouchers: await myVouchers(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200));
+
+/** The SMS sandbox's outbox: development only (app.ts does not mount it in production). */
+export const smsOutboxRoutes = createRouter().openapi(outbox, async (c) => {
+  if (!isDevelopment(c.env)) throw ApiError.notFound("Route");
+  const rows = await readOutbox(c.env.DB, c.var.shopper.tenantId, await phoneHash(c.env, c.req.valid("query").phone));
+  return c.json({ messages: rows.map((r) => ({ body: r.body, createdAt: r.created_at })) }, 200);
+});

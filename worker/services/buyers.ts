@@ -10,6 +10,7 @@ import {
   otpCountSince, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
+import { enforceRateLimit } from "../middleware/rate-limit";
 import { emitEvent, emitEvents } from "../queue/emit";
 import { sandboxSms } from "../sms/sandbox";
 
@@ -21,6 +22,17 @@ export const OTP_PER_HOUR = 5;
 export const phoneHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, phone: string) => hmacSha256Hex(env.BUYER_SESSION_SECRET, `phone|${phone}`);
 const codeHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, tenantId: string, phone: string, code: string) =>
   hmacSha256Hex(env.BUYER_SESSION_SECRET, `otp|${tenantId}|${phone}|${code}`);
+
+/** New buyer sessions one client IP may start per minute, whichever route starts them (SESSION_IP_LIMIT_PER_MIN). */
+export const SESSIONS_PER_IP_PER_MIN = 20;
+
+/**
+ * Counts one new buyer session (a guest, a sign-in) for the client IP; 429 past the limit. Every route that signs a
+ * session for a new identity calls this, so per-user campaign limits cannot be sidestepped through another route.
+ */
+export async function limitNewSessions(env: Env, ip: string): Promise<void> {
+  await enforceRateLimit(env, "buyer-session", ip, Number(env.SESSION_IP_LIMIT_PER_MIN) || SESSIONS_PER_IP_PER_MIN, 60);
+}
 
 export async function createGuest(env: Env, tenantId: string): Promise<BuyerRow> {
   return (await insertGuest(env.DB, tenantId, newId("byr")).first<BuyerRow>())!;

@@ -1,7 +1,6 @@
 import type { ClaimInput, ClaimResult } from "../../schema/campaigns";
 import { sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
-import { enforceRateLimit } from "../middleware/rate-limit";
-import { createGuest } from "./buyers";
+import { createGuest, limitNewSessions } from "./buyers";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../middleware/cors";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, type PublicCampaign } from "./campaigns";
@@ -17,7 +16,6 @@ export interface ClaimMeta {
   cookie: string | null;
 }
 
-const GUEST_SESSIONS_PER_IP_PER_MIN = 20;
 // One shared instance: after a sell-out nearly every answer is this one, and it carries nothing per request.
 const SOLD_OUT = ApiError.conflict("sold_out", "Sold out");
 
@@ -102,7 +100,7 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
   }
   if (!userId) {
-    await enforceRateLimit(env, "guest-session", meta.ip ?? "local", GUEST_SESSIONS_PER_IP_PER_MIN, 60);
+    await limitNewSessions(env, meta.ip ?? "local");
     userId = (await createGuest(env, hit.campaign.tenantId)).id;
   }
   const token = await signSession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, userId);

@@ -1,6 +1,8 @@
 /**
  * Compensation: a holder reports a voucher that does not work; by the brand's policy it is replaced from stock
- * (falling back to a refund when stock is out), refunded, or left for the brand to decide. The complaint row is
+ * (falling back to a refund when stock is out), refunded, or left for the brand to decide. A right is replaced
+ * automatically at most max_replacements times (default 1) counted from the original voucher; past that the report
+ * waits for the brand, and one holder reporting vouchers of several orders raises a risk event. The complaint row is
  * the lock: it is moved out of 'open' before anything is replaced or refunded, so nothing is compensated twice.
  */
 import type { Complaint, CompensationPolicy } from "../../schema/compensation";
@@ -9,14 +11,19 @@ import { IssueVoucherInput } from "../../schema/vouchers";
 import type { z } from "zod";
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
-import { getComplaint, insertComplaint, policyFor, resolveComplaintStmt, toComplaint, type ComplaintRow } from "../db/complaints";
+import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
+import { windowStart } from "../domain/redemption-risk";
+import {
+  countHolderReports, getComplaint, insertComplaint, policyFor, replacementDepth, resolveComplaintStmt, toComplaint, type ComplaintRow,
+} from "../db/complaints";
+import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherBySource, insertVoucherStmt, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
-import { emitEvents, type EventInput } from "../queue/emit";
+import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
 import { recordVoucherLedgerSoon } from "./voucher-ledger";
 import { buildVoucherRow, voucherIssuedEvent } from "./vouchers";
 
@@ -29,20 +36,42 @@ export async function reportVoucher(
 ): Promise<Complaint> {
   const v = await getVoucherByCode(env.DB, tenantId, code);
   if (!v || v.holder_id !== holderId) throw ApiError.notFound("Voucher");
-  const policy = await policyFor(env.DB, tenantId, v.product_id);
   const id = newId("cmp");
   if (v.status !== "issued") {
     const existing = await env.DB.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(tenantId, v.id).first<ComplaintRow>();
     if (existing) return toComplaint(existing);
     throw ApiError.conflict("voucher_not_reportable", `A ${v.status} voucher cannot be reported`);
   }
-  const row = await insertComplaint(env.DB, { id, tenant_id: tenantId, voucher_id: v.id, voucher_code: v.code, holder_id: holderId, product_id: v.product_id, problem: input.problem, note: input.note, policy });
+  const brand = await policyFor(env.DB, tenantId, v.product_id);
+  // A replacement is reported like any voucher, but the chain back to the original decides whether replace still applies.
+  const replacedBefore = brand.policy === "replace" ? await replacementDepth(env.DB, tenantId, v.id) : 0;
+  const { policy, escalation } = reportPolicy(brand.policy, replacedBefore, brand.maxReplacements);
+  const row = await insertComplaint(env.DB, {
+    id, tenant_id: tenantId, voucher_id: v.id, voucher_code: v.code, holder_id: holderId, product_id: v.product_id, problem: input.problem, note: input.note, policy, escalation,
+  });
   if (row.id !== id) return toComplaint(await settled(env.DB, row)); // reported before: same answer, nothing applied again
   await emitEvents(env, [
-    { tenantId, type: "voucher_reported", actor: { userId: holderId }, payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy } },
+    {
+      tenantId, type: "voucher_reported", actor: { userId: holderId },
+      payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy, escalation, replacedBefore },
+    },
   ]);
+  await watchReporter(env, tenantId, holderId, new Date());
   if (policy === "manual") return toComplaint(row);
   return toComplaint(await compensate(env, row, policy));
+}
+
+/** One holder reporting vouchers of several orders within the window: a risk event for the brand (once per window). */
+async function watchReporter(env: Env, tenantId: string, holderId: string, now: Date) {
+  const windowMin = COMPENSATION.reportWindowDays * 1440;
+  const since = new Date(now.getTime() - windowMin * 60_000).toISOString();
+  const { complaints, orders } = await countHolderReports(env.DB, tenantId, holderId, since);
+  if (!repeatReporter(orders)) return;
+  const detail = { holderId, orders, complaints, windowDays: COMPENSATION.reportWindowDays };
+  const fresh = await insertRiskEvent(env.DB, tenantId, { id: newId("risk"), kind: "repeat_reporter", subject: holderId, windowStart: windowStart(now, windowMin), detail, action: null });
+  if (fresh) {
+    await emitEvent(env, { tenantId, type: "risk_flagged", actor: { userId: holderId }, payload: { source: "compensation", kind: "repeat_reporter", subject: holderId, action: null, ...detail } });
+  }
 }
 
 /**
