@@ -4,6 +4,6 @@
 ALTER TABLE orders ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN next_delivery_at TEXT;
 ALTER TABLE orders ADD COLUMN stuck_alerted_at TEXT;
-CREATE INDEX orders_delivery_due ON orders(next_delivery_at) WHERE status IN ('paid', 'failed');
+CREATE INDEX orders_delivery_due ON orders(status, next_delivery_at);
 -- Orders already stranded before this migration are picked up by the first cron run.
 UPDATE orders SET next_delivery_at = COALESCE(paid_at, updated_at) WHERE status = 'paid';
