@@ -182,8 +182,30 @@ export const CampaignLive = z
   .openapi("CampaignLive");
 export type CampaignLive = z.infer<typeof CampaignLive>;
 
+export const ClaimStatus = z
+  .object({
+    claimId: z.string(),
+    outcome: z.enum(["claimed", "won"]),
+    prizeId: z.string().nullable(),
+    at: z.string(),
+    /** pending: the order/voucher is being created; fulfilled: it exists; failed: it never will (see failure). */
+    status: z.enum(["pending", "fulfilled", "failed"]),
+    /** Flash sale: the order to pay. */
+    orderId: z.string().nullable(),
+    /** Coupon claim or prize: the voucher issued. */
+    voucherId: z.string().nullable(),
+    /** Why a won claim could not be fulfilled (e.g. purchase_limit); its unit went back to the campaign's stock. */
+    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .openapi("ClaimStatus");
+export type ClaimStatus = z.infer<typeof ClaimStatus>;
+
 export const UserStanding = z
-  .object({ userId: z.string(), claimedTotal: z.number().int(), claimedToday: z.number().int(), drawsLeftToday: z.number().int(), wins: z.number().int() })
+  .object({
+    userId: z.string(), claimedTotal: z.number().int(), claimedToday: z.number().int(), drawsLeftToday: z.number().int(), wins: z.number().int(),
+    /** The latest 50 won claims and what became of each. */
+    claims: z.array(ClaimStatus),
+  })
   .openapi("UserStanding");
 export type UserStanding = z.infer<typeof UserStanding>;
 

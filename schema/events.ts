@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   "alert",
   "claim_succeeded",
   "claim_rejected",
+  "claim_failed",
   "draw_made",
   "share_sent",
   "referral_signed_up",

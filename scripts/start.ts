@@ -101,6 +101,7 @@ if (!EXTERNAL_WAREHOUSE) {
 launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
   SUPPLIER_PORT: String(SUPPLIER_PORT),
   SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
+  SUPPLIER_STATE_FILE: `${STATE_DIR}/.data/suppliers.jsonl`,
 });
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
@@ -119,10 +120,11 @@ try {
   await waitFor(`${SUPPLIERS}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
-  // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events), as Cloudflare would run it.
-  setInterval(() => {
-    fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
-  }, CRON_EVERY_MS).unref();
+  // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
+  // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
+  const tick = () => fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
+  void tick();
+  setInterval(tick, CRON_EVERY_MS).unref();
   console.log(`
 kaquan is running.
   Storefront     ${WORKER}/

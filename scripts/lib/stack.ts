@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { freePort } from "./free-port";
 
@@ -9,6 +9,26 @@ export interface Stack {
   child: ChildProcess;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** SIGKILL the whole stack at once — start.ts, wrangler, workerd, warehouse, suppliers: a power cut, not a stop. */
+  crash: () => Promise<void>;
+}
+
+/**
+ * SIGKILLs `rootPid` and every process below it. start.ts runs each service in its own process group (so Ctrl-C
+ * stops each whole), so the groups are collected from the process table; the caller's own group is spared.
+ */
+export function killTree(rootPid: number) {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid=,pgid="], { encoding: "utf8" })
+    .trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const own = table.find(([pid]) => pid === process.pid)?.[2];
+  const pids = new Set([rootPid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of table) if (pids.has(ppid) && !pids.has(pid)) (pids.add(pid), (grew = true));
+  }
+  const groups = new Set(table.filter(([pid]) => pids.has(pid)).map(([, , pgid]) => pgid));
+  for (const g of groups) if (g > 1 && g !== own) try { process.kill(-g, "SIGKILL"); } catch {}
+  for (const p of pids) try { process.kill(p, "SIGKILL"); } catch {}
 }
 
 /**
@@ -53,12 +73,20 @@ export async function startStack(stateDir: string, ports?: { port: number; wareh
   });
   const stop = () =>
     new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
+      if (child.exitCode !== null || child.signalCode) return resolve(child.exitCode);
       child.removeAllListeners("exit");
       child.once("exit", (code) => resolve(code));
       child.kill("SIGINT");
     });
+  const crash = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode) return resolve();
+      child.removeAllListeners("exit");
+      child.once("exit", () => resolve());
+      killTree(child.pid!);
+    });
   return {
+    crash,
     baseUrl: `http://127.0.0.1:${port}`,
     warehouseUrl: `http://127.0.0.1:${warehousePort}`,
     stateDir,

@@ -6,6 +6,8 @@
  */
 import { Hono } from "hono";
 import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { SupplierCardKeyRequest, SupplierRechargeRequest } from "../../schema/suppliers";
 import { verifyBody } from "../../worker/domain/signature";
 
@@ -38,9 +40,29 @@ export function defaultProfiles(): Record<string, SupplierProfile> {
   };
 }
 
-export function createSupplierApp(secret: string, profiles = defaultProfiles(), rand = Math.random) {
+type Done = { status: "succeeded"; supplierRef: string; keys?: string[] };
+
+/** Where completed upstream orders are kept, so idempotency by orderRef holds across a restart of the sandbox too. */
+export interface SupplierJournal {
+  load(): [string, Done][];
+  append(key: string, value: Done): void;
+}
+
+export function fileJournal(file: string): SupplierJournal {
+  mkdirSync(dirname(file), { recursive: true });
+  return {
+    load: () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as [string, Done]) : []),
+    append: (key, value) => appendFileSync(file, `${JSON.stringify([key, value])}\n`),
+  };
+}
+
+export function createSupplierApp(secret: string, profiles = defaultProfiles(), rand = Math.random, journal?: SupplierJournal) {
   const app = new Hono();
-  const done = new Map<string, { status: "succeeded"; supplierRef: string; keys?: string[] }>();
+  const done = new Map<string, Done>(journal?.load() ?? []);
+  const complete = (key: string, value: Done) => {
+    done.set(key, value);
+    journal?.append(key, value);
+  };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   // A supplier name not in the profiles gets the steady price list and no injected faults (tests set their own).
   const base = defaultProfiles().steadyco!;
@@ -81,6 +103,12 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     return c.json({ sku, available: p.faults.outOfStock ? 0 : (p.stock[sku] ?? 0), priceCents: p.prices[sku]! });
   });
 
+  /** Every order this supplier completed (for tests: one recharge per order reference, at one supplier). */
+  app.get("/:supplier/admin/orders", (c) => {
+    const prefix = `${c.req.param("supplier")}|`;
+    return c.json({ orders: [...done].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => ({ orderRef: k.slice(prefix.length), supplierRef: v.supplierRef })) });
+  });
+
   app.get("/:supplier/v1/orders/:ref", async (c) => {
     const hit = done.get(`${c.req.param("supplier")}|${c.req.param("ref")}`);
     return c.json({ orderRef: c.req.param("ref"), status: hit ? "succeeded" : "unknown", supplierRef: hit?.supplierRef ?? null });
@@ -107,13 +135,13 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     if (outcome === "hang") {
       if (rand() < p.faults.hangCompletesRate) {
         p.stock[req.sku] = (p.stock[req.sku] ?? 0) - req.quantity;
-        done.set(key, result);
+        complete(key, result);
       }
       await sleep(p.faults.hangMs);
       return c.json({ error: "internal", message: "late" }, 504);
     }
     p.stock[req.sku] = (p.stock[req.sku] ?? 0) - req.quantity;
-    done.set(key, result);
+    complete(key, result);
     return c.json({ orderRef: req.orderRef, ...result });
   }
 

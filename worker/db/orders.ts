@@ -22,6 +22,11 @@ export interface OrderRow {
   refunded_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Delivery runs so far (the payment's own request counts as the first). */
+  delivery_attempts: number;
+  /** When the cron may next take this paid (or failed, refund pending) order; a lease while a runner works on it. */
+  next_delivery_at: string | null;
+  stuck_alerted_at: string | null;
 }
 
 export const toOrder = (r: OrderRow): Order => ({
@@ -51,6 +56,11 @@ export type NewOrder = Pick<
 >;
 
 const LIVE = "('created', 'paid', 'delivered')";
+
+/** How long the request that moves an order to 'paid' has to deliver it before the cron takes it over. */
+export const DELIVERY_LEASE_S = 30;
+/** Set with the move to 'paid', in the same statement: the delivery is recorded durably with the payment. */
+export const DELIVERY_LEASE_SQL = `delivery_attempts = 1, next_delivery_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+${DELIVERY_LEASE_S} seconds')`;
 
 /**
  * Inserts the order unless the key was used already or the buyer's live orders for this product would exceed
@@ -109,7 +119,7 @@ export function transitionOrderStmt(
   to: OrderStatus,
   extra: { failureReason?: string; reservedUntil?: string } = {},
 ) {
-  const stamp = to === "paid" ? ", paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+  const stamp = to === "paid" ? `, paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ${DELIVERY_LEASE_SQL}`
     : to === "delivered" ? ", delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     : to === "refunded" ? ", refunded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : "";
   return db
@@ -167,4 +177,45 @@ export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: stri
       .prepare("UPDATE order_stock_holds SET state = ? WHERE order_id = ? AND tenant_id = ? AND state = 'held'")
       .bind(to, orderId, tenantId),
   ];
+}
+
+/**
+ * Orders whose delivery (status 'paid') or automatic refund (status 'failed', not an operator refund) is due, across
+ * tenants (the cron); each is then taken with takeDeliveryStmt under its own tenant.
+ */
+export async function dueDeliveries(db: D1Database, nowIso: string, limit: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at <= ?
+         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%')
+       ORDER BY next_delivery_at LIMIT ?`,
+    )
+    .bind(nowIso, limit)
+    .all<OrderRow>();
+  return results;
+}
+
+/** Takes a due order for one run: counts the attempt and moves the lease on, only if nobody took it meanwhile. */
+export function takeDeliveryStmt(db: D1Database, o: Pick<OrderRow, "tenant_id" | "id" | "status" | "next_delivery_at">, leaseUntilIso: string) {
+  return db
+    .prepare(
+      `UPDATE orders SET delivery_attempts = delivery_attempts + 1, next_delivery_at = ?
+       WHERE tenant_id = ? AND id = ? AND status = ? AND next_delivery_at = ? RETURNING *`,
+    )
+    .bind(leaseUntilIso, o.tenant_id, o.id, o.status, o.next_delivery_at);
+}
+
+/** Paid (or auto-failed) orders past their deadline that have not raised an alert yet; marks them so it is raised once. */
+export async function markStuckOrders(db: D1Database, paidBeforeIso: string, limit: number) {
+  const { results } = await db
+    .prepare(
+      `UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE id IN (SELECT id FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
+                      AND stuck_alerted_at IS NULL AND paid_at < ?
+                      AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?)
+       RETURNING *`,
+    )
+    .bind(paidBeforeIso, limit)
+    .all<OrderRow>();
+  return results;
 }

@@ -37,6 +37,13 @@ export function getChargeOfOrder(db: D1Database, tenantId: string, orderId: stri
     .first<PaymentRow>();
 }
 
+export function getSucceededRefundOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status = 'succeeded' LIMIT 1")
+    .bind(tenantId, orderId)
+    .first<PaymentRow>();
+}
+
 /** pending → succeeded|failed once; the gateway's transaction id is unique per provider. */
 export function completePaymentStmt(db: D1Database, tenantId: string, id: string, status: "succeeded" | "failed", providerRef: string | null) {
   return db

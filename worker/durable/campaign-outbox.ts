@@ -2,7 +2,8 @@ import type { ClaimResult } from "../../schema/campaigns";
 import { retryDelaySeconds } from "../domain/backoff";
 import { emitEvents, type EventInput } from "../queue/emit";
 import { fulfilClaim, type FulfilOutcome } from "../services/campaign-fulfilment";
-import type { ShardConfig } from "./campaign-types";
+import type { ShardConfig, Stock } from "./campaign-types";
+import { ITEM } from "../domain/campaign-rules";
 
 /** pending bits on a claim row: the event is still to send / the order or voucher is still to create. */
 export const PENDING_EVENT = 1;
@@ -54,11 +55,32 @@ export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_i
   };
 }
 
+/** The buyer-visible failure of a claim that can never be fulfilled. */
+export type ClaimFailure = { code: string; message: string };
+
+/** The event of a won claim that fulfilment refused for good (derived id: a resend after a crash is deduplicated). */
+export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "device_id" | "referrer_id">, r: ClaimResult, failure: ClaimFailure, returned: boolean, shard: number): EventInput {
+  return {
+    eventId: `evf_${row.id}`,
+    tenantId: cfg.tenantId,
+    type: "claim_failed",
+    actor: { userId: row.user_id, deviceId: row.device_id, referrerId: row.referrer_id },
+    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: returned, shard },
+  };
+}
+
 /**
  * Sends pending claim events (one Queue batch) and turns won claims into orders/vouchers, retrying failures with
- * back-off. Returns ms until it should run again, or null when nothing is left.
+ * back-off. A claim fulfilment refuses for good (e.g. the buyer is already at the product's purchase limit) is marked
+ * failed with the reason the buyer sees, evented, and — flash sales and coupon claims — its unit goes back to this
+ * shard's stock through `returnStock` (called inside the transaction that marks the claim). Lottery prizes stay
+ * awarded: the published draw log must replay as it is. Returns ms until it should run again, or null when nothing
+ * is left.
  */
-export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], hot = false): Promise<number | null> {
+export async function drainOutbox(
+  env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], hot = false,
+  returnStock: (delta: Stock) => void = () => undefined,
+): Promise<number | null> {
   const sql = storage.sql;
   const now = Date.now();
   const rows = sql.exec<OutboxRow>(
@@ -88,11 +110,27 @@ export async function drainOutbox(env: Env, storage: DurableObjectStorage, cfg: 
     const slice = todo.slice(i, i + FULFIL_PARALLEL);
     outcomes.push(...(await Promise.all(slice.map(async (r) => ({ r, out: await fulfilClaim(env, cfg, r.user_id, JSON.parse(r.result) as ClaimResult) })))));
   }
+  // Failures are evented before they are marked: a crash in between only repeats the (deduplicated) event.
+  const returns = cfg.def.kind !== "lottery";
+  const failed = outcomes.flatMap(({ r, out }) => (!out.done && out.permanent ? [{ r, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } }] : []));
+  let failedEvented = true;
+  if (failed.length) {
+    try {
+      await emitEvents(env, failed.map(({ r, failure }) => claimFailedEvent(cfg, r, JSON.parse(r.result) as ClaimResult, failure, returns, shard)));
+    } catch (e) {
+      failedEvented = false;
+      console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
   storage.transactionSync(() => {
     for (const { r, out } of outcomes) {
-      if (out.done || out.permanent) {
-        if (!out.done) console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
-        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.done ? out.ref : `failed: ${out.reason}`, r.id);
+      if (out.done) {
+        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.ref, r.id);
+      } else if (out.permanent && failedEvented) {
+        const failure = failed.find((f) => f.r === r)!.failure;
+        console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
+        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ?, failure = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, `failed: ${out.reason}`, JSON.stringify(failure), r.id);
+        if (returns) returnStock({ [ITEM]: 1 });
       } else {
         sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
       }

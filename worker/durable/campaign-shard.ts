@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ClaimResult, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
+import type { ClaimResult, ClaimStatus, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
 import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { drawProof, entryHash, genesisHash, landingPrize, pickPrize } from "../domain/draw";
@@ -71,9 +71,10 @@ export class CampaignShard extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS releases (seq INTEGER PRIMARY KEY, stock TEXT NOT NULL);`);
     // Added after the first release: the page origin a claim came from (widget attribution).
-    if (!this.sql.exec<{ name: string }>("PRAGMA table_info(claims)").toArray().some((c) => c.name === "origin")) {
-      this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
-    }
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(claims)").toArray().map((c) => c.name);
+    if (!columns.includes("origin")) this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
+    // Added with failed claims: {code, message} of a claim fulfilment refused for good (shown to the buyer).
+    if (!columns.includes("failure")) this.sql.exec("ALTER TABLE claims ADD COLUMN failure TEXT");
     const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
     if (meta.has("cfg")) {
       this.cfg = JSON.parse(meta.get("cfg")!) as ShardConfig;
@@ -128,9 +129,28 @@ export class CampaignShard extends DurableObject<Env> {
   }
 
   async standing(userId: string): Promise<UserStanding> {
-    if (!this.cfg) return { userId, claimedTotal: 0, claimedToday: 0, drawsLeftToday: 0, wins: 0 };
+    if (!this.cfg) return { userId, claimedTotal: 0, claimedToday: 0, drawsLeftToday: 0, wins: 0, claims: [] };
     const u = this.user(userId, Date.now());
-    return { userId, claimedTotal: u.total, claimedToday: u.dayCount, drawsLeftToday: this.drawsLeft(u), wins: u.wins };
+    return { userId, claimedTotal: u.total, claimedToday: u.dayCount, drawsLeftToday: this.drawsLeft(u), wins: u.wins, claims: this.claimsOf(userId) };
+  }
+
+  /** The user's latest won claims with what became of them: an order/voucher, still pending, or failed and why. */
+  private claimsOf(userId: string): ClaimStatus[] {
+    const rows = this.sql.exec<{ id: string; result: string; pending: number; fulfil_ref: string | null; failure: string | null }>(
+      "SELECT id, result, pending, fulfil_ref, failure FROM claims WHERE user_id = ? ORDER BY rowid DESC LIMIT 50", userId,
+    ).toArray();
+    const flash = this.cfg!.def.kind === "flash_sale";
+    return rows.flatMap((row) => {
+      const r = JSON.parse(row.result) as ClaimResult;
+      if (r.outcome === "no_prize") return [];
+      const failure = row.failure ? (JSON.parse(row.failure) as ClaimStatus["failure"]) : null;
+      const ref = failure ? null : row.fulfil_ref;
+      return [{
+        claimId: row.id, outcome: r.outcome, prizeId: r.prizeId, at: r.at,
+        status: failure ? "failed" : row.pending & PENDING_FULFIL ? "pending" : "fulfilled",
+        orderId: flash ? ref : null, voucherId: flash ? null : ref, failure,
+      } satisfies ClaimStatus];
+    });
   }
 
   /** What this shard holds and its draw-log head (public, for the live stock display). */
@@ -171,7 +191,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < HOT_WINDOW_MS);
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < HOT_WINDOW_MS, (delta) => this.applyStockDelta(delta));
     if (more !== null) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + more);

@@ -9,7 +9,9 @@ import { ApiError } from "../errors";
 import { createOrder } from "./orders";
 import { issueVoucher } from "./vouchers";
 
-export type FulfilOutcome = { done: true; ref: string | null } | { done: false; permanent: boolean; reason: string };
+export type FulfilOutcome =
+  | { done: true; ref: string | null }
+  | { done: false; permanent: boolean; reason: string; /** The ApiError code of a permanent refusal, shown to the buyer. */ code?: string; message?: string };
 
 export async function fulfilClaim(env: Env, cfg: ShardConfig, userId: string, claim: ClaimResult): Promise<FulfilOutcome> {
   const { def, tenantId, campaignId } = cfg;
@@ -40,7 +42,7 @@ export async function fulfilClaim(env: Env, cfg: ShardConfig, userId: string, cl
     return { done: true, ref: voucher.id };
   } catch (e) {
     // A 4xx (product gone, product stock short of the campaign's) will not heal by retrying; anything else may.
-    if (e instanceof ApiError && e.status < 500) return { done: false, permanent: true, reason: `${e.code}: ${e.message}` };
+    if (e instanceof ApiError && e.status < 500) return { done: false, permanent: true, reason: `${e.code}: ${e.message}`, code: e.code, message: e.message };
     return { done: false, permanent: false, reason: e instanceof Error ? e.message : String(e) };
   }
 }

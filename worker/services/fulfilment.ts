@@ -5,8 +5,8 @@
  */
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
-import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, insertPaymentStmt, type PaymentRow } from "../db/payments";
+import { DELIVERY_LEASE_SQL, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, getSucceededRefundOfOrder, insertPaymentStmt, type PaymentRow } from "../db/payments";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
 import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
@@ -75,7 +75,8 @@ export async function acceptPaymentNotice(
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
     db
       .prepare(
-        `UPDATE orders SET status = 'paid', paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        `UPDATE orders SET status = 'paid', paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+           ${DELIVERY_LEASE_SQL}
          WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")})
            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)
          RETURNING *`,
@@ -221,7 +222,8 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
         rows.push(row);
         if (key.reusable) stmts.push(insertVoucherStmt(db, row));
         else {
-          stmts.push(deliverKeyStmt(db, t, order.id, key.id));
+          // Guarded on the order still being paid: a second runner that lost the race takes no key out of stock.
+          stmts.push(deliverKeyStmt(db, t, order.id, key.id, { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')", args: [t, order.id] }));
           stmts.push(insertVoucherStmt(db, row, {
             sql: "EXISTS (SELECT 1 FROM card_keys WHERE id = ? AND order_id = ? AND status = 'delivered')",
             args: [key.id, order.id],
@@ -293,6 +295,8 @@ async function upstreamKeys(env: Env, order: OrderRow, product: ProductRow, quan
 async function refundPayment(env: Env, order: OrderRow, reason: string): Promise<boolean> {
   const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
+  // A run that died after recording the refund is retried by the cron: never pay back twice.
+  if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
   const provider = providerFor(env, charge.provider);
   if (!provider) return false;
   const res = await provider.refund(charge, charge.amount_cents);
@@ -313,12 +317,21 @@ export async function failAndRefund(env: Env, order: OrderRow, reason: string): 
   const [moved] = await db.batch([transitionOrderStmt(db, t, order.id, ["paid"], "failed", { failureReason: reason })]);
   const failed = moved!.results[0] as OrderRow | undefined;
   if (!failed) return (await getOrderRow(db, t, order.id))!;
-  await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
-  const events: EventInput[] = [
+  return finishRefund(env, failed, reason, [
     { tenantId: t, type: "order_failed", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, reason } },
-  ];
-  let result = failed;
-  if (await refundPayment(env, failed, reason)) {
+  ]);
+}
+
+/**
+ * failed → refunded: stock back, money back (once), vouchers of the order marked refunded. Safe to run again on an
+ * order a crash left 'failed' (the delivery cron does): each step is guarded or checks what is already done.
+ */
+export async function finishRefund(env: Env, order: OrderRow, reason: string, events: EventInput[] = []): Promise<OrderRow> {
+  const db = env.DB;
+  const t = order.tenant_id;
+  await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
+  let result = order;
+  if (await refundPayment(env, order, reason)) {
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
       db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(t, order.id),

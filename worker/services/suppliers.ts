@@ -27,16 +27,30 @@ async function viaSuppliers<T extends { supplierRef: string }>(
 ): Promise<{ ok: true; supplierId: string; value: T } | { ok: false; attempts: number }> {
   const db = env.DB;
   const t = order.tenant_id;
-  const routes = await supplierRoutes(db, t, product.id);
+  let routes = await supplierRoutes(db, t, product.id);
   const now = new Date();
   const events: EventInput[] = [];
+  // Our order is the supplier's idempotency reference: a retry replays the supplier's first answer.
+  const orderRef = `${order.id}:${product.id}`;
+  let replay: SupplierRouteRow | null = null;
+  if (order.delivery_attempts > 1) {
+    // A retry after a crash or a stall: the first run may have gone through at a supplier that is now skipped (open
+    // circuit) or no longer cheapest. Ask each one before buying anywhere, so the buyer is never served twice.
+    for (const route of routes) {
+      const st = await clientFor(route, env).status(orderRef);
+      if (st.ok && st.value.status === "succeeded") {
+        replay = route;
+        routes = [route, ...routes.filter((r) => r !== route)];
+        break;
+      }
+    }
+  }
   let attempts = 0;
   try {
     for (const route of routes) {
-      if (route.open_until && route.open_until > now.toISOString()) continue;
+      if (route !== replay && route.open_until && route.open_until > now.toISOString()) continue;
       attempts++;
       const client = clientFor(route, env);
-      const orderRef = `${order.id}:${product.id}`;
       const started = Date.now();
       let res = await call(client, route, orderRef);
       if (!res.ok && res.outcome === "timeout") {

@@ -1,0 +1,68 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { EventEnvelope } from "../../schema/events";
+import { shardOf } from "../../worker/services/campaigns";
+import { createOrder } from "../../worker/services/orders";
+import { api, createTenant } from "./helpers";
+import { claim, liveCampaign } from "./campaign-helpers";
+
+/** Every event the campaign's (single) shard sends from now on, recorded instead of queued. */
+async function spyOnShard(campaignId: string) {
+  const sent: EventEnvelope[] = [];
+  const events = { send: async (b: EventEnvelope) => void sent.push(b), sendBatch: async (m: { body: EventEnvelope }[]) => void sent.push(...m.map((x) => x.body)) };
+  const spy = new Proxy(env, { get: (t, k) => (k === "EVENTS" ? events : Reflect.get(t, k)) }) as Env;
+  await runInDurableObject(shardOf(env, campaignId, 0), (instance) => {
+    (instance as unknown as { env: Env }).env = spy;
+  });
+  return sent;
+}
+
+/** Runs the shard's outbox until it is empty. */
+async function drain(campaignId: string) {
+  const stub = shardOf(env, campaignId, 0);
+  for (let i = 0; i < 30 && (await stub.pendingCount()) > 0; i++) await runDurableObjectAlarm(stub);
+  expect(await stub.pendingCount()).toBe(0);
+}
+
+describe("a won flash-sale claim that can never become an order", { timeout: 60_000 }, () => {
+  it("goes back to stock, is shown to the buyer as failed with the reason, and is evented", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const productId = `prd_${crypto.randomUUID().slice(0, 12)}`;
+    await env.DB.prepare(
+      "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', 1990, 1000, 'relative', 30, 'published', 1)",
+    ).bind(productId, tenant.id).run();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 3, perUserLimit: 1, shards: 1 });
+    // buyer-a already bought the product in the shop (limit 1): the claim's order can never be created.
+    await createOrder(env, { tenantId: tenant.id, buyerId: "buyer-a", productId, idempotencyKey: `shop-${crypto.randomUUID()}` });
+    const sent = await spyOnShard(c.id);
+    const won = await claim(c.id, "buyer-a");
+    expect(won.status).toBe(200);
+    expect((await claim(c.id, "buyer-b")).status).toBe(200);
+    await drain(c.id);
+
+    const flashOrders = await env.DB.prepare("SELECT buyer_id FROM orders WHERE tenant_id = ? AND campaign_id = ? ORDER BY buyer_id").bind(tenant.id, c.id).all<{ buyer_id: string }>();
+    expect(flashOrders.results.map((o) => o.buyer_id)).toEqual(["buyer-b"]);
+    // The unit came back: 3 - 2 claimed + 1 returned.
+    const live = await api(`/public/campaigns/${c.id}/live`);
+    expect(live.body.remaining.item).toBe(2);
+
+    const a = await api(`/public/campaigns/${c.id}/users/buyer-a`);
+    expect(a.status).toBe(200);
+    expect(a.body.claims).toEqual([
+      expect.objectContaining({ claimId: won.body.claimId, status: "failed", orderId: null, failure: expect.objectContaining({ code: "purchase_limit" }) }),
+    ]);
+    const b = await api(`/public/campaigns/${c.id}/users/buyer-b`);
+    expect(b.body.claims[0]).toMatchObject({ status: "fulfilled", failure: null });
+    expect(b.body.claims[0].orderId).toMatch(/^ord_/);
+
+    const failed = sent.filter((e) => e.type === "claim_failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ actor: { userId: "buyer-a" }, payload: { claimId: won.body.claimId, reason: "purchase_limit", stockReturned: true } });
+
+    // The returned unit sells again.
+    expect((await claim(c.id, "buyer-c")).status).toBe(200);
+    await drain(c.id);
+    expect((await api(`/public/campaigns/${c.id}/users/buyer-c`)).body.claims[0].status).toBe("fulfilled");
+  });
+});
