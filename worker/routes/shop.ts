@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Buyer, OtpRequestInput, OtpVerifyInput } from "../../schema/buyers";
 import { Product } from "../../schema/catalog";
-import { CreateOrderInput, IdempotencyKey, Order } from "../../schema/orders";
-import { Voucher, VoucherList } from "../../schema/vouchers";
+import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../../schema/orders";
+import { VoucherList } from "../../schema/vouchers";
 import { getBuyer, toBuyer } from "../db/buyers";
 import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
@@ -23,7 +23,6 @@ const Tenant = z.object({ tenant: z.string().min(1).max(40) });
 const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
 const WithOrder = Tenant.extend({ orderId: z.string().min(1).max(64) });
 const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true }).openapi("PublicProduct");
-const OrderView = z.object({ order: Order, vouchers: z.array(Voucher) }).openapi("OrderView");
 const Me = z.object({ buyer: Buyer.nullable() }).openapi("Me");
 const common = { 400: errors[400], 404: errors[404], 429: errors[429] };
 
@@ -70,8 +69,8 @@ const create = createRoute({
   responses: { 201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409], ...common },
 });
 const orders = createRoute({
-  method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders",
-  request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(Order) }), "Orders"), 401: errors[401], ...common },
+  method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders (the signed-in or guest buyer's own, this store only), newest first; unpaid ones carry checkoutUrl",
+  request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(MyOrder) }), "Orders"), 401: errors[401], ...common },
 });
 const order = createRoute({
   method: "get", path: "/shop/{tenant}/orders/{orderId}", tags, middleware, summary: "One of my orders with its vouchers (keys after payment)",
