@@ -6,6 +6,7 @@ import { VoucherList } from "../../schema/vouchers";
 import { getBuyer, toBuyer } from "../db/buyers";
 import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
+import { verifySession } from "../domain/buyer-session";
 import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
@@ -51,6 +52,12 @@ const verify = createRoute({
   method: "post", path: "/shop/{tenant}/otp/verify", tags, middleware,
   summary: "Sign in with the code; a guest session is attached to the phone account",
   request: { params: Tenant, ...jsonBody(OtpVerifyInput) }, responses: { 200: json(Me, "Signed in"), ...common },
+});
+const adopt = createRoute({
+  method: "post", path: "/shop/{tenant}/session", tags, middleware,
+  summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); only when no buyer is signed in here",
+  request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) })) },
+  responses: { 200: json(Me, "The buyer of this browser"), ...common, 401: errors[401] },
 });
 const logout = createRoute({
   method: "post", path: "/shop/{tenant}/logout", tags, middleware, summary: "Forget the session cookie",
@@ -123,6 +130,17 @@ export const shopRoutes = createRouter()
     const buyer = await verifyOtp(c.env, tenantId, phone, code, current);
     await setSessionCookie(c, buyer);
     return c.json({ buyer: toBuyer(buyer) }, 200);
+  })
+  .openapi(adopt, async (c) => {
+    const { tenantId, buyerId } = c.var.shopper;
+    if (!buyerId) {
+      const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenantId, c.req.valid("json").token);
+      const row = id ? await getBuyer(c.env.DB, tenantId, id) : null;
+      if (!row) throw ApiError.unauthorized("The session is not valid for this store");
+      await setSessionCookie(c, row);
+    }
+    const row = await getBuyer(c.env.DB, tenantId, c.var.shopper.buyerId!);
+    return c.json({ buyer: row ? toBuyer(row) : null }, 200);
   })
   .openapi(logout, async (c) => {
     clearSessionCookie(c);
