@@ -7,6 +7,8 @@ const ids: Record<"win" | "lose", string> = { win: "", lose: "" };
 
 async function createLottery(name: string, noPrizeWeight: number, startsAt: number) {
   const { baseUrl, keys } = inject("stack");
+  const { products }: any = await (await fetch(`${baseUrl}/api/v1/products`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+  const productId = products.find((p: any) => p.name === "5元代金券").id;
   const res = await fetch(`${baseUrl}/api/v1/campaigns`, {
     method: "POST",
     headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
@@ -16,7 +18,7 @@ async function createLottery(name: string, noPrizeWeight: number, startsAt: numb
       startsAt: new Date(startsAt).toISOString(),
       endsAt: new Date(startsAt + 3_600_000).toISOString(),
       // Weights make the outcome certain (win) or all but certain (lose: one chance in a million).
-      prizes: [{ id: "gift", name: "五元券", stock: 20, weight: 1 }],
+      prizes: [{ id: "gift", name: "五元券", productId, stock: 20, weight: 1 }],
       noPrizeWeight,
       drawsPerDay: 2,
     }),
