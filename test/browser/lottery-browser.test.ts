@@ -8,7 +8,7 @@ const ids: Record<"win" | "lose", string> = { win: "", lose: "" };
 async function createLottery(name: string, noPrizeWeight: number, startsAt: number) {
   const { baseUrl, keys } = inject("stack");
   const { products }: any = await (await fetch(`${baseUrl}/api/v1/products`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
-  const productId = products.find((p: any) => p.name === "5元代金券").id;
+  const productId = (products.find((p: any) => p.name === "5元代金券") ?? products.find((p: any) => p.kind === "coupon")).id;
   const res = await fetch(`${baseUrl}/api/v1/campaigns`, {
     method: "POST",
     headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
@@ -54,6 +54,8 @@ describe("lottery page on a phone", () => {
       await page.click("#draw");
       await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toMatch(outcome === "win" ? /恭喜/ : /未中奖/);
       await screenshot(page, `lottery-${outcome}`);
+      // The result's proof line is built by the script; it must wrap within the phone's width (was 770 px).
+      expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
       expect(errors).toEqual([]);
       await context.close();
     });
