@@ -128,7 +128,7 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
   if (!result) throw ApiError.notFound("Claim");
   const out = await fulfilClaim(env, { campaignId: c.id, tenantId: c.tenantId, def: c, seed: null }, userId, result);
   if (!out.done) {
-    if (out.permanent) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order; the brand has been told");
+    if (out.permanent) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
     throw new ApiError(503, "order_pending", "The order is not ready yet; retry shortly", undefined, { "Retry-After": "1" });
   }
   return ownOrder(env, c.tenantId, userId, out.ref!);
