@@ -28,7 +28,7 @@ async function fitsThePhone(page: Page) {
 }
 
 describe("journeys on a phone", () => {
-  it("flash sale: win → straight to the cashier → 我的订单 shows it unpaid with a countdown → 去支付 → pay → the key", async () => {
+  it("flash sale: win → straight to the cashier → 我的订单 shows it unpaid with a countdown → 去支付 → pay → the key", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const { products } = await admin("/products");
     const music = products.find((p: any) => p.name === "音乐会员月卡");
@@ -89,7 +89,7 @@ describe("journeys on a phone", () => {
     await context.close();
   });
 
-  it("lottery made in the operator area with a product-bearing prize → draw → the voucher is in 我的卡券", async () => {
+  it("lottery made in the operator area with a product-bearing prize → draw → the voucher is in 我的卡券", { timeout: 120_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
     const context = await phoneContext(browser);
     await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
@@ -100,10 +100,6 @@ describe("journeys on a phone", () => {
     await page.selectOption("#c-kind", "lottery");
     const name = `必中抽奖 ${Date.now()}`;
     await page.fill("#c-name", name);
-    // Opens a few seconds from now (a lottery publishes its commitment first).
-    const start = new Date(Date.now() + 8_000);
-    const local = new Date(start.getTime() - start.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
-    await page.fill("#c-start", local);
     await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
     // One prize that is certain to be won, delivering the store coupon.
     await page.locator("#prize-rows .remove").nth(1).click();
@@ -113,6 +109,9 @@ describe("journeys on a phone", () => {
     await page.fill("#c-draws", "3");
     await screenshot(page, "journey-operator-lottery-form");
     await fitsThePhone(page);
+    // Opens a few seconds from now (a lottery publishes its commitment first); set just before submitting.
+    const start = new Date(Date.now() + 15_000);
+    await page.fill("#c-start", new Date(start.getTime() - start.getTimezoneOffset() * 60_000).toISOString().slice(0, 19));
     await page.click("#new-campaign button[type=submit]");
     await expect.poll(() => page.textContent("#new-msg"), { timeout: 10_000 }).toContain("已创建");
     const { campaigns } = await admin("/campaigns");
@@ -121,7 +120,7 @@ describe("journeys on a phone", () => {
 
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${lottery.id}`);
     await expect.poll(() => page.textContent("#rules"), { timeout: 10_000 }).toContain("每人每天免费抽奖 3 次");
-    await expect.poll(() => page.isEnabled("#draw"), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 40_000 }).toBe(true);
     // Before the first draw the counter shows the day's free draws, not 0.
     await expect.poll(() => page.textContent("#chances"), { timeout: 10_000 }).toContain("今日剩余抽奖次数：3");
     await page.click("#draw");
@@ -144,7 +143,7 @@ describe("journeys on a phone", () => {
     await context.close();
   });
 
-  it("seeded campaigns deliver what their names promise", async () => {
+  it("seeded campaigns deliver what their names promise", { timeout: 120_000 }, async () => {
     const { products } = await admin("/products");
     const { campaigns } = await admin("/campaigns");
     const nameOf = (id: string) => products.find((p: any) => p.id === id)?.name;
@@ -156,7 +155,7 @@ describe("journeys on a phone", () => {
     }
   });
 
-  it("a card-key product asks for no recharge account; a direct recharge does", async () => {
+  it("a card-key product asks for no recharge account; a direct recharge does", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const { products } = await admin("/products");
     const context = await phoneContext(browser);
