@@ -23,7 +23,8 @@ describe("lottery draws", { timeout: 60_000 }, () => {
         tasks: [{ id: "share", name: "分享给好友", extraChances: 2, perDay: 1 }],
         shards: 3,
       },
-      { runMs: 6000 },
+      // Room for 200 draws and their voucher deliveries on a busy machine before the campaign ends.
+      { runMs: 15_000 },
     );
     expect(c.seedCommitment).toMatch(/^[0-9a-f]{64}$/);
     const pub = await api(`/public/campaigns/${c.id}`);
