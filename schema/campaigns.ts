@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Validity } from "./catalog";
 
 /** Campaigns: flash sales (秒杀), coupon claims (领券) and lottery draws (抽奖). Contracts shared by worker, site, scripts. */
 export const CAMPAIGN_KINDS = ["flash_sale", "coupon_claim", "lottery"] as const;
@@ -13,7 +14,10 @@ export const Prize = z
   .object({
     id: Slug,
     name: z.string().trim().min(1).max(60),
-    /** What a winner receives (a catalog product, usually a coupon); fulfilled as a voucher. */
+    /**
+     * What a winner receives (a catalog product of the brand, usually a coupon); fulfilled as a voucher. Required
+     * when prizes are set (422 prize_without_product otherwise); null only in definitions stored before that rule.
+     */
     productId: z.string().min(1).max(64).nullable().default(null),
     stock: z.number().int().min(1).max(10_000_000),
     weight: z.number().int().min(1).max(1_000_000),
@@ -107,6 +111,21 @@ export const ALWAYS_EDITABLE = ["name", "description"] as const;
 export const CampaignPhase = z.enum(["scheduled", "live", "ended"]).openapi("CampaignPhase");
 export type CampaignPhase = z.infer<typeof CampaignPhase>;
 
+export const CampaignProduct = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    name: z.string(),
+    subtitle: z.string(),
+    image: z.string().nullable(),
+    priceCents: z.number().int(),
+    faceValueCents: z.number().int(),
+    validity: Validity.nullable(),
+    scope: z.string(),
+    usageRules: z.string(),
+  })
+  .openapi("CampaignProduct");
+
 export const PrizeOdds = z.object({ prizeId: z.string().nullable(), name: z.string(), probability: z.number() });
 
 export const Campaign = CampaignFields.extend({
@@ -122,6 +141,8 @@ export const Campaign = CampaignFields.extend({
   createdAt: z.string(),
   /** The brand's store slug (public reads), so a bare link to a campaign can find its store page. */
   tenantSlug: z.string().optional(),
+  /** Public reads of a flash sale or coupon claim: what is on offer (its store price is the original price). */
+  product: CampaignProduct.nullable().optional(),
 }).openapi("Campaign");
 export type Campaign = z.infer<typeof Campaign>;
 

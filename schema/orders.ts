@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Voucher } from "./vouchers";
 
 export const ORDER_STATUSES = ["created", "paid", "delivered", "failed", "refunded", "cancelled", "expired"] as const;
 export const OrderStatus = z.enum(ORDER_STATUSES).openapi("OrderStatus");
@@ -38,6 +39,13 @@ export const Order = z
   })
   .openapi("Order");
 export type Order = z.infer<typeof Order>;
+
+/** One order as its buyer sees it: the order (checkoutUrl while unpaid) and its vouchers (keys after payment). */
+export const OrderView = z.object({ order: Order, vouchers: z.array(Voucher) }).openapi("OrderView");
+
+/** A line of 我的订单: the order with what was bought (name, first image), newest first. */
+export const MyOrder = Order.extend({ productName: z.string(), productImage: z.string().nullable() }).openapi("MyOrder");
+export type MyOrder = z.infer<typeof MyOrder>;
 
 /** The body the sandbox gateway posts to /pay/callback/sandbox, signed over the raw bytes (X-Sandbox-Signature). */
 export const SandboxCallback = z

@@ -25,29 +25,52 @@ export const DEMO_COUPON_PRODUCT = {
   config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
 } as const;
 
+/** One coupon per thing a demo campaign promises, so each campaign delivers what its name says. */
+const coupon = (name: string, thresholdCents: number, discountCents: number, extra: Record<string, unknown> = {}) => ({
+  kind: "coupon",
+  name,
+  subtitle: thresholdCents ? `满${thresholdCents / 100}元可用` : "无门槛",
+  priceCents: discountCents,
+  faceValueCents: discountCents,
+  validity: { kind: "relative", days: 30 },
+  scope: "kaquan 演示商城全场商品（不含直充）",
+  usageRules: thresholdCents ? `订单满 ${thresholdCents / 100} 元可用，每单限用一张。` : "无门槛，每单限用一张。",
+  tutorial: "结算时出示券码，或在门店出示二维码给店员核销。",
+  media: { images: [`https://picsum.photos/seed/coupon${discountCents}/640/360`], videoUrl: null },
+  config: { coupon: { thresholdCents, discountCents } },
+  ...extra,
+});
+const CAMPAIGN_PRODUCTS = {
+  flash: { ...DEMO_COUPON_PRODUCT, ...coupon("20元无门槛券", 0, 2000, { priceCents: 1990 }) },
+  newcomer: coupon("满50减10券", 5000, 1000),
+  p100: coupon("100元代金券", 0, 10000),
+  p20: coupon("20元代金券", 0, 2000),
+  p5: coupon("5元代金券", 0, 500),
+};
+
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {
   const admin = new ApiClient(baseUrl, keys.admin);
   const { products } = await admin.ok<{ products: { id: string; kind: string; name: string }[] }>("GET", "/products");
-  let coupon = products.find((p) => p.kind === "coupon");
-  if (!coupon) {
-    coupon = await admin.ok("POST", "/products", DEMO_COUPON_PRODUCT);
+  const ids = {} as Record<keyof typeof CAMPAIGN_PRODUCTS, string>;
+  for (const [key, body] of Object.entries(CAMPAIGN_PRODUCTS) as [keyof typeof CAMPAIGN_PRODUCTS, Record<string, unknown>][]) {
+    const existing = products.find((p) => p.name === body.name && p.kind === "coupon");
+    ids[key] = existing ? existing.id : (await admin.ok<{ id: string }>("POST", "/products", body)).id;
   }
-  const productId = coupon!.id;
   const { campaigns } = await admin.ok<{ campaigns: Listed[] }>("GET", "/campaigns");
   const now = Date.now();
   const at = (ms: number) => new Date(now + ms).toISOString();
   const wanted = [
-    { kind: "flash_sale", name: "整点秒杀 · 9.9元抢20元券", productId, priceCents: 990, stock: 200, perUserLimit: 1, shards: 4, startsAt: at(MIN), endsAt: at(120 * MIN) },
-    { kind: "coupon_claim", name: "新人领券 · 满50减10", productId, stock: 1000, perUserLimit: 2, perUserDailyLimit: 1, shards: 4, startsAt: at(5000), endsAt: at(7 * 24 * 60 * MIN) },
+    { kind: "flash_sale", name: "整点秒杀 · 9.9元抢20元券", description: "20 元无门槛券，秒杀价 9.9 元", productId: ids.flash, priceCents: 990, stock: 200, perUserLimit: 1, shards: 4, startsAt: at(MIN), endsAt: at(120 * MIN) },
+    { kind: "coupon_claim", name: "新人领券 · 满50减10", description: "新人专享满 50 减 10 券，免费领取", productId: ids.newcomer, stock: 1000, perUserLimit: 2, perUserDailyLimit: 1, shards: 4, startsAt: at(5000), endsAt: at(7 * 24 * 60 * MIN) },
     {
       kind: "lottery",
       name: "幸运大转盘",
       startsAt: at(5000),
       endsAt: at(24 * 60 * MIN),
       prizes: [
-        { id: "p100", name: "100元代金券", productId, stock: 5, weight: 2 },
-        { id: "p20", name: "20元代金券", productId, stock: 50, weight: 18 },
-        { id: "p5", name: "5元代金券", productId, stock: 300, weight: 30 },
+        { id: "p100", name: "100元代金券", productId: ids.p100, stock: 5, weight: 2 },
+        { id: "p20", name: "20元代金券", productId: ids.p20, stock: 50, weight: 18 },
+        { id: "p5", name: "5元代金券", productId: ids.p5, stock: 300, weight: 30 },
       ],
       noPrizeWeight: 50,
       drawsPerDay: 1,
@@ -60,17 +83,17 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
       name: "三分钟限时抽奖（结束后公开种子）",
       startsAt: at(5000),
       endsAt: at(3 * MIN + 5000),
-      prizes: [{ id: "p20", name: "20元代金券", productId, stock: 20, weight: 30 }],
+      prizes: [{ id: "p20", name: "20元代金券", productId: ids.p20, stock: 20, weight: 30 }],
       noPrizeWeight: 70,
       drawsPerDay: 3,
       perUserLimit: 1,
       shards: 2,
     },
   ];
-  const ids: Record<string, string> = {};
+  const made: Record<string, string> = {};
   for (const w of wanted) {
     const existing = campaigns.find((c) => c.name === w.name && c.phase !== "ended");
-    ids[w.name] = existing ? existing.id : (await admin.ok<{ id: string }>("POST", "/campaigns", w)).id;
+    made[w.name] = existing ? existing.id : (await admin.ok<{ id: string }>("POST", "/campaigns", w)).id;
   }
-  return ids;
+  return made;
 }

@@ -24,7 +24,12 @@ const T = {
   left: zh ? "剩余" : "Left",
   notStarted: zh ? "未开始" : "Not started",
   ended: zh ? "已结束" : "Ended",
-  claimed: zh ? "领取成功！" : "Claimed!",
+  claimed: zh ? "领取成功！已放入“我的卡券”" : "Claimed! It is in My vouchers.",
+  won15: zh ? "抢到了！请在 15 分钟内支付" : "Got it! Pay within 15 minutes",
+  pay: zh ? "去支付" : "Pay",
+  price: zh ? "秒杀价" : "Price",
+  was: zh ? "原价" : "Was",
+  free: zh ? "免费领取" : "Free",
   won: zh ? "恭喜中奖：" : "You won: ",
   noPrize: zh ? "很遗憾，未中奖" : "No prize this time",
   odds: zh ? "中奖概率" : "Odds",
@@ -37,7 +42,11 @@ const STYLES = `:host{all:initial;display:block;font:15px/1.5 system-ui,-apple-s
 h3{margin:0 0 4px;font-size:17px}p{margin:4px 0;color:#5b5b66;font-size:13px}
 button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:center;margin-top:10px;padding:10px;border-radius:10px;background:#c2410c;color:#fff;font-weight:600;cursor:pointer;min-height:44px}
 button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f}
-ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}`;
+ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}
+.p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
+a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}`;
+
+const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
 function deviceId(): string {
   const key = "kq:device";
@@ -114,6 +123,12 @@ function mount(s: HTMLScriptElement) {
     const card = el("div", "c");
     card.append(el("h3", "", campaign.name));
     if (campaign.description) card.append(el("p", "", campaign.description));
+    if (campaign.kind !== "lottery") {
+      const price = el("p", "p", campaign.kind === "flash_sale" ? `${T.price} ${yuan(campaign.priceCents)}` : T.free);
+      const orig = campaign.product ? (campaign.kind === "flash_sale" ? campaign.product.priceCents : campaign.product.faceValueCents) : 0;
+      if (orig > campaign.priceCents) price.append(el("s", "", `${T.was} ${yuan(orig)}`));
+      card.append(price);
+    }
     const remaining = Object.values(live.remaining as Record<string, number>).reduce((a, b) => a + b, 0);
     card.append(el("p", "", `${T.left} ${remaining}`));
     if (campaign.kind === "lottery" && Array.isArray(campaign.odds)) {
@@ -138,6 +153,18 @@ function mount(s: HTMLScriptElement) {
           body: JSON.stringify({ requestId: crypto.randomUUID() }),
         });
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
+        if (campaign.kind === "flash_sale") {
+          // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
+          // token in the fragment lets that page show the order and, after payment, the key).
+          result.textContent = T.won15;
+          const { order } = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims/${encodeURIComponent(r.claimId)}/order`, { token });
+          const link = el("a", "pay", `${T.pay} ${yuan(order.amountCents)}`) as HTMLAnchorElement;
+          link.href = `${base}/shop/order/?t=${encodeURIComponent(campaign.tenantSlug || "")}&o=${encodeURIComponent(order.id)}&pay=1#s=${encodeURIComponent(token)}`;
+          link.target = "_blank";
+          link.rel = "noopener";
+          result.append(link);
+          r.orderId = order.id;
+        }
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
       } catch (e: any) {
         result.textContent = e.message || T.failed;

@@ -56,6 +56,9 @@ describe("operator area", () => {
     await page.selectOption("#c-kind", "lottery");
     const name = `周末抽奖 ${Date.now()}`;
     await page.fill("#c-name", name);
+    // Every prize names what it delivers.
+    await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
+    for (const select of await page.locator("#prize-rows select").all()) await select.selectOption({ label: "满100减20券" });
     await page.click("#new-campaign button[type=submit]");
     await expect.poll(() => page.textContent("#new-msg")).toContain("已创建");
     const row = page.locator("#campaigns tr", { hasText: name });

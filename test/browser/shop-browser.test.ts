@@ -36,6 +36,8 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
 
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);
+    // A card key is redeemed online in the app: no store QR code, no "show this at the store".
+    expect(await page.textContent("#list")).not.toContain("到店出示");
     const phone = `139${String(Date.now()).slice(-8)}`;
     await page.fill("#phone", phone);
     await page.click("#send");

@@ -40,19 +40,29 @@ let browser: Browser;
 const servers: Server[] = [];
 let allowed: string;
 let refused: string;
+let flashOrigin: string;
 let campaignId: string;
+let flashId: string;
 
 beforeAll(async () => {
   const { baseUrl, keys } = inject("stack");
   browser = await launchChromium();
   const now = Date.now();
+  const { products } = await api("/products", keys.admin!);
+  const prizeProduct = products.find((p: any) => p.name === "5元代金券").id;
+  const video = products.find((p: any) => p.name === "视频会员月卡");
+  // A flash sale may open at once (no seed to commit to first).
+  flashId = (await api("/campaigns", keys.admin!, "POST", {
+    kind: "flash_sale", name: "品牌页秒杀", productId: video.id, priceCents: 990, stock: 5, perUserLimit: 1, shards: 1,
+    startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+  })).id;
   const campaign = await api("/campaigns", keys.admin!, "POST", {
     kind: "lottery",
     name: "品牌页幸运抽奖",
     description: "嵌入式组件测试",
     startsAt: new Date(now + 3_000).toISOString(),
     endsAt: new Date(now + 3_600_000).toISOString(),
-    prizes: [{ id: "big", name: "十元券", stock: 50, weight: 50 }],
+    prizes: [{ id: "big", name: "十元券", productId: prizeProduct, stock: 50, weight: 50 }],
     noPrizeWeight: 50,
     drawsPerDay: 5,
     shards: 2,
@@ -62,11 +72,13 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(campaign.startsAt) - Date.now() + 200)));
   const a = await serveHost(hostPage(baseUrl, campaignId));
   const b = await serveHost(hostPage(baseUrl, campaignId));
-  servers.push(a.server, b.server);
+  const f = await serveHost(hostPage(baseUrl, flashId));
+  servers.push(a.server, b.server, f.server);
   allowed = a.origin;
+  flashOrigin = f.origin;
   refused = b.origin;
   const tenant = await api("/tenant", keys.admin!);
-  await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, allowed] });
+  await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, allowed, flashOrigin] });
 });
 
 afterAll(async () => {
@@ -99,6 +111,39 @@ describe("embeddable widget", () => {
     expect(widgetButton).not.toBe("rgb(255, 0, 0)");
     expect(errors).toEqual([]);
     await screenshot(page, "widget-allowed-origin");
+    await context.close();
+  });
+
+  it("shows a flash sale's price; a win says it awaits payment and links to the cashier, where paying shows the key", async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${flashOrigin}/`);
+    await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
+    const card = page.locator("kaquan-campaign .c");
+    await expect.poll(() => card.textContent()).toContain("秒杀价 ¥9.90");
+    expect(await card.textContent()).toContain("原价 ¥19.90");
+    await page.locator("kaquan-campaign button").click();
+    const pay = page.locator("kaquan-campaign a.pay");
+    await expect.poll(() => pay.isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.locator("kaquan-campaign [role=status]").textContent()).toContain("请在 15 分钟内支付");
+    expect(await page.locator("kaquan-campaign [role=status]").textContent()).not.toContain("领取成功");
+    expect(await pay.textContent()).toBe("去支付 ¥9.90");
+    await screenshot(page, "widget-flash-won");
+    const claimed: any = await page.evaluate("window.__events.find(e => e.name === 'claimed').detail");
+    expect(claimed.orderId).toMatch(/^ord_/);
+
+    // The link opens the brand's kaquan store: it continues as the widget's buyer and goes to the cashier.
+    const [cashier] = await Promise.all([context.waitForEvent("page"), pay.click()]);
+    await cashier.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    expect(await cashier.textContent("body")).toContain("¥9.90");
+    await cashier.click("#pay");
+    await cashier.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await expect.poll(() => cashier.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+    expect(await cashier.textContent(".secret")).toMatch(/^VIDEO-/);
+    await screenshot(cashier, "widget-flash-paid");
+    expect(errors).toEqual([]);
     await context.close();
   });
 

@@ -10,6 +10,15 @@ export async function sessionHeader(campaignId: string, userId: string): Promise
   return { authorization: `Bearer ${await signSession(env.BUYER_SESSION_SECRET, row!.tenant_id, userId)}` };
 }
 
+/** A published coupon product of the tenant (unlimited stock), for prizes and offers. */
+export async function couponProductOf(tenantId: string, name = "满50减10券") {
+  const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
+  await env.DB.prepare(
+    "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', ?, 0, 1000, 'relative', 30, 'published')",
+  ).bind(id, tenantId, name).run();
+  return id;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Creates a campaign that opens ~0.8 s from now and waits for it to open. */

@@ -1,15 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { liveCampaign, sessionHeader } from "./campaign-helpers";
+import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
 import { api, createTenant } from "./helpers";
 
 async function lottery(origins: string[] = []) {
   const { adminKey, tenant } = await createTenant();
   if (origins.length) await api("/tenant", { method: "PATCH", token: adminKey, json: { allowedOrigins: origins } });
+  const productId = await couponProductOf(tenant.id);
   const c = await liveCampaign(adminKey, {
     kind: "lottery",
     name: "identity",
-    prizes: [{ id: "p", name: "券", stock: 100, weight: 1 }],
+    prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }],
     noPrizeWeight: 0,
     drawsPerDay: 1,
     perUserLimit: 1,

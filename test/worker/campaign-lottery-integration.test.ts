@@ -2,19 +2,20 @@ import { describe, expect, it } from "vitest";
 import type { DrawExport } from "../../schema/campaigns";
 import { verifyDrawExport } from "../../worker/domain/draw";
 import { api, createTenant } from "./helpers";
-import { claim, evictCampaign, liveCampaign, sessionHeader, sleep } from "./campaign-helpers";
+import { claim, couponProductOf, evictCampaign, liveCampaign, sessionHeader, sleep } from "./campaign-helpers";
 
 describe("lottery draws", { timeout: 60_000 }, () => {
   it("draws fairly under concurrency, never over-awards, and publishes a log the verifier accepts", async () => {
-    const { adminKey } = await createTenant();
+    const { adminKey, tenant } = await createTenant();
+    const productId = await couponProductOf(tenant.id);
     const c = await liveCampaign(
       adminKey,
       {
         kind: "lottery",
         name: "幸运抽奖",
         prizes: [
-          { id: "big", name: "100元券", stock: 3, weight: 10 },
-          { id: "small", name: "5元券", stock: 8, weight: 40 },
+          { id: "big", name: "100元券", productId, stock: 3, weight: 10 },
+          { id: "small", name: "5元券", productId, stock: 8, weight: 40 },
         ],
         noPrizeWeight: 50,
         drawsPerDay: 1,
@@ -22,7 +23,8 @@ describe("lottery draws", { timeout: 60_000 }, () => {
         tasks: [{ id: "share", name: "分享给好友", extraChances: 2, perDay: 1 }],
         shards: 3,
       },
-      { runMs: 6000 },
+      // Room for 200 draws and their voucher deliveries on a busy machine before the campaign ends.
+      { runMs: 15_000 },
     );
     expect(c.seedCommitment).toMatch(/^[0-9a-f]{64}$/);
     const pub = await api(`/public/campaigns/${c.id}`);

@@ -128,8 +128,10 @@ export class CampaignShard extends DurableObject<Env> {
     return { taskId, completedToday: u.tasks[taskId] ?? 0, extraChancesToday: u.extra, drawsLeftToday: this.drawsLeft(u) };
   }
 
-  async standing(userId: string): Promise<UserStanding> {
-    if (!this.cfg) return { userId, claimedTotal: 0, claimedToday: 0, drawsLeftToday: 0, wins: 0, claims: [] };
+  /** null before the campaign starts (the caller answers from the definition). */
+  async standing(campaignId: string, shard: number, userId: string): Promise<UserStanding | null> {
+    // A shard that no one has claimed on yet has no config: start it, or a new user reads "0 draws left".
+    if (!this.cfg && !(await this.start(campaignId, shard))) return null;
     const u = this.user(userId, Date.now());
     return { userId, claimedTotal: u.total, claimedToday: u.dayCount, drawsLeftToday: this.drawsLeft(u), wins: u.wins, claims: this.claimsOf(userId) };
   }
@@ -176,6 +178,12 @@ export class CampaignShard extends DurableObject<Env> {
 
   async drawLog(): Promise<DrawLogEntry[]> {
     return this.sql.exec<{ entry: string }>("SELECT entry FROM log ORDER BY seq").toArray().map((r) => JSON.parse(r.entry) as DrawLogEntry);
+  }
+
+  /** One of this user's claims (null if it is not theirs or does not exist). */
+  async claimOf(userId: string, claimId: string): Promise<ClaimResult | null> {
+    const row = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE id = ? AND user_id = ?", claimId, userId).toArray()[0];
+    return row ? (JSON.parse(row.result) as ClaimResult) : null;
   }
 
   /** Claims not yet fulfilled or not yet evented (for tests and operators). */

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
-import { campaignSession, claim, claimant, claimMeta } from "../services/claim";
-import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, shardOf } from "../services/campaigns";
+import { campaignSession, claim, claimant, claimMeta, claimOrder } from "../services/claim";
+import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody } from "./router";
 
 /** Storefront routes: no API key (brands embed them; CORS follows the tenant's allowed origins). */
@@ -88,6 +89,15 @@ const standing = createRoute({
   responses: { 200: json(UserStanding, "Standing"), 400: errors[400], 404: errors[404] },
 });
 
+const claimOrderRoute = createRoute({
+  method: "get",
+  path: "/public/campaigns/{campaignId}/claims/{claimId}/order",
+  tags,
+  summary: "Flash sale: the winner's order for a claim (awaiting payment, with checkoutUrl); only the claim's own buyer",
+  request: { params: params.extend({ claimId: z.string().min(1).max(64) }) },
+  responses: { 200: json(OrderView, "The order and its vouchers"), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409] },
+});
+
 const draws = createRoute({
   method: "get",
   path: "/public/campaigns/{campaignId}/draws",
@@ -106,7 +116,7 @@ export const campaignPublicRoutes = createRouter()
   .openapi(get, async (c) => {
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
     if (!hit) throw ApiError.notFound("Campaign");
-    return c.json({ ...hit.campaign, tenantSlug: hit.tenantSlug }, 200);
+    return c.json(await publicCampaignView(c.env, hit), 200);
   })
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {
@@ -138,7 +148,10 @@ export const campaignPublicRoutes = createRouter()
   })
   .openapi(standing, async (c) => {
     const { campaignId, userId } = c.req.valid("param");
-    const campaign = await found(c.env, campaignId);
-    return c.json(await shardOf(c.env, campaign.id, homeShard(userId, campaign.shards)).standing(userId), 200);
+    return c.json(await userStanding(c.env, await found(c.env, campaignId), userId), 200);
+  })
+  .openapi(claimOrderRoute, async (c) => {
+    const { campaignId, claimId } = c.req.valid("param");
+    return c.json(await claimOrder(c.env, campaignId, claimId, c.req.raw.headers), 200);
   })
   .openapi(draws, async (c) => c.json(await exportDraws(c.env, await found(c.env, c.req.valid("param").campaignId)), 200));

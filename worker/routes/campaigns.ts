@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Campaign, CampaignList, CampaignLive, CreateCampaignInput, DrawExport, UpdateCampaignInput } from "../../schema/campaigns";
+import { ErrorBody } from "../../schema/errors";
 import { requireKey } from "../middleware/auth";
 import { campaignLive, createCampaign, exportDraws, listTenantCampaigns, loadCampaign, updateCampaign } from "../services/campaigns";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
@@ -16,7 +17,7 @@ const create = createRoute({
   security: bearerAuth,
   middleware,
   request: jsonBody(CreateCampaignInput),
-  responses: { 201: json(Campaign, "Created"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+  responses: { 201: json(Campaign, "Created"), 400: errors[400], 422: json(ErrorBody, "A prize names no product to deliver"), 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
 const list = createRoute({
@@ -48,7 +49,7 @@ const patch = createRoute({
   security: bearerAuth,
   middleware,
   request: { params, ...jsonBody(UpdateCampaignInput) },
-  responses: { 200: json(Campaign, "Updated"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
+  responses: { 200: json(Campaign, "Updated"), 400: errors[400], 422: json(ErrorBody, "A prize names no product to deliver"), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
 });
 
 const live = createRoute({

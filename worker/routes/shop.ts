@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Buyer, OtpRequestInput, OtpVerifyInput } from "../../schema/buyers";
 import { Product } from "../../schema/catalog";
-import { CreateOrderInput, IdempotencyKey, Order } from "../../schema/orders";
-import { Voucher, VoucherList } from "../../schema/vouchers";
+import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../../schema/orders";
+import { VoucherList } from "../../schema/vouchers";
 import { getBuyer, toBuyer } from "../db/buyers";
 import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
+import { verifySession } from "../domain/buyer-session";
 import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
@@ -24,7 +25,6 @@ const Tenant = z.object({ tenant: z.string().min(1).max(40) });
 const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
 const WithOrder = Tenant.extend({ orderId: z.string().min(1).max(64) });
 const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true }).openapi("PublicProduct");
-const OrderView = z.object({ order: Order, vouchers: z.array(Voucher) }).openapi("OrderView");
 const Me = z.object({ buyer: Buyer.nullable() }).openapi("Me");
 const common = { 400: errors[400], 404: errors[404], 429: errors[429] };
 
@@ -54,6 +54,12 @@ const verify = createRoute({
   summary: "Sign in with the code; a guest session is attached to the phone account",
   request: { params: Tenant, ...jsonBody(OtpVerifyInput) }, responses: { 200: json(Me, "Signed in"), ...common },
 });
+const adopt = createRoute({
+  method: "post", path: "/shop/{tenant}/session", tags, middleware,
+  summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); only when no buyer is signed in here",
+  request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) })) },
+  responses: { 200: json(Me, "The buyer of this browser"), ...common, 401: errors[401] },
+});
 const logout = createRoute({
   method: "post", path: "/shop/{tenant}/logout", tags, middleware, summary: "Forget the session cookie",
   request: { params: Tenant }, responses: { 200: json(Me, "Signed out"), ...common },
@@ -71,8 +77,8 @@ const create = createRoute({
   responses: { 201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409], ...common },
 });
 const orders = createRoute({
-  method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders",
-  request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(Order) }), "Orders"), 401: errors[401], ...common },
+  method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders (the signed-in or guest buyer's own, this store only), newest first; unpaid ones carry checkoutUrl",
+  request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(MyOrder) }), "Orders"), 401: errors[401], ...common },
 });
 const order = createRoute({
   method: "get", path: "/shop/{tenant}/orders/{orderId}", tags, middleware, summary: "One of my orders with its vouchers (keys after payment)",
@@ -125,6 +131,17 @@ export const shopRoutes = createRouter()
     const buyer = await verifyOtp(c.env, tenantId, phone, code, current);
     await setSessionCookie(c, buyer);
     return c.json({ buyer: toBuyer(buyer) }, 200);
+  })
+  .openapi(adopt, async (c) => {
+    const { tenantId, buyerId } = c.var.shopper;
+    if (!buyerId) {
+      const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenantId, c.req.valid("json").token);
+      const row = id ? await getBuyer(c.env.DB, tenantId, id) : null;
+      if (!row) throw ApiError.unauthorized("The session is not valid for this store");
+      await setSessionCookie(c, row);
+    }
+    const row = await getBuyer(c.env.DB, tenantId, c.var.shopper.buyerId!);
+    return c.json({ buyer: row ? toBuyer(row) : null }, 200);
   })
   .openapi(logout, async (c) => {
     clearSessionCookie(c);

@@ -2,14 +2,14 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, type Campaign, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput } from "../../schema/campaigns";
+import { CreateCampaignInput, type Campaign, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
 import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
-import { getProductRow } from "../db/products";
+import { getProductRow, rowValidity } from "../db/products";
 
 export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId: string) {
   return env.CAMPAIGN_COORDINATOR.get(env.CAMPAIGN_COORDINATOR.idFromName(campaignId));
@@ -42,8 +42,15 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
   };
 }
 
-/** Every product a campaign hands out must be this tenant's own, or a winner would hold a claim nobody can fulfil. */
-async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInput) {
+/**
+ * Every product a campaign hands out must be this tenant's own, or a winner would hold a claim nobody can fulfil;
+ * and every prize must name one (checked when prizes are set), or a winner is told "in your wallet" and gets nothing.
+ */
+async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInput, prizesSet = true) {
+  if (prizesSet) {
+    const bare = def.prizes.flatMap((p, i) => (p.productId ? [] : [{ path: `json.prizes.${i}.productId`, message: `prize ${p.id} delivers nothing: pick a product`, code: "prize_without_product" }]));
+    if (bare.length) throw new ApiError(422, "prize_without_product", "Every prize must name the product it delivers", bare);
+  }
   const refs: { path: string; id: string }[] = [];
   if (def.productId) refs.push({ path: "json.productId", id: def.productId });
   def.prizes.forEach((p, i) => p.productId && refs.push({ path: `json.prizes.${i}.productId`, id: p.productId }));
@@ -56,7 +63,10 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
 }
 
 export async function createCampaign(env: Env, tenantId: string, input: CreateCampaignInput): Promise<Campaign> {
-  if (Date.parse(input.startsAt) <= Date.now()) throw ApiError.badRequest("starts_in_past", "startsAt must be in the future: the seed commitment and odds are published before opening");
+  // A lottery publishes its seed commitment and odds before opening; a flash sale or coupon claim may open at once.
+  if (input.kind === "lottery" && Date.parse(input.startsAt) <= Date.now()) {
+    throw ApiError.badRequest("starts_in_past", "A lottery's startsAt must be in the future: the seed commitment and odds are published before opening");
+  }
   await checkProducts(env, tenantId, input);
   const id = newId("cmp");
   const res = await coordinatorOf(env, id).define(id, tenantId, input);
@@ -93,7 +103,7 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   const current = await loadCampaign(env, tenantId, id);
   const merged = CreateCampaignInput.safeParse({ ...definitionOf(current), ...patch });
   if (!merged.success) throw ApiError.fromZod(merged.error, "json");
-  await checkProducts(env, tenantId, merged.data);
+  await checkProducts(env, tenantId, merged.data, patch.prizes !== undefined);
   const coord = coordinatorOf(env, id);
   if (lockedFieldsIn(patch).length) {
     const res = await coord.define(id, tenantId, merged.data);
@@ -123,6 +133,26 @@ export async function campaignLive(env: Env, c: Campaign): Promise<CampaignLive>
     total,
     heads: live?.heads ?? [],
   };
+}
+
+/** A campaign as its public page shows it: for a flash sale or coupon claim, with the product on offer. */
+export async function publicCampaignView(env: Env, hit: PublicCampaign): Promise<Campaign> {
+  const c = hit.campaign;
+  const row = c.productId ? await getProductRow(env.DB, c.tenantId, c.productId) : null;
+  const product = row
+    ? {
+        id: row.id, kind: row.kind, name: row.name, subtitle: row.subtitle, image: (JSON.parse(row.media) as { images?: string[] }).images?.[0] ?? null,
+        priceCents: row.price_cents, faceValueCents: row.face_value_cents, validity: rowValidity(row), scope: row.scope_text, usageRules: row.usage_rules,
+      }
+    : null;
+  return { ...c, tenantSlug: hit.tenantSlug, product };
+}
+
+/** What a user has claimed and may still do today; before the start, a fresh user's allowance from the definition. */
+export async function userStanding(env: Env, c: Campaign, userId: string): Promise<UserStanding> {
+  const shard = homeShard(userId, c.shards);
+  const s = await shardOf(env, c.id, shard).standing(c.id, shard, userId);
+  return s ?? { userId, claimedTotal: 0, claimedToday: 0, drawsLeftToday: c.kind === "lottery" ? c.drawsPerDay : 0, wins: 0, claims: [] };
 }
 
 export function claimOnShard(env: Env, c: Pick<Campaign, "id" | "shards">, req: ClaimRequest): Promise<ShardReply> {

@@ -3,7 +3,10 @@ import { sessionCookieName, signSession, verifySession } from "../domain/buyer-s
 import { createGuest, limitNewSessions } from "./buyers";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../middleware/cors";
-import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, type PublicCampaign } from "./campaigns";
+import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
+import { homeShard } from "../domain/campaign-rules";
+import { fulfilClaim } from "./campaign-fulfilment";
+import { ownOrder } from "./shop";
 
 export interface ClaimMeta {
   deviceId: string | null;
@@ -105,4 +108,26 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
   }
   const token = await signSession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, userId);
   return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString() };
+}
+
+/**
+ * The order a flash-sale win became, for the winner only, so the page can send them straight to the cashier. The
+ * shard's outbox creates it shortly after the claim; this creates it now if it has not yet (the claim id is the
+ * order's idempotency key, so both paths meet on one order).
+ */
+export async function claimOrder(env: Env, campaignId: string, claimId: string, headers: Headers) {
+  const hit = await publicCampaign(env, campaignId);
+  if (!hit) throw ApiError.notFound("Campaign");
+  const userId = await claimant(env, hit, {}, claimMeta(headers));
+  const c = hit.campaign;
+  if (c.kind !== "flash_sale") throw ApiError.notFound("Order");
+  const shard = homeShard(userId, c.shards);
+  const result = await shardOf(env, c.id, shard).claimOf(userId, claimId);
+  if (!result) throw ApiError.notFound("Claim");
+  const out = await fulfilClaim(env, { campaignId: c.id, tenantId: c.tenantId, def: c, seed: null }, userId, result);
+  if (!out.done) {
+    if (out.permanent) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
+    throw new ApiError(503, "order_pending", "The order is not ready yet; retry shortly", undefined, { "Retry-After": "1" });
+  }
+  return ownOrder(env, c.tenantId, userId, out.ref!);
 }

@@ -1,5 +1,6 @@
 import type { Voucher } from "../../schema/vouchers";
-import { listOrdersOfBuyers, toOrder, type OrderRow } from "../db/orders";
+import type { MyOrder } from "../../schema/orders";
+import { listBuyerOrdersWithProduct, toOrder, type OrderRow } from "../db/orders";
 import { getProductRow, listProductRows } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -52,8 +53,17 @@ export async function myVouchers(env: Env, tenantId: string, buyerId: string) {
   return viewVouchers(env, tenantId, await listVouchersByHolders(env.DB, tenantId, [buyerId]));
 }
 
-export async function myOrders(env: Env, tenantId: string, buyerId: string) {
-  return (await listOrdersOfBuyers(env.DB, tenantId, [buyerId])).map(toOrder);
+export async function myOrders(env: Env, tenantId: string, buyerId: string): Promise<MyOrder[]> {
+  return (await listBuyerOrdersWithProduct(env.DB, tenantId, buyerId)).map(({ product_name, product_media, charge_id, ...row }) => {
+    const images = (JSON.parse(product_media ?? "{}") as { images?: string[] }).images ?? [];
+    const order = toOrder(row as OrderRow);
+    return {
+      ...order,
+      ...(charge_id && order.status === "created" ? { checkoutUrl: checkoutPath(charge_id) } : {}),
+      productName: product_name ?? "",
+      productImage: images[0] ?? null,
+    };
+  });
 }
 
 export { listProductRows };

@@ -61,3 +61,35 @@ export function countdown(ms: number): string {
 
 export const campaignId = () => new URLSearchParams(location.search).get("id");
 export { store };
+
+const when = (iso: string) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+/** 活动规则: what every campaign page states — time, who may take part how often, what is delivered, how to pay. */
+export function campaignRules(c: any): string[] {
+  const rules = [t(`活动时间：${when(c.startsAt)} – ${when(c.endsAt)}`, `Runs ${when(c.startsAt)} – ${when(c.endsAt)}`)];
+  if (c.kind === "lottery") {
+    rules.push(t(`每人每天免费抽奖 ${c.drawsPerDay} 次；整个活动每人最多中奖 ${c.perUserLimit} 次。`, `${c.drawsPerDay} free draws a day; at most ${c.perUserLimit} prizes per person.`));
+    if (c.tasks?.length) rules.push(t("完成分享等任务可额外获得抽奖机会，但不是参与条件。", "Tasks such as sharing add draws; they are never required."));
+    rules.push(t("中奖概率见下表并全程公示；奖品发放到“我的卡券”，可在有效期内使用。", "Odds are published below; prizes go to My vouchers."));
+  } else {
+    const daily = c.perUserDailyLimit ? t(`，每天限 ${c.perUserDailyLimit} 份`, `, ${c.perUserDailyLimit} a day`) : "";
+    rules.push(t(`每人限 ${c.perUserLimit} 份${daily}；数量有限，先到先得。`, `${c.perUserLimit} per person${daily}; while stocks last.`));
+    if (c.kind === "flash_sale") rules.push(t("抢到后生成待支付订单，请在 15 分钟内支付，超时自动取消并释放名额。", "A win becomes an order: pay within 15 minutes or it is cancelled."));
+    else rules.push(t("领取后券放入“我的卡券”。", "Claimed coupons go to My vouchers."));
+  }
+  const p = c.product;
+  if (p?.validity) rules.push(p.validity.kind === "relative" ? t(`权益有效期：发放后 ${p.validity.days} 天内。`, `Valid ${p.validity.days} days after issue.`) : t(`权益有效期：${p.validity.validFrom.slice(0, 10)} 至 ${p.validity.validTo.slice(0, 10)}。`, `Valid ${p.validity.validFrom.slice(0, 10)} to ${p.validity.validTo.slice(0, 10)}.`));
+  if (p?.scope) rules.push(t(`适用范围：${p.scope}`, `Scope: ${p.scope}`));
+  if (p?.usageRules) rules.push(p.usageRules);
+  return rules;
+}
+
+/** The claim's order (flash sale), retried briefly while the win is still becoming one. */
+export async function claimOrder(campaignId: string, claimId: string) {
+  for (let i = 0; i < 10; i++) {
+    const res = await getJson(campaignUrl(campaignId, `/claims/${encodeURIComponent(claimId)}/order`));
+    if (res.status !== 503) return res;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return getJson(campaignUrl(campaignId, `/claims/${encodeURIComponent(claimId)}/order`));
+}

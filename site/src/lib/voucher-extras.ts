@@ -74,7 +74,8 @@ export function decorateVouchers(list: HTMLElement, vouchers: { code: string; st
     const v = vouchers.find((x) => x.code === code);
     if (!v) continue;
     const out = el("p", { class: "muted", role: "status" });
-    if (v.status === "issued" && (v.kind === "coupon" || v.kind === "card_key")) {
+    // Only coupons are used at a store; a card key is redeemed online in the brand's app (see its tutorial).
+    if (v.status === "issued" && v.kind === "coupon") {
       card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code));
     }
     card.append(el("a", { href: `/verify/?code=${encodeURIComponent(code)}`, class: "muted" }, t("查看溯源与存证 →", "Provenance →")));

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { sessionCookieName } from "../../worker/domain/buyer-session";
+import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api, createTenant } from "./helpers";
+
+const hour = 3_600_000;
+
+describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
+  it("a flash sale may open at once; its winner gets the order with a cashier link, pays and sees the key; nobody else sees it", async () => {
+    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const now = Date.now();
+    const created = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.phase).toBe("live");
+    const id = created.body.id as string;
+    const pub = await api(`/public/campaigns/${id}`);
+    expect(pub.body.product).toMatchObject({ id: productId, name: "视频会员月卡", priceCents: 1990 });
+
+    const winner = await shop(slug, "/guest", { method: "POST" });
+    const stranger = await shop(slug, "/guest", { method: "POST" });
+    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: winner.cookie! }, json: {} });
+    expect(won.status).toBe(200);
+    const orderUrl = `/public/campaigns/${id}/claims/${won.body.claimId}/order`;
+    const [view, again] = await Promise.all([api(orderUrl, { headers: { cookie: winner.cookie! } }), api(orderUrl, { headers: { cookie: winner.cookie! } })]);
+    expect(view.status).toBe(200);
+    expect(view.body.order).toMatchObject({ status: "created", amountCents: 990, campaignId: id, productId });
+    expect(view.body.order.checkoutUrl).toMatch(/^\/api\/v1\/pay\/sandbox\/checkout\/pay_/);
+    expect(again.body.order.id).toBe(view.body.order.id);
+
+    // Only the claim's own buyer; a made-up claim id is no order.
+    expect((await api(orderUrl, { headers: { cookie: stranger.cookie! } })).status).toBe(404);
+    expect((await api(orderUrl)).status).toBe(401);
+    expect((await api(`/public/campaigns/${id}/claims/clm_made_up/order`, { headers: { cookie: winner.cookie! } })).status).toBe(404);
+
+    // 我的订单: the winner's unpaid order with what it is and where to pay; not another buyer's, not in another store.
+    const mine = await shop(slug, "/orders", { cookie: winner.cookie });
+    expect(mine.status).toBe(200);
+    expect(mine.body.orders).toHaveLength(1);
+    expect(mine.body.orders[0]).toMatchObject({ id: view.body.order.id, status: "created", productName: "视频会员月卡", checkoutUrl: view.body.order.checkoutUrl });
+    expect(mine.body.orders[0].reservedUntil).toBeTruthy();
+    expect((await shop(slug, "/orders", { cookie: stranger.cookie })).body.orders).toEqual([]);
+    const other = await createTenant();
+    const token = winner.cookie!.split("=")[1]!;
+    expect((await shop(other.tenant.slug, "/orders", { cookie: `${sessionCookieName(other.tenant.slug)}=${token}` })).status).toBe(401);
+
+    expect((await pay(view.body.order.checkoutUrl)).status).toBe(200);
+    await expect.poll(async () => (await shop(slug, `/orders/${view.body.order.id}`, { cookie: winner.cookie })).body.vouchers[0]?.secret ?? null, { timeout: 10_000 }).toMatch(/^KEY-/);
+    const after = await shop(slug, "/orders", { cookie: winner.cookie });
+    expect(after.body.orders[0].status).toBe("delivered");
+    expect(after.body.orders[0].checkoutUrl).toBeUndefined();
+  });
+
+  it("refuses a prize that delivers nothing (422 naming the field), on create and on edit", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const productId = await couponProductOf(tenant.id);
+    const startsAt = new Date(Date.now() + hour).toISOString();
+    const endsAt = new Date(Date.now() + 2 * hour).toISOString();
+    const bare = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }, { id: "b", name: "b", stock: 1, weight: 1 }], startsAt, endsAt },
+    });
+    expect(bare.status).toBe(422);
+    expect(bare.body.error.code).toBe("prize_without_product");
+    expect(bare.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["json.prizes.1.productId"]);
+    expect(bare.body.error.requestId).toBeTruthy();
+
+    const ok = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt, endsAt } });
+    expect(ok.status).toBe(201);
+    const edit = await api(`/campaigns/${ok.body.id}`, { method: "PATCH", token: adminKey, json: { prizes: [{ id: "a", name: "a", stock: 1, weight: 1 }] } });
+    expect(edit.status).toBe(422);
+    expect(edit.body.error.issues[0].path).toBe("json.prizes.0.productId");
+    // A lottery still has to publish its commitment before opening.
+    const past = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt: new Date(Date.now() - 1000).toISOString(), endsAt } });
+    expect(past.status).toBe(400);
+  });
+
+  it("tells a new user the draws they have before their first draw", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const productId = await couponProductOf(tenant.id);
+    const body = { kind: "lottery", name: "draws", prizes: [{ id: "a", name: "a", productId, stock: 5, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 2, shards: 4 };
+    const scheduled = await liveCampaign(adminKey, body, { startInMs: hour, wait: false });
+    expect((await api(`/public/campaigns/${scheduled.id}/users/newcomer`)).body.drawsLeftToday).toBe(2);
+    const c = await liveCampaign(adminKey, body);
+    // Nobody has drawn on any shard yet.
+    const fresh = await api(`/public/campaigns/${c.id}/users/newcomer`);
+    expect(fresh.status).toBe(200);
+    expect(fresh.body).toMatchObject({ drawsLeftToday: 2, claimedTotal: 0, wins: 0 });
+    const drew = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: await sessionHeader(c.id, "newcomer"), json: {} });
+    expect(drew.status).toBe(200);
+    expect((await api(`/public/campaigns/${c.id}/users/newcomer`)).body.drawsLeftToday).toBe(1);
+  });
+});
