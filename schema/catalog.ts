@@ -21,7 +21,11 @@ export type Validity = z.infer<typeof Validity>;
 
 export const Media = z
   .object({
-    images: z.array(z.url()).max(10).default([]),
+    images: z
+      .array(z.union([z.url(), z.string().max(300).regex(/^\/(?!\/)[A-Za-z0-9._~\/?=&%-]*$/, "a URL or a path on this origin")]))
+      .max(10)
+      .default([])
+      .openapi({ description: "Uploaded images (/api/v1/media/…, see POST /media/images) or other URLs" }),
     videoUrl: z.url().nullable().default(null),
   })
   .openapi("Media");

@@ -15,6 +15,7 @@ import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
+import { mediaRoutes } from "./routes/media";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes } from "./routes/payments";
 import { shopRoutes } from "./routes/shop";
@@ -50,6 +51,7 @@ export function createApp() {
     .route("/", trackRoutes)
     .route("/", ledgerRoutes)
     .route("/", catalogRoutes)
+    .route("/", mediaRoutes)
     .route("/", shopRoutes)
     .route("/", paymentRoutes)
     .route("/", orderRoutes)

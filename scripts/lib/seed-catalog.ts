@@ -3,7 +3,8 @@ import type { Scope } from "../../schema/tenancy";
 import { ApiClient } from "./http";
 
 const FOREVER = { kind: "fixed", validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-12-31T23:59:59.000Z" } as const;
-const media = (seed: string) => ({ images: [`https://picsum.photos/seed/${seed}/640/360`], videoUrl: null });
+// Demo images ship with the site (site/public/demo/*.svg): no outside photo host, so they show offline too.
+const media = (seed: string) => ({ images: [`/demo/${seed}.svg`], videoUrl: null });
 
 /** Demo catalog: every product kind, published, with stock; one direct-recharge product routed to two suppliers. */
 const PRODUCTS = [
@@ -17,13 +18,14 @@ const PRODUCTS = [
 /** Idempotent: products are matched by name, keys are only imported into an empty product. */
 export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, supplierUrl = process.env.KAQUAN_SUPPLIER_URL ?? "http://127.0.0.1:8789") {
   const admin = new ApiClient(baseUrl, keys.admin);
-  const { products } = await admin.ok<{ products: { id: string; name: string; status: string; config?: { recharge?: { accountKind?: string } }; stock: { total: number | null; available: number } }[] }>("GET", "/products");
+  const { products } = await admin.ok<{ products: { id: string; name: string; status: string; config?: { recharge?: { accountKind?: string } }; media?: { images?: string[] }; stock: { total: number | null; available: number } }[] }>("GET", "/products");
   const ids: Record<string, string> = {};
   for (const p of PRODUCTS) {
     let existing = products.find((x) => x.name === p.body.name);
     if (!existing) existing = await admin.ok("POST", "/products", p.body);
     ids[p.key] = existing!.id;
-    // A demo state seeded before recharge accounts were checked gets the check too.
+    // A demo state seeded before recharge accounts were checked, or with outside images, is brought up to date.
+    if (existing!.media?.images?.some((u) => /^https?:/.test(u))) await admin.ok("PATCH", `/products/${existing!.id}`, { media: p.body.media });
     if ("config" in p.body && "recharge" in p.body.config && existing!.config?.recharge?.accountKind !== p.body.config.recharge.accountKind) {
       await admin.ok("PATCH", `/products/${existing!.id}`, { config: p.body.config });
     }
@@ -46,6 +48,7 @@ export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, 
       config: { bundle: { items: [{ productId: ids.video, quantity: 1 }, { productId: ids.music, quantity: 1 }] } },
     });
   }
+  if (bundle!.media?.images?.some((u) => /^https?:/.test(u))) await admin.ok("PATCH", `/products/${bundle!.id}`, { media: media("bundle") });
   ids.bundle = bundle!.id;
   for (const id of Object.values(ids)) {
     const p = await admin.ok<{ status: string }>("GET", `/products/${id}`);

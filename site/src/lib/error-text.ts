@@ -35,6 +35,9 @@ const CODES: Record<string, Pair> = {
   key_suspended: ["此核销密钥已被暂停", "This redeemer key is suspended"],
   origin_not_allowed: ["此页面未获品牌授权", "This page is not allowed by the brand"],
   slug_taken: ["该标识已被使用", "This slug is taken"],
+  image_too_large: ["图片不能超过 5 MB", "An image may be at most 5 MB"],
+  unsupported_image: ["只支持 PNG、JPEG 或 WebP 图片", "Only PNG, JPEG or WebP images"],
+  image_empty: ["图片文件是空的", "The image file is empty"],
 };
 
 const FIELDS: Record<string, Pair> = {
