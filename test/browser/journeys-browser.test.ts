@@ -243,3 +243,48 @@ describe("API errors in the page's language (issue 13 #8)", () => {
     await admin.context().close();
   });
 });
+
+describe("product images from our own origin (issue 13 #12)", () => {
+  it("shows the demo's own images and an operator's upload, resized, with no outside request", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const outside: string[] = [];
+    const page = await phonePage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
+    page.on("request", (r) => !r.url().startsWith(baseUrl) && !r.url().startsWith("data:") && !r.url().startsWith("blob:") && outside.push(r.url()));
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    await page.waitForSelector("main img", { timeout: 15_000 });
+    // Lazy images below the fold load on scroll: scroll through, then every card shows its picture.
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)");
+    await expect.poll(() => page.evaluate("[...document.querySelectorAll('main img')].every((i) => i.complete && i.naturalWidth > 0)"), { timeout: 15_000 }).toBe(true);
+    const srcs = (await page.evaluate("[...document.querySelectorAll('main img')].map((i) => i.currentSrc)")) as string[];
+    for (const src of srcs) expect(src.startsWith(`${baseUrl}/`), src).toBe(true);
+
+    // An operator uploads a 400×200 PNG with a new product; the page makes the phone sizes in the browser.
+    const { deflateSync, crc32 } = await import("node:zlib");
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type), data])) >>> 0);
+      return Buffer.concat([len, Buffer.from(type), data, crc]);
+    };
+    const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(400, 0); ihdr.writeUInt32BE(200, 4); ihdr.set([8, 2, 0, 0, 0], 8);
+    const rows = Buffer.concat(Array.from({ length: 200 }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(1200, 0x80)])));
+    const pngBytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+    await page.goto(`${baseUrl}/admin/products/`);
+    const name = `带图卡 ${Date.now()}`;
+    await page.fill("#p-name", name);
+    await page.fill("#p-price", "1");
+    await page.fill("#p-face", "1");
+    await page.setInputFiles("#p-image", { name: "card.png", mimeType: "image/png", buffer: pngBytes });
+    await page.click("#new-product button[type=submit]");
+    await expect.poll(() => page.textContent("#new-msg"), { timeout: 30_000 }).toContain("已创建草稿");
+    const list = await call("GET", "/products", keys.operator!);
+    const created = list.body.products.find((p: any) => p.name === name);
+    const url: string = created.media.images[0];
+    expect(url).toMatch(/^\/api\/v1\/media\//);
+    const small = await fetch(`${baseUrl}${url}?w=320`);
+    expect(small.headers.get("content-type")).toBe("image/webp");
+    expect(small.headers.get("cache-control")).toContain("immutable");
+    expect((await fetch(`${baseUrl}${url}`)).headers.get("content-type")).toBe("image/png");
+    expect(outside).toEqual([]);
+    await page.context().close();
+  });
+});
