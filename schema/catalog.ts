@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import rechargeAccountKinds from "./data/recharge-accounts.json";
 
 export const PRODUCT_KINDS = ["card_key", "direct_recharge", "coupon", "bundle"] as const;
 export const ProductKind = z.enum(PRODUCT_KINDS).openapi("ProductKind");
@@ -20,13 +21,26 @@ export type Validity = z.infer<typeof Validity>;
 
 export const Media = z
   .object({
-    images: z.array(z.url()).max(10).default([]),
+    images: z
+      .array(z.union([z.url(), z.string().max(300).regex(/^\/(?!\/)[A-Za-z0-9._~\/?=&%-]*$/, "a URL or a path on this origin")]))
+      .max(10)
+      .default([])
+      .openapi({ description: "Uploaded images (/api/v1/media/…, see POST /media/images) or other URLs" }),
     videoUrl: z.url().nullable().default(null),
   })
   .openapi("Media");
 export type Media = z.infer<typeof Media>;
 
 export const BundleItem = z.object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10) });
+
+const compiles = (pattern: string) => {
+  try {
+    new RegExp(pattern, "u");
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Kind-specific settings. */
 export const ProductConfig = z
@@ -36,7 +50,16 @@ export const ProductConfig = z
       .refine((c) => c.thresholdCents === 0 || c.discountCents < c.thresholdCents, "discount must be below the threshold")
       .optional(),
     bundle: z.object({ items: z.array(BundleItem).min(2).max(10) }).optional(),
-    recharge: z.object({ accountLabel: z.string().max(40).default("充值账号"), accountPattern: z.string().max(200).optional() }).optional(),
+    recharge: z
+      .object({
+        accountLabel: z.string().max(40).default("充值账号"),
+        accountKind: z.enum(Object.keys(rechargeAccountKinds) as [keyof typeof rechargeAccountKinds]).optional().openapi({
+          description: "Checks the buyer's account against a known format (schema/data/recharge-accounts.json)",
+        }),
+        accountPattern: z.string().max(200).refine(compiles, "not a valid regular expression").optional()
+          .openapi({ description: "Own format (a regular expression); overrides accountKind's" }),
+      })
+      .optional(),
   })
   .openapi("ProductConfig");
 export type ProductConfig = z.infer<typeof ProductConfig>;

@@ -3,7 +3,8 @@
  *   [--batch 1000] [--parallel 4] [--reusable]`
  *
  * Streams a CSV of card keys into a product's inventory: a header row naming a `key` (or `card_key`/`卡密`) column and
- * optionally `reusable`; without a header the first column is the key. Rows go up in chunks of --batch, several
+ * optionally `reusable`; without a header the first column is the key (the format: worker/domain/key-csv.ts, the same
+ * parser as the operator page's upload). Rows go up in chunks of --batch, several
  * chunks in flight; the worker encrypts and de-duplicates them. Progress on stderr; every refused row is written to
  * `<file>.errors.csv` (line, code, message). Keys are never printed.
  */
@@ -11,7 +12,7 @@ import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } f
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { ApiClient } from "./lib/http";
-import { csvField, parseCsvLine, truthy } from "./lib/csv";
+import { errorsCsv, isRowError, KeyCsvReader, type KeyRow, type KeyRowError } from "../worker/domain/key-csv";
 
 const { values } = parseArgs({
   options: {
@@ -46,8 +47,8 @@ function demoKey(): string | undefined {
   return undefined;
 }
 
-type Row = { line: number; secret: string; reusable: boolean };
-type RowError = { line: number; code: string; message: string };
+type Row = KeyRow;
+type RowError = KeyRowError;
 const errors: RowError[] = [];
 let inserted = 0;
 let sent = 0;
@@ -104,30 +105,19 @@ async function dispatch(rows: Row[]) {
 
 const lines = createInterface({ input: createReadStream(values.file), crlfDelay: Infinity });
 let lineNo = 0;
-let keyCol = 0;
-let reusableCol = -1;
+const reader = new KeyCsvReader(values.reusable);
 let batch: Row[] = [];
 const ticker = setInterval(() => progress(), tty ? 200 : 1000);
 for await (const raw of lines) {
   lineNo++;
   bytes += Buffer.byteLength(raw) + 1;
-  if (!raw.trim()) continue;
-  const cells = parseCsvLine(raw.replace(/^\uFEFF/, ""));
-  if (lineNo === 1) {
-    const names = cells.map((c) => c.trim().toLowerCase());
-    const k = names.findIndex((n) => ["key", "card_key", "cardkey", "secret", "卡密", "code"].includes(n));
-    if (k >= 0) {
-      keyCol = k;
-      reusableCol = names.findIndex((n) => ["reusable", "loop", "循环"].includes(n));
-      continue;
-    }
-  }
-  const secret = (cells[keyCol] ?? "").trim();
-  if (secret.length < 4 || secret.length > 512) {
-    errors.push({ line: lineNo, code: "invalid", message: "a key must be 4-512 characters" });
+  const row = reader.read(raw, lineNo);
+  if (!row) continue;
+  if (isRowError(row)) {
+    errors.push(row);
     continue;
   }
-  batch.push({ line: lineNo, secret, reusable: values.reusable || (reusableCol >= 0 && truthy(cells[reusableCol])) });
+  batch.push(row);
   if (batch.length >= batchSize) {
     await dispatch(batch);
     batch = [];
@@ -143,7 +133,7 @@ const seconds = (Date.now() - started) / 1000;
 errors.sort((a, b) => a.line - b.line);
 const reportFile = `${values.file}.errors.csv`;
 if (errors.length) {
-  writeFileSync(reportFile, `line,code,message\n${errors.map((e) => `${e.line},${e.code},${csvField(e.message)}`).join("\n")}\n`);
+  writeFileSync(reportFile, errorsCsv(errors));
   const byCode = errors.reduce<Record<string, number>>((m, e) => ((m[e.code] = (m[e.code] ?? 0) + 1), m), {});
   console.error(`refused rows: ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")} — see ${reportFile}`);
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { ensureDevVars } from "./lib/dev-vars";
+import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
 import { seedDemo } from "./lib/seed";
 
@@ -84,6 +85,17 @@ async function stop(code = 0) {
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+
+// Another process on one of our ports would answer our health checks and seed (e.g. with 401): refuse up front.
+const taken = await busyPorts([
+  { name: "storefront + API", port: PORT, env: "KAQUAN_PORT" },
+  { name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" },
+  { name: "supplier sandbox", port: SUPPLIER_PORT, env: "KAQUAN_SUPPLIER_PORT" },
+]);
+if (taken.length) {
+  console.error(`npm start cannot run:\n${taken.map((t) => `  • ${t}`).join("\n")}`);
+  process.exit(1);
+}
 
 const { vars, created } = ensureDevVars();
 if (created.length) console.log(`• wrote to .dev.vars: ${created.join(", ")}`);

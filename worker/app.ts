@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
+import { mediaRoutes } from "./routes/media";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
 import { shopRoutes, smsOutboxRoutes } from "./routes/shop";
@@ -62,6 +63,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", trackRoutes)
     .route("/", ledgerRoutes)
     .route("/", catalogRoutes)
+    .route("/", mediaRoutes)
     .route("/", shopRoutes)
     .route("/", paymentRoutes)
     .route("/", orderRoutes)

@@ -11,3 +11,20 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether something already listens on a loopback port (binding it fails with EADDRINUSE or EACCES). */
+export function portBusy(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(true));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(false)));
+  });
+}
+
+/** The ports `npm start` needs that are taken, each with how to move it; empty when all are free. */
+export async function busyPorts(wanted: { name: string; port: number; env: string }[]): Promise<string[]> {
+  const busy = await Promise.all(wanted.map((w) => portBusy(w.port)));
+  return wanted
+    .filter((_, i) => busy[i])
+    .map((w) => `port ${w.port} (${w.name}) is already in use by another process: stop it, or choose another port with ${w.env}=<port> npm start`);
+}

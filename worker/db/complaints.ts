@@ -154,7 +154,7 @@ export async function upsertRating(
 }
 
 /** Counts behind the integrity index, since `since`. */
-export async function integrityCounts(db: D1Database, tenantId: string, since: string) {
+export async function integrityCounts(db: D1Database, tenantId: string, since: string, countedRefusals: readonly string[]) {
   const [issued, complaints, redemptions, ratings] = await db.batch<Record<string, number | null>>([
     db.prepare("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND issued_at >= ?").bind(tenantId, since),
     db
@@ -163,9 +163,10 @@ export async function integrityCounts(db: D1Database, tenantId: string, since: s
     db
       .prepare(
         `SELECT count(*) AS n, sum(outcome = 'succeeded') AS ok FROM redemptions
-         WHERE tenant_id = ? AND created_at >= ? AND voucher_id IS NOT NULL AND coalesce(reason, '') <> 'voucher_already_redeemed'`,
+         WHERE tenant_id = ? AND created_at >= ? AND voucher_id IS NOT NULL
+           AND (outcome = 'succeeded' OR reason IN (SELECT value FROM json_each(?)))`,
       )
-      .bind(tenantId, since),
+      .bind(tenantId, since, JSON.stringify(countedRefusals)),
     db.prepare("SELECT count(*) AS n, avg(stars) AS avg FROM voucher_ratings WHERE tenant_id = ? AND created_at >= ?").bind(tenantId, since),
   ]);
   const row = (r: D1Result<Record<string, number | null>> | undefined) => r?.results[0] ?? {};

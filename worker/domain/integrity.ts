@@ -8,6 +8,14 @@ export interface IntegrityInputs {
   redemptionSuccesses: number;
 }
 
+/**
+ * Refusals that count against the brand: a genuine voucher of this brand, presented in full, turned away by its own
+ * state or terms. Everything else is left out: a merchant's input slip (no order amount, an unknown or mistyped code),
+ * a basket below a coupon's threshold (the rule working as sold), a second try on a used voucher, a refunded voucher
+ * or a direct recharge already credited. A positive list, so a new refusal code does not count until decided here.
+ */
+export const INTEGRITY_COUNTED_REFUSALS = ["voucher_expired", "voucher_not_yet_valid", "voucher_voided", "store_not_allowed"] as const;
+
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 /**

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Buyer, OtpRequestInput, OtpVerifyInput } from "../../schema/buyers";
 import { Product } from "../../schema/catalog";
+import { ErrorBody } from "../../schema/errors";
 import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../../schema/orders";
-import { VoucherList } from "../../schema/vouchers";
+import { Voucher, VoucherList } from "../../schema/vouchers";
 import { getBuyer, toBuyer } from "../db/buyers";
 import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
@@ -74,7 +75,10 @@ const create = createRoute({
   method: "post", path: "/shop/{tenant}/orders", tags, middleware,
   summary: "Place an order (guest or signed in); Idempotency-Key makes a repeat return the same order",
   request: { params: Tenant, headers: z.object({ "idempotency-key": IdempotencyKey }), ...jsonBody(CreateOrderInput) },
-  responses: { 201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409], ...common },
+  responses: {
+    201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409],
+    422: json(ErrorBody, "The recharge account does not fit the product's format (issues name the field)"), ...common,
+  },
 });
 const orders = createRoute({
   method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders (the signed-in or guest buyer's own, this store only), newest first; unpaid ones carry checkoutUrl",

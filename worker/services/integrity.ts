@@ -1,13 +1,13 @@
 import type { IntegrityIndex } from "../../schema/compensation";
 import type { Tenant } from "../../schema/tenancy";
 import { integrityCounts } from "../db/complaints";
-import { integrity } from "../domain/integrity";
+import { integrity, INTEGRITY_COUNTED_REFUSALS } from "../domain/integrity";
 
 export const INTEGRITY_PERIOD_DAYS = 90;
 
 export async function brandIntegrity(env: Pick<Env, "DB">, tenant: Tenant, now = new Date()): Promise<IntegrityIndex> {
   const since = new Date(now.getTime() - INTEGRITY_PERIOD_DAYS * 86_400_000).toISOString();
-  const counts = await integrityCounts(env.DB, tenant.id, since);
+  const counts = await integrityCounts(env.DB, tenant.id, since, INTEGRITY_COUNTED_REFUSALS);
   const rates = integrity(counts);
   return {
     brand: { slug: tenant.slug, name: tenant.name },

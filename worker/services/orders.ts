@@ -16,6 +16,7 @@ import {
 } from "../db/orders";
 import { insertPaymentStmt } from "../db/payments";
 import { cardKeyStock, cardKeyStockStmt, stockCounts, type CardKeyStockRow, type ProductRow } from "../db/products";
+import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
 import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
 import { markPaidAndDeliver } from "./fulfilment";
@@ -72,8 +73,16 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   const product = productR!.results[0] as ProductRow | undefined;
   if (!product || ((p.requirePublished ?? true) && product.status !== "published")) throw ApiError.notFound("Product");
   const lines = await orderLines(db, p.tenantId, product, quantity);
-  if (lines.some((l) => l.product.kind === "direct_recharge") && !p.rechargeAccount) {
-    throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
+  for (const line of lines) {
+    if (line.product.kind !== "direct_recharge") continue;
+    if (!p.rechargeAccount) throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
+    const rule = (JSON.parse(line.product.config) as { recharge?: RechargeRule }).recharge;
+    const problem = rechargeAccountProblem(rule, p.rechargeAccount);
+    if (problem) {
+      throw new ApiError(422, "invalid_recharge_account", `${problem.zh} / ${problem.en}`, [
+        { path: "body.rechargeAccount", message: problem.en, code: "invalid_recharge_account" },
+      ]);
+    }
   }
   // Cheap refusal when a card-key line is plainly empty, so a crowd on a sold-out product creates no orders.
   for (const line of lines) {

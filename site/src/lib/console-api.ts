@@ -2,6 +2,8 @@
  * Client for the operator area: the API key is entered once per browser and kept in localStorage (never sent
  * anywhere but this origin's /api/v1). Errors come back in the API's one shape and are shown with field paths.
  */
+import { errorText } from "./error-text";
+
 const KEY = "kq-operator-key";
 
 export function operatorKey(): string | null {
@@ -21,13 +23,14 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly issues: { path: string; message: string }[] = [],
+    readonly issues: { path: string; message: string; code?: string }[] = [],
     readonly body: any = null,
   ) {
     super(message);
   }
+  /** For people: in the page's language, from the code and each issue's field (the API message is for developers). */
   describe(): string {
-    return [this.message, ...this.issues.map((i) => `${i.path}: ${i.message}`)].join("\n");
+    return errorText({ code: this.code, message: this.message, issues: this.issues });
   }
 }
 

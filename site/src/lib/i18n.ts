@@ -1,7 +1,7 @@
 /**
  * Chinese by default, English on request. Static pages carry their Chinese text and an English twin in
  * `data-en` (and `data-en-placeholder`, `data-en-aria-label`); `applyLanguage` swaps them in place. Scripts that
- * write text use `t(zh, en)`. The choice is kept in localStorage and can be forced with `?lang=en|zh`.
+ * write text use `t(zh, en)`; switching reloads the page so that text follows. The choice is kept in localStorage and can be forced with `?lang=en|zh`.
  */
 export type Lang = "zh" | "en";
 
@@ -24,6 +24,8 @@ export function applyLanguage(lang: Lang, root: ParentNode = document) {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   for (const el of root.querySelectorAll<HTMLElement>("[data-en]")) {
     if (el.dataset.zh === undefined) el.dataset.zh = el.textContent ?? "";
+    // A script has since written its own content here (a title over "加载中…"): that is not ours to swap.
+    else if (el.textContent !== el.dataset.zh && el.textContent !== el.dataset.en) continue;
     el.textContent = lang === "en" ? el.dataset.en! : el.dataset.zh;
   }
   for (const attr of ATTRS) {
@@ -36,8 +38,17 @@ export function applyLanguage(lang: Lang, root: ParentNode = document) {
   }
 }
 
+/**
+ * Static text swaps at once; then the page loads again, because counters, results, tasks and tables were written by
+ * its scripts in the old language. A `?lang=` in the address is updated, or it would force the old language back.
+ */
 export function setLang(lang: Lang) {
   localStorage.setItem("kq-lang", lang);
   applyLanguage(lang);
   document.dispatchEvent(new CustomEvent("kq:lang", { detail: lang }));
+  const url = new URL(location.href);
+  if (url.searchParams.has("lang")) {
+    url.searchParams.set("lang", lang);
+    location.replace(url);
+  } else location.reload();
 }

@@ -64,3 +64,12 @@ export function voucherCard(v: any): HTMLElement {
   }
   return card;
 }
+
+/**
+ * src/srcset for a product image. Uploaded images (/api/v1/media/…) come in the widths the admin page made at upload,
+ * so the phone downloads the size it shows; other URLs (the demo's SVGs) as they are.
+ */
+export function imageProps(url: string, sizes: string): Partial<HTMLImageElement> {
+  if (!url.startsWith("/api/v1/media/")) return { src: url };
+  return { src: `${url}?w=640`, srcset: [320, 640, 1280].map((w) => `${url}?w=${w} ${w}w`).join(", "), sizes };
+}

@@ -1,6 +1,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Row } from "./api";
+import { t as tr } from "../i18n";
 import { flatten } from "./csv";
 
 const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$/.test(k);
@@ -18,7 +19,7 @@ export function fmt(k: string, v: unknown): string {
 export function table(el: HTMLElement, rows: Row[], labels: Record<string, string>, heat = false) {
   const flat = flatten(rows);
   if (flat.length === 0) {
-    el.innerHTML = `<p class="empty">暂无数据</p>`;
+    el.innerHTML = `<p class="empty">${tr("暂无数据", "No data")}</p>`;
     return;
   }
   const cols = Object.keys(flat[0]!);

@@ -1,4 +1,5 @@
 import type { Row } from "./api";
+import { t } from "../i18n";
 import { chart, table } from "./render";
 
 type Filters = { from: string; to: string; campaignId: string; acquisitionCampaignId: string; cohortBy: string };
@@ -13,105 +14,116 @@ const range = (f: Filters) => ({ from: f.from, to: f.to });
 const cohort = (f: Filters) => ({ ...range(f), cohortBy: f.cohortBy, acquisitionCampaignId: f.acquisitionCampaignId });
 const camp = (f: Filters) => ({ ...range(f), campaignId: f.campaignId });
 const col = (rows: Row[], k: string) => rows.map((r) => r[k] as number | null);
-const labelsOf = (rows: Row[], k: string) => rows.map((r) => String(r[k] || "(无)"));
+const labelsOf = (rows: Row[], k: string) => rows.map((r) => String(r[k] || t("(无)", "(none)")));
 
-const L: Record<string, string> = {
-  cohort: "批次(周)", users: "用户", d1: "次日", d7: "7日", d30: "30日", d1Rate: "次日留存", d7Rate: "7日留存", d30Rate: "30日留存",
-  ltv7Cents: "LTV 7天", ltv30Cents: "LTV 30天", ltv90Cents: "LTV 90天", campaignId: "活动", participants: "参与人数",
-  sharers: "分享人数", shares: "分享次数", inviteeSignups: "受邀注册", shareRate: "分享率", invitesPerUser: "人均邀请",
-  inviteConversion: "邀请转化", kFactor: "K 因子", step: "步骤", fromPrevious: "较上一步", fromFirst: "较首步",
-  issued: "发放", redeemed: "已核销", succeeded: "核销成功", failed: "失败", redemptionRate: "核销率", successRate: "成功率",
-  supplierId: "供应商", delivered: "交付成功", costCents: "成本", revenueCents: "归因收入", paidOrders: "支付订单", roi: "ROI",
-  newUsers: "拉新", newUserShare: "拉新占比", productId: "商品", views: "浏览", viewToPaid: "浏览→支付",
+// Column headers in both languages, resolved when a table is drawn (the page's language is known by then).
+const HEADERS: Record<string, readonly [string, string]> = {
+  cohort: ["批次(周)", "Cohort (week)"], users: ["用户", "Users"], d1: ["次日", "D1"], d7: ["7日", "D7"], d30: ["30日", "D30"],
+  d1Rate: ["次日留存", "D1 retention"], d7Rate: ["7日留存", "D7 retention"], d30Rate: ["30日留存", "D30 retention"],
+  ltv7Cents: ["LTV 7天", "LTV 7d"], ltv30Cents: ["LTV 30天", "LTV 30d"], ltv90Cents: ["LTV 90天", "LTV 90d"], campaignId: ["活动", "Campaign"],
+  participants: ["参与人数", "Participants"], sharers: ["分享人数", "Sharers"], shares: ["分享次数", "Shares"],
+  inviteeSignups: ["受邀注册", "Invitee sign-ups"], shareRate: ["分享率", "Share rate"], invitesPerUser: ["人均邀请", "Invites per user"],
+  inviteConversion: ["邀请转化", "Invite conversion"], kFactor: ["K 因子", "K-factor"], step: ["步骤", "Step"],
+  fromPrevious: ["较上一步", "From previous"], fromFirst: ["较首步", "From first"], issued: ["发放", "Issued"], redeemed: ["已核销", "Redeemed"],
+  succeeded: ["核销成功", "Succeeded"], failed: ["失败", "Failed"], redemptionRate: ["核销率", "Redemption rate"], successRate: ["成功率", "Success rate"],
+  supplierId: ["供应商", "Supplier"], delivered: ["交付成功", "Delivered"], costCents: ["成本", "Cost"], revenueCents: ["归因收入", "Attributed revenue"],
+  paidOrders: ["支付订单", "Paid orders"], roi: ["ROI", "ROI"], newUsers: ["拉新", "New users"], newUserShare: ["拉新占比", "New-user share"],
+  productId: ["商品", "Product"], views: ["浏览", "Views"], viewToPaid: ["浏览→支付", "View → paid"],
 };
 for (let i = 0; i < 13; i++) {
-  L[`retained_w${i}`] = `W${i} 人数`;
-  L[`rates_w${i}`] = `W${i}`;
+  HEADERS[`retained_w${i}`] = [`W${i} 人数`, `W${i} users`];
+  HEADERS[`rates_w${i}`] = [`W${i}`, `W${i}`];
 }
+const L = new Proxy({} as Record<string, string>, {
+  get: (_, k) => {
+    const pair = HEADERS[String(k)];
+    return pair ? t(pair[0], pair[1]) : undefined;
+  },
+});
 
 export const VIEWS: Record<string, View> = {
   retention: {
     metric: "retention",
     params: cohort,
-    draw(rows, c, t) {
+    draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "cohort"), [
-        { label: "次日", values: col(rows, "d1Rate"), pct: true },
-        { label: "7日", values: col(rows, "d7Rate"), pct: true },
-        { label: "30日", values: col(rows, "d30Rate"), pct: true },
+        { label: t("次日", "D1"), values: col(rows, "d1Rate"), pct: true },
+        { label: t("7日", "D7"), values: col(rows, "d7Rate"), pct: true },
+        { label: t("30日", "D30"), values: col(rows, "d30Rate"), pct: true },
       ]);
-      table(t, rows, L);
+      table(tableEl, rows, L);
     },
   },
   retention_matrix: {
     metric: "retention_matrix",
     params: cohort,
-    draw(rows, _c, t) {
-      table(t, rows.map((r) => ({ cohort: r.cohort, users: r.users, rates: r.rates })), L, true);
+    draw(rows, _c, tableEl) {
+      table(tableEl, rows.map((r) => ({ cohort: r.cohort, users: r.users, rates: r.rates })), L, true);
     },
   },
   ltv: {
     metric: "ltv",
     params: (f) => ({ ...range(f), acquisitionCampaignId: f.acquisitionCampaignId }),
-    draw(rows, c, t) {
+    draw(rows, c, tableEl) {
       const yuan = (k: string) => col(rows, k).map((v) => (v === null ? null : v / 100));
       chart(c, labelsOf(rows, "cohort"), [
-        { label: "7天 (¥)", values: yuan("ltv7Cents") },
-        { label: "30天 (¥)", values: yuan("ltv30Cents") },
-        { label: "90天 (¥)", values: yuan("ltv90Cents") },
+        { label: t("7天 (¥)", "7 days (¥)"), values: yuan("ltv7Cents") },
+        { label: t("30天 (¥)", "30 days (¥)"), values: yuan("ltv30Cents") },
+        { label: t("90天 (¥)", "90 days (¥)"), values: yuan("ltv90Cents") },
       ]);
-      table(t, rows, L);
+      table(tableEl, rows, L);
     },
   },
   funnel: {
     metric: "funnel",
     params: camp,
-    draw(rows, c, t) {
-      const names: Record<string, string> = { view: "浏览", claim_or_draw: "领券/抽奖", order: "下单", paid: "支付", redeemed: "核销" };
-      chart(c, rows.map((r) => names[String(r.step)] ?? String(r.step)), [{ label: "用户", values: col(rows, "users") }], true);
-      table(t, rows, L);
+    draw(rows, c, tableEl) {
+      const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("核销", "Redeemed") };
+      chart(c, rows.map((r) => names[String(r.step)] ?? String(r.step)), [{ label: t("用户", "Users"), values: col(rows, "users") }], true);
+      table(tableEl, rows, L);
     },
   },
   kfactor: {
     metric: "kfactor",
     params: camp,
-    draw(rows, c, t) {
-      chart(c, labelsOf(rows, "campaignId"), [{ label: "K 因子", values: col(rows, "kFactor") }], true);
-      table(t, rows, L);
+    draw(rows, c, tableEl) {
+      chart(c, labelsOf(rows, "campaignId"), [{ label: t("K 因子", "K-factor"), values: col(rows, "kFactor") }], true);
+      table(tableEl, rows, L);
     },
   },
   roi: {
     metric: "roi",
     params: camp,
-    draw(rows, c, t) {
+    draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [{ label: "ROI", values: col(rows, "roi") }], true);
-      table(t, rows, L);
+      table(tableEl, rows, L);
     },
   },
   redemption: {
     metric: "redemption",
     params: camp,
-    draw(rows, c, t) {
+    draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [
-        { label: "核销率", values: col(rows, "redemptionRate"), pct: true },
-        { label: "成功率", values: col(rows, "successRate"), pct: true },
+        { label: t("核销率", "Redemption rate"), values: col(rows, "redemptionRate"), pct: true },
+        { label: t("成功率", "Success rate"), values: col(rows, "successRate"), pct: true },
       ], true);
-      table(t, rows, L);
+      table(tableEl, rows, L);
     },
   },
   suppliers: {
     metric: "suppliers",
     params: range,
-    draw(rows, c, t) {
-      chart(c, labelsOf(rows, "supplierId"), [{ label: "成功率", values: col(rows, "successRate"), pct: true }], true);
-      table(t, rows, L);
+    draw(rows, c, tableEl) {
+      chart(c, labelsOf(rows, "supplierId"), [{ label: t("成功率", "Success rate"), values: col(rows, "successRate"), pct: true }], true);
+      table(tableEl, rows, L);
     },
   },
   top_products: {
     metric: "top_products",
     params: camp,
-    draw(rows, c, t) {
-      chart(c, labelsOf(rows, "productId"), [{ label: "收入 (¥)", values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) }], true);
-      table(t, rows, L);
+    draw(rows, c, tableEl) {
+      chart(c, labelsOf(rows, "productId"), [{ label: t("收入 (¥)", "Revenue (¥)"), values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) }], true);
+      table(tableEl, rows, L);
     },
   },
 };

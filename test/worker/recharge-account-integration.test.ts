@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { api, createTenant } from "./helpers";
+import { shop } from "./commerce-helpers";
+
+// Issue 13 #4: a direct recharge must refuse an account that cannot be the product's kind ("充错号码无法退回").
+async function rechargeProduct(recharge: object) {
+  const { adminKey, tenant } = await createTenant();
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100, config: { recharge } },
+  });
+  expect(p.status).toBe(201);
+  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  return { slug: tenant.slug as string, productId: p.body.id as string, adminKey };
+}
+
+const order = (slug: string, productId: string, rechargeAccount: string) =>
+  shop(slug, "/orders", { method: "POST", idem: `acct-${crypto.randomUUID()}`, json: { productId, rechargeAccount } });
+
+describe("direct recharge account validation", () => {
+  it("answers 422 naming the field for a bad mobile number and creates no order", async () => {
+    const s = await rechargeProduct({ accountLabel: "手机号", accountKind: "mobile_cn" });
+    for (const bad of ["1380013", "abc", "23800138000", "138001380001"]) {
+      const r = await order(s.slug, s.productId, bad);
+      expect(r.status, bad).toBe(422);
+      expect(r.body.error.code).toBe("invalid_recharge_account");
+      expect(r.body.error.issues[0].path).toBe("body.rechargeAccount");
+    }
+    const ok = await order(s.slug, s.productId, "13800138000");
+    expect(ok.status).toBe(201);
+    const mine = await shop(s.slug, "/orders", { cookie: ok.cookie });
+    expect(mine.body.orders).toHaveLength(1);
+  });
+
+  it("checks QQ numbers, game ids and a product's own pattern; refuses a pattern that does not compile", async () => {
+    const qq = await rechargeProduct({ accountLabel: "QQ 号", accountKind: "qq" });
+    expect((await order(qq.slug, qq.productId, "0123")).status).toBe(422);
+    expect((await order(qq.slug, qq.productId, "10001")).status).toBe(201);
+    const game = await rechargeProduct({ accountLabel: "游戏 ID", accountKind: "game_id" });
+    expect((await order(game.slug, game.productId, "a b")).status).toBe(422);
+    expect((await order(game.slug, game.productId, "hero_42")).status).toBe(201);
+    const own = await rechargeProduct({ accountLabel: "会员号", accountPattern: "^VIP[0-9]{6}$" });
+    expect((await order(own.slug, own.productId, "VIP12")).status).toBe(422);
+    expect((await order(own.slug, own.productId, "VIP123456")).status).toBe(201);
+    const broken = await api("/products", {
+      method: "POST", token: own.adminKey,
+      json: { kind: "direct_recharge", name: "坏规则", priceCents: 100, faceValueCents: 100, config: { recharge: { accountPattern: "([" } } },
+    });
+    expect(broken.status).toBe(400);
+  });
+});

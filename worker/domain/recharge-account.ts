@@ -1,0 +1,30 @@
+// Which accounts a direct recharge may go to. Pure and shared by the API and the product page, so both refuse the
+// same input ("充错号码无法退回": a wrong number cannot be taken back). The kinds and patterns are data.
+import kinds from "../../schema/data/recharge-accounts.json";
+
+export type RechargeAccountKind = keyof typeof kinds;
+export const RECHARGE_ACCOUNT_KINDS = Object.keys(kinds) as RechargeAccountKind[];
+
+export interface RechargeRule {
+  accountKind?: string;
+  accountPattern?: string;
+}
+
+/** The account's rule: the product's own pattern, else its kind's; null when the product sets neither. */
+export function rechargeRule(rule: RechargeRule | undefined) {
+  const kind = rule?.accountKind && rule.accountKind in kinds ? kinds[rule.accountKind as RechargeAccountKind] : null;
+  const pattern = rule?.accountPattern ?? kind?.pattern;
+  if (!pattern) return null;
+  return {
+    pattern,
+    hint: kind?.hint ?? { zh: "充值账号格式不正确", en: "The account is not in the expected format" },
+    label: kind?.label ?? null,
+  };
+}
+
+/** null when the account is acceptable; otherwise the hint to show (Chinese and English). */
+export function rechargeAccountProblem(rule: RechargeRule | undefined, account: string): { zh: string; en: string } | null {
+  const r = rechargeRule(rule);
+  if (!r) return null;
+  return new RegExp(r.pattern, "u").test(account.trim()) ? null : r.hint;
+}
