@@ -36,7 +36,7 @@ const coupon = (name: string, thresholdCents: number, discountCents: number, ext
   scope: "kaquan 演示商城全场商品（不含直充）",
   usageRules: thresholdCents ? `订单满 ${thresholdCents / 100} 元可用，每单限用一张。` : "无门槛，每单限用一张。",
   tutorial: "结算时出示券码，或在门店出示二维码给店员核销。",
-  media: { images: [`https://picsum.photos/seed/coupon${discountCents}/640/360`], videoUrl: null },
+  media: { images: ["/demo/coupon.svg"], videoUrl: null },
   config: { coupon: { thresholdCents, discountCents } },
   ...extra,
 });
