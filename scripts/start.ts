@@ -89,7 +89,8 @@ process.on("SIGTERM", () => void stop(0));
 // Another process on one of our ports would answer our health checks and seed (e.g. with 401): refuse up front.
 const taken = await busyPorts([
   { name: "storefront + API", port: PORT, env: "KAQUAN_PORT" },
-  { name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" },
+  // A warehouse run by someone else (KAQUAN_WAREHOUSE_EXTERNAL=1) is meant to be on its port already.
+  ...(EXTERNAL_WAREHOUSE ? [] : [{ name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" }]),
   { name: "supplier sandbox", port: SUPPLIER_PORT, env: "KAQUAN_SUPPLIER_PORT" },
 ]);
 if (taken.length) {

@@ -134,7 +134,7 @@ describe("English switch on every storefront page (issue 13 #7)", () => {
     expect(flash.status).toBe(201);
     const lottery = await call("POST", "/campaigns", keys.operator!, {
       kind: "lottery", name: "Weekend draw", description: "Try your luck", startsAt: new Date(now + 2_500).toISOString(),
-      endsAt: new Date(now + 3_600_000).toISOString(), prizes: [{ id: "p5", name: "Five off", stock: 5, weight: 1 }],
+      endsAt: new Date(now + 3_600_000).toISOString(), prizes: [{ id: "p5", name: "Five off", productId: product.body.id, stock: 5, weight: 1 }],
       noPrizeWeight: 1_000_000, drawsPerDay: 1, tasks: [{ id: "share", name: "Share", extraChances: 1 }],
     });
     expect(lottery.status).toBe(201);

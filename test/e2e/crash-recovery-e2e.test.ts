@@ -19,6 +19,7 @@ const state = mkdtempSync(join(tmpdir(), "kaquan-crash-e2e-"));
 let stack: Stack | null = null;
 // Every order of the burst comes from 127.0.0.1.
 process.env.KAQUAN_ORDER_IP_LIMIT ??= "1000";
+process.env.KAQUAN_SESSION_IP_LIMIT ??= "100000";
 
 afterAll(async () => {
   await stack?.stop();

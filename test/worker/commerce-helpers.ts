@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { inject } from "vitest";
 import { api, createTenant } from "./helpers";
 
 export const FUTURE = { kind: "fixed" as const, validFrom: "2026-01-01T00:00:00.000Z", validTo: "2030-01-01T00:00:00.000Z" };
@@ -47,4 +48,22 @@ export async function shop(slug: string, path: string, init: RequestInit & { jso
 export async function pay(checkoutUrl: string) {
   const res = await exports.default.fetch(`http://kaquan.test${checkoutUrl}/pay`, { method: "POST" });
   return { status: res.status, body: (await res.json()) as any };
+}
+
+/** A direct-recharge product routed to a cheap and a dear supplier of the sandbox (unique names per call). */
+export async function rechargeShop() {
+  const { adminKey, tenant } = await createTenant();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100 },
+  });
+  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  const cheap = `cheap-${tag}`;
+  const dear = `dear-${tag}`;
+  for (const [name, cost] of [[cheap, 2900], [dear, 2990]] as const) {
+    const s = await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: cost }] } });
+    if (s.status !== 200) throw new Error(`supplier: ${s.status} ${JSON.stringify(s.body)}`);
+  }
+  return { adminKey, tenant, tenantId: tenant.id as string, productId: p.body.id as string, cheap, dear };
 }

@@ -6,7 +6,8 @@ import { runScheduled } from "../../worker/scheduled";
 import { driveDeliveries } from "../../worker/services/delivery-jobs";
 import { acceptPaymentNotice } from "../../worker/services/fulfilment";
 import { createOrder } from "../../worker/services/orders";
-import { api, createTenant } from "./helpers";
+import { rechargeShop } from "./commerce-helpers";
+import { api } from "./helpers";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -19,21 +20,6 @@ async function supplier(name: string, path: string, body?: unknown) {
   return res.json() as Promise<any>;
 }
 
-async function rechargeShop() {
-  const { adminKey, tenant } = await createTenant();
-  const tag = crypto.randomUUID().slice(0, 8);
-  const p = await api("/products", {
-    method: "POST", token: adminKey,
-    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100 },
-  });
-  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
-  const cheap = `cheap-${tag}`;
-  const dear = `dear-${tag}`;
-  for (const [name, cost] of [[cheap, 2900], [dear, 2990]] as const) {
-    await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: cost }] } });
-  }
-  return { adminKey, tenantId: tenant.id as string, productId: p.body.id as string, cheap, dear };
-}
 
 /** Paid, and then the process died: the payment's transaction committed, the delivery after it never ran. */
 async function paidThenCrashed(s: { tenantId: string; productId: string }, e: Env = env) {

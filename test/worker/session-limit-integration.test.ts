@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { liveCampaign } from "./campaign-helpers";
+import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { shop, shopWithKeys } from "./commerce-helpers";
 import { api } from "./helpers";
 
@@ -10,7 +10,7 @@ const freshIp = () => `198.51.${100 + (ipSeq++ % 100)}.${Math.floor(Math.random(
 async function brandWithCampaign() {
   const s = await shopWithKeys(0);
   const c = await liveCampaign(s.adminKey, {
-    kind: "lottery", name: "sessions", prizes: [{ id: "p", name: "券", stock: 100, weight: 1 }], noPrizeWeight: 0,
+    kind: "lottery", name: "sessions", prizes: [{ id: "p", name: "券", productId: await couponProductOf(s.tenant.id), stock: 100, weight: 1 }], noPrizeWeight: 0,
     drawsPerDay: 1, perUserLimit: 1, shards: 1,
   });
   return { ...s, campaignId: c.id };

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
 import { api, createTenant } from "./helpers";
-import { pay, shop } from "./commerce-helpers";
+import { pay, rechargeShop, shop } from "./commerce-helpers";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -12,23 +12,6 @@ async function faults(name: string, f: Record<string, unknown>) {
   expect(res.status).toBe(200);
 }
 
-/** A recharge product routed to a cheap and a dear supplier (unique names per test). */
-async function rechargeShop() {
-  const { adminKey, tenant } = await createTenant();
-  const tag = crypto.randomUUID().slice(0, 8);
-  const p = await api("/products", {
-    method: "POST", token: adminKey,
-    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100 },
-  });
-  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
-  const cheap = `cheap-${tag}`;
-  const dear = `dear-${tag}`;
-  for (const [name, cost] of [[cheap, 2900], [dear, 2990]] as const) {
-    const s = await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: cost }] } });
-    expect(s.status).toBe(200);
-  }
-  return { adminKey, tenant, productId: p.body.id as string, cheap, dear };
-}
 
 async function buyAndPay(slug: string, productId: string) {
   const o = await shop(slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId, rechargeAccount: "13800138000" } });
