@@ -83,8 +83,13 @@ describe("merchant console and verify page on a phone", () => {
     await screenshot(page, "my-vouchers-qr");
     const redeemed = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code, orderAmountCents: 15000 }, { "idempotency-key": crypto.randomUUID() });
     expect(redeemed.status).toBe(200);
-    await expect.poll(() => page.locator(`article.voucher[data-code="${code}"]`).textContent(), { timeout: 15_000 }).toContain("已核销");
-    expect(await page.locator(`article.voucher[data-code="${code}"] .voucher-qr`).count()).toBe(0);
+    // Live: the redeemed voucher leaves 可使用 without a reload, and 已使用 shows it redeemed, with no QR code left.
+    const item = page.locator(`article.voucher[data-code="${code}"]`);
+    await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(0);
+    await page.click('[role=tab][data-tab="used"]');
+    await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
+    expect(await item.innerText()).toContain("已核销");
+    expect(await item.locator(".voucher-qr").count()).toBe(0);
     await context.close();
   });
 
