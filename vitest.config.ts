@@ -90,6 +90,9 @@ export default defineConfig(async () => {
           test: {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
+            // One whole stack at a time: a stack restarted on its own ports (crash, persistence) must not find one of
+            // them taken by another test's freshly picked free port.
+            fileParallelism: false,
             environment: "node",
             pool: "forks",
             testTimeout: 300_000,
