@@ -1,5 +1,6 @@
 import { createApp, errorResponse } from "./app";
 import { isDevelopment, missingSecrets } from "./domain/deploy-config";
+import { requestIdFrom } from "./domain/request-id";
 import { ApiError } from "./errors";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
 import { fastClaim } from "./routes/claim-fast";
@@ -31,8 +32,7 @@ function refusal(env: Env): string[] {
 }
 
 function misconfigured(request: Request, missing: string[]): Response {
-  const incoming = request.headers.get("x-request-id");
-  const requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+  const requestId = requestIdFrom(request.headers.get("x-request-id"));
   const message = `This deployment is not configured: missing or placeholder secrets ${missing.join(", ")} (wrangler secret put NAME)`;
   return errorResponse(new ApiError(503, "misconfigured", message), requestId);
 }

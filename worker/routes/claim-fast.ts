@@ -1,5 +1,6 @@
 import { ClaimInput } from "../../schema/campaigns";
 import type { ErrorBody } from "../../schema/errors";
+import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../middleware/cors";
 import { claim } from "../services/claim";
@@ -7,7 +8,6 @@ import { publicCampaign } from "../services/campaigns";
 
 // Matched on the raw URL (scheme://host/path?query): no URL object on the hottest path.
 const PATH = /^[a-z]+:\/\/[^/]+\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/claims(?:\?[^#]*)?$/;
-const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /**
  * The hottest route, served before the Hono app: the same contract (ClaimInput, ClaimResult, the error shape,
@@ -18,8 +18,7 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
   if (request.method !== "POST") return null;
   const m = PATH.exec(request.url);
   if (!m) return null;
-  const incoming = request.headers.get("x-request-id");
-  const requestId = incoming && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID();
+  const requestId = requestIdFrom(request.headers.get("x-request-id"));
   // A plain record (not a Headers object) until the Response is built: one allocation fewer per answer.
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "x-content-type-options": "nosniff" };
   const origin = request.headers.get("origin");
