@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { IngestBatch } from "../schema/events";
+import { WarehouseExportPage } from "../schema/exports";
 import { verifyBody } from "../worker/domain/signature";
+import { exportEventsPage } from "./export";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
 import { QUERY_SETTINGS } from "./settings";
@@ -87,6 +89,22 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
       if (e instanceof ZodError) return c.json(error("validation_failed", "Invalid query parameters", zodIssues(e)), 400);
       throw e;
     }
+  });
+
+  // One page of raw events for an export (worker/services/exports.ts pages through them); signed like the queries.
+  app.post("/v1/export/events", async (c) => {
+    const raw = await c.req.text();
+    const check = await verifyBody(querySecret, raw, c.req.header("x-kaquan-signature"));
+    if (!check.ok) return c.json(error("bad_signature", `Signature ${check.reason}`), 401);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return c.json(error("invalid_json", "Body is not JSON"), 400);
+    }
+    const page = WarehouseExportPage.safeParse(body);
+    if (!page.success) return c.json(error("validation_failed", "Invalid export page", zodIssues(page.error)), 400);
+    return c.json({ rows: await exportEventsPage(queryClient, page.data) });
   });
 
   app.notFound((c) => c.json(error("not_found", "Route not found"), 404));

@@ -11,6 +11,7 @@ import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { eventRoutes } from "./routes/events";
+import { exportRoutes } from "./routes/exports";
 import { clientFacing } from "./openapi";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
@@ -60,6 +61,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", keyRoutes)
     .route("/", eventRoutes)
     .route("/", analyticsRoutes)
+    .route("/", exportRoutes)
     .route("/", trackRoutes)
     .route("/", ledgerRoutes)
     .route("/", catalogRoutes)

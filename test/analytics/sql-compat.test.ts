@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWarehouseApp } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
+import { exportEventsPage } from "../../analytics/export";
 import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
@@ -101,6 +102,7 @@ beforeAll(async () => {
   sent.push({ sql: null, settings: { ...BULK_INSERT_SETTINGS, engine_file_truncate_on_insert: 1 } }); // bench/backfill bulk load
   await createWarehouseApp({ client, ingestSecret: "s", querySecret: "q", embedded: true }).request("/health");
   for (const name of METRIC_NAMES) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01" });
+  await exportEventsPage(client, { tenantId: "tA", from: "2026-09-01T00:00:00.000Z", to: "2026-10-01T00:00:00.000Z", after: { at: "2026-09-02T00:00:00.000Z", id: "ev_x" }, limit: 10 });
   await generateEvents(client, { tenantId: "tG", events: 1_000, users: 100, days: 7, end: new Date(Date.UTC(2026, 10, 1)) });
 }, 120_000);
 
@@ -110,11 +112,12 @@ afterAll(async () => {
 });
 
 describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUSE_VERSION}`, () => {
-  it("records what it checks: migrations (cluster form), ingest, health, every metric, the generator", () => {
+  it("records what it checks: migrations (cluster form), ingest, health, every metric, the event export, the generator", () => {
     const sqls = sent.map((s) => s.sql ?? "").join("\n");
     expect(sqls).toMatch(/ON CLUSTER 'kaquan'/);
     expect(sqls).toMatch(/ENGINE = ReplicatedReplacingMergeTree/);
     expect(sqls).toMatch(/windowFunnel/);
+    expect(sqls).toMatch(/LIMIT 1 BY event_id/);
     expect(sent.filter((s) => s.sql).length).toBeGreaterThan(30);
   });
 

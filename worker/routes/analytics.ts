@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
-import { signBody } from "../domain/signature";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit } from "../middleware/rate-limit";
+import { warehouseRead } from "../services/warehouse";
 import type { AppEnv } from "../types";
 import type { Context } from "hono";
 import { bearerAuth, createRouter, errors, json } from "./router";
@@ -31,25 +30,7 @@ const list = createRoute({
 async function forward(c: Context<AppEnv>, metric: MetricName, params: Record<string, unknown>) {
   const { tenantId, apiKeyId } = c.var.principal;
   await enforceRateLimit(c.env, "analytics", apiKeyId, QUERIES_PER_MIN, 60);
-  const body = JSON.stringify({ metric, tenantId, params } satisfies WarehouseQuery);
-  let res: Response;
-  try {
-    res = await fetch(new URL(`/v1/query/${metric}`, c.env.WAREHOUSE_URL), {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(c.env.WAREHOUSE_QUERY_SECRET, body) },
-      body,
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    console.warn(JSON.stringify({ at: "analytics", problem: "warehouse_unreachable", detail: String(e) }));
-    throw new ApiError(503, "warehouse_unavailable", "The analytics warehouse is not reachable; retry shortly");
-  }
-  const answer = (await res.json().catch(() => null)) as { error?: { code: string; message: string; issues?: { path: string; message: string; code: string }[] } } | null;
-  if (res.status === 400 && answer?.error) {
-    throw ApiError.badRequest(answer.error.code, answer.error.message, answer.error.issues?.map((i) => ({ ...i, path: `query.${i.path}` })));
-  }
-  if (!res.ok || !answer) throw new ApiError(503, "warehouse_unavailable", `The analytics warehouse answered ${res.status}`);
-  return answer;
+  return warehouseRead<Record<string, unknown>>(c.env, `/v1/query/${metric}`, { metric, tenantId, params } satisfies WarehouseQuery);
 }
 
 export const analyticsRoutes = createRouter().openapi(list, (c) =>

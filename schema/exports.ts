@@ -1,0 +1,91 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * Data exports: one tenant's rows of one dataset, for a time range, streamed as NDJSON, CSV or Parquet. Rows come in
+ * (time, id) order and each carries its `cursor`; passing the last received row's cursor resumes after it, so a cut
+ * download or a backfill in pieces never repeats or skips a row. People appear by id only (no phone numbers, no
+ * recharge accounts, no codes or card keys, no IP addresses).
+ */
+export const EXPORT_DATASETS = ["events", "orders", "vouchers", "redemptions", "members"] as const;
+export const ExportDataset = z.enum(EXPORT_DATASETS);
+export type ExportDataset = z.infer<typeof ExportDataset>;
+
+export const EXPORT_FORMATS = ["ndjson", "csv", "parquet"] as const;
+export const ExportFormat = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+/** Column kinds, mapped to JSON values, CSV text and Parquet types by the encoder. */
+export type ExportColumnKind = "string" | "int" | "time" | "bool";
+export interface ExportColumn {
+  name: string;
+  kind: ExportColumnKind;
+  nullable?: boolean;
+}
+
+const col = (name: string, kind: ExportColumnKind = "string", nullable = false): ExportColumn => ({ name, kind, nullable });
+
+/** The columns of each dataset, in order; the last one is always the resume cursor. */
+export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
+  events: [
+    col("eventId"), col("type"), col("occurredAt", "time"), col("userId", "string", true), col("deviceId", "string", true),
+    col("referrerId", "string", true), col("campaignId", "string", true), col("productId", "string", true),
+    col("orderId", "string", true), col("amountCents", "int"), col("payload"), col("cursor"),
+  ],
+  orders: [
+    col("id"), col("createdAt", "time"), col("buyerId"), col("productId"), col("quantity", "int"), col("unitPriceCents", "int"),
+    col("amountCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
+    col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("updatedAt", "time"), col("cursor"),
+  ],
+  vouchers: [
+    col("id"), col("issuedAt", "time"), col("holderId"), col("productId"), col("kind"), col("title"), col("faceValueCents", "int"),
+    col("orderId", "string", true), col("campaignId", "string", true), col("status"), col("validFrom", "time"),
+    col("validTo", "time", true), col("statusChangedAt", "time", true), col("cursor"),
+  ],
+  redemptions: [
+    col("id"), col("createdAt", "time"), col("outcome"), col("reason", "string", true), col("voucherId", "string", true),
+    col("holderId", "string", true), col("storeId", "string", true), col("apiKeyId"), col("cursor"),
+  ],
+  members: [
+    col("id"), col("createdAt", "time"), col("kind"), col("hasPhone", "bool"), col("mergedInto", "string", true), col("cursor"),
+  ],
+};
+
+export type ExportValue = string | number | boolean | null;
+export type ExportRow = Record<string, ExportValue>;
+
+const Instant = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString());
+
+export const ExportQuery = z
+  .object({
+    from: Instant.openapi({ description: "Start (inclusive), ISO date or date-time", example: "2026-11-01" }),
+    to: Instant.openapi({ description: "End (exclusive), ISO date or date-time", example: "2026-12-01" }),
+    format: ExportFormat.default("ndjson").openapi({ description: "ndjson (one JSON object per line), csv (RFC 4180 with a header) or parquet" }),
+    cursor: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/, "a cursor from a previous export row")
+      .optional()
+      .openapi({ description: "Resume after the row that carried this cursor" }),
+    limit: z.coerce.number().int().min(1).max(10_000_000).optional().openapi({ description: "Stop after this many rows (default: the whole range)" }),
+  })
+  .strict()
+  .refine((q) => q.from < q.to, { message: "from must be before to", path: ["to"] });
+export type ExportQuery = z.infer<typeof ExportQuery>;
+
+/** Where a page of rows starts: strictly after (at, id). */
+export const ExportPosition = z.object({ at: z.iso.datetime(), id: z.string().min(1).max(80) });
+export type ExportPosition = z.infer<typeof ExportPosition>;
+
+/** The worker → warehouse request for one page of raw events (HMAC-signed with the query secret). */
+export const WarehouseExportPage = z
+  .object({
+    tenantId: z.string().min(1).max(64),
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    after: ExportPosition.nullable(),
+    limit: z.number().int().min(1).max(10_000),
+  })
+  .strict();
+export type WarehouseExportPage = z.infer<typeof WarehouseExportPage>;
