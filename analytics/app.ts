@@ -2,6 +2,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono } from "hono";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
+import { errorBody, type ErrorIssue } from "../schema/errors";
 import { IngestBatch } from "../schema/events";
 import { WarehouseExportPage } from "../schema/exports";
 import { verifyBody } from "../worker/domain/signature";
@@ -21,9 +22,7 @@ export interface WarehouseAppOptions {
   embedded: boolean;
 }
 
-function error(code: string, message: string, issues?: unknown) {
-  return { error: { code, message, requestId: crypto.randomUUID(), ...(issues ? { issues } : {}) } };
-}
+const error = (code: string, message: string, issues?: ErrorIssue[]) => errorBody(code, message, crypto.randomUUID(), issues);
 
 function zodIssues(e: ZodError) {
   return e.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));

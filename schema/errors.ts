@@ -7,6 +7,8 @@ export const ErrorIssue = z.object({
   code: z.string(),
 });
 
+export type ErrorIssue = z.infer<typeof ErrorIssue>;
+
 export const ErrorBody = z
   .object({
     error: z.object({
@@ -19,3 +21,8 @@ export const ErrorBody = z
   .openapi("Error");
 
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Builds the error body: the only place it is assembled (worker, claim fast path, redemptions, warehouse). */
+export function errorBody(code: string, message: string, requestId: string, issues?: ErrorIssue[]): ErrorBody {
+  return { error: { code, message, requestId, ...(issues?.length ? { issues } : {}) } };
+}

@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorBody } from "../schema/errors";
+import { errorBody } from "../schema/errors";
 import { ApiError } from "./errors";
 import { campaignOrigins } from "./middleware/campaign-origins";
 import { platformCors } from "./middleware/cors";
@@ -32,15 +32,9 @@ import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
 
-function errorBody(err: ApiError, requestId: string): ErrorBody {
-  return {
-    error: { code: err.code, message: err.message, requestId, ...(err.issues ? { issues: err.issues } : {}) },
-  };
-}
-
 export function errorResponse(err: ApiError, requestId: string): Response {
   const headers = new Headers({ ...err.headers, "content-type": "application/json", "x-request-id": requestId });
-  return new Response(JSON.stringify(errorBody(err, requestId)), { status: err.status, headers });
+  return new Response(JSON.stringify(errorBody(err.code, err.message, requestId, err.issues)), { status: err.status, headers });
 }
 
 /**
@@ -95,8 +89,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
   app.route(API_BASE, api);
 
   app.notFound((c) => {
-    const err = new ApiError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-    return c.json(errorBody(err, c.var.requestId ?? crypto.randomUUID()), 404);
+    return c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.var.requestId ?? crypto.randomUUID()), 404);
   });
 
   app.onError((e, c) => {
@@ -112,7 +105,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     }
     for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
     c.header("X-Request-Id", id);
-    return c.json(errorBody(err, id), err.status);
+    return c.json(errorBody(err.code, err.message, id, err.issues), err.status);
   });
   return app;
 }

@@ -1,11 +1,9 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 
-export interface ErrorIssue {
-  path: string;
-  message: string;
-  code: string;
-}
+import type { ErrorIssue } from "../schema/errors";
+
+export type { ErrorIssue };
 
 /** The one error class. Anything else that reaches onError is a bug and becomes an opaque 500. */
 export class ApiError extends Error {

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorBody } from "../../schema/errors";
 import { METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit } from "../middleware/rate-limit";
@@ -54,7 +55,7 @@ for (const name of METRIC_NAMES) {
       401: errors[401],
       403: errors[403],
       429: errors[429],
-      503: json(z.object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) }), "Warehouse unavailable"),
+      503: json(ErrorBody, "Warehouse unavailable"),
     },
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,5 @@
 import { ClaimInput } from "../../schema/campaigns";
-import type { ErrorBody } from "../../schema/errors";
+import { errorBody } from "../../schema/errors";
 import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../middleware/cors";
@@ -45,8 +45,7 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
   } catch (thrown) {
     const e = thrown instanceof ApiError ? thrown : internalError(requestId, thrown);
     if (e.headers) Object.assign(headers, e.headers);
-    const body: ErrorBody = { error: { code: e.code, message: e.message, requestId, ...(e.issues ? { issues: e.issues } : {}) } };
-    return new Response(JSON.stringify(body), { status: e.status, headers });
+    return new Response(JSON.stringify(errorBody(e.code, e.message, requestId, e.issues)), { status: e.status, headers });
   }
 }
 

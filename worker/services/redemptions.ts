@@ -3,6 +3,7 @@
  * concurrency (see redeemAtomically), scoped to the key's tenant, recorded in the ledger and as events, and
  * watched by frequency monitoring.
  */
+import { errorBody } from "../../schema/errors";
 import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
 import { ProductConfig } from "../../schema/catalog";
 import { newId, sha256Hex } from "../domain/crypto";
@@ -95,7 +96,7 @@ export async function redeem(
   };
 
   const fail = async (refusal: Refusal, v: VoucherRow | null, extra: Partial<AlreadyRedeemed> = {}): Promise<RedeemOutcome> => {
-    const body = { error: { code: refusal.code, message: refusal.message, requestId }, ...extra };
+    const body = { ...errorBody(refusal.code, refusal.message, requestId), ...extra };
     const row = {
       ...base,
       id: newId("rdm"),
