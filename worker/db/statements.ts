@@ -15,3 +15,8 @@ export const guardArgs = (guard?: SqlGuard) => guard?.args ?? [];
 export async function runInBatches(db: D1Database, stmts: D1PreparedStatement[], size = 100): Promise<void> {
   for (let i = 0; i < stmts.length; i += size) await db.batch(stmts.slice(i, i + size));
 }
+
+/** The cheapest statement D1 can answer (health probe). */
+export function pingDatabase(db: D1Database) {
+  return db.prepare("SELECT 1").first();
+}

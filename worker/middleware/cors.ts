@@ -1,3 +1,4 @@
+import { allowedOrigins } from "../domain/origins";
 import { cors } from "hono/cors";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../types";
@@ -19,11 +20,4 @@ export function platformCors(tenantOrigins?: (c: Context<AppEnv>) => Promise<str
       credentials: true,
       maxAge: 600,
     })(c, next);
-}
-
-export function allowedOrigins(list: string | undefined): string[] {
-  return (list ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
 }

@@ -1,25 +1,9 @@
 import type { Context } from "hono";
-import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
-
-const SHARDS = 64;
-
-function shardOf(key: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 0) % SHARDS;
-}
 
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "local";
 }
 
-/** Counts a hit for `key` in `bucket`; throws a 429 with Retry-After when over the limit. */
-export async function enforceRateLimit(env: Env, bucket: string, key: string, limit: number, windowS: number) {
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${bucket}:${shardOf(key)}`));
-  const decision = await stub.hit(`${bucket}:${key}`, limit, windowS);
-  if (!decision.allowed) {
-    throw ApiError.tooManyRequests(decision.retryAfterS, `Too many requests for ${bucket}; retry in ${decision.retryAfterS}s`);
-  }
-  return decision;
-}
+// The limiter is a service (services call it too); re-exported for the routes that meet it here.
+export { enforceRateLimit } from "../services/rate-limit";

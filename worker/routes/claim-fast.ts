@@ -2,7 +2,7 @@ import { ClaimInput } from "../../schema/campaigns";
 import { errorBody } from "../../schema/errors";
 import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
-import { allowedOrigins } from "../middleware/cors";
+import { allowedOrigins } from "../domain/origins";
 import { claim } from "../services/claim";
 import { publicCampaign } from "../services/campaigns";
 

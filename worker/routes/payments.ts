@@ -6,8 +6,8 @@ import { ApiError } from "../errors";
 import { checkoutHtml } from "../payments/checkout-page";
 import { providerFor } from "../payments/provider-registry";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../payments/sandbox";
-import { emitEvent } from "../queue/emit";
-import { acceptPaymentNotice, deliverOrder, paymentForCheckout } from "../services/fulfilment";
+import { paymentForCheckout } from "../services/fulfilment";
+import { settlePaymentNotice } from "../services/payment-callback";
 import { createRouter, errors, json } from "./router";
 
 const tags = ["payments"];
@@ -79,18 +79,6 @@ export const paymentRoutes = createRouter()
       const status = verified.code.startsWith("signature_") ? 401 : 400;
       throw new ApiError(status, verified.code, verified.message);
     }
-    const outcome = await acceptPaymentNotice(c.env, provider.name, verified.notice, (work) => c.executionCtx.waitUntil(work)).catch(async (e) => {
-      if (e instanceof ApiError) {
-        const payment = await c.env.DB.prepare("SELECT tenant_id FROM payments WHERE id = ?").bind(verified.notice.paymentId).first<{ tenant_id: string }>();
-        if (payment) await emitEvent(c.env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: verified.notice.paymentId, code: e.code } });
-      }
-      throw e;
-    });
-    let order = outcome.order;
-    if (outcome.applied) {
-      // Keys and coupons are delivered before answering (the buyer sees them at once); upstream recharges in the background.
-      if (outcome.needsAsyncDelivery) c.executionCtx.waitUntil(deliverOrder(c.env, order).then(() => undefined));
-      else order = await deliverOrder(c.env, order);
-    }
-    return c.json({ received: true, applied: outcome.applied, orderStatus: order.status }, 200);
+    const { applied, orderStatus } = await settlePaymentNotice(c.env, provider.name, verified.notice, (work) => c.executionCtx.waitUntil(work));
+    return c.json({ received: true, applied, orderStatus }, 200);
   });

@@ -10,7 +10,7 @@ import {
   otpCountSince, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
-import { enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit } from "./rate-limit";
 import { emitEvent, emitEvents } from "../queue/emit";
 import { sandboxSms } from "../sms/sandbox";
 

@@ -2,7 +2,7 @@ import type { ClaimInput, ClaimResult } from "../../schema/campaigns";
 import { sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
 import { createGuest, limitNewSessions } from "./buyers";
 import { ApiError } from "../errors";
-import { allowedOrigins } from "../middleware/cors";
+import { allowedOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { fulfilClaim } from "./campaign-fulfilment";

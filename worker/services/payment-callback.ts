@@ -1,0 +1,25 @@
+import type { PaymentNotice } from "../payments/provider";
+import { getPaymentById } from "../db/payments";
+import { ApiError } from "../errors";
+import { emitEvent } from "../queue/emit";
+import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
+
+/**
+ * A verified gateway notice: settle the payment, then deliver — keys and coupons before answering (the buyer sees
+ * them at once), upstream recharges in the background. A notice the state refuses is recorded for the brand.
+ */
+export async function settlePaymentNotice(env: Env, provider: string, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
+  const outcome = await acceptPaymentNotice(env, provider, notice, defer).catch(async (e) => {
+    if (e instanceof ApiError) {
+      const payment = await getPaymentById(env.DB, notice.paymentId);
+      if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: notice.paymentId, code: e.code } });
+    }
+    throw e;
+  });
+  let order = outcome.order;
+  if (outcome.applied) {
+    if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
+    else order = await deliverOrder(env, order);
+  }
+  return { applied: outcome.applied, orderStatus: order.status };
+}
