@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { SCOPES, type Scope } from "../schema/tenancy";
 import { loadDevVars } from "./lib/dev-vars";
-import { ApiClient } from "./lib/http";
+import { kaquanClient, must } from "./lib/api/client";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -38,25 +38,25 @@ function fail(message: string): never {
 }
 
 if (!token) fail("No platform token: set PLATFORM_ADMIN_TOKEN or run `npm start` once to create .dev.vars");
-const api = new ApiClient(values.url!, token);
+const api = kaquanClient(values.url!, token);
 const out = (data: unknown, text: string) => console.log(values.json ? JSON.stringify(data, null, 2) : text);
 
 const [noun, verb] = positionals;
 try {
   if (noun === "tenant" && verb === "create") {
     if (!values.slug || !values.name) fail(usage);
-    const t = await api.ok("POST", "/platform/tenants", { slug: values.slug, name: values.name, allowedOrigins: values.origin ?? [] });
+    const t = await must(api.POST("/platform/tenants", { body: { slug: values.slug, name: values.name, allowedOrigins: values.origin ?? [] } }));
     out(t, `created tenant ${t.id} (${t.slug})`);
   } else if (noun === "tenant" && verb === "list") {
-    const { tenants } = await api.ok("GET", "/platform/tenants");
-    out(tenants, tenants.map((t: { id: string; slug: string; name: string }) => `${t.id}  ${t.slug.padEnd(20)} ${t.name}`).join("\n"));
+    const { tenants } = await must(api.GET("/platform/tenants"));
+    out(tenants, tenants.map((t) => `${t.id}  ${t.slug.padEnd(20)} ${t.name}`).join("\n"));
   } else if (noun === "key" && verb === "create") {
     if (!values.tenant || !values.name || !values.scopes) fail(usage);
     const scopes = values.scopes.split(",").map((s) => s.trim()) as Scope[];
-    const k = await api.ok("POST", `/platform/tenants/${encodeURIComponent(values.tenant)}/keys`, { name: values.name, scopes });
+    const k = await must(api.POST("/platform/tenants/{tenantId}/keys", { params: { path: { tenantId: values.tenant } }, body: { name: values.name, scopes } }));
     out(k, `created key ${k.id} [${k.scopes.join(",")}] for ${k.tenantId}\n\n  ${k.secret}\n\nStore it now: it is not shown again.`);
   } else if (noun === "events" && verb === "replay") {
-    const r = await api.ok("POST", "/platform/events/dead-letters/replay");
+    const r = await must(api.POST("/platform/events/dead-letters/replay"));
     out(r, `replayed ${r.replayed} dead-lettered events; ${r.remaining} remain`);
   } else {
     fail(usage);

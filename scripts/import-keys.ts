@@ -11,7 +11,7 @@
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { ApiClient } from "./lib/http";
+import { kaquanClient } from "./lib/api/client";
 import { errorsCsv, isRowError, KeyCsvReader, type KeyRow, type KeyRowError } from "../worker/domain/key-csv";
 
 const { values } = parseArgs({
@@ -36,7 +36,7 @@ if (!key) {
 }
 const batchSize = Math.min(1000, Math.max(1, Number(values.batch)));
 const parallel = Math.max(1, Number(values.parallel));
-const client = new ApiClient(values.url!, key);
+const client = kaquanClient(values.url!, key);
 const batchId = `imp_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
 const totalBytes = statSync(values.file).size;
 
@@ -68,23 +68,25 @@ function progress(final = false) {
 async function send(rows: Row[]) {
   for (let attempt = 1; ; attempt++) {
     try {
-      const r = await client.request<{ inserted: number; errors: RowError[]; error?: { code: string; message: string; issues?: { path: string; message: string }[] } }>(
-        "POST", `/products/${encodeURIComponent(values.product!)}/keys/import`, { batchId, rows },
-      );
-      if (r.status === 200) {
-        inserted += r.data.inserted;
-        errors.push(...r.data.errors);
-      } else if (r.status === 400 && r.data.error?.issues) {
+      const { data, error, response } = await client.POST("/products/{productId}/keys/import", {
+        params: { path: { productId: values.product! } },
+        body: { batchId, rows },
+      });
+      const refusal = (error as { error?: { code: string; message: string; issues?: { path: string; message: string }[] } } | undefined)?.error;
+      if (data) {
+        inserted += data.inserted;
+        errors.push(...(data.errors as RowError[]));
+      } else if (response.status === 400 && refusal?.issues) {
         // The contract refused some rows (e.g. too short): report them and send the rest again.
-        const bad = new Set(r.data.error.issues.map((i) => Number(/rows\.(\d+)/.exec(i.path)?.[1])).filter((n) => !Number.isNaN(n)));
+        const bad = new Set(refusal.issues.map((i) => Number(/rows\.(\d+)/.exec(i.path)?.[1])).filter((n) => !Number.isNaN(n)));
         for (const i of bad) errors.push({ line: rows[i]!.line, code: "invalid", message: "a key must be 4-512 characters" });
         const rest = rows.filter((_, i) => !bad.has(i));
         if (bad.size && rest.length) return send(rest);
-        if (!bad.size) throw new Error(`${r.data.error.code}: ${r.data.error.message}`);
-      } else if (r.status >= 500 || r.status === 429) {
-        throw new Error(`HTTP ${r.status}`);
+        if (!bad.size) throw new Error(`${refusal.code}: ${refusal.message}`);
+      } else if (response.status >= 500 || response.status === 429) {
+        throw new Error(`HTTP ${response.status}`);
       } else {
-        console.error(`\nimport refused: ${r.status} ${r.data.error?.code}: ${r.data.error?.message}`);
+        console.error(`\nimport refused: ${response.status} ${refusal?.code}: ${refusal?.message}`);
         process.exit(1);
       }
       sent += rows.length;
@@ -137,6 +139,6 @@ if (errors.length) {
   const byCode = errors.reduce<Record<string, number>>((m, e) => ((m[e.code] = (m[e.code] ?? 0) + 1), m), {});
   console.error(`refused rows: ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")} — see ${reportFile}`);
 }
-const stock = await client.request("GET", `/products/${encodeURIComponent(values.product)}/stock`);
+const stock = await client.GET("/products/{productId}/stock", { params: { path: { productId: values.product } } });
 console.log(JSON.stringify({ batchId, rows: sent + errors.filter((e) => e.code === "invalid").length, inserted, refused: errors.length, seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round((sent) / seconds), stock: stock.data }));
 process.exit(errors.length ? 3 : 0);
