@@ -10,6 +10,36 @@ import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
 import { getProductRow, rowValidity } from "../db/products";
+import lint from "../../schema/data/campaign-lint.json";
+import { BANNED_PHRASES } from "./catalog";
+import { lintCampaignCopy, type CampaignLintRules } from "../domain/campaign-lint";
+
+const LINT: CampaignLintRules = {
+  banned: BANNED_PHRASES,
+  promisedWin: lint.promisedWin,
+  shareGating: lint.shareGating.map((p) => new RegExp(p)),
+};
+
+/** The text a participant reads, by the field path an error names. */
+function campaignCopy(def: CreateCampaignInput): Record<string, string> {
+  const texts: Record<string, string> = { name: def.name, description: def.description };
+  def.prizes.forEach((p, i) => (texts[`prizes.${i}.name`] = p.name));
+  def.tasks.forEach((t, i) => (texts[`tasks.${i}.name`] = t.name));
+  return texts;
+}
+
+const RULE_TEXT = { banned_phrase: "absolute claim", promised_win: "promises a win", share_gated: "makes sharing a condition" } as const;
+
+/** 422 with one issue per problem: its field, the words, their position and a short excerpt. */
+function checkCampaignCopy(def: CreateCampaignInput) {
+  const findings = lintCampaignCopy(campaignCopy(def), LINT);
+  if (!findings.length) return;
+  throw new ApiError(422, "campaign_copy_refused", "The campaign's copy breaks advertising or promotion rules", findings.map((f) => ({
+    path: `json.${f.field}`,
+    message: `"${f.phrase}" at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
+    code: f.rule,
+  })));
+}
 
 export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId: string) {
   return env.CAMPAIGN_COORDINATOR.get(env.CAMPAIGN_COORDINATOR.idFromName(campaignId));
@@ -55,10 +85,20 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
   if (def.productId) refs.push({ path: "json.productId", id: def.productId });
   def.prizes.forEach((p, i) => p.productId && refs.push({ path: `json.prizes.${i}.productId`, id: p.productId }));
   const missing = [];
-  for (const r of refs) if (!(await getProductRow(env.DB, tenantId, r.id))) missing.push(r);
+  const dear = [];
+  for (const r of refs) {
+    const row = await getProductRow(env.DB, tenantId, r.id);
+    if (!row) missing.push(r);
+    else if (r.path.startsWith("json.prizes.") && row.face_value_cents > lint.maxPrizeValueCents) dear.push({ ...r, cents: row.face_value_cents });
+  }
   if (missing.length) {
     throw ApiError.badRequest("unknown_product", "The campaign names products this brand does not have",
       missing.map((m) => ({ path: m.path, message: `no product ${m.id}`, code: "unknown_product" })));
+  }
+  // 反不正当竞争法 art. 10: the top prize of a lottery-style promotion is worth at most 50,000 yuan.
+  if (dear.length) {
+    throw new ApiError(422, "prize_above_legal_cap", `A prize may be worth at most ${lint.maxPrizeValueCents / 100} yuan`,
+      dear.map((d) => ({ path: d.path, message: `prize worth ${d.cents / 100} yuan exceeds ${lint.maxPrizeValueCents / 100}`, code: "prize_above_legal_cap" })));
   }
 }
 
@@ -67,6 +107,7 @@ export async function createCampaign(env: Env, tenantId: string, input: CreateCa
   if (input.kind === "lottery" && Date.parse(input.startsAt) <= Date.now()) {
     throw ApiError.badRequest("starts_in_past", "A lottery's startsAt must be in the future: the seed commitment and odds are published before opening");
   }
+  checkCampaignCopy(input);
   await checkProducts(env, tenantId, input);
   const id = newId("cmp");
   const res = await coordinatorOf(env, id).define(id, tenantId, input);
@@ -103,6 +144,7 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   const current = await loadCampaign(env, tenantId, id);
   const merged = CreateCampaignInput.safeParse({ ...definitionOf(current), ...patch });
   if (!merged.success) throw ApiError.fromZod(merged.error, "json");
+  checkCampaignCopy(merged.data);
   await checkProducts(env, tenantId, merged.data, patch.prizes !== undefined);
   const coord = coordinatorOf(env, id);
   if (lockedFieldsIn(patch).length) {

@@ -5,7 +5,8 @@ import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
 
-const BANNED = BannedPhraseList.parse(banned).phrases;
+/** Absolute claims refused in any copy a buyer reads (products here, campaigns in services/campaigns.ts). */
+export const BANNED_PHRASES = BannedPhraseList.parse(banned).phrases;
 
 /** The copy a buyer reads; every field is checked before publishing. */
 export function productCopy(p: Pick<Product, "name" | "subtitle" | "description" | "scope" | "usageRules" | "tutorial">) {
@@ -13,7 +14,7 @@ export function productCopy(p: Pick<Product, "name" | "subtitle" | "description"
 }
 
 export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
-  return findBannedPhrases(texts, BANNED);
+  return findBannedPhrases(texts, BANNED_PHRASES);
 }
 
 /** Stock for display; a bundle has as many as its scarcest item allows (and its own cap, if any). */

@@ -29,6 +29,8 @@ const CODES: Record<string, Pair> = {
   not_card_key_product: ["只有卡密商品可以导入卡密", "Only card-key products take imported keys"],
   unknown_product: ["活动中的商品不属于本品牌", "The campaign names products this brand does not have"],
   starts_in_past: ["开始时间须晚于现在", "The start time must be in the future"],
+  campaign_copy_refused: ["活动文案不合规：", "The campaign copy breaks promotion rules:"],
+  prize_above_legal_cap: ["单个奖品价值不得超过 5 万元", "A prize may be worth at most 50,000 yuan"],
   campaign_started: ["活动已开始，只能修改名称和说明", "A started campaign can only change its name and description"],
   warehouse_unavailable: ["数据仓库暂不可用，请稍后再试", "The warehouse is unavailable, try again later"],
   store_required: ["请选择门店", "Choose a store"],

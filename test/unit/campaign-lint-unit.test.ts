@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import banned from "../../schema/data/banned-phrases.json";
+import lint from "../../schema/data/campaign-lint.json";
+import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
+
+const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)) };
+const check = (texts: Record<string, string>) => lintCampaignCopy(texts, rules).map((f) => [f.field, f.rule, f.phrase, f.index]);
+
+describe("campaign copy lint", () => {
+  it("reports a promised win once, as a promise, with its field and position", () => {
+    expect(check({ name: "双11大转盘 100%中奖" })).toEqual([["name", "promised_win", "100%中奖", 7]]);
+    expect(check({ "prizes.0.name": "必中好礼" })).toEqual([["prizes.0.name", "promised_win", "必中", 0]]);
+  });
+
+  it("refuses sharing as a condition of taking part, and lets sharing be an extra chance", () => {
+    expect(check({ description: "分享后才能抽奖，快来参与" })).toEqual([["description", "share_gated", "分享后才能抽奖", 0]]);
+    expect(check({ description: "需邀请3位好友助力参与" })[0]?.slice(0, 2)).toEqual(["description", "share_gated"]);
+    expect(check({ "tasks.0.name": "转发给好友即可领取" })[0]?.slice(0, 2)).toEqual(["tasks.0.name", "share_gated"]);
+    expect(check({ description: "每日免费抽 1 次；分享给好友可额外获得 1 次机会" })).toEqual([]);
+    expect(check({ "tasks.0.name": "分享得额外抽奖机会" })).toEqual([]);
+  });
+
+  it("keeps the product rules for absolute claims, ordered by field then position", () => {
+    expect(check({ name: "全网最低价秒杀", description: "国家级品质" })).toEqual([
+      ["description", "banned_phrase", "国家级", 0],
+      ["name", "banned_phrase", "全网最低", 0],
+    ]);
+    expect(check({ name: "周末抽奖：视频会员月卡", description: "每人每天 3 次，奖品数量有限，抽完即止" })).toEqual([]);
+  });
+});

@@ -1,0 +1,34 @@
+import type { ComplianceFinding } from "../../schema/catalog";
+import { findBannedPhrases } from "./compliance";
+
+export interface CampaignLintRules {
+  banned: string[];
+  promisedWin: string[];
+  shareGating: RegExp[];
+}
+
+export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | "promised_win" | "share_gated" };
+
+/**
+ * The copy a participant reads on a campaign, checked like a product's: absolute claims (广告法 art. 9), promises of a
+ * win, and wording that makes sharing a condition of taking part (a draw may offer sharing as an extra chance only).
+ */
+export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignLintRules): CampaignLintFinding[] {
+  const promised = findBannedPhrases(texts, rules.promisedWin).map((f) => ({ ...f, rule: "promised_win" as const }));
+  const taken = new Set(promised.map((f) => `${f.field}:${f.index}`));
+  const banned = findBannedPhrases(texts, rules.banned)
+    // "100%中奖" is reported once, as a promise, not again as the absolute "100%".
+    .filter((f) => !promised.some((p) => p.field === f.field && f.index >= p.index && f.index < p.index + p.phrase.length))
+    .map((f) => ({ ...f, rule: "banned_phrase" as const }));
+  const gated: CampaignLintFinding[] = [];
+  for (const [field, text] of Object.entries(texts)) {
+    for (const re of rules.shareGating) {
+      for (const m of text.matchAll(new RegExp(re.source, "g"))) {
+        if (taken.has(`${field}:${m.index}`)) continue;
+        taken.add(`${field}:${m.index}`);
+        gated.push({ field, phrase: m[0], index: m.index, excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });
+      }
+    }
+  }
+  return [...promised, ...banned, ...gated].sort((a, b) => (a.field === b.field ? a.index - b.index : a.field < b.field ? -1 : 1));
+}
