@@ -10,7 +10,7 @@ import { isDevelopment } from "../domain/deploy-config";
 import { openSecret } from "../domain/secret-box";
 import { webhookHeaders } from "../domain/standard-webhooks";
 import { alertOf, deliveryId, matches, webhookPayload, type EndpointRule } from "../domain/webhook-match";
-import { webhookRetryDelay } from "../domain/webhook-retry";
+import { RETRY_WINDOW_MS, webhookRetryDelay } from "../domain/webhook-retry";
 import { targetProblem } from "../domain/webhook-target";
 import { raiseAlert } from "../services/alerts";
 import { emitEvent } from "./emit";
@@ -19,9 +19,12 @@ export const WEBHOOK_QUEUE = "kaquan-webhooks";
 export const SEND_TIMEOUT_MS = 10_000;
 const LEASE_MS = 60_000; // longer than one send with its timeout
 const EXCERPT_BYTES = 1024;
-/** An endpoint is disabled after this many deliveries in a row ran out of retries, or after failing every attempt for a day. */
+/**
+ * An endpoint is disabled after this many deliveries in a row ran out of retries, or once every attempt failed for
+ * the whole retry window (3 days): a shorter limit would cut short the retries that let a brand's outage lose nothing.
+ */
 export const DISABLE_AFTER_EXHAUSTED = 5;
-export const DISABLE_AFTER_FAILING_MS = 24 * 3600 * 1000;
+export const DISABLE_AFTER_FAILING_MS = RETRY_WINDOW_MS;
 const ENDPOINT_CACHE_MS = 30_000;
 
 type RouteEnv = Pick<Env, "DB" | "WEBHOOKS" | "BUYER_SESSION_SECRET">;
