@@ -15,7 +15,7 @@ describe("Standard Webhooks signing", () => {
     expect(headers["webhook-signature"]).toMatch(/^v1,\S+ v1,\S+$/);
     expect(new Webhook(a).verify(body, headers)).toMatchObject({ type: "order_paid" });
     expect(new Webhook(b).verify(body, headers)).toMatchObject({ type: "order_paid" });
-    expect(new Webhook(a).sign("msg_1", new Date(ts * 1000), body)).toBe(headers["webhook-signature"].split(" ")[0]);
+    expect(new Webhook(a).sign("msg_1", new Date(ts * 1000), body)).toBe(headers["webhook-signature"]!.split(" ")[0]);
     expect(() => new Webhook(newWebhookSecret()).verify(body, headers)).toThrow();
   });
 });

@@ -149,7 +149,7 @@ describe("webhook deliveries", () => {
     const [id] = await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "o1" })]);
     await attemptDelivery(t.env, id!, { fetcher: r.fetcher });
     const got = r.received[0]!;
-    expect(got.headers["webhook-signature"].split(" ")).toHaveLength(2);
+    expect(got.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
     expect(new Webhook(rotated.body.secret).verify(got.body, got.headers)).toMatchObject({ type: "order_paid" });
     expect(new Webhook(ep.secret).verify(got.body, got.headers)).toMatchObject({ type: "order_paid" });
 
@@ -157,7 +157,7 @@ describe("webhook deliveries", () => {
     const [id2] = await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "o2" })]);
     await attemptDelivery(t.env, id2!, { fetcher: r.fetcher });
     const got2 = r.received[1]!;
-    expect(got2.headers["webhook-signature"].split(" ")).toHaveLength(1);
+    expect(got2.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
     expect(new Webhook(again.body.secret).verify(got2.body, got2.headers)).toBeTruthy();
     expect(() => new Webhook(rotated.body.secret).verify(got2.body, got2.headers)).toThrow();
     const bad = await api(`/webhooks/endpoints/${ep.id}/rotate-secret`, { method: "POST", token: adminKey, json: { overlapMinutes: -1 } });
