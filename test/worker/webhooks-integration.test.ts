@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { attemptDelivery, DISABLE_AFTER_FAILING_MS, routeOutbound } from "../../worker/queue/webhooks";
+import { attemptDelivery, DISABLE_AFTER_FAILING_MS, routeOutbound, sweepWebhookDeliveries } from "../../worker/queue/webhooks";
 import { replay } from "../../worker/services/webhooks";
 import { RETRY_CAP_SECONDS, RETRY_WINDOW_MS } from "../../worker/domain/webhook-retry";
 import { api, createTenant } from "./helpers";
@@ -246,6 +246,44 @@ describe("webhook deliveries", () => {
     // Enabled again by an admin: new events flow.
     await api(`/webhooks/endpoints/${ep.id}`, { method: "PATCH", token: adminKey, json: { status: "enabled" } });
     expect(await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "d" })])).toHaveLength(1);
+  });
+});
+
+describe("webhook deliveries: exhausted in a row, lost messages", () => {
+  it("disables an endpoint after 5 deliveries in a row ran out of retries, even within 3 days of failing", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const ep = await endpoint(adminKey, { url: "https://flaky.brand.example/h", eventTypes: ["order_paid"] });
+    const t = testEnv();
+    const failing = receiver(Array(500).fill(500));
+    const start = Date.now();
+    const ids = await routeOutbound(t.env, [1, 2, 3, 4, 5].map((i) => event(tenant.id, "order_paid", { orderId: `o${i}` })), start);
+    for (const id of ids) await attemptDelivery(t.env, id, { fetcher: failing.fetcher, now: start });
+    // One success resets the count (and the failing clock) before the five run out.
+    const [ok] = await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "ok" })], start);
+    await attemptDelivery(t.env, ok!, { fetcher: receiver([200]).fetcher, now: start + 3600_000 });
+    const results = [];
+    for (const id of ids) {
+      let res;
+      do {
+        const d = (await api(`/webhooks/deliveries/${id}`, { token: adminKey })).body.delivery;
+        res = await attemptDelivery(t.env, id, { fetcher: failing.fetcher, now: Date.parse(d.nextAttemptAt) });
+      } while (res.outcome === "retrying");
+      results.push(res);
+    }
+    expect(results.map((r) => [r.outcome, r.disabled])).toEqual([["failed", false], ["failed", false], ["failed", false], ["failed", false], ["failed", true]]);
+    expect((await api(`/webhooks/endpoints/${ep.id}`, { token: adminKey })).body).toMatchObject({ status: "disabled", disabledReason: "5 deliveries in a row ran out of retries" });
+  });
+
+  it("re-queues a pending delivery whose message was lost, from the cron sweep", async () => {
+    const { tenant, adminKey } = await createTenant();
+    await endpoint(adminKey, { url: "https://crm.brand.example/h", eventTypes: ["order_paid"] });
+    const t = testEnv();
+    const start = Date.now();
+    const [id] = await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "lost" })], start);
+    t.webhooks.sent.length = 0; // the message is lost
+    expect(await sweepWebhookDeliveries(t.env, start + 30_000)).toBe(0); // not overdue yet
+    await sweepWebhookDeliveries(t.env, start + 5 * 60_000);
+    expect(t.webhooks.sent.map((m) => m.body.deliveryId)).toContain(id);
   });
 });
 
