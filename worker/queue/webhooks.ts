@@ -61,9 +61,11 @@ export async function routeOutbound(env: RouteEnv, events: EventEnvelope[], now 
   const rows: NewDelivery[] = [];
   const add = (rule: EndpointRule, event: EventEnvelope, type: WebhookType, body: string) =>
     rows.push({ id: deliveryId(rule.id, event.eventId, type), tenantId: event.tenantId, endpointId: rule.id, eventId: event.eventId, type, occurredAt: event.occurredAt, body });
+  const byTenant = new Map<string, EndpointRule[]>(); // one await per tenant, not per event (bulk batches hold 100k)
   for (const event of events) {
     const alert = alertOf(event);
-    const rules = await endpointRules(env.DB, event.tenantId, now);
+    let rules = byTenant.get(event.tenantId);
+    if (!rules) byTenant.set(event.tenantId, (rules = await endpointRules(env.DB, event.tenantId, now)));
     if (!rules.length && !alert) continue;
     if (event.type !== "alert") {
       const targets = rules.filter((r) => matches(r, event.type, event));
