@@ -7,12 +7,13 @@ import { ApiError } from "./errors";
 import { campaignOrigins } from "./middleware/campaign-origins";
 import { platformCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
+import { alertRoutes, emailOutboxRoutes } from "./routes/alerts";
 import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { eventRoutes } from "./routes/events";
 import { exportRoutes } from "./routes/exports";
-import { clientFacing } from "./openapi";
+import { clientFacing, registerWebhooks } from "./openapi";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
@@ -28,6 +29,7 @@ import { storeRoutes } from "./routes/stores";
 import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
 import { trackRoutes } from "./routes/track";
+import { webhookRoutes } from "./routes/webhooks";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -67,8 +69,11 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", redemptionRoutes)
     .route("/", compensationRoutes)
     .route("/", campaignRoutes)
-    .route("/", campaignPublicRoutes);
-  if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes);
+    .route("/", campaignPublicRoutes)
+    .route("/", webhookRoutes)
+    .route("/", alertRoutes);
+  if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
+  registerWebhooks(api.openAPIRegistry);
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -3,6 +3,7 @@ import { isDevelopment, missingSecrets } from "./domain/deploy-config";
 import { requestIdFrom } from "./domain/request-id";
 import { ApiError } from "./errors";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
+import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
 
@@ -47,6 +48,7 @@ export default {
   queue: async (batch, env) => {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).
     if (batch.queue !== DEAD_LETTER_QUEUE && refusal(env).length) return batch.retryAll({ delaySeconds: 60 });
+    if (batch.queue === WEBHOOK_QUEUE) return consumeWebhooks(batch, env);
     return consumeEvents(batch, env);
   },
   scheduled: (_controller, env, ctx) => {

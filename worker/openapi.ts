@@ -1,3 +1,6 @@
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../schema/events";
+import { WebhookPayload } from "../schema/webhooks";
 /**
  * Two corrections to the generated OpenAPI document, which brands generate clients from:
  *  - the generator lists a field with a zod `.default()` as required, but a client may leave it out (the default is
@@ -22,4 +25,32 @@ export function clientFacing<T>(doc: T): T {
   };
   walk(doc);
   return doc;
+}
+
+const WebhookHeaders = z.object({
+  "webhook-id": z.string().openapi({ description: "Message id: the same on every retry and replay (deduplicate on it)" }),
+  "webhook-timestamp": z.string().openapi({ description: "Unix seconds of this attempt; refuse ones far from now" }),
+  "webhook-signature": z.string().openapi({
+    description: 'Space-separated "v1,<base64 HMAC-SHA256 of id.timestamp.body>" signatures (two during a secret rotation overlap)',
+  }),
+});
+
+/**
+ * The `webhooks` section of the document: one entry per subscribable type, each a POST of the typed event signed
+ * per Standard Webhooks. A 2xx answer within 10 s acknowledges it; anything else is retried for up to 3 days.
+ */
+export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]) {
+  for (const type of EVENT_TYPES) {
+    registry.registerWebhook({
+      method: "post",
+      path: type,
+      tags: ["webhooks"],
+      summary: type === "alert" ? "An alert (also low_stock, supplier_failed, risk_flagged as alerts), at most once per quiet period" : `The ${type} event`,
+      request: { headers: WebhookHeaders, body: { content: { "application/json": { schema: WebhookPayload } }, required: true } },
+      responses: {
+        200: { description: "Any 2xx acknowledges the delivery" },
+        default: { description: "Anything else, or no answer within 10 s, is retried with back-off for up to 3 days" },
+      },
+    });
+  }
 }

@@ -1,12 +1,13 @@
 import { drainEventOutbox } from "./queue/emit";
 import { redriveDeadLetters } from "./queue/redrive";
+import { sweepWebhookDeliveries } from "./queue/webhooks";
 import { driveDeliveries } from "./services/delivery-jobs";
 import { releaseExpired } from "./services/orders";
 import { expireDueVouchers } from "./services/voucher-expiry";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
-  const jobs: Promise<unknown>[] = [releaseExpired(env, null), expireDueVouchers(env), drainEventOutbox(env), redriveDeadLetters(env), driveDeliveries(env)];
+  const jobs: Promise<unknown>[] = [releaseExpired(env, null), expireDueVouchers(env), drainEventOutbox(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env)];
   const results = await Promise.allSettled(jobs);
   for (const r of results) {
     if (r.status === "rejected") console.error(JSON.stringify({ at: "scheduled", error: r.reason instanceof Error ? r.reason.message : String(r.reason) }));

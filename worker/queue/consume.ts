@@ -3,6 +3,7 @@ import { EventEnvelope } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters } from "../db/dead-letters";
+import { routeOutbound } from "./webhooks";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
 /** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
@@ -41,6 +42,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   try {
     // A redelivery after a partial failure re-sends chunks already stored; the warehouse skips known ids.
     const events = valid.flatMap((v) => v.events);
+    await routeOutbound(env, events); // webhooks and alerts; idempotent per event, so a retried batch adds nothing
     const chunks: EventEnvelope[][] = [];
     for (let i = 0; i < events.length; i += WAREHOUSE_BATCH) chunks.push(events.slice(i, i + WAREHOUSE_BATCH));
     // A few chunks in flight at once: the warehouse parses and validates the next ones while it inserts, and groups

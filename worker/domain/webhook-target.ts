@@ -1,0 +1,61 @@
+/**
+ * SSRF guard for webhook URLs. Production: https only, and no host that names a loopback, private, link-local or
+ * otherwise internal address (literal IPs, `localhost`, `.local`/`.internal`/`.localhost` names). Development also
+ * accepts http to localhost, so a brand can point an endpoint at a receiver on its own machine. Checked when an
+ * endpoint is saved and again before every send. (A public name that resolves to a private address is Cloudflare's
+ * to refuse: a Worker's fetch cannot reach private networks.)
+ */
+export function targetProblem(raw: string, development: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "not a URL";
+  }
+  if (url.username || url.password) return "credentials in the URL are not allowed";
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const local = isLoopback(host);
+  if (development && local && (url.protocol === "http:" || url.protocol === "https:")) return null;
+  if (url.protocol !== "https:") return "must be https";
+  if (local || isInternal(host)) return "private, loopback and internal addresses are refused";
+  return null;
+}
+
+function ipv4(host: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  return parts.every((p) => p <= 255) ? parts : null;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::1") return true;
+  const v4 = ipv4(host) ?? mappedV4(host);
+  return v4 !== null && v4[0] === 127;
+}
+
+function mappedV4(host: string): number[] | null {
+  const m = /^::ffff:(.+)$/.exec(host);
+  if (!m) return null;
+  const dotted = ipv4(m[1]!);
+  if (dotted) return dotted;
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(m[1]!);
+  if (!hex) return null;
+  const hi = parseInt(hex[1]!, 16), lo = parseInt(hex[2]!, 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255];
+}
+
+function isInternal(host: string): boolean {
+  if (/\.(local|internal|lan|home|corp|intranet)$/.test(host) || !host.includes(".") && !host.includes(":")) return true;
+  const v4 = ipv4(host) ?? mappedV4(host);
+  if (v4) {
+    const [a, b] = v4 as [number, number];
+    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19)) || a >= 224;
+  }
+  if (host.includes(":")) {
+    return host === "::" || host === "::1" || /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host.startsWith("::ffff:");
+  }
+  // A decimal/hex/octal IPv4 in disguise (http://2130706433/, 0x7f.1): URL parsing normalises most; refuse the rest.
+  return /^[0-9.x]+$/.test(host);
+}

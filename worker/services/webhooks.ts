@@ -1,0 +1,66 @@
+import type { z } from "@hono/zod-openapi";
+import type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookEndpoint } from "../../schema/webhooks";
+import {
+  deleteEndpoint, getEndpoint, insertEndpoint, rearmDeliveries, rotateEndpointSecret, toEndpoint, updateEndpoint,
+} from "../db/webhooks";
+import { newId } from "../domain/crypto";
+import { isDevelopment } from "../domain/deploy-config";
+import { sealSecret } from "../domain/secret-box";
+import { newWebhookSecret } from "../domain/standard-webhooks";
+import { targetProblem } from "../domain/webhook-target";
+import { ApiError } from "../errors";
+import { enqueue, forgetEndpoints } from "../queue/webhooks";
+
+type WebhookEnv = Pick<Env, "DB" | "WEBHOOKS" | "CARD_KEY_ENCRYPTION_KEY" | "ENVIRONMENT">;
+
+function checkUrl(env: WebhookEnv, url: string) {
+  const problem = targetProblem(url, isDevelopment(env));
+  if (problem) throw ApiError.badRequest("invalid_webhook_url", `Webhook URL refused: ${problem}`, [{ path: "body.url", message: problem, code: "invalid_webhook_url" }]);
+}
+
+export async function createEndpoint(env: WebhookEnv, tenantId: string, input: z.infer<typeof CreateWebhookEndpointInput>) {
+  checkUrl(env, input.url);
+  const secret = newWebhookSecret();
+  const row = await insertEndpoint(env.DB, {
+    id: newId("whe"), tenantId, url: input.url, description: input.description, eventTypes: [...new Set(input.eventTypes)], filter: input.filter,
+    secretSealed: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret),
+  });
+  forgetEndpoints(tenantId);
+  return { ...toEndpoint(row), secret };
+}
+
+export async function changeEndpoint(env: WebhookEnv, tenantId: string, id: string, input: z.infer<typeof UpdateWebhookEndpointInput>): Promise<WebhookEndpoint> {
+  if (input.url !== undefined) checkUrl(env, input.url);
+  const row = await updateEndpoint(env.DB, tenantId, id, { ...input, eventTypes: input.eventTypes && [...new Set(input.eventTypes)] });
+  if (!row) throw ApiError.notFound("Webhook endpoint");
+  forgetEndpoints(tenantId);
+  return toEndpoint(row);
+}
+
+export async function removeEndpoint(env: WebhookEnv, tenantId: string, id: string) {
+  if (!(await deleteEndpoint(env.DB, tenantId, id))) throw ApiError.notFound("Webhook endpoint");
+  forgetEndpoints(tenantId);
+}
+
+/** A new secret; the old one keeps signing too (a second `v1,` signature) for `overlapMinutes`. */
+export async function rotateSecret(env: WebhookEnv, tenantId: string, id: string, overlapMinutes: number, now = Date.now()) {
+  const secret = newWebhookSecret();
+  const until = new Date(now + overlapMinutes * 60_000).toISOString();
+  const row = await rotateEndpointSecret(env.DB, tenantId, id, await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), until);
+  if (!row) throw ApiError.notFound("Webhook endpoint");
+  return { endpoint: toEndpoint(row), secret };
+}
+
+/** Sends one delivery again (same webhook-id, fresh retry window), or every delivery of an endpoint whose event occurred in [from, to). */
+export async function replay(env: WebhookEnv, tenantId: string, what: { deliveryId: string } | { endpointId: string; from: string; to: string }, now = Date.now()) {
+  if ("endpointId" in what) {
+    const ep = await getEndpoint(env.DB, tenantId, what.endpointId);
+    if (!ep) throw ApiError.notFound("Webhook endpoint");
+    if (ep.status === "disabled") throw ApiError.conflict("endpoint_disabled", "Enable the endpoint before replaying to it");
+  }
+  const range = "endpointId" in what ? { ...what, from: new Date(what.from).toISOString(), to: new Date(what.to).toISOString() } : what;
+  const ids = await rearmDeliveries(env.DB, tenantId, range, new Date(now).toISOString());
+  if ("deliveryId" in what && !ids.length) throw ApiError.notFound("Webhook delivery");
+  await enqueue(env, ids);
+  return ids;
+}
