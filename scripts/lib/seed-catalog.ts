@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Scope } from "../../schema/tenancy";
-import { ApiClient } from "./http";
+import { kaquanClient, must } from "./api/client";
 
 const FOREVER = { kind: "fixed", validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-12-31T23:59:59.000Z" } as const;
 // Demo images ship with the site (site/public/demo/*.svg): no outside photo host, so they show offline too.
@@ -17,45 +17,46 @@ const PRODUCTS = [
 
 /** Idempotent: products are matched by name, keys are only imported into an empty product. */
 export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, supplierUrl = process.env.KAQUAN_SUPPLIER_URL ?? "http://127.0.0.1:8789") {
-  const admin = new ApiClient(baseUrl, keys.admin);
-  const { products } = await admin.ok<{ products: { id: string; name: string; status: string; config?: { recharge?: { accountKind?: string } }; media?: { images?: string[] }; stock: { total: number | null; available: number } }[] }>("GET", "/products");
+  const admin = kaquanClient(baseUrl, keys.admin);
+  const { products } = await must(admin.GET("/products"));
+  const path = (productId: string) => ({ params: { path: { productId } } });
   const ids: Record<string, string> = {};
   for (const p of PRODUCTS) {
     let existing = products.find((x) => x.name === p.body.name);
-    if (!existing) existing = await admin.ok("POST", "/products", p.body);
+    if (!existing) existing = await must(admin.POST("/products", { body: p.body }));
     ids[p.key] = existing!.id;
     // A demo state seeded before recharge accounts were checked, or with outside images, is brought up to date.
-    if (existing!.media?.images?.some((u) => /^https?:/.test(u))) await admin.ok("PATCH", `/products/${existing!.id}`, { media: p.body.media });
+    if (existing!.media?.images?.some((u) => /^https?:/.test(u))) await must(admin.PATCH("/products/{productId}", { ...path(existing!.id), body: { media: p.body.media } }));
     if ("config" in p.body && "recharge" in p.body.config && existing!.config?.recharge?.accountKind !== p.body.config.recharge.accountKind) {
-      await admin.ok("PATCH", `/products/${existing!.id}`, { config: p.body.config });
+      await must(admin.PATCH("/products/{productId}", { ...path(existing!.id), body: { config: p.body.config } }));
     }
-    const stock = await admin.ok<{ total: number | null; available: number }>("GET", `/products/${existing!.id}/stock`);
+    const stock = await must(admin.GET("/products/{productId}/stock", path(existing!.id)));
     if ("loop" in p && stock.available === 0) {
-      await admin.ok("POST", `/products/${existing!.id}/keys/import`, { rows: [{ line: 1, secret: `NEWBIE-${randomBytes(4).toString("hex").toUpperCase()}`, reusable: true }] });
+      await must(admin.POST("/products/{productId}/keys/import", { ...path(existing!.id), body: { rows: [{ line: 1, secret: `NEWBIE-${randomBytes(4).toString("hex").toUpperCase()}`, reusable: true }] } }));
     } else if ("stock" in p && p.stock && stock.total === 0) {
       for (let i = 0; i < p.stock; i += 1000) {
         const rows = Array.from({ length: Math.min(1000, p.stock - i) }, (_, j) => ({ line: i + j + 1, secret: `${p.key.toUpperCase()}-${randomBytes(8).toString("hex").toUpperCase()}` }));
-        await admin.ok("POST", `/products/${existing!.id}/keys/import`, { rows });
+        await must(admin.POST("/products/{productId}/keys/import", { ...path(existing!.id), body: { rows } }));
       }
     }
   }
   const bundleName = "视听双享包";
   let bundle = products.find((x) => x.name === bundleName);
   if (!bundle) {
-    bundle = await admin.ok("POST", "/products", {
+    bundle = await must(admin.POST("/products", { body: {
       kind: "bundle", name: bundleName, subtitle: "视频 + 音乐 会员月卡", priceCents: 2680, faceValueCents: 4000, validity: FOREVER,
       scope: "视频 App 与音乐 App 会员各一个月", tutorial: "支付后获得两张卡密，分别在对应 App 中兑换。", media: media("bundle"),
-      config: { bundle: { items: [{ productId: ids.video, quantity: 1 }, { productId: ids.music, quantity: 1 }] } },
-    });
+      config: { bundle: { items: [{ productId: ids.video!, quantity: 1 }, { productId: ids.music!, quantity: 1 }] } },
+    } }));
   }
-  if (bundle!.media?.images?.some((u) => /^https?:/.test(u))) await admin.ok("PATCH", `/products/${bundle!.id}`, { media: media("bundle") });
+  if (bundle!.media?.images?.some((u) => /^https?:/.test(u))) await must(admin.PATCH("/products/{productId}", { ...path(bundle!.id), body: { media: media("bundle") } }));
   ids.bundle = bundle!.id;
   for (const id of Object.values(ids)) {
-    const p = await admin.ok<{ status: string }>("GET", `/products/${id}`);
-    if (p.status !== "published") await admin.ok("POST", `/products/${id}/status`, { status: "published" });
+    const p = await must(admin.GET("/products/{productId}", path(id)));
+    if (p.status !== "published") await must(admin.POST("/products/{productId}/status", { ...path(id), body: { status: "published" } }));
   }
   // Two upstreams for the recharge: the cheap flaky one is tried first, the steady one is the fallback.
-  await admin.ok("POST", "/suppliers", { name: "cheapco", baseUrl: `${supplierUrl}/cheapco`, products: [{ productId: ids.phone, sku: "PHONE-30", costCents: 2950 }] });
-  await admin.ok("POST", "/suppliers", { name: "steadyco", baseUrl: `${supplierUrl}/steadyco`, products: [{ productId: ids.phone, sku: "PHONE-30", costCents: 2990 }] });
+  await must(admin.POST("/suppliers", { body: { name: "cheapco", baseUrl: `${supplierUrl}/cheapco`, products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2950 }] } }));
+  await must(admin.POST("/suppliers", { body: { name: "steadyco", baseUrl: `${supplierUrl}/steadyco`, products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2990 }] } }));
   return ids;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
-import { ApiClient } from "./http";
+import { kaquanClient, must } from "./api/client";
 
 const STORES = [
   { name: "南京西路旗舰店", address: "上海市静安区南京西路 1 号" },
@@ -20,17 +20,17 @@ export interface RedemptionSeed {
  * to redeem. A still-unredeemed demo voucher from an earlier start is reused.
  */
 export async function seedRedemption(baseUrl: string, keys: Record<Scope, string>, stateDir: string, slug = "demo"): Promise<RedemptionSeed> {
-  const admin = new ApiClient(baseUrl, keys.admin);
-  const { stores } = await admin.ok<{ stores: { id: string; name: string }[] }>("GET", "/stores");
-  for (const s of STORES) if (!stores.some((x) => x.name === s.name)) stores.push(await admin.ok("POST", "/stores", s));
-  const me = await new ApiClient(baseUrl, keys.redeemer).ok<{ apiKeyId: string; storeId: string | null }>("GET", "/redeemer-keys/me");
-  if (!me.storeId) await admin.ok("PUT", `/redeemer-keys/${me.apiKeyId}`, { storeId: stores[0]!.id });
-  await admin.ok("PUT", "/compensation-policy", { policy: "replace", productId: null });
+  const admin = kaquanClient(baseUrl, keys.admin);
+  const { stores } = await must(admin.GET("/stores"));
+  for (const s of STORES) if (!stores.some((x) => x.name === s.name)) stores.push(await must(admin.POST("/stores", { body: s })));
+  const me = await must(kaquanClient(baseUrl, keys.redeemer).GET("/redeemer-keys/me"));
+  if (!me.storeId) await must(admin.PUT("/redeemer-keys/{keyId}", { params: { path: { keyId: me.apiKeyId } }, body: { storeId: stores[0]!.id } }));
+  await must(admin.PUT("/compensation-policy", { body: { policy: "replace", productId: null } }));
 
-  const { products } = await admin.ok<{ products: { id: string; name: string; status: string }[] }>("GET", "/products");
+  const { products } = await must(admin.GET("/products"));
   let product = products.find((p) => p.name === COUPON);
   if (!product) {
-    product = await admin.ok("POST", "/products", {
+    product = await must(admin.POST("/products", { body: {
       kind: "coupon",
       name: COUPON,
       subtitle: "到店消费满 100 元立减 20 元",
@@ -42,15 +42,17 @@ export async function seedRedemption(baseUrl: string, keys: Record<Scope, string
       tutorial: "到店结账时打开「我的券」，出示二维码给店员扫码",
       stockTotal: 10000,
       config: { coupon: { thresholdCents: 10000, discountCents: 2000 } },
-    });
-    await admin.ok("PUT", `/products/${product!.id}/stores`, { storeIds: stores.map((s) => s.id) });
+    } }));
+    await must(admin.PUT("/products/{productId}/stores", { params: { path: { productId: product!.id } }, body: { storeIds: stores.map((s) => s.id) } }));
   }
-  if (product!.status !== "published") await admin.ok("POST", `/products/${product!.id}/status`, { status: "published" });
+  if (product!.status !== "published") {
+    await must(admin.POST("/products/{productId}/status", { params: { path: { productId: product!.id } }, body: { status: "published" } }));
+  }
 
   const file = `${stateDir}/demo-voucher.json`;
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { code?: string }).code : undefined;
   if (saved) {
-    const st = await new ApiClient(baseUrl).ok<{ vouchers: { status: string }[] }>("GET", `/voucher-status?codes=${saved}`);
+    const st = await must(kaquanClient(baseUrl).GET("/voucher-status", { params: { query: { codes: saved } } }));
     if (st.vouchers[0]?.status === "issued") return { stores, voucherCode: saved };
   }
   const voucherCode = await buyAsGuest(baseUrl, slug, product!.id);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
-import { ApiClient } from "./http";
+import { kaquanClient, must } from "./api/client";
 import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedRedemption } from "./seed-redemption";
@@ -19,28 +19,30 @@ export interface DemoSeed {
  */
 export async function seedDemo(baseUrl: string, platformToken: string, stateDir = ".kaquan"): Promise<DemoSeed> {
   const keysFile = `${stateDir}/demo-keys.json`;
-  const platform = new ApiClient(baseUrl, platformToken);
-  const { tenants } = await platform.ok<{ tenants: { id: string; slug: string }[] }>("GET", "/platform/tenants");
+  const platform = kaquanClient(baseUrl, platformToken);
+  const { tenants } = await must(platform.GET("/platform/tenants"));
   let tenant = tenants.find((t) => t.slug === DEMO_SLUG);
   if (!tenant) {
-    tenant = await platform.ok("POST", "/platform/tenants", {
-      slug: DEMO_SLUG,
-      name: "Demo Brand",
-      allowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://127.0.0.1:4321", "http://localhost:4321"],
-    });
+    tenant = await must(platform.POST("/platform/tenants", {
+      body: {
+        slug: DEMO_SLUG,
+        name: "Demo Brand",
+        allowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://127.0.0.1:4321", "http://localhost:4321"],
+      },
+    }));
   }
   const saved = readSavedKeys(keysFile);
   const keys = {} as Record<Scope, string>;
   for (const scope of DEMO_SCOPES) {
     const existing = saved?.tenantId === tenant!.id ? saved.keys[scope] : undefined;
-    if (existing && (await new ApiClient(baseUrl, existing).request("GET", "/tenant")).status === 200) {
+    if (existing && (await kaquanClient(baseUrl, existing).GET("/tenant")).response.status === 200) {
       keys[scope] = existing;
       continue;
     }
-    const created = await platform.ok<{ secret: string }>("POST", `/platform/tenants/${tenant!.id}/keys`, {
-      name: `demo ${scope}`,
-      scopes: [scope],
-    });
+    const created = await must(platform.POST("/platform/tenants/{tenantId}/keys", {
+      params: { path: { tenantId: tenant!.id } },
+      body: { name: `demo ${scope}`, scopes: [scope] },
+    }));
     keys[scope] = created.secret;
   }
   const seed = { tenantId: tenant!.id, keys };
