@@ -71,4 +71,20 @@ describe("campaign console actions: pause, duplicate, preview", { timeout: 60_00
     expect(fromPreview.status).toBe(409);
     expect(fromPreview.body.error.code).toBe("preview_only");
   });
+
+  it("names campaigns and products for the analyst's own tenant only (GET /analytics/names)", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const productId = await couponProductOf(a.tenant.id, "满30减5券");
+    const c = await liveCampaign(a.adminKey, { kind: "coupon_claim", name: "春节领券", productId, stock: 5 }, { wait: false, startInMs: 60_000 });
+    const analyst = async (adminKey: string) => (await api("/keys", { method: "POST", token: adminKey, json: { name: "an", scopes: ["analyst"] } })).body.secret as string;
+    const own = await api("/analytics/names", { token: await analyst(a.adminKey) });
+    expect(own.status).toBe(200);
+    expect(own.body.campaigns[c.id]).toBe("春节领券");
+    expect(own.body.products[productId]).toBe("满30减5券");
+    const other = await api("/analytics/names", { token: await analyst(b.adminKey) });
+    expect(other.body.campaigns[c.id]).toBeUndefined();
+    expect(other.body.products[productId]).toBeUndefined();
+    expect((await api("/analytics/names", { token: (await api("/keys", { method: "POST", token: a.adminKey, json: { name: "op", scopes: ["operator"] } })).body.secret })).status).toBe(403);
+  });
 });
