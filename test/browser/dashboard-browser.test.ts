@@ -66,9 +66,9 @@ describe("analyst dashboard on a phone", () => {
     // The previous period holds at least our 3 people: a change in percent, not "no comparison".
     await expect.poll(() => participants.locator(".kpi-delta").textContent()).toMatch(/^[▲▼] \d+\.\d%$/);
     expect(await page.locator(".kpi").count()).toBe(5);
-    await expect.poll(() => page.isVisible("#simulated")).toBe(true);
+    await expect.poll(() => page.isVisible("#simulated"), { timeout: 30_000 }).toBe(true);
     // Campaigns by name, not id.
-    await expect.poll(() => page.textContent("#view-kfactor .table")).toContain(campaign.name);
+    await expect.poll(() => page.textContent("#view-kfactor .table"), { timeout: 30_000 }).toContain(campaign.name);
     expect(await page.textContent("#view-kfactor .table")).not.toContain(campaign.id);
     expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     // A chart fits the phone's width.
