@@ -129,6 +129,11 @@ export const TopProductsRow = z
   .object({ productId: z.string(), views: z.number(), paidOrders: z.number(), revenueCents: z.number(), viewToPaid: rate })
   .openapi("TopProductsRow");
 
+export const DataSourceParams = params({ ...range });
+export const DataSourceRow = z
+  .object({ events: z.number(), simulated: z.number().openapi({ description: "Events made by npm run simulate (payload.simulated)" }) })
+  .openapi("DataSourceRow");
+
 /** Every dashboard view: its params and its row. */
 export const METRICS = {
   retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort" },
@@ -140,6 +145,7 @@ export const METRICS = {
   suppliers: { params: SupplierParams, row: SupplierRow, summary: "Supplier delivery success rate" },
   roi: { params: RoiParams, row: RoiRow, summary: "Campaign ROI (prize and discount cost vs attributed revenue) and new users" },
   top_products: { params: TopProductsParams, row: TopProductsRow, summary: "Top products by revenue" },
+  data_source: { params: DataSourceParams, row: DataSourceRow, summary: "Events in the range and how many are simulated (the dashboard's 模拟数据 badge)" },
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
@@ -156,3 +162,13 @@ export type WarehouseQuery = z.infer<typeof WarehouseQuery>;
 export function metricResponse<R extends z.ZodType>(row: R) {
   return z.object({ metric: MetricName, params: z.record(z.string(), z.unknown()), rows: z.array(row), tookMs: z.number() });
 }
+
+/** Names for the ids in metric rows (campaignId, productId, supplierId), from the worker's D1: the warehouse has ids only. */
+export const AnalyticsNames = z
+  .object({
+    campaigns: z.record(z.string(), z.string()),
+    products: z.record(z.string(), z.string()),
+    suppliers: z.record(z.string(), z.string()),
+  })
+  .openapi("AnalyticsNames");
+export type AnalyticsNames = z.infer<typeof AnalyticsNames>;

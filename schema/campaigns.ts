@@ -139,6 +139,10 @@ export const Campaign = CampaignFields.extend({
   /** Lottery: the seed, published once the campaign has ended. */
   seed: z.string().nullable(),
   createdAt: z.string(),
+  /** Paused by an operator: claims and draws are refused with 409 campaign_paused until it is resumed. */
+  paused: z.boolean(),
+  /** Public read with a valid operator preview token: the page shows the campaign as it will look once live. */
+  preview: z.boolean().optional(),
   /** The brand's store slug (public reads), so a bare link to a campaign can find its store page. */
   tenantSlug: z.string().optional(),
   /** Public reads of a flash sale or coupon claim: what is on offer (its store price is the original price). */
@@ -260,5 +264,15 @@ export const DrawExport = z
   })
   .openapi("DrawExport");
 export type DrawExport = z.infer<typeof DrawExport>;
+
+export const CampaignPreview = z
+  .object({
+    /** The public campaign page in preview mode; the token expires after 30 minutes and never allows a claim. */
+    url: z.string(),
+    token: z.string(),
+    expiresAt: z.string(),
+  })
+  .openapi("CampaignPreview");
+export type CampaignPreview = z.infer<typeof CampaignPreview>;
 
 export const CampaignList = z.object({ campaigns: z.array(Campaign) }).openapi("CampaignList");

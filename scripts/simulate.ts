@@ -35,9 +35,13 @@ const seed = Number(values.seed);
 // The tenant's real campaigns and products when the catalog/campaign features provide them; named stand-ins otherwise.
 async function world(): Promise<World> {
   const campaigns: World["campaigns"] = [];
-  const listed = await pub.request<{ campaigns?: { id: string; kind: string }[] }>("GET", `/public/tenants/${values.slug}/campaigns`);
-  for (const c of listed.data?.campaigns ?? []) {
-    campaigns.push({ id: c.id, kind: c.kind === "lottery" ? "lottery" : c.kind === "flash" ? "flash" : "coupon", costCents: c.kind === "lottery" ? 500 : 300 });
+  const listed = await pub.request<{ campaigns?: { id: string; kind: string; startsAt: string; endsAt: string }[] }>("GET", `/public/tenants/${values.slug}/campaigns`);
+  // A campaign that has not started gets no simulated events (its dashboard stays empty until real visitors come).
+  for (const c of (listed.data?.campaigns ?? []).filter((c) => Date.parse(c.startsAt) <= Date.now())) {
+    campaigns.push({
+      id: c.id, kind: c.kind === "lottery" ? "lottery" : c.kind === "flash_sale" ? "flash" : "coupon", costCents: c.kind === "lottery" ? 500 : 300,
+      startsAt: Date.parse(c.startsAt), endsAt: Date.parse(c.endsAt),
+    });
   }
   if (campaigns.length === 0) {
     campaigns.push({ id: "demo-spring-coupon", kind: "coupon", costCents: 300 }, { id: "demo-lucky-draw", kind: "lottery", costCents: 800 }, { id: "demo-flash-618", kind: "flash", costCents: 1500 });

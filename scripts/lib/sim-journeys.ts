@@ -15,7 +15,8 @@ export interface SimEvent {
 }
 
 export interface World {
-  campaigns: { id: string; kind: "coupon" | "lottery" | "flash"; costCents: number }[];
+  /** startsAt/endsAt (ms): no simulated event is placed on a campaign outside its window (e.g. one not started yet). */
+  campaigns: { id: string; kind: "coupon" | "lottery" | "flash"; costCents: number; startsAt?: number; endsAt?: number }[];
   products: { id: string; priceCents: number }[];
   suppliers: string[];
   stores: string[];
@@ -51,10 +52,13 @@ export function simulateJourneys(opts: { seed: number; users: number; start: num
       payload,
     });
   };
+  const openAt = (at: number) => opts.world.campaigns.filter((c) => (c.startsAt ?? -Infinity) <= at && at < (c.endsAt ?? Infinity));
   const queue: { signupAt: number; campaignId?: string; referrerId?: string }[] = [];
   for (let i = 0; i < opts.users; i++) {
     const organic = rand() < 0.6;
-    queue.push({ signupAt: opts.start + rand() * (opts.end - opts.start), campaignId: organic ? undefined : pick(opts.world.campaigns).id });
+    const signupAt = opts.start + rand() * (opts.end - opts.start);
+    const open = openAt(signupAt);
+    queue.push({ signupAt, campaignId: organic || !open.length ? undefined : pick(open).id });
   }
   while (queue.length) {
     const u = queue.shift()!;
@@ -78,7 +82,9 @@ export function simulateJourneys(opts: { seed: number; users: number; start: num
       const product = pick(opts.world.products);
       emit("page_view", step(), userId, { path: "/" });
       emit("product_viewed", step(), userId, { productId: product.id });
-      const campaign = u.campaignId && rand() < 0.6 ? opts.world.campaigns.find((c) => c.id === u.campaignId)! : rand() < 0.3 ? pick(opts.world.campaigns) : null;
+      const open = openAt(dayStart);
+      const own = open.find((c) => c.id === u.campaignId);
+      const campaign = own && rand() < 0.6 ? own : rand() < 0.3 && open.length ? pick(open) : null;
       let voucherId: string | null = null;
       if (campaign) {
         emit("page_view", step(), userId, { path: `/c/${campaign.id}`, campaignId: campaign.id });

@@ -9,6 +9,7 @@ export interface CampaignRow {
   ends_at: string;
   seed_commitment: string | null;
   seed: string | null;
+  paused_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -29,6 +30,16 @@ export async function updateCampaignDefinition(db: D1Database, tenantId: string,
        WHERE tenant_id = ? AND id = ?`,
     )
     .bind(JSON.stringify(def), def.startsAt, def.endsAt, tenantId, id)
+    .run();
+}
+
+export async function setCampaignPaused(db: D1Database, tenantId: string, id: string, paused: boolean) {
+  await db
+    .prepare(
+      `UPDATE campaigns SET paused_at = CASE WHEN ? THEN coalesce(paused_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) END,
+       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ?`,
+    )
+    .bind(paused ? 1 : 0, tenantId, id)
     .run();
 }
 

@@ -13,6 +13,8 @@ interface Meta {
   seed: string | null;
   commitment: string | null;
   frozen: boolean;
+  /** Operator pause: every shard refuses claims and draws while set (pushed to them by setPaused). */
+  paused?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export class CampaignCoordinator extends DurableObject<Env> {
     return this.serial(async () => {
       if (this.meta && (this.meta.frozen || phaseAt(this.meta.def, Date.now()) !== "scheduled")) return { locked: true as const };
       const seed = this.meta?.seed ?? (def.kind === "lottery" ? toHex(crypto.getRandomValues(new Uint8Array(32))) : null);
-      const meta: Meta = { campaignId, tenantId, def, seed, commitment: seed ? sha256(seed) : null, frozen: false };
+      const meta: Meta = { campaignId, tenantId, def, seed, commitment: seed ? sha256(seed) : null, frozen: false, paused: this.meta?.paused ?? false };
       this.writeMeta(meta);
       this.sql.exec("DELETE FROM reserve");
       this.reserve = stockTotals(def);
@@ -59,12 +61,25 @@ export class CampaignCoordinator extends DurableObject<Env> {
     this.writeMeta({ ...this.meta, def: { ...this.meta.def, ...patch } });
   }
 
+  /**
+   * Pauses or resumes claims. Every shard is told (not only started ones): a shard starting at this moment may
+   * already hold the old config, and its own flag wins over the one in the config.
+   */
+  async setPaused(paused: boolean): Promise<boolean> {
+    return this.serial(async () => {
+      if (!this.meta) return false;
+      this.writeMeta({ ...this.meta, paused });
+      await Promise.all(Array.from({ length: this.meta.def.shards }, (_, i) => this.shard(i).setPaused(paused)));
+      return true;
+    });
+  }
+
   /** The frozen definition for a shard; null before the start. The first call after the start freezes it. */
   async shardConfig(): Promise<ShardConfig | null> {
     const m = this.meta;
     if (!m || Date.now() < Date.parse(m.def.startsAt)) return null;
     if (!m.frozen) this.writeMeta({ ...m, frozen: true });
-    return { campaignId: m.campaignId, tenantId: m.tenantId, def: m.def, seed: m.seed };
+    return { campaignId: m.campaignId, tenantId: m.tenantId, def: m.def, seed: m.seed, paused: m.paused ?? false };
   }
 
   /** Hands stock to `shard`, idempotent by (shard, seq): a repeated request returns the recorded grant. */

@@ -58,6 +58,8 @@ export class CampaignShard extends DurableObject<Env> {
   /** Rejections are evented best-effort (memory only): a sold-out rush would otherwise write a row per refusal. */
   private rejected: EventInput[] = [];
   private rejectedDropped = 0;
+  /** Operator pause as last told by the coordinator; null = never told, the config's flag applies. */
+  private paused: boolean | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +78,7 @@ export class CampaignShard extends DurableObject<Env> {
     // Added with failed claims: {code, message} of a claim fulfilment refused for good (shown to the buyer).
     if (!columns.includes("failure")) this.sql.exec("ALTER TABLE claims ADD COLUMN failure TEXT");
     const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
+    if (meta.has("paused")) this.paused = meta.get("paused") === "1";
     if (meta.has("cfg")) {
       this.cfg = JSON.parse(meta.get("cfg")!) as ShardConfig;
       this.shard = Number(meta.get("shard"));
@@ -110,6 +113,16 @@ export class CampaignShard extends DurableObject<Env> {
         return this.enqueue(r);
       }),
     );
+  }
+
+  /** Told by the coordinator; kept even before this shard has its config (a start in flight reads it afterwards). */
+  async setPaused(paused: boolean) {
+    this.paused = paused;
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('paused', ?)", paused ? "1" : "0");
+  }
+
+  private isPaused(): boolean {
+    return this.paused ?? this.cfg?.paused ?? false;
   }
 
   async completeTask(campaignId: string, shard: number, userId: string, taskId: string): Promise<TaskResult | { error: string }> {
@@ -234,6 +247,7 @@ export class CampaignShard extends DurableObject<Env> {
     const phase = phaseAt(def, now);
     if (phase === "scheduled") return reject("not_started", "The campaign has not started");
     if (phase === "ended") return reject("ended", "The campaign has ended");
+    if (this.isPaused()) return reject("campaign_paused", "The campaign is paused by the brand; try again later");
     if (req.requestId) {
       const prior = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE user_id = ? AND request_id = ?", req.userId, req.requestId).toArray()[0];
       if (prior) return { ok: true, result: JSON.parse(prior.result) as ClaimResult };

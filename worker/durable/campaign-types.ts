@@ -7,6 +7,8 @@ export interface ShardConfig {
   def: CampaignDefinition;
   /** Lottery seed (secret until the end); null for flash sales and coupons. */
   seed: string | null;
+  /** Paused by an operator when the shard fetched its config (later changes arrive through setPaused). */
+  paused?: boolean;
 }
 
 export type Stock = Record<string, number>;
@@ -35,7 +37,8 @@ export type ClaimRejection =
   | "limit_reached"
   | "daily_limit_reached"
   | "no_chances"
-  | "rate_limited";
+  | "rate_limited"
+  | "campaign_paused";
 
 export type ShardReply =
   | { ok: true; result: import("../../schema/campaigns").ClaimResult }

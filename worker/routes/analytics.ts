@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { AnalyticsNames, METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
 import { ErrorBody } from "../../schema/errors";
-import { METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
+import { tenantNames } from "../db/names";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { warehouseRead } from "../services/warehouse";
@@ -34,9 +35,21 @@ async function forward(c: Context<AppEnv>, metric: MetricName, params: Record<st
   return warehouseRead<Record<string, unknown>>(c.env, `/v1/query/${metric}`, { metric, tenantId, params } satisfies WarehouseQuery);
 }
 
-export const analyticsRoutes = createRouter().openapi(list, (c) =>
-  c.json({ metrics: METRIC_NAMES.map((name) => ({ name, summary: METRICS[name].summary, path: `/analytics/${name}` })) }, 200),
-);
+const names = createRoute({
+  method: "get",
+  path: "/analytics/names",
+  tags: ["analytics"],
+  summary: "Names of this tenant's campaigns, products and suppliers, for labelling metric rows",
+  security: bearerAuth,
+  middleware: [requireKey("analyst")],
+  responses: { 200: json(AnalyticsNames, "Names by id"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+export const analyticsRoutes = createRouter()
+  .openapi(list, (c) =>
+    c.json({ metrics: METRIC_NAMES.map((name) => ({ name, summary: METRICS[name].summary, path: `/analytics/${name}` })) }, 200),
+  )
+  .openapi(names, async (c) => c.json(await tenantNames(c.env.DB, c.var.principal.tenantId), 200));
 
 for (const name of METRIC_NAMES) {
   const { params, row, summary } = METRICS[name];

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
+import { verifyPreview } from "../domain/campaign-preview";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
@@ -34,8 +35,9 @@ const get = createRoute({
   path: "/public/campaigns/{campaignId}",
   tags,
   summary: "A campaign with its published odds, seed commitment and (after the end) the seed",
-  request: { params },
-  responses: { 200: json(Campaign, "Campaign"), 404: errors[404] },
+  description: "With an operator's preview token (POST /campaigns/{id}/preview), a scheduled campaign reads as live with preview: true; claims from a preview are refused (409 preview_only).",
+  request: { params, query: z.object({ preview: z.string().max(100).optional() }) },
+  responses: { 200: json(Campaign, "Campaign"), 403: errors[403], 404: errors[404] },
 });
 
 const live = createRoute({
@@ -116,7 +118,13 @@ export const campaignPublicRoutes = createRouter()
   .openapi(get, async (c) => {
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
     if (!hit) throw ApiError.notFound("Campaign");
-    return c.json(await publicCampaignView(c.env, hit), 200);
+    const view = await publicCampaignView(c.env, hit);
+    const token = c.req.valid("query").preview;
+    if (token === undefined) return c.json(view, 200);
+    if (!(await verifyPreview(c.env.BUYER_SESSION_SECRET, view.id, token))) {
+      throw new ApiError(403, "preview_expired", "The preview link is invalid or has expired; open a new one from the console");
+    }
+    return c.json({ ...view, preview: true, phase: view.phase === "scheduled" ? ("live" as const) : view.phase }, 200);
   })
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {

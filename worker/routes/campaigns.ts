@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Campaign, CampaignList, CampaignLive, CreateCampaignInput, DrawExport, UpdateCampaignInput } from "../../schema/campaigns";
+import { Campaign, CampaignList, CampaignLive, CampaignPreview, CreateCampaignInput, DrawExport, UpdateCampaignInput } from "../../schema/campaigns";
 import { ErrorBody } from "../../schema/errors";
 import { requireKey } from "../middleware/auth";
-import { campaignLive, createCampaign, exportDraws, listTenantCampaigns, loadCampaign, updateCampaign } from "../services/campaigns";
+import { campaignLive, createCampaign, duplicateCampaign, exportDraws, listTenantCampaigns, loadCampaign, previewLink, setPaused, updateCampaign } from "../services/campaigns";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["campaigns"];
@@ -74,12 +74,36 @@ const draws = createRoute({
   responses: { 200: json(DrawExport, "Draw export"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
 });
 
+const action = (path: string, summary: string, ok: number, body: typeof Campaign | typeof CampaignPreview, conflict: boolean) =>
+  createRoute({
+    method: "post",
+    path: `/campaigns/{campaignId}/${path}`,
+    tags,
+    summary,
+    security: bearerAuth,
+    middleware,
+    request: { params },
+    responses: {
+      [ok]: json(body, "Done"), 401: errors[401], 403: errors[403], 404: errors[404], ...(conflict ? { 409: errors[409] } : {}), 429: errors[429],
+    },
+  });
+const pause = action("pause", "Pause: claims and draws are refused (409 campaign_paused) until resumed", 200, Campaign, true);
+const resume = action("resume", "Resume a paused campaign", 200, Campaign, true);
+const duplicate = action("duplicate", "A new campaign with the same definition and a new id, paused (a draft), starting a day from now at the earliest", 201, Campaign, false);
+const preview = action("preview", "A signed 30-minute link to the public page in preview mode (claims from it are refused)", 200, CampaignPreview, false);
+
 export const campaignRoutes = createRouter()
   .openapi(create, async (c) => c.json(await createCampaign(c.env, c.var.principal.tenantId, c.req.valid("json")), 201))
   .openapi(list, async (c) => c.json({ campaigns: await listTenantCampaigns(c.env, c.var.principal.tenantId) }, 200))
   .openapi(get, async (c) => c.json(await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId), 200))
   .openapi(patch, async (c) =>
     c.json(await updateCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, c.req.valid("json")), 200),
+  )
+  .openapi(pause, async (c) => c.json(await setPaused(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, true), 200))
+  .openapi(resume, async (c) => c.json(await setPaused(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, false), 200))
+  .openapi(duplicate, async (c) => c.json(await duplicateCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId), 201))
+  .openapi(preview, async (c) =>
+    c.json(await previewLink(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, new URL(c.req.url).origin), 200),
   )
   .openapi(live, async (c) => {
     const campaign = await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId);

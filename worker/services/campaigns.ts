@@ -2,10 +2,11 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, type Campaign, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
+import { CreateCampaignInput, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
-import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
+import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
+import { signPreview } from "../domain/campaign-preview";
 import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
@@ -69,6 +70,7 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
     seedCommitment: row.seed_commitment,
     seed: row.seed,
     createdAt: row.created_at,
+    paused: row.paused_at != null,
   };
 }
 
@@ -158,8 +160,44 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
 }
 
 function definitionOf(c: Campaign): CampaignDefinition {
-  const { id: _id, tenantId: _t, phase: _p, odds: _o, seedCommitment: _s, seed: _seed, createdAt: _c, ...def } = c;
+  const { id: _id, tenantId: _t, phase: _p, odds: _o, seedCommitment: _s, seed: _seed, createdAt: _c, paused: _pa, preview: _pr, tenantSlug: _ts, product: _pd, ...def } = c;
   return def;
+}
+
+/** Pause or resume: the coordinator tells every shard first (they decide claims), then D1 records it for pages. */
+export async function setPaused(env: Env, tenantId: string, id: string, paused: boolean): Promise<Campaign> {
+  const c = await loadCampaign(env, tenantId, id);
+  if (c.phase === "ended") throw ApiError.conflict("campaign_ended", "An ended campaign cannot be paused or resumed");
+  await coordinatorOf(env, id).setPaused(paused);
+  await setCampaignPaused(env.DB, tenantId, id, paused);
+  return loadCampaign(env, tenantId, id);
+}
+
+const DUPLICATE_LEAD_MS = 24 * 3_600_000;
+
+/**
+ * A new campaign with the same definition and a new id, paused so that it cannot open before the operator has
+ * looked at it (a draft). Its window keeps the original's length; if the original has already started, the copy
+ * starts a day from now.
+ */
+export async function duplicateCampaign(env: Env, tenantId: string, id: string): Promise<Campaign> {
+  const source = definitionOf(await loadCampaign(env, tenantId, id));
+  const length = Date.parse(source.endsAt) - Date.parse(source.startsAt);
+  const starts = Math.max(Date.parse(source.startsAt), Date.now() + DUPLICATE_LEAD_MS);
+  const name = `${source.name.slice(0, 74)}（副本）`;
+  const input = CreateCampaignInput.parse({ ...source, name, startsAt: new Date(starts).toISOString(), endsAt: new Date(starts + length).toISOString() });
+  const copy = await createCampaign(env, tenantId, input);
+  return setPaused(env, tenantId, copy.id, true);
+}
+
+/** A signed, short-lived link to the public campaign page in preview mode (the page as it will look once live). */
+export async function previewLink(env: Env, tenantId: string, id: string, origin: string): Promise<CampaignPreview> {
+  const c = await loadCampaign(env, tenantId, id);
+  const hit = await publicCampaign(env, c.id);
+  const { token, expiresAt } = await signPreview(env.BUYER_SESSION_SECRET, c.id);
+  const page = c.kind === "lottery" ? "lottery" : "flash";
+  const slug = encodeURIComponent(hit?.tenantSlug ?? "");
+  return { url: `${origin}/campaigns/${page}/?t=${slug}&id=${encodeURIComponent(c.id)}&preview=${token}`, token, expiresAt };
 }
 
 export async function campaignLive(env: Env, c: Campaign): Promise<CampaignLive> {

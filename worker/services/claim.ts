@@ -22,6 +22,15 @@ export interface ClaimMeta {
 // One shared instance: after a sell-out nearly every answer is this one, and it carries nothing per request.
 const SOLD_OUT = ApiError.conflict("sold_out", "Sold out");
 
+const PREVIEW_ONLY = ApiError.conflict("preview_only", "This is a preview: claims and draws open when the campaign starts");
+
+/** A claim sent from a preview page (its URL, which same-origin fetches send as Referer, or an explicit header). */
+function fromPreview(headers: Headers): boolean {
+  if (headers.has("x-kaquan-preview")) return true;
+  const referer = headers.get("referer");
+  return referer !== null && referer.includes("preview=") && /[?&]preview=/.test(referer);
+}
+
 function cookieValue(header: string | null, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
     const i = part.indexOf("=");
@@ -58,6 +67,7 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
   // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
   assertOrigin(env, hit, headers.get("origin"));
+  if (fromPreview(headers)) throw PREVIEW_ONLY;
   if (isSoldOut(campaign.id)) throw SOLD_OUT;
   const meta = claimMeta(headers);
   const userId = await claimant(env, hit, input, meta);

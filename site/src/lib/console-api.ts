@@ -53,13 +53,18 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
 
 export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
-/** Renders rows into a <tbody> with textContent only (no HTML injection from data). */
+/**
+ * Renders rows into a <tbody> with textContent only (no HTML injection from data). Each cell carries its column's
+ * header as data-label: below 640 px the console shows every row as a card with those labels (ConsoleNav's CSS).
+ */
 export function fillTable(tbody: HTMLElement, rows: (string | Node)[][]) {
+  const labels = [...(tbody.closest("table")?.tHead?.rows[0]?.cells ?? [])].map((th) => th.textContent?.trim() ?? "");
   tbody.replaceChildren(
     ...rows.map((cells) => {
       const tr = document.createElement("tr");
-      for (const cell of cells) {
+      for (const [i, cell] of cells.entries()) {
         const td = document.createElement("td");
+        if (labels[i]) td.dataset.label = labels[i];
         if (typeof cell === "string") td.textContent = cell;
         else td.append(cell);
         tr.append(td);
@@ -67,4 +72,20 @@ export function fillTable(tbody: HTMLElement, rows: (string | Node)[][]) {
       return tr;
     }),
   );
+}
+
+/** Copies text with the async clipboard API, falling back to a selected textarea (http origins other than localhost). */
+export async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = Object.assign(document.createElement("textarea"), { value: text });
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) throw new Error("clipboard unavailable");
+  }
 }

@@ -41,7 +41,8 @@ export function table(el: HTMLElement, rows: Row[], labels: Record<string, strin
   el.replaceChildren(t);
 }
 
-const short = (s: string) => (s.length > 12 ? `…${s.slice(-8)}` : s);
+// Axis labels at phone width: an id keeps its (distinctive) tail, a name its head; the table shows both whole.
+const short = (s: string) => (/^[a-z]+_[\w-]+$/i.test(s) ? (s.length > 12 ? `…${s.slice(-8)}` : s) : s.length > 8 ? `${s.slice(0, 7)}…` : s);
 
 const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
 

@@ -1,8 +1,7 @@
-import type { Row } from "./api";
+import type { Names, Row } from "./api";
 import { t } from "../i18n";
+import { metricParams, type Filters } from "./filters";
 import { chart, table } from "./render";
-
-type Filters = { from: string; to: string; campaignId: string; acquisitionCampaignId: string; cohortBy: string };
 
 export interface View {
   metric: string;
@@ -10,11 +9,23 @@ export interface View {
   draw: (rows: Row[], chartEl: HTMLElement, tableEl: HTMLElement) => void;
 }
 
-const range = (f: Filters) => ({ from: f.from, to: f.to });
-const cohort = (f: Filters) => ({ ...range(f), cohortBy: f.cohortBy, acquisitionCampaignId: f.acquisitionCampaignId });
-const camp = (f: Filters) => ({ ...range(f), campaignId: f.campaignId });
+const range = (f: Filters) => metricParams("range", f);
+const cohort = (f: Filters) => metricParams("cohort", f);
+const camp = (f: Filters) => metricParams("campaign", f);
 const col = (rows: Row[], k: string) => rows.map((r) => r[k] as number | null);
-const labelsOf = (rows: Row[], k: string) => rows.map((r) => String(r[k] || t("(无)", "(none)")));
+
+// Ids in rows are shown by name (from /analytics/names); an id the brand no longer has stays as it is.
+let known: Names = { campaigns: {}, products: {}, suppliers: {} };
+export const setNames = (n: Names) => void (known = n);
+const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers" };
+export function nameOf(k: string, id: unknown): string {
+  if (!id) return t("(无)", "(none)");
+  const map = ID_NAMES[k];
+  return (map && known[map][String(id)]) || String(id);
+}
+const labelsOf = (rows: Row[], k: string) => rows.map((r) => (ID_NAMES[k] ? nameOf(k, r[k]) : String(r[k] || t("(无)", "(none)"))));
+/** Rows for display: id columns replaced by names (CSV exports keep the ids). */
+const named = (rows: Row[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, ID_NAMES[k] ? nameOf(k, v) : v])));
 
 // Column headers in both languages, resolved when a table is drawn (the page's language is known by then).
 const HEADERS: Record<string, readonly [string, string]> = {
@@ -51,7 +62,7 @@ export const VIEWS: Record<string, View> = {
         { label: t("7日", "D7"), values: col(rows, "d7Rate"), pct: true },
         { label: t("30日", "D30"), values: col(rows, "d30Rate"), pct: true },
       ]);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   retention_matrix: {
@@ -63,7 +74,7 @@ export const VIEWS: Record<string, View> = {
   },
   ltv: {
     metric: "ltv",
-    params: (f) => ({ ...range(f), acquisitionCampaignId: f.acquisitionCampaignId }),
+    params: (f) => metricParams("ltv", f),
     draw(rows, c, tableEl) {
       const yuan = (k: string) => col(rows, k).map((v) => (v === null ? null : v / 100));
       chart(c, labelsOf(rows, "cohort"), [
@@ -71,7 +82,7 @@ export const VIEWS: Record<string, View> = {
         { label: t("30天 (¥)", "30 days (¥)"), values: yuan("ltv30Cents") },
         { label: t("90天 (¥)", "90 days (¥)"), values: yuan("ltv90Cents") },
       ]);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   funnel: {
@@ -80,7 +91,7 @@ export const VIEWS: Record<string, View> = {
     draw(rows, c, tableEl) {
       const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("核销", "Redeemed") };
       chart(c, rows.map((r) => names[String(r.step)] ?? String(r.step)), [{ label: t("用户", "Users"), values: col(rows, "users") }], true);
-      table(tableEl, rows, L);
+      table(tableEl, rows.map((r) => ({ ...r, step: names[String(r.step)] ?? r.step })), L);
     },
   },
   kfactor: {
@@ -88,7 +99,7 @@ export const VIEWS: Record<string, View> = {
     params: camp,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [{ label: t("K 因子", "K-factor"), values: col(rows, "kFactor") }], true);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   roi: {
@@ -96,7 +107,7 @@ export const VIEWS: Record<string, View> = {
     params: camp,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [{ label: "ROI", values: col(rows, "roi") }], true);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   redemption: {
@@ -107,7 +118,7 @@ export const VIEWS: Record<string, View> = {
         { label: t("核销率", "Redemption rate"), values: col(rows, "redemptionRate"), pct: true },
         { label: t("成功率", "Success rate"), values: col(rows, "successRate"), pct: true },
       ], true);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   suppliers: {
@@ -115,7 +126,7 @@ export const VIEWS: Record<string, View> = {
     params: range,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "supplierId"), [{ label: t("成功率", "Success rate"), values: col(rows, "successRate"), pct: true }], true);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
   top_products: {
@@ -123,7 +134,7 @@ export const VIEWS: Record<string, View> = {
     params: camp,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "productId"), [{ label: t("收入 (¥)", "Revenue (¥)"), values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) }], true);
-      table(tableEl, rows, L);
+      table(tableEl, named(rows), L);
     },
   },
 };

@@ -1,0 +1,65 @@
+/**
+ * The dashboard's filter state and the one place that turns it into query strings: the page URL (shareable) and
+ * each metric's API params. A new filter (e.g. a channel) is a field here, a control in the filter form, and an
+ * entry in `metricParams` for the metrics that take it.
+ */
+export type Filters = { from: string; to: string; campaignId: string; acquisitionCampaignId: string; cohortBy: string };
+
+const DAY_MS = 86_400_000;
+export const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** 今天, 7天, 30天, 90天: the last N days including today (dates are UTC days, as the warehouse's). */
+export const PRESETS = [
+  { days: 1, zh: "今天", en: "Today" },
+  { days: 7, zh: "7天", en: "7 days" },
+  { days: 30, zh: "30天", en: "30 days" },
+  { days: 90, zh: "90天", en: "90 days" },
+] as const;
+
+export function presetRange(days: number, now = new Date()): { from: string; to: string } {
+  return { from: day(new Date(now.getTime() - (days - 1) * DAY_MS)), to: day(now) };
+}
+
+/** The form's "to" is inclusive for people; the API's end is exclusive. */
+export function apiRange(f: Pick<Filters, "from" | "to">): { from: string; to: string } {
+  return { from: f.from, to: day(new Date(Date.parse(`${f.to}T00:00:00Z`) + DAY_MS)) };
+}
+
+/** The period of equal length just before (inclusive dates), for the comparison on the KPI tiles. */
+export function previousPeriod(f: Filters): Filters {
+  const from = Date.parse(`${f.from}T00:00:00Z`);
+  const days = Math.round((Date.parse(`${f.to}T00:00:00Z`) - from) / DAY_MS) + 1;
+  return { ...f, from: day(new Date(from - days * DAY_MS)), to: day(new Date(from - DAY_MS)) };
+}
+
+type Shape = "range" | "campaign" | "cohort" | "ltv" | "top";
+
+/** A metric's API params from the filter state (empty values are left out when the query string is built). */
+export function metricParams(shape: Shape, f: Filters): Record<string, string> {
+  const range = apiRange(f);
+  switch (shape) {
+    case "range":
+      return range;
+    case "campaign":
+      return { ...range, campaignId: f.campaignId };
+    case "cohort":
+      return { ...range, cohortBy: f.cohortBy, acquisitionCampaignId: f.acquisitionCampaignId };
+    case "ltv":
+      return { ...range, acquisitionCampaignId: f.acquisitionCampaignId };
+    case "top":
+      return { ...range, campaignId: f.campaignId, limit: "200" };
+  }
+}
+
+export function toQuery(params: Record<string, string>): string {
+  return new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "")).toString();
+}
+
+/** The page URL's query for a filter state (inclusive dates, as in the form). */
+export const pageQuery = (f: Filters) => toQuery(f);
+
+export function fromQuery(search: string, fallback: Filters): Filters {
+  const q = new URLSearchParams(search);
+  const pick = (k: keyof Filters) => q.get(k) ?? fallback[k];
+  return { from: pick("from"), to: pick("to"), campaignId: pick("campaignId"), acquisitionCampaignId: pick("acquisitionCampaignId"), cohortBy: pick("cohortBy") };
+}

@@ -1,0 +1,43 @@
+/**
+ * KPI tiles: totals over the selected range from the same metrics as the charts, and the change against the
+ * previous period of equal length.
+ */
+import { metric, type Row } from "./api";
+import { metricParams, type Filters } from "./filters";
+
+export type KpiValues = { participants: number; newUsers: number; gmvCents: number; redemptionRate: number | null; kFactor: number | null };
+
+const sum = (rows: Row[], k: string) => rows.reduce((n, r) => n + (Number(r[k]) || 0), 0);
+
+export async function kpis(f: Filters): Promise<KpiValues> {
+  const [k, ltv, top, red] = await Promise.all([
+    metric("kfactor", metricParams("campaign", f)),
+    metric("ltv", metricParams("ltv", f)),
+    metric("top_products", metricParams("top", f)),
+    metric("redemption", metricParams("campaign", f)),
+  ]);
+  // Campaign rows include "" (no campaign) for kfactor; participants there are still participants.
+  const participants = sum(k, "participants");
+  const issued = sum(red, "issued");
+  return {
+    participants,
+    newUsers: sum(ltv, "users"),
+    gmvCents: sum(top, "revenueCents"),
+    redemptionRate: issued ? sum(red, "redeemed") / issued : null,
+    kFactor: participants ? sum(k, "inviteeSignups") / participants : null,
+  };
+}
+
+/** Change in percent against the previous period; null when there is nothing to compare with. */
+export function delta(now: number | null, before: number | null): number | null {
+  if (now === null || before === null || before === 0) return null;
+  return ((now - before) / Math.abs(before)) * 100;
+}
+
+export const KPI_TILES: { key: keyof KpiValues; zh: string; en: string; format: (v: number) => string }[] = [
+  { key: "participants", zh: "参与人数", en: "Participants", format: (v) => v.toLocaleString() },
+  { key: "newUsers", zh: "新用户", en: "New users", format: (v) => v.toLocaleString() },
+  { key: "gmvCents", zh: "GMV", en: "GMV", format: (v) => `¥${(v / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` },
+  { key: "redemptionRate", zh: "核销率", en: "Redemption rate", format: (v) => `${(v * 100).toFixed(1)}%` },
+  { key: "kFactor", zh: "K 因子", en: "K-factor", format: (v) => v.toFixed(2) },
+];

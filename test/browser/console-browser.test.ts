@@ -1,0 +1,167 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function signedIn(path: string, scope = "operator"): Promise<Page> {
+  const { baseUrl, keys } = inject("stack");
+  const context = await phoneContext(browser);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
+  await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys[scope])})`);
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}${path}`);
+  return page;
+}
+
+/** No horizontal scrolling at 390 px: tables are cards, long snippets wrap. */
+async function fitsPhone(page: Page) {
+  expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+}
+
+// A real PNG (1×1) for the image upload.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+
+describe("operator console on a phone", () => {
+  it("every admin page fits 390 px without horizontal scrolling", { timeout: 120_000 }, async () => {
+    const filled: Record<string, string> = { "/admin/": "#stock tr", "/admin/products/": "#products tr", "/admin/campaigns/": "#campaigns tr", "/admin/trust/": "#stores tr" };
+    for (const path of Object.keys(filled)) {
+      // The trust page (ledger, stores) is for admin keys.
+      const page = await signedIn(path, path === "/admin/trust/" ? "admin" : "operator");
+      // Measured once the lists are drawn (the widest content is in them).
+      await expect.poll(() => page.locator(filled[path]!).count(), { timeout: 20_000 }).toBeGreaterThan(0);
+      await fitsPhone(page);
+      if (path === "/admin/products/") {
+        await expect.poll(() => page.locator("#products tr").count()).toBeGreaterThan(0);
+        // A row is a card: the header row is hidden and each cell shows its column name.
+        expect(await page.locator("#products td").first().getAttribute("data-label")).toBe("名称");
+        await fitsPhone(page);
+      }
+      await screenshot(page, `console-fit-${path.split("/").filter(Boolean).join("-")}`);
+      await page.context().close();
+    }
+  });
+
+  it("creates a product, then edits its name, price, description, scope and image", async () => {
+    const page = await signedIn("/admin/products/");
+    const name = `礼品卡 ${Date.now()}`;
+    await page.fill("#p-name", name);
+    await page.fill("#p-price", "10");
+    await page.fill("#p-face", "20");
+    await page.fill("#p-scope", "全部门店");
+    await page.click("#new-product button[type=submit]");
+    await expect.poll(() => page.textContent("#new-msg")).toContain("已创建草稿");
+
+    await page.locator("#products tr", { hasText: name }).getByRole("button", { name: "编辑" }).click();
+    await expect.poll(() => page.inputValue("#e-name")).toBe(name);
+    expect(await page.inputValue("#e-price")).toBe("10.00");
+    await page.fill("#e-name", `${name} 改`);
+    await page.fill("#e-price", "12.5");
+    await page.fill("#e-desc", "节日礼品卡，可转赠");
+    await page.fill("#e-scope", "全国门店通用");
+    await page.setInputFiles("#e-image", { name: "card.png", mimeType: "image/png", buffer: PNG });
+    await page.click("#edit-product button[type=submit]");
+    await expect.poll(() => page.textContent("#edit-msg"), { timeout: 20_000 }).toContain(`已保存：${name} 改`);
+    const row = page.locator("#products tr", { hasText: `${name} 改` });
+    await expect.poll(() => row.textContent()).toContain("¥12.50");
+
+    const { baseUrl, keys } = inject("stack");
+    const list: any = await (await fetch(`${baseUrl}/api/v1/products`, { headers: { authorization: `Bearer ${keys.operator}` } })).json();
+    const saved = list.products.find((p: any) => p.name === `${name} 改`);
+    expect(saved).toMatchObject({ priceCents: 1250, description: "节日礼品卡，可转赠", scope: "全国门店通用" });
+    expect(saved.media.images[0]).toMatch(/^\/api\/v1\/media\//);
+    const img = await fetch(`${baseUrl}${saved.media.images[0]}`);
+    expect(img.status).toBe(200);
+    await fitsPhone(page);
+    await screenshot(page, "console-product-edit");
+    await page.context().close();
+  });
+
+  it("creates a campaign, previews it, pauses it (claims refused), resumes, duplicates it and copies the embed code", async () => {
+    const { baseUrl } = inject("stack");
+    const page = await signedIn("/admin/campaigns/");
+    await expect.poll(() => page.locator("#c-product option").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const name = `领券节 ${Date.now()}`;
+    await page.selectOption("#c-kind", "coupon_claim");
+    await page.selectOption("#c-product", { label: "满100减20券" });
+    await page.fill("#c-name", name);
+    await page.fill("#c-stock", "2500");
+    // Shards: an advanced setting, proposed from the stock (one per 1,000 units).
+    expect(await page.locator("#advanced").getAttribute("open")).toBeNull();
+    expect(await page.inputValue("#c-shards")).toBe("3");
+    // Starts in a few seconds so that the claim below can be tried while paused and after resuming.
+    const soon = new Date(Date.now() + 8_000);
+    const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+    await page.fill("#c-start", local);
+    await page.click("#new-campaign button[type=submit]");
+    await expect.poll(() => page.textContent("#new-msg")).toContain("已创建");
+    const row = page.locator("#campaigns tr", { hasText: name }).first();
+    await expect.poll(() => row.textContent()).toContain("未开始");
+    await fitsPhone(page);
+    await screenshot(page, "console-campaign-created");
+
+    // Preview: a signed link to the public page; the campaign reads as live there, claims from it are refused.
+    const popup = page.context().waitForEvent("page");
+    await row.getByRole("button", { name: "预览" }).click();
+    const preview = await popup;
+    await preview.waitForLoadState("domcontentloaded");
+    const previewUrl = new URL(preview.url());
+    expect(previewUrl.pathname).toBe("/campaigns/flash/");
+    const token = previewUrl.searchParams.get("preview")!;
+    const campaignId = previewUrl.searchParams.get("id")!;
+    const read: any = await (await fetch(`${baseUrl}/api/v1/public/campaigns/${campaignId}?preview=${token}`)).json();
+    expect(read).toMatchObject({ preview: true, phase: "live", name });
+    const fromPreview = await preview.evaluate(async (id) => {
+      const session: any = await (await fetch(`/api/v1/public/campaigns/${id}/session`, { method: "POST" })).json();
+      const r = await fetch(`/api/v1/public/campaigns/${id}/claims`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` }, body: "{}" });
+      return { status: r.status, code: ((await r.json()) as any).error?.code };
+    }, campaignId);
+    expect(fromPreview).toEqual({ status: 409, code: "preview_only" });
+    await screenshot(preview, "console-campaign-preview");
+    await preview.close();
+
+    // Pause, wait for the start: a claim is refused with campaign_paused.
+    await row.getByRole("button", { name: "暂停" }).click();
+    await expect.poll(() => page.textContent("#list-msg")).toContain("已暂停");
+    await expect.poll(() => row.textContent()).toContain("已暂停");
+    const claimOnce = () => page.evaluate(async (id) => {
+      const session: any = await (await fetch(`/api/v1/public/campaigns/${id}/session`, { method: "POST" })).json();
+      const r = await fetch(`/api/v1/public/campaigns/${id}/claims`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` }, body: "{}" });
+      return { status: r.status, code: r.ok ? null : ((await r.json()) as any).error?.code };
+    }, campaignId);
+    await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 409, code: "campaign_paused" });
+
+    // Edit after the start: only the name and description are open.
+    await page.reload();
+    const liveRow = page.locator("#campaigns tr", { hasText: name }).filter({ hasNotText: "副本" });
+    await liveRow.getByRole("button", { name: "编辑" }).click();
+    expect(await page.locator("#e-start").isDisabled()).toBe(true);
+    expect(await page.locator("#e-name").isDisabled()).toBe(false);
+    await page.fill("#e-desc", "每人限领 1 张，先到先得");
+    await page.click("#edit-campaign button[type=submit]");
+    await expect.poll(() => page.textContent("#edit-msg")).toContain("已保存");
+
+    await liveRow.getByRole("button", { name: "恢复" }).click();
+    await expect.poll(() => page.textContent("#list-msg")).toContain("已恢复");
+    await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 200, code: null });
+
+    await liveRow.getByRole("button", { name: "复制活动" }).click();
+    await expect.poll(() => page.textContent("#list-msg")).toContain(`${name}（副本）`);
+    const copyRow = page.locator("#campaigns tr", { hasText: `${name}（副本）` });
+    await expect.poll(() => copyRow.textContent()).toContain("未开始（已暂停）");
+
+    await liveRow.getByRole("button", { name: "复制嵌入代码" }).click();
+    await expect.poll(() => liveRow.locator(".copied").textContent()).toBe("已复制");
+    const clip = await page.evaluate<string>("navigator.clipboard.readText()");
+    expect(clip).toBe(`<script src="${baseUrl}/widget.js" data-campaign="${campaignId}" async></script>`);
+    await fitsPhone(page);
+    await screenshot(page, "console-campaign-actions");
+    await page.context().close();
+  });
+});

@@ -1,0 +1,106 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const DAY = 86_400_000;
+
+async function analystPage(path: string | null): Promise<Page> {
+  const { baseUrl, keys } = inject("stack");
+  const context = await phoneContext(browser);
+  await context.addInitScript(`localStorage.setItem("kq-analyst-key", ${JSON.stringify(keys.analyst)})`);
+  const page = await context.newPage();
+  if (path !== null) await page.goto(`${baseUrl}${path}`);
+  return page;
+}
+
+/** Simulated, backdated claims on a real campaign: 6 people two days ago, 3 people nine days ago (the period before). */
+async function importClaims(campaignId: string) {
+  const { baseUrl, keys } = inject("stack");
+  const run = Date.now().toString(36);
+  const claim = (i: number, at: number) => ({
+    eventId: `ev_dash_${run}_${i}`, type: "claim_succeeded", occurredAt: new Date(at).toISOString(),
+    actor: { userId: `dash_${run}_${i}` }, payload: { campaignId, costCents: 100, simulated: true },
+  });
+  const events = [...Array.from({ length: 6 }, (_, i) => claim(i, Date.now() - 2 * DAY - i * 60_000)), ...Array.from({ length: 3 }, (_, i) => claim(10 + i, Date.now() - 9 * DAY))];
+  const res = await fetch(`${baseUrl}/api/v1/events/import`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
+  expect(res.status).toBe(202);
+  return run;
+}
+
+describe("analyst dashboard on a phone", () => {
+  it("7-day preset: KPI tiles with the change against the previous 7 days, campaigns by name, a 模拟数据 badge", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+    // A campaign that has started (simulated data never goes on one that has not).
+    const campaign = campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
+    await importClaims(campaign.id);
+    // The import reaches the warehouse through the queue.
+    const since = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
+    await expect.poll(async () => {
+      const r: any = await (await fetch(`${baseUrl}/api/v1/analytics/kfactor?from=${since}&campaignId=${campaign.id}`, { headers: { authorization: `Bearer ${keys.analyst}` } })).json();
+      return r.rows?.[0]?.participants ?? 0;
+    }, { timeout: 60_000, interval: 1000 }).toBeGreaterThanOrEqual(6);
+
+    const page = await analystPage("/dashboard/");
+    await page.getByRole("button", { name: "7天" }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await page.inputValue("[name=to]")).toBe(today);
+    expect(await page.inputValue("[name=from]")).toBe(new Date(Date.now() - 6 * DAY).toISOString().slice(0, 10));
+    expect(await page.getByRole("button", { name: "7天" }).getAttribute("aria-pressed")).toBe("true");
+    await expect.poll(() => page.textContent("#compare")).toContain("对比上一周期");
+
+    const participants = page.locator('.kpi[data-kpi="participants"]');
+    await expect.poll(async () => Number((await participants.locator(".kpi-value").textContent())?.replace(/,/g, "")), { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
+    // The previous period holds at least our 3 people: a change in percent, not "no comparison".
+    await expect.poll(() => participants.locator(".kpi-delta").textContent()).toMatch(/^[▲▼] \d+\.\d%$/);
+    expect(await page.locator(".kpi").count()).toBe(5);
+    await expect.poll(() => page.isVisible("#simulated"), { timeout: 30_000 }).toBe(true);
+    // Campaigns by name, not id.
+    await expect.poll(() => page.textContent("#view-kfactor .table"), { timeout: 30_000 }).toContain(campaign.name);
+    expect(await page.textContent("#view-kfactor .table")).not.toContain(campaign.id);
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    // A chart fits the phone's width.
+    const chartWidth = await page.locator("#view-kfactor .chart canvas").first().evaluate((c) => c.getBoundingClientRect().width);
+    expect(chartWidth).toBeLessThanOrEqual(390);
+    await screenshot(page, "dashboard-presets");
+    await page.context().close();
+  });
+
+  it("a range without data shows empty states, not blank charts", async () => {
+    const page = await analystPage("/dashboard/?from=2021-01-01&to=2021-01-07");
+    await expect.poll(() => page.textContent("#view-roi .status"), { timeout: 30_000 }).toContain("暂无数据");
+    expect(await page.getAttribute("#view-funnel", "data-state")).not.toBe("error");
+    await expect.poll(() => page.locator('.view[data-state="empty"]').count()).toBeGreaterThanOrEqual(5);
+    expect(await page.isVisible("#simulated")).toBe(false);
+    await screenshot(page, "dashboard-empty");
+    await page.context().close();
+  });
+
+  it("warehouse down: a message and a retry that loads the data once it is back", async () => {
+    const page = await analystPage(null);
+    const { baseUrl } = inject("stack");
+    const down = (route: any) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "warehouse_unavailable", message: "down", requestId: "r" } }) });
+    await page.route("**/api/v1/analytics/**", down);
+    await page.goto(`${baseUrl}/dashboard/`);
+    await expect.poll(() => page.isVisible("#dash-error"), { timeout: 30_000 }).toBe(true);
+    expect(await page.textContent("#dash-error")).toContain("数据仓库暂时无法连接");
+    await screenshot(page, "dashboard-error");
+    await page.unroute("**/api/v1/analytics/**", down);
+    await page.getByRole("button", { name: "重试" }).click();
+    await expect.poll(() => page.isVisible("#dash-error"), { timeout: 30_000 }).toBe(false);
+    await expect.poll(() => page.locator('.view[data-state="error"]').count()).toBe(0);
+    await page.context().close();
+  });
+});
