@@ -17,10 +17,10 @@ export interface Stage {
   land(key: string): Promise<void>;
 }
 
-export function mountStage(host: HTMLElement, display: "wheel" | "grid", segments: Segment[]): Stage {
+export function mountStage(host: HTMLElement, display: "wheel" | "grid", segments: Segment[], centre = ""): Stage {
   host.dataset.display = display;
   host.classList.remove("skeleton");
-  return display === "grid" ? grid(host, segments) : wheel(host, segments);
+  return display === "grid" ? grid(host, segments, centre) : wheel(host, segments);
 }
 
 function wheel(host: HTMLElement, segs: Segment[]): Stage {
@@ -90,7 +90,7 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
 /** Clockwise order of the 8 outer cells of a 3×3 grid (cell 4 is the middle). */
 const RING = [0, 1, 2, 5, 8, 7, 6, 3];
 
-function grid(host: HTMLElement, segs: Segment[]): Stage {
+function grid(host: HTMLElement, segs: Segment[], centre: string): Stage {
   const cells: HTMLElement[] = [];
   const box = document.createElement("div");
   box.className = "grid9";
@@ -108,11 +108,11 @@ function grid(host: HTMLElement, segs: Segment[]): Stage {
     if (s.key === "none") cell.classList.add("none");
     cells.push(cell);
   });
-  box.children[4]!.textContent = "🎁";
+  box.children[4]!.textContent = centre;
   host.replaceChildren(box);
   let pos = 0;
   const light = (n: number) => {
-    cells.forEach((c) => c.classList.remove("lit"));
+    box.querySelector(".lit")?.classList.remove("lit");
     cells[n]!.classList.add("lit");
   };
   return {
@@ -121,7 +121,7 @@ function grid(host: HTMLElement, segs: Segment[]): Stage {
       delete host.dataset.landed;
       // More than 8 segments: a prize without a cell is told in words only.
       if (!targets.length) {
-        cells.forEach((c) => c.classList.remove("lit"));
+        box.querySelector(".lit")?.classList.remove("lit");
         host.dataset.landed = key;
         return Promise.resolve();
       }
