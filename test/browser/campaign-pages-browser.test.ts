@@ -208,6 +208,28 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("in English: the grid, the result and its 可验证 link, and 提醒我 read in English", async () => {
+    const { baseUrl } = inject("stack");
+    const c = await lottery("English grid", "grid");
+    const flash = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "Later sale", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() + 3_600_000).toISOString(), endsAt: new Date(Date.now() + 7_200_000).toISOString(),
+    });
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}&lang=en`);
+    await expect.poll(() => page.textContent("#stage .mid"), { timeout: 15_000 }).toBe("Luck");
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent("#draw")).toBe("Draw");
+    await drawOnce(page, c.id);
+    await expect.poll(() => page.textContent("#result"), { timeout: 15_000 }).toMatch(/^(You won .+\. It is in My vouchers|No prize this time).*Verifiable/);
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${flash.id}&lang=en`);
+    await expect.poll(() => page.isVisible("#remind"), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent("#remind")).toBe("Remind me");
+    expect(await page.textContent("#clock-label")).toBe("Starts in");
+    await context.close();
+  });
+
   it("a tap is exactly one request (the claim or draw) once the session exists", async () => {
     const { baseUrl } = inject("stack");
     const coupon = await admin("/campaigns", "POST", {
