@@ -1,7 +1,7 @@
 /**
  * `npm run bench:site`: Lighthouse (mobile preset) against the local build served by the real stack, plus the
  * gzipped JavaScript weight of a campaign page and of widget.js. Prints a table, ends with one JSON line.
- *   npm run bench:site [-- --pages /,/p/xyz]      (default: home, a product page, a lottery page)
+ *   npm run bench:site [-- --pages /,/p/xyz]      (default: home, a product page, lottery, flash sale, 我的卡券)
  */
 import { launch } from "chrome-launcher";
 import lighthouse from "lighthouse";
@@ -60,8 +60,9 @@ try {
     console.log(`${name.padEnd(10)} ${path.padEnd(40)} perf ${results[name].performance}  a11y ${results[name].accessibility}  LCP ${results[name].lcp_ms} ms`);
   }
 
-  const campaignPath = pages.lottery ?? pages.flash ?? Object.values(pages)[0]!;
-  const campaign_js_gz_bytes = await pageScriptGzBytes(stack.baseUrl, campaignPath);
+  // The heavier of the two campaign pages is held to the budget.
+  const campaignPaths = [pages.lottery, pages.flash].filter((p): p is string => Boolean(p));
+  const campaign_js_gz_bytes = Math.max(...(await Promise.all((campaignPaths.length ? campaignPaths : [Object.values(pages)[0]!]).map((p) => pageScriptGzBytes(stack.baseUrl, p)))));
   const widget_gz_bytes = existsSync("dist/site/widget.js") ? gzipSync(readFileSync("dist/site/widget.js")).length : 0;
   console.log(`campaign page JS ${campaign_js_gz_bytes} B gz (budget 30720); widget.js ${widget_gz_bytes} B gz (budget 10240)`);
   gate.report({ pages: results, campaign_js_gz_bytes, widget_gz_bytes });

@@ -61,6 +61,8 @@ const F = {
   tasks: z.array(CampaignTask).max(10),
   /** Shard objects the stock is split across; users are homed on one by hash. */
   shards: z.number().int().min(1).max(64),
+  /** Lottery page: a turning wheel (大转盘) or a 3×3 grid with lights running round (九宫格). Display only. */
+  display: z.enum(["wheel", "grid"]),
 };
 
 const CampaignFields = z.object({
@@ -76,6 +78,7 @@ const CampaignFields = z.object({
   drawsPerDay: F.drawsPerDay.default(1),
   tasks: F.tasks.default([]),
   shards: F.shards.default(4),
+  display: F.display.default("wheel"),
 });
 
 function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
@@ -103,10 +106,10 @@ export const CreateCampaignInput = CampaignFields.superRefine(checkKind).openapi
 export type CreateCampaignInput = z.infer<typeof CreateCampaignInput>;
 export type CampaignDefinition = z.infer<typeof CampaignFields>;
 
-/** Name and description may always change; everything else only before the campaign starts. */
+/** Name, description and display may always change; everything else only before the campaign starts. */
 export const UpdateCampaignInput = z.object(F).partial().openapi("UpdateCampaignInput");
 export type UpdateCampaignInput = z.infer<typeof UpdateCampaignInput>;
-export const ALWAYS_EDITABLE = ["name", "description"] as const;
+export const ALWAYS_EDITABLE = ["name", "description", "display"] as const;
 
 export const CampaignPhase = z.enum(["scheduled", "live", "ended"]).openapi("CampaignPhase");
 export type CampaignPhase = z.infer<typeof CampaignPhase>;

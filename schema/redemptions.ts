@@ -79,6 +79,23 @@ export const RedemptionHistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+/** Today's successful redemptions (China Standard Time day) at one store, or at every store when none is chosen. */
+export const RedemptionTodayQuery = z.object({ storeId: Id.optional() });
+export const RedemptionToday = z
+  .object({
+    /** The CST calendar day, YYYY-MM-DD, and the UTC instant it began. */
+    day: z.string(),
+    since: z.string(),
+    storeId: z.string().nullable(),
+    count: z.number().int(),
+    /** Sum of the redeemed vouchers' face values, in fen. */
+    faceValueCents: z.number().int(),
+    /** Sum of coupon discounts granted, in fen. */
+    discountCents: z.number().int(),
+  })
+  .openapi("RedemptionToday");
+export type RedemptionToday = z.infer<typeof RedemptionToday>;
+
 /** 409 for a voucher someone already redeemed: says when and where. */
 export const AlreadyRedeemed = ErrorBody.extend({
   redemption: z.object({ redeemedAt: z.string(), storeId: z.string(), storeName: z.string() }),

@@ -86,6 +86,7 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
       prizes: [{ id: "p20", name: "20元代金券", productId: ids.p20, stock: 20, weight: 30 }],
       noPrizeWeight: 70,
       drawsPerDay: 3,
+      display: "grid",
       perUserLimit: 1,
       shards: 2,
     },

@@ -124,13 +124,14 @@ describe("journeys on a phone", () => {
     // Before the first draw the counter shows the day's free draws, not 0.
     await expect.poll(() => page.textContent("#chances"), { timeout: 10_000 }).toContain("今日剩余抽奖次数：3");
     await page.click("#draw");
-    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("恭喜");
+    // The wheel turns for a few seconds before the result is told.
+    await expect.poll(() => page.textContent("#result"), { timeout: 20_000 }).toContain("恭喜");
     await expect.poll(() => page.textContent("#chances")).toContain("今日剩余抽奖次数：2");
     await screenshot(page, "journey-lottery-won");
     // The reveal's proof line wraps inside the phone's width.
     await fitsThePhone(page);
 
-    await page.locator("#result a").click();
+    await page.locator("#result a", { hasText: "查看卡券" }).click();
     await page.waitForURL(/\/shop\/vouchers\//);
     await expect.poll(() => page.locator(".voucher", { hasText: "满100减20券" }).count(), { timeout: 20_000 }).toBe(1);
     const voucher = page.locator(".voucher", { hasText: "满100减20券" });

@@ -114,6 +114,19 @@ export async function voucherStatuses(db: D1Database, codes: string[]) {
   return results;
 }
 
+/** Successful redemptions since `since` (one store, or all), with the face values and discounts from their answers. */
+export async function sumSuccesses(db: D1Database, tenantId: string, storeId: string | null, since: string) {
+  const r = await db
+    .prepare(
+      `SELECT count(*) AS n, coalesce(sum(json_extract(response, '$.faceValueCents')), 0) AS face,
+              coalesce(sum(json_extract(response, '$.discountCents')), 0) AS discount
+       FROM redemptions WHERE tenant_id = ? AND outcome = 'succeeded' AND created_at >= ? ${storeId ? "AND store_id = ?" : ""}`,
+    )
+    .bind(tenantId, since, ...(storeId ? [storeId] : []))
+    .first<{ n: number; face: number; discount: number }>();
+  return { count: r?.n ?? 0, faceValueCents: r?.face ?? 0, discountCents: r?.discount ?? 0 };
+}
+
 // ---- monitoring counts ----
 
 export async function countStoreSuccesses(db: D1Database, tenantId: string, storeId: string, since: string, until?: string) {

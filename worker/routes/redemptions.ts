@@ -6,12 +6,15 @@ import {
   Redemption,
   RedemptionHistory,
   RedemptionHistoryQuery,
+  RedemptionToday,
+  RedemptionTodayQuery,
   RiskEvent,
   VoucherStatusList,
   VoucherStatusQuery,
 } from "../../schema/redemptions";
 import { Voucher, type VoucherStatus } from "../../schema/vouchers";
-import { listAttempts, listRiskEvents, voucherStatuses } from "../db/redemptions";
+import { listAttempts, listRiskEvents, sumSuccesses, voucherStatuses } from "../db/redemptions";
+import { cstDay } from "../domain/campaign-rules";
 import { getKeySettings } from "../db/stores";
 import { sha256Hex } from "../domain/crypto";
 import { ApiError } from "../errors";
@@ -54,6 +57,17 @@ const history = createRoute({
   middleware: [requireKey("redeemer")],
   request: { query: RedemptionHistoryQuery },
   responses: { 200: json(RedemptionHistory, "Attempts, newest first"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const today = createRoute({
+  method: "get",
+  path: "/redemptions/today",
+  tags,
+  summary: "Today's redemptions (China Standard Time day): count, face value and discounts, at one store or all; a store-bound key sees its store only",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  request: { query: RedemptionTodayQuery },
+  responses: { 200: json(RedemptionToday, "Today's totals"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
 const status = createRoute({
@@ -130,6 +144,16 @@ export const redemptionRoutes = createRouter()
       },
       200,
     );
+  })
+  .openapi(today, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    const q = c.req.valid("query");
+    const bound = (await getKeySettings(c.env.DB, tenantId, apiKeyId)).storeId;
+    if (bound && q.storeId && q.storeId !== bound) throw ApiError.forbidden("This redeemer key is bound to another store");
+    const storeId = bound ?? q.storeId ?? null;
+    const day = cstDay(Date.now());
+    const since = new Date(`${day}T00:00:00+08:00`).toISOString();
+    return c.json({ day, since, storeId, ...(await sumSuccesses(c.env.DB, tenantId, storeId, since)) }, 200);
   })
   .openapi(status, async (c) => {
     await enforceRateLimit(c.env, "voucher-status", clientIp(c), 240, 60);

@@ -63,6 +63,7 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
   const def = JSON.parse(row.definition) as CampaignDefinition;
   return {
     ...def,
+    display: def.display ?? "wheel", // definitions stored before the option existed
     id: row.id,
     tenantId: row.tenant_id,
     phase: phaseAt(def, now),

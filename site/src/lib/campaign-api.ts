@@ -12,13 +12,22 @@ export async function getJson<T = any>(url: string, init: RequestInit & { json?:
   return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (text ? JSON.parse(text) : null) as T & { error?: { code: string; message: string } } };
 }
 
-/** The buyer id is the campaign user id; a guest session is started on first use. */
+let known: Promise<string | null> | null = null;
+
+/** The session's buyer id, asked once per page (null when none); looking never starts a session. */
+export function sessionBuyer(): Promise<string | null> {
+  known ??= shopFetch<{ buyer: { id: string } | null }>("/me").then((me) => me.body?.buyer?.id ?? null, () => null);
+  return known;
+}
+
+/** The buyer id is the campaign user id; a guest session is started on first use and kept for the page's life. */
 export async function buyerId(): Promise<string> {
-  const me = await shopFetch<{ buyer: { id: string } | null } & { id?: string }>("/me");
-  const existing = me.body?.buyer?.id ?? me.body?.id;
+  const existing = await sessionBuyer();
   if (existing) return existing;
   const guest = await shopFetch<{ buyer?: { id: string }; id?: string }>("/guest", { method: "POST", json: {} });
-  return guest.body?.buyer?.id ?? guest.body?.id ?? "";
+  const id = guest.body?.buyer?.id ?? guest.body?.id ?? "";
+  if (id) known = Promise.resolve(id);
+  return id;
 }
 
 /** One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant. */

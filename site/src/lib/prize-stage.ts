@@ -1,0 +1,153 @@
+/**
+ * The lottery's stage: a turning wheel (大转盘) or a 3×3 grid whose light runs round the 8 outer cells (九宫格).
+ * It only shows what the server decided: `land(key)` turns to the segment of the draw response's prize ("none" for
+ * no prize). With prefers-reduced-motion it lands at once. Everything stays inside the stage's fixed square.
+ */
+export interface Segment {
+  key: string; // prize id, or "none"
+  label: string;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const FILLS = ["#fde68a", "#fed7aa", "#fecaca", "#fbcfe8", "#ddd6fe", "#bfdbfe", "#bbf7d0", "#fef08a"];
+const reduced = () => matchMedia("(prefers-reduced-motion: reduce)").matches;
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export interface Stage {
+  land(key: string): Promise<void>;
+}
+
+export function mountStage(host: HTMLElement, display: "wheel" | "grid", segments: Segment[], centre = ""): Stage {
+  host.dataset.display = display;
+  host.classList.remove("skeleton");
+  return display === "grid" ? grid(host, segments, centre) : wheel(host, segments);
+}
+
+function wheel(host: HTMLElement, segs: Segment[]): Stage {
+  const step = 360 / segs.length;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "-100 -100 200 200");
+  svg.setAttribute("role", "img");
+  const at = (deg: number, r: number) => [r * Math.sin((deg * Math.PI) / 180), -r * Math.cos((deg * Math.PI) / 180)].map((v) => v.toFixed(2)).join(" ");
+  segs.forEach((s, i) => {
+    const g = document.createElementNS(SVG, "g");
+    g.dataset.seg = s.key;
+    const a0 = i * step - step / 2;
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", `M0 0 L${at(a0, 96)} A96 96 0 ${step > 180 ? 1 : 0} 1 ${at(a0 + step, 96)} Z`);
+    path.setAttribute("fill", s.key === "none" ? "#e7e5e4" : FILLS[i % FILLS.length]!);
+    path.setAttribute("stroke", "#fff");
+    const text = document.createElementNS(SVG, "text");
+    text.setAttribute("transform", `rotate(${i * step}) translate(0 -62)`);
+    text.setAttribute("text-anchor", "middle");
+    text.setAttribute("font-size", segs.length > 8 ? "8" : "11");
+    text.textContent = short(s.label, segs.length > 8 ? 4 : 6);
+    g.append(path, text);
+    svg.append(g);
+  });
+  const hub = document.createElementNS(SVG, "circle");
+  hub.setAttribute("r", "14");
+  hub.setAttribute("fill", "#c2410c");
+  svg.append(hub);
+  const pointer = document.createElement("span");
+  pointer.className = "pointer";
+  host.replaceChildren(svg, pointer);
+  let angle = 0;
+  return {
+    land(key) {
+      const i = Math.max(0, segs.findIndex((s) => s.key === key));
+      const jitter = (Math.random() - 0.5) * step * 0.6;
+      const target = (((360 - i * step + jitter) % 360) + 360) % 360;
+      angle = angle - (angle % 360) + 360 * 5 + target;
+      svg.querySelector(".hit")?.classList.remove("hit");
+      const done = () => {
+        svg.querySelectorAll<SVGGElement>("g[data-seg]")[i]!.classList.add("hit");
+        host.dataset.landed = key;
+      };
+      delete host.dataset.landed;
+      if (reduced()) {
+        svg.style.transition = "none";
+        svg.style.transform = `rotate(${angle}deg)`;
+        done();
+        return Promise.resolve();
+      }
+      svg.style.transition = "";
+      return new Promise((resolve) => {
+        const end = () => {
+          clearTimeout(guard);
+          done();
+          resolve();
+        };
+        // transitionend is lost when the tab is hidden mid-spin: the guard lands anyway.
+        const guard = setTimeout(end, 4500);
+        svg.addEventListener("transitionend", end, { once: true });
+        requestAnimationFrame(() => (svg.style.transform = `rotate(${angle}deg)`));
+      });
+    },
+  };
+}
+
+/** Clockwise order of the 8 outer cells of a 3×3 grid (cell 4 is the middle). */
+const RING = [0, 1, 2, 5, 8, 7, 6, 3];
+
+function grid(host: HTMLElement, segs: Segment[], centre: string): Stage {
+  const cells: HTMLElement[] = [];
+  const box = document.createElement("div");
+  box.className = "grid9";
+  for (let i = 0; i < 9; i++) {
+    const cell = document.createElement("div");
+    cell.className = i === 4 ? "mid" : "cell";
+    box.append(cell);
+  }
+  // Eight cells: the segments in turn, repeated when there are fewer (a lottery has at least two: a prize and none).
+  RING.forEach((pos, n) => {
+    const s = segs[n % segs.length]!;
+    const cell = box.children[pos] as HTMLElement;
+    cell.dataset.seg = s.key;
+    cell.textContent = short(s.label, 6);
+    if (s.key === "none") cell.classList.add("none");
+    cells.push(cell);
+  });
+  box.children[4]!.textContent = centre;
+  host.replaceChildren(box);
+  let pos = 0;
+  const light = (n: number) => {
+    box.querySelector(".lit")?.classList.remove("lit");
+    cells[n]!.classList.add("lit");
+  };
+  return {
+    land(key) {
+      const targets = cells.map((c, n) => (c.dataset.seg === key ? n : -1)).filter((n) => n >= 0);
+      delete host.dataset.landed;
+      // More than 8 segments: a prize without a cell is told in words only.
+      if (!targets.length) {
+        box.querySelector(".lit")?.classList.remove("lit");
+        host.dataset.landed = key;
+        return Promise.resolve();
+      }
+      const target = targets[Math.floor(Math.random() * targets.length)]!;
+      if (reduced()) {
+        pos = target;
+        light(pos);
+        host.dataset.landed = key;
+        return Promise.resolve();
+      }
+      const steps = 8 * 3 + ((target - pos + 8) % 8);
+      return new Promise((resolve) => {
+        let k = 0;
+        const next = () => {
+          pos = (pos + 1) % 8;
+          light(pos);
+          k++;
+          if (k >= steps) {
+            host.dataset.landed = key;
+            return resolve();
+          }
+          // Slows down over the last lap, like the physical game.
+          setTimeout(next, 50 + Math.max(0, k - (steps - 8)) * 40);
+        };
+        next();
+      });
+    },
+  };
+}

@@ -1,0 +1,298 @@
+import { readFileSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { icsTime } from "../../site/src/lib/ics";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+/** Issue 13 leftovers on the campaign pages: 提醒我, the wheel and 九宫格, plain-words results, CLS, one request a tap. */
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function admin(path: string, method = "GET", body?: unknown) {
+  const { baseUrl, keys } = inject("stack");
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json: any = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function product(name: string): Promise<string> {
+  const { products } = await admin("/products");
+  return (products.find((p: any) => p.name === name) ?? products.find((p: any) => p.kind === "coupon" && p.status === "published")).id;
+}
+
+async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn?: number; runMs?: number; noPrizeWeight?: number } = {}) {
+  const productId = await product("5元代金券");
+  // A lottery must start in the future (its odds and seed commitment are published first): wait for the start.
+  const startsAt = Date.now() + (opts.startsIn ?? 2500);
+  const made = await admin("/campaigns", "POST", {
+    kind: "lottery", name, display, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 3_600_000)).toISOString(),
+    prizes: [
+      { id: "a", name: "五元券", productId, stock: 50, weight: 1 },
+      { id: "b", name: "二十元券", productId, stock: 50, weight: 1 },
+      { id: "c", name: "百元券", productId, stock: 50, weight: 1 },
+    ],
+    noPrizeWeight: opts.noPrizeWeight ?? 1, drawsPerDay: 5, perUserLimit: 10, shards: 2,
+  });
+  if (opts.startsIn === undefined) await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
+  return made;
+}
+
+const fitsThePhone = async (page: Page) => expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+
+/** Records, from before the page's own scripts run: layout shifts (CLS), running animations and grid light steps. */
+async function instrumented(context: BrowserContext): Promise<Page> {
+  await context.addInitScript(() => {
+    const w = globalThis as any;
+    const document = w.document;
+    w.__cls = 0;
+    w.__maxAnimations = 0;
+    w.__litSteps = 0;
+    new w.PerformanceObserver((list: any) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) w.__cls += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+    const frame = () => {
+      w.__maxAnimations = Math.max(w.__maxAnimations, document.getAnimations().filter((a: any) => a.playState === "running").length);
+      w.requestAnimationFrame(frame);
+    };
+    w.requestAnimationFrame(frame);
+    new w.MutationObserver((records: any[]) => {
+      for (const r of records) if (r.target.classList?.contains("lit") && !(r.oldValue ?? "").includes("lit")) w.__litSteps++;
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ["class"], attributeOldValue: true });
+  });
+  return context.newPage();
+}
+
+/** Taps 立即抽奖 and returns the draw response the server gave. */
+async function drawOnce(page: Page, id: string) {
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/campaigns/${id}/claims`) && r.request().method() === "POST"), page.click("#draw")]);
+  expect(res.status()).toBe(200);
+  return (await res.json()) as { outcome: string; prizeId: string | null; prizeName: string | null };
+}
+
+describe("campaign pages on a phone", () => {
+  it("提醒我 before a flash sale opens: an .ics with the start, the URL and a 5-minute alarm; a notification at the start", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const startsAt = new Date(Date.now() + 25_000);
+    const c = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "提醒测试, 整点; 秒杀", description: "第一行\n第二行", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
+    });
+    const context = await phoneContext(browser);
+    await context.grantPermissions(["notifications"], { origin: baseUrl });
+    await context.addInitScript(() => {
+      const w = globalThis as any;
+      w.__notes = [];
+      const Real = w.Notification;
+      w.Notification = class extends Real {
+        constructor(title: string, opts?: object) {
+          w.__notes.push(title);
+          super(title, opts);
+        }
+      };
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.isVisible("#remind"), { timeout: 15_000 }).toBe(true);
+    await screenshot(page, "flash-remind");
+    await fitsThePhone(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#remind")]);
+    expect(download.suggestedFilename()).toBe(`kaquan-${c.id}.ics`);
+    const ics = readFileSync((await download.path())!, "utf8");
+    expect(ics.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/); // CRLF line ends only
+    const unfolded = ics.replace(/\r\n /g, "");
+    expect(unfolded).toContain(`\r\nDTSTART:${icsTime(startsAt)}\r\n`);
+    expect(unfolded).toMatch(/BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\n/);
+    expect(unfolded).toContain(`\r\nURL:${baseUrl}/campaigns/flash/?t=demo&id=${c.id}\r\n`);
+    expect(unfolded).toContain("SUMMARY:开抢：提醒测试\\, 整点\\; 秒杀\r\n");
+    expect(unfolded).toContain("DESCRIPTION:第一行\\n第二行\\n");
+    await expect.poll(() => page.textContent("#result"), { timeout: 5_000 }).toContain("开抢时也会通知你");
+    // The local notification fires at the start while the page stays open; the button then opens.
+    await expect.poll(() => page.evaluate(() => (globalThis as any).__notes), { timeout: 60_000 }).toEqual(["开抢：提醒测试, 整点; 秒杀"]);
+    await expect.poll(() => page.isVisible("#remind"), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => page.isEnabled("#go"), { timeout: 10_000 }).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  for (const display of ["wheel", "grid"] as const) {
+    it(`${display === "wheel" ? "大转盘" : "九宫格"}: lands on the server's prize, then says it in plain words with a 可验证 link`, { timeout: 120_000 }, async () => {
+      const { baseUrl } = inject("stack");
+      const c = await lottery(`展示测试 ${display}`, display);
+      const context = await phoneContext(browser);
+      const page = await instrumented(context);
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+      await expect.poll(() => page.getAttribute("#stage", "data-display"), { timeout: 15_000 }).toBe(display);
+      await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+      await screenshot(page, `lottery-${display}`);
+      for (let i = 0; i < 2; i++) {
+        const r = await drawOnce(page, c.id);
+        const key = r.prizeId ?? "none";
+        await expect.poll(() => page.getAttribute("#stage", "data-landed"), { timeout: 15_000 }).toBe(key);
+        if (display === "wheel") {
+          // Geometry, not a flag: the segment under the pointer (top centre of the wheel) is the server's prize.
+          const under = await page.evaluate(() => {
+            const document = (globalThis as any).document;
+            const box = document.getElementById("stage").getBoundingClientRect();
+            return (document.elementFromPoint(box.left + box.width / 2, box.top + 34)?.closest("g[data-seg]")?.dataset.seg ?? null) as string | null;
+          });
+          expect(under).toBe(key);
+        } else {
+          const lit = await page.$$eval("#stage .lit", (cells) => cells.map((c: any) => c.dataset.seg as string));
+          expect(lit).toEqual([key]);
+        }
+        const text = (await page.textContent("#result"))!;
+        expect(text).toContain(r.outcome === "won" ? `恭喜抽中 ${r.prizeName}，已放入我的卡券` : "未中奖");
+        expect(text).toContain("可验证");
+        expect(text).not.toMatch(/[0-9a-f]{16}|npm /); // no hashes or commands on the result card
+        await fitsThePhone(page);
+      }
+      // It animated (so the reduced-motion test below can tell the difference).
+      const moved = await page.evaluate(() => ((globalThis as any).__maxAnimations as number) + ((globalThis as any).__litSteps as number));
+      expect(moved).toBeGreaterThan(display === "grid" ? 8 : 0);
+      await screenshot(page, `lottery-${display}-landed`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    it(`${display}: prefers-reduced-motion shows the result without animation`, async () => {
+      const { baseUrl } = inject("stack");
+      const c = await lottery(`静态展示 ${display}`, display);
+      const context = await browser.newContext({ ...(await phoneOptions()), reducedMotion: "reduce" });
+      const page = await instrumented(context);
+      await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+      await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+      const r = await drawOnce(page, c.id);
+      await expect.poll(() => page.getAttribute("#stage", "data-landed"), { timeout: 10_000 }).toBe(r.prizeId ?? "none");
+      expect(await page.textContent("#result")).toMatch(r.outcome === "won" ? /恭喜抽中/ : /未中奖/);
+      expect(await page.evaluate(() => (globalThis as any).__maxAnimations)).toBe(0);
+      expect(await page.evaluate(() => (globalThis as any).__litSteps)).toBeLessThanOrEqual(1);
+      await context.close();
+    });
+  }
+
+  it("可验证 opens the draw check: waiting for the seed while live, verified after the end, refused when the proof is altered", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 12_000 });
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    await drawOnce(page, c.id);
+    await expect.poll(() => page.locator("#result a.proof").count(), { timeout: 15_000 }).toBe(1);
+    const href = (await page.getAttribute("#result a.proof", "href"))!;
+    await page.click("#result a.proof");
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 10_000 }).toContain("种子将在活动结束");
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(c.endsAt) - Date.now() + 500)));
+    await page.reload();
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
+    await fitsThePhone(page);
+    await screenshot(page, "verify-draw");
+    const altered = new URL(href, baseUrl);
+    altered.searchParams.set("n", "99");
+    await page.goto(altered.href);
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("凭证与公布的种子不符");
+    await context.close();
+  });
+
+  it("in English: the grid, the result and its 可验证 link, and 提醒我 read in English", async () => {
+    const { baseUrl } = inject("stack");
+    const c = await lottery("English grid", "grid");
+    const flash = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "Later sale", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() + 3_600_000).toISOString(), endsAt: new Date(Date.now() + 7_200_000).toISOString(),
+    });
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}&lang=en`);
+    await expect.poll(() => page.textContent("#stage .mid"), { timeout: 15_000 }).toBe("Luck");
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent("#draw")).toBe("Draw");
+    await drawOnce(page, c.id);
+    await expect.poll(() => page.textContent("#result"), { timeout: 15_000 }).toMatch(/^(You won .+\. It is in My vouchers|No prize this time).*Verifiable/);
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${flash.id}&lang=en`);
+    await expect.poll(() => page.isVisible("#remind"), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent("#remind")).toBe("Remind me");
+    expect(await page.textContent("#clock-label")).toBe("Starts in");
+    await context.close();
+  });
+
+  it("a tap is exactly one request (the claim or draw) once the session exists", async () => {
+    const { baseUrl } = inject("stack");
+    const coupon = await admin("/campaigns", "POST", {
+      kind: "coupon_claim", name: "一次请求领券", productId: await product("5元代金券"), stock: 50, perUserLimit: 2, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const draw = await lottery("一次请求抽奖", "wheel");
+    const context = await phoneContext(browser);
+    expect((await context.request.post(`${baseUrl}/api/v1/shop/demo/guest`, { data: {} })).status()).toBe(200);
+    const page = await context.newPage();
+    const seen: string[] = [];
+    let counting = false;
+    // The stock/odds poll runs on its own timer, tap or not: it is left out of the count.
+    page.on("request", (r) => {
+      if (counting && !r.url().endsWith("/live")) seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
+
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${coupon.id}`);
+    await expect.poll(() => page.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
+    counting = true;
+    await page.click("#go");
+    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("领取成功，券已放入我的卡券");
+    counting = false;
+    expect(seen).toEqual([`POST /api/v1/public/campaigns/${coupon.id}/claims`]);
+
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${draw.id}`);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      seen.length = 0;
+      counting = true;
+      await page.click("#draw");
+      await expect.poll(() => page.textContent("#result"), { timeout: 15_000 }).toMatch(/恭喜抽中|未中奖/);
+      await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+      counting = false;
+      expect(seen).toEqual([`POST /api/v1/public/campaigns/${draw.id}/claims`]);
+    }
+    await context.close();
+  });
+
+  it("flash, coupon and lottery pages load without layout shift (CLS < 0.1)", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const { campaigns } = (await (await fetch(`${baseUrl}/api/v1/public/tenants/demo/campaigns`)).json()) as { campaigns: any[] };
+    const pick = (kind: string) => campaigns.find((c: any) => c.kind === kind && c.phase !== "ended") ?? campaigns.find((c: any) => c.kind === kind);
+    for (const [path, kind, ready] of [
+      ["flash", "flash_sale", "#stock"],
+      ["flash", "coupon_claim", "#stock"],
+      ["lottery", "lottery", "#chances"],
+    ] as const) {
+      const context = await phoneContext(browser);
+      const page = await instrumented(context);
+      await page.goto(`${baseUrl}/campaigns/${path}/?t=demo&id=${pick(kind).id}`);
+      await expect.poll(() => page.textContent(ready), { timeout: 15_000 }).not.toBe("");
+      await expect.poll(() => page.locator("#rules li").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+      await page.waitForLoadState("networkidle");
+      const cls = await page.evaluate(() => (globalThis as any).__cls as number);
+      expect(cls, `${kind} page CLS`).toBeLessThan(0.1);
+      await context.close();
+    }
+  });
+});
+
+async function phoneOptions() {
+  const { devices } = await import("playwright-core");
+  const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
+  return { ...iphone, locale: "zh-CN" };
+}
