@@ -1,12 +1,8 @@
 import type { Scope } from "../../schema/tenancy";
-import { ApiClient } from "./http";
+import { kaquanClient, must, type paths } from "./api/client";
 
-interface Listed {
-  id: string;
-  name: string;
-  kind: string;
-  phase: string;
-}
+type ProductBody = paths["/products"]["post"]["requestBody"]["content"]["application/json"];
+type CampaignBody = paths["/campaigns"]["post"]["requestBody"]["content"]["application/json"];
 
 const MIN = 60_000;
 
@@ -26,7 +22,7 @@ export const DEMO_COUPON_PRODUCT = {
 } as const;
 
 /** One coupon per thing a demo campaign promises, so each campaign delivers what its name says. */
-const coupon = (name: string, thresholdCents: number, discountCents: number, extra: Record<string, unknown> = {}) => ({
+const coupon = (name: string, thresholdCents: number, discountCents: number, extra: Partial<ProductBody> = {}): ProductBody => ({
   kind: "coupon",
   name,
   subtitle: thresholdCents ? `满${thresholdCents / 100}元可用` : "无门槛",
@@ -49,17 +45,17 @@ const CAMPAIGN_PRODUCTS = {
 };
 
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {
-  const admin = new ApiClient(baseUrl, keys.admin);
-  const { products } = await admin.ok<{ products: { id: string; kind: string; name: string }[] }>("GET", "/products");
+  const admin = kaquanClient(baseUrl, keys.admin);
+  const { products } = await must(admin.GET("/products"));
   const ids = {} as Record<keyof typeof CAMPAIGN_PRODUCTS, string>;
-  for (const [key, body] of Object.entries(CAMPAIGN_PRODUCTS) as [keyof typeof CAMPAIGN_PRODUCTS, Record<string, unknown>][]) {
+  for (const [key, body] of Object.entries(CAMPAIGN_PRODUCTS) as [keyof typeof CAMPAIGN_PRODUCTS, ProductBody][]) {
     const existing = products.find((p) => p.name === body.name && p.kind === "coupon");
-    ids[key] = existing ? existing.id : (await admin.ok<{ id: string }>("POST", "/products", body)).id;
+    ids[key] = existing ? existing.id : (await must(admin.POST("/products", { body }))).id;
   }
-  const { campaigns } = await admin.ok<{ campaigns: Listed[] }>("GET", "/campaigns");
+  const { campaigns } = await must(admin.GET("/campaigns"));
   const now = Date.now();
   const at = (ms: number) => new Date(now + ms).toISOString();
-  const wanted = [
+  const wanted: CampaignBody[] = [
     { kind: "flash_sale", name: "整点秒杀 · 9.9元抢20元券", description: "20 元无门槛券，秒杀价 9.9 元", productId: ids.flash, priceCents: 990, stock: 200, perUserLimit: 1, shards: 4, startsAt: at(MIN), endsAt: at(120 * MIN) },
     { kind: "coupon_claim", name: "新人领券 · 满50减10", description: "新人专享满 50 减 10 券，免费领取", productId: ids.newcomer, stock: 1000, perUserLimit: 2, perUserDailyLimit: 1, shards: 4, startsAt: at(5000), endsAt: at(7 * 24 * 60 * MIN) },
     {
@@ -94,7 +90,7 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
   const made: Record<string, string> = {};
   for (const w of wanted) {
     const existing = campaigns.find((c) => c.name === w.name && c.phase !== "ended");
-    made[w.name] = existing ? existing.id : (await admin.ok<{ id: string }>("POST", "/campaigns", w)).id;
+    made[w.name] = existing ? existing.id : (await must(admin.POST("/campaigns", { body: w }))).id;
   }
   return made;
 }
