@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LedgerExport } from "../schema/ledger";
 import { verifyChain } from "../worker/domain/ledger";
-import { ApiClient } from "../scripts/lib/http";
+import { kaquanClient, must } from "../scripts/lib/api/client";
 import { buyAsGuest } from "../scripts/lib/seed-redemption";
 import { startStack, type Stack } from "../scripts/lib/stack";
 import { loadGate } from "./lib/machine-load";
@@ -48,15 +48,16 @@ if (!base) {
 }
 try {
   const { keys } = JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8")) as { keys: Record<string, string> };
-  const admin = new ApiClient(base, keys.admin);
-  const redeemer = new ApiClient(base, keys.redeemer);
+  const admin = kaquanClient(base, keys.admin);
+  const redeemer = kaquanClient(base, keys.redeemer);
+  const redeem = (code: string) => redeemer.POST("/redemptions", { body: { code }, params: { header: { "idempotency-key": crypto.randomUUID() } } });
 
-  const product = await admin.ok<{ id: string }>("POST", "/products", {
+  const product = await must(admin.POST("/products", { body: {
     kind: "coupon", name: `压测券 ${new Date().toISOString()}`, priceCents: 1, faceValueCents: 500,
     validity: { kind: "relative", days: 30 }, scope: "压测用", stockTotal: N + 10, lowStockThreshold: 0,
     config: { coupon: { thresholdCents: 0, discountCents: 500 } },
-  });
-  await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+  } }));
+  await must(admin.POST("/products/{productId}/status", { params: { path: { productId: product.id } }, body: { status: "published" } }));
 
   async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>) {
     let next = 0;
@@ -82,23 +83,23 @@ try {
   const t0 = performance.now();
   await pool(codes, C, async (code) => {
     const s = performance.now();
-    const r = await redeemer.request("POST", "/redemptions", { code }, { "idempotency-key": crypto.randomUUID() });
+    const r = await redeem(code);
     lat.push(performance.now() - s);
-    if (r.status === 200) ok++;
+    if (r.response.status === 200) ok++;
     else failed++;
   });
   const seconds = (performance.now() - t0) / 1000;
 
   const r0 = performance.now();
   const race = await Promise.all(
-    Array.from({ length: RACERS }, () => redeemer.request("POST", "/redemptions", { code: raceCode }, { "idempotency-key": crypto.randomUUID() })),
+    Array.from({ length: RACERS }, () => redeem(raceCode)),
   );
   const raceMs = performance.now() - r0;
-  const raceOk = race.filter((r) => r.status === 200).length;
-  const raceAlready = race.filter((r) => r.status === 409 && (r.data as { error: { code: string } }).error.code === "voucher_already_redeemed").length;
+  const raceOk = race.filter((r) => r.response.status === 200).length;
+  const raceAlready = race.filter((r) => r.response.status === 409 && (r.error as { error?: { code?: string } } | undefined)?.error?.code === "voucher_already_redeemed").length;
 
   const e0 = performance.now();
-  const x = await admin.ok<LedgerExport>("GET", "/ledger/export");
+  const x = (await must(admin.GET("/ledger/export"))) as LedgerExport;
   const exportMs = performance.now() - e0;
   const v0 = performance.now();
   const report = await verifyChain(x.tenantId, x.entries, { checkpoints: x.checkpoints, head: x.head });
