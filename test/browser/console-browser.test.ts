@@ -123,6 +123,9 @@ describe("operator console on a phone", () => {
       return { status: r.status, code: ((await r.json()) as any).error?.code };
     }, campaignId);
     expect(fromPreview).toEqual({ status: 409, code: "preview_only" });
+    // The page itself reads the campaign with the token: it shows the live page under a preview banner.
+    await preview.waitForSelector("#preview-banner", { timeout: 15_000 });
+    expect(await preview.textContent("#preview-banner")).toContain("预览模式");
     await screenshot(preview, "console-campaign-preview");
     await preview.close();
 

@@ -4,6 +4,23 @@ import { t } from "./i18n";
 
 export const campaignUrl = (id: string, path = "") => `/api/v1/public/campaigns/${encodeURIComponent(id)}${path}`;
 
+/** An operator's preview link carries ?preview=<token>: the campaign then reads as live, and claims are refused. */
+export function campaignReadUrl(id: string): string {
+  const token = new URLSearchParams(location.search).get("preview");
+  return campaignUrl(id) + (token ? `?preview=${encodeURIComponent(token)}` : "");
+}
+
+/** A banner on a preview, so the operator (and anyone the link reaches) knows nothing here counts yet. */
+export function markPreview(c: { preview?: boolean }) {
+  if (!c.preview || document.getElementById("preview-banner")) return;
+  const banner = document.createElement("div");
+  banner.id = "preview-banner";
+  banner.setAttribute("role", "status");
+  banner.textContent = t("预览模式 · 活动开始前的样子，不能参与", "Preview · how the campaign will look; taking part is off");
+  banner.style.cssText = "position:sticky;top:0;z-index:20;background:#fff4d6;color:#7a4b00;padding:8px 12px;font-size:14px;text-align:center;border-bottom:1px solid #f0d38a";
+  document.body.prepend(banner);
+}
+
 export async function getJson<T = any>(url: string, init: RequestInit & { json?: unknown } = {}) {
   const headers = new Headers(init.headers);
   if (init.json !== undefined) headers.set("content-type", "application/json");
