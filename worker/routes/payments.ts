@@ -79,10 +79,10 @@ export const paymentRoutes = createRouter()
       const status = verified.code.startsWith("signature_") ? 401 : 400;
       throw new ApiError(status, verified.code, verified.message);
     }
-    const outcome = await acceptPaymentNotice(c.env, provider.name, verified.notice, (work) => c.executionCtx.waitUntil(work)).catch(async (e) => {
+    const outcome = await acceptPaymentNotice(c.env, provider.name, verified.notice).catch(async (e) => {
       if (e instanceof ApiError) {
         const payment = await c.env.DB.prepare("SELECT tenant_id FROM payments WHERE id = ?").bind(verified.notice.paymentId).first<{ tenant_id: string }>();
-        if (payment) await emitEvent(c.env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: verified.notice.paymentId, code: e.code } });
+        if (payment) await emitEvent(c.env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: verified.notice.paymentId, reason: e.code } });
       }
       throw e;
     });

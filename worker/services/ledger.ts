@@ -1,6 +1,7 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
 import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
 import { getTenant } from "../db/tenants";
+import { dispatchEvents } from "../queue/dispatch";
 import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
@@ -13,8 +14,10 @@ export async function appendLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: st
   return (await ledger(env, tenantId).append(tenantId, drafts)) as LedgerEntry[];
 }
 
-export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
-  return ledger(env, tenantId).sweepAndCheckpoint(tenantId);
+/** Publishes a checkpoint now, after forwarding the events still pending in the outbox (so it covers them). */
+export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string) {
+  await dispatchEvents(env);
+  return ledger(env, tenantId).checkpoint(tenantId);
 }
 
 export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<LedgerExport> {
