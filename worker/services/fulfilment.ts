@@ -13,7 +13,7 @@ import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow, type Vouche
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
-import { emitEvents, eventRows, type EventInput } from "../queue/emit";
+import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
@@ -267,6 +267,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     return failAndRefund(env, order, "delivery_error");
   }
   const delivered = results[results.length - 1 - deliveryEventCount(rows)]!.results[0] as OrderRow | undefined;
+  await scheduleDispatch(env); // also when not delivered: it may be called outside a request (cron, campaign fulfilment)
   if (!delivered) {
     const now = (await getOrderRow(db, t, order.id))!;
     return now.status === "paid" ? failAndRefund(env, now, "delivery_incomplete") : now;
@@ -364,7 +365,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     result = (r!.results[0] as OrderRow | undefined) ?? result;
   }
   events.push({ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: result.status === "refunded" } });
-  await emitEvents(env, events);
+  await emitEvents(env, events); // records the alert and dispatches it with the refund's rows
   return result;
 }
 

@@ -1,5 +1,5 @@
 import type { VoucherRow } from "../db/vouchers";
-import { eventRows } from "../queue/emit";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 import { expiredEvent } from "./redemptions";
 
 /**
@@ -17,5 +17,6 @@ export async function expireDueVouchers(env: Env, now = new Date(), limit = 500)
     ...eventRows(env, [expiredEvent(v)], { sql: "changes() = 1", args: [] }),
   ]);
   const results = await env.DB.batch(stmts);
+  await scheduleDispatch(env);
   return results.filter((_, i) => i % 2 === 0).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
 }

@@ -19,7 +19,7 @@ import { getProductRow, rowValidity, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import type { SqlGuard } from "../db/statements";
-import { eventRows } from "../queue/emit";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 
 /** Public handle of a voucher: unguessable, safe in URLs and events (it is not the secret). */
 export const newVoucherCode = () => `vc_${randomToken(24)}`;
@@ -127,6 +127,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
   }
   const stored = (await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))!;
   const created = res.meta.changes > 0;
+  if (created) await scheduleDispatch(env);
   return { voucher: toVoucher(stored), created };
 }
 
