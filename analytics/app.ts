@@ -2,7 +2,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono } from "hono";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
-import { EventEnvelope, IngestBatch, type IngestRejection } from "../schema/events";
+import { EventEnvelope, IngestBatch, issuePath, type IngestRejection } from "../schema/events";
 import { verifyBody } from "../worker/domain/signature";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
@@ -68,7 +68,7 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
       if (one.success) return void valid.push(one.data);
       const issue = one.error.issues[0]!;
       const eventId = typeof (raw as { eventId?: unknown })?.eventId === "string" ? (raw as { eventId: string }).eventId : null;
-      rejected.push({ index, eventId, path: [`events`, index, ...issue.path].join("."), message: issue.message });
+      rejected.push({ index, eventId, path: [`events`, index, ...issuePath(issue)].map(String).join("."), message: issue.message });
     });
     counters.rejectedEvents += rejected.length;
     if (rejected.length) console.warn(JSON.stringify({ at: "ingest", rejected: rejected.length, first: rejected[0] }));

@@ -152,6 +152,11 @@ export const EventEnvelope = EventEnvelopeV1;
 export const IngestBatch = z.object({ events: z.array(z.unknown()).min(1).max(5000) });
 export type IngestBatch = { events: EventEnvelope[] };
 
+/** The field an issue is about: its path, plus the offending key for an unknown field ("payload.code"). */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === "unrecognized_keys" && issue.keys.length ? [...issue.path, issue.keys[0]!] : issue.path;
+}
+
 export const IngestRejection = z.object({ index: z.number().int(), eventId: z.string().nullable(), path: z.string(), message: z.string() });
 export type IngestRejection = z.infer<typeof IngestRejection>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EventEnvelope, type IngestRejection, type IngestResult } from "../../schema/events";
+import { EventEnvelope, issuePath, type IngestRejection, type IngestResult } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
@@ -34,7 +34,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       // (no retries); one without even an id is dropped with its message id logged.
       const keys = EnvelopeKeys.safeParse(raw);
       const issue = parsed.error.issues[0]!;
-      if (keys.success) invalid.push({ ...keys.data, body: JSON.stringify(raw), error: `invalid payload: ${issue.path.join(".")}: ${issue.message}` });
+      if (keys.success) invalid.push({ ...keys.data, body: JSON.stringify(raw), error: `invalid payload: ${issuePath(issue).map(String).join(".")}: ${issue.message}` });
     }
     if (events.length) valid.push({ msg, events });
     else malformed.push(msg);

@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { emitEventBundles, emitEvents, type EventInput } from "../queue/emit";
-import { EVENT_PAYLOADS } from "../../schema/events";
+import { EVENT_PAYLOADS, issuePath } from "../../schema/events";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
@@ -69,7 +69,7 @@ export const trackRoutes = createRouter()
     events.forEach((e, i) => {
       const checked = EVENT_PAYLOADS[e.type].safeParse(e.payload);
       if (!checked.success) {
-        for (const x of checked.error.issues) issues.push({ path: ["json", "events", i, "payload", ...x.path].join("."), message: x.message, code: x.code });
+        for (const x of checked.error.issues) issues.push({ path: ["json", "events", i, "payload", ...issuePath(x)].map(String).join("."), message: x.message, code: x.code });
       }
     });
     if (issues.length) throw ApiError.badRequest("validation_failed", "Invalid json", issues);
