@@ -4,7 +4,7 @@ import { eventStatements, recordEvents } from "../db/event-outbox";
 import type { SqlGuard } from "../db/statements";
 import { dispatchEvents, type DispatchEnv } from "./dispatch";
 import { noteRecorded } from "./request-events";
-import { sendBundles } from "./send";
+import { MESSAGE_FORMAT, sendBundles } from "./send";
 
 type EmitEnv = DispatchEnv;
 
@@ -78,7 +78,9 @@ export async function emitEvent(env: EmitEnv, input: EventInput): Promise<EventE
  */
 export async function sendEvents(env: Pick<Env, "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
   const events = inputs.map(buildEvent);
-  if (events.length) await sendBundles(env, events);
+  for (let i = 0; i < events.length; i += 100) {
+    await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: MESSAGE_FORMAT })));
+  }
   return events;
 }
 
