@@ -3,7 +3,7 @@ import { isDevelopment, missingSecrets } from "./domain/deploy-config";
 import { requestIdFrom } from "./domain/request-id";
 import { ApiError } from "./errors";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
-import { dispatchEvents } from "./queue/dispatch";
+import { dispatchAfterResponse } from "./queue/dispatch";
 import { withRequestEvents } from "./queue/request-events";
 import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
@@ -47,7 +47,7 @@ export default {
     // Events recorded with a state change are forwarded once the response is out (the cron is the safety net).
     return withRequestEvents(
       async () => (await fastClaim(request, env)) ?? appFor(env).fetch(request, env, ctx),
-      () => ctx.waitUntil(dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: String(e) })))),
+      () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)),
     );
   },
   queue: async (batch, env) => {

@@ -96,3 +96,28 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
   }
   return n;
 }
+
+let running: Promise<void> | null = null;
+let again = false;
+
+/**
+ * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs asks
+ * it for one more pass (which sees its rows) instead of contending for the lease row; each request keeps the
+ * isolate alive until the dispatch covering its rows is done.
+ */
+export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<unknown>) => void): void {
+  if (running) {
+    again = true;
+    waitUntil(running);
+    return;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
+    } while (again);
+  })().finally(() => {
+    running = null;
+  });
+  waitUntil(running);
+}
