@@ -135,3 +135,14 @@ export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: s
   }
   return out;
 }
+
+/** Issued vouchers past their window (all tenants), oldest first in no particular order; at most `limit`. */
+export async function dueForExpiry(db: D1Database, now: string, limit: number): Promise<VoucherRow[]> {
+  const { results } = await db.prepare("SELECT * FROM vouchers WHERE status = 'issued' AND valid_to IS NOT NULL AND valid_to < ? LIMIT ?").bind(now, limit).all<VoucherRow>();
+  return results;
+}
+
+/** issued → expired at `now` (guarded: a voucher redeemed or voided meanwhile is left alone). */
+export function expireVoucherStmt(db: D1Database, v: Pick<VoucherRow, "tenant_id" | "id">, now: string): D1PreparedStatement {
+  return db.prepare("UPDATE vouchers SET status = 'expired', status_changed_at = ? WHERE tenant_id = ? AND id = ? AND status = 'issued'").bind(now, v.tenant_id, v.id);
+}
