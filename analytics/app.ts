@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { errorBody, type ErrorIssue } from "../schema/errors";
-import { IngestBatch } from "../schema/events";
+import { EventEnvelope, IngestBatch, issuePath, type IngestRejection } from "../schema/events";
 import { WarehouseExportPage } from "../schema/exports";
 import { verifyBody } from "../worker/domain/signature";
 import { exportEventsPage } from "./export";
@@ -32,13 +32,15 @@ function zodIssues(e: ZodError) {
 export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
   const app = new Hono();
   const ingestQueue = new IngestQueue(client, { server: !embedded });
+  /** Envelopes refused since start because their payload did not match their type (shown on /health). */
+  const counters = { rejectedEvents: 0 };
 
   app.get("/health", async (c) => {
     const started = performance.now();
     try {
       const rs = await client.query({ query: "SELECT count() AS events FROM events", format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS });
       const events = (await rs.json<{ events: number }>())[0]?.events ?? 0;
-      return c.json({ ok: true, engine: embedded ? "chdb" : "clickhouse", events, latencyMs: Math.round(performance.now() - started) });
+      return c.json({ ok: true, engine: embedded ? "chdb" : "clickhouse", events, rejectedEvents: counters.rejectedEvents, latencyMs: Math.round(performance.now() - started) });
     } catch (e) {
       return c.json({ ok: false, engine: embedded ? "chdb" : "clickhouse", detail: String(e) }, 503);
     }
@@ -58,8 +60,24 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
     if (!parsed.success) {
       return c.json(error("validation_failed", "Invalid event batch", zodIssues(parsed.error)), 400);
     }
-    const result = await ingestQueue.ingest(parsed.data.events);
-    return c.json(result);
+    // Each envelope on its own: a payload that does not match its type is refused by index and field path and
+    // counted; the valid ones of the same batch are stored. 400 only when none was valid.
+    const valid: EventEnvelope[] = [];
+    const rejected: IngestRejection[] = [];
+    parsed.data.events.forEach((raw, index) => {
+      const one = EventEnvelope.safeParse(raw);
+      if (one.success) return void valid.push(one.data);
+      const issue = one.error.issues[0]!;
+      const eventId = typeof (raw as { eventId?: unknown })?.eventId === "string" ? (raw as { eventId: string }).eventId : null;
+      rejected.push({ index, eventId, path: [`events`, index, ...issuePath(issue)].map(String).join("."), message: issue.message });
+    });
+    counters.rejectedEvents += rejected.length;
+    if (rejected.length) console.warn(JSON.stringify({ at: "ingest", rejected: rejected.length, first: rejected[0] }));
+    if (!valid.length) {
+      return c.json({ ...error("invalid_events", `Every event of the batch was refused (first: ${rejected[0]!.path}: ${rejected[0]!.message})`, rejected.map((r) => ({ path: r.path, message: r.message, code: "invalid_payload" }))), rejected }, 400);
+    }
+    const result = await ingestQueue.ingest(valid);
+    return c.json({ ...result, received: parsed.data.events.length, rejected });
   });
 
   // Dashboard queries from the worker: the tenant comes inside the signed body (the worker took it from the analyst

@@ -1,14 +1,16 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { createHash } from "node:crypto";
-import type { EventEnvelope, IngestResult } from "../schema/events";
+import { PAYLOAD_COLUMNS, type EventEnvelope, type IngestResult } from "../schema/events";
 import { INSERT_SETTINGS, QUERY_SETTINGS, serverInsertSettings } from "./settings";
 
-/** The columns ingest writes, in the order of toRow's values; payload fields are lifted into columns so dashboards
- * can filter and sum without JSON parsing. */
+const LIFTED = Object.entries(PAYLOAD_COLUMNS) as [string, (typeof PAYLOAD_COLUMNS)[keyof typeof PAYLOAD_COLUMNS]][];
+
+/** The columns ingest writes, in the order of toRow's values; the payload fields lifted into columns (so dashboards
+ * filter and sum without JSON parsing) come from schema/events.ts PAYLOAD_COLUMNS, the one list. */
 export const INGEST_COLUMNS = [
-  "event_id", "tenant_id", "type", "occurred_at", "user_id", "device_id", "api_key_id", "referrer_id", "campaign_id",
-  "product_id", "order_id", "amount_cents", "cost_cents", "acquisition_campaign_id", "voucher_id", "supplier_id",
-  "store_id", "origin", "payload", "v",
+  "event_id", "tenant_id", "type", "occurred_at", "user_id", "device_id", "api_key_id", "referrer_id",
+  ...LIFTED.map(([, c]) => c.column),
+  "payload", "v",
 ] as const;
 
 const str = (x: unknown) => (typeof x === "string" ? x : "");
@@ -20,12 +22,10 @@ const cents = (x: unknown) => (typeof x === "number" ? Math.round(x) : 0);
  */
 export function toRow(e: EventEnvelope): unknown[] {
   const p = e.payload;
-  return [
-    e.eventId, e.tenantId, e.type, e.occurredAt, e.actor.userId ?? "", e.actor.deviceId ?? "", e.actor.apiKeyId ?? "",
-    e.actor.referrerId ?? "", str(p.campaignId), str(p.productId), str(p.orderId), cents(p.amountCents),
-    cents(p.costCents), str(p.acquisitionCampaignId), str(p.voucherId), str(p.supplierId), str(p.storeId),
-    str(p.origin), JSON.stringify(p), e.v,
-  ];
+  const row: unknown[] = [e.eventId, e.tenantId, e.type, e.occurredAt, e.actor.userId ?? "", e.actor.deviceId ?? "", e.actor.apiKeyId ?? "", e.actor.referrerId ?? ""];
+  for (const [field, c] of LIFTED) row.push(c.kind === "cents" ? cents(p[field]) : str(p[field]));
+  row.push(JSON.stringify(p), e.v);
+  return row;
 }
 
 /**

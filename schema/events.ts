@@ -1,71 +1,112 @@
 import { z } from "zod";
 
 /**
- * Versioned event envelope: the one shape that travels worker → Queue → warehouse.
+ * Versioned event envelope: the one shape that travels worker → outbox → Queue → warehouse.
  * Bump `v` and add a new literal when the envelope changes; the warehouse accepts every listed version.
- * Payloads never carry card keys, coupon codes or phone numbers.
+ * Each type has its own payload schema (strict: an unknown field is refused). Payloads carry ids, integer cents
+ * (CNY fen), counts and labels — never card keys, coupon codes or phone numbers (test/unit/event-schema.test.ts
+ * checks the field names). actor.userId = the buyer/visitor.
  */
-export const EVENT_TYPES = [
-  "tenant_created",
-  "api_key_created",
-  "api_key_revoked",
-  "page_view",
-  "user_signed_up",
-  "product_viewed",
-  "order_created",
-  "order_paid",
-  "order_delivered",
-  "order_failed",
-  "order_refunded",
-  "order_cancelled",
-  "supplier_failed",
-  "low_stock",
-  "alert",
-  "claim_succeeded",
-  "claim_rejected",
-  "claim_failed",
-  "draw_made",
-  "share_sent",
-  "referral_signed_up",
-  "voucher_issued",
-  "voucher_redeemed",
-  "voucher_redeem_failed",
-  "voucher_expired",
-  "voucher_voided",
-  "risk_flagged",
-  "keys_imported",
-  "product_published",
-  "payment_callback_refused",
-  "otp_requested",
-  "buyer_signed_in",
-  "guest_attached",
-  "voucher_reported",
-  "voucher_compensated",
-  "voucher_refunded",
-  "voucher_rated",
-  "campaign_task_completed",
-] as const;
-/*
- * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts
- * these payload fields into columns: campaignId, productId, orderId, amountCents, costCents, acquisitionCampaignId,
- * voucherId, supplierId, storeId, origin. Money is integer cents (CNY fen). actor.userId = the buyer/visitor.
- *  - user_signed_up:       actor.userId; payload.acquisitionCampaignId when the sign-up came from a campaign/share link.
- *  - referral_signed_up:   actor.userId = invitee, actor.referrerId = inviter; payload.campaignId (emit next to
- *                          user_signed_up for the same invitee).
- *  - page_view / product_viewed: actor.userId or deviceId; payload.productId, payload.campaignId when on a campaign page.
- *  - share_sent:           actor.userId = sharer; payload.campaignId (K-factor, share rate).
- *  - claim_succeeded / draw_made: payload.campaignId, payload.costCents = cost of the prize/discount to the brand
- *                          (0 for "no prize"); draw_made also payload.prize (label, no codes).
- *  - voucher_issued:       payload.voucherId, payload.campaignId (if from a campaign), payload.costCents if the cost was
- *                          not already counted on the claim/draw event (count each cost once).
- *  - order_created / order_paid / order_refunded: payload.orderId, payload.productId (first item), payload.amountCents
- *                          (paid/refunded total), payload.campaignId when a campaign coupon/flash price applied.
- *  - order_delivered / supplier_failed: payload.orderId, payload.supplierId (supplier success rate).
- *  - voucher_redeemed / voucher_redeem_failed: payload.voucherId, payload.storeId, payload.campaignId if known,
- *                          payload.reason on failure.
- */
+const Id = z.string().min(1).max(64);
+const OptId = Id.nullable().optional();
+const Cents = z.number().int();
+const Label = z.string().max(200);
+const Count = z.number().int().nonnegative();
+/** Set by /events/import on every imported event (backfills, the simulator): never by the product itself. */
+const Common = { simulated: z.boolean().optional() };
+const payload = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...Common, ...shape });
+
+/** Where a visitor came from; the same fields on views, sign-ups and shares (attribution). */
+const Attribution = {
+  campaignId: OptId,
+  productId: OptId,
+  path: Label.optional(),
+  origin: Label.nullable().optional(),
+  utmSource: Label.nullable().optional(),
+  utmMedium: Label.nullable().optional(),
+  utmCampaign: Label.nullable().optional(),
+};
+
+const ClaimFacts = {
+  campaignId: Id,
+  campaignKind: z.enum(["flash_sale", "coupon_claim", "lottery"]).optional(),
+  claimId: Id.optional(),
+  productId: OptId,
+  prizeId: OptId,
+  /** Cost of the prize/discount to the brand, counted once (0 for "no prize"). */
+  costCents: Cents.optional(),
+  shard: Count.optional(),
+  origin: Label.nullable().optional(),
+};
+
+const OrderRef = { orderId: Id, productId: OptId, campaignId: OptId };
+const VoucherRef = { voucherId: Id, productId: OptId, campaignId: OptId, kind: Label.optional() };
+/** Free-form detail of alerts and risk flags: flat scalars only. */
+const Detail = z.union([z.string().max(200), z.number(), z.boolean(), z.null()]);
+
+export const EVENT_PAYLOADS = {
+  tenant_created: payload({ slug: Label }),
+  api_key_created: payload({ keyId: Id, scopes: Label }),
+  api_key_revoked: payload({ keyId: Id }),
+  page_view: payload({ ...Attribution }),
+  user_signed_up: payload({ ...Attribution, acquisitionCampaignId: OptId, via: Label.optional() }),
+  product_viewed: payload({ ...Attribution }),
+  order_created: payload({ ...OrderRef, kind: Label.optional(), quantity: Count.optional(), amountCents: Cents.optional(), source: Label.nullable().optional() }),
+  order_paid: payload({ ...OrderRef, amountCents: Cents.optional(), provider: Label.optional() }),
+  order_delivered: payload({ ...OrderRef, vouchers: Count.optional(), source: Label.nullable().optional(), supplierId: OptId }),
+  order_failed: payload({ ...OrderRef, reason: Label }),
+  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional() }),
+  order_cancelled: payload({ ...OrderRef, reason: Label.optional() }),
+  supplier_failed: payload({ orderId: Id, supplierId: Id, outcome: Label.optional(), latencyMs: z.number().nonnegative().optional(), circuitOpen: z.boolean().optional() }),
+  low_stock: payload({ productId: Id, available: Count, threshold: Count }),
+  alert: z.object({ ...Common, kind: Label, orderId: OptId }).catchall(Detail),
+  claim_succeeded: payload({ ...ClaimFacts, outcome: Label.optional(), priceCents: Cents.nullable().optional() }),
+  claim_rejected: payload({ campaignId: Id, campaignKind: ClaimFacts.campaignKind, reason: Label, shard: Count.optional(), count: Count.optional() }),
+  claim_failed: payload({ ...ClaimFacts, reason: Label, message: Label.optional(), stockReturned: z.boolean().optional() }),
+  draw_made: payload({ ...ClaimFacts, outcome: Label.optional(), priceCents: Cents.nullable().optional(), prize: Label.optional() }),
+  share_sent: payload({ ...Attribution, campaignId: Id, taskId: Label.optional(), completedToday: Count.optional() }),
+  referral_signed_up: payload({ ...Attribution }),
+  voucher_issued: payload({ ...VoucherRef, orderId: OptId, faceValueCents: Cents.nullable().optional(), costCents: Cents.optional(), replaces: OptId }),
+  voucher_redeemed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: OptId }),
+  voucher_redeem_failed: payload({ ...VoucherRef, voucherId: OptId, storeId: OptId, reason: Label }),
+  voucher_expired: payload({ ...VoucherRef }),
+  voucher_voided: payload({ ...VoucherRef, reason: Label.optional(), complaintId: OptId }),
+  risk_flagged: z.object({ ...Common, source: Label, kind: Label, subject: Label, action: Label.nullable() }).catchall(Detail),
+  keys_imported: payload({ productId: Id, batchId: OptId, inserted: Count, rejected: Count }),
+  product_published: payload({ productId: Id, kind: Label.optional() }),
+  payment_callback_refused: payload({ paymentId: Id, reason: Label }),
+  otp_requested: payload({}),
+  buyer_signed_in: payload({}),
+  guest_attached: payload({ guestId: Id }),
+  voucher_reported: payload({ ...VoucherRef, problem: Label, policy: Label.optional(), escalation: Label.nullable().optional(), replacedBefore: Count.optional() }),
+  voucher_compensated: payload({ ...VoucherRef, complaintId: Id, action: Label, amountCents: Cents.nullable().optional(), problem: Label.optional(), replacementVoucherId: OptId }),
+  voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId }),
+  voucher_rated: payload({ ...VoucherRef, stars: z.number().int().min(1).max(5) }),
+  campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),
+} as const;
+
+export type EventType = keyof typeof EVENT_PAYLOADS;
+export const EVENT_TYPES = Object.keys(EVENT_PAYLOADS) as [EventType, ...EventType[]];
 export const EventType = z.enum(EVENT_TYPES);
-export type EventType = z.infer<typeof EventType>;
+export type EventPayload<T extends EventType = EventType> = z.input<(typeof EVENT_PAYLOADS)[T]>;
+
+/**
+ * Payload fields the warehouse lifts into columns of `events` (so dashboards filter and sum without parsing JSON):
+ * the one list analytics/ingest.ts builds its column list and rows from. A test checks each against the payload
+ * schemas (declared by some type, with the right kind) and against the ClickHouse DDL in schema/clickhouse/.
+ */
+export const PAYLOAD_COLUMNS = {
+  campaignId: { column: "campaign_id", kind: "string" },
+  productId: { column: "product_id", kind: "string" },
+  orderId: { column: "order_id", kind: "string" },
+  amountCents: { column: "amount_cents", kind: "cents" },
+  costCents: { column: "cost_cents", kind: "cents" },
+  acquisitionCampaignId: { column: "acquisition_campaign_id", kind: "string" },
+  voucherId: { column: "voucher_id", kind: "string" },
+  supplierId: { column: "supplier_id", kind: "string" },
+  storeId: { column: "store_id", kind: "string" },
+  origin: { column: "origin", kind: "string" },
+} as const satisfies Record<string, { column: string; kind: "string" | "cents" }>;
 
 export const EventActor = z.object({
   userId: z.string().max(64).nullable().default(null),
@@ -74,21 +115,59 @@ export const EventActor = z.object({
   referrerId: z.string().max(64).nullable().default(null),
 });
 
-export const EventEnvelopeV1 = z.object({
+const envelopeBase = {
   v: z.literal(1),
   eventId: z.string().min(8).max(64),
   tenantId: z.string().min(1).max(64),
-  type: EventType,
   occurredAt: z.iso.datetime({ offset: false }),
   actor: EventActor,
-  /** Attribution: campaign, product, origin page etc. Small, flat, no secrets. */
-  payload: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-});
+};
+
+const variants = EVENT_TYPES.map((t) =>
+  z.object({ ...envelopeBase, type: z.literal(t), payload: (EVENT_PAYLOADS[t] as z.ZodType<Record<string, Scalar>>).default({}) }),
+);
+
+/** Flat payload values as they travel (the per-type schema says which keys and kinds). */
+export type Scalar = string | number | boolean | null;
+export type EventEnvelope = {
+  v: 1;
+  eventId: string;
+  tenantId: string;
+  type: EventType;
+  occurredAt: string;
+  actor: z.output<typeof EventActor>;
+  payload: Record<string, Scalar>;
+};
+/** The envelope checked against its type's payload schema (a discriminated union on `type`). */
+export const EventEnvelopeV1 = z.discriminatedUnion("type", variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]]) as unknown as z.ZodType<
+  EventEnvelope,
+  unknown
+>;
 export const EventEnvelope = EventEnvelopeV1;
-export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
-export const IngestBatch = z.object({ events: z.array(EventEnvelope).min(1).max(5000) });
-export type IngestBatch = z.infer<typeof IngestBatch>;
+/**
+ * What the warehouse's /v1/ingest takes: envelopes checked one by one (the route validates each against the union
+ * and answers per index), so the batch shape itself only needs the outer frame.
+ */
+export const IngestBatch = z.object({ events: z.array(z.unknown()).min(1).max(5000) });
+export type IngestBatch = { events: EventEnvelope[] };
 
-export const IngestResult = z.object({ received: z.number(), inserted: z.number(), duplicates: z.number() });
-export type IngestResult = z.infer<typeof IngestResult>;
+/** The field an issue is about: its path, plus the offending key for an unknown field ("payload.code"). */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === "unrecognized_keys" && issue.keys.length ? [...issue.path, issue.keys[0]!] : issue.path;
+}
+
+export const IngestRejection = z.object({ index: z.number().int(), eventId: z.string().nullable(), path: z.string(), message: z.string() });
+export type IngestRejection = z.infer<typeof IngestRejection>;
+
+/**
+ * Per batch: what was stored, what was a repeat, and which envelopes were refused (their index and the field
+ * path). Valid envelopes of a batch are stored even when others are refused; status 400 only if none was valid.
+ */
+export const IngestResult = z.object({
+  received: z.number(),
+  inserted: z.number(),
+  duplicates: z.number(),
+  rejected: z.array(IngestRejection).default([]),
+});
+export type IngestResult = z.input<typeof IngestResult>;

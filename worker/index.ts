@@ -3,6 +3,8 @@ import { isDevelopment, missingSecrets } from "./domain/deploy-config";
 import { requestIdFrom } from "./domain/request-id";
 import { ApiError } from "./errors";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
+import { dispatchAfterResponse } from "./queue/dispatch";
+import { withRequestEvents } from "./queue/request-events";
 import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
@@ -43,7 +45,11 @@ export default {
   fetch: async (request, env, ctx) => {
     const missing = refusal(env);
     if (missing.length) return misconfigured(request, missing);
-    return (await fastClaim(request, env)) ?? appFor(env).fetch(request, env, ctx);
+    // Events recorded with a state change are forwarded once the response is out (the cron is the safety net).
+    return withRequestEvents(
+      async () => (await fastClaim(request, env)) ?? appFor(env).fetch(request, env, ctx),
+      () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)),
+    );
   },
   queue: async (batch, env) => {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).

@@ -1,4 +1,4 @@
-import { drainEventOutbox } from "./queue/emit";
+import { dispatchAndPurge } from "./queue/dispatch";
 import { redriveDeadLetters } from "./queue/redrive";
 import { sweepWebhookDeliveries } from "./queue/webhooks";
 import { driveDeliveries } from "./services/delivery-jobs";
@@ -7,8 +7,10 @@ import { expireDueVouchers } from "./services/voucher-expiry";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
-  const jobs: Promise<unknown>[] = [releaseExpired(env, null), expireDueVouchers(env), drainEventOutbox(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env)];
+  const jobs: Promise<unknown>[] = [releaseExpired(env, null), expireDueVouchers(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env)];
   const results = await Promise.allSettled(jobs);
+  // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
+  results.push(...(await Promise.allSettled([dispatchAndPurge(env)])));
   for (const r of results) {
     if (r.status === "rejected") console.error(JSON.stringify({ at: "scheduled", error: r.reason instanceof Error ? r.reason.message : String(r.reason) }));
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { createWarehouseClient } from "../../analytics/client";
 import { ingestEvents } from "../../analytics/ingest";
+import type { EventInput } from "../../worker/queue/emit";
 import { runMetric } from "../../analytics/metrics";
 import { migrate } from "../../analytics/migrate";
 import type { MetricName } from "../../schema/analytics";
@@ -39,8 +40,8 @@ export function useWarehouse(fixture: Fixture[]) {
       actor: { userId: `x-${f.actor.userId}`, referrerId: f.actor.referrerId && `x-${f.actor.referrerId}` },
     });
     const events = [
-      ...fixture.map((f) => buildEvent({ tenantId: TENANT, ...f })),
-      ...fixture.map((f) => buildEvent({ tenantId: OTHER, ...mirror(f) })),
+      ...fixture.map((f) => buildEvent({ tenantId: TENANT, ...f } as EventInput)),
+      ...fixture.map((f) => buildEvent({ tenantId: OTHER, ...mirror(f) } as EventInput)),
     ];
     await ingestEvents(ctx.client, events);
   });

@@ -54,7 +54,7 @@ describe("warehouse on embedded ClickHouse", () => {
     const e = buildEvent({ tenantId: "tA", type: "order_paid", actor: { userId: "u1" }, payload: { orderId: "o1", amountCents: 1990, campaignId: "c1" } });
     const res = await ingest({ events: [e] });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ received: 1, inserted: 1, duplicates: 0 });
+    expect(await res.json()).toEqual({ received: 1, inserted: 1, duplicates: 0, rejected: [] });
     const rs = await client.query({ query: "SELECT user_id, order_id, amount_cents, campaign_id FROM events WHERE event_id = {id:String}", query_params: { id: e.eventId }, format: "JSONEachRow" });
     expect(await rs.json()).toEqual([{ user_id: "u1", order_id: "o1", amount_cents: 1990, campaign_id: "c1" }]);
   });
@@ -63,7 +63,7 @@ describe("warehouse on embedded ClickHouse", () => {
     const events = Array.from({ length: 50 }, () => buildEvent({ tenantId: "tB", type: "page_view" }));
     await ingest({ events });
     const again = await ingest({ events: [...events, ...events.slice(0, 5)] });
-    expect(await again.json()).toEqual({ received: 55, inserted: 0, duplicates: 55 });
+    expect(await again.json()).toEqual({ received: 55, inserted: 0, duplicates: 55, rejected: [] });
     expect(await count("tB")).toEqual({ n: 50, u: 50 });
   });
 
@@ -114,6 +114,27 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!.path).toBe("events.0.type");
     expect((await count("tD")).n).toBe(0);
+  });
+
+  it("refuses an envelope whose payload does not match its type by index and field path, counts it, and stores the rest of the batch", async () => {
+    const good = [
+      buildEvent({ tenantId: "tR", type: "order_paid", payload: { orderId: "o1", amountCents: 990 } }),
+      buildEvent({ tenantId: "tR", type: "page_view", payload: { path: "/" } }),
+    ];
+    const wrong = { ...buildEvent({ tenantId: "tR", type: "voucher_redeemed", payload: { voucherId: "v1" } }), payload: { voucherId: "v1", amountCents: "9.90" } };
+    const before = ((await (await app.request("/health")).json()) as { rejectedEvents: number }).rejectedEvents;
+    const res = await ingest({ events: [good[0], wrong, good[1]] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { inserted: number; rejected: { index: number; eventId: string; path: string }[] };
+    expect(body.inserted).toBe(2);
+    expect(body.rejected).toEqual([expect.objectContaining({ index: 1, eventId: wrong.eventId, path: "events.1.payload.amountCents" })]);
+    expect((await count("tR")).n).toBe(2);
+    // All refused: 400, each one named.
+    const all = await ingest({ events: [wrong] });
+    expect(all.status).toBe(400);
+    expect(((await all.json()) as { rejected: { path: string }[] }).rejected.map((r) => r.path)).toEqual(["events.0.payload.amountCents"]);
+    const after = ((await (await app.request("/health")).json()) as { rejectedEvents: number }).rejectedEvents;
+    expect(after - before).toBe(2);
   });
 });
 

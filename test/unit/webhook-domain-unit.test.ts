@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { buildEvent } from "../../worker/queue/emit";
+import { buildEvent, type EventInput } from "../../worker/queue/emit";
 import { newWebhookSecret, webhookHeaders } from "../../worker/domain/standard-webhooks";
 import { alertOf, matches } from "../../worker/domain/webhook-match";
 import { RETRY_CAP_SECONDS, RETRY_WINDOW_MS, webhookRetryDelay } from "../../worker/domain/webhook-retry";
@@ -63,7 +63,7 @@ describe("SSRF guard", () => {
 });
 
 describe("matching and alerts", () => {
-  const ev = (type: Parameters<typeof buildEvent>[0]["type"], payload: Record<string, string | number>) => buildEvent({ tenantId: "t", type, payload });
+  const ev = (type: Parameters<typeof buildEvent>[0]["type"], payload: Record<string, string | number>) => buildEvent({ tenantId: "t", type, payload } as EventInput);
   it("matches type and filter fields by equality", () => {
     const rule = { id: "e", eventTypes: ["order_paid" as const], filter: { productId: "p1" } };
     expect(matches(rule, "order_paid", ev("order_paid", { productId: "p1" }))).toBe(true);

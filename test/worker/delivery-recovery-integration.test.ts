@@ -7,7 +7,7 @@ import { driveDeliveries } from "../../worker/services/delivery-jobs";
 import { acceptPaymentNotice } from "../../worker/services/fulfilment";
 import { createOrder } from "../../worker/services/orders";
 import { rechargeShop } from "./commerce-helpers";
-import { api } from "./helpers";
+import { api, recordedEvents } from "./helpers";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -95,14 +95,14 @@ describe("paid orders are always driven to delivered or refunded", { timeout: 60
 
   it("an order still open past its deadline raises one alert event", async () => {
     const s = await rechargeShop();
-    const { spy, sent } = recordingEnv();
+    const { spy } = recordingEnv();
     const id = await paidThenCrashed(s);
     // Paid 11 minutes ago, and a runner holds the lease right now (a long supplier stall).
     await age(id, 11 * 60);
     await env.DB.prepare("UPDATE orders SET next_delivery_at = ? WHERE id = ?").bind(new Date(Date.now() + 300_000).toISOString(), id).run();
     await driveDeliveries(spy);
     await driveDeliveries(spy);
-    const alerts = sent.filter((e) => e.type === "alert" && (e.payload as any).orderId === id);
+    const alerts = (await recordedEvents(s.tenantId)).filter((e) => e.type === "alert" && (e.payload as any).orderId === id);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.payload).toMatchObject({ kind: "order_stuck", status: "paid", deadlineMinutes: 10 });
   });

@@ -1,10 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
-import { parkedEventCount } from "../../worker/db/event-outbox";
-import { drainEventOutbox, emitEvents } from "../../worker/queue/emit";
+import { dispatchEvents } from "../../worker/queue/dispatch";
+import { eventRows } from "../../worker/queue/emit";
+import { withRequestEvents } from "../../worker/queue/request-events";
+import { runScheduled } from "../../worker/scheduled";
+import { setVoucherStatus, voucherIs } from "../../worker/db/vouchers";
+import { voidVoucher } from "../../worker/services/voucher-void";
+import { issueVoucher } from "../../worker/services/vouchers";
+import { api } from "./helpers";
+import { redemptionBrand } from "./redemption-fixtures";
 
-/** A Queue producer that refuses while `down`, and records what it accepted. */
+/** A Queue producer that refuses while `down`, and records every envelope it accepted. */
 function flakyQueue() {
   const accepted: EventEnvelope[] = [];
   const q = {
@@ -22,50 +29,94 @@ function flakyQueue() {
   return q;
 }
 
-const parked = (tenantId: string) =>
-  env.DB.prepare("SELECT event_id, attempts, next_at FROM event_outbox WHERE tenant_id = ? ORDER BY event_id")
+const withQueue = (queue: ReturnType<typeof flakyQueue>) => new Proxy(env, { get: (t, k) => (k === "EVENTS" ? queue : Reflect.get(t, k)) }) as Env;
+
+/** The tenant's voucher events in the outbox (the brand's setup records its own events too). */
+const outbox = (tenantId: string) =>
+  env.DB.prepare("SELECT event_id, type, sent_at, attempts FROM event_outbox WHERE tenant_id = ? AND type LIKE 'voucher_%' ORDER BY seq")
     .bind(tenantId)
-    .all<{ event_id: string; attempts: number; next_at: number }>()
+    .all<{ event_id: string; type: string; sent_at: string | null; attempts: number }>()
     .then((r) => r.results);
 
-describe("event outbox: a Queue outage loses no event", () => {
-  it("parks refused events in D1, keeps them through a failed re-send, and sends each once the Queue is back", async () => {
+/** Lets the dispatches the fixture's requests scheduled (waitUntil, real Queue) finish, so only this test's run. */
+async function settle() {
+  for (let i = 0; i < 100; i++) {
+    await dispatchEvents(env);
+    const busy = await env.DB.prepare("SELECT (SELECT count(*) FROM event_outbox WHERE sent_at IS NULL) AS pending, (SELECT until FROM event_dispatch_lease) AS until")
+      .first<{ pending: number; until: number }>();
+    if (!busy!.pending && busy!.until <= Date.now()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ledgerKinds = async (adminKey: string) =>
+  (await api("/ledger/export", { token: adminKey })).body.entries.map((e: { kind: string; subjectId: string }) => `${e.kind}:${e.subjectId}`) as string[];
+
+describe("transactional outbox: a failure after the commit loses and repeats nothing", () => {
+  it("Queue down after the commit: the cron later delivers every event exactly once, and every ledger entry exactly once", async () => {
+    const b = await redemptionBrand();
+    await settle();
     const queue = flakyQueue();
-    const e = { DB: env.DB, EVENTS: queue as unknown as Queue };
-    const tenantId = `ten_outbox_${Date.now()}`;
-    const sent = await emitEvents(e, Array.from({ length: 150 }, (_, i) => ({ tenantId, type: "page_view" as const, payload: { i } })));
-    const ids = sent.map((x) => x.eventId);
+    const e = withQueue(queue);
+    const issued = [];
+    for (let i = 0; i < 3; i++) issued.push((await issueVoucher(e, { tenantId: b.tenant.id, holderId: "buyer_1", productId: b.productId, sourceKey: `t:${i}` })).voucher);
+    await voidVoucher(e, b.tenant.id, issued[0]!.code, "mistake", "key_test");
+    // Committed with the changes, refused by the Queue: still pending, waiting with back-off.
+    const waiting = await outbox(b.tenant.id);
+    expect(waiting.map((r) => r.type)).toEqual(["voucher_issued", "voucher_issued", "voucher_issued", "voucher_voided"]);
+    // The first was tried and backs off; the ones behind it wait their turn (in order, not skipped ahead).
+    expect(waiting.every((r) => r.sent_at === null)).toBe(true);
+    expect(waiting[0]!.attempts).toBeGreaterThanOrEqual(1);
     expect(queue.accepted).toHaveLength(0);
-    expect(await parked(tenantId)).toHaveLength(150);
 
-    // Still down: nothing is sent, every event waits with back-off.
-    const now = Date.now() + 1;
-    expect(await drainEventOutbox(e, 1000, now)).toBe(0);
-    const waiting = await parked(tenantId);
-    expect(waiting).toHaveLength(150);
-    expect(waiting.every((r) => r.attempts === 1 && r.next_at > now)).toBe(true);
-
-    // Back up: not yet due → nothing; due → every event exactly once, and the outbox is empty.
+    // Back up, but the oldest row still backs off: nothing goes out of order or early.
     queue.down = false;
-    expect(await drainEventOutbox(e, 1000, now)).toBe(0);
-    expect(await drainEventOutbox(e, 1000, now + 10 * 60_000)).toBe(150);
-    expect(queue.accepted.map((x) => x.eventId).sort()).toEqual([...ids].sort());
-    expect(await parked(tenantId)).toHaveLength(0);
-    expect(await drainEventOutbox(e, 1000, now + 20 * 60_000)).toBe(0);
-    expect(queue.accepted).toHaveLength(150);
+    await dispatchEvents(e);
+    expect(queue.accepted.filter((x) => x.tenantId === b.tenant.id && x.type.startsWith("voucher_"))).toHaveLength(0);
+    // Time passes; the cron runs (twice: the second finds nothing left).
+    await env.DB.prepare("UPDATE event_outbox SET next_at = 0 WHERE tenant_id = ?").bind(b.tenant.id).run();
+    await runScheduled(e);
+    await runScheduled(e);
+    const mine = queue.accepted.filter((x) => x.tenantId === b.tenant.id && x.type.startsWith("voucher_"));
+    expect(mine.map((x) => x.eventId)).toEqual(waiting.map((r) => r.event_id));
+    expect((await outbox(b.tenant.id)).every((r) => r.sent_at !== null)).toBe(true);
+    // The ledger saw each step once, in order, although the dispatcher tried it on every attempt.
+    expect(await ledgerKinds(b.adminKey)).toEqual([
+      ...issued.flatMap((v) => [`issuance:${v.id}`, `delivery:${v.id}`]),
+      `void:${issued[0]!.id}`,
+    ]);
+    expect((await api("/ledger/verify", { token: b.adminKey })).body.ok).toBe(true);
   });
 
-  it("drains what an isolate parked on its next good send, in the same call", async () => {
+  it("dispatch skipped (the isolate died after the commit): the cron forwards the rows once", async () => {
+    const b = await redemptionBrand();
+    await settle();
     const queue = flakyQueue();
-    const e = { DB: env.DB, EVENTS: queue as unknown as Queue };
-    const tenantId = `ten_outbox2_${Date.now()}`;
-    const [first] = await emitEvents(e, [{ tenantId, type: "page_view" }]);
-    expect(await parked(tenantId)).toHaveLength(1);
     queue.down = false;
-    const [second] = await emitEvents(e, [{ tenantId, type: "page_view" }]);
-    const accepted = queue.accepted.map((x) => x.eventId);
-    expect(accepted.filter((id) => id === first!.eventId || id === second!.eventId)).toEqual([second!.eventId, first!.eventId]);
-    expect(await parked(tenantId)).toHaveLength(0);
-    expect(await parkedEventCount(env.DB)).toBe(0);
+    const e = withQueue(queue);
+    const { voucher } = await withRequestEvents(
+      () => issueVoucher(e, { tenantId: b.tenant.id, holderId: "buyer_2", productId: b.productId, sourceKey: "lost:1" }),
+      () => undefined, // the waitUntil dispatch never ran
+    );
+    expect((await outbox(b.tenant.id)).map((r) => r.sent_at)).toEqual([null]);
+    await runScheduled(e);
+    await dispatchEvents(e);
+    expect(queue.accepted.filter((x) => x.tenantId === b.tenant.id && x.type.startsWith("voucher_")).map((x) => x.type)).toEqual(["voucher_issued"]);
+    expect(await ledgerKinds(b.adminKey)).toEqual([`issuance:${voucher.id}`, `delivery:${voucher.id}`]);
+  });
+
+  it("a guarded change that did not happen records no event; a repeated one records it once", async () => {
+    const b = await redemptionBrand();
+    const { voucher } = await issueVoucher(env, { tenantId: b.tenant.id, holderId: "buyer_3", productId: b.productId, sourceKey: "g:1" });
+    const voided = (id: string) => ({ eventId: id, tenantId: b.tenant.id, type: "voucher_voided" as const, payload: { voucherId: voucher.id, reason: "test" } });
+    // issued → redeemed is not what this call asks: it moves nothing, and its event row is not written.
+    await env.DB.prepare("UPDATE vouchers SET status = 'redeemed' WHERE id = ?").bind(voucher.id).run();
+    const moved = await setVoucherStatus(env.DB, b.tenant.id, voucher.id, ["issued"], "voided", eventRows(env, [voided("ev_guard_1")], voucherIs(b.tenant.id, voucher.id, "voided")));
+    expect(moved).toBeNull();
+    expect((await outbox(b.tenant.id)).map((r) => r.type)).toEqual(["voucher_issued"]);
+    // The same derived id twice: one row.
+    await env.DB.batch(eventRows(env, [voided("ev_twice_1")]));
+    await env.DB.batch(eventRows(env, [voided("ev_twice_1")]));
+    expect((await outbox(b.tenant.id)).filter((r) => r.event_id === "ev_twice_1")).toHaveLength(1);
   });
 });

@@ -29,6 +29,19 @@ function events(tenantId: string, n: number) {
 }
 
 describe("event pipeline: queue → warehouse", () => {
+  it("dead-letters an envelope whose payload does not match its type (with the field), never retries it, and delivers the rest", async () => {
+    const tenantId = `tn_bad_${Date.now()}`;
+    const good = events(tenantId, 3);
+    const bad = { ...buildEvent({ tenantId, type: "order_paid", payload: { orderId: "o1" } }), payload: { orderId: "o1", amountCents: "9.90" } } as unknown as EventEnvelope;
+    const result = await run(batchOf([...good, bad]));
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.length).toBe(4);
+    expect(await warehouseCount(tenantId)).toBe(3);
+    const dead = await env.DB.prepare("SELECT last_error, next_at FROM event_dead_letters WHERE event_id = ?").bind(bad.eventId).first<{ last_error: string; next_at: number }>();
+    expect(dead!.last_error).toContain("payload.amountCents");
+    expect(dead!.next_at).toBe(Number.MAX_SAFE_INTEGER); // not re-driven on its own
+  });
+
   it("delivers a batch and acks every message", async () => {
     const tenantId = `tn_pipe_${Date.now()}`;
     const batch = batchOf(events(tenantId, 25));

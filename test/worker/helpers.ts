@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import type { EventEnvelope } from "../../schema/events";
 
 export const PLATFORM = "test-platform-token";
 
@@ -34,4 +35,13 @@ export async function createTenant(name = "Brand") {
   });
   if (key.status !== 201) throw new Error(`key: ${key.status} ${JSON.stringify(key.body)}`);
   return { tenant: tenant.body, adminKey: key.body.secret as string };
+}
+
+/**
+ * The events a tenant's state changes recorded, in order (the transactional outbox): what reaches the Queue and the
+ * warehouse. Read from the outbox rather than a Queue spy, since any running dispatcher may be the one to send them.
+ */
+export async function recordedEvents(tenantId: string): Promise<EventEnvelope[]> {
+  const { results } = await env.DB.prepare("SELECT body FROM event_outbox WHERE tenant_id = ? ORDER BY seq").bind(tenantId).all<{ body: string }>();
+  return results.map((r) => JSON.parse(r.body) as EventEnvelope);
 }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import type { EventEnvelope, EventType } from "../../schema/events";
-import { buildEvent } from "../../worker/queue/emit";
+import { buildEvent, type EventInput } from "../../worker/queue/emit";
 
 /** A Queue producer that records what it was given (so the pool's real consumers do not race the test). */
 export function recordingQueue() {
@@ -24,6 +24,7 @@ export function testEnv() {
     DB: env.DB,
     WEBHOOKS: webhooks as unknown as Queue,
     EVENTS: events as unknown as Queue,
+    TENANT_LEDGER: env.TENANT_LEDGER,
     CARD_KEY_ENCRYPTION_KEY: env.CARD_KEY_ENCRYPTION_KEY,
     BUYER_SESSION_SECRET: env.BUYER_SESSION_SECRET,
     ENVIRONMENT: env.ENVIRONMENT,
@@ -52,5 +53,5 @@ export function receiver(script: (number | "timeout")[] = []) {
 }
 
 export function event(tenantId: string, type: EventType, payload: EventEnvelope["payload"] = {}, occurredAt = new Date()): EventEnvelope {
-  return buildEvent({ tenantId, type, payload, occurredAt, actor: { userId: "byr_1", apiKeyId: "key_internal" } });
+  return buildEvent({ tenantId, type, payload, occurredAt, actor: { userId: "byr_1", apiKeyId: "key_internal" } } as EventInput);
 }

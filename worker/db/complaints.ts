@@ -99,16 +99,26 @@ export async function countHolderReports(db: D1Database, tenantId: string, holde
 export async function insertComplaint(
   db: D1Database,
   c: Pick<ComplaintRow, "id" | "tenant_id" | "voucher_id" | "voucher_code" | "holder_id" | "product_id" | "problem" | "note" | "policy" | "escalation">,
+  /** Run in the same batch (e.g. the report's event rows, guarded on this complaint id). */
+  also: D1PreparedStatement[] = [],
 ) {
-  await db
-    .prepare(
-      `INSERT INTO complaints (id, tenant_id, voucher_id, voucher_code, holder_id, product_id, problem, note, policy, escalation)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, voucher_id) DO NOTHING`,
-    )
-    .bind(c.id, c.tenant_id, c.voucher_id, c.voucher_code, c.holder_id, c.product_id, c.problem, c.note, c.policy, c.escalation)
-    .run();
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO complaints (id, tenant_id, voucher_id, voucher_code, holder_id, product_id, problem, note, policy, escalation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, voucher_id) DO NOTHING`,
+      )
+      .bind(c.id, c.tenant_id, c.voucher_id, c.voucher_code, c.holder_id, c.product_id, c.problem, c.note, c.policy, c.escalation),
+    ...also,
+  ]);
   return (await db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(c.tenant_id, c.voucher_id).first<ComplaintRow>())!;
 }
+
+/** Holds inside a batch while complaint `id` exists with this status (for the event rows of a guarded change). */
+export const complaintIs = (tenantId: string, id: string, status: string) => ({
+  sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND status = ?)",
+  args: [tenantId, id, status],
+});
 
 export function getComplaint(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ComplaintRow>();

@@ -16,6 +16,19 @@ export async function storeDeadLetters(db: D1Database, items: { event: EventEnve
   );
 }
 
+/**
+ * Envelopes that do not match their type's schema: never re-driven on their own (next_at far ahead), kept visible
+ * with the field path that failed, so a fixed producer or an operator can replay them.
+ */
+export async function storeInvalidEvents(db: D1Database, items: { eventId: string; tenantId: string; type: string; body: string; error: string }[]) {
+  if (items.length === 0) return;
+  const stmt = db.prepare(
+    `INSERT INTO event_dead_letters (event_id, tenant_id, type, body, attempts, next_at, last_error) VALUES (?, ?, ?, ?, 0, ?, ?)
+     ON CONFLICT(event_id) DO UPDATE SET body = excluded.body, next_at = excluded.next_at, last_error = excluded.last_error, replayed_at = NULL`,
+  );
+  await runInBatches(db, items.map((i) => stmt.bind(i.eventId, i.tenantId, i.type.slice(0, 64), i.body, Number.MAX_SAFE_INTEGER, i.error.slice(0, 500))));
+}
+
 export interface DeadLetterRow {
   event_id: string;
   tenant_id: string;

@@ -1,41 +1,96 @@
 import type { EventEnvelope } from "../../schema/events";
-import { runInBatches } from "./statements";
+import { guardArgs, guardSql, runInBatches, type SqlGuard } from "./statements";
 
-export interface ParkedEventRow {
+export interface OutboxRow {
+  seq: number;
   event_id: string;
+  tenant_id: string;
+  type: string;
   body: string;
   attempts: number;
+  next_at: number;
 }
 
-export async function parkEvents(db: D1Database, events: EventEnvelope[], error: string): Promise<void> {
-  const stmt = db.prepare("INSERT OR IGNORE INTO event_outbox (event_id, tenant_id, body, last_error) VALUES (?, ?, ?, ?)");
-  await runInBatches(db, events.map((e) => stmt.bind(e.eventId, e.tenantId, JSON.stringify(e), error.slice(0, 500))));
+/**
+ * The statements that record events in the outbox: put them in the SAME db.batch as the change they describe.
+ * With a guard, the row is written only when the guard holds inside that batch (e.g. "the order is now 'paid'"),
+ * so a guarded UPDATE that changed nothing records nothing; INSERT OR IGNORE on the event id (derive it from the
+ * change where a call can repeat) records a repeated change once.
+ */
+export function eventStatements(db: D1Database, events: EventEnvelope[], guard?: SqlGuard): D1PreparedStatement[] {
+  const stmt = db.prepare(
+    `INSERT OR IGNORE INTO event_outbox (event_id, tenant_id, type, body) SELECT ?, ?, ?, ? WHERE ${guardSql(guard)}`,
+  );
+  return events.map((e) => stmt.bind(e.eventId, e.tenantId, e.type, JSON.stringify(e), ...guardArgs(guard)));
 }
 
-export async function dueParkedEvents(db: D1Database, now: number, limit: number): Promise<ParkedEventRow[]> {
+/** Records events on their own (no state change to share a batch with: alerts, refusals, backfill fallbacks). */
+export async function recordEvents(db: D1Database, events: EventEnvelope[]): Promise<void> {
+  await runInBatches(db, eventStatements(db, events));
+}
+
+/** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
+export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
   const { results } = await db
-    .prepare("SELECT event_id, body, attempts FROM event_outbox WHERE next_at <= ? ORDER BY next_at, event_id LIMIT ?")
-    .bind(now, limit)
-    .all<ParkedEventRow>();
+    .prepare("SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?")
+    .bind(limit)
+    .all<OutboxRow>();
   return results;
 }
 
-export async function deleteParkedEvents(db: D1Database, eventIds: string[]): Promise<void> {
-  const stmt = db.prepare("DELETE FROM event_outbox WHERE event_id = ?");
-  await runInBatches(db, eventIds.map((id) => stmt.bind(id)));
+export async function markEventsSent(db: D1Database, seqs: number[]): Promise<void> {
+  if (!seqs.length) return;
+  // Contiguous in practice: one range update instead of one statement per row.
+  const stmt = db.prepare("UPDATE event_outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE seq BETWEEN ? AND ? AND sent_at IS NULL");
+  await runInBatches(db, ranges(seqs).map(([a, b]) => stmt.bind(a, b)));
 }
 
-export async function deferParkedEvents(db: D1Database, rows: ParkedEventRow[], nextAt: (attempts: number) => number, error: string): Promise<void> {
-  const stmt = db.prepare("UPDATE event_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE event_id = ?");
-  await runInBatches(db, rows.map((r) => stmt.bind(r.attempts + 1, nextAt(r.attempts + 1), error.slice(0, 500), r.event_id)));
+function ranges(seqs: number[]): [number, number][] {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
 }
 
-export async function parkedEventCount(db: D1Database): Promise<number> {
-  return (await db.prepare("SELECT count(*) AS n FROM event_outbox").first<{ n: number }>())?.n ?? 0;
+export async function deferEvents(db: D1Database, rows: OutboxRow[], nextAt: (attempts: number) => number, error: string): Promise<void> {
+  const stmt = db.prepare("UPDATE event_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE seq = ?");
+  await runInBatches(db, rows.map((r) => stmt.bind(r.attempts + 1, nextAt(r.attempts + 1), error.slice(0, 500), r.seq)));
 }
 
-/** Events parked because the Queue refused them, and when the oldest was parked (platform health). */
+/** Sent rows older than `before` (ISO): their ids no longer need to block a repeat. */
+export async function purgeSentEvents(db: D1Database, before: string, limit = 5000): Promise<number> {
+  const r = await db
+    .prepare("DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT ?)")
+    .bind(before, limit)
+    .run();
+  return r.meta.changes ?? 0;
+}
+
+/** Takes the single dispatch lease until `until` (epoch ms); false while another holder's lease runs. */
+export async function acquireDispatchLease(db: D1Database, holder: string, now: number, until: number): Promise<boolean> {
+  const r = await db
+    .prepare("UPDATE event_dispatch_lease SET holder = ?, until = ? WHERE id = 1 AND (until <= ? OR holder = ?)")
+    .bind(holder, until, now, holder)
+    .run();
+  return (r.meta.changes ?? 0) > 0;
+}
+
+export async function releaseDispatchLease(db: D1Database, holder: string): Promise<void> {
+  await db.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1 AND holder = ?").bind(holder).run();
+}
+
+export async function pendingEventCount(db: D1Database): Promise<number> {
+  return (await db.prepare("SELECT count(*) AS n FROM event_outbox WHERE sent_at IS NULL").first<{ n: number }>())?.n ?? 0;
+}
+
+/** Events recorded but not yet dispatched, and when the oldest was recorded (platform health). */
 export async function outboxBacklog(db: D1Database): Promise<{ pending: number; oldestAt: string | null }> {
-  const row = await db.prepare("SELECT count(*) AS pending, min(parked_at) AS oldestAt FROM event_outbox").first<{ pending: number; oldestAt: string | null }>();
+  const row = await db
+    .prepare("SELECT count(*) AS pending, min(created_at) AS oldestAt FROM event_outbox WHERE sent_at IS NULL")
+    .first<{ pending: number; oldestAt: string | null }>();
   return { pending: row?.pending ?? 0, oldestAt: row?.oldestAt ?? null };
 }

@@ -40,7 +40,7 @@ export function findByIdempotencyKey(db: D1Database, tenantId: string, apiKeyId:
  * transaction. The conditional UPDATE is the arbiter under concurrency (D1 runs batches one at a time): exactly
  * one caller sees changes = 1; the INSERT only happens in that caller's batch. Returns whether this call won.
  */
-export async function redeemAtomically(db: D1Database, row: NewRedemptionRow & { created_at: string }): Promise<boolean> {
+export async function redeemAtomically(db: D1Database, row: NewRedemptionRow & { created_at: string }, also: D1PreparedStatement[] = []): Promise<boolean> {
   const [update] = await db.batch([
     db
       .prepare(`UPDATE vouchers SET status = 'redeemed', status_changed_at = ? WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
@@ -51,17 +51,18 @@ export async function redeemAtomically(db: D1Database, row: NewRedemptionRow & {
          WHERE changes() = 1 AND NOT EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND voucher_id = ? AND outcome = 'succeeded')`,
       )
       .bind(...values(row), row.tenant_id, row.voucher_id),
+    ...also,
   ]);
   return (update?.meta.changes ?? 0) === 1;
 }
 
 /** Records a refused attempt; false when a concurrent twin with the same Idempotency-Key was stored first. */
-export async function insertFailedAttempt(db: D1Database, row: NewRedemptionRow & { created_at: string }): Promise<boolean> {
-  const r = await db
-    .prepare(`INSERT INTO redemptions (${COLS}) VALUES (${Array(16).fill("?").join(", ")}) ON CONFLICT DO NOTHING`)
-    .bind(...values(row))
-    .run();
-  return r.meta.changes > 0;
+export async function insertFailedAttempt(db: D1Database, row: NewRedemptionRow & { created_at: string }, also: D1PreparedStatement[] = []): Promise<boolean> {
+  const [r] = await db.batch([
+    db.prepare(`INSERT INTO redemptions (${COLS}) VALUES (${Array(16).fill("?").join(", ")}) ON CONFLICT DO NOTHING`).bind(...values(row)),
+    ...also,
+  ]);
+  return r!.meta.changes > 0;
 }
 
 export function successfulRedemption(db: D1Database, tenantId: string, voucherId: string) {

@@ -97,12 +97,52 @@ export async function listVouchersByHolders(db: D1Database, tenantId: string, ho
 }
 
 /** Moves a voucher between statuses only from an allowed one; returns null when it was not in `from`. */
-export function setVoucherStatus(db: D1Database, tenantId: string, id: string, from: Voucher["status"][], to: Voucher["status"]) {
-  return db
-    .prepare(
-      `UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) RETURNING *`,
-    )
-    .bind(to, tenantId, id, ...from)
-    .first<VoucherRow>();
+/** Moves a voucher between statuses; `also` (e.g. its event rows, guarded on the new status) runs in the same batch. */
+export async function setVoucherStatus(
+  db: D1Database, tenantId: string, id: string, from: Voucher["status"][], to: Voucher["status"], also: D1PreparedStatement[] = [],
+): Promise<VoucherRow | null> {
+  const [moved] = await db.batch([
+    db
+      .prepare(
+        `UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) RETURNING *`,
+      )
+      .bind(to, tenantId, id, ...from),
+    ...also,
+  ]);
+  return (moved!.results[0] as VoucherRow | undefined) ?? null;
+}
+
+/** Holds inside a batch once the voucher has this status (for event rows of a guarded status change). */
+export const voucherIs = (tenantId: string, id: string, status: Voucher["status"]): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = ?)",
+  args: [tenantId, id, status],
+});
+
+/** Vouchers of one tenant with their card key's batch: the facts ledger entries are built from. */
+export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: string[]): Promise<(VoucherRow & { batch_id: string | null })[]> {
+  const out: (VoucherRow & { batch_id: string | null })[] = [];
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results } = await db
+      .prepare(
+        `SELECT v.*, k.batch_id FROM vouchers v LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id
+         WHERE v.tenant_id = ? AND v.id IN (${chunk.map(() => "?").join(",")})`,
+      )
+      .bind(tenantId, ...chunk)
+      .all<VoucherRow & { batch_id: string | null }>();
+    out.push(...results);
+  }
+  return out;
+}
+
+/** Issued vouchers past their window (all tenants), oldest first in no particular order; at most `limit`. */
+export async function dueForExpiry(db: D1Database, now: string, limit: number): Promise<VoucherRow[]> {
+  const { results } = await db.prepare("SELECT * FROM vouchers WHERE status = 'issued' AND valid_to IS NOT NULL AND valid_to < ? LIMIT ?").bind(now, limit).all<VoucherRow>();
+  return results;
+}
+
+/** issued → expired at `now` (guarded: a voucher redeemed or voided meanwhile is left alone). */
+export function expireVoucherStmt(db: D1Database, v: Pick<VoucherRow, "tenant_id" | "id">, now: string): D1PreparedStatement {
+  return db.prepare("UPDATE vouchers SET status = 'expired', status_changed_at = ? WHERE tenant_id = ? AND id = ? AND status = 'issued'").bind(now, v.tenant_id, v.id);
 }

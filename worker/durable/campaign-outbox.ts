@@ -1,6 +1,6 @@
 import type { ClaimResult } from "../../schema/campaigns";
 import { retryDelaySeconds } from "../domain/backoff";
-import { emitEvents, type EventInput } from "../queue/emit";
+import { sendEvents, type EventInput } from "../queue/emit";
 import { fulfilClaim, type FulfilOutcome } from "../services/campaign-fulfilment";
 import type { ShardConfig, Stock } from "./campaign-types";
 import { ITEM } from "../domain/campaign-rules";
@@ -90,7 +90,7 @@ export async function drainOutbox(
   ).toArray();
   const toSend = rows.filter((r) => r.pending & PENDING_EVENT);
   try {
-    await emitEvents(env, [...toSend.map((r) => claimEvent(cfg, r, JSON.parse(r.result) as ClaimResult, shard)), ...extra]);
+    await sendEvents(env, [...toSend.map((r) => claimEvent(cfg, r, JSON.parse(r.result) as ClaimResult, shard)), ...extra]);
     storage.transactionSync(() => {
       for (const r of toSend) {
         r.pending &= ~PENDING_EVENT;
@@ -116,7 +116,7 @@ export async function drainOutbox(
   let failedEvented = true;
   if (failed.length) {
     try {
-      await emitEvents(env, failed.map(({ r, failure }) => claimFailedEvent(cfg, r, JSON.parse(r.result) as ClaimResult, failure, returns, shard)));
+      await sendEvents(env, failed.map(({ r, failure }) => claimFailedEvent(cfg, r, JSON.parse(r.result) as ClaimResult, failure, returns, shard)));
     } catch (e) {
       failedEvented = false;
       console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));

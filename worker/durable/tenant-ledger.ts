@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
 import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
 import { GENESIS_HASH, merkleRoot, sealEntry, type LedgerSegment } from "../domain/ledger";
-import { syncVoucherLedger } from "../services/voucher-ledger";
 
 /** Entries since the last checkpoint are sealed into a new one at least this often. */
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
@@ -106,17 +105,11 @@ export class TenantLedger extends DurableObject<Env> {
     });
   }
 
+  // Entries arrive from the event dispatcher (worker/queue/dispatch.ts) in the tenant's event order; nothing to sweep.
   override async alarm() {
     const tenantId = this.storedTenant();
     if (!tenantId) return;
-    await syncVoucherLedger(this.env, tenantId, (drafts) => this.append(tenantId, drafts));
     await this.checkpoint(tenantId);
-  }
-
-  /** The sweep, then a checkpoint: what the alarm does, on demand. */
-  async sweepAndCheckpoint(tenantId: string): Promise<LedgerCheckpoint | null> {
-    await syncVoucherLedger(this.env, tenantId, (drafts) => this.append(tenantId, drafts));
-    return this.checkpoint(tenantId);
   }
 
   // D1 calls are real I/O and would let a second append interleave; this chain keeps them one at a time.

@@ -1,13 +1,14 @@
 import { z } from "zod";
-import { EventEnvelope } from "../../schema/events";
+import { EventEnvelope, issuePath, type IngestRejection, type IngestResult } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
-import { storeDeadLetters } from "../db/dead-letters";
+import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
 import { routeOutbound } from "./webhooks";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
 /** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
-const QueuedEvents = z.union([EventEnvelope, z.array(EventEnvelope).min(1).max(1000)]);
+const QueuedBody = z.union([z.array(z.unknown()).min(1).max(1000), z.unknown()]);
+const EnvelopeKeys = z.object({ eventId: z.string().min(1).max(64), tenantId: z.string().min(1).max(64), type: z.string() });
 export const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
 const DELIVERY_CONCURRENCY = 3;
 
@@ -20,10 +21,28 @@ const DELIVERY_CONCURRENCY = 3;
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: { msg: Message<unknown>; events: EventEnvelope[] }[] = [];
   const malformed: Message<unknown>[] = [];
+  const invalid: Parameters<typeof storeInvalidEvents>[1] = [];
   for (const msg of batch.messages) {
-    const parsed = QueuedEvents.safeParse(msg.body);
-    if (parsed.success) valid.push({ msg, events: Array.isArray(parsed.data) ? parsed.data : [parsed.data] });
+    const body = QueuedBody.parse(msg.body);
+    const events: EventEnvelope[] = [];
+    for (const raw of Array.isArray(body) ? body : [body]) {
+      const parsed = EventEnvelope.safeParse(raw);
+      if (parsed.success) {
+        events.push(parsed.data);
+        continue;
+      }
+      // An envelope whose payload does not match its type can never succeed: dead-lettered with the failing path
+      // (no retries); one without even an id is dropped with its message id logged.
+      const keys = EnvelopeKeys.safeParse(raw);
+      const issue = parsed.error.issues[0]!;
+      if (keys.success) invalid.push({ ...keys.data, body: JSON.stringify(raw), error: `invalid payload: ${issuePath(issue).map(String).join(".")}: ${issue.message}` });
+    }
+    if (events.length) valid.push({ msg, events });
     else malformed.push(msg);
+  }
+  if (invalid.length) {
+    await storeInvalidEvents(env.DB, invalid);
+    console.error(JSON.stringify({ at: "queue", problem: "invalid_events", count: invalid.length, first: invalid[0]!.error }));
   }
   for (const msg of malformed) {
     // A body that does not parse can never succeed: log its id only (no payload) and drop it from the queue.
@@ -48,10 +67,20 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     // A few chunks in flight at once: the warehouse parses and validates the next ones while it inserts, and groups
     // those waiting into one insert. Any failure retries the whole batch, as before.
     let next = 0;
+    const refused: Parameters<typeof storeInvalidEvents>[1] = [];
     const lane = async () => {
-      while (next < chunks.length) await deliverToWarehouse(env, chunks[next++]!);
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        const result = await deliverToWarehouse(env, chunk);
+        for (const r of result.rejected ?? []) {
+          const e = chunk[r.index];
+          if (e) refused.push({ eventId: e.eventId, tenantId: e.tenantId, type: e.type, body: JSON.stringify(e), error: `warehouse refused: ${r.path}: ${r.message}` });
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, chunks.length) }, lane));
+    // The warehouse stored the rest of the batch; what it refused by schema (a version skew) is dead-lettered, not retried.
+    await storeInvalidEvents(env.DB, refused);
     for (const { msg } of valid) msg.ack();
   } catch (e) {
     console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));
@@ -70,6 +99,12 @@ export async function deliverToWarehouse(env: Pick<Env, "WAREHOUSE_URL" | "WAREH
     // retried with back-off while the first still lands — slower, never lost (repeats are dropped by event_id).
     signal: AbortSignal.timeout(30_000),
   });
+  if (res.status === 400) {
+    // Every envelope refused by schema: answered per index, so the caller dead-letters them instead of retrying.
+    const body = (await res.json().catch(() => null)) as { rejected?: IngestRejection[] } | null;
+    if (body?.rejected?.length) return { received: events.length, inserted: 0, duplicates: 0, rejected: body.rejected };
+    throw new Error(`warehouse answered 400: ${JSON.stringify(body).slice(0, 200)}`);
+  }
   if (!res.ok) throw new Error(`warehouse answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-  return res.json();
+  return (await res.json()) as IngestResult;
 }

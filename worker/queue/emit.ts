@@ -1,20 +1,29 @@
-import type { EventEnvelope, EventType } from "../../schema/events";
-import { retryDelaySeconds } from "../domain/backoff";
+import type { EventEnvelope, EventPayload, EventType, Scalar } from "../../schema/events";
 import { newId } from "../domain/crypto";
-import { deferParkedEvents, deleteParkedEvents, dueParkedEvents, parkEvents } from "../db/event-outbox";
+import { eventStatements, recordEvents } from "../db/event-outbox";
+import type { SqlGuard } from "../db/statements";
+import { dispatchEvents, type DispatchEnv } from "./dispatch";
+import { noteRecorded } from "./request-events";
+import { MESSAGE_FORMAT, sendBundles } from "./send";
 
-type EmitEnv = Pick<Env, "EVENTS" | "DB">;
+type EmitEnv = DispatchEnv;
 
-export interface EventInput {
-  tenantId: string;
-  type: EventType;
-  actor?: Partial<EventEnvelope["actor"]>;
-  payload?: EventEnvelope["payload"];
-  eventId?: string;
-  occurredAt?: Date;
-}
+/** One event to record: its payload is checked at compile time against its type's schema (schema/events.ts). */
+export type EventInput = {
+  [K in EventType]: {
+    tenantId: string;
+    type: K;
+    actor?: Partial<EventEnvelope["actor"]>;
+    payload?: EventPayload<K>;
+    /** Derive it from the change where a call can repeat (INSERT OR IGNORE records it once). */
+    eventId?: string;
+    occurredAt?: Date;
+  };
+}[EventType];
 
 export function buildEvent(input: EventInput): EventEnvelope {
+  const payload: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(input.payload ?? {})) if (v !== undefined) payload[k] = v as Scalar;
   return {
     v: 1,
     eventId: input.eventId ?? newId("ev"),
@@ -27,64 +36,34 @@ export function buildEvent(input: EventInput): EventEnvelope {
       apiKeyId: input.actor?.apiKeyId ?? null,
       referrerId: input.actor?.referrerId ?? null,
     },
-    payload: input.payload ?? {},
+    payload,
   };
 }
 
 /**
- * Sends events to the Queue. Queue sends are durable once they resolve; the consumer delivers to the warehouse.
- * When the Queue refuses (an outage), the events are parked in D1 (`event_outbox`) instead of being lost — the state
- * change they describe is already committed — and re-sent by the cron job or after this isolate's next good send.
+ * The outbox statements for these events: add them to the db.batch of the change they describe (with a guard when
+ * the change is conditional), and the request's dispatcher forwards them once the batch committed.
+ */
+export function eventRows(env: Pick<Env, "DB">, inputs: EventInput[], guard?: SqlGuard): D1PreparedStatement[] {
+  if (inputs.length) noteRecorded();
+  return eventStatements(env.DB, inputs.map(buildEvent), guard);
+}
+
+/** Dispatch soon: after the response inside a request (waitUntil), at once elsewhere. Never throws. */
+export async function scheduleDispatch(env: EmitEnv): Promise<void> {
+  if (noteRecorded()) return;
+  await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
+}
+
+/**
+ * Records events in the outbox on their own and dispatches them (see scheduleDispatch). For facts with no D1 change
+ * of their own (alerts, refusals, views); a state change puts eventRows in its own batch instead.
  */
 export async function emitEvents(env: EmitEnv, inputs: EventInput[]): Promise<EventEnvelope[]> {
   const events = inputs.map(buildEvent);
-  await sendOrPark(env, events, async (chunk) => {
-    for (let i = 0; i < chunk.length; i += 100) {
-      await env.EVENTS.sendBatch(chunk.slice(i, i + 100).map((body) => ({ body, contentType: MESSAGE_FORMAT })));
-    }
-  });
-  return events;
-}
-
-/**
- * Structured clone, the Queues default: the consumer is a Worker, so nothing needs JSON on the wire. With "json" the
- * local broker (Miniflare) parsed every message, re-serialised it to measure it and cloned it again to the consumer —
- * most of workerd's CPU per streamed event (CPU profile of bench:analytics); with "v8" it passes the bytes through.
- */
-const MESSAGE_FORMAT = "v8" as const;
-
-const BUNDLE_BYTES = 96_000; // under the 128 KB per-message limit of Queues
-
-/** Envelopes grouped into Queue messages of at most ~96 KB / 1,000 events each. */
-function bundles(events: EventEnvelope[]): EventEnvelope[][] {
-  const out: EventEnvelope[][] = [];
-  let bundle: EventEnvelope[] = [];
-  let bytes = 0;
-  for (const e of events) {
-    const size = JSON.stringify(e).length + 1;
-    if (bundle.length && (bytes + size > BUNDLE_BYTES || bundle.length >= 1000)) {
-      out.push(bundle);
-      bundle = [];
-      bytes = 0;
-    }
-    bundle.push(e);
-    bytes += size;
-  }
-  if (bundle.length) out.push(bundle);
-  return out;
-}
-
-async function sendBundles(env: Pick<Env, "EVENTS">, events: EventEnvelope[]) {
-  for (const bundle of bundles(events)) await env.EVENTS.send(bundle, { contentType: MESSAGE_FORMAT });
-}
-
-/**
- * Bulk producers (tracking, imports): many envelopes per queue message, so one consumer batch of 100 messages
- * delivers thousands of events in one warehouse insert. Same envelopes, same idempotency; the consumer accepts both.
- */
-export async function emitEventBundles(env: EmitEnv, inputs: EventInput[]): Promise<EventEnvelope[]> {
-  const events = inputs.map(buildEvent);
-  await sendOrPark(env, events, (chunk) => sendBundles(env, chunk));
+  if (!events.length) return events;
+  await recordEvents(env.DB, events);
+  await scheduleDispatch(env);
   return events;
 }
 
@@ -93,40 +72,30 @@ export async function emitEvent(env: EmitEnv, input: EventInput): Promise<EventE
   return event!;
 }
 
-/** Set when this isolate parked events: its next good send also drains the outbox. */
-let parkedHere = false;
-
-async function sendOrPark(env: EmitEnv, events: EventEnvelope[], send: (events: EventEnvelope[]) => Promise<void>) {
-  if (!events.length) return;
-  try {
-    await send(events);
-  } catch (e) {
-    const error = e instanceof Error ? e.message : String(e);
-    // Parking may repeat events a partial send already delivered; the warehouse drops repeats by event_id.
-    await parkEvents(env.DB, events, error);
-    parkedHere = true;
-    console.error(JSON.stringify({ at: "emit", parked: events.length, error }));
-    return;
+/**
+ * Durable Objects: their own storage is the outbox (the campaign shard records claim events in the transaction of
+ * the claim), so they send straight to the Queue and keep the rows until this resolves. Throws when refused.
+ */
+export async function sendEvents(env: Pick<Env, "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
+  const events = inputs.map(buildEvent);
+  for (let i = 0; i < events.length; i += 100) {
+    await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: MESSAGE_FORMAT })));
   }
-  if (parkedHere) {
-    parkedHere = false;
-    await drainEventOutbox(env).catch(() => undefined);
-  }
+  return events;
 }
 
 /**
- * Re-sends parked events that are due (oldest first, up to `limit`); those the Queue refuses again wait with
- * exponential back-off. Returns how many were sent.
+ * Bulk producers (tracking, imports): many envelopes per queue message, straight to the Queue; when the Queue
+ * refuses, recorded in the outbox instead, from where the dispatcher sends them later.
  */
-export async function drainEventOutbox(env: EmitEnv, limit = 1000, now = Date.now()): Promise<number> {
-  const rows = await dueParkedEvents(env.DB, now, limit);
-  if (!rows.length) return 0;
+export async function emitEventBundles(env: EmitEnv, inputs: EventInput[]): Promise<EventEnvelope[]> {
+  const events = inputs.map(buildEvent);
+  if (!events.length) return events;
   try {
-    await sendBundles(env, rows.map((r) => JSON.parse(r.body) as EventEnvelope));
+    await sendBundles(env, events);
   } catch (e) {
-    await deferParkedEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, e instanceof Error ? e.message : String(e));
-    return 0;
+    console.error(JSON.stringify({ at: "emit", recorded: events.length, error: e instanceof Error ? e.message : String(e) }));
+    await recordEvents(env.DB, events);
   }
-  await deleteParkedEvents(env.DB, rows.map((r) => r.event_id));
-  return rows.length;
+  return events;
 }

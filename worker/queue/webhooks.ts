@@ -28,7 +28,7 @@ export const DISABLE_AFTER_FAILING_MS = RETRY_WINDOW_MS;
 const ENDPOINT_CACHE_MS = 30_000;
 
 type RouteEnv = Pick<Env, "DB" | "WEBHOOKS" | "BUYER_SESSION_SECRET">;
-type SendEnv = Pick<Env, "DB" | "WEBHOOKS" | "EVENTS" | "CARD_KEY_ENCRYPTION_KEY" | "ENVIRONMENT">;
+type SendEnv = Pick<Env, "DB" | "WEBHOOKS" | "EVENTS" | "TENANT_LEDGER" | "CARD_KEY_ENCRYPTION_KEY" | "ENVIRONMENT">;
 const DeliveryMessage = z.object({ deliveryId: z.string().min(1).max(200) });
 
 // ---- routing: events → deliveries ----

@@ -4,7 +4,8 @@ import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { emitEventBundles, emitEvents } from "../queue/emit";
+import { emitEventBundles, emitEvents, type EventInput } from "../queue/emit";
+import { EVENT_PAYLOADS, issuePath } from "../../schema/events";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
@@ -50,7 +51,7 @@ export const trackRoutes = createRouter()
           ...(e.productId ? { productId: e.productId } : {}),
           ...(e.path ? { path: e.path } : {}),
         },
-      })),
+      }) as EventInput),
     );
     return c.json({ accepted: input.events.length }, 202);
   })
@@ -58,11 +59,18 @@ export const trackRoutes = createRouter()
     const { tenantId, apiKeyId } = c.var.principal;
     const { events } = c.req.valid("json");
     const now = Date.now();
-    const issues = events.flatMap((e, i) => {
+    const issues: { path: string; message: string; code: string }[] = events.flatMap((e, i) => {
       const t = Date.parse(e.occurredAt);
       return t > now + MAX_SKEW_MS || t < now - MAX_PAST_DAYS * 86_400_000
         ? [{ path: `json.events.${i}.occurredAt`, message: `must be within the last ${MAX_PAST_DAYS} days and not in the future`, code: "out_of_range" }]
         : [];
+    });
+    // Each payload against its type's schema (schema/events.ts): a field the type does not have is refused here.
+    events.forEach((e, i) => {
+      const checked = EVENT_PAYLOADS[e.type].safeParse(e.payload);
+      if (!checked.success) {
+        for (const x of checked.error.issues) issues.push({ path: ["json", "events", i, "payload", ...issuePath(x)].map(String).join("."), message: x.message, code: x.code });
+      }
     });
     if (issues.length) throw ApiError.badRequest("validation_failed", "Invalid json", issues);
     await emitEventBundles(
@@ -74,7 +82,7 @@ export const trackRoutes = createRouter()
         occurredAt: new Date(e.occurredAt),
         actor: { ...e.actor, apiKeyId },
         payload: { ...e.payload, simulated: true },
-      })),
+      }) as EventInput),
     );
     return c.json({ accepted: events.length }, 202);
   });

@@ -14,18 +14,17 @@ import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOr
 import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
 import { windowStart } from "../domain/redemption-risk";
 import {
-  countHolderReports, getComplaint, insertComplaint, policyFor, replacementDepth, resolveComplaintStmt, toComplaint, type ComplaintRow,
+  complaintIs, countHolderReports, getComplaint, insertComplaint, policyFor, replacementDepth, resolveComplaintStmt, toComplaint, type ComplaintRow,
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
 import { getProductRow } from "../db/products";
-import { getVoucherByCode, getVoucherBySource, insertVoucherStmt, type VoucherRow } from "../db/vouchers";
+import { getVoucherByCode, insertVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
-import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
-import { recordVoucherLedgerSoon } from "./voucher-ledger";
-import { buildVoucherRow, voucherIssuedEvent } from "./vouchers";
+import { emitEvent, eventRows, type EventInput } from "../queue/emit";
+import { buildVoucherRow, voucherInserted, voucherIssuedEvent } from "./vouchers";
 
 export async function reportVoucher(
   env: Env,
@@ -46,16 +45,14 @@ export async function reportVoucher(
   // A replacement is reported like any voucher, but the chain back to the original decides whether replace still applies.
   const replacedBefore = brand.policy === "replace" ? await replacementDepth(env.DB, tenantId, v.id) : 0;
   const { policy, escalation } = reportPolicy(brand.policy, replacedBefore, brand.maxReplacements);
+  const reported = eventRows(env, [{
+    eventId: `evrp_${id}`, tenantId, type: "voucher_reported", actor: { userId: holderId },
+    payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy, escalation, replacedBefore },
+  }], { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ?)", args: [tenantId, id] });
   const row = await insertComplaint(env.DB, {
     id, tenant_id: tenantId, voucher_id: v.id, voucher_code: v.code, holder_id: holderId, product_id: v.product_id, problem: input.problem, note: input.note, policy, escalation,
-  });
+  }, reported);
   if (row.id !== id) return toComplaint(await settled(env.DB, row)); // reported before: same answer, nothing applied again
-  await emitEvents(env, [
-    {
-      tenantId, type: "voucher_reported", actor: { userId: holderId },
-      payload: { voucherId: v.id, productId: v.product_id, problem: input.problem, policy, escalation, replacedBefore },
-    },
-  ]);
   await watchReporter(env, tenantId, holderId, new Date());
   if (policy === "manual") return toComplaint(row);
   return toComplaint(await compensate(env, row, policy));
@@ -133,24 +130,16 @@ async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Prom
     db
       .prepare(`UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
       .bind(t, old.id),
+    // In the ledger's order: the old voucher voided, compensated, then the replacement issued and delivered.
+    ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, old.id, "voided")),
+    ...eventRows(env, [compensatedEvent(complaint, "replace", null, row.id)], complaintIs(t, complaint.id, "replaced")),
+    ...eventRows(env, [voucherIssuedEvent(row, { replaces: old.id })], voucherInserted(row)),
   ]);
   const closed = results[0]!.results[0] as ComplaintRow | undefined;
   if (!closed) {
     if (key) await releaseOrderKeysStmt(db, t, holdId).run();
     throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
   }
-  const fresh = (await getVoucherBySource(db, t, input.sourceKey))!;
-  await recordVoucherLedgerSoon(env, t, [
-    { voucher: old, kind: "void", payload: { complaintId: complaint.id, reason: "compensation" } },
-    { voucher: old, kind: "compensation", payload: { complaintId: complaint.id, action: "replace", replacementVoucherId: fresh.id, problem: complaint.problem } },
-    { voucher: fresh, kind: "issuance", payload: { replaces: old.id } },
-    { voucher: fresh, kind: "delivery" },
-  ]);
-  await emitEvents(env, [
-    { tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, reason: "compensation" } },
-    voucherIssuedEvent(fresh),
-    compensatedEvent(complaint, "replace", null),
-  ]);
   return closed;
 }
 
@@ -177,27 +166,22 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
       completePaymentStmt(db, t, refundId, "succeeded", res.refundRef),
     ]);
   }
-  await db
-    .prepare(`UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-    .bind(t, v.id)
-    .run();
-  await recordVoucherLedgerSoon(env, t, [
-    { voucher: v, kind: "refund", payload: { complaintId: complaint.id, amountCents: amount } },
-    { voucher: v, kind: "compensation", payload: { complaintId: complaint.id, action: "refund", amountCents: amount, problem: complaint.problem } },
+  await db.batch([
+    db
+      .prepare(`UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
+      .bind(t, v.id),
+    ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
+    ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
   ]);
-  const events: EventInput[] = [
-    { tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, amountCents: amount, reason: "compensation" } },
-    compensatedEvent(complaint, "refund", amount),
-  ];
-  await emitEvents(env, events);
   return closed;
 }
 
-function compensatedEvent(c: ComplaintRow, action: string, amountCents: number | null): EventInput {
+function compensatedEvent(c: ComplaintRow, action: string, amountCents: number | null, replacementVoucherId: string | null = null): EventInput {
   return {
+    eventId: `evc_${c.id}`,
     tenantId: c.tenant_id,
     type: "voucher_compensated",
     actor: { userId: c.holder_id },
-    payload: { voucherId: c.voucher_id, productId: c.product_id, complaintId: c.id, action, amountCents, problem: c.problem },
+    payload: { voucherId: c.voucher_id, productId: c.product_id, complaintId: c.id, action, amountCents, problem: c.problem, ...(replacementVoucherId ? { replacementVoucherId } : {}) },
   };
 }

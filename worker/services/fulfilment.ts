@@ -13,11 +13,10 @@ import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow, type Vouche
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
-import { emitEvents, type EventInput } from "../queue/emit";
+import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
-import { buildVoucherRow, type CardKeyRef, voucherIssuedEvent } from "./vouchers";
-import { recordVoucherLedgerSoon } from "./voucher-ledger";
+import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -34,11 +33,7 @@ export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDeliv
  * a key that lapsed meanwhile changes nothing it should not, and the order is left 'paid' for deliverOrder, which
  * re-reserves. Anything else (other kinds, lapsed reservations) is paid here and delivered by deliverOrder.
  */
-export async function acceptPaymentNotice(
-  env: Env, provider: string, notice: PaymentNotice,
-  /** When given (the callback route: ctx.waitUntil), the ledger append of an inline delivery runs after the answer. */
-  defer?: (work: Promise<unknown>) => void,
-): Promise<NoticeOutcome> {
+export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice): Promise<NoticeOutcome> {
   const db = env.DB;
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
   // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
@@ -83,6 +78,14 @@ export async function acceptPaymentNotice(
       )
       .bind(t, payment.order_id, notice.amountCents, ...UNPAID, payment.id, notice.gatewayTxnId),
   ];
+  if (before) {
+    // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
+    stmts.push(...eventRows(env, [paidEvent(before, provider)], {
+      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
+            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+      args: [t, before.id, payment.id, notice.gatewayTxnId],
+    }));
+  }
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
   const inline = !!before && !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
     && keys.length >= before.quantity && keys.slice(0, before.quantity).every((k) => !k.reusable);
@@ -109,6 +112,7 @@ export async function acceptPaymentNotice(
     stmts.push(...settleHoldsStmts(db, t, before.id, "sold"));
     stmts.push(markDeliveredStmt(db, t, before.id, rows.length));
     stmts.push(db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(t, before.id));
+    stmts.push(...deliveryEventRows(env, before, rows));
   }
   const results = await db.batch(stmts);
   const [paid, moved] = results;
@@ -127,36 +131,41 @@ export async function acceptPaymentNotice(
     await emitEvents(env, [{ tenantId: t, type: "alert", payload: { kind: "payment_for_closed_order", orderId: current.id, status: current.status } }]);
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
-  const paidEvent: EventInput = { tenantId: t, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } };
+  if (!before) await emitEvents(env, [paidEvent(order, provider)]); // not read up front (cannot happen): after the fact
   if (inline) {
-    const delivered = results[results.length - 2]!.results[0] as OrderRow | undefined;
-    const stored = results[results.length - 1]!.results as VoucherRow[];
-    const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
-    const batches = new Map(keys.map((k) => [k.id, k.batch_id]));
-    // The ledger append is already in flight (its object takes appends in arrival order) when the callback answers;
-    // a failure is logged and the ledger's own sweep appends what is missing, as for any ledger hiccup.
-    const ledger = recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]), batches);
-    if (defer) defer(ledger);
-    await Promise.all([
-      emitEvents(env, [
-        paidEvent,
-        ...(delivered ? [deliveredEvent(delivered, stored.length)] : []),
-        ...fresh.map(voucherIssuedEvent),
-      ]),
-      defer ? undefined : ledger,
-    ]);
+    const at = stmts.length - deliveryEventCount(rows);
+    const delivered = results[at - 2]!.results[0] as OrderRow | undefined;
     // Not delivered (a key lapsed meanwhile): the order is paid, and deliverOrder completes it.
     return { applied: true, order: delivered ?? order, needsAsyncDelivery: false };
   }
-  await emitEvents(env, [paidEvent]);
   // Only products that may involve an upstream supplier need the slower path.
   const maySupplier = product?.kind === "direct_recharge" || product?.kind === "bundle";
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
 }
 
+function paidEvent(order: OrderRow, provider: string): EventInput {
+  return { eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } };
+}
+
 function deliveredEvent(order: OrderRow, vouchers: number): EventInput {
-  return { tenantId: order.tenant_id, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers, source: order.source, campaignId: order.campaign_id } };
+  return { eventId: `evd_${order.id}`, tenantId: order.tenant_id, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers, source: order.source, campaignId: order.campaign_id } };
+}
+
+const deliveryEventCount = (rows: NewVoucherRow[]) => 1 + rows.length;
+
+/**
+ * For the end of a delivery batch: order_delivered if the order is now delivered, and voucher_issued for each row
+ * this batch inserted (a guarded insert that did not happen records nothing). Ids derived: a rerun records nothing new.
+ */
+function deliveryEventRows(env: Env, order: OrderRow, rows: NewVoucherRow[]): D1PreparedStatement[] {
+  return [
+    ...eventRows(env, [deliveredEvent(order, rows.length)], {
+      sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'delivered')",
+      args: [order.tenant_id, order.id],
+    }),
+    ...rows.flatMap((r) => eventRows(env, [voucherIssuedEvent(r)], voucherInserted(r))),
+  ];
 }
 
 /** paid → delivered, only with every voucher of the order in place (a guarded insert that did not happen keeps it 'paid'). */
@@ -249,6 +258,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   stmts.push(...settleHoldsStmts(db, t, order.id, "sold"));
   // Delivered only with every voucher in place: a guarded insert that did not happen keeps the order 'paid'.
   stmts.push(markDeliveredStmt(db, t, order.id, rows.length));
+  stmts.push(...deliveryEventRows(env, order, rows));
   let results: D1Result[];
   try {
     results = await db.batch(stmts);
@@ -256,19 +266,12 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     console.error(JSON.stringify({ at: "deliverOrder", orderId: order.id, error: e instanceof Error ? e.message : String(e) }));
     return failAndRefund(env, order, "delivery_error");
   }
-  const delivered = results[results.length - 1]!.results[0] as OrderRow | undefined;
+  const delivered = results[results.length - 1 - deliveryEventCount(rows)]!.results[0] as OrderRow | undefined;
+  await scheduleDispatch(env); // also when not delivered: it may be called outside a request (cron, campaign fulfilment)
   if (!delivered) {
     const now = (await getOrderRow(db, t, order.id))!;
     return now.status === "paid" ? failAndRefund(env, now, "delivery_incomplete") : now;
   }
-  const stored = await listVouchersByOrder(db, t, order.id);
-  const events: EventInput[] = [
-    deliveredEvent(delivered, stored.length),
-    ...stored.filter((v) => rows.some((r) => r.id === v.id)).map(voucherIssuedEvent),
-  ];
-  await emitEvents(env, events);
-  const fresh = stored.filter((v) => rows.some((r) => r.id === v.id));
-  await recordVoucherLedgerSoon(env, t, fresh.flatMap((v) => [{ voucher: v, kind: "issuance" as const }, { voucher: v, kind: "delivery" as const }]));
   return delivered;
 }
 
@@ -314,35 +317,55 @@ async function refundPayment(env: Env, order: OrderRow, reason: string): Promise
 export async function failAndRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
   const db = env.DB;
   const t = order.tenant_id;
-  const [moved] = await db.batch([transitionOrderStmt(db, t, order.id, ["paid"], "failed", { failureReason: reason })]);
+  const [moved] = await db.batch([
+    transitionOrderStmt(db, t, order.id, ["paid"], "failed", { failureReason: reason }),
+    ...eventRows(env, [{ eventId: `evof_${order.id}`, tenantId: t, type: "order_failed", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, reason } }], orderIn(t, order.id, "failed")),
+  ]);
   const failed = moved!.results[0] as OrderRow | undefined;
   if (!failed) return (await getOrderRow(db, t, order.id))!;
-  return finishRefund(env, failed, reason, [
-    { tenantId: t, type: "order_failed", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, reason } },
-  ]);
+  return finishRefund(env, failed, reason);
+}
+
+const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, orderId, status] });
+
+/**
+ * The refund's events, for the batch that marks the order and its vouchers refunded: order_refunded once the order
+ * is refunded, voucher_refunded for each of these vouchers once it is (the ledger's refund entries come from them).
+ */
+function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null) {
+  const t = order.tenant_id;
+  return [
+    ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
+    ...vouchers.flatMap((v) =>
+      eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
+        sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')",
+        args: [t, v.id],
+      }),
+    ),
+  ];
 }
 
 /**
  * failed → refunded: stock back, money back (once), vouchers of the order marked refunded. Safe to run again on an
  * order a crash left 'failed' (the delivery cron does): each step is guarded or checks what is already done.
  */
-export async function finishRefund(env: Env, order: OrderRow, reason: string, events: EventInput[] = []): Promise<OrderRow> {
+export async function finishRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
+  const events: EventInput[] = [];
   const db = env.DB;
   const t = order.tenant_id;
   await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
   let result = order;
   if (await refundPayment(env, order, reason)) {
+    const vouchers = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "issued" || v.status === "refunded");
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
       db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(t, order.id),
+      ...refundEventRows(env, order, vouchers, reason, true),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
-    const refunded = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "refunded");
-    await recordVoucherLedgerSoon(env, t, refunded.map((v) => ({ voucher: v, kind: "refund" as const, payload: { reason } })));
-    events.push({ tenantId: t, type: "order_refunded", actor: { userId: order.buyer_id }, payload: { orderId: order.id, amountCents: order.amount_cents, reason, automatic: true } });
   }
   events.push({ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: result.status === "refunded" } });
-  await emitEvents(env, events);
+  await emitEvents(env, events); // records the alert and dispatches it with the refund's rows
   return result;
 }
 
@@ -385,13 +408,12 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     await undo(false);
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
   }
+  const vouchers = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "issued" || v.status === "refunded");
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(tenantId, orderId),
+    ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
   ]);
-  await emitEvents(env, [{ tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId, amountCents: order.amount_cents, reason, automatic: false } }]);
-  const refunded = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "refunded");
-  await recordVoucherLedgerSoon(env, tenantId, refunded.map((v) => ({ voucher: v, kind: "refund" as const, payload: { reason } })));
   return r!.results[0] as OrderRow;
 }
 

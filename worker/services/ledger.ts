@@ -1,6 +1,7 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
 import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
 import { getTenant } from "../db/tenants";
+import { dispatchEvents } from "../queue/dispatch";
 import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
@@ -13,11 +14,15 @@ export async function appendLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: st
   return (await ledger(env, tenantId).append(tenantId, drafts)) as LedgerEntry[];
 }
 
-export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
-  return ledger(env, tenantId).sweepAndCheckpoint(tenantId);
+/** Publishes a checkpoint now, after forwarding the events still pending in the outbox (so it covers them). */
+export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string) {
+  await dispatchEvents(env);
+  return ledger(env, tenantId).checkpoint(tenantId);
 }
 
-export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<LedgerExport> {
+export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string): Promise<LedgerExport> {
+  // Facts already committed are in the export: pending outbox rows are forwarded first (a no-op when none wait).
+  await dispatchEvents(env);
   const stub = ledger(env, tenantId);
   // Head and checkpoints come from the ledger object, rows from D1: the two are held apart on purpose.
   const head = await stub.head(tenantId);
@@ -116,7 +121,7 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
 }
 
 /** GET /ledger/verify: the whole chain against the object's head and checkpoints, and D1's checkpoints against the object's. */
-export async function verifyLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<ChainReport> {
+export async function verifyLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string): Promise<ChainReport> {
   const x = await exportLedger(env, tenantId);
   const report = await verifyChain(x.tenantId, x.entries, { checkpoints: x.checkpoints, head: x.head });
   const published = compareCheckpoints(x.checkpoints, await listCheckpoints(env.DB, tenantId, 1_000_000));

@@ -18,7 +18,7 @@ import { insertPaymentStmt } from "../db/payments";
 import { cardKeyStock, cardKeyStockStmt, stockCounts, type CardKeyStockRow, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
-import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
+import { emitEvents, eventRows, type EventInput } from "../queue/emit";
 import { markPaidAndDeliver } from "./fulfilment";
 import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
@@ -111,6 +111,13 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     reserved_until: reservedUntil,
   };
   const events: EventInput[] = [];
+  const createdEvent: EventInput = {
+    eventId: `evon_${order.id}`,
+    tenantId: p.tenantId,
+    type: "order_created",
+    actor: { userId: p.buyerId },
+    payload: { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id },
+  };
   const paymentId = order.amount_cents > 0 ? newId("pay") : null;
   const payment = paymentId
     ? { id: paymentId, tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: order.amount_cents, currency: order.currency }
@@ -133,6 +140,8 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
         args: [...justInserted.args, p.tenantId, order.id, quantity],
       }));
     }
+    // order_created with the insert (id derived from the fresh order id: only this call's insert records it).
+    stmts.push(...eventRows(env, [createdEvent], { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ?)", args: [p.tenantId, order.id] }));
     const [ins, reserved, stock, opened] = await db.batch(stmts);
     row = ins!.results[0] as OrderRow | undefined;
     if (!row) return refused(env, p, product, requestHash);
@@ -148,8 +157,7 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     if (!(await insertOrder(db, order, product.per_user_limit))) return refused(env, p, product, requestHash);
     await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
   }
-  const payload = { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id };
-  events.unshift({ tenantId: p.tenantId, type: "order_created", actor: { userId: p.buyerId }, payload });
+  events.unshift(createdEvent); // already recorded with the insert on the card-key path (same id: not twice)
 
   if (payment && !paymentOpen) await insertPaymentStmt(db, payment).run();
   await emitEvents(env, events);
@@ -264,10 +272,13 @@ async function releaseHeld(env: Env, tenantId: string, orderId: string) {
 /** Gives the order's stock back (keys → available, counter holds → released) and moves it to `to`, once. */
 export async function release(
   env: Env, tenantId: string, orderId: string, from: OrderStatus[], to: OrderStatus, reason?: string,
+  /** The transition's event rows, guarded on the order's new status (same batch as the transition). */
+  events: EventInput[] = [],
 ): Promise<OrderRow | null> {
   const db = env.DB;
   const [moved] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason }),
+    ...eventRows(env, events, { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [tenantId, orderId, to] }),
   ]);
   const row = (moved!.results[0] as OrderRow | undefined) ?? null;
   if (!row) return null;
@@ -278,9 +289,10 @@ export async function release(
 export async function cancelOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<OrderRow> {
   const row = await getOrderRow(env.DB, tenantId, orderId);
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
-  const moved = await release(env, tenantId, orderId, ["created"], "cancelled", "cancelled_by_buyer");
+  const moved = await release(env, tenantId, orderId, ["created"], "cancelled", "cancelled_by_buyer", [
+    { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } },
+  ]);
   if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
-  await emitEvent(env, { tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } });
   return moved;
 }
 
@@ -291,7 +303,8 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
     await env.DB.batch([releaseOrderKeysStmt(env.DB, o.tenant_id, o.id), ...settleHoldsStmts(env.DB, o.tenant_id, o.id, "released")]);
   }
   if (expired.length) {
-    await emitEvents(env, expired.map((o) => ({ tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } })));
+    // Derived ids: a run that died before this line is caught up by the next without recording twice.
+    await emitEvents(env, expired.map((o) => ({ eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } })));
   }
   return expired.length;
 }

@@ -9,10 +9,10 @@ import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
  * them at once), upstream recharges in the background. A notice the state refuses is recorded for the brand.
  */
 export async function settlePaymentNotice(env: Env, provider: string, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
-  const outcome = await acceptPaymentNotice(env, provider, notice, defer).catch(async (e) => {
+  const outcome = await acceptPaymentNotice(env, provider, notice).catch(async (e) => {
     if (e instanceof ApiError) {
       const payment = await getPaymentById(env.DB, notice.paymentId);
-      if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: notice.paymentId, code: e.code } });
+      if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: notice.paymentId, reason: e.code } });
     }
     throw e;
   });

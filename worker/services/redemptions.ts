@@ -19,11 +19,10 @@ import {
   type RedemptionRow,
 } from "../db/redemptions";
 import { getKeySettings, getStore, productStoreIds } from "../db/stores";
-import { getVoucherByCode, getVoucherBySecretHash, setVoucherStatus, type VoucherRow } from "../db/vouchers";
+import { getVoucherByCode, getVoucherBySecretHash, setVoucherStatus, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { emitEvent } from "../queue/emit";
+import { eventRows } from "../queue/emit";
 import { voucherSecretHash } from "./vouchers";
-import { recordVoucherLedgerSoon } from "./voucher-ledger";
 import { watchRedemption } from "./redemption-monitor";
 
 export interface RedeemCaller {
@@ -109,17 +108,19 @@ export async function redeem(
       holder_id: v?.holder_id ?? null,
       title: v?.title ?? null,
     };
-    if (!(await insertFailedAttempt(env.DB, row))) {
-      // A concurrent twin with the same key stored its outcome first: answer with that one.
-      const stored = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
-      if (stored) return replay(stored);
-    }
-    await emitEvent(env, {
+    // The refusal's event with the attempt's row (derived from it: a concurrent twin that lost records nothing).
+    const evented = eventRows(env, [{
+      eventId: `evx_${row.id}`,
       tenantId,
       type: "voucher_redeem_failed",
       actor: { apiKeyId, userId: v?.holder_id ?? null },
       payload: { reason: refusal.code, storeId, voucherId: v?.id ?? null, productId: v?.product_id ?? null, campaignId: v?.campaign_id ?? null },
-    });
+    }], { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ?)", args: [tenantId, row.id] });
+    if (!(await insertFailedAttempt(env.DB, row, evented))) {
+      // A concurrent twin with the same key stored its outcome first: answer with that one.
+      const stored = await findByIdempotencyKey(env.DB, tenantId, apiKeyId, idempotencyKey);
+      if (stored) return replay(stored);
+    }
     const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: null, outcome: "failed", reason: refusal.code, now });
     if (ctx) ctx.waitUntil(watching);
     else await watching;
@@ -171,24 +172,20 @@ export async function redeem(
     voucher_code: voucher.code,
     holder_id: voucher.holder_id,
     title: voucher.title,
-  });
+  }, eventRows(env, [{
+    eventId: `evrd_${voucher.id}`,
+    tenantId,
+    type: "voucher_redeemed",
+    occurredAt: new Date(redemption.redeemedAt),
+    actor: { apiKeyId, userId: voucher.holder_id },
+    payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents, redemptionId: redemption.id },
+  }], { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')", args: [tenantId, redemption.id] }));
   if (!won) {
     const current = await getVoucherByCode(env.DB, tenantId, voucher.code);
     if (current?.status === "redeemed") return alreadyRedeemed(env, current, fail);
     return fail(redeemRefusal({ ...nowCtx(current ?? voucher, now) }) ?? { status: 409, code: "voucher_unavailable", message: "该券当前不可核销" }, voucher);
   }
 
-  await Promise.all([
-    recordVoucherLedgerSoon(env, tenantId, [
-      { voucher, kind: "redemption", occurredAt: redemption.redeemedAt, payload: { storeId, redemptionId: redemption.id } },
-    ]),
-    emitEvent(env, {
-    tenantId,
-    type: "voucher_redeemed",
-    actor: { apiKeyId, userId: voucher.holder_id },
-      payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents },
-    }),
-  ]);
   const watching = watchRedemption(env, { tenantId, apiKeyId, storeId, holderId: voucher.holder_id, outcome: "succeeded", reason: null, now });
   if (ctx) ctx.waitUntil(watching);
   else await watching;
@@ -223,13 +220,16 @@ async function alreadyRedeemed(
 
 /** A voucher found past its window is marked expired once, with its ledger entry and event. */
 async function expireVoucher(env: Env, voucher: VoucherRow) {
-  const row = await setVoucherStatus(env.DB, voucher.tenant_id, voucher.id, ["issued"], "expired");
-  if (!row) return;
-  await recordVoucherLedgerSoon(env, voucher.tenant_id, [{ voucher, kind: "expiry", occurredAt: row.status_changed_at ?? undefined }]);
-  await emitEvent(env, {
-    tenantId: voucher.tenant_id,
-    type: "voucher_expired",
-    actor: { userId: voucher.holder_id },
-    payload: { voucherId: voucher.id, productId: voucher.product_id, kind: voucher.kind },
-  });
+  await setVoucherStatus(env.DB, voucher.tenant_id, voucher.id, ["issued"], "expired", eventRows(env, [expiredEvent(voucher)], voucherIs(voucher.tenant_id, voucher.id, "expired")));
+}
+
+/** voucher_expired, id derived from the voucher (it expires once; the cron and a late redemption may both try). */
+export function expiredEvent(v: Pick<VoucherRow, "tenant_id" | "id" | "holder_id" | "product_id" | "campaign_id" | "kind">) {
+  return {
+    eventId: `evex_${v.id}`,
+    tenantId: v.tenant_id,
+    type: "voucher_expired" as const,
+    actor: { userId: v.holder_id },
+    payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind },
+  };
 }

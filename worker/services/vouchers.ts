@@ -18,8 +18,8 @@ export type { CardKeyRef };
 import { getProductRow, rowValidity, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { emitEvent } from "../queue/emit";
-import { recordVoucherLedgerSoon } from "./voucher-ledger";
+import type { SqlGuard } from "../db/statements";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 
 /** Public handle of a voucher: unguessable, safe in URLs and events (it is not the secret). */
 export const newVoucherCode = () => `vc_${randomToken(24)}`;
@@ -109,6 +109,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
         )
         .bind(input.tenantId, product.id, input.tenantId, input.sourceKey),
       insertVoucherStmt(env.DB, row, { sql: "changes() = 1", args: [] }),
+      ...eventRows(env, [voucherIssuedEvent(row)], voucherInserted(row)),
     ]);
     if (taken!.meta.changes === 0 && !(await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))) {
       throw ApiError.conflict("sold_out", "No stock left for this product");
@@ -116,7 +117,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
     res = inserted!;
   } else {
     try {
-      res = await insertVoucherStmt(env.DB, row).run();
+      [res] = (await env.DB.batch([insertVoucherStmt(env.DB, row), ...eventRows(env, [voucherIssuedEvent(row)], voucherInserted(row))])) as [D1Result];
     } catch (e) {
       // A concurrent call for the same source won the race on the key's own unique index: return its voucher.
       const winner = await getVoucherBySource(env.DB, input.tenantId, input.sourceKey);
@@ -126,10 +127,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
   }
   const stored = (await getVoucherBySource(env.DB, input.tenantId, input.sourceKey))!;
   const created = res.meta.changes > 0;
-  if (created) {
-    await emitEvent(env, voucherIssuedEvent(stored));
-    await recordVoucherLedgerSoon(env, input.tenantId, [{ voucher: stored, kind: "issuance" }, { voucher: stored, kind: "delivery" }]);
-  }
+  if (created) await scheduleDispatch(env);
   return { voucher: toVoucher(stored), created };
 }
 
@@ -156,8 +154,19 @@ async function takeKeyForSource(db: D1Database, tenantId: string, productId: str
   return earlier ?? findLoopKey(db, tenantId, productId);
 }
 
-export function voucherIssuedEvent(v: Pick<VoucherRow, "tenant_id" | "holder_id" | "id" | "product_id" | "kind" | "order_id" | "campaign_id" | "face_value_cents">) {
+/** Holds inside a batch once this voucher row is in place (its id is fresh, so only the insert of this call puts it there). */
+export const voucherInserted = (v: Pick<VoucherRow, "tenant_id" | "id">): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ?)",
+  args: [v.tenant_id, v.id],
+});
+
+/** voucher_issued, id derived from the voucher: recorded once however often the issuing batch is repeated. */
+export function voucherIssuedEvent(
+  v: Pick<VoucherRow, "tenant_id" | "holder_id" | "id" | "product_id" | "kind" | "order_id" | "campaign_id" | "face_value_cents">,
+  extra: { replaces?: string } = {},
+) {
   return {
+    eventId: `evi_${v.id}`,
     tenantId: v.tenant_id,
     type: "voucher_issued" as const,
     actor: { userId: v.holder_id },
@@ -168,6 +177,7 @@ export function voucherIssuedEvent(v: Pick<VoucherRow, "tenant_id" | "holder_id"
       orderId: v.order_id,
       campaignId: v.campaign_id,
       faceValueCents: v.face_value_cents,
+      ...extra,
     },
   };
 }

@@ -1,0 +1,123 @@
+import type { EventEnvelope } from "../../schema/events";
+import type { LedgerEntryDraft } from "../../schema/ledger";
+import { retryDelaySeconds } from "../domain/backoff";
+import { newId } from "../domain/crypto";
+import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
+import { acquireDispatchLease, deferEvents, markEventsSent, pendingEvents, purgeSentEvents, releaseDispatchLease } from "../db/event-outbox";
+import { vouchersWithBatch } from "../db/vouchers";
+import { sendBundles } from "./send";
+
+export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
+
+/** Longer than one round may take; a dispatcher that died mid-round blocks the others at most this long. */
+const LEASE_MS = 60_000;
+const SENT_KEPT_MS = 3 * 86_400_000;
+
+export interface DispatchOptions {
+  limit?: number;
+  /** Stop taking new rounds after this long, leaving the rest to the next dispatch. */
+  budgetMs?: number;
+}
+
+/**
+ * The one dispatcher: forwards pending outbox rows in seq order — each voucher lifecycle event to the tenant's
+ * ledger object first (drafts idempotent by dedupe key), then every event to the Queue — and marks them sent.
+ * One dispatcher at a time (a lease row), so each tenant's ledger sees its events in order. A failure leaves the
+ * rows pending with back-off (the next dispatch or the cron resends; the warehouse and the ledger drop repeats).
+ * Runs after each request that recorded events (waitUntil) and from the minute cron.
+ */
+export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {}): Promise<{ sent: number; ledger: number }> {
+  const started = Date.now();
+  const limit = opts.limit ?? 500;
+  const budgetMs = opts.budgetMs ?? 20_000;
+  let sent = 0;
+  let ledger = 0;
+  for (let round = 0; round < 3; round++) {
+    const holder = newId("dsp");
+    if (!(await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS))) break;
+    try {
+      while (Date.now() - started < budgetMs) {
+        const rows = await pendingEvents(env.DB, limit);
+        // In order: while the oldest row backs off after a failure, the ones behind it wait too.
+        if (!rows.length || rows[0]!.next_at > Date.now()) break;
+        const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
+        try {
+          ledger += await feedLedger(env, events);
+          await sendBundles(env, events);
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          const now = Date.now();
+          await deferEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, error);
+          console.error(JSON.stringify({ at: "dispatch", deferred: rows.length, error: error.slice(0, 200) }));
+          break;
+        }
+        await markEventsSent(env.DB, rows.map((r) => r.seq));
+        sent += rows.length;
+        if (rows.length < limit) break;
+      }
+    } finally {
+      await releaseDispatchLease(env.DB, holder).catch(() => undefined);
+    }
+    // A request that recorded events while this lease was held found it taken and left them to us: look again.
+    const [next] = await pendingEvents(env.DB, 1);
+    if (!next || next.next_at > Date.now() || Date.now() - started >= budgetMs) break;
+  }
+  return { sent, ledger };
+}
+
+/** The cron's part: dispatch what is pending, then forget sent rows older than a few days. */
+export async function dispatchAndPurge(env: DispatchEnv): Promise<void> {
+  await dispatchEvents(env);
+  await purgeSentEvents(env.DB, new Date(Date.now() - SENT_KEPT_MS).toISOString());
+}
+
+/** Appends the ledger entries these events stand for, per tenant in event order. Returns how many drafts went. */
+async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<number> {
+  const byTenant = new Map<string, { e: EventEnvelope; step: ReturnType<typeof ledgerSteps>[number] }[]>();
+  for (const e of events) {
+    for (const step of ledgerSteps(e)) {
+      const list = byTenant.get(e.tenantId) ?? [];
+      list.push({ e, step });
+      byTenant.set(e.tenantId, list);
+    }
+  }
+  let n = 0;
+  for (const [tenantId, steps] of byTenant) {
+    const vouchers = new Map((await vouchersWithBatch(env.DB, tenantId, [...new Set(steps.map((s) => s.step.voucherId))])).map((v) => [v.id, v]));
+    const drafts: LedgerEntryDraft[] = [];
+    for (const { e, step } of steps) {
+      const v = vouchers.get(step.voucherId);
+      if (!v) continue; // an event about a voucher that is not in D1 (imported history): nothing to prove
+      drafts.push(voucherDraft(v, step.kind, { batch: v.batch_id, occurredAt: step.kind === "issuance" ? v.issued_at : e.occurredAt, payload: step.payload }));
+    }
+    if (!drafts.length) continue;
+    await env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)).append(tenantId, drafts);
+    n += drafts.length;
+  }
+  return n;
+}
+
+let running: Promise<void> | null = null;
+let again = false;
+
+/**
+ * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs asks
+ * it for one more pass (which sees its rows) instead of contending for the lease row; each request keeps the
+ * isolate alive until the dispatch covering its rows is done.
+ */
+export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<unknown>) => void): void {
+  if (running) {
+    again = true;
+    waitUntil(running);
+    return;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
+    } while (again);
+  })().finally(() => {
+    running = null;
+  });
+  waitUntil(running);
+}

@@ -1,0 +1,26 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/**
+ * Per request: whether it recorded outbox rows. The fetch handler (worker/index.ts) dispatches them with
+ * ctx.waitUntil once the response is out; outside a request (cron, queue, objects) the recorder dispatches itself.
+ */
+const store = new AsyncLocalStorage<{ recorded: boolean }>();
+
+export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
+  const state = { recorded: false };
+  return store.run(state, async () => {
+    try {
+      return await fn();
+    } finally {
+      if (state.recorded) after();
+    }
+  });
+}
+
+/** Marks the current request as having recorded events; false when not inside a request. */
+export function noteRecorded(): boolean {
+  const state = store.getStore();
+  if (!state) return false;
+  state.recorded = true;
+  return true;
+}
