@@ -44,6 +44,7 @@ export const EVENT_TYPES = [
   "voucher_refunded",
   "voucher_rated",
   "campaign_task_completed",
+  "widget_impression",
 ] as const;
 /*
  * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts

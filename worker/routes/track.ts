@@ -4,7 +4,8 @@ import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { emitEventBundles, emitEvents } from "../queue/emit";
+import { emitEventBundles } from "../queue/emit";
+import { trackViews } from "../services/tracking";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
@@ -15,7 +16,7 @@ const track = createRoute({
   method: "post",
   path: "/track",
   tags: ["analytics"],
-  summary: "Storefront-side events with no other API (page_view, product_viewed, share_sent). Public, rate limited.",
+  summary: "Page views from the pages (page_view, product_viewed, widget_impression): the visitor is the signed session or an anonymous device id; bots and 30 s reloads are ignored. Public, rate limited.",
   request: jsonBody(TrackInput),
   responses: { 202: json(TrackResult, "Queued"), 400: errors[400], 404: errors[404], 429: errors[429] },
 });
@@ -39,20 +40,8 @@ export const trackRoutes = createRouter()
     const tenant = await getTenantBySlug(c.env.DB, input.tenant);
     if (!tenant) throw ApiError.notFound("Tenant");
     await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIp(c)}`, TRACK_LIMIT_PER_MIN, 60);
-    await emitEvents(
-      c.env,
-      input.events.map((e) => ({
-        tenantId: tenant.id,
-        type: e.type,
-        actor: { userId: e.userId ?? null, deviceId: e.deviceId ?? null, referrerId: e.referrerId ?? null },
-        payload: {
-          ...(e.campaignId ? { campaignId: e.campaignId } : {}),
-          ...(e.productId ? { productId: e.productId } : {}),
-          ...(e.path ? { path: e.path } : {}),
-        },
-      })),
-    );
-    return c.json({ accepted: input.events.length }, 202);
+    const result = await trackViews(c.env, input, { tenant: { id: tenant.id, slug: tenant.slug }, headers: c.req.raw.headers, url: c.req.url });
+    return c.json(result, 202);
   })
   .openapi(importEvents, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
