@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema/tracking";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
@@ -17,7 +17,10 @@ const track = createRoute({
   path: "/track",
   tags: ["analytics"],
   summary: "Page views from the pages (page_view, product_viewed, widget_impression): the visitor is the signed session or an anonymous device id; bots and 30 s reloads are ignored. Public, rate limited.",
-  request: jsonBody(TrackInput),
+  request: {
+    query: z.object({ campaign: z.string().min(1).max(64).optional().openapi({ description: "The widget's campaign: lets the brand's embedding origins call this route (CORS)" }) }),
+    ...jsonBody(TrackInput),
+  },
   responses: { 202: json(TrackResult, "Queued"), 400: errors[400], 404: errors[404], 429: errors[429] },
 });
 

@@ -17,7 +17,8 @@ export async function buyerId(): Promise<string> {
   const me = await shopFetch<{ buyer: { id: string } | null } & { id?: string }>("/me");
   const existing = me.body?.buyer?.id ?? me.body?.id;
   if (existing) return existing;
-  const guest = await shopFetch<{ buyer?: { id: string }; id?: string }>("/guest", { method: "POST", json: {} });
+  const { acquisition } = await import("./visit");
+  const guest = await shopFetch<{ buyer?: { id: string }; id?: string }>("/guest", { method: "POST", json: { acquisition: acquisition(campaignId()) } });
   return guest.body?.buyer?.id ?? guest.body?.id ?? "";
 }
 
@@ -26,7 +27,7 @@ export async function submitClaim(campaignId: string, userId: string) {
   return getJson(campaignUrl(campaignId, "/claims"), {
     method: "POST",
     headers: { "x-device-id": deviceId() },
-    json: { userId, requestId: crypto.randomUUID(), referrerId: new URLSearchParams(location.search).get("ref") || undefined },
+    json: { userId, requestId: crypto.randomUUID() },
   });
 }
 
