@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { METRICS, type MetricName } from "../../schema/analytics";
+import { acquisition } from "./acquisition";
 import { funnel } from "./funnel";
 import { kfactor } from "./kfactor";
 import { ltv } from "./ltv";
@@ -22,6 +23,7 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   suppliers,
   roi,
   top_products: topProducts,
+  acquisition,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */
