@@ -42,7 +42,7 @@ describe("attribution from real pages to the dashboard", () => {
       await dash.click("#filters button[type=submit]");
       await dash.waitForTimeout(300);
       return rowsText();
-    }, { timeout: 15_000, intervals: [500] }).toContain(channel);
+    }, { timeout: 15_000, interval: 500 }).toContain(channel);
     const rows = await dash.locator("#view-acquisition .table tbody tr").count();
     expect(rows).toBe(1);
     expect(await rowsText()).toContain("organic");
