@@ -50,15 +50,25 @@ export const EVENT_TYPES = [
  * Payload conventions the warehouse metrics rely on (analytics/README.md has the full table). The warehouse lifts
  * these payload fields into columns: campaignId, productId, orderId, amountCents, costCents, acquisitionCampaignId,
  * voucherId, supplierId, storeId, origin. Money is integer cents (CNY fen). actor.userId = the buyer/visitor.
- *  - user_signed_up:       actor.userId; payload.acquisitionCampaignId when the sign-up came from a campaign/share link.
- *  - referral_signed_up:   actor.userId = invitee, actor.referrerId = inviter; payload.campaignId (emit next to
- *                          user_signed_up for the same invitee).
- *  - page_view / product_viewed: actor.userId or deviceId; payload.productId, payload.campaignId when on a campaign page.
- *  - share_sent:           actor.userId = sharer; payload.campaignId (K-factor, share rate).
- *  - claim_succeeded / draw_made: payload.campaignId, payload.costCents = cost of the prize/discount to the brand
- *                          (0 for "no prize"); draw_made also payload.prize (label, no codes).
- *  - voucher_issued:       payload.voucherId, payload.campaignId (if from a campaign), payload.costCents if the cost was
- *                          not already counted on the claim/draw event (count each cost once).
+ *  - user_signed_up:       once per buyer (eventId `ev_signup_<buyerId>`; worker/services/acquisition.ts). actor.userId,
+ *                          actor.deviceId (anonymous id used before sign-up, or null), actor.referrerId (sharer or null);
+ *                          payload: buyerKind ("guest" | "phone"), acquisitionCampaignId, shareCode, utmSource,
+ *                          utmMedium, utmCampaign, origin (embedding origin of the widget) — each string or null.
+ *  - referral_signed_up:   eventId `ev_referral_<buyerId>`; actor.userId = invitee, actor.referrerId = sharer,
+ *                          actor.deviceId; payload: campaignId (string | null), shareCode (string). Emitted with the
+ *                          invitee's user_signed_up.
+ *  - page_view / product_viewed / widget_impression: actor.userId (the signed session's buyer) or null, actor.deviceId
+ *                          or null (at least one set); payload (all optional strings): campaignId, productId, path,
+ *                          origin (embedding origin, widget).
+ *  - share_sent:           actor.userId = sharer, actor.deviceId; payload: campaignId, shareCode (opaque, maps to the
+ *                          sharer in D1 campaign_shares), channel (string | null).
+ *  - campaign_task_completed: actor.userId; payload: campaignId, taskId, completedToday (a "share" task no longer emits
+ *                          share_sent: the share route does).
+ *  - claim_succeeded / draw_made: payload.campaignId, campaignKind, claimId, productId, prizeId, outcome, priceCents,
+ *                          shard, origin, costCents = integer cents the brand pays for what was handed out (campaign or
+ *                          prize costCents; default the product's face value, flash sale the discount; 0 for "no prize").
+ *  - voucher_issued:       payload.voucherId, productId, kind, orderId, campaignId (if from a campaign), faceValueCents;
+ *                          no costCents: a campaign voucher's cost is on its claim/draw event (count each cost once).
  *  - order_created / order_paid / order_refunded: payload.orderId, payload.productId (first item), payload.amountCents
  *                          (paid/refunded total), payload.campaignId when a campaign coupon/flash price applied.
  *  - order_delivered / supplier_failed: payload.orderId, payload.supplierId (supplier success rate).
