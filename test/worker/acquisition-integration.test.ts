@@ -124,6 +124,30 @@ describe("the product emits user_signed_up, share_sent and referral_signed_up on
   });
 });
 
+describe("the brand's cost of a campaign", () => {
+  it("defaults to the coupon's or prize's face value, is configurable, and is worked out again when the product changes", async () => {
+    const t = await createTenant();
+    const coupon = await couponProductOf(t.tenant.id); // face value 1000
+    const starts = new Date(Date.now() + 3_600_000).toISOString();
+    const ends = new Date(Date.now() + 7_200_000).toISOString();
+    const lottery = await api("/campaigns", { method: "POST", token: t.adminKey, json: {
+      kind: "lottery", name: "抽奖", startsAt: starts, endsAt: ends,
+      prizes: [{ id: "big", name: "大奖", productId: coupon, stock: 1, weight: 1 }, { id: "small", name: "小奖", productId: coupon, stock: 5, weight: 5, costCents: 250 }],
+    } });
+    expect(lottery.status).toBe(201);
+    expect(lottery.body.prizes.map((p: { costCents: number }) => p.costCents)).toEqual([1000, 250]);
+    const claimC = await api("/campaigns", { method: "POST", token: t.adminKey, json: { kind: "coupon_claim", name: "领券", startsAt: starts, endsAt: ends, productId: coupon, stock: 5 } });
+    expect(claimC.body.costCents).toBe(1000);
+    const configured = await api("/campaigns", { method: "POST", token: t.adminKey, json: { kind: "coupon_claim", name: "领券", startsAt: starts, endsAt: ends, productId: coupon, stock: 5, costCents: 120 } });
+    expect(configured.body.costCents).toBe(120);
+    const other = await couponProductOf(t.tenant.id, "另一张券");
+    await env.DB.prepare("UPDATE products SET face_value_cents = 700 WHERE id = ?").bind(other).run();
+    const patched = await api(`/campaigns/${claimC.body.id}`, { method: "PATCH", token: t.adminKey, json: { productId: other } });
+    expect(patched.body.costCents).toBe(700);
+    expect((await api("/campaigns", { method: "POST", token: t.adminKey, json: { kind: "coupon_claim", name: "x", startsAt: starts, endsAt: ends, productId: coupon, stock: 5, costCents: -1 } })).status).toBe(400);
+  });
+});
+
 describe("/track takes the visitor from the session, drops bots and 30 s reloads", () => {
   it("counts a view once per visitor and page within 30 s, never trusts a userId in the body", async () => {
     const t = await createTenant();
