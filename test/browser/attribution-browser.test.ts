@@ -43,12 +43,12 @@ describe("attribution from real pages to the dashboard", () => {
       await dash.waitForTimeout(300);
       return rowsText();
     }, { timeout: 15_000, interval: 500 }).toContain(channel);
-    const rows = await dash.locator("#view-acquisition .table tbody tr").count();
-    expect(rows).toBe(1);
-    expect(await rowsText()).toContain("organic");
-    expect(dash.url()).toContain(`channel=${channel}`);
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboard-attribution-phone");
+    const rows = await dash.locator("#view-acquisition .table tbody tr").allTextContents();
+    expect(rows, JSON.stringify(rows)).toHaveLength(1);
+    expect(rows[0]).toContain("organic");
+    expect(dash.url()).toContain(`channel=${channel}`);
     expect(errors).toEqual([]);
     await context.close();
   });
