@@ -57,7 +57,7 @@ const STYLES = `:host{all:initial;display:block;font:15px/1.5 system-ui,-apple-s
 .c{border:1px solid #e7e5e4;border-radius:12px;padding:14px;background:#fff;max-width:420px}
 h3{margin:0 0 4px;font-size:17px}p{margin:4px 0;color:#5b5b66;font-size:13px}
 button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:center;margin-top:10px;padding:10px;border-radius:10px;background:#c2410c;color:#fff;font-weight:600;cursor:pointer;min-height:44px}
-button.share{background:#78716c}button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f}
+button.share{background:#78716c}button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f;overflow-wrap:anywhere}
 ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}
 .p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
 a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}`;
