@@ -21,6 +21,14 @@ const cohortFilters = {
   acquisitionCampaignId: Id.optional().openapi({ description: "Only users acquired by this campaign (user_signed_up.payload.acquisitionCampaignId)" }),
 };
 
+/** Attribution filters (user_signed_up's acquisition): only users who signed up through this channel / source / origin. */
+const attribution = {
+  channel: z.string().min(1).max(64).regex(/^[\w.~:+-]+$/).optional().openapi({ description: "UTM source the user signed up with (e.g. wechat)" }),
+  source: z.enum(["share", "organic"]).optional().openapi({ description: "share: signed up through a share link; organic: not" }),
+  origin: z.string().min(1).max(200).optional().openapi({ description: "Embedding origin of the widget the user signed up in (e.g. https://brand.example)" }),
+};
+export type AttributionParams = { channel?: string; source?: "share" | "organic"; origin?: string };
+
 function params<T extends z.ZodRawShape>(shape: T) {
   return z
     .object(shape)
@@ -67,7 +75,7 @@ export const LtvRow = z
   .object({ cohort: z.string(), users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
   .openapi("LtvRow");
 
-export const KFactorParams = params({ ...range, ...campaign });
+export const KFactorParams = params({ ...range, ...campaign, ...attribution });
 export const KFactorRow = z
   .object({
     campaignId: z.string(),
@@ -86,6 +94,7 @@ export const FUNNEL_STEPS = ["view", "claim_or_draw", "order", "paid", "redeemed
 export const FunnelParams = params({
   ...range,
   ...campaign,
+  ...attribution,
   windowHours: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7).openapi({ description: "Max time from the view to the last step" }),
 });
 export const FunnelRow = z
@@ -110,7 +119,7 @@ export const SupplierRow = z
   .object({ supplierId: z.string(), delivered: z.number(), failed: z.number(), successRate: rate })
   .openapi("SupplierRow");
 
-export const RoiParams = params({ ...range, ...campaign });
+export const RoiParams = params({ ...range, ...campaign, ...attribution });
 export const RoiRow = z
   .object({
     campaignId: z.string(),
@@ -135,6 +144,17 @@ export const DataSourceRow = z
   .openapi("DataSourceRow");
 
 /** Every dashboard view: its params and its row. */
+export const AcquisitionParams = params({ ...range, ...campaign, ...attribution });
+export const AcquisitionRow = z
+  .object({
+    campaignId: z.string().openapi({ description: "Campaign the user was acquired by ('' = none: the shop)" }),
+    channel: z.string().openapi({ description: "UTM source ('' = none)" }),
+    source: z.enum(["share", "organic"]),
+    origin: z.string().openapi({ description: "Embedding origin ('' = the platform's own pages)" }),
+    newUsers: z.number(),
+  })
+  .openapi("AcquisitionRow");
+
 export const METRICS = {
   retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort" },
   retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12" },
@@ -146,6 +166,7 @@ export const METRICS = {
   roi: { params: RoiParams, row: RoiRow, summary: "Campaign ROI (prize and discount cost vs attributed revenue) and new users" },
   top_products: { params: TopProductsParams, row: TopProductsRow, summary: "Top products by revenue" },
   data_source: { params: DataSourceParams, row: DataSourceRow, summary: "Events in the range and how many are simulated (the dashboard's 模拟数据 badge)" },
+  acquisition: { params: AcquisitionParams, row: AcquisitionRow, summary: "New users per campaign by channel (UTM source), share vs organic and embedding origin" },
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Acquisition } from "./acquisition";
 
 /** Mainland China mobile numbers, optionally with +86. */
 export const Phone = z
@@ -8,7 +9,14 @@ export const Phone = z
   .pipe(z.string().regex(/^1[3-9]\d{9}$/, "a mainland mobile number (11 digits starting 1)"));
 
 export const OtpRequestInput = z.object({ phone: Phone }).openapi("OtpRequestInput");
-export const OtpVerifyInput = z.object({ phone: Phone, code: z.string().regex(/^\d{6}$/, "6 digits") }).openapi("OtpVerifyInput");
+export const OtpVerifyInput = z
+  .object({
+    phone: Phone,
+    code: z.string().regex(/^\d{6}$/, "6 digits"),
+    /** Used only when this sign-in creates the buyer (no session yet, a new phone number). */
+    acquisition: Acquisition.optional(),
+  })
+  .openapi("OtpVerifyInput");
 
 export const Buyer = z
   .object({

@@ -21,6 +21,8 @@ export const Prize = z
     productId: z.string().min(1).max(64).nullable().default(null),
     stock: z.number().int().min(1).max(10_000_000),
     weight: z.number().int().min(1).max(1_000_000),
+    /** The brand's cost of one such prize (ROI); left out, it is the prize product's face value. */
+    costCents: z.number().int().min(0).max(100_000_000).nullable().default(null),
   })
   .openapi("Prize");
 export type Prize = z.infer<typeof Prize>;
@@ -47,6 +49,11 @@ const F = {
   productId: z.string().min(1).max(64).nullable(),
   /** Flash sale price in fen (0 for coupon claims). */
   priceCents: z.number().int().min(0).max(100_000_000),
+  /**
+   * Flash sale / coupon: the brand's cost of one unit handed out (ROI). Left out, it is the coupon's face value, or
+   * for a flash sale the discount (product price − flash price). Lottery prizes carry their own.
+   */
+  costCents: z.number().int().min(0).max(100_000_000).nullable(),
   /** Flash sale / coupon: units on offer. Lotteries use prize stock instead. */
   stock: z.number().int().min(0).max(10_000_000),
   prizes: z.array(Prize).max(20),
@@ -70,6 +77,7 @@ const CampaignFields = z.object({
   description: F.description.default(""),
   productId: F.productId.default(null),
   priceCents: F.priceCents.default(0),
+  costCents: F.costCents.default(null),
   stock: F.stock.default(0),
   prizes: F.prizes.default([]),
   noPrizeWeight: F.noPrizeWeight.default(0),

@@ -25,6 +25,8 @@ const Attribution = {
   utmSource: Label.nullable().optional(),
   utmMedium: Label.nullable().optional(),
   utmCampaign: Label.nullable().optional(),
+  /** The opaque code of the share link a visitor arrived through (D1 campaign_shares maps it to the sharer). */
+  shareCode: Label.nullable().optional(),
 };
 
 const ClaimFacts = {
@@ -49,8 +51,9 @@ export const EVENT_PAYLOADS = {
   api_key_created: payload({ keyId: Id, scopes: Label }),
   api_key_revoked: payload({ keyId: Id }),
   page_view: payload({ ...Attribution }),
-  user_signed_up: payload({ ...Attribution, acquisitionCampaignId: OptId, via: Label.optional() }),
+  user_signed_up: payload({ ...Attribution, acquisitionCampaignId: OptId, buyerKind: Label.optional(), via: Label.optional() }),
   product_viewed: payload({ ...Attribution }),
+  widget_impression: payload({ ...Attribution }),
   order_created: payload({ ...OrderRef, kind: Label.optional(), quantity: Count.optional(), amountCents: Cents.optional(), source: Label.nullable().optional() }),
   order_paid: payload({ ...OrderRef, amountCents: Cents.optional(), provider: Label.optional() }),
   order_delivered: payload({ ...OrderRef, vouchers: Count.optional(), source: Label.nullable().optional(), supplierId: OptId }),
@@ -64,7 +67,7 @@ export const EVENT_PAYLOADS = {
   claim_rejected: payload({ campaignId: Id, campaignKind: ClaimFacts.campaignKind, reason: Label, shard: Count.optional(), count: Count.optional() }),
   claim_failed: payload({ ...ClaimFacts, reason: Label, message: Label.optional(), stockReturned: z.boolean().optional() }),
   draw_made: payload({ ...ClaimFacts, outcome: Label.optional(), priceCents: Cents.nullable().optional(), prize: Label.optional() }),
-  share_sent: payload({ ...Attribution, campaignId: Id, taskId: Label.optional(), completedToday: Count.optional() }),
+  share_sent: payload({ ...Attribution, campaignId: Id, channel: Label.nullable().optional(), taskId: Label.optional(), completedToday: Count.optional() }),
   referral_signed_up: payload({ ...Attribution }),
   voucher_issued: payload({ ...VoucherRef, orderId: OptId, faceValueCents: Cents.nullable().optional(), costCents: Cents.optional(), replaces: OptId }),
   voucher_redeemed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: OptId }),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Acquisition } from "./acquisition";
 import { Voucher } from "./vouchers";
 
 export const ORDER_STATUSES = ["created", "paid", "delivered", "failed", "refunded", "cancelled", "expired"] as const;
@@ -12,6 +13,8 @@ export const CreateOrderInput = z
     productId: z.string().min(1).max(64),
     quantity: z.number().int().min(1).max(10).default(1),
     rechargeAccount: z.string().trim().min(3).max(64).optional().openapi({ description: "Direct recharge target account" }),
+    /** Guest checkout with no session yet: where the new guest came from. */
+    acquisition: Acquisition.optional(),
   })
   .openapi("CreateOrderInput");
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;

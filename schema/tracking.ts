@@ -1,31 +1,40 @@
 import { z } from "@hono/zod-openapi";
 import { EventActor, EventType } from "./events";
 
-/** Storefront-side events with no other API: the public tracking route accepts these types only. */
-export const TRACKABLE_TYPES = ["page_view", "product_viewed", "share_sent"] as const;
+/** Views from the pages (storefront, campaign pages, widget): the public tracking route accepts these types only. */
+export const TRACKABLE_TYPES = ["page_view", "product_viewed", "widget_impression"] as const;
 
 const Ref = z.string().min(1).max(64).regex(/^[\w.:-]+$/, "letters, digits, _ . : -");
 
 export const TrackEvent = z
   .object({
     type: z.enum(TRACKABLE_TYPES),
-    userId: Ref.optional(),
-    deviceId: Ref.optional(),
-    /** The user whose share link brought this visitor (from the link's ?ref=). */
-    referrerId: Ref.optional(),
     campaignId: Ref.optional(),
     productId: Ref.optional(),
     path: z.string().max(200).optional(),
   })
-  .strict()
-  .refine((e) => e.userId || e.deviceId, { message: "userId or deviceId is required", path: ["userId"] })
-  .refine((e) => e.type !== "share_sent" || (e.userId && e.campaignId), { message: "share_sent needs userId and campaignId", path: ["campaignId"] });
+  .strict();
 
+/**
+ * Who is viewing is never taken from the body: it is the buyer of the signed session (the store's cookie, or the
+ * widget's `Authorization: Bearer` token), else the anonymous `deviceId` the page keeps until the buyer exists
+ * (sent again with the sign-up, which links the two).
+ */
 export const TrackInput = z
-  .object({ tenant: z.string().min(2).max(40), events: z.array(TrackEvent).min(1).max(20) })
+  .object({
+    tenant: z.string().min(2).max(40),
+    deviceId: Ref.optional().openapi({ description: "Anonymous visitor id, used only while there is no session" }),
+    events: z.array(TrackEvent).min(1).max(20),
+  })
   .strict()
   .openapi("TrackInput");
-export const TrackResult = z.object({ accepted: z.number() }).openapi("TrackResult");
+export type TrackInput = z.infer<typeof TrackInput>;
+export const TrackResult = z
+  .object({
+    accepted: z.number().openapi({ description: "Events recorded" }),
+    ignored: z.number().openapi({ description: "Known bots, and a reload of the same page by the same visitor within 30 s" }),
+  })
+  .openapi("TrackResult");
 
 /** Events that only the platform itself may emit, never imported. */
 const NOT_IMPORTABLE = new Set(["tenant_created", "api_key_created", "api_key_revoked"]);

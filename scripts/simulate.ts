@@ -1,103 +1,102 @@
 /**
- * npm run simulate — realistic visitors against the running stack (npm start), so the dashboards show cohorts.
+ * npm run simulate — visitors against the running stack (npm start) through the same public routes the pages call,
+ * so every dashboard number comes from events the product itself emits.
  *
- *   npm run simulate -- [--days 56] [--users 600] [--live 40] [--seed 1] [--url http://127.0.0.1:8787]
+ *   npm run simulate -- [--visitors 120] [--seed 1] [--slug demo] [--url http://127.0.0.1:8787]
  *
- * History (SIMULATED, backdated): journeys over the last --days are sent through POST /api/v1/events/import, which
- * needs the tenant's admin key and marks every event payload.simulated = true. Same --seed = same event ids, so a
- * rerun does not double-count.
- * Live: --live visitors act now through the public API: storefront views and shares via POST /api/v1/track, and
- * claims/draws on the tenant's real campaigns (POST /api/v1/public/campaigns/{id}/claims) when there are any.
- * Keys come from .kaquan/demo-keys.json (written by npm start) unless --admin-key is given.
+ * Each visitor lands with UTM parameters (wechat / douyin / weibo), through a share link of an earlier visitor, or
+ * organically; is viewed via POST /track (anonymous device id first, then the session); starts a session the way the
+ * pages do (the widget's campaign session, or a shop guest) with that acquisition; claims or draws on the brand's
+ * live campaigns; shares some (POST /public/campaigns/{id}/shares); buys some products and pays them on the sandbox
+ * cashier. Everything happens now: the API does not let a visitor backdate, so there is no simulated history (use
+ * `npm run generate` / POST /events/import for a backfill). Same --seed = the same choices.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ApiClient } from "./lib/http";
-import { rng, simulateJourneys, type World } from "./lib/sim-journeys";
+import { rng } from "./lib/sim-journeys";
 
 const { values } = parseArgs({
   options: {
     url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
-    days: { type: "string", default: "56" },
-    users: { type: "string", default: "600" },
-    live: { type: "string", default: "40" },
+    visitors: { type: "string", default: "120" },
     seed: { type: "string", default: "1" },
     slug: { type: "string", default: "demo" },
-    "admin-key": { type: "string" },
-    "state-dir": { type: "string", default: process.env.KAQUAN_STATE_DIR ?? "." },
   },
 });
-const adminKey = values["admin-key"] ?? JSON.parse(readFileSync(`${values["state-dir"]}/.kaquan/demo-keys.json`, "utf8")).keys.admin;
-const api = new ApiClient(values.url!, adminKey);
 const pub = new ApiClient(values.url!);
-const seed = Number(values.seed);
+const slug = values.slug!;
+const rand = rng(Number(values.seed));
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The tenant's real campaigns and products when the catalog/campaign features provide them; named stand-ins otherwise.
-async function world(): Promise<World> {
-  const campaigns: World["campaigns"] = [];
-  const listed = await pub.request<{ campaigns?: { id: string; kind: string; startsAt: string; endsAt: string }[] }>("GET", `/public/tenants/${values.slug}/campaigns`);
-  // A campaign that has not started gets no simulated events (its dashboard stays empty until real visitors come).
-  for (const c of (listed.data?.campaigns ?? []).filter((c) => Date.parse(c.startsAt) <= Date.now())) {
-    campaigns.push({
-      id: c.id, kind: c.kind === "lottery" ? "lottery" : c.kind === "flash_sale" ? "flash" : "coupon", costCents: c.kind === "lottery" ? 500 : 300,
-      startsAt: Date.parse(c.startsAt), endsAt: Date.parse(c.endsAt),
-    });
+const campaigns = ((await pub.request<{ campaigns?: { id: string; kind: string; phase?: string }[] }>("GET", `/public/tenants/${slug}/campaigns`)).data?.campaigns ?? [])
+  .filter((c) => !c.phase || c.phase === "live");
+const products = ((await pub.request<{ products?: { id: string; kind: string; priceCents: number }[] }>("GET", `/shop/${slug}/products`)).data?.products ?? [])
+  .filter((p) => p.kind !== "direct_recharge"); // a recharge needs a phone number to top up
+
+/** Retries a 429 after its Retry-After (the per-IP session and tracking limits): a simulation is one busy client. */
+async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  for (;;) {
+    const r = await pub.request<T>(method, path, body, headers);
+    if (r.status !== 429) return r;
+    await sleep(1000 * Number(r.headers.get("retry-after") ?? 1));
   }
-  if (campaigns.length === 0) {
-    campaigns.push({ id: "demo-spring-coupon", kind: "coupon", costCents: 300 }, { id: "demo-lucky-draw", kind: "lottery", costCents: 800 }, { id: "demo-flash-618", kind: "flash", costCents: 1500 });
+}
+
+const view = (who: Record<string, string>, deviceId: string, events: Record<string, string>[]) =>
+  call("POST", "/track", { tenant: slug, deviceId, events }, { ...who, "user-agent": "kaquan-simulate (Mozilla/5.0)" });
+
+const shareCodes: string[] = [];
+const n = { visitors: 0, signups: 0, views: 0, claims: 0, shares: 0, orders: 0, paid: 0 };
+for (let i = 0; i < Number(values.visitors); i++) {
+  const deviceId = `sim-${values.seed}-${i}-${Date.now().toString(36)}`;
+  const r = rand();
+  const acquisition: Record<string, string> = { deviceId };
+  if (r < 0.35) Object.assign(acquisition, { utmSource: pick(["wechat", "douyin", "weibo"]), utmMedium: "social", utmCampaign: "sim" });
+  else if (r < 0.55 && shareCodes.length) acquisition.share = pick(shareCodes);
+  const campaign = campaigns.length && rand() < 0.7 ? pick(campaigns) : null;
+  n.views += (await view({}, deviceId, [{ type: "page_view", path: campaign ? "/campaigns/" : "/shop/", ...(campaign ? { campaignId: campaign.id } : {}) }])).data?.accepted ?? 0;
+
+  // The session the page would start: the widget's campaign session, or a shop guest; the cookie/token names the buyer.
+  let auth: Record<string, string>;
+  if (campaign) {
+    const s = await call<{ token: string }>("POST", `/public/campaigns/${campaign.id}/session`, { acquisition });
+    if (s.status !== 200) continue;
+    auth = { authorization: `Bearer ${s.data.token}` };
+    const adopt = await call("POST", `/shop/${slug}/session`, { token: s.data.token });
+    auth.cookie = (adopt.headers.get("set-cookie") ?? "").split(";")[0]!;
+  } else {
+    const g = await call("POST", `/shop/${slug}/guest`, { acquisition });
+    if (g.status !== 200) continue;
+    auth = { cookie: (g.headers.get("set-cookie") ?? "").split(";")[0]! };
   }
-  const products: World["products"] = [];
-  const shop = await pub.request<{ products?: { id: string; priceCents?: number; price_cents?: number }[] }>("GET", `/shop/${values.slug}/products`);
-  for (const p of shop.data?.products ?? []) products.push({ id: p.id, priceCents: p.priceCents ?? p.price_cents ?? 1990 });
-  if (products.length === 0) {
-    for (const [id, price] of [["demo-iqiyi-month", 1990], ["demo-tencent-video-year", 14800], ["demo-didi-30off", 990], ["demo-mobile-topup-50", 4950], ["demo-starbucks-tall", 3100]] as const) {
-      products.push({ id, priceCents: price });
+  n.visitors++;
+  n.signups++;
+
+  if (campaign) {
+    const c = await call("POST", `/public/campaigns/${campaign.id}/claims`, { requestId: `${deviceId}-claim` }, auth);
+    if (c.status === 200) n.claims++;
+    if (rand() < 0.3) {
+      const sh = await call<{ code: string }>("POST", `/public/campaigns/${campaign.id}/shares`, { channel: "wechat" }, auth);
+      if (sh.status === 201) {
+        shareCodes.push(sh.data.code);
+        n.shares++;
+      }
     }
   }
-  return { campaigns, products, suppliers: ["sup-alpha", "sup-beta", "sup-gamma"], stores: ["store-sh-01", "store-bj-02", "store-gz-03"] };
-}
-
-const w = await world();
-const end = Date.now() - 60_000;
-const start = end - Number(values.days) * 86_400_000;
-const events = simulateJourneys({ seed, users: Number(values.users), start, end, world: w, runId: `s${seed}` });
-console.log(`simulate: ${events.length.toLocaleString()} SIMULATED backdated events over ${values.days} days (${w.campaigns.length} campaigns, ${w.products.length} products) → /events/import`);
-let sent = 0;
-for (let i = 0; i < events.length; i += 1000) {
-  await api.ok("POST", "/events/import", { events: events.slice(i, i + 1000) });
-  // Paced: the local queue broker holds messages in memory and was seen to lose a backlog of tens of thousands.
-  await new Promise((r) => setTimeout(r, 800));
-  sent += Math.min(1000, events.length - i);
-  process.stdout.write(`\r  imported ${sent.toLocaleString()} / ${events.length.toLocaleString()}`);
-}
-console.log();
-
-// Live visitors: real public routes, current time.
-const live = Number(values.live);
-const rand = rng(seed + 1);
-let tracked = 0;
-let claims = 0;
-for (let i = 0; i < live; i++) {
-  const product = w.products[Math.floor(rand() * w.products.length)]!;
-  const campaign = w.campaigns[Math.floor(rand() * w.campaigns.length)]!;
-  // A visitor gets a guest buyer session from the campaign's brand, as the widget does; claims need one.
-  const session = await pub.request<{ userId: string; token: string }>("POST", `/public/campaigns/${campaign.id}/session`);
-  const userId = session.status === 200 ? session.data.userId : `live-${seed}-${Date.now().toString(36)}-${i}`;
-  const evs: Record<string, string>[] = [
-    { type: "page_view", userId, path: "/" },
-    { type: "product_viewed", userId, productId: product.id },
-  ];
-  if (rand() < 0.5) {
-    evs.push({ type: "page_view", userId, path: `/c/${campaign.id}`, campaignId: campaign.id });
-    const r = await pub.request("POST", `/public/campaigns/${campaign.id}/claims`, { requestId: `${userId}-claim` }, {
-      authorization: `Bearer ${session.data?.token ?? ""}`,
-    });
-    if (r.status === 200) claims++;
-    if (rand() < 0.3) evs.push({ type: "share_sent", userId, campaignId: campaign.id });
+  if (products.length && rand() < 0.5) {
+    const p = pick(products);
+    n.views += (await view(auth, deviceId, [{ type: "product_viewed", productId: p.id, path: "/shop/product/" }])).data?.accepted ?? 0;
+    if (rand() < 0.5) {
+      const o = await call<{ checkoutUrl?: string }>("POST", `/shop/${slug}/orders`, { productId: p.id }, { ...auth, "idempotency-key": `${deviceId}-order` });
+      if (o.status === 201) n.orders++;
+      const paymentId = o.data?.checkoutUrl?.split("/").pop();
+      if (paymentId && rand() < 0.8 && (await call("POST", `/pay/sandbox/checkout/${paymentId}/pay`)).status === 200) n.paid++;
+    }
   }
-  const r = await pub.request("POST", "/track", { tenant: values.slug, events: evs });
-  if (r.status === 202) tracked += evs.length;
-  else if (r.status === 429) await new Promise((res) => setTimeout(res, 1000));
 }
-console.log(`simulate: live visitors ${live}: ${tracked} tracked events, ${claims} real campaign claims/draws`);
+console.log(
+  `simulate: ${n.visitors} visitors (${n.signups} sign-ups), ${n.views} views, ${n.claims} claims/draws, ${n.shares} shares, ` +
+  `${n.orders} orders (${n.paid} paid) — all through the public routes`,
+);
 console.log(`Open ${values.url}/dashboard/ with the analyst key from .kaquan/demo-keys.json.`);

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { METRICS, type MetricName } from "../../schema/analytics";
 import { dataSource } from "./data-source";
+import { acquisition } from "./acquisition";
 import { funnel } from "./funnel";
 import { kfactor } from "./kfactor";
 import { ltv } from "./ltv";
@@ -24,6 +25,7 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   roi,
   top_products: topProducts,
   data_source: dataSource,
+  acquisition,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */

@@ -1,5 +1,5 @@
 import { KFactorParams, KFactorRow } from "../../schema/analytics";
-import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
+import { IN_RANGE, TENANT, attributed, attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
  * Per campaign: participants (users who claimed, drew or shared), sharers, shares sent, invitees who signed up
@@ -15,6 +15,7 @@ FROM events
 WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != '' AND user_id != ''
   AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'referral_signed_up')
   AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+  AND ${attributed("user_id")}
 GROUP BY campaign_id ORDER BY participants DESC, campaign_id`;
 
 export const kfactor: Metric<typeof KFactorParams, typeof KFactorRow> = {
@@ -22,7 +23,7 @@ export const kfactor: Metric<typeof KFactorParams, typeof KFactorRow> = {
   row: KFactorRow,
   async run(client, tenant, p) {
     const rows = await select<{ campaignId: string; participants: number; sharers: number; shares: number; inviteeSignups: number }>(
-      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "" },
+      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "", ...attributionParams(p) },
     );
     return rows.map((r) => ({
       ...r,

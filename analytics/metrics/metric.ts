@@ -21,3 +21,15 @@ export async function select<T>(client: ClickHouseClient, query: string, params:
 }
 
 export const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
+
+/** Binds the attribution filters (schema/analytics.ts): '' = no filter. */
+export const attributionParams = (p: { channel?: string; source?: string; origin?: string }) => ({
+  channel: p.channel ?? "", source: p.source ?? "", origin: p.origin ?? "",
+});
+/** The same filters on a user_signed_up row (its lifted columns and payload). */
+export const SIGNUP_MATCHES = `({channel:String} = '' OR JSONExtractString(payload, 'utmSource') = {channel:String})
+  AND ({source:String} = '' OR ({source:String} = 'share') = (referrer_id != ''))
+  AND ({origin:String} = '' OR origin = {origin:String})`;
+/** `col` names a user who signed up matching the attribution filters (true when no filter is set). */
+export const attributed = (col: string) => `(({channel:String} = '' AND {source:String} = '' AND {origin:String} = '') OR ${col} IN (
+  SELECT user_id FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND ${SIGNUP_MATCHES}))`;

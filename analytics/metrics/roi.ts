@@ -1,5 +1,5 @@
 import { RoiParams, RoiRow } from "../../schema/analytics";
-import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
+import { IN_RANGE, SIGNUP_MATCHES, TENANT, attributed, attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
  * Cost = costCents on claim_succeeded, draw_made and voucher_issued (the emitters count each prize once).
@@ -19,11 +19,12 @@ FROM (
   WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != ''
     AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'voucher_issued', 'order_paid', 'order_refunded')
     AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+    AND ${attributed("user_id")}
   GROUP BY campaign_id
 ) AS m
 LEFT JOIN (
   SELECT acquisition_campaign_id AS campaign_id, uniqExact(user_id) AS new_users FROM events
-  WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up' AND acquisition_campaign_id != ''
+  WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up' AND acquisition_campaign_id != '' AND ${SIGNUP_MATCHES}
   GROUP BY campaign_id
 ) AS n ON n.campaign_id = m.campaign_id
 CROSS JOIN (SELECT uniqExact(user_id) AS signups FROM events WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up') AS t
@@ -34,7 +35,7 @@ export const roi: Metric<typeof RoiParams, typeof RoiRow> = {
   row: RoiRow,
   async run(client, tenant, p) {
     const rows = await select<{ campaignId: string; participants: number; costCents: number; revenueCents: number; paidOrders: number; newUsers: number; signups: number }>(
-      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "" },
+      client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "", ...attributionParams(p) },
     );
     return rows.map(({ signups, ...r }) => ({
       ...r,

@@ -4,7 +4,7 @@
  * Renders a claim (flash sale / coupon) or draw (lottery) card inside a Shadow DOM right after the script tag,
  * talks to the kaquan API cross-origin (the brand must list this page's origin), and tells the host page what
  * happened with DOM CustomEvents on the <kaquan-campaign> element (they bubble):
- *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:error {code, message}.
+ *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:shared {url}, kaquan:error {code, message}.
  * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page.
  */
 type Json = Record<string, any>;
@@ -35,13 +35,29 @@ const T = {
   odds: zh ? "中奖概率" : "Odds",
   view: zh ? "查看活动" : "View campaign",
   failed: zh ? "暂时无法参与，请稍后再试" : "Please try again later",
+  share: zh ? "分享给好友" : "Share with friends",
+  copied: zh ? "链接已复制" : "Link copied",
 };
+
+/** Share sheet and clipboard exist only in some browsers (and secure contexts). */
+const nav: Partial<Navigator> = navigator;
+
+/** First touch on the host page: its UTM parameters and a kaquan share code (?share=), sent when the session starts. */
+function acquisition(campaignId: string): Json {
+  const q = new URLSearchParams(location.search);
+  const tag = (n: string) => { const v = q.get(n); return v && /^[\w.~:+-]{1,64}$/.test(v) ? v : undefined; };
+  const share = q.get("share");
+  return {
+    utmSource: tag("utm_source"), utmMedium: tag("utm_medium"), utmCampaign: tag("utm_campaign"),
+    share: share && /^[A-Za-z0-9]{8,24}$/.test(share) ? share : undefined, campaignId, deviceId: deviceId(),
+  };
+}
 
 const STYLES = `:host{all:initial;display:block;font:15px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#1b1b1f}
 .c{border:1px solid #e7e5e4;border-radius:12px;padding:14px;background:#fff;max-width:420px}
 h3{margin:0 0 4px;font-size:17px}p{margin:4px 0;color:#5b5b66;font-size:13px}
 button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:center;margin-top:10px;padding:10px;border-radius:10px;background:#c2410c;color:#fff;font-weight:600;cursor:pointer;min-height:44px}
-button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f}
+button.share{background:#78716c}button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f;overflow-wrap:anywhere}
 ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}
 .p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
 a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}`;
@@ -80,6 +96,25 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
  * The visitor's buyer session for this campaign's brand: third-party cookies do not reach the API from a brand's
  * page, so the signed token is kept in the page's own storage and sent as a Bearer header.
  */
+function storedToken(base: string, campaignId: string): string | undefined {
+  try {
+    const s = JSON.parse(localStorage.getItem(`kq:session:${base}:${campaignId}`) || "null");
+    return s && Date.parse(s.expiresAt) > Date.now() ? s.token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One impression of the widget (keepalive: it survives the host page navigating away); never breaks the page. */
+function impression(base: string, campaignId: string, tenant: string) {
+  const token = storedToken(base, campaignId);
+  fetch(`${base}/api/v1/track?campaign=${encodeURIComponent(campaignId)}`, {
+    method: "POST", keepalive: true,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ tenant, deviceId: deviceId(), events: [{ type: "widget_impression", campaignId }] }),
+  }).catch(() => undefined);
+}
+
 async function session(base: string, campaignId: string): Promise<string> {
   const key = `kq:session:${base}:${campaignId}`;
   let stored: Json | null = null;
@@ -87,7 +122,9 @@ async function session(base: string, campaignId: string): Promise<string> {
     stored = JSON.parse(localStorage.getItem(key) || "null");
   } catch {}
   if (stored && Date.parse(stored.expiresAt) > Date.now() + 60_000) return stored.token;
-  const s = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/session`, { method: "POST", token: stored?.token });
+  const s = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/session`, {
+    method: "POST", token: stored?.token, body: JSON.stringify({ acquisition: acquisition(campaignId) }),
+  });
   try {
     localStorage.setItem(key, JSON.stringify({ token: s.token, expiresAt: s.expiresAt }));
   } catch {}
@@ -136,7 +173,7 @@ function mount(s: HTMLScriptElement) {
       for (const o of campaign.odds) ul.append(el("li", "", `${o.name}: ${(o.probability * 100).toFixed(2)}%`));
       card.append(el("p", "", T.odds), ul);
     }
-    const button = el("button", "", campaign.kind === "lottery" ? T.draw : campaign.kind === "flash_sale" ? T.buy : T.claim) as HTMLButtonElement;
+    const button = el("button", "go", campaign.kind === "lottery" ? T.draw : campaign.kind === "flash_sale" ? T.buy : T.claim) as HTMLButtonElement;
     const result = el("div", "r");
     result.setAttribute("role", "status");
     if (live.phase !== "live") {
@@ -173,8 +210,27 @@ function mount(s: HTMLScriptElement) {
         button.disabled = false;
       }
     });
-    card.append(button, result);
+    const share = el("button", "share", T.share) as HTMLButtonElement;
+    share.addEventListener("click", async () => {
+      try {
+        const token = await session(base, campaignId);
+        const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/shares`, {
+          method: "POST", token, body: JSON.stringify({ channel: nav.share ? "system_share" : "copy_link" }),
+        });
+        const url = new URL(r.url, base).href;
+        if (nav.share) await nav.share({ title: campaign.name, url }).catch(() => undefined);
+        else {
+          await navigator.clipboard?.writeText(url).catch(() => undefined);
+          result.textContent = `${T.copied}: ${url}`;
+        }
+        emit(host, "shared", { url });
+      } catch (e: any) {
+        result.textContent = e.message || T.failed;
+      }
+    });
+    card.append(button, share, result);
     root.replaceChildren(style, card);
+    impression(base, campaignId, campaign.tenantSlug || "");
     emit(host, "ready", { campaign: { id: campaign.id, kind: campaign.kind, name: campaign.name } });
   })().catch((e: any) => {
     // Leave the plain link in place (a shadow root without a slot hides light DOM, so drop the shadow content).

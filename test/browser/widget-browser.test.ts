@@ -9,7 +9,7 @@ function hostPage(base: string, campaignId: string) {
   return `<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1">
 <style>button{background:rgb(255,0,0)!important;color:rgb(255,255,0)} h3{color:rgb(0,128,0)} p{font-size:30px}</style></head>
 <body><h3 id="own">品牌自己的页面</h3><p id="para">品牌文案</p>
-<script>window.__events=[];for(const n of ["ready","claimed","drawn","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
+<script>window.__events=[];for(const n of ["ready","claimed","drawn","shared","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
 <script src="${base}/widget.js" data-campaign="${campaignId}" async></script>
 </body></html>`;
 }
@@ -94,13 +94,18 @@ describe("embeddable widget", () => {
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${allowed}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
-    await expect.poll(() => page.locator("kaquan-campaign button").textContent()).toBe("立即抽奖");
-    await page.locator("kaquan-campaign button").click();
+    await expect.poll(() => page.locator("kaquan-campaign button.go").textContent()).toBe("立即抽奖");
+    await page.locator("kaquan-campaign button.go").click();
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("drawn");
     const drawn: any = await page.evaluate("window.__events.find(e => e.name === 'drawn').detail");
     expect(["won", "no_prize"]).toContain(drawn.outcome);
     expect(drawn.proof).toMatch(/^[0-9a-f]{64}$/);
     await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/中奖|未中奖/);
+    // Sharing from the widget: a link to the campaign page with an opaque share code, not the visitor's id.
+    await page.locator("kaquan-campaign button.share").click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
+    const shared: any = await page.evaluate("window.__events.find(e => e.name === 'shared').detail");
+    expect(shared.url).toMatch(/\/campaigns\/lottery\/\?t=demo&id=[^&]+&share=[A-Za-z0-9]{12}$/);
 
     // The host keeps its own look; the widget keeps its own.
     expect(await page.evaluate("getComputedStyle(document.getElementById('own')).color")).toBe("rgb(0, 128, 0)");
@@ -124,7 +129,7 @@ describe("embeddable widget", () => {
     const card = page.locator("kaquan-campaign .c");
     await expect.poll(() => card.textContent()).toContain("秒杀价 ¥9.90");
     expect(await card.textContent()).toContain("原价 ¥19.90");
-    await page.locator("kaquan-campaign button").click();
+    await page.locator("kaquan-campaign button.go").click();
     const pay = page.locator("kaquan-campaign a.pay");
     await expect.poll(() => pay.isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await page.locator("kaquan-campaign [role=status]").textContent()).toContain("请在 15 分钟内支付");

@@ -102,7 +102,7 @@ describe("analytics API through the worker", () => {
     const sent = Date.now();
     const track = await api("/track", {
       method: "POST",
-      json: { tenant: a.tenant.slug, events: [{ type: "product_viewed", userId: "v1", productId: "p-fresh" }] },
+      json: { tenant: a.tenant.slug, deviceId: "v1", events: [{ type: "product_viewed", productId: "p-fresh" }] },
     });
     expect(track.status).toBe(202);
     const { value } = await until(() => api("/analytics/top_products", { token: analyst }), (r) => r.body?.rows?.length === 1, 5000);
@@ -114,12 +114,13 @@ describe("analytics API through the worker", () => {
 
   it("the public tracking route takes whitelisted types only", async () => {
     const a = await createTenant();
-    const res = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, events: [{ type: "order_paid", userId: "u" }] } });
+    const res = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, deviceId: "u", events: [{ type: "order_paid" }] } });
     expect(res.status).toBe(400);
     expect(res.body.error.issues[0].path).toBe("json.events.0.type");
-    const share = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, events: [{ type: "share_sent", userId: "u" }] } });
+    // share_sent comes from the share route only (with a signed session), never from /track.
+    const share = await api("/track", { method: "POST", json: { tenant: a.tenant.slug, deviceId: "u", events: [{ type: "share_sent" }] } });
     expect(share.status).toBe(400);
-    expect((await api("/track", { method: "POST", json: { tenant: "no-such-brand", events: [{ type: "page_view", deviceId: "d" }] } })).status).toBe(404);
+    expect((await api("/track", { method: "POST", json: { tenant: "no-such-brand", deviceId: "d", events: [{ type: "page_view" }] } })).status).toBe(404);
   });
 
   it("the consumer delivers bundled messages (many envelopes per message) exactly once", async () => {

@@ -22,6 +22,17 @@ export default async function setup(project: TestProject) {
     });
     return c.json((await rs.json<{ n: number }>())[0]);
   });
+  // The events of one tenant (optionally one type) with their lifted columns, oldest first.
+  app.get("/test/events", async (c) => {
+    const rs = await client.query({
+      query: `SELECT type, user_id AS userId, device_id AS deviceId, referrer_id AS referrerId, campaign_id AS campaignId,
+                     acquisition_campaign_id AS acquisitionCampaignId, cost_cents AS costCents, origin, payload
+              FROM events FINAL WHERE tenant_id = {t:String} AND ({type:String} = '' OR type = {type:String}) ORDER BY occurred_at, event_id`,
+      query_params: { t: c.req.query("tenant") ?? "", type: c.req.query("type") ?? "" },
+      format: "JSONEachRow",
+    });
+    return c.json(await rs.json());
+  });
   const port = Number(process.env.KAQUAN_TEST_WAREHOUSE_PORT);
   const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
   project.provide("warehouseUrl", `http://127.0.0.1:${port}`);

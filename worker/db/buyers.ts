@@ -6,6 +6,7 @@ export interface BuyerRow {
   phone_masked: string | null;
   merged_into: string | null;
   created_at: string;
+  device_id?: string | null;
 }
 
 export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });
@@ -14,16 +15,36 @@ export function getBuyer(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<BuyerRow>();
 }
 
-export function insertGuest(db: D1Database, tenantId: string, id: string) {
-  return db.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest') RETURNING *").bind(id, tenantId);
+/** Where a buyer came from, stored once with the buyer (schema/d1/0090). */
+export interface AcquisitionFacts {
+  acquisitionCampaignId: string | null;
+  referrerId: string | null;
+  shareCode: string | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  origin: string | null;
+  deviceId: string | null;
 }
 
-export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, id: string, phoneHash: string, masked: string) {
-  await db
-    .prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES (?, ?, 'phone', ?, ?) ON CONFLICT (tenant_id, phone_hash) DO NOTHING")
-    .bind(id, tenantId, phoneHash, masked)
+const acqValues = (a: AcquisitionFacts | null) =>
+  [a?.acquisitionCampaignId, a?.referrerId, a?.shareCode, a?.utmSource, a?.utmMedium, a?.utmCampaign, a?.origin, a?.deviceId].map((v) => v ?? null);
+const ACQ_COLUMNS = "acquisition_campaign_id, referrer_id, share_code, utm_source, utm_medium, utm_campaign, origin, device_id";
+
+export function insertGuest(db: D1Database, tenantId: string, id: string, acq: AcquisitionFacts | null = null) {
+  return db
+    .prepare(`INSERT INTO buyers (id, tenant_id, kind, ${ACQ_COLUMNS}) VALUES (?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+    .bind(id, tenantId, ...acqValues(acq));
+}
+
+/** The phone account, and whether this call created it (only then is its acquisition recorded). */
+export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, id: string, phoneHash: string, masked: string, acq: AcquisitionFacts | null = null) {
+  const ins = await db
+    .prepare(`INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked, ${ACQ_COLUMNS}) VALUES (?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, phone_hash) DO NOTHING`)
+    .bind(id, tenantId, phoneHash, masked, ...acqValues(acq))
     .run();
-  return (await db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, phoneHash).first<BuyerRow>())!;
+  const row = (await db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, phoneHash).first<BuyerRow>())!;
+  return { row, created: ins.meta.changes === 1 && row.id === id };
 }
 
 /** Attaches a guest to a phone account: its orders and vouchers move over, once. */

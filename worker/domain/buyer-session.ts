@@ -31,3 +31,15 @@ export function otpCode(): string {
     if (n! < 4_294_000_000) return String(n! % 1_000_000).padStart(6, "0");
   }
 }
+
+/** The session token a request carries: `Authorization: Bearer` (the widget) or the store's cookie (own pages). */
+export function sessionToken(headers: Headers, slug: string): string | undefined {
+  const auth = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
+  if (auth) return auth[1];
+  const name = sessionCookieName(slug);
+  for (const part of (headers.get("cookie") ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}

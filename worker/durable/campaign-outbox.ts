@@ -49,10 +49,18 @@ export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_i
       prizeId: r.prizeId,
       outcome: r.outcome,
       priceCents: cfg.def.priceCents,
+      costCents: claimCost(cfg, r),
       shard,
       origin: row.origin,
     },
   };
+}
+
+/** The brand's cost of what this claim or draw hands out (0 for "no prize"); voucher_issued does not count it again. */
+export function claimCost(cfg: ShardConfig, r: ClaimResult): number {
+  if (r.outcome === "no_prize") return 0;
+  if (cfg.def.kind === "lottery") return cfg.def.prizes.find((p) => p.id === r.prizeId)?.costCents ?? 0;
+  return cfg.def.costCents ?? 0;
 }
 
 /** The buyer-visible failure of a claim that can never be fulfilled. */

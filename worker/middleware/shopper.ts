@@ -5,6 +5,8 @@ import { SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "..
 import type { BuyerRow } from "../db/buyers";
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
+import type { Acquisition } from "../../schema/acquisition";
+import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { createGuest, limitNewSessions, resolveBuyer } from "../services/buyers";
 import { clientIp } from "./rate-limit";
 import type { AppEnv } from "../types";
@@ -44,12 +46,13 @@ export function clearSessionCookie(c: Context<AppEnv>) {
   deleteCookie(c, sessionCookieName(c.var.shopper.slug), { path: "/" });
 }
 
-/** The current buyer, or a new guest bound to a fresh cookie (guest checkout). */
-export async function buyerOrGuest(c: Context<AppEnv>): Promise<string> {
+/** The current buyer, or a new guest (with where they came from) bound to a fresh cookie. */
+export async function buyerOrGuest(c: Context<AppEnv>, acquisition?: Acquisition): Promise<string> {
   if (c.var.shopper.buyerId) return c.var.shopper.buyerId;
   // Counted before the guest row is written, so a refused request leaves nothing behind.
   await limitNewSessions(c.env, clientIp(c));
-  const guest = await createGuest(c.env, c.var.shopper.tenantId);
+  const tenantId = c.var.shopper.tenantId;
+  const guest = await createGuest(c.env, tenantId, await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url)));
   await writeSessionCookie(c, guest);
   return guest.id;
 }

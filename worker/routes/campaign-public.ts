@@ -8,7 +8,13 @@ import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
 import { campaignSession, claim, claimant, claimMeta, claimOrder } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
-import { createRouter, errors, json, jsonBody } from "./router";
+import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
+import { SessionInput, ShareInput, ShareResult } from "../../schema/acquisition";
+import { enforceRateLimit } from "../middleware/rate-limit";
+import { createShare } from "../services/shares";
+import { embeddingOrigin } from "../services/acquisition";
+
+const SHARES_PER_MIN = 30; // per sharer: a share sheet opened again and again still counts, but no flood
 
 /** Storefront routes: no API key (brands embed them; CORS follows the tenant's allowed origins). */
 const tags = ["campaigns (public)"];
@@ -69,8 +75,8 @@ const session = createRoute({
   path: "/public/campaigns/{campaignId}/session",
   tags,
   summary: "A buyer session for an embedded campaign (widget): a guest of the brand, or the current buyer; send the token as Bearer",
-  request: { params },
-  responses: { 200: json(CampaignSession, "Session"), 403: errors[403], 404: errors[404], 429: errors[429] },
+  request: { params, ...optionalJsonBody(SessionInput) },
+  responses: { 200: json(CampaignSession, "Session"), 400: errors[400], 403: errors[403], 404: errors[404], 429: errors[429] },
 });
 
 const task = createRoute({
@@ -89,6 +95,15 @@ const standing = createRoute({
   summary: "What a user has claimed and may still do today",
   request: { params: params.extend({ userId: UserId }) },
   responses: { 200: json(UserStanding, "Standing"), 400: errors[400], 404: errors[404] },
+});
+
+const share = createRoute({
+  method: "post",
+  path: "/public/campaigns/{campaignId}/shares",
+  tags,
+  summary: "Share the campaign: a link with an opaque share code (records share_sent); needs the buyer's signed session",
+  request: { params, headers: deviceHeader, ...optionalJsonBody(ShareInput) },
+  responses: { 201: json(ShareResult, "The share link"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
 });
 
 const claimOrderRoute = createRoute({
@@ -131,7 +146,11 @@ export const campaignPublicRoutes = createRouter()
     const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers);
     return c.json(result, 200);
   })
-  .openapi(session, async (c) => c.json(await campaignSession(c.env, c.req.valid("param").campaignId, claimMeta(c.req.raw.headers)), 200))
+  .openapi(session, async (c) => {
+    const meta = claimMeta(c.req.raw.headers);
+    const origin = embeddingOrigin(c.req.raw.headers, c.req.url);
+    return c.json(await campaignSession(c.env, c.req.valid("param").campaignId, meta, c.req.valid("json").acquisition, origin), 200);
+  })
   .openapi(task, async (c) => {
     const { campaignId, taskId } = c.req.valid("param");
     const hit = await publicCampaign(c.env, campaignId);
@@ -147,12 +166,20 @@ export const campaignPublicRoutes = createRouter()
     c.executionCtx.waitUntil(
       emitEvent(c.env, {
         tenantId: campaign.tenantId,
-        type: taskId === "share" ? "share_sent" : "campaign_task_completed",
+        type: "campaign_task_completed",
         actor: { userId, deviceId: c.req.header("x-device-id") ?? null },
         payload: { campaignId: campaign.id, taskId, completedToday: res.completedToday },
       }).catch(() => undefined),
     );
     return c.json(res, 200);
+  })
+  .openapi(share, async (c) => {
+    const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
+    if (!hit) throw ApiError.notFound("Campaign");
+    const meta = claimMeta(c.req.raw.headers);
+    const sharerId = await claimant(c.env, hit, {}, meta);
+    await enforceRateLimit(c.env, "share", sharerId, SHARES_PER_MIN, 60);
+    return c.json(await createShare(c.env, hit, sharerId, c.req.valid("json").channel ?? null, meta.deviceId), 201);
   })
   .openapi(standing, async (c) => {
     const { campaignId, userId } = c.req.valid("param");

@@ -16,6 +16,11 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { body: { content: { "application/json": { schema } }, required: true, description } };
 }
 
+/** A body that may be left out entirely (then the handler sees `{}`); when sent, it is validated as usual. */
+export function optionalJsonBody<T extends z.ZodType>(schema: T, description?: string) {
+  return { body: { content: { "application/json": { schema } }, required: false, description } };
+}
+
 export function json<T extends z.ZodType>(schema: T, description: string) {
   return { content: { "application/json": { schema } }, description };
 }

@@ -14,11 +14,13 @@ import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { requestOtp, verifyOtp, phoneHash } from "../services/buyers";
+import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
+import { SessionInput } from "../../schema/acquisition";
 import { withStock } from "../services/catalog";
 import { cancelOrder, checkoutPath, createOrder } from "../services/orders";
 import { myOrders, myVouchers, ownOrder } from "../services/shop";
 import { readOutbox } from "../sms/sandbox";
-import { createRouter, errors, json, jsonBody } from "./router";
+import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 
 const tags = ["store"];
 const middleware = [shopper];
@@ -42,8 +44,8 @@ const me = createRoute({
   request: { params: Tenant }, responses: { 200: json(Me, "Buyer"), ...common },
 });
 const guest = createRoute({
-  method: "post", path: "/shop/{tenant}/guest", tags, middleware, summary: "Start a guest session (signed cookie)",
-  request: { params: Tenant }, responses: { 200: json(Me, "Buyer"), ...common },
+  method: "post", path: "/shop/{tenant}/guest", tags, middleware, summary: "Start a guest session (signed cookie); a new guest's acquisition (UTM, share code) may come in the body",
+  request: { params: Tenant, ...optionalJsonBody(SessionInput) }, responses: { 200: json(Me, "Buyer"), ...common },
 });
 const otp = createRoute({
   method: "post", path: "/shop/{tenant}/otp", tags, middleware, summary: "Send a sign-in code by SMS (sandbox)",
@@ -120,7 +122,7 @@ export const shopRoutes = createRouter()
     return c.json({ buyer: row ? toBuyer(row) : null }, 200);
   })
   .openapi(guest, async (c) => {
-    const id = await buyerOrGuest(c);
+    const id = await buyerOrGuest(c, c.req.valid("json").acquisition);
     return c.json({ buyer: toBuyer((await getBuyer(c.env.DB, c.var.shopper.tenantId, id))!) }, 200);
   })
   .openapi(otp, async (c) => {
@@ -130,9 +132,10 @@ export const shopRoutes = createRouter()
   .openapi(verify, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
     await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
-    const { phone, code } = c.req.valid("json");
+    const { phone, code, acquisition } = c.req.valid("json");
     const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
-    const buyer = await verifyOtp(c.env, tenantId, phone, code, current);
+    const acq = current ? undefined : await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url));
+    const buyer = await verifyOtp(c.env, tenantId, phone, code, current, acq);
     await setSessionCookie(c, buyer);
     return c.json({ buyer: toBuyer(buyer) }, 200);
   })
@@ -163,6 +166,7 @@ export const shopRoutes = createRouter()
     const res = await createOrder(c.env, {
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
       idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest,
+      acquisition: newGuest ? await resolveAcquisition(c.env, c.var.shopper.tenantId, input.acquisition, embeddingOrigin(c.req.raw.headers, c.req.url)) : undefined,
     });
     if (res.order.buyer_id !== buyerId) throw ApiError.notFound("Order");
     const order = toOrder(res.order);

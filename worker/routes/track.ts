@@ -1,11 +1,12 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema/tracking";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { emitEventBundles, emitEvents, type EventInput } from "../queue/emit";
 import { EVENT_PAYLOADS, issuePath } from "../../schema/events";
+import { emitEventBundles, type EventInput } from "../queue/emit";
+import { trackViews } from "../services/tracking";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const TRACK_LIMIT_PER_MIN = 600; // per IP and tenant; a browser sends a handful per page
@@ -16,8 +17,11 @@ const track = createRoute({
   method: "post",
   path: "/track",
   tags: ["analytics"],
-  summary: "Storefront-side events with no other API (page_view, product_viewed, share_sent). Public, rate limited.",
-  request: jsonBody(TrackInput),
+  summary: "Page views from the pages (page_view, product_viewed, widget_impression): the visitor is the signed session or an anonymous device id; bots and 30 s reloads are ignored. Public, rate limited.",
+  request: {
+    query: z.object({ campaign: z.string().min(1).max(64).optional().openapi({ description: "The widget's campaign: lets the brand's embedding origins call this route (CORS)" }) }),
+    ...jsonBody(TrackInput),
+  },
   responses: { 202: json(TrackResult, "Queued"), 400: errors[400], 404: errors[404], 429: errors[429] },
 });
 
@@ -40,20 +44,8 @@ export const trackRoutes = createRouter()
     const tenant = await getTenantBySlug(c.env.DB, input.tenant);
     if (!tenant) throw ApiError.notFound("Tenant");
     await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIp(c)}`, TRACK_LIMIT_PER_MIN, 60);
-    await emitEvents(
-      c.env,
-      input.events.map((e) => ({
-        tenantId: tenant.id,
-        type: e.type,
-        actor: { userId: e.userId ?? null, deviceId: e.deviceId ?? null, referrerId: e.referrerId ?? null },
-        payload: {
-          ...(e.campaignId ? { campaignId: e.campaignId } : {}),
-          ...(e.productId ? { productId: e.productId } : {}),
-          ...(e.path ? { path: e.path } : {}),
-        },
-      }) as EventInput),
-    );
-    return c.json({ accepted: input.events.length }, 202);
+    const result = await trackViews(c.env, input, { tenant: { id: tenant.id, slug: tenant.slug }, headers: c.req.raw.headers, url: c.req.url });
+    return c.json(result, 202);
   })
   .openapi(importEvents, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;

@@ -11,7 +11,9 @@ import {
 } from "../db/buyers";
 import { ApiError } from "../errors";
 import { enforceRateLimit } from "./rate-limit";
-import { emitEvent, emitEvents } from "../queue/emit";
+import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
+import type { AcquisitionFacts } from "../db/buyers";
+import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { sandboxSms } from "../sms/sandbox";
 
 export const OTP_TTL_S = 300;
@@ -34,8 +36,11 @@ export async function limitNewSessions(env: Env, ip: string): Promise<void> {
   await enforceRateLimit(env, "buyer-session", ip, Number(env.SESSION_IP_LIMIT_PER_MIN) || SESSIONS_PER_IP_PER_MIN, 60);
 }
 
-export async function createGuest(env: Env, tenantId: string): Promise<BuyerRow> {
-  return (await insertGuest(env.DB, tenantId, newId("byr")).first<BuyerRow>())!;
+/** A new guest buyer with its acquisition; `user_signed_up` (and `referral_signed_up`) leave with it. */
+export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
+  const row = (await insertGuest(env.DB, tenantId, newId("byr"), acq).first<BuyerRow>())!;
+  await emitEvents(env, signupEvents(tenantId, row.id, "guest", acq));
+  return row;
 }
 
 /** The buyer a session names, following a guest → phone attachment. */
@@ -65,7 +70,11 @@ export async function requestOtp(env: Env, tenantId: string, phone: string): Pro
   return { resendAfterS: OTP_RESEND_S, expiresInS: OTP_TTL_S };
 }
 
-export async function verifyOtp(env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null): Promise<BuyerRow> {
+/**
+ * Signs in. A phone account created here is a new buyer (user_signed_up with `acq`) unless the guest session it
+ * absorbs already was one: then that guest's sign-up stands and guest_attached links the two ids.
+ */
+export async function verifyOtp(env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
   const ph = await phoneHash(env, phone);
   const otp = await latestOtp(env.DB, tenantId, ph);
   if (!otp || otp.consumed_at || Date.parse(otp.expires_at) < Date.now()) {
@@ -77,11 +86,13 @@ export async function verifyOtp(env: Env, tenantId: string, phone: string, code:
     throw ApiError.badRequest("otp_invalid", `The code is wrong (${OTP_MAX_ATTEMPTS - attempts} tries left)`);
   }
   if (!(await consumeOtp(env.DB, tenantId, otp.id))) throw ApiError.badRequest("otp_invalid", "The code was already used");
-  const buyer = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone));
-  const events = [{ tenantId, type: "buyer_signed_in" as const, actor: { userId: buyer.id }, payload: {} }];
-  if (current && current.kind === "guest" && current.id !== buyer.id && !current.merged_into) {
-    await env.DB.batch(attachGuestStmts(env.DB, tenantId, current.id, buyer.id));
-    events.push({ tenantId, type: "guest_attached" as const, actor: { userId: buyer.id }, payload: { guestId: current.id } } as never);
+  const attaches = !!current && current.kind === "guest" && !current.merged_into;
+  const { row: buyer, created } = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone), attaches ? null : acq);
+  const events: EventInput[] = created && !attaches ? signupEvents(tenantId, buyer.id, "phone", acq) : [];
+  events.push({ tenantId, type: "buyer_signed_in", actor: { userId: buyer.id }, payload: {} });
+  if (attaches && current!.id !== buyer.id) {
+    await env.DB.batch(attachGuestStmts(env.DB, tenantId, current!.id, buyer.id));
+    events.push({ tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } });
   }
   await emitEvents(env, events);
   return buyer;

@@ -105,13 +105,29 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
   }
 }
 
-export async function createCampaign(env: Env, tenantId: string, input: CreateCampaignInput): Promise<Campaign> {
+/**
+ * Fills in the brand's cost of what the campaign hands out where the operator gave none (schema/campaigns.ts
+ * costCents): the claim and draw events carry it, once per unit, for ROI.
+ */
+async function withCosts<T extends CampaignDefinition>(env: Env, tenantId: string, def: T): Promise<T> {
+  const product = async (id: string | null) => (id ? getProductRow(env.DB, tenantId, id) : null);
+  let costCents = def.costCents ?? null;
+  if (costCents === null && def.kind !== "lottery") {
+    const p = await product(def.productId);
+    if (p) costCents = def.kind === "coupon_claim" ? p.face_value_cents : Math.max(0, p.price_cents - def.priceCents);
+  }
+  const prizes = await Promise.all(def.prizes.map(async (z) => ({ ...z, costCents: z.costCents ?? (await product(z.productId))?.face_value_cents ?? null })));
+  return { ...def, costCents, prizes };
+}
+
+export async function createCampaign(env: Env, tenantId: string, rawInput: CreateCampaignInput): Promise<Campaign> {
   // A lottery publishes its seed commitment and odds before opening; a flash sale or coupon claim may open at once.
-  if (input.kind === "lottery" && Date.parse(input.startsAt) <= Date.now()) {
+  if (rawInput.kind === "lottery" && Date.parse(rawInput.startsAt) <= Date.now()) {
     throw ApiError.badRequest("starts_in_past", "A lottery's startsAt must be in the future: the seed commitment and odds are published before opening");
   }
-  checkCampaignCopy(input);
-  await checkProducts(env, tenantId, input);
+  checkCampaignCopy(rawInput);
+  await checkProducts(env, tenantId, rawInput);
+  const input = await withCosts(env, tenantId, rawInput);
   const id = newId("cmp");
   const res = await coordinatorOf(env, id).define(id, tenantId, input);
   if ("locked" in res) throw ApiError.conflict("campaign_started", "Campaign already started");
@@ -145,10 +161,13 @@ async function revealIfEnded(env: Env, row: CampaignRow): Promise<Campaign> {
 /** Text edits always; anything touching stock, odds, limits or timing only before the start (the coordinator decides). */
 export async function updateCampaign(env: Env, tenantId: string, id: string, patch: UpdateCampaignInput): Promise<Campaign> {
   const current = await loadCampaign(env, tenantId, id);
-  const merged = CreateCampaignInput.safeParse({ ...definitionOf(current), ...patch });
-  if (!merged.success) throw ApiError.fromZod(merged.error, "json");
-  checkCampaignCopy(merged.data);
-  await checkProducts(env, tenantId, merged.data, patch.prizes !== undefined);
+  // A new product or price without a new cost: the default cost is worked out again.
+  const costReset = patch.costCents === undefined && (patch.productId !== undefined || patch.priceCents !== undefined) ? { costCents: null } : {};
+  const parsed = CreateCampaignInput.safeParse({ ...definitionOf(current), ...costReset, ...patch });
+  if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
+  checkCampaignCopy(parsed.data);
+  await checkProducts(env, tenantId, parsed.data, patch.prizes !== undefined);
+  const merged = { data: await withCosts(env, tenantId, parsed.data) };
   const coord = coordinatorOf(env, id);
   if (lockedFieldsIn(patch).length) {
     const res = await coord.define(id, tenantId, merged.data);

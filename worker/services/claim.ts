@@ -1,5 +1,7 @@
 import type { ClaimInput, ClaimResult } from "../../schema/campaigns";
 import { sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import type { Acquisition } from "../../schema/acquisition";
+import { resolveAcquisition } from "./acquisition";
 import { createGuest, limitNewSessions } from "./buyers";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
@@ -103,7 +105,7 @@ export function claimMeta(headers: Headers): ClaimMeta {
  * current one when the request already carries a valid session. Third-party cookies do not reach the API from a
  * brand's page, so the token travels as a Bearer header and lives in the page's own storage.
  */
-export async function campaignSession(env: Env, campaignId: string, meta: ClaimMeta) {
+export async function campaignSession(env: Env, campaignId: string, meta: ClaimMeta, acquisition?: Acquisition, origin: string | null = null) {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   let userId: string | null = null;
@@ -114,7 +116,9 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
   }
   if (!userId) {
     await limitNewSessions(env, meta.ip ?? "local");
-    userId = (await createGuest(env, hit.campaign.tenantId)).id;
+    const tenantId = hit.campaign.tenantId;
+    const acq = await resolveAcquisition(env, tenantId, { campaignId: hit.campaign.id, ...acquisition }, origin);
+    userId = (await createGuest(env, tenantId, acq)).id;
   }
   const token = await signSession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, userId);
   return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString() };

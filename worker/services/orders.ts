@@ -8,7 +8,8 @@
 import type { StockCounts } from "../../schema/catalog";
 import type { OrderStatus } from "../../schema/orders";
 import { newId, sha256Hex } from "../domain/crypto";
-import { insertGuest } from "../db/buyers";
+import { insertGuest, type AcquisitionFacts } from "../db/buyers";
+import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reserveCardKeysStmt } from "../db/card-keys";
 import {
   expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt,
@@ -42,6 +43,8 @@ export interface CreateOrderParams {
   requirePublished?: boolean;
   /** buyerId is a fresh guest id (guest checkout): the guest row is inserted in the order's first D1 batch. */
   newGuest?: boolean;
+  /** With newGuest: where that guest came from (user_signed_up leaves with the guest row). */
+  acquisition?: AcquisitionFacts;
 }
 
 export interface CreatedOrder {
@@ -62,11 +65,12 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   );
   // One round trip: (a new guest,) an earlier order under this key, the product, and whether it has a key left.
   const [priorR, productR, keyR] = (await db.batch([
-    ...(p.newGuest ? [insertGuest(db, p.tenantId, p.buyerId)] : []),
+    ...(p.newGuest ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null)] : []),
     orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
     db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(p.tenantId, p.productId),
     mayHaveKeysStmt(db, p.tenantId, p.productId),
   ])).slice(p.newGuest ? 1 : 0);
+  if (p.newGuest) await emitEvents(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION));
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 

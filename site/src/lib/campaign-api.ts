@@ -41,7 +41,8 @@ export function sessionBuyer(): Promise<string | null> {
 export async function buyerId(): Promise<string> {
   const existing = await sessionBuyer();
   if (existing) return existing;
-  const guest = await shopFetch<{ buyer?: { id: string }; id?: string }>("/guest", { method: "POST", json: {} });
+  const { acquisition } = await import("./visit");
+  const guest = await shopFetch<{ buyer?: { id: string }; id?: string }>("/guest", { method: "POST", json: { acquisition: acquisition(campaignId()) } });
   const id = guest.body?.buyer?.id ?? guest.body?.id ?? "";
   if (id) known = Promise.resolve(id);
   return id;
@@ -52,7 +53,7 @@ export async function submitClaim(campaignId: string, userId: string) {
   return getJson(campaignUrl(campaignId, "/claims"), {
     method: "POST",
     headers: { "x-device-id": deviceId() },
-    json: { userId, requestId: crypto.randomUUID(), referrerId: new URLSearchParams(location.search).get("ref") || undefined },
+    json: { userId, requestId: crypto.randomUUID() },
   });
 }
 

@@ -3,7 +3,22 @@
  * each metric's API params. A new filter (e.g. a channel) is a field here, a control in the filter form, and an
  * entry in `metricParams` for the metrics that take it.
  */
-export type Filters = { from: string; to: string; campaignId: string; acquisitionCampaignId: string; cohortBy: string };
+export type Filters = {
+  from: string;
+  to: string;
+  campaignId: string;
+  acquisitionCampaignId: string;
+  cohortBy: string;
+  /** Attribution (site/src/lib/dashboard/attribution.ts): UTM source, share vs organic, embedding origin. */
+  channel: string;
+  source: string;
+  origin: string;
+};
+
+/** A filter state over `range` with nothing narrowed: every campaign and channel, cohorts by sign-up. */
+export const NO_FILTERS = (range: { from: string; to: string }): Filters => ({
+  ...range, campaignId: "", acquisitionCampaignId: "", cohortBy: "signup", channel: "", source: "", origin: "",
+});
 
 const DAY_MS = 86_400_000;
 export const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -61,5 +76,5 @@ export const pageQuery = (f: Filters) => toQuery(f);
 export function fromQuery(search: string, fallback: Filters): Filters {
   const q = new URLSearchParams(search);
   const pick = (k: keyof Filters) => q.get(k) ?? fallback[k];
-  return { from: pick("from"), to: pick("to"), campaignId: pick("campaignId"), acquisitionCampaignId: pick("acquisitionCampaignId"), cohortBy: pick("cohortBy") };
+  return Object.fromEntries((Object.keys(fallback) as (keyof Filters)[]).map((k) => [k, pick(k)])) as Filters;
 }

@@ -1,0 +1,36 @@
+/**
+ * Attribution on the dashboard: the channel / source / origin filters go to the views whose API takes them, and one
+ * more view breaks new users down per campaign by channel, share vs organic and embedding origin.
+ */
+import type { Row } from "./api";
+import { t } from "../i18n";
+import { chart, table } from "./render";
+import { metricParams, type Filters } from "./filters";
+import type { View } from "./views";
+
+export const ATTRIBUTION_FIELDS = ["channel", "source", "origin"] as const;
+const attribution = (f: Filters) => Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
+const FILTERED = new Set(["funnel", "kfactor", "roi"]);
+
+/** The views, those that take attribution filters sending them too. */
+export function withAttribution(views: Record<string, View>): Record<string, View> {
+  return Object.fromEntries(
+    Object.entries(views).map(([id, v]) => [id, FILTERED.has(v.metric) ? { ...v, params: (f: Filters) => ({ ...v.params(f), ...attribution(f) }) } : v]),
+  );
+}
+
+const HEAD: Record<string, readonly [string, string]> = {
+  campaignId: ["拉新活动", "Campaign"], channel: ["渠道", "Channel"], source: ["来源", "Source"], origin: ["嵌入来源", "Origin"], newUsers: ["新用户", "New users"],
+};
+const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
+const none = (v: unknown) => String(v || t("(无)", "(none)"));
+
+export const ACQUISITION_VIEW: View = {
+  metric: "acquisition",
+  params: (f) => ({ ...metricParams("campaign", f), ...attribution(f) }),
+  draw(rows: Row[], c, tableEl) {
+    const label = (r: Row) => `${none(r.campaignId)} · ${none(r.channel)} · ${r.source === "share" ? t("分享", "share") : t("自然", "organic")}${r.origin ? ` · ${r.origin}` : ""}`;
+    chart(c, rows.map(label), [{ label: t("新用户", "New users"), values: rows.map((r) => r.newUsers as number) }], true);
+    table(tableEl, rows, L);
+  },
+};

@@ -1,0 +1,55 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, phoneContext, screenshot } from "./chromium";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("attribution from real pages to the dashboard", () => {
+  it("a visitor from a WeChat UTM link views and buys as a guest; the dashboard's channel filter shows them", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const channel = `wx${Date.now().toString(36)}`;
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const tracked: string[] = [];
+    page.on("request", (r) => r.url().includes("/api/v1/track") && tracked.push(r.postData() ?? ""));
+
+    // Lands on the shop with UTM parameters, opens a product, buys it as a guest (the order starts the session).
+    await page.goto(`${baseUrl}/shop/?t=demo&utm_source=${channel}&utm_medium=social&utm_campaign=spring`);
+    await page.getByText("视频会员月卡").first().click();
+    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.click("#buy-btn");
+    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    expect(tracked.some((b) => b.includes('"page_view"'))).toBe(true);
+    expect(tracked.some((b) => b.includes('"product_viewed"'))).toBe(true);
+    expect(tracked.every((b) => !b.includes("userId"))).toBe(true);
+
+    // The analyst filters the dashboard by that channel: exactly one new user, organic, on the platform's own pages.
+    const dash = await context.newPage();
+    await dash.goto(`${baseUrl}/dashboard/`);
+    await dash.fill("#key", keys.analyst!);
+    await dash.click("#key-form button[type=submit]");
+    await dash.fill("input[name=channel]", channel);
+    const rowsText = () => dash.textContent("#view-acquisition .table");
+    await expect.poll(async () => {
+      await dash.click("#filters button[type=submit]");
+      await dash.waitForTimeout(300);
+      return rowsText();
+    }, { timeout: 15_000, interval: 500 }).toContain(channel);
+    await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
+    await screenshot(dash, "dashboard-attribution-phone");
+    const rows = await dash.locator("#view-acquisition .table tbody tr").allTextContents();
+    expect(rows, JSON.stringify(rows)).toHaveLength(1);
+    expect(rows[0]).toContain("organic");
+    expect(dash.url()).toContain(`channel=${channel}`);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Acquisition: the facts a new buyer arrives with (UTM parameters, a share link, the campaign page, the embedding
+ * origin, the anonymous device id), resolved once when the buyer is created and carried by `user_signed_up` — and by
+ * `referral_signed_up` when a share link brought them. An existing buyer's session never re-attributes them.
+ */
+import type { Acquisition } from "../../schema/acquisition";
+import { getBuyer, type AcquisitionFacts } from "../db/buyers";
+import { getShare } from "../db/shares";
+import type { EventInput } from "../queue/emit";
+
+export const NO_ACQUISITION: AcquisitionFacts = {
+  acquisitionCampaignId: null, referrerId: null, shareCode: null, utmSource: null, utmMedium: null, utmCampaign: null, origin: null, deviceId: null,
+};
+
+/**
+ * The share code is looked up, never trusted: an unknown code is ignored (the visitor is organic), and a code shared
+ * from this same device is not a referral (a buyer cannot refer themself).
+ */
+export async function resolveAcquisition(env: Env, tenantId: string, input: Acquisition | undefined, origin: string | null): Promise<AcquisitionFacts> {
+  const share = input?.share ? await getShare(env.DB, tenantId, input.share) : null;
+  const deviceId = input?.deviceId ?? null;
+  let referrerId = share?.sharer_id ?? null;
+  if (referrerId && deviceId && (await getBuyer(env.DB, tenantId, referrerId))?.device_id === deviceId) referrerId = null;
+  return {
+    acquisitionCampaignId: share?.campaign_id ?? input?.campaignId ?? null,
+    referrerId,
+    shareCode: referrerId ? share!.code : null,
+    utmSource: input?.utmSource ?? null,
+    utmMedium: input?.utmMedium ?? null,
+    utmCampaign: input?.utmCampaign ?? null,
+    origin,
+    deviceId,
+  };
+}
+
+/** The embedding origin of a request: its Origin header when that is not the platform's own (the widget on a brand page). */
+export function embeddingOrigin(headers: Headers, requestUrl: string): string | null {
+  const origin = headers.get("origin");
+  if (!origin || origin === "null" || origin === new URL(requestUrl).origin) return null;
+  return origin.slice(0, 200);
+}
+
+/**
+ * `user_signed_up` for a buyer that was just created (and `referral_signed_up` when a share link brought them).
+ * Ids derive from the buyer id, so a repeat is deduplicated by the warehouse: exactly once per buyer.
+ */
+export function signupEvents(tenantId: string, buyerId: string, kind: "guest" | "phone", a: AcquisitionFacts, occurredAt?: Date): EventInput[] {
+  const referrerId = a.referrerId && a.referrerId !== buyerId ? a.referrerId : null;
+  const events: EventInput[] = [
+    {
+      eventId: `ev_signup_${buyerId}`,
+      tenantId,
+      type: "user_signed_up",
+      occurredAt,
+      actor: { userId: buyerId, deviceId: a.deviceId, referrerId },
+      payload: {
+        buyerKind: kind,
+        acquisitionCampaignId: a.acquisitionCampaignId,
+        shareCode: referrerId ? a.shareCode : null,
+        utmSource: a.utmSource,
+        utmMedium: a.utmMedium,
+        utmCampaign: a.utmCampaign,
+        origin: a.origin,
+      },
+    },
+  ];
+  if (referrerId) {
+    events.push({
+      eventId: `ev_referral_${buyerId}`,
+      tenantId,
+      type: "referral_signed_up",
+      occurredAt,
+      actor: { userId: buyerId, deviceId: a.deviceId, referrerId },
+      payload: { campaignId: a.acquisitionCampaignId, shareCode: a.shareCode },
+    });
+  }
+  return events;
+}
