@@ -25,8 +25,8 @@ const Attribution = {
   utmSource: Label.nullable().optional(),
   utmMedium: Label.nullable().optional(),
   utmCampaign: Label.nullable().optional(),
-  /** The opaque code of the share link a visitor arrived through (D1 campaign_shares maps it to the sharer). */
-  shareCode: Label.nullable().optional(),
+  /** The opaque id of the share link a visitor arrived through (D1 campaign_shares maps it to the sharer). */
+  shareLink: Label.nullable().optional(),
 };
 
 const ClaimFacts = {

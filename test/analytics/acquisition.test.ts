@@ -19,7 +19,7 @@ const fixture = [
   ev("page_view", "a1", at("09-09", 9), k1),
   signup("a1", at("09-09"), { acquisitionCampaignId: "k1", utmSource: "wechat" }),
   ev("claim_succeeded", "a1", at("09-09", 11), { campaignId: "k1", costCents: 1000 }),
-  signup("a2", at("09-09", 12), { acquisitionCampaignId: "k1", utmSource: "wechat", shareCode: "abcdEFGH1234" }, "s1"),
+  signup("a2", at("09-09", 12), { acquisitionCampaignId: "k1", utmSource: "wechat", shareLink: "abcdEFGH1234" }, "s1"),
   { type: "page_view" as const, actor: { userId: null, deviceId: "d9", referrerId: null }, payload: { campaignId: "k1", origin: W }, occurredAt: at("09-10", 10, 0) },
   signup("a3", at("09-10", 10, 5), { acquisitionCampaignId: "k1", origin: W }, undefined, "d9"),
   ev("claim_succeeded", "a3", at("09-10", 10, 10), { campaignId: "k1", costCents: 1000, origin: W }),

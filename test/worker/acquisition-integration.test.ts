@@ -102,7 +102,7 @@ describe("the product emits user_signed_up, share_sent and referral_signed_up on
     expect(signups.map((s) => s.userId).sort()).toEqual([sharer.body.userId, invitee.body.userId, ownDevice.body.userId, bogus.body.userId].sort());
     const inv = signups.find((s) => s.userId === invitee.body.userId)!;
     expect(inv).toMatchObject({ referrerId: sharer.body.userId, acquisitionCampaignId: campaignId, origin: "https://brand.example" });
-    expect(JSON.parse(inv.payload)).toMatchObject({ shareCode: share.body.code, utmSource: "wechat" });
+    expect(JSON.parse(inv.payload)).toMatchObject({ shareLink: share.body.code, utmSource: "wechat" });
     expect(signups.find((s) => s.userId === ownDevice.body.userId)!.referrerId).toBe("");
     expect(signups.find((s) => s.userId === bogus.body.userId)!).toMatchObject({ referrerId: "", acquisitionCampaignId: campaignId, origin: "" });
     const referrals = ofType(rows, "referral_signed_up");

@@ -56,7 +56,7 @@ export function signupEvents(tenantId: string, buyerId: string, kind: "guest" | 
       payload: {
         buyerKind: kind,
         acquisitionCampaignId: a.acquisitionCampaignId,
-        shareCode: referrerId ? a.shareCode : null,
+        shareLink: referrerId ? a.shareCode : null,
         utmSource: a.utmSource,
         utmMedium: a.utmMedium,
         utmCampaign: a.utmCampaign,
@@ -71,7 +71,7 @@ export function signupEvents(tenantId: string, buyerId: string, kind: "guest" | 
       type: "referral_signed_up",
       occurredAt,
       actor: { userId: buyerId, deviceId: a.deviceId, referrerId },
-      payload: { campaignId: a.acquisitionCampaignId, shareCode: a.shareCode },
+      payload: { campaignId: a.acquisitionCampaignId, shareLink: a.shareCode },
     });
   }
   return events;

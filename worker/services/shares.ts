@@ -23,7 +23,7 @@ export async function createShare(env: Env, hit: PublicCampaign, sharerId: strin
     tenantId: c.tenantId,
     type: "share_sent",
     actor: { userId: sharerId, deviceId },
-    payload: { campaignId: c.id, shareCode: code, channel },
+    payload: { campaignId: c.id, shareLink: code, channel },
   });
   return { code, url: sharePath(hit, code) };
 }
