@@ -12,7 +12,7 @@
  * `npm run generate` / POST /events/import for a backfill). Same --seed = the same choices.
  */
 import { parseArgs } from "node:util";
-import { ApiClient } from "./lib/http";
+import { kaquanClient } from "./lib/api/client";
 import { rng } from "./lib/sim-journeys";
 
 const { values } = parseArgs({
@@ -23,28 +23,32 @@ const { values } = parseArgs({
     slug: { type: "string", default: "demo" },
   },
 });
-const pub = new ApiClient(values.url!);
+const kq = kaquanClient(values.url!);
 const slug = values.slug!;
 const rand = rng(Number(values.seed));
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const campaigns = ((await pub.request<{ campaigns?: { id: string; kind: string; phase?: string }[] }>("GET", `/public/tenants/${slug}/campaigns`)).data?.campaigns ?? [])
-  .filter((c) => !c.phase || c.phase === "live");
-const products = ((await pub.request<{ products?: { id: string; kind: string; priceCents: number }[] }>("GET", `/shop/${slug}/products`)).data?.products ?? [])
-  .filter((p) => p.kind !== "direct_recharge"); // a recharge needs a phone number to top up
+const store = { params: { path: { tenant: slug } } };
+const inCampaign = (campaignId: string) => ({ params: { path: { campaignId } } });
 
 /** Retries a 429 after its Retry-After (the per-IP session and tracking limits): a simulation is one busy client. */
-async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call<R extends { response: Response }>(send: () => Promise<R>): Promise<R> {
   for (;;) {
-    const r = await pub.request<T>(method, path, body, headers);
-    if (r.status !== 429) return r;
-    await sleep(1000 * Number(r.headers.get("retry-after") ?? 1));
+    const r = await send();
+    if (r.response.status !== 429) return r;
+    await sleep(1000 * Number(r.response.headers.get("retry-after") ?? 1));
   }
 }
+const cookieOf = (r: { response: Response }) => (r.response.headers.get("set-cookie") ?? "").split(";")[0]!;
 
-const view = (who: Record<string, string>, deviceId: string, events: Record<string, string>[]) =>
-  call("POST", "/track", { tenant: slug, deviceId, events }, { ...who, "user-agent": "kaquan-simulate (Mozilla/5.0)" });
+const campaigns = ((await kq.GET("/public/tenants/{slug}/campaigns", { params: { path: { slug } } })).data?.campaigns ?? [])
+  .filter((c) => c.phase === "live");
+const products = ((await kq.GET("/shop/{tenant}/products", store)).data?.products ?? [])
+  .filter((p) => p.kind !== "direct_recharge"); // a recharge needs a phone number to top up
+
+type TrackEvent = { type: "page_view" | "product_viewed"; path?: string; campaignId?: string; productId?: string };
+const view = (who: Record<string, string>, deviceId: string, events: TrackEvent[]) =>
+  call(() => kq.POST("/track", { body: { tenant: slug, deviceId, events }, headers: { ...who, "user-agent": "kaquan-simulate (Mozilla/5.0)" } }));
 
 const shareCodes: string[] = [];
 const n = { visitors: 0, signups: 0, views: 0, claims: 0, shares: 0, orders: 0, paid: 0 };
@@ -60,25 +64,25 @@ for (let i = 0; i < Number(values.visitors); i++) {
   // The session the page would start: the widget's campaign session, or a shop guest; the cookie/token names the buyer.
   let auth: Record<string, string>;
   if (campaign) {
-    const s = await call<{ token: string }>("POST", `/public/campaigns/${campaign.id}/session`, { acquisition });
-    if (s.status !== 200) continue;
+    const s = await call(() => kq.POST("/public/campaigns/{campaignId}/session", { ...inCampaign(campaign.id), body: { acquisition } }));
+    if (!s.data) continue;
     auth = { authorization: `Bearer ${s.data.token}` };
-    const adopt = await call("POST", `/shop/${slug}/session`, { token: s.data.token });
-    auth.cookie = (adopt.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const adopt = await call(() => kq.POST("/shop/{tenant}/session", { ...store, body: { token: s.data!.token } }));
+    auth.cookie = cookieOf(adopt);
   } else {
-    const g = await call("POST", `/shop/${slug}/guest`, { acquisition });
-    if (g.status !== 200) continue;
-    auth = { cookie: (g.headers.get("set-cookie") ?? "").split(";")[0]! };
+    const g = await call(() => kq.POST("/shop/{tenant}/guest", { ...store, body: { acquisition } }));
+    if (!g.data) continue;
+    auth = { cookie: cookieOf(g) };
   }
   n.visitors++;
   n.signups++;
 
   if (campaign) {
-    const c = await call("POST", `/public/campaigns/${campaign.id}/claims`, { requestId: `${deviceId}-claim` }, auth);
-    if (c.status === 200) n.claims++;
+    const c = await call(() => kq.POST("/public/campaigns/{campaignId}/claims", { ...inCampaign(campaign.id), body: { requestId: `${deviceId}-claim` }, headers: auth }));
+    if (c.response.status === 200) n.claims++;
     if (rand() < 0.3) {
-      const sh = await call<{ code: string }>("POST", `/public/campaigns/${campaign.id}/shares`, { channel: "wechat" }, auth);
-      if (sh.status === 201) {
+      const sh = await call(() => kq.POST("/public/campaigns/{campaignId}/shares", { ...inCampaign(campaign.id), body: { channel: "wechat" }, headers: auth }));
+      if (sh.data) {
         shareCodes.push(sh.data.code);
         n.shares++;
       }
@@ -88,10 +92,11 @@ for (let i = 0; i < Number(values.visitors); i++) {
     const p = pick(products);
     n.views += (await view(auth, deviceId, [{ type: "product_viewed", productId: p.id, path: "/shop/product/" }])).data?.accepted ?? 0;
     if (rand() < 0.5) {
-      const o = await call<{ checkoutUrl?: string }>("POST", `/shop/${slug}/orders`, { productId: p.id }, { ...auth, "idempotency-key": `${deviceId}-order` });
-      if (o.status === 201) n.orders++;
+      const o = await call(() => kq.POST("/shop/{tenant}/orders", { params: { path: { tenant: slug }, header: { "idempotency-key": `${deviceId}-order` } }, body: { productId: p.id }, headers: auth }));
+      if (o.response.status === 201) n.orders++;
       const paymentId = o.data?.checkoutUrl?.split("/").pop();
-      if (paymentId && rand() < 0.8 && (await call("POST", `/pay/sandbox/checkout/${paymentId}/pay`)).status === 200) n.paid++;
+      const pay = () => kq.POST("/pay/sandbox/checkout/{paymentId}/pay", { params: { path: { paymentId: paymentId! } } });
+      if (paymentId && rand() < 0.8 && (await call(pay)).response.status === 200) n.paid++;
     }
   }
 }
