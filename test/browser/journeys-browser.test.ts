@@ -98,7 +98,7 @@ describe("journeys on a phone", () => {
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${baseUrl}/admin/campaigns/`);
     await page.selectOption("#c-kind", "lottery");
-    const name = `必中抽奖 ${Date.now()}`;
+    const name = `好礼抽奖 ${Date.now()}`;
     await page.fill("#c-name", name);
     await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
     // One prize that is certain to be won, delivering the store coupon.

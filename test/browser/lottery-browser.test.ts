@@ -31,7 +31,7 @@ async function createLottery(name: string, noPrizeWeight: number, startsAt: numb
 beforeAll(async () => {
   browser = await launchChromium();
   const startsAt = Date.now() + 3_000;
-  ids.win = await createLottery("必中抽奖", 0, startsAt);
+  ids.win = await createLottery("好运抽奖", 0, startsAt);
   ids.lose = await createLottery("谢谢参与抽奖", 1_000_000, startsAt);
   ids.ended = await createLottery("已开奖抽奖", 1, startsAt, 1_000);
   await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));

@@ -3,7 +3,7 @@ import banned from "../../schema/data/banned-phrases.json";
 import lint from "../../schema/data/campaign-lint.json";
 import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
 
-const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)) };
+const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), allowed: lint.allowed };
 const check = (texts: Record<string, string>) => lintCampaignCopy(texts, rules).map((f) => [f.field, f.rule, f.phrase, f.index]);
 
 describe("campaign copy lint", () => {
@@ -26,5 +26,8 @@ describe("campaign copy lint", () => {
       ["name", "banned_phrase", "全网最低", 0],
     ]);
     expect(check({ name: "周末抽奖：视频会员月卡", description: "每人每天 3 次，奖品数量有限，抽完即止" })).toEqual([]);
+    // Limits and order words are not claims; a claim next to them still is.
+    expect(check({ description: "第一行\n第二行：每人最多 3 次，最后一天截止" })).toEqual([]);
+    expect(check({ description: "最后一天！全网第一" })).toEqual([["description", "banned_phrase", "第一", 7]]);
   });
 });

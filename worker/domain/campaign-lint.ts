@@ -5,6 +5,15 @@ export interface CampaignLintRules {
   banned: string[];
   promisedWin: string[];
   shareGating: RegExp[];
+  /** Ordinary words containing a banned phrase ("第一行", "最多", "最后"): what lies inside them is not a claim. */
+  allowed?: string[];
+}
+
+/** Character spans of `text` covered by an allowed word. */
+function allowedSpans(text: string, allowed: string[]): [number, number][] {
+  const spans: [number, number][] = [];
+  for (const word of allowed) for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) spans.push([i, i + word.length]);
+  return spans;
 }
 
 export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | "promised_win" | "share_gated" };
@@ -16,9 +25,11 @@ export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | 
 export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignLintRules): CampaignLintFinding[] {
   const promised = findBannedPhrases(texts, rules.promisedWin).map((f) => ({ ...f, rule: "promised_win" as const }));
   const taken = new Set(promised.map((f) => `${f.field}:${f.index}`));
+  const spans = Object.fromEntries(Object.entries(texts).map(([field, text]) => [field, allowedSpans(text, rules.allowed ?? [])]));
   const banned = findBannedPhrases(texts, rules.banned)
     // "100%中奖" is reported once, as a promise, not again as the absolute "100%".
     .filter((f) => !promised.some((p) => p.field === f.field && f.index >= p.index && f.index < p.index + p.phrase.length))
+    .filter((f) => !spans[f.field]!.some(([from, to]) => f.index >= from && f.index + f.phrase.length <= to))
     .map((f) => ({ ...f, rule: "banned_phrase" as const }));
   const gated: CampaignLintFinding[] = [];
   for (const [field, text] of Object.entries(texts)) {

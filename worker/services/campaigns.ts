@@ -19,6 +19,7 @@ const LINT: CampaignLintRules = {
   banned: BANNED_PHRASES,
   promisedWin: lint.promisedWin,
   shareGating: lint.shareGating.map((p) => new RegExp(p)),
+  allowed: lint.allowed,
 };
 
 /** The text a participant reads, by the field path an error names. */
