@@ -2,6 +2,7 @@ import { FUNNEL_STEPS, FunnelParams, FunnelRow } from "../../schema/analytics";
 import { FROM, TENANT, TO, attributed, attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
+ * A view is a page or product view, or the widget seen on a brand's page (widget_impression).
  * Per user, windowFunnel finds the longest ordered chain view → claim/draw → order → paid → redeemed inside the
  * window starting at a view. With a campaign, the view and the claim/draw must belong to it; later steps need not
  * carry the campaign (orders and redemptions often don't).
@@ -11,7 +12,7 @@ SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).j
 FROM (
   SELECT cityHash64(who) AS user_key, windowFunnel({window:UInt64})(
     toDateTime(occurred_at),
-    type IN ('page_view', 'product_viewed') AND ({campaign:String} = '' OR campaign_id = {campaign:String}),
+    type IN ('page_view', 'product_viewed', 'widget_impression') AND ({campaign:String} = '' OR campaign_id = {campaign:String}),
     type IN ('claim_succeeded', 'draw_made') AND ({campaign:String} = '' OR campaign_id = {campaign:String}),
     type = 'order_created',
     type = 'order_paid',
@@ -26,7 +27,7 @@ FROM (
       WHERE ${TENANT} AND type = 'user_signed_up' AND device_id != '' GROUP BY device_id
     ) AS d ON d.device_id = e.device_id
     WHERE e.tenant_id = {tenant:String} AND e.occurred_at >= ${FROM} AND e.occurred_at < ${TO}
-      AND e.type IN ('page_view', 'product_viewed', 'claim_succeeded', 'draw_made', 'order_created', 'order_paid', 'voucher_redeemed')
+      AND e.type IN ('page_view', 'product_viewed', 'widget_impression', 'claim_succeeded', 'draw_made', 'order_created', 'order_paid', 'voucher_redeemed')
       AND (e.user_id != '' OR e.device_id != '')
   )
   WHERE who != '' AND ${attributed("who")}

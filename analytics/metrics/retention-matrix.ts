@@ -3,8 +3,8 @@ import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./coho
 import { ratio, select, type Metric } from "./metric";
 
 /**
- * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort. A week that has not yet
- * ended for every member of a young cohort is null (count and rate).
+ * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort, also for a cohort that
+ * started today. A later week that has not yet ended for every member of a young cohort is null (count and rate).
  */
 const sql = (by: CohortBy) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
@@ -27,7 +27,8 @@ export const retentionMatrix: Metric<typeof RetentionMatrixParams, typeof Retent
       acq: p.acquisitionCampaignId ?? "",
     });
     return rows.map(({ lastDay, ...r }) => {
-      const retained = r.retained.map((n, k) => (elapsed(lastDay, 7 * k + 7, until) ? n : null));
+      // W0 holds every member's own cohort day (their sign-up or first payment is activity): known from the start.
+      const retained = r.retained.map((n, k) => (k === 0 || elapsed(lastDay, 7 * k + 7, until) ? n : null));
       return { cohort: r.cohort, users: r.users, retained, rates: retained.map((n) => (n === null ? null : ratio(n, r.users))) };
     });
   },

@@ -4,9 +4,9 @@ import { at, ev, useWarehouse } from "./metric-harness";
 /*
  * f1: view → claim → order → paid → redeemed (level 5)     f2: view → draw → order → paid (4)
  * f3: view → claim (2)      f4: view (1)      f5: claim without a view (0)      f7: order + paid, no view (0)
- * f6: view 09-07, claim 09-20: outside the 7-day window (1)
- * Steps: view 5, claim/draw 3, order 2, paid 2, redeemed 1.
- * Campaign c1: f1's view and claim are c1 (level 5); f2's view is c1 but its draw is c2 (level 1) → 2, 1, 1, 1, 1.
+ * f6: view 09-07, claim 09-20: outside the 7-day window (1)      f8: the c1 widget seen on a brand's page → draw (2)
+ * Steps: view 6, claim/draw 4, order 2, paid 2, redeemed 1.
+ * Campaign c1: f1's view and claim are c1 (level 5); f2's view is c1 but its draw is c2 (level 1); f8 (2) → 3, 2, 1, 1, 1.
  */
 const c1 = { campaignId: "c1" };
 const fixture = [
@@ -27,6 +27,8 @@ const fixture = [
   ev("claim_succeeded", "f6", at("09-20")),
   ev("order_created", "f7", at("09-07"), { orderId: "o7" }),
   ev("order_paid", "f7", at("09-07", 11), { orderId: "o7", amountCents: 100 }),
+  ev("widget_impression", "f8", at("09-07", 10), c1),
+  ev("draw_made", "f8", at("09-07", 10, 30), c1),
 ];
 
 const wh = useWarehouse(fixture);
@@ -34,21 +36,21 @@ const wh = useWarehouse(fixture);
 describe("funnel view → claim/draw → order → paid → redeemed", () => {
   it("counts users reaching each step in order within the window, with per-step conversion", async () => {
     expect(await wh.query("funnel")).toEqual([
-      { step: "view", users: 5, fromPrevious: 1, fromFirst: 1 },
-      { step: "claim_or_draw", users: 3, fromPrevious: 0.6, fromFirst: 0.6 },
-      { step: "order", users: 2, fromPrevious: 2 / 3, fromFirst: 0.4 },
-      { step: "paid", users: 2, fromPrevious: 1, fromFirst: 0.4 },
-      { step: "redeemed", users: 1, fromPrevious: 0.5, fromFirst: 0.2 },
+      { step: "view", users: 6, fromPrevious: 1, fromFirst: 1 },
+      { step: "claim_or_draw", users: 4, fromPrevious: 4 / 6, fromFirst: 4 / 6 },
+      { step: "order", users: 2, fromPrevious: 0.5, fromFirst: 2 / 6 },
+      { step: "paid", users: 2, fromPrevious: 1, fromFirst: 2 / 6 },
+      { step: "redeemed", users: 1, fromPrevious: 0.5, fromFirst: 1 / 6 },
     ]);
   });
 
   it("a wider window lets f6's late claim count", async () => {
     const rows = await wh.query("funnel", { windowHours: 24 * 30 });
-    expect(rows.map((r) => r.users)).toEqual([5, 4, 2, 2, 1]);
+    expect(rows.map((r) => r.users)).toEqual([6, 5, 2, 2, 1]);
   });
 
   it("per campaign: the view and the claim/draw must belong to it", async () => {
     const rows = await wh.query("funnel", { campaignId: "c1" });
-    expect(rows.map((r) => r.users)).toEqual([2, 1, 1, 1, 1]);
+    expect(rows.map((r) => r.users)).toEqual([3, 2, 1, 1, 1]);
   });
 });

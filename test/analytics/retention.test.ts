@@ -87,6 +87,16 @@ describe("young cohorts (the day or week has not ended yet for every member)", (
       { cohort: "2026-09-14", users: 1, retained: [1, 1, 0, ...open(10)], rates: [1, 1, 0, ...open(10)] },
     ]);
   });
+
+  it("retention matrix: W0 of a cohort that started today is the whole cohort, not null (every member's cohort day is in it)", async () => {
+    // Now 2026-09-14 12:00: cohort 09-14 (u5) is half a day old; cohort 09-07's last member (09-09) is 5.5 days in.
+    pinNow("2026-09-14T12:00:00Z");
+    const open = (n: number) => Array.from({ length: n }, () => null);
+    expect(await wh.query("retention_matrix")).toEqual([
+      { cohort: "2026-09-07", users: 4, retained: [4, ...open(12)], rates: [1, ...open(12)] },
+      { cohort: "2026-09-14", users: 1, retained: [1, ...open(12)], rates: [1, ...open(12)] },
+    ]);
+  });
 });
 
 describe("weekly retention matrix W0..W12", () => {

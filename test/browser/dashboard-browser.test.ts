@@ -42,9 +42,14 @@ async function importClaims(campaignId: string) {
 describe("analyst dashboard on a phone", () => {
   it("7-day preset: KPI tiles with the change against the previous 7 days, campaigns by name, a 模拟数据 badge", { timeout: 120_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
-    const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
-    // A campaign that has started (simulated data never goes on one that has not).
-    const campaign = campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
+    // A campaign that has started (simulated data never goes on one that has not); right after the stack starts, the
+    // demo campaigns may all be seconds from opening.
+    const started = async () => {
+      const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+      return campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
+    };
+    await expect.poll(started, { timeout: 30_000, interval: 500 }).toBeTruthy();
+    const campaign = await started();
     await importClaims(campaign.id);
     // The import reaches the warehouse through the queue.
     const since = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);

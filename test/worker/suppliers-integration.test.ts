@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, recordedEvents } from "./helpers";
 import { pay, rechargeShop, shop } from "./commerce-helpers";
 
 const SECRET = "test-supplier-sandbox-secret";
@@ -41,6 +41,12 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     const fallback = await buyAndPay(s.tenant.slug, s.productId);
     expect(fallback.order.status).toBe("delivered");
     expect(await attempts(fallback.order.id)).toEqual([{ name: s.cheap, outcome: "error" }, { name: s.dear, outcome: "ok" }]);
+
+    // The suppliers dashboard counts deliveries by the supplier on order_delivered: each names the one that delivered.
+    const ids = Object.fromEntries((await env.DB.prepare("SELECT name, id FROM suppliers WHERE tenant_id = ?").bind(s.tenantId).all<{ name: string; id: string }>()).results.map((r) => [r.name, r.id]));
+    const delivered = (await recordedEvents(s.tenantId)).filter((e) => e.type === "order_delivered");
+    expect(delivered.map((e) => [(e.payload as { orderId: string }).orderId, (e.payload as { supplierId?: string }).supplierId]))
+      .toEqual([[ok.order.id, ids[s.cheap]], [fallback.order.id, ids[s.dear]]]);
   });
 
   it("a supplier failing 3 times in a row is skipped while its circuit is open", async () => {

@@ -148,8 +148,9 @@ function paidEvent(order: OrderRow, provider: string): EventInput {
   return { eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } };
 }
 
-function deliveredEvent(order: OrderRow, vouchers: number): EventInput {
-  return { eventId: `evd_${order.id}`, tenantId: order.tenant_id, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers, source: order.source, campaignId: order.campaign_id } };
+/** supplierId: the upstream that delivered (the suppliers dashboard counts deliveries by it); absent for own stock. */
+function deliveredEvent(order: OrderRow, vouchers: number, supplierId?: string): EventInput {
+  return { eventId: `evd_${order.id}`, tenantId: order.tenant_id, type: "order_delivered", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, vouchers, source: order.source, campaignId: order.campaign_id, ...(supplierId ? { supplierId } : {}) } };
 }
 
 const deliveryEventCount = (rows: NewVoucherRow[]) => 1 + rows.length;
@@ -158,9 +159,9 @@ const deliveryEventCount = (rows: NewVoucherRow[]) => 1 + rows.length;
  * For the end of a delivery batch: order_delivered if the order is now delivered, and voucher_issued for each row
  * this batch inserted (a guarded insert that did not happen records nothing). Ids derived: a rerun records nothing new.
  */
-function deliveryEventRows(env: Env, order: OrderRow, rows: NewVoucherRow[]): D1PreparedStatement[] {
+function deliveryEventRows(env: Env, order: OrderRow, rows: NewVoucherRow[], supplierId?: string): D1PreparedStatement[] {
   return [
-    ...eventRows(env, [deliveredEvent(order, rows.length)], {
+    ...eventRows(env, [deliveredEvent(order, rows.length, supplierId)], {
       sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'delivered')",
       args: [order.tenant_id, order.id],
     }),
@@ -202,6 +203,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   const lines = await orderLines(db, t, product, order.quantity);
   const stmts: D1PreparedStatement[] = [];
   const rows: NewVoucherRow[] = [];
+  const upstream = { supplierId: undefined as string | undefined };
   let n = 0;
   const base = (productId: string, meta: Record<string, string | number | null> = {}) => ({
     tenantId: t, holderId: order.buyer_id, productId, sourceKey: `order:${order.id}:${n++}`, orderId: order.id,
@@ -216,15 +218,15 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
         keys = await reservedKeysOfOrder(db, t, order.id, line.product.id);
       }
       let loop: CardKeyRef | null | undefined;
-      let upstream: CardKeyRef[] | null = null;
+      let bought: CardKeyRef[] | null = null;
       for (let i = 0; i < line.quantity; i++) {
         let key = keys[i];
         if (!key) key = (loop ??= await findLoopKey(db, t, line.product.id)) ?? undefined;
         if (!key) {
           // Own stock ran out: buy the missing keys upstream, store them encrypted, delivered to this order.
-          upstream ??= await upstreamKeys(env, order, line.product, line.quantity - i, stmts);
-          if (!upstream) return failAndRefund(env, order, "out_of_stock");
-          key = upstream[i - (line.quantity - upstream.length)];
+          bought ??= await upstreamKeys(env, order, line.product, line.quantity - i, stmts, upstream);
+          if (!bought) return failAndRefund(env, order, "out_of_stock");
+          key = bought[i - (line.quantity - bought.length)];
         }
         if (!key) return failAndRefund(env, order, "out_of_stock");
         const row = await buildVoucherRow(env, base(line.product.id), line.product, key);
@@ -242,6 +244,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
     } else if (line.product.kind === "direct_recharge") {
       const result = await rechargeViaSuppliers(env, order, line.product, line.quantity);
       if (!result.ok) return failAndRefund(env, order, "all_suppliers_failed");
+      upstream.supplierId ??= result.supplierId;
       for (let i = 0; i < line.quantity; i++) {
         const row = await buildVoucherRow(env, base(line.product.id, { supplierId: result.supplierId, supplierRef: result.ref, account: mask(order.recharge_account) }), line.product, null);
         rows.push(row);
@@ -258,7 +261,7 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   stmts.push(...settleHoldsStmts(db, t, order.id, "sold"));
   // Delivered only with every voucher in place: a guarded insert that did not happen keeps the order 'paid'.
   stmts.push(markDeliveredStmt(db, t, order.id, rows.length));
-  stmts.push(...deliveryEventRows(env, order, rows));
+  stmts.push(...deliveryEventRows(env, order, rows, upstream.supplierId));
   let results: D1Result[];
   try {
     results = await db.batch(stmts);
@@ -276,9 +279,12 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
 }
 
 /** Keys bought from a supplier for this order: inserted as delivered (encrypted) in the delivery transaction. */
-async function upstreamKeys(env: Env, order: OrderRow, product: ProductRow, quantity: number, stmts: D1PreparedStatement[]): Promise<CardKeyRef[] | null> {
+async function upstreamKeys(
+  env: Env, order: OrderRow, product: ProductRow, quantity: number, stmts: D1PreparedStatement[], upstream: { supplierId?: string },
+): Promise<CardKeyRef[] | null> {
   const got = await cardKeysViaSuppliers(env, order, product, quantity);
   if (!got.ok) return null;
+  upstream.supplierId ??= got.supplierId;
   const refs: CardKeyRef[] = [];
   for (const secret of got.keys) {
     const ref = { id: newId("ck"), secret_enc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secret_hash: await secretHash(env.CARD_KEY_ENCRYPTION_KEY, order.tenant_id, secret), reusable: 0 };
