@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { errorBody, type ErrorIssue } from "../schema/errors";
@@ -28,6 +28,18 @@ function zodIssues(e: ZodError) {
   return e.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));
 }
 
+/** A request body signed with `secret` (HMAC header), parsed as JSON; or the 401/400 answer that refuses it. */
+async function signedJson(c: Context, secret: string): Promise<{ body: unknown } | { refusal: Response }> {
+  const raw = await c.req.text();
+  const check = await verifyBody(secret, raw, c.req.header("x-kaquan-signature"));
+  if (!check.ok) return { refusal: c.json(error("bad_signature", `Signature ${check.reason}`), 401) };
+  try {
+    return { body: JSON.parse(raw) as unknown };
+  } catch {
+    return { refusal: c.json(error("invalid_json", "Body is not JSON"), 400) };
+  }
+}
+
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
 export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
   const app = new Hono();
@@ -47,15 +59,9 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
   });
 
   app.post("/v1/ingest", async (c) => {
-    const raw = await c.req.text();
-    const check = await verifyBody(ingestSecret, raw, c.req.header("x-kaquan-signature"));
-    if (!check.ok) return c.json(error("bad_signature", `Signature ${check.reason}`), 401);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return c.json(error("invalid_json", "Body is not JSON"), 400);
-    }
+    const signed = await signedJson(c, ingestSecret);
+    if ("refusal" in signed) return signed.refusal;
+    const body = signed.body;
     const parsed = IngestBatch.safeParse(body);
     if (!parsed.success) {
       return c.json(error("validation_failed", "Invalid event batch", zodIssues(parsed.error)), 400);
@@ -110,15 +116,9 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
 
   // One page of raw events for an export (worker/services/exports.ts pages through them); signed like the queries.
   app.post("/v1/export/events", async (c) => {
-    const raw = await c.req.text();
-    const check = await verifyBody(querySecret, raw, c.req.header("x-kaquan-signature"));
-    if (!check.ok) return c.json(error("bad_signature", `Signature ${check.reason}`), 401);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return c.json(error("invalid_json", "Body is not JSON"), 400);
-    }
+    const signed = await signedJson(c, querySecret);
+    if ("refusal" in signed) return signed.refusal;
+    const body = signed.body;
     const page = WarehouseExportPage.safeParse(body);
     if (!page.success) return c.json(error("validation_failed", "Invalid export page", zodIssues(page.error)), 400);
     return c.json({ rows: await exportEventsPage(queryClient, page.data) });
