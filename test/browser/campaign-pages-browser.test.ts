@@ -82,7 +82,7 @@ async function drawOnce(page: Page, id: string) {
 describe("campaign pages on a phone", () => {
   it("提醒我 before a flash sale opens: an .ics with the start, the URL and a 5-minute alarm; a notification at the start", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
-    const startsAt = new Date(Date.now() + 25_000);
+    const startsAt = new Date(Date.now() + 15_000);
     const c = await admin("/campaigns", "POST", {
       kind: "flash_sale", name: "提醒测试, 整点; 秒杀", description: "第一行\n第二行", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
       startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
@@ -186,7 +186,7 @@ describe("campaign pages on a phone", () => {
 
   it("可验证 opens the draw check: waiting for the seed while live, verified after the end, refused when the proof is altered", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
-    const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 12_000 });
+    const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 9_000 });
     const context = await phoneContext(browser);
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);

@@ -13,8 +13,10 @@ import { demoKeys, getJson, startStack, type Stack } from "../../scripts/lib/sta
  * owns so it can kill it. Retry timings are shortened (back-off 1–2 s instead of 5–300 s, cron every 3 s instead of
  * every minute) so the queue's retries run out during the outage and events really go through the dead-letter path.
  */
-const OUTAGE_MS = 80_000; // longer than the old retry window (5 retries, 31–62 s), so that window would run out
-const PRODUCE_MS = 60_000;
+// With the shortened back-off below, the queue's 10 retries of a message take 10–19 s: messages sent in the first
+// seconds of the outage run out of retries and are dead-lettered while it lasts, so the dead-letter path really runs.
+const OUTAGE_MS = 45_000;
+const PRODUCE_MS = 25_000;
 
 const state = mkdtempSync(join(tmpdir(), "kaquan-outage-"));
 const dataDir = join(state, ".data/clickhouse");
