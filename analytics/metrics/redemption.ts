@@ -4,12 +4,15 @@ import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
 /**
  * Redemption rate: of the vouchers issued in the range, how many were ever redeemed (a voucher counts once).
  * Success rate: of the redemption attempts in the range, how many succeeded. Attempts without a campaign on the
- * event take their voucher's campaign; unknown vouchers land under campaign "".
+ * event take their voucher's campaign; unknown vouchers land under campaign "". Card keys and direct recharges are
+ * delivered, not redeemed at a store, so they are not counted as issued (events without a kind predate it: counted).
  */
 const SQL = `
 WITH issued AS (
   SELECT voucher_id, any(campaign_id) AS campaign_id, min(occurred_at) AS issued_at FROM events
-  WHERE ${TENANT} AND type = 'voucher_issued' AND voucher_id != '' GROUP BY voucher_id
+  WHERE ${TENANT} AND type = 'voucher_issued' AND voucher_id != ''
+    AND JSONExtractString(payload, 'kind') NOT IN ('card_key', 'direct_recharge')
+  GROUP BY voucher_id
 )
 SELECT campaignId, sum(i) AS issued, sum(r) AS redeemed, sum(ok) AS succeeded, sum(ko) AS failed FROM (
   SELECT campaign_id AS campaignId, count() AS i,

@@ -7,11 +7,14 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   → issued 4, redeemed 3 (v1, v2, v3); attempts in range: 4 successes (v1, v2, v3, v6), 1 failure.
  * r2 issues v5, which fails twice → issued 1, redeemed 0, 0 successes, 2 failures.
  * An unknown voucher fails once → campaign "" with 1 failure.
+ * r1 also delivers a card key and a direct recharge: nobody redeems those at a store, so they are not "issued" here.
  */
 const r1 = (voucherId: string) => ({ voucherId, campaignId: "r1" });
 const fixture = [
-  ...["v1", "v2", "v3", "v4"].map((v) => ev("voucher_issued", "u", at("09-07"), r1(v))),
+  ...["v1", "v2", "v3", "v4"].map((v, i) => ev("voucher_issued", "u", at("09-07"), i ? r1(v) : { ...r1(v), kind: "coupon" })),
   ev("voucher_issued", "u", at("08-01"), r1("v6")),
+  ev("voucher_issued", "u", at("09-07"), { ...r1("k1"), kind: "card_key" }),
+  ev("voucher_issued", "u", at("09-07"), { ...r1("k2"), kind: "direct_recharge" }),
   ev("voucher_issued", "u", at("09-07"), { voucherId: "v5", campaignId: "r2" }),
   ev("voucher_redeemed", "u", at("09-08"), { ...r1("v1"), storeId: "s1" }),
   ev("voucher_redeemed", "u", at("09-09"), { voucherId: "v2", storeId: "s1" }),
