@@ -1,0 +1,36 @@
+/**
+ * `npm test`'s vitest step. Vitest runs files one at a time on a 2-core machine (its default is cores − 1 workers) and
+ * the e2e project must run one stack at a time anyway, so the e2e files (which mostly wait on their own stacks:
+ * start-ups, an outage, a crash and restart) run in a second vitest process beside all the other projects.
+ * Output is prefixed per process; the exit code is non-zero if either fails. With arguments it is plain `vitest run`.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+const vitest = "node_modules/.bin/vitest";
+const args = process.argv.slice(2);
+
+function run(label: string, argv: string[]): Promise<{ label: string; code: number; seconds: number }> {
+  const started = Date.now();
+  const child = spawn(vitest, ["run", ...argv], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on("line", (line) => process.stdout.write(label ? `[${label}] ${line}\n` : `${line}\n`));
+  }
+  const stop = () => child.kill("SIGINT");
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return new Promise((resolve) =>
+    child.on("exit", (code, signal) => resolve({ label, code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000) })),
+  );
+}
+
+if (args.length) {
+  process.exitCode = (await run("", args)).code;
+} else {
+  const results = await Promise.all([
+    run("e2e", ["--project", "e2e"]),
+    run("rest", ["--project", "!e2e"]),
+  ]);
+  for (const r of results) console.log(`vitest ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
+  process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
+}
