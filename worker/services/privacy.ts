@@ -2,7 +2,7 @@
  * Personal information (PIPL) for buyers: consent records, "download my data", and the erasure request (the cron's
  * part is services/erasure.ts). Consent texts and versions are data: schema/data/consent-texts.json.
  */
-import { CONSENT_TEXTS, currentConsentVersion, type ConsentPurpose, type MyDataExport } from "../../schema/privacy";
+import { CONSENT_PURPOSES, CONSENT_TEXTS, currentConsentVersion, type ConsentPurpose, type MyDataExport } from "../../schema/privacy";
 import type { ExportRow } from "../../schema/exports";
 import type { z } from "@hono/zod-openapi";
 import type { SignInConsent } from "../../schema/privacy";
@@ -45,7 +45,7 @@ export function signInConsentStmts(env: Env, tenantId: string, buyerId: string, 
 }
 
 export function consentTexts() {
-  return (Object.keys(CONSENT_TEXTS) as ConsentPurpose[]).map((purpose) => {
+  return CONSENT_PURPOSES.map((purpose) => {
     const version = currentConsentVersion(purpose);
     return { purpose, version, ...CONSENT_TEXTS[purpose].versions[version]!, required: purpose === "phone_sign_in" };
   });
