@@ -6,7 +6,9 @@ import { errorBody, type ErrorIssue } from "../schema/errors";
 import { EventEnvelope, IngestBatch, issuePath, type IngestRejection } from "../schema/events";
 import { WarehouseExportPage } from "../schema/exports";
 import { verifyBody } from "../worker/domain/signature";
+import { PrivacyRekey, PrivacyRetention, PrivacyUserEvents } from "../schema/privacy";
 import { exportEventsPage } from "./export";
+import { applyRetention, rekeyUser, userEvents } from "./privacy";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
 import { QUERY_SETTINGS } from "./settings";
@@ -122,6 +124,30 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
     const page = WarehouseExportPage.safeParse(body);
     if (!page.success) return c.json(error("validation_failed", "Invalid export page", zodIssues(page.error)), 400);
     return c.json({ rows: await exportEventsPage(queryClient, page.data) });
+  });
+
+  // Personal data (PIPL). A buyer's own events are a read (query key); re-keying an erased user and deleting events
+  // past a tenant's retention window change data, so they are signed with the writer's (ingest) key.
+  app.post("/v1/privacy/user-events", async (c) => {
+    const signed = await signedJson(c, querySecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = PrivacyUserEvents.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid request", zodIssues(q.error)), 400);
+    return c.json({ rows: await userEvents(queryClient, q.data) });
+  });
+  app.post("/v1/privacy/rekey", async (c) => {
+    const signed = await signedJson(c, ingestSecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = PrivacyRekey.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid request", zodIssues(q.error)), 400);
+    return c.json(await rekeyUser(client, q.data));
+  });
+  app.post("/v1/privacy/retention", async (c) => {
+    const signed = await signedJson(c, ingestSecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = PrivacyRetention.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid request", zodIssues(q.error)), 400);
+    return c.json(await applyRetention(client, q.data));
   });
 
   app.notFound((c) => c.json(error("not_found", "Route not found"), 404));

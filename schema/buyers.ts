@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Acquisition } from "./acquisition";
+import { SignInConsent } from "./privacy";
 
 /** Mainland China mobile numbers, optionally with +86. */
 export const Phone = z
@@ -15,6 +16,8 @@ export const OtpVerifyInput = z
     code: z.string().regex(/^\d{6}$/, "6 digits"),
     /** Used only when this sign-in creates the buyer (no session yet, a new phone number). */
     acquisition: Acquisition.optional(),
+    /** Agreement to the personal information rules (required) and the optional marketing opt-in; recorded in D1. */
+    consent: SignInConsent,
   })
   .openapi("OtpVerifyInput");
 

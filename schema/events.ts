@@ -86,6 +86,12 @@ export const EVENT_PAYLOADS = {
   voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId }),
   voucher_rated: payload({ ...VoucherRef, stars: z.number().int().min(1).max(5) }),
   campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),
+  /** A consent given or withdrawn (PIPL); the record itself is in D1 consents. */
+  consent_changed: payload({ purpose: Label, action: z.enum(["granted", "withdrawn"]), textVersion: Label, channel: Label }),
+  /** The buyer asked to erase their account; actor.userId is re-keyed to the pseudonym with everything else. */
+  erasure_requested: payload({ requestId: Id }),
+  /** D1, the warehouse and recorded events no longer name the person; actor.userId is the pseudonym. */
+  erasure_completed: payload({ requestId: Id, requestedAt: Label, minutesTaken: Count }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

@@ -16,6 +16,8 @@ export const Tenant = z
     slug: TenantSlug,
     name: z.string(),
     allowedOrigins: z.array(z.string()),
+    /** Raw analytics events older than this many days are deleted from the warehouse by the cron; null = kept. */
+    eventRetentionDays: z.number().int().nullable(),
     createdAt: z.string(),
   })
   .openapi("Tenant");
@@ -35,6 +37,8 @@ export const UpdateTenantInput = z
   .object({
     name: z.string().trim().min(1).max(80).optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
+    /** Days raw events are kept in the warehouse (1–3650); null keeps them. Aggregates (user profiles) stay. */
+    eventRetentionDays: z.number().int().min(1).max(3650).nullable().optional(),
   })
   .openapi("UpdateTenantInput");
 

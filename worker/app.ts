@@ -23,6 +23,7 @@ import { mediaRoutes } from "./routes/media";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
 import { shopRoutes, smsOutboxRoutes } from "./routes/shop";
+import { privacyRoutes } from "./routes/privacy";
 import { compensationRoutes } from "./routes/compensation";
 import { redemptionRoutes } from "./routes/redemptions";
 import { storeRoutes } from "./routes/stores";
@@ -63,6 +64,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", catalogRoutes)
     .route("/", mediaRoutes)
     .route("/", shopRoutes)
+    .route("/", privacyRoutes)
     .route("/", paymentRoutes)
     .route("/", orderRoutes)
     .route("/", storeRoutes)

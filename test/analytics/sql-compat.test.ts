@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWarehouseApp } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
 import { exportEventsPage } from "../../analytics/export";
+import { applyRetention, rekeyUser, userEvents } from "../../analytics/privacy";
 import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
@@ -103,6 +104,10 @@ beforeAll(async () => {
   await createWarehouseApp({ client, ingestSecret: "s", querySecret: "q", embedded: true }).request("/health");
   for (const name of METRIC_NAMES) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01" });
   await exportEventsPage(client, { tenantId: "tA", from: "2026-09-01T00:00:00.000Z", to: "2026-10-01T00:00:00.000Z", after: { at: "2026-09-02T00:00:00.000Z", id: "ev_x" }, limit: 10 });
+  await userEvents(client, { tenantId: "tA", userIds: ["u1"], limit: 10 });
+  await rekeyUser(client, { tenantId: "tA", userIds: ["u1"], deviceIds: ["d1"], pseudonym: "anon_0123456789" });
+  await ingestEvents(client, [buildEvent({ tenantId: "tA", type: "page_view", occurredAt: new Date(Date.UTC(2026, 0, 1)) })]);
+  await applyRetention(client, { tenantId: "tA", days: 1 }); // deletes that old view
   await generateEvents(client, { tenantId: "tG", events: 1_000, users: 100, days: 7, end: new Date(Date.UTC(2026, 10, 1)) });
 }, 120_000);
 
@@ -112,12 +117,14 @@ afterAll(async () => {
 });
 
 describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUSE_VERSION}`, () => {
-  it("records what it checks: migrations (cluster form), ingest, health, every metric, the event export, the generator", () => {
+  it("records what it checks: migrations (cluster form), ingest, health, every metric, the event export, privacy requests, the generator", () => {
     const sqls = sent.map((s) => s.sql ?? "").join("\n");
     expect(sqls).toMatch(/ON CLUSTER 'kaquan'/);
     expect(sqls).toMatch(/ENGINE = ReplicatedReplacingMergeTree/);
     expect(sqls).toMatch(/windowFunnel/);
     expect(sqls).toMatch(/LIMIT 1 BY event_id/);
+    expect(sqls).toMatch(/ALTER TABLE events UPDATE/);
+    expect(sqls).toMatch(/DELETE FROM events WHERE/);
     expect(sent.filter((s) => s.sql).length).toBeGreaterThan(30);
   });
 

@@ -219,6 +219,7 @@ describe("API errors in the page's language (issue 13 #8)", () => {
     await page.click("#send");
     await expect.poll(() => page.textContent("#login-msg"), { timeout: 15_000 }).toBe("验证码已发送");
     await page.fill("#code", "000000");
+    await page.check("#consent");
     await page.click("#verify");
     await expect.poll(() => page.textContent("#login-msg"), { timeout: 15_000 }).toBe("验证码错误或已过期，请重新获取");
     await page.fill("#phone", "12");

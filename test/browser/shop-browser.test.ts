@@ -44,6 +44,7 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
     const code = /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!;
     await page.fill("#code", code);
+    await page.check("#consent");
     await page.click("#verify");
     await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
     // the guest's voucher moved to the phone account

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { currentConsentVersion } from "../../schema/privacy";
 import { describe, expect, inject, it } from "vitest";
 import { api, createTenant } from "./helpers";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
@@ -58,7 +59,7 @@ describe("the product emits user_signed_up, share_sent and referral_signed_up on
       await api(`/shop/${slug}/otp`, { method: "POST", headers: ip(), json: { phone } });
       const sms = await api(`/shop/${slug}/dev/sms?phone=${phone}`);
       const code = /(\d{6})/.exec(sms.body.messages.at(-1).body)![1];
-      return api(`/shop/${slug}/otp/verify`, { method: "POST", headers: { ...ip(), ...(cookie ? { cookie } : {}) }, json: { phone, code, acquisition: { utmSource: "sms" } } });
+      return api(`/shop/${slug}/otp/verify`, { method: "POST", headers: { ...ip(), ...(cookie ? { cookie } : {}) }, json: { phone, code, acquisition: { utmSource: "sms" }, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } } });
     };
     const direct = await signIn("13800000001");
     expect(direct.status).toBe(200);

@@ -2,6 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createTenant } from "./helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { currentConsentVersion } from "../../schema/privacy";
+
+const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
 
 async function lastCode(slug: string, phone: string): Promise<string> {
   const r = await shop(slug, `/dev/sms?phone=${phone}`);
@@ -21,17 +24,17 @@ describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
     expect(stored!.code_hash).not.toContain(code);
 
     const wrong = code === "000000" ? "111111" : "000000";
-    for (let i = 0; i < 5; i++) expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: wrong } })).status).toBe(400);
+    for (let i = 0; i < 5; i++) expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: wrong, consent } })).status).toBe(400);
     // locked now: even the right code is refused until a new one is requested
-    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code } })).status).toBe(429);
+    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code, consent } })).status).toBe(429);
 
     await env.DB.prepare("UPDATE otp_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = ?").bind(tenant.id).run();
     expect((await shop(tenant.slug, "/otp", { method: "POST", json: { phone } })).status).toBe(200);
     const fresh = await lastCode(tenant.slug, phone);
-    const ok = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh } });
+    const ok = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh, consent } });
     expect(ok.status).toBe(200);
     expect(ok.body.buyer).toMatchObject({ kind: "phone", phoneMasked: "139****5678" });
-    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh } })).status).toBe(400);
+    expect((await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone, code: fresh, consent } })).status).toBe(400);
   });
 
   it("an expired code is refused", async () => {
@@ -39,7 +42,7 @@ describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
     await shop(tenant.slug, "/otp", { method: "POST", json: { phone: "13700000001" } });
     const code = await lastCode(tenant.slug, "13700000001");
     await env.DB.prepare("UPDATE otp_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = ?").bind(tenant.id).run();
-    const r = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone: "13700000001", code } });
+    const r = await shop(tenant.slug, "/otp/verify", { method: "POST", json: { phone: "13700000001", code, consent } });
     expect(r.body.error.code).toBe("otp_invalid");
   });
 
@@ -50,7 +53,7 @@ describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
     const guestCookie = o.cookie!;
     await shop(slug, "/otp", { method: "POST", json: { phone: "13600000002" } });
     const code = await lastCode(slug, "13600000002");
-    const signedIn = await shop(slug, "/otp/verify", { method: "POST", cookie: guestCookie, json: { phone: "13600000002", code } });
+    const signedIn = await shop(slug, "/otp/verify", { method: "POST", cookie: guestCookie, json: { phone: "13600000002", code, consent } });
     const phoneCookie = signedIn.cookie!;
     expect(phoneCookie).not.toBe(guestCookie);
     const mine = await shop(slug, "/vouchers", { cookie: phoneCookie });

@@ -5,7 +5,7 @@ import type { EventEnvelope } from "../../schema/events";
 import { shardOf } from "../../worker/services/campaigns";
 import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
-import { claim, liveCampaign } from "./campaign-helpers";
+import { claim, liveCampaign, sessionHeader } from "./campaign-helpers";
 
 /** Every event the campaign's (single) shard sends from now on, recorded instead of queued. */
 async function spyOnShard(campaignId: string) {
@@ -47,12 +47,15 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     const live = await api(`/public/campaigns/${c.id}/live`);
     expect(live.body.remaining.item).toBe(2);
 
-    const a = await api(`/public/campaigns/${c.id}/users/buyer-a`);
+    // A standing is personal: only that buyer's own session reads it.
+    expect((await api(`/public/campaigns/${c.id}/users/buyer-a`)).status).toBe(401);
+    expect((await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-b") })).status).toBe(403);
+    const a = await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-a") });
     expect(a.status).toBe(200);
     expect(a.body.claims).toEqual([
       expect.objectContaining({ claimId: won.body.claimId, status: "failed", orderId: null, failure: expect.objectContaining({ code: "purchase_limit" }) }),
     ]);
-    const b = await api(`/public/campaigns/${c.id}/users/buyer-b`);
+    const b = await api(`/public/campaigns/${c.id}/users/buyer-b`, { headers: await sessionHeader(c.id, "buyer-b") });
     expect(b.body.claims[0]).toMatchObject({ status: "fulfilled", failure: null });
     expect(b.body.claims[0].orderId).toMatch(/^ord_/);
 
@@ -63,6 +66,6 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     // The returned unit sells again.
     expect((await claim(c.id, "buyer-c")).status).toBe(200);
     await drain(c.id);
-    expect((await api(`/public/campaigns/${c.id}/users/buyer-c`)).body.claims[0].status).toBe("fulfilled");
+    expect((await api(`/public/campaigns/${c.id}/users/buyer-c`, { headers: await sessionHeader(c.id, "buyer-c") })).body.claims[0].status).toBe("fulfilled");
   });
 });

@@ -4,9 +4,14 @@ import { api } from "./helpers";
 import { signSession } from "../../worker/domain/buyer-session";
 import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
 
-/** A Bearer header naming `userId` as the signed-in buyer of the campaign's brand (as the session route would). */
+/**
+ * A Bearer header naming `userId` as the signed-in buyer of the campaign's brand (as the session route would). The
+ * buyer row is made too (a guest of that brand): routes off the hot claim path check that the session's buyer exists.
+ */
 export async function sessionHeader(campaignId: string, userId: string): Promise<Record<string, string>> {
   const row = await env.DB.prepare("SELECT tenant_id FROM campaigns WHERE id = ?").bind(campaignId).first<{ tenant_id: string }>();
+  await env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest') ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id")
+    .bind(userId, row!.tenant_id).run();
   return { authorization: `Bearer ${await signSession(env.BUYER_SESSION_SECRET, row!.tenant_id, userId)}` };
 }
 

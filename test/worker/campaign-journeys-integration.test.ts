@@ -83,14 +83,14 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const productId = await couponProductOf(tenant.id);
     const body = { kind: "lottery", name: "draws", prizes: [{ id: "a", name: "a", productId, stock: 5, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 2, shards: 4 };
     const scheduled = await liveCampaign(adminKey, body, { startInMs: hour, wait: false });
-    expect((await api(`/public/campaigns/${scheduled.id}/users/newcomer`)).body.drawsLeftToday).toBe(2);
+    expect((await api(`/public/campaigns/${scheduled.id}/users/newcomer`, { headers: await sessionHeader(scheduled.id, "newcomer") })).body.drawsLeftToday).toBe(2);
     const c = await liveCampaign(adminKey, body);
     // Nobody has drawn on any shard yet.
-    const fresh = await api(`/public/campaigns/${c.id}/users/newcomer`);
+    const fresh = await api(`/public/campaigns/${c.id}/users/newcomer`, { headers: await sessionHeader(c.id, "newcomer") });
     expect(fresh.status).toBe(200);
     expect(fresh.body).toMatchObject({ drawsLeftToday: 2, claimedTotal: 0, wins: 0 });
     const drew = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: await sessionHeader(c.id, "newcomer"), json: {} });
     expect(drew.status).toBe(200);
-    expect((await api(`/public/campaigns/${c.id}/users/newcomer`)).body.drawsLeftToday).toBe(1);
+    expect((await api(`/public/campaigns/${c.id}/users/newcomer`, { headers: await sessionHeader(c.id, "newcomer") })).body.drawsLeftToday).toBe(1);
   });
 });

@@ -7,6 +7,8 @@ export interface BuyerRow {
   merged_into: string | null;
   created_at: string;
   device_id?: string | null;
+  /** Set when the buyer asked to be erased: no session names it any more (schema/d1/0141). */
+  erased_at?: string | null;
 }
 
 export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });

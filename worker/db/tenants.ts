@@ -5,6 +5,7 @@ interface TenantRow {
   slug: string;
   name: string;
   allowed_origins: string;
+  event_retention_days: number | null;
   created_at: string;
 }
 
@@ -13,6 +14,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   slug: r.slug,
   name: r.name,
   allowedOrigins: JSON.parse(r.allowed_origins) as string[],
+  eventRetentionDays: r.event_retention_days ?? null,
   createdAt: r.created_at,
 });
 
@@ -60,9 +62,27 @@ export async function listTenants(db: D1Database): Promise<Tenant[]> {
   return results.map(toTenant);
 }
 
-export async function updateTenant(db: D1Database, id: string, patch: { name?: string; allowedOrigins?: string[] }) {
+export async function updateTenant(db: D1Database, id: string, patch: { name?: string; allowedOrigins?: string[]; eventRetentionDays?: number | null }) {
+  const retention = patch.eventRetentionDays !== undefined;
   await db
-    .prepare("UPDATE tenants SET name = COALESCE(?, name), allowed_origins = COALESCE(?, allowed_origins) WHERE id = ?")
-    .bind(patch.name ?? null, patch.allowedOrigins ? JSON.stringify(patch.allowedOrigins) : null, id)
+    .prepare(
+      `UPDATE tenants SET name = COALESCE(?, name), allowed_origins = COALESCE(?, allowed_origins),
+         event_retention_days = CASE WHEN ? THEN ? ELSE event_retention_days END,
+         retention_applied_at = CASE WHEN ? THEN NULL ELSE retention_applied_at END WHERE id = ?`,
+    )
+    .bind(patch.name ?? null, patch.allowedOrigins ? JSON.stringify(patch.allowedOrigins) : null, retention ? 1 : 0, patch.eventRetentionDays ?? null, retention ? 1 : 0, id)
     .run();
+}
+
+/** Tenants whose retention window is due to be applied (never, or not within the last `everyMs`). */
+export async function tenantsDueForRetention(db: D1Database, beforeIso: string) {
+  const { results } = await db
+    .prepare("SELECT id, event_retention_days AS days FROM tenants WHERE event_retention_days IS NOT NULL AND (retention_applied_at IS NULL OR retention_applied_at < ?) LIMIT 50")
+    .bind(beforeIso)
+    .all<{ id: string; days: number }>();
+  return results;
+}
+
+export function markRetentionApplied(db: D1Database, id: string, atIso: string) {
+  return db.prepare("UPDATE tenants SET retention_applied_at = ? WHERE id = ?").bind(atIso, id).run();
 }

@@ -6,7 +6,7 @@ import { verifyPreview } from "../domain/campaign-preview";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
-import { campaignSession, claim, claimant, claimMeta, claimOrder } from "../services/claim";
+import { campaignSession, claim, claimMeta, claimOrder, liveClaimant } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 import { SessionInput, ShareInput, ShareResult } from "../../schema/acquisition";
@@ -92,9 +92,10 @@ const standing = createRoute({
   method: "get",
   path: "/public/campaigns/{campaignId}/users/{userId}",
   tags,
-  summary: "What a user has claimed and may still do today",
+  summary: "What a user has claimed and may still do today; only for that user's own signed session (cookie or Bearer)",
+  description: "Without a session 401; with another buyer's session 403 (a standing is personal data: claims, wins, orders).",
   request: { params: params.extend({ userId: UserId }) },
-  responses: { 200: json(UserStanding, "Standing"), 400: errors[400], 404: errors[404] },
+  responses: { 200: json(UserStanding, "Standing"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404] },
 });
 
 const share = createRoute({
@@ -156,7 +157,7 @@ export const campaignPublicRoutes = createRouter()
     const hit = await publicCampaign(c.env, campaignId);
     if (!hit) throw ApiError.notFound("Campaign");
     const campaign = hit.campaign;
-    const userId = await claimant(c.env, hit, c.req.valid("json"), claimMeta(c.req.raw.headers));
+    const userId = await liveClaimant(c.env, hit, c.req.valid("json"), claimMeta(c.req.raw.headers));
     const shard = homeShard(userId, campaign.shards);
     const res = await shardOf(c.env, campaign.id, shard).completeTask(campaign.id, shard, userId, taskId);
     if ("error" in res) {
@@ -177,13 +178,16 @@ export const campaignPublicRoutes = createRouter()
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
     if (!hit) throw ApiError.notFound("Campaign");
     const meta = claimMeta(c.req.raw.headers);
-    const sharerId = await claimant(c.env, hit, {}, meta);
+    const sharerId = await liveClaimant(c.env, hit, {}, meta);
     await enforceRateLimit(c.env, "share", sharerId, SHARES_PER_MIN, 60);
     return c.json(await createShare(c.env, hit, sharerId, c.req.valid("json").channel ?? null, meta.deviceId), 201);
   })
   .openapi(standing, async (c) => {
     const { campaignId, userId } = c.req.valid("param");
-    return c.json(await userStanding(c.env, await found(c.env, campaignId), userId), 200);
+    const hit = await publicCampaign(c.env, campaignId);
+    if (!hit) throw ApiError.notFound("Campaign");
+    await liveClaimant(c.env, hit, { userId }, claimMeta(c.req.raw.headers));
+    return c.json(await userStanding(c.env, hit.campaign, userId), 200);
   })
   .openapi(claimOrderRoute, async (c) => {
     const { campaignId, claimId } = c.req.valid("param");

@@ -13,7 +13,7 @@ import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { requestOtp, verifyOtp, phoneHash } from "../services/buyers";
+import { requestOtp, resolveBuyer, verifyOtp, phoneHash } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput } from "../../schema/acquisition";
 import { withStock } from "../services/catalog";
@@ -132,10 +132,10 @@ export const shopRoutes = createRouter()
   .openapi(verify, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
     await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
-    const { phone, code, acquisition } = c.req.valid("json");
+    const { phone, code, acquisition, consent } = c.req.valid("json");
     const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
     const acq = current ? undefined : await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url));
-    const buyer = await verifyOtp(c.env, tenantId, phone, code, current, acq);
+    const buyer = await verifyOtp(c.env, tenantId, phone, code, current, consent, acq);
     await setSessionCookie(c, buyer);
     return c.json({ buyer: toBuyer(buyer) }, 200);
   })
@@ -143,7 +143,7 @@ export const shopRoutes = createRouter()
     const { tenantId, buyerId } = c.var.shopper;
     if (!buyerId) {
       const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenantId, c.req.valid("json").token);
-      const row = id ? await getBuyer(c.env.DB, tenantId, id) : null;
+      const row = id ? await resolveBuyer(c.env, tenantId, id) : null;
       if (!row) throw ApiError.unauthorized("The session is not valid for this store");
       await setSessionCookie(c, row);
     }

@@ -21,7 +21,7 @@ const patchOwn = createRoute({
   method: "patch",
   path: "/tenant",
   tags,
-  summary: "Update the tenant's name or the origins allowed to embed its campaigns",
+  summary: "Update the tenant's name, the origins allowed to embed its campaigns, or how long raw analytics events are kept (eventRetentionDays)",
   security: bearerAuth,
   middleware: [requireKey("admin")],
   request: jsonBody(UpdateTenantInput),

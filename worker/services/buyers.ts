@@ -15,6 +15,9 @@ import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
 import type { AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { sandboxSms } from "../sms/sandbox";
+import type { z } from "@hono/zod-openapi";
+import type { SignInConsent } from "../../schema/privacy";
+import { assertSignInConsent, signInConsentStmts } from "./privacy";
 
 export const OTP_TTL_S = 300;
 export const OTP_MAX_ATTEMPTS = 5;
@@ -43,11 +46,11 @@ export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFa
   return row;
 }
 
-/** The buyer a session names, following a guest → phone attachment. */
+/** The buyer a session names, following a guest → phone attachment; null once the account asked to be erased. */
 export async function resolveBuyer(env: Env, tenantId: string, buyerId: string): Promise<BuyerRow | null> {
-  const b = await getBuyer(env.DB, tenantId, buyerId);
-  if (b?.merged_into) return getBuyer(env.DB, tenantId, b.merged_into);
-  return b;
+  let b = await getBuyer(env.DB, tenantId, buyerId);
+  if (b?.merged_into && !b.erased_at) b = await getBuyer(env.DB, tenantId, b.merged_into);
+  return b && !b.erased_at ? b : null;
 }
 
 export async function requestOtp(env: Env, tenantId: string, phone: string): Promise<{ resendAfterS: number; expiresInS: number }> {
@@ -74,7 +77,10 @@ export async function requestOtp(env: Env, tenantId: string, phone: string): Pro
  * Signs in. A phone account created here is a new buyer (user_signed_up with `acq`) unless the guest session it
  * absorbs already was one: then that guest's sign-up stands and guest_attached links the two ids.
  */
-export async function verifyOtp(env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
+export async function verifyOtp(
+  env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null, consent: z.output<typeof SignInConsent>, acq: AcquisitionFacts = NO_ACQUISITION,
+): Promise<BuyerRow> {
+  assertSignInConsent(consent);
   const ph = await phoneHash(env, phone);
   const otp = await latestOtp(env.DB, tenantId, ph);
   if (!otp || otp.consumed_at || Date.parse(otp.expires_at) < Date.now()) {
@@ -90,10 +96,13 @@ export async function verifyOtp(env: Env, tenantId: string, phone: string, code:
   const { row: buyer, created } = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone), attaches ? null : acq);
   const events: EventInput[] = created && !attaches ? signupEvents(tenantId, buyer.id, "phone", acq) : [];
   events.push({ tenantId, type: "buyer_signed_in", actor: { userId: buyer.id }, payload: {} });
+  if (buyer.erased_at) throw ApiError.conflict("erasure_in_progress", "This account is being erased; sign in again in a few minutes to start a new one");
+  const stmts = signInConsentStmts(env, tenantId, buyer.id, consent);
   if (attaches && current!.id !== buyer.id) {
-    await env.DB.batch(attachGuestStmts(env.DB, tenantId, current!.id, buyer.id));
+    stmts.push(...attachGuestStmts(env.DB, tenantId, current!.id, buyer.id));
     events.push({ tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } });
   }
+  await env.DB.batch(stmts);
   await emitEvents(env, events);
   return buyer;
 }

@@ -3,6 +3,7 @@ import { sessionCookieName, signSession, verifySession } from "../domain/buyer-s
 import type { Acquisition } from "../../schema/acquisition";
 import { resolveAcquisition } from "./acquisition";
 import { createGuest, limitNewSessions } from "./buyers";
+import { getBuyer } from "../db/buyers";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
@@ -110,7 +111,7 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
   if (!hit) throw ApiError.notFound("Campaign");
   let userId: string | null = null;
   try {
-    userId = await claimant(env, hit, {}, meta);
+    userId = await liveClaimant(env, hit, {}, meta);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
   }
@@ -132,7 +133,7 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
 export async function claimOrder(env: Env, campaignId: string, claimId: string, headers: Headers) {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
-  const userId = await claimant(env, hit, {}, claimMeta(headers));
+  const userId = await liveClaimant(env, hit, {}, claimMeta(headers));
   const c = hit.campaign;
   if (c.kind !== "flash_sale") throw ApiError.notFound("Order");
   const shard = homeShard(userId, c.shards);
@@ -144,4 +145,15 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
     throw new ApiError(503, "order_pending", "The order is not ready yet; retry shortly", undefined, { "Retry-After": "1" });
   }
   return ownOrder(env, c.tenantId, userId, out.ref!);
+}
+
+/**
+ * The claimant, for routes off the hot claim path: the signed session must also name a buyer that still exists and
+ * has not asked to be erased (one D1 read), so an erased account's token stops working there at once.
+ */
+export async function liveClaimant(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<string> {
+  const userId = await claimant(env, hit, input, meta);
+  const row = await getBuyer(env.DB, hit.campaign.tenantId, userId);
+  if (!row || row.erased_at) throw ApiError.unauthorized("This session has ended; start a new one (POST /public/campaigns/{id}/session)");
+  return userId;
 }

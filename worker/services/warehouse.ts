@@ -2,19 +2,29 @@ import { signBody } from "../domain/signature";
 import { ApiError } from "../errors";
 
 type WarehouseEnv = Pick<Env, "WAREHOUSE_URL" | "WAREHOUSE_QUERY_SECRET">;
+type WarehouseWriteEnv = Pick<Env, "WAREHOUSE_URL" | "WAREHOUSE_INGEST_SECRET">;
 type WarehouseError = { error?: { code: string; message: string; issues?: { path: string; message: string; code: string }[] } };
 
 /**
  * A read from the warehouse, signed with the query key (the tenant travels inside the signed body). A 400 from the
  * warehouse is the caller's input (its field paths are moved under `query.`); anything else is the warehouse's fault.
  */
-export async function warehouseRead<T>(env: WarehouseEnv, path: string, payload: unknown): Promise<T> {
+export function warehouseRead<T>(env: WarehouseEnv, path: string, payload: unknown): Promise<T> {
+  return warehouseCall<T>(env.WAREHOUSE_URL, env.WAREHOUSE_QUERY_SECRET, path, payload);
+}
+
+/** A change in the warehouse (erasure re-keying, retention deletes), signed with the writer's (ingest) key. */
+export function warehouseWrite<T>(env: WarehouseWriteEnv, path: string, payload: unknown): Promise<T> {
+  return warehouseCall<T>(env.WAREHOUSE_URL, env.WAREHOUSE_INGEST_SECRET, path, payload);
+}
+
+async function warehouseCall<T>(base: string, secret: string, path: string, payload: unknown): Promise<T> {
   const body = JSON.stringify(payload);
   let res: Response;
   try {
-    res = await fetch(new URL(path, env.WAREHOUSE_URL), {
+    res = await fetch(new URL(path, base), {
       method: "POST",
-      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(env.WAREHOUSE_QUERY_SECRET, body) },
+      headers: { "content-type": "application/json", "x-kaquan-signature": await signBody(secret, body) },
       body,
       signal: AbortSignal.timeout(30_000),
     });

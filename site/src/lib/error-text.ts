@@ -16,6 +16,8 @@ const CODES: Record<string, Pair> = {
   rate_limited: ["操作太频繁，请稍后再试", "Too many requests, try again later"],
   internal: ["服务出错，请稍后再试", "Something went wrong, try again later"],
   otp_invalid: ["验证码错误或已过期，请重新获取", "The code is wrong or has expired; request a new one"],
+  consent_outdated: ["个人信息处理规则已更新，请刷新页面后重新阅读并同意", "The personal information rules changed; reload the page and agree again"],
+  erasure_in_progress: ["该账号正在注销中，请几分钟后再登录", "This account is being erased; sign in again in a few minutes"],
   sold_out: ["已售罄", "Sold out"],
   purchase_limit: ["超过限购数量", "Purchase limit reached"],
   recharge_account_required: ["请填写充值账号", "Enter the account to recharge"],

@@ -1,0 +1,82 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { ExportRow } from "../schema/exports";
+import type { PrivacyRekey, PrivacyRetention, PrivacyUserEvents } from "../schema/privacy";
+import { QUERY_SETTINGS } from "./settings";
+
+/**
+ * Personal data in the warehouse (schema/privacy.ts has the request shapes; worker/services/erasure.ts drives them).
+ * Mutations wait until every replica applied them (mutations_sync = 2), so the worker records an erasure as done only
+ * once the rows really changed.
+ */
+const MUTATION_SETTINGS = { mutations_sync: "2" } as const;
+
+/** Every raw event of the given users (a buyer and the guests merged into it), oldest first, for "download my data". */
+export async function userEvents(client: ClickHouseClient, q: PrivacyUserEvents): Promise<ExportRow[]> {
+  const rs = await client.query({
+    query: `SELECT event_id AS eventId, type, toString(occurred_at) AS occurredAt, user_id AS userId, device_id AS deviceId,
+       referrer_id AS referrerId, campaign_id AS campaignId, product_id AS productId, order_id AS orderId,
+       amount_cents AS amountCents, payload
+FROM events
+WHERE tenant_id = {tenant:String} AND user_id IN {users:Array(String)}
+ORDER BY occurred_at, event_id
+LIMIT 1 BY event_id
+LIMIT {limit:UInt32}`,
+    query_params: { tenant: q.tenantId, users: q.userIds, limit: q.limit },
+    format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
+  });
+  const blank = (v: unknown) => (v === "" ? null : (v as string));
+  return (await rs.json<Record<string, string | number>>()).map((r) => ({
+    ...r,
+    id: r.eventId as string,
+    occurredAt: `${String(r.occurredAt).replace(" ", "T")}Z`,
+    userId: blank(r.userId), deviceId: blank(r.deviceId), referrerId: blank(r.referrerId),
+    campaignId: blank(r.campaignId), productId: blank(r.productId), orderId: blank(r.orderId),
+  }));
+}
+
+/**
+ * Erasure: the user's events are re-keyed to the pseudonym (user id, and the id where it names them as referrer or
+ * inside a payload), their device ids are blanked (also on anonymous views from those devices). Types, times,
+ * amounts and order ids stay, so every dashboard total is unchanged; the person is gone. Idempotent: a second run
+ * (late deliveries) changes only rows that still name the user.
+ */
+export async function rekeyUser(client: ClickHouseClient, r: PrivacyRekey): Promise<{ remaining: number }> {
+  const params = { tenant: r.tenantId, users: r.userIds, pseudonym: r.pseudonym, devices: r.deviceIds };
+  const pairs = r.userIds.map((_, i) => `{users:Array(String)}[${i + 1}]`);
+  let payload = "payload";
+  for (const p of pairs) payload = `replaceAll(${payload}, ${p}, {pseudonym:String})`;
+  const named = "(user_id IN {users:Array(String)} OR referrer_id IN {users:Array(String)} OR hasAny(extractAll(payload, '[A-Za-z0-9_-]+'), {users:Array(String)}))";
+  await client.command({
+    query: `ALTER TABLE events UPDATE
+  user_id = if(user_id IN {users:Array(String)}, {pseudonym:String}, user_id),
+  referrer_id = if(referrer_id IN {users:Array(String)}, {pseudonym:String}, referrer_id),
+  device_id = if(user_id IN {users:Array(String)} OR device_id IN {devices:Array(String)}, '', device_id),
+  payload = ${payload}
+WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_id IN {devices:Array(String)}))`,
+    query_params: params,
+    clickhouse_settings: MUTATION_SETTINGS,
+  });
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM events WHERE tenant_id = {tenant:String} AND ${named}`,
+    query_params: params,
+    format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
+  });
+  return { remaining: Number((await rs.json<{ n: number }>())[0]?.n ?? 0) };
+}
+
+/** Retention: raw events of the tenant older than `days` are deleted (lightweight DELETE); the returned count is what went. */
+export async function applyRetention(client: ClickHouseClient, r: PrivacyRetention): Promise<{ deleted: number }> {
+  const params = { tenant: r.tenantId, days: r.days };
+  const cutoff = "occurred_at < now64(3) - toIntervalDay({days:UInt16})";
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`,
+    query_params: params, format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS,
+  });
+  const deleted = Number((await rs.json<{ n: number }>())[0]?.n ?? 0);
+  if (deleted > 0) {
+    await client.command({ query: `DELETE FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+  }
+  return { deleted };
+}
