@@ -86,6 +86,16 @@ export const EVENT_PAYLOADS = {
   voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId }),
   voucher_rated: payload({ ...VoucherRef, stars: z.number().int().min(1).max(5) }),
   campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),
+  /** A risk gate's decision (claim, sign-in, order, redemption). `weight`: how many decisions it stands for (allowed
+   * claims are sampled, refusal floods folded; worker/services/risk-decisions.ts). reasons: comma-joined. */
+  risk_decision: payload({
+    campaignId: OptId,
+    path: z.enum(["claim", "otp", "order", "redemption"]),
+    decision: z.enum(["allowed", "limited", "challenged", "blocked"]),
+    reasons: Label,
+    score: Count.optional(),
+    weight: Count.optional(),
+  }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
