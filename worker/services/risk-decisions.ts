@@ -28,7 +28,9 @@ export interface DecisionInput {
 
 /** How many decisions this one stands for (0: folded into a later row). */
 function weightOf(env: Env, d: DecisionInput, now: number): number {
-  const key = `${d.tenantId}|${d.campaignId}|${d.path}|${d.decision}`;
+  // Plain allowed claims are sampled; one let through by a solved challenge is rare and counted like a refusal.
+  const sampled = d.decision === "allowed" && !d.reasons.includes("challenge_passed");
+  const key = `${d.tenantId}|${d.campaignId}|${d.path}|${d.decision}|${sampled}`;
   let f = folds.get(key);
   if (!f) {
     f = { last: 0, pending: 0 };
@@ -36,7 +38,7 @@ function weightOf(env: Env, d: DecisionInput, now: number): number {
     if (folds.size > 10_000) folds.clear();
   }
   f.pending++;
-  const due = d.decision === "allowed" ? f.pending >= allowedSampleEvery(env) : now - f.last >= FOLD_MS;
+  const due = sampled ? f.pending >= allowedSampleEvery(env) : now - f.last >= FOLD_MS;
   if (!due) return 0;
   const weight = f.pending;
   f.pending = 0;
