@@ -1,5 +1,7 @@
+import { createServer, type Server } from "node:http";
 import type { Browser } from "playwright-core";
 import { devices } from "playwright-core";
+import { freePort } from "../../scripts/lib/free-port";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchChromium, screenshot } from "./chromium";
 
@@ -24,21 +26,27 @@ async function admin(path: string, method = "GET", body?: unknown) {
   return json;
 }
 
+const HEADLESS_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Mobile Safari/604.1";
+
+async function couponCampaign(name: string) {
+  const { products } = await admin("/products");
+  const productId = products.find((p: any) => p.kind === "coupon" && p.status === "published").id;
+  return admin("/campaigns", "POST", {
+    kind: "coupon_claim", name, productId, stock: 50, perUserLimit: 2, shards: 1,
+    startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+}
+
 describe("challenge on suspicion in a real browser", () => {
   it("a headless phone is challenged, the page solves the proof of work and the claim succeeds; the next tap is not challenged", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
-    const { products } = await admin("/products");
-    const productId = products.find((p: any) => p.kind === "coupon" && p.status === "published").id;
-    const c = await admin("/campaigns", "POST", {
-      kind: "coupon_claim", name: "安全验证测试券", productId, stock: 50, perUserLimit: 2, shards: 1,
-      startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const c = await couponCampaign("安全验证测试券");
 
     // An iPhone-sized page whose User-Agent gives it away as headless Chromium (driven by playwright: webdriver too).
     const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
     const context = await browser.newContext({
       ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN",
-      userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Mobile Safari/604.1",
+      userAgent: HEADLESS_IPHONE,
     });
     const page = await context.newPage();
     const claims: { status: number; code: string | null; challenged: boolean; answered: boolean }[] = [];
@@ -81,5 +89,41 @@ describe("challenge on suspicion in a real browser", () => {
     expect(await ops.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await op.close();
     await context.close();
+  });
+
+  it("the widget on a brand's page solves the challenge too and reports the claim", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const c = await couponCampaign("品牌页安全验证券");
+    const port = await freePort();
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head><body>
+<script>window.__events=[];for(const n of ["ready","claimed","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
+<script src="${baseUrl}/widget.js" data-campaign="${c.id}" async></script></body></html>`);
+    });
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    const origin = `http://127.0.0.1:${port}`;
+    try {
+      const tenant = await admin("/tenant");
+      await admin("/tenant", "PATCH", { allowedOrigins: [...tenant.allowedOrigins, origin] });
+      void keys;
+      const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
+      const context = await browser.newContext({ ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN", userAgent: HEADLESS_IPHONE });
+      const page = await context.newPage();
+      const statuses: number[] = [];
+      page.on("response", (r) => {
+        if (r.url().endsWith(`/campaigns/${c.id}/claims`) && r.request().method() === "POST") statuses.push(r.status());
+      });
+      await page.goto(`${origin}/`);
+      await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 15_000 }).toContain("ready");
+      await page.locator("kaquan-campaign button.go").click();
+      await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 30_000 }).toContain("claimed");
+      expect(statuses).toEqual([403, 200]);
+      await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toContain("领取成功");
+      await screenshot(page, "risk-challenge-widget");
+      await context.close();
+    } finally {
+      server.close();
+    }
   });
 });
