@@ -92,7 +92,7 @@ describe("challenge on suspicion in a real browser", () => {
   });
 
   it("the widget on a brand's page solves the challenge too and reports the claim", { timeout: 120_000 }, async () => {
-    const { baseUrl, keys } = inject("stack");
+    const { baseUrl } = inject("stack");
     const c = await couponCampaign("品牌页安全验证券");
     const port = await freePort();
     const server: Server = createServer((_req, res) => {
@@ -106,7 +106,6 @@ describe("challenge on suspicion in a real browser", () => {
     try {
       const tenant = await admin("/tenant");
       await admin("/tenant", "PATCH", { allowedOrigins: [...tenant.allowedOrigins, origin] });
-      void keys;
       const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
       const context = await browser.newContext({ ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN", userAgent: HEADLESS_IPHONE });
       const page = await context.newPage();
