@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Challenge } from "./risk";
 
 /** The one error shape every API response uses. */
 export const ErrorIssue = z.object({
@@ -16,6 +17,7 @@ export const ErrorBody = z
       message: z.string(),
       requestId: z.string(),
       issues: z.array(ErrorIssue).optional(),
+      challenge: Challenge.optional().openapi({ description: "403 challenge_required / challenge_invalid: what to solve before retrying" }),
     }),
   })
   .openapi("Error");
@@ -23,6 +25,6 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Builds the error body: the only place it is assembled (worker, claim fast path, redemptions, warehouse). */
-export function errorBody(code: string, message: string, requestId: string, issues?: ErrorIssue[]): ErrorBody {
-  return { error: { code, message, requestId, ...(issues?.length ? { issues } : {}) } };
+export function errorBody(code: string, message: string, requestId: string, issues?: ErrorIssue[], detail?: Record<string, unknown>): ErrorBody {
+  return { error: { ...detail, code, message, requestId, ...(issues?.length ? { issues } : {}) } };
 }

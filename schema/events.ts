@@ -92,6 +92,16 @@ export const EVENT_PAYLOADS = {
   erasure_requested: payload({ requestId: Id }),
   /** D1, the warehouse and recorded events no longer name the person; actor.userId is the pseudonym. */
   erasure_completed: payload({ requestId: Id, requestedAt: Label, minutesTaken: Count }),
+  /** A risk gate's decision (claim, sign-in, order, redemption). `weight`: how many decisions it stands for (allowed
+   * claims are sampled, refusal floods folded; worker/services/risk-decisions.ts). reasons: comma-joined. */
+  risk_decision: payload({
+    campaignId: OptId,
+    path: z.enum(["claim", "otp", "order", "redemption"]),
+    decision: z.enum(["allowed", "limited", "challenged", "blocked"]),
+    reasons: Label,
+    score: Count.optional(),
+    weight: Count.optional(),
+  }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

@@ -31,13 +31,14 @@ import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
 import { trackRoutes } from "./routes/track";
 import { webhookRoutes } from "./routes/webhooks";
+import { blocklistRoutes } from "./routes/blocklist";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
 
 export function errorResponse(err: ApiError, requestId: string): Response {
   const headers = new Headers({ ...err.headers, "content-type": "application/json", "x-request-id": requestId });
-  return new Response(JSON.stringify(errorBody(err.code, err.message, requestId, err.issues)), { status: err.status, headers });
+  return new Response(JSON.stringify(errorBody(err.code, err.message, requestId, err.issues, err.detail)), { status: err.status, headers });
 }
 
 /**
@@ -73,7 +74,8 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes)
     .route("/", webhookRoutes)
-    .route("/", alertRoutes);
+    .route("/", alertRoutes)
+    .route("/", blocklistRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 
@@ -112,7 +114,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     }
     for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
     c.header("X-Request-Id", id);
-    return c.json(errorBody(err.code, err.message, id, err.issues), err.status);
+    return c.json(errorBody(err.code, err.message, id, err.issues, err.detail), err.status);
   });
   return app;
 }

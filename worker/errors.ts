@@ -13,6 +13,8 @@ export class ApiError extends Error {
     message: string,
     readonly issues?: ErrorIssue[],
     readonly headers?: Record<string, string>,
+    /** Extra fields of the error object (e.g. `challenge` on 403 challenge_required). */
+    readonly detail?: Record<string, unknown>,
   ) {
     // A client error needs no stack trace, and capturing one is a large share of a refusal's cost on the hot path
     // (measured: ~6% of the sold-out answer's CPU).

@@ -1,4 +1,6 @@
 import { pruneViews } from "./db/track-views";
+import { pruneExpiredBlocks } from "./db/blocklist";
+import { pruneRiskState } from "./db/risk";
 import { dispatchAndPurge } from "./queue/dispatch";
 import { RELOAD_WINDOW_MS } from "./services/tracking";
 import { redriveDeadLetters } from "./queue/redrive";
@@ -14,6 +16,9 @@ export async function runScheduled(env: Env): Promise<void> {
   const jobs: Promise<unknown>[] = [
     releaseExpired(env, null), expireDueVouchers(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env),
     pruneViews(env.DB, Date.now() - 2 * RELOAD_WINDOW_MS), runErasures(env), applyEventRetention(env),
+    // Risk: decisions older than 90 days, spent challenge nonces past their puzzle's expiry, blocks expired a day ago.
+    pruneRiskState(env.DB, new Date(Date.now() - 90 * 86_400_000).toISOString(), Math.floor(Date.now() / 1000)),
+    pruneExpiredBlocks(env.DB, new Date(Date.now() - 86_400_000).toISOString()),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

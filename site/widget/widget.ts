@@ -7,6 +7,8 @@
  *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:shared {url}, kaquan:error {code, message}.
  * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page.
  */
+import { powResponse, solvePow } from "../../worker/domain/pow";
+
 type Json = Record<string, any>;
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -35,6 +37,7 @@ const T = {
   odds: zh ? "中奖概率" : "Odds",
   view: zh ? "查看活动" : "View campaign",
   failed: zh ? "暂时无法参与，请稍后再试" : "Please try again later",
+  checking: zh ? "正在进行安全验证…" : "Running a quick security check…",
   share: zh ? "分享给好友" : "Share with friends",
   copied: zh ? "链接已复制" : "Link copied",
 };
@@ -78,18 +81,47 @@ function deviceId(): string {
   }
 }
 
-async function call(base: string, path: string, init: RequestInit & { token?: string } = {}): Promise<Json> {
+const passKey = (base: string) => `kq:pass:${base}`;
+
+async function call(base: string, path: string, init: RequestInit & { token?: string; extra?: Record<string, string> } = {}): Promise<Json> {
   const res = await fetch(base + "/api/v1" + path, {
     ...init,
     headers: {
       "content-type": "application/json",
       "x-device-id": deviceId(),
       ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...init.extra,
     },
   });
+  const pass = res.headers.get("x-kaquan-pass");
+  if (pass) try { localStorage.setItem(passKey(base), pass); } catch {}
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw Object.assign(new Error(body?.error?.message || res.statusText), { code: body?.error?.code || String(res.status), body });
   return body;
+}
+
+/** Risk hints with a claim: the page's automation flag and the pass a solved challenge earned (if any). */
+function riskHeaders(base: string): Record<string, string> {
+  const h: Record<string, string> = { "x-kaquan-webdriver": navigator.webdriver ? "1" : "0" };
+  try {
+    const pass = localStorage.getItem(passKey(base));
+    if (pass) h["x-kaquan-pass"] = pass;
+  } catch {}
+  return h;
+}
+
+/** A claim; a 403 with a challenge (suspicious traffic) is solved — proof of work with Web Crypto — and retried once. */
+async function claimWithChallenge(base: string, path: string, token: string, onChallenge: () => void): Promise<Json> {
+  const body = JSON.stringify({ requestId: crypto.randomUUID() });
+  try {
+    return await call(base, path, { method: "POST", token, body, extra: riskHeaders(base) });
+  } catch (e: any) {
+    const c = e?.body?.error?.challenge;
+    if (e?.code !== "challenge_required" || c?.provider !== "sandbox_pow") throw e;
+    onChallenge();
+    const answer = powResponse(c.token, await solvePow(c.nonce, c.difficulty));
+    return call(base, path, { method: "POST", token, body, extra: { ...riskHeaders(base), "x-kaquan-challenge": answer } });
+  }
 }
 
 /**
@@ -184,11 +216,7 @@ function mount(s: HTMLScriptElement) {
       button.disabled = true;
       try {
         const token = await session(base, campaignId);
-        const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, {
-          method: "POST",
-          token,
-          body: JSON.stringify({ requestId: crypto.randomUUID() }),
-        });
+        const r = await claimWithChallenge(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, token, () => (result.textContent = T.checking));
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
         if (campaign.kind === "flash_sale") {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session

@@ -15,8 +15,8 @@ export function platformCors(tenantOrigins?: (c: Context<AppEnv>) => Promise<str
         return origin && (await tenantOrigins?.(c))?.includes(origin) ? origin : null;
       },
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Device-Id"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Device-Id", "X-Kaquan-Challenge", "X-Kaquan-Pass", "X-Kaquan-Webdriver"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-Kaquan-Pass"],
       credentials: true,
       maxAge: 600,
     })(c, next);

@@ -1,3 +1,4 @@
+import { ErrorBody } from "../../schema/errors";
 import { createRoute, z } from "@hono/zod-openapi";
 import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
@@ -19,7 +20,12 @@ const SHARES_PER_MIN = 30; // per sharer: a share sheet opened again and again s
 /** Storefront routes: no API key (brands embed them; CORS follows the tenant's allowed origins). */
 const tags = ["campaigns (public)"];
 const params = z.object({ campaignId: z.string().min(1).max(64) });
-const deviceHeader = z.object({ "x-device-id": z.string().max(64).optional() });
+const deviceHeader = z.object({
+  "x-device-id": z.string().max(64).optional(),
+  "x-kaquan-challenge": z.string().max(2048).optional().openapi({ description: "The answer to a 403 challenge_required (sandbox: `<token>~<counter>`; Turnstile: its token)" }),
+  "x-kaquan-pass": z.string().max(200).optional().openapi({ description: "The pass a solved challenge answered with (X-Kaquan-Pass response header); valid 30 minutes for this buyer" }),
+  "x-kaquan-webdriver": z.enum(["0", "1"]).optional().openapi({ description: "The page's navigator.webdriver (a risk signal)" }),
+});
 
 async function found(env: Env, id: string): Promise<Campaign> {
   const hit = await publicCampaign(env, id);
@@ -64,6 +70,7 @@ const claimRoute = createRoute({
   responses: {
     200: json(ClaimResult, "Claimed or drawn"),
     400: errors[400],
+    403: json(ErrorBody, "blocked (a block list), challenge_required / challenge_invalid (error.challenge says what to solve), origin_not_allowed"),
     404: errors[404],
     409: errors[409],
     429: errors[429],
@@ -144,7 +151,9 @@ export const campaignPublicRoutes = createRouter()
   })
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {
-    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers);
+    const answer: Record<string, string> = {};
+    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers, answer);
+    for (const [k, v] of Object.entries(answer)) c.header(k, v);
     return c.json(result, 200);
   })
   .openapi(session, async (c) => {

@@ -27,7 +27,7 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
     if (ok) {
       headers["access-control-allow-origin"] = origin;
       headers["access-control-allow-credentials"] = "true";
-      headers["access-control-expose-headers"] = "X-Request-Id,Retry-After";
+      headers["access-control-expose-headers"] = "X-Request-Id,Retry-After,X-Kaquan-Pass";
       headers["vary"] = "Origin";
     }
   }
@@ -40,12 +40,12 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
     }
     const input = ClaimInput.safeParse(raw);
     if (!input.success) throw ApiError.fromZod(input.error, "json");
-    const result = await claim(env, m[1]!, input.data, request.headers);
+    const result = await claim(env, m[1]!, input.data, request.headers, headers);
     return new Response(JSON.stringify(result), { status: 200, headers });
   } catch (thrown) {
     const e = thrown instanceof ApiError ? thrown : internalError(requestId, thrown);
     if (e.headers) Object.assign(headers, e.headers);
-    return new Response(JSON.stringify(errorBody(e.code, e.message, requestId, e.issues)), { status: e.status, headers });
+    return new Response(JSON.stringify(errorBody(e.code, e.message, requestId, e.issues, e.detail)), { status: e.status, headers });
   }
 }
 

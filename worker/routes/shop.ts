@@ -21,6 +21,9 @@ import { cancelOrder, checkoutPath, createOrder } from "../services/orders";
 import { myOrders, myVouchers, ownOrder } from "../services/shop";
 import { readOutbox } from "../sms/sandbox";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
+import { assertNotBlocked } from "../services/risk-gate";
+import type { Context } from "hono";
+import type { AppEnv } from "../types";
 
 const tags = ["store"];
 const middleware = [shopper];
@@ -29,7 +32,7 @@ const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
 const WithOrder = Tenant.extend({ orderId: z.string().min(1).max(64) });
 const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true }).openapi("PublicProduct");
 const Me = z.object({ buyer: Buyer.nullable() }).openapi("Me");
-const common = { 400: errors[400], 404: errors[404], 429: errors[429] };
+const common = { 400: errors[400], 403: json(ErrorBody, "blocked: the phone, device or network is on a block list"), 404: errors[404], 429: errors[429] };
 
 const products = createRoute({
   method: "get", path: "/shop/{tenant}/products", tags, middleware, summary: "Published products of a store",
@@ -99,6 +102,9 @@ const vouchers = createRoute({
   request: { params: Tenant }, responses: { 200: json(VoucherList, "Vouchers"), 401: errors[401], ...common },
 });
 
+/** The request's IP and device id, for the block lists. */
+const requester = (c: Context<AppEnv>) => ({ ip: clientIp(c), deviceId: c.req.header("x-device-id")?.slice(0, 64) ?? null });
+
 function publicView(p: Product) {
   const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
   return rest;
@@ -127,12 +133,15 @@ export const shopRoutes = createRouter()
   })
   .openapi(otp, async (c) => {
     await enforceRateLimit(c.env, "otp-ip", clientIp(c), 20, 3600);
-    return c.json(await requestOtp(c.env, c.var.shopper.tenantId, c.req.valid("json").phone), 200);
+    const { phone } = c.req.valid("json");
+    await assertNotBlocked(c.env, c.var.shopper.tenantId, "otp", { ...requester(c), phoneHash: await phoneHash(c.env, phone) });
+    return c.json(await requestOtp(c.env, c.var.shopper.tenantId, phone), 200);
   })
   .openapi(verify, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
     await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
     const { phone, code, acquisition, consent } = c.req.valid("json");
+    await assertNotBlocked(c.env, tenantId, "otp", { ...requester(c), phoneHash: await phoneHash(c.env, phone), buyerId });
     const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
     const acq = current ? undefined : await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url));
     const buyer = await verifyOtp(c.env, tenantId, phone, code, current, consent, acq);
@@ -158,6 +167,7 @@ export const shopRoutes = createRouter()
     // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions.
     await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
     const input = c.req.valid("json");
+    await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ...requester(c), buyerId: c.var.shopper.buyerId });
     // Guest checkout: the guest row goes in with the order's first D1 batch (one round trip less). The cookie is set
     // up front as before; should that batch not run, it names no buyer and the next request starts a new guest.
     const newGuest = !c.var.shopper.buyerId;

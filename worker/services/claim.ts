@@ -10,6 +10,8 @@ import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type Pub
 import { homeShard } from "../domain/campaign-rules";
 import { fulfilClaim } from "./campaign-fulfilment";
 import { ownOrder } from "./shop";
+import { riskGate } from "./risk-gate";
+import { recordDecision } from "./risk-decisions";
 
 export interface ClaimMeta {
   deviceId: string | null;
@@ -62,8 +64,11 @@ function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
   }
 }
 
-/** One claim or draw: the campaign from the isolate cache, the user's home shard, the shard's answer as 200 or an ApiError. */
-export async function claim(env: Env, campaignId: string, input: ClaimInput, headers: Headers): Promise<ClaimResult> {
+/**
+ * One claim or draw: the campaign from the isolate cache, the risk gate, the user's home shard, the shard's answer as
+ * 200 or an ApiError. Headers to answer with (a challenge pass) are added to `answerHeaders`.
+ */
+export async function claim(env: Env, campaignId: string, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>): Promise<ClaimResult> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const campaign = hit.campaign;
@@ -74,6 +79,9 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
   if (isSoldOut(campaign.id)) throw SOLD_OUT;
   const meta = claimMeta(headers);
   const userId = await claimant(env, hit, input, meta);
+  const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId: meta.deviceId, requestId: input.requestId ?? null };
+  const pass = await riskGate(env, gate, headers);
+  if (pass && answerHeaders) Object.assign(answerHeaders, pass);
   const reply = await claimOnShard(env, campaign, {
     userId,
     origin: meta.origin,
@@ -83,7 +91,10 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
     ip: meta.ip,
   });
   if (reply.ok) return reply.result;
-  if (reply.code === "rate_limited") throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
+  if (reply.code === "rate_limited") {
+    await recordDecision(env, { ...gate, path: "claim", decision: "limited", reasons: ["rate_limited"] });
+    throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
+  }
   if (reply.soldOut) markSoldOut(campaign.id);
   throw ApiError.conflict(reply.code, reply.message);
 }

@@ -24,6 +24,7 @@ import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 import { voucherSecretHash } from "./vouchers";
 import { watchRedemption } from "./redemption-monitor";
+import { assertNotBlocked } from "./risk-gate";
 
 export interface RedeemCaller {
   tenantId: string;
@@ -70,6 +71,7 @@ export async function redeem(
     if (prior.request_hash !== requestHash) throw ApiError.conflict("idempotency_mismatch", "This Idempotency-Key was used with another request");
     return replay(prior);
   }
+  await assertNotBlocked(env, tenantId, "redemption", { ip: caller.ip, buyerId: voucher?.holder_id ?? null, campaignId: voucher?.campaign_id ?? null });
 
   const storeId = settings.storeId ?? input.storeId;
   if (!storeId) throw ApiError.badRequest("store_required", "storeId is required for a key not bound to a store");

@@ -1,6 +1,7 @@
 /** Storefront helpers for campaign pages: public campaign routes plus the buyer (guest or signed in) as user id. */
 import { shopFetch, store } from "./shop-api";
 import { t } from "./i18n";
+import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
 
 export const campaignUrl = (id: string, path = "") => `/api/v1/public/campaigns/${encodeURIComponent(id)}${path}`;
 
@@ -26,7 +27,12 @@ export async function getJson<T = any>(url: string, init: RequestInit & { json?:
   if (init.json !== undefined) headers.set("content-type", "application/json");
   const res = await fetch(url, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
   const text = await res.text();
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (text ? JSON.parse(text) : null) as T & { error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    pass: res.headers.get("x-kaquan-pass"),
+    body: (text ? JSON.parse(text) : null) as T & { error?: { code: string; message: string; challenge?: Challenge } },
+  };
 }
 
 let known: Promise<string | null> | null = null;
@@ -48,13 +54,26 @@ export async function buyerId(): Promise<string> {
   return id;
 }
 
-/** One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant. */
-export async function submitClaim(campaignId: string, userId: string) {
-  return getJson(campaignUrl(campaignId, "/claims"), {
-    method: "POST",
-    headers: { "x-device-id": deviceId() },
-    json: { userId, requestId: crypto.randomUUID() },
-  });
+/**
+ * One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant. A claim the server
+ * finds suspicious answers 403 with a challenge: it is solved here (`onChallenge` lets the page say so) and the
+ * claim retried with the answer; the pass that comes back spares this buyer further challenges for a while.
+ */
+export async function submitClaim(campaignId: string, userId: string, onChallenge?: () => void) {
+  const requestId = crypto.randomUUID();
+  const send = (extra: Record<string, string> = {}) =>
+    getJson(campaignUrl(campaignId, "/claims"), {
+      method: "POST",
+      headers: { "x-device-id": deviceId(), ...riskHeaders(), ...extra },
+      json: { userId, requestId },
+    });
+  let res = await send();
+  for (let tries = 0; tries < 2 && res.status === 403 && res.body?.error?.challenge; tries++) {
+    onChallenge?.();
+    res = await send({ "x-kaquan-challenge": await answerChallenge(res.body.error.challenge) });
+  }
+  if (res.pass) savePass(res.pass);
+  return res;
 }
 
 /** A stable device id for the per-device rate limit. */
@@ -75,6 +94,9 @@ export const REJECT: Record<string, [string, string]> = {
   not_started: ["活动尚未开始", "Not started yet"],
   ended: ["活动已结束", "The campaign has ended"],
   rate_limited: ["操作太频繁，请稍后再试", "Too many attempts, try again shortly"],
+  blocked: ["当前账号或网络暂时无法参与，如有疑问请联系商家", "This account or network cannot take part; contact the brand"],
+  challenge_required: ["安全验证未通过，请稍后再试", "The security check did not pass, try again"],
+  challenge_invalid: ["安全验证未通过，请稍后再试", "The security check did not pass, try again"],
 };
 export const rejectText = (code: string, fallback: string) => (REJECT[code] ? t(...REJECT[code]!) : fallback);
 
