@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import { factsOf, SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import { DEVICE_TTL_S, deviceCookieName, issueDeviceToken, verifyDeviceToken } from "../domain/device-token";
 import type { BuyerRow } from "../db/buyers";
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
@@ -21,18 +22,32 @@ export const shopper = createMiddleware<AppEnv>(async (c, next) => {
   const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenant.id, getCookie(c, sessionCookieName(slug)));
   if (id) buyer = await resolveBuyer(c.env, tenant.id, id);
   c.set("shopper", { tenantId: tenant.id, slug, buyerId: buyer?.id ?? null, buyerKind: buyer?.kind ?? null });
+  await ensureDeviceCookie(c, tenant.id, slug);
   await next();
 });
 
+/**
+ * The signed first-party device cookie (`kq_dev_<tenant>`, domain/device-token.ts): issued on the first shop
+ * request of a browser, sent back with every claim from the platform's pages for the per-device limits.
+ */
+async function ensureDeviceCookie(c: Context<AppEnv>, tenantId: string, slug: string) {
+  const name = deviceCookieName(slug);
+  if (await verifyDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId, getCookie(c, name))) return;
+  const { token } = await issueDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId);
+  setCookie(c, name, token, { httpOnly: true, sameSite: "Lax", secure: new URL(c.req.url).protocol === "https:", path: "/", maxAge: DEVICE_TTL_S });
+}
+
+type SessionBuyer = Pick<BuyerRow, "id" | "kind"> & Partial<Pick<BuyerRow, "member_id" | "created_at">>;
+
 /** Signs a new session into the cookie; counts against the per-IP session limit (429 past it). */
-export async function setSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
+export async function setSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
   await limitNewSessions(c.env, clientIp(c));
   await writeSessionCookie(c, buyer);
 }
 
-async function writeSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
+async function writeSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
   const { slug, tenantId } = c.var.shopper;
-  setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id), {
+  setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id, undefined, factsOf(buyer)), {
     httpOnly: true,
     sameSite: "Lax",
     secure: new URL(c.req.url).protocol === "https:",
