@@ -22,15 +22,16 @@ export const shopper = createMiddleware<AppEnv>(async (c, next) => {
   const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenant.id, getCookie(c, sessionCookieName(slug)));
   if (id) buyer = await resolveBuyer(c.env, tenant.id, id);
   c.set("shopper", { tenantId: tenant.id, slug, buyerId: buyer?.id ?? null, buyerKind: buyer?.kind ?? null });
-  await ensureDeviceCookie(c, tenant.id, slug);
   await next();
 });
 
 /**
- * The signed first-party device cookie (`kq_dev_<tenant>`, domain/device-token.ts): issued on the first shop
- * request of a browser, sent back with every claim from the platform's pages for the per-device limits.
+ * The signed first-party device cookie (`kq_dev_<tenant>`, domain/device-token.ts): issued with a new session (after
+ * the session cookie, so the session stays the first Set-Cookie) and by POST /shop/{tenant}/device; the platform's
+ * pages send it back with every claim, for the per-device limits.
  */
-async function ensureDeviceCookie(c: Context<AppEnv>, tenantId: string, slug: string) {
+export async function ensureDeviceCookie(c: Context<AppEnv>) {
+  const { tenantId, slug } = c.var.shopper;
   const name = deviceCookieName(slug);
   if (await verifyDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId, getCookie(c, name))) return;
   const { token } = await issueDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId);
@@ -55,6 +56,7 @@ async function writeSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
     maxAge: SESSION_TTL_S,
   });
   c.set("shopper", { ...c.var.shopper, buyerId: buyer.id, buyerKind: buyer.kind });
+  await ensureDeviceCookie(c);
 }
 
 export function clearSessionCookie(c: Context<AppEnv>) {
