@@ -69,9 +69,12 @@ export async function claimantSession(env: Env, hit: PublicCampaign, input: { us
  * the kq_dev_<tenant> cookie of the platform's pages). Anything else — a made-up id, another brand's token — is no
  * device, so per-IP limits still apply to it.
  */
-export function deviceOf(env: Env, hit: PublicCampaign, meta: ClaimMeta): Promise<string | null> {
-  const token = meta.deviceToken ?? cookieValue(meta.cookie, deviceCookieName(hit.tenantSlug)) ?? null;
-  return token ? verifyDeviceToken(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token) : Promise.resolve(null);
+export async function deviceOf(env: Env, hit: PublicCampaign, meta: ClaimMeta): Promise<string | null> {
+  const tenantId = hit.campaign.tenantId;
+  const fromHeader = meta.deviceToken ? await verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, meta.deviceToken) : null;
+  if (fromHeader) return fromHeader;
+  const cookie = cookieValue(meta.cookie, deviceCookieName(hit.tenantSlug));
+  return cookie ? verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, cookie) : null;
 }
 
 /** Facts of a session, looking the buyer up only for a token of the first format (which carried none). */
@@ -184,7 +187,7 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
     userId = guest.id;
     facts = factsOf(guest);
   }
-  const device = await deviceOf(env, hit, meta);
+  const device = meta.deviceToken ? await verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, meta.deviceToken) : null;
   const deviceToken = device ? meta.deviceToken! : (await issueDeviceToken(env.BUYER_SESSION_SECRET, tenantId)).token;
   const token = await signSession(env.BUYER_SESSION_SECRET, tenantId, userId, undefined, facts);
   return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString(), deviceToken, memberId, phoneVerified: facts.phone };
