@@ -138,3 +138,16 @@ export function entryRules(c: any): string[] {
   if (caps.length) out.push(t(`防刷限制：${caps.join("，")}。`, `Anti-abuse caps: ${caps.join(", ")}.`));
   return out;
 }
+
+/**
+ * An anonymous id for view tracking (/track) only. Limits never trust it: claims carry the worker-signed device
+ * cookie instead (kq_dev_<store>).
+ */
+export function deviceId(): string {
+  let id = localStorage.getItem("kq-device");
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem("kq-device", id);
+  }
+  return id;
+}
