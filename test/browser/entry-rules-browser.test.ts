@@ -90,7 +90,7 @@ describe("campaign entry rules in the browser", () => {
     await expect.poll(() => page.textContent("#result"), { timeout: 15_000 }).toContain("领取成功");
     expect(await page.locator("#gate").isHidden()).toBe(true);
     // The claim is the phone account's: its vouchers page (same browser, cookie session) lists the coupon.
-    const me = await page.evaluate(() => fetch("/api/v1/shop/demo/me").then((r) => r.json()));
+    const me: any = await page.evaluate(() => fetch("/api/v1/shop/demo/me").then((r) => r.json()));
     expect(me.buyer).toMatchObject({ kind: "phone", phoneMasked: `${phone.slice(0, 3)}****${phone.slice(-4)}` });
     await screenshot(page, "entry-phone-claimed");
     expect(errors).toEqual([]);
