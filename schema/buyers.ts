@@ -24,7 +24,8 @@ export const OtpVerifyInput = z
 export const Buyer = z
   .object({
     id: z.string(),
-    kind: z.enum(["phone", "guest"]),
+    /** member: created from a brand's signed member token (README "Brand member tokens"). */
+    kind: z.enum(["phone", "guest", "member"]),
     phoneMasked: z.string().nullable(),
     createdAt: z.string(),
   })

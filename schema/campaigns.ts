@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Validity } from "./catalog";
+import { Acquisition } from "./acquisition";
 
 /** Campaigns: flash sales (秒杀), coupon claims (领券) and lottery draws (抽奖). Contracts shared by worker, site, scripts. */
 export const CAMPAIGN_KINDS = ["flash_sale", "coupon_claim", "lottery"] as const;
@@ -38,6 +39,9 @@ export const CampaignTask = z
   .openapi("CampaignTask");
 export type CampaignTask = z.infer<typeof CampaignTask>;
 
+export const CampaignEntry = z.enum(["guest", "phone", "member"]).openapi("CampaignEntry");
+export type CampaignEntry = z.infer<typeof CampaignEntry>;
+
 // Field schemas without defaults, shared by the create contract (which adds defaults) and the patch contract.
 const F = {
   kind: CampaignKind,
@@ -70,6 +74,22 @@ const F = {
   shards: z.number().int().min(1).max(64),
   /** Lottery page: a turning wheel (大转盘) or a 3×3 grid with lights running round (九宫格). Display only. */
   display: z.enum(["wheel", "grid"]),
+  /**
+   * Who may take part: anyone with a session (guest), a buyer signed in with a verified phone (phone, OTP sign-in),
+   * or a member the brand vouched for with a signed member token (member). Refused with 403 phone_required /
+   * member_required.
+   */
+  entry: CampaignEntry,
+  /** An account younger than this cannot claim (403 account_too_new with Retry-After); 0 = no cool-down. */
+  minAccountAgeMinutes: z.number().int().min(0).max(525_600),
+  /**
+   * Units (flash/coupon) or prizes (lottery) per client IP, per signed device and per verified phone over the whole
+   * campaign, exact across shards; null = no such limit. Refused with 409 ip_limit_reached / device_limit_reached /
+   * phone_limit_reached.
+   */
+  perIpLimit: z.number().int().min(1).max(100_000).nullable(),
+  perDeviceLimit: z.number().int().min(1).max(100_000).nullable(),
+  perPhoneLimit: z.number().int().min(1).max(100_000).nullable(),
 };
 
 const CampaignFields = z.object({
@@ -87,7 +107,15 @@ const CampaignFields = z.object({
   tasks: F.tasks.default([]),
   shards: F.shards.default(4),
   display: F.display.default("wheel"),
+  entry: F.entry.default("guest"),
+  minAccountAgeMinutes: F.minAccountAgeMinutes.default(0),
+  perIpLimit: F.perIpLimit.default(null),
+  perDeviceLimit: F.perDeviceLimit.default(null),
+  perPhoneLimit: F.perPhoneLimit.default(null),
 });
+
+/** Entry rules and cross-shard limits of a definition stored before they existed read as "open, unlimited". */
+export const ENTRY_DEFAULTS = { entry: "guest", minAccountAgeMinutes: 0, perIpLimit: null, perDeviceLimit: null, perPhoneLimit: null } as const;
 
 function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
   if (Date.parse(c.endsAt) <= Date.parse(c.startsAt)) {
@@ -193,8 +221,28 @@ export type ClaimResult = z.infer<typeof ClaimResult>;
 
 export const TaskInput = z.object({ userId: UserId.optional() }).openapi("TaskInput");
 
+/** Starting a widget session: where the visitor came from, and optionally the brand's member token for them. */
+export const CampaignSessionInput = z
+  .object({
+    acquisition: Acquisition.optional(),
+    /** kqm1.<payload>.<signature>, signed by the brand's server (README "Brand member tokens"); the session is then the member's. */
+    memberToken: z.string().min(10).max(1000).optional(),
+  })
+  .strict()
+  .openapi("CampaignSessionInput");
+
 export const CampaignSession = z
-  .object({ userId: z.string(), token: z.string(), expiresAt: z.string() })
+  .object({
+    userId: z.string(),
+    token: z.string(),
+    expiresAt: z.string(),
+    /** The signed device token: send it back as the x-device-id header (per-device limits). */
+    deviceToken: z.string(),
+    /** Set when the session was exchanged for a brand member token. */
+    memberId: z.string().nullable(),
+    /** What the session vouches for (the campaign's entry rules are checked against it). */
+    phoneVerified: z.boolean(),
+  })
   .openapi("CampaignSession");
 export const TaskResult = z
   .object({ taskId: z.string(), completedToday: z.number().int(), extraChancesToday: z.number().int(), drawsLeftToday: z.number().int() })

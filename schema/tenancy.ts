@@ -66,3 +66,22 @@ export const CreateApiKeyInput = z
 export const CreatedApiKey = ApiKey.extend({
   secret: z.string().openapi({ description: "The full key. Shown once; only its hash is stored." }),
 }).openapi("CreatedApiKey");
+
+export const RotateMemberSecretInput = z
+  .object({
+    /** How long tokens signed with the previous secret still verify (0 = at once); for a rotation without downtime. */
+    overlapMinutes: z.number().int().min(0).max(10_080).default(60),
+  })
+  .openapi("RotateMemberSecretInput");
+
+export const MemberSecret = z
+  .object({
+    /** Shown once: the brand's servers sign member tokens with it (HMAC-SHA256). Only a sealed copy is stored. */
+    secret: z.string(),
+    /** The token audience (aud): the tenant's slug. */
+    audience: z.string(),
+    createdAt: z.string(),
+    /** Until when the previous secret is still accepted (null when there was none). */
+    previousValidUntil: z.string().nullable(),
+  })
+  .openapi("MemberSecret");

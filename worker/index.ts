@@ -13,6 +13,7 @@ export { RateLimiter } from "./durable/rate-limiter";
 export { TenantLedger } from "./durable/tenant-ledger";
 export { CampaignCoordinator } from "./durable/campaign-coordinator";
 export { CampaignShard } from "./durable/campaign-shard";
+export { CampaignLimits } from "./durable/campaign-limits";
 
 let productionApp: ReturnType<typeof createApp> | undefined;
 let developmentApp: ReturnType<typeof createApp> | undefined;

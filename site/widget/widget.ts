@@ -6,6 +6,10 @@
  * happened with DOM CustomEvents on the <kaquan-campaign> element (they bubble):
  *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:shared {url}, kaquan:error {code, message}.
  * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page.
+ *
+ * Brand members: the brand's server signs a member token (README "Brand member tokens") and the page passes it as
+ *   <script … data-member-token="kqm1.…"></script>   or   window.kaquan.setMemberToken("kqm1.…")
+ * The widget exchanges it for a session bound to that member, so limits and rewards follow the member.
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
 
@@ -40,6 +44,20 @@ const T = {
   checking: zh ? "正在进行安全验证…" : "Running a quick security check…",
   share: zh ? "分享给好友" : "Share with friends",
   copied: zh ? "链接已复制" : "Link copied",
+  phoneRequired: zh ? "本活动需验证手机号：请在活动页验证后参与" : "Verify your phone number on the campaign page to take part",
+  openPage: zh ? "去验证" : "Verify",
+  memberRequired: zh ? "本活动仅限品牌会员：请先登录会员" : "For the brand's members: sign in as a member first",
+  tooNew: zh ? "新注册账号需稍后才能参与" : "New accounts can take part a little later",
+};
+
+/** The brand member token for this page: data-member-token on the script tag, or window.kaquan.setMemberToken(). */
+let memberToken: string | undefined = script?.dataset.memberToken || undefined;
+const w = window as unknown as { kaquan?: { setMemberToken(token: string | null): void } };
+w.kaquan = {
+  ...w.kaquan,
+  setMemberToken(token: string | null) {
+    memberToken = token || undefined;
+  },
 };
 
 /** Share sheet and clipboard exist only in some browsers (and secure contexts). */
@@ -83,12 +101,12 @@ function deviceId(): string {
 
 const passKey = (base: string) => `kq:pass:${base}`;
 
-async function call(base: string, path: string, init: RequestInit & { token?: string; extra?: Record<string, string> } = {}): Promise<Json> {
+async function call(base: string, path: string, init: RequestInit & { token?: string; device?: string; extra?: Record<string, string> } = {}): Promise<Json> {
   const res = await fetch(base + "/api/v1" + path, {
     ...init,
     headers: {
       "content-type": "application/json",
-      "x-device-id": deviceId(),
+      ...(init.device ? { "x-device-id": init.device } : {}),
       ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
       ...init.extra,
     },
@@ -96,7 +114,7 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
   const pass = res.headers.get("x-kaquan-pass");
   if (pass) try { localStorage.setItem(passKey(base), pass); } catch {}
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(body?.error?.message || res.statusText), { code: body?.error?.code || String(res.status), body });
+  if (!res.ok) throw Object.assign(new Error(body?.error?.message || res.statusText), { code: body?.error?.code || String(res.status), body, retryAfter: res.headers.get("retry-after") });
   return body;
 }
 
@@ -111,16 +129,25 @@ function riskHeaders(base: string): Record<string, string> {
 }
 
 /** A claim; a 403 with a challenge (suspicious traffic) is solved — proof of work with Web Crypto — and retried once. */
-async function claimWithChallenge(base: string, path: string, token: string, onChallenge: () => void): Promise<Json> {
+async function claimWithChallenge(base: string, path: string, token: string, device: string | undefined, onChallenge: () => void): Promise<Json> {
   const body = JSON.stringify({ requestId: crypto.randomUUID() });
   try {
-    return await call(base, path, { method: "POST", token, body, extra: riskHeaders(base) });
+    return await call(base, path, { method: "POST", token, device, body, extra: riskHeaders(base) });
   } catch (e: any) {
     const c = e?.body?.error?.challenge;
     if (e?.code !== "challenge_required" || c?.provider !== "sandbox_pow") throw e;
     onChallenge();
     const answer = powResponse(c.token, await solvePow(c.nonce, c.difficulty));
-    return call(base, path, { method: "POST", token, body, extra: { ...riskHeaders(base), "x-kaquan-challenge": answer } });
+    return call(base, path, { method: "POST", token, device, body, extra: { ...riskHeaders(base), "x-kaquan-challenge": answer } });
+  }
+}
+
+/** The worker-signed device token for this brand (from the session answer), kept in the page's storage. */
+function storedDevice(base: string): string | undefined {
+  try {
+    return localStorage.getItem(`kq:device:${base}`) || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -147,20 +174,31 @@ function impression(base: string, campaignId: string, tenant: string) {
   }).catch(() => undefined);
 }
 
-async function session(base: string, campaignId: string): Promise<string> {
+interface Session {
+  token: string;
+  expiresAt: string;
+  /** The member token this session was exchanged for (a new one, or none, asks again). */
+  member?: string;
+}
+
+async function session(base: string, campaignId: string): Promise<{ token: string; device?: string }> {
   const key = `kq:session:${base}:${campaignId}`;
-  let stored: Json | null = null;
+  let stored: Session | null = null;
   try {
     stored = JSON.parse(localStorage.getItem(key) || "null");
   } catch {}
-  if (stored && Date.parse(stored.expiresAt) > Date.now() + 60_000) return stored.token;
+  const device = storedDevice(base);
+  const sameMember = (stored?.member || undefined) === memberToken;
+  if (stored && sameMember && device && Date.parse(stored.expiresAt) > Date.now() + 60_000) return { token: stored.token, device };
   const s = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/session`, {
-    method: "POST", token: stored?.token, body: JSON.stringify({ acquisition: acquisition(campaignId) }),
+    method: "POST", token: stored?.token, device,
+    body: JSON.stringify({ acquisition: acquisition(campaignId), ...(memberToken ? { memberToken } : {}) }),
   });
   try {
-    localStorage.setItem(key, JSON.stringify({ token: s.token, expiresAt: s.expiresAt }));
+    localStorage.setItem(key, JSON.stringify({ token: s.token, expiresAt: s.expiresAt, member: memberToken } satisfies Session));
+    localStorage.setItem(`kq:device:${base}`, s.deviceToken);
   } catch {}
-  return s.token;
+  return { token: s.token, device: s.deviceToken };
 }
 
 function mount(s: HTMLScriptElement) {
@@ -215,8 +253,8 @@ function mount(s: HTMLScriptElement) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        const token = await session(base, campaignId);
-        const r = await claimWithChallenge(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, token, () => (result.textContent = T.checking));
+        const { token, device } = await session(base, campaignId);
+        const r = await claimWithChallenge(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, token, device, () => (result.textContent = T.checking));
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
         if (campaign.kind === "flash_sale") {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
@@ -233,6 +271,17 @@ function mount(s: HTMLScriptElement) {
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
       } catch (e: any) {
         result.textContent = e.message || T.failed;
+        // Entry rules: say what to do instead of the API's message (the phone sign-in lives on the campaign page).
+        if (e.code === "member_required") result.textContent = T.memberRequired;
+        if (e.code === "account_too_new") result.textContent = T.tooNew;
+        if (e.code === "phone_required") {
+          result.textContent = T.phoneRequired;
+          const link = el("a", "pay", T.openPage) as HTMLAnchorElement;
+          link.href = `${base}/campaigns/${campaign.kind === "lottery" ? "lottery" : "flash"}/?t=${encodeURIComponent(campaign.tenantSlug || "")}&id=${encodeURIComponent(campaignId)}`;
+          link.target = "_blank";
+          link.rel = "noopener";
+          result.append(link);
+        }
         emit(host, "error", { code: e.code || "network", message: e.message });
       } finally {
         button.disabled = false;
@@ -241,9 +290,9 @@ function mount(s: HTMLScriptElement) {
     const share = el("button", "share", T.share) as HTMLButtonElement;
     share.addEventListener("click", async () => {
       try {
-        const token = await session(base, campaignId);
+        const { token, device } = await session(base, campaignId);
         const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/shares`, {
-          method: "POST", token, body: JSON.stringify({ channel: nav.share ? "system_share" : "copy_link" }),
+          method: "POST", token, device, body: JSON.stringify({ channel: nav.share ? "system_share" : "copy_link" }),
         });
         const url = new URL(r.url, base).href;
         if (nav.share) await nav.share({ title: campaign.name, url }).catch(() => undefined);

@@ -9,9 +9,11 @@ export interface BuyerRow {
   device_id?: string | null;
   /** Set when the buyer asked to be erased: no session names it any more (schema/d1/0141). */
   erased_at?: string | null;
+  /** A brand member (schema/d1/0131): the member id the brand's signed token named. */
+  member_id?: string | null;
 }
 
-export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });
+export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.member_id ? ("member" as const) : r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });
 
 export function getBuyer(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<BuyerRow>();
@@ -47,6 +49,20 @@ export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, i
     .run();
   const row = (await db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, phoneHash).first<BuyerRow>())!;
   return { row, created: ins.meta.changes === 1 && row.id === id };
+}
+
+/** The buyer of a brand member (created on the first token exchange), and whether this call created it. */
+export async function findOrCreateMemberBuyer(db: D1Database, tenantId: string, id: string, memberId: string, acq: AcquisitionFacts | null = null) {
+  const ins = await db
+    .prepare(`INSERT INTO buyers (id, tenant_id, kind, member_id, ${ACQ_COLUMNS}) VALUES (?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, member_id) WHERE member_id IS NOT NULL DO NOTHING`)
+    .bind(id, tenantId, memberId, ...acqValues(acq))
+    .run();
+  const row = (await getMemberBuyer(db, tenantId, memberId))!;
+  return { row, created: ins.meta.changes === 1 && row.id === id };
+}
+
+export function getMemberBuyer(db: D1Database, tenantId: string, memberId: string) {
+  return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND member_id = ?").bind(tenantId, memberId).first<BuyerRow>();
 }
 
 /** Attaches a guest to a phone account: its orders and vouchers move over, once. */

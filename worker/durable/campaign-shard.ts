@@ -5,6 +5,7 @@ import { newId } from "../domain/crypto";
 import { drawProof, entryHash, genesisHash, landingPrize, pickPrize } from "../domain/draw";
 import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
+import type { LimitWant } from "./campaign-limits";
 import type { EventInput } from "../queue/emit";
 import { drainOutbox, HOT_WINDOW_MS, PENDING_EVENT, PENDING_FULFIL } from "./campaign-outbox";
 
@@ -110,9 +111,40 @@ export class CampaignShard extends DurableObject<Env> {
           this.armAlarm();
           return early;
         }
-        return this.enqueue(r);
+        const wants = limitWants(this.cfg!.def, r);
+        return wants.length ? this.claimWithinLimits(r, wants) : this.enqueue(r);
       }),
     );
+  }
+
+  /**
+   * Campaign-wide IP / device / phone limits (exact across shards): a unit of each key is reserved in the
+   * campaign's CampaignLimits object before the claim is decided here, and given back when it did not win. Only
+   * claims that passed the precheck get here, so a sold-out shard answers without this hop.
+   */
+  private async claimWithinLimits(req: ClaimRequest, wants: LimitWant[]): Promise<ShardReply> {
+    const limits = this.limitsObject();
+    const holdId = crypto.randomUUID();
+    const held = await limits.reserve(holdId, wants);
+    if (!held.ok) {
+      this.noteRejection(req, held.code);
+      this.armAlarm();
+      return reject(held.code, LIMIT_TEXT[held.code]);
+    }
+    let reply: ShardReply;
+    try {
+      reply = await this.enqueue(req);
+    } catch (e) {
+      await limits.release(holdId);
+      throw e;
+    }
+    if (!reply.ok || reply.result.outcome === "no_prize") await limits.release(holdId);
+    return reply;
+  }
+
+  private limitsObject() {
+    const ns = this.env.CAMPAIGN_LIMITS;
+    return ns.get(ns.idFromName(this.cfg!.campaignId));
   }
 
   /** Told by the coordinator; kept even before this shard has its config (a start in flight reads it afterwards). */
@@ -480,6 +512,21 @@ export class CampaignShard extends DurableObject<Env> {
     const ns = this.env.CAMPAIGN_COORDINATOR;
     return ns.get(ns.idFromName(campaignId));
   }
+}
+
+const LIMIT_TEXT: Record<LimitWant["code"], string> = {
+  ip_limit_reached: "This network has taken the most this campaign allows",
+  device_limit_reached: "This device has taken the most this campaign allows",
+  phone_limit_reached: "This phone number has taken the most this campaign allows",
+};
+
+/** The campaign-wide keys a claim counts against (none when the campaign sets no such limits). */
+export function limitWants(def: ShardConfig["def"], req: ClaimRequest): LimitWant[] {
+  const wants: LimitWant[] = [];
+  if (def.perIpLimit && req.ip) wants.push({ key: `i:${req.ip}`, limit: def.perIpLimit, code: "ip_limit_reached" });
+  if (def.perDeviceLimit && req.deviceId) wants.push({ key: `d:${req.deviceId}`, limit: def.perDeviceLimit, code: "device_limit_reached" });
+  if (def.perPhoneLimit && req.phone) wants.push({ key: `p:${req.phone}`, limit: def.perPhoneLimit, code: "phone_limit_reached" });
+  return wants;
 }
 
 function reject(code: ClaimRejection, message: string, soldOut = false): ShardReply {

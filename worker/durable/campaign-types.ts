@@ -28,6 +28,8 @@ export interface ClaimRequest {
   requestId?: string | null;
   /** The embedding page's origin (widget), for attribution. */
   origin?: string | null;
+  /** The verified phone account (its buyer id) when the session carries a verified phone: the per-phone limit's key. */
+  phone?: string | null;
 }
 
 export type ClaimRejection =
@@ -38,7 +40,10 @@ export type ClaimRejection =
   | "daily_limit_reached"
   | "no_chances"
   | "rate_limited"
-  | "campaign_paused";
+  | "campaign_paused"
+  | "ip_limit_reached"
+  | "device_limit_reached"
+  | "phone_limit_reached";
 
 export type ShardReply =
   | { ok: true; result: import("../../schema/campaigns").ClaimResult }

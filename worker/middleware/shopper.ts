@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import { factsOf, SESSION_TTL_S, sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
+import { DEVICE_TTL_S, deviceCookieName, issueDeviceToken, verifyDeviceToken } from "../domain/device-token";
 import type { BuyerRow } from "../db/buyers";
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
@@ -24,15 +25,30 @@ export const shopper = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * The signed first-party device cookie (`kq_dev_<tenant>`, domain/device-token.ts): issued with a new session (after
+ * the session cookie, so the session stays the first Set-Cookie) and by POST /shop/{tenant}/device; the platform's
+ * pages send it back with every claim, for the per-device limits.
+ */
+export async function ensureDeviceCookie(c: Context<AppEnv>) {
+  const { tenantId, slug } = c.var.shopper;
+  const name = deviceCookieName(slug);
+  if (await verifyDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId, getCookie(c, name))) return;
+  const { token } = await issueDeviceToken(c.env.BUYER_SESSION_SECRET, tenantId);
+  setCookie(c, name, token, { httpOnly: true, sameSite: "Lax", secure: new URL(c.req.url).protocol === "https:", path: "/", maxAge: DEVICE_TTL_S });
+}
+
+type SessionBuyer = Pick<BuyerRow, "id" | "kind"> & Partial<Pick<BuyerRow, "member_id" | "created_at">>;
+
 /** Signs a new session into the cookie; counts against the per-IP session limit (429 past it). */
-export async function setSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
+export async function setSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
   await limitNewSessions(c.env, clientIp(c));
   await writeSessionCookie(c, buyer);
 }
 
-async function writeSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id" | "kind">) {
+async function writeSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
   const { slug, tenantId } = c.var.shopper;
-  setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id), {
+  setCookie(c, sessionCookieName(slug), await signSession(c.env.BUYER_SESSION_SECRET, tenantId, buyer.id, undefined, factsOf(buyer)), {
     httpOnly: true,
     sameSite: "Lax",
     secure: new URL(c.req.url).protocol === "https:",
@@ -40,6 +56,7 @@ async function writeSessionCookie(c: Context<AppEnv>, buyer: Pick<BuyerRow, "id"
     maxAge: SESSION_TTL_S,
   });
   c.set("shopper", { ...c.var.shopper, buyerId: buyer.id, buyerKind: buyer.kind });
+  await ensureDeviceCookie(c);
 }
 
 export function clearSessionCookie(c: Context<AppEnv>) {

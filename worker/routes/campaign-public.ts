@@ -1,16 +1,16 @@
 import { ErrorBody } from "../../schema/errors";
 import { createRoute, z } from "@hono/zod-openapi";
 import { OrderView } from "../../schema/orders";
-import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
+import { Campaign, CampaignList, CampaignSession, CampaignSessionInput, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { verifyPreview } from "../domain/campaign-preview";
 import { getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
-import { campaignSession, claim, claimMeta, claimOrder, liveClaimant } from "../services/claim";
+import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
-import { SessionInput, ShareInput, ShareResult } from "../../schema/acquisition";
+import { ShareInput, ShareResult } from "../../schema/acquisition";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { createShare } from "../services/shares";
 import { embeddingOrigin } from "../services/acquisition";
@@ -21,7 +21,7 @@ const SHARES_PER_MIN = 30; // per sharer: a share sheet opened again and again s
 const tags = ["campaigns (public)"];
 const params = z.object({ campaignId: z.string().min(1).max(64) });
 const deviceHeader = z.object({
-  "x-device-id": z.string().max(64).optional(),
+  "x-device-id": z.string().max(100).optional().openapi({ description: "The signed device token from POST …/session (deviceToken); anything else counts as no device" }),
   "x-kaquan-challenge": z.string().max(2048).optional().openapi({ description: "The answer to a 403 challenge_required (sandbox: `<token>~<counter>`; Turnstile: its token)" }),
   "x-kaquan-pass": z.string().max(200).optional().openapi({ description: "The pass a solved challenge answered with (X-Kaquan-Pass response header); valid 30 minutes for this buyer" }),
   "x-kaquan-webdriver": z.enum(["0", "1"]).optional().openapi({ description: "The page's navigator.webdriver (a risk signal)" }),
@@ -66,11 +66,13 @@ const claimRoute = createRoute({
   path: "/public/campaigns/{campaignId}/claims",
   tags,
   summary: "Claim a flash-sale unit or coupon, or make a lottery draw; the result is immediate",
+  description: "403 phone_required / member_required / account_too_new (Retry-After) when the campaign's entry rules are not met; 409 ip_limit_reached / device_limit_reached / phone_limit_reached at the campaign-wide limits.",
   request: { params, headers: deviceHeader, ...jsonBody(ClaimInput) },
   responses: {
     200: json(ClaimResult, "Claimed or drawn"),
     400: errors[400],
-    403: json(ErrorBody, "blocked (a block list), challenge_required / challenge_invalid (error.challenge says what to solve), origin_not_allowed"),
+    401: errors[401],
+    403: json(ErrorBody, "blocked (a block list), challenge_required / challenge_invalid (error.challenge says what to solve), phone_required / member_required / account_too_new (entry rules), origin_not_allowed"),
     404: errors[404],
     409: errors[409],
     429: errors[429],
@@ -81,9 +83,10 @@ const session = createRoute({
   method: "post",
   path: "/public/campaigns/{campaignId}/session",
   tags,
-  summary: "A buyer session for an embedded campaign (widget): a guest of the brand, or the current buyer; send the token as Bearer",
-  request: { params, ...optionalJsonBody(SessionInput) },
-  responses: { 200: json(CampaignSession, "Session"), 400: errors[400], 403: errors[403], 404: errors[404], 429: errors[429] },
+  summary: "A buyer session for an embedded campaign (widget): the brand member a member token names, the current buyer, or a new guest; send the token as Bearer and deviceToken as x-device-id",
+  description: "401 member_token_invalid / member_token_expired / member_token_audience / member_tokens_disabled when memberToken does not verify.",
+  request: { params, headers: deviceHeader, ...optionalJsonBody(CampaignSessionInput) },
+  responses: { 200: json(CampaignSession, "Session"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
 });
 
 const task = createRoute({
@@ -159,14 +162,16 @@ export const campaignPublicRoutes = createRouter()
   .openapi(session, async (c) => {
     const meta = claimMeta(c.req.raw.headers);
     const origin = embeddingOrigin(c.req.raw.headers, c.req.url);
-    return c.json(await campaignSession(c.env, c.req.valid("param").campaignId, meta, c.req.valid("json").acquisition, origin), 200);
+    return c.json(await campaignSession(c.env, c.req.valid("param").campaignId, meta, c.req.valid("json"), origin), 200);
   })
   .openapi(task, async (c) => {
     const { campaignId, taskId } = c.req.valid("param");
     const hit = await publicCampaign(c.env, campaignId);
     if (!hit) throw ApiError.notFound("Campaign");
     const campaign = hit.campaign;
-    const userId = await liveClaimant(c.env, hit, c.req.valid("json"), claimMeta(c.req.raw.headers));
+    const meta = claimMeta(c.req.raw.headers);
+    const userId = await liveClaimant(c.env, hit, c.req.valid("json"), meta);
+    const deviceId = await deviceOf(c.env, hit, meta);
     const shard = homeShard(userId, campaign.shards);
     const res = await shardOf(c.env, campaign.id, shard).completeTask(campaign.id, shard, userId, taskId);
     if ("error" in res) {
@@ -177,7 +182,7 @@ export const campaignPublicRoutes = createRouter()
       emitEvent(c.env, {
         tenantId: campaign.tenantId,
         type: "campaign_task_completed",
-        actor: { userId, deviceId: c.req.header("x-device-id") ?? null },
+        actor: { userId, deviceId },
         payload: { campaignId: campaign.id, taskId, completedToday: res.completedToday },
       }).catch(() => undefined),
     );
@@ -189,7 +194,7 @@ export const campaignPublicRoutes = createRouter()
     const meta = claimMeta(c.req.raw.headers);
     const sharerId = await liveClaimant(c.env, hit, {}, meta);
     await enforceRateLimit(c.env, "share", sharerId, SHARES_PER_MIN, 60);
-    return c.json(await createShare(c.env, hit, sharerId, c.req.valid("json").channel ?? null, meta.deviceId), 201);
+    return c.json(await createShare(c.env, hit, sharerId, c.req.valid("json").channel ?? null, await deviceOf(c.env, hit, meta)), 201);
   })
   .openapi(standing, async (c) => {
     const { campaignId, userId } = c.req.valid("param");

@@ -11,7 +11,7 @@ import { isDevelopment } from "../domain/deploy-config";
 import { verifySession } from "../domain/buyer-session";
 import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
-import { buyerOrGuest, clearSessionCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
+import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { requestOtp, resolveBuyer, verifyOtp, phoneHash } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
@@ -65,6 +65,11 @@ const adopt = createRoute({
   summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); only when no buyer is signed in here",
   request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) })) },
   responses: { 200: json(Me, "The buyer of this browser"), ...common, 401: errors[401] },
+});
+const device = createRoute({
+  method: "post", path: "/shop/{tenant}/device", tags, middleware,
+  summary: "Bind this browser to a signed device cookie (kq_dev_<tenant>) if it has none; claims from the platform's pages send it for per-device limits",
+  request: { params: Tenant }, responses: { 200: json(z.object({ ok: z.literal(true) }), "Bound"), ...common },
 });
 const logout = createRoute({
   method: "post", path: "/shop/{tenant}/logout", tags, middleware, summary: "Forget the session cookie",
@@ -158,6 +163,10 @@ export const shopRoutes = createRouter()
     }
     const row = await getBuyer(c.env.DB, tenantId, c.var.shopper.buyerId!);
     return c.json({ buyer: row ? toBuyer(row) : null }, 200);
+  })
+  .openapi(device, async (c) => {
+    await ensureDeviceCookie(c);
+    return c.json({ ok: true as const }, 200);
   })
   .openapi(logout, async (c) => {
     clearSessionCookie(c);

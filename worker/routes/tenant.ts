@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { Tenant, UpdateTenantInput } from "../../schema/tenancy";
+import { MemberSecret, RotateMemberSecretInput, Tenant, UpdateTenantInput } from "../../schema/tenancy";
+import { rotateMemberSecret } from "../services/members";
 import { getTenant, updateTenant } from "../db/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
+import { bearerAuth, createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 
 const tags = ["tenant"];
 
@@ -28,6 +29,18 @@ const patchOwn = createRoute({
   responses: { 200: json(Tenant, "Updated"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
+const memberSecret = createRoute({
+  method: "post",
+  path: "/tenant/member-token-secret",
+  tags,
+  summary: "Create or rotate the secret the brand signs member tokens with (shown once; the previous one verifies for overlapMinutes)",
+  description: "Member tokens let the widget bind a visitor to the brand's own member id: kqm1.<base64url JSON {aud: tenant slug, sub: member id, exp: unix s}>.<base64url HMAC-SHA256(secret, 'kqm1.' + payload)>. See the README, 'Brand member tokens'.",
+  security: bearerAuth,
+  middleware: [requireKey("admin")],
+  request: optionalJsonBody(RotateMemberSecretInput),
+  responses: { 201: json(MemberSecret, "The new secret"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
 export const tenantRoutes = createRouter()
   .openapi(getOwn, async (c) => {
     const tenant = await getTenant(c.env.DB, c.var.principal.tenantId);
@@ -38,4 +51,10 @@ export const tenantRoutes = createRouter()
     const { tenantId } = c.var.principal;
     await updateTenant(c.env.DB, tenantId, c.req.valid("json"));
     return c.json((await getTenant(c.env.DB, tenantId))!, 200);
+  })
+  .openapi(memberSecret, async (c) => {
+    const tenant = await getTenant(c.env.DB, c.var.principal.tenantId);
+    if (!tenant) throw ApiError.notFound("Tenant");
+    const { overlapMinutes } = c.req.valid("json");
+    return c.json(await rotateMemberSecret(c.env, tenant.id, tenant.slug, overlapMinutes ?? 60), 201);
   });

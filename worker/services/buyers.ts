@@ -92,7 +92,8 @@ export async function verifyOtp(
     throw ApiError.badRequest("otp_invalid", `The code is wrong (${OTP_MAX_ATTEMPTS - attempts} tries left)`);
   }
   if (!(await consumeOtp(env.DB, tenantId, otp.id))) throw ApiError.badRequest("otp_invalid", "The code was already used");
-  const attaches = !!current && current.kind === "guest" && !current.merged_into;
+  // A brand member is the brand's own identity, never folded into a phone account.
+  const attaches = !!current && current.kind === "guest" && !current.merged_into && !current.member_id;
   const { row: buyer, created } = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone), attaches ? null : acq);
   const events: EventInput[] = created && !attaches ? signupEvents(tenantId, buyer.id, "phone", acq) : [];
   events.push({ tenantId, type: "buyer_signed_in", actor: { userId: buyer.id }, payload: {} });

@@ -2,7 +2,7 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
+import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
@@ -63,6 +63,7 @@ export function shardOf(env: Pick<Env, "CAMPAIGN_SHARD">, campaignId: string, sh
 export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
   const def = JSON.parse(row.definition) as CampaignDefinition;
   return {
+    ...ENTRY_DEFAULTS, // definitions stored before entry rules existed
     ...def,
     display: def.display ?? "wheel", // definitions stored before the option existed
     id: row.id,

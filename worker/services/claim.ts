@@ -1,9 +1,11 @@
-import type { ClaimInput, ClaimResult } from "../../schema/campaigns";
-import { sessionCookieName, signSession, verifySession } from "../domain/buyer-session";
-import type { Acquisition } from "../../schema/acquisition";
+import { ENTRY_DEFAULTS, type CampaignSessionInput, type ClaimInput, type ClaimResult } from "../../schema/campaigns";
+import type { z } from "@hono/zod-openapi";
+import { factsOf, sessionCookieName, signSession, verifySessionFacts, type SessionFacts, type VerifiedSession } from "../domain/buyer-session";
+import { deviceCookieName, issueDeviceToken, verifyDeviceToken } from "../domain/device-token";
 import { resolveAcquisition } from "./acquisition";
 import { createGuest, limitNewSessions } from "./buyers";
-import { getBuyer } from "../db/buyers";
+import { getBuyer, getMemberBuyer } from "../db/buyers";
+import { memberBuyer, memberOf } from "./members";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
@@ -14,7 +16,8 @@ import { riskGate } from "./risk-gate";
 import { recordDecision } from "./risk-decisions";
 
 export interface ClaimMeta {
-  deviceId: string | null;
+  /** The signed device token as sent (x-device-id header); see deviceOf. */
+  deviceToken: string | null;
   ip: string | null;
   /** The request's Origin header (browsers send it on cross-origin and POST requests). */
   origin: string | null;
@@ -23,6 +26,9 @@ export interface ClaimMeta {
   /** ... or the raw Cookie header (storefront pages on the platform's own origin). */
   cookie: string | null;
 }
+
+/** The campaign's per-IP / device / phone caps (exact across shards): refusals the risk view counts as "limited". */
+const CAP_CODES = new Set(["ip_limit_reached", "device_limit_reached", "phone_limit_reached"]);
 
 // One shared instance: after a sell-out nearly every answer is this one, and it carries nothing per request.
 const SOLD_OUT = ApiError.conflict("sold_out", "Sold out");
@@ -50,12 +56,54 @@ function cookieValue(header: string | null, name: string): string | undefined {
  * never a user id the client makes up, so per-user limits hold.
  */
 export async function claimant(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<string> {
+  return (await claimantSession(env, hit, input, meta)).buyerId;
+}
+
+/** The claimant with what their session vouches for (verified phone, member, account age). */
+export async function claimantSession(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<VerifiedSession> {
   assertOrigin(env, hit, meta.origin);
   const token = meta.bearer ?? cookieValue(meta.cookie, sessionCookieName(hit.tenantSlug));
-  const buyerId = await verifySession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token);
-  if (!buyerId) throw ApiError.unauthorized("Sign in or start a guest session first (POST /public/campaigns/{id}/session)");
-  if (input.userId && input.userId !== buyerId) throw ApiError.forbidden("userId must be the signed-in buyer");
-  return buyerId;
+  const session = await verifySessionFacts(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token);
+  if (!session) throw ApiError.unauthorized("Sign in or start a guest session first (POST /public/campaigns/{id}/session)");
+  if (input.userId && input.userId !== session.buyerId) throw ApiError.forbidden("userId must be the signed-in buyer");
+  return session;
+}
+
+/**
+ * The device a request names: a token this worker signed for the brand (x-device-id header from the widget, else
+ * the kq_dev_<tenant> cookie of the platform's pages). Anything else — a made-up id, another brand's token — is no
+ * device, so per-IP limits still apply to it.
+ */
+export async function deviceOf(env: Env, hit: PublicCampaign, meta: ClaimMeta): Promise<string | null> {
+  const tenantId = hit.campaign.tenantId;
+  const fromHeader = meta.deviceToken ? await verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, meta.deviceToken) : null;
+  if (fromHeader) return fromHeader;
+  const cookie = cookieValue(meta.cookie, deviceCookieName(hit.tenantSlug));
+  return cookie ? verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, cookie) : null;
+}
+
+/** Facts of a session, looking the buyer up only for a token of the first format (which carried none). */
+async function sessionFacts(env: Env, tenantId: string, s: VerifiedSession): Promise<SessionFacts> {
+  if (s.facts) return s.facts;
+  const row = await getBuyer(env.DB, tenantId, s.buyerId);
+  return row ? factsOf(row) : { phone: false, member: false, createdS: Math.floor(Date.now() / 1000) };
+}
+
+/**
+ * The campaign's entry rules against the session's facts: no D1 read for a current token. 403 phone_required /
+ * member_required / account_too_new (with Retry-After: seconds until the account is old enough).
+ */
+export async function checkEntry(env: Env, c: PublicCampaign["campaign"], s: VerifiedSession, nowS = Math.floor(Date.now() / 1000)) {
+  const entry = c.entry ?? ENTRY_DEFAULTS.entry;
+  const minAge = (c.minAccountAgeMinutes ?? 0) * 60;
+  if (entry === "guest" && minAge === 0) return;
+  const f = await sessionFacts(env, c.tenantId, s);
+  if (entry === "phone" && !f.phone) throw new ApiError(403, "phone_required", "This campaign is for buyers signed in with a verified phone number: sign in with a code first");
+  if (entry === "member" && !f.member) throw new ApiError(403, "member_required", "This campaign is for the brand's members: open it from the brand's app or site while signed in there");
+  const wait = f.createdS + minAge - nowS;
+  if (wait > 0) {
+    throw new ApiError(403, "account_too_new", `This campaign is open to accounts at least ${minAge / 60} minutes old; try again in ${wait}s`, undefined, { "Retry-After": String(wait) });
+  }
 }
 
 function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
@@ -78,8 +126,10 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
   if (fromPreview(headers)) throw PREVIEW_ONLY;
   if (isSoldOut(campaign.id)) throw SOLD_OUT;
   const meta = claimMeta(headers);
-  const userId = await claimant(env, hit, input, meta);
-  const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId: meta.deviceId, requestId: input.requestId ?? null };
+  const [session, deviceId] = await Promise.all([claimantSession(env, hit, input, meta), deviceOf(env, hit, meta)]);
+  if (campaign.entry !== "guest" || campaign.minAccountAgeMinutes > 0) await checkEntry(env, campaign, session);
+  const userId = session.buyerId;
+  const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId, requestId: input.requestId ?? null };
   const pass = await riskGate(env, gate, headers);
   if (pass && answerHeaders) Object.assign(answerHeaders, pass);
   const reply = await claimOnShard(env, campaign, {
@@ -87,8 +137,9 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
     origin: meta.origin,
     referrerId: input.referrerId ?? null,
     requestId: input.requestId ?? null,
-    deviceId: meta.deviceId,
+    deviceId,
     ip: meta.ip,
+    phone: session.facts?.phone ? userId : null,
   });
   if (reply.ok) return reply.result;
   if (reply.code === "rate_limited") {
@@ -96,6 +147,7 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
     throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
   }
   if (reply.soldOut) markSoldOut(campaign.id);
+  if (CAP_CODES.has(reply.code)) await recordDecision(env, { ...gate, path: "claim", decision: "limited", reasons: [reply.code] });
   throw ApiError.conflict(reply.code, reply.message);
 }
 
@@ -104,7 +156,7 @@ export function claimMeta(headers: Headers): ClaimMeta {
   const device = headers.get("x-device-id");
   const auth = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
   return {
-    deviceId: device ? device.slice(0, 64) : null,
+    deviceToken: device ? device.slice(0, 100) : null,
     ip: headers.get("cf-connecting-ip") ?? headers.get("x-real-ip") ?? "local",
     origin: headers.get("origin"),
     bearer: auth ? auth[1]! : null,
@@ -113,27 +165,50 @@ export function claimMeta(headers: Headers): ClaimMeta {
 }
 
 /**
- * A session for a visitor of an embedded campaign (widget): a new guest buyer of the campaign's brand, or the
- * current one when the request already carries a valid session. Third-party cookies do not reach the API from a
- * brand's page, so the token travels as a Bearer header and lives in the page's own storage.
+ * A session for a visitor of an embedded campaign (widget): the brand member a signed member token names, the
+ * current buyer when the request already carries a valid session, or a new guest of the campaign's brand. Third-
+ * party cookies do not reach the API from a brand's page, so the token travels as a Bearer header and lives in the
+ * page's own storage; so does the signed device token (sent back as x-device-id).
  */
-export async function campaignSession(env: Env, campaignId: string, meta: ClaimMeta, acquisition?: Acquisition, origin: string | null = null) {
+export async function campaignSession(env: Env, campaignId: string, meta: ClaimMeta, input: z.infer<typeof CampaignSessionInput> = {}, origin: string | null = null) {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
-  let userId: string | null = null;
+  const tenantId = hit.campaign.tenantId;
+  let current: VerifiedSession | null = null;
   try {
-    userId = await liveClaimant(env, hit, {}, meta);
+    current = await claimantSession(env, hit, {}, meta);
+    // An erased account's token names no one any more: this browser starts afresh.
+    const row = await getBuyer(env.DB, tenantId, current.buyerId);
+    if (!row || row.erased_at) current = null;
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
   }
-  if (!userId) {
+  const acq = () => resolveAcquisition(env, tenantId, { campaignId: hit.campaign.id, ...input.acquisition }, origin);
+  let userId: string;
+  let facts: SessionFacts;
+  let memberId: string | null = null;
+  if (input.memberToken) {
+    memberId = await memberOf(env, tenantId, hit.tenantSlug, input.memberToken);
+    const known = await getMemberBuyer(env.DB, tenantId, memberId);
+    // Switching this browser to the member is a new session (counted) unless it already is that member's.
+    if (!known || current?.buyerId !== known.id) await limitNewSessions(env, meta.ip ?? "local");
+    const row = known ?? (await memberBuyer(env, tenantId, memberId, await acq()));
+    userId = row.id;
+    facts = factsOf(row);
+  } else if (current) {
+    userId = current.buyerId;
+    facts = await sessionFacts(env, tenantId, current);
+    if (facts.member) memberId = (await getBuyer(env.DB, tenantId, userId))?.member_id ?? null;
+  } else {
     await limitNewSessions(env, meta.ip ?? "local");
-    const tenantId = hit.campaign.tenantId;
-    const acq = await resolveAcquisition(env, tenantId, { campaignId: hit.campaign.id, ...acquisition }, origin);
-    userId = (await createGuest(env, tenantId, acq)).id;
+    const guest = await createGuest(env, tenantId, await acq());
+    userId = guest.id;
+    facts = factsOf(guest);
   }
-  const token = await signSession(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, userId);
-  return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString() };
+  const device = meta.deviceToken ? await verifyDeviceToken(env.BUYER_SESSION_SECRET, tenantId, meta.deviceToken) : null;
+  const deviceToken = device ? meta.deviceToken! : (await issueDeviceToken(env.BUYER_SESSION_SECRET, tenantId)).token;
+  const token = await signSession(env.BUYER_SESSION_SECRET, tenantId, userId, undefined, facts);
+  return { userId, token, expiresAt: new Date(Number(token.split(".")[1]) * 1000).toISOString(), deviceToken, memberId, phoneVerified: facts.phone };
 }
 
 /**

@@ -39,8 +39,15 @@ let known: Promise<string | null> | null = null;
 
 /** The session's buyer id, asked once per page (null when none); looking never starts a session. */
 export function sessionBuyer(): Promise<string | null> {
-  known ??= shopFetch<{ buyer: { id: string } | null }>("/me").then((me) => me.body?.buyer?.id ?? null, () => null);
+  // The signed device cookie (kq_dev_<store>) is bound alongside: claims send it for the per-device limits.
+  known ??= Promise.all([shopFetch<{ buyer: { id: string } | null }>("/me"), shopFetch("/device", { method: "POST" }).catch(() => null)])
+    .then(([me]) => me.body?.buyer?.id ?? null, () => null);
   return known;
+}
+
+/** After a sign-in the session names another buyer (the phone account). */
+export function forgetBuyer(id: string) {
+  known = Promise.resolve(id);
 }
 
 /** The buyer id is the campaign user id; a guest session is started on first use and kept for the page's life. */
@@ -55,16 +62,16 @@ export async function buyerId(): Promise<string> {
 }
 
 /**
- * One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant. A claim the server
- * finds suspicious answers 403 with a challenge: it is solved here (`onChallenge` lets the page say so) and the
- * claim retried with the answer; the pass that comes back spares this buyer further challenges for a while.
+ * One claim or draw by the signed-in (or guest) buyer; the session cookie names the claimant, the device cookie the
+ * device. A claim the server finds suspicious answers 403 with a challenge: it is solved here (`onChallenge` lets the
+ * page say so) and the claim retried with the answer; the pass that comes back spares this buyer further challenges.
  */
 export async function submitClaim(campaignId: string, userId: string, onChallenge?: () => void) {
   const requestId = crypto.randomUUID();
   const send = (extra: Record<string, string> = {}) =>
     getJson(campaignUrl(campaignId, "/claims"), {
       method: "POST",
-      headers: { "x-device-id": deviceId(), ...riskHeaders(), ...extra },
+      headers: { ...riskHeaders(), ...extra },
       json: { userId, requestId },
     });
   let res = await send();
@@ -74,16 +81,6 @@ export async function submitClaim(campaignId: string, userId: string, onChalleng
   }
   if (res.pass) savePass(res.pass);
   return res;
-}
-
-/** A stable device id for the per-device rate limit. */
-export function deviceId(): string {
-  let id = localStorage.getItem("kq-device");
-  if (!id) {
-    id = crypto.randomUUID();
-    localStorage.setItem("kq-device", id);
-  }
-  return id;
 }
 
 export const REJECT: Record<string, [string, string]> = {
@@ -97,6 +94,12 @@ export const REJECT: Record<string, [string, string]> = {
   blocked: ["当前账号或网络暂时无法参与，如有疑问请联系商家", "This account or network cannot take part; contact the brand"],
   challenge_required: ["安全验证未通过，请稍后再试", "The security check did not pass, try again"],
   challenge_invalid: ["安全验证未通过，请稍后再试", "The security check did not pass, try again"],
+  phone_required: ["本活动需先验证手机号", "Verify your phone number to take part"],
+  member_required: ["本活动仅限品牌会员参与", "For the brand's members only"],
+  account_too_new: ["新注册账号需稍后才能参与", "New accounts can take part a little later"],
+  ip_limit_reached: ["当前网络已达到本活动的参与上限", "This network has reached the campaign's limit"],
+  device_limit_reached: ["此设备已达到本活动的参与上限", "This device has reached the campaign's limit"],
+  phone_limit_reached: ["此手机号已达到本活动的参与上限", "This phone number has reached the campaign's limit"],
 };
 export const rejectText = (code: string, fallback: string) => (REJECT[code] ? t(...REJECT[code]!) : fallback);
 
@@ -126,6 +129,7 @@ export function campaignRules(c: any): string[] {
     if (c.kind === "flash_sale") rules.push(t("抢到后生成待支付订单，请在 15 分钟内支付，超时自动取消并释放名额。", "A win becomes an order: pay within 15 minutes or it is cancelled."));
     else rules.push(t("领取后券放入“我的卡券”。", "Claimed coupons go to My vouchers."));
   }
+  rules.push(...entryRules(c));
   const p = c.product;
   if (p?.validity) rules.push(p.validity.kind === "relative" ? t(`权益有效期：发放后 ${p.validity.days} 天内。`, `Valid ${p.validity.days} days after issue.`) : t(`权益有效期：${p.validity.validFrom.slice(0, 10)} 至 ${p.validity.validTo.slice(0, 10)}。`, `Valid ${p.validity.validFrom.slice(0, 10)} to ${p.validity.validTo.slice(0, 10)}.`));
   if (p?.scope) rules.push(t(`适用范围：${p.scope}`, `Scope: ${p.scope}`));
@@ -141,4 +145,32 @@ export async function claimOrder(campaignId: string, claimId: string) {
     await new Promise((r) => setTimeout(r, 500));
   }
   return getJson(campaignUrl(campaignId, `/claims/${encodeURIComponent(claimId)}/order`));
+}
+
+/** Who may take part and the campaign-wide limits, as the rules list states them. */
+export function entryRules(c: any): string[] {
+  const out: string[] = [];
+  if (c.entry === "phone") out.push(t("参与条件：需验证手机号（短信验证码登录）。", "Who: buyers with a verified phone number (sign in with a code)."));
+  if (c.entry === "member") out.push(t("参与条件：仅限品牌会员，请从品牌 App 或官网进入。", "Who: the brand's members, from the brand's app or site."));
+  if (c.minAccountAgeMinutes > 0) out.push(t(`新注册账号需满 ${c.minAccountAgeMinutes} 分钟后才能参与。`, `Accounts must be at least ${c.minAccountAgeMinutes} min old.`));
+  const caps = [
+    c.perIpLimit && t(`每个网络 ${c.perIpLimit} 份`, `${c.perIpLimit} per network`),
+    c.perDeviceLimit && t(`每台设备 ${c.perDeviceLimit} 份`, `${c.perDeviceLimit} per device`),
+    c.perPhoneLimit && t(`每个手机号 ${c.perPhoneLimit} 份`, `${c.perPhoneLimit} per phone number`),
+  ].filter(Boolean);
+  if (caps.length) out.push(t(`防刷限制：${caps.join("，")}。`, `Anti-abuse caps: ${caps.join(", ")}.`));
+  return out;
+}
+
+/**
+ * An anonymous id for view tracking (/track) only. Limits never trust it: claims carry the worker-signed device
+ * cookie instead (kq_dev_<store>).
+ */
+export function deviceId(): string {
+  let id = localStorage.getItem("kq-device");
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem("kq-device", id);
+  }
+  return id;
 }
