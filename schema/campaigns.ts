@@ -70,6 +70,13 @@ const F = {
   shards: z.number().int().min(1).max(64),
   /** Lottery page: a turning wheel (大转盘) or a 3×3 grid with lights running round (九宫格). Display only. */
   display: z.enum(["wheel", "grid"]),
+  /** 主办方: who runs the promotion and how to reach them. Required for a lottery (422 lottery_disclosure_missing). */
+  organiser: z
+    .object({ name: z.string().trim().max(60), contact: z.string().trim().max(80) })
+    .nullable()
+    .openapi("CampaignOrganiser"),
+  /** 活动规则: the rules a participant reads (how to take part, how prizes are redeemed); linted like the name. */
+  rules: z.string().trim().max(2000),
 };
 
 const CampaignFields = z.object({
@@ -87,6 +94,8 @@ const CampaignFields = z.object({
   tasks: F.tasks.default([]),
   shards: F.shards.default(4),
   display: F.display.default("wheel"),
+  organiser: F.organiser.default(null),
+  rules: F.rules.default(""),
 });
 
 function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
@@ -139,12 +148,17 @@ export const CampaignProduct = z
 
 export const PrizeOdds = z.object({ prizeId: z.string().nullable(), name: z.string(), probability: z.number() });
 
+/** Lottery: what a winner of each prize receives and how long it can be redeemed (from the prize's product). */
+export const PrizeValidity = z.object({ prizeId: z.string(), validity: Validity.nullable() }).openapi("PrizeValidity");
+
 export const Campaign = CampaignFields.extend({
   id: z.string(),
   tenantId: z.string(),
   phase: CampaignPhase,
   /** Published odds: weight / total weight, "no prize" included (prizeId null). */
   odds: z.array(PrizeOdds),
+  /** Lottery: each prize's validity / redemption window, published with the odds (public reads). */
+  prizeValidity: z.array(PrizeValidity).optional(),
   /** Lottery: SHA-256 (hex) of the secret seed, published before opening. */
   seedCommitment: z.string().nullable(),
   /** Lottery: the seed, published once the campaign has ended. */

@@ -35,7 +35,7 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
   // A lottery must start in the future (its odds and seed commitment are published first): wait for the start.
   const startsAt = Date.now() + (opts.startsIn ?? 2500);
   const made = await admin("/campaigns", "POST", {
-    kind: "lottery", name, display, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 3_600_000)).toISOString(),
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name, display, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 3_600_000)).toISOString(),
     prizes: [
       { id: "a", name: "五元券", productId, stock: 50, weight: 1 },
       { id: "b", name: "二十元券", productId, stock: 50, weight: 1 },

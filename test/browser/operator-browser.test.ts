@@ -56,6 +56,8 @@ describe("operator area", () => {
     await page.selectOption("#c-kind", "lottery");
     const name = `周末抽奖 ${Date.now()}`;
     await page.fill("#c-name", name);
+    await page.fill("#c-org-name", "测试品牌");
+    await page.fill("#c-org-contact", "400-000-0000");
     // Every prize names what it delivers.
     await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
     for (const select of await page.locator("#prize-rows select").all()) await select.selectOption({ label: "满100减20券" });

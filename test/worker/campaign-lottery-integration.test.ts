@@ -11,7 +11,7 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     const c = await liveCampaign(
       adminKey,
       {
-        kind: "lottery",
+        kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
         name: "幸运抽奖",
         prizes: [
           { id: "big", name: "100元券", productId, stock: 3, weight: 10 },
