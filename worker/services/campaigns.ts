@@ -2,7 +2,7 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
+import { CreateCampaignInput, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type DrawLogEntry, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
@@ -293,11 +293,13 @@ export async function exportDraws(env: Env, c: Campaign): Promise<DrawExport> {
   if (c.kind !== "lottery") throw ApiError.badRequest("not_a_lottery", "Only lotteries have a draw log");
   if (c.phase !== "ended" || !c.seed || !c.seedCommitment) throw ApiError.conflict("not_ended", "The seed and draw log are published after the campaign ends");
   const shards = await Promise.all(
-    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: await shardOf(env, c.id, i).drawLog() })),
+    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: (await shardOf(env, c.id, i).drawLog()) as DrawLogEntry[] })),
   );
+  // Logs written before draw windows existed have no window entry and replay with v1.
+  const windowed = shards.some((s) => s.entries.some((e) => e.window != null));
   return {
     campaignId: c.id,
-    algorithm: "hmac-sha256-v1",
+    algorithm: windowed || !shards.some((s) => s.entries.some((e) => e.type === "draw")) ? "hmac-sha256-v2" : "hmac-sha256-v1",
     seedCommitment: c.seedCommitment,
     seed: c.seed,
     prizes: c.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight })),
