@@ -205,6 +205,12 @@ describe("campaign pages on a phone", () => {
     altered.searchParams.set("n", "99");
     await page.goto(altered.href);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("凭证与公布的种子不符");
+    // A different beacon (as if the operator had picked one) is refused: it is not the hash of the logged window.
+    const rebeaconed = new URL(href, baseUrl);
+    expect(rebeaconed.searchParams.get("b")).toMatch(/^[0-9a-f]{64}$/);
+    rebeaconed.searchParams.set("b", "0".repeat(64));
+    await page.goto(rebeaconed.href);
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("开奖信标与公布的抽奖记录不符");
     await context.close();
   });
 
