@@ -89,6 +89,7 @@ describe("every page at 390×844", () => {
       "admin/products/index.astro": ["admin-products", "/admin/products/"],
       "admin/trust/index.astro": ["admin-trust", "/admin/trust/"],
       "admin/webhooks/index.astro": ["admin-webhooks", "/admin/webhooks/"],
+      "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
