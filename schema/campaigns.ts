@@ -90,6 +90,13 @@ const F = {
   perIpLimit: z.number().int().min(1).max(100_000).nullable(),
   perDeviceLimit: z.number().int().min(1).max(100_000).nullable(),
   perPhoneLimit: z.number().int().min(1).max(100_000).nullable(),
+  /** 主办方: who runs the promotion and how to reach them. Required for a lottery (422 lottery_disclosure_missing). */
+  organiser: z
+    .object({ name: z.string().trim().max(60), contact: z.string().trim().max(80) })
+    .nullable()
+    .openapi("CampaignOrganiser"),
+  /** 活动规则: the rules a participant reads (how to take part, how prizes are redeemed); linted like the name. */
+  rules: z.string().trim().max(2000),
 };
 
 const CampaignFields = z.object({
@@ -112,6 +119,8 @@ const CampaignFields = z.object({
   perIpLimit: F.perIpLimit.default(null),
   perDeviceLimit: F.perDeviceLimit.default(null),
   perPhoneLimit: F.perPhoneLimit.default(null),
+  organiser: F.organiser.default(null),
+  rules: F.rules.default(""),
 });
 
 /** Entry rules and cross-shard limits of a definition stored before they existed read as "open, unlimited". */
@@ -167,12 +176,17 @@ export const CampaignProduct = z
 
 export const PrizeOdds = z.object({ prizeId: z.string().nullable(), name: z.string(), probability: z.number() });
 
+/** Lottery: what a winner of each prize receives and how long it can be redeemed (from the prize's product). */
+export const PrizeValidity = z.object({ prizeId: z.string(), validity: Validity.nullable() }).openapi("PrizeValidity");
+
 export const Campaign = CampaignFields.extend({
   id: z.string(),
   tenantId: z.string(),
   phase: CampaignPhase,
   /** Published odds: weight / total weight, "no prize" included (prizeId null). */
   odds: z.array(PrizeOdds),
+  /** Lottery: each prize's validity / redemption window, published with the odds (public reads). */
+  prizeValidity: z.array(PrizeValidity).optional(),
   /** Lottery: SHA-256 (hex) of the secret seed, published before opening. */
   seedCommitment: z.string().nullable(),
   /** Lottery: the seed, published once the campaign has ended. */
@@ -209,9 +223,11 @@ export const ClaimResult = z
     outcome: z.enum(["claimed", "won", "no_prize"]),
     prizeId: z.string().nullable(),
     prizeName: z.string().nullable(),
-    /** Lottery: the user's draw number and HMAC-SHA256(seed, userId:nonce), to check after the reveal. */
+    /** Lottery: the user's draw number and HMAC-SHA256(seed, beacon:userId:nonce), to check after the reveal. */
     nonce: z.number().int().nullable(),
     proof: z.string().nullable(),
+    /** Lottery: the beacon of the draw window this draw was decided in (fixed when the window closed, after the entry). */
+    beacon: z.string().nullable().optional(),
     /** What the user may still do today: units (flash/coupon) or draws (lottery). */
     remainingToday: z.number().int(),
     at: z.string(),
@@ -294,9 +310,12 @@ export const UserStanding = z
 export type UserStanding = z.infer<typeof UserStanding>;
 
 /** One line of a shard's draw log. Transfers record stock moving in (+) or out (-) so the log replays exactly. */
+/** A window's entrant: [claimId, userId, nonce], in the order they are drawn. */
+export const WindowEntrant = z.tuple([z.string(), z.string(), z.number().int()]);
 export const DrawLogEntry = z.object({
   seq: z.number().int().min(1),
-  type: z.enum(["draw", "transfer"]),
+  /** window: the close of a draw window, naming its entrants and the beacon their draws use (hmac-sha256-v2). */
+  type: z.enum(["draw", "transfer", "window"]),
   at: z.string(),
   claimId: z.string().nullable(),
   userId: z.string().nullable(),
@@ -306,6 +325,11 @@ export const DrawLogEntry = z.object({
   /** Stock of every prize on this shard just before the entry. */
   stock: z.record(z.string(), z.number().int()),
   delta: z.record(z.string(), z.number().int()).nullable(),
+  /** v2: the draw window (1, 2, … per shard) a draw belongs to or a window entry closes. */
+  window: z.number().int().min(1).nullable().optional(),
+  /** v2, window entries: SHA-256 of the campaign, shard, window number, the log head at the close and the entrants. */
+  beacon: z.string().nullable().optional(),
+  entrants: z.array(WindowEntrant).nullable().optional(),
   prev: z.string(),
   hash: z.string(),
 });
@@ -314,7 +338,8 @@ export type DrawLogEntry = z.infer<typeof DrawLogEntry>;
 export const DrawExport = z
   .object({
     campaignId: z.string(),
-    algorithm: z.literal("hmac-sha256-v1"),
+    /** v1: proof = HMAC(seed, userId:nonce); v2: proof = HMAC(seed, beacon:userId:nonce), beacon fixed at the window's close. */
+    algorithm: z.enum(["hmac-sha256-v1", "hmac-sha256-v2"]),
     seedCommitment: z.string(),
     seed: z.string(),
     prizes: z.array(Prize.pick({ id: true, name: true, stock: true, weight: true })),

@@ -6,6 +6,8 @@ export const ErrorIssue = z.object({
   path: z.string().openapi({ example: "body.price" }),
   message: z.string(),
   code: z.string(),
+  /** Copy lint: the character offset of the words in the field's text. */
+  position: z.number().int().optional(),
 });
 
 export type ErrorIssue = z.infer<typeof ErrorIssue>;

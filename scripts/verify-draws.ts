@@ -4,9 +4,11 @@
  *   npm run verify:draws -- draws.json
  *   npm run verify:draws -- http://127.0.0.1:8787/api/v1/public/campaigns/<id>/draws
  *
- * Checks SHA-256(seed) against the commitment published before the start, recomputes every draw's
- * HMAC-SHA256(seed, userId:nonce) and outcome from the published weights and the stock the entry saw, replays each
- * shard's stock (draws and transfers) and hash chain, and totals awards against prize stock. Exit 1 on any issue.
+ * Checks SHA-256(seed) against the commitment published before the start, recomputes every draw window's beacon
+ * from its logged entrants and the log head at its close, every draw's HMAC-SHA256(seed, beacon:userId:nonce) (v1 logs:
+ * HMAC-SHA256(seed, userId:nonce)) and outcome from the published weights and the stock the entry saw, checks each draw
+ * is its window's next entrant, replays each shard's stock (draws and transfers) and hash chain, and totals awards
+ * against prize stock. Exit 1 on any issue.
  */
 import { readFileSync } from "node:fs";
 import { DrawExport } from "../schema/campaigns";
@@ -36,7 +38,7 @@ const report = verifyDrawExport(x);
 console.log(`campaign ${x.campaignId}: ${report.draws} draws on ${x.shards.length} shard(s), seed commitment ${x.seedCommitment.slice(0, 16)}…`);
 for (const p of x.prizes) console.log(`  ${p.id.padEnd(12)} awarded ${report.wins[p.id] ?? 0} of ${p.stock} (weight ${p.weight})`);
 if (report.ok) {
-  console.log("OK: every outcome follows from the committed seed, the published weights and the remaining stock.");
+  console.log(`OK: every outcome follows from the committed seed${x.algorithm === "hmac-sha256-v2" ? ", its window's beacon (fixed after it entered)" : ""}, the published weights and the remaining stock.`);
 } else {
   console.log(`FAILED: ${report.issues.length} issue(s)`);
   for (const i of report.issues.slice(0, 50)) {

@@ -8,6 +8,7 @@ import { campaignOrigins } from "./middleware/campaign-origins";
 import { platformCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { alertRoutes, emailOutboxRoutes } from "./routes/alerts";
+import { auditLogRoutes } from "./routes/audit-log";
 import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
@@ -75,7 +76,8 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", campaignPublicRoutes)
     .route("/", webhookRoutes)
     .route("/", alertRoutes)
-    .route("/", blocklistRoutes);
+    .route("/", blocklistRoutes)
+    .route("/", auditLogRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -61,6 +61,8 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
     {
       kind: "lottery",
       name: "幸运大转盘",
+      organiser: { name: "Demo Brand 市场部", contact: "400-800-0000" },
+      rules: "每人每天免费抽 1 次；分享给好友可额外获得抽奖机会（可选，不分享也能抽）。奖品为代金券，中奖后发放到我的卡券，在有效期内使用。",
       startsAt: at(5000),
       endsAt: at(24 * 60 * MIN),
       prizes: [
@@ -77,6 +79,7 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
     {
       kind: "lottery",
       name: "三分钟限时抽奖（结束后公开种子）",
+      organiser: { name: "Demo Brand 市场部", contact: "400-800-0000" },
       startsAt: at(5000),
       endsAt: at(3 * MIN + 5000),
       prizes: [{ id: "p20", name: "20元代金券", productId: ids.p20, stock: 20, weight: 30 }],

@@ -90,6 +90,7 @@ describe("every page at 390×844", () => {
       "admin/trust/index.astro": ["admin-trust", "/admin/trust/"],
       "admin/webhooks/index.astro": ["admin-webhooks", "/admin/webhooks/"],
       "admin/risk/index.astro": ["admin-risk", `/admin/risk/?campaign=${campaign("flash_sale").id}`],
+      "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],

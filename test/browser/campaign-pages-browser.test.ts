@@ -35,7 +35,7 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
   // A lottery must start in the future (its odds and seed commitment are published first): wait for the start.
   const startsAt = Date.now() + (opts.startsIn ?? 2500);
   const made = await admin("/campaigns", "POST", {
-    kind: "lottery", name, display, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 3_600_000)).toISOString(),
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name, display, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 3_600_000)).toISOString(),
     prizes: [
       { id: "a", name: "五元券", productId, stock: 50, weight: 1 },
       { id: "b", name: "二十元券", productId, stock: 50, weight: 1 },
@@ -205,6 +205,12 @@ describe("campaign pages on a phone", () => {
     altered.searchParams.set("n", "99");
     await page.goto(altered.href);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("凭证与公布的种子不符");
+    // A different beacon (as if the operator had picked one) is refused: it is not the hash of the logged window.
+    const rebeaconed = new URL(href, baseUrl);
+    expect(rebeaconed.searchParams.get("b")).toMatch(/^[0-9a-f]{64}$/);
+    rebeaconed.searchParams.set("b", "0".repeat(64));
+    await page.goto(rebeaconed.href);
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("开奖信标与公布的抽奖记录不符");
     await context.close();
   });
 

@@ -100,6 +100,8 @@ describe("journeys on a phone", () => {
     await page.selectOption("#c-kind", "lottery");
     const name = `好礼抽奖 ${Date.now()}`;
     await page.fill("#c-name", name);
+    await page.fill("#c-org-name", "测试品牌");
+    await page.fill("#c-org-contact", "400-000-0000");
     await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
     // One prize that is certain to be won, delivering the store coupon.
     await page.locator("#prize-rows .remove").nth(1).click();

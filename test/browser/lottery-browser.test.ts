@@ -13,7 +13,7 @@ async function createLottery(name: string, noPrizeWeight: number, startsAt: numb
     method: "POST",
     headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
     body: JSON.stringify({
-      kind: "lottery",
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
       name,
       startsAt: new Date(startsAt).toISOString(),
       endsAt: new Date(startsAt + runMs).toISOString(),

@@ -13,10 +13,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function signedIn(path: string): Promise<Page> {
+async function signedIn(path: string, as: "operator" | "admin" = "operator"): Promise<Page> {
   const { baseUrl, keys } = inject("stack");
   const context = await phoneContext(browser);
-  await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
+  await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys[as])})`);
   const page = await context.newPage();
   await page.goto(`${baseUrl}${path}`);
   return page;
@@ -59,6 +59,11 @@ describe("operator area", () => {
     // Every prize names what it delivers.
     await expect.poll(() => page.locator("#prize-rows select option").count(), { timeout: 10_000 }).toBeGreaterThan(2);
     for (const select of await page.locator("#prize-rows select").all()) await select.selectOption({ label: "满100减20券" });
+    // Without an organiser the lottery is refused, naming the fields.
+    await page.click("#new-campaign button[type=submit]");
+    await expect.poll(() => page.textContent("#new-msg")).toContain("主办方联系方式：必须填写");
+    await page.fill("#c-org-name", "测试品牌");
+    await page.fill("#c-org-contact", "400-000-0000");
     await page.click("#new-campaign button[type=submit]");
     await expect.poll(() => page.textContent("#new-msg")).toContain("已创建");
     const row = page.locator("#campaigns tr", { hasText: name });
@@ -66,5 +71,25 @@ describe("operator area", () => {
     expect(await row.textContent()).toContain("widget.js");
     await screenshot(page, "operator-campaigns");
     await page.context().close();
+  });
+
+  it("shows a change made with the operator key in the admin's audit log, before and after", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${baseUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${keys.operator}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined }).then((r) => r.json() as any);
+    const made = await call("POST", "/products", { kind: "card_key", name: `审计测试卡 ${Date.now()}`, priceCents: 990, faceValueCents: 1500, validity: { kind: "relative", days: 30 }, scope: "测试" });
+    await call("PATCH", `/products/${made.id}`, { priceCents: 1290 });
+    const page = await signedIn("/admin/audit/", "admin");
+    const row = page.locator("#entries tr", { hasText: `PATCH products ${made.id}` });
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.textContent()).toContain("priceCents: 990 → 1290");
+    expect(await row.textContent()).toContain("operator");
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await screenshot(page, "operator-audit");
+    await page.context().close();
+    // The operator key itself cannot read it.
+    const refused = await signedIn("/admin/audit/");
+    await expect.poll(() => refused.textContent("#audit-msg"), { timeout: 10_000 }).toContain("只有管理员密钥");
+    await refused.context().close();
   });
 });

@@ -57,7 +57,7 @@ beforeAll(async () => {
     startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
   })).id;
   const campaign = await api("/campaigns", keys.admin!, "POST", {
-    kind: "lottery",
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
     name: "品牌页幸运抽奖",
     description: "嵌入式组件测试",
     startsAt: new Date(now + 3_000).toISOString(),

@@ -112,7 +112,7 @@ describe("dashboards on real traffic", () => {
       startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
     })).id as string;
     const lottery = await admin.ok("POST", "/campaigns", {
-      kind: "lottery", name: "E2E 抽奖", startsAt: new Date(now + 3_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "E2E 抽奖", startsAt: new Date(now + 3_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
       prizes: [{ id: "p5", name: "5元券", productId: coupon.id, stock: 10, weight: 100 }], noPrizeWeight: 0, drawsPerDay: 1, shards: 1,
     });
     const L = (widgetCampaign = lottery.id as string);

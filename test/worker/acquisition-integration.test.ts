@@ -132,7 +132,7 @@ describe("the brand's cost of a campaign", () => {
     const starts = new Date(Date.now() + 3_600_000).toISOString();
     const ends = new Date(Date.now() + 7_200_000).toISOString();
     const lottery = await api("/campaigns", { method: "POST", token: t.adminKey, json: {
-      kind: "lottery", name: "抽奖", startsAt: starts, endsAt: ends,
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "抽奖", startsAt: starts, endsAt: ends,
       prizes: [{ id: "big", name: "大奖", productId: coupon, stock: 1, weight: 1 }, { id: "small", name: "小奖", productId: coupon, stock: 5, weight: 5, costCents: 250 }],
     } });
     expect(lottery.status).toBe(201);

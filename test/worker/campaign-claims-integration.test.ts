@@ -203,7 +203,7 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     }
     const prize = await api("/campaigns", {
       method: "POST", token: adminKey,
-      json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", stock: 1, weight: 1, productId: foreign }], startsAt, endsAt },
+      json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "x", prizes: [{ id: "a", name: "a", stock: 1, weight: 1, productId: foreign }], startsAt, endsAt },
     });
     expect(prize.status).toBe(400);
     expect(prize.body.error.issues[0].path).toBe("json.prizes.0.productId");

@@ -7,7 +7,7 @@ describe("lottery display option (大转盘 / 九宫格)", () => {
   it("defaults to wheel, takes grid, refuses anything else with the field path, and stays editable after the start", async () => {
     const { tenant, adminKey } = await createTenant("Display Brand");
     const productId = await couponProductOf(tenant.id);
-    const body = { kind: "lottery", name: "转盘", prizes: [{ id: "p", name: "券", productId, stock: 5, weight: 1 }], noPrizeWeight: 1 };
+    const body = { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "转盘", prizes: [{ id: "p", name: "券", productId, stock: 5, weight: 1 }], noPrizeWeight: 1 };
     const wheel = await liveCampaign(adminKey, body, { wait: false });
     expect((await api(`/public/campaigns/${wheel.id}`)).body.display).toBe("wheel");
 

@@ -8,7 +8,7 @@ async function lottery(origins: string[] = []) {
   if (origins.length) await api("/tenant", { method: "PATCH", token: adminKey, json: { allowedOrigins: origins } });
   const productId = await couponProductOf(tenant.id);
   const c = await liveCampaign(adminKey, {
-    kind: "lottery",
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
     name: "identity",
     prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }],
     noPrizeWeight: 0,

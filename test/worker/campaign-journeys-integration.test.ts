@@ -61,27 +61,27 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const endsAt = new Date(Date.now() + 2 * hour).toISOString();
     const bare = await api("/campaigns", {
       method: "POST", token: adminKey,
-      json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }, { id: "b", name: "b", stock: 1, weight: 1 }], startsAt, endsAt },
+      json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }, { id: "b", name: "b", stock: 1, weight: 1 }], startsAt, endsAt },
     });
     expect(bare.status).toBe(422);
     expect(bare.body.error.code).toBe("prize_without_product");
     expect(bare.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["json.prizes.1.productId"]);
     expect(bare.body.error.requestId).toBeTruthy();
 
-    const ok = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt, endsAt } });
+    const ok = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt, endsAt } });
     expect(ok.status).toBe(201);
     const edit = await api(`/campaigns/${ok.body.id}`, { method: "PATCH", token: adminKey, json: { prizes: [{ id: "a", name: "a", stock: 1, weight: 1 }] } });
     expect(edit.status).toBe(422);
     expect(edit.body.error.issues[0].path).toBe("json.prizes.0.productId");
     // A lottery still has to publish its commitment before opening.
-    const past = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt: new Date(Date.now() - 1000).toISOString(), endsAt } });
+    const past = await api("/campaigns", { method: "POST", token: adminKey, json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "x", prizes: [{ id: "a", name: "a", productId, stock: 1, weight: 1 }], startsAt: new Date(Date.now() - 1000).toISOString(), endsAt } });
     expect(past.status).toBe(400);
   });
 
   it("tells a new user the draws they have before their first draw", async () => {
     const { adminKey, tenant } = await createTenant();
     const productId = await couponProductOf(tenant.id);
-    const body = { kind: "lottery", name: "draws", prizes: [{ id: "a", name: "a", productId, stock: 5, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 2, shards: 4 };
+    const body = { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "draws", prizes: [{ id: "a", name: "a", productId, stock: 5, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 2, shards: 4 };
     const scheduled = await liveCampaign(adminKey, body, { startInMs: hour, wait: false });
     expect((await api(`/public/campaigns/${scheduled.id}/users/newcomer`, { headers: await sessionHeader(scheduled.id, "newcomer") })).body.drawsLeftToday).toBe(2);
     const c = await liveCampaign(adminKey, body);

@@ -8,7 +8,7 @@ const inAnHour = () => ({ startsAt: new Date(Date.now() + 3_600_000).toISOString
 async function lottery(adminKey: string, productId: string, extra: Record<string, unknown> = {}) {
   return api("/campaigns", {
     method: "POST", token: adminKey,
-    json: { kind: "lottery", name: "周末大转盘", description: "每人每天免费抽 1 次", ...inAnHour(), drawsPerDay: 1, noPrizeWeight: 50, perUserLimit: 1,
+    json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "周末大转盘", description: "每人每天免费抽 1 次", ...inAnHour(), drawsPerDay: 1, noPrizeWeight: 50, perUserLimit: 1,
       prizes: [{ id: "p1", name: "5元代金券", productId, stock: 10, weight: 10 }], ...extra },
   });
 }
@@ -34,6 +34,8 @@ describe("campaign copy and prize lint", () => {
     ]);
     expect(res.body.error.issues[1].message).toContain("分享后才能抽奖");
     expect(res.body.error.issues[1].message).toContain("at 6");
+    // Every finding carries its position as a number too.
+    expect(res.body.error.issues.map((i: any) => i.position)).toEqual([0, 6, 0, 0, 0]);
     const n = await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
@@ -59,5 +61,38 @@ describe("campaign copy and prize lint", () => {
     expect(bad.body.error.issues[0]).toMatchObject({ path: "json.description", code: "share_gated" });
     const ok = await api(`/campaigns/${created.body.id}`, { method: "PATCH", token: adminKey, json: { description: "分享给好友可多抽一次，不分享也能抽" } });
     expect(ok.status).toBe(200);
+  });
+
+  it("refuses a lottery without organiser or prize validity, listing each missing field; the rules text is linted", async () => {
+    const { tenant, adminKey } = await createTenant("Disclose");
+    const productId = await couponProductOf(tenant.id);
+    const undated = await couponProductOf(tenant.id, "无期限券");
+    await env.DB.prepare("UPDATE products SET validity_kind = NULL, valid_days = NULL WHERE id = ?").bind(undated).run();
+    const res = await lottery(adminKey, productId, {
+      organiser: null,
+      prizes: [{ id: "p1", name: "5元代金券", productId, stock: 10, weight: 10 }, { id: "p2", name: "无期限券", productId: undated, stock: 5, weight: 1 }],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("lottery_disclosure_missing");
+    expect(res.body.error.issues.map((i: any) => i.path)).toEqual(["json.organiser.name", "json.organiser.contact", "json.prizes.1.productId"]);
+    const blankContact = await lottery(adminKey, productId, { organiser: { name: "某品牌", contact: " " } });
+    expect(blankContact.body.error.issues.map((i: any) => i.path)).toEqual(["json.organiser.contact"]);
+    const rules = await lottery(adminKey, productId, { rules: "参与规则：先分享给好友才能抽奖，奖品 100%中奖" });
+    expect(rules.status).toBe(422);
+    expect(rules.body.error.issues.map((i: any) => [i.path, i.code, i.position])).toEqual([["json.rules", "share_gated", 6], ["json.rules", "promised_win", 19]]);
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    expect(n!.n).toBe(0);
+    // Complete, it is created; clearing the organiser before the start is refused like a create.
+    const ok = await lottery(adminKey, productId, { rules: "每人每天免费抽 1 次，奖品发放到我的卡券" });
+    expect(ok.status).toBe(201);
+    expect(ok.body.organiser).toEqual({ name: "测试品牌", contact: "400-000-0000" });
+    const cleared = await api(`/campaigns/${ok.body.id}`, { method: "PATCH", token: adminKey, json: { organiser: null } });
+    expect(cleared.status).toBe(422);
+    expect(cleared.body.error.code).toBe("lottery_disclosure_missing");
+    // The public page gets the organiser, the odds and each prize's validity.
+    const pub = await api(`/public/campaigns/${ok.body.id}`);
+    expect(pub.body.organiser.name).toBe("测试品牌");
+    expect(pub.body.odds.length).toBe(2);
+    expect(pub.body.prizeValidity).toEqual([{ prizeId: "p1", validity: { kind: "relative", days: 30 } }]);
   });
 });

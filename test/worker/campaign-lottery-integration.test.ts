@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DrawExport } from "../../schema/campaigns";
-import { verifyDrawExport } from "../../worker/domain/draw";
+import { entryHash, verifyDrawExport, windowDrawProof } from "../../worker/domain/draw";
 import { api, createTenant } from "./helpers";
 import { claim, couponProductOf, evictCampaign, liveCampaign, sessionHeader, sleep } from "./campaign-helpers";
 
@@ -11,7 +11,7 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     const c = await liveCampaign(
       adminKey,
       {
-        kind: "lottery",
+        kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
         name: "幸运抽奖",
         prizes: [
           { id: "big", name: "100元券", productId, stock: 3, weight: 10 },
@@ -70,6 +70,30 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     expect(x.shards.some((s) => s.entries.some((e) => e.type === "transfer"))).toBe(true);
     const revealed = await api(`/public/campaigns/${c.id}`);
     expect(revealed.body.seed).toBe(x.seed);
+
+    // Every draw was decided with the beacon of a window that closed after it entered: the reply names that
+    // beacon, the log holds the window (its entrants and beacon) before the draw, and the proof needs the beacon.
+    expect(x.algorithm).toBe("hmac-sha256-v2");
+    const someone = res[7]!.body;
+    expect(someone.beacon).toMatch(/^[0-9a-f]{64}$/);
+    expect(someone.proof).toBe(windowDrawProof(x.seed, someone.beacon, "p-7", 1));
+    const logged = x.shards.flatMap((s) => s.entries);
+    const draw = logged.find((e) => e.claimId === someone.claimId)!;
+    const window = logged.find((e) => e.type === "window" && e.beacon === someone.beacon)!;
+    expect(window.entrants!.map((e) => e[0])).toContain(someone.claimId);
+    expect(window.seq).toBeLessThan(draw.seq);
+    expect(window.window).toBe(draw.window);
+
+    // A changed beacon fails verification even when the forger re-hashes the entry.
+    const rebeaconed = structuredClone(x);
+    const wShard = rebeaconed.shards.find((s) => s.entries.some((e) => e.type === "window"))!;
+    const wIdx = wShard.entries.findIndex((e) => e.type === "window");
+    const w = wShard.entries[wIdx]!;
+    w.beacon = "0".repeat(64);
+    w.hash = entryHash((({ hash: _h, ...rest }) => rest)(w));
+    const rb = verifyDrawExport(rebeaconed);
+    expect(rb.ok).toBe(false);
+    expect(rb.issues.find((i) => /beacon is not/.test(i.reason))).toMatchObject({ shard: wShard.shard, index: wIdx });
 
     // Tampering with one logged draw is detected and located.
     const tampered = structuredClone(x);

@@ -10,7 +10,7 @@ const freshIp = () => `198.51.${100 + (ipSeq++ % 100)}.${Math.floor(Math.random(
 async function brandWithCampaign() {
   const s = await shopWithKeys(0);
   const c = await liveCampaign(s.adminKey, {
-    kind: "lottery", name: "sessions", prizes: [{ id: "p", name: "券", productId: await couponProductOf(s.tenant.id), stock: 100, weight: 1 }], noPrizeWeight: 0,
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "sessions", prizes: [{ id: "p", name: "券", productId: await couponProductOf(s.tenant.id), stock: 100, weight: 1 }], noPrizeWeight: 0,
     drawsPerDay: 1, perUserLimit: 1, shards: 1,
   });
   return { ...s, campaignId: c.id };

@@ -70,3 +70,8 @@ export async function touchApiKey(db: D1Database, tenantId: string, id: string) 
     .bind(tenantId, id)
     .run();
 }
+
+export async function getApiKey(db: D1Database, tenantId: string, id: string): Promise<ApiKey | null> {
+  const r = await db.prepare("SELECT * FROM api_keys WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ApiKeyRow>();
+  return r ? toApiKey(r) : null;
+}

@@ -33,13 +33,44 @@ export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignL
     .map((f) => ({ ...f, rule: "banned_phrase" as const }));
   const gated: CampaignLintFinding[] = [];
   for (const [field, text] of Object.entries(texts)) {
+    // One wording matched by two patterns ("先分享…才能抽奖" and "分享…才能抽奖") is one problem: overlaps are dropped.
+    const covered: [number, number][] = [];
     for (const re of rules.shareGating) {
       for (const m of text.matchAll(new RegExp(re.source, "g"))) {
-        if (taken.has(`${field}:${m.index}`)) continue;
+        const end = m.index + m[0].length;
+        if (taken.has(`${field}:${m.index}`) || covered.some(([a, b]) => m.index < b && end > a)) continue;
         taken.add(`${field}:${m.index}`);
+        covered.push([m.index, end]);
         gated.push({ field, phrase: m[0], index: m.index, excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });
       }
     }
   }
   return [...promised, ...banned, ...gated].sort((a, b) => (a.field === b.field ? a.index - b.index : a.field < b.field ? -1 : 1));
+}
+
+export interface DisclosureProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * What a lottery must publish before it may open (反不正当竞争法 art. 10, 规范促销行为暂行规定 art. 13): its odds
+ * (every prize weighted, a positive total), each prize's stock and validity (redemption window), and its organiser
+ * (主办方) with a contact. Each missing item is reported with the field that has to be filled in.
+ */
+export function lotteryDisclosureProblems(
+  def: { kind: string; organiser: { name: string; contact: string } | null; prizes: { weight: number; stock: number }[]; noPrizeWeight: number },
+  prizeHasValidity: boolean[],
+): DisclosureProblem[] {
+  if (def.kind !== "lottery") return [];
+  const problems: DisclosureProblem[] = [];
+  if (!def.organiser?.name) problems.push({ field: "organiser.name", message: "name the organiser (主办方) of the lottery" });
+  if (!def.organiser?.contact) problems.push({ field: "organiser.contact", message: "give the organiser's contact (phone or e-mail) for questions about prizes" });
+  if (!def.prizes.length) problems.push({ field: "prizes", message: "publish at least one prize with its stock and odds" });
+  def.prizes.forEach((p, i) => {
+    if (!(p.stock > 0)) problems.push({ field: `prizes.${i}.stock`, message: "publish how many of this prize there are" });
+    if (!(p.weight > 0)) problems.push({ field: `prizes.${i}.weight`, message: "publish this prize's odds (a positive weight)" });
+    if (prizeHasValidity[i] === false) problems.push({ field: `prizes.${i}.productId`, message: "the prize's product has no validity: winners must know until when it can be redeemed" });
+  });
+  return problems;
 }

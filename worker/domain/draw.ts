@@ -13,8 +13,24 @@ export function sha256(data: string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/** v1 (draws before draw windows): fixed by the seed alone, so whoever knows the seed knows every id's outcome. */
 export function drawProof(seed: string, userId: string, nonce: number): string {
   return createHmac("sha256", seed).update(`${userId}:${nonce}`).digest("hex");
+}
+
+/** v2: the draw also depends on its window's beacon, which exists only once the window has closed on its entrants. */
+export function windowDrawProof(seed: string, beacon: string, userId: string, nonce: number): string {
+  return createHmac("sha256", seed).update(`${beacon}:${userId}:${nonce}`).digest("hex");
+}
+
+export type Entrant = [claimId: string, userId: string, nonce: number];
+
+/**
+ * A window's beacon: the hash of everything that entered it (claim ids the shard drew at random, users, nonces)
+ * chained to the log head at the close, so it is known only after the last entry and changes with any of them.
+ */
+export function windowBeacon(campaignId: string, shard: number, window: number, head: string, entrants: Entrant[]): string {
+  return sha256(JSON.stringify(["kaquan-draw-window", campaignId, shard, window, head, entrants]));
 }
 
 /** Where the proof lands on the published weights, ignoring stock: a prize id, or null for "no prize". */
@@ -44,9 +60,10 @@ const sorted = (r: Record<string, number> | null) => (r ? Object.keys(r).sort().
 
 /** Hash of an entry chained to the previous one; every field but `hash` is covered. */
 export function entryHash(e: Omit<DrawLogEntry, "hash">): string {
-  return sha256(
-    JSON.stringify([e.prev, e.seq, e.type, e.at, e.claimId, e.userId, e.nonce, e.proof, e.prizeId, sorted(e.stock), sorted(e.delta)]),
-  );
+  const base = [e.prev, e.seq, e.type, e.at, e.claimId, e.userId, e.nonce, e.proof, e.prizeId, sorted(e.stock), sorted(e.delta)];
+  // v2 fields are covered when present; v1 entries hash exactly as they always did.
+  const v2 = e.window != null || e.beacon != null || e.entrants != null ? [e.window ?? null, e.beacon ?? null, e.entrants ?? null] : [];
+  return sha256(JSON.stringify([...base, ...v2]));
 }
 
 export interface VerifyIssue {
@@ -71,9 +88,16 @@ export function verifyDrawExport(x: DrawExport): VerifyReport {
     issues.push({ shard: -1, seq: null, index: null, reason: "SHA-256(seed) does not match the published commitment" });
   }
   const seenNonce = new Map<string, Set<number>>();
+  const v2 = x.algorithm === "hmac-sha256-v2";
   for (const { shard, entries } of x.shards) {
     let prev = genesisHash(x.campaignId, shard);
     let stock: Record<string, number> | null = null;
+    let win: { no: number; beacon: string; entrants: Entrant[]; next: number; index: number } | null = null;
+    const undrawn = () => {
+      if (win && win.next < win.entrants.length) {
+        issues.push({ shard, seq: entries[win.index]!.seq, index: win.index, reason: `window ${win.no}: ${win.entrants.length - win.next} entrant(s) never drawn` });
+      }
+    };
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const bad = (reason: string) => issues.push({ shard, seq: e.seq, index: i, reason });
@@ -84,6 +108,17 @@ export function verifyDrawExport(x: DrawExport): VerifyReport {
       prev = hash;
       if (stock && !sameStock(stock, e.stock)) bad("stock before this entry does not follow from the previous entries");
       stock = { ...e.stock };
+      if (e.type === "window") {
+        undrawn();
+        const no: number = (win?.no ?? 0) + 1;
+        if (e.window !== no) bad(`window number ${e.window} out of order: expected ${no}`);
+        const entrants = e.entrants ?? [];
+        if (!e.beacon || windowBeacon(x.campaignId, shard, e.window ?? no, e.prev, entrants) !== e.beacon) {
+          bad("beacon is not the hash of the window's entrants and the log head at its close");
+        }
+        win = { no: e.window ?? no, beacon: e.beacon ?? "", entrants, next: 0, index: i };
+        continue;
+      }
       if (e.type === "transfer") {
         for (const [k, d] of Object.entries(e.delta ?? {})) stock[k] = (stock[k] ?? 0) + d;
         continue;
@@ -97,8 +132,18 @@ export function verifyDrawExport(x: DrawExport): VerifyReport {
       if (nonces.has(e.nonce)) bad(`nonce ${e.nonce} reused for this user`);
       nonces.add(e.nonce);
       seenNonce.set(e.userId, nonces);
-      const proof = drawProof(x.seed, e.userId, e.nonce);
-      if (proof !== e.proof) bad("proof is not HMAC-SHA256(seed, userId:nonce)");
+      let proof: string;
+      if (v2) {
+        const next = win?.entrants[win.next];
+        if (!win || e.window !== win.no) bad("draw outside its window: every draw is decided after its window closed");
+        else if (!next || next[0] !== e.claimId || next[1] !== e.userId || next[2] !== e.nonce) bad(`draw is not window ${win.no}'s next entrant`);
+        if (win) win.next++;
+        proof = windowDrawProof(x.seed, win?.beacon ?? "", e.userId, e.nonce);
+        if (proof !== e.proof) bad("proof is not HMAC-SHA256(seed, beacon:userId:nonce) with its window's beacon");
+      } else {
+        proof = drawProof(x.seed, e.userId, e.nonce);
+        if (proof !== e.proof) bad("proof is not HMAC-SHA256(seed, userId:nonce)");
+      }
       const expected = pickPrize(proof, x.prizes, x.noPrizeWeight, e.stock);
       if (expected !== e.prizeId) bad(`outcome ${e.prizeId ?? "no prize"} but the seed gives ${expected ?? "no prize"}`);
       if (e.prizeId) {
@@ -106,6 +151,7 @@ export function verifyDrawExport(x: DrawExport): VerifyReport {
         wins[e.prizeId] = (wins[e.prizeId] ?? 0) + 1;
       }
     }
+    undrawn();
   }
   for (const p of x.prizes) {
     if ((wins[p.id] ?? 0) > p.stock) issues.push({ shard: -1, seq: null, index: null, reason: `prize ${p.id} awarded ${wins[p.id]} times, stock ${p.stock}` });

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ClaimResult, ClaimStatus, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
 import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
-import { drawProof, entryHash, genesisHash, landingPrize, pickPrize } from "../domain/draw";
+import { entryHash, genesisHash, landingPrize, pickPrize, windowBeacon, windowDrawProof, type Entrant } from "../domain/draw";
 import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { LimitWant } from "./campaign-limits";
@@ -27,6 +27,20 @@ interface Queued {
 }
 
 const OUTBOX_DELAY_MS = 200;
+/**
+ * Draws are decided in windows: entries of one window are fixed first, then its beacon (the hash of its entrants
+ * and the log head) is computed and every entry is drawn with it. The request waits for its window (≤ this long).
+ */
+export const DRAW_WINDOW_MS = 250;
+
+/** A closed window whose draws are not all made yet (a draw waits for stock from the coordinator). */
+interface OpenWindow {
+  window: number;
+  beacon: string;
+  at: string;
+  entrants: (Pick<ClaimRequest, "userId" | "requestId" | "referrerId" | "deviceId" | "origin"> & { claimId: string; nonce: number })[];
+  next: number;
+}
 
 const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
 
@@ -61,6 +75,12 @@ export class CampaignShard extends DurableObject<Env> {
   private rejectedDropped = 0;
   /** Operator pause as last told by the coordinator; null = never told, the config's flag applies. */
   private paused: boolean | null = null;
+  /** Lottery entries waiting for their window to close, and the requests waiting for each claim's draw. */
+  private drawQueue: Queued[] = [];
+  private windowTimer = false;
+  private windowNo = 0;
+  private waiters = new Map<string, Queued[]>();
+  private finishing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,6 +110,7 @@ export class CampaignShard extends DurableObject<Env> {
       }
       const last = this.sql.exec<{ seq: number; entry: string }>("SELECT seq, entry FROM log ORDER BY seq DESC LIMIT 1").toArray()[0];
       this.head = last ? { seq: last.seq, hash: (JSON.parse(last.entry) as DrawLogEntry).hash } : { seq: 0, hash: genesisHash(this.cfg.campaignId, this.shard) };
+      this.windowNo = Number(meta.get("window") ?? 0);
     }
   }
 
@@ -101,6 +122,7 @@ export class CampaignShard extends DurableObject<Env> {
   /** Several claims in one call (and one write transaction) — the worker batches concurrent requests. */
   async claimMany(campaignId: string, shard: number, reqs: ClaimRequest[]): Promise<ShardReply[]> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
+    this.resumeWindow();
     const now = Date.now();
     this.lastClaimAt = now;
     return Promise.all(
@@ -239,6 +261,7 @@ export class CampaignShard extends DurableObject<Env> {
   override async alarm() {
     this.alarmSet = false;
     if (!this.cfg) return;
+    this.resumeWindow();
     const rejected = this.rejected.splice(0);
     if (this.rejectedDropped) {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
@@ -318,6 +341,11 @@ export class CampaignShard extends DurableObject<Env> {
    */
   private enqueue(req: ClaimRequest): Promise<ShardReply> {
     return new Promise((resolve, reject) => {
+      if (this.cfg!.def.kind === "lottery") {
+        this.drawQueue.push({ req, resolve, reject });
+        this.scheduleWindow();
+        return;
+      }
       this.queue.push({ req, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -366,9 +394,159 @@ export class CampaignShard extends DurableObject<Env> {
     this.armAlarm();
   }
 
+  private scheduleWindow() {
+    if (this.windowTimer) return;
+    this.windowTimer = true;
+    setTimeout(() => this.closeWindow(), DRAW_WINDOW_MS - (Date.now() % DRAW_WINDOW_MS));
+  }
+
   /**
-   * The authoritative decision and its write, with no await in between. When the unit it needs (the item, or the
-   * prize a draw lands on) is gone here but may be left elsewhere, it asks for a refill instead and changes nothing.
+   * Closes the draw window: takes its entries (one per user; a second one waits for the next window), reserves
+   * their nonces, then — only now that nothing more can enter — computes the beacon from the entrants and the log
+   * head, logs it, and draws every entrant with it. All in one synchronous block unless a draw needs stock from
+   * the coordinator, in which case the rest are drawn after the refill (the beacon is already fixed and logged).
+   */
+  private closeWindow() {
+    this.windowTimer = false;
+    if (this.finishing) {
+      // The previous window is still drawing (waiting for stock): windows are drawn in order.
+      void this.finishing.then(() => this.scheduleWindow());
+      return;
+    }
+    const cfg = this.cfg!;
+    const batch = this.drawQueue.splice(0);
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const w: OpenWindow = { window: this.windowNo + 1, beacon: "", at, entrants: [], next: 0 };
+    const users = new Set<string>();
+    const byRequest = new Map<string, string>();
+    const later: Queued[] = [];
+    for (const item of batch) {
+      try {
+        const r = item.req;
+        const same = r.requestId ? byRequest.get(`${r.userId}\n${r.requestId}`) : undefined;
+        if (same) {
+          this.waiters.get(same)!.push(item);
+          continue;
+        }
+        if (r.requestId) {
+          const prior = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE user_id = ? AND request_id = ?", r.userId, r.requestId).toArray()[0];
+          if (prior) {
+            item.resolve({ ok: true, result: JSON.parse(prior.result) as ClaimResult });
+            continue;
+          }
+        }
+        if (users.has(r.userId)) {
+          later.push(item);
+          continue;
+        }
+        const u = this.user(r.userId, now);
+        const limited = this.isPaused() ? reject("campaign_paused", "The campaign is paused by the brand; try again later") : this.userLimit(u);
+        if (limited) {
+          if (!limited.ok) this.noteRejection(r, limited.code);
+          item.resolve(limited);
+          continue;
+        }
+        u.nonce++;
+        u.drawsUsed++;
+        this.saveUser(r.userId, u);
+        users.add(r.userId);
+        const claimId = newId("clm");
+        if (r.requestId) byRequest.set(`${r.userId}\n${r.requestId}`, claimId);
+        w.entrants.push({ claimId, userId: r.userId, nonce: u.nonce, requestId: r.requestId ?? null, referrerId: r.referrerId ?? null, deviceId: r.deviceId ?? null, origin: r.origin ?? null });
+        this.waiters.set(claimId, [item]);
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    if (later.length) {
+      this.drawQueue.unshift(...later);
+      this.scheduleWindow();
+    }
+    if (!w.entrants.length) return;
+    const entrants: Entrant[] = w.entrants.map((e) => [e.claimId, e.userId, e.nonce]);
+    w.beacon = windowBeacon(cfg.campaignId, this.shard, w.window, this.head.hash, entrants);
+    this.appendLog(this.logEntry({ type: "window", at, claimId: null, userId: null, nonce: null, proof: null, prizeId: null, delta: null, window: w.window, beacon: w.beacon, entrants }));
+    this.windowNo = w.window;
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('window', ?)", String(w.window));
+    this.finishing = this.finishWindow(w).finally(() => {
+      this.finishing = null;
+    });
+  }
+
+  /** A window left half-drawn by a restart (its requests are gone; its draws are still owed and logged). */
+  private resumeWindow() {
+    if (this.finishing || !this.cfg) return;
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'openWindow'").toArray()[0];
+    if (!row) return;
+    this.finishing = this.finishWindow(JSON.parse(row.v) as OpenWindow).finally(() => {
+      this.finishing = null;
+    });
+  }
+
+  private async finishWindow(w: OpenWindow) {
+    for (;;) {
+      const need = this.drawWindow(w);
+      if (need === null) return;
+      this.waiting++;
+      try {
+        await this.refill([need]);
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000)); // the coordinator is unreachable: try again, the draw is owed
+      } finally {
+        this.waiting--;
+      }
+    }
+  }
+
+  /** Draws the window's entrants in order; stops (keeping its place in storage) when a draw needs a refill first. */
+  private drawWindow(w: OpenWindow): string | null {
+    const cfg = this.cfg!;
+    const def = cfg.def;
+    const now = Date.now();
+    let need: string | null = null;
+    for (; w.next < w.entrants.length; w.next++) {
+      const e = w.entrants[w.next]!;
+      const u = this.user(e.userId, now);
+      const proof = windowDrawProof(cfg.seed!, w.beacon, e.userId, e.nonce);
+      const landed = landingPrize(proof, def.prizes, def.noPrizeWeight);
+      if (landed && (this.stock[landed] ?? 0) <= 0 && !this.exhausted.has(landed)) {
+        need = landed;
+        break;
+      }
+      const prizeId = pickPrize(proof, def.prizes, def.noPrizeWeight, this.stock);
+      const entry = this.logEntry({ type: "draw", at: w.at, claimId: e.claimId, userId: e.userId, nonce: e.nonce, proof, prizeId, delta: null, window: w.window });
+      if (prizeId) {
+        this.stock[prizeId]!--;
+        this.dirtyStock.add(prizeId);
+        u.wins++;
+      }
+      const prize = def.prizes.find((p) => p.id === prizeId);
+      const result: ClaimResult = {
+        claimId: e.claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null,
+        nonce: e.nonce, proof, beacon: w.beacon, remainingToday: this.drawsLeft(u), at: w.at,
+      };
+      this.saveUser(e.userId, u);
+      this.sql.exec(
+        "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        e.claimId, e.userId, e.requestId ?? null, JSON.stringify(result), e.referrerId ?? null, e.deviceId ?? null, e.origin ?? null,
+        prizeId ? PENDING_EVENT | PENDING_FULFIL : PENDING_EVENT,
+      );
+      this.appendLog(entry);
+      for (const waiter of this.waiters.get(e.claimId) ?? []) waiter.resolve({ ok: true, result });
+      this.waiters.delete(e.claimId);
+    }
+    for (const k of this.dirtyStock) this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[k], k);
+    this.dirtyStock.clear();
+    if (need) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('openWindow', ?)", JSON.stringify(w));
+    else this.sql.exec("DELETE FROM meta WHERE k = 'openWindow'");
+    this.armAlarm();
+    return need;
+  }
+
+  /**
+   * A flash-sale or coupon claim: the authoritative decision and its write, with no await in between. When the item
+   * is gone here but may be left elsewhere, it asks for a refill instead and changes nothing. (Draws: closeWindow.)
    */
   private decide(req: ClaimRequest, now: number): ShardReply | { refill: string } {
     const cfg = this.cfg!;
@@ -380,41 +558,22 @@ export class CampaignShard extends DurableObject<Env> {
     }
     const limited = this.userLimit(u);
     if (limited) return limited;
+    if ((this.stock[ITEM] ?? 0) <= 0) return this.exhausted.has(ITEM) ? reject("sold_out", "Sold out", true) : { refill: ITEM };
+    this.stock[ITEM]!--;
+    this.dirtyStock.add(ITEM);
+    u.total++;
+    u.dayCount++;
+    const daily = def.perUserDailyLimit ?? def.perUserLimit;
     const claimId = newId("clm");
-    const at = new Date(now).toISOString();
-    let result: ClaimResult;
-    let entry: DrawLogEntry | null = null;
-    if (def.kind === "lottery") {
-      const proof = drawProof(cfg.seed!, req.userId, u.nonce + 1);
-      const landed = landingPrize(proof, def.prizes, def.noPrizeWeight);
-      if (landed && (this.stock[landed] ?? 0) <= 0 && !this.exhausted.has(landed)) return { refill: landed };
-      u.nonce++;
-      u.drawsUsed++;
-      const prizeId = pickPrize(proof, def.prizes, def.noPrizeWeight, this.stock);
-      entry = this.logEntry({ type: "draw", at, claimId, userId: req.userId, nonce: u.nonce, proof, prizeId, delta: null });
-      if (prizeId) {
-        this.stock[prizeId]!--;
-        u.wins++;
-      }
-      const prize = def.prizes.find((p) => p.id === prizeId);
-      result = { claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null, nonce: u.nonce, proof, remainingToday: this.drawsLeft(u), at };
-    } else {
-      if ((this.stock[ITEM] ?? 0) <= 0) return this.exhausted.has(ITEM) ? reject("sold_out", "Sold out", true) : { refill: ITEM };
-      this.stock[ITEM]!--;
-      u.total++;
-      u.dayCount++;
-      const daily = def.perUserDailyLimit ?? def.perUserLimit;
-      result = { claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: "claimed", prizeId: null, prizeName: null, nonce: null, proof: null, remainingToday: Math.max(0, Math.min(daily - u.dayCount, def.perUserLimit - u.total)), at };
-    }
-    const key = result.prizeId ?? ITEM;
-    const pending = result.outcome === "no_prize" ? PENDING_EVENT : PENDING_EVENT | PENDING_FULFIL;
-    if (result.outcome !== "no_prize") this.dirtyStock.add(key);
+    const result: ClaimResult = {
+      claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: "claimed", prizeId: null, prizeName: null, nonce: null, proof: null,
+      remainingToday: Math.max(0, Math.min(daily - u.dayCount, def.perUserLimit - u.total)), at: new Date(now).toISOString(),
+    };
     this.saveUser(req.userId, u);
     this.sql.exec(
       "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, pending,
+      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, PENDING_EVENT | PENDING_FULFIL,
     );
-    if (entry) this.appendLog(entry);
     return { ok: true, result };
   }
 

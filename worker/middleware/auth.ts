@@ -6,6 +6,7 @@ import { findApiKeyByPrefix, touchApiKey } from "../db/api-keys";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
 import { clientIp, enforceRateLimit } from "./rate-limit";
+import { auditAfter, auditBefore } from "../services/audit";
 
 const FAILED_AUTH_LIMIT = 30; // per IP per minute: enough for typos, useless for guessing
 
@@ -31,9 +32,13 @@ export function requireKey(scope?: Scope) {
     if (!row || row.revoked_at || !timingSafeEqual(hash, row.secret_hash)) return refuse(c.env, ip);
     const scopes = JSON.parse(row.scopes) as Scope[];
     if (scope && !hasScope(scopes, scope)) throw ApiError.forbidden(`This key lacks the '${scope}' scope`);
-    c.set("principal", { tenantId: row.tenant_id, apiKeyId: row.id, scopes });
+    const principal = { tenantId: row.tenant_id, apiKeyId: row.id, scopes };
+    c.set("principal", principal);
     c.executionCtx.waitUntil(touchApiKey(c.env.DB, row.tenant_id, row.id).catch(() => undefined));
+    // Every change made with a key goes to the audit log (who, what, before/after, when, from where).
+    const audit = await auditBefore(c, principal);
     await next();
+    if (audit) await auditAfter(c, principal, audit);
   });
 }
 

@@ -2,7 +2,7 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
+import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type DrawLogEntry, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
@@ -13,7 +13,7 @@ import { ApiError } from "../errors";
 import { getProductRow, rowValidity } from "../db/products";
 import lint from "../../schema/data/campaign-lint.json";
 import { BANNED_PHRASES } from "./catalog";
-import { lintCampaignCopy, type CampaignLintRules } from "../domain/campaign-lint";
+import { lintCampaignCopy, lotteryDisclosureProblems, type CampaignLintRules } from "../domain/campaign-lint";
 
 const LINT: CampaignLintRules = {
   banned: BANNED_PHRASES,
@@ -27,6 +27,8 @@ function campaignCopy(def: CreateCampaignInput): Record<string, string> {
   const texts: Record<string, string> = { name: def.name, description: def.description };
   def.prizes.forEach((p, i) => (texts[`prizes.${i}.name`] = p.name));
   def.tasks.forEach((t, i) => (texts[`tasks.${i}.name`] = t.name));
+  if (def.rules) texts.rules = def.rules;
+  if (def.organiser?.name) texts["organiser.name"] = def.organiser.name;
   return texts;
 }
 
@@ -40,7 +42,22 @@ function checkCampaignCopy(def: CreateCampaignInput) {
     path: `json.${f.field}`,
     message: `"${f.phrase}" at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
     code: f.rule,
+    position: f.index,
   })));
+}
+
+/** A lottery may not be created or changed before it starts without its odds, stock, validity and organiser. */
+async function checkLotteryDisclosure(env: Env, tenantId: string, def: CreateCampaignInput) {
+  if (def.kind !== "lottery") return;
+  const validity = await Promise.all(def.prizes.map(async (p) => {
+    if (!p.productId) return true; // reported as prize_without_product
+    const row = await getProductRow(env.DB, tenantId, p.productId);
+    return !row || rowValidity(row) !== null; // an unknown product is reported as unknown_product
+  }));
+  const problems = lotteryDisclosureProblems(def, validity);
+  if (!problems.length) return;
+  throw new ApiError(422, "lottery_disclosure_missing", "A lottery must publish its odds, prize stock, prize validity and organiser before it opens",
+    problems.map((p) => ({ path: `json.${p.field}`, message: p.message, code: "lottery_disclosure_missing" })));
 }
 
 export function coordinatorOf(env: Pick<Env, "CAMPAIGN_COORDINATOR">, campaignId: string) {
@@ -66,6 +83,8 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
     ...ENTRY_DEFAULTS, // definitions stored before entry rules existed
     ...def,
     display: def.display ?? "wheel", // definitions stored before the option existed
+    organiser: def.organiser ?? null,
+    rules: def.rules ?? "",
     id: row.id,
     tenantId: row.tenant_id,
     phase: phaseAt(def, now),
@@ -129,6 +148,7 @@ export async function createCampaign(env: Env, tenantId: string, rawInput: Creat
   }
   checkCampaignCopy(rawInput);
   await checkProducts(env, tenantId, rawInput);
+  await checkLotteryDisclosure(env, tenantId, rawInput);
   const input = await withCosts(env, tenantId, rawInput);
   const id = newId("cmp");
   const res = await coordinatorOf(env, id).define(id, tenantId, input);
@@ -169,6 +189,8 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
   checkCampaignCopy(parsed.data);
   await checkProducts(env, tenantId, parsed.data, patch.prizes !== undefined);
+  // A running or ended lottery cannot change what it published (the coordinator refuses), so only a scheduled one is held to it.
+  if (current.phase === "scheduled") await checkLotteryDisclosure(env, tenantId, parsed.data);
   const merged = { data: await withCosts(env, tenantId, parsed.data) };
   const coord = coordinatorOf(env, id);
   if (lockedFieldsIn(patch).length) {
@@ -182,7 +204,7 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
 }
 
 function definitionOf(c: Campaign): CampaignDefinition {
-  const { id: _id, tenantId: _t, phase: _p, odds: _o, seedCommitment: _s, seed: _seed, createdAt: _c, paused: _pa, preview: _pr, tenantSlug: _ts, product: _pd, ...def } = c;
+  const { id: _id, tenantId: _t, phase: _p, odds: _o, prizeValidity: _pv, seedCommitment: _s, seed: _seed, createdAt: _c, paused: _pa, preview: _pr, tenantSlug: _ts, product: _pd, ...def } = c;
   return def;
 }
 
@@ -247,7 +269,13 @@ export async function publicCampaignView(env: Env, hit: PublicCampaign): Promise
         priceCents: row.price_cents, faceValueCents: row.face_value_cents, validity: rowValidity(row), scope: row.scope_text, usageRules: row.usage_rules,
       }
     : null;
-  return { ...c, tenantSlug: hit.tenantSlug, product };
+  const prizeValidity = c.kind === "lottery"
+    ? await Promise.all(c.prizes.map(async (p) => {
+        const r = p.productId ? await getProductRow(env.DB, c.tenantId, p.productId) : null;
+        return { prizeId: p.id, validity: r ? rowValidity(r) : null };
+      }))
+    : undefined;
+  return { ...c, tenantSlug: hit.tenantSlug, product, ...(prizeValidity ? { prizeValidity } : {}) };
 }
 
 /** What a user has claimed and may still do today; before the start, a fresh user's allowance from the definition. */
@@ -266,11 +294,13 @@ export async function exportDraws(env: Env, c: Campaign): Promise<DrawExport> {
   if (c.kind !== "lottery") throw ApiError.badRequest("not_a_lottery", "Only lotteries have a draw log");
   if (c.phase !== "ended" || !c.seed || !c.seedCommitment) throw ApiError.conflict("not_ended", "The seed and draw log are published after the campaign ends");
   const shards = await Promise.all(
-    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: await shardOf(env, c.id, i).drawLog() })),
+    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: (await shardOf(env, c.id, i).drawLog()) as DrawLogEntry[] })),
   );
+  // Logs written before draw windows existed have no window entry and replay with v1.
+  const windowed = shards.some((s) => s.entries.some((e) => e.window != null));
   return {
     campaignId: c.id,
-    algorithm: "hmac-sha256-v1",
+    algorithm: windowed || !shards.some((s) => s.entries.some((e) => e.type === "draw")) ? "hmac-sha256-v2" : "hmac-sha256-v1",
     seedCommitment: c.seedCommitment,
     seed: c.seed,
     prizes: c.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight })),

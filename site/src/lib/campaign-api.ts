@@ -117,12 +117,24 @@ export { store };
 const when = (iso: string) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
 /** 活动规则: what every campaign page states — time, who may take part how often, what is delivered, how to pay. */
+function validityText(v: any, what = ""): string {
+  return v.kind === "relative"
+    ? t(`${what}权益有效期：发放后 ${v.days} 天内。`, `${what}valid ${v.days} days after issue.`)
+    : t(`${what}权益有效期：${v.validFrom.slice(0, 10)} 至 ${v.validTo.slice(0, 10)}。`, `${what}valid ${v.validFrom.slice(0, 10)} to ${v.validTo.slice(0, 10)}.`);
+}
+
 export function campaignRules(c: any): string[] {
   const rules = [t(`活动时间：${when(c.startsAt)} – ${when(c.endsAt)}`, `Runs ${when(c.startsAt)} – ${when(c.endsAt)}`)];
   if (c.kind === "lottery") {
     rules.push(t(`每人每天免费抽奖 ${c.drawsPerDay} 次；整个活动每人最多中奖 ${c.perUserLimit} 次。`, `${c.drawsPerDay} free draws a day; at most ${c.perUserLimit} prizes per person.`));
     if (c.tasks?.length) rules.push(t("完成分享等任务可额外获得抽奖机会，但不是参与条件。", "Tasks such as sharing add draws; they are never required."));
     rules.push(t("中奖概率见下表并全程公示；奖品发放到“我的卡券”，可在有效期内使用。", "Odds are published below; prizes go to My vouchers."));
+    for (const v of c.prizeValidity ?? []) {
+      const name = c.prizes.find((p: any) => p.id === v.prizeId)?.name ?? v.prizeId;
+      if (v.validity) rules.push(validityText(v.validity, `${name} `));
+    }
+    if (c.organiser?.name) rules.push(t(`主办方：${c.organiser.name}（联系方式：${c.organiser.contact}）`, `Organiser: ${c.organiser.name} (contact: ${c.organiser.contact})`));
+    if (c.rules) rules.push(c.rules);
   } else {
     const daily = c.perUserDailyLimit ? t(`，每天限 ${c.perUserDailyLimit} 份`, `, ${c.perUserDailyLimit} a day`) : "";
     rules.push(t(`每人限 ${c.perUserLimit} 份${daily}；数量有限，先到先得。`, `${c.perUserLimit} per person${daily}; while stocks last.`));
@@ -131,7 +143,7 @@ export function campaignRules(c: any): string[] {
   }
   rules.push(...entryRules(c));
   const p = c.product;
-  if (p?.validity) rules.push(p.validity.kind === "relative" ? t(`权益有效期：发放后 ${p.validity.days} 天内。`, `Valid ${p.validity.days} days after issue.`) : t(`权益有效期：${p.validity.validFrom.slice(0, 10)} 至 ${p.validity.validTo.slice(0, 10)}。`, `Valid ${p.validity.validFrom.slice(0, 10)} to ${p.validity.validTo.slice(0, 10)}.`));
+  if (p?.validity) rules.push(validityText(p.validity));
   if (p?.scope) rules.push(t(`适用范围：${p.scope}`, `Scope: ${p.scope}`));
   if (p?.usageRules) rules.push(p.usageRules);
   return rules;

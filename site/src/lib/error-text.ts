@@ -33,6 +33,7 @@ const CODES: Record<string, Pair> = {
   starts_in_past: ["开始时间须晚于现在", "The start time must be in the future"],
   campaign_copy_refused: ["活动文案不合规：", "The campaign copy breaks promotion rules:"],
   prize_above_legal_cap: ["单个奖品价值不得超过 5 万元", "A prize may be worth at most 50,000 yuan"],
+  lottery_disclosure_missing: ["抽奖须公示主办方、奖品数量、中奖概率与奖品有效期：", "A lottery must publish its organiser, prize stock, odds and prize validity:"],
   campaign_started: ["活动已开始，只能修改名称和说明", "A started campaign can only change its name and description"],
   campaign_paused: ["活动已暂停，请稍后再来", "The campaign is paused; try again later"],
   campaign_ended: ["活动已结束", "The campaign has ended"],
@@ -55,7 +56,8 @@ const FIELDS: Record<string, Pair> = {
   rechargeAccount: ["充值账号", "Account"], perUserLimit: ["每人限购", "Per-user limit"], stock: ["库存", "Stock"],
   startsAt: ["开始时间", "Starts at"], endsAt: ["结束时间", "Ends at"], prizes: ["奖品", "Prizes"], weight: ["权重", "Weight"],
   noPrizeWeight: ["未中奖权重", "No-prize weight"], productId: ["商品", "Product"], shards: ["分片数", "Shards"],
-  drawsPerDay: ["每日抽奖次数", "Draws per day"], title: ["标题", "Title"], from: ["开始日期", "From"], to: ["结束日期", "To"],
+  drawsPerDay: ["每日抽奖次数", "Draws per day"], "organiser.name": ["主办方", "Organiser"], "organiser.contact": ["主办方联系方式", "Organiser contact"],
+  rules: ["活动规则", "Rules text"], title: ["标题", "Title"], from: ["开始日期", "From"], to: ["结束日期", "To"],
 };
 
 const ISSUES: Record<string, Pair> = {
@@ -70,6 +72,7 @@ const ISSUES: Record<string, Pair> = {
   invalid_value: ["取值不允许", "not an allowed value"],
   invalid_recharge_account: ["格式不正确", "wrong format"],
   unrecognized_keys: ["含不认识的字段", "has unknown fields"],
+  lottery_disclosure_missing: ["必须填写", "required"],
 };
 
 export interface ApiErrorBody {
@@ -81,7 +84,7 @@ export interface ApiErrorBody {
 function fieldName(path: string): string {
   const parts = path.split(".").map((p) => p.replace(/\[\d+\]$/, "")).filter((p) => p && !/^\d+$/.test(p) && !["json", "body", "query", "param"].includes(p));
   const last = parts.at(-1) ?? "";
-  const pair = FIELDS[last];
+  const pair = FIELDS[parts.slice(-2).join(".")] ?? FIELDS[last];
   return pair ? t(pair[0], pair[1]) : last;
 }
 
