@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { ClaimWon } from "../../schema/claim-facts";
 import type { EventEnvelope } from "../../schema/events";
 import { consumeClaims } from "../../worker/queue/claims";
+import { consumeEvents } from "../../worker/queue/consume";
+import { redriveDeadLetters } from "../../worker/queue/redrive";
 import { shardOf } from "../../worker/services/campaigns";
 import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
@@ -151,5 +153,29 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     // And the route asked again after the consumer answers with the same order.
     const later = await api(`/public/campaigns/${c.id}/claims/${won.body.claimId}/order`, { headers: await sessionHeader(c.id, "w-1") });
     expect(later.body).toEqual(route.body);
+  });
+
+  it("a fact the Queue gave up on is parked with the dead letters and the cron's re-drive sends it back to the claims Queue", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
+    const held = await holdShardMessages(c.id);
+    expect((await claim(c.id, "u-dl")).status).toBe(200);
+    await held.flush();
+    const fact = held.facts[0]!;
+    let acked = false;
+    const msg = { id: "dl1", timestamp: new Date(), body: fact, attempts: 11, ack: () => void (acked = true), retry: () => undefined };
+    await consumeEvents({ queue: "kaquan-events-dlq", messages: [msg], ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>, env);
+    expect(acked).toBe(true);
+    const parked = await env.DB.prepare("SELECT type, tenant_id FROM event_dead_letters WHERE event_id = ?").bind(fact.eventId).first();
+    expect(parked).toEqual({ type: "claim_won", tenant_id: tenant.id });
+
+    const resent: ClaimWon[] = [];
+    const claims = { sendBatch: async (m: { body: ClaimWon }[]) => void resent.push(...m.map((x) => x.body)) };
+    const spy = new Proxy(env, { get: (t, k) => (k === "CLAIMS" ? claims : Reflect.get(t, k)) }) as Env;
+    await redriveDeadLetters(spy, { limit: 5000 });
+    expect(resent).toContainEqual(fact);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE event_id = ?").bind(fact.eventId).first()).toEqual({ n: 0 });
+    expect(await deliver(resent.filter((f) => f.claimId === fact.claimId))).toEqual([{ acked: true, retried: null }]);
+    expect((await api(`/public/campaigns/${c.id}/users/u-dl`)).body.claims[0].status).toBe("fulfilled");
   });
 });
