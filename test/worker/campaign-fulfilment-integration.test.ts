@@ -177,5 +177,12 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     expect(await env.DB.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE event_id = ?").bind(fact.eventId).first()).toEqual({ n: 0 });
     expect(await deliver(resent.filter((f) => f.claimId === fact.claimId))).toEqual([{ acked: true, retried: null }]);
     expect((await api(`/public/campaigns/${c.id}/users/u-dl`)).body.claims[0].status).toBe("fulfilled");
+
+    // An operator's replay of the dead letters takes parked facts too (back to the claims Queue, where they are skipped now).
+    await consumeEvents({ queue: "kaquan-events-dlq", messages: [{ ...msg, id: "dl2" }], ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>, env);
+    const replay = await api("/events/dead-letters/replay", { method: "POST", token: adminKey });
+    expect(replay.status).toBe(200);
+    expect(replay.body.replayed).toBe(1);
+    expect((await api("/events/dead-letters", { token: adminKey })).body.pending).toBe(0);
   });
 });

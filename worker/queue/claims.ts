@@ -36,45 +36,52 @@ export async function consumeClaims(batch: MessageBatch<unknown>, env: Env): Pro
     console.warn(JSON.stringify({ at: "claims", problem: "retry", messages: items.length, detail: why.slice(0, 200) }));
     for (const { msg } of items) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, baseS, capS) });
   };
-  await Promise.all(
-    [...groups.values()].map(async (items) => {
-      const { campaignId, shard } = items[0]!.fact;
-      const home = shardOf(env, campaignId, shard);
-      const acked = new Set<Item>();
-      const ack = (item: Item) => {
-        item.msg.ack();
-        acked.add(item);
-      };
-      try {
-        const states = await home.claimStates(items.map((i) => i.fact.claimId));
-        const todo: Item[] = [];
-        for (const item of items) {
-          if (states[item.fact.claimId] === "awaiting") todo.push(item);
-          else ack(item); // settled before (a duplicate or a replay), or not a claim of that shard
-        }
-        const settlements: { item: Item; s: ClaimSettlement }[] = [];
-        const transient: Item[] = [];
-        let reason = "";
-        for (let i = 0; i < todo.length; i += FULFIL_PARALLEL) {
-          await Promise.all(
-            todo.slice(i, i + FULFIL_PARALLEL).map(async (item) => {
-              const out = await fulfilClaim(env, item.fact);
-              if (out.done) settlements.push({ item, s: { claimId: item.fact.claimId, ref: out.ref } });
-              else if (out.permanent) settlements.push({ item, s: { claimId: item.fact.claimId, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } } });
-              else {
-                transient.push(item);
-                reason = out.reason;
-              }
-            }),
-          );
-        }
-        if (settlements.length) await home.settleClaims(settlements.map((x) => x.s));
-        for (const { item } of settlements) ack(item);
-        retry(transient, reason);
-      } catch (e) {
-        // The shard could not be reached (or settle failed): everything not yet acknowledged goes again.
-        retry(items.filter((i) => !acked.has(i)), e instanceof Error ? e.message : String(e));
-      }
-    }),
-  );
+  // One home shard after another: the batch size alone bounds the work in flight (FULFIL_PARALLEL at a time).
+  for (const items of groups.values()) await fulfilGroup(env, items, retry);
 }
+
+/** The facts of one home shard: skip the settled, fulfil the rest, settle them in one RPC, then acknowledge. */
+async function fulfilGroup(env: Env, items: Item[], retry: (items: Item[], why: string) => void): Promise<void> {
+  const { campaignId, shard } = items[0]!.fact;
+  const home = shardOf(env, campaignId, shard);
+  const acked = new Set<Item>();
+  const ack = (item: Item) => {
+    item.msg.ack();
+    acked.add(item);
+  };
+  try {
+    const states = await home.claimStates(items.map((i) => i.fact.claimId));
+    const todo: Item[] = [];
+    for (const item of items) {
+      if (states[item.fact.claimId] === "awaiting") todo.push(item);
+      else {
+        // Settled before (a duplicate or a replay); "unknown" would mean the shard lost its storage: say so.
+        if (states[item.fact.claimId] === "unknown") console.error(JSON.stringify({ at: "claims", problem: "unknown_claim", claimId: item.fact.claimId, campaignId, shard }));
+        ack(item);
+      }
+    }
+    const settlements: { item: Item; s: ClaimSettlement }[] = [];
+    const transient: Item[] = [];
+    let reason = "";
+    for (let i = 0; i < todo.length; i += FULFIL_PARALLEL) {
+      await Promise.all(
+        todo.slice(i, i + FULFIL_PARALLEL).map(async (item) => {
+          const out = await fulfilClaim(env, item.fact);
+          if (out.done) settlements.push({ item, s: { claimId: item.fact.claimId, ref: out.ref } });
+          else if (out.permanent) settlements.push({ item, s: { claimId: item.fact.claimId, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } } });
+          else {
+            transient.push(item);
+            reason = out.reason;
+          }
+        }),
+      );
+    }
+    if (settlements.length) await home.settleClaims(settlements.map((x) => x.s));
+    for (const { item } of settlements) ack(item);
+    retry(transient, reason);
+  } catch (e) {
+    // The shard could not be reached (or settle failed): everything not yet acknowledged goes again.
+    retry(items.filter((i) => !acked.has(i)), e instanceof Error ? e.message : String(e));
+  }
+}
+
