@@ -27,8 +27,12 @@ async function holdShardMessages(campaignId: string) {
   /** Runs the outbox until nothing is left to forward (the alarm may not be set yet when a claim's reply arrives). */
   const flush = async () => {
     const stub = shardOf(env, campaignId, 0);
-    const unsent = () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0").one().n);
-    for (let i = 0; i < 100 && ((await runDurableObjectAlarm(stub)) || (await unsent()) > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    const due = () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 AND next_at <= ?", Date.now()).one().n);
+    for (let i = 0; i < 100; i++) {
+      await runDurableObjectAlarm(stub);
+      if ((await due()) === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
   return { facts, events, flush };
 }

@@ -7,8 +7,9 @@ import { sendClaimFacts } from "../queue/send";
 import type { ShardConfig } from "./campaign-types";
 
 /**
- * Outbox bits on a claim row, each cleared once its message is on a Queue: the claim/draw event (warehouse), the
- * won-claim fact (fulfilment, `kaquan-claims`), and the `claim_failed` event of a claim fulfilment refused for good.
+ * Outbox bits on a claim row: the claim/draw event (warehouse) and the `claim_failed` event of a claim fulfilment
+ * refused for good, each cleared once its message is on the events Queue; and the won-claim fact (fulfilment,
+ * `kaquan-claims`), kept until the consumer settles the claim and sent again while it does not (see FACT_RESEND_S).
  * Bit 2 meant "order/voucher to create here" before fulfilment left the shard: an old row with it set forwards its
  * fact, and the consumer's idempotent call returns what was already made.
  */
@@ -18,6 +19,13 @@ export const PENDING_FAILED_EVENT = 4;
 const BATCH = 500;
 /** The outbox runs this far behind the claims so that each run carries a batch. */
 export const INTERVAL_MS = 250;
+/**
+ * A fact whose claim is still unsettled this long after it was forwarded is forwarded again (then 2×, 4× … up to 30
+ * min): the safety net for a message the Queue lost — locally Miniflare's broker keeps messages in memory only, so a
+ * killed `npm start` loses them. Long enough that a busy consumer is not sent every fact twice; a repeat is skipped.
+ */
+const FACT_RESEND_S = 60;
+const FACT_RESEND_CAP_S = 1800;
 
 export type OutboxRow = {
   id: string;
@@ -29,6 +37,7 @@ export type OutboxRow = {
   pending: number;
   attempts: number;
   failure: string | null;
+  awaiting: number;
 };
 
 export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "referrer_id" | "device_id" | "origin">, r: ClaimResult, shard: number): EventInput {
@@ -87,7 +96,7 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
   const sql = storage.sql;
   const now = Date.now();
   const rows = sql.exec<OutboxRow>(
-    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
+    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
     now,
     BATCH,
   ).toArray();
@@ -97,7 +106,7 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
     const result = JSON.parse(r.result) as ClaimResult;
     if (r.pending & PENDING_EVENT) events.push(claimEvent(cfg, r, result, shard));
     if (r.pending & PENDING_FAILED_EVENT && r.failure) events.push(claimFailedEvent(cfg, r, result, JSON.parse(r.failure) as ClaimFailure, shard));
-    const fact = r.pending & PENDING_FACT ? claimWonFact(cfg, r.user_id, shard, result) : null;
+    const fact = r.pending & PENDING_FACT && r.awaiting ? claimWonFact(cfg, r.user_id, shard, result) : null;
     if (fact) facts.push(fact);
   }
   const cleared = new Map<OutboxRow, number>();
@@ -110,13 +119,18 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
     }
   };
   if (events.length) await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => sendEvents(env, events));
-  await sent(PENDING_FACT, () => sendClaimFacts(env, facts));
+  if (facts.length) await sent(PENDING_FACT, () => sendClaimFacts(env, facts));
   storage.transactionSync(() => {
     for (const r of rows) {
-      const bits = cleared.get(r) ?? 0;
-      // Read again: a settlement may have changed the row while the sends were in flight.
+      const done = cleared.get(r) ?? 0;
+      // A forwarded fact keeps its bit until the claim is settled (settleClaims clears it); a settled claim's bit goes.
+      const bits = (done & ~PENDING_FACT) | (r.awaiting ? 0 : r.pending & PENDING_FACT);
+      // Relative to the row as it is now: a settlement may have changed it while the sends were in flight.
       if (bits) sql.exec("UPDATE claims SET pending = pending & ? WHERE id = ?", ~bits, r.id);
-      if (bits !== r.pending) sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ? AND pending > 0", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
+      const failed = (r.pending & ~bits & ~PENDING_FACT) !== 0 || (r.awaiting && r.pending & PENDING_FACT && !(done & PENDING_FACT));
+      const delayS = failed ? retryDelaySeconds(r.attempts + 1) : retryDelaySeconds(r.attempts + 1, FACT_RESEND_S, FACT_RESEND_CAP_S, () => 1);
+      // (Not for a claim settled meanwhile: its claim_failed event is due at once.)
+      sql.exec(`UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ? AND pending > 0${failed ? "" : " AND awaiting = 1"}`, now + delayS * 1000, r.id);
     }
   });
   const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM claims WHERE pending > 0").one().at;
