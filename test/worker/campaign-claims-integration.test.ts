@@ -48,7 +48,7 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     for (let i = 0; i < 4; i++) {
       // A consumer crash between the voucher insert and settling the claim: every fact forwarded again, unsettled.
       await runInDurableObject(shardOf(env, c.id, i), async (_o, state) => {
-        state.storage.sql.exec("UPDATE claims SET pending = 3, awaiting = 1");
+        state.storage.sql.exec("UPDATE claims SET pending = 3, awaiting = 1, next_at = 0");
         await state.storage.setAlarm(Date.now());
       });
     }
@@ -73,7 +73,7 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     for (let i = 0; i < 2; i++) {
       // A shard crash between the Queue send and clearing its bits: every fact forwarded a second time.
       await runInDurableObject(shardOf(env, c.id, i), async (_o, state) => {
-        state.storage.sql.exec("UPDATE claims SET pending = 3");
+        state.storage.sql.exec("UPDATE claims SET pending = 3, next_at = 0");
         await state.storage.setAlarm(Date.now());
       });
     }

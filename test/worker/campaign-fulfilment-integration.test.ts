@@ -88,6 +88,32 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     expect(await shardOf(env, c.id, 0).pendingCount()).toBe(0);
   });
 
+  it("a fact lost on the way (the local broker dies with npm start) is forwarded again while its claim is unsettled, and no more once settled", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
+    const held = await holdShardMessages(c.id);
+    const won = await claim(c.id, "u-lost");
+    await held.flush();
+    expect(held.facts.map((f) => f.claimId)).toEqual([won.body.claimId]);
+    held.facts.length = 0; // lost with the broker
+    await held.flush();
+    expect(held.facts).toEqual([]); // not before its resend time
+    const later = async () => {
+      await runInDurableObject(shardOf(env, c.id, 0), async (_o, state) => {
+        state.storage.sql.exec("UPDATE claims SET next_at = 0 WHERE pending > 0");
+        await state.storage.setAlarm(Date.now());
+      });
+      await held.flush();
+    };
+    await later(); // the resend time came
+    expect(held.facts.map((f) => f.claimId)).toEqual([won.body.claimId]);
+    expect(await deliver(held.facts)).toEqual([{ acked: true, retried: null }]);
+    held.facts.length = 0;
+    await later();
+    expect(held.facts).toEqual([]);
+    expect(await shardOf(env, c.id, 0).pendingCount()).toBe(0);
+  });
+
   it("a transient failure is retried with back-off and the claim stays pending; the retry makes the voucher", async () => {
     const { tenant, adminKey } = await createTenant();
     const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });

@@ -54,7 +54,7 @@ export { sleep };
  * Runs every shard's outbox and waits until each won claim is settled: its fact went to the claims Queue and the
  * consumer made the order/voucher (or refused it) and reported back. Fails when that does not happen in time.
  */
-export async function settleAll(campaignId: string, shards: number, timeoutMs = 20_000) {
+export async function settleAll(campaignId: string, shards: number, timeoutMs = 40_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     let left = 0;
