@@ -125,7 +125,7 @@ async function benchWorker() {
     const tenant = await must(platform.POST("/platform/tenants", { body: { slug: `bench-${rnd()}`, name: "Bench" } }));
     const key = await must(platform.POST("/platform/tenants/{tenantId}/keys", { params: { path: { tenantId: tenant.id } }, body: { name: "bench", scopes: ["admin"] } }));
     const admin = kaquanClient(o, key.secret);
-    // A real catalog product, so every won claim becomes a real order (the outbox runs during the measurement).
+    // A real catalog product, so every won claim becomes a real order (the claims consumer runs during the measurement).
     const product = await must(admin.POST("/products", { body: DEMO_COUPON_PRODUCT }));
     const startsAt = Date.now() + 1500;
     const campaign = await must(admin.POST("/campaigns", { body: {
@@ -163,7 +163,7 @@ async function benchWorker() {
     console.log(`worker: ${r.requests} claims in ${DURATION_S}s → ${r.perSecond}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
     console.log(`worker: selling phase ${r.phases.sellingS}s at ${r.phases.sellingPerSecond}/s, sold-out phase at ${r.phases.soldOutPerSecond}/s`);
     console.log(`worker: accepted ${r.winners}, stock ${STOCK}, shards say sold ${sold} (remaining ${remaining})`);
-    // After the rush: every won claim must become exactly one order (the shards' outbox, paced during the rush).
+    // After the rush: every won claim must become exactly one order (forwarded by the shards, made by the claims consumer).
     const fulfilStarted = performance.now();
     let orders = { n: 0, uniq: 0 };
     while (performance.now() - fulfilStarted < FULFIL_WAIT_S * 1000) {

@@ -2,6 +2,7 @@ import { createApp, errorResponse } from "./app";
 import { isDevelopment, missingSecrets } from "./domain/deploy-config";
 import { requestIdFrom } from "./domain/request-id";
 import { ApiError } from "./errors";
+import { CLAIMS_QUEUE, consumeClaims } from "./queue/claims";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
 import { dispatchAfterResponse } from "./queue/dispatch";
 import { withRequestEvents } from "./queue/request-events";
@@ -56,6 +57,7 @@ export default {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).
     if (batch.queue !== DEAD_LETTER_QUEUE && refusal(env).length) return batch.retryAll({ delaySeconds: 60 });
     if (batch.queue === WEBHOOK_QUEUE) return consumeWebhooks(batch, env);
+    if (batch.queue === CLAIMS_QUEUE) return consumeClaims(batch, env);
     return consumeEvents(batch, env);
   },
   scheduled: (_controller, env, ctx) => {

@@ -34,6 +34,9 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const keep = ["compatibilityDate", "compatibilityFlags", "bindings", "d1Databases", "queueProducers", "durableObjects"];
   const picked = Object.fromEntries(Object.entries(workerOptions).filter(([k, v]) => v !== undefined && keep.includes(k)));
+  // The claims consumer makes the orders of won claims (as deployed); the events consumers stay off (no warehouse here).
+  const consumers = workerOptions.queueConsumers as Record<string, unknown> | undefined;
+  if (consumers && !Array.isArray(consumers) && consumers["kaquan-claims"]) picked.queueConsumers = { "kaquan-claims": consumers["kaquan-claims"] };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       workers: [

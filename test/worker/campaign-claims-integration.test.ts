@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
 import { createTenant } from "./helpers";
-import { claim, evictCampaign, liveCampaign } from "./campaign-helpers";
+import { claim, evictCampaign, liveCampaign, settleAll } from "./campaign-helpers";
 
 async function couponProduct(tenantId: string) {
   const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
@@ -11,18 +11,6 @@ async function couponProduct(tenantId: string) {
     "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', '满50减10券', 0, 1000, 'relative', 30, 'published')",
   ).bind(id, tenantId).run();
   return id;
-}
-
-async function drainAll(campaignId: string, shards: number) {
-  // The outbox paces itself during a rush, so run alarms until every shard's outbox is empty.
-  for (let round = 0; round < 60; round++) {
-    let left = 0;
-    for (let i = 0; i < shards; i++) {
-      await runDurableObjectAlarm(shardOf(env, campaignId, i));
-      left += await shardOf(env, campaignId, i).pendingCount();
-    }
-    if (!left) return;
-  }
 }
 
 describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
@@ -52,38 +40,45 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     expect(stored).toBe(40);
 
     // Every won claim becomes exactly one voucher, also when the outbox runs again after a crash.
-    await drainAll(c.id, 4);
+    await settleAll(c.id, 4);
     const count = () => env.DB.prepare("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND campaign_id = ?").bind(tenant.id, c.id).first<{ n: number }>();
     expect((await count())!.n).toBe(40);
     // Every claim's event went to the Queue (the outbox is empty).
     for (let i = 0; i < 4; i++) expect(await shardOf(env, c.id, i).pendingCount()).toBe(0);
     for (let i = 0; i < 4; i++) {
-      // Simulate a restart between the voucher insert and marking the claim done: mark all pending again.
-      await runInDurableObject(shardOf(env, c.id, i), (_o, state) => state.storage.sql.exec("UPDATE claims SET pending = 3"));
+      // A consumer crash between the voucher insert and settling the claim: every fact forwarded again, unsettled.
+      await runInDurableObject(shardOf(env, c.id, i), async (_o, state) => {
+        state.storage.sql.exec("UPDATE claims SET pending = 3, awaiting = 1, next_at = 0");
+        await state.storage.setAlarm(Date.now());
+      });
     }
     await evictCampaign(c.id, 4);
-    await drainAll(c.id, 4);
+    await settleAll(c.id, 4);
     expect((await count())!.n).toBe(40);
   });
 
-  it("turns each won flash-sale claim into exactly one order, also when the outbox repeats after a restart", async () => {
+  it("turns each won flash-sale claim into exactly one order through the claims consumer, also when the facts are forwarded again", async () => {
     const { tenant, adminKey } = await createTenant();
     const productId = await couponProduct(tenant.id);
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 12, shards: 2 });
     const res = await Promise.all(Array.from({ length: 30 }, (_, i) => claim(c.id, `f-${i}`)));
     expect(res.filter((r) => r.status === 200).length).toBe(12);
     await evictCampaign(c.id, 2);
-    await drainAll(c.id, 2);
+    await settleAll(c.id, 2);
     const orders = () =>
       env.DB.prepare("SELECT count(*) AS n, sum(amount_cents) AS cents FROM orders WHERE tenant_id = ? AND campaign_id = ? AND source = ?")
         .bind(tenant.id, c.id, `flash:${c.id}`)
         .first<{ n: number; cents: number }>();
     expect(await orders()).toEqual({ n: 12, cents: 12 * 990 });
     for (let i = 0; i < 2; i++) {
-      await runInDurableObject(shardOf(env, c.id, i), (_o, state) => state.storage.sql.exec("UPDATE claims SET pending = 3"));
+      // A shard crash between the Queue send and clearing its bits: every fact forwarded a second time.
+      await runInDurableObject(shardOf(env, c.id, i), async (_o, state) => {
+        state.storage.sql.exec("UPDATE claims SET pending = 3, next_at = 0");
+        await state.storage.setAlarm(Date.now());
+      });
     }
     await evictCampaign(c.id, 2);
-    await drainAll(c.id, 2);
+    await settleAll(c.id, 2);
     expect(await orders()).toEqual({ n: 12, cents: 12 * 990 });
   });
 

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
 import { shardOf } from "../../worker/services/campaigns";
 import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
-import { claim, liveCampaign, sessionHeader } from "./campaign-helpers";
+import { claim, liveCampaign, sessionHeader, settleAll } from "./campaign-helpers";
 
 /** Every event the campaign's (single) shard sends from now on, recorded instead of queued. */
 async function spyOnShard(campaignId: string) {
@@ -16,13 +16,6 @@ async function spyOnShard(campaignId: string) {
     (instance as unknown as { env: Env }).env = spy;
   });
   return sent;
-}
-
-/** Runs the shard's outbox until it is empty. */
-async function drain(campaignId: string) {
-  const stub = shardOf(env, campaignId, 0);
-  for (let i = 0; i < 30 && (await stub.pendingCount()) > 0; i++) await runDurableObjectAlarm(stub);
-  expect(await stub.pendingCount()).toBe(0);
 }
 
 describe("a won flash-sale claim that can never become an order", { timeout: 60_000 }, () => {
@@ -39,7 +32,7 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     const won = await claim(c.id, "buyer-a");
     expect(won.status).toBe(200);
     expect((await claim(c.id, "buyer-b")).status).toBe(200);
-    await drain(c.id);
+    await settleAll(c.id, 1);
 
     const flashOrders = await env.DB.prepare("SELECT buyer_id FROM orders WHERE tenant_id = ? AND campaign_id = ? ORDER BY buyer_id").bind(tenant.id, c.id).all<{ buyer_id: string }>();
     expect(flashOrders.results.map((o) => o.buyer_id)).toEqual(["buyer-b"]);
@@ -65,7 +58,7 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
 
     // The returned unit sells again.
     expect((await claim(c.id, "buyer-c")).status).toBe(200);
-    await drain(c.id);
+    await settleAll(c.id, 1);
     expect((await api(`/public/campaigns/${c.id}/users/buyer-c`, { headers: await sessionHeader(c.id, "buyer-c") })).body.claims[0].status).toBe("fulfilled");
   });
 });

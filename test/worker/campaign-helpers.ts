@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { api } from "./helpers";
 import { signSession } from "../../worker/domain/buyer-session";
 import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
@@ -54,3 +54,22 @@ export async function evictCampaign(campaignId: string, shards: number) {
 }
 
 export { sleep };
+
+/**
+ * Runs every shard's outbox and waits until each won claim is settled: its fact went to the claims Queue and the
+ * consumer made the order/voucher (or refused it) and reported back. Fails when that does not happen in time.
+ */
+export async function settleAll(campaignId: string, shards: number, timeoutMs = 40_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let left = 0;
+    for (let i = 0; i < shards; i++) {
+      const stub = shardOf(env, campaignId, i);
+      await runDurableObjectAlarm(stub);
+      left += await stub.pendingCount();
+    }
+    if (!left) return;
+    if (Date.now() > until) throw new Error(`${left} claims of ${campaignId} still unsettled after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}

@@ -1,7 +1,8 @@
 import type { EventEnvelope } from "../../schema/events";
 import { runInBatches } from "./statements";
 
-export async function storeDeadLetters(db: D1Database, items: { event: EventEnvelope; attempts: number }[]) {
+/** Events (and won-claim facts, type `claim_won`) the queue gave up on, due for a re-drive at once. */
+export async function storeDeadLetters(db: D1Database, items: { event: Pick<EventEnvelope, "eventId" | "tenantId"> & { type: string }; attempts: number }[]) {
   if (items.length === 0) return;
   await db.batch(
     items.map(({ event, attempts }) =>

@@ -1,25 +1,31 @@
 import type { ClaimResult } from "../../schema/campaigns";
+import type { ClaimWon } from "../../schema/claim-facts";
 import { retryDelaySeconds } from "../domain/backoff";
+import { claimWonFact, returnsRefusedUnit } from "../domain/claim-facts";
 import { sendEvents, type EventInput } from "../queue/emit";
-import { fulfilClaim, type FulfilOutcome } from "../services/campaign-fulfilment";
-import type { ShardConfig, Stock } from "./campaign-types";
-import { ITEM } from "../domain/campaign-rules";
+import { sendClaimFacts } from "../queue/send";
+import type { ShardConfig } from "./campaign-types";
 
-/** pending bits on a claim row: the event is still to send / the order or voucher is still to create. */
+/**
+ * Outbox bits on a claim row: the claim/draw event (warehouse) and the `claim_failed` event of a claim fulfilment
+ * refused for good, each cleared once its message is on the events Queue; and the won-claim fact (fulfilment,
+ * `kaquan-claims`), kept until the consumer settles the claim and sent again while it does not (see FACT_RESEND_S).
+ * Bit 2 meant "order/voucher to create here" before fulfilment left the shard: an old row with it set forwards its
+ * fact, and the consumer's idempotent call returns what was already made.
+ */
 export const PENDING_EVENT = 1;
-export const PENDING_FULFIL = 2;
+export const PENDING_FACT = 2;
+export const PENDING_FAILED_EVENT = 4;
 const BATCH = 500;
-const FULFIL_PARALLEL = 8;
-// Paced so order/voucher creation (D1 writes) never starves claims. The budget is per campaign — the orders all go
-// to one database — and split across its shards: ~16 orders/s during a rush, ~128/s after (locally D1 shares the
-// workerd thread and disk with the claims; raise these where D1 is remote). A rush lasts until a shard has seen no
-// claim for HOT_WINDOW_MS: once sold out, the isolates answer without reaching the shards, so a shorter window
-// would end "the rush" while the crowd is still there.
-export const HOT_WINDOW_MS = 60_000;
-const CAMPAIGN_FULFIL_PER_HOT_RUN = 4;
-const HOT_INTERVAL_MS = 250;
-const CAMPAIGN_FULFIL_PER_RUN = 32;
-const INTERVAL_MS = 250;
+/** The outbox runs this far behind the claims so that each run carries a batch. */
+export const INTERVAL_MS = 250;
+/**
+ * A fact whose claim is still unsettled this long after it was forwarded is forwarded again (then 2×, 4× … up to 30
+ * min): the safety net for a message the Queue lost — locally Miniflare's broker keeps messages in memory only, so a
+ * killed `npm start` loses them. Long enough that a busy consumer is not sent every fact twice; a repeat is skipped.
+ */
+const FACT_RESEND_S = 60;
+const FACT_RESEND_CAP_S = 1800;
 
 export type OutboxRow = {
   id: string;
@@ -30,6 +36,8 @@ export type OutboxRow = {
   origin: string | null;
   pending: number;
   attempts: number;
+  failure: string | null;
+  awaiting: number;
 };
 
 export function claimEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "referrer_id" | "device_id" | "origin">, r: ClaimResult, shard: number): EventInput {
@@ -67,85 +75,65 @@ export function claimCost(cfg: ShardConfig, r: ClaimResult): number {
 export type ClaimFailure = { code: string; message: string };
 
 /** The event of a won claim that fulfilment refused for good (derived id: a resend after a crash is deduplicated). */
-export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "device_id" | "referrer_id">, r: ClaimResult, failure: ClaimFailure, returned: boolean, shard: number): EventInput {
+export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "device_id" | "referrer_id">, r: ClaimResult, failure: ClaimFailure, shard: number): EventInput {
   return {
     eventId: `evf_${row.id}`,
     tenantId: cfg.tenantId,
     type: "claim_failed",
     actor: { userId: row.user_id, deviceId: row.device_id, referrerId: row.referrer_id },
-    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: returned, shard },
+    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: returnsRefusedUnit(cfg.def.kind), shard },
   };
 }
 
 /**
- * Sends pending claim events (one Queue batch) and turns won claims into orders/vouchers, retrying failures with
- * back-off. A claim fulfilment refuses for good (e.g. the buyer is already at the product's purchase limit) is marked
- * failed with the reason the buyer sees, evented, and — flash sales and coupon claims — its unit goes back to this
- * shard's stock through `returnStock` (called inside the transaction that marks the claim). Lottery prizes stay
- * awarded: the published draw log must replay as it is. Returns ms until it should run again, or null when nothing
- * is left.
+ * Forwards facts, nothing else: pending claim/draw events and `claim_failed` events to the events Queue, won-claim
+ * facts to the claims Queue (whose consumer makes the orders and vouchers and settles each claim back here through
+ * `settleClaims`). A bit is cleared only once its Queue accepted the message, so a crash in between resends it;
+ * every message carries an id derived from the claim, so a resend is dropped downstream. A refused send waits with
+ * back-off. Returns ms until it should run again, or null when nothing is left.
  */
-export async function drainOutbox(
-  env: Env, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], hot = false,
-  returnStock: (delta: Stock) => void = () => undefined,
-): Promise<number | null> {
+export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[]): Promise<number | null> {
   const sql = storage.sql;
   const now = Date.now();
   const rows = sql.exec<OutboxRow>(
-    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
+    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
     now,
     BATCH,
   ).toArray();
-  const toSend = rows.filter((r) => r.pending & PENDING_EVENT);
-  try {
-    await sendEvents(env, [...toSend.map((r) => claimEvent(cfg, r, JSON.parse(r.result) as ClaimResult, shard)), ...extra]);
-    storage.transactionSync(() => {
-      for (const r of toSend) {
-        r.pending &= ~PENDING_EVENT;
-        sql.exec("UPDATE claims SET pending = ? WHERE id = ?", r.pending, r.id);
-      }
-    });
-  } catch (e) {
-    console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
+  const events: EventInput[] = [...extra];
+  const facts: ClaimWon[] = [];
+  for (const r of rows) {
+    const result = JSON.parse(r.result) as ClaimResult;
+    if (r.pending & PENDING_EVENT) events.push(claimEvent(cfg, r, result, shard));
+    if (r.pending & PENDING_FAILED_EVENT && r.failure) events.push(claimFailedEvent(cfg, r, result, JSON.parse(r.failure) as ClaimFailure, shard));
+    const fact = r.pending & PENDING_FACT && r.awaiting ? claimWonFact(cfg, r.user_id, shard, result) : null;
+    if (fact) facts.push(fact);
   }
-  // Orders/vouchers are created a few at a time in parallel; their marks are written in one transaction.
-  // While claims are pouring in, fulfilment is paced: the claim is already durable and shown to the user, and
-  // the order/voucher work must not starve the hot path of the object's single thread.
-  const perRun = Math.max(1, Math.round((hot ? CAMPAIGN_FULFIL_PER_HOT_RUN : CAMPAIGN_FULFIL_PER_RUN) / Math.max(1, cfg.def.shards)));
-  const todo = rows.filter((x) => x.pending & PENDING_FULFIL).slice(0, perRun);
-  const outcomes: { r: OutboxRow; out: FulfilOutcome }[] = [];
-  for (let i = 0; i < todo.length; i += FULFIL_PARALLEL) {
-    const slice = todo.slice(i, i + FULFIL_PARALLEL);
-    outcomes.push(...(await Promise.all(slice.map(async (r) => ({ r, out: await fulfilClaim(env, cfg, r.user_id, JSON.parse(r.result) as ClaimResult) })))));
-  }
-  // Failures are evented before they are marked: a crash in between only repeats the (deduplicated) event.
-  const returns = cfg.def.kind !== "lottery";
-  const failed = outcomes.flatMap(({ r, out }) => (!out.done && out.permanent ? [{ r, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } }] : []));
-  let failedEvented = true;
-  if (failed.length) {
+  const cleared = new Map<OutboxRow, number>();
+  const sent = async (bits: number, send: () => Promise<unknown>) => {
     try {
-      await sendEvents(env, failed.map(({ r, failure }) => claimFailedEvent(cfg, r, JSON.parse(r.result) as ClaimResult, failure, returns, shard)));
+      await send();
+      for (const r of rows) if (r.pending & bits) cleared.set(r, (cleared.get(r) ?? 0) | (r.pending & bits));
     } catch (e) {
-      failedEvented = false;
       console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
     }
-  }
+  };
+  if (events.length) await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => sendEvents(env, events));
+  if (facts.length) await sent(PENDING_FACT, () => sendClaimFacts(env, facts));
   storage.transactionSync(() => {
-    for (const { r, out } of outcomes) {
-      if (out.done) {
-        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, out.ref, r.id);
-      } else if (out.permanent && failedEvented) {
-        const failure = failed.find((f) => f.r === r)!.failure;
-        console.error(JSON.stringify({ at: "campaign-fulfil", claimId: r.id, reason: out.reason }));
-        sql.exec("UPDATE claims SET pending = ?, fulfil_ref = ?, failure = ? WHERE id = ?", r.pending & ~PENDING_FULFIL, `failed: ${out.reason}`, JSON.stringify(failure), r.id);
-        if (returns) returnStock({ [ITEM]: 1 });
-      } else {
-        sql.exec("UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
-      }
+    for (const r of rows) {
+      const done = cleared.get(r) ?? 0;
+      // A forwarded fact keeps its bit until the claim is settled (settleClaims clears it); a settled claim's bit goes.
+      const bits = (done & ~PENDING_FACT) | (r.awaiting ? 0 : r.pending & PENDING_FACT);
+      // Relative to the row as it is now: a settlement may have changed it while the sends were in flight.
+      if (bits) sql.exec("UPDATE claims SET pending = pending & ? WHERE id = ?", ~bits, r.id);
+      const failed = (r.pending & ~bits & ~PENDING_FACT) !== 0 || (r.awaiting && r.pending & PENDING_FACT && !(done & PENDING_FACT));
+      const delayS = failed ? retryDelaySeconds(r.attempts + 1) : retryDelaySeconds(r.attempts + 1, FACT_RESEND_S, FACT_RESEND_CAP_S, () => 1);
+      // (Not for a claim settled meanwhile: its claim_failed event is due at once.)
+      sql.exec(`UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ? AND pending > 0${failed ? "" : " AND awaiting = 1"}`, now + delayS * 1000, r.id);
     }
   });
   const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM claims WHERE pending > 0").one().at;
   if (next === null) return null;
-  if (hot) return Math.max(HOT_INTERVAL_MS, next - Date.now());
   return Math.max(INTERVAL_MS, next - Date.now());
 }

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ClaimResult, ClaimStatus, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
+import type { ClaimSettlement, ClaimState } from "../../schema/claim-facts";
+import { returnsRefusedUnit } from "../domain/claim-facts";
 import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { entryHash, genesisHash, landingPrize, pickPrize, windowBeacon, windowDrawProof, type Entrant } from "../domain/draw";
@@ -7,7 +9,7 @@ import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { LimitWant } from "./campaign-limits";
 import type { EventInput } from "../queue/emit";
-import { drainOutbox, HOT_WINDOW_MS, PENDING_EVENT, PENDING_FULFIL } from "./campaign-outbox";
+import { drainOutbox, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT } from "./campaign-outbox";
 
 interface UserState {
   total: number;
@@ -42,6 +44,9 @@ interface OpenWindow {
   next: number;
 }
 
+/** A won claim stays `awaiting` until the claims consumer settles it (order/voucher made, or refused for good). */
+type ClaimRow = { id: string; result: string; awaiting: number; fulfil_ref: string | null; failure: string | null };
+
 const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
 
 /**
@@ -67,7 +72,6 @@ export class CampaignShard extends DurableObject<Env> {
   private waiting = 0;
   private queue: Queued[] = [];
   private flushScheduled = false;
-  private lastClaimAt = 0;
   private limits = new WindowCounter();
   private alarmSet = false;
   /** Rejections are evented best-effort (memory only): a sold-out rush would otherwise write a row per refusal. */
@@ -98,6 +102,14 @@ export class CampaignShard extends DurableObject<Env> {
     if (!columns.includes("origin")) this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
     // Added with failed claims: {code, message} of a claim fulfilment refused for good (shown to the buyer).
     if (!columns.includes("failure")) this.sql.exec("ALTER TABLE claims ADD COLUMN failure TEXT");
+    // Added when fulfilment left the shard: 1 until the claims consumer settles the won claim. Rows from before that
+    // still owing their order/voucher (bit 2 set) are awaiting; their fact is forwarded like a new one's.
+    if (!columns.includes("awaiting")) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("ALTER TABLE claims ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0");
+        this.sql.exec("UPDATE claims SET awaiting = 1 WHERE pending & ?", PENDING_FACT);
+      });
+    }
     const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
     if (meta.has("paused")) this.paused = meta.get("paused") === "1";
     if (meta.has("cfg")) {
@@ -124,7 +136,6 @@ export class CampaignShard extends DurableObject<Env> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
     this.resumeWindow();
     const now = Date.now();
-    this.lastClaimAt = now;
     return Promise.all(
       reqs.map((r) => {
         const early = this.precheck(r, now);
@@ -205,8 +216,8 @@ export class CampaignShard extends DurableObject<Env> {
 
   /** The user's latest won claims with what became of them: an order/voucher, still pending, or failed and why. */
   private claimsOf(userId: string): ClaimStatus[] {
-    const rows = this.sql.exec<{ id: string; result: string; pending: number; fulfil_ref: string | null; failure: string | null }>(
-      "SELECT id, result, pending, fulfil_ref, failure FROM claims WHERE user_id = ? ORDER BY rowid DESC LIMIT 50", userId,
+    const rows = this.sql.exec<ClaimRow>(
+      "SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE user_id = ? ORDER BY rowid DESC LIMIT 50", userId,
     ).toArray();
     const flash = this.cfg!.def.kind === "flash_sale";
     return rows.flatMap((row) => {
@@ -216,7 +227,7 @@ export class CampaignShard extends DurableObject<Env> {
       const ref = failure ? null : row.fulfil_ref;
       return [{
         claimId: row.id, outcome: r.outcome, prizeId: r.prizeId, at: r.at,
-        status: failure ? "failed" : row.pending & PENDING_FULFIL ? "pending" : "fulfilled",
+        status: failure ? "failed" : row.awaiting ? "pending" : "fulfilled",
         orderId: flash ? ref : null, voucherId: flash ? null : ref, failure,
       } satisfies ClaimStatus];
     });
@@ -247,15 +258,64 @@ export class CampaignShard extends DurableObject<Env> {
     return this.sql.exec<{ entry: string }>("SELECT entry FROM log ORDER BY seq").toArray().map((r) => JSON.parse(r.entry) as DrawLogEntry);
   }
 
-  /** One of this user's claims (null if it is not theirs or does not exist). */
-  async claimOf(userId: string, claimId: string): Promise<ClaimResult | null> {
-    const row = this.sql.exec<{ result: string }>("SELECT result FROM claims WHERE id = ? AND user_id = ?", claimId, userId).toArray()[0];
-    return row ? (JSON.parse(row.result) as ClaimResult) : null;
+  /** One of this user's claims and what became of it so far (null if it is not theirs or does not exist). */
+  async claimOf(userId: string, claimId: string): Promise<{ result: ClaimResult; state: ClaimState } | null> {
+    const row = this.sql.exec<ClaimRow>("SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ? AND user_id = ?", claimId, userId).toArray()[0];
+    return row ? { result: JSON.parse(row.result) as ClaimResult, state: stateOf(row) } : null;
   }
 
-  /** Claims not yet fulfilled or not yet evented (for tests and operators). */
+  /** Where each claim stands (the claims consumer skips those already settled: a redelivered fact changes nothing). */
+  async claimStates(claimIds: string[]): Promise<Record<string, ClaimState>> {
+    const out: Record<string, ClaimState> = {};
+    for (const id of claimIds) {
+      const row = this.sql.exec<ClaimRow>("SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ?", id).toArray()[0];
+      out[id] = row ? stateOf(row) : "unknown";
+    }
+    return out;
+  }
+
+  /**
+   * The claims consumer reports what became of won claims. Idempotent by claim id: only an awaiting claim moves.
+   * A refusal (flash sale, coupon claim) puts the unit back on sale here, and records the claim_failed event in
+   * the same transaction as the mark, so a repeat neither returns the unit twice nor events it twice. Lottery
+   * prizes are not put back: the published draw log replays as it is. Returns each claim's state afterwards.
+   */
+  async settleClaims(settlements: ClaimSettlement[]): Promise<Record<string, ClaimState>> {
+    const out: Record<string, ClaimState> = {};
+    const returns = this.cfg !== null && returnsRefusedUnit(this.cfg.def.kind);
+    let failed = false;
+    this.ctx.storage.transactionSync(() => {
+      for (const s of settlements) {
+        const row = this.sql.exec<ClaimRow>("SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ?", s.claimId).toArray()[0];
+        if (!row) {
+          out[s.claimId] = "unknown";
+          continue;
+        }
+        if (!row.awaiting) {
+          out[s.claimId] = stateOf(row);
+          continue;
+        }
+        if ("failure" in s) {
+          console.error(JSON.stringify({ at: "campaign-fulfil", claimId: s.claimId, reason: `${s.failure.code}: ${s.failure.message}` }));
+          this.sql.exec(
+            "UPDATE claims SET awaiting = 0, pending = (pending & ?) | ?, fulfil_ref = ?, failure = ?, next_at = 0 WHERE id = ?",
+            ~PENDING_FACT, PENDING_FAILED_EVENT, `failed: ${s.failure.code}: ${s.failure.message}`, JSON.stringify(s.failure), s.claimId,
+          );
+          if (returns) this.applyStockDelta({ [ITEM]: 1 });
+          failed = true;
+        } else {
+          this.sql.exec("UPDATE claims SET awaiting = 0, pending = pending & ?, fulfil_ref = ? WHERE id = ?", ~PENDING_FACT, s.ref, s.claimId);
+        }
+        out[s.claimId] = "failure" in s ? "failed" : "fulfilled";
+      }
+    });
+    if (failed) this.armAlarm();
+    return out;
+  }
+
+  /** Claims whose messages are not yet on a Queue or that are not yet settled (for tests and operators). */
   async pendingCount(): Promise<number> {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0").one().n;
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 OR awaiting = 1").one().n;
   }
 
   override async alarm() {
@@ -267,7 +327,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, Date.now() - this.lastClaimAt < HOT_WINDOW_MS, (delta) => this.applyStockDelta(delta));
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected);
     if (more !== null) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + more);
@@ -528,9 +588,9 @@ export class CampaignShard extends DurableObject<Env> {
       };
       this.saveUser(e.userId, u);
       this.sql.exec(
-        "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e.claimId, e.userId, e.requestId ?? null, JSON.stringify(result), e.referrerId ?? null, e.deviceId ?? null, e.origin ?? null,
-        prizeId ? PENDING_EVENT | PENDING_FULFIL : PENDING_EVENT,
+        prizeId ? PENDING_EVENT | PENDING_FACT : PENDING_EVENT, prizeId ? 1 : 0,
       );
       this.appendLog(entry);
       for (const waiter of this.waiters.get(e.claimId) ?? []) waiter.resolve({ ok: true, result });
@@ -571,8 +631,8 @@ export class CampaignShard extends DurableObject<Env> {
     };
     this.saveUser(req.userId, u);
     this.sql.exec(
-      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, PENDING_EVENT | PENDING_FULFIL,
+      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, PENDING_EVENT | PENDING_FACT, 1,
     );
     return { ok: true, result };
   }
@@ -686,6 +746,10 @@ export function limitWants(def: ShardConfig["def"], req: ClaimRequest): LimitWan
   if (def.perDeviceLimit && req.deviceId) wants.push({ key: `d:${req.deviceId}`, limit: def.perDeviceLimit, code: "device_limit_reached" });
   if (def.perPhoneLimit && req.phone) wants.push({ key: `p:${req.phone}`, limit: def.perPhoneLimit, code: "phone_limit_reached" });
   return wants;
+}
+
+function stateOf(row: ClaimRow): ClaimState {
+  return row.failure ? "failed" : row.awaiting ? "awaiting" : "fulfilled";
 }
 
 function reject(code: ClaimRejection, message: string, soldOut = false): ShardReply {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope, issuePath, type IngestRejection, type IngestResult } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
@@ -22,7 +23,16 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   const valid: { msg: Message<unknown>; events: EventEnvelope[] }[] = [];
   const malformed: Message<unknown>[] = [];
   const invalid: Parameters<typeof storeInvalidEvents>[1] = [];
+  // Won-claim facts the claims consumer gave up on share this dead-letter queue: parked the same way, re-driven
+  // to the claims Queue (queue/redrive.ts).
+  const deadFacts: Parameters<typeof storeDeadLetters>[1] = [];
   for (const msg of batch.messages) {
+    const fact = batch.queue === DEAD_LETTER_QUEUE ? ClaimWon.safeParse(msg.body) : null;
+    if (fact?.success) {
+      deadFacts.push({ event: fact.data, attempts: msg.attempts });
+      msg.ack();
+      continue;
+    }
     const body = QueuedBody.parse(msg.body);
     const events: EventEnvelope[] = [];
     for (const raw of Array.isArray(body) ? body : [body]) {
@@ -40,6 +50,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     if (events.length) valid.push({ msg, events });
     else malformed.push(msg);
   }
+  if (deadFacts.length) await storeDeadLetters(env.DB, deadFacts);
   if (invalid.length) {
     await storeInvalidEvents(env.DB, invalid);
     console.error(JSON.stringify({ at: "queue", problem: "invalid_events", count: invalid.length, first: invalid[0]!.error }));

@@ -36,25 +36,9 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
     const holder = newId("dsp");
     if (!(await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS))) break;
     try {
-      while (Date.now() - started < budgetMs) {
-        const rows = await pendingEvents(env.DB, limit);
-        // In order: while the oldest row backs off after a failure, the ones behind it wait too.
-        if (!rows.length || rows[0]!.next_at > Date.now()) break;
-        const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
-        try {
-          ledger += await feedLedger(env, events);
-          await sendBundles(env, events);
-        } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
-          const now = Date.now();
-          await deferEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, error);
-          console.error(JSON.stringify({ at: "dispatch", deferred: rows.length, error: error.slice(0, 200) }));
-          break;
-        }
-        await markEventsSent(env.DB, rows.map((r) => r.seq));
-        sent += rows.length;
-        if (rows.length < limit) break;
-      }
+      const done = await forwardWhileHeld(env, limit, () => Date.now() - started < budgetMs);
+      sent += done.sent;
+      ledger += done.ledger;
     } finally {
       await releaseDispatchLease(env.DB, holder).catch(() => undefined);
     }
@@ -63,6 +47,53 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
     if (!next || next.next_at > Date.now() || Date.now() - started >= budgetMs) break;
   }
   return { sent, ledger };
+}
+
+/** The body of a round: pending rows in seq order, ledger first, then the Queue; the caller holds the lease. */
+async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boolean): Promise<{ sent: number; ledger: number }> {
+  let sent = 0;
+  let ledger = 0;
+  while (more()) {
+    const rows = await pendingEvents(env.DB, limit);
+    // In order: while the oldest row backs off after a failure, the ones behind it wait too.
+    if (!rows.length || rows[0]!.next_at > Date.now()) break;
+    const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
+    try {
+      ledger += await feedLedger(env, events);
+      await sendBundles(env, events);
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      const now = Date.now();
+      await deferEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, error);
+      console.error(JSON.stringify({ at: "dispatch", deferred: rows.length, error: error.slice(0, 200) }));
+      break;
+    }
+    await markEventsSent(env.DB, rows.map((r) => r.seq));
+    sent += rows.length;
+    if (rows.length < limit) break;
+  }
+  return { sent, ledger };
+}
+
+/**
+ * Runs `fn` holding the dispatcher's lease, after forwarding every pending row (ledger exports and checkpoints).
+ * The dispatcher is the only writer feeding the ledger objects, so while the lease is held no append is in flight:
+ * `fn` sees every fact committed before it was called, and never an append half-way (a head read before it and
+ * rows read after it). A running dispatcher is waited for (at most its lease, after which the lease is taken over).
+ */
+export async function withDispatchLease<T>(env: DispatchEnv, fn: () => Promise<T>): Promise<T> {
+  const holder = newId("dsp");
+  for (let wait = 25; !(await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS)); wait = Math.min(wait * 2, 500)) {
+    await new Promise((r) => setTimeout(r, wait));
+  }
+  try {
+    await forwardWhileHeld(env, 500, () => true);
+    // Renewed: the whole of fn runs inside a full lease.
+    await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS);
+    return await fn();
+  } finally {
+    await releaseDispatchLease(env.DB, holder).catch(() => undefined);
+  }
 }
 
 /** The cron's part: dispatch what is pending, then forget sent rows older than a few days. */

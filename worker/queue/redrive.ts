@@ -1,9 +1,11 @@
+import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { claimDueDeadLetters, deferDeadLetters, deleteDeadLetters } from "../db/dead-letters";
 import { deliverToWarehouse, WAREHOUSE_BATCH } from "./consume";
+import { sendClaimFacts } from "./send";
 
-type RedriveEnv = Pick<Env, "DB" | "WAREHOUSE_URL" | "WAREHOUSE_INGEST_SECRET" | "EVENT_RETRY_BASE_SECONDS" | "EVENT_RETRY_CAP_SECONDS">;
+type RedriveEnv = Pick<Env, "DB" | "CLAIMS" | "WAREHOUSE_URL" | "WAREHOUSE_INGEST_SECRET" | "EVENT_RETRY_BASE_SECONDS" | "EVENT_RETRY_CAP_SECONDS">;
 
 /** Longer than a delivery may take (30 s timeout), so a lease never ends while its delivery still runs. */
 const LEASE_MS = 120_000;
@@ -35,17 +37,32 @@ export async function redriveDeadLetters(env: RedriveEnv, opts: RedriveOptions =
     if (rows.length === 0) break;
     const events: EventEnvelope[] = [];
     const unreadable: typeof rows = [];
+    const facts: { row: (typeof rows)[number]; fact: ClaimWon }[] = [];
     for (const row of rows) {
-      const parsed = EventEnvelope.safeParse(safeJson(row.body));
+      const body = safeJson(row.body);
+      const parsed = EventEnvelope.safeParse(body);
+      const fact = parsed.success ? null : ClaimWon.safeParse(body);
       if (parsed.success) events.push(parsed.data);
+      else if (fact?.success) facts.push({ row, fact: fact.data });
       else unreadable.push(row);
+    }
+    // Won-claim facts go back to the claims Queue (its consumer skips claims settled meanwhile), not to the warehouse.
+    if (facts.length) {
+      try {
+        await sendClaimFacts(env, facts.map((f) => f.fact));
+        await deleteDeadLetters(env.DB, facts.map((f) => f.row.event_id));
+        delivered += facts.length;
+      } catch (e) {
+        await deferDeadLetters(env.DB, facts.map((f) => f.row), (redrives) => now + retryDelaySeconds(redrives, backoff.baseS, backoff.capS) * 1000, e instanceof Error ? e.message : String(e));
+        deferred += facts.length;
+      }
     }
     // Stored by the DLQ consumer after the same validation, so this should not happen; kept visible, never dropped.
     if (unreadable.length) {
       await deferDeadLetters(env.DB, unreadable, () => now + backoff.capS * 1000, "unreadable envelope");
       deferred += unreadable.length;
     }
-    const readable = rows.filter((r) => !unreadable.includes(r));
+    const readable = rows.filter((r) => !unreadable.includes(r) && !facts.some((f) => f.row === r));
     if (!readable.length) continue;
     try {
       await deliverToWarehouse(env, events);

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../../schema/events";
+import type { ClaimWon } from "../../schema/claim-facts";
 
 /**
  * Structured clone, the Queues default: the consumer is a Worker, so nothing needs JSON on the wire. With "json" the
@@ -31,4 +32,11 @@ function bundles(events: EventEnvelope[]): EventEnvelope[][] {
 /** Many envelopes per Queue message (the consumer accepts one envelope or an array); throws when the Queue refuses. */
 export async function sendBundles(env: Pick<Env, "EVENTS">, events: EventEnvelope[]): Promise<void> {
   for (const bundle of bundles(events)) await env.EVENTS.send(bundle, { contentType: MESSAGE_FORMAT });
+}
+
+/** Won-claim facts onto the claims Queue (one message each, so each is retried on its own); throws when refused. */
+export async function sendClaimFacts(env: Pick<Env, "CLAIMS">, facts: ClaimWon[]): Promise<void> {
+  for (let i = 0; i < facts.length; i += 100) {
+    await env.CLAIMS.sendBatch(facts.slice(i, i + 100).map((body) => ({ body, contentType: MESSAGE_FORMAT })));
+  }
 }

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EventEnvelope } from "../../schema/events";
+import { ClaimWon } from "../../schema/claim-facts";
+import { sendClaimFacts } from "../queue/send";
 import { countPendingDeadLetters, listPendingDeadLetters, markReplayed } from "../db/dead-letters";
 import { requireKey, requirePlatformAdmin } from "../middleware/auth";
 import { bearerAuth, createRouter, errors, json } from "./router";
@@ -40,7 +42,14 @@ const replayAll = createRoute({
 
 async function replay(env: Env, tenantId: string | null) {
   const rows = await listPendingDeadLetters(env.DB, tenantId);
-  const events = rows.map((r) => EventEnvelope.parse(JSON.parse(r.body)));
+  // Won-claim facts parked here go back to the claims Queue; everything else is an event.
+  const bodies = rows.map((r) => JSON.parse(r.body) as unknown);
+  const facts = bodies.flatMap((b) => {
+    const f = ClaimWon.safeParse(b);
+    return f.success ? [f.data] : [];
+  });
+  const events = bodies.filter((b) => !ClaimWon.safeParse(b).success).map((b) => EventEnvelope.parse(b));
+  await sendClaimFacts(env, facts);
   for (let i = 0; i < events.length; i += 100) {
     await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
   }

@@ -1,10 +1,9 @@
 /**
  * A won claim becomes an order (flash sale) or a voucher (coupon claim, lottery prize) exactly once: the claim id
- * is the idempotency key of createOrder / the source key of issueVoucher, so the shard's outbox may call this
- * again after any restart and the second call returns the first result.
+ * is the idempotency key of createOrder / the source key of issueVoucher, so the claims consumer (and the winner's
+ * order route) may call this again after any crash or redelivery and the second call returns the first result.
  */
-import type { ClaimResult } from "../../schema/campaigns";
-import type { ShardConfig } from "../durable/campaign-types";
+import type { ClaimWon } from "../../schema/claim-facts";
 import { ApiError } from "../errors";
 import { createOrder } from "./orders";
 import { issueVoucher } from "./vouchers";
@@ -13,31 +12,30 @@ export type FulfilOutcome =
   | { done: true; ref: string | null }
   | { done: false; permanent: boolean; reason: string; /** The ApiError code of a permanent refusal, shown to the buyer. */ code?: string; message?: string };
 
-export async function fulfilClaim(env: Env, cfg: ShardConfig, userId: string, claim: ClaimResult): Promise<FulfilOutcome> {
-  const { def, tenantId, campaignId } = cfg;
+export async function fulfilClaim(env: Env, fact: ClaimWon): Promise<FulfilOutcome> {
+  const { tenantId, campaignId, userId, productId, claimId } = fact;
   try {
-    if (def.kind === "flash_sale") {
+    if (fact.campaignKind === "flash_sale") {
       const { order } = await createOrder(env, {
         tenantId,
         buyerId: userId,
-        productId: def.productId!,
-        idempotencyKey: `claim:${claim.claimId}`,
+        productId: productId!,
+        idempotencyKey: `claim:${claimId}`,
         source: `flash:${campaignId}`,
         campaignId,
-        unitPriceCents: def.priceCents,
+        unitPriceCents: fact.priceCents,
         requirePublished: false,
       });
       return { done: true, ref: order.id };
     }
-    const productId = def.kind === "lottery" ? (def.prizes.find((p) => p.id === claim.prizeId)?.productId ?? null) : def.productId;
     if (!productId) return { done: true, ref: null }; // a prize with nothing to deliver online
     const { voucher } = await issueVoucher(env, {
       tenantId,
       holderId: userId,
       productId,
-      sourceKey: `claim:${claim.claimId}`,
+      sourceKey: `claim:${claimId}`,
       campaignId,
-      meta: { claimId: claim.claimId, ...(claim.prizeId ? { prizeId: claim.prizeId } : {}) },
+      meta: { claimId, ...(fact.prizeId ? { prizeId: fact.prizeId } : {}) },
     });
     return { done: true, ref: voucher.id };
   } catch (e) {

@@ -11,6 +11,7 @@ import { allowedOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { fulfilClaim } from "./campaign-fulfilment";
+import { claimWonFact } from "../domain/claim-facts";
 import { ownOrder } from "./shop";
 import { riskGate } from "./risk-gate";
 import { recordDecision } from "./risk-decisions";
@@ -213,8 +214,8 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
 
 /**
  * The order a flash-sale win became, for the winner only, so the page can send them straight to the cashier. The
- * shard's outbox creates it shortly after the claim; this creates it now if it has not yet (the claim id is the
- * order's idempotency key, so both paths meet on one order).
+ * claims consumer creates it shortly after the claim (from the fact the shard forwards); this creates it now if it
+ * has not yet, with the same fact (the claim id is the order's idempotency key, so both paths meet on one order).
  */
 export async function claimOrder(env: Env, campaignId: string, claimId: string, headers: Headers) {
   const hit = await publicCampaign(env, campaignId);
@@ -223,11 +224,13 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
   const c = hit.campaign;
   if (c.kind !== "flash_sale") throw ApiError.notFound("Order");
   const shard = homeShard(userId, c.shards);
-  const result = await shardOf(env, c.id, shard).claimOf(userId, claimId);
-  if (!result) throw ApiError.notFound("Claim");
-  const out = await fulfilClaim(env, { campaignId: c.id, tenantId: c.tenantId, def: c, seed: null }, userId, result);
+  const claim = await shardOf(env, c.id, shard).claimOf(userId, claimId);
+  if (!claim) throw ApiError.notFound("Claim");
+  const fact = claimWonFact({ campaignId: c.id, tenantId: c.tenantId, def: c }, userId, shard, claim.result);
+  // Refused for good (its unit is back on sale): ordering it now would sell that unit twice.
+  const out = claim.state === "failed" || !fact ? null : await fulfilClaim(env, fact);
+  if (!out || (!out.done && out.permanent)) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
   if (!out.done) {
-    if (out.permanent) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
     throw new ApiError(503, "order_pending", "The order is not ready yet; retry shortly", undefined, { "Retry-After": "1" });
   }
   return ownOrder(env, c.tenantId, userId, out.ref!);

@@ -1,7 +1,7 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
 import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
 import { getTenant } from "../db/tenants";
-import { dispatchEvents } from "../queue/dispatch";
+import { dispatchEvents, withDispatchLease } from "../queue/dispatch";
 import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
@@ -14,15 +14,27 @@ export async function appendLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: st
   return (await ledger(env, tenantId).append(tenantId, drafts)) as LedgerEntry[];
 }
 
-/** Publishes a checkpoint now, after forwarding the events still pending in the outbox (so it covers them). */
+/**
+ * Publishes a checkpoint now, covering every fact committed before the call: it holds the dispatcher's lease (waiting
+ * for a dispatcher mid-round to finish its appends), forwards what is pending, then seals.
+ */
 export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string) {
-  await dispatchEvents(env);
-  return ledger(env, tenantId).checkpoint(tenantId);
+  return afterLease(env, () => ledger(env, tenantId).checkpoint(tenantId));
+}
+
+/** Runs fn under the dispatcher's lease; rows other requests recorded meanwhile (and left to the holder) go out after. */
+async function afterLease<T>(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, fn: () => Promise<T>): Promise<T> {
+  const out = await withDispatchLease(env, fn);
+  await dispatchEvents(env).catch(() => undefined);
+  return out;
 }
 
 export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string): Promise<LedgerExport> {
-  // Facts already committed are in the export: pending outbox rows are forwarded first (a no-op when none wait).
-  await dispatchEvents(env);
+  // Facts already committed are in the export, and no append lands between the head and the rows read below.
+  return afterLease(env, () => readLedger(env, tenantId));
+}
+
+async function readLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string): Promise<LedgerExport> {
   const stub = ledger(env, tenantId);
   // Head and checkpoints come from the ledger object, rows from D1: the two are held apart on purpose.
   const head = await stub.head(tenantId);
