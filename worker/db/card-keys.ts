@@ -16,6 +16,14 @@ export interface NewCardKey {
   line: number;
 }
 
+/** Keys of one import chunk get ids `<chunk>_<n>`, so a statement in the same batch can count what was inserted. */
+export const chunkKeyId = (chunk: string, n: number) => `${chunk}_${n.toString(36).padStart(5, "0")}`;
+
+/** `SELECT COUNT(*)` of the keys inserted under this chunk (a scalar subquery for a computed event field or guard). */
+export function chunkInserted(tenantId: string, chunk: string): SqlGuard {
+  return { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND id >= ? AND id < ?", args: [tenantId, `${chunk}_`, `${chunk}\``] };
+}
+
 /** One statement per key; `ON CONFLICT DO NOTHING` lets the caller see which rows were duplicates of stock. */
 export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: string, batchId: string, k: NewCardKey) {
   return db
@@ -24,6 +32,15 @@ export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: s
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
     )
     .bind(k.id, tenantId, productId, k.secretEnc, k.secretHash, k.reusable ? 1 : 0, batchId);
+}
+
+/** Which of these hashes are stored under this import batch (≤ 90 at a time). */
+export async function hashesInBatch(db: D1Database, tenantId: string, batchId: string, hashes: string[]) {
+  const { results } = await db
+    .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND batch_id = ? AND secret_hash IN (${hashes.map(() => "?").join(",")})`)
+    .bind(tenantId, batchId, ...hashes)
+    .all<{ secret_hash: string }>();
+  return results;
 }
 
 export async function existingHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<Set<string>> {

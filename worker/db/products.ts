@@ -1,3 +1,4 @@
+import type { SqlGuard } from "./statements";
 import type { CreateProductInput, Media, Product, ProductConfig, StockCounts, Validity } from "../../schema/catalog";
 
 export interface ProductRow {
@@ -111,16 +112,28 @@ export async function updateProduct(db: D1Database, tenantId: string, id: string
     .first<ProductRow>();
 }
 
-export function setProductStatus(db: D1Database, tenantId: string, id: string, status: Product["status"]) {
-  return db
-    .prepare(
-      `UPDATE products SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-         published_at = CASE WHEN ? = 'published' THEN COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ELSE published_at END
-       WHERE tenant_id = ? AND id = ? RETURNING *`,
-    )
-    .bind(status, status, tenantId, id)
-    .first<ProductRow>();
+/**
+ * Sets the status. `first` runs in the same transaction BEFORE the update, so its guard sees the old status (an event
+ * row recorded only when this call really publishes: `productStatusIsNot(…, "published")`).
+ */
+export async function setProductStatus(db: D1Database, tenantId: string, id: string, status: Product["status"], first: D1PreparedStatement[] = []) {
+  const results = await db.batch([
+    ...first,
+    db
+      .prepare(
+        `UPDATE products SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+           published_at = CASE WHEN ? = 'published' THEN COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ELSE published_at END
+         WHERE tenant_id = ? AND id = ? RETURNING *`,
+      )
+      .bind(status, status, tenantId, id),
+  ]);
+  return (results[results.length - 1]!.results[0] as ProductRow | undefined) ?? null;
 }
+
+export const productStatusIsNot = (tenantId: string, id: string, status: Product["status"]): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM products WHERE tenant_id = ? AND id = ? AND status != ?)",
+  args: [tenantId, id, status],
+});
 
 export function getProductRow(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ProductRow>();
