@@ -87,6 +87,24 @@ export function reserveCardKeysStmt(
     .bind(orderId, reservedUntil, tenantId, productId, quantity, ...guardArgs(guard));
 }
 
+/** How many keys this order holds of the product, as a scalar subquery (NULL while fewer than `min`). */
+export function keysHeldFor(tenantId: string, productId: string, orderId: string, min = 1) {
+  return {
+    sql: "SELECT n FROM (SELECT COUNT(*) AS n FROM card_keys WHERE tenant_id = ? AND product_id = ? AND order_id = ? AND status = 'reserved') WHERE n >= ?",
+    args: [tenantId, productId, orderId, min],
+  };
+}
+
+/** A key this product may still give (available, or reserved by a lapsed hold). */
+export function mayHaveKeysStmt(db: D1Database, tenantId: string, productId: string) {
+  return db
+    .prepare(
+      `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
+         AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
+    )
+    .bind(tenantId, productId, new Date().toISOString());
+}
+
 export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
   return db
     .prepare(

@@ -1,4 +1,5 @@
 import type { Order, OrderStatus } from "../../schema/orders";
+import type { SqlGuard } from "./statements";
 
 export interface OrderRow {
   id: string;
@@ -66,9 +67,13 @@ export const DELIVERY_LEASE_SQL = `delivery_attempts = 1, next_delivery_at = str
  * Inserts the order unless the key was used already or the buyer's live orders for this product would exceed
  * `perUserLimit` (0 = none). One statement, so two concurrent orders of one buyer cannot both slip under the limit.
  */
-export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number): Promise<boolean> {
-  return (await insertOrderStmt(db, o, perUserLimit).run()).meta.changes > 0;
+/** Inserts the order (false: refused); `also` (its event rows, guarded on `orderExists`) runs in the same transaction. */
+export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number, also: D1PreparedStatement[] = []): Promise<boolean> {
+  const [ins] = await db.batch([insertOrderStmt(db, o, perUserLimit), ...also]);
+  return ins!.meta.changes > 0;
 }
+
+export const orderExists = (tenantId: string, id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ?)", args: [tenantId, id] });
 
 /** insertOrder as one statement for a batch; RETURNING the new row (none when refused). */
 export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: number) {
@@ -168,6 +173,13 @@ export function holdStockStmt(db: D1Database, tenantId: string, productId: strin
        RETURNING id, stock_total - stock_reserved - stock_sold AS available, low_stock_threshold AS threshold`,
     )
     .bind(quantity, tenantId, productId, quantity);
+}
+
+/** Records the hold only if the holdStockStmt right before it (same batch) took the stock. */
+export function recordHeldStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
+  return db
+    .prepare("INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) SELECT ?, ?, ?, ? WHERE changes() = 1")
+    .bind(orderId, tenantId, productId, quantity);
 }
 
 export function recordHoldStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {

@@ -135,8 +135,12 @@ export const productStatusIsNot = (tenantId: string, id: string, status: Product
   args: [tenantId, id, status],
 });
 
+export function productRowStmt(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id);
+}
+
 export function getProductRow(db: D1Database, tenantId: string, id: string) {
-  return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ProductRow>();
+  return productRowStmt(db, tenantId, id).first<ProductRow>();
 }
 
 export async function listProductRows(db: D1Database, tenantId: string, status?: Product["status"]) {
@@ -170,6 +174,25 @@ export function cardKeyStock(r: CardKeyStockRow | null | undefined): StockCounts
     delivered: r?.delivered ?? 0,
     total: loops > 0 ? null : (r?.available ?? 0) + (r?.reserved ?? 0) + (r?.delivered ?? 0),
   };
+}
+
+/**
+ * The stock left as a scalar subquery, and whether a reservation of `taken` (a subquery or a number) just crossed the
+ * low-stock threshold — for the low_stock event row in the reservation's own batch. Unlimited stock never crosses.
+ */
+export function lowStockCrossing(tenantId: string, product: Pick<ProductRow, "id" | "kind" | "low_stock_threshold">, taken: { sql: string; args: unknown[] }) {
+  const available = product.kind === "card_key"
+    ? { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0", args: [tenantId, product.id] }
+    : { sql: "SELECT stock_total - stock_reserved - stock_sold FROM products WHERE tenant_id = ? AND id = ?", args: [tenantId, product.id] };
+  const limited = product.kind === "card_key"
+    ? { sql: "NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 1)", args: [tenantId, product.id] }
+    : { sql: "(SELECT stock_total FROM products WHERE tenant_id = ? AND id = ?) IS NOT NULL", args: [tenantId, product.id] };
+  const t = product.low_stock_threshold;
+  const guard: SqlGuard = {
+    sql: `${limited.sql} AND (${taken.sql}) > 0 AND (${available.sql}) <= ? AND (${available.sql}) + (${taken.sql}) > ?`,
+    args: [...limited.args, ...taken.args, ...available.args, t, ...available.args, ...taken.args, t],
+  };
+  return { available, guard };
 }
 
 /** Stock per product: card keys from inventory rows (reusable keys count as unlimited), others from counters. */
