@@ -233,16 +233,22 @@ export function takeDeliveryStmt(db: D1Database, o: Pick<OrderRow, "tenant_id" |
 }
 
 /** Paid (or auto-failed) orders past their deadline that have not raised an alert yet; marks them so it is raised once. */
-export async function markStuckOrders(db: D1Database, paidBeforeIso: string, limit: number) {
+/** Paid (or mid-refund) orders still open since before `paidBeforeIso` and not yet alerted on. */
+export async function stuckOrders(db: D1Database, paidBeforeIso: string, limit: number) {
   const { results } = await db
     .prepare(
-      `UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE id IN (SELECT id FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
-                      AND stuck_alerted_at IS NULL AND paid_at < ?
-                      AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?)
-       RETURNING *`,
+      `SELECT * FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
+         AND stuck_alerted_at IS NULL AND paid_at < ?
+         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?`,
     )
     .bind(paidBeforeIso, limit)
     .all<OrderRow>();
   return results;
+}
+
+/** Marks one order as alerted on, once (`changes() = 1` right after: this call marked it). */
+export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
+  return db
+    .prepare("UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND stuck_alerted_at IS NULL")
+    .bind(tenantId, id);
 }

@@ -164,7 +164,9 @@ export const campaignPublicRoutes = createRouter()
       throw ApiError.conflict(res.error, res.error === "not_started" ? "The campaign has not started" : "The campaign has ended");
     }
     c.executionCtx.waitUntil(
+      // The completion is the shard's change (its storage): recorded here with an id derived from it, so a repeat is one row.
       emitEvent(c.env, {
+        eventId: `evtk_${campaign.id}_${userId}_${taskId}_${new Date().toISOString().slice(0, 10)}_${res.completedToday}`,
         tenantId: campaign.tenantId,
         type: "campaign_task_completed",
         actor: { userId, deviceId: c.req.header("x-device-id") ?? null },
