@@ -28,11 +28,11 @@ const count = async (sql: string, ...args: unknown[]) => (await env.DB.prepare(s
 describe("events are recorded with their change (same D1 batch)", { timeout: 60_000 }, () => {
   it("API keys: a failed create leaves neither key nor event; a revoke records api_key_revoked once, an unknown key none", async () => {
     const { tenant } = await createTenant();
-    await expect(issueApiKey(failingEnv(), tenant.id, "broken", ["read"], null)).rejects.toThrow();
+    await expect(issueApiKey(failingEnv(), tenant.id, "broken", ["analyst"], null)).rejects.toThrow();
     expect(await count("SELECT count(*) AS n FROM api_keys WHERE tenant_id = ? AND name = 'broken'", tenant.id)).toBe(0);
     expect((await ofType(tenant.id, "api_key_created")).map((e) => e.payload.scopes)).toEqual(["admin"]); // the fixture's key only
 
-    const key = await issueApiKey(env, tenant.id, "ops", ["read"], null);
+    const key = await issueApiKey(env, tenant.id, "ops", ["analyst"], null);
     expect((await ofType(tenant.id, "api_key_created")).map((e) => e.payload.keyId)).toContain(key.id);
     await expect(revokeKey(failingEnv(), tenant.id, key.id, null)).rejects.toThrow();
     expect(await count("SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NOT NULL", key.id)).toBe(0);
