@@ -141,3 +141,26 @@ export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string
     )
     .bind(tenantId, orderId, keyId, ...guardArgs(guard));
 }
+
+export function cardKeyOfProduct(db: D1Database, tenantId: string, id: string, productId: string) {
+  return db.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND id = ? AND product_id = ?").bind(tenantId, id, productId).first<CardKeyRef>();
+}
+
+/**
+ * Takes one one-shot key for a source (claim, prize) — marked with the source key, so a retry finds the same key and
+ * a concurrent duplicate cannot take a second; else the key an earlier call took for it.
+ */
+export async function takeKeyForSourceStmt(db: D1Database, tenantId: string, productId: string, sourceKey: string): Promise<CardKeyRef | null> {
+  const taken = await db
+    .prepare(
+      `UPDATE card_keys SET status = 'delivered', order_id = ?, delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE id = (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT 1)
+         AND status = 'available'
+         AND NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND order_id = ?)
+       RETURNING id, secret_enc, secret_hash, reusable`,
+    )
+    .bind(sourceKey, tenantId, productId, tenantId, sourceKey)
+    .first<CardKeyRef>();
+  if (taken) return taken;
+  return db.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? LIMIT 1").bind(tenantId, sourceKey).first<CardKeyRef>();
+}

@@ -199,3 +199,8 @@ export async function integrityCounts(db: D1Database, tenantId: string, since: s
     ratingAverage: row(ratings).avg ?? null,
   };
 }
+
+/** A refund that did not go through: the complaint is open again for the brand to handle by hand. */
+export async function reopenComplaint(db: D1Database, tenantId: string, id: string) {
+  await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(tenantId, id).run();
+}

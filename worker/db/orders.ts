@@ -1,5 +1,6 @@
 import type { Order, OrderStatus } from "../../schema/orders";
 import type { SqlGuard } from "./statements";
+import type { VoucherRow } from "./vouchers";
 
 export interface OrderRow {
   id: string;
@@ -251,4 +252,24 @@ export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
   return db
     .prepare("UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND stuck_alerted_at IS NULL")
     .bind(tenantId, id);
+}
+
+/** One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial), its open charge. */
+export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string) {
+  const [o, v, c] = await db.batch([
+    db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
+    db
+      .prepare(
+        `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
+         LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY v.source_key`,
+      )
+      .bind(tenantId, orderId),
+    db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
+  ]);
+  return {
+    order: o!.results[0] as OrderRow | undefined,
+    vouchers: v!.results as (VoucherRow & { product_tutorial: string | null })[],
+    charge: c!.results[0] as { id: string } | undefined,
+  };
 }

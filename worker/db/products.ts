@@ -206,3 +206,14 @@ export async function stockCounts(db: D1Database, tenantId: string, product: Pro
     total,
   };
 }
+
+/** Counts one sale of counter stock, only if stock is left and this source has no voucher yet (for issueVoucher's batch). */
+export function sellOneForSourceStmt(db: D1Database, tenantId: string, productId: string, sourceKey: string) {
+  return db
+    .prepare(
+      `UPDATE products SET stock_sold = stock_sold + 1
+       WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= 1)
+         AND NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND source_key = ?)`,
+    )
+    .bind(tenantId, productId, tenantId, sourceKey);
+}

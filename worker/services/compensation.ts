@@ -14,14 +14,14 @@ import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOr
 import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
 import { windowStart } from "../domain/redemption-risk";
 import {
-  complaintIs, complaintOfVoucher, countHolderReports, getComplaint, insertComplaint, listComplaints, listPolicies, policyFor, replacementDepth,
+  complaintIs, complaintOfVoucher, reopenComplaint, countHolderReports, getComplaint, insertComplaint, listComplaints, listPolicies, policyFor, replacementDepth,
   resolveComplaintStmt, setPolicy, toComplaint, upsertRating, type ComplaintRow,
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
 import { getProductRow } from "../db/products";
-import { getVoucherByCode, insertVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
+import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import { eventRows, type EventInput } from "../queue/emit";
@@ -86,7 +86,7 @@ async function settled(db: D1Database, row: ComplaintRow): Promise<ComplaintRow>
 /** Applies replace | refund | reject to an open complaint (automatically by policy, or by the brand). */
 export async function compensate(env: Env, complaint: ComplaintRow, action: Exclude<CompensationPolicy, "manual"> | "reject"): Promise<ComplaintRow> {
   const t = complaint.tenant_id;
-  const voucher = await env.DB.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND id = ?").bind(t, complaint.voucher_id).first<VoucherRow>();
+  const voucher = await getVoucherRow(env.DB, t, complaint.voucher_id);
   if (!voucher) throw ApiError.notFound("Voucher");
   if (action === "reject") {
     const closed = await resolveComplaintStmt(env.DB, t, complaint.id, { status: "rejected" }).first<ComplaintRow>();
@@ -127,9 +127,7 @@ async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Prom
     resolveComplaintStmt(db, t, complaint.id, { status: "replaced", replacementVoucherId: row.id, replacementCode: row.code }),
     ...(key ? [deliverKeyStmt(db, t, holdId, key.id)] : []),
     insertVoucherStmt(db, row, { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND replacement_voucher_id = ?)", args: [t, complaint.id, row.id] }),
-    db
-      .prepare(`UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-      .bind(t, old.id),
+    moveIssuedVoucherStmt(db, t, old.id, "voided"),
     // In the ledger's order: the old voucher voided, compensated, then the replacement issued and delivered.
     ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, old.id, "voided")),
     ...eventRows(env, [compensatedEvent(complaint, "replace", null, row.id)], complaintIs(t, complaint.id, "replaced")),
@@ -157,7 +155,7 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
     const res = provider ? await provider.refund(charge, amount) : { ok: false as const, reason: "no provider" };
     if (!res.ok) {
       // Money did not move: reopen for the brand to handle by hand.
-      await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(t, complaint.id).run();
+      await reopenComplaint(db, t, complaint.id);
       return (await getComplaint(db, t, complaint.id))!;
     }
     const refundId = newId("rf");
@@ -167,9 +165,7 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
     ]);
   }
   await db.batch([
-    db
-      .prepare(`UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-      .bind(t, v.id),
+    moveIssuedVoucherStmt(db, t, v.id, "refunded"),
     ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
     ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
   ]);
