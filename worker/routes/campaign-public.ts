@@ -3,7 +3,7 @@ import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { verifyPreview } from "../domain/campaign-preview";
-import { getTenantBySlug } from "../db/tenants";
+import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
 import { campaignSession, claim, claimant, claimMeta, claimOrder } from "../services/claim";
@@ -126,7 +126,7 @@ const draws = createRoute({
 
 export const campaignPublicRoutes = createRouter()
   .openapi(byTenant, async (c) => {
-    const tenant = await getTenantBySlug(c.env.DB, c.req.valid("param").slug);
+    const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
     if (!tenant) throw ApiError.notFound("Tenant");
     return c.json({ campaigns: await listTenantCampaigns(c.env, tenant.id) }, 200);
   })

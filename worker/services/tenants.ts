@@ -3,6 +3,7 @@ import type { CreateTenantInput, Tenant, UpdateTenantInput } from "../../schema/
 import type { z } from "zod";
 import { newId } from "../domain/crypto";
 import { getTenant, getTenantBySlug, insertTenant, listTenants, tenantExists, updateTenant } from "../db/tenants";
+import { pingDatabase } from "../db/statements";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 
@@ -37,3 +38,6 @@ export async function tenantByIdOrSlug(env: Pick<Env, "DB">, idOrSlug: string): 
 export const tenantBySlug = (env: Pick<Env, "DB">, slug: string) => getTenantBySlug(env.DB, slug);
 export const maybeTenant = (env: Pick<Env, "DB">, id: string) => getTenant(env.DB, id);
 export const allTenants = (env: Pick<Env, "DB">) => listTenants(env.DB);
+
+/** The cheapest statement D1 can answer (health probe). */
+export const pingDb = (env: Pick<Env, "DB">) => pingDatabase(env.DB);
