@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EventEnvelope } from "../../schema/events";
 import { issueApiKey, revokeKey } from "../../worker/services/api-keys";
 import { requestOtp, verifyOtp } from "../../worker/services/buyers";
 import { updateOwnTenant } from "../../worker/services/tenants";
@@ -114,6 +115,8 @@ describe("events are recorded with their change (same D1 batch)", { timeout: 60_
     // Stock 3 → 2 → 1 (crosses the threshold 1: one event, with the stock the batch saw) → 0 (already below: none).
     const low = await ofType(tenant.id, "low_stock");
     expect(low.map((e) => e.payload)).toEqual([{ productId: p.body.id, available: 1, threshold: 1 }]);
-    expect(low[0]!.eventId).toBe(`evls_${orders[1]!.body.id}_${p.body.id}`);
+    // Every envelope the batches built (computed fields included) is valid against its type's schema.
+    for (const e of await recordedEvents(tenant.id)) expect(EventEnvelope.safeParse(e).success, JSON.stringify(e)).toBe(true);
+    expect(low[0]!.eventId).toBe(`evls_${orders[1]!.body.id}_${p.body.id.slice(-10)}`);
   });
 });

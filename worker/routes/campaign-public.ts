@@ -5,6 +5,7 @@ import { homeShard } from "../domain/campaign-rules";
 import { verifyPreview } from "../domain/campaign-preview";
 import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
+import { sha256Hex } from "../domain/crypto";
 import { emitEvent } from "../queue/emit";
 import { campaignSession, claim, claimant, claimMeta, claimOrder } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
@@ -166,7 +167,7 @@ export const campaignPublicRoutes = createRouter()
     c.executionCtx.waitUntil(
       // The completion is the shard's change (its storage): recorded here with an id derived from it, so a repeat is one row.
       emitEvent(c.env, {
-        eventId: `evtk_${campaign.id}_${userId}_${taskId}_${new Date().toISOString().slice(0, 10)}_${res.completedToday}`,
+        eventId: `evtk_${(await sha256Hex(`${campaign.id}|${userId}|${taskId}|${new Date().toISOString().slice(0, 10)}|${res.completedToday}`)).slice(0, 40)}`,
         tenantId: campaign.tenantId,
         type: "campaign_task_completed",
         actor: { userId, deviceId: c.req.header("x-device-id") ?? null },

@@ -239,10 +239,13 @@ async function reserve(
   return true;
 }
 
-/** low_stock in a reservation's own batch: recorded only when this order's reservation (`taken`) crossed the threshold. */
+/**
+ * low_stock in a reservation's own batch: recorded only when this order's reservation (`taken`) crossed the threshold.
+ * Event ids are at most 64 characters: the order id and the product id's random tail name it.
+ */
 function lowStockRows(env: Env, tenantId: string, product: ProductRow, orderId: string, taken: { sql: string; args: unknown[] }) {
   const { available, guard } = lowStockCrossing(tenantId, product, taken);
-  const event: EventInput = { eventId: `evls_${orderId}_${product.id}`, tenantId, type: "low_stock", payload: { productId: product.id, available: 0, threshold: product.low_stock_threshold } };
+  const event: EventInput = { eventId: `evls_${orderId}_${product.id.slice(-10)}`, tenantId, type: "low_stock", payload: { productId: product.id, available: 0, threshold: product.low_stock_threshold } };
   return eventRows(env, [event], guard, [{ path: "$.payload.available", ...available }]);
 }
 
