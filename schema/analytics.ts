@@ -39,7 +39,7 @@ function params<T extends z.ZodRawShape>(shape: T) {
 
 const rate = z.number().nullable().openapi({ description: "0..1; null when the denominator is 0" });
 
-export const RetentionParams = params({ ...range, ...cohortFilters });
+export const RetentionParams = params({ ...range, ...cohortFilters, ...attribution });
 /** A young cohort's day N (or week k) that has not yet ended for all its members is null, not a 0% that is still filling in. */
 const young = "; null while that day has not yet ended for every member of the cohort (young cohort)";
 const openCount = (what: string) => z.number().nullable().openapi({ description: `Users active on ${what}${young}` });
@@ -70,7 +70,7 @@ export const RetentionMatrixRow = z
   })
   .openapi("RetentionMatrixRow");
 
-export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId });
+export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId, ...attribution });
 export const LtvRow = z
   .object({ cohort: z.string(), users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
   .openapi("LtvRow");

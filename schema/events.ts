@@ -48,6 +48,8 @@ const Detail = z.union([z.string().max(200), z.number(), z.boolean(), z.null()])
 
 export const EVENT_PAYLOADS = {
   tenant_created: payload({ slug: Label }),
+  /** What changed (the new name; how many origins may embed its campaigns now), never the origins themselves. */
+  tenant_updated: payload({ name: Label.optional(), allowedOrigins: Count.optional() }),
   api_key_created: payload({ keyId: Id, scopes: Label }),
   api_key_revoked: payload({ keyId: Id }),
   page_view: payload({ ...Attribution }),

@@ -37,7 +37,7 @@ export const TrackResult = z
   .openapi("TrackResult");
 
 /** Events that only the platform itself may emit, never imported. */
-const NOT_IMPORTABLE = new Set(["tenant_created", "api_key_created", "api_key_revoked"]);
+const NOT_IMPORTABLE = new Set(["tenant_created", "tenant_updated", "api_key_created", "api_key_revoked"]);
 const Scalar = z.union([z.string().max(200), z.number(), z.boolean(), z.null()]);
 
 export const ImportEvent = z

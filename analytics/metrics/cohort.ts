@@ -1,4 +1,4 @@
-import { FROM, TENANT, TO } from "./metric";
+import { FROM, TENANT, TO, attributed } from "./metric";
 
 export type CohortBy = "signup" | "first_purchase";
 
@@ -25,7 +25,8 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
  * offs = day offsets (from c_at's day) of the user's active days inside [from, to + horizonDays).
  * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
  * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
- * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq}.
+ * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
+ * only users whose sign-up matches them.
  */
 export function cohortActivitySql(by: CohortBy, horizonDays: number) {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
@@ -38,6 +39,6 @@ export function cohortActivitySql(by: CohortBy, horizonDays: number) {
     FROM user_profiles
     WHERE ${TENANT}
     GROUP BY user_key
-    HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String})
+    HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String}) AND ${attributed("user_key", "cityHash64(user_id)")}
   )`;
 }

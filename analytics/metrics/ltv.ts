@@ -1,9 +1,10 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
-import { FROM, TENANT, TO, select, type Metric } from "./metric";
+import { FROM, TENANT, TO, attributed, attributionParams, select, type Metric } from "./metric";
 
 /**
  * Cumulative net revenue (paid minus refunded) per cohort user within 7/30/90 days of sign-up, in cents.
  * Users who never paid count in the denominator. One pass grouped by user; a user's payments ride along as an array.
+ * The attribution filters keep the users whose sign-up came through that channel / share or organic / origin.
  */
 const within = (days: number) => `arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + INTERVAL ${days} DAY, x.2, 0), revs))`;
 const SQL = `
@@ -17,7 +18,7 @@ FROM (
          ${within(7)} AS r7, ${within(30)} AS r30, ${within(90)} AS r90
   FROM events
   WHERE ${TENANT} AND type IN ('user_signed_up', 'order_paid', 'order_refunded') AND user_id != ''
-    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY
+    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY AND ${attributed("user_id")}
   GROUP BY user_id
   HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acquired)
 )
@@ -27,6 +28,6 @@ export const ltv: Metric<typeof LtvParams, typeof LtvRow> = {
   params: LtvParams,
   row: LtvRow,
   async run(client, tenant, p) {
-    return select(client, SQL, { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "" });
+    return select(client, SQL, { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p) });
   },
 };

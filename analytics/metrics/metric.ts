@@ -30,6 +30,9 @@ export const attributionParams = (p: { channel?: string; source?: string; origin
 export const SIGNUP_MATCHES = `({channel:String} = '' OR JSONExtractString(payload, 'utmSource') = {channel:String})
   AND ({source:String} = '' OR ({source:String} = 'share') = (referrer_id != ''))
   AND ({origin:String} = '' OR origin = {origin:String})`;
-/** `col` names a user who signed up matching the attribution filters (true when no filter is set). */
-export const attributed = (col: string) => `(({channel:String} = '' AND {source:String} = '' AND {origin:String} = '') OR ${col} IN (
-  SELECT user_id FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND ${SIGNUP_MATCHES}))`;
+/**
+ * `col` names a user who signed up matching the attribution filters (true when no filter is set); `key` is how `col`
+ * spells a user id (user_profiles keys users by cityHash64(user_id)).
+ */
+export const attributed = (col: string, key = "user_id") => `(({channel:String} = '' AND {source:String} = '' AND {origin:String} = '') OR ${col} IN (
+  SELECT ${key} FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND ${SIGNUP_MATCHES}))`;

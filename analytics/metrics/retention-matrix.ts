@@ -1,6 +1,6 @@
 import { RETENTION_WEEKS, RetentionMatrixParams, RetentionMatrixRow } from "../../schema/analytics";
 import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
-import { ratio, select, type Metric } from "./metric";
+import { attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
  * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort, also for a cohort that
@@ -25,6 +25,7 @@ export const retentionMatrix: Metric<typeof RetentionMatrixParams, typeof Retent
       from: p.from,
       to: p.to,
       acq: p.acquisitionCampaignId ?? "",
+      ...attributionParams(p),
     });
     return rows.map(({ lastDay, ...r }) => {
       // W0 holds every member's own cohort day (their sign-up or first payment is activity): known from the start.

@@ -1,6 +1,6 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
 import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
-import { ratio, select, type Metric } from "./metric";
+import { attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
  * Day-N retention: share of a weekly cohort active (any event) on exactly day N after the user's own cohort event
@@ -24,6 +24,7 @@ export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
       from: p.from,
       to: p.to,
       acq: p.acquisitionCampaignId ?? "",
+      ...attributionParams(p),
     });
     return rows.map(({ lastDay, ...r }) => {
       const day = (n: number, count: number) => (elapsed(lastDay, n + 1, until) ? count : null);

@@ -7,11 +7,12 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   pays 4000 on 10-20 (day 43) and 8000 on 12-10 (day 94, outside 90).
  *   → 7 days: 1000; 30 days: 1000 + 2000 − 500 = 2500; 90 days: 2500 + 4000 = 6500; per user /2.
  * Cohort 2026-09-14: a3 signs up 09-16 10:00 and pays 300 at 11:00 the same day → 300 at every horizon.
+ * Attribution: a2 came from wechat; a3 through a1's share link, inside the brand's widget; a1 and a2 are organic.
  */
 const fixture = [
   ev("user_signed_up", "a1", at("09-07"), { acquisitionCampaignId: "cX" }),
-  ev("user_signed_up", "a2", at("09-07", 12)),
-  ev("user_signed_up", "a3", at("09-16")),
+  ev("user_signed_up", "a2", at("09-07", 12), { utmSource: "wechat" }),
+  ev("user_signed_up", "a3", at("09-16"), { shareLink: "sh1", origin: "https://brand.example" }, "a1"),
   ev("order_paid", "a1", at("09-08"), { orderId: "o1", amountCents: 1000 }),
   ev("order_paid", "a1", at("09-20"), { orderId: "o2", amountCents: 2000 }),
   ev("order_refunded", "a1", at("09-21"), { orderId: "o2", amountCents: 500 }),
@@ -35,6 +36,15 @@ describe("LTV by sign-up cohort", () => {
     expect(await wh.query("ltv", { acquisitionCampaignId: "cX" })).toEqual([
       { cohort: "2026-09-07", users: 1, ltv7Cents: 1000, ltv30Cents: 2500, ltv90Cents: 6500 },
     ]);
+  });
+
+  it("filters by attribution: channel (UTM source), share vs organic, embedding origin", async () => {
+    expect(await wh.query("ltv", { channel: "wechat" })).toEqual([{ cohort: "2026-09-07", users: 1, ltv7Cents: 0, ltv30Cents: 0, ltv90Cents: 0 }]);
+    const a3 = [{ cohort: "2026-09-14", users: 1, ltv7Cents: 300, ltv30Cents: 300, ltv90Cents: 300 }];
+    expect(await wh.query("ltv", { source: "share" })).toEqual(a3);
+    expect(await wh.query("ltv", { origin: "https://brand.example" })).toEqual(a3);
+    expect(await wh.query("ltv", { source: "organic" })).toEqual([{ cohort: "2026-09-07", users: 2, ltv7Cents: 500, ltv30Cents: 1250, ltv90Cents: 3250 }]);
+    expect(await wh.query("ltv", { source: "organic", channel: "wechat" })).toEqual([{ cohort: "2026-09-07", users: 1, ltv7Cents: 0, ltv30Cents: 0, ltv90Cents: 0 }]);
   });
 
   it("is empty for a tenant without data", async () => {

@@ -12,9 +12,9 @@ const fixture = [
   ev("user_signed_up", "u0", at("08-01")),
   ev("page_view", "u0", at("09-08")),
   ev("user_signed_up", "u1", at("09-07")),
-  ev("user_signed_up", "u2", at("09-07", 12)),
+  ev("user_signed_up", "u2", at("09-07", 12), { utmSource: "wechat" }),
   ev("user_signed_up", "u3", at("09-08")),
-  ev("user_signed_up", "u4", at("09-09"), { acquisitionCampaignId: "cA" }),
+  ev("user_signed_up", "u4", at("09-09"), { acquisitionCampaignId: "cA", shareLink: "sh1", origin: "https://brand.example" }, "u1"),
   ev("user_signed_up", "u5", at("09-14"), { acquisitionCampaignId: "cA" }),
   ev("page_view", "u1", at("09-08")),
   ev("order_paid", "u1", at("09-14"), { orderId: "o1", amountCents: 1000 }),
@@ -45,6 +45,23 @@ describe("retention D1/D7/D30", () => {
       { cohort: "2026-09-07", users: 1, d1: 1, d7: 0, d30: 1, d1Rate: 1, d7Rate: 0, d30Rate: 1 },
       { cohort: "2026-09-14", users: 1, d1: 0, d7: 1, d30: 0, d1Rate: 0, d7Rate: 1, d30Rate: 0 },
     ]);
+  });
+
+  it("filters by attribution: channel (UTM source), share vs organic, embedding origin", async () => {
+    // u2 came from wechat (active 09-08 = D1); u4 through u1's share link inside the brand's widget (D1, D30).
+    expect(await wh.query("retention", { channel: "wechat" })).toEqual([
+      { cohort: "2026-09-07", users: 1, d1: 1, d7: 0, d30: 0, d1Rate: 1, d7Rate: 0, d30Rate: 0 },
+    ]);
+    const u4 = [{ cohort: "2026-09-07", users: 1, d1: 1, d7: 0, d30: 1, d1Rate: 1, d7Rate: 0, d30Rate: 1 }];
+    expect(await wh.query("retention", { source: "share" })).toEqual(u4);
+    expect(await wh.query("retention", { origin: "https://brand.example" })).toEqual(u4);
+    // Organic: u1, u2, u3 (D1: u1, u2; D7: u1, u3; D30: u1) and u5.
+    expect(await wh.query("retention", { source: "organic" })).toEqual([
+      { cohort: "2026-09-07", users: 3, d1: 2, d7: 2, d30: 1, d1Rate: 2 / 3, d7Rate: 2 / 3, d30Rate: 1 / 3 },
+      { cohort: "2026-09-14", users: 1, d1: 0, d7: 1, d30: 0, d1Rate: 0, d7Rate: 1, d30Rate: 0 },
+    ]);
+    expect(await wh.query("retention", { channel: "nowhere" })).toEqual([]);
+    await expect(wh.query("retention", { source: "paid" })).rejects.toMatchObject({ issues: [{ path: ["source"] }] });
   });
 
   it("cohorts by first purchase", async () => {
@@ -114,6 +131,12 @@ describe("weekly retention matrix W0..W12", () => {
     expect(rows).toEqual([
       { cohort: "2026-09-07", users: 4, retained: [4, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], rates: [1, 0.5, 0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0] },
       { cohort: "2026-09-14", users: 1, retained: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], rates: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+    ]);
+  });
+
+  it("takes the attribution filters: the share-link user u4 alone, weeks {0, 4}", async () => {
+    expect(await wh.query("retention_matrix", { source: "share" })).toEqual([
+      { cohort: "2026-09-07", users: 1, retained: [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], rates: [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0] },
     ]);
   });
 

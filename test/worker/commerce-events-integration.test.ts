@@ -35,7 +35,7 @@ describe("commerce events", { timeout: 60_000 }, () => {
     expect(types.filter((x) => x === "low_stock")).toHaveLength(1);
     const all = JSON.stringify(sent);
     for (const s of secrets) expect(all).not.toContain(s);
-    for (const e of sent) expect(EventEnvelope.safeParse(e).success).toBe(true);
+    for (const e of sent) expect(EventEnvelope.safeParse(e).success, JSON.stringify(e) + JSON.stringify(EventEnvelope.safeParse(e).error?.issues)).toBe(true);
   });
 
   it("issueVoucher is idempotent by source key and generates encrypted coupon codes", async () => {

@@ -1,3 +1,5 @@
+import type { SqlGuard } from "./statements";
+
 export interface BuyerRow {
   id: string;
   tenant_id: string;
@@ -41,14 +43,36 @@ export function insertGuest(db: D1Database, tenantId: string, id: string, acq: A
     .bind(id, tenantId, ...acqValues(acq));
 }
 
-/** The phone account, and whether this call created it (only then is its acquisition recorded). */
-export async function findOrCreatePhoneBuyer(db: D1Database, tenantId: string, id: string, phoneHash: string, masked: string, acq: AcquisitionFacts | null = null) {
-  const ins = await db
-    .prepare(`INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked, ${ACQ_COLUMNS}) VALUES (?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, phone_hash) DO NOTHING`)
-    .bind(id, tenantId, phoneHash, masked, ...acqValues(acq))
-    .run();
-  const row = (await db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, phoneHash).first<BuyerRow>())!;
-  return { row, created: ins.meta.changes === 1 && row.id === id };
+/** Holds inside a batch once this buyer row exists (the fresh id of a guest / phone account this call inserts). */
+export const buyerExists = (tenantId: string, id: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM buyers WHERE tenant_id = ? AND id = ?)",
+  args: [tenantId, id],
+});
+
+/** The phone account's id, as a scalar subquery (for a computed event field in the sign-in batch). */
+export const phoneBuyerIdSql = (tenantId: string, phoneHash: string) => ({
+  sql: "SELECT id FROM buyers WHERE tenant_id = ? AND phone_hash = ?",
+  args: [tenantId, phoneHash],
+});
+
+/**
+ * A sign-in in one transaction: consumes the code (result 0: changes = 1 when this call consumed it), creates the
+ * phone account with `id` only if the code is consumed and no account has that phone (result 1), reads the account
+ * (result 2); `also` (event rows) runs last.
+ */
+export function signInStmts(
+  db: D1Database, tenantId: string, otpId: string, b: { id: string; phoneHash: string; masked: string; acq: AcquisitionFacts | null },
+) {
+  return [
+    db.prepare("UPDATE otp_codes SET consumed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL").bind(tenantId, otpId),
+    db
+      .prepare(
+        `INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked, ${ACQ_COLUMNS})
+         SELECT ?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1 ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
+      )
+      .bind(b.id, tenantId, b.phoneHash, b.masked, ...acqValues(b.acq)),
+    db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, b.phoneHash),
+  ];
 }
 
 /** The buyer of a brand member (created on the first token exchange), and whether this call created it. */
@@ -65,7 +89,7 @@ export function getMemberBuyer(db: D1Database, tenantId: string, memberId: strin
   return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND member_id = ?").bind(tenantId, memberId).first<BuyerRow>();
 }
 
-/** Attaches a guest to a phone account: its orders and vouchers move over, once. */
+/** Attaches a guest to a phone account: its orders and vouchers move over, once (`guestAttached` holds after). */
 export function attachGuestStmts(db: D1Database, tenantId: string, guestId: string, phoneBuyerId: string) {
   return [
     db.prepare("UPDATE buyers SET merged_into = ? WHERE tenant_id = ? AND id = ? AND kind = 'guest' AND merged_into IS NULL").bind(phoneBuyerId, tenantId, guestId),
@@ -73,6 +97,11 @@ export function attachGuestStmts(db: D1Database, tenantId: string, guestId: stri
     db.prepare("UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id = ?").bind(phoneBuyerId, tenantId, guestId),
   ];
 }
+
+export const guestAttached = (tenantId: string, guestId: string, phoneBuyerId: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM buyers WHERE tenant_id = ? AND id = ? AND merged_into = ?)",
+  args: [tenantId, guestId, phoneBuyerId],
+});
 
 export interface OtpRow {
   id: string;
@@ -113,10 +142,3 @@ export async function countOtpAttempt(db: D1Database, tenantId: string, id: stri
   return r?.attempts ?? null;
 }
 
-export async function consumeOtp(db: D1Database, tenantId: string, id: string) {
-  const r = await db
-    .prepare("UPDATE otp_codes SET consumed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL")
-    .bind(tenantId, id)
-    .run();
-  return r.meta.changes === 1;
-}

@@ -16,6 +16,14 @@ export interface NewCardKey {
   line: number;
 }
 
+/** Keys of one import chunk get ids `<chunk>_<n>`, so a statement in the same batch can count what was inserted. */
+export const chunkKeyId = (chunk: string, n: number) => `${chunk}_${n.toString(36).padStart(5, "0")}`;
+
+/** `SELECT COUNT(*)` of the keys inserted under this chunk (a scalar subquery for a computed event field or guard). */
+export function chunkInserted(tenantId: string, chunk: string): SqlGuard {
+  return { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND id >= ? AND id < ?", args: [tenantId, `${chunk}_`, `${chunk}\``] };
+}
+
 /** One statement per key; `ON CONFLICT DO NOTHING` lets the caller see which rows were duplicates of stock. */
 export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: string, batchId: string, k: NewCardKey) {
   return db
@@ -24,6 +32,15 @@ export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: s
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
     )
     .bind(k.id, tenantId, productId, k.secretEnc, k.secretHash, k.reusable ? 1 : 0, batchId);
+}
+
+/** Which of these hashes are stored under this import batch (≤ 90 at a time). */
+export async function hashesInBatch(db: D1Database, tenantId: string, batchId: string, hashes: string[]) {
+  const { results } = await db
+    .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND batch_id = ? AND secret_hash IN (${hashes.map(() => "?").join(",")})`)
+    .bind(tenantId, batchId, ...hashes)
+    .all<{ secret_hash: string }>();
+  return results;
 }
 
 export async function existingHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<Set<string>> {
@@ -70,6 +87,24 @@ export function reserveCardKeysStmt(
     .bind(orderId, reservedUntil, tenantId, productId, quantity, ...guardArgs(guard));
 }
 
+/** How many keys this order holds of the product, as a scalar subquery (NULL while fewer than `min`). */
+export function keysHeldFor(tenantId: string, productId: string, orderId: string, min = 1) {
+  return {
+    sql: "SELECT n FROM (SELECT COUNT(*) AS n FROM card_keys WHERE tenant_id = ? AND product_id = ? AND order_id = ? AND status = 'reserved') WHERE n >= ?",
+    args: [tenantId, productId, orderId, min],
+  };
+}
+
+/** A key this product may still give (available, or reserved by a lapsed hold). */
+export function mayHaveKeysStmt(db: D1Database, tenantId: string, productId: string) {
+  return db
+    .prepare(
+      `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
+         AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
+    )
+    .bind(tenantId, productId, new Date().toISOString());
+}
+
 export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
   return db
     .prepare(
@@ -105,4 +140,27 @@ export function deliverKeyStmt(db: D1Database, tenantId: string, orderId: string
        WHERE tenant_id = ? AND order_id = ? AND id = ? AND status = 'reserved' AND ${guardSql(guard)}`,
     )
     .bind(tenantId, orderId, keyId, ...guardArgs(guard));
+}
+
+export function cardKeyOfProduct(db: D1Database, tenantId: string, id: string, productId: string) {
+  return db.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND id = ? AND product_id = ?").bind(tenantId, id, productId).first<CardKeyRef>();
+}
+
+/**
+ * Takes one one-shot key for a source (claim, prize) — marked with the source key, so a retry finds the same key and
+ * a concurrent duplicate cannot take a second; else the key an earlier call took for it.
+ */
+export async function takeKeyForSourceStmt(db: D1Database, tenantId: string, productId: string, sourceKey: string): Promise<CardKeyRef | null> {
+  const taken = await db
+    .prepare(
+      `UPDATE card_keys SET status = 'delivered', order_id = ?, delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE id = (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT 1)
+         AND status = 'available'
+         AND NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND order_id = ?)
+       RETURNING id, secret_enc, secret_hash, reusable`,
+    )
+    .bind(sourceKey, tenantId, productId, tenantId, sourceKey)
+    .first<CardKeyRef>();
+  if (taken) return taken;
+  return db.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? LIMIT 1").bind(tenantId, sourceKey).first<CardKeyRef>();
 }

@@ -148,19 +148,28 @@ export async function listComplaints(db: D1Database, tenantId: string, status?: 
   return results;
 }
 
+export function complaintOfVoucher(db: D1Database, tenantId: string, voucherId: string) {
+  return db.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(tenantId, voucherId).first<ComplaintRow>();
+}
+
+/** Saves (or replaces) a holder's rating; `also` (its event row) runs in the same transaction. */
 export async function upsertRating(
   db: D1Database,
   r: { tenantId: string; voucherId: string; voucherCode: string; holderId: string; productId: string; stars: number; comment: string },
+  also: D1PreparedStatement[] = [],
 ) {
-  return db
-    .prepare(
-      `INSERT INTO voucher_ratings (tenant_id, voucher_id, voucher_code, holder_id, product_id, stars, comment) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant_id, voucher_id) DO UPDATE SET stars = excluded.stars, comment = excluded.comment,
-         created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       RETURNING voucher_code, product_id, stars, comment, created_at`,
-    )
-    .bind(r.tenantId, r.voucherId, r.voucherCode, r.holderId, r.productId, r.stars, r.comment)
-    .first<{ voucher_code: string; product_id: string; stars: number; comment: string; created_at: string }>();
+  const [saved] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO voucher_ratings (tenant_id, voucher_id, voucher_code, holder_id, product_id, stars, comment) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, voucher_id) DO UPDATE SET stars = excluded.stars, comment = excluded.comment,
+           created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         RETURNING voucher_code, product_id, stars, comment, created_at`,
+      )
+      .bind(r.tenantId, r.voucherId, r.voucherCode, r.holderId, r.productId, r.stars, r.comment),
+    ...also,
+  ]);
+  return saved!.results[0] as { voucher_code: string; product_id: string; stars: number; comment: string; created_at: string };
 }
 
 /** Counts behind the integrity index, since `since`. */
@@ -189,4 +198,9 @@ export async function integrityCounts(db: D1Database, tenantId: string, since: s
     ratings: row(ratings).n ?? 0,
     ratingAverage: row(ratings).avg ?? null,
   };
+}
+
+/** A refund that did not go through: the complaint is open again for the brand to handle by hand. */
+export async function reopenComplaint(db: D1Database, tenantId: string, id: string) {
+  await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(tenantId, id).run();
 }

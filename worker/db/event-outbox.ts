@@ -17,11 +17,23 @@ export interface OutboxRow {
  * so a guarded UPDATE that changed nothing records nothing; INSERT OR IGNORE on the event id (derive it from the
  * change where a call can repeat) records a repeated change once.
  */
-export function eventStatements(db: D1Database, events: EventEnvelope[], guard?: SqlGuard): D1PreparedStatement[] {
+export function eventStatements(db: D1Database, events: EventEnvelope[], guard?: SqlGuard, computed: ComputedField[] = []): D1PreparedStatement[] {
+  const body = computed.length ? `json_set(?, ${computed.map((f) => `'${f.path}', (${f.sql})`).join(", ")})` : "?";
   const stmt = db.prepare(
-    `INSERT OR IGNORE INTO event_outbox (event_id, tenant_id, type, body) SELECT ?, ?, ?, ? WHERE ${guardSql(guard)}`,
+    `INSERT OR IGNORE INTO event_outbox (event_id, tenant_id, type, body) SELECT ?, ?, ?, ${body} WHERE ${guardSql(guard)}`,
   );
-  return events.map((e) => stmt.bind(e.eventId, e.tenantId, e.type, JSON.stringify(e), ...guardArgs(guard)));
+  const fieldArgs = computed.flatMap((f) => f.args);
+  return events.map((e) => stmt.bind(e.eventId, e.tenantId, e.type, JSON.stringify(e), ...fieldArgs, ...guardArgs(guard)));
+}
+
+/**
+ * A value of the envelope only the batch itself knows (the stock left after a hold, the account a sign-in found):
+ * a scalar subquery set at `path` (a JSON path such as `$.payload.available`, a constant, never user input).
+ */
+export interface ComputedField {
+  path: `$.${string}`;
+  sql: string;
+  args: unknown[];
 }
 
 /** Records events on their own (no state change to share a batch with: alerts, refusals, backfill fallbacks). */

@@ -1,4 +1,6 @@
 import type { Order, OrderStatus } from "../../schema/orders";
+import type { SqlGuard } from "./statements";
+import type { VoucherRow } from "./vouchers";
 
 export interface OrderRow {
   id: string;
@@ -66,9 +68,13 @@ export const DELIVERY_LEASE_SQL = `delivery_attempts = 1, next_delivery_at = str
  * Inserts the order unless the key was used already or the buyer's live orders for this product would exceed
  * `perUserLimit` (0 = none). One statement, so two concurrent orders of one buyer cannot both slip under the limit.
  */
-export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number): Promise<boolean> {
-  return (await insertOrderStmt(db, o, perUserLimit).run()).meta.changes > 0;
+/** Inserts the order (false: refused); `also` (its event rows, guarded on `orderExists`) runs in the same transaction. */
+export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number, also: D1PreparedStatement[] = []): Promise<boolean> {
+  const [ins] = await db.batch([insertOrderStmt(db, o, perUserLimit), ...also]);
+  return ins!.meta.changes > 0;
 }
+
+export const orderExists = (tenantId: string, id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ?)", args: [tenantId, id] });
 
 /** insertOrder as one statement for a batch; RETURNING the new row (none when refused). */
 export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: number) {
@@ -170,6 +176,13 @@ export function holdStockStmt(db: D1Database, tenantId: string, productId: strin
     .bind(quantity, tenantId, productId, quantity);
 }
 
+/** Records the hold only if the holdStockStmt right before it (same batch) took the stock. */
+export function recordHeldStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
+  return db
+    .prepare("INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) SELECT ?, ?, ?, ? WHERE changes() = 1")
+    .bind(orderId, tenantId, productId, quantity);
+}
+
 export function recordHoldStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
   return db
     .prepare("INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
@@ -221,16 +234,42 @@ export function takeDeliveryStmt(db: D1Database, o: Pick<OrderRow, "tenant_id" |
 }
 
 /** Paid (or auto-failed) orders past their deadline that have not raised an alert yet; marks them so it is raised once. */
-export async function markStuckOrders(db: D1Database, paidBeforeIso: string, limit: number) {
+/** Paid (or mid-refund) orders still open since before `paidBeforeIso` and not yet alerted on. */
+export async function stuckOrders(db: D1Database, paidBeforeIso: string, limit: number) {
   const { results } = await db
     .prepare(
-      `UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE id IN (SELECT id FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
-                      AND stuck_alerted_at IS NULL AND paid_at < ?
-                      AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?)
-       RETURNING *`,
+      `SELECT * FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
+         AND stuck_alerted_at IS NULL AND paid_at < ?
+         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?`,
     )
     .bind(paidBeforeIso, limit)
     .all<OrderRow>();
   return results;
+}
+
+/** Marks one order as alerted on, once (`changes() = 1` right after: this call marked it). */
+export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
+  return db
+    .prepare("UPDATE orders SET stuck_alerted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND stuck_alerted_at IS NULL")
+    .bind(tenantId, id);
+}
+
+/** One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial), its open charge. */
+export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string) {
+  const [o, v, c] = await db.batch([
+    db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
+    db
+      .prepare(
+        `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
+         LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY v.source_key`,
+      )
+      .bind(tenantId, orderId),
+    db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
+  ]);
+  return {
+    order: o!.results[0] as OrderRow | undefined,
+    vouchers: v!.results as (VoucherRow & { product_tutorial: string | null })[],
+    charge: c!.results[0] as { id: string } | undefined,
+  };
 }

@@ -53,3 +53,9 @@ export function completePaymentStmt(db: D1Database, tenantId: string, id: string
     )
     .bind(status, providerRef, tenantId, id);
 }
+
+/** The order's charge payment id, if one was opened. */
+export async function chargeIdOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<string | null> {
+  const r = await db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' LIMIT 1").bind(tenantId, orderId).first<{ id: string }>();
+  return r?.id ?? null;
+}

@@ -1,3 +1,4 @@
+import type { SqlGuard } from "./statements";
 import type { CreateProductInput, Media, Product, ProductConfig, StockCounts, Validity } from "../../schema/catalog";
 
 export interface ProductRow {
@@ -111,19 +112,35 @@ export async function updateProduct(db: D1Database, tenantId: string, id: string
     .first<ProductRow>();
 }
 
-export function setProductStatus(db: D1Database, tenantId: string, id: string, status: Product["status"]) {
-  return db
-    .prepare(
-      `UPDATE products SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-         published_at = CASE WHEN ? = 'published' THEN COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ELSE published_at END
-       WHERE tenant_id = ? AND id = ? RETURNING *`,
-    )
-    .bind(status, status, tenantId, id)
-    .first<ProductRow>();
+/**
+ * Sets the status. `first` runs in the same transaction BEFORE the update, so its guard sees the old status (an event
+ * row recorded only when this call really publishes: `productStatusIsNot(…, "published")`).
+ */
+export async function setProductStatus(db: D1Database, tenantId: string, id: string, status: Product["status"], first: D1PreparedStatement[] = []) {
+  const results = await db.batch([
+    ...first,
+    db
+      .prepare(
+        `UPDATE products SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+           published_at = CASE WHEN ? = 'published' THEN COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ELSE published_at END
+         WHERE tenant_id = ? AND id = ? RETURNING *`,
+      )
+      .bind(status, status, tenantId, id),
+  ]);
+  return (results[results.length - 1]!.results[0] as ProductRow | undefined) ?? null;
+}
+
+export const productStatusIsNot = (tenantId: string, id: string, status: Product["status"]): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM products WHERE tenant_id = ? AND id = ? AND status != ?)",
+  args: [tenantId, id, status],
+});
+
+export function productRowStmt(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id);
 }
 
 export function getProductRow(db: D1Database, tenantId: string, id: string) {
-  return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<ProductRow>();
+  return productRowStmt(db, tenantId, id).first<ProductRow>();
 }
 
 export async function listProductRows(db: D1Database, tenantId: string, status?: Product["status"]) {
@@ -159,6 +176,25 @@ export function cardKeyStock(r: CardKeyStockRow | null | undefined): StockCounts
   };
 }
 
+/**
+ * The stock left as a scalar subquery, and whether a reservation of `taken` (a subquery or a number) just crossed the
+ * low-stock threshold — for the low_stock event row in the reservation's own batch. Unlimited stock never crosses.
+ */
+export function lowStockCrossing(tenantId: string, product: Pick<ProductRow, "id" | "kind" | "low_stock_threshold">, taken: { sql: string; args: unknown[] }) {
+  const available = product.kind === "card_key"
+    ? { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0", args: [tenantId, product.id] }
+    : { sql: "SELECT stock_total - stock_reserved - stock_sold FROM products WHERE tenant_id = ? AND id = ?", args: [tenantId, product.id] };
+  const limited = product.kind === "card_key"
+    ? { sql: "NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 1)", args: [tenantId, product.id] }
+    : { sql: "(SELECT stock_total FROM products WHERE tenant_id = ? AND id = ?) IS NOT NULL", args: [tenantId, product.id] };
+  const t = product.low_stock_threshold;
+  const guard: SqlGuard = {
+    sql: `${limited.sql} AND (${taken.sql}) > 0 AND (${available.sql}) <= ? AND (${available.sql}) + (${taken.sql}) > ?`,
+    args: [...limited.args, ...taken.args, ...available.args, t, ...available.args, ...taken.args, t],
+  };
+  return { available, guard };
+}
+
 /** Stock per product: card keys from inventory rows (reusable keys count as unlimited), others from counters. */
 export async function stockCounts(db: D1Database, tenantId: string, product: ProductRow): Promise<StockCounts> {
   if (product.kind === "card_key") return cardKeyStock(await cardKeyStockStmt(db, tenantId, product.id).first<CardKeyStockRow>());
@@ -169,4 +205,15 @@ export async function stockCounts(db: D1Database, tenantId: string, product: Pro
     delivered: product.stock_sold,
     total,
   };
+}
+
+/** Counts one sale of counter stock, only if stock is left and this source has no voucher yet (for issueVoucher's batch). */
+export function sellOneForSourceStmt(db: D1Database, tenantId: string, productId: string, sourceKey: string) {
+  return db
+    .prepare(
+      `UPDATE products SET stock_sold = stock_sold + 1
+       WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= 1)
+         AND NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND source_key = ?)`,
+    )
+    .bind(tenantId, productId, tenantId, sourceKey);
 }

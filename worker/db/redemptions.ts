@@ -163,19 +163,23 @@ export async function countKeyFailures(db: D1Database, tenantId: string, apiKeyI
 }
 
 /** Inserts a risk event once per (kind, subject, window); returns it when new. */
+/** Records a risk decision once per kind + subject + window; `also` (its event rows, guard `changes() = 1`) right after it. */
 export async function insertRiskEvent(
   db: D1Database,
   tenantId: string,
   e: { id: string; kind: RiskEvent["kind"]; subject: string; windowStart: string; detail: RiskEvent["detail"]; action: string | null },
+  also: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const r = await db
-    .prepare(
-      `INSERT INTO risk_events (id, tenant_id, kind, subject, window_start, detail, action) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-    )
-    .bind(e.id, tenantId, e.kind, e.subject, e.windowStart, JSON.stringify(e.detail), e.action)
-    .run();
-  return r.meta.changes > 0;
+  const [r] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO risk_events (id, tenant_id, kind, subject, window_start, detail, action) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(e.id, tenantId, e.kind, e.subject, e.windowStart, JSON.stringify(e.detail), e.action),
+    ...also,
+  ]);
+  return r!.meta.changes > 0;
 }
 
 export async function listRiskEvents(db: D1Database, tenantId: string, limit = 100): Promise<RiskEvent[]> {

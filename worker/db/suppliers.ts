@@ -1,3 +1,4 @@
+import type { SqlGuard } from "./statements";
 export interface SupplierRouteRow {
   id: string;
   tenant_id: string;
@@ -47,6 +48,12 @@ export function supplierFailedStmt(db: D1Database, tenantId: string, id: string,
     )
     .bind(threshold, openUntil, tenantId, id);
 }
+
+/** Holds inside a batch when the supplier's circuit is open (true) / closed (false) after the failure just counted. */
+export const supplierCircuit = (tenantId: string, id: string, threshold: number, open: boolean): SqlGuard => ({
+  sql: `EXISTS (SELECT 1 FROM suppliers WHERE tenant_id = ? AND id = ? AND consecutive_failures ${open ? ">=" : "<"} ?)`,
+  args: [tenantId, id, threshold],
+});
 
 export async function upsertSupplier(
   db: D1Database,

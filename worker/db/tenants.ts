@@ -1,3 +1,4 @@
+import type { SqlGuard } from "./statements";
 import type { Tenant } from "../../schema/tenancy";
 
 interface TenantRow {
@@ -18,12 +19,16 @@ const toTenant = (r: TenantRow): Tenant => ({
   createdAt: r.created_at,
 });
 
-export async function insertTenant(db: D1Database, t: { id: string; slug: string; name: string; allowedOrigins: string[] }) {
-  await db
-    .prepare("INSERT INTO tenants (id, slug, name, allowed_origins) VALUES (?, ?, ?, ?)")
-    .bind(t.id, t.slug, t.name, JSON.stringify(t.allowedOrigins))
-    .run();
+/** Inserts a tenant; `also` (its event rows) runs in the same transaction. */
+export async function insertTenant(db: D1Database, t: { id: string; slug: string; name: string; allowedOrigins: string[] }, also: D1PreparedStatement[] = []) {
+  await db.batch([
+    db.prepare("INSERT INTO tenants (id, slug, name, allowed_origins) VALUES (?, ?, ?, ?)").bind(t.id, t.slug, t.name, JSON.stringify(t.allowedOrigins)),
+    ...also,
+  ]);
 }
+
+/** Holds inside a batch once the tenant exists. */
+export const tenantExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM tenants WHERE id = ?)", args: [id] });
 
 export async function getTenant(db: D1Database, id: string): Promise<Tenant | null> {
   const row = await db.prepare("SELECT * FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
@@ -62,16 +67,21 @@ export async function listTenants(db: D1Database): Promise<Tenant[]> {
   return results.map(toTenant);
 }
 
-export async function updateTenant(db: D1Database, id: string, patch: { name?: string; allowedOrigins?: string[]; eventRetentionDays?: number | null }) {
+/** Updates name/origins/retention; `also` runs in the same transaction (guard it with `changes() = 1` right after this). */
+export async function updateTenant(
+  db: D1Database, id: string, patch: { name?: string; allowedOrigins?: string[]; eventRetentionDays?: number | null }, also: D1PreparedStatement[] = [],
+) {
   const retention = patch.eventRetentionDays !== undefined;
-  await db
-    .prepare(
-      `UPDATE tenants SET name = COALESCE(?, name), allowed_origins = COALESCE(?, allowed_origins),
-         event_retention_days = CASE WHEN ? THEN ? ELSE event_retention_days END,
-         retention_applied_at = CASE WHEN ? THEN NULL ELSE retention_applied_at END WHERE id = ?`,
-    )
-    .bind(patch.name ?? null, patch.allowedOrigins ? JSON.stringify(patch.allowedOrigins) : null, retention ? 1 : 0, patch.eventRetentionDays ?? null, retention ? 1 : 0, id)
-    .run();
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE tenants SET name = COALESCE(?, name), allowed_origins = COALESCE(?, allowed_origins),
+           event_retention_days = CASE WHEN ? THEN ? ELSE event_retention_days END,
+           retention_applied_at = CASE WHEN ? THEN NULL ELSE retention_applied_at END WHERE id = ?`,
+      )
+      .bind(patch.name ?? null, patch.allowedOrigins ? JSON.stringify(patch.allowedOrigins) : null, retention ? 1 : 0, patch.eventRetentionDays ?? null, retention ? 1 : 0, id),
+    ...also,
+  ]);
 }
 
 /** Tenants whose retention window is due to be applied (never, or not within the last `everyMs`). */

@@ -146,3 +146,21 @@ export async function dueForExpiry(db: D1Database, now: string, limit: number): 
 export function expireVoucherStmt(db: D1Database, v: Pick<VoucherRow, "tenant_id" | "id">, now: string): D1PreparedStatement {
   return db.prepare("UPDATE vouchers SET status = 'expired', status_changed_at = ? WHERE tenant_id = ? AND id = ? AND status = 'issued'").bind(now, v.tenant_id, v.id);
 }
+
+/** issued → `to` for one voucher, as a statement for a batch (guard its event rows with voucherIs). */
+export function moveIssuedVoucherStmt(db: D1Database, tenantId: string, id: string, to: "voided" | "refunded") {
+  return db
+    .prepare(`UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
+    .bind(to, tenantId, id);
+}
+
+/** Every issued voucher of an order → refunded, as a statement for a batch (RETURNING id). */
+export function refundIssuedOfOrderStmt(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued' RETURNING id")
+    .bind(tenantId, orderId);
+}
+
+export function getVoucherRow(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<VoucherRow>();
+}

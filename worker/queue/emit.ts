@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventPayload, EventType, Scalar } from "../../schema/events";
 import { newId } from "../domain/crypto";
-import { eventStatements, recordEvents } from "../db/event-outbox";
+import { eventStatements, recordEvents, type ComputedField } from "../db/event-outbox";
 import type { SqlGuard } from "../db/statements";
 import { dispatchEvents, type DispatchEnv } from "./dispatch";
 import { noteRecorded } from "./request-events";
@@ -44,9 +44,9 @@ export function buildEvent(input: EventInput): EventEnvelope {
  * The outbox statements for these events: add them to the db.batch of the change they describe (with a guard when
  * the change is conditional), and the request's dispatcher forwards them once the batch committed.
  */
-export function eventRows(env: Pick<Env, "DB">, inputs: EventInput[], guard?: SqlGuard): D1PreparedStatement[] {
+export function eventRows(env: Pick<Env, "DB">, inputs: EventInput[], guard?: SqlGuard, computed?: ComputedField[]): D1PreparedStatement[] {
   if (inputs.length) noteRecorded();
-  return eventStatements(env.DB, inputs.map(buildEvent), guard);
+  return eventStatements(env.DB, inputs.map(buildEvent), guard, computed);
 }
 
 /** Dispatch soon: after the response inside a request (waitUntil), at once elsewhere. Never throws. */

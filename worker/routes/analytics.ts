@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AnalyticsNames, METRIC_NAMES, METRICS, metricResponse, type MetricName, type WarehouseQuery } from "../../schema/analytics";
 import { ErrorBody } from "../../schema/errors";
-import { tenantNames } from "../db/names";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit } from "../middleware/rate-limit";
+import { analyticsNames } from "../services/analytics";
 import { warehouseRead } from "../services/warehouse";
 import type { AppEnv } from "../types";
 import type { Context } from "hono";
@@ -49,7 +49,7 @@ export const analyticsRoutes = createRouter()
   .openapi(list, (c) =>
     c.json({ metrics: METRIC_NAMES.map((name) => ({ name, summary: METRICS[name].summary, path: `/analytics/${name}` })) }, 200),
   )
-  .openapi(names, async (c) => c.json(await tenantNames(c.env.DB, c.var.principal.tenantId), 200));
+  .openapi(names, async (c) => c.json(await analyticsNames(c.env, c.var.principal.tenantId), 200));
 
 for (const name of METRIC_NAMES) {
   const { params, row, summary } = METRICS[name];

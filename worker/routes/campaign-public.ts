@@ -4,8 +4,9 @@ import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignSessionInput, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { verifyPreview } from "../domain/campaign-preview";
-import { getTenantBySlug } from "../db/tenants";
+import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
+import { sha256Hex } from "../domain/crypto";
 import { emitEvent } from "../queue/emit";
 import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
@@ -137,7 +138,7 @@ const draws = createRoute({
 
 export const campaignPublicRoutes = createRouter()
   .openapi(byTenant, async (c) => {
-    const tenant = await getTenantBySlug(c.env.DB, c.req.valid("param").slug);
+    const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
     if (!tenant) throw ApiError.notFound("Tenant");
     return c.json({ campaigns: await listTenantCampaigns(c.env, tenant.id) }, 200);
   })
@@ -179,7 +180,9 @@ export const campaignPublicRoutes = createRouter()
       throw ApiError.conflict(res.error, res.error === "not_started" ? "The campaign has not started" : "The campaign has ended");
     }
     c.executionCtx.waitUntil(
+      // The completion is the shard's change (its storage): recorded here with an id derived from it, so a repeat is one row.
       emitEvent(c.env, {
+        eventId: `evtk_${(await sha256Hex(`${campaign.id}|${userId}|${taskId}|${new Date().toISOString().slice(0, 10)}|${res.completedToday}`)).slice(0, 40)}`,
         tenantId: campaign.tenantId,
         type: "campaign_task_completed",
         actor: { userId, deviceId },

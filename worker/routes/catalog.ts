@@ -10,7 +10,6 @@ import { getProductRow, listProductRows, stockCounts } from "../db/products";
 import { listSuppliers, upsertSupplier } from "../db/suppliers";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { emitEvent } from "../queue/emit";
 import { changeStatus, checkCopy, createProduct, patchProduct, withStock } from "../services/catalog";
 import { importCardKeys } from "../services/inventory";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
@@ -91,11 +90,7 @@ export const catalogRoutes = createRouter()
   )
   .openapi(status, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    const product = await changeStatus(c.env.DB, tenantId, c.req.valid("param").productId, c.req.valid("json").status);
-    if (product.status === "published") {
-      await emitEvent(c.env, { tenantId, type: "product_published", actor: { apiKeyId }, payload: { productId: product.id, kind: product.kind } });
-    }
-    return c.json(product, 200);
+    return c.json(await changeStatus(c.env, tenantId, c.req.valid("param").productId, c.req.valid("json").status, apiKeyId), 200);
   })
   .openapi(compliance, async (c) => {
     const findings = checkCopy(c.req.valid("json").texts);

@@ -9,18 +9,11 @@ import {
   ResolveComplaintInput,
   SetCompensationPolicyInput,
 } from "../../schema/compensation";
-import { getComplaint, listComplaints, listPolicies, setPolicy, toComplaint, upsertRating } from "../db/complaints";
-import { getProductRow } from "../db/products";
-import { COMPENSATION } from "../domain/compensation";
-import { getTenantBySlug } from "../db/tenants";
-import { getVoucherByCode } from "../db/vouchers";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { requireBuyer, shopper } from "../middleware/shopper";
-import { emitEvent } from "../queue/emit";
-import { compensate, reportVoucher } from "../services/compensation";
-import { brandIntegrity } from "../services/integrity";
+import { compensationPolicies, complaintsOf, rateVoucher, reportVoucher, resolveComplaint, setCompensationPolicy } from "../services/compensation";
+import { brandIntegrityBySlug } from "../services/integrity";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["compensation"];
@@ -98,20 +91,6 @@ const integrity = createRoute({
   responses: { 200: json(IntegrityIndex, "Integrity index"), 404: errors[404], 429: errors[429] },
 });
 
-async function policies(db: D1Database, tenantId: string) {
-  const rows = await listPolicies(db, tenantId);
-  const brand = rows.find((r) => r.product_id === "*");
-  const products = rows.filter((r) => r.product_id !== "*");
-  return {
-    default: brand?.policy ?? ("manual" as const),
-    products: Object.fromEntries(products.map((r) => [r.product_id, r.policy])),
-    maxReplacements: {
-      default: brand?.max_replacements ?? COMPENSATION.maxReplacements,
-      products: Object.fromEntries(products.map((r) => [r.product_id, r.max_replacements])),
-    },
-  };
-}
-
 export const compensationRoutes = createRouter()
   .openapi(report, async (c) => {
     const buyerId = requireBuyer(c);
@@ -121,36 +100,17 @@ export const compensationRoutes = createRouter()
   })
   .openapi(rate, async (c) => {
     const buyerId = requireBuyer(c);
-    const { tenantId } = c.var.shopper;
-    const v = await getVoucherByCode(c.env.DB, tenantId, c.req.valid("param").code);
-    if (!v || v.holder_id !== buyerId) throw ApiError.notFound("Voucher");
-    const input = c.req.valid("json");
-    const r = (await upsertRating(c.env.DB, { tenantId, voucherId: v.id, voucherCode: v.code, holderId: buyerId, productId: v.product_id, ...input }))!;
-    await emitEvent(c.env, { tenantId, type: "voucher_rated", actor: { userId: buyerId }, payload: { voucherId: v.id, productId: v.product_id, stars: input.stars } });
-    return c.json({ voucherCode: r.voucher_code, productId: r.product_id, stars: r.stars, comment: r.comment, createdAt: r.created_at }, 200);
+    return c.json(await rateVoucher(c.env, c.var.shopper.tenantId, buyerId, c.req.valid("param").code, c.req.valid("json")), 200);
   })
   .openapi(complaints, async (c) => {
-    const rows = await listComplaints(c.env.DB, c.var.principal.tenantId, c.req.valid("query").status);
-    return c.json({ complaints: rows.map(toComplaint) }, 200);
+    return c.json({ complaints: await complaintsOf(c.env, c.var.principal.tenantId, c.req.valid("query").status) }, 200);
   })
   .openapi(resolve, async (c) => {
-    const { tenantId } = c.var.principal;
-    const row = await getComplaint(c.env.DB, tenantId, c.req.valid("param").complaintId);
-    if (!row) throw ApiError.notFound("Complaint");
-    if (row.status !== "open") throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
-    return c.json(toComplaint(await compensate(c.env, row, c.req.valid("json").action)), 200);
+    return c.json(await resolveComplaint(c.env, c.var.principal.tenantId, c.req.valid("param").complaintId, c.req.valid("json").action), 200);
   })
-  .openapi(getPolicies, async (c) => c.json(await policies(c.env.DB, c.var.principal.tenantId), 200))
-  .openapi(putPolicy, async (c) => {
-    const { tenantId } = c.var.principal;
-    const input = c.req.valid("json");
-    if (input.productId && !(await getProductRow(c.env.DB, tenantId, input.productId))) throw ApiError.notFound("Product");
-    await setPolicy(c.env.DB, tenantId, input.productId, input.policy, input.maxReplacements ?? null);
-    return c.json(await policies(c.env.DB, tenantId), 200);
-  })
+  .openapi(getPolicies, async (c) => c.json(await compensationPolicies(c.env, c.var.principal.tenantId), 200))
+  .openapi(putPolicy, async (c) => c.json(await setCompensationPolicy(c.env, c.var.principal.tenantId, c.req.valid("json")), 200))
   .openapi(integrity, async (c) => {
     await enforceRateLimit(c.env, "public-integrity", clientIp(c), 120, 60);
-    const tenant = await getTenantBySlug(c.env.DB, c.req.valid("param").slug);
-    if (!tenant) throw ApiError.notFound("Brand");
-    return c.json(await brandIntegrity(c.env, tenant), 200);
+    return c.json(await brandIntegrityBySlug(c.env, c.req.valid("param").slug), 200);
   });

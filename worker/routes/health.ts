@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { Health } from "../../schema/health";
-import { pingDatabase } from "../db/statements";
+import { pingDb } from "../services/tenants";
 import { eventBacklog } from "../services/event-backlog";
 import { createRouter, json } from "./router";
 
@@ -24,7 +24,7 @@ async function probe(fn: () => Promise<unknown>, timeoutMs = 2000) {
 
 export const healthRoutes = createRouter().openapi(route, async (c) => {
   const [d1, durableObjects, warehouse, events] = await Promise.all([
-    probe(() => pingDatabase(c.env.DB)),
+    probe(() => pingDb(c.env)),
     probe(() => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("health")).ping()),
     probe(async () => {
       const res = await fetch(new URL("/health", c.env.WAREHOUSE_URL), { signal: AbortSignal.timeout(1500) });

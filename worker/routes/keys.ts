@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiKey, CreateApiKeyInput, CreatedApiKey } from "../../schema/tenancy";
-import { listApiKeys, revokeApiKey } from "../db/api-keys";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { emitEvent } from "../queue/emit";
-import { issueApiKey } from "../services/api-keys";
+import { issueApiKey, listKeys, revokeKey } from "../services/api-keys";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["keys"];
@@ -43,7 +41,7 @@ const revoke = createRoute({
 });
 
 export const keyRoutes = createRouter()
-  .openapi(list, async (c) => c.json({ keys: await listApiKeys(c.env.DB, c.var.principal.tenantId) }, 200))
+  .openapi(list, async (c) => c.json({ keys: await listKeys(c.env, c.var.principal.tenantId) }, 200))
   .openapi(create, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
     const input = c.req.valid("json");
@@ -51,8 +49,7 @@ export const keyRoutes = createRouter()
   })
   .openapi(revoke, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    const key = await revokeApiKey(c.env.DB, tenantId, c.req.valid("param").keyId);
+    const key = await revokeKey(c.env, tenantId, c.req.valid("param").keyId, apiKeyId);
     if (!key) throw ApiError.notFound("API key");
-    await emitEvent(c.env, { tenantId, type: "api_key_revoked", actor: { apiKeyId }, payload: { keyId: key.id } });
     return c.json(key, 200);
   });

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LedgerCheckpoint, LedgerExport, LedgerVerification, VoucherProvenance } from "../../schema/ledger";
 import { listCheckpoints } from "../db/ledger";
-import { getTenantBySlug } from "../db/tenants";
+import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
@@ -70,7 +70,7 @@ export const ledgerRoutes = createRouter()
   .openapi(checkpointRoute, async (c) => c.json({ checkpoint: await checkpointLedger(c.env, c.var.principal.tenantId) }, 200))
   .openapi(publicCheckpoints, async (c) => {
     await enforceRateLimit(c.env, "public-ledger", clientIp(c), 120, 60);
-    const tenant = await getTenantBySlug(c.env.DB, c.req.valid("param").slug);
+    const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
     if (!tenant) throw ApiError.notFound("Brand");
     return c.json({ checkpoints: await listCheckpoints(c.env.DB, tenant.id) }, 200);
   })

@@ -1,11 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CreateApiKeyInput, CreatedApiKey, CreateTenantInput, Tenant } from "../../schema/tenancy";
-import { newId } from "../domain/crypto";
-import { getTenant, getTenantBySlug, insertTenant, listTenants } from "../db/tenants";
-import { ApiError } from "../errors";
 import { requirePlatformAdmin } from "../middleware/auth";
-import { emitEvent } from "../queue/emit";
 import { issueApiKey } from "../services/api-keys";
+import { allTenants, createTenant as newTenant, tenantByIdOrSlug } from "../services/tenants";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["platform"];
@@ -47,20 +44,12 @@ const createKey = createRoute({
 
 export const platformRoutes = createRouter()
   .openapi(createTenant, async (c) => {
-    const input = c.req.valid("json");
-    if (await getTenantBySlug(c.env.DB, input.slug)) {
-      throw ApiError.conflict("slug_taken", `A tenant with slug '${input.slug}' already exists`);
-    }
-    const id = newId("tn");
-    await insertTenant(c.env.DB, { id, ...input });
-    await emitEvent(c.env, { tenantId: id, type: "tenant_created", payload: { slug: input.slug } });
-    return c.json((await getTenant(c.env.DB, id))!, 201);
+    return c.json(await newTenant(c.env, c.req.valid("json")), 201);
   })
-  .openapi(listAll, async (c) => c.json({ tenants: await listTenants(c.env.DB) }, 200))
+  .openapi(listAll, async (c) => c.json({ tenants: await allTenants(c.env) }, 200))
   .openapi(createKey, async (c) => {
     const { tenantId } = c.req.valid("param");
     const input = c.req.valid("json");
-    const tenant = (await getTenant(c.env.DB, tenantId)) ?? (await getTenantBySlug(c.env.DB, tenantId));
-    if (!tenant) throw ApiError.notFound("Tenant");
+    const tenant = await tenantByIdOrSlug(c.env, tenantId);
     return c.json(await issueApiKey(c.env, tenant.id, input.name, input.scopes, null), 201);
   });

@@ -1,9 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { MemberSecret, RotateMemberSecretInput, Tenant, UpdateTenantInput } from "../../schema/tenancy";
 import { rotateMemberSecret } from "../services/members";
-import { getTenant, updateTenant } from "../db/tenants";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
+import { tenantById, updateOwnTenant } from "../services/tenants";
 import { bearerAuth, createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 
 const tags = ["tenant"];
@@ -43,18 +42,14 @@ const memberSecret = createRoute({
 
 export const tenantRoutes = createRouter()
   .openapi(getOwn, async (c) => {
-    const tenant = await getTenant(c.env.DB, c.var.principal.tenantId);
-    if (!tenant) throw ApiError.notFound("Tenant");
-    return c.json(tenant, 200);
+    return c.json(await tenantById(c.env, c.var.principal.tenantId), 200);
   })
   .openapi(patchOwn, async (c) => {
-    const { tenantId } = c.var.principal;
-    await updateTenant(c.env.DB, tenantId, c.req.valid("json"));
-    return c.json((await getTenant(c.env.DB, tenantId))!, 200);
+    const { tenantId, apiKeyId } = c.var.principal;
+    return c.json(await updateOwnTenant(c.env, tenantId, c.req.valid("json"), apiKeyId), 200);
   })
   .openapi(memberSecret, async (c) => {
-    const tenant = await getTenant(c.env.DB, c.var.principal.tenantId);
-    if (!tenant) throw ApiError.notFound("Tenant");
+    const tenant = await tenantById(c.env, c.var.principal.tenantId);
     const { overlapMinutes } = c.req.valid("json");
     return c.json(await rotateMemberSecret(c.env, tenant.id, tenant.slug, overlapMinutes ?? 60), 201);
   });

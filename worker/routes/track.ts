@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema/tracking";
-import { getTenantBySlug } from "../db/tenants";
+import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
@@ -41,7 +41,7 @@ const importEvents = createRoute({
 export const trackRoutes = createRouter()
   .openapi(track, async (c) => {
     const input = c.req.valid("json");
-    const tenant = await getTenantBySlug(c.env.DB, input.tenant);
+    const tenant = await tenantBySlug(c.env, input.tenant);
     if (!tenant) throw ApiError.notFound("Tenant");
     await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIp(c)}`, TRACK_LIMIT_PER_MIN, 60);
     const result = await trackViews(c.env, input, { tenant: { id: tenant.id, slug: tenant.slug }, headers: c.req.raw.headers, url: c.req.url });

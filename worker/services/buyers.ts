@@ -6,12 +6,12 @@
 import { maskPhone, otpCode } from "../domain/buyer-session";
 import { hmacSha256Hex, newId, timingSafeEqual } from "../domain/crypto";
 import {
-  attachGuestStmts, consumeOtp, countOtpAttempt, findOrCreatePhoneBuyer, getBuyer, insertGuest, insertOtp, latestOtp,
-  otpCountSince, type BuyerRow,
+  attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpCountSince,
+  phoneBuyerIdSql, signInStmts, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
 import { enforceRateLimit } from "./rate-limit";
-import { emitEvent, emitEvents, type EventInput } from "../queue/emit";
+import { eventRows } from "../queue/emit";
 import type { AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { sandboxSms } from "../sms/sandbox";
@@ -41,9 +41,9 @@ export async function limitNewSessions(env: Env, ip: string): Promise<void> {
 
 /** A new guest buyer with its acquisition; `user_signed_up` (and `referral_signed_up`) leave with it. */
 export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
-  const row = (await insertGuest(env.DB, tenantId, newId("byr"), acq).first<BuyerRow>())!;
-  await emitEvents(env, signupEvents(tenantId, row.id, "guest", acq));
-  return row;
+  const id = newId("byr");
+  const [ins] = await env.DB.batch([insertGuest(env.DB, tenantId, id, acq), ...eventRows(env, signupEvents(tenantId, id, "guest", acq), buyerExists(tenantId, id))]);
+  return ins!.results[0] as BuyerRow;
 }
 
 /** The buyer a session names, following a guest → phone attachment; null once the account asked to be erased. */
@@ -64,12 +64,12 @@ export async function requestOtp(env: Env, tenantId: string, phone: string): Pro
     throw ApiError.tooManyRequests(3600, "Too many codes for this number; try again later");
   }
   const code = otpCode();
-  await insertOtp(env.DB, {
-    id: newId("otp"), tenantId, phoneHash: ph, codeHash: await codeHash(env, tenantId, phone, code),
-    expiresAt: new Date(Date.now() + OTP_TTL_S * 1000).toISOString(),
-  }).run();
+  const id = newId("otp");
+  await env.DB.batch([
+    insertOtp(env.DB, { id, tenantId, phoneHash: ph, codeHash: await codeHash(env, tenantId, phone, code), expiresAt: new Date(Date.now() + OTP_TTL_S * 1000).toISOString() }),
+    ...eventRows(env, [{ eventId: `evotp_${id}`, tenantId, type: "otp_requested", payload: {} }]),
+  ]);
   await sandboxSms(env.DB).send(tenantId, ph, `【kaquan】您的验证码是 ${code}，${OTP_TTL_S / 60} 分钟内有效。请勿告诉他人。`);
-  await emitEvent(env, { tenantId, type: "otp_requested", payload: {} });
   return { resendAfterS: OTP_RESEND_S, expiresInS: OTP_TTL_S };
 }
 
@@ -91,19 +91,30 @@ export async function verifyOtp(
   if (!timingSafeEqual(await codeHash(env, tenantId, phone, code), otp.code_hash)) {
     throw ApiError.badRequest("otp_invalid", `The code is wrong (${OTP_MAX_ATTEMPTS - attempts} tries left)`);
   }
-  if (!(await consumeOtp(env.DB, tenantId, otp.id))) throw ApiError.badRequest("otp_invalid", "The code was already used");
+  // One transaction: the code is consumed, the account created (if new) and sign-up / sign-in recorded; a code used
+  // meanwhile by a concurrent request changes nothing and records nothing.
   // A brand member is the brand's own identity, never folded into a phone account.
   const attaches = !!current && current.kind === "guest" && !current.merged_into && !current.member_id;
-  const { row: buyer, created } = await findOrCreatePhoneBuyer(env.DB, tenantId, newId("byr"), ph, maskPhone(phone), attaches ? null : acq);
-  const events: EventInput[] = created && !attaches ? signupEvents(tenantId, buyer.id, "phone", acq) : [];
-  events.push({ tenantId, type: "buyer_signed_in", actor: { userId: buyer.id }, payload: {} });
+  const id = newId("byr");
+  const signIn = signInStmts(env.DB, tenantId, otp.id, { id, phoneHash: ph, masked: maskPhone(phone), acq: attaches ? null : acq });
+  const consumed = { sql: "EXISTS (SELECT 1 FROM otp_codes WHERE tenant_id = ? AND id = ? AND consumed_at IS NOT NULL)", args: [tenantId, otp.id] };
+  const [used, , found] = await env.DB.batch([
+    ...signIn,
+    ...(attaches ? [] : eventRows(env, signupEvents(tenantId, id, "phone", acq), buyerExists(tenantId, id))),
+    ...eventRows(env, [{ eventId: `evsi_${otp.id}`, tenantId, type: "buyer_signed_in", payload: {} }], consumed, [
+      { path: "$.actor.userId", ...phoneBuyerIdSql(tenantId, ph) },
+    ]),
+  ]);
+  if (used!.meta.changes !== 1) throw ApiError.badRequest("otp_invalid", "The code was already used");
+  const buyer = found!.results[0] as BuyerRow;
   if (buyer.erased_at) throw ApiError.conflict("erasure_in_progress", "This account is being erased; sign in again in a few minutes to start a new one");
   const stmts = signInConsentStmts(env, tenantId, buyer.id, consent);
   if (attaches && current!.id !== buyer.id) {
-    stmts.push(...attachGuestStmts(env.DB, tenantId, current!.id, buyer.id));
-    events.push({ tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } });
+    stmts.push(
+      ...attachGuestStmts(env.DB, tenantId, current!.id, buyer.id),
+      ...eventRows(env, [{ eventId: `evga_${current!.id}`, tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } }], guestAttached(tenantId, current!.id, buyer.id)),
+    );
   }
   await env.DB.batch(stmts);
-  await emitEvents(env, events);
   return buyer;
 }

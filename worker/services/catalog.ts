@@ -2,8 +2,9 @@ import banned from "../../schema/data/banned-phrases.json";
 import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig } from "../../schema/catalog";
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
-import { getProductRow, insertProduct, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
+import { getProductRow, insertProduct, productStatusIsNot, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
+import { eventRows } from "../queue/emit";
 
 /** Absolute claims refused in any copy a buyer reads (products here, campaigns in services/campaigns.ts). */
 export const BANNED_PHRASES = BannedPhraseList.parse(banned).phrases;
@@ -73,9 +74,14 @@ export function assertPublishable(p: Product) {
   if (issues.length) throw new ApiError(422, "not_publishable", "The product cannot be published as it stands", issues);
 }
 
-export async function changeStatus(db: D1Database, tenantId: string, id: string, status: Product["status"]): Promise<Product> {
+/** Sets a product's status; a move to 'published' records product_published in the same transaction (a repeat does not). */
+export async function changeStatus(env: Env, tenantId: string, id: string, status: Product["status"], byKeyId: string | null): Promise<Product> {
+  const db = env.DB;
   const row = await getProductRow(db, tenantId, id);
   if (!row) throw ApiError.notFound("Product");
   if (status === "published") assertPublishable(toProduct(row));
-  return withStock(db, tenantId, (await setProductStatus(db, tenantId, id, status))!);
+  const published = status === "published"
+    ? eventRows(env, [{ tenantId, type: "product_published", actor: { apiKeyId: byKeyId }, payload: { productId: id, kind: row.kind } }], productStatusIsNot(tenantId, id, "published"))
+    : [];
+  return withStock(db, tenantId, (await setProductStatus(db, tenantId, id, status, published))!);
 }

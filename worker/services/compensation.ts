@@ -6,7 +6,7 @@
  * the lock: it is moved out of 'open' before anything is replaced or refunded, so nothing is compensated twice.
  */
 import type { Complaint, CompensationPolicy } from "../../schema/compensation";
-import type { ReportVoucherInput } from "../../schema/compensation";
+import type { RateVoucherInput, ResolveComplaintInput, ReportVoucherInput, SetCompensationPolicyInput } from "../../schema/compensation";
 import { IssueVoucherInput } from "../../schema/vouchers";
 import type { z } from "zod";
 import { newId } from "../domain/crypto";
@@ -14,16 +14,17 @@ import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOr
 import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
 import { windowStart } from "../domain/redemption-risk";
 import {
-  complaintIs, countHolderReports, getComplaint, insertComplaint, policyFor, replacementDepth, resolveComplaintStmt, toComplaint, type ComplaintRow,
+  complaintIs, complaintOfVoucher, reopenComplaint, countHolderReports, getComplaint, insertComplaint, listComplaints, listPolicies, policyFor, replacementDepth,
+  resolveComplaintStmt, setPolicy, toComplaint, upsertRating, type ComplaintRow,
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
 import { getProductRow } from "../db/products";
-import { getVoucherByCode, insertVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
+import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
-import { emitEvent, eventRows, type EventInput } from "../queue/emit";
+import { eventRows, type EventInput } from "../queue/emit";
 import { buildVoucherRow, voucherInserted, voucherIssuedEvent } from "./vouchers";
 
 export async function reportVoucher(
@@ -37,7 +38,7 @@ export async function reportVoucher(
   if (!v || v.holder_id !== holderId) throw ApiError.notFound("Voucher");
   const id = newId("cmp");
   if (v.status !== "issued") {
-    const existing = await env.DB.prepare("SELECT * FROM complaints WHERE tenant_id = ? AND voucher_id = ?").bind(tenantId, v.id).first<ComplaintRow>();
+    const existing = await complaintOfVoucher(env.DB, tenantId, v.id);
     if (existing) return toComplaint(existing);
     throw ApiError.conflict("voucher_not_reportable", `A ${v.status} voucher cannot be reported`);
   }
@@ -65,10 +66,9 @@ async function watchReporter(env: Env, tenantId: string, holderId: string, now: 
   const { complaints, orders } = await countHolderReports(env.DB, tenantId, holderId, since);
   if (!repeatReporter(orders)) return;
   const detail = { holderId, orders, complaints, windowDays: COMPENSATION.reportWindowDays };
-  const fresh = await insertRiskEvent(env.DB, tenantId, { id: newId("risk"), kind: "repeat_reporter", subject: holderId, windowStart: windowStart(now, windowMin), detail, action: null });
-  if (fresh) {
-    await emitEvent(env, { tenantId, type: "risk_flagged", actor: { userId: holderId }, payload: { source: "compensation", kind: "repeat_reporter", subject: holderId, action: null, ...detail } });
-  }
+  const id = newId("risk");
+  const event = eventRows(env, [{ eventId: `evrk_${id}`, tenantId, type: "risk_flagged", actor: { userId: holderId }, payload: { source: "compensation", kind: "repeat_reporter", subject: holderId, action: null, ...detail } }], { sql: "changes() = 1", args: [] });
+  await insertRiskEvent(env.DB, tenantId, { id, kind: "repeat_reporter", subject: holderId, windowStart: windowStart(now, windowMin), detail, action: null }, event);
 }
 
 /**
@@ -86,7 +86,7 @@ async function settled(db: D1Database, row: ComplaintRow): Promise<ComplaintRow>
 /** Applies replace | refund | reject to an open complaint (automatically by policy, or by the brand). */
 export async function compensate(env: Env, complaint: ComplaintRow, action: Exclude<CompensationPolicy, "manual"> | "reject"): Promise<ComplaintRow> {
   const t = complaint.tenant_id;
-  const voucher = await env.DB.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND id = ?").bind(t, complaint.voucher_id).first<VoucherRow>();
+  const voucher = await getVoucherRow(env.DB, t, complaint.voucher_id);
   if (!voucher) throw ApiError.notFound("Voucher");
   if (action === "reject") {
     const closed = await resolveComplaintStmt(env.DB, t, complaint.id, { status: "rejected" }).first<ComplaintRow>();
@@ -127,9 +127,7 @@ async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Prom
     resolveComplaintStmt(db, t, complaint.id, { status: "replaced", replacementVoucherId: row.id, replacementCode: row.code }),
     ...(key ? [deliverKeyStmt(db, t, holdId, key.id)] : []),
     insertVoucherStmt(db, row, { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND replacement_voucher_id = ?)", args: [t, complaint.id, row.id] }),
-    db
-      .prepare(`UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-      .bind(t, old.id),
+    moveIssuedVoucherStmt(db, t, old.id, "voided"),
     // In the ledger's order: the old voucher voided, compensated, then the replacement issued and delivered.
     ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, old.id, "voided")),
     ...eventRows(env, [compensatedEvent(complaint, "replace", null, row.id)], complaintIs(t, complaint.id, "replaced")),
@@ -157,7 +155,7 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
     const res = provider ? await provider.refund(charge, amount) : { ok: false as const, reason: "no provider" };
     if (!res.ok) {
       // Money did not move: reopen for the brand to handle by hand.
-      await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(t, complaint.id).run();
+      await reopenComplaint(db, t, complaint.id);
       return (await getComplaint(db, t, complaint.id))!;
     }
     const refundId = newId("rf");
@@ -167,9 +165,7 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
     ]);
   }
   await db.batch([
-    db
-      .prepare(`UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-      .bind(t, v.id),
+    moveIssuedVoucherStmt(db, t, v.id, "refunded"),
     ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
     ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
   ]);
@@ -184,4 +180,45 @@ function compensatedEvent(c: ComplaintRow, action: string, amountCents: number |
     actor: { userId: c.holder_id },
     payload: { voucherId: c.voucher_id, productId: c.product_id, complaintId: c.id, action, amountCents, problem: c.problem, ...(replacementVoucherId ? { replacementVoucherId } : {}) },
   };
+}
+
+/** A holder rates their voucher (again: the new rating replaces the old); voucher_rated is recorded with it. */
+export async function rateVoucher(env: Env, tenantId: string, holderId: string, code: string, input: z.infer<typeof RateVoucherInput>) {
+  const v = await getVoucherByCode(env.DB, tenantId, code);
+  if (!v || v.holder_id !== holderId) throw ApiError.notFound("Voucher");
+  const rated = eventRows(env, [{ tenantId, type: "voucher_rated", actor: { userId: holderId }, payload: { voucherId: v.id, productId: v.product_id, stars: input.stars } }]);
+  const r = await upsertRating(env.DB, { tenantId, voucherId: v.id, voucherCode: v.code, holderId, productId: v.product_id, ...input }, rated);
+  return { voucherCode: r.voucher_code, productId: r.product_id, stars: r.stars, comment: r.comment, createdAt: r.created_at };
+}
+
+export async function complaintsOf(env: Env, tenantId: string, status?: ComplaintRow["status"]): Promise<Complaint[]> {
+  return (await listComplaints(env.DB, tenantId, status)).map(toComplaint);
+}
+
+/** The operator's decision on an open complaint. */
+export async function resolveComplaint(env: Env, tenantId: string, complaintId: string, action: z.infer<typeof ResolveComplaintInput>["action"]): Promise<Complaint> {
+  const row = await getComplaint(env.DB, tenantId, complaintId);
+  if (!row) throw ApiError.notFound("Complaint");
+  if (row.status !== "open") throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+  return toComplaint(await compensate(env, row, action));
+}
+
+export async function compensationPolicies(env: Env, tenantId: string) {
+  const rows = await listPolicies(env.DB, tenantId);
+  const brand = rows.find((r) => r.product_id === "*");
+  const products = rows.filter((r) => r.product_id !== "*");
+  return {
+    default: brand?.policy ?? ("manual" as const),
+    products: Object.fromEntries(products.map((r) => [r.product_id, r.policy])),
+    maxReplacements: {
+      default: brand?.max_replacements ?? COMPENSATION.maxReplacements,
+      products: Object.fromEntries(products.map((r) => [r.product_id, r.max_replacements])),
+    },
+  };
+}
+
+export async function setCompensationPolicy(env: Env, tenantId: string, input: z.infer<typeof SetCompensationPolicyInput>) {
+  if (input.productId && !(await getProductRow(env.DB, tenantId, input.productId))) throw ApiError.notFound("Product");
+  await setPolicy(env.DB, tenantId, input.productId, input.policy, input.maxReplacements ?? null);
+  return compensationPolicies(env, tenantId);
 }

@@ -8,8 +8,8 @@
  * STUCK_AFTER_MINUTES raise one `alert` event each.
  */
 import { retryDelaySeconds } from "../domain/backoff";
-import { dueDeliveries, markStuckOrders, takeDeliveryStmt, type OrderRow } from "../db/orders";
-import { emitEvents } from "../queue/emit";
+import { dueDeliveries, markStuckStmt, stuckOrders, takeDeliveryStmt, type OrderRow } from "../db/orders";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 import { deliverOrder, failAndRefund, finishRefund } from "./fulfilment";
 
 export const STUCK_AFTER_MINUTES = 10;
@@ -50,14 +50,20 @@ export async function driveDeliveries(env: Env, now = new Date()): Promise<Deliv
       }
     }));
   }
-  const stuck = await markStuckOrders(env.DB, new Date(now.getTime() - STUCK_AFTER_MINUTES * 60_000).toISOString(), PER_RUN);
+  // One alert per order, recorded in the statement that marks it alerted on (a concurrent run marks and records nothing).
+  const stuck = await stuckOrders(env.DB, new Date(now.getTime() - STUCK_AFTER_MINUTES * 60_000).toISOString(), PER_RUN);
   if (stuck.length) {
-    await emitEvents(env, stuck.map((o) => ({
-      tenantId: o.tenant_id,
-      type: "alert" as const,
-      payload: { kind: "order_stuck", orderId: o.id, status: o.status, paidAt: o.paid_at, deliveryAttempts: o.delivery_attempts, deadlineMinutes: STUCK_AFTER_MINUTES },
-    })));
-    run.alerts = stuck.length;
+    const results = await env.DB.batch(stuck.flatMap((o) => [
+      markStuckStmt(env.DB, o.tenant_id, o.id),
+      ...eventRows(env, [{
+        eventId: `evst_${o.id}`,
+        tenantId: o.tenant_id,
+        type: "alert",
+        payload: { kind: "order_stuck", orderId: o.id, status: o.status, paidAt: o.paid_at, deliveryAttempts: o.delivery_attempts, deadlineMinutes: STUCK_AFTER_MINUTES },
+      }], { sql: "changes() = 1", args: [] }),
+    ]));
+    run.alerts = results.filter((r, i) => i % 2 === 0 && r.meta.changes === 1).length;
+    await scheduleDispatch(env);
   }
   return run;
 }

@@ -5,11 +5,15 @@
  */
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
-import { DELIVERY_LEASE_SQL, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
+import {
+  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, noticeReadStmts, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
+  vouchersOfOrderStmt,
+} from "../db/fulfilment";
+import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, getPaymentById, getSucceededRefundOfOrder, insertPaymentStmt, type PaymentRow } from "../db/payments";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
-import { insertVoucherStmt, listVouchersByOrder, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
+import { insertVoucherStmt, listVouchersByOrder, refundIssuedOfOrderStmt, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
@@ -38,19 +42,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
   // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
   // the order's product and the keys reserved for it.
-  const viaPayment = "JOIN payments p ON p.tenant_id = o.tenant_id AND p.order_id = o.id WHERE p.id = ?";
-  const [pr, or, prodr, keyr] = await db.batch([
-    db.prepare("SELECT * FROM payments WHERE id = ?").bind(notice.paymentId),
-    db.prepare(`SELECT o.* FROM orders o ${viaPayment}`).bind(notice.paymentId),
-    db.prepare(`SELECT pr.* FROM products pr JOIN orders o ON o.tenant_id = pr.tenant_id AND o.product_id = pr.id ${viaPayment}`).bind(notice.paymentId),
-    db
-      .prepare(
-        `SELECT k.id, k.secret_enc, k.secret_hash, k.reusable, k.batch_id FROM card_keys k
-         JOIN orders o ON o.tenant_id = k.tenant_id AND o.id = k.order_id AND o.product_id = k.product_id ${viaPayment}
-           AND k.status = 'reserved' ORDER BY k.id`,
-      )
-      .bind(notice.paymentId),
-  ]);
+  const [pr, or, prodr, keyr] = await db.batch(noticeReadStmts(db, notice.paymentId));
   const payment = pr!.results[0] as PaymentRow | undefined;
   if (!payment || payment.provider !== provider || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.order_id !== notice.orderId) throw ApiError.badRequest("order_mismatch", "The callback names another order");
@@ -68,15 +60,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   const keys = keyr!.results as (CardKeyRef & { batch_id: string | null })[];
   const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
-    db
-      .prepare(
-        `UPDATE orders SET status = 'paid', paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-           ${DELIVERY_LEASE_SQL}
-         WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")})
-           AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)
-         RETURNING *`,
-      )
-      .bind(t, payment.order_id, notice.amountCents, ...UNPAID, payment.id, notice.gatewayTxnId),
+    markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
   ];
   if (before) {
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
@@ -111,7 +95,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     }
     stmts.push(...settleHoldsStmts(db, t, before.id, "sold"));
     stmts.push(markDeliveredStmt(db, t, before.id, rows.length));
-    stmts.push(db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(t, before.id));
+    stmts.push(vouchersOfOrderStmt(db, t, before.id));
     stmts.push(...deliveryEventRows(env, before, rows));
   }
   const results = await db.batch(stmts);
@@ -169,16 +153,6 @@ function deliveryEventRows(env: Env, order: OrderRow, rows: NewVoucherRow[], sup
   ];
 }
 
-/** paid → delivered, only with every voucher of the order in place (a guarded insert that did not happen keeps it 'paid'). */
-function markDeliveredStmt(db: D1Database, t: string, orderId: string, vouchers: number) {
-  return db
-    .prepare(
-      `UPDATE orders SET status = 'delivered', delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND id = ? AND status = 'paid' AND (SELECT COUNT(*) FROM vouchers WHERE tenant_id = ? AND order_id = ?) >= ?
-       RETURNING *`,
-    )
-    .bind(t, orderId, t, orderId, vouchers);
-}
 
 /** For zero-amount orders (free claims): created → paid → delivered without a gateway. */
 export async function markPaidAndDeliver(env: Env, order: OrderRow): Promise<OrderRow> {
@@ -289,12 +263,7 @@ async function upstreamKeys(
   for (const secret of got.keys) {
     const ref = { id: newId("ck"), secret_enc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secret_hash: await secretHash(env.CARD_KEY_ENCRYPTION_KEY, order.tenant_id, secret), reusable: 0 };
     stmts.push(
-      env.DB
-        .prepare(
-          `INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, status, order_id, delivered_at, batch_id)
-           VALUES (?, ?, ?, ?, ?, 'delivered', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
-        )
-        .bind(ref.id, order.tenant_id, product.id, ref.secret_enc, ref.secret_hash, order.id, `supplier:${got.supplierId}`),
+      insertSupplierKeyStmt(env.DB, order.tenant_id, product.id, order.id, got.supplierId, ref),
     );
     refs.push(ref);
   }
@@ -365,7 +334,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     const vouchers = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "issued" || v.status === "refunded");
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
-      db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(t, order.id),
+      refundIssuedOfOrderStmt(db, t, order.id),
       ...refundEventRows(env, order, vouchers, reason, true),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
@@ -392,16 +361,16 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
   // land, so money never goes back for a right that is being used at the same moment.
   const [frozen, used] = await db.batch([
-    db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued' RETURNING id").bind(tenantId, orderId),
-    db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'redeemed'").bind(tenantId, orderId),
+    refundIssuedOfOrderStmt(db, tenantId, orderId),
+    redeemedOfOrderStmt(db, tenantId, orderId),
   ]);
   const frozenIds = (frozen!.results as { id: string }[]).map((v) => v.id);
   const undo = async (restoreOrder: boolean) => {
     if (!frozenIds.length && !restoreOrder) return;
     await db.batch([
-      ...frozenIds.map((id) => db.prepare("UPDATE vouchers SET status = 'issued' WHERE tenant_id = ? AND id = ? AND status = 'refunded'").bind(tenantId, id)),
+      ...frozenIds.map((id) => unrefundVoucherStmt(db, tenantId, id)),
       ...(restoreOrder
-        ? [db.prepare("UPDATE orders SET status = ?, failure_reason = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'").bind(order.status, order.failure_reason, tenantId, orderId)]
+        ? [restoreFailedOrderStmt(db, tenantId, orderId, order.status, order.failure_reason)]
         : []),
     ]);
   };
@@ -417,7 +386,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   const vouchers = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "issued" || v.status === "refunded");
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
-    db.prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued'").bind(tenantId, orderId),
+    refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
   ]);
   return r!.results[0] as OrderRow;

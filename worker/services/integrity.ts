@@ -1,6 +1,8 @@
 import type { IntegrityIndex } from "../../schema/compensation";
 import type { Tenant } from "../../schema/tenancy";
 import { integrityCounts } from "../db/complaints";
+import { getTenantBySlug } from "../db/tenants";
+import { ApiError } from "../errors";
 import { integrity, INTEGRITY_COUNTED_REFUSALS } from "../domain/integrity";
 
 export const INTEGRITY_PERIOD_DAYS = 90;
@@ -23,4 +25,11 @@ export async function brandIntegrity(env: Pick<Env, "DB">, tenant: Tenant, now =
     ratings: counts.ratings,
     score: rates.score,
   };
+}
+
+/** The public integrity index of the brand with this slug. */
+export async function brandIntegrityBySlug(env: Pick<Env, "DB">, slug: string): Promise<IntegrityIndex> {
+  const tenant = await getTenantBySlug(env.DB, slug);
+  if (!tenant) throw ApiError.notFound("Brand");
+  return brandIntegrity(env, tenant);
 }

@@ -1,10 +1,10 @@
 import type { ImportKeysInput, StockCounts } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
 import { sealSecret, secretHash } from "../domain/secret-box";
-import { insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
+import { chunkInserted, chunkKeyId, hashesInBatch, insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
 import { getProductRow, stockCounts } from "../db/products";
 import { ApiError } from "../errors";
-import { emitEvent } from "../queue/emit";
+import { eventRows } from "../queue/emit";
 
 export interface ImportOutcome {
   inserted: number;
@@ -23,6 +23,7 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
   if (product.kind !== "card_key") throw ApiError.conflict("not_card_key_product", "Only card_key products hold a key inventory");
   const batchId = input.batchId ?? newId("imp");
   const errors: ImportOutcome["errors"] = [];
+  const chunk = newId("ck");
   const seen = new Map<string, number>();
   const keys: NewCardKey[] = [];
   for (const row of input.rows) {
@@ -38,20 +39,28 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
       continue;
     }
     seen.set(hash, row.line);
-    keys.push({ id: newId("ck"), secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secretHash: hash, reusable: row.reusable, line: row.line });
+    keys.push({ id: chunkKeyId(chunk, keys.length), secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secretHash: hash, reusable: row.reusable, line: row.line });
   }
   let inserted = 0;
   if (keys.length) {
-    const results = await env.DB.batch(keys.map((k) => insertCardKeyStmt(env.DB, tenantId, productId, batchId, k)));
+    // keys_imported in the same transaction as the keys, counting what this chunk really inserted (none: no event).
+    const count = chunkInserted(tenantId, chunk);
+    const event = eventRows(
+      env,
+      [{ eventId: `evki_${chunk}`, tenantId, type: "keys_imported", actor: { apiKeyId: byKeyId }, payload: { productId, batchId, inserted: 0, rejected: 0 } }],
+      { sql: `(${count.sql}) > 0`, args: count.args },
+      [
+        { path: "$.payload.inserted", ...count },
+        { path: "$.payload.rejected", sql: `? - (${count.sql})`, args: [errors.length + keys.length, ...count.args] },
+      ],
+    );
+    const results = await env.DB.batch([...keys.map((k) => insertCardKeyStmt(env.DB, tenantId, productId, batchId, k)), ...event]);
     const dupes = keys.filter((_, i) => results[i]!.meta.changes === 0);
     inserted = keys.length - dupes.length;
     const sameBatch = new Set<string>();
     for (let i = 0; i < dupes.length; i += 90) {
-      const chunk = dupes.slice(i, i + 90);
-      const { results: rows } = await env.DB
-        .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND batch_id = ? AND secret_hash IN (${chunk.map(() => "?").join(",")})`)
-        .bind(tenantId, batchId, ...chunk.map((k) => k.secretHash))
-        .all<{ secret_hash: string }>();
+      const part = dupes.slice(i, i + 90);
+      const rows = await hashesInBatch(env.DB, tenantId, batchId, part.map((k) => k.secretHash));
       for (const r of rows) sameBatch.add(r.secret_hash);
     }
     for (const k of dupes) {
@@ -62,8 +71,5 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
   }
   errors.sort((a, b) => a.line - b.line);
   const stock = await stockCounts(env.DB, tenantId, product);
-  if (inserted) {
-    await emitEvent(env, { tenantId, type: "keys_imported", actor: { apiKeyId: byKeyId }, payload: { productId, batchId, inserted, rejected: errors.length } });
-  }
   return { inserted, rejected: errors.length, errors, stock };
 }

@@ -1,6 +1,7 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
 import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
 import { getTenant } from "../db/tenants";
+import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
 import { dispatchEvents, withDispatchLease } from "../queue/dispatch";
 import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
@@ -56,14 +57,12 @@ async function readLedger(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: stri
   };
 }
 
+/** Ledger kind → the voucher status it leaves: the inverse of the one mapping (domain/voucher-ledger.ts), plus the steps that are not a status change. */
 const STATUS_BY_KIND: Record<string, string> = {
   issuance: "issued",
   delivery: "issued",
-  redemption: "redeemed",
-  void: "voided",
-  refund: "refunded",
-  expiry: "expired",
   compensation: "replaced",
+  ...Object.fromEntries(Object.entries(LEDGER_KIND_BY_STATUS).map(([status, kind]) => [kind, status])),
 };
 
 const SEGMENT_WIDE = new Set<string>(["checkpoint_mismatch", "head_mismatch", "truncated"]);

@@ -5,18 +5,17 @@
  * enforces the per-user limit in the insert itself, and opens a payment. A zero-amount order is paid at once
  * and delivered, so free claims need no payment step.
  */
-import type { StockCounts } from "../../schema/catalog";
 import type { OrderStatus } from "../../schema/orders";
 import { newId, sha256Hex } from "../domain/crypto";
-import { insertGuest, type AcquisitionFacts } from "../db/buyers";
+import { buyerExists, insertGuest, type AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
-import { findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reserveCardKeysStmt } from "../db/card-keys";
+import { findLoopKey, keysHeldFor, mayHaveKeysStmt, releaseOrderKeysStmt, reserveCardKeysStmt } from "../db/card-keys";
 import {
-  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt,
-  orderByIdempotencyKeyStmt, settleHoldsStmts, transitionOrderStmt, type OrderRow,
+  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt,
+  orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
-import { insertPaymentStmt } from "../db/payments";
-import { cardKeyStock, cardKeyStockStmt, stockCounts, type CardKeyStockRow, type ProductRow } from "../db/products";
+import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
+import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
 import { emitEvents, eventRows, type EventInput } from "../queue/emit";
@@ -64,13 +63,16 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     JSON.stringify([p.buyerId, p.productId, quantity, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]),
   );
   // One round trip: (a new guest,) an earlier order under this key, the product, and whether it has a key left.
+  // (A new guest with its sign-up events,) an earlier order under this key, the product, whether it has a key left.
+  const guest = p.newGuest
+    ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
+    : [];
   const [priorR, productR, keyR] = (await db.batch([
-    ...(p.newGuest ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null)] : []),
+    ...guest,
     orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
-    db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(p.tenantId, p.productId),
+    productRowStmt(db, p.tenantId, p.productId),
     mayHaveKeysStmt(db, p.tenantId, p.productId),
-  ])).slice(p.newGuest ? 1 : 0);
-  if (p.newGuest) await emitEvents(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION));
+  ])).slice(guest.length);
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 
@@ -114,7 +116,6 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     recharge_account: p.rechargeAccount ?? null,
     reserved_until: reservedUntil,
   };
-  const events: EventInput[] = [];
   const createdEvent: EventInput = {
     eventId: `evon_${order.id}`,
     tenantId: p.tenantId,
@@ -130,13 +131,12 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   let paymentOpen = false;
   if (product.kind === "card_key") {
     // The common case in one transaction: insert the order (refused on a reused key or over the per-buyer limit),
-    // reserve keys only for the order just inserted, read the stock left, and open the payment only when every key
+    // reserve keys only for the order just inserted, and open the payment only when every key
     // was reserved. A shortfall is undone and handled the general way below (loop keys, suppliers, lapsed holds).
     const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
     const stmts = [
       insertOrderStmt(db, order, product.per_user_limit),
       reserveCardKeysStmt(db, p.tenantId, product.id, order.id, quantity, reservedUntil, justInserted),
-      cardKeyStockStmt(db, p.tenantId, product.id),
     ];
     if (payment) {
       stmts.push(insertPaymentStmt(db, payment, {
@@ -145,26 +145,27 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
       }));
     }
     // order_created with the insert (id derived from the fresh order id: only this call's insert records it).
-    stmts.push(...eventRows(env, [createdEvent], { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ?)", args: [p.tenantId, order.id] }));
-    const [ins, reserved, stock, opened] = await db.batch(stmts);
+    stmts.push(...eventRows(env, [createdEvent], orderExists(p.tenantId, order.id)));
+    // low_stock with the reservation that crossed the threshold (every key reserved; a shortfall is undone below).
+    stmts.push(...lowStockRows(env, p.tenantId, product, order.id, keysHeldFor(p.tenantId, product.id, order.id, quantity)));
+    const [ins, reserved, opened] = await db.batch(stmts);
     row = ins!.results[0] as OrderRow | undefined;
     if (!row) return refused(env, p, product, requestHash);
     const got = reserved!.results.length;
     if (got >= quantity) {
       paymentOpen = !!payment && opened!.meta.changes > 0;
-      events.push(...lowStock(p.tenantId, product, cardKeyStock(stock!.results[0] as CardKeyStockRow | undefined), got));
     } else {
       if (got) await releaseHeld(env, p.tenantId, order.id);
-      await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+      await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil);
     }
   } else {
-    if (!(await insertOrder(db, order, product.per_user_limit))) return refused(env, p, product, requestHash);
-    await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil, events);
+    if (!(await insertOrder(db, order, product.per_user_limit, eventRows(env, [createdEvent], orderExists(p.tenantId, order.id))))) {
+      return refused(env, p, product, requestHash);
+    }
+    await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil);
   }
-  events.unshift(createdEvent); // already recorded with the insert on the card-key path (same id: not twice)
 
   if (payment && !paymentOpen) await insertPaymentStmt(db, payment).run();
-  await emitEvents(env, events);
   // Reserving keys and opening the payment do not change the order row: the inserted one is current.
   row ??= (await getOrderRow(db, p.tenantId, order.id))!;
   if (order.amount_cents === 0) {
@@ -184,12 +185,12 @@ async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requ
 /** Reserves every line (retrying once after releasing lapsed reservations); on a shortfall cancels and throws sold_out. */
 async function reserveOrCancel(
   env: Env, orderId: string, tenantId: string, product: ProductRow, lines: BundleLine[], quantity: number,
-  reservedUntil: string, events: EventInput[],
+  reservedUntil: string,
 ) {
-  let ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil, events);
+  let ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil);
   if (!ok && (await releaseExpired(env, tenantId)) > 0) {
     await releaseHeld(env, tenantId, orderId);
-    ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil, events);
+    ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil);
   }
   if (!ok) {
     await release(env, tenantId, orderId, ["created"], "cancelled", "out_of_stock");
@@ -203,69 +204,53 @@ async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<C
   }
   if (prior.status === "cancelled" && prior.failure_reason === "out_of_stock") throw ApiError.conflict("sold_out", "Out of stock");
   if (prior.failure_reason === "purchase_limit") throw ApiError.conflict("purchase_limit", "Purchase limit reached");
-  const payment = await env.DB.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' LIMIT 1")
-    .bind(prior.tenant_id, prior.id)
-    .first<{ id: string }>();
-  return { order: prior, created: false, paymentId: payment?.id ?? null };
+  return { order: prior, created: false, paymentId: await chargeIdOfOrder(env.DB, prior.tenant_id, prior.id) };
 }
 
 /** Takes stock for every line; on any shortfall gives back what it took and returns false. */
 async function reserve(
   env: Env, orderId: string, tenantId: string, product: ProductRow, lines: BundleLine[], quantity: number,
-  reservedUntil: string, events: EventInput[],
+  reservedUntil: string,
 ): Promise<boolean> {
   const db = env.DB;
-  const counterHolds: { productId: string; quantity: number }[] = [];
-  if (product.kind === "bundle") counterHolds.push({ productId: product.id, quantity });
+  const counterHolds: { productId: string; product: ProductRow; quantity: number }[] = [];
+  if (product.kind === "bundle") counterHolds.push({ productId: product.id, product, quantity });
   for (const line of lines) {
     if (line.product.kind === "card_key") {
-      const got = await reserveCardKeys(db, tenantId, line.product.id, orderId, line.quantity, reservedUntil);
+      const [reserved] = await db.batch([
+        reserveCardKeysStmt(db, tenantId, line.product.id, orderId, line.quantity, reservedUntil),
+        ...lowStockRows(env, tenantId, line.product, orderId, keysHeldFor(tenantId, line.product.id, orderId)),
+      ]);
+      const got = reserved!.results.length;
       // Short of own keys: a loop key or an upstream supplier (keys bought at delivery) can make up the rest.
-      if (got.length < line.quantity && !(await findLoopKey(db, tenantId, line.product.id)) && !(await hasSupplierRoute(db, tenantId, line.product.id))) return false;
-      if (got.length) events.push(...(await lowStockEvents(env, tenantId, line.product, got.length)));
-    } else counterHolds.push({ productId: line.product.id, quantity: line.quantity });
+      if (got < line.quantity && !(await findLoopKey(db, tenantId, line.product.id)) && !(await hasSupplierRoute(db, tenantId, line.product.id))) return false;
+    } else counterHolds.push({ productId: line.product.id, product: line.product, quantity: line.quantity });
   }
   for (const h of counterHolds) {
     // changes() is the row count of the statement before it in this transaction: the hold is recorded only if taken.
+    // low_stock right after the hold row: `changes() = 1` there means this very hold was taken.
     const [held] = await db.batch([
       holdStockStmt(db, tenantId, h.productId, orderId, h.quantity),
-      db.prepare(
-        "INSERT INTO order_stock_holds (order_id, tenant_id, product_id, quantity) SELECT ?, ?, ?, ? WHERE changes() = 1",
-      ).bind(orderId, tenantId, h.productId, h.quantity),
+      recordHeldStmt(db, tenantId, h.productId, orderId, h.quantity),
+      ...lowStockRows(env, tenantId, h.product, orderId, { sql: "SELECT ? WHERE changes() = 1", args: [h.quantity] }),
     ]);
-    const after = held!.results[0] as { available: number | null; threshold: number } | undefined;
-    if (!after) return false;
-    if (after.available !== null && after.available <= after.threshold && after.available + h.quantity > after.threshold) {
-      events.push({ tenantId, type: "low_stock", payload: { productId: h.productId, available: after.available, threshold: after.threshold } });
-    }
+    if (!held!.results[0]) return false;
   }
   return true;
 }
 
-async function lowStockEvents(env: Env, tenantId: string, product: ProductRow, taken: number): Promise<EventInput[]> {
-  return lowStock(tenantId, product, await stockCounts(env.DB, tenantId, product), taken);
-}
-
-function lowStock(tenantId: string, product: ProductRow, stock: StockCounts, taken: number): EventInput[] {
-  const threshold = product.low_stock_threshold;
-  // Only the reservation that crosses the threshold raises it, so a busy product does not flood the warehouse.
-  if (stock.total !== null && stock.available <= threshold && stock.available + taken > threshold) {
-    return [{ tenantId, type: "low_stock", payload: { productId: product.id, available: stock.available, threshold } }];
-  }
-  return [];
+/**
+ * low_stock in a reservation's own batch: recorded only when this order's reservation (`taken`) crossed the threshold.
+ * Event ids are at most 64 characters: the order id and the product id's random tail name it.
+ */
+function lowStockRows(env: Env, tenantId: string, product: ProductRow, orderId: string, taken: { sql: string; args: unknown[] }) {
+  const { available, guard } = lowStockCrossing(tenantId, product, taken);
+  const event: EventInput = { eventId: `evls_${orderId}_${product.id.slice(-10)}`, tenantId, type: "low_stock", payload: { productId: product.id, available: 0, threshold: product.low_stock_threshold } };
+  return eventRows(env, [event], guard, [{ path: "$.payload.available", ...available }]);
 }
 
 async function mayHaveKeys(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
   return (await mayHaveKeysStmt(db, tenantId, productId).first<{ y: number }>()) !== null;
-}
-
-function mayHaveKeysStmt(db: D1Database, tenantId: string, productId: string) {
-  return db
-    .prepare(
-      `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
-         AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
-    )
-    .bind(tenantId, productId, new Date().toISOString());
 }
 
 /** Undoes a partial reservation of a still-open order before trying again. */

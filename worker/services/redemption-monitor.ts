@@ -8,7 +8,7 @@ import { newId } from "../domain/crypto";
 import { failedBurst, holderAcrossStores, RISK, storeSpike, windowStart } from "../domain/redemption-risk";
 import { countHolderStores, countKeyFailures, countStoreSuccesses, insertRiskEvent } from "../db/redemptions";
 import { suspendKey } from "../db/stores";
-import { emitEvent } from "../queue/emit";
+import { eventRows } from "../queue/emit";
 
 export interface Attempt {
   tenantId: string;
@@ -60,7 +60,7 @@ async function flag(
   action: string | null,
   apiKeyId: string,
 ) {
-  const fresh = await insertRiskEvent(env.DB, tenantId, { id: newId("risk"), kind, subject, windowStart: window, detail, action });
-  if (!fresh) return;
-  await emitEvent(env, { tenantId, type: "risk_flagged", actor: { apiKeyId }, payload: { source: "redemption", kind, subject, action, ...detail } });
+  const id = newId("risk");
+  const event = eventRows(env, [{ eventId: `evrk_${id}`, tenantId, type: "risk_flagged", actor: { apiKeyId }, payload: { source: "redemption", kind, subject, action, ...detail } }], { sql: "changes() = 1", args: [] });
+  await insertRiskEvent(env.DB, tenantId, { id, kind, subject, windowStart: window, detail, action }, event);
 }

@@ -5,7 +5,7 @@
  */
 import { randomToken } from "../domain/crypto";
 import { insertShare } from "../db/shares";
-import { emitEvent } from "../queue/emit";
+import { eventRows } from "../queue/emit";
 import type { PublicCampaign } from "./campaigns";
 
 const PAGE: Record<string, string> = { flash_sale: "flash", coupon_claim: "flash", lottery: "lottery" };
@@ -18,12 +18,9 @@ export function sharePath(hit: PublicCampaign, code: string) {
 export async function createShare(env: Env, hit: PublicCampaign, sharerId: string, channel: string | null, deviceId: string | null) {
   const code = randomToken(12);
   const c = hit.campaign;
-  await insertShare(env.DB, { code, tenantId: c.tenantId, campaignId: c.id, sharerId, channel }).run();
-  await emitEvent(env, {
-    tenantId: c.tenantId,
-    type: "share_sent",
-    actor: { userId: sharerId, deviceId },
-    payload: { campaignId: c.id, shareLink: code, channel },
-  });
+  await env.DB.batch([
+    insertShare(env.DB, { code, tenantId: c.tenantId, campaignId: c.id, sharerId, channel }),
+    ...eventRows(env, [{ eventId: `evsh_${code}`, tenantId: c.tenantId, type: "share_sent", actor: { userId: sharerId, deviceId }, payload: { campaignId: c.id, shareLink: code, channel } }]),
+  ]);
   return { code, url: sharePath(hit, code) };
 }

@@ -1,6 +1,6 @@
 import type { Voucher } from "../../schema/vouchers";
 import type { MyOrder } from "../../schema/orders";
-import { listBuyerOrdersWithProduct, toOrder, type OrderRow } from "../db/orders";
+import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
 import { getProductRow, listProductRows } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -11,23 +11,10 @@ import { revealVoucher, withTutorial } from "./vouchers-view";
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
   // Buyers poll this until their key shows: one round trip reads the order, its vouchers (with each product's
   // tutorial) and its open charge together. Nothing of it is returned unless the order is the caller's.
-  const db = env.DB;
-  const [o, v, c] = await db.batch([
-    db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
-    db
-      .prepare(
-        `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
-         LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
-         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY v.source_key`,
-      )
-      .bind(tenantId, orderId),
-    db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
-  ]);
-  const row = o!.results[0] as OrderRow | undefined;
+  const { order: row, vouchers: rows, charge } = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
-  const charge = c!.results[0] as { id: string } | undefined;
   const tutorials = new Map<string, string>();
-  const vouchers = (v!.results as (VoucherRow & { product_tutorial: string | null })[]).map(({ product_tutorial, ...r }) => {
+  const vouchers = rows.map(({ product_tutorial, ...r }) => {
     tutorials.set(r.product_id, product_tutorial ?? "");
     return r as VoucherRow;
   });

@@ -6,8 +6,8 @@
 import { newId } from "../domain/crypto";
 import type { OrderRow } from "../db/orders";
 import type { ProductRow } from "../db/products";
-import { recordAttemptStmt, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, type SupplierRouteRow } from "../db/suppliers";
-import { emitEvents, type EventInput } from "../queue/emit";
+import { recordAttemptStmt, supplierCircuit, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, type SupplierRouteRow } from "../db/suppliers";
+import { eventRows, type EventInput } from "../queue/emit";
 import { httpSupplierClient, type SupplierCallResult, type SupplierClient } from "../suppliers/client";
 
 export const BREAKER_THRESHOLD = 3;
@@ -29,7 +29,6 @@ async function viaSuppliers<T extends { supplierRef: string }>(
   const t = order.tenant_id;
   let routes = await supplierRoutes(db, t, product.id);
   const now = new Date();
-  const events: EventInput[] = [];
   // Our order is the supplier's idempotency reference: a retry replays the supplier's first answer.
   const orderRef = `${order.id}:${product.id}`;
   let replay: SupplierRouteRow | null = null;
@@ -46,42 +45,39 @@ async function viaSuppliers<T extends { supplierRef: string }>(
     }
   }
   let attempts = 0;
-  try {
-    for (const route of routes) {
-      if (route !== replay && route.open_until && route.open_until > now.toISOString()) continue;
-      attempts++;
-      const client = clientFor(route, env);
-      const started = Date.now();
-      let res = await call(client, route, orderRef);
-      if (!res.ok && res.outcome === "timeout") {
-        // It may have gone through: ask before moving on, or the buyer could be served twice.
-        const st = await client.status(orderRef);
-        if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = await call(client, route, orderRef);
-      }
-      const latencyMs = Date.now() - started;
-      if (res.ok) {
-        await db.batch([
-          recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: "ok", latencyMs, detail: null }),
-          supplierSucceededStmt(db, t, route.id),
-        ]);
-        return { ok: true, supplierId: route.id, value: res.value };
-      }
-      const openUntil = new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString();
-      // Out of stock says nothing about the supplier's health: it does not count towards the breaker.
-      const stmts = [recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, detail: res.detail })];
-      if (res.outcome !== "out_of_stock") stmts.push(supplierFailedStmt(db, t, route.id, BREAKER_THRESHOLD, openUntil));
-      const [, breaker] = await db.batch(stmts);
-      const state = breaker?.results[0] as { consecutive_failures: number; open_until: string | null } | undefined;
-      events.push({
-        tenantId: t,
-        type: "supplier_failed",
-        payload: { orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, circuitOpen: Boolean(state && state.consecutive_failures >= BREAKER_THRESHOLD) },
-      });
+  for (const route of routes) {
+    if (route !== replay && route.open_until && route.open_until > now.toISOString()) continue;
+    attempts++;
+    const client = clientFor(route, env);
+    const started = Date.now();
+    let res = await call(client, route, orderRef);
+    if (!res.ok && res.outcome === "timeout") {
+      // It may have gone through: ask before moving on, or the buyer could be served twice.
+      const st = await client.status(orderRef);
+      if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = await call(client, route, orderRef);
     }
-    return { ok: false, attempts };
-  } finally {
-    if (events.length) await emitEvents(env, events);
+    const latencyMs = Date.now() - started;
+    if (res.ok) {
+      await db.batch([
+        recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: "ok", latencyMs, detail: null }),
+        supplierSucceededStmt(db, t, route.id),
+      ]);
+      return { ok: true, supplierId: route.id, value: res.value };
+    }
+    const openUntil = new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString();
+    // Out of stock says nothing about the supplier's health: it does not count towards the breaker.
+    // supplier_failed in the attempt's own batch, with the breaker's state after this failure (one of the two rows).
+    const attemptId = newId("sat");
+    const stmts = [recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, detail: res.detail })];
+    const counted = res.outcome !== "out_of_stock";
+    if (counted) stmts.push(supplierFailedStmt(db, t, route.id, BREAKER_THRESHOLD, openUntil));
+    for (const circuitOpen of [true, false]) {
+      const failed: EventInput = { eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed", payload: { orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, circuitOpen } };
+      stmts.push(...eventRows(env, [failed], counted ? supplierCircuit(t, route.id, BREAKER_THRESHOLD, circuitOpen) : { sql: circuitOpen ? "0" : "1", args: [] }));
+    }
+    await db.batch(stmts);
   }
+  return { ok: false, attempts };
 }
 
 export async function rechargeViaSuppliers(

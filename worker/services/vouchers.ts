@@ -12,10 +12,10 @@ import { couponCode } from "../domain/codes";
 import { newId, randomToken } from "../domain/crypto";
 import { sealSecret, secretHash } from "../domain/secret-box";
 import { validityWindow } from "../domain/validity";
-import { findLoopKey, type CardKeyRef } from "../db/card-keys";
+import { cardKeyOfProduct, findLoopKey, takeKeyForSourceStmt, type CardKeyRef } from "../db/card-keys";
 
 export type { CardKeyRef };
-import { getProductRow, rowValidity, type ProductRow } from "../db/products";
+import { getProductRow, rowValidity, sellOneForSourceStmt, type ProductRow } from "../db/products";
 import { getVoucherBySource, insertVoucherStmt, toVoucher, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import type { SqlGuard } from "../db/statements";
@@ -87,9 +87,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
   if (!product) throw ApiError.notFound("Product");
   let cardKey: CardKeyRef | null = null;
   if (input.cardKeyId) {
-    cardKey = await env.DB.prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND id = ? AND product_id = ?")
-      .bind(input.tenantId, input.cardKeyId, product.id)
-      .first();
+    cardKey = await cardKeyOfProduct(env.DB, input.tenantId, input.cardKeyId, product.id);
     if (!cardKey) throw ApiError.notFound("Card key");
   } else if (product.kind === "card_key") {
     cardKey = await takeKeyForSource(env.DB, input.tenantId, product.id, input.sourceKey);
@@ -101,13 +99,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
     // Counter stock (coupon, recharge): count the sale and insert in one transaction, only if there is stock left
     // and this source has no voucher yet (changes() is the row count of the statement just before).
     const [taken, inserted] = await env.DB.batch([
-      env.DB
-        .prepare(
-          `UPDATE products SET stock_sold = stock_sold + 1
-           WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= 1)
-             AND NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND source_key = ?)`,
-        )
-        .bind(input.tenantId, product.id, input.tenantId, input.sourceKey),
+      sellOneForSourceStmt(env.DB, input.tenantId, product.id, input.sourceKey),
       insertVoucherStmt(env.DB, row, { sql: "changes() = 1", args: [] }),
       ...eventRows(env, [voucherIssuedEvent(row)], voucherInserted(row)),
     ]);
@@ -136,22 +128,7 @@ export async function issueVoucher(env: Env, raw: IssueVoucherInput): Promise<Is
  * same key and a concurrent duplicate cannot take a second one. Falls back to a reusable key.
  */
 async function takeKeyForSource(db: D1Database, tenantId: string, productId: string, sourceKey: string): Promise<CardKeyRef | null> {
-  const taken = await db
-    .prepare(
-      `UPDATE card_keys SET status = 'delivered', order_id = ?, delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE id = (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT 1)
-         AND status = 'available'
-         AND NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND order_id = ?)
-       RETURNING id, secret_enc, secret_hash, reusable`,
-    )
-    .bind(sourceKey, tenantId, productId, tenantId, sourceKey)
-    .first<CardKeyRef>();
-  if (taken) return taken;
-  const earlier = await db
-    .prepare("SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? LIMIT 1")
-    .bind(tenantId, sourceKey)
-    .first<CardKeyRef>();
-  return earlier ?? findLoopKey(db, tenantId, productId);
+  return (await takeKeyForSourceStmt(db, tenantId, productId, sourceKey)) ?? findLoopKey(db, tenantId, productId);
 }
 
 /** Holds inside a batch once this voucher row is in place (its id is fresh, so only the insert of this call puts it there). */

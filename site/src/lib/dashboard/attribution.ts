@@ -10,7 +10,8 @@ import type { View } from "./views";
 
 export const ATTRIBUTION_FIELDS = ["channel", "source", "origin"] as const;
 const attribution = (f: Filters) => Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
-const FILTERED = new Set(["funnel", "kfactor", "roi"]);
+/** The metrics whose API takes the attribution filters (schema/analytics.ts): every view that counts users. */
+const FILTERED = new Set(["retention", "retention_matrix", "ltv", "funnel", "kfactor", "roi"]);
 
 /** The views, those that take attribution filters sending them too. */
 export function withAttribution(views: Record<string, View>): Record<string, View> {
