@@ -90,7 +90,7 @@ export const EVENT_PAYLOADS = {
   campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),
   /** A consent given or withdrawn (PIPL); the record itself is in D1 consents. */
   consent_changed: payload({ purpose: Label, action: z.enum(["granted", "withdrawn"]), textVersion: Label, channel: Label }),
-  /** The buyer asked to erase their account; actor.userId is re-keyed to the pseudonym with everything else. */
+  /** The buyer asked to erase their account; actor.userId is already the pseudonym (it may arrive after the re-key). */
   erasure_requested: payload({ requestId: Id }),
   /** D1, the warehouse and recorded events no longer name the person; actor.userId is the pseudonym. */
   erasure_completed: payload({ requestId: Id, requestedAt: Label, minutesTaken: Count }),

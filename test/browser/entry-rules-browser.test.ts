@@ -86,6 +86,7 @@ describe("campaign entry rules in the browser", () => {
     await expect.poll(() => page.locator("#gate-dev").textContent(), { timeout: 15_000 }).toMatch(/\d{6}/);
     const code = /(\d{6})/.exec((await page.textContent("#gate-dev"))!)![1]!;
     await page.fill("#gate-code", code);
+    await page.check("#gate-consent");
     await page.click("#gate-submit");
     await expect.poll(() => page.textContent("#result"), { timeout: 15_000 }).toContain("领取成功");
     expect(await page.locator("#gate").isHidden()).toBe(true);

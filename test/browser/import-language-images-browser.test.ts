@@ -133,7 +133,7 @@ describe("English switch on every storefront page (issue 13 #7)", () => {
     });
     expect(flash.status).toBe(201);
     const lottery = await call("POST", "/campaigns", keys.operator!, {
-      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "Weekend draw", description: "Try your luck", startsAt: new Date(now + 2_500).toISOString(),
+      kind: "lottery", organiser: { name: "Test Brand", contact: "400-000-0000" }, name: "Weekend draw", description: "Try your luck", startsAt: new Date(now + 2_500).toISOString(),
       endsAt: new Date(now + 3_600_000).toISOString(), prizes: [{ id: "p5", name: "Five off", productId: product.body.id, stock: 5, weight: 1 }],
       noPrizeWeight: 1_000_000, drawsPerDay: 1, tasks: [{ id: "share", name: "Share", extraChances: 1 }],
     });

@@ -6,6 +6,9 @@ import { api, createTenant } from "./helpers";
 import { hmacSha256Hex } from "../../worker/domain/crypto";
 import { signSession } from "../../worker/domain/buyer-session";
 import { signMemberToken } from "../../worker/domain/member-token";
+import { currentConsentVersion } from "../../schema/privacy";
+
+const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
 
 let seq = 0;
 const ip = () => `198.18.${seq % 200}.${(seq++ % 250) + 1}`;
@@ -27,7 +30,7 @@ async function signIn(slug: string, phone: string, cookie?: string) {
   await shop(slug, "/otp", { method: "POST", json: { phone } });
   const sms = await shop(slug, `/dev/sms?phone=${phone}`);
   const code = /(\d{6})/.exec(sms.body.messages[0].body)![1]!;
-  const res = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code }, cookie });
+  const res = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code, consent }, cookie });
   expect(res.status).toBe(200);
   return res.cookie!;
 }

@@ -67,13 +67,13 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     expect(held.events.map((e) => e.eventId)).toEqual([`ev_${won.body.claimId}`]);
     const vouchers = () => count("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND campaign_id = ?", tenant.id, c.id);
     expect(await vouchers()).toBe(0);
-    expect((await api(`/public/campaigns/${c.id}/users/u-1`)).body.claims[0]).toMatchObject({ status: "pending", voucherId: null });
+    expect((await api(`/public/campaigns/${c.id}/users/u-1`, { headers: await sessionHeader(c.id, "u-1") })).body.claims[0]).toMatchObject({ status: "pending", voucherId: null });
 
     // The same fact twice in one batch (a duplicate send): one voucher, both messages acknowledged.
     const fact = held.facts[0]!;
     expect(await deliver([fact, fact])).toEqual([{ acked: true, retried: null }, { acked: true, retried: null }]);
     expect(await vouchers()).toBe(1);
-    const standing = (await api(`/public/campaigns/${c.id}/users/u-1`)).body.claims[0];
+    const standing = (await api(`/public/campaigns/${c.id}/users/u-1`, { headers: await sessionHeader(c.id, "u-1") })).body.claims[0];
     expect(standing).toMatchObject({ status: "fulfilled", failure: null });
     const voucherId = standing.voucherId as string;
     expect(voucherId).toMatch(/^vch_|^v/);
@@ -84,7 +84,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     await runInDurableObject(shardOf(env, c.id, 0), (_o, state) => void state.storage.sql.exec("UPDATE claims SET awaiting = 1"));
     expect(await deliver([fact], env, 2)).toEqual([{ acked: true, retried: null }]);
     expect(await vouchers()).toBe(1);
-    expect((await api(`/public/campaigns/${c.id}/users/u-1`)).body.claims[0]).toMatchObject({ status: "fulfilled", voucherId });
+    expect((await api(`/public/campaigns/${c.id}/users/u-1`, { headers: await sessionHeader(c.id, "u-1") })).body.claims[0]).toMatchObject({ status: "fulfilled", voucherId });
     expect(await shardOf(env, c.id, 0).pendingCount()).toBe(0);
   });
 
@@ -125,9 +125,9 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     const [fate] = await deliver(held.facts, down);
     expect(fate!.acked).toBe(false);
     expect(fate!.retried).toBeGreaterThan(0);
-    expect((await api(`/public/campaigns/${c.id}/users/u-t`)).body.claims[0].status).toBe("pending");
+    expect((await api(`/public/campaigns/${c.id}/users/u-t`, { headers: await sessionHeader(c.id, "u-t") })).body.claims[0].status).toBe("pending");
     expect(await deliver(held.facts, env, 2)).toEqual([{ acked: true, retried: null }]);
-    expect((await api(`/public/campaigns/${c.id}/users/u-t`)).body.claims[0].status).toBe("fulfilled");
+    expect((await api(`/public/campaigns/${c.id}/users/u-t`, { headers: await sessionHeader(c.id, "u-t") })).body.claims[0].status).toBe("fulfilled");
   });
 
   it("a permanent refusal returns the unit once and records claim_failed once, however often the fact comes", async () => {
@@ -153,7 +153,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     await held.flush();
     const failed = held.events.filter((e) => e.type === "claim_failed");
     expect(failed).toEqual([expect.objectContaining({ eventId: `evf_${won.body.claimId}`, payload: expect.objectContaining({ reason: "purchase_limit", stockReturned: true }) })]);
-    expect((await api(`/public/campaigns/${c.id}/users/buyer-a`)).body.claims[0]).toMatchObject({ status: "failed", orderId: null, failure: { code: "purchase_limit" } });
+    expect((await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-a") })).body.claims[0]).toMatchObject({ status: "failed", orderId: null, failure: { code: "purchase_limit" } });
     // The winner's order route does not sell the returned unit a second time.
     const route = await api(`/public/campaigns/${c.id}/claims/${won.body.claimId}/order`, { headers: await sessionHeader(c.id, "buyer-a") });
     expect(route.status).toBe(409);
@@ -179,7 +179,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     expect(await deliver(held.facts)).toEqual([{ acked: true, retried: null }]);
     const orders = await env.DB.prepare("SELECT id FROM orders WHERE tenant_id = ? AND campaign_id = ?").bind(tenant.id, c.id).all<{ id: string }>();
     expect(orders.results.map((o) => o.id)).toEqual([route.body.order?.id ?? route.body.id]);
-    expect((await api(`/public/campaigns/${c.id}/users/w-1`)).body.claims[0]).toMatchObject({ status: "fulfilled", orderId: orders.results[0]!.id });
+    expect((await api(`/public/campaigns/${c.id}/users/w-1`, { headers: await sessionHeader(c.id, "w-1") })).body.claims[0]).toMatchObject({ status: "fulfilled", orderId: orders.results[0]!.id });
     // And the route asked again after the consumer answers with the same order.
     const later = await api(`/public/campaigns/${c.id}/claims/${won.body.claimId}/order`, { headers: await sessionHeader(c.id, "w-1") });
     expect(later.body).toEqual(route.body);
@@ -206,7 +206,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     expect(resent).toContainEqual(fact);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE event_id = ?").bind(fact.eventId).first()).toEqual({ n: 0 });
     expect(await deliver(resent.filter((f) => f.claimId === fact.claimId))).toEqual([{ acked: true, retried: null }]);
-    expect((await api(`/public/campaigns/${c.id}/users/u-dl`)).body.claims[0].status).toBe("fulfilled");
+    expect((await api(`/public/campaigns/${c.id}/users/u-dl`, { headers: await sessionHeader(c.id, "u-dl") })).body.claims[0].status).toBe("fulfilled");
 
     // An operator's replay of the dead letters takes parked facts too (back to the claims Queue, where they are skipped now).
     await consumeEvents({ queue: "kaquan-events-dlq", messages: [{ ...msg, id: "dl2" }], ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>, env);

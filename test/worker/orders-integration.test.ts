@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { releaseExpired, createOrder } from "../../worker/services/orders";
-import { api } from "./helpers";
+import { api, recordedEvents } from "./helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 
 describe("orders under real concurrency", { timeout: 60_000 }, () => {
@@ -59,6 +59,9 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
     const lapsed = await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(o.order.id).first<{ status: string }>();
     expect(lapsed!.status).toBe("expired");
     expect(await releaseExpired(env, tenant.id)).toBe(0);
+    // Expired, key back and order_cancelled in one batch: recorded once, however often the cron runs.
+    const cancelled = (await recordedEvents(tenant.id)).filter((e) => e.type === "order_cancelled" && (e.payload as { orderId?: string }).orderId === o.order.id);
+    expect(cancelled.map((e) => (e.payload as { reason?: string }).reason)).toEqual(["expired"]);
 
     const late = await pay(`/api/v1/pay/sandbox/checkout/${o.paymentId}`);
     expect(late.status).toBe(200);

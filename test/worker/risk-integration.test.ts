@@ -9,6 +9,10 @@ import { couponProductOf, liveCampaign, sleep } from "./campaign-helpers";
 import { shop, shopWithKeys } from "./commerce-helpers";
 import { api, createTenant, PLATFORM, recordedEvents } from "./helpers";
 import { issue, redeemReq, redemptionBrand } from "./redemption-fixtures";
+import { currentConsentVersion } from "../../schema/privacy";
+import { issueDeviceToken } from "../../worker/domain/device-token";
+
+const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
 
 const HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
 const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
@@ -161,9 +165,11 @@ describe("block lists", () => {
     const { tenant, adminKey, campaignId } = await couponCampaign();
     const block = (kind: string, value: string, expiresAt?: string) => api("/blocklist", { method: "POST", token: adminKey, json: { kind, value, reason: "test", ...(expiresAt ? { expiresAt } : {}) } });
 
-    const dev = await block("device", "dev-banned");
-    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": "dev-banned" })).body.error.code).toBe("blocked");
-    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": "dev-fine" })).status).toBe(200);
+    // Devices are the worker-signed device tokens' ids (a raw header is no device at all).
+    const [banned, fine, timed] = await Promise.all([1, 2, 3].map(() => issueDeviceToken(env.BUYER_SESSION_SECRET, tenant.id)));
+    const dev = await block("device", banned!.deviceId);
+    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": banned!.token })).body.error.code).toBe("blocked");
+    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": fine!.token })).status).toBe(200);
 
     await block("ip", "203.0.113.0/24");
     expect((await claimAs(campaignId, tenant.id, "b-2", { "cf-connecting-ip": "203.0.113.77" })).body.error.code).toBe("blocked");
@@ -183,11 +189,11 @@ describe("block lists", () => {
     // Expiry: a lifted (expired) entry stops applying at once; a timed one lapses by itself.
     const lifted = await api(`/blocklist/${dev.body.id}`, { method: "PATCH", token: adminKey, json: { expiresAt: new Date(Date.now() - 1000).toISOString() } });
     expect(lifted.body.active).toBe(false);
-    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": "dev-banned" })).status).toBe(200);
-    await block("device", "dev-timed", new Date(Date.now() + 1500).toISOString());
-    expect((await claimAs(campaignId, tenant.id, "b-4", { "x-device-id": "dev-timed" })).body.error.code).toBe("blocked");
+    expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": banned!.token })).status).toBe(200);
+    await block("device", timed!.deviceId, new Date(Date.now() + 1500).toISOString());
+    expect((await claimAs(campaignId, tenant.id, "b-4", { "x-device-id": timed!.token })).body.error.code).toBe("blocked");
     await sleep(1700);
-    expect((await claimAs(campaignId, tenant.id, "b-4", { "x-device-id": "dev-timed" })).status).toBe(200);
+    expect((await claimAs(campaignId, tenant.id, "b-4", { "x-device-id": timed!.token })).status).toBe(200);
 
     const decisions = (await recordedEvents(tenant.id)).filter((e) => e.type === "risk_decision" && e.payload.decision === "blocked");
     expect(new Set(decisions.map((e) => e.payload.reasons))).toEqual(new Set(["blocked_device", "blocked_ip", "blocked_phone"]));
@@ -198,6 +204,7 @@ describe("block lists", () => {
   it("sign-in (code sent and verified) and orders refuse a blocked phone, device or network", async () => {
     const { tenant, adminKey, slug, productId } = await shopWithKeys(3);
     const block = (kind: string, value: string) => api("/blocklist", { method: "POST", token: adminKey, json: { kind, value, reason: "test" } });
+    const otpDev = await issueDeviceToken(env.BUYER_SESSION_SECRET, tenant.id);
     const otp = (phone: string, extra: { ip?: string; device?: string } = {}) =>
       shop(slug, "/otp", { method: "POST", json: { phone }, ip: extra.ip, headers: extra.device ? { "x-device-id": extra.device } : {} });
 
@@ -206,13 +213,13 @@ describe("block lists", () => {
     const sms = await shop(slug, "/dev/sms?phone=13700137000");
     const code = /(\d{6})/.exec(sms.body.messages[0].body)![1];
     await block("phone", "13700137000");
-    const verify = await shop(slug, "/otp/verify", { method: "POST", json: { phone: "13700137000", code } });
+    const verify = await shop(slug, "/otp/verify", { method: "POST", json: { phone: "13700137000", code, consent } });
     expect(verify.status).toBe(403);
     expect(verify.body.error.code).toBe("blocked");
     expect((await otp("13700137000")).body.error.code).toBe("blocked");
 
-    await block("device", "dev-otp");
-    expect((await otp("13600136000", { device: "dev-otp" })).body.error.code).toBe("blocked");
+    await block("device", otpDev.deviceId);
+    expect((await otp("13600136000", { device: otpDev.token })).body.error.code).toBe("blocked");
     await block("ip", "192.0.2.0/28");
     expect((await otp("13600136000", { ip: "192.0.2.5" })).body.error.code).toBe("blocked");
     expect((await otp("13600136000", { ip: "192.0.2.17" })).status).toBe(200);
@@ -220,7 +227,7 @@ describe("block lists", () => {
     const order = (extra: { ip?: string; device?: string; cookie?: string } = {}) =>
       shop(slug, "/orders", { method: "POST", json: { productId }, idem: newId("idem"), ip: extra.ip, cookie: extra.cookie, headers: extra.device ? { "x-device-id": extra.device } : {} });
     expect((await order({ ip: "192.0.2.3" })).body.error.code).toBe("blocked");
-    expect((await order({ device: "dev-otp" })).body.error.code).toBe("blocked");
+    expect((await order({ device: otpDev.token })).body.error.code).toBe("blocked");
     // A signed-in buyer whose phone is blocked (their session predates the block).
     const ph = await phoneHash(env, "13500135000");
     await env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES ('byr_order_p', ?, 'phone', ?, '135****5000')").bind(tenant.id, ph).run();
@@ -252,24 +259,26 @@ describe("block lists", () => {
   it("tenant lists are isolated; the platform list applies to every tenant and needs the platform token", async () => {
     const a = await couponCampaign();
     const b = await couponCampaign();
-    const entry = await api("/blocklist", { method: "POST", token: a.adminKey, json: { kind: "device", value: "dev-iso", reason: "a only" } });
-    expect((await claimAs(a.campaignId, a.tenant.id, "iso", { "x-device-id": "dev-iso" })).body.error.code).toBe("blocked");
-    expect((await claimAs(b.campaignId, b.tenant.id, "iso", { "x-device-id": "dev-iso" })).status).toBe(200);
+    const [devA, devB] = [await issueDeviceToken(env.BUYER_SESSION_SECRET, a.tenant.id), await issueDeviceToken(env.BUYER_SESSION_SECRET, b.tenant.id)];
+    const entry = await api("/blocklist", { method: "POST", token: a.adminKey, json: { kind: "device", value: devA.deviceId, reason: "a only" } });
+    expect((await claimAs(a.campaignId, a.tenant.id, "iso", { "x-device-id": devA.token })).body.error.code).toBe("blocked");
+    expect((await claimAs(b.campaignId, b.tenant.id, "iso", { "x-device-id": devB.token })).status).toBe(200);
     expect((await api(`/blocklist/${entry.body.id}`, { token: b.adminKey })).status).toBe(404);
     expect((await api(`/blocklist/${entry.body.id}`, { method: "DELETE", token: b.adminKey })).status).toBe(404);
     expect((await api("/blocklist", { token: b.adminKey })).body.entries).toHaveLength(0);
     expect((await api(`/campaigns/${a.campaignId}/risk`, { token: b.adminKey })).status).toBe(404);
 
-    expect((await api("/platform/blocklist", { method: "POST", token: a.adminKey, json: { kind: "device", value: "dev-all", reason: "x" } })).status).toBe(401);
-    const platform = await api("/platform/blocklist", { method: "POST", token: PLATFORM, json: { kind: "device", value: "dev-all", reason: "botnet" } });
+    // Platform-wide: a network seen abusing several brands (device ids are per brand, so the example is an IP range).
+    expect((await api("/platform/blocklist", { method: "POST", token: a.adminKey, json: { kind: "ip", value: "198.51.100.0/24", reason: "x" } })).status).toBe(401);
+    const platform = await api("/platform/blocklist", { method: "POST", token: PLATFORM, json: { kind: "ip", value: "198.51.100.0/24", reason: "botnet" } });
     expect(platform.status).toBe(201);
     expect(platform.body.scope).toBe("platform");
-    expect((await claimAs(a.campaignId, a.tenant.id, "all-1", { "x-device-id": "dev-all" })).body.error.code).toBe("blocked");
-    expect((await claimAs(b.campaignId, b.tenant.id, "all-2", { "x-device-id": "dev-all" })).body.error.code).toBe("blocked");
+    expect((await claimAs(a.campaignId, a.tenant.id, "all-1", { "cf-connecting-ip": "198.51.100.7" })).body.error.code).toBe("blocked");
+    expect((await claimAs(b.campaignId, b.tenant.id, "all-2", { "cf-connecting-ip": "198.51.100.8" })).body.error.code).toBe("blocked");
     expect((await api("/blocklist", { token: b.adminKey })).body.entries).toHaveLength(0);
     expect((await api(`/platform/blocklist/${platform.body.id}`, { method: "DELETE", token: PLATFORM })).status).toBe(204);
-    expect((await claimAs(b.campaignId, b.tenant.id, "all-2", { "x-device-id": "dev-all" })).status).toBe(200);
+    expect((await claimAs(b.campaignId, b.tenant.id, "all-2", { "cf-connecting-ip": "198.51.100.8" })).status).toBe(200);
     expect((await api(`/blocklist/${entry.body.id}`, { method: "DELETE", token: a.adminKey })).status).toBe(204);
-    expect((await claimAs(a.campaignId, a.tenant.id, "iso", { "x-device-id": "dev-iso" })).status).toBe(200);
+    expect((await claimAs(a.campaignId, a.tenant.id, "iso", { "x-device-id": devA.token })).status).toBe(200);
   });
 });

@@ -124,12 +124,14 @@ export async function reservedKeysOfOrder(db: D1Database, tenantId: string, orde
   return results;
 }
 
-export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: string) {
+/** The order's reserved keys back to available; `guard` adds a condition checked in the same statement. */
+export function releaseOrderKeysStmt(db: D1Database, tenantId: string, orderId: string, guard?: SqlGuard) {
   return db
     .prepare(
-      "UPDATE card_keys SET status = 'available', order_id = NULL, reserved_until = NULL WHERE tenant_id = ? AND order_id = ? AND status = 'reserved'",
+      `UPDATE card_keys SET status = 'available', order_id = NULL, reserved_until = NULL
+       WHERE tenant_id = ? AND order_id = ? AND status = 'reserved' AND ${guardSql(guard)}`,
     )
-    .bind(tenantId, orderId);
+    .bind(tenantId, orderId, ...guardArgs(guard));
 }
 
 /** reserved → delivered for this order only; `guard` (SQL + args) adds a condition checked in the same statement. */

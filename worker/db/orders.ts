@@ -1,5 +1,5 @@
 import type { Order, OrderStatus } from "../../schema/orders";
-import type { SqlGuard } from "./statements";
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
 import type { VoucherRow } from "./vouchers";
 
 export interface OrderRow {
@@ -138,7 +138,7 @@ export function transitionOrderStmt(
   id: string,
   from: OrderStatus[],
   to: OrderStatus,
-  extra: { failureReason?: string; reservedUntil?: string } = {},
+  extra: { failureReason?: string; reservedUntil?: string; lapsedBefore?: string } = {},
 ) {
   const stamp = to === "paid" ? `, paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ${DELIVERY_LEASE_SQL}`
     : to === "delivered" ? ", delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -147,20 +147,16 @@ export function transitionOrderStmt(
     .prepare(
       `UPDATE orders SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')${stamp},
          failure_reason = COALESCE(?, failure_reason), reserved_until = COALESCE(?, reserved_until)
-       WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) RETURNING *`,
+       WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")}) AND (? IS NULL OR reserved_until < ?) RETURNING *`,
     )
-    .bind(to, extra.failureReason ?? null, extra.reservedUntil ?? null, tenantId, id, ...from);
+    .bind(to, extra.failureReason ?? null, extra.reservedUntil ?? null, tenantId, id, ...from, extra.lapsedBefore ?? null, extra.lapsedBefore ?? null);
 }
 
-/** Orders whose reservation ran out while unpaid, moved to 'expired' in one statement (so each is expired once). */
-export async function expireDueOrders(db: D1Database, tenantId: string | null, nowIso: string) {
+/** Unpaid orders whose reservation ran out (each is then expired with its stock given back in one batch). */
+export async function lapsedOrders(db: D1Database, tenantId: string | null, nowIso: string, limit = 500) {
   const { results } = await db
-    .prepare(
-      `UPDATE orders SET status = 'expired', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE status = 'created' AND reserved_until < ? AND (? IS NULL OR tenant_id = ?)
-       RETURNING *`,
-    )
-    .bind(nowIso, tenantId, tenantId)
+    .prepare("SELECT * FROM orders WHERE status = 'created' AND reserved_until < ? AND (? IS NULL OR tenant_id = ?) LIMIT ?")
+    .bind(nowIso, tenantId, tenantId, limit)
     .all<OrderRow>();
   return results;
 }
@@ -190,7 +186,7 @@ export function recordHoldStmt(db: D1Database, tenantId: string, productId: stri
 }
 
 /** Two statements for a batch: adjust counters only if the hold is still 'held', then move the hold. */
-export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: string, to: "sold" | "released") {
+export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: string, to: "sold" | "released", guard?: SqlGuard) {
   const counters = to === "sold"
     ? "stock_reserved = stock_reserved - h.quantity, stock_sold = stock_sold + h.quantity"
     : "stock_reserved = stock_reserved - h.quantity";
@@ -198,12 +194,12 @@ export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: stri
     db
       .prepare(
         `UPDATE products AS p SET ${counters.replace(/h\.quantity/g, "(SELECT quantity FROM order_stock_holds h WHERE h.order_id = ? AND h.product_id = p.id)")}
-         WHERE p.tenant_id = ? AND p.id IN (SELECT product_id FROM order_stock_holds WHERE order_id = ? AND tenant_id = ? AND state = 'held')`,
+         WHERE p.tenant_id = ? AND p.id IN (SELECT product_id FROM order_stock_holds WHERE order_id = ? AND tenant_id = ? AND state = 'held') AND ${guardSql(guard)}`,
       )
-      .bind(...(to === "sold" ? [orderId, orderId] : [orderId]), tenantId, orderId, tenantId),
+      .bind(...(to === "sold" ? [orderId, orderId] : [orderId]), tenantId, orderId, tenantId, ...guardArgs(guard)),
     db
-      .prepare("UPDATE order_stock_holds SET state = ? WHERE order_id = ? AND tenant_id = ? AND state = 'held'")
-      .bind(to, orderId, tenantId),
+      .prepare(`UPDATE order_stock_holds SET state = ? WHERE order_id = ? AND tenant_id = ? AND state = 'held' AND ${guardSql(guard)}`)
+      .bind(to, orderId, tenantId, ...guardArgs(guard)),
   ];
 }
 

@@ -22,3 +22,15 @@ export async function verifyDeviceToken(secret: string, tenantId: string, token:
   if (!m) return null;
   return timingSafeEqual(await mac(secret, tenantId, m[1]!), m[2]!) ? m[1]! : null;
 }
+
+/** The signed device a request names: its x-device-id header (widget), else the brand's device cookie (our pages). */
+export async function deviceOfRequest(secret: string, tenantId: string, slug: string, headers: Headers): Promise<string | null> {
+  const fromHeader = await verifyDeviceToken(secret, tenantId, headers.get("x-device-id"));
+  if (fromHeader) return fromHeader;
+  const name = deviceCookieName(slug);
+  for (const part of (headers.get("cookie") ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return verifyDeviceToken(secret, tenantId, decodeURIComponent(part.slice(i + 1).trim()));
+  }
+  return null;
+}

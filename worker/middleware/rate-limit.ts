@@ -1,8 +1,9 @@
+import { clientIpOf } from "../domain/client-ip";
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 
 export function clientIp(c: Context<AppEnv>): string {
-  return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "local";
+  return clientIpOf(c.req.raw.headers);
 }
 
 // The limiter is a service (services call it too); re-exported for the routes that meet it here.

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BlockEntry, BlockList, CreateBlockInput, RiskSummary, UpdateBlockInput } from "../../schema/risk";
-import { getCampaign } from "../db/campaigns";
+import { loadCampaign } from "../services/campaigns";
 import { ApiError } from "../errors";
 import { requireKey, requirePlatformAdmin } from "../middleware/auth";
 import { addBlock, block, blocks, changeBlock, removeBlock } from "../services/blocklist";
@@ -59,6 +59,6 @@ export const blocklistRoutes = createRouter()
   .openapi(summary, async (c) => {
     const { tenantId } = c.var.principal;
     const { campaignId } = c.req.valid("param");
-    if (!(await getCampaign(c.env.DB, tenantId, campaignId))) throw ApiError.notFound("Campaign");
+    await loadCampaign(c.env, tenantId, campaignId); // 404 unless the tenant's own
     return c.json(await riskSummary(c.env, tenantId, campaignId, c.req.valid("query").days), 200);
   });

@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ErrorBody } from "../../schema/errors";
 import { ConsentTexts, ErasureInput, ErasureRequest, MarketingConsentInput, MyConsents, MyDataExport } from "../../schema/privacy";
-import { getBuyer } from "../db/buyers";
-import type { ErasureRow } from "../db/privacy";
 import { ApiError } from "../errors";
 import { clearSessionCookie, requireBuyer, shopper } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { consentTexts, exportMyData, myConsents, requestErasure, setMarketingConsent } from "../services/privacy";
+import { consentTexts, exportMyData, myConsents, requestErasure, setMyMarketingConsent } from "../services/privacy";
 import { createRouter, errors, json, jsonBody } from "./router";
 
 /** A buyer's personal information (PIPL): consent texts and records, download my data, erase my account. */
@@ -39,17 +37,15 @@ const erase = createRoute({
   request: { params: Tenant, ...jsonBody(ErasureInput) }, responses: { 202: json(ErasureRequest, "Erasure requested"), 400: errors[400], ...mine },
 });
 
-const toErasure = (r: ErasureRow): ErasureRequest => ({ id: r.id, status: r.status, requestedAt: r.requested_at, completedAt: r.completed_at });
+const toErasure = (r: { id: string; status: ErasureRequest["status"]; requested_at: string; completed_at: string | null }): ErasureRequest => ({ id: r.id, status: r.status, requestedAt: r.requested_at, completedAt: r.completed_at });
 
 export const privacyRoutes = createRouter()
   .openapi(texts, (c) => c.json({ texts: consentTexts() }, 200))
   .openapi(consents, async (c) => c.json(await myConsents(c.env, c.var.shopper.tenantId, requireBuyer(c)), 200))
   .openapi(marketing, async (c) => {
     const { tenantId } = c.var.shopper;
-    const buyer = await getBuyer(c.env.DB, tenantId, requireBuyer(c));
-    if (!buyer) throw ApiError.unauthorized("Sign in first");
     const { granted, version } = c.req.valid("json");
-    return c.json(await setMarketingConsent(c.env, tenantId, buyer, granted, version), 200);
+    return c.json(await setMyMarketingConsent(c.env, tenantId, requireBuyer(c), granted, version), 200);
   })
   .openapi(data, async (c) => {
     const buyerId = requireBuyer(c);

@@ -22,6 +22,7 @@ import { myOrders, myVouchers, ownOrder } from "../services/shop";
 import { readOutbox } from "../sms/sandbox";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 import { assertNotBlocked } from "../services/risk-gate";
+import { deviceOfRequest } from "../domain/device-token";
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 
@@ -108,7 +109,11 @@ const vouchers = createRoute({
 });
 
 /** The request's IP and device id, for the block lists. */
-const requester = (c: Context<AppEnv>) => ({ ip: clientIp(c), deviceId: c.req.header("x-device-id")?.slice(0, 64) ?? null });
+/** Who is asking, for the block lists: the client IP and the worker-signed device (a made-up header is no device). */
+const requester = async (c: Context<AppEnv>) => ({
+  ip: clientIp(c),
+  deviceId: await deviceOfRequest(c.env.BUYER_SESSION_SECRET, c.var.shopper.tenantId, c.var.shopper.slug, c.req.raw.headers),
+});
 
 function publicView(p: Product) {
   const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
@@ -139,14 +144,14 @@ export const shopRoutes = createRouter()
   .openapi(otp, async (c) => {
     await enforceRateLimit(c.env, "otp-ip", clientIp(c), 20, 3600);
     const { phone } = c.req.valid("json");
-    await assertNotBlocked(c.env, c.var.shopper.tenantId, "otp", { ...requester(c), phoneHash: await phoneHash(c.env, phone) });
+    await assertNotBlocked(c.env, c.var.shopper.tenantId, "otp", { ...(await requester(c)), phoneHash: await phoneHash(c.env, phone) });
     return c.json(await requestOtp(c.env, c.var.shopper.tenantId, phone), 200);
   })
   .openapi(verify, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
     await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
     const { phone, code, acquisition, consent } = c.req.valid("json");
-    await assertNotBlocked(c.env, tenantId, "otp", { ...requester(c), phoneHash: await phoneHash(c.env, phone), buyerId });
+    await assertNotBlocked(c.env, tenantId, "otp", { ...(await requester(c)), phoneHash: await phoneHash(c.env, phone), buyerId });
     const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
     const acq = current ? undefined : await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url));
     const buyer = await verifyOtp(c.env, tenantId, phone, code, current, consent, acq);
@@ -176,7 +181,7 @@ export const shopRoutes = createRouter()
     // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions.
     await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
     const input = c.req.valid("json");
-    await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ...requester(c), buyerId: c.var.shopper.buyerId });
+    await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ...(await requester(c)), buyerId: c.var.shopper.buyerId });
     // Guest checkout: the guest row goes in with the order's first D1 batch (one round trip less). The cookie is set
     // up front as before; should that batch not run, it names no buyer and the next request starts a new guest.
     const newGuest = !c.var.shopper.buyerId;

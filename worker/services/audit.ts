@@ -18,7 +18,7 @@ import { getEndpoint, toEndpoint } from "../db/webhooks";
 import { auditJson, decodeCursor, encodeCursor, isChange, resourceOf } from "../domain/audit";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
-import { clientIp } from "../middleware/rate-limit";
+import { clientIpOf } from "../domain/client-ip";
 import type { AppEnv, Principal } from "../types";
 
 const API_BASE = "/api/v1";
@@ -88,7 +88,7 @@ export async function auditAfter(c: Context<AppEnv>, p: Principal, pending: Pend
     status,
     before_json: auditJson(pending.before),
     after_json: auditJson(after),
-    ip: clientIp(c),
+    ip: clientIpOf(c.req.raw.headers),
     user_agent: c.req.header("user-agent")?.slice(0, 300) ?? null,
     request_id: c.var.requestId ?? null,
   });

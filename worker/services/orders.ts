@@ -11,14 +11,14 @@ import { buyerExists, insertGuest, type AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { findLoopKey, keysHeldFor, mayHaveKeysStmt, releaseOrderKeysStmt, reserveCardKeysStmt } from "../db/card-keys";
 import {
-  expireDueOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt,
+  lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt,
   orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
 import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
-import { emitEvents, eventRows, type EventInput } from "../queue/emit";
+import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { markPaidAndDeliver } from "./fulfilment";
 import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
@@ -258,21 +258,25 @@ async function releaseHeld(env: Env, tenantId: string, orderId: string) {
   await env.DB.batch([releaseOrderKeysStmt(env.DB, tenantId, orderId), ...settleHoldsStmts(env.DB, tenantId, orderId, "released")]);
 }
 
-/** Gives the order's stock back (keys → available, counter holds → released) and moves it to `to`, once. */
+/**
+ * Moves the order to `to` and gives its stock back (keys → available, counter holds → released) in one batch, so a
+ * crash cannot leave a closed order holding stock. The release and the events are guarded on the order's new status.
+ */
 export async function release(
   env: Env, tenantId: string, orderId: string, from: OrderStatus[], to: OrderStatus, reason?: string,
-  /** The transition's event rows, guarded on the order's new status (same batch as the transition). */
   events: EventInput[] = [],
+  /** Only if its reservation ran out before this instant (expiry by the cron). */
+  lapsedBefore?: string,
 ): Promise<OrderRow | null> {
   const db = env.DB;
+  const closed = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [tenantId, orderId, to] };
   const [moved] = await db.batch([
-    transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason }),
-    ...eventRows(env, events, { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [tenantId, orderId, to] }),
+    transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason, lapsedBefore }),
+    releaseOrderKeysStmt(db, tenantId, orderId, closed),
+    ...settleHoldsStmts(db, tenantId, orderId, "released", closed),
+    ...eventRows(env, events, closed),
   ]);
-  const row = (moved!.results[0] as OrderRow | undefined) ?? null;
-  if (!row) return null;
-  await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
-  return row;
+  return (moved!.results[0] as OrderRow | undefined) ?? null;
 }
 
 export async function cancelOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<OrderRow> {
@@ -287,13 +291,13 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
 
 /** Expires unpaid orders whose reservation ran out and gives their stock back. Cheap when there is nothing to do. */
 export async function releaseExpired(env: Env, tenantId: string | null): Promise<number> {
-  const expired = await expireDueOrders(env.DB, tenantId, new Date().toISOString());
-  for (const o of expired) {
-    await env.DB.batch([releaseOrderKeysStmt(env.DB, o.tenant_id, o.id), ...settleHoldsStmts(env.DB, o.tenant_id, o.id, "released")]);
+  const now = new Date().toISOString();
+  let expired = 0;
+  // Each order in its own batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
+  for (const o of await lapsedOrders(env.DB, tenantId, now)) {
+    const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } };
+    if (await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now)) expired++;
   }
-  if (expired.length) {
-    // Derived ids: a run that died before this line is caught up by the next without recording twice.
-    await emitEvents(env, expired.map((o) => ({ eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } })));
-  }
-  return expired.length;
+  if (expired) await scheduleDispatch(env);
+  return expired;
 }

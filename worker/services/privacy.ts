@@ -58,6 +58,13 @@ export async function myConsents(env: Env, tenantId: string, buyerId: string) {
 }
 
 /** Grants or withdraws marketing consent; a change to the state it is already in records nothing. */
+/** Marketing consent given or withdrawn by the signed-in buyer (401 if the buyer is gone). */
+export async function setMyMarketingConsent(env: Env, tenantId: string, buyerId: string, granted: boolean, version?: string) {
+  const buyer = await getBuyer(env.DB, tenantId, buyerId);
+  if (!buyer) throw ApiError.unauthorized("Sign in first");
+  return setMarketingConsent(env, tenantId, buyer, granted, version);
+}
+
 export async function setMarketingConsent(env: Env, tenantId: string, buyer: BuyerRow, granted: boolean, version?: string) {
   if (buyer.kind !== "phone") throw ApiError.forbidden("Sign in with your phone number to manage marketing messages");
   const current = currentConsentVersion("marketing");
@@ -146,7 +153,8 @@ export async function requestErasure(env: Env, tenantId: string, buyerId: string
   const id = newId("era");
   await env.DB.batch([
     ...requestErasureStmts(env.DB, { id, tenantId, buyerId, pseudonym }),
-    ...eventRows(env, [{ tenantId, type: "erasure_requested", eventId: `evr_${id}`, actor: { userId: buyerId }, payload: { requestId: id } }]),
+    // Named by the pseudonym already: this event may reach the warehouse after the erasure pass re-keyed it.
+    ...eventRows(env, [{ tenantId, type: "erasure_requested", eventId: `evr_${id}`, actor: { userId: pseudonym }, payload: { requestId: id } }]),
   ]);
   return (await openErasureOf(env.DB, tenantId, buyerId))!;
 }

@@ -26,12 +26,23 @@ export function showEntryGate(box: HTMLElement, code: string, retryAfter: string
   const code6 = el("input", { id: "gate-code", inputMode: "numeric", autocomplete: "one-time-code", placeholder: t("6 位验证码", "6-digit code"), required: true, maxLength: 6 });
   const send = el("button", { type: "button", id: "gate-send", className: "gate-send" }, t("获取验证码", "Send code"));
   const submit = el("button", { type: "submit", id: "gate-submit", className: "go" }, t("验证并参与", "Verify and take part"));
+  // PIPL: signing in needs consent to the current personal-information text (its version goes with the request).
+  const agree = el("input", { id: "gate-consent", type: "checkbox" });
+  const agreeText = el("span", {}, t("我已阅读并同意个人信息处理规则", "I have read and agree to the personal information rules"));
+  let consentVersion = "";
+  void shopFetch<any>("/consent-texts").then((r) => {
+    const text = (r.body?.texts ?? []).find((x: any) => x.purpose === "phone_sign_in");
+    if (!text) return;
+    consentVersion = text.version;
+    agreeText.textContent = `${t(text.zh, text.en)} (${t("版本", "version")} ${text.version})`;
+  });
   const msg = el("p", { className: "muted", role: "status" } as any);
   const dev = el("p", { className: "muted", id: "gate-dev", hidden: true });
   const form = el("form", { id: "gate-form", className: "gate" },
     el("p", {}, t("本活动仅限手机号验证用户参与，请先验证手机号。", "This campaign needs a verified phone number: sign in with a code first.")),
     el("label", {}, t("手机号", "Mobile"), phone),
     el("div", { className: "gate-row" }, code6, send),
+    el("label", { className: "gate-consent" }, agree, agreeText),
     submit, msg, dev,
   );
   send.onclick = async () => {
@@ -47,7 +58,12 @@ export function showEntryGate(box: HTMLElement, code: string, retryAfter: string
   };
   form.onsubmit = async (e) => {
     e.preventDefault();
-    const r = await shopFetch<any>("/otp/verify", { method: "POST", json: { phone: phone.value, code: code6.value.trim(), acquisition: acquisition(campaignId()) } });
+    if (!agree.checked) {
+      msg.textContent = t("请先阅读并同意个人信息处理规则", "Please read and agree to the personal information rules first");
+      return;
+    }
+    const consent = { version: consentVersion, accepted: true, marketing: false };
+    const r = await shopFetch<any>("/otp/verify", { method: "POST", json: { phone: phone.value, code: code6.value.trim(), acquisition: acquisition(campaignId()), consent } });
     if (r.status !== 200) {
       msg.textContent = errorText(r.body?.error);
       return;
