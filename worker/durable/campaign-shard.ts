@@ -73,7 +73,8 @@ export class CampaignShard extends DurableObject<Env> {
   private queue: Queued[] = [];
   private flushScheduled = false;
   private limits = new WindowCounter();
-  private alarmSet = false;
+  /** When the next alarm is due (null: none set); a claim brings a later one (a fact's resend) forward. */
+  private alarmAt: number | null = null;
   /** Rejections are evented best-effort (memory only): a sold-out rush would otherwise write a row per refusal. */
   private rejected: EventInput[] = [];
   private rejectedDropped = 0;
@@ -319,7 +320,7 @@ export class CampaignShard extends DurableObject<Env> {
   }
 
   override async alarm() {
-    this.alarmSet = false;
+    this.alarmAt = null;
     if (!this.cfg) return;
     this.resumeWindow();
     const rejected = this.rejected.splice(0);
@@ -328,9 +329,9 @@ export class CampaignShard extends DurableObject<Env> {
       this.rejectedDropped = 0;
     }
     const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected);
-    if (more !== null) {
-      this.alarmSet = true;
-      await this.ctx.storage.setAlarm(Date.now() + more);
+    if (more !== null && (this.alarmAt === null || this.alarmAt > Date.now() + more)) {
+      this.alarmAt = Date.now() + more;
+      await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
 
@@ -721,10 +722,11 @@ export class CampaignShard extends DurableObject<Env> {
   }
 
   private armAlarm() {
-    if (this.alarmSet) return;
-    this.alarmSet = true;
-    // The outbox runs a little behind the claims so that each run carries a batch.
-    void this.ctx.storage.setAlarm(Date.now() + OUTBOX_DELAY_MS);
+    // The outbox runs a little behind the claims so that each run carries a batch; an alarm already due sooner stays.
+    const at = Date.now() + OUTBOX_DELAY_MS;
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   private coordinator(campaignId: string) {
