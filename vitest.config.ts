@@ -91,8 +91,8 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
             // One whole stack at a time: a stack restarted on its own ports (crash, persistence) must not find one of
-            // them taken by another test's freshly picked free port. `npm test` runs this project in its own vitest
-            // process beside the others (scripts/test-all.ts).
+            // them taken by another test's freshly picked free port. `npm test` runs this project after the worker
+            // project, in a vitest process beside the unit, warehouse and browser projects (scripts/test-all.ts).
             fileParallelism: false,
             environment: "node",
             pool: "forks",
