@@ -42,7 +42,7 @@ describe("attribution from real pages to the dashboard", () => {
       await dash.click("#filters button[type=submit]");
       await dash.waitForTimeout(300);
       return rowsText();
-    }, { timeout: 15_000, interval: 500 }).toContain(channel);
+    }, { timeout: 60_000, interval: 1_000 }).toContain(channel);
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboard-attribution-phone");
     const rows = await dash.locator("#view-acquisition .table tbody tr").allTextContents();
