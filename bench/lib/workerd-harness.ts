@@ -36,7 +36,7 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
   const picked = Object.fromEntries(Object.entries(workerOptions).filter(([k, v]) => v !== undefined && keep.includes(k)));
   // The claims consumer makes the orders of won claims (as deployed); the events consumers stay off (no warehouse here).
   const consumers = workerOptions.queueConsumers as Record<string, unknown> | undefined;
-  if (consumers && !Array.isArray(consumers) && consumers["kaquan-claims"]) picked.queueConsumers = { "kaquan-claims": consumers["kaquan-claims"] };
+  if (!process.env.BENCH_NO_FULFIL && consumers && !Array.isArray(consumers) && consumers["kaquan-claims"]) picked.queueConsumers = { "kaquan-claims": consumers["kaquan-claims"] };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       workers: [

@@ -107,6 +107,11 @@ export function orderByIdempotencyKeyStmt(db: D1Database, tenantId: string, key:
   return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND idempotency_key = ?").bind(tenantId, key);
 }
 
+/** Orders under any of these keys (at most 90: D1 binds at most 100 values per statement). */
+export function ordersByIdempotencyKeysStmt(db: D1Database, tenantId: string, keys: string[]) {
+  return db.prepare(`SELECT * FROM orders WHERE tenant_id = ? AND idempotency_key IN (${keys.map(() => "?").join(",")})`).bind(tenantId, ...keys);
+}
+
 export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyerIds: string[]) {
   if (!buyerIds.length) return [];
   const { results } = await db
@@ -162,14 +167,14 @@ export async function lapsedOrders(db: D1Database, tenantId: string | null, nowI
 }
 
 // Counter-based stock (coupon, direct_recharge, bundle): a hold per order, moved exactly once.
-export function holdStockStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number) {
+export function holdStockStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number, guard?: SqlGuard) {
   return db
     .prepare(
       `UPDATE products SET stock_reserved = stock_reserved + ?
-       WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= ?)
+       WHERE tenant_id = ? AND id = ? AND (stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= ?) AND ${guardSql(guard)}
        RETURNING id, stock_total - stock_reserved - stock_sold AS available, low_stock_threshold AS threshold`,
     )
-    .bind(quantity, tenantId, productId, quantity);
+    .bind(quantity, tenantId, productId, quantity, ...guardArgs(guard));
 }
 
 /** Records the hold only if the holdStockStmt right before it (same batch) took the stock. */

@@ -1,10 +1,10 @@
 import { ClaimWon, type ClaimSettlement } from "../../schema/claim-facts";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
-import { fulfilClaim } from "../services/campaign-fulfilment";
+import { fulfilClaims } from "../services/campaign-fulfilment";
 import { shardOf } from "../services/campaigns";
 
 export const CLAIMS_QUEUE = "kaquan-claims";
-/** Orders/vouchers made at once per consumer invocation (wrangler.toml caps invocations and batch size). */
+/** Vouchers made at once per consumer invocation (a flash sale's orders of one product share one transaction). */
 const FULFIL_PARALLEL = 4;
 
 type Item = { msg: Message<unknown>; fact: ClaimWon };
@@ -63,18 +63,15 @@ async function fulfilGroup(env: Env, items: Item[], retry: (items: Item[], why: 
     const settlements: { item: Item; s: ClaimSettlement }[] = [];
     const transient: Item[] = [];
     let reason = "";
-    for (let i = 0; i < todo.length; i += FULFIL_PARALLEL) {
-      await Promise.all(
-        todo.slice(i, i + FULFIL_PARALLEL).map(async (item) => {
-          const out = await fulfilClaim(env, item.fact);
-          if (out.done) settlements.push({ item, s: { claimId: item.fact.claimId, ref: out.ref } });
-          else if (out.permanent) settlements.push({ item, s: { claimId: item.fact.claimId, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } } });
-          else {
-            transient.push(item);
-            reason = out.reason;
-          }
-        }),
-      );
+    const outcomes = await fulfilClaims(env, todo.map((i) => i.fact), FULFIL_PARALLEL);
+    for (const [at, out] of outcomes.entries()) {
+      const item = todo[at]!;
+      if (out.done) settlements.push({ item, s: { claimId: item.fact.claimId, ref: out.ref } });
+      else if (out.permanent) settlements.push({ item, s: { claimId: item.fact.claimId, failure: { code: out.code ?? "unfulfillable", message: out.message ?? out.reason } } });
+      else {
+        transient.push(item);
+        reason = out.reason;
+      }
     }
     if (settlements.length) await home.settleClaims(settlements.map((x) => x.s));
     for (const { item } of settlements) ack(item);

@@ -5,27 +5,64 @@
  */
 import type { ClaimWon } from "../../schema/claim-facts";
 import { ApiError } from "../errors";
-import { createOrder } from "./orders";
+import { createOrders } from "./order-batch";
+import { createOrder, type CreateOrderParams } from "./orders";
 import { issueVoucher } from "./vouchers";
 
 export type FulfilOutcome =
   | { done: true; ref: string | null }
   | { done: false; permanent: boolean; reason: string; /** The ApiError code of a permanent refusal, shown to the buyer. */ code?: string; message?: string };
 
+/** A won flash-sale claim's order: keyed on the claim id, at the campaign's price, from a draft product too. */
+const orderOfClaim = (fact: ClaimWon): CreateOrderParams => ({
+  tenantId: fact.tenantId,
+  buyerId: fact.userId,
+  productId: fact.productId!,
+  idempotencyKey: `claim:${fact.claimId}`,
+  source: `flash:${fact.campaignId}`,
+  campaignId: fact.campaignId,
+  unitPriceCents: fact.priceCents,
+  requirePublished: false,
+});
+
+const isOrder = (fact: ClaimWon) => fact.campaignKind === "flash_sale";
+
+/** A refusal that retrying will not heal (a 4xx: product gone, product stock short of the campaign's) or one that may. */
+function failed(e: unknown): FulfilOutcome {
+  if (e instanceof ApiError && e.status < 500) return { done: false, permanent: true, reason: `${e.code}: ${e.message}`, code: e.code, message: e.message };
+  return { done: false, permanent: false, reason: e instanceof Error ? e.message : String(e) };
+}
+
+/**
+ * Many won claims at once (the claims consumer's batch of one home shard), outcomes in input order: the flash-sale
+ * orders of one product in one transaction (services/order-batch.ts), anything else one by one, `parallel` at a time.
+ */
+export async function fulfilClaims(env: Env, facts: ClaimWon[], parallel = 4): Promise<FulfilOutcome[]> {
+  const outcomes = new Array<FulfilOutcome>(facts.length);
+  const byProduct = new Map<string, number[]>();
+  const rest: number[] = [];
+  for (const [i, fact] of facts.entries()) {
+    if (!isOrder(fact)) rest.push(i);
+    else {
+      const key = `${fact.tenantId}\u0000${fact.productId}`;
+      byProduct.set(key, [...(byProduct.get(key) ?? []), i]);
+    }
+  }
+  for (const at of byProduct.values()) {
+    const made = await createOrders(env, at.map((i) => orderOfClaim(facts[i]!))).catch((e: unknown) => at.map(() => ({ ok: false as const, error: e })));
+    made.forEach((m, j) => (outcomes[at[j]!] = m.ok ? { done: true, ref: m.value.order.id } : failed(m.error)));
+  }
+  for (let i = 0; i < rest.length; i += parallel) {
+    await Promise.all(rest.slice(i, i + parallel).map(async (at) => (outcomes[at] = await fulfilClaim(env, facts[at]!))));
+  }
+  return outcomes;
+}
+
 export async function fulfilClaim(env: Env, fact: ClaimWon): Promise<FulfilOutcome> {
   const { tenantId, campaignId, userId, productId, claimId } = fact;
   try {
-    if (fact.campaignKind === "flash_sale") {
-      const { order } = await createOrder(env, {
-        tenantId,
-        buyerId: userId,
-        productId: productId!,
-        idempotencyKey: `claim:${claimId}`,
-        source: `flash:${campaignId}`,
-        campaignId,
-        unitPriceCents: fact.priceCents,
-        requirePublished: false,
-      });
+    if (isOrder(fact)) {
+      const { order } = await createOrder(env, orderOfClaim(fact));
       return { done: true, ref: order.id };
     }
     if (!productId) return { done: true, ref: null }; // a prize with nothing to deliver online
@@ -39,8 +76,6 @@ export async function fulfilClaim(env: Env, fact: ClaimWon): Promise<FulfilOutco
     });
     return { done: true, ref: voucher.id };
   } catch (e) {
-    // A 4xx (product gone, product stock short of the campaign's) will not heal by retrying; anything else may.
-    if (e instanceof ApiError && e.status < 500) return { done: false, permanent: true, reason: `${e.code}: ${e.message}`, code: e.code, message: e.message };
-    return { done: false, permanent: false, reason: e instanceof Error ? e.message : String(e) };
+    return failed(e);
   }
 }

@@ -19,6 +19,7 @@ import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/product
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
+import type { SqlGuard } from "../db/statements";
 import { markPaidAndDeliver } from "./fulfilment";
 import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
@@ -58,12 +59,8 @@ export function checkoutPath(paymentId: string) {
 
 export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
   const db = env.DB;
-  const quantity = p.quantity ?? 1;
-  const requestHash = await sha256Hex(
-    JSON.stringify([p.buyerId, p.productId, quantity, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]),
-  );
-  // One round trip: (a new guest,) an earlier order under this key, the product, and whether it has a key left.
-  // (A new guest with its sign-up events,) an earlier order under this key, the product, whether it has a key left.
+  const requestHash = await requestHashOf(p);
+  // One round trip: (a new guest with its sign-up events,) an earlier order under this key, the product, whether it has a key left.
   const guest = p.newGuest
     ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
     : [];
@@ -76,9 +73,32 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 
-  const product = productR!.results[0] as ProductRow | undefined;
+  const product = sellable(p, productR!.results[0] as ProductRow | undefined);
+  const lines = await orderLines(db, p.tenantId, product, p.quantity ?? 1);
+  await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
+  const d = draftOrder(env, p, product, requestHash);
+  if (product.kind === "bundle") {
+    if (!(await insertOrder(db, d.order, product.per_user_limit, eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id))))) {
+      return refused(env, p, product, requestHash);
+    }
+    await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
+    return finishPlaced(env, d, product, lines, { row: undefined, got: d.order.quantity, paymentOpen: false, inserted: true });
+  }
+  const stmts = placeStmts(env, d, product);
+  return finishPlaced(env, d, product, lines, placedOf(await db.batch(stmts), d, product));
+}
+
+/** The product an order may be placed for (404 when missing, or a draft and the storefront asks). */
+export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product: ProductRow | undefined): ProductRow {
   if (!product || ((p.requirePublished ?? true) && product.status !== "published")) throw ApiError.notFound("Product");
-  const lines = await orderLines(db, p.tenantId, product, quantity);
+  return product;
+}
+
+export const requestHashOf = (p: CreateOrderParams) =>
+  sha256Hex(JSON.stringify([p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]));
+
+/** A recharge line needs a valid account; a card-key line plainly empty (no key, no supplier) is refused before any write. */
+export async function assertLinesOrderable(env: Env, p: CreateOrderParams, lines: BundleLine[], ownMayHaveKeys: boolean) {
   for (const line of lines) {
     if (line.product.kind !== "direct_recharge") continue;
     if (!p.rechargeAccount) throw ApiError.badRequest("recharge_account_required", "This product is recharged into an account: give rechargeAccount");
@@ -93,10 +113,22 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   // Cheap refusal when a card-key line is plainly empty, so a crowd on a sold-out product creates no orders.
   for (const line of lines) {
     if (line.product.kind !== "card_key") continue;
-    const mayHave = line.product.id === p.productId ? keyR!.results.length > 0 : await mayHaveKeys(db, p.tenantId, line.product.id);
-    if (!mayHave && !(await hasSupplierRoute(db, p.tenantId, line.product.id))) throw ApiError.conflict("sold_out", "Out of stock");
+    const mayHave = line.product.id === p.productId ? ownMayHaveKeys : await mayHaveKeys(env.DB, p.tenantId, line.product.id);
+    if (!mayHave && !(await hasSupplierRoute(env.DB, p.tenantId, line.product.id))) throw ApiError.conflict("sold_out", "Out of stock");
   }
+}
 
+export interface DraftOrder {
+  p: CreateOrderParams;
+  requestHash: string;
+  order: Parameters<typeof insertOrderStmt>[1];
+  payment: Parameters<typeof insertPaymentStmt>[1] | null;
+  createdEvent: EventInput;
+  reservedUntil: string;
+}
+
+export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): DraftOrder {
+  const quantity = p.quantity ?? 1;
   const unit = p.unitPriceCents ?? product.price_cents;
   const reserveS = p.reserveSeconds ?? (Number(env.ORDER_RESERVE_SECONDS) || DEFAULT_RESERVE_SECONDS);
   const reservedUntil = new Date(Date.now() + reserveS * 1000).toISOString();
@@ -123,60 +155,80 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
     actor: { userId: p.buyerId },
     payload: { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id },
   };
-  const paymentId = order.amount_cents > 0 ? newId("pay") : null;
-  const payment = paymentId
-    ? { id: paymentId, tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: order.amount_cents, currency: order.currency }
+  const payment = order.amount_cents > 0
+    ? { id: newId("pay"), tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: order.amount_cents, currency: order.currency }
     : null;
-  let row: OrderRow | undefined;
-  let paymentOpen = false;
-  if (product.kind === "card_key") {
-    // The common case in one transaction: insert the order (refused on a reused key or over the per-buyer limit),
-    // reserve keys only for the order just inserted, and open the payment only when every key
-    // was reserved. A shortfall is undone and handled the general way below (loop keys, suppliers, lapsed holds).
-    const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
-    const stmts = [
-      insertOrderStmt(db, order, product.per_user_limit),
-      reserveCardKeysStmt(db, p.tenantId, product.id, order.id, quantity, reservedUntil, justInserted),
-    ];
-    if (payment) {
-      stmts.push(insertPaymentStmt(db, payment, {
-        sql: `${justInserted.sql} AND (SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved') >= ?`,
-        args: [...justInserted.args, p.tenantId, order.id, quantity],
-      }));
-    }
-    // order_created with the insert (id derived from the fresh order id: only this call's insert records it).
-    stmts.push(...eventRows(env, [createdEvent], orderExists(p.tenantId, order.id)));
-    // low_stock with the reservation that crossed the threshold (every key reserved; a shortfall is undone below).
-    stmts.push(...lowStockRows(env, p.tenantId, product, order.id, keysHeldFor(p.tenantId, product.id, order.id, quantity)));
-    const [ins, reserved, opened] = await db.batch(stmts);
-    row = ins!.results[0] as OrderRow | undefined;
-    if (!row) return refused(env, p, product, requestHash);
-    const got = reserved!.results.length;
-    if (got >= quantity) {
-      paymentOpen = !!payment && opened!.meta.changes > 0;
-    } else {
-      if (got) await releaseHeld(env, p.tenantId, order.id);
-      await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil);
-    }
-  } else {
-    if (!(await insertOrder(db, order, product.per_user_limit, eventRows(env, [createdEvent], orderExists(p.tenantId, order.id))))) {
-      return refused(env, p, product, requestHash);
-    }
-    await reserveOrCancel(env, order.id, p.tenantId, product, lines, quantity, reservedUntil);
-  }
+  return { p, requestHash, order, payment, createdEvent, reservedUntil };
+}
 
-  if (payment && !paymentOpen) await insertPaymentStmt(db, payment).run();
-  // Reserving keys and opening the payment do not change the order row: the inserted one is current.
-  row ??= (await getOrderRow(db, p.tenantId, order.id))!;
+/**
+ * The common case of one order (any product but a bundle) as statements for one transaction: insert the order
+ * (refused on a reused key or over the per-buyer limit), take its stock only for the order just inserted (card keys:
+ * one guarded UPDATE; counters: guarded hold + its row), open the payment only when all of it was taken, and record
+ * order_created (and low_stock when this order crossed the threshold). Several orders' statements may share one batch
+ * (services/order-batch.ts): every guard names its own order. Read the results back with placedOf.
+ */
+export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1PreparedStatement[] {
+  const db = env.DB;
+  const { order, payment } = d;
+  const { tenant_id: tenantId, id: orderId, quantity } = order;
+  const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [tenantId, orderId] };
+  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit)];
+  let taken: SqlGuard;
+  if (product.kind === "card_key") {
+    stmts.push(reserveCardKeysStmt(db, tenantId, product.id, orderId, quantity, d.reservedUntil, justInserted));
+    taken = { sql: `(SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved') >= ?`, args: [tenantId, orderId, quantity] };
+  } else {
+    stmts.push(holdStockStmt(db, tenantId, product.id, orderId, quantity, justInserted), recordHeldStmt(db, tenantId, product.id, orderId, quantity));
+    taken = { sql: "EXISTS (SELECT 1 FROM order_stock_holds WHERE order_id = ? AND product_id = ? AND state = 'held')", args: [orderId, product.id] };
+  }
+  if (payment) stmts.push(insertPaymentStmt(db, payment, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
+  stmts.push(...eventRows(env, [d.createdEvent], orderExists(tenantId, orderId)));
+  // low_stock with the reservation that crossed the threshold (all of it taken; a shortfall is undone after).
+  const held = product.kind === "card_key"
+    ? keysHeldFor(tenantId, product.id, orderId, quantity)
+    : { sql: "SELECT quantity FROM order_stock_holds WHERE order_id = ? AND product_id = ? AND state = 'held'", args: [orderId, product.id] };
+  stmts.push(...lowStockRows(env, tenantId, product, orderId, held));
+  return stmts;
+}
+
+export interface Placed {
+  /** The inserted row; none when the insert was refused (key reused meanwhile, per-buyer limit). */
+  row: OrderRow | undefined;
+  /** Units of stock taken for it. */
+  got: number;
+  paymentOpen: boolean;
+  inserted: boolean;
+}
+
+/** placeStmts' results (the slice of a batch's results that its statements produced). */
+export function placedOf(results: D1Result[], d: DraftOrder, product: ProductRow): Placed {
+  const row = results[0]!.results[0] as OrderRow | undefined;
+  const got = product.kind === "card_key" ? results[1]!.results.length : results[2]!.meta.changes > 0 ? d.order.quantity : 0;
+  const paymentAt = product.kind === "card_key" ? 2 : 3;
+  return { row, got, paymentOpen: !!d.payment && !!row && results[paymentAt]!.meta.changes > 0, inserted: !!row };
+}
+
+/** After the common case: a refusal answered, a shortfall taken the general way (or cancelled), the payment opened, a free order delivered. */
+export async function finishPlaced(env: Env, d: DraftOrder, product: ProductRow, lines: BundleLine[], placed: Placed): Promise<CreatedOrder> {
+  const { p, order, payment } = d;
+  if (!placed.inserted) return refused(env, p, product, d.requestHash);
+  if (placed.got < order.quantity) {
+    if (placed.got) await releaseHeld(env, p.tenantId, order.id);
+    await reserveOrCancel(env, order.id, p.tenantId, product, lines, order.quantity, d.reservedUntil);
+  }
+  if (payment && !placed.paymentOpen) await insertPaymentStmt(env.DB, payment).run();
+  // Reserving stock and opening the payment do not change the order row: the inserted one is current.
+  let row = placed.row ?? (await getOrderRow(env.DB, p.tenantId, order.id))!;
   if (order.amount_cents === 0) {
     // Free rights (e.g. a won claim): no payment step.
     row = await markPaidAndDeliver(env, row);
   }
-  return { order: row, created: true, paymentId };
+  return { order: row, created: true, paymentId: payment?.id ?? null };
 }
 
 /** The insert did nothing: the key was used meanwhile (answer as a repeat) or the buyer is at the limit. */
-async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): Promise<CreatedOrder> {
+export async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): Promise<CreatedOrder> {
   const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
   if (raced) return repeat(env, raced, requestHash);
   throw ApiError.conflict("purchase_limit", `At most ${product.per_user_limit} per buyer for this product`);
@@ -198,7 +250,7 @@ async function reserveOrCancel(
   }
 }
 
-async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<CreatedOrder> {
+export async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<CreatedOrder> {
   if (prior.request_hash !== requestHash) {
     throw ApiError.conflict("idempotency_key_reused", "This Idempotency-Key was used for a different order");
   }
