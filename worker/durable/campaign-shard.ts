@@ -72,6 +72,8 @@ export class CampaignShard extends DurableObject<Env> {
   private waiting = 0;
   private queue: Queued[] = [];
   private flushScheduled = false;
+  /** Whether a half-drawn window may be stored (unknown until read once; set again whenever one is stored). */
+  private openWindowMaybe = true;
   private limits = new WindowCounter();
   /** When the next alarm is due (null: none set); a claim brings a later one (a fact's resend) forward. */
   private alarmAt: number | null = null;
@@ -537,9 +539,13 @@ export class CampaignShard extends DurableObject<Env> {
 
   /** A window left half-drawn by a restart (its requests are gone; its draws are still owed and logged). */
   private resumeWindow() {
-    if (this.finishing || !this.cfg) return;
+    if (this.finishing || !this.cfg || !this.openWindowMaybe) return;
     const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'openWindow'").toArray()[0];
-    if (!row) return;
+    if (!row) {
+      // Not read again on every claim: only drawWindow stores one, and it says so.
+      this.openWindowMaybe = false;
+      return;
+    }
     this.finishing = this.finishWindow(JSON.parse(row.v) as OpenWindow).finally(() => {
       this.finishing = null;
     });
@@ -599,7 +605,10 @@ export class CampaignShard extends DurableObject<Env> {
     }
     for (const k of this.dirtyStock) this.sql.exec("UPDATE stock SET qty = ? WHERE k = ?", this.stock[k], k);
     this.dirtyStock.clear();
-    if (need) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('openWindow', ?)", JSON.stringify(w));
+    if (need) {
+      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('openWindow', ?)", JSON.stringify(w));
+      this.openWindowMaybe = true;
+    }
     else this.sql.exec("DELETE FROM meta WHERE k = 'openWindow'");
     this.armAlarm();
     return need;
