@@ -75,14 +75,18 @@ export function signInStmts(
   ];
 }
 
-/** The buyer of a brand member (created on the first token exchange), and whether this call created it. */
-export async function findOrCreateMemberBuyer(db: D1Database, tenantId: string, id: string, memberId: string, acq: AcquisitionFacts | null = null) {
-  const ins = await db
-    .prepare(`INSERT INTO buyers (id, tenant_id, kind, member_id, ${ACQ_COLUMNS}) VALUES (?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, member_id) WHERE member_id IS NOT NULL DO NOTHING`)
-    .bind(id, tenantId, memberId, ...acqValues(acq))
-    .run();
-  const row = (await getMemberBuyer(db, tenantId, memberId))!;
-  return { row, created: ins.meta.changes === 1 && row.id === id };
+/**
+ * The buyer of a brand member, created with `id` on the first token exchange (result 0: changes = 1 when this call
+ * created it); `also` (its event rows, guarded on `buyerExists(id)`) runs in the same batch; the last result is the row.
+ */
+export function memberBuyerStmts(db: D1Database, tenantId: string, id: string, memberId: string, acq: AcquisitionFacts | null, also: D1PreparedStatement[] = []) {
+  return [
+    db
+      .prepare(`INSERT INTO buyers (id, tenant_id, kind, member_id, ${ACQ_COLUMNS}) VALUES (?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, member_id) WHERE member_id IS NOT NULL DO NOTHING`)
+      .bind(id, tenantId, memberId, ...acqValues(acq)),
+    ...also,
+    db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND member_id = ?").bind(tenantId, memberId),
+  ];
 }
 
 export function getMemberBuyer(db: D1Database, tenantId: string, memberId: string) {

@@ -125,12 +125,13 @@ export function markEndpointHealthy(db: D1Database, endpointId: string) {
 }
 
 /** Disables an enabled endpoint; true only for the call that did it (so one alert is raised). */
-export async function disableEndpoint(db: D1Database, endpointId: string, reason: string): Promise<boolean> {
-  const res = await db
-    .prepare(`UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = ?, updated_at = ${NOW} WHERE id = ? AND status = 'enabled'`)
-    .bind(reason, endpointId)
-    .run();
-  return res.meta.changes > 0;
+/** enabled → disabled; `also` (its event rows, guarded on `changes() = 1`) runs right after in the same batch. */
+export async function disableEndpoint(db: D1Database, endpointId: string, reason: string, also: D1PreparedStatement[] = []): Promise<boolean> {
+  const [res] = await db.batch([
+    db.prepare(`UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = ?, updated_at = ${NOW} WHERE id = ? AND status = 'enabled'`).bind(reason, endpointId),
+    ...also,
+  ]);
+  return res!.meta.changes > 0;
 }
 
 // ---- deliveries ----

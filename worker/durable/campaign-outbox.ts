@@ -27,6 +27,24 @@ export const INTERVAL_MS = 250;
 const FACT_RESEND_S = 60;
 const FACT_RESEND_CAP_S = 1800;
 
+/**
+ * Events of a shard change that is not a claim (a task completion): a row of `events`, written in the change's own
+ * storage transaction and deleted once the events Queue accepted it.
+ */
+export const EVENTS_TABLE = "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0)";
+
+/** Call inside the change's transactionSync; the alarm forwards the row. */
+export function recordShardEvent(sql: SqlStorage, input: EventInput & { eventId: string }): void {
+  sql.exec("INSERT OR IGNORE INTO events (id, body) VALUES (?, ?)", input.eventId, JSON.stringify(input));
+}
+
+type EventRow = { id: string; body: string; attempts: number };
+
+const eventInput = (r: EventRow): EventInput => {
+  const e = JSON.parse(r.body) as EventInput & { occurredAt?: string };
+  return { ...e, occurredAt: e.occurredAt ? new Date(e.occurredAt) : undefined } as EventInput;
+};
+
 export type OutboxRow = {
   id: string;
   user_id: string;
@@ -100,7 +118,8 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
     now,
     BATCH,
   ).toArray();
-  const events: EventInput[] = [...extra];
+  const recorded = sql.exec<EventRow>("SELECT id, body, attempts FROM events WHERE next_at <= ? ORDER BY rowid LIMIT ?", now, BATCH).toArray();
+  const events: EventInput[] = [...extra, ...recorded.map(eventInput)];
   const facts: ClaimWon[] = [];
   for (const r of rows) {
     const result = JSON.parse(r.result) as ClaimResult;
@@ -114,13 +133,19 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
     try {
       await send();
       for (const r of rows) if (r.pending & bits) cleared.set(r, (cleared.get(r) ?? 0) | (r.pending & bits));
+      return true;
     } catch (e) {
       console.error(JSON.stringify({ at: "campaign-outbox", error: e instanceof Error ? e.message : String(e) }));
+      return false;
     }
   };
-  if (events.length) await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => sendEvents(env, events));
+  const eventsSent = events.length ? await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => sendEvents(env, events)) : true;
   if (facts.length) await sent(PENDING_FACT, () => sendClaimFacts(env, facts));
   storage.transactionSync(() => {
+    for (const r of recorded) {
+      if (eventsSent) sql.exec("DELETE FROM events WHERE id = ?", r.id);
+      else sql.exec("UPDATE events SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelaySeconds(r.attempts + 1) * 1000, r.id);
+    }
     for (const r of rows) {
       const done = cleared.get(r) ?? 0;
       // A forwarded fact keeps its bit until the claim is settled (settleClaims clears it); a settled claim's bit goes.
@@ -133,7 +158,7 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
       sql.exec(`UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ? AND pending > 0${failed ? "" : " AND awaiting = 1"}`, now + delayS * 1000, r.id);
     }
   });
-  const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM claims WHERE pending > 0").one().at;
+  const next = sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM (SELECT min(next_at) AS at FROM claims WHERE pending > 0 UNION ALL SELECT min(next_at) FROM events)").one().at;
   if (next === null) return null;
   return Math.max(INTERVAL_MS, next - Date.now());
 }

@@ -9,7 +9,7 @@ import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { LimitWant } from "./campaign-limits";
 import type { EventInput } from "../queue/emit";
-import { drainOutbox, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT } from "./campaign-outbox";
+import { drainOutbox, EVENTS_TABLE, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT, recordShardEvent } from "./campaign-outbox";
 
 interface UserState {
   total: number;
@@ -99,7 +99,8 @@ export class CampaignShard extends DurableObject<Env> {
       CREATE UNIQUE INDEX IF NOT EXISTS claims_request ON claims (user_id, request_id);
       CREATE INDEX IF NOT EXISTS claims_pending ON claims (pending, next_at);
       CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS releases (seq INTEGER PRIMARY KEY, stock TEXT NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS releases (seq INTEGER PRIMARY KEY, stock TEXT NOT NULL);
+      ${EVENTS_TABLE};`);
     // Added after the first release: the page origin a claim came from (widget attribution).
     const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(claims)").toArray().map((c) => c.name);
     if (!columns.includes("origin")) this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
@@ -193,9 +194,14 @@ export class CampaignShard extends DurableObject<Env> {
     return this.paused ?? this.cfg?.paused ?? false;
   }
 
-  async completeTask(campaignId: string, shard: number, userId: string, taskId: string): Promise<TaskResult | { error: string }> {
+  /**
+   * Counts a completed task (up to its daily limit) and records campaign_task_completed in the same storage
+   * transaction; the alarm forwards it. A completion past the limit changes nothing and records nothing.
+   */
+  async completeTask(campaignId: string, shard: number, userId: string, taskId: string, deviceId: string | null = null): Promise<TaskResult | { error: string }> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return { error: "not_started" };
-    const def = this.cfg!.def;
+    const cfg = this.cfg!;
+    const def = cfg.def;
     const task = def.tasks.find((t) => t.id === taskId);
     if (!task) return { error: "unknown_task" };
     if (phaseAt(def, Date.now()) !== "live") return { error: "ended" };
@@ -204,7 +210,14 @@ export class CampaignShard extends DurableObject<Env> {
     if (done < task.perDay) {
       u.tasks[taskId] = done + 1;
       u.extra += task.extraChances;
-      this.saveUser(userId, u);
+      this.ctx.storage.transactionSync(() => {
+        this.saveUser(userId, u);
+        recordShardEvent(this.sql, {
+          eventId: newId("evtk"), tenantId: cfg.tenantId, type: "campaign_task_completed", occurredAt: new Date(), actor: { userId, deviceId },
+          payload: { campaignId: cfg.campaignId, taskId, completedToday: done + 1 },
+        });
+      });
+      this.armAlarm();
     }
     return { taskId, completedToday: u.tasks[taskId] ?? 0, extraChancesToday: u.extra, drawsLeftToday: this.drawsLeft(u) };
   }
@@ -316,9 +329,9 @@ export class CampaignShard extends DurableObject<Env> {
     return out;
   }
 
-  /** Claims whose messages are not yet on a Queue or that are not yet settled (for tests and operators). */
+  /** Claims whose messages are not yet on a Queue or that are not yet settled, and recorded events not yet sent (for tests and operators). */
   async pendingCount(): Promise<number> {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 OR awaiting = 1").one().n;
+    return this.sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM claims WHERE pending > 0 OR awaiting = 1) + (SELECT count(*) FROM events) AS n").one().n;
   }
 
   override async alarm() {

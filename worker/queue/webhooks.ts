@@ -13,7 +13,7 @@ import { alertOf, deliveryId, matches, webhookPayload, type EndpointRule } from 
 import { RETRY_WINDOW_MS, webhookRetryDelay } from "../domain/webhook-retry";
 import { targetProblem } from "../domain/webhook-target";
 import { raiseAlert } from "../services/alerts";
-import { emitEvent } from "./emit";
+import { eventRows, scheduleDispatch } from "./emit";
 
 export const WEBHOOK_QUEUE = "kaquan-webhooks";
 export const SEND_TIMEOUT_MS = 10_000;
@@ -194,13 +194,12 @@ export async function attemptDelivery(env: SendEnv, id: string, opts: SendOption
       exhausted >= DISABLE_AFTER_EXHAUSTED ? `${exhausted} deliveries in a row ran out of retries`
       : failingSince && now - Date.parse(failingSince) >= DISABLE_AFTER_FAILING_MS ? `every attempt failed since ${failingSince}`
       : null;
-    if (reason && (await disableEndpoint(env.DB, ep.id, reason))) {
+    // The alert is recorded in the disabling batch, only by the call whose update disabled it.
+    const alert = (why: string) => eventRows(env, [{ tenantId: ep.tenant_id, type: "alert", payload: { kind: "webhook_endpoint_disabled", endpointId: ep.id, url: ep.url, reason: why } }], { sql: "changes() = 1", args: [] });
+    if (reason && (await disableEndpoint(env.DB, ep.id, reason, alert(reason)))) {
       disabled = true;
       forgetEndpoints(ep.tenant_id);
-      await emitEvent(env, {
-        tenantId: ep.tenant_id, type: "alert",
-        payload: { kind: "webhook_endpoint_disabled", endpointId: ep.id, url: ep.url, reason },
-      });
+      await scheduleDispatch(env);
     }
   }
   return { outcome, statusCode, delaySeconds: delay, disabled };

@@ -2,18 +2,16 @@ import { ErrorBody } from "../../schema/errors";
 import { createRoute, z } from "@hono/zod-openapi";
 import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignSessionInput, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
-import { homeShard } from "../domain/campaign-rules";
 import { verifyPreview } from "../domain/campaign-preview";
 import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
-import { sha256Hex } from "../domain/crypto";
-import { emitEvent } from "../queue/emit";
 import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
-import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, shardOf, userStanding } from "../services/campaigns";
+import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, userStanding } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 import { ShareInput, ShareResult } from "../../schema/acquisition";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { createShare } from "../services/shares";
+import { completeTask } from "../services/campaign-tasks";
 import { embeddingOrigin } from "../services/acquisition";
 
 const SHARES_PER_MIN = 30; // per sharer: a share sheet opened again and again still counts, but no flood
@@ -167,29 +165,7 @@ export const campaignPublicRoutes = createRouter()
   })
   .openapi(task, async (c) => {
     const { campaignId, taskId } = c.req.valid("param");
-    const hit = await publicCampaign(c.env, campaignId);
-    if (!hit) throw ApiError.notFound("Campaign");
-    const campaign = hit.campaign;
-    const meta = claimMeta(c.req.raw.headers);
-    const userId = await liveClaimant(c.env, hit, c.req.valid("json"), meta);
-    const deviceId = await deviceOf(c.env, hit, meta);
-    const shard = homeShard(userId, campaign.shards);
-    const res = await shardOf(c.env, campaign.id, shard).completeTask(campaign.id, shard, userId, taskId);
-    if ("error" in res) {
-      if (res.error === "unknown_task") throw ApiError.notFound("Task");
-      throw ApiError.conflict(res.error, res.error === "not_started" ? "The campaign has not started" : "The campaign has ended");
-    }
-    c.executionCtx.waitUntil(
-      // The completion is the shard's change (its storage): recorded here with an id derived from it, so a repeat is one row.
-      emitEvent(c.env, {
-        eventId: `evtk_${(await sha256Hex(`${campaign.id}|${userId}|${taskId}|${new Date().toISOString().slice(0, 10)}|${res.completedToday}`)).slice(0, 40)}`,
-        tenantId: campaign.tenantId,
-        type: "campaign_task_completed",
-        actor: { userId, deviceId },
-        payload: { campaignId: campaign.id, taskId, completedToday: res.completedToday },
-      }).catch(() => undefined),
-    );
-    return c.json(res, 200);
+    return c.json(await completeTask(c.env, campaignId, taskId, c.req.valid("json"), claimMeta(c.req.raw.headers)), 200);
   })
   .openapi(share, async (c) => {
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);

@@ -51,27 +51,32 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   }
   const t = payment.tenant_id;
   const before = or!.results[0] as OrderRow | undefined;
+  // Read through the payment, so it exists unless the order row is gone: then refused with nothing changed.
+  if (!before) throw ApiError.notFound("Order");
   if (payment.status !== "pending") {
-    const order = before ?? (await getOrderRow(db, t, payment.order_id))!;
-    if (payment.provider_ref === notice.gatewayTxnId) return { applied: false, order, needsAsyncDelivery: false };
+    if (payment.provider_ref === notice.gatewayTxnId) return { applied: false, order: before, needsAsyncDelivery: false };
     throw ApiError.conflict("payment_already_settled", "This payment was already settled by another transaction");
   }
   const product = prodr!.results[0] as ProductRow | undefined;
   const keys = keyr!.results as (CardKeyRef & { batch_id: string | null })[];
   const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
+    // Right after the payment's own statement (changes() is its count): money this notice took for an order that
+    // can no longer take it — the negation of markPaidByPayment's condition — is alerted with the payment.
+    ...eventRows(env, [closedOrderAlert(before, payment.id)], {
+      sql: `changes() = 1 AND NOT EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")}))`,
+      args: [t, before.id, notice.amountCents, ...UNPAID],
+    }, [{ path: "$.payload.status", sql: "SELECT status FROM orders WHERE tenant_id = ? AND id = ?", args: [t, before.id] }]),
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
-  ];
-  if (before) {
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
-    stmts.push(...eventRows(env, [paidEvent(before, provider)], {
+    ...eventRows(env, [paidEvent(before, provider)], {
       sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
             AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
       args: [t, before.id, payment.id, notice.gatewayTxnId],
-    }));
-  }
+    }),
+  ];
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
-  const inline = !!before && !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
+  const inline = !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
     && keys.length >= before.quantity && keys.slice(0, before.quantity).every((k) => !k.reusable);
   const rows: NewVoucherRow[] = [];
   if (inline) {
@@ -99,7 +104,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     stmts.push(...deliveryEventRows(env, before, rows));
   }
   const results = await db.batch(stmts);
-  const [paid, moved] = results;
+  const [paid, , moved] = results;
   if (!paid!.results.length) {
     // Lost a race with an identical callback: acknowledge if it was this transaction.
     const again = (await getPaymentById(db, payment.id))!;
@@ -112,10 +117,9 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     // Money arrived for an order that can no longer take it (e.g. refunded): give it back.
     const current = (await getOrderRow(db, t, payment.order_id))!;
     await refundPayment(env, current, "order_not_payable");
-    await emitEvents(env, [{ tenantId: t, type: "alert", payload: { kind: "payment_for_closed_order", orderId: current.id, status: current.status } }]);
+    await scheduleDispatch(env); // the alert recorded with the payment
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
-  if (!before) await emitEvents(env, [paidEvent(order, provider)]); // not read up front (cannot happen): after the fact
   if (inline) {
     const at = stmts.length - deliveryEventCount(rows);
     const delivered = results[at - 2]!.results[0] as OrderRow | undefined;
@@ -126,6 +130,11 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   const maySupplier = product?.kind === "direct_recharge" || product?.kind === "bundle";
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
+}
+
+/** Money for an order that can no longer take it (status: set by the batch to the order's status then). */
+function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {
+  return { eventId: `evpc_${paymentId}`, tenantId: order.tenant_id, type: "alert", payload: { kind: "payment_for_closed_order", orderId: order.id, status: order.status } };
 }
 
 function paidEvent(order: OrderRow, provider: string): EventInput {
@@ -325,7 +334,6 @@ function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "
  * order a crash left 'failed' (the delivery cron does): each step is guarded or checks what is already done.
  */
 export async function finishRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
-  const events: EventInput[] = [];
   const db = env.DB;
   const t = order.tenant_id;
   await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
@@ -336,11 +344,16 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
       refundIssuedOfOrderStmt(db, t, order.id),
       ...refundEventRows(env, order, vouchers, reason, true),
+      // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
+      ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
+    await scheduleDispatch(env);
+  } else {
+    // No change to record it with: the provider refused, the order stays 'failed' and the cron retries — each
+    // refused attempt is alerted on its own, so operators see the money has not gone back yet.
+    await emitEvents(env, [{ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: false } }]);
   }
-  events.push({ tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: result.status === "refunded" } });
-  await emitEvents(env, events); // records the alert and dispatches it with the refund's rows
   return result;
 }
 

@@ -3,13 +3,13 @@
  * exchange of a token for the member's buyer, so campaign limits and rewards bind to the brand's member id.
  */
 import type { AcquisitionFacts, BuyerRow } from "../db/buyers";
-import { findOrCreateMemberBuyer } from "../db/buyers";
+import { buyerExists, memberBuyerStmts } from "../db/buyers";
 import { getMemberSecret, putMemberSecret } from "../db/member-secrets";
 import { randomToken, newId } from "../domain/crypto";
 import { verifyMemberToken } from "../domain/member-token";
 import { openSecret, sealSecret } from "../domain/secret-box";
 import { ApiError } from "../errors";
-import { emitEvents } from "../queue/emit";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 
 /** A new secret (shown once); the previous one keeps verifying for `overlapMinutes`. */
@@ -39,9 +39,14 @@ export async function memberOf(env: Env, tenantId: string, slug: string, token: 
   return check.memberId;
 }
 
-/** The member's buyer, created on first use with its acquisition (user_signed_up leaves with it). */
+/**
+ * The member's buyer, created on first use with its acquisition. user_signed_up is recorded in the batch that creates
+ * the row, guarded on this call's fresh id: of two first exchanges at once, only the one whose insert won records it.
+ */
 export async function memberBuyer(env: Env, tenantId: string, memberId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
-  const { row, created } = await findOrCreateMemberBuyer(env.DB, tenantId, newId("byr"), memberId, acq);
-  if (created) await emitEvents(env, signupEvents(tenantId, row.id, "guest", acq));
-  return row;
+  const id = newId("byr");
+  const signup = eventRows(env, signupEvents(tenantId, id, "guest", acq), buyerExists(tenantId, id));
+  const results = await env.DB.batch(memberBuyerStmts(env.DB, tenantId, id, memberId, acq, signup));
+  if (results[0]!.meta.changes === 1) await scheduleDispatch(env);
+  return results[results.length - 1]!.results[0] as BuyerRow;
 }
