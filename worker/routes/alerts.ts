@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AlertSettings, SandboxEmail, UpdateAlertSettingsInput } from "../../schema/alerts";
-import { getAlertSettings, saveAlertSettings } from "../db/alerts";
 import { isDevelopment } from "../domain/deploy-config";
 import { readEmailOutbox } from "../email/sandbox";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
+import { alertSettings, updateAlertSettings } from "../services/alerts";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["alerts"];
@@ -28,13 +28,8 @@ const outbox = createRoute({
 });
 
 export const alertRoutes = createRouter()
-  .openapi(read, async (c) => c.json(await getAlertSettings(c.env.DB, c.var.principal.tenantId), 200))
-  .openapi(write, async (c) => {
-    const { tenantId } = c.var.principal;
-    const next = { ...(await getAlertSettings(c.env.DB, tenantId)), ...c.req.valid("json") };
-    await saveAlertSettings(c.env.DB, tenantId, next);
-    return c.json(next, 200);
-  });
+  .openapi(read, async (c) => c.json(await alertSettings(c.env, c.var.principal.tenantId), 200))
+  .openapi(write, async (c) => c.json(await updateAlertSettings(c.env, c.var.principal.tenantId, c.req.valid("json")), 200));
 
 /** The e-mail sandbox's outbox: development only (app.ts does not mount it in production). */
 export const emailOutboxRoutes = createRouter().openapi(outbox, async (c) => {

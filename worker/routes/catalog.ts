@@ -5,13 +5,10 @@ import {
 } from "../../schema/catalog";
 import { ErrorBody } from "../../schema/errors";
 import { Supplier, SupplierInput } from "../../schema/suppliers";
-import { newId } from "../domain/crypto";
-import { getProductRow, listProductRows, stockCounts } from "../db/products";
-import { listSuppliers, upsertSupplier } from "../db/suppliers";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { changeStatus, checkCopy, createProduct, patchProduct, withStock } from "../services/catalog";
+import { changeStatus, checkCopy, createProduct, listProducts, patchProduct, productById, productStock } from "../services/catalog";
 import { importCardKeys } from "../services/inventory";
+import { saveSupplier, supplierList } from "../services/suppliers";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["catalog"];
@@ -68,23 +65,10 @@ const putSupplier = createRoute({
   request: jsonBody(SupplierInput), responses: { 200: json(Supplier, "Supplier"), ...common },
 });
 
-const toSupplier = (r: { id: string; name: string; base_url: string; status: "active" | "disabled"; consecutive_failures: number; open_until: string | null }) => ({
-  id: r.id, name: r.name, baseUrl: r.base_url, status: r.status, consecutiveFailures: r.consecutive_failures, openUntil: r.open_until,
-});
-
 export const catalogRoutes = createRouter()
-  .openapi(list, async (c) => {
-    const t = c.var.principal.tenantId;
-    const rows = await listProductRows(c.env.DB, t, c.req.valid("query").status);
-    return c.json({ products: await Promise.all(rows.map((r) => withStock(c.env.DB, t, r))) }, 200);
-  })
+  .openapi(list, async (c) => c.json({ products: await listProducts(c.env.DB, c.var.principal.tenantId, c.req.valid("query").status) }, 200))
   .openapi(create, async (c) => c.json(await createProduct(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 201))
-  .openapi(get, async (c) => {
-    const t = c.var.principal.tenantId;
-    const row = await getProductRow(c.env.DB, t, c.req.valid("param").productId);
-    if (!row) throw ApiError.notFound("Product");
-    return c.json(await withStock(c.env.DB, t, row), 200);
-  })
+  .openapi(get, async (c) => c.json(await productById(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId), 200))
   .openapi(patch, async (c) =>
     c.json(await patchProduct(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId, c.req.valid("json") as Partial<CreateProductInput>), 200),
   )
@@ -100,14 +84,6 @@ export const catalogRoutes = createRouter()
     const { tenantId, apiKeyId } = c.var.principal;
     return c.json(await importCardKeys(c.env, tenantId, c.req.valid("param").productId, c.req.valid("json"), apiKeyId), 200);
   })
-  .openapi(stock, async (c) => {
-    const t = c.var.principal.tenantId;
-    const row = await getProductRow(c.env.DB, t, c.req.valid("param").productId);
-    if (!row) throw ApiError.notFound("Product");
-    return c.json(await stockCounts(c.env.DB, t, row), 200);
-  })
-  .openapi(suppliers, async (c) => c.json({ suppliers: (await listSuppliers(c.env.DB, c.var.principal.tenantId)).map(toSupplier) }, 200))
-  .openapi(putSupplier, async (c) => {
-    const input = c.req.valid("json");
-    return c.json(toSupplier(await upsertSupplier(c.env.DB, c.var.principal.tenantId, { id: newId("sup"), ...input })), 200);
-  });
+  .openapi(stock, async (c) => c.json(await productStock(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId), 200))
+  .openapi(suppliers, async (c) => c.json(await supplierList(c.env.DB, c.var.principal.tenantId), 200))
+  .openapi(putSupplier, async (c) => c.json(await saveSupplier(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 200));

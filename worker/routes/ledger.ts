@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LedgerCheckpoint, LedgerExport, LedgerVerification, VoucherProvenance } from "../../schema/ledger";
-import { listCheckpoints } from "../db/ledger";
-import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { checkpointLedger, exportLedger, verifyLedger, voucherProvenance } from "../services/ledger";
+import { checkpointLedger, exportLedger, publishedCheckpoints, verifyLedger, voucherProvenance } from "../services/ledger";
 import { bearerAuth, createRouter, errors, json } from "./router";
 
 const tags = ["ledger"];
@@ -70,9 +68,7 @@ export const ledgerRoutes = createRouter()
   .openapi(checkpointRoute, async (c) => c.json({ checkpoint: await checkpointLedger(c.env, c.var.principal.tenantId) }, 200))
   .openapi(publicCheckpoints, async (c) => {
     await enforceRateLimit(c.env, "public-ledger", clientIp(c), 120, 60);
-    const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
-    if (!tenant) throw ApiError.notFound("Brand");
-    return c.json({ checkpoints: await listCheckpoints(c.env.DB, tenant.id) }, 200);
+    return c.json(await publishedCheckpoints(c.env, c.req.valid("param").slug), 200);
   })
   .openapi(provenance, async (c) => {
     // Codes are unguessable; the limit keeps anyone from trying many.

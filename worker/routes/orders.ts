@@ -1,11 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Order } from "../../schema/orders";
 import { Voucher } from "../../schema/vouchers";
-import { getOrderRow, toOrder } from "../db/orders";
-import { listVouchersByOrder, toVoucher } from "../db/vouchers";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { refundOrder } from "../services/fulfilment";
+import { orderForSupport, refundForOperator } from "../services/order-support";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["orders"];
@@ -26,13 +23,8 @@ const refund = createRoute({
 });
 
 export const orderRoutes = createRouter()
-  .openapi(get, async (c) => {
-    const t = c.var.principal.tenantId;
-    const row = await getOrderRow(c.env.DB, t, c.req.valid("param").orderId);
-    if (!row) throw ApiError.notFound("Order");
-    return c.json({ order: toOrder(row), vouchers: (await listVouchersByOrder(c.env.DB, t, row.id)).map(toVoucher) }, 200);
-  })
+  .openapi(get, async (c) => c.json(await orderForSupport(c.env, c.var.principal.tenantId, c.req.valid("param").orderId), 200))
   .openapi(refund, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    return c.json(toOrder(await refundOrder(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId)), 200);
+    return c.json(await refundForOperator(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId), 200);
   });

@@ -1,13 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { exports } from "cloudflare:workers";
-import { getPaymentById } from "../db/payments";
-import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
-import { checkoutHtml } from "../payments/checkout-page";
 import { providerFor } from "../payments/provider-registry";
-import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../payments/sandbox";
-import { paymentForCheckout } from "../services/fulfilment";
 import { settlePaymentNotice } from "../services/payment-callback";
+import { payAtSandbox, sandboxCheckoutPage } from "../services/sandbox-gateway";
 import { createRouter, errors, json } from "./router";
 
 const tags = ["payments"];
@@ -43,30 +38,11 @@ const callback = createRoute({
 /** The sandbox gateway's hosted checkout: development only (app.ts does not mount it in production). */
 export const sandboxGatewayRoutes = createRouter()
   .openapi(checkout, async (c) => {
-    const { payment, order, product } = await paymentForCheckout(c.env, c.req.valid("param").paymentId);
-    const tenant = await getTenant(c.env.DB, payment.tenant_id);
-    const html = checkoutHtml({
-      paymentId: payment.id, title: product?.name ?? "订单", amountCents: payment.amount_cents, status: order.status,
-      returnUrl: `/shop/order/?t=${encodeURIComponent(tenant?.slug ?? "")}&o=${encodeURIComponent(order.id)}`,
-    });
+    const html = await sandboxCheckoutPage(c.env, c.req.valid("param").paymentId);
     c.header("Cache-Control", "no-store");
     return c.html(html, 200);
   })
-  .openapi(pay, async (c) => {
-    // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business.
-    const payment = await getPaymentById(c.env.DB, c.req.valid("param").paymentId);
-    if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
-    if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
-    const { body, signature } = await sandboxPaidCallback(c.env, payment);
-    // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.
-    const callbackSentAt = Date.now();
-    const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, c.req.url), {
-      method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body,
-    }));
-    const ack = (await res.json()) as z.infer<typeof Ack> | { error: { code: string; message: string } };
-    if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
-    return c.json({ ...ack, orderId: payment.order_id, callbackSentAt }, 200);
-  });
+  .openapi(pay, async (c) => c.json(await payAtSandbox(c.env, c.req.valid("param").paymentId, c.req.url), 200));
 
 export const paymentRoutes = createRouter()
   .openapi(callback, async (c) => {

@@ -12,14 +12,10 @@ import {
   VoucherStatusList,
   VoucherStatusQuery,
 } from "../../schema/redemptions";
-import { Voucher, type VoucherStatus } from "../../schema/vouchers";
-import { listAttempts, listRiskEvents, sumSuccesses, voucherStatuses } from "../db/redemptions";
-import { cstDay } from "../domain/campaign-rules";
-import { getKeySettings } from "../db/stores";
-import { sha256Hex } from "../domain/crypto";
-import { ApiError } from "../errors";
+import { Voucher } from "../../schema/vouchers";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { redemptionHistory, redemptionToday, riskEvents, voucherStatusList } from "../services/redemption-reads";
 import { redeem } from "../services/redemptions";
 import { voidVoucher } from "../services/voucher-void";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
@@ -124,50 +120,15 @@ export const redemptionRoutes = createRouter()
   })
   .openapi(history, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    const q = c.req.valid("query");
-    const bound = (await getKeySettings(c.env.DB, tenantId, apiKeyId)).storeId;
-    if (bound && q.storeId && q.storeId !== bound) throw ApiError.forbidden("This redeemer key is bound to another store");
-    const rows = await listAttempts(c.env.DB, tenantId, { ...q, storeId: bound ?? q.storeId });
-    return c.json(
-      {
-        attempts: rows.map((r) => ({
-          id: r.id,
-          outcome: r.outcome,
-          reason: r.reason,
-          voucherCode: r.voucher_code,
-          title: r.title,
-          storeId: r.store_id,
-          storeName: r.store_name,
-          apiKeyId: r.api_key_id,
-          at: r.created_at,
-        })),
-      },
-      200,
-    );
+    return c.json(await redemptionHistory(c.env.DB, tenantId, apiKeyId, c.req.valid("query")), 200);
   })
   .openapi(today, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    const q = c.req.valid("query");
-    const bound = (await getKeySettings(c.env.DB, tenantId, apiKeyId)).storeId;
-    if (bound && q.storeId && q.storeId !== bound) throw ApiError.forbidden("This redeemer key is bound to another store");
-    const storeId = bound ?? q.storeId ?? null;
-    const day = cstDay(Date.now());
-    const since = new Date(`${day}T00:00:00+08:00`).toISOString();
-    return c.json({ day, since, storeId, ...(await sumSuccesses(c.env.DB, tenantId, storeId, since)) }, 200);
+    return c.json(await redemptionToday(c.env.DB, tenantId, apiKeyId, c.req.valid("query").storeId), 200);
   })
   .openapi(status, async (c) => {
     await enforceRateLimit(c.env, "voucher-status", clientIp(c), 240, 60);
-    const codes = c.req.valid("query").codes;
-    const rows = await voucherStatuses(c.env.DB, codes);
-    const vouchers = rows.map((r) => ({
-      code: r.code,
-      status: r.status as VoucherStatus,
-      statusChangedAt: r.status_changed_at,
-      redeemedAt: r.redeemed_at,
-      storeName: r.store_name,
-    }));
-    vouchers.sort((a, b) => a.code.localeCompare(b.code));
-    const etag = `"${(await sha256Hex(JSON.stringify(vouchers))).slice(0, 32)}"`;
+    const { vouchers, etag } = await voucherStatusList(c.env.DB, c.req.valid("query").codes);
     c.header("ETag", etag);
     c.header("Cache-Control", "no-cache");
     if (c.req.header("if-none-match") === etag) return c.body(null, 304);
@@ -177,4 +138,4 @@ export const redemptionRoutes = createRouter()
     const { tenantId, apiKeyId } = c.var.principal;
     return c.json(await voidVoucher(c.env, tenantId, c.req.valid("param").code, c.req.valid("json").reason, apiKeyId), 200);
   })
-  .openapi(risk, async (c) => c.json({ events: await listRiskEvents(c.env.DB, c.var.principal.tenantId) }, 200));
+  .openapi(risk, async (c) => c.json(await riskEvents(c.env.DB, c.var.principal.tenantId), 200));

@@ -4,21 +4,18 @@ import { Product } from "../../schema/catalog";
 import { ErrorBody } from "../../schema/errors";
 import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../../schema/orders";
 import { Voucher, VoucherList } from "../../schema/vouchers";
-import { getBuyer, toBuyer } from "../db/buyers";
-import { toOrder } from "../db/orders";
 import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
 import { verifySession } from "../domain/buyer-session";
-import { getProductRow, listProductRows } from "../db/products";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { requestOtp, resolveBuyer, verifyOtp, phoneHash } from "../services/buyers";
+import { requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput } from "../../schema/acquisition";
-import { withStock } from "../services/catalog";
-import { cancelOrder, checkoutPath, createOrder } from "../services/orders";
-import { myOrders, myVouchers, ownOrder } from "../services/shop";
+import {
+  cancelOwnOrder, myOrders, myVouchers, ownOrder, placeShopOrder, publishedProduct, publishedProducts,
+} from "../services/shop";
 import { readOutbox } from "../sms/sandbox";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 import { assertNotBlocked } from "../services/risk-gate";
@@ -115,31 +112,13 @@ const requester = async (c: Context<AppEnv>) => ({
   deviceId: await deviceOfRequest(c.env.BUYER_SESSION_SECRET, c.var.shopper.tenantId, c.var.shopper.slug, c.req.raw.headers),
 });
 
-function publicView(p: Product) {
-  const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
-  return rest;
-}
-
 export const shopRoutes = createRouter()
-  .openapi(products, async (c) => {
-    const t = c.var.shopper.tenantId;
-    const rows = await listProductRows(c.env.DB, t, "published");
-    return c.json({ products: (await Promise.all(rows.map((r) => withStock(c.env.DB, t, r)))).map(publicView) }, 200);
-  })
-  .openapi(product, async (c) => {
-    const t = c.var.shopper.tenantId;
-    const row = await getProductRow(c.env.DB, t, c.req.valid("param").productId);
-    if (!row || row.status !== "published") throw ApiError.notFound("Product");
-    return c.json(publicView(await withStock(c.env.DB, t, row)), 200);
-  })
-  .openapi(me, async (c) => {
-    const { tenantId, buyerId } = c.var.shopper;
-    const row = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
-    return c.json({ buyer: row ? toBuyer(row) : null }, 200);
-  })
+  .openapi(products, async (c) => c.json(await publishedProducts(c.env, c.var.shopper.tenantId), 200))
+  .openapi(product, async (c) => c.json(await publishedProduct(c.env, c.var.shopper.tenantId, c.req.valid("param").productId), 200))
+  .openapi(me, async (c) => c.json({ buyer: await shopBuyer(c.env, c.var.shopper.tenantId, c.var.shopper.buyerId) }, 200))
   .openapi(guest, async (c) => {
     const id = await buyerOrGuest(c, c.req.valid("json").acquisition);
-    return c.json({ buyer: toBuyer((await getBuyer(c.env.DB, c.var.shopper.tenantId, id))!) }, 200);
+    return c.json({ buyer: (await shopBuyer(c.env, c.var.shopper.tenantId, id))! }, 200);
   })
   .openapi(otp, async (c) => {
     await enforceRateLimit(c.env, "otp-ip", clientIp(c), 20, 3600);
@@ -152,11 +131,9 @@ export const shopRoutes = createRouter()
     await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
     const { phone, code, acquisition, consent } = c.req.valid("json");
     await assertNotBlocked(c.env, tenantId, "otp", { ...(await requester(c)), phoneHash: await phoneHash(c.env, phone), buyerId });
-    const current = buyerId ? await getBuyer(c.env.DB, tenantId, buyerId) : null;
-    const acq = current ? undefined : await resolveAcquisition(c.env, tenantId, acquisition, embeddingOrigin(c.req.raw.headers, c.req.url));
-    const buyer = await verifyOtp(c.env, tenantId, phone, code, current, consent, acq);
-    await setSessionCookie(c, buyer);
-    return c.json({ buyer: toBuyer(buyer) }, 200);
+    const { row, buyer } = await signInWithOtp(c.env, tenantId, buyerId, { phone, code, consent, acquisition }, embeddingOrigin(c.req.raw.headers, c.req.url));
+    await setSessionCookie(c, row);
+    return c.json({ buyer }, 200);
   })
   .openapi(adopt, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
@@ -166,8 +143,7 @@ export const shopRoutes = createRouter()
       if (!row) throw ApiError.unauthorized("The session is not valid for this store");
       await setSessionCookie(c, row);
     }
-    const row = await getBuyer(c.env.DB, tenantId, c.var.shopper.buyerId!);
-    return c.json({ buyer: row ? toBuyer(row) : null }, 200);
+    return c.json({ buyer: await shopBuyer(c.env, tenantId, c.var.shopper.buyerId) }, 200);
   })
   .openapi(device, async (c) => {
     await ensureDeviceCookie(c);
@@ -187,21 +163,16 @@ export const shopRoutes = createRouter()
     const newGuest = !c.var.shopper.buyerId;
     const buyerId = c.var.shopper.buyerId ?? newId("byr");
     if (newGuest) await setSessionCookie(c, { id: buyerId, kind: "guest" });
-    const res = await createOrder(c.env, {
+    const res = await placeShopOrder(c.env, {
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
       idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest,
       acquisition: newGuest ? await resolveAcquisition(c.env, c.var.shopper.tenantId, input.acquisition, embeddingOrigin(c.req.raw.headers, c.req.url)) : undefined,
     });
-    if (res.order.buyer_id !== buyerId) throw ApiError.notFound("Order");
-    const order = toOrder(res.order);
-    const body = { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) };
-    return res.created ? c.json(body, 201) : c.json(body, 200);
+    return res.created ? c.json(res.order, 201) : c.json(res.order, 200);
   })
   .openapi(orders, async (c) => c.json({ orders: await myOrders(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200))
   .openapi(order, async (c) => c.json(await ownOrder(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").orderId), 200))
-  .openapi(cancel, async (c) => {
-    return c.json(toOrder(await cancelOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c))), 200);
-  })
+  .openapi(cancel, async (c) => c.json(await cancelOwnOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c)), 200))
   .openapi(vouchers, async (c) => c.json({ vouchers: await myVouchers(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200));
 
 /** The SMS sandbox's outbox: development only (app.ts does not mount it in production). */

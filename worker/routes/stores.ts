@@ -1,10 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BindRedeemerKeyInput, CreateStoreInput, ProductStoresInput, RedeemerKeySettings, Store } from "../../schema/redemptions";
-import { getProductRow } from "../db/products";
-import { apiKeyOfTenant, bindKeyToStore, getKeySettings, getStore, insertStore, listStores, reinstateKey, setProductStores } from "../db/stores";
-import { newId } from "../domain/crypto";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
+import { addStore, bindKey, keySettingsWithStore, limitProductStores, reinstateRedeemerKey, storesOf } from "../services/stores";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["stores"];
@@ -75,36 +72,16 @@ const productStores = createRoute({
 });
 
 export const storeRoutes = createRouter()
-  .openapi(list, async (c) => c.json({ stores: await listStores(c.env.DB, c.var.principal.tenantId) }, 200))
-  .openapi(create, async (c) => {
-    const input = c.req.valid("json");
-    return c.json(await insertStore(c.env.DB, c.var.principal.tenantId, { id: newId("st"), name: input.name, address: input.address }), 201);
-  })
+  .openapi(list, async (c) => c.json(await storesOf(c.env.DB, c.var.principal.tenantId), 200))
+  .openapi(create, async (c) => c.json(await addStore(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 201))
   .openapi(myKey, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    const s = await getKeySettings(c.env.DB, tenantId, apiKeyId);
-    return c.json({ ...s, store: s.storeId ? await getStore(c.env.DB, tenantId, s.storeId) : null }, 200);
+    return c.json(await keySettingsWithStore(c.env.DB, tenantId, apiKeyId), 200);
   })
-  .openapi(bind, async (c) => {
-    const { tenantId } = c.var.principal;
-    const { keyId } = c.req.valid("param");
-    const { storeId } = c.req.valid("json");
-    if (!(await apiKeyOfTenant(c.env.DB, tenantId, keyId))) throw ApiError.notFound("API key");
-    if (storeId && !(await getStore(c.env.DB, tenantId, storeId))) throw ApiError.notFound("Store");
-    return c.json(await bindKeyToStore(c.env.DB, tenantId, keyId, storeId), 200);
-  })
-  .openapi(reinstate, async (c) => {
-    const { tenantId } = c.var.principal;
-    const { keyId } = c.req.valid("param");
-    if (!(await apiKeyOfTenant(c.env.DB, tenantId, keyId))) throw ApiError.notFound("API key");
-    return c.json(await reinstateKey(c.env.DB, tenantId, keyId), 200);
-  })
-  .openapi(productStores, async (c) => {
-    const { tenantId } = c.var.principal;
-    const { productId } = c.req.valid("param");
-    const { storeIds } = c.req.valid("json");
-    if (!(await getProductRow(c.env.DB, tenantId, productId))) throw ApiError.notFound("Product");
-    for (const s of storeIds) if (!(await getStore(c.env.DB, tenantId, s))) throw ApiError.notFound(`Store ${s}`);
-    await setProductStores(c.env.DB, tenantId, productId, storeIds);
-    return c.json({ storeIds }, 200);
-  });
+  .openapi(bind, async (c) =>
+    c.json(await bindKey(c.env.DB, c.var.principal.tenantId, c.req.valid("param").keyId, c.req.valid("json").storeId), 200),
+  )
+  .openapi(reinstate, async (c) => c.json(await reinstateRedeemerKey(c.env.DB, c.var.principal.tenantId, c.req.valid("param").keyId), 200))
+  .openapi(productStores, async (c) =>
+    c.json(await limitProductStores(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId, c.req.valid("json").storeIds), 200),
+  );

@@ -3,10 +3,12 @@ import {
   CreatedWebhookEndpoint, CreateWebhookEndpointInput, ReplayRangeInput, ReplayResult, RotatedWebhookSecret, RotateWebhookSecretInput,
   UpdateWebhookEndpointInput, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookLogQuery,
 } from "../../schema/webhooks";
-import { getDelivery, getEndpoint, listAttempts, listDeliveries, listEndpoints, toDelivery, toEndpoint } from "../db/webhooks";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { changeEndpoint, createEndpoint, removeEndpoint, replay, rotateSecret } from "../services/webhooks";
+import {
+  changeEndpoint, createEndpoint, deliveryWithAttempts, endpointAttempts, endpointById, endpointDeliveries, endpointList, removeEndpoint, replay,
+  rotateSecret,
+} from "../services/webhooks";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["webhooks"];
@@ -77,16 +79,10 @@ const replayRange = createRoute({
   responses: { 202: json(ReplayResult, "Queued"), 400: errors[400], 404: errors[404], 409: errors[409], ...common },
 });
 
-async function ownEndpoint(db: D1Database, tenantId: string, id: string) {
-  const row = await getEndpoint(db, tenantId, id);
-  if (!row) throw ApiError.notFound("Webhook endpoint");
-  return row;
-}
-
 export const webhookRoutes = createRouter()
-  .openapi(list, async (c) => c.json({ endpoints: (await listEndpoints(c.env.DB, c.var.principal.tenantId)).map(toEndpoint) }, 200))
+  .openapi(list, async (c) => c.json(await endpointList(c.env, c.var.principal.tenantId), 200))
   .openapi(create, async (c) => c.json(await createEndpoint(c.env, c.var.principal.tenantId, c.req.valid("json")), 201))
-  .openapi(read, async (c) => c.json(toEndpoint(await ownEndpoint(c.env.DB, c.var.principal.tenantId, c.req.valid("param").endpointId)), 200))
+  .openapi(read, async (c) => c.json(await endpointById(c.env, c.var.principal.tenantId, c.req.valid("param").endpointId), 200))
   .openapi(update, async (c) =>
     c.json(await changeEndpoint(c.env, c.var.principal.tenantId, c.req.valid("param").endpointId, c.req.valid("json")), 200))
   .openapi(remove, async (c) => {
@@ -98,24 +94,11 @@ export const webhookRoutes = createRouter()
     if (!body.success) throw ApiError.fromZod(body.error, "json");
     return c.json(await rotateSecret(c.env, c.var.principal.tenantId, c.req.valid("param").endpointId, body.data.overlapMinutes), 200);
   })
-  .openapi(deliveries, async (c) => {
-    const { tenantId } = c.var.principal;
-    const ep = await ownEndpoint(c.env.DB, tenantId, c.req.valid("param").endpointId);
-    const q = c.req.valid("query");
-    return c.json({ deliveries: (await listDeliveries(c.env.DB, tenantId, ep.id, q.limit, q.before)).map(toDelivery) }, 200);
-  })
-  .openapi(attempts, async (c) => {
-    const { tenantId } = c.var.principal;
-    const ep = await ownEndpoint(c.env.DB, tenantId, c.req.valid("param").endpointId);
-    const q = c.req.valid("query");
-    return c.json({ attempts: await listAttempts(c.env.DB, tenantId, { endpointId: ep.id }, q.limit, q.before) }, 200);
-  })
-  .openapi(deliveryAttempts, async (c) => {
-    const { tenantId } = c.var.principal;
-    const d = await getDelivery(c.env.DB, tenantId, c.req.valid("param").deliveryId);
-    if (!d) throw ApiError.notFound("Webhook delivery");
-    return c.json({ delivery: toDelivery(d), attempts: await listAttempts(c.env.DB, tenantId, { deliveryId: d.id }, 200) }, 200);
-  })
+  .openapi(deliveries, async (c) =>
+    c.json(await endpointDeliveries(c.env, c.var.principal.tenantId, c.req.valid("param").endpointId, c.req.valid("query")), 200))
+  .openapi(attempts, async (c) =>
+    c.json(await endpointAttempts(c.env, c.var.principal.tenantId, c.req.valid("param").endpointId, c.req.valid("query")), 200))
+  .openapi(deliveryAttempts, async (c) => c.json(await deliveryWithAttempts(c.env, c.var.principal.tenantId, c.req.valid("param").deliveryId), 200))
   .openapi(replayOne, async (c) =>
     c.json({ replayed: (await replay(c.env, c.var.principal.tenantId, { deliveryId: c.req.valid("param").deliveryId })).length }, 202))
   .openapi(replayRange, async (c) => {

@@ -1,5 +1,6 @@
+import type { AlertSettings } from "../../schema/alerts";
 import type { EventEnvelope } from "../../schema/events";
-import { getAlertSettings, passAlertGate } from "../db/alerts";
+import { getAlertSettings, passAlertGate, saveAlertSettings } from "../db/alerts";
 import type { AlertOf } from "../domain/webhook-match";
 import { sandboxEmail } from "../email/sandbox";
 import { sandboxSms } from "../sms/sandbox";
@@ -30,4 +31,14 @@ export async function raiseAlert(env: AlertEnv, event: EventEnvelope, alert: Ale
   for (const to of settings.emails) await email.send(event.tenantId, to, subject, body);
   for (const phone of settings.phones) await sms.send(event.tenantId, await phoneHash(env, phone), body.slice(0, 300));
   return true;
+}
+
+/** Where this tenant's alerts go and the quiet period (defaults until set). */
+export const alertSettings = (env: Pick<Env, "DB">, tenantId: string): Promise<AlertSettings> => getAlertSettings(env.DB, tenantId);
+
+/** Changes the alert settings; fields left out keep their value. Returns the settings now in force. */
+export async function updateAlertSettings(env: Pick<Env, "DB">, tenantId: string, patch: Partial<AlertSettings>): Promise<AlertSettings> {
+  const next = { ...(await getAlertSettings(env.DB, tenantId)), ...patch };
+  await saveAlertSettings(env.DB, tenantId, next);
+  return next;
 }

@@ -7,15 +7,16 @@ import { maskPhone, otpCode } from "../domain/buyer-session";
 import { hmacSha256Hex, newId, timingSafeEqual } from "../domain/crypto";
 import {
   attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpCountSince,
-  phoneBuyerIdSql, signInStmts, type BuyerRow,
+  phoneBuyerIdSql, signInStmts, toBuyer, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
 import { enforceRateLimit } from "./rate-limit";
 import { eventRows } from "../queue/emit";
 import type { AcquisitionFacts } from "../db/buyers";
-import { NO_ACQUISITION, signupEvents } from "./acquisition";
+import { NO_ACQUISITION, resolveAcquisition, signupEvents } from "./acquisition";
 import { sandboxSms } from "../sms/sandbox";
 import type { z } from "@hono/zod-openapi";
+import type { Acquisition } from "../../schema/acquisition";
 import type { SignInConsent } from "../../schema/privacy";
 import { assertSignInConsent, signInConsentStmts } from "./privacy";
 
@@ -117,4 +118,24 @@ export async function verifyOtp(
   }
   await env.DB.batch(stmts);
   return buyer;
+}
+
+/** The buyer of this session as the API shows it (null: none, or not found). */
+export async function shopBuyer(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null | undefined) {
+  const row = buyerId ? await getBuyer(env.DB, tenantId, buyerId) : null;
+  return row ? toBuyer(row) : null;
+}
+
+/**
+ * Sign-in with an SMS code: a buyer already in session is upgraded in place; a new one is stored with where it came
+ * from (the request's acquisition facts and embedding origin). Returns the row (for the session cookie) and its view.
+ */
+export async function signInWithOtp(
+  env: Env, tenantId: string, buyerId: string | null | undefined,
+  input: { phone: string; code: string; consent: z.output<typeof SignInConsent>; acquisition?: Acquisition }, origin: string | null,
+): Promise<{ row: BuyerRow; buyer: ReturnType<typeof toBuyer> }> {
+  const current = buyerId ? await getBuyer(env.DB, tenantId, buyerId) : null;
+  const acq = current ? undefined : await resolveAcquisition(env, tenantId, input.acquisition, origin);
+  const row = await verifyOtp(env, tenantId, input.phone, input.code, current, input.consent, acq);
+  return { row, buyer: toBuyer(row) };
 }

@@ -1,8 +1,8 @@
 import banned from "../../schema/data/banned-phrases.json";
-import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig } from "../../schema/catalog";
+import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig, type StockCounts } from "../../schema/catalog";
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
-import { getProductRow, insertProduct, productStatusIsNot, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
+import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 
@@ -29,6 +29,26 @@ export async function withStock(db: D1Database, tenantId: string, row: ProductRo
     }
   }
   return { ...toProduct(row), stock };
+}
+
+/** The tenant's products (optionally of one status), each with its stock. */
+export async function listProducts(db: D1Database, tenantId: string, status?: Product["status"]): Promise<Product[]> {
+  const rows = await listProductRows(db, tenantId, status);
+  return Promise.all(rows.map((r) => withStock(db, tenantId, r)));
+}
+
+/** One of the tenant's products with its stock; 404 when it is not this tenant's. */
+export async function productById(db: D1Database, tenantId: string, id: string): Promise<Product> {
+  const row = await getProductRow(db, tenantId, id);
+  if (!row) throw ApiError.notFound("Product");
+  return withStock(db, tenantId, row);
+}
+
+/** A product's own stock counts (a bundle's are its own cap, not its items'); 404 when it is not this tenant's. */
+export async function productStock(db: D1Database, tenantId: string, id: string): Promise<StockCounts> {
+  const row = await getProductRow(db, tenantId, id);
+  if (!row) throw ApiError.notFound("Product");
+  return stockCounts(db, tenantId, row);
 }
 
 async function validateBundle(db: D1Database, tenantId: string, input: Pick<CreateProductInput, "kind" | "config">) {

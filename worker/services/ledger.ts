@@ -1,6 +1,7 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
 import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
-import { getTenant } from "../db/tenants";
+import { getTenant, getTenantBySlug } from "../db/tenants";
+import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
 import { dispatchEvents, withDispatchLease } from "../queue/dispatch";
 import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
@@ -28,6 +29,13 @@ async function afterLease<T>(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, 
   const out = await withDispatchLease(env, fn);
   await dispatchEvents(env).catch(() => undefined);
   return out;
+}
+
+/** A brand's published checkpoints, by its slug (public; 404 for an unknown brand). */
+export async function publishedCheckpoints(env: Pick<Env, "DB">, slug: string) {
+  const tenant = await getTenantBySlug(env.DB, slug);
+  if (!tenant) throw ApiError.notFound("Brand");
+  return { checkpoints: await listCheckpoints(env.DB, tenant.id) };
 }
 
 export async function exportLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string): Promise<LedgerExport> {

@@ -1,10 +1,12 @@
+import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
-import type { MyOrder } from "../../schema/orders";
+import type { MyOrder, Order } from "../../schema/orders";
 import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
 import { getProductRow, listProductRows } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { checkoutPath } from "./orders";
+import { withStock } from "./catalog";
+import { cancelOrder, checkoutPath, createOrder, type CreateOrderParams } from "./orders";
 import { revealVoucher, withTutorial } from "./vouchers-view";
 
 /** The buyer's own view of one order: 404 unless it is theirs (order ids are unguessable, and also owner-bound). */
@@ -53,4 +55,32 @@ export async function myOrders(env: Env, tenantId: string, buyerId: string): Pro
   });
 }
 
-export { listProductRows };
+/** A product as a buyer sees it: without the tenant, the stock total or the low-stock threshold. */
+function publicView(p: Product) {
+  const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
+  return rest;
+}
+
+export async function publishedProducts(env: Pick<Env, "DB">, tenantId: string) {
+  const rows = await listProductRows(env.DB, tenantId, "published");
+  return { products: (await Promise.all(rows.map((r) => withStock(env.DB, tenantId, r)))).map(publicView) };
+}
+
+/** One published product; 404 for a draft, an archived one or another store's. */
+export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, productId: string) {
+  const row = await getProductRow(env.DB, tenantId, productId);
+  if (!row || row.status !== "published") throw ApiError.notFound("Product");
+  return publicView(await withStock(env.DB, tenantId, row));
+}
+
+/** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
+export async function placeShopOrder(env: Env, p: CreateOrderParams) {
+  const res = await createOrder(env, p);
+  if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
+  const order = toOrder(res.order);
+  return { created: res.created, order: { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) } };
+}
+
+export async function cancelOwnOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<Order> {
+  return toOrder(await cancelOrder(env, tenantId, orderId, buyerId));
+}

@@ -6,7 +6,11 @@
 import { newId } from "../domain/crypto";
 import type { OrderRow } from "../db/orders";
 import type { ProductRow } from "../db/products";
-import { recordAttemptStmt, supplierCircuit, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, type SupplierRouteRow } from "../db/suppliers";
+import type { z } from "@hono/zod-openapi";
+import type { Supplier, SupplierInput } from "../../schema/suppliers";
+import {
+  listSuppliers, recordAttemptStmt, supplierCircuit, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, upsertSupplier, type SupplierRouteRow,
+} from "../db/suppliers";
 import { eventRows, type EventInput } from "../queue/emit";
 import { httpSupplierClient, type SupplierCallResult, type SupplierClient } from "../suppliers/client";
 
@@ -102,4 +106,19 @@ export async function cardKeysViaSuppliers(
 
 export async function hasSupplierRoute(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
   return (await supplierRoutes(db, tenantId, productId)).length > 0;
+}
+
+type SupplierRow = { id: string; name: string; base_url: string; status: "active" | "disabled"; consecutive_failures: number; open_until: string | null };
+const toSupplier = (r: SupplierRow): z.infer<typeof Supplier> => ({
+  id: r.id, name: r.name, baseUrl: r.base_url, status: r.status, consecutiveFailures: r.consecutive_failures, openUntil: r.open_until,
+});
+
+/** The tenant's suppliers with their circuit state. */
+export async function supplierList(db: D1Database, tenantId: string) {
+  return { suppliers: (await listSuppliers(db, tenantId)).map(toSupplier) };
+}
+
+/** Adds or updates a supplier and the products it fulfils (with cost). */
+export async function saveSupplier(db: D1Database, tenantId: string, input: z.infer<typeof SupplierInput>) {
+  return toSupplier(await upsertSupplier(db, tenantId, { id: newId("sup"), ...input }));
 }

@@ -1,7 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookEndpoint } from "../../schema/webhooks";
 import {
-  deleteEndpoint, getEndpoint, insertEndpoint, rearmDeliveries, rotateEndpointSecret, toEndpoint, updateEndpoint,
+  deleteEndpoint, getDelivery, getEndpoint, insertEndpoint, listAttempts, listDeliveries, listEndpoints, rearmDeliveries, rotateEndpointSecret,
+  toDelivery, toEndpoint, updateEndpoint,
 } from "../db/webhooks";
 import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
@@ -63,4 +64,37 @@ export async function replay(env: WebhookEnv, tenantId: string, what: { delivery
   if ("deliveryId" in what && !ids.length) throw ApiError.notFound("Webhook delivery");
   await enqueue(env, ids);
   return ids;
+}
+
+export async function endpointList(env: Pick<Env, "DB">, tenantId: string) {
+  return { endpoints: (await listEndpoints(env.DB, tenantId)).map(toEndpoint) };
+}
+
+async function ownEndpoint(env: Pick<Env, "DB">, tenantId: string, id: string) {
+  const row = await getEndpoint(env.DB, tenantId, id);
+  if (!row) throw ApiError.notFound("Webhook endpoint");
+  return row;
+}
+
+export const endpointById = async (env: Pick<Env, "DB">, tenantId: string, id: string): Promise<WebhookEndpoint> => toEndpoint(await ownEndpoint(env, tenantId, id));
+
+type Page = { limit: number; before?: string };
+
+/** An endpoint's deliveries, newest first (404 when the endpoint is not this tenant's). */
+export async function endpointDeliveries(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page) {
+  const ep = await ownEndpoint(env, tenantId, endpointId);
+  return { deliveries: (await listDeliveries(env.DB, tenantId, ep.id, q.limit, q.before)).map(toDelivery) };
+}
+
+/** An endpoint's delivery attempts, newest first (404 when the endpoint is not this tenant's). */
+export async function endpointAttempts(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page) {
+  const ep = await ownEndpoint(env, tenantId, endpointId);
+  return { attempts: await listAttempts(env.DB, tenantId, { endpointId: ep.id }, q.limit, q.before) };
+}
+
+/** One delivery with its attempts (at most 200). */
+export async function deliveryWithAttempts(env: Pick<Env, "DB">, tenantId: string, deliveryId: string) {
+  const d = await getDelivery(env.DB, tenantId, deliveryId);
+  if (!d) throw ApiError.notFound("Webhook delivery");
+  return { delivery: toDelivery(d), attempts: await listAttempts(env.DB, tenantId, { deliveryId: d.id }, 200) };
 }

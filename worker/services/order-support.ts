@@ -1,0 +1,18 @@
+import type { Order } from "../../schema/orders";
+import type { Voucher } from "../../schema/vouchers";
+import { getOrderRow, toOrder } from "../db/orders";
+import { listVouchersByOrder, toVoucher } from "../db/vouchers";
+import { ApiError } from "../errors";
+import { refundOrder } from "./fulfilment";
+
+/** The operator's view of an order: the order and its vouchers (never their secrets). 404 when not this tenant's. */
+export async function orderForSupport(env: Pick<Env, "DB">, tenantId: string, orderId: string): Promise<{ order: Order; vouchers: Voucher[] }> {
+  const row = await getOrderRow(env.DB, tenantId, orderId);
+  if (!row) throw ApiError.notFound("Order");
+  return { order: toOrder(row), vouchers: (await listVouchersByOrder(env.DB, tenantId, row.id)).map(toVoucher) };
+}
+
+/** An operator's refund (services/fulfilment.ts refundOrder), answered as the API's order. */
+export async function refundForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<Order> {
+  return toOrder(await refundOrder(env, tenantId, orderId, reason, byKeyId));
+}
