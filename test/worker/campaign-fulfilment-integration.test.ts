@@ -1,41 +1,13 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ClaimWon } from "../../schema/claim-facts";
-import type { EventEnvelope } from "../../schema/events";
 import { consumeClaims } from "../../worker/queue/claims";
 import { consumeEvents } from "../../worker/queue/consume";
 import { redriveDeadLetters } from "../../worker/queue/redrive";
 import { shardOf } from "../../worker/services/campaigns";
-import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
-import { claim, couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
-
-/**
- * Holds what the campaign's (single) shard forwards from now on: won-claim facts and events are kept here instead of
- * queued, so the test drives the claims consumer itself, with whatever duplicates and crashes it wants.
- */
-async function holdShardMessages(campaignId: string) {
-  const facts: ClaimWon[] = [];
-  const events: EventEnvelope[] = [];
-  const queue = <T>(into: T[]) => ({ send: async (b: T) => void into.push(b), sendBatch: async (m: { body: T }[]) => void into.push(...m.map((x) => x.body)) });
-  const held = { CLAIMS: queue(facts), EVENTS: queue(events) } as Record<string, unknown>;
-  const spy = new Proxy(env, { get: (t, k) => (typeof k === "string" && k in held ? held[k] : Reflect.get(t, k)) }) as Env;
-  await runInDurableObject(shardOf(env, campaignId, 0), (instance) => {
-    (instance as unknown as { env: Env }).env = spy;
-  });
-  /** Runs the outbox until nothing is left to forward (the alarm may not be set yet when a claim's reply arrives). */
-  const flush = async () => {
-    const stub = shardOf(env, campaignId, 0);
-    const due = () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 AND next_at <= ?", Date.now()).one().n);
-    for (let i = 0; i < 100; i++) {
-      await runDurableObjectAlarm(stub);
-      if ((await due()) === 0) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { facts, events, flush };
-}
+import { claim, couponProductOf, holdShardMessages, liveCampaign, productBoughtBy, sessionHeader } from "./campaign-helpers";
 
 type Fate = { acked: boolean; retried: number | null };
 
@@ -132,12 +104,8 @@ describe("won claims become orders and vouchers through the claims consumer", { 
 
   it("a permanent refusal returns the unit once and records claim_failed once, however often the fact comes", async () => {
     const { tenant, adminKey } = await createTenant();
-    const productId = `prd_${crypto.randomUUID().slice(0, 12)}`;
-    await env.DB.prepare(
-      "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', 1990, 1000, 'relative', 30, 'published', 1)",
-    ).bind(productId, tenant.id).run();
+    const productId = await productBoughtBy(tenant.id, "buyer-a");
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 1 });
-    await createOrder(env, { tenantId: tenant.id, buyerId: "buyer-a", productId, idempotencyKey: `shop-${crypto.randomUUID()}` });
     const held = await holdShardMessages(c.id);
     const won = await claim(c.id, "buyer-a");
     expect(won.status).toBe(200);
