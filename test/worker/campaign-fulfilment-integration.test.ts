@@ -23,17 +23,23 @@ async function deliver(facts: ClaimWon[], e: Env = env, attempts = 1): Promise<F
   return fates;
 }
 
+/** A new tenant's one-shard coupon campaign with its shard's messages held, and `userId`'s won claim, forwarded. */
+async function heldCouponClaim(userId: string) {
+  const { tenant, adminKey } = await createTenant();
+  const productId = await couponProductOf(tenant.id);
+  const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
+  const held = await holdShardMessages(c.id);
+  const won = await claim(c.id, userId);
+  expect(won.status).toBe(200);
+  await held.flush();
+  return { tenant, adminKey, productId, c, held, won };
+}
+
 const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
 
 describe("won claims become orders and vouchers through the claims consumer", { timeout: 60_000 }, () => {
   it("a coupon claim becomes exactly one voucher, whatever repeats: duplicate messages, a replay after settling, a crash before settling", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const productId = await couponProductOf(tenant.id);
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    const won = await claim(c.id, "u-1");
-    expect(won.status).toBe(200);
-    await held.flush();
+    const { tenant, productId, c, held, won } = await heldCouponClaim("u-1");
     // The shard forwarded one fact (and the claim event), and made nothing itself.
     expect(held.facts).toEqual([expect.objectContaining({ type: "claim_won", eventId: `clw_${won.body.claimId}`, claimId: won.body.claimId, userId: "u-1", productId, shard: 0 })]);
     expect(held.events.map((e) => e.eventId)).toEqual([`ev_${won.body.claimId}`]);
@@ -61,11 +67,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a fact lost on the way (the local broker dies with npm start) is forwarded again while its claim is unsettled, and no more once settled", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    const won = await claim(c.id, "u-lost");
-    await held.flush();
+    const { c, held, won } = await heldCouponClaim("u-lost");
     expect(held.facts.map((f) => f.claimId)).toEqual([won.body.claimId]);
     held.facts.length = 0; // lost with the broker
     await held.flush();
@@ -87,11 +89,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a transient failure is retried with back-off and the claim stays pending; the retry makes the voucher", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    expect((await claim(c.id, "u-t")).status).toBe(200);
-    await held.flush();
+    const { c, held } = await heldCouponClaim("u-t");
     const brokenDb = new Proxy(env.DB, { get: (t, k) => (k === "prepare" || k === "batch" ? () => { throw new Error("D1 overloaded"); } : Reflect.get(t, k)) });
     const down = new Proxy(env, { get: (t, k) => (k === "DB" ? brokenDb : Reflect.get(t, k)) }) as Env;
     const [fate] = await deliver(held.facts, down);
@@ -154,11 +152,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a fact the Queue gave up on is parked with the dead letters and the cron's re-drive sends it back to the claims Queue", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    expect((await claim(c.id, "u-dl")).status).toBe(200);
-    await held.flush();
+    const { tenant, adminKey, c, held } = await heldCouponClaim("u-dl");
     const fact = held.facts[0]!;
     let acked = false;
     const msg = { id: "dl1", timestamp: new Date(), body: fact, attempts: 11, ack: () => void (acked = true), retry: () => undefined };
