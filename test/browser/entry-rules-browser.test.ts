@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { phonePage, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
 import { api, serveHtml } from "./stack";
 
 /** The README's 10-line Node example, verbatim: how a brand's server signs a member token. */
@@ -66,6 +66,31 @@ describe("campaign entry rules in the browser", () => {
     const me: any = await page.evaluate(() => fetch("/api/v1/shop/demo/me").then((r) => r.json()));
     expect(me.buyer).toMatchObject({ kind: "phone", phoneMasked: `${phone.slice(0, 3)}****${phone.slice(-4)}` });
     await screenshot(page, "entry-phone-claimed");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a phone-only lottery page shows the same gate (the shared EntryGate box) when a guest draws", async () => {
+    const { baseUrl, keys } = inject("stack");
+    // A lottery publishes its seed commitment before it opens: it starts a few seconds from now.
+    const startsAt = Date.now() + 2500;
+    const c = await api("/campaigns", keys.admin!, "POST", {
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "手机号专享抽奖", entry: "phone",
+      startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + 3_600_000).toISOString(),
+      prizes: [{ id: "a", name: "五元券", productId: couponProduct, stock: 20, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 3, shards: 1,
+    });
+    await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.locator("#draw").isEnabled(), { timeout: 15_000 }).toBe(true);
+    await page.click("#draw");
+    await expect.poll(() => page.locator("#gate-form").isVisible(), { timeout: 15_000 }).toBe(true);
+    const box = (await page.locator("#gate").boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(390);
+    expect(await page.locator("#gate").evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor)).toBe("rgb(255, 251, 235)");
+    expect(await page.locator("#gate-send").evaluate((el) => (globalThis as any).getComputedStyle(el).minHeight)).toBe("44px");
+    await fitsThePhone(page);
+    await screenshot(page, "entry-phone-gate-lottery");
     expect(errors).toEqual([]);
     await context.close();
   });
