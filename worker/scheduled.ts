@@ -1,6 +1,7 @@
 import { pruneViews } from "./db/track-views";
 import { pruneExpiredBlocks } from "./db/blocklist";
 import { pruneRiskState } from "./db/risk";
+import { pruneEndedSessions } from "./db/privacy";
 import { dispatchAndPurge } from "./queue/dispatch";
 import { RELOAD_WINDOW_MS } from "./services/tracking";
 import { redriveDeadLetters } from "./queue/redrive";
@@ -19,6 +20,8 @@ export async function runScheduled(env: Env): Promise<void> {
     // Risk: decisions older than 90 days, spent challenge nonces past their puzzle's expiry, blocks expired a day ago.
     pruneRiskState(env.DB, new Date(Date.now() - 90 * 86_400_000).toISOString(), Math.floor(Date.now() / 1000)),
     pruneExpiredBlocks(env.DB, new Date(Date.now() - 86_400_000).toISOString()),
+    // Erased buyers' ids once no session token naming them can still be valid.
+    pruneEndedSessions(env.DB, new Date().toISOString()),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -1,9 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
 import { discoverPages } from "../../bench/site-pages";
-import { launchChromium, phoneContext, SCREENSHOT_DIR, screenshot } from "./chromium";
+import { phoneContext, screenshot, SCREENSHOT_DIR, useChromium } from "./chromium";
 
 /**
  * A 390×844 screenshot of every page under site/src/pages, from the seeded stack, into
@@ -17,13 +17,7 @@ function pageFiles(dir = PAGES_DIR): string[] {
   });
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 async function json(path: string, key?: string) {
   const { baseUrl } = inject("stack");
@@ -47,7 +41,7 @@ describe("every page at 390×844", () => {
     const campaign = (kind: string) => campaigns.find((c: any) => c.kind === kind && c.phase !== "ended") ?? campaigns.find((c: any) => c.kind === kind);
     const coupon = products.find((p: any) => p.kind === "coupon") ?? products[0];
 
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     await context.addInitScript((k) => {
       localStorage.setItem("kq-operator-key", k.admin ?? "");
       localStorage.setItem("kq-analyst-key", k.analyst ?? "");

@@ -1,14 +1,7 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, SCREENSHOT_DIR } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phoneContext, SCREENSHOT_DIR, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe("API reference at /api/v1/docs", () => {
   it("renders every operation of the OpenAPI document from this origin only, and filters them", async () => {
@@ -19,7 +12,7 @@ describe("API reference at /api/v1/docs", () => {
     // Every route, and every webhook the API sends (the document's `webhooks` section), is one entry on the page.
     const operations = count(doc.paths) + count(doc.webhooks ?? {});
     expect(count(doc.webhooks ?? {})).toBeGreaterThan(10);
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];
@@ -36,7 +29,7 @@ describe("API reference at /api/v1/docs", () => {
     const visible = await page.locator("article.op:not([hidden])").count();
     expect(visible).toBeGreaterThan(0);
     expect(visible).toBeLessThan(operations);
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     await page.fill("#filter", "");
     // The whole reference is hundreds of screens long: the first screen is the picture.
     await page.screenshot({ path: `${SCREENSHOT_DIR}/api-docs-phone.png` });

@@ -1,23 +1,13 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { phonePage, screenshot, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe("attribution from real pages to the dashboard", () => {
   it("a visitor from a WeChat UTM link views and buys as a guest; the dashboard's channel filter shows them", async () => {
     const { baseUrl, keys } = inject("stack");
     const channel = `wx${Date.now().toString(36)}`;
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     const tracked: string[] = [];
     page.on("request", (r) => r.url().includes("/api/v1/track") && tracked.push(r.postData() ?? ""));
 

@@ -1,29 +1,12 @@
 import { readFileSync } from "node:fs";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
 import { icsTime } from "../../site/src/lib/ics";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+import { admin } from "./stack";
 
 /** Issue 13 leftovers on the campaign pages: 提醒我, the wheel and 九宫格, plain-words results, CLS, one request a tap. */
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function admin(path: string, method = "GET", body?: unknown) {
-  const { baseUrl, keys } = inject("stack");
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: any = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const browser = useChromium();
 
 async function product(name: string): Promise<string> {
   const { products } = await admin("/products");
@@ -46,8 +29,6 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
   if (opts.startsIn === undefined) await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
   return made;
 }
-
-const fitsThePhone = async (page: Page) => expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
 
 /** Records, from before the page's own scripts run: layout shifts (CLS), running animations and grid light steps. */
 async function instrumented(context: BrowserContext): Promise<Page> {
@@ -87,7 +68,7 @@ describe("campaign pages on a phone", () => {
       kind: "flash_sale", name: "提醒测试, 整点; 秒杀", description: "第一行\n第二行", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
       startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
     });
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     await context.grantPermissions(["notifications"], { origin: baseUrl });
     await context.addInitScript(() => {
       const w = globalThis as any;
@@ -101,8 +82,7 @@ describe("campaign pages on a phone", () => {
       };
     });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const errors = pageErrors(page);
     await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`);
     await expect.poll(() => page.isVisible("#remind"), { timeout: 15_000 }).toBe(true);
     await screenshot(page, "flash-remind");
@@ -130,10 +110,9 @@ describe("campaign pages on a phone", () => {
     it(`${display === "wheel" ? "大转盘" : "九宫格"}: lands on the server's prize, then says it in plain words with a 可验证 link`, { timeout: 120_000 }, async () => {
       const { baseUrl } = inject("stack");
       const c = await lottery(`展示测试 ${display}`, display);
-      const context = await phoneContext(browser);
+      const context = await phoneContext(browser());
       const page = await instrumented(context);
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
+      const errors = pageErrors(page);
       await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
       await expect.poll(() => page.getAttribute("#stage", "data-display"), { timeout: 15_000 }).toBe(display);
       await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
@@ -171,7 +150,7 @@ describe("campaign pages on a phone", () => {
     it(`${display}: prefers-reduced-motion shows the result without animation`, async () => {
       const { baseUrl } = inject("stack");
       const c = await lottery(`静态展示 ${display}`, display);
-      const context = await browser.newContext({ ...(await phoneOptions()), reducedMotion: "reduce" });
+      const context = await phoneContext(browser(), { reducedMotion: "reduce" });
       const page = await instrumented(context);
       await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
       await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
@@ -187,7 +166,7 @@ describe("campaign pages on a phone", () => {
   it("可验证 opens the draw check: waiting for the seed while live, verified after the end, refused when the proof is altered", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 9_000 });
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
     await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
@@ -221,7 +200,7 @@ describe("campaign pages on a phone", () => {
       kind: "flash_sale", name: "Later sale", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
       startsAt: new Date(Date.now() + 3_600_000).toISOString(), endsAt: new Date(Date.now() + 7_200_000).toISOString(),
     });
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}&lang=en`);
     await expect.poll(() => page.textContent("#stage .mid"), { timeout: 15_000 }).toBe("Luck");
@@ -243,7 +222,7 @@ describe("campaign pages on a phone", () => {
       startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
     const draw = await lottery("一次请求抽奖", "wheel");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     expect((await context.request.post(`${baseUrl}/api/v1/shop/demo/guest`, { data: {} })).status()).toBe(200);
     const page = await context.newPage();
     const seen: string[] = [];
@@ -284,7 +263,7 @@ describe("campaign pages on a phone", () => {
       ["flash", "coupon_claim", "#stock"],
       ["lottery", "lottery", "#chances"],
     ] as const) {
-      const context = await phoneContext(browser);
+      const context = await phoneContext(browser());
       const page = await instrumented(context);
       await page.goto(`${baseUrl}/campaigns/${path}/?t=demo&id=${pick(kind).id}`);
       await expect.poll(() => page.textContent(ready), { timeout: 15_000 }).not.toBe("");
@@ -296,9 +275,3 @@ describe("campaign pages on a phone", () => {
     }
   });
 });
-
-async function phoneOptions() {
-  const { devices } = await import("playwright-core");
-  const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
-  return { ...iphone, locale: "zh-CN" };
-}

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { chromium, devices, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, devices, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect } from "vitest";
 
 /** Debian's Chromium (CI installs it), driven by playwright-core; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -14,18 +15,66 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 export const SCREENSHOT_DIR = "test-results/screenshots";
+/** The phone's full screen as the viewport (the iPhone 13 preset's viewport leaves out the browser's bars). */
+export const FULL_SCREEN = { viewport: { width: 390, height: 844 } };
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * One Chromium for the test file: launched before its tests, closed after them. Returns a getter, since the
+ * browser exists only once the hook has run. `args` (a function: a hook may make the files they name) adds flags.
+ */
+export function useChromium(args?: () => string[]): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium(args?.());
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error("Chromium is not running: useChromium() must be called at the top of the file");
+    return browser;
+  };
 }
 
 /** A phone-sized context (iPhone 13 viewport and UA, touch) with Chinese as the preferred language. */
-export function phoneContext(browser: Browser): Promise<BrowserContext> {
+export function phoneContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
   const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
-  return browser.newContext({ ...iphone, locale: "zh-CN" });
+  return browser.newContext({ ...iphone, locale: "zh-CN", ...options });
+}
+
+/** Collects the page's uncaught script errors, for `expect(errors).toEqual([])`. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+/** A fresh phone context with one page, and the page's script errors. */
+export async function phonePage(browser: Browser, options: BrowserContextOptions = {}) {
+  const context = await phoneContext(browser, options);
+  const page = await context.newPage();
+  return { context, page, errors: pageErrors(page) };
+}
+
+/** A page of the console with a key already in localStorage (as the sign-in form leaves it). */
+export async function signedInPage(browser: Browser, url: string, key: string, storageKey = "kq-operator-key", context?: BrowserContext) {
+  const ctx = context ?? (await phoneContext(browser));
+  await ctx.addInitScript(`localStorage.setItem(${JSON.stringify(storageKey)}, ${JSON.stringify(key)})`);
+  const page = await ctx.newPage();
+  await page.goto(url);
+  return page;
 }
 
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+}
+
+/** No horizontal scrolling at 390 px. */
+export async function fitsThePhone(page: Page) {
+  expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
 }

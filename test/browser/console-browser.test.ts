@@ -1,28 +1,14 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phoneContext, screenshot, signedInPage, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 async function signedIn(path: string, scope = "operator"): Promise<Page> {
   const { baseUrl, keys } = inject("stack");
-  const context = await phoneContext(browser);
+  const context = await phoneContext(browser());
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
-  await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys[scope])})`);
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}${path}`);
-  return page;
-}
-
-/** No horizontal scrolling at 390 px: tables are cards, long snippets wrap. */
-async function fitsPhone(page: Page) {
-  expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+  return signedInPage(browser(), `${baseUrl}${path}`, keys[scope]!, "kq-operator-key", context);
 }
 
 // A real PNG (1×1) for the image upload.
@@ -36,12 +22,12 @@ describe("operator console on a phone", () => {
       const page = await signedIn(path, path === "/admin/trust/" ? "admin" : "operator");
       // Measured once the lists are drawn (the widest content is in them).
       await expect.poll(() => page.locator(filled[path]!).count(), { timeout: 20_000 }).toBeGreaterThan(0);
-      await fitsPhone(page);
+      await fitsThePhone(page);
       if (path === "/admin/products/") {
         await expect.poll(() => page.locator("#products tr").count()).toBeGreaterThan(0);
         // A row is a card: the header row is hidden and each cell shows its column name.
         expect(await page.locator("#products td").first().getAttribute("data-label")).toBe("名称");
-        await fitsPhone(page);
+        await fitsThePhone(page);
       }
       await screenshot(page, `console-fit-${path.split("/").filter(Boolean).join("-")}`);
       await page.context().close();
@@ -78,7 +64,7 @@ describe("operator console on a phone", () => {
     expect(saved.media.images[0]).toMatch(/^\/api\/v1\/media\//);
     const img = await fetch(`${baseUrl}${saved.media.images[0]}`);
     expect(img.status).toBe(200);
-    await fitsPhone(page);
+    await fitsThePhone(page);
     await screenshot(page, "console-product-edit");
     await page.context().close();
   });
@@ -103,7 +89,7 @@ describe("operator console on a phone", () => {
     await expect.poll(() => page.textContent("#new-msg")).toContain("已创建");
     const row = page.locator("#campaigns tr", { hasText: name }).first();
     await expect.poll(() => row.textContent()).toContain("未开始");
-    await fitsPhone(page);
+    await fitsThePhone(page);
     await screenshot(page, "console-campaign-created");
 
     // Preview: a signed link to the public page; the campaign reads as live there, claims from it are refused.
@@ -163,7 +149,7 @@ describe("operator console on a phone", () => {
     await expect.poll(() => liveRow.locator(".copied").textContent()).toBe("已复制");
     const clip = await page.evaluate<string>("navigator.clipboard.readText()");
     expect(clip).toBe(`<script src="${baseUrl}/widget.js" data-campaign="${campaignId}" async></script>`);
-    await fitsPhone(page);
+    await fitsThePhone(page);
     await screenshot(page, "console-campaign-actions");
     await page.context().close();
   });

@@ -1,20 +1,14 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phoneContext, screenshot, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 const DAY = 86_400_000;
 
 async function analystPage(path: string | null): Promise<Page> {
   const { baseUrl, keys } = inject("stack");
-  const context = await phoneContext(browser);
+  const context = await phoneContext(browser());
   await context.addInitScript(`localStorage.setItem("kq-analyst-key", ${JSON.stringify(keys.analyst)})`);
   const page = await context.newPage();
   if (path !== null) await page.goto(`${baseUrl}${path}`);
@@ -75,7 +69,7 @@ describe("analyst dashboard on a phone", () => {
     // Campaigns by name, not id.
     await expect.poll(() => page.textContent("#view-kfactor .table"), { timeout: 30_000 }).toContain(campaign.name);
     expect(await page.textContent("#view-kfactor .table")).not.toContain(campaign.id);
-    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     // A chart fits the phone's width.
     const chartWidth = await page.locator("#view-kfactor .chart canvas").first().evaluate((c) => c.getBoundingClientRect().width);
     expect(chartWidth).toBeLessThanOrEqual(390);

@@ -1,9 +1,8 @@
 import { createHmac } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { Browser } from "playwright-core";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { api, serveHtml } from "./stack";
 
 /** The README's 10-line Node example, verbatim: how a brand's server signs a member token. */
 function memberToken(secret: string, tenant: string, memberId: string, ttlS = 3600) {
@@ -12,35 +11,13 @@ function memberToken(secret: string, tenant: string, memberId: string, ttlS = 36
   return `kqm1.${payload}.${sig}`;
 }
 
-async function api(path: string, token: string | null, method = "GET", body?: unknown) {
-  const { baseUrl } = inject("stack");
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: any = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function serveHost(html: string): Promise<{ origin: string; server: Server }> {
-  const port = await freePort();
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(html);
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { origin: `http://127.0.0.1:${port}`, server };
-}
-
 const hostPage = (base: string, campaignId: string, token?: string) => `<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
 <body><h3>品牌会员中心</h3>
 <script>window.__events=[];for(const n of ["ready","claimed","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
 <script src="${base}/widget.js" data-campaign="${campaignId}"${token ? ` data-member-token="${token}"` : ""} async></script>
 </body></html>`;
 
-let browser: Browser;
+const browser = useChromium();
 const servers: Server[] = [];
 let couponProduct: string;
 
@@ -55,13 +32,11 @@ async function openCampaign(entry: "phone" | "member", name: string) {
 
 beforeAll(async () => {
   const { keys } = inject("stack");
-  browser = await launchChromium();
   const { products } = await api("/products", keys.admin!);
   couponProduct = products.find((p: any) => p.kind === "coupon").id;
 });
 
 afterAll(async () => {
-  await browser?.close();
   for (const s of servers) s.close();
 });
 
@@ -69,10 +44,7 @@ describe("campaign entry rules in the browser", () => {
   it("a phone-only campaign page asks a guest to verify a phone number, then claims in the same tap flow", async () => {
     const { baseUrl } = inject("stack");
     const c = await openCampaign("phone", "手机号专享领券");
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`);
     await expect.poll(() => page.locator("#rules").textContent(), { timeout: 15_000 }).toContain("需验证手机号");
     await expect.poll(() => page.locator("#go").isEnabled()).toBe(true);
@@ -98,22 +70,44 @@ describe("campaign entry rules in the browser", () => {
     await context.close();
   });
 
+  it("a phone-only lottery page shows the same gate (the shared EntryGate box) when a guest draws", async () => {
+    const { baseUrl, keys } = inject("stack");
+    // A lottery publishes its seed commitment before it opens: it starts a few seconds from now.
+    const startsAt = Date.now() + 2500;
+    const c = await api("/campaigns", keys.admin!, "POST", {
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "手机号专享抽奖", entry: "phone",
+      startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + 3_600_000).toISOString(),
+      prizes: [{ id: "a", name: "五元券", productId: couponProduct, stock: 20, weight: 1 }], noPrizeWeight: 1, drawsPerDay: 3, shards: 1,
+    });
+    await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.locator("#draw").isEnabled(), { timeout: 15_000 }).toBe(true);
+    await page.click("#draw");
+    await expect.poll(() => page.locator("#gate-form").isVisible(), { timeout: 15_000 }).toBe(true);
+    const box = (await page.locator("#gate").boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(390);
+    expect(await page.locator("#gate").evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor)).toBe("rgb(255, 251, 235)");
+    expect(await page.locator("#gate-send").evaluate((el) => (globalThis as any).getComputedStyle(el).minHeight)).toBe("44px");
+    await fitsThePhone(page);
+    await screenshot(page, "entry-phone-gate-lottery");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("the widget with a brand member token claims as the member; without one it says the campaign is for members", async () => {
     const { baseUrl, keys } = inject("stack");
     const c = await openCampaign("member", "会员专享领券");
     const { secret, audience } = await api("/tenant/member-token-secret", keys.admin!, "POST", { overlapMinutes: 60 });
     const memberId = `VIP-${Date.now()}`;
     const token = memberToken(secret, audience, memberId);
-    const withToken = await serveHost(hostPage(baseUrl, c.id, token));
-    const without = await serveHost(hostPage(baseUrl, c.id));
+    const withToken = await serveHtml(hostPage(baseUrl, c.id, token));
+    const without = await serveHtml(hostPage(baseUrl, c.id));
     servers.push(withToken.server, without.server);
     const tenant = await api("/tenant", keys.admin!);
     await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, withToken.origin, without.origin] });
 
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${withToken.origin}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 20_000 }).toContain("ready");
     await page.locator("kaquan-campaign button.go").click();

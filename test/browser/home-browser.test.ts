@@ -1,22 +1,12 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { phoneContext, phonePage, screenshot, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe("storefront home on a phone", () => {
   it("renders in Chinese and shows live system status from the API", async () => {
     const { baseUrl } = inject("stack");
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${baseUrl}/`);
     await expect.poll(() => page.locator("#status li.ok").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
@@ -32,7 +22,7 @@ describe("storefront home on a phone", () => {
 describe("event backlog in the system status", () => {
   it("tells the operator how many events wait for the warehouse and since when", async () => {
     const { baseUrl } = inject("stack");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     // The health answer of a warehouse outage: 30 dead letters, the oldest 10 minutes old, 5 events in the queue.
     await page.route("**/api/v1/health", async (route) => {
@@ -55,7 +45,7 @@ describe("event backlog in the system status", () => {
 describe("language switch", () => {
   it("switches the page to English and remembers it", async () => {
     const { baseUrl } = inject("stack");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/`);
     await page.click("#lang-toggle");

@@ -1,18 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devices, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, screenshot } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { FULL_SCREEN, phoneContext, screenshot, useChromium } from "./chromium";
 
 // Issue 13: journeys that broke where pieces meet, walked end to end at phone size (390×844) on the real stack.
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 const CJK = /[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]/;
 
@@ -26,10 +20,9 @@ async function call(method: string, path: string, key: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function phonePage(init?: string): Promise<Page> {
+async function fullScreenPage(init?: string): Promise<Page> {
   // The phone of the report: iPhone 13 (UA, touch, scale) with its full 390×844 screen as the viewport.
-  const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
-  const context = await browser.newContext({ ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+  const context = await phoneContext(browser(), FULL_SCREEN);
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
   expect(page.viewportSize()).toEqual({ width: 390, height: 844 });
@@ -52,7 +45,7 @@ describe("web key import (issue 13 #3)", () => {
     writeFileSync(csv, `${lines.join("\n")}\n`);
     const badLine = 1501; // header is line 1
 
-    const page = await phonePage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
+    const page = await fullScreenPage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
     await page.goto(`${baseUrl}/admin/products/`);
     await expect.poll(() => page.locator("#i-product option").count(), { timeout: 15_000 }).toBeGreaterThan(1);
     await page.selectOption("#i-product", chosen.id);
@@ -84,7 +77,7 @@ describe("direct recharge account (issue 13 #4)", () => {
     const { baseUrl } = inject("stack");
     const products = await (await fetch(`${baseUrl}/api/v1/shop/demo/products`)).json() as any;
     const phoneProduct = products.products.find((p: any) => p.kind === "direct_recharge");
-    const page = await phonePage();
+    const page = await fullScreenPage();
     const posted: string[] = [];
     page.on("request", (r) => r.method() === "POST" && r.url().includes("/orders") && posted.push(r.url()));
     await page.goto(`${baseUrl}/shop/product/?t=demo&id=${phoneProduct.id}`);
@@ -140,7 +133,7 @@ describe("English switch on every storefront page (issue 13 #7)", () => {
     expect(lottery.status).toBe(201);
     await new Promise((r) => setTimeout(r, Math.max(0, now + 3_000 - Date.now())));
 
-    const page = await phonePage(`localStorage.setItem("kq-analyst-key", ${JSON.stringify(keys.analyst)})`);
+    const page = await fullScreenPage(`localStorage.setItem("kq-analyst-key", ${JSON.stringify(keys.analyst)})`);
     const switchToEnglish = async (path: string, ready: () => Promise<unknown>) => {
       await page.goto(`${baseUrl}${path}`);
       await ready();
@@ -212,7 +205,7 @@ describe("English switch on every storefront page (issue 13 #7)", () => {
 describe("API errors in the page's language (issue 13 #8)", () => {
   it("shows a wrong OTP and a publish lint refusal in Chinese in the Chinese UI", async () => {
     const { baseUrl, keys } = inject("stack");
-    const page = await phonePage();
+    const page = await fullScreenPage();
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     await page.waitForSelector("#login:not([hidden])", { timeout: 15_000 });
     await page.fill("#phone", "13800138123");
@@ -229,7 +222,7 @@ describe("API errors in the page's language (issue 13 #8)", () => {
     await screenshot(page, "journey-otp-error-zh");
     await page.context().close();
 
-    const admin = await phonePage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
+    const admin = await fullScreenPage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
     const name = `最佳会员卡 ${Date.now()}`;
     expect((await call("POST", "/products", keys.operator!, { kind: "card_key", name, priceCents: 100, faceValueCents: 100 })).status).toBe(201);
     await admin.goto(`${baseUrl}/admin/products/`);
@@ -249,7 +242,7 @@ describe("product images from our own origin (issue 13 #12)", () => {
   it("shows the demo's own images and an operator's upload, resized, with no outside request", async () => {
     const { baseUrl, keys } = inject("stack");
     const outside: string[] = [];
-    const page = await phonePage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
+    const page = await fullScreenPage(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
     page.on("request", (r) => !r.url().startsWith(baseUrl) && !r.url().startsWith("data:") && !r.url().startsWith("blob:") && outside.push(r.url()));
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await page.waitForSelector("main img", { timeout: 15_000 });

@@ -1,31 +1,9 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, pageErrors, phoneContext, phonePage, screenshot, useChromium } from "./chromium";
+import { admin } from "./stack";
 
 /** Whole journeys across pieces (issue 13), at 390×844 on the real stack. */
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function admin(path: string, method = "GET", body?: unknown) {
-  const { baseUrl, keys } = inject("stack");
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: any = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function fitsThePhone(page: Page) {
-  expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
-}
+const browser = useChromium();
 
 describe("journeys on a phone", () => {
   it("flash sale: win → straight to the cashier → 我的订单 shows it unpaid with a countdown → 去支付 → pay → the key", { timeout: 120_000 }, async () => {
@@ -37,10 +15,7 @@ describe("journeys on a phone", () => {
       kind: "flash_sale", name: "音乐月卡 限时秒杀", description: "整点开抢", productId: music.id, priceCents: 500, stock: 3, perUserLimit: 1, shards: 2,
       startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
     });
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     const flashUrl = `${baseUrl}/campaigns/flash/?t=demo&id=${flash.id}`;
     await page.goto(flashUrl);
     await expect.poll(() => page.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
@@ -91,11 +66,10 @@ describe("journeys on a phone", () => {
 
   it("lottery made in the operator area with a product-bearing prize → draw → the voucher is in 我的卡券", { timeout: 120_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.operator)})`);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const errors = pageErrors(page);
     await page.goto(`${baseUrl}/admin/campaigns/`);
     await page.selectOption("#c-kind", "lottery");
     const name = `好礼抽奖 ${Date.now()}`;
@@ -161,7 +135,7 @@ describe("journeys on a phone", () => {
   it("a card-key product asks for no recharge account; a direct recharge does", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const { products } = await admin("/products");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/shop/product/?t=demo&id=${products.find((p: any) => p.name === "视频会员月卡").id}`);
     await expect.poll(() => page.isEnabled("#buy-btn"), { timeout: 10_000 }).toBe(true);

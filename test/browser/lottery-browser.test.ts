@@ -1,65 +1,51 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phoneContext, phonePage, screenshot, useChromium } from "./chromium";
+import { admin } from "./stack";
 
-let browser: Browser;
+const browser = useChromium();
 const ids: Record<"win" | "lose" | "ended", string> = { win: "", lose: "", ended: "" };
 
 async function createLottery(name: string, noPrizeWeight: number, startsAt: number, runMs = 3_600_000) {
-  const { baseUrl, keys } = inject("stack");
-  const { products }: any = await (await fetch(`${baseUrl}/api/v1/products`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+  const { products } = await admin("/products");
   const productId = (products.find((p: any) => p.name === "5元代金券") ?? products.find((p: any) => p.kind === "coupon")).id;
-  const res = await fetch(`${baseUrl}/api/v1/campaigns`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
-      name,
-      startsAt: new Date(startsAt).toISOString(),
-      endsAt: new Date(startsAt + runMs).toISOString(),
-      // Weights make the outcome certain (win) or all but certain (lose: one chance in a million).
-      prizes: [{ id: "gift", name: "五元券", productId, stock: 20, weight: 1 }],
-      noPrizeWeight,
-      drawsPerDay: 2,
-    }),
+  const made = await admin("/campaigns", "POST", {
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" },
+    name,
+    startsAt: new Date(startsAt).toISOString(),
+    endsAt: new Date(startsAt + runMs).toISOString(),
+    // Weights make the outcome certain (win) or all but certain (lose: one chance in a million).
+    prizes: [{ id: "gift", name: "五元券", productId, stock: 20, weight: 1 }],
+    noPrizeWeight,
+    drawsPerDay: 2,
   });
-  const body: any = await res.json();
-  if (res.status !== 201) throw new Error(JSON.stringify(body));
-  return body.id as string;
+  return made.id as string;
 }
 
 beforeAll(async () => {
-  browser = await launchChromium();
   const startsAt = Date.now() + 3_000;
   ids.win = await createLottery("好运抽奖", 0, startsAt);
   ids.lose = await createLottery("谢谢参与抽奖", 1_000_000, startsAt);
   ids.ended = await createLottery("已开奖抽奖", 1, startsAt, 1_000);
   await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
 });
-afterAll(async () => {
-  await browser?.close();
-});
 
 describe("lottery page on a phone", () => {
   it("after the end, shows the revealed seed and the verify command within the phone's width", async () => {
     const { baseUrl } = inject("stack");
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids.ended}`);
     await expect.poll(() => page.locator("#reveal a").count(), { timeout: 20_000 }).toBe(1);
     await screenshot(page, "lottery-revealed");
     // The reveal is built by the script: unstyled, its 64-hex seed and command widened the page to ~770 px.
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     await context.close();
   });
 
   for (const outcome of ["win", "lose"] as const) {
     it(`shows odds and the seed commitment, then the ${outcome === "win" ? "winning" : "losing"} result at once`, async () => {
       const { baseUrl } = inject("stack");
-      const context = await phoneContext(browser);
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
+      const { context, page, errors } = await phonePage(browser());
       await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids[outcome]}`);
       await expect.poll(() => page.textContent("#commit"), { timeout: 10_000 }).toMatch(/^[0-9a-f]{64}$/);
       await expect.poll(() => page.textContent("#odds tbody"), { timeout: 10_000 }).toContain("五元券");
@@ -68,7 +54,7 @@ describe("lottery page on a phone", () => {
       await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toMatch(outcome === "win" ? /恭喜/ : /未中奖/);
       await screenshot(page, `lottery-${outcome}`);
       // The result's proof line is built by the script; it must wrap within the phone's width (was 770 px).
-      expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+      await fitsThePhone(page);
       expect(errors).toEqual([]);
       await context.close();
     });

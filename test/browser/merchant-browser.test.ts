@@ -1,16 +1,9 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { buyAsGuest } from "../../scripts/lib/seed-redemption";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { fitsThePhone, pageErrors, phoneContext, phonePage, screenshot, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe("merchant console and verify page on a phone", () => {
   it("redeems a typed code once, then says when and where it was redeemed; the verify page shows it live", async () => {
@@ -22,14 +15,13 @@ describe("merchant console and verify page on a phone", () => {
     const code = (await buyAsGuest(baseUrl, "demo", coupon!.id))!;
     expect(code).toMatch(/^vc_/);
 
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const verify = await context.newPage();
     await verify.goto(`${baseUrl}/verify/?code=${code}`);
     await expect.poll(() => verify.textContent("#live-status"), { timeout: 10_000 }).toContain("可使用");
 
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const errors = pageErrors(page);
     await page.goto(`${baseUrl}/merchant/`);
     await page.fill("#key", keys.redeemer!);
     await page.click("#save-key");
@@ -47,7 +39,7 @@ describe("merchant console and verify page on a phone", () => {
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("该券已被核销");
     expect(await page.textContent("#result")).toContain("南京西路旗舰店");
     expect(await page.locator("#history li.ok").count()).toBeGreaterThanOrEqual(1);
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     await screenshot(page, "merchant-already-redeemed");
 
     // The verify page polls with ETag and flips to "redeemed" without a reload.
@@ -63,7 +55,7 @@ describe("merchant console and verify page on a phone", () => {
     const admin = new ApiClient(baseUrl, keys.admin!);
     const { products } = await admin.ok<{ products: { id: string; kind: string; status: string }[] }>("GET", "/products");
     const coupon = products.find((p) => p.kind === "coupon" && p.status === "published")!;
-    const context = await phoneContext(browser);
+    const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await expect.poll(() => page.textContent("#integrity"), { timeout: 10_000 }).toContain("品牌诚信指数");
@@ -95,10 +87,7 @@ describe("merchant console and verify page on a phone", () => {
 
   it("shows the brand admin an intact ledger, publishes a checkpoint, lists stores and complaints", async () => {
     const { baseUrl, keys } = inject("stack");
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${baseUrl}/admin/trust/`);
     await page.fill("#op-key", keys.admin!);
     await page.click("#key-form button[type=submit]");

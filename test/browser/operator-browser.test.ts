@@ -1,25 +1,15 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, screenshot, signedInPage, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 async function signedIn(path: string, as: "operator" | "admin" = "operator"): Promise<Page> {
   const { baseUrl, keys } = inject("stack");
-  const context = await phoneContext(browser);
-  await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys[as])})`);
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}${path}`);
-  return page;
+  return signedInPage(browser(), `${baseUrl}${path}`, keys[as]!);
 }
 
 describe("operator area", () => {
@@ -84,7 +74,7 @@ describe("operator area", () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.textContent()).toContain("priceCents: 990 → 1290");
     expect(await row.textContent()).toContain("operator");
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     await screenshot(page, "operator-audit");
     await page.context().close();
     // The operator key itself cannot read it.

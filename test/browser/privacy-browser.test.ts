@@ -1,30 +1,15 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { d1File } from "./stack";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-function d1File(stateDir: string): string {
-  const dir = join(stateDir, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
-  return join(dir, readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")!);
-}
+const browser = useChromium();
 
 describe("privacy on a phone (PIPL): sign in with consent, download my data, erase the account", () => {
   it("我的卡券: consent with its version → buy → download JSON → withdraw marketing → erase; the cron scrubs D1", async () => {
     const { baseUrl, stateDir } = inject("stack");
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
 
     // Buy a card key as a guest, so there is something of value to download.
     await page.goto(`${baseUrl}/shop/?t=demo`);
@@ -84,7 +69,7 @@ describe("privacy on a phone (PIPL): sign in with consent, download my data, era
     expect(await page.textContent("#login-msg")).toContain("注销申请已提交");
     expect(await page.locator(".voucher").count()).toBe(0);
     await screenshot(page, "privacy-erased");
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
 
     // The cron (the dev ticker, fired here at once) pseudonymises D1: the account row and its phone are gone.
     const db = new DatabaseSync(d1File(stateDir), { readOnly: true });

@@ -1,30 +1,9 @@
-import { createServer, type Server } from "node:http";
-import type { Browser } from "playwright-core";
-import { devices } from "playwright-core";
-import { freePort } from "../../scripts/lib/free-port";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, FULL_SCREEN, phoneContext, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
+import { admin, serveHtml } from "./stack";
 
 /** Issue 16 item 4 end to end: a suspicious phone meets a challenge on the campaign page, solves it, and claims. */
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function admin(path: string, method = "GET", body?: unknown) {
-  const { baseUrl, keys } = inject("stack");
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: any = res.status === 204 ? null : await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const browser = useChromium();
 
 const HEADLESS_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Mobile Safari/604.1";
 
@@ -43,20 +22,13 @@ describe("challenge on suspicion in a real browser", () => {
     const c = await couponCampaign("安全验证测试券");
 
     // An iPhone-sized page whose User-Agent gives it away as headless Chromium (driven by playwright: webdriver too).
-    const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
-    const context = await browser.newContext({
-      ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN",
-      userAgent: HEADLESS_IPHONE,
-    });
-    const page = await context.newPage();
+    const { context, page, errors } = await phonePage(browser(), { ...FULL_SCREEN, userAgent: HEADLESS_IPHONE });
     const claims: { status: number; code: string | null; challenged: boolean; answered: boolean }[] = [];
     page.on("response", async (r) => {
       if (!r.url().endsWith(`/campaigns/${c.id}/claims`) || r.request().method() !== "POST") return;
       const body = await r.json().catch(() => null);
       claims.push({ status: r.status(), code: body?.error?.code ?? null, challenged: !!body?.error?.challenge, answered: !!r.request().headers()["x-kaquan-challenge"] });
     });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
 
     await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`);
     await expect.poll(() => page.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
@@ -79,14 +51,11 @@ describe("challenge on suspicion in a real browser", () => {
     // The operator sees the decisions on the campaign.
     const risk = await admin(`/campaigns/${c.id}/risk`);
     expect(risk.decisions.challenged).toBeGreaterThanOrEqual(1);
-    const op = await browser.newContext({ ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
-    const ops = await op.newPage();
-    await ops.goto(`${baseUrl}/admin/`);
-    await ops.evaluate((key) => localStorage.setItem("kq-operator-key", key), inject("stack").keys.operator!);
-    await ops.goto(`${baseUrl}/admin/risk/?campaign=${c.id}`);
+    const op = await phoneContext(browser(), FULL_SCREEN);
+    const ops = await signedInPage(browser(), `${baseUrl}/admin/risk/?campaign=${c.id}`, inject("stack").keys.operator!, "kq-operator-key", op);
     await expect.poll(() => ops.textContent("#reasons"), { timeout: 15_000 }).toContain("无头浏览器");
     await screenshot(ops, "risk-console");
-    expect(await ops.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(ops);
     await op.close();
     await context.close();
   });
@@ -94,20 +63,13 @@ describe("challenge on suspicion in a real browser", () => {
   it("the widget on a brand's page solves the challenge too and reports the claim", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const c = await couponCampaign("品牌页安全验证券");
-    const port = await freePort();
-    const server: Server = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head><body>
+    const { origin, server } = await serveHtml(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head><body>
 <script>window.__events=[];for(const n of ["ready","claimed","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push({name:n,detail:e.detail}));</script>
 <script src="${baseUrl}/widget.js" data-campaign="${c.id}" async></script></body></html>`);
-    });
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-    const origin = `http://127.0.0.1:${port}`;
     try {
       const tenant = await admin("/tenant");
       await admin("/tenant", "PATCH", { allowedOrigins: [...tenant.allowedOrigins, origin] });
-      const { defaultBrowserType: _ignored, ...iphone } = devices["iPhone 13"]!;
-      const context = await browser.newContext({ ...iphone, viewport: { width: 390, height: 844 }, locale: "zh-CN", userAgent: HEADLESS_IPHONE });
+      const context = await phoneContext(browser(), { ...FULL_SCREEN, userAgent: HEADLESS_IPHONE });
       const page = await context.newPage();
       const statuses: number[] = [];
       page.on("response", (r) => {

@@ -1,22 +1,12 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see the key, sign in by phone", () => {
   it("product → sandbox checkout → order shows the key → my vouchers after OTP sign-in", async () => {
     const { baseUrl } = inject("stack");
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
 
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await page.getByText("视频会员月卡").first().click();
@@ -50,7 +40,7 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     // the guest's voucher moved to the phone account
     await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);
     await screenshot(page, "shop-vouchers-phone");
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     expect(errors).toEqual([]);
     await context.close();
   });

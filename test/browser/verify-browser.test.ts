@@ -1,21 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { loadDevVars } from "../../scripts/lib/dev-vars";
 import { ApiClient } from "../../scripts/lib/http";
 import { seedRedemption } from "../../scripts/lib/seed-redemption";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { d1File } from "./stack";
 
-let browser: Browser;
+const browser = useChromium();
 const scratch = mkdtempSync(join(tmpdir(), "kaquan-verify-browser-"));
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
+afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -31,11 +27,6 @@ async function freshBrand(baseUrl: string) {
   return { tenantId: tenant.id, slug, keys };
 }
 
-function d1File(stateDir: string): string {
-  const dir = join(stateDir, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
-  return join(dir, readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")!);
-}
-
 describe("the public verify page on a phone", () => {
   it("says the records verify, then 'does not verify' (不一致/无法验证) once a redemption is edited in D1", async () => {
     const { baseUrl, stateDir } = inject("stack");
@@ -46,10 +37,7 @@ describe("the public verify page on a phone", () => {
     expect(redeemed.status).toBe(200);
     await new ApiClient(baseUrl, brand.keys.admin).ok("POST", "/ledger/checkpoints");
 
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${baseUrl}/verify/?code=${code}`);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("存证校验通过");
     expect(await page.locator("#verdict.pass").count()).toBe(1);
@@ -69,7 +57,7 @@ describe("the public verify page on a phone", () => {
     expect(await page.textContent("#live-status")).toContain("无法验证");
     expect(await page.locator("#out tr.bad").count()).toBe(1);
     expect(await page.textContent("#out tr.bad")).toContain("不一致");
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await fitsThePhone(page);
     await screenshot(page, "verify-does-not-verify");
 
     expect(errors).toEqual([]);

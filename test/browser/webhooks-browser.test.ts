@@ -1,15 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { screenshot, signedInPage, useChromium } from "./chromium";
 
-let browser: Browser;
+const browser = useChromium();
 let server: Server;
 const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 beforeAll(async () => {
-  browser = await launchChromium();
   // The brand's receiver: a plain Node server on this machine (development allows http://127.0.0.1).
   server = createServer((req, res) => {
     let body = "";
@@ -22,17 +20,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 });
 afterAll(async () => {
-  await browser?.close();
   await new Promise((r) => server?.close(r));
 });
 
 describe("operator area: webhooks", () => {
   it("adds an endpoint, shows its secret once, and the delivery it receives verifies and appears in the log", async () => {
     const { baseUrl, keys } = inject("stack");
-    const context = await phoneContext(browser);
-    await context.addInitScript(`localStorage.setItem("kq-operator-key", ${JSON.stringify(keys.admin)})`);
-    const page = await context.newPage();
-    await page.goto(`${baseUrl}/admin/webhooks/`);
+    const page = await signedInPage(browser(), `${baseUrl}/admin/webhooks/`, keys.admin!);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/kaquan`;
     await page.fill("#e-url", url);
     await page.fill("#e-types", "api_key_created, alert");
@@ -56,6 +50,6 @@ describe("operator area: webhooks", () => {
     await expect.poll(() => page.textContent("#log"), { timeout: 15_000 }).toContain("204");
     expect(await page.textContent("#log")).toContain("succeeded");
     await screenshot(page, "operator-webhooks");
-    await context.close();
+    await page.context().close();
   });
 });

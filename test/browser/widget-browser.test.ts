@@ -1,8 +1,7 @@
-import { createServer, type Server } from "node:http";
-import type { Browser } from "playwright-core";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port";
-import { launchChromium, phoneContext, screenshot } from "./chromium";
+import { phonePage, screenshot, useChromium } from "./chromium";
+import { api, serveHtml } from "./stack";
 
 /** A brand's own page on another origin, embedding the widget with one line, with hostile-ish styles of its own. */
 function hostPage(base: string, campaignId: string) {
@@ -14,29 +13,7 @@ function hostPage(base: string, campaignId: string) {
 </body></html>`;
 }
 
-async function serveHost(html: string): Promise<{ origin: string; server: Server }> {
-  const port = await freePort();
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(html);
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { origin: `http://127.0.0.1:${port}`, server };
-}
-
-async function api(path: string, token: string, method = "GET", body?: unknown) {
-  const { baseUrl } = inject("stack");
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: any = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-let browser: Browser;
+const browser = useChromium();
 const servers: Server[] = [];
 let allowed: string;
 let refused: string;
@@ -46,7 +23,6 @@ let flashId: string;
 
 beforeAll(async () => {
   const { baseUrl, keys } = inject("stack");
-  browser = await launchChromium();
   const now = Date.now();
   const { products } = await api("/products", keys.admin!);
   const prizeProduct = products.find((p: any) => p.name === "5元代金券").id;
@@ -70,9 +46,9 @@ beforeAll(async () => {
   campaignId = campaign.id;
   // Lotteries publish their seed commitment before opening, so the campaign starts a few seconds from now.
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(campaign.startsAt) - Date.now() + 200)));
-  const a = await serveHost(hostPage(baseUrl, campaignId));
-  const b = await serveHost(hostPage(baseUrl, campaignId));
-  const f = await serveHost(hostPage(baseUrl, flashId));
+  const a = await serveHtml(hostPage(baseUrl, campaignId));
+  const b = await serveHtml(hostPage(baseUrl, campaignId));
+  const f = await serveHtml(hostPage(baseUrl, flashId));
   servers.push(a.server, b.server, f.server);
   allowed = a.origin;
   flashOrigin = f.origin;
@@ -82,16 +58,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
   for (const s of servers) s.close();
 });
 
 describe("embeddable widget", () => {
   it("renders in a Shadow DOM on an allowed origin, draws, and reports through DOM events without restyling the host", async () => {
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${allowed}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
     await expect.poll(() => page.locator("kaquan-campaign button.go").textContent()).toBe("立即抽奖");
@@ -120,10 +92,7 @@ describe("embeddable widget", () => {
   });
 
   it("shows a flash sale's price; a win says it awaits payment and links to the cashier, where paying shows the key", async () => {
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${flashOrigin}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
     const card = page.locator("kaquan-campaign .c");
@@ -153,10 +122,7 @@ describe("embeddable widget", () => {
   });
 
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
-    const context = await phoneContext(browser);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 15_000 }).toContain("error");
     const link = page.locator("kaquan-campaign a");

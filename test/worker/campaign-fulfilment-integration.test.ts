@@ -1,41 +1,13 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ClaimWon } from "../../schema/claim-facts";
-import type { EventEnvelope } from "../../schema/events";
 import { consumeClaims } from "../../worker/queue/claims";
 import { consumeEvents } from "../../worker/queue/consume";
 import { redriveDeadLetters } from "../../worker/queue/redrive";
 import { shardOf } from "../../worker/services/campaigns";
-import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
-import { claim, couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
-
-/**
- * Holds what the campaign's (single) shard forwards from now on: won-claim facts and events are kept here instead of
- * queued, so the test drives the claims consumer itself, with whatever duplicates and crashes it wants.
- */
-async function holdShardMessages(campaignId: string) {
-  const facts: ClaimWon[] = [];
-  const events: EventEnvelope[] = [];
-  const queue = <T>(into: T[]) => ({ send: async (b: T) => void into.push(b), sendBatch: async (m: { body: T }[]) => void into.push(...m.map((x) => x.body)) });
-  const held = { CLAIMS: queue(facts), EVENTS: queue(events) } as Record<string, unknown>;
-  const spy = new Proxy(env, { get: (t, k) => (typeof k === "string" && k in held ? held[k] : Reflect.get(t, k)) }) as Env;
-  await runInDurableObject(shardOf(env, campaignId, 0), (instance) => {
-    (instance as unknown as { env: Env }).env = spy;
-  });
-  /** Runs the outbox until nothing is left to forward (the alarm may not be set yet when a claim's reply arrives). */
-  const flush = async () => {
-    const stub = shardOf(env, campaignId, 0);
-    const due = () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 AND next_at <= ?", Date.now()).one().n);
-    for (let i = 0; i < 100; i++) {
-      await runDurableObjectAlarm(stub);
-      if ((await due()) === 0) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { facts, events, flush };
-}
+import { claim, couponProductOf, holdShardMessages, liveCampaign, productBoughtBy, sessionHeader } from "./campaign-helpers";
 
 type Fate = { acked: boolean; retried: number | null };
 
@@ -51,17 +23,23 @@ async function deliver(facts: ClaimWon[], e: Env = env, attempts = 1): Promise<F
   return fates;
 }
 
+/** A new tenant's one-shard coupon campaign with its shard's messages held, and `userId`'s won claim, forwarded. */
+async function heldCouponClaim(userId: string) {
+  const { tenant, adminKey } = await createTenant();
+  const productId = await couponProductOf(tenant.id);
+  const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
+  const held = await holdShardMessages(c.id);
+  const won = await claim(c.id, userId);
+  expect(won.status).toBe(200);
+  await held.flush();
+  return { tenant, adminKey, productId, c, held, won };
+}
+
 const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
 
 describe("won claims become orders and vouchers through the claims consumer", { timeout: 60_000 }, () => {
   it("a coupon claim becomes exactly one voucher, whatever repeats: duplicate messages, a replay after settling, a crash before settling", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const productId = await couponProductOf(tenant.id);
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    const won = await claim(c.id, "u-1");
-    expect(won.status).toBe(200);
-    await held.flush();
+    const { tenant, productId, c, held, won } = await heldCouponClaim("u-1");
     // The shard forwarded one fact (and the claim event), and made nothing itself.
     expect(held.facts).toEqual([expect.objectContaining({ type: "claim_won", eventId: `clw_${won.body.claimId}`, claimId: won.body.claimId, userId: "u-1", productId, shard: 0 })]);
     expect(held.events.map((e) => e.eventId)).toEqual([`ev_${won.body.claimId}`]);
@@ -89,11 +67,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a fact lost on the way (the local broker dies with npm start) is forwarded again while its claim is unsettled, and no more once settled", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    const won = await claim(c.id, "u-lost");
-    await held.flush();
+    const { c, held, won } = await heldCouponClaim("u-lost");
     expect(held.facts.map((f) => f.claimId)).toEqual([won.body.claimId]);
     held.facts.length = 0; // lost with the broker
     await held.flush();
@@ -115,11 +89,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a transient failure is retried with back-off and the claim stays pending; the retry makes the voucher", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    expect((await claim(c.id, "u-t")).status).toBe(200);
-    await held.flush();
+    const { c, held } = await heldCouponClaim("u-t");
     const brokenDb = new Proxy(env.DB, { get: (t, k) => (k === "prepare" || k === "batch" ? () => { throw new Error("D1 overloaded"); } : Reflect.get(t, k)) });
     const down = new Proxy(env, { get: (t, k) => (k === "DB" ? brokenDb : Reflect.get(t, k)) }) as Env;
     const [fate] = await deliver(held.facts, down);
@@ -132,12 +102,8 @@ describe("won claims become orders and vouchers through the claims consumer", { 
 
   it("a permanent refusal returns the unit once and records claim_failed once, however often the fact comes", async () => {
     const { tenant, adminKey } = await createTenant();
-    const productId = `prd_${crypto.randomUUID().slice(0, 12)}`;
-    await env.DB.prepare(
-      "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', 1990, 1000, 'relative', 30, 'published', 1)",
-    ).bind(productId, tenant.id).run();
+    const productId = await productBoughtBy(tenant.id, "buyer-a");
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 1 });
-    await createOrder(env, { tenantId: tenant.id, buyerId: "buyer-a", productId, idempotencyKey: `shop-${crypto.randomUUID()}` });
     const held = await holdShardMessages(c.id);
     const won = await claim(c.id, "buyer-a");
     expect(won.status).toBe(200);
@@ -186,11 +152,7 @@ describe("won claims become orders and vouchers through the claims consumer", { 
   });
 
   it("a fact the Queue gave up on is parked with the dead letters and the cron's re-drive sends it back to the claims Queue", async () => {
-    const { tenant, adminKey } = await createTenant();
-    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: await couponProductOf(tenant.id), stock: 5, shards: 1 });
-    const held = await holdShardMessages(c.id);
-    expect((await claim(c.id, "u-dl")).status).toBe(200);
-    await held.flush();
+    const { tenant, adminKey, c, held } = await heldCouponClaim("u-dl");
     const fact = held.facts[0]!;
     let acked = false;
     const msg = { id: "dl1", timestamp: new Date(), body: fact, attempts: 11, ack: () => void (acked = true), retry: () => undefined };

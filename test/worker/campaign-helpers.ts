@@ -1,8 +1,11 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { api } from "./helpers";
 import { signSession } from "../../worker/domain/buyer-session";
+import type { ClaimWon } from "../../schema/claim-facts";
+import type { EventEnvelope } from "../../schema/events";
 import { coordinatorOf, shardOf } from "../../worker/services/campaigns";
+import { createOrder } from "../../worker/services/orders";
 
 /**
  * A Bearer header naming `userId` as the signed-in buyer of the campaign's brand (as the session route would). The
@@ -22,6 +25,47 @@ export async function couponProductOf(tenantId: string, name = "满50减10券") 
     "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', ?, 0, 1000, 'relative', 30, 'published')",
   ).bind(id, tenantId, name).run();
   return id;
+}
+
+/**
+ * A published ¥19.90 coupon product each buyer may buy once, which `buyerId` has already bought in the shop: a won
+ * flash-sale claim of theirs on it can never become an order.
+ */
+export async function productBoughtBy(tenantId: string, buyerId: string) {
+  const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
+  await env.DB.prepare(
+    "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', 1990, 1000, 'relative', 30, 'published', 1)",
+  ).bind(id, tenantId).run();
+  await createOrder(env, { tenantId, buyerId, productId: id, idempotencyKey: `shop-${crypto.randomUUID()}` });
+  return id;
+}
+
+/**
+ * Holds what the campaign's (single) shard forwards from now on on the named Queues (won-claim facts on CLAIMS,
+ * events on EVENTS): kept here instead of queued, so the test reads them or drives the claims consumer itself, with
+ * whatever duplicates and crashes it wants. A Queue not named stays the real one.
+ */
+export async function holdShardMessages(campaignId: string, queues: ("CLAIMS" | "EVENTS")[] = ["CLAIMS", "EVENTS"]) {
+  const facts: ClaimWon[] = [];
+  const events: EventEnvelope[] = [];
+  const queue = <T>(into: T[]) => ({ send: async (b: T) => void into.push(b), sendBatch: async (m: { body: T }[]) => void into.push(...m.map((x) => x.body)) });
+  const all = { CLAIMS: queue(facts), EVENTS: queue(events) } as Record<string, unknown>;
+  const held = Object.fromEntries(queues.map((q) => [q, all[q]]));
+  const spy = new Proxy(env, { get: (t, k) => (typeof k === "string" && k in held ? held[k] : Reflect.get(t, k)) }) as Env;
+  await runInDurableObject(shardOf(env, campaignId, 0), (instance) => {
+    (instance as unknown as { env: Env }).env = spy;
+  });
+  /** Runs the outbox until nothing is left to forward (the alarm may not be set yet when a claim's reply arrives). */
+  const flush = async () => {
+    const stub = shardOf(env, campaignId, 0);
+    const due = () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE pending > 0 AND next_at <= ?", Date.now()).one().n);
+    for (let i = 0; i < 100; i++) {
+      await runDurableObjectAlarm(stub);
+      if ((await due()) === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { facts, events, flush };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -74,9 +74,12 @@ export interface ErasureRow {
 }
 
 /** The request and the end of every session of the buyer, in one transaction. */
-export function requestErasureStmts(db: D1Database, r: { id: string; tenantId: string; buyerId: string; pseudonym: string }) {
+/** `sessionsUntil`: when the last session token naming the buyer (or a guest merged into it) expires. */
+export function requestErasureStmts(db: D1Database, r: { id: string; tenantId: string; buyerId: string; pseudonym: string; sessionsUntil: string }) {
   return [
     db.prepare("INSERT INTO erasure_requests (id, tenant_id, buyer_id, pseudonym) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(r.id, r.tenantId, r.buyerId, r.pseudonym),
+    db.prepare("INSERT OR IGNORE INTO ended_sessions (tenant_id, buyer_id, until) SELECT tenant_id, id, ? FROM buyers WHERE tenant_id = ? AND (id = ? OR merged_into = ?)")
+      .bind(r.sessionsUntil, r.tenantId, r.buyerId, r.buyerId),
     db.prepare("UPDATE buyers SET erased_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND (id = ? OR merged_into = ?) AND erased_at IS NULL").bind(r.tenantId, r.buyerId, r.buyerId),
   ];
 }
@@ -149,4 +152,15 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
 /** Completion: the request keeps only the pseudonym, so the record of the erasure links to no one. */
 export function completeErasureStmt(db: D1Database, id: string) {
   return db.prepare("UPDATE erasure_requests SET status = 'completed', completed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), buyer_id = pseudonym, subject_ids = '[]', device_ids = '[]', last_error = NULL WHERE id = ? AND status = 'scrubbed'").bind(id);
+}
+
+/** The buyer ids of the tenant whose sessions an erasure ended (and could still be presented before `now`'s expiry). */
+export async function endedSessionIds(db: D1Database, tenantId: string, now: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT buyer_id FROM ended_sessions WHERE tenant_id = ? AND until > ?").bind(tenantId, now).all<{ buyer_id: string }>();
+  return results.map((r) => r.buyer_id);
+}
+
+/** Rows no token can name any more (every session naming them has expired). */
+export function pruneEndedSessions(db: D1Database, now: string) {
+  return db.prepare("DELETE FROM ended_sessions WHERE until <= ?").bind(now).run();
 }

@@ -15,6 +15,7 @@ import { claimWonFact } from "../domain/claim-facts";
 import { ownOrder } from "./shop";
 import { riskGate } from "./risk-gate";
 import { recordDecision } from "./risk-decisions";
+import { sessionEnded, sessionEndedError } from "./ended-sessions";
 
 export interface ClaimMeta {
   /** The signed device token as sent (x-device-id header); see deviceOf. */
@@ -128,8 +129,10 @@ export async function claim(env: Env, campaignId: string, input: ClaimInput, hea
   if (isSoldOut(campaign.id)) throw SOLD_OUT;
   const meta = claimMeta(headers);
   const [session, deviceId] = await Promise.all([claimantSession(env, hit, input, meta), deviceOf(env, hit, meta)]);
-  if (campaign.entry !== "guest" || campaign.minAccountAgeMinutes > 0) await checkEntry(env, campaign, session);
   const userId = session.buyerId;
+  // An erased buyer's token still verifies: the tenant's cached set of ended sessions refuses it (no D1 read).
+  if (await sessionEnded(env, campaign.tenantId, userId)) throw sessionEndedError();
+  if (campaign.entry !== "guest" || campaign.minAccountAgeMinutes > 0) await checkEntry(env, campaign, session);
   const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId, requestId: input.requestId ?? null };
   const pass = await riskGate(env, gate, headers);
   if (pass && answerHeaders) Object.assign(answerHeaders, pass);
@@ -243,6 +246,6 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
 export async function liveClaimant(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<string> {
   const userId = await claimant(env, hit, input, meta);
   const row = await getBuyer(env.DB, hit.campaign.tenantId, userId);
-  if (!row || row.erased_at) throw ApiError.unauthorized("This session has ended; start a new one (POST /public/campaigns/{id}/session)");
+  if (!row || row.erased_at) throw sessionEndedError();
   return userId;
 }

@@ -15,6 +15,8 @@ import { eventRows, type EventInput } from "../queue/emit";
 import { listTenantCampaigns, userStanding } from "./campaigns";
 import { myVouchers } from "./shop";
 import { warehouseRead } from "./warehouse";
+import { invalidateEndedSessions } from "./ended-sessions";
+import { SESSION_TTL_S } from "../domain/buyer-session";
 
 type SignInConsentIn = z.output<typeof SignInConsent>;
 
@@ -152,9 +154,10 @@ export async function requestErasure(env: Env, tenantId: string, buyerId: string
   const pseudonym = `anon_${(await hmacSha256Hex(key, buyerId)).slice(0, 32)}`;
   const id = newId("era");
   await env.DB.batch([
-    ...requestErasureStmts(env.DB, { id, tenantId, buyerId, pseudonym }),
+    ...requestErasureStmts(env.DB, { id, tenantId, buyerId, pseudonym, sessionsUntil: new Date(Date.now() + SESSION_TTL_S * 1000).toISOString() }),
     // Named by the pseudonym already: this event may reach the warehouse after the erasure pass re-keyed it.
     ...eventRows(env, [{ tenantId, type: "erasure_requested", eventId: `evr_${id}`, actor: { userId: pseudonym }, payload: { requestId: id } }]),
   ]);
+  invalidateEndedSessions(tenantId);
   return (await openErasureOf(env.DB, tenantId, buyerId))!;
 }
