@@ -92,6 +92,11 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
       if (r.status === 409) expect(r.body.error.code).toBe("limit_reached");
       if (r.status === 429) expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
     }
+    // The shard that met this user first in memory (no read for a new user) reads them back after an eviction.
+    await evictCampaign(c.id, 3);
+    const after = await claim(c.id, "racer", { ip: "10.1.1.1" });
+    expect(after.status).toBe(409);
+    expect(after.body.error.code).toBe("limit_reached");
   });
 
   it("enforces the daily limit and returns the same result for a retried request id", async () => {

@@ -65,6 +65,11 @@ export class CampaignShard extends DurableObject<Env> {
   private grantSeq = 1;
   private head = { seq: 0, hash: "" };
   private users = new Map<string, UserState>();
+  /**
+   * Whether `users` holds every row of the users table (true for an object that found the table empty: a campaign's
+   * shard during its first rush). Then a miss is a new user and costs no read; most claimants of a flash sale are.
+   */
+  private usersComplete = false;
   private chunks: Stock | null = null;
   private starting: Promise<boolean> | null = null;
   private refilling: Promise<void> | null = null;
@@ -114,6 +119,7 @@ export class CampaignShard extends DurableObject<Env> {
         this.sql.exec("UPDATE claims SET awaiting = 1 WHERE pending & ?", PENDING_FACT);
       });
     }
+    this.usersComplete = this.sql.exec("SELECT 1 FROM users LIMIT 1").toArray().length === 0;
     const meta = new Map(this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray().map((r) => [r.k, r.v]));
     if (meta.has("paused")) this.paused = meta.get("paused") === "1";
     if (meta.has("cfg")) {
@@ -725,9 +731,12 @@ export class CampaignShard extends DurableObject<Env> {
   private user(userId: string, now: number): UserState {
     let u = this.users.get(userId);
     if (!u) {
-      const row = this.sql.exec<{ state: string }>("SELECT state FROM users WHERE id = ?", userId).toArray()[0];
+      const row = this.usersComplete ? undefined : this.sql.exec<{ state: string }>("SELECT state FROM users WHERE id = ?", userId).toArray()[0];
       u = row ? (JSON.parse(row.state) as UserState) : freshUser(cstDay(now));
-      if (this.users.size >= 200_000) this.users.clear();
+      if (this.users.size >= 200_000) {
+        this.users.clear();
+        this.usersComplete = false;
+      }
       this.users.set(userId, u);
     }
     const today = cstDay(now);
