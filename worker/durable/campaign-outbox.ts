@@ -26,6 +26,20 @@ export const INTERVAL_MS = 250;
  */
 const FACT_RESEND_S = 60;
 const FACT_RESEND_CAP_S = 1800;
+/**
+ * Peak shaving (削峰): while a campaign is in a rush — a claim reached the shard within RUSH_QUIET_MS — won-claim
+ * facts go to the claims Queue at RUSH_FACTS_PER_S per campaign (split over its shards), so order writes do not take
+ * the thread and D1 from the claims; after the rush they go as fast as the outbox runs. A winner who wants to pay
+ * first is not kept waiting: the order route makes the order on demand from the same fact (services/claim.ts).
+ */
+export const RUSH_QUIET_MS = 60_000;
+export const RUSH_FACTS_PER_S = 25;
+
+/** How many facts one outbox run may forward (Infinity outside a rush). */
+export function factBudget(lastClaimAt: number, shards: number, now = Date.now()): number {
+  if (now - lastClaimAt >= RUSH_QUIET_MS) return Infinity;
+  return Math.max(1, Math.ceil((RUSH_FACTS_PER_S * INTERVAL_MS) / 1000 / Math.max(1, shards)));
+}
 
 /**
  * Events of a shard change that is not a claim (a task completion): a row of `events`, written in the change's own
@@ -110,23 +124,26 @@ export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "
  * every message carries an id derived from the claim, so a resend is dropped downstream. A refused send waits with
  * back-off. Returns ms until it should run again, or null when nothing is left.
  */
-export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[]): Promise<number | null> {
+export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], budget = Infinity): Promise<number | null> {
   const sql = storage.sql;
   const now = Date.now();
-  const rows = sql.exec<OutboxRow>(
-    "SELECT id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting FROM claims WHERE pending > 0 AND next_at <= ? LIMIT ?",
-    now,
-    BATCH,
-  ).toArray();
+  const columns = "id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting";
+  // Rows with an event due first (never held back), then rows owing only their fact, as many as the budget allows.
+  const rows = sql.exec<OutboxRow>(`SELECT ${columns} FROM claims WHERE pending > 0 AND pending != ? AND next_at <= ? LIMIT ?`, PENDING_FACT, now, BATCH).toArray();
+  const factsOnly = Math.min(BATCH, budget) - rows.filter((r) => r.pending & PENDING_FACT && r.awaiting).length;
+  if (factsOnly > 0) rows.push(...sql.exec<OutboxRow>(`SELECT ${columns} FROM claims WHERE pending = ? AND next_at <= ? LIMIT ?`, PENDING_FACT, now, factsOnly).toArray());
   const recorded = sql.exec<EventRow>("SELECT id, body, attempts FROM events WHERE next_at <= ? ORDER BY rowid LIMIT ?", now, BATCH).toArray();
   const events: EventInput[] = [...extra, ...recorded.map(eventInput)];
   const facts: ClaimWon[] = [];
+  /** Rows whose fact waits for a later run (the rush budget): their fact's resend schedule is not started. */
+  const held = new Set<OutboxRow>();
   for (const r of rows) {
     const result = JSON.parse(r.result) as ClaimResult;
     if (r.pending & PENDING_EVENT) events.push(claimEvent(cfg, r, result, shard));
     if (r.pending & PENDING_FAILED_EVENT && r.failure) events.push(claimFailedEvent(cfg, r, result, JSON.parse(r.failure) as ClaimFailure, shard));
     const fact = r.pending & PENDING_FACT && r.awaiting ? claimWonFact(cfg, r.user_id, shard, result) : null;
-    if (fact) facts.push(fact);
+    if (fact && facts.length < budget) facts.push(fact);
+    else if (fact) held.add(r);
   }
   const cleared = new Map<OutboxRow, number>();
   const sent = async (bits: number, send: () => Promise<unknown>) => {
@@ -152,7 +169,9 @@ export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: 
       const bits = (done & ~PENDING_FACT) | (r.awaiting ? 0 : r.pending & PENDING_FACT);
       // Relative to the row as it is now: a settlement may have changed it while the sends were in flight.
       if (bits) sql.exec("UPDATE claims SET pending = pending & ? WHERE id = ?", ~bits, r.id);
-      const failed = (r.pending & ~bits & ~PENDING_FACT) !== 0 || (r.awaiting && r.pending & PENDING_FACT && !(done & PENDING_FACT));
+      const eventsFailed = (r.pending & ~bits & ~PENDING_FACT) !== 0;
+      if (held.has(r) && !eventsFailed) continue; // due again next run
+      const failed = eventsFailed || (r.awaiting && r.pending & PENDING_FACT && !(done & PENDING_FACT) && !held.has(r));
       const delayS = failed ? retryDelaySeconds(r.attempts + 1) : retryDelaySeconds(r.attempts + 1, FACT_RESEND_S, FACT_RESEND_CAP_S, () => 1);
       // (Not for a claim settled meanwhile: its claim_failed event is due at once.)
       sql.exec(`UPDATE claims SET attempts = attempts + 1, next_at = ? WHERE id = ? AND pending > 0${failed ? "" : " AND awaiting = 1"}`, now + delayS * 1000, r.id);

@@ -9,7 +9,7 @@ import { WindowCounter } from "../domain/rate-window";
 import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } from "./campaign-types";
 import type { LimitWant } from "./campaign-limits";
 import type { EventInput } from "../queue/emit";
-import { drainOutbox, EVENTS_TABLE, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT, recordShardEvent } from "./campaign-outbox";
+import { drainOutbox, factBudget, EVENTS_TABLE, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT, recordShardEvent } from "./campaign-outbox";
 
 interface UserState {
   total: number;
@@ -77,6 +77,8 @@ export class CampaignShard extends DurableObject<Env> {
   private waiting = 0;
   private queue: Queued[] = [];
   private flushScheduled = false;
+  /** When a claim last reached this object: the outbox paces won-claim facts while claims keep coming (factBudget). */
+  private lastClaimAt = 0;
   /** Whether a half-drawn window may be stored (unknown until read once; set again whenever one is stored). */
   private openWindowMaybe = true;
   private limits = new WindowCounter();
@@ -146,6 +148,7 @@ export class CampaignShard extends DurableObject<Env> {
     if (!this.cfg && !(await this.start(campaignId, shard))) return reqs.map(() => reject("not_started", "The campaign has not started"));
     this.resumeWindow();
     const now = Date.now();
+    this.lastClaimAt = now;
     return Promise.all(
       reqs.map((r) => {
         const early = this.precheck(r, now);
@@ -349,7 +352,7 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected);
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, factBudget(this.lastClaimAt, this.cfg.def.shards));
     if (more !== null && (this.alarmAt === null || this.alarmAt > Date.now() + more)) {
       this.alarmAt = Date.now() + more;
       await this.ctx.storage.setAlarm(this.alarmAt);
