@@ -28,17 +28,21 @@ const FACT_RESEND_S = 60;
 const FACT_RESEND_CAP_S = 1800;
 /**
  * Peak shaving (削峰): while a campaign is in a rush — a claim reached the shard within RUSH_QUIET_MS — won-claim
- * facts go to the claims Queue at RUSH_FACTS_PER_S per campaign (split over its shards), so order writes do not take
- * the thread and D1 from the claims; after the rush they go as fast as the outbox runs. A winner who wants to pay
- * first is not kept waiting: the order route makes the order on demand from the same fact (services/claim.ts).
+ * facts go to the claims Queue at about RUSH_FACTS_PER_S per campaign (split over its shards), a consumer batch at a
+ * time (RUSH_BATCH facts, then a pause), so order writes do not take the thread and D1 from the claims and each
+ * consumer run still makes its orders in one transaction; after the rush they go as fast as the outbox runs. A
+ * winner who wants to pay first is not kept waiting: the order route makes the order on demand from the same fact
+ * (services/claim.ts).
  */
 export const RUSH_QUIET_MS = 60_000;
 export const RUSH_FACTS_PER_S = 25;
+export const RUSH_BATCH = 50;
 
-/** How many facts one outbox run may forward (Infinity outside a rush). */
-export function factBudget(lastClaimAt: number, shards: number, now = Date.now()): number {
+/** How many facts one outbox run may forward (Infinity outside a rush), given when this shard last forwarded some. */
+export function factBudget(lastClaimAt: number, lastFactsAt: number, shards: number, now = Date.now()): number {
   if (now - lastClaimAt >= RUSH_QUIET_MS) return Infinity;
-  return Math.max(1, Math.ceil((RUSH_FACTS_PER_S * INTERVAL_MS) / 1000 / Math.max(1, shards)));
+  const everyMs = (RUSH_BATCH * 1000 * Math.max(1, shards)) / RUSH_FACTS_PER_S;
+  return now - lastFactsAt >= everyMs ? RUSH_BATCH : 0;
 }
 
 /**

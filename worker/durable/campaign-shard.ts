@@ -79,6 +79,7 @@ export class CampaignShard extends DurableObject<Env> {
   private flushScheduled = false;
   /** When a claim last reached this object: the outbox paces won-claim facts while claims keep coming (factBudget). */
   private lastClaimAt = 0;
+  private lastFactsAt = 0;
   /** Whether a half-drawn window may be stored (unknown until read once; set again whenever one is stored). */
   private openWindowMaybe = true;
   private limits = new WindowCounter();
@@ -352,7 +353,9 @@ export class CampaignShard extends DurableObject<Env> {
       rejected.push({ tenantId: this.cfg.tenantId, type: "claim_rejected", payload: { campaignId: this.cfg.campaignId, reason: "aggregated", count: this.rejectedDropped, shard: this.shard } });
       this.rejectedDropped = 0;
     }
-    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, factBudget(this.lastClaimAt, this.cfg.def.shards));
+    const budget = factBudget(this.lastClaimAt, this.lastFactsAt, this.cfg.def.shards);
+    if (budget > 0) this.lastFactsAt = Date.now();
+    const more = await drainOutbox(this.env, this.ctx.storage, this.cfg, this.shard, rejected, budget);
     if (more !== null && (this.alarmAt === null || this.alarmAt > Date.now() + more)) {
       this.alarmAt = Date.now() + more;
       await this.ctx.storage.setAlarm(this.alarmAt);
