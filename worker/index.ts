@@ -5,7 +5,7 @@ import { ApiError } from "./errors";
 import { CLAIMS_QUEUE, consumeClaims } from "./queue/claims";
 import { consumeEvents, DEAD_LETTER_QUEUE } from "./queue/consume";
 import { dispatchAfterResponse } from "./queue/dispatch";
-import { withRequestEvents } from "./queue/request-events";
+import { withRequestEvents, type RequestScope } from "./queue/request-events";
 import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { runScheduled } from "./scheduled";
@@ -47,11 +47,10 @@ export default {
   fetch: async (request, env, ctx) => {
     const missing = refusal(env);
     if (missing.length) return misconfigured(request, missing);
-    // Events recorded with a state change are forwarded once the response is out (the cron is the safety net).
-    return withRequestEvents(
-      async () => (await fastClaim(request, env)) ?? appFor(env).fetch(request, env, ctx),
-      () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)),
-    );
+    // Events recorded with a state change are forwarded once the response is out (the cron is the safety net). The
+    // claim route enters that scope only past its public refusals (sold out: most of a flash sale's answers).
+    const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)));
+    return (await fastClaim(request, env, inRequest)) ?? inRequest(async () => appFor(env).fetch(request, env, ctx));
   },
   queue: async (batch, env) => {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).

@@ -6,6 +6,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
  */
 const store = new AsyncLocalStorage<{ recorded: boolean }>();
 
+/** Runs a request's work inside withRequestEvents (the fetch handler's, with its after-response dispatch). */
+export type RequestScope = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
   const state = { recorded: false };
   return store.run(state, async () => {

@@ -5,6 +5,7 @@ import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
 import { claim } from "../services/claim";
 import { publicCampaign } from "../services/campaigns";
+import type { RequestScope } from "../queue/request-events";
 
 // Matched on the raw URL (scheme://host/path?query): no URL object on the hottest path.
 const PATH = /^[a-z]+:\/\/[^/]+\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/claims(?:\?[^#]*)?$/;
@@ -14,7 +15,7 @@ const PATH = /^[a-z]+:\/\/[^/]+\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/clai
  * X-Request-Id, tenant CORS) and the same `claim()` as the documented route in campaign-public.ts, without the
  * middleware stack. Measured in bench:claims; anything it does not match (e.g. CORS preflight) goes to Hono.
  */
-export async function fastClaim(request: Request, env: Env): Promise<Response | null> {
+export async function fastClaim(request: Request, env: Env, inRequest: RequestScope): Promise<Response | null> {
   if (request.method !== "POST") return null;
   const m = PATH.exec(request.url);
   if (!m) return null;
@@ -40,7 +41,7 @@ export async function fastClaim(request: Request, env: Env): Promise<Response | 
     }
     const input = ClaimInput.safeParse(raw);
     if (!input.success) throw ApiError.fromZod(input.error, "json");
-    const result = await claim(env, m[1]!, input.data, request.headers, headers);
+    const result = await claim(env, m[1]!, input.data, request.headers, headers, inRequest);
     return new Response(JSON.stringify(result), { status: 200, headers });
   } catch (thrown) {
     const e = thrown instanceof ApiError ? thrown : internalError(requestId, thrown);

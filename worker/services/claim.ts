@@ -15,6 +15,7 @@ import { claimWonFact } from "../domain/claim-facts";
 import { ownOrder } from "./shop";
 import { riskGate } from "./risk-gate";
 import { recordDecision } from "./risk-decisions";
+import type { RequestScope } from "../queue/request-events";
 import { sessionEnded, sessionEndedError } from "./ended-sessions";
 
 export interface ClaimMeta {
@@ -116,17 +117,25 @@ function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
 
 /**
  * One claim or draw: the campaign from the isolate cache, the risk gate, the user's home shard, the shard's answer as
- * 200 or an ApiError. Headers to answer with (a challenge pass) are added to `answerHeaders`.
+ * 200 or an ApiError. Headers to answer with (a challenge pass) are added to `answerHeaders`. Past the public refusals
+ * the work runs in `inRequest` (the fast route's request scope for events; the Hono route is already inside one).
  */
-export async function claim(env: Env, campaignId: string, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>): Promise<ClaimResult> {
+export async function claim(
+  env: Env, campaignId: string, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>,
+  inRequest: RequestScope = (fn) => fn(),
+): Promise<ClaimResult> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
-  const campaign = hit.campaign;
   // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
   assertOrigin(env, hit, headers.get("origin"));
   if (fromPreview(headers)) throw PREVIEW_ONLY;
-  if (isSoldOut(campaign.id)) throw SOLD_OUT;
+  if (isSoldOut(hit.campaign.id)) throw SOLD_OUT;
+  return inRequest(() => claimAsBuyer(env, hit, input, headers, answerHeaders));
+}
+
+async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>): Promise<ClaimResult> {
+  const campaign = hit.campaign;
   const meta = claimMeta(headers);
   const [session, deviceId] = await Promise.all([claimantSession(env, hit, input, meta), deviceOf(env, hit, meta)]);
   const userId = session.buyerId;
