@@ -4,7 +4,7 @@ import { EventEnvelope } from "../../schema/events";
 import { issueApiKey, revokeKey } from "../../worker/services/api-keys";
 import { requestOtp, verifyOtp } from "../../worker/services/buyers";
 import { updateOwnTenant } from "../../worker/services/tenants";
-import { api, createTenant, recordedEvents } from "./helpers";
+import { api, createTenant, recordedEvents, countRows, failingEnv, recordedOfType } from "./helpers";
 import { FUTURE, shop, shopWithKeys } from "./commerce-helpers";
 import { currentConsentVersion } from "../../schema/privacy";
 
@@ -12,22 +12,10 @@ const consent = { version: currentConsentVersion("phone_sign_in"), accepted: tru
 
 /**
  * Every state change writes its event row in its own D1 batch: the row exists if and only if the change committed.
- * `failingDb` makes every batch fail at its last statement (the transaction rolls back as a whole), standing in for
- * a crash or a constraint error inside the change.
+ * `failingEnv` stands in for a crash or a constraint error inside the change.
  */
-function failingEnv(): Env {
-  const db = new Proxy(env.DB, {
-    get(t, k) {
-      if (k === "batch") return (stmts: D1PreparedStatement[]) => t.batch([...stmts, t.prepare("SELECT no_such_column FROM no_such_table")]);
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
-}
-
-const ofType = async (tenantId: string, type: string) => (await recordedEvents(tenantId)).filter((e) => e.type === type);
-const count = async (sql: string, ...args: unknown[]) => (await env.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
+const ofType = recordedOfType;
+const count = countRows;
 
 describe("events are recorded with their change (same D1 batch)", { timeout: 60_000 }, () => {
   it("API keys: a failed create leaves neither key nor event; a revoke records api_key_revoked once, an unknown key none", async () => {

@@ -7,25 +7,13 @@ import { shardOf } from "../../worker/services/campaigns";
 import { acceptPaymentNotice, failAndRefund, finishRefund } from "../../worker/services/fulfilment";
 import { memberBuyer } from "../../worker/services/members";
 import { createOrder } from "../../worker/services/orders";
-import { api, createTenant, recordedEvents } from "./helpers";
+import { api, createTenant, countRows, failingEnv, recordedOfType } from "./helpers";
 import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
 import { shopWithKeys } from "./commerce-helpers";
 
-/** Every batch fails at its last statement (the transaction rolls back as a whole): a crash inside the change. */
-function failingEnv(): Env {
-  const db = new Proxy(env.DB, {
-    get(t, k) {
-      if (k === "batch") return (stmts: D1PreparedStatement[]) => t.batch([...stmts, t.prepare("SELECT no_such_column FROM no_such_table")]);
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
-}
-
-const ofType = async (tenantId: string, type: string) => (await recordedEvents(tenantId)).filter((e) => e.type === type);
+const ofType = recordedOfType;
+const count = countRows;
 const alerts = async (tenantId: string, kind: string) => (await ofType(tenantId, "alert")).filter((e) => e.payload.kind === kind);
-const count = async (sql: string, ...args: unknown[]) => (await env.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
 
 const notice = (order: { id: string; amount_cents: number }, paymentId: string, txn = `sbx_txn_${crypto.randomUUID()}`) =>
   ({ type: "payment.succeeded" as const, gatewayTxnId: txn, paymentId, orderId: order.id, amountCents: order.amount_cents, currency: "CNY" });

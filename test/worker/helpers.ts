@@ -45,3 +45,21 @@ export async function recordedEvents(tenantId: string): Promise<EventEnvelope[]>
   const { results } = await env.DB.prepare("SELECT body FROM event_outbox WHERE tenant_id = ? ORDER BY seq").bind(tenantId).all<{ body: string }>();
   return results.map((r) => JSON.parse(r.body) as EventEnvelope);
 }
+
+/**
+ * An env whose D1 fails every batch at its last statement (the transaction rolls back as a whole): a crash or a
+ * constraint error inside a change.
+ */
+export function failingEnv(): Env {
+  const db = new Proxy(env.DB, {
+    get(t, k) {
+      if (k === "batch") return (stmts: D1PreparedStatement[]) => t.batch([...stmts, t.prepare("SELECT no_such_column FROM no_such_table")]);
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
+}
+
+export const recordedOfType = async (tenantId: string, type: string) => (await recordedEvents(tenantId)).filter((e) => e.type === type);
+export const countRows = async (sql: string, ...args: unknown[]) => (await env.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
