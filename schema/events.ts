@@ -104,6 +104,25 @@ export const EVENT_PAYLOADS = {
     score: Count.optional(),
     weight: Count.optional(),
   }),
+  // The brand's membership card (issue 17). actor.userId = the member's buyer id; memberId = members.id.
+  member_joined: payload({ memberId: Id, tierId: OptId, via: Label }),
+  /** direction: up (at once, on growth) | down (yearly review) | grace (notice before a downgrade) | paid_card. */
+  member_tier_changed: payload({ memberId: Id, fromTierId: OptId, toTierId: OptId, fromRank: Count.optional(), toRank: Count.optional(), direction: Label, reason: Label.optional() }),
+  member_growth_earned: payload({ memberId: Id, growth: z.number().int(), sourceKind: Label, sourceId: Id }),
+  /** One points movement of the ledger: points is signed (earned +, spent/expired/reversed −); balance after it. */
+  points_earned: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id, orderId: OptId }),
+  points_spent: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id, orderId: OptId }),
+  points_reversed: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id, orderId: OptId }),
+  points_expired: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id }),
+  points_adjusted: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id, reason: Label.optional() }),
+  points_expiry_reminded: payload({ memberId: Id, points: Count, expiresOn: Label, channel: Label }),
+  member_checked_in: payload({ memberId: Id, day: Label, streak: Count, points: Count.optional() }),
+  member_task_completed: payload({ memberId: Id, taskId: Id, completion: Label, points: Count.optional(), growth: Count.optional() }),
+  mall_exchanged: payload({ ...OrderRef, memberId: Id, mallItemId: Id, points: Count, amountCents: Cents.optional() }),
+  /** Paid membership card (付费会员卡): kind = purchased | renewed | lapsed. */
+  paid_card_changed: payload({ memberId: Id, cardId: Id, orderId: OptId, kind: Label, tierId: OptId, validUntil: Label.optional() }),
+  /** Stored-value card (储值卡) movement: kind = loaded | spent | refunded | reversed; cents signed, bonus separate. */
+  stored_value_changed: payload({ memberId: Id, accountId: Id, kind: Label, amountCents: Cents, bonusCents: Cents.optional(), balanceCents: Cents.optional(), sourceKind: Label, sourceId: Id, orderId: OptId, storeId: OptId }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
