@@ -22,7 +22,11 @@ CREATE TABLE members (
   buyer_id TEXT NOT NULL REFERENCES buyers(id),
   -- The number printed on the card: unique per brand, not a secret.
   card_no TEXT NOT NULL,
+  -- The tier earned by growth value (upgrades at once, downgrades only at the yearly review).
   tier_id TEXT REFERENCES member_tiers(id),
+  -- A paid membership card's tier while it is valid (effective tier = the better of the two).
+  paid_tier_id TEXT REFERENCES member_tiers(id),
+  paid_until TEXT,
   growth INTEGER NOT NULL DEFAULT 0 CHECK (growth >= 0),
   points_balance INTEGER NOT NULL DEFAULT 0 CHECK (points_balance >= 0),
   -- MM-DD, only stored while the member's birthday consent stands.

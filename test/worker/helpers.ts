@@ -63,3 +63,14 @@ export function failingEnv(): Env {
 
 export const recordedOfType = async (tenantId: string, type: string) => (await recordedEvents(tenantId)).filter((e) => e.type === type);
 export const countRows = async (sql: string, ...args: unknown[]) => (await env.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
+
+/** A member row for tests of services built on membership (points, cards) without going through the join flow. */
+export async function insertMember(tenantId: string, buyerId: string, over: { id?: string; cardNo?: string; pointsBalance?: number; growth?: number } = {}) {
+  const id = over.id ?? `mbr_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await env.DB.prepare(
+    "INSERT INTO members (id, tenant_id, buyer_id, card_no, growth, points_balance, joined_via) VALUES (?, ?, ?, ?, ?, ?, 'phone')",
+  )
+    .bind(id, tenantId, buyerId, over.cardNo ?? id.slice(-10), over.growth ?? 0, over.pointsBalance ?? 0)
+    .run();
+  return id;
+}
