@@ -8,6 +8,7 @@ import { dispatchAfterResponse } from "./queue/dispatch";
 import { withRequestEvents, type RequestScope } from "./queue/request-events";
 import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
+import { PRODUCT_PAGE, productPage } from "./routes/product-page";
 import { runScheduled } from "./scheduled";
 
 export { RateLimiter } from "./durable/rate-limiter";
@@ -50,7 +51,10 @@ export default {
     // Events recorded with a state change are forwarded once the response is out (the cron is the safety net). The
     // claim route enters that scope only past its public refusals (sold out: most of a flash sale's answers).
     const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)));
-    return (await fastClaim(request, env, inRequest)) ?? inRequest(async () => appFor(env).fetch(request, env, ctx));
+    const fast = await fastClaim(request, env, inRequest);
+    if (fast) return fast;
+    if (new URL(request.url).pathname.startsWith(PRODUCT_PAGE)) return productPage(request, env);
+    return inRequest(async () => appFor(env).fetch(request, env, ctx));
   },
   queue: async (batch, env) => {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).

@@ -1,5 +1,12 @@
 /** Storefront helpers: the store (tenant slug) comes from ?t= (default "demo"); the buyer is a signed cookie. */
+import { imageAttrs, kindName, validityName, yuan } from "../../../worker/domain/product-html";
 import { t } from "./i18n";
+
+export { yuan };
+const lang = () => (document.documentElement.lang === "en" ? "en" : "zh");
+export const validityText = (v: Parameters<typeof validityName>[1]) => validityName(lang(), v);
+export const kindText = (k: string) => kindName(lang(), k);
+export const imageProps = (url: string, sizes: string): Partial<HTMLImageElement> => imageAttrs(url, sizes);
 
 export const store = () => new URLSearchParams(location.search).get("t") || "demo";
 export const param = (name: string) => new URLSearchParams(location.search).get(name);
@@ -13,18 +20,7 @@ export async function shopFetch<T = any>(path: string, init: RequestInit & { jso
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
-export function validityText(v: { kind: "fixed"; validFrom: string; validTo: string } | { kind: "relative"; days: number } | null): string {
-  if (!v) return t("未设置", "not set");
-  if (v.kind === "relative") return t(`购买后 ${v.days} 天内有效`, `valid ${v.days} days after purchase`);
-  return `${v.validFrom.slice(0, 10)} ~ ${v.validTo.slice(0, 10)}`;
-}
-
-export const KIND: Record<string, [string, string]> = {
-  card_key: ["卡密", "Card key"], direct_recharge: ["直充", "Direct recharge"], coupon: ["优惠券", "Coupon"], bundle: ["组合权益", "Bundle"],
-};
-export const kindText = (k: string) => t(...(KIND[k] ?? [k, k]));
 
 export const ORDER_STATUS: Record<string, [string, string]> = {
   created: ["待支付", "Awaiting payment"], paid: ["已支付，发放中", "Paid, delivering"], delivered: ["已发放", "Delivered"],
@@ -69,7 +65,3 @@ export function voucherCard(v: any): HTMLElement {
  * src/srcset for a product image. Uploaded images (/api/v1/media/…) come in the widths the admin page made at upload,
  * so the phone downloads the size it shows; other URLs (the demo's SVGs) as they are.
  */
-export function imageProps(url: string, sizes: string): Partial<HTMLImageElement> {
-  if (!url.startsWith("/api/v1/media/")) return { src: url };
-  return { src: `${url}?w=640`, srcset: [320, 640, 1280].map((w) => `${url}?w=${w} ${w}w`).join(", "), sizes };
-}

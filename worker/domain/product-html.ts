@@ -1,0 +1,64 @@
+/**
+ * The product page's article as HTML, one renderer for both sides: the worker prerenders it into the static page at
+ * the edge (so the page's largest element needs no API call), and the page's script renders it the same way when it
+ * has to (another language, or no prerendered copy). Pure: strings in, escaped HTML out.
+ */
+import type { Product, Validity } from "../../schema/catalog";
+
+export type Lang = "zh" | "en";
+type PageProduct = Omit<Product, "tenantId" | "stockTotal" | "lowStockThreshold">;
+
+const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
+const tr = (lang: Lang, zh: string, en: string) => (lang === "en" ? en : zh);
+
+export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+
+export const KIND: Record<string, [string, string]> = {
+  card_key: ["卡密", "Card key"], direct_recharge: ["直充", "Direct recharge"], coupon: ["优惠券", "Coupon"], bundle: ["组合权益", "Bundle"],
+};
+export const kindName = (lang: Lang, k: string) => tr(lang, ...(KIND[k] ?? [k, k]));
+
+export function validityName(lang: Lang, v: Validity | null): string {
+  if (!v) return tr(lang, "未设置", "not set");
+  if (v.kind === "relative") return tr(lang, `购买后 ${v.days} 天内有效`, `valid ${v.days} days after purchase`);
+  return `${v.validFrom.slice(0, 10)} ~ ${v.validTo.slice(0, 10)}`;
+}
+
+/** Responsive sources for images served by the media route; other URLs are used as they are. */
+export function imageAttrs(url: string, sizes: string): { src: string; srcset?: string; sizes?: string } {
+  if (!url.startsWith("/api/v1/media/")) return { src: url };
+  return { src: `${url}?w=640`, srcset: [320, 640, 1280].map((w) => `${url}?w=${w} ${w}w`).join(", "), sizes };
+}
+
+const attrs = (a: Record<string, string | number | boolean | undefined>) =>
+  Object.entries(a)
+    .filter(([, v]) => v !== undefined && v !== false)
+    .map(([k, v]) => (v === true ? ` ${k}` : ` ${k}="${escapeHtml(String(v))}"`))
+    .join("");
+
+export function productArticleHtml(p: PageProduct, lang: Lang): string {
+  const e = escapeHtml;
+  const out: string[] = [];
+  const image = p.media.images[0];
+  // The hero is the page's largest element: eager, high priority, its box fixed by width/height.
+  if (image) out.push(`<img${attrs({ ...imageAttrs(image, "(max-width: 960px) 100vw, 960px"), alt: p.name, class: "hero", width: 640, height: 360, fetchpriority: "high" })}>`);
+  out.push(`<h1>${e(p.name)}</h1>`, `<p class="muted">${e(kindName(lang, p.kind))} · ${e(p.subtitle)}</p>`);
+  out.push(`<p class="price">${yuan(p.priceCents)} <s class="muted">${e(tr(lang, "面值", "Face value"))} ${yuan(p.faceValueCents)}</s></p>`);
+  const facts: [string, string][] = [
+    [tr(lang, "有效期", "Validity"), validityName(lang, p.validity)],
+    [tr(lang, "适用范围", "Scope"), p.scope],
+  ];
+  if (p.usageRules) facts.push([tr(lang, "使用规则", "Rules"), p.usageRules]);
+  if (p.perUserLimit) facts.push([tr(lang, "限购", "Limit"), tr(lang, `每人限购 ${p.perUserLimit} 件`, `${p.perUserLimit} per buyer`)]);
+  const stock = p.stock;
+  if (stock) facts.push([tr(lang, "库存", "Stock"), stock.available > 0 ? (stock.total === null ? tr(lang, "充足", "plenty") : String(stock.available)) : tr(lang, "已售罄", "sold out")]);
+  out.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${e(k)}</dt><dd class="pre">${e(v)}</dd>`).join("")}</dl>`);
+  if (p.description) out.push(`<p class="pre">${e(p.description)}</p>`);
+  if (p.media.videoUrl) out.push(`<video${attrs({ src: p.media.videoUrl, controls: true, preload: "none", class: "hero" })}></video>`);
+  if (p.tutorial) out.push(`<details><summary>${e(tr(lang, "兑换教程", "How to redeem"))}</summary><p class="pre">${e(p.tutorial)}</p></details>`);
+  return out.join("");
+}
+
+/** JSON safe inside a <script type="application/json"> element (no "</script>", no HTML comment openers). */
+export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");

@@ -1,0 +1,16 @@
+import { getTenantBySlugCached } from "../db/tenants";
+import { ApiError } from "../errors";
+import { publishedProduct } from "./shop";
+
+/** The published product a storefront page names, as the shop API gives it; null when there is none to show. */
+export async function productForPage(env: Pick<Env, "DB">, slug: string, productId: string) {
+  if (!productId || productId.length > 64) return null;
+  const tenant = await getTenantBySlugCached(env.DB, slug);
+  if (!tenant) return null;
+  try {
+    return await publishedProduct(env, tenant.id, productId);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
