@@ -56,7 +56,7 @@ try {
       // Where to look next: the element that was largest, and the elements that moved.
       const nodes = (id: string) =>
         JSON.stringify(lhr.audits[id]?.details ?? {}).match(/"selector":"[^"]+"/g)?.slice(0, 3).map((m) => m.slice(12, -1)).join(" | ") ?? "—";
-      console.log(`  ${name}: LCP element ${nodes("largest-contentful-paint-element")}; shifted ${nodes("layout-shifts")}`);
+      console.log(`  ${name}: LCP element ${nodes("lcp-breakdown-insight")}; shifted ${nodes("cls-culprits-insight")}`);
       console.log(`  ${name}: FCP ${metric("first-contentful-paint")}, LCP ${metric("largest-contentful-paint")}, TBT ${metric("total-blocking-time")}, CLS ${metric("cumulative-layout-shift")}, SI ${metric("speed-index")}`);
     }
     scores.sort((a, b) => a.performance - b.performance);
