@@ -3,7 +3,7 @@
  *
  * A CPU profile of the worker isolate in workerd while a benchmark runs, printed as self and inclusive time per
  * function. Start a benchmark with KAQUAN_BENCH_INSPECT=<port> (bench/lib/workerd-harness.ts opens workerd's
- * inspector there), and this beside it: it waits for the inspector, then `--after` seconds (to skip the harness's
+ * inspector there; `npm start`/bench:orders stacks take KAQUAN_INSPECTOR_PORT), and this beside it: it waits for the inspector, then `--after` seconds (to skip the harness's
  * warm-up phases), then samples for `--seconds`. The .cpuprofile file opens in Chrome DevTools.
  */
 import { writeFileSync } from "node:fs";
@@ -28,7 +28,8 @@ for (let i = 0; i < 600 && !target; i++) {
 }
 if (!target) throw new Error(`no inspector on port ${a.port}`);
 await sleep(Number(a.after) * 1000);
-const ws = new WebSocket(target.webSocketDebuggerUrl);
+// wrangler dev's inspector proxy (KAQUAN_INSPECTOR_PORT) refuses a client that sends no Origin.
+const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { origin: "http://localhost" } } as never);
 const pending = new Map<number, (v: { result: unknown }) => void>();
 let seq = 0;
 ws.addEventListener("message", (m: MessageEvent) => {

@@ -124,6 +124,8 @@ launch("worker", bin("wrangler"), [
   // Load generators on this machine all come from 127.0.0.1; they may lift the per-IP order ceiling.
   ...(process.env.KAQUAN_ORDER_IP_LIMIT ? ["--var", `ORDER_IP_LIMIT_PER_MIN:${process.env.KAQUAN_ORDER_IP_LIMIT}`] : []),
   ...VAR_OVERRIDES,
+  // Profiling (bench/profile.ts --port N): the worker's inspector on a known port instead of wrangler's default.
+  ...(process.env.KAQUAN_INSPECTOR_PORT ? ["--inspector-port", process.env.KAQUAN_INSPECTOR_PORT] : []),
   ...(process.env.KAQUAN_SESSION_IP_LIMIT ? ["--var", `SESSION_IP_LIMIT_PER_MIN:${process.env.KAQUAN_SESSION_IP_LIMIT}`] : []),
 ], { X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
 
