@@ -5,6 +5,7 @@ import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { currentConsentVersion } from "../../schema/privacy";
 import { EventEnvelope } from "../../schema/events";
 import { recordedEvents } from "./helpers";
+import { claim, couponProductOf, liveCampaign } from "./campaign-helpers";
 import { issueMemberBenefits, lapsePaidCards, runYearlyReviews } from "../../worker/services/member-cron";
 
 const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
@@ -160,6 +161,29 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect((await orders()).filter((o) => o.product_id === pack)).toHaveLength(2);
     expect(await countRows("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND holder_id = ?", tenant.id, buyerId)).toBe(3);
     await expectValidEvents(tenant.id);
+  });
+
+  it("extra lottery chances: a gold member draws 1 + 2 times a day where others draw once", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const gold = await tier(adminKey, { name: "金卡", rank: 1, growthThreshold: 100, privileges: { extraLotteryChances: 2 } });
+    const productId = await couponProductOf(tenant.id);
+    const c = await liveCampaign(adminKey, {
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "会员抽奖",
+      prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }], noPrizeWeight: 99, drawsPerDay: 1, perUserLimit: 1, shards: 1,
+    });
+    const draws = async (userId: string) => {
+      const codes: (string | number)[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await claim(c.id, userId);
+        codes.push(r.status === 200 ? 200 : r.body.error.code);
+      }
+      return codes;
+    };
+    expect(await draws("plain-user")).toEqual([200, "no_chances", "no_chances", "no_chances"]);
+    await claim(c.id, "gold-user").then(() => undefined); // creates the buyer row (sessionHeader)
+    const memberId = await insertMember(tenant.id, "gold-user", { growth: 150 });
+    await env.DB.prepare("UPDATE members SET tier_id = ? WHERE id = ?").bind(gold.body.id, memberId).run();
+    expect(await draws("gold-user")).toEqual([200, 200, "no_chances", "no_chances"]);
   });
 
   it("paid membership card: purchase, renewal extends the term, gift pack once, lapses at the end", async () => {

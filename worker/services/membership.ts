@@ -282,3 +282,16 @@ export async function setMyBirthday(env: Env, tenantId: string, buyerId: string,
   if (!row) throw new ApiError(403, "not_a_member", "Join the brand's membership first (POST /shop/{tenant}/member/join)");
   return memberCard(env, tenantId, row);
 }
+
+/** The extra lottery chances of the buyer's tier in force (0 for non-members): the better-ranked of earned and valid paid. */
+export async function memberLotteryBonus(env: Pick<Env, "DB">, tenantId: string, buyerId: string): Promise<number> {
+  const row = await env.DB
+    .prepare(
+      `SELECT coalesce(json_extract(t.privileges, '$.extraLotteryChances'), 0) AS n FROM members m
+       JOIN member_tiers t ON t.id = m.tier_id OR (t.id = m.paid_tier_id AND m.paid_until > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       WHERE m.tenant_id = ? AND m.buyer_id = ? ORDER BY t.rank DESC LIMIT 1`,
+    )
+    .bind(tenantId, buyerId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
