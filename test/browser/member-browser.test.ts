@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
-import { admin } from "./stack";
+import { admin, serveHtml } from "./stack";
+import { signMemberToken } from "../../worker/domain/member-token";
 
 const browser = useChromium();
 
@@ -69,6 +70,32 @@ describe("member centre on a phone (issue 17)", () => {
     await fitsThePhone(page);
     expect(errors).toEqual([]);
     await console.context().close();
+
+    // The widget on the brand's own page, with the brand's member token: the member card, joined in place.
+    const now = Date.now();
+    const { products } = await admin("/products");
+    const flash = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "会员页秒杀", productId: products.find((p: any) => p.name === "视频会员月卡").id, priceCents: 990, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    const { secret, audience } = await admin("/tenant/member-token-secret", "POST", { overlapMinutes: 60 });
+    const token = await signMemberToken(secret, audience, `crm-${now}`, Math.floor(now / 1000) + 3600);
+    const host = await serveHtml(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body><h3>品牌会员中心</h3><script src="${baseUrl}/widget.js" data-campaign="${flash.id}" data-member-token="${token}" async></script></body></html>`);
+    try {
+      const tenant = await admin("/tenant");
+      await admin("/tenant", "PATCH", { allowedOrigins: [...tenant.allowedOrigins, host.origin] });
+      const brand = await context.newPage();
+      await brand.goto(`${host.origin}/`);
+      await expect.poll(() => brand.locator("kaquan-campaign button.join").count(), { timeout: 15_000 }).toBe(1);
+      await brand.locator("kaquan-campaign button.join").click();
+      await expect.poll(() => brand.locator("kaquan-campaign .m").textContent(), { timeout: 10_000 }).toMatch(/会员卡 · .*No\. \d{12}/);
+      await screenshot(brand, "member-widget");
+      const joined = await admin(`/members?q=${encodeURIComponent((/No\. (\d{12})/.exec((await brand.locator("kaquan-campaign .m").textContent())!) ?? [])[1] ?? "")}`);
+      expect(joined.members).toHaveLength(1);
+    } finally {
+      host.server.close();
+    }
     await context.close();
   });
 });
