@@ -6,6 +6,7 @@ import { currentConsentVersion } from "../../schema/privacy";
 import { EventEnvelope } from "../../schema/events";
 import { recordedEvents } from "./helpers";
 import { claim, couponProductOf, liveCampaign } from "./campaign-helpers";
+import { runErasures } from "../../worker/services/erasure";
 import { issueMemberBenefits, lapsePaidCards, runYearlyReviews } from "../../worker/services/member-cron";
 
 const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
@@ -68,6 +69,14 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect((await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie, json: { birthday: "05-20" } })).body.member.birthday).toBe("05-20");
     await shop(tenant.slug, "/me/consents/marketing", { method: "PUT", cookie, json: { granted: false } });
     expect((await shop(tenant.slug, "/member", { cookie })).body.member.birthday).toBeNull();
+
+    // Erasure re-keys the member to the pseudonym (birthday and tags gone); the card and its history stay for the totals.
+    await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie: phone.cookie, json: { birthday: "01-01" } }); // refused: no consent
+    expect((await shop(tenant.slug, "/me/erasure", { method: "POST", cookie: phone.cookie, json: { confirm: "ERASE" } })).status).toBe(202);
+    expect(await runErasures(env)).toMatchObject({ scrubbed: 1 });
+    const erased = await env.DB.prepare("SELECT m.buyer_id, m.birthday, b.erased_at FROM members m JOIN buyers b ON b.id = m.buyer_id WHERE m.card_no = ?").bind(gjoin.body.member.cardNo).first<{ buyer_id: string; erased_at: string | null }>();
+    expect(erased!.buyer_id).not.toBe(phone.buyerId);
+    expect(erased!.erased_at).not.toBeNull();
     await expectValidEvents(tenant.id);
   });
 
