@@ -71,6 +71,11 @@ export async function saveGrowthRules(env: Pick<Env, "DB">, tenantId: string, ru
   return getGrowthRules(env, tenantId);
 }
 
+/** The brand's growth for one action kind (redemption, check_in, task…): 0 when the rules name none. Pair with earnGrowthStmts. */
+export async function growthForAction(env: Pick<Env, "DB">, tenantId: string, kind: string): Promise<number> {
+  return (await getGrowthRules(env, tenantId)).actions[kind] ?? 0;
+}
+
 /**
  * Growth for one source (a redemption, a check-in, a task…), as statements for the caller's batch: earned once per
  * member and source (a repeat changes nothing and records nothing), member_growth_earned with it, and an upgrade at
