@@ -33,6 +33,7 @@ import { tenantRoutes } from "./routes/tenant";
 import { trackRoutes } from "./routes/track";
 import { webhookRoutes } from "./routes/webhooks";
 import { blocklistRoutes } from "./routes/blocklist";
+import { memberAdminRoutes, memberWidgetRoutes, shopMemberRoutes } from "./routes/members";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -77,7 +78,10 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", webhookRoutes)
     .route("/", alertRoutes)
     .route("/", blocklistRoutes)
-    .route("/", auditLogRoutes);
+    .route("/", auditLogRoutes)
+    .route("/", shopMemberRoutes)
+    .route("/", memberWidgetRoutes)
+    .route("/", memberAdminRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -11,6 +11,7 @@ import { releaseExpired } from "./services/orders";
 import { expireDueVouchers } from "./services/voucher-expiry";
 import { runErasures } from "./services/erasure";
 import { applyEventRetention } from "./services/retention";
+import { runMembershipCron } from "./services/member-cron";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -22,6 +23,8 @@ export async function runScheduled(env: Env): Promise<void> {
     pruneExpiredBlocks(env.DB, new Date(Date.now() - 86_400_000).toISOString()),
     // Erased buyers' ids once no session token naming them can still be valid.
     pruneEndedSessions(env.DB, new Date().toISOString()),
+    // Membership: paid cards lapsing, the yearly tier review, monthly packs and birthday gifts (issue 17).
+    runMembershipCron(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -48,6 +48,10 @@ const T = {
   openPage: zh ? "去验证" : "Verify",
   memberRequired: zh ? "本活动仅限品牌会员：请先登录会员" : "For the brand's members: sign in as a member first",
   tooNew: zh ? "新注册账号需稍后才能参与" : "New accounts can take part a little later",
+  member: zh ? "会员卡" : "Member card",
+  growth: zh ? "成长值" : "growth",
+  points: zh ? "积分" : "points",
+  join: zh ? "加入会员" : "Join the membership",
 };
 
 /** The brand member token for this page: data-member-token on the script tag, or window.kaquan.setMemberToken(). */
@@ -81,7 +85,9 @@ button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:cente
 button.share{background:#78716c}button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f;overflow-wrap:anywhere}
 ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}
 .p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
-a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}`;
+a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}
+.m{margin-top:10px;padding:10px;border-radius:10px;background:#7c2d12;color:#fff;min-height:44px;box-sizing:border-box}.m p{color:#fff7ed}.m b{font-size:16px}
+button.join{background:#fff;color:#7c2d12;margin-top:6px}`;
 
 const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
@@ -201,6 +207,41 @@ async function session(base: string, campaignId: string): Promise<{ token: strin
   return { token: s.token, device: s.deviceToken };
 }
 
+/**
+ * The brand member's card (tier, card number, growth, points) for a page that passed a member token, with a join
+ * button until the member has joined. Space is reserved up front (no shift when it fills in).
+ */
+function memberStrip(base: string, campaignId: string, el: (tag: string, cls?: string, text?: string) => HTMLElement): HTMLElement {
+  const box = el("div", "m");
+  box.setAttribute("role", "status");
+  const path = `/public/campaigns/${encodeURIComponent(campaignId)}/member`;
+  const render = (m: Json | null) => {
+    box.replaceChildren();
+    if (!m) {
+      const join = el("button", "join", T.join) as HTMLButtonElement;
+      join.addEventListener("click", async () => {
+        join.disabled = true;
+        try {
+          const { token, device } = await session(base, campaignId);
+          render((await call(base, `${path}/join`, { method: "POST", token, device })).member);
+        } catch (e: any) {
+          box.append(el("p", "", e.message || T.failed));
+          join.disabled = false;
+        }
+      });
+      box.append(join);
+      return;
+    }
+    box.append(el("b", "", `${T.member} · ${m.tier?.name ?? ""}`), el("p", "", `No. ${m.cardNo} · ${T.growth} ${m.growth} · ${T.points} ${m.pointsBalance}`));
+    if (m.nextTier) box.append(el("p", "", `${m.nextTier.name}: ${m.nextTier.progressPercent}%`));
+  };
+  session(base, campaignId)
+    .then(({ token, device }) => call(base, path, { token, device }))
+    .then((r) => render(r.member))
+    .catch(() => box.remove());
+  return box;
+}
+
 function mount(s: HTMLScriptElement) {
   const campaignId = s.dataset.campaign || "";
   const base = new URL(s.src).origin;
@@ -306,6 +347,7 @@ function mount(s: HTMLScriptElement) {
       }
     });
     card.append(button, share, result);
+    if (memberToken) card.append(memberStrip(base, campaignId, el));
     root.replaceChildren(style, card);
     impression(base, campaignId, campaign.tenantSlug || "");
     emit(host, "ready", { campaign: { id: campaign.id, kind: campaign.kind, name: campaign.name } });

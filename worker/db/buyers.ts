@@ -1,3 +1,4 @@
+import { moveGuestMemberStmt } from "./membership";
 import type { SqlGuard } from "./statements";
 
 export interface BuyerRow {
@@ -99,6 +100,8 @@ export function attachGuestStmts(db: D1Database, tenantId: string, guestId: stri
     db.prepare("UPDATE buyers SET merged_into = ? WHERE tenant_id = ? AND id = ? AND kind = 'guest' AND merged_into IS NULL").bind(phoneBuyerId, tenantId, guestId),
     db.prepare("UPDATE orders SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ?").bind(phoneBuyerId, tenantId, guestId),
     db.prepare("UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id = ?").bind(phoneBuyerId, tenantId, guestId),
+    // A guest who joined keeps the membership (card, growth, points) on the phone account, unless that has its own.
+    moveGuestMemberStmt(db, tenantId, guestId, phoneBuyerId),
   ];
 }
 

@@ -120,6 +120,8 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
   const all = JSON.stringify(ids);
   const inIds = "(SELECT value FROM json_each(?))";
   const stmts = [
+    // members.buyer_id references buyers(id): the buyer's id and its member's change in this one transaction.
+    db.prepare("PRAGMA defer_foreign_keys = on"),
     db.prepare("UPDATE erasure_requests SET subject_ids = ?, device_ids = ? WHERE id = ? AND status = 'pending'").bind(all, JSON.stringify(deviceIds), e.id),
     db.prepare("DELETE FROM otp_codes WHERE tenant_id = ? AND phone_hash = ?").bind(t, phoneHash ?? ""),
     db.prepare("DELETE FROM sms_outbox WHERE tenant_id = ? AND phone_hash = ?").bind(t, phoneHash ?? ""),
@@ -131,6 +133,8 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
     ).bind(p, t, e.buyer_id),
     db.prepare(`UPDATE buyers SET referrer_id = ? WHERE tenant_id = ? AND referrer_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE orders SET buyer_id = ?, recharge_account = NULL WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
+    // The membership stays (card, growth, points: the brand's totals) under the pseudonym; birthday and tags go.
+    db.prepare(`UPDATE OR IGNORE members SET buyer_id = ?, birthday = NULL, tags = '[]' WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE redemptions SET holder_id = ? WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE complaints SET holder_id = ?, note = '' WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),

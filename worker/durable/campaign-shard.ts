@@ -40,7 +40,7 @@ interface OpenWindow {
   window: number;
   beacon: string;
   at: string;
-  entrants: (Pick<ClaimRequest, "userId" | "requestId" | "referrerId" | "deviceId" | "origin"> & { claimId: string; nonce: number })[];
+  entrants: (Pick<ClaimRequest, "userId" | "requestId" | "referrerId" | "deviceId" | "origin" | "bonusChances"> & { claimId: string; nonce: number })[];
   next: number;
 }
 
@@ -400,14 +400,15 @@ export class CampaignShard extends DurableObject<Env> {
       (req.deviceId ? this.limits.hit(`d:${req.deviceId}`, CLAIM_RATE_LIMITS.device[0], CLAIM_RATE_LIMITS.device[1], now) : 0) ||
       (req.ip ? this.limits.hit(`i:${req.ip}`, CLAIM_RATE_LIMITS.ip[0], CLAIM_RATE_LIMITS.ip[1], now) : 0);
     if (retry) return { ok: false, code: "rate_limited", message: `Too many attempts; retry in ${retry}s`, retryAfterS: retry };
-    return this.userLimit(this.user(req.userId, now)) ?? this.soldOut();
+    return this.userLimit(this.user(req.userId, now), req.bonusChances) ?? this.soldOut();
   }
 
-  private userLimit(u: UserState): ShardReply | null {
+  /** bonus: a brand member's tier's extra lottery chances (worker-computed): the win limit and daily draws + bonus. */
+  private userLimit(u: UserState, bonus = 0): ShardReply | null {
     const def = this.cfg!.def;
     if (def.kind === "lottery") {
-      if (u.wins >= def.perUserLimit) return reject("limit_reached", "You have won the most prizes this campaign allows");
-      if (this.drawsLeft(u) <= 0) return reject("no_chances", "No draws left today; come back tomorrow");
+      if (u.wins >= def.perUserLimit + bonus) return reject("limit_reached", "You have won the most prizes this campaign allows");
+      if (this.drawsLeft(u, bonus) <= 0) return reject("no_chances", "No draws left today; come back tomorrow");
       return null;
     }
     if (u.total >= def.perUserLimit) return reject("limit_reached", "You have claimed the most this campaign allows");
@@ -529,7 +530,7 @@ export class CampaignShard extends DurableObject<Env> {
           continue;
         }
         const u = this.user(r.userId, now);
-        const limited = this.isPaused() ? reject("campaign_paused", "The campaign is paused by the brand; try again later") : this.userLimit(u);
+        const limited = this.isPaused() ? reject("campaign_paused", "The campaign is paused by the brand; try again later") : this.userLimit(u, r.bonusChances);
         if (limited) {
           if (!limited.ok) this.noteRejection(r, limited.code);
           item.resolve(limited);
@@ -541,7 +542,7 @@ export class CampaignShard extends DurableObject<Env> {
         users.add(r.userId);
         const claimId = newId("clm");
         if (r.requestId) byRequest.set(`${r.userId}\n${r.requestId}`, claimId);
-        w.entrants.push({ claimId, userId: r.userId, nonce: u.nonce, requestId: r.requestId ?? null, referrerId: r.referrerId ?? null, deviceId: r.deviceId ?? null, origin: r.origin ?? null });
+        w.entrants.push({ claimId, userId: r.userId, nonce: u.nonce, requestId: r.requestId ?? null, referrerId: r.referrerId ?? null, deviceId: r.deviceId ?? null, origin: r.origin ?? null, bonusChances: r.bonusChances ?? 0 });
         this.waiters.set(claimId, [item]);
       } catch (e) {
         item.reject(e);
@@ -616,7 +617,7 @@ export class CampaignShard extends DurableObject<Env> {
       const prize = def.prizes.find((p) => p.id === prizeId);
       const result: ClaimResult = {
         claimId: e.claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null,
-        nonce: e.nonce, proof, beacon: w.beacon, remainingToday: this.drawsLeft(u), at: w.at,
+        nonce: e.nonce, proof, beacon: w.beacon, remainingToday: this.drawsLeft(u, e.bonusChances), at: w.at,
       };
       this.saveUser(e.userId, u);
       this.sql.exec(
@@ -754,8 +755,8 @@ export class CampaignShard extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO users (id, state) VALUES (?, ?)", userId, JSON.stringify(u));
   }
 
-  private drawsLeft(u: UserState): number {
-    return Math.max(0, this.cfg!.def.drawsPerDay + u.extra - u.drawsUsed);
+  private drawsLeft(u: UserState, bonus = 0): number {
+    return Math.max(0, this.cfg!.def.drawsPerDay + u.extra + (bonus ?? 0) - u.drawsUsed);
   }
 
   private armAlarm() {

@@ -30,6 +30,8 @@ export interface ClaimRequest {
   origin?: string | null;
   /** The verified phone account (its buyer id) when the session carries a verified phone: the per-phone limit's key. */
   phone?: string | null;
+  /** Extra lottery chances of the buyer's member tier (services/membership.ts memberLotteryBonus), computed by the worker. */
+  bonusChances?: number;
 }
 
 export type ClaimRejection =

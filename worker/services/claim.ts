@@ -6,6 +6,7 @@ import { resolveAcquisition } from "./acquisition";
 import { createGuest, limitNewSessions } from "./buyers";
 import { getBuyer, getMemberBuyer } from "../db/buyers";
 import { memberBuyer, memberOf } from "./members";
+import { memberLotteryBonus } from "./membership";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
@@ -153,6 +154,8 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
     deviceId,
     ip: meta.ip,
     phone: session.facts?.phone ? userId : null,
+    // Lottery only: a member tier's extra chances (one D1 read; flash sales and coupons do not pay for it).
+    bonusChances: campaign.kind === "lottery" ? await memberLotteryBonus(env, campaign.tenantId, userId) : 0,
   });
   if (reply.ok) return reply.result;
   if (reply.code === "rate_limited") {

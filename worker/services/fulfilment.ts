@@ -19,6 +19,7 @@ import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
 import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
+import { orderPaidMemberStmts, orderRefundMemberStmts } from "./membership";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
 
@@ -70,6 +71,12 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
     ...eventRows(env, [paidEvent(before, provider)], {
+      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
+            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+      args: [t, before.id, payment.id, notice.gatewayTxnId],
+    }),
+    // Membership (issue 17): growth for the amount, a paid card's term — once, with the payment.
+    ...orderPaidMemberStmts(env, before, {
       sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
             AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
       args: [t, before.id, payment.id, notice.gatewayTxnId],
@@ -319,6 +326,7 @@ const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS 
 function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null) {
   const t = order.tenant_id;
   return [
+    ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {

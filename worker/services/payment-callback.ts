@@ -3,6 +3,7 @@ import { getPaymentById } from "../db/payments";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
+import { memberAfterPaid } from "./member-cron";
 
 /**
  * A verified gateway notice: settle the payment, then deliver — keys and coupons before answering (the buyer sees
@@ -20,6 +21,8 @@ export async function settlePaymentNotice(env: Env, provider: string, notice: Pa
   if (outcome.applied) {
     if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
     else order = await deliverOrder(env, order);
+    // A paid membership card's gift pack and first monthly pack (the cron catches up should this not run).
+    defer(memberAfterPaid(env, order));
   }
   return { applied: outcome.applied, orderStatus: order.status };
 }

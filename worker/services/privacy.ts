@@ -2,6 +2,7 @@
  * Personal information (PIPL) for buyers: consent records, "download my data", and the erasure request (the cron's
  * part is services/erasure.ts). Consent texts and versions are data: schema/data/consent-texts.json.
  */
+import { setBirthdayStmt } from "../db/membership";
 import { CONSENT_PURPOSES, CONSENT_TEXTS, currentConsentVersion, type ConsentPurpose, type MyDataExport } from "../../schema/privacy";
 import type { ExportRow } from "../../schema/exports";
 import type { z } from "@hono/zod-openapi";
@@ -80,6 +81,8 @@ export async function setMarketingConsent(env: Env, tenantId: string, buyer: Buy
     await env.DB.batch([
       insertConsent(env.DB, { id, tenantId, buyerId: buyer.id, purpose: "marketing", action, version: current, channel: "web" }),
       ...eventRows(env, [consentEvent(tenantId, buyer.id, id, "marketing", action, current, "web")]),
+      // The member's birthday is kept only under this consent (the birthday gift is marketing): withdrawn, it goes.
+      ...(granted ? [] : [setBirthdayStmt(env.DB, tenantId, buyer.id, null)]),
     ]);
   }
   return myConsents(env, tenantId, buyer.id);

@@ -8,6 +8,7 @@ import { ApiError } from "../errors";
 import { withStock } from "./catalog";
 import { cancelOrder, checkoutPath, createOrder, type CreateOrderParams } from "./orders";
 import { revealVoucher, withTutorial } from "./vouchers-view";
+import { noteMemberDiscount, shopMemberTerms } from "./membership";
 
 /** The buyer's own view of one order: 404 unless it is theirs (order ids are unguessable, and also owner-bound). */
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
@@ -75,7 +76,10 @@ export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, p
 
 /** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
 export async function placeShopOrder(env: Env, p: CreateOrderParams) {
-  const res = await createOrder(env, p);
+  // Members pay their tier's price; member-only products and paid cards are refused to others (issue 17).
+  const terms = await shopMemberTerms(env, p.tenantId, p.newGuest ? null : p.buyerId, p.productId);
+  const res = await createOrder(env, terms ? { ...p, unitPriceCents: terms.unitPriceCents } : p);
+  if (terms && res.created) await noteMemberDiscount(env, p.tenantId, res.order.id, terms);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);
   return { created: res.created, order: { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) } };

@@ -1,0 +1,112 @@
+import { z } from "@hono/zod-openapi";
+
+/** Membership (issue 17): tiers with their privileges, growth rules, the member card and the operator's views. */
+const Id = z.string().min(1).max(64);
+const ProductIds = z.array(Id).max(20).default([]);
+
+export const TierPrivileges = z
+  .object({
+    /** Percent off shop prices for members of the tier (0-90). */
+    percentOff: z.number().int().min(0).max(90).default(0),
+    /** Free coupon products issued once a month (the monthly coupon pack). */
+    monthlyCouponProductIds: ProductIds,
+    /** Extra lottery chances per campaign on top of its per-user limit. */
+    extraLotteryChances: z.number().int().min(0).max(20).default(0),
+    /** Products only members of this tier (or a tier listing them too) may buy. */
+    memberOnlyProductIds: ProductIds,
+    /** Free products issued once in the member's birthday month (needs a birthday, given with consent). */
+    birthdayGiftProductIds: ProductIds,
+  })
+  .strict()
+  .openapi("TierPrivileges");
+export type TierPrivileges = z.output<typeof TierPrivileges>;
+
+export const TierInput = z
+  .object({
+    name: z.string().trim().min(1).max(40),
+    rank: z.number().int().min(0).max(20),
+    growthThreshold: z.number().int().min(0).max(100_000_000),
+    privileges: TierPrivileges.default(TierPrivileges.parse({})),
+  })
+  .strict()
+  .openapi("TierInput");
+
+export const Tier = z
+  .object({ id: Id, name: z.string(), rank: z.number().int(), growthThreshold: z.number().int(), privileges: TierPrivileges })
+  .openapi("Tier");
+export type Tier = z.output<typeof Tier>;
+
+export const GrowthRules = z
+  .object({
+    /** Growth per yuan paid (orders). */
+    perYuan: z.number().min(0).max(1000).default(1),
+    /** Growth per action kind, e.g. { "redemption": 5, "check_in": 1 }. */
+    actions: z.record(z.string().regex(/^[a-z_]{1,32}$/), z.number().int().min(0).max(100_000)).default({}),
+    /** Days between a yearly review's grace notice and the downgrade. */
+    graceDays: z.number().int().min(0).max(365).default(30),
+  })
+  .strict()
+  .openapi("GrowthRules");
+export type GrowthRules = z.output<typeof GrowthRules>;
+
+export const HistoryEntry = z
+  .object({ id: Id, kind: z.string(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), at: z.string() })
+  .openapi("MemberHistoryEntry");
+
+export const MemberCard = z
+  .object({
+    memberId: Id,
+    cardNo: z.string(),
+    joinedAt: z.string(),
+    joinedVia: z.string(),
+    growth: z.number().int(),
+    pointsBalance: z.number().int(),
+    tier: Tier.nullable(),
+    /** The earned tier (growth); tier above is the better of it and a valid paid card's. */
+    earnedTierId: Id.nullable(),
+    paidCard: z.object({ tierId: Id, validUntil: z.string() }).nullable(),
+    nextTier: z.object({ id: Id, name: z.string(), growthThreshold: z.number().int(), growthNeeded: z.number().int(), progressPercent: z.number() }).nullable(),
+    privileges: TierPrivileges,
+    birthday: z.string().nullable(),
+    tags: z.array(z.string()),
+    history: z.array(HistoryEntry),
+  })
+  .openapi("MemberCard");
+export type MemberCard = z.output<typeof MemberCard>;
+
+export const MemberView = z.object({ member: MemberCard.nullable() }).openapi("MemberView");
+
+/** The operator's search result: the phone only masked, never the number. */
+export const MemberSummary = z
+  .object({
+    memberId: Id, buyerId: Id, cardNo: z.string(), maskedPhone: z.string().nullable(), tierId: Id.nullable(), tierName: z.string().nullable(),
+    growth: z.number().int(), pointsBalance: z.number().int(), tags: z.array(z.string()), joinedAt: z.string(), paidUntil: z.string().nullable(),
+  })
+  .openapi("MemberSummary");
+
+export const MemberSearchQuery = z.object({
+  q: z.string().trim().max(40).optional().openapi({ description: "Card number (prefix) or the last 4 digits of the phone" }),
+  tierId: Id.optional(),
+  tag: z.string().max(20).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const Tags = z.array(z.string().trim().min(1).max(20)).max(20);
+export const TagsInput = z.object({ tags: Tags }).strict().openapi("MemberTagsInput");
+
+/** Birthday month-day; only stored while the buyer's marketing consent stands (the birthday gift is marketing). */
+export const BirthdayInput = z
+  .object({ birthday: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "MM-DD") })
+  .strict()
+  .openapi("BirthdayInput");
+
+export const PaidCardPlanInput = z
+  .object({
+    tierId: Id,
+    months: z.number().int().min(1).max(36),
+    giftProductIds: ProductIds,
+    monthlyProductIds: ProductIds,
+  })
+  .strict()
+  .openapi("PaidCardPlanInput");
+export const PaidCardPlan = PaidCardPlanInput.extend({ productId: Id }).openapi("PaidCardPlan");

@@ -1,0 +1,101 @@
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
+import { admin, serveHtml } from "./stack";
+import { signMemberToken } from "../../worker/domain/member-token";
+
+const browser = useChromium();
+
+describe("member centre on a phone (issue 17)", () => {
+  it("sign in → join → card → the operator lowers a tier's threshold → pay an order → the card shows the new tier", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const existing: { name: string; rank: number }[] = (await admin("/members/tiers")).tiers;
+    const rank = Math.max(-1, ...existing.map((t) => t.rank));
+    if (!existing.length) await admin("/members/tiers", "POST", { name: "普通会员", rank: 0, growthThreshold: 0 });
+    const goldName = `金卡${Date.now() % 1000}`;
+    await admin("/members/tiers", "POST", { name: goldName, rank: Math.max(1, rank + 1), growthThreshold: 1_000_000, privileges: { percentOff: 5 } });
+
+    const { context, page, errors } = await phonePage(browser());
+    // Sign in with the phone (the SMS sandbox shows the code in development).
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const phone = `136${String(Date.now()).slice(-8)}`;
+    await page.fill("#phone", phone);
+    await page.click("#send");
+    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
+    await page.fill("#code", /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!);
+    await page.check("#consent");
+    await page.click("#verify");
+    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+
+    // 会员中心 from the 我的 switch: not a member yet → join.
+    await page.click("#to-member");
+    await page.waitForURL(/\/shop\/member\/\?t=demo/);
+    await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    await screenshot(page, "member-join");
+    await page.click("#join-btn");
+    await expect.poll(() => page.textContent("#card"), { timeout: 10_000 }).toMatch(/No\. \d{4} \d{4} \d{4}/);
+    expect(await page.textContent("#card")).toContain(goldName);
+    expect(await page.isVisible("#join")).toBe(false);
+    await screenshot(page, "member-card");
+    await fitsThePhone(page);
+
+    // The operator lowers the gold threshold to 10 growth in /admin/members/.
+    const console = await signedInPage(browser(), `${baseUrl}/admin/members/`, keys.admin!);
+    const row = console.locator("#tiers tr", { hasText: goldName });
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    await row.getByRole("button").click();
+    await console.fill("#tier-threshold", "10");
+    await console.click("#tier-save");
+    await expect.poll(() => console.textContent("#tier-msg"), { timeout: 10_000 }).toContain(goldName);
+    await console.fill("#search-q", phone.slice(-4));
+    await console.click("#search-form button[type=submit]");
+    await expect.poll(() => console.locator("#members tr").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await console.locator("#members tr").first().getByRole("button").click();
+    await expect.poll(() => console.isVisible("#member"), { timeout: 10_000 }).toBe(true);
+    await screenshot(console, "admin-members");
+    expect(await console.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+
+    // Buy and pay: the growth of the order lifts the member to gold at once.
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    await page.getByText("视频会员月卡").first().click();
+    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.click("#buy-btn");
+    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.click("#pay");
+    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await page.goto(`${baseUrl}/shop/member/?t=demo`);
+    await expect.poll(() => page.textContent(".mhead .tier"), { timeout: 10_000 }).toBe(goldName);
+    expect(await page.textContent("#privilege-list")).toContain("9.5 折");
+    expect(await page.textContent("#history-list")).toContain("等级变更");
+    await screenshot(page, "member-upgraded");
+    await fitsThePhone(page);
+    expect(errors).toEqual([]);
+    await console.context().close();
+
+    // The widget on the brand's own page, with the brand's member token: the member card, joined in place.
+    const now = Date.now();
+    const { products } = await admin("/products");
+    const flash = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "会员页秒杀", productId: products.find((p: any) => p.name === "视频会员月卡").id, priceCents: 990, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    const { secret, audience } = await admin("/tenant/member-token-secret", "POST", { overlapMinutes: 60 });
+    const token = await signMemberToken(secret, audience, `crm-${now}`, Math.floor(now / 1000) + 3600);
+    const host = await serveHtml(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body><h3>品牌会员中心</h3><script src="${baseUrl}/widget.js" data-campaign="${flash.id}" data-member-token="${token}" async></script></body></html>`);
+    try {
+      const tenant = await admin("/tenant");
+      await admin("/tenant", "PATCH", { allowedOrigins: [...tenant.allowedOrigins, host.origin] });
+      const brand = await context.newPage();
+      await brand.goto(`${host.origin}/`);
+      await expect.poll(() => brand.locator("kaquan-campaign button.join").count(), { timeout: 15_000 }).toBe(1);
+      await brand.locator("kaquan-campaign button.join").click();
+      await expect.poll(() => brand.locator("kaquan-campaign .m").textContent(), { timeout: 10_000 }).toMatch(/会员卡 · .*No\. \d{12}/);
+      await screenshot(brand, "member-widget");
+      const joined = await admin(`/members?q=${encodeURIComponent((/No\. (\d{12})/.exec((await brand.locator("kaquan-campaign .m").textContent())!) ?? [])[1] ?? "")}`);
+      expect(joined.members).toHaveLength(1);
+    } finally {
+      host.server.close();
+    }
+    await context.close();
+  });
+});

@@ -1,0 +1,244 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, countRows, createTenant, insertMember, recordedOfType } from "./helpers";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { currentConsentVersion } from "../../schema/privacy";
+import { EventEnvelope } from "../../schema/events";
+import { recordedEvents } from "./helpers";
+import { claim, couponProductOf, liveCampaign } from "./campaign-helpers";
+import { runErasures } from "../../worker/services/erasure";
+import { issueMemberBenefits, lapsePaidCards, runYearlyReviews } from "../../worker/services/member-cron";
+
+const consent = { version: currentConsentVersion("phone_sign_in"), accepted: true };
+let phoneSeq = 0;
+const newPhone = () => `137${String(Date.now() % 1e6).padStart(6, "0")}${(phoneSeq++ % 100).toString().padStart(2, "0")}`;
+
+async function signIn(slug: string, cookie?: string) {
+  const phone = newPhone();
+  await shop(slug, "/otp", { method: "POST", json: { phone } });
+  const sms = await shop(slug, `/dev/sms?phone=${phone}`);
+  const code = /(\d{6})/.exec(sms.body.messages[0].body)![1]!;
+  const r = await shop(slug, "/otp/verify", { method: "POST", cookie, json: { phone, code, consent } });
+  expect(r.status).toBe(200);
+  return { cookie: r.cookie!, buyerId: r.body.buyer.id as string };
+}
+
+const tier = (adminKey: string, body: Record<string, unknown>) => api("/members/tiers", { method: "POST", token: adminKey, json: body });
+async function coupon(adminKey: string, name: string, priceCents = 0) {
+  const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name, priceCents, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } } } });
+  expect(p.status).toBe(201);
+  return p.body.id as string;
+}
+/** Every membership event a batch computed fields into must still be a valid envelope (the warehouse refuses others). */
+async function expectValidEvents(tenantId: string) {
+  const events = (await recordedEvents(tenantId)).filter((e) => /^(member_|paid_card)/.test(e.type));
+  expect(events.length).toBeGreaterThan(0);
+  for (const e of events) expect(EventEnvelope.safeParse(e).error?.issues ?? []).toEqual([]);
+}
+const memberOf = (tenantId: string, buyerId: string) =>
+  env.DB.prepare("SELECT * FROM members WHERE tenant_id = ? AND buyer_id = ?").bind(tenantId, buyerId).first<{ id: string; growth: number; tier_id: string | null; paid_tier_id: string | null; paid_until: string | null }>();
+
+describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, () => {
+  it("joins once (also when many joins race), and a guest's card follows it onto the phone account", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const entry = await tier(adminKey, { name: "普通会员", rank: 0, growthThreshold: 0 });
+    expect(entry.status).toBe(201);
+    const { cookie, buyerId } = await signIn(tenant.slug);
+    expect((await shop(tenant.slug, "/member", { cookie })).body.member).toBeNull();
+    const joins = await Promise.all(Array.from({ length: 20 }, () => shop(tenant.slug, "/member/join", { method: "POST", cookie })));
+    expect(joins.every((j) => j.status === 200)).toBe(true);
+    expect(new Set(joins.map((j) => j.body.member.cardNo)).size).toBe(1);
+    expect(await countRows("SELECT count(*) AS n FROM members WHERE tenant_id = ? AND buyer_id = ?", tenant.id, buyerId)).toBe(1);
+    const joined = await recordedOfType(tenant.id, "member_joined");
+    expect(joined).toHaveLength(1);
+    expect(joined[0]!.payload).toMatchObject({ memberId: joins[0]!.body.member.memberId, tierId: entry.body.id, via: "phone" });
+    const card = (await shop(tenant.slug, "/member", { cookie })).body.member;
+    expect(card).toMatchObject({ cardNo: expect.stringMatching(/^\d{12}$/), tier: { name: "普通会员" }, growth: 0, history: [{ kind: "joined" }] });
+
+    // A guest joins, then signs in: the membership moves to the phone account.
+    const guest = await shop(tenant.slug, "/guest", { method: "POST" });
+    const gjoin = await shop(tenant.slug, "/member/join", { method: "POST", cookie: guest.cookie });
+    expect(gjoin.body.member.joinedVia).toBe("guest");
+    const phone = await signIn(tenant.slug, guest.cookie);
+    expect((await shop(tenant.slug, "/member", { cookie: phone.cookie })).body.member.cardNo).toBe(gjoin.body.member.cardNo);
+
+    // Birthday only under marketing consent; withdrawing it clears the birthday.
+    expect((await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie, json: { birthday: "13-01" } })).body.error.issues[0].path).toBe("json.birthday");
+    expect((await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie, json: { birthday: "05-20" } })).body.error.code).toBe("consent_required");
+    await shop(tenant.slug, "/me/consents/marketing", { method: "PUT", cookie, json: { granted: true } });
+    expect((await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie, json: { birthday: "05-20" } })).body.member.birthday).toBe("05-20");
+    await shop(tenant.slug, "/me/consents/marketing", { method: "PUT", cookie, json: { granted: false } });
+    expect((await shop(tenant.slug, "/member", { cookie })).body.member.birthday).toBeNull();
+
+    // Erasure re-keys the member to the pseudonym (birthday and tags gone); the card and its history stay for the totals.
+    await shop(tenant.slug, "/member/birthday", { method: "PUT", cookie: phone.cookie, json: { birthday: "01-01" } }); // refused: no consent
+    expect((await shop(tenant.slug, "/me/erasure", { method: "POST", cookie: phone.cookie, json: { confirm: "ERASE" } })).status).toBe(202);
+    expect(await runErasures(env)).toMatchObject({ scrubbed: 1 });
+    const erased = await env.DB.prepare("SELECT m.buyer_id, m.birthday, b.erased_at FROM members m JOIN buyers b ON b.id = m.buyer_id WHERE m.card_no = ?").bind(gjoin.body.member.cardNo).first<{ buyer_id: string; erased_at: string | null }>();
+    expect(erased!.buyer_id).not.toBe(phone.buyerId);
+    expect(erased!.erased_at).not.toBeNull();
+    await expectValidEvents(tenant.id);
+  });
+
+  it("growth once per paid order with an upgrade at once, reversed on refund; member price and member-only products", async () => {
+    const { tenant, adminKey, productId, slug } = await shopWithKeys(6);
+    const base = await tier(adminKey, { name: "银卡", rank: 0, growthThreshold: 0 });
+    const gold = await tier(adminKey, { name: "金卡", rank: 1, growthThreshold: 30, privileges: { percentOff: 10, memberOnlyProductIds: [productId] } });
+    expect(gold.status).toBe(201);
+    expect((await tier(adminKey, { name: "dup", rank: 1, growthThreshold: 5 })).body.error.code).toBe("rank_taken");
+    expect((await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { perYuan: 2, graceDays: 10 } })).body).toMatchObject({ perYuan: 2, graceDays: 10 });
+
+    // Member-only: a guest and a silver member are refused; nothing is ordered.
+    const guest = await shop(slug, "/orders", { method: "POST", idem: "guest-mo-1", json: { productId } });
+    expect([guest.status, guest.body.error.code]).toEqual([403, "members_only"]);
+    const { cookie, buyerId } = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie });
+    expect((await shop(slug, "/orders", { method: "POST", cookie, idem: "silver-mo-1", json: { productId } })).body.error.code).toBe("members_only");
+
+    // Lower the gold threshold meanwhile? No: earn it. An order of another product pays ¥19.90 → 39 growth → gold at once.
+    const other = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "现金券", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全场", stockTotal: 10, config: { coupon: { thresholdCents: 0, discountCents: 2000 } } } });
+    await api(`/products/${other.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const o = await shop(slug, "/orders", { method: "POST", cookie, idem: "silver-buy-1", json: { productId: other.body.id } });
+    expect(o.body.amountCents).toBe(1990);
+    await pay(o.body.checkoutUrl);
+    await pay(o.body.checkoutUrl); // a repeated notice earns nothing more
+    let m = (await memberOf(tenant.id, buyerId))!;
+    expect([m.growth, m.tier_id]).toEqual([39, gold.body.id]);
+    const changed = await recordedOfType(tenant.id, "member_tier_changed");
+    expect(changed.map((e) => e.payload)).toEqual([expect.objectContaining({ memberId: m.id, fromTierId: base.body.id, toTierId: gold.body.id, toRank: 1, direction: "up" })]);
+    expect((await recordedOfType(tenant.id, "member_growth_earned")).map((e) => e.payload.growth)).toEqual([39]);
+
+    // Gold: the member-only product at 10% off (1990 → 1791), recorded with the order.
+    const gb = await shop(slug, "/orders", { method: "POST", cookie, idem: "gold-buy-1", json: { productId } });
+    expect([gb.status, gb.body.unitPriceCents]).toEqual([201, 1791]);
+    expect(await env.DB.prepare("SELECT percent_off, list_unit_cents FROM member_order_discounts WHERE order_id = ?").bind(gb.body.id).first()).toEqual({ percent_off: 10, list_unit_cents: 1990 });
+
+    // Refund of the first order takes its growth back (once), the tier stays until the yearly review.
+    const refund = await api(`/orders/${o.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "changed mind" } });
+    expect(refund.status).toBe(200);
+    m = (await memberOf(tenant.id, buyerId))!;
+    expect([m.growth, m.tier_id]).toEqual([0, gold.body.id]);
+    expect((await recordedOfType(tenant.id, "member_growth_earned")).map((e) => e.payload.growth)).toEqual([39, -39]);
+
+    // Operator: search by card number, the member's history, tags.
+    const card = (await shop(slug, "/member", { cookie })).body.member;
+    const found = await api(`/members?q=${card.cardNo}`, { token: adminKey });
+    expect(found.body.members).toEqual([expect.objectContaining({ memberId: m.id, maskedPhone: expect.stringContaining("****"), tierName: "金卡" })]);
+    const tagged = await api(`/members/${m.id}/tags`, { method: "PUT", token: adminKey, json: { tags: ["vip", "vip", "北京"] } });
+    expect(tagged.body.tags).toEqual(["vip", "北京"]);
+    expect(tagged.body.history.map((h: any) => h.kind)).toEqual(expect.arrayContaining(["joined", "tier_changed", "tags_set"]));
+    expect((await api(`/members?tag=vip`, { token: adminKey })).body.members).toHaveLength(1);
+    await expectValidEvents(tenant.id);
+  });
+
+  it("yearly review: grace notice first, downgrade after the grace period; monthly pack and birthday gift exactly once", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const pack = await coupon(adminKey, "月度券包");
+    const gift = await coupon(adminKey, "生日礼");
+    const silver = await tier(adminKey, { name: "银卡", rank: 0, growthThreshold: 0 });
+    const gold = await tier(adminKey, { name: "金卡", rank: 1, growthThreshold: 100, privileges: { monthlyCouponProductIds: [pack], birthdayGiftProductIds: [gift] } });
+    await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { graceDays: 30 } });
+    const guest = await shop(tenant.slug, "/guest", { method: "POST" });
+    const buyerId = guest.body.buyer.id as string;
+    const memberId = await insertMember(tenant.id, buyerId, { growth: 150 });
+    await env.DB.prepare("UPDATE members SET tier_id = ?, birthday = '03-15', joined_at = '2025-01-10T00:00:00.000Z' WHERE id = ?").bind(gold.body.id, memberId).run();
+    await env.DB.prepare("INSERT INTO member_growth (id, tenant_id, member_id, growth, source_kind, source_id, created_at) VALUES ('g1', ?, ?, 150, 'order', 'o-old', '2025-01-12T00:00:00.000Z'), ('g2', ?, ?, 20, 'order', 'o-new', '2026-01-05T00:00:00.000Z')").bind(tenant.id, memberId, tenant.id, memberId).run();
+
+    const review = new Date("2026-01-20T00:00:00.000Z");
+    await runYearlyReviews(env, review);
+    await runYearlyReviews(env, review);
+    expect((await memberOf(tenant.id, buyerId))!.tier_id).toBe(gold.body.id);
+    const grace = (await recordedOfType(tenant.id, "member_tier_changed")).map((e) => e.payload);
+    expect(grace).toEqual([expect.objectContaining({ memberId, direction: "grace", fromTierId: gold.body.id, toTierId: silver.body.id })]);
+    await runYearlyReviews(env, new Date("2026-02-10T00:00:00.000Z")); // still within the grace period
+    expect((await recordedOfType(tenant.id, "member_tier_changed"))).toHaveLength(1);
+    await runYearlyReviews(env, new Date("2026-02-20T00:00:00.000Z"));
+    const m = (await memberOf(tenant.id, buyerId))!;
+    expect([m.tier_id, m.growth]).toEqual([silver.body.id, 20]);
+    expect((await recordedOfType(tenant.id, "member_tier_changed")).map((e) => e.payload.direction)).toEqual(["grace", "down"]);
+    const history = (await api(`/members/${memberId}`, { token: adminKey })).body.history.map((h: any) => h.kind);
+    expect(history).toEqual(expect.arrayContaining(["tier_grace", "tier_changed"]));
+
+    // Benefits: back to gold for the month; the cron runs twice in March (birthday month) and once in April.
+    await env.DB.prepare("UPDATE members SET tier_id = ? WHERE id = ?").bind(gold.body.id, memberId).run();
+    const orders = () => env.DB.prepare("SELECT product_id, status FROM orders WHERE tenant_id = ? AND buyer_id = ? ORDER BY created_at").bind(tenant.id, buyerId).all<{ product_id: string; status: string }>().then((r) => r.results);
+    await Promise.all([issueMemberBenefits(env, new Date("2026-03-02T00:00:00.000Z")), issueMemberBenefits(env, new Date("2026-03-02T00:00:00.000Z"))]);
+    await issueMemberBenefits(env, new Date("2026-03-09T00:00:00.000Z"));
+    expect((await orders()).map((o) => o.product_id).sort()).toEqual([pack, gift].sort());
+    expect((await orders()).every((o) => o.status === "delivered")).toBe(true);
+    await issueMemberBenefits(env, new Date("2026-04-02T00:00:00.000Z"));
+    expect((await orders()).filter((o) => o.product_id === pack)).toHaveLength(2);
+    expect(await countRows("SELECT count(*) AS n FROM vouchers WHERE tenant_id = ? AND holder_id = ?", tenant.id, buyerId)).toBe(3);
+    await expectValidEvents(tenant.id);
+  });
+
+  it("extra lottery chances: a gold member draws 1 + 2 times a day where others draw once", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const gold = await tier(adminKey, { name: "金卡", rank: 1, growthThreshold: 100, privileges: { extraLotteryChances: 2 } });
+    const productId = await couponProductOf(tenant.id);
+    const c = await liveCampaign(adminKey, {
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "会员抽奖",
+      prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }], noPrizeWeight: 99, drawsPerDay: 1, perUserLimit: 1, shards: 1,
+    });
+    const draws = async (userId: string) => {
+      const codes: (string | number)[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await claim(c.id, userId);
+        codes.push(r.status === 200 ? 200 : r.body.error.code);
+      }
+      return codes;
+    };
+    expect(await draws("plain-user")).toEqual([200, "no_chances", "no_chances", "no_chances"]);
+    await claim(c.id, "gold-user").then(() => undefined); // creates the buyer row (sessionHeader)
+    const memberId = await insertMember(tenant.id, "gold-user", { growth: 150 });
+    await env.DB.prepare("UPDATE members SET tier_id = ? WHERE id = ?").bind(gold.body.id, memberId).run();
+    expect(await draws("gold-user")).toEqual([200, 200, "no_chances", "no_chances"]);
+  });
+
+  it("paid membership card: purchase, renewal extends the term, gift pack once, lapses at the end", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const gift = await coupon(adminKey, "开卡礼");
+    const monthly = await coupon(adminKey, "付费会员月券");
+    await tier(adminKey, { name: "普通", rank: 0, growthThreshold: 0 });
+    const plus = await tier(adminKey, { name: "PLUS", rank: 5, growthThreshold: 1_000_000, privileges: { percentOff: 5 } });
+    const cardProduct = await coupon(adminKey, "PLUS 月卡", 990);
+    await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const plan = await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: plus.body.id, months: 1, giftProductIds: [gift], monthlyProductIds: [monthly] } });
+    expect(plan.status).toBe(200);
+    expect((await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: "nope", months: 1 } })).body.error.issues[0].path).toBe("body.tierId");
+
+    const { cookie, buyerId } = await signIn(tenant.slug);
+    expect((await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-nonmember", json: { productId: cardProduct } })).body.error.code).toBe("not_a_member");
+    await shop(tenant.slug, "/member/join", { method: "POST", cookie });
+    const buy = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-buy-1", json: { productId: cardProduct } });
+    await pay(buy.body.checkoutUrl);
+    await pay(buy.body.checkoutUrl);
+    let m = (await memberOf(tenant.id, buyerId))!;
+    expect(m.paid_tier_id).toBe(plus.body.id);
+    const firstUntil = Date.parse(m.paid_until!);
+    expect(firstUntil).toBeGreaterThan(Date.now() + 27 * 86_400_000);
+    const view = (await shop(tenant.slug, "/member", { cookie })).body.member;
+    expect([view.tier.name, view.privileges.percentOff, view.paidCard.tierId]).toEqual(["PLUS", 5, plus.body.id]);
+
+    // Renewal at the member price (5% off 990 = 941): the term runs on from the end of the current one.
+    const renew = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-buy-2", json: { productId: cardProduct } });
+    expect(renew.body.amountCents).toBe(941);
+    await pay(renew.body.checkoutUrl);
+    m = (await memberOf(tenant.id, buyerId))!;
+    expect(Date.parse(m.paid_until!) - firstUntil).toBeGreaterThan(27 * 86_400_000);
+    await issueMemberBenefits(env);
+    await issueMemberBenefits(env);
+    const issued = await env.DB.prepare("SELECT product_id FROM orders WHERE tenant_id = ? AND buyer_id = ? AND amount_cents = 0").bind(tenant.id, buyerId).all<{ product_id: string }>();
+    expect(issued.results.map((r) => r.product_id).sort()).toEqual([gift, gift, monthly].sort());
+
+    await lapsePaidCards(env, new Date(Date.parse(m.paid_until!) - 1000));
+    expect((await memberOf(tenant.id, buyerId))!.paid_tier_id).toBe(plus.body.id);
+    await lapsePaidCards(env, new Date(Date.parse(m.paid_until!) + 1000));
+    await lapsePaidCards(env, new Date(Date.parse(m.paid_until!) + 2000));
+    expect((await memberOf(tenant.id, buyerId))!.paid_tier_id).toBeNull();
+    const events = (await recordedOfType(tenant.id, "paid_card_changed")).map((e) => e.payload);
+    expect(events.map((e) => e.kind)).toEqual(["purchased", "renewed", "lapsed"]);
+    expect(events[0]).toMatchObject({ memberId: m.id, cardId: cardProduct, orderId: buy.body.id, tierId: plus.body.id });
+    await expectValidEvents(tenant.id);
+  });
+});

@@ -1,0 +1,369 @@
+/** Membership statements (issue 17): tiers, growth ledger and rules, joins, history, reviews, paid cards, benefits. */
+import type { SqlGuard } from "./statements";
+import { guardArgs, guardSql } from "./statements";
+import type { MemberRow } from "./members";
+
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+export interface TierRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  rank: number;
+  growth_threshold: number;
+  privileges: string;
+}
+
+export function listTierRows(db: D1Database, tenantId: string) {
+  return db.prepare("SELECT * FROM member_tiers WHERE tenant_id = ? ORDER BY rank").bind(tenantId).all<TierRow>().then((r) => r.results);
+}
+export const tiersStmt = (db: D1Database, tenantId: string) => db.prepare("SELECT * FROM member_tiers WHERE tenant_id = ? ORDER BY rank").bind(tenantId);
+
+/** Insert, refused (null) when the rank is taken. */
+export function insertTier(db: D1Database, t: Omit<TierRow, "privileges"> & { privileges: string }) {
+  return db
+    .prepare("INSERT OR IGNORE INTO member_tiers (id, tenant_id, name, rank, growth_threshold, privileges) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
+    .bind(t.id, t.tenant_id, t.name, t.rank, t.growth_threshold, t.privileges)
+    .first<TierRow>();
+}
+
+export function updateTier(db: D1Database, t: Omit<TierRow, "privileges"> & { privileges: string }) {
+  return db
+    .prepare(`UPDATE OR IGNORE member_tiers SET name = ?, rank = ?, growth_threshold = ?, privileges = ?, updated_at = ${NOW} WHERE tenant_id = ? AND id = ? RETURNING *`)
+    .bind(t.name, t.rank, t.growth_threshold, t.privileges, t.tenant_id, t.id)
+    .first<TierRow>();
+}
+
+/** Deletes a tier nobody holds (earned or paid) and no paid card grants; false otherwise. */
+export async function deleteUnusedTier(db: D1Database, tenantId: string, id: string): Promise<boolean> {
+  const r = await db
+    .prepare(
+      `DELETE FROM member_tiers WHERE tenant_id = ? AND id = ?
+         AND NOT EXISTS (SELECT 1 FROM members WHERE tenant_id = ? AND (tier_id = ? OR paid_tier_id = ?))
+         AND NOT EXISTS (SELECT 1 FROM paid_card_plans WHERE tenant_id = ? AND tier_id = ?)`,
+    )
+    .bind(tenantId, id, tenantId, id, id, tenantId, id)
+    .run();
+  return r.meta.changes === 1;
+}
+
+export interface GrowthRulesRow {
+  per_yuan: number;
+  actions: string;
+  grace_days: number;
+}
+export const growthRulesStmt = (db: D1Database, tenantId: string) => db.prepare("SELECT * FROM member_growth_rules WHERE tenant_id = ?").bind(tenantId);
+
+export function putGrowthRules(db: D1Database, tenantId: string, perYuan: number, actions: string, graceDays: number) {
+  return db
+    .prepare(
+      `INSERT INTO member_growth_rules (tenant_id, per_yuan, actions, grace_days) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant_id) DO UPDATE SET per_yuan = excluded.per_yuan, actions = excluded.actions, grace_days = excluded.grace_days, updated_at = ${NOW}`,
+    )
+    .bind(tenantId, perYuan, actions, graceDays)
+    .run();
+}
+
+/** A scalar SQL expression with its binds. */
+export interface Frag {
+  sql: string;
+  args: unknown[];
+}
+
+/** Join: one row per (brand, buyer) and per card number; the entry tier is the best one growth 0 reaches. */
+export function insertMemberStmt(db: D1Database, m: { id: string; tenantId: string; buyerId: string; cardNo: string; via: string }) {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO members (id, tenant_id, buyer_id, card_no, tier_id, joined_via)
+       VALUES (?, ?, ?, ?, (SELECT id FROM member_tiers WHERE tenant_id = ? AND growth_threshold <= 0 ORDER BY rank DESC LIMIT 1), ?)`,
+    )
+    .bind(m.id, m.tenantId, m.buyerId, m.cardNo, m.tenantId, m.via);
+}
+export const memberInserted = (tenantId: string, id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM members WHERE tenant_id = ? AND id = ?)", args: [tenantId, id] });
+export const memberByBuyerStmt = (db: D1Database, tenantId: string, buyerId: string) =>
+  db.prepare("SELECT * FROM members WHERE tenant_id = ? AND buyer_id = ?").bind(tenantId, buyerId);
+
+/** A history row, written only when `guard` holds in the batch. */
+export function historyStmt(db: D1Database, h: { id: string; tenantId: string; memberId: Frag; kind: string; detail: Frag }, guard?: SqlGuard) {
+  return db
+    .prepare(`INSERT INTO member_history (id, tenant_id, member_id, kind, detail) SELECT ?, ?, (${h.memberId.sql}), ?, (${h.detail.sql}) WHERE ${guardSql(guard)}`)
+    .bind(h.id, h.tenantId, ...h.memberId.args, h.kind, ...h.detail.args, ...guardArgs(guard));
+}
+export const historyExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM member_history WHERE id = ?)", args: [id] });
+
+export interface HistoryRow {
+  id: string;
+  kind: string;
+  detail: string;
+  created_at: string;
+}
+export function historyOf(db: D1Database, tenantId: string, memberId: string, limit = 50) {
+  return db
+    .prepare("SELECT id, kind, detail, created_at FROM member_history WHERE tenant_id = ? AND member_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
+    .bind(tenantId, memberId, limit)
+    .all<HistoryRow>()
+    .then((r) => r.results);
+}
+
+/**
+ * Growth for one source, as statements for the caller's batch: the ledger row (once per member and source — a
+ * repeat inserts nothing and so changes nothing), the member's growth, and an upgrade at once when the new growth
+ * reaches a better tier (history row, then the member's tier from it). Each later statement is guarded on the row
+ * before it having been written by this very batch (fresh ids).
+ */
+export function growthStmts(
+  db: D1Database,
+  p: { id: string; historyId: string; tenantId: string; member: Frag; growth: Frag; sourceKind: string; sourceId: string; guard?: SqlGuard },
+) {
+  const { id, historyId: hid, tenantId: t } = p;
+  return [
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO member_growth (id, tenant_id, member_id, growth, source_kind, source_id)
+         SELECT ?, ?, mid, g, ?, ? FROM (SELECT (${p.member.sql}) AS mid, (${p.growth.sql}) AS g)
+         WHERE mid IS NOT NULL AND g IS NOT NULL AND g <> 0 AND ${guardSql(p.guard)}`,
+      )
+      .bind(id, t, p.sourceKind, p.sourceId, ...p.member.args, ...p.growth.args, ...guardArgs(p.guard)),
+    db
+      .prepare("UPDATE members SET growth = max(0, growth + (SELECT growth FROM member_growth WHERE id = ?)) WHERE tenant_id = ? AND id = (SELECT member_id FROM member_growth WHERE id = ?)")
+      .bind(id, t, id),
+    db
+      .prepare(
+        `INSERT INTO member_history (id, tenant_id, member_id, kind, detail)
+         SELECT ?, m.tenant_id, m.id, 'tier_changed', json_object('direction', 'up', 'fromTierId', m.tier_id, 'toTierId', nt.id, 'toTierName', nt.name,
+                'fromRank', cur.rank, 'toRank', nt.rank, 'reason', 'growth', 'growth', m.growth, 'sourceKind', ?, 'sourceId', ?)
+         FROM members m
+         JOIN member_tiers nt ON nt.id = (SELECT id FROM member_tiers WHERE tenant_id = m.tenant_id AND growth_threshold <= m.growth ORDER BY rank DESC LIMIT 1)
+         LEFT JOIN member_tiers cur ON cur.id = m.tier_id
+         WHERE m.tenant_id = ? AND m.id = (SELECT member_id FROM member_growth WHERE id = ?) AND nt.rank > coalesce(cur.rank, -1)`,
+      )
+      .bind(hid, p.sourceKind, p.sourceId, t, id),
+    db
+      .prepare("UPDATE members SET tier_id = (SELECT json_extract(detail, '$.toTierId') FROM member_history WHERE id = ?) WHERE tenant_id = ? AND id = (SELECT member_id FROM member_history WHERE id = ?)")
+      .bind(hid, t, hid),
+  ];
+}
+export const growthRowExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM member_growth WHERE id = ?)", args: [id] });
+
+/** Growth of the last year (the yearly review). */
+export function growthSince(db: D1Database, tenantId: string, memberId: string, since: string) {
+  return db
+    .prepare("SELECT coalesce(sum(growth), 0) AS n FROM member_growth WHERE tenant_id = ? AND member_id = ? AND created_at > ?")
+    .bind(tenantId, memberId, since)
+    .first<{ n: number }>()
+    .then((r) => r?.n ?? 0);
+}
+
+export type ReviewCandidate = MemberRow & { cycle: number; state: string | null; grace_until: string | null };
+
+/** Members due a review step at `now`: a completed membership year without a review, or a grace period ended. */
+export function reviewCandidates(db: D1Database, now: string, yearAgo: string, limit = 200) {
+  return db
+    .prepare(
+      `SELECT m.*, c.cycle, r.state, r.grace_until FROM members m
+       JOIN (SELECT id, CAST((julianday(?) - julianday(joined_at)) / 365 AS INTEGER) AS cycle FROM members WHERE joined_at <= ?) c ON c.id = m.id
+       LEFT JOIN member_reviews r ON r.tenant_id = m.tenant_id AND r.member_id = m.id AND r.cycle = c.cycle
+       WHERE r.state IS NULL OR (r.state = 'grace' AND r.grace_until <= ?)
+       LIMIT ?`,
+    )
+    .bind(now, yearAgo, now, limit)
+    .all<ReviewCandidate>()
+    .then((r) => r.results);
+}
+
+export function insertReviewStmt(db: D1Database, r: { tenantId: string; memberId: string; cycle: number; state: string; targetTierId: string | null; graceUntil: string | null }) {
+  return db
+    .prepare("INSERT OR IGNORE INTO member_reviews (tenant_id, member_id, cycle, state, target_tier_id, grace_until) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(r.tenantId, r.memberId, r.cycle, r.state, r.targetTierId, r.graceUntil);
+}
+export function closeReviewStmt(db: D1Database, tenantId: string, memberId: string, cycle: number, state: "kept" | "down") {
+  return db
+    .prepare(`UPDATE member_reviews SET state = ?, updated_at = ${NOW} WHERE tenant_id = ? AND member_id = ? AND cycle = ? AND state = 'grace'`)
+    .bind(state, tenantId, memberId, cycle);
+}
+
+/** The member's growth counts only the last year after a review; `tierId` undefined keeps the tier. */
+export function setGrowthAndTierStmt(db: D1Database, tenantId: string, memberId: string, growth: number, tierId: string | null | undefined, guard?: SqlGuard) {
+  const setTier = tierId === undefined ? "" : ", tier_id = ?";
+  return db
+    .prepare(`UPDATE members SET growth = ?${setTier} WHERE tenant_id = ? AND id = ? AND ${guardSql(guard)}`)
+    .bind(growth, ...(tierId === undefined ? [] : [tierId]), tenantId, memberId, ...guardArgs(guard));
+}
+
+// Paid membership cards.
+export interface PaidCardPlanRow {
+  product_id: string;
+  tenant_id: string;
+  tier_id: string;
+  months: number;
+  gift_product_ids: string;
+  monthly_product_ids: string;
+}
+export function putPaidCardPlan(db: D1Database, r: PaidCardPlanRow) {
+  return db
+    .prepare(
+      `INSERT INTO paid_card_plans (product_id, tenant_id, tier_id, months, gift_product_ids, monthly_product_ids) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (product_id) DO UPDATE SET tier_id = excluded.tier_id, months = excluded.months, gift_product_ids = excluded.gift_product_ids,
+         monthly_product_ids = excluded.monthly_product_ids, updated_at = ${NOW}
+       WHERE paid_card_plans.tenant_id = excluded.tenant_id RETURNING *`,
+    )
+    .bind(r.product_id, r.tenant_id, r.tier_id, r.months, r.gift_product_ids, r.monthly_product_ids)
+    .first<PaidCardPlanRow>();
+}
+export const paidCardPlansStmt = (db: D1Database, tenantId: string) => db.prepare("SELECT * FROM paid_card_plans WHERE tenant_id = ?").bind(tenantId);
+export const paidCardPlanStmt = (db: D1Database, tenantId: string, productId: string) =>
+  db.prepare("SELECT * FROM paid_card_plans WHERE tenant_id = ? AND product_id = ?").bind(tenantId, productId);
+
+/**
+ * A paid card order, in the batch that marks the order paid (guard: paid by this very notice): its term (once per
+ * order: primary key) starting at the end of a running term (renewal) or now, and the member's paid tier and date.
+ */
+export function paidCardStmts(db: D1Database, tenantId: string, orderId: string, buyerId: string, productId: string, guard: SqlGuard) {
+  return [
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO paid_card_terms (order_id, tenant_id, member_id, product_id, tier_id, kind, valid_until)
+         SELECT ?, m.tenant_id, m.id, p.product_id, p.tier_id,
+                CASE WHEN m.paid_until > ${NOW} THEN 'renewed' ELSE 'purchased' END,
+                strftime('%Y-%m-%dT%H:%M:%fZ', CASE WHEN m.paid_until > ${NOW} THEN m.paid_until ELSE ${NOW} END, '+' || p.months || ' months')
+         FROM members m JOIN paid_card_plans p ON p.tenant_id = m.tenant_id AND p.product_id = ?
+         WHERE m.tenant_id = ? AND m.buyer_id = ? AND ${guardSql(guard)}`,
+      )
+      .bind(orderId, productId, tenantId, buyerId, ...guardArgs(guard)),
+    // changes(): the term was inserted by the statement just before (a repeated notice inserts none).
+    db
+      .prepare(
+        `UPDATE members SET paid_tier_id = (SELECT tier_id FROM paid_card_terms WHERE order_id = ?), paid_until = (SELECT valid_until FROM paid_card_terms WHERE order_id = ?)
+         WHERE tenant_id = ? AND id = (SELECT member_id FROM paid_card_terms WHERE order_id = ?) AND changes() = 1`,
+      )
+      .bind(orderId, orderId, tenantId, orderId),
+  ];
+}
+export const paidTermOf = (orderId: string, field: string): Frag => ({ sql: `SELECT ${field} FROM paid_card_terms WHERE order_id = ?`, args: [orderId] });
+
+export function paidTermsOf(db: D1Database, tenantId: string, memberId: string) {
+  return db
+    .prepare("SELECT * FROM paid_card_terms WHERE tenant_id = ? AND member_id = ? ORDER BY created_at DESC")
+    .bind(tenantId, memberId)
+    .all<{ order_id: string; product_id: string; tier_id: string; kind: string; valid_until: string; created_at: string }>()
+    .then((r) => r.results);
+}
+
+/** Members whose paid card ran out. */
+export function lapsedPaidCards(db: D1Database, now: string, limit = 200) {
+  return db
+    .prepare(
+      `SELECT m.*, (SELECT product_id FROM paid_card_terms t WHERE t.tenant_id = m.tenant_id AND t.member_id = m.id ORDER BY t.valid_until DESC LIMIT 1) AS card_id
+       FROM members m WHERE paid_tier_id IS NOT NULL AND paid_until <= ? LIMIT ?`,
+    )
+    .bind(now, limit)
+    .all<MemberRow & { card_id: string | null }>()
+    .then((r) => r.results);
+}
+export function lapseStmt(db: D1Database, tenantId: string, memberId: string, paidUntil: string) {
+  return db.prepare("UPDATE members SET paid_tier_id = NULL WHERE tenant_id = ? AND id = ? AND paid_until = ? AND paid_tier_id IS NOT NULL").bind(tenantId, memberId, paidUntil);
+}
+
+// Benefits (monthly packs, birthday gifts, paid-card packs): one row per member, kind and period once issued.
+export function benefitDoneStmt(db: D1Database, tenantId: string, memberId: string, kind: string, period: string, orderIds: string[]) {
+  return db
+    .prepare("INSERT OR IGNORE INTO member_benefits (tenant_id, member_id, kind, period, order_ids) VALUES (?, ?, ?, ?, ?)")
+    .bind(tenantId, memberId, kind, period, JSON.stringify(orderIds));
+}
+
+export type BenefitCandidate = MemberRow & { privileges: string | null; paid_privileges: string | null; plan_monthly: string | null };
+
+/**
+ * Members not yet looked at for this month's benefits (a 'checked' row marks a member done for the month), with
+ * their earned tier's and (valid) paid tier's privileges and the monthly products of their running paid card.
+ */
+export function benefitCandidates(db: D1Database, now: string, period: string, limit = 200) {
+  return db
+    .prepare(
+      `SELECT m.*, t.privileges, CASE WHEN m.paid_until > ? THEN pt.privileges END AS paid_privileges,
+         CASE WHEN m.paid_until > ? THEN (SELECT p.monthly_product_ids FROM paid_card_terms tm JOIN paid_card_plans p ON p.product_id = tm.product_id
+           WHERE tm.tenant_id = m.tenant_id AND tm.member_id = m.id ORDER BY tm.valid_until DESC LIMIT 1) END AS plan_monthly
+       FROM members m LEFT JOIN member_tiers t ON t.id = m.tier_id LEFT JOIN member_tiers pt ON pt.id = m.paid_tier_id
+       WHERE NOT EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'checked' AND b.period = ?)
+       LIMIT ?`,
+    )
+    .bind(now, now, period, limit)
+    .all<BenefitCandidate>()
+    .then((r) => r.results);
+}
+export const benefitCandidateStmt = (db: D1Database, tenantId: string, memberId: string, now: string) =>
+  db
+    .prepare(
+      `SELECT m.*, t.privileges, CASE WHEN m.paid_until > ? THEN pt.privileges END AS paid_privileges,
+         CASE WHEN m.paid_until > ? THEN (SELECT p.monthly_product_ids FROM paid_card_terms tm JOIN paid_card_plans p ON p.product_id = tm.product_id
+           WHERE tm.tenant_id = m.tenant_id AND tm.member_id = m.id ORDER BY tm.valid_until DESC LIMIT 1) END AS plan_monthly
+       FROM members m LEFT JOIN member_tiers t ON t.id = m.tier_id LEFT JOIN member_tiers pt ON pt.id = m.paid_tier_id
+       WHERE m.tenant_id = ? AND m.id = ?`,
+    )
+    .bind(now, now, tenantId, memberId);
+export function benefitsOf(db: D1Database, tenantId: string, memberId: string) {
+  return db
+    .prepare("SELECT kind, period FROM member_benefits WHERE tenant_id = ? AND member_id = ?")
+    .bind(tenantId, memberId)
+    .all<{ kind: string; period: string }>()
+    .then((r) => r.results);
+}
+/** Paid card orders whose gift pack is not yet issued. */
+export function giftsOwed(db: D1Database, limit = 100) {
+  return db
+    .prepare(
+      `SELECT tm.*, m.buyer_id, p.gift_product_ids FROM paid_card_terms tm JOIN members m ON m.id = tm.member_id JOIN paid_card_plans p ON p.product_id = tm.product_id
+       WHERE NOT EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = tm.tenant_id AND b.member_id = tm.member_id AND b.kind = 'paid_gift' AND b.period = tm.order_id)
+       LIMIT ?`,
+    )
+    .bind(limit)
+    .all<{ order_id: string; tenant_id: string; member_id: string; buyer_id: string; gift_product_ids: string }>()
+    .then((r) => r.results);
+}
+
+// Operator search.
+export function searchMembers(db: D1Database, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
+  const where = ["m.tenant_id = ?"];
+  const args: unknown[] = [tenantId];
+  if (q.q) {
+    where.push("(m.card_no LIKE ? OR b.phone_masked LIKE ?)");
+    args.push(`${q.q.replace(/[%_]/g, "")}%`, `%${q.q.replace(/[%_]/g, "").slice(-4)}`);
+  }
+  if (q.tierId) {
+    where.push("m.tier_id = ?");
+    args.push(q.tierId);
+  }
+  if (q.tag) {
+    where.push("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)");
+    args.push(q.tag);
+  }
+  return db
+    .prepare(
+      `SELECT m.*, b.phone_masked, t.name AS tier_name FROM members m JOIN buyers b ON b.id = m.buyer_id LEFT JOIN member_tiers t ON t.id = m.tier_id
+       WHERE ${where.join(" AND ")} ORDER BY m.joined_at DESC LIMIT ?`,
+    )
+    .bind(...args, q.limit)
+    .all<MemberRow & { phone_masked: string | null; tier_name: string | null }>()
+    .then((r) => r.results);
+}
+
+export function setTagsStmt(db: D1Database, tenantId: string, memberId: string, tags: string) {
+  return db.prepare("UPDATE members SET tags = ? WHERE tenant_id = ? AND id = ? RETURNING *").bind(tags, tenantId, memberId);
+}
+export function setBirthdayStmt(db: D1Database, tenantId: string, buyerId: string, birthday: string | null) {
+  return db.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ? AND buyer_id = ?").bind(birthday, tenantId, buyerId);
+}
+
+/** A guest's membership follows the guest onto the phone account it attaches to (when that account has none). */
+export function moveGuestMemberStmt(db: D1Database, tenantId: string, guestId: string, phoneBuyerId: string) {
+  return db
+    .prepare("UPDATE members SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ? AND NOT EXISTS (SELECT 1 FROM members WHERE tenant_id = ? AND buyer_id = ?)")
+    .bind(phoneBuyerId, tenantId, guestId, tenantId, phoneBuyerId);
+}
+
+export function recordMemberDiscount(db: D1Database, r: { orderId: string; tenantId: string; memberId: string; tierId: string; percentOff: number; listUnitCents: number }) {
+  return db
+    .prepare("INSERT OR IGNORE INTO member_order_discounts (order_id, tenant_id, member_id, tier_id, percent_off, list_unit_cents) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(r.orderId, r.tenantId, r.memberId, r.tierId, r.percentOff, r.listUnitCents)
+    .run();
+}

@@ -1,0 +1,159 @@
+/**
+ * Membership cron work (issue 17), each step exactly once however often it runs: the yearly tier review (grace
+ * notice, then downgrade), paid cards lapsing, and benefits issued as free orders (monthly coupon pack, birthday gift,
+ * paid-card gift pack and monthly pack) under derived Idempotency-Keys, with a member_benefits row per period.
+ */
+import type { Tier } from "../../schema/members";
+import { newId } from "../domain/crypto";
+import { effectiveTier, inBirthdayMonth, monthKey, reviewStep, reviewWindowStart } from "../domain/tiers";
+import {
+  benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsOf, closeReviewStmt, giftsOwed, growthSince, historyExists, historyStmt,
+  insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, setGrowthAndTierStmt, type BenefitCandidate,
+} from "../db/membership";
+import { ApiError } from "../errors";
+import { eventRows, scheduleDispatch } from "../queue/emit";
+import { createOrder } from "./orders";
+import { getGrowthRules, listTiers } from "./membership";
+
+type TierCache = Map<string, Promise<Tier[]>>;
+const tiersOf = (env: Env, cache: TierCache, tenantId: string) => {
+  if (!cache.has(tenantId)) cache.set(tenantId, listTiers(env, tenantId));
+  return cache.get(tenantId)!;
+};
+
+/** Free orders for these products, one per product under `keyBase.<n>`: a rerun returns the same orders. */
+async function issueFree(env: Env, tenantId: string, buyerId: string, productIds: string[], keyBase: string, source: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, productId] of productIds.entries()) {
+    try {
+      const res = await createOrder(env, { tenantId, buyerId, productId, idempotencyKey: `${keyBase}.${i}`, source, unitPriceCents: 0, requirePublished: false });
+      ids.push(res.order.id);
+    } catch (e) {
+      // Sold out, over a per-buyer limit or gone: that item is skipped, the rest of the pack still goes out.
+      if (!(e instanceof ApiError)) throw e;
+      console.error(JSON.stringify({ at: "member-benefit", tenantId, productId, error: e.code }));
+    }
+  }
+  return ids;
+}
+
+/** What this member is owed this month and has not been given; each kind and period is issued once. */
+async function issueOwed(env: Env, m: BenefitCandidate, tiers: Tier[], now: Date, markChecked: boolean) {
+  const period = monthKey(now);
+  const year = period.slice(0, 4);
+  const done = new Set((await benefitsOf(env.DB, m.tenant_id, m.id)).map((b) => `${b.kind}|${b.period}`));
+  const tier = effectiveTier(tiers, m.tier_id, m.paid_tier_id, m.paid_until, now);
+  const owed: { kind: string; period: string; products: string[]; key: string }[] = [
+    { kind: "monthly_pack", period, products: tier?.privileges.monthlyCouponProductIds ?? [], key: `mb.mp.${m.id}.${period}` },
+    { kind: "birthday_gift", period: year, products: inBirthdayMonth(m.birthday, now) ? (tier?.privileges.birthdayGiftProductIds ?? []) : [], key: `mb.bd.${m.id}.${year}` },
+    { kind: "paid_monthly", period, products: m.plan_monthly ? (JSON.parse(m.plan_monthly) as string[]) : [], key: `mb.pm.${m.id}.${period}` },
+  ];
+  const stmts: D1PreparedStatement[] = [];
+  for (const b of owed) {
+    if (!b.products.length || done.has(`${b.kind}|${b.period}`)) continue;
+    stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, b.kind, b.period, await issueFree(env, m.tenant_id, m.buyer_id, b.products, b.key, `member:${b.kind}`)));
+  }
+  if (markChecked) stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, "checked", period, []));
+  if (stmts.length) await env.DB.batch(stmts);
+}
+
+export async function issueMemberBenefits(env: Env, now = new Date(), cache: TierCache = new Map()) {
+  for (const m of await benefitCandidates(env.DB, now.toISOString(), monthKey(now))) {
+    await issueOwed(env, m, await tiersOf(env, cache, m.tenant_id), now, true);
+  }
+  for (const g of await giftsOwed(env.DB)) {
+    const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
+    await benefitDoneStmt(env.DB, g.tenant_id, g.member_id, "paid_gift", g.order_id, ids).run();
+  }
+}
+
+/** After a paid order (in the background): a paid card's gift pack and this month's packs at once. */
+export async function memberAfterPaid(env: Env, order: { tenant_id: string; id: string }, now = new Date()) {
+  const term = await env.DB.prepare("SELECT member_id FROM paid_card_terms WHERE order_id = ?").bind(order.id).first<{ member_id: string }>();
+  if (!term) return;
+  const m = await benefitCandidateStmt(env.DB, order.tenant_id, term.member_id, now.toISOString()).first<BenefitCandidate>();
+  if (!m) return;
+  for (const g of (await giftsOwed(env.DB)).filter((x) => x.order_id === order.id)) {
+    const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
+    await benefitDoneStmt(env.DB, g.tenant_id, g.member_id, "paid_gift", g.order_id, ids).run();
+  }
+  await issueOwed(env, m, await listTiers(env, order.tenant_id), now, false);
+}
+
+/**
+ * The yearly review: after each membership year the tier the last 12 months' growth reaches is compared with the
+ * earned tier. Lower: a grace notice first (history + member_tier_changed direction grace), the downgrade once the
+ * grace period has passed (direction down) unless growth caught up meanwhile. Growth then counts the last year only.
+ */
+export async function runYearlyReviews(env: Env, now = new Date(), cache: TierCache = new Map()) {
+  const at = now.toISOString();
+  let changed = 0;
+  for (const m of await reviewCandidates(env.DB, at, reviewWindowStart(now))) {
+    const tiers = await tiersOf(env, cache, m.tenant_id);
+    const rules = await getGrowthRules(env, m.tenant_id);
+    const yearGrowth = Math.max(0, await growthSince(env.DB, m.tenant_id, m.id, reviewWindowStart(now)));
+    const step = reviewStep(tiers, m.tier_id, yearGrowth, m.state ? { state: m.state, graceUntil: m.grace_until } : null, rules.graceDays, now);
+    if (!step) continue;
+    const t = m.tenant_id;
+    const hid = newId("mh");
+    const member = { sql: "SELECT ?", args: [m.id] };
+    const from = tiers.find((x) => x.id === m.tier_id);
+    const tierEvent = (direction: string, to: Tier | null) =>
+      eventRows(env, [{
+        eventId: `ev${hid}`, tenantId: t, type: "member_tier_changed", actor: { userId: m.buyer_id },
+        payload: { memberId: m.id, fromTierId: m.tier_id, toTierId: to?.id ?? null, fromRank: from?.rank, toRank: to?.rank, direction, reason: "yearly_review" },
+      }], historyExists(hid));
+    const detail = (direction: string, to: Tier | null, extra: Record<string, string | number | null> = {}) => ({
+      sql: "SELECT ?", args: [JSON.stringify({ direction, fromTierId: m.tier_id, toTierId: to?.id ?? null, toTierName: to?.name ?? null, reason: "yearly_review", yearGrowth, cycle: m.cycle, ...extra })],
+    });
+    if (step.kind === "keep") {
+      const stmts = m.state
+        ? [closeReviewStmt(env.DB, t, m.id, m.cycle, "kept"), setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, undefined, { sql: "changes() = 1", args: [] })]
+        : [insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "kept", targetTierId: m.tier_id, graceUntil: null }), setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, undefined, { sql: "changes() = 1", args: [] })];
+      await env.DB.batch(stmts);
+    } else if (step.kind === "grace") {
+      await env.DB.batch([
+        insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "grace", targetTierId: step.target?.id ?? null, graceUntil: step.graceUntil }),
+        historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_grace", detail: detail("grace", step.target, { graceUntil: step.graceUntil }) }, { sql: "changes() = 1", args: [] }),
+        ...tierEvent("grace", step.target),
+      ]);
+      changed++;
+    } else {
+      await env.DB.batch([
+        closeReviewStmt(env.DB, t, m.id, m.cycle, "down"),
+        historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_changed", detail: detail("down", step.target) }, { sql: "changes() = 1", args: [] }),
+        setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, step.target?.id ?? null, historyExists(hid)),
+        ...tierEvent("down", step.target),
+      ]);
+      changed++;
+    }
+  }
+  if (changed) await scheduleDispatch(env);
+  return changed;
+}
+
+/** Paid cards past their term: the paid tier is dropped, with history and paid_card_changed lapsed (once per term end). */
+export async function lapsePaidCards(env: Env, now = new Date()) {
+  const rows = await lapsedPaidCards(env.DB, now.toISOString());
+  for (const m of rows) {
+    const hid = newId("mh");
+    await env.DB.batch([
+      lapseStmt(env.DB, m.tenant_id, m.id, m.paid_until!),
+      historyStmt(env.DB, { id: hid, tenantId: m.tenant_id, memberId: { sql: "SELECT ?", args: [m.id] }, kind: "paid_card_lapsed", detail: { sql: "SELECT json_object('tierId', ?, 'validUntil', ?)", args: [m.paid_tier_id, m.paid_until] } }, { sql: "changes() = 1", args: [] }),
+      ...eventRows(env, [{
+        eventId: `evpl_${m.id}_${Date.parse(m.paid_until!).toString(36)}`, tenantId: m.tenant_id, type: "paid_card_changed", actor: { userId: m.buyer_id },
+        payload: { memberId: m.id, cardId: m.card_id ?? m.paid_tier_id!, orderId: null, kind: "lapsed", tierId: m.paid_tier_id, validUntil: m.paid_until! },
+      }], historyExists(hid)),
+    ]);
+  }
+  if (rows.length) await scheduleDispatch(env);
+  return rows.length;
+}
+
+/** The cron's membership work; `now` injectable for tests. */
+export async function runMembershipCron(env: Env, now = new Date()) {
+  const cache: TierCache = new Map();
+  await lapsePaidCards(env, now);
+  await runYearlyReviews(env, now, cache);
+  await issueMemberBenefits(env, now, cache);
+}

@@ -1,0 +1,302 @@
+/**
+ * Membership (issue 17): joining a brand, tiers and growth rules, growth earned exactly once per source with an
+ * upgrade at once, the member card, member prices and member-only products, the operator's member search.
+ */
+import { GrowthRules, TierPrivileges, type MemberCard, type Tier } from "../../schema/members";
+import type { z } from "@hono/zod-openapi";
+import type { TierInput, PaidCardPlanInput } from "../../schema/members";
+import { newId } from "../domain/crypto";
+import { cardNumber, effectiveTier, memberPrice, progressToNext, NO_PRIVILEGES } from "../domain/tiers";
+import {
+  deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
+  memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
+  recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
+  type TierRow,
+} from "../db/membership";
+import { memberById, type MemberRow } from "../db/members";
+import type { SqlGuard } from "../db/statements";
+import { ApiError } from "../errors";
+import { eventRows, scheduleDispatch } from "../queue/emit";
+import { getProductRow, productRowStmt, type ProductRow } from "../db/products";
+
+export const toTier = (r: TierRow): Tier => ({
+  id: r.id, name: r.name, rank: r.rank, growthThreshold: r.growth_threshold, privileges: TierPrivileges.parse(JSON.parse(r.privileges)),
+});
+
+export async function listTiers(env: Pick<Env, "DB">, tenantId: string): Promise<Tier[]> {
+  return (await listTierRows(env.DB, tenantId)).map(toTier);
+}
+
+async function assertProductsExist(env: Pick<Env, "DB">, tenantId: string, ids: Record<string, string[]>) {
+  for (const [field, list] of Object.entries(ids)) {
+    for (const [i, id] of list.entries()) {
+      if (!(await getProductRow(env.DB, tenantId, id))) {
+        throw ApiError.badRequest("unknown_product", `No product ${id}`, [{ path: `body.${field}.${i}`, message: "no such product", code: "unknown_product" }]);
+      }
+    }
+  }
+}
+
+const privilegeProducts = (p: TierPrivileges, at = "privileges") => ({
+  [`${at}.monthlyCouponProductIds`]: p.monthlyCouponProductIds,
+  [`${at}.memberOnlyProductIds`]: p.memberOnlyProductIds,
+  [`${at}.birthdayGiftProductIds`]: p.birthdayGiftProductIds,
+});
+
+export async function saveTier(env: Pick<Env, "DB">, tenantId: string, input: z.output<typeof TierInput>, id?: string): Promise<Tier> {
+  await assertProductsExist(env, tenantId, privilegeProducts(input.privileges));
+  const row = { id: id ?? newId("tier"), tenant_id: tenantId, name: input.name, rank: input.rank, growth_threshold: input.growthThreshold, privileges: JSON.stringify(input.privileges) };
+  const saved = id ? await updateTier(env.DB, row) : await insertTier(env.DB, row);
+  if (!saved) {
+    if (id && !(await listTierRows(env.DB, tenantId)).some((t) => t.id === id)) throw ApiError.notFound("Tier");
+    throw ApiError.conflict("rank_taken", `Another tier already has rank ${input.rank}`);
+  }
+  return toTier(saved);
+}
+
+export async function removeTier(env: Pick<Env, "DB">, tenantId: string, id: string) {
+  if (!(await listTierRows(env.DB, tenantId)).some((t) => t.id === id)) throw ApiError.notFound("Tier");
+  if (!(await deleteUnusedTier(env.DB, tenantId, id))) throw ApiError.conflict("tier_in_use", "Members hold this tier (or a paid card grants it)");
+}
+
+const rulesOf = (r: GrowthRulesRow | null): GrowthRules =>
+  r ? { perYuan: r.per_yuan, actions: JSON.parse(r.actions) as Record<string, number>, graceDays: r.grace_days } : GrowthRules.parse({});
+
+export async function getGrowthRules(env: Pick<Env, "DB">, tenantId: string): Promise<GrowthRules> {
+  return rulesOf(await growthRulesStmt(env.DB, tenantId).first<GrowthRulesRow>());
+}
+
+export async function saveGrowthRules(env: Pick<Env, "DB">, tenantId: string, rules: GrowthRules): Promise<GrowthRules> {
+  await putGrowthRules(env.DB, tenantId, rules.perYuan, JSON.stringify(rules.actions), rules.graceDays);
+  return getGrowthRules(env, tenantId);
+}
+
+/** The brand's growth for one action kind (redemption, check_in, task…): 0 when the rules name none. Pair with earnGrowthStmts. */
+export async function growthForAction(env: Pick<Env, "DB">, tenantId: string, kind: string): Promise<number> {
+  return (await getGrowthRules(env, tenantId)).actions[kind] ?? 0;
+}
+
+/**
+ * Growth for one source (a redemption, a check-in, a task…), as statements for the caller's batch: earned once per
+ * member and source (a repeat changes nothing and records nothing), member_growth_earned with it, and an upgrade at
+ * once (history row + member_tier_changed direction up) when the new growth reaches a better tier.
+ */
+export function earnGrowthStmts(env: Pick<Env, "DB">, tenantId: string, memberId: string, growth: number, sourceKind: string, sourceId: string, guard?: SqlGuard): D1PreparedStatement[] {
+  return growthChangeStmts(env, tenantId, { sql: "SELECT ?", args: [memberId] }, { sql: "SELECT ?", args: [Math.trunc(growth)] }, sourceKind, sourceId, guard);
+}
+
+function growthChangeStmts(env: Pick<Env, "DB">, tenantId: string, member: Frag, growth: Frag, sourceKind: string, sourceId: string, guard?: SqlGuard) {
+  const id = newId("mg");
+  const historyId = newId("mh");
+  const ofRow = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE id = ?`, args: [id] });
+  const ofHistory = (path: string) => ({ sql: `SELECT json_extract(detail, '${path}') FROM member_history WHERE id = ?`, args: [historyId] });
+  return [
+    ...growthStmts(env.DB, { id, historyId, tenantId, member, growth, sourceKind, sourceId, guard }),
+    ...eventRows(env, [{ eventId: `ev${id}`, tenantId, type: "member_growth_earned", payload: { memberId: "", growth: 0, sourceKind, sourceId } }], growthRowExists(id), [
+      { path: "$.payload.memberId", ...ofRow("member_id") },
+      { path: "$.payload.growth", ...ofRow("growth") },
+      { path: "$.actor.userId", sql: "SELECT buyer_id FROM members WHERE id = (SELECT member_id FROM member_growth WHERE id = ?)", args: [id] },
+    ]),
+    ...eventRows(env, [{ eventId: `ev${historyId}`, tenantId, type: "member_tier_changed", payload: { memberId: "", direction: "up", reason: "growth" } }], historyExists(historyId), [
+      { path: "$.payload.memberId", sql: "SELECT member_id FROM member_history WHERE id = ?", args: [historyId] },
+      { path: "$.payload.fromTierId", ...ofHistory("$.fromTierId") },
+      { path: "$.payload.toTierId", ...ofHistory("$.toTierId") },
+      { path: "$.payload.toRank", ...ofHistory("$.toRank") },
+      { path: "$.actor.userId", sql: "SELECT buyer_id FROM members WHERE id = (SELECT member_id FROM member_history WHERE id = ?)", args: [historyId] },
+    ]),
+  ];
+}
+
+/**
+ * For the batch that marks an order paid (guard: paid by this very notice): growth for the amount paid when the buyer
+ * is a member (rate: the brand's growth rules, 1 per yuan by default), and a paid card's term when the product is
+ * one (paid_card_changed purchased/renewed). Order ids name the source, so each order counts once.
+ */
+export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: string; id: string; buyer_id: string; product_id: string; amount_cents: number }, guard: SqlGuard): D1PreparedStatement[] {
+  const t = order.tenant_id;
+  const member = { sql: "SELECT id FROM members WHERE tenant_id = ? AND buyer_id = ?", args: [t, order.buyer_id] };
+  const growth = { sql: "SELECT CAST(? / 100.0 * coalesce((SELECT per_yuan FROM member_growth_rules WHERE tenant_id = ?), 1) AS INTEGER)", args: [order.amount_cents, t] };
+  const term = (f: string) => paidTermOf(order.id, f);
+  const termAdded = { sql: "changes() = 1 AND EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?)", args: [order.id] };
+  return [
+    ...growthChangeStmts(env, t, member, growth, "order", order.id, guard),
+    ...paidCardStmts(env.DB, t, order.id, order.buyer_id, order.product_id, guard),
+    ...eventRows(env, [{ eventId: `evpcc_${order.id}`, tenantId: t, type: "paid_card_changed", actor: { userId: order.buyer_id }, payload: { memberId: "", cardId: order.product_id, orderId: order.id, kind: "purchased" } }], termAdded, [
+      { path: "$.payload.memberId", ...term("member_id") },
+      { path: "$.payload.kind", ...term("kind") },
+      { path: "$.payload.tierId", ...term("tier_id") },
+      { path: "$.payload.validUntil", ...term("valid_until") },
+    ]),
+  ];
+}
+
+/** For the batch that marks an order refunded: the growth it earned is taken back (once: source order_refund). */
+export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, orderId: string, guard: SqlGuard): D1PreparedStatement[] {
+  const earned = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = 'order' AND source_id = ?`, args: [tenantId, orderId] });
+  return growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard);
+}
+
+/**
+ * Joins the buyer to the brand's membership: once per buyer (a repeat, or a join racing this one, answers the same
+ * member). member_joined and the history row are recorded only by the insert that won.
+ */
+export async function joinMember(env: Env, tenantId: string, buyerId: string, via: string): Promise<MemberRow> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const id = newId("mbr");
+    const won = memberInserted(tenantId, id);
+    const results = await env.DB.batch([
+      insertMemberStmt(env.DB, { id, tenantId, buyerId, cardNo: cardNumber(), via }),
+      historyStmt(env.DB, { id: newId("mh"), tenantId, memberId: { sql: "SELECT ?", args: [id] }, kind: "joined", detail: { sql: "SELECT json_object('via', ?)", args: [via] } }, won),
+      ...eventRows(env, [{ eventId: `evmj_${id}`, tenantId, type: "member_joined", actor: { userId: buyerId }, payload: { memberId: id, tierId: null, via } }], won, [
+        { path: "$.payload.tierId", sql: "SELECT tier_id FROM members WHERE id = ?", args: [id] },
+      ]),
+      memberByBuyerStmt(env.DB, tenantId, buyerId),
+    ]);
+    const row = results[results.length - 1]!.results[0] as MemberRow | undefined;
+    if (row) {
+      if (row.id === id) await scheduleDispatch(env);
+      return row;
+    }
+    // Neither this insert nor an earlier one: the card number clashed; draw another.
+  }
+  throw new ApiError(503, "card_number_unavailable", "Could not allot a card number; try again");
+}
+
+const parseJson = <T>(s: string | null, fallback: T): T => {
+  try {
+    return s ? (JSON.parse(s) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+};
+
+/** The card as the member sees it (storefront, widget): tier in force, progress, privileges, history. */
+export async function memberCard(env: Pick<Env, "DB">, tenantId: string, member: MemberRow, now = new Date()): Promise<MemberCard> {
+  const [tiers, history] = await Promise.all([listTiers(env, tenantId), historyOf(env.DB, tenantId, member.id)]);
+  const tier = effectiveTier(tiers, member.tier_id, member.paid_tier_id, member.paid_until, now);
+  const earned = tiers.find((t) => t.id === member.tier_id) ?? null;
+  const paidValid = member.paid_tier_id && member.paid_until && Date.parse(member.paid_until) > now.getTime();
+  return {
+    memberId: member.id, cardNo: member.card_no, joinedAt: member.joined_at, joinedVia: member.joined_via, growth: member.growth,
+    pointsBalance: member.points_balance, tier, earnedTierId: member.tier_id,
+    paidCard: paidValid ? { tierId: member.paid_tier_id!, validUntil: member.paid_until! } : null,
+    nextTier: progressToNext(tiers, earned, member.growth),
+    privileges: tier?.privileges ?? NO_PRIVILEGES, birthday: member.birthday, tags: parseJson<string[]>(member.tags, []),
+    history: history.map((h) => ({ id: h.id, kind: h.kind, detail: parseJson(h.detail, {}), at: h.created_at })),
+  };
+}
+
+export async function memberCardOfBuyer(env: Pick<Env, "DB">, tenantId: string, buyerId: string) {
+  const row = await memberByBuyerStmt(env.DB, tenantId, buyerId).first<MemberRow>();
+  return row ? memberCard(env, tenantId, row) : null;
+}
+
+/**
+ * A storefront order's member terms, read in one round trip: a product some tier reserves (member-only) or that is
+ * a paid membership card is refused to buyers outside (403 members_only / not_a_member); a member's tier in force
+ * gives its percent off as the unit price.
+ */
+export async function shopMemberTerms(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, productId: string, now = new Date()) {
+  const stmts = [
+    tiersStmt(env.DB, tenantId), paidCardPlanStmt(env.DB, tenantId, productId), productRowStmt(env.DB, tenantId, productId),
+    ...(buyerId ? [memberByBuyerStmt(env.DB, tenantId, buyerId)] : []),
+  ];
+  const [tr, pr, prodr, mr] = await env.DB.batch(stmts);
+  const listCents = (prodr!.results[0] as ProductRow | undefined)?.price_cents ?? 0;
+  const tiers = (tr!.results as TierRow[]).map(toTier);
+  const member = (mr?.results[0] as MemberRow | undefined) ?? null;
+  const reservedBy = tiers.filter((t) => t.privileges.memberOnlyProductIds.includes(productId));
+  if (!member && (reservedBy.length || pr!.results.length)) {
+    throw new ApiError(403, reservedBy.length ? "members_only" : "not_a_member", "This product is for members; join the brand's membership first");
+  }
+  if (!member) return null;
+  const tier = effectiveTier(tiers, member.tier_id, member.paid_tier_id, member.paid_until, now);
+  if (reservedBy.length && !reservedBy.some((t) => t.id === tier?.id)) {
+    throw new ApiError(403, "members_only", `This product is for members of ${reservedBy.map((t) => t.name).join(" / ")}`);
+  }
+  const percentOff = tier?.privileges.percentOff ?? 0;
+  if (!tier || !percentOff) return null;
+  return { memberId: member.id, tierId: tier.id, percentOff, listUnitCents: listCents, unitPriceCents: memberPrice(listCents, percentOff) };
+}
+
+export const noteMemberDiscount = (env: Pick<Env, "DB">, tenantId: string, orderId: string, d: NonNullable<Awaited<ReturnType<typeof shopMemberTerms>>>) =>
+  recordMemberDiscount(env.DB, { orderId, tenantId, memberId: d.memberId, tierId: d.tierId, percentOff: d.percentOff, listUnitCents: d.listUnitCents });
+
+// Operator.
+export async function findMembers(env: Pick<Env, "DB">, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
+  return (await searchMembers(env.DB, tenantId, q)).map((m) => ({
+    memberId: m.id, buyerId: m.buyer_id, cardNo: m.card_no, maskedPhone: m.phone_masked, tierId: m.tier_id, tierName: m.tier_name, growth: m.growth,
+    pointsBalance: m.points_balance, tags: parseJson<string[]>(m.tags, []), joinedAt: m.joined_at, paidUntil: m.paid_until,
+  }));
+}
+
+export async function memberForOperator(env: Pick<Env, "DB">, tenantId: string, memberId: string) {
+  const row = await memberById(env.DB, tenantId, memberId);
+  if (!row) throw ApiError.notFound("Member");
+  return memberCard(env, tenantId, row);
+}
+
+export async function setMemberTags(env: Env, tenantId: string, memberId: string, tags: string[], apiKeyId: string) {
+  const unique = [...new Set(tags)];
+  const [r] = await env.DB.batch([
+    setTagsStmt(env.DB, tenantId, memberId, JSON.stringify(unique)),
+    historyStmt(env.DB, { id: newId("mh"), tenantId, memberId: { sql: "SELECT ?", args: [memberId] }, kind: "tags_set", detail: { sql: "SELECT json_object('tags', ?, 'apiKeyId', ?)", args: [unique.join(","), apiKeyId] } }, memberInserted(tenantId, memberId)),
+  ]);
+  if (!r!.results.length) throw ApiError.notFound("Member");
+  return memberForOperator(env, tenantId, memberId);
+}
+
+// Paid membership card plans.
+const toPlan = (r: PaidCardPlanRow) => ({
+  productId: r.product_id, tierId: r.tier_id, months: r.months, giftProductIds: JSON.parse(r.gift_product_ids) as string[], monthlyProductIds: JSON.parse(r.monthly_product_ids) as string[],
+});
+
+export async function savePaidCardPlan(env: Pick<Env, "DB">, tenantId: string, productId: string, input: z.output<typeof PaidCardPlanInput>) {
+  if (!(await getProductRow(env.DB, tenantId, productId))) throw ApiError.notFound("Product");
+  if (!(await listTierRows(env.DB, tenantId)).some((t) => t.id === input.tierId)) {
+    throw ApiError.badRequest("unknown_tier", "No such tier", [{ path: "body.tierId", message: "no such tier", code: "unknown_tier" }]);
+  }
+  await assertProductsExist(env, tenantId, { giftProductIds: input.giftProductIds, monthlyProductIds: input.monthlyProductIds });
+  const row = await putPaidCardPlan(env.DB, {
+    product_id: productId, tenant_id: tenantId, tier_id: input.tierId, months: input.months,
+    gift_product_ids: JSON.stringify(input.giftProductIds), monthly_product_ids: JSON.stringify(input.monthlyProductIds),
+  });
+  if (!row) throw ApiError.notFound("Product");
+  return toPlan(row);
+}
+
+export async function listPaidCardPlans(env: Pick<Env, "DB">, tenantId: string) {
+  return (await paidCardPlansStmt(env.DB, tenantId).all<PaidCardPlanRow>()).results.map(toPlan);
+}
+
+/** How a buyer joins: a brand member token's buyer, a phone account, or a guest (whose card follows it onto a phone). */
+export const joinVia = (b: { kind: string; member_id?: string | null }) => (b.member_id ? "member_token" : b.kind === "phone" ? "phone" : "guest");
+
+/** Join (idempotent) and answer the card. */
+export async function joinAndView(env: Env, tenantId: string, buyer: { id: string; kind: string; member_id?: string | null }) {
+  return memberCard(env, tenantId, await joinMember(env, tenantId, buyer.id, joinVia(buyer)));
+}
+
+/** Birthday (MM-DD) only while the buyer's marketing consent stands: 403 consent_required otherwise. */
+export async function setMyBirthday(env: Env, tenantId: string, buyerId: string, birthday: string, marketingConsent: boolean) {
+  if (!marketingConsent) throw new ApiError(403, "consent_required", "Allow marketing messages first (PUT /shop/{tenant}/me/consents/marketing): the birthday gift is one");
+  const [r] = await env.DB.batch([
+    env.DB.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING *").bind(birthday, tenantId, buyerId),
+  ]);
+  const row = r!.results[0] as MemberRow | undefined;
+  if (!row) throw new ApiError(403, "not_a_member", "Join the brand's membership first (POST /shop/{tenant}/member/join)");
+  return memberCard(env, tenantId, row);
+}
+
+/** The extra lottery chances of the buyer's tier in force (0 for non-members): the better-ranked of earned and valid paid. */
+export async function memberLotteryBonus(env: Pick<Env, "DB">, tenantId: string, buyerId: string): Promise<number> {
+  const row = await env.DB
+    .prepare(
+      `SELECT coalesce(json_extract(t.privileges, '$.extraLotteryChances'), 0) AS n FROM members m
+       JOIN member_tiers t ON t.id = m.tier_id OR (t.id = m.paid_tier_id AND m.paid_until > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       WHERE m.tenant_id = ? AND m.buyer_id = ? ORDER BY t.rank DESC LIMIT 1`,
+    )
+    .bind(tenantId, buyerId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
