@@ -367,3 +367,34 @@ export function recordMemberDiscount(db: D1Database, r: { orderId: string; tenan
     .bind(r.orderId, r.tenantId, r.memberId, r.tierId, r.percentOff, r.listUnitCents)
     .run();
 }
+
+/** Whether any of the tenant's tiers gives extra lottery chances. */
+export async function tenantHasLotteryBonus(db: D1Database, tenantId: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT EXISTS (SELECT 1 FROM member_tiers WHERE tenant_id = ? AND coalesce(json_extract(privileges, '$.extraLotteryChances'), 0) > 0) AS n")
+    .bind(tenantId)
+    .first<{ n: number }>();
+  return !!row?.n;
+}
+
+/** The extra lottery chances of the buyer's tier in force: the better-ranked of the earned one and a valid paid one. */
+export async function lotteryBonusOf(db: D1Database, tenantId: string, buyerId: string): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT coalesce(json_extract(t.privileges, '$.extraLotteryChances'), 0) AS n FROM members m
+       JOIN member_tiers t ON t.id = m.tier_id OR (t.id = m.paid_tier_id AND m.paid_until > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       WHERE m.tenant_id = ? AND m.buyer_id = ? ORDER BY t.rank DESC LIMIT 1`,
+    )
+    .bind(tenantId, buyerId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** A member's birthday (MM-DD), by buyer; null when the buyer is not a member. */
+export function setBirthdayOfBuyer(db: D1Database, tenantId: string, buyerId: string, birthday: string) {
+  return db.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING *").bind(birthday, tenantId, buyerId).first<MemberRow>();
+}
+
+export function paidCardTermOfOrder(db: D1Database, orderId: string) {
+  return db.prepare("SELECT member_id FROM paid_card_terms WHERE order_id = ?").bind(orderId).first<{ member_id: string }>();
+}

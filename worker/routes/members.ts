@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   BirthdayInput, GrowthRules, MemberCard, MemberSearchQuery, MemberSummary, MemberView, PaidCardPlan, PaidCardPlanInput, TagsInput, Tier, TierInput,
 } from "../../schema/members";
-import { getBuyer } from "../db/buyers";
 import { requireKey } from "../middleware/auth";
 import { requireBuyer, shopper } from "../middleware/shopper";
 import { ApiError } from "../errors";
@@ -42,9 +41,7 @@ export const shopMemberRoutes = createRouter()
   })
   .openapi(join, async (c) => {
     const { tenantId } = c.var.shopper;
-    const buyer = await getBuyer(c.env.DB, tenantId, requireBuyer(c));
-    if (!buyer) throw ApiError.unauthorized("Sign in first");
-    return c.json({ member: await joinAndView(c.env, tenantId, buyer) }, 200);
+    return c.json({ member: await joinAndView(c.env, tenantId, requireBuyer(c)) }, 200);
   })
   .openapi(birthday, async (c) => {
     const { tenantId } = c.var.shopper;
@@ -70,17 +67,17 @@ async function widgetBuyer(env: Env, campaignId: string, headers: Headers) {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const buyerId = await liveClaimant(env, hit, {}, claimMeta(headers));
-  return { tenantId: hit.campaign.tenantId, buyer: (await getBuyer(env.DB, hit.campaign.tenantId, buyerId))! };
+  return { tenantId: hit.campaign.tenantId, buyerId };
 }
 
 export const memberWidgetRoutes = createRouter()
   .openapi(widgetCard, async (c) => {
-    const { tenantId, buyer } = await widgetBuyer(c.env, c.req.valid("param").campaignId, c.req.raw.headers);
-    return c.json({ member: await memberCardOfBuyer(c.env, tenantId, buyer.id) }, 200);
+    const { tenantId, buyerId } = await widgetBuyer(c.env, c.req.valid("param").campaignId, c.req.raw.headers);
+    return c.json({ member: await memberCardOfBuyer(c.env, tenantId, buyerId) }, 200);
   })
   .openapi(widgetJoin, async (c) => {
-    const { tenantId, buyer } = await widgetBuyer(c.env, c.req.valid("param").campaignId, c.req.raw.headers);
-    return c.json({ member: await joinAndView(c.env, tenantId, buyer) }, 200);
+    const { tenantId, buyerId } = await widgetBuyer(c.env, c.req.valid("param").campaignId, c.req.raw.headers);
+    return c.json({ member: await joinAndView(c.env, tenantId, buyerId) }, 200);
   });
 
 // Operator: tiers and privileges, growth rules, paid cards, member search, a member's card and history, tags.

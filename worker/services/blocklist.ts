@@ -12,8 +12,9 @@ import { formatCidr, inRange, parseCidr, parseIp, type IpRange } from "../domain
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { phoneHash } from "./buyers";
+import { HOT_CACHE_MS, tenantCache } from "./tenant-cache";
 
-export const BLOCK_CACHE_MS = 10_000;
+export const BLOCK_CACHE_MS = HOT_CACHE_MS;
 
 interface Lists {
   ranges: { range: IpRange; row: BlockRow }[];
@@ -22,8 +23,6 @@ interface Lists {
   /** The tenant's buyers behind blocked phones (and guests merged into them), to the phone's row. */
   buyers: Map<string, BlockRow>;
 }
-
-const cache = new Map<string, { at: number; lists: Promise<Lists> }>();
 
 async function load(env: Env, tenantId: string): Promise<Lists> {
   const rows = await activeBlocksFor(env.DB, tenantId, new Date().toISOString());
@@ -42,21 +41,11 @@ async function load(env: Env, tenantId: string): Promise<Lists> {
   return lists;
 }
 
-function listsFor(env: Env, tenantId: string): Promise<Lists> {
-  const hit = cache.get(tenantId);
-  if (hit && Date.now() - hit.at < BLOCK_CACHE_MS) return hit.lists;
-  const lists = load(env, tenantId);
-  cache.set(tenantId, { at: Date.now(), lists });
-  lists.catch(() => cache.delete(tenantId));
-  if (cache.size > 5_000) for (const [k, v] of cache) if (Date.now() - v.at >= BLOCK_CACHE_MS) cache.delete(k);
-  return lists;
-}
+const lists = tenantCache(BLOCK_CACHE_MS, load);
+const listsFor = (env: Env, tenantId: string): Promise<Lists> => lists.get(env, tenantId);
 
 /** Forget cached lists (a tenant's, or every tenant's after a platform-wide change). */
-export function invalidateBlocks(tenantId: string | null) {
-  if (tenantId) cache.delete(tenantId);
-  else cache.clear();
-}
+export const invalidateBlocks = (tenantId: string | null) => lists.invalidate(tenantId);
 
 export interface BlockSubject {
   ip?: string | null;

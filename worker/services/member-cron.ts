@@ -8,8 +8,7 @@ import { newId } from "../domain/crypto";
 import { effectiveTier, inBirthdayMonth, monthKey, reviewStep, reviewWindowStart } from "../domain/tiers";
 import {
   benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsOf, closeReviewStmt, giftsOwed, growthSince, historyExists, historyStmt,
-  insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, setGrowthAndTierStmt, type BenefitCandidate,
-} from "../db/membership";
+  insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, setGrowthAndTierStmt, type BenefitCandidate, paidCardTermOfOrder } from "../db/membership";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { createOrder } from "./orders";
@@ -69,7 +68,7 @@ export async function issueMemberBenefits(env: Env, now = new Date(), cache: Tie
 
 /** After a paid order (in the background): a paid card's gift pack and this month's packs at once. */
 export async function memberAfterPaid(env: Env, order: { tenant_id: string; id: string }, now = new Date()) {
-  const term = await env.DB.prepare("SELECT member_id FROM paid_card_terms WHERE order_id = ?").bind(order.id).first<{ member_id: string }>();
+  const term = await paidCardTermOfOrder(env.DB, order.id);
   if (!term) return;
   const m = await benefitCandidateStmt(env.DB, order.tenant_id, term.member_id, now.toISOString()).first<BenefitCandidate>();
   if (!m) return;

@@ -11,11 +11,13 @@ import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
-  type TierRow,
+  type TierRow, lotteryBonusOf, setBirthdayOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
+import { getBuyer } from "../db/buyers";
 import { memberById, type MemberRow } from "../db/members";
 import type { SqlGuard } from "../db/statements";
 import { ApiError } from "../errors";
+import { HOT_CACHE_MS, tenantCache } from "./tenant-cache";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { getProductRow, productRowStmt, type ProductRow } from "../db/products";
 
@@ -47,6 +49,7 @@ export async function saveTier(env: Pick<Env, "DB">, tenantId: string, input: z.
   await assertProductsExist(env, tenantId, privilegeProducts(input.privileges));
   const row = { id: id ?? newId("tier"), tenant_id: tenantId, name: input.name, rank: input.rank, growth_threshold: input.growthThreshold, privileges: JSON.stringify(input.privileges) };
   const saved = id ? await updateTier(env.DB, row) : await insertTier(env.DB, row);
+  bonusTiers.invalidate(tenantId);
   if (!saved) {
     if (id && !(await listTierRows(env.DB, tenantId)).some((t) => t.id === id)) throw ApiError.notFound("Tier");
     throw ApiError.conflict("rank_taken", `Another tier already has rank ${input.rank}`);
@@ -56,6 +59,7 @@ export async function saveTier(env: Pick<Env, "DB">, tenantId: string, input: z.
 
 export async function removeTier(env: Pick<Env, "DB">, tenantId: string, id: string) {
   if (!(await listTierRows(env.DB, tenantId)).some((t) => t.id === id)) throw ApiError.notFound("Tier");
+  bonusTiers.invalidate(tenantId);
   if (!(await deleteUnusedTier(env.DB, tenantId, id))) throw ApiError.conflict("tier_in_use", "Members hold this tier (or a paid card grants it)");
 }
 
@@ -273,30 +277,27 @@ export async function listPaidCardPlans(env: Pick<Env, "DB">, tenantId: string) 
 export const joinVia = (b: { kind: string; member_id?: string | null }) => (b.member_id ? "member_token" : b.kind === "phone" ? "phone" : "guest");
 
 /** Join (idempotent) and answer the card. */
-export async function joinAndView(env: Env, tenantId: string, buyer: { id: string; kind: string; member_id?: string | null }) {
+/** Join (idempotent) as the buyer in session, and their card; 401 when the buyer is gone. */
+export async function joinAndView(env: Env, tenantId: string, buyerId: string) {
+  const buyer = await getBuyer(env.DB, tenantId, buyerId);
+  if (!buyer) throw ApiError.unauthorized("Sign in first");
   return memberCard(env, tenantId, await joinMember(env, tenantId, buyer.id, joinVia(buyer)));
 }
 
 /** Birthday (MM-DD) only while the buyer's marketing consent stands: 403 consent_required otherwise. */
 export async function setMyBirthday(env: Env, tenantId: string, buyerId: string, birthday: string, marketingConsent: boolean) {
   if (!marketingConsent) throw new ApiError(403, "consent_required", "Allow marketing messages first (PUT /shop/{tenant}/me/consents/marketing): the birthday gift is one");
-  const [r] = await env.DB.batch([
-    env.DB.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING *").bind(birthday, tenantId, buyerId),
-  ]);
-  const row = r!.results[0] as MemberRow | undefined;
+  const row = await setBirthdayOfBuyer(env.DB, tenantId, buyerId, birthday);
   if (!row) throw new ApiError(403, "not_a_member", "Join the brand's membership first (POST /shop/{tenant}/member/join)");
   return memberCard(env, tenantId, row);
 }
 
+// Whether any tier of the tenant gives extra lottery chances: a lottery claim reads the member only when one does.
+const bonusTiers = tenantCache(HOT_CACHE_MS, (env, tenantId) => tenantHasLotteryBonus(env.DB, tenantId));
+
 /** The extra lottery chances of the buyer's tier in force (0 for non-members): the better-ranked of earned and valid paid. */
-export async function memberLotteryBonus(env: Pick<Env, "DB">, tenantId: string, buyerId: string): Promise<number> {
-  const row = await env.DB
-    .prepare(
-      `SELECT coalesce(json_extract(t.privileges, '$.extraLotteryChances'), 0) AS n FROM members m
-       JOIN member_tiers t ON t.id = m.tier_id OR (t.id = m.paid_tier_id AND m.paid_until > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-       WHERE m.tenant_id = ? AND m.buyer_id = ? ORDER BY t.rank DESC LIMIT 1`,
-    )
-    .bind(tenantId, buyerId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+export async function memberLotteryBonus(env: Env, tenantId: string, buyerId: string): Promise<number> {
+  const any = bonusTiers.peek(env, tenantId);
+  if (!("value" in any ? any.value : await any)) return 0;
+  return lotteryBonusOf(env.DB, tenantId, buyerId);
 }
