@@ -39,7 +39,7 @@ const names = createRoute({
   method: "get",
   path: "/analytics/names",
   tags: ["analytics"],
-  summary: "Names of this tenant's campaigns, products and suppliers, for labelling metric rows",
+  summary: "Names of this tenant's campaigns, products, suppliers and membership tiers, for labelling metric rows",
   security: bearerAuth,
   middleware: [requireKey("analyst")],
   responses: { 200: json(AnalyticsNames, "Names by id"), 401: errors[401], 403: errors[403], 429: errors[429] },
