@@ -4,7 +4,7 @@ import type { Row } from "./api";
 import { t as tr } from "../i18n";
 import { flatten } from "./csv";
 
-const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$/.test(k);
+const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$|^share$/.test(k);
 const isCents = (k: string) => /Cents$/.test(k);
 
 export function fmt(k: string, v: unknown): string {
@@ -62,7 +62,11 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
         values: (_u, splits) => splits.map((i) => short(labels[i] ?? "")),
         space: 40,
       },
-      { values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())) },
+      {
+        values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())),
+        // Wide enough for the longest tick label (e.g. 10,000), which the default 50 px cuts off.
+        size: (_u, values) => Math.max(50, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+      },
     ],
     series: [
       {},
