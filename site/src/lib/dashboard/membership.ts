@@ -10,11 +10,7 @@ import { apiRange, metricParams, type Filters } from "./filters";
 import { t } from "../i18n";
 import { chart, table } from "./render";
 import { nameOf, type View } from "./views";
-
-const DAY_MS = 86_400_000;
-const days = (f: Filters) => Math.round((Date.parse(`${f.to}T00:00:00Z`) - Date.parse(`${f.from}T00:00:00Z`)) / DAY_MS) + 1;
-/** Days up to a month, weeks up to half a year, then months: a phone-width chart keeps ≤ ~30 points. */
-export const bucketFor = (f: Filters) => (days(f) <= 31 ? "day" : days(f) <= 190 ? "week" : "month");
+import { bucketFor, days, pivotTiers, sumCohorts } from "./membership-data";
 
 const HEAD: Record<string, readonly [string, string]> = {
   bucket: ["日期", "Date"], tierId: ["等级", "Tier"], members: ["会员", "Members"], issued: ["发放", "Issued"], spent: ["消耗", "Spent"],
@@ -28,26 +24,6 @@ const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(
 const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : Number(r[k])));
 /** Axis labels: MM-DD (the table shows the whole date). */
 const md = (bucket: unknown) => String(bucket).slice(5);
-
-/** members_by_tier rows (bucket, tier, members) as one row per bucket with a column per tier. */
-export function pivotTiers(rows: Row[]): { buckets: string[]; tiers: string[]; counts: Map<string, number> } {
-  const buckets = [...new Set(rows.map((r) => String(r.bucket)))];
-  const tiers = [...new Set(rows.map((r) => String(r.tierId)))].sort();
-  return { buckets, tiers, counts: new Map(rows.map((r) => [`${r.bucket}|${r.tierId}`, Number(r.members)])) };
-}
-
-/** Cohort rows summed into one: users, the share retained on day N over the cohorts old enough for it, LTV per user. */
-export function sumCohorts(retention: Row[], ltv: Row[]): Omit<Row, "segment"> {
-  const users = retention.reduce((n, r) => n + Number(r.users), 0);
-  const rate = (k: string) => {
-    const known = retention.filter((r) => r[k] !== null);
-    const den = known.reduce((n, r) => n + Number(r.users), 0);
-    return den ? known.reduce((n, r) => n + Number(r[k]), 0) / den : null;
-  };
-  const ltvUsers = ltv.reduce((n, r) => n + Number(r.users), 0);
-  const perUser = (k: string) => (ltvUsers ? ltv.reduce((n, r) => n + Number(r[k]) * Number(r.users), 0) / ltvUsers : null);
-  return { users, d1Rate: rate("d1"), d7Rate: rate("d7"), d30Rate: rate("d30"), ltv30Cents: perUser("ltv30Cents"), ltv90Cents: perUser("ltv90Cents") };
-}
 
 const withAttribution = (f: Filters) => Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
 
