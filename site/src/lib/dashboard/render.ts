@@ -57,10 +57,10 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
     scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
     axes: [
       {
-        // One tick per category, or every k-th when they would overlap (~6 px a character); long ids are shortened on
-        // the axis (the table shows them whole).
+        // One tick per category, or every k-th when they would overlap (~7 px a character and a gap); long ids are
+        // shortened on the axis (the table shows them whole).
         splits: () => {
-          const each = 6 + 6 * Math.max(...labels.map((l) => short(l).length));
+          const each = 10 + (7 * labels.reduce((n, l) => n + short(l).length, 0)) / labels.length;
           const every = Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor((width - 50) / each))));
           return labels.map((_, i) => i).filter((i) => i % every === 0);
         },
