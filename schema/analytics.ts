@@ -29,6 +29,18 @@ const attribution = {
 };
 export type AttributionParams = { channel?: string; source?: "share" | "organic"; origin?: string };
 
+/** Membership (issue 17): member vs non-member cohorts, and the time buckets of the membership views. */
+export const SEGMENTS = ["all", "members", "non_members"] as const;
+const segment = {
+  segment: z.enum(SEGMENTS).default("all").openapi({
+    description: "members: users who joined the brand's membership (member_joined) no later than their cohort day (UTC); non_members: the others",
+  }),
+};
+export const BUCKETS = ["day", "week", "month"] as const;
+export type Bucket = (typeof BUCKETS)[number];
+const bucket = { bucket: z.enum(BUCKETS).default("week").openapi({ description: "Time bucket (UTC): day, week (from Monday) or month; the first bucket starts at the calendar start of `from`'s day/week/month" }) };
+const bucketLabel = z.string().openapi({ description: "First day of the bucket, YYYY-MM-DD (UTC)", example: "2026-09-07" });
+
 function params<T extends z.ZodRawShape>(shape: T) {
   return z
     .object(shape)
@@ -39,7 +51,7 @@ function params<T extends z.ZodRawShape>(shape: T) {
 
 const rate = z.number().nullable().openapi({ description: "0..1; null when the denominator is 0" });
 
-export const RetentionParams = params({ ...range, ...cohortFilters, ...attribution });
+export const RetentionParams = params({ ...range, ...cohortFilters, ...attribution, ...segment });
 /** A young cohort's day N (or week k) that has not yet ended for all its members is null, not a 0% that is still filling in. */
 const young = "; null while that day has not yet ended for every member of the cohort (young cohort)";
 const openCount = (what: string) => z.number().nullable().openapi({ description: `Users active on ${what}${young}` });
@@ -70,7 +82,7 @@ export const RetentionMatrixRow = z
   })
   .openapi("RetentionMatrixRow");
 
-export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId, ...attribution });
+export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId, ...attribution, ...segment });
 export const LtvRow = z
   .object({ cohort: z.string(), users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
   .openapi("LtvRow");
@@ -155,10 +167,59 @@ export const AcquisitionRow = z
   })
   .openapi("AcquisitionRow");
 
+export const MembersByTierParams = params({ ...range, ...bucket });
+export const MembersByTierRow = z
+  .object({
+    bucket: bucketLabel,
+    tierId: z.string().openapi({ description: "Effective tier at the end of the bucket: a valid paid card's tier, else the earned tier ('' = none)" }),
+    members: z.number().openapi({ description: "Members in that tier at the end of the bucket (or at `to`, for the last one)" }),
+  })
+  .openapi("MembersByTierRow");
+
+export const PointsParams = params({
+  ...range,
+  ...bucket,
+  pointValueCents: z.coerce.number().min(0).max(100_000).default(1).openapi({ description: "Money value of one point in cents (fen); default 1 (100 points = ¥1)" }),
+});
+export const PointsRow = z
+  .object({
+    bucket: bucketLabel,
+    issued: z.number().openapi({ description: "Points earned (points_earned)" }),
+    spent: z.number().openapi({ description: "Points spent (points_spent), as a positive number" }),
+    expired: z.number().openapi({ description: "Points expired (points_expired), as a positive number" }),
+    reversed: z.number().openapi({ description: "Net effect of reversals on balances (points_reversed, signed: an earn taken back is negative)" }),
+    adjusted: z.number().openapi({ description: "Net manual adjustments (points_adjusted, signed)" }),
+    outstanding: z.number().openapi({ description: "Points held by members at the end of the bucket: the signed sum of every movement before it, since the start" }),
+    outstandingValueCents: z.number().openapi({ description: "outstanding × pointValueCents, rounded to a cent: the liability" }),
+  })
+  .openapi("PointsRow");
+
+export const PaidCardRenewalParams = params({ ...range, ...bucket });
+export const PaidCardRenewalRow = z
+  .object({
+    bucket: bucketLabel.openapi({ description: "First day of the bucket the terms fell due in (validUntil), YYYY-MM-DD" }),
+    due: z.number().openapi({ description: "Paid-card terms (purchased or renewed, with validUntil) that fell due in the bucket" }),
+    renewed: z.number().openapi({ description: "…whose card's next change was a renewal (before it lapsed)" }),
+    lapsed: z.number().openapi({ description: "…whose card's next change was a lapse (or anything but a renewal)" }),
+    pending: z.number().openapi({ description: "…with no change recorded yet" }),
+    renewalRate: rate.openapi({ description: "renewed ÷ (renewed + lapsed); null when none is decided" }),
+  })
+  .openapi("PaidCardRenewalRow");
+
+export const STREAK_BANDS = ["1", "2", "3", "4-6", "7-13", "14-29", "30+"] as const;
+export const CheckinStreaksParams = params({ ...range });
+export const CheckinStreaksRow = z
+  .object({
+    streak: z.enum(STREAK_BANDS).openapi({ description: "Band of the longest check-in streak (days) a member reached in the range" }),
+    members: z.number(),
+    share: rate.openapi({ description: "Share of the members who checked in during the range" }),
+  })
+  .openapi("CheckinStreaksRow");
+
 export const METRICS = {
-  retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort" },
-  retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12" },
-  ltv: { params: LtvParams, row: LtvRow, summary: "Cumulative revenue per user at 7/30/90 days by sign-up cohort" },
+  retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort (segment: members or non-members)" },
+  retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12 (segment: members or non-members)" },
+  ltv: { params: LtvParams, row: LtvRow, summary: "Cumulative revenue per user at 7/30/90 days by sign-up cohort (segment: members or non-members)" },
   kfactor: { params: KFactorParams, row: KFactorRow, summary: "K-factor and share rate per campaign" },
   funnel: { params: FunnelParams, row: FunnelRow, summary: "Funnel view → claim/draw → order → paid → redeemed" },
   redemption: { params: RedemptionParams, row: RedemptionRow, summary: "Voucher redemption rate and redemption success rate per campaign" },
@@ -167,6 +228,10 @@ export const METRICS = {
   top_products: { params: TopProductsParams, row: TopProductsRow, summary: "Top products by revenue" },
   data_source: { params: DataSourceParams, row: DataSourceRow, summary: "Events in the range and how many are simulated (the dashboard's 模拟数据 badge)" },
   acquisition: { params: AcquisitionParams, row: AcquisitionRow, summary: "New users per campaign by channel (UTM source), share vs organic and embedding origin" },
+  members_by_tier: { params: MembersByTierParams, row: MembersByTierRow, summary: "Members in each tier at the end of each day/week/month" },
+  points: { params: PointsParams, row: PointsRow, summary: "Points issued, spent, expired, reversed and adjusted per bucket; outstanding points and their money value" },
+  paid_card_renewal: { params: PaidCardRenewalParams, row: PaidCardRenewalRow, summary: "Paid membership card renewal rate by the period the terms fell due in" },
+  checkin_streaks: { params: CheckinStreaksParams, row: CheckinStreaksRow, summary: "Distribution of the longest daily check-in streak per member" },
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
@@ -190,6 +255,7 @@ export const AnalyticsNames = z
     campaigns: z.record(z.string(), z.string()),
     products: z.record(z.string(), z.string()),
     suppliers: z.record(z.string(), z.string()),
+    tiers: z.record(z.string(), z.string()).openapi({ description: "Membership tiers (member_tiers)" }),
   })
   .openapi("AnalyticsNames");
 export type AnalyticsNames = z.infer<typeof AnalyticsNames>;

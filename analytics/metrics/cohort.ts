@@ -1,6 +1,8 @@
+import type { SEGMENTS } from "../../schema/analytics";
 import { FROM, TENANT, TO, attributed } from "./metric";
 
 export type CohortBy = "signup" | "first_purchase";
+export type Segment = (typeof SEGMENTS)[number];
 
 const DAY_MS = 86_400_000;
 
@@ -28,8 +30,9 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
  * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
  * only users whose sign-up matches them.
  */
-export function cohortActivitySql(by: CohortBy, horizonDays: number) {
+export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Segment = "all") {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
+  const seg = memberSegment(segment, "user_key");
   return `
   SELECT c_at,
          arrayMap(d -> dateDiff('day', toDate(c_at), d),
@@ -40,5 +43,24 @@ export function cohortActivitySql(by: CohortBy, horizonDays: number) {
     WHERE ${TENANT}
     GROUP BY user_key
     HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String}) AND ${attributed("user_key", "cityHash64(user_id)")}
-  )`;
+  ) ${seg.join} ${seg.where}`;
+}
+
+/**
+ * Member vs non-member cohorts: a cohort user is a member when their member_joined came no later than their cohort
+ * day (UTC), so every later day the metrics count (D1+, W1+, revenue after the first day) is spent as a member; a
+ * user who joins later stays a non-member in that cohort. `key` is how the per-user subquery names the user
+ * (user_profiles: cityHash64(user_id) as user_key); it must also select c_at. "all" adds nothing to the query.
+ */
+export function memberSegment(segment: Segment, key: "user_key" | "user_id") {
+  if (segment === "all") return { join: "", where: "" };
+  const id = key === "user_key" ? "cityHash64(user_id)" : "user_id";
+  return {
+    join: `AS u LEFT ANY JOIN (
+      SELECT ${id} AS ${key}, toDate(min(occurred_at)) AS joined_day, 1 AS joined FROM events
+      WHERE ${TENANT} AND type = 'member_joined' AND user_id != '' AND occurred_at < ${TO} + INTERVAL 1 DAY
+      GROUP BY ${key}
+    ) AS m USING ${key}`,
+    where: `WHERE (joined = 1 AND joined_day <= toDate(c_at)) = ${segment === "members" ? 1 : 0}`,
+  };
 }

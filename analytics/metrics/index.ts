@@ -2,10 +2,14 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { METRICS, type MetricName } from "../../schema/analytics";
 import { dataSource } from "./data-source";
 import { acquisition } from "./acquisition";
+import { checkinStreaks } from "./checkin-streaks";
 import { funnel } from "./funnel";
 import { kfactor } from "./kfactor";
 import { ltv } from "./ltv";
+import { membersByTier } from "./members-by-tier";
 import type { Metric } from "./metric";
+import { paidCardRenewal } from "./paid-card-renewal";
+import { points } from "./points";
 import { redemption } from "./redemption";
 import { retention } from "./retention";
 import { retentionMatrix } from "./retention-matrix";
@@ -26,6 +30,10 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   top_products: topProducts,
   data_source: dataSource,
   acquisition,
+  members_by_tier: membersByTier,
+  points,
+  paid_card_renewal: paidCardRenewal,
+  checkin_streaks: checkinStreaks,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */

@@ -1,13 +1,15 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
+import { memberSegment, type Segment } from "./cohort";
 import { FROM, TENANT, TO, attributed, attributionParams, select, type Metric } from "./metric";
 
 /**
  * Cumulative net revenue (paid minus refunded) per cohort user within 7/30/90 days of sign-up, in cents.
  * Users who never paid count in the denominator. One pass grouped by user; a user's payments ride along as an array.
- * The attribution filters keep the users whose sign-up came through that channel / share or organic / origin.
+ * The attribution filters keep the users whose sign-up came through that channel / share or organic / origin; the
+ * segment keeps members or non-members (cohort.ts memberSegment).
  */
 const within = (days: number) => `arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + INTERVAL ${days} DAY, x.2, 0), revs))`;
-const SQL = `
+const sql = (segment: Segment, seg = memberSegment(segment, "user_id")) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users,
        sum(r7) / users AS ltv7Cents, sum(r30) / users AS ltv30Cents, sum(r90) / users AS ltv90Cents
 FROM (
@@ -21,13 +23,13 @@ FROM (
     AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY AND ${attributed("user_id")}
   GROUP BY user_id
   HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acquired)
-)
+) ${seg.join} ${seg.where}
 GROUP BY cohort ORDER BY cohort`;
 
 export const ltv: Metric<typeof LtvParams, typeof LtvRow> = {
   params: LtvParams,
   row: LtvRow,
   async run(client, tenant, p) {
-    return select(client, SQL, { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p) });
+    return select(client, sql(p.segment), { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p) });
   },
 };

@@ -1,17 +1,17 @@
 import { RETENTION_WEEKS, RetentionMatrixParams, RetentionMatrixRow } from "../../schema/analytics";
-import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
+import { cohortActivitySql, elapsed, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
  * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort, also for a cohort that
  * started today. A later week that has not yet ended for every member of a young cohort is null (count and rate).
  */
-const sql = (by: CohortBy) => `
+const sql = (by: CohortBy, segment: Segment) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
        sumForEach(arrayMap(k -> toUInt64(has(weeks, k)), range(${RETENTION_WEEKS}))) AS retained
 FROM (
   SELECT c_at, arrayDistinct(arrayMap(o -> intDiv(o, 7), arrayFilter(o -> o >= 0, offs))) AS weeks
-  FROM (${cohortActivitySql(by, RETENTION_WEEKS * 7)})
+  FROM (${cohortActivitySql(by, RETENTION_WEEKS * 7, segment)})
 )
 GROUP BY cohort ORDER BY cohort`;
 
@@ -20,7 +20,7 @@ export const retentionMatrix: Metric<typeof RetentionMatrixParams, typeof Retent
   row: RetentionMatrixRow,
   async run(client, tenant, p) {
     const until = observedUntil(p.to, RETENTION_WEEKS * 7);
-    const rows = await select<{ cohort: string; users: number; lastDay: string; retained: number[] }>(client, sql(p.cohortBy), {
+    const rows = await select<{ cohort: string; users: number; lastDay: string; retained: number[] }>(client, sql(p.cohortBy, p.segment), {
       tenant,
       from: p.from,
       to: p.to,

@@ -1,5 +1,5 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
-import { cohortActivitySql, elapsed, observedUntil, type CohortBy } from "./cohort";
+import { cohortActivitySql, elapsed, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, select, type Metric } from "./metric";
 
 /**
@@ -8,10 +8,10 @@ import { attributionParams, ratio, select, type Metric } from "./metric";
  * the 31-day horizon after `to`) is null, count and rate, instead of a rate that is still filling in.
  */
 const HORIZON = 31;
-const sql = (by: CohortBy) => `
+const sql = (by: CohortBy, segment: Segment) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
        countIf(has(offs, 1)) AS d1, countIf(has(offs, 7)) AS d7, countIf(has(offs, 30)) AS d30
-FROM (${cohortActivitySql(by, HORIZON)})
+FROM (${cohortActivitySql(by, HORIZON, segment)})
 GROUP BY cohort ORDER BY cohort`;
 
 export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
@@ -19,7 +19,7 @@ export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
   row: RetentionRow,
   async run(client, tenant, p) {
     const until = observedUntil(p.to, HORIZON);
-    const rows = await select<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy), {
+    const rows = await select<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy, p.segment), {
       tenant,
       from: p.from,
       to: p.to,

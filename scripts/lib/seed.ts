@@ -3,6 +3,7 @@ import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
 import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
+import { seedMemberHistory } from "./seed-members";
 import { seedRedemption } from "./seed-redemption";
 
 export const DEMO_SLUG = "demo";
@@ -51,6 +52,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

@@ -103,6 +103,9 @@ beforeAll(async () => {
   sent.push({ sql: null, settings: { ...BULK_INSERT_SETTINGS, engine_file_truncate_on_insert: 1 } }); // bench/backfill bulk load
   await createWarehouseApp({ client, ingestSecret: "s", querySecret: "q", embedded: true }).request("/health");
   for (const name of METRIC_NAMES) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01" });
+  // Member vs non-member cohorts add a join; the bucketed membership views a bucket expression per unit.
+  for (const name of ["retention", "ltv"] as const) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01", segment: "members" });
+  for (const bucket of ["day", "month"]) await runMetric(client, "tA", "points", { from: "2026-09-01", to: "2026-10-01", bucket });
   await exportEventsPage(client, { tenantId: "tA", from: "2026-09-01T00:00:00.000Z", to: "2026-10-01T00:00:00.000Z", after: { at: "2026-09-02T00:00:00.000Z", id: "ev_x" }, limit: 10 });
   await userEvents(client, { tenantId: "tA", userIds: ["u1"], limit: 10 });
   await rekeyUser(client, { tenantId: "tA", userIds: ["u1"], deviceIds: ["d1"], pseudonym: "anon_0123456789" });

@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, phoneContext, screenshot, useChromium } from "./chromium";
+import { mkdirSync } from "node:fs";
+import { fitsThePhone, phoneContext, screenshot, SCREENSHOT_DIR, useChromium } from "./chromium";
 
 const browser = useChromium();
 
@@ -74,6 +75,28 @@ describe("analyst dashboard on a phone", () => {
     const chartWidth = await page.locator("#view-kfactor .chart canvas").first().evaluate((c) => c.getBoundingClientRect().width);
     expect(chartWidth).toBeLessThanOrEqual(390);
     await screenshot(page, "dashboard-presets");
+    await page.context().close();
+  });
+
+  it("会员 section: the seeded membership history by tier, points liability, member vs non-member, renewals, streaks", { timeout: 120_000 }, async () => {
+    const page = await analystPage("/dashboard/");
+    await page.getByRole("button", { name: "90天" }).click();
+    const views = ["members_by_tier", "points", "member_vs", "paid_card_renewal", "checkin_streaks"];
+    // The demo seed imports the history through the queue: poll until the warehouse has it.
+    for (const v of views) {
+      await expect.poll(async () => {
+        if ((await page.getAttribute(`#view-${v}`, "data-state")) === "empty") await page.getByRole("button", { name: "90天" }).click();
+        return page.getAttribute(`#view-${v}`, "data-state");
+      }, { timeout: 60_000, interval: 2000 }).toBe("ok");
+    }
+    expect(await page.textContent("#view-members_by_tier .table")).toContain("普通会员");
+    expect(await page.textContent("#view-member_vs .table")).toContain("非会员");
+    expect(await page.textContent("#view-points .table")).toMatch(/¥\d/);
+    await fitsThePhone(page);
+    const top = await page.locator("#members").evaluate((e) => e.getBoundingClientRect().top + (globalThis as unknown as { scrollY: number }).scrollY);
+    const bottom = await page.locator("#view-checkin_streaks").evaluate((e) => e.getBoundingClientRect().bottom + (globalThis as unknown as { scrollY: number }).scrollY);
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-members.png`, fullPage: true, clip: { x: 0, y: top - 8, width: 390, height: bottom - top + 16 } });
     await page.context().close();
   });
 

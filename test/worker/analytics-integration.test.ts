@@ -79,8 +79,12 @@ describe("analytics API through the worker", () => {
     const bad = await api("/analytics/retention?cohortBy=weekly&from=yesterday", { token: analyst });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["query.cohortBy", "query.from"]);
+    const badPoints = await api("/analytics/points?bucket=hour&pointValueCents=-1", { token: analyst });
+    expect(badPoints.status).toBe(400);
+    expect(badPoints.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["query.bucket", "query.pointValueCents"]);
+    expect((await api("/analytics/ltv?segment=vip", { token: analyst })).body.error.issues[0].path).toBe("query.segment");
     const list = await api("/analytics", { token: analyst });
-    expect(list.body.metrics.map((m: { name: string }) => m.name)).toContain("retention_matrix");
+    expect(list.body.metrics.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(["retention_matrix", "members_by_tier", "points", "paid_card_renewal", "checkin_streaks"]));
   });
 
   it("the warehouse refuses query bodies that are not signed by the worker", async () => {

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createTenant } from "./helpers";
 import { claim, couponProductOf, evictCampaign, liveCampaign, sessionHeader } from "./campaign-helpers";
@@ -72,9 +73,11 @@ describe("campaign console actions: pause, duplicate, preview", { timeout: 60_00
     expect(fromPreview.body.error.code).toBe("preview_only");
   });
 
-  it("names campaigns and products for the analyst's own tenant only (GET /analytics/names)", async () => {
+  it("names campaigns, products and membership tiers for the analyst's own tenant only (GET /analytics/names)", async () => {
     const a = await createTenant();
     const b = await createTenant();
+    const tierId = `tier_${crypto.randomUUID().slice(0, 8)}`;
+    await env.DB.prepare("INSERT INTO member_tiers (id, tenant_id, name, rank, growth_threshold) VALUES (?, ?, '金卡', 2, 1000)").bind(tierId, a.tenant.id).run();
     const productId = await couponProductOf(a.tenant.id, "满30减5券");
     const c = await liveCampaign(a.adminKey, { kind: "coupon_claim", name: "春节领券", productId, stock: 5 }, { wait: false, startInMs: 60_000 });
     const analyst = async (adminKey: string) => (await api("/keys", { method: "POST", token: adminKey, json: { name: "an", scopes: ["analyst"] } })).body.secret as string;
@@ -82,7 +85,9 @@ describe("campaign console actions: pause, duplicate, preview", { timeout: 60_00
     expect(own.status).toBe(200);
     expect(own.body.campaigns[c.id]).toBe("春节领券");
     expect(own.body.products[productId]).toBe("满30减5券");
+    expect(own.body.tiers[tierId]).toBe("金卡");
     const other = await api("/analytics/names", { token: await analyst(b.adminKey) });
+    expect(other.body.tiers[tierId]).toBeUndefined();
     expect(other.body.campaigns[c.id]).toBeUndefined();
     expect(other.body.products[productId]).toBeUndefined();
     expect((await api("/analytics/names", { token: (await api("/keys", { method: "POST", token: a.adminKey, json: { name: "op", scopes: ["operator"] } })).body.secret })).status).toBe(403);

@@ -13,11 +13,13 @@ export type Filters = {
   channel: string;
   source: string;
   origin: string;
+  /** Money value of one point in cents for the points liability ('' = the API's default, 1). */
+  pointValueCents: string;
 };
 
 /** A filter state over `range` with nothing narrowed: every campaign and channel, cohorts by sign-up. */
 export const NO_FILTERS = (range: { from: string; to: string }): Filters => ({
-  ...range, campaignId: "", acquisitionCampaignId: "", cohortBy: "signup", channel: "", source: "", origin: "",
+  ...range, campaignId: "", acquisitionCampaignId: "", cohortBy: "signup", channel: "", source: "", origin: "", pointValueCents: "",
 });
 
 const DAY_MS = 86_400_000;

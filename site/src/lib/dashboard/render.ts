@@ -4,7 +4,7 @@ import type { Row } from "./api";
 import { t as tr } from "../i18n";
 import { flatten } from "./csv";
 
-const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$/.test(k);
+const isRate = (k: string) => /Rate$|^rates_|^from(Previous|First)$|^viewToPaid$|^newUserShare$|^inviteConversion$|^share$/.test(k);
 const isCents = (k: string) => /Cents$/.test(k);
 
 export function fmt(k: string, v: unknown): string {
@@ -57,12 +57,21 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
     scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
     axes: [
       {
-        // One tick per category; long ids are shortened on the axis (the table shows them whole).
-        splits: () => labels.map((_, i) => i),
+        // One tick per category, or every k-th when they would overlap (~7 px a character and a gap); long ids are
+        // shortened on the axis (the table shows them whole).
+        splits: () => {
+          const each = 10 + (7 * labels.reduce((n, l) => n + short(l).length, 0)) / labels.length;
+          const every = Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor((width - 50) / each))));
+          return labels.map((_, i) => i).filter((i) => i % every === 0);
+        },
         values: (_u, splits) => splits.map((i) => short(labels[i] ?? "")),
         space: 40,
       },
-      { values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())) },
+      {
+        values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())),
+        // Wide enough for the longest tick label (e.g. 10,000), which the default 50 px cuts off.
+        size: (_u, values) => Math.max(50, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+      },
     ],
     series: [
       {},

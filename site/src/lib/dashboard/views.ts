@@ -6,6 +6,8 @@ import { chart, table } from "./render";
 export interface View {
   metric: string;
   params: (f: Filters) => Record<string, string>;
+  /** A view built from several queries (the page then calls this instead of the one metric). */
+  load?: (f: Filters) => Promise<Row[]>;
   draw: (rows: Row[], chartEl: HTMLElement, tableEl: HTMLElement) => void;
 }
 
@@ -15,9 +17,9 @@ const camp = (f: Filters) => metricParams("campaign", f);
 const col = (rows: Row[], k: string) => rows.map((r) => r[k] as number | null);
 
 // Ids in rows are shown by name (from /analytics/names); an id the brand no longer has stays as it is.
-let known: Names = { campaigns: {}, products: {}, suppliers: {} };
+let known: Names = { campaigns: {}, products: {}, suppliers: {}, tiers: {} };
 export const setNames = (n: Names) => void (known = n);
-const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers" };
+const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers", tierId: "tiers" };
 export function nameOf(k: string, id: unknown): string {
   if (!id) return t("(无)", "(none)");
   const map = ID_NAMES[k];
