@@ -21,6 +21,8 @@ import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../que
 import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
+import { ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
+import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf } from "./stored-value";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -64,7 +66,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     // Right after the payment's own statement (changes() is its count): money this notice took for an order that
     // can no longer take it — the negation of markPaidByPayment's condition — is alerted with the payment.
     ...eventRows(env, [closedOrderAlert(before, payment.id)], {
-      sql: `changes() = 1 AND NOT EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")}))`,
+      sql: `changes() = 1 AND NOT EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND amount_cents - stored_value_cents = ? AND ${ORDER_BALANCE_HELD_SQL} AND status IN (${UNPAID.map(() => "?").join(",")}))`,
       args: [t, before.id, notice.amountCents, ...UNPAID],
     }, [{ path: "$.payload.status", sql: "SELECT status FROM orders WHERE tenant_id = ? AND id = ?", args: [t, before.id] }]),
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
@@ -183,6 +185,15 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   if (order.status !== "paid") return order;
   const product = await getProductRow(db, t, order.product_id);
   if (!product) return failAndRefund(env, order, "product_missing");
+  const planId = storedValuePlanOf(product);
+  if (planId) {
+    // A stored-value plan: the account is credited instead of a voucher issued (services/stored-value.ts).
+    const delivered = await deliverLoad(env, order, planId);
+    await scheduleDispatch(env);
+    if (delivered) return delivered;
+    const now = (await getOrderRow(db, t, order.id))!;
+    return now.status === "paid" ? failAndRefund(env, now, "stored_value_load_failed") : now;
+  }
   const lines = await orderLines(db, t, product, order.quantity);
   const stmts: D1PreparedStatement[] = [];
   const rows: NewVoucherRow[] = [];
@@ -346,6 +357,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       ...refundEventRows(env, order, vouchers, reason, true),
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
       ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
+      ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await scheduleDispatch(env);
@@ -401,6 +413,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
+    ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
   ]);
   return r!.results[0] as OrderRow;
 }

@@ -1,3 +1,4 @@
+import { checkoutPayer } from "./stored-value";
 import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import type { MyOrder, Order } from "../../schema/orders";
@@ -74,8 +75,10 @@ export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, p
 }
 
 /** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
-export async function placeShopOrder(env: Env, p: CreateOrderParams) {
-  const res = await createOrder(env, p);
+export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedValueCents?: number }) {
+  const { storedValueCents, ...params } = p;
+  // Paying a part from the stored-value balance needs a member (403 not_a_member for guests).
+  const res = await createOrder(env, storedValueCents ? { ...params, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, storedValueCents) } : params);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);
   return { created: res.created, order: { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) } };
