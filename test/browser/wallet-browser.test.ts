@@ -18,7 +18,7 @@ describe("stored-value card (储值卡) on a phone", () => {
     const page = await context.newPage();
     const errors = pageErrors(page);
     await page.goto(`${baseUrl}/shop/?t=demo`);
-    const buyer = await page.evaluate(async () => (await (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).json()).buyer);
+    const buyer = await page.evaluate(async () => ((await (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).json()) as { buyer: { id: string } }).buyer);
     // Membership comes from the join flow (members17); here the member row is put in place directly.
     const db = new DatabaseSync(d1File(stateDir));
     const tenant = db.prepare("SELECT id FROM tenants WHERE slug = 'demo'").get() as { id: string };
@@ -43,7 +43,7 @@ describe("stored-value card (储值卡) on a phone", () => {
     // Part of an order from the balance (¥1.00), the rest at the gateway.
     const order = await page.evaluate(async (productId) => {
       const res = await fetch("/api/v1/shop/demo/orders", { method: "POST", headers: { "content-type": "application/json", "idempotency-key": `wallet-${crypto.randomUUID()}` }, body: JSON.stringify({ productId, storedValueCents: 100 }) });
-      return res.json();
+      return (await res.json()) as { checkoutUrl?: string; status?: string };
     }, item.id);
     expect(order.checkoutUrl ?? order.status).toBeTruthy();
     if (order.checkoutUrl) {

@@ -55,6 +55,22 @@ describe("stored-value load", () => {
   });
 });
 
+describe("load refund", () => {
+  it("pays back only the unspent principal once and forfeits the bonus in proportion", async () => {
+    const w = await walletShop();
+    const { orderId, checkoutUrl } = await load(w);
+    await pay(checkoutUrl);
+    const { code } = (await shop(w.slug, "/member/wallet/code", { method: "POST", cookie: w.cookie })).body;
+    const spent = await api("/redemptions/stored-value", { method: "POST", token: w.redeemerKey, json: { code, amountCents: 6000, storeId: w.storeId }, headers: { "idempotency-key": "refund-spend-1" } });
+    expect(spent.body.balance).toEqual({ principalCents: 9000, bonusCents: 0, balanceCents: 9000 });
+    const refunds = await Promise.all([1, 2].map(() => api(`/orders/${orderId}/refund`, { method: "POST", token: w.adminKey, json: { reason: "退卡" } })));
+    expect(refunds.filter((r) => r.status === 200)).toHaveLength(1);
+    expect((await wallet(w)).balance.balanceCents).toBe(0);
+    expect(await countRows("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE order_id = ? AND kind = 'refund'", orderId)).toBe(9000);
+    expect((await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "refunded").map((e) => e.payload.amountCents)).toEqual([9000]);
+  });
+});
+
 describe("checkout with the balance", () => {
   it("120 concurrent spends by one member never take the balance below zero nor twice", async () => {
     const w = await walletShop(130);

@@ -22,7 +22,7 @@ import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
 import { ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
-import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf } from "./stored-value";
+import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -290,18 +290,20 @@ async function upstreamKeys(
   return refs;
 }
 
-async function refundPayment(env: Env, order: OrderRow, reason: string): Promise<boolean> {
+async function refundPayment(env: Env, order: OrderRow, reason: string, amountCents?: number): Promise<boolean> {
   const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
+  const amount = amountCents ?? charge.amount_cents;
+  if (amount === 0) return true;
   // A run that died after recording the refund is retried by the cron: never pay back twice.
   if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
   const provider = providerFor(env, charge.provider);
   if (!provider) return false;
-  const res = await provider.refund(charge, charge.amount_cents);
+  const res = await provider.refund(charge, amount);
   if (!res.ok) return false;
   const refundId = newId("rf");
   await env.DB.batch([
-    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: charge.amount_cents, currency: charge.currency }),
+    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
     completePaymentStmt(env.DB, order.tenant_id, refundId, "succeeded", res.refundRef),
   ]);
   void reason;
@@ -403,8 +405,19 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     await undo(true);
     throw ApiError.conflict("voucher_redeemed", "A right of this order was already redeemed");
   }
+  // A stored-value load: only its unspent principal goes back, taken from the balance first (domain/stored-value.ts).
+  const product = await getProductRow(db, tenantId, order.product_id);
+  let refundCents: number | undefined;
+  if (product && storedValuePlanOf(product)) {
+    const taken = await takeLoadRefund(env, order, byKeyId);
+    if (!taken) {
+      await undo(true);
+      throw ApiError.conflict("order_changed", "The stored-value balance changed meanwhile; try again");
+    }
+    refundCents = taken.principalCents;
+  }
   await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
-  if (!(await refundPayment(env, order, reason))) {
+  if (!(await refundPayment(env, order, reason, refundCents))) {
     await undo(false);
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
   }

@@ -6,7 +6,7 @@
 import type { Balance, Movement, Plan, PlanInput, StoreCharge, StoreChargeInput, Wallet } from "../../schema/stored-value";
 import { newId, sha256Hex } from "../domain/crypto";
 import { canonicalJson } from "../domain/ledger";
-import { signMemberCode, verifyMemberCode } from "../domain/stored-value";
+import { loadRefund, signMemberCode, verifyMemberCode, type Split } from "../domain/stored-value";
 import { memberById, memberByBuyer } from "../db/members";
 import { markDeliveredStmt } from "../db/fulfilment";
 import { settleHoldsStmts, type OrderRow } from "../db/orders";
@@ -15,7 +15,7 @@ import type { SqlGuard } from "../db/statements";
 import { getKeySettings, getStore } from "../db/stores";
 import {
   accountById, accountByMember, applyMovementStmt, creditMovementStmt, debitMovementStmt, ensureAccountStmt, insertPlanProductStmt, insertPlanStmt,
-  liability, listPlans, markOrderStoredValueStmt, movementById, movementBySource, movementInserted, movementsOfAccount, planById, returnOrderMovementStmt,
+  liability, listPlans, markOrderStoredValueStmt, movementById, movementBySource, movementInserted, movementsOfAccount, planById, refundLoadMovementStmt, returnOrderMovementStmt,
   searchAccounts, setPlanStatus, type AccountRow, type MovementRow, type MovementSource, type PlanRow,
 } from "../db/stored-value";
 import { ApiError } from "../errors";
@@ -143,6 +143,30 @@ export async function deliverLoad(env: Env, order: OrderRow, planId: string): Pr
   );
   const results = await db.batch(stmts);
   return (results[deliveredAt]!.results[0] as OrderRow | undefined) ?? null;
+}
+
+/**
+ * The operator refunds a load order: its unspent principal (paid back by the caller) and the bonus forfeited in
+ * proportion leave the account in one guarded batch, once per order. Null when the balance changed meanwhile.
+ */
+export async function takeLoadRefund(env: Env, order: OrderRow, byKeyId: string): Promise<Split | null> {
+  const db = env.DB;
+  const t = order.tenant_id;
+  const done = await movementBySource(db, t, "refunded", "order", order.id);
+  if (done) return { principalCents: -done.principal_delta, bonusCents: -done.bonus_delta };
+  const load = await movementBySource(db, t, "loaded", "order", order.id);
+  if (!load) return { principalCents: 0, bonusCents: 0 }; // never credited: nothing to take back
+  const account = (await accountById(db, t, load.account_id))!;
+  const split = loadRefund({ principalCents: account.principal_cents, bonusCents: account.bonus_cents }, { principalCents: load.principal_delta, bonusCents: load.bonus_delta });
+  const mid = newId("svm");
+  const source: MovementSource = { kind: "refunded", sourceKind: "order", sourceId: order.id, orderId: order.id };
+  await db.batch([
+    refundLoadMovementStmt(db, mid, t, account.member_id, split.principalCents, split.bonusCents, order.id),
+    applyMovementStmt(db, mid),
+    ...changedEventRows(env, t, mid, account.member_id, order.buyer_id, source, byKeyId),
+  ]);
+  const row = await movementBySource(db, t, "refunded", "order", order.id);
+  return row ? { principalCents: -row.principal_delta, bonusCents: -row.bonus_delta } : null;
 }
 
 // ── Checkout (from services/orders.ts placeStmts) ──────────────────────────────────────────────────────────────
