@@ -4,6 +4,7 @@ import { kaquanClient, must } from "./api/client";
 import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedRedemption } from "./seed-redemption";
+import { seedStoredValue } from "./seed-stored-value";
 
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
@@ -51,6 +52,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

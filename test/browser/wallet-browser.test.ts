@@ -7,7 +7,7 @@ import { d1File } from "./stack";
 const browser = useChromium();
 
 describe("stored-value card (储值卡) on a phone", () => {
-  it("a member buys 充100送50 at the sandbox gateway, sees ¥150, pays part of an order with it; the merchant charges at the store", async () => {
+  it("a member buys 充100送50 at the sandbox gateway, sees ¥150, pays part of an order with it; the merchant charges at the store", { timeout: 150_000 }, async () => {
     const { baseUrl, keys, stateDir } = inject("stack");
     const admin = new ApiClient(baseUrl, keys.admin!);
     const plan = await admin.ok<{ id: string }>("POST", "/cards/plans", { name: `充100送50-${Date.now().toString(36)}`, payCents: 10000, bonusCents: 5000 });
