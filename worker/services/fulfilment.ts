@@ -21,7 +21,7 @@ import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../que
 import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
-import { ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
+import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
 import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
@@ -293,7 +293,9 @@ async function upstreamKeys(
 async function refundPayment(env: Env, order: OrderRow, reason: string, amountCents?: number): Promise<boolean> {
   const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
-  const amount = amountCents ?? charge.amount_cents;
+  // A stored-value load whose refund was taken from the balance: only that principal goes back, on any retry too.
+  const svRefund = amountCents === undefined ? await movementBySource(env.DB, order.tenant_id, "refunded", "order", order.id) : null;
+  const amount = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
   if (amount === 0) return true;
   // A run that died after recording the refund is retried by the cron: never pay back twice.
   if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
