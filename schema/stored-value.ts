@@ -8,20 +8,21 @@ export const PlanInput = z
     name: z.string().trim().min(1).max(60).openapi({ example: "充100送50" }),
     payCents: z.number().int().min(100).max(10_000_000).openapi({ description: "What the member pays (principal credited)" }),
     bonusCents: z.number().int().min(0).max(10_000_000).default(0).openapi({ description: "Bonus credited on top (spent first, never refunded)" }),
+    bonusValidDays: z.number().int().min(1).max(3650).nullable().default(null).openapi({ description: "Days a load's bonus stays spendable; null = no expiry" }),
   })
   .refine((p) => p.bonusCents <= p.payCents, { message: "bonus may not exceed the amount paid", path: ["bonusCents"] })
   .openapi("StoredValuePlanInput");
 export type PlanInput = z.infer<typeof PlanInput>;
 
 export const Plan = z
-  .object({ id: z.string(), name: z.string(), payCents: Cents, bonusCents: Cents, creditCents: Cents, productId: z.string(), status: z.enum(["active", "archived"]), createdAt: z.string() })
+  .object({ id: z.string(), name: z.string(), payCents: Cents, bonusCents: Cents, bonusValidDays: Cents.nullable(), creditCents: Cents, productId: z.string(), status: z.enum(["active", "archived"]), createdAt: z.string() })
   .openapi("StoredValuePlan");
 export type Plan = z.infer<typeof Plan>;
 
 export const Movement = z
   .object({
     id: z.string(),
-    kind: z.enum(["loaded", "spent", "returned", "charged", "refunded"]),
+    kind: z.enum(["loaded", "spent", "returned", "charged", "refunded", "expired"]),
     principalDeltaCents: Cents,
     bonusDeltaCents: Cents,
     principalAfterCents: Cents,
@@ -40,7 +41,7 @@ export const Balance = z.object({ principalCents: Cents, bonusCents: Cents, bala
 export type Balance = z.infer<typeof Balance>;
 
 export const Wallet = z
-  .object({ memberId: z.string(), cardNo: z.string(), balance: Balance, plans: z.array(Plan), movements: z.array(Movement) })
+  .object({ memberId: z.string(), cardNo: z.string(), balance: Balance, bonusExpiresAt: z.string().nullable(), plans: z.array(Plan), movements: z.array(Movement) })
   .openapi("StoredValueWallet");
 export type Wallet = z.infer<typeof Wallet>;
 

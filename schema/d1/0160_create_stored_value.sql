@@ -10,6 +10,8 @@ CREATE TABLE stored_value_plans (
   name TEXT NOT NULL,
   pay_cents INTEGER NOT NULL CHECK (pay_cents > 0),
   bonus_cents INTEGER NOT NULL DEFAULT 0 CHECK (bonus_cents >= 0),
+  -- days the bonus of one load stays spendable; NULL = it does not expire
+  bonus_valid_days INTEGER CHECK (bonus_valid_days IS NULL OR bonus_valid_days > 0),
   product_id TEXT NOT NULL REFERENCES products(id),
   status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -23,6 +25,8 @@ CREATE TABLE stored_value_accounts (
   member_id TEXT NOT NULL REFERENCES members(id),
   principal_cents INTEGER NOT NULL DEFAULT 0 CHECK (principal_cents >= 0),
   bonus_cents INTEGER NOT NULL DEFAULT 0 CHECK (bonus_cents >= 0),
+  -- when the bonus left expires (the latest expiry of the loads that carried one); NULL = never
+  bonus_expires_at TEXT,
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
   updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
   UNIQUE (tenant_id, member_id)
@@ -34,7 +38,8 @@ CREATE TABLE stored_value_movements (
   account_id TEXT NOT NULL REFERENCES stored_value_accounts(id),
   -- loaded (a paid plan order) | spent (checkout) | returned (an order's balance part given back: cancelled, expired,
   -- refunded) | charged (at a store) | refunded (a load refunded: unspent principal out, its bonus forfeited)
-  kind TEXT NOT NULL CHECK (kind IN ('loaded', 'spent', 'returned', 'charged', 'refunded')),
+  -- | expired (the bonus left, past its validity; source 'bonus_expiry', '<account>:<expiry>')
+  kind TEXT NOT NULL CHECK (kind IN ('loaded', 'spent', 'returned', 'charged', 'refunded', 'expired')),
   principal_delta INTEGER NOT NULL,
   bonus_delta INTEGER NOT NULL,
   principal_after INTEGER NOT NULL CHECK (principal_after >= 0),
@@ -49,4 +54,5 @@ CREATE TABLE stored_value_movements (
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
   UNIQUE (tenant_id, kind, source_kind, source_id)
 );
+CREATE INDEX stored_value_accounts_bonus_expiry ON stored_value_accounts(bonus_expires_at) WHERE bonus_expires_at IS NOT NULL;
 CREATE INDEX stored_value_movements_account ON stored_value_movements(tenant_id, account_id, created_at);

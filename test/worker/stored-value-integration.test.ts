@@ -4,6 +4,7 @@ import { getPaymentById } from "../../worker/db/payments";
 import { getOrderRow } from "../../worker/db/orders";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../../worker/payments/sandbox";
 import { deliverOrder } from "../../worker/services/fulfilment";
+import { expireStoredValueBonuses } from "../../worker/services/stored-value";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, countRows, insertMember, PLATFORM, recordedOfType } from "./helpers";
 
@@ -52,6 +53,31 @@ describe("stored-value load", () => {
     // A guest who is not a member cannot buy a plan.
     const guest = await shop(w.slug, "/guest", { method: "POST" });
     expect((await shop(w.slug, `/member/wallet/plans/${w.planId}/buy`, { method: "POST", cookie: guest.cookie, idem: "guest-load-1" })).body.error.code).toBe("not_a_member");
+  });
+});
+
+describe("bonus validity", () => {
+  it("a plan's bonus expires once after its days (cron sweep), principal untouched", async () => {
+    const w = await walletShop();
+    const plan = await api("/cards/plans", { method: "POST", token: w.adminKey, json: { name: "充50送10", payCents: 5000, bonusCents: 1000, bonusValidDays: 30 } });
+    expect(plan.body.bonusValidDays).toBe(30);
+    const bought = await shop(w.slug, `/member/wallet/plans/${plan.body.id}/buy`, { method: "POST", cookie: w.cookie, idem: "bonus-load-1" });
+    await pay(bought.body.checkoutUrl);
+    const wl = await wallet(w);
+    expect(wl.balance).toEqual({ principalCents: 5000, bonusCents: 1000, balanceCents: 6000 });
+    expect(Date.parse(wl.bonusExpiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect(await expireStoredValueBonuses(env)).toBe(0);
+    const later = new Date(Date.now() + 31 * 86_400_000).toISOString();
+    const [a, b] = await Promise.all([expireStoredValueBonuses(env, later), expireStoredValueBonuses(env, later)]);
+    expect(a + b).toBeGreaterThanOrEqual(1);
+    const after = await wallet(w);
+    expect(after.balance).toEqual({ principalCents: 5000, bonusCents: 0, balanceCents: 5000 });
+    expect(after.bonusExpiresAt).toBeNull();
+    expect(after.movements.filter((m: { kind: string }) => m.kind === "expired")).toHaveLength(1);
+    expect((await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "expired").map((e) => e.payload.amountCents)).toEqual([1000]);
+    const bad = await api("/cards/plans", { method: "POST", token: w.adminKey, json: { name: "x", payCents: 5000, bonusCents: 9000 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toContain("bonusCents");
   });
 });
 

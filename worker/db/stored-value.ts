@@ -13,6 +13,7 @@ export interface PlanRow {
   name: string;
   pay_cents: number;
   bonus_cents: number;
+  bonus_valid_days: number | null;
   product_id: string;
   status: "active" | "archived";
   created_at: string;
@@ -24,6 +25,7 @@ export interface AccountRow {
   member_id: string;
   principal_cents: number;
   bonus_cents: number;
+  bonus_expires_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -32,7 +34,7 @@ export interface MovementRow {
   id: string;
   tenant_id: string;
   account_id: string;
-  kind: "loaded" | "spent" | "returned" | "charged" | "refunded";
+  kind: "loaded" | "spent" | "returned" | "charged" | "refunded" | "expired";
   principal_delta: number;
   bonus_delta: number;
   principal_after: number;
@@ -161,10 +163,48 @@ export async function movementsOfAccount(db: D1Database, tenantId: string, accou
   ).results;
 }
 
-export function insertPlanStmt(db: D1Database, p: Pick<PlanRow, "id" | "tenant_id" | "name" | "pay_cents" | "bonus_cents" | "product_id">) {
+export function insertPlanStmt(db: D1Database, p: Pick<PlanRow, "id" | "tenant_id" | "name" | "pay_cents" | "bonus_cents" | "bonus_valid_days" | "product_id">) {
   return db
-    .prepare("INSERT INTO stored_value_plans (id, tenant_id, name, pay_cents, bonus_cents, product_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
-    .bind(p.id, p.tenant_id, p.name, p.pay_cents, p.bonus_cents, p.product_id);
+    .prepare("INSERT INTO stored_value_plans (id, tenant_id, name, pay_cents, bonus_cents, bonus_valid_days, product_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *")
+    .bind(p.id, p.tenant_id, p.name, p.pay_cents, p.bonus_cents, p.bonus_valid_days, p.product_id);
+}
+
+/**
+ * After a load's movement: the bonus expiry moves to this load's (the later one wins); a load whose bonus never
+ * expires (validUntil null) clears it, so no bonus is ever taken earlier than its own load promised.
+ */
+export function setBonusExpiryStmt(db: D1Database, movementId: string, validUntil: string | null) {
+  return db
+    .prepare(
+      `UPDATE stored_value_accounts SET bonus_expires_at = CASE WHEN ?1 IS NULL THEN NULL ELSE MAX(COALESCE(bonus_expires_at, ?1), ?1) END
+       WHERE id = (SELECT account_id FROM stored_value_movements WHERE id = ?2)`,
+    )
+    .bind(validUntil, movementId);
+}
+
+/** Accounts whose bonus is past its expiry (the cron's sweep), oldest first. */
+export async function accountsWithExpiredBonus(db: D1Database, now: string, limit = 100) {
+  return (
+    await db
+      .prepare("SELECT * FROM stored_value_accounts WHERE bonus_expires_at IS NOT NULL AND bonus_expires_at <= ? AND bonus_cents > 0 ORDER BY bonus_expires_at LIMIT ?")
+      .bind(now, limit)
+      .all<AccountRow>()
+  ).results;
+}
+
+/** The bonus left goes, once per account + expiry (source id), only while the expiry is still the one seen. */
+export function expireBonusMovementStmt(db: D1Database, movementId: string, a: AccountRow) {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO stored_value_movements (${COLS})
+       SELECT ?, tenant_id, id, 'expired', 0, -bonus_cents, principal_cents, 0, 'bonus_expiry', ?, NULL, NULL, NULL
+       FROM stored_value_accounts WHERE id = ? AND bonus_expires_at = ? AND bonus_cents > 0`,
+    )
+    .bind(movementId, `${a.id}:${a.bonus_expires_at}`, a.id, a.bonus_expires_at);
+}
+
+export function clearBonusExpiryStmt(db: D1Database, movementId: string) {
+  return db.prepare("UPDATE stored_value_accounts SET bonus_expires_at = NULL WHERE id = (SELECT account_id FROM stored_value_movements WHERE id = ?)").bind(movementId);
 }
 
 /** The hidden product a plan is sold through: kind 'coupon', unlimited, never published (createOrder requirePublished false). */

@@ -14,19 +14,19 @@ import type { ProductRow } from "../db/products";
 import type { SqlGuard } from "../db/statements";
 import { getKeySettings, getStore } from "../db/stores";
 import {
-  accountById, accountByMember, applyMovementStmt, creditMovementStmt, debitMovementStmt, ensureAccountStmt, insertPlanProductStmt, insertPlanStmt,
+  accountById, accountByMember, accountsWithExpiredBonus, applyMovementStmt, clearBonusExpiryStmt, expireBonusMovementStmt, setBonusExpiryStmt, creditMovementStmt, debitMovementStmt, ensureAccountStmt, insertPlanProductStmt, insertPlanStmt,
   liability, listPlans, markOrderStoredValueStmt, movementById, movementBySource, movementInserted, movementsOfAccount, planById, refundLoadMovementStmt, returnOrderMovementStmt,
   searchAccounts, setPlanStatus, type AccountRow, type MovementRow, type MovementSource, type PlanRow,
 } from "../db/stored-value";
 import { ApiError } from "../errors";
-import { eventRows, type EventInput } from "../queue/emit";
+import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { requireMember } from "./member-lookup";
 import { checkoutPath, createOrder } from "./orders";
 
 const codeSecret = (env: Pick<Env, "BUYER_SESSION_SECRET">) => `stored-value-code|${env.BUYER_SESSION_SECRET}`;
 
 const toPlan = (r: PlanRow): Plan => ({
-  id: r.id, name: r.name, payCents: r.pay_cents, bonusCents: r.bonus_cents, creditCents: r.pay_cents + r.bonus_cents, productId: r.product_id, status: r.status, createdAt: r.created_at,
+  id: r.id, name: r.name, payCents: r.pay_cents, bonusCents: r.bonus_cents, bonusValidDays: r.bonus_valid_days, creditCents: r.pay_cents + r.bonus_cents, productId: r.product_id, status: r.status, createdAt: r.created_at,
 });
 
 export const toBalance = (a: Pick<AccountRow, "principal_cents" | "bonus_cents"> | null): Balance => ({
@@ -73,7 +73,7 @@ export async function createPlan(env: Env, tenantId: string, input: PlanInput): 
   const yuan = (c: number) => (c / 100).toFixed(c % 100 ? 2 : 0);
   const [, inserted] = await env.DB.batch([
     insertPlanProductStmt(env.DB, tenantId, productId, `储值卡 ${input.name}（充${yuan(input.payCents)}得${yuan(input.payCents + input.bonusCents)}）`, input.payCents, input.payCents + input.bonusCents, id),
-    insertPlanStmt(env.DB, { id, tenant_id: tenantId, name: input.name, pay_cents: input.payCents, bonus_cents: input.bonusCents, product_id: productId }),
+    insertPlanStmt(env.DB, { id, tenant_id: tenantId, name: input.name, pay_cents: input.payCents, bonus_cents: input.bonusCents, bonus_valid_days: input.bonusValidDays, product_id: productId }),
   ]);
   return toPlan(inserted!.results[0] as PlanRow);
 }
@@ -94,7 +94,7 @@ export async function walletOf(env: Env, tenantId: string, buyerId: string): Pro
   const member = await requireMember(env, tenantId, buyerId);
   const [account, plans] = await Promise.all([accountByMember(env.DB, tenantId, member.id), listPlans(env.DB, tenantId, true)]);
   const movements = account ? await movementsOfAccount(env.DB, tenantId, account.id) : [];
-  return { memberId: member.id, cardNo: member.card_no, balance: toBalance(account), plans: plans.map(toPlan), movements: movements.map(toMovement) };
+  return { memberId: member.id, cardNo: member.card_no, balance: toBalance(account), bonusExpiresAt: account?.bonus_expires_at ?? null, plans: plans.map(toPlan), movements: movements.map(toMovement) };
 }
 
 /** Buying a plan is an order of its hidden product, paid through the ordinary gateway. */
@@ -131,6 +131,7 @@ export async function deliverLoad(env: Env, order: OrderRow, planId: string): Pr
     ensureAccountStmt(db, t, member.id),
     creditMovementStmt(db, mid, t, member.id, principal, plan.bonus_cents * order.quantity, source, paid),
     applyMovementStmt(db, mid),
+    ...(plan.bonus_cents > 0 ? [setBonusExpiryStmt(db, mid, plan.bonus_valid_days ? new Date(Date.now() + plan.bonus_valid_days * 86_400_000).toISOString() : null)] : []),
     ...settleHoldsStmts(db, t, order.id, "sold"),
     markDeliveredStmt(db, t, order.id, 0),
   ];
@@ -282,6 +283,25 @@ async function priorCharge(env: Env, tenantId: string, m: MovementRow, requestHa
     bonusCents: -m.bonus_delta, principalCents: -m.principal_delta,
     balance: { principalCents: m.principal_after, bonusCents: m.bonus_after, balanceCents: m.principal_after + m.bonus_after }, createdAt: m.created_at,
   };
+}
+
+/** Cron: the bonus left on accounts past their bonus expiry goes ('expired' + event), once per account and expiry. */
+export async function expireStoredValueBonuses(env: Env, now = new Date().toISOString()): Promise<number> {
+  let expired = 0;
+  for (const a of await accountsWithExpiredBonus(env.DB, now)) {
+    const mid = newId("svm");
+    const member = await memberById(env.DB, a.tenant_id, a.member_id);
+    const source: MovementSource = { kind: "expired", sourceKind: "bonus_expiry", sourceId: `${a.id}:${a.bonus_expires_at}` };
+    await env.DB.batch([
+      expireBonusMovementStmt(env.DB, mid, a),
+      applyMovementStmt(env.DB, mid),
+      clearBonusExpiryStmt(env.DB, mid),
+      ...changedEventRows(env, a.tenant_id, mid, a.member_id, member?.buyer_id ?? null, source),
+    ]);
+    if (await movementById(env.DB, a.tenant_id, mid)) expired++;
+  }
+  if (expired) await scheduleDispatch(env);
+  return expired;
 }
 
 // ── Operator reads ─────────────────────────────────────────────────────────────────────────────────────────────
