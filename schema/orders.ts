@@ -15,6 +15,7 @@ export const CreateOrderInput = z
     rechargeAccount: z.string().trim().min(3).max(64).optional().openapi({ description: "Direct recharge target account" }),
     /** Guest checkout with no session yet: where the new guest came from. */
     acquisition: Acquisition.optional(),
+    storedValueCents: z.number().int().min(1).max(10_000_000).optional().openapi({ description: "Pay this part from the member's stored-value balance (储值卡); the gateway charges the rest" }),
   })
   .openapi("CreateOrderInput");
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;

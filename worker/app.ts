@@ -28,6 +28,7 @@ import { privacyRoutes } from "./routes/privacy";
 import { compensationRoutes } from "./routes/compensation";
 import { redemptionRoutes } from "./routes/redemptions";
 import { storeRoutes } from "./routes/stores";
+import { storedValueRoutes } from "./routes/stored-value";
 import { platformRoutes } from "./routes/platform";
 import { tenantRoutes } from "./routes/tenant";
 import { trackRoutes } from "./routes/track";
@@ -72,6 +73,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", orderRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes)
+    .route("/", storedValueRoutes)
     .route("/", compensationRoutes)
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes)

@@ -5,6 +5,7 @@ import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedMemberHistory } from "./seed-members";
 import { seedRedemption } from "./seed-redemption";
+import { seedStoredValue } from "./seed-stored-value";
 
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
@@ -53,6 +54,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
+  await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

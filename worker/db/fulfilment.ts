@@ -1,3 +1,4 @@
+import { ORDER_BALANCE_HELD_SQL } from "./stored-value";
 /** The statements of payment acceptance, delivery and refunds (services/fulfilment.ts composes them into batches). */
 import { DELIVERY_LEASE_SQL } from "./orders";
 
@@ -26,7 +27,7 @@ export function markPaidByPaymentStmt(
     .prepare(
       `UPDATE orders SET status = 'paid', paid_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
          ${DELIVERY_LEASE_SQL}
-       WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${unpaid.map(() => "?").join(",")})
+       WHERE tenant_id = ? AND id = ? AND amount_cents - stored_value_cents = ? AND ${ORDER_BALANCE_HELD_SQL} AND status IN (${unpaid.map(() => "?").join(",")})
          AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)
        RETURNING *`,
     )

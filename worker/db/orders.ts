@@ -10,6 +10,8 @@ export interface OrderRow {
   quantity: number;
   unit_price_cents: number;
   amount_cents: number;
+  /** The part paid from the buyer's stored-value balance (schema/d1/0161); the gateway charges the rest. */
+  stored_value_cents?: number;
   currency: string;
   status: OrderStatus;
   idempotency_key: string;

@@ -165,7 +165,7 @@ export const shopRoutes = createRouter()
     if (newGuest) await setSessionCookie(c, { id: buyerId, kind: "guest" });
     const res = await placeShopOrder(c.env, {
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
-      idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest,
+      idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest, storedValueCents: input.storedValueCents,
       acquisition: newGuest ? await resolveAcquisition(c.env, c.var.shopper.tenantId, input.acquisition, embeddingOrigin(c.req.raw.headers, c.req.url)) : undefined,
     });
     return res.created ? c.json(res.order, 201) : c.json(res.order, 200);

@@ -22,6 +22,8 @@ import { orderLines } from "./order-lines";
 import { orderPaidMemberStmts, orderRefundMemberStmts } from "./membership";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
+import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
+import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -65,7 +67,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     // Right after the payment's own statement (changes() is its count): money this notice took for an order that
     // can no longer take it — the negation of markPaidByPayment's condition — is alerted with the payment.
     ...eventRows(env, [closedOrderAlert(before, payment.id)], {
-      sql: `changes() = 1 AND NOT EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND amount_cents = ? AND status IN (${UNPAID.map(() => "?").join(",")}))`,
+      sql: `changes() = 1 AND NOT EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND amount_cents - stored_value_cents = ? AND ${ORDER_BALANCE_HELD_SQL} AND status IN (${UNPAID.map(() => "?").join(",")}))`,
       args: [t, before.id, notice.amountCents, ...UNPAID],
     }, [{ path: "$.payload.status", sql: "SELECT status FROM orders WHERE tenant_id = ? AND id = ?", args: [t, before.id] }]),
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
@@ -190,6 +192,15 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   if (order.status !== "paid") return order;
   const product = await getProductRow(db, t, order.product_id);
   if (!product) return failAndRefund(env, order, "product_missing");
+  const planId = storedValuePlanOf(product);
+  if (planId) {
+    // A stored-value plan: the account is credited instead of a voucher issued (services/stored-value.ts).
+    const delivered = await deliverLoad(env, order, planId);
+    await scheduleDispatch(env);
+    if (delivered) return delivered;
+    const now = (await getOrderRow(db, t, order.id))!;
+    return now.status === "paid" ? failAndRefund(env, now, "stored_value_load_failed") : now;
+  }
   const lines = await orderLines(db, t, product, order.quantity);
   const stmts: D1PreparedStatement[] = [];
   const rows: NewVoucherRow[] = [];
@@ -286,18 +297,22 @@ async function upstreamKeys(
   return refs;
 }
 
-async function refundPayment(env: Env, order: OrderRow, reason: string): Promise<boolean> {
+async function refundPayment(env: Env, order: OrderRow, reason: string, amountCents?: number): Promise<boolean> {
   const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
+  // A stored-value load whose refund was taken from the balance: only that principal goes back, on any retry too.
+  const svRefund = amountCents === undefined ? await movementBySource(env.DB, order.tenant_id, "refunded", "order", order.id) : null;
+  const amount = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
+  if (amount === 0) return true;
   // A run that died after recording the refund is retried by the cron: never pay back twice.
   if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
   const provider = providerFor(env, charge.provider);
   if (!provider) return false;
-  const res = await provider.refund(charge, charge.amount_cents);
+  const res = await provider.refund(charge, amount);
   if (!res.ok) return false;
   const refundId = newId("rf");
   await env.DB.batch([
-    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: charge.amount_cents, currency: charge.currency }),
+    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
     completePaymentStmt(env.DB, order.tenant_id, refundId, "succeeded", res.refundRef),
   ]);
   void reason;
@@ -354,6 +369,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       ...refundEventRows(env, order, vouchers, reason, true),
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
       ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
+      ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await scheduleDispatch(env);
@@ -399,8 +415,19 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     await undo(true);
     throw ApiError.conflict("voucher_redeemed", "A right of this order was already redeemed");
   }
+  // A stored-value load: only its unspent principal goes back, taken from the balance first (domain/stored-value.ts).
+  const product = await getProductRow(db, tenantId, order.product_id);
+  let refundCents: number | undefined;
+  if (product && storedValuePlanOf(product)) {
+    const taken = await takeLoadRefund(env, order, byKeyId);
+    if (!taken) {
+      await undo(true);
+      throw ApiError.conflict("order_changed", "The stored-value balance changed meanwhile; try again");
+    }
+    refundCents = taken.principalCents;
+  }
   await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
-  if (!(await refundPayment(env, order, reason))) {
+  if (!(await refundPayment(env, order, reason, refundCents))) {
     await undo(false);
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
   }
@@ -409,6 +436,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
+    ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
   ]);
   return r!.results[0] as OrderRow;
 }

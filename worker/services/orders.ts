@@ -23,6 +23,7 @@ import type { SqlGuard } from "../db/statements";
 import { markPaidAndDeliver } from "./fulfilment";
 import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
+import { checkoutDebited, checkoutDebitStmts, returnOrderBalanceStmts, type CheckoutDebit } from "./stored-value";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
 
@@ -45,6 +46,8 @@ export interface CreateOrderParams {
   newGuest?: boolean;
   /** With newGuest: where that guest came from (user_signed_up leaves with the guest row). */
   acquisition?: AcquisitionFacts;
+  /** Part of the amount paid from the member's stored-value balance, debited in the order's own batch (services/stored-value.ts checkoutPayer). */
+  storedValue?: CheckoutDebit;
 }
 
 export interface CreatedOrder {
@@ -74,6 +77,7 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   if (prior) return repeat(env, prior, requestHash);
 
   const product = sellable(p, productR!.results[0] as ProductRow | undefined);
+  if (p.storedValue) assertBalancePart(p, product);
   const lines = await orderLines(db, p.tenantId, product, p.quantity ?? 1);
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
   const d = draftOrder(env, p, product, requestHash);
@@ -95,7 +99,15 @@ export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product
 }
 
 export const requestHashOf = (p: CreateOrderParams) =>
-  sha256Hex(JSON.stringify([p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null]));
+  sha256Hex(JSON.stringify([p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null, ...(p.storedValue ? [p.storedValue.cents] : [])]));
+
+/** A balance part fits inside the amount and a single-product order (a bundle's general path has no one batch to join). */
+function assertBalancePart(p: CreateOrderParams, product: ProductRow) {
+  const amount = (p.unitPriceCents ?? product.price_cents) * (p.quantity ?? 1);
+  const issue = (message: string) => new ApiError(422, "invalid_stored_value", message, [{ path: "body.storedValueCents", message, code: "invalid_stored_value" }]);
+  if (product.kind === "bundle") throw issue("A bundle cannot be paid from the stored-value balance");
+  if (p.storedValue!.cents > amount) throw issue(`At most the order amount (${amount}) may be paid from the balance`);
+}
 
 /** A recharge line needs a valid account; a card-key line plainly empty (no key, no supplier) is refused before any write. */
 export async function assertLinesOrderable(env: Env, p: CreateOrderParams, lines: BundleLine[], ownMayHaveKeys: boolean) {
@@ -155,8 +167,9 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
     actor: { userId: p.buyerId },
     payload: { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id },
   };
-  const payment = order.amount_cents > 0
-    ? { id: newId("pay"), tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: order.amount_cents, currency: order.currency }
+  const cash = order.amount_cents - (p.storedValue?.cents ?? 0);
+  const payment = cash > 0
+    ? { id: newId("pay"), tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: cash, currency: order.currency }
     : null;
   return { p, requestHash, order, payment, createdEvent, reservedUntil };
 }
@@ -189,6 +202,8 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
     ? keysHeldFor(tenantId, product.id, orderId, quantity)
     : { sql: "SELECT quantity FROM order_stock_holds WHERE order_id = ? AND product_id = ? AND state = 'held'", args: [orderId, product.id] };
   stmts.push(...lowStockRows(env, tenantId, product, orderId, held));
+  // The balance part last: taken only for the order just inserted with all its stock (the payment's own condition).
+  if (d.p.storedValue) stmts.push(...checkoutDebitStmts(env, tenantId, orderId, order.buyer_id, d.p.storedValue, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
   return stmts;
 }
 
@@ -217,10 +232,19 @@ export async function finishPlaced(env: Env, d: DraftOrder, product: ProductRow,
     if (placed.got) await releaseHeld(env, p.tenantId, order.id);
     await reserveOrCancel(env, order.id, p.tenantId, product, lines, order.quantity, d.reservedUntil);
   }
+  if (p.storedValue && !(await checkoutDebited(env, p.tenantId, p.storedValue))) {
+    // Stock came the general way (or the balance was short in the first batch): one guarded try, else closed.
+    const open = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
+    await env.DB.batch(checkoutDebitStmts(env, p.tenantId, order.id, p.buyerId, p.storedValue, open));
+    if (!(await checkoutDebited(env, p.tenantId, p.storedValue))) {
+      await release(env, p.tenantId, order.id, ["created"], "cancelled", "insufficient_balance");
+      throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
+    }
+  }
   if (payment && !placed.paymentOpen) await insertPaymentStmt(env.DB, payment).run();
   // Reserving stock and opening the payment do not change the order row: the inserted one is current.
   let row = placed.row ?? (await getOrderRow(env.DB, p.tenantId, order.id))!;
-  if (order.amount_cents === 0) {
+  if (!payment) {
     // Free rights (e.g. a won claim): no payment step.
     row = await markPaidAndDeliver(env, row);
   }
@@ -256,6 +280,7 @@ export async function repeat(env: Env, prior: OrderRow, requestHash: string): Pr
   }
   if (prior.status === "cancelled" && prior.failure_reason === "out_of_stock") throw ApiError.conflict("sold_out", "Out of stock");
   if (prior.failure_reason === "purchase_limit") throw ApiError.conflict("purchase_limit", "Purchase limit reached");
+  if (prior.failure_reason === "insufficient_balance") throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
   return { order: prior, created: false, paymentId: await chargeIdOfOrder(env.DB, prior.tenant_id, prior.id) };
 }
 
@@ -327,6 +352,8 @@ export async function release(
     releaseOrderKeysStmt(db, tenantId, orderId, closed),
     ...settleHoldsStmts(db, tenantId, orderId, "released", closed),
     ...eventRows(env, events, closed),
+    // An order's stored-value part goes back with it (nothing when it took none).
+    ...returnOrderBalanceStmts(env, tenantId, orderId, closed),
   ]);
   return (moved!.results[0] as OrderRow | undefined) ?? null;
 }

@@ -1,3 +1,4 @@
+import { checkoutPayer } from "./stored-value";
 import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import type { MyOrder, Order } from "../../schema/orders";
@@ -75,10 +76,13 @@ export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, p
 }
 
 /** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
-export async function placeShopOrder(env: Env, p: CreateOrderParams) {
+export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedValueCents?: number }) {
+  const { storedValueCents, ...params } = p;
   // Members pay their tier's price; member-only products and paid cards are refused to others (issue 17).
   const terms = await shopMemberTerms(env, p.tenantId, p.newGuest ? null : p.buyerId, p.productId);
-  const res = await createOrder(env, terms ? { ...p, unitPriceCents: terms.unitPriceCents } : p);
+  const priced = terms ? { ...params, unitPriceCents: terms.unitPriceCents } : params;
+  // Paying a part from the stored-value balance needs a member (403 not_a_member for guests).
+  const res = await createOrder(env, storedValueCents ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, storedValueCents) } : priced);
   if (terms && res.created) await noteMemberDiscount(env, p.tenantId, res.order.id, terms);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);

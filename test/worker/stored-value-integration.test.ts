@@ -1,0 +1,190 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { getPaymentById } from "../../worker/db/payments";
+import { getOrderRow } from "../../worker/db/orders";
+import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../../worker/payments/sandbox";
+import { deliverOrder } from "../../worker/services/fulfilment";
+import { expireStoredValueBonuses } from "../../worker/services/stored-value";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api, countRows, insertMember, PLATFORM, recordedOfType } from "./helpers";
+
+/** A shop (card-key product at ¥19.90 with `keys` keys), the 充100送50 plan, a member with a session, a store and a redeemer key. */
+async function walletShop(keys = 10) {
+  const s = await shopWithKeys(keys);
+  const plan = await api("/cards/plans", { method: "POST", token: s.adminKey, json: { name: "充100送50", payCents: 10000, bonusCents: 5000 } });
+  expect(plan.status).toBe(201);
+  const g = await shop(s.slug, "/guest", { method: "POST" });
+  const memberId = await insertMember(s.tenant.id, g.body.buyer.id);
+  const redeemer = await api(`/platform/tenants/${s.tenant.id}/keys`, { method: "POST", token: PLATFORM, json: { name: "pos", scopes: ["redeemer"] } });
+  const store = await api("/stores", { method: "POST", token: s.adminKey, json: { name: "南京西路店", address: "上海" } });
+  return { ...s, tenantId: s.tenant.id as string, planId: plan.body.id as string, cookie: g.cookie!, memberId, redeemerKey: redeemer.body.secret as string, storeId: store.body.id as string };
+}
+
+type W = Awaited<ReturnType<typeof walletShop>>;
+const wallet = async (w: W) => (await shop(w.slug, "/member/wallet", { cookie: w.cookie })).body;
+
+async function load(w: W, idem = `load-${crypto.randomUUID()}`) {
+  const bought = await shop(w.slug, `/member/wallet/plans/${w.planId}/buy`, { method: "POST", cookie: w.cookie, idem });
+  expect(bought.status).toBe(201);
+  expect(bought.body.amountCents).toBe(10000);
+  return bought.body as { orderId: string; checkoutUrl: string };
+}
+
+const callback = (body: string, signature: string) =>
+  exports.default.fetch(`http://kaquan.test${SANDBOX_CALLBACK_PATH}`, { method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body });
+
+describe("stored-value load", () => {
+  it("credits principal + bonus exactly once per paid order, also when the callback is replayed", async () => {
+    const w = await walletShop();
+    const { orderId, checkoutUrl } = await load(w);
+    const payment = (await getPaymentById(env.DB, checkoutUrl.split("/").pop()!))!;
+    const { body, signature } = await sandboxPaidCallback(env, payment);
+    const acks = await Promise.all([callback(body, signature), callback(body, signature), callback(body, signature)]);
+    expect(acks.every((r) => r.ok)).toBe(true);
+    await deliverOrder(env, (await getOrderRow(env.DB, w.tenantId, orderId))!); // a delivery rerun changes nothing
+    const wl = await wallet(w);
+    expect(wl.balance).toEqual({ principalCents: 10000, bonusCents: 5000, balanceCents: 15000 });
+    expect(wl.movements.filter((m: { kind: string }) => m.kind === "loaded")).toHaveLength(1);
+    expect((await getOrderRow(env.DB, w.tenantId, orderId))!.status).toBe("delivered");
+    const events = await recordedOfType(w.tenantId, "stored_value_changed");
+    expect(events).toHaveLength(1);
+    expect(events[0]!.payload).toMatchObject({ memberId: w.memberId, kind: "loaded", amountCents: 15000, bonusCents: 5000, balanceCents: 15000, sourceKind: "order", sourceId: orderId });
+    expect(events[0]!.payload.accountId).toMatch(/^sva_/);
+    // A guest who is not a member cannot buy a plan.
+    const guest = await shop(w.slug, "/guest", { method: "POST" });
+    expect((await shop(w.slug, `/member/wallet/plans/${w.planId}/buy`, { method: "POST", cookie: guest.cookie, idem: "guest-load-1" })).body.error.code).toBe("not_a_member");
+  });
+});
+
+describe("bonus validity", () => {
+  it("a plan's bonus expires once after its days (cron sweep), principal untouched", async () => {
+    const w = await walletShop();
+    const plan = await api("/cards/plans", { method: "POST", token: w.adminKey, json: { name: "充50送10", payCents: 5000, bonusCents: 1000, bonusValidDays: 30 } });
+    expect(plan.body.bonusValidDays).toBe(30);
+    const bought = await shop(w.slug, `/member/wallet/plans/${plan.body.id}/buy`, { method: "POST", cookie: w.cookie, idem: "bonus-load-1" });
+    await pay(bought.body.checkoutUrl);
+    const wl = await wallet(w);
+    expect(wl.balance).toEqual({ principalCents: 5000, bonusCents: 1000, balanceCents: 6000 });
+    expect(Date.parse(wl.bonusExpiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect(await expireStoredValueBonuses(env)).toBe(0);
+    const later = new Date(Date.now() + 31 * 86_400_000).toISOString();
+    const [a, b] = await Promise.all([expireStoredValueBonuses(env, later), expireStoredValueBonuses(env, later)]);
+    expect(a + b).toBeGreaterThanOrEqual(1);
+    const after = await wallet(w);
+    expect(after.balance).toEqual({ principalCents: 5000, bonusCents: 0, balanceCents: 5000 });
+    expect(after.bonusExpiresAt).toBeNull();
+    expect(after.movements.filter((m: { kind: string }) => m.kind === "expired")).toHaveLength(1);
+    expect((await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "expired").map((e) => e.payload.amountCents)).toEqual([1000]);
+    const bad = await api("/cards/plans", { method: "POST", token: w.adminKey, json: { name: "x", payCents: 5000, bonusCents: 9000 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toContain("bonusCents");
+  });
+});
+
+describe("load refund", () => {
+  it("pays back only the unspent principal once and forfeits the bonus in proportion", async () => {
+    const w = await walletShop();
+    const { orderId, checkoutUrl } = await load(w);
+    await pay(checkoutUrl);
+    const { code } = (await shop(w.slug, "/member/wallet/code", { method: "POST", cookie: w.cookie })).body;
+    const spent = await api("/redemptions/stored-value", { method: "POST", token: w.redeemerKey, json: { code, amountCents: 6000, storeId: w.storeId }, headers: { "idempotency-key": "refund-spend-1" } });
+    expect(spent.body.balance).toEqual({ principalCents: 9000, bonusCents: 0, balanceCents: 9000 });
+    const refunds = await Promise.all([1, 2].map(() => api(`/orders/${orderId}/refund`, { method: "POST", token: w.adminKey, json: { reason: "退卡" } })));
+    expect(refunds.filter((r) => r.status === 200)).toHaveLength(1);
+    expect((await wallet(w)).balance.balanceCents).toBe(0);
+    expect(await countRows("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE order_id = ? AND kind = 'refund'", orderId)).toBe(9000);
+    expect((await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "refunded").map((e) => e.payload.amountCents)).toEqual([9000]);
+  });
+});
+
+describe("checkout with the balance", () => {
+  it("120 concurrent spends by one member never take the balance below zero nor twice", async () => {
+    const w = await walletShop(130);
+    await pay((await load(w)).checkoutUrl); // 15000
+    const tries = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: `spend-${i % 110}-key`, json: { productId: w.productId, storedValueCents: 1990 } }),
+      ),
+    );
+    const placed = new Set(tries.filter((t) => t.status === 201 || t.status === 200).map((t) => t.body.id));
+    expect(placed.size).toBe(7); // floor(15000 / 1990)
+    expect(tries.filter((t) => t.status === 409).every((t) => t.body.error.code === "insufficient_balance")).toBe(true);
+    const wl = await wallet(w);
+    expect(wl.balance.balanceCents).toBe(15000 - 7 * 1990);
+    expect(wl.balance.bonusCents).toBe(0); // bonus spent first
+    expect(wl.movements.filter((m: { kind: string }) => m.kind === "spent")).toHaveLength(7);
+    expect(await countRows("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND status = 'delivered' AND stored_value_cents = 1990", w.tenantId)).toBe(7);
+    // Failed attempts give back nothing they did not take, and the recorded events match the ledger.
+    expect(await countRows("SELECT COUNT(*) AS n FROM stored_value_movements WHERE tenant_id = ? AND kind = 'returned'", w.tenantId)).toBe(0);
+    expect(await recordedOfType(w.tenantId, "stored_value_changed")).toHaveLength(8);
+  });
+
+  it("pays part from the balance and the rest at the gateway; a refund and a cancellation give the part back exactly once", async () => {
+    const w = await walletShop();
+    await pay((await load(w)).checkoutUrl);
+    const part = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "part-1-key", json: { productId: w.productId, storedValueCents: 500 } });
+    expect(part.status).toBe(201);
+    expect((await getPaymentById(env.DB, part.body.checkoutUrl.split("/").pop()!))!.amount_cents).toBe(1490);
+    expect((await pay(part.body.checkoutUrl)).status).toBe(200);
+    expect((await getOrderRow(env.DB, w.tenantId, part.body.id))!.status).toBe("delivered");
+    expect((await wallet(w)).balance).toEqual({ principalCents: 10000, bonusCents: 4500, balanceCents: 14500 });
+
+    const refunds = await Promise.all([1, 2, 3].map(() => api(`/orders/${part.body.id}/refund`, { method: "POST", token: w.adminKey, json: { reason: "客户申请" } })));
+    expect(refunds.filter((r) => r.status === 200)).toHaveLength(1);
+    expect((await wallet(w)).balance).toEqual({ principalCents: 10000, bonusCents: 5000, balanceCents: 15000 });
+
+    // Unpaid order cancelled: its balance part comes back; a late payment of its cash part does not pay it.
+    const open = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "part-2-key", json: { productId: w.productId, storedValueCents: 990 } });
+    expect((await wallet(w)).balance.balanceCents).toBe(14010);
+    const payment = (await getPaymentById(env.DB, open.body.checkoutUrl.split("/").pop()!))!;
+    expect((await shop(w.slug, `/orders/${open.body.id}/cancel`, { method: "POST", cookie: w.cookie })).status).toBe(200);
+    expect((await wallet(w)).balance.balanceCents).toBe(15000);
+    const late = await sandboxPaidCallback(env, payment);
+    await callback(late.body, late.signature);
+    expect((await getOrderRow(env.DB, w.tenantId, open.body.id))!.status).toBe("cancelled");
+    expect((await wallet(w)).balance.balanceCents).toBe(15000);
+    const kinds = (await recordedOfType(w.tenantId, "stored_value_changed")).map((e) => e.payload.kind);
+    expect(kinds).toEqual(["loaded", "spent", "returned", "spent", "returned"]);
+    // More than the order amount is refused with the field path.
+    const over = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "part-3-key", json: { productId: w.productId, storedValueCents: 5000 } });
+    expect(over.status).toBe(422);
+    expect(over.body.error.issues[0].path).toBe("body.storedValueCents");
+  });
+});
+
+describe("store charge (储值扣款)", () => {
+  it("is idempotent per Idempotency-Key, exact under concurrency, and refuses a forged or foreign code", async () => {
+    const w = await walletShop();
+    await pay((await load(w)).checkoutUrl);
+    const { code } = (await shop(w.slug, "/member/wallet/code", { method: "POST", cookie: w.cookie })).body;
+    expect(code).toMatch(/^sv1\./);
+    const charge = (body: object, idem: string) => api("/redemptions/stored-value", { method: "POST", token: w.redeemerKey, json: body, headers: { "idempotency-key": idem } });
+    const first = await Promise.all([1, 2, 3].map(() => charge({ code, amountCents: 3000, storeId: w.storeId }, "charge-key-0001")));
+    expect(first.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(new Set(first.map((r) => r.body.movementId)).size).toBe(1);
+    expect(first.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(2);
+    expect(first[0]!.body).toMatchObject({ amountCents: 3000, bonusCents: 3000, principalCents: 0, balance: { balanceCents: 12000 } });
+    expect((await charge({ code, amountCents: 10, storeId: w.storeId }, "charge-key-0001")).body.error.code).toBe("idempotency_mismatch");
+
+    const many = await Promise.all(Array.from({ length: 30 }, (_, i) => charge({ code, amountCents: 700, storeId: w.storeId }, `charge-many-${i}`)));
+    expect(many.filter((r) => r.status === 200)).toHaveLength(17); // floor(12000 / 700)
+    expect(many.filter((r) => r.status === 409).every((r) => r.body.error.code === "insufficient_balance")).toBe(true);
+    expect((await wallet(w)).balance.balanceCents).toBe(12000 - 17 * 700);
+
+    const forged = code.replace(/.$/, (c: string) => (c === "0" ? "1" : "0"));
+    expect((await charge({ code: forged, amountCents: 1, storeId: w.storeId }, "charge-forged-1")).body.error.code).toBe("member_code_invalid");
+    const other = await walletShop();
+    expect((await api("/redemptions/stored-value", { method: "POST", token: other.redeemerKey, json: { code, amountCents: 1, storeId: other.storeId }, headers: { "idempotency-key": "charge-foreign-1" } })).status).toBe(404);
+    const bad = await charge({ code, amountCents: -5 }, "charge-bad-001");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toContain("amountCents");
+
+    const events = (await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "charged");
+    expect(events).toHaveLength(18);
+    expect(events.every((e) => e.payload.storeId === w.storeId)).toBe(true);
+    const liability = await api("/cards/liability", { token: w.adminKey });
+    expect(liability.body).toEqual({ principalCents: 12000 - 17 * 700, bonusCents: 0, totalCents: 12000 - 17 * 700, accounts: 1 });
+    const accounts = await api(`/cards/accounts?q=${w.memberId}`, { token: w.adminKey });
+    expect(accounts.body.accounts[0].balance.balanceCents).toBe(12000 - 17 * 700);
+  });
+});
