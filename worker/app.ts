@@ -1,3 +1,4 @@
+import { memberPointsRoutes, pointsRoutes } from "./routes/points";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -77,7 +78,9 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", webhookRoutes)
     .route("/", alertRoutes)
     .route("/", blocklistRoutes)
-    .route("/", auditLogRoutes);
+    .route("/", auditLogRoutes)
+    .route("/", memberPointsRoutes)
+    .route("/", pointsRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -21,6 +21,8 @@ import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../que
 import { orderLines } from "./order-lines";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
+import { orderEarnStmts, orderRefundPointsStmts } from "./points";
+import { returnMallExchangeOfOrder } from "./mall";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -70,6 +72,12 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
     ...eventRows(env, [paidEvent(before, provider)], {
+      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
+            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+      args: [t, before.id, payment.id, notice.gatewayTxnId],
+    }),
+    // A member's points for the paid amount, in the payment's transaction (once per order: the ledger's key).
+    ...orderEarnStmts(env, t, before.id, {
       sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
             AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
       args: [t, before.id, payment.id, notice.gatewayTxnId],
@@ -319,6 +327,8 @@ const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS 
 function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null) {
   const t = order.tenant_id;
   return [
+    // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
+    ...orderRefundPointsStmts(env, t, order.id),
     ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
@@ -348,6 +358,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
+    await returnMallExchangeOfOrder(env, t, order.id);
     await scheduleDispatch(env);
   } else {
     // No change to record it with: the provider refused, the order stays 'failed' and the cron retries — each
@@ -402,6 +413,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
   ]);
+  await returnMallExchangeOfOrder(env, tenantId, orderId);
   return r!.results[0] as OrderRow;
 }
 
