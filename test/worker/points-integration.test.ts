@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { consumeOldestFirst } from "../../worker/domain/points";
 import { sweepPoints } from "../../worker/services/points-expiry";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, createTenant, insertMember, recordedOfType } from "./helpers";
@@ -90,6 +91,11 @@ describe("spending under concurrency", () => {
     expect(balance).toBe(1000 - 14 * 70);
     const spent = await env.DB.prepare("SELECT COALESCE(-SUM(points), 0) AS n FROM points_movements WHERE member_id = ? AND kind = 'spend'").bind(m.memberId).first<number>("n");
     expect(spent).toBe(980);
+    // The lots were drawn soonest-expiry first, exactly as domain/points.ts specifies.
+    const lots = await env.DB.prepare("SELECT id, points, remaining, expires_at FROM points_lots WHERE member_id = ? ORDER BY expires_at").bind(m.memberId).all<any>();
+    const uses = consumeOldestFirst(lots.results.map((l) => ({ id: l.id, remaining: l.points, expiresAt: l.expires_at })), 980);
+    expect(lots.results.map((l) => l.remaining)).toEqual(lots.results.map((l) => l.points - (uses.find((u) => u.lotId === l.id)?.points ?? 0)));
+    expect(lots.results.map((l) => l.remaining)).toEqual([0, 0, 20]);
     expect((await recordedOfType(s.tenant.id, "points_spent"))).toHaveLength(14);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND source LIKE 'mall:%'").bind(s.tenant.id).first("n")).toBe(14);
   }, 120_000);
@@ -153,5 +159,35 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
     expect(over.body.error.code).toBe("insufficient_points");
     const audit = await api("/audit-log?resource=points", { token: adminKey });
     expect(audit.body.entries.some((e: any) => e.route.includes("/points/adjustments") && e.after?.reason === "客服补偿")).toBe(true);
+  });
+});
+
+describe("tasks", () => {
+  it("pays a task once per completion, from real facts, with points, growth and a coupon; none may name a lottery", async () => {
+    const s = await shopWithKeys(2);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "新人券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } }, stockTotal: 10 },
+    });
+    const gated = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首单后才能抽奖", points: 10 } });
+    expect(gated.status).toBe(400);
+    expect(gated.body.error.code).toBe("task_gates_lottery");
+    const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 20, growth: 15, couponProductId: coupon.body.id } });
+    expect(task.status).toBe(201);
+    const m = await member(s.slug, s.tenant.id);
+    const early = await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie });
+    expect(early.body.error.code).toBe("task_not_completed");
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-0001", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ id: task.body.id, available: true, completions: 0 });
+    const both = await Promise.all([1, 2].map(() => shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    const done = both.find((r) => r.status === 200)!.body;
+    expect(done).toMatchObject({ completion: "once", points: 20, growth: 15, balance: 19 + 20 });
+    expect(done.voucherId).toBeTruthy();
+    expect(await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")).toBe(15);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE holder_id = ? AND product_id = ?").bind(m.buyerId, coupon.body.id).first("n")).toBe(1);
+    expect(await recordedOfType(s.tenant.id, "member_task_completed")).toHaveLength(1);
+    await ledgerAgrees(m.memberId);
   });
 });
