@@ -73,6 +73,9 @@ describe("every page at 390×844", () => {
       "shop/order/index.astro": ["order", `/shop/order/?t=demo&o=${bought.order}`],
       "shop/orders/index.astro": ["orders", "/shop/orders/?t=demo"],
       "shop/vouchers/index.astro": ["vouchers", "/shop/vouchers/?t=demo"],
+      // The guest is not a member: these show the join notice (points-browser shows them with a member).
+      "shop/member/points/index.astro": ["member-points", "/shop/member/points/?t=demo"],
+      "shop/member/mall/index.astro": ["member-mall", "/shop/member/mall/?t=demo"],
       "campaigns/index.astro": ["campaigns", "/campaigns/?t=demo"],
       "campaigns/flash/index.astro": ["flash", `/campaigns/flash/?t=demo&id=${campaign("flash_sale").id}`],
       "campaigns/lottery/index.astro": ["lottery", `/campaigns/lottery/?t=demo&id=${campaign("lottery").id}`],
@@ -85,6 +88,7 @@ describe("every page at 390×844", () => {
       "admin/webhooks/index.astro": ["admin-webhooks", "/admin/webhooks/"],
       "admin/risk/index.astro": ["admin-risk", `/admin/risk/?campaign=${campaign("flash_sale").id}`],
       "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
+      "admin/points/index.astro": ["admin-points", "/admin/points/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
