@@ -70,7 +70,7 @@ const putItem = createRoute({
   request: { params: z.object({ itemId: Id }), ...jsonBody(MallItemInput) }, responses: { 200: json(MallItem, "Saved"), ...opErrors },
 });
 const liability = createRoute({
-  method: "get", path: "/points/liability", ...op, middleware: [requireKey("analyst")], summary: "Outstanding points and their money value; issued, spent, expired",
+  method: "get", path: "/points/liability", ...op, middleware: [requireKey("operator")], summary: "Outstanding points and their money value; issued, spent, expired",
   responses: { 200: json(PointsLiability, "Liability"), ...opErrors },
 });
 const adjust = createRoute({
