@@ -29,8 +29,9 @@ describe("member points on a phone", () => {
     await expect.poll(() => page.textContent("#check-in"), { timeout: 10_000 }).toContain("签到");
     await page.click("#check-in");
     await expect.poll(() => page.textContent("#check-msg"), { timeout: 10_000 }).toContain("签到成功");
-    expect(await page.textContent("#balance")).toBe("5");
-    expect(await page.locator("#check-in").isDisabled()).toBe(true);
+    // The message shows first; the balance follows when the statement reloads.
+    await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toBe("5");
+    await expect.poll(() => page.locator("#check-in").isDisabled(), { timeout: 10_000 }).toBe(true);
     await screenshot(page, "points-checked-in");
 
     // Buy the ¥19.90 video card: 19 points at the default 1 point per yuan.
