@@ -1,3 +1,4 @@
+import { memberPointsRoutes, pointsRoutes } from "./routes/points";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -83,7 +84,9 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", auditLogRoutes)
     .route("/", shopMemberRoutes)
     .route("/", memberWidgetRoutes)
-    .route("/", memberAdminRoutes);
+    .route("/", memberAdminRoutes)
+    .route("/", memberPointsRoutes)
+    .route("/", pointsRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -13,12 +13,15 @@ import { runErasures } from "./services/erasure";
 import { applyEventRetention } from "./services/retention";
 import { runMembershipCron } from "./services/member-cron";
 import { expireStoredValueBonuses } from "./services/stored-value";
+import { sweepPoints } from "./services/points-expiry";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
   const jobs: Promise<unknown>[] = [
     releaseExpired(env, null), expireDueVouchers(env), expireStoredValueBonuses(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env),
     pruneViews(env.DB, Date.now() - 2 * RELOAD_WINDOW_MS), runErasures(env), applyEventRetention(env),
+    // Points: expire due lots, remind before expiry, return mall exchanges whose order will not be delivered.
+    sweepPoints(env),
     // Risk: decisions older than 90 days, spent challenge nonces past their puzzle's expiry, blocks expired a day ago.
     pruneRiskState(env.DB, new Date(Date.now() - 90 * 86_400_000).toISOString(), Math.floor(Date.now() / 1000)),
     pruneExpiredBlocks(env.DB, new Date(Date.now() - 86_400_000).toISOString()),

@@ -75,6 +75,9 @@ describe("every page at 390×844", () => {
       "shop/vouchers/index.astro": ["vouchers", "/shop/vouchers/?t=demo"],
       "shop/member/index.astro": ["member", "/shop/member/?t=demo"],
       "shop/member/wallet/index.astro": ["wallet", "/shop/member/wallet/?t=demo"],
+      // The guest is not a member: these show the join notice (points-browser shows them with a member).
+      "shop/member/points/index.astro": ["member-points", "/shop/member/points/?t=demo"],
+      "shop/member/mall/index.astro": ["member-mall", "/shop/member/mall/?t=demo"],
       "campaigns/index.astro": ["campaigns", "/campaigns/?t=demo"],
       "campaigns/flash/index.astro": ["flash", `/campaigns/flash/?t=demo&id=${campaign("flash_sale").id}`],
       "campaigns/lottery/index.astro": ["lottery", `/campaigns/lottery/?t=demo&id=${campaign("lottery").id}`],
@@ -89,6 +92,7 @@ describe("every page at 390×844", () => {
       "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
       "admin/members/index.astro": ["admin-members", "/admin/members/"],
       "admin/cards/index.astro": ["admin-cards", "/admin/cards/"],
+      "admin/points/index.astro": ["admin-points", "/admin/points/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],

@@ -24,6 +24,8 @@ import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
 import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
 import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
+import { orderEarnStmts, orderRefundPointsStmts } from "./points";
+import { returnMallExchangeOfOrder } from "./mall";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -62,6 +64,12 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   }
   const product = prodr!.results[0] as ProductRow | undefined;
   const keys = keyr!.results as (CardKeyRef & { batch_id: string | null })[];
+  // What follows a payment happens only if this very notice paid the order.
+  const paidByThisNotice = {
+    sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
+          AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+    args: [t, before.id, payment.id, notice.gatewayTxnId],
+  };
   const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
     // Right after the payment's own statement (changes() is its count): money this notice took for an order that
@@ -72,28 +80,17 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     }, [{ path: "$.payload.status", sql: "SELECT status FROM orders WHERE tenant_id = ? AND id = ?", args: [t, before.id] }]),
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
-    ...eventRows(env, [paidEvent(before, provider)], {
-      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
-            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
-      args: [t, before.id, payment.id, notice.gatewayTxnId],
-    }),
+    ...eventRows(env, [paidEvent(before, provider)], paidByThisNotice),
     // Membership (issue 17): growth for the amount, a paid card's term — once, with the payment.
-    ...orderPaidMemberStmts(env, before, {
-      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
-            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
-      args: [t, before.id, payment.id, notice.gatewayTxnId],
-    }),
+    ...orderPaidMemberStmts(env, before, paidByThisNotice),
+    // A member's points for the paid amount, in the payment's transaction (once per order: the ledger's key).
+    ...orderEarnStmts(env, t, before.id, paidByThisNotice),
   ];
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
   const inline = !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
     && keys.length >= before.quantity && keys.slice(0, before.quantity).every((k) => !k.reusable);
   const rows: NewVoucherRow[] = [];
   if (inline) {
-    const paidByThis = {
-      sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')
-            AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
-      args: [t, before.id, payment.id, notice.gatewayTxnId],
-    };
     for (let i = 0; i < before.quantity; i++) {
       const key = keys[i]!;
       const row = await buildVoucherRow(env, {
@@ -101,7 +98,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
         campaignId: before.campaign_id, cardKeyId: null, meta: { orderSource: before.source },
       }, product, key);
       rows.push(row);
-      stmts.push(deliverKeyStmt(db, t, before.id, key.id, paidByThis));
+      stmts.push(deliverKeyStmt(db, t, before.id, key.id, paidByThisNotice));
       stmts.push(insertVoucherStmt(db, row, {
         sql: "EXISTS (SELECT 1 FROM card_keys WHERE id = ? AND order_id = ? AND status = 'delivered')",
         args: [key.id, before.id],
@@ -342,6 +339,8 @@ function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "
   const t = order.tenant_id;
   return [
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
+    // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
+    ...orderRefundPointsStmts(env, t, order.id),
     ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
@@ -372,6 +371,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
+    await returnMallExchangeOfOrder(env, t, order.id);
     await scheduleDispatch(env);
   } else {
     // No change to record it with: the provider refused, the order stays 'failed' and the cron retries — each
@@ -438,6 +438,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
   ]);
+  await returnMallExchangeOfOrder(env, tenantId, orderId);
   return r!.results[0] as OrderRow;
 }
 

@@ -3,6 +3,7 @@
  * concurrency (see redeemAtomically), scoped to the key's tenant, recorded in the ledger and as events, and
  * watched by frequency monitoring.
  */
+import { redemptionEarnStmts } from "./points";
 import { errorBody } from "../../schema/errors";
 import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
 import { ProductConfig } from "../../schema/catalog";
@@ -181,7 +182,9 @@ export async function redeem(
     occurredAt: new Date(redemption.redeemedAt),
     actor: { apiKeyId, userId: voucher.holder_id },
     payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents, redemptionId: redemption.id },
-  }], { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')", args: [tenantId, redemption.id] }));
+  }], { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')", args: [tenantId, redemption.id] })
+    // The member's points for redeeming at a store (tenant rule; nothing for non-members), with the redemption.
+    .concat(redemptionEarnStmts(env, tenantId, voucher.holder_id, redemption.id)));
   if (!won) {
     const current = await getVoucherByCode(env.DB, tenantId, voucher.code);
     if (current?.status === "redeemed") return alreadyRedeemed(env, current, fail);

@@ -34,12 +34,13 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown, key = operatorKey()): Promise<T> {
+export async function api<T = any>(method: string, path: string, body?: unknown, key = operatorKey(), extraHeaders: Record<string, string> = {}): Promise<T> {
   const res = await fetch(`/api/v1${path}`, {
     method,
     headers: {
       ...(key ? { authorization: `Bearer ${key}` } : {}),
       ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...extraHeaders,
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });

@@ -1,0 +1,66 @@
+import { DatabaseSync } from "node:sqlite";
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { admin, d1File } from "./stack";
+
+const browser = useChromium();
+
+/**
+ * A member checks in, buys, earns and exchanges in the points mall. The member row is written into the stack's D1
+ * file, as test/worker/helpers.ts insertMember does (the join flow is members17's; once merged, join on /shop/member/).
+ */
+describe("member points on a phone", () => {
+  it("check in → buy → earn → exchange in the mall", { timeout: 120_000 }, async () => {
+    const { baseUrl, stateDir } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    const tenant = await admin("/tenant");
+    const { products } = await admin("/products");
+    const coupon = products.find((p: any) => p.name === "满100减20券");
+    const item = await admin("/mall/items", "POST", { productId: coupon.id, title: "满100减20券（积分兑换）", points: 20, stock: 50, perMemberLimit: 1 });
+
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    const buyerId = await page.evaluate(async () => ((await (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).json()) as { buyer: { id: string } }).buyer.id);
+    const db = new DatabaseSync(d1File(stateDir));
+    const memberId = `mbr_browser${Date.now().toString(36)}`;
+    db.prepare("INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via) VALUES (?, ?, ?, ?, 'phone')").run(memberId, tenant.id, buyerId, memberId.slice(-10));
+    db.close();
+
+    await page.goto(`${baseUrl}/shop/member/points/?t=demo`);
+    await expect.poll(() => page.textContent("#check-in"), { timeout: 10_000 }).toContain("签到");
+    await page.click("#check-in");
+    await expect.poll(() => page.textContent("#check-msg"), { timeout: 10_000 }).toContain("签到成功");
+    // The message shows first; the balance follows when the statement reloads.
+    await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toBe("5");
+    await expect.poll(() => page.locator("#check-in").isDisabled(), { timeout: 10_000 }).toBe(true);
+    await screenshot(page, "points-checked-in");
+
+    // Buy the ¥19.90 video card: 19 points at the default 1 point per yuan.
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    await page.getByText("视频会员月卡").first().click();
+    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.click("#buy-btn");
+    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.click("#pay");
+    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+
+    await page.goto(`${baseUrl}/shop/member/points/?t=demo`);
+    await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toBe("24");
+    expect(await page.textContent("#moves")).toContain("购物");
+    await screenshot(page, "points-earned");
+
+    await page.goto(`${baseUrl}/shop/member/mall/?t=demo`);
+    const card = page.locator(".mall-item", { hasText: "满100减20券（积分兑换）" });
+    await expect.poll(() => card.locator("button").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await card.locator("button").click();
+    await expect.poll(() => page.textContent("#msg"), { timeout: 10_000 }).toContain("兑换成功");
+    await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toContain("4");
+    await expect.poll(() => page.textContent("#mine"), { timeout: 10_000 }).toContain("已发放");
+    await screenshot(page, "points-mall-exchanged");
+    await fitsThePhone(page);
+    expect((await admin(`/points/members/${memberId}`)).balance).toBe(4);
+    expect(item.stockLeft).toBe(50);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

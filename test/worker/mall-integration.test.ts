@@ -1,0 +1,89 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sweepPoints } from "../../worker/services/points-expiry";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api, insertMember, recordedOfType } from "./helpers";
+
+async function member(slug: string, tenantId: string, adminKey: string, points: number) {
+  const g = await shop(slug, "/guest", { method: "POST", json: {} });
+  const memberId = await insertMember(tenantId, g.body.buyer.id);
+  const adj = await api("/points/adjustments", { method: "POST", token: adminKey, json: { memberId, points, reason: "seed" }, headers: { "idempotency-key": `seed-${memberId}` } });
+  expect(adj.status).toBe(201);
+  return { cookie: g.cookie!, memberId };
+}
+
+const balanceOf = (memberId: string) => env.DB.prepare("SELECT points_balance AS n FROM members WHERE id = ?").bind(memberId).first<number>("n");
+const exchange = (slug: string, cookie: string, itemId: string, idem: string) => shop(slug, `/member/mall/${itemId}/exchange`, { method: "POST", cookie, idem });
+
+describe("points mall", () => {
+  it("points + cash: an order like any other, paid, delivered; a refund gives the points and the stock back once", async () => {
+    const s = await shopWithKeys(2);
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "会员月卡", points: 100, cashCents: 990, stock: 5 } });
+    expect(item.status).toBe(201);
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 150);
+    const x = await exchange(s.slug, m.cookie, item.body.id, "mall-cash-0001");
+    expect(x.status).toBe(201);
+    expect(x.body).toMatchObject({ points: 100, cashCents: 990, status: "ordered", orderStatus: "created", balance: 50 });
+    expect((await exchange(s.slug, m.cookie, item.body.id, "mall-cash-0001")).body.id).toBe(x.body.id); // a retry is the same exchange
+    const order = (await env.DB.prepare("SELECT * FROM orders WHERE id = ?").bind(x.body.orderId).first<any>())!;
+    expect(order).toMatchObject({ amount_cents: 990, source: `mall:${item.body.id}` });
+    expect((await pay(x.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect(await recordedOfType(s.tenant.id, "mall_exchanged")).toHaveLength(1);
+    const mine = await shop(s.slug, "/member/mall", { cookie: m.cookie });
+    expect(mine.body.exchanges[0]).toMatchObject({ id: x.body.id, orderStatus: "delivered" });
+    // The cash part earned its own points (9.90 yuan → 9): 59 before the refund.
+    expect(await balanceOf(m.memberId)).toBe(59);
+
+    const refund = await api(`/orders/${x.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "不想要了" } });
+    expect(refund.status).toBe(200);
+    await sweepPoints(env as Env); // nothing more to give back
+    expect(await balanceOf(m.memberId)).toBe(150);
+    const returned = await env.DB.prepare("SELECT * FROM points_movements WHERE member_id = ? AND kind = 'reverse' ORDER BY points").bind(m.memberId).all<any>();
+    expect(returned.results.map((r) => [r.source_kind, r.points])).toEqual([["order", -9], ["mall", 100]]);
+    expect((await api(`/mall/items`, { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 5 });
+    const lots = await env.DB.prepare("SELECT COALESCE(SUM(remaining), 0) AS n FROM points_lots WHERE member_id = ?").bind(m.memberId).first<number>("n");
+    expect(lots).toBe(150);
+  });
+
+  it("stock and per-member limits hold under concurrent exchanges", async () => {
+    const s = await shopWithKeys(0);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "咖啡券", priceCents: 0, faceValueCents: 1500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 1500 } }, stockTotal: 100 },
+    });
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, title: "咖啡券", points: 10, stock: 5, perMemberLimit: 2 } });
+    const members = await Promise.all([1, 2, 3].map(() => member(s.slug, s.tenant.id, s.adminKey, 1000)));
+    const res = await Promise.all(members.flatMap((m, i) => [0, 1, 2, 3].map((j) => exchange(s.slug, m.cookie, item.body.id, `mall-race-${i}-${j}`))));
+    const ok = res.filter((r) => r.status === 201);
+    expect(ok).toHaveLength(5); // 6 allowed by the limits, 5 in stock
+    expect(res.filter((r) => r.status === 409).every((r) => ["sold_out", "purchase_limit"].includes(r.body.error.code))).toBe(true);
+    for (const m of members) {
+      const mine = await env.DB.prepare("SELECT COUNT(*) AS n FROM mall_exchanges WHERE member_id = ? AND status != 'returned'").bind(m.memberId).first<number>("n");
+      expect(mine).toBeLessThanOrEqual(2);
+      expect(await balanceOf(m.memberId)).toBe(1000 - 10 * mine!);
+    }
+    expect((await api(`/mall/items`, { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 0 });
+    expect(ok.every((r) => r.body.orderStatus === "delivered")).toBe(true);
+  });
+
+  it("an order the shop refuses, or one left unpaid, gives the points back", async () => {
+    const s = await shopWithKeys(0); // a card-key product without keys: the order is refused
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "无货", points: 50, stock: 3 } });
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
+    const x = await exchange(s.slug, m.cookie, item.body.id, "mall-refused-1");
+    expect(x.status).toBe(409);
+    expect(x.body.error.code).toBe("sold_out");
+    expect(await balanceOf(m.memberId)).toBe(100);
+    expect((await api(`/mall/items`, { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 3 });
+
+    const s2 = await shopWithKeys(1);
+    const cash = await api("/mall/items", { method: "POST", token: s2.adminKey, json: { productId: s2.productId, title: "加钱购", points: 30, cashCents: 500, stock: 3 } });
+    const m2 = await member(s2.slug, s2.tenant.id, s2.adminKey, 100);
+    const y = await exchange(s2.slug, m2.cookie, cash.body.id, "mall-unpaid-1");
+    expect(y.body.balance).toBe(70);
+    expect((await shop(s2.slug, `/orders/${y.body.orderId}/cancel`, { method: "POST", cookie: m2.cookie })).status).toBe(200);
+    await Promise.all([sweepPoints(env as Env), sweepPoints(env as Env)]);
+    expect(await balanceOf(m2.memberId)).toBe(100);
+    expect(await env.DB.prepare("SELECT status FROM mall_exchanges WHERE id = ?").bind(y.body.id).first("status")).toBe("returned");
+  });
+});

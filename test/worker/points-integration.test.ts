@@ -1,0 +1,193 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { consumeOldestFirst } from "../../worker/domain/points";
+import { sweepPoints } from "../../worker/services/points-expiry";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api, createTenant, insertMember, recordedOfType } from "./helpers";
+
+/** A buyer session in the store and a member row for it (the join flow is members17's). */
+async function member(slug: string, tenantId: string) {
+  const g = await shop(slug, "/guest", { method: "POST", json: {} });
+  const buyerId = g.body.buyer.id as string;
+  return { cookie: g.cookie!, buyerId, memberId: await insertMember(tenantId, buyerId) };
+}
+
+let n = 0;
+const adjust = (adminKey: string, memberId: string, points: number, reason = "goodwill") =>
+  api("/points/adjustments", { method: "POST", token: adminKey, json: { memberId, points, reason }, headers: { "idempotency-key": `adj-test-${Date.now()}-${n++}` } });
+
+/** The three views of a balance agree: the cache, the ledger's sum, the lots' remaining. */
+async function ledgerAgrees(memberId: string) {
+  const r = await env.DB.prepare(
+    `SELECT (SELECT points_balance FROM members WHERE id = ?1) AS cache,
+            (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE member_id = ?1) AS ledger,
+            (SELECT COALESCE(SUM(remaining), 0) FROM points_lots WHERE member_id = ?1) AS lots`,
+  ).bind(memberId).first<{ cache: number; ledger: number; lots: number }>();
+  expect(r!.ledger).toBe(r!.cache);
+  expect(r!.lots).toBe(r!.cache);
+  return r!.cache;
+}
+
+describe("earning from paid orders and reversal on refund", () => {
+  it("earns once per paid order (per the tenant's rule) and reverses what remains on refund, recording the shortfall", async () => {
+    const s = await shopWithKeys(3);
+    await api("/points/rules", { method: "PUT", token: s.adminKey, json: { pointsPerYuan: 2 } });
+    const m = await member(s.slug, s.tenant.id);
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-points-1", json: { productId: s.productId } });
+    expect(o.status).toBe(201);
+    // The callback arrives twice: one earn.
+    const paid = await Promise.all([pay(o.body.checkoutUrl), pay(o.body.checkoutUrl)]);
+    expect(paid.some((p) => p.body.orderStatus === "delivered")).toBe(true);
+    const earned = await env.DB.prepare("SELECT * FROM points_movements WHERE member_id = ? AND kind = 'earn'").bind(m.memberId).all<any>();
+    expect(earned.results).toHaveLength(1);
+    expect(earned.results[0].points).toBe(39); // 19.90 yuan × 2 = 39.8, rounded down
+    expect(earned.results[0].source_kind).toBe("order");
+    expect(await ledgerAgrees(m.memberId)).toBe(39);
+
+    // 30 of the 39 are spent before the refund: the reversal takes back the 9 left and records 30 as the shortfall.
+    expect((await adjust(s.adminKey, m.memberId, -30)).status).toBe(201);
+    const refunds = await Promise.all([1, 2].map(() => api(`/orders/${o.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "test" } })));
+    expect(refunds.filter((r) => r.status === 200)).toHaveLength(1);
+    const rev = await env.DB.prepare("SELECT * FROM points_movements WHERE member_id = ? AND kind = 'reverse'").bind(m.memberId).all<any>();
+    expect(rev.results).toHaveLength(1);
+    expect(rev.results[0]).toMatchObject({ points: -9, shortfall: 30, balance_after: 0 });
+    expect(await ledgerAgrees(m.memberId)).toBe(0);
+    await sweepPoints(env as Env); // the safety net finds nothing left to reverse
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE member_id = ? AND kind = 'reverse'").bind(m.memberId).first("n")).toBe(1);
+    const types = (await recordedOfType(s.tenant.id, "points_earned")).concat(await recordedOfType(s.tenant.id, "points_reversed"));
+    expect(types.map((e) => [e.type, e.payload.points, e.payload.memberId])).toEqual([["points_earned", 39, m.memberId], ["points_reversed", -9, m.memberId]]);
+  });
+
+  it("a buyer who is not a member earns nothing", async () => {
+    const s = await shopWithKeys(1);
+    const g = await shop(s.slug, "/guest", { method: "POST", json: {} });
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: g.cookie, idem: "order-points-guest", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE tenant_id = ?").bind(s.tenant.id).first("n")).toBe(0);
+  });
+});
+
+describe("spending under concurrency", () => {
+  it("200 concurrent mall exchanges by one member never overspend: sum spent ≤ balance, ledger = cache = lots", async () => {
+    const s = await shopWithKeys(0);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "满50减10券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } }, stockTotal: 1000 },
+    });
+    expect(coupon.status).toBe(201);
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, title: "满减券", points: 70, stock: 1000 } });
+    expect(item.status).toBe(201);
+    const m = await member(s.slug, s.tenant.id);
+    // Three lots (different expiry order than earning order is covered by the unit test); 1000 points in all.
+    for (const p of [400, 350, 250]) expect((await adjust(s.adminKey, m.memberId, p)).status).toBe(201);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      shop(s.slug, `/member/mall/${item.body.id}/exchange`, { method: "POST", cookie: m.cookie, idem: `spend-race-${i}` })));
+    const ok = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status === 409);
+    expect(ok.length + refused.length).toBe(200);
+    expect(ok).toHaveLength(14); // floor(1000 / 70)
+    expect(refused.every((r) => r.body.error.code === "insufficient_points")).toBe(true);
+    const balance = await ledgerAgrees(m.memberId);
+    expect(balance).toBe(1000 - 14 * 70);
+    const spent = await env.DB.prepare("SELECT COALESCE(-SUM(points), 0) AS n FROM points_movements WHERE member_id = ? AND kind = 'spend'").bind(m.memberId).first<number>("n");
+    expect(spent).toBe(980);
+    // The lots were drawn soonest-expiry first, exactly as domain/points.ts specifies.
+    const lots = await env.DB.prepare("SELECT id, points, remaining, expires_at FROM points_lots WHERE member_id = ? ORDER BY expires_at").bind(m.memberId).all<any>();
+    const uses = consumeOldestFirst(lots.results.map((l) => ({ id: l.id, remaining: l.points, expiresAt: l.expires_at })), 980);
+    expect(lots.results.map((l) => l.remaining)).toEqual(lots.results.map((l) => l.points - (uses.find((u) => u.lotId === l.id)?.points ?? 0)));
+    expect(lots.results.map((l) => l.remaining)).toEqual([0, 0, 20]);
+    expect((await recordedOfType(s.tenant.id, "points_spent"))).toHaveLength(14);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND source LIKE 'mall:%'").bind(s.tenant.id).first("n")).toBe(14);
+  }, 120_000);
+});
+
+describe("check-in, expiry and reminders, adjustment and liability", () => {
+  it("two check-ins at once give one check-in and one set of points; the statement shows it", async () => {
+    const { tenant } = await createTenant();
+    const m = await member(tenant.slug, tenant.id);
+    const both = await Promise.all([1, 2].map(() => shop(tenant.slug, "/member/check-in", { method: "POST", cookie: m.cookie })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(both.find((r) => r.status === 200)!.body).toMatchObject({ streak: 1, points: 5, balance: 5 });
+    expect(both.find((r) => r.status === 409)!.body.error.code).toBe("already_checked_in");
+    const st = await shop(tenant.slug, "/member/points", { cookie: m.cookie });
+    expect(st.body).toMatchObject({ balance: 5, checkIn: { today: true, streak: 1 } });
+    expect(st.body.movements).toHaveLength(1);
+    expect(st.body.movements[0]).toMatchObject({ kind: "earn", sourceKind: "check_in", points: 5 });
+    expect(await recordedOfType(tenant.id, "member_checked_in")).toHaveLength(1);
+    const stranger = await shop(tenant.slug, "/guest", { method: "POST", json: {} });
+    expect((await shop(tenant.slug, "/member/check-in", { method: "POST", cookie: stranger.cookie })).body.error.code).toBe("not_a_member");
+  });
+
+  it("reminds once N days before expiry, expires each lot once, and the liability follows", async () => {
+    const { tenant, adminKey } = await createTenant();
+    await api("/points/rules", { method: "PUT", token: adminKey, json: { expiryMonths: 1, remindDays: 5, centsPer100Points: 50 } });
+    const m = await member(tenant.slug, tenant.id);
+    expect((await adjust(adminKey, m.memberId, 300, "launch gift")).status).toBe(201);
+    const lot = (await env.DB.prepare("SELECT * FROM points_lots WHERE member_id = ?").bind(m.memberId).first<any>())!;
+    const expires = Date.parse(lot.expires_at);
+    expect(expires - Date.now()).toBeGreaterThan(27 * 86_400_000);
+    expect((await api("/points/liability", { token: adminKey })).body).toMatchObject({ outstandingPoints: 300, valueCents: 150, members: 1 });
+
+    await sweepPoints(env as Env, new Date(expires - 10 * 86_400_000)); // too early
+    expect(await recordedOfType(tenant.id, "points_expiry_reminded")).toHaveLength(0);
+    await Promise.all([sweepPoints(env as Env, new Date(expires - 4 * 86_400_000)), sweepPoints(env as Env, new Date(expires - 3 * 86_400_000))]);
+    const reminded = await recordedOfType(tenant.id, "points_expiry_reminded");
+    expect(reminded).toHaveLength(1);
+    expect(reminded[0]!.payload).toMatchObject({ memberId: m.memberId, points: 300, channel: "webhook" });
+
+    await Promise.all([sweepPoints(env as Env, new Date(expires + 1000)), sweepPoints(env as Env, new Date(expires + 2000))]);
+    const expired = await env.DB.prepare("SELECT * FROM points_movements WHERE member_id = ? AND kind = 'expire'").bind(m.memberId).all<any>();
+    expect(expired.results).toHaveLength(1);
+    expect(expired.results[0]).toMatchObject({ points: -300, balance_after: 0, source_kind: "lot", source_id: lot.id });
+    expect(await ledgerAgrees(m.memberId)).toBe(0);
+    expect(await recordedOfType(tenant.id, "points_expired")).toHaveLength(1);
+    expect((await api("/points/liability", { token: adminKey })).body).toMatchObject({ outstandingPoints: 0, valueCents: 0, issued: 300, expired: 300 });
+  });
+
+  it("adjustment: reason required, idempotent by key, never below zero, audited", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const m = await member(tenant.slug, tenant.id);
+    const bad = await api("/points/adjustments", { method: "POST", token: adminKey, json: { memberId: m.memberId, points: 10 }, headers: { "idempotency-key": "adj-bad-0001" } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error)).toContain("reason");
+    const once = () => api("/points/adjustments", { method: "POST", token: adminKey, json: { memberId: m.memberId, points: 40, reason: "客服补偿" }, headers: { "idempotency-key": "adj-same-0001" } });
+    const [a, b] = await Promise.all([once(), once()]);
+    expect(a.body.id).toBe(b.body.id);
+    expect(await ledgerAgrees(m.memberId)).toBe(40);
+    const over = await adjust(adminKey, m.memberId, -41);
+    expect(over.status).toBe(409);
+    expect(over.body.error.code).toBe("insufficient_points");
+    const audit = await api("/audit-log?resource=points", { token: adminKey });
+    expect(audit.body.entries.some((e: any) => e.route.includes("/points/adjustments") && e.after?.reason === "客服补偿")).toBe(true);
+  });
+});
+
+describe("tasks", () => {
+  it("pays a task once per completion, from real facts, with points, growth and a coupon; none may name a lottery", async () => {
+    const s = await shopWithKeys(2);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "新人券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } }, stockTotal: 10 },
+    });
+    const gated = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首单后才能抽奖", points: 10 } });
+    expect(gated.status).toBe(400);
+    expect(gated.body.error.code).toBe("task_gates_lottery");
+    const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 20, growth: 15, couponProductId: coupon.body.id } });
+    expect(task.status).toBe(201);
+    const m = await member(s.slug, s.tenant.id);
+    const early = await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie });
+    expect(early.body.error.code).toBe("task_not_completed");
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-0001", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ id: task.body.id, available: true, completions: 0 });
+    const both = await Promise.all([1, 2].map(() => shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    const done = both.find((r) => r.status === 200)!.body;
+    expect(done).toMatchObject({ completion: "once", points: 20, growth: 15, balance: 19 + 20 });
+    expect(done.voucherId).toBeTruthy();
+    expect(await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")).toBe(15);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE holder_id = ? AND product_id = ?").bind(m.buyerId, coupon.body.id).first("n")).toBe(1);
+    expect(await recordedOfType(s.tenant.id, "member_task_completed")).toHaveLength(1);
+    await ledgerAgrees(m.memberId);
+  });
+});

@@ -1,0 +1,312 @@
+/**
+ * The points ledger's SQL (schema/d1/0155): every movement is one INSERT into points_movements keyed
+ * (tenant, member, kind, source) — a repeat inserts nothing — followed, in the same batch, by statements guarded on
+ * that very movement id existing: the members.points_balance cache, the earned lot or the lots it consumed, and its
+ * event. So the cache, the lots and the ledger move together or not at all, and a spend that the balance does not
+ * cover inserts nothing (the balance never goes below zero, however many spends race).
+ */
+import type { SqlGuard } from "./statements";
+import { guardArgs, guardSql } from "./statements";
+
+export const NOW_ISO = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+export interface MovementRow {
+  id: string;
+  tenant_id: string;
+  member_id: string;
+  kind: "earn" | "spend" | "reverse" | "expire" | "adjust";
+  points: number;
+  balance_after: number;
+  source_kind: string;
+  source_id: string;
+  order_id: string | null;
+  reason: string | null;
+  shortfall: number;
+  actor_key_id: string | null;
+  created_at: string;
+}
+
+export interface LotRow {
+  id: string;
+  tenant_id: string;
+  member_id: string;
+  movement_id: string;
+  points: number;
+  remaining: number;
+  source_kind: string;
+  source_id: string;
+  earned_at: string;
+  expires_at: string;
+  reminded_at: string | null;
+  expired_at: string | null;
+}
+
+export interface RulesRow {
+  points_per_yuan: number;
+  points_per_redemption: number;
+  expiry_months: number;
+  remind_days: number;
+  cents_per_100_points: number;
+  check_in_points: number;
+  streak_rewards: string;
+}
+
+export const DEFAULT_RULES: RulesRow = {
+  points_per_yuan: 1, points_per_redemption: 0, expiry_months: 12, remind_days: 7, cents_per_100_points: 100, check_in_points: 5,
+  streak_rewards: '[{"day":7,"points":50}]',
+};
+
+export interface MovementSpec {
+  id: string;
+  tenantId: string;
+  memberId: string;
+  kind: MovementRow["kind"];
+  sourceKind: string;
+  sourceId: string;
+  orderId?: string | null;
+  reason?: string | null;
+  actorKeyId?: string | null;
+}
+
+/** The movement exists (was inserted by this batch: ids are fresh per call). */
+export const movementExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM points_movements WHERE id = ?)", args: [id] });
+
+const INSERT_MOVEMENT = `INSERT OR IGNORE INTO points_movements
+  (id, tenant_id, member_id, kind, points, balance_after, source_kind, source_id, order_id, reason, shortfall, actor_key_id)`;
+
+/**
+ * A credit of `points` (> 0) to a member, only while `guard` holds. Inserts nothing when this (kind, source) was
+ * credited before.
+ */
+export function creditStmt(db: D1Database, m: MovementSpec, points: number, guard?: SqlGuard): D1PreparedStatement {
+  return db.prepare(
+    `${INSERT_MOVEMENT} SELECT ?, tenant_id, id, ?, ?, points_balance + ?, ?, ?, ?, ?, 0, ? FROM members
+     WHERE tenant_id = ? AND id = ? AND ? > 0 AND (${guardSql(guard)})`,
+  ).bind(m.id, m.kind, points, points, m.sourceKind, m.sourceId, m.orderId ?? null, m.reason ?? null, m.actorKeyId ?? null, m.tenantId, m.memberId, points, ...guardArgs(guard));
+}
+
+/** A debit of `points` (> 0), only when the balance covers it (and `guard` holds). */
+export function debitStmt(db: D1Database, m: MovementSpec, points: number, guard?: SqlGuard): D1PreparedStatement {
+  return db.prepare(
+    `${INSERT_MOVEMENT} SELECT ?, tenant_id, id, ?, -?, points_balance - ?, ?, ?, ?, ?, 0, ? FROM members
+     WHERE tenant_id = ? AND id = ? AND ? > 0 AND points_balance >= ? AND (${guardSql(guard)})`,
+  ).bind(m.id, m.kind, points, points, m.sourceKind, m.sourceId, m.orderId ?? null, m.reason ?? null, m.actorKeyId ?? null, m.tenantId, m.memberId, points, points, ...guardArgs(guard));
+}
+
+/** The balance cache follows the movement (nothing when the movement was not inserted). */
+export function applyToBalanceStmt(db: D1Database, movementId: string): D1PreparedStatement {
+  return db.prepare(
+    `UPDATE members SET points_balance = points_balance + (SELECT points FROM points_movements WHERE id = ?1)
+     WHERE id = (SELECT member_id FROM points_movements WHERE id = ?1)`,
+  ).bind(movementId);
+}
+
+/** The lot a credit made, expiring at `expiresAt` (ISO), or `expiryMonths` after the movement when given as a number. */
+export function insertLotStmt(db: D1Database, lotId: string, movementId: string, expiresAt: string): D1PreparedStatement {
+  return db.prepare(
+    `INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
+     SELECT ?, tenant_id, member_id, id, points, points, source_kind, source_id, created_at, ? FROM points_movements WHERE id = ? AND points > 0`,
+  ).bind(lotId, expiresAt, movementId);
+}
+
+/**
+ * A debit takes its points from the member's lots, soonest expiry first (domain/points.ts consumeOldestFirst):
+ * a running sum over the lots says how much each one gives; then the lots are lowered by what was taken.
+ */
+export function consumeLotsStmts(db: D1Database, movementId: string): D1PreparedStatement[] {
+  return [
+    db.prepare(
+      `WITH mv AS (SELECT tenant_id, member_id, -points AS amount FROM points_movements WHERE id = ?1 AND points < 0),
+       ordered AS (
+         SELECT l.id, l.remaining,
+                COALESCE(SUM(l.remaining) OVER (ORDER BY l.expires_at, l.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+         FROM points_lots l JOIN mv ON l.tenant_id = mv.tenant_id AND l.member_id = mv.member_id
+         WHERE l.remaining > 0
+       )
+       INSERT INTO points_lot_uses (movement_id, lot_id, points)
+       SELECT ?1, o.id, MIN(o.remaining, mv.amount - o.before) FROM ordered o, mv WHERE o.before < mv.amount`,
+    ).bind(movementId),
+    db.prepare(
+      `UPDATE points_lots SET remaining = remaining - (SELECT points FROM points_lot_uses WHERE movement_id = ?1 AND lot_id = points_lots.id)
+       WHERE id IN (SELECT lot_id FROM points_lot_uses WHERE movement_id = ?1)`,
+    ).bind(movementId),
+  ];
+}
+
+/**
+ * Gives back a debit (a returned mall exchange): a credit of exactly what the debit took, as one new lot expiring
+ * when the latest lot it took from does (never later than the points would have expired anyway). `debit` selects the
+ * debit's id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once.
+ */
+export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuard, lotId: string, guard?: SqlGuard): D1PreparedStatement[] {
+  return [
+    db.prepare(
+      `${INSERT_MOVEMENT} SELECT ?, m.tenant_id, m.id, 'reverse', -d.points, m.points_balance - d.points, ?, ?, ?, ?, 0, ?
+       FROM points_movements d JOIN members m ON m.id = d.member_id
+       WHERE d.id = (${debit.sql}) AND d.tenant_id = ? AND d.points < 0 AND (${guardSql(guard)})`,
+    ).bind(m.id, m.sourceKind, m.sourceId, m.orderId ?? null, m.reason ?? null, m.actorKeyId ?? null, ...debit.args, m.tenantId, ...guardArgs(guard)),
+    applyToBalanceStmt(db, m.id),
+    db.prepare(
+      `INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
+       SELECT ?, tenant_id, member_id, id, points, points, source_kind, source_id, created_at,
+              (SELECT MAX(l.expires_at) FROM points_lot_uses u JOIN points_lots l ON l.id = u.lot_id WHERE u.movement_id = (${debit.sql}))
+       FROM points_movements WHERE id = ? AND points > 0`,
+    ).bind(lotId, ...debit.args, m.id),
+  ];
+}
+
+/**
+ * Points a paid order earned, all in SQL so they join the payment's own batch: the order's buyer's membership, the
+ * tenant's rule (points per yuan, expiry months; defaults when unset), only while `guard` holds (the order is paid by
+ * this payment). Not a member, or nothing to earn: nothing is written.
+ */
+export function earnForOrderStmts(db: D1Database, tenantId: string, orderId: string, movementId: string, lotId: string, guard: SqlGuard): D1PreparedStatement[] {
+  const points = `(o.amount_cents * COALESCE(r.points_per_yuan, ${DEFAULT_RULES.points_per_yuan})) / 100`;
+  return [
+    db.prepare(
+      `${INSERT_MOVEMENT} SELECT ?, o.tenant_id, m.id, 'earn', ${points}, m.points_balance + ${points}, 'order', o.id, o.id, 'order_paid', 0, NULL
+       FROM orders o JOIN members m ON m.tenant_id = o.tenant_id AND m.buyer_id = o.buyer_id
+       LEFT JOIN points_rules r ON r.tenant_id = o.tenant_id
+       WHERE o.tenant_id = ? AND o.id = ? AND ${points} > 0 AND (${guardSql(guard)})`,
+    ).bind(movementId, tenantId, orderId, ...guardArgs(guard)),
+    applyToBalanceStmt(db, movementId),
+    ruleLotStmt(db, lotId, movementId),
+  ];
+}
+
+/** Points for a voucher redeemed at a store (the tenant's points_per_redemption; none when 0 or not a member). */
+export function earnForRedemptionStmts(db: D1Database, tenantId: string, holderId: string, redemptionId: string, movementId: string, lotId: string): D1PreparedStatement[] {
+  return [
+    db.prepare(
+      `${INSERT_MOVEMENT} SELECT ?, m.tenant_id, m.id, 'earn', r.points_per_redemption, m.points_balance + r.points_per_redemption, 'redemption', ?, NULL, 'redeemed_at_store', 0, NULL
+       FROM members m JOIN points_rules r ON r.tenant_id = m.tenant_id
+       WHERE m.tenant_id = ? AND m.buyer_id = ? AND r.points_per_redemption > 0
+         AND EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')`,
+    ).bind(movementId, redemptionId, tenantId, holderId, tenantId, redemptionId),
+    applyToBalanceStmt(db, movementId),
+    ruleLotStmt(db, lotId, movementId),
+  ];
+}
+
+/** The lot of a credit, expiring the tenant's expiry_months after the movement. */
+function ruleLotStmt(db: D1Database, lotId: string, movementId: string) {
+  return db.prepare(
+    `INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
+     SELECT ?, p.tenant_id, p.member_id, p.id, p.points, p.points, p.source_kind, p.source_id, p.created_at,
+            strftime('%Y-%m-%dT%H:%M:%fZ', p.created_at, '+' || COALESCE(r.expiry_months, ${DEFAULT_RULES.expiry_months}) || ' months')
+     FROM points_movements p LEFT JOIN points_rules r ON r.tenant_id = p.tenant_id WHERE p.id = ? AND p.points > 0`,
+  ).bind(lotId, movementId);
+}
+
+/**
+ * A refunded source takes back what is left of the lot it earned (reverse what remains; the rest was spent and is
+ * recorded as the shortfall — the balance never goes below zero). Once per source (the movement key).
+ */
+export function reverseEarnStmts(db: D1Database, tenantId: string, sourceKind: string, sourceId: string, movementId: string, reason: string, guard?: SqlGuard): D1PreparedStatement[] {
+  return [
+    db.prepare(
+      `${INSERT_MOVEMENT} SELECT ?, l.tenant_id, l.member_id, 'reverse', -l.remaining, m.points_balance - l.remaining, l.source_kind, l.source_id,
+              CASE WHEN l.source_kind = 'order' THEN l.source_id END, ?, l.points - l.remaining, NULL
+       FROM points_lots l JOIN members m ON m.id = l.member_id
+       WHERE l.tenant_id = ? AND l.source_kind = ? AND l.source_id = ? AND (${guardSql(guard)})`,
+    ).bind(movementId, reason, tenantId, sourceKind, sourceId, ...guardArgs(guard)),
+    applyToBalanceStmt(db, movementId),
+    db.prepare(
+      `UPDATE points_lots SET remaining = 0 WHERE tenant_id = ? AND source_kind = ? AND source_id = ?
+       AND EXISTS (SELECT 1 FROM points_movements WHERE id = ?)`,
+    ).bind(tenantId, sourceKind, sourceId, movementId),
+  ];
+}
+
+/** A lot past its expiry loses what it has left, once (the movement is keyed by the lot). */
+export function expireLotStmts(db: D1Database, lot: LotRow, movementId: string, nowIso: string): D1PreparedStatement[] {
+  return [
+    db.prepare(
+      `${INSERT_MOVEMENT} SELECT ?, l.tenant_id, l.member_id, 'expire', -l.remaining, m.points_balance - l.remaining, 'lot', l.id, NULL, 'expired', 0, NULL
+       FROM points_lots l JOIN members m ON m.id = l.member_id
+       WHERE l.id = ? AND l.remaining > 0 AND l.expired_at IS NULL AND l.expires_at <= ?`,
+    ).bind(movementId, lot.id, nowIso),
+    applyToBalanceStmt(db, movementId),
+    db.prepare(
+      "UPDATE points_lots SET remaining = 0, expired_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM points_movements WHERE id = ?)",
+    ).bind(nowIso, lot.id, movementId),
+  ];
+}
+
+export function dueLots(db: D1Database, nowIso: string, limit: number) {
+  return db.prepare(
+    "SELECT * FROM points_lots WHERE remaining > 0 AND expired_at IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+  ).bind(nowIso, limit).all<LotRow>().then((r) => r.results);
+}
+
+/** Lots to remind about: unreminded, points left, expiring within the tenant's remind_days of `now`. */
+export function lotsToRemind(db: D1Database, nowIso: string, limit: number) {
+  return db.prepare(
+    `SELECT l.*, b.phone_hash, COALESCE(r.remind_days, ${DEFAULT_RULES.remind_days}) AS remind_days FROM points_lots l
+     JOIN members m ON m.id = l.member_id JOIN buyers b ON b.id = m.buyer_id
+     LEFT JOIN points_rules r ON r.tenant_id = l.tenant_id
+     WHERE l.remaining > 0 AND l.expired_at IS NULL AND l.reminded_at IS NULL AND l.expires_at > ?1
+       AND l.expires_at <= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '+' || COALESCE(r.remind_days, ${DEFAULT_RULES.remind_days}) || ' days')
+     ORDER BY l.expires_at LIMIT ?2`,
+  ).bind(nowIso, limit).all<LotRow & { phone_hash: string | null; remind_days: number }>().then((r) => r.results);
+}
+
+export function markRemindedStmt(db: D1Database, lotId: string, nowIso: string) {
+  return db.prepare("UPDATE points_lots SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL").bind(nowIso, lotId);
+}
+
+export function getRules(db: D1Database, tenantId: string) {
+  return db.prepare("SELECT * FROM points_rules WHERE tenant_id = ?").bind(tenantId).first<RulesRow>();
+}
+
+export function upsertRules(db: D1Database, tenantId: string, r: RulesRow) {
+  return db.prepare(
+    `INSERT INTO points_rules (tenant_id, points_per_yuan, points_per_redemption, expiry_months, remind_days, cents_per_100_points, check_in_points, streak_rewards)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tenant_id) DO UPDATE SET points_per_yuan = excluded.points_per_yuan, points_per_redemption = excluded.points_per_redemption,
+       expiry_months = excluded.expiry_months, remind_days = excluded.remind_days, cents_per_100_points = excluded.cents_per_100_points,
+       check_in_points = excluded.check_in_points, streak_rewards = excluded.streak_rewards, updated_at = ${NOW_ISO}`,
+  ).bind(tenantId, r.points_per_yuan, r.points_per_redemption, r.expiry_months, r.remind_days, r.cents_per_100_points, r.check_in_points, r.streak_rewards).run();
+}
+
+export function movementById(db: D1Database, id: string) {
+  return db.prepare("SELECT * FROM points_movements WHERE id = ?").bind(id).first<MovementRow>();
+}
+
+export function movementBySource(db: D1Database, tenantId: string, memberId: string, kind: string, sourceKind: string, sourceId: string) {
+  return db.prepare("SELECT * FROM points_movements WHERE tenant_id = ? AND member_id = ? AND kind = ? AND source_kind = ? AND source_id = ?")
+    .bind(tenantId, memberId, kind, sourceKind, sourceId).first<MovementRow>();
+}
+
+/** A member's movements, newest first, before the (created_at, id) cursor. */
+export function movementsPage(db: D1Database, tenantId: string, memberId: string, limit: number, before?: { at: string; id: string }) {
+  return db.prepare(
+    `SELECT * FROM points_movements WHERE tenant_id = ? AND member_id = ?
+     ${before ? "AND (created_at < ? OR (created_at = ? AND id < ?))" : ""}
+     ORDER BY created_at DESC, id DESC LIMIT ?`,
+  ).bind(tenantId, memberId, ...(before ? [before.at, before.at, before.id] : []), limit).all<MovementRow>().then((r) => r.results);
+}
+
+/** Lots with points left expiring before `untilIso`, soonest first. */
+export function expiringLots(db: D1Database, tenantId: string, memberId: string, untilIso: string) {
+  return db.prepare(
+    "SELECT * FROM points_lots WHERE tenant_id = ? AND member_id = ? AND remaining > 0 AND expired_at IS NULL AND expires_at <= ? ORDER BY expires_at",
+  ).bind(tenantId, memberId, untilIso).all<LotRow>().then((r) => r.results);
+}
+
+export function memberLots(db: D1Database, tenantId: string, memberId: string) {
+  return db.prepare("SELECT * FROM points_lots WHERE tenant_id = ? AND member_id = ? ORDER BY expires_at, id").bind(tenantId, memberId).all<LotRow>().then((r) => r.results);
+}
+
+/** Outstanding points and what moved, for the liability view. */
+export function liabilityTotals(db: D1Database, tenantId: string, in30DaysIso: string) {
+  return db.prepare(
+    `SELECT
+       (SELECT COALESCE(SUM(points_balance), 0) FROM members WHERE tenant_id = ?1) AS outstanding,
+       (SELECT COUNT(*) FROM members WHERE tenant_id = ?1 AND points_balance > 0) AS members,
+       (SELECT COALESCE(SUM(remaining), 0) FROM points_lots WHERE tenant_id = ?1 AND remaining > 0 AND expired_at IS NULL AND expires_at <= ?2) AS expiring,
+       (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND points > 0) AS issued,
+       (SELECT COALESCE(-SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'spend') AS spent,
+       (SELECT COALESCE(-SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'expire') AS expired`,
+  ).bind(tenantId, in30DaysIso).first<{ outstanding: number; members: number; expiring: number; issued: number; spent: number; expired: number }>();
+}

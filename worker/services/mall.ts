@@ -1,0 +1,137 @@
+/**
+ * The points mall (积分商城, issue 17). An exchange takes the item's stock, checks the member's limit and spends the
+ * points in ONE batch (db/mall.ts insertExchangeStmt + the spend movement, all guarded on the exchange row), then
+ * places an ordinary order for the cash part (services/orders.ts createOrder, keyed by the exchange). If the order is
+ * refused, the exchange is returned at once (points and stock back); if it is later refunded, cancelled or lapses
+ * unpaid, returnExchange gives them back (right after a refund, and the cron's sweep catches anything left). So points
+ * are never spent without an order, and nothing is delivered without its points spent (they go first).
+ */
+import type { MallItem } from "../../schema/points";
+import { newId } from "../domain/crypto";
+import { getOrderRow } from "../db/orders";
+import {
+  exchangeByKey, exchangeDebit, exchangeExists, exchangeOfOrder, exchangesOfMember, getItem, insertExchangeStmt, insertItem, listItems,
+  returnExchangeStmts, setExchangeOrderStmt, takeStockStmt, updateItem, type ExchangeRow, type MallItemRow,
+} from "../db/mall";
+import { memberById } from "../db/members";
+import { returnDebitStmts } from "../db/points";
+import { getProductRow } from "../db/products";
+import { getChargeOfOrder } from "../db/payments";
+import { ApiError } from "../errors";
+import { eventRows, scheduleDispatch } from "../queue/emit";
+import { requireMember } from "./member-lookup";
+import { checkoutPath, createOrder } from "./orders";
+import { movementEventRows, movementStmts } from "./points";
+
+export function toItem(r: MallItemRow): MallItem {
+  return {
+    id: r.id, productId: r.product_id, title: r.title, points: r.points, cashCents: r.cash_cents, stockTotal: r.stock_total, stockLeft: r.stock_left,
+    perMemberLimit: r.per_member_limit, active: !!r.active,
+  };
+}
+
+type ItemInput = { productId: string; title: string; points: number; cashCents: number; stock: number; perMemberLimit: number | null; active: boolean };
+
+export async function saveItem(env: Env, tenantId: string, input: ItemInput, itemId?: string): Promise<MallItem> {
+  if (!(await getProductRow(env.DB, tenantId, input.productId))) throw ApiError.badRequest("unknown_product", "productId is not a product of this brand", [{ path: "productId", message: "unknown product", code: "custom" }]);
+  const row = {
+    tenant_id: tenantId, product_id: input.productId, title: input.title, points: input.points, cash_cents: input.cashCents,
+    stock_total: input.stock, per_member_limit: input.perMemberLimit, active: input.active ? 1 : 0,
+  };
+  const saved = itemId ? await updateItem(env.DB, { ...row, id: itemId }) : await insertItem(env.DB, { ...row, id: newId("mi"), stock_left: input.stock });
+  if (!saved) throw ApiError.notFound("Mall item");
+  return toItem(saved);
+}
+
+export const mallItems = async (env: Env, tenantId: string, activeOnly: boolean) => (await listItems(env.DB, tenantId, activeOnly)).map(toItem);
+
+async function view(env: Env, x: ExchangeRow) {
+  const [order, member, charge] = await Promise.all([
+    x.order_id ? getOrderRow(env.DB, x.tenant_id, x.order_id) : null,
+    memberById(env.DB, x.tenant_id, x.member_id),
+    x.order_id ? getChargeOfOrder(env.DB, x.tenant_id, x.order_id) : null,
+  ]);
+  return {
+    id: x.id, itemId: x.item_id, points: x.points, cashCents: x.cash_cents, orderId: order ? order.id : null, status: x.status,
+    orderStatus: order?.status ?? null, checkoutUrl: order?.status === "created" && charge ? checkoutPath(charge.id) : null, balance: member?.points_balance ?? 0,
+  };
+}
+
+export async function exchange(env: Env, tenantId: string, buyerId: string, itemId: string, key: string) {
+  const member = await requireMember(env, tenantId, buyerId);
+  const prior = await exchangeByKey(env.DB, tenantId, member.id, key);
+  if (prior) {
+    if (prior.item_id !== itemId) throw ApiError.conflict("idempotency_key_reused", "This Idempotency-Key was used for another item");
+    return { created: false, exchange: await view(env, prior) };
+  }
+  const item = await getItem(env.DB, tenantId, itemId);
+  if (!item || !item.active) throw ApiError.notFound("Mall item");
+  const id = newId("mx");
+  const spend = await movementStmts(env, {
+    tenantId, memberId: member.id, kind: "spend", sourceKind: "mall", sourceId: id, points: -item.points, reason: item.title, buyerId, guard: exchangeExists(id),
+  });
+  const [ins] = await env.DB.batch([
+    insertExchangeStmt(env.DB, { id, tenant_id: tenantId, item_id: item.id, member_id: member.id, buyer_id: buyerId, idempotency_key: key }),
+    takeStockStmt(env.DB, tenantId, item.id, id),
+    ...spend.stmts,
+  ]);
+  if (!ins!.meta.changes) {
+    const raced = await exchangeByKey(env.DB, tenantId, member.id, key);
+    if (raced) return { created: false, exchange: await view(env, raced) };
+    const now = (await getItem(env.DB, tenantId, itemId))!;
+    if (now.stock_left <= 0) throw ApiError.conflict("sold_out", "This mall item is out of stock");
+    const m = (await memberById(env.DB, tenantId, member.id))!;
+    if (m.points_balance < now.points) throw ApiError.conflict("insufficient_points", `This item needs ${now.points} points; the balance is ${m.points_balance}`);
+    throw ApiError.conflict("purchase_limit", `At most ${now.per_member_limit} per member for this item`);
+  }
+  const placed = (await exchangeByKey(env.DB, tenantId, member.id, key))!;
+  let orderId: string;
+  try {
+    const res = await createOrder(env, {
+      tenantId, buyerId, productId: item.product_id, idempotencyKey: `mall:${id}`, source: `mall:${item.id}`, unitPriceCents: item.cash_cents, requirePublished: false,
+    });
+    orderId = res.order.id;
+  } catch (e) {
+    await returnExchange(env, placed, "order_refused");
+    throw e;
+  }
+  await env.DB.batch([
+    setExchangeOrderStmt(env.DB, tenantId, id, orderId),
+    ...eventRows(env, [{
+      eventId: `evmx_${id}`, tenantId, type: "mall_exchanged", actor: { userId: buyerId },
+      payload: { orderId, productId: item.product_id, campaignId: null, memberId: member.id, mallItemId: item.id, points: item.points, amountCents: item.cash_cents },
+    }], { sql: "changes() = 1", args: [] }),
+  ]);
+  return { created: true, exchange: await view(env, (await exchangeByKey(env.DB, tenantId, member.id, key))!) };
+}
+
+/** Points and stock back, once (the exchange moves to 'returned' once; the credit is keyed by the exchange). */
+export async function returnExchange(env: Env, x: ExchangeRow, reason: string): Promise<void> {
+  const mv = newId("pm");
+  const returned = { sql: "EXISTS (SELECT 1 FROM mall_exchanges WHERE id = ? AND status = 'returned')", args: [x.id] };
+  await env.DB.batch([
+    ...returnExchangeStmts(env.DB, x.tenant_id, x.id),
+    ...returnDebitStmts(env.DB, { id: mv, tenantId: x.tenant_id, memberId: x.member_id, kind: "reverse", sourceKind: "mall", sourceId: x.id, orderId: x.order_id, reason }, exchangeDebit(x.tenant_id, x.id), newId("pl"), returned),
+    ...movementEventRows(env, x.tenant_id, "reverse", mv, { userId: x.buyer_id }),
+  ]);
+  await scheduleDispatch(env);
+}
+
+/** After an order was refunded (services/fulfilment.ts): a mall exchange's points go back. */
+export async function returnMallExchangeOfOrder(env: Env, tenantId: string, orderId: string): Promise<void> {
+  const x = await exchangeOfOrder(env.DB, tenantId, orderId);
+  if (x && x.status !== "returned") await returnExchange(env, x, "order_refunded");
+}
+
+export async function myExchanges(env: Env, tenantId: string, memberId: string) {
+  return (await exchangesOfMember(env.DB, tenantId, memberId, 50)).map((x) => ({
+    id: x.id, itemId: x.item_id, points: x.points, cashCents: x.cash_cents, orderId: x.order_id, status: x.status,
+    orderStatus: x.order_status, createdAt: x.created_at,
+  }));
+}
+
+/** The mall as a member sees it: active items, their balance and their exchanges. */
+export async function memberMall(env: Env, tenantId: string, buyerId: string) {
+  const member = await requireMember(env, tenantId, buyerId);
+  return { balance: member.points_balance, items: await mallItems(env, tenantId, true), exchanges: await myExchanges(env, tenantId, member.id) };
+}

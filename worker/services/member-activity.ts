@@ -1,0 +1,157 @@
+/**
+ * Daily check-in (签到) and member tasks (issue 17). A check-in is one row per member per Asia/Shanghai day (its
+ * primary key) and its points are earned in the same batch, guarded on that row having been inserted by it: two
+ * check-ins at once give one check-in and one set of points. A task completion is one row per (task, member,
+ * completion) — 'once' for a one-off task, the fact's id for a repeatable one — paying points, growth and/or a coupon.
+ * Completion is read from real facts (a birthday given, a paid order, a redemption at a store, a friend who joined).
+ * Tasks reward only: no campaign reads them, so none can gate a lottery.
+ */
+import type { z } from "@hono/zod-openapi";
+import type { MemberTaskInput } from "../../schema/points";
+import { newId } from "../domain/crypto";
+import { checkInPoints, nextStreak, shanghaiDay, type StreakReward } from "../domain/points";
+import {
+  completionExists, completionsOf, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
+  setCompletionVoucher, taskFacts, updateTask, type TaskRow,
+} from "../db/member-activity";
+import { memberById } from "../db/members";
+import { getProductRow } from "../db/products";
+import { ApiError } from "../errors";
+import { earnGrowthStmts } from "./membership";
+import { eventRows } from "../queue/emit";
+import { requireMember } from "./member-lookup";
+import { movementStmts, rulesOf, statementOf } from "./points";
+import { issueVoucher } from "./vouchers";
+
+export async function checkIn(env: Env, tenantId: string, buyerId: string, now = new Date()) {
+  const member = await requireMember(env, tenantId, buyerId);
+  const rules = await rulesOf(env, tenantId);
+  const day = shanghaiDay(now);
+  const last = await lastCheckIn(env.DB, tenantId, member.id);
+  if (last?.day === day) throw ApiError.conflict("already_checked_in", "Already checked in today");
+  const streak = nextStreak(day, last);
+  const points = checkInPoints(streak, rules.check_in_points, JSON.parse(rules.streak_rewards) as StreakReward[]);
+  // Repeats are refused by the keys: the day's row, the movement (check_in, day) and the derived event id.
+  const inserted = { sql: "EXISTS (SELECT 1 FROM member_check_ins WHERE tenant_id = ? AND member_id = ? AND day = ?)", args: [tenantId, member.id, day] };
+  const earn = points > 0
+    ? await movementStmts(env, { tenantId, memberId: member.id, kind: "earn", sourceKind: "check_in", sourceId: day, points, reason: `check_in:${streak}`, buyerId, guard: inserted })
+    : { stmts: [] };
+  const [ins] = await env.DB.batch([
+    insertCheckInStmt(env.DB, tenantId, member.id, day, streak, points),
+    ...earn.stmts,
+    ...eventRows(env, [{ eventId: `evci_${member.id}_${day}`, tenantId, type: "member_checked_in", actor: { userId: buyerId }, payload: { memberId: member.id, day, streak, points } }], inserted),
+  ]);
+  if (!ins!.meta.changes) throw ApiError.conflict("already_checked_in", "Already checked in today");
+  return { day, streak, points, balance: (await memberById(env.DB, tenantId, member.id))!.points_balance };
+}
+
+export async function checkInState(env: Env, tenantId: string, memberId: string, now = new Date()) {
+  const day = shanghaiDay(now);
+  const last = await lastCheckIn(env.DB, tenantId, memberId);
+  if (!last) return { today: false, streak: 0 };
+  if (last.day === day) return { today: true, streak: last.streak };
+  return { today: false, streak: nextStreak(day, last) > 1 ? last.streak : 0 };
+}
+
+export function toTask(r: TaskRow) {
+  return {
+    id: r.id, kind: r.kind, name: r.name, repeatable: !!r.repeatable, points: r.points, growth: r.growth, couponProductId: r.coupon_product_id,
+    active: !!r.active, createdAt: r.created_at,
+  };
+}
+
+const GATES_LOTTERY = /抽奖|lottery|draw|九宫格|大转盘/i;
+
+export async function saveTask(env: Env, tenantId: string, input: z.infer<typeof MemberTaskInput>, taskId?: string) {
+  // A task rewards; it never stands between a member and a draw (campaign-lint: participation may not be gated).
+  if (GATES_LOTTERY.test(input.name)) throw ApiError.badRequest("task_gates_lottery", "A task may not be tied to a lottery", [{ path: "name", message: "no lottery in a task", code: "custom" }]);
+  if (input.couponProductId && !(await getProductRow(env.DB, tenantId, input.couponProductId))) {
+    throw ApiError.badRequest("unknown_product", "couponProductId is not a product of this brand", [{ path: "couponProductId", message: "unknown product", code: "custom" }]);
+  }
+  const row = {
+    id: taskId ?? newId("tsk"), tenant_id: tenantId, kind: input.kind, name: input.name, repeatable: input.repeatable ? 1 : 0, points: input.points,
+    growth: input.growth, coupon_product_id: input.couponProductId, active: input.active ? 1 : 0,
+  };
+  const saved = taskId ? await updateTask(env.DB, row) : await insertTask(env.DB, row);
+  if (!saved) throw ApiError.notFound("Task");
+  return toTask(saved);
+}
+
+export const allTasks = async (env: Env, tenantId: string) => (await listTasks(env.DB, tenantId, false)).map(toTask);
+
+/** The completions a member's facts make available for a task: 'once' (one-off) or each fact's id (repeatable). */
+async function factsFor(env: Env, tenantId: string, memberId: string) {
+  const [profile, firstOrder, redemptions, friends] = await taskFacts(env.DB, tenantId, memberId);
+  const ids = (r: D1Result) => (r.results as { id: string }[]).map((x) => x.id);
+  return {
+    complete_profile: (profile!.results[0] as { birthday: string | null } | undefined)?.birthday ? ["profile"] : [],
+    first_purchase: ids(firstOrder!),
+    redeem_at_store: ids(redemptions!),
+    invite_friend: ids(friends!),
+  } satisfies Record<TaskRow["kind"], string[]>;
+}
+
+const completionKeys = (task: TaskRow, facts: string[]) => (task.repeatable ? facts : facts.length ? ["once"] : []);
+
+export async function myTasks(env: Env, tenantId: string, memberId: string) {
+  const [tasks, done, facts] = await Promise.all([listTasks(env.DB, tenantId, true), completionsOf(env.DB, tenantId, memberId), factsFor(env, tenantId, memberId)]);
+  return tasks.map((t) => {
+    const mine = new Set(done.filter((d) => d.task_id === t.id).map((d) => d.completion));
+    const { active: _a, createdAt: _c, ...rest } = toTask(t);
+    return { ...rest, completions: mine.size, available: completionKeys(t, facts[t.kind]).some((k) => !mine.has(k)) };
+  });
+}
+
+/** Claims the next completion the member's facts support: exactly once per completion (its unique key). */
+export async function completeTask(env: Env, tenantId: string, buyerId: string, taskId: string) {
+  const member = await requireMember(env, tenantId, buyerId);
+  const task = await getTask(env.DB, tenantId, taskId);
+  if (!task || !task.active) throw ApiError.notFound("Task");
+  const done = new Set((await completionsOf(env.DB, tenantId, member.id)).filter((d) => d.task_id === task.id).map((d) => d.completion));
+  const completion = completionKeys(task, (await factsFor(env, tenantId, member.id))[task.kind]).find((k) => !done.has(k));
+  if (!completion) throw ApiError.conflict("task_not_completed", done.size ? "Already rewarded for this task" : "The task is not completed yet");
+  const id = newId("tc");
+  const guard = completionExists(id);
+  const earn = task.points > 0
+    ? await movementStmts(env, { tenantId, memberId: member.id, kind: "earn", sourceKind: "task", sourceId: `${task.id}:${completion}`, points: task.points, reason: task.name, buyerId, guard })
+    : { stmts: [] };
+  const [ins] = await env.DB.batch([
+    insertCompletionStmt(env.DB, { id, tenantId, taskId: task.id, memberId: member.id, completion, points: task.points, growth: task.growth }),
+    // Growth through the membership ledger (once per completion; a tier reached is an upgrade at once).
+    ...(task.growth > 0 ? earnGrowthStmts(env, tenantId, member.id, task.growth, "task", `${task.id}:${completion}`, guard) : []),
+    ...eventRows(env, [{
+      eventId: `evtc_${id}`, tenantId, type: "member_task_completed", actor: { userId: buyerId },
+      payload: { memberId: member.id, taskId: task.id, completion, points: task.points, growth: task.growth },
+    }], guard),
+    ...earn.stmts,
+  ]);
+  if (!ins!.meta.changes) throw ApiError.conflict("task_not_completed", "Already rewarded for this task");
+  let voucherId: string | null = null;
+  if (task.coupon_product_id) {
+    // Keyed by the completion: a retry after a crash issues the same voucher, never a second.
+    const { voucher } = await issueVoucher(env, { tenantId, holderId: buyerId, productId: task.coupon_product_id, sourceKey: `task:${id}` });
+    voucherId = voucher.id;
+    await setCompletionVoucher(env.DB, id, voucherId);
+  }
+  return { taskId: task.id, completion, points: task.points, growth: task.growth, voucherId, balance: (await memberById(env.DB, tenantId, member.id))!.points_balance };
+}
+
+/** GET /shop/{store}/member/points: balance, soon-expiring lots, movements paged, today's check-in. */
+export async function myPoints(env: Env, tenantId: string, buyerId: string, q: { cursor?: string; limit: number }) {
+  const member = await requireMember(env, tenantId, buyerId);
+  const [statement, checkIn] = await Promise.all([statementOf(env, tenantId, member.id, q), checkInState(env, tenantId, member.id)]);
+  return { memberId: member.id, balance: member.points_balance, ...statement, checkIn };
+}
+
+/** An operator's view of one member's statement. */
+export async function memberPoints(env: Env, tenantId: string, memberId: string, q: { cursor?: string; limit: number }) {
+  const member = await memberById(env.DB, tenantId, memberId);
+  if (!member) throw ApiError.notFound("Member");
+  const [statement, checkIn] = await Promise.all([statementOf(env, tenantId, member.id, q), checkInState(env, tenantId, member.id)]);
+  return { memberId: member.id, balance: member.points_balance, ...statement, checkIn };
+}
+
+export async function myTaskList(env: Env, tenantId: string, buyerId: string) {
+  const member = await requireMember(env, tenantId, buyerId);
+  return myTasks(env, tenantId, member.id);
+}
