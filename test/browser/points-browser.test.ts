@@ -1,29 +1,27 @@
-import { DatabaseSync } from "node:sqlite";
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
-import { admin, d1File } from "./stack";
+import { admin } from "./stack";
 
 const browser = useChromium();
 
-/**
- * A member checks in, buys, earns and exchanges in the points mall. The member row is written into the stack's D1
- * file, as test/worker/helpers.ts insertMember does (the join flow is members17's; once merged, join on /shop/member/).
- */
+/** Issue 17's journey: a visitor joins in the member centre, checks in, buys, earns and exchanges in the points mall. */
 describe("member points on a phone", () => {
-  it("check in → buy → earn → exchange in the mall", { timeout: 120_000 }, async () => {
-    const { baseUrl, stateDir } = inject("stack");
+  it("join → check in → buy → earn → exchange in the mall", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());
-    const tenant = await admin("/tenant");
     const { products } = await admin("/products");
     const coupon = products.find((p: any) => p.name === "满100减20券");
     const item = await admin("/mall/items", "POST", { productId: coupon.id, title: "满100减20券（积分兑换）", points: 20, stock: 50, perMemberLimit: 1 });
 
+    // A visitor with a guest session (the first order or claim makes one): joining keeps what the guest holds.
     await page.goto(`${baseUrl}/shop/?t=demo`);
-    const buyerId = await page.evaluate(async () => ((await (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).json()) as { buyer: { id: string } }).buyer.id);
-    const db = new DatabaseSync(d1File(stateDir));
-    const memberId = `mbr_browser${Date.now().toString(36)}`;
-    db.prepare("INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via) VALUES (?, ?, ?, ?, 'phone')").run(memberId, tenant.id, buyerId, memberId.slice(-10));
-    db.close();
+    await page.evaluate(async () => void (await fetch("/api/v1/shop/demo/guest", { method: "POST" })));
+    await page.goto(`${baseUrl}/shop/member/?t=demo`);
+    await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join-btn");
+    await expect.poll(() => page.textContent("#card"), { timeout: 10_000 }).toMatch(/No\. \d{4} \d{4} \d{4}/);
+    const memberId = await page.evaluate(async () => ((await (await fetch("/api/v1/shop/demo/member")).json()) as { member: { memberId: string } }).member.memberId);
+    expect(memberId).toMatch(/^mbr_/);
 
     await page.goto(`${baseUrl}/shop/member/points/?t=demo`);
     await expect.poll(() => page.textContent("#check-in"), { timeout: 10_000 }).toContain("签到");
