@@ -57,6 +57,7 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
     query_params: params,
     clickhouse_settings: MUTATION_SETTINGS,
   });
+  await rekeyFunnel(client, params);
   const rs = await client.query({
     query: `SELECT count() AS n FROM events WHERE tenant_id = {tenant:String} AND ${named}`,
     query_params: params,
@@ -64,6 +65,28 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
     clickhouse_settings: QUERY_SETTINGS,
   });
   return { remaining: Number((await rs.json<{ n: number }>())[0]?.n ?? 0) };
+}
+
+/**
+ * funnel_people (schema/clickhouse/0015) follows `events`: the user's steps move to the pseudonym's key (the key is the
+ * sort key, so rows are copied and the originals deleted; a rerun finds nothing left to move, and a copy made twice
+ * is an identical step, which the funnel ignores), and the links from their devices and the steps of the erased
+ * devices go, as the device ids do in `events`.
+ */
+async function rekeyFunnel(client: ClickHouseClient, params: Record<string, unknown>) {
+  const users = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
+  const devices = "arrayMap(d -> cityHash64(d), {devices:Array(String)})";
+  await client.command({
+    query: `INSERT INTO funnel_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, link_key, campaign_id
+FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${users}, person_key)`,
+    query_params: params,
+  });
+  await client.command({
+    query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String}
+  AND ((is_device = 0 AND has(${users}, person_key)) OR (is_device = 1 AND (has(${users}, link_key) OR has(${devices}, person_key))))`,
+    query_params: params,
+    clickhouse_settings: MUTATION_SETTINGS,
+  });
 }
 
 /** Retention: raw events of the tenant older than `days` are deleted (lightweight DELETE); the returned count is what went. */
@@ -77,6 +100,7 @@ export async function applyRetention(client: ClickHouseClient, r: PrivacyRetenti
   const deleted = Number((await rs.json<{ n: number }>())[0]?.n ?? 0);
   if (deleted > 0) {
     await client.command({ query: `DELETE FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    await client.command({ query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
   }
   return { deleted };
 }

@@ -32,6 +32,12 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
     expect(await rs.json()).toEqual([{ referrer_id: "anon_0123456789abcdef" }]);
     expect(await wh.query("top_products")).toEqual(before.top);
     expect(await wh.query("funnel")).toEqual(before.funnel);
+    // The funnel's own copy (funnel_people) no longer holds the user's key either.
+    const keys = await wh.client().query({
+      query: "SELECT count() AS n FROM funnel_people WHERE tenant_id = {t:String} AND (person_key IN (cityHash64('u1'), cityHash64('g1')) OR link_key IN (cityHash64('u1'), cityHash64('g1')))",
+      query_params: { t: TENANT }, format: "JSONEachRow",
+    });
+    expect(Number((await keys.json<{ n: number }>())[0]!.n)).toBe(0);
     // the same ids in another tenant are another person
     expect(await userEvents(wh.client(), { tenantId: OTHER, userIds: ["x-u1"], limit: 100 })).toHaveLength(4);
     // idempotent: a second run (late deliveries) finds nothing left
@@ -53,5 +59,10 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
     expect(r.deleted).toBe(old);
     expect(await count(TENANT)).toBe(fixture.length - old);
     expect(await count(OTHER)).toBe(other);
+    const oldSteps = await wh.client().query({
+      query: "SELECT count() AS n FROM funnel_people WHERE tenant_id = {t:String} AND occurred_at < now() - toIntervalDay({d:UInt16})",
+      query_params: { t: TENANT, d: days }, format: "JSONEachRow",
+    });
+    expect(Number((await oldSteps.json<{ n: number }>())[0]!.n)).toBe(0);
   });
 });
