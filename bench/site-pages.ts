@@ -1,6 +1,6 @@
 import { kaquanClient } from "../scripts/lib/api/client";
 
-/** The pages bench:site measures: home, the first product page, the first lottery and flash-sale pages and 我的卡券 of the seeded Demo Brand. */
+/** The pages bench:site measures: home, the first product page, the first lottery and flash-sale pages, 我的卡券 and the member centre with its points page, of the seeded Demo Brand. */
 export async function discoverPages(baseUrl: string, _stateDir: string): Promise<Record<string, string>> {
   const pages: Record<string, string> = { home: "/" };
   const kq = kaquanClient(baseUrl);
@@ -13,5 +13,8 @@ export async function discoverPages(baseUrl: string, _stateDir: string): Promise
   const flash = list?.campaigns.find((c) => c.kind === "flash_sale");
   if (flash) pages.flash = `/campaigns/flash/?t=demo&id=${flash.id}`;
   pages.vouchers = "/shop/vouchers/?t=demo";
+  // Issue 17: the member centre and its points page (as a visitor who has not joined yet sees them).
+  pages.member = "/shop/member/?t=demo";
+  pages.points = "/shop/member/points/?t=demo";
   return pages;
 }
