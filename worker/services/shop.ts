@@ -81,8 +81,10 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
   // Members pay their tier's price; member-only products and paid cards are refused to others (issue 17).
   const terms = await shopMemberTerms(env, p.tenantId, p.newGuest ? null : p.buyerId, p.productId);
   const priced = terms ? { ...params, unitPriceCents: terms.unitPriceCents } : params;
-  // Paying a part from the stored-value balance needs a member (403 not_a_member for guests).
-  const res = await createOrder(env, storedValueCents ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, storedValueCents) } : priced);
+  // Paying a part from the stored-value balance needs a member (403 not_a_member for guests). The product page offers
+  // the list price from the balance; a member's price is lower, so the part is capped at it.
+  const balancePart = storedValueCents && terms ? Math.min(storedValueCents, terms.unitPriceCents * (p.quantity ?? 1)) : storedValueCents;
+  const res = await createOrder(env, balancePart ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, balancePart) } : priced);
   if (terms && res.created) await noteMemberDiscount(env, p.tenantId, res.order.id, terms);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);
