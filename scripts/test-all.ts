@@ -1,11 +1,9 @@
 /**
  * `npm test`'s vitest step. Vitest runs files one at a time on a 2-core machine (its default is cores − 1 workers) and
- * the e2e project must run one stack at a time anyway, so the suite runs as two vitest processes side by side; the e2e
- * files mostly wait on their own stacks (start-ups, an outage, a crash and restart).
+ * the e2e project must run one stack at a time anyway, so the suite runs as three vitest processes side by side.
  * Output is prefixed per process; the exit code is non-zero if either fails. With arguments it is plain `vitest run`.
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const vitest = "node_modules/.bin/vitest";
@@ -28,18 +26,16 @@ function run(label: string, argv: string[]): Promise<{ label: string; code: numb
 if (args.length) {
   process.exitCode = (await run("", args)).code;
 } else {
-  // Two halves of about equal length: most Workers-pool tests then the e2e files (which vitest runs last, one stack at
-  // a time), beside the unit, warehouse and browser tests followed by the Workers-pool files from o to z (their own
-  // warehouse and workerd: nothing shared with the other process). A new project must be added to one of them here.
-  const late = readdirSync("test/worker").filter((f) => /^[o-z].*\.test\.ts$/.test(f)).map((f) => `test/worker/${f}`);
+  // Three processes side by side: the Workers-pool files (each file starts its own runtime: CPU-bound), the e2e
+  // files with the unit and warehouse tests (the e2e files mostly wait on their own stacks: start-ups, an outage, a
+  // crash and restart) and the browser files (one shared stack). On two cores the waiting of the last two overlaps
+  // the first's work; nothing is shared between them (own warehouse, stacks and ports). A new project must be added
+  // to one of them here.
   const results = await Promise.all([
-    run("worker+e2e", ["--project", "worker", "--project", "e2e", "--exclude", "test/worker/[o-z]*.test.ts"]),
-    (async () => {
-      const rest = await run("rest", ["--project", "unit", "--project", "analytics", "--project", "analytics-cluster", "--project", "browser"]);
-      const workerLate = await run("worker o-z", ["--project", "worker", ...late]);
-      return [rest, workerLate];
-    })(),
-  ]).then((r) => r.flat());
+    run("worker", ["--project", "worker"]),
+    run("e2e+unit+analytics", ["--project", "e2e", "--project", "unit", "--project", "analytics", "--project", "analytics-cluster"]),
+    run("browser", ["--project", "browser"]),
+  ]);
   for (const r of results) console.log(`vitest ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
 }

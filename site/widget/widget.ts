@@ -213,7 +213,9 @@ async function session(base: string, campaignId: string): Promise<{ token: strin
  */
 function memberStrip(base: string, campaignId: string, el: (tag: string, cls?: string, text?: string) => HTMLElement): HTMLElement {
   const box = el("div", "m");
-  box.setAttribute("role", "status");
+  // Announced when it fills in, but not a second role=status beside the claim's result.
+  box.setAttribute("aria-live", "polite");
+  box.setAttribute("aria-label", T.member);
   const path = `/public/campaigns/${encodeURIComponent(campaignId)}/member`;
   const render = (m: Json | null) => {
     box.replaceChildren();
