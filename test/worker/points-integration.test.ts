@@ -180,12 +180,15 @@ describe("tasks", () => {
     const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-0001", json: { productId: s.productId } });
     await pay(o.body.checkoutUrl);
     expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ id: task.body.id, available: true, completions: 0 });
+    // The paid order earned its own growth (membership's per-yuan rule); the task adds its 15 through the same ledger.
+    const growthBefore = (await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")) as number;
     const both = await Promise.all([1, 2].map(() => shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })));
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     const done = both.find((r) => r.status === 200)!.body;
     expect(done).toMatchObject({ completion: "once", points: 20, growth: 15, balance: 19 + 20 });
     expect(done.voucherId).toBeTruthy();
-    expect(await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")).toBe(15);
+    expect(await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")).toBe(growthBefore + 15);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM member_growth WHERE member_id = ? AND source_kind = 'task'").bind(m.memberId).first("n")).toBe(1);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE holder_id = ? AND product_id = ?").bind(m.buyerId, coupon.body.id).first("n")).toBe(1);
     expect(await recordedOfType(s.tenant.id, "member_task_completed")).toHaveLength(1);
     await ledgerAgrees(m.memberId);
