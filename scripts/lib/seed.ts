@@ -53,7 +53,8 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
-  await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
+  // KAQUAN_DEMO_HISTORY=0: no simulated membership history (a test that counts every event of its own traffic).
+  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }

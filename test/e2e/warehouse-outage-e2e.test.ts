@@ -66,6 +66,8 @@ describe("warehouse outage", () => {
     warehouse = await startWarehouse(ports.warehousePort);
     stack = await startStack(state, ports, {
       KAQUAN_WAREHOUSE_EXTERNAL: "1",
+      // Only this test's traffic rides out the outage (not the demo's 3,100 simulated membership events).
+      KAQUAN_DEMO_HISTORY: "0",
       KAQUAN_CRON_EVERY_MS: "3000",
       KAQUAN_EVENT_RETRY_BASE_SECONDS: "1",
       KAQUAN_EVENT_RETRY_CAP_SECONDS: "2",
