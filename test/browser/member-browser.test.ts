@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
-import { admin, serveHtml } from "./stack";
+import { admin, serveHtml, buyVideoCard } from "./stack";
 import { signMemberToken } from "../../worker/domain/member-token";
 
 const browser = useChromium();
@@ -55,13 +55,7 @@ describe("member centre on a phone (issue 17)", () => {
     expect(await console.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
 
     // Buy and pay: the growth of the order lifts the member to gold at once.
-    await page.goto(`${baseUrl}/shop/?t=demo`);
-    await page.getByText("视频会员月卡").first().click();
-    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
-    await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
-    await page.click("#pay");
-    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await buyVideoCard(page);
     await page.goto(`${baseUrl}/shop/member/?t=demo`);
     await expect.poll(() => page.textContent(".mhead .tier"), { timeout: 10_000 }).toBe(goldName);
     expect(await page.textContent("#privilege-list")).toContain("9.5 折");

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
-import { admin } from "./stack";
+import { admin, buyVideoCard } from "./stack";
 
 const browser = useChromium();
 
@@ -33,13 +33,7 @@ describe("member points on a phone", () => {
     await screenshot(page, "points-checked-in");
 
     // Buy the ¥19.90 video card: 19 points at the default 1 point per yuan.
-    await page.goto(`${baseUrl}/shop/?t=demo`);
-    await page.getByText("视频会员月卡").first().click();
-    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
-    await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
-    await page.click("#pay");
-    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await buyVideoCard(page);
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
 
     await page.goto(`${baseUrl}/shop/member/points/?t=demo`);

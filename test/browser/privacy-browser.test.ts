@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
-import { d1File } from "./stack";
+import { d1File, buyVideoCard } from "./stack";
 
 const browser = useChromium();
 
@@ -12,13 +12,7 @@ describe("privacy on a phone (PIPL): sign in with consent, download my data, era
     const { context, page, errors } = await phonePage(browser());
 
     // Buy a card key as a guest, so there is something of value to download.
-    await page.goto(`${baseUrl}/shop/?t=demo`);
-    await page.getByText("视频会员月卡").first().click();
-    await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
-    await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
-    await page.click("#pay");
-    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await buyVideoCard(page);
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
     const key = (await page.textContent(".secret"))!.trim();
 

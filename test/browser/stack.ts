@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { freePort } from "../../scripts/lib/free-port";
 
 /** Calls the shared stack's API with a Bearer token (or none); throws on a non-2xx answer, null for a 204. */
@@ -37,4 +37,16 @@ export async function serveHtml(html: string): Promise<{ origin: string; server:
 export function d1File(stateDir: string): string {
   const dir = join(stateDir, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
   return join(dir, readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")!);
+}
+
+/** Buy the demo's 视频会员月卡 on its product page and pay at the sandbox gateway; ends on the order page. */
+export async function buyVideoCard(page: import("playwright-core").Page) {
+  const { baseUrl } = inject("stack");
+  await page.goto(`${baseUrl}/shop/?t=demo`);
+  await page.getByText("视频会员月卡").first().click();
+  await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
+  await page.click("#buy-btn");
+  await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+  await page.click("#pay");
+  await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
 }
