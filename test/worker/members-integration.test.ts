@@ -178,7 +178,7 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     const productId = await couponProductOf(tenant.id);
     const c = await liveCampaign(adminKey, {
       kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "会员抽奖",
-      prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }], noPrizeWeight: 99, drawsPerDay: 1, perUserLimit: 1, shards: 1,
+      prizes: [{ id: "p", name: "券", productId, stock: 100, weight: 1 }], noPrizeWeight: 99, drawsPerDay: 1, perUserLimit: 10, shards: 1,
     });
     const draws = async (userId: string) => {
       const codes: (string | number)[] = [];
