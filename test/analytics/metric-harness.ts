@@ -47,7 +47,7 @@ export function useWarehouse(fixture: Fixture[]) {
   });
   afterAll(async () => {
     await ctx.client.close();
-    rmSync(ctx.dir, { recursive: true, force: true });
+    rmSync(ctx.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
   return {
     query: async (name: MetricName, params: Record<string, unknown> = {}, tenant = TENANT) =>

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 /** A database of its own (the embedded engine has one directory per process) and a migrations folder of its own. */

@@ -116,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await raw.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUSE_VERSION}`, () => {

@@ -24,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 async function ingest(body: unknown, signature?: string) {

@@ -15,7 +15,7 @@ export default async function setup(project: TestProject) {
   project.provide("stack", { baseUrl: stack.baseUrl, warehouseUrl: stack.warehouseUrl, tenantId: seed.tenantId, keys: seed.keys, stateDir: state });
   return async () => {
     await stack.stop();
-    rmSync(state, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
 }
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
 // Launched after the clip is written (hooks run in order): the fake camera plays it.
 const browser = useChromium(() => ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${join(dir, "qr.y4m")}`]);
 afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 describe("merchant console without BarcodeDetector (iOS Safari, in-app browsers)", () => {

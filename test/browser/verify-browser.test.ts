@@ -12,7 +12,7 @@ import { d1File } from "./stack";
 const browser = useChromium();
 const scratch = mkdtempSync(join(tmpdir(), "kaquan-verify-browser-"));
 afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 /** A brand of its own, so tampering with its ledger leaves the Demo Brand's intact for the other tests. */

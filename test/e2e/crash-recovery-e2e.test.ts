@@ -23,7 +23,7 @@ process.env.KAQUAN_SESSION_IP_LIMIT ??= "100000";
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

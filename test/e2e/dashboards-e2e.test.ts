@@ -37,7 +37,7 @@ afterAll(async () => {
   host?.close();
   // Nothing here needs a graceful stop (the state is thrown away); killing the whole tree leaves no orphan behind.
   await stack?.crash();
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";

@@ -13,7 +13,7 @@ let stack: Stack | null = null;
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 function verifyFile(file: string): { code: number; out: string } {

@@ -10,7 +10,7 @@ let current: Stack | null = null;
 
 afterAll(async () => {
   await current?.stop();
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 describe("npm start", () => {

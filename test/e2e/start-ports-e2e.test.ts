@@ -11,7 +11,7 @@ const state = mkdtempSync(join(tmpdir(), "kaquan-ports-"));
 const servers: Server[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 function occupy(): Promise<number> {

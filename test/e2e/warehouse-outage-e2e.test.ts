@@ -55,7 +55,7 @@ async function stopWarehouse(child: ChildProcess, signal: NodeJS.Signals) {
 afterAll(async () => {
   await stack?.stop();
   if (warehouse) await stopWarehouse(warehouse, "SIGKILL");
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }, 60_000);
 
 describe("warehouse outage", () => {

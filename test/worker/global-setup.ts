@@ -39,7 +39,8 @@ export default async function setup(project: TestProject) {
   return async () => {
     server.close();
     await client.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    // chdb's background merges may still be writing parts for a moment after close.
+    try { rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); } catch { /* a leftover temp dir is harmless */ }
   };
 }
 
