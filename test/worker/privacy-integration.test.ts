@@ -167,8 +167,11 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     expect(await env.DB.prepare("SELECT phone_masked FROM buyers WHERE id = ?").bind(bId).first("phone_masked")).toBe("138****0202");
 
     // Not complete yet (events may still be on their way); a pass after the settle time completes it.
-    expect((await runErasures(env)).completed).toBe(0);
-    expect(await runErasures(env, Date.now() + SETTLE_MS + 1000)).toMatchObject({ completed: 1 });
+    // (Counts are over every tenant: other test files share this database.)
+    const statusNow = () => env.DB.prepare("SELECT status FROM erasure_requests WHERE id = ?").bind(asked.body.id).first<string>("status");
+    await runErasures(env);
+    expect(await statusNow()).not.toBe("completed");
+    expect((await runErasures(env, Date.now() + SETTLE_MS + 1000)).completed).toBeGreaterThanOrEqual(1);
     const done = await env.DB.prepare("SELECT status, buyer_id, subject_ids, completed_at FROM erasure_requests WHERE id = ?").bind(asked.body.id).first();
     expect(done).toMatchObject({ status: "completed", buyer_id: p, subject_ids: "[]" });
     const completedEvent = await env.DB.prepare("SELECT body FROM event_outbox WHERE tenant_id = ? AND type = 'erasure_completed'").bind(tenant.id).first<{ body: string }>();
