@@ -26,16 +26,22 @@ function run(label: string, argv: string[]): Promise<{ label: string; code: numb
 if (args.length) {
   process.exitCode = (await run("", args)).code;
 } else {
-  // Three processes side by side: the Workers-pool files (each file starts its own runtime: CPU-bound), the e2e
-  // files with the unit and warehouse tests (the e2e files mostly wait on their own stacks: start-ups, an outage, a
-  // crash and restart) and the browser files (one shared stack). On two cores the waiting of the last two overlaps
-  // the first's work; nothing is shared between them (own warehouse, stacks and ports). A new project must be added
-  // to one of them here.
-  const results = await Promise.all([
-    run("worker", ["--project", "worker"]),
-    run("e2e+unit+analytics", ["--project", "e2e", "--project", "unit", "--project", "analytics", "--project", "analytics-cluster"]),
-    run("browser", ["--project", "browser"]),
-  ]);
+  // Three lanes side by side: the Workers-pool files (CPU-bound) and then the unit and warehouse tests, the e2e files
+  // (they mostly wait on their own stacks: start-ups, an outage, a crash and restart) and the browser files (one
+  // shared stack). On two cores the waiting of the last two overlaps the first's work; nothing is shared between them
+  // (own warehouse, stacks and ports). A new project must be added to one of them here.
+  const lane = async (runs: [string, string[]][]) => {
+    const done = [];
+    for (const [label, projects] of runs) done.push(await run(label, projects.flatMap((p) => ["--project", p])));
+    return done;
+  };
+  const results = (
+    await Promise.all([
+      lane([["worker", ["worker"]], ["unit+analytics", ["unit", "analytics", "analytics-cluster"]]]),
+      lane([["e2e", ["e2e"]]]),
+      lane([["browser", ["browser"]]]),
+    ])
+  ).flat();
   for (const r of results) console.log(`vitest ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
 }
