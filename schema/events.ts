@@ -69,7 +69,8 @@ export const EVENT_PAYLOADS = {
   claim_rejected: payload({ campaignId: Id, campaignKind: ClaimFacts.campaignKind, reason: Label, shard: Count.optional(), count: Count.optional() }),
   claim_failed: payload({ ...ClaimFacts, reason: Label, message: Label.optional(), stockReturned: z.boolean().optional() }),
   draw_made: payload({ ...ClaimFacts, outcome: Label.optional(), priceCents: Cents.nullable().optional(), prize: Label.optional() }),
-  share_sent: payload({ ...Attribution, campaignId: Id, channel: Label.nullable().optional(), taskId: Label.optional(), completedToday: Count.optional() }),
+  /** A share link made. mechanism: what it shares (a campaign by default; group | assist | invite | product — issue 18), subjectId: that thing's id. */
+  share_sent: payload({ ...Attribution, campaignId: OptId, mechanism: Label.optional(), subjectId: OptId, channel: Label.nullable().optional(), taskId: Label.optional(), completedToday: Count.optional() }),
   referral_signed_up: payload({ ...Attribution }),
   voucher_issued: payload({ ...VoucherRef, orderId: OptId, faceValueCents: Cents.nullable().optional(), costCents: Cents.optional(), replaces: OptId }),
   voucher_redeemed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: OptId }),
@@ -123,6 +124,32 @@ export const EVENT_PAYLOADS = {
   paid_card_changed: payload({ memberId: Id, cardId: Id, orderId: OptId, kind: Label, tierId: OptId, validUntil: Label.optional() }),
   /** Stored-value card (储值卡) movement: kind = loaded | spent | refunded | reversed; cents signed, bonus separate. */
   stored_value_changed: payload({ memberId: Id, accountId: Id, kind: Label, amountCents: Cents, bonusCents: Cents.optional(), balanceCents: Cents.optional(), sourceKind: Label, sourceId: Id, orderId: OptId, storeId: OptId }),
+  // Social growth (issue 18). actor.userId = the member acting; actor.referrerId = the team leader, assist requester
+  // or inviter where there is one. Ids only: no phone numbers, payment accounts or device fingerprints.
+  /** A group-buy team opened by its leader's paid order. expiresAt: ISO time the team fails if not full. */
+  group_team_opened: payload({ groupBuyId: Id, teamId: Id, productId: OptId, orderId: OptId, size: Count, expiresAt: Label }),
+  /** A member's paid seat in a team (the leader's included); members = paid seats after it. */
+  group_team_joined: payload({ groupBuyId: Id, teamId: Id, productId: OptId, orderId: OptId, members: Count, size: Count }),
+  /** The team reached its size: every member's order is fulfilled. autoCompleted: the operator's disclosed auto-fill. */
+  group_team_completed: payload({ groupBuyId: Id, teamId: Id, productId: OptId, members: Count, amountCents: Cents.optional(), autoCompleted: z.boolean().optional(), minutesToFill: Count.optional() }),
+  /** The team's time ran out (reason: expired) or the operator closed it: every paid member refunded, nothing delivered. */
+  group_team_failed: payload({ groupBuyId: Id, teamId: Id, productId: OptId, members: Count, refunded: Count, reason: Label }),
+  /** A paid seat refused because the team was already full (refunded at once). */
+  group_seat_refused: payload({ groupBuyId: Id, teamId: Id, productId: OptId, orderId: OptId, reason: Label }),
+  /** Friend assist (助力): a member asks for helps toward a goal within a time. */
+  assist_started: payload({ assistId: Id, requestId: Id, goal: Count, expiresAt: Label.optional() }),
+  /** One friend's help (actor.userId the helper, actor.referrerId the requester); helps = count after it. */
+  assist_helped: payload({ assistId: Id, requestId: Id, helps: Count, goal: Count }),
+  /** The goal reached: the reward issued once. costCents: the reward's cost to the brand. */
+  assist_goal_reached: payload({ assistId: Id, requestId: Id, helps: Count, productId: OptId, orderId: OptId, costCents: Cents.optional(), minutesTaken: Count.optional() }),
+  /** Invite-both-get (邀请有礼): an invitee joined through an inviter's link (actor.userId invitee, referrerId inviter). */
+  invite_accepted: payload({ programmeId: Id, inviteId: Id }),
+  /** An invite refused (self_invite_phone | self_invite_device | self_invite_payment | already_member | ...). */
+  invite_refused: payload({ programmeId: Id, reason: Label }),
+  /** One side's reward after the invitee's first paid order, once per side. */
+  invite_rewarded: payload({ programmeId: Id, inviteId: Id, role: z.enum(["inviter", "invitee"]), orderId: OptId, productId: OptId, firstOrderId: OptId, costCents: Cents.optional() }),
+  /** A reward taken back because the first order was refunded. */
+  invite_reward_reversed: payload({ programmeId: Id, inviteId: Id, role: z.enum(["inviter", "invitee"]), orderId: OptId, firstOrderId: OptId, reason: Label.optional() }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
