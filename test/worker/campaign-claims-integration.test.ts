@@ -142,11 +142,13 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
   it("refuses changes to stock or odds once started, allows renaming", async () => {
     const { adminKey, tenant } = await createTenant();
     const { api } = await import("./helpers");
-    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 5 }, { wait: false, startInMs: 4000 });
+    const early = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 5 }, { wait: false, startInMs: 600_000 });
     const before = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { stock: 9 } });
     expect(before.status, JSON.stringify(before.body)).toBe(200);
     expect(before.body.stock).toBe(9);
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(early.startsAt) - Date.now() + 50)));
+    // Brought forward to now (no wall-clock wait: a slow machine must not start it before the first change).
+    const now = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { startsAt: new Date().toISOString() } });
+    expect(now.status, JSON.stringify(now.body)).toBe(200);
     await claim(early.id, "first"); // the first claim freezes the definition
     const after = await api(`/campaigns/${early.id}`, { method: "PATCH", token: adminKey, json: { stock: 900 } });
     expect(after.status).toBe(409);
