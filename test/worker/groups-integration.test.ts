@@ -118,9 +118,17 @@ describe("group buy: expiry and recovery", () => {
   });
 
   it("the cron alone expires a team at an injected time (no alarm), refunding its paid member", async () => {
-    const s = await groupShop(2, 3);
+    const s = await groupShop(2, 4);
     const leader = await openTeam(s.slug, s.groupBuyId);
     await pay(leader.checkoutUrl);
+    // A friend's seat whose order lapsed unpaid is freed: joining again gives a new order; the old one paid late is refunded.
+    const friend = await join(s.slug, leader.teamId);
+    await env.DB.prepare("UPDATE orders SET status = 'expired' WHERE id = ?").bind(friend.orderId).run();
+    const again = await join(s.slug, leader.teamId, friend.cookie);
+    expect(again.orderId).not.toBe(friend.orderId);
+    expect(again.checkoutUrl).toMatch(/checkout/);
+    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("refunded");
+    expect((await shop(s.slug, `/group-teams/${leader.teamId}`)).body.team.members.length).toBe(1);
     await sweepGroupTeams(env, new Date(Date.now() + 10 * 60_000)); // not due yet (30 min)
     expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("paid");
     await sweepGroupTeams(env, new Date(Date.now() + HOUR));

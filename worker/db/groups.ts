@@ -125,6 +125,13 @@ export function insertMemberStmt(db: D1Database, tenantId: string, teamId: strin
     .bind(tenantId, teamId, buyerId, orderId, teamId);
 }
 
+/** A held seat whose order lapsed unpaid gets the buyer's new order (only if it still names the lapsed one). */
+export function replaceSeatOrderStmt(db: D1Database, tenantId: string, teamId: string, buyerId: string, lapsedOrderId: string, orderId: string) {
+  return db
+    .prepare(`UPDATE group_members SET order_id = ?, joined_at = ${NOW} WHERE tenant_id = ? AND team_id = ? AND buyer_id = ? AND order_id = ? AND status = 'held'`)
+    .bind(orderId, tenantId, teamId, buyerId, lapsedOrderId);
+}
+
 export function memberOfBuyer(db: D1Database, tenantId: string, teamId: string, buyerId: string) {
   return db
     .prepare("SELECT m.*, NULL AS phone_masked, o.status AS order_status FROM group_members m JOIN orders o ON o.tenant_id = m.tenant_id AND o.id = m.order_id WHERE m.tenant_id = ? AND m.team_id = ? AND m.buyer_id = ?")

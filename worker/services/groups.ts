@@ -12,7 +12,7 @@
 import type { CreateGroupBuyInput, GroupBuy, GroupTeam, GroupTeamView } from "../../schema/groups";
 import {
   activeGroupBuys, closeGroupBuy, dueTeams, endTeamStmt, getGroupBuy, getTeam, insertGroupBuy, insertMemberStmt, insertTeamStmt,
-  listGroupBuys, memberIs, memberOfBuyer, membersOfTeams, paidOrdersOfTeam, paidSeats, settleMemberStmt, teamIs, teamsOfBuy,
+  listGroupBuys, memberIs, memberOfBuyer, membersOfTeams, paidOrdersOfTeam, paidSeats, replaceSeatOrderStmt, settleMemberStmt, teamIs, teamsOfBuy,
   unfinishedTeams, unsettledPaidSeats, type GroupBuyRow, type GroupMemberRow, type GroupTeamRow,
 } from "../db/groups";
 import { getOrderRow, type OrderRow } from "../db/orders";
@@ -118,20 +118,24 @@ export async function openTeam(env: Env, tenantId: string, buyerId: string, grou
 export async function joinTeam(env: Env, tenantId: string, buyerId: string, teamId: string): Promise<GroupTeamView> {
   const team = await getTeam(env.DB, tenantId, teamId);
   if (!team) throw ApiError.notFound("Team");
-  if (await memberOfBuyer(env.DB, tenantId, teamId, buyerId)) return teamView(env, tenantId, teamId, buyerId);
+  const seat = await memberOfBuyer(env.DB, tenantId, teamId, buyerId);
+  if (seat && !(seat.status === "held" && LAPSED.includes(seat.order_status))) return teamView(env, tenantId, teamId, buyerId);
   if (team.status === "completed") throw ApiError.conflict("team_full", "This team is already full");
   if (team.status === "failed" || team.expires_at <= new Date().toISOString()) throw ApiError.conflict("team_ended", "This team has ended");
   const buy = assertActive(await getGroupBuy(env.DB, tenantId, team.group_buy_id));
   if ((await paidSeats(env.DB, tenantId, teamId)).length >= team.size) throw ApiError.conflict("team_full", "This team is already full");
-  const placed = await seatOrder(env, tenantId, buyerId, buy, teamId);
-  await env.DB.batch([insertMemberStmt(env.DB, tenantId, teamId, buyerId, placed.order.id)]);
+  // A seat whose order lapsed unpaid is freed: joining again gives the same seat a new order.
+  const placed = await seatOrder(env, tenantId, buyerId, buy, teamId, seat?.order_id);
+  await env.DB.batch([seat ? replaceSeatOrderStmt(env.DB, tenantId, teamId, buyerId, seat.order_id, placed.order.id) : insertMemberStmt(env.DB, tenantId, teamId, buyerId, placed.order.id)]);
   return teamView(env, tenantId, teamId, buyerId);
 }
 
-/** One order per buyer per team (the key): a retried open or join never makes a second one. */
-function seatOrder(env: Env, tenantId: string, buyerId: string, buy: GroupBuyRow, teamId: string) {
+const LAPSED = ["expired", "cancelled"];
+
+/** One order per buyer per team (the key; after a lapsed one, per lapsed order): a retried open or join never makes a second. */
+function seatOrder(env: Env, tenantId: string, buyerId: string, buy: GroupBuyRow, teamId: string, lapsedOrderId?: string) {
   return createOrder(env, {
-    tenantId, buyerId, productId: buy.product_id, idempotencyKey: `group:${teamId}:${buyerId}`, source: `${GROUP_SOURCE}${teamId}`,
+    tenantId, buyerId, productId: buy.product_id, idempotencyKey: `group:${teamId}:${buyerId}${lapsedOrderId ? `:${lapsedOrderId}` : ""}`, source: `${GROUP_SOURCE}${teamId}`,
     unitPriceCents: buy.group_price_cents, requirePublished: true,
   });
 }
@@ -143,7 +147,7 @@ export async function teamView(env: Env, tenantId: string, teamId: string, buyer
   const members = await membersOfTeams(env.DB, tenantId, [teamId]);
   const mine = buyerId ? members.find((m) => m.buyer_id === buyerId) : undefined;
   let checkoutUrl: string | undefined;
-  if (mine && mine.status === "held" && (mine.order_status === "created" || mine.order_status === "expired") && team.status === "open") {
+  if (mine && mine.status === "held" && mine.order_status === "created" && team.status === "open") {
     const pid = await chargeIdOfOrder(env.DB, tenantId, mine.order_id);
     if (pid) checkoutUrl = checkoutPath(pid);
   }
@@ -172,6 +176,9 @@ export async function groupSeatPaid(env: Env, order: OrderRow): Promise<OrderRow
   const t = order.tenant_id;
   const team = await getTeam(db, t, teamOfOrder(order));
   if (!team) return failAndRefund(env, order, "group_team_missing");
+  // Only a seat's current order takes a seat (a lapsed order replaced by a new one and paid late is refunded).
+  const seat = await memberOfBuyer(db, t, team.id, order.buyer_id);
+  if (seat?.order_id !== order.id) return failAndRefund(env, order, "group_seat_refused");
   const answer: SeatAnswer = await teamObject(env, team.id).confirm(specOf(team, await paidSeats(db, t, team.id)), order.id, order.buyer_id);
   const base = { groupBuyId: team.group_buy_id, teamId: team.id, productId: order.product_id };
   if (answer.outcome === "refused") {
