@@ -13,6 +13,7 @@ import { auditLogRoutes } from "./routes/audit-log";
 import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
+import { groupAdminRoutes, groupShopRoutes } from "./routes/groups";
 import { eventRoutes } from "./routes/events";
 import { exportRoutes } from "./routes/exports";
 import { clientFacing, registerWebhooks } from "./openapi";
@@ -86,7 +87,9 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", memberWidgetRoutes)
     .route("/", memberAdminRoutes)
     .route("/", memberPointsRoutes)
-    .route("/", pointsRoutes);
+    .route("/", pointsRoutes)
+    .route("/", groupAdminRoutes)
+    .route("/", groupShopRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -16,6 +16,7 @@ export { TenantLedger } from "./durable/tenant-ledger";
 export { CampaignCoordinator } from "./durable/campaign-coordinator";
 export { CampaignShard } from "./durable/campaign-shard";
 export { CampaignLimits } from "./durable/campaign-limits";
+export { GroupTeam } from "./durable/group-team";
 
 let productionApp: ReturnType<typeof createApp> | undefined;
 let developmentApp: ReturnType<typeof createApp> | undefined;

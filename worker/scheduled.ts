@@ -14,6 +14,7 @@ import { applyEventRetention } from "./services/retention";
 import { runMembershipCron } from "./services/member-cron";
 import { expireStoredValueBonuses } from "./services/stored-value";
 import { sweepPoints } from "./services/points-expiry";
+import { sweepGroupTeams } from "./services/groups";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -29,6 +30,8 @@ export async function runScheduled(env: Env): Promise<void> {
     pruneEndedSessions(env.DB, new Date().toISOString()),
     // Membership: paid cards lapsing, the yearly tier review, monthly packs and birthday gifts (issue 17).
     runMembershipCron(env),
+    // Group buys (拼团): teams past their deadline failed and refunded, and whatever a crash left half-done finished.
+    sweepGroupTeams(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -32,11 +32,12 @@ interface __BaseEnv_Env {
 	CAMPAIGN_COORDINATOR: DurableObjectNamespace<import("./index").CampaignCoordinator>;
 	CAMPAIGN_SHARD: DurableObjectNamespace<import("./index").CampaignShard>;
 	CAMPAIGN_LIMITS: DurableObjectNamespace<import("./index").CampaignLimits>;
+	GROUP_TEAM: DurableObjectNamespace<import("./index").GroupTeam>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "RateLimiter" | "TenantLedger" | "CampaignCoordinator" | "CampaignShard" | "CampaignLimits";
+		durableNamespaces: "RateLimiter" | "TenantLedger" | "CampaignCoordinator" | "CampaignShard" | "CampaignLimits" | "GroupTeam";
 	}
 	interface Env extends __BaseEnv_Env {}
 }

@@ -73,6 +73,8 @@ describe("every page at 390×844", () => {
       "shop/order/index.astro": ["order", `/shop/order/?t=demo&o=${bought.order}`],
       "shop/orders/index.astro": ["orders", "/shop/orders/?t=demo"],
       "shop/vouchers/index.astro": ["vouchers", "/shop/vouchers/?t=demo"],
+      // No group buy named: the "ended" notice (group-buy-browser walks a whole team).
+      "shop/group/index.astro": ["group", "/shop/group/?t=demo"],
       "shop/member/index.astro": ["member", "/shop/member/?t=demo"],
       "shop/member/wallet/index.astro": ["wallet", "/shop/member/wallet/?t=demo"],
       // The guest is not a member: these show the join notice (points-browser shows them with a member).
@@ -93,6 +95,7 @@ describe("every page at 390×844", () => {
       "admin/members/index.astro": ["admin-members", "/admin/members/"],
       "admin/cards/index.astro": ["admin-cards", "/admin/cards/"],
       "admin/points/index.astro": ["admin-points", "/admin/points/"],
+      "admin/groups/index.astro": ["admin-groups", "/admin/groups/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],

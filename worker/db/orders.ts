@@ -1,6 +1,7 @@
 import type { Order, OrderStatus } from "../../schema/orders";
 import { guardArgs, guardSql, type SqlGuard } from "./statements";
 import type { VoucherRow } from "./vouchers";
+import { GROUP_ORDER_WAITS_SQL } from "./groups";
 
 export interface OrderRow {
   id: string;
@@ -218,7 +219,7 @@ export async function dueDeliveries(db: D1Database, nowIso: string, limit: numbe
   const { results } = await db
     .prepare(
       `SELECT * FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at <= ?
-         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%')
+         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') AND ${GROUP_ORDER_WAITS_SQL}
        ORDER BY next_delivery_at LIMIT ?`,
     )
     .bind(nowIso, limit)
@@ -243,7 +244,7 @@ export async function stuckOrders(db: D1Database, paidBeforeIso: string, limit: 
     .prepare(
       `SELECT * FROM orders WHERE status IN ('paid', 'failed') AND next_delivery_at IS NOT NULL
          AND stuck_alerted_at IS NULL AND paid_at < ?
-         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') LIMIT ?`,
+         AND (status = 'paid' OR failure_reason IS NULL OR failure_reason NOT LIKE 'refund:%') AND ${GROUP_ORDER_WAITS_SQL} LIMIT ?`,
     )
     .bind(paidBeforeIso, limit)
     .all<OrderRow>();

@@ -87,7 +87,8 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     ...orderEarnStmts(env, t, before.id, paidByThisNotice),
   ];
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
-  const inline = !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id
+  // A group-buy seat (source 'group:<teamId>') waits for its team: paid here, delivered by services/groups.ts.
+  const inline = !!product && product.kind === "card_key" && before.status === "created" && before.product_id === product.id && !before.source.startsWith("group:")
     && keys.length >= before.quantity && keys.slice(0, before.quantity).every((k) => !k.reusable);
   const rows: NewVoucherRow[] = [];
   if (inline) {

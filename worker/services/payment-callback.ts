@@ -4,6 +4,7 @@ import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
+import { groupSeatPaid, isGroupOrder } from "./groups";
 
 /**
  * A verified gateway notice: settle the payment, then deliver — keys and coupons before answering (the buyer sees
@@ -19,7 +20,9 @@ export async function settlePaymentNotice(env: Env, provider: string, notice: Pa
   });
   let order = outcome.order;
   if (outcome.applied) {
-    if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
+    // A group-buy seat (拼团) is not delivered when paid: its team decides (services/groups.ts).
+    if (isGroupOrder(order)) order = await groupSeatPaid(env, order);
+    else if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
     else order = await deliverOrder(env, order);
     // A paid membership card's gift pack and first monthly pack (the cron catches up should this not run).
     defer(memberAfterPaid(env, order));

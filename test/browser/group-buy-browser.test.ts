@@ -1,0 +1,81 @@
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { ApiClient } from "../../scripts/lib/http";
+import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+
+const browser = useChromium();
+
+/** At the sandbox cashier the buyer pays; the gateway returns them to their order page. */
+async function payAtCashier(page: Page) {
+  await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+  await page.click("#pay");
+  await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+}
+
+describe("group buy (拼团) on three phones", () => {
+  it("one phone opens a team, two others join through its link, each pays at the cashier, all three see their keys", { timeout: 180_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    // A card-key product of its own with three keys, so the shared stack's other tests take none of them.
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `三人团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [1, 2, 3].map((n) => ({ line: n, secret: `GROUP-${product.id}-${n}` })) });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+      productId: product.id, name: "三人团", groupPriceCents: 1990, teamSize: 3, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+
+    const phones = await Promise.all([0, 1, 2].map(() => phoneContext(browser())));
+    const [leader, a, b] = await Promise.all(phones.map((c) => c.newPage()));
+    const errors = [leader, a, b].map((p) => pageErrors(p!));
+
+    // The leader: the product page offers 发起拼团, the group page opens a team and goes to the cashier.
+    await leader!.goto(`${baseUrl}/shop/product/?t=demo&id=${product.id}`);
+    await expect.poll(() => leader!.isVisible("#group-open"), { timeout: 10_000 }).toBe(true);
+    expect(await leader!.textContent("#group-open")).toContain("¥19.90");
+    await leader!.click("#group-open");
+    await expect.poll(() => leader!.isVisible("#open"), { timeout: 10_000 }).toBe(true);
+    expect(await leader!.textContent("#group")).toContain("¥29.90");
+    await screenshot(leader!, "group-start");
+    await leader!.click("#open");
+    await payAtCashier(leader!);
+    await leader!.click("#to-team");
+    await expect.poll(() => leader!.textContent("#team"), { timeout: 10_000 }).toContain("还差 2 人");
+    expect(await leader!.textContent("#team")).toContain("已支付，等待成团");
+    expect(await leader!.isVisible("#group-share")).toBe(true);
+    await fitsThePhone(leader!);
+    await screenshot(leader!, "group-team-waiting");
+    const teamUrl = leader!.url();
+    expect(teamUrl).toMatch(/\/shop\/group\/\?t=demo&team=gt_/);
+
+    // Two friends open the shared link on their own phones, join and pay.
+    for (const [friend, name] of [[a!, "a"], [b!, "b"]] as const) {
+      await friend.goto(teamUrl);
+      await expect.poll(() => friend.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+      if (name === "a") await screenshot(friend, "group-join");
+      await friend.click("#join");
+      await payAtCashier(friend);
+    }
+
+    // All three: the team is full and each order shows its key.
+    for (const page of [leader!, a!, b!]) {
+      await page.goto(teamUrl);
+      await expect.poll(() => page.textContent("#team"), { timeout: 15_000 }).toContain("已成团");
+      await page.click("#view-order");
+      await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+      expect(await page.textContent(".secret")).toContain(`GROUP-${product.id}-`);
+      if (page === a) await screenshot(page, "group-member-key");
+    }
+    await b!.goto(teamUrl);
+    await expect.poll(() => b!.locator(".seat:not(.empty)").count(), { timeout: 10_000 }).toBe(3);
+    await fitsThePhone(b!);
+    await screenshot(b!, "group-team-full");
+
+    const detail = await admin.ok<{ teams: { status: string; members: unknown[] }[] }>("GET", `/group-buys/${buy.id}`);
+    expect(detail.teams).toMatchObject([{ status: "completed" }]);
+    expect(detail.teams[0]!.members.length).toBe(3);
+    for (const e of errors) expect(e).toEqual([]);
+    await Promise.all(phones.map((c) => c.close()));
+  });
+});

@@ -1,0 +1,183 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sweepGroupTeams } from "../../worker/services/groups";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api, countRows, createTenant, recordedOfType } from "./helpers";
+
+const HOUR = 3_600_000;
+
+/** A card-key shop with one group buy of `size` at 990 (normal 1990). */
+async function groupShop(size: number, keys: number, extra: Record<string, unknown> = {}) {
+  const s = await shopWithKeys(keys);
+  const gb = await api("/group-buys", {
+    method: "POST", token: s.adminKey,
+    json: { productId: s.productId, name: "三人团", groupPriceCents: 990, teamSize: size, teamMinutes: 30, endsAt: new Date(Date.now() + 24 * HOUR).toISOString(), ...extra },
+  });
+  expect(gb.status).toBe(201);
+  return { ...s, groupBuyId: gb.body.id as string };
+}
+
+async function openTeam(slug: string, groupBuyId: string) {
+  const r = await shop(slug, `/group-buys/${groupBuyId}/teams`, { method: "POST" });
+  expect(r.status).toBe(201);
+  return { cookie: r.cookie!, teamId: r.body.team.id as string, checkoutUrl: r.body.mine.checkoutUrl as string, orderId: r.body.mine.orderId as string };
+}
+
+async function join(slug: string, teamId: string, cookie?: string) {
+  const r = await shop(slug, `/group-teams/${teamId}/join`, { method: "POST", cookie });
+  return { status: r.status, body: r.body, cookie: r.cookie!, checkoutUrl: r.body?.mine?.checkoutUrl as string, orderId: r.body?.mine?.orderId as string };
+}
+
+const orderStatus = async (tenantId: string, orderId: string) =>
+  (await env.DB.prepare("SELECT status FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId).first<{ status: string }>())!.status;
+const refundsOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund' AND status = 'succeeded'", orderId);
+const vouchersOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?", orderId);
+const teamObject = (teamId: string) => env.GROUP_TEAM.get(env.GROUP_TEAM.idFromName(teamId));
+
+describe("group buy: open, join, pay, fill", () => {
+  it("holds paid seats undelivered until the team is full, then delivers every member's keys once", async () => {
+    const s = await groupShop(3, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    expect((await pay(leader.checkoutUrl)).body.orderStatus).toBe("paid");
+    expect(await vouchersOf(leader.orderId)).toBe(0);
+    const view = await shop(s.slug, `/group-teams/${leader.teamId}`);
+    expect(view.body.team).toMatchObject({ status: "open", size: 3, members: [{ name: "会员A", leader: true }] });
+    expect(view.body.groupBuy).toMatchObject({ groupPriceCents: 990, priceCents: 1990, autoComplete: false });
+
+    const a = await join(s.slug, leader.teamId);
+    const again = await join(s.slug, leader.teamId, a.cookie);
+    expect(again.orderId).toBe(a.orderId); // one seat per buyer
+    const b = await join(s.slug, leader.teamId);
+    expect((await pay(a.checkoutUrl)).body.orderStatus).toBe("paid");
+    expect((await pay(b.checkoutUrl)).body.orderStatus).toBe("delivered");
+
+    for (const o of [leader.orderId, a.orderId, b.orderId]) {
+      expect(await orderStatus(s.tenant.id, o)).toBe("delivered");
+      expect(await vouchersOf(o)).toBe(1);
+    }
+    const mine = await shop(s.slug, `/orders/${a.orderId}`, { cookie: a.cookie });
+    expect(mine.body.vouchers[0].secret).toMatch(/^KEY-/);
+    const done = await shop(s.slug, `/group-teams/${leader.teamId}`, { cookie: b.cookie });
+    expect(done.body.team.status).toBe("completed");
+    expect(done.body.team.members.map((m: { you: boolean }) => m.you)).toEqual([false, false, true]);
+    expect((await recordedOfType(s.tenant.id, "group_team_opened")).length).toBe(1);
+    expect((await recordedOfType(s.tenant.id, "group_team_joined")).map((e) => e.payload.members)).toEqual([1, 2, 3]);
+    expect((await recordedOfType(s.tenant.id, "group_team_completed"))[0]!.payload).toMatchObject({ members: 3, amountCents: 2970 });
+    expect((await join(s.slug, leader.teamId)).status).toBe(409);
+    // Run the sweep: nothing left to do for this team, nothing delivered twice.
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    for (const o of [leader.orderId, a.orderId, b.orderId]) expect(await vouchersOf(o)).toBe(1);
+  });
+
+  it("a 3-seat team with 50 buyers paying at once: exactly 3 fulfilled, every other payer refunded once", async () => {
+    const s = await groupShop(3, 60);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    expect((await pay(leader.checkoutUrl)).status).toBe(200);
+    const joined = await Promise.all(Array.from({ length: 50 }, () => join(s.slug, leader.teamId)));
+    expect(joined.every((j) => j.status === 200)).toBe(true);
+    const paid = await Promise.all(joined.map((j) => pay(j.checkoutUrl)));
+    expect(paid.every((p) => p.status === 200)).toBe(true);
+    const statuses = await Promise.all(joined.map((j) => orderStatus(s.tenant.id, j.orderId)));
+    expect(statuses.filter((x) => x === "delivered").length).toBe(2);
+    expect(statuses.filter((x) => x === "refunded").length).toBe(48);
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("delivered");
+    const refunds = await Promise.all(joined.map((j) => refundsOf(j.orderId)));
+    expect(refunds.reduce((a, b) => a + b, 0)).toBe(48);
+    expect((await recordedOfType(s.tenant.id, "group_seat_refused")).length).toBe(48);
+    expect(await countRows("SELECT COUNT(*) AS n FROM group_members WHERE team_id = ? AND status = 'paid'", leader.teamId)).toBe(3);
+    const state = await runInDurableObject(teamObject(leader.teamId), (_o, st) => st.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seats").one().n);
+    expect(state).toBe(3);
+  });
+});
+
+describe("group buy: expiry and recovery", () => {
+  it("a team past its deadline refunds every paid member once and delivers nothing; a payment after that is refunded at once", async () => {
+    const s = await groupShop(3, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    const a = await join(s.slug, leader.teamId);
+    const late = await join(s.slug, leader.teamId);
+    await pay(leader.checkoutUrl);
+    await pay(a.checkoutUrl);
+    // The object's alarm at the deadline seals the team before any cron runs …
+    expect(await runDurableObjectAlarm(teamObject(leader.teamId))).toBe(true);
+    // … so the late payer is refused and refunded at once, and the team is settled with it.
+    expect((await pay(late.checkoutUrl)).body.orderStatus).toBe("refunded");
+    expect((await recordedOfType(s.tenant.id, "group_seat_refused"))[0]!.payload.reason).toBe("team_failed");
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    for (const o of [leader.orderId, a.orderId, late.orderId]) {
+      expect(await orderStatus(s.tenant.id, o)).toBe("refunded");
+      expect(await refundsOf(o)).toBe(1);
+      expect(await vouchersOf(o)).toBe(0);
+    }
+    const failed = await recordedOfType(s.tenant.id, "group_team_failed");
+    expect(failed.length).toBe(1);
+    expect(failed[0]!.payload).toMatchObject({ members: 2, refunded: 2, reason: "expired" });
+    expect((await shop(s.slug, `/group-teams/${leader.teamId}`)).body.team.status).toBe("failed");
+  });
+
+  it("the cron alone expires a team at an injected time (no alarm), refunding its paid member", async () => {
+    const s = await groupShop(2, 4);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    // A friend's seat whose order lapsed unpaid is freed: joining again gives a new order; the old one paid late is refunded.
+    const friend = await join(s.slug, leader.teamId);
+    await env.DB.prepare("UPDATE orders SET status = 'expired' WHERE id = ?").bind(friend.orderId).run();
+    const again = await join(s.slug, leader.teamId, friend.cookie);
+    expect(again.orderId).not.toBe(friend.orderId);
+    expect(again.checkoutUrl).toMatch(/checkout/);
+    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("refunded");
+    expect((await shop(s.slug, `/group-teams/${leader.teamId}`)).body.team.members.length).toBe(1);
+    await sweepGroupTeams(env, new Date(Date.now() + 10 * 60_000)); // not due yet (30 min)
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("paid");
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("refunded");
+    expect(await refundsOf(leader.orderId)).toBe(1);
+  });
+
+  it("a payment whose seat was never settled, with the team object's storage lost, still completes the team once", async () => {
+    const s = await groupShop(2, 3);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const a = await join(s.slug, leader.teamId);
+    // The request that took a's payment died right after the order was paid (before asking the team) …
+    await env.DB.prepare("UPDATE orders SET status = 'paid', paid_at = ? WHERE id = ?").bind(new Date(Date.now() - 60_000).toISOString(), a.orderId).run();
+    // … and the object restarted with nothing in its storage.
+    await runInDurableObject(teamObject(leader.teamId), async (_o, st) => st.storage.deleteAll());
+    await sweepGroupTeams(env, new Date());
+    await sweepGroupTeams(env, new Date());
+    for (const o of [leader.orderId, a.orderId]) {
+      expect(await orderStatus(s.tenant.id, o)).toBe("delivered");
+      expect(await vouchersOf(o)).toBe(1);
+    }
+    expect((await recordedOfType(s.tenant.id, "group_team_completed")).length).toBe(1);
+    expect((await recordedOfType(s.tenant.id, "group_team_joined")).length).toBe(2);
+  });
+});
+
+describe("group buy: input and tenants", () => {
+  it("refuses bad definitions with field paths, and other tenants' group buys and teams are invisible", async () => {
+    const s = await groupShop(2, 3);
+    const bad = await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: s.productId, name: "x", groupPriceCents: 990, teamSize: 11, teamMinutes: 3, endsAt: "soon" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["json.endsAt", "json.teamMinutes", "json.teamSize"]);
+    const dear = await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: s.productId, name: "x", groupPriceCents: 5000, teamSize: 2, teamMinutes: 5, endsAt: new Date(Date.now() + HOUR).toISOString() } });
+    expect(dear.status).toBe(422);
+    expect(dear.body.error.issues[0].path).toBe("body.groupPriceCents");
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    const other = await createTenant("Other");
+    expect((await api(`/group-buys/${s.groupBuyId}`, { token: other.adminKey })).status).toBe(404);
+    expect((await api(`/group-buys/${s.groupBuyId}/close`, { method: "POST", token: other.adminKey })).status).toBe(404);
+    expect((await shop(other.tenant.slug, `/group-teams/${leader.teamId}`)).status).toBe(404);
+    expect((await shop(other.tenant.slug, `/group-teams/${leader.teamId}/join`, { method: "POST" })).status).toBe(404);
+    expect((await shop(other.tenant.slug, `/group-buys/${s.groupBuyId}/teams`, { method: "POST" })).status).toBe(404);
+    expect((await api(`/group-buys/${s.groupBuyId}`)).status).toBe(401);
+    // The operator's view: the team with its masked leader; closing fails the open team.
+    await pay(leader.checkoutUrl);
+    const closed = await api(`/group-buys/${s.groupBuyId}/close`, { method: "POST", token: s.adminKey });
+    expect(closed.body).toMatchObject({ status: "closed", teams: [{ id: leader.teamId, status: "failed", failReason: "closed", members: [{ name: "会员A" }] }] });
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("refunded");
+    expect((await shop(s.slug, `/group-buys/${s.groupBuyId}/teams`, { method: "POST" })).status).toBe(409);
+  });
+});
