@@ -141,6 +141,9 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
     db.prepare(`UPDATE voucher_ratings SET holder_id = ?, comment = '' WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE campaign_shares SET sharer_id = ? WHERE tenant_id = ? AND sharer_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE consents SET buyer_id = ? WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
+    // Group buys (拼团): their seats and the teams they led (others see 会员A… once the masked phone is gone).
+    db.prepare(`UPDATE OR IGNORE group_members SET buyer_id = ? WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
+    db.prepare(`UPDATE group_teams SET leader_id = ? WHERE tenant_id = ? AND leader_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE OR IGNORE risk_events SET subject = ? WHERE tenant_id = ? AND subject IN ${inIds}`).bind(p, t, all),
     db.prepare(`DELETE FROM risk_events WHERE tenant_id = ? AND subject IN ${inIds}`).bind(t, all),
   ];

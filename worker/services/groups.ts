@@ -192,7 +192,8 @@ export async function groupSeatPaid(env: Env, order: OrderRow): Promise<OrderRow
     return refunded;
   }
   await recordSeats(env, team, answer, [order.id]);
-  if (answer.status === "full") await deliverTeam(env, team);
+  // The N-th payer delivers the team; a seat recorded just after that (its payment raced the last one) delivers itself.
+  if (answer.status === "full" || (await getTeam(db, t, team.id))?.status === "completed") await deliverTeam(env, team);
   await scheduleDispatch(env);
   return (await getOrderRow(db, t, order.id))!;
 }
