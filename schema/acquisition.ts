@@ -34,7 +34,8 @@ export const ShareInput = z
 export const ShareResult = z
   .object({
     code: z.string().openapi({ description: "Opaque: names the sharer only through the platform's own records" }),
-    url: z.string().openapi({ description: "The campaign page with ?share=<code>, path relative to the platform origin" }),
+    url: z.string().openapi({ description: "The shared page (campaign, product, team, …) with ?share=<code>, path relative to the platform origin" }),
+    brand: z.string().optional().openapi({ description: "The store's name, for the share poster (POST /shop/{tenant}/shares)" }),
   })
   .openapi("ShareResult");
 

@@ -11,6 +11,7 @@ import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 import type { PublicCampaign } from "./campaigns";
 import { shareSubject, type ShareSubject } from "./share-subjects";
+import { tenantBySlug } from "./tenants";
 
 export interface ShareRequest {
   tenantId: string;
@@ -41,7 +42,8 @@ async function record(env: Env, r: ShareRequest, subject: ShareSubject) {
 export async function createSubjectShare(env: Env, r: ShareRequest) {
   const subject = await shareSubject(env, r.tenantId, r.slug, r.mechanism, r.subjectId);
   if (!subject) throw ApiError.notFound(r.mechanism === "group" ? "Group-buy team" : r.mechanism === "assist" ? "Assist request" : r.mechanism === "invite" ? "Invite programme" : r.mechanism === "product" ? "Product" : "Campaign");
-  return record(env, r, subject);
+  const [share, tenant] = await Promise.all([record(env, r, subject), tenantBySlug(env, r.slug)]);
+  return { ...share, brand: tenant?.name ?? r.slug };
 }
 
 /** The campaign pages' share button (POST /public/campaigns/{id}/shares): a campaign share of a campaign already found. */
