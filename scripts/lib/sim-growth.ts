@@ -53,7 +53,7 @@ export function simulateGrowth(opts: { seed: number; start: number; end: number;
         const code = `sim${opts.runId}x${n}`.slice(0, 60);
         const sharedAt = openedAt + k * 45 * MIN;
         emit("share_sent", sharedAt, sharer, { mechanism, subjectId, shareLink: code, channel: rand() < 0.6 ? "wechat" : "poster" });
-        const invitees = rand() < 0.55 ? 1 + Math.floor(rand() * 2) : 0;
+        const invitees = rand() < 0.35 ? 1 + Math.floor(rand() * rand() * 2) : 0;
         for (let i = 0; i < invitees; i++) {
           const invitee = `${sharer}-i${k}${i}`;
           const at = sharedAt + (5 + rand() * rand() * 24 * 60) * MIN;

@@ -90,7 +90,7 @@ export async function drawPoster(canvas: HTMLCanvasElement, s: PosterSubject & {
   const font = (px: number, weight = 400) => `${weight} ${px}px system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif`;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, W, H);
-  ctx.fillStyle = "#e4393c";
+  ctx.fillStyle = "#c2410c";
   ctx.fillRect(0, 0, W, 84);
   ctx.fillStyle = "#fff";
   ctx.font = font(30, 700);
@@ -105,7 +105,7 @@ export async function drawPoster(canvas: HTMLCanvasElement, s: PosterSubject & {
   ctx.textBaseline = "top";
   wrap(ctx, s.title, W - 64, 2).forEach((line, i) => ctx.fillText(line, 32, 448 + i * 48));
   if (s.priceText) {
-    ctx.fillStyle = "#e4393c";
+    ctx.fillStyle = "#c2410c";
     ctx.font = font(44, 800);
     ctx.fillText(s.priceText, 32, 560);
   }
