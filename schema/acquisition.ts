@@ -34,6 +34,22 @@ export const ShareInput = z
 export const ShareResult = z
   .object({
     code: z.string().openapi({ description: "Opaque: names the sharer only through the platform's own records" }),
-    url: z.string().openapi({ description: "The campaign page with ?share=<code>, path relative to the platform origin" }),
+    url: z.string().openapi({ description: "The shared page (campaign, product, team, …) with ?share=<code>, path relative to the platform origin" }),
+    brand: z.string().optional().openapi({ description: "The store's name, for the share poster (POST /shop/{tenant}/shares)" }),
   })
   .openapi("ShareResult");
+
+/** What a share link shares (issue 18): a campaign, a product, a group-buy team, an assist request, an invite programme. */
+export const SHARE_MECHANISMS = ["campaign", "product", "group", "assist", "invite"] as const;
+export const ShareMechanism = z.enum(SHARE_MECHANISMS).openapi("ShareMechanism");
+export type ShareMechanism = z.infer<typeof ShareMechanism>;
+
+export const SubjectShareInput = z
+  .object({
+    mechanism: ShareMechanism,
+    subjectId: Ref.openapi({ description: "The campaign, product, group-buy team, assist request or invite programme id" }),
+    channel: Tag.optional().openapi({ description: "Where it is shared (wechat, poster, copy_link, …), for reporting" }),
+  })
+  .strict()
+  .openapi("SubjectShareInput");
+export type SubjectShareInput = z.infer<typeof SubjectShareInput>;

@@ -216,6 +216,37 @@ export const CheckinStreaksRow = z
   })
   .openapi("CheckinStreaksRow");
 
+/** Social growth (issue 18): one row per share mechanism. */
+export const GROWTH_MECHANISMS = ["campaign", "group", "assist", "invite", "product"] as const;
+export const GrowthParams = params({
+  ...range,
+  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "LTV window: paid revenue (net of refunds) per user within this many days of sign-up" }),
+});
+const cents = (d: string) => z.number().nullable().openapi({ description: `${d}, in cents; null when it does not apply or there is nobody to divide by` });
+export const GrowthRow = z
+  .object({
+    mechanism: z.enum(GROWTH_MECHANISMS),
+    sharers: z.number().openapi({ description: "Users who made a share link of this mechanism in the range" }),
+    shares: z.number(),
+    inviteeSignups: z.number().openapi({ description: "Users who signed up in the range through a share link of this mechanism" }),
+    kFactor: rate.openapi({ description: "inviteeSignups ÷ sharers; null without sharers" }),
+    cycleMedianMinutes: z.number().nullable().openapi({ description: "Viral cycle time: median minutes from share_sent to the invitee's sign-up through it" }),
+    teamsOpened: z.number().openapi({ description: "group: teams opened in the range" }),
+    teamsCompleted: z.number().openapi({ description: "group: of those, teams that filled (group_team_completed)" }),
+    teamsFailed: z.number().openapi({ description: "group: of those, teams that failed or expired (group_team_failed)" }),
+    teamSuccessRate: rate.openapi({ description: "group: teamsCompleted ÷ teamsOpened" }),
+    teamFailRate: rate.openapi({ description: "group: teamsFailed ÷ teamsOpened" }),
+    assistHelps: z.number().openapi({ description: "assist: helps (assist_helped) in the range" }),
+    goalsReached: z.number().openapi({ description: "assist: requests that reached their goal (assist_goal_reached) in the range" }),
+    assistsPerGoal: z.number().nullable().openapi({ description: "assist: assistHelps ÷ goalsReached" }),
+    inviteeLtvCents: cents("Net paid revenue per invitee of this mechanism within `days` of sign-up"),
+    organicLtvCents: cents("The same for users who signed up in the range without a share link (equal on every row)"),
+    rewardCostCents: cents("Rewards the brand paid: group discounts (group_team_completed.costCents), assist rewards (assist_goal_reached.costCents), invite rewards (invite_rewarded.costCents, less reversed ones); null for campaign and product (prize costs: the ROI view)"),
+    attributedRevenueCents: z.number().openapi({ description: "Net paid revenue of this mechanism's invitees within `days` of sign-up" }),
+    revenuePerCostCent: z.number().nullable().openapi({ description: "attributedRevenueCents ÷ rewardCostCents" }),
+  })
+  .openapi("GrowthRow");
+
 export const METRICS = {
   retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort (segment: members or non-members)" },
   retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12 (segment: members or non-members)" },
@@ -232,6 +263,7 @@ export const METRICS = {
   points: { params: PointsParams, row: PointsRow, summary: "Points issued, spent, expired, reversed and adjusted per bucket; outstanding points and their money value" },
   paid_card_renewal: { params: PaidCardRenewalParams, row: PaidCardRenewalRow, summary: "Paid membership card renewal rate by the period the terms fell due in" },
   checkin_streaks: { params: CheckinStreaksParams, row: CheckinStreaksRow, summary: "Distribution of the longest daily check-in streak per member" },
+  growth: { params: GrowthParams, row: GrowthRow, summary: "Social growth per mechanism (campaign, group buy, assist, invite, product share): K-factor, viral cycle time, team success, assists per goal, invitee vs organic LTV, reward cost vs attributed revenue" },
 } as const;
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];

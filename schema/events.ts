@@ -130,8 +130,9 @@ export const EVENT_PAYLOADS = {
   group_team_opened: payload({ groupBuyId: Id, teamId: Id, productId: OptId, orderId: OptId, size: Count, expiresAt: Label }),
   /** A member's paid seat in a team (the leader's included); members = paid seats after it. */
   group_team_joined: payload({ groupBuyId: Id, teamId: Id, productId: OptId, orderId: OptId, members: Count, size: Count }),
-  /** The team reached its size: every member's order is fulfilled. autoCompleted: the operator's disclosed auto-fill. */
-  group_team_completed: payload({ groupBuyId: Id, teamId: Id, productId: OptId, members: Count, amountCents: Cents.optional(), autoCompleted: z.boolean().optional(), minutesToFill: Count.optional() }),
+  /** The team reached its size: every member's order is fulfilled. autoCompleted: the operator's disclosed auto-fill.
+   * costCents: the brand's group discount for the whole team, (list − group price) × members (the growth view's reward cost). */
+  group_team_completed: payload({ groupBuyId: Id, teamId: Id, productId: OptId, members: Count, amountCents: Cents.optional(), autoCompleted: z.boolean().optional(), minutesToFill: Count.optional(), costCents: Cents.optional() }),
   /** The team's time ran out (reason: expired) or the operator closed it: every paid member refunded, nothing delivered. */
   group_team_failed: payload({ groupBuyId: Id, teamId: Id, productId: OptId, members: Count, refunded: Count, reason: Label }),
   /** A paid seat refused because the team was already full (refunded at once). */

@@ -12,6 +12,8 @@ export const TrackEvent = z
     campaignId: Ref.optional(),
     productId: Ref.optional(),
     path: z.string().max(200).optional(),
+    /** The share code the visitor arrived through (?share=): attribution of the view to the share link. */
+    shareLink: z.string().regex(/^[A-Za-z0-9]{8,24}$/, "a share code from a share link").optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { dataSource } from "./data-source";
 import { acquisition } from "./acquisition";
 import { checkinStreaks } from "./checkin-streaks";
 import { funnel } from "./funnel";
+import { growth } from "./growth";
 import { kfactor } from "./kfactor";
 import { ltv } from "./ltv";
 import { membersByTier } from "./members-by-tier";
@@ -34,6 +35,7 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   points,
   paid_card_renewal: paidCardRenewal,
   checkin_streaks: checkinStreaks,
+  growth,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */

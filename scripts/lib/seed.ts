@@ -3,6 +3,7 @@ import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
 import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
+import { seedGrowthHistory } from "./seed-growth";
 import { seedMemberHistory } from "./seed-members";
 import { seedRedemption } from "./seed-redemption";
 import { seedStoredValue } from "./seed-stored-value";
@@ -55,6 +56,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
   // KAQUAN_DEMO_HISTORY=0: no simulated membership history (a test that counts every event of its own traffic).
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
+  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedGrowthHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`growth demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }

@@ -10,8 +10,15 @@
  * Brand members: the brand's server signs a member token (README "Brand member tokens") and the page passes it as
  *   <script … data-member-token="kqm1.…"></script>   or   window.kaquan.setMemberToken("kqm1.…")
  * The widget exchanges it for a session bound to that member, so limits and rewards follow the member.
+ *
+ * Social growth (issue 18): the same one line shows a group buy, an assist activity or an invite programme instead
+ *   <script src="…/widget.js" data-tenant="<store slug>" data-group-buy="<id>"></script>   (or data-assist / data-invite)
+ * as a <kaquan-growth> card read from GET /api/v1/public/<slug>/group-buys|assists|invites/<id> (contract:
+ * schema/growth-widget.ts) whose button opens the page to join on the kaquan host (events: kaquan:ready {mode, id},
+ * kaquan:error {code, message}).
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
+import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
 
 type Json = Record<string, any>;
 
@@ -52,6 +59,16 @@ const T = {
   growth: zh ? "成长值" : "growth",
   points: zh ? "积分" : "points",
   join: zh ? "加入会员" : "Join the membership",
+  groupPrice: zh ? "拼团价" : "Group price",
+  teamOf: (n: number, m: number) => (zh ? `${n} 人成团 · ${m} 分钟内` : `Teams of ${n} · within ${m} min`),
+  openTeams: (n: number) => (zh ? `${n} 个团正在拼` : `${n} teams open`),
+  autoComplete: zh ? "到时未满员的团由商家补齐成团（非真实用户）" : "Teams not full in time are completed by the shop (not real members)",
+  refundNote: zh ? "未成团自动全额退款" : "Full refund if the team does not fill",
+  joinGroup: zh ? "去开团 / 参团" : "Start or join a team",
+  assistGoal: (n: number, m: number) => (zh ? `邀请 ${n} 位好友助力，${m >= 60 ? `${Math.round(m / 60)} 小时` : `${m} 分钟`}内完成即得` : `Get ${n} friends to help within ${m >= 60 ? `${Math.round(m / 60)} h` : `${m} min`} to get`),
+  startAssist: zh ? "发起助力" : "Ask friends to help",
+  inviteBoth: (a: string, b: string) => (zh ? `邀请好友首单：你得 ${a}，好友得 ${b}` : `Invite a friend: you get ${a}, they get ${b} on their first order`),
+  invite: zh ? "去邀请" : "Invite friends",
 };
 
 /** The brand member token for this page: data-member-token on the script tag, or window.kaquan.setMemberToken(). */
@@ -360,9 +377,77 @@ function mount(s: HTMLScriptElement) {
   });
 }
 
+type GrowthMode = "groupBuy" | "assist" | "invite";
+const GROWTH_PATHS: Record<GrowthMode, [api: string, page: string]> = { groupBuy: ["group-buys", "group"], assist: ["assists", "assist"], invite: ["invites", "invite"] };
+
+/** A group buy, assist activity or invite programme card (data-group-buy / data-assist / data-invite + data-tenant). */
+function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
+  const id = s.dataset[mode] || "";
+  const slug = s.dataset.tenant || "";
+  const base = new URL(s.src).origin;
+  const [apiPath, page] = GROWTH_PATHS[mode];
+  const pageUrl = (url?: string) => new URL(url || `/shop/${page}/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(id)}`, base).href;
+  const host = document.createElement("kaquan-growth");
+  host.setAttribute("data-mode", mode);
+  const fallback = document.createElement("a");
+  fallback.href = pageUrl();
+  fallback.textContent = T.view;
+  host.appendChild(fallback);
+  s.after(host);
+  if (!id || !slug || !host.attachShadow || !window.fetch) return;
+  const root = host.attachShadow({ mode: "open" });
+  const el = (tag: string, cls = "", text = "") => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  };
+  const cta = (text: string, url?: string) => {
+    const a = el("a", "pay", text) as HTMLAnchorElement;
+    a.href = pageUrl(url);
+    a.target = "_blank";
+    a.rel = "noopener";
+    return a;
+  };
+  (async () => {
+    const d = await call(base, `/public/${encodeURIComponent(slug)}/${apiPath}/${encodeURIComponent(id)}`);
+    const style = el("style");
+    style.textContent = STYLES;
+    const card = el("div", "c");
+    card.append(el("h3", "", d.name));
+    if (mode === "groupBuy") {
+      const g = d as WidgetGroupBuy;
+      const price = el("p", "p", `${T.groupPrice} ${yuan(g.groupPriceCents)}`);
+      if (g.priceCents > g.groupPriceCents) price.append(el("s", "", `${T.was} ${yuan(g.priceCents)}`));
+      card.append(price, el("p", "", T.teamOf(g.size, g.teamMinutes)), el("p", "", T.refundNote));
+      if (g.openTeams) card.append(el("p", "", T.openTeams(g.openTeams)));
+      if (g.autoComplete) card.append(el("p", "", T.autoComplete));
+      card.append(cta(T.joinGroup, g.url));
+    } else if (mode === "assist") {
+      const a = d as WidgetAssist;
+      card.append(el("p", "", `${T.assistGoal(a.goal, a.minutes)}：${a.reward}`), cta(T.startAssist, a.url));
+    } else {
+      const v = d as WidgetInvite;
+      card.append(el("p", "", T.inviteBoth(v.inviterReward, v.inviteeReward)), cta(T.invite, v.url));
+    }
+    root.replaceChildren(style, card);
+    emit(host, "ready", { mode, id });
+  })().catch((e: any) => {
+    root.replaceChildren(document.createElement("slot"));
+    emit(host, "error", { code: e?.code || "unavailable", message: e?.message || String(e) });
+  });
+}
+
+const growthMode = (s: HTMLScriptElement): GrowthMode | null => (s.dataset.groupBuy ? "groupBuy" : s.dataset.assist ? "assist" : s.dataset.invite ? "invite" : null);
+const mountAny = (s: HTMLScriptElement) => {
+  const mode = growthMode(s);
+  if (mode) mountGrowth(s, mode);
+  else mount(s);
+};
+
 try {
-  if (script) mount(script);
-  else for (const s of document.querySelectorAll<HTMLScriptElement>("script[data-campaign][src*='widget.js']")) mount(s);
+  if (script) mountAny(script);
+  else for (const s of document.querySelectorAll<HTMLScriptElement>("script[src*='widget.js']:is([data-campaign],[data-group-buy],[data-assist],[data-invite])")) mountAny(s);
 } catch {
   /* never break the host page */
 }

@@ -51,7 +51,7 @@ export async function buyerRows(db: D1Database, tenantId: string, buyerId: strin
        FROM orders o LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
        WHERE o.tenant_id = ? AND o.buyer_id = ? ORDER BY o.created_at LIMIT ${MAX_ROWS}`,
     ).bind(tenantId, buyerId),
-    db.prepare(`SELECT code, campaign_id, channel, created_at FROM campaign_shares WHERE tenant_id = ? AND sharer_id IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ${MAX_ROWS}`).bind(tenantId, all),
+    db.prepare(`SELECT code, mechanism, subject_id, campaign_id, channel, created_at FROM campaign_shares WHERE tenant_id = ? AND sharer_id IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ${MAX_ROWS}`).bind(tenantId, all),
     db.prepare(`SELECT id, voucher_id, product_id, problem, note, status, refund_cents, created_at, resolved_at FROM complaints WHERE tenant_id = ? AND holder_id = ? ORDER BY created_at LIMIT ${MAX_ROWS}`).bind(tenantId, buyerId),
     db.prepare(`SELECT voucher_id, product_id, stars, comment, created_at FROM voucher_ratings WHERE tenant_id = ? AND holder_id = ? ORDER BY created_at LIMIT ${MAX_ROWS}`).bind(tenantId, buyerId),
   ]);

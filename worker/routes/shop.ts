@@ -12,7 +12,8 @@ import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, set
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
-import { SessionInput } from "../../schema/acquisition";
+import { SessionInput, ShareResult, SubjectShareInput } from "../../schema/acquisition";
+import { createSubjectShare } from "../services/shares";
 import {
   cancelOwnOrder, myOrders, myVouchers, ownOrder, placeShopOrder, publishedProduct, publishedProducts,
 } from "../services/shop";
@@ -24,6 +25,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../types";
 
 const tags = ["store"];
+const SHARES_PER_MIN = 30; // per sharer, as the campaign share route
 const middleware = [shopper];
 const Tenant = z.object({ tenant: z.string().min(1).max(40) });
 const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
@@ -100,6 +102,13 @@ const cancel = createRoute({
   method: "post", path: "/shop/{tenant}/orders/{orderId}/cancel", tags, middleware, summary: "Cancel an unpaid order; its stock is released",
   request: { params: WithOrder }, responses: { 200: json(Order, "Cancelled"), 401: errors[401], 409: errors[409], ...common },
 });
+const share = createRoute({
+  method: "post", path: "/shop/{tenant}/shares", tags, middleware,
+  summary: "A share link (opaque ?share= code) for a campaign, product, group-buy team, assist request or invite programme of this store; records share_sent",
+  description: "Needs the signed-in or guest buyer (POST …/guest first); 404 when the subject is not this store's.",
+  request: { params: Tenant, ...jsonBody(SubjectShareInput) },
+  responses: { 201: json(ShareResult, "The share link"), 401: errors[401], ...common },
+});
 const vouchers = createRoute({
   method: "get", path: "/shop/{tenant}/vouchers", tags, middleware, summary: "My vouchers with status, secret and tutorial",
   request: { params: Tenant }, responses: { 200: json(VoucherList, "Vouchers"), 401: errors[401], ...common },
@@ -173,6 +182,14 @@ export const shopRoutes = createRouter()
   .openapi(orders, async (c) => c.json({ orders: await myOrders(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200))
   .openapi(order, async (c) => c.json(await ownOrder(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").orderId), 200))
   .openapi(cancel, async (c) => c.json(await cancelOwnOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c)), 200))
+  .openapi(share, async (c) => {
+    const sharerId = requireBuyer(c);
+    await enforceRateLimit(c.env, "share", sharerId, SHARES_PER_MIN, 60);
+    const { mechanism, subjectId, channel } = c.req.valid("json");
+    const { tenantId, slug } = c.var.shopper;
+    const deviceId = await deviceOfRequest(c.env.BUYER_SESSION_SECRET, tenantId, slug, c.req.raw.headers);
+    return c.json(await createSubjectShare(c.env, { tenantId, slug, mechanism, subjectId, sharerId, channel: channel ?? null, deviceId }), 201);
+  })
   .openapi(vouchers, async (c) => c.json({ vouchers: await myVouchers(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200));
 
 /** The SMS sandbox's outbox: development only (app.ts does not mount it in production). */

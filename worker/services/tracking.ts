@@ -40,6 +40,7 @@ export async function trackViews(env: Env, input: TrackInput, req: TrackRequest)
         ...(e.campaignId ? { campaignId: e.campaignId } : {}),
         ...(e.productId ? { productId: e.productId } : {}),
         ...(e.path ? { path: e.path } : {}),
+        ...(e.shareLink ? { shareLink: e.shareLink } : {}),
         ...(origin ? { origin } : {}),
       },
     })),

@@ -33,7 +33,8 @@ export function acquisition(campaignId?: string | null) {
 /** A view (page_view / product_viewed) for the dashboards; never blocks or fails the page. */
 export function trackView(type: "page_view" | "product_viewed", extra: { productId?: string; campaignId?: string } = {}) {
   acquisition(); // a landing with UTM / share parameters is remembered even when the visitor signs up later
-  const body = JSON.stringify({ tenant: store(), deviceId: deviceId(), events: [{ type, path: location.pathname.slice(0, 200), ...extra }] });
+  const share = fromUrl().share; // this view came through a share link (its code is attribution, not identity)
+  const body = JSON.stringify({ tenant: store(), deviceId: deviceId(), events: [{ type, path: location.pathname.slice(0, 200), ...extra, ...(share ? { shareLink: share } : {}) }] });
   fetch("/api/v1/track", { method: "POST", keepalive: true, credentials: "same-origin", headers: { "content-type": "application/json" }, body }).catch(() => undefined);
 }
 

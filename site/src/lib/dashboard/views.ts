@@ -42,7 +42,19 @@ const HEADERS: Record<string, readonly [string, string]> = {
   supplierId: ["供应商", "Supplier"], delivered: ["交付成功", "Delivered"], costCents: ["成本", "Cost"], revenueCents: ["归因收入", "Attributed revenue"],
   paidOrders: ["支付订单", "Paid orders"], roi: ["ROI", "ROI"], newUsers: ["拉新", "New users"], newUserShare: ["拉新占比", "New-user share"],
   productId: ["商品", "Product"], views: ["浏览", "Views"], viewToPaid: ["浏览→支付", "View → paid"],
+  // Social growth (issue 18)
+  mechanism: ["玩法", "Mechanism"], cycleMedianMinutes: ["裂变周期(分钟,中位)", "Viral cycle (median min)"],
+  teamsOpened: ["开团", "Teams opened"], teamsCompleted: ["成团", "Teams filled"], teamsFailed: ["失败/过期", "Failed/expired"],
+  teamSuccessRate: ["成团率", "Team success"], teamFailRate: ["失败率", "Team failure"], assistHelps: ["助力次数", "Helps"],
+  goalsReached: ["助力达成", "Goals reached"], assistsPerGoal: ["每次达成助力数", "Helps per goal"],
+  inviteeLtvCents: ["受邀用户 LTV", "Invitee LTV"], organicLtvCents: ["自然用户 LTV", "Organic LTV"], rewardCostCents: ["奖励成本", "Reward cost"],
+  attributedRevenueCents: ["归因收入", "Attributed revenue"], revenuePerCostCent: ["收入/成本", "Revenue per cost"],
 };
+const MECHANISMS: Record<string, readonly [string, string]> = {
+  campaign: ["活动分享", "Campaign"], group: ["拼团", "Group buy"], assist: ["助力", "Assist"], invite: ["邀请有礼", "Invite"], product: ["商品分享", "Product"],
+};
+const mechanismName = (m: unknown) => t(...(MECHANISMS[String(m)] ?? [String(m), String(m)]));
+
 for (let i = 0; i < 13; i++) {
   HEADERS[`retained_w${i}`] = [`W${i} 人数`, `W${i} users`];
   HEADERS[`rates_w${i}`] = [`W${i}`, `W${i}`];
@@ -102,6 +114,14 @@ export const VIEWS: Record<string, View> = {
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [{ label: t("K 因子", "K-factor"), values: col(rows, "kFactor") }], true);
       table(tableEl, named(rows), L);
+    },
+  },
+  growth: {
+    metric: "growth",
+    params: range,
+    draw(rows, c, tableEl) {
+      chart(c, rows.map((r) => mechanismName(r.mechanism)), [{ label: t("K 因子", "K-factor"), values: col(rows, "kFactor") }], true);
+      table(tableEl, rows.map((r) => ({ ...r, mechanism: mechanismName(r.mechanism) })), L);
     },
   },
   roi: {

@@ -1,0 +1,125 @@
+import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
+import { FROM, IN_RANGE, TENANT, TO, ratio, select, type Metric } from "./metric";
+
+/**
+ * Social growth per share mechanism (issue 18). A share link's mechanism is on its share_sent (payload.mechanism;
+ * before issue 18 every share was a campaign's); an invitee belongs to the mechanism of the share link their
+ * user_signed_up / referral_signed_up names (payload.shareLink = share_sent.payload.shareLink). Shares may be older
+ * than the range, so the share side is read up to `to` without a lower bound.
+ */
+const MECHANISM = "if(JSONExtractString(payload, 'mechanism') = '', 'campaign', JSONExtractString(payload, 'mechanism'))";
+const SHARES_BY_CODE = `
+  SELECT JSONExtractString(payload, 'shareLink') AS code, any(${MECHANISM}) AS mechanism, min(occurred_at) AS shared_at
+  FROM events WHERE ${TENANT} AND type = 'share_sent' AND occurred_at < ${TO} GROUP BY code`;
+
+const SHARES = `
+SELECT ${MECHANISM} AS mechanism, uniqExact(user_id) AS sharers, count() AS shares
+FROM events WHERE ${TENANT} AND type = 'share_sent' AND ${IN_RANGE} GROUP BY mechanism`;
+
+/** Invitees and the viral cycle: share_sent → the invitee's sign-up (referral_signed_up is recorded with it). */
+const INVITEES = `
+SELECT s.mechanism AS mechanism, uniqExact(r.invitee) AS inviteeSignups,
+       quantileExactInclusive(0.5)(dateDiff('second', s.shared_at, r.at) / 60) AS cycleMedianMinutes
+FROM (
+  SELECT JSONExtractString(payload, 'shareLink') AS code, user_id AS invitee, min(occurred_at) AS at
+  FROM events WHERE ${TENANT} AND type = 'referral_signed_up' AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+  GROUP BY code, invitee
+) AS r INNER JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
+GROUP BY mechanism`;
+
+/** Teams opened in the range and what became of them (their completion or failure may come after `to`). */
+const TEAMS = `
+SELECT count() AS opened, countIf(done) AS completed, countIf(failed) AS failed FROM (
+  SELECT JSONExtractString(payload, 'teamId') AS team,
+         max(type = 'group_team_opened' AND ${IN_RANGE}) AS opened_in_range,
+         max(type = 'group_team_completed') AS done, max(type = 'group_team_failed') AS failed
+  FROM events WHERE ${TENANT} AND type IN ('group_team_opened', 'group_team_completed', 'group_team_failed') AND occurred_at >= ${FROM}
+  GROUP BY team HAVING opened_in_range
+)`;
+
+/** Assist helps and goals, and the rewards each mechanism paid in the range (an invite reward reversed costs nothing). */
+const REWARDS = `
+SELECT countIf(type = 'assist_helped') AS helps, countIf(type = 'assist_goal_reached') AS goals,
+       sumIf(cost_cents, type = 'group_team_completed') AS groupCost, sumIf(cost_cents, type = 'assist_goal_reached') AS assistCost
+FROM events WHERE ${TENANT} AND ${IN_RANGE} AND type IN ('assist_helped', 'assist_goal_reached', 'group_team_completed')`;
+const INVITE_COST = `
+SELECT sum(if(reversed, 0, cost)) AS inviteCost FROM (
+  SELECT JSONExtractString(payload, 'inviteId') AS invite, JSONExtractString(payload, 'role') AS role,
+         sumIf(cost_cents, type = 'invite_rewarded' AND ${IN_RANGE}) AS cost, max(type = 'invite_reward_reversed') AS reversed
+  FROM events WHERE ${TENANT} AND type IN ('invite_rewarded', 'invite_reward_reversed') AND occurred_at >= ${FROM}
+  GROUP BY invite, role
+)`;
+
+/** Users who signed up in the range: net paid revenue within `days`, grouped by the mechanism that brought them (or organic). */
+const LTV = `
+SELECT if(u.referred, if(s.mechanism = '', 'campaign', s.mechanism), 'organic') AS grp, count() AS users, sum(u.rev) AS revenue
+FROM (
+  SELECT user_id,
+         minIf(occurred_at, type = 'user_signed_up') AS c_at,
+         maxIf(referrer_id != '', type = 'user_signed_up') AS referred,
+         anyIf(JSONExtractString(payload, 'shareLink'), type = 'user_signed_up') AS code,
+         groupArrayIf((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents)), type != 'user_signed_up') AS revs,
+         arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + toIntervalDay({days:UInt32}), x.2, 0), revs)) AS rev
+  FROM events
+  WHERE ${TENANT} AND type IN ('user_signed_up', 'order_paid', 'order_refunded') AND user_id != ''
+    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32})
+  GROUP BY user_id
+  HAVING countIf(type = 'user_signed_up') > 0 AND c_at >= ${FROM} AND c_at < ${TO}
+) AS u LEFT JOIN (${SHARES_BY_CODE}) AS s ON u.code = s.code
+GROUP BY grp`;
+
+type Mech = (typeof GROWTH_MECHANISMS)[number];
+const byMechanism = <T extends { mechanism: string }>(rows: T[]) => new Map(rows.map((r) => [r.mechanism, r]));
+
+export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
+  params: GrowthParams,
+  row: GrowthRow,
+  async run(client, tenant, p) {
+    const q = { tenant, from: p.from, to: p.to, days: p.days };
+    const [shares, invitees, [teams], [rewards], [invites], ltv] = await Promise.all([
+      select<{ mechanism: string; sharers: number; shares: number }>(client, SHARES, q),
+      select<{ mechanism: string; inviteeSignups: number; cycleMedianMinutes: number }>(client, INVITEES, q),
+      select<{ opened: number; completed: number; failed: number }>(client, TEAMS, q),
+      select<{ helps: number; goals: number; groupCost: number; assistCost: number }>(client, REWARDS, q),
+      select<{ inviteCost: number }>(client, INVITE_COST, q),
+      select<{ grp: string; users: number; revenue: number }>(client, LTV, q),
+    ]);
+    const s = byMechanism(shares);
+    const inv = byMechanism(invitees);
+    const lt = new Map(ltv.map((r) => [r.grp, { users: Number(r.users), revenue: Number(r.revenue) }]));
+    const organic = lt.get("organic");
+    const cost: Record<Mech, number | null> = {
+      campaign: null, product: null, group: Number(rewards!.groupCost), assist: Number(rewards!.assistCost), invite: Number(invites?.inviteCost ?? 0),
+    };
+    return GROWTH_MECHANISMS.map((mechanism) => {
+      const sharers = Number(s.get(mechanism)?.sharers ?? 0);
+      const inviteeSignups = Number(inv.get(mechanism)?.inviteeSignups ?? 0);
+      const l = lt.get(mechanism);
+      const attributedRevenueCents = l?.revenue ?? 0;
+      const group = mechanism === "group";
+      const assist = mechanism === "assist";
+      const rewardCostCents = cost[mechanism];
+      return {
+        mechanism,
+        sharers,
+        shares: Number(s.get(mechanism)?.shares ?? 0),
+        inviteeSignups,
+        kFactor: ratio(inviteeSignups, sharers),
+        cycleMedianMinutes: inv.has(mechanism) ? Number(inv.get(mechanism)!.cycleMedianMinutes) : null,
+        teamsOpened: group ? Number(teams!.opened) : 0,
+        teamsCompleted: group ? Number(teams!.completed) : 0,
+        teamsFailed: group ? Number(teams!.failed) : 0,
+        teamSuccessRate: group ? ratio(Number(teams!.completed), Number(teams!.opened)) : null,
+        teamFailRate: group ? ratio(Number(teams!.failed), Number(teams!.opened)) : null,
+        assistHelps: assist ? Number(rewards!.helps) : 0,
+        goalsReached: assist ? Number(rewards!.goals) : 0,
+        assistsPerGoal: assist ? ratio(Number(rewards!.helps), Number(rewards!.goals)) : null,
+        inviteeLtvCents: l ? ratio(l.revenue, l.users) : null,
+        organicLtvCents: organic ? ratio(organic.revenue, organic.users) : null,
+        rewardCostCents,
+        attributedRevenueCents,
+        revenuePerCostCent: rewardCostCents === null ? null : ratio(attributedRevenueCents, rewardCostCents),
+      };
+    });
+  },
+};
