@@ -223,11 +223,14 @@ async function recordSeats(env: Env, team: GroupTeamRow, state: TeamState, order
     const minutes = Math.max(0, Math.round((Date.now() - Date.parse(team.opened_at)) / 60_000));
     let amount = 0;
     for (const seat of state.seats) amount += (await getOrderRow(db, t, seat.orderId))?.amount_cents ?? 0;
+    // The brand's cost of the team: what the group price gave away against the product's own price, per member.
+    const buy = await getGroupBuy(db, t, team.group_buy_id);
+    const costCents = buy ? Math.max(0, buy.price_cents - buy.group_price_cents) * state.seats.length : 0;
     stmts.push(
       endTeamStmt(db, t, team.id, "completed", { auto: state.autoCompleted }),
       ...eventRows(env, [{
         eventId: `evgc_${team.id}`, tenantId: t, type: "group_team_completed", actor: { userId: team.leader_id },
-        payload: { ...base, productId, members: state.seats.length, amountCents: amount, autoCompleted: state.autoCompleted, minutesToFill: minutes },
+        payload: { ...base, productId, members: state.seats.length, amountCents: amount, costCents, autoCompleted: state.autoCompleted, minutesToFill: minutes },
       }], teamIs(t, team.id, "completed")),
     );
   }
