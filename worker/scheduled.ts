@@ -14,6 +14,8 @@ import { applyEventRetention } from "./services/retention";
 import { runMembershipCron } from "./services/member-cron";
 import { expireStoredValueBonuses } from "./services/stored-value";
 import { sweepPoints } from "./services/points-expiry";
+import { retryAssistRewards } from "./services/assists";
+import { retryInviteRewards } from "./services/invites";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -29,6 +31,8 @@ export async function runScheduled(env: Env): Promise<void> {
     pruneEndedSessions(env.DB, new Date().toISOString()),
     // Membership: paid cards lapsing, the yearly tier review, monthly packs and birthday gifts (issue 17).
     runMembershipCron(env),
+    // Social growth (issue 18): assist and invite rewards a crash left unissued.
+    retryAssistRewards(env), retryInviteRewards(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
