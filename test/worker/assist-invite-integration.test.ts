@@ -313,8 +313,12 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     // An old member cannot be "invited".
     const old = await new Phone(b.slug).member();
     expect((await old.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "already_member" });
+    // A buyer who already paid an order is not making a first order.
+    const customer = await new Phone(b.slug).guest();
+    await customer.buyAndPay(b.productId, "wallet_customer");
+    expect((await customer.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "not_first_order" });
     const watch = await api("/invites", { token: b.adminKey });
-    expect(watch.body.refusals).toEqual({ self_invite_phone: 1, self_invite_device: 1, self_invite_payment: 1, already_member: 1 });
+    expect(watch.body.refusals).toEqual({ self_invite_phone: 1, self_invite_device: 1, self_invite_payment: 1, already_member: 1, not_first_order: 1 });
   });
 
   it("single level: an invitee's own invitee rewards them, never the first inviter; another tenant's code is unknown; bad input 400", async () => {

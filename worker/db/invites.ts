@@ -53,6 +53,11 @@ export const insertInviteStmt = (db: D1Database, i: Pick<InviteRow, "id" | "tena
     .bind(i.id, i.tenant_id, i.programme_id, i.inviter_id, i.invitee_id, i.status, i.reason, i.device_id);
 export const inviteExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM invites WHERE id = ?)", args: [id] });
 
+/** Whether the buyer already paid an order in this brand (an invite rewards a first order only). */
+export const hasPaidOrder = async (db: D1Database, tenantId: string, buyerId: string) =>
+  !!(await db.prepare("SELECT 1 AS y FROM orders WHERE tenant_id = ? AND buyer_id = ? AND status IN ('paid', 'delivered', 'refunded', 'failed') AND amount_cents > 0 LIMIT 1")
+    .bind(tenantId, buyerId).first());
+
 export const inviteOfInvitee = (db: D1Database, tenantId: string, inviteeId: string) =>
   db.prepare("SELECT * FROM invites WHERE tenant_id = ? AND invitee_id = ?").bind(tenantId, inviteeId).first<InviteRow>();
 export const inviteOfFirstOrder = (db: D1Database, tenantId: string, orderId: string) =>

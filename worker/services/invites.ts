@@ -1,6 +1,6 @@
 /**
  * Invite-both-get (邀请有礼, issue 18). A member's link carries a code; an invitee who joins through it is recorded
- * (or refused with a reason: self_invite, self_invite_phone, self_invite_device, already_member); their first paid
+ * (or refused with a reason: self_invite, self_invite_phone, self_invite_device, already_member, not_first_order); their first paid
  * order qualifies the invite inside the payment's own batch (self_invite_payment when the payer account also paid
  * the inviter's orders), and both rewards are then free orders keyed on the invite and role — once, also for a
  * replayed callback (the qualifying UPDATE only moves an accepted invite). Single level: only invites.inviter_id is
@@ -9,7 +9,7 @@
 import type { InviteProgramme, InviteProgrammeInput } from "../../schema/invites";
 import { getBuyer } from "../db/buyers";
 import {
-  activeProgramme, codeOf, getProgramme, insertCodeStmt, insertInviteStmt, insertProgrammeStmts, insertRewardStmt, inviteExists, inviteIs, inviteOfFirstOrder,
+  activeProgramme, codeOf, getProgramme, hasPaidOrder, insertCodeStmt, insertInviteStmt, insertProgrammeStmts, insertRewardStmt, inviteExists, inviteIs, inviteOfFirstOrder,
   inviteOfInvitee, inviteOverview, listProgrammes, moveInviteStmt, myInviteFacts, ownerOfCode, qualifyStmt, reverseRewardStmt, rewardIs, rewardsOfInvite,
   setPayerStmt, setProgrammeActiveStmts, unrewardedInvites, voidVoucherStmt, type InviteRow, type ProgrammeRow,
 } from "../db/invites";
@@ -89,12 +89,13 @@ export async function acceptInvite(env: Env, tenantId: string, buyerId: string, 
   if (!programme) throw ApiError.conflict("no_invite_programme", "该品牌当前没有邀请活动 / No invite programme is running");
   const prior = await inviteOfInvitee(env.DB, tenantId, buyerId);
   if (prior) return { status: prior.status, reason: prior.reason, programme: toProgramme(programme) };
-  const [buyer, member] = await Promise.all([getBuyer(env.DB, tenantId, buyerId), memberByBuyer(env.DB, tenantId, buyerId)]);
+  const [buyer, member, paidBefore] = await Promise.all([getBuyer(env.DB, tenantId, buyerId), memberByBuyer(env.DB, tenantId, buyerId), hasPaidOrder(env.DB, tenantId, buyerId)]);
   let reason: string | null = null;
   if (owner.buyer_id === buyerId) reason = buyer?.kind === "phone" ? "self_invite_phone" : "self_invite";
   else if (owner.phone_hash && buyer?.phone_hash === owner.phone_hash) reason = "self_invite_phone";
   else if (deviceId && (deviceId === owner.device_id || deviceId === owner.buyer_device)) reason = "self_invite_device";
   else if (member) reason = "already_member";
+  else if (paidBefore) reason = "not_first_order";
   if (!member) await joinMember(env, tenantId, buyerId, "invite");
   const id = newId("inv");
   const event: EventInput = reason
