@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { currentConsentVersion } from "../../schema/privacy";
 import { signBody } from "../../worker/domain/signature";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER } from "../../worker/payments/sandbox";
+import { inviteOfInvitee } from "../../worker/db/invites";
+import { retryAssistRewards } from "../../worker/services/assists";
+import { retryInviteRewards, reverseInviteOfRefund, rewardInvite } from "../../worker/services/invites";
 import { api, countRows, recordedOfType } from "./helpers";
 import { FUTURE, shopWithKeys } from "./commerce-helpers";
 
@@ -319,6 +322,32 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     expect((await customer.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "not_first_order" });
     const watch = await api("/invites", { token: b.adminKey });
     expect(watch.body.refusals).toEqual({ self_invite_phone: 1, self_invite_device: 1, self_invite_payment: 1, already_member: 1, not_first_order: 1 });
+  });
+
+  it("a crash between qualifying and rewarding is healed by the cron; a refund that wins the race voids the late rewards", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const code = await inviteCode(inviter);
+    const [one, two] = [await new Phone(b.slug).guest(), await new Phone(b.slug).guest()];
+    for (const p of [one, two]) expect((await p.post("/invites/accept", { code })).body.status).toBe("accepted");
+    // Qualified as the payment's batch leaves it, before any reward (the crash).
+    const ids = await Promise.all([one, two].map(async (p) => (await p.call("/me")).body.buyer.id as string));
+    for (const [i, id] of ids.entries()) {
+      await env.DB.prepare("UPDATE invites SET status = 'qualified', first_order_id = ? WHERE tenant_id = ? AND invitee_id = ?").bind(`ord_fake${i}`, b.tenant.id, id).run();
+    }
+    // The second one's first order is refunded before its rewards are made.
+    await reverseInviteOfRefund(env, b.tenant.id, "ord_fake1");
+    const raced = (await inviteOfInvitee(env.DB, b.tenant.id, ids[1]!))!;
+    expect(raced.status).toBe("reversed");
+    await rewardInvite(env, { ...raced, status: "qualified" });
+    expect(await retryInviteRewards(env, b.tenant.id)).toBe(1);
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, ids[0]!))!.status).toBe("rewarded");
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    // The raced invite's reward orders delivered, then voided at once: nothing usable, no reward rows.
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id <> ? AND status = 'issued'", b.tenant.id, b.productId)).toBe(2);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND status = 'voided'", b.tenant.id)).toBe(2);
+    expect(await retryAssistRewards(env, b.tenant.id)).toBe(0);
   });
 
   it("single level: an invitee's own invitee rewards them, never the first inviter; another tenant's code is unknown; bad input 400", async () => {

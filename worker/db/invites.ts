@@ -87,9 +87,9 @@ export const inviteIs = (tenantId: string, inviteeId: string, orderId: string, s
   args: [tenantId, inviteeId, orderId, status],
 });
 
-export const insertRewardStmt = (db: D1Database, r: Omit<RewardRow, "status" | "created_at">) =>
-  db.prepare("INSERT OR IGNORE INTO invite_rewards (id, tenant_id, invite_id, role, buyer_id, product_id, order_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(r.id, r.tenant_id, r.invite_id, r.role, r.buyer_id, r.product_id, r.order_id);
+export const insertRewardStmt = (db: D1Database, r: Omit<RewardRow, "status" | "created_at">, guard: SqlGuard) =>
+  db.prepare(`INSERT OR IGNORE INTO invite_rewards (id, tenant_id, invite_id, role, buyer_id, product_id, order_id) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${guard.sql}`)
+    .bind(r.id, r.tenant_id, r.invite_id, r.role, r.buyer_id, r.product_id, r.order_id, ...guard.args);
 export const rewardIs = (inviteId: string, role: string, orderId: string, status: string): SqlGuard => ({
   sql: "EXISTS (SELECT 1 FROM invite_rewards WHERE invite_id = ? AND role = ? AND order_id = ? AND status = ?)",
   args: [inviteId, role, orderId, status],

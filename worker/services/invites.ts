@@ -144,21 +144,41 @@ export async function rewardInvite(env: Env, inv: InviteRow) {
     { role: "inviter" as const, buyerId: inv.inviter_id, productId: g.inviter_product_id },
     { role: "invitee" as const, buyerId: inv.invitee_id, productId: g.invitee_product_id },
   ];
-  const stmts: D1PreparedStatement[] = [];
+  // The move first: the rewards are recorded only if the invite was still qualified (a refund may have reversed it).
+  const stmts: D1PreparedStatement[] = [moveInviteStmt(env.DB, t, inv.id, ["qualified"], "rewarded")];
+  const rewarded: SqlGuard = { sql: "EXISTS (SELECT 1 FROM invites WHERE id = ? AND status = 'rewarded')", args: [inv.id] };
+  const orders: string[] = [];
   for (const s of sides) {
     const { order } = await createOrder(env, {
       tenantId: t, buyerId: s.buyerId, productId: s.productId, idempotencyKey: `invite:${inv.id}:${s.role}`, source: `invite:${g.id}`,
       unitPriceCents: 0, requirePublished: false,
     });
-    stmts.push(insertRewardStmt(env.DB, { id: newId("ivr"), tenant_id: t, invite_id: inv.id, role: s.role, buyer_id: s.buyerId, product_id: s.productId, order_id: order.id }));
+    orders.push(order.id);
+    stmts.push(insertRewardStmt(env.DB, { id: newId("ivr"), tenant_id: t, invite_id: inv.id, role: s.role, buyer_id: s.buyerId, product_id: s.productId, order_id: order.id }, rewarded));
     stmts.push(...eventRows(env, [{
       eventId: `evirw_${inv.id}_${s.role}`, tenantId: t, type: "invite_rewarded", actor: { userId: s.buyerId, referrerId: s.role === "invitee" ? inv.inviter_id : null },
       payload: { programmeId: g.id, inviteId: inv.id, role: s.role, orderId: order.id, productId: s.productId, firstOrderId: inv.first_order_id },
     }], rewardIs(inv.id, s.role, order.id, "issued")));
   }
-  stmts.push(moveInviteStmt(env.DB, t, inv.id, ["qualified"], "rewarded"));
   await env.DB.batch(stmts);
+  // The first order was refunded while the reward orders were being made: what they delivered is voided at once.
+  if ((await inviteOfInvitee(env.DB, t, inv.invitee_id))?.status === "reversed") await env.DB.batch(await voidOrdersStmts(env, t, orders, "invite_first_order_refunded"));
   await scheduleDispatch(env);
+}
+
+/** Issued vouchers of these orders → voided with voucher_voided (as voucher-void.ts does), for one batch. */
+async function voidOrdersStmts(env: Env, tenantId: string, orderIds: string[], reason: string): Promise<D1PreparedStatement[]> {
+  const stmts: D1PreparedStatement[] = [];
+  for (const orderId of orderIds) {
+    for (const v of (await listVouchersByOrder(env.DB, tenantId, orderId)).filter((v) => v.status === "issued")) {
+      stmts.push(voidVoucherStmt(env.DB, tenantId, v.id));
+      stmts.push(...eventRows(env, [{
+        eventId: `evv_${v.id}`, tenantId, type: "voucher_voided", actor: { userId: v.holder_id },
+        payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, reason },
+      }], voucherIs(tenantId, v.id, "voided")));
+    }
+  }
+  return stmts;
 }
 
 /**
@@ -170,13 +190,7 @@ export async function reverseInviteOfRefund(env: Env, tenantId: string, orderId:
   if (!inv || !["qualified", "rewarded"].includes(inv.status)) return;
   const stmts: D1PreparedStatement[] = [];
   for (const r of (await rewardsOfInvite(env.DB, tenantId, inv.id)).filter((r) => r.status === "issued")) {
-    for (const v of (await listVouchersByOrder(env.DB, tenantId, r.order_id)).filter((v) => v.status === "issued")) {
-      stmts.push(voidVoucherStmt(env.DB, tenantId, v.id));
-      stmts.push(...eventRows(env, [{
-        eventId: `evv_${v.id}`, tenantId, type: "voucher_voided", actor: { userId: v.holder_id },
-        payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, reason: "invite_first_order_refunded" },
-      }], voucherIs(tenantId, v.id, "voided")));
-    }
+    stmts.push(...(await voidOrdersStmts(env, tenantId, [r.order_id], "invite_first_order_refunded")));
     stmts.push(reverseRewardStmt(env.DB, tenantId, r.id));
     stmts.push(...eventRows(env, [{
       eventId: `evirr_${inv.id}_${r.role}`, tenantId, type: "invite_reward_reversed", actor: { userId: r.buyer_id },
