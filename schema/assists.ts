@@ -75,4 +75,6 @@ export const AssistStats = z
   })
   .openapi("AssistStats");
 
+export const LiveAssists = z.object({ assists: z.array(Assist) }).openapi("LiveAssists");
+
 export const AssistList = z.object({ assists: z.array(AssistStats) }).openapi("AssistList");

@@ -213,6 +213,8 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     const other = await brand(0);
     const stranger = await new Phone(other.slug).guest();
     expect((await stranger.call(`/assist-requests/${code}`)).status).toBe(404);
+    expect((await stranger.call("/assists")).body.assists).toEqual([]);
+    expect((await new Phone(b.slug).call("/assists")).body.assists.map((a: { id: string }) => a.id)).toEqual([assistId]);
     expect((await stranger.post(`/assist-requests/${code}/help`)).status).toBe(404);
     expect((await api(`/assists/${assistId}`, { token: other.adminKey })).status).toBe(404);
   });

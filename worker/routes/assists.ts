@@ -1,11 +1,11 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { Assist, AssistHome, AssistInput, AssistList, AssistRequestView, AssistStats, AssistStatusInput } from "../../schema/assists";
+import { Assist, AssistHome, LiveAssists, AssistInput, AssistList, AssistRequestView, AssistStats, AssistStatusInput } from "../../schema/assists";
 import { deviceOfRequest } from "../domain/device-token";
 import { requireKey } from "../middleware/auth";
 import { clientIp } from "../middleware/rate-limit";
 import { requireBuyer, shopper } from "../middleware/shopper";
-import { assistForOperator, assistHome, createAssist, help, listWithStats, setStatus, startRequest, viewRequest } from "../services/assists";
+import { assistForOperator, assistHome, createAssist, help, listWithStats, liveAssists, setStatus, startRequest, viewRequest } from "../services/assists";
 import type { AppEnv } from "../types";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
@@ -18,6 +18,11 @@ const shopErrors = { 401: errors[401], 403: errors[403], 404: errors[404], 409: 
 
 const device = (c: Context<AppEnv>) => deviceOfRequest(c.env.BUYER_SESSION_SECRET, c.var.shopper.tenantId, c.var.shopper.slug, c.req.raw.headers);
 
+const live = createRoute({
+  method: "get", path: "/shop/{tenant}/assists", tags: shopTags, middleware: [shopper],
+  summary: "The brand's running assist activities", request: { params: Tenant },
+  responses: { 200: json(LiveAssists, "Activities"), ...shopErrors },
+});
 const home = createRoute({
   method: "get", path: "/shop/{tenant}/assists/{assistId}", tags: shopTags, middleware: [shopper],
   summary: "An assist activity (reward, goal, hours, rules) and my latest request in it", request: { params: Tenant.extend(AssistId.shape) },
@@ -42,6 +47,7 @@ const helpRoute = createRoute({
 });
 
 export const shopAssistRoutes = createRouter()
+  .openapi(live, async (c) => c.json({ assists: await liveAssists(c.env, c.var.shopper.tenantId) }, 200))
   .openapi(home, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
     return c.json(await assistHome(c.env, tenantId, c.req.valid("param").assistId, buyerId), 200);

@@ -77,6 +77,12 @@ async function liveAssist(env: Env, tenantId: string, id: string): Promise<Assis
 
 const isLive = (a: AssistRow, now = Date.now()) => a.status === "active" && Date.parse(a.starts_at) <= now && now < Date.parse(a.ends_at);
 
+/** The brand's running activities, for the member centre. */
+export async function liveAssists(env: Env, tenantId: string): Promise<Assist[]> {
+  const now = Date.now();
+  return (await listAssists(env.DB, tenantId)).filter((a) => isLive(a, now)).map(toAssist);
+}
+
 /** The activity and the viewer's latest request in it (null for a visitor without one). */
 export async function assistHome(env: Env, tenantId: string, assistId: string, buyerId: string | null) {
   const a = await liveAssist(env, tenantId, assistId);
