@@ -61,6 +61,14 @@ export const SandboxCallback = z
     amountCents: z.number().int().min(0),
     currency: z.string().length(3),
     paidAt: z.iso.datetime(),
+    /** The sandbox wallet account that paid (as a real gateway's buyer_id / openid); optional. */
+    payerAccount: z.string().min(1).max(64).optional(),
   })
   .openapi("SandboxCallback");
 export type SandboxCallback = z.infer<typeof SandboxCallback>;
+
+/** Paying at the sandbox cashier: the wallet account the payer is signed in with (a fresh one when left out). */
+export const SandboxPayInput = z
+  .object({ payerAccount: z.string().trim().min(1).max(64).optional() })
+  .strict()
+  .openapi("SandboxPayInput");

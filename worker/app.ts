@@ -37,6 +37,8 @@ import { trackRoutes } from "./routes/track";
 import { webhookRoutes } from "./routes/webhooks";
 import { blocklistRoutes } from "./routes/blocklist";
 import { memberAdminRoutes, memberWidgetRoutes, shopMemberRoutes } from "./routes/members";
+import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
+import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -89,7 +91,11 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", memberPointsRoutes)
     .route("/", pointsRoutes)
     .route("/", groupAdminRoutes)
-    .route("/", groupShopRoutes);
+    .route("/", groupShopRoutes)
+    .route("/", shopAssistRoutes)
+    .route("/", assistAdminRoutes)
+    .route("/", shopInviteRoutes)
+    .route("/", inviteAdminRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

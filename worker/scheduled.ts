@@ -15,6 +15,8 @@ import { runMembershipCron } from "./services/member-cron";
 import { expireStoredValueBonuses } from "./services/stored-value";
 import { sweepPoints } from "./services/points-expiry";
 import { sweepGroupTeams } from "./services/groups";
+import { retryAssistRewards } from "./services/assists";
+import { retryInviteRewards } from "./services/invites";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -32,6 +34,8 @@ export async function runScheduled(env: Env): Promise<void> {
     runMembershipCron(env),
     // Group buys (拼团): teams past their deadline failed and refunded, and whatever a crash left half-done finished.
     sweepGroupTeams(env),
+    // Social growth (issue 18): assist and invite rewards a crash left unissued.
+    retryAssistRewards(env), retryInviteRewards(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -4,6 +4,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { discoverPages } from "../../bench/site-pages";
 import { phoneContext, screenshot, SCREENSHOT_DIR, useChromium } from "./chromium";
+import { admin } from "./stack";
 
 /**
  * A 390×844 screenshot of every page under site/src/pages, from the seeded stack, into
@@ -66,6 +67,9 @@ describe("every page at 390×844", () => {
       return { order: o.id, code: "" };
     }, coupon.id);
 
+    const assist = await admin("/assists", "POST", {
+      name: "好友助力", productId: coupon.id, goal: 3, hours: 24, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     const visits: Record<string, [string, string]> = {
       "index.astro": ["home", "/"],
       "shop/index.astro": ["shop", "/shop/?t=demo"],
@@ -80,6 +84,7 @@ describe("every page at 390×844", () => {
       // The guest is not a member: these show the join notice (points-browser shows them with a member).
       "shop/member/points/index.astro": ["member-points", "/shop/member/points/?t=demo"],
       "shop/member/mall/index.astro": ["member-mall", "/shop/member/mall/?t=demo"],
+      "shop/assist/index.astro": ["assist", `/shop/assist/?t=demo&a=${assist.id}`],
       "campaigns/index.astro": ["campaigns", "/campaigns/?t=demo"],
       "campaigns/flash/index.astro": ["flash", `/campaigns/flash/?t=demo&id=${campaign("flash_sale").id}`],
       "campaigns/lottery/index.astro": ["lottery", `/campaigns/lottery/?t=demo&id=${campaign("lottery").id}`],
@@ -96,6 +101,8 @@ describe("every page at 390×844", () => {
       "admin/cards/index.astro": ["admin-cards", "/admin/cards/"],
       "admin/points/index.astro": ["admin-points", "/admin/points/"],
       "admin/groups/index.astro": ["admin-groups", "/admin/groups/"],
+      "admin/assists/index.astro": ["admin-assists", "/admin/assists/"],
+      "admin/invites/index.astro": ["admin-invites", "/admin/invites/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],

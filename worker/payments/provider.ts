@@ -8,6 +8,8 @@ export interface PaymentNotice {
   orderId: string;
   amountCents: number;
   currency: string;
+  /** The payer's account at the gateway (Alipay buyer_id, WeChat openid; the sandbox wallet), when the gateway says. */
+  payerAccount?: string;
 }
 
 export type VerifyResult = { ok: true; notice: PaymentNotice } | { ok: false; code: string; message: string };

@@ -36,7 +36,7 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">): Payme
 }
 
 /** What the sandbox gateway sends when the buyer pays on its hosted page. */
-export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">, payment: PaymentRow) {
+export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">, payment: PaymentRow, payerAccount?: string) {
   const body = JSON.stringify({
     type: "payment.succeeded",
     gatewayTxnId: `sbx_${randomToken(24)}`,
@@ -45,6 +45,7 @@ export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET
     amountCents: payment.amount_cents,
     currency: payment.currency,
     paidAt: new Date().toISOString(),
+    ...(payerAccount ? { payerAccount } : {}),
   } satisfies SandboxCallback);
   return { body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
 }

@@ -3,7 +3,8 @@ import { ApiError } from "../errors";
 import { providerFor } from "../payments/provider-registry";
 import { settlePaymentNotice } from "../services/payment-callback";
 import { payAtSandbox, sandboxCheckoutPage } from "../services/sandbox-gateway";
-import { createRouter, errors, json } from "./router";
+import { SandboxPayInput } from "../../schema/orders";
+import { createRouter, errors, json, optionalJsonBody } from "./router";
 
 const tags = ["payments"];
 const PaymentId = z.object({ paymentId: z.string().min(1).max(64) });
@@ -17,7 +18,7 @@ const checkout = createRoute({
 const pay = createRoute({
   method: "post", path: "/pay/sandbox/checkout/{paymentId}/pay", tags,
   summary: "Sandbox gateway: the buyer pays; the gateway posts a signed callback to the merchant and reports its answer",
-  request: { params: PaymentId },
+  request: { params: PaymentId, ...optionalJsonBody(SandboxPayInput, "The sandbox wallet account paying (optional)") },
   responses: {
     200: json(Ack.extend({ orderId: z.string(), callbackSentAt: z.number().int().openapi({ description: "When the gateway posted the callback (ms since the epoch)" }) }), "Paid and notified"),
     404: errors[404],
@@ -42,7 +43,7 @@ export const sandboxGatewayRoutes = createRouter()
     c.header("Cache-Control", "no-store");
     return c.html(html, 200);
   })
-  .openapi(pay, async (c) => c.json(await payAtSandbox(c.env, c.req.valid("param").paymentId, c.req.url), 200));
+  .openapi(pay, async (c) => c.json(await payAtSandbox(c.env, c.req.valid("param").paymentId, c.req.url, c.req.valid("json").payerAccount), 200));
 
 export const paymentRoutes = createRouter()
   .openapi(callback, async (c) => {

@@ -26,6 +26,7 @@ import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
 import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
 import { orderEarnStmts, orderRefundPointsStmts } from "./points";
 import { returnMallExchangeOfOrder } from "./mall";
+import { invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -70,6 +71,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
           AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
     args: [t, before.id, payment.id, notice.gatewayTxnId],
   };
+  const payer = notice.payerAccount ? await payerHash(env, t, notice.payerAccount) : null;
   const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
     // Right after the payment's own statement (changes() is its count): money this notice took for an order that
@@ -85,6 +87,8 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     ...orderPaidMemberStmts(env, before, paidByThisNotice),
     // A member's points for the paid amount, in the payment's transaction (once per order: the ledger's key).
     ...orderEarnStmts(env, t, before.id, paidByThisNotice),
+    // Invite-both-get (issue 18): the payer account, and the invitee's first paid order qualifying their invite.
+    ...invitePaidStmts(env, before, payment.id, payer, paidByThisNotice),
   ];
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
   // A group-buy seat (source 'group:<teamId>') waits for its team: paid here, delivered by services/groups.ts.
@@ -373,6 +377,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await returnMallExchangeOfOrder(env, t, order.id);
+    await reverseInviteOfRefund(env, t, order.id);
     await scheduleDispatch(env);
   } else {
     // No change to record it with: the provider refused, the order stays 'failed' and the cron retries — each
@@ -440,6 +445,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
   ]);
   await returnMallExchangeOfOrder(env, tenantId, orderId);
+  await reverseInviteOfRefund(env, tenantId, orderId);
   return r!.results[0] as OrderRow;
 }
 

@@ -5,6 +5,7 @@ import { emitEvent } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
+import { inviteAfterPaid } from "./invites";
 
 /**
  * A verified gateway notice: settle the payment, then deliver — keys and coupons before answering (the buyer sees
@@ -26,6 +27,8 @@ export async function settlePaymentNotice(env: Env, provider: string, notice: Pa
     else order = await deliverOrder(env, order);
     // A paid membership card's gift pack and first monthly pack (the cron catches up should this not run).
     defer(memberAfterPaid(env, order));
+    // An invitee's first paid order: both invite rewards (the cron retries should this fail).
+    await inviteAfterPaid(env, order).catch((e) => console.error(JSON.stringify({ at: "invite_after_paid", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
   }
   return { applied: outcome.applied, orderStatus: order.status };
 }

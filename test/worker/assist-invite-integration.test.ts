@@ -1,0 +1,379 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { currentConsentVersion } from "../../schema/privacy";
+import { signBody } from "../../worker/domain/signature";
+import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER } from "../../worker/payments/sandbox";
+import { inviteOfInvitee } from "../../worker/db/invites";
+import { retryAssistRewards } from "../../worker/services/assists";
+import { retryInviteRewards, reverseInviteOfRefund, rewardInvite } from "../../worker/services/invites";
+import { api, countRows, recordedOfType } from "./helpers";
+import { FUTURE, shopWithKeys } from "./commerce-helpers";
+
+const rnd = () => Math.floor(Math.random() * 250) + 1;
+
+/** A phone (or a browser profile): its own cookie jar (session + device cookies) and client IP. */
+class Phone {
+  cookies = new Map<string, string>();
+  ip = `10.${rnd()}.${rnd()}.${rnd()}`;
+  constructor(readonly slug: string) {}
+  async call(path: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}) {
+    const headers = new Headers({ "cf-connecting-ip": this.ip, ...init.headers });
+    if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    if (init.json !== undefined) headers.set("content-type", "application/json");
+    const res = await exports.default.fetch(`http://kaquan.test/api/v1/shop/${this.slug}${path}`, {
+      method: init.method ?? "GET", headers, body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const i = pair!.indexOf("=");
+      this.cookies.set(pair!.slice(0, i), pair!.slice(i + 1));
+    }
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+  post = (path: string, json?: unknown) => this.call(path, { method: "POST", json });
+  async guest() {
+    expect((await this.post("/guest", {})).status).toBeLessThan(300);
+    return this;
+  }
+  async member() {
+    await this.guest();
+    expect((await this.post("/member/join")).status).toBe(200);
+    return this;
+  }
+  async signIn(phone: string) {
+    // The per-phone send throttle: an earlier code of this test's phone counts as long ago.
+    await env.DB.prepare("UPDATE otp_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = (SELECT id FROM tenants WHERE slug = ?)").bind(this.slug).run();
+    expect((await this.post("/otp", { phone })).status).toBe(200);
+    const sms = await this.call(`/dev/sms?phone=${phone}`);
+    const code = /(\d{6})/.exec(sms.body.messages[0].body)![1];
+    const r = await this.post("/otp/verify", { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } });
+    expect(r.status).toBe(200);
+    return this;
+  }
+  /** Another session on this same device (the device cookie kept, the session dropped). */
+  sameDevice() {
+    const p = new Phone(this.slug);
+    for (const [k, v] of this.cookies) if (k.startsWith("kq_dev_")) p.cookies.set(k, v);
+    return p;
+  }
+  /** Buys the card-key product and pays from this sandbox wallet; the order id. */
+  async buyAndPay(productId: string, wallet: string) {
+    const o = await this.call("/orders", { method: "POST", json: { productId }, headers: { "idempotency-key": crypto.randomUUID() } });
+    expect(o.status, JSON.stringify(o.body)).toBe(201);
+    const payUrl = o.body.checkoutUrl as string;
+    const paid = await exports.default.fetch(`http://kaquan.test${payUrl}/pay`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ payerAccount: wallet }),
+    });
+    expect(paid.status).toBe(200);
+    return o.body.order?.id ?? o.body.id;
+  }
+}
+
+async function coupon(adminKey: string, name: string) {
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "coupon", name, priceCents: 0, faceValueCents: 1000, validity: FUTURE, scope: "全场商品", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } } },
+  });
+  expect(p.status, JSON.stringify(p.body)).toBe(201);
+  return p.body.id as string;
+}
+
+async function brand(keys = 40) {
+  const s = await shopWithKeys(keys);
+  return { ...s, reward: await coupon(s.adminKey, "助力奖励券") };
+}
+
+async function assist(adminKey: string, productId: string, over: Record<string, unknown> = {}) {
+  const a = await api("/assists", {
+    method: "POST", token: adminKey,
+    json: { name: "5 人助力得券", productId, goal: 5, hours: 24, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), ...over },
+  });
+  expect(a.status, JSON.stringify(a.body)).toBe(201);
+  return a.body.id as string;
+}
+
+const vouchersOf = (tenantId: string, productId: string) => countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id = ?", tenantId, productId);
+
+describe("friend assist (助力)", { timeout: 180_000 }, () => {
+  it("100 concurrent helps on a goal-5 request: exactly 5 counted, the reward issued once, events with the state", async () => {
+    const b = await brand(0);
+    const assistId = await assist(b.adminKey, b.reward);
+    const requester = await new Phone(b.slug).member();
+    const started = await requester.post(`/assists/${assistId}/requests`);
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ helps: 0, goal: 5, status: "open", viewer: "requester" });
+    // One open request per member per activity: a repeat answers the same one.
+    const again = await requester.post(`/assists/${assistId}/requests`);
+    expect(again.status).toBe(200);
+    expect(again.body.code).toBe(started.body.code);
+    const code = started.body.code as string;
+
+    const friends = await Promise.all(Array.from({ length: 100 }, () => new Phone(b.slug).guest()));
+    const answers = await Promise.all(friends.map((f) => f.post(`/assist-requests/${code}/help`)));
+    const ok = answers.filter((a) => a.status === 200);
+    expect(ok).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.error.code === "assist_goal_reached")).toBe(true);
+    expect(answers.filter((a) => a.status !== 200 && a.status !== 409)).toEqual([]);
+
+    const view = await requester.call(`/assist-requests/${code}`);
+    expect(view.body).toMatchObject({ helps: 5, goal: 5, status: "reached" });
+    expect(view.body.helpers).toHaveLength(5);
+    expect(view.body.rewardOrderId).toMatch(/^ord_/);
+    expect(await vouchersOf(b.tenant.id, b.reward)).toBe(1);
+    expect(await countRows("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND source = ?", b.tenant.id, `assist:${assistId}`)).toBe(1);
+    expect(await recordedOfType(b.tenant.id, "assist_started")).toHaveLength(1);
+    const helped = await recordedOfType(b.tenant.id, "assist_helped");
+    expect(helped).toHaveLength(5);
+    expect(helped.map((e) => e.payload.helps).sort()).toEqual([1, 2, 3, 4, 5]);
+    const reached = await recordedOfType(b.tenant.id, "assist_goal_reached");
+    expect(reached).toHaveLength(1);
+    expect(reached[0]!.payload).toMatchObject({ helps: 5, orderId: view.body.rewardOrderId });
+
+    // The requester sees the reward in 我的卡券.
+    const mine = await requester.call("/vouchers");
+    expect(mine.body.vouchers.map((v: { productId: string }) => v.productId)).toContain(b.reward);
+    // A visitor sees progress, never the reward order.
+    expect((await friends[99]!.call(`/assist-requests/${code}`)).body.rewardOrderId).toBeNull();
+  });
+
+  it("refuses self-help, a second help by the same friend or device, and helps after the time; the operator sees refusals by reason", async () => {
+    const b = await brand(0);
+    const assistId = await assist(b.adminKey, b.reward, { goal: 3 });
+    const requester = await new Phone(b.slug).member();
+    const code = (await requester.post(`/assists/${assistId}/requests`)).body.code as string;
+
+    const self = await requester.post(`/assist-requests/${code}/help`);
+    expect([self.status, self.body.error.code]).toEqual([409, "assist_self_help"]);
+    // A new guest on the requester's own device is still the requester.
+    const selfDevice = await requester.sameDevice().guest();
+    expect((await selfDevice.post(`/assist-requests/${code}/help`)).body.error.code).toBe("assist_self_help");
+
+    const friend = await new Phone(b.slug).guest();
+    expect((await friend.post(`/assist-requests/${code}/help`)).status).toBe(200);
+    const twice = await friend.post(`/assist-requests/${code}/help`);
+    expect([twice.status, twice.body.error.code]).toEqual([409, "assist_already_helped"]);
+    // Once per activity, not per request: another member's request in the same activity is refused too.
+    const other = await new Phone(b.slug).member();
+    const otherCode = (await other.post(`/assists/${assistId}/requests`)).body.code as string;
+    expect((await friend.post(`/assist-requests/${otherCode}/help`)).body.error.code).toBe("assist_already_helped");
+    // A second account on the friend's device.
+    const reused = await friend.sameDevice().guest();
+    expect((await reused.post(`/assist-requests/${code}/help`)).body.error.code).toBe("assist_device_used");
+    // No device at all.
+    const noDevice = await new Phone(b.slug).guest();
+    for (const k of [...noDevice.cookies.keys()]) if (k.startsWith("kq_dev_")) noDevice.cookies.delete(k);
+    expect((await noDevice.post(`/assist-requests/${code}/help`)).body.error.code).toBe("assist_device_required");
+
+    // After T: refused with a clear code, and the count does not move.
+    await env.DB.prepare("UPDATE assist_requests SET expires_at = ? WHERE code = ?").bind(new Date(Date.now() - 1000).toISOString(), code).run();
+    const late = await (await new Phone(b.slug).guest()).post(`/assist-requests/${code}/help`);
+    expect([late.status, late.body.error.code]).toEqual([409, "assist_expired"]);
+    const view = await requester.call(`/assist-requests/${code}`);
+    expect(view.body).toMatchObject({ helps: 1, status: "expired" });
+    expect(await vouchersOf(b.tenant.id, b.reward)).toBe(0);
+    // The member may start a new request once the old one expired.
+    expect((await requester.post(`/assists/${assistId}/requests`)).status).toBe(201);
+
+    const stats = await api(`/assists/${assistId}`, { token: b.adminKey });
+    expect(stats.status).toBe(200);
+    expect(stats.body.refusals).toMatchObject({ self_help: 2, already_helped: 2, device_used: 1, device_required: 1, expired: 1 });
+    expect(stats.body).toMatchObject({ requests: 3, helps: 1, expired: 1, reached: 0 });
+    // Not a member: no request.
+    const outsider = await new Phone(b.slug).guest();
+    expect((await outsider.post(`/assists/${assistId}/requests`)).body.error.code).toBe("not_a_member");
+  });
+
+  it("a verified phone is required when the activity says so", async () => {
+    const b = await brand(0);
+    const assistId = await assist(b.adminKey, b.reward, { goal: 1, requirePhone: true });
+    const requester = await new Phone(b.slug).member();
+    const code = (await requester.post(`/assists/${assistId}/requests`)).body.code as string;
+    const guest = await new Phone(b.slug).guest();
+    expect((await guest.post(`/assist-requests/${code}/help`)).body.error.code).toBe("assist_phone_required");
+    const phone = await (await new Phone(b.slug).guest()).signIn(`139${String(Date.now()).slice(-8)}`);
+    const helped = await phone.post(`/assist-requests/${code}/help`);
+    expect(helped.status).toBe(200);
+    expect(helped.body).toMatchObject({ helps: 1, status: "reached" });
+    expect(helped.body.helpers[0].name).toMatch(/\*/);
+  });
+
+  it("bad input is a 4xx with field paths; another tenant cannot see or help", async () => {
+    const b = await brand(0);
+    const bad = await api("/assists", { method: "POST", token: b.adminKey, json: { name: "", productId: b.reward, goal: 0, hours: 24, startsAt: "2026-01-02T00:00:00Z", endsAt: "2026-01-01T00:00:00Z" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(["json.name", "json.goal"]));
+    const order = await api("/assists", { method: "POST", token: b.adminKey, json: { name: "x", productId: b.reward, goal: 1, hours: 1, startsAt: "2026-01-02T00:00:00Z", endsAt: "2026-01-01T00:00:00Z" } });
+    expect(order.body.error.issues.map((i: { path: string }) => i.path)).toContain("json.endsAt");
+    const wrongKind = await api("/assists", { method: "POST", token: b.adminKey, json: { name: "x", productId: "prd_nope", goal: 1, hours: 1, startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" } });
+    expect([wrongKind.status, wrongKind.body.error.issues[0].path]).toEqual([422, "body.productId"]);
+
+    const assistId = await assist(b.adminKey, b.reward);
+    const code = (await (await new Phone(b.slug).member()).post(`/assists/${assistId}/requests`)).body.code as string;
+    const other = await brand(0);
+    const stranger = await new Phone(other.slug).guest();
+    expect((await stranger.call(`/assist-requests/${code}`)).status).toBe(404);
+    expect((await stranger.call("/assists")).body.assists).toEqual([]);
+    expect((await new Phone(b.slug).call("/assists")).body.assists.map((a: { id: string }) => a.id)).toEqual([assistId]);
+    expect((await stranger.post(`/assist-requests/${code}/help`)).status).toBe(404);
+    expect((await api(`/assists/${assistId}`, { token: other.adminKey })).status).toBe(404);
+  });
+});
+
+async function programme(b: Awaited<ReturnType<typeof brand>>) {
+  const inviteeReward = await coupon(b.adminKey, "新人券");
+  const g = await api("/invites/programmes", { method: "POST", token: b.adminKey, json: { name: "邀请有礼", inviterProductId: b.reward, inviteeProductId: inviteeReward } });
+  expect(g.status, JSON.stringify(g.body)).toBe(201);
+  return { programmeId: g.body.id as string, inviteeReward };
+}
+
+async function inviteCode(p: Phone) {
+  const r = await p.call("/member/invites");
+  expect(r.status).toBe(200);
+  return r.body.code as string;
+}
+
+const rewardsOf = (tenantId: string) => countRows("SELECT COUNT(*) AS n FROM invite_rewards WHERE tenant_id = ?", tenantId);
+
+/** Re-posts a settled payment's callback exactly as the gateway sent it (a replay). */
+async function replayCallback(orderId: string) {
+  const p = (await env.DB.prepare("SELECT * FROM payments WHERE order_id = ? AND kind = 'charge'").bind(orderId).first<Record<string, string | number>>())!;
+  const body = JSON.stringify({ type: "payment.succeeded", gatewayTxnId: p.provider_ref, paymentId: p.id, orderId, amountCents: p.amount_cents, currency: p.currency, paidAt: new Date().toISOString(), payerAccount: "wallet_invitee" });
+  const res = await exports.default.fetch(`http://kaquan.test${SANDBOX_CALLBACK_PATH}`, {
+    method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: await signBody(env.PAYMENT_SANDBOX_SECRET, body) }, body,
+  });
+  return { status: res.status, body: (await res.json()) as { applied: boolean } };
+}
+
+describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
+  it("the first paid order rewards both once (replay and second order change nothing); a refund reverses both", async () => {
+    const b = await brand(10);
+    const { inviteeReward } = await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const code = await inviteCode(inviter);
+    expect(code).toMatch(/^[A-Za-z0-9]{10}$/);
+    expect(code).not.toContain((await inviter.call("/me")).body.buyer.id);
+    expect((await new Phone(b.slug).call(`/invites/${code}`)).body.programme.inviteeProductName).toBe("新人券");
+
+    const invitee = await new Phone(b.slug).guest();
+    const accepted = await invitee.post("/invites/accept", { code });
+    expect(accepted.body).toMatchObject({ status: "accepted", reason: null });
+    expect((await invitee.call("/member")).body.member).not.toBeNull();
+    // A repeat answers the same outcome.
+    expect((await invitee.post("/invites/accept", { code })).body.status).toBe("accepted");
+
+    const first = await invitee.buyAndPay(b.productId, "wallet_invitee");
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    expect(await vouchersOf(b.tenant.id, b.reward)).toBe(1);
+    expect(await vouchersOf(b.tenant.id, inviteeReward)).toBe(1);
+    expect((await inviter.call("/vouchers")).body.vouchers.map((v: { productId: string }) => v.productId)).toContain(b.reward);
+
+    const replay = await replayCallback(first);
+    expect(replay.status).toBe(200);
+    expect(replay.body.applied).toBe(false);
+    await invitee.buyAndPay(b.productId, "wallet_invitee");
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    expect(await vouchersOf(b.tenant.id, b.reward)).toBe(1);
+    const rewarded = await recordedOfType(b.tenant.id, "invite_rewarded");
+    expect(rewarded.map((e) => e.payload.role).sort()).toEqual(["invitee", "inviter"]);
+    expect(rewarded.every((e) => e.payload.firstOrderId === first)).toBe(true);
+    expect(await recordedOfType(b.tenant.id, "invite_accepted")).toHaveLength(1);
+
+    const mine = await inviter.call("/member/invites");
+    expect(mine.body).toMatchObject({ invited: 1, rewarded: 1 });
+    expect(mine.body.rewards[0]).toMatchObject({ role: "inviter", status: "issued" });
+
+    const refund = await api(`/orders/${first}/refund`, { method: "POST", token: b.adminKey, json: { reason: "buyer asked" } });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(200);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id IN (?, ?) AND status = 'voided'", b.tenant.id, b.reward, inviteeReward)).toBe(2);
+    expect(await countRows("SELECT COUNT(*) AS n FROM invite_rewards WHERE tenant_id = ? AND status = 'reversed'", b.tenant.id)).toBe(2);
+    expect((await recordedOfType(b.tenant.id, "invite_reward_reversed")).map((e) => e.payload.role).sort()).toEqual(["invitee", "inviter"]);
+    const watch = await api("/invites", { token: b.adminKey });
+    expect(watch.body).toMatchObject({ byStatus: { reversed: 1 }, rewards: { issued: 0, reversed: 2 } });
+  });
+
+  it("self-invites are refused with a reason: same phone, same device, same payment account", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const phone = `137${String(Date.now()).slice(-8)}`;
+    const inviter = await (await new Phone(b.slug).guest()).signIn(phone);
+    expect((await inviter.post("/member/join")).status).toBe(200);
+    const code = await inviteCode(inviter);
+
+    const samePhone = await (await new Phone(b.slug).guest()).signIn(phone);
+    expect((await samePhone.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "self_invite_phone" });
+
+    const sameDevice = await inviter.sameDevice().guest();
+    expect((await sameDevice.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "self_invite_device" });
+
+    // The inviter pays one order from their wallet; the invitee's first order from the same wallet.
+    await inviter.buyAndPay(b.productId, "wallet_mine");
+    const samePayer = await new Phone(b.slug).guest();
+    expect((await samePayer.post("/invites/accept", { code })).body.status).toBe("accepted");
+    await samePayer.buyAndPay(b.productId, "wallet_mine");
+    expect(await rewardsOf(b.tenant.id)).toBe(0);
+    const refused = await recordedOfType(b.tenant.id, "invite_refused");
+    expect(refused.map((e) => e.payload.reason).sort()).toEqual(["self_invite_device", "self_invite_payment", "self_invite_phone"]);
+    expect(refused.every((e) => e.actor.referrerId && e.payload.programmeId)).toBe(true);
+    // An old member cannot be "invited".
+    const old = await new Phone(b.slug).member();
+    expect((await old.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "already_member" });
+    // A buyer who already paid an order is not making a first order.
+    const customer = await new Phone(b.slug).guest();
+    await customer.buyAndPay(b.productId, "wallet_customer");
+    expect((await customer.post("/invites/accept", { code })).body).toMatchObject({ status: "refused", reason: "not_first_order" });
+    const watch = await api("/invites", { token: b.adminKey });
+    expect(watch.body.refusals).toEqual({ self_invite_phone: 1, self_invite_device: 1, self_invite_payment: 1, already_member: 1, not_first_order: 1 });
+  });
+
+  it("a crash between qualifying and rewarding is healed by the cron; a refund that wins the race voids the late rewards", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const code = await inviteCode(inviter);
+    const [one, two] = [await new Phone(b.slug).guest(), await new Phone(b.slug).guest()];
+    for (const p of [one, two]) expect((await p.post("/invites/accept", { code })).body.status).toBe("accepted");
+    // Qualified as the payment's batch leaves it, before any reward (the crash).
+    const ids = await Promise.all([one, two].map(async (p) => (await p.call("/me")).body.buyer.id as string));
+    for (const [i, id] of ids.entries()) {
+      await env.DB.prepare("UPDATE invites SET status = 'qualified', first_order_id = ? WHERE tenant_id = ? AND invitee_id = ?").bind(`ord_fake${i}`, b.tenant.id, id).run();
+    }
+    // The second one's first order is refunded before its rewards are made.
+    await reverseInviteOfRefund(env, b.tenant.id, "ord_fake1");
+    const raced = (await inviteOfInvitee(env.DB, b.tenant.id, ids[1]!))!;
+    expect(raced.status).toBe("reversed");
+    await rewardInvite(env, { ...raced, status: "qualified" });
+    expect(await retryInviteRewards(env, b.tenant.id)).toBe(1);
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, ids[0]!))!.status).toBe("rewarded");
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    // The raced invite's reward orders delivered, then voided at once: nothing usable, no reward rows.
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id <> ? AND status = 'issued'", b.tenant.id, b.productId)).toBe(2);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND status = 'voided'", b.tenant.id)).toBe(2);
+    expect(await retryAssistRewards(env, b.tenant.id)).toBe(0);
+  });
+
+  it("single level: an invitee's own invitee rewards them, never the first inviter; another tenant's code is unknown; bad input 400", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const a = await new Phone(b.slug).member();
+    const bee = await new Phone(b.slug).guest();
+    expect((await bee.post("/invites/accept", { code: await inviteCode(a) })).body.status).toBe("accepted");
+    const cee = await new Phone(b.slug).guest();
+    expect((await cee.post("/invites/accept", { code: await inviteCode(bee) })).body.status).toBe("accepted");
+    await cee.buyAndPay(b.productId, "wallet_cee");
+    const aId = (await a.call("/me")).body.buyer.id;
+    expect(await countRows("SELECT COUNT(*) AS n FROM invite_rewards WHERE tenant_id = ? AND buyer_id = ?", b.tenant.id, aId)).toBe(0);
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    expect((await bee.call("/member/invites")).body).toMatchObject({ invited: 1, rewarded: 1 });
+
+    const other = await brand(0);
+    await programme(other);
+    const stranger = await new Phone(other.slug).guest();
+    expect((await stranger.post("/invites/accept", { code: await inviteCode(a) })).status).toBe(404);
+    const bad = await stranger.post("/invites/accept", { code: "" });
+    expect([bad.status, bad.body.error.issues[0].path]).toEqual([400, "json.code"]);
+    const badProgramme = await api("/invites/programmes", { method: "POST", token: b.adminKey, json: { name: "x", inviterProductId: b.productId.slice(0, 3), inviteeProductId: b.reward, extra: 1 } });
+    expect(badProgramme.status).toBe(400);
+    expect(badProgramme.body.error.issues.length).toBeGreaterThan(0);
+  });
+});
