@@ -14,6 +14,7 @@ import { analyticsRoutes } from "./routes/analytics";
 import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { groupAdminRoutes, groupShopRoutes } from "./routes/groups";
+import { growthWidgetRoutes } from "./routes/growth-widget";
 import { eventRoutes } from "./routes/events";
 import { exportRoutes } from "./routes/exports";
 import { clientFacing, registerWebhooks } from "./openapi";
@@ -81,6 +82,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", compensationRoutes)
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes)
+    .route("/", growthWidgetRoutes)
     .route("/", webhookRoutes)
     .route("/", alertRoutes)
     .route("/", blocklistRoutes)

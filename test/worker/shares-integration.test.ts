@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { api, createTenant, recordedOfType } from "./helpers";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
+import { shop, shopWithKeys } from "./commerce-helpers";
 
 let ipN = 0;
 const ip = () => ({ "cf-connecting-ip": `10.78.${Math.floor(ipN / 250)}.${ipN++ % 250}` });
@@ -30,14 +31,11 @@ const shareAs = (slug: string, cookie: string | null, json: unknown) =>
   api(`/shop/${slug}/shares`, { method: "POST", headers: { ...ip(), ...(cookie ? { cookie } : {}) }, json });
 
 describe("share links for every mechanism", () => {
-  it("links a product, a campaign, a group team, an assist request and an invite programme to their pages, recording share_sent", async () => {
+  it("links a product and a campaign to their pages, recording share_sent", async () => {
     const s = await store();
     const subjects = [
       ["product", s.productId, `/shop/product/?t=${s.slug}&id=${s.productId}`],
       ["campaign", s.campaignId, `/campaigns/flash/?t=${s.slug}&id=${s.campaignId}`],
-      ["group", "team_abc", `/shop/group/?t=${s.slug}&id=team_abc`],
-      ["assist", "asr_1", `/shop/assist/?t=${s.slug}&id=asr_1`],
-      ["invite", "inv_prog", `/shop/invite/?t=${s.slug}&id=inv_prog`],
     ] as const;
     const codes: string[] = [];
     for (const [mechanism, subjectId, path] of subjects) {
@@ -53,13 +51,13 @@ describe("share links for every mechanism", () => {
     );
     expect(sent[0]!.payload).toMatchObject({ productId: s.productId, campaignId: null, channel: "poster" });
     expect(sent[1]!.payload).toMatchObject({ campaignId: s.campaignId });
-    const row = await env.DB.prepare("SELECT mechanism, subject_id, campaign_id, sharer_id FROM campaign_shares WHERE code = ?").bind(codes[2]).first();
-    expect(row).toEqual({ mechanism: "group", subject_id: "team_abc", campaign_id: null, sharer_id: s.sharer.id });
+    const row = await env.DB.prepare("SELECT mechanism, subject_id, campaign_id, sharer_id FROM campaign_shares WHERE code = ?").bind(codes[1]).first();
+    expect(row).toEqual({ mechanism: "campaign", subject_id: s.campaignId, campaign_id: s.campaignId, sharer_id: s.sharer.id });
   });
 
-  it("attributes a visitor who arrives through a product or group link: views carry the code, sign-up names the sharer", async () => {
+  it("attributes a visitor who arrives through a product link: views carry the code, sign-up names the sharer", async () => {
     const s = await store();
-    for (const [mechanism, subjectId] of [["product", s.productId], ["group", "team_9"]] as const) {
+    for (const [mechanism, subjectId] of [["product", s.productId]] as const) {
       const { body } = await shareAs(s.slug, s.sharer.cookie, { mechanism, subjectId });
       const deviceId = `dev-${mechanism}-${ipN}`;
       const view = await api("/track", { method: "POST", headers: ip(), json: { tenant: s.slug, deviceId, events: [{ type: "page_view", path: "/shop/product/", shareLink: body.code }] } });
@@ -103,5 +101,82 @@ describe("share links: bad input and tenant isolation", () => {
     const signup = (await recordedOfType(s.tenant.id, "user_signed_up")).find((e) => e.actor.userId === visitor.body.buyer.id)!;
     expect(signup.actor.referrerId ?? null).toBeNull();
     expect(await recordedOfType(s.tenant.id, "referral_signed_up")).toHaveLength(0);
+  });
+});
+
+const HOUR = 3_600_000;
+const created = (r: { status: number; body: any }) => {
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.id as string;
+};
+
+/** A card-key shop with a group buy and an open team, a running assist with a request and an active invite programme, all of one member (the sharer). */
+async function growthStore() {
+  const s = await shopWithKeys(3);
+  const reward = created(await api("/products", {
+    method: "POST", token: s.adminKey,
+    json: { kind: "coupon", name: "助力奖励券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } } },
+  }));
+  const groupBuyId = created(await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: s.productId, name: "三人团", groupPriceCents: 990, teamSize: 3, teamMinutes: 30, endsAt: new Date(Date.now() + 24 * HOUR).toISOString() } }));
+  const assistId = created(await api("/assists", { method: "POST", token: s.adminKey, json: { name: "5 人助力得券", productId: reward, goal: 5, hours: 24, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 7 * 24 * HOUR).toISOString() } }));
+  const programmeId = created(await api("/invites/programmes", { method: "POST", token: s.adminKey, json: { name: "邀请有礼", inviterProductId: reward, inviteeProductId: reward } }));
+  const team = await shop(s.slug, `/group-buys/${groupBuyId}/teams`, { method: "POST" });
+  expect(team.status).toBe(201);
+  const cookie = team.cookie!;
+  expect((await shop(s.slug, "/member/join", { method: "POST", cookie })).status).toBe(200);
+  const request = await shop(s.slug, `/assists/${assistId}/requests`, { method: "POST", cookie });
+  expect(request.status).toBeLessThan(300);
+  const mine = await shop(s.slug, "/member/invites", { cookie });
+  expect(mine.body.code).toBeTruthy();
+  return { ...s, groupBuyId, assistId, programmeId, teamId: team.body.team.id as string, requestCode: request.body.code as string, inviteCode: mine.body.code as string, cookie };
+}
+
+describe("share links of group teams, assist requests and invite programmes", () => {
+  it("link to the team, the request and the sharer's own invite landing; unknown or foreign ids are 404", async () => {
+    const g = await growthStore();
+    const other = await growthStore();
+    const subjects = [
+      ["group", g.teamId, `/shop/group/?t=${g.slug}&team=${g.teamId}`],
+      ["assist", g.requestCode, `/shop/assist/?t=${g.slug}&c=${g.requestCode}`],
+      ["invite", g.programmeId, `/shop/member/?t=${g.slug}&invite=${g.inviteCode}`],
+    ] as const;
+    for (const [mechanism, subjectId, path] of subjects) {
+      const r = await shareAs(g.slug, g.cookie, { mechanism, subjectId, channel: "poster" });
+      expect(r.status, mechanism).toBe(201);
+      expect(r.body.url).toBe(`${path}&share=${r.body.code}`);
+    }
+    const sent = await recordedOfType(g.tenant.id, "share_sent");
+    expect(sent.map((e) => [e.payload.mechanism, e.payload.subjectId])).toEqual(subjects.map(([m, id]) => [m, id]));
+    for (const [mechanism, subjectId] of [["group", other.teamId], ["assist", other.requestCode], ["invite", other.programmeId], ["group", "team_nope"], ["assist", "nope"], ["invite", "ivp_nope"]]) {
+      expect((await shareAs(g.slug, g.cookie, { mechanism, subjectId })).status, `${mechanism} ${subjectId}`).toBe(404);
+    }
+    // A visitor through the group link signs up attributed to the sharer.
+    const { body } = await shareAs(g.slug, g.cookie, { mechanism: "group", subjectId: g.teamId });
+    const visitor = await api(`/shop/${g.slug}/guest`, { method: "POST", headers: ip(), json: { acquisition: { share: body.code } } });
+    const signup = (await recordedOfType(g.tenant.id, "user_signed_up")).find((e) => e.actor.userId === visitor.body.buyer.id)!;
+    expect(signup.actor.referrerId).toBe(sent[0]!.actor.userId);
+  });
+
+  it("widget cards: running group buy, assist and invite programme of the brand, CORS for its origins; others 404", async () => {
+    const g = await growthStore();
+    const other = await growthStore();
+    await api("/tenant", { method: "PATCH", token: g.adminKey, json: { allowedOrigins: ["https://brand.example"] } });
+    const card = (slug: string, path: string, origin?: string) => api(`/public/${slug}/${path}`, { headers: origin ? { origin } : {} });
+    const gb = await card(g.slug, `group-buys/${g.groupBuyId}`, "https://brand.example");
+    expect(gb.status).toBe(200);
+    expect(gb.headers.get("access-control-allow-origin")).toBe("https://brand.example");
+    expect(gb.body).toMatchObject({ id: g.groupBuyId, name: "三人团", priceCents: 1990, groupPriceCents: 990, size: 3, teamMinutes: 30, openTeams: 1, url: `/shop/group/?t=${g.slug}&g=${g.groupBuyId}` });
+    expect((await card(g.slug, `assists/${g.assistId}`)).body).toMatchObject({ id: g.assistId, goal: 5, minutes: 1440, reward: "助力奖励券", url: `/shop/assist/?t=${g.slug}&a=${g.assistId}` });
+    expect((await card(g.slug, `invites/${g.programmeId}`)).body).toMatchObject({ id: g.programmeId, name: "邀请有礼", inviterReward: "助力奖励券", inviteeReward: "助力奖励券" });
+    expect((await card(g.slug, `assists/${g.assistId}`, "https://evil.example")).headers.get("access-control-allow-origin")).toBeNull();
+    for (const path of [`group-buys/${other.groupBuyId}`, `assists/${other.assistId}`, `invites/${other.programmeId}`, "assists/ast_nope"]) {
+      expect((await card(g.slug, path)).status, path).toBe(404);
+    }
+    expect((await card("no-such-store", `assists/${g.assistId}`)).status).toBe(404);
+    // Closed or inactive: no card.
+    await api(`/group-buys/${g.groupBuyId}/close`, { method: "POST", token: g.adminKey });
+    await api(`/assists/${g.assistId}/status`, { method: "POST", token: g.adminKey, json: { status: "closed" } });
+    await api(`/invites/programmes/${g.programmeId}/status`, { method: "POST", token: g.adminKey, json: { active: false } });
+    for (const path of [`group-buys/${g.groupBuyId}`, `assists/${g.assistId}`, `invites/${g.programmeId}`]) expect((await card(g.slug, path)).status, path).toBe(404);
   });
 });

@@ -1,14 +1,15 @@
 /**
  * What a share link can point at, per mechanism: does the subject exist in this tenant, and which page shows it.
- * Campaigns and products are checked here. Group-buy teams, assist requests and invite programmes live in tables
- * other modules own: those modules (or the integrator) call `registerShareSubject` once at import time with their
- * own lookup. Until one is registered, an id of the right shape is accepted and linked to the default page below —
- * the share still records who shared what, and attribution works the same way.
+ * Each lookup reads the owning module's table; null = 404. An invite share carries the sharer's own invite code
+ * (the member centre's ?invite=), so the friend who follows it is recorded as their invitee.
  */
 import type { ShareMechanism } from "../../schema/acquisition";
+import { requestByCode } from "../db/assists";
+import { getTeam } from "../db/groups";
+import { codeOf, getProgramme } from "../db/invites";
+import { ApiError } from "../errors";
 import { publicCampaign } from "./campaigns";
 import { publishedProduct } from "./shop";
-import { ApiError } from "../errors";
 
 export interface ShareSubject {
   /** The campaign a campaign share is for (share_sent.campaignId, user_signed_up.acquisitionCampaignId). */
@@ -17,13 +18,12 @@ export interface ShareSubject {
   /** The page path (relative to the platform origin) without the share parameter. */
   path: string;
 }
-export type SubjectLookup = (env: Env, tenantId: string, slug: string, id: string) => Promise<ShareSubject | null>;
+type SubjectLookup = (env: Env, tenantId: string, slug: string, id: string, sharerId: string) => Promise<ShareSubject | null>;
 
-const q = (slug: string, id: string) => `?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(id)}`;
+const t = (slug: string) => `?t=${encodeURIComponent(slug)}`;
+const q = (slug: string, id: string) => `${t(slug)}&id=${encodeURIComponent(id)}`;
+const page = (path: string): ShareSubject => ({ campaignId: null, productId: null, path });
 const CAMPAIGN_PAGE: Record<string, string> = { flash_sale: "flash", coupon_claim: "flash", lottery: "lottery" };
-
-/** Default pages of the mechanisms other modules own (documented in README "Share links and posters"). */
-const accepted = (page: string): SubjectLookup => async (_env, _tenantId, slug, id) => ({ campaignId: null, productId: null, path: `${page}${q(slug, id)}` });
 
 const lookups: Record<ShareMechanism, SubjectLookup> = {
   async campaign(env, tenantId, slug, id) {
@@ -40,16 +40,25 @@ const lookups: Record<ShareMechanism, SubjectLookup> = {
     }
     return { campaignId: null, productId: id, path: `/shop/product/${q(slug, id)}` };
   },
-  group: accepted("/shop/group/"),
-  assist: accepted("/shop/assist/"),
-  invite: accepted("/shop/invite/"),
+  /** A group-buy team (its id): the team page, where a friend joins it. */
+  async group(env, tenantId, slug, id) {
+    const team = await getTeam(env.DB, tenantId, id);
+    return team ? page(`/shop/group/${t(slug)}&team=${encodeURIComponent(team.id)}`) : null;
+  },
+  /** An assist request, by the code its page carries (?c=): the page where a friend helps. */
+  async assist(env, tenantId, slug, id) {
+    const r = await requestByCode(env.DB, tenantId, id);
+    return r ? page(`/shop/assist/${t(slug)}&c=${encodeURIComponent(r.code)}`) : null;
+  },
+  /** An invite programme (its id): the member centre's invite landing with the sharer's own code. */
+  async invite(env, tenantId, slug, id, sharerId) {
+    const [programme, code] = await Promise.all([getProgramme(env.DB, tenantId, id), codeOf(env.DB, tenantId, sharerId)]);
+    if (!programme) return null;
+    if (!code) throw ApiError.conflict("no_invite_code", "先在会员中心领取你的邀请链接 / Open the member centre's invite section first to get your invite code");
+    return page(`/shop/member/${t(slug)}&invite=${encodeURIComponent(code.code)}`);
+  },
 };
 
-/** Wires a mechanism's own lookup (e.g. groups: the team exists in this tenant and is open). Returns null = 404. */
-export function registerShareSubject(mechanism: Exclude<ShareMechanism, "campaign" | "product">, lookup: SubjectLookup) {
-  lookups[mechanism] = lookup;
-}
-
-export function shareSubject(env: Env, tenantId: string, slug: string, mechanism: ShareMechanism, id: string) {
-  return lookups[mechanism](env, tenantId, slug, id);
+export function shareSubject(env: Env, tenantId: string, slug: string, mechanism: ShareMechanism, id: string, sharerId: string) {
+  return lookups[mechanism](env, tenantId, slug, id, sharerId);
 }

@@ -40,7 +40,7 @@ async function record(env: Env, r: ShareRequest, subject: ShareSubject) {
 
 /** A share link for any mechanism; 404 when the subject is not this tenant's (or not public). */
 export async function createSubjectShare(env: Env, r: ShareRequest) {
-  const subject = await shareSubject(env, r.tenantId, r.slug, r.mechanism, r.subjectId);
+  const subject = await shareSubject(env, r.tenantId, r.slug, r.mechanism, r.subjectId, r.sharerId);
   if (!subject) throw ApiError.notFound(r.mechanism === "group" ? "Group-buy team" : r.mechanism === "assist" ? "Assist request" : r.mechanism === "invite" ? "Invite programme" : r.mechanism === "product" ? "Product" : "Campaign");
   const [share, tenant] = await Promise.all([record(env, r, subject), tenantBySlug(env, r.slug)]);
   return { ...share, brand: tenant?.name ?? r.slug };
@@ -49,6 +49,6 @@ export async function createSubjectShare(env: Env, r: ShareRequest) {
 /** The campaign pages' share button (POST /public/campaigns/{id}/shares): a campaign share of a campaign already found. */
 export async function createShare(env: Env, hit: PublicCampaign, sharerId: string, channel: string | null, deviceId: string | null) {
   const c = hit.campaign;
-  const subject = await shareSubject(env, c.tenantId, hit.tenantSlug, "campaign", c.id);
+  const subject = await shareSubject(env, c.tenantId, hit.tenantSlug, "campaign", c.id, sharerId);
   return record(env, { tenantId: c.tenantId, slug: hit.tenantSlug, mechanism: "campaign", subjectId: c.id, sharerId, channel, deviceId }, subject!);
 }
