@@ -48,6 +48,12 @@ describe("group buy (拼团) on three phones", () => {
     await screenshot(leader!, "group-team-waiting");
     const teamUrl = leader!.url();
     expect(teamUrl).toMatch(/\/shop\/group\/\?t=demo&team=gt_/);
+    // The share poster: its QR link is the leader's share link of this team (POST …/shares records share_sent).
+    await leader!.click("[data-poster-open]");
+    await expect.poll(() => leader!.getAttribute("[data-share-poster]", "data-share-url"), { timeout: 10_000 }).toMatch(/\/shop\/group\/\?t=demo&team=gt_\w+&share=\w+$/);
+    expect(await leader!.getAttribute("[data-poster-img]", "src")).toMatch(/^data:image\/png/);
+    await leader!.locator("[data-poster-img]").scrollIntoViewIfNeeded();
+    await screenshot(leader!, "group-poster");
 
     // Two friends open the shared link on their own phones, join and pay.
     for (const [friend, name] of [[a!, "a"], [b!, "b"]] as const) {

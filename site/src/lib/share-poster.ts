@@ -125,12 +125,16 @@ export async function drawPoster(canvas: HTMLCanvasElement, s: PosterSubject & {
   }
 }
 
-/** Gets a share link of the subject for this visitor (a guest session is started if there is none). */
-async function shareLink(s: PosterSubject): Promise<{ url: string; brand: string } | null> {
-  let r = await shopFetch<any>("/shares", { method: "POST", json: { mechanism: s.mechanism, subjectId: s.subjectId, channel: "poster" } });
+/**
+ * Gets a share link of the subject for this visitor (a guest session is started if there is none): POST …/shares
+ * records share_sent and the link's ?share= code attributes the friends who follow it. Share buttons use it too.
+ */
+export async function shareLink(s: Pick<PosterSubject, "mechanism" | "subjectId">, channel = "poster"): Promise<{ url: string; brand: string } | null> {
+  const json = { mechanism: s.mechanism, subjectId: s.subjectId, channel };
+  let r = await shopFetch<any>("/shares", { method: "POST", json });
   if (r.status === 401) {
     await shopFetch("/guest", { method: "POST", json: { acquisition: acquisition(s.mechanism === "campaign" ? s.subjectId : null) } });
-    r = await shopFetch<any>("/shares", { method: "POST", json: { mechanism: s.mechanism, subjectId: s.subjectId, channel: "poster" } });
+    r = await shopFetch<any>("/shares", { method: "POST", json });
   }
   if (r.status !== 201) return null;
   return { url: new URL(r.body.url, location.origin).href, brand: r.body.brand ?? "" };
