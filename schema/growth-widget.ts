@@ -4,9 +4,8 @@ import { z } from "@hono/zod-openapi";
  * What the embeddable widget (site/widget/widget.ts) reads to show a group buy (拼团), an assist activity (助力) or an
  * invite programme (邀请有礼) on a brand's page:
  *   GET /api/v1/public/{slug}/group-buys/{id}, /assists/{id}, /invites/{id}
- * Those routes belong to the modules that own the mechanisms; each answers (a superset of) these shapes, CORS as the
- * other public storefront routes (the tenant's allowed origins). `url` is the page to open (path on the platform
- * origin); left out, the widget links to /shop/group/, /shop/assist/ or /shop/invite/?t=<slug>&id=<id>.
+ * (worker/routes/growth-widget.ts: only running things of that brand, CORS for the tenant's allowed origins). `url` is
+ * the page to open (path on the platform origin); left out, the widget links to /shop/group|assist|invite/?t=&id=.
  */
 const Id = z.string().min(1).max(64);
 const Cents = z.number().int().nonnegative();
