@@ -1,10 +1,9 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { InviteAcceptInput, InviteAcceptResult, InviteLanding, InviteOverview, InviteProgramme, InviteProgrammeInput, MyInvites, ProgrammeActiveInput } from "../../schema/invites";
-import { activeProgramme } from "../db/invites";
 import { deviceOfRequest } from "../domain/device-token";
 import { requireKey } from "../middleware/auth";
 import { requireBuyer, shopper } from "../middleware/shopper";
-import { acceptInvite, createProgramme, myInvites, overview, setProgrammeActive, toProgramme } from "../services/invites";
+import { acceptInvite, createProgramme, inviteLanding, myInvites, overview, setProgrammeActive } from "../services/invites";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 // Invite-both-get (邀请有礼, issue 18): the member's link, the invitee's acceptance, the operator's programme.
@@ -35,8 +34,7 @@ export const shopInviteRoutes = createRouter()
     return c.json(await myInvites(c.env, tenantId, requireBuyer(c), deviceId), 200);
   })
   .openapi(landing, async (c) => {
-    const g = await activeProgramme(c.env.DB, c.var.shopper.tenantId);
-    return c.json({ programme: g ? toProgramme(g) : null }, 200);
+    return c.json(await inviteLanding(c.env, c.var.shopper.tenantId), 200);
   })
   .openapi(accept, async (c) => {
     const { tenantId, slug } = c.var.shopper;

@@ -215,3 +215,9 @@ export async function retryInviteRewards(env: Env, tenantId: string | null = nul
   }
   return n;
 }
+
+/** What the invite landing shows: the brand's running programme, if any. */
+export async function inviteLanding(env: Env, tenantId: string) {
+  const g = await activeProgramme(env.DB, tenantId);
+  return { programme: g ? toProgramme(g) : null };
+}
