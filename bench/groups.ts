@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { kaquanClient, must } from "../scripts/lib/api/client";
-import { startStack, type Stack } from "../scripts/lib/stack";
+import { benchStack } from "./lib/local-stack";
 import { loadGate } from "./lib/machine-load";
 
 const gate = loadGate();
@@ -34,21 +34,8 @@ const SIZE = Number(args.size);
 const CONCURRENCY = Number(args.concurrency);
 const LATE = Number(args.late);
 
-let stack: Stack | null = null;
-let base = args.url;
-let stateDir = args.state!;
-if (!base) {
-  stateDir = mkdtempSync(join(tmpdir(), "kq-bench-groups-"));
-  process.env.KAQUAN_ORDER_IP_LIMIT = "1000000";
-  process.env.KAQUAN_SESSION_IP_LIMIT = "1000000";
-  process.stderr.write("starting a local stack… ");
-  stack = await startStack(stateDir);
-  base = stack.baseUrl;
-  process.stderr.write(`${base}\n`);
-}
-const { keys } = JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8")) as { keys: Record<string, string> };
-const admin = kaquanClient(base, keys.admin);
-const slug = "demo";
+const bench = await benchStack("groups", args.url, args.state!);
+const { base, stateDir, keys, admin, slug } = bench;
 
 const keyCount = Math.ceil(TEAMS * (SIZE + LATE)) + 10;
 const product = await must(admin.POST("/products", {
@@ -149,8 +136,5 @@ const result = {
 console.log(`teams ${TEAMS} of ${SIZE}, concurrency ${CONCURRENCY}, late share ${LATE}: ${seconds.toFixed(1)} s wall, ${latencies.length} paid joins`);
 console.log(`statuses: ${JSON.stringify(statuses)}`);
 await must(admin.POST("/products/{productId}/status", { ...productPath, body: { status: "archived" } }));
-if (stack) {
-  await stack.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-}
+await bench.stop();
 gate.report(result);

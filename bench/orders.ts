@@ -18,7 +18,7 @@ import { fork } from "node:child_process";
 import { parseArgs } from "node:util";
 import { freePort } from "../scripts/lib/free-port";
 import { kaquanClient, must } from "../scripts/lib/api/client";
-import { startStack, type Stack } from "../scripts/lib/stack";
+import { benchStack } from "./lib/local-stack";
 import { loadGate } from "./lib/machine-load";
 
 const gate = loadGate();
@@ -35,22 +35,8 @@ const { values: args } = parseArgs({
 const BUYERS = Number(args.buyers);
 const CONCURRENCY = Number(args.concurrency);
 
-let stack: Stack | null = null;
-let base = args.url;
-let stateDir = args.state!;
-if (!base) {
-  stateDir = mkdtempSync(join(tmpdir(), "kq-bench-orders-"));
-  // Every simulated buyer comes from 127.0.0.1: lift the per-IP order ceiling for this stack only.
-  process.env.KAQUAN_ORDER_IP_LIMIT = "1000000";
-  process.env.KAQUAN_SESSION_IP_LIMIT = "1000000";
-  process.stderr.write("starting a local stack… ");
-  stack = await startStack(stateDir);
-  base = stack.baseUrl;
-  process.stderr.write(`${base}\n`);
-}
-const { keys } = JSON.parse(readFileSync(`${stateDir}/.kaquan/demo-keys.json`, "utf8")) as { keys: Record<string, string> };
-const admin = kaquanClient(base, keys.admin);
-const slug = "demo";
+const bench = await benchStack("orders", args.url, args.state!);
+const { base, stateDir, keys, admin, slug } = bench;
 
 // A fresh product holding exactly one key per buyer.
 const product = await must(admin.POST("/products", {
@@ -203,8 +189,5 @@ console.log(`stock after: ${JSON.stringify(stock)}; statuses: ${JSON.stringify(s
 if (ref && refPct) {
   console.log(`reference (Node HTTP + SQLite WAL, one process): ${ref.latencies.length} keys in ${ref.seconds.toFixed(1)} s; callback → key visible p50 ${refPct(0.5)} ms, p95 ${refPct(0.95)} ms; statuses ${JSON.stringify(ref.statuses)}`);
 }
-if (stack) {
-  await stack.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-}
+await bench.stop();
 gate.report(result);

@@ -108,6 +108,13 @@ button.join{background:#fff;color:#7c2d12;margin-top:6px}`;
 
 const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
+function el(tag: string, cls = "", text = ""): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text) e.textContent = text;
+  return e;
+}
+
 function deviceId(): string {
   const key = "kq:device";
   try {
@@ -228,7 +235,7 @@ async function session(base: string, campaignId: string): Promise<{ token: strin
  * The brand member's card (tier, card number, growth, points) for a page that passed a member token, with a join
  * button until the member has joined. Space is reserved up front (no shift when it fills in).
  */
-function memberStrip(base: string, campaignId: string, el: (tag: string, cls?: string, text?: string) => HTMLElement): HTMLElement {
+function memberStrip(base: string, campaignId: string): HTMLElement {
   const box = el("div", "m");
   // Announced when it fills in, but not a second role=status beside the claim's result.
   box.setAttribute("aria-live", "polite");
@@ -275,12 +282,6 @@ function mount(s: HTMLScriptElement) {
   if (!campaignId || !host.attachShadow || !window.fetch) return;
 
   const root = host.attachShadow({ mode: "open" });
-  const el = (tag: string, cls = "", text = "") => {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text) e.textContent = text;
-    return e;
-  };
 
   (async () => {
     const campaign = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}`);
@@ -366,7 +367,7 @@ function mount(s: HTMLScriptElement) {
       }
     });
     card.append(button, share, result);
-    if (memberToken) card.append(memberStrip(base, campaignId, el));
+    if (memberToken) card.append(memberStrip(base, campaignId));
     root.replaceChildren(style, card);
     impression(base, campaignId, campaign.tenantSlug || "");
     emit(host, "ready", { campaign: { id: campaign.id, kind: campaign.kind, name: campaign.name } });
@@ -396,12 +397,6 @@ function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
   s.after(host);
   if (!id || !slug || !host.attachShadow || !window.fetch) return;
   const root = host.attachShadow({ mode: "open" });
-  const el = (tag: string, cls = "", text = "") => {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text) e.textContent = text;
-    return e;
-  };
   const cta = (text: string, url?: string) => {
     const a = el("a", "pay", text) as HTMLAnchorElement;
     a.href = pageUrl(url);
