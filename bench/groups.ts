@@ -9,8 +9,7 @@
  * delivered, every other paid order is refunded. Last line JSON: joins_per_s, p50_ms, p99_ms (one join = join + pay,
  * measured per joiner), teams, full_teams, overfilled, paid_not_fulfilled, failed_not_refunded, errors.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
