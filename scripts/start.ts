@@ -80,6 +80,11 @@ async function stop(code = 0) {
   }, 8000);
   await Promise.all(exits);
   clearTimeout(timer);
+  // A service's own leader may exit before what it started (wrangler's CLI under its wrapper, workerd): give the rest
+  // of each group a moment, then end it, so no orphan keeps a port or the state files after a stop.
+  const alive = (pgid: number) => { try { process.kill(-pgid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 30 && children.some((c) => alive(c.pid!)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const c of children) if (alive(c.pid!)) try { process.kill(-c.pid!, "SIGKILL"); } catch {}
   console.log("Stopped. Data is kept in .wrangler/state and .data/.");
   process.exit(code);
 }
