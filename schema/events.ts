@@ -151,6 +151,27 @@ export const EVENT_PAYLOADS = {
   invite_rewarded: payload({ programmeId: Id, inviteId: Id, role: z.enum(["inviter", "invitee"]), orderId: OptId, productId: OptId, firstOrderId: OptId, costCents: Cents.optional() }),
   /** A reward taken back because the first order was refunded. */
   invite_reward_reversed: payload({ programmeId: Id, inviteId: Id, role: z.enum(["inviter", "invitee"]), orderId: OptId, firstOrderId: OptId, reason: Label.optional() }),
+  // Targeting (issue 19, 千人千券). actor.userId = the buyer. Ids, cents and labels only: never phones or coupon codes.
+  /** A held coupon (a coupon voucher) took discountCents off a shop order; couponKind = threshold | percent | fixed_price | first_order | new_member. */
+  coupon_applied: payload({ ...OrderRef, voucherId: Id, couponProductId: Id, couponKind: Label, discountCents: Cents }),
+  /** An applied coupon given back to its holder by the order's refund or cancellation (only while still valid). */
+  coupon_returned: payload({ ...OrderRef, voucherId: Id, couponProductId: Id, discountCents: Cents, reason: Label.optional() }),
+  /** A coupon's budget ran out (dimension: count | cents): no more issuing or applying. */
+  coupon_budget_exhausted: payload({ couponProductId: Id, dimension: Label }),
+  /** A claim, issue or use refused by an eligibility rule (rule: segment | new_user | first_order | tier | birthday_month | city). */
+  eligibility_refused: payload({ subjectKind: Label, subjectId: Id, rule: Label }),
+  /** A segment's members computed (source: rules | upload) and synced to the edge. */
+  segment_computed: payload({ segmentId: Id, size: Count, source: Label, runId: Id }),
+  /** One person of a targeted issuance: issued (orderId) or kept out as holdout (control group, nothing issued). */
+  targeted_issued: payload({ issuanceId: Id, segmentId: OptId, memberId: OptId, couponProductId: Id, orderId: OptId, holdout: z.boolean() }),
+  /** A message to a person (flow: targeted | expiry_reminder | revive | win_back | birthday; channel: sms | webhook). */
+  message_sent: payload({ flow: Label, trigger: Label, channel: Label, memberId: OptId, voucherId: OptId, couponProductId: OptId, orderId: OptId, issuanceId: OptId }),
+  /** A message not sent (reason: frequency_cap | quiet_hours | no_consent | unsubscribed | no_channel). */
+  message_suppressed: payload({ flow: Label, trigger: Label, reason: Label, memberId: OptId }),
+  /** Recommendations shown on a page (surface: product | member); productId = the page's product on product pages. */
+  recommendation_shown: payload({ surface: Label, productId: OptId, items: Count }),
+  /** A recommended product opened from a recommendation list (position from 0). */
+  recommendation_clicked: payload({ surface: Label, productId: Id, fromProductId: OptId, position: Count }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
