@@ -12,6 +12,8 @@ import { applyRetention, rekeyUser, userEvents } from "./privacy";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
 import { QUERY_SETTINGS } from "./settings";
+import { SegmentComputeRequest, SegmentPreviewRequest } from "../schema/segments";
+import { computeSegmentPage, previewSegment } from "./segments/compute";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
@@ -124,6 +126,22 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
     const page = WarehouseExportPage.safeParse(body);
     if (!page.success) return c.json(error("validation_failed", "Invalid export page", zodIssues(page.error)), 400);
     return c.json({ rows: await exportEventsPage(queryClient, page.data) });
+  });
+
+  // Segments (issue 19): one keyset page of a segment's buyer ids, or its size and a sample. Reads: the query key.
+  app.post("/v1/segments/compute", async (c) => {
+    const signed = await signedJson(c, querySecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = SegmentComputeRequest.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid segment request", zodIssues(q.error)), 400);
+    return c.json(await computeSegmentPage(queryClient, { ...q.data, asOf: q.data.asOf ?? new Date().toISOString() }));
+  });
+  app.post("/v1/segments/preview", async (c) => {
+    const signed = await signedJson(c, querySecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = SegmentPreviewRequest.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid segment request", zodIssues(q.error)), 400);
+    return c.json(await previewSegment(queryClient, { ...q.data, asOf: q.data.asOf ?? new Date().toISOString() }));
   });
 
   // Personal data (PIPL). A buyer's own events are a read (query key); re-keying an erased user and deleting events
