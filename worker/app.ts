@@ -40,6 +40,7 @@ import { blocklistRoutes } from "./routes/blocklist";
 import { memberAdminRoutes, memberWidgetRoutes, shopMemberRoutes } from "./routes/members";
 import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
+import { segmentRoutes } from "./routes/segments";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -97,7 +98,8 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", shopAssistRoutes)
     .route("/", assistAdminRoutes)
     .route("/", shopInviteRoutes)
-    .route("/", inviteAdminRoutes);
+    .route("/", inviteAdminRoutes)
+    .route("/", segmentRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

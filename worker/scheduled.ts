@@ -17,6 +17,7 @@ import { sweepPoints } from "./services/points-expiry";
 import { sweepGroupTeams } from "./services/groups";
 import { retryAssistRewards } from "./services/assists";
 import { retryInviteRewards } from "./services/invites";
+import { refreshSegments } from "./services/segments";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -36,6 +37,8 @@ export async function runScheduled(env: Env): Promise<void> {
     sweepGroupTeams(env),
     // Social growth (issue 18): assist and invite rewards a crash left unissued.
     retryAssistRewards(env), retryInviteRewards(env),
+    // Segments (issue 19): rules segments due for a refresh, and runs a crash left unfinished.
+    refreshSegments(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
