@@ -68,7 +68,10 @@ export async function patchSegment(env: Env, tenantId: string, id: string, p: { 
   return view(env, next!);
 }
 
-const warehouseRules = (r: SegmentRules) => WarehouseSegmentRules.parse({ ...r, tierIds: undefined, tags: undefined, cities: undefined });
+function warehouseRules(r: SegmentRules) {
+  const { tierIds: _t, tags: _g, cities: _c, ...behaviour } = r;
+  return WarehouseSegmentRules.parse(behaviour);
+}
 
 /** Warehouse user ids → current buyers of the tenant that pass the member-fact rules. */
 async function edgeFilter(env: Env, tenantId: string, rules: SegmentRules, userIds: string[], now: Date): Promise<string[]> {
@@ -116,7 +119,7 @@ async function swap(env: Env, row: SegmentRow, runId: string) {
  * after the last page, the swap. A run cut short (a crash, the page budget) is picked up where its cursor stands by
  * the next call or the cron, with the same as-of instant, so its pages fit together.
  */
-export async function computeSegment(env: Env, tenantId: string, segmentId: string, opts: { maxPages?: number } = {}): Promise<Segment> {
+export async function computeSegment(env: Env, tenantId: string, segmentId: string, opts: { maxPages?: number; pageSize?: number } = {}): Promise<Segment> {
   const row = await load(env, tenantId, segmentId);
   if (row.source !== "rules") throw ApiError.badRequest("not_a_rules_segment", "An uploaded segment is replaced by uploading a new file");
   if (row.status !== "active") throw ApiError.conflict("segment_archived", "An archived segment is not computed");
@@ -125,7 +128,7 @@ export async function computeSegment(env: Env, tenantId: string, segmentId: stri
   let after = run.cursor;
   try {
     for (let page = 0; page < (opts.maxPages ?? PAGES_PER_CALL); page++) {
-      const answer = await warehouseRead<SegmentComputePage>(env, "/v1/segments/compute", { tenantId, rules: warehouseRules(rules), asOf: run.as_of, after, limit: PAGE_SIZE });
+      const answer = await warehouseRead<SegmentComputePage>(env, "/v1/segments/compute", { tenantId, rules: warehouseRules(rules), asOf: run.as_of, after, limit: opts.pageSize ?? PAGE_SIZE });
       const buyers = await edgeFilter(env, tenantId, rules, answer.userIds, new Date(run.as_of));
       const cursor = answer.userIds.at(-1) ?? after;
       if (answer.userIds.length) await env.DB.batch(stagePageStmts(env.DB, tenantId, run.id, buyers, cursor));
