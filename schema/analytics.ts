@@ -247,6 +247,43 @@ export const GrowthRow = z
   })
   .openapi("GrowthRow");
 
+/** Targeting (issue 19, 精准营销): uplift of targeted issuances against their holdout; coupon cost vs revenue per segment. */
+export const TargetingUpliftParams = params({
+  ...range,
+  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "Outcome window: redemption and paid revenue within this many days after each person's targeted_issued" }),
+  issuanceId: Id.optional().openapi({ description: "Only this issuance" }),
+});
+export const TargetingUpliftRow = z
+  .object({
+    issuanceId: z.string(),
+    segmentId: z.string().openapi({ description: "The issuance's segment ('' when issued to named members)" }),
+    couponProductId: z.string(),
+    treated: z.number().openapi({ description: "People issued the coupon (targeted_issued, holdout false) in the range" }),
+    control: z.number().openapi({ description: "People kept out as holdout (holdout true)" }),
+    treatedRedeemed: z.number().openapi({ description: "Treated people who redeemed (voucher_redeemed) or applied (coupon_applied) that coupon product within `days`" }),
+    controlRedeemed: z.number(),
+    treatedRedemptionRate: rate,
+    controlRedemptionRate: rate,
+    redemptionUplift: z.number().nullable().openapi({ description: "treatedRedemptionRate − controlRedemptionRate; null without both groups" }),
+    treatedRevenuePerPersonCents: z.number().nullable().openapi({ description: "order_paid amountCents within `days` after issue, per treated person" }),
+    controlRevenuePerPersonCents: z.number().nullable(),
+    revenueUpliftCents: z.number().nullable().openapi({ description: "Treated − control revenue per person; null without both groups" }),
+  })
+  .openapi("TargetingUpliftRow");
+export const CouponRoiParams = params({ ...range });
+export const CouponRoiRow = z
+  .object({
+    segmentId: z.string().openapi({ description: "Segment of the targeted issuance that gave the buyer this coupon product (latest before use); '' = not from a targeted issuance" }),
+    couponsApplied: z.number().openapi({ description: "coupon_applied in the range" }),
+    discountCents: z.number().openapi({ description: "discountCents of those, less coupon_returned in the range" }),
+    issueCostCents: z.number().openapi({ description: "costCents of vouchers issued (voucher_issued) by the segment's targeted issuance orders in the range" }),
+    costCents: z.number().openapi({ description: "discountCents + issueCostCents" }),
+    orders: z.number().openapi({ description: "Paid orders (order_paid in the range) that used one of these coupons" }),
+    attributedRevenueCents: z.number().openapi({ description: "Their paid amount" }),
+    revenuePerCostCent: z.number().nullable().openapi({ description: "attributedRevenueCents ÷ costCents" }),
+  })
+  .openapi("CouponRoiRow");
+
 export const METRICS = {
   retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort (segment: members or non-members)" },
   retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12 (segment: members or non-members)" },
@@ -263,6 +300,8 @@ export const METRICS = {
   points: { params: PointsParams, row: PointsRow, summary: "Points issued, spent, expired, reversed and adjusted per bucket; outstanding points and their money value" },
   paid_card_renewal: { params: PaidCardRenewalParams, row: PaidCardRenewalRow, summary: "Paid membership card renewal rate by the period the terms fell due in" },
   checkin_streaks: { params: CheckinStreaksParams, row: CheckinStreaksRow, summary: "Distribution of the longest daily check-in streak per member" },
+  targeting_uplift: { params: TargetingUpliftParams, row: TargetingUpliftRow, summary: "Uplift of each targeted issuance against its holdout: redemption rate and revenue per person, treated vs control" },
+  coupon_roi: { params: CouponRoiParams, row: CouponRoiRow, summary: "Coupon cost (discounts + issued vouchers' cost) vs revenue of the orders that used them, per segment of the targeted issuance" },
   growth: { params: GrowthParams, row: GrowthRow, summary: "Social growth per mechanism (campaign, group buy, assist, invite, product share): K-factor, viral cycle time, team success, assists per goal, invitee vs organic LTV, reward cost vs attributed revenue" },
 } as const;
 export type MetricName = keyof typeof METRICS;

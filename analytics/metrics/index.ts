@@ -17,6 +17,8 @@ import { retentionMatrix } from "./retention-matrix";
 import { roi } from "./roi";
 import { suppliers } from "./suppliers";
 import { topProducts } from "./top-products";
+import { couponRoi } from "./coupon-roi";
+import { targetingUplift } from "./targeting-uplift";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const metrics: Record<MetricName, Metric<any, any>> = {
@@ -36,6 +38,8 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   paid_card_renewal: paidCardRenewal,
   checkin_streaks: checkinStreaks,
   growth,
+  targeting_uplift: targetingUplift,
+  coupon_roi: couponRoi,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */
