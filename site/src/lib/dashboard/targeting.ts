@@ -1,0 +1,48 @@
+/**
+ * The dashboard's 精准营销 (targeting, issue 19) section: uplift of each targeted issuance against its holdout, and
+ * coupon cost vs attributed revenue per segment. One metric each (GET /api/v1/analytics/<metric>).
+ */
+import type { Row } from "./api";
+import { apiRange } from "./filters";
+import { t } from "../i18n";
+import { chart, table } from "./render";
+import { nameOf, type View } from "./views";
+
+const HEAD: Record<string, readonly [string, string]> = {
+  issuanceId: ["定向发放", "Issuance"], segmentId: ["人群", "Segment"], couponProductId: ["券", "Coupon"], treated: ["发券组", "Treated"],
+  control: ["对照组", "Control"], treatedRedeemed: ["发券组使用", "Treated used"], controlRedeemed: ["对照组使用", "Control used"],
+  treatedRedemptionRate: ["发券组使用率", "Treated use rate"], controlRedemptionRate: ["对照组使用率", "Control use rate"],
+  redemptionUplift: ["使用率提升", "Use-rate uplift"], treatedRevenuePerPersonCents: ["发券组人均收入", "Treated revenue/person"],
+  controlRevenuePerPersonCents: ["对照组人均收入", "Control revenue/person"], revenueUpliftCents: ["人均收入提升", "Revenue uplift/person"],
+  couponsApplied: ["用券次数", "Coupons applied"], discountCents: ["优惠金额", "Discounts"], issueCostCents: ["发券成本", "Issue cost"],
+  costCents: ["总成本", "Total cost"], orders: ["用券订单", "Orders"], attributedRevenueCents: ["归因收入", "Attributed revenue"],
+  revenuePerCostCent: ["收入/成本", "Revenue per cost"],
+};
+const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
+const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : Number(r[k])));
+const segmentName = (id: unknown) => (id ? String(id) : t("(非定向)", "(not targeted)"));
+
+export const TARGETING_VIEWS: Record<string, View> = {
+  targeting_uplift: {
+    metric: "targeting_uplift",
+    params: (f) => apiRange(f),
+    draw(rows, c, tableEl) {
+      chart(c, rows.map((r) => String(r.issuanceId)), [
+        { label: t("发券组使用率", "Treated use rate"), values: num(rows, "treatedRedemptionRate"), pct: true },
+        { label: t("对照组使用率", "Control use rate"), values: num(rows, "controlRedemptionRate"), pct: true },
+      ], true);
+      table(tableEl, rows.map((r) => ({ ...r, couponProductId: nameOf("productId", r.couponProductId) })), L);
+    },
+  },
+  coupon_roi: {
+    metric: "coupon_roi",
+    params: (f) => apiRange(f),
+    draw(rows, c, tableEl) {
+      chart(c, rows.map((r) => segmentName(r.segmentId)), [
+        { label: t("成本 (¥)", "Cost (¥)"), values: num(rows, "costCents").map((v) => (v ?? 0) / 100) },
+        { label: t("归因收入 (¥)", "Attributed revenue (¥)"), values: num(rows, "attributedRevenueCents").map((v) => (v ?? 0) / 100) },
+      ], true);
+      table(tableEl, rows.map((r) => ({ ...r, segmentId: segmentName(r.segmentId) })), L);
+    },
+  },
+};
