@@ -103,6 +103,7 @@ describe("every page at 390×844", () => {
       "admin/groups/index.astro": ["admin-groups", "/admin/groups/"],
       "admin/assists/index.astro": ["admin-assists", "/admin/assists/"],
       "admin/invites/index.astro": ["admin-invites", "/admin/invites/"],
+      "admin/segments/index.astro": ["admin-segments", "/admin/segments/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
