@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { api, createTenant, insertMember, recordedOfType } from "./helpers";
-import { signSession } from "../../worker/domain/buyer-session";
+import { sessionCookieName, signSession } from "../../worker/domain/buyer-session";
 
 let seq = 0;
 const ip = () => `198.19.${seq % 200}.${(seq++ % 250) + 1}`;
@@ -103,7 +103,8 @@ describe("eligibility on the claim path", () => {
     expect((await claimAs(c.id, (await buyer(t.tenant.id, { member: true, tierId: gold, birthday: `${month}-15` })).headers)).status).toBe(200);
     expectRefused(await claimAs(c.id, (await buyer(t.tenant.id, { member: true, birthday: `${month}-15` })).headers), "tier");
     expectRefused(await claimAs(c.id, (await buyer(t.tenant.id, { member: true, tierId: gold, birthday: `${other}-15` })).headers), "birthday_month");
-    const g = await claimAs(c.id, (await buyer(t.tenant.id)).headers);
+    expectRefused(await claimAs(c.id, (await buyer(t.tenant.id)).headers), "tier"); // signed in, never joined
+    const g = await claimAs(c.id, (await guest(t.tenant.id)).headers);
     expect(g.status).toBe(403);
     expect(g.body.error.code).toBe("member_required");
   });
@@ -168,5 +169,79 @@ describe("eligibility in campaign definitions", () => {
     await env.DB.prepare("INSERT INTO segment_members (tenant_id, segment_id, buyer_id, run_id) VALUES (?, ?, ?, 'run2')").bind(b.tenant.id, seg, x.id).run();
     const { c } = await couponCampaign({ segmentIds: [seg] }, a);
     expectRefused(await claimAs(c.id, x.headers), "segment");
+  });
+});
+
+describe("qualifications: what can I get here", () => {
+  async function voucher(tenantId: string, holder: string, productId: string, o: { status?: string; validTo?: string } = {}) {
+    const id = uid("vch");
+    await env.DB.prepare("INSERT INTO vouchers (id, tenant_id, holder_id, product_id, kind, source_key, code, title, face_value_cents, status, valid_from, valid_to) VALUES (?, ?, ?, ?, 'coupon', ?, ?, '满100减20', 2000, ?, ?, ?)")
+      .bind(id, tenantId, holder, productId, uid("src"), uid("code"), o.status ?? "issued", new Date(Date.now() - 86_400_000).toISOString(), o.validTo ?? new Date(Date.now() + 86_400_000).toISOString()).run();
+    return id;
+  }
+
+  it("guests see open items only; a member sees targeted ones with eligible and the refusing rule, and their usable coupons", async () => {
+    const t = await createTenant();
+    const [insider, outsider] = [await buyer(t.tenant.id), await buyer(t.tenant.id)];
+    const seg = await segment(t.tenant.id, [insider.id]);
+    const open = await couponCampaign({}, t);
+    const targeted = await couponCampaign({ segmentIds: [seg] }, t);
+    const couponProduct = await couponProductOf(t.tenant.id, "满100减20");
+    await env.DB.prepare("UPDATE products SET config = ? WHERE id = ?").bind(JSON.stringify({ coupon: { thresholdCents: 10_000, discountCents: 2_000 } }), couponProduct).run();
+    const usable = await voucher(t.tenant.id, insider.id, couponProduct);
+    await voucher(t.tenant.id, insider.id, couponProduct, { status: "redeemed" });
+    await voucher(t.tenant.id, insider.id, couponProduct, { validTo: new Date(Date.now() - 1000).toISOString() });
+    const slug = t.tenant.slug;
+
+    const anon = await api(`/shop/${slug}/qualifications`);
+    expect(anon.status).toBe(200);
+    expect(anon.body.viewer).toBeNull();
+    expect(anon.body.campaigns.map((q: { campaignId: string }) => q.campaignId)).toEqual([open.c.id]);
+    expect(anon.body.couponClaims.map((q: { campaignId: string }) => q.campaignId)).toEqual([open.c.id]);
+    expect(anon.body.coupons).toEqual([]);
+
+    const cookie = (b: { headers: { authorization: string } }) => ({ cookie: `${sessionCookieName(slug)}=${b.headers.authorization.slice(7)}` });
+    const mine = await api(`/shop/${slug}/qualifications`, { headers: cookie(insider) });
+    expect(mine.body.viewer).toBe("phone");
+    const byId = (q: { campaigns: { campaignId: string }[] }, id: string) => q.campaigns.find((x) => x.campaignId === id);
+    expect(byId(mine.body, targeted.c.id)).toMatchObject({ eligible: true, targeted: true, refusal: null });
+    expect(mine.body.couponClaims.map((q: { campaignId: string }) => q.campaignId).sort()).toEqual([open.c.id, targeted.c.id].sort());
+    expect(mine.body.coupons).toEqual([expect.objectContaining({ voucherId: usable, thresholdCents: 10_000, discountCents: 2_000, couponKind: "threshold" })]);
+
+    // Once the insider took the open coupon (limit 1), it is no longer one they may still take.
+    expect((await claimAs(open.c.id, insider.headers)).status).toBe(200);
+    const after = await api(`/shop/${slug}/qualifications`, { headers: cookie(insider) });
+    expect(after.body.couponClaims.map((q: { campaignId: string }) => q.campaignId)).toEqual([targeted.c.id]);
+
+    const other = await api(`/shop/${slug}/qualifications`, { headers: cookie(outsider) });
+    expect(byId(other.body, targeted.c.id)).toMatchObject({ eligible: false, refusal: { rule: "segment" } });
+    expect(other.body.couponClaims.map((q: { campaignId: string }) => q.campaignId)).toEqual([open.c.id]);
+    expect(other.body.coupons).toEqual([]);
+
+    // The widget: the same answer for the Bearer campaign session; nothing of this brand for another brand's session.
+    const widget = await api(`/public/${slug}/qualifications`, { headers: insider.headers });
+    expect(widget.status).toBe(200);
+    expect(widget.body.viewer).toBe("phone");
+    expect(widget.body.coupons.map((c: { voucherId: string }) => c.voucherId)).toContain(usable);
+    const stranger = await buyer((await createTenant()).tenant.id);
+    const foreign = await api(`/public/${slug}/qualifications`, { headers: stranger.headers });
+    expect(foreign.body.viewer).toBeNull();
+    expect(foreign.body.coupons).toEqual([]);
+    expect(foreign.body.campaigns.map((q: { campaignId: string }) => q.campaignId)).toEqual([open.c.id]);
+  });
+
+  it("a member sets a city in the member centre; city offers read it", async () => {
+    const t = await createTenant();
+    const m = await buyer(t.tenant.id, { member: true });
+    const cookie = { cookie: `${sessionCookieName(t.tenant.slug)}=${m.headers.authorization.slice(7)}` };
+    const { c } = await couponCampaign({ cities: ["成都"] }, t);
+    expectRefused(await claimAs(c.id, m.headers), "city");
+    const bad = await api(`/shop/${t.tenant.slug}/member/city`, { method: "PUT", headers: cookie, json: { city: "" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe("json.city");
+    const set = await api(`/shop/${t.tenant.slug}/member/city`, { method: "PUT", headers: cookie, json: { city: "成都" } });
+    expect(set.status).toBe(200);
+    expect(set.body.member.city).toBe("成都");
+    expect((await claimAs(c.id, m.headers)).status).toBe(200);
   });
 });

@@ -2,6 +2,7 @@
  * The buyer facts an eligibility rule reads (issue 19), each an O(1) primary-key or unique-index lookup: the claim
  * path loads only those the rule names (domain/eligibility.ts factsNeeded) and never calls the warehouse.
  */
+import type { CampaignRow } from "./campaigns";
 
 /** Which of these segments the buyer is in now: a segment_members row of the segment's current run. */
 export async function segmentsOfBuyer(db: D1Database, tenantId: string, buyerId: string, segmentIds: readonly string[]): Promise<string[]> {
@@ -57,11 +58,6 @@ export function memberFacts(db: D1Database, tenantId: string, buyerId: string) {
     .first<MemberFactsRow>();
 }
 
-/** The member's own city (member centre). */
-export function setMemberCity(db: D1Database, tenantId: string, buyerId: string, city: string | null) {
-  return db.prepare("UPDATE members SET city = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING id").bind(city, tenantId, buyerId).first<{ id: string }>();
-}
-
 /** A coupon product's config JSON (its own eligibility lives at config.coupon.eligibility). */
 export function productConfigOf(db: D1Database, tenantId: string, productId: string) {
   return db.prepare("SELECT config FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, productId).first<{ config: string }>();
@@ -75,4 +71,31 @@ export async function ownIds(db: D1Database, table: "segments" | "member_tiers",
     .bind(tenantId, ...ids)
     .all<{ id: string }>();
   return new Set(results.map((r) => r.id));
+}
+
+/** The tenant's campaigns running at `now` and not paused (qualifications), soonest end first. */
+export async function runningCampaigns(db: D1Database, tenantId: string, now: string) {
+  const { results } = await db
+    .prepare("SELECT * FROM campaigns WHERE tenant_id = ? AND starts_at <= ? AND ends_at > ? AND paused_at IS NULL ORDER BY ends_at LIMIT 50")
+    .bind(tenantId, now, now)
+    .all<CampaignRow>();
+  return results;
+}
+
+export interface UsableCouponRow {
+  id: string; code: string; product_id: string; title: string; face_value_cents: number; valid_from: string; valid_to: string | null; config: string | null;
+}
+
+/** Coupons the buyer holds that can be used at `now`: issued and inside their validity, soonest expiry first. */
+export async function usableCoupons(db: D1Database, tenantId: string, buyerId: string, now: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT v.id, v.code, v.product_id, v.title, v.face_value_cents, v.valid_from, v.valid_to, p.config
+       FROM vouchers v LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+       WHERE v.tenant_id = ? AND v.holder_id = ? AND v.kind = 'coupon' AND v.status = 'issued' AND v.valid_from <= ? AND (v.valid_to IS NULL OR v.valid_to > ?)
+       ORDER BY coalesce(v.valid_to, '9999') LIMIT 100`,
+    )
+    .bind(tenantId, buyerId, now, now)
+    .all<UsableCouponRow>();
+  return results;
 }

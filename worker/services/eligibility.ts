@@ -105,16 +105,16 @@ export function productEligibility(env: Env, tenantId: string, productId: string
 }
 
 /**
- * Guests first meet the entry requirement a rule implies: tier and birthday need a member; segment, new-user and
- * first-order rules need a known person (a verified phone or a member), or a fresh guest would pass them.
+ * A guest (neither a verified phone nor a brand member) first meets the entry requirement a rule implies: tier and
+ * birthday need a member; segment, new-user and first-order rules a known person, or a fresh guest would pass them.
+ * A signed-in buyer is judged on the facts (a phone buyer who never joined has no tier: refused as "tier").
  */
 export function entryFor(rules: Eligibility[], s: SessionFacts): ApiError | null {
-  const needMember = rules.some((r) => r.tierIds.length > 0 || r.birthdayMonth);
-  if (needMember && !s.member) {
-    return new ApiError(403, "member_required", "This offer is for the brand's members: sign in as a member first");
+  if (s.member || s.phone) return null;
+  if (rules.some((r) => r.tierIds.length > 0 || r.birthdayMonth)) {
+    return new ApiError(403, "member_required", "This offer is for the brand's members: sign in and join first");
   }
-  const needPerson = rules.some((r) => r.segmentIds.length > 0 || r.newUser || r.firstOrder);
-  if (needPerson && !s.member && !s.phone) {
+  if (rules.some((r) => r.segmentIds.length > 0 || r.newUser || r.firstOrder)) {
     return new ApiError(403, "phone_required", "This offer depends on who you are: sign in with a verified phone number first");
   }
   return null;
