@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Validity } from "./catalog";
 import { Acquisition } from "./acquisition";
+import { Eligibility, OPEN_ELIGIBILITY } from "./eligibility";
 
 /** Campaigns: flash sales (秒杀), coupon claims (领券) and lottery draws (抽奖). Contracts shared by worker, site, scripts. */
 export const CAMPAIGN_KINDS = ["flash_sale", "coupon_claim", "lottery"] as const;
@@ -97,6 +98,11 @@ const F = {
     .openapi("CampaignOrganiser"),
   /** 活动规则: the rules a participant reads (how to take part, how prizes are redeemed); linted like the name. */
   rules: z.string().trim().max(2000),
+  /**
+   * Who may claim or draw (issue 19): segment, new user, first order, member tier, birthday month, city. Checked
+   * after the entry rule; refused with 409 not_eligible (error.issues[0].code = the rule). Empty = everyone.
+   */
+  eligibility: Eligibility,
 };
 
 const CampaignFields = z.object({
@@ -121,6 +127,7 @@ const CampaignFields = z.object({
   perPhoneLimit: F.perPhoneLimit.default(null),
   organiser: F.organiser.default(null),
   rules: F.rules.default(""),
+  eligibility: F.eligibility.default(OPEN_ELIGIBILITY),
 });
 
 /** Entry rules and cross-shard limits of a definition stored before they existed read as "open, unlimited". */
@@ -171,6 +178,8 @@ export const CampaignProduct = z
     validity: Validity.nullable(),
     scope: z.string(),
     usageRules: z.string(),
+    /** A coupon's own eligibility (config.coupon.eligibility), checked with the campaign's on a coupon claim. */
+    eligibility: Eligibility.nullable().optional(),
   })
   .openapi("CampaignProduct");
 

@@ -54,4 +54,5 @@ export const WidgetInvite = z
 export type WidgetGroupBuy = z.infer<typeof WidgetGroupBuy>;
 export type WidgetAssist = z.infer<typeof WidgetAssist>;
 export type WidgetInvite = z.infer<typeof WidgetInvite>;
-export const WIDGET_MODES = { groupBuy: "group-buys", assist: "assists", invite: "invites" } as const;
+export const WIDGET_MODES = { groupBuy: "group-buys", assist: "assists", invite: "invites", qualifications: "qualifications" } as const;
+// data-qualifications: GET /api/v1/public/{slug}/qualifications (contract: schema/qualifications.ts Qualifications).

@@ -68,6 +68,8 @@ export const MemberCard = z
     nextTier: z.object({ id: Id, name: z.string(), growthThreshold: z.number().int(), growthNeeded: z.number().int(), progressPercent: z.number() }).nullable(),
     privileges: TierPrivileges,
     birthday: z.string().nullable(),
+    /** The member's own city (member centre), for city offers; null = the request's location is used. */
+    city: z.string().nullable().optional(),
     tags: z.array(z.string()),
     history: z.array(HistoryEntry),
   })
@@ -99,6 +101,12 @@ export const BirthdayInput = z
   .object({ birthday: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "MM-DD") })
   .strict()
   .openapi("BirthdayInput");
+
+/** The member's city for city offers (issue 19 eligibility); null clears it. */
+export const CityInput = z
+  .object({ city: z.string().trim().min(1).max(40).nullable() })
+  .strict()
+  .openapi("MemberCityInput");
 
 export const PaidCardPlanInput = z
   .object({

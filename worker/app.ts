@@ -15,6 +15,7 @@ import { campaignPublicRoutes } from "./routes/campaign-public";
 import { campaignRoutes } from "./routes/campaigns";
 import { groupAdminRoutes, groupShopRoutes } from "./routes/groups";
 import { growthWidgetRoutes } from "./routes/growth-widget";
+import { qualificationRoutes } from "./routes/qualifications";
 import { eventRoutes } from "./routes/events";
 import { exportRoutes } from "./routes/exports";
 import { clientFacing, registerWebhooks } from "./openapi";
@@ -84,6 +85,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", campaignRoutes)
     .route("/", campaignPublicRoutes)
     .route("/", growthWidgetRoutes)
+    .route("/", qualificationRoutes)
     .route("/", webhookRoutes)
     .route("/", alertRoutes)
     .route("/", blocklistRoutes)

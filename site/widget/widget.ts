@@ -16,6 +16,9 @@
  * as a <kaquan-growth> card read from GET /api/v1/public/<slug>/group-buys|assists|invites/<id> (contract:
  * schema/growth-widget.ts) whose button opens the page to join on the kaquan host (events: kaquan:ready {mode, id},
  * kaquan:error {code, message}).
+ *
+ * What can I get here (issue 19): <script … data-tenant="<slug>" data-qualifications="<campaign id, optional>"></script>
+ * lists the coupons the visitor may claim and use now (<kaquan-qualifications>; see mountQualifications).
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
@@ -69,6 +72,21 @@ const T = {
   startAssist: zh ? "发起助力" : "Ask friends to help",
   inviteBoth: (a: string, b: string) => (zh ? `邀请好友首单：你得 ${a}，好友得 ${b}` : `Invite a friend: you get ${a}, they get ${b} on their first order`),
   invite: zh ? "去邀请" : "Invite friends",
+  quals: zh ? "我能领 · 可用" : "For me here",
+  canClaim: zh ? "我能领" : "Coupons I can claim",
+  canUse: zh ? "可用券" : "Coupons I can use now",
+  nothing: zh ? "暂时没有" : "Nothing right now",
+  notEligible: {
+    segment: zh ? "仅限品牌指定的会员人群" : "For customers the brand selected",
+    new_user: zh ? "仅限新注册用户" : "New customers only",
+    first_order: zh ? "仅限首单用户" : "First order only",
+    tier: zh ? "仅限指定等级的会员" : "For members of certain tiers",
+    birthday_month: zh ? "仅限生日当月的会员" : "Birthday month only",
+    city: zh ? "仅限指定城市" : "Only in certain cities",
+  } as Record<string, string>,
+  couponTerms: (threshold: number | null, discount: number | null, face: number) =>
+    discount != null && threshold ? (zh ? `满${yuan(threshold)}减${yuan(discount)}` : `${yuan(discount)} off ${yuan(threshold)}+`)
+      : discount != null ? (zh ? `立减${yuan(discount)}` : `${yuan(discount)} off`) : (zh ? `面值${yuan(face)}` : `Worth ${yuan(face)}`),
 };
 
 /** The brand member token for this page: data-member-token on the script tag, or window.kaquan.setMemberToken(). */
@@ -334,6 +352,7 @@ function mount(s: HTMLScriptElement) {
         result.textContent = e.message || T.failed;
         // Entry rules: say what to do instead of the API's message (the phone sign-in lives on the campaign page).
         if (e.code === "member_required") result.textContent = T.memberRequired;
+        if (e.code === "not_eligible") result.textContent = T.notEligible[e.body?.error?.issues?.[0]?.code] || e.message || T.failed;
         if (e.code === "account_too_new") result.textContent = T.tooNew;
         if (e.code === "phone_required") {
           result.textContent = T.phoneRequired;
@@ -433,16 +452,65 @@ function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
   });
 }
 
+/**
+ * 我能领 / 可用 (issue 19): data-tenant="<slug>" data-qualifications["=<campaign id>"]. With a campaign id (and a
+ * member token if the page has one) the widget asks as that campaign's session, so the list is the member's own;
+ * without one it lists what is open to everyone. Read from GET /api/v1/public/<slug>/qualifications.
+ */
+function mountQualifications(s: HTMLScriptElement) {
+  const slug = s.dataset.tenant || "";
+  const campaignId = s.dataset.qualifications || "";
+  const base = new URL(s.src).origin;
+  const host = document.createElement("kaquan-qualifications");
+  const fallback = document.createElement("a");
+  fallback.href = new URL(`/shop/member/?t=${encodeURIComponent(slug)}`, base).href;
+  fallback.textContent = T.quals;
+  host.appendChild(fallback);
+  s.after(host);
+  if (!slug || !host.attachShadow || !window.fetch) return;
+  const root = host.attachShadow({ mode: "open" });
+  (async () => {
+    const token = campaignId ? (await session(base, campaignId)).token : undefined;
+    const q = await call(base, `/public/${encodeURIComponent(slug)}/qualifications`, { token });
+    const style = el("style");
+    style.textContent = STYLES;
+    const card = el("div", "c");
+    card.append(el("h3", "", T.quals));
+    const link = (text: string, url: string) => {
+      const a = el("a", "", text) as HTMLAnchorElement;
+      a.href = new URL(url, base).href;
+      a.target = "_blank";
+      a.rel = "noopener";
+      return a;
+    };
+    const list = (items: HTMLElement[]) => {
+      const ul = el("ul");
+      ul.append(...(items.length ? items : [el("li", "", T.nothing)]));
+      return ul;
+    };
+    card.append(el("p", "", T.canClaim), list(q.couponClaims.map((c: Json) => { const li = el("li"); li.append(link(c.name, c.url)); return li; })));
+    card.append(el("p", "", T.canUse), list(q.coupons.map((c: Json) => el("li", "", `${c.title} · ${T.couponTerms(c.thresholdCents, c.discountCents, c.faceValueCents)}`))));
+    const refused = q.campaigns.filter((c: Json) => !c.eligible);
+    if (refused.length) card.append(list(refused.map((c: Json) => { const li = el("li"); li.append(link(c.name, c.url), ` · ${T.notEligible[c.refusal?.rule] || ""}`); return li; })));
+    root.replaceChildren(style, card);
+    emit(host, "ready", { mode: "qualifications", couponClaims: q.couponClaims.length, coupons: q.coupons.length });
+  })().catch((e: any) => {
+    root.replaceChildren(document.createElement("slot"));
+    emit(host, "error", { code: e?.code || "unavailable", message: e?.message || String(e) });
+  });
+}
+
 const growthMode = (s: HTMLScriptElement): GrowthMode | null => (s.dataset.groupBuy ? "groupBuy" : s.dataset.assist ? "assist" : s.dataset.invite ? "invite" : null);
 const mountAny = (s: HTMLScriptElement) => {
   const mode = growthMode(s);
-  if (mode) mountGrowth(s, mode);
+  if (s.hasAttribute("data-qualifications")) mountQualifications(s);
+  else if (mode) mountGrowth(s, mode);
   else mount(s);
 };
 
 try {
   if (script) mountAny(script);
-  else for (const s of document.querySelectorAll<HTMLScriptElement>("script[src*='widget.js']:is([data-campaign],[data-group-buy],[data-assist],[data-invite])")) mountAny(s);
+  else for (const s of document.querySelectorAll<HTMLScriptElement>("script[src*='widget.js']:is([data-campaign],[data-group-buy],[data-assist],[data-invite],[data-qualifications])")) mountAny(s);
 } catch {
   /* never break the host page */
 }

@@ -1,4 +1,8 @@
 import type { CampaignDefinition } from "../../schema/campaigns";
+import { isOpen } from "../domain/eligibility";
+
+/** The eligibility column: NULL for an open rule (or a definition without one). */
+const eligibilityColumn = (def: CampaignDefinition) => (def.eligibility && !isOpen(def.eligibility) ? JSON.stringify(def.eligibility) : null);
 
 export interface CampaignRow {
   id: string;
@@ -17,19 +21,19 @@ export interface CampaignRow {
 export async function insertCampaign(db: D1Database, tenantId: string, id: string, def: CampaignDefinition, commitment: string | null) {
   await db
     .prepare(
-      "INSERT INTO campaigns (id, tenant_id, kind, definition, starts_at, ends_at, seed_commitment, entry, min_account_age_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO campaigns (id, tenant_id, kind, definition, starts_at, ends_at, seed_commitment, entry, min_account_age_minutes, eligibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(id, tenantId, def.kind, JSON.stringify(def), def.startsAt, def.endsAt, commitment, def.entry, def.minAccountAgeMinutes)
+    .bind(id, tenantId, def.kind, JSON.stringify(def), def.startsAt, def.endsAt, commitment, def.entry, def.minAccountAgeMinutes, eligibilityColumn(def))
     .run();
 }
 
 export async function updateCampaignDefinition(db: D1Database, tenantId: string, id: string, def: CampaignDefinition) {
   await db
     .prepare(
-      `UPDATE campaigns SET definition = ?, starts_at = ?, ends_at = ?, entry = ?, min_account_age_minutes = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+      `UPDATE campaigns SET definition = ?, starts_at = ?, ends_at = ?, entry = ?, min_account_age_minutes = ?, eligibility = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
        WHERE tenant_id = ? AND id = ?`,
     )
-    .bind(JSON.stringify(def), def.startsAt, def.endsAt, def.entry, def.minAccountAgeMinutes, tenantId, id)
+    .bind(JSON.stringify(def), def.startsAt, def.endsAt, def.entry, def.minAccountAgeMinutes, eligibilityColumn(def), tenantId, id)
     .run();
 }
 

@@ -10,6 +10,8 @@ export interface MemberRow {
   growth: number;
   points_balance: number;
   birthday: string | null;
+  /** Set by the member (migration 0174); absent on rows read before it. */
+  city?: string | null;
   /** JSON array of labels. */
   tags: string;
   joined_via: string;

@@ -390,6 +390,11 @@ export async function lotteryBonusOf(db: D1Database, tenantId: string, buyerId: 
   return row?.n ?? 0;
 }
 
+/** A member's city, by buyer; null when the buyer is not a member. */
+export function setCityOfBuyer(db: D1Database, tenantId: string, buyerId: string, city: string | null) {
+  return db.prepare("UPDATE members SET city = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING *").bind(city, tenantId, buyerId).first<MemberRow>();
+}
+
 /** A member's birthday (MM-DD), by buyer; null when the buyer is not a member. */
 export function setBirthdayOfBuyer(db: D1Database, tenantId: string, buyerId: string, birthday: string) {
   return db.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ? AND buyer_id = ? RETURNING *").bind(birthday, tenantId, buyerId).first<MemberRow>();

@@ -4,7 +4,7 @@ import { brandOrigins } from "../services/growth-widget";
 import type { AppEnv } from "../types";
 
 const PUBLIC_CAMPAIGN = /^\/api\/v1\/public\/campaigns\/([\w-]{1,64})(?:\/|$)/;
-const PUBLIC_GROWTH = /^\/api\/v1\/public\/([\w-]{1,40})\/(?:group-buys|assists|invites)\/[^/]+$/;
+const PUBLIC_GROWTH = /^\/api\/v1\/public\/([\w-]{1,40})\/(?:(?:group-buys|assists|invites)\/[^/]+|qualifications)$/;
 
 /** Origins a brand allowed (tenants.allowed_origins) may call its public campaign routes, e.g. from the widget. */
 export async function campaignOrigins(c: Context<AppEnv>): Promise<string[] | null> {

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { OrderView } from "../../schema/orders";
 import { Campaign, CampaignList, CampaignSession, CampaignSessionInput, CampaignLive, ClaimInput, ClaimResult, DrawExport, TaskInput, TaskResult, UserId, UserStanding } from "../../schema/campaigns";
 import { verifyPreview } from "../domain/campaign-preview";
+import { edgeCityOf } from "../domain/edge-city";
 import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
@@ -154,7 +155,7 @@ export const campaignPublicRoutes = createRouter()
   .openapi(live, async (c) => c.json(await campaignLive(c.env, await found(c.env, c.req.valid("param").campaignId)), 200))
   .openapi(claimRoute, async (c) => {
     const answer: Record<string, string> = {};
-    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers, answer);
+    const result = await claim(c.env, c.req.valid("param").campaignId, c.req.valid("json"), c.req.raw.headers, answer, undefined, edgeCityOf(c.req.raw));
     for (const [k, v] of Object.entries(answer)) c.header(k, v);
     return c.json(result, 200);
   })

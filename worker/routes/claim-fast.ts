@@ -4,6 +4,7 @@ import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
 import { claim } from "../services/claim";
+import { edgeCityOf } from "../domain/edge-city";
 import { publicCampaign } from "../services/campaigns";
 import type { RequestScope } from "../queue/request-events";
 
@@ -41,7 +42,7 @@ export async function fastClaim(request: Request, env: Env, inRequest: RequestSc
     }
     const input = ClaimInput.safeParse(raw);
     if (!input.success) throw ApiError.fromZod(input.error, "json");
-    const result = await claim(env, m[1]!, input.data, request.headers, headers, inRequest);
+    const result = await claim(env, m[1]!, input.data, request.headers, headers, inRequest, edgeCityOf(request));
     return new Response(JSON.stringify(result), { status: 200, headers });
   } catch (thrown) {
     const e = thrown instanceof ApiError ? thrown : internalError(requestId, thrown);
@@ -54,3 +55,4 @@ function internalError(requestId: string, thrown: unknown): ApiError {
   console.error(JSON.stringify({ at: "fastClaim", requestId, error: thrown instanceof Error ? thrown.message : String(thrown) }));
   return new ApiError(500, "internal", "Internal error; quote the request id when reporting it");
 }
+

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
-  BirthdayInput, GrowthRules, MemberCard, MemberSearchQuery, MemberSummary, MemberView, PaidCardPlan, PaidCardPlanInput, TagsInput, Tier, TierInput,
+  BirthdayInput, CityInput, GrowthRules, MemberCard, MemberSearchQuery, MemberSummary, MemberView, PaidCardPlan, PaidCardPlanInput, TagsInput, Tier, TierInput,
 } from "../../schema/members";
 import { requireKey } from "../middleware/auth";
 import { requireBuyer, shopper } from "../middleware/shopper";
@@ -9,7 +9,7 @@ import { claimMeta, liveClaimant } from "../services/claim";
 import { publicCampaign } from "../services/campaigns";
 import {
   findMembers, getGrowthRules, joinAndView, listPaidCardPlans, listTiers, memberCardOfBuyer, memberForOperator, removeTier, saveGrowthRules,
-  savePaidCardPlan, saveTier, setMemberTags, setMyBirthday,
+  savePaidCardPlan, saveTier, setMemberTags, setMyBirthday, setMyCity,
 } from "../services/membership";
 import { myConsents } from "../services/privacy";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
@@ -33,6 +33,11 @@ const birthday = createRoute({
   summary: "Set my birthday (MM-DD) for the birthday gift; needs marketing consent, and withdrawing it clears the birthday",
   request: { params: Tenant, ...jsonBody(BirthdayInput) }, responses: { 200: json(MemberView, "Card"), 400: errors[400], ...mine },
 });
+const city = createRoute({
+  method: "put", path: "/shop/{tenant}/member/city", tags: shopTags, middleware: [shopper],
+  summary: "Set my city (null clears it) for the brand's city offers; without one, the request's location is used",
+  request: { params: Tenant, ...jsonBody(CityInput) }, responses: { 200: json(MemberView, "Card"), 400: errors[400], ...mine },
+});
 
 export const shopMemberRoutes = createRouter()
   .openapi(card, async (c) => {
@@ -48,7 +53,8 @@ export const shopMemberRoutes = createRouter()
     const buyerId = requireBuyer(c);
     const consent = (await myConsents(c.env, tenantId, buyerId)).marketing;
     return c.json({ member: await setMyBirthday(c.env, tenantId, buyerId, c.req.valid("json").birthday, consent) }, 200);
-  });
+  })
+  .openapi(city, async (c) => c.json({ member: await setMyCity(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("json").city) }, 200));
 
 // The widget: the campaign session (Bearer, e.g. a brand member token's buyer) sees and joins the brand's card.
 const params = z.object({ campaignId: z.string().min(1).max(64) });

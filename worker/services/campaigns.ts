@@ -6,6 +6,8 @@ import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignPrevie
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
+import { OPEN_ELIGIBILITY } from "../../schema/eligibility";
+import { checkEligibilityRefs, productEligibilityOf } from "./eligibility";
 import { signPreview } from "../domain/campaign-preview";
 import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
@@ -85,6 +87,7 @@ export function toCampaign(row: CampaignRow, now = Date.now()): Campaign {
     display: def.display ?? "wheel", // definitions stored before the option existed
     organiser: def.organiser ?? null,
     rules: def.rules ?? "",
+    eligibility: def.eligibility ?? OPEN_ELIGIBILITY, // definitions stored before eligibility existed
     id: row.id,
     tenantId: row.tenant_id,
     phase: phaseAt(def, now),
@@ -148,6 +151,7 @@ export async function createCampaign(env: Env, tenantId: string, rawInput: Creat
   }
   checkCampaignCopy(rawInput);
   await checkProducts(env, tenantId, rawInput);
+  await checkEligibilityRefs(env, tenantId, rawInput.eligibility);
   await checkLotteryDisclosure(env, tenantId, rawInput);
   const input = await withCosts(env, tenantId, rawInput);
   const id = newId("cmp");
@@ -189,6 +193,7 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
   checkCampaignCopy(parsed.data);
   await checkProducts(env, tenantId, parsed.data, patch.prizes !== undefined);
+  if (patch.eligibility) await checkEligibilityRefs(env, tenantId, parsed.data.eligibility);
   // A running or ended lottery cannot change what it published (the coordinator refuses), so only a scheduled one is held to it.
   if (current.phase === "scheduled") await checkLotteryDisclosure(env, tenantId, parsed.data);
   const merged = { data: await withCosts(env, tenantId, parsed.data) };
@@ -267,6 +272,7 @@ export async function publicCampaignView(env: Env, hit: PublicCampaign): Promise
     ? {
         id: row.id, kind: row.kind, name: row.name, subtitle: row.subtitle, image: (JSON.parse(row.media) as { images?: string[] }).images?.[0] ?? null,
         priceCents: row.price_cents, faceValueCents: row.face_value_cents, validity: rowValidity(row), scope: row.scope_text, usageRules: row.usage_rules,
+        eligibility: row.kind === "coupon" ? productEligibilityOf(row.config) : null,
       }
     : null;
   const prizeValidity = c.kind === "lottery"

@@ -18,6 +18,8 @@ import { riskGate } from "./risk-gate";
 import { recordDecision } from "./risk-decisions";
 import type { RequestScope } from "../queue/request-events";
 import { sessionEnded, sessionEndedError } from "./ended-sessions";
+import { assertEligible } from "./eligibility";
+import { isOpen } from "../domain/eligibility";
 
 export interface ClaimMeta {
   /** The signed device token as sent (x-device-id header); see deviceOf. */
@@ -124,6 +126,8 @@ function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
 export async function claim(
   env: Env, campaignId: string, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>,
   inRequest: RequestScope = (fn) => fn(),
+  /** The request's edge location (`request.cf.city`): a city rule's fallback when the member set none. */
+  edgeCity: string | null = null,
 ): Promise<ClaimResult> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
@@ -132,10 +136,10 @@ export async function claim(
   assertOrigin(env, hit, headers.get("origin"));
   if (fromPreview(headers)) throw PREVIEW_ONLY;
   if (isSoldOut(hit.campaign.id)) throw SOLD_OUT;
-  return inRequest(() => claimAsBuyer(env, hit, input, headers, answerHeaders));
+  return inRequest(() => claimAsBuyer(env, hit, input, headers, answerHeaders, edgeCity));
 }
 
-async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, headers: Headers, answerHeaders?: Record<string, string>): Promise<ClaimResult> {
+async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, headers: Headers, answerHeaders: Record<string, string> | undefined, edgeCity: string | null): Promise<ClaimResult> {
   const campaign = hit.campaign;
   const meta = claimMeta(headers);
   const [session, deviceId] = await Promise.all([claimantSession(env, hit, input, meta), deviceOf(env, hit, meta)]);
@@ -143,6 +147,10 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
   // An erased buyer's token still verifies: the tenant's cached set of ended sessions refuses it (no D1 read).
   if (await sessionEnded(env, campaign.tenantId, userId)) throw sessionEndedError();
   if (campaign.entry !== "guest" || campaign.minAccountAgeMinutes > 0) await checkEntry(env, campaign, session);
+  // Eligibility (issue 19): an open campaign rule on a flash sale or lottery costs nothing here, not even a call.
+  if (campaign.kind === "coupon_claim" || !isOpen(campaign.eligibility)) {
+    await assertEligible(env, campaign, userId, () => sessionFacts(env, campaign.tenantId, session), edgeCity);
+  }
   const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId, requestId: input.requestId ?? null };
   const pass = await riskGate(env, gate, headers);
   if (pass && answerHeaders) Object.assign(answerHeaders, pass);

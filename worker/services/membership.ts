@@ -11,7 +11,7 @@ import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
-  type TierRow, lotteryBonusOf, setBirthdayOfBuyer, tenantHasLotteryBonus,
+  type TierRow, lotteryBonusOf, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
 import { getBuyer } from "../db/buyers";
 import { memberById, type MemberRow } from "../db/members";
@@ -185,7 +185,7 @@ export async function memberCard(env: Pick<Env, "DB">, tenantId: string, member:
     pointsBalance: member.points_balance, tier, earnedTierId: member.tier_id,
     paidCard: paidValid ? { tierId: member.paid_tier_id!, validUntil: member.paid_until! } : null,
     nextTier: progressToNext(tiers, earned, member.growth),
-    privileges: tier?.privileges ?? NO_PRIVILEGES, birthday: member.birthday, tags: parseJson<string[]>(member.tags, []),
+    privileges: tier?.privileges ?? NO_PRIVILEGES, birthday: member.birthday, city: member.city ?? null, tags: parseJson<string[]>(member.tags, []),
     history: history.map((h) => ({ id: h.id, kind: h.kind, detail: parseJson(h.detail, {}), at: h.created_at })),
   };
 }
@@ -288,6 +288,13 @@ export async function joinAndView(env: Env, tenantId: string, buyerId: string) {
 export async function setMyBirthday(env: Env, tenantId: string, buyerId: string, birthday: string, marketingConsent: boolean) {
   if (!marketingConsent) throw new ApiError(403, "consent_required", "Allow marketing messages first (PUT /shop/{tenant}/me/consents/marketing): the birthday gift is one");
   const row = await setBirthdayOfBuyer(env.DB, tenantId, buyerId, birthday);
+  if (!row) throw new ApiError(403, "not_a_member", "Join the brand's membership first (POST /shop/{tenant}/member/join)");
+  return memberCard(env, tenantId, row);
+}
+
+/** The member's city (member centre): city offers read it before the request's edge location. */
+export async function setMyCity(env: Env, tenantId: string, buyerId: string, city: string | null) {
+  const row = await setCityOfBuyer(env.DB, tenantId, buyerId, city);
   if (!row) throw new ApiError(403, "not_a_member", "Join the brand's membership first (POST /shop/{tenant}/member/join)");
   return memberCard(env, tenantId, row);
 }

@@ -1,5 +1,6 @@
 /** Storefront helpers for campaign pages: public campaign routes plus the buyer (guest or signed in) as user id. */
 import { shopFetch, store } from "./shop-api";
+import { eligibilityLines, refusalText } from "./eligibility-text";
 import { t } from "./i18n";
 import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
 
@@ -101,7 +102,9 @@ export const REJECT: Record<string, [string, string]> = {
   device_limit_reached: ["此设备已达到本活动的参与上限", "This device has reached the campaign's limit"],
   phone_limit_reached: ["此手机号已达到本活动的参与上限", "This phone number has reached the campaign's limit"],
 };
-export const rejectText = (code: string, fallback: string) => (REJECT[code] ? t(...REJECT[code]!) : fallback);
+/** A refusal in plain words; not_eligible names its rule (error.issues[0].code). */
+export const rejectText = (code: string, fallback: string, rule?: string) =>
+  code === "not_eligible" ? refusalText(rule) : REJECT[code] ? t(...REJECT[code]!) : fallback;
 
 export function countdown(ms: number): string {
   if (ms <= 0) return "00:00:00";
@@ -171,6 +174,7 @@ export function entryRules(c: any): string[] {
     c.perPhoneLimit && t(`每个手机号 ${c.perPhoneLimit} 份`, `${c.perPhoneLimit} per phone number`),
   ].filter(Boolean);
   if (caps.length) out.push(t(`防刷限制：${caps.join("，")}。`, `Anti-abuse caps: ${caps.join(", ")}.`));
+  out.push(...eligibilityLines(c.eligibility), ...eligibilityLines(c.product?.eligibility, ["券的领取资格", "Who may take this coupon"]));
   return out;
 }
 
