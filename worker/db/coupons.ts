@@ -259,3 +259,7 @@ export async function countBudgetSpentCents(db: D1Database, tenantId: string, ap
   }
   return false;
 }
+
+export async function ownsVoucher(db: D1Database, tenantId: string, buyerId: string, voucherId: string): Promise<boolean> {
+  return !!(await db.prepare("SELECT 1 AS y FROM vouchers WHERE tenant_id = ? AND id = ? AND holder_id = ? AND kind = 'coupon'").bind(tenantId, voucherId, buyerId).first());
+}

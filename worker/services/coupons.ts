@@ -7,7 +7,7 @@ import { CouponConfig, type CouponConfig as CouponConfigT } from "../../schema/c
 import type { CheckoutQuote, OrderCoupon } from "../../schema/coupons";
 import type { BuyerFacts } from "../../schema/eligibility";
 import {
-  applyCouponStmts, appliedCouponsOf, budgetsOf, couponAppliedGuard, couponFactsStmt, couponReturnedGuard, heldCouponsStmt,
+  applyCouponStmts, appliedCouponsOf, ownsVoucher, budgetsOf, couponAppliedGuard, couponFactsStmt, couponReturnedGuard, heldCouponsStmt,
   orderCouponsStmt, returnCouponsStmts, upsertBudgetStmt, type CouponBuyerFactsRow, type HeldCouponRow, type OrderCouponRow,
 } from "../db/coupons";
 import { getProductRow, type ProductRow } from "../db/products";
@@ -108,6 +108,8 @@ export async function priceCoupons(env: Pick<Env, "DB">, tenantId: string, buyer
   if (r.ok) return r.combo;
   const path = `body.couponVoucherIds.${voucherIds.indexOf(r.problem.voucherId)}`;
   if (r.problem.reason === "unknown") {
+    // Their own coupon, used by another order meanwhile (or expired): a conflict, not a bad request.
+    if (await ownsVoucher(env.DB, tenantId, buyerId, r.problem.voucherId)) throw ApiError.conflict("coupon_unavailable", "优惠券已使用或已过期 / This coupon was used or has expired");
     throw new ApiError(422, "invalid_coupon", "不是您持有的可用优惠券 / Not a usable coupon you hold", [{ path, message: r.problem.message, code: "invalid_coupon" }]);
   }
   if (r.problem.reason === "eligibility") {
