@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import rechargeAccountKinds from "./data/recharge-accounts.json";
+import { Eligibility, OPEN_ELIGIBILITY } from "./eligibility";
 
 export const PRODUCT_KINDS = ["card_key", "direct_recharge", "coupon", "bundle"] as const;
 export const ProductKind = z.enum(PRODUCT_KINDS).openapi("ProductKind");
@@ -42,13 +43,70 @@ const compiles = (pattern: string) => {
   }
 };
 
+/** A product tag (scope of online coupons): lower-case words, digits, CJK, dashes. */
+export const ProductTag = z.string().trim().min(1).max(24).regex(/^[\p{L}\p{N}_-]+$/u, "letters, digits, _ or -");
+
+export const COUPON_KINDS = ["threshold", "percent", "fixed_price", "first_order", "new_member"] as const;
+export const CouponKind = z.enum(COUPON_KINDS).openapi("CouponKind", {
+  description: "threshold 满减 · percent 折扣 (percentOff, capCents) · fixed_price 一口价 (one item costs fixedPriceCents) · first_order 首单立减 · new_member 新人立减 (joined ≤ newMemberDays ago)",
+});
+export type CouponKind = z.infer<typeof CouponKind>;
+
+export const CouponScope = z
+  .object({
+    productIds: z.array(z.string().min(1).max(64)).max(50).default([]),
+    kinds: z.array(ProductKind).max(4).default([]),
+    tags: z.array(ProductTag).max(20).default([]),
+  })
+  .openapi("CouponScope", { description: "Which products it reduces at checkout: any listed id, kind or tag (all empty = every product but coupons)" });
+
+export const CouponStacking = z
+  .object({
+    exclusive: z.boolean().default(false).openapi({ description: "Never combined with another coupon" }),
+    group: z.string().trim().min(1).max(40).default("default").openapi({ description: "Coupons combine only within one stack group (and at most one per kind class)" }),
+  })
+  .openapi("CouponStacking");
+
+export const CouponBudget = z
+  .object({
+    maxCount: z.number().int().min(1).max(10_000_000).optional().openapi({ description: "At most this many issued" }),
+    maxCents: Cents.min(1).optional().openapi({ description: "At most this much discount given at checkout" }),
+  })
+  .openapi("CouponBudget");
+
+/**
+ * A coupon. Rows from before issue 19 hold only {thresholdCents, discountCents}: they parse as a threshold (满减)
+ * coupon for stores (online false), as before.
+ */
+export const CouponConfig = z
+  .object({
+    kind: CouponKind.default("threshold"),
+    thresholdCents: Cents.default(0).openapi({ description: "Order subtotal needed (0 = none)" }),
+    discountCents: Cents.default(0),
+    percentOff: z.number().int().min(1).max(99).optional().openapi({ description: "percent: 20 = 20% off (8折)" }),
+    capCents: Cents.min(1).optional().openapi({ description: "percent: at most this much off" }),
+    fixedPriceCents: Cents.optional(),
+    newMemberDays: z.number().int().min(1).max(365).default(7),
+    online: z.boolean().default(false).openapi({ description: "Usable at shop checkout" }),
+    scope: CouponScope.default({ productIds: [], kinds: [], tags: [] }),
+    stacking: CouponStacking.default({ exclusive: false, group: "default" }),
+    eligibility: Eligibility.default(OPEN_ELIGIBILITY),
+    budget: CouponBudget.default({}),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (["threshold", "first_order", "new_member"].includes(c.kind) && c.discountCents < 1) issue("discountCents", "a discount is required");
+    if (c.kind === "threshold" && c.thresholdCents > 0 && c.discountCents >= c.thresholdCents) issue("discountCents", "discount must be below the threshold");
+    if (c.kind === "percent" && c.percentOff === undefined) issue("percentOff", "percentOff is required for a percent coupon");
+    if (c.kind === "fixed_price" && c.fixedPriceCents === undefined) issue("fixedPriceCents", "fixedPriceCents is required for a fixed-price coupon");
+  })
+  .openapi("CouponConfig");
+export type CouponConfig = z.output<typeof CouponConfig>;
+
 /** Kind-specific settings. */
 export const ProductConfig = z
   .object({
-    coupon: z
-      .object({ thresholdCents: Cents, discountCents: Cents.min(1) })
-      .refine((c) => c.thresholdCents === 0 || c.discountCents < c.thresholdCents, "discount must be below the threshold")
-      .optional(),
+    coupon: CouponConfig.optional(),
     bundle: z.object({ items: z.array(BundleItem).min(2).max(10) }).optional(),
     recharge: z
       .object({
@@ -82,6 +140,7 @@ const ProductFields = {
   }),
   lowStockThreshold: z.number().int().min(0).default(10),
   config: ProductConfig.default({}),
+  tags: z.array(ProductTag).max(20).default([]).openapi({ description: "Tags (coupon scope, filters)" }),
 };
 
 export const CreateProductInput = z.object(ProductFields).openapi("CreateProductInput");
@@ -117,6 +176,7 @@ export const Product = z
     stockTotal: z.number().nullable(),
     lowStockThreshold: z.number(),
     config: ProductConfig,
+    tags: z.array(z.string()),
     status: ProductStatus,
     publishedAt: z.string().nullable(),
     createdAt: z.string(),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { OrderCoupon } from "./coupons";
 import { Acquisition } from "./acquisition";
 import { Voucher } from "./vouchers";
 
@@ -15,6 +16,7 @@ export const CreateOrderInput = z
     rechargeAccount: z.string().trim().min(3).max(64).optional().openapi({ description: "Direct recharge target account" }),
     /** Guest checkout with no session yet: where the new guest came from. */
     acquisition: Acquisition.optional(),
+    couponVoucherIds: z.array(z.string().min(1).max(64)).min(1).max(3).optional().openapi({ description: "Coupons you hold to take off this order (see POST …/checkout/quote); at most one per class" }),
     storedValueCents: z.number().int().min(1).max(10_000_000).optional().openapi({ description: "Pay this part from the member's stored-value balance (储值卡); the gateway charges the rest" }),
   })
   .openapi("CreateOrderInput");
@@ -28,7 +30,8 @@ export const Order = z
     productId: z.string(),
     quantity: z.number(),
     unitPriceCents: z.number(),
-    amountCents: z.number(),
+    amountCents: z.number().openapi({ description: "What is paid (after coupons)" }),
+    discountCents: z.number().openapi({ description: "What coupons took off" }),
     currency: z.string(),
     status: OrderStatus,
     source: z.string(),
@@ -45,7 +48,7 @@ export const Order = z
 export type Order = z.infer<typeof Order>;
 
 /** One order as its buyer sees it: the order (checkoutUrl while unpaid) and its vouchers (keys after payment). */
-export const OrderView = z.object({ order: Order, vouchers: z.array(Voucher) }).openapi("OrderView");
+export const OrderView = z.object({ order: Order, vouchers: z.array(Voucher), coupons: z.array(OrderCoupon).optional() }).openapi("OrderView");
 
 /** A line of 我的订单: the order with what was bought (name, first image), newest first. */
 export const MyOrder = Order.extend({ productName: z.string(), productImage: z.string().nullable() }).openapi("MyOrder");

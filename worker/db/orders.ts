@@ -13,6 +13,8 @@ export interface OrderRow {
   amount_cents: number;
   /** The part paid from the buyer's stored-value balance (schema/d1/0161); the gateway charges the rest. */
   stored_value_cents?: number;
+  /** What coupons took off (schema/d1/0170); amount_cents is after it. */
+  discount_cents?: number;
   currency: string;
   status: OrderStatus;
   idempotency_key: string;
@@ -42,6 +44,7 @@ export const toOrder = (r: OrderRow): Order => ({
   quantity: r.quantity,
   unitPriceCents: r.unit_price_cents,
   amountCents: r.amount_cents,
+  discountCents: r.discount_cents ?? 0,
   currency: r.currency,
   status: r.status,
   source: r.source,
@@ -58,7 +61,7 @@ export type NewOrder = Pick<
   OrderRow,
   | "id" | "tenant_id" | "buyer_id" | "product_id" | "quantity" | "unit_price_cents" | "amount_cents" | "currency"
   | "idempotency_key" | "request_hash" | "source" | "campaign_id" | "recharge_account" | "reserved_until"
->;
+> & { discount_cents?: number };
 
 const LIVE = "('created', 'paid', 'delivered')";
 
@@ -84,8 +87,8 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
   return db
     .prepare(
       `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, currency,
-         idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+         idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until, discount_cents)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
        WHERE ? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
                        WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
@@ -93,7 +96,7 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
     )
     .bind(
       o.id, o.tenant_id, o.buyer_id, o.product_id, o.quantity, o.unit_price_cents, o.amount_cents, o.currency,
-      o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until,
+      o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until, o.discount_cents ?? 0,
       perUserLimit, o.tenant_id, o.buyer_id, o.product_id, o.quantity, perUserLimit,
     );
 }

@@ -25,6 +25,8 @@ export interface ProductRow {
   stock_sold: number;
   low_stock_threshold: number;
   config: string;
+  /** JSON array (schema/d1/0170). */
+  tags?: string;
   status: Product["status"];
   published_at: string | null;
   created_at: string;
@@ -56,6 +58,7 @@ export const toProduct = (r: ProductRow): Product => ({
   stockTotal: r.stock_total,
   lowStockThreshold: r.low_stock_threshold,
   config: JSON.parse(r.config) as ProductConfig,
+  tags: JSON.parse(r.tags ?? "[]") as string[],
   status: r.status,
   publishedAt: r.published_at,
   createdAt: r.created_at,
@@ -80,6 +83,7 @@ function writeColumns(p: Partial<ProductWrite>) {
     stock_total: p.stockTotal,
     low_stock_threshold: p.lowStockThreshold,
     config: p.config && JSON.stringify(p.config),
+    tags: p.tags && JSON.stringify(p.tags),
   };
   if (v !== undefined) {
     cols.validity_kind = v?.kind ?? null;

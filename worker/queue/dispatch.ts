@@ -119,7 +119,7 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
     for (const { e, step } of steps) {
       const v = vouchers.get(step.voucherId);
       if (!v) continue; // an event about a voucher that is not in D1 (imported history): nothing to prove
-      drafts.push(voucherDraft(v, step.kind, { batch: v.batch_id, occurredAt: step.kind === "issuance" ? v.issued_at : e.occurredAt, payload: step.payload }));
+      drafts.push(voucherDraft(v, step.kind, { batch: v.batch_id, occurredAt: step.kind === "issuance" ? v.issued_at : e.occurredAt, payload: step.payload, dedupeSuffix: step.dedupeSuffix }));
     }
     if (!drafts.length) continue;
     await env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)).append(tenantId, drafts);

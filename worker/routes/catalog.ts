@@ -4,6 +4,8 @@ import {
   StockCounts, UpdateProductInput,
 } from "../../schema/catalog";
 import { ErrorBody } from "../../schema/errors";
+import { CouponBudgetStatus } from "../../schema/coupons";
+import { productCouponBudget } from "../services/coupons";
 import { Supplier, SupplierInput } from "../../schema/suppliers";
 import { requireKey } from "../middleware/auth";
 import { changeStatus, checkCopy, createProduct, listProducts, patchProduct, productById, productStock } from "../services/catalog";
@@ -56,6 +58,11 @@ const stock = createRoute({
   method: "get", path: "/products/{productId}/stock", tags, summary: "Stock counts", security: bearerAuth, middleware: operator,
   request: { params: ProductId }, responses: { 200: json(StockCounts, "Stock"), 404: errors[404], ...common },
 });
+const couponBudget = createRoute({
+  method: "get", path: "/products/{productId}/coupon-budget", tags, summary: "A coupon's budget (config.coupon.budget) and what was spent of it: issued count, applied count and cents",
+  security: bearerAuth, middleware: operator,
+  request: { params: ProductId }, responses: { 200: json(CouponBudgetStatus, "Budget"), 404: errors[404], ...common },
+});
 const suppliers = createRoute({
   method: "get", path: "/suppliers", tags: ["suppliers"], summary: "Upstream suppliers and their circuit state", security: bearerAuth, middleware: operator,
   responses: { 200: json(z.object({ suppliers: z.array(Supplier) }), "Suppliers"), ...common },
@@ -85,5 +92,6 @@ export const catalogRoutes = createRouter()
     return c.json(await importCardKeys(c.env, tenantId, c.req.valid("param").productId, c.req.valid("json"), apiKeyId), 200);
   })
   .openapi(stock, async (c) => c.json(await productStock(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId), 200))
+  .openapi(couponBudget, async (c) => c.json(await productCouponBudget(c.env, c.var.principal.tenantId, c.req.valid("param").productId), 200))
   .openapi(suppliers, async (c) => c.json(await supplierList(c.env.DB, c.var.principal.tenantId), 200))
   .openapi(putSupplier, async (c) => c.json(await saveSupplier(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 200));

@@ -14,6 +14,8 @@ import { requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from ".
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput, ShareResult, SubjectShareInput } from "../../schema/acquisition";
 import { createSubjectShare } from "../services/shares";
+import { CheckoutQuote, CheckoutQuoteInput } from "../../schema/coupons";
+import { checkoutQuote } from "../services/coupons";
 import {
   cancelOwnOrder, myOrders, myVouchers, ownOrder, placeShopOrder, publishedProduct, publishedProducts,
 } from "../services/shop";
@@ -86,9 +88,16 @@ const create = createRoute({
   summary: "Place an order (guest or signed in); Idempotency-Key makes a repeat return the same order",
   request: { params: Tenant, headers: z.object({ "idempotency-key": IdempotencyKey }), ...jsonBody(CreateOrderInput) },
   responses: {
-    201: json(Order, "Created"), 200: json(Order, "The same order again"), 409: errors[409],
+    201: json(Order, "Created"), 200: json(Order, "The same order again"),
+    409: json(ErrorBody, "Refused: sold out, limit, a coupon used meanwhile (coupon_unavailable), not applicable, its budget spent, or not_eligible (issues name the rule)"),
     422: json(ErrorBody, "The recharge account does not fit the product's format (issues name the field)"), ...common,
   },
+});
+const quote = createRoute({
+  method: "post", path: "/shop/{tenant}/checkout/quote", tags, middleware,
+  summary: "Coupons at checkout: the coupons I hold that apply to this order (each one's discount), the others with why, and the best combination",
+  description: "Empty lists before a buyer session exists. Place the order with couponVoucherIds (POST …/orders).",
+  request: { params: Tenant, ...jsonBody(CheckoutQuoteInput) }, responses: { 200: json(CheckoutQuote, "Quote"), ...common },
 });
 const orders = createRoute({
   method: "get", path: "/shop/{tenant}/orders", tags, middleware, summary: "My orders (the signed-in or guest buyer's own, this store only), newest first; unpaid ones carry checkoutUrl",
@@ -120,6 +129,9 @@ const requester = async (c: Context<AppEnv>) => ({
   ip: clientIp(c),
   deviceId: await deviceOfRequest(c.env.BUYER_SESSION_SECRET, c.var.shopper.tenantId, c.var.shopper.slug, c.req.raw.headers),
 });
+
+/** The edge's idea of the buyer's city (coupon city rules); none in local development. */
+const requestCity = (c: Context<AppEnv>) => ((c.req.raw as { cf?: { city?: unknown } }).cf?.city as string | undefined) ?? null;
 
 export const shopRoutes = createRouter()
   .openapi(products, async (c) => c.json(await publishedProducts(c.env, c.var.shopper.tenantId), 200))
@@ -175,10 +187,12 @@ export const shopRoutes = createRouter()
     const res = await placeShopOrder(c.env, {
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
       idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest, storedValueCents: input.storedValueCents,
+      couponVoucherIds: input.couponVoucherIds, city: requestCity(c),
       acquisition: newGuest ? await resolveAcquisition(c.env, c.var.shopper.tenantId, input.acquisition, embeddingOrigin(c.req.raw.headers, c.req.url)) : undefined,
     });
     return res.created ? c.json(res.order, 201) : c.json(res.order, 200);
   })
+  .openapi(quote, async (c) => c.json(await checkoutQuote(c.env, c.var.shopper.tenantId, c.var.shopper.buyerId, c.req.valid("json"), requestCity(c)), 200))
   .openapi(orders, async (c) => c.json({ orders: await myOrders(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200))
   .openapi(order, async (c) => c.json(await ownOrder(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").orderId), 200))
   .openapi(cancel, async (c) => c.json(await cancelOwnOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c)), 200))

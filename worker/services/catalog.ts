@@ -4,6 +4,7 @@ import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
+import { syncCouponBudget } from "./coupons";
 import { eventRows } from "../queue/emit";
 
 /** Absolute claims refused in any copy a buyer reads (products here, campaigns in services/campaigns.ts). */
@@ -52,7 +53,7 @@ export async function productStock(db: D1Database, tenantId: string, id: string)
 }
 
 async function validateBundle(db: D1Database, tenantId: string, input: Pick<CreateProductInput, "kind" | "config">) {
-  if (input.kind === "coupon" && !input.config.coupon) throw ApiError.badRequest("coupon_config_required", "A coupon needs config.coupon (thresholdCents, discountCents)");
+  if (input.kind === "coupon" && !input.config.coupon) throw ApiError.badRequest("coupon_config_required", "A coupon needs config.coupon (kind and its amounts, see CouponConfig)");
   if (input.kind !== "bundle") return;
   const items = input.config.bundle?.items;
   if (!items) throw ApiError.badRequest("bundle_items_required", "A bundle needs config.bundle.items");
@@ -68,7 +69,9 @@ async function validateBundle(db: D1Database, tenantId: string, input: Pick<Crea
 
 export async function createProduct(db: D1Database, tenantId: string, input: CreateProductInput): Promise<Product> {
   await validateBundle(db, tenantId, input);
-  return withStock(db, tenantId, await insertProduct(db, tenantId, newId("prd"), input));
+  const row = await insertProduct(db, tenantId, newId("prd"), input);
+  await syncCouponBudget({ DB: db }, tenantId, row);
+  return withStock(db, tenantId, row);
 }
 
 export async function patchProduct(db: D1Database, tenantId: string, id: string, patch: Partial<CreateProductInput>): Promise<Product> {
@@ -77,7 +80,9 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
   if (patch.config) await validateBundle(db, tenantId, { kind: current.kind, config: patch.config });
   // A published product stays publishable: edits are checked like a publish, before anything is saved.
   if (current.status === "published") assertPublishable({ ...toProduct(current), ...patch } as Product);
-  return withStock(db, tenantId, (await updateProduct(db, tenantId, id, patch))!);
+  const row = (await updateProduct(db, tenantId, id, patch))!;
+  if (patch.config) await syncCouponBudget({ DB: db }, tenantId, row);
+  return withStock(db, tenantId, row);
 }
 
 /** Refuses publishing without validity or scope, or with banned absolute claims (the phrase and where it stands). */

@@ -27,6 +27,8 @@ import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund
 import { orderEarnStmts, orderRefundPointsStmts } from "./points";
 import { returnMallExchangeOfOrder } from "./mall";
 import { invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
+import { countBudgetSpent, countIssueStmts, issuedGuard } from "../db/coupons";
+import { returnCouponsOnClose } from "./coupons";
 
 const UNPAID = ["created", "expired", "cancelled"] as const;
 
@@ -253,6 +255,19 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
         rows.push(row);
         stmts.push(insertVoucherStmt(db, row));
       }
+    } else if (line.product.kind === "coupon") {
+      // A coupon campaign's count budget (issue 19): counted once per order in this batch, the vouchers only with it.
+      const paid = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'paid')", args: [t, order.id] };
+      stmts.push(...countIssueStmts(db, t, order.id, line.product.id, line.quantity, paid));
+      stmts.push(...eventRows(env, [{ eventId: `evcbx_${line.product.id}_count`, tenantId: t, type: "coupon_budget_exhausted", payload: { couponProductId: line.product.id, dimension: "count" } }], {
+        sql: "EXISTS (SELECT 1 FROM coupon_budgets WHERE tenant_id = ? AND product_id = ? AND max_count IS NOT NULL AND issued_count >= max_count)",
+        args: [t, line.product.id],
+      }));
+      for (let i = 0; i < line.quantity; i++) {
+        const row = await buildVoucherRow(env, base(line.product.id), line.product, null);
+        rows.push(row);
+        stmts.push(insertVoucherStmt(db, row, issuedGuard(order.id, line.product.id)));
+      }
     } else {
       for (let i = 0; i < line.quantity; i++) {
         const row = await buildVoucherRow(env, base(line.product.id), line.product, null);
@@ -276,7 +291,10 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
   await scheduleDispatch(env); // also when not delivered: it may be called outside a request (cron, campaign fulfilment)
   if (!delivered) {
     const now = (await getOrderRow(db, t, order.id))!;
-    return now.status === "paid" ? failAndRefund(env, now, "delivery_incomplete") : now;
+    if (now.status !== "paid") return now;
+    // A coupon whose count budget is spent is refused like a sold-out: failed and refunded, no voucher beyond it.
+    const spent = lines.some((l) => l.product.kind === "coupon") && (await Promise.all(lines.filter((l) => l.product.kind === "coupon").map((l) => countBudgetSpent(db, t, l.product.id, l.quantity)))).some(Boolean);
+    return failAndRefund(env, now, spent ? "coupon_budget_exhausted" : "delivery_incomplete");
   }
   return delivered;
 }
@@ -374,6 +392,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
       ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
       ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
+      ...(await returnCouponsOnClose(env, t, order.id, orderIn(t, order.id, "refunded"), reason)),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await returnMallExchangeOfOrder(env, t, order.id);
@@ -443,6 +462,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
+    ...(await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason)),
   ]);
   await returnMallExchangeOfOrder(env, tenantId, orderId);
   await reverseInviteOfRefund(env, tenantId, orderId);

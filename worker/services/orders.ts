@@ -24,6 +24,9 @@ import { markPaidAndDeliver } from "./fulfilment";
 import { hasSupplierRoute } from "./suppliers";
 import { orderLines, type BundleLine } from "./order-lines";
 import { checkoutDebited, checkoutDebitStmts, returnOrderBalanceStmts, type CheckoutDebit } from "./stored-value";
+import { allCouponsApplied, APPLY_STMTS_PER_COUPON, countBudgetSpentCents } from "../db/coupons";
+import type { Combination } from "../domain/coupon-pricing";
+import { cartLine, couponAppliedEventRows, couponApplyStmts, priceCoupons, returnCouponsOnClose } from "./coupons";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
 
@@ -48,6 +51,10 @@ export interface CreateOrderParams {
   acquisition?: AcquisitionFacts;
   /** Part of the amount paid from the member's stored-value balance, debited in the order's own batch (services/stored-value.ts checkoutPayer). */
   storedValue?: CheckoutDebit;
+  /** Coupons the buyer holds, applied to this order in its own batch (issue 19; services/coupons.ts). */
+  couponVoucherIds?: string[];
+  /** The request's city, for coupons with a city rule. */
+  city?: string | null;
 }
 
 export interface CreatedOrder {
@@ -77,16 +84,17 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   if (prior) return repeat(env, prior, requestHash);
 
   const product = sellable(p, productR!.results[0] as ProductRow | undefined);
-  if (p.storedValue) assertBalancePart(p, product);
+  const coupons = p.couponVoucherIds?.length ? await couponsFor(env, p, product) : undefined;
+  if (p.storedValue) assertBalancePart(p, product, coupons?.discountCents ?? 0);
   const lines = await orderLines(db, p.tenantId, product, p.quantity ?? 1);
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
-  const d = draftOrder(env, p, product, requestHash);
+  const d = draftOrder(env, p, product, requestHash, coupons);
   if (product.kind === "bundle") {
     if (!(await insertOrder(db, d.order, product.per_user_limit, eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id))))) {
       return refused(env, p, product, requestHash);
     }
     await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
-    return finishPlaced(env, d, product, lines, { row: undefined, got: d.order.quantity, paymentOpen: false, inserted: true });
+    return finishPlaced(env, d, product, lines, { row: undefined, got: d.order.quantity, paymentOpen: false, inserted: true, couponsApplied: 0 });
   }
   const stmts = placeStmts(env, d, product);
   return finishPlaced(env, d, product, lines, placedOf(await db.batch(stmts), d, product));
@@ -99,11 +107,23 @@ export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product
 }
 
 export const requestHashOf = (p: CreateOrderParams) =>
-  sha256Hex(JSON.stringify([p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null, ...(p.storedValue ? [p.storedValue.cents] : [])]));
+  sha256Hex(JSON.stringify([
+    p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null, ...(p.storedValue ? [p.storedValue.cents] : []),
+    ...(p.couponVoucherIds?.length ? [[...new Set(p.couponVoucherIds)].sort()] : []),
+  ]));
+
+/** The buyer's coupons for this order, checked and priced (a bundle's general path has no one batch to join). */
+async function couponsFor(env: Env, p: CreateOrderParams, product: ProductRow): Promise<Combination> {
+  if (product.kind === "bundle") {
+    throw new ApiError(422, "invalid_coupon", "Coupons cannot be used on a bundle", [{ path: "body.couponVoucherIds", message: "not for bundles", code: "invalid_coupon" }]);
+  }
+  const unit = p.unitPriceCents ?? product.price_cents;
+  return priceCoupons(env, p.tenantId, p.buyerId, cartLine(product, unit, p.quantity ?? 1), p.couponVoucherIds!, p.city ?? null);
+}
 
 /** A balance part fits inside the amount and a single-product order (a bundle's general path has no one batch to join). */
-function assertBalancePart(p: CreateOrderParams, product: ProductRow) {
-  const amount = (p.unitPriceCents ?? product.price_cents) * (p.quantity ?? 1);
+function assertBalancePart(p: CreateOrderParams, product: ProductRow, discountCents = 0) {
+  const amount = (p.unitPriceCents ?? product.price_cents) * (p.quantity ?? 1) - discountCents;
   const issue = (message: string) => new ApiError(422, "invalid_stored_value", message, [{ path: "body.storedValueCents", message, code: "invalid_stored_value" }]);
   if (product.kind === "bundle") throw issue("A bundle cannot be paid from the stored-value balance");
   if (p.storedValue!.cents > amount) throw issue(`At most the order amount (${amount}) may be paid from the balance`);
@@ -137,9 +157,11 @@ export interface DraftOrder {
   payment: Parameters<typeof insertPaymentStmt>[1] | null;
   createdEvent: EventInput;
   reservedUntil: string;
+  /** The coupons this order is placed with (their discount is already off amount_cents). */
+  coupons?: Combination;
 }
 
-export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): DraftOrder {
+export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string, coupons?: Combination): DraftOrder {
   const quantity = p.quantity ?? 1;
   const unit = p.unitPriceCents ?? product.price_cents;
   const reserveS = p.reserveSeconds ?? (Number(env.ORDER_RESERVE_SECONDS) || DEFAULT_RESERVE_SECONDS);
@@ -151,7 +173,8 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
     product_id: product.id,
     quantity,
     unit_price_cents: unit,
-    amount_cents: unit * quantity,
+    amount_cents: unit * quantity - (coupons?.discountCents ?? 0),
+    discount_cents: coupons?.discountCents ?? 0,
     currency: product.currency,
     idempotency_key: p.idempotencyKey,
     request_hash: requestHash,
@@ -171,7 +194,7 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
   const payment = cash > 0
     ? { id: newId("pay"), tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: cash, currency: order.currency }
     : null;
-  return { p, requestHash, order, payment, createdEvent, reservedUntil };
+  return { p, requestHash, order, payment, createdEvent, reservedUntil, coupons };
 }
 
 /**
@@ -195,8 +218,16 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
     stmts.push(holdStockStmt(db, tenantId, product.id, orderId, quantity, justInserted), recordHeldStmt(db, tenantId, product.id, orderId, quantity));
     taken = { sql: "EXISTS (SELECT 1 FROM order_stock_holds WHERE order_id = ? AND product_id = ? AND state = 'held')", args: [orderId, product.id] };
   }
+  // Coupons (issue 19) only for the order just inserted with all its stock; the payment and the balance part only
+  // when every chosen coupon went on.
+  if (d.coupons) {
+    stmts.push(...couponApplyStmts(env, tenantId, orderId, order.buyer_id, d.coupons, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
+    const all = allCouponsApplied(orderId, d.coupons.applied.length);
+    taken = { sql: `${taken.sql} AND ${all.sql}`, args: [...taken.args, ...all.args] };
+  }
   if (payment) stmts.push(insertPaymentStmt(db, payment, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
   stmts.push(...eventRows(env, [d.createdEvent], orderExists(tenantId, orderId)));
+  if (d.coupons) stmts.push(...couponAppliedEventRows(env, tenantId, orderId, product.id, order.buyer_id, d.coupons));
   // low_stock with the reservation that crossed the threshold (all of it taken; a shortfall is undone after).
   const held = product.kind === "card_key"
     ? keysHeldFor(tenantId, product.id, orderId, quantity)
@@ -214,14 +245,20 @@ export interface Placed {
   got: number;
   paymentOpen: boolean;
   inserted: boolean;
+  /** How many of the order's coupons went on in that batch. */
+  couponsApplied: number;
 }
 
 /** placeStmts' results (the slice of a batch's results that its statements produced). */
 export function placedOf(results: D1Result[], d: DraftOrder, product: ProductRow): Placed {
   const row = results[0]!.results[0] as OrderRow | undefined;
   const got = product.kind === "card_key" ? results[1]!.results.length : results[2]!.meta.changes > 0 ? d.order.quantity : 0;
-  const paymentAt = product.kind === "card_key" ? 2 : 3;
-  return { row, got, paymentOpen: !!d.payment && !!row && results[paymentAt]!.meta.changes > 0, inserted: !!row };
+  const couponsAt = product.kind === "card_key" ? 2 : 3;
+  const n = d.coupons?.applied.length ?? 0;
+  let couponsApplied = 0;
+  for (let i = 0; i < n; i++) if (results[couponsAt + i * APPLY_STMTS_PER_COUPON + 1]!.meta.changes > 0) couponsApplied++;
+  const paymentAt = couponsAt + n * APPLY_STMTS_PER_COUPON;
+  return { row, got, paymentOpen: !!d.payment && !!row && results[paymentAt]!.meta.changes > 0, inserted: !!row, couponsApplied };
 }
 
 /** After the common case: a refusal answered, a shortfall taken the general way (or cancelled), the payment opened, a free order delivered. */
@@ -232,6 +269,7 @@ export async function finishPlaced(env: Env, d: DraftOrder, product: ProductRow,
     if (placed.got) await releaseHeld(env, p.tenantId, order.id);
     await reserveOrCancel(env, order.id, p.tenantId, product, lines, order.quantity, d.reservedUntil);
   }
+  if (d.coupons) await assertCouponsApplied(env, d, product, placed);
   if (p.storedValue && !(await checkoutDebited(env, p.tenantId, p.storedValue))) {
     // Stock came the general way (or the balance was short in the first batch): one guarded try, else closed.
     const open = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
@@ -249,6 +287,31 @@ export async function finishPlaced(env: Env, d: DraftOrder, product: ProductRow,
     row = await markPaidAndDeliver(env, row);
   }
   return { order: row, created: true, paymentId: payment?.id ?? null };
+}
+
+/**
+ * Every chosen coupon is on the order, or the order is cancelled (its coupons and stock given back) and refused:
+ * 409 coupon_budget_exhausted when a budget ran out meanwhile, else coupon_unavailable (used by another order).
+ * Stock taken the general way (a shortfall) had no coupons in its batch: they go on in one guarded batch here.
+ */
+async function assertCouponsApplied(env: Env, d: DraftOrder, product: ProductRow, placed: Placed) {
+  const { p, order } = d;
+  const combo = d.coupons!;
+  let applied = placed.couponsApplied;
+  if (applied < combo.applied.length && placed.got < order.quantity) {
+    const open = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
+    const res = await env.DB.batch([
+      ...couponApplyStmts(env, p.tenantId, order.id, p.buyerId, combo, open),
+      ...couponAppliedEventRows(env, p.tenantId, order.id, product.id, p.buyerId, combo),
+    ]);
+    applied = combo.applied.filter((_, i) => res[i * APPLY_STMTS_PER_COUPON + 1]!.meta.changes > 0).length;
+  }
+  if (applied === combo.applied.length) return;
+  await release(env, p.tenantId, order.id, ["created"], "cancelled", "coupon_unavailable");
+  if (await countBudgetSpentCents(env.DB, p.tenantId, combo.applied)) {
+    throw ApiError.conflict("coupon_budget_exhausted", "优惠券活动预算已用完 / This coupon's budget is spent");
+  }
+  throw ApiError.conflict("coupon_unavailable", "优惠券已被使用 / A chosen coupon was used meanwhile");
 }
 
 /** The insert did nothing: the key was used meanwhile (answer as a repeat) or the buyer is at the limit. */
@@ -280,6 +343,7 @@ export async function repeat(env: Env, prior: OrderRow, requestHash: string): Pr
   }
   if (prior.status === "cancelled" && prior.failure_reason === "out_of_stock") throw ApiError.conflict("sold_out", "Out of stock");
   if (prior.failure_reason === "purchase_limit") throw ApiError.conflict("purchase_limit", "Purchase limit reached");
+  if (prior.failure_reason === "coupon_unavailable") throw ApiError.conflict("coupon_unavailable", "优惠券已被使用 / A chosen coupon was used meanwhile");
   if (prior.failure_reason === "insufficient_balance") throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
   return { order: prior, created: false, paymentId: await chargeIdOfOrder(env.DB, prior.tenant_id, prior.id) };
 }
@@ -347,6 +411,8 @@ export async function release(
 ): Promise<OrderRow | null> {
   const db = env.DB;
   const closed = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [tenantId, orderId, to] };
+  // Coupons the order took go back with it (issue 19; nothing to add when it took none).
+  const coupons = await returnCouponsOnClose(env, tenantId, orderId, closed, reason ?? to);
   const [moved] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason, lapsedBefore }),
     releaseOrderKeysStmt(db, tenantId, orderId, closed),
@@ -354,6 +420,7 @@ export async function release(
     ...eventRows(env, events, closed),
     // An order's stored-value part goes back with it (nothing when it took none).
     ...returnOrderBalanceStmts(env, tenantId, orderId, closed),
+    ...coupons,
   ]);
   return (moved!.results[0] as OrderRow | undefined) ?? null;
 }

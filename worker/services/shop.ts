@@ -10,6 +10,7 @@ import { withStock } from "./catalog";
 import { cancelOrder, checkoutPath, createOrder, type CreateOrderParams } from "./orders";
 import { revealVoucher, withTutorial } from "./vouchers-view";
 import { noteMemberDiscount, shopMemberTerms } from "./membership";
+import { couponsOfOrder } from "./coupons";
 
 /** The buyer's own view of one order: 404 unless it is theirs (order ids are unguessable, and also owner-bound). */
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
@@ -25,6 +26,8 @@ export async function ownOrder(env: Env, tenantId: string, buyerId: string, orde
   return {
     order: { ...toOrder(row), ...(charge && row.status === "created" ? { checkoutUrl: checkoutPath(charge.id) } : {}) },
     vouchers: await viewVouchers(env, tenantId, vouchers, tutorials),
+    // Which coupon took how much (issue 19); read only when coupons took part.
+    ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, orderId) } : {}),
   };
 }
 

@@ -1,0 +1,53 @@
+import { z } from "@hono/zod-openapi";
+import { CouponKind } from "./catalog";
+
+/** Coupons at checkout (issue 19): the quote a buyer sees before placing an order. */
+export const CheckoutQuoteInput = z
+  .object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10).default(1) })
+  .openapi("CheckoutQuoteInput");
+
+export const COUPON_INAPPLICABLE_REASONS = ["offline", "scope", "threshold", "eligibility", "expired", "budget", "used"] as const;
+
+const QuotedFields = {
+  voucherId: z.string(),
+  couponProductId: z.string(),
+  title: z.string(),
+  kind: CouponKind,
+  validTo: z.string().nullable(),
+  stackGroup: z.string(),
+  exclusive: z.boolean(),
+};
+
+export const ApplicableCoupon = z.object({ ...QuotedFields, discountCents: z.number().openapi({ description: "What it takes off this order alone" }) }).openapi("ApplicableCoupon");
+export const InapplicableCoupon = z
+  .object({ ...QuotedFields, reason: z.enum(COUPON_INAPPLICABLE_REASONS), message: z.string(), rule: z.string().optional() })
+  .openapi("InapplicableCoupon");
+
+export const CouponLine = z.object({ voucherId: z.string(), couponProductId: z.string(), kind: CouponKind, discountCents: z.number() }).openapi("CouponLine");
+
+export const CheckoutQuote = z
+  .object({
+    productId: z.string(),
+    quantity: z.number(),
+    subtotalCents: z.number(),
+    applicable: z.array(ApplicableCoupon),
+    inapplicable: z.array(InapplicableCoupon),
+    best: z.object({ voucherIds: z.array(z.string()), lines: z.array(CouponLine), discountCents: z.number(), totalCents: z.number() }),
+    rules: z.string().openapi({ description: "The stacking rules in plain words" }),
+  })
+  .openapi("CheckoutQuote");
+export type CheckoutQuote = z.infer<typeof CheckoutQuote>;
+
+/** A coupon that took part of an order (state: applied, returned by a refund/cancel, or spent — expired when returned). */
+export const OrderCoupon = z
+  .object({ voucherId: z.string(), couponProductId: z.string(), kind: z.string(), title: z.string().nullable(), discountCents: z.number(), state: z.enum(["applied", "returned", "spent"]) })
+  .openapi("OrderCoupon");
+export type OrderCoupon = z.infer<typeof OrderCoupon>;
+
+/** A coupon product's budget and what was spent of it (operator view). */
+export const CouponBudgetStatus = z
+  .object({
+    maxCount: z.number().nullable(), maxCents: z.number().nullable(), issuedCount: z.number(), appliedCount: z.number(), appliedCents: z.number(),
+    exhaustedAt: z.string().nullable(),
+  })
+  .openapi("CouponBudgetStatus");
