@@ -17,6 +17,7 @@ import { sweepPoints } from "./services/points-expiry";
 import { sweepGroupTeams } from "./services/groups";
 import { retryAssistRewards } from "./services/assists";
 import { retryInviteRewards } from "./services/invites";
+import { refreshRecommendations } from "./services/recommendations";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -36,6 +37,8 @@ export async function runScheduled(env: Env): Promise<void> {
     sweepGroupTeams(env),
     // Social growth (issue 18): assist and invite rewards a crash left unissued.
     retryAssistRewards(env), retryInviteRewards(env),
+    // Recommendations (issue 19): each tenant's warehouse-computed lists cached in D1, hourly.
+    refreshRecommendations(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
