@@ -51,3 +51,13 @@ export const Recommendations = z
 export type Recommendations = z.infer<typeof Recommendations>;
 
 export const RecommendationsQuery = z.object({ limit: z.coerce.number().int().min(1).max(20).default(6) });
+
+export const RecommendationState = z
+  .object({
+    outcome: z.enum(["refreshed", "failed"]).optional(),
+    computedAt: z.string().nullable().openapi({ description: "The cache pages read now was computed then" }),
+    attemptedAt: z.string().nullable(),
+    lastError: z.string().nullable().openapi({ description: "Why the last refresh failed (the previous cache stays in place)" }),
+    lists: z.number().openapi({ description: "Lists in the cache (also-bought per product, for-you per buyer, top)" }),
+  })
+  .openapi("RecommendationState");

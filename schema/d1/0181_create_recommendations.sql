@@ -11,11 +11,14 @@ CREATE TABLE recommendations (
   PRIMARY KEY (tenant_id, kind, subject_id)
 );
 
--- One row per tenant: when its cache was last refreshed, and the last attempt (an outage shows here).
+-- One row per tenant: when its cache was last refreshed, and the last attempt (an outage shows here). A tenant whose
+-- last run failed or found nothing is retried sooner than hourly (a new brand's first sales show up within minutes).
 CREATE TABLE recommendation_runs (
   tenant_id TEXT PRIMARY KEY,
   run_id TEXT,
   computed_at TEXT,
   attempted_at TEXT NOT NULL,
-  last_error TEXT
+  last_error TEXT,
+  -- product lists in the last successful run (0 = nothing to recommend yet)
+  lists INTEGER NOT NULL DEFAULT 0
 );

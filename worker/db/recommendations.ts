@@ -16,7 +16,7 @@ export async function readRecommendation(db: D1Database, tenantId: string, kind:
 
 export async function lastRun(db: D1Database, tenantId: string) {
   return db.prepare("SELECT * FROM recommendation_runs WHERE tenant_id = ?").bind(tenantId).first<{
-    tenant_id: string; run_id: string | null; computed_at: string | null; attempted_at: string; last_error: string | null;
+    tenant_id: string; run_id: string | null; computed_at: string | null; attempted_at: string; last_error: string | null; lists: number;
   }>();
 }
 
@@ -39,31 +39,41 @@ export async function heldProductIds(db: D1Database, tenantId: string, buyerId: 
   return new Set(results.map((r) => r.product_id));
 }
 
+const DUE = `(r.attempted_at < ?1 OR ((r.last_error IS NOT NULL OR r.lists = 0) AND r.attempted_at < ?2))`;
+
 /**
- * Tenants whose cache is due: never attempted, or last attempted before `before`; oldest first. A tenant without
- * stores or orders is still refreshed (cheap in the warehouse) so its page shows the fallback once it sells.
+ * Tenants whose cache is due: never attempted; attempted before `before`; or, when the last run failed or found
+ * nothing, before `retryBefore`. Oldest first.
  */
-export async function tenantsDue(db: D1Database, before: string, limit: number): Promise<string[]> {
+export async function tenantsDue(db: D1Database, before: string, retryBefore: string, limit: number): Promise<string[]> {
   const { results } = await db
     .prepare(
       `SELECT t.id FROM tenants t LEFT JOIN recommendation_runs r ON r.tenant_id = t.id
-       WHERE r.attempted_at IS NULL OR r.attempted_at < ? ORDER BY r.attempted_at IS NOT NULL, r.attempted_at LIMIT ?`,
+       WHERE r.attempted_at IS NULL OR ${DUE} ORDER BY r.attempted_at IS NOT NULL, r.attempted_at LIMIT ?3`,
     )
-    .bind(before, limit)
+    .bind(before, retryBefore, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
 /** Claims a tenant's refresh: true when this caller moved attempted_at (two cron runs cannot both compute it). */
-export async function claimRun(db: D1Database, tenantId: string, now: string, before: string): Promise<boolean> {
+export async function claimRun(db: D1Database, tenantId: string, now: string, before: string, retryBefore: string): Promise<boolean> {
   const r = await db
     .prepare(
-      `INSERT INTO recommendation_runs (tenant_id, attempted_at) VALUES (?, ?)
-       ON CONFLICT (tenant_id) DO UPDATE SET attempted_at = excluded.attempted_at WHERE attempted_at < ?`,
+      `INSERT INTO recommendation_runs AS r (tenant_id, attempted_at) VALUES (?3, ?4)
+       ON CONFLICT (tenant_id) DO UPDATE SET attempted_at = excluded.attempted_at WHERE ${DUE}`,
     )
-    .bind(tenantId, now, before)
+    .bind(before, retryBefore, tenantId, now)
     .run();
   return r.meta.changes > 0;
+}
+
+/** Marks an on-demand attempt (the operator's refresh), whatever the schedule says. */
+export async function markAttempt(db: D1Database, tenantId: string, now: string) {
+  await db
+    .prepare(`INSERT INTO recommendation_runs (tenant_id, attempted_at) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET attempted_at = excluded.attempted_at`)
+    .bind(tenantId, now)
+    .run();
 }
 
 export async function recordRunError(db: D1Database, tenantId: string, error: string) {
@@ -78,7 +88,7 @@ const CHUNK = 100;
  * Writes a run: every row upserted with the new run id (in chunks), then rows of older runs deleted and the run
  * recorded. Until the last batch, readers see the previous run's rows (or, mid-write, some of each) — never nothing.
  */
-export async function writeRun(db: D1Database, tenantId: string, runId: string, now: string, rows: CacheRow[]) {
+export async function writeRun(db: D1Database, tenantId: string, runId: string, now: string, rows: CacheRow[], lists: number) {
   const upsert = (r: CacheRow) =>
     db
       .prepare(
@@ -91,9 +101,9 @@ export async function writeRun(db: D1Database, tenantId: string, runId: string, 
     db.prepare("DELETE FROM recommendations WHERE tenant_id = ? AND run_id != ?").bind(tenantId, runId),
     db
       .prepare(
-        `INSERT INTO recommendation_runs (tenant_id, run_id, computed_at, attempted_at, last_error) VALUES (?, ?, ?, ?, NULL)
-         ON CONFLICT (tenant_id) DO UPDATE SET run_id = excluded.run_id, computed_at = excluded.computed_at, last_error = NULL`,
+        `INSERT INTO recommendation_runs (tenant_id, run_id, computed_at, attempted_at, last_error, lists) VALUES (?, ?, ?, ?, NULL, ?)
+         ON CONFLICT (tenant_id) DO UPDATE SET run_id = excluded.run_id, computed_at = excluded.computed_at, last_error = NULL, lists = excluded.lists`,
       )
-      .bind(tenantId, runId, now, now),
+      .bind(tenantId, runId, now, now, lists),
   ]);
 }

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Recommendations, RecommendationsQuery } from "../../schema/recommendations";
+import { Recommendations, RecommendationsQuery, RecommendationState } from "../../schema/recommendations";
+import { requireKey } from "../middleware/auth";
 import { NearbyQuery, NearbyStores } from "../../schema/stores";
 import { requireBuyer, shopper } from "../middleware/shopper";
 import { storesForVoucher } from "../services/nearby-stores";
-import { alsoBought, forYou } from "../services/recommendations";
-import { createRouter, errors, json } from "./router";
+import { alsoBought, forYou, recommendationState, refreshNow } from "../services/recommendations";
+import { bearerAuth, createRouter, errors, json } from "./router";
 
 const tags = ["store"];
 const middleware = [shopper];
@@ -31,7 +32,21 @@ const mine = createRoute({
   responses: { 200: json(Recommendations, "Recommendations"), 400: errors[400], 404: errors[404] },
 });
 
+const state = createRoute({
+  method: "get", path: "/recommendations", tags: ["analytics"], security: bearerAuth, middleware: [requireKey("operator")],
+  summary: "The recommendation cache: when it was computed, the last attempt and its error",
+  responses: { 200: json(RecommendationState, "State"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const refresh = createRoute({
+  method: "post", path: "/recommendations/refresh", tags: ["analytics"], security: bearerAuth, middleware: [requireKey("operator")],
+  summary: "Recompute recommendations in the warehouse now (the cron does it hourly); a failure keeps the last cache",
+  responses: { 200: json(RecommendationState, "State after the attempt"), 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
 export const nearbyRoutes = createRouter()
+  .openapi(state, async (c) => c.json(await recommendationState(c.env.DB, c.var.principal.tenantId), 200))
+  .openapi(refresh, async (c) => c.json(await refreshNow(c.env, c.var.principal.tenantId), 200))
   .openapi(voucherStores, async (c) =>
     c.json(await storesForVoucher(c.env.DB, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").code, c.req.valid("query")), 200),
   )

@@ -6,12 +6,14 @@
 import type { RecommendedProduct, Recommendations, RecommendationsResult, ScoredProduct } from "../../schema/recommendations";
 import { getProductRow, type ProductRow } from "../db/products";
 import {
-  claimRun, heldProductIds, publishedProductRows, readRecommendation, recordRunError, tenantsDue, writeRun, type CacheRow,
+  claimRun, heldProductIds, lastRun, markAttempt, publishedProductRows, readRecommendation, recordRunError, tenantsDue, writeRun, type CacheRow,
 } from "../db/recommendations";
 import { ApiError } from "../errors";
 import { warehouseRead } from "./warehouse";
 
 export const REFRESH_EVERY_MS = 60 * 60_000;
+/** A tenant whose last run failed or found nothing is tried again after this. */
+export const RETRY_EMPTY_MS = 5 * 60_000;
 const TENANTS_PER_RUN = 5;
 const LIST_SIZE = 8;
 
@@ -72,7 +74,8 @@ export function cacheRows(r: RecommendationsResult): CacheRow[] {
 export async function refreshTenantRecommendations(env: Env, tenantId: string, now = new Date()): Promise<"refreshed" | "failed"> {
   try {
     const result = await warehouseRead<RecommendationsResult>(env, "/v1/recommendations", { tenantId, limit: LIST_SIZE });
-    await writeRun(env.DB, tenantId, crypto.randomUUID(), now.toISOString(), cacheRows(result));
+    const lists = result.alsoBought.length + result.forYou.length + (result.top.length ? 1 : 0);
+    await writeRun(env.DB, tenantId, crypto.randomUUID(), now.toISOString(), cacheRows(result), lists);
     return "refreshed";
   } catch (e) {
     console.warn(JSON.stringify({ at: "recommendations", tenantId, problem: "refresh_failed", detail: String(e) }));
@@ -81,13 +84,26 @@ export async function refreshTenantRecommendations(env: Env, tenantId: string, n
   }
 }
 
-/** Cron: the tenants whose cache is older than an hour (a few per minute run), each claimed so it runs once. */
+/** Cron: the tenants whose cache is due (hourly; failed or empty ones after 5 minutes), each claimed so it runs once. */
 export async function refreshRecommendations(env: Env, now = new Date()) {
   const before = new Date(now.getTime() - REFRESH_EVERY_MS).toISOString();
+  const retryBefore = new Date(now.getTime() - RETRY_EMPTY_MS).toISOString();
   const out: Record<string, "refreshed" | "failed"> = {};
-  for (const tenantId of await tenantsDue(env.DB, before, TENANTS_PER_RUN)) {
-    if (!(await claimRun(env.DB, tenantId, now.toISOString(), before))) continue;
+  for (const tenantId of await tenantsDue(env.DB, before, retryBefore, TENANTS_PER_RUN)) {
+    if (!(await claimRun(env.DB, tenantId, now.toISOString(), before, retryBefore))) continue;
     out[tenantId] = await refreshTenantRecommendations(env, tenantId, now);
   }
   return out;
+}
+
+/** The operator's refresh now (e.g. after a data import); answers the state of the cache afterwards. */
+export async function refreshNow(env: Env, tenantId: string, now = new Date()) {
+  await markAttempt(env.DB, tenantId, now.toISOString());
+  const outcome = await refreshTenantRecommendations(env, tenantId, now);
+  return { outcome, ...(await recommendationState(env.DB, tenantId)) };
+}
+
+export async function recommendationState(db: D1Database, tenantId: string) {
+  const run = await lastRun(db, tenantId);
+  return { computedAt: run?.computed_at ?? null, attemptedAt: run?.attempted_at ?? null, lastError: run?.last_error ?? null, lists: run?.lists ?? 0 };
 }
