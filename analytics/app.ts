@@ -7,7 +7,9 @@ import { EventEnvelope, IngestBatch, issuePath, type IngestRejection } from "../
 import { WarehouseExportPage } from "../schema/exports";
 import { verifyBody } from "../worker/domain/signature";
 import { PrivacyRekey, PrivacyRetention, PrivacyUserEvents } from "../schema/privacy";
+import { RecommendationsRequest } from "../schema/recommendations";
 import { exportEventsPage } from "./export";
+import { computeRecommendations } from "./recommendations/co-purchase";
 import { applyRetention, rekeyUser, userEvents } from "./privacy";
 import { IngestQueue } from "./ingest";
 import { runMetric } from "./metrics";
@@ -142,6 +144,15 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
     const q = SegmentPreviewRequest.safeParse(signed.body);
     if (!q.success) return c.json(error("validation_failed", "Invalid segment request", zodIssues(q.error)), 400);
     return c.json(await previewSegment(queryClient, { ...q.data, asOf: q.data.asOf ?? new Date().toISOString() }));
+  });
+
+  // Recommendations for one tenant (the worker's hourly cron caches them in D1); signed like the queries.
+  app.post("/v1/recommendations", async (c) => {
+    const signed = await signedJson(c, querySecret);
+    if ("refusal" in signed) return signed.refusal;
+    const q = RecommendationsRequest.safeParse(signed.body);
+    if (!q.success) return c.json(error("validation_failed", "Invalid request", zodIssues(q.error)), 400);
+    return c.json(await computeRecommendations(queryClient, q.data));
   });
 
   // Personal data (PIPL). A buyer's own events are a read (query key); re-keying an erased user and deleting events

@@ -1,17 +1,39 @@
 import { z } from "@hono/zod-openapi";
 import { ErrorBody } from "./errors";
+import { BOTH_OR_NEITHER, bothOrNeither, OpeningHours, StoreLocationFields } from "./stores";
 import { VoucherStatus } from "./vouchers";
 
 const Id = z.string().min(1).max(64);
 
 export const Store = z
-  .object({ id: z.string(), tenantId: z.string(), name: z.string(), address: z.string(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    address: z.string(),
+    city: z.string(),
+    lat: z.number().nullable().openapi({ description: "WGS-84 latitude" }),
+    lng: z.number().nullable().openapi({ description: "WGS-84 longitude" }),
+    hours: OpeningHours.nullable(),
+    createdAt: z.string(),
+  })
   .openapi("Store");
 export type Store = z.infer<typeof Store>;
 
 export const CreateStoreInput = z
-  .object({ name: z.string().trim().min(1).max(80), address: z.string().trim().max(200).default("") })
+  .object({ name: z.string().trim().min(1).max(80), address: z.string().trim().max(200).default(""), ...StoreLocationFields })
+  .strict()
+  .refine(bothOrNeither, BOTH_OR_NEITHER)
   .openapi("CreateStoreInput");
+export type CreateStoreInput = z.infer<typeof CreateStoreInput>;
+
+/** A change to a store: only the fields sent change (null clears coordinates or hours). */
+export const UpdateStoreInput = z
+  .object({ name: z.string().trim().min(1).max(80).optional(), address: z.string().trim().max(200).optional(), ...StoreLocationFields })
+  .strict()
+  .refine((s) => (s.lat === undefined) === (s.lng === undefined) && (s.lat === undefined || bothOrNeither(s)), BOTH_OR_NEITHER)
+  .openapi("UpdateStoreInput");
+export type UpdateStoreInput = z.infer<typeof UpdateStoreInput>;
 
 export const RedeemerKeySettings = z
   .object({

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { EventActor, EventType } from "./events";
 
 /** Views from the pages (storefront, campaign pages, widget): the public tracking route accepts these types only. */
-export const TRACKABLE_TYPES = ["page_view", "product_viewed", "widget_impression"] as const;
+export const TRACKABLE_TYPES = ["page_view", "product_viewed", "widget_impression", "recommendation_shown", "recommendation_clicked"] as const;
 
 const Ref = z.string().min(1).max(64).regex(/^[\w.:-]+$/, "letters, digits, _ . : -");
 
@@ -14,14 +14,28 @@ export const TrackEvent = z
     path: z.string().max(200).optional(),
     /** The share code the visitor arrived through (?share=): attribution of the view to the share link. */
     shareLink: z.string().regex(/^[A-Za-z0-9]{8,24}$/, "a share code from a share link").optional(),
+    /** Recommendations (recommendation_shown / _clicked): which list, how many shown, which one was opened. */
+    surface: z.enum(["product", "member"]).optional().openapi({ description: "product = 其他人也买了 on a product page, member = 为你推荐" }),
+    items: z.number().int().min(0).max(50).optional(),
+    position: z.number().int().min(0).max(50).optional(),
+    fromProductId: Ref.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (!e.type.startsWith("recommendation_")) return;
+    if (!e.surface) ctx.addIssue({ code: "custom", path: ["surface"], message: "required for recommendation events" });
+    if (e.type === "recommendation_shown" && e.items === undefined) ctx.addIssue({ code: "custom", path: ["items"], message: "required for recommendation_shown" });
+    if (e.type === "recommendation_clicked" && (e.position === undefined || !e.productId)) {
+      ctx.addIssue({ code: "custom", path: [e.productId ? "position" : "productId"], message: "recommendation_clicked needs productId and position" });
+    }
+  });
 
 /**
  * Who is viewing is never taken from the body: it is the buyer of the signed session (the store's cookie, or the
  * widget's `Authorization: Bearer` token), else the anonymous `deviceId` the page keeps until the buyer exists
  * (sent again with the sign-up, which links the two).
  */
+export type TrackEvent = z.infer<typeof TrackEvent>;
 export const TrackInput = z
   .object({
     tenant: z.string().min(2).max(40),

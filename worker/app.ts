@@ -28,6 +28,7 @@ import { mediaRoutes } from "./routes/media";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
 import { shopRoutes, smsOutboxRoutes } from "./routes/shop";
+import { nearbyRoutes } from "./routes/nearby";
 import { privacyRoutes } from "./routes/privacy";
 import { compensationRoutes } from "./routes/compensation";
 import { redemptionRoutes } from "./routes/redemptions";
@@ -75,6 +76,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", catalogRoutes)
     .route("/", mediaRoutes)
     .route("/", shopRoutes)
+    .route("/", nearbyRoutes)
     .route("/", privacyRoutes)
     .route("/", paymentRoutes)
     .route("/", orderRoutes)

@@ -18,6 +18,7 @@ import { sweepGroupTeams } from "./services/groups";
 import { retryAssistRewards } from "./services/assists";
 import { retryInviteRewards } from "./services/invites";
 import { refreshSegments } from "./services/segments";
+import { refreshRecommendations } from "./services/recommendations";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -39,6 +40,8 @@ export async function runScheduled(env: Env): Promise<void> {
     retryAssistRewards(env), retryInviteRewards(env),
     // Segments (issue 19): rules segments due for a refresh, and runs a crash left unfinished.
     refreshSegments(env),
+    // Recommendations (issue 19): each tenant's warehouse-computed lists cached in D1, hourly.
+    refreshRecommendations(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -1,20 +1,43 @@
 import type { RedeemerKeySettings, Store } from "../../schema/redemptions";
+import type { OpeningHours } from "../../schema/stores";
 
 interface StoreRow {
   id: string;
   tenant_id: string;
   name: string;
   address: string;
+  city: string;
+  lat: number | null;
+  lng: number | null;
+  hours: string | null;
   created_at: string;
 }
-const toStore = (r: StoreRow): Store => ({ id: r.id, tenantId: r.tenant_id, name: r.name, address: r.address, createdAt: r.created_at });
+const toStore = (r: StoreRow): Store => ({
+  id: r.id, tenantId: r.tenant_id, name: r.name, address: r.address, city: r.city, lat: r.lat, lng: r.lng,
+  hours: r.hours ? (JSON.parse(r.hours) as OpeningHours) : null, createdAt: r.created_at,
+});
 
-export async function insertStore(db: D1Database, tenantId: string, s: { id: string; name: string; address: string }): Promise<Store> {
+export interface StoreWrite { name: string; address: string; city: string; lat: number | null; lng: number | null; hours: OpeningHours | null }
+
+export async function insertStore(db: D1Database, tenantId: string, id: string, s: StoreWrite): Promise<Store> {
   const row = await db
-    .prepare("INSERT INTO stores (id, tenant_id, name, address) VALUES (?, ?, ?, ?) RETURNING *")
-    .bind(s.id, tenantId, s.name, s.address)
+    .prepare("INSERT INTO stores (id, tenant_id, name, address, city, lat, lng, hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+    .bind(id, tenantId, s.name, s.address, s.city, s.lat, s.lng, s.hours ? JSON.stringify(s.hours) : null)
     .first<StoreRow>();
   return toStore(row!);
+}
+
+const STORE_COLUMNS = new Set(["name", "address", "city", "lat", "lng", "hours"]);
+
+/** Writes the given fields of one store; null when it is not this tenant's. */
+export async function updateStore(db: D1Database, tenantId: string, id: string, s: Partial<StoreWrite>): Promise<Store | null> {
+  const cols = Object.entries(s).filter(([k, v]) => v !== undefined && STORE_COLUMNS.has(k));
+  if (!cols.length) return getStore(db, tenantId, id);
+  const row = await db
+    .prepare(`UPDATE stores SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE tenant_id = ? AND id = ? RETURNING *`)
+    .bind(...cols.map(([k, v]) => (k === "hours" && v ? JSON.stringify(v) : v)), tenantId, id)
+    .first<StoreRow>();
+  return row ? toStore(row) : null;
 }
 
 export async function listStores(db: D1Database, tenantId: string): Promise<Store[]> {

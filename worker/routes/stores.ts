@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { BindRedeemerKeyInput, CreateStoreInput, ProductStoresInput, RedeemerKeySettings, Store } from "../../schema/redemptions";
+import { BindRedeemerKeyInput, CreateStoreInput, ProductStoresInput, RedeemerKeySettings, Store, UpdateStoreInput } from "../../schema/redemptions";
 import { requireKey } from "../middleware/auth";
-import { addStore, bindKey, keySettingsWithStore, limitProductStores, reinstateRedeemerKey, storesOf } from "../services/stores";
+import { addStore, bindKey, editStore, keySettingsWithStore, limitProductStores, reinstateRedeemerKey, storesOf } from "../services/stores";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["stores"];
@@ -26,6 +26,17 @@ const create = createRoute({
   middleware: [requireKey("operator")],
   request: jsonBody(CreateStoreInput),
   responses: { 201: json(Store, "Created"), 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] },
+});
+
+const update = createRoute({
+  method: "patch",
+  path: "/stores/{storeId}",
+  tags,
+  summary: "Change a store: name, address, city, WGS-84 coordinates, opening hours (Asia/Shanghai)",
+  security: bearerAuth,
+  middleware: [requireKey("operator")],
+  request: { params: z.object({ storeId: z.string().min(1).max(64) }), ...jsonBody(UpdateStoreInput) },
+  responses: { 200: json(Store, "Updated"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 429: errors[429] },
 });
 
 const myKey = createRoute({
@@ -74,6 +85,7 @@ const productStores = createRoute({
 export const storeRoutes = createRouter()
   .openapi(list, async (c) => c.json(await storesOf(c.env.DB, c.var.principal.tenantId), 200))
   .openapi(create, async (c) => c.json(await addStore(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 201))
+  .openapi(update, async (c) => c.json(await editStore(c.env.DB, c.var.principal.tenantId, c.req.valid("param").storeId, c.req.valid("json")), 200))
   .openapi(myKey, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
     return c.json(await keySettingsWithStore(c.env.DB, tenantId, apiKeyId), 200);

@@ -1,14 +1,23 @@
-import type { RedeemerKeySettings, Store } from "../../schema/redemptions";
+import type { CreateStoreInput, RedeemerKeySettings, Store, UpdateStoreInput } from "../../schema/redemptions";
 import { getProductRow } from "../db/products";
-import { apiKeyOfTenant, bindKeyToStore, getKeySettings, getStore, insertStore, listStores, reinstateKey, setProductStores } from "../db/stores";
+import { apiKeyOfTenant, bindKeyToStore, getKeySettings, getStore, insertStore, listStores, reinstateKey, setProductStores, updateStore } from "../db/stores";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 
 /** Stores where a brand's vouchers are redeemed, and which redeemer key and product may be used where. */
 export const storesOf = async (db: D1Database, tenantId: string) => ({ stores: await listStores(db, tenantId) });
 
-export const addStore = (db: D1Database, tenantId: string, input: { name: string; address: string }): Promise<Store> =>
-  insertStore(db, tenantId, { id: newId("st"), name: input.name, address: input.address });
+export const addStore = (db: D1Database, tenantId: string, input: CreateStoreInput): Promise<Store> =>
+  insertStore(db, tenantId, newId("st"), {
+    name: input.name, address: input.address, city: input.city ?? "", lat: input.lat ?? null, lng: input.lng ?? null, hours: input.hours ?? null,
+  });
+
+/** Changes a store's name, address, city, coordinates or hours; 404 for another tenant's store. */
+export async function editStore(db: D1Database, tenantId: string, storeId: string, input: UpdateStoreInput): Promise<Store> {
+  const store = await updateStore(db, tenantId, storeId, input);
+  if (!store) throw ApiError.notFound("Store");
+  return store;
+}
 
 export const keySettings = (db: D1Database, tenantId: string, apiKeyId: string): Promise<RedeemerKeySettings> => getKeySettings(db, tenantId, apiKeyId);
 

@@ -2,12 +2,12 @@
  * /track: page views from the pages. The visitor is the session's buyer or, before one exists, the page's anonymous
  * device id; known bots are dropped; a reload of the same page by the same visitor within RELOAD_WINDOW_MS counts once.
  */
-import type { TrackInput } from "../../schema/tracking";
+import type { TrackEvent, TrackInput } from "../../schema/tracking";
 import { sessionToken, verifySession } from "../domain/buyer-session";
 import { isBot } from "../domain/bots";
 import { countViews } from "../db/track-views";
 import { ApiError } from "../errors";
-import { emitEventBundles } from "../queue/emit";
+import { emitEventBundles, type EventInput } from "../queue/emit";
 import { embeddingOrigin } from "./acquisition";
 
 export const RELOAD_WINDOW_MS = 30_000;
@@ -32,7 +32,7 @@ export async function trackViews(env: Env, input: TrackInput, req: TrackRequest)
   const counted = input.events.filter((_, i) => fresh[i]);
   await emitEventBundles(
     env,
-    counted.map((e) => ({
+    counted.map((e) => e.type === "recommendation_shown" || e.type === "recommendation_clicked" ? recommendationEvent(req.tenant.id, { userId, deviceId }, e) : ({
       tenantId: req.tenant.id,
       type: e.type,
       actor: { userId, deviceId },
@@ -43,7 +43,14 @@ export async function trackViews(env: Env, input: TrackInput, req: TrackRequest)
         ...(e.shareLink ? { shareLink: e.shareLink } : {}),
         ...(origin ? { origin } : {}),
       },
-    })),
+    }) as EventInput),
   );
   return { accepted: counted.length, ignored: input.events.length - counted.length };
+}
+
+/** Recommendation events carry only their own fields (their payloads are strict: no path or attribution). */
+function recommendationEvent(tenantId: string, actor: { userId: string | null; deviceId: string | null }, e: TrackEvent): EventInput {
+  return e.type === "recommendation_shown"
+    ? { tenantId, type: e.type, actor, payload: { surface: e.surface!, productId: e.productId ?? null, items: e.items ?? 0 } }
+    : { tenantId, type: "recommendation_clicked", actor, payload: { surface: e.surface!, productId: e.productId!, fromProductId: e.fromProductId ?? null, position: e.position ?? 0 } };
 }

@@ -55,3 +55,12 @@ export async function shareCampaign(campaignId: string, title: string): Promise<
   else await nav.clipboard?.writeText(url).catch(() => undefined);
   return url;
 }
+
+/** recommendation_shown / recommendation_clicked (issue 19): through the same /track path as views. */
+export function trackRecommendation(
+  event: { type: "recommendation_shown"; surface: "product" | "member"; items: number; productId?: string } |
+    { type: "recommendation_clicked"; surface: "product" | "member"; productId: string; position: number; fromProductId?: string },
+) {
+  const body = JSON.stringify({ tenant: store(), deviceId: deviceId(), events: [event] });
+  fetch("/api/v1/track", { method: "POST", keepalive: true, credentials: "same-origin", headers: { "content-type": "application/json" }, body }).catch(() => undefined);
+}

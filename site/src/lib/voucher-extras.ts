@@ -3,6 +3,7 @@
  * merchant console), a provenance link, "doesn't work" reports, star ratings, and live status via ETag polling.
  */
 import qrcode from "qrcode-generator";
+import { storesPanel } from "./nearby-stores";
 import { t } from "./i18n";
 import { el, shopFetch } from "./shop-api";
 import { watchVoucherStatus } from "./voucher-status";
@@ -76,7 +77,7 @@ export function decorateVouchers(list: HTMLElement, vouchers: { code: string; st
     const out = el("p", { class: "muted", role: "status" });
     // Only coupons are used at a store; a card key is redeemed online in the brand's app (see its tutorial).
     if (v.status === "issued" && v.kind === "coupon") {
-      card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code));
+      card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code), storesPanel(code));
     }
     card.append(el("a", { href: `/verify/?code=${encodeURIComponent(code)}`, class: "muted" }, t("查看溯源与存证 →", "Provenance →")));
     if (v.status === "issued") card.append(reportForm(code, out));
