@@ -39,6 +39,7 @@ import { webhookRoutes } from "./routes/webhooks";
 import { blocklistRoutes } from "./routes/blocklist";
 import { memberAdminRoutes, memberWidgetRoutes, shopMemberRoutes } from "./routes/members";
 import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
+import { outreachRoutes, shopOutreachRoutes } from "./routes/outreach";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import type { AppEnv } from "./types";
 
@@ -97,7 +98,9 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", shopAssistRoutes)
     .route("/", assistAdminRoutes)
     .route("/", shopInviteRoutes)
-    .route("/", inviteAdminRoutes);
+    .route("/", inviteAdminRoutes)
+    .route("/", outreachRoutes)
+    .route("/", shopOutreachRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

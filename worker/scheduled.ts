@@ -17,6 +17,9 @@ import { sweepPoints } from "./services/points-expiry";
 import { sweepGroupTeams } from "./services/groups";
 import { retryAssistRewards } from "./services/assists";
 import { retryInviteRewards } from "./services/invites";
+import { driveIssuances } from "./services/issuances";
+import { runFlows } from "./services/flows";
+import { sendDeferred } from "./services/messaging";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -36,6 +39,8 @@ export async function runScheduled(env: Env): Promise<void> {
     sweepGroupTeams(env),
     // Social growth (issue 18): assist and invite rewards a crash left unissued.
     retryAssistRewards(env), retryInviteRewards(env),
+    // Targeting (issue 19): segment issuances page by page, lifecycle flows, SMS held back by quiet hours.
+    driveIssuances(env), runFlows(env), sendDeferred(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
