@@ -126,10 +126,11 @@ const NOT_DONE = (flow: string, buyer: string, trigger: string) =>
   `NOT EXISTS (SELECT 1 FROM outreach_messages om WHERE om.tenant_id = ? AND om.flow = '${flow}' AND om.buyer_id = ${buyer} AND om.trigger_key = ${trigger})`;
 
 export interface VoucherCandidate { id: string; holder_id: string; product_id: string; title: string; valid_to: string }
-/** Coupons still usable that lapse within the window. */
+/** Coupons still usable that lapse within the window (a revival is not reminded: its message named its date). */
 export async function expiringCoupons(db: D1Database, t: string, now: string, until: string, limit: number) {
   const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v
     WHERE v.tenant_id = ? AND v.kind = 'coupon' AND v.status = 'issued' AND v.valid_to > ? AND v.valid_to <= ? AND ${NOT_DONE("expiry_reminder", "v.holder_id", "v.id")}
+      AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = v.tenant_id AND o.id = v.order_id AND o.source = 'flow:revive')
     ORDER BY v.valid_to LIMIT ?`).bind(t, now, until, t, limit).all<VoucherCandidate>();
   return results;
 }
