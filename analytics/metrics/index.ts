@@ -17,6 +17,8 @@ import { retentionMatrix } from "./retention-matrix";
 import { roi } from "./roi";
 import { suppliers } from "./suppliers";
 import { topProducts } from "./top-products";
+import { reminderConversion } from "./reminder-conversion";
+import { winBackReactivation } from "./win-back-reactivation";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const metrics: Record<MetricName, Metric<any, any>> = {
@@ -36,6 +38,8 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   paid_card_renewal: paidCardRenewal,
   checkin_streaks: checkinStreaks,
   growth,
+  win_back_reactivation: winBackReactivation,
+  reminder_conversion: reminderConversion,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */
