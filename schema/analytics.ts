@@ -283,6 +283,28 @@ export const CouponRoiRow = z
     revenuePerCostCent: z.number().nullable().openapi({ description: "attributedRevenueCents ÷ costCents" }),
   })
   .openapi("CouponRoiRow");
+/** Lifecycle flows (issue 19): win-back reactivation and expiry-reminder conversion, bucketed by when the message went out. */
+export const WinBackReactivationParams = params({
+  ...range, ...bucket,
+  days: z.coerce.number().int().min(1).max(180).default(30).openapi({ description: "A paid order within this many days of the message counts as reactivated" }),
+});
+export const WinBackReactivationRow = z
+  .object({
+    bucket: bucketLabel,
+    sent: z.number().openapi({ description: "Win-back messages sent (message_sent flow win_back) in the bucket" }),
+    reactivated: z.number().openapi({ description: "…whose person paid an order (amount > 0) within `days` after the message" }),
+    reactivationRate: rate.openapi({ description: "reactivated ÷ sent" }),
+  })
+  .openapi("WinBackReactivationRow");
+export const ReminderConversionParams = params({ ...range, ...bucket });
+export const ReminderConversionRow = z
+  .object({
+    bucket: bucketLabel,
+    reminded: z.number().openapi({ description: "Coupons reminded before expiry (message_sent flow expiry_reminder with voucherId; first reminder per coupon) in the bucket" }),
+    used: z.number().openapi({ description: "…then used (voucher_redeemed or coupon_applied of that voucher) after the reminder and before it expired" }),
+    conversionRate: rate.openapi({ description: "used ÷ reminded" }),
+  })
+  .openapi("ReminderConversionRow");
 
 export const METRICS = {
   retention: { params: RetentionParams, row: RetentionRow, summary: "Cohort retention D1/D7/D30 by weekly cohort (segment: members or non-members)" },
@@ -302,6 +324,8 @@ export const METRICS = {
   checkin_streaks: { params: CheckinStreaksParams, row: CheckinStreaksRow, summary: "Distribution of the longest daily check-in streak per member" },
   targeting_uplift: { params: TargetingUpliftParams, row: TargetingUpliftRow, summary: "Uplift of each targeted issuance against its holdout: redemption rate and revenue per person, treated vs control" },
   coupon_roi: { params: CouponRoiParams, row: CouponRoiRow, summary: "Coupon cost (discounts + issued vouchers' cost) vs revenue of the orders that used them, per segment of the targeted issuance" },
+  win_back_reactivation: { params: WinBackReactivationParams, row: WinBackReactivationRow, summary: "Win-back flow: share of messaged members who paid an order within N days" },
+  reminder_conversion: { params: ReminderConversionParams, row: ReminderConversionRow, summary: "Expiry reminders: share of reminded coupons used before they expired" },
   growth: { params: GrowthParams, row: GrowthRow, summary: "Social growth per mechanism (campaign, group buy, assist, invite, product share): K-factor, viral cycle time, team success, assists per goal, invitee vs organic LTV, reward cost vs attributed revenue" },
 } as const;
 export type MetricName = keyof typeof METRICS;

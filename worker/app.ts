@@ -41,6 +41,7 @@ import { webhookRoutes } from "./routes/webhooks";
 import { blocklistRoutes } from "./routes/blocklist";
 import { memberAdminRoutes, memberWidgetRoutes, shopMemberRoutes } from "./routes/members";
 import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
+import { outreachRoutes, shopOutreachRoutes } from "./routes/outreach";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import { segmentRoutes } from "./routes/segments";
 import type { AppEnv } from "./types";
@@ -103,7 +104,9 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", assistAdminRoutes)
     .route("/", shopInviteRoutes)
     .route("/", inviteAdminRoutes)
-    .route("/", segmentRoutes);
+    .route("/", segmentRoutes)
+    .route("/", outreachRoutes)
+    .route("/", shopOutreachRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

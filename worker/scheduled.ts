@@ -19,6 +19,9 @@ import { retryAssistRewards } from "./services/assists";
 import { retryInviteRewards } from "./services/invites";
 import { refreshSegments } from "./services/segments";
 import { refreshRecommendations } from "./services/recommendations";
+import { driveIssuances } from "./services/issuances";
+import { runFlows } from "./services/flows";
+import { sendDeferred } from "./services/messaging";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -42,6 +45,8 @@ export async function runScheduled(env: Env): Promise<void> {
     refreshSegments(env),
     // Recommendations (issue 19): each tenant's warehouse-computed lists cached in D1, hourly.
     refreshRecommendations(env),
+    // Targeting (issue 19): segment issuances page by page, lifecycle flows, SMS held back by quiet hours.
+    driveIssuances(env), runFlows(env), sendDeferred(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -19,6 +19,8 @@ import { suppliers } from "./suppliers";
 import { topProducts } from "./top-products";
 import { couponRoi } from "./coupon-roi";
 import { targetingUplift } from "./targeting-uplift";
+import { reminderConversion } from "./reminder-conversion";
+import { winBackReactivation } from "./win-back-reactivation";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const metrics: Record<MetricName, Metric<any, any>> = {
@@ -40,6 +42,8 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   growth,
   targeting_uplift: targetingUplift,
   coupon_roi: couponRoi,
+  win_back_reactivation: winBackReactivation,
+  reminder_conversion: reminderConversion,
 };
 
 /** Validates raw params with the metric's contract and runs it for one tenant. Throws the ZodError on bad params. */

@@ -242,13 +242,13 @@ export function dueLots(db: D1Database, nowIso: string, limit: number) {
 /** Lots to remind about: unreminded, points left, expiring within the tenant's remind_days of `now`. */
 export function lotsToRemind(db: D1Database, nowIso: string, limit: number) {
   return db.prepare(
-    `SELECT l.*, b.phone_hash, COALESCE(r.remind_days, ${DEFAULT_RULES.remind_days}) AS remind_days FROM points_lots l
+    `SELECT l.*, b.phone_hash, m.buyer_id AS holder_buyer_id, COALESCE(r.remind_days, ${DEFAULT_RULES.remind_days}) AS remind_days FROM points_lots l
      JOIN members m ON m.id = l.member_id JOIN buyers b ON b.id = m.buyer_id
      LEFT JOIN points_rules r ON r.tenant_id = l.tenant_id
      WHERE l.remaining > 0 AND l.expired_at IS NULL AND l.reminded_at IS NULL AND l.expires_at > ?1
        AND l.expires_at <= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '+' || COALESCE(r.remind_days, ${DEFAULT_RULES.remind_days}) || ' days')
      ORDER BY l.expires_at LIMIT ?2`,
-  ).bind(nowIso, limit).all<LotRow & { phone_hash: string | null; remind_days: number }>().then((r) => r.results);
+  ).bind(nowIso, limit).all<LotRow & { phone_hash: string | null; holder_buyer_id: string; remind_days: number }>().then((r) => r.results);
 }
 
 export function markRemindedStmt(db: D1Database, lotId: string, nowIso: string) {

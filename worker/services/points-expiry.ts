@@ -1,7 +1,7 @@
 /**
  * Cron work of the points ledger (scheduled.ts): expire due lots (once each: the movement is keyed by the lot),
- * remind members N days before (once per lot: reminded_at is set by one guarded UPDATE, the event and the SMS follow
- * only that), give back mall exchanges whose order will never be delivered, and take back points of refunded orders a
+ * remind members N days before (once per lot: reminded_at is set by one guarded UPDATE, the event and the message
+ * through services/messaging.ts follow only that), give back mall exchanges whose order will never be delivered, and take back points of refunded orders a
  * crash left unreversed. `now` is injectable for tests.
  */
 import { newId } from "../domain/crypto";
@@ -9,7 +9,7 @@ import { dueLots, expireLotStmts, lotsToRemind, markRemindedStmt } from "../db/p
 import { exchangesToReturn } from "../db/mall";
 import { unreversedRefundedOrders } from "../db/points-sweep";
 import { eventRows, scheduleDispatch } from "../queue/emit";
-import { sandboxSms } from "../sms/sandbox";
+import { outreachSettings, sendMessage } from "./messaging";
 import { movementEventRows, orderRefundPointsStmts } from "./points";
 import { returnExchange } from "./mall";
 
@@ -28,7 +28,7 @@ export async function expireDuePoints(env: Env, now = new Date()): Promise<numbe
 
 export async function remindExpiringPoints(env: Env, now = new Date()): Promise<number> {
   const nowIso = now.toISOString();
-  const sms = sandboxSms(env.DB);
+  const settings = new Map<string, Awaited<ReturnType<typeof outreachSettings>>>();
   let sent = 0;
   for (const lot of await lotsToRemind(env.DB, nowIso, BATCH)) {
     const channel = lot.phone_hash ? "sms" : "webhook";
@@ -43,7 +43,10 @@ export async function remindExpiringPoints(env: Env, now = new Date()): Promise<
     ]);
     if (!marked!.meta.changes) continue;
     sent++;
-    if (lot.phone_hash) await sms.send(lot.tenant_id, lot.phone_hash, `【会员积分】您有 ${lot.remaining} 积分将于 ${expiresOn} 过期，请及时到积分商城兑换。`);
+    if (!lot.phone_hash) continue;
+    // The SMS is a marketing message like any other (consent, unsubscribe, cap, quiet hours): services/messaging.ts.
+    if (!settings.has(lot.tenant_id)) settings.set(lot.tenant_id, await outreachSettings(env, lot.tenant_id));
+    await sendMessage(env, { tenantId: lot.tenant_id, buyerId: lot.holder_buyer_id, flow: "expiry_reminder", triggerKey: `points:${lot.id}`, couponName: `${lot.remaining} 积分`, date: expiresOn }, settings.get(lot.tenant_id)!, now);
   }
   return sent;
 }

@@ -1,10 +1,12 @@
 /**
- * The dashboard's 精准营销 (targeting, issue 19) section: uplift of each targeted issuance against its holdout, and
- * coupon cost vs attributed revenue per segment. One metric each (GET /api/v1/analytics/<metric>).
+ * The dashboard's 精准营销 (targeting, issue 19) section: uplift of each targeted issuance against its holdout,
+ * coupon cost vs attributed revenue per segment, win-back reactivation and expiry-reminder-to-use conversion.
+ * One metric each (GET /api/v1/analytics/<metric>).
  */
 import type { Row } from "./api";
 import { apiRange } from "./filters";
 import { t } from "../i18n";
+import { bucketFor } from "./membership-data";
 import { chart, table } from "./render";
 import { nameOf, type View } from "./views";
 
@@ -17,10 +19,13 @@ const HEAD: Record<string, readonly [string, string]> = {
   couponsApplied: ["用券次数", "Coupons applied"], discountCents: ["优惠金额", "Discounts"], issueCostCents: ["发券成本", "Issue cost"],
   costCents: ["总成本", "Total cost"], orders: ["用券订单", "Orders"], attributedRevenueCents: ["归因收入", "Attributed revenue"],
   revenuePerCostCent: ["收入/成本", "Revenue per cost"],
+  bucket: ["日期", "Date"], sent: ["召回消息", "Messages"], reactivated: ["已回流", "Came back"], reactivationRate: ["回流率", "Reactivation rate"],
+  reminded: ["已提醒", "Reminded"], used: ["已使用", "Used"], conversionRate: ["提醒后使用率", "Used after reminder"],
 };
 const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
 const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : Number(r[k])));
 const segmentName = (id: unknown) => (id ? String(id) : t("(非定向)", "(not targeted)"));
+const md = (bucket: unknown) => String(bucket).slice(5);
 
 export const TARGETING_VIEWS: Record<string, View> = {
   targeting_uplift: {
@@ -43,6 +48,22 @@ export const TARGETING_VIEWS: Record<string, View> = {
         { label: t("归因收入 (¥)", "Attributed revenue (¥)"), values: num(rows, "attributedRevenueCents").map((v) => (v ?? 0) / 100) },
       ], true);
       table(tableEl, rows.map((r) => ({ ...r, segmentId: segmentName(r.segmentId) })), L);
+    },
+  },
+  win_back_reactivation: {
+    metric: "win_back_reactivation",
+    params: (f) => ({ ...apiRange(f), bucket: bucketFor(f) }),
+    draw(rows, c, tableEl) {
+      chart(c, rows.map((r) => md(r.bucket)), [{ label: t("回流率", "Reactivation rate"), values: num(rows, "reactivationRate"), pct: true }], true);
+      table(tableEl, rows, L);
+    },
+  },
+  reminder_conversion: {
+    metric: "reminder_conversion",
+    params: (f) => ({ ...apiRange(f), bucket: bucketFor(f) }),
+    draw(rows, c, tableEl) {
+      chart(c, rows.map((r) => md(r.bucket)), [{ label: t("提醒后使用率", "Used after reminder"), values: num(rows, "conversionRate"), pct: true }], true);
+      table(tableEl, rows, L);
     },
   },
 };

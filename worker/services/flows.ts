@@ -1,0 +1,102 @@
+/**
+ * Lifecycle flows (issue 19 item 5), run from the cron for tenants that turned them on: expiry reminder N days before
+ * a coupon lapses, revive an expired coupon once (a new voucher of the same product with a short validity), win back
+ * members dormant N days, birthday gift. Exactly once per (flow, person, trigger): the trigger is the voucher, the
+ * last activity's time, or the year; its outreach_messages row (services/messaging.ts) is inserted once, and a coupon
+ * is a free order under `flow:<flow>:<person>:<trigger>`, so two runs, concurrent or not, issue and tell once.
+ * A person the message would not reach (no consent, unsubscribed, over the cap) gets the suppression recorded and no
+ * coupon; quiet hours only delay the SMS.
+ */
+import type { Flow, OutreachSettings } from "../../schema/outreach";
+import { shanghaiDate } from "../domain/outreach";
+import { monthKey } from "../domain/tiers";
+import { birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, shortenOrderVouchersStmt, tenantsWithFlows } from "../db/outreach";
+import { ApiError } from "../errors";
+import { scheduleDispatch } from "../queue/emit";
+import { outreachSettings, sendMessage, wouldReach, type MessageSpec } from "./messaging";
+import { createOrder } from "./orders";
+
+const BATCH = 200;
+const DAY = 86_400_000;
+
+/** Issue (unless the message would be suppressed) and tell; the free order's key makes a repeat the same order. */
+async function issueAndTell(env: Env, s: OutreachSettings, spec: MessageSpec & { productId: string }, now: Date, after?: (orderId: string) => D1PreparedStatement[]) {
+  const reach = await wouldReach(env, spec.tenantId, spec.buyerId, spec.flow, s, now);
+  if (reach.status === "suppressed") return sendMessage(env, spec, s, now);
+  let orderId: string;
+  try {
+    const { order } = await createOrder(env, {
+      tenantId: spec.tenantId, buyerId: spec.buyerId, productId: spec.productId, idempotencyKey: `flow:${spec.flow}:${spec.buyerId}:${spec.triggerKey}`,
+      source: `flow:${spec.flow}`, unitPriceCents: 0, requirePublished: false,
+    });
+    orderId = order.id;
+  } catch (e) {
+    // Sold out, over a limit, budget spent: nothing issued, nothing recorded; the next run tries again.
+    if (!(e instanceof ApiError)) throw e;
+    console.error(JSON.stringify({ at: "flow-issue", tenantId: spec.tenantId, flow: spec.flow, error: e.code }));
+    return null;
+  }
+  return sendMessage(env, { ...spec, orderId, couponProductId: spec.productId }, s, now, after?.(orderId) ?? []);
+}
+
+export async function runExpiryReminders(env: Env, t: string, s: OutreachSettings, now: Date) {
+  const days = s.flows.expiryReminder.days;
+  for (const v of await expiringCoupons(env.DB, t, now.toISOString(), new Date(now.getTime() + days * DAY).toISOString(), BATCH)) {
+    await sendMessage(env, {
+      tenantId: t, buyerId: v.holder_id, flow: "expiry_reminder", triggerKey: v.id, voucherId: v.id, couponProductId: v.product_id, couponName: v.title,
+      date: shanghaiDate(new Date(v.valid_to)),
+    }, s, now);
+  }
+}
+
+export async function runRevivals(env: Env, t: string, s: OutreachSettings, now: Date) {
+  const { validityDays, withinDays } = s.flows.revive;
+  const validTo = new Date(now.getTime() + validityDays * DAY).toISOString();
+  for (const v of await expiredCoupons(env.DB, t, new Date(now.getTime() - withinDays * DAY).toISOString(), BATCH)) {
+    await issueAndTell(env, s, {
+      tenantId: t, buyerId: v.holder_id, flow: "revive", triggerKey: v.id, voucherId: v.id, productId: v.product_id, couponName: v.title, date: shanghaiDate(new Date(validTo)),
+    }, now, (orderId) => [shortenOrderVouchersStmt(env.DB, t, orderId, validTo)]);
+  }
+}
+
+export async function runWinBack(env: Env, t: string, s: OutreachSettings, now: Date) {
+  const { dormantDays, couponProductId } = s.flows.winBack;
+  if (!couponProductId) return;
+  const coupon = await couponProduct(env.DB, t, couponProductId);
+  if (!coupon) return;
+  for (const m of await dormantMembers(env.DB, t, new Date(now.getTime() - dormantDays * DAY).toISOString(), BATCH)) {
+    await issueAndTell(env, s, { tenantId: t, buyerId: m.buyer_id, flow: "win_back", triggerKey: m.trigger_key, productId: coupon.id, couponName: coupon.name }, now);
+  }
+}
+
+/**
+ * Birthday month (the membership cron's definition), after that cron checked the member this month: a member whose
+ * tier already gave a birthday gift this year gets the greeting only, never a second gift; others get the chosen coupon.
+ */
+export async function runBirthdays(env: Env, t: string, s: OutreachSettings, now: Date) {
+  const period = monthKey(now);
+  const coupon = s.flows.birthday.couponProductId ? await couponProduct(env.DB, t, s.flows.birthday.couponProductId) : null;
+  for (const m of await birthdayMembers(env.DB, t, period.slice(5, 7), period, period.slice(0, 4), BATCH)) {
+    const spec = { tenantId: t, buyerId: m.buyer_id, flow: "birthday" as Flow, triggerKey: period.slice(0, 4) };
+    const tierGave = (JSON.parse(m.tier_gift ?? "[]") as string[]).length > 0;
+    if (tierGave || !coupon) await sendMessage(env, spec, s, now);
+    else await issueAndTell(env, s, { ...spec, productId: coupon.id, couponName: coupon.name }, now);
+  }
+}
+
+/** The cron's part: every tenant with a flow on, each flow on its own (one failing does not stop the others). */
+export async function runFlows(env: Env, now = new Date()) {
+  for (const row of await tenantsWithFlows(env.DB)) {
+    const s = await outreachSettings(env, row.tenant_id);
+    const jobs = [
+      s.flows.expiryReminder.enabled && runExpiryReminders(env, row.tenant_id, s, now),
+      s.flows.revive.enabled && runRevivals(env, row.tenant_id, s, now),
+      s.flows.winBack.enabled && runWinBack(env, row.tenant_id, s, now),
+      s.flows.birthday.enabled && runBirthdays(env, row.tenant_id, s, now),
+    ];
+    for (const r of await Promise.allSettled(jobs)) {
+      if (r.status === "rejected") console.error(JSON.stringify({ at: "flows", tenantId: row.tenant_id, error: r.reason instanceof Error ? r.reason.message : String(r.reason) }));
+    }
+  }
+  await scheduleDispatch(env);
+}
