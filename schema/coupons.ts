@@ -3,7 +3,11 @@ import { CouponKind } from "./catalog";
 
 /** Coupons at checkout (issue 19): the quote a buyer sees before placing an order. */
 export const CheckoutQuoteInput = z
-  .object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10).default(1) })
+  .object({
+    productId: z.string().min(1).max(64),
+    quantity: z.number().int().min(1).max(10).default(1),
+    couponVoucherIds: z.array(z.string().min(1).max(64)).max(3).optional().openapi({ description: "Price this pick too (answered as `chosen`)" }),
+  })
   .openapi("CheckoutQuoteInput");
 
 export const COUPON_INAPPLICABLE_REASONS = ["offline", "scope", "threshold", "eligibility", "expired", "budget", "used"] as const;
@@ -33,6 +37,13 @@ export const CheckoutQuote = z
     applicable: z.array(ApplicableCoupon),
     inapplicable: z.array(InapplicableCoupon),
     best: z.object({ voucherIds: z.array(z.string()), lines: z.array(CouponLine), discountCents: z.number(), totalCents: z.number() }),
+    chosen: z
+      .object({
+        voucherIds: z.array(z.string()), lines: z.array(CouponLine), discountCents: z.number(), totalCents: z.number(),
+        problem: z.object({ voucherId: z.string(), reason: z.string(), message: z.string() }).optional(),
+      })
+      .optional()
+      .openapi({ description: "The pick asked for, priced; with `problem` (and no discount) when it cannot be used" }),
     rules: z.string().openapi({ description: "The stacking rules in plain words" }),
   })
   .openapi("CheckoutQuote");

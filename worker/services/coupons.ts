@@ -72,7 +72,7 @@ const quoted = (h: HeldCoupon) => ({
 });
 
 /** The quote: held coupons that apply (each one's discount alone), the others with why, and the best combination. */
-export async function quoteCoupons(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, line: CartLine, city: string | null): Promise<CheckoutQuote> {
+export async function quoteCoupons(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, line: CartLine, city: string | null, pick?: string[]): Promise<CheckoutQuote> {
   const subtotalCents = line.unitPriceCents * line.quantity;
   const empty = { voucherIds: [], lines: [], discountCents: 0, totalCents: subtotalCents };
   const base = { productId: line.productId, quantity: line.quantity, subtotalCents, rules: STACKING_RULES };
@@ -89,8 +89,15 @@ export async function quoteCoupons(env: Pick<Env, "DB">, tenantId: string, buyer
     } else inapplicable.push({ ...quoted(h), reason: c.reason, message: c.message, ...(c.rule ? { rule: c.rule } : {}) });
   }
   const best = bestCombination(ok, line, ctx.budgetCentsLeft);
+  let chosen: CheckoutQuote["chosen"];
+  if (pick) {
+    const r = evaluateChoice(held, [...new Set(pick)], line, ctx);
+    chosen = r.ok
+      ? { voucherIds: r.combo.applied.map((a) => a.voucherId), lines: r.combo.applied.map(lineOf), discountCents: r.combo.discountCents, totalCents: r.combo.totalCents }
+      : { voucherIds: pick, lines: [], discountCents: 0, totalCents: subtotalCents, problem: { voucherId: r.problem.voucherId, reason: r.problem.reason, message: r.problem.message } };
+  }
   return {
-    ...base, applicable, inapplicable,
+    ...base, applicable, inapplicable, ...(chosen ? { chosen } : {}),
     best: { voucherIds: best.applied.map((a) => a.voucherId), lines: best.applied.map(lineOf), discountCents: best.discountCents, totalCents: best.totalCents },
   };
 }
@@ -190,9 +197,9 @@ export async function productCouponBudget(env: Pick<Env, "DB">, tenantId: string
 }
 
 /** The checkout quote for a published product of this store, at the buyer's price (members: their tier's). */
-export async function checkoutQuote(env: Env, tenantId: string, buyerId: string | null, input: { productId: string; quantity: number }, city: string | null): Promise<CheckoutQuote> {
+export async function checkoutQuote(env: Env, tenantId: string, buyerId: string | null, input: { productId: string; quantity: number; couponVoucherIds?: string[] }, city: string | null): Promise<CheckoutQuote> {
   const product = await getProductRow(env.DB, tenantId, input.productId);
   if (!product || product.status !== "published") throw ApiError.notFound("Product");
   const terms = buyerId ? await shopMemberTerms(env, tenantId, buyerId, product.id) : null;
-  return quoteCoupons(env, tenantId, buyerId, cartLine(product, terms?.unitPriceCents ?? product.price_cents, input.quantity), city);
+  return quoteCoupons(env, tenantId, buyerId, cartLine(product, terms?.unitPriceCents ?? product.price_cents, input.quantity), city, input.couponVoucherIds);
 }
