@@ -75,8 +75,11 @@ export async function ownIds(db: D1Database, table: "segments" | "member_tiers",
 
 /** The tenant's campaigns running at `now` and not paused (qualifications), soonest end first. */
 export async function runningCampaigns(db: D1Database, tenantId: string, now: string) {
+  // julianday: definitions keep the operator's offset (e.g. +08:00), so instants are compared, not strings.
   const { results } = await db
-    .prepare("SELECT * FROM campaigns WHERE tenant_id = ? AND starts_at <= ? AND ends_at > ? AND paused_at IS NULL ORDER BY ends_at LIMIT 50")
+    .prepare(
+      "SELECT * FROM campaigns WHERE tenant_id = ? AND julianday(starts_at) <= julianday(?) AND julianday(ends_at) > julianday(?) AND paused_at IS NULL ORDER BY julianday(ends_at) LIMIT 50",
+    )
     .bind(tenantId, now, now)
     .all<CampaignRow>();
   return results;

@@ -46,8 +46,9 @@ export async function qualifications(env: Env, tenantId: string, slug: string, v
   const known = viewer && (viewer.facts.phone || viewer.facts.member) ? viewer : null;
   const campaigns = (await runningCampaigns(env.DB, tenantId, at)).map((r) => toCampaign(r, now.getTime()));
   const withRules = await Promise.all(campaigns.map(async (c) => ({ c, rules: await campaignRules(env, c) })));
-  // A guest sees what is open to everyone, and nothing that asks for a phone or membership at entry.
-  const visible = withRules.filter(({ c, rules }) => known || (rules.length === 0 && c.entry === "guest"));
+  // A guest sees what is open to everyone, and nothing that asks for a phone or membership at entry; a signed-in
+  // buyer who is not a brand member does not see member-entry campaigns.
+  const visible = withRules.filter(({ c, rules }) => (known ? c.entry !== "member" || known.facts.member : rules.length === 0 && c.entry === "guest"));
   const all: Eligibility[] = visible.flatMap((v) => v.rules.map((r) => r.rule));
   const facts = known && all.length ? await loadFacts(env, tenantId, known.buyerId, all, edgeCity, now.getTime()) : null;
   const items: QualifiedCampaign[] = visible.map(({ c, rules }) => {
