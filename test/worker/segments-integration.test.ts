@@ -115,6 +115,7 @@ describe("segments: computed in the warehouse, synced to the edge", () => {
       (await env.DB.prepare("SELECT * FROM segments WHERE tenant_id = ?").bind(w.tenantId).all()).results,
       (await env.DB.prepare("SELECT * FROM segment_members WHERE tenant_id = ?").bind(w.tenantId).all()).results,
       (await env.DB.prepare("SELECT * FROM segment_runs WHERE tenant_id = ?").bind(w.tenantId).all()).results,
+      (await env.DB.prepare("SELECT * FROM audit_log WHERE tenant_id = ?").bind(w.tenantId).all()).results,
       await recordedEvents(w.tenantId),
     ]);
     expect(dump).not.toContain("13900139000");

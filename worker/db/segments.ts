@@ -193,7 +193,7 @@ export async function dueSegments(db: D1Database, now: string, limit: number) {
            AND NOT EXISTS (SELECT 1 FROM segment_runs r WHERE r.tenant_id = s.tenant_id AND r.segment_id = s.id AND r.status = 'running'
                            AND r.updated_at > strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-2 minutes'))
          UNION
-         SELECT r.tenant_id, r.segment_id FROM segment_runs r
+         SELECT r.tenant_id, r.segment_id FROM segment_runs r JOIN segments s ON s.tenant_id = r.tenant_id AND s.id = r.segment_id AND s.status = 'active'
          WHERE r.status = 'running' AND r.updated_at <= strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-2 minutes')
          LIMIT ?`,
       )
