@@ -8,6 +8,7 @@ import { seedMemberHistory } from "./seed-members";
 import { seedRedemption } from "./seed-redemption";
 import { seedStoredValue } from "./seed-stored-value";
 import { seedSocial } from "./seed-social";
+import { seedOutreach } from "./seed-outreach";
 
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
@@ -60,6 +61,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedGrowthHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`growth demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedOutreach(baseUrl, keys, stateDir).catch((e) => console.warn(`targeting demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 
