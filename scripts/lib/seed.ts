@@ -10,6 +10,8 @@ import { seedStoredValue } from "./seed-stored-value";
 import { seedSocial } from "./seed-social";
 import { seedSegments } from "./seed-segments";
 
+import { seedOutreach } from "./seed-outreach";
+
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
 
@@ -62,6 +64,8 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSegments(baseUrl, keys).catch((e) => console.warn(`segment demo data skipped: ${e instanceof Error ? e.message : e}`));
+
+  await seedOutreach(baseUrl, keys, stateDir).catch((e) => console.warn(`targeting demo data skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

@@ -85,6 +85,8 @@ describe("every page at 390×844", () => {
       "shop/member/points/index.astro": ["member-points", "/shop/member/points/?t=demo"],
       "shop/member/mall/index.astro": ["member-mall", "/shop/member/mall/?t=demo"],
       "shop/assist/index.astro": ["assist", `/shop/assist/?t=demo&a=${assist.id}`],
+      // A link that is not signed: the refusal (unsubscribe-browser walks a real one).
+      "shop/unsubscribe/index.astro": ["unsubscribe", "/shop/unsubscribe/?t=demo&k=b_x.win_back.000000000000000000000000"],
       "campaigns/index.astro": ["campaigns", "/campaigns/?t=demo"],
       "campaigns/flash/index.astro": ["flash", `/campaigns/flash/?t=demo&id=${campaign("flash_sale").id}`],
       "campaigns/lottery/index.astro": ["lottery", `/campaigns/lottery/?t=demo&id=${campaign("lottery").id}`],
@@ -104,6 +106,8 @@ describe("every page at 390×844", () => {
       "admin/assists/index.astro": ["admin-assists", "/admin/assists/"],
       "admin/invites/index.astro": ["admin-invites", "/admin/invites/"],
       "admin/segments/index.astro": ["admin-segments", "/admin/segments/"],
+
+      "admin/issuances/index.astro": ["admin-issuances", "/admin/issuances/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
