@@ -5,6 +5,7 @@ import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedGrowthHistory } from "./seed-growth";
 import { seedMemberHistory } from "./seed-members";
+import { seedRecommendations } from "./seed-recommendations";
 import { seedRedemption } from "./seed-redemption";
 import { seedStoredValue } from "./seed-stored-value";
 import { seedSocial } from "./seed-social";
@@ -60,6 +61,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedGrowthHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`growth demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));
+  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedRecommendations(baseUrl, keys, stateDir).catch((e) => console.warn(`recommendation demo orders skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 
