@@ -17,6 +17,7 @@ import { applyRetention, rekeyUser, userEvents } from "../../analytics/privacy";
 import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
+import { computeRecommendations } from "../../analytics/recommendations/co-purchase";
 import { migrate } from "../../analytics/migrate";
 import { MIN_CLICKHOUSE_VERSION, serverInsertSettings } from "../../analytics/settings";
 import { METRIC_NAMES } from "../../schema/analytics";
@@ -106,6 +107,7 @@ beforeAll(async () => {
   // Member vs non-member cohorts add a join; the bucketed membership views a bucket expression per unit.
   for (const name of ["retention", "ltv"] as const) await runMetric(client, "tA", name, { from: "2026-09-01", to: "2026-10-01", segment: "members" });
   for (const bucket of ["day", "month"]) await runMetric(client, "tA", "points", { from: "2026-09-01", to: "2026-10-01", bucket });
+  await computeRecommendations(client, { tenantId: "tA", limit: 8, days: 180, maxUsers: 100 });
   await exportEventsPage(client, { tenantId: "tA", from: "2026-09-01T00:00:00.000Z", to: "2026-10-01T00:00:00.000Z", after: { at: "2026-09-02T00:00:00.000Z", id: "ev_x" }, limit: 10 });
   await userEvents(client, { tenantId: "tA", userIds: ["u1"], limit: 10 });
   await rekeyUser(client, { tenantId: "tA", userIds: ["u1"], deviceIds: ["d1"], pseudonym: "anon_0123456789" });
