@@ -2,9 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
 
+const DAILY = (span: string) => ({ mon: [span], tue: [span], wed: [span], thu: [span], fri: [span], sat: [span], sun: [span] });
+/** WGS-84 coordinates (what phones report) and Beijing-time hours; 徐家汇店 stays open past midnight at weekends. */
 const STORES = [
-  { name: "南京西路旗舰店", address: "上海市静安区南京西路 1 号" },
-  { name: "徐家汇店", address: "上海市徐汇区漕溪北路 2 号" },
+  { name: "南京西路旗舰店", address: "上海市静安区南京西路 1 号", city: "上海", lat: 31.2353, lng: 121.4747, hours: DAILY("10:00-22:00") },
+  { name: "徐家汇店", address: "上海市徐汇区漕溪北路 2 号", city: "上海", lat: 31.1955, lng: 121.4375,
+    hours: { ...DAILY("10:00-21:00"), fri: ["10:00-02:00"], sat: ["10:00-02:00"] } },
+  { name: "北京三里屯店", address: "北京市朝阳区三里屯路 19 号", city: "北京", lat: 39.9334, lng: 116.454, hours: DAILY("11:00-23:00") },
 ];
 const COUPON = "到店满100减20券";
 
@@ -22,7 +26,12 @@ export interface RedemptionSeed {
 export async function seedRedemption(baseUrl: string, keys: Record<Scope, string>, stateDir: string, slug = "demo"): Promise<RedemptionSeed> {
   const admin = kaquanClient(baseUrl, keys.admin);
   const { stores } = await must(admin.GET("/stores"));
-  for (const s of STORES) if (!stores.some((x) => x.name === s.name)) stores.push(await must(admin.POST("/stores", { body: s })));
+  for (const s of STORES) {
+    const known = stores.find((x) => x.name === s.name);
+    if (!known) stores.push(await must(admin.POST("/stores", { body: s })));
+    // A store from before locations existed gets its coordinates, city and hours.
+    else if (known.lat === null) Object.assign(known, await must(admin.PATCH("/stores/{storeId}", { params: { path: { storeId: known.id } }, body: { city: s.city, lat: s.lat, lng: s.lng, hours: s.hours } })));
+  }
   const me = await must(kaquanClient(baseUrl, keys.redeemer).GET("/redeemer-keys/me"));
   if (!me.storeId) await must(admin.PUT("/redeemer-keys/{keyId}", { params: { path: { keyId: me.apiKeyId } }, body: { storeId: stores[0]!.id } }));
   await must(admin.PUT("/compensation-policy", { body: { policy: "replace", productId: null } }));
@@ -43,7 +52,9 @@ export async function seedRedemption(baseUrl: string, keys: Record<Scope, string
       stockTotal: 10000,
       config: { coupon: { thresholdCents: 10000, discountCents: 2000 } },
     } }));
-    await must(admin.PUT("/products/{productId}/stores", { params: { path: { productId: product!.id } }, body: { storeIds: stores.map((s) => s.id) } }));
+    // The two Shanghai stores only (the product's scope says so); other coupons are good at every store.
+    const shanghai = stores.filter((s) => s.name === STORES[0]!.name || s.name === STORES[1]!.name);
+    await must(admin.PUT("/products/{productId}/stores", { params: { path: { productId: product!.id } }, body: { storeIds: shanghai.map((s) => s.id) } }));
   }
   if (product!.status !== "published") {
     await must(admin.POST("/products/{productId}/status", { params: { path: { productId: product!.id } }, body: { status: "published" } }));

@@ -5,11 +5,11 @@ import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedGrowthHistory } from "./seed-growth";
 import { seedMemberHistory } from "./seed-members";
+import { seedRecommendations } from "./seed-recommendations";
 import { seedRedemption } from "./seed-redemption";
 import { seedStoredValue } from "./seed-stored-value";
 import { seedSocial } from "./seed-social";
 import { seedSegments } from "./seed-segments";
-
 import { seedOutreach } from "./seed-outreach";
 
 export const DEMO_SLUG = "demo";
@@ -64,8 +64,8 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSegments(baseUrl, keys).catch((e) => console.warn(`segment demo data skipped: ${e instanceof Error ? e.message : e}`));
-
   await seedOutreach(baseUrl, keys, stateDir).catch((e) => console.warn(`targeting demo data skipped: ${e instanceof Error ? e.message : e}`));
+  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedRecommendations(baseUrl, keys, stateDir).catch((e) => console.warn(`recommendation demo orders skipped: ${e instanceof Error ? e.message : e}`));
   return seed;
 }
 

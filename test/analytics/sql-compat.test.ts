@@ -19,6 +19,7 @@ import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
 import { computeSegmentPage, previewSegment } from "../../analytics/segments/compute";
 import { WarehouseSegmentRules } from "../../schema/segments";
+import { computeRecommendations } from "../../analytics/recommendations/co-purchase";
 import { migrate } from "../../analytics/migrate";
 import { MIN_CLICKHOUSE_VERSION, serverInsertSettings } from "../../analytics/settings";
 import { METRIC_NAMES } from "../../schema/analytics";
@@ -112,6 +113,7 @@ beforeAll(async () => {
   const rules = WarehouseSegmentRules.parse({ recencyDays: { min: 1, max: 90 }, frequency: { min: 1, max: 9 }, monetaryCents: { min: 1, max: 9 }, dormantDays: 3, viewedNotBought: { days: 7, productIds: ["p"] }, highLtv: { topPercent: 10 } });
   await computeSegmentPage(client, { tenantId: "tA", rules, asOf: "2026-10-01T00:00:00.000Z", after: "", limit: 10 });
   await previewSegment(client, { tenantId: "tA", rules: WarehouseSegmentRules.parse({ highLtv: { minCents: 5 } }), asOf: "2026-10-01T00:00:00.000Z" });
+  await computeRecommendations(client, { tenantId: "tA", limit: 8, days: 180, maxUsers: 100 });
   await exportEventsPage(client, { tenantId: "tA", from: "2026-09-01T00:00:00.000Z", to: "2026-10-01T00:00:00.000Z", after: { at: "2026-09-02T00:00:00.000Z", id: "ev_x" }, limit: 10 });
   await userEvents(client, { tenantId: "tA", userIds: ["u1"], limit: 10 });
   await rekeyUser(client, { tenantId: "tA", userIds: ["u1"], deviceIds: ["d1"], pseudonym: "anon_0123456789" });

@@ -106,7 +106,6 @@ describe("every page at 390×844", () => {
       "admin/assists/index.astro": ["admin-assists", "/admin/assists/"],
       "admin/invites/index.astro": ["admin-invites", "/admin/invites/"],
       "admin/segments/index.astro": ["admin-segments", "/admin/segments/"],
-
       "admin/issuances/index.astro": ["admin-issuances", "/admin/issuances/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
