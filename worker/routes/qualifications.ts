@@ -2,10 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Qualifications } from "../../schema/qualifications";
 import { verifySessionFacts } from "../domain/buyer-session";
 import { edgeCityOf } from "../domain/edge-city";
-import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
 import { shopper } from "../middleware/shopper";
 import { qualifications, viewerOf } from "../services/qualifications";
+import { tenantBySlugCached } from "../services/tenants";
 import { createRouter, errors, json } from "./router";
 
 // 我能领/可用 (issue 19): the storefront's (shop session cookie) and the widget's (Bearer campaign session, CORS for
@@ -29,7 +29,7 @@ export const qualificationRoutes = createRouter()
   })
   .openapi(widget, async (c) => {
     const slug = c.req.valid("param").slug;
-    const tenant = await getTenantBySlugCached(c.env.DB, slug);
+    const tenant = await tenantBySlugCached(c.env, slug);
     if (!tenant) throw ApiError.notFound("Store");
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
     const session = bearer ? await verifySessionFacts(c.env.BUYER_SESSION_SECRET, tenant.id, bearer) : null;

@@ -2,7 +2,7 @@
 import type { CreateTenantInput, Tenant, UpdateTenantInput } from "../../schema/tenancy";
 import type { z } from "zod";
 import { newId } from "../domain/crypto";
-import { getTenant, getTenantBySlug, insertTenant, listTenants, tenantExists, updateTenant } from "../db/tenants";
+import { getTenant, getTenantBySlug, getTenantBySlugCached, insertTenant, listTenants, tenantExists, updateTenant } from "../db/tenants";
 import { pingDatabase } from "../db/statements";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
@@ -36,6 +36,8 @@ export async function tenantByIdOrSlug(env: Pick<Env, "DB">, idOrSlug: string): 
 }
 
 export const tenantBySlug = (env: Pick<Env, "DB">, slug: string) => getTenantBySlug(env.DB, slug);
+/** By slug from the per-isolate 30 s cache (public reads on hot pages). */
+export const tenantBySlugCached = (env: Pick<Env, "DB">, slug: string) => getTenantBySlugCached(env.DB, slug);
 export const maybeTenant = (env: Pick<Env, "DB">, id: string) => getTenant(env.DB, id);
 export const allTenants = (env: Pick<Env, "DB">) => listTenants(env.DB);
 
