@@ -189,8 +189,13 @@ export async function uploadSegment(env: Env, tenantId: string, input: { name?: 
     const hashes = await Promise.all(parsed.phones.slice(i, i + CHUNK).map((p) => phoneHash(env, p)));
     for (const m of await buyersByPhoneHashes(env.DB, tenantId, hashes)) (matched.add(`p:${m.k}`), buyers.add(m.buyer_id));
   }
-  const run = await startOrResume(env, tenantId, row.id);
-  if (run.cursor !== "") throw ApiError.conflict("segment_busy", "This segment is being computed; try again shortly");
+  let run = await startOrResume(env, tenantId, row.id);
+  if (run.cursor !== "") {
+    // An upload that died between staging and its swap: the newer file wins (an upload is one request, not resumable).
+    await failRun(env.DB, tenantId, run.id, "replaced by a newer upload");
+    await clearStaging(env.DB, tenantId, run.id);
+    run = await startOrResume(env, tenantId, row.id);
+  }
   const ids = [...buyers];
   for (let i = 0; i < ids.length || i === 0; i += PAGE_SIZE) await env.DB.batch(stagePageStmts(env.DB, tenantId, run.id, ids.slice(i, i + PAGE_SIZE), "~upload"));
   await swap(env, row, run.id);
