@@ -33,6 +33,9 @@ const { values: args } = parseArgs({
     // --shards 4 to exercise stock moving between shards under load (README: both figures).
     shards: { type: "string", default: "1" },
     kind: { type: "string", default: "flash_sale" },
+    // Issue 19: the claim path's cost with an eligibility rule on. segment: every buyer of the token pool is in a
+    // segment synced to segment_members (all pass, one primary-key lookup per claimant); first_order: no paid order yet.
+    eligibility: { type: "string", default: "none" },
     "skip-reference": { type: "boolean", default: false },
     // Where workerd keeps D1 and Durable Object SQLite files (a diagnostic: /dev/shm takes the disk out).
     "state-dir": { type: "string", default: tmpdir() },
@@ -127,8 +130,11 @@ async function benchWorker() {
     const admin = kaquanClient(o, key.secret);
     // A real catalog product, so every won claim becomes a real order (the claims consumer runs during the measurement).
     const product = await must(admin.POST("/products", { body: DEMO_COUPON_PRODUCT }));
+    const users = Array.from({ length: TOKEN_POOL }, () => `u${rnd()}${rnd()}`);
+    const eligibility = await eligibilityRule(harness.db, tenant.id, users);
     const startsAt = Date.now() + 1500;
     const campaign = await must(admin.POST("/campaigns", { body: {
+      ...(eligibility ? { eligibility } : {}),
       kind: args.kind as "flash_sale" | "coupon_claim",
       name: "压测秒杀",
       productId: product.id,
@@ -151,7 +157,7 @@ async function benchWorker() {
     console.log(`worker: ceiling (the claim route's own 400 for a malformed body) ${ceiling.perSecond}/s p50 ${ceiling.p50} ms p99 ${ceiling.p99} ms`);
 
     // Claims need a signed buyer session (the widget gets one from /session); sign a pool of random buyers up front.
-    const tokens = await Promise.all(Array.from({ length: TOKEN_POOL }, () => signSession("bench", tenant.id, `u${rnd()}${rnd()}`)));
+    const tokens = await Promise.all(users.map((u) => signSession("bench", tenant.id, u)));
     let next = 0;
     const r = await load(o, path, DURATION_S, () => "{}", () => ({
       "cf-connecting-ip": randomIp(),
@@ -181,6 +187,18 @@ async function benchWorker() {
     await harness.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The campaign's rule for --eligibility (a segment holding every pool buyer is written straight into D1, as a sync would). */
+async function eligibilityRule(db: D1Database, tenantId: string, users: string[]) {
+  if (args.eligibility === "none") return null;
+  if (args.eligibility === "first_order") return { firstOrder: true };
+  if (args.eligibility !== "segment") throw new Error(`--eligibility none|segment|first_order, not ${args.eligibility}`);
+  const segmentId = `seg_bench_${rnd()}`;
+  await db.prepare("INSERT INTO segments (id, tenant_id, name, source, current_run_id, size) VALUES (?, ?, 'bench', 'upload', 'run1', ?)").bind(segmentId, tenantId, users.length).run();
+  const insert = db.prepare("INSERT INTO segment_members (tenant_id, segment_id, buyer_id, run_id) VALUES (?, ?, ?, 'run1')");
+  for (let i = 0; i < users.length; i += 1000) await db.batch(users.slice(i, i + 1000).map((u) => insert.bind(tenantId, segmentId, u)));
+  return { segmentIds: [segmentId] };
 }
 
 function ensureRedis(): string {
@@ -237,7 +255,7 @@ async function benchReference() {
 }
 
 const gate = loadGate();
-console.log(`bench:claims — ${CONNECTIONS} connections, ${DURATION_S}s each, stock ${STOCK}, ${SHARDS} shards, kind ${args.kind}`);
+console.log(`bench:claims — ${CONNECTIONS} connections, ${DURATION_S}s each, stock ${STOCK}, ${SHARDS} shards, kind ${args.kind}, eligibility ${args.eligibility}`);
 const w = await benchWorker();
 const ref = args["skip-reference"] ? null : await benchReference();
 // Oversold also counts a claim turned into two orders.
