@@ -81,7 +81,7 @@ describe("nearby stores and recommendations on a phone (issue 19 items 6–7)", 
     const console = await signedInPage(browser(), `${baseUrl}/admin/trust/`, keys.admin!);
     const row = console.locator("#stores tr", { hasText: "徐家汇店" });
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("31.1955, 121.4375");
-    expect(await row.textContent()).toContain("周五 10:00-02:00");
+    expect(await row.textContent()).toContain("周一–周四 10:00-21:00；周五–周六 10:00-02:00；周日 10:00-21:00");
     await screenshot(console, "nearby-admin-stores");
     await console.context().close();
   });

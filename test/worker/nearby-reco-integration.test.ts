@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { newId } from "../../worker/domain/crypto";
 import { haversineMeters } from "../../worker/domain/geo";
 import { storesForVoucher } from "../../worker/services/nearby-stores";
+import { claimRun, tenantsDue } from "../../worker/db/recommendations";
 import { refreshTenantRecommendations } from "../../worker/services/recommendations";
 import { issueVoucher } from "../../worker/services/vouchers";
 import { shop } from "./commerce-helpers";
@@ -181,6 +182,24 @@ describe("recommendations read from the edge cache", () => {
     expect((await shop(other.tenant.slug, `/products/${video}/also-bought`)).status).toBe(404);
     expect((await shop(other.tenant.slug, "/for-you")).body).toMatchObject({ source: "none", items: [] });
     expect((await api("/recommendations", { token: other.adminKey })).body).toMatchObject({ computedAt: null, lists: 0 });
+  });
+
+  it("the cron claims a tenant once per hour, and one whose last run failed or was empty again after 5 minutes", async () => {
+    const { tenant } = await createTenant("Cron Brand");
+    const t0 = Date.parse("2030-01-01T00:00:00Z");
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const claim = (at: number) => claimRun(env.DB, tenant.id, iso(at), iso(at - 3_600_000), iso(at - 300_000));
+    expect(await claim(t0)).toBe(true);
+    expect(await claim(t0 + 60_000)).toBe(false); // claimed a minute ago
+    // The run failed (the warehouse is down): retried after 5 minutes, not before.
+    expect(await refreshTenantRecommendations({ ...env, WAREHOUSE_URL: "http://127.0.0.1:9" } as Env, tenant.id, new Date(t0))).toBe("failed");
+    expect(await claim(t0 + 240_000)).toBe(false);
+    expect(await claim(t0 + 301_000)).toBe(true);
+    // A good run with lists: hourly only.
+    await env.DB.prepare("UPDATE recommendation_runs SET last_error = NULL, lists = 3 WHERE tenant_id = ?").bind(tenant.id).run();
+    expect(await claim(t0 + 301_000 + 600_000)).toBe(false);
+    expect(await tenantsDue(env.DB, iso(t0 + 301_000 + 600_000 - 3_600_000), iso(t0 + 301_000 + 600_000 - 300_000), 10_000)).not.toContain(tenant.id);
+    expect(await claim(t0 + 301_000 + 3_601_000)).toBe(true);
   });
 
   it("records recommendation_shown / _clicked through /track and refuses incomplete ones", async () => {
