@@ -137,3 +137,17 @@ describe("the buyer's own pick", () => {
     expect(evaluateChoice([t, p], [t.voucherId, p.voucherId], l, ctx())).toMatchObject({ ok: true, combo: { discountCents: 1900, totalCents: 8100 } });
   });
 });
+
+describe("the provenance ledger names the order a coupon took part in", () => {
+  it("coupon_applied → redemption and coupon_returned → refund, per order", async () => {
+    const { ledgerSteps } = await import("../../worker/domain/voucher-ledger");
+    const env = (type: string, orderId: string) => ({
+      eventId: `e_${type}_${orderId}`, tenantId: "ten", type, occurredAt: "2026-05-20T10:00:00Z", actor: {}, schemaVersion: 1,
+      payload: { orderId, productId: "prd_a", voucherId: "vch_1", couponProductId: "prd_c", couponKind: "threshold", discountCents: 1000 },
+    }) as never;
+    expect(ledgerSteps(env("coupon_applied", "ord_1"))).toEqual([
+      { voucherId: "vch_1", kind: "redemption", payload: { usedOnOrderId: "ord_1", discountCents: 1000, couponKind: "threshold" }, dedupeSuffix: "ord_1" },
+    ]);
+    expect(ledgerSteps(env("coupon_returned", "ord_2"))[0]).toMatchObject({ kind: "refund", dedupeSuffix: "ord_2", payload: { usedOnOrderId: "ord_2" } });
+  });
+});

@@ -392,7 +392,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
       ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
       ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
-      ...(await returnCouponsOnClose(env, t, order.id, orderIn(t, order.id, "refunded"), reason)),
+      ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, orderIn(t, order.id, "refunded"), reason) : []),
     ]);
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await returnMallExchangeOfOrder(env, t, order.id);
@@ -462,7 +462,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     refundIssuedOfOrderStmt(db, tenantId, orderId),
     ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
-    ...(await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason)),
+    ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason) : []),
   ]);
   await returnMallExchangeOfOrder(env, tenantId, orderId);
   await reverseInviteOfRefund(env, tenantId, orderId);

@@ -275,7 +275,7 @@ export async function finishPlaced(env: Env, d: DraftOrder, product: ProductRow,
     const open = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [p.tenantId, order.id] };
     await env.DB.batch(checkoutDebitStmts(env, p.tenantId, order.id, p.buyerId, p.storedValue, open));
     if (!(await checkoutDebited(env, p.tenantId, p.storedValue))) {
-      await release(env, p.tenantId, order.id, ["created"], "cancelled", "insufficient_balance");
+      await release(env, p.tenantId, order.id, ["created"], "cancelled", "insufficient_balance", [], undefined, !!d.coupons);
       throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
     }
   }
@@ -408,11 +408,13 @@ export async function release(
   events: EventInput[] = [],
   /** Only if its reservation ran out before this instant (expiry by the cron). */
   lapsedBefore?: string,
+  /** Whether coupons took part (false: skip looking for them; unknown: look). */
+  discounted?: boolean,
 ): Promise<OrderRow | null> {
   const db = env.DB;
   const closed = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [tenantId, orderId, to] };
   // Coupons the order took go back with it (issue 19; nothing to add when it took none).
-  const coupons = await returnCouponsOnClose(env, tenantId, orderId, closed, reason ?? to);
+  const coupons = discounted === false ? [] : await returnCouponsOnClose(env, tenantId, orderId, closed, reason ?? to);
   const [moved] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, from, to, { failureReason: reason, lapsedBefore }),
     releaseOrderKeysStmt(db, tenantId, orderId, closed),
@@ -430,7 +432,7 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
   const moved = await release(env, tenantId, orderId, ["created"], "cancelled", "cancelled_by_buyer", [
     { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } },
-  ]);
+  ], undefined, (row.discount_cents ?? 0) > 0);
   if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
   return moved;
 }
@@ -442,7 +444,7 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
   // Each order in its own batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
   for (const o of await lapsedOrders(env.DB, tenantId, now)) {
     const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } };
-    if (await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now)) expired++;
+    if (await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now, (o.discount_cents ?? 0) > 0)) expired++;
   }
   if (expired) await scheduleDispatch(env);
   return expired;
