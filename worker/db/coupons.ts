@@ -226,6 +226,8 @@ export interface CouponBuyerFactsRow {
   signed_up_at: string | null;
   tier_id: string | null;
   birthday: string | null;
+  /** The member's own city (members.city, migration 0174); the edge location is the fallback. */
+  city: string | null;
   paid_orders: number;
   segment_ids: string;
 }
@@ -234,7 +236,7 @@ export interface CouponBuyerFactsRow {
 export function couponFactsStmt(db: D1Database, tenantId: string, buyerId: string) {
   return db
     .prepare(
-      `SELECT COALESCE(m.joined_at, b.created_at) AS signed_up_at, m.birthday,
+      `SELECT COALESCE(m.joined_at, b.created_at) AS signed_up_at, m.birthday, m.city,
          CASE WHEN m.paid_tier_id IS NOT NULL AND m.paid_until > ${NOW}
                    AND (m.tier_id IS NULL OR (SELECT rank FROM member_tiers WHERE id = m.paid_tier_id) > (SELECT rank FROM member_tiers WHERE id = m.tier_id))
               THEN m.paid_tier_id ELSE m.tier_id END AS tier_id,

@@ -46,7 +46,7 @@ function factsOf(r: CouponBuyerFactsRow | null, city: string | null): BuyerFacts
     paidOrders: r?.paid_orders ?? 0,
     tierId: r?.tier_id ?? null,
     birthday: r?.birthday ?? null,
-    city,
+    city: r?.city ?? city,
   };
 }
 
