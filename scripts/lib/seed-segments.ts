@@ -18,11 +18,16 @@ export async function seedSegments(baseUrl: string, keys: Record<Scope, string>)
     const made = await must(admin.POST("/segments", { body: w as never }));
     await admin.POST("/segments/{segmentId}/compute", { params: { path: { segmentId: made.id } } });
   }
-  // An uploaded list (as a brand would bring from its stores' CRM): the demo's real members by card number, so the
-  // segment has people to target (the targeted-coupon demo issues to it).
-  const UPLOADED = "门店会员名单（导入）";
+  // An uploaded list, as a brand brings one from its stores' CRM: the demo's recent buyers (by buyer id, from the
+  // orders export), so the segment has real people to target (the targeted-coupon demo issues to it).
+  const UPLOADED = "近期下单顾客（导入名单）";
   if (segments.some((s) => s.name === UPLOADED)) return;
-  const { members } = await must(admin.GET("/members", { params: { query: { limit: 100 } } }));
-  if (!members.length) return;
-  await must(admin.POST("/segments/uploads", { body: { name: UPLOADED, csv: ["card_no", ...members.map((m) => m.cardNo)].join("\n") } }));
+  const from = new Date(Date.now() - 30 * 86_400_000).toISOString();
+  const res = await fetch(`${baseUrl}/api/v1/exports/orders?format=ndjson&from=${from}&to=${new Date(Date.now() + 60_000).toISOString()}`, {
+    headers: { authorization: `Bearer ${keys.admin}` },
+  });
+  if (!res.ok) return;
+  const buyers = [...new Set((await res.text()).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { buyerId: string }).buyerId))];
+  if (!buyers.length) return;
+  await must(admin.POST("/segments/uploads", { body: { name: UPLOADED, csv: ["buyer_id", ...buyers].join("\n") } }));
 }
