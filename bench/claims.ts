@@ -157,7 +157,10 @@ async function benchWorker() {
     console.log(`worker: ceiling (the claim route's own 400 for a malformed body) ${ceiling.perSecond}/s p50 ${ceiling.p50} ms p99 ${ceiling.p99} ms`);
 
     // Claims need a signed buyer session (the widget gets one from /session); sign a pool of random buyers up front.
-    const tokens = await Promise.all(users.map((u) => signSession("bench", tenant.id, u)));
+    // A rule that depends on who the buyer is asks for a verified phone first: with one on, the pool signs in by phone.
+    const nowS = Math.floor(Date.now() / 1000);
+    const facts = eligibility ? { phone: true, member: false, createdS: nowS } : undefined;
+    const tokens = await Promise.all(users.map((u) => signSession("bench", tenant.id, u, nowS, facts)));
     let next = 0;
     const r = await load(o, path, DURATION_S, () => "{}", () => ({
       "cf-connecting-ip": randomIp(),
