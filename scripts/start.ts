@@ -28,6 +28,8 @@ const VAR_OVERRIDES = ["EVENT_RETRY_BASE_SECONDS", "EVENT_RETRY_CAP_SECONDS"].fl
   return value ? ["--var", `${name}:${value}`] : [];
 });
 const bin = (name: string) => `node_modules/.bin/${name}`;
+// TypeScript services run as `node --import tsx`, one process each: the tsx CLI wrapper relays a stop signal and, if its
+// child does not acknowledge within 30 ms (a loaded machine), SIGKILLs it and exits 130.
 const children: ChildProcess[] = [];
 
 function step(title: string, cmd: string, args: string[], env: Record<string, string> = {}) {
@@ -111,12 +113,12 @@ if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin(
 step("applying D1 migrations", bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], { CI: "true" });
 
 if (!EXTERNAL_WAREHOUSE) {
-  launch("warehouse", bin("tsx"), ["analytics/main.ts"], {
+  launch("warehouse", process.execPath, ["--import", "tsx", "analytics/main.ts"], {
     WAREHOUSE_PORT: String(WAREHOUSE_PORT),
     WAREHOUSE_DATA_DIR: `${STATE_DIR}/.data/clickhouse`,
   });
 }
-launch("suppliers", bin("tsx"), ["scripts/supplier-sandbox.ts"], {
+launch("suppliers", process.execPath, ["--import", "tsx", "scripts/supplier-sandbox.ts"], {
   SUPPLIER_PORT: String(SUPPLIER_PORT),
   SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
   SUPPLIER_STATE_FILE: `${STATE_DIR}/.data/suppliers.jsonl`,

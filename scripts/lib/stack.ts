@@ -38,7 +38,7 @@ export function killTree(rootPid: number) {
 export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }, env: Record<string, string> = {}): Promise<Stack> {
   const port = ports?.port ?? (await freePort());
   const warehousePort = ports?.warehousePort ?? (await freePort());
-  const child = spawn("node_modules/.bin/tsx", ["scripts/start.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
     env: {
       ...process.env,
       KAQUAN_PORT: String(port),

@@ -25,7 +25,7 @@ function occupy(): Promise<number> {
 
 function start(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn("node_modules/.bin/tsx", ["scripts/start.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       env: { ...process.env, KAQUAN_STATE_DIR: state, KAQUAN_SKIP_BUILD: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -27,10 +27,10 @@ let warehouseLog = "";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startWarehouse(port: number): Promise<ChildProcess> {
-  const child = spawn("node_modules/.bin/tsx", ["analytics/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "analytics/main.ts"], {
     env: { ...process.env, WAREHOUSE_PORT: String(port), WAREHOUSE_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: tsx and the node it starts are stopped together
+    detached: true, // its own process group, stopped whole
   });
   child.stdout!.on("data", (d: Buffer) => (warehouseLog += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (warehouseLog += d.toString()));
