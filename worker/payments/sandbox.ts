@@ -1,20 +1,36 @@
 import { SandboxCallback } from "../../schema/orders";
+import { ApiError } from "../errors";
 import { randomToken } from "../domain/crypto";
+import { parseCsv, toCsv } from "../domain/statement-csv";
 import { signBody, verifyBody } from "../domain/signature";
+import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
 import type { PaymentRow } from "../db/payments";
-import type { PaymentProvider, VerifyResult } from "./provider";
+import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
 export const SANDBOX_CALLBACK_PATH = "/api/v1/pay/callback/sandbox";
+const STATEMENT_HEADER = ["gateway_ref", "merchant_ref", "kind", "amount_cents", "fee_cents", "booked_at"];
+// The sandbox charges 0.6 % per payment (WeChat/Alipay's usual rate), rounded; refunds give the fee back pro rata.
+const feeOf = (cents: number) => Math.round(cents * 0.006);
+
+/** YYYY-MM-DD in China time → [from, to) as ISO instants. */
+export function chinaDayRange(day: string): [string, string] {
+  const start = Date.parse(`${day}T00:00:00+08:00`);
+  return [new Date(start).toISOString(), new Date(start + 86_400_000).toISOString()];
+}
 
 /**
- * The built-in sandbox gateway. It behaves like a real one: a hosted checkout page, then a callback posted to the
- * merchant, HMAC-SHA256 signed over `t.rawBody` (t = unix seconds) with PAYMENT_SANDBOX_SECRET.
+ * The built-in sandbox gateway. It behaves like a real one: a hosted checkout page, a callback posted to the merchant
+ * (HMAC-SHA256 over `t.rawBody`, t = unix seconds, with PAYMENT_SANDBOX_SECRET), its own books in D1 so the merchant
+ * can query a charge before crediting it, refunds idempotent on our refund id, and a daily CSV statement per tenant.
  */
-export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">): PaymentProvider {
+export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, tenantId?: string): PaymentProvider {
   return {
     name: "sandbox",
-    checkoutUrl: (origin, payment) => `${origin}/api/v1/pay/sandbox/checkout/${payment.id}`,
+    label: "沙箱支付",
+    async startPayment(payment, ctx) {
+      return { redirectUrl: `${ctx.origin}/api/v1/pay/sandbox/checkout/${payment.id}` };
+    },
     async verifyCallback(rawBody, headers): Promise<VerifyResult> {
       const sig = await verifyBody(env.PAYMENT_SANDBOX_SECRET, rawBody, headers.get(SANDBOX_SIGNATURE_HEADER));
       if (!sig.ok) return { ok: false, code: `signature_${sig.reason}`, message: `Callback signature ${sig.reason}` };
@@ -28,24 +44,68 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">): Payme
       if (!parsed.success) return { ok: false, code: "invalid_body", message: "Callback body does not match the contract" };
       return { ok: true, notice: parsed.data };
     },
-    async refund(_payment, _amount) {
-      // The sandbox settles refunds synchronously, as many gateways do for full refunds of recent charges.
-      return { ok: true, refundRef: `sbx_rf_${randomToken(20)}` };
+    // kaquan's own JSON acknowledgement (the sandbox checkout page reads it).
+    callbackAnswer: () => null,
+    async queryCharge(payment) {
+      const txn = await getSandboxTxn(env.DB, "payment", payment.id);
+      if (!txn) return { state: "unpaid" };
+      if (txn.state === "closed") return { state: "closed" };
+      const refunded = await sandboxRefundedCents(env.DB, payment.id);
+      return { state: refunded >= txn.amount_cents ? "refunded" : "paid", amountCents: txn.amount_cents, gatewayTxnId: txn.gateway_ref, payerAccount: txn.payer_account ?? undefined };
+    },
+    async closeCharge(payment) {
+      await closeSandboxCharge(env.DB, payment.tenant_id, payment.id, `sbx_close_${payment.id}`, payment.amount_cents);
+    },
+    async refund(payment, amountCents, refundId) {
+      const charge = await getSandboxTxn(env.DB, "payment", payment.id);
+      if (!charge || charge.state !== "paid") return { ok: false, reason: "charge_not_paid" };
+      const prior = await getSandboxTxn(env.DB, "refund", refundId);
+      if (prior) return { ok: true, refundRef: prior.gateway_ref, state: "succeeded" };
+      if ((await sandboxRefundedCents(env.DB, payment.id)) + amountCents > charge.amount_cents) return { ok: false, reason: "refund_exceeds_charge" };
+      const fee = Math.round((charge.fee_cents * amountCents) / Math.max(1, charge.amount_cents));
+      const txn = await bookSandboxTxn(env.DB, {
+        gateway_ref: `sbx_rf_${randomToken(20)}`, tenant_id: payment.tenant_id, kind: "refund", merchant_ref: refundId, payment_id: payment.id,
+        amount_cents: amountCents, fee_cents: fee, state: "succeeded", payer_account: charge.payer_account,
+      });
+      // The sandbox settles refunds synchronously, as gateways do for refunds of recent charges.
+      return { ok: true, refundRef: txn.gateway_ref, state: "succeeded" };
+    },
+    async queryRefund(_payment, refundId) {
+      const txn = await getSandboxTxn(env.DB, "refund", refundId);
+      return txn ? { state: "succeeded", refundRef: txn.gateway_ref } : { state: "not_found" };
+    },
+    async downloadStatement(day) {
+      if (!tenantId) throw new Error("the sandbox statement is per tenant");
+      const [from, to] = chinaDayRange(day);
+      const rows = await sandboxTxnsBetween(env.DB, tenantId, from, to);
+      return toCsv([STATEMENT_HEADER, ...rows.map((r) => [r.gateway_ref, r.merchant_ref, r.kind, String(r.amount_cents), String(r.fee_cents), r.booked_at])]);
+    },
+    parseStatement(text): StatementLine[] {
+      const [head, ...rows] = parseCsv(text);
+      if (!head || head.join(",") !== STATEMENT_HEADER.join(",")) throw new Error("not a sandbox statement");
+      return rows.filter((r) => r.length === STATEMENT_HEADER.length).map(([gatewayRef, merchantRef, kind, amount, fee, at]) => ({
+        kind: kind === "refund" ? "refund" : "payment", merchantRef: merchantRef!, gatewayRef: gatewayRef!, amountCents: Number(amount), feeCents: Number(fee), at: at!,
+      }));
     },
   };
 }
 
-/** What the sandbox gateway sends when the buyer pays on its hosted page. */
-export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET">, payment: PaymentRow, payerAccount?: string) {
+/** The buyer pays at the sandbox: the gateway books the charge (once per payment), then builds its signed callback. */
+export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, payment: PaymentRow, payerAccount?: string) {
+  const txn = await bookSandboxTxn(env.DB, {
+    gateway_ref: `sbx_${randomToken(24)}`, tenant_id: payment.tenant_id, kind: "payment", merchant_ref: payment.id, payment_id: payment.id,
+    amount_cents: payment.amount_cents, fee_cents: feeOf(payment.amount_cents), state: "paid", payer_account: payerAccount ?? null,
+  });
+  if (txn.state !== "paid") throw ApiError.conflict("charge_closed", "The gateway closed this charge; it can no longer be paid");
   const body = JSON.stringify({
     type: "payment.succeeded",
-    gatewayTxnId: `sbx_${randomToken(24)}`,
+    gatewayTxnId: txn.gateway_ref,
     paymentId: payment.id,
     orderId: payment.order_id,
-    amountCents: payment.amount_cents,
+    amountCents: txn.amount_cents,
     currency: payment.currency,
-    paidAt: new Date().toISOString(),
-    ...(payerAccount ? { payerAccount } : {}),
+    paidAt: txn.booked_at,
+    ...(txn.payer_account ? { payerAccount: txn.payer_account } : {}),
   } satisfies SandboxCallback);
   return { body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
-import { providerFor } from "../payments/provider-registry";
+import { providerForCallback } from "../payments/provider-registry";
 import { settlePaymentNotice } from "../services/payment-callback";
 import { payAtSandbox, sandboxCheckoutPage } from "../services/sandbox-gateway";
 import { SandboxPayInput } from "../../schema/orders";
@@ -47,8 +47,9 @@ export const sandboxGatewayRoutes = createRouter()
 
 export const paymentRoutes = createRouter()
   .openapi(callback, async (c) => {
-    const provider = providerFor(c.env, c.req.valid("param").provider);
-    if (!provider) throw ApiError.notFound("Payment provider");
+    const found = await providerForCallback(c.env, c.req.valid("param").provider, undefined, new URL(c.req.url).origin);
+    if (!found) throw ApiError.notFound("Payment provider");
+    const { provider } = found;
     const raw = await c.req.text();
     const verified = await provider.verifyCallback(raw, c.req.raw.headers);
     if (!verified.ok) {

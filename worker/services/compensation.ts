@@ -151,14 +151,14 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
   const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
   if (charge && charge.status === "succeeded" && amount > 0) {
-    const provider = providerFor(env, charge.provider);
-    const res = provider ? await provider.refund(charge, amount) : { ok: false as const, reason: "no provider" };
+    const provider = await providerFor(env, charge.provider, t);
+    const refundId = newId("rf");
+    const res = provider ? await provider.refund(charge, amount, refundId, "compensation") : { ok: false as const, reason: "no provider" };
     if (!res.ok) {
       // Money did not move: reopen for the brand to handle by hand.
       await reopenComplaint(db, t, complaint.id);
       return (await getComplaint(db, t, complaint.id))!;
     }
-    const refundId = newId("rf");
     await db.batch([
       insertPaymentStmt(db, { id: refundId, tenant_id: t, order_id: order!.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
       completePaymentStmt(db, t, refundId, "succeeded", res.refundRef),

@@ -326,16 +326,15 @@ async function refundPayment(env: Env, order: OrderRow, reason: string, amountCe
   if (amount === 0) return true;
   // A run that died after recording the refund is retried by the cron: never pay back twice.
   if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
-  const provider = providerFor(env, charge.provider);
+  const provider = await providerFor(env, charge.provider, order.tenant_id);
   if (!provider) return false;
-  const res = await provider.refund(charge, amount);
-  if (!res.ok) return false;
   const refundId = newId("rf");
+  const res = await provider.refund(charge, amount, refundId, reason);
+  if (!res.ok) return false;
   await env.DB.batch([
     insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
     completePaymentStmt(env.DB, order.tenant_id, refundId, "succeeded", res.refundRef),
   ]);
-  void reason;
   return true;
 }
 

@@ -1,0 +1,55 @@
+export interface SandboxTxnRow {
+  gateway_ref: string;
+  tenant_id: string;
+  kind: "payment" | "refund";
+  merchant_ref: string;
+  payment_id: string;
+  amount_cents: number;
+  fee_cents: number;
+  state: string;
+  payer_account: string | null;
+  booked_at: string;
+}
+
+/** Records a sandbox transaction once per (kind, our ref); the existing row is returned on a repeat. */
+export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "booked_at">): Promise<SandboxTxnRow> {
+  await db
+    .prepare(
+      `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, merchant_ref) DO NOTHING`,
+    )
+    .bind(row.gateway_ref, row.tenant_id, row.kind, row.merchant_ref, row.payment_id, row.amount_cents, row.fee_cents, row.state, row.payer_account)
+    .run();
+  return (await getSandboxTxn(db, row.kind, row.merchant_ref))!;
+}
+
+export function getSandboxTxn(db: D1Database, kind: "payment" | "refund", merchantRef: string) {
+  return db.prepare("SELECT * FROM sandbox_gateway_txns WHERE kind = ? AND merchant_ref = ?").bind(kind, merchantRef).first<SandboxTxnRow>();
+}
+
+/** Refunds booked against a charge (for the remaining refundable amount). */
+export async function sandboxRefundedCents(db: D1Database, paymentId: string): Promise<number> {
+  const r = await db.prepare("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM sandbox_gateway_txns WHERE kind = 'refund' AND payment_id = ?").bind(paymentId).first<{ n: number }>();
+  return r?.n ?? 0;
+}
+
+/** A charge closed before being paid: recorded so a later pay attempt is refused. */
+export function closeSandboxCharge(db: D1Database, tenantId: string, paymentId: string, gatewayRef: string, amountCents: number) {
+  return db
+    .prepare(
+      `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, state) VALUES (?, ?, 'payment', ?, ?, ?, 'closed')
+       ON CONFLICT (kind, merchant_ref) DO NOTHING`,
+    )
+    .bind(gatewayRef, tenantId, paymentId, paymentId, amountCents)
+    .run();
+}
+
+/** Booked transactions in [from, to) (ISO times), in booking order: the statement's lines. */
+export async function sandboxTxnsBetween(db: D1Database, tenantId: string, from: string, to: string) {
+  return (
+    await db
+      .prepare("SELECT * FROM sandbox_gateway_txns WHERE tenant_id = ? AND booked_at >= ? AND booked_at < ? AND state IN ('paid', 'succeeded') ORDER BY booked_at, gateway_ref")
+      .bind(tenantId, from, to)
+      .all<SandboxTxnRow>()
+  ).results;
+}

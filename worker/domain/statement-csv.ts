@@ -1,0 +1,30 @@
+import { csvField } from "./key-csv";
+
+/** RFC 4180 CSV text → rows of fields (quoted fields may hold commas, quotes and line breaks; a BOM is dropped). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  const s = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (quoted) {
+      if (ch === '"' && s[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(field), (field = "");
+    else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && s[i + 1] === "\n") i++;
+      row.push(field), rows.push(row), (row = []), (field = "");
+    } else field += ch;
+  }
+  if (field || row.length) row.push(field), rows.push(row);
+  return rows.filter((r) => !(r.length === 1 && r[0] === ""));
+}
+
+/** Rows → CSV text with CRLF line ends. */
+export function toCsv(rows: string[][]): string {
+  return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
