@@ -172,6 +172,8 @@ export const EVENT_PAYLOADS = {
   recommendation_shown: payload({ surface: Label, productId: OptId, items: Count }),
   /** A recommended product opened from a recommendation list (position from 0). */
   recommendation_clicked: payload({ surface: Label, productId: Id, fromProductId: OptId, position: Count }),
+  // Issue 21 (core): a refund the gateway finished (or refused) after it was asked: its id, charge, order and amount.
+  refund_settled: payload({ refundId: Id, paymentId: Id, orderId: Id, amountCents: Cents, state: Label, provider: Label, reason: Label.optional() }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

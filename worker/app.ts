@@ -27,6 +27,7 @@ import { ledgerRoutes } from "./routes/ledger";
 import { mediaRoutes } from "./routes/media";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
+import { paymentAccountRoutes } from "./routes/payment-accounts";
 import { shopRoutes, smsOutboxRoutes } from "./routes/shop";
 import { nearbyRoutes } from "./routes/nearby";
 import { privacyRoutes } from "./routes/privacy";
@@ -80,6 +81,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", nearbyRoutes)
     .route("/", privacyRoutes)
     .route("/", paymentRoutes)
+    .route("/", paymentAccountRoutes)
     .route("/", orderRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes)

@@ -5,6 +5,7 @@ CREATE TABLE payment_accounts (
   tenant_id TEXT NOT NULL REFERENCES tenants(id),
   provider TEXT NOT NULL CHECK (provider IN ('wechatpay', 'alipay')),
   merchant_id TEXT NOT NULL,
+  gateway_url TEXT NOT NULL,
   config_enc TEXT NOT NULL,
   enabled INTEGER NOT NULL DEFAULT 1,
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),

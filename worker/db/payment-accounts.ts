@@ -3,6 +3,7 @@ export interface PaymentAccountRow {
   tenant_id: string;
   provider: "wechatpay" | "alipay";
   merchant_id: string;
+  gateway_url: string;
   config_enc: string;
   enabled: number;
   created_at: string;
@@ -22,14 +23,14 @@ export async function listPaymentAccounts(db: D1Database, tenantId: string) {
 }
 
 /** Connects or replaces the tenant's account at a provider (one per provider); the id stays across replacements. */
-export function upsertPaymentAccount(db: D1Database, row: Pick<PaymentAccountRow, "id" | "tenant_id" | "provider" | "merchant_id" | "config_enc" | "enabled">) {
+export function upsertPaymentAccount(db: D1Database, row: Pick<PaymentAccountRow, "id" | "tenant_id" | "provider" | "merchant_id" | "gateway_url" | "config_enc" | "enabled">) {
   return db
     .prepare(
-      `INSERT INTO payment_accounts (id, tenant_id, provider, merchant_id, config_enc, enabled) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant_id, provider) DO UPDATE SET merchant_id = excluded.merchant_id, config_enc = excluded.config_enc,
+      `INSERT INTO payment_accounts (id, tenant_id, provider, merchant_id, gateway_url, config_enc, enabled) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, provider) DO UPDATE SET merchant_id = excluded.merchant_id, gateway_url = excluded.gateway_url, config_enc = excluded.config_enc,
          enabled = excluded.enabled, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
        RETURNING *`,
     )
-    .bind(row.id, row.tenant_id, row.provider, row.merchant_id, row.config_enc, row.enabled)
+    .bind(row.id, row.tenant_id, row.provider, row.merchant_id, row.gateway_url, row.config_enc, row.enabled)
     .first<PaymentAccountRow>();
 }

@@ -12,6 +12,9 @@ export interface PaymentRow {
   provider_ref: string | null;
   created_at: string;
   completed_at: string | null;
+  reason: string | null;
+  /** A refund's charge. */
+  refund_of: string | null;
 }
 
 /** `guard` (SQL + args) makes the insert conditional inside a batch. */
@@ -37,13 +40,6 @@ export function getChargeOfOrder(db: D1Database, tenantId: string, orderId: stri
     .first<PaymentRow>();
 }
 
-export function getSucceededRefundOfOrder(db: D1Database, tenantId: string, orderId: string) {
-  return db
-    .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status = 'succeeded' LIMIT 1")
-    .bind(tenantId, orderId)
-    .first<PaymentRow>();
-}
-
 /** pending → succeeded|failed once; the gateway's transaction id is unique per provider. */
 export function completePaymentStmt(db: D1Database, tenantId: string, id: string, status: "succeeded" | "failed", providerRef: string | null) {
   return db
@@ -58,4 +54,48 @@ export function completePaymentStmt(db: D1Database, tenantId: string, id: string
 export async function chargeIdOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<string | null> {
   const r = await db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' LIMIT 1").bind(tenantId, orderId).first<{ id: string }>();
   return r?.id ?? null;
+}
+
+/**
+ * A refund of `charge`, pending until the gateway says it is done: inserted only while the charge's refunds (pending
+ * or succeeded) plus this one stay within the charge — one statement, so two refunds at once cannot exceed it.
+ * A repeat with the same id inserts nothing.
+ */
+export function insertRefundStmt(db: D1Database, charge: PaymentRow, id: string, amountCents: number, reason: string) {
+  return db
+    .prepare(
+      `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of)
+       SELECT ?, ?, ?, ?, 'refund', ?, ?, ?, ? WHERE ? > 0 AND NOT EXISTS (SELECT 1 FROM payments WHERE id = ?)
+         AND (SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status != 'failed') + ? <= ?`,
+    )
+    .bind(id, charge.tenant_id, charge.order_id, charge.provider, amountCents, charge.currency, reason, charge.id, amountCents, id, charge.tenant_id, charge.order_id, amountCents, charge.amount_cents);
+}
+
+/** Cents of the order's charge already refunded or being refunded. */
+export async function refundedCentsOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<number> {
+  const r = await db
+    .prepare("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status != 'failed'")
+    .bind(tenantId, orderId)
+    .first<{ n: number }>();
+  return r?.n ?? 0;
+}
+
+/** The gateway's refund id once known (a refund still processing). */
+export function setRefundRefStmt(db: D1Database, tenantId: string, id: string, ref: string) {
+  return db.prepare("UPDATE payments SET provider_ref = ? WHERE tenant_id = ? AND id = ? AND status = 'pending' AND provider_ref IS NULL").bind(ref, tenantId, id);
+}
+
+/** Refunds the gateway has not finished, oldest first (the cron asks the gateway about each). */
+export async function pendingRefunds(db: D1Database, olderThan: string, limit: number) {
+  return (
+    await db
+      .prepare("SELECT * FROM payments WHERE status = 'pending' AND kind = 'refund' AND created_at < ? ORDER BY created_at LIMIT ?")
+      .bind(olderThan, limit)
+      .all<PaymentRow>()
+  ).results;
+}
+
+/** A cashier choice: which gateway the buyer pays this pending charge through. */
+export function setChargeProviderStmt(db: D1Database, tenantId: string, id: string, provider: string) {
+  return db.prepare("UPDATE payments SET provider = ? WHERE tenant_id = ? AND id = ? AND kind = 'charge' AND status = 'pending' RETURNING *").bind(provider, tenantId, id);
 }

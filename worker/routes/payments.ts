@@ -1,10 +1,15 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../types";
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { providerForCallback } from "../payments/provider-registry";
 import { settlePaymentNotice } from "../services/payment-callback";
 import { payAtSandbox, sandboxCheckoutPage } from "../services/sandbox-gateway";
 import { SandboxPayInput } from "../../schema/orders";
-import { createRouter, errors, json, optionalJsonBody } from "./router";
+import { StartPaymentInput, StartPaymentResult } from "../../schema/payments";
+import { cashierPage, startPayment } from "../services/cashier";
+import { clientIpOf } from "../domain/client-ip";
+import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 
 const tags = ["payments"];
 const PaymentId = z.object({ paymentId: z.string().min(1).max(64) });
@@ -25,19 +30,40 @@ const pay = createRoute({
     409: errors[409],
   },
 });
-const callback = createRoute({
-  method: "post", path: "/pay/callback/{provider}", tags,
+const cashier = createRoute({
+  method: "get", path: "/pay/checkout/{paymentId}", tags, summary: "The cashier (收银台) for an order's charge: the tenant's payment methods (HTML)",
+  request: { params: PaymentId },
+  responses: { 200: { content: { "text/html": { schema: z.string() } }, description: "Cashier page" }, 404: errors[404] },
+});
+const start = createRoute({
+  method: "post", path: "/pay/checkout/{paymentId}/start", tags,
+  summary: "The buyer chose a payment method: the charge is opened at that gateway; the answer says where the browser goes",
+  request: { params: PaymentId, ...jsonBody(StartPaymentInput) },
+  responses: { 200: json(StartPaymentResult, "Go to the gateway"), 404: errors[404], 409: errors[409] },
+});
+const payAlias = createRoute({ ...pay, path: "/pay/checkout/{paymentId}/pay", summary: "Development: pay the charge with the sandbox gateway from the cashier" });
+
+const callbackDoc = {
+  tags,
   summary: "Payment callback from a gateway",
   description:
-    "Body: the provider's notice (sandbox: SandboxCallback). Header X-Sandbox-Signature: `t=<unix s>,v1=<hex HMAC-SHA256(secret, t + '.' + raw body)>`. " +
-    "Refused (4xx, nothing changed) on a bad signature, a timestamp outside ±300 s, an unknown payment, another order id or another amount. " +
-    "Idempotent: a repeat is acknowledged with applied=false. Only an unpaid order moves to paid.",
-  request: { params: z.object({ provider: z.string().min(1).max(32) }) },
-  responses: { 200: json(Ack, "Acknowledged"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409] },
+    "Sandbox (development): body SandboxCallback, header X-Sandbox-Signature `t=<unix s>,v1=<hex HMAC-SHA256(secret, t + '.' + raw body)>`. " +
+    "WeChat Pay v3 and Alipay: their own protocol at /pay/callback/{provider}/{accountId} (the notify URL kaquan gives the gateway per connected account). " +
+    "Refused (4xx, nothing changed) on a bad signature, a timestamp outside ±300 s, an unknown payment or another tenant's, another order id or amount, " +
+    "or when the gateway, asked by kaquan, does not confirm the charge as paid with that amount. " +
+    "Idempotent: a repeat is acknowledged with applied=false. Only an unpaid order moves to paid; money for an order that can no longer take it is refunded.",
+  responses: { 200: json(Ack, "Acknowledged (or the gateway's own success answer)"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409] },
+};
+const Provider = z.string().min(1).max(32);
+const callback = createRoute({ method: "post", path: "/pay/callback/{provider}", ...callbackDoc, request: { params: z.object({ provider: Provider }) } });
+const accountCallback = createRoute({
+  method: "post", path: "/pay/callback/{provider}/{accountId}", ...callbackDoc,
+  request: { params: z.object({ provider: Provider, accountId: z.string().min(1).max(64) }) },
 });
 
 /** The sandbox gateway's hosted checkout: development only (app.ts does not mount it in production). */
 export const sandboxGatewayRoutes = createRouter()
+  .openapi(payAlias, async (c) => c.json(await payAtSandbox(c.env, c.req.valid("param").paymentId, c.req.url, c.req.valid("json").payerAccount), 200))
   .openapi(checkout, async (c) => {
     const html = await sandboxCheckoutPage(c.env, c.req.valid("param").paymentId);
     c.header("Cache-Control", "no-store");
@@ -45,18 +71,33 @@ export const sandboxGatewayRoutes = createRouter()
   })
   .openapi(pay, async (c) => c.json(await payAtSandbox(c.env, c.req.valid("param").paymentId, c.req.url, c.req.valid("json").payerAccount), 200));
 
+async function onCallback(c: Context<AppEnv>, name: string, accountId: string | undefined) {
+  const found = await providerForCallback(c.env, name, accountId, new URL(c.req.url).origin);
+  if (!found) throw ApiError.notFound("Payment provider");
+  const { provider, tenantId } = found;
+  const raw = await c.req.text();
+  const verified = await provider.verifyCallback(raw, c.req.raw.headers);
+  if (!verified.ok) {
+    console.warn(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, refused: verified.code }));
+    const status = verified.code.startsWith("signature_") ? 401 : 400;
+    throw new ApiError(status, verified.code, verified.message);
+  }
+  const { applied, orderStatus } = await settlePaymentNotice(c.env, provider, tenantId, verified.notice, (work) => c.executionCtx.waitUntil(work));
+  const answer = provider.callbackAnswer(true);
+  // A gateway's own acknowledgement (WeChat: 204; Alipay: the text "success") where its protocol wants one.
+  if (answer) return new Response(answer.body || null, { status: answer.status, headers: { "content-type": answer.contentType } }) as never;
+  return c.json({ received: true, applied, orderStatus }, 200);
+}
+
 export const paymentRoutes = createRouter()
-  .openapi(callback, async (c) => {
-    const found = await providerForCallback(c.env, c.req.valid("param").provider, undefined, new URL(c.req.url).origin);
-    if (!found) throw ApiError.notFound("Payment provider");
-    const { provider } = found;
-    const raw = await c.req.text();
-    const verified = await provider.verifyCallback(raw, c.req.raw.headers);
-    if (!verified.ok) {
-      console.warn(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, refused: verified.code }));
-      const status = verified.code.startsWith("signature_") ? 401 : 400;
-      throw new ApiError(status, verified.code, verified.message);
-    }
-    const { applied, orderStatus } = await settlePaymentNotice(c.env, provider.name, verified.notice, (work) => c.executionCtx.waitUntil(work));
-    return c.json({ received: true, applied, orderStatus }, 200);
-  });
+  .openapi(cashier, async (c) => {
+    const html = await cashierPage(c.env, c.req.valid("param").paymentId, new URL(c.req.url).origin);
+    c.header("Cache-Control", "no-store");
+    return c.html(html, 200);
+  })
+  .openapi(start, async (c) => {
+    const { paymentId } = c.req.valid("param");
+    return c.json(await startPayment(c.env, paymentId, c.req.valid("json").provider, new URL(c.req.url).origin, clientIpOf(c.req.raw.headers)), 200);
+  })
+  .openapi(callback, async (c) => onCallback(c, c.req.valid("param").provider, undefined))
+  .openapi(accountCallback, async (c) => onCallback(c, c.req.valid("param").provider, c.req.valid("param").accountId));

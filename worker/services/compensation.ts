@@ -19,11 +19,11 @@ import {
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, insertPaymentStmt } from "../db/payments";
+import { getChargeOfOrder } from "../db/payments";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { providerFor } from "../payments/provider-registry";
+import { refundCharge } from "./refunds";
 import { eventRows, type EventInput } from "../queue/emit";
 import { buildVoucherRow, voucherInserted, voucherIssuedEvent } from "./vouchers";
 
@@ -151,18 +151,12 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
   const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
   if (charge && charge.status === "succeeded" && amount > 0) {
-    const provider = await providerFor(env, charge.provider, t);
-    const refundId = newId("rf");
-    const res = provider ? await provider.refund(charge, amount, refundId, "compensation") : { ok: false as const, reason: "no provider" };
-    if (!res.ok) {
+    const outcome = await refundCharge(env, charge, amount, "compensation", `rfc_${complaint.id}`);
+    if (outcome !== "succeeded" && outcome !== "processing") {
       // Money did not move: reopen for the brand to handle by hand.
       await reopenComplaint(db, t, complaint.id);
       return (await getComplaint(db, t, complaint.id))!;
     }
-    await db.batch([
-      insertPaymentStmt(db, { id: refundId, tenant_id: t, order_id: order!.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
-      completePaymentStmt(db, t, refundId, "succeeded", res.refundRef),
-    ]);
   }
   await db.batch([
     moveIssuedVoucherStmt(db, t, v.id, "refunded"),

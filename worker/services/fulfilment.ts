@@ -10,12 +10,12 @@ import {
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, getSucceededRefundOfOrder, insertPaymentStmt, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
+import { refundCharge } from "./refunds";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
 import { insertVoucherStmt, listVouchersByOrder, refundIssuedOfOrderStmt, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { providerFor } from "../payments/provider-registry";
 import type { PaymentNotice } from "../payments/provider";
 import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
@@ -322,20 +322,15 @@ async function refundPayment(env: Env, order: OrderRow, reason: string, amountCe
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
   // A stored-value load whose refund was taken from the balance: only that principal goes back, on any retry too.
   const svRefund = amountCents === undefined ? await movementBySource(env.DB, order.tenant_id, "refunded", "order", order.id) : null;
-  const amount = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
-  if (amount === 0) return true;
-  // A run that died after recording the refund is retried by the cron: never pay back twice.
-  if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
-  const provider = await providerFor(env, charge.provider, order.tenant_id);
-  if (!provider) return false;
-  const refundId = newId("rf");
-  const res = await provider.refund(charge, amount, refundId, reason);
-  if (!res.ok) return false;
-  await env.DB.batch([
-    insertPaymentStmt(env.DB, { id: refundId, tenant_id: order.tenant_id, order_id: order.id, provider: charge.provider, kind: "refund", amount_cents: amount, currency: charge.currency }),
-    completePaymentStmt(env.DB, order.tenant_id, refundId, "succeeded", res.refundRef),
-  ]);
-  return true;
+  const wanted = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
+  // One refund id per order for this automatic refund: a run that died after asking the gateway asks again under the
+  // same id, never twice; what a console refund already gave back is not given again.
+  const refundId = `rfo_${order.id}`;
+  const mine = await getPaymentById(env.DB, refundId);
+  const amount = mine ? mine.amount_cents : Math.min(wanted, charge.amount_cents - (await refundedCentsOfOrder(env.DB, order.tenant_id, order.id)));
+  if (amount <= 0) return true;
+  const outcome = await refundCharge(env, charge, amount, reason, refundId);
+  return outcome === "succeeded" || outcome === "processing" || outcome === "refused";
 }
 
 /** paid → failed → refunded: stock goes back, money goes back, issued vouchers of the order are marked refunded. */

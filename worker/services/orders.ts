@@ -15,6 +15,7 @@ import {
   orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
+import { closeChargeOfOrder } from "./charges";
 import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { ApiError } from "../errors";
@@ -64,7 +65,7 @@ export interface CreatedOrder {
 }
 
 export function checkoutPath(paymentId: string) {
-  return `/api/v1/pay/sandbox/checkout/${paymentId}`;
+  return `/api/v1/pay/checkout/${paymentId}`;
 }
 
 export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
@@ -434,6 +435,8 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
     { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } },
   ], undefined, (row.discount_cents ?? 0) > 0);
   if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
+  // Closed at the gateway so it can no longer be paid there (a payment already on its way is refunded on arrival).
+  await closeChargeOfOrder(env, moved).catch((e) => console.error(JSON.stringify({ at: "close_charge", orderId, error: e instanceof Error ? e.message : String(e) })));
   return moved;
 }
 

@@ -1,4 +1,4 @@
-import type { PaymentNotice } from "../payments/provider";
+import type { PaymentNotice, PaymentProvider } from "../payments/provider";
 import { getPaymentById } from "../db/payments";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
@@ -6,17 +6,38 @@ import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
 import { inviteAfterPaid } from "./invites";
+import { refundNotice } from "./refunds";
+
+/** Refuses a notice with nothing changed, and records why for the brand (the gateway will retry later). */
+async function refuse(env: Env, paymentId: string, error: ApiError): Promise<never> {
+  const payment = await getPaymentById(env.DB, paymentId);
+  if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId, reason: error.code } });
+  throw error;
+}
 
 /**
- * A verified gateway notice: settle the payment, then deliver — keys and coupons before answering (the buyer sees
- * them at once), upstream recharges in the background. A notice the state refuses is recorded for the brand.
+ * A verified gateway notice. A payment is credited only after the gateway itself, asked by us, says the charge is paid
+ * with that amount (a callback is a hint; the query is the truth). Then the payment is settled and delivered — keys and
+ * coupons before answering (the buyer sees them at once), upstream recharges in the background. `tenantId`: the
+ * account the callback URL named (null for the development sandbox, whose one key covers every tenant).
  */
-export async function settlePaymentNotice(env: Env, provider: string, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
-  const outcome = await acceptPaymentNotice(env, provider, notice).catch(async (e) => {
-    if (e instanceof ApiError) {
-      const payment = await getPaymentById(env.DB, notice.paymentId);
-      if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId: notice.paymentId, reason: e.code } });
+export async function settlePaymentNotice(env: Env, provider: PaymentProvider, tenantId: string | null, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
+  if (notice.type === "refund.succeeded") {
+    const known = notice.refundId ? await refundNotice(env, tenantId, notice.refundId, notice.refundRef) : false;
+    if (!known) throw ApiError.notFound("Refund");
+    return { applied: true, orderStatus: "refund_notice" };
+  }
+  const payment = await getPaymentById(env.DB, notice.paymentId);
+  if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") throw ApiError.notFound("Payment");
+  if (payment.status === "pending") {
+    const gateway = await provider.queryCharge(payment).catch(() => null);
+    if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"));
+    if (gateway!.state !== "paid" || gateway!.amountCents !== notice.amountCents || (gateway!.gatewayTxnId && gateway!.gatewayTxnId !== notice.gatewayTxnId)) {
+      await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`));
     }
+  }
+  const outcome = await acceptPaymentNotice(env, provider.name, notice).catch(async (e) => {
+    if (e instanceof ApiError) await refuse(env, notice.paymentId, e);
     throw e;
   });
   let order = outcome.order;

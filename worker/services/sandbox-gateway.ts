@@ -1,5 +1,5 @@
 import { exports } from "cloudflare:workers";
-import { getPaymentById } from "../db/payments";
+import { getPaymentById, setChargeProviderStmt } from "../db/payments";
 import { randomToken } from "../domain/crypto";
 import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
@@ -14,6 +14,7 @@ export async function sandboxCheckoutPage(env: Env, paymentId: string): Promise<
   return checkoutHtml({
     paymentId: payment.id, title: product?.name ?? "订单", amountCents: payment.amount_cents, status: order.status,
     returnUrl: `/shop/order/?t=${encodeURIComponent(tenant?.slug ?? "")}&o=${encodeURIComponent(order.id)}`,
+    methods: [], sandboxPayUrl: `/api/v1/pay/sandbox/checkout/${payment.id}/pay`,
   });
 }
 
@@ -28,6 +29,8 @@ export async function payAtSandbox(env: Env, paymentId: string, requestUrl: stri
   const payment = await getPaymentById(env.DB, paymentId);
   if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
+  // Paying here is the cashier choice of the sandbox (the buyer may have tried another method first).
+  if (payment.provider !== "sandbox") await setChargeProviderStmt(env.DB, payment.tenant_id, payment.id, "sandbox").run();
   // A real gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one.
   const { body, signature } = await sandboxPaidCallback(env, payment, payerAccount ?? `wallet_${randomToken(12)}`);
   // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.

@@ -1,0 +1,87 @@
+/**
+ * Refunds through the gateway, tracked to completion. The refund row is written pending (within what the charge
+ * allows, race-safe) BEFORE the gateway is asked, under an id the gateway treats as idempotent (out_refund_no), so a
+ * crash, a timeout or a retry never pays back twice; the gateway's answer, its refund notice or the cron's query
+ * completes it. An adapter throws on a transport failure (the row stays pending and is asked again) and answers
+ * ok: false only on a refusal (the row fails).
+ */
+import { completePaymentStmt, getPaymentById, insertRefundStmt, pendingRefunds, setRefundRefStmt, type PaymentRow } from "../db/payments";
+import { providerFor } from "../payments/provider-registry";
+import type { PaymentProvider, RefundState } from "../payments/provider";
+import { eventRows, scheduleDispatch } from "../queue/emit";
+
+export type RefundOutcome = RefundState | "refused" | "unavailable";
+
+/** Asks the gateway to refund `amountCents` of `charge` as `refundId`; a repeat with the same id is the same refund. */
+export async function refundCharge(env: Env, charge: PaymentRow, amountCents: number, reason: string, refundId: string): Promise<RefundOutcome> {
+  const db = env.DB;
+  await insertRefundStmt(db, charge, refundId, amountCents, reason).run();
+  const row = await getPaymentById(db, refundId);
+  // Not inserted and not there: it would exceed what was charged (or the amount is not positive).
+  if (!row || row.tenant_id !== charge.tenant_id || row.refund_of !== charge.id) return "refused";
+  if (row.status === "succeeded") return "succeeded";
+  if (row.status === "failed") return "failed";
+  const provider = await providerFor(env, charge.provider, charge.tenant_id);
+  if (!provider) return "unavailable";
+  return askGateway(env, provider, charge, row);
+}
+
+async function askGateway(env: Env, provider: PaymentProvider, charge: PaymentRow, row: PaymentRow): Promise<RefundOutcome> {
+  const res = await provider.refund(charge, row.amount_cents, row.id, row.reason ?? "refund").catch((e) => {
+    console.error(JSON.stringify({ at: "refund", refundId: row.id, error: e instanceof Error ? e.message : String(e) }));
+    return null;
+  });
+  if (!res) return "processing"; // unknown: the cron asks the gateway again under the same id
+  if (!res.ok) {
+    await finishRefund(env, row, "failed", null, res.reason);
+    return "failed";
+  }
+  if (res.state === "processing") {
+    await setRefundRefStmt(env.DB, row.tenant_id, row.id, res.refundRef).run();
+    return "processing";
+  }
+  await finishRefund(env, row, res.state, res.refundRef);
+  return res.state;
+}
+
+/** pending → succeeded|failed once, with refund_settled in the same transaction. */
+export async function finishRefund(env: Env, row: PaymentRow, state: "succeeded" | "failed", refundRef: string | null, why?: string): Promise<boolean> {
+  const [done] = await env.DB.batch([
+    completePaymentStmt(env.DB, row.tenant_id, row.id, state, refundRef),
+    ...eventRows(env, [{
+      eventId: `evrs_${row.id}`, tenantId: row.tenant_id, type: "refund_settled",
+      payload: { refundId: row.id, paymentId: row.refund_of ?? row.id, orderId: row.order_id, amountCents: row.amount_cents, state, provider: row.provider, ...(why ?? row.reason ? { reason: (why ?? row.reason)!.slice(0, 120) } : {}) },
+    }], { sql: "changes() = 1", args: [] }),
+  ]);
+  return done!.results.length > 0;
+}
+
+/** A gateway's refund notice: completes our refund row (its tenant must be the notice's account's). */
+export async function refundNotice(env: Env, tenantId: string | null, refundId: string, refundRef: string | undefined): Promise<boolean> {
+  const row = await getPaymentById(env.DB, refundId);
+  if (!row || row.kind !== "refund" || (tenantId && row.tenant_id !== tenantId)) return false;
+  if (row.status !== "pending") return true;
+  await finishRefund(env, row, "succeeded", refundRef ?? row.provider_ref);
+  return true;
+}
+
+/** Cron: refunds still pending a minute after they were asked — ask the gateway where each stands. */
+export async function pollPendingRefunds(env: Env, limit = 50): Promise<number> {
+  const olderThan = new Date(Date.now() - 60_000).toISOString();
+  let settled = 0;
+  for (const row of await pendingRefunds(env.DB, olderThan, limit)) {
+    const charge = row.refund_of ? await getPaymentById(env.DB, row.refund_of) : null;
+    const provider = charge ? await providerFor(env, charge.provider, charge.tenant_id) : null;
+    if (!charge || !provider) continue;
+    const known = await provider.queryRefund(charge, row.id).catch(() => null);
+    if (!known || known.state === "processing") continue;
+    if (known.state === "not_found") {
+      // The gateway never got it (a crash or timeout before it answered): ask again, same id.
+      if ((await askGateway(env, provider, charge, row)) !== "processing") settled++;
+      continue;
+    }
+    if (await finishRefund(env, row, known.state, known.refundRef ?? row.provider_ref)) settled++;
+  }
+  if (settled) await scheduleDispatch(env);
+  return settled;
+}
