@@ -29,7 +29,13 @@ describe("deployable configuration", () => {
     expect((await call(env, checkout)).status).toBe(200);
 
     expect((await call(production, "/api/v1/health")).status).toBe(200);
-    const page = await call(production, checkout);
+    // Production's cashier lists only the brand's connected gateways (none here): no sandbox pay button.
+    const cashier = await call(production, checkout);
+    expect(cashier.status).toBe(200);
+    expect(cashier.body).toContain("商户尚未开通在线支付");
+    expect(cashier.body).not.toMatch(/SANDBOX|id="pay"/);
+    expect((await call(env, checkout)).body).toContain('id="pay"');
+    const page = await call(production, checkout.replace("/pay/checkout/", "/pay/sandbox/checkout/"));
     expect(page.status).toBe(404);
     expect(page.body.error).toMatchObject({ code: "not_found" });
     expect((await call(production, `${checkout}/pay`, { method: "POST" })).status).toBe(404);

@@ -127,7 +127,8 @@ describe("group buy: expiry and recovery", () => {
     const again = await join(s.slug, leader.teamId, friend.cookie);
     expect(again.orderId).not.toBe(friend.orderId);
     expect(again.checkoutUrl).toMatch(/checkout/);
-    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("refunded");
+    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("expired"); // the money goes straight back
+    expect(await refundsOf(friend.orderId)).toBe(1);
     expect((await shop(s.slug, `/group-teams/${leader.teamId}`)).body.team.members.length).toBe(1);
     await sweepGroupTeams(env, new Date(Date.now() + 10 * 60_000)); // not due yet (30 min)
     expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("paid");

@@ -1,6 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
+import { bookSandboxTxn } from "../../worker/db/sandbox-gateway";
+import { getPaymentById } from "../../worker/db/payments";
 import { shop, shopWithKeys } from "./commerce-helpers";
 
 const SECRET = "test-payment-sandbox-secret";
@@ -22,6 +24,11 @@ async function openOrder() {
     type: "payment.succeeded", gatewayTxnId: `sbx_${crypto.randomUUID().replace(/-/g, "")}`, paymentId, orderId: o.body.id,
     amountCents: o.body.amountCents, currency: "CNY", paidAt: new Date().toISOString(),
   };
+  // The gateway really took the money: its books say so when kaquan asks before crediting.
+  await bookSandboxTxn(env.DB, {
+    gateway_ref: notice.gatewayTxnId, tenant_id: (await getPaymentById(env.DB, paymentId))!.tenant_id, kind: "payment", merchant_ref: paymentId, payment_id: paymentId,
+    amount_cents: notice.amountCents, fee_cents: 0, state: "paid", payer_account: null,
+  });
   return { ...s, order: o.body, cookie: o.cookie, notice };
 }
 
@@ -63,13 +70,18 @@ describe("payment callbacks", { timeout: 60_000 }, () => {
     expect(view.body.vouchers[0].secret).toMatch(/^KEY-/);
   });
 
-  it("a cancelled order taken to 'paid' is re-reserved and delivered; key shown only after payment", async () => {
+  it("a payment for a cancelled order is refunded, never delivered; no key is shown", async () => {
     const { order, notice, slug, cookie } = await openOrder();
     const before = await shop(slug, `/orders/${order.id}`, { cookie });
     expect(before.body.vouchers).toEqual([]);
     await shop(slug, `/orders/${order.id}/cancel`, { method: "POST", cookie });
     const r = await callback(notice);
-    expect(r.body.orderStatus).toBe("delivered");
+    expect(r.status).toBe(200);
+    expect(r.body.orderStatus).not.toBe("delivered");
+    const after = await shop(slug, `/orders/${order.id}`, { cookie });
+    expect(after.body.vouchers).toEqual([]);
+    const refund = await env.DB.prepare("SELECT status, amount_cents FROM payments WHERE order_id = ? AND kind = 'refund'").bind(order.id).first();
+    expect(refund).toEqual({ status: "succeeded", amount_cents: notice.amountCents });
   });
 
   it("the hosted checkout page renders and its pay button path works", async () => {
@@ -111,5 +123,84 @@ describe("operator refunds", { timeout: 60_000 }, () => {
     const refunds = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund'").bind(order.id).first<{ n: number }>();
     expect(refunds!.n).toBe(1);
     expect((await api(`/orders/${order.id}`, { token: adminKey })).body.vouchers[0].secret).toBeUndefined();
+  });
+});
+
+describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
+  it("refuses a well-signed success callback the gateway does not confirm, and changes nothing", async () => {
+    const s = await shopWithKeys(1);
+    const o = await shop(s.slug, "/orders", { method: "POST", idem: `unconfirmed-${crypto.randomUUID()}`, json: { productId: s.productId } });
+    const paymentId = o.body.checkoutUrl.split("/").pop() as string;
+    // Signed with the right key, but the buyer never paid: the gateway's books have no such charge.
+    const res = await callback({
+      type: "payment.succeeded", gatewayTxnId: `sbx_${crypto.randomUUID().replace(/-/g, "")}`, paymentId, orderId: o.body.id,
+      amountCents: o.body.amountCents, currency: "CNY", paidAt: new Date().toISOString(),
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("gateway_unconfirmed");
+    expect(await status(o.body.id)).toBe("created");
+    expect((await getPaymentById(env.DB, paymentId))!.status).toBe("pending");
+    const { recordedOfType } = await import("./helpers");
+    const refused = await recordedOfType((await getPaymentById(env.DB, paymentId))!.tenant_id, "payment_callback_refused");
+    expect(refused.map((e) => e.payload)).toContainEqual({ paymentId, reason: "gateway_unconfirmed" });
+  });
+
+  it("two refunds at once never exceed the charge; a refund the gateway never heard of is asked again by the cron", async () => {
+    const { order, notice } = await openOrder();
+    await callback(notice);
+    const charge = (await getPaymentById(env.DB, notice.paymentId))!;
+    const { refundCharge, pollPendingRefunds } = await import("../../worker/services/refunds");
+    const part = Math.ceil(charge.amount_cents * 0.6);
+    const outcomes = await Promise.all(Array.from({ length: 4 }, (_, i) => refundCharge(env, charge, part, "goodwill", `rft_${order.id}_${i}`)));
+    expect(outcomes.filter((o) => o === "succeeded")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "refused")).toHaveLength(3);
+    // The same id again is the same refund.
+    const done = outcomes.findIndex((o) => o === "succeeded");
+    expect(await refundCharge(env, charge, part, "goodwill", `rft_${order.id}_${done}`)).toBe("succeeded");
+    // A crash between recording the refund and asking the gateway: the row is pending and the gateway knows nothing.
+    const rest = charge.amount_cents - part;
+    await env.DB.prepare("INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of, created_at) VALUES (?, ?, ?, 'sandbox', 'refund', ?, 'CNY', 'crash', ?, ?)")
+      .bind(`rft_${order.id}_crash`, charge.tenant_id, order.id, rest, charge.id, new Date(Date.now() - 120_000).toISOString()).run();
+    await pollPendingRefunds(env);
+    const row = (await getPaymentById(env.DB, `rft_${order.id}_crash`))!;
+    expect(row.status).toBe("succeeded");
+    expect(row.provider_ref).toMatch(/^sbx_rf_/);
+    const sums = await env.DB.prepare("SELECT SUM(amount_cents) AS n FROM payments WHERE order_id = ? AND kind = 'refund' AND status = 'succeeded'").bind(order.id).first<{ n: number }>();
+    expect(sums!.n).toBe(charge.amount_cents);
+    const { recordedOfType } = await import("./helpers");
+    const settled = (await recordedOfType(charge.tenant_id, "refund_settled")).filter((e) => e.payload.orderId === order.id);
+    expect(settled.map((e) => e.payload.state)).toEqual(["succeeded", "succeeded"]);
+  });
+
+  it("money that arrives for a cancelled order's charge is refunded automatically through the gateway", async () => {
+    const s = await shopWithKeys(1);
+    const o = await shop(s.slug, "/orders", { method: "POST", idem: `late-${crypto.randomUUID()}`, json: { productId: s.productId } });
+    const paymentId = o.body.checkoutUrl.split("/").pop() as string;
+    const { sandboxPaidCallback } = await import("../../worker/payments/sandbox");
+    const late = await sandboxPaidCallback(env, (await getPaymentById(env.DB, paymentId))!); // paid at the gateway…
+    await shop(s.slug, `/orders/${o.body.id}/cancel`, { method: "POST", cookie: o.cookie }); // …while the buyer cancels
+    const res = await exports.default.fetch("http://kaquan.test/api/v1/pay/callback/sandbox", {
+      method: "POST", headers: { "content-type": "application/json", "x-sandbox-signature": late.signature }, body: late.body,
+    });
+    expect(res.status).toBe(200);
+    expect(await status(o.body.id)).not.toBe("delivered");
+    const refund = await env.DB.prepare("SELECT * FROM payments WHERE order_id = ? AND kind = 'refund'").bind(o.body.id).first<{ status: string; amount_cents: number }>();
+    expect(refund).toMatchObject({ status: "succeeded", amount_cents: o.body.amountCents });
+    const { sandboxProvider } = await import("../../worker/payments/sandbox");
+    expect((await sandboxProvider(env).queryCharge((await getPaymentById(env.DB, paymentId))!)).state).toBe("refunded");
+  });
+
+  it("the cashier lists the tenant's methods; an unknown method is 404; a paid charge is not payable", async () => {
+    const { order, notice } = await openOrder();
+    const start = (provider: string) => exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${notice.paymentId}/start`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }),
+    });
+    expect((await start("wechatpay")).status).toBe(404); // not connected by this tenant
+    const sbx = await start("sandbox");
+    expect(sbx.status).toBe(200);
+    expect(((await sbx.json()) as { redirectUrl: string }).redirectUrl).toContain(`/pay/sandbox/checkout/${notice.paymentId}`);
+    await callback(notice);
+    expect((await start("sandbox")).status).toBe(409);
+    expect(await status(order.id)).toBe("delivered");
   });
 });

@@ -15,7 +15,7 @@ export interface CashierView {
 
 export function checkoutHtml(p: CashierView) {
   const yuan = (p.amountCents / 100).toFixed(2);
-  const payable = p.status === "created" || p.status === "expired";
+  const payable = p.status === "created";
   const methods = p.methods.map((m) => `<button class="method" data-provider="${esc(m.name)}">${esc(m.label)}</button>`).join("");
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.sandboxPayUrl ? "沙箱收银台" : "收银台"}</title>
@@ -28,7 +28,7 @@ button.method{background:#fff;color:#0f172a;border:1px solid #cbd5e1}button.meth
 <p class="muted">支付单号 ${esc(p.paymentId)}</p>
 ${payable ? `${methods ? `<div role="group" aria-label="选择支付方式">${methods}</div>` : ""}
 ${p.sandboxPayUrl ? `<p class="muted">沙箱钱包 <span id="wallet"></span></p><button id="pay">确认支付</button>` : ""}
-${!methods && !p.sandboxPayUrl ? `<p>商户尚未开通在线支付。</p>` : ""}` : `<p>该订单当前状态：${esc(p.status)}，无需支付。</p>`}
+${!methods && !p.sandboxPayUrl ? `<p>商户尚未开通在线支付。</p>` : ""}` : `<p>${p.status === "expired" ? "订单已超时关闭，请返回重新下单。" : p.status === "cancelled" ? "订单已取消。" : `该订单当前状态：${esc(p.status)}，无需支付。`}</p>`}
 <p id="msg" class="muted" role="status"></p>
 <p><a href="${esc(p.returnUrl)}">返回商户</a></p></main>
 <script>

@@ -7,7 +7,7 @@ import { checkoutHtml } from "../payments/checkout-page";
 import { providerFor, providersForTenant } from "../payments/provider-registry";
 import { paymentForCheckout } from "./fulfilment";
 
-const payable = (status: string) => status === "created" || status === "expired";
+const payable = (status: string) => status === "created";
 
 async function returnUrl(env: Env, tenantId: string, orderId: string) {
   const tenant = await getTenant(env.DB, tenantId);

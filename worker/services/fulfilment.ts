@@ -30,7 +30,8 @@ import { invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
 import { countBudgetSpent, countIssueStmts, issuedGuard } from "../db/coupons";
 import { returnCouponsOnClose } from "./coupons";
 
-const UNPAID = ["created", "expired", "cancelled"] as const;
+// Only an open order takes money: one the buyer cancelled or whose time ran out is refunded on arrival (issue 21).
+const UNPAID = ["created"] as const;
 
 export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDelivery: boolean };
 

@@ -29,7 +29,9 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
   }
   const payment = await getPaymentById(env.DB, notice.paymentId);
   if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") throw ApiError.notFound("Payment");
-  if (payment.status === "pending") {
+  // Asked only for a notice that matches our own record (another order or amount is refused below, by its own code).
+  const matches = payment.order_id === notice.orderId && payment.amount_cents === notice.amountCents && payment.currency === notice.currency;
+  if (payment.status === "pending" && matches) {
     const gateway = await provider.queryCharge(payment).catch(() => null);
     if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"));
     if (gateway!.state !== "paid" || gateway!.amountCents !== notice.amountCents || (gateway!.gatewayTxnId && gateway!.gatewayTxnId !== notice.gatewayTxnId)) {
