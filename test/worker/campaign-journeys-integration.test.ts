@@ -28,7 +28,7 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const [view, again] = await Promise.all([api(orderUrl, { headers: { cookie: winner.cookie! } }), api(orderUrl, { headers: { cookie: winner.cookie! } })]);
     expect(view.status).toBe(200);
     expect(view.body.order).toMatchObject({ status: "created", amountCents: 990, campaignId: id, productId });
-    expect(view.body.order.checkoutUrl).toMatch(/^\/api\/v1\/pay\/sandbox\/checkout\/pay_/);
+    expect(view.body.order.checkoutUrl).toMatch(/^\/api\/v1\/pay\/checkout\/pay_/);
     expect(again.body.order.id).toBe(view.body.order.id);
 
     // Only the claim's own buyer; a made-up claim id is no order.

@@ -67,3 +67,20 @@ export async function rechargeShop() {
   }
   return { adminKey, tenant, tenantId: tenant.id as string, productId: p.body.id as string, cheap, dear };
 }
+
+/**
+ * Tests that hand a notice straight to acceptPaymentNotice skip the gateway: this books the charge in the sandbox
+ * gateway's books first, as a real payment would, so refunds and queries through the gateway find it.
+ */
+export async function paidAtSandbox<N extends { gatewayTxnId: string; paymentId: string; amountCents: number }>(e: Pick<Env, "DB">, n: N): Promise<N> {
+  const { bookSandboxTxn } = await import("../../worker/db/sandbox-gateway");
+  const { getPaymentById } = await import("../../worker/db/payments");
+  const payment = await getPaymentById(e.DB, n.paymentId);
+  if (payment) {
+    await bookSandboxTxn(e.DB, {
+      gateway_ref: n.gatewayTxnId, tenant_id: payment.tenant_id, kind: "payment", merchant_ref: n.paymentId, payment_id: n.paymentId,
+      amount_cents: n.amountCents, fee_cents: 0, state: "paid", payer_account: null,
+    });
+  }
+  return n;
+}
