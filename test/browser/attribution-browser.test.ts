@@ -16,7 +16,7 @@ describe("attribution from real pages to the dashboard", () => {
     await page.getByText("视频会员月卡").first().click();
     await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
     await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     expect(tracked.some((b) => b.includes('"page_view"'))).toBe(true);
     expect(tracked.some((b) => b.includes('"product_viewed"'))).toBe(true);
     expect(tracked.every((b) => !b.includes("userId"))).toBe(true);

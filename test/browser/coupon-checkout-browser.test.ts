@@ -55,7 +55,7 @@ describe("coupons at checkout on a phone", () => {
     await expect.poll(() => page.textContent("#coupon-total")).toContain("¥37.00");
 
     await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     expect(await page.textContent("body")).toContain("¥37.00");
     await screenshot(page, "coupon-checkout-cashier-phone");
     await page.click("#pay");

@@ -7,7 +7,7 @@ const browser = useChromium();
 
 /** At the sandbox cashier the buyer pays; the gateway returns them to their order page. */
 async function payAtCashier(page: Page) {
-  await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+  await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
   await page.click("#pay");
   await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
 }

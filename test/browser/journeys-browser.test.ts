@@ -26,7 +26,7 @@ describe("journeys on a phone", () => {
     await fitsThePhone(page);
 
     await page.click("#go");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 20_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 20_000 });
     expect(await page.textContent("body")).toContain("¥5.00");
 
     // Left the cashier without paying: 我的订单 keeps the order, with the time left and 去支付.
@@ -38,7 +38,7 @@ describe("journeys on a phone", () => {
     await screenshot(page, "journey-my-orders-unpaid");
     await fitsThePhone(page);
     await order.getByText("去支付").click();
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);

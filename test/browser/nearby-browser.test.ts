@@ -30,7 +30,7 @@ describe("nearby stores and recommendations on a phone (issue 19 items 6–7)", 
     // Buy it (a guest) and pay at the sandbox gateway.
     await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
     await page.click("#buy-btn");
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
 

@@ -52,7 +52,7 @@ describe("share posters: draw, scan, attribute", () => {
     await friend.page.goto(shareUrl);
     await expect.poll(() => friend.page.locator("#buy-btn").isEnabled(), { timeout: 15_000 }).toBe(true);
     await friend.page.click("#buy-btn");
-    await friend.page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await friend.page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
 
     // The warehouse attributes the sign-up to the sharer's product share (referral_signed_up through the code).
     const range = `from=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`;

@@ -46,7 +46,7 @@ export async function buyVideoCard(page: import("playwright-core").Page) {
   await page.getByText("视频会员月卡").first().click();
   await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
   await page.click("#buy-btn");
-  await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+  await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
   await page.click("#pay");
   await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
 }

@@ -27,7 +27,7 @@ describe("stored-value card (储值卡) on a phone", () => {
     await expect.poll(() => page.textContent("#total"), { timeout: 10_000 }).toContain("¥0.00");
     expect(plan.id).toMatch(/^svp_/);
     await page.locator(`#plan-list button[aria-label*="支付 ¥100.00"]`).last().click();
-    await page.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await page.goto(`${baseUrl}/shop/member/wallet/?t=demo`);

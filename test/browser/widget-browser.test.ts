@@ -110,7 +110,7 @@ describe("embeddable widget", () => {
 
     // The link opens the brand's kaquan store: it continues as the widget's buyer and goes to the cashier.
     const [cashier] = await Promise.all([context.waitForEvent("page"), pay.click()]);
-    await cashier.waitForURL(/\/pay\/sandbox\/checkout\//, { timeout: 15_000 });
+    await cashier.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     expect(await cashier.textContent("body")).toContain("¥9.90");
     await cashier.click("#pay");
     await cashier.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
