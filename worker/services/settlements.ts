@@ -176,7 +176,8 @@ async function closeThrough(env: SEnv, g: Group, target: Period, now: Date): Pro
   if (p.start > target.start) return last && last.period_start >= target.start ? getStatementOfPeriod(env.DB, g.seller_tenant_id, g.issuer_key, g.period_kind, target.start) : null;
   let row: StatementRow | null = null;
   for (let i = 0; i < CATCH_UP && p.start <= target.start; i++, p = nextPeriod(p)) row = await closeOne(env, g, agreements, p, now);
-  return p.start > target.start ? row : null;
+  if (p.start <= target.start) throw ApiError.conflict("catching_up", `Closed ${CATCH_UP} earlier periods up to ${row!.period_start}; close again to continue`);
+  return row;
 }
 
 async function closeOne(env: SEnv, g: Group, agreements: AgreementRow[], p: Period, now: Date): Promise<StatementRow> {
@@ -188,7 +189,7 @@ async function closeOne(env: SEnv, g: Group, agreements: AgreementRow[], p: Peri
     const last = await lastStatementOfGroup(env.DB, g.seller_tenant_id, g.issuer_key, g.period_kind);
     const afterSeq = last?.to_seq ?? 0;
     const { range, headHash } = await ledgerRange(env.DB, g.seller_tenant_id, afterSeq, p.toUtc);
-    const terms = await termsFor(env.DB, agreements, p);
+    const terms = await termsFor(env.DB, agreements);
     const entries = await countEntries(env.DB, agreements, range);
     const used = new Set(entries.map((e) => e.agreementId));
     const listed = terms.filter((t) => used.has(t.agreementId) || overlaps(agreements.find((a) => a.id === t.agreementId)!, p));
@@ -239,8 +240,7 @@ async function closeOne(env: SEnv, g: Group, agreements: AgreementRow[], p: Peri
 
 const overlaps = (a: AgreementRow, p: Period) => a.effective_from < p.end && (!a.effective_to || a.effective_to > p.start);
 
-async function termsFor(db: D1Database, agreements: AgreementRow[], p: Period): Promise<SettlementTerms[]> {
-  void p;
+async function termsFor(db: D1Database, agreements: AgreementRow[]): Promise<SettlementTerms[]> {
   return Promise.all(
     agreements.map(async (a) => ({
       agreementId: a.id,
