@@ -93,7 +93,7 @@ describe("signed canonical form", () => {
   });
 });
 
-describe("scripts/verify-settlement", () => {
+describe("scripts/verify-settlement", { timeout: 60_000 }, () => {
   const run = (...args: string[]) => {
     try {
       return { code: 0, out: execFileSync("node_modules/.bin/tsx", ["scripts/verify-settlement.ts", ...args], { encoding: "utf8" }) };
