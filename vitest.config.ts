@@ -38,6 +38,7 @@ export default defineConfig(async () => {
                   BUYER_SESSION_SECRET: "test-buyer-session-secret",
                   PAYMENT_SANDBOX_SECRET: "test-payment-sandbox-secret",
                   SUPPLIER_SANDBOX_SECRET: "test-supplier-sandbox-secret",
+                  SETTLEMENT_SIGNING_KEY: "test-settlement-signing-key",
                   WAREHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
                 },
               },

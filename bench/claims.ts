@@ -121,6 +121,7 @@ async function benchWorker() {
     BUYER_SESSION_SECRET: "bench",
     PAYMENT_SANDBOX_SECRET: "bench",
     SUPPLIER_SANDBOX_SECRET: "bench",
+    SETTLEMENT_SIGNING_KEY: "bench-settlement-signing-key",
   });
   try {
     const o = harness.url;

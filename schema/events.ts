@@ -174,6 +174,14 @@ export const EVENT_PAYLOADS = {
   recommendation_clicked: payload({ surface: Label, productId: Id, fromProductId: OptId, position: Count }),
   // Issue 21 (core): a refund the gateway finished (or refused) after it was asked: its id, charge, order and amount.
   refund_settled: payload({ refundId: Id, paymentId: Id, orderId: Id, amountCents: Cents, state: Label, provider: Label, reason: Label.optional() }),
+  // settle21 — settlement for multi-brand sellers (issue 21 item 5). Recorded on the seller's tenant and, for an
+  // issuer that is a tenant, on the issuer's too. issuer = 'tenant:<id>' | 'external:<id>'; cents only, no secrets.
+  /** A seller proposed a revenue share for one product (shareKind bps | per_unit). */
+  settlement_agreement_proposed: payload({ agreementId: Id, productId: Id, issuer: Label, shareKind: Label, shareBps: Count.nullable(), unitCostCents: Cents.nullable(), periodKind: Label }),
+  /** The issuer accepted or rejected it (from then on accepted agreements settle). */
+  settlement_agreement_decided: payload({ agreementId: Id, productId: Id, issuer: Label, decision: z.enum(["accepted", "rejected"]) }),
+  /** A period closed: its signed statement's ledger range and totals. */
+  settlement_statement_closed: payload({ statementId: Id, issuer: Label, periodKind: Label, periodStart: Label, toSeq: Count, netCents: Cents, issuerShareCents: Cents, sellerCents: Cents }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

@@ -45,6 +45,7 @@ import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
 import { outreachRoutes, shopOutreachRoutes } from "./routes/outreach";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import { segmentRoutes } from "./routes/segments";
+import { settlementRoutes } from "./routes/settlements";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -108,7 +109,8 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", inviteAdminRoutes)
     .route("/", segmentRoutes)
     .route("/", outreachRoutes)
-    .route("/", shopOutreachRoutes);
+    .route("/", shopOutreachRoutes)
+    .route("/", settlementRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);
   registerWebhooks(api.openAPIRegistry);
 

@@ -23,6 +23,7 @@ import { driveIssuances } from "./services/issuances";
 import { runFlows } from "./services/flows";
 import { sendDeferred } from "./services/messaging";
 import { pollPendingRefunds } from "./services/refunds";
+import { closeDueSettlements } from "./services/settlements";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -50,6 +51,8 @@ export async function runScheduled(env: Env): Promise<void> {
     driveIssuances(env), runFlows(env), sendDeferred(env),
     // Payments (issue 21): refunds a gateway is still processing, or never heard of after a crash, asked again.
     pollPendingRefunds(env),
+    // Settlement (issue 21): each revenue-share group's previous period closed into a signed statement, once.
+    closeDueSettlements(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -26,6 +26,7 @@ interface __BaseEnv_Env {
 	BUYER_SESSION_SECRET: string;
 	PAYMENT_SANDBOX_SECRET: string;
 	SUPPLIER_SANDBOX_SECRET: string;
+	SETTLEMENT_SIGNING_KEY: string;
 	ENVIRONMENT: string;
 	RATE_LIMITER: DurableObjectNamespace<import("./index").RateLimiter>;
 	TENANT_LEDGER: DurableObjectNamespace<import("./index").TenantLedger>;
@@ -46,7 +47,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "WAREHOUSE_URL" | "CORS_ORIGINS" | "ORDER_RESERVE_SECONDS" | "ORDER_IP_LIMIT_PER_MIN" | "EVENT_RETRY_BASE_SECONDS" | "EVENT_RETRY_CAP_SECONDS" | "SESSION_IP_LIMIT_PER_MIN" | "CHALLENGE_PROVIDER" | "RISK_POW_DIFFICULTY" | "RISK_ALLOWED_SAMPLE" | "PLATFORM_ADMIN_TOKEN" | "API_KEY_PEPPER" | "WAREHOUSE_INGEST_SECRET" | "WAREHOUSE_QUERY_SECRET" | "CARD_KEY_ENCRYPTION_KEY" | "BUYER_SESSION_SECRET" | "PAYMENT_SANDBOX_SECRET" | "SUPPLIER_SANDBOX_SECRET" | "ENVIRONMENT">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "WAREHOUSE_URL" | "CORS_ORIGINS" | "ORDER_RESERVE_SECONDS" | "ORDER_IP_LIMIT_PER_MIN" | "EVENT_RETRY_BASE_SECONDS" | "EVENT_RETRY_CAP_SECONDS" | "SESSION_IP_LIMIT_PER_MIN" | "CHALLENGE_PROVIDER" | "RISK_POW_DIFFICULTY" | "RISK_ALLOWED_SAMPLE" | "PLATFORM_ADMIN_TOKEN" | "API_KEY_PEPPER" | "WAREHOUSE_INGEST_SECRET" | "WAREHOUSE_QUERY_SECRET" | "CARD_KEY_ENCRYPTION_KEY" | "BUYER_SESSION_SECRET" | "PAYMENT_SANDBOX_SECRET" | "SUPPLIER_SANDBOX_SECRET" | "SETTLEMENT_SIGNING_KEY" | "ENVIRONMENT">> {}
 }
 declare module "*.txt" {
 	const value: string;

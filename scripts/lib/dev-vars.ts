@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 
 export const DEV_VARS_FILE = ".dev.vars";
 /** Secrets the worker and warehouse need; `npm start` fills any that are missing with random values. */
-export const SECRET_NAMES = ["PLATFORM_ADMIN_TOKEN", "API_KEY_PEPPER", "WAREHOUSE_INGEST_SECRET", "WAREHOUSE_QUERY_SECRET", "CARD_KEY_ENCRYPTION_KEY", "BUYER_SESSION_SECRET", "PAYMENT_SANDBOX_SECRET", "SUPPLIER_SANDBOX_SECRET"] as const;
+export const SECRET_NAMES = ["PLATFORM_ADMIN_TOKEN", "API_KEY_PEPPER", "WAREHOUSE_INGEST_SECRET", "WAREHOUSE_QUERY_SECRET", "CARD_KEY_ENCRYPTION_KEY", "BUYER_SESSION_SECRET", "PAYMENT_SANDBOX_SECRET", "SUPPLIER_SANDBOX_SECRET", "SETTLEMENT_SIGNING_KEY"] as const;
 
 export function loadDevVars(file = DEV_VARS_FILE): Record<string, string> {
   if (!existsSync(file)) return {};

@@ -12,6 +12,7 @@ export const REQUIRED_SECRETS = [
   "CARD_KEY_ENCRYPTION_KEY",
   "BUYER_SESSION_SECRET",
   "SUPPLIER_SANDBOX_SECRET",
+  "SETTLEMENT_SIGNING_KEY",
 ] as const;
 
 /** Shorter than this, a secret is a placeholder (generated ones are 43 characters). */
