@@ -10,6 +10,7 @@ import {
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
+import { refundableOf } from "../db/order-console";
 import { completePaymentStmt, getChargeOfOrder, getPaymentById, getSucceededRefundOfOrder, insertPaymentStmt, type PaymentRow } from "../db/payments";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
@@ -322,10 +323,12 @@ async function refundPayment(env: Env, order: OrderRow, reason: string, amountCe
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
   // A stored-value load whose refund was taken from the balance: only that principal goes back, on any retry too.
   const svRefund = amountCents === undefined ? await movementBySource(env.DB, order.tenant_id, "refunded", "order", order.id) : null;
-  const amount = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
-  if (amount === 0) return true;
-  // A run that died after recording the refund is retried by the cron: never pay back twice.
-  if (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id)) return true;
+  // Console partial refunds (services/partial-refunds.ts) may have paid part back already: only the rest goes back.
+  // A run that died after recording the refund is retried by the cron: nothing is left then, never pay back twice.
+  const left = amountCents === undefined && !svRefund ? (await refundableOf(env.DB, order.tenant_id, order.id))?.refundable ?? 0 : null;
+  const amount = amountCents ?? (svRefund ? -svRefund.principal_delta : left!);
+  if (amount <= 0) return true;
+  if (left === null && (await getSucceededRefundOfOrder(env.DB, order.tenant_id, order.id))) return true;
   const provider = await providerFor(env, charge.provider, order.tenant_id);
   if (!provider) return false;
   const refundId = newId("rf");
