@@ -155,3 +155,7 @@ export const ResolveTicketInput = z
   ])
   .openapi("ResolveTicketInput");
 export type ResolveTicketInput = z.infer<typeof ResolveTicketInput>;
+
+/** A refund as its buyer sees it (no gateway references, no operator reason). */
+export const BuyerRefund = z.object({ amountCents: z.number().int(), status: z.enum(["pending", "succeeded", "failed"]), createdAt: z.string() }).openapi("BuyerRefund");
+export const BuyerTickets = z.object({ tickets: z.array(Ticket), refunds: z.array(BuyerRefund) }).openapi("BuyerTickets");

@@ -42,7 +42,7 @@ describe("console orders: search, snapshot, isolation", { timeout: 60_000 }, () 
     expect((await q(`q=${mine.id}`)).body.orders.map((o: any) => o.id)).toEqual([mine.id]);
     const byPhone = await q("q=139-1234-5678");
     expect(byPhone.body.orders.map((o: any) => o.id)).toEqual([mine.id]);
-    expect(byPhone.body.orders[0].buyerPhoneMasked).toMatch(/^139\*+5678$|\*/);
+    expect(byPhone.body.orders[0].buyerPhoneMasked).toContain("*");
     expect((await q("q=13912345670")).body.orders).toEqual([]);
     // The name at purchase and the name now both find it.
     expect((await q(`q=${encodeURIComponent("视频会员")}`)).body.orders).toHaveLength(2);

@@ -199,3 +199,8 @@ export async function refundedVoucherIds(db: D1Database, tenantId: string, order
   const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'refunded' ORDER BY source_key").bind(tenantId, orderId).all<{ id: string }>();
   return results.map((r) => r.id);
 }
+
+export async function refundsOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' ORDER BY created_at, id").bind(tenantId, orderId).all<PaymentRecordRow>();
+  return results;
+}

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
-  ConsoleRefund, ConsoleRefundInput, OpenTicketInput, OrderDetail, OrderPage, OrderSearchQuery, ResolveTicketInput, Ticket, TicketList, TicketListQuery, TicketReplyInput,
+  BuyerTickets, ConsoleRefund, ConsoleRefundInput, OpenTicketInput, OrderDetail, OrderPage, OrderSearchQuery, ResolveTicketInput, Ticket, TicketList, TicketListQuery, TicketReplyInput,
 } from "../../schema/after-sale";
 import { requireKey } from "../middleware/auth";
 import { requireBuyer, shopper } from "../middleware/shopper";
@@ -56,7 +56,7 @@ const shopTags = ["shop"];
 const myTickets = createRoute({
   method: "get", path: "/shop/{tenant}/orders/{orderId}/tickets", tags: shopTags, middleware: [shopper],
   summary: "My after-sale tickets on one of my orders", request: { params: ShopOrder },
-  responses: { 200: json(z.object({ tickets: z.array(Ticket) }), "Tickets"), ...common },
+  responses: { 200: json(BuyerTickets, "Tickets and refunds"), ...common },
 });
 const open = createRoute({
   method: "post", path: "/shop/{tenant}/orders/{orderId}/tickets", tags: shopTags, middleware: [shopper],

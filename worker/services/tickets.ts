@@ -8,9 +8,10 @@
  * 4 h, resolution within 48 h (domain/after-sale.ts); the cron alerts once per missed deadline.
  */
 import type { z } from "zod";
-import type { OpenTicketInput, ResolveTicketInput, Ticket, TicketListQuery } from "../../schema/after-sale";
+import type { BuyerTickets, OpenTicketInput, ResolveTicketInput, Ticket, TicketListQuery } from "../../schema/after-sale";
 import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import { getOrderRow } from "../db/orders";
+import { refundsOfOrder } from "../db/order-console";
 import { getProductRow } from "../db/products";
 import {
   closeTicketStmt, getTicket, insertMessageStmt, insertTicketStmt, listTickets, markOverdueAlertedStmt, markRespondedStmt, messageInserted, messagesOf,
@@ -54,9 +55,11 @@ async function buyersOrder(env: Env, tenantId: string, buyerId: string | null, o
   return order;
 }
 
-export async function buyerTickets(env: Env, tenantId: string, buyerId: string | null, orderId: string): Promise<{ tickets: Ticket[] }> {
+/** The buyer's tickets on their order, and the refunds of it (amounts and states only). */
+export async function buyerTickets(env: Env, tenantId: string, buyerId: string | null, orderId: string): Promise<z.infer<typeof BuyerTickets>> {
   await buyersOrder(env, tenantId, buyerId, orderId);
-  return { tickets: await ticketsForOrder(env, tenantId, orderId) };
+  const refunds = await refundsOfOrder(env.DB, tenantId, orderId);
+  return { tickets: await ticketsForOrder(env, tenantId, orderId), refunds: refunds.map((r) => ({ amountCents: r.amount_cents, status: r.status, createdAt: r.created_at })) };
 }
 
 export async function openTicket(env: Env, tenantId: string, buyerId: string | null, orderId: string, input: z.infer<typeof OpenTicketInput>, now = new Date()): Promise<Ticket> {
