@@ -6,6 +6,7 @@ import { notifyDeliveries } from "../../worker/services/buyer-notices";
 import { sweepOverdueTickets } from "../../worker/services/tickets";
 import { api, createTenant, recordedOfType } from "./helpers";
 import { FUTURE, pay, shop, shopWithKeys } from "./commerce-helpers";
+import { couponProductOf } from "./campaign-helpers";
 
 /** A phone buyer of the store (signed in through the SMS sandbox): their cookie. */
 async function phoneBuyer(slug: string, phone: string) {
@@ -226,5 +227,32 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     const mine = await shop(slug, path, { cookie });
     expect(mine.body.tickets.find((t: any) => t.id === third.body.id).messages.at(-1).body).toBe("不符合售后政策");
     expect((await shop(slug, `${path}/${third.body.id}/replies`, { method: "POST", cookie, json: { body: "为什么" } })).body.error.code).toBe("ticket_closed");
+  });
+
+  it("a guest's ticket compensated with a coupon: the coupon is theirs, the notice goes to the brand's webhook; a failed action reopens the ticket", async () => {
+    const { slug, productId, adminKey, tenant } = await shopWithKeys(1);
+    const order = await paidOrder(slug, productId, "as-comp-1");
+    const opened = await shop(slug, `/orders/${order.id}/tickets`, { method: "POST", cookie: order.cookie, json: { reason: "not_received", body: "没收到" } });
+    expect(opened.status).toBe(201);
+    const ticketId = opened.body.id as string;
+    const wrong = await api(`/tickets/${ticketId}/resolve`, { method: "POST", token: adminKey, json: { action: "compensate", couponProductId: productId } });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.issues[0].path).toBe("body.couponProductId");
+    expect((await api(`/tickets/${ticketId}`, { token: adminKey })).body.status).toBe("open");
+    const missingNote = await api(`/tickets/${ticketId}/resolve`, { method: "POST", token: adminKey, json: { action: "reject" } });
+    expect(missingNote.status).toBe(400);
+
+    const coupon = await couponProductOf(tenant.id, "售后补偿券");
+    const done = await api(`/tickets/${ticketId}/resolve`, { method: "POST", token: adminKey, json: { action: "compensate", couponProductId: coupon } });
+    expect(done.body).toMatchObject({ status: "resolved", resolution: "compensate" });
+    const held = await env.DB.prepare("SELECT v.holder_id, v.product_id, o.buyer_id FROM vouchers v, orders o WHERE v.tenant_id = ? AND v.id = ? AND o.id = ?").bind(tenant.id, done.body.resolutionRef, order.id).first<{ holder_id: string; product_id: string; buyer_id: string }>();
+    expect(held).toMatchObject({ product_id: coupon });
+    expect(held!.holder_id).toBe(held!.buyer_id);
+    // A guest has no phone: the notice is a message_sent event the brand's webhooks receive, no SMS.
+    const notices = (await recordedOfType(tenant.id, "message_sent")).filter((e) => e.payload.flow === "service" && e.payload.orderId === order.id);
+    expect(notices.filter((e) => e.payload.trigger === "ticket_resolved").map((e) => e.payload.channel)).toEqual(["webhook"]);
+    // (the events consumer may already have sent the delivery notice too: also by webhook, at most once)
+    expect(notices.filter((e) => e.payload.trigger === "delivered").every((e) => e.payload.channel === "webhook")).toBe(true);
+    expect(await smsOf(tenant.id)).toEqual([]);
   });
 });
