@@ -15,11 +15,10 @@ CREATE TABLE order_snapshots (
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
--- The console's order list: newest first per tenant (keyset on created_at, id), filtered by status / product.
-CREATE INDEX orders_console ON orders(tenant_id, created_at DESC, id DESC);
+-- The console's order list: newest first per tenant (keyset on created_at, id; orders_export of 0110 serves the
+-- unfiltered list), filtered by status / product.
 CREATE INDEX orders_console_status ON orders(tenant_id, status, created_at DESC, id DESC);
 CREATE INDEX orders_console_product ON orders(tenant_id, product_id, created_at DESC, id DESC);
-CREATE INDEX payments_refund_of ON payments(tenant_id, order_id, kind, status);
 
 -- After-sale tickets (售后工单) a buyer opens on one of their orders. One open ticket per order at a time.
 -- SLA: first_response_due / resolution_due set at opening; the cron raises an alert once per missed deadline.
