@@ -182,6 +182,13 @@ export const EVENT_PAYLOADS = {
   settlement_agreement_decided: payload({ agreementId: Id, productId: Id, issuer: Label, decision: z.enum(["accepted", "rejected"]) }),
   /** A period closed: its signed statement's ledger range and totals. */
   settlement_statement_closed: payload({ statementId: Id, issuer: Label, periodKind: Label, periodStart: Label, toSeq: Count, netCents: Cents, issuerShareCents: Cents, sellerCents: Cents }),
+  // aftersale21 (issue 21 item 4): console refunds of part of an order, after-sale tickets (售后工单).
+  /** A refund of part of what was charged (units: rights taken back with it; 0 = money only). */
+  order_partially_refunded: payload({ ...OrderRef, refundId: Id, amountCents: Cents, units: Count, reason: Label.optional() }),
+  ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
+  ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
+  /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */
+  ticket_resolved: payload({ ticketId: Id, orderId: Id, productId: OptId, resolution: Label, ref: OptId, amountCents: Cents.nullable().optional() }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

@@ -25,6 +25,7 @@ import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
 import { ledgerRoutes } from "./routes/ledger";
 import { mediaRoutes } from "./routes/media";
+import { afterSaleRoutes } from "./routes/after-sale";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes, sandboxGatewayRoutes } from "./routes/payments";
 import { paymentAccountRoutes } from "./routes/payment-accounts";
@@ -84,6 +85,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", paymentRoutes)
     .route("/", paymentAccountRoutes)
     .route("/", orderRoutes)
+    .route("/", afterSaleRoutes)
     .route("/", storeRoutes)
     .route("/", redemptionRoutes)
     .route("/", storedValueRoutes)

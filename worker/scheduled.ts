@@ -24,6 +24,7 @@ import { runFlows } from "./services/flows";
 import { sendDeferred } from "./services/messaging";
 import { pollPendingRefunds } from "./services/refunds";
 import { closeDueSettlements } from "./services/settlements";
+import { sweepOverdueTickets } from "./services/tickets";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -32,6 +33,8 @@ export async function runScheduled(env: Env): Promise<void> {
     pruneViews(env.DB, Date.now() - 2 * RELOAD_WINDOW_MS), runErasures(env), applyEventRetention(env),
     // Points: expire due lots, remind before expiry, return mall exchanges whose order will not be delivered.
     sweepPoints(env),
+    // After-sale tickets past their first-response or resolution deadline: one alert each (issue 21).
+    sweepOverdueTickets(env),
     // Risk: decisions older than 90 days, spent challenge nonces past their puzzle's expiry, blocks expired a day ago.
     pruneRiskState(env.DB, new Date(Date.now() - 90 * 86_400_000).toISOString(), Math.floor(Date.now() / 1000)),
     pruneExpiredBlocks(env.DB, new Date(Date.now() - 86_400_000).toISOString()),

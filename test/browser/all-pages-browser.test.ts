@@ -99,6 +99,8 @@ describe("every page at 390×844", () => {
       "admin/webhooks/index.astro": ["admin-webhooks", "/admin/webhooks/"],
       "admin/risk/index.astro": ["admin-risk", `/admin/risk/?campaign=${campaign("flash_sale").id}`],
       "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
+      "admin/orders/index.astro": ["admin-orders", "/admin/orders/"],
+      "admin/tickets/index.astro": ["admin-tickets", "/admin/tickets/"],
       "admin/members/index.astro": ["admin-members", "/admin/members/"],
       "admin/cards/index.astro": ["admin-cards", "/admin/cards/"],
       "admin/points/index.astro": ["admin-points", "/admin/points/"],

@@ -2,7 +2,7 @@ import type { LedgerCheckpoint, LedgerEntry, LedgerKind, LedgerPayload } from ".
 import { canonicalJson } from "../domain/ledger";
 import type { z } from "zod";
 
-interface EntryRow {
+export interface EntryRow {
   tenant_id: string;
   seq: number;
   kind: string;
@@ -25,7 +25,7 @@ interface CheckpointRow {
   created_at: string;
 }
 
-const toEntry = (r: EntryRow): LedgerEntry => ({
+export const toEntry = (r: EntryRow): LedgerEntry => ({
   tenantId: r.tenant_id,
   seq: r.seq,
   kind: r.kind as LedgerKind,

@@ -138,6 +138,10 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
     db.prepare(`UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE redemptions SET holder_id = ? WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE complaints SET holder_id = ?, note = '' WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
+    // After-sale tickets (issue 21): the buyer's own words and contact go; the ticket stays for the brand's books.
+    db.prepare(`UPDATE after_sale_messages SET body = '' WHERE tenant_id = ? AND author = 'buyer' AND ticket_id IN (SELECT id FROM after_sale_tickets WHERE tenant_id = ? AND buyer_id IN ${inIds})`).bind(t, t, all),
+    db.prepare(`UPDATE after_sale_tickets SET buyer_id = ?, body = '', contact = NULL WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
+    db.prepare(`UPDATE buyer_notices SET buyer_id = ? WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE voucher_ratings SET holder_id = ?, comment = '' WHERE tenant_id = ? AND holder_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE campaign_shares SET sharer_id = ? WHERE tenant_id = ? AND sharer_id IN ${inIds}`).bind(p, t, all),
     db.prepare(`UPDATE consents SET buyer_id = ? WHERE tenant_id = ? AND buyer_id IN ${inIds}`).bind(p, t, all),

@@ -5,6 +5,7 @@ import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
 import { routeOutbound } from "./webhooks";
+import { notifyDeliveries } from "../services/buyer-notices";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
 /** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
@@ -73,6 +74,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     // A redelivery after a partial failure re-sends chunks already stored; the warehouse skips known ids.
     const events = valid.flatMap((v) => v.events);
     await routeOutbound(env, events); // webhooks and alerts; idempotent per event, so a retried batch adds nothing
+    await notifyDeliveries(env, events); // the buyer's delivery notice (SMS / webhook), once per order
     const chunks: EventEnvelope[][] = [];
     for (let i = 0; i < events.length; i += WAREHOUSE_BATCH) chunks.push(events.slice(i, i + WAREHOUSE_BATCH));
     // A few chunks in flight at once: the warehouse parses and validates the next ones while it inserts, and groups

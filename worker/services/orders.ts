@@ -18,6 +18,7 @@ import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
 import { closeChargeOfOrder } from "./charges";
 import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
+import { insertSnapshotStmt } from "../db/order-console";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import type { SqlGuard } from "../db/statements";
@@ -91,7 +92,7 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
   const d = draftOrder(env, p, product, requestHash, coupons);
   if (product.kind === "bundle") {
-    if (!(await insertOrder(db, d.order, product.per_user_limit, eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id))))) {
+    if (!(await insertOrder(db, d.order, product.per_user_limit, [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)]))) {
       return refused(env, p, product, requestHash);
     }
     await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
@@ -236,6 +237,8 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
   stmts.push(...lowStockRows(env, tenantId, product, orderId, held));
   // The balance part last: taken only for the order just inserted with all its stock (the payment's own condition).
   if (d.p.storedValue) stmts.push(...checkoutDebitStmts(env, tenantId, orderId, order.buyer_id, d.p.storedValue, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
+  // The product as sold (issue 21: the console's order detail), last so the results read above keep their places.
+  stmts.push(insertSnapshotStmt(db, tenantId, orderId));
   return stmts;
 }
 

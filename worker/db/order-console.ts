@@ -1,0 +1,206 @@
+import type { OrderStatus } from "../../schema/orders";
+import { toEntry, type EntryRow } from "./ledger";
+import type { OrderRow } from "./orders";
+import type { PaymentRow } from "./payments";
+import type { VoucherRow } from "./vouchers";
+
+export interface SnapshotRow {
+  order_id: string;
+  tenant_id: string;
+  product_id: string;
+  name: string;
+  kind: string;
+  price_cents: number;
+  currency: string;
+  validity: string | null;
+  tutorial: string;
+  created_at: string;
+}
+
+/** The product as it is now, copied for this order (in the order's own batch; nothing when the order is not there). */
+export function insertSnapshotStmt(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare(
+      `INSERT INTO order_snapshots (order_id, tenant_id, product_id, name, kind, price_cents, currency, validity, tutorial)
+       SELECT o.id, o.tenant_id, p.id, p.name, p.kind, p.price_cents, p.currency,
+         CASE WHEN p.validity_kind = 'fixed' AND p.valid_from IS NOT NULL AND p.valid_to IS NOT NULL
+                THEN json_object('kind', 'fixed', 'validFrom', p.valid_from, 'validTo', p.valid_to)
+              WHEN p.validity_kind = 'relative' AND p.valid_days IS NOT NULL THEN json_object('kind', 'relative', 'days', p.valid_days) END,
+         COALESCE(p.tutorial, '')
+       FROM orders o JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
+       WHERE o.tenant_id = ? AND o.id = ?
+       ON CONFLICT (order_id) DO NOTHING`,
+    )
+    .bind(tenantId, orderId);
+}
+
+export function getSnapshot(db: D1Database, tenantId: string, orderId: string) {
+  return db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId).first<SnapshotRow>();
+}
+
+export type ConsoleOrderRow = OrderRow & { product_name: string | null; phone_masked: string | null; refunded_cents: number; open_ticket: number };
+
+export interface OrderFilter {
+  orderId?: string;
+  phoneHash?: string;
+  productText?: string;
+  status?: OrderStatus;
+  productId?: string;
+  from?: string;
+  to?: string;
+  after?: { createdAt: string; id: string } | null;
+  limit: number;
+}
+
+const REFUNDED_SQL = `(SELECT COALESCE(SUM(r.amount_cents), 0) FROM payments r
+  WHERE r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.kind = 'refund' AND r.status != 'failed')`;
+
+/** One page of a tenant's orders, newest first, keyset by (created_at, id). Phone matches through its keyed hash. */
+export async function searchOrders(db: D1Database, tenantId: string, f: OrderFilter): Promise<ConsoleOrderRow[]> {
+  const where = ["o.tenant_id = ?"];
+  const args: unknown[] = [tenantId];
+  if (f.orderId) where.push("o.id = ?"), args.push(f.orderId);
+  if (f.phoneHash) where.push("o.buyer_id IN (SELECT id FROM buyers WHERE tenant_id = ? AND phone_hash = ?)"), args.push(tenantId, f.phoneHash);
+  if (f.productText) where.push("(s.name LIKE ? ESCAPE '\\' OR p.name LIKE ? ESCAPE '\\')"), args.push(f.productText, f.productText);
+  if (f.status) where.push("o.status = ?"), args.push(f.status);
+  if (f.productId) where.push("o.product_id = ?"), args.push(f.productId);
+  if (f.from) where.push("o.created_at >= ?"), args.push(f.from);
+  if (f.to) where.push("o.created_at < ?"), args.push(f.to);
+  if (f.after) where.push("(o.created_at < ? OR (o.created_at = ? AND o.id < ?))"), args.push(f.after.createdAt, f.after.createdAt, f.after.id);
+  const { results } = await db
+    .prepare(
+      `SELECT o.*, COALESCE(s.name, p.name) AS product_name, b.phone_masked, ${REFUNDED_SQL} AS refunded_cents,
+         EXISTS (SELECT 1 FROM after_sale_tickets t WHERE t.tenant_id = o.tenant_id AND t.order_id = o.id AND t.status = 'open') AS open_ticket
+       FROM orders o
+       LEFT JOIN order_snapshots s ON s.order_id = o.id AND s.tenant_id = o.tenant_id
+       LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
+       LEFT JOIN buyers b ON b.tenant_id = o.tenant_id AND b.id = o.buyer_id
+       WHERE ${where.join(" AND ")}
+       ORDER BY o.created_at DESC, o.id DESC LIMIT ?`,
+    )
+    .bind(...args, f.limit)
+    .all<ConsoleOrderRow>();
+  return results;
+}
+
+export type PaymentRecordRow = PaymentRow & { reason: string | null; refund_of: string | null };
+
+/** Everything the order detail shows, in one round trip. */
+export async function orderDetailRows(db: D1Database, tenantId: string, orderId: string) {
+  const [o, s, p, pay, att, v, phone] = await db.batch([
+    db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId),
+    db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? ORDER BY created_at, id").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM supplier_attempts WHERE tenant_id = ? AND order_id = ? ORDER BY created_at").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(tenantId, orderId),
+    db.prepare("SELECT b.phone_masked FROM buyers b JOIN orders o ON o.tenant_id = b.tenant_id AND o.buyer_id = b.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
+  ]);
+  return {
+    order: o!.results[0] as OrderRow | undefined,
+    snapshot: s!.results[0] as SnapshotRow | undefined,
+    product: p!.results[0] as Record<string, unknown> | undefined,
+    payments: pay!.results as PaymentRecordRow[],
+    attempts: att!.results as { supplier_id: string; outcome: string; latency_ms: number; detail: string | null; created_at: string }[],
+    vouchers: v!.results as VoucherRow[],
+    phoneMasked: (phone!.results[0] as { phone_masked: string | null } | undefined)?.phone_masked ?? null,
+  };
+}
+
+/** Ledger entries about these vouchers (the order's rights and their replacements), in chain order. */
+export async function ledgerRowsOfSubjects(db: D1Database, tenantId: string, subjectIds: string[]) {
+  if (!subjectIds.length) return [];
+  const { results } = await db
+    .prepare(`SELECT * FROM ledger_entries WHERE tenant_id = ? AND subject_id IN (${subjectIds.slice(0, 90).map(() => "?").join(",")}) ORDER BY seq LIMIT 500`)
+    .bind(tenantId, ...subjectIds.slice(0, 90))
+    .all<EntryRow>();
+  return results.map(toEntry);
+}
+
+/** What can still be refunded: the succeeded charge minus refunds that succeeded or are in flight. */
+export async function refundableOf(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare(
+      `SELECT c.id AS charge_id, c.amount_cents - COALESCE((SELECT SUM(r.amount_cents) FROM payments r
+           WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0) AS refundable,
+         (SELECT COUNT(*) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed') AS refunds,
+         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') AS issued
+       FROM payments c WHERE c.tenant_id = ? AND c.order_id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
+       ORDER BY c.created_at DESC LIMIT 1`,
+    )
+    .bind(tenantId, orderId)
+    .first<{ charge_id: string; refundable: number; refunds: number; issued: number }>();
+}
+
+/**
+ * The refund row, pending, written only while the order is paid/delivered, the amount fits in what the charge has
+ * left after every refund not failed, and `units` unredeemed rights are there to take back. One statement: D1 runs
+ * statements one at a time, so two operators refunding at once cannot both pass the check (RETURNING: none = refused).
+ */
+export function reserveRefundStmt(db: D1Database, tenantId: string, chargeId: string, refundId: string, amountCents: number, units: number, reason: string) {
+  return db
+    .prepare(
+      `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of)
+       SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id FROM payments c
+       WHERE c.tenant_id = ? AND c.id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
+         AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = c.tenant_id AND o.id = c.order_id AND o.status IN ('paid', 'delivered'))
+         AND c.amount_cents - COALESCE((SELECT SUM(r.amount_cents) FROM payments r
+               WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0) >= ?
+         AND (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') >= ?
+       RETURNING *`,
+    )
+    .bind(refundId, amountCents, reason, tenantId, chargeId, amountCents, units);
+}
+
+/** Takes `units` unredeemed rights of the order back with the refund just reserved (same batch: the refund row exists). */
+export function refundUnitsStmt(db: D1Database, tenantId: string, orderId: string, units: number, refundId: string) {
+  return db
+    .prepare(
+      `UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'issued' ORDER BY source_key DESC LIMIT ?)
+         AND EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status = 'pending')
+       RETURNING id, product_id, campaign_id, kind, holder_id`,
+    )
+    .bind(tenantId, tenantId, orderId, units, tenantId, refundId);
+}
+
+/** A refund the gateway refused: the row fails and the rights it took come back (only those still 'refunded'). */
+export function unrefundVouchersStmt(db: D1Database, tenantId: string, ids: string[]) {
+  return db
+    .prepare(`UPDATE vouchers SET status = 'issued', status_changed_at = NULL WHERE tenant_id = ? AND status = 'refunded' AND id IN (${ids.map(() => "?").join(",")})`)
+    .bind(tenantId, ...ids);
+}
+
+/** The order once nothing is left to refund: paid/delivered → refunded. */
+export function orderFullyRefundedStmt(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare(
+      `UPDATE orders SET status = 'refunded', refunded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND status IN ('paid', 'delivered')
+         AND NOT EXISTS (SELECT 1 FROM payments c WHERE c.tenant_id = orders.tenant_id AND c.order_id = orders.id AND c.kind = 'charge' AND c.status = 'succeeded'
+           AND c.amount_cents > COALESCE((SELECT SUM(r.amount_cents) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0))
+       RETURNING *`,
+    )
+    .bind(tenantId, orderId);
+}
+
+export function getPaymentRecord(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<PaymentRecordRow>();
+}
+
+export function latestSucceededRefund(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status = 'succeeded' ORDER BY created_at DESC LIMIT 1")
+    .bind(tenantId, orderId)
+    .first<PaymentRecordRow>();
+}
+
+export async function refundedVoucherIds(db: D1Database, tenantId: string, orderId: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'refunded' ORDER BY source_key").bind(tenantId, orderId).all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+export async function refundsOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' ORDER BY created_at, id").bind(tenantId, orderId).all<PaymentRecordRow>();
+  return results;
+}

@@ -1,0 +1,105 @@
+/**
+ * Console refunds, full or partial (issue 21 item 4). The refund row is reserved first in one guarded statement
+ * (never more than the charge minus every refund not failed, so two operators at once cannot over-refund), with the
+ * rights it takes back; then the gateway is asked; a refusal fails the row and gives the rights back.
+ *
+ * Rights rule: a refund names `units` — that many unredeemed vouchers of the order (the last issued first) become
+ * 'refunded' with it (voucher_refunded → the ledger's refund entries); units 0 is a money-only goodwill refund that
+ * leaves every right usable. Refunding everything left takes back every unredeemed right, and when no refund came
+ * before it is the order refund of services/fulfilment.ts (points, member growth, coupons, stored value go back too).
+ * When partial refunds add up to the whole charge, the order becomes 'refunded'.
+ */
+import type { ConsoleRefund, ConsoleRefundInput, PaymentRecord } from "../../schema/after-sale";
+import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
+import {
+  getPaymentRecord, latestSucceededRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
+} from "../db/order-console";
+import { completePaymentStmt, getPaymentById, type PaymentRow } from "../db/payments";
+import { refundPlan } from "../domain/after-sale";
+import { newId } from "../domain/crypto";
+import { ApiError } from "../errors";
+import { eventRows, scheduleDispatch } from "../queue/emit";
+import { refundOrder } from "./fulfilment";
+import { refundCharge } from "./refunds";
+import { orderRefundMemberStmts } from "./membership";
+import { orderRefundPointsStmts } from "./points";
+
+export const toPaymentRecord = (r: PaymentRecordRow): PaymentRecord => ({
+  id: r.id, kind: r.kind, provider: r.provider, amountCents: r.amount_cents, status: r.status, providerRef: r.provider_ref,
+  reason: r.reason ?? null, createdAt: r.created_at, completedAt: r.completed_at,
+});
+
+/** The gateway is asked through services/refunds.ts (the row is already reserved under `refundId`). */
+async function askRefund(env: Env, charge: PaymentRow, amountCents: number, reason: string, refundId: string): Promise<{ state: "succeeded" | "processing" | "failed" }> {
+  const outcome = await refundCharge(env, charge, amountCents, reason, refundId);
+  if (outcome === "succeeded" || outcome === "processing") return { state: outcome };
+  // Refused, or no provider to ask: the reservation fails, so the rights go back below.
+  await completePaymentStmt(env.DB, charge.tenant_id, refundId, "failed", null).run();
+  return { state: "failed" };
+}
+
+export type RefundOutcome = ConsoleRefund & { state: "succeeded" | "processing" };
+
+export async function consoleRefund(env: Env, tenantId: string, orderId: string, input: ConsoleRefundInput, byKeyId: string | null): Promise<RefundOutcome> {
+  const db = env.DB;
+  const order = await getOrderRow(db, tenantId, orderId);
+  if (!order) throw ApiError.notFound("Order");
+  const left = await refundableOf(db, tenantId, orderId);
+  if (!left) throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' has no payment to refund`);
+  const plan = refundPlan(input, { refundableCents: left.refundable, issuedUnits: left.issued });
+  if (!plan.ok) throw ApiError.conflict(plan.code, plan.message);
+  if (plan.full && left.refunds === 0) return wholeOrder(env, order, input.reason, byKeyId);
+  if (!["paid", "delivered"].includes(order.status)) throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' cannot be refunded`);
+
+  const refundId = newId("rf");
+  const [reserved, taken] = await db.batch([
+    reserveRefundStmt(db, tenantId, left.charge_id, refundId, plan.amountCents, plan.units, input.reason),
+    refundUnitsStmt(db, tenantId, orderId, plan.units, refundId),
+  ]);
+  if (!reserved!.results.length) throw ApiError.conflict("over_refund", "Another refund changed what is left on this order; reload and try again");
+  const voided = taken!.results as { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string }[];
+  const charge = (await getPaymentById(db, left.charge_id))!;
+  const done = await askRefund(env, charge, plan.amountCents, input.reason, refundId);
+  if (done.state === "failed") {
+    if (voided.length) await unrefundVouchersStmt(db, tenantId, voided.map((v) => v.id)).run();
+    throw new ApiError(502, "refund_failed", "The payment provider refused the refund; nothing was refunded");
+  }
+  // A refund the gateway accepted and is still processing counts as made (services/refunds.ts finishes it; a later
+  // failure there records refund_settled with state failed for the operator).
+  const succeeded = { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [tenantId, refundId] };
+  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [tenantId, orderId] };
+  const [closed] = await db.batch([
+    orderFullyRefundedStmt(db, tenantId, orderId),
+    ...eventRows(env, [{
+      eventId: `evopr_${refundId}`, tenantId, type: "order_partially_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
+      payload: { orderId, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: plan.amountCents, units: voided.length, reason: input.reason },
+    }], succeeded),
+    ...voided.flatMap((v) => eventRows(env, [{
+      eventId: `evr_${v.id}`, tenantId, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
+      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId, amountCents: Math.floor(plan.amountCents / voided.length), reason: input.reason },
+    }], { sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [tenantId, v.id] })),
+    // The last part of the charge: the order is refunded (member growth and points go back with it, once).
+    ...orderRefundMemberStmts(env, tenantId, orderId, refunded),
+    ...orderRefundPointsStmts(env, tenantId, orderId),
+    ...eventRows(env, [{
+      eventId: `evor_${orderId}`, tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
+      payload: { orderId, productId: order.product_id, amountCents: order.amount_cents, reason: input.reason, automatic: false },
+    }], refunded),
+  ]);
+  await scheduleDispatch(env);
+  const now = (closed!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, tenantId, orderId))!;
+  const after = await refundableOf(db, tenantId, orderId);
+  return {
+    refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!),
+    order: toOrder(now), refundableCents: after?.refundable ?? 0, voidedVoucherIds: voided.map((v) => v.id), state: done.state === "processing" ? "processing" : "succeeded",
+  };
+}
+
+/** Everything, with no refund before: the order refund of services/fulfilment.ts (refused when a right was used). */
+async function wholeOrder(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<RefundOutcome> {
+  const refunded = await refundOrder(env, order.tenant_id, order.id, reason, byKeyId ?? "");
+  await scheduleDispatch(env);
+  const refund = await latestSucceededRefund(env.DB, order.tenant_id, order.id);
+  if (!refund) throw new ApiError(502, "refund_failed", "The refund was not recorded");
+  return { refund: toPaymentRecord(refund), order: toOrder(refunded), refundableCents: 0, voidedVoucherIds: await refundedVoucherIds(env.DB, order.tenant_id, order.id), state: "succeeded" };
+}
