@@ -47,6 +47,7 @@ export const SettlementAgreement = z
   .object({
     id: z.string(),
     sellerTenantId: z.string(),
+    sellerName: z.string(),
     productId: z.string(),
     productName: z.string(),
     issuer: z.object({ kind: z.enum(["tenant", "external"]), id: z.string(), name: z.string() }),

@@ -21,6 +21,7 @@ describe("settlement in the console on a phone", () => {
     const page: Page = await signedInPage(browser(), `${baseUrl}/admin/settlements/`, issuerKey);
     const row = page.locator("#agreements tr", { hasText: product.name });
     await expect.poll(() => row.textContent()).toContain("待发行方确认");
+    expect(await row.textContent()).toContain("销售方：Demo Brand");
     await row.getByRole("button", { name: "接受" }).click();
     await expect.poll(() => row.textContent()).toContain("已生效");
     expect(await row.textContent()).toContain("30.00%");

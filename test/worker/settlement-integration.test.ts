@@ -43,7 +43,7 @@ describe("settlement between a 卡盟 and the brand issuing its rights", { timeo
     expect((await api(`/settlements/agreements/${id}/accept`, { method: "POST", token: seller.adminKey })).status).toBe(403);
     expect((await api(`/settlements/agreements/${id}/accept`, { method: "POST", token: stranger.adminKey })).status).toBe(404);
     const listed = await api("/settlements/agreements", { token: brand.adminKey });
-    expect(listed.body.agreements).toEqual([expect.objectContaining({ id, role: "issuer", status: "proposed" })]);
+    expect(listed.body.agreements).toEqual([expect.objectContaining({ id, role: "issuer", status: "proposed", sellerName: "Shop" })]);
     const accepted = await api(`/settlements/agreements/${id}/accept`, { method: "POST", token: brand.adminKey });
     expect(accepted.body).toMatchObject({ status: "accepted", role: "issuer" });
     expect((await api(`/settlements/agreements/${id}/accept`, { method: "POST", token: brand.adminKey })).status).toBe(409);

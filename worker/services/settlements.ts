@@ -34,10 +34,11 @@ async function signer(env: Pick<Env, "SETTLEMENT_SIGNING_KEY">) {
   return settlementSigner(env.SETTLEMENT_SIGNING_KEY);
 }
 
-function toAgreement(r: AgreementRow, tenantId: string, productName: string): SettlementAgreement {
+function toAgreement(r: AgreementRow, tenantId: string, productName: string, sellerName: string): SettlementAgreement {
   return {
     id: r.id,
     sellerTenantId: r.seller_tenant_id,
+    sellerName,
     productId: r.product_id,
     productName,
     issuer: { kind: r.issuer_kind, id: r.issuer_id, name: r.issuer_name },
@@ -53,6 +54,11 @@ function toAgreement(r: AgreementRow, tenantId: string, productName: string): Se
 }
 
 const productName = async (db: D1Database, r: Pick<AgreementRow, "seller_tenant_id" | "product_id">) => (await getProductRow(db, r.seller_tenant_id, r.product_id))?.name ?? r.product_id;
+const sellerName = async (db: D1Database, r: Pick<AgreementRow, "seller_tenant_id">) => (await getTenant(db, r.seller_tenant_id))?.name ?? r.seller_tenant_id;
+
+async function view(db: D1Database, r: AgreementRow, viewer: string): Promise<SettlementAgreement> {
+  return toAgreement(r, viewer, await productName(db, r), await sellerName(db, r));
+}
 
 /** The parties' tenants (the issuer's only when it is one): each side's event stream records the change. */
 function partyEvents(r: AgreementRow, make: (tenantId: string, suffix: string) => EventInput): EventInput[] {
@@ -94,12 +100,12 @@ export async function proposeAgreement(env: SEnv, sellerId: string, input: z.out
     ...eventRows(env, partyEvents({ ...row, status: "proposed", proposed_at: "", decided_at: null }, (tenantId, s) => ({ eventId: `evsap_${row.id}_${s}`, tenantId, type: "settlement_agreement_proposed", actor: { apiKeyId }, payload }))),
   ]);
   const saved = ins!.results[0] as AgreementRow;
-  return { ...toAgreement(saved, sellerId, product.name), ...(token ? { acceptToken: token } : {}) };
+  return { ...(await view(env.DB, saved, sellerId)), ...(token ? { acceptToken: token } : {}) };
 }
 
 export async function listAgreements(env: SEnv, tenantId: string): Promise<SettlementAgreement[]> {
   const rows = await agreementsOfParty(env.DB, tenantId);
-  return Promise.all(rows.map(async (r) => toAgreement(r, tenantId, await productName(env.DB, r))));
+  return Promise.all(rows.map((r) => view(env.DB, r, tenantId)));
 }
 
 /** The issuer tenant's decision; the seller cannot accept its own proposal, and anyone else does not see it. */
@@ -130,7 +136,7 @@ async function decide(env: SEnv, r: AgreementRow, viewer: string, decision: "acc
   ]);
   const row = moved!.results[0] as AgreementRow | undefined;
   if (!row) throw ApiError.conflict("agreement_decided", "This agreement was already decided");
-  return toAgreement(row, viewer, await productName(env.DB, row));
+  return view(env.DB, row, viewer);
 }
 
 // ---- Statements ----
