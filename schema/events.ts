@@ -172,6 +172,11 @@ export const EVENT_PAYLOADS = {
   recommendation_shown: payload({ surface: Label, productId: OptId, items: Count }),
   /** A recommended product opened from a recommendation list (position from 0). */
   recommendation_clicked: payload({ surface: Label, productId: Id, fromProductId: OptId, position: Count }),
+  // suppliers21 (issue 21 item 3): suppliers for real.
+  /** Margin protection: a supplier's live cost is above the product's sale price (source: sync | routing); it is not used unless the product allows selling below cost. */
+  supplier_below_cost: payload({ supplierId: Id, productId: Id, costCents: Cents, priceCents: Cents, source: Label, orderId: OptId }),
+  /** An asynchronous supplier order settled (via: callback | poll); latencyMs from acceptance to outcome. */
+  supplier_order_settled: payload({ orderId: Id, supplierId: Id, productId: Id, status: Label, via: Label, latencyMs: z.number().nonnegative() }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

@@ -22,6 +22,8 @@ import { refreshRecommendations } from "./services/recommendations";
 import { driveIssuances } from "./services/issuances";
 import { runFlows } from "./services/flows";
 import { sendDeferred } from "./services/messaging";
+import { pollSupplierOrders } from "./services/supplier-callbacks";
+import { syncSupplierCatalogues } from "./services/supplier-sync";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -47,6 +49,8 @@ export async function runScheduled(env: Env): Promise<void> {
     refreshRecommendations(env),
     // Targeting (issue 19): segment issuances page by page, lifecycle flows, SMS held back by quiet hours.
     driveIssuances(env), runFlows(env), sendDeferred(env),
+    // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.
+    pollSupplierOrders(env), syncSupplierCatalogues(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
