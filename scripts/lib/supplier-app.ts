@@ -109,9 +109,9 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const url = new URL(c.req.url);
     const v = await verifyRequest(credsOf(name), { method: c.req.method, path: `${url.pathname}${url.search}`, header: (h) => c.req.header(h), body: raw });
     if (!v.ok) return c.json({ error: "bad_signature", message: v.reason }, 401);
-    const nonceKey = `${name}|${v.nonce}`;
-    if (seenNonces.has(nonceKey)) return c.json({ error: "bad_signature", message: "replayed" }, 401);
-    seenNonces.set(nonceKey, Date.now());
+    const nonceKey = v.nonce === null ? null : `${name}|${v.nonce}`;
+    if (nonceKey && seenNonces.has(nonceKey)) return c.json({ error: "bad_signature", message: "replayed" }, 401);
+    if (nonceKey) seenNonces.set(nonceKey, Date.now());
     if (seenNonces.size > 50_000) for (const [k, at] of seenNonces) if (at < Date.now() - 600_000) seenNonces.delete(k);
     c.set("raw" as never, JSON.stringify(v.params) as never);
     await next();

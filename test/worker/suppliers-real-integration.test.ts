@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
 import { signRequest, type SupplierCredentials, type SupplierScheme } from "../../worker/domain/supplier-sign";
+import { driveDeliveries } from "../../worker/services/delivery-jobs";
 import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
 import { api, createTenant, recordedOfType } from "./helpers";
 import { pay, shop } from "./commerce-helpers";
@@ -172,6 +173,22 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect(v.order.status).toBe("delivered");
     expect((await attempts(o.id)).map((a) => [a.outcome, a.detail])).toEqual([["accepted", null], ["ok", "poll"]]);
     expect(await pollSupplierOrders(env, new Date(Date.now() + 360_000), s.tenantId)).toEqual({ polled: 0, settled: 0 });
+  });
+
+  it("the delivery cron does not refund an order a supplier is still working on when its retries run out", async () => {
+    const s = await setup([{ name: "long", cost: 2900, delivery: "async" }]);
+    const o = await buy(s);
+    // Due before anything other tests left due in the shared database.
+    const due = () => env.DB.prepare("UPDATE orders SET next_delivery_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(o.id).run();
+    await env.DB.prepare("UPDATE orders SET delivery_attempts = 20 WHERE id = ?").bind(o.id).run();
+    await due();
+    await driveDeliveries(env);
+    expect((await orderView(s, o.id, o.cookie)).order.status).toBe("paid");
+    // Once the supplier settles it, the next run delivers.
+    await settle(s.names[0]!, o.ref, "succeeded");
+    await due();
+    await driveDeliveries(env);
+    expect((await orderView(s, o.id, o.cookie)).order.status).toBe("delivered");
   });
 });
 

@@ -246,3 +246,12 @@ export async function setAllowBelowCost(db: D1Database, tenantId: string, produc
     .bind(allow ? 1 : 0, tenantId, productId)
     .first<{ id: string; allow_below_cost: number }>();
 }
+
+/** Whether a supplier accepted this order after `since` and has not settled it yet. */
+export async function pendingAtSupplier(db: D1Database, tenantId: string, orderId: string, since: string) {
+  const row = await db
+    .prepare("SELECT 1 AS x FROM supplier_orders WHERE tenant_id = ? AND order_id = ? AND status = 'pending' AND created_at >= ? LIMIT 1")
+    .bind(tenantId, orderId, since)
+    .first();
+  return !!row;
+}

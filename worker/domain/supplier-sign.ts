@@ -28,7 +28,8 @@ export interface SignedRequest {
   headers: Record<string, string>;
   body: string | undefined;
 }
-export type Verified = { ok: true; params: Record<string, unknown>; nonce: string } | { ok: false; reason: "malformed" | "expired" | "mismatch" };
+/** nonce: the one-time value to remember (null: a kaquan_v1 request without a body, checked by timestamp alone). */
+export type Verified = { ok: true; params: Record<string, unknown>; nonce: string | null } | { ok: false; reason: "malformed" | "expired" | "mismatch" };
 /** What a receiver sees of an incoming request. */
 export interface IncomingRequest {
   method: string;
@@ -119,7 +120,10 @@ export async function verifyRequest(creds: SupplierCredentials, req: IncomingReq
     const header = req.header("x-supplier-signature");
     const check = await verifyBody(creds.secret, req.body, header, nowS, SIGN_TOLERANCE_S);
     if (!check.ok) return check;
-    nonce = header!; // the signature itself: the same request sent twice carries the same one
+    // The signature itself: the same request sent twice carries the same one. A GET has no body to tell two apart
+    // within one second, so this legacy scheme only guards requests with a body against replays.
+    if (!req.body) return { ok: true, params: {}, nonce: null };
+    nonce = header!;
   }
   let params: unknown = {};
   if (req.body) {

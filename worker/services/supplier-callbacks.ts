@@ -30,7 +30,7 @@ export async function handleSupplierCallback(env: Env, supplierId: string, req: 
   if (!supplier) throw ApiError.notFound("Supplier");
   const verified = await verifyRequest(await supplierCredentials(env, supplier), req);
   if (!verified.ok) throw new ApiError(401, `signature_${verified.reason}`, `Supplier callback refused: ${verified.reason}`);
-  if (!(await rememberNonce(env.DB, supplierId, verified.nonce))) throw ApiError.conflict("replayed", "This callback's one-time value was used before");
+  if (verified.nonce === null || !(await rememberNonce(env.DB, supplierId, verified.nonce))) throw ApiError.conflict("replayed", "This callback's one-time value was used before");
   const parsed = SupplierCallback.safeParse(verified.params);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
   const cb = parsed.data;
