@@ -189,6 +189,11 @@ export const EVENT_PAYLOADS = {
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
   /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */
   ticket_resolved: payload({ ticketId: Id, orderId: Id, productId: OptId, resolution: Label, ref: OptId, amountCents: Cents.nullable().optional() }),
+  // suppliers21 (issue 21 item 3): suppliers for real.
+  /** Margin protection: a supplier's live cost is above the product's sale price (source: sync | routing); it is not used unless the product allows selling below cost. */
+  supplier_below_cost: payload({ supplierId: Id, productId: Id, costCents: Cents, priceCents: Cents, source: Label, orderId: OptId }),
+  /** An asynchronous supplier order settled (via: callback | poll); latencyMs from acceptance to outcome. */
+  supplier_order_settled: payload({ orderId: Id, supplierId: Id, productId: Id, status: Label, via: Label, latencyMs: z.number().nonnegative() }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

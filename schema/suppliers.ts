@@ -1,24 +1,29 @@
 import { z } from "@hono/zod-openapi";
+import { SUPPLIER_SCHEMES } from "../worker/domain/supplier-sign";
 
 /** Wire contract between the worker and an upstream supplier (the sandbox implements it). */
 export const SupplierRechargeRequest = z.object({
   orderRef: z.string().min(1).max(100),
   sku: z.string().min(1).max(64),
   account: z.string().min(1).max(64),
-  quantity: z.number().int().min(1).max(100),
+  // Coerced: the form-signing schemes carry every value as a string.
+  quantity: z.coerce.number().int().min(1).max(100),
+  /** Where an asynchronous supplier posts the outcome (signed in its scheme). */
+  notifyUrl: z.string().max(500).optional(),
 });
 export const SupplierCardKeyRequest = z.object({
   orderRef: z.string().min(1).max(100),
   sku: z.string().min(1).max(64),
-  quantity: z.number().int().min(1).max(100),
+  quantity: z.coerce.number().int().min(1).max(100),
 });
 export const SupplierOrderStatus = z.object({
   orderRef: z.string(),
-  status: z.enum(["succeeded", "failed", "unknown"]),
+  status: z.enum(["succeeded", "failed", "processing", "unknown"]),
   supplierRef: z.string().nullable(),
 });
 export type SupplierOrderStatus = z.infer<typeof SupplierOrderStatus>;
-export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.literal("succeeded") });
+/** processing: accepted, the outcome comes later by callback (or a status query). */
+export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.enum(["succeeded", "processing"]) });
 export const SupplierCardKeyResult = z.object({
   orderRef: z.string(),
   supplierRef: z.string(),
@@ -26,12 +31,34 @@ export const SupplierCardKeyResult = z.object({
   keys: z.array(z.string()),
 });
 export const SupplierStock = z.object({ sku: z.string(), available: z.number().int(), priceCents: z.number().int() });
+/** The supplier's price list: live cost and stock per SKU (synced on a schedule). */
+export const SupplierCatalogue = z.object({ items: z.array(z.object({ sku: z.string(), costCents: z.coerce.number().int().min(0), stock: z.coerce.number().int() })) });
+/** An asynchronous supplier's outcome for one of our orders, posted to /suppliers/callback/{supplierId}. */
+export const SupplierCallback = z.object({
+  orderRef: z.string().min(1).max(100),
+  status: z.enum(["succeeded", "failed", "processing"]),
+  supplierRef: z.string().max(100).nullable().optional(),
+  reason: z.string().max(200).optional(),
+});
 export const SupplierError = z.object({ error: z.enum(["out_of_stock", "unknown_sku", "bad_signature", "internal"]), message: z.string() });
+
+export const SupplierScheme = z.enum(SUPPLIER_SCHEMES).openapi("SupplierScheme");
+export const SupplierCredentialsInput = z
+  .object({
+    scheme: SupplierScheme,
+    appId: z.string().trim().min(1).max(64).optional(),
+    /** The key the supplier issued: stored encrypted, never returned. */
+    secret: z.string().min(8).max(256),
+  })
+  .refine((c) => c.scheme === "kaquan_v1" || !!c.appId, { message: "appId is required for this scheme", path: ["appId"] })
+  .openapi("SupplierCredentialsInput");
 
 export const SupplierInput = z
   .object({
     name: z.string().trim().min(1).max(60),
     baseUrl: z.url(),
+    /** The supplier's own signing scheme and key; left out, the development sandbox default (kaquan_v1 with SUPPLIER_SANDBOX_SECRET). Left out on an update, the stored ones are kept. */
+    credentials: SupplierCredentialsInput.optional(),
     products: z.array(z.object({ productId: z.string().min(1).max(64), sku: z.string().min(1).max(64), costCents: z.number().int().min(0) })).max(200),
   })
   .openapi("SupplierInput");
@@ -44,5 +71,44 @@ export const Supplier = z
     status: z.enum(["active", "disabled"]),
     consecutiveFailures: z.number(),
     openUntil: z.string().nullable(),
+    scheme: SupplierScheme,
+    appId: z.string().nullable(),
+    /** Whether a key of its own is stored (the key itself is never returned). */
+    hasSecret: z.boolean(),
+    /** Give this to the supplier as its notify/callback URL. */
+    callbackUrl: z.string().nullable(),
+    syncedAt: z.string().nullable(),
   })
   .openapi("Supplier");
+
+export const MarginPolicyInput = z.object({ allowBelowCost: z.boolean() }).openapi("MarginPolicyInput");
+export const MarginPolicy = z.object({ productId: z.string(), allowBelowCost: z.boolean() }).openapi("MarginPolicy");
+
+export const SyncResult = z.object({ suppliers: z.number().int(), updated: z.number().int(), belowCost: z.number().int(), failed: z.number().int() }).openapi("SupplierSyncResult");
+
+export const SupplierHealth = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scheme: SupplierScheme,
+    status: z.enum(["active", "disabled"]),
+    circuitOpen: z.boolean(),
+    /** Final outcomes in the window (an accepted asynchronous order counts when its outcome arrives). */
+    attempts: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    outOfStock: z.number().int(),
+    successRate: z.number().nullable(),
+    p50Ms: z.number().int().nullable(),
+    p95Ms: z.number().int().nullable(),
+    /** Orders accepted asynchronously and still waiting for an outcome. */
+    pending: z.number().int(),
+    syncedAt: z.string().nullable(),
+    lastFailures: z.array(z.object({ at: z.string(), orderId: z.string(), outcome: z.string(), detail: z.string().nullable() })),
+    products: z.array(z.object({
+      productId: z.string(), productName: z.string(), sku: z.string(), costCents: z.number().int(), liveCostCents: z.number().int().nullable(),
+      liveStock: z.number().int().nullable(), priceCents: z.number().int(), allowBelowCost: z.boolean(), belowCost: z.boolean(),
+    })),
+  })
+  .openapi("SupplierHealth");
+export const SupplierHealthReport = z.object({ since: z.string(), suppliers: z.array(SupplierHealth) }).openapi("SupplierHealthReport");

@@ -23,6 +23,7 @@ import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { catalogRoutes } from "./routes/catalog";
+import { supplierRoutes } from "./routes/suppliers";
 import { ledgerRoutes } from "./routes/ledger";
 import { mediaRoutes } from "./routes/media";
 import { afterSaleRoutes } from "./routes/after-sale";
@@ -77,6 +78,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", exportRoutes)
     .route("/", trackRoutes)
     .route("/", ledgerRoutes)
+    .route("/", supplierRoutes)
     .route("/", catalogRoutes)
     .route("/", mediaRoutes)
     .route("/", shopRoutes)

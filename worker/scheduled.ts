@@ -25,6 +25,8 @@ import { sendDeferred } from "./services/messaging";
 import { pollPendingRefunds } from "./services/refunds";
 import { closeDueSettlements } from "./services/settlements";
 import { sweepOverdueTickets } from "./services/tickets";
+import { pollSupplierOrders } from "./services/supplier-callbacks";
+import { syncSupplierCatalogues } from "./services/supplier-sync";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -56,6 +58,8 @@ export async function runScheduled(env: Env): Promise<void> {
     pollPendingRefunds(env),
     // Settlement (issue 21): each revenue-share group's previous period closed into a signed statement, once.
     closeDueSettlements(env),
+    // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.
+    pollSupplierOrders(env), syncSupplierCatalogues(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
+import { SANDBOX_SUPPLIER_CREDENTIALS } from "./supplier-app";
 
 const FOREVER = { kind: "fixed", validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-12-31T23:59:59.000Z" } as const;
 // Demo images ship with the site (site/public/demo/*.svg): no outside photo host, so they show offline too.
@@ -56,7 +57,12 @@ export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, 
     if (p.status !== "published") await must(admin.POST("/products/{productId}/status", { ...path(id), body: { status: "published" } }));
   }
   // Two upstreams for the recharge: the cheap flaky one is tried first, the steady one is the fallback.
-  await must(admin.POST("/suppliers", { body: { name: "cheapco", baseUrl: `${supplierUrl}/cheapco`, products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2950 }] } }));
-  await must(admin.POST("/suppliers", { body: { name: "steadyco", baseUrl: `${supplierUrl}/steadyco`, products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2990 }] } }));
+  // Each signs in its own scheme with its own sandbox test key (cheapco: sorted params + MD5, steadyco: HMAC headers).
+  const creds = (name: keyof typeof SANDBOX_SUPPLIER_CREDENTIALS) => {
+    const c = SANDBOX_SUPPLIER_CREDENTIALS[name];
+    return { scheme: c.scheme, appId: c.appId ?? undefined, secret: c.secret };
+  };
+  await must(admin.POST("/suppliers", { body: { name: "cheapco", baseUrl: `${supplierUrl}/cheapco`, credentials: creds("cheapco"), products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2950 }] } }));
+  await must(admin.POST("/suppliers", { body: { name: "steadyco", baseUrl: `${supplierUrl}/steadyco`, credentials: creds("steadyco"), products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2970 }] } }));
   return ids;
 }

@@ -1,8 +1,12 @@
 /**
  * The sandbox upstream supplier: several fake suppliers behind one Node service, each under /{supplier}/v1/…,
- * each with its own price list, stock, latency and failure profile. Requests must carry a valid
- * `x-supplier-signature` (same scheme as our webhooks). Calls are idempotent by orderRef; a simulated timeout may
- * still go through (the worker asks /orders/{ref} before falling back), as real upstreams do.
+ * each with its own price list, stock, latency and failure profile. Business calls (/v1/…) must be signed in the
+ * supplier's own scheme (worker/domain/supplier-sign.ts: cheapco speaks sorted_md5, steadyco hmac_header, any other
+ * name kaquan_v1 with the shared secret unless a test sets credentials); bad, expired and replayed signatures are
+ * refused. Admin calls (/admin/…) are signed kaquan_v1 with the shared secret. Calls are idempotent by orderRef; a
+ * simulated timeout may still go through (the worker asks /orders/{ref} before falling back), as real upstreams do.
+ * A profile with delivery "async" answers a recharge "processing" and settles it later — after callbackDelayMs
+ * (posting the signed callback to the order's notifyUrl), or when told through /admin/settle.
  */
 import { Hono } from "hono";
 import { randomBytes } from "node:crypto";
@@ -10,6 +14,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { SupplierCardKeyRequest, SupplierRechargeRequest } from "../../schema/suppliers";
 import { verifyBody } from "../../worker/domain/signature";
+import { signRequest, verifyRequest, type SupplierCredentials } from "../../worker/domain/supplier-sign";
 
 export interface Faults {
   latencyMs: [number, number];
@@ -26,7 +31,21 @@ export interface SupplierProfile {
   faults: Faults;
   prices: Record<string, number>;
   stock: Record<string, number>;
+  /** The scheme and key this supplier verifies (and signs its callbacks with); default kaquan_v1 + the shared secret. */
+  credentials?: SupplierCredentials;
+  /** async: a recharge is answered "processing" and settled later (callback to its notifyUrl). */
+  delivery?: "sync" | "async";
+  /** With async delivery: settle (succeeded) and call back this long after accepting; unset = only via /admin/settle. */
+  callbackDelayMs?: number | null;
+  /** Each catalogue read moves every price by up to ± this around its list price (a live price list). */
+  priceDriftCents?: number;
 }
+
+/** The demo suppliers' own test keys (sandbox only): the seed registers them with these. */
+export const SANDBOX_SUPPLIER_CREDENTIALS: Record<"cheapco" | "steadyco", SupplierCredentials> = {
+  cheapco: { scheme: "sorted_md5", appId: "kaquan-demo", secret: "cheapco-sandbox-md5-key-2026" },
+  steadyco: { scheme: "hmac_header", appId: "kaquan-demo", secret: "steadyco-sandbox-hmac-key-2026" },
+};
 
 const DEFAULT_FAULTS: Faults = { latencyMs: [40, 160], errorRate: 0.02, timeoutRate: 0.01, hangMs: 5_000, hangCompletesRate: 0.5, outOfStock: false };
 
@@ -35,8 +54,8 @@ export function defaultProfiles(): Record<string, SupplierProfile> {
   const skus = ["VIDEO-M1", "MUSIC-M1", "GAME-50", "PHONE-30"];
   const stock = (n: number) => Object.fromEntries(skus.map((s) => [s, n]));
   return {
-    cheapco: { faults: { ...DEFAULT_FAULTS, latencyMs: [80, 400], errorRate: 0.15, timeoutRate: 0.05 }, prices: { "VIDEO-M1": 1500, "MUSIC-M1": 1000, "GAME-50": 4700, "PHONE-30": 2950 }, stock: stock(500) },
-    steadyco: { faults: { ...DEFAULT_FAULTS }, prices: { "VIDEO-M1": 1700, "MUSIC-M1": 1150, "GAME-50": 4850, "PHONE-30": 2990 }, stock: stock(1_000_000) },
+    cheapco: { faults: { ...DEFAULT_FAULTS, latencyMs: [80, 400], errorRate: 0.15, timeoutRate: 0.05 }, prices: { "VIDEO-M1": 1500, "MUSIC-M1": 1000, "GAME-50": 4700, "PHONE-30": 2950 }, stock: stock(500), credentials: SANDBOX_SUPPLIER_CREDENTIALS.cheapco, priceDriftCents: 20 },
+    steadyco: { faults: { ...DEFAULT_FAULTS }, prices: { "VIDEO-M1": 1700, "MUSIC-M1": 1150, "GAME-50": 4850, "PHONE-30": 2970 }, stock: stock(1_000_000), credentials: SANDBOX_SUPPLIER_CREDENTIALS.steadyco },
   };
 }
 
@@ -68,16 +87,108 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   const base = defaultProfiles().steadyco!;
   const profile = (name: string) =>
     (profiles[name] ??= { faults: { ...DEFAULT_FAULTS, latencyMs: [5, 20], errorRate: 0, timeoutRate: 0 }, prices: { ...base.prices }, stock: { ...base.stock } });
+  const listPrices = new Map<string, Record<string, number>>();
+  const credsOf = (name: string): SupplierCredentials => profile(name).credentials ?? { scheme: "kaquan_v1", appId: null, secret };
+  // Accepted asynchronous orders not settled yet, and settled failures (successes are in `done`).
+  const pending = new Map<string, { supplierRef: string; notifyUrl: string | null; sku: string; quantity: number }>();
+  const failed = new Map<string, { supplierRef: string; reason: string }>();
+  const seenNonces = new Map<string, number>();
 
   app.get("/health", (c) => c.json({ ok: true, suppliers: Object.keys(profiles) }));
 
   app.use("/:supplier/*", async (c, next) => {
     const raw = c.req.method === "GET" ? "" : await c.req.text();
-    const sig = await verifyBody(secret, raw, c.req.header("x-supplier-signature"));
-    if (!sig.ok) return c.json({ error: "bad_signature", message: sig.reason }, 401);
-    c.set("raw" as never, raw as never);
+    const name = c.req.param("supplier");
+    if (c.req.path.startsWith(`/${name}/admin/`)) {
+      const sig = await verifyBody(secret, raw, c.req.header("x-supplier-signature"));
+      if (!sig.ok) return c.json({ error: "bad_signature", message: sig.reason }, 401);
+      c.set("raw" as never, raw as never);
+      return next();
+    }
+    // Business calls: the supplier's own scheme, each one-time value accepted once.
+    const url = new URL(c.req.url);
+    const v = await verifyRequest(credsOf(name), { method: c.req.method, path: `${url.pathname}${url.search}`, header: (h) => c.req.header(h), body: raw });
+    if (!v.ok) return c.json({ error: "bad_signature", message: v.reason }, 401);
+    const nonceKey = v.nonce === null ? null : `${name}|${v.nonce}`;
+    if (nonceKey && seenNonces.has(nonceKey)) return c.json({ error: "bad_signature", message: "replayed" }, 401);
+    if (nonceKey) seenNonces.set(nonceKey, Date.now());
+    if (seenNonces.size > 50_000) for (const [k, at] of seenNonces) if (at < Date.now() - 600_000) seenNonces.delete(k);
+    c.set("raw" as never, JSON.stringify(v.params) as never);
     await next();
   });
+
+  /** Test and demo controls: credentials, delivery mode, price list and stock of one supplier. */
+  app.post("/:supplier/admin/profile", async (c) => {
+    const p = profile(c.req.param("supplier"));
+    const body = JSON.parse(c.get("raw" as never) as string) as Partial<Pick<SupplierProfile, "credentials" | "delivery" | "callbackDelayMs" | "priceDriftCents" | "prices" | "stock">>;
+    if (body.prices) {
+      p.prices = { ...p.prices, ...body.prices };
+      listPrices.delete(c.req.param("supplier"));
+    }
+    if (body.stock) p.stock = { ...p.stock, ...body.stock };
+    for (const k of ["credentials", "delivery", "callbackDelayMs", "priceDriftCents"] as const) if (k in body) (p as unknown as Record<string, unknown>)[k] = body[k];
+    return c.json({ delivery: p.delivery ?? "sync", scheme: credsOf(c.req.param("supplier")).scheme, prices: p.prices, stock: p.stock });
+  });
+
+  /** The live price list: cost and stock per SKU (prices drift when the profile says so). */
+  app.get("/:supplier/v1/catalogue", (c) => {
+    const name = c.req.param("supplier");
+    const p = profile(name);
+    if (!listPrices.has(name)) listPrices.set(name, { ...p.prices });
+    const list = listPrices.get(name)!;
+    const drift = p.priceDriftCents ?? 0;
+    if (drift > 0) for (const sku of Object.keys(list)) p.prices[sku] = list[sku]! + Math.round((rand() * 2 - 1) * drift);
+    return c.json({ items: Object.keys(p.prices).map((sku) => ({ sku, costCents: p.prices[sku]!, stock: p.faults.outOfStock ? 0 : Math.max(0, p.stock[sku] ?? 0) })) });
+  });
+
+  /** The signed callback for an order's outcome, in the supplier's scheme; sent to the order's notifyUrl when asked. */
+  async function callbackFor(name: string, orderRef: string, status: "succeeded" | "failed" | "processing", supplierRef: string, notifyUrl: string | null, reason?: string) {
+    if (!notifyUrl) return null;
+    const url = new URL(notifyUrl);
+    const signed = await signRequest(credsOf(name), "POST", `${url.pathname}${url.search}`, { orderRef, status, supplierRef, ...(reason ? { reason } : {}) });
+    return { url: `${url.origin}${signed.path}`, method: "POST", headers: signed.headers, body: signed.body ?? "" };
+  }
+
+  async function settle(name: string, orderRef: string, outcome: "succeeded" | "failed", reason = "upstream_rejected") {
+    const key = `${name}|${orderRef}`;
+    const job = pending.get(key);
+    if (!job) return null;
+    pending.delete(key);
+    if (outcome === "succeeded") {
+      const p = profile(name);
+      p.stock[job.sku] = (p.stock[job.sku] ?? 0) - job.quantity;
+      complete(key, { status: "succeeded", supplierRef: job.supplierRef });
+    } else failed.set(key, { supplierRef: job.supplierRef, reason });
+    return job;
+  }
+
+  async function send(cb: Awaited<ReturnType<typeof callbackFor>>) {
+    if (!cb) return null;
+    try {
+      const res = await fetch(cb.url, { method: cb.method, headers: cb.headers, body: cb.body, signal: AbortSignal.timeout(5_000) });
+      return res.status;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Settles an accepted asynchronous order: {orderRef, outcome: succeeded | failed | processing, send?}. Answers the
+   * signed callback (so a test can deliver it, twice or out of order); send: true also posts it to the notifyUrl.
+   * outcome processing changes nothing and answers a "still processing" callback.
+   */
+  app.post("/:supplier/admin/settle", async (c) => {
+    const name = c.req.param("supplier");
+    const body = JSON.parse(c.get("raw" as never) as string) as { orderRef: string; outcome: "succeeded" | "failed" | "processing"; send?: boolean; reason?: string };
+    const key = `${name}|${body.orderRef}`;
+    const job = body.outcome === "processing" ? pending.get(key) : await settle(name, body.orderRef, body.outcome, body.reason);
+    const ref = job?.supplierRef ?? done.get(key)?.supplierRef ?? failed.get(key)?.supplierRef;
+    if (!ref) return c.json({ error: "internal", message: "no such order" }, 404);
+    const notifyUrl = job?.notifyUrl ?? notifyUrls.get(key) ?? null;
+    const callback = await callbackFor(name, body.orderRef, body.outcome, ref, notifyUrl, body.outcome === "failed" ? (body.reason ?? "upstream_rejected") : undefined);
+    return c.json({ callback, sent: body.send ? await send(callback) : null });
+  });
+  const notifyUrls = new Map<string, string>();
 
   /** Fault injection for demos and tests: POST /{supplier}/admin/faults with any Faults fields. */
   app.post("/:supplier/admin/faults", async (c) => {
@@ -110,8 +221,12 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   });
 
   app.get("/:supplier/v1/orders/:ref", async (c) => {
-    const hit = done.get(`${c.req.param("supplier")}|${c.req.param("ref")}`);
-    return c.json({ orderRef: c.req.param("ref"), status: hit ? "succeeded" : "unknown", supplierRef: hit?.supplierRef ?? null });
+    const key = `${c.req.param("supplier")}|${c.req.param("ref")}`;
+    const hit = done.get(key);
+    const waiting = pending.get(key);
+    const lost = failed.get(key);
+    const status = hit ? "succeeded" : waiting ? "processing" : lost ? "failed" : "unknown";
+    return c.json({ orderRef: c.req.param("ref"), status, supplierRef: hit?.supplierRef ?? waiting?.supplierRef ?? lost?.supplierRef ?? null });
   });
 
   async function fulfil(c: import("hono").Context, kind: "recharge" | "card-keys") {
@@ -123,6 +238,9 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const key = `${name}|${req.orderRef}`;
     const prior = done.get(key);
     if (prior) return c.json({ orderRef: req.orderRef, ...prior });
+    const accepted = pending.get(key);
+    if (accepted) return c.json({ orderRef: req.orderRef, supplierRef: accepted.supplierRef, status: "processing" });
+    if (failed.has(key)) return c.json({ error: "internal", message: "order failed upstream" }, 502);
     if (!(req.sku in p.prices)) return c.json({ error: "unknown_sku", message: req.sku }, 404);
     const outcome = await behave(p);
     if (p.faults.outOfStock || (p.stock[req.sku] ?? 0) < req.quantity) return c.json({ error: "out_of_stock", message: req.sku }, 409);
@@ -132,6 +250,18 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
       supplierRef: `${name}-${randomBytes(8).toString("hex")}`,
       ...(kind === "card-keys" ? { keys: Array.from({ length: req.quantity }, () => `SUP-${randomBytes(8).toString("hex").toUpperCase()}`) } : {}),
     };
+    if (kind === "recharge" && p.delivery === "async") {
+      // Accepted: settled later, by timer (with a callback to notifyUrl) or through /admin/settle.
+      const notifyUrl = (req as { notifyUrl?: string }).notifyUrl ?? null;
+      pending.set(key, { supplierRef: result.supplierRef, notifyUrl, sku: req.sku, quantity: req.quantity });
+      if (notifyUrl) notifyUrls.set(key, notifyUrl);
+      if (p.callbackDelayMs != null) {
+        setTimeout(() => {
+          void settle(name, req.orderRef, "succeeded").then((job) => job && callbackFor(name, req.orderRef, "succeeded", job.supplierRef, job.notifyUrl)).then(send);
+        }, p.callbackDelayMs);
+      }
+      return c.json({ orderRef: req.orderRef, supplierRef: result.supplierRef, status: "processing" });
+    }
     if (outcome === "hang") {
       if (rand() < p.faults.hangCompletesRate) {
         p.stock[req.sku] = (p.stock[req.sku] ?? 0) - req.quantity;

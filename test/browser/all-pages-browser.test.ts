@@ -97,6 +97,7 @@ describe("every page at 390×844", () => {
       "admin/products/index.astro": ["admin-products", "/admin/products/"],
       "admin/trust/index.astro": ["admin-trust", "/admin/trust/"],
       "admin/webhooks/index.astro": ["admin-webhooks", "/admin/webhooks/"],
+      "admin/suppliers/index.astro": ["admin-suppliers", "/admin/suppliers/"],
       "admin/risk/index.astro": ["admin-risk", `/admin/risk/?campaign=${campaign("flash_sale").id}`],
       "admin/audit/index.astro": ["admin-audit", "/admin/audit/"],
       "admin/orders/index.astro": ["admin-orders", "/admin/orders/"],

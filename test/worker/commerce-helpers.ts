@@ -61,7 +61,7 @@ export async function rechargeShop() {
   await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
   const cheap = `cheap-${tag}`;
   const dear = `dear-${tag}`;
-  for (const [name, cost] of [[cheap, 2900], [dear, 2990]] as const) {
+  for (const [name, cost] of [[cheap, 2900], [dear, 2970]] as const) {
     const s = await api("/suppliers", { method: "POST", token: adminKey, json: { name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: cost }] } });
     if (s.status !== 200) throw new Error(`supplier: ${s.status} ${JSON.stringify(s.body)}`);
   }

@@ -94,4 +94,4 @@ export const catalogRoutes = createRouter()
   .openapi(stock, async (c) => c.json(await productStock(c.env.DB, c.var.principal.tenantId, c.req.valid("param").productId), 200))
   .openapi(couponBudget, async (c) => c.json(await productCouponBudget(c.env, c.var.principal.tenantId, c.req.valid("param").productId), 200))
   .openapi(suppliers, async (c) => c.json(await supplierList(c.env.DB, c.var.principal.tenantId), 200))
-  .openapi(putSupplier, async (c) => c.json(await saveSupplier(c.env.DB, c.var.principal.tenantId, c.req.valid("json")), 200));
+  .openapi(putSupplier, async (c) => c.json(await saveSupplier(c.env, c.var.principal.tenantId, c.req.valid("json"), new URL(c.req.url).origin), 200));

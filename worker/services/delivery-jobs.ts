@@ -10,11 +10,14 @@
 import { retryDelaySeconds } from "../domain/backoff";
 import { dueDeliveries, markStuckStmt, stuckOrders, takeDeliveryStmt, type OrderRow } from "../db/orders";
 import { eventRows, scheduleDispatch } from "../queue/emit";
+import { pendingAtSupplier } from "../db/suppliers";
 import { deliverOrder, failAndRefund, finishRefund } from "./fulfilment";
 
 export const STUCK_AFTER_MINUTES = 10;
 /** After this many runs a paid order that still could not be delivered is refunded. */
 export const MAX_DELIVERY_ATTEMPTS = 8;
+/** How long an order accepted asynchronously by a supplier may wait for its outcome before the retries run out. */
+export const SUPPLIER_PENDING_MAX_MS = 86_400_000;
 const PER_RUN = 50;
 const PARALLEL = 4;
 /** A run's lease: long enough for every supplier route to time out and be asked again. */
@@ -39,7 +42,9 @@ export async function driveDeliveries(env: Env, now = new Date()): Promise<Deliv
       try {
         const end = taken.status === "failed"
           ? await finishRefund(env, taken, taken.failure_reason ?? "delivery_failed")
-          : taken.delivery_attempts > MAX_DELIVERY_ATTEMPTS
+          // Not while a supplier still works on it (accepted asynchronously, under a day ago): refunding then could pay
+          // the buyer back for a recharge that arrives after all. deliverOrder asks that supplier again instead.
+          : taken.delivery_attempts > MAX_DELIVERY_ATTEMPTS && !(await pendingAtSupplier(env.DB, taken.tenant_id, taken.id, new Date(now.getTime() - SUPPLIER_PENDING_MAX_MS).toISOString()))
             ? await failAndRefund(env, taken, "delivery_retries_exhausted")
             : await deliverOrder(env, taken);
         if (end.status === "delivered") run.delivered++;

@@ -249,6 +249,8 @@ export async function deliverOrder(env: Env, order: OrderRow): Promise<OrderRow>
       }
     } else if (line.product.kind === "direct_recharge") {
       const result = await rechargeViaSuppliers(env, order, line.product, line.quantity);
+      // Accepted asynchronously: the order stays paid until the supplier's callback (or the cron's poll) settles it.
+      if (!result.ok && result.pending) return order;
       if (!result.ok) return failAndRefund(env, order, "all_suppliers_failed");
       upstream.supplierId ??= result.supplierId;
       for (let i = 0; i < line.quantity; i++) {

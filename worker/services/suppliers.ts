@@ -1,7 +1,10 @@
 /**
- * Routing to upstream suppliers: cheapest healthy supplier first, next one on failure. A supplier that fails
- * BREAKER_THRESHOLD times in a row is skipped for BREAKER_OPEN_S (circuit breaker). Every attempt is recorded
- * and each failure raises supplier_failed; the caller refunds when every route failed.
+ * Routing to upstream suppliers: cheapest live cost first among suppliers with stock and a margin (a supplier whose
+ * live cost exceeds the sale price is refused unless the product allows selling below cost, and an event says so),
+ * next one on failure. A supplier that fails BREAKER_THRESHOLD times in a row is skipped for BREAKER_OPEN_S (circuit
+ * breaker). Every attempt is recorded and each failure raises supplier_failed; the caller refunds when every route
+ * failed. A supplier may accept a recharge asynchronously (processing): the order line is then pending in
+ * supplier_orders until its callback or a status poll settles it (services/supplier-callbacks.ts).
  */
 import { newId } from "../domain/crypto";
 import type { OrderRow } from "../db/orders";
@@ -9,29 +12,48 @@ import type { ProductRow } from "../db/products";
 import type { z } from "@hono/zod-openapi";
 import type { Supplier, SupplierInput } from "../../schema/suppliers";
 import {
-  listSuppliers, recordAttemptStmt, supplierCircuit, supplierFailedStmt, supplierRoutes, supplierSucceededStmt, upsertSupplier, type SupplierRouteRow,
+  insertSupplierOrderStmt, listSuppliers, recordAttemptStmt, supplierCircuit, supplierFailedStmt, supplierOrdersOf, supplierRoutes, supplierSucceededStmt,
+  upsertSupplier, type SupplierRouteRow, type SupplierRow,
 } from "../db/suppliers";
 import { eventRows, type EventInput } from "../queue/emit";
-import { httpSupplierClient, type SupplierCallResult, type SupplierClient } from "../suppliers/client";
-
+import { sealSecret } from "../domain/secret-box";
+import type { SupplierScheme } from "../domain/supplier-sign";
+import type { SupplierCallResult, SupplierClient } from "../suppliers/client";
+import { callbackUrlOf, defaultFactory, type ClientFactory } from "../suppliers/factory";
+import { pollSupplierOrder } from "./supplier-orders";
 export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_S = 30;
 
-export type ClientFactory = (route: SupplierRouteRow, env: Env) => SupplierClient;
-const defaultFactory: ClientFactory = (route, env) => httpSupplierClient(route.base_url, env.SUPPLIER_SANDBOX_SECRET);
-
-export type RechargeOutcome = { ok: true; supplierId: string; ref: string } | { ok: false; attempts: number };
+export type RechargeOutcome = { ok: true; supplierId: string; ref: string } | { ok: false; attempts: number; pending?: boolean };
 export type CardKeysOutcome = { ok: true; supplierId: string; ref: string; keys: string[] } | { ok: false; attempts: number };
 
 type Call<T> = (client: SupplierClient, route: SupplierRouteRow, orderRef: string) => Promise<SupplierCallResult<T>>;
+type Routed<T> = { ok: true; supplierId: string; value: T } | { ok: false; attempts: number; pending?: boolean };
 
-/** Tries each route, cheapest healthy first, until one succeeds; records attempts, breaker state and events. */
-async function viaSuppliers<T extends { supplierRef: string }>(
-  env: Env, order: OrderRow, product: ProductRow, call: Call<T>, clientFor: ClientFactory,
-): Promise<{ ok: true; supplierId: string; value: T } | { ok: false; attempts: number }> {
+/** Refused by margin protection: the live cost is above the sale price and the product does not allow that. */
+export const belowCost = (r: { cost_cents: number; sale_cents: number; allow_below_cost: number }) => r.cost_cents > r.sale_cents && !r.allow_below_cost;
+
+/**
+ * Tries each route, cheapest healthy first, until one succeeds; records attempts, breaker state and events. A
+ * recharge accepted as processing is recorded pending and ends the routing (pending: true). `skip`: suppliers that
+ * already failed this order line.
+ */
+async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
+  env: Env, order: OrderRow, product: ProductRow, quantity: number, call: Call<T>, clientFor: ClientFactory, skip = new Set<string>(),
+): Promise<Routed<T>> {
   const db = env.DB;
   const t = order.tenant_id;
-  let routes = await supplierRoutes(db, t, product.id);
+  const all = await supplierRoutes(db, t, product.id);
+  // Margin protection: refused routes are recorded (once per order and supplier) and never called.
+  const refused = all.filter(belowCost);
+  if (refused.length) {
+    await db.batch(refused.flatMap((r) => eventRows(env, [{
+      eventId: `evsbc_${order.id}_${r.id}`, tenantId: t, type: "supplier_below_cost",
+      payload: { supplierId: r.id, productId: product.id, costCents: r.cost_cents, priceCents: r.sale_cents, source: "routing", orderId: order.id },
+    }])));
+  }
+  // Live stock from the last sync: a supplier known to be out of stock is not asked.
+  let routes = all.filter((r) => !belowCost(r) && !skip.has(r.id) && (r.live_stock === null || r.live_stock >= quantity));
   const now = new Date();
   // Our order is the supplier's idempotency reference: a retry replays the supplier's first answer.
   const orderRef = `${order.id}:${product.id}`;
@@ -40,7 +62,12 @@ async function viaSuppliers<T extends { supplierRef: string }>(
     // A retry after a crash or a stall: the first run may have gone through at a supplier that is now skipped (open
     // circuit) or no longer cheapest. Ask each one before buying anywhere, so the buyer is never served twice.
     for (const route of routes) {
-      const st = await clientFor(route, env).status(orderRef);
+      const st = await (await clientFor(route, env)).status(orderRef);
+      if (st.ok && st.value.status === "processing") {
+        // Accepted before the crash and still working on it: wait for its outcome.
+        await db.batch([insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: st.value.supplierRef })]);
+        return { ok: false, attempts: 0, pending: true };
+      }
       if (st.ok && st.value.status === "succeeded") {
         replay = route;
         routes = [route, ...routes.filter((r) => r !== route)];
@@ -52,7 +79,7 @@ async function viaSuppliers<T extends { supplierRef: string }>(
   for (const route of routes) {
     if (route !== replay && route.open_until && route.open_until > now.toISOString()) continue;
     attempts++;
-    const client = clientFor(route, env);
+    const client = await clientFor(route, env);
     const started = Date.now();
     let res = await call(client, route, orderRef);
     if (!res.ok && res.outcome === "timeout") {
@@ -62,10 +89,16 @@ async function viaSuppliers<T extends { supplierRef: string }>(
     }
     const latencyMs = Date.now() - started;
     if (res.ok) {
+      const processing = res.value.status === "processing";
       await db.batch([
-        recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: "ok", latencyMs, detail: null }),
+        // An accepted asynchronous order's outcome (and its latency) is recorded when it settles.
+        recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: processing ? "accepted" : "ok", latencyMs, detail: null }),
         supplierSucceededStmt(db, t, route.id),
+        ...(res.value.status
+          ? [insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: processing ? "pending" : "succeeded", supplierRef: res.value.supplierRef })]
+          : []),
       ]);
+      if (processing) return { ok: false, attempts, pending: true };
       return { ok: true, supplierId: route.id, value: res.value };
     }
     const openUntil = new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString();
@@ -84,11 +117,26 @@ async function viaSuppliers<T extends { supplierRef: string }>(
   return { ok: false, attempts };
 }
 
+/**
+ * A recharge: the line's supplier order if one already succeeded; a pending one is asked for its status first (still
+ * processing: pending, nothing else is tried); suppliers that failed it are skipped when routing again.
+ */
 export async function rechargeViaSuppliers(
   env: Env, order: OrderRow, product: ProductRow, quantity: number, clientFor: ClientFactory = defaultFactory,
 ): Promise<RechargeOutcome> {
-  const r = await viaSuppliers(env, order, product, (client, route, orderRef) =>
-    client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity }), clientFor);
+  const t = order.tenant_id;
+  let placed = await supplierOrdersOf(env.DB, t, order.id, product.id);
+  const waiting = placed.find((p) => p.status === "pending");
+  if (waiting) {
+    const now = await pollSupplierOrder(env, waiting, clientFor);
+    if (now === "pending") return { ok: false, attempts: 0, pending: true };
+    placed = await supplierOrdersOf(env.DB, t, order.id, product.id);
+  }
+  const won = placed.find((p) => p.status === "succeeded");
+  if (won) return { ok: true, supplierId: won.supplier_id, ref: won.supplier_ref ?? won.order_ref };
+  const failed = new Set(placed.filter((p) => p.status === "failed").map((p) => p.supplier_id));
+  const r = await viaSuppliers(env, order, product, quantity, (client, route, orderRef) =>
+    client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity, notifyUrl: callbackUrlOf(route) ?? undefined }), clientFor, failed);
   return r.ok ? { ok: true, supplierId: r.supplierId, ref: r.value.supplierRef } : r;
 }
 
@@ -97,7 +145,7 @@ export async function rechargeViaSuppliers(
 export async function cardKeysViaSuppliers(
   env: Env, order: OrderRow, product: ProductRow, quantity: number, clientFor: ClientFactory = defaultFactory,
 ): Promise<CardKeysOutcome> {
-  const r = await viaSuppliers(env, order, product, (client, route, orderRef) =>
+  const r = await viaSuppliers(env, order, product, quantity, (client, route, orderRef) =>
     client.fetchCardKeys({ orderRef, sku: route.supplier_sku, quantity }), clientFor);
   if (!r.ok) return r;
   if (r.value.keys.length !== quantity) return { ok: false, attempts: 1 };
@@ -108,9 +156,9 @@ export async function hasSupplierRoute(db: D1Database, tenantId: string, product
   return (await supplierRoutes(db, tenantId, productId)).length > 0;
 }
 
-type SupplierRow = { id: string; name: string; base_url: string; status: "active" | "disabled"; consecutive_failures: number; open_until: string | null };
 const toSupplier = (r: SupplierRow): z.infer<typeof Supplier> => ({
   id: r.id, name: r.name, baseUrl: r.base_url, status: r.status, consecutiveFailures: r.consecutive_failures, openUntil: r.open_until,
+  scheme: r.scheme as SupplierScheme, appId: r.app_id, hasSecret: !!r.secret_enc, callbackUrl: callbackUrlOf(r), syncedAt: r.synced_at,
 });
 
 /** The tenant's suppliers with their circuit state. */
@@ -118,7 +166,9 @@ export async function supplierList(db: D1Database, tenantId: string) {
   return { suppliers: (await listSuppliers(db, tenantId)).map(toSupplier) };
 }
 
-/** Adds or updates a supplier and the products it fulfils (with cost). */
-export async function saveSupplier(db: D1Database, tenantId: string, input: z.infer<typeof SupplierInput>) {
-  return toSupplier(await upsertSupplier(db, tenantId, { id: newId("sup"), ...input }));
+/** Adds or updates a supplier, its credentials (sealed) and the products it fulfils (with cost). `origin`: where its callback URL points. */
+export async function saveSupplier(env: Env, tenantId: string, input: z.infer<typeof SupplierInput>, origin: string | null = null) {
+  const { credentials: c, ...rest } = input;
+  const credentials = c ? { scheme: c.scheme, appId: c.appId ?? null, secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, c.secret) } : null;
+  return toSupplier(await upsertSupplier(env.DB, tenantId, { id: newId("sup"), ...rest, credentials, callbackOrigin: origin }));
 }

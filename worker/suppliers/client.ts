@@ -1,32 +1,35 @@
-import { SupplierCardKeyResult, SupplierOrderStatus, SupplierRechargeResult, SupplierStock } from "../../schema/suppliers";
-import { signBody } from "../domain/signature";
+import { SupplierCardKeyResult, SupplierCatalogue, SupplierOrderStatus, SupplierRechargeResult, SupplierStock } from "../../schema/suppliers";
+import { signRequest, type Params, type SupplierCredentials } from "../domain/supplier-sign";
 
 export type SupplierCallResult<T> =
   | { ok: true; value: T }
   | { ok: false; outcome: "out_of_stock" | "error" | "timeout"; detail: string };
 
+export type SupplierOrderState = { status: "succeeded" | "failed" | "processing" | "unknown"; supplierRef: string | null };
+
 /** An upstream rights supplier. Calls are idempotent by orderRef, so a retry after a timeout is safe. */
 export interface SupplierClient {
   stock(sku: string): Promise<SupplierCallResult<{ available: number; priceCents: number }>>;
-  recharge(req: { orderRef: string; sku: string; account: string; quantity: number }): Promise<SupplierCallResult<{ supplierRef: string }>>;
+  /** status processing: accepted; the outcome comes by callback to notifyUrl (or a status query). */
+  recharge(req: { orderRef: string; sku: string; account: string; quantity: number; notifyUrl?: string }): Promise<SupplierCallResult<{ supplierRef: string; status: "succeeded" | "processing" }>>;
   fetchCardKeys(req: { orderRef: string; sku: string; quantity: number }): Promise<SupplierCallResult<{ supplierRef: string; keys: string[] }>>;
-  status(orderRef: string): Promise<SupplierCallResult<{ status: "succeeded" | "failed" | "unknown"; supplierRef: string | null }>>;
+  status(orderRef: string): Promise<SupplierCallResult<SupplierOrderState>>;
+  /** The live price list: cost and stock per SKU. */
+  catalogue(): Promise<SupplierCallResult<{ items: { sku: string; costCents: number; stock: number }[] }>>;
 }
 
 export const SUPPLIER_TIMEOUT_MS = 2_000;
 
-/** The HTTP supplier protocol (sandbox and real): JSON, signed like our webhooks with a shared secret. */
-export function httpSupplierClient(baseUrl: string, secret: string, timeoutMs = SUPPLIER_TIMEOUT_MS): SupplierClient {
-  async function call<T>(method: string, path: string, body: unknown, parse: (x: unknown) => T): Promise<SupplierCallResult<T>> {
-    const raw = body === undefined ? "" : JSON.stringify(body);
+/** The HTTP supplier protocol (sandbox and real): requests signed in the supplier's own scheme (domain/supplier-sign). */
+export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, timeoutMs = SUPPLIER_TIMEOUT_MS): SupplierClient {
+  const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
+  const origin = new URL(baseUrl).origin;
+  async function call<T>(method: "GET" | "POST", path: string, params: Params | null, parse: (x: unknown) => T): Promise<SupplierCallResult<T>> {
     let res: Response;
     try {
-      res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { "content-type": "application/json", "x-supplier-signature": await signBody(secret, raw) },
-        body: method === "GET" ? undefined : raw,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      // Signed over the full path the supplier sees (its base path included).
+      const signed = await signRequest(creds, method, `${prefix}${path}`, params);
+      res = await fetch(`${origin}${signed.path}`, { method, headers: signed.headers, body: signed.body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       const name = e instanceof Error ? e.name : "";
       return { ok: false, outcome: name === "TimeoutError" || name === "AbortError" ? "timeout" : "error", detail: name || "network" };
@@ -37,7 +40,7 @@ export function httpSupplierClient(baseUrl: string, secret: string, timeoutMs = 
       json = JSON.parse(text);
     } catch {}
     if (res.status === 409 && (json as { error?: string })?.error === "out_of_stock") return { ok: false, outcome: "out_of_stock", detail: "out_of_stock" };
-    if (!res.ok) return { ok: false, outcome: "error", detail: `http_${res.status}` };
+    if (!res.ok) return { ok: false, outcome: "error", detail: `http_${res.status}${(json as { error?: string })?.error ? `:${(json as { error: string }).error}` : ""}` };
     try {
       return { ok: true, value: parse(json) };
     } catch {
@@ -45,9 +48,10 @@ export function httpSupplierClient(baseUrl: string, secret: string, timeoutMs = 
     }
   }
   return {
-    stock: (sku) => call("GET", `/v1/stock/${encodeURIComponent(sku)}`, undefined, (x) => SupplierStock.parse(x)),
-    recharge: (req) => call("POST", "/v1/recharge", req, (x) => SupplierRechargeResult.parse(x)),
+    stock: (sku) => call("GET", `/v1/stock/${encodeURIComponent(sku)}`, null, (x) => SupplierStock.parse(x)),
+    recharge: (req) => call("POST", "/v1/recharge", Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)) as Params, (x) => SupplierRechargeResult.parse(x)),
     fetchCardKeys: (req) => call("POST", "/v1/card-keys", req, (x) => SupplierCardKeyResult.parse(x)),
-    status: (ref) => call("GET", `/v1/orders/${encodeURIComponent(ref)}`, undefined, (x) => SupplierOrderStatus.parse(x)),
+    status: (ref) => call("GET", `/v1/orders/${encodeURIComponent(ref)}`, null, (x) => SupplierOrderStatus.parse(x)),
+    catalogue: () => call("GET", "/v1/catalogue", null, (x) => SupplierCatalogue.parse(x)),
   };
 }

@@ -1,0 +1,247 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { signBody } from "../../worker/domain/signature";
+import { signRequest, type SupplierCredentials, type SupplierScheme } from "../../worker/domain/supplier-sign";
+import { driveDeliveries } from "../../worker/services/delivery-jobs";
+import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
+import { api, createTenant, recordedOfType } from "./helpers";
+import { pay, shop } from "./commerce-helpers";
+
+const SECRET = "test-supplier-sandbox-secret";
+
+/** A sandbox control call (admin endpoints are signed kaquan_v1 with the shared secret). */
+async function sandbox(name: string, path: string, body: unknown) {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${inject("supplierUrl")}/${name}/admin/${path}`, { method: "POST", headers: { "x-supplier-signature": await signBody(SECRET, raw) }, body: raw });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+type Up = { name: string; cost: number; creds?: SupplierCredentials; delivery?: "async" };
+const creds = (scheme: SupplierScheme): SupplierCredentials => ({ scheme, appId: `app-${scheme}`, secret: `key-${scheme}-${crypto.randomUUID()}` });
+
+/** A tenant selling a 29.80 recharge through the given sandbox suppliers (names made unique), each in its own scheme. */
+async function setup(ups: Up[]) {
+  const { adminKey, tenant } = await createTenant();
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "direct_recharge", name: "话费直充", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100 },
+  });
+  await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  const tag = crypto.randomUUID().slice(0, 8);
+  const names: string[] = [];
+  const ids: string[] = [];
+  for (const u of ups) {
+    const name = `${u.name}-${tag}`;
+    names.push(name);
+    // The sandbox supplier verifies its own scheme and key; the tenant registers the same credentials.
+    expect((await sandbox(name, "profile", { credentials: u.creds ?? null, delivery: u.delivery ?? "sync", callbackDelayMs: null })).status).toBe(200);
+    const c = u.creds;
+    const s = await api("/suppliers", { method: "POST", token: adminKey, json: {
+      name, baseUrl: `${inject("supplierUrl")}/${name}`, products: [{ productId: p.body.id, sku: "PHONE-30", costCents: u.cost }],
+      ...(c ? { credentials: { scheme: c.scheme, appId: c.appId ?? undefined, secret: c.secret } } : {}),
+    } });
+    expect(s.status).toBe(200);
+    ids.push(s.body.id);
+  }
+  return { adminKey, tenant, slug: tenant.slug as string, tenantId: tenant.id as string, productId: p.body.id as string, names, ids };
+}
+
+type S = Awaited<ReturnType<typeof setup>>;
+
+async function orderView(s: S, id: string, cookie: string) {
+  return (await shop(s.slug, `/orders/${id}`, { cookie })).body;
+}
+
+/** Buys and pays; waits until the order is delivered/refunded or pending at a supplier (asynchronous). */
+async function buy(s: S) {
+  const o = await shop(s.slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId: s.productId, rechargeAccount: "13800138000" } });
+  expect(o.status).toBe(201);
+  expect((await pay(o.body.checkoutUrl)).status).toBe(200);
+  for (let i = 0; i < 200; i++) {
+    const v = await orderView(s, o.body.id, o.cookie!);
+    const pending = await env.DB.prepare("SELECT count(*) AS n FROM supplier_orders WHERE order_id = ? AND status = 'pending'").bind(o.body.id).first<{ n: number }>();
+    if (["delivered", "refunded", "failed"].includes(v.order.status) || pending!.n > 0) return { id: o.body.id as string, cookie: o.cookie!, ref: `${o.body.id}:${s.productId}`, view: v };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("order never settled");
+}
+
+const attempts = (orderId: string) =>
+  env.DB.prepare("SELECT s.name, a.outcome, a.detail FROM supplier_attempts a JOIN suppliers s ON s.id = a.supplier_id WHERE a.order_id = ? ORDER BY a.created_at, a.rowid")
+    .bind(orderId).all<{ name: string; outcome: string; detail: string | null }>().then((r) => r.results);
+
+/** Posts a callback built by the sandbox (url, headers, body) to the worker. */
+async function deliver(cb: { url: string; method: string; headers: Record<string, string>; body: string }) {
+  const res = await exports.default.fetch(cb.url, { method: cb.method, headers: cb.headers, body: cb.body });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function settle(name: string, orderRef: string, outcome: "succeeded" | "failed" | "processing") {
+  const r = await sandbox(name, "settle", { orderRef, outcome });
+  expect(r.status).toBe(200);
+  return r.body.callback as { url: string; method: string; headers: Record<string, string>; body: string };
+}
+
+describe("suppliers in their own signing schemes", { timeout: 60_000 }, () => {
+  it("each scheme is accepted by the supplier that speaks it; a wrong key is refused; credentials are never returned", async () => {
+    for (const scheme of ["sorted_md5", "sorted_hmac_sha256", "hmac_header"] as const) {
+      const s = await setup([{ name: scheme.replace(/_/g, "-"), cost: 2900, creds: creds(scheme) }]);
+      const o = await buy(s);
+      expect(o.view.order.status, scheme).toBe("delivered");
+      expect(await attempts(o.id)).toEqual([{ name: s.names[0], outcome: "ok", detail: null }]);
+      const listed = (await api("/suppliers", { token: s.adminKey })).body.suppliers[0];
+      expect(listed).toMatchObject({ scheme, appId: `app-${scheme}`, hasSecret: true, callbackUrl: `http://kaquan.test/api/v1/suppliers/callback/${s.ids[0]}` });
+      expect(JSON.stringify(listed)).not.toContain("key-");
+      const row = await env.DB.prepare("SELECT secret_enc FROM suppliers WHERE id = ?").bind(s.ids[0]).first<{ secret_enc: string }>();
+      expect(row!.secret_enc).toMatch(/^v1\./);
+      expect(row!.secret_enc).not.toContain("key-");
+    }
+    // The tenant holds another key than the supplier: the supplier refuses every call, the buyer is refunded.
+    const s = await setup([{ name: "forged", cost: 2900, creds: creds("sorted_md5") }]);
+    await api("/suppliers", { method: "POST", token: s.adminKey, json: {
+      name: s.names[0], baseUrl: `${inject("supplierUrl")}/${s.names[0]}`, products: [], credentials: { scheme: "sorted_md5", appId: "app-sorted_md5", secret: "not-the-suppliers-key" },
+    } });
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("refunded");
+    expect(await attempts(o.id)).toEqual([{ name: s.names[0], outcome: "error", detail: "http_401:bad_signature" }]);
+  });
+
+  it("supplier callbacks: forged, expired and replayed ones are refused; nothing changes", async () => {
+    const c = creds("hmac_header");
+    const s = await setup([{ name: "cbsig", cost: 2900, creds: c, delivery: "async" }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    const url = `http://kaquan.test/api/v1/suppliers/callback/${s.ids[0]}`;
+    const path = new URL(url).pathname;
+    const params = { orderRef: o.ref, status: "succeeded", supplierRef: "x" };
+    const post = (signed: { headers: Record<string, string>; body?: string }) => deliver({ url, method: "POST", headers: signed.headers, body: signed.body ?? "" });
+    expect((await post(await signRequest({ ...c, secret: "forged-key-0000" }, "POST", path, params))).status).toBe(401);
+    expect((await post(await signRequest(c, "POST", path, params, Math.floor(Date.now() / 1000) - 900))).body.error.code).toBe("signature_expired");
+    // A valid body with a tampered field.
+    const good = await signRequest(c, "POST", path, { ...params, status: "processing" });
+    expect((await post({ ...good, body: good.body!.replace("processing", "succeeded") })).status).toBe(401);
+    expect((await post(good)).body).toMatchObject({ received: true, applied: false, status: "pending", orderStatus: "paid" });
+    const replay = await post(good);
+    expect(replay.status).toBe(409);
+    expect(replay.body.error.code).toBe("replayed");
+    expect((await orderView(s, o.id, o.cookie)).order.status).toBe("paid");
+  });
+});
+
+describe("asynchronous delivery", { timeout: 60_000 }, () => {
+  it("out of order and repeated callbacks: success delivers once; a late processing, a repeat and a failure after it change nothing", async () => {
+    const s = await setup([{ name: "async", cost: 2900, creds: creds("sorted_hmac_sha256"), delivery: "async" }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    expect(o.view.vouchers).toEqual([]);
+    const late = await settle(s.names[0]!, o.ref, "processing"); // built now, delivered after the success
+    const success = await settle(s.names[0]!, o.ref, "succeeded");
+    expect((await deliver(success)).body).toMatchObject({ applied: true, status: "succeeded", orderStatus: "delivered" });
+    expect((await deliver(late)).body).toMatchObject({ applied: false, status: "succeeded", orderStatus: "delivered" });
+    // The same outcome signed afresh (a supplier retrying) and a contradicting failure: acknowledged, ignored.
+    expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: false, orderStatus: "delivered" });
+    const failAfter = (await sandbox(s.names[0]!, "settle", { orderRef: o.ref, outcome: "failed" })).body.callback;
+    expect((await deliver(failAfter)).body).toMatchObject({ applied: false, status: "succeeded", orderStatus: "delivered" });
+    const v = await orderView(s, o.id, o.cookie);
+    expect(v.order.status).toBe("delivered");
+    expect(v.vouchers).toHaveLength(1);
+    expect(v.vouchers[0].meta.supplierId).toBe(s.ids[0]);
+    expect((await attempts(o.id)).map((a) => [a.outcome, a.detail])).toEqual([["accepted", null], ["ok", "callback"]]);
+    const settled = await recordedOfType(s.tenantId, "supplier_order_settled");
+    expect(settled.map((e) => (e.payload as { status: string; via: string })).map((p) => [p.status, p.via])).toEqual([["succeeded", "callback"]]);
+  });
+
+  it("a failure callback routes the order to the next supplier; with none left the buyer is refunded", async () => {
+    const s = await setup([{ name: "async-a", cost: 2900, creds: creds("sorted_md5"), delivery: "async" }, { name: "sync-b", cost: 2950 }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    expect((await deliver(await settle(s.names[0]!, o.ref, "failed"))).body).toMatchObject({ applied: true, status: "failed", orderStatus: "delivered" });
+    expect((await attempts(o.id)).map((a) => [a.name, a.outcome])).toEqual([[s.names[0], "accepted"], [s.names[0], "failed"], [s.names[1], "ok"]]);
+
+    const lone = await setup([{ name: "async-only", cost: 2900, delivery: "async" }]);
+    const o2 = await buy(lone);
+    expect((await deliver(await settle(lone.names[0]!, o2.ref, "failed"))).body).toMatchObject({ applied: true, orderStatus: "refunded" });
+  });
+
+  it("the cron's status poll completes an order whose callback never came", async () => {
+    const s = await setup([{ name: "nocb", cost: 2900, creds: creds("hmac_header"), delivery: "async" }]);
+    const o = await buy(s);
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 120_000), s.tenantId)).toEqual({ polled: 1, settled: 0 }); // still processing upstream
+    await settle(s.names[0]!, o.ref, "succeeded"); // settled upstream; the callback is lost
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 240_000), s.tenantId)).toEqual({ polled: 1, settled: 1 });
+    const v = await orderView(s, o.id, o.cookie);
+    expect(v.order.status).toBe("delivered");
+    expect((await attempts(o.id)).map((a) => [a.outcome, a.detail])).toEqual([["accepted", null], ["ok", "poll"]]);
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 360_000), s.tenantId)).toEqual({ polled: 0, settled: 0 });
+  });
+
+  it("the delivery cron does not refund an order a supplier is still working on when its retries run out", async () => {
+    const s = await setup([{ name: "long", cost: 2900, delivery: "async" }]);
+    const o = await buy(s);
+    // Due before anything other tests left due in the shared database.
+    const due = () => env.DB.prepare("UPDATE orders SET next_delivery_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(o.id).run();
+    await env.DB.prepare("UPDATE orders SET delivery_attempts = 20 WHERE id = ?").bind(o.id).run();
+    await due();
+    await driveDeliveries(env);
+    expect((await orderView(s, o.id, o.cookie)).order.status).toBe("paid");
+    // Once the supplier settles it, the next run delivers.
+    await settle(s.names[0]!, o.ref, "succeeded");
+    await due();
+    await driveDeliveries(env);
+    expect((await orderView(s, o.id, o.cookie)).order.status).toBe("delivered");
+  });
+});
+
+describe("live cost, stock and margin", { timeout: 60_000 }, () => {
+  it("a price sync reorders routing; out of stock is skipped; above the sale price is refused unless allowed", async () => {
+    const s = await setup([{ name: "first", cost: 2900, creds: creds("sorted_md5") }, { name: "second", cost: 2950, creds: creds("hmac_header") }]);
+    expect((await buy(s).then((o) => attempts(o.id))).map((a) => a.name)).toEqual([s.names[0]]);
+
+    // Upstream the first becomes dearer than the second: after a sync the second is tried first.
+    await sandbox(s.names[0]!, "profile", { prices: { "PHONE-30": 2960 } });
+    await sandbox(s.names[1]!, "profile", { prices: { "PHONE-30": 2940 } });
+    expect((await api("/suppliers/sync", { method: "POST", token: s.adminKey })).body).toEqual({ suppliers: 2, updated: 2, belowCost: 0, failed: 0 });
+    expect((await buy(s).then((o) => attempts(o.id))).map((a) => a.name)).toEqual([s.names[1]]);
+
+    // The second runs out of stock: not asked at all.
+    await sandbox(s.names[1]!, "profile", { stock: { "PHONE-30": 0 } });
+    await api("/suppliers/sync", { method: "POST", token: s.adminKey });
+    expect((await buy(s).then((o) => attempts(o.id))).map((a) => a.name)).toEqual([s.names[0]]);
+
+    // The first's cost rises above the 29.80 sale price: refused, recorded; the order is refunded.
+    await sandbox(s.names[0]!, "profile", { prices: { "PHONE-30": 3050 } });
+    expect((await api("/suppliers/sync", { method: "POST", token: s.adminKey })).body).toMatchObject({ belowCost: 1 });
+    const refused = await buy(s);
+    expect(refused.view.order.status).toBe("refunded");
+    expect(await attempts(refused.id)).toEqual([]);
+    const below = (await recordedOfType(s.tenantId, "supplier_below_cost")).map((e) => e.payload as Record<string, unknown>);
+    expect(below).toEqual(expect.arrayContaining([
+      expect.objectContaining({ supplierId: s.ids[0], costCents: 3050, priceCents: 2980, source: "sync" }),
+      expect.objectContaining({ supplierId: s.ids[0], source: "routing", orderId: refused.id }),
+    ]));
+
+    // The operator's explicit choice: selling below cost is allowed for this product.
+    expect((await api(`/products/${s.productId}/margin-policy`, { method: "PUT", token: s.adminKey, json: { allowBelowCost: true } })).body).toEqual({ productId: s.productId, allowBelowCost: true });
+    expect((await buy(s)).view.order.status).toBe("delivered");
+    expect((await api(`/products/${s.productId}/margin-policy`, { method: "PUT", token: s.adminKey, json: { allowBelowCost: "yes" } })).status).toBe(400);
+
+    const health = (await api("/suppliers/health", { token: s.adminKey })).body;
+    const first = health.suppliers.find((x: any) => x.id === s.ids[0]);
+    expect(first).toMatchObject({ attempts: 3, succeeded: 3, failed: 0, successRate: 1, pending: 0 });
+    expect(first.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(first.products[0]).toMatchObject({ sku: "PHONE-30", liveCostCents: 3050, priceCents: 2980, allowBelowCost: true, belowCost: true });
+    expect(health.suppliers.find((x: any) => x.id === s.ids[1]).products[0]).toMatchObject({ liveStock: 0 });
+  });
+
+  it("health counts failures with their detail and in-flight asynchronous orders", async () => {
+    const s = await setup([{ name: "flaky", cost: 2900 }, { name: "slow", cost: 2950, delivery: "async" }]);
+    await sandbox(s.names[0]!, "faults", { errorRate: 1 });
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    const health = (await api("/suppliers/health?hours=1", { token: s.adminKey })).body;
+    const [flaky, slow] = s.ids.map((id) => health.suppliers.find((x: any) => x.id === id));
+    expect(flaky).toMatchObject({ attempts: 1, succeeded: 0, failed: 1, successRate: 0, lastFailures: [{ orderId: o.id, outcome: "error", detail: "http_502:internal" }] });
+    expect(slow).toMatchObject({ attempts: 0, successRate: null, pending: 1 });
+    expect((await api("/suppliers/health", { token: "kq_bad" })).status).toBe(401);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Outcomes of asynchronous supplier orders reaching an order: the supplier's signed callback
+ * (POST /api/v1/suppliers/callback/{supplierId}) and, for orders whose callback never came, the cron's status poll.
+ * Either settles the supplier order once (services/supplier-orders.ts) and then drives the order on: a success
+ * delivers it, a failure routes it to the next supplier (or fails and refunds it when none is left).
+ */
+import { SupplierCallback } from "../../schema/suppliers";
+import { getOrderRow } from "../db/orders";
+import { getSupplierById, getSupplierOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
+import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
+import { ApiError } from "../errors";
+import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
+import { deliverOrder } from "./fulfilment";
+import { pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
+
+/** A settled supplier order moves its order on (delivery is idempotent: a second runner changes nothing). */
+async function continueOrder(env: Env, row: SupplierOrderRow) {
+  const order = await getOrderRow(env.DB, row.tenant_id, row.order_id);
+  return order?.status === "paid" ? deliverOrder(env, order) : order;
+}
+
+export type CallbackResult = { applied: boolean; status: string; orderStatus: string | null };
+
+/**
+ * Verifies a supplier callback in the supplier's own scheme (refused: 401 bad signature or expired, 409 replayed
+ * one-time value) and applies it. Idempotent and order-independent: only the first final outcome counts.
+ */
+export async function handleSupplierCallback(env: Env, supplierId: string, req: IncomingRequest): Promise<CallbackResult> {
+  const supplier = await getSupplierById(env.DB, supplierId);
+  if (!supplier) throw ApiError.notFound("Supplier");
+  const verified = await verifyRequest(await supplierCredentials(env, supplier), req);
+  if (!verified.ok) throw new ApiError(401, `signature_${verified.reason}`, `Supplier callback refused: ${verified.reason}`);
+  if (verified.nonce === null || !(await rememberNonce(env.DB, supplierId, verified.nonce))) throw ApiError.conflict("replayed", "This callback's one-time value was used before");
+  const parsed = SupplierCallback.safeParse(verified.params);
+  if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
+  const cb = parsed.data;
+  const row = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
+  if (!row || row.tenant_id !== supplier.tenant_id) throw ApiError.notFound("Supplier order");
+  const applied = await settleSupplierOrder(env, row, { status: cb.status, supplierRef: cb.supplierRef, reason: cb.reason }, "callback");
+  const order = applied ? await continueOrder(env, row) : await getOrderRow(env.DB, row.tenant_id, row.order_id);
+  const now = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
+  return { applied, status: now?.status ?? row.status, orderStatus: order?.status ?? null };
+}
+
+/** Poll after this long without an outcome (and at most this often per order). */
+export const POLL_AFTER_S = 60;
+const PER_RUN = 50;
+
+/** Cron: asks suppliers about pending orders that got no callback; settled ones are delivered or re-routed. */
+export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: string, clientFor: ClientFactory = defaultFactory) {
+  const due = await pendingSupplierOrders(env.DB, new Date(now.getTime() - POLL_AFTER_S * 1000).toISOString(), PER_RUN, tenantId);
+  let settled = 0;
+  for (const row of due) {
+    try {
+      if ((await pollSupplierOrder(env, row, clientFor)) === "pending") continue;
+      settled++;
+      await continueOrder(env, row);
+    } catch (e) {
+      console.error(JSON.stringify({ at: "pollSupplierOrders", orderId: row.order_id, error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+  if (!tenantId) await pruneNoncesStmt(env.DB, new Date(now.getTime() - 86_400_000).toISOString()).run();
+  return { polled: due.length, settled };
+}

@@ -1,0 +1,58 @@
+/**
+ * Asynchronous supplier orders: a recharge the supplier accepted as processing stays pending in supplier_orders until
+ * its outcome arrives — by the supplier's signed callback or by a status poll. The first outcome settles it, once:
+ * a repeat, a late "processing", or a failure after success changes nothing (a success after a failure raises an
+ * alert: the line may have been bought twice). Settling records the attempt (latency from acceptance), the breaker
+ * and supplier_order_settled in one batch; delivering the order is the caller's (services/supplier-callbacks.ts).
+ */
+import { newId } from "../domain/crypto";
+import {
+  getSupplierById, getSupplierOrder, markPolledStmt, recordAttemptStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
+  type SupplierOrderRow,
+} from "../db/suppliers";
+import { emitEvent, eventRows } from "../queue/emit";
+import { defaultFactory, type ClientFactory } from "../suppliers/factory";
+
+const BREAKER_THRESHOLD = 3;
+const BREAKER_OPEN_S = 30;
+
+export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string };
+
+/** Applies an outcome to a pending supplier order; true when this call settled it. */
+export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll"): Promise<boolean> {
+  if (outcome.status === "processing") return false;
+  const db = env.DB;
+  const [settled] = await db.batch([settleSupplierOrderStmt(db, row.supplier_id, row.order_ref, outcome.status, outcome.supplierRef ?? null, outcome.reason ?? null)]);
+  if (!settled!.results.length) {
+    const now = await getSupplierOrder(db, row.supplier_id, row.order_ref);
+    if (now?.status === "failed" && outcome.status === "succeeded") {
+      await emitEvent(env, { eventId: `evsls_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert", payload: { kind: "supplier_success_after_failure", orderId: row.order_id, supplierId: row.supplier_id } });
+    }
+    return false;
+  }
+  const t = row.tenant_id;
+  const latencyMs = Math.max(0, Date.now() - Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`));
+  const ok = outcome.status === "succeeded";
+  const attemptId = newId("sat");
+  await db.batch([
+    recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: row.order_id, supplierId: row.supplier_id, outcome: ok ? "ok" : "failed", latencyMs, detail: ok ? via : `${via}:${outcome.reason ?? "failed"}` }),
+    ok ? supplierSucceededStmt(db, t, row.supplier_id) : supplierFailedStmt(db, t, row.supplier_id, BREAKER_THRESHOLD, new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString()),
+    ...eventRows(env, [
+      { eventId: `evsos_${row.supplier_id}_${row.order_id}`, tenantId: t, type: "supplier_order_settled", payload: { orderId: row.order_id, supplierId: row.supplier_id, productId: row.product_id, status: outcome.status, via, latencyMs } },
+      ...(ok ? [] : [{ eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed" as const, payload: { orderId: row.order_id, supplierId: row.supplier_id, outcome: "failed", latencyMs } }]),
+    ]),
+  ]);
+  return true;
+}
+
+/** Asks the supplier for a pending order's status and settles it when final; returns the row's state after. */
+export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory): Promise<"pending" | "succeeded" | "failed"> {
+  const supplier = await getSupplierById(env.DB, row.supplier_id);
+  if (!supplier) return "pending";
+  const st = await (await clientFor(supplier, env)).status(row.order_ref);
+  await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
+  // "unknown" is not final: a supplier may not show an order it just accepted yet.
+  if (!st.ok || st.value.status === "processing" || st.value.status === "unknown") return "pending";
+  await settleSupplierOrder(env, row, { status: st.value.status, supplierRef: st.value.supplierRef }, "poll");
+  return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
+}
