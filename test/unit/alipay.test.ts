@@ -78,7 +78,7 @@ describe("alipay 业务明细 bill", () => {
     expect(parseAlipayBill(text)).toEqual([
       { kind: "payment", merchantRef: "pay_a", gatewayRef: "2026113022001400001", amountCents: 1990, feeCents: 12, at: "2026-11-30T02:00:05.000Z" },
       { kind: "payment", merchantRef: "pay_b", gatewayRef: "2026113022001400002", amountCents: 1000, feeCents: 6, at: "2026-11-30T03:00:02.000Z" },
-      { kind: "refund", merchantRef: "rf_1", gatewayRef: "2026113022001400002", amountCents: 400, feeCents: 2, at: "2026-11-30T04:00:00.000Z" },
+      { kind: "refund", merchantRef: "rf_1", gatewayRef: "2026113022001400002:rf_1", amountCents: 400, feeCents: 2, at: "2026-11-30T04:00:00.000Z" },
     ]);
   });
 

@@ -14,7 +14,8 @@ const cell = (s: string | undefined) => (s ?? "").replace(/\t/g, "").trim(); // 
 /**
  * 业务明细 → StatementLine[]. Lines starting with # are titles and the summary (交易合计/退款合计); columns are found by
  * name. 交易 lines: merchantRef = 商户订单号 (our payment id), amount = 订单金额. 退款 lines: merchantRef = 退款批次号/请求号
- * (our refund id), amount = |商家实收|. Fee = |服务费|. gatewayRef = 支付宝交易号; at = 完成时间 (China time).
+ * (our refund id), amount = |商家实收|. Fee = |服务费|. gatewayRef = 支付宝交易号 (a refund's: 支付宝交易号:退款请求号, as
+ * the adapter reports it); at = 完成时间 (China time).
  */
 export function parseAlipayBill(text: string): StatementLine[] {
   const rows = parseCsv(text.replace(/^\uFEFF/, "").split(/\r?\n/).filter((l) => l.trim() && !l.trimStart().startsWith("#")).join("\n"));
@@ -38,7 +39,7 @@ export function parseAlipayBill(text: string): StatementLine[] {
     const at = parseChinaTime(cell(r[done!]));
     if (amount === null || feeCents === null || at === null) throw new Error(`Alipay bill line ${cell(r[tradeNo!])} is malformed`);
     lines.push({
-      kind: refund ? "refund" : "payment", merchantRef: cell(refund ? r[requestNo!] : r[outTradeNo!]), gatewayRef: cell(r[tradeNo!]),
+      kind: refund ? "refund" : "payment", merchantRef: cell(refund ? r[requestNo!] : r[outTradeNo!]), gatewayRef: refund ? `${cell(r[tradeNo!])}:${cell(r[requestNo!])}` : cell(r[tradeNo!]),
       amountCents: Math.abs(amount), feeCents: Math.abs(feeCents), at: new Date(at).toISOString(),
     });
   }

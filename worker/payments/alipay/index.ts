@@ -12,6 +12,11 @@ import { verifyAlipayNotify } from "./notify";
 // lapsed sooner is closed by closeCharge.
 const PAY_WINDOW_MS = 2 * 3_600_000;
 
+/**
+ * Alipay gives a refund no id of its own (it is the trade_no plus our out_request_no), so a refund's gateway reference
+ * is "<trade_no>:<out_request_no>": unique per refund, the same in the refund answer, the refund notice and the bill.
+ */
+export const refundRefOf = (tradeNo: string, outRequestNo: string) => `${tradeNo}:${outRequestNo}`;
 const text = (v: unknown) => (typeof v === "string" ? v : undefined);
 const failure = (method: string, r: AlipayResponse) => new Error(`alipay ${method}: ${r.code} ${r.sub_code ?? r.msg ?? ""} ${r.sub_msg ?? ""}`.trim());
 
@@ -32,7 +37,7 @@ export function alipayProvider(account: AlipayAccount, ctx: ProviderContext): Pa
     }
     // An unknown out_request_no is a success answer without the refund's fields.
     if (!text(r.out_request_no) && !text(r.refund_amount)) return { state: "not_found" as const };
-    const refundRef = text(r.trade_no) ?? "";
+    const refundRef = refundRefOf(text(r.trade_no) ?? "", refundId);
     return { state: r.refund_status === "REFUND_SUCCESS" ? ("succeeded" as const) : ("processing" as const), refundRef };
   }
 
@@ -90,7 +95,7 @@ export function alipayProvider(account: AlipayAccount, ctx: ProviderContext): Pa
         if (r.code === "40004" && r.sub_code !== "ACQ.SYSTEM_ERROR") return { ok: false, reason: r.sub_code ?? r.code };
         throw failure("alipay.trade.refund", r);
       }
-      const refundRef = text(r.trade_no) ?? "";
+      const refundRef = refundRefOf(text(r.trade_no) ?? "", refundId);
       if (r.fund_change === "Y") return { ok: true, refundRef, state: "succeeded" };
       // fund_change N: a repeat of an earlier request (already refunded) or not moved yet — the refund query says which.
       const known = await refundStatus(payment, refundId);

@@ -41,7 +41,7 @@ export async function verifyAlipayNotify(keys: AlipayKeys, rawBody: string, now:
     if (cents === null) return refuse("invalid_body", "refund_fee is not an amount");
     return {
       ok: true,
-      notice: { type: "refund.succeeded", gatewayTxnId: p.trade_no, paymentId: p.out_trade_no, orderId, amountCents: cents, currency: "CNY", payerAccount, refundId: p.out_biz_no, refundRef: p.trade_no },
+      notice: { type: "refund.succeeded", gatewayTxnId: p.trade_no, paymentId: p.out_trade_no, orderId, amountCents: cents, currency: "CNY", payerAccount, refundId: p.out_biz_no, refundRef: `${p.trade_no}:${p.out_biz_no}` },
     };
   }
   if (p.trade_status !== "TRADE_SUCCESS" && p.trade_status !== "TRADE_FINISHED") {
