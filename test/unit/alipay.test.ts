@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { centsToYuan, chinaTimestamp, parseChinaTime, yuanToCents } from "../../worker/payments/alipay/amount";
+import { deflateRawSync } from "node:zlib";
 import { formatAlipayBill, parseAlipayBill } from "../../worker/payments/alipay/bill";
+import { unpackBill } from "../../worker/payments/alipay/bill-zip";
 import { generateRsa2KeyPair, importPrivateKey, importPublicKey, rawJsonMember, rsa2Sign, rsa2Verify, signingString } from "../../worker/payments/alipay/sign";
 
 describe("alipay RSA2 signing string", () => {
@@ -84,5 +86,39 @@ describe("alipay 业务明细 bill", () => {
 
   it("refuses text that is not a bill", () => {
     expect(() => parseAlipayBill("gateway_ref,merchant_ref\n")).toThrow(/业务明细/);
+  });
+});
+
+/** A zip as Alipay's bill download is: entries deflated; names flagged UTF-8 here (Alipay's are GBK, unflagged). */
+function zipOf(files: [string, Uint8Array][]) {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of files) {
+    const n = Buffer.from(name, "utf8");
+    const data = deflateRawSync(content);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0), local.writeUInt16LE(0x800, 6), local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(data.length, 18), local.writeUInt32LE(content.length, 22), local.writeUInt16LE(n.length, 26);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0), cd.writeUInt16LE(0x800, 8), cd.writeUInt16LE(8, 10), cd.writeUInt32LE(data.length, 20);
+    cd.writeUInt32LE(content.length, 24), cd.writeUInt16LE(n.length, 28), cd.writeUInt32LE(offset, 42);
+    parts.push(local, n, data);
+    central.push(cd, n);
+    offset += 30 + n.length + data.length;
+  }
+  const cdBuf = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0), end.writeUInt16LE(files.length, 8), end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cdBuf.length, 12), end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...parts, cdBuf, end]));
+}
+
+describe("alipay bill download", () => {
+  it("takes the 业务明细 file out of the zip (not the 汇总) and passes plain text through", async () => {
+    const ascii = (s: string) => new TextEncoder().encode(s);
+    const zip = zipOf([["20889_20261130_业务明细(汇总).csv", ascii("summary")], ["20889_20261130_业务明细.csv", ascii("#detail\ntrade,1.00\n")]]);
+    expect(await unpackBill(zip)).toBe("#detail\ntrade,1.00\n");
+    expect(await unpackBill(ascii("#支付宝业务明细查询"))).toBe("#支付宝业务明细查询");
   });
 });
