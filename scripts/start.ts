@@ -13,10 +13,12 @@ import { seedDemo } from "./lib/seed";
 const PORT = Number(process.env.KAQUAN_PORT ?? 8787);
 const WAREHOUSE_PORT = Number(process.env.KAQUAN_WAREHOUSE_PORT ?? 8788);
 const SUPPLIER_PORT = Number(process.env.KAQUAN_SUPPLIER_PORT ?? 8789);
+const ALIPAY_PORT = Number(process.env.KAQUAN_ALIPAY_PORT ?? 8791);
 const STATE_DIR = process.env.KAQUAN_STATE_DIR ?? ".";
 const WORKER = `http://127.0.0.1:${PORT}`;
 const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
 const SUPPLIERS = `http://127.0.0.1:${SUPPLIER_PORT}`;
+const ALIPAY = `http://127.0.0.1:${ALIPAY_PORT}`;
 const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
 // A warehouse run by someone else on WAREHOUSE_PORT (the outage test stops and restarts it); start waits for it.
 const EXTERNAL_WAREHOUSE = process.env.KAQUAN_WAREHOUSE_EXTERNAL === "1";
@@ -99,6 +101,7 @@ const taken = await busyPorts([
   // A warehouse run by someone else (KAQUAN_WAREHOUSE_EXTERNAL=1) is meant to be on its port already.
   ...(EXTERNAL_WAREHOUSE ? [] : [{ name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" }]),
   { name: "supplier sandbox", port: SUPPLIER_PORT, env: "KAQUAN_SUPPLIER_PORT" },
+  { name: "alipay sandbox", port: ALIPAY_PORT, env: "KAQUAN_ALIPAY_PORT" },
 ]);
 if (taken.length) {
   console.error(`npm start cannot run:\n${taken.map((t) => `  • ${t}`).join("\n")}`);
@@ -123,6 +126,10 @@ launch("suppliers", process.execPath, ["--import", "tsx", "scripts/supplier-sand
   SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
   SUPPLIER_STATE_FILE: `${STATE_DIR}/.data/suppliers.jsonl`,
 });
+launch("alipay", process.execPath, ["--import", "tsx", "scripts/alipay-sandbox.ts"], {
+  ALIPAY_PORT: String(ALIPAY_PORT),
+  ALIPAY_STATE_FILE: `${STATE_DIR}/.data/alipay-sandbox.json`,
+});
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
   // wrangler dev does not fire cron triggers itself; --test-scheduled lets the ticker below do it (/__scheduled).
@@ -141,6 +148,8 @@ try {
   await waitFor(`${WORKER}/api/v1/health`, 90_000, (r) => r.ok);
   await waitFor(`${SUPPLIERS}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
+  await waitFor(`${ALIPAY}/health`, 30_000, (r) => r.ok);
+  process.env.KAQUAN_ALIPAY_URL = ALIPAY;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
   // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
@@ -153,6 +162,7 @@ kaquan is running.
   API            ${WORKER}/api/v1/health   (OpenAPI: ${WORKER}/api/v1/openapi.json)
   Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
   Suppliers      ${SUPPLIERS}/health   (sandbox upstream: cheapco, steadyco)
+  Alipay sandbox ${ALIPAY}/gateway.do   (支付宝 with its own test keys; the demo tenant is connected)
 
 Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.kaquan/demo-keys.json:
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}

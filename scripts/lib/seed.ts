@@ -11,6 +11,7 @@ import { seedStoredValue } from "./seed-stored-value";
 import { seedSocial } from "./seed-social";
 import { seedSegments } from "./seed-segments";
 import { seedOutreach } from "./seed-outreach";
+import { seedAlipay } from "./seed-alipay";
 
 export const DEMO_SLUG = "demo";
 const DEMO_SCOPES: Scope[] = ["admin", "operator", "redeemer", "analyst"];
@@ -55,6 +56,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   const seed = { tenantId: tenant!.id, keys };
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(keysFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
+  await seedAlipay(baseUrl, keys.admin).catch((e) => console.warn(`alipay sandbox account skipped: ${e instanceof Error ? e.message : e}`));
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
