@@ -3,6 +3,8 @@ import { isDevelopment } from "../domain/deploy-config";
 import { openSecret } from "../domain/secret-box";
 import type { PaymentProvider } from "./provider";
 import { sandboxProvider } from "./sandbox";
+import { wechatPayProvider } from "./wechatpay";
+import { WechatPayAccount } from "../../schema/payments";
 
 /** What an adapter needs besides its account's credentials: where the gateway sends its notices for this account. */
 export interface ProviderContext {
@@ -14,7 +16,9 @@ export interface ProviderContext {
 
 type Factory = (config: unknown, ctx: ProviderContext) => PaymentProvider;
 /** Gateway adapters by provider name (worker/payments/<provider>/); config is the account's decrypted JSON. */
-const factories: Record<string, Factory> = {};
+const factories: Record<string, Factory> = {
+  wechatpay: (config, ctx) => wechatPayProvider(WechatPayAccount.parse(config), ctx),
+};
 
 export function callbackPath(provider: string, accountId: string) {
   return `/api/v1/pay/callback/${provider}/${accountId}`;
