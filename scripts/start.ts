@@ -17,6 +17,8 @@ const STATE_DIR = process.env.KAQUAN_STATE_DIR ?? ".";
 const WORKER = `http://127.0.0.1:${PORT}`;
 const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
 const SUPPLIERS = `http://127.0.0.1:${SUPPLIER_PORT}`;
+const WECHATPAY_PORT = Number(process.env.KAQUAN_WECHATPAY_PORT ?? 8790);
+const WECHATPAY = `http://127.0.0.1:${WECHATPAY_PORT}`;
 const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
 // A warehouse run by someone else on WAREHOUSE_PORT (the outage test stops and restarts it); start waits for it.
 const EXTERNAL_WAREHOUSE = process.env.KAQUAN_WAREHOUSE_EXTERNAL === "1";
@@ -99,6 +101,7 @@ const taken = await busyPorts([
   // A warehouse run by someone else (KAQUAN_WAREHOUSE_EXTERNAL=1) is meant to be on its port already.
   ...(EXTERNAL_WAREHOUSE ? [] : [{ name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" }]),
   { name: "supplier sandbox", port: SUPPLIER_PORT, env: "KAQUAN_SUPPLIER_PORT" },
+  { name: "WeChat Pay sandbox", port: WECHATPAY_PORT, env: "KAQUAN_WECHATPAY_PORT" },
 ]);
 if (taken.length) {
   console.error(`npm start cannot run:\n${taken.map((t) => `  • ${t}`).join("\n")}`);
@@ -123,6 +126,10 @@ launch("suppliers", process.execPath, ["--import", "tsx", "scripts/supplier-sand
   SUPPLIER_SANDBOX_SECRET: vars.SUPPLIER_SANDBOX_SECRET!,
   SUPPLIER_STATE_FILE: `${STATE_DIR}/.data/suppliers.jsonl`,
 });
+launch("wechatpay", process.execPath, ["--import", "tsx", "scripts/wechatpay-sandbox.ts"], {
+  WECHATPAY_PORT: String(WECHATPAY_PORT),
+  WECHATPAY_STATE_FILE: `${STATE_DIR}/.data/wechatpay.json`,
+});
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
   // wrangler dev does not fire cron triggers itself; --test-scheduled lets the ticker below do it (/__scheduled).
@@ -141,6 +148,8 @@ try {
   await waitFor(`${WORKER}/api/v1/health`, 90_000, (r) => r.ok);
   await waitFor(`${SUPPLIERS}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
+  await waitFor(`${WECHATPAY}/health`, 30_000, (r) => r.ok);
+  process.env.KAQUAN_WECHATPAY_URL = WECHATPAY;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
   // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
@@ -153,6 +162,7 @@ kaquan is running.
   API            ${WORKER}/api/v1/health   (OpenAPI: ${WORKER}/api/v1/openapi.json)
   Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
   Suppliers      ${SUPPLIERS}/health   (sandbox upstream: cheapco, steadyco)
+  WeChat Pay     ${WECHATPAY}/sandbox/merchant   (API v3 sandbox; the demo brand's 微信支付 account)
 
 Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.kaquan/demo-keys.json:
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}
