@@ -100,6 +100,13 @@ describe("the adapter against the sandbox (in process)", () => {
     expect((await wx.queryRefund(pay, "rf_nope")).state).toBe("not_found");
     const day = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
     expect(wx.parseStatement(await wx.downloadStatement(day)).map((l) => [l.kind, l.merchantRef, l.amountCents])).toEqual([["payment", "pay_unit_1", 990]]);
+    // A closed charge cannot be paid at the H5 page.
+    const other = { ...pay, id: "pay_unit_2" };
+    const second = new URL((await wx.startPayment(other, { origin: "x", title: "t", returnUrl: "http://shop.test/b" })).redirectUrl);
+    await wx.closeCharge(other);
+    expect((await wx.queryCharge(other)).state).toBe("closed");
+    expect((await viaApp("http://wx.sandbox/h5/pay", { method: "POST", body: new URLSearchParams({ prepay_id: second.searchParams.get("prepay_id")! }) })).status).toBe(409);
+    await expect(wx.closeCharge(pay)).rejects.toThrow(/ORDERPAID/);
     // A forged key: the sandbox refuses the request signature.
     const forged = wechatPayProvider({ ...m, merchantPrivateKeyPem: privPem, gatewayUrl: "http://wx.sandbox" }, { notifyUrl: "http://x", fetch: viaApp, now: Date.now });
     await expect(forged.queryCharge(pay)).rejects.toThrow(/SIGN_ERROR/);
