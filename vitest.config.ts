@@ -53,7 +53,7 @@ export default defineConfig(async () => {
             // Workers-runtime tests make many real D1/DO round trips: a slow or shared machine must not turn into failures.
             testTimeout: 30_000,
             setupFiles: ["test/worker/apply-migrations.ts"],
-            globalSetup: ["test/worker/global-setup.ts", "test/worker/supplier-setup.ts", "test/worker/alipay-setup.ts"],
+            globalSetup: ["test/worker/global-setup.ts", "test/worker/supplier-setup.ts", "test/worker/alipay-setup.ts", "test/worker/wechatpay-setup.ts"],
           },
         },
         {

@@ -19,6 +19,8 @@ const WORKER = `http://127.0.0.1:${PORT}`;
 const WAREHOUSE = `http://127.0.0.1:${WAREHOUSE_PORT}`;
 const SUPPLIERS = `http://127.0.0.1:${SUPPLIER_PORT}`;
 const ALIPAY = `http://127.0.0.1:${ALIPAY_PORT}`;
+const WECHATPAY_PORT = Number(process.env.KAQUAN_WECHATPAY_PORT ?? 8790);
+const WECHATPAY = `http://127.0.0.1:${WECHATPAY_PORT}`;
 const persist = ["--persist-to", `${STATE_DIR}/.wrangler/state`];
 // A warehouse run by someone else on WAREHOUSE_PORT (the outage test stops and restarts it); start waits for it.
 const EXTERNAL_WAREHOUSE = process.env.KAQUAN_WAREHOUSE_EXTERNAL === "1";
@@ -102,6 +104,7 @@ const taken = await busyPorts([
   ...(EXTERNAL_WAREHOUSE ? [] : [{ name: "warehouse", port: WAREHOUSE_PORT, env: "KAQUAN_WAREHOUSE_PORT" }]),
   { name: "supplier sandbox", port: SUPPLIER_PORT, env: "KAQUAN_SUPPLIER_PORT" },
   { name: "alipay sandbox", port: ALIPAY_PORT, env: "KAQUAN_ALIPAY_PORT" },
+  { name: "WeChat Pay sandbox", port: WECHATPAY_PORT, env: "KAQUAN_WECHATPAY_PORT" },
 ]);
 if (taken.length) {
   console.error(`npm start cannot run:\n${taken.map((t) => `  • ${t}`).join("\n")}`);
@@ -130,6 +133,10 @@ launch("alipay", process.execPath, ["--import", "tsx", "scripts/alipay-sandbox.t
   ALIPAY_PORT: String(ALIPAY_PORT),
   ALIPAY_STATE_FILE: `${STATE_DIR}/.data/alipay-sandbox.json`,
 });
+launch("wechatpay", process.execPath, ["--import", "tsx", "scripts/wechatpay-sandbox.ts"], {
+  WECHATPAY_PORT: String(WECHATPAY_PORT),
+  WECHATPAY_STATE_FILE: `${STATE_DIR}/.data/wechatpay.json`,
+});
 launch("worker", bin("wrangler"), [
   "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--log-level", "warn", "--show-interactive-dev-session=false",
   // wrangler dev does not fire cron triggers itself; --test-scheduled lets the ticker below do it (/__scheduled).
@@ -150,6 +157,8 @@ try {
   process.env.KAQUAN_SUPPLIER_URL = SUPPLIERS;
   await waitFor(`${ALIPAY}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_ALIPAY_URL = ALIPAY;
+  await waitFor(`${WECHATPAY}/health`, 30_000, (r) => r.ok);
+  process.env.KAQUAN_WECHATPAY_URL = WECHATPAY;
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
   // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
@@ -163,6 +172,7 @@ kaquan is running.
   Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
   Suppliers      ${SUPPLIERS}/health   (sandbox upstream: cheapco, steadyco)
   Alipay sandbox ${ALIPAY}/gateway.do   (支付宝 with its own test keys; the demo tenant is connected)
+  WeChat Pay     ${WECHATPAY}/sandbox/merchant   (API v3 sandbox; the demo brand's 微信支付 account)
 
 Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.kaquan/demo-keys.json:
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
+import { seedPayments } from "./seed-payments";
 import { seedCampaigns } from "./seed-campaigns";
 import { seedCatalog } from "./seed-catalog";
 import { seedGrowthHistory } from "./seed-growth";
@@ -57,6 +58,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(keysFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   await seedAlipay(baseUrl, keys.admin).catch((e) => console.warn(`alipay sandbox account skipped: ${e instanceof Error ? e.message : e}`));
+  await seedPayments(baseUrl, keys).catch((e) => console.warn(`WeChat Pay sandbox account skipped: ${e instanceof Error ? e.message : e}`));
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));

@@ -45,6 +45,7 @@ export async function startStack(stateDir: string, ports?: { port: number; wareh
       KAQUAN_WAREHOUSE_PORT: String(warehousePort),
       KAQUAN_SUPPLIER_PORT: String(await freePort()),
       KAQUAN_ALIPAY_PORT: String(await freePort()),
+      KAQUAN_WECHATPAY_PORT: String(await freePort()),
       KAQUAN_STATE_DIR: stateDir,
       KAQUAN_SKIP_BUILD: "1",
       ...env,

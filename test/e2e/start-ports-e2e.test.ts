@@ -43,7 +43,7 @@ function start(env: Record<string, string>): Promise<{ code: number | null; out:
 describe("npm start with a busy port", () => {
   it("names the busy port and the variable to choose another, and exits non-zero without starting anything", async () => {
     const busy = await occupy();
-    const r = await start({ KAQUAN_PORT: String(busy), KAQUAN_WAREHOUSE_PORT: String(await freePort()), KAQUAN_SUPPLIER_PORT: String(await freePort()), KAQUAN_ALIPAY_PORT: String(await freePort()) });
+    const r = await start({ KAQUAN_PORT: String(busy), KAQUAN_WAREHOUSE_PORT: String(await freePort()), KAQUAN_SUPPLIER_PORT: String(await freePort()), KAQUAN_ALIPAY_PORT: String(await freePort()), KAQUAN_WECHATPAY_PORT: String(await freePort()) });
     expect(r.code).not.toBe(0);
     expect(r.code).not.toBeNull();
     expect(r.out).toContain(`port ${busy}`);
@@ -54,7 +54,7 @@ describe("npm start with a busy port", () => {
 
   it("names the warehouse port when that one is taken", async () => {
     const busy = await occupy();
-    const r = await start({ KAQUAN_PORT: String(await freePort()), KAQUAN_WAREHOUSE_PORT: String(busy), KAQUAN_SUPPLIER_PORT: String(await freePort()), KAQUAN_ALIPAY_PORT: String(await freePort()) });
+    const r = await start({ KAQUAN_PORT: String(await freePort()), KAQUAN_WAREHOUSE_PORT: String(busy), KAQUAN_SUPPLIER_PORT: String(await freePort()), KAQUAN_ALIPAY_PORT: String(await freePort()), KAQUAN_WECHATPAY_PORT: String(await freePort()) });
     expect(r.code).toBe(1);
     expect(r.out).toContain(`port ${busy} (warehouse)`);
     expect(r.out).toContain("KAQUAN_WAREHOUSE_PORT=");

@@ -4,7 +4,8 @@ import { openSecret } from "../domain/secret-box";
 import type { PaymentProvider } from "./provider";
 import { sandboxProvider } from "./sandbox";
 import { alipayProvider } from "./alipay";
-import { AlipayAccount } from "../../schema/payments";
+import { wechatPayProvider } from "./wechatpay";
+import { AlipayAccount, WechatPayAccount } from "../../schema/payments";
 
 /** What an adapter needs besides its account's credentials: where the gateway sends its notices for this account. */
 export interface ProviderContext {
@@ -18,6 +19,7 @@ type Factory = (config: unknown, ctx: ProviderContext) => PaymentProvider;
 /** Gateway adapters by provider name (worker/payments/<provider>/); config is the account's decrypted JSON. */
 const factories: Record<string, Factory> = {
   alipay: (config, ctx) => alipayProvider(AlipayAccount.parse(config), ctx),
+  wechatpay: (config, ctx) => wechatPayProvider(WechatPayAccount.parse(config), ctx),
 };
 
 export function callbackPath(provider: string, accountId: string) {

@@ -1,0 +1,142 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import type { WechatPayAccount } from "../../schema/payments";
+import { getPaymentById } from "../../worker/db/payments";
+import { providerFor } from "../../worker/payments/provider-registry";
+import { decryptResource, encryptResource, type EncryptedResource } from "../../worker/payments/wechatpay/crypto";
+import { pollPendingRefunds, refundCharge } from "../../worker/services/refunds";
+import { shop, shopWithKeys } from "./commerce-helpers";
+import { api, recordedOfType } from "./helpers";
+
+const WX = inject("wechatpayUrl");
+type Held = { url: string; headers: Record<string, string>; body: string };
+
+/** A shop whose brand connected its own (sandbox) WeChat Pay merchant; the sandbox holds notifications for the test. */
+async function wechatShop(keys = 2) {
+  const s = await shopWithKeys(keys);
+  const merchant = (await (await fetch(`${WX}/sandbox/merchants`, { method: "POST", body: JSON.stringify({ deliver: "hold", refundDelayMs: null }) })).json()) as WechatPayAccount;
+  const saved = await api("/payment-accounts", { method: "PUT", token: s.adminKey, json: { provider: "wechatpay", config: merchant } });
+  expect(saved.status).toBe(200);
+  return { ...s, merchant };
+}
+
+async function order(s: { slug: string; productId: string }) {
+  const o = await shop(s.slug, "/orders", { method: "POST", idem: `wx-${crypto.randomUUID()}`, json: { productId: s.productId } });
+  expect(o.status).toBe(201);
+  const paymentId = o.body.checkoutUrl.split("/").pop() as string;
+  const cashier = await exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${paymentId}`);
+  expect(await cashier.text()).toContain("微信支付");
+  const start = await exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${paymentId}/start`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "wechatpay" }),
+  });
+  expect(start.status).toBe(200);
+  const { redirectUrl } = (await start.json()) as { redirectUrl: string };
+  return { id: o.body.id as string, cookie: o.cookie, paymentId, redirectUrl, amountCents: o.body.amountCents as number };
+}
+
+/** The buyer presses 确认支付 on the sandbox's H5 page; it sends the browser back to our order page. */
+async function buyerPays(redirectUrl: string) {
+  const url = new URL(redirectUrl);
+  const res = await fetch(`${WX}/h5/pay`, { method: "POST", body: new URLSearchParams({ prepay_id: url.searchParams.get("prepay_id")!, redirect_url: url.searchParams.get("redirect_url")! }), redirect: "manual" });
+  expect(res.status).toBe(303);
+  expect(res.headers.get("location")).toContain("/shop/order/");
+}
+
+async function held(mchId: string): Promise<Held[]> {
+  return ((await (await fetch(`${WX}/sandbox/merchants/${mchId}/notifications`)).json()) as { notifications: Held[] }).notifications;
+}
+const deliver = (n: Held) => exports.default.fetch(n.url, { method: "POST", headers: n.headers, body: n.body });
+async function signed(body: string, timestamp?: number): Promise<Held> {
+  const { headers } = (await (await fetch(`${WX}/sandbox/sign`, { method: "POST", body: JSON.stringify({ body, timestamp }) })).json()) as { headers: Record<string, string> };
+  return { url: "", headers, body };
+}
+/** A notification with another resource, properly encrypted and signed by the platform (what only a bug or a breach would send). */
+async function withResource(n: Held, apiV3Key: string, edit: (r: Record<string, any>) => Record<string, any>) {
+  const event = JSON.parse(n.body) as { resource: EncryptedResource };
+  const plain = JSON.parse(await decryptResource(apiV3Key, event.resource));
+  event.resource = await encryptResource(apiV3Key, JSON.stringify(edit(plain)), "transaction", "transaction");
+  return { ...(await signed(JSON.stringify(event))), url: n.url };
+}
+const orderStatus = (id: string) => env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(id).first<{ status: string }>().then((r) => r!.status);
+
+describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
+  it("pays, refuses forged / replayed / tampered / wrong-amount / unpaid notices with nothing changed, applies a duplicate once", async () => {
+    const s = await wechatShop();
+    const o = await order(s);
+    expect(o.redirectUrl).toMatch(new RegExp(`^${WX}/h5/checkmweb\\?prepay_id=wx`));
+    await buyerPays(o.redirectUrl);
+    const [n] = await held(s.merchant.mchId);
+    expect(JSON.parse(n!.body).event_type).toBe("TRANSACTION.SUCCESS");
+    expect(n!.url).toMatch(/\/api\/v1\/pay\/callback\/wechatpay\//);
+
+    const forged = await deliver({ ...n!, headers: { ...n!.headers, "Wechatpay-Signature": (await signed("{}")).headers["Wechatpay-Signature"]! } });
+    expect(forged.status).toBe(401);
+    const replayed = await deliver({ ...(await signed(n!.body, Math.floor(Date.now() / 1000) - 400)), url: n!.url });
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as any).error.code).toBe("signature_expired");
+    const event = JSON.parse(n!.body);
+    const c = event.resource.ciphertext as string;
+    event.resource.ciphertext = `${c.slice(0, 10)}${c[10] === "A" ? "B" : "A"}${c.slice(11)}`;
+    const tampered = await deliver({ ...(await signed(JSON.stringify(event))), url: n!.url });
+    expect(tampered.status).toBe(400);
+    expect(((await tampered.json()) as any).error.code).toBe("decrypt_failed");
+    const cheaper = await deliver(await withResource(n!, s.merchant.apiV3Key, (r) => ({ ...r, amount: { ...r.amount, total: r.amount.total - 1, payer_total: r.amount.total - 1 } })));
+    expect(cheaper.status).toBeGreaterThanOrEqual(400);
+    expect(await orderStatus(o.id)).toBe("created");
+    expect((await getPaymentById(env.DB, o.paymentId))!.status).toBe("pending");
+
+    // Another order, opened at WeChat but never paid: a well-formed success notice for it is not believed.
+    const unpaid = await order(s);
+    const fake = await deliver(await withResource(n!, s.merchant.apiV3Key, (r) => ({ ...r, out_trade_no: unpaid.paymentId, attach: unpaid.id, amount: { ...r.amount, total: unpaid.amountCents } })));
+    expect(fake.status).toBe(409);
+    expect(await orderStatus(unpaid.id)).toBe("created");
+
+    const ok = await deliver(n!);
+    expect(ok.status).toBe(204);
+    expect(await ok.text()).toBe("");
+    expect(await orderStatus(o.id)).toBe("delivered");
+    expect((await deliver(n!)).status).toBe(204);
+    expect((await recordedOfType(s.tenant.id, "order_paid")).filter((e) => (e.payload as { orderId: string }).orderId === o.id)).toHaveLength(1);
+    const charge = (await getPaymentById(env.DB, o.paymentId))!;
+    expect(charge).toMatchObject({ status: "succeeded", provider: "wechatpay" });
+    expect(charge.provider_ref).toBe(JSON.parse(await decryptResource(s.merchant.apiV3Key, JSON.parse(n!.body).resource)).transaction_id);
+
+    // Refunds: PROCESSING at WeChat, completed by the REFUND.SUCCESS notice, and (another) by the cron's query.
+    expect(await refundCharge(env, charge, 500, "goodwill", `rf_wx_${crypto.randomUUID()}`)).toBe("processing");
+    const [first] = (await env.DB.prepare("SELECT id FROM payments WHERE refund_of = ? AND status = 'pending'").bind(charge.id).all<{ id: string }>()).results;
+    await fetch(`${WX}/sandbox/merchants/${s.merchant.mchId}/refunds/${first!.id}/settle`, { method: "POST" });
+    const [refundNotice] = await held(s.merchant.mchId);
+    expect(JSON.parse(refundNotice!.body).event_type).toBe("REFUND.SUCCESS");
+    expect((await deliver(refundNotice!)).status).toBe(204);
+    expect((await getPaymentById(env.DB, first!.id))!.status).toBe("succeeded");
+
+    const secondId = `rf_wx_${crypto.randomUUID()}`;
+    expect(await refundCharge(env, charge, 300, "goodwill", secondId)).toBe("processing");
+    await fetch(`${WX}/sandbox/merchants/${s.merchant.mchId}/refunds/${secondId}/settle`, { method: "POST" });
+    await held(s.merchant.mchId); // the notice is lost; the cron asks
+    await env.DB.prepare("UPDATE payments SET created_at = ? WHERE id = ?").bind(new Date(Date.now() - 120_000).toISOString(), secondId).run();
+    await pollPendingRefunds(env, 500);
+    expect((await getPaymentById(env.DB, secondId))!.status).toBe("succeeded");
+
+    // The day's trade bill, downloaded (signed, SHA1-checked) and parsed.
+    const wx = (await providerFor(env, "wechatpay", s.tenant.id))!;
+    const day = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const lines = wx.parseStatement(await wx.downloadStatement(day));
+    expect(lines.map((l) => [l.kind, l.merchantRef, l.amountCents])).toEqual([["payment", o.paymentId, o.amountCents], ["refund", first!.id, 500], ["refund", secondId, 300]]);
+    expect(lines[0]!.gatewayRef).toBe(charge.provider_ref);
+  });
+
+  it("a payment that arrives for a cancelled order whose key went to another buyer is refunded at WeChat", async () => {
+    const s = await wechatShop(1);
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    const [n] = await held(s.merchant.mchId);
+    expect((await shop(s.slug, `/orders/${a.id}/cancel`, { method: "POST", cookie: a.cookie })).status).toBe(200);
+    await order(s); // takes the only key
+    expect((await deliver(n!)).status).toBe(204);
+    const refund = await env.DB.prepare("SELECT * FROM payments WHERE refund_of = ?").bind(a.paymentId).first<{ id: string; amount_cents: number; provider: string }>();
+    expect(refund).toMatchObject({ amount_cents: a.amountCents, provider: "wechatpay" });
+    const wx = (await providerFor(env, "wechatpay", s.tenant.id))!;
+    expect((await wx.queryRefund((await getPaymentById(env.DB, a.paymentId))!, refund!.id)).state).toBe("processing");
+  });
+});
