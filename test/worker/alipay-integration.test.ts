@@ -116,9 +116,9 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     // Validly signed, but for another app.
     const otherApp = await postNotify(url, await signedBySandbox(paid.notify.body, { app_id: "2021009999999999" }));
     expect([otherApp.status, JSON.parse(otherApp.text).error.code]).toEqual([401, "signature_wrong_app"]);
-    // Validly signed, an amount the gateway's own query does not confirm.
+    // Validly signed, another amount than the charge's (refused on our own record before the gateway is asked).
     const amount = await postNotify(url, await signedBySandbox(paid.notify.body, { total_amount: "0.01" }));
-    expect([amount.status, JSON.parse(amount.text).error.code]).toEqual([409, "gateway_unconfirmed"]);
+    expect([amount.status, JSON.parse(amount.text).error.code]).toEqual([400, "amount_mismatch"]);
     // A day-old replay window is allowed; two days is not.
     const stale = await postNotify(url, await signedBySandbox(paid.notify.body, { notify_time: chinaTimestamp(Date.now() - 48 * 3_600_000) }));
     expect([stale.status, JSON.parse(stale.text).error.code]).toEqual([401, "signature_expired"]);
@@ -139,7 +139,7 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     expect((await postNotify(won.notify.url, won.notify.body)).text).toBe("success");
     expect(await status(winner.order.id)).toBe("delivered");
     expect((await postNotify(paid.notify.url, paid.notify.body)).text).toBe("success");
-    expect(await status(late.order.id)).toBe("refunded");
+    expect(await status(late.order.id)).toBe("cancelled"); // not delivered; the money goes straight back
     const alipay = await alipayOf(s.tenant.id);
     const charge = (await getPaymentById(env.DB, late.paymentId))!;
     expect(await alipay.queryCharge(charge)).toMatchObject({ state: "refunded", amountCents: 1990 });

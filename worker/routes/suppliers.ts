@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MarginPolicy, MarginPolicyInput, SupplierHealthReport, SyncResult } from "../../schema/suppliers";
-import { setAllowBelowCost } from "../db/suppliers";
-import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { handleSupplierCallback } from "../services/supplier-callbacks";
-import { supplierHealth, syncSupplierCatalogues } from "../services/supplier-sync";
+import { setMarginPolicy, supplierHealth, syncSupplierCatalogues } from "../services/supplier-sync";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["suppliers"];
@@ -58,7 +56,5 @@ export const supplierRoutes = createRouter()
   })
   .openapi(margin, async (c) => {
     const productId = c.req.valid("param").productId;
-    const row = await setAllowBelowCost(c.env.DB, c.var.principal.tenantId, productId, c.req.valid("json").allowBelowCost);
-    if (!row) throw ApiError.notFound("Product");
-    return c.json({ productId, allowBelowCost: !!row.allow_below_cost }, 200);
+    return c.json(await setMarginPolicy(c.env, c.var.principal.tenantId, productId, c.req.valid("json").allowBelowCost), 200);
   });

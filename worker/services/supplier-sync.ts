@@ -7,9 +7,11 @@
 import type { z } from "@hono/zod-openapi";
 import type { SupplierHealthReport } from "../../schema/suppliers";
 import {
+  setAllowBelowCost,
   attemptsSince, listSuppliers, liveCostStmt, markSyncedStmt, pendingCounts, supplierProducts, suppliersDueForSync, type SupplierRow,
 } from "../db/suppliers";
 import { summariseAttempts } from "../domain/supplier-health";
+import { ApiError } from "../errors";
 import type { SupplierScheme } from "../domain/supplier-sign";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { defaultFactory, type ClientFactory } from "../suppliers/factory";
@@ -86,4 +88,11 @@ export async function supplierHealth(env: Env, tenantId: string, hours = 24, now
       }),
     })),
   };
+}
+
+/** An operator's explicit choice to sell a product below its live supplier cost (margin protection off), or not. */
+export async function setMarginPolicy(env: Env, tenantId: string, productId: string, allow: boolean) {
+  const row = await setAllowBelowCost(env.DB, tenantId, productId, allow);
+  if (!row) throw ApiError.notFound("Product");
+  return { productId, allowBelowCost: !!row.allow_below_cost };
 }
