@@ -172,6 +172,16 @@ export const EVENT_PAYLOADS = {
   recommendation_shown: payload({ surface: Label, productId: OptId, items: Count }),
   /** A recommended product opened from a recommendation list (position from 0). */
   recommendation_clicked: payload({ surface: Label, productId: Id, fromProductId: OptId, position: Count }),
+  // recon21 — daily reconciliation (issue 21 item 2). source = payment:<provider> | supplier:<id>; day in China time.
+  /** A reconciliation run of (source, day) finished (status done | failed); counts and net cents of each side. */
+  recon_run_completed: payload({
+    runId: Id, source: Label, day: Label, trigger: Label, status: Label, matched: Count, mismatches: Count,
+    ourCents: Cents, theirCents: Cents, feeCents: Cents, differenceCents: Cents,
+  }),
+  /** A difference found by a run (kind: missing_ours | missing_theirs | amount_mismatch | duplicate_ours | duplicate_theirs). */
+  recon_item_opened: payload({ runId: Id, itemId: Id, source: Label, day: Label, kind: Label, side: Label, ourCents: Cents.nullable(), theirCents: Cents.nullable() }),
+  /** An operator resolved a difference with a note (the note stays in D1, not in the event). */
+  recon_item_resolved: payload({ runId: Id, itemId: Id, source: Label, day: Label, kind: Label }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

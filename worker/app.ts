@@ -44,6 +44,7 @@ import { assistAdminRoutes, shopAssistRoutes } from "./routes/assists";
 import { outreachRoutes, shopOutreachRoutes } from "./routes/outreach";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import { segmentRoutes } from "./routes/segments";
+import { reconRoutes } from "./routes/reconcile";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -105,6 +106,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", shopInviteRoutes)
     .route("/", inviteAdminRoutes)
     .route("/", segmentRoutes)
+    .route("/", reconRoutes)
     .route("/", outreachRoutes)
     .route("/", shopOutreachRoutes);
   if (sandbox) api.route("/", smsOutboxRoutes).route("/", sandboxGatewayRoutes).route("/", emailOutboxRoutes);

@@ -22,6 +22,7 @@ import { refreshRecommendations } from "./services/recommendations";
 import { driveIssuances } from "./services/issuances";
 import { runFlows } from "./services/flows";
 import { sendDeferred } from "./services/messaging";
+import { reconcileYesterday } from "./services/reconcile";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -47,6 +48,8 @@ export async function runScheduled(env: Env): Promise<void> {
     refreshRecommendations(env),
     // Targeting (issue 19): segment issuances page by page, lifecycle flows, SMS held back by quiet hours.
     driveIssuances(env), runFlows(env), sendDeferred(env),
+    // Reconciliation (issue 21): the previous China day's statements against our books, once a day after 10:00.
+    reconcileYesterday(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.
