@@ -107,6 +107,7 @@ describe("every page at 390×844", () => {
       "admin/invites/index.astro": ["admin-invites", "/admin/invites/"],
       "admin/segments/index.astro": ["admin-segments", "/admin/segments/"],
       "admin/issuances/index.astro": ["admin-issuances", "/admin/issuances/"],
+      "admin/reconciliation/index.astro": ["admin-reconciliation", "/admin/reconciliation/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
