@@ -21,7 +21,7 @@ describe("reconciliation page", () => {
     await page.setInputFiles("#u-file", file);
     await page.click("#upload-form button[type=submit]");
     await expect.poll(() => page.textContent("#run-h"), { timeout: 15_000 }).toContain(`${day} · payment:sandbox`);
-    expect(await page.textContent("#totals")).toContain("¥19.90");
+    expect(await page.textContent("#totals")).toContain("-¥19.90");
     const item = page.locator("#items tr", { hasText: `pay_unknown_${day}` });
     expect(await item.textContent()).toContain("我方缺失");
     await fitsThePhone(page);
