@@ -194,6 +194,16 @@ export const EVENT_PAYLOADS = {
   supplier_below_cost: payload({ supplierId: Id, productId: Id, costCents: Cents, priceCents: Cents, source: Label, orderId: OptId }),
   /** An asynchronous supplier order settled (via: callback | poll); latencyMs from acceptance to outcome. */
   supplier_order_settled: payload({ orderId: Id, supplierId: Id, productId: Id, status: Label, via: Label, latencyMs: z.number().nonnegative() }),
+  // recon21 — daily reconciliation (issue 21 item 2). source = payment:<provider> | supplier:<id>; day in China time.
+  /** A reconciliation run of (source, day) finished (status done | failed); counts and net cents of each side. */
+  recon_run_completed: payload({
+    runId: Id, source: Label, day: Label, trigger: Label, status: Label, matched: Count, mismatches: Count,
+    ourCents: Cents, theirCents: Cents, feeCents: Cents, differenceCents: Cents,
+  }),
+  /** A difference found by a run (kind: missing_ours | missing_theirs | amount_mismatch | duplicate_ours | duplicate_theirs). */
+  recon_item_opened: payload({ runId: Id, itemId: Id, source: Label, day: Label, kind: Label, side: Label, ourCents: Cents.nullable(), theirCents: Cents.nullable() }),
+  /** An operator resolved a difference with a note (the note stays in D1, not in the event). */
+  recon_item_resolved: payload({ runId: Id, itemId: Id, source: Label, day: Label, kind: Label }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

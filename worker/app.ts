@@ -48,6 +48,7 @@ import { outreachRoutes, shopOutreachRoutes } from "./routes/outreach";
 import { inviteAdminRoutes, shopInviteRoutes } from "./routes/invites";
 import { segmentRoutes } from "./routes/segments";
 import { settlementRoutes } from "./routes/settlements";
+import { reconRoutes } from "./routes/reconcile";
 import type { AppEnv } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -112,6 +113,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     .route("/", shopInviteRoutes)
     .route("/", inviteAdminRoutes)
     .route("/", segmentRoutes)
+    .route("/", reconRoutes)
     .route("/", outreachRoutes)
     .route("/", shopOutreachRoutes)
     .route("/", settlementRoutes);

@@ -27,6 +27,7 @@ import { closeDueSettlements } from "./services/settlements";
 import { sweepOverdueTickets } from "./services/tickets";
 import { pollSupplierOrders } from "./services/supplier-callbacks";
 import { syncSupplierCatalogues } from "./services/supplier-sync";
+import { reconcileYesterday } from "./services/reconcile";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -60,6 +61,8 @@ export async function runScheduled(env: Env): Promise<void> {
     closeDueSettlements(env),
     // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.
     pollSupplierOrders(env), syncSupplierCatalogues(env),
+    // Reconciliation (issue 21): the previous China day's statements against our books, once a day after 10:00.
+    reconcileYesterday(env),
   ];
   const results = await Promise.allSettled(jobs);
   // After the jobs: what they recorded goes out in the same run, with anything a request left behind.

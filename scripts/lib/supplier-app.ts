@@ -15,6 +15,8 @@ import { dirname } from "node:path";
 import { SupplierCardKeyRequest, SupplierRechargeRequest } from "../../schema/suppliers";
 import { verifyBody } from "../../worker/domain/signature";
 import { signRequest, verifyRequest, type SupplierCredentials } from "../../worker/domain/supplier-sign";
+import { toCsv } from "../../worker/domain/statement-csv";
+import { SUPPLIER_STATEMENT_HEADER } from "../../worker/suppliers/statement";
 
 export interface Faults {
   latencyMs: [number, number];
@@ -59,7 +61,8 @@ export function defaultProfiles(): Record<string, SupplierProfile> {
   };
 }
 
-type Done = { status: "succeeded"; supplierRef: string; keys?: string[] };
+/** A completed upstream order; sku, cost and time are what the daily statement lists (older journal lines lack them). */
+type Done = { status: "succeeded"; supplierRef: string; keys?: string[]; sku?: string; quantity?: number; costCents?: number; at?: string };
 
 /** Where completed upstream orders are kept, so idempotency by orderRef holds across a restart of the sandbox too. */
 export interface SupplierJournal {
@@ -157,7 +160,8 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     if (outcome === "succeeded") {
       const p = profile(name);
       p.stock[job.sku] = (p.stock[job.sku] ?? 0) - job.quantity;
-      complete(key, { status: "succeeded", supplierRef: job.supplierRef });
+      // Booked when settled: the day's statement lists it with its cost.
+      complete(key, { status: "succeeded", supplierRef: job.supplierRef, sku: job.sku, quantity: job.quantity, costCents: (p.prices[job.sku] ?? 0) * job.quantity, at: new Date().toISOString() });
     } else failed.set(key, { supplierRef: job.supplierRef, reason });
     return job;
   }
@@ -220,6 +224,25 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     return c.json({ orders: [...done].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => ({ orderRef: k.slice(prefix.length), supplierRef: v.supplierRef })) });
   });
 
+  /** The day's statement (China time): every order completed that day, with its cost, as CSV. */
+  app.get("/:supplier/v1/statement", (c) => {
+    const day = c.req.query("day") ?? "";
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return c.json({ error: "bad_day", message: "day=YYYY-MM-DD" }, 400);
+    const prefix = `${c.req.param("supplier")}|`;
+    const chinaDay = (at: string) => new Date(Date.parse(at) + 8 * 3_600_000).toISOString().slice(0, 10);
+    const rows = [...done]
+      .filter(([k, v]) => k.startsWith(prefix) && v.at && chinaDay(v.at) === day)
+      .map(([k, v]) => [v.supplierRef, k.slice(prefix.length), v.sku ?? "", String(v.quantity ?? 1), String(v.costCents ?? 0), v.at!]);
+    return c.body(toCsv([SUPPLIER_STATEMENT_HEADER, ...rows]), 200, { "content-type": "text/csv; charset=utf-8" });
+  });
+
+  /** Test hook: books an order this supplier says it completed (to plant a statement line we never asked for). */
+  app.post("/:supplier/admin/book", (c) => {
+    const b = JSON.parse(c.get("raw" as never) as string) as { orderRef: string } & Omit<Done, "status">;
+    complete(`${c.req.param("supplier")}|${b.orderRef}`, { status: "succeeded", supplierRef: b.supplierRef, sku: b.sku, quantity: b.quantity, costCents: b.costCents, at: b.at });
+    return c.json({ ok: true });
+  });
+
   app.get("/:supplier/v1/orders/:ref", async (c) => {
     const key = `${c.req.param("supplier")}|${c.req.param("ref")}`;
     const hit = done.get(key);
@@ -248,6 +271,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const result = {
       status: "succeeded" as const,
       supplierRef: `${name}-${randomBytes(8).toString("hex")}`,
+      sku: req.sku, quantity: req.quantity, costCents: p.prices[req.sku]! * req.quantity, at: new Date().toISOString(),
       ...(kind === "card-keys" ? { keys: Array.from({ length: req.quantity }, () => `SUP-${randomBytes(8).toString("hex").toUpperCase()}`) } : {}),
     };
     if (kind === "recharge" && p.delivery === "async") {

@@ -111,6 +111,7 @@ describe("every page at 390×844", () => {
       "admin/segments/index.astro": ["admin-segments", "/admin/segments/"],
       "admin/issuances/index.astro": ["admin-issuances", "/admin/issuances/"],
       "admin/settlements/index.astro": ["admin-settlements", "/admin/settlements/"],
+      "admin/reconciliation/index.astro": ["admin-reconciliation", "/admin/reconciliation/"],
       "dashboard/index.astro": ["dashboard", "/dashboard/"],
       "docs/api.astro": ["docs-api", "/docs/api/"],
       "404.astro": ["404", "/no-such-page/"],
