@@ -35,7 +35,7 @@ async function build(env: Env, row: PaymentAccountRow, origin: string): Promise<
 
 /** The sandbox in development, else the tenant's enabled account at that provider. */
 export async function providerFor(env: Env, name: string, tenantId?: string, origin = "http://localhost"): Promise<PaymentProvider | null> {
-  if (name === "sandbox") return isDevelopment(env) ? sandboxProvider(env) : null;
+  if (name === "sandbox") return isDevelopment(env) ? sandboxProvider(env, tenantId) : null;
   if (!tenantId) return null;
   const row = await getPaymentAccount(env.DB, tenantId, name);
   return row && row.enabled ? build(env, row, origin) : null;
