@@ -70,17 +70,25 @@ export async function holdShardMessages(campaignId: string, queues: ("CLAIMS" | 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Creates a campaign that opens ~0.8 s from now and waits for it to open. */
+/**
+ * Creates a campaign that opens ~0.8 s from now and waits for it to open. On a loaded machine the request may take
+ * longer than the lead, and a lottery must start in the future: then it asks again with a longer lead.
+ */
 export async function liveCampaign(adminKey: string, body: Record<string, unknown>, opts: { runMs?: number; wait?: boolean; startInMs?: number } = {}) {
-  const startsAt = Date.now() + (opts.startInMs ?? 800);
-  const res = await api("/campaigns", {
-    method: "POST",
-    token: adminKey,
-    json: { startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 600_000)).toISOString(), ...body },
-  });
-  if (res.status !== 201) throw new Error(`campaign: ${res.status} ${JSON.stringify(res.body)}`);
+  let startsAt = 0;
+  let res: Awaited<ReturnType<typeof api>> | null = null;
+  for (const lead of [opts.startInMs ?? 800, 3_000, 8_000]) {
+    startsAt = Date.now() + lead;
+    res = await api("/campaigns", {
+      method: "POST",
+      token: adminKey,
+      json: { startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + (opts.runMs ?? 600_000)).toISOString(), ...body },
+    });
+    if (!(res.status === 400 && res.body?.error?.code === "starts_in_past")) break;
+  }
+  if (res!.status !== 201) throw new Error(`campaign: ${res!.status} ${JSON.stringify(res!.body)}`);
   if (opts.wait !== false) await sleep(Math.max(0, startsAt - Date.now() + 20));
-  return res.body as { id: string; shards: number; seedCommitment: string | null; startsAt: string; endsAt: string };
+  return res!.body as { id: string; shards: number; seedCommitment: string | null; startsAt: string; endsAt: string };
 }
 
 export async function claim(campaignId: string, userId: string, extra: { ip?: string; device?: string; referrerId?: string; requestId?: string } = {}) {
