@@ -35,7 +35,10 @@ describe("attribution from real pages to the dashboard", () => {
     }, { timeout: 120_000, interval: 1_000 }).toContain(channel);
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboard-attribution-phone");
-    const rows = await dash.locator("#view-acquisition .table tbody tr").allTextContents();
+    // The last press of 筛选 may still be redrawing the table: read its rows once they are there.
+    const tableRows = () => dash.locator("#view-acquisition .table tbody tr").allTextContents();
+    await expect.poll(tableRows, { timeout: 30_000, interval: 500 }).toHaveLength(1);
+    const rows = await tableRows();
     expect(rows, JSON.stringify(rows)).toHaveLength(1);
     expect(rows[0]).toContain("organic");
     expect(dash.url()).toContain(`channel=${channel}`);
