@@ -35,7 +35,7 @@ async function importClaims(campaignId: string) {
 }
 
 describe("analyst dashboard on a phone", () => {
-  it("7-day preset: KPI tiles with the change against the previous 7 days, campaigns by name, a 模拟数据 badge", { timeout: 120_000 }, async () => {
+  it("7-day preset: KPI tiles with the change against the previous 7 days, campaigns by name, a 模拟数据 badge", { timeout: 180_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
     // A campaign that has started (simulated data never goes on one that has not); right after the stack starts, the
     // demo campaigns may all be seconds from opening.
@@ -65,12 +65,14 @@ describe("analyst dashboard on a phone", () => {
     await expect.poll(async () => Number((await participants.locator(".kpi-value").textContent())?.replace(/,/g, "")), { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
     // The previous period holds at least our 3 people: a change in percent, not "no comparison".
     // Both periods arrive through the queue; tiles are computed once per load, so a load that came before the earlier
-    // period's events reached the warehouse is redone (as an analyst would press the preset again).
+    // period's events reached the warehouse is redone (as an analyst would press the preset again) — only once the
+    // load in flight has drawn, or a slow machine would cancel every load by pressing again.
     await expect.poll(async () => {
+      if ((await page.getAttribute("#kpis", "aria-busy")) === "true") return "loading";
       const text = (await participants.locator(".kpi-delta").textContent()) ?? "";
       if (!/^[▲▼]/.test(text)) await page.getByRole("button", { name: "7天" }).click();
       return text;
-    }, { timeout: 60_000, interval: 2_000 }).toMatch(/^[▲▼] \d+\.\d%$/);
+    }, { timeout: 90_000, interval: 2_000 }).toMatch(/^[▲▼] \d+\.\d%$/);
     expect(await page.locator(".kpi").count()).toBe(5);
     await expect.poll(() => page.isVisible("#simulated"), { timeout: 30_000 }).toBe(true);
     // Campaigns by name, not id.
