@@ -4,13 +4,15 @@
  *  2. every dashboard query over the whole span, median of 5 runs;
  *  3. streaming: events posted to the real local stack (worker /events/import → Queue → consumer → warehouse
  *     /v1/ingest), timed until the warehouse holds all of them.
- * Env: BENCH_EVENTS (10000000), BENCH_USERS (1000000), BENCH_STREAM_EVENTS (200000), BENCH_SKIP_STREAM=1,
+ * Flags: --events N (10000000) and --users N (a tenth of the events), for the cost curve at 1M / 10M / 100M.
+ * Env: BENCH_EVENTS, BENCH_USERS (as the flags), BENCH_STREAM_EVENTS (200000), BENCH_SKIP_STREAM=1,
  * BENCH_BULK_ORDER=time|shuffled (time: the bulk file is in time order, as an event log's export is).
  * Ends with one JSON line.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { createWarehouseClient } from "../analytics/client";
 import { generateEvents, generateViaFile } from "../analytics/generate";
 import { runMetric } from "../analytics/metrics";
@@ -21,8 +23,13 @@ import { loadGate } from "./lib/machine-load";
 
 const gate = loadGate();
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
-const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
+const { values: flags } = parseArgs({ options: { events: { type: "string" }, users: { type: "string" } } });
+const EVENTS = Number(flags.events ?? process.env.BENCH_EVENTS ?? 10_000_000);
+const USERS = Number(flags.users ?? process.env.BENCH_USERS ?? Math.max(1, Math.round(EVENTS / 10)));
+if (!Number.isSafeInteger(EVENTS) || EVENTS < 1000 || !Number.isSafeInteger(USERS) || USERS < 1 || USERS > EVENTS) {
+  console.error("bench:analytics: --events must be an integer ≥ 1000 and --users an integer from 1 to the events");
+  process.exit(2);
+}
 const DAYS = 90;
 const RUNS = 5;
 const TENANT = "bench-tenant";
@@ -66,7 +73,7 @@ try {
     streamEventsPerS = s.eventsPerS;
     console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);
   }
-  gate.report({ events: EVENTS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries });
+  gate.report({ events: EVENTS, users: USERS, ingest_rows_per_s: ingestRowsPerS, stream_events_per_s: streamEventsPerS, queries });
 } catch (e) {
   rmSync(BULK_FILE, { force: true });
   await client.close().catch(() => undefined);

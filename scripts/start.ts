@@ -4,6 +4,7 @@
  * Ctrl-C stops everything; state lives in .wrangler/state and .data/, so a restart keeps it.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { applyLocalD1Migrations } from "./lib/d1-local-migrate";
 import { ensureDevVars } from "./lib/dev-vars";
 import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
@@ -116,7 +117,18 @@ if (created.length) console.log(`• wrote to .dev.vars: ${created.join(", ")}`)
 
 // Tests build the site once up front and start several stacks; they set KAQUAN_SKIP_BUILD.
 if (!process.env.KAQUAN_SKIP_BUILD) step("building the storefront (Astro)", bin("astro"), ["build", "--silent"]);
-step("applying D1 migrations", bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], { CI: "true" });
+{
+  process.stdout.write("• applying D1 migrations… ");
+  const started = Date.now();
+  try {
+    const applied = await applyLocalD1Migrations(`${STATE_DIR}/.wrangler/state`);
+    console.log(`done (${applied.length} new, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.log("failed");
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  }
+}
 
 if (!EXTERNAL_WAREHOUSE) {
   launch("warehouse", process.execPath, ["--import", "tsx", "analytics/main.ts"], {

@@ -54,7 +54,7 @@ export async function startStack(stateDir: string, ports?: { port: number; wareh
   });
   let out = "";
   await new Promise<void>((resolve, reject) => {
-    // Migrations alone took ~115 s at load ≈ 17 on two cores.
+    // Under heavy load (CI's parallel lanes) a start can take minutes.
     const timer = setTimeout(() => {
       child.kill("SIGINT");
       reject(new Error(`stack start timed out:\n${out}`));

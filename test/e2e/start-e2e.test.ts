@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +38,12 @@ describe("npm start", () => {
     expect(events).toBeGreaterThanOrEqual(5);
 
     expect(await first.stop()).toBe(0);
+    // npm start applies the D1 migrations itself (one Miniflare, not wrangler's one per file); wrangler agrees.
+    const listed = spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "d1", "migrations", "list", "DB", "--local", "--persist-to", join(state, ".wrangler/state")], {
+      encoding: "utf8",
+      env: { ...process.env, CI: "true" },
+    });
+    expect(listed.stdout + listed.stderr).toContain("No migrations to apply");
     const second = (current = await startStack(state, ports));
     // Same tenant, same keys: the seed is idempotent and data survived.
     expect(/admin\s+(kq_\S+)/.exec(second.output())![1]).toBe(adminKey);

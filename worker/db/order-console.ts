@@ -1,7 +1,7 @@
 import type { OrderStatus } from "../../schema/orders";
 import { toEntry, type EntryRow } from "./ledger";
 import type { OrderRow } from "./orders";
-import type { PaymentRow } from "./payments";
+import { REFUNDED_CENTS_SQL, type PaymentRow } from "./payments";
 import type { VoucherRow } from "./vouchers";
 
 export interface SnapshotRow {
@@ -121,8 +121,7 @@ export async function ledgerRowsOfSubjects(db: D1Database, tenantId: string, sub
 export async function refundableOf(db: D1Database, tenantId: string, orderId: string) {
   return db
     .prepare(
-      `SELECT c.id AS charge_id, c.amount_cents - COALESCE((SELECT SUM(r.amount_cents) FROM payments r
-           WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0) AS refundable,
+      `SELECT c.id AS charge_id, c.amount_cents - ${REFUNDED_CENTS_SQL} AS refundable,
          (SELECT COUNT(*) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed') AS refunds,
          (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') AS issued
        FROM payments c WHERE c.tenant_id = ? AND c.order_id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
@@ -144,8 +143,7 @@ export function reserveRefundStmt(db: D1Database, tenantId: string, chargeId: st
        SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id FROM payments c
        WHERE c.tenant_id = ? AND c.id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
          AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = c.tenant_id AND o.id = c.order_id AND o.status IN ('paid', 'delivered'))
-         AND c.amount_cents - COALESCE((SELECT SUM(r.amount_cents) FROM payments r
-               WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0) >= ?
+         AND c.amount_cents - ${REFUNDED_CENTS_SQL} >= ?
          AND (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') >= ?
        RETURNING *`,
     )

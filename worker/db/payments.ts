@@ -57,6 +57,13 @@ export async function chargeIdOfOrder(db: D1Database, tenantId: string, orderId:
 }
 
 /**
+ * Cents of the order of the charge row `c` already refunded or being refunded (a failed refund gives its cents back).
+ * Every refund check reads this one expression: the console's, the automatic ones and what is left to refund.
+ */
+export const REFUNDED_CENTS_SQL = `COALESCE((SELECT SUM(r.amount_cents) FROM payments r
+  WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0)`;
+
+/**
  * A refund of `charge`, pending until the gateway says it is done: inserted only while the charge's refunds (pending
  * or succeeded) plus this one stay within the charge — one statement, so two refunds at once cannot exceed it.
  * A repeat with the same id inserts nothing.
@@ -65,16 +72,17 @@ export function insertRefundStmt(db: D1Database, charge: PaymentRow, id: string,
   return db
     .prepare(
       `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of)
-       SELECT ?, ?, ?, ?, 'refund', ?, ?, ?, ? WHERE ? > 0 AND NOT EXISTS (SELECT 1 FROM payments WHERE id = ?)
-         AND (SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status != 'failed') + ? <= ?`,
+       SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id FROM payments c
+       WHERE c.tenant_id = ? AND c.id = ? AND ? > 0 AND NOT EXISTS (SELECT 1 FROM payments WHERE id = ?)
+         AND ${REFUNDED_CENTS_SQL} + ? <= c.amount_cents`,
     )
-    .bind(id, charge.tenant_id, charge.order_id, charge.provider, amountCents, charge.currency, reason, charge.id, amountCents, id, charge.tenant_id, charge.order_id, amountCents, charge.amount_cents);
+    .bind(id, amountCents, reason, charge.tenant_id, charge.id, amountCents, id, amountCents);
 }
 
 /** Cents of the order's charge already refunded or being refunded. */
 export async function refundedCentsOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<number> {
   const r = await db
-    .prepare("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status != 'failed'")
+    .prepare(`SELECT ${REFUNDED_CENTS_SQL} AS n FROM (SELECT ? AS tenant_id, ? AS order_id) c`)
     .bind(tenantId, orderId)
     .first<{ n: number }>();
   return r?.n ?? 0;
