@@ -1,5 +1,6 @@
 /**
- * `npm test`'s vitest step. Vitest runs files one at a time on a 2-core machine (its default is cores − 1 workers) and
+ * `npm test`'s type check and vitest step. The type check (~60 s of CPU) runs beside the tests rather than before them:
+ * the lanes start with stacks that mostly wait, so it fills idle CPU instead of delaying everything. Vitest runs files one at a time on a 2-core machine (its default is cores − 1 workers) and
  * the e2e project must run one stack at a time anyway, so the suite runs as three vitest processes side by side.
  * Output is prefixed per process; the exit code is non-zero if either fails. With arguments it is plain `vitest run`.
  */
@@ -9,9 +10,9 @@ import { createInterface } from "node:readline";
 const vitest = "node_modules/.bin/vitest";
 const args = process.argv.slice(2);
 
-function run(label: string, argv: string[]): Promise<{ label: string; code: number; seconds: number }> {
+function run(label: string, argv: string[], command = [vitest, "run"]): Promise<{ label: string; code: number; seconds: number }> {
   const started = Date.now();
-  const child = spawn(vitest, ["run", ...argv], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const child = spawn(command[0]!, [...command.slice(1), ...argv], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on("line", (line) => process.stdout.write(label ? `[${label}] ${line}\n` : `${line}\n`));
   }
@@ -40,8 +41,9 @@ if (args.length) {
       lane([["worker", ["worker"]], ["unit+analytics", ["unit", "analytics", "analytics-cluster"]]]),
       lane([["e2e", ["e2e"]]]),
       lane([["browser", ["browser"]]]),
+      run("typecheck", [], ["npm", "run", "--silent", "typecheck"]).then((r) => [r]),
     ])
   ).flat();
-  for (const r of results) console.log(`vitest ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
+  for (const r of results) console.log(`${r.label === "typecheck" ? "tsc" : "vitest"} ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
 }
