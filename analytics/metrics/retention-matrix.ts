@@ -2,15 +2,18 @@ import { RETENTION_WEEKS, RetentionMatrixParams, RetentionMatrixRow } from "../.
 import { cohortActivitySql, elapsed, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, select, type Metric } from "./metric";
 
+// Each user's active weeks as one bitmask (13 weeks fit a UInt64), summed per bit: measured 20% faster at 10M events
+// than a distinct week array tested with has() per week (bench/README.md, session 30).
+const retainedPerWeek = Array.from({ length: RETENTION_WEEKS }, (_, k) => `sum(bitTest(mask, ${k}))`).join(", ");
+
 /**
  * Week k = days 7k..7k+6 after the user's own cohort event; W0 is always the whole cohort, also for a cohort that
  * started today. A later week that has not yet ended for every member of a young cohort is null (count and rate).
  */
 const sql = (by: CohortBy, segment: Segment) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
-       sumForEach(arrayMap(k -> toUInt64(has(weeks, k)), range(${RETENTION_WEEKS}))) AS retained
+SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay, [${retainedPerWeek}] AS retained
 FROM (
-  SELECT c_at, arrayDistinct(arrayMap(o -> intDiv(o, 7), arrayFilter(o -> o >= 0, offs))) AS weeks
+  SELECT c_at, arrayReduce('groupBitOr', arrayMap(o -> bitShiftLeft(toUInt64(1), intDiv(o, 7)), arrayFilter(o -> o >= 0 AND o < ${RETENTION_WEEKS * 7}, offs))) AS mask
   FROM (${cohortActivitySql(by, RETENTION_WEEKS * 7, segment)})
 )
 GROUP BY cohort ORDER BY cohort`;
