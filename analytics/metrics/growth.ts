@@ -50,23 +50,30 @@ SELECT sum(if(reversed, 0, cost)) AS inviteCost FROM (
   GROUP BY invite, role
 )`;
 
-/** Users who signed up in the range: net paid revenue within `days`, grouped by the mechanism that brought them (or organic). */
+/**
+ * Users who signed up in the range: net paid revenue within `days`, grouped by the mechanism that brought them (or
+ * organic). Sign-ups and payments are grouped apart by the user's hash and joined: one grouping of every sign-up by a
+ * String id carrying each user's payment array cost ~10% more at 10M events (bench/README.md, session 30); the share
+ * link is parsed once per referred user, not per event.
+ */
 const LTV = `
-SELECT if(u.referred, if(s.mechanism = '', 'campaign', s.mechanism), 'organic') AS grp, count() AS users, sum(u.rev) AS revenue
+SELECT if(u.referred, if(s.mechanism = '', 'campaign', s.mechanism), 'organic') AS grp, count() AS users,
+       sum(arraySum(arrayMap(x -> if(x.1 >= u.c_at AND x.1 < u.c_at + toIntervalDay({days:UInt32}), x.2, 0), o.revs))) AS revenue
 FROM (
-  SELECT user_id,
-         minIf(occurred_at, type = 'user_signed_up') AS c_at,
-         maxIf(referrer_id != '', type = 'user_signed_up') AS referred,
-         -- Parsed once per referred user, not per event (JSON parsing every order's payload was half the query).
-         JSONExtractString(anyIf(payload, type = 'user_signed_up' AND referrer_id != ''), 'shareLink') AS code,
-         groupArrayIf((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents)), type != 'user_signed_up') AS revs,
-         arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + toIntervalDay({days:UInt32}), x.2, 0), revs)) AS rev
+  SELECT cityHash64(user_id) AS uk, min(occurred_at) AS c_at, max(referrer_id != '') AS referred,
+         JSONExtractString(anyIf(payload, referrer_id != ''), 'shareLink') AS code
   FROM events
-  WHERE ${TENANT} AND type IN ('user_signed_up', 'order_paid', 'order_refunded') AND user_id != ''
+  WHERE ${TENANT} AND type = 'user_signed_up' AND user_id != '' AND ${IN_RANGE}
+  GROUP BY uk
+) AS u
+LEFT JOIN (
+  SELECT cityHash64(user_id) AS uk, groupArray((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents))) AS revs
+  FROM events
+  WHERE ${TENANT} AND type IN ('order_paid', 'order_refunded') AND user_id != ''
     AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32})
-  GROUP BY user_id
-  HAVING countIf(type = 'user_signed_up') > 0 AND c_at >= ${FROM} AND c_at < ${TO}
-) AS u LEFT JOIN (${SHARES_BY_CODE}) AS s ON u.code = s.code
+  GROUP BY uk
+) AS o ON o.uk = u.uk
+LEFT JOIN (${SHARES_BY_CODE}) AS s ON u.code = s.code
 GROUP BY grp`;
 
 type Mech = (typeof GROWTH_MECHANISMS)[number];
