@@ -1,7 +1,20 @@
 import { createServer } from "node:net";
 
-/** A free loopback port, so several test runs (or a dev stack) can share the machine. */
-export function freePort(): Promise<number> {
+/**
+ * A free loopback port, so several test runs (or a dev stack) can share the machine. Picked at random below Linux's
+ * ephemeral range (32768-60999): a port the kernel hands out for `listen(0)` is also one it hands to outgoing
+ * connections, and CI's parallel lanes make thousands of those, so such a port could be taken again between this
+ * check and the stack binding it (a fresh-clone CI run lost a browser stack to that).
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!(await portBusy(port))) return port;
+  }
+  return kernelPort();
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);

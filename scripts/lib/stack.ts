@@ -36,6 +36,18 @@ export function killTree(rootPid: number) {
  * `env` adds start.ts options (KAQUAN_WAREHOUSE_EXTERNAL, KAQUAN_CRON_EVERY_MS, KAQUAN_EVENT_RETRY_*).
  */
 export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }, env: Record<string, string> = {}): Promise<Stack> {
+  // A port found free can be taken by another process before the stack binds it; start.ts then refuses to start
+  // (it names the port). Pick again: the ports this function chose are new each time.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(stateDir, ports, env);
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes("is already in use")) throw e;
+    }
+  }
+}
+
+async function startStackOnce(stateDir: string, ports: { port: number; warehousePort: number } | undefined, env: Record<string, string>): Promise<Stack> {
   const port = ports?.port ?? (await freePort());
   const warehousePort = ports?.warehousePort ?? (await freePort());
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {

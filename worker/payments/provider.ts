@@ -62,10 +62,11 @@ export interface PaymentProvider {
   startPayment(payment: PaymentRow, ctx: { origin: string; title: string; returnUrl: string; clientIp?: string }): Promise<{ redirectUrl: string }>;
   verifyCallback(rawBody: string, headers: Headers): Promise<VerifyResult>;
   /**
-   * What to answer the gateway's callback: accepted (it stops retrying) or refused (it retries later); null answers
-   * with kaquan's own JSON acknowledgement (the sandbox).
+   * How to acknowledge an accepted callback in the gateway's protocol (it stops retrying); null answers with kaquan's
+   * own JSON acknowledgement (the sandbox). A refused callback gets the error module's 4xx, which every gateway
+   * treats as a failure and retries.
    */
-  callbackAnswer(accepted: boolean): CallbackAnswer | null;
+  callbackAck(): CallbackAnswer | null;
   /** The gateway's view of the charge; a success callback is credited only when this says paid with the same amount. */
   queryCharge(payment: PaymentRow): Promise<GatewayCharge>;
   /** Closes an unpaid charge so it can no longer be paid (an order cancelled or expired). */

@@ -45,7 +45,7 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
       return { ok: true, notice: parsed.data };
     },
     // kaquan's own JSON acknowledgement (the sandbox checkout page reads it).
-    callbackAnswer: () => null,
+    callbackAck: () => null,
     async queryCharge(payment) {
       const txn = await getSandboxTxn(env.DB, "payment", payment.id);
       if (!txn) return { state: "unpaid" };

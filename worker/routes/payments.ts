@@ -83,7 +83,7 @@ async function onCallback(c: Context<AppEnv>, name: string, accountId: string | 
     throw new ApiError(status, verified.code, verified.message);
   }
   const { applied, orderStatus } = await settlePaymentNotice(c.env, provider, tenantId, verified.notice, (work) => c.executionCtx.waitUntil(work));
-  const answer = provider.callbackAnswer(true);
+  const answer = provider.callbackAck();
   // A gateway's own acknowledgement (WeChat: 204; Alipay: the text "success") where its protocol wants one.
   if (answer) return new Response(answer.body || null, { status: answer.status, headers: { "content-type": answer.contentType } }) as never;
   return c.json({ received: true, applied, orderStatus }, 200);

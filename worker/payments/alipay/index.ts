@@ -57,7 +57,8 @@ export function alipayProvider(account: AlipayAccount, ctx: ProviderContext): Pa
       return { redirectUrl: `${account.gatewayUrl}?${new URLSearchParams(params)}` };
     },
     verifyCallback: (rawBody) => verifyAlipayNotify(keys, rawBody, ctx.now()),
-    callbackAnswer: (accepted) => ({ status: 200, contentType: "text/plain; charset=utf-8", body: accepted ? "success" : "fail" }),
+    // Alipay stops retrying on the text "success"; anything else is retried.
+    callbackAck: () => ({ status: 200, contentType: "text/plain; charset=utf-8", body: "success" }),
     async queryCharge(payment): Promise<GatewayCharge> {
       const r = await call("alipay.trade.query", { out_trade_no: payment.id });
       if (r.code !== "10000") {

@@ -95,12 +95,8 @@ export function wechatPayProvider(account: WechatPayAccount, ctx: ProviderContex
       return { ok: false, code: "unsupported_event", message: `Event ${event.event_type} is not handled` };
     },
 
-    callbackAnswer(accepted) {
-      // API v3: 200/204 with no body acknowledges; anything else with {code:"FAIL"} makes WeChat retry (15s/15s/30s/3m…).
-      return accepted
-        ? { status: 204, contentType: "application/json", body: "" }
-        : { status: 500, contentType: "application/json", body: JSON.stringify({ code: "FAIL", message: "失败" }) };
-    },
+    // API v3: 200/204 with no body acknowledges; any other status makes WeChat retry (15s/15s/30s/3m…).
+    callbackAck: () => ({ status: 204, contentType: "application/json", body: "" }),
 
     async queryCharge(payment: PaymentRow): Promise<GatewayCharge> {
       try {
