@@ -1,8 +1,8 @@
 import { kaquanClient } from "../scripts/lib/api/client";
 
-/** The pages bench:site measures: home, the first product page, the first lottery and flash-sale pages, 我的卡券 and the member centre with its points page, of the seeded Demo Brand. */
+/** The pages bench:site measures: home, the shop's product list, the first product page, the first lottery and flash-sale pages, 我的卡券 and the member centre with its points page, of the seeded Demo Brand. */
 export async function discoverPages(baseUrl: string, _stateDir: string): Promise<Record<string, string>> {
-  const pages: Record<string, string> = { home: "/" };
+  const pages: Record<string, string> = { home: "/", shop: "/shop/?t=demo" };
   const kq = kaquanClient(baseUrl);
   const shop = (await kq.GET("/shop/{tenant}/products", { params: { path: { tenant: "demo" } } })).data;
   const product = shop?.products[0];

@@ -27,10 +27,11 @@ async function json(path: string, key?: string) {
 }
 
 describe("every page at 390×844", () => {
-  it("bench:site measures home, product, lottery, flash, 我的卡券 and the member pages by default", async () => {
+  it("bench:site measures home, the shop's list, product, lottery, flash, 我的卡券 and the member pages by default", async () => {
     const { baseUrl, stateDir } = inject("stack");
     const pages = await discoverPages(baseUrl, stateDir);
-    expect(Object.keys(pages).sort()).toEqual(["flash", "home", "lottery", "member", "points", "product", "vouchers"]);
+    expect(Object.keys(pages).sort()).toEqual(["flash", "home", "lottery", "member", "points", "product", "shop", "vouchers"]);
+    expect(pages.shop).toBe("/shop/?t=demo");
     expect(pages.vouchers).toBe("/shop/vouchers/?t=demo");
     expect(pages.flash).toMatch(/^\/campaigns\/flash\/\?t=demo&id=/);
   });

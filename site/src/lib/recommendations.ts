@@ -18,6 +18,7 @@ export async function showRecommendations(box: HTMLElement, surface: Surface, fr
     box.hidden = true;
     return;
   }
+  box.hidden = false;
   items.forEach((p, position) => {
     const href = `/shop/product/?t=${encodeURIComponent(store())}&id=${encodeURIComponent(p.id)}`;
     const img = p.image ? el("img", { ...imageProps(p.image, "120px"), alt: "", loading: "lazy", width: 120, height: 68 } as Partial<HTMLImageElement>) : el("span", { class: "reco-ph" });
