@@ -34,10 +34,13 @@ export function portBusy(port: number, host = "127.0.0.1"): Promise<boolean> {
   });
 }
 
+/** Part of every busy-port message: startStack recognises a start refused for a taken port by it. */
+export const PORT_IN_USE = "is already in use by another process";
+
 /** The ports `npm start` needs that are taken, each with how to move it; empty when all are free. */
 export async function busyPorts(wanted: { name: string; port: number; env: string }[]): Promise<string[]> {
   const busy = await Promise.all(wanted.map((w) => portBusy(w.port)));
   return wanted
     .filter((_, i) => busy[i])
-    .map((w) => `port ${w.port} (${w.name}) is already in use by another process: stop it, or choose another port with ${w.env}=<port> npm start`);
+    .map((w) => `port ${w.port} (${w.name}) ${PORT_IN_USE}: stop it, or choose another port with ${w.env}=<port> npm start`);
 }

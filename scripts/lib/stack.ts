@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { freePort } from "./free-port";
+import { PORT_IN_USE, freePort } from "./free-port";
 
 export interface Stack {
   baseUrl: string;
@@ -36,13 +36,15 @@ export function killTree(rootPid: number) {
  * `env` adds start.ts options (KAQUAN_WAREHOUSE_EXTERNAL, KAQUAN_CRON_EVERY_MS, KAQUAN_EVENT_RETRY_*).
  */
 export async function startStack(stateDir: string, ports?: { port: number; warehousePort: number }, env: Record<string, string> = {}): Promise<Stack> {
-  // A port found free can be taken by another process before the stack binds it; start.ts then refuses to start
-  // (it names the port). Pick again: the ports this function chose are new each time.
+  // A port found free can be taken by another process before the stack binds it: start.ts then refuses to start (it
+  // names the port), or a service fails to bind and the stack stops (wrangler: "Address already in use"). Pick again:
+  // the ports this function chose are new each time.
   for (let attempt = 1; ; attempt++) {
     try {
       return await startStackOnce(stateDir, ports, env);
     } catch (e) {
-      if (attempt >= 3 || !String((e as Error).message).includes("is already in use")) throw e;
+      const message = String((e as Error).message);
+      if (attempt >= 3 || !(message.includes(PORT_IN_USE) || message.includes("Address already in use"))) throw e;
     }
   }
 }
