@@ -1,10 +1,10 @@
 import { AcquisitionParams, AcquisitionRow } from "../../schema/analytics";
-import { IN_RANGE, SIGNUP_MATCHES, TENANT, attributionParams, select, type Metric } from "./metric";
+import { attributionParams, distinct, IN_RANGE, select, SIGNUP_MATCHES, TENANT, type Metric } from "./metric";
 
 /** New users (user_signed_up in the range) per acquisition campaign, channel (UTM source), share vs organic, origin. */
 const SQL = `
 SELECT acquisition_campaign_id AS campaignId, JSONExtractString(payload, 'utmSource') AS channel,
-       if(referrer_id != '', 'share', 'organic') AS source, origin, uniqExact(user_id) AS newUsers
+       if(referrer_id != '', 'share', 'organic') AS source, origin, ${distinct("user_id")} AS newUsers
 FROM events
 WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up' AND user_id != ''
   AND ({campaign:String} = '' OR acquisition_campaign_id = {campaign:String})

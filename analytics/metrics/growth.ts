@@ -1,5 +1,5 @@
 import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
-import { FROM, IN_RANGE, TENANT, TO, ratio, select, type Metric } from "./metric";
+import { distinct, FROM, IN_RANGE, ratio, select, TENANT, TO, type Metric } from "./metric";
 
 /**
  * Social growth per share mechanism (issue 18). A share link's mechanism is on its share_sent (payload.mechanism;
@@ -13,7 +13,7 @@ const SHARES_BY_CODE = `
   FROM events WHERE ${TENANT} AND type = 'share_sent' AND occurred_at < ${TO} GROUP BY code`;
 
 const SHARES = `
-SELECT ${MECHANISM} AS mechanism, uniqExact(user_id) AS sharers, count() AS shares
+SELECT ${MECHANISM} AS mechanism, ${distinct("user_id")} AS sharers, count() AS shares
 FROM events WHERE ${TENANT} AND type = 'share_sent' AND ${IN_RANGE} GROUP BY mechanism`;
 
 /** Invitees and the viral cycle: share_sent → the invitee's sign-up (referral_signed_up is recorded with it). */
@@ -21,7 +21,7 @@ const INVITEES = `
 SELECT s.mechanism AS mechanism, uniqExact(r.invitee) AS inviteeSignups,
        quantileExactInclusive(0.5)(dateDiff('second', s.shared_at, r.at) / 60) AS cycleMedianMinutes
 FROM (
-  SELECT JSONExtractString(payload, 'shareLink') AS code, user_id AS invitee, min(occurred_at) AS at
+  SELECT JSONExtractString(payload, 'shareLink') AS code, cityHash64(user_id) AS invitee, min(occurred_at) AS at
   FROM events WHERE ${TENANT} AND type = 'referral_signed_up' AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
   GROUP BY code, invitee
 ) AS r INNER JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
@@ -53,19 +53,19 @@ SELECT sum(if(reversed, 0, cost)) AS inviteCost FROM (
 /**
  * Users who signed up in the range: net paid revenue within `days`, grouped by the mechanism that brought them (or
  * organic). Sign-ups and payments are grouped apart by the user's hash and joined: one grouping of every sign-up by a
- * String id carrying each user's payment array cost ~10% more at 10M events (bench/README.md, session 30); the share
- * link is parsed once per referred user, not per event.
+ * String id carrying each user's payment array cost ~10% more at 10M events (bench/README.md, session 30). Only
+ * referred users need their share link's mechanism: those few are looked up once into a scalar and mapped with
+ * transform(), instead of carrying every user's link through a join with the shares (~15% less, session 31).
  */
+const SIGNED_UP = `FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND user_id != '' AND ${IN_RANGE}`;
+const REFERRED_MECHANISMS = `(SELECT (groupArray(r.uk), groupArray(if(s.mechanism = '', 'campaign', s.mechanism))) FROM (
+  SELECT cityHash64(user_id) AS uk, JSONExtractString(any(payload), 'shareLink') AS code ${SIGNED_UP} AND referrer_id != '' GROUP BY uk
+) AS r LEFT JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code)`;
 const LTV = `
-SELECT if(u.referred, if(s.mechanism = '', 'campaign', s.mechanism), 'organic') AS grp, count() AS users,
+WITH ${REFERRED_MECHANISMS} AS referred_by
+SELECT if(u.referred, transform(u.uk, referred_by.1, referred_by.2, 'campaign'), 'organic') AS grp, count() AS users,
        sum(arraySum(arrayMap(x -> if(x.1 >= u.c_at AND x.1 < u.c_at + toIntervalDay({days:UInt32}), x.2, 0), o.revs))) AS revenue
-FROM (
-  SELECT cityHash64(user_id) AS uk, min(occurred_at) AS c_at, max(referrer_id != '') AS referred,
-         JSONExtractString(anyIf(payload, referrer_id != ''), 'shareLink') AS code
-  FROM events
-  WHERE ${TENANT} AND type = 'user_signed_up' AND user_id != '' AND ${IN_RANGE}
-  GROUP BY uk
-) AS u
+FROM (SELECT cityHash64(user_id) AS uk, min(occurred_at) AS c_at, max(referrer_id != '') AS referred ${SIGNED_UP} GROUP BY uk) AS u
 LEFT JOIN (
   SELECT cityHash64(user_id) AS uk, groupArray((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents))) AS revs
   FROM events
@@ -73,7 +73,6 @@ LEFT JOIN (
     AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32})
   GROUP BY uk
 ) AS o ON o.uk = u.uk
-LEFT JOIN (${SHARES_BY_CODE}) AS s ON u.code = s.code
 GROUP BY grp`;
 
 type Mech = (typeof GROWTH_MECHANISMS)[number];

@@ -1,5 +1,5 @@
 import { KFactorParams, KFactorRow } from "../../schema/analytics";
-import { IN_RANGE, TENANT, attributed, attributionParams, ratio, select, type Metric } from "./metric";
+import { attributed, attributionParams, distinctIf, IN_RANGE, ratio, select, TENANT, type Metric } from "./metric";
 
 /**
  * Per campaign: participants (users who claimed, drew or shared), sharers, shares sent, invitees who signed up
@@ -7,10 +7,10 @@ import { IN_RANGE, TENANT, attributed, attributionParams, ratio, select, type Me
  */
 const SQL = `
 SELECT campaign_id AS campaignId,
-       uniqExactIf(user_id, type IN ('claim_succeeded', 'draw_made', 'share_sent')) AS participants,
-       uniqExactIf(user_id, type = 'share_sent') AS sharers,
+       ${distinctIf("user_id", "type IN ('claim_succeeded', 'draw_made', 'share_sent')")} AS participants,
+       ${distinctIf("user_id", "type = 'share_sent'")} AS sharers,
        countIf(type = 'share_sent') AS shares,
-       uniqExactIf(user_id, type = 'referral_signed_up' AND referrer_id != '') AS inviteeSignups
+       ${distinctIf("user_id", "type = 'referral_signed_up' AND referrer_id != ''")} AS inviteeSignups
 FROM events
 WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != '' AND user_id != ''
   AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'referral_signed_up')

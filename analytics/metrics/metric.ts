@@ -20,6 +20,14 @@ export async function select<T>(client: ClickHouseClient, query: string, params:
   return rs.json<T>();
 }
 
+/**
+ * Distinct people (or orders) counted exactly over each id's 64-bit hash. uniqExact on a String already keeps a
+ * 128-bit hash of each value, but SipHash costs about twice cityHash64 (bench/README.md, session 31); among 10M ids
+ * the chance of any collision is ~3e-6.
+ */
+export const distinct = (col: string) => `uniqExact(cityHash64(${col}))`;
+export const distinctIf = (col: string, cond: string) => `uniqExactIf(cityHash64(${col}), ${cond})`;
+
 export const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
 
 /** Binds the attribution filters (schema/analytics.ts): '' = no filter. */

@@ -1,5 +1,5 @@
 import { RoiParams, RoiRow } from "../../schema/analytics";
-import { IN_RANGE, SIGNUP_MATCHES, TENANT, attributed, attributionParams, ratio, select, type Metric } from "./metric";
+import { attributed, attributionParams, distinct, distinctIf, IN_RANGE, ratio, select, SIGNUP_MATCHES, TENANT, type Metric } from "./metric";
 
 /**
  * Cost = costCents on claim_succeeded, draw_made and voucher_issued (the emitters count each prize once).
@@ -11,7 +11,7 @@ SELECT m.campaign_id AS campaignId, m.participants AS participants, m.cost AS co
        m.paid AS paidOrders, n.new_users AS newUsers, t.signups AS signups
 FROM (
   SELECT campaign_id,
-         uniqExactIf(user_id, type IN ('claim_succeeded', 'draw_made', 'share_sent') AND user_id != '') AS participants,
+         ${distinctIf("user_id", "type IN ('claim_succeeded', 'draw_made', 'share_sent') AND user_id != ''")} AS participants,
          sumIf(cost_cents, type IN ('claim_succeeded', 'draw_made', 'voucher_issued')) AS cost,
          sumIf(amount_cents, type = 'order_paid') - sumIf(amount_cents, type = 'order_refunded') AS revenue,
          countIf(type = 'order_paid') AS paid
@@ -23,11 +23,11 @@ FROM (
   GROUP BY campaign_id
 ) AS m
 LEFT JOIN (
-  SELECT acquisition_campaign_id AS campaign_id, uniqExact(user_id) AS new_users FROM events
+  SELECT acquisition_campaign_id AS campaign_id, ${distinct("user_id")} AS new_users FROM events
   WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up' AND acquisition_campaign_id != '' AND ${SIGNUP_MATCHES}
   GROUP BY campaign_id
 ) AS n ON n.campaign_id = m.campaign_id
-CROSS JOIN (SELECT uniqExact(user_id) AS signups FROM events WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up') AS t
+CROSS JOIN (SELECT ${distinct("user_id")} AS signups FROM events WHERE ${TENANT} AND ${IN_RANGE} AND type = 'user_signed_up') AS t
 ORDER BY revenueCents DESC, campaignId`;
 
 export const roi: Metric<typeof RoiParams, typeof RoiRow> = {

@@ -1,9 +1,9 @@
 import { TopProductsParams, TopProductsRow } from "../../schema/analytics";
-import { IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
+import { distinctIf, IN_RANGE, ratio, select, TENANT, type Metric } from "./metric";
 
 const SQL = `
 SELECT product_id AS productId, countIf(type = 'product_viewed') AS views,
-       uniqExactIf(order_id, type = 'order_paid') AS paidOrders, sumIf(amount_cents, type = 'order_paid') AS revenueCents
+       ${distinctIf("order_id", "type = 'order_paid'")} AS paidOrders, sumIf(amount_cents, type = 'order_paid') AS revenueCents
 FROM events
 WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN ('product_viewed', 'order_paid')
   AND ({campaign:String} = '' OR campaign_id = {campaign:String})
