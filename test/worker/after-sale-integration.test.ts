@@ -229,6 +229,24 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     expect((await shop(slug, `${path}/${third.body.id}/replies`, { method: "POST", cookie, json: { body: "为什么" } })).body.error.code).toBe("ticket_closed");
   });
 
+  it("one consumer batch of deliveries: each buyer told once on their own channel, an unknown order skipped, a repeat sends nothing", async () => {
+    const { slug, productId, tenant } = await shopWithKeys(2);
+    const cookie = await phoneBuyer(slug, "13700002222");
+    const byPhone = await paidOrder(slug, productId, "as-batch-1", cookie);
+    const guest = await paidOrder(slug, productId, "as-batch-2");
+    const delivered = (await recordedOfType(tenant.id, "order_delivered")).filter((e) => [byPhone.id, guest.id].includes(String(e.payload.orderId)));
+    expect(delivered).toHaveLength(2);
+    const unknown = { ...delivered[0]!, eventId: "ev_unknown_order", payload: { ...delivered[0]!.payload, orderId: "ord_not_there" } };
+    await notifyDeliveries(env, [...delivered, unknown]);
+    await notifyDeliveries(env, [unknown, ...delivered]);
+    await dispatchEvents(env);
+    const sms = (await smsOf(tenant.id)).filter((b) => b.includes("已发货"));
+    expect(sms).toHaveLength(1);
+    expect(sms[0]).toContain(`o=${byPhone.id}`);
+    const sent = (await recordedOfType(tenant.id, "message_sent")).filter((e) => e.payload.trigger === "delivered");
+    expect(sent.map((e) => [e.payload.orderId, e.payload.channel]).sort()).toEqual([[byPhone.id, "sms"], [guest.id, "webhook"]].sort());
+  });
+
   it("a guest's ticket compensated with a coupon: the coupon is theirs, the notice goes to the brand's webhook; a failed action reopens the ticket", async () => {
     const { slug, productId, adminKey, tenant } = await shopWithKeys(1);
     const order = await paidOrder(slug, productId, "as-comp-1");

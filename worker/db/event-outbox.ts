@@ -42,19 +42,21 @@ export async function recordEvents(db: D1Database, events: EventEnvelope[]): Pro
 }
 
 /** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
+const PENDING = "SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL";
+
 export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
-  const { results } = await db
-    .prepare("SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?")
-    .bind(limit)
-    .all<OutboxRow>();
+  const { results } = await db.prepare(`${PENDING} ORDER BY seq LIMIT ?`).bind(limit).all<OutboxRow>();
   return results;
 }
 
 export async function markEventsSent(db: D1Database, seqs: number[]): Promise<void> {
-  if (!seqs.length) return;
-  // Contiguous in practice: one range update instead of one statement per row.
+  await runInBatches(db, markSentStmts(db, seqs));
+}
+
+// Contiguous in practice: one range update instead of one statement per row.
+function markSentStmts(db: D1Database, seqs: number[]): D1PreparedStatement[] {
   const stmt = db.prepare("UPDATE event_outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE seq BETWEEN ? AND ? AND sent_at IS NULL");
-  await runInBatches(db, ranges(seqs).map(([a, b]) => stmt.bind(a, b)));
+  return ranges(seqs).map(([a, b]) => stmt.bind(a, b));
 }
 
 function ranges(seqs: number[]): [number, number][] {
@@ -82,18 +84,46 @@ export async function purgeSentEvents(db: D1Database, before: string, limit = 50
   return r.meta.changes ?? 0;
 }
 
+/**
+ * A dispatch round's start in one round trip: takes the lease (as acquireDispatchLease) and, only if taken, reads
+ * the oldest pending rows (as pendingEvents). One transaction, so the rows are read under the lease.
+ */
+export async function leaseWithPending(db: D1Database, holder: string, now: number, until: number, limit: number): Promise<{ held: boolean; rows: OutboxRow[] }> {
+  const [lease, pending] = await db.batch<OutboxRow>([
+    leaseStmt(db, holder, now, until),
+    db.prepare(`${PENDING} AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND holder = ?) ORDER BY seq LIMIT ?`).bind(holder, limit),
+  ]);
+  const held = (lease!.meta.changes ?? 0) > 0;
+  return { held, rows: held ? pending!.results : [] };
+}
+
+/**
+ * A dispatch round's end in one round trip: marks the last rows sent, gives the lease back, and returns the oldest
+ * row still pending (one a request recorded while the lease was held), or null.
+ */
+export async function finishDispatchRound(db: D1Database, holder: string, sentSeqs: number[]): Promise<Pick<OutboxRow, "seq" | "next_at"> | null> {
+  const results = await db.batch<Pick<OutboxRow, "seq" | "next_at">>([
+    ...markSentStmts(db, sentSeqs),
+    releaseStmt(db, holder),
+    db.prepare("SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1"),
+  ]);
+  return results[results.length - 1]!.results[0] ?? null;
+}
+
 /** Takes the single dispatch lease until `until` (epoch ms); false while another holder's lease runs. */
 export async function acquireDispatchLease(db: D1Database, holder: string, now: number, until: number): Promise<boolean> {
-  const r = await db
-    .prepare("UPDATE event_dispatch_lease SET holder = ?, until = ? WHERE id = 1 AND (until <= ? OR holder = ?)")
-    .bind(holder, until, now, holder)
-    .run();
+  const r = await leaseStmt(db, holder, now, until).run();
   return (r.meta.changes ?? 0) > 0;
 }
 
 export async function releaseDispatchLease(db: D1Database, holder: string): Promise<void> {
-  await db.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1 AND holder = ?").bind(holder).run();
+  await releaseStmt(db, holder).run();
 }
+
+const leaseStmt = (db: D1Database, holder: string, now: number, until: number) =>
+  db.prepare("UPDATE event_dispatch_lease SET holder = ?, until = ? WHERE id = 1 AND (until <= ? OR holder = ?)").bind(holder, until, now, holder);
+const releaseStmt = (db: D1Database, holder: string) =>
+  db.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1 AND holder = ?").bind(holder);
 
 export async function pendingEventCount(db: D1Database): Promise<number> {
   return (await db.prepare("SELECT count(*) AS n FROM event_outbox WHERE sent_at IS NULL").first<{ n: number }>())?.n ?? 0;

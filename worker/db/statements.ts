@@ -16,6 +16,12 @@ export async function runInBatches(db: D1Database, stmts: D1PreparedStatement[],
   for (let i = 0; i < stmts.length; i += size) await db.batch(stmts.slice(i, i + size));
 }
 
+/** Reads of one row each in one round trip: each statement's first row (null where it found none). */
+export async function firstRows<T>(db: D1Database, stmts: D1PreparedStatement[]): Promise<(T | null)[]> {
+  if (!stmts.length) return [];
+  return (await db.batch<T>(stmts)).map((r) => r.results[0] ?? null);
+}
+
 /** The cheapest statement D1 can answer (health probe). */
 export function pingDatabase(db: D1Database) {
   return db.prepare("SELECT 1").first();

@@ -168,33 +168,34 @@ export function markOverdueAlertedStmt(db: D1Database, tenantId: string, id: str
 
 // ── Buyer notices (delivery, ticket replies): one per key ──────────────────────────────────────────────────────
 
-export interface NoticeTarget { phone_hash: string | null; slug: string; brand: string; unsubs: string | null }
+export interface NoticeTarget { buyer_id: string; phone_hash: string | null; slug: string; brand: string; unsubs: string | null }
+
+const TARGET_COLUMNS = `b.id AS buyer_id, b.phone_hash, tn.slug, tn.name AS brand,
+  (SELECT group_concat(flow) FROM outreach_unsubscribes u WHERE u.tenant_id = b.tenant_id AND u.buyer_id = b.id) AS unsubs`;
 
 /** What a service notice needs about the buyer: the phone (hash), the store, and whether they stopped all messages. */
-export function noticeTarget(db: D1Database, tenantId: string, buyerId: string) {
+export function noticeTargetStmt(db: D1Database, tenantId: string, buyerId: string) {
+  return db
+    .prepare(`SELECT ${TARGET_COLUMNS} FROM buyers b JOIN tenants tn ON tn.id = b.tenant_id WHERE b.tenant_id = ? AND b.id = ?`)
+    .bind(tenantId, buyerId);
+}
+
+/** A delivered order's notice target and product name, in one read. */
+export function deliveredNoticeStmt(db: D1Database, tenantId: string, orderId: string) {
   return db
     .prepare(
-      `SELECT b.phone_hash, tn.slug, tn.name AS brand,
-         (SELECT group_concat(flow) FROM outreach_unsubscribes u WHERE u.tenant_id = b.tenant_id AND u.buyer_id = b.id) AS unsubs
-       FROM buyers b JOIN tenants tn ON tn.id = b.tenant_id WHERE b.tenant_id = ? AND b.id = ?`,
+      `SELECT ${TARGET_COLUMNS}, COALESCE(s.name, p.name) AS product_name FROM orders o
+       JOIN buyers b ON b.tenant_id = o.tenant_id AND b.id = o.buyer_id
+       JOIN tenants tn ON tn.id = o.tenant_id
+       LEFT JOIN order_snapshots s ON s.tenant_id = o.tenant_id AND s.order_id = o.id
+       LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
+       WHERE o.tenant_id = ? AND o.id = ?`,
     )
-    .bind(tenantId, buyerId)
-    .first<NoticeTarget>();
+    .bind(tenantId, orderId);
 }
 
 export function insertNoticeStmt(db: D1Database, n: { tenantId: string; key: string; buyerId: string; orderId: string | null; channel: string }) {
   return db
     .prepare("INSERT INTO buyer_notices (tenant_id, notice_key, buyer_id, order_id, channel) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
     .bind(n.tenantId, n.key, n.buyerId, n.orderId, n.channel);
-}
-
-export function deliveredOrderOf(db: D1Database, tenantId: string, orderId: string) {
-  return db
-    .prepare(
-      `SELECT o.id, o.buyer_id, o.status, COALESCE(s.name, p.name) AS product_name FROM orders o
-       LEFT JOIN order_snapshots s ON s.tenant_id = o.tenant_id AND s.order_id = o.id
-       LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id WHERE o.tenant_id = ? AND o.id = ?`,
-    )
-    .bind(tenantId, orderId)
-    .first<{ id: string; buyer_id: string; status: string; product_name: string | null }>();
 }

@@ -3,7 +3,7 @@ import type { LedgerEntryDraft } from "../../schema/ledger";
 import { retryDelaySeconds } from "../domain/backoff";
 import { newId } from "../domain/crypto";
 import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
-import { acquireDispatchLease, deferEvents, markEventsSent, pendingEvents, purgeSentEvents, releaseDispatchLease } from "../db/event-outbox";
+import { acquireDispatchLease, deferEvents, finishDispatchRound, leaseWithPending, markEventsSent, pendingEvents, purgeSentEvents, releaseDispatchLease, type OutboxRow } from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
 import { sendBundles } from "./send";
 
@@ -34,29 +34,39 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
   let ledger = 0;
   for (let round = 0; round < 3; round++) {
     const holder = newId("dsp");
-    if (!(await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS))) break;
+    // A round is two D1 round trips of its own: lease + pending rows, then sent + release + anything left.
+    const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit);
+    if (!start.held) break;
+    let unmarked: number[] = [];
+    let next: Pick<OutboxRow, "next_at"> | null = null;
     try {
-      const done = await forwardWhileHeld(env, limit, () => Date.now() - started < budgetMs);
+      const done = await forwardWhileHeld(env, limit, () => Date.now() - started < budgetMs, start.rows);
       sent += done.sent;
       ledger += done.ledger;
+      unmarked = done.unmarked;
     } finally {
-      await releaseDispatchLease(env.DB, holder).catch(() => undefined);
+      // Not marked: the rows go again (the warehouse and the ledger drop repeats); the lease runs out on its own.
+      next = await finishDispatchRound(env.DB, holder, unmarked).catch((e) => {
+        console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
+        return null;
+      });
     }
     // A request that recorded events while this lease was held found it taken and left them to us: look again.
-    const [next] = await pendingEvents(env.DB, 1);
     if (!next || next.next_at > Date.now() || Date.now() - started >= budgetMs) break;
   }
   return { sent, ledger };
 }
 
-/** The body of a round: pending rows in seq order, ledger first, then the Queue; the caller holds the lease. */
-async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boolean): Promise<{ sent: number; ledger: number }> {
+/**
+ * The body of a round, from its first rows: ledger first, then the Queue, in seq order; the caller holds the lease.
+ * Returns the seqs of the last rows sent, not yet marked (the caller marks them with the lease's release).
+ */
+async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boolean, first: OutboxRow[]): Promise<{ sent: number; ledger: number; unmarked: number[] }> {
   let sent = 0;
   let ledger = 0;
-  while (more()) {
-    const rows = await pendingEvents(env.DB, limit);
+  for (let rows = first; ; rows = await pendingEvents(env.DB, limit)) {
     // In order: while the oldest row backs off after a failure, the ones behind it wait too.
-    if (!rows.length || rows[0]!.next_at > Date.now()) break;
+    if (!rows.length || rows[0]!.next_at > Date.now()) return { sent, ledger, unmarked: [] };
     const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
     try {
       ledger += await feedLedger(env, events);
@@ -66,13 +76,13 @@ async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boo
       const now = Date.now();
       await deferEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, error);
       console.error(JSON.stringify({ at: "dispatch", deferred: rows.length, error: error.slice(0, 200) }));
-      break;
+      return { sent, ledger, unmarked: [] };
     }
-    await markEventsSent(env.DB, rows.map((r) => r.seq));
+    const seqs = rows.map((r) => r.seq);
     sent += rows.length;
-    if (rows.length < limit) break;
+    if (rows.length < limit || !more()) return { sent, ledger, unmarked: seqs };
+    await markEventsSent(env.DB, seqs);
   }
-  return { sent, ledger };
 }
 
 /**
@@ -87,7 +97,7 @@ export async function withDispatchLease<T>(env: DispatchEnv, fn: () => Promise<T
     await new Promise((r) => setTimeout(r, wait));
   }
   try {
-    await forwardWhileHeld(env, 500, () => true);
+    await markEventsSent(env.DB, (await forwardWhileHeld(env, 500, () => true, await pendingEvents(env.DB, 500))).unmarked);
     // Renewed: the whole of fn runs inside a full lease.
     await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS);
     return await fn();
