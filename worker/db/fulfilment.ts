@@ -19,6 +19,16 @@ export function noticeReadStmts(db: D1Database, paymentId: string) {
   ];
 }
 
+/** Last in a payment's batch: whether it made a paid-card term or qualified an invite, the follow-ups that need more. */
+export function paidFollowUpsStmt(db: D1Database, t: string, orderId: string) {
+  return db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?) AS paid_card,
+              EXISTS (SELECT 1 FROM invites WHERE tenant_id = ? AND first_order_id = ?) AS invite`,
+    )
+    .bind(orderId, t, orderId);
+}
+
 /** unpaid → paid (with the delivery lease), only when this very payment succeeded with this gateway reference. */
 export function markPaidByPaymentStmt(
   db: D1Database, t: string, orderId: string, amountCents: number, unpaid: readonly string[], paymentId: string, gatewayTxnId: string,

@@ -6,7 +6,7 @@
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import {
-  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, noticeReadStmts, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
+  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, noticeReadStmts, paidFollowUpsStmt, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
@@ -33,7 +33,8 @@ import { returnCouponsOnClose } from "./coupons";
 // Only an open order takes money: one the buyer cancelled or whose time ran out is refunded on arrival (issue 21).
 const UNPAID = ["created"] as const;
 
-export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDelivery: boolean };
+/** followUps (when applied): whether the payment made a paid-card term or qualified an invite (services/payment-callback.ts). */
+export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDelivery: boolean; followUps?: { paidCard: boolean; invite: boolean } };
 
 /**
  * Applies a verified gateway notice. Refused (4xx, nothing changed) when the payment is unknown, or the order id,
@@ -46,12 +47,12 @@ export type NoticeOutcome = { applied: boolean; order: OrderRow; needsAsyncDeliv
  * a key that lapsed meanwhile changes nothing it should not, and the order is left 'paid' for deliverOrder, which
  * re-reserves. Anything else (other kinds, lapsed reservations) is paid here and delivered by deliverOrder.
  */
-export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice): Promise<NoticeOutcome> {
+export async function acceptPaymentNotice(env: Env, provider: string, notice: PaymentNotice, read?: D1Result[]): Promise<NoticeOutcome> {
   const db = env.DB;
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
   // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
-  // the order's product and the keys reserved for it.
-  const [pr, or, prodr, keyr] = await db.batch(noticeReadStmts(db, notice.paymentId));
+  // the order's product and the keys reserved for it. The callback route may have read it already (readNotice).
+  const [pr, or, prodr, keyr] = read ?? (await readNotice(db, notice.paymentId));
   const payment = pr!.results[0] as PaymentRow | undefined;
   if (!payment || payment.provider !== provider || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.order_id !== notice.orderId) throw ApiError.badRequest("order_mismatch", "The callback names another order");
@@ -117,8 +118,11 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     stmts.push(vouchersOfOrderStmt(db, t, before.id));
     stmts.push(...deliveryEventRows(env, before, rows));
   }
+  stmts.push(paidFollowUpsStmt(db, t, before.id));
   const results = await db.batch(stmts);
   const [paid, , moved] = results;
+  const f = results[results.length - 1]!.results[0] as { paid_card: number; invite: number } | undefined;
+  const followUps = { paidCard: !!f?.paid_card, invite: !!f?.invite };
   if (!paid!.results.length) {
     // Lost a race with an identical callback: acknowledge if it was this transaction.
     const again = (await getPaymentById(db, payment.id))!;
@@ -135,16 +139,19 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
   if (inline) {
-    const at = stmts.length - deliveryEventCount(rows);
+    const at = stmts.length - 1 - deliveryEventCount(rows);
     const delivered = results[at - 2]!.results[0] as OrderRow | undefined;
     // Not delivered (a key lapsed meanwhile): the order is paid, and deliverOrder completes it.
-    return { applied: true, order: delivered ?? order, needsAsyncDelivery: false };
+    return { applied: true, order: delivered ?? order, needsAsyncDelivery: false, followUps };
   }
   // Only products that may involve an upstream supplier need the slower path.
   const maySupplier = product?.kind === "direct_recharge" || product?.kind === "bundle";
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
-  return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge") };
+  return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge"), followUps };
 }
+
+/** The payment a notice names, with its order, product and reserved keys (one round trip; acceptPaymentNotice's `read`). */
+export const readNotice = (db: D1Database, paymentId: string) => db.batch(noticeReadStmts(db, paymentId));
 
 /** Money for an order that can no longer take it (status: set by the batch to the order's status then). */
 function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {

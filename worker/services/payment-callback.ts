@@ -1,8 +1,8 @@
 import type { PaymentNotice, PaymentProvider } from "../payments/provider";
-import { getPaymentById } from "../db/payments";
+import { getPaymentById, type PaymentRow } from "../db/payments";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
-import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
+import { acceptPaymentNotice, deliverOrder, readNotice } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
 import { inviteAfterPaid } from "./invites";
@@ -27,7 +27,9 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
     if (!known) throw ApiError.notFound("Refund");
     return { applied: true, orderStatus: "refund_notice" };
   }
-  const payment = await getPaymentById(env.DB, notice.paymentId);
+  // One read serves the checks here and the acceptance (the payment, its order, product and reserved keys).
+  const read = await readNotice(env.DB, notice.paymentId);
+  const payment = read[0]!.results[0] as PaymentRow | undefined;
   if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") throw ApiError.notFound("Payment");
   // Asked only for a notice that matches our own record (another order or amount is refused below, by its own code).
   const matches = payment.order_id === notice.orderId && payment.amount_cents === notice.amountCents && payment.currency === notice.currency;
@@ -38,7 +40,7 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
       await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`));
     }
   }
-  const outcome = await acceptPaymentNotice(env, provider.name, notice).catch(async (e) => {
+  const outcome = await acceptPaymentNotice(env, provider.name, notice, read).catch(async (e) => {
     if (e instanceof ApiError) await refuse(env, notice.paymentId, e);
     throw e;
   });
@@ -49,9 +51,10 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
     else if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
     else order = await deliverOrder(env, order);
     // A paid membership card's gift pack and first monthly pack (the cron catches up should this not run).
-    defer(memberAfterPaid(env, order));
+    // Each only when the payment's batch says it applies (followUps), saving a read per order otherwise.
+    if (outcome.followUps?.paidCard !== false) defer(memberAfterPaid(env, order));
     // An invitee's first paid order: both invite rewards (the cron retries should this fail).
-    await inviteAfterPaid(env, order).catch((e) => console.error(JSON.stringify({ at: "invite_after_paid", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
+    if (outcome.followUps?.invite !== false) await inviteAfterPaid(env, order).catch((e) => console.error(JSON.stringify({ at: "invite_after_paid", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
   }
   return { applied: outcome.applied, orderStatus: order.status };
 }
