@@ -12,20 +12,26 @@ export interface SandboxTxnRow {
 }
 
 /** Records a sandbox transaction once per (kind, our ref); the existing row is returned on a repeat. */
+/** Books the transaction once per (kind, merchant_ref) and returns the booked row (the first booking wins), in one round trip. */
 export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "booked_at">): Promise<SandboxTxnRow> {
-  await db
-    .prepare(
-      `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, merchant_ref) DO NOTHING`,
-    )
-    .bind(row.gateway_ref, row.tenant_id, row.kind, row.merchant_ref, row.payment_id, row.amount_cents, row.fee_cents, row.state, row.payer_account)
-    .run();
-  return (await getSandboxTxn(db, row.kind, row.merchant_ref))!;
+  const [, booked] = await db.batch<SandboxTxnRow>([
+    db
+      .prepare(
+        `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, merchant_ref) DO NOTHING`,
+      )
+      .bind(row.gateway_ref, row.tenant_id, row.kind, row.merchant_ref, row.payment_id, row.amount_cents, row.fee_cents, row.state, row.payer_account),
+    sandboxTxnStmt(db, row.kind, row.merchant_ref),
+  ]);
+  return booked!.results[0]!;
 }
 
 export function getSandboxTxn(db: D1Database, kind: "payment" | "refund", merchantRef: string) {
-  return db.prepare("SELECT * FROM sandbox_gateway_txns WHERE kind = ? AND merchant_ref = ?").bind(kind, merchantRef).first<SandboxTxnRow>();
+  return sandboxTxnStmt(db, kind, merchantRef).first<SandboxTxnRow>();
 }
+
+const sandboxTxnStmt = (db: D1Database, kind: "payment" | "refund", merchantRef: string) =>
+  db.prepare("SELECT * FROM sandbox_gateway_txns WHERE kind = ? AND merchant_ref = ?").bind(kind, merchantRef);
 
 /** Refunds booked against a charge (for the remaining refundable amount). */
 export async function sandboxRefundedCents(db: D1Database, paymentId: string): Promise<number> {
