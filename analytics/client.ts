@@ -34,8 +34,39 @@ export async function createWarehouseClient(config: WarehouseConfig): Promise<Wa
   }
   mkdirSync(config.dataDir, { recursive: true });
   const { createChdbConnection } = await import("chdb/connection");
-  const connection = createChdbConnection({ path: config.dataDir });
+  const connection = scopedSettings(createChdbConnection({ path: config.dataDir }));
   // chdb ships its own copy of the client's connection types; they are the same interface.
   const client = createClient({ connection: connection as never } as never) as ClickHouseClient;
   return { client, queryClient: client, embedded: true, mode };
+}
+
+type Call = { clickhouse_settings?: Record<string, unknown> };
+const STATEMENTS = new Set(["query", "exec", "command", "insert"]);
+
+/**
+ * chdb applies a statement's `clickhouse_settings` as `SET …` on its one session, so they stayed for every later
+ * statement of the process (a bulk load's block sizes, a mutation's mutations_sync, a benchmark's max_threads: seen
+ * making the funnel 3× slower). As on a server, they now hold for their own statement only: a setting an earlier
+ * statement set and this one does not is put back to its default first. Calls run one at a time on the session.
+ */
+function scopedSettings<C extends object>(connection: C): C {
+  const set = new Set<string>();
+  return new Proxy(connection, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      // Bound to the real connection: its private fields (#closed, …) are not on the proxy.
+      if (typeof name !== "string" || !STATEMENTS.has(name)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return async (params: Call) => {
+        const own = Object.keys(params.clickhouse_settings ?? {});
+        const stale = [...set].filter((k) => !own.includes(k));
+        if (stale.length) {
+          await (target as unknown as { command(p: { query: string }): Promise<unknown> }).command({ query: stale.map((k) => `SET ${k} = DEFAULT`).join("; ") });
+          for (const k of stale) set.delete(k);
+        }
+        for (const k of own) set.add(k);
+        return (value as (p: Call) => Promise<unknown>).call(target, params);
+      };
+    },
+  });
 }

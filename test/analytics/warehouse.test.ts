@@ -151,3 +151,20 @@ describe("warehouse query signing", () => {
     expect(withQuery.status).toBeLessThan(500);
   });
 });
+
+describe("embedded engine: a statement's settings hold for that statement only", () => {
+  const setting = async (name: string) =>
+    (await (await client.query({ query: "SELECT value FROM system.settings WHERE name = {name:String}", query_params: { name }, format: "JSONEachRow" })).json<{ value: string }>())[0]!.value;
+
+  it("a bulk load's block size, a mutation's mutations_sync or a query's max_threads do not stay for the next statements", async () => {
+    const before = { block: await setting("max_block_size"), sync: await setting("mutations_sync"), rows: await setting("min_insert_block_size_rows") };
+    const inside = await (await client.query({
+      query: "SELECT getSetting('max_block_size') AS b, getSetting('max_threads') AS t", format: "JSONEachRow",
+      clickhouse_settings: { max_block_size: "8192", max_threads: 1 },
+    })).json<{ b: number; t: number }>();
+    expect(inside[0]).toEqual({ b: 8192, t: 1 });
+    await client.command({ query: "SELECT 1", clickhouse_settings: { mutations_sync: "2", min_insert_block_size_rows: "5000000" } });
+    expect({ block: await setting("max_block_size"), sync: await setting("mutations_sync"), rows: await setting("min_insert_block_size_rows") }).toEqual(before);
+    expect(before.block).not.toBe("8192");
+  });
+});
