@@ -45,9 +45,10 @@ const STATEMENTS = new Set(["query", "exec", "command", "insert"]);
 
 /**
  * chdb applies a statement's `clickhouse_settings` as `SET …` on its one session, so they stayed for every later
- * statement of the process (a bulk load's block sizes, a mutation's mutations_sync, a benchmark's max_threads: seen
- * making the funnel 3× slower). As on a server, they now hold for their own statement only: a setting an earlier
- * statement set and this one does not is put back to its default first. Calls run one at a time on the session.
+ * statement of the process: a bulk load's block sizes, a mutation's mutations_sync (an experiment's block-size,
+ * aggregation and thread settings left behind made every later funnel query 3× slower). As on a server, they now hold
+ * for their own statement only: a setting an earlier statement set and this one does not is put back to its default
+ * first. Statements that overlap in time still share chdb's one session, as before.
  */
 function scopedSettings<C extends object>(connection: C): C {
   const set = new Set<string>();
