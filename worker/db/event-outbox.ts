@@ -41,9 +41,9 @@ export async function recordEvents(db: D1Database, events: EventEnvelope[]): Pro
   await runInBatches(db, eventStatements(db, events));
 }
 
-/** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
 const PENDING = "SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL";
 
+/** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
 export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
   const { results } = await db.prepare(`${PENDING} ORDER BY seq LIMIT ?`).bind(limit).all<OutboxRow>();
   return results;

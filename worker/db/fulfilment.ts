@@ -19,6 +19,9 @@ export function noticeReadStmts(db: D1Database, paymentId: string) {
   ];
 }
 
+/** Those reads in one round trip (services/fulfilment.ts acceptPaymentNotice's `read`). */
+export const readNotice = (db: D1Database, paymentId: string) => db.batch(noticeReadStmts(db, paymentId));
+
 /** Last in a payment's batch: whether it made a paid-card term or qualified an invite, the follow-ups that need more. */
 export function paidFollowUpsStmt(db: D1Database, t: string, orderId: string) {
   return db

@@ -11,7 +11,6 @@ export interface SandboxTxnRow {
   booked_at: string;
 }
 
-/** Records a sandbox transaction once per (kind, our ref); the existing row is returned on a repeat. */
 /** Books the transaction once per (kind, merchant_ref) and returns the booked row (the first booking wins), in one round trip. */
 export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "booked_at">): Promise<SandboxTxnRow> {
   const [, booked] = await db.batch<SandboxTxnRow>([

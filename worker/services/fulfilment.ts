@@ -6,7 +6,7 @@
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import {
-  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, noticeReadStmts, paidFollowUpsStmt, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
+  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, paidFollowUpsStmt, readNotice, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
@@ -149,9 +149,6 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge"), followUps };
 }
-
-/** The payment a notice names, with its order, product and reserved keys (one round trip; acceptPaymentNotice's `read`). */
-export const readNotice = (db: D1Database, paymentId: string) => db.batch(noticeReadStmts(db, paymentId));
 
 /** Money for an order that can no longer take it (status: set by the batch to the order's status then). */
 function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {

@@ -1,8 +1,9 @@
 import type { PaymentNotice, PaymentProvider } from "../payments/provider";
+import { readNotice } from "../db/fulfilment";
 import { getPaymentById, type PaymentRow } from "../db/payments";
 import { ApiError } from "../errors";
 import { emitEvent } from "../queue/emit";
-import { acceptPaymentNotice, deliverOrder, readNotice } from "./fulfilment";
+import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
 import { inviteAfterPaid } from "./invites";
