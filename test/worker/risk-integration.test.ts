@@ -171,7 +171,10 @@ describe("block lists", () => {
     expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": banned!.token })).body.error.code).toBe("blocked");
     expect((await claimAs(campaignId, tenant.id, "b-1", { "x-device-id": fine!.token })).status).toBe(200);
 
+    // Blocked decisions of one campaign less than FOLD_MS (50 ms) apart fold into one event: each kind's first is apart.
+    const apart = () => new Promise((r) => setTimeout(r, 60));
     await block("ip", "203.0.113.0/24");
+    await apart();
     expect((await claimAs(campaignId, tenant.id, "b-2", { "cf-connecting-ip": "203.0.113.77" })).body.error.code).toBe("blocked");
     expect((await claimAs(campaignId, tenant.id, "b-2", { "cf-connecting-ip": "::ffff:203.0.113.9" })).body.error.code).toBe("blocked");
     await block("ip", "2001:db8:aa::/48");
@@ -183,6 +186,7 @@ describe("block lists", () => {
     await env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES ('byr_phone_b3', ?, 'phone', ?, '139****9000')").bind(tenant.id, ph).run();
     await env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, merged_into) VALUES ('byr_guest_b3', ?, 'guest', 'byr_phone_b3')").bind(tenant.id).run();
     await block("phone", "13900139000");
+    await apart();
     expect((await claimAs(campaignId, tenant.id, "byr_phone_b3")).body.error.code).toBe("blocked");
     expect((await claimAs(campaignId, tenant.id, "byr_guest_b3")).body.error.code).toBe("blocked");
 
