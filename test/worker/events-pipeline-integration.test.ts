@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
 import worker from "../../worker/index";
 import { buildEvent } from "../../worker/queue/emit";
+import { sendBundles } from "../../worker/queue/send";
 import { api, createTenant } from "./helpers";
 
 function batchOf(events: EventEnvelope[], queue = "kaquan-events", attempts = 1) {
@@ -110,4 +111,14 @@ describe("event pipeline: queue → warehouse", () => {
     });
     expect(res.status).toBe(401);
   });
+
+  it("queues a bulk of events with long Chinese labels: each message stays under the Queue's 128 KB (Chinese text takes 2 bytes a character there)", async () => {
+    const label = "双十一限时秒杀活动页面".repeat(20); // 200 characters, every one outside ASCII
+    const bulk = Array.from({ length: 1000 }, () => buildEvent({
+      tenantId: "tn_cjk", type: "page_view",
+      payload: { path: label, origin: label, utmSource: label, utmMedium: label, utmCampaign: label, shareLink: label },
+    }));
+    await expect(sendBundles(env, bulk)).resolves.toBeUndefined();
+  });
 });
+

@@ -9,6 +9,16 @@ import type { ClaimWon } from "../../schema/claim-facts";
 export const MESSAGE_FORMAT = "v8" as const;
 
 const BUNDLE_BYTES = 96_000; // under the 128 KB per-message limit of Queues
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+
+/**
+ * An upper bound of an envelope's size in a "v8" message: its JSON length, doubled when it holds a character
+ * outside Latin-1 (V8 then stores the string at 2 bytes a character; Chinese labels are).
+ */
+function messageBytes(e: EventEnvelope): number {
+  const json = JSON.stringify(e);
+  return (NOT_LATIN1.test(json) ? 2 * json.length : json.length) + 1;
+}
 
 /** Envelopes grouped into Queue messages of at most ~96 KB / 1,000 events each. */
 function bundles(events: EventEnvelope[]): EventEnvelope[][] {
@@ -16,7 +26,7 @@ function bundles(events: EventEnvelope[]): EventEnvelope[][] {
   let bundle: EventEnvelope[] = [];
   let bytes = 0;
   for (const e of events) {
-    const size = JSON.stringify(e).length + 1;
+    const size = messageBytes(e);
     if (bundle.length && (bytes + size > BUNDLE_BYTES || bundle.length >= 1000)) {
       out.push(bundle);
       bundle = [];
