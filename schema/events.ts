@@ -266,6 +266,32 @@ export const EventEnvelopeV1 = z.discriminatedUnion("type", variants as unknown 
 >;
 export const EventEnvelope = EventEnvelopeV1;
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+const id64 = (x: unknown, min: number) => typeof x === "string" && x.length >= min && x.length <= 64;
+const actorId = (x: unknown) => x === null || id64(x, 0);
+
+/**
+ * The envelope's frame: version, ids, a known type, a time, the actor's ids, a payload object — not the payload's
+ * per-type schema. For the events Queue, whose producers build envelopes from checked inputs (typed code, the import
+ * route's zod check) and whose consumer hands every payload to the warehouse, which checks it on ingest (refusals are
+ * dead-lettered by path). The consumer checks the frame, and the full schema only for events it acts on itself
+ * (webhooks, alerts, delivery notices): in workerd zod cannot compile its parsers (no eval), and the full check of every
+ * streamed event was 30% of the worker's CPU (bench:analytics stream profile, bench/README.md session 32).
+ */
+export function hasEnvelopeFrame(x: unknown): x is EventEnvelope {
+  if (typeof x !== "object" || x === null) return false;
+  const e = x as Record<string, unknown>;
+  const a = e.actor as Record<string, unknown> | null;
+  const p = e.payload;
+  return e.v === 1 && id64(e.eventId, 8) && id64(e.tenantId, 1) && typeof e.type === "string" && KNOWN_TYPES.has(e.type)
+    && typeof e.occurredAt === "string" && typeof a === "object" && a !== null
+    && actorId(a.userId) && actorId(a.deviceId) && actorId(a.apiKeyId) && actorId(a.referrerId)
+    && typeof p === "object" && p !== null && !Array.isArray(p);
+}
+
+/** The whole check (frame and the type's payload schema), for events about to be acted on. */
+export const isValidEnvelope = (x: unknown): x is EventEnvelope => EventEnvelope.safeParse(x).success;
+
 /**
  * What the warehouse's /v1/ingest takes: envelopes checked one by one (the route validates each against the union
  * and answers per index), so the batch shape itself only needs the outer frame.

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { INGEST_COLUMNS, toRow } from "../../analytics/ingest";
-import { EVENT_PAYLOADS, EVENT_TYPES, EventEnvelope, PAYLOAD_COLUMNS } from "../../schema/events";
-import { buildEvent } from "../../worker/queue/emit";
+import { EVENT_PAYLOADS, EVENT_TYPES, EventEnvelope, PAYLOAD_COLUMNS, hasEnvelopeFrame, isValidEnvelope } from "../../schema/events";
+import { buildEvent, type EventInput } from "../../worker/queue/emit";
 
 const shapeOf = (s: z.ZodType) => (s as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
 /** The innermost type of a field (through optional / nullable / default). */
@@ -59,5 +59,26 @@ describe("typed events", () => {
     expect(JSON.stringify(unknownField.error!.issues)).toContain("code");
     const fractional = EventEnvelope.safeParse({ ...ok, type: "order_paid", payload: { orderId: "o1", amountCents: 9.5 } });
     expect(fractional.error!.issues[0]!.path).toEqual(["payload", "amountCents"]);
+  });
+});
+
+describe("the envelope's frame (what the events consumer checks before the warehouse checks each payload)", () => {
+  const good = { v: 1, eventId: "ev_12345678", tenantId: "tn_a", type: "page_view", occurredAt: "2026-12-01T00:00:00.000Z", actor: { userId: "u1", deviceId: null, apiKeyId: null, referrerId: null }, payload: { path: "/" } };
+  it("accepts every envelope the full schema accepts, and refuses a broken frame", () => {
+    expect(EventEnvelope.safeParse(good).success).toBe(true);
+    expect(hasEnvelopeFrame(good)).toBe(true);
+    for (const type of EVENT_TYPES) expect(hasEnvelopeFrame(buildEvent({ tenantId: "tn_a", type, actor: { userId: "u1" } } as EventInput)), type).toBe(true);
+    for (const bad of [
+      null, "x", [], { ...good, v: 2 }, { ...good, eventId: "short" }, { ...good, tenantId: "" }, { ...good, type: "nope" },
+      { ...good, occurredAt: 1 }, { ...good, actor: null }, { ...good, actor: { ...good.actor, userId: 7 } },
+      { ...good, actor: { userId: "u1" } }, { ...good, payload: [] }, { ...good, payload: null },
+    ]) {
+      expect(hasEnvelopeFrame(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+  it("leaves the payload to the full check", () => {
+    const wrongPayload = { ...good, type: "order_paid", payload: { orderId: "o1", amountCents: "9.90" } };
+    expect(hasEnvelopeFrame(wrongPayload)).toBe(true);
+    expect(isValidEnvelope(wrongPayload)).toBe(false);
   });
 });

@@ -94,6 +94,15 @@ describe("webhook deliveries", () => {
     expect(r.received).toHaveLength(1);
   });
 
+  it("sends nothing for an event its type's schema refuses (the consumer checks only the envelope's frame)", async () => {
+    const { tenant, adminKey } = await createTenant();
+    await endpoint(adminKey, { url: "https://crm.brand.example/hooks", eventTypes: ["order_paid"] });
+    const t = testEnv();
+    const forged = { ...event(tenant.id, "order_paid", { orderId: "ord_9" }), payload: { orderId: "ord_9", amountCents: "9.90" } };
+    expect(await routeOutbound(t.env, [forged as never])).toEqual([]);
+    expect(await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "ord_9", amountCents: 990 })])).toHaveLength(1);
+  });
+
   it("retries failures and timeouts with growing, jittered delays (≤ 12 h each) for at most 3 days, then dead-letters", async () => {
     const { tenant, adminKey } = await createTenant();
     const ep = await endpoint(adminKey, { url: "https://erp.brand.example/in", eventTypes: ["voucher_redeemed"] });

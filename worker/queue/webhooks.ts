@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { EventEnvelope } from "../../schema/events";
+import { isValidEnvelope, type EventEnvelope } from "../../schema/events";
 import type { WebhookType } from "../../schema/webhooks";
 import {
   abandonDelivery, countExhausted, disableEndpoint, getEndpoint, insertDeliveries, leaseDelivery, listEndpoints,
@@ -67,6 +67,9 @@ export async function routeOutbound(env: RouteEnv, events: EventEnvelope[], now 
     let rules = byTenant.get(event.tenantId);
     if (!rules) byTenant.set(event.tenantId, (rules = await endpointRules(env.DB, event.tenantId, now)));
     if (!rules.length && !alert) continue;
+    // The consumer checked only the envelope's frame; nothing goes out on an event its type's schema refuses (the
+    // warehouse refuses it too, and the consumer dead-letters it).
+    if (!isValidEnvelope(event)) continue;
     if (event.type !== "alert") {
       const targets = rules.filter((r) => matches(r, event.type, event));
       const body = targets.length ? JSON.stringify(webhookPayload(event, event.type)) : "";

@@ -6,7 +6,7 @@
  * with a message_sent event (flow 'service', channel sms or webhook), which the brand's webhooks receive — the
  * channel for buyers without a phone. No phone numbers in events or logs.
  */
-import type { EventEnvelope } from "../../schema/events";
+import { isValidEnvelope, type EventEnvelope } from "../../schema/events";
 import { firstRows } from "../db/statements";
 import { deliveredNoticeStmt, insertNoticeStmt, noticeTargetStmt, type NoticeTarget } from "../db/tickets";
 import { eventRows, scheduleDispatch } from "../queue/emit";
@@ -39,7 +39,7 @@ export async function notifyBuyer(env: Env, n: Notice): Promise<Channel | null> 
  * worker's thread and D1 with the buyers' requests.
  */
 export async function notifyDeliveries(env: Env, events: EventEnvelope[]): Promise<void> {
-  const all = events.filter((e) => e.type === "order_delivered" && !e.payload.simulated);
+  const all = events.filter((e) => e.type === "order_delivered" && !e.payload.simulated && isValidEnvelope(e));
   for (let i = 0; i < all.length; i += NOTICES_AT_ONCE) await notifyDelivered(env, all.slice(i, i + NOTICES_AT_ONCE));
 }
 
