@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 import { randomToken } from "../domain/crypto";
 import { parseCsv, toCsv } from "../domain/statement-csv";
 import { signBody, verifyBody } from "../domain/signature";
-import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
+import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, sandboxChargeWithRefunds, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
 import type { PaymentRow } from "../db/payments";
 import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 
@@ -47,11 +47,10 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
     // kaquan's own JSON acknowledgement (the sandbox checkout page reads it).
     callbackAck: () => null,
     async queryCharge(payment) {
-      const txn = await getSandboxTxn(env.DB, "payment", payment.id);
+      const txn = await sandboxChargeWithRefunds(env.DB, payment.id);
       if (!txn) return { state: "unpaid" };
       if (txn.state === "closed") return { state: "closed" };
-      const refunded = await sandboxRefundedCents(env.DB, payment.id);
-      return { state: refunded >= txn.amount_cents ? "refunded" : "paid", amountCents: txn.amount_cents, gatewayTxnId: txn.gateway_ref, payerAccount: txn.payer_account ?? undefined };
+      return { state: txn.refunded_cents >= txn.amount_cents ? "refunded" : "paid", amountCents: txn.amount_cents, gatewayTxnId: txn.gateway_ref, payerAccount: txn.payer_account ?? undefined };
     },
     async closeCharge(payment) {
       await closeSandboxCharge(env.DB, payment.tenant_id, payment.id, `sbx_close_${payment.id}`, payment.amount_cents);
