@@ -104,7 +104,12 @@ describe("dead letters are re-driven to the warehouse without a person", () => {
     expect(await rows(tenantId)).toEqual([]);
     expect(await warehouseCount(tenantId)).toBe(12);
     const after = await api("/health");
-    expect(after.body.events.deadLetters).toMatchObject({ pending: 0, oldestAt: null, oldestAgeSeconds: null });
+    // The health count is platform-wide and the files of this runtime share D1: envelopes another test parked as
+    // refused by schema stay until an operator replays them (never re-driven); everything else has drained.
+    const parked = (await env.DB.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE replayed_at IS NULL AND next_at = ?")
+      .bind(Number.MAX_SAFE_INTEGER).first<{ n: number }>())!.n;
+    expect(after.body.events.deadLetters.pending).toBe(parked);
+    if (parked === 0) expect(after.body.events.deadLetters).toMatchObject({ oldestAt: null, oldestAgeSeconds: null });
   });
 
   it("a message dead-lettered again after a redrive is due at once", async () => {
