@@ -124,4 +124,3 @@ describe("event pipeline: queue → warehouse", () => {
     await expect.poll(() => warehouseCount(tenantId), { timeout: 30_000, interval: 250 }).toBe(1000);
   });
 });
-

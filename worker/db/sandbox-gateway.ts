@@ -32,11 +32,14 @@ export function getSandboxTxn(db: D1Database, kind: "payment" | "refund", mercha
 const sandboxTxnStmt = (db: D1Database, kind: "payment" | "refund", merchantRef: string) =>
   db.prepare("SELECT * FROM sandbox_gateway_txns WHERE kind = ? AND merchant_ref = ?").bind(kind, merchantRef);
 
+/** What has been refunded of a payment's charge (one bound parameter: the payment id). */
+const REFUNDED = "SELECT COALESCE(SUM(amount_cents), 0) FROM sandbox_gateway_txns WHERE kind = 'refund' AND payment_id = ?";
+
 /** A payment's charge with what has been refunded of it, in one round trip (the gateway's query answer). */
 export function sandboxChargeWithRefunds(db: D1Database, paymentId: string) {
   return db
     .prepare(
-      `SELECT c.*, (SELECT COALESCE(SUM(r.amount_cents), 0) FROM sandbox_gateway_txns r WHERE r.kind = 'refund' AND r.payment_id = ?) AS refunded_cents
+      `SELECT c.*, (${REFUNDED}) AS refunded_cents
        FROM sandbox_gateway_txns c WHERE c.kind = 'payment' AND c.merchant_ref = ?`,
     )
     .bind(paymentId, paymentId)
@@ -45,7 +48,7 @@ export function sandboxChargeWithRefunds(db: D1Database, paymentId: string) {
 
 /** Refunds booked against a charge (for the remaining refundable amount). */
 export async function sandboxRefundedCents(db: D1Database, paymentId: string): Promise<number> {
-  const r = await db.prepare("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM sandbox_gateway_txns WHERE kind = 'refund' AND payment_id = ?").bind(paymentId).first<{ n: number }>();
+  const r = await db.prepare(`SELECT (${REFUNDED}) AS n`).bind(paymentId).first<{ n: number }>();
   return r?.n ?? 0;
 }
 

@@ -66,13 +66,13 @@ export async function routeOutbound(env: RouteEnv, events: EventEnvelope[], now 
     const alert = alertOf(event);
     let rules = byTenant.get(event.tenantId);
     if (!rules) byTenant.set(event.tenantId, (rules = await endpointRules(env.DB, event.tenantId, now)));
-    if (!rules.length && !alert) continue;
+    const targets = event.type === "alert" ? [] : rules.filter((r) => matches(r, event.type, event));
+    if (!targets.length && !alert) continue;
     // The consumer checked only the envelope's frame; nothing goes out on an event its type's schema refuses (the
-    // warehouse refuses it too, and the consumer dead-letters it).
+    // warehouse refuses it too, and the consumer dead-letters it). Checked only here, where something would go out.
     if (!isValidEnvelope(event)) continue;
-    if (event.type !== "alert") {
-      const targets = rules.filter((r) => matches(r, event.type, event));
-      const body = targets.length ? JSON.stringify(webhookPayload(event, event.type)) : "";
+    if (targets.length) {
+      const body = JSON.stringify(webhookPayload(event, event.type));
       for (const rule of targets) add(rule, event, event.type, body);
     }
     if (alert && (await raiseAlert(env, event, alert, now))) {
