@@ -293,6 +293,19 @@ export function hasEnvelopeFrame(x: unknown): x is EventEnvelope {
 export const isValidEnvelope = (x: unknown): x is EventEnvelope => EventEnvelope.safeParse(x).success;
 
 /**
+ * An events-Queue message as every producer sends it: the id of its row in D1's event journal, which the consumer
+ * deletes once the warehouse stored the envelopes, and the envelopes (worker/queue/journal.ts). The consumer still
+ * takes the older forms, one envelope or an array of them, from messages queued before the journal.
+ */
+export type JournaledMessage = { journal: string; events: EventEnvelope[] };
+/** The message's frame only (a plain check, no zod: it runs for every message); each envelope is checked after. */
+export function isJournaledMessage(x: unknown): x is { journal: string; events: unknown[] } {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const m = x as Record<string, unknown>;
+  return id64(m.journal, 1) && Array.isArray(m.events) && m.events.length >= 1 && m.events.length <= 1000;
+}
+
+/**
  * What the warehouse's /v1/ingest takes: envelopes checked one by one (the route validates each against the union
  * and answers per index), so the batch shape itself only needs the outer frame.
  */

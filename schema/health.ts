@@ -17,6 +17,8 @@ const Backlog = z.object({
 export const EventBacklog = z
   .object({
     outbox: Backlog,
+    /** Sent, not yet confirmed stored by the warehouse (one journal row per Queue message; pending counts events). */
+    inFlight: Backlog.extend({ messages: z.number() }),
     deadLetters: Backlog,
     queue: z.object({ backlog: z.number(), oldestAgeSeconds: z.number().nullable() }).nullable(),
   })

@@ -3,6 +3,7 @@ import { pruneExpiredBlocks } from "./db/blocklist";
 import { pruneRiskState } from "./db/risk";
 import { pruneEndedSessions } from "./db/privacy";
 import { dispatchAndPurge } from "./queue/dispatch";
+import { resendJournal } from "./queue/journal";
 import { RELOAD_WINDOW_MS } from "./services/tracking";
 import { redriveDeadLetters } from "./queue/redrive";
 import { sweepWebhookDeliveries } from "./queue/webhooks";
@@ -33,6 +34,8 @@ import { reconcileYesterday } from "./services/reconcile";
 export async function runScheduled(env: Env): Promise<void> {
   const jobs: Promise<unknown>[] = [
     releaseExpired(env, null), expireDueVouchers(env), expireStoredValueBonuses(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env),
+    // Event messages the Queue took but the warehouse never confirmed (lost with a killed local broker): sent again.
+    resendJournal(env),
     pruneViews(env.DB, Date.now() - 2 * RELOAD_WINDOW_MS), runErasures(env), applyEventRetention(env),
     // Points: expire due lots, remind before expiry, return mall exchanges whose order will not be delivered.
     sweepPoints(env),

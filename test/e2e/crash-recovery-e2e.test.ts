@@ -91,8 +91,14 @@ describe("crash and restart on the real stack", () => {
     const ackedClaims: string[] = [...warm];
     const ackedPays: { orderId: string; kind: string; status: string }[] = [];
     let rechargeAcks = 0;
+    let importsAcked = 0;
+    let importsTried = 0;
     let killed: Promise<void> | null = null;
     const kill = () => (killed ??= stack!.crash());
+    // Once enough is in flight: two recharge payments, six claims and two event imports acknowledged.
+    const maybeKill = () => {
+      if (rechargeAcks >= 2 && ackedClaims.length >= 6 && importsAcked >= 2) void kill();
+    };
     const pay = async (o: { id: string; checkoutUrl: string }, kind: string) => {
       const res = await fetch(`${base}${o.checkoutUrl}/pay`, { method: "POST" }).catch(() => null);
       if (res?.status !== 200) return;
@@ -100,7 +106,7 @@ describe("crash and restart on the real stack", () => {
       if (!body || killed) return; // an answer that raced the kill is not counted as seen
       ackedPays.push({ orderId: o.id, kind, status: body.orderStatus });
       if (kind === "recharge") rechargeAcks++;
-      if (rechargeAcks >= 2 && ackedClaims.length >= 6) void kill();
+      maybeKill();
     };
     const claim = async (token: string) => {
       const res = await fetch(`${base}/api/v1/public/campaigns/${campaign.id}/claims`, {
@@ -109,9 +115,28 @@ describe("crash and restart on the real stack", () => {
       if (res?.status !== 200) return;
       const body = (await res.json().catch(() => null)) as { claimId: string } | null;
       if (body && !killed) ackedClaims.push(body.claimId);
-      if (rechargeAcks >= 2 && ackedClaims.length >= 6) void kill();
+      maybeKill();
+    };
+    // Alongside, a brand backfills events (import, Chinese labels) until the kill: each acknowledged import (202) must
+    // reach the warehouse after the restart, though the local Queue broker loses what it held.
+    const window = Date.now() - 300 * 86_400_000;
+    const label = "双十一限时秒杀活动".repeat(25).slice(0, 200);
+    const importer = async () => {
+      for (let b = 0; !killed && b < 40; b++) {
+        importsTried++;
+        const events = Array.from({ length: 1000 }, (_, i) => ({
+          eventId: `crash-import-${b}-${i}`, type: "page_view", occurredAt: new Date(window + b * 1000 + i).toISOString(),
+          actor: { userId: `backfill-${i % 300}` }, payload: { path: label, utmSource: label, utmCampaign: label },
+        }));
+        const res = await fetch(`${base}/api/v1/events/import`, {
+          method: "POST", headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" }, body: JSON.stringify({ events }),
+        }).catch(() => null);
+        if (res?.status === 202 && !killed) importsAcked++;
+        maybeKill();
+      }
     };
     await Promise.all([
+      importer(),
       ...tokens.slice(2).map(claim),
       ...cardOrders.map((o) => pay(o, "card_key")),
       ...rechargeOrders.map((o) => pay(o, "recharge")),
@@ -148,6 +173,23 @@ describe("crash and restart on the real stack", () => {
     }
     expect(now).toEqual({ open: 0, missingClaimOrders: 0 });
 
+    // Every acknowledged import is in the warehouse, none twice (the journal's resend comes a minute after the send).
+    expect(importsAcked).toBeGreaterThan(0);
+    const analyst = new ApiClient(base, keys.analyst ?? keys.admin);
+    const imported = async () => {
+      const q = `from=${new Date(window - 60_000).toISOString()}&to=${new Date(window + 3_600_000).toISOString()}`;
+      const r = await analyst.request("GET", `/analytics/data_source?${q}`);
+      return r.status === 200 ? (r.data as { rows: { events: number }[] }).rows[0]?.events ?? 0 : -1;
+    };
+    let landed = await imported();
+    for (const deadline = Date.now() + 180_000; Date.now() < deadline && landed < importsAcked * 1000;) {
+      await fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
+      await sleep(3_000);
+      landed = await imported();
+    }
+    expect(landed, JSON.stringify({ importsAcked, importsTried })).toBeGreaterThanOrEqual(importsAcked * 1000);
+    expect(landed).toBeLessThanOrEqual(importsTried * 1000);
+
     // Every acknowledged payment ended delivered or refunded, with exactly its vouchers.
     const final = new Map(charged().map((o) => [o.id, o]));
     for (const p of ackedPays) expect(["delivered", "refunded"]).toContain(final.get(p.orderId)?.status);
@@ -177,5 +219,5 @@ describe("crash and restart on the real stack", () => {
         expect(refs).toEqual([meta.supplierRef]);
       }
     }
-  }, 420_000);
+  }, 600_000);
 });

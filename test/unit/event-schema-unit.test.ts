@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { INGEST_COLUMNS, toRow } from "../../analytics/ingest";
-import { EVENT_PAYLOADS, EVENT_TYPES, EventEnvelope, PAYLOAD_COLUMNS, hasEnvelopeFrame, isValidEnvelope } from "../../schema/events";
+import { EVENT_PAYLOADS, EVENT_TYPES, EventEnvelope, PAYLOAD_COLUMNS, hasEnvelopeFrame, isJournaledMessage, isValidEnvelope } from "../../schema/events";
 import { buildEvent, type EventInput } from "../../worker/queue/emit";
 
 const shapeOf = (s: z.ZodType) => (s as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
@@ -80,5 +80,15 @@ describe("the envelope's frame (what the events consumer checks before the wareh
     const wrongPayload = { ...good, type: "order_paid", payload: { orderId: "o1", amountCents: "9.90" } };
     expect(hasEnvelopeFrame(wrongPayload)).toBe(true);
     expect(isValidEnvelope(wrongPayload)).toBe(false);
+  });
+});
+
+describe("a journaled events-Queue message's frame", () => {
+  it("takes { journal, events } with 1 to 1,000 envelopes and nothing else (older messages: an envelope or an array)", () => {
+    const e = buildEvent({ tenantId: "tn_a", type: "page_view", payload: { path: "/" } });
+    expect(isJournaledMessage({ journal: "jr_1", events: [e] })).toBe(true);
+    for (const bad of [e, [e], null, "x", { journal: "", events: [e] }, { journal: "jr_1", events: [] }, { journal: "jr_1", events: Array(1001).fill(e) }, { journal: 7, events: [e] }, { journal: "jr_1", events: e }]) {
+      expect(isJournaledMessage(bad), JSON.stringify(bad)?.slice(0, 80)).toBe(false);
+    }
   });
 });

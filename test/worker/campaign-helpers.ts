@@ -48,7 +48,9 @@ export async function productBoughtBy(tenantId: string, buyerId: string) {
 export async function holdShardMessages(campaignId: string, queues: ("CLAIMS" | "EVENTS")[] = ["CLAIMS", "EVENTS"]) {
   const facts: ClaimWon[] = [];
   const events: EventEnvelope[] = [];
-  const queue = <T>(into: T[]) => ({ send: async (b: T) => void into.push(b), sendBatch: async (m: { body: T }[]) => void into.push(...m.map((x) => x.body)) });
+  // Events travel as journaled bundles ({ journal, events }): kept as the envelopes they carry.
+  const unbundle = <T>(b: T): T[] => (b && typeof b === "object" && "journal" in b ? (b as unknown as { events: T[] }).events : [b]);
+  const queue = <T>(into: T[]) => ({ send: async (b: T) => void into.push(...unbundle(b)), sendBatch: async (m: { body: T }[]) => void into.push(...m.map((x) => x.body)) });
   const all = { CLAIMS: queue(facts), EVENTS: queue(events) } as Record<string, unknown>;
   const held = Object.fromEntries(queues.map((q) => [q, all[q]]));
   const spy = new Proxy(env, { get: (t, k) => (typeof k === "string" && k in held ? held[k] : Reflect.get(t, k)) }) as Env;

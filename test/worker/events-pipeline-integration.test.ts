@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
 import worker from "../../worker/index";
 import { buildEvent } from "../../worker/queue/emit";
-import { sendBundles } from "../../worker/queue/send";
+import { sendJournaled } from "../../worker/queue/journal";
 import { api, createTenant } from "./helpers";
 
 function batchOf(events: EventEnvelope[], queue = "kaquan-events", attempts = 1) {
@@ -119,7 +119,7 @@ describe("event pipeline: queue → warehouse", () => {
       tenantId, type: "page_view",
       payload: { path: label, origin: label, utmSource: label, utmMedium: label, utmCampaign: label, shareLink: label },
     }));
-    await expect(sendBundles(env, bulk)).resolves.toBeUndefined();
+    await expect(sendJournaled(env, bulk)).resolves.toBeUndefined();
     // And they are valid events: the consumer delivers every one to the warehouse.
     await expect.poll(() => warehouseCount(tenantId), { timeout: 30_000, interval: 250 }).toBe(1000);
   });

@@ -3,6 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EventEnvelope } from "../../schema/events";
 import { getOrderRow } from "../../worker/db/orders";
+import { resendJournal, RESEND_AFTER_S } from "../../worker/queue/journal";
 import { shardOf } from "../../worker/services/campaigns";
 import { acceptPaymentNotice as acceptRaw, failAndRefund, finishRefund } from "../../worker/services/fulfilment";
 import type { PaymentNotice } from "../../worker/payments/provider";
@@ -80,9 +81,9 @@ describe("events recorded with their change (more places)", { timeout: 60_000 },
       tasks: [{ id: "share", name: "分享给好友", extraChances: 1, perDay: 1 }], shards: 1,
     });
     const shard = shardOf(env, c.id, 0);
-    // The shard's Queue refuses at first: the recorded row stays and waits; once it accepts, the row goes out once.
+    // The shard's Queue refuses at first; once it accepts, the event goes out once.
     const sent: EventEnvelope[] = [];
-    const queue = { down: true, async sendBatch(m: { body: EventEnvelope }[]) { if (queue.down) throw new Error("Queue send failed"); sent.push(...m.map((x) => x.body)); } };
+    const queue = { down: true, async send(m: { events: EventEnvelope[] }) { if (queue.down) throw new Error("Queue send failed"); sent.push(...m.events); } };
     await runInDurableObject(shard, (instance) => {
       (instance as unknown as { env: Env }).env = new Proxy(env, { get: (t, k) => (k === "EVENTS" ? queue : Reflect.get(t, k)) }) as Env;
     });
@@ -97,15 +98,17 @@ describe("events recorded with their change (more places)", { timeout: 60_000 },
     expect(recorded).toHaveLength(1);
     expect(JSON.parse(recorded[0]!.body)).toMatchObject({ type: "campaign_task_completed", tenantId: tenant.id, actor: { userId: "tasker" }, payload: { campaignId: c.id, taskId: "share", completedToday: 1 } });
 
-    await runDurableObjectAlarm(shard);
-    expect((await rows()).every((r) => r.attempts >= 1)).toBe(true); // tried (by this run or the shard's own alarm), kept
-    expect(sent).toHaveLength(0);
-    queue.down = false;
-    await runInDurableObject(shard, (_i, state) => void state.storage.sql.exec("UPDATE events SET next_at = 0"));
-    await runDurableObjectAlarm(shard);
+    // The shard's outbox hands the event to the journal (D1) and clears its row; the refused send is the journal's
+    // to repeat: the cron sends it once the Queue takes messages again.
     await runDurableObjectAlarm(shard);
     expect(await rows()).toHaveLength(0);
-    const completed = sent.filter((e) => e.type === "campaign_task_completed");
+    expect(sent).toHaveLength(0);
+    const journaled = await env.DB.prepare("SELECT count(*) AS n FROM event_journal WHERE instr(body, ?) > 0 AND instr(body, 'campaign_task_completed') > 0").bind(c.id).first<{ n: number }>();
+    expect(journaled?.n).toBe(1);
+    queue.down = false;
+    const spy = new Proxy(env, { get: (t, k) => (k === "EVENTS" ? { ...queue, metrics: async () => ({ backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 }) } : Reflect.get(t, k)) }) as Env;
+    await resendJournal(spy, Date.now() + (RESEND_AFTER_S + 1) * 1000);
+    const completed = sent.filter((e) => e.type === "campaign_task_completed" && e.payload.campaignId === c.id);
     expect(completed.map((e) => [e.actor.userId, e.payload.taskId, e.payload.completedToday])).toEqual([["tasker", "share", 1]]);
     expect(EventEnvelope.safeParse(completed[0]).success).toBe(true);
     expect(await shard.pendingCount()).toBe(0);

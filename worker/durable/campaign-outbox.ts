@@ -8,8 +8,8 @@ import type { ShardConfig } from "./campaign-types";
 
 /**
  * Outbox bits on a claim row: the claim/draw event (warehouse) and the `claim_failed` event of a claim fulfilment
- * refused for good, each cleared once its message is on the events Queue; and the won-claim fact (fulfilment,
- * `kaquan-claims`), kept until the consumer settles the claim and sent again while it does not (see FACT_RESEND_S).
+ * refused for good, each cleared once journaled for the events Queue (queue/journal.ts); and the won-claim fact
+ * (fulfilment, `kaquan-claims`), kept until the consumer settles the claim and sent again while it does not (see FACT_RESEND_S).
  * Bit 2 meant "order/voucher to create here" before fulfilment left the shard: an old row with it set forwards its
  * fact, and the consumer's idempotent call returns what was already made.
  */
@@ -47,7 +47,7 @@ export function factBudget(lastClaimAt: number, lastFactsAt: number, shards: num
 
 /**
  * Events of a shard change that is not a claim (a task completion): a row of `events`, written in the change's own
- * storage transaction and deleted once the events Queue accepted it.
+ * storage transaction and deleted once journaled for the events Queue.
  */
 export const EVENTS_TABLE = "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0)";
 
@@ -128,7 +128,7 @@ export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "
  * every message carries an id derived from the claim, so a resend is dropped downstream. A refused send waits with
  * back-off. Returns ms until it should run again, or null when nothing is left.
  */
-export async function drainOutbox(env: Pick<Env, "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], budget = Infinity): Promise<number | null> {
+export async function drainOutbox(env: Pick<Env, "DB" | "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], budget = Infinity): Promise<number | null> {
   const sql = storage.sql;
   const now = Date.now();
   const columns = "id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting";

@@ -1,14 +1,15 @@
 import { z } from "zod";
 import { ClaimWon } from "../../schema/claim-facts";
-import { EventEnvelope, hasEnvelopeFrame, issuePath, type IngestRejection, type IngestResult } from "../../schema/events";
+import { EventEnvelope, hasEnvelopeFrame, issuePath, isJournaledMessage, type IngestRejection, type IngestResult } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
+import { confirmJournal, holdJournal } from "./journal";
 import { routeOutbound } from "./webhooks";
 import { notifyDeliveries } from "../services/buyer-notices";
 
 export const DEAD_LETTER_QUEUE = "kaquan-events-dlq";
-/** A message carries one envelope or, from bulk producers (emitEventBundles), an array of them. */
+/** Before the journal, a message carried one envelope or an array of them: still read. */
 const QueuedBody = z.union([z.array(z.unknown()).min(1).max(1000), z.unknown()]);
 const EnvelopeKeys = z.object({ eventId: z.string().min(1).max(64), tenantId: z.string().min(1).max(64), type: z.string() });
 export const WAREHOUSE_BATCH = 5000; // IngestBatch's maximum
@@ -19,6 +20,8 @@ const DELIVERY_CONCURRENCY = 3;
  * exponential back-off (EVENT_RETRY_* vars; with wrangler.toml's max_retries they cover a warehouse outage of more
  * than 10 minutes), after which the runtime moves it to the dead-letter queue.
  * Dead-letter queue: park events in D1, from where the cron re-drives them to the warehouse (queue/redrive.ts).
+ * Either way, a message's journal row (queue/journal.ts) is deleted just before the message is acknowledged: from then
+ * on its events are in the warehouse or parked in D1, so the cron has nothing to send again.
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: { msg: Message<unknown>; events: EventEnvelope[] }[] = [];
@@ -27,6 +30,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   // Won-claim facts the claims consumer gave up on share this dead-letter queue: parked the same way, re-driven
   // to the claims Queue (queue/redrive.ts).
   const deadFacts: Parameters<typeof storeDeadLetters>[1] = [];
+  const journalOf = new Map<Message<unknown>, string>();
+  const journalIds = (msgs: Message<unknown>[]) => msgs.flatMap((m) => journalOf.get(m) ?? []);
   for (const msg of batch.messages) {
     const fact = batch.queue === DEAD_LETTER_QUEUE ? ClaimWon.safeParse(msg.body) : null;
     if (fact?.success) {
@@ -34,7 +39,9 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       msg.ack();
       continue;
     }
-    const body = QueuedBody.parse(msg.body);
+    const journaled = isJournaledMessage(msg.body) ? msg.body : null;
+    if (journaled) journalOf.set(msg, journaled.journal);
+    const body = journaled ? journaled.events : QueuedBody.parse(msg.body);
     const events: EventEnvelope[] = [];
     for (const raw of Array.isArray(body) ? body : [body]) {
       // The frame is enough here: the warehouse checks each payload (refusals dead-lettered below), and what this
@@ -62,6 +69,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     await storeInvalidEvents(env.DB, invalid);
     console.error(JSON.stringify({ at: "queue", problem: "invalid_events", count: invalid.length, first: invalid[0]!.error }));
   }
+  // Nothing in these can ever succeed (what was readable is parked above): their journal rows go with them.
+  if (malformed.length) await confirmJournal(env, journalIds(malformed));
   for (const msg of malformed) {
     // A body that does not parse can never succeed: log its id only (no payload) and drop it from the queue.
     console.error(JSON.stringify({ at: "queue", problem: "malformed_event", messageId: msg.id, queue: batch.queue }));
@@ -72,6 +81,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   if (batch.queue === DEAD_LETTER_QUEUE) {
     const items = valid.flatMap(({ msg, events }) => events.map((event) => ({ event, attempts: msg.attempts })));
     for (let i = 0; i < items.length; i += 500) await storeDeadLetters(env.DB, items.slice(i, i + 500));
+    await confirmJournal(env, journalIds(valid.map((v) => v.msg)));
     for (const { msg } of valid) msg.ack();
     return;
   }
@@ -100,11 +110,19 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, chunks.length) }, lane));
     // The warehouse stored the rest of the batch; what it refused by schema (a version skew) is dead-lettered, not retried.
     await storeInvalidEvents(env.DB, refused);
+    await confirmJournal(env, journalIds(valid.map((v) => v.msg)));
     for (const { msg } of valid) msg.ack();
   } catch (e) {
     console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));
     const { baseS, capS } = eventRetrySettings(env);
-    for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, baseS, capS) });
+    let longest = 0;
+    for (const { msg } of valid) {
+      const delaySeconds = retryDelaySeconds(msg.attempts, baseS, capS);
+      longest = Math.max(longest, delaySeconds);
+      msg.retry({ delaySeconds });
+    }
+    // Still in the Queue: the cron does not send them again while the Queue retries them.
+    await holdJournal(env, journalIds(valid.map((v) => v.msg)), longest);
   }
 }
 

@@ -5,7 +5,7 @@ import { newId } from "../domain/crypto";
 import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
 import { acquireDispatchLease, deferEvents, finishDispatchRound, leaseWithPending, markEventsSent, pendingEvents, purgeSentEvents, releaseDispatchLease, type OutboxRow } from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
-import { sendBundles } from "./send";
+import { sendJournaled } from "./journal";
 
 export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
 
@@ -70,7 +70,7 @@ async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boo
     const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
     try {
       ledger += await feedLedger(env, events);
-      await sendBundles(env, events);
+      await sendJournaled(env, events);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const now = Date.now();

@@ -4,7 +4,7 @@ import { eventStatements, recordEvents, type ComputedField } from "../db/event-o
 import type { SqlGuard } from "../db/statements";
 import { dispatchEvents, type DispatchEnv } from "./dispatch";
 import { noteRecorded } from "./request-events";
-import { MESSAGE_FORMAT, sendBundles } from "./send";
+import { sendJournaled } from "./journal";
 
 type EmitEnv = DispatchEnv;
 
@@ -74,28 +74,22 @@ export async function emitEvent(env: EmitEnv, input: EventInput): Promise<EventE
 
 /**
  * Durable Objects: their own storage is the outbox (the campaign shard records claim events in the transaction of
- * the claim), so they send straight to the Queue and keep the rows until this resolves. Throws when refused.
+ * the claim), so they journal and send straight away and keep the rows until this resolves. Throws when the journal
+ * could not be written (the shard tries again; the warehouse drops repeats).
  */
-export async function sendEvents(env: Pick<Env, "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
+export async function sendEvents(env: Pick<Env, "DB" | "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
   const events = inputs.map(buildEvent);
-  for (let i = 0; i < events.length; i += 100) {
-    await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: MESSAGE_FORMAT })));
-  }
+  await sendJournaled(env, events);
   return events;
 }
 
 /**
- * Bulk producers (tracking, imports): many envelopes per queue message, straight to the Queue; when the Queue
- * refuses, recorded in the outbox instead, from where the dispatcher sends them later.
+ * Bulk producers (tracking, imports): many envelopes per queue message, journaled in D1 and sent straight away (no
+ * outbox, no dispatcher). Resolves once they are journaled — a refused send is the cron's to repeat — and throws
+ * when they could not be (nothing accepted).
  */
 export async function emitEventBundles(env: EmitEnv, inputs: EventInput[]): Promise<EventEnvelope[]> {
   const events = inputs.map(buildEvent);
-  if (!events.length) return events;
-  try {
-    await sendBundles(env, events);
-  } catch (e) {
-    console.error(JSON.stringify({ at: "emit", recorded: events.length, error: e instanceof Error ? e.message : String(e) }));
-    await recordEvents(env.DB, events);
-  }
+  await sendJournaled(env, events);
   return events;
 }

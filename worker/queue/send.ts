@@ -11,37 +11,38 @@ export const MESSAGE_FORMAT = "v8" as const;
 const BUNDLE_BYTES = 96_000; // under the 128 KB per-message limit of Queues
 const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 
-/**
- * An upper bound of an envelope's size in a "v8" message: its JSON length, doubled when it holds a character
- * outside Latin-1 (V8 then stores the string at 2 bytes a character; Chinese labels are).
- */
-function messageBytes(e: EventEnvelope): number {
-  const json = JSON.stringify(e);
-  return (NOT_LATIN1.test(json) ? 2 * json.length : json.length) + 1;
+/** A Queue message's worth of envelopes and the same as a JSON array (what the journal stores). */
+export interface Bundle {
+  events: EventEnvelope[];
+  json: string;
 }
 
-/** Envelopes grouped into Queue messages of at most ~96 KB / 1,000 events each. */
-function bundles(events: EventEnvelope[]): EventEnvelope[][] {
-  const out: EventEnvelope[][] = [];
+/**
+ * Envelopes grouped into Queue messages of at most ~96 KB / 1,000 events each. A message's size is bounded by each
+ * envelope's JSON length, doubled when it holds a character outside Latin-1 (V8 then stores the string at 2 bytes a
+ * character; Chinese labels are).
+ */
+export function bundleEvents(events: EventEnvelope[]): Bundle[] {
+  const out: Bundle[] = [];
   let bundle: EventEnvelope[] = [];
+  let parts: string[] = [];
   let bytes = 0;
+  const close = () => {
+    out.push({ events: bundle, json: `[${parts.join(",")}]` });
+    bundle = [];
+    parts = [];
+    bytes = 0;
+  };
   for (const e of events) {
-    const size = messageBytes(e);
-    if (bundle.length && (bytes + size > BUNDLE_BYTES || bundle.length >= 1000)) {
-      out.push(bundle);
-      bundle = [];
-      bytes = 0;
-    }
+    const json = JSON.stringify(e);
+    const size = (NOT_LATIN1.test(json) ? 2 * json.length : json.length) + 1;
+    if (bundle.length && (bytes + size > BUNDLE_BYTES || bundle.length >= 1000)) close();
     bundle.push(e);
+    parts.push(json);
     bytes += size;
   }
-  if (bundle.length) out.push(bundle);
+  if (bundle.length) close();
   return out;
-}
-
-/** Many envelopes per Queue message (the consumer accepts one envelope or an array); throws when the Queue refuses. */
-export async function sendBundles(env: Pick<Env, "EVENTS">, events: EventEnvelope[]): Promise<void> {
-  for (const bundle of bundles(events)) await env.EVENTS.send(bundle, { contentType: MESSAGE_FORMAT });
 }
 
 /** Won-claim facts onto the claims Queue (one message each, so each is retried on its own); throws when refused. */

@@ -1,6 +1,7 @@
 import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope } from "../../schema/events";
 import { countPendingDeadLetters, listPendingDeadLetters, markReplayed } from "../db/dead-letters";
+import { sendJournaled } from "../queue/journal";
 import { sendClaimFacts } from "../queue/send";
 
 /** How many dead-lettered events wait for this tenant (null: every tenant). */
@@ -19,9 +20,7 @@ export async function replayDeadLetters(env: Env, tenantId: string | null): Prom
   });
   const events = bodies.filter((b) => !ClaimWon.safeParse(b).success).map((b) => EventEnvelope.parse(b));
   await sendClaimFacts(env, facts);
-  for (let i = 0; i < events.length; i += 100) {
-    await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
-  }
+  await sendJournaled(env, events);
   await markReplayed(env.DB, rows.map((r) => r.event_id));
   return { replayed: rows.length, remaining: await countPendingDeadLetters(env.DB, tenantId) };
 }

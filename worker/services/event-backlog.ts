@@ -1,36 +1,28 @@
 import { deadLetterBacklog } from "../db/dead-letters";
+import { journalBacklog } from "../db/event-journal";
 import { outboxBacklog } from "../db/event-outbox";
+import { oldestQueuedAt, queueMetrics } from "../queue/journal";
 
-const ageSeconds = (iso: string | null, now: number) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
+const ageOf = (at: number | null, now: number) => (at === null ? null : Math.max(0, Math.round((now - at) / 1000)));
+const ageSeconds = (iso: string | null, now: number) => ageOf(iso ? Date.parse(iso) : null, now);
 
 /**
  * What waits to reach the warehouse, platform-wide (counts and ages only, no event content): events the Queue refused
- * (outbox, re-sent by the cron), events the queue gave up on (dead letters, re-driven by the cron) and the Queue's
- * own backlog where the runtime reports it (messages waiting for a retry delay are not in it).
+ * (outbox, re-sent by the cron), events sent but not yet confirmed stored by the warehouse (the journal: in the Queue,
+ * or lost by it and re-sent by the cron), events the queue gave up on (dead letters, re-driven by the cron) and the
+ * Queue's own backlog where the runtime reports it (messages waiting for a retry delay are not in it).
  */
 export async function eventBacklog(env: Pick<Env, "DB" | "EVENTS">, now = Date.now()) {
-  const [outbox, deadLetters, queue] = await Promise.all([
+  const [outbox, journal, deadLetters, queue] = await Promise.all([
     outboxBacklog(env.DB),
+    journalBacklog(env.DB),
     deadLetterBacklog(env.DB),
     queueMetrics(env.EVENTS),
   ]);
   return {
     outbox: { ...outbox, oldestAgeSeconds: ageSeconds(outbox.oldestAt, now) },
+    inFlight: { ...journal, oldestAgeSeconds: ageSeconds(journal.oldestAt, now) },
     deadLetters: { ...deadLetters, oldestAgeSeconds: ageSeconds(deadLetters.oldestAt, now) },
-    queue: queue && { backlog: queue.backlogCount, oldestAgeSeconds: queueAgeSeconds(queue, now) },
+    queue: queue && { backlog: queue.backlogCount, oldestAgeSeconds: ageOf(oldestQueuedAt(queue), now) },
   };
-}
-
-/** Miniflare reports an empty queue's oldest message as 0 (the epoch): that is no message, not one 56 years old. */
-function queueAgeSeconds(metrics: QueueMetrics, now: number): number | null {
-  const at = metrics.backlogCount > 0 && metrics.oldestMessageTimestamp ? new Date(metrics.oldestMessageTimestamp).getTime() : 0;
-  return at > 0 ? ageSeconds(new Date(at).toISOString(), now) : null;
-}
-
-async function queueMetrics(queue: Queue): Promise<QueueMetrics | null> {
-  try {
-    return await Promise.race([queue.metrics(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]);
-  } catch {
-    return null;
-  }
 }

@@ -1,0 +1,80 @@
+import type { EventEnvelope, JournaledMessage } from "../../schema/events";
+import { newId } from "../domain/crypto";
+import { postponeJournal, recordJournal, settleJournal, takeDueJournal } from "../db/event-journal";
+import { bundleEvents, MESSAGE_FORMAT } from "./send";
+
+type JournalEnv = Pick<Env, "DB" | "EVENTS">;
+
+/** A message still unconfirmed this long after it was sent goes again (then 2×, 4× … up to RESEND_CAP_S). */
+export const RESEND_AFTER_S = 60;
+const RESEND_CAP_S = 1800;
+const RESEND_LIMIT = 200;
+
+/**
+ * Every producer's way onto the events Queue: bundles the envelopes into messages, journals each message in D1 (one
+ * transaction per 50), then sends it. The journal row stays until the consumer has the warehouse's answer, so what
+ * the Queue loses — a killed local stack loses everything Miniflare's in-memory broker held — or refuses is sent again
+ * by the cron (resendJournal): once this resolves the events are the journal's to deliver, and the producer is done.
+ * Throws only when the journal could not be written (then nothing was accepted).
+ */
+export async function sendJournaled(env: JournalEnv, events: EventEnvelope[], now = Date.now()): Promise<void> {
+  if (!events.length) return;
+  const messages = bundleEvents(events).map((b) => ({ id: newId("jr"), body: b.json, events: b.events }));
+  await recordJournal(env.DB, messages.map((m) => ({ id: m.id, body: m.body, events: m.events.length })), now, now + RESEND_AFTER_S * 1000);
+  try {
+    for (const m of messages) await env.EVENTS.send({ journal: m.id, events: m.events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
+  } catch (e) {
+    console.error(JSON.stringify({ at: "journal", problem: "send_refused", journaled: events.length, error: (e instanceof Error ? e.message : String(e)).slice(0, 200) }));
+  }
+}
+
+/** Consumer side: these messages' events are stored (or parked); their journal rows go. */
+export const confirmJournal = (env: Pick<Env, "DB">, ids: string[]) => settleJournal(env.DB, ids);
+
+/** Consumer side: these messages are being retried by the Queue after `delayS`; no resend before that has passed. */
+export async function holdJournal(env: Pick<Env, "DB">, ids: string[], delayS: number): Promise<void> {
+  await postponeJournal(env.DB, ids, Date.now() + (delayS + RESEND_AFTER_S) * 1000).catch((e) =>
+    console.warn(JSON.stringify({ at: "journal", problem: "postpone_failed", error: e instanceof Error ? e.message : String(e) })),
+  );
+}
+
+/**
+ * The cron's part: sends again the journaled messages still unconfirmed when due. Only those journaled before the
+ * Queue's oldest waiting message (a deep backlog's messages are still there, not lost); when the runtime reports no
+ * metrics, all that are due. Returns how many messages went.
+ */
+export async function resendJournal(env: JournalEnv, now = Date.now()): Promise<number> {
+  const oldest = oldestQueuedAt(await queueMetrics(env.EVENTS));
+  const rows = await takeDueJournal(env.DB, now, oldest ?? now, RESEND_LIMIT, RESEND_AFTER_S, RESEND_CAP_S);
+  let sent = 0;
+  for (const row of rows) {
+    const events = JSON.parse(row.body) as EventEnvelope[];
+    try {
+      await env.EVENTS.send({ journal: row.id, events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
+      sent++;
+    } catch (e) {
+      console.warn(JSON.stringify({ at: "journal", problem: "resend_refused", error: e instanceof Error ? e.message : String(e) }));
+      break; // the Queue is refusing: the rest wait for their next turn
+    }
+  }
+  if (rows.length) console.log(JSON.stringify({ at: "journal", resent: sent, due: rows.length }));
+  return sent;
+}
+
+/** The Queue's backlog as the runtime reports it (null when it does not answer within a second). */
+export async function queueMetrics(queue: Queue): Promise<QueueMetrics | null> {
+  try {
+    return await Promise.race([queue.metrics(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * When the Queue's oldest waiting message was sent (epoch ms), null when none waits or the runtime does not say.
+ * Miniflare reports an empty queue's oldest message as 0 (the epoch): that is no message, not one 56 years old.
+ */
+export function oldestQueuedAt(metrics: QueueMetrics | null): number | null {
+  const at = metrics && metrics.backlogCount > 0 && metrics.oldestMessageTimestamp ? new Date(metrics.oldestMessageTimestamp).getTime() : 0;
+  return at > 0 ? at : null;
+}
