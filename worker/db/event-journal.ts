@@ -6,11 +6,11 @@ export interface JournalRow {
   resends: number;
 }
 
-/** Records messages before they are sent: one transaction, so a message is journaled whole or not at all. */
+/** Records messages before they are sent, 20 (~2 MB at most) a transaction: each message is journaled whole or not at all. */
 export async function recordJournal(db: D1Database, rows: { id: string; body: string; events: number }[], now: number, resendAt: number): Promise<void> {
   if (!rows.length) return;
   const stmt = db.prepare("INSERT OR IGNORE INTO event_journal (id, body, events, created_at, resend_at) VALUES (?, ?, ?, ?, ?)");
-  for (let i = 0; i < rows.length; i += 50) await db.batch(rows.slice(i, i + 50).map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt)));
+  for (let i = 0; i < rows.length; i += 20) await db.batch(rows.slice(i, i + 20).map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt)));
 }
 
 /** The messages whose events the warehouse stored (or the dead-letter queue parked): nothing left to resend. */

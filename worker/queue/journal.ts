@@ -11,8 +11,8 @@ const RESEND_CAP_S = 1800;
 const RESEND_LIMIT = 200;
 
 /**
- * Every producer's way onto the events Queue: bundles the envelopes into messages, journals each message in D1 (one
- * transaction per 50), then sends it. The journal row stays until the consumer has the warehouse's answer, so what
+ * Every producer's way onto the events Queue: bundles the envelopes into messages, journals each message in D1 (20 a
+ * transaction), then sends it. The journal row stays until the consumer has the warehouse's answer, so what
  * the Queue loses — a killed local stack loses everything Miniflare's in-memory broker held — or refuses is sent again
  * by the cron (resendJournal): once this resolves the events are the journal's to deliver, and the producer is done.
  * Throws only when the journal could not be written (then nothing was accepted).
