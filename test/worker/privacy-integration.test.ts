@@ -143,6 +143,11 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const session = await api(`/public/campaigns/${campaign.id}/session`, { method: "POST", headers: { cookie: a.cookie! } });
     expect(session.body.userId).not.toBe(aId); // a new guest, not the erased account
 
+    // An event about the buyer still in flight (journaled, its Queue message lost): the cron would resend it later.
+    const inFlight = `jr_erase_${Date.now()}`;
+    await env.DB.prepare("INSERT INTO event_journal (id, body, events, created_at, resend_at) VALUES (?, ?, 1, ?, ?)")
+      .bind(inFlight, JSON.stringify([{ v: 1, eventId: `ev_${inFlight}`, tenantId: tenant.id, type: "page_view", actor: { userId: aId } }]), Date.now(), Date.now() + 60_000).run();
+
     // The cron: D1 first, then the warehouse; completion only after a pass past the settle time.
     expect(await runErasures(env)).toMatchObject({ scrubbed: 1 });
     const req = await env.DB.prepare("SELECT * FROM erasure_requests WHERE id = ?").bind(asked.body.id).first<{ status: string; pseudonym: string; buyer_id: string }>();
@@ -155,7 +160,11 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
         expect(await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${col} = ?`).bind(id).first("n")).toBe(0);
       }
       expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM event_outbox WHERE instr(body, ?) > 0").bind(id).first("n")).toBe(0);
+      expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM event_journal WHERE instr(body, ?) > 0").bind(id).first("n")).toBe(0);
     }
+    const journaled = await env.DB.prepare("SELECT body FROM event_journal WHERE id = ?").bind(inFlight).first<{ body: string }>();
+    expect(JSON.parse(journaled!.body)[0].actor.userId).toBe(p);
+    await env.DB.prepare("DELETE FROM event_journal WHERE id = ?").bind(inFlight).run();
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE buyer_id = ?").bind(p).first("n")).toBe(2);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM consents WHERE buyer_id = ?").bind(p).first("n")).toBe(1);
     const row = await env.DB.prepare("SELECT phone_hash, phone_masked, device_id, utm_source, erased_at FROM buyers WHERE id = ?").bind(p).first();

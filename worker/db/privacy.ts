@@ -155,6 +155,8 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
     for (const table of ["event_outbox", "event_dead_letters", "webhook_deliveries"]) {
       stmts.push(db.prepare(`UPDATE ${table} SET body = replace(body, ?, ?) WHERE tenant_id = ? AND instr(body, ?) > 0`).bind(id, p, t, id));
     }
+    // Messages still in flight (a journal row may bundle several tenants' events; the ids are random and unique).
+    stmts.push(db.prepare("UPDATE event_journal SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0").bind(id, p, id));
   }
   stmts.push(db.prepare("UPDATE erasure_requests SET status = 'scrubbed', scrubbed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND status = 'pending'").bind(e.id));
   return stmts;
