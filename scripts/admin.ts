@@ -4,6 +4,7 @@
  *   npm run admin -- tenant list
  *   npm run admin -- key create --tenant <id|slug> --name pos --scopes redeemer[,analyst]
  *   npm run admin -- events replay      (re-send dead letters now; the minute cron re-drives them anyway)
+ *   npm run admin -- events resend      (re-send in-flight event messages now; the cron does a minute on anyway)
  * The platform token comes from PLATFORM_ADMIN_TOKEN, or .dev.vars locally.
  */
 import { parseArgs } from "node:util";
@@ -30,6 +31,7 @@ const usage = `usage:
   npm run admin -- tenant list
   npm run admin -- key create --tenant <id|slug> --name <name> --scopes <${SCOPES.join("|")}>[,...]
   npm run admin -- events replay
+  npm run admin -- events resend
 options: --url <api base> (default http://127.0.0.1:8787)  --json`;
 
 function fail(message: string): never {
@@ -58,6 +60,9 @@ try {
   } else if (noun === "events" && verb === "replay") {
     const r = await must(api.POST("/platform/events/dead-letters/replay"));
     out(r, `replayed ${r.replayed} dead-lettered events; ${r.remaining} remain`);
+  } else if (noun === "events" && verb === "resend") {
+    const r = await must(api.POST("/platform/events/in-flight/resend"));
+    out(r, `sent ${r.resent} in-flight event messages again; ${r.remaining} still unconfirmed`);
   } else {
     fail(usage);
   }

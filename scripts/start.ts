@@ -171,6 +171,14 @@ try {
   process.env.KAQUAN_ALIPAY_URL = ALIPAY;
   await waitFor(`${WECHATPAY}/health`, 30_000, (r) => r.ok);
   process.env.KAQUAN_WECHATPAY_URL = WECHATPAY;
+  // The local Queue broker (Miniflare) keeps messages in memory: whatever it held when the last run stopped is gone.
+  // Every event message journaled before now goes again at once (the warehouse drops what it already has).
+  await fetch(`${WORKER}/api/v1/platform/events/in-flight/resend`, { method: "POST", headers: { authorization: `Bearer ${vars.PLATFORM_ADMIN_TOKEN}` } })
+    .then(async (r) => {
+      const body = (await r.json().catch(() => null)) as { resent?: number } | null;
+      if (body?.resent) console.log(`[start] sent ${body.resent} event messages of the last run again (the local Queue had lost them)`);
+    })
+    .catch(() => undefined);
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
   // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.

@@ -5,7 +5,7 @@ import type { JournaledMessage } from "../../schema/events";
 import worker from "../../worker/index";
 import { buildEvent } from "../../worker/queue/emit";
 import { resendJournal, RESEND_AFTER_S, sendJournaled } from "../../worker/queue/journal";
-import { api } from "./helpers";
+import { api, createTenant, PLATFORM } from "./helpers";
 
 /**
  * The event journal: a message the Queue takes and then loses (a killed local broker) still reaches the warehouse,
@@ -99,6 +99,23 @@ describe("event journal: sent, lost, sent again", () => {
     expect(await rowsOf(lost.map((m) => m.journal))).toEqual([]);
     const parked = await env.DB.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
     expect(parked?.n).toBe(2);
+  });
+
+  it("an operator (and npm start, as it starts) sends every in-flight message again at once, due or not; once each", async () => {
+    const tenantId = `tn_jr_now_${Date.now()}`;
+    const { spy, lost } = losingQueue();
+    await sendJournaled(spy, pageViews(tenantId, 800));
+    const ids = lost.map((m) => m.journal);
+    const { adminKey } = await createTenant();
+    expect((await api("/platform/events/in-flight/resend", { method: "POST", token: adminKey })).status).toBe(401);
+    // Everything journaled before the call goes (other files' rows too), whatever the Queue reports holding.
+    const res = await api("/platform/events/in-flight/resend", { method: "POST", token: PLATFORM });
+    expect(res.status).toBe(200);
+    expect(res.body.resent).toBeGreaterThanOrEqual(ids.length);
+    // Each sent once: a row is still there with one resend, or already confirmed by the consumer and gone.
+    expect((await rowsOf(ids)).every((r) => r.resends === 1)).toBe(true);
+    await expect.poll(() => warehouseCount(tenantId), { timeout: 30_000, interval: 250 }).toBe(800);
+    await expect.poll(async () => (await rowsOf(ids)).length, { timeout: 10_000, interval: 200 }).toBe(0);
   });
 
   it("health shows events sent but not yet confirmed, with the oldest one's age", async () => {

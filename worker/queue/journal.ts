@@ -41,23 +41,34 @@ export async function holdJournal(env: Pick<Env, "DB">, ids: string[], delayS: n
 /**
  * The cron's part: sends again the journaled messages still unconfirmed when due. Only those journaled before the
  * Queue's oldest waiting message (a deep backlog's messages are still there, not lost); when the runtime reports no
- * metrics, all that are due. Returns how many messages went.
+ * metrics, all that are due. With `everything`: every message journaled before now, due or not and whatever the
+ * Queue holds (an operator after a Queue incident; `npm start` as it starts, since the local broker comes back empty),
+ * in rounds until none is left. Returns how many went.
  */
-export async function resendJournal(env: JournalEnv, now = Date.now()): Promise<number> {
-  const oldest = oldestQueuedAt(await queueMetrics(env.EVENTS));
-  const rows = await takeDueJournal(env.DB, now, oldest ?? now, RESEND_LIMIT, RESEND_AFTER_S, RESEND_CAP_S);
+export async function resendJournal(env: JournalEnv, now = Date.now(), opts: { everything?: boolean } = {}): Promise<number> {
+  const oldest = opts.everything ? null : oldestQueuedAt(await queueMetrics(env.EVENTS));
   let sent = 0;
-  for (const row of rows) {
-    const events = JSON.parse(row.body) as EventEnvelope[];
-    try {
-      await env.EVENTS.send({ journal: row.id, events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
-      sent++;
-    } catch (e) {
-      console.warn(JSON.stringify({ at: "journal", problem: "resend_refused", error: e instanceof Error ? e.message : String(e) }));
-      break; // the Queue is refusing: the rest wait for their next turn
+  let afterSeq = 0;
+  for (let round = 0; round < (opts.everything ? 50 : 1); round++) {
+    const rows = await takeDueJournal(env.DB, {
+      now, dueBy: opts.everything ? Number.MAX_SAFE_INTEGER : now, createdBefore: oldest ?? now, afterSeq, limit: RESEND_LIMIT, baseS: RESEND_AFTER_S, capS: RESEND_CAP_S,
+    });
+    afterSeq = rows.at(-1)?.seq ?? afterSeq;
+    let refused = false;
+    for (const row of rows) {
+      const events = JSON.parse(row.body) as EventEnvelope[];
+      try {
+        await env.EVENTS.send({ journal: row.id, events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
+        sent++;
+      } catch (e) {
+        console.warn(JSON.stringify({ at: "journal", problem: "resend_refused", error: e instanceof Error ? e.message : String(e) }));
+        refused = true; // the Queue is refusing: the rest wait for their next turn
+        break;
+      }
     }
+    if (rows.length) console.log(JSON.stringify({ at: "journal", resent: sent, due: rows.length }));
+    if (refused || rows.length < RESEND_LIMIT) break;
   }
-  if (rows.length) console.log(JSON.stringify({ at: "journal", resent: sent, due: rows.length }));
   return sent;
 }
 

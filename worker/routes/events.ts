@@ -1,11 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireKey, requirePlatformAdmin } from "../middleware/auth";
 import { pendingDeadLetters, replayDeadLetters } from "../services/dead-letters";
+import { resendInFlight } from "../services/event-backlog";
 import { bearerAuth, createRouter, errors, json } from "./router";
 
 const tags = ["events"];
 const ReplayResult = z.object({ replayed: z.number(), remaining: z.number() }).openapi("ReplayResult");
 const DeadLetters = z.object({ pending: z.number() }).openapi("DeadLetters");
+const ResendResult = z
+  .object({ resent: z.number().openapi({ description: "Messages sent again" }), remaining: z.number().openapi({ description: "Messages still unconfirmed (in flight)" }) })
+  .openapi("ResendResult");
 
 const status = createRoute({
   method: "get",
@@ -37,7 +41,20 @@ const replayAll = createRoute({
   responses: { 200: json(ReplayResult, "Replayed"), 401: errors[401], 429: errors[429] },
 });
 
+const resendAll = createRoute({
+  method: "post",
+  path: "/platform/events/in-flight/resend",
+  tags: ["platform"],
+  summary:
+    "Send again, now, every event message sent but not yet confirmed stored by the warehouse (the journal; the cron " +
+    "does it a minute after a send anyway). Platform operator only; `npm start` calls it as it starts.",
+  security: bearerAuth,
+  middleware: [requirePlatformAdmin],
+  responses: { 200: json(ResendResult, "Resent"), 401: errors[401], 429: errors[429] },
+});
+
 export const eventRoutes = createRouter()
   .openapi(status, async (c) => c.json(await pendingDeadLetters(c.env, c.var.principal.tenantId), 200))
   .openapi(replayOwn, async (c) => c.json(await replayDeadLetters(c.env, c.var.principal.tenantId), 200))
-  .openapi(replayAll, async (c) => c.json(await replayDeadLetters(c.env, null), 200));
+  .openapi(replayAll, async (c) => c.json(await replayDeadLetters(c.env, null), 200))
+  .openapi(resendAll, async (c) => c.json(await resendInFlight(c.env), 200));

@@ -1,7 +1,7 @@
 import { deadLetterBacklog } from "../db/dead-letters";
 import { journalBacklog } from "../db/event-journal";
 import { outboxBacklog } from "../db/event-outbox";
-import { oldestQueuedAt, queueMetrics } from "../queue/journal";
+import { oldestQueuedAt, queueMetrics, resendJournal } from "../queue/journal";
 
 const ageOf = (at: number | null, now: number) => (at === null ? null : Math.max(0, Math.round((now - at) / 1000)));
 const ageSeconds = (iso: string | null, now: number) => ageOf(iso ? Date.parse(iso) : null, now);
@@ -25,4 +25,13 @@ export async function eventBacklog(env: Pick<Env, "DB" | "EVENTS">, now = Date.n
     deadLetters: { ...deadLetters, oldestAgeSeconds: ageSeconds(deadLetters.oldestAt, now) },
     queue: queue && { backlog: queue.backlogCount, oldestAgeSeconds: ageOf(oldestQueuedAt(queue), now) },
   };
+}
+
+/**
+ * Sends every journaled message again now, due or not (the warehouse drops what it already has): for an operator
+ * after a Queue incident, and for `npm start` as it starts, since the local broker comes back empty.
+ */
+export async function resendInFlight(env: Pick<Env, "DB" | "EVENTS">): Promise<{ resent: number; remaining: number }> {
+  const resent = await resendJournal(env, Date.now(), { everything: true });
+  return { resent, remaining: (await journalBacklog(env.DB)).messages };
 }
