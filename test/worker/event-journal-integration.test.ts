@@ -69,6 +69,24 @@ describe("event journal: sent, lost, sent again", () => {
     await expect.poll(async () => (await rowsOf(ids)).length, { timeout: 10_000, interval: 200 }).toBe(0);
   });
 
+  it("a message that stays unconfirmed goes again with back-off: 2 min, 4 min … never more often than 30 min", async () => {
+    const { spy, lost } = losingQueue();
+    await sendJournaled(spy, pageViews(`tn_jr_backoff_${Date.now()}`, 2));
+    const [id] = lost.map((m) => m.journal);
+    const stillLost = new Proxy(env, { get: (t, k) => (k === "EVENTS" ? { send: async () => undefined, metrics: async () => ({ backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 }) } : Reflect.get(t, k)) }) as Env;
+    let at = (await rowsOf([id!]))[0]!.resend_at;
+    const gaps: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await resendJournal(stillLost, at);
+      const row = (await rowsOf([id!]))[0]!;
+      expect(row.resends).toBe(i + 1);
+      gaps.push((row.resend_at - at) / 1000);
+      at = row.resend_at;
+    }
+    expect(gaps).toEqual([120, 240, 480, 960, 1800, 1800, 1800]);
+    await env.DB.prepare("DELETE FROM event_journal WHERE id = ?").bind(id!).run();
+  });
+
   it("the consumer keeps the row while the warehouse is down (resend held back past the Queue's retry) and deletes it once stored", async () => {
     const tenantId = `tn_jr_down_${Date.now()}`;
     const { spy, lost } = losingQueue();
