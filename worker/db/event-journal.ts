@@ -29,20 +29,19 @@ export async function postponeJournal(db: D1Database, ids: string[], resendAt: n
 }
 
 /**
- * Takes the messages due for a resend by `dueBy` (epoch ms), created before `createdBefore` (the Queue's oldest
- * waiting message: anything newer may still be in it) and journaled after row `afterSeq` (a pass over everything
- * goes in journal order), and moves each one's next resend to `now` + `baseS`·2^resends (at most `capS`) in the same
- * statement, so two runs never send the same row at once.
+ * Takes the messages due for a resend by `dueBy` (epoch ms; Infinity: all), created before `createdBefore` (the
+ * Queue's oldest waiting message: anything newer may still be in it) and journaled after row `afterSeq`, in journal
+ * order, and moves each one's next resend to `now` + `baseS`·2^resends (at most `capS`) in the same statement, so
+ * two runs never send the same row at once.
  */
 export async function takeDueJournal(db: D1Database, o: { now: number; dueBy: number; createdBefore: number; afterSeq: number; limit: number; baseS: number; capS: number }): Promise<(JournalRow & { seq: number })[]> {
-  const order = o.dueBy === Number.MAX_SAFE_INTEGER ? "rowid" : "resend_at, rowid";
   const { results } = await db
     .prepare(
       `UPDATE event_journal SET resends = resends + 1, resend_at = ?1 + 1000 * min(?4, ?3 * (1 << min(resends + 1, 20)))
-       WHERE id IN (SELECT id FROM event_journal WHERE resend_at <= ?6 AND created_at < ?2 AND rowid > ?7 ORDER BY ${order} LIMIT ?5)
+       WHERE id IN (SELECT id FROM event_journal WHERE resend_at <= ?6 AND created_at < ?2 AND rowid > ?7 ORDER BY rowid LIMIT ?5)
        RETURNING rowid AS seq, id, body, events, resends`,
     )
-    .bind(o.now, o.createdBefore, o.baseS, o.capS, o.limit, o.dueBy, o.afterSeq)
+    .bind(o.now, o.createdBefore, o.baseS, o.capS, o.limit, Math.min(o.dueBy, Number.MAX_SAFE_INTEGER), o.afterSeq)
     .all<JournalRow & { seq: number }>();
   // RETURNING comes in no particular order: sent in the order they were journaled.
   return results.sort((a, b) => a.seq - b.seq);

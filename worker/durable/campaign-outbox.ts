@@ -2,7 +2,7 @@ import type { ClaimResult } from "../../schema/campaigns";
 import type { ClaimWon } from "../../schema/claim-facts";
 import { retryDelaySeconds } from "../domain/backoff";
 import { claimWonFact, returnsRefusedUnit } from "../domain/claim-facts";
-import { sendEvents, type EventInput } from "../queue/emit";
+import { emitEventBundles, type EventInput } from "../queue/emit";
 import { sendClaimFacts } from "../queue/send";
 import type { ShardConfig } from "./campaign-types";
 
@@ -160,7 +160,7 @@ export async function drainOutbox(env: Pick<Env, "DB" | "EVENTS" | "CLAIMS">, st
       return false;
     }
   };
-  const eventsSent = events.length ? await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => sendEvents(env, events)) : true;
+  const eventsSent = events.length ? await sent(PENDING_EVENT | PENDING_FAILED_EVENT, () => emitEventBundles(env, events)) : true;
   if (facts.length) await sent(PENDING_FACT, () => sendClaimFacts(env, facts));
   storage.transactionSync(() => {
     for (const r of recorded) {

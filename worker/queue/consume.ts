@@ -4,7 +4,8 @@ import { EventEnvelope, hasEnvelopeFrame, issuePath, isJournaledMessage, type In
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
-import { confirmJournal, holdJournal } from "./journal";
+import { settleJournal } from "../db/event-journal";
+import { holdJournal } from "./journal";
 import { routeOutbound } from "./webhooks";
 import { notifyDeliveries } from "../services/buyer-notices";
 
@@ -70,7 +71,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     console.error(JSON.stringify({ at: "queue", problem: "invalid_events", count: invalid.length, first: invalid[0]!.error }));
   }
   // Nothing in these can ever succeed (what was readable is parked above): their journal rows go with them.
-  if (malformed.length) await confirmJournal(env, journalIds(malformed));
+  if (malformed.length) await settleJournal(env.DB, journalIds(malformed));
   for (const msg of malformed) {
     // A body that does not parse can never succeed: log its id only (no payload) and drop it from the queue.
     console.error(JSON.stringify({ at: "queue", problem: "malformed_event", messageId: msg.id, queue: batch.queue }));
@@ -81,7 +82,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   if (batch.queue === DEAD_LETTER_QUEUE) {
     const items = valid.flatMap(({ msg, events }) => events.map((event) => ({ event, attempts: msg.attempts })));
     for (let i = 0; i < items.length; i += 500) await storeDeadLetters(env.DB, items.slice(i, i + 500));
-    await confirmJournal(env, journalIds(valid.map((v) => v.msg)));
+    await settleJournal(env.DB, journalIds(valid.map((v) => v.msg)));
     for (const { msg } of valid) msg.ack();
     return;
   }
@@ -110,7 +111,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, chunks.length) }, lane));
     // The warehouse stored the rest of the batch; what it refused by schema (a version skew) is dead-lettered, not retried.
     await storeInvalidEvents(env.DB, refused);
-    await confirmJournal(env, journalIds(valid.map((v) => v.msg)));
+    await settleJournal(env.DB, journalIds(valid.map((v) => v.msg)));
     for (const { msg } of valid) msg.ack();
   } catch (e) {
     console.warn(JSON.stringify({ at: "queue", problem: "warehouse_unavailable", messages: valid.length, detail: String(e) }));

@@ -73,22 +73,12 @@ export async function emitEvent(env: EmitEnv, input: EventInput): Promise<EventE
 }
 
 /**
- * Durable Objects: their own storage is the outbox (the campaign shard records claim events in the transaction of
- * the claim), so they journal and send straight away and keep the rows until this resolves. Throws when the journal
- * could not be written (the shard tries again; the warehouse drops repeats).
+ * Straight to the Queue, no outbox: bulk producers (tracking, imports; many envelopes per message) and Durable
+ * Objects, whose own storage is their outbox (the campaign shard records claim events in the claim's transaction and
+ * keeps the rows until this resolves). Resolves once the events are journaled — a refused send is the cron's to
+ * repeat — and throws when they could not be (nothing accepted; the shard tries again, the warehouse drops repeats).
  */
-export async function sendEvents(env: Pick<Env, "DB" | "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
-  const events = inputs.map(buildEvent);
-  await sendJournaled(env, events);
-  return events;
-}
-
-/**
- * Bulk producers (tracking, imports): many envelopes per queue message, journaled in D1 and sent straight away (no
- * outbox, no dispatcher). Resolves once they are journaled — a refused send is the cron's to repeat — and throws
- * when they could not be (nothing accepted).
- */
-export async function emitEventBundles(env: EmitEnv, inputs: EventInput[]): Promise<EventEnvelope[]> {
+export async function emitEventBundles(env: Pick<Env, "DB" | "EVENTS">, inputs: EventInput[]): Promise<EventEnvelope[]> {
   const events = inputs.map(buildEvent);
   await sendJournaled(env, events);
   return events;

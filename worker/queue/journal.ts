@@ -1,6 +1,6 @@
 import type { EventEnvelope, JournaledMessage } from "../../schema/events";
 import { newId } from "../domain/crypto";
-import { postponeJournal, recordJournal, settleJournal, takeDueJournal } from "../db/event-journal";
+import { postponeJournal, recordJournal, takeDueJournal } from "../db/event-journal";
 import { bundleEvents, MESSAGE_FORMAT } from "./send";
 
 type JournalEnv = Pick<Env, "DB" | "EVENTS">;
@@ -22,14 +22,14 @@ export async function sendJournaled(env: JournalEnv, events: EventEnvelope[], no
   const messages = bundleEvents(events).map((b) => ({ id: newId("jr"), body: b.json, events: b.events }));
   await recordJournal(env.DB, messages.map((m) => ({ id: m.id, body: m.body, events: m.events.length })), now, now + RESEND_AFTER_S * 1000);
   try {
-    for (const m of messages) await env.EVENTS.send({ journal: m.id, events: m.events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
+    for (const m of messages) await sendMessage(env, m.id, m.events);
   } catch (e) {
     console.error(JSON.stringify({ at: "journal", problem: "send_refused", journaled: events.length, error: (e instanceof Error ? e.message : String(e)).slice(0, 200) }));
   }
 }
 
-/** Consumer side: these messages' events are stored (or parked); their journal rows go. */
-export const confirmJournal = (env: Pick<Env, "DB">, ids: string[]) => settleJournal(env.DB, ids);
+const sendMessage = (env: Pick<Env, "EVENTS">, journal: string, events: EventEnvelope[]) =>
+  env.EVENTS.send({ journal, events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
 
 /** Consumer side: these messages are being retried by the Queue after `delayS`; no resend before that has passed. */
 export async function holdJournal(env: Pick<Env, "DB">, ids: string[], delayS: number): Promise<void> {
@@ -51,14 +51,13 @@ export async function resendJournal(env: JournalEnv, now = Date.now(), opts: { e
   let afterSeq = 0;
   for (let round = 0; round < (opts.everything ? 50 : 1); round++) {
     const rows = await takeDueJournal(env.DB, {
-      now, dueBy: opts.everything ? Number.MAX_SAFE_INTEGER : now, createdBefore: oldest ?? now, afterSeq, limit: RESEND_LIMIT, baseS: RESEND_AFTER_S, capS: RESEND_CAP_S,
+      now, dueBy: opts.everything ? Infinity : now, createdBefore: oldest ?? now, afterSeq, limit: RESEND_LIMIT, baseS: RESEND_AFTER_S, capS: RESEND_CAP_S,
     });
     afterSeq = rows.at(-1)?.seq ?? afterSeq;
     let refused = false;
     for (const row of rows) {
-      const events = JSON.parse(row.body) as EventEnvelope[];
       try {
-        await env.EVENTS.send({ journal: row.id, events } satisfies JournaledMessage, { contentType: MESSAGE_FORMAT });
+        await sendMessage(env, row.id, JSON.parse(row.body) as EventEnvelope[]);
         sent++;
       } catch (e) {
         console.warn(JSON.stringify({ at: "journal", problem: "resend_refused", error: e instanceof Error ? e.message : String(e) }));
