@@ -3,6 +3,7 @@ import { loadDevVars } from "../scripts/lib/dev-vars";
 import { createWarehouseApp } from "./app";
 import { createWarehouseClient } from "./client";
 import { clusterModeFromEnv } from "./cluster";
+import { scheduleFunnelCompact } from "./funnel-compact";
 import { migrate } from "./migrate";
 
 /** The warehouse process: owns the embedded ClickHouse data directory (or talks to CLICKHOUSE_URL). */
@@ -29,6 +30,10 @@ if (vars.WAREHOUSE_SKIP_MIGRATIONS !== "1") {
   if (applied.length) console.log(`warehouse: applied ${applied.join(", ")}`);
 }
 
+// FUNNEL_COMPACT_EVERY_S=0 turns the funnel's compacted build off (the funnel then reads funnel_people alone).
+const compactEveryS = Number(vars.FUNNEL_COMPACT_EVERY_S ?? 300);
+const stopCompaction = compactEveryS > 0 ? scheduleFunnelCompact(client, { everyMs: compactEveryS * 1000 }) : () => undefined;
+
 const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
@@ -39,6 +44,7 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   server.close();
+  stopCompaction();
   await client.close().catch(() => undefined);
   process.exit(0);
 }

@@ -76,6 +76,18 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
 async function rekeyFunnel(client: ClickHouseClient, params: Record<string, unknown>) {
   const users = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
   const devices = "arrayMap(d -> cityHash64(d), {devices:Array(String)})";
+  // The compacted build (schema/clickhouse/0016) holds users' keys too, and signed-up devices' steps under their user.
+  await client.command({
+    query: `INSERT INTO funnel_compact SELECT build, tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, campaign_id, views_only
+FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${users}, person_key)`,
+    query_params: params,
+  });
+  await client.command({
+    query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String}
+  AND ((is_device = 0 AND has(${users}, person_key)) OR (is_device = 1 AND has(${devices}, person_key)))`,
+    query_params: params,
+    clickhouse_settings: MUTATION_SETTINGS,
+  });
   await client.command({
     query: `INSERT INTO funnel_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, link_key, campaign_id
 FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${users}, person_key)`,
@@ -101,6 +113,7 @@ export async function applyRetention(client: ClickHouseClient, r: PrivacyRetenti
   if (deleted > 0) {
     await client.command({ query: `DELETE FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
     await client.command({ query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    await client.command({ query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
   }
   return { deleted };
 }

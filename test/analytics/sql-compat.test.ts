@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWarehouseApp } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
 import { exportEventsPage } from "../../analytics/export";
+import { buildFunnelCompact, funnelCompactDue, pruneFunnelCompact } from "../../analytics/funnel-compact";
 import { applyRetention, rekeyUser, userEvents } from "../../analytics/privacy";
 import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
 import { ingestEvents } from "../../analytics/ingest";
@@ -120,6 +121,13 @@ beforeAll(async () => {
   await ingestEvents(client, [buildEvent({ tenantId: "tA", type: "page_view", occurredAt: new Date(Date.UTC(2026, 0, 1)) })]);
   await applyRetention(client, { tenantId: "tA", days: 1 }); // deletes that old view
   await generateEvents(client, { tenantId: "tG", events: 1_000, users: 100, days: 7, end: new Date(Date.UTC(2026, 10, 1)) });
+  // The funnel's compacted build: the build, the look whether one is due, the prune, and the funnel reading it.
+  const now = new Date(Date.UTC(2026, 10, 2));
+  await funnelCompactDue(client, now);
+  await buildFunnelCompact(client, now);
+  await funnelCompactDue(client, now);
+  await pruneFunnelCompact(client);
+  await runMetric(client, "tG", "funnel", { from: "2026-10-01", to: "2026-11-01T12:00:00Z" });
 }, 120_000);
 
 afterAll(async () => {
@@ -133,6 +141,7 @@ describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUS
     expect(sqls).toMatch(/ON CLUSTER 'kaquan'/);
     expect(sqls).toMatch(/ENGINE = ReplicatedReplacingMergeTree/);
     expect(sqls).toMatch(/windowFunnel/);
+    expect(sqls).toMatch(/INSERT INTO funnel_compact/);
     expect(sqls).toMatch(/LIMIT 1 BY event_id/);
     expect(sqls).toMatch(/ALTER TABLE events UPDATE/);
     expect(sqls).toMatch(/DELETE FROM events WHERE/);
