@@ -16,6 +16,7 @@ import { runMetric } from "./metrics";
 import { QUERY_SETTINGS } from "./settings";
 import { SegmentComputeRequest, SegmentPreviewRequest } from "../schema/segments";
 import { computeSegmentPage, previewSegment } from "./segments/compute";
+import type { CompactStatus } from "./funnel-compact";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
@@ -26,6 +27,8 @@ export interface WarehouseAppOptions {
   /** HMAC key of dashboard queries (the worker's analytics routes): a leaked ingest secret cannot read any tenant. */
   querySecret: string;
   embedded: boolean;
+  /** The funnel's compacted build as the schedule last left it (analytics/funnel-compact.ts), shown on /health. */
+  funnelCompact?: () => CompactStatus;
 }
 
 const error = (code: string, message: string, issues?: ErrorIssue[]) => errorBody(code, message, crypto.randomUUID(), issues);
@@ -47,7 +50,7 @@ async function signedJson(c: Context, secret: string): Promise<{ body: unknown }
 }
 
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
-export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded }: WarehouseAppOptions) {
+export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded, funnelCompact }: WarehouseAppOptions) {
   const app = new Hono();
   const ingestQueue = new IngestQueue(client, { server: !embedded });
   /** Envelopes refused since start because their payload did not match their type (shown on /health). */
@@ -58,7 +61,10 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
     try {
       const rs = await client.query({ query: "SELECT count() AS events FROM events", format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS });
       const events = (await rs.json<{ events: number }>())[0]?.events ?? 0;
-      return c.json({ ok: true, engine: embedded ? "chdb" : "clickhouse", events, rejectedEvents: counters.rejectedEvents, latencyMs: Math.round(performance.now() - started) });
+      return c.json({
+        ok: true, engine: embedded ? "chdb" : "clickhouse", events, rejectedEvents: counters.rejectedEvents,
+        funnelCompact: funnelCompact?.() ?? null, latencyMs: Math.round(performance.now() - started),
+      });
     } catch (e) {
       return c.json({ ok: false, engine: embedded ? "chdb" : "clickhouse", detail: String(e) }, 503);
     }

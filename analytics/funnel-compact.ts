@@ -162,11 +162,20 @@ export interface CompactSchedule {
   log?: (line: string) => void;
 }
 
-/** The warehouse process keeps the build current: a look at start, then every `everyMs`. Returns a stop function. */
-export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedule = {}): () => void {
+/** What the schedule last did: its last build (this process) and what is waiting, for the warehouse's /health. */
+export interface CompactStatus {
+  lastBuild: (Omit<CompactBuild, "frontier"> & { frontier: string; reason: string; at: string }) | null;
+  /** Why the last look found a build due but waited (a change within changedGapMs of the last build), or null. */
+  waiting: string | null;
+  lastError: string | null;
+}
+
+/** The warehouse process keeps the build current: a look at start, then every `everyMs`. */
+export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedule = {}): { stop: () => void; status: () => CompactStatus } {
   const everyMs = o.everyMs ?? 300_000;
   const changedGapMs = o.changedGapMs ?? 1_800_000;
   const log = o.log ?? ((l: string) => console.log(l));
+  const status: CompactStatus = { lastBuild: null, waiting: null, lastError: null };
   let lastBuildAt = 0;
   let running = false;
   const tick = async () => {
@@ -175,12 +184,16 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
     try {
       await pruneFunnelCompact(client);
       const due = await funnelCompactDue(client);
-      if (!due || (due === "changed" && Date.now() - lastBuildAt < changedGapMs)) return;
+      status.waiting = due === "changed" && Date.now() - lastBuildAt < changedGapMs ? due : null;
+      if (!due || status.waiting) return;
       const b = await buildFunnelCompact(client);
       lastBuildAt = Date.now();
+      status.lastBuild = { ...b, frontier: b.frontier.toISOString(), reason: due, at: new Date().toISOString() };
+      status.lastError = null;
       log(`warehouse: funnel compacted (${due}): ${b.rawRows} rows before ${b.frontier.toISOString()} → ${b.rows} in ${b.ms} ms`);
     } catch (err) {
-      log(`warehouse: funnel compaction failed, the funnel reads funnel_people until it succeeds: ${(err as Error).message}`);
+      status.lastError = (err as Error).message;
+      log(`warehouse: funnel compaction failed, the funnel reads funnel_people until it succeeds: ${status.lastError}`);
     } finally {
       running = false;
     }
@@ -188,5 +201,5 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
   void tick();
   const timer = setInterval(() => void tick(), everyMs);
   timer.unref?.();
-  return () => clearInterval(timer);
+  return { stop: () => clearInterval(timer), status: () => status };
 }

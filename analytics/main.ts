@@ -32,9 +32,9 @@ if (vars.WAREHOUSE_SKIP_MIGRATIONS !== "1") {
 
 // FUNNEL_COMPACT_EVERY_S=0 turns the funnel's compacted build off (the funnel then reads funnel_people alone).
 const compactEveryS = Number(vars.FUNNEL_COMPACT_EVERY_S ?? 300);
-const stopCompaction = compactEveryS > 0 ? scheduleFunnelCompact(client, { everyMs: compactEveryS * 1000 }) : () => undefined;
+const compaction = compactEveryS > 0 ? scheduleFunnelCompact(client, { everyMs: compactEveryS * 1000 }) : null;
 
-const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded });
+const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded, funnelCompact: compaction?.status });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
 });
@@ -44,7 +44,7 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   server.close();
-  stopCompaction();
+  compaction?.stop();
   await client.close().catch(() => undefined);
   process.exit(0);
 }
