@@ -116,15 +116,22 @@ export async function buildFunnelCompact(client: ClickHouseClient, now = new Dat
   };
 }
 
+/** A build id is the time its build began (ms); one with no record after this long was left by a crashed build. */
+const ABANDONED_MS = 3_600_000;
+
 /**
- * Drops the builds older than the current one. Run before a build, never right after one, so a funnel query that
- * chose the previous build a moment ago still finds its rows.
+ * Drops the builds older than the current one, and any build never recorded that began over an hour ago (the process
+ * died while building it). Run before a build, never right after one, so a funnel query that chose the previous
+ * build a moment ago still finds its rows.
  */
-export async function pruneFunnelCompact(client: ClickHouseClient): Promise<number> {
+export async function pruneFunnelCompact(client: ClickHouseClient, now = Date.now()): Promise<number> {
   const old = await rows<{ p: string }>(
     client,
     `SELECT DISTINCT partition_id AS p FROM system.parts
-     WHERE database = currentDatabase() AND table = 'funnel_compact' AND active AND toUInt64(partition) < ${CURRENT}`,
+     WHERE database = currentDatabase() AND table = 'funnel_compact' AND active
+       AND (toUInt64(partition) < ${CURRENT}
+            OR (toUInt64(partition) < {abandoned:UInt64} AND toUInt64(partition) NOT IN (SELECT build FROM funnel_compact_builds)))`,
+    { abandoned: now - ABANDONED_MS },
   );
   for (const { p } of old) await client.command({ query: "ALTER TABLE funnel_compact DROP PARTITION ID {p:String}", query_params: { p } });
   return old.length;

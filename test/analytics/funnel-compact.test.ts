@@ -115,6 +115,11 @@ describe("the funnel's compacted build", () => {
     // The first build is dropped by the next prune, not the current one.
     expect(await pruneFunnelCompact(wh.client())).toBe(1);
     expect(await pruneFunnelCompact(wh.client())).toBe(0);
+    // A build whose process died before recording it: kept while it may still be running, dropped after an hour.
+    const crashed = Number(again.build) + 1;
+    await wh.client().command({ query: `INSERT INTO funnel_compact (build, tenant_id, person_key, occurred_at, step) VALUES (${crashed}, '${T}', 1, '2026-09-10 00:00:00', 1)` });
+    expect(await pruneFunnelCompact(wh.client(), crashed + 60_000)).toBe(0);
+    expect(await pruneFunnelCompact(wh.client(), crashed + 3_700_000)).toBe(1);
     expect(await answers()).toEqual(fallback);
   });
 
