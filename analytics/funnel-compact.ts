@@ -164,7 +164,7 @@ export async function funnelCompactDue(client: ClickHouseClient, now = new Date(
 export interface CompactSchedule {
   /** How often to look (default 300 s). */
   everyMs?: number;
-  /** After a build for changed rows, the next one for changed rows waits this long (default 30 min). */
+  /** After a build, the next one for changed rows waits this long, and after a failed build any next one (default 30 min). */
   changedGapMs?: number;
   log?: (line: string) => void;
 }
@@ -172,7 +172,7 @@ export interface CompactSchedule {
 /** What the schedule last did: its last build (this process) and what is waiting, for the warehouse's /health. */
 export interface CompactStatus {
   lastBuild: (Omit<CompactBuild, "frontier"> & { frontier: string; reason: string; at: string }) | null;
-  /** Why the last look found a build due but waited (a change within changedGapMs of the last build), or null. */
+  /** Why the last look found a build due but waited (within changedGapMs of the last build or failure), or null. */
   waiting: string | null;
   lastError: string | null;
 }
@@ -184,6 +184,7 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
   const log = o.log ?? ((l: string) => console.log(l));
   const status: CompactStatus = { lastBuild: null, waiting: null, lastError: null };
   let lastBuildAt = 0;
+  let failedAt = 0;
   let running = false;
   const tick = async () => {
     if (running) return;
@@ -191,7 +192,9 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
     try {
       await pruneFunnelCompact(client);
       const due = await funnelCompactDue(client);
-      status.waiting = due === "changed" && Date.now() - lastBuildAt < changedGapMs ? due : null;
+      // A failed build (e.g. out of memory) is not retried at every look: it would take the cores each time.
+      const gap = Date.now() - Math.max(failedAt, due === "changed" ? lastBuildAt : 0) < changedGapMs;
+      status.waiting = due && gap ? due : null;
       if (!due || status.waiting) return;
       const b = await buildFunnelCompact(client);
       lastBuildAt = Date.now();
@@ -199,6 +202,7 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
       status.lastError = null;
       log(`warehouse: funnel compacted (${due}): ${b.rawRows} rows before ${b.frontier.toISOString()} → ${b.rows} in ${b.ms} ms`);
     } catch (err) {
+      failedAt = Date.now();
       status.lastError = (err as Error).message;
       log(`warehouse: funnel compaction failed, the funnel reads funnel_people until it succeeds: ${status.lastError}`);
     } finally {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildFunnelCompact, compactSource, funnelCompactDue, pruneFunnelCompact } from "../../analytics/funnel-compact";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { buildFunnelCompact, compactSource, funnelCompactDue, pruneFunnelCompact, scheduleFunnelCompact } from "../../analytics/funnel-compact";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
 import { rekeyUser } from "../../analytics/privacy";
@@ -149,5 +150,36 @@ describe("the funnel's compacted build", () => {
     expect(await key("u1")).toBe(0);
     expect(await key("d1")).toBe(0);
     expect(await key("anon_funnelcompact01")).toBeGreaterThan(0);
+  });
+
+  it("the warehouse's schedule builds at its first look, and after a failed build waits instead of retrying at every look", async () => {
+    const lines: string[] = [];
+    let fail = true;
+    const flaky = new Proxy(wh.client(), {
+      get(target, prop, receiver) {
+        if (prop !== "command") return Reflect.get(target, prop, receiver);
+        return async (p: { query: string }) => {
+          if (fail && p.query.includes("INSERT INTO funnel_compact")) throw new Error("out of memory (simulated)");
+          return target.command(p as never);
+        };
+      },
+    }) as ClickHouseClient;
+    const until = async (ok: () => unknown) => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const first = scheduleFunnelCompact(flaky, { everyMs: 100, changedGapMs: 60_000, log: (l) => lines.push(l) });
+    await until(() => first.status().lastError);
+    await new Promise((r) => setTimeout(r, 800)); // several more looks
+    first.stop();
+    expect(first.status().lastError).toContain("out of memory");
+    expect(lines.filter((l) => l.includes("compaction failed"))).toHaveLength(1);
+    expect(first.status().waiting).not.toBeNull();
+
+    fail = false;
+    const second = scheduleFunnelCompact(flaky, { everyMs: 100, log: (l) => lines.push(l) }); // a restarted process
+    await until(() => second.status().lastBuild);
+    second.stop();
+    expect(second.status().lastBuild).toMatchObject({ reason: first.status().waiting, tenants: 1 });
+    expect((await compactSource(wh.client(), T, new Date())).build).toBe(second.status().lastBuild!.build);
   });
 });
