@@ -3,7 +3,7 @@
  *  1. bulk: 10M synthetic events (1M users, 90 days) generated into embedded ClickHouse (INSERT … SELECT);
  *  2. every dashboard query over the whole span, median of 5 runs, once the load's background merges have finished
  *     (BENCH_SETTLE_MAX_S, default 900, bounds the wait; the line reports it as merges_settled_s) and the funnel's
- *     compacted build was made (funnel_compact_s);
+ *     compacted build was made (funnel_compact_s; the funnel is also timed before the build, funnel_uncompacted_ms);
  *  3. streaming: events posted to the real local stack (worker /events/import → Queue → consumer → warehouse
  *     /v1/ingest), timed until the warehouse holds all of them.
  * Flags: --events N (10000000) and --users N (a tenth of the events), for the cost curve at 1M / 10M / 100M.
@@ -59,12 +59,21 @@ try {
   // two cores (a 100M load merged for minutes, and the first queries ran 2-3x slower beside it).
   const settleS = await mergesSettled(client, SETTLE_MAX_S);
   console.log(`bulk: background merges ${settleS === null ? `still running after ${SETTLE_MAX_S} s; timing anyway` : `finished ${settleS} s after the load`}`);
+  const params = { from: new Date(end.getTime() - DAYS * 86_400_000).toISOString(), to: end.toISOString() };
+  // The reference for the funnel's build, in the same run: the funnel before any build reads funnel_people alone.
+  const uncompacted: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await runMetric(client, TENANT, "funnel", params);
+    uncompacted.push(performance.now() - t);
+  }
+  const funnelUncompactedMs = Math.round(median(uncompacted));
+  console.log(`query funnel before the build median ${funnelUncompactedMs} ms  (runs ${uncompacted.map((x) => Math.round(x)).join(", ")})`);
   // The warehouse process builds the funnel's compacted copy of closed days on its own schedule; the bulk is all closed
   // days, so it is built once here, as that schedule would (analytics/funnel-compact.ts).
   const compact = await buildFunnelCompact(client);
   console.log(`bulk: funnel compacted: ${compact.rawRows.toLocaleString()} rows → ${compact.rows.toLocaleString()} in ${(compact.ms / 1000).toFixed(1)} s`);
 
-  const params = { from: new Date(end.getTime() - DAYS * 86_400_000).toISOString(), to: end.toISOString() };
   const queries: Record<string, number> = {};
   for (const name of METRIC_NAMES) {
     const times: number[] = [];
@@ -86,7 +95,7 @@ try {
     streamEventsPerS = s.eventsPerS;
     console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);
   }
-  gate.report({ events: EVENTS, users: USERS, ingest_rows_per_s: ingestRowsPerS, merges_settled_s: settleS, funnel_compact_s: compact.ms / 1000, stream_events_per_s: streamEventsPerS, queries });
+  gate.report({ events: EVENTS, users: USERS, ingest_rows_per_s: ingestRowsPerS, merges_settled_s: settleS, funnel_compact_s: compact.ms / 1000, funnel_uncompacted_ms: funnelUncompactedMs, stream_events_per_s: streamEventsPerS, queries });
 } catch (e) {
   rmSync(BULK_FILE, { force: true });
   await client.close().catch(() => undefined);
