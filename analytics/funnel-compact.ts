@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { QUERY_SETTINGS } from "./settings";
+import { select as rows } from "./metrics/metric";
 
 /**
  * The funnel's compacted copy of its closed days (schema/clickhouse/0016 says what is kept and why it is exact).
@@ -18,12 +18,9 @@ export const frontierFor = (now: Date) => {
 };
 const chTime = (d: Date) => Math.floor(d.getTime() / 1000);
 
-async function rows<T>(client: ClickHouseClient, query: string, query_params: Record<string, unknown> = {}) {
-  const rs = await client.query({ query, query_params, format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS });
-  return rs.json<T>();
-}
-
 const CURRENT = "(SELECT max(build) FROM funnel_compact_builds)";
+/** funnel_people rows before the frontier {f}: what a build reads, and what its count per tenant records. */
+const BEFORE = "occurred_at < toDateTime({f:UInt32}, 'UTC')";
 
 /**
  * What the funnel reads for this tenant and span: the build (0 = none) and the cut. Build rows before the cut, then
@@ -36,14 +33,14 @@ export async function compactSource(client: ClickHouseClient, tenant: string, to
   const [b] = await rows<{ id: string; at: number; raw: number }>(
     client,
     `SELECT toString(build) AS id, toUnixTimestamp(frontier) AS at, raw_rows AS raw FROM funnel_compact_builds
-     WHERE tenant_id = {tenant:String} AND build = ${CURRENT} ORDER BY raw_rows DESC LIMIT 1`,
+     WHERE tenant_id = {tenant:String} AND build = ${CURRENT} LIMIT 1`,
     { tenant },
   );
   if (!b) return none;
   const [raw] = await rows<{ n: number }>(
     client,
-    "SELECT count() AS n FROM funnel_people WHERE tenant_id = {tenant:String} AND occurred_at < toDateTime({frontier:UInt32}, 'UTC')",
-    { tenant, frontier: b.at },
+    `SELECT count() AS n FROM funnel_people WHERE tenant_id = {tenant:String} AND ${BEFORE}`,
+    { tenant, f: b.at },
   );
   const toDay = Math.floor(to.getTime() / 1000 / DAY_S) * DAY_S;
   return raw?.n === b.raw ? { build: b.id, cut: Math.min(b.at, toDay) } : none;
@@ -70,7 +67,7 @@ FROM (
     LEFT JOIN (
       SELECT tenant_id, person_key AS device_key, min(link_key) AS user_key FROM funnel_people WHERE step = 0 GROUP BY tenant_id, person_key
     ) AS l ON l.tenant_id = f.tenant_id AND l.device_key = f.person_key
-    WHERE f.step != 0 AND f.occurred_at < toDateTime({frontier:UInt32}, 'UTC')
+    WHERE f.step != 0 AND f.${BEFORE}
   )
 )
 GROUP BY tenant_id, who, is_device, step, campaign_id, toDate(occurred_at), if(step = 1, seg, toUInt64(toUnixTimestamp(occurred_at)))`;
@@ -90,14 +87,14 @@ export interface CompactBuild {
 export async function buildFunnelCompact(client: ClickHouseClient, now = new Date()): Promise<CompactBuild> {
   const started = performance.now();
   const frontier = frontierFor(now);
-  const [last] = await rows<{ b: string }>(client, `SELECT toString(${CURRENT}) AS b`);
+  const [last] = await rows<{ b: string }>(client, `SELECT toString(${CURRENT}) AS b`, {});
   const build = String(Math.max(Date.now(), Number(last?.b ?? 0) + 1));
-  const params = { build, frontier: chTime(frontier) };
+  const params = { build, f: chTime(frontier) };
   // Counted before the build reads: a row that lands in between is in the build but not in the count, so the
   // funnel sees a difference and reads funnel_people alone (never the other way round).
   const counts = await rows<{ tenant_id: string; n: number }>(
     client,
-    "SELECT tenant_id, count() AS n FROM funnel_people WHERE occurred_at < toDateTime({frontier:UInt32}, 'UTC') GROUP BY tenant_id",
+    `SELECT tenant_id, count() AS n FROM funnel_people WHERE ${BEFORE} GROUP BY tenant_id`,
     params,
   );
   await client.command({ query: BUILD_SQL, query_params: params, clickhouse_settings: BUILD_SETTINGS });
@@ -142,16 +139,17 @@ export async function funnelCompactDue(client: ClickHouseClient, now = new Date(
   const [b] = await rows<{ id: string; at: number }>(
     client,
     `SELECT toString(build) AS id, toUnixTimestamp(frontier) AS at FROM funnel_compact_builds WHERE build = ${CURRENT} LIMIT 1`,
+    {},
   );
   if (!b) {
-    const [any] = await rows<{ n: number }>(client, "SELECT count() AS n FROM funnel_people WHERE occurred_at < toDateTime({f:UInt32}, 'UTC')", { f: chTime(frontierFor(now)) });
+    const [any] = await rows<{ n: number }>(client, `SELECT count() AS n FROM funnel_people WHERE ${BEFORE}`, { f: chTime(frontierFor(now)) });
     return (any?.n ?? 0) > 0 ? "none" : null;
   }
   if (b.at < chTime(frontierFor(now))) return "frontier";
   const [changed] = await rows<{ n: number }>(
     client,
     `SELECT count() AS n FROM (
-       SELECT tenant_id, count() AS raw FROM funnel_people WHERE occurred_at < toDateTime({f:UInt32}, 'UTC') GROUP BY tenant_id
+       SELECT tenant_id, count() AS raw FROM funnel_people WHERE ${BEFORE} GROUP BY tenant_id
      ) AS r FULL OUTER JOIN (
        SELECT tenant_id, raw_rows FROM funnel_compact_builds WHERE build = {build:UInt64}
      ) AS b USING (tenant_id)

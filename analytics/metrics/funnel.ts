@@ -31,6 +31,7 @@ const WHO = "transform(person_key, links.1, links.2, toUInt64(0))";
 // The build's rows before the cut; most are users' (devices that had signed up are stored under the user), which
 // need no lookup (the lookup on every row cost ~15% of the query at 10M events).
 const BUILT = `occurred_at >= ${FROM} AND occurred_at < toDateTime({cut:UInt32}, 'UTC')`;
+const FEED = "views_only = 0 OR toUnixTimestamp(occurred_at) + {window:UInt64} >= {cut:UInt32}";
 const SQL = `
 WITH ${LINKS} AS links
 SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).join(", ")}
@@ -38,12 +39,12 @@ FROM (
   SELECT who, ${LEVEL} AS level
   FROM (
     SELECT ${WHO} AS who, occurred_at, step, campaign_id,
-           views_only = 0 OR toUnixTimestamp(occurred_at) + {window:UInt64} >= {cut:UInt32} AS feed
+           ${FEED} AS feed
     FROM funnel_compact
     WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 1 AND ${BUILT}
     UNION ALL
     SELECT person_key AS who, occurred_at, step, campaign_id,
-           views_only = 0 OR toUnixTimestamp(occurred_at) + {window:UInt64} >= {cut:UInt32} AS feed
+           ${FEED} AS feed
     FROM funnel_compact
     WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 0 AND ${BUILT}
     UNION ALL
