@@ -4,6 +4,7 @@ import { createWarehouseApp } from "./app";
 import { createWarehouseClient } from "./client";
 import { clusterModeFromEnv } from "./cluster";
 import { scheduleFunnelCompact } from "./funnel-compact";
+import { setPersonsPerSlice } from "./metrics/person-slices";
 import { migrate } from "./migrate";
 
 /** The warehouse process: owns the embedded ClickHouse data directory (or talks to CLICKHOUSE_URL). */
@@ -33,6 +34,9 @@ if (vars.WAREHOUSE_SKIP_MIGRATIONS !== "1") {
 // FUNNEL_COMPACT_EVERY_S=0 turns the funnel's compacted build off (the funnel then reads funnel_people alone).
 const compactEveryS = Number(vars.FUNNEL_COMPACT_EVERY_S ?? 300);
 const compaction = compactEveryS > 0 ? scheduleFunnelCompact(client, { everyMs: compactEveryS * 1000 }) : null;
+
+// Queries that group every person of a tenant run in slices of about this many people (metrics/person-slices.ts).
+if (vars.ANALYTICS_PERSONS_PER_SLICE) setPersonsPerSlice(Number(vars.ANALYTICS_PERSONS_PER_SLICE));
 
 const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded, funnelCompact: compaction?.status });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {

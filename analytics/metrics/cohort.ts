@@ -1,5 +1,6 @@
 import type { SEGMENTS } from "../../schema/analytics";
 import { FROM, TENANT, TO, attributed } from "./metric";
+import { IN_SLICE } from "./person-slices";
 
 export type CohortBy = "signup" | "first_purchase";
 export type Segment = (typeof SEGMENTS)[number];
@@ -28,7 +29,8 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
  * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
  * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
  * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
- * only users whose sign-up matches them.
+ * only users whose sign-up matches them. Reads one slice of the user keys (person-slices.ts): run it with
+ * selectBySlices and add the slices' cohorts up with mergeCohorts.
  */
 export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Segment = "all") {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
@@ -40,10 +42,30 @@ export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Se
   FROM (
     SELECT user_key, min(${cohortAt}) AS c_at, max(acquisition_campaign_id) AS acq, groupArrayArray(active_days) AS days
     FROM user_profiles
-    WHERE ${TENANT}
+    WHERE ${TENANT} AND ${IN_SLICE("user_key")}
     GROUP BY user_key
     HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String}) AND ${attributed("user_key", "cityHash64(user_id)")}
   ) ${seg.join} ${seg.where}`;
+}
+
+/**
+ * One row per cohort from the slices' rows (selectBySlices): a slice holds its own users, so users add up, the last
+ * cohort day is the latest, and `add` sums the metric's own counts into the first row of that cohort.
+ */
+export function mergeCohorts<R extends { cohort: string; users: number; lastDay: string }>(parts: R[][], add: (into: R, row: R) => void): R[] {
+  if (parts.length === 1) return parts[0]!;
+  const byCohort = new Map<string, R>();
+  for (const row of parts.flat()) {
+    const into = byCohort.get(row.cohort);
+    if (!into) {
+      byCohort.set(row.cohort, row);
+      continue;
+    }
+    into.users += row.users;
+    if (row.lastDay > into.lastDay) into.lastDay = row.lastDay;
+    add(into, row);
+  }
+  return [...byCohort.values()].sort((a, b) => a.cohort.localeCompare(b.cohort));
 }
 
 /**

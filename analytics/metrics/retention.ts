@@ -1,6 +1,7 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
-import { cohortActivitySql, elapsed, observedUntil, type CohortBy, type Segment } from "./cohort";
-import { attributionParams, ratio, select, type Metric } from "./metric";
+import { cohortActivitySql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
+import { attributionParams, ratio, type Metric } from "./metric";
+import { selectBySlices } from "./person-slices";
 
 /**
  * Day-N retention: share of a weekly cohort active (any event) on exactly day N after the user's own cohort event
@@ -19,12 +20,17 @@ export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
   row: RetentionRow,
   async run(client, tenant, p) {
     const until = observedUntil(p.to, HORIZON);
-    const rows = await select<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy, p.segment), {
+    const parts = await selectBySlices<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, "user_profiles", sql(p.cohortBy, p.segment), {
       tenant,
       from: p.from,
       to: p.to,
       acq: p.acquisitionCampaignId ?? "",
       ...attributionParams(p),
+    });
+    const rows = mergeCohorts(parts, (into, r) => {
+      into.d1 += r.d1;
+      into.d7 += r.d7;
+      into.d30 += r.d30;
     });
     return rows.map(({ lastDay, ...r }) => {
       const day = (n: number, count: number) => (elapsed(lastDay, n + 1, until) ? count : null);
