@@ -1,6 +1,5 @@
 import type { SEGMENTS } from "../../schema/analytics";
 import { FROM, TENANT, TO, attributed } from "./metric";
-import { IN_SLICE } from "./person-slices";
 
 export type CohortBy = "signup" | "first_purchase";
 export type Segment = (typeof SEGMENTS)[number];
@@ -29,10 +28,10 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
  * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
  * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
  * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
- * only users whose sign-up matches them. Reads one slice of the user keys (person-slices.ts): run it with
- * selectBySlices and add the slices' cohorts up with mergeCohorts.
+ * only users whose sign-up matches them. `inSlice` keeps it to a slice of the user keys (person-slices.ts): build the
+ * caller's query with slicedSql, run it with selectBySlices and add the slices' cohorts up with mergeCohorts.
  */
-export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Segment = "all") {
+export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Segment, inSlice: (key: string) => string) {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
   const seg = memberSegment(segment, "user_key");
   return `
@@ -42,7 +41,7 @@ export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Se
   FROM (
     SELECT user_key, min(${cohortAt}) AS c_at, max(acquisition_campaign_id) AS acq, groupArrayArray(active_days) AS days
     FROM user_profiles
-    WHERE ${TENANT} AND ${IN_SLICE("user_key")}
+    WHERE ${TENANT} AND ${inSlice("user_key")}
     GROUP BY user_key
     HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acq = {acq:String}) AND ${attributed("user_key", "cityHash64(user_id)")}
   ) ${seg.join} ${seg.where}`;

@@ -1,6 +1,7 @@
 import { FUNNEL_STEPS, FunnelParams, FunnelRow } from "../../schema/analytics";
 import { compactSource } from "../funnel-compact";
-import { FROM, TENANT, TO, attributed, attributionParams, ratio, select, type Metric } from "./metric";
+import { FROM, TENANT, TO, attributed, attributionParams, ratio, type Metric } from "./metric";
+import { selectBySlices, slicedSql } from "./person-slices";
 
 /**
  * A view is a page or product view, or the widget seen on a brand's page (widget_impression).
@@ -15,6 +16,7 @@ import { FROM, TENANT, TO, attributed, attributionParams, ratio, select, type Me
  * sit in several monthly parts whose partial states must be merged.
  * Closed days come from the compacted build when it is current for the tenant (analytics/funnel-compact.ts,
  * schema/clickhouse/0016): the same levels from fewer rows; funnel_people supplies the rest from the cut on.
+ * A tenant with many people is read in slices of the person keys (person-slices.ts).
  */
 const IN_SPAN = `tenant_id = {tenant:String} AND occurred_at >= ${FROM} AND occurred_at < ${TO}`;
 const CAMPAIGN = "({campaign:String} = '' OR campaign_id = {campaign:String})";
@@ -32,7 +34,19 @@ const WHO = "transform(person_key, links.1, links.2, toUInt64(0))";
 // need no lookup (the lookup on every row cost ~15% of the query at 10M events).
 const BUILT = `occurred_at >= ${FROM} AND occurred_at < toDateTime({cut:UInt32}, 'UTC')`;
 const FEED = "views_only = 0 OR toUnixTimestamp(occurred_at) + {window:UInt64} >= {cut:UInt32}";
-const SQL = `
+// In a slice, users' rows are read by the slice's range of person keys (both tables are sorted by person), and device
+// rows are mapped first and kept when their user is in the slice; the whole form reads funnel_people from the cut once.
+const FROM_CUT = `${IN_SPAN} AND step != 0 AND occurred_at >= toDateTime({cut:UInt32}, 'UTC')`;
+const RECENT = (inSlice: (key: string) => string, sliced: boolean) =>
+  sliced
+    ? `SELECT person_key AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
+    WHERE ${FROM_CUT} AND is_device = 0 AND ${inSlice("person_key")}
+    UNION ALL
+    SELECT ${WHO} AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
+    WHERE ${FROM_CUT} AND is_device = 1 AND ${inSlice(WHO)}`
+    : `SELECT if(is_device = 1, ${WHO}, person_key) AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
+    WHERE ${FROM_CUT}`;
+const SQL = slicedSql((inSlice, sliced) => `
 WITH ${LINKS} AS links
 SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).join(", ")}
 FROM (
@@ -41,30 +55,30 @@ FROM (
     SELECT ${WHO} AS who, occurred_at, step, campaign_id,
            ${FEED} AS feed
     FROM funnel_compact
-    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 1 AND ${BUILT}
+    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 1 AND ${BUILT} AND ${inSlice(WHO)}
     UNION ALL
     SELECT person_key AS who, occurred_at, step, campaign_id,
            ${FEED} AS feed
     FROM funnel_compact
-    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 0 AND ${BUILT}
+    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 0 AND ${BUILT} AND ${inSlice("person_key")}
     UNION ALL
-    SELECT if(is_device = 1, ${WHO}, person_key) AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
-    WHERE ${IN_SPAN} AND step != 0 AND occurred_at >= toDateTime({cut:UInt32}, 'UTC')
+    ${RECENT(inSlice, sliced)}
   )
   GROUP BY who
   HAVING who != 0
 )
-WHERE ${attributed("who", "cityHash64(user_id)")}`;
+WHERE ${attributed("who", "cityHash64(user_id)")}`);
 
 export const funnel: Metric<typeof FunnelParams, typeof FunnelRow> = {
   params: FunnelParams,
   row: FunnelRow,
   async run(client, tenant, p) {
     const source = await compactSource(client, tenant, new Date(p.to));
-    const [r] = await select<Record<string, number>>(client, SQL, {
+    const slices = await selectBySlices<Record<string, number>>(client, SQL, {
       ...source, tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "", window: p.windowHours * 3600, ...attributionParams(p),
     });
-    const users = FUNNEL_STEPS.map((_, i) => r?.[`s${i + 1}`] ?? 0);
+    // Each person is in one slice: the counts add up.
+    const users = FUNNEL_STEPS.map((_, i) => slices.reduce((n, [r]) => n + (r?.[`s${i + 1}`] ?? 0), 0));
     return FUNNEL_STEPS.map((step, i) => ({
       step,
       users: users[i]!,

@@ -7,8 +7,8 @@ import { select, TENANT } from "./metric";
  * (retention at 100M events / 10M users: 15.8× its 10M time, bench/README.md session 30). Such a query runs here in
  * slices of the person-key space, one after another: each slice reads only its keys' range of a table sorted by the
  * key and builds a table of at most about `personsPerSlice` entries. Slices hold disjoint people, so their rows add
- * up. At 10M events (1M people) a tenant is one slice and nothing changes (session 35: two or four slices gained
- * nothing there; ten slices cut retention at 100M by 35–45%).
+ * up. At 10M events (1M people) a tenant is one slice, read by the query without the slice's bounds (session 35:
+ * two or four slices gained nothing there; slices of 1.5M people cut retention and the funnel at 100M by 30–45%).
  */
 export const PERSONS_PER_SLICE = 1_500_000;
 let personsPerSlice = PERSONS_PER_SLICE;
@@ -17,28 +17,51 @@ let personsPerSlice = PERSONS_PER_SLICE;
 export function setPersonsPerSlice(n: number) {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`persons per slice must be a positive integer, not ${n}`);
   personsPerSlice = n;
+  counted.clear();
 }
 
-/** Binds {lo:UInt64} and {hi:UInt64}: the slice's inclusive bounds of a person key (a cityHash64, uniform). */
-export const IN_SLICE = (key: string) => `${key} BETWEEN {lo:UInt64} AND {hi:UInt64}`;
+/** A person-grouping query in two forms: all of the tenant's people, and one slice (binds {lo:UInt64}, {hi:UInt64}). */
+export interface SlicedSql {
+  whole: string;
+  sliced: string;
+}
+
+/** `build` is given how to keep a person key to the slice (`true` for the whole form), and which form it builds. */
+export function slicedSql(build: (inSlice: (key: string) => string, sliced: boolean) => string): SlicedSql {
+  return { whole: build(() => "true", false), sliced: build((key) => `${key} BETWEEN {lo:UInt64} AND {hi:UInt64}`, true) };
+}
 
 export interface Slice {
   lo: string;
   hi: string;
 }
 
-/** `count` equal ranges covering every UInt64 key, as decimal strings (the client binds UInt64 from a string). */
+/** `count` equal ranges covering every UInt64 key (a cityHash64, uniform), as decimal strings for UInt64 params. */
 export function keySlices(count: number): Slice[] {
   const k = BigInt(count);
   const start = (i: number) => (BigInt(i) << 64n) / k;
   return Array.from({ length: count }, (_, i) => ({ lo: String(start(i)), hi: String(start(i + 1) - 1n) }));
 }
 
-/** Runs `sql` (scoped by IN_SLICE) once per slice of the tenant's rows in `table`; one result per slice, in order. */
-export async function selectBySlices<T>(client: ClickHouseClient, table: "user_profiles", sql: string, params: Record<string, unknown> & { tenant: string }): Promise<T[][]> {
-  const [row] = await select<{ n: number }>(client, `SELECT count() AS n FROM ${table} WHERE ${TENANT}`, { tenant: params.tenant });
-  const slices = keySlices(Math.max(1, Math.ceil(Number(row?.n ?? 0) / personsPerSlice)));
+// The tenant's people change slowly and only set how many slices a query takes, never its answer: counted once a minute.
+const COUNT_TTL_MS = 60_000;
+const counted = new Map<string, { people: number; at: number }>();
+
+async function peopleOf(client: ClickHouseClient, tenant: string): Promise<number> {
+  const hit = counted.get(tenant);
+  if (hit && Date.now() - hit.at < COUNT_TTL_MS) return hit.people;
+  // One row per user in user_profiles, and a few not yet merged: the funnel's people are users too.
+  const [row] = await select<{ n: number }>(client, `SELECT count() AS n FROM user_profiles WHERE ${TENANT}`, { tenant });
+  const people = Number(row?.n ?? 0);
+  counted.set(tenant, { people, at: Date.now() });
+  return people;
+}
+
+/** Runs the query once per slice of the tenant's people, one slice after another; one result per slice, in order. */
+export async function selectBySlices<T>(client: ClickHouseClient, sql: SlicedSql, params: Record<string, unknown> & { tenant: string }): Promise<T[][]> {
+  const count = Math.ceil((await peopleOf(client, params.tenant)) / personsPerSlice);
+  if (count <= 1) return [await select<T>(client, sql.whole, params)];
   const parts: T[][] = [];
-  for (const s of slices) parts.push(await select<T>(client, sql, { ...params, ...s }));
+  for (const s of keySlices(count)) parts.push(await select<T>(client, sql.sliced, { ...params, ...s }));
   return parts;
 }

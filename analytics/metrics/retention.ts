@@ -1,7 +1,7 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
 import { cohortActivitySql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, type Metric } from "./metric";
-import { selectBySlices } from "./person-slices";
+import { selectBySlices, slicedSql } from "./person-slices";
 
 /**
  * Day-N retention: share of a weekly cohort active (any event) on exactly day N after the user's own cohort event
@@ -9,18 +9,18 @@ import { selectBySlices } from "./person-slices";
  * the 31-day horizon after `to`) is null, count and rate, instead of a rate that is still filling in.
  */
 const HORIZON = 31;
-const sql = (by: CohortBy, segment: Segment) => `
+const sql = (by: CohortBy, segment: Segment) => slicedSql((inSlice) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
        countIf(has(offs, 1)) AS d1, countIf(has(offs, 7)) AS d7, countIf(has(offs, 30)) AS d30
-FROM (${cohortActivitySql(by, HORIZON, segment)})
-GROUP BY cohort ORDER BY cohort`;
+FROM (${cohortActivitySql(by, HORIZON, segment, inSlice)})
+GROUP BY cohort ORDER BY cohort`);
 
 export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
   params: RetentionParams,
   row: RetentionRow,
   async run(client, tenant, p) {
     const until = observedUntil(p.to, HORIZON);
-    const parts = await selectBySlices<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, "user_profiles", sql(p.cohortBy, p.segment), {
+    const parts = await selectBySlices<{ cohort: string; users: number; lastDay: string; d1: number; d7: number; d30: number }>(client, sql(p.cohortBy, p.segment), {
       tenant,
       from: p.from,
       to: p.to,

@@ -3,6 +3,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { buildFunnelCompact, compactSource, funnelCompactDue, pruneFunnelCompact, scheduleFunnelCompact } from "../../analytics/funnel-compact";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
+import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
 import { rekeyUser } from "../../analytics/privacy";
 import type { EventEnvelope, EventType } from "../../schema/events";
 import { buildEvent, type EventInput } from "../../worker/queue/emit";
@@ -75,19 +76,29 @@ for (const span of [
   for (const campaignId of ["c1", "c2"]) CASES.push({ ...span, windowHours: 72, campaignId });
 }
 
-const answers = async () => {
+const answers = async (cases = CASES) => {
   const out: number[][] = [];
-  for (const p of CASES) out.push((await runMetric(wh.client(), T, "funnel", p)).rows.map((r) => (r as { users: number }).users));
+  for (const p of cases) out.push((await runMetric(wh.client(), T, "funnel", p)).rows.map((r) => (r as { users: number }).users));
   return out;
+};
+/** The same answers read in slices of about 150 people (a tenant with many people: metrics/person-slices.ts). */
+const inSlices = async (cases = CASES, perSlice = 150) => {
+  setPersonsPerSlice(perSlice);
+  try {
+    return await answers(cases);
+  } finally {
+    setPersonsPerSlice(PERSONS_PER_SLICE);
+  }
 };
 const NOW = new Date("2026-09-24T09:00:00Z"); // frontier 2026-09-24T00:00Z
 
 describe("the funnel's compacted build", () => {
-  it("gives exactly the levels funnel_people gives, for every span, window and campaign", async () => {
+  it("gives exactly the levels funnel_people gives, for every span, window and campaign (in slices of people too)", async () => {
     const events = randomEvents(7, 400);
     await ingestEvents(wh.client(), events);
     const raw = await answers();
     expect(raw.some((a) => a[1]! > 0 && a[4]! > 0)).toBe(true);
+    expect(await inSlices()).toEqual(raw);
     expect(await funnelCompactDue(wh.client(), NOW)).toBe("none");
 
     const b = await buildFunnelCompact(wh.client(), NOW);
@@ -97,6 +108,7 @@ describe("the funnel's compacted build", () => {
     expect((await compactSource(wh.client(), T, new Date("2026-11-01"))).build).toBe(b.build);
     expect(await funnelCompactDue(wh.client(), NOW)).toBeNull();
     expect(await answers()).toEqual(raw);
+    expect(await inSlices()).toEqual(raw);
   });
 
   it("a late step before the frontier makes the funnel read funnel_people until the next build", async () => {
@@ -134,6 +146,25 @@ describe("the funnel's compacted build", () => {
     await buildFunnelCompact(wh.client(), NOW);
     expect((await compactSource(wh.client(), T, new Date("2026-11-01"))).build).not.toBe("0");
     expect(await answers()).toEqual(rawNow);
+  });
+
+  it("a device in the build that signs up after the frontier counts for its user, once, in slices too", async () => {
+    await ingestEvents(wh.client(), [
+      mk("page_view", { deviceId: "d-late" }, { campaignId: "c2" }, "2026-09-23T10:00:00Z"),
+      mk("page_view", { userId: "u-other" }, {}, "2026-09-23T11:00:00Z"), // a second person, so there are two slices
+    ]);
+    await buildFunnelCompact(wh.client(), NOW);
+    const wide = [CASES[3]!]; // 09-01..11-01, 720 h window
+    const [unlinked] = await answers(wide); // a device that never signed up counts for no one
+    await ingestEvents(wh.client(), [
+      mk("user_signed_up", { userId: "u-late-link", deviceId: "d-late" }, {}, "2026-09-25T09:00:00Z"),
+      mk("claim_succeeded", { userId: "u-late-link" }, { campaignId: "c2" }, "2026-09-25T10:00:00Z"),
+    ]);
+    const build = (await compactSource(wh.client(), T, new Date("2026-11-01"))).build;
+    expect(build).not.toBe("0"); // nothing changed before the frontier: the device's view is read from the build
+    const [linked] = await answers(wide);
+    expect(linked!.slice(0, 2)).toEqual([unlinked![0]! + 1, unlinked![1]! + 1]);
+    expect(await inSlices(wide, 1)).toEqual([linked]);
   });
 
   it("asks for a new build once a day closes, and an erasure leaves no key of the person in the build", async () => {

@@ -18,6 +18,7 @@ import { applyRetention, rekeyUser, userEvents } from "../../analytics/privacy";
 import { BULK_INSERT_SETTINGS, generateEvents } from "../../analytics/generate";
 import { ingestEvents } from "../../analytics/ingest";
 import { runMetric } from "../../analytics/metrics";
+import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
 import { computeSegmentPage, previewSegment } from "../../analytics/segments/compute";
 import { WarehouseSegmentRules } from "../../schema/segments";
 import { computeRecommendations } from "../../analytics/recommendations/co-purchase";
@@ -128,6 +129,10 @@ beforeAll(async () => {
   await funnelCompactDue(client, now);
   await pruneFunnelCompact(client);
   await runMetric(client, "tG", "funnel", { from: "2026-10-01", to: "2026-11-01T12:00:00Z" });
+  // A tenant with many people: the person-grouping queries in slices of the person keys.
+  setPersonsPerSlice(10);
+  for (const name of ["funnel", "retention", "retention_matrix"] as const) await runMetric(client, "tG", name, { from: "2026-10-01", to: "2026-11-01T12:00:00Z" });
+  setPersonsPerSlice(PERSONS_PER_SLICE);
 }, 120_000);
 
 afterAll(async () => {
@@ -142,6 +147,7 @@ describe(`every statement the warehouse sends runs on ClickHouse ${MIN_CLICKHOUS
     expect(sqls).toMatch(/ENGINE = ReplicatedReplacingMergeTree/);
     expect(sqls).toMatch(/windowFunnel/);
     expect(sqls).toMatch(/INSERT INTO funnel_compact/);
+    expect(sqls).toMatch(/BETWEEN \{lo:UInt64\} AND \{hi:UInt64\}/);
     expect(sqls).toMatch(/LIMIT 1 BY event_id/);
     expect(sqls).toMatch(/ALTER TABLE events UPDATE/);
     expect(sqls).toMatch(/DELETE FROM events WHERE/);
