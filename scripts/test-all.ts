@@ -10,11 +10,28 @@ import { createInterface } from "node:readline";
 const vitest = "node_modules/.bin/vitest";
 const args = process.argv.slice(2);
 
+// CI keeps only the tail of the log, so the lines that say what failed are printed again after the lanes' summaries.
+const failures: string[] = [];
+const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, "");
+
 function run(label: string, argv: string[], command = [vitest, "run"]): Promise<{ label: string; code: number; seconds: number }> {
   const started = Date.now();
   const child = spawn(command[0]!, [...command.slice(1), ...argv], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let window = 0;
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on("line", (line) => process.stdout.write(label ? `[${label}] ${line}\n` : `${line}\n`));
+    createInterface({ input: stream }).on("line", (line) => {
+      process.stdout.write(label ? `[${label}] ${line}\n` : `${line}\n`);
+      const text = plain(line).trim();
+      // A failed test's name, then from its report the error and where it was thrown.
+      if (failures.length >= 80) return;
+      if (/^(FAIL\b|×|✗)|\berror TS\d+/.test(text)) {
+        failures.push(`[${label}] ${text.slice(0, 300)}`);
+        window = text.startsWith("FAIL") ? 15 : 0;
+      } else if (window > 0) {
+        window--;
+        if (/^(\w*Error\b|❯ )/.test(text)) failures.push(`[${label}]   ${text.slice(0, 300)}`);
+      }
+    });
   }
   const stop = () => child.kill("SIGINT");
   process.once("SIGINT", stop);
@@ -44,6 +61,7 @@ if (args.length) {
       run("typecheck", [], ["npm", "run", "--silent", "typecheck"]).then((r) => [r]),
     ])
   ).flat();
+  if (failures.length) console.log(`what failed (first lines):\n${failures.join("\n")}`);
   for (const r of results) console.log(`${r.label === "typecheck" ? "tsc" : "vitest"} ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
 }

@@ -73,6 +73,18 @@ export async function holdShardMessages(campaignId: string, queues: ("CLAIMS" | 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Runs a shard's alarm once it is scheduled: a claim's reply can arrive before its write sets the alarm, and on a busy
+ * machine `runDurableObjectAlarm` would then find none and run nothing. (No alarm after 2 s: it already ran by itself.)
+ */
+export async function runShardAlarm(stub: DurableObjectStub): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if ((await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())) !== null) break;
+    await sleep(10);
+  }
+  return runDurableObjectAlarm(stub);
+}
+
+/**
  * Creates a campaign that opens ~0.8 s from now and waits for it to open. On a loaded machine the request may take
  * longer than the lead, and a lottery must start in the future: then it asks again with a longer lead.
  */

@@ -23,8 +23,9 @@ describe("lottery draws", { timeout: 60_000 }, () => {
         tasks: [{ id: "share", name: "分享给好友", extraChances: 2, perDay: 1 }],
         shards: 3,
       },
-      // Room for 200 draws and their voucher deliveries on a busy machine before the campaign ends.
-      { runMs: 15_000 },
+      // Room for 200 draws and their voucher deliveries before the campaign ends, on a machine running every test lane
+      // at once (15 s was once not enough: the draws came after the end and were refused as "ended").
+      { runMs: 30_000 },
     );
     expect(c.seedCommitment).toMatch(/^[0-9a-f]{64}$/);
     const pub = await api(`/public/campaigns/${c.id}`);
@@ -35,7 +36,7 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     await sleep(5);
     await evictCampaign(c.id, 3);
     const res = await Promise.all([...first, ...Array.from({ length: 100 }, (_, i) => claim(c.id, `q-${i}`))]);
-    expect(res.every((r) => r.status === 200)).toBe(true);
+    expect(res.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body?.error?.code}`)).toEqual([]);
     const won = res.filter((r) => r.body.outcome === "won");
     const byPrize = (id: string) => won.filter((r) => r.body.prizeId === id).length;
     expect(byPrize("big")).toBeLessThanOrEqual(3);
@@ -103,5 +104,5 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     const bad = verifyDrawExport(tampered);
     expect(bad.ok).toBe(false);
     expect(bad.issues[0]).toMatchObject({ shard: shard.shard, index: idx });
-  });
+  }, 90_000);
 });

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { factBudget, RUSH_BATCH, RUSH_QUIET_MS } from "../../worker/durable/campaign-outbox";
 import { shardOf } from "../../worker/services/campaigns";
 import { createTenant } from "./helpers";
-import { claim, couponProductOf, holdShardMessages, liveCampaign } from "./campaign-helpers";
+import { claim, couponProductOf, holdShardMessages, liveCampaign, runShardAlarm } from "./campaign-helpers";
 
 /** A one-shard coupon campaign whose shard's messages are held, and `n` distinct winners. */
 async function rush(n: number) {
@@ -34,7 +34,7 @@ describe("peak shaving: won-claim facts are paced while claims keep coming (å‰Šå
     // A batch just went: this run forwards the events and holds the facts.
     await lastFactsAt(Date.now());
     const before = held.facts.length;
-    await runDurableObjectAlarm(stub);
+    await runShardAlarm(stub);
     expect(held.events.filter((e) => e.type === "claim_succeeded")).toHaveLength(n);
     expect(held.facts).toHaveLength(before);
     // A fact held back has not started its resend schedule (no attempt counted, due at once).
@@ -43,11 +43,11 @@ describe("peak shaving: won-claim facts are paced while claims keep coming (å‰Šå
     expect(waiting).toBe(n - before);
     // After the pause: one batch.
     await lastFactsAt(0);
-    await runDurableObjectAlarm(stub);
+    await runShardAlarm(stub);
     expect(held.facts).toHaveLength(before + Math.min(RUSH_BATCH, n - before));
     for (let i = 0; i < 5 && held.facts.length < n; i++) {
       await lastFactsAt(0);
-      await runDurableObjectAlarm(stub);
+      await runShardAlarm(stub);
     }
     expect(held.facts).toHaveLength(n);
     expect(new Set(held.facts.map((f) => f.claimId)).size).toBe(n);
@@ -59,7 +59,7 @@ describe("peak shaving: won-claim facts are paced while claims keep coming (å‰Šå
     await runInDurableObject(stub, (instance) => {
       (instance as unknown as { lastClaimAt: number }).lastClaimAt = Date.now() - RUSH_QUIET_MS;
     });
-    await runDurableObjectAlarm(stub);
+    await runShardAlarm(stub);
     expect(held.facts).toHaveLength(120);
   });
 });

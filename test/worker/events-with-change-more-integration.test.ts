@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EventEnvelope } from "../../schema/events";
 import { getOrderRow } from "../../worker/db/orders";
@@ -12,7 +12,7 @@ const acceptPaymentNotice = async (e: Env, p: string, n: PaymentNotice) => accep
 import { memberBuyer } from "../../worker/services/members";
 import { createOrder } from "../../worker/services/orders";
 import { api, createTenant, countRows, failingEnv, recordedOfType } from "./helpers";
-import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
+import { couponProductOf, liveCampaign, runShardAlarm, sessionHeader } from "./campaign-helpers";
 import { paidAtSandbox, shopWithKeys } from "./commerce-helpers";
 
 const ofType = recordedOfType;
@@ -100,7 +100,7 @@ describe("events recorded with their change (more places)", { timeout: 60_000 },
 
     // The shard's outbox hands the event to the journal (D1) and clears its row; the refused send is the journal's
     // to repeat: the cron sends it once the Queue takes messages again.
-    await runDurableObjectAlarm(shard);
+    await runShardAlarm(shard);
     expect(await rows()).toHaveLength(0);
     expect(sent).toHaveLength(0);
     const journaled = await env.DB.prepare("SELECT count(*) AS n FROM event_journal WHERE instr(body, ?) > 0 AND instr(body, 'campaign_task_completed') > 0").bind(c.id).first<{ n: number }>();
