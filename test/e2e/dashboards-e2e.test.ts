@@ -46,9 +46,12 @@ const cookieOf = (h: Headers) => (h.get("set-cookie") ?? "").split(";")[0]!;
 const mondayOf = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
 const sortRows = <T>(rows: T[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-/** Polls the analytics view until it equals `expected` (for up to 5 s after the last action); fails showing the last answer. */
+/**
+ * Polls the analytics view until it equals `expected` (for up to 20 s after the last action: events go through the
+ * queue's batches to the warehouse, slower when every test lane runs at once); fails showing the last answer.
+ */
 async function expectView(base: string, analyst: string, metric: string, query: string, expected: unknown, sort = false) {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 20_000;
   let last: unknown;
   for (;;) {
     const res = await fetch(`${base}/api/v1/analytics/${metric}?${query}`, { headers: { authorization: `Bearer ${analyst}` } });
@@ -186,9 +189,9 @@ describe("dashboards on real traffic", () => {
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${origin}/`);
-      await expect.poll(() => page.locator("kaquan-campaign button.go").textContent(), { timeout: 20_000 }).toBe("立即抽奖");
+      await expect.poll(() => page.locator("kaquan-campaign button.go").textContent(), { timeout: 45_000 }).toBe("立即抽奖");
       await page.locator("kaquan-campaign button.go").click();
-      await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 15_000 }).toContain("drawn");
+      await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 45_000 }).toContain("drawn");
       expect(await page.evaluate("window.__events.find(e => e.name === 'drawn').detail.outcome")).toBe("won");
       if (w === "W2") await screenshot(page, "dashboards-e2e-widget");
       expect(errors).toEqual([]);
@@ -196,7 +199,7 @@ describe("dashboards on real traffic", () => {
     }
 
     // Wait for the recharge to be delivered (the supplier answers within ~20 ms; the worker's queue does the rest).
-    await expect.poll(async () => (await pub.ok("GET", `/shop/${slug}/orders/${topUp}`, undefined, p)).order.status, { timeout: 20_000 }).toBe("delivered");
+    await expect.poll(async () => (await pub.ok("GET", `/shop/${slug}/orders/${topUp}`, undefined, p)).order.status, { timeout: 45_000 }).toBe("delivered");
 
     // ---- Every view answers the hand-worked numbers (polled for up to 5 s after the last action). ----
     const cohort = mondayOf(new Date()); // every visitor signed up (and paid) now: one weekly cohort
@@ -298,7 +301,7 @@ describe("dashboards on real traffic", () => {
     await screenshot(dash, "dashboards-e2e-all");
     await dash.fill("input[name=channel]", "wechat");
     await dash.click("#filters button[type=submit]");
-    await expect.poll(() => dash.locator("#view-acquisition .table tbody tr").count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => dash.locator("#view-acquisition .table tbody tr").count(), { timeout: 30_000 }).toBe(1);
     expect(dash.url()).toContain("channel=wechat");
     expect(acquisitionUrl).toContain("channel=wechat");
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
