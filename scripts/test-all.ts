@@ -44,10 +44,10 @@ function run(label: string, argv: string[], command = [vitest, "run"]): Promise<
 if (args.length) {
   process.exitCode = (await run("", args)).code;
 } else {
-  // Three lanes side by side: the Workers-pool files (CPU-bound) and then the unit and warehouse tests, the e2e files
-  // (they mostly wait on their own stacks: start-ups, an outage, a crash and restart) and the browser files (one
-  // shared stack). On two cores the waiting of the last two overlaps the first's work; nothing is shared between them
-  // (own warehouse, stacks and ports). A new project must be added to one of them here.
+  // Three lanes side by side: the Workers-pool files (CPU-bound, the longest), the e2e files (they mostly wait on their
+  // own stacks: start-ups, an outage, a crash and restart) and then the unit and warehouse tests, and the browser files
+  // (one shared stack). On two cores the waiting of the last two overlaps the first's work; nothing is shared between
+  // them (own warehouse, stacks and ports). A new project must be added to one of them here.
   const lane = async (runs: [string, string[]][]) => {
     const done = [];
     for (const [label, projects] of runs) done.push(await run(label, projects.flatMap((p) => ["--project", p])));
@@ -55,8 +55,8 @@ if (args.length) {
   };
   const results = (
     await Promise.all([
-      lane([["worker", ["worker"]], ["unit+analytics", ["unit", "analytics", "analytics-cluster"]]]),
-      lane([["e2e", ["e2e"]]]),
+      lane([["worker", ["worker"]]]),
+      lane([["e2e", ["e2e"]], ["unit+analytics", ["unit", "analytics", "analytics-cluster"]]]),
       lane([["browser", ["browser"]]]),
       run("typecheck", [], ["npm", "run", "--silent", "typecheck"]).then((r) => [r]),
     ])
