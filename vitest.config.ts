@@ -51,7 +51,7 @@ export default defineConfig(async () => {
             // Files share that database: each test makes its own tenant, and never asserts counts over all tenants.
             isolate: false,
             // Workers-runtime tests make many real D1/DO round trips: a slow or shared machine must not turn into failures.
-            testTimeout: 30_000,
+            testTimeout: 60_000,
             setupFiles: ["test/worker/apply-migrations.ts"],
             globalSetup: ["test/worker/global-setup.ts", "test/worker/supplier-setup.ts", "test/worker/alipay-setup.ts", "test/worker/wechatpay-setup.ts"],
           },
@@ -62,8 +62,9 @@ export default defineConfig(async () => {
             include: ["test/analytics/**/*.test.ts"],
             environment: "node",
             pool: "forks",
-            testTimeout: 30_000,
-            hookTimeout: 60_000,
+            // Beside the other lanes (load ~8 on two cores) a data-heavy test here took over 30 s in CI (~11 s alone).
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
         {
@@ -75,8 +76,8 @@ export default defineConfig(async () => {
             environment: "node",
             pool: "forks",
             env: { KAQUAN_TEST_CLUSTER: "1" },
-            testTimeout: 30_000,
-            hookTimeout: 60_000,
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
         {
