@@ -201,7 +201,7 @@ describe("dashboards on real traffic", () => {
     // Wait for the recharge to be delivered (the supplier answers within ~20 ms; the worker's queue does the rest).
     await expect.poll(async () => (await pub.ok("GET", `/shop/${slug}/orders/${topUp}`, undefined, p)).order.status, { timeout: 45_000 }).toBe("delivered");
 
-    // ---- Every view answers the hand-worked numbers (polled for up to 5 s after the last action). ----
+    // ---- Every view answers the hand-worked numbers (polled for up to 20 s after the last action). ----
     const cohort = mondayOf(new Date()); // every visitor signed up (and paid) now: one weekly cohort
     const open12 = Array.from({ length: 12 }, () => null);
     const view = (metric: string, query: string, expected: unknown, sort = false) => expectView(base, analyst, metric, query, expected, sort);
