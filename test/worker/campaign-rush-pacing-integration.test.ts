@@ -34,7 +34,12 @@ describe("peak shaving: won-claim facts are paced while claims keep coming (å‰Šå
     // A batch just went: this run forwards the events and holds the facts.
     await lastFactsAt(Date.now());
     const before = held.facts.length;
-    await runShardAlarm(stub);
+    // The shard's own alarm may be mid-run beside the test's on a loaded machine: run until the events are through.
+    const claimEvents = () => held.events.filter((e) => e.type === "claim_succeeded").length;
+    for (let i = 0; i < 10 && claimEvents() < n; i++) {
+      await lastFactsAt(Date.now());
+      await runShardAlarm(stub);
+    }
     expect(held.events.filter((e) => e.type === "claim_succeeded")).toHaveLength(n);
     expect(held.facts).toHaveLength(before);
     // A fact held back has not started its resend schedule (no attempt counted, due at once).
@@ -59,7 +64,7 @@ describe("peak shaving: won-claim facts are paced while claims keep coming (å‰Šå
     await runInDurableObject(stub, (instance) => {
       (instance as unknown as { lastClaimAt: number }).lastClaimAt = Date.now() - RUSH_QUIET_MS;
     });
-    await runShardAlarm(stub);
+    for (let i = 0; i < 5 && held.facts.length < 120; i++) await runShardAlarm(stub);
     expect(held.facts).toHaveLength(120);
   });
 });
