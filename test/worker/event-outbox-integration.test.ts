@@ -105,6 +105,40 @@ describe("transactional outbox: a failure after the commit loses and repeats not
     expect(await ledgerKinds(b.adminKey)).toEqual([`issuance:${voucher.id}`, `delivery:${voucher.id}`]);
   });
 
+  it("the journal could not be written: no row is marked sent, and the next dispatch sends each event once", async () => {
+    const b = await redemptionBrand();
+    await settle();
+    const queue = flakyQueue();
+    queue.down = false;
+    // D1 refuses the journal's transaction (the rows are marked sent in that same transaction).
+    let journalDown = true;
+    const db = new Proxy(env.DB, {
+      get: (t, k) =>
+        k === "batch"
+          ? (stmts: D1PreparedStatement[]) => {
+              if (journalDown && stmts.some((s) => /INTO event_journal/.test((s as unknown as { statement: string }).statement))) return Promise.reject(new Error("D1_ERROR: disk I/O error"));
+              return t.batch(stmts);
+            }
+          : Reflect.get(t, k),
+    });
+    const e = new Proxy(env, { get: (t, k) => (k === "EVENTS" ? queue : k === "DB" ? db : Reflect.get(t, k)) }) as Env;
+    const { voucher } = await withRequestEvents(() => issueVoucher(e, { tenantId: b.tenant.id, holderId: "buyer_4", productId: b.productId, sourceKey: "j:1" }), () => undefined);
+    await dispatchEvents(e);
+    const [row] = await outbox(b.tenant.id);
+    expect(row).toMatchObject({ type: "voucher_issued", sent_at: null, attempts: 1 });
+    expect(queue.accepted.filter((x) => x.tenantId === b.tenant.id)).toHaveLength(0);
+    // The lease was given back, so the next dispatch (once the back-off is over) is not held up a minute.
+    expect((await env.DB.prepare("SELECT until FROM event_dispatch_lease").first<{ until: number }>())!.until).toBe(0);
+
+    journalDown = false;
+    await env.DB.prepare("UPDATE event_outbox SET next_at = 0 WHERE tenant_id = ?").bind(b.tenant.id).run();
+    await dispatchEvents(e);
+    await dispatchEvents(e);
+    expect((await outbox(b.tenant.id)).map((r) => r.sent_at !== null)).toEqual([true]);
+    expect(queue.accepted.filter((x) => x.tenantId === b.tenant.id && x.type.startsWith("voucher_")).map((x) => x.type)).toEqual(["voucher_issued"]);
+    expect(await ledgerKinds(b.adminKey)).toEqual([`issuance:${voucher.id}`, `delivery:${voucher.id}`]);
+  });
+
   it("a guarded change that did not happen records no event; a repeated one records it once", async () => {
     const b = await redemptionBrand();
     const { voucher } = await issueVoucher(env, { tenantId: b.tenant.id, holderId: "buyer_3", productId: b.productId, sourceKey: "g:1" });

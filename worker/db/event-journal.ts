@@ -6,11 +6,23 @@ export interface JournalRow {
   resends: number;
 }
 
-/** Records messages before they are sent, 20 (~2 MB at most) a transaction: each message is journaled whole or not at all. */
-export async function recordJournal(db: D1Database, rows: { id: string; body: string; events: number }[], now: number, resendAt: number): Promise<void> {
-  if (!rows.length) return;
+/**
+ * Records messages before they are sent, 20 (~2 MB at most) a transaction: each message is journaled whole or not at
+ * all. `also` (the caller's statements, e.g. marking the journaled outbox rows sent) commits with the last 20, so only
+ * once every message is journaled; returns their results.
+ */
+export async function recordJournal(
+  db: D1Database, rows: { id: string; body: string; events: number }[], now: number, resendAt: number, also: D1PreparedStatement[] = [],
+): Promise<D1Result[]> {
   const stmt = db.prepare("INSERT OR IGNORE INTO event_journal (id, body, events, created_at, resend_at) VALUES (?, ?, ?, ?, ?)");
-  for (let i = 0; i < rows.length; i += 20) await db.batch(rows.slice(i, i + 20).map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt)));
+  const chunks: D1PreparedStatement[][] = [];
+  for (let i = 0; i < rows.length; i += 20) chunks.push(rows.slice(i, i + 20).map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt)));
+  if (!chunks.length) chunks.push([]);
+  const last = chunks.length - 1;
+  for (let i = 0; i < last; i++) await db.batch(chunks[i]!);
+  const all = [...chunks[last]!, ...also];
+  if (!all.length) return [];
+  return (await db.batch(all)).slice(chunks[last]!.length);
 }
 
 /** The messages whose events the warehouse stored (or the dead-letter queue parked): nothing left to resend. */

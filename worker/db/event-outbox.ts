@@ -49,12 +49,8 @@ export async function pendingEvents(db: D1Database, limit: number): Promise<Outb
   return results;
 }
 
-export async function markEventsSent(db: D1Database, seqs: number[]): Promise<void> {
-  await runInBatches(db, markSentStmts(db, seqs));
-}
-
 // Contiguous in practice: one range update instead of one statement per row.
-function markSentStmts(db: D1Database, seqs: number[]): D1PreparedStatement[] {
+export function markSentStatements(db: D1Database, seqs: number[]): D1PreparedStatement[] {
   const stmt = db.prepare("UPDATE event_outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE seq BETWEEN ? AND ? AND sent_at IS NULL");
   return ranges(seqs).map(([a, b]) => stmt.bind(a, b));
 }
@@ -101,14 +97,19 @@ export async function leaseWithPending(db: D1Database, holder: string, now: numb
  * A dispatch round's end in one round trip: marks the last rows sent, gives the lease back, and returns the oldest
  * row still pending (one a request recorded while the lease was held), or null.
  */
-export async function finishDispatchRound(db: D1Database, holder: string, sentSeqs: number[]): Promise<Pick<OutboxRow, "seq" | "next_at"> | null> {
-  const results = await db.batch<Pick<OutboxRow, "seq" | "next_at">>([
-    ...markSentStmts(db, sentSeqs),
-    releaseStmt(db, holder),
-    db.prepare("SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1"),
-  ]);
-  return results[results.length - 1]!.results[0] ?? null;
+export async function finishDispatchRound(db: D1Database, holder: string, sentSeqs: number[]): Promise<NextPending> {
+  return nextPending(await db.batch(finishRoundStatements(db, holder, sentSeqs)));
 }
+
+export type NextPending = Pick<OutboxRow, "seq" | "next_at"> | null;
+
+/** finishDispatchRound's statements, for a batch of the caller's (the journal's); read the answer with nextPending. */
+export function finishRoundStatements(db: D1Database, holder: string, sentSeqs: number[]): D1PreparedStatement[] {
+  return [...markSentStatements(db, sentSeqs), releaseStmt(db, holder), db.prepare("SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1")];
+}
+
+/** The oldest row still pending, from the results of finishRoundStatements (they end with its look-up). */
+export const nextPending = (results: D1Result[]): NextPending => (results[results.length - 1]!.results[0] as NextPending | undefined) ?? null;
 
 /** Takes the single dispatch lease until `until` (epoch ms); false while another holder's lease runs. */
 export async function acquireDispatchLease(db: D1Database, holder: string, now: number, until: number): Promise<boolean> {

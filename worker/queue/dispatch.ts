@@ -3,9 +3,12 @@ import type { LedgerEntryDraft } from "../../schema/ledger";
 import { retryDelaySeconds } from "../domain/backoff";
 import { newId } from "../domain/crypto";
 import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
-import { acquireDispatchLease, deferEvents, finishDispatchRound, leaseWithPending, markEventsSent, pendingEvents, purgeSentEvents, releaseDispatchLease, type OutboxRow } from "../db/event-outbox";
+import {
+  acquireDispatchLease, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements, nextPending, pendingEvents,
+  purgeSentEvents, releaseDispatchLease, type NextPending, type OutboxRow,
+} from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
-import { sendJournaled } from "./journal";
+import { journalThenSend } from "./journal";
 
 export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
 
@@ -34,19 +37,20 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
   let ledger = 0;
   for (let round = 0; round < 3; round++) {
     const holder = newId("dsp");
-    // A round is two D1 round trips of its own: lease + pending rows, then sent + release + anything left.
+    // A round is two D1 round trips of its own: lease + pending rows, then the journal + sent + release + anything left.
     const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit);
     if (!start.held) break;
-    let unmarked: number[] = [];
-    let next: Pick<OutboxRow, "next_at"> | null = null;
+    let next: NextPending | undefined;
     try {
-      const done = await forwardWhileHeld(env, limit, () => Date.now() - started < budgetMs, start.rows);
+      const more = () => Date.now() - started < budgetMs;
+      const done = await forwardWhileHeld(env, limit, more, start.rows, (seqs) => finishRoundStatements(env.DB, holder, seqs));
       sent += done.sent;
       ledger += done.ledger;
-      unmarked = done.unmarked;
+      if (done.closed) next = nextPending(done.closed);
     } finally {
-      // Not marked: the rows go again (the warehouse and the ledger drop repeats); the lease runs out on its own.
-      next = await finishDispatchRound(env.DB, holder, unmarked).catch((e) => {
+      // Not closed with the journal (nothing due, or a failure): the lease is given back here. Rows not marked go
+      // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own.
+      next ??= await finishDispatchRound(env.DB, holder, []).catch((e) => {
         console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
         return null;
       });
@@ -59,29 +63,34 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
 
 /**
  * The body of a round, from its first rows: ledger first, then the Queue, in seq order; the caller holds the lease.
- * Returns the seqs of the last rows sent, not yet marked (the caller marks them with the lease's release).
+ * The journal owns the events once it has them, so each chunk's rows are marked sent in the journal's transaction,
+ * and the last chunk's with the caller's `close` statements; `closed` is their results (null: not closed, nothing
+ * was due or a chunk failed and backs off).
  */
-async function forwardWhileHeld(env: DispatchEnv, limit: number, more: () => boolean, first: OutboxRow[]): Promise<{ sent: number; ledger: number; unmarked: number[] }> {
+async function forwardWhileHeld(
+  env: DispatchEnv, limit: number, more: () => boolean, first: OutboxRow[], close: (seqs: number[]) => D1PreparedStatement[],
+): Promise<{ sent: number; ledger: number; closed: D1Result[] | null }> {
   let sent = 0;
   let ledger = 0;
   for (let rows = first; ; rows = await pendingEvents(env.DB, limit)) {
     // In order: while the oldest row backs off after a failure, the ones behind it wait too.
-    if (!rows.length || rows[0]!.next_at > Date.now()) return { sent, ledger, unmarked: [] };
+    if (!rows.length || rows[0]!.next_at > Date.now()) return { sent, ledger, closed: null };
     const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
+    const seqs = rows.map((r) => r.seq);
+    const last = rows.length < limit || !more();
+    let results: D1Result[];
     try {
       ledger += await feedLedger(env, events);
-      await sendJournaled(env, events);
+      results = await journalThenSend(env, events, last ? close(seqs) : markSentStatements(env.DB, seqs));
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const now = Date.now();
       await deferEvents(env.DB, rows, (attempts) => now + retryDelaySeconds(attempts) * 1000, error);
       console.error(JSON.stringify({ at: "dispatch", deferred: rows.length, error: error.slice(0, 200) }));
-      return { sent, ledger, unmarked: [] };
+      return { sent, ledger, closed: null };
     }
-    const seqs = rows.map((r) => r.seq);
     sent += rows.length;
-    if (rows.length < limit || !more()) return { sent, ledger, unmarked: seqs };
-    await markEventsSent(env.DB, seqs);
+    if (last) return { sent, ledger, closed: results };
   }
 }
 
@@ -97,7 +106,7 @@ export async function withDispatchLease<T>(env: DispatchEnv, fn: () => Promise<T
     await new Promise((r) => setTimeout(r, wait));
   }
   try {
-    await markEventsSent(env.DB, (await forwardWhileHeld(env, 500, () => true, await pendingEvents(env.DB, 500))).unmarked);
+    await forwardWhileHeld(env, 500, () => true, await pendingEvents(env.DB, 500), (seqs) => markSentStatements(env.DB, seqs));
     // Renewed: the whole of fn runs inside a full lease.
     await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS);
     return await fn();

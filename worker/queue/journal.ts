@@ -18,14 +18,23 @@ const RESEND_LIMIT = 200;
  * Throws only when the journal could not be written (then nothing was accepted).
  */
 export async function sendJournaled(env: JournalEnv, events: EventEnvelope[], now = Date.now()): Promise<void> {
-  if (!events.length) return;
+  if (events.length) await journalThenSend(env, events, [], now);
+}
+
+/**
+ * sendJournaled, with the caller's statements `also` committed in the same transaction as the (last) journal rows:
+ * the dispatcher marks its outbox rows sent there, as the journal owns the events from then on (one D1 round trip
+ * fewer per dispatch). Returns the results of `also`.
+ */
+export async function journalThenSend(env: JournalEnv, events: EventEnvelope[], also: D1PreparedStatement[], now = Date.now()): Promise<D1Result[]> {
   const messages = bundleEvents(events).map((b) => ({ id: newId("jr"), body: b.json, events: b.events }));
-  await recordJournal(env.DB, messages.map((m) => ({ id: m.id, body: m.body, events: m.events.length })), now, now + RESEND_AFTER_S * 1000);
+  const results = await recordJournal(env.DB, messages.map((m) => ({ id: m.id, body: m.body, events: m.events.length })), now, now + RESEND_AFTER_S * 1000, also);
   try {
     for (const m of messages) await sendMessage(env, m.id, m.events);
   } catch (e) {
     console.error(JSON.stringify({ at: "journal", problem: "send_refused", journaled: events.length, error: (e instanceof Error ? e.message : String(e)).slice(0, 200) }));
   }
+  return results;
 }
 
 const sendMessage = (env: Pick<Env, "EVENTS">, journal: string, events: EventEnvelope[]) =>
