@@ -1,5 +1,5 @@
 import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
-import { distinct, FROM, IN_RANGE, ratio, select, TENANT, TO, type Metric } from "./metric";
+import { distinct, FROM, IN_RANGE, ratio, selectParts, TENANT, TO, type Metric } from "./metric";
 
 /**
  * Social growth per share mechanism (issue 18). A share link's mechanism is on its share_sent (payload.mechanism;
@@ -76,31 +76,33 @@ LEFT JOIN (
 GROUP BY grp`;
 
 type Mech = (typeof GROWTH_MECHANISMS)[number];
-const byMechanism = <T extends { mechanism: string }>(rows: T[]) => new Map(rows.map((r) => [r.mechanism, r]));
+const byKey = <T extends { key: string }>(rows: T[]) => new Map(rows.map((r) => [r.key, r]));
 
 export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
   params: GrowthParams,
   row: GrowthRow,
   async run(client, tenant, p) {
     const q = { tenant, from: p.from, to: p.to, days: p.days };
-    const [shares, invitees, [teams], [rewards], [invites], ltv] = await Promise.all([
-      select<{ mechanism: string; sharers: number; shares: number }>(client, SHARES, q),
-      select<{ mechanism: string; inviteeSignups: number; cycleMedianMinutes: number }>(client, INVITEES, q),
-      select<{ opened: number; completed: number; failed: number }>(client, TEAMS, q),
-      select<{ helps: number; goals: number; groupCost: number; assistCost: number }>(client, REWARDS, q),
-      select<{ inviteCost: number }>(client, INVITE_COST, q),
-      select<{ grp: string; users: number; revenue: number }>(client, LTV, q),
-    ]);
-    const s = byMechanism(shares);
-    const inv = byMechanism(invitees);
-    const lt = new Map(ltv.map((r) => [r.grp, { users: Number(r.users), revenue: Number(r.revenue) }]));
+    const r = await selectParts(client, {
+      shares: { sql: SHARES, key: "mechanism", cols: ["sharers", "shares"] },
+      invitees: { sql: INVITEES, key: "mechanism", cols: ["inviteeSignups", "cycleMedianMinutes"] },
+      teams: { sql: TEAMS, cols: ["opened", "completed", "failed"] },
+      rewards: { sql: REWARDS, cols: ["helps", "goals", "groupCost", "assistCost"] },
+      invites: { sql: INVITE_COST, cols: ["inviteCost"] },
+      ltv: { sql: LTV, key: "grp", cols: ["users", "revenue"] },
+    }, q);
+    const s = byKey(r.shares);
+    const inv = byKey(r.invitees);
+    const teams = r.teams[0]!;
+    const rewards = r.rewards[0]!;
+    const lt = byKey(r.ltv);
     const organic = lt.get("organic");
     const cost: Record<Mech, number | null> = {
-      campaign: null, product: null, group: Number(rewards!.groupCost), assist: Number(rewards!.assistCost), invite: Number(invites?.inviteCost ?? 0),
+      campaign: null, product: null, group: rewards.groupCost, assist: rewards.assistCost, invite: r.invites[0]?.inviteCost ?? 0,
     };
     return GROWTH_MECHANISMS.map((mechanism) => {
-      const sharers = Number(s.get(mechanism)?.sharers ?? 0);
-      const inviteeSignups = Number(inv.get(mechanism)?.inviteeSignups ?? 0);
+      const sharers = s.get(mechanism)?.sharers ?? 0;
+      const inviteeSignups = inv.get(mechanism)?.inviteeSignups ?? 0;
       const l = lt.get(mechanism);
       const attributedRevenueCents = l?.revenue ?? 0;
       const group = mechanism === "group";
@@ -109,18 +111,18 @@ export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
       return {
         mechanism,
         sharers,
-        shares: Number(s.get(mechanism)?.shares ?? 0),
+        shares: s.get(mechanism)?.shares ?? 0,
         inviteeSignups,
         kFactor: ratio(inviteeSignups, sharers),
-        cycleMedianMinutes: inv.has(mechanism) ? Number(inv.get(mechanism)!.cycleMedianMinutes) : null,
-        teamsOpened: group ? Number(teams!.opened) : 0,
-        teamsCompleted: group ? Number(teams!.completed) : 0,
-        teamsFailed: group ? Number(teams!.failed) : 0,
-        teamSuccessRate: group ? ratio(Number(teams!.completed), Number(teams!.opened)) : null,
-        teamFailRate: group ? ratio(Number(teams!.failed), Number(teams!.opened)) : null,
-        assistHelps: assist ? Number(rewards!.helps) : 0,
-        goalsReached: assist ? Number(rewards!.goals) : 0,
-        assistsPerGoal: assist ? ratio(Number(rewards!.helps), Number(rewards!.goals)) : null,
+        cycleMedianMinutes: inv.get(mechanism)?.cycleMedianMinutes ?? null,
+        teamsOpened: group ? teams.opened : 0,
+        teamsCompleted: group ? teams.completed : 0,
+        teamsFailed: group ? teams.failed : 0,
+        teamSuccessRate: group ? ratio(teams.completed, teams.opened) : null,
+        teamFailRate: group ? ratio(teams.failed, teams.opened) : null,
+        assistHelps: assist ? rewards.helps : 0,
+        goalsReached: assist ? rewards.goals : 0,
+        assistsPerGoal: assist ? ratio(rewards.helps, rewards.goals) : null,
         inviteeLtvCents: l ? ratio(l.revenue, l.users) : null,
         organicLtvCents: organic ? ratio(organic.revenue, organic.users) : null,
         rewardCostCents,

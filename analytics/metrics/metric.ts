@@ -20,6 +20,36 @@ export async function select<T>(client: ClickHouseClient, query: string, params:
   return rs.json<T>();
 }
 
+/** A query whose rows have a text key (or none) and numeric columns, for selectParts. */
+export interface Part {
+  sql: string;
+  key?: string;
+  cols: readonly string[];
+}
+type PartRows<P extends Record<string, Part>> = { [K in keyof P]: (Record<P[K]["cols"][number], number> & { key: string })[] };
+
+/**
+ * Several independent queries sent as one statement (UNION ALL), read back per part. Embedded ClickHouse (chdb) runs
+ * statements with bound parameters one after another, so parts sent as separate statements never overlap; in one
+ * statement they share the pipeline's threads (growth: 670 → 575 ms median at 10M events, bench/README.md session 37).
+ * Numbers come back as Float64 (exact for integers below 2^53).
+ */
+export async function selectParts<const P extends Record<string, Part>>(client: ClickHouseClient, parts: P, params: Record<string, unknown>): Promise<PartRows<P>> {
+  const width = Math.max(...Object.values(parts).map((p) => p.cols.length));
+  const sql = Object.entries(parts)
+    .map(([name, p]) => {
+      const cols = Array.from({ length: width }, (_, i) => (i < p.cols.length ? `toFloat64(${p.cols[i]})` : "0.") + ` AS c${i}`);
+      return `SELECT '${name}' AS part, ${p.key ? `toString(${p.key})` : "''"} AS key, ${cols.join(", ")} FROM (${p.sql})`;
+    })
+    .join("\nUNION ALL ");
+  const out = Object.fromEntries(Object.keys(parts).map((k) => [k, [] as unknown[]])) as Record<string, Record<string, number | string>[]>;
+  for (const row of await select<Record<string, string | number>>(client, sql, params)) {
+    const p = parts[row.part as string]!;
+    out[row.part as string]!.push(Object.fromEntries([["key", row.key], ...p.cols.map((c, i) => [c, Number(row[`c${i}`])])]));
+  }
+  return out as PartRows<P>;
+}
+
 /**
  * Distinct people (or orders) counted exactly over each id's 64-bit hash. uniqExact on a String already keeps a
  * 128-bit hash of each value, but SipHash costs about twice cityHash64 (bench/README.md, session 31); among 10M ids
