@@ -24,20 +24,20 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
 
 /**
  * One row per cohort user from user_profiles (schema/clickhouse/0005): c_at = sign-up or first paid order ever,
- * offs = day offsets (from c_at's day) of the user's active days inside [from, to + horizonDays).
+ * c_day = its day, days = the user's active days (every one: a metric tests only days 0 … N after c_day, and since
+ * from <= c_at < to those all lie inside [from, to + N], so no range filter over the list is needed — the list is
+ * never mapped to offsets, which cost retention and the matrix ~20% at 10M events, bench/README.md session 37).
  * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
  * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
- * distinct weeks the metrics compute from offs. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
+ * distinct weeks the metrics compute. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):
  * only users whose sign-up matches them. `inSlice` keeps it to a slice of the user keys (person-slices.ts): build the
  * caller's query with slicedSql, run it with selectBySlices and add the slices' cohorts up with mergeCohorts.
  */
-export function cohortActivitySql(by: CohortBy, horizonDays: number, segment: Segment, inSlice: (key: string) => string) {
+export function cohortActivitySql(by: CohortBy, segment: Segment, inSlice: (key: string) => string) {
   const cohortAt = by === "signup" ? "signed_up_at" : "first_paid_at";
   const seg = memberSegment(segment, "user_key");
   return `
-  SELECT c_at,
-         arrayMap(d -> dateDiff('day', toDate(c_at), d),
-                  arrayFilter(d -> d >= toDate(${FROM}) AND d < toDate(${TO}) + ${horizonDays}, days)) AS offs
+  SELECT c_at, toDate(c_at) AS c_day, days
   FROM (
     SELECT user_key, min(${cohortAt}) AS c_at, max(acquisition_campaign_id) AS acq, groupArrayArray(active_days) AS days
     FROM user_profiles

@@ -14,8 +14,8 @@ const retainedPerWeek = Array.from({ length: RETENTION_WEEKS }, (_, k) => `sum(b
 const sql = (by: CohortBy, segment: Segment) => slicedSql((inSlice) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay, [${retainedPerWeek}] AS retained
 FROM (
-  SELECT c_at, arrayReduce('groupBitOr', arrayMap(o -> bitShiftLeft(toUInt64(1), intDiv(o, 7)), arrayFilter(o -> o >= 0 AND o < ${RETENTION_WEEKS * 7}, offs))) AS mask
-  FROM (${cohortActivitySql(by, RETENTION_WEEKS * 7, segment, inSlice)})
+  SELECT c_at, arrayReduce('groupBitOr', arrayMap(d -> bitShiftLeft(toUInt64(1), intDiv(d - c_day, 7)), arrayFilter(d -> d >= c_day AND d < c_day + ${RETENTION_WEEKS * 7}, days))) AS mask
+  FROM (${cohortActivitySql(by, segment, inSlice)})
 )
 GROUP BY cohort ORDER BY cohort`);
 

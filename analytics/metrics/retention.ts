@@ -11,8 +11,8 @@ import { selectBySlices, slicedSql } from "./person-slices";
 const HORIZON = 31;
 const sql = (by: CohortBy, segment: Segment) => slicedSql((inSlice) => `
 SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
-       countIf(has(offs, 1)) AS d1, countIf(has(offs, 7)) AS d7, countIf(has(offs, 30)) AS d30
-FROM (${cohortActivitySql(by, HORIZON, segment, inSlice)})
+       countIf(has(days, c_day + 1)) AS d1, countIf(has(days, c_day + 7)) AS d7, countIf(has(days, c_day + 30)) AS d30
+FROM (${cohortActivitySql(by, segment, inSlice)})
 GROUP BY cohort ORDER BY cohort`);
 
 export const retention: Metric<typeof RetentionParams, typeof RetentionRow> = {
