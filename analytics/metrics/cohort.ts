@@ -26,7 +26,7 @@ export const elapsed = (lastDay: string, endOffset: number, until: number) =>
  * One row per cohort user from user_profiles (schema/clickhouse/0005): c_at = sign-up or first paid order ever,
  * c_day = its day, days = the user's active days (every one: a metric tests only days 0 … N after c_day, and since
  * from <= c_at < to those all lie inside [from, to + N], so no range filter over the list is needed — the list is
- * never mapped to offsets, which cost retention and the matrix ~20% at 10M events, bench/README.md session 37).
+ * never mapped to offsets, which cost retention and the matrix ~10% at 10M events, bench/README.md session 37).
  * GROUP BY user_key merges profile rows not yet merged in the background. Their day lists are concatenated without
  * dedupe (groupArrayArray, several times cheaper than groupUniqArrayArray): a repeated day cannot change has() or the
  * distinct weeks the metrics compute. Binds {from}, {to}, {acq} and the attribution filters (attributionParams):

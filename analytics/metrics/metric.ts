@@ -31,7 +31,7 @@ type PartRows<P extends Record<string, Part>> = { [K in keyof P]: (Record<P[K]["
 /**
  * Several independent queries sent as one statement (UNION ALL), read back per part. Embedded ClickHouse (chdb) runs
  * statements with bound parameters one after another, so parts sent as separate statements never overlap; in one
- * statement they share the pipeline's threads (growth: 670 → 575 ms median at 10M events, bench/README.md session 37).
+ * statement they share the pipeline's threads (growth: 596 → 509 ms median at 10M events, bench/README.md session 37).
  * Numbers come back as Float64 (exact for integers below 2^53).
  */
 export async function selectParts<const P extends Record<string, Part>>(client: ClickHouseClient, parts: P, params: Record<string, unknown>): Promise<PartRows<P>> {

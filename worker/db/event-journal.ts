@@ -15,14 +15,11 @@ export async function recordJournal(
   db: D1Database, rows: { id: string; body: string; events: number }[], now: number, resendAt: number, also: D1PreparedStatement[] = [],
 ): Promise<D1Result[]> {
   const stmt = db.prepare("INSERT OR IGNORE INTO event_journal (id, body, events, created_at, resend_at) VALUES (?, ?, ?, ?, ?)");
-  const chunks: D1PreparedStatement[][] = [];
-  for (let i = 0; i < rows.length; i += 20) chunks.push(rows.slice(i, i + 20).map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt)));
-  if (!chunks.length) chunks.push([]);
-  const last = chunks.length - 1;
-  for (let i = 0; i < last; i++) await db.batch(chunks[i]!);
-  const all = [...chunks[last]!, ...also];
-  if (!all.length) return [];
-  return (await db.batch(all)).slice(chunks[last]!.length);
+  const bound = rows.map((r) => stmt.bind(r.id, r.body, r.events, now, resendAt));
+  const lastStart = Math.max(0, Math.ceil(bound.length / 20) - 1) * 20;
+  for (let i = 0; i < lastStart; i += 20) await db.batch(bound.slice(i, i + 20));
+  const last = [...bound.slice(lastStart), ...also];
+  return last.length ? (await db.batch(last)).slice(bound.length - lastStart) : [];
 }
 
 /** The messages whose events the warehouse stored (or the dead-letter queue parked): nothing left to resend. */
