@@ -58,6 +58,7 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
     clickhouse_settings: MUTATION_SETTINGS,
   });
   await rekeyFunnel(client, params);
+  await rekeyLtv(client, params);
   const rs = await client.query({
     query: `SELECT count() AS n FROM events WHERE tenant_id = {tenant:String} AND ${named}`,
     query_params: params,
@@ -101,6 +102,24 @@ FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has($
   });
 }
 
+/**
+ * ltv_people (schema/clickhouse/0017) follows `events` too: the user's sign-ups and payments move to the pseudonym's
+ * key, copied and the originals deleted (a copy made twice has the same sort key, event included, and merges away).
+ */
+async function rekeyLtv(client: ClickHouseClient, params: Record<string, unknown>) {
+  const users = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
+  await client.command({
+    query: `INSERT INTO ltv_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, event_key, kind, amount_cents, acquisition_campaign_id
+FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${users}, user_key)`,
+    query_params: params,
+  });
+  await client.command({
+    query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${users}, user_key)`,
+    query_params: params,
+    clickhouse_settings: MUTATION_SETTINGS,
+  });
+}
+
 /** Retention: raw events of the tenant older than `days` are deleted (lightweight DELETE); the returned count is what went. */
 export async function applyRetention(client: ClickHouseClient, r: PrivacyRetention): Promise<{ deleted: number }> {
   const params = { tenant: r.tenantId, days: r.days };
@@ -114,6 +133,7 @@ export async function applyRetention(client: ClickHouseClient, r: PrivacyRetenti
     await client.command({ query: `DELETE FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
     await client.command({ query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
     await client.command({ query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    await client.command({ query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
   }
   return { deleted };
 }

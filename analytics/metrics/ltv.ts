@@ -1,36 +1,51 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
 import { memberSegment, type Segment } from "./cohort";
-import { FROM, TENANT, TO, attributed, attributionParams, select, type Metric } from "./metric";
+import { FROM, TENANT, TO, attributed, attributionParams, type Metric } from "./metric";
+import { selectBySlices, slicedSql, type SlicedSql } from "./person-slices";
 
 /**
  * Cumulative net revenue (paid minus refunded) per cohort user within 7/30/90 days of sign-up, in cents.
- * Users who never paid count in the denominator. One pass grouped by the user's hash (grouping by the String id cost
- * 20-30% more at 10M events, bench/README.md session 31); a user's payments ride along as an array.
+ * Users who never paid count in the denominator. Read from ltv_people (schema/clickhouse/0017): each person's sign-up
+ * and payments, sorted by person, so a tenant with many people is read in slices of the person keys (person-slices.ts).
+ * Against one grouping of `events`: 387 → 304 ms at 10M events, 5,142 → 3,107 ms at 100M (bench/README.md, session 38).
+ * A person's payments ride along as an array.
  * The attribution filters keep the users whose sign-up came through that channel / share or organic / origin; the
  * segment keeps members or non-members (cohort.ts memberSegment).
  */
 const within = (days: number) => `arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + INTERVAL ${days} DAY, x.2, 0), revs))`;
-const sql = (segment: Segment, seg = memberSegment(segment, "user_key")) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users,
-       sum(r7) / users AS ltv7Cents, sum(r30) / users AS ltv30Cents, sum(r90) / users AS ltv90Cents
+// Sums, not averages: each person is in one slice, so a cohort's sums add up across slices and are divided once.
+const sql = (segment: Segment, seg = memberSegment(segment, "user_key")): SlicedSql => slicedSql((inSlice) => `
+SELECT toString(toMonday(c_at)) AS cohort, count() AS users, sum(r7) AS r7, sum(r30) AS r30, sum(r90) AS r90
 FROM (
-  SELECT cityHash64(user_id) AS user_key,
-         minIf(occurred_at, type = 'user_signed_up') AS c_at,
-         maxIf(acquisition_campaign_id = {acq:String}, type = 'user_signed_up') AS acquired,
-         groupArrayIf((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents)), type != 'user_signed_up') AS revs,
+  SELECT user_key,
+         minIf(occurred_at, kind = 0) AS c_at,
+         maxIf(acquisition_campaign_id = {acq:String}, kind = 0) AS acquired,
+         groupArrayIf((occurred_at, amount_cents), kind != 0) AS revs,
          ${within(7)} AS r7, ${within(30)} AS r30, ${within(90)} AS r90
-  FROM events
-  WHERE ${TENANT} AND type IN ('user_signed_up', 'order_paid', 'order_refunded') AND user_id != ''
-    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY
+  FROM ltv_people
+  WHERE ${TENANT} AND occurred_at >= ${FROM} AND occurred_at < ${TO} + INTERVAL 90 DAY AND ${inSlice("user_key")}
   GROUP BY user_key
   HAVING c_at >= ${FROM} AND c_at < ${TO} AND ({acq:String} = '' OR acquired) AND ${attributed("user_key", "cityHash64(user_id)")}
 ) ${seg.join} ${seg.where}
-GROUP BY cohort ORDER BY cohort`;
+GROUP BY cohort`);
+
+interface Sums { cohort: string; users: number; r7: number; r30: number; r90: number }
 
 export const ltv: Metric<typeof LtvParams, typeof LtvRow> = {
   params: LtvParams,
   row: LtvRow,
   async run(client, tenant, p) {
-    return select(client, sql(p.segment), { tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p) });
+    const slices = await selectBySlices<Sums>(client, sql(p.segment), {
+      tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p),
+    });
+    const byCohort = new Map<string, Sums>();
+    for (const r of slices.flat()) {
+      const s = byCohort.get(r.cohort);
+      if (!s) byCohort.set(r.cohort, { ...r });
+      else { s.users += r.users; s.r7 += r.r7; s.r30 += r.r30; s.r90 += r.r90; }
+    }
+    return [...byCohort.values()]
+      .sort((a, b) => (a.cohort < b.cohort ? -1 : a.cohort > b.cohort ? 1 : 0))
+      .map((s) => ({ cohort: s.cohort, users: s.users, ltv7Cents: s.r7 / s.users, ltv30Cents: s.r30 / s.users, ltv90Cents: s.r90 / s.users }));
   },
 };

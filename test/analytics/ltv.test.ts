@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
 import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
@@ -23,6 +24,10 @@ const fixture = [
 ];
 
 const wh = useWarehouse(fixture);
+afterEach(() => {
+  setPersonsPerSlice(PERSONS_PER_SLICE);
+  vi.restoreAllMocks();
+});
 
 describe("LTV by sign-up cohort", () => {
   it("is cumulative net revenue per cohort user at 7, 30 and 90 days", async () => {
@@ -45,6 +50,20 @@ describe("LTV by sign-up cohort", () => {
     expect(await wh.query("ltv", { origin: "https://brand.example" })).toEqual(a3);
     expect(await wh.query("ltv", { source: "organic" })).toEqual([{ cohort: "2026-09-07", users: 2, ltv7Cents: 500, ltv30Cents: 1250, ltv90Cents: 3250 }]);
     expect(await wh.query("ltv", { source: "organic", channel: "wechat" })).toEqual([{ cohort: "2026-09-07", users: 1, ltv7Cents: 0, ltv30Cents: 0, ltv90Cents: 0 }]);
+  });
+
+  it("gives the same rows from one-person slices of the user keys as from one pass", async () => {
+    const cases = [{}, { acquisitionCampaignId: "cX" }, { source: "share" }, { source: "organic" }, { channel: "wechat" }, { segment: "members" }, { segment: "non_members" }];
+    const whole = [];
+    for (const c of cases) whole.push(await wh.query("ltv", c));
+    setPersonsPerSlice(1);
+    const queries = vi.spyOn(wh.client(), "query");
+    const sliced = [];
+    for (const c of cases) sliced.push(await wh.query("ltv", c));
+    expect(sliced).toEqual(whole);
+    expect(whole[0]).toHaveLength(2);
+    // one query per slice: the tenant's three users → at least 3 slices each
+    expect(queries.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
   });
 
   it("is empty for a tenant without data", async () => {

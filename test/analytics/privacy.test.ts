@@ -21,7 +21,7 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
     expect(mine.map((e) => e.type)).toEqual(["user_signed_up", "order_paid", "order_paid", "guest_attached"]);
     expect(mine.every((e) => e.userId === "u1")).toBe(true);
 
-    const before = { top: await wh.query("top_products"), funnel: await wh.query("funnel") };
+    const before = { top: await wh.query("top_products"), funnel: await wh.query("funnel"), ltv: await wh.query("ltv") };
     const res = await rekeyUser(wh.client(), { tenantId: TENANT, userIds: ["u1", "g1"], deviceIds: [], pseudonym: "anon_0123456789abcdef" });
     expect(res.remaining).toBe(0);
     expect(await userEvents(wh.client(), { tenantId: TENANT, userIds: ["u1", "g1"], limit: 100 })).toEqual([]);
@@ -32,12 +32,20 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
     expect(await rs.json()).toEqual([{ referrer_id: "anon_0123456789abcdef" }]);
     expect(await wh.query("top_products")).toEqual(before.top);
     expect(await wh.query("funnel")).toEqual(before.funnel);
+    expect(await wh.query("ltv")).toEqual(before.ltv);
+    expect(before.ltv.length).toBeGreaterThan(0);
     // The funnel's own copy (funnel_people) no longer holds the user's key either.
     const keys = await wh.client().query({
       query: "SELECT count() AS n FROM funnel_people WHERE tenant_id = {t:String} AND (person_key IN (cityHash64('u1'), cityHash64('g1')) OR link_key IN (cityHash64('u1'), cityHash64('g1')))",
       query_params: { t: TENANT }, format: "JSONEachRow",
     });
     expect(Number((await keys.json<{ n: number }>())[0]!.n)).toBe(0);
+    // Nor LTV's (ltv_people): u1's sign-up and two payments are under the pseudonym's key now.
+    const ltvKeys = await wh.client().query({
+      query: "SELECT countIf(user_key IN (cityHash64('u1'), cityHash64('g1'))) AS named, countIf(user_key = cityHash64('anon_0123456789abcdef')) AS anon FROM ltv_people WHERE tenant_id = {t:String}",
+      query_params: { t: TENANT }, format: "JSONEachRow",
+    });
+    expect((await ltvKeys.json<{ named: number; anon: number }>()).map((r) => [Number(r.named), Number(r.anon)])).toEqual([[0, 3]]);
     // the same ids in another tenant are another person
     expect(await userEvents(wh.client(), { tenantId: OTHER, userIds: ["x-u1"], limit: 100 })).toHaveLength(4);
     // idempotent: a second run (late deliveries) finds nothing left
@@ -64,5 +72,10 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
       query_params: { t: TENANT, d: days }, format: "JSONEachRow",
     });
     expect(Number((await oldSteps.json<{ n: number }>())[0]!.n)).toBe(0);
+    const oldPayments = await wh.client().query({
+      query: "SELECT count() AS n FROM ltv_people WHERE tenant_id = {t:String} AND occurred_at < now() - toIntervalDay({d:UInt16})",
+      query_params: { t: TENANT, d: days }, format: "JSONEachRow",
+    });
+    expect(Number((await oldPayments.json<{ n: number }>())[0]!.n)).toBe(0);
   });
 });
