@@ -1,5 +1,6 @@
 import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
 import { distinct, FROM, IN_RANGE, ratio, selectParts, TENANT, TO, type Metric } from "./metric";
+import { selectBySlices, slicedSql, slicesFor } from "./person-slices";
 
 /**
  * Social growth per share mechanism (issue 18). A share link's mechanism is on its share_sent (payload.mechanism;
@@ -52,28 +53,42 @@ SELECT sum(if(reversed, 0, cost)) AS inviteCost FROM (
 
 /**
  * Users who signed up in the range: net paid revenue within `days`, grouped by the mechanism that brought them (or
- * organic). Sign-ups and payments are grouped apart by the user's hash and joined: one grouping of every sign-up by a
- * String id carrying each user's payment array cost ~10% more at 10M events (bench/README.md, session 30). Only
- * referred users need their share link's mechanism: those few are looked up once into a scalar and mapped with
- * transform(), instead of carrying every user's link through a join with the shares (~15% less, session 31).
+ * organic). Read from ltv_people (schema/clickhouse/0017, sorted by person): each person's first sign-up in the range
+ * and their payments in one grouping, in slices of the person keys for a tenant with many people (person-slices.ts).
+ * Against sign-ups and payments grouped apart from `events` and joined, the whole growth query: 555 → 502 ms at 10M
+ * events, 6,563 → 4,204 ms at 100M (bench/README.md, session 38). Only referred users need their share link's mechanism:
+ * those few are looked up once into a scalar and mapped with transform(); everyone else is organic.
  */
 const SIGNED_UP = `FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND user_id != '' AND ${IN_RANGE}`;
 const REFERRED_MECHANISMS = `(SELECT (groupArray(r.uk), groupArray(if(s.mechanism = '', 'campaign', s.mechanism))) FROM (
   SELECT cityHash64(user_id) AS uk, JSONExtractString(any(payload), 'shareLink') AS code ${SIGNED_UP} AND referrer_id != '' GROUP BY uk
 ) AS r LEFT JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code)`;
-const LTV = `
+const LTV = slicedSql((inSlice) => `
 WITH ${REFERRED_MECHANISMS} AS referred_by
-SELECT if(u.referred, transform(u.uk, referred_by.1, referred_by.2, 'campaign'), 'organic') AS grp, count() AS users,
-       sum(arraySum(arrayMap(x -> if(x.1 >= u.c_at AND x.1 < u.c_at + toIntervalDay({days:UInt32}), x.2, 0), o.revs))) AS revenue
-FROM (SELECT cityHash64(user_id) AS uk, min(occurred_at) AS c_at, max(referrer_id != '') AS referred ${SIGNED_UP} GROUP BY uk) AS u
-LEFT JOIN (
-  SELECT cityHash64(user_id) AS uk, groupArray((occurred_at, if(type = 'order_paid', amount_cents, -amount_cents))) AS revs
-  FROM events
-  WHERE ${TENANT} AND type IN ('order_paid', 'order_refunded') AND user_id != ''
-    AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32})
-  GROUP BY uk
-) AS o ON o.uk = u.uk
-GROUP BY grp`;
+SELECT transform(user_key, referred_by.1, referred_by.2, 'organic') AS grp, count() AS users,
+       sum(arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + toIntervalDay({days:UInt32}), x.2, 0), revs))) AS revenue
+FROM (
+  SELECT user_key, minIf(occurred_at, kind = 0 AND occurred_at < ${TO}) AS c_at, groupArrayIf((occurred_at, amount_cents), kind != 0) AS revs
+  FROM ltv_people
+  WHERE ${TENANT} AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32}) AND ${inSlice("user_key")}
+  GROUP BY user_key
+  HAVING c_at >= ${FROM}
+)
+GROUP BY grp`);
+const LTV_COLS = ["users", "revenue"] as const;
+interface LtvSums { key: string; users: number; revenue: number }
+
+/** Each person is in one slice: a group's users and revenue add up across slices. */
+function addUp(slices: { grp: string; users: number; revenue: number }[][]): LtvSums[] {
+  const by = new Map<string, LtvSums>();
+  for (const r of slices.flat()) {
+    const s = by.get(r.grp) ?? { key: r.grp, users: 0, revenue: 0 };
+    s.users += Number(r.users);
+    s.revenue += Number(r.revenue);
+    by.set(r.grp, s);
+  }
+  return [...by.values()];
+}
 
 type Mech = (typeof GROWTH_MECHANISMS)[number];
 const byKey = <T extends { key: string }>(rows: T[]) => new Map(rows.map((r) => [r.key, r]));
@@ -83,14 +98,18 @@ export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
   row: GrowthRow,
   async run(client, tenant, p) {
     const q = { tenant, from: p.from, to: p.to, days: p.days };
-    const r = await selectParts(client, {
+    const parts = {
       shares: { sql: SHARES, key: "mechanism", cols: ["sharers", "shares"] },
       invitees: { sql: INVITEES, key: "mechanism", cols: ["inviteeSignups", "cycleMedianMinutes"] },
       teams: { sql: TEAMS, cols: ["opened", "completed", "failed"] },
       rewards: { sql: REWARDS, cols: ["helps", "goals", "groupCost", "assistCost"] },
       invites: { sql: INVITE_COST, cols: ["inviteCost"] },
-      ltv: { sql: LTV, key: "grp", cols: ["users", "revenue"] },
-    }, q);
+    } as const;
+    // One pass: the LTV part rides in the same statement; a tenant read in slices runs it slice by slice after.
+    const onePass = (await slicesFor(client, tenant)).length === 0;
+    const r = onePass
+      ? await selectParts(client, { ...parts, ltv: { sql: LTV.whole, key: "grp", cols: LTV_COLS } }, q)
+      : { ...(await selectParts(client, parts, q)), ltv: addUp(await selectBySlices(client, LTV, q)) };
     const s = byKey(r.shares);
     const inv = byKey(r.invitees);
     const teams = r.teams[0]!;

@@ -57,11 +57,17 @@ async function peopleOf(client: ClickHouseClient, tenant: string): Promise<numbe
   return people;
 }
 
+/** The slices the tenant's people are read in; none when one pass reads them all. */
+export async function slicesFor(client: ClickHouseClient, tenant: string): Promise<Slice[]> {
+  const count = Math.ceil((await peopleOf(client, tenant)) / personsPerSlice);
+  return count <= 1 ? [] : keySlices(count);
+}
+
 /** Runs the query once per slice of the tenant's people, one slice after another; one result per slice, in order. */
 export async function selectBySlices<T>(client: ClickHouseClient, sql: SlicedSql, params: Record<string, unknown> & { tenant: string }): Promise<T[][]> {
-  const count = Math.ceil((await peopleOf(client, params.tenant)) / personsPerSlice);
-  if (count <= 1) return [await select<T>(client, sql.whole, params)];
+  const slices = await slicesFor(client, params.tenant);
+  if (!slices.length) return [await select<T>(client, sql.whole, params)];
   const parts: T[][] = [];
-  for (const s of keySlices(count)) parts.push(await select<T>(client, sql.sliced, { ...params, ...s }));
+  for (const s of slices) parts.push(await select<T>(client, sql.sliced, { ...params, ...s }));
   return parts;
 }
