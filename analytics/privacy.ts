@@ -134,6 +134,7 @@ export async function applyRetention(client: ClickHouseClient, r: PrivacyRetenti
     await client.command({ query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
     await client.command({ query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
     await client.command({ query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    await client.command({ query: `DELETE FROM redemption_vouchers WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
   }
   return { deleted };
 }

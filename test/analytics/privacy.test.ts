@@ -12,6 +12,7 @@ const fixture = [
   ev("order_paid", "u1", at("09-09"), { orderId: "o2", productId: "p1", amountCents: 990 }),
   ev("order_paid", "u2", at("09-09", 12), { orderId: "o3", productId: "p1", amountCents: 1990 }),
   ev("guest_attached", "u1", at("09-09", 13), { guestId: "g1" }),
+  ev("voucher_issued", "u2", at("09-07", 12), { voucherId: "vq", campaignId: "k1" }),
 ];
 const wh = useWarehouse(fixture);
 
@@ -63,6 +64,11 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
     const old = fixture.filter((f) => f.occurredAt.getTime() < cutoff).length;
     expect(old).toBeGreaterThanOrEqual(2); // the two sign-ups of 09-07 at least, never all of them
     expect(old).toBeLessThan(fixture.length);
+    const voucherRows = async () => {
+      const rs = await wh.client().query({ query: "SELECT count() AS n FROM redemption_vouchers WHERE tenant_id = {t:String}", query_params: { t: TENANT }, format: "JSONEachRow" });
+      return Number((await rs.json<{ n: number }>())[0]!.n);
+    };
+    expect(await voucherRows()).toBe(1); // vq, issued on 09-07
     const r = await applyRetention(wh.client(), { tenantId: TENANT, days });
     expect(r.deleted).toBe(old);
     expect(await count(TENANT)).toBe(fixture.length - old);
@@ -77,5 +83,6 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
       query_params: { t: TENANT, d: days }, format: "JSONEachRow",
     });
     expect(Number((await oldPayments.json<{ n: number }>())[0]!.n)).toBe(0);
+    expect(await voucherRows()).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
 import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
@@ -24,6 +25,8 @@ const fixture = [
   ev("voucher_redeem_failed", "u", at("09-08"), { voucherId: "v5", reason: "expired" }),
   ev("voucher_redeem_failed", "u", at("09-09"), { voucherId: "v5", reason: "expired" }),
   ev("voucher_redeem_failed", "u", at("09-09"), { voucherId: "vx", reason: "unknown" }),
+  // Other people of the tenant (no vouchers): enough of them that one-person slices split the vouchers.
+  ...Array.from({ length: 12 }, (_, i) => ev("user_signed_up", `w${i}`, at("09-07"))),
 ];
 
 const wh = useWarehouse(fixture);
@@ -39,5 +42,25 @@ describe("redemption rate and redemption success rate", () => {
 
   it("filters one campaign", async () => {
     expect((await wh.query("redemption", { campaignId: "r2" })).map((r) => r.campaignId)).toEqual(["r2"]);
+  });
+
+  describe("a tenant read in slices of the voucher keys", () => {
+    afterEach(() => {
+      setPersonsPerSlice(PERSONS_PER_SLICE);
+      vi.restoreAllMocks();
+    });
+
+    it("gives the same rows from slices as from one pass", async () => {
+      const cases = [{}, { campaignId: "r1" }, { campaignId: "r2" }, { from: "2026-09-08", to: "2026-09-09T12:00:00Z" }];
+      const whole = [];
+      for (const c of cases) whole.push(await wh.query("redemption", c));
+      setPersonsPerSlice(1);
+      const queries = vi.spyOn(wh.client(), "query");
+      const sliced = [];
+      for (const c of cases) sliced.push(await wh.query("redemption", c));
+      expect(sliced).toEqual(whole);
+      expect(whole[0]).toHaveLength(3);
+      expect(queries.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 13);
+    });
   });
 });
