@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
+import { describe, expect, it } from "vitest";
 import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
@@ -97,24 +96,11 @@ describe("social growth per mechanism", () => {
     expect(empty.map((r) => [r.sharers, r.kFactor, r.teamSuccessRate, r.organicLtvCents])).toEqual(Array(5).fill([0, null, null, null]));
   });
 
-  describe("a tenant read in slices of the person keys", () => {
-    afterEach(() => {
-      setPersonsPerSlice(PERSONS_PER_SLICE);
-      vi.restoreAllMocks();
-    });
-
-    it("gives the same rows from one-person slices as from one pass", async () => {
-      const cases = [{}, { days: 60 }, { from: "2026-09-08", to: "2026-09-20" }];
-      const whole = [];
-      for (const c of cases) whole.push(await wh.query("growth", c));
-      setPersonsPerSlice(1);
-      const queries = vi.spyOn(wh.client(), "query");
-      const sliced = [];
-      for (const c of cases) sliced.push(await wh.query("growth", c));
-      expect(sliced).toEqual(whole);
-      expect(whole[0]!.find((r) => r.mechanism === "group")!.attributedRevenueCents).toBe(3000);
-      // the other parts in one statement, then one LTV query per slice (well over a dozen people here)
-      expect(queries.mock.calls.length).toBeGreaterThan(cases.length * 10);
-    });
+  it("gives the same rows read in one-person slices as in one pass", async () => {
+    const { whole, sliced, queries } = await wh.slicedAndWhole("growth", [{}, { days: 60 }, { from: "2026-09-08", to: "2026-09-20" }]);
+    expect(sliced).toEqual(whole);
+    expect(whole[0]!.find((r) => r.mechanism === "group")!.attributedRevenueCents).toBe(3000);
+    // the other parts in one statement, then one LTV query per slice (well over a dozen people here)
+    expect(queries).toBeGreaterThan(3 * 10);
   });
 });

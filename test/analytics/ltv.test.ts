@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
+import { describe, expect, it } from "vitest";
 import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
@@ -24,10 +23,6 @@ const fixture = [
 ];
 
 const wh = useWarehouse(fixture);
-afterEach(() => {
-  setPersonsPerSlice(PERSONS_PER_SLICE);
-  vi.restoreAllMocks();
-});
 
 describe("LTV by sign-up cohort", () => {
   it("is cumulative net revenue per cohort user at 7, 30 and 90 days", async () => {
@@ -54,16 +49,11 @@ describe("LTV by sign-up cohort", () => {
 
   it("gives the same rows from one-person slices of the user keys as from one pass", async () => {
     const cases = [{}, { acquisitionCampaignId: "cX" }, { source: "share" }, { source: "organic" }, { channel: "wechat" }, { segment: "members" }, { segment: "non_members" }];
-    const whole = [];
-    for (const c of cases) whole.push(await wh.query("ltv", c));
-    setPersonsPerSlice(1);
-    const queries = vi.spyOn(wh.client(), "query");
-    const sliced = [];
-    for (const c of cases) sliced.push(await wh.query("ltv", c));
+    const { whole, sliced, queries } = await wh.slicedAndWhole("ltv", cases);
     expect(sliced).toEqual(whole);
     expect(whole[0]).toHaveLength(2);
     // one query per slice: the tenant's three users → at least 3 slices each
-    expect(queries.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
+    expect(queries).toBeGreaterThanOrEqual(cases.length * 3);
   });
 
   it("is empty for a tenant without data", async () => {

@@ -2,11 +2,12 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, vi } from "vitest";
 import { createWarehouseClient } from "../../analytics/client";
 import { ingestEvents } from "../../analytics/ingest";
 import type { EventInput } from "../../worker/queue/emit";
 import { runMetric } from "../../analytics/metrics";
+import { PERSONS_PER_SLICE, setPersonsPerSlice } from "../../analytics/metrics/person-slices";
 import { migrate } from "../../analytics/migrate";
 import type { MetricName } from "../../schema/analytics";
 import type { EventEnvelope, EventType } from "../../schema/events";
@@ -49,9 +50,25 @@ export function useWarehouse(fixture: Fixture[]) {
     await ctx.client.close();
     rmSync(ctx.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
+  const query = async (name: MetricName, params: Record<string, unknown> = {}, tenant = TENANT) =>
+    (await runMetric(ctx.client, tenant, name, { from: "2026-09-01", to: "2026-10-01", ...params })).rows;
   return {
-    query: async (name: MetricName, params: Record<string, unknown> = {}, tenant = TENANT) =>
-      (await runMetric(ctx.client, tenant, name, { from: "2026-09-01", to: "2026-10-01", ...params })).rows,
+    query,
     client: () => ctx.client,
+    /** Each case's rows in one pass, then read in one-person slices (person-slices.ts), and how many queries those sent. */
+    async slicedAndWhole(name: MetricName, cases: Record<string, unknown>[]) {
+      const whole = [];
+      for (const c of cases) whole.push(await query(name, c));
+      setPersonsPerSlice(1);
+      const spy = vi.spyOn(ctx.client, "query");
+      try {
+        const sliced = [];
+        for (const c of cases) sliced.push(await query(name, c));
+        return { whole, sliced, queries: spy.mock.calls.length };
+      } finally {
+        spy.mockRestore();
+        setPersonsPerSlice(PERSONS_PER_SLICE);
+      }
+    },
   };
 }
