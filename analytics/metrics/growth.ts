@@ -1,6 +1,6 @@
 import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
 import { distinct, FROM, IN_RANGE, ratio, selectParts, TENANT, TO, type Metric } from "./metric";
-import { selectBySlices, slicedSql, slicesFor } from "./person-slices";
+import { addUpSlices, selectBySlices, slicedSql, slicesFor } from "./person-slices";
 
 /**
  * Social growth per share mechanism (issue 18). A share link's mechanism is on its share_sent (payload.mechanism;
@@ -76,19 +76,7 @@ FROM (
 )
 GROUP BY grp`);
 const LTV_COLS = ["users", "revenue"] as const;
-interface LtvSums { key: string; users: number; revenue: number }
-
-/** Each person is in one slice: a group's users and revenue add up across slices. */
-function addUp(slices: { grp: string; users: number; revenue: number }[][]): LtvSums[] {
-  const by = new Map<string, LtvSums>();
-  for (const r of slices.flat()) {
-    const s = by.get(r.grp) ?? { key: r.grp, users: 0, revenue: 0 };
-    s.users += Number(r.users);
-    s.revenue += Number(r.revenue);
-    by.set(r.grp, s);
-  }
-  return [...by.values()];
-}
+type LtvRow = { grp: string; users: number; revenue: number };
 
 type Mech = (typeof GROWTH_MECHANISMS)[number];
 const byKey = <T extends { key: string }>(rows: T[]) => new Map(rows.map((r) => [r.key, r]));
@@ -109,7 +97,7 @@ export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
     const onePass = (await slicesFor(client, tenant)).length === 0;
     const r = onePass
       ? await selectParts(client, { ...parts, ltv: { sql: LTV.whole, key: "grp", cols: LTV_COLS } }, q)
-      : { ...(await selectParts(client, parts, q)), ltv: addUp(await selectBySlices(client, LTV, q)) };
+      : { ...(await selectParts(client, parts, q)), ltv: addUpSlices(await selectBySlices<LtvRow>(client, LTV, q), "grp", LTV_COLS).map(({ grp, ...r }) => ({ key: grp, ...r })) };
     const s = byKey(r.shares);
     const inv = byKey(r.invitees);
     const teams = r.teams[0]!;

@@ -1,7 +1,7 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
 import { memberSegment, type Segment } from "./cohort";
 import { FROM, TENANT, TO, attributed, attributionParams, type Metric } from "./metric";
-import { selectBySlices, slicedSql, type SlicedSql } from "./person-slices";
+import { addUpSlices, selectBySlices, slicedSql, type SlicedSql } from "./person-slices";
 
 /**
  * Cumulative net revenue (paid minus refunded) per cohort user within 7/30/90 days of sign-up, in cents.
@@ -38,13 +38,7 @@ export const ltv: Metric<typeof LtvParams, typeof LtvRow> = {
     const slices = await selectBySlices<Sums>(client, sql(p.segment), {
       tenant, from: p.from, to: p.to, acq: p.acquisitionCampaignId ?? "", ...attributionParams(p),
     });
-    const byCohort = new Map<string, Sums>();
-    for (const r of slices.flat()) {
-      const s = byCohort.get(r.cohort);
-      if (!s) byCohort.set(r.cohort, { ...r });
-      else { s.users += r.users; s.r7 += r.r7; s.r30 += r.r30; s.r90 += r.r90; }
-    }
-    return [...byCohort.values()]
+    return addUpSlices(slices, "cohort", ["users", "r7", "r30", "r90"])
       .sort((a, b) => (a.cohort < b.cohort ? -1 : a.cohort > b.cohort ? 1 : 0))
       .map((s) => ({ cohort: s.cohort, users: s.users, ltv7Cents: s.r7 / s.users, ltv30Cents: s.r30 / s.users, ltv90Cents: s.r90 / s.users }));
   },

@@ -71,3 +71,17 @@ export async function selectBySlices<T>(client: ClickHouseClient, sql: SlicedSql
   for (const s of slices) parts.push(await select<T>(client, sql.sliced, { ...params, ...s }));
   return parts;
 }
+
+/**
+ * The rows of every slice added up per `key`: each person (or voucher) is in one slice, so a group's counts and sums
+ * add across slices. Groups come back in the order first seen.
+ */
+export function addUpSlices<K extends string, C extends string>(slices: (Record<K, string> & Record<C, number>)[][], key: K, cols: readonly C[]) {
+  const by = new Map<string, Record<K, string> & Record<C, number>>();
+  for (const r of slices.flat()) {
+    const s = by.get(r[key]);
+    if (!s) by.set(r[key], { ...r });
+    else for (const c of cols) (s as Record<C, number>)[c] += Number(r[c]);
+  }
+  return [...by.values()];
+}

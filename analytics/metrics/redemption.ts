@@ -1,6 +1,6 @@
 import { RedemptionParams, RedemptionRow } from "../../schema/analytics";
 import { FROM, IN_RANGE, TENANT, TO, ratio, type Metric } from "./metric";
-import { selectBySlices, slicedSql } from "./person-slices";
+import { addUpSlices, selectBySlices, slicedSql } from "./person-slices";
 
 /**
  * Redemption rate: of the vouchers issued in the range, how many were ever redeemed (a voucher counts once).
@@ -37,14 +37,7 @@ export const redemption: Metric<typeof RedemptionParams, typeof RedemptionRow> =
   row: RedemptionRow,
   async run(client, tenant, p) {
     const slices = await selectBySlices<Sums>(client, SQL, { tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "" });
-    // Each voucher is in one slice: a campaign's counts add up across slices.
-    const by = new Map<string, Sums>();
-    for (const r of slices.flat()) {
-      const s = by.get(r.campaignId);
-      if (!s) by.set(r.campaignId, { ...r });
-      else { s.issued += r.issued; s.redeemed += r.redeemed; s.succeeded += r.succeeded; s.failed += r.failed; }
-    }
-    return [...by.values()]
+    return addUpSlices(slices, "campaignId", ["issued", "redeemed", "succeeded", "failed"])
       .sort((a, b) => b.issued - a.issued || (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0))
       .map((r) => ({ ...r, redemptionRate: ratio(r.redeemed, r.issued), successRate: ratio(r.succeeded, r.succeeded + r.failed) }));
   },
