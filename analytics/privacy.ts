@@ -68,6 +68,9 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
   return { remaining: Number((await rs.json<{ n: number }>())[0]?.n ?? 0) };
 }
 
+/** The erased users' person keys, as the narrow tables store them. */
+const USER_KEYS = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
+
 /**
  * funnel_people (schema/clickhouse/0015) follows `events`: the user's steps move to the pseudonym's key (the key is the
  * sort key, so rows are copied and the originals deleted; a rerun finds nothing left to move, and a copy made twice
@@ -75,28 +78,27 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
  * devices go, as the device ids do in `events`.
  */
 async function rekeyFunnel(client: ClickHouseClient, params: Record<string, unknown>) {
-  const users = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
   const devices = "arrayMap(d -> cityHash64(d), {devices:Array(String)})";
   // The compacted build (schema/clickhouse/0016) holds users' keys too, and signed-up devices' steps under their user.
   await client.command({
     query: `INSERT INTO funnel_compact SELECT build, tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, campaign_id, views_only
-FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${users}, person_key)`,
+FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)`,
     query_params: params,
   });
   await client.command({
     query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String}
-  AND ((is_device = 0 AND has(${users}, person_key)) OR (is_device = 1 AND has(${devices}, person_key)))`,
+  AND ((is_device = 0 AND has(${USER_KEYS}, person_key)) OR (is_device = 1 AND has(${devices}, person_key)))`,
     query_params: params,
     clickhouse_settings: MUTATION_SETTINGS,
   });
   await client.command({
     query: `INSERT INTO funnel_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, link_key, campaign_id
-FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${users}, person_key)`,
+FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)`,
     query_params: params,
   });
   await client.command({
     query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String}
-  AND ((is_device = 0 AND has(${users}, person_key)) OR (is_device = 1 AND (has(${users}, link_key) OR has(${devices}, person_key))))`,
+  AND ((is_device = 0 AND has(${USER_KEYS}, person_key)) OR (is_device = 1 AND (has(${USER_KEYS}, link_key) OR has(${devices}, person_key))))`,
     query_params: params,
     clickhouse_settings: MUTATION_SETTINGS,
   });
@@ -107,14 +109,13 @@ FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has($
  * key, copied and the originals deleted (a copy made twice has the same sort key, event included, and merges away).
  */
 async function rekeyLtv(client: ClickHouseClient, params: Record<string, unknown>) {
-  const users = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
   await client.command({
     query: `INSERT INTO ltv_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, event_key, kind, amount_cents, acquisition_campaign_id
-FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${users}, user_key)`,
+FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${USER_KEYS}, user_key)`,
     query_params: params,
   });
   await client.command({
-    query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${users}, user_key)`,
+    query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${USER_KEYS}, user_key)`,
     query_params: params,
     clickhouse_settings: MUTATION_SETTINGS,
   });
@@ -130,11 +131,10 @@ export async function applyRetention(client: ClickHouseClient, r: PrivacyRetenti
   });
   const deleted = Number((await rs.json<{ n: number }>())[0]?.n ?? 0);
   if (deleted > 0) {
-    await client.command({ query: `DELETE FROM events WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
-    await client.command({ query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
-    await client.command({ query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
-    await client.command({ query: `DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
-    await client.command({ query: `DELETE FROM redemption_vouchers WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    // `events` and every narrow copy of it (schema/clickhouse/0015–0018).
+    for (const table of ["events", "funnel_people", "funnel_compact", "ltv_people", "redemption_vouchers"]) {
+      await client.command({ query: `DELETE FROM ${table} WHERE tenant_id = {tenant:String} AND ${cutoff}`, query_params: params, clickhouse_settings: MUTATION_SETTINGS });
+    }
   }
   return { deleted };
 }
