@@ -66,7 +66,7 @@ describe("privacy on a phone (PIPL): sign in with consent, download my data, era
     await fitsThePhone(page);
 
     // The cron (the dev ticker, fired here at once) pseudonymises D1: the account row and its phone are gone.
-    const db = new DatabaseSync(d1File(stateDir), { readOnly: true });
+    const db = new DatabaseSync(d1File(stateDir), { readOnly: true, timeout: 5_000 });
     try {
       const status = () => (db.prepare("SELECT status FROM erasure_requests WHERE buyer_id = ? OR subject_ids LIKE ?").get(buyerId, `%${buyerId}%`) as { status: string } | undefined)?.status;
       expect(status()).toBeDefined();

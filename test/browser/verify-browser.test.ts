@@ -44,7 +44,7 @@ describe("the public verify page on a phone", () => {
     await screenshot(page, "verify-intact");
 
     // What an insider with D1 access would do: make the voucher look never redeemed, hash left as it was.
-    const db = new DatabaseSync(d1File(stateDir));
+    const db = new DatabaseSync(d1File(stateDir), { timeout: 5_000 });
     const { seq } = db.prepare("SELECT seq FROM ledger_entries WHERE tenant_id = ? AND public_code = ? AND kind = 'redemption'").get(brand.tenantId, code!) as { seq: number };
     db.prepare("UPDATE ledger_entries SET kind = 'delivery' WHERE tenant_id = ? AND seq = ?").run(brand.tenantId, seq);
     db.close();

@@ -31,7 +31,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function d1(): DatabaseSync {
   const dir = join(state, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
   const name = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  return new DatabaseSync(join(dir, name!), { readOnly: true });
+  return new DatabaseSync(join(dir, name!), { readOnly: true, timeout: 5_000 });
 }
 
 function query<T>(sql: string, ...args: (string | number)[]): T[] {

@@ -51,7 +51,7 @@ describe("provenance ledger on the real stack", () => {
     expect(clean.code, clean.out).toBe(0);
     expect(clean.out).toContain("OK: the chain is intact");
 
-    const db = new DatabaseSync(d1File());
+    const db = new DatabaseSync(d1File(), { timeout: 5_000 });
     const seqs = db.prepare("SELECT seq FROM ledger_entries WHERE tenant_id = ? ORDER BY seq").all(tenantId).map((r) => Number(r.seq));
     expect(seqs.length).toBeGreaterThanOrEqual(3);
     db.prepare("UPDATE ledger_entries SET occurred_at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = ? AND seq = ?").run(tenantId, seqs[0]!);
@@ -60,7 +60,7 @@ describe("provenance ledger on the real stack", () => {
     expect(edited.code).toBe(1);
     expect(edited.out).toContain(`TAMPERED seq ${seqs[0]}: edited`);
 
-    const db2 = new DatabaseSync(d1File());
+    const db2 = new DatabaseSync(d1File(), { timeout: 5_000 });
     db2.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq = ?").run(tenantId, seqs[1]!);
     db2.close();
     const deleted = verifyFile(await exportTo("deleted.json"));
@@ -82,7 +82,7 @@ describe("provenance ledger on the real stack", () => {
     const provenance = () => new ApiClient(stack!.baseUrl).ok<{ status: string; verification: { ok: boolean; findings: { seq: number; problem: string }[] } }>("GET", `/provenance/${code}`);
     expect(await provenance()).toMatchObject({ status: "redeemed", verification: { ok: true, findings: [] } });
 
-    const db = new DatabaseSync(d1File());
+    const db = new DatabaseSync(d1File(), { timeout: 5_000 });
     const { seq } = db.prepare("SELECT seq FROM ledger_entries WHERE tenant_id = ? AND public_code = ? AND kind = 'redemption'").get(tenantId, code) as { seq: number };
     db.prepare("UPDATE ledger_entries SET kind = 'delivery' WHERE tenant_id = ? AND seq = ?").run(tenantId, seq);
     db.prepare("UPDATE ledger_checkpoints SET merkle_root = ? WHERE tenant_id = ? AND seq_to = ?").run("cd".repeat(32), tenantId, checkpoint.seqTo);
