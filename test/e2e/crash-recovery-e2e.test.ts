@@ -86,8 +86,8 @@ describe("crash and restart on the real stack", () => {
     }
     expect(warm).toHaveLength(2);
 
-    // The burst. The stack is killed as soon as two recharge payments are acknowledged: their deliveries (and the
-    // claims' orders, made by the shards' outboxes a little after each claim) are still in flight.
+    // The burst. The stack is killed as soon as two recharge payments are acknowledged: their deliveries, event imports
+    // and perhaps some claims' orders (made by the shards' outboxes a little after each claim) are still in flight.
     const ackedClaims: string[] = [...warm];
     const ackedPays: { orderId: string; kind: string; status: string }[] = [];
     let rechargeAcks = 0;
@@ -95,11 +95,17 @@ describe("crash and restart on the real stack", () => {
     let importsTried = 0;
     let killed: Promise<void> | null = null;
     const kill = () => (killed ??= stack!.crash());
-    // Once enough is in flight: two recharge payments, six claims and two event imports acknowledged.
+    // Payments start only once six claims and two event imports are acknowledged, so on a slow machine the recharges
+    // are still with their slow suppliers when the stack dies (CI once saw every one delivered before the kill).
+    let openGate = () => {};
+    const gate = new Promise<void>((r) => (openGate = r));
     const maybeKill = () => {
-      if (rechargeAcks >= 2 && ackedClaims.length >= 6 && importsAcked >= 2) void kill();
+      if (ackedClaims.length >= 6 && importsAcked >= 2) openGate();
+      if (rechargeAcks >= 2) void kill();
     };
     const pay = async (o: { id: string; checkoutUrl: string }, kind: string) => {
+      await gate;
+      if (killed) return;
       const res = await fetch(`${base}${o.checkoutUrl}/pay`, { method: "POST" }).catch(() => null);
       if (res?.status !== 200) return;
       const body = (await res.json().catch(() => null)) as { orderStatus: string } | null;
@@ -136,8 +142,7 @@ describe("crash and restart on the real stack", () => {
       }
     };
     await Promise.all([
-      importer(),
-      ...tokens.slice(2).map(claim),
+      Promise.all([importer(), ...tokens.slice(2).map(claim)]).finally(openGate),
       ...cardOrders.map((o) => pay(o, "card_key")),
       ...rechargeOrders.map((o) => pay(o, "recharge")),
     ]);
