@@ -49,8 +49,9 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
       if (done.closed) next = nextPending(done.closed);
     } finally {
       // Not closed with the journal (nothing due, or a failure): the lease is given back here. Rows not marked go
-      // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own.
-      next ??= await finishDispatchRound(env.DB, holder, []).catch((e) => {
+      // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own. (A round
+      // the journal closed has `next` set, null when nothing is left: no second release then.)
+      if (next === undefined) next = await finishDispatchRound(env.DB, holder, []).catch((e) => {
         console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
         return null;
       });
