@@ -1,5 +1,5 @@
 /**
- * npm run bench:orders [-- --buyers 500 --concurrency 10 --url http://127.0.0.1:8787 --state .]
+ * npm run bench:orders [-- --buyers 500 --concurrency 10 --stock 500 --url http://127.0.0.1:8787 --state .]
  *
  * Concurrent buyers on the local stack: each places a guest order for a card key, pays on the sandbox gateway
  * (which posts the signed callback to the worker), then reads the order until the key is visible. Latency is
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
   options: {
     buyers: { type: "string", default: "500" },
     concurrency: { type: "string", default: "10" },
+    stock: { type: "string" },
     url: { type: "string" },
     state: { type: "string", default: "." },
     "skip-reference": { type: "boolean", default: false },
@@ -34,11 +35,12 @@ const { values: args } = parseArgs({
 });
 const BUYERS = Number(args.buyers);
 const CONCURRENCY = Number(args.concurrency);
+const STOCK = Math.max(BUYERS, Number(args.stock ?? BUYERS));
 
 const bench = await benchStack("orders", args.url, args.state!);
 const { base, stateDir, keys, admin, slug } = bench;
 
-// A fresh product holding exactly one key per buyer.
+// A fresh product holding one key per buyer (or --stock keys).
 const product = await must(admin.POST("/products", {
   body: {
     kind: "card_key", name: `压测卡 ${new Date().toISOString()}`, priceCents: 990, faceValueCents: 1000,
@@ -46,8 +48,8 @@ const product = await must(admin.POST("/products", {
   },
 }));
 const productPath = { params: { path: { productId: product.id } } };
-for (let i = 0; i < BUYERS; i += 1000) {
-  const rows = Array.from({ length: Math.min(1000, BUYERS - i) }, (_, j) => ({ line: i + j + 1, secret: `BENCH-${product.id}-${i + j}` }));
+for (let i = 0; i < STOCK; i += 1000) {
+  const rows = Array.from({ length: Math.min(1000, STOCK - i) }, (_, j) => ({ line: i + j + 1, secret: `BENCH-${product.id}-${i + j}` }));
   await must(admin.POST("/products/{productId}/keys/import", { ...productPath, body: { rows } }));
 }
 await must(admin.POST("/products/{productId}/status", { ...productPath, body: { status: "published" } }));
@@ -142,7 +144,7 @@ async function runReference(): Promise<Run> {
   const port = await freePort();
   const server = fork(join(import.meta.dirname, "lib/sqlite-ref-shop.ts"), [], {
     execArgv: ["--import", "tsx", "--no-warnings"],
-    env: { ...process.env, PORT: String(port), DB_FILE: join(dir, "shop.sqlite"), KEYS: String(BUYERS) },
+    env: { ...process.env, PORT: String(port), DB_FILE: join(dir, "shop.sqlite"), KEYS: String(STOCK) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   try {
@@ -182,7 +184,7 @@ const result = {
   // kaquan's p95 over the reference's: how many times slower the edge stack is on one box.
   ratio: refPct ? Math.round((pct(0.95) / Math.max(0.1, refPct(0.95))) * 100) / 100 : null,
 };
-console.log(`buyers ${BUYERS}, concurrency ${CONCURRENCY}, ${seconds.toFixed(1)} s wall, ${latencies.length} keys delivered`);
+console.log(`buyers ${BUYERS}, concurrency ${CONCURRENCY}, stock ${STOCK} keys, ${seconds.toFixed(1)} s wall, ${latencies.length} keys delivered`);
 console.log(`payment callback → key visible: p50 ${result.p50_ms} ms, p95 ${result.p95_ms} ms, p99 ${result.p99_ms} ms`);
 console.log(`buyer's pay click (sandbox gateway route, callback, answer) → key visible: p50 ${click(0.5)} ms, p95 ${click(0.95)} ms, p99 ${click(0.99)} ms`);
 console.log(`stock after: ${JSON.stringify(stock)}; statuses: ${JSON.stringify(statuses)}`);

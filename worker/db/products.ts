@@ -156,16 +156,19 @@ export async function listProductRows(db: D1Database, tenantId: string, status?:
 
 export type CardKeyStockRow = { available: number | null; loops: number | null; reserved: number | null; delivered: number | null };
 
-/** Card-key stock of a product in one statement (usable inside a batch); read it with cardKeyStock. */
+/**
+ * Card-key stock of a product in one statement (usable inside a batch); read it with cardKeyStock. It reads the counts
+ * card_keys' triggers keep (schema/d1/0199), a few rows whatever the stock, not the keys.
+ */
 export function cardKeyStockStmt(db: D1Database, tenantId: string, productId: string) {
   return db
     .prepare(
       `SELECT
-         SUM(status = 'available' AND reusable = 0) AS available,
-         SUM(status = 'available' AND reusable = 1) AS loops,
-         SUM(status = 'reserved') AS reserved,
-         SUM(status = 'delivered') AS delivered
-       FROM card_keys WHERE tenant_id = ? AND product_id = ?`,
+         SUM(CASE WHEN status = 'available' AND reusable = 0 THEN n END) AS available,
+         SUM(CASE WHEN status = 'available' AND reusable = 1 THEN n END) AS loops,
+         SUM(CASE WHEN status = 'reserved' THEN n END) AS reserved,
+         SUM(CASE WHEN status = 'delivered' THEN n END) AS delivered
+       FROM card_key_stock WHERE tenant_id = ? AND product_id = ?`,
     )
     .bind(tenantId, productId);
 }
@@ -186,10 +189,10 @@ export function cardKeyStock(r: CardKeyStockRow | null | undefined): StockCounts
  */
 export function lowStockCrossing(tenantId: string, product: Pick<ProductRow, "id" | "kind" | "low_stock_threshold">, taken: { sql: string; args: unknown[] }) {
   const available = product.kind === "card_key"
-    ? { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0", args: [tenantId, product.id] }
+    ? { sql: "SELECT COALESCE(SUM(n), 0) FROM card_key_stock WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0", args: [tenantId, product.id] }
     : { sql: "SELECT stock_total - stock_reserved - stock_sold FROM products WHERE tenant_id = ? AND id = ?", args: [tenantId, product.id] };
   const limited = product.kind === "card_key"
-    ? { sql: "NOT EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 1)", args: [tenantId, product.id] }
+    ? { sql: "NOT EXISTS (SELECT 1 FROM card_key_stock WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 1 AND n > 0)", args: [tenantId, product.id] }
     : { sql: "(SELECT stock_total FROM products WHERE tenant_id = ? AND id = ?) IS NOT NULL", args: [tenantId, product.id] };
   const t = product.low_stock_threshold;
   const guard: SqlGuard = {
