@@ -71,6 +71,14 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     // the bundle took the only key: the key product is now sold out, the coupon counter moved
     expect((await shop(tenant.slug, "/orders", { method: "POST", idem: "key-after", json: { productId: key.id } })).status).toBe(409);
     expect((await api(`/products/${coupon.id}/stock`, { token: adminKey })).body).toMatchObject({ available: 4, delivered: 1 });
+    // The shop's list reads every product's stock in one round trip: it shows what each product's own read shows.
+    const list = (await shop(tenant.slug, "/products")).body.products as { id: string; stock: unknown }[];
+    const stockOf = Object.fromEntries(list.map((p) => [p.id, p.stock]));
+    expect(stockOf[key.id]).toEqual({ available: 0, reserved: 0, delivered: 1, total: 1 });
+    expect(stockOf[coupon.id]).toMatchObject({ available: 4, delivered: 1 });
+    expect(stockOf[bundle.id]).toMatchObject({ available: 0 });
+    for (const id of [coupon.id, key.id, bundle.id]) expect((await shop(tenant.slug, `/products/${id}`)).body.stock).toEqual(stockOf[id]);
+    expect((await api("/products", { token: adminKey })).body.products.map((p: any) => p.stock)).toEqual(list.map((p) => p.stock));
   });
 });
 

@@ -202,9 +202,22 @@ export function lowStockCrossing(tenantId: string, product: Pick<ProductRow, "id
   return { available, guard };
 }
 
-/** Stock per product: card keys from inventory rows (reusable keys count as unlimited), others from counters. */
+/** Stock per product: card keys from their counts (reusable keys count as unlimited), others from counters. */
 export async function stockCounts(db: D1Database, tenantId: string, product: ProductRow): Promise<StockCounts> {
   if (product.kind === "card_key") return cardKeyStock(await cardKeyStockStmt(db, tenantId, product.id).first<CardKeyStockRow>());
+  return counterStock(product);
+}
+
+/** stockCounts of many products in one round trip (a list page), by product id. */
+export async function stockCountsOf(db: D1Database, tenantId: string, products: ProductRow[]): Promise<Map<string, StockCounts>> {
+  const keyed = products.filter((p) => p.kind === "card_key");
+  const read = keyed.length ? await db.batch<CardKeyStockRow>(keyed.map((p) => cardKeyStockStmt(db, tenantId, p.id))) : [];
+  const out = new Map(keyed.map((p, i) => [p.id, cardKeyStock(read[i]!.results[0])]));
+  for (const p of products) if (p.kind !== "card_key") out.set(p.id, counterStock(p));
+  return out;
+}
+
+function counterStock(product: ProductRow): StockCounts {
   const total = product.stock_total;
   return {
     available: total === null ? 1_000_000 : total - product.stock_reserved - product.stock_sold,

@@ -2,7 +2,7 @@ import banned from "../../schema/data/banned-phrases.json";
 import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig, type StockCounts } from "../../schema/catalog";
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
-import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, toProduct, updateProduct, type ProductRow } from "../db/products";
+import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, stockCountsOf, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { ApiError } from "../errors";
 import { syncCouponBudget } from "./coupons";
 import { eventRows } from "../queue/emit";
@@ -20,8 +20,8 @@ export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
 }
 
 /** Stock for display; a bundle has as many as its scarcest item allows (and its own cap, if any). */
-export async function withStock(db: D1Database, tenantId: string, row: ProductRow): Promise<Product> {
-  const stock = await stockCounts(db, tenantId, row);
+export async function withStock(db: D1Database, tenantId: string, row: ProductRow, own?: StockCounts): Promise<Product> {
+  const stock = own ? { ...own } : await stockCounts(db, tenantId, row);
   if (row.kind === "bundle") {
     for (const item of (JSON.parse(row.config) as ProductConfig).bundle?.items ?? []) {
       const p = await getProductRow(db, tenantId, item.productId);
@@ -34,8 +34,13 @@ export async function withStock(db: D1Database, tenantId: string, row: ProductRo
 
 /** The tenant's products (optionally of one status), each with its stock. */
 export async function listProducts(db: D1Database, tenantId: string, status?: Product["status"]): Promise<Product[]> {
-  const rows = await listProductRows(db, tenantId, status);
-  return Promise.all(rows.map((r) => withStock(db, tenantId, r)));
+  return withStocks(db, tenantId, await listProductRows(db, tenantId, status));
+}
+
+/** withStock for a list: the products' own counts in one round trip, then each bundle's items. */
+export async function withStocks(db: D1Database, tenantId: string, rows: ProductRow[]): Promise<Product[]> {
+  const own = await stockCountsOf(db, tenantId, rows);
+  return Promise.all(rows.map((r) => withStock(db, tenantId, r, own.get(r.id))));
 }
 
 /** One of the tenant's products with its stock; 404 when it is not this tenant's. */

@@ -6,7 +6,7 @@ import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type O
 import { getProductRow, listProductRows } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
-import { withStock } from "./catalog";
+import { withStock, withStocks } from "./catalog";
 import { cancelOrder, checkoutPath, createOrder, type CreateOrderParams } from "./orders";
 import { revealVoucher, withTutorial } from "./vouchers-view";
 import { noteMemberDiscount, shopMemberTerms } from "./membership";
@@ -67,8 +67,7 @@ function publicView(p: Product) {
 }
 
 export async function publishedProducts(env: Pick<Env, "DB">, tenantId: string) {
-  const rows = await listProductRows(env.DB, tenantId, "published");
-  return { products: (await Promise.all(rows.map((r) => withStock(env.DB, tenantId, r)))).map(publicView) };
+  return { products: (await withStocks(env.DB, tenantId, await listProductRows(env.DB, tenantId, "published"))).map(publicView) };
 }
 
 /** One published product; 404 for a draft, an archived one or another store's. */
