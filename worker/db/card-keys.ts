@@ -16,12 +16,16 @@ export interface NewCardKey {
   line: number;
 }
 
+// Query plans: D1 keeps no statistics, so SQLite takes the index matching the most `=` terms. Where that index walks
+// every key of a product or tenant while a narrower one exists (the order's, the id's), the other terms are written
+// `+column`, which no index can serve. test/worker/rows-read-integration.test.ts holds the rows each path reads.
+
 /** Keys of one import chunk get ids `<chunk>_<n>`, so a statement in the same batch can count what was inserted. */
 export const chunkKeyId = (chunk: string, n: number) => `${chunk}_${n.toString(36).padStart(5, "0")}`;
 
 /** `SELECT COUNT(*)` of the keys inserted under this chunk (a scalar subquery for a computed event field or guard). */
 export function chunkInserted(tenantId: string, chunk: string): SqlGuard {
-  return { sql: "SELECT COUNT(*) FROM card_keys WHERE tenant_id = ? AND id >= ? AND id < ?", args: [tenantId, `${chunk}_`, `${chunk}\``] };
+  return { sql: "SELECT COUNT(*) FROM card_keys WHERE id >= ? AND id < ? AND +tenant_id = ?", args: [`${chunk}_`, `${chunk}\``, tenantId] };
 }
 
 /** One statement per key; `ON CONFLICT DO NOTHING` lets the caller see which rows were duplicates of stock. */
@@ -81,7 +85,7 @@ export function reserveCardKeysStmt(
     .prepare(
       `UPDATE card_keys SET status = 'reserved', order_id = ?, reserved_until = ?
        WHERE id IN (SELECT id FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available' AND reusable = 0 LIMIT ?)
-         AND status = 'available' AND ${guardSql(guard)}
+         AND +status = 'available' AND ${guardSql(guard)}
        RETURNING id`,
     )
     .bind(orderId, reservedUntil, tenantId, productId, quantity, ...guardArgs(guard));
@@ -90,8 +94,8 @@ export function reserveCardKeysStmt(
 /** How many keys this order holds of the product, as a scalar subquery (NULL while fewer than `min`). */
 export function keysHeldFor(tenantId: string, productId: string, orderId: string, min = 1) {
   return {
-    sql: "SELECT n FROM (SELECT COUNT(*) AS n FROM card_keys WHERE tenant_id = ? AND product_id = ? AND order_id = ? AND status = 'reserved') WHERE n >= ?",
-    args: [tenantId, productId, orderId, min],
+    sql: "SELECT n FROM (SELECT COUNT(*) AS n FROM card_keys WHERE tenant_id = ? AND order_id = ? AND +product_id = ? AND +status = 'reserved') WHERE n >= ?",
+    args: [tenantId, orderId, productId, min],
   };
 }
 
@@ -99,10 +103,10 @@ export function keysHeldFor(tenantId: string, productId: string, orderId: string
 export function mayHaveKeysStmt(db: D1Database, tenantId: string, productId: string) {
   return db
     .prepare(
-      `SELECT 1 AS y FROM card_keys WHERE tenant_id = ? AND product_id = ?
-         AND (status = 'available' OR (status = 'reserved' AND reserved_until < ?)) LIMIT 1`,
+      `SELECT 1 AS y WHERE EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'available')
+         OR EXISTS (SELECT 1 FROM card_keys WHERE tenant_id = ? AND product_id = ? AND status = 'reserved' AND reserved_until < ?)`,
     )
-    .bind(tenantId, productId, new Date().toISOString());
+    .bind(tenantId, productId, tenantId, productId, new Date().toISOString());
 }
 
 export function findLoopKey(db: D1Database, tenantId: string, productId: string) {
@@ -117,7 +121,7 @@ export function findLoopKey(db: D1Database, tenantId: string, productId: string)
 export async function reservedKeysOfOrder(db: D1Database, tenantId: string, orderId: string, productId: string) {
   const { results } = await db
     .prepare(
-      "SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? AND product_id = ? AND status IN ('reserved', 'delivered') ORDER BY id",
+      "SELECT id, secret_enc, secret_hash, reusable FROM card_keys WHERE tenant_id = ? AND order_id = ? AND +product_id = ? AND +status IN ('reserved', 'delivered') ORDER BY id",
     )
     .bind(tenantId, orderId, productId)
     .all<CardKeyRef>();

@@ -11,9 +11,10 @@ export function noticeReadStmts(db: D1Database, paymentId: string) {
     db.prepare(`SELECT pr.* FROM products pr JOIN orders o ON o.tenant_id = pr.tenant_id AND o.product_id = pr.id ${viaPayment}`).bind(paymentId),
     db
       .prepare(
+        // `+`: through the order's index, not every reserved key of the product (see db/card-keys.ts).
         `SELECT k.id, k.secret_enc, k.secret_hash, k.reusable, k.batch_id FROM card_keys k
-         JOIN orders o ON o.tenant_id = k.tenant_id AND o.id = k.order_id AND o.product_id = k.product_id ${viaPayment}
-           AND k.status = 'reserved' ORDER BY k.id`,
+         JOIN orders o ON o.tenant_id = k.tenant_id AND o.id = k.order_id AND o.product_id = +k.product_id ${viaPayment}
+           AND +k.status = 'reserved' ORDER BY k.id`,
       )
       .bind(paymentId),
   ];

@@ -126,8 +126,9 @@ export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: s
     const chunk = ids.slice(i, i + 90);
     const { results } = await db
       .prepare(
+        // `+v.tenant_id`: by id; with three ids or more SQLite would walk the tenant's vouchers (see db/card-keys.ts).
         `SELECT v.*, k.batch_id FROM vouchers v LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id
-         WHERE v.tenant_id = ? AND v.id IN (${chunk.map(() => "?").join(",")})`,
+         WHERE +v.tenant_id = ? AND v.id IN (${chunk.map(() => "?").join(",")})`,
       )
       .bind(tenantId, ...chunk)
       .all<VoucherRow & { batch_id: string | null }>();
