@@ -49,7 +49,7 @@ export function markPaidByPaymentStmt(
 }
 
 export function vouchersOfOrderStmt(db: D1Database, t: string, orderId: string) {
-  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(t, orderId);
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key").bind(t, orderId);
 }
 
 /** paid → delivered, only with every voucher of the order in place (a guarded insert that did not happen keeps it 'paid'). */

@@ -93,7 +93,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
     db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? ORDER BY created_at, id").bind(tenantId, orderId),
     db.prepare("SELECT * FROM supplier_attempts WHERE tenant_id = ? AND order_id = ? ORDER BY created_at").bind(tenantId, orderId),
-    db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key").bind(tenantId, orderId),
     db.prepare("SELECT b.phone_masked FROM buyers b JOIN orders o ON o.tenant_id = b.tenant_id AND o.buyer_id = b.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
   ]);
   return {
@@ -155,7 +155,7 @@ export function refundUnitsStmt(db: D1Database, tenantId: string, orderId: strin
   return db
     .prepare(
       `UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'issued' ORDER BY source_key DESC LIMIT ?)
+       WHERE tenant_id = ? AND status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'issued' ORDER BY +source_key DESC LIMIT ?)
          AND EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status = 'pending')
        RETURNING id, product_id, campaign_id, kind, holder_id`,
     )
@@ -194,7 +194,7 @@ export function latestSucceededRefund(db: D1Database, tenantId: string, orderId:
 }
 
 export async function refundedVoucherIds(db: D1Database, tenantId: string, orderId: string): Promise<string[]> {
-  const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'refunded' ORDER BY source_key").bind(tenantId, orderId).all<{ id: string }>();
+  const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'refunded' ORDER BY +source_key").bind(tenantId, orderId).all<{ id: string }>();
   return results.map((r) => r.id);
 }
 

@@ -205,7 +205,7 @@ export function settleHoldsStmts(db: D1Database, tenantId: string, orderId: stri
     db
       .prepare(
         `UPDATE products AS p SET ${counters.replace(/h\.quantity/g, "(SELECT quantity FROM order_stock_holds h WHERE h.order_id = ? AND h.product_id = p.id)")}
-         WHERE p.tenant_id = ? AND p.id IN (SELECT product_id FROM order_stock_holds WHERE order_id = ? AND tenant_id = ? AND state = 'held') AND ${guardSql(guard)}`,
+         WHERE +p.tenant_id = ? AND p.id IN (SELECT product_id FROM order_stock_holds WHERE order_id = ? AND tenant_id = ? AND state = 'held') AND ${guardSql(guard)}`,
       )
       .bind(...(to === "sold" ? [orderId, orderId] : [orderId]), tenantId, orderId, tenantId, ...guardArgs(guard)),
     db
@@ -269,7 +269,7 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
       .prepare(
         `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
          LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
-         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY v.source_key`,
+         WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY +v.source_key`,
       )
       .bind(tenantId, orderId),
     db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),

@@ -99,7 +99,7 @@ export async function buyerFacts(db: D1Database, tenantId: string, userIds: stri
       .prepare(
         `SELECT DISTINCT coalesce(p.id, b.id) AS buyer_id, m.tier_id, m.paid_tier_id, m.paid_until, m.tags, m.city
          FROM json_each(?) j
-         JOIN buyers b ON b.tenant_id = ? AND b.id = j.value
+         CROSS JOIN buyers b ON b.tenant_id = ? AND b.id = j.value
          LEFT JOIN buyers p ON p.tenant_id = b.tenant_id AND p.id = b.merged_into
          LEFT JOIN members m ON m.tenant_id = b.tenant_id AND m.buyer_id = coalesce(p.id, b.id)
          WHERE coalesce(p.erased_at, b.erased_at) IS NULL`,
@@ -234,10 +234,12 @@ export async function buyersByIds(db: D1Database, tenantId: string, ids: string[
   return (
     await db
       .prepare(
-        `SELECT j.value AS k, m.buyer_id FROM json_each(?) j JOIN members m ON m.tenant_id = ? AND (m.id = j.value OR m.card_no = j.value)
-         UNION SELECT j.value, b.id FROM json_each(?) j JOIN buyers b ON b.tenant_id = ? AND b.id = j.value AND b.erased_at IS NULL AND b.merged_into IS NULL`,
+        // One join per key, json_each first (CROSS JOIN fixes the order): else SQLite walks the tenant's members per value.
+        `SELECT j.value AS k, m.buyer_id FROM json_each(?1) j CROSS JOIN members m ON m.id = j.value AND m.tenant_id = ?2
+         UNION SELECT j.value, m.buyer_id FROM json_each(?1) j CROSS JOIN members m ON m.tenant_id = ?2 AND m.card_no = j.value
+         UNION SELECT j.value, b.id FROM json_each(?1) j CROSS JOIN buyers b ON b.tenant_id = ?2 AND b.id = j.value AND b.erased_at IS NULL AND b.merged_into IS NULL`,
       )
-      .bind(list, tenantId, list, tenantId)
+      .bind(list, tenantId)
       .all<{ k: string; buyer_id: string }>()
   ).results;
 }
@@ -247,7 +249,7 @@ export async function buyersByPhoneHashes(db: D1Database, tenantId: string, hash
   if (!hashes.length) return [];
   return (
     await db
-      .prepare("SELECT b.phone_hash AS k, b.id AS buyer_id FROM json_each(?) j JOIN buyers b ON b.tenant_id = ? AND b.phone_hash = j.value AND b.erased_at IS NULL")
+      .prepare("SELECT b.phone_hash AS k, b.id AS buyer_id FROM json_each(?) j CROSS JOIN buyers b ON b.tenant_id = ? AND b.phone_hash = j.value AND b.erased_at IS NULL")
       .bind(JSON.stringify(hashes), tenantId)
       .all<{ k: string; buyer_id: string }>()
   ).results;

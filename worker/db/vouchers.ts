@@ -78,7 +78,7 @@ export function getVoucherBySecretHash(db: D1Database, tenantId: string, hash: s
 
 export async function listVouchersByOrder(db: D1Database, tenantId: string, orderId: string) {
   const { results } = await db
-    .prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY source_key")
+    .prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key")
     .bind(tenantId, orderId)
     .all<VoucherRow>();
   return results;
