@@ -167,7 +167,7 @@ export function returnCouponsStmts(db: D1Database, tenantId: string, orderId: st
     db
       .prepare(
         `UPDATE vouchers SET status = 'issued', status_changed_at = ${NOW}, meta = json_remove(meta, '$.appliedOrderId')
-         WHERE tenant_id = ? AND id IN (${live}) AND status = 'redeemed' AND (valid_to IS NULL OR valid_to > ${NOW}) AND ${guardSql(guard)}`,
+         WHERE +tenant_id = ? AND id IN (${live}) AND +status = 'redeemed' AND (valid_to IS NULL OR valid_to > ${NOW}) AND ${guardSql(guard)}`,
       )
       .bind(tenantId, tenantId, orderId, ...guardArgs(guard)),
     db

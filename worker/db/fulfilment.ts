@@ -76,7 +76,7 @@ export function insertSupplierKeyStmt(
 }
 
 export function redeemedOfOrderStmt(db: D1Database, t: string, orderId: string) {
-  return db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'redeemed'").bind(t, orderId);
+  return db.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND +status = 'redeemed'").bind(t, orderId);
 }
 
 /** Undo of a refund that did not go through: the voucher is issued again, the order back to what it was. */

@@ -123,7 +123,7 @@ export async function refundableOf(db: D1Database, tenantId: string, orderId: st
     .prepare(
       `SELECT c.id AS charge_id, c.amount_cents - ${REFUNDED_CENTS_SQL} AS refundable,
          (SELECT COUNT(*) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed') AS refunds,
-         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') AS issued
+         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND +v.status = 'issued') AS issued
        FROM payments c WHERE c.tenant_id = ? AND c.order_id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
        ORDER BY c.created_at DESC LIMIT 1`,
     )
@@ -144,7 +144,7 @@ export function reserveRefundStmt(db: D1Database, tenantId: string, chargeId: st
        WHERE c.tenant_id = ? AND c.id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
          AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = c.tenant_id AND o.id = c.order_id AND o.status IN ('paid', 'delivered'))
          AND c.amount_cents - ${REFUNDED_CENTS_SQL} >= ?
-         AND (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND v.status = 'issued') >= ?
+         AND (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND +v.status = 'issued') >= ?
        RETURNING *`,
     )
     .bind(refundId, amountCents, reason, tenantId, chargeId, amountCents, units);
@@ -155,7 +155,7 @@ export function refundUnitsStmt(db: D1Database, tenantId: string, orderId: strin
   return db
     .prepare(
       `UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'issued' ORDER BY +source_key DESC LIMIT ?)
+       WHERE +tenant_id = ? AND +status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND +status = 'issued' ORDER BY +source_key DESC LIMIT ?)
          AND EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status = 'pending')
        RETURNING id, product_id, campaign_id, kind, holder_id`,
     )
@@ -165,7 +165,7 @@ export function refundUnitsStmt(db: D1Database, tenantId: string, orderId: strin
 /** A refund the gateway refused: the row fails and the rights it took come back (only those still 'refunded'). */
 export function unrefundVouchersStmt(db: D1Database, tenantId: string, ids: string[]) {
   return db
-    .prepare(`UPDATE vouchers SET status = 'issued', status_changed_at = NULL WHERE tenant_id = ? AND status = 'refunded' AND id IN (${ids.map(() => "?").join(",")})`)
+    .prepare(`UPDATE vouchers SET status = 'issued', status_changed_at = NULL WHERE +tenant_id = ? AND +status = 'refunded' AND id IN (${ids.map(() => "?").join(",")})`)
     .bind(tenantId, ...ids);
 }
 
@@ -194,7 +194,7 @@ export function latestSucceededRefund(db: D1Database, tenantId: string, orderId:
 }
 
 export async function refundedVoucherIds(db: D1Database, tenantId: string, orderId: string): Promise<string[]> {
-  const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'refunded' ORDER BY +source_key").bind(tenantId, orderId).all<{ id: string }>();
+  const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND +status = 'refunded' ORDER BY +source_key").bind(tenantId, orderId).all<{ id: string }>();
   return results.map((r) => r.id);
 }
 

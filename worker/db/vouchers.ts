@@ -158,7 +158,7 @@ export function moveIssuedVoucherStmt(db: D1Database, tenantId: string, id: stri
 /** Every issued voucher of an order → refunded, as a statement for a batch (RETURNING id). */
 export function refundIssuedOfOrderStmt(db: D1Database, tenantId: string, orderId: string) {
   return db
-    .prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND status = 'issued' RETURNING id")
+    .prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND +status = 'issued' RETURNING id")
     .bind(tenantId, orderId);
 }
 
