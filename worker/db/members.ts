@@ -16,6 +16,9 @@ export interface MemberRow {
   tags: string;
   joined_via: string;
   joined_at: string;
+  /** The membership cron's cursors (migration 0200): the next yearly-review step, the last month checked for benefits. */
+  review_due_at?: string | null;
+  benefits_period?: string;
 }
 
 export function memberByBuyer(db: D1Database, tenantId: string, buyerId: string) {

@@ -156,19 +156,36 @@ export function growthSince(db: D1Database, tenantId: string, memberId: string, 
 
 export type ReviewCandidate = MemberRow & { cycle: number; state: string | null; grace_until: string | null };
 
-/** Members due a review step at `now`: a completed membership year without a review, or a grace period ended. */
-export function reviewCandidates(db: D1Database, now: string, yearAgo: string, limit = 200) {
+export type DueCursor = { at: string; id: string };
+/** The membership year completed at `?` (cycle 1 = the first anniversary), as the reviews count them. */
+const CYCLE = "CAST((julianday(?) - julianday(m.joined_at)) / 365 AS INTEGER)";
+
+/** A page of members due a review step at `now` (review_due_at reached), after `after` (the run's keyset cursor). */
+export function reviewCandidates(db: D1Database, now: string, after: DueCursor | null, limit = 200) {
   return db
     .prepare(
-      `SELECT m.*, c.cycle, r.state, r.grace_until FROM members m
-       JOIN (SELECT id, CAST((julianday(?) - julianday(joined_at)) / 365 AS INTEGER) AS cycle FROM members WHERE joined_at <= ?) c ON c.id = m.id
-       LEFT JOIN member_reviews r ON r.tenant_id = m.tenant_id AND r.member_id = m.id AND r.cycle = c.cycle
-       WHERE r.state IS NULL OR (r.state = 'grace' AND r.grace_until <= ?)
-       LIMIT ?`,
+      `SELECT m.*, ${CYCLE} AS cycle, r.state, r.grace_until FROM members m
+       LEFT JOIN member_reviews r ON r.tenant_id = m.tenant_id AND r.member_id = m.id AND r.cycle = ${CYCLE}
+       WHERE m.review_due_at <= ? AND (m.review_due_at, m.id) > (?, ?)
+       ORDER BY m.review_due_at, m.id LIMIT ?`,
     )
-    .bind(now, yearAgo, now, limit)
+    .bind(now, now, now, after?.at ?? "", after?.id ?? "", limit)
     .all<ReviewCandidate>()
     .then((r) => r.results);
+}
+
+
+/**
+ * The member's next review step: the end of a grace period, else the anniversary that starts cycle `cycle + 1`.
+ * Guarded by the due date read, so a concurrent run's move is not undone.
+ */
+export function reviewDueStmt(db: D1Database, tenantId: string, memberId: string, seen: string, cycle: number, graceUntil: string | null) {
+  return db
+    .prepare(
+      `UPDATE members SET review_due_at = coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', julianday(joined_at) + 365 * ?))
+       WHERE tenant_id = ? AND id = ? AND review_due_at = ?`,
+    )
+    .bind(graceUntil, Math.max(cycle, 0) + 1, tenantId, memberId, seen);
 }
 
 export function insertReviewStmt(db: D1Database, r: { tenantId: string; memberId: string; cycle: number; state: string; targetTierId: string | null; graceUntil: string | null }) {
@@ -274,22 +291,41 @@ export function benefitDoneStmt(db: D1Database, tenantId: string, memberId: stri
 export type BenefitCandidate = MemberRow & { privileges: string | null; paid_privileges: string | null; plan_monthly: string | null };
 
 /**
- * Members not yet looked at for this month's benefits (a 'checked' row marks a member done for the month), with
- * their earned tier's and (valid) paid tier's privileges and the monthly products of their running paid card.
+ * A page of members not yet looked at for `period`'s benefits (benefits_period before it), after `after` (the run's
+ * keyset cursor), with their earned tier's and (valid) paid tier's privileges and the monthly products of their
+ * running paid card.
  */
-export function benefitCandidates(db: D1Database, now: string, period: string, limit = 200) {
+export function benefitCandidates(db: D1Database, now: string, period: string, after: DueCursor | null, limit = 200) {
   return db
     .prepare(
       `SELECT m.*, t.privileges, CASE WHEN m.paid_until > ? THEN pt.privileges END AS paid_privileges,
          CASE WHEN m.paid_until > ? THEN (SELECT p.monthly_product_ids FROM paid_card_terms tm JOIN paid_card_plans p ON p.product_id = tm.product_id
            WHERE tm.tenant_id = m.tenant_id AND tm.member_id = m.id ORDER BY tm.valid_until DESC LIMIT 1) END AS plan_monthly
        FROM members m LEFT JOIN member_tiers t ON t.id = m.tier_id LEFT JOIN member_tiers pt ON pt.id = m.paid_tier_id
-       WHERE NOT EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'checked' AND b.period = ?)
-       LIMIT ?`,
+       WHERE m.benefits_period < ? AND (m.benefits_period, m.id) > (?, ?)
+       ORDER BY m.benefits_period, m.id LIMIT ?`,
     )
-    .bind(now, now, period, limit)
+    .bind(now, now, period, after?.at ?? "", after?.id ?? "", limit)
     .all<BenefitCandidate>()
     .then((r) => r.results);
+}
+/** Members checked for `period`: its 'checked' rows (what the birthday flow reads) and the cron's cursor column. */
+export function benefitsCheckedStmts(db: D1Database, members: { tenant_id: string; id: string }[], period: string) {
+  const json = JSON.stringify(members.map((m) => [m.tenant_id, m.id]));
+  return [
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO member_benefits (tenant_id, member_id, kind, period, order_ids)
+         SELECT value ->> 0, value ->> 1, 'checked', ?, '[]' FROM json_each(?)`,
+      )
+      .bind(period, json),
+    db
+      .prepare(
+        `UPDATE members SET benefits_period = ?
+         WHERE benefits_period < ? AND (tenant_id, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      )
+      .bind(period, period, json),
+  ];
 }
 export const benefitCandidateStmt = (db: D1Database, tenantId: string, memberId: string, now: string) =>
   db
@@ -308,17 +344,26 @@ export function benefitsOf(db: D1Database, tenantId: string, memberId: string) {
     .all<{ kind: string; period: string }>()
     .then((r) => r.results);
 }
-/** Paid card orders whose gift pack is not yet issued. */
-export function giftsOwed(db: D1Database, limit = 100) {
+export type GiftOwed = { order_id: string; tenant_id: string; member_id: string; buyer_id: string; gift_product_ids: string };
+/** Paid card orders whose gift pack is not yet issued (all of them, or the one order `orderId`). */
+export function giftsOwed(db: D1Database, orderId?: string, limit = 100) {
   return db
     .prepare(
       `SELECT tm.*, m.buyer_id, p.gift_product_ids FROM paid_card_terms tm JOIN members m ON m.id = tm.member_id JOIN paid_card_plans p ON p.product_id = tm.product_id
-       WHERE NOT EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = tm.tenant_id AND b.member_id = tm.member_id AND b.kind = 'paid_gift' AND b.period = tm.order_id)
-       LIMIT ?`,
+       WHERE tm.gift_issued = 0 AND (?1 IS NULL OR tm.order_id = ?1)
+         AND NOT EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = tm.tenant_id AND b.member_id = tm.member_id AND b.kind = 'paid_gift' AND b.period = tm.order_id)
+       ORDER BY tm.created_at LIMIT ?2`,
     )
-    .bind(limit)
-    .all<{ order_id: string; tenant_id: string; member_id: string; buyer_id: string; gift_product_ids: string }>()
+    .bind(orderId ?? null, limit)
+    .all<GiftOwed>()
     .then((r) => r.results);
+}
+/** The gift pack of this paid order issued: its benefit row and the term's flag, together. */
+export function giftIssuedStmts(db: D1Database, g: GiftOwed, orderIds: string[]) {
+  return [
+    benefitDoneStmt(db, g.tenant_id, g.member_id, "paid_gift", g.order_id, orderIds),
+    db.prepare("UPDATE paid_card_terms SET gift_issued = 1 WHERE tenant_id = ? AND order_id = ?").bind(g.tenant_id, g.order_id),
+  ];
 }
 
 // Operator search.

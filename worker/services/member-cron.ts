@@ -3,12 +3,13 @@
  * notice, then downgrade), paid cards lapsing, and benefits issued as free orders (monthly coupon pack, birthday gift,
  * paid-card gift pack and monthly pack) under derived Idempotency-Keys, with a member_benefits row per period.
  */
-import type { Tier } from "../../schema/members";
+import type { GrowthRules, Tier } from "../../schema/members";
 import { newId } from "../domain/crypto";
 import { effectiveTier, inBirthdayMonth, monthKey, reviewStep, reviewWindowStart } from "../domain/tiers";
 import {
-  benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsOf, closeReviewStmt, giftsOwed, growthSince, historyExists, historyStmt,
-  insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, setGrowthAndTierStmt, type BenefitCandidate, paidCardTermOfOrder } from "../db/membership";
+  benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsCheckedStmts, benefitsOf, closeReviewStmt, giftIssuedStmts, giftsOwed, growthSince,
+  historyExists, historyStmt, insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, reviewDueStmt, setGrowthAndTierStmt,
+  type BenefitCandidate, type DueCursor, type GiftOwed, type ReviewCandidate, paidCardTermOfOrder } from "../db/membership";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { createOrder } from "./orders";
@@ -18,6 +19,31 @@ type TierCache = Map<string, Promise<Tier[]>>;
 const tiersOf = (env: Env, cache: TierCache, tenantId: string) => {
   if (!cache.has(tenantId)) cache.set(tenantId, listTiers(env, tenantId));
   return cache.get(tenantId)!;
+};
+
+/** A cron minute's share of membership work; what is left goes on in the next minute from where it is due. */
+const RUN_BUDGET_MS = 20_000;
+const PAGE = 200;
+
+/**
+ * Pages of due members in due order until none is left or the deadline passes. The keyset cursor moves past every
+ * row read, so a member whose step fails is retried in the next run, not again and again in this one.
+ */
+async function duePages<T extends { id: string }>(
+  page: (after: DueCursor | null) => Promise<T[]>, dueOf: (row: T) => string, each: (rows: T[]) => Promise<void>, deadline: number,
+) {
+  let after: DueCursor | null = null;
+  while (Date.now() < deadline) {
+    const rows = await page(after);
+    if (rows.length) await each(rows);
+    if (rows.length < PAGE) return;
+    const last = rows[rows.length - 1]!;
+    after = { at: dueOf(last), id: last.id };
+  }
+}
+
+const logged = (at: string, tenantId: string, memberId: string) => (e: unknown) => {
+  console.error(JSON.stringify({ at, tenantId, memberId, error: e instanceof Error ? e.message : String(e) }));
 };
 
 /** Free orders for these products, one per product under `keyBase.<n>`: a rerun returns the same orders. */
@@ -36,34 +62,53 @@ async function issueFree(env: Env, tenantId: string, buyerId: string, productIds
   return ids;
 }
 
-/** What this member is owed this month and has not been given; each kind and period is issued once. */
-async function issueOwed(env: Env, m: BenefitCandidate, tiers: Tier[], now: Date, markChecked: boolean) {
+type Owed = { kind: string; period: string; products: string[]; key: string };
+
+/** The benefits this member's tier, birthday and paid card carry this month (given or not). */
+function benefitsDue(m: BenefitCandidate, tiers: Tier[], now: Date): Owed[] {
   const period = monthKey(now);
   const year = period.slice(0, 4);
-  const done = new Set((await benefitsOf(env.DB, m.tenant_id, m.id)).map((b) => `${b.kind}|${b.period}`));
   const tier = effectiveTier(tiers, m.tier_id, m.paid_tier_id, m.paid_until, now);
-  const owed: { kind: string; period: string; products: string[]; key: string }[] = [
+  return [
     { kind: "monthly_pack", period, products: tier?.privileges.monthlyCouponProductIds ?? [], key: `mb.mp.${m.id}.${period}` },
     { kind: "birthday_gift", period: year, products: inBirthdayMonth(m.birthday, now) ? (tier?.privileges.birthdayGiftProductIds ?? []) : [], key: `mb.bd.${m.id}.${year}` },
     { kind: "paid_monthly", period, products: m.plan_monthly ? (JSON.parse(m.plan_monthly) as string[]) : [], key: `mb.pm.${m.id}.${period}` },
-  ];
+  ].filter((b) => b.products.length > 0);
+}
+
+/** What this member is owed this month and has not been given; each kind and period is issued once. */
+async function issueOwed(env: Env, m: BenefitCandidate, due: Owed[], now: Date, markChecked: boolean) {
+  const done = new Set((await benefitsOf(env.DB, m.tenant_id, m.id)).map((b) => `${b.kind}|${b.period}`));
   const stmts: D1PreparedStatement[] = [];
-  for (const b of owed) {
-    if (!b.products.length || done.has(`${b.kind}|${b.period}`)) continue;
+  for (const b of due) {
+    if (done.has(`${b.kind}|${b.period}`)) continue;
     stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, b.kind, b.period, await issueFree(env, m.tenant_id, m.buyer_id, b.products, b.key, `member:${b.kind}`)));
   }
-  if (markChecked) stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, "checked", period, []));
+  if (markChecked) stmts.push(...benefitsCheckedStmts(env.DB, [m], monthKey(now)));
   if (stmts.length) await env.DB.batch(stmts);
 }
 
-export async function issueMemberBenefits(env: Env, now = new Date(), cache: TierCache = new Map()) {
-  for (const m of await benefitCandidates(env.DB, now.toISOString(), monthKey(now))) {
-    await issueOwed(env, m, await tiersOf(env, cache, m.tenant_id), now, true);
-  }
-  for (const g of await giftsOwed(env.DB)) {
-    const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
-    await benefitDoneStmt(env.DB, g.tenant_id, g.member_id, "paid_gift", g.order_id, ids).run();
-  }
+/**
+ * This month's benefits for every member not yet checked for it (members due nothing are marked a page at a time),
+ * then paid cards' gift packs not yet issued.
+ */
+export async function issueMemberBenefits(env: Env, now = new Date(), cache: TierCache = new Map(), deadline = Date.now() + RUN_BUDGET_MS) {
+  const period = monthKey(now);
+  await duePages((after) => benefitCandidates(env.DB, now.toISOString(), period, after, PAGE), (m) => m.benefits_period ?? "", async (page) => {
+    const nothingDue: BenefitCandidate[] = [];
+    for (const m of page) {
+      const due = benefitsDue(m, await tiersOf(env, cache, m.tenant_id), now);
+      if (due.length) await issueOwed(env, m, due, now, true).catch(logged("member-benefit", m.tenant_id, m.id));
+      else nothingDue.push(m);
+    }
+    if (nothingDue.length) await env.DB.batch(benefitsCheckedStmts(env.DB, nothingDue, period));
+  }, deadline);
+  for (const g of await giftsOwed(env.DB)) await issueGift(env, g);
+}
+
+async function issueGift(env: Env, g: GiftOwed) {
+  const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
+  await env.DB.batch(giftIssuedStmts(env.DB, g, ids));
 }
 
 /** After a paid order (in the background): a paid card's gift pack and this month's packs at once. */
@@ -72,11 +117,9 @@ export async function memberAfterPaid(env: Env, order: { tenant_id: string; id: 
   if (!term) return;
   const m = await benefitCandidateStmt(env.DB, order.tenant_id, term.member_id, now.toISOString()).first<BenefitCandidate>();
   if (!m) return;
-  for (const g of (await giftsOwed(env.DB)).filter((x) => x.order_id === order.id)) {
-    const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
-    await benefitDoneStmt(env.DB, g.tenant_id, g.member_id, "paid_gift", g.order_id, ids).run();
-  }
-  await issueOwed(env, m, await listTiers(env, order.tenant_id), now, false);
+  for (const g of await giftsOwed(env.DB, order.id)) await issueGift(env, g);
+  const due = benefitsDue(m, await listTiers(env, order.tenant_id), now);
+  if (due.length) await issueOwed(env, m, due, now, false);
 }
 
 /**
@@ -84,51 +127,70 @@ export async function memberAfterPaid(env: Env, order: { tenant_id: string; id: 
  * earned tier. Lower: a grace notice first (history + member_tier_changed direction grace), the downgrade once the
  * grace period has passed (direction down) unless growth caught up meanwhile. Growth then counts the last year only.
  */
-export async function runYearlyReviews(env: Env, now = new Date(), cache: TierCache = new Map()) {
-  const at = now.toISOString();
+export async function runYearlyReviews(env: Env, now = new Date(), cache: TierCache = new Map(), deadline = Date.now() + RUN_BUDGET_MS) {
   let changed = 0;
-  for (const m of await reviewCandidates(env.DB, at, reviewWindowStart(now))) {
-    const tiers = await tiersOf(env, cache, m.tenant_id);
-    const rules = await getGrowthRules(env, m.tenant_id);
-    const yearGrowth = Math.max(0, await growthSince(env.DB, m.tenant_id, m.id, reviewWindowStart(now)));
-    const step = reviewStep(tiers, m.tier_id, yearGrowth, m.state ? { state: m.state, graceUntil: m.grace_until } : null, rules.graceDays, now);
-    if (!step) continue;
-    const t = m.tenant_id;
-    const hid = newId("mh");
-    const member = { sql: "SELECT ?", args: [m.id] };
-    const from = tiers.find((x) => x.id === m.tier_id);
-    const tierEvent = (direction: string, to: Tier | null) =>
-      eventRows(env, [{
-        eventId: `ev${hid}`, tenantId: t, type: "member_tier_changed", actor: { userId: m.buyer_id },
-        payload: { memberId: m.id, fromTierId: m.tier_id, toTierId: to?.id ?? null, fromRank: from?.rank, toRank: to?.rank, direction, reason: "yearly_review" },
-      }], historyExists(hid));
-    const detail = (direction: string, to: Tier | null, extra: Record<string, string | number | null> = {}) => ({
-      sql: "SELECT ?", args: [JSON.stringify({ direction, fromTierId: m.tier_id, toTierId: to?.id ?? null, toTierName: to?.name ?? null, reason: "yearly_review", yearGrowth, cycle: m.cycle, ...extra })],
-    });
-    if (step.kind === "keep") {
-      const stmts = m.state
-        ? [closeReviewStmt(env.DB, t, m.id, m.cycle, "kept"), setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, undefined, { sql: "changes() = 1", args: [] })]
-        : [insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "kept", targetTierId: m.tier_id, graceUntil: null }), setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, undefined, { sql: "changes() = 1", args: [] })];
-      await env.DB.batch(stmts);
-    } else if (step.kind === "grace") {
-      await env.DB.batch([
-        insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "grace", targetTierId: step.target?.id ?? null, graceUntil: step.graceUntil }),
-        historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_grace", detail: detail("grace", step.target, { graceUntil: step.graceUntil }) }, { sql: "changes() = 1", args: [] }),
-        ...tierEvent("grace", step.target),
-      ]);
-      changed++;
-    } else {
-      await env.DB.batch([
-        closeReviewStmt(env.DB, t, m.id, m.cycle, "down"),
-        historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_changed", detail: detail("down", step.target) }, { sql: "changes() = 1", args: [] }),
-        setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, step.target?.id ?? null, historyExists(hid)),
-        ...tierEvent("down", step.target),
-      ]);
-      changed++;
+  const rules = new Map<string, Promise<GrowthRules>>();
+  const rulesOf = (tenantId: string) => {
+    if (!rules.has(tenantId)) rules.set(tenantId, getGrowthRules(env, tenantId));
+    return rules.get(tenantId)!;
+  };
+  await duePages((after) => reviewCandidates(env.DB, now.toISOString(), after, PAGE), (m) => m.review_due_at ?? "", async (page) => {
+    for (const m of page) {
+      const step = await reviewOne(env, m, now, await tiersOf(env, cache, m.tenant_id), (await rulesOf(m.tenant_id)).graceDays).catch(logged("member-review", m.tenant_id, m.id));
+      if (step === "grace" || step === "down") changed++;
     }
-  }
+  }, deadline);
   if (changed) await scheduleDispatch(env);
   return changed;
+}
+
+/** One member's review step at `now`, and its next due date (the grace period's end or the next anniversary). */
+async function reviewOne(env: Env, m: ReviewCandidate, now: Date, tiers: Tier[], graceDays: number) {
+  const t = m.tenant_id;
+  const yearGrowth = Math.max(0, await growthSince(env.DB, t, m.id, reviewWindowStart(now)));
+  const step = m.cycle >= 1 ? reviewStep(tiers, m.tier_id, yearGrowth, m.state ? { state: m.state, graceUntil: m.grace_until } : null, graceDays, now) : null;
+  const nextDue = (graceUntil: string | null) => reviewDueStmt(env.DB, t, m.id, m.review_due_at!, m.cycle, graceUntil);
+  if (!step) {
+    // Reviewed already this cycle (or not a full year yet): only the due date moves on.
+    await nextDue(m.state === "grace" ? m.grace_until : null).run();
+    return null;
+  }
+  const hid = newId("mh");
+  const member = { sql: "SELECT ?", args: [m.id] };
+  const from = tiers.find((x) => x.id === m.tier_id);
+  const tierEvent = (direction: string, to: Tier | null) =>
+    eventRows(env, [{
+      eventId: `ev${hid}`, tenantId: t, type: "member_tier_changed", actor: { userId: m.buyer_id },
+      payload: { memberId: m.id, fromTierId: m.tier_id, toTierId: to?.id ?? null, fromRank: from?.rank, toRank: to?.rank, direction, reason: "yearly_review" },
+    }], historyExists(hid));
+  const detail = (direction: string, to: Tier | null, extra: Record<string, string | number | null> = {}) => ({
+    sql: "SELECT ?", args: [JSON.stringify({ direction, fromTierId: m.tier_id, toTierId: to?.id ?? null, toTierName: to?.name ?? null, reason: "yearly_review", yearGrowth, cycle: m.cycle, ...extra })],
+  });
+  if (step.kind === "keep") {
+    await env.DB.batch([
+      m.state
+        ? closeReviewStmt(env.DB, t, m.id, m.cycle, "kept")
+        : insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "kept", targetTierId: m.tier_id, graceUntil: null }),
+      setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, undefined, { sql: "changes() = 1", args: [] }),
+      nextDue(null),
+    ]);
+  } else if (step.kind === "grace") {
+    await env.DB.batch([
+      insertReviewStmt(env.DB, { tenantId: t, memberId: m.id, cycle: m.cycle, state: "grace", targetTierId: step.target?.id ?? null, graceUntil: step.graceUntil }),
+      historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_grace", detail: detail("grace", step.target, { graceUntil: step.graceUntil }) }, { sql: "changes() = 1", args: [] }),
+      ...tierEvent("grace", step.target),
+      nextDue(step.graceUntil),
+    ]);
+  } else {
+    await env.DB.batch([
+      closeReviewStmt(env.DB, t, m.id, m.cycle, "down"),
+      historyStmt(env.DB, { id: hid, tenantId: t, memberId: member, kind: "tier_changed", detail: detail("down", step.target) }, { sql: "changes() = 1", args: [] }),
+      setGrowthAndTierStmt(env.DB, t, m.id, yearGrowth, step.target?.id ?? null, historyExists(hid)),
+      ...tierEvent("down", step.target),
+      nextDue(null),
+    ]);
+  }
+  return step.kind;
 }
 
 /** Paid cards past their term: the paid tier is dropped, with history and paid_card_changed lapsed (once per term end). */
