@@ -146,8 +146,12 @@ const ProductFields = {
 export const CreateProductInput = z.object(ProductFields).openapi("CreateProductInput");
 export type CreateProductInput = z.infer<typeof CreateProductInput>;
 
+/** Only the fields sent: a create's defaults are not applied here (zod 4 fills a default inside `.partial()`). */
+const withoutDefault = (s: z.ZodType) => (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : s);
 export const UpdateProductInput = z
-  .object(Object.fromEntries(Object.entries(ProductFields).filter(([k]) => k !== "kind")) as Omit<typeof ProductFields, "kind">)
+  .object(
+    Object.fromEntries(Object.entries(ProductFields).filter(([k]) => k !== "kind").map(([k, v]) => [k, withoutDefault(v)])) as Omit<typeof ProductFields, "kind">,
+  )
   .partial()
   .openapi("UpdateProductInput");
 

@@ -23,6 +23,22 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     expect((await api(`/products/${p.body.id}`, { token: adminKey })).body.description).toBe("");
   });
 
+  it("a PATCH changes only the fields it sends (a published coupon's stock raised keeps its text, validity, rules and tags)", async () => {
+    const { adminKey } = await createTenant();
+    const body = {
+      kind: "coupon", name: "满50减10券", subtitle: "新客专享", description: "全场满 50 元可用", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 },
+      scope: "全场", usageRules: "每单限用一张", perUserLimit: 2, stockTotal: 10, lowStockThreshold: 3, tags: ["新客"], config: { coupon: { thresholdCents: 5000, discountCents: 1000 } },
+    };
+    const p = await api("/products", { method: "POST", token: adminKey, json: body });
+    expect((await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const before = (await api(`/products/${p.body.id}`, { token: adminKey })).body;
+    const raised = await api(`/products/${p.body.id}`, { method: "PATCH", token: adminKey, json: { stockTotal: 50 } });
+    expect(raised.status).toBe(200);
+    const after = (await api(`/products/${p.body.id}`, { token: adminKey })).body;
+    expect({ ...after, stockTotal: before.stockTotal, stock: before.stock, updatedAt: before.updatedAt }).toEqual(before);
+    expect(after.stockTotal).toBe(50);
+  });
+
   it("compliance check API finds each phrase once with its index", async () => {
     const { adminKey } = await createTenant();
     const r = await api("/compliance/check", { method: "POST", token: adminKey, json: { texts: { title: "国家级品质，No.1 选择", body: "安心好用" } } });
