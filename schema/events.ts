@@ -166,7 +166,7 @@ export const EVENT_PAYLOADS = {
   targeted_issued: payload({ issuanceId: Id, segmentId: OptId, memberId: OptId, couponProductId: Id, orderId: OptId, holdout: z.boolean() }),
   /** A message to a person (flow: targeted | expiry_reminder | revive | win_back | birthday; channel: sms | webhook). */
   message_sent: payload({ flow: Label, trigger: Label, channel: Label, memberId: OptId, voucherId: OptId, couponProductId: OptId, orderId: OptId, issuanceId: OptId }),
-  /** A message not sent (reason: frequency_cap | quiet_hours | no_consent | unsubscribed | no_channel). */
+  /** A message not sent (reason: frequency_cap | quiet_hours | no_consent | unsubscribed | no_channel | coupon_unavailable). */
   message_suppressed: payload({ flow: Label, trigger: Label, reason: Label, memberId: OptId }),
   /** Recommendations shown on a page (surface: product | member); productId = the page's product on product pages. */
   recommendation_shown: payload({ surface: Label, productId: OptId, items: Count }),

@@ -9,7 +9,7 @@ export type Flow = z.infer<typeof Flow>;
 /** What an unsubscribe link withdraws: one flow or every marketing message ("all" also withdraws marketing consent). */
 export const UnsubscribeScope = z.enum([...FLOWS, "all"]).openapi("UnsubscribeScope");
 export type UnsubscribeScope = z.infer<typeof UnsubscribeScope>;
-export const SUPPRESS_REASONS = ["frequency_cap", "quiet_hours", "no_consent", "unsubscribed", "no_channel"] as const;
+export const SUPPRESS_REASONS = ["frequency_cap", "quiet_hours", "no_consent", "unsubscribed", "no_channel", "coupon_unavailable"] as const;
 
 const Hour = z.number().int().min(0).max(23);
 const FlowBase = { enabled: z.boolean().default(false) };

@@ -252,4 +252,50 @@ describe("lifecycle flows from the cron", () => {
     expect((await recordedOfType(b.tenantId, "message_sent")).length).toBe(5);
     expect((await recordedOfType(b.tenantId, "message_sent")).find((e) => e.payload.flow === "expiry_reminder")!.payload.voucherId).toBeTruthy();
   });
+
+  it("win-back walks past the first page from a cursor, each person once; a coupon sold out is recorded as coupon_unavailable", async () => {
+    const b = await brand();
+    const limited = await api("/products", {
+      method: "POST", token: b.key,
+      json: { kind: "coupon", name: "回归券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", stockTotal: 220, config: { coupon: { thresholdCents: 0, discountCents: 500 } } },
+    });
+    expect(limited.status).toBe(201);
+    await settings(b.key, { quietHours: NO_QUIET, capPer7Days: 10, flows: { winBack: { enabled: true, dormantDays: 60, couponProductId: limited.body.id } } });
+    await people(b.tenantId, 250, { members: true });
+    const now = new Date();
+    await env.DB.prepare("UPDATE members SET joined_at = ? WHERE tenant_id = ?").bind(new Date(now.getTime() - 100 * DAY).toISOString(), b.tenantId).run();
+    const outcomes = async () => (await env.DB.prepare("SELECT status, reason, count(*) AS n, count(DISTINCT buyer_id) AS people FROM outreach_messages WHERE tenant_id = ? AND flow = 'win_back' GROUP BY 1, 2 ORDER BY 1")
+      .bind(b.tenantId).all()).results;
+    const coupons = () => countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND source = 'flow:win_back' AND status = 'delivered'", b.tenantId);
+
+    await runFlows(env, now); // one page of 200
+    expect(await outcomes()).toEqual([{ status: "sent", reason: null, n: 200, people: 200 }]);
+    await Promise.all([runFlows(env, now), runFlows(env, now)]); // the other 50: 20 coupons left
+    await runFlows(env, now);
+    expect(await outcomes()).toEqual([{ status: "sent", reason: null, n: 220, people: 220 }, { status: "suppressed", reason: "coupon_unavailable", n: 30, people: 30 }]);
+    expect(await coupons()).toBe(220);
+    const missed = await env.DB.prepare("SELECT buyer_id FROM outreach_messages WHERE tenant_id = ? AND reason = 'coupon_unavailable'").bind(b.tenantId).all<{ buyer_id: string }>();
+    for (const m of missed.results) expect(await smsTo(b.tenantId, m.buyer_id)).toEqual([]);
+    expect((await recordedOfType(b.tenantId, "message_suppressed")).filter((e) => e.payload.reason === "coupon_unavailable")).toHaveLength(30);
+  });
+
+  it("birthdays wait for the membership cron's check: the cursor holds at the first member not yet checked", async () => {
+    const b = await brand();
+    await settings(b.key, { quietHours: NO_QUIET, capPer7Days: 10, flows: { birthday: { enabled: true, couponProductId: b.couponId } } });
+    const ids = await people(b.tenantId, 6, { members: true });
+    const now = new Date();
+    const period = now.toISOString().slice(0, 7);
+    await env.DB.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ?").bind(`${period.slice(5, 7)}-10`, b.tenantId).run();
+    const check = (buyers: string[]) => env.DB.prepare("INSERT INTO member_benefits (tenant_id, member_id, kind, period) SELECT ?, 'm_' || value, 'checked', ? FROM json_each(?)")
+      .bind(b.tenantId, period, JSON.stringify(buyers)).run();
+    const told = async () => (await messagesOf(b.tenantId, "birthday")).map((m) => m.buyer_id).sort();
+    await check([ids[0]!, ids[1]!, ids[3]!]);
+    await runFlows(env, now);
+    expect(await told()).toEqual([ids[0], ids[1], ids[3]].sort());
+    await check([ids[2]!, ids[4]!, ids[5]!]);
+    await runFlows(env, now);
+    await runFlows(env, now);
+    expect(await told()).toEqual([...ids].sort());
+    expect(await countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND source = 'flow:birthday'", b.tenantId)).toBe(6);
+  });
 });

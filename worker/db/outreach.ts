@@ -147,25 +147,39 @@ export async function expiredCoupons(db: D1Database, t: string, since: string, l
 export const shortenOrderVouchersStmt = (db: D1Database, t: string, orderId: string, validTo: string) =>
   db.prepare("UPDATE vouchers SET valid_to = ? WHERE tenant_id = ? AND order_id = ? AND (valid_to IS NULL OR valid_to > ?)").bind(validTo, t, orderId, validTo);
 
+export type FlowCursor = { at: string; id: string };
+export const flowCursor = (db: D1Database, t: string, flow: string, period: string) =>
+  db.prepare("SELECT at, id FROM outreach_cursors WHERE tenant_id = ? AND flow = ? AND period = ?").bind(t, flow, period).first<FlowCursor>();
+/** The flow's cursor moved to `c` (a new period starts over; within one it only moves forward). */
+export const moveFlowCursorStmt = (db: D1Database, t: string, flow: string, period: string, c: FlowCursor) =>
+  db.prepare(
+    `INSERT INTO outreach_cursors (tenant_id, flow, period, at, id) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (tenant_id, flow) DO UPDATE SET period = excluded.period, at = excluded.at, id = excluded.id, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+     WHERE outreach_cursors.period < excluded.period OR (outreach_cursors.period = excluded.period AND (outreach_cursors.at, outreach_cursors.id) < (excluded.at, excluded.id))`,
+  ).bind(t, flow, period, c.at, c.id);
+
 /**
- * Members with no paid order (amount > 0) and no check-in since `before`, joined before it. The trigger is the last
- * activity's time (or the join), so a member who comes back and goes dormant again is a new trigger.
+ * Members with no paid order (amount > 0) and no check-in since `before`, joined before it, after the flow's cursor in
+ * (active_at, id) order. The trigger is the last activity's time (active_at, schema/d1/0201), so a member who comes
+ * back and goes dormant again is a new trigger.
  */
-export async function dormantMembers(db: D1Database, t: string, before: string, limit: number) {
-  const { results } = await db.prepare(`SELECT buyer_id, trigger_key FROM (
-      SELECT m.buyer_id, MAX(m.joined_at,
-        COALESCE((SELECT MAX(o.paid_at) FROM orders o WHERE o.tenant_id = m.tenant_id AND o.buyer_id = m.buyer_id AND o.amount_cents > 0 AND o.paid_at IS NOT NULL), ''),
-        COALESCE((SELECT MAX(c.created_at) FROM member_check_ins c WHERE c.tenant_id = m.tenant_id AND c.member_id = m.id), '')) AS trigger_key
-      FROM members m WHERE m.tenant_id = ? AND m.joined_at < ?)
-    WHERE trigger_key < ? AND ${NOT_DONE("win_back", "buyer_id", "trigger_key")} LIMIT ?`).bind(t, before, before, t, limit).all<{ buyer_id: string; trigger_key: string }>();
+export async function dormantMembers(db: D1Database, t: string, before: string, after: FlowCursor | null, limit: number) {
+  const { results } = await db.prepare(`SELECT m.id, m.buyer_id, m.active_at AS trigger_key FROM members m
+    WHERE m.tenant_id = ? AND m.active_at < ? AND (m.active_at, m.id) > (?, ?) AND ${NOT_DONE("win_back", "m.buyer_id", "m.active_at")}
+    ORDER BY m.active_at, m.id LIMIT ?`).bind(t, before, after?.at ?? "", after?.id ?? "", t, limit).all<{ id: string; buyer_id: string; trigger_key: string }>();
   return results;
 }
-/** Members whose birthday month it is, after the membership cron checked this month (so its birthday gift is known). */
-export async function birthdayMembers(db: D1Database, t: string, month: string, period: string, year: string, limit: number) {
-  const { results } = await db.prepare(`SELECT m.id, m.buyer_id,
-      (SELECT order_ids FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'birthday_gift' AND b.period = ?) AS tier_gift
-    FROM members m WHERE m.tenant_id = ? AND m.birthday LIKE ? || '-%'
-      AND EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'checked' AND b.period = ?)
-      AND ${NOT_DONE("birthday", "m.buyer_id", "?")} LIMIT ?`).bind(year, t, month, period, t, year, limit).all<{ id: string; buyer_id: string; tier_gift: string | null }>();
+/**
+ * Members whose birthday month it is and who have no birthday message this year, after the flow's cursor in
+ * (birthday, id) order; `checked`: the membership cron checked them this month (so their tier's birthday gift is known).
+ */
+export async function birthdayMembers(db: D1Database, t: string, month: string, period: string, year: string, after: FlowCursor | null, limit: number) {
+  const { results } = await db.prepare(`SELECT m.id, m.buyer_id, m.birthday,
+      (SELECT order_ids FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'birthday_gift' AND b.period = ?) AS tier_gift,
+      EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'checked' AND b.period = ?) AS checked
+    FROM members m WHERE m.tenant_id = ? AND (m.birthday, m.id) > (?, ?) AND m.birthday <= ? || '-99'
+      AND ${NOT_DONE("birthday", "m.buyer_id", "?")} ORDER BY m.birthday, m.id LIMIT ?`)
+    .bind(year, period, t, after?.at ?? `${month}-00`, after?.id ?? "", month, t, year, limit)
+    .all<{ id: string; buyer_id: string; birthday: string; tier_gift: string | null; checked: number }>();
   return results;
 }

@@ -41,7 +41,7 @@ export interface PersonFacts {
   hasPhone: boolean;
 }
 export type SendDecision =
-  | { status: "suppressed"; reason: "no_consent" | "unsubscribed" | "frequency_cap" | "no_channel"; channel: "sms" | "webhook" }
+  | { status: "suppressed"; reason: "no_consent" | "unsubscribed" | "frequency_cap" | "no_channel" | "coupon_unavailable"; channel: "sms" | "webhook" }
   | { status: "sent" | "deferred"; channel: "sms" | "webhook"; sendAfter: string | null };
 
 /** What happens to one marketing message: consent, unsubscribe, the cap, then quiet hours (SMS only; deferred, never dropped). */

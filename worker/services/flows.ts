@@ -5,12 +5,14 @@
  * last activity's time, or the year; its outreach_messages row (services/messaging.ts) is inserted once, and a coupon
  * is a free order under `flow:<flow>:<person>:<trigger>`, so two runs, concurrent or not, issue and tell once.
  * A person the message would not reach (no consent, unsubscribed, over the cap) gets the suppression recorded and no
- * coupon; quiet hours only delay the SMS.
+ * coupon; quiet hours only delay the SMS. Win-back and birthdays walk their candidates from a cursor (outreach_cursors).
  */
 import type { Flow, OutreachSettings } from "../../schema/outreach";
 import { shanghaiDate } from "../domain/outreach";
 import { monthKey } from "../domain/tiers";
-import { birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, shortenOrderVouchersStmt, tenantsWithFlows } from "../db/outreach";
+import {
+  birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, flowCursor, moveFlowCursorStmt, shortenOrderVouchersStmt, tenantsWithFlows,
+  type FlowCursor } from "../db/outreach";
 import { ApiError } from "../errors";
 import { scheduleDispatch } from "../queue/emit";
 import { outreachSettings, sendMessage, wouldReach, type MessageSpec } from "./messaging";
@@ -19,7 +21,11 @@ import { createOrder } from "./orders";
 const BATCH = 200;
 const DAY = 86_400_000;
 
-/** Issue (unless the message would be suppressed) and tell; the free order's key makes a repeat the same order. */
+/**
+ * Issue (unless the message would be suppressed) and tell; the free order's key makes a repeat the same order. A coupon
+ * that cannot be issued (sold out, over a limit, budget spent) is final for this trigger — the order's key would only
+ * replay the refusal — so it is recorded as suppressed `coupon_unavailable`, not sent, and the walk moves on.
+ */
 async function issueAndTell(env: Env, s: OutreachSettings, spec: MessageSpec & { productId: string }, now: Date, after?: (orderId: string) => D1PreparedStatement[]) {
   const reach = await wouldReach(env, spec.tenantId, spec.buyerId, spec.flow, s, now);
   if (reach.status === "suppressed") return sendMessage(env, spec, s, now);
@@ -31,10 +37,9 @@ async function issueAndTell(env: Env, s: OutreachSettings, spec: MessageSpec & {
     });
     orderId = order.id;
   } catch (e) {
-    // Sold out, over a limit, budget spent: nothing issued, nothing recorded; the next run tries again.
     if (!(e instanceof ApiError)) throw e;
     console.error(JSON.stringify({ at: "flow-issue", tenantId: spec.tenantId, flow: spec.flow, error: e.code }));
-    return null;
+    return sendMessage(env, { ...spec, couponProductId: spec.productId, couponUnavailable: true }, s, now);
   }
   return sendMessage(env, { ...spec, orderId, couponProductId: spec.productId }, s, now, after?.(orderId) ?? []);
 }
@@ -59,14 +64,34 @@ export async function runRevivals(env: Env, t: string, s: OutreachSettings, now:
   }
 }
 
+/**
+ * A page of candidates after the flow's cursor, each handled; the cursor then moves past every candidate handled
+ * before the first one that is not (a birthday member the membership cron has not checked yet), so the next run
+ * starts there: nobody handled is read again, nobody waiting is skipped.
+ */
+async function walk<T extends { id: string }>(
+  env: Env, t: string, flow: Flow, period: string, page: (after: FlowCursor | null) => Promise<T[]>, keyOf: (row: T) => string, handle: (row: T) => Promise<boolean>,
+) {
+  const from = await flowCursor(env.DB, t, flow, period);
+  let to: FlowCursor | null = null;
+  let held = false;
+  for (const row of await page(from)) {
+    held = !(await handle(row)) || held;
+    if (!held) to = { at: keyOf(row), id: row.id };
+  }
+  if (to) await moveFlowCursorStmt(env.DB, t, flow, period, to).run();
+}
+
 export async function runWinBack(env: Env, t: string, s: OutreachSettings, now: Date) {
   const { dormantDays, couponProductId } = s.flows.winBack;
   if (!couponProductId) return;
   const coupon = await couponProduct(env.DB, t, couponProductId);
   if (!coupon) return;
-  for (const m of await dormantMembers(env.DB, t, new Date(now.getTime() - dormantDays * DAY).toISOString(), BATCH)) {
+  const before = new Date(now.getTime() - dormantDays * DAY).toISOString();
+  await walk(env, t, "win_back", "", (after) => dormantMembers(env.DB, t, before, after, BATCH), (m) => m.trigger_key, async (m) => {
     await issueAndTell(env, s, { tenantId: t, buyerId: m.buyer_id, flow: "win_back", triggerKey: m.trigger_key, productId: coupon.id, couponName: coupon.name }, now);
-  }
+    return true;
+  });
 }
 
 /**
@@ -76,12 +101,14 @@ export async function runWinBack(env: Env, t: string, s: OutreachSettings, now: 
 export async function runBirthdays(env: Env, t: string, s: OutreachSettings, now: Date) {
   const period = monthKey(now);
   const coupon = s.flows.birthday.couponProductId ? await couponProduct(env.DB, t, s.flows.birthday.couponProductId) : null;
-  for (const m of await birthdayMembers(env.DB, t, period.slice(5, 7), period, period.slice(0, 4), BATCH)) {
+  await walk(env, t, "birthday", period, (after) => birthdayMembers(env.DB, t, period.slice(5, 7), period, period.slice(0, 4), after, BATCH), (m) => m.birthday, async (m) => {
+    if (!m.checked) return false;
     const spec = { tenantId: t, buyerId: m.buyer_id, flow: "birthday" as Flow, triggerKey: period.slice(0, 4) };
     const tierGave = (JSON.parse(m.tier_gift ?? "[]") as string[]).length > 0;
     if (tierGave || !coupon) await sendMessage(env, spec, s, now);
     else await issueAndTell(env, s, { ...spec, productId: coupon.id, couponName: coupon.name }, now);
-  }
+    return true;
+  });
 }
 
 /** The cron's part: every tenant with a flow on, each flow on its own (one failing does not stop the others). */

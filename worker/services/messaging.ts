@@ -26,6 +26,8 @@ export interface MessageSpec {
   couponProductId?: string | null;
   orderId?: string | null;
   issuanceId?: string | null;
+  /** The flow's coupon could not be issued (sold out, over a limit, budget spent): recorded as suppressed, not sent. */
+  couponUnavailable?: boolean;
 }
 export type MessageOutcome = { recorded: boolean; status: "sent" | "deferred" | "suppressed"; reason: string | null; channel: string };
 
@@ -74,7 +76,8 @@ const suppressedEvent = (m: { id: string; tenantId: string; buyerId: string; flo
  */
 export async function sendMessage(env: Env, spec: MessageSpec, s: OutreachSettings, now = new Date(), extra: D1PreparedStatement[] = []): Promise<MessageOutcome> {
   const p = await person(env, spec.tenantId, spec.buyerId, now);
-  const d = decide(spec.flow, p, s, now);
+  const decided = decide(spec.flow, p, s, now);
+  const d: SendDecision = spec.couponUnavailable ? { status: "suppressed", reason: "coupon_unavailable", channel: decided.channel } : decided;
   const id = newId("msg");
   const body = p && d.status !== "suppressed" && d.channel === "sms"
     ? messageBody(p.brand, spec.flow, { coupon: spec.couponName, date: spec.date }, await unsubscribeUrl(env, spec.tenantId, p.slug, spec.buyerId, spec.flow))
