@@ -130,24 +130,27 @@ const ProductFields = {
   priceCents: Cents,
   faceValueCents: Cents,
   validity: Validity.nullable().default(null),
-  scope: z.string().max(1000).default("").openapi({ description: "Where and for what it can be used, in plain words" }),
+  scope: z.string().max(1000).openapi({ description: "Where and for what it can be used, in plain words" }).default(""),
   usageRules: z.string().max(2000).default(""),
-  tutorial: z.string().max(4000).default("").openapi({ description: "How to redeem" }),
+  tutorial: z.string().max(4000).openapi({ description: "How to redeem" }).default(""),
   media: Media.default({ images: [], videoUrl: null }),
-  perUserLimit: z.number().int().min(0).max(1000).default(0).openapi({ description: "0 = no limit" }),
-  stockTotal: z.number().int().min(0).nullable().default(null).openapi({
+  perUserLimit: z.number().int().min(0).max(1000).openapi({ description: "0 = no limit" }).default(0),
+  stockTotal: z.number().int().min(0).nullable().openapi({
     description: "For coupon/direct_recharge/bundle: how many may be sold (null = unlimited). Card keys count inventory.",
-  }),
+  }).default(null),
   lowStockThreshold: z.number().int().min(0).default(10),
   config: ProductConfig.default({}),
-  tags: z.array(ProductTag).max(20).default([]).openapi({ description: "Tags (coupon scope, filters)" }),
+  tags: z.array(ProductTag).max(20).openapi({ description: "Tags (coupon scope, filters)" }).default([]),
 };
 
 export const CreateProductInput = z.object(ProductFields).openapi("CreateProductInput");
 export type CreateProductInput = z.infer<typeof CreateProductInput>;
 
-/** Only the fields sent: a create's defaults are not applied here (zod 4 fills a default inside `.partial()`). */
-const withoutDefault = (s: z.ZodType) => (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : s);
+/**
+ * Only the fields sent: a create's defaults are not applied here (zod 4 fills a default inside `.partial()`). The
+ * fields' descriptions sit inside their defaults, so they survive the unwrap.
+ */
+const withoutDefault = (s: z.ZodType): z.ZodType => (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : s);
 export const UpdateProductInput = z
   .object(
     Object.fromEntries(Object.entries(ProductFields).filter(([k]) => k !== "kind").map(([k, v]) => [k, withoutDefault(v)])) as Omit<typeof ProductFields, "kind">,

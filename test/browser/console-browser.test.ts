@@ -64,6 +64,15 @@ describe("operator console on a phone", () => {
     expect(saved.media.images[0]).toMatch(/^\/api\/v1\/media\//);
     const img = await fetch(`${baseUrl}${saved.media.images[0]}`);
     expect(img.status).toBe(200);
+
+    // Renamed again with no new image: the edit sends no media, and the saved image stays.
+    await page.locator("#products tr", { hasText: `${name} 改` }).getByRole("button", { name: "编辑" }).click();
+    await expect.poll(() => page.inputValue("#e-name")).toBe(`${name} 改`);
+    await page.fill("#e-name", `${name} 再改`);
+    await page.click("#edit-product button[type=submit]");
+    await expect.poll(() => page.textContent("#edit-msg"), { timeout: 20_000 }).toContain(`已保存：${name} 再改`);
+    const again: any = await (await fetch(`${baseUrl}/api/v1/products`, { headers: { authorization: `Bearer ${keys.operator}` } })).json();
+    expect(again.products.find((p: any) => p.name === `${name} 再改`)).toMatchObject({ priceCents: 1250, description: "节日礼品卡，可转赠", media: saved.media });
     await fitsThePhone(page);
     await screenshot(page, "console-product-edit");
     await page.context().close();
