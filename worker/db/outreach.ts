@@ -129,18 +129,18 @@ export interface VoucherCandidate { id: string; holder_id: string; product_id: s
 /** Coupons still usable that lapse within the window (a revival is not reminded: its message named its date). */
 export async function expiringCoupons(db: D1Database, t: string, now: string, until: string, limit: number) {
   const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v
-    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND v.status = 'issued' AND v.valid_to > ? AND v.valid_to <= ? AND ${NOT_DONE("expiry_reminder", "v.holder_id", "v.id")}
+    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND +v.status = 'issued' AND v.valid_to > ? AND v.valid_to <= ? AND ${NOT_DONE("expiry_reminder", "v.holder_id", "v.id")}
       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = v.tenant_id AND o.id = v.order_id AND o.source = 'flow:revive')
     ORDER BY v.valid_to LIMIT ?`).bind(t, now, until, t, limit).all<VoucherCandidate>();
   return results;
 }
-/** Coupons that expired within the window and were not themselves a revival (their order's source). */
-export async function expiredCoupons(db: D1Database, t: string, since: string, limit: number) {
+/** Coupons that expired within the window (valid_to from `since` to `now`) and were not themselves a revival (their order's source). */
+export async function expiredCoupons(db: D1Database, t: string, since: string, now: string, limit: number) {
   const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v
-    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND v.status = 'expired' AND v.valid_to >= ?
+    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND +v.status = 'expired' AND v.valid_to >= ? AND v.valid_to <= ?
       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = v.tenant_id AND o.id = v.order_id AND o.source = 'flow:revive')
       AND ${NOT_DONE("revive", "v.holder_id", "v.id")}
-    ORDER BY v.valid_to LIMIT ?`).bind(t, since, t, limit).all<VoucherCandidate>();
+    ORDER BY v.valid_to LIMIT ?`).bind(t, since, now, t, limit).all<VoucherCandidate>();
   return results;
 }
 /** The new voucher(s) of a revival order get the short validity (never longer than they had). */

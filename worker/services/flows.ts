@@ -57,7 +57,7 @@ export async function runExpiryReminders(env: Env, t: string, s: OutreachSetting
 export async function runRevivals(env: Env, t: string, s: OutreachSettings, now: Date) {
   const { validityDays, withinDays } = s.flows.revive;
   const validTo = new Date(now.getTime() + validityDays * DAY).toISOString();
-  for (const v of await expiredCoupons(env.DB, t, new Date(now.getTime() - withinDays * DAY).toISOString(), BATCH)) {
+  for (const v of await expiredCoupons(env.DB, t, new Date(now.getTime() - withinDays * DAY).toISOString(), now.toISOString(), BATCH)) {
     await issueAndTell(env, s, {
       tenantId: t, buyerId: v.holder_id, flow: "revive", triggerKey: v.id, voucherId: v.id, productId: v.product_id, couponName: v.title, date: shanghaiDate(new Date(validTo)),
     }, now, (orderId) => [shortenOrderVouchersStmt(env.DB, t, orderId, validTo)]);
