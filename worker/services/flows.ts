@@ -24,7 +24,9 @@ const DAY = 86_400_000;
 /**
  * Issue (unless the message would be suppressed) and tell; the free order's key makes a repeat the same order. A coupon
  * that cannot be issued (sold out, over a limit, budget spent) is final for this trigger — the order's key would only
- * replay the refusal — so it is recorded as suppressed `coupon_unavailable`, not sent, and the walk moves on.
+ * replay the refusal — so it is recorded as suppressed `coupon_unavailable`, not sent, and the walk moves on. An order
+ * another run is still placing under the same key (a repeat answers it in status `created`) is not settled: nothing is
+ * recorded (null), and a later run records what became of it.
  */
 async function issueAndTell(env: Env, s: OutreachSettings, spec: MessageSpec & { productId: string }, now: Date, after?: (orderId: string) => D1PreparedStatement[]) {
   const reach = await wouldReach(env, spec.tenantId, spec.buyerId, spec.flow, s, now);
@@ -35,6 +37,7 @@ async function issueAndTell(env: Env, s: OutreachSettings, spec: MessageSpec & {
       tenantId: spec.tenantId, buyerId: spec.buyerId, productId: spec.productId, idempotencyKey: `flow:${spec.flow}:${spec.buyerId}:${spec.triggerKey}`,
       source: `flow:${spec.flow}`, unitPriceCents: 0, requirePublished: false,
     });
+    if (order.status === "created") return null;
     orderId = order.id;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
@@ -66,8 +69,8 @@ export async function runRevivals(env: Env, t: string, s: OutreachSettings, now:
 
 /**
  * A page of candidates after the flow's cursor, each handled; the cursor then moves past every candidate handled
- * before the first one that is not (a birthday member the membership cron has not checked yet), so the next run
- * starts there: nobody handled is read again, nobody waiting is skipped.
+ * before the first one that is not (a birthday member the membership cron has not checked yet, a coupon another run
+ * is still issuing), so the next run starts there: nobody handled is read again, nobody waiting is skipped.
  */
 async function walk<T extends { id: string }>(
   env: Env, t: string, flow: Flow, period: string, page: (after: FlowCursor | null) => Promise<T[]>, keyOf: (row: T) => string, handle: (row: T) => Promise<boolean>,
@@ -88,10 +91,8 @@ export async function runWinBack(env: Env, t: string, s: OutreachSettings, now: 
   const coupon = await couponProduct(env.DB, t, couponProductId);
   if (!coupon) return;
   const before = new Date(now.getTime() - dormantDays * DAY).toISOString();
-  await walk(env, t, "win_back", "", (after) => dormantMembers(env.DB, t, before, after, BATCH), (m) => m.trigger_key, async (m) => {
-    await issueAndTell(env, s, { tenantId: t, buyerId: m.buyer_id, flow: "win_back", triggerKey: m.trigger_key, productId: coupon.id, couponName: coupon.name }, now);
-    return true;
-  });
+  await walk(env, t, "win_back", "", (after) => dormantMembers(env.DB, t, before, after, BATCH), (m) => m.trigger_key, async (m) =>
+    (await issueAndTell(env, s, { tenantId: t, buyerId: m.buyer_id, flow: "win_back", triggerKey: m.trigger_key, productId: coupon.id, couponName: coupon.name }, now)) !== null);
 }
 
 /**
@@ -105,9 +106,8 @@ export async function runBirthdays(env: Env, t: string, s: OutreachSettings, now
     if (!m.checked) return false;
     const spec = { tenantId: t, buyerId: m.buyer_id, flow: "birthday" as Flow, triggerKey: period.slice(0, 4) };
     const tierGave = (JSON.parse(m.tier_gift ?? "[]") as string[]).length > 0;
-    if (tierGave || !coupon) await sendMessage(env, spec, s, now);
-    else await issueAndTell(env, s, { ...spec, productId: coupon.id, couponName: coupon.name }, now);
-    return true;
+    if (tierGave || !coupon) return !!(await sendMessage(env, spec, s, now));
+    return (await issueAndTell(env, s, { ...spec, productId: coupon.id, couponName: coupon.name }, now)) !== null;
   });
 }
 
