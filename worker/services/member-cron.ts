@@ -26,20 +26,20 @@ const RUN_BUDGET_MS = 20_000;
 const PAGE = 200;
 
 /**
- * Pages of due members in due order until none is left or the deadline passes. The keyset cursor moves past every
- * row read, so a member whose step fails is retried in the next run, not again and again in this one.
+ * Pages of due members in due order until none is left or the deadline passes (one page at least). The keyset cursor
+ * moves past every row read, so a member whose step fails is retried in the next run, not again and again in this one.
  */
 async function duePages<T extends { id: string }>(
   page: (after: DueCursor | null) => Promise<T[]>, dueOf: (row: T) => string, each: (rows: T[]) => Promise<void>, deadline: number,
 ) {
   let after: DueCursor | null = null;
-  while (Date.now() < deadline) {
+  do {
     const rows = await page(after);
     if (rows.length) await each(rows);
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1]!;
     after = { at: dueOf(last), id: last.id };
-  }
+  } while (Date.now() < deadline);
 }
 
 const logged = (at: string, tenantId: string, memberId: string) => (e: unknown) => {
@@ -214,7 +214,9 @@ export async function lapsePaidCards(env: Env, now = new Date()) {
 /** The cron's membership work; `now` injectable for tests. */
 export async function runMembershipCron(env: Env, now = new Date()) {
   const cache: TierCache = new Map();
+  // One budget for the run: reviews first, benefits with what is left (each always reads at least one page).
+  const deadline = Date.now() + RUN_BUDGET_MS;
   await lapsePaidCards(env, now);
-  await runYearlyReviews(env, now, cache);
-  await issueMemberBenefits(env, now, cache);
+  await runYearlyReviews(env, now, cache, deadline);
+  await issueMemberBenefits(env, now, cache, deadline);
 }
