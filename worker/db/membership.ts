@@ -1,5 +1,5 @@
 /** Membership statements (issue 17): tiers, growth ledger and rules, joins, history, reviews, paid cards, benefits. */
-import type { SqlGuard } from "./statements";
+import type { Keyset, SqlGuard } from "./statements";
 import { guardArgs, guardSql } from "./statements";
 import type { MemberRow } from "./members";
 
@@ -156,12 +156,11 @@ export function growthSince(db: D1Database, tenantId: string, memberId: string, 
 
 export type ReviewCandidate = MemberRow & { cycle: number; state: string | null; grace_until: string | null };
 
-export type DueCursor = { at: string; id: string };
 /** The membership year completed at `?` (cycle 1 = the first anniversary), as the reviews count them. */
 const CYCLE = "CAST((julianday(?) - julianday(m.joined_at)) / 365 AS INTEGER)";
 
 /** A page of members due a review step at `now` (review_due_at reached), after `after` (the run's keyset cursor). */
-export function reviewCandidates(db: D1Database, now: string, after: DueCursor | null, limit = 200) {
+export function reviewCandidates(db: D1Database, now: string, after: Keyset | null, limit = 200) {
   return db
     .prepare(
       `SELECT m.*, ${CYCLE} AS cycle, r.state, r.grace_until FROM members m
@@ -295,7 +294,7 @@ export type BenefitCandidate = MemberRow & { privileges: string | null; paid_pri
  * keyset cursor), with their earned tier's and (valid) paid tier's privileges and the monthly products of their
  * running paid card.
  */
-export function benefitCandidates(db: D1Database, now: string, period: string, after: DueCursor | null, limit = 200) {
+export function benefitCandidates(db: D1Database, now: string, period: string, after: Keyset | null, limit = 200) {
   return db
     .prepare(
       `SELECT m.*, t.privileges, CASE WHEN m.paid_until > ? THEN pt.privileges END AS paid_privileges,

@@ -1,5 +1,5 @@
 /** SQL of targeted issuance and lifecycle messaging (schema/d1/0177). Every query takes the tenant first. */
-import type { SqlGuard } from "./statements";
+import type { Keyset, SqlGuard } from "./statements";
 
 export interface IssuanceRow {
   id: string; tenant_id: string; kind: "segment" | "direct"; segment_id: string | null; run_id: string | null; coupon_product_id: string;
@@ -147,11 +147,10 @@ export async function expiredCoupons(db: D1Database, t: string, since: string, n
 export const shortenOrderVouchersStmt = (db: D1Database, t: string, orderId: string, validTo: string) =>
   db.prepare("UPDATE vouchers SET valid_to = ? WHERE tenant_id = ? AND order_id = ? AND (valid_to IS NULL OR valid_to > ?)").bind(validTo, t, orderId, validTo);
 
-export type FlowCursor = { at: string; id: string };
 export const flowCursor = (db: D1Database, t: string, flow: string, period: string) =>
-  db.prepare("SELECT at, id FROM outreach_cursors WHERE tenant_id = ? AND flow = ? AND period = ?").bind(t, flow, period).first<FlowCursor>();
+  db.prepare("SELECT at, id FROM outreach_cursors WHERE tenant_id = ? AND flow = ? AND period = ?").bind(t, flow, period).first<Keyset>();
 /** The flow's cursor moved to `c` (a new period starts over; within one it only moves forward). */
-export const moveFlowCursorStmt = (db: D1Database, t: string, flow: string, period: string, c: FlowCursor) =>
+export const moveFlowCursorStmt = (db: D1Database, t: string, flow: string, period: string, c: Keyset) =>
   db.prepare(
     `INSERT INTO outreach_cursors (tenant_id, flow, period, at, id) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (tenant_id, flow) DO UPDATE SET period = excluded.period, at = excluded.at, id = excluded.id, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -163,7 +162,7 @@ export const moveFlowCursorStmt = (db: D1Database, t: string, flow: string, peri
  * (active_at, id) order. The trigger is the last activity's time (active_at, schema/d1/0201), so a member who comes
  * back and goes dormant again is a new trigger.
  */
-export async function dormantMembers(db: D1Database, t: string, before: string, after: FlowCursor | null, limit: number) {
+export async function dormantMembers(db: D1Database, t: string, before: string, after: Keyset | null, limit: number) {
   const { results } = await db.prepare(`SELECT m.id, m.buyer_id, m.active_at AS trigger_key FROM members m
     WHERE m.tenant_id = ? AND m.active_at < ? AND (m.active_at, m.id) > (?, ?) AND ${NOT_DONE("win_back", "m.buyer_id", "m.active_at")}
     ORDER BY m.active_at, m.id LIMIT ?`).bind(t, before, after?.at ?? "", after?.id ?? "", t, limit).all<{ id: string; buyer_id: string; trigger_key: string }>();
@@ -173,7 +172,7 @@ export async function dormantMembers(db: D1Database, t: string, before: string, 
  * Members whose birthday month it is and who have no birthday message this year, after the flow's cursor in
  * (birthday, id) order; `checked`: the membership cron checked them this month (so their tier's birthday gift is known).
  */
-export async function birthdayMembers(db: D1Database, t: string, month: string, period: string, year: string, after: FlowCursor | null, limit: number) {
+export async function birthdayMembers(db: D1Database, t: string, month: string, period: string, year: string, after: Keyset | null, limit: number) {
   const { results } = await db.prepare(`SELECT m.id, m.buyer_id, m.birthday,
       (SELECT order_ids FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'birthday_gift' AND b.period = ?) AS tier_gift,
       EXISTS (SELECT 1 FROM member_benefits b WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.kind = 'checked' AND b.period = ?) AS checked

@@ -11,8 +11,8 @@ import type { Flow, OutreachSettings } from "../../schema/outreach";
 import { shanghaiDate } from "../domain/outreach";
 import { monthKey } from "../domain/tiers";
 import {
-  birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, flowCursor, moveFlowCursorStmt, shortenOrderVouchersStmt, tenantsWithFlows,
-  type FlowCursor } from "../db/outreach";
+  birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, flowCursor, moveFlowCursorStmt, shortenOrderVouchersStmt, tenantsWithFlows } from "../db/outreach";
+import type { Keyset } from "../db/statements";
 import { ApiError } from "../errors";
 import { scheduleDispatch } from "../queue/emit";
 import { outreachSettings, sendMessage, wouldReach, type MessageSpec } from "./messaging";
@@ -73,10 +73,10 @@ export async function runRevivals(env: Env, t: string, s: OutreachSettings, now:
  * is still issuing), so the next run starts there: nobody handled is read again, nobody waiting is skipped.
  */
 async function walk<T extends { id: string }>(
-  env: Env, t: string, flow: Flow, period: string, page: (after: FlowCursor | null) => Promise<T[]>, keyOf: (row: T) => string, handle: (row: T) => Promise<boolean>,
+  env: Env, t: string, flow: Flow, period: string, page: (after: Keyset | null) => Promise<T[]>, keyOf: (row: T) => string, handle: (row: T) => Promise<boolean>,
 ) {
   const from = await flowCursor(env.DB, t, flow, period);
-  let to: FlowCursor | null = null;
+  let to: Keyset | null = null;
   let held = false;
   for (const row of await page(from)) {
     held = !(await handle(row)) || held;
@@ -106,7 +106,10 @@ export async function runBirthdays(env: Env, t: string, s: OutreachSettings, now
     if (!m.checked) return false;
     const spec = { tenantId: t, buyerId: m.buyer_id, flow: "birthday" as Flow, triggerKey: period.slice(0, 4) };
     const tierGave = (JSON.parse(m.tier_gift ?? "[]") as string[]).length > 0;
-    if (tierGave || !coupon) return !!(await sendMessage(env, spec, s, now));
+    if (tierGave || !coupon) {
+      await sendMessage(env, spec, s, now);
+      return true;
+    }
     return (await issueAndTell(env, s, { ...spec, productId: coupon.id, couponName: coupon.name }, now)) !== null;
   });
 }

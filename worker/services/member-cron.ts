@@ -9,7 +9,8 @@ import { effectiveTier, inBirthdayMonth, monthKey, reviewStep, reviewWindowStart
 import {
   benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsCheckedStmts, benefitsOf, closeReviewStmt, giftIssuedStmts, giftsOwed, growthSince,
   historyExists, historyStmt, insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, reviewDueStmt, setGrowthAndTierStmt,
-  type BenefitCandidate, type DueCursor, type GiftOwed, type ReviewCandidate, paidCardTermOfOrder } from "../db/membership";
+  type BenefitCandidate, type GiftOwed, type ReviewCandidate, paidCardTermOfOrder } from "../db/membership";
+import type { Keyset } from "../db/statements";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { createOrder } from "./orders";
@@ -30,9 +31,9 @@ const PAGE = 200;
  * moves past every row read, so a member whose step fails is retried in the next run, not again and again in this one.
  */
 async function duePages<T extends { id: string }>(
-  page: (after: DueCursor | null) => Promise<T[]>, dueOf: (row: T) => string, each: (rows: T[]) => Promise<void>, deadline: number,
+  page: (after: Keyset | null) => Promise<T[]>, dueOf: (row: T) => string, each: (rows: T[]) => Promise<void>, deadline: number,
 ) {
-  let after: DueCursor | null = null;
+  let after: Keyset | null = null;
   do {
     const rows = await page(after);
     if (rows.length) await each(rows);
