@@ -123,7 +123,7 @@ describe("every page at 390×844", () => {
       await page.goto(`${baseUrl}${path}`);
       await page.waitForLoadState("networkidle", { timeout: 15_000 }).catch(() => undefined);
       // The API reference is thousands of pixels long: its first screen only.
-      if (name === "docs-api") await page.screenshot({ path: `${SCREENSHOT_DIR}/page-${name}.png` });
+      if (name === "docs-api") await page.screenshot({ path: `${SCREENSHOT_DIR}/page-${name}.png`, scale: "css" });
       else await screenshot(page as Page, `page-${name}`);
       const width = (await page.evaluate("document.documentElement.scrollWidth")) as number;
       if (width > 390) wide.push(`${name}: ${width}px`);

@@ -32,7 +32,7 @@ describe("API reference at /api/v1/docs", () => {
     await fitsThePhone(page);
     await page.fill("#filter", "");
     // The whole reference is hundreds of screens long: the first screen is the picture.
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/api-docs-phone.png` });
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/api-docs-phone.png`, scale: "css" });
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

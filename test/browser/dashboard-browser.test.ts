@@ -104,7 +104,7 @@ describe("analyst dashboard on a phone", () => {
     const top = await page.locator("#members").evaluate((e) => e.getBoundingClientRect().top + (globalThis as unknown as { scrollY: number }).scrollY);
     const bottom = await page.locator("#view-checkin_streaks").evaluate((e) => e.getBoundingClientRect().bottom + (globalThis as unknown as { scrollY: number }).scrollY);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-members.png`, fullPage: true, clip: { x: 0, y: top - 8, width: 390, height: bottom - top + 16 } });
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-members.png`, fullPage: true, clip: { x: 0, y: top - 8, width: 390, height: bottom - top + 16 }, scale: "css" });
     await page.context().close();
   });
 

@@ -71,7 +71,7 @@ describe("share posters: draw, scan, attribute", () => {
     expect(rows.find((r) => r.startsWith("拼团"))).toMatch(/%/); // the demo history's teams: a success rate
     await dash.locator("#view-growth").scrollIntoViewIfNeeded();
     await screenshot(dash, "share-poster-dashboard-growth");
-    await dash.locator("#view-growth").screenshot({ path: `${SCREENSHOT_DIR}/share-poster-growth-view.png` });
+    await dash.locator("#view-growth").screenshot({ path: `${SCREENSHOT_DIR}/share-poster-growth-view.png`, scale: "css" });
     expect([...sharer.errors, ...friend.errors]).toEqual([]);
     await friend.context.close();
     await sharer.context.close();

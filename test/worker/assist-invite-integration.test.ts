@@ -96,7 +96,7 @@ async function assist(adminKey: string, productId: string, over: Record<string, 
 const vouchersOf = (tenantId: string, productId: string) => countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id = ?", tenantId, productId);
 
 describe("friend assist (助力)", { timeout: 180_000 }, () => {
-  it("100 concurrent helps on a goal-5 request: exactly 5 counted, the reward issued once, events with the state", async () => {
+  it("40 concurrent helps on a goal-5 request: exactly 5 counted, the reward issued once, events with the state", async () => {
     const b = await brand(0);
     const assistId = await assist(b.adminKey, b.reward);
     const requester = await new Phone(b.slug).member();
@@ -109,7 +109,7 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     expect(again.body.code).toBe(started.body.code);
     const code = started.body.code as string;
 
-    const friends = await Promise.all(Array.from({ length: 100 }, () => new Phone(b.slug).guest()));
+    const friends = await Promise.all(Array.from({ length: 40 }, () => new Phone(b.slug).guest()));
     const answers = await Promise.all(friends.map((f) => f.post(`/assist-requests/${code}/help`)));
     const ok = answers.filter((a) => a.status === 200);
     expect(ok).toHaveLength(5);
@@ -134,7 +134,7 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     const mine = await requester.call("/vouchers");
     expect(mine.body.vouchers.map((v: { productId: string }) => v.productId)).toContain(b.reward);
     // A visitor sees progress, never the reward order.
-    expect((await friends[99]!.call(`/assist-requests/${code}`)).body.rewardOrderId).toBeNull();
+    expect((await friends[39]!.call(`/assist-requests/${code}`)).body.rewardOrderId).toBeNull();
   });
 
   it("refuses self-help, a second help by the same friend or device, and helps after the time; the operator sees refusals by reason", async () => {
