@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { chromium, devices, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 
 /** Debian's Chromium (CI installs it), driven by playwright-core; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -23,13 +23,16 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
 }
 
 /**
- * One Chromium for the test file: launched before its tests, closed after them. Returns a getter, since the
- * browser exists only once the hook has run. `args` (a function: a hook may make the files they name) adds flags.
+ * The browser for a test file's tests: a connection to the one Chromium the browser project's global setup launched
+ * (test/browser/global-setup.ts), or, when the file needs its own flags (`args`, a function: a hook may make the files
+ * they name), a Chromium of its own. Returns a getter, since the browser exists only once the hook has run. Closing a
+ * connection closes the contexts it made, so files share the process and nothing else; a launch cost ~2 s of CPU.
  */
 export function useChromium(args?: () => string[]): () => Browser {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    browser = await launchChromium(args?.());
+    const shared = args ? undefined : inject("chromiumWs");
+    browser = shared ? await chromium.connect(shared) : await launchChromium(args?.());
   });
   afterAll(async () => {
     await browser?.close();
