@@ -247,6 +247,11 @@ describe("lifecycle flows from the cron", () => {
     expect(fresh!.status).toBe("issued");
     expect(Math.abs(Date.parse(fresh!.valid_to) - (now.getTime() + 3 * DAY))).toBeLessThan(60_000);
     expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? AND status = 'expired'", b.tenantId, old)).toBe(1);
+    // Each window leaves what its flow handled (schema/d1/0203): the reminded, the revived, and the revival's own coupon.
+    const marks = async (orderId: string) => env.DB.prepare("SELECT flow_reminded AS reminded, flow_revived AS revived FROM vouchers WHERE tenant_id = ? AND order_id = ?").bind(b.tenantId, orderId).first();
+    expect(await marks(soon)).toEqual({ reminded: 1, revived: 0 });
+    expect(await marks(old)).toEqual({ reminded: 0, revived: 1 });
+    expect(await marks(revival!.id)).toEqual({ reminded: 1, revived: 1 });
     // One SMS and one message_sent per sent message.
     expect(await smsTo(b.tenantId, dormant!)).toHaveLength(1);
     expect((await recordedOfType(b.tenantId, "message_sent")).length).toBe(5);

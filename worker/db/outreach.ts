@@ -126,26 +126,34 @@ const NOT_DONE = (flow: string, buyer: string, trigger: string) =>
   `NOT EXISTS (SELECT 1 FROM outreach_messages om WHERE om.tenant_id = ? AND om.flow = '${flow}' AND om.buyer_id = ${buyer} AND om.trigger_key = ${trigger})`;
 
 export interface VoucherCandidate { id: string; holder_id: string; product_id: string; title: string; valid_to: string }
-/** Coupons still usable that lapse within the window (a revival is not reminded: its message named its date). */
+/**
+ * Coupons still usable that lapse within the window and were not reminded yet (a revival is not reminded: its message
+ * named its date). The partial index holds only those (schema/d1/0203): reminded ones are not read again each minute.
+ */
 export async function expiringCoupons(db: D1Database, t: string, now: string, until: string, limit: number) {
-  const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v
-    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND +v.status = 'issued' AND v.valid_to > ? AND v.valid_to <= ? AND ${NOT_DONE("expiry_reminder", "v.holder_id", "v.id")}
+  const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v INDEXED BY vouchers_remind_window
+    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND v.status = 'issued' AND v.flow_reminded = 0 AND v.valid_to > ? AND v.valid_to <= ?
+      AND ${NOT_DONE("expiry_reminder", "v.holder_id", "v.id")}
       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = v.tenant_id AND o.id = v.order_id AND o.source = 'flow:revive')
     ORDER BY v.valid_to LIMIT ?`).bind(t, now, until, t, limit).all<VoucherCandidate>();
   return results;
 }
-/** Coupons that expired within the window (valid_to from `since` to `now`) and were not themselves a revival (their order's source). */
+/**
+ * Coupons that expired within the window (valid_to from `since` to `now`), not revived yet and not themselves a revival
+ * (their order's source); through the partial index of those waiting (schema/d1/0203).
+ */
 export async function expiredCoupons(db: D1Database, t: string, since: string, now: string, limit: number) {
-  const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v
-    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND +v.status = 'expired' AND v.valid_to >= ? AND v.valid_to <= ?
+  const { results } = await db.prepare(`SELECT v.id, v.holder_id, v.product_id, v.title, v.valid_to FROM vouchers v INDEXED BY vouchers_revive_window
+    WHERE v.tenant_id = ? AND v.kind = 'coupon' AND v.status = 'expired' AND v.flow_revived = 0 AND v.valid_to >= ? AND v.valid_to <= ?
       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = v.tenant_id AND o.id = v.order_id AND o.source = 'flow:revive')
       AND ${NOT_DONE("revive", "v.holder_id", "v.id")}
     ORDER BY v.valid_to LIMIT ?`).bind(t, since, now, t, limit).all<VoucherCandidate>();
   return results;
 }
-/** The new voucher(s) of a revival order get the short validity (never longer than they had). */
+/** The new voucher(s) of a revival order get the short validity (never longer than they had), and neither flow again. */
 export const shortenOrderVouchersStmt = (db: D1Database, t: string, orderId: string, validTo: string) =>
-  db.prepare("UPDATE vouchers SET valid_to = ? WHERE tenant_id = ? AND order_id = ? AND (valid_to IS NULL OR valid_to > ?)").bind(validTo, t, orderId, validTo);
+  db.prepare(`UPDATE vouchers SET valid_to = CASE WHEN valid_to IS NULL OR valid_to > ?1 THEN ?1 ELSE valid_to END, flow_reminded = 1, flow_revived = 1
+    WHERE tenant_id = ?2 AND order_id = ?3`).bind(validTo, t, orderId);
 
 export const flowCursor = (db: D1Database, t: string, flow: string, period: string) =>
   db.prepare("SELECT at, id FROM outreach_cursors WHERE tenant_id = ? AND flow = ? AND period = ?").bind(t, flow, period).first<Keyset>();
