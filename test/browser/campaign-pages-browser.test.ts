@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { icsTime } from "../../site/src/lib/ics";
-import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+import { downloadText, fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
 import { admin } from "./stack";
 
 /** Issue 13 leftovers on the campaign pages: 提醒我, the wheel and 九宫格, plain-words results, CLS, one request a tap. */
@@ -89,7 +88,7 @@ describe("campaign pages on a phone", () => {
     await fitsThePhone(page);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#remind")]);
     expect(download.suggestedFilename()).toBe(`kaquan-${c.id}.ics`);
-    const ics = readFileSync((await download.path())!, "utf8");
+    const ics = await downloadText(download);
     expect(ics.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/); // CRLF line ends only
     const unfolded = ics.replace(/\r\n /g, "");
     expect(unfolded).toContain(`\r\nDTSTART:${icsTime(startsAt)}\r\n`);

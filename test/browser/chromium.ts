@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { chromium, devices, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { chromium, devices, type Browser, type BrowserContext, type BrowserContextOptions, type Download, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 
 /** Debian's Chromium (CI installs it), driven by playwright-core; never a downloaded browser. */
@@ -76,6 +76,13 @@ export async function signedInPage(browser: Browser, url: string, key: string, s
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true, scale: "css" });
+}
+
+/** A download's content as text, read through the browser connection (a shared Chromium has no local path for it). */
+export async function downloadText(download: Download): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** No horizontal scrolling at 390 px. */

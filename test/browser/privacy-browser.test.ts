@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { downloadText, fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
 import { d1File, buyVideoCard } from "./stack";
 
 const browser = useChromium();
@@ -40,7 +39,7 @@ describe("privacy on a phone (PIPL): sign in with consent, download my data, era
     // Download my data: one JSON file with the masked phone, both consents, the order and the buyer's own key.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
     expect(download.suggestedFilename()).toBe("kaquan-demo-my-data.json");
-    const data = JSON.parse(readFileSync((await download.path())!, "utf8"));
+    const data = JSON.parse(await downloadText(download));
     expect(data.profile).toMatchObject({ kind: "phone", phoneMasked: `${phone.slice(0, 3)}****${phone.slice(-4)}` });
     expect(data.consents.map((c: { purpose: string }) => c.purpose).sort()).toEqual(["marketing", "phone_sign_in"]);
     expect(data.orders).toHaveLength(1);

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, pageErrors, screenshot, signedInPage, useChromium } from "./chromium";
+import { downloadText, fitsThePhone, pageErrors, screenshot, signedInPage, useChromium } from "./chromium";
 
 const browser = useChromium();
 
@@ -33,7 +33,7 @@ describe("reconciliation page", () => {
     expect(await page.locator("#runs tr", { hasText: day }).textContent()).toContain("payment:sandbox");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
-    const csv = readFileSync((await download.path())!, "utf8");
+    const csv = await downloadText(download);
     expect(csv).toContain("missing_ours");
     expect(csv).toContain("渠道多收一笔，已申请退款");
     await screenshot(page, "recon-resolved");

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { loadDevVars } from "../../scripts/lib/dev-vars";
 import { freePort } from "../../scripts/lib/free-port";
 import { ApiClient } from "../../scripts/lib/http";
 import { startStack, type Stack } from "../../scripts/lib/stack";
-import { launchChromium, phoneContext, screenshot } from "../browser/chromium";
+import { downloadText, launchChromium, phoneContext, screenshot } from "../browser/chromium";
 
 /**
  * Issue 14 item 6: every dashboard view is true on real traffic. Scripted visitors go through the public routes (and
@@ -307,7 +307,7 @@ describe("dashboards on real traffic", () => {
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboards-e2e-channel");
     const [download] = await Promise.all([dash.waitForEvent("download"), dash.click("#view-acquisition button.csv")]);
-    const csv = readFileSync((await download.path())!, "utf8").replace(/^\ufeff/, "");
+    const csv = (await downloadText(download)).replace(/^\ufeff/, "");
     // The same view through the JSON API, with the params the page asked for (its range is inclusive of today).
     const api: any = await (await fetch(acquisitionUrl, { headers: { authorization: `Bearer ${analyst}` } })).json();
     expect(api.rows).toEqual([{ campaignId: "", channel: "wechat", source: "organic", origin: "", newUsers: 1 }]);
