@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { inHoldout } from "../../worker/domain/outreach";
+import { notifyDeliveries } from "../../worker/services/buyer-notices";
 import { advanceIssuance } from "../../worker/services/issuances";
 import { runFlows } from "../../worker/services/flows";
 import { sendDeferred, sendMessage } from "../../worker/services/messaging";
@@ -133,6 +134,11 @@ describe("targeted issuance", () => {
     const again = await api("/issuances/direct", { method: "POST", token: b.key, json: body });
     expect(again.body).toMatchObject({ created: false, orderId: first.body.orderId });
     expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND holder_id = ?", b.tenantId, buyer)).toBe(1);
+    // notify off means no SMS at all: the gift's delivery sends no "您购买的…已发货" notice either (nor would a flow's).
+    const delivered = (await recordedOfType(b.tenantId, "order_delivered")).filter((e) => e.payload.orderId === first.body.orderId);
+    expect(delivered).toHaveLength(1);
+    await notifyDeliveries(env, delivered);
+    expect(await smsTo(b.tenantId, buyer!)).toEqual([]);
     const [other] = await people(b.tenantId, 1, { members: true });
     expect((await api("/issuances/direct", { method: "POST", token: b.key, json: { ...body, memberId: `m_${other}` } })).status).toBe(409);
 

@@ -181,6 +181,14 @@ export function noticeTargetStmt(db: D1Database, tenantId: string, buyerId: stri
 }
 
 /** A delivered order's notice target and product name, in one read. */
+/**
+ * Orders the brand gave rather than the buyer took: lifecycle flows, targeted issuances, member benefits, assist and
+ * invite rewards. Each of those tells the person itself (or was told not to: an issuance with notify off), and "您购买的"
+ * would misstate a gift, so they get no delivered notice.
+ */
+const GIFT_SOURCES = ["flow:", "targeted:", "member:", "assist:", "invite:"];
+
+/** The buyer to tell that their order was delivered; no row for an order the brand gave (GIFT_SOURCES). */
 export function deliveredNoticeStmt(db: D1Database, tenantId: string, orderId: string) {
   return db
     .prepare(
@@ -189,7 +197,7 @@ export function deliveredNoticeStmt(db: D1Database, tenantId: string, orderId: s
        JOIN tenants tn ON tn.id = o.tenant_id
        LEFT JOIN order_snapshots s ON s.tenant_id = o.tenant_id AND s.order_id = o.id
        LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
-       WHERE o.tenant_id = ? AND o.id = ?`,
+       WHERE o.tenant_id = ? AND o.id = ? AND ${GIFT_SOURCES.map((g) => `o.source NOT LIKE '${g}%'`).join(" AND ")}`,
     )
     .bind(tenantId, orderId);
 }
