@@ -94,13 +94,16 @@ describe("events recorded with their change (more places)", { timeout: 60_000 },
     expect((await task()).body).toMatchObject({ completedToday: 1, drawsLeftToday: 2 });
     expect((await task()).body).toMatchObject({ completedToday: 1, drawsLeftToday: 2 }); // once a day: counts nothing
     expect((await task("nope")).status).toBe(404);
+    // In the shard's outbox until its alarm, 200 ms after the write. On a busy machine the three requests above can take
+    // longer, and the alarm has already handed the row on: then the journal and the Queue below must show it once.
     const recorded = await rows();
-    expect(recorded).toHaveLength(1);
-    expect(JSON.parse(recorded[0]!.body)).toMatchObject({ type: "campaign_task_completed", tenantId: tenant.id, actor: { userId: "tasker" }, payload: { campaignId: c.id, taskId: "share", completedToday: 1 } });
-
-    // The shard's outbox hands the event to the journal (D1) and clears its row; the refused send is the journal's
-    // to repeat: the cron sends it once the Queue takes messages again.
-    await runShardAlarm(shard);
+    expect(recorded.length).toBeLessThanOrEqual(1);
+    if (recorded.length) {
+      expect(JSON.parse(recorded[0]!.body)).toMatchObject({ type: "campaign_task_completed", tenantId: tenant.id, actor: { userId: "tasker" }, payload: { campaignId: c.id, taskId: "share", completedToday: 1 } });
+      // The shard's outbox hands the event to the journal (D1) and clears its row; the refused send is the journal's
+      // to repeat: the cron sends it once the Queue takes messages again.
+      await runShardAlarm(shard);
+    }
     expect(await rows()).toHaveLength(0);
     expect(sent).toHaveLength(0);
     const journaled = await env.DB.prepare("SELECT count(*) AS n FROM event_journal WHERE instr(body, ?) > 0 AND instr(body, 'campaign_task_completed') > 0").bind(c.id).first<{ n: number }>();
