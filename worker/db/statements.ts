@@ -1,10 +1,10 @@
+/** Where a walk in (key, id) order stopped: the rows after it come next (a keyset cursor). */
+export type Keyset = { at: string; id: string };
+
 /**
  * A condition a statement checks in the same statement (SQL + its bind args). Inside a D1 batch — one transaction —
  * it makes a write depend on the writes before it, e.g. "the order was paid by this very batch".
  */
-/** Where a walk in (key, id) order stopped: the rows after it come next (a keyset cursor). */
-export type Keyset = { at: string; id: string };
-
 export interface SqlGuard {
   sql: string;
   args: unknown[];

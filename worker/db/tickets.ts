@@ -180,7 +180,6 @@ export function noticeTargetStmt(db: D1Database, tenantId: string, buyerId: stri
     .bind(tenantId, buyerId);
 }
 
-/** A delivered order's notice target and product name, in one read. */
 /**
  * Orders the brand gave rather than the buyer took: lifecycle flows, targeted issuances, member benefits, assist and
  * invite rewards. Each of those tells the person itself (or was told not to: an issuance with notify off), and "您购买的"
@@ -188,7 +187,7 @@ export function noticeTargetStmt(db: D1Database, tenantId: string, buyerId: stri
  */
 const GIFT_SOURCES = ["flow:", "targeted:", "member:", "assist:", "invite:"];
 
-/** The buyer to tell that their order was delivered; no row for an order the brand gave (GIFT_SOURCES). */
+/** A delivered order's notice target and product name, in one read; no row for an order the brand gave (GIFT_SOURCES). */
 export function deliveredNoticeStmt(db: D1Database, tenantId: string, orderId: string) {
   return db
     .prepare(
