@@ -87,7 +87,7 @@ export const MemberSummary = z
   .openapi("MemberSummary");
 
 export const MemberSearchQuery = z.object({
-  q: z.string().trim().max(40).optional().openapi({ description: "Card number (prefix) or the last 4 digits of the phone" }),
+  q: z.string().trim().max(40).optional().openapi({ description: "Card number (prefix), or the phone's last 4 digits (a query of 4 or more characters also matches its last 4 against the phone)" }),
   tierId: Id.optional(),
   tag: z.string().max(20).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -9,6 +9,7 @@ import { vouchersWithBatch } from "../../worker/db/vouchers";
 import { buyersByIds } from "../../worker/db/segments";
 import { paidAtSandbox, shopWithKeys } from "./commerce-helpers";
 import { countingEnv } from "./counting-env";
+import { findMembers } from "../../worker/services/membership";
 
 /**
  * A product with a history: `extra` more keys in each of available, delivered (sold) and reserved (held) states, and
@@ -115,5 +116,58 @@ describe("rows read per order", { timeout: 120_000 }, () => {
     expect(large.soldOut - small.soldOut).toBeLessThan(20);
     expect(large.ledger - small.ledger).toBeLessThan(20);
     expect(large.upload - small.upload).toBeLessThan(20);
+  });
+
+  it("an operator's member search by card number or phone tail reads the matches, not the brand's members", async () => {
+    const searches = async (extra: number) => {
+      const { tenant } = await shopWithKeys(1);
+      const n = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)";
+      // `extra` members with masked phones (tails 0000–4999, two each) and 12-digit card numbers, plus the one sought:
+      // card 900000009876, phone tail 9999 (no other phone ends in 5000–9999).
+      await env.DB.batch([
+        env.DB.prepare(
+          `${n} INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked)
+           SELECT 'byr_srch_' || ?2 || '_' || i, ?2, 'phone', 'ph_' || ?2 || '_' || i, '138****' || printf('%04d', i % 5000) FROM n WHERE ?1 > 0`,
+        ).bind(extra, tenant.id),
+        env.DB.prepare(
+          `${n} INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via, joined_at)
+           SELECT 'mbr_srch_' || ?2 || '_' || i, ?2, 'byr_srch_' || ?2 || '_' || i, printf('1%011d', i), 'phone', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || i || ' seconds') FROM n WHERE ?1 > 0`,
+        ).bind(extra, tenant.id),
+        env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES (?, ?, 'phone', ?, '139****9999')").bind(`byr_sought_${tenant.id}`, tenant.id, `ph_sought_${tenant.id}`),
+        env.DB.prepare("INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via) VALUES (?, ?, ?, '900000009876', 'phone')").bind(`mbr_sought_${tenant.id}`, tenant.id, `byr_sought_${tenant.id}`),
+      ]);
+      const read = async (q: string) => {
+        const c = countingEnv();
+        const found = await findMembers(c.env, tenant.id, { q, limit: 50 });
+        return { ids: found.map((m) => m.memberId), read: c.tally.read };
+      };
+      const byTail = await read("9999");
+      const byPhone = await read("13912349999");
+      const byCard = await read("900000009876");
+      const byCardPrefix = await read("900");
+      const byShortPrefix = await read("1");
+      expect(byTail.ids).toEqual([`mbr_sought_${tenant.id}`]);
+      expect(byPhone.ids).toEqual([`mbr_sought_${tenant.id}`]);
+      expect(byCard.ids).toEqual([`mbr_sought_${tenant.id}`]);
+      expect(byCardPrefix.ids).toEqual([`mbr_sought_${tenant.id}`]);
+      // A one-digit prefix matches most cards: the newest first, up to the limit.
+      expect(byShortPrefix.ids).toHaveLength(extra ? 50 : 0);
+      if (extra) expect(byShortPrefix.ids[0]).toBe(`mbr_srch_${tenant.id}_0`);
+      // A tail shared by two members finds both.
+      if (extra) expect((await read("0042")).ids.sort()).toEqual([`mbr_srch_${tenant.id}_42`, `mbr_srch_${tenant.id}_5042`].sort());
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM members WHERE tenant_id = ?").bind(tenant.id),
+        env.DB.prepare("DELETE FROM buyers WHERE tenant_id = ? AND (id LIKE 'byr\\_srch\\_%' ESCAPE '\\' OR id LIKE 'byr\\_sought\\_%' ESCAPE '\\')").bind(tenant.id),
+      ]);
+      return { tail: byTail.read, phone: byPhone.read, card: byCard.read, cardPrefix: byCardPrefix.read, short: byShortPrefix.read };
+    };
+    const small = await searches(0);
+    const large = await searches(10_000);
+    // Before 0204 each search with a query walked every member of the brand (10,000 here) and its buyer.
+    expect(large.tail - small.tail).toBeLessThan(20);
+    expect(large.phone - small.phone).toBeLessThan(20);
+    expect(large.card - small.card).toBeLessThan(20);
+    expect(large.cardPrefix - small.cardPrefix).toBeLessThan(20);
+    expect(large.short).toBeLessThan(200);
   });
 });

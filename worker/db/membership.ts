@@ -366,27 +366,35 @@ export function giftIssuedStmts(db: D1Database, g: GiftOwed, orderIds: string[])
 }
 
 // Operator search.
+/**
+ * Members by card number (prefix) or the last 4 phone digits, newest first. A query of 3 characters or more reads the
+ * matches through indexes (the card range on `(tenant_id, card_no)`, the tail on `buyers_phone_tail`, 0204) and sorts
+ * only them; a 1–2 character prefix matches a large share of the cards, so it walks the members newest first until
+ * `limit` match. Either way a search no longer reads every member of the brand.
+ */
 export function searchMembers(db: D1Database, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
-  const where = ["m.tenant_id = ?"];
-  const args: unknown[] = [tenantId];
-  if (q.q) {
-    where.push("(m.card_no LIKE ? OR b.phone_masked LIKE ?)");
-    args.push(`${q.q.replace(/[%_]/g, "")}%`, `%${q.q.replace(/[%_]/g, "").slice(-4)}`);
+  const where = ["m.tenant_id = ?1"];
+  const args: unknown[] = [tenantId, q.limit];
+  const arg = (v: unknown) => `?${args.push(v)}`;
+  const text = q.q?.trim();
+  let from = "members m";
+  if (text && text.length >= 3) {
+    const card = arg(text);
+    const tail = text.length >= 4 ? `UNION SELECT m2.id FROM buyers b2 CROSS JOIN members m2 ON m2.tenant_id = b2.tenant_id AND m2.buyer_id = b2.id
+           WHERE b2.tenant_id = ?1 AND b2.phone_masked IS NOT NULL AND substr(b2.phone_masked, -4) = ${arg(text.slice(-4))}` : "";
+    from = `(SELECT id FROM members WHERE tenant_id = ?1 AND card_no >= ${card} AND card_no < ${card} || char(1114111) ${tail}) h CROSS JOIN members m ON m.id = h.id`;
+  } else if (text) {
+    const card = arg(text);
+    where.push(`+m.card_no >= ${card} AND +m.card_no < ${card} || char(1114111)`);
   }
-  if (q.tierId) {
-    where.push("m.tier_id = ?");
-    args.push(q.tierId);
-  }
-  if (q.tag) {
-    where.push("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)");
-    args.push(q.tag);
-  }
+  if (q.tierId) where.push(`m.tier_id = ${arg(q.tierId)}`);
+  if (q.tag) where.push(`EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ${arg(q.tag)})`);
   return db
     .prepare(
-      `SELECT m.*, b.phone_masked, t.name AS tier_name FROM members m JOIN buyers b ON b.id = m.buyer_id LEFT JOIN member_tiers t ON t.id = m.tier_id
-       WHERE ${where.join(" AND ")} ORDER BY m.joined_at DESC LIMIT ?`,
+      `SELECT m.*, b.phone_masked, t.name AS tier_name FROM ${from} JOIN buyers b ON b.id = m.buyer_id LEFT JOIN member_tiers t ON t.id = m.tier_id
+       WHERE ${where.join(" AND ")} ORDER BY m.joined_at DESC, m.id DESC LIMIT ?2`,
     )
-    .bind(...args, q.limit)
+    .bind(...args)
     .all<MemberRow & { phone_masked: string | null; tier_name: string | null }>()
     .then((r) => r.results);
 }
