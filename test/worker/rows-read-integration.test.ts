@@ -10,6 +10,7 @@ import { buyersByIds } from "../../worker/db/segments";
 import { paidAtSandbox, shopWithKeys } from "./commerce-helpers";
 import { countingEnv } from "./counting-env";
 import { findMembers } from "../../worker/services/membership";
+import { searchConsoleOrders } from "../../worker/services/order-console";
 
 /**
  * A product with a history: `extra` more keys in each of available, delivered (sold) and reserved (held) states, and
@@ -169,5 +170,77 @@ describe("rows read per order", { timeout: 120_000 }, () => {
     expect(large.card - small.card).toBeLessThan(20);
     expect(large.cardPrefix - small.cardPrefix).toBeLessThan(20);
     expect(large.short).toBeLessThan(200);
+  });
+
+  it("the console's order search by product text reads the products' matching orders, not the brand's orders", async () => {
+    const searches = async (extra: number) => {
+      const { tenant, productId } = await shopWithKeys(1);
+      const row = (await env.DB.prepare("SELECT * FROM products WHERE id = ?").bind(productId).first<Record<string, unknown>>())!;
+      const cols = Object.keys(row);
+      const copy = (id: string, name: string) =>
+        env.DB.prepare(`INSERT INTO products (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`).bind(...cols.map((c) => (c === "id" ? id : c === "name" ? name : row[c])));
+      const rare = `prd_rare_${tenant.id}`;
+      const renamed = `prd_renamed_${tenant.id}`;
+      const n = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)";
+      const order = (id: string, product: string, name: string, minutesAgo: number) => [
+        env.DB.prepare(
+          `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, status, idempotency_key, request_hash, created_at)
+           VALUES (?1, ?2, 'byr_os', ?3, 1, 100, 100, 'delivered', ?1, 'h', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?4 || ' minutes'))`,
+        ).bind(id, tenant.id, product, minutesAgo),
+        env.DB.prepare("INSERT INTO order_snapshots (order_id, tenant_id, product_id, name, kind, price_cents, currency) VALUES (?, ?, ?, ?, 'card_key', 100, 'CNY')").bind(id, tenant.id, product, name),
+      ];
+      await env.DB.batch([
+        env.DB.prepare("UPDATE products SET name = '普通月卡' WHERE id = ?").bind(productId),
+        copy(rare, "稀有季卡"),
+        copy(renamed, "年卡（新版）"),
+        // `extra` orders of the common product, one a minute back from now; the rare product's three lie among the oldest.
+        env.DB.prepare(
+          `${n} INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, status, idempotency_key, request_hash, created_at)
+           SELECT 'ord_os_' || ?2 || '_' || i, ?2, 'byr_os', ?3, 1, 100, 100, 'delivered', 'os' || i, 'h', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || i || ' minutes') FROM n WHERE ?1 > 0`,
+        ).bind(extra, tenant.id, productId),
+        env.DB.prepare(
+          `${n} INSERT INTO order_snapshots (order_id, tenant_id, product_id, name, kind, price_cents, currency)
+           SELECT 'ord_os_' || ?2 || '_' || i, ?2, ?3, '普通月卡', 'card_key', 100, 'CNY' FROM n WHERE ?1 > 0`,
+        ).bind(extra, tenant.id, productId),
+        ...order(`ord_rare1_${tenant.id}`, rare, "稀有季卡", extra + 10),
+        ...order(`ord_rare2_${tenant.id}`, rare, "稀有季卡", extra + 20),
+        ...order(`ord_rare3_${tenant.id}`, rare, "稀有季卡", extra + 30),
+        // Sold as 旧名年卡, renamed since: found by the name it was sold under.
+        ...order(`ord_old_name_${tenant.id}`, renamed, "旧名年卡", extra + 40),
+      ]);
+      const read = async (q: string, cursor?: string) => {
+        const c = countingEnv();
+        const page = await searchConsoleOrders(c.env as Env, tenant.id, { q, limit: 20, ...(cursor ? { cursor } : {}) });
+        return { ids: page.orders.map((o) => o.id), next: page.nextCursor, read: c.tally.read };
+      };
+      const rareHits = await read("稀有");
+      const none = await read("不存在的商品");
+      const common = await read("月卡");
+      const oldName = await read("旧名");
+      const anyCard = await read("卡");
+      expect(rareHits.ids).toEqual([1, 2, 3].map((i) => `ord_rare${i}_${tenant.id}`));
+      expect(none.ids).toEqual([]);
+      expect(oldName.ids).toEqual([`ord_old_name_${tenant.id}`]);
+      if (extra) {
+        // Newest first, a page of 20, and the next page carries on from it.
+        expect(common.ids).toEqual(Array.from({ length: 20 }, (_, i) => `ord_os_${tenant.id}_${i}`));
+        const second = await read("月卡", common.next!);
+        expect(second.ids).toEqual(Array.from({ length: 20 }, (_, i) => `ord_os_${tenant.id}_${i + 20}`));
+        expect(anyCard.ids).toEqual(Array.from({ length: 20 }, (_, i) => `ord_os_${tenant.id}_${i}`));
+      }
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM order_snapshots WHERE tenant_id = ?").bind(tenant.id),
+        env.DB.prepare("DELETE FROM orders WHERE tenant_id = ? AND buyer_id = 'byr_os'").bind(tenant.id),
+      ]);
+      return { rare: rareHits.read, none: none.read, common: common.read, oldName: oldName.read, anyCard: anyCard.read };
+    };
+    const small = await searches(0);
+    const large = await searches(10_000);
+    // Before 0205 a text matching nothing, or only old orders, walked all 10,000 of the brand's orders.
+    expect(large.rare - small.rare).toBeLessThan(30);
+    expect(large.none - small.none).toBeLessThan(10);
+    expect(large.oldName - small.oldName).toBeLessThan(30);
+    expect(large.common).toBeLessThan(500);
+    expect(large.anyCard).toBeLessThan(500);
   });
 });

@@ -56,7 +56,7 @@ const REFUNDED_SQL = `(SELECT COALESCE(SUM(r.amount_cents), 0) FROM payments r
   WHERE r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.kind = 'refund' AND r.status != 'failed')`;
 
 /** One page of a tenant's orders, newest first, keyset by (created_at, id). Phone matches through its keyed hash. */
-export async function searchOrders(db: D1Database, tenantId: string, f: OrderFilter): Promise<ConsoleOrderRow[]> {
+function searchStmt(db: D1Database, tenantId: string, f: OrderFilter) {
   const where = ["o.tenant_id = ?"];
   const args: unknown[] = [tenantId];
   if (f.orderId) where.push("o.id = ?"), args.push(f.orderId);
@@ -67,7 +67,7 @@ export async function searchOrders(db: D1Database, tenantId: string, f: OrderFil
   if (f.from) where.push("o.created_at >= ?"), args.push(f.from);
   if (f.to) where.push("o.created_at < ?"), args.push(f.to);
   if (f.after) where.push("(o.created_at < ? OR (o.created_at = ? AND o.id < ?))"), args.push(f.after.createdAt, f.after.createdAt, f.after.id);
-  const { results } = await db
+  return db
     .prepare(
       `SELECT o.*, COALESCE(s.name, p.name) AS product_name, b.phone_masked, ${REFUNDED_SQL} AS refunded_cents,
          EXISTS (SELECT 1 FROM after_sale_tickets t WHERE t.tenant_id = o.tenant_id AND t.order_id = o.id AND t.status = 'open') AS open_ticket
@@ -78,9 +78,37 @@ export async function searchOrders(db: D1Database, tenantId: string, f: OrderFil
        WHERE ${where.join(" AND ")}
        ORDER BY o.created_at DESC, o.id DESC LIMIT ?`,
     )
-    .bind(...args, f.limit)
-    .all<ConsoleOrderRow>();
-  return results;
+    .bind(...args, f.limit);
+}
+
+/** More products than this matching a text: the text is common, so walking the orders newest first finds a page soon. */
+const NAMED_PRODUCTS_MAX = 20;
+
+/** Products whose name now, or a name they were sold under (sold_product_names, 0205), matches the LIKE pattern. */
+function productsNamedStmt(db: D1Database, tenantId: string, pattern: string) {
+  return db
+    .prepare(
+      `SELECT id FROM products WHERE tenant_id = ?1 AND name LIKE ?2 ESCAPE '\\'
+       UNION SELECT product_id FROM sold_product_names WHERE tenant_id = ?1 AND name LIKE ?2 ESCAPE '\\' LIMIT ?3`,
+    )
+    .bind(tenantId, pattern, NAMED_PRODUCTS_MAX + 1);
+}
+
+const newestFirst = (a: ConsoleOrderRow, b: ConsoleOrderRow) =>
+  a.created_at === b.created_at ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.created_at < b.created_at ? 1 : -1;
+
+/**
+ * A product text first finds the products it can match (a few rows), then reads each one's orders through
+ * orders_console_product, newest first, and merges the pages: it reads the matches, not the brand's orders. Only a
+ * text matching many products walks the orders (it matches often, so a page fills soon).
+ */
+export async function searchOrders(db: D1Database, tenantId: string, f: OrderFilter): Promise<ConsoleOrderRow[]> {
+  if (!f.productText || f.productId || f.orderId) return (await searchStmt(db, tenantId, f).all<ConsoleOrderRow>()).results;
+  const { results: named } = await productsNamedStmt(db, tenantId, f.productText).all<{ id: string }>();
+  if (named.length === 0) return [];
+  if (named.length > NAMED_PRODUCTS_MAX) return (await searchStmt(db, tenantId, f).all<ConsoleOrderRow>()).results;
+  const pages = await db.batch<ConsoleOrderRow>(named.map((p) => searchStmt(db, tenantId, { ...f, productId: p.id })));
+  return pages.flatMap((r) => r.results).sort(newestFirst).slice(0, f.limit);
 }
 
 export type PaymentRecordRow = PaymentRow & { reason: string | null; refund_of: string | null };
