@@ -135,11 +135,15 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
   };
 }
 
-/** Ledger entries about these vouchers (the order's rights and their replacements), in chain order. */
+/**
+ * Ledger entries about these vouchers (the order's rights and their replacements), in chain order. `+seq`: sorting
+ * the few entries found through ledger_entries_subject, not walking the brand's whole ledger in seq order (which
+ * SQLite chose for two ids or more).
+ */
 export async function ledgerRowsOfSubjects(db: D1Database, tenantId: string, subjectIds: string[]) {
   if (!subjectIds.length) return [];
   const { results } = await db
-    .prepare(`SELECT * FROM ledger_entries WHERE tenant_id = ? AND subject_id IN (${subjectIds.slice(0, 90).map(() => "?").join(",")}) ORDER BY seq LIMIT 500`)
+    .prepare(`SELECT * FROM ledger_entries WHERE tenant_id = ? AND subject_id IN (${subjectIds.slice(0, 90).map(() => "?").join(",")}) ORDER BY +seq LIMIT 500`)
     .bind(tenantId, ...subjectIds.slice(0, 90))
     .all<EntryRow>();
   return results.map(toEntry);

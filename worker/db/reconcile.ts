@@ -60,10 +60,10 @@ export async function succeededPaymentsBetween(db: D1Database, tenantId: string,
   ).results;
 }
 
-/** The tenant's payments (any status) with these ids: what a statement line names. */
+/** The tenant's payments (any status) with these ids: what a statement line names (`+tenant_id`: by id, not the brand's payments). */
 export function paymentsByIds(db: D1Database, tenantId: string, ids: string[]) {
   return chunked(ids, async (part) =>
-    (await db.prepare(`SELECT * FROM payments WHERE tenant_id = ? AND id IN (${marks(part.length)})`).bind(tenantId, ...part).all<PaymentRow>()).results,
+    (await db.prepare(`SELECT * FROM payments WHERE +tenant_id = ? AND id IN (${marks(part.length)})`).bind(tenantId, ...part).all<PaymentRow>()).results,
   );
 }
 
