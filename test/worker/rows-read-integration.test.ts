@@ -15,6 +15,8 @@ import { orderRefundMemberStmts } from "../../worker/services/membership";
 import { ledgerRowsOfSubjects } from "../../worker/db/order-console";
 import { paymentsByIds } from "../../worker/db/reconcile";
 import { messageCounts } from "../../worker/db/outreach";
+import { requestErasure } from "../../worker/services/privacy";
+import { runErasures } from "../../worker/services/erasure";
 
 /**
  * A product with a history: `extra` more keys in each of available, delivered (sold) and reserved (held) states, and
@@ -307,5 +309,44 @@ describe("rows read per order", { timeout: 120_000 }, () => {
     expect(large.payments - small.payments).toBeLessThan(20);
     expect(large.growth - small.growth).toBeLessThan(20);
     expect(large.progress - small.progress).toBeLessThan(20);
+  });
+
+  it("an erasure reads the person's rows, not the brand's: buyers, notices, shares, ratings, tickets, risk events", async () => {
+    await runErasures(env); // what other files left due (the worker test files share one database)
+    const reads = async (extra: number) => {
+      const { tenant, productId } = await shopWithKeys(1);
+      const t = tenant.id;
+      const subject = `byr_er_${t}`;
+      const n = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)";
+      // The person (a phone account with one guest merged into it), and `extra` rows of other people in each table:
+      // buyers referred by someone else (half of them guests merged into someone else), delivery notices, shares,
+      // ratings, after-sale tickets and risk events.
+      await env.DB.batch([
+        env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked) VALUES (?, ?, 'phone', ?, '138****0000')").bind(subject, t, `ph_er_${t}`),
+        env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind, merged_into) VALUES (?, ?, 'guest', ?)").bind(`${subject}_guest`, t, subject),
+        env.DB.prepare(
+          `${n} INSERT INTO buyers (id, tenant_id, kind, referrer_id, merged_into) SELECT 'byr_er_o_' || ?2 || '_' || i, ?2, 'guest', 'byr_er_someone', CASE i % 2 WHEN 0 THEN 'byr_er_someone' END FROM n WHERE ?1 > 0`,
+        ).bind(extra, t),
+        env.DB.prepare(`${n} INSERT INTO buyer_notices (tenant_id, notice_key, buyer_id, order_id, channel) SELECT ?2, 'nk' || i, 'byr_er_o_' || ?2 || '_' || i, 'ord_x' || i, 'sms' FROM n WHERE ?1 > 0`).bind(extra, t),
+        env.DB.prepare(`${n} INSERT INTO campaign_shares (code, tenant_id, subject_id, campaign_id, sharer_id) SELECT 'shr_er_' || ?2 || '_' || i, ?2, 'cmp_x', 'cmp_x', 'byr_er_o_' || ?2 || '_' || i FROM n WHERE ?1 > 0`).bind(extra, t),
+        env.DB.prepare(`${n} INSERT INTO voucher_ratings (tenant_id, voucher_id, voucher_code, holder_id, product_id, stars) SELECT ?2, 'vch_er_' || i, 'c' || i, 'byr_er_o_' || ?2 || '_' || i, ?3, 5 FROM n WHERE ?1 > 0`).bind(extra, t, productId),
+        env.DB.prepare(
+          `${n} INSERT INTO after_sale_tickets (id, tenant_id, order_id, buyer_id, reason, body, status, first_response_due, resolution_due)
+           SELECT 'ast_er_' || ?2 || '_' || i, ?2, 'ord_x' || i, 'byr_er_o_' || ?2 || '_' || i, 'other', 'b', 'resolved', '2026-01-01', '2026-01-02' FROM n WHERE ?1 > 0`,
+        ).bind(extra, t),
+        env.DB.prepare(`${n} INSERT INTO risk_events (id, tenant_id, kind, subject, window_start) SELECT 're_er_' || ?2 || '_' || i, ?2, 'velocity', 'byr_er_o_' || ?2 || '_' || i, '2026-01-01' FROM n WHERE ?1 > 0`).bind(extra, t),
+      ]);
+      const c = countingEnv();
+      await requestErasure(c.env as Env, t, subject);
+      expect(await runErasures(c.env as Env)).toMatchObject({ scrubbed: 1 });
+      expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM buyers WHERE id IN (?, ?)").bind(subject, `${subject}_guest`).first("n")).toBe(0);
+      expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM ended_sessions WHERE tenant_id = ? AND buyer_id IN (?, ?)").bind(t, subject, `${subject}_guest`).first("n")).toBe(2);
+      return c.tally.read;
+    };
+    const small = await reads(0);
+    const large = await reads(10_000);
+    // Measured when written: 135 against 157 rows. Before 0208 the erasure read the brand's buyers five times over and
+    // each of the other tables whole: 98 against 130,126.
+    expect(large - small).toBeLessThan(100);
   });
 });

@@ -28,7 +28,7 @@ export async function listConsents(db: D1Database, tenantId: string, buyerIds: s
 /** The device ids the buyer and its guests were first seen with (acquisition), to blank on warehouse events. */
 export async function buyerDeviceIds(db: D1Database, tenantId: string, ids: string[]) {
   const { results } = await db
-    .prepare("SELECT DISTINCT device_id FROM buyers WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?)) AND device_id IS NOT NULL")
+    .prepare("SELECT DISTINCT device_id FROM buyers WHERE +tenant_id = ? AND id IN (SELECT value FROM json_each(?)) AND device_id IS NOT NULL")
     .bind(tenantId, JSON.stringify(ids))
     .all<{ device_id: string }>();
   return results.map((r) => r.device_id);
@@ -73,14 +73,21 @@ export interface ErasureRow {
   completed_at: string | null;
 }
 
+/**
+ * The buyer ?2 of tenant ?1 and the guests merged into it, by id: an `OR` of the two columns made SQLite walk the
+ * brand's buyers; this reads the buyer by id and its guests through `buyers_merged` (0208; `+tenant_id` keeps SQLite
+ * from walking the tenant's buyers to test the list).
+ */
+const BUYER_AND_GUESTS = "id IN (SELECT ?2 UNION ALL SELECT id FROM buyers WHERE tenant_id = ?1 AND merged_into = ?2)";
+
 /** The request and the end of every session of the buyer, in one transaction. */
 /** `sessionsUntil`: when the last session token naming the buyer (or a guest merged into it) expires. */
 export function requestErasureStmts(db: D1Database, r: { id: string; tenantId: string; buyerId: string; pseudonym: string; sessionsUntil: string }) {
   return [
     db.prepare("INSERT INTO erasure_requests (id, tenant_id, buyer_id, pseudonym) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(r.id, r.tenantId, r.buyerId, r.pseudonym),
-    db.prepare("INSERT OR IGNORE INTO ended_sessions (tenant_id, buyer_id, until) SELECT tenant_id, id, ? FROM buyers WHERE tenant_id = ? AND (id = ? OR merged_into = ?)")
-      .bind(r.sessionsUntil, r.tenantId, r.buyerId, r.buyerId),
-    db.prepare("UPDATE buyers SET erased_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND (id = ? OR merged_into = ?) AND erased_at IS NULL").bind(r.tenantId, r.buyerId, r.buyerId),
+    db.prepare(`INSERT OR IGNORE INTO ended_sessions (tenant_id, buyer_id, until) SELECT tenant_id, id, ?3 FROM buyers WHERE +tenant_id = ?1 AND ${BUYER_AND_GUESTS}`)
+      .bind(r.tenantId, r.buyerId, r.sessionsUntil),
+    db.prepare(`UPDATE buyers SET erased_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE +tenant_id = ?1 AND ${BUYER_AND_GUESTS} AND erased_at IS NULL`).bind(r.tenantId, r.buyerId),
   ];
 }
 
