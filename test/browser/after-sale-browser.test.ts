@@ -58,6 +58,14 @@ describe("after-sale on a phone: buyer opens a ticket → operator replies and r
     await expect.poll(() => op.locator("#orders tr").count(), { timeout: 10_000 }).toBe(1);
     expect(await op.textContent("#orders")).toContain("已退");
     await screenshot(op, "aftersale-console-order");
+    // By a piece of the product name: the order is on the first page; a name no product has finds nothing.
+    await op.fill("#f-q", "视频会员");
+    await op.click("#filter button[type=submit]");
+    await expect.poll(() => op.textContent("#orders"), { timeout: 10_000 }).toContain(orderId);
+    await op.fill("#f-q", "没有这个商品的名字");
+    await op.click("#filter button[type=submit]");
+    await expect.poll(() => op.textContent("#orders"), { timeout: 10_000 }).toContain("没有符合条件的订单");
+    await screenshot(op, "aftersale-console-order-search-none");
     await fitsThePhone(op);
     expect(opErrors).toEqual([]);
 
