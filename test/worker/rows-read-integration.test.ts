@@ -288,6 +288,15 @@ describe("rows read per order", { timeout: 120_000 }, () => {
       expect(found).toHaveLength(6);
       const progress = countingEnv();
       expect(await messageCounts(progress.env.DB, t, `iss_ids_${t}`)).toEqual([{ flow: "targeted", status: "sent", count: 3 }]);
+      // The brand's overview from the trigger-kept counts (0209), equal to counting the messages after moves and a delete.
+      await env.DB.batch([
+        env.DB.prepare("UPDATE outreach_messages SET status = 'deferred' WHERE id = ?").bind(`om_ids_${t}_1`),
+        env.DB.prepare("UPDATE outreach_messages SET status = 'suppressed' WHERE id = ?").bind(`om_ids_${t}_2`),
+        env.DB.prepare("DELETE FROM outreach_messages WHERE id = ?").bind(`om_ids_${t}_0`),
+      ]);
+      const overview = countingEnv();
+      const direct = await env.DB.prepare("SELECT flow, status, COUNT(*) AS count FROM outreach_messages WHERE tenant_id = ? GROUP BY flow, status ORDER BY flow, status").bind(t).all();
+      expect(await messageCounts(overview.env.DB, t)).toEqual(direct.results);
       const growth = countingEnv();
       await growth.env.DB.batch(orderRefundMemberStmts(growth.env, t, `ord_ids_${t}_0`, { sql: "1 = 1", args: [] }));
       expect(await env.DB.prepare("SELECT growth FROM member_growth WHERE tenant_id = ? AND source_kind = 'order_refund' AND source_id = ?").bind(t, `ord_ids_${t}_0`).first("growth")).toBe(-10);
@@ -295,12 +304,12 @@ describe("rows read per order", { timeout: 120_000 }, () => {
         env.DB.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq >= 1000000").bind(t),
         env.DB.prepare("DELETE FROM payments WHERE tenant_id = ? AND id LIKE 'pay\\_ids\\_%' ESCAPE '\\'").bind(t),
       ]);
-      return { ledger: ledger.tally.read, payments: pays.tally.read, progress: progress.tally.read, growth: growth.tally.read };
+      return { ledger: ledger.tally.read, payments: pays.tally.read, progress: progress.tally.read, overview: overview.tally.read, growth: growth.tally.read };
     };
     // Before: the ledger read walked the brand's ledger in seq order, and the payments read the brand's payments (10,006
     // rows each here, against 6). The growth reversal read 20 both ways in D1 (Python's SQLite 3.40 plans it through the
-    // brand's rows); it is kept here as a check. An issuance's progress counted the brand's every message before 0207.
-    await expectFlat(reads, { ledger: 20, payments: 20, growth: 20, progress: 20 });
+    // brand's rows); it is kept here as a check. An issuance's progress counted the brand's every message before 0207, and the overview did before 0209.
+    await expectFlat(reads, { ledger: 20, payments: 20, growth: 20, progress: 20, overview: 20 });
   });
 
   it("an erasure reads the person's rows, not the brand's: buyers, notices, shares, ratings, tickets, risk events", async () => {

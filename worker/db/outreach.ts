@@ -63,11 +63,14 @@ export async function recentMessages(db: D1Database, t: string, limit: number) {
     WHERE m.tenant_id = ? ORDER BY m.created_at DESC, m.id DESC LIMIT ?`).bind(t, limit).all<DeferredRow & { status: string; reason: string | null; send_after: string | null; sent_at: string | null; created_at: string; phone_masked: string | null }>();
   return results;
 }
-/** Messages by flow and status: the brand's, or one issuance's (through outreach_messages_issuance, 0207). */
+/**
+ * Messages by flow and status: the brand's from the counts the triggers keep (0209), or one issuance's through
+ * outreach_messages_issuance (0207).
+ */
 export async function messageCounts(db: D1Database, t: string, issuanceId?: string) {
   const stmt = issuanceId
     ? db.prepare(`SELECT flow, status, COUNT(*) AS count FROM outreach_messages WHERE tenant_id = ? AND issuance_id = ? GROUP BY flow, status ORDER BY flow, status`).bind(t, issuanceId)
-    : db.prepare(`SELECT flow, status, COUNT(*) AS count FROM outreach_messages WHERE tenant_id = ? GROUP BY flow, status ORDER BY flow, status`).bind(t);
+    : db.prepare(`SELECT flow, status, n AS count FROM outreach_message_counts WHERE tenant_id = ? AND n > 0 ORDER BY flow, status`).bind(t);
   return (await stmt.all<{ flow: string; status: string; count: number }>()).results;
 }
 
