@@ -20,7 +20,7 @@ import { kaquanClient, must } from "../scripts/lib/api/client";
 import { DEMO_COUPON_PRODUCT } from "../scripts/lib/seed-campaigns";
 import { Resp } from "./lib/resp";
 import { loadGate } from "./lib/machine-load";
-import { buildBundle, startWorkerd } from "./lib/workerd-harness";
+import { BENCH_BINDINGS, BENCH_PLATFORM_TOKEN, buildBundle, startWorkerd } from "./lib/workerd-harness";
 import { signSession } from "../worker/domain/buyer-session";
 
 const { values: args } = parseArgs({
@@ -46,7 +46,7 @@ const CONNECTIONS = Number(args.connections);
 const TOKEN_POOL = 60_000;
 const STOCK = Number(args.stock);
 const SHARDS = Number(args.shards);
-const PLATFORM = "bench-platform-token";
+const PLATFORM = BENCH_PLATFORM_TOKEN;
 const FULFIL_WAIT_S = 300;
 
 interface LoadResult {
@@ -132,18 +132,7 @@ async function benchWorker() {
   const dir = mkdtempSync(join(args["state-dir"]!, "kaquan-bench-claims-"));
   console.log("worker: building the bundle (wrangler deploy --dry-run --outdir) …");
   const bundle = buildBundle(join(dir, "bundle"));
-  const harness = await startWorkerd(bundle, join(dir, "state"), {
-    ENVIRONMENT: "development",
-    PLATFORM_ADMIN_TOKEN: PLATFORM,
-    API_KEY_PEPPER: "bench-pepper",
-    WAREHOUSE_INGEST_SECRET: "bench",
-    WAREHOUSE_QUERY_SECRET: "bench-query",
-    CARD_KEY_ENCRYPTION_KEY: "bench-card-key-encryption-key",
-    BUYER_SESSION_SECRET: "bench",
-    PAYMENT_SANDBOX_SECRET: "bench",
-    SUPPLIER_SANDBOX_SECRET: "bench",
-    SETTLEMENT_SIGNING_KEY: "bench-settlement-signing-key",
-  });
+  const harness = await startWorkerd(bundle, join(dir, "state"), BENCH_BINDINGS);
   try {
     const o = harness.url;
     const platform = kaquanClient(o, PLATFORM);

@@ -1,17 +1,18 @@
 /**
- * npm run bench:orders [-- --buyers 500 --concurrency 10 --stock 500 --url http://127.0.0.1:8787 --state .]
+ * npm run bench:orders [-- --buyers 500 --concurrency 10 --stock 500 --url http://127.0.0.1:8787 --state . | --direct]
  *
  * Concurrent buyers on the local stack: each places a guest order for a card key, pays on the sandbox gateway
  * (which posts the signed callback to the worker), then reads the order until the key is visible. Latency is
  * measured, as the issue asks, from the gateway posting the callback (it reports when) to the key being visible to
  * the buyer; the buyer's whole pay click → key visible is printed too. Afterwards every key
- * seen is checked for double delivery. Without --url it starts its own `npm start` stack on free ports.
+ * seen is checked for double delivery. Without --url it starts its own `npm start` stack on free ports; with --direct
+ * the deploy bundle alone in workerd (no `wrangler dev` proxy, no events consumer or warehouse on its thread).
  * In the same run, the same journey against a reference — a plain Node HTTP server on SQLite in WAL mode
  * (bench/lib/sqlite-ref-shop.ts), as a one-box 发卡 shop would be built — gives `reference_p95_ms` and
  * `ratio` = kaquan p95 / reference p95 (--skip-reference to leave it out).
  * Prints figures, then one JSON line.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fork } from "node:child_process";
@@ -20,6 +21,7 @@ import { freePort } from "../scripts/lib/free-port";
 import { kaquanClient, must } from "../scripts/lib/api/client";
 import { benchStack } from "./lib/local-stack";
 import { loadGate } from "./lib/machine-load";
+import { BENCH_BINDINGS, BENCH_PLATFORM_TOKEN, buildBundle, startWorkerd } from "./lib/workerd-harness";
 
 const gate = loadGate();
 
@@ -31,14 +33,38 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     state: { type: "string", default: "." },
     "skip-reference": { type: "boolean", default: false },
+    // The deploy bundle in workerd alone (bench/lib/workerd-harness.ts): no `wrangler dev` proxy in front and no
+    // events consumer or warehouse sharing workerd's thread, as on Cloudflare, where neither is on the request's path.
+    direct: { type: "boolean", default: false },
   },
 });
 const BUYERS = Number(args.buyers);
 const CONCURRENCY = Number(args.concurrency);
 const STOCK = Math.max(BUYERS, Number(args.stock ?? BUYERS));
 
-const bench = await benchStack("orders", args.url, args.state!);
-const { base, stateDir, keys, admin, slug } = bench;
+const bench = args.direct ? await directStack() : await benchStack("orders", args.url, args.state!);
+const { base, admin, slug } = bench;
+
+/** The worker bundle in workerd with a fresh tenant (the stack's per-IP ceilings lifted: every buyer is 127.0.0.1). */
+async function directStack() {
+  const dir = mkdtempSync(join(tmpdir(), "kq-bench-orders-direct-"));
+  const harness = await startWorkerd(buildBundle(join(dir, "bundle")), join(dir, "state"), {
+    ...BENCH_BINDINGS, ORDER_IP_LIMIT_PER_MIN: "1000000", SESSION_IP_LIMIT_PER_MIN: "1000000",
+  });
+  const platform = kaquanClient(harness.url, BENCH_PLATFORM_TOKEN);
+  const slug = `bench-${Date.now().toString(36)}`;
+  const tenant = await must(platform.POST("/platform/tenants", { body: { slug, name: "Bench" } }));
+  const key = await must(platform.POST("/platform/tenants/{tenantId}/keys", { params: { path: { tenantId: tenant.id } }, body: { name: "bench", scopes: ["admin"] } }));
+  return {
+    base: harness.url,
+    admin: kaquanClient(harness.url, key.secret),
+    slug,
+    async stop() {
+      await harness.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 // A fresh product holding one key per buyer (or --stock keys).
 const product = await must(admin.POST("/products", {
@@ -171,6 +197,7 @@ await must(admin.POST("/products/{productId}/status", { ...productPath, body: { 
 const ref = args["skip-reference"] ? null : await runReference();
 const refPct = ref ? percentile(ref.latencies) : null;
 const result = {
+  stack: args.direct ? "workerd" : args.url ? "given" : "npm start",
   orders_per_s: Math.round((latencies.length / seconds) * 10) / 10,
   p50_ms: pct(0.5),
   p95_ms: pct(0.95),

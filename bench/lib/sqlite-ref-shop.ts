@@ -145,12 +145,12 @@ function route(req: IncomingMessage, raw: string): Answer {
   const buyerId = /ref_buyer=([^;]+)/.exec(req.headers.cookie ?? "")?.[1] ?? null;
   const url = req.url ?? "";
   let m: RegExpExecArray | null;
-  if (req.method === "POST" && url === "/api/v1/shop/demo/orders") {
+  if (req.method === "POST" && /^\/api\/v1\/shop\/[^/]+\/orders$/.test(url)) {
     return placeOrder(buyerId, req.headers["idempotency-key"] as string | undefined, raw ? JSON.parse(raw) : {});
   }
   if (req.method === "POST" && (m = /^\/api\/v1\/pay\/sandbox\/checkout\/([^/]+)\/pay$/.exec(url))) return pay(m[1]!);
   if (req.method === "POST" && url === "/api/v1/pay/callback/sandbox") return callback(raw, String(req.headers["x-sandbox-signature"] ?? ""));
-  if (req.method === "GET" && (m = /^\/api\/v1\/shop\/demo\/orders\/([^/]+)$/.exec(url))) return readOrder(buyerId, m[1]!);
+  if (req.method === "GET" && (m = /^\/api\/v1\/shop\/[^/]+\/orders\/([^/]+)$/.exec(url))) return readOrder(buyerId, m[1]!);
   return err(404, "not_found");
 }
 

@@ -24,6 +24,21 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
+/** The secrets and vars a bench worker runs with (never a deployment's: these are printed in the source). */
+export const BENCH_PLATFORM_TOKEN = "bench-platform-token";
+export const BENCH_BINDINGS: Record<string, string> = {
+  ENVIRONMENT: "development",
+  PLATFORM_ADMIN_TOKEN: BENCH_PLATFORM_TOKEN,
+  API_KEY_PEPPER: "bench-pepper",
+  WAREHOUSE_INGEST_SECRET: "bench",
+  WAREHOUSE_QUERY_SECRET: "bench-query",
+  CARD_KEY_ENCRYPTION_KEY: "bench-card-key-encryption-key",
+  BUYER_SESSION_SECRET: "bench",
+  PAYMENT_SANDBOX_SECRET: "bench",
+  SUPPLIER_SANDBOX_SECRET: "bench",
+  SETTLEMENT_SIGNING_KEY: "bench-settlement-signing-key",
+};
+
 export function buildBundle(outDir: string): string {
   if (!existsSync("dist/site")) mkdirSync("dist/site", { recursive: true });
   execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir], { stdio: "ignore" });
