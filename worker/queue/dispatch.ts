@@ -148,13 +148,20 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
   return n;
 }
 
+/**
+ * How long a dispatch after a response waits for more requests' rows before it starts. A round costs two D1 round
+ * trips, a ledger append and a Queue send whatever it carries, so under a burst one round for many requests is far
+ * cheaper than one each (bench:orders, 10 buyers at once: ~15% more orders/s); the warehouse sees events 25 ms later.
+ */
+const GATHER_MS = 25;
+
 let running: Promise<void> | null = null;
 let again = false;
 
 /**
- * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs asks
- * it for one more pass (which sees its rows) instead of contending for the lease row; each request keeps the
- * isolate alive until the dispatch covering its rows is done.
+ * After a request that recorded events: one dispatch per isolate at a time, started GATHER_MS after the first such
+ * request. A request finishing while one waits joins it; one finishing while it runs asks it for one more pass (which
+ * sees its rows) instead of contending for the lease row; each request keeps the isolate alive until the dispatch covering its rows is done.
  */
 export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<unknown>) => void): void {
   if (running) {
@@ -163,6 +170,7 @@ export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<u
     return;
   }
   running = (async () => {
+    await new Promise((r) => setTimeout(r, GATHER_MS));
     do {
       again = false;
       await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
