@@ -17,20 +17,32 @@ export function noticeReadStmts(db: D1Database, paymentId: string) {
            AND +k.status = 'reserved' ORDER BY k.id`,
       )
       .bind(paymentId),
+    // Whether the buyer is a member, or an invitee whose first paid order is still to come (see buyerStandingSql).
+    db.prepare(`SELECT ${buyerStandingSql("o.tenant_id", "o.buyer_id")} FROM orders o ${viaPayment}`).bind(paymentId),
   ];
 }
+
+/** What the payment's member and invite statements apply to: `member`, `invitee` (1/0). */
+export type BuyerStanding = { member: number; invitee: number };
+const buyerStandingSql = (t: string, buyer: string) =>
+  `EXISTS (SELECT 1 FROM members WHERE tenant_id = ${t} AND buyer_id = ${buyer}) AS member,
+   EXISTS (SELECT 1 FROM invites WHERE tenant_id = ${t} AND invitee_id = ${buyer} AND status = 'accepted' AND first_order_id IS NULL) AS invitee`;
 
 /** Those reads in one round trip (services/fulfilment.ts acceptPaymentNotice's `read`). */
 export const readNotice = (db: D1Database, paymentId: string) => db.batch(noticeReadStmts(db, paymentId));
 
-/** Last in a payment's batch: whether it made a paid-card term or qualified an invite, the follow-ups that need more. */
-export function paidFollowUpsStmt(db: D1Database, t: string, orderId: string) {
+/**
+ * Last in a payment's batch: whether it made a paid-card term or qualified an invite, the follow-ups that need more;
+ * and the buyer's standing as of the commit (a member or invitee the read before it did not see yet).
+ */
+export function paidFollowUpsStmt(db: D1Database, t: string, orderId: string, buyerId: string) {
   return db
     .prepare(
-      `SELECT EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?) AS paid_card,
-              EXISTS (SELECT 1 FROM invites WHERE tenant_id = ? AND first_order_id = ?) AS invite`,
+      `SELECT EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?1) AS paid_card,
+              EXISTS (SELECT 1 FROM invites WHERE tenant_id = ?2 AND first_order_id = ?1) AS invite,
+              ${buyerStandingSql("?2", "?3")}`,
     )
-    .bind(orderId, t, orderId);
+    .bind(orderId, t, buyerId);
 }
 
 /** unpaid → paid (with the delivery lease), only when this very payment succeeded with this gateway reference. */

@@ -4,9 +4,10 @@
  * a unique index). Anything that cannot be delivered is failed and refunded automatically, with an alert event.
  */
 import { newId } from "../domain/crypto";
+import type { SqlGuard } from "../db/statements";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import {
-  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, paidFollowUpsStmt, readNotice, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
+  insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, paidFollowUpsStmt, readNotice, type BuyerStanding, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
@@ -26,7 +27,7 @@ import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
 import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund } from "./stored-value";
 import { orderEarnStmts, orderRefundPointsStmts } from "./points";
 import { returnMallExchangeOfOrder } from "./mall";
-import { invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
+import { inviteQualifyStmts, invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
 import { countBudgetSpent, countIssueStmts, issuedGuard } from "../db/coupons";
 import { returnCouponsOnClose } from "./coupons";
 
@@ -52,7 +53,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   if (notice.type !== "payment.succeeded") throw ApiError.badRequest("unsupported_notice", `Notice '${notice.type}' is not handled here`);
   // One read: the payment and, reached only through it (so a notice cannot name another tenant's rows), its order,
   // the order's product and the keys reserved for it. The callback route may have read it already (readNotice).
-  const [pr, or, prodr, keyr] = read ?? (await readNotice(db, notice.paymentId));
+  const [pr, or, prodr, keyr, standing] = read ?? (await readNotice(db, notice.paymentId));
   const payment = pr!.results[0] as PaymentRow | undefined;
   if (!payment || payment.provider !== provider || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.order_id !== notice.orderId) throw ApiError.badRequest("order_mismatch", "The callback names another order");
@@ -76,6 +77,11 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     args: [t, before.id, payment.id, notice.gatewayTxnId],
   };
   const payer = notice.payerAccount ? await payerHash(env, t, notice.payerAccount) : null;
+  // Most payers are guests: the statements for a member (growth, paid card, points) and for an invitee's first order
+  // go into the batch only when the read found the buyer to be one. Should one appear before the batch commits, its
+  // last statement says so and they run right after it (keyed on the order, they count once either way).
+  const found = (standing?.results[0] as BuyerStanding | undefined) ?? { member: 1, invitee: 1 };
+  const memberStmts = (guard: SqlGuard) => [...orderPaidMemberStmts(env, before, guard), ...orderEarnStmts(env, t, before.id, guard)];
   const stmts: D1PreparedStatement[] = [
     completePaymentStmt(db, t, payment.id, "succeeded", notice.gatewayTxnId),
     // Right after the payment's own statement (changes() is its count): money this notice took for an order that
@@ -87,12 +93,11 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     markPaidByPaymentStmt(db, t, payment.order_id, notice.amountCents, UNPAID, payment.id, notice.gatewayTxnId),
     // order_paid in the same transaction, only if this very notice paid it (derived id: recorded once).
     ...eventRows(env, [paidEvent(before, provider)], paidByThisNotice),
-    // Membership (issue 17): growth for the amount, a paid card's term — once, with the payment.
-    ...orderPaidMemberStmts(env, before, paidByThisNotice),
-    // A member's points for the paid amount, in the payment's transaction (once per order: the ledger's key).
-    ...orderEarnStmts(env, t, before.id, paidByThisNotice),
+    // Membership (issue 17): growth for the amount, a paid card's term, and the points for the paid amount — once
+    // each, with the payment (the order names the source).
+    ...(found.member ? memberStmts(paidByThisNotice) : []),
     // Invite-both-get (issue 18): the payer account, and the invitee's first paid order qualifying their invite.
-    ...invitePaidStmts(env, before, payment.id, payer, paidByThisNotice),
+    ...invitePaidStmts(env, before, payment.id, payer, paidByThisNotice, !!found.invitee),
   ];
   // Delivered in the same transaction when the order still holds all its own keys (one-shot ones).
   // A group-buy seat (source 'group:<teamId>') waits for its team: paid here, delivered by services/groups.ts.
@@ -118,11 +123,10 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     stmts.push(vouchersOfOrderStmt(db, t, before.id));
     stmts.push(...deliveryEventRows(env, before, rows));
   }
-  stmts.push(paidFollowUpsStmt(db, t, before.id));
+  stmts.push(paidFollowUpsStmt(db, t, before.id, before.buyer_id));
   const results = await db.batch(stmts);
   const [paid, , moved] = results;
-  const f = results[results.length - 1]!.results[0] as { paid_card: number; invite: number } | undefined;
-  const followUps = { paidCard: !!f?.paid_card, invite: !!f?.invite };
+  let f = results[results.length - 1]!.results[0] as (FollowUps & BuyerStanding) | undefined;
   if (!paid!.results.length) {
     // Lost a race with an identical callback: acknowledge if it was this transaction.
     const again = (await getPaymentById(db, payment.id))!;
@@ -138,6 +142,16 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     await scheduleDispatch(env); // the alert recorded with the payment
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
+  // The buyer became a member or an invitee between the read and the commit: their part of the payment now.
+  const late = [
+    ...(!found.member && f?.member ? memberStmts(settledByNotice(before, payment.id, notice.gatewayTxnId)) : []),
+    ...(!found.invitee && f?.invitee ? inviteQualifyStmts(env, before, payment.id, settledByNotice(before, payment.id, notice.gatewayTxnId)) : []),
+  ];
+  if (late.length) {
+    const more = await db.batch([...late, paidFollowUpsStmt(db, t, before.id, before.buyer_id)]);
+    f = more[more.length - 1]!.results[0] as typeof f;
+  }
+  const followUps = { paidCard: !!f?.paid_card, invite: !!f?.invite };
   if (inline) {
     const at = stmts.length - 1 - deliveryEventCount(rows);
     const delivered = results[at - 2]!.results[0] as OrderRow | undefined;
@@ -149,6 +163,15 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   const lines = product && maySupplier ? await orderLines(db, t, product, order.quantity) : [];
   return { applied: true, order, needsAsyncDelivery: lines.some((l) => l.product.kind === "direct_recharge"), followUps };
 }
+
+type FollowUps = { paid_card: number; invite: number };
+
+/** After the payment's batch: this notice paid the order, which may have been delivered since (not refunded). */
+const settledByNotice = (order: OrderRow, paymentId: string, gatewayTxnId: string): SqlGuard => ({
+  sql: `EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status IN ('paid', 'delivered'))
+        AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND provider_ref = ?)`,
+  args: [order.tenant_id, order.id, paymentId, gatewayTxnId],
+});
 
 /** Money for an order that can no longer take it (status: set by the batch to the order's status then). */
 function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {

@@ -116,14 +116,21 @@ export const payerHash = (env: Pick<Env, "BUYER_SESSION_SECRET">, tenantId: stri
 /**
  * For the payment's own batch (services/fulfilment.ts acceptPaymentNotice), after the order is paid: the payer's
  * account hash on the payment, then the invitee's accepted invite qualified by this first paid order (or refused as
- * self_invite_payment with its event). `paid` holds only in the batch whose notice paid the order.
+ * self_invite_payment with its event; left out when `invitee` is false). `paid` holds only in the batch whose notice
+ * paid the order.
  */
-export function invitePaidStmts(env: Env, order: { tenant_id: string; id: string; buyer_id: string }, paymentId: string, payer: string | null, paid: SqlGuard): D1PreparedStatement[] {
+export function invitePaidStmts(
+  env: Env, order: { tenant_id: string; id: string; buyer_id: string }, paymentId: string, payer: string | null, paid: SqlGuard, invitee = true,
+): D1PreparedStatement[] {
+  return [...(payer ? [setPayerStmt(env.DB, paymentId, payer, paid)] : []), ...(invitee ? inviteQualifyStmts(env, order, paymentId, paid) : [])];
+}
+
+/** The invite's part of invitePaidStmts: only an invitee still waiting for a first paid order needs it. */
+export function inviteQualifyStmts(env: Env, order: { tenant_id: string; id: string; buyer_id: string }, paymentId: string, paid: SqlGuard): D1PreparedStatement[] {
   const t = order.tenant_id;
   const refused = inviteIs(t, order.buyer_id, order.id, "refused");
   const field = (col: string) => ({ sql: `SELECT ${col} FROM invites WHERE tenant_id = ? AND invitee_id = ?`, args: [t, order.buyer_id] });
   return [
-    ...(payer ? [setPayerStmt(env.DB, paymentId, payer, paid)] : []),
     qualifyStmt(env.DB, t, order.buyer_id, order.id, paymentId, paid),
     ...eventRows(env, [{ eventId: `evirp_${order.id}`, tenantId: t, type: "invite_refused", actor: { userId: order.buyer_id }, payload: { programmeId: "", reason: "self_invite_payment" } }],
       refused, [{ path: "$.payload.programmeId", ...field("programme_id") }, { path: "$.actor.referrerId", ...field("inviter_id") }]),
