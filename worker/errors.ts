@@ -31,6 +31,10 @@ export class ApiError extends Error {
   static unauthorized(message = "A valid API key is required") {
     return new ApiError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="kaquan"' });
   }
+  /** A shop route for a buyer, called with no (or a lapsed) session. */
+  static noBuyer() {
+    return new ApiError(401, "unauthorized", "Sign in or start a guest checkout first");
+  }
   static forbidden(message = "This key may not do that") {
     return new ApiError(403, "forbidden", message);
   }

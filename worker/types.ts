@@ -11,6 +11,8 @@ export interface Shopper {
   slug: string;
   buyerId: string | null;
   buyerKind: "phone" | "guest" | null;
+  /** shopperUnchecked only: the buyer the signed cookie names, not yet read (buyerId stays null there). */
+  sessionBuyerId?: string | null;
 }
 
 export type AppEnv = {

@@ -61,6 +61,16 @@ describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
     expect(mine.body.vouchers[0].secret).toMatch(/^KEY-/);
     // the old guest cookie now resolves to the same account
     expect((await shop(slug, "/vouchers", { cookie: guestCookie })).body.vouchers).toHaveLength(1);
+    // The order page reads the buyer with the order: both cookies see it (the guest is the account it merged into),
+    // another buyer is told it does not exist, and a forged or absent session is told to sign in.
+    for (const cookie of [phoneCookie, guestCookie]) {
+      const view = await shop(slug, `/orders/${o.body.id}`, { cookie });
+      expect([view.status, view.body.vouchers?.[0]?.secret]).toEqual([200, mine.body.vouchers[0].secret]);
+    }
+    const stranger = (await shop(slug, "/guest", { method: "POST", json: {} })).cookie!;
+    expect((await shop(slug, `/orders/${o.body.id}`, { cookie: stranger })).status).toBe(404);
+    expect((await shop(slug, `/orders/${o.body.id}`, { cookie: phoneCookie.replace(/.$/, (ch) => (ch === "a" ? "b" : "a")) })).status).toBe(401);
+    expect((await shop(slug, `/orders/${o.body.id}`)).body.error.code).toBe("unauthorized");
 
     const tampered = phoneCookie.replace(/.$/, (ch) => (ch === "a" ? "b" : "a"));
     expect((await shop(slug, "/vouchers", { cookie: tampered })).status).toBe(401);

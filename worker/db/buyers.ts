@@ -18,8 +18,10 @@ export interface BuyerRow {
 
 export const toBuyer = (r: BuyerRow) => ({ id: r.id, kind: r.member_id ? ("member" as const) : r.kind, phoneMasked: r.phone_masked, createdAt: r.created_at });
 
+export const buyerStmt = (db: D1Database, tenantId: string, id: string) => db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND id = ?").bind(tenantId, id);
+
 export function getBuyer(db: D1Database, tenantId: string, id: string) {
-  return db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<BuyerRow>();
+  return buyerStmt(db, tenantId, id).first<BuyerRow>();
 }
 
 /** Where a buyer came from, stored once with the buyer (schema/d1/0090). */

@@ -1,6 +1,7 @@
 import type { Order, OrderStatus } from "../../schema/orders";
 import { guardArgs, guardSql, type SqlGuard } from "./statements";
 import type { VoucherRow } from "./vouchers";
+import { buyerStmt, type BuyerRow } from "./buyers";
 import { GROUP_ORDER_WAITS_SQL } from "./groups";
 
 export interface OrderRow {
@@ -261,9 +262,12 @@ export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
     .bind(tenantId, id);
 }
 
-/** One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial), its open charge. */
-export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string) {
-  const [o, v, c] = await db.batch([
+/**
+ * One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial), its open charge,
+ * and (given `buyerId`) the buyer row a session names (services/buyers.ts resolveBuyer decides who that is).
+ */
+export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string, buyerId?: string) {
+  const [o, v, c, b] = await db.batch([
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db
       .prepare(
@@ -273,8 +277,10 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
       )
       .bind(tenantId, orderId),
     db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
+    ...(buyerId ? [buyerStmt(db, tenantId, buyerId)] : []),
   ]);
   return {
+    buyer: (b?.results[0] as BuyerRow | undefined) ?? null,
     order: o!.results[0] as OrderRow | undefined,
     vouchers: v!.results as (VoucherRow & { product_tutorial: string | null })[],
     charge: c!.results[0] as { id: string } | undefined,

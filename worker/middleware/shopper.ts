@@ -14,16 +14,29 @@ import type { AppEnv } from "../types";
 
 /** Resolves /shop/{tenant}/… to the tenant and the buyer named by the signed session cookie (if any). */
 export const shopper = createMiddleware<AppEnv>(async (c, next) => {
+  await enterShop(c, true);
+  await next();
+});
+
+/**
+ * As shopper, but the buyer the cookie names is only verified, not read: `sessionBuyerId`, for a route whose service
+ * reads the buyer together with its own rows and resolves it (the order a buyer polls until the key shows).
+ */
+export const shopperUnchecked = createMiddleware<AppEnv>(async (c, next) => {
+  await enterShop(c, false);
+  await next();
+});
+
+async function enterShop(c: Context<AppEnv>, read: boolean) {
   const slug = c.req.param("tenant") ?? "";
   // Only the id is used here, and it never changes: a per-isolate cache saves a D1 round trip per shop request.
   const tenant = await getTenantBySlugCached(c.env.DB, slug);
   if (!tenant) throw ApiError.notFound("Store");
   let buyer: BuyerRow | null = null;
   const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenant.id, getCookie(c, sessionCookieName(slug)));
-  if (id) buyer = await resolveBuyer(c.env, tenant.id, id);
-  c.set("shopper", { tenantId: tenant.id, slug, buyerId: buyer?.id ?? null, buyerKind: buyer?.kind ?? null });
-  await next();
-});
+  if (id && read) buyer = await resolveBuyer(c.env, tenant.id, id);
+  c.set("shopper", { tenantId: tenant.id, slug, buyerId: buyer?.id ?? null, buyerKind: buyer?.kind ?? null, ...(read ? {} : { sessionBuyerId: id }) });
+}
 
 /**
  * The signed first-party device cookie (`kq_dev_<tenant>`, domain/device-token.ts): issued with a new session (after
@@ -75,6 +88,6 @@ export async function buyerOrGuest(c: Context<AppEnv>, acquisition?: Acquisition
 }
 
 export function requireBuyer(c: Context<AppEnv>): string {
-  if (!c.var.shopper.buyerId) throw ApiError.unauthorized("Sign in or start a guest checkout first");
+  if (!c.var.shopper.buyerId) throw ApiError.noBuyer();
   return c.var.shopper.buyerId;
 }

@@ -8,7 +8,7 @@ import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
 import { verifySession } from "../domain/buyer-session";
 import { ApiError } from "../errors";
-import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper } from "../middleware/shopper";
+import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper, shopperUnchecked } from "../middleware/shopper";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import { requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
@@ -17,7 +17,7 @@ import { createSubjectShare } from "../services/shares";
 import { CheckoutQuote, CheckoutQuoteInput } from "../../schema/coupons";
 import { checkoutQuote } from "../services/coupons";
 import {
-  cancelOwnOrder, myOrders, myVouchers, ownOrder, placeShopOrder, publishedProduct, publishedProducts,
+  cancelOwnOrder, myOrders, myVouchers, placeShopOrder, sessionOrder, publishedProduct, publishedProducts,
 } from "../services/shop";
 import { readOutbox } from "../sms/sandbox";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
@@ -104,7 +104,8 @@ const orders = createRoute({
   request: { params: Tenant }, responses: { 200: json(z.object({ orders: z.array(MyOrder) }), "Orders"), 401: errors[401], ...common },
 });
 const order = createRoute({
-  method: "get", path: "/shop/{tenant}/orders/{orderId}", tags, middleware, summary: "One of my orders with its vouchers (keys after payment)",
+  // The buyer is read with the order (services/shop.ts sessionOrder): buyers poll this until their key shows.
+  method: "get", path: "/shop/{tenant}/orders/{orderId}", tags, middleware: [shopperUnchecked], summary: "One of my orders with its vouchers (keys after payment)",
   request: { params: WithOrder }, responses: { 200: json(OrderView, "Order"), 401: errors[401], ...common },
 });
 const cancel = createRoute({
@@ -194,7 +195,7 @@ export const shopRoutes = createRouter()
   })
   .openapi(quote, async (c) => c.json(await checkoutQuote(c.env, c.var.shopper.tenantId, c.var.shopper.buyerId, c.req.valid("json"), requestCity(c)), 200))
   .openapi(orders, async (c) => c.json({ orders: await myOrders(c.env, c.var.shopper.tenantId, requireBuyer(c)) }, 200))
-  .openapi(order, async (c) => c.json(await ownOrder(c.env, c.var.shopper.tenantId, requireBuyer(c), c.req.valid("param").orderId), 200))
+  .openapi(order, async (c) => c.json(await sessionOrder(c.env, c.var.shopper.tenantId, c.var.shopper.sessionBuyerId, c.req.valid("param").orderId), 200))
   .openapi(cancel, async (c) => c.json(await cancelOwnOrder(c.env, c.var.shopper.tenantId, c.req.valid("param").orderId, requireBuyer(c)), 200))
   .openapi(share, async (c) => {
     const sharerId = requireBuyer(c);

@@ -48,8 +48,8 @@ export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFa
 }
 
 /** The buyer a session names, following a guest → phone attachment; null once the account asked to be erased. */
-export async function resolveBuyer(env: Env, tenantId: string, buyerId: string): Promise<BuyerRow | null> {
-  let b = await getBuyer(env.DB, tenantId, buyerId);
+export async function resolveBuyer(env: Env, tenantId: string, buyerId: string, read?: BuyerRow | null): Promise<BuyerRow | null> {
+  let b = read !== undefined ? read : await getBuyer(env.DB, tenantId, buyerId);
   if (b?.merged_into && !b.erased_at) b = await getBuyer(env.DB, tenantId, b.merged_into);
   return b && !b.erased_at ? b : null;
 }

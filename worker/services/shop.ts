@@ -11,15 +11,35 @@ import { cancelOrder, checkoutPath, createOrder, type CreateOrderParams } from "
 import { revealVoucher, withTutorial } from "./vouchers-view";
 import { noteMemberDiscount, shopMemberTerms } from "./membership";
 import { couponsOfOrder } from "./coupons";
+import { resolveBuyer } from "./buyers";
 
 /** The buyer's own view of one order: 404 unless it is theirs (order ids are unguessable, and also owner-bound). */
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
   // Buyers poll this until their key shows: one round trip reads the order, its vouchers (with each product's
   // tutorial) and its open charge together. Nothing of it is returned unless the order is the caller's.
-  const { order: row, vouchers: rows, charge } = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
-  if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
+  const read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
+  if (!read.order || read.order.buyer_id !== buyerId) throw ApiError.notFound("Order");
+  return orderView(env, tenantId, { ...read, order: read.order });
+}
+
+/**
+ * ownOrder for the buyer a verified session cookie names (middleware/shopper.ts shopperUnchecked): that buyer row is
+ * read in the same round trip as the order, then resolved as every shop request resolves it (a merged guest is the
+ * account it was merged into; an erased one is nobody).
+ */
+export async function sessionOrder(env: Env, tenantId: string, sessionBuyerId: string | null | undefined, orderId: string) {
+  if (!sessionBuyerId) throw ApiError.noBuyer();
+  const read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId, sessionBuyerId);
+  const buyer = await resolveBuyer(env, tenantId, sessionBuyerId, read.buyer);
+  if (!buyer) throw ApiError.noBuyer();
+  if (!read.order || read.order.buyer_id !== buyer.id) throw ApiError.notFound("Order");
+  return orderView(env, tenantId, { ...read, order: read.order });
+}
+
+async function orderView(env: Env, tenantId: string, read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null })[]; charge?: { id: string } }) {
+  const { order: row, charge } = read;
   const tutorials = new Map<string, string>();
-  const vouchers = rows.map(({ product_tutorial, ...r }) => {
+  const vouchers = read.vouchers.map(({ product_tutorial, ...r }) => {
     tutorials.set(r.product_id, product_tutorial ?? "");
     return r as VoucherRow;
   });
@@ -27,7 +47,7 @@ export async function ownOrder(env: Env, tenantId: string, buyerId: string, orde
     order: { ...toOrder(row), ...(charge && row.status === "created" ? { checkoutUrl: checkoutPath(charge.id) } : {}) },
     vouchers: await viewVouchers(env, tenantId, vouchers, tutorials),
     // Which coupon took how much (issue 19); read only when coupons took part.
-    ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, orderId) } : {}),
+    ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
   };
 }
 
