@@ -88,9 +88,13 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect((await tier(adminKey, { name: "dup", rank: 1, growthThreshold: 5 })).body.error.code).toBe("rank_taken");
     expect((await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { perYuan: 2, graceDays: 10 } })).body).toMatchObject({ perYuan: 2, graceDays: 10 });
 
-    // Member-only: a guest and a silver member are refused; nothing is ordered.
+    // Member-only: a guest and a silver member are refused; nothing is ordered, and a new guest is not even written
+    // (its sign-up would count a visitor who could not buy).
+    const guestsBefore = await countRows("SELECT count(*) AS n FROM buyers WHERE tenant_id = ?", tenant.id);
     const guest = await shop(slug, "/orders", { method: "POST", idem: "guest-mo-1", json: { productId } });
     expect([guest.status, guest.body.error.code]).toEqual([403, "members_only"]);
+    expect(await countRows("SELECT count(*) AS n FROM buyers WHERE tenant_id = ?", tenant.id)).toBe(guestsBefore);
+    expect(await recordedOfType(tenant.id, "user_signed_up")).toEqual([]);
     const { cookie, buyerId } = await signIn(slug);
     await shop(slug, "/member/join", { method: "POST", cookie });
     expect((await shop(slug, "/orders", { method: "POST", cookie, idem: "silver-mo-1", json: { productId } })).body.error.code).toBe("members_only");

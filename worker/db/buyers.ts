@@ -1,5 +1,5 @@
 import { moveGuestMemberStmt } from "./membership";
-import type { SqlGuard } from "./statements";
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
 
 export interface BuyerRow {
   id: string;
@@ -40,10 +40,10 @@ const acqValues = (a: AcquisitionFacts | null) =>
   [a?.acquisitionCampaignId, a?.referrerId, a?.shareCode, a?.utmSource, a?.utmMedium, a?.utmCampaign, a?.origin, a?.deviceId].map((v) => v ?? null);
 const ACQ_COLUMNS = "acquisition_campaign_id, referrer_id, share_code, utm_source, utm_medium, utm_campaign, origin, device_id";
 
-export function insertGuest(db: D1Database, tenantId: string, id: string, acq: AcquisitionFacts | null = null) {
+export function insertGuest(db: D1Database, tenantId: string, id: string, acq: AcquisitionFacts | null = null, guard?: SqlGuard) {
   return db
-    .prepare(`INSERT INTO buyers (id, tenant_id, kind, ${ACQ_COLUMNS}) VALUES (?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
-    .bind(id, tenantId, ...acqValues(acq));
+    .prepare(`INSERT INTO buyers (id, tenant_id, kind, ${ACQ_COLUMNS}) SELECT ?, ?, 'guest', ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guardSql(guard)} RETURNING *`)
+    .bind(id, tenantId, ...acqValues(acq), ...guardArgs(guard));
 }
 
 /** Holds inside a batch once this buyer row exists (the fresh id of a guest / phone account this call inserts). */

@@ -230,6 +230,13 @@ export const paidCardPlansStmt = (db: D1Database, tenantId: string) => db.prepar
 export const paidCardPlanStmt = (db: D1Database, tenantId: string, productId: string) =>
   db.prepare("SELECT * FROM paid_card_plans WHERE tenant_id = ? AND product_id = ?").bind(tenantId, productId);
 
+/** Holds when a buyer with no membership may order the product: it is no paid card and no tier reserves it for members. */
+export const nonMemberMayOrder = (tenantId: string, productId: string): SqlGuard => ({
+  sql: `NOT EXISTS (SELECT 1 FROM paid_card_plans WHERE tenant_id = ? AND product_id = ?)
+        AND NOT EXISTS (SELECT 1 FROM member_tiers t, json_each(t.privileges, '$.memberOnlyProductIds') j WHERE t.tenant_id = ? AND j.value = ?)`,
+  args: [tenantId, productId, tenantId, productId],
+});
+
 /**
  * A paid card order, in the batch that marks the order paid (guard: paid by this very notice): its term (once per
  * order: primary key) starting at the end of a running term (renewal) or now, and the member's paid tier and date.

@@ -11,7 +11,7 @@ import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
-  type TierRow, lotteryBonusOf, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
+  type TierRow, lotteryBonusOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
 import { getBuyer } from "../db/buyers";
 import { memberById, type MemberRow } from "../db/members";
@@ -209,11 +209,11 @@ export async function shopMemberTerms(env: Pick<Env, "DB">, tenantId: string, bu
   const listCents = (prodr!.results[0] as ProductRow | undefined)?.price_cents ?? 0;
   const tiers = (tr!.results as TierRow[]).map(toTier);
   const member = (mr?.results[0] as MemberRow | undefined) ?? null;
-  const reservedBy = tiers.filter((t) => t.privileges.memberOnlyProductIds.includes(productId));
-  if (!member && (reservedBy.length || pr!.results.length)) {
-    throw new ApiError(403, reservedBy.length ? "members_only" : "not_a_member", "This product is for members; join the brand's membership first");
+  const reservedBy = reservingTiers(tiers, productId);
+  if (!member) {
+    refuseNonMember(reservedBy, pr!.results);
+    return null;
   }
-  if (!member) return null;
   const tier = effectiveTier(tiers, member.tier_id, member.paid_tier_id, member.paid_until, now);
   if (reservedBy.length && !reservedBy.some((t) => t.id === tier?.id)) {
     throw new ApiError(403, "members_only", `This product is for members of ${reservedBy.map((t) => t.name).join(" / ")}`);
@@ -221,6 +221,27 @@ export async function shopMemberTerms(env: Pick<Env, "DB">, tenantId: string, bu
   const percentOff = tier?.privileges.percentOff ?? 0;
   if (!tier || !percentOff) return null;
   return { memberId: member.id, tierId: tier.id, percentOff, listUnitCents: listCents, unitPriceCents: memberPrice(listCents, percentOff) };
+}
+
+const reservingTiers = (tiers: Tier[], productId: string) => tiers.filter((t) => t.privileges.memberOnlyProductIds.includes(productId));
+
+/** A buyer with no membership may not order a product a tier reserves for members, nor a paid card (403). */
+function refuseNonMember(reservedBy: Tier[], plans: unknown[]) {
+  if (reservedBy.length || plans.length) {
+    throw new ApiError(403, reservedBy.length ? "members_only" : "not_a_member", "This product is for members; join the brand's membership first");
+  }
+}
+
+/**
+ * shopMemberTerms for a new guest (never a member), to join the order's own first batch (services/orders.ts): its
+ * reads, the check on their results, and a guard that keeps the guest row out of an order the check refuses.
+ */
+export function newGuestTerms(db: D1Database, tenantId: string, productId: string) {
+  return {
+    reads: [tiersStmt(db, tenantId), paidCardPlanStmt(db, tenantId, productId)],
+    guard: nonMemberMayOrder(tenantId, productId),
+    check: ([tr, pr]: D1Result[]) => refuseNonMember(reservingTiers((tr!.results as TierRow[]).map(toTier), productId), pr!.results),
+  };
 }
 
 export const noteMemberDiscount = (env: Pick<Env, "DB">, tenantId: string, orderId: string, d: NonNullable<Awaited<ReturnType<typeof shopMemberTerms>>>) =>

@@ -29,6 +29,7 @@ import { checkoutDebited, checkoutDebitStmts, returnOrderBalanceStmts, type Chec
 import { allCouponsApplied, APPLY_STMTS_PER_COUPON, countBudgetSpentCents } from "../db/coupons";
 import type { Combination } from "../domain/coupon-pricing";
 import { cartLine, couponAppliedEventRows, couponApplyStmts, priceCoupons, returnCouponsOnClose } from "./coupons";
+import { newGuestTerms } from "./membership";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
 
@@ -47,7 +48,10 @@ export interface CreateOrderParams {
   reserveSeconds?: number;
   /** Campaign rights may be sold from draft products; the storefront requires published ones. */
   requirePublished?: boolean;
-  /** buyerId is a fresh guest id (guest checkout): the guest row is inserted in the order's first D1 batch. */
+  /**
+   * buyerId is a fresh guest id (guest checkout): the guest row is inserted in the order's first D1 batch, and a
+   * members-only product or a paid card is refused (403) with nothing written.
+   */
   newGuest?: boolean;
   /** With newGuest: where that guest came from (user_signed_up leaves with the guest row). */
   acquisition?: AcquisitionFacts;
@@ -72,16 +76,22 @@ export function checkoutPath(paymentId: string) {
 export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
   const db = env.DB;
   const requestHash = await requestHashOf(p);
-  // One round trip: (a new guest with its sign-up events,) an earlier order under this key, the product, whether it has a key left.
-  const guest = p.newGuest
-    ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
+  // One round trip: (a new guest with its sign-up events, and what a non-member may order,) an earlier order under
+  // this key, the product, whether it has a key left. A new guest is no member: its row is written only for a product
+  // a non-member may order, which the terms' check confirms before anything else.
+  const terms = p.newGuest ? newGuestTerms(db, p.tenantId, p.productId) : null;
+  const guest = terms
+    ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null, terms.guard), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
     : [];
-  const [priorR, productR, keyR] = (await db.batch([
+  const results = (await db.batch([
     ...guest,
     orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
     productRowStmt(db, p.tenantId, p.productId),
     mayHaveKeysStmt(db, p.tenantId, p.productId),
+    ...(terms?.reads ?? []),
   ])).slice(guest.length);
+  terms?.check(results.slice(3));
+  const [priorR, productR, keyR] = results;
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 

@@ -100,8 +100,9 @@ export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, p
 /** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
 export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedValueCents?: number }) {
   const { storedValueCents, ...params } = p;
-  // Members pay their tier's price; member-only products and paid cards are refused to others (issue 17).
-  const terms = await shopMemberTerms(env, p.tenantId, p.newGuest ? null : p.buyerId, p.productId);
+  // Members pay their tier's price; member-only products and paid cards are refused to others (issue 17). A new guest
+  // is no member: createOrder checks that in its own first batch.
+  const terms = p.newGuest ? null : await shopMemberTerms(env, p.tenantId, p.buyerId, p.productId);
   const priced = terms ? { ...params, unitPriceCents: terms.unitPriceCents } : params;
   // Paying a part from the stored-value balance needs a member (403 not_a_member for guests). The product page offers
   // the list price from the balance; a member's price is lower, so the part is capped at it.
