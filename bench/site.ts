@@ -1,7 +1,8 @@
 /**
  * `npm run bench:site`: Lighthouse (mobile preset) against the local build served by the real stack, plus the
  * gzipped JavaScript weight of a campaign page and of widget.js. Prints a table, ends with one JSON line.
- *   npm run bench:site [-- --pages /,/p/xyz]      (default: home, a product page, lottery, flash sale, 我的卡券)
+ *   npm run bench:site [-- --pages /,/p/xyz | --only flash,product] [--runs 3]
+ *   (default: home, the shop, a product page, lottery, flash sale, 我的卡券, the member centre and its points page)
  */
 import { launch } from "chrome-launcher";
 import lighthouse from "lighthouse";
@@ -17,7 +18,7 @@ import { loadGate } from "./lib/machine-load";
 
 const gate = loadGate();
 
-const { values } = parseArgs({ options: { pages: { type: "string" }, runs: { type: "string", default: "1" } } });
+const { values } = parseArgs({ options: { pages: { type: "string" }, only: { type: "string" }, runs: { type: "string", default: "1" } } });
 
 if (!existsSync("dist/site/index.html")) {
   console.error("Build the site first: npm run build:site");
@@ -28,9 +29,12 @@ const state = mkdtempSync(join(tmpdir(), "kaquan-bench-site-"));
 const stack = await startStack(state);
 const chrome = await launch({ chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_ARGS });
 try {
-  const pages = values.pages
+  const found = values.pages
     ? Object.fromEntries(values.pages.split(",").map((p) => [p, p]))
     : await discoverPages(stack.baseUrl, state);
+  // --only flash,product: some of the seeded pages by name (their ids differ on every stack).
+  const only = values.only?.split(",");
+  const pages = only ? Object.fromEntries(Object.entries(found).filter(([name]) => only.includes(name))) : found;
 
   const results: Record<string, { performance: number; accessibility: number; lcp_ms: number }> = {};
   for (const [name, path] of Object.entries(pages)) {
