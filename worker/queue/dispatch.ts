@@ -9,7 +9,7 @@ import {
 } from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
 import { journalThenSend } from "./journal";
-import { noRequestsInFlight } from "./request-events";
+import { requestsInFlight } from "./request-events";
 
 export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
 
@@ -173,7 +173,9 @@ export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<u
     return;
   }
   running = (async () => {
-    await Promise.race([noRequestsInFlight(), new Promise((r) => setTimeout(r, GATHER_MS))]);
+    // Polled from this context's own timers: a promise resolved by another request would be a cross-request promise,
+    // which workerd may never run here (an earlier version hung the isolate's dispatch that way).
+    for (let waited = 0; requestsInFlight() > 0 && waited < GATHER_MS; waited += 2) await new Promise((r) => setTimeout(r, 2));
     do {
       again = false;
       await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));

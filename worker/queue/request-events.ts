@@ -16,20 +16,17 @@ export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): P
     try {
       return await fn();
     } finally {
-      if (--inFlight === 0) for (const wake of idle.splice(0)) wake();
+      inFlight--;
       if (state.recorded) after();
     }
   });
 }
 
-// Requests of this isolate inside withRequestEvents right now, and who waits for there to be none.
+// Requests of this isolate inside withRequestEvents right now.
 let inFlight = 0;
-const idle: (() => void)[] = [];
 
-/** Resolves once no request of this isolate is inside withRequestEvents (at once when none is). */
-export function noRequestsInFlight(): Promise<void> {
-  return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
-}
+/** How many requests of this isolate are inside withRequestEvents right now. */
+export const requestsInFlight = () => inFlight;
 
 /** Marks the current request as having recorded events; false when not inside a request. */
 export function noteRecorded(): boolean {
