@@ -9,7 +9,6 @@ import {
 } from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
 import { journalThenSend } from "./journal";
-import { requestsInFlight } from "./request-events";
 
 export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
 
@@ -149,22 +148,13 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
   return n;
 }
 
-/**
- * How long, at most, a dispatch after a response waits for the isolate's other requests to finish (their rows join
- * the round). A round costs two D1 round trips, a voucher read, a ledger append and a Queue send whatever it carries,
- * so under a burst one round for many requests is far cheaper than one each (bench:orders, 10 buyers at once: ~15%
- * more orders/s). With no other request in flight it starts at once, so a lone redemption is in the ledger (and its
- * public provenance) as soon as before.
- */
-const GATHER_MS = 25;
-
 let running: Promise<void> | null = null;
 let again = false;
 
 /**
- * After a request that recorded events: one dispatch per isolate at a time, started when no other request is in
- * flight or GATHER_MS after the first such request, whichever comes first. A request finishing while one waits joins it; one finishing while it runs asks it for one more pass (which
- * sees its rows) instead of contending for the lease row; each request keeps the isolate alive until the dispatch covering its rows is done.
+ * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs asks
+ * it for one more pass (which sees its rows) instead of contending for the lease row; each request keeps the
+ * isolate alive until the dispatch covering its rows is done.
  */
 export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<unknown>) => void): void {
   if (running) {
@@ -173,9 +163,6 @@ export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<u
     return;
   }
   running = (async () => {
-    // Polled from this context's own timers: a promise resolved by another request would be a cross-request promise,
-    // which workerd may never run here (an earlier version hung the isolate's dispatch that way).
-    for (let waited = 0; requestsInFlight() > 0 && waited < GATHER_MS; waited += 2) await new Promise((r) => setTimeout(r, 2));
     do {
       again = false;
       await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
