@@ -33,7 +33,7 @@ export class ApiError extends Error {
   }
   /** A shop route for a buyer, called with no (or a lapsed) session. */
   static noBuyer() {
-    return new ApiError(401, "unauthorized", "Sign in or start a guest checkout first");
+    return ApiError.unauthorized("Sign in or start a guest checkout first");
   }
   static forbidden(message = "This key may not do that") {
     return new ApiError(403, "forbidden", message);

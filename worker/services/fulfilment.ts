@@ -143,9 +143,10 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
   // The buyer became a member or an invitee between the read and the commit: their part of the payment now.
+  const settled = settledByNotice(before, payment.id, notice.gatewayTxnId);
   const late = [
-    ...(!found.member && f?.member ? memberStmts(settledByNotice(before, payment.id, notice.gatewayTxnId)) : []),
-    ...(!found.invitee && f?.invitee ? inviteQualifyStmts(env, before, payment.id, settledByNotice(before, payment.id, notice.gatewayTxnId)) : []),
+    ...(!found.member && f?.member ? memberStmts(settled) : []),
+    ...(!found.invitee && f?.invitee ? inviteQualifyStmts(env, before, payment.id, settled) : []),
   ];
   if (late.length) {
     const more = await db.batch([...late, paidFollowUpsStmt(db, t, before.id, before.buyer_id)]);
