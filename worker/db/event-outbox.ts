@@ -42,6 +42,7 @@ export async function recordEvents(db: D1Database, events: EventEnvelope[]): Pro
 }
 
 const PENDING = "SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL";
+const OLDEST = "SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1";
 
 /** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
 export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
@@ -103,9 +104,28 @@ export async function finishDispatchRound(db: D1Database, holder: string, sentSe
 
 export type NextPending = Pick<OutboxRow, "seq" | "next_at"> | null;
 
+/**
+ * A round's end that may run on into the next one, for the journal's batch: marks the rows sent, then keeps the
+ * lease (renewed until `until`) only when the oldest pending row is due, and reads the pending rows under it — those
+ * recorded while the round ran. Nothing due: the lease is given back and the read finds nothing. Read the rows with
+ * chainedRows.
+ */
+export function chainRoundStatements(db: D1Database, holder: string, sentSeqs: number[], now: number, until: number, limit: number): D1PreparedStatement[] {
+  return [
+    ...markSentStatements(db, sentSeqs),
+    db.prepare(
+      `UPDATE event_dispatch_lease SET until = CASE WHEN EXISTS (SELECT 1 FROM (${OLDEST}) WHERE next_at <= ?) THEN ? ELSE 0 END WHERE id = 1 AND holder = ?`,
+    ).bind(now, until, holder),
+    db.prepare(`${PENDING} AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND holder = ? AND until > ?) ORDER BY seq LIMIT ?`).bind(holder, now, limit),
+  ];
+}
+
+/** The rows chainRoundStatements read (its last statement); none when the lease was given back. */
+export const chainedRows = (results: D1Result[]): OutboxRow[] => (results[results.length - 1]!.results as OutboxRow[] | undefined) ?? [];
+
 /** finishDispatchRound's statements, for a batch of the caller's (the journal's); read the answer with nextPending. */
 export function finishRoundStatements(db: D1Database, holder: string, sentSeqs: number[]): D1PreparedStatement[] {
-  return [...markSentStatements(db, sentSeqs), releaseStmt(db, holder), db.prepare("SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1")];
+  return [...markSentStatements(db, sentSeqs), releaseStmt(db, holder), db.prepare(OLDEST)];
 }
 
 /** The oldest row still pending, from the results of finishRoundStatements (they end with its look-up). */

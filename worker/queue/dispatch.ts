@@ -4,8 +4,8 @@ import { retryDelaySeconds } from "../domain/backoff";
 import { newId } from "../domain/crypto";
 import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
 import {
-  acquireDispatchLease, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements, nextPending, pendingEvents,
-  purgeSentEvents, releaseDispatchLease, type NextPending, type OutboxRow,
+  acquireDispatchLease, chainedRows, chainRoundStatements, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements,
+  nextPending, pendingEvents, purgeSentEvents, releaseDispatchLease, type NextPending, type OutboxRow,
 } from "../db/event-outbox";
 import { vouchersWithBatch } from "../db/vouchers";
 import { journalThenSend } from "./journal";
@@ -27,40 +27,55 @@ export interface DispatchOptions {
  * ledger object first (drafts idempotent by dedupe key), then every event to the Queue — and marks them sent.
  * One dispatcher at a time (a lease row), so each tenant's ledger sees its events in order. A failure leaves the
  * rows pending with back-off (the next dispatch or the cron resends; the warehouse and the ledger drop repeats).
- * Runs after each request that recorded events (waitUntil) and from the minute cron.
+ * Runs after each request that recorded events (waitUntil) and from the minute cron. `leftover`: it stopped (round
+ * or time budget) with rows still due.
  */
-export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {}): Promise<{ sent: number; ledger: number }> {
+export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {}): Promise<{ sent: number; ledger: number; leftover: boolean }> {
   const started = Date.now();
   const limit = opts.limit ?? 500;
   const budgetMs = opts.budgetMs ?? 20_000;
+  const more = () => Date.now() - started < budgetMs;
   let sent = 0;
   let ledger = 0;
-  for (let round = 0; round < 3; round++) {
-    const holder = newId("dsp");
-    // A round is two D1 round trips of its own: lease + pending rows, then the journal + sent + release + anything left.
-    const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit);
-    if (!start.held) break;
-    let next: NextPending | undefined;
+  const holder = newId("dsp");
+  noteRead();
+  const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit);
+  if (!start.held) return { sent, ledger, leftover: false };
+  // A round is one D1 round trip of its own beside the first: the journal + sent, then the lease kept for the rows
+  // recorded meanwhile and those rows read (the next round's start), or the lease given back.
+  for (let round = 0, rows = start.rows; ; round++) {
+    const chain = round < MAX_ROUNDS - 1 && more();
+    let end: { rows: OutboxRow[]; next: NextPending } | undefined;
     try {
-      const more = () => Date.now() - started < budgetMs;
-      const done = await forwardWhileHeld(env, limit, more, start.rows, (seqs) => finishRoundStatements(env.DB, holder, seqs));
+      const close = (seqs: number[]) => {
+        if (!chain) return finishRoundStatements(env.DB, holder, seqs);
+        noteRead();
+        return chainRoundStatements(env.DB, holder, seqs, Date.now(), Date.now() + LEASE_MS, limit);
+      };
+      const done = await forwardWhileHeld(env, limit, more, rows, close);
       sent += done.sent;
       ledger += done.ledger;
-      if (done.closed) next = nextPending(done.closed);
+      if (done.closed) end = chain ? { rows: chainedRows(done.closed), next: null } : { rows: [], next: nextPending(done.closed) };
     } finally {
       // Not closed with the journal (nothing due, or a failure): the lease is given back here. Rows not marked go
-      // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own. (A round
-      // the journal closed has `next` set, null when nothing is left: no second release then.)
-      if (next === undefined) next = await finishDispatchRound(env.DB, holder, []).catch((e) => {
-        console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
-        return null;
-      });
+      // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own.
+      if (end === undefined) {
+        end = { rows: [], next: await finishDispatchRound(env.DB, holder, []).catch((e) => {
+          console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
+          return null;
+        }) };
+      }
     }
-    // A request that recorded events while this lease was held found it taken and left them to us: look again.
-    if (!next || next.next_at > Date.now() || Date.now() - started >= budgetMs) break;
+    // Still holding the lease, with the rows requests recorded while the round ran: on into the next round.
+    if (end.rows.length) {
+      rows = end.rows;
+      continue;
+    }
+    return { sent, ledger, leftover: !!end.next && end.next.next_at <= Date.now() };
   }
-  return { sent, ledger };
 }
+
+const MAX_ROUNDS = 3;
 
 /**
  * The body of a round, from its first rows: ledger first, then the Queue, in seq order; the caller holds the lease.
@@ -149,26 +164,42 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
 }
 
 let running: Promise<void> | null = null;
-let again = false;
+let runningSince = 0;
+// Order of what this isolate did: a request that recorded events ended (lastEnd), a dispatch issued a read of the
+// pending rows (lastRead). A read issued after a request ended sees that request's rows: they were committed before.
+let tick = 0;
+let lastEnd = 0;
+let lastRead = 0;
+const noteRead = () => {
+  lastRead = ++tick;
+};
+/** Longer than this, and a dispatch after a response is left to end on its own: the next request starts another. */
+const AFTER_RESPONSE_MS = 20_000;
 
 /**
- * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs asks
- * it for one more pass (which sees its rows) instead of contending for the lease row; each request keeps the
- * isolate alive until the dispatch covering its rows is done.
+ * After a request that recorded events: one dispatch per isolate at a time. A request finishing while one runs
+ * leaves its rows to it, and it goes on until a read of the pending rows was issued after the last such request
+ * ended (so none is left behind and none costs a round that finds nothing); each request keeps the isolate alive
+ * until that dispatch is done.
  */
 export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<unknown>) => void): void {
-  if (running) {
-    again = true;
+  lastEnd = ++tick;
+  if (running && Date.now() - runningSince < AFTER_RESPONSE_MS) {
     waitUntil(running);
     return;
   }
-  running = (async () => {
-    do {
-      again = false;
-      await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
-    } while (again);
+  const began = (runningSince = Date.now());
+  const run = (async () => {
+    for (;;) {
+      const r = await dispatchEvents(env).catch((e) => {
+        console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) }));
+        return null;
+      });
+      if (!(r?.leftover || lastEnd > lastRead) || Date.now() - began >= AFTER_RESPONSE_MS) return;
+    }
   })().finally(() => {
-    running = null;
+    if (running === run) running = null;
   });
-  waitUntil(running);
+  running = run;
+  waitUntil(run);
 }
