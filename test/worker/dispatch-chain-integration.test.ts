@@ -1,9 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { acquireDispatchLease, chainedRows, chainRoundStatements, deferEvents, recordEvents, type OutboxRow } from "../../worker/db/event-outbox";
+import { acquireDispatchLease, chainedRead, chainRoundStatements, deferEvents, recordEvents, type OutboxRow } from "../../worker/db/event-outbox";
+import { LEDGER_KINDS_BY_EVENT } from "../../worker/domain/voucher-ledger";
 import { dispatchAfterResponse, dispatchEvents } from "../../worker/queue/dispatch";
 import { buildEvent } from "../../worker/queue/emit";
 import { api, countRows, createTenant } from "./helpers";
+import { issue, redemptionBrand } from "./redemption-fixtures";
 
 const lease = () => env.DB.prepare("SELECT holder, until FROM event_dispatch_lease WHERE id = 1").first<{ holder: string | null; until: number }>();
 const pending = () => countRows("SELECT count(*) AS n FROM event_outbox WHERE sent_at IS NULL");
@@ -22,8 +24,8 @@ const envelope = (n: number) => buildEvent({ tenantId: "t_chain", type: "api_key
 
 async function chain(holder: string, sent: number[] = []) {
   const now = Date.now();
-  const results = await env.DB.batch(chainRoundStatements(env.DB, holder, sent, now, now + 60_000, 500));
-  return { rows: chainedRows(results) as OutboxRow[], until: now + 60_000 };
+  const results = await env.DB.batch(chainRoundStatements(env.DB, holder, sent, now, now + 60_000, 500, Object.keys(LEDGER_KINDS_BY_EVENT)));
+  return { ...chainedRead(results), until: now + 60_000 };
 }
 
 describe("a dispatch round's end runs on into the next round in the same round trip", () => {
@@ -57,6 +59,27 @@ describe("a dispatch round's end runs on into the next round in the same round t
     expect(await acquireDispatchLease(env.DB, "dsp_b", Date.now(), until)).toBe(true);
     expect((await chain("dsp_a")).rows).toEqual([]);
     expect(await lease()).toEqual({ holder: "dsp_b", until });
+    await env.DB.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1").run();
+    await settle();
+  });
+
+  it("reads, with the rows, the vouchers their ledger events name: of the event's own brand only", async () => {
+    const a = await redemptionBrand();
+    const b = await redemptionBrand();
+    const mine = await issue(a.tenant.id, a.productId);
+    const theirs = await issue(b.tenant.id, b.productId);
+    await settle();
+    const voucherEvent = (tenantId: string, voucherId: string) => buildEvent({ tenantId, type: "voucher_redeemed", payload: { voucherId, storeId: "st_x" } });
+    await recordEvents(env.DB, [
+      voucherEvent(a.tenant.id, mine.id),
+      // Names brand b's voucher from brand a: never read for a.
+      voucherEvent(a.tenant.id, theirs.id),
+      envelope(4),
+    ]);
+    expect(await acquireDispatchLease(env.DB, "dsp_v", Date.now(), Date.now() + 60_000)).toBe(true);
+    const read = await chain("dsp_v");
+    expect(read.rows.map((r) => r.type)).toEqual(["voucher_redeemed", "voucher_redeemed", "api_key_created"]);
+    expect(read.vouchers!.map((v) => [v.id, v.tenant_id])).toEqual([[mine.id, a.tenant.id]]);
     await env.DB.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1").run();
     await settle();
   });

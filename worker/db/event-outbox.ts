@@ -1,5 +1,6 @@
 import type { EventEnvelope } from "../../schema/events";
 import { guardArgs, guardSql, runInBatches, type SqlGuard } from "./statements";
+import { vouchersNamedByStmt, type VoucherWithBatch } from "./vouchers";
 
 export interface OutboxRow {
   seq: number;
@@ -82,16 +83,35 @@ export async function purgeSentEvents(db: D1Database, before: string, limit = 50
 }
 
 /**
- * A dispatch round's start in one round trip: takes the lease (as acquireDispatchLease) and, only if taken, reads
- * the oldest pending rows (as pendingEvents). One transaction, so the rows are read under the lease.
+ * The pending rows a dispatcher holding the lease reads, with the vouchers that those of the `ledgerTypes` name (for
+ * their ledger drafts), both from the same statement snapshot.
  */
-export async function leaseWithPending(db: D1Database, holder: string, now: number, until: number, limit: number): Promise<{ held: boolean; rows: OutboxRow[] }> {
-  const [lease, pending] = await db.batch<OutboxRow>([
-    leaseStmt(db, holder, now, until),
-    db.prepare(`${PENDING} AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND holder = ?) ORDER BY seq LIMIT ?`).bind(holder, limit),
-  ]);
-  const held = (lease!.meta.changes ?? 0) > 0;
-  return { held, rows: held ? pending!.results : [] };
+export interface PendingRead {
+  rows: OutboxRow[];
+  vouchers?: VoucherWithBatch[];
+}
+
+/** The oldest pending rows (at most `limit`) while `holder` holds the lease (`leaseSql`, arguments first), and their vouchers. */
+function pendingUnderLease(db: D1Database, leaseSql: string, leaseArgs: unknown[], limit: number, ledgerTypes: readonly string[]): D1PreparedStatement[] {
+  const rowsSql = `${PENDING} AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND ${leaseSql}) ORDER BY seq LIMIT ?`;
+  return [db.prepare(rowsSql).bind(...leaseArgs, limit), vouchersNamedByStmt(db, rowsSql, [...leaseArgs, limit], ledgerTypes)];
+}
+
+const pendingRead = (results: D1Result[]): PendingRead => ({
+  rows: results[results.length - 2]!.results as OutboxRow[],
+  vouchers: results[results.length - 1]!.results as VoucherWithBatch[],
+});
+
+/**
+ * A dispatch round's start in one round trip: takes the lease (as acquireDispatchLease) and, only if taken, reads
+ * the oldest pending rows (as pendingEvents) and their vouchers. One transaction, so the rows are read under the lease.
+ */
+export async function leaseWithPending(
+  db: D1Database, holder: string, now: number, until: number, limit: number, ledgerTypes: readonly string[],
+): Promise<{ held: boolean } & PendingRead> {
+  const results = await db.batch([leaseStmt(db, holder, now, until), ...pendingUnderLease(db, "holder = ?", [holder], limit, ledgerTypes)]);
+  const held = (results[0]!.meta.changes ?? 0) > 0;
+  return held ? { held, ...pendingRead(results) } : { held, rows: [], vouchers: [] };
 }
 
 /**
@@ -107,21 +127,23 @@ export type NextPending = Pick<OutboxRow, "seq" | "next_at"> | null;
 /**
  * A round's end that may run on into the next one, for the journal's batch: marks the rows sent, then keeps the
  * lease (renewed until `until`) only when the oldest pending row is due, and reads the pending rows under it — those
- * recorded while the round ran. Nothing due: the lease is given back and the read finds nothing. Read the rows with
- * chainedRows.
+ * recorded while the round ran — with their vouchers. Nothing due: the lease is given back and the read finds
+ * nothing. Read the answer with chainedRead.
  */
-export function chainRoundStatements(db: D1Database, holder: string, sentSeqs: number[], now: number, until: number, limit: number): D1PreparedStatement[] {
+export function chainRoundStatements(
+  db: D1Database, holder: string, sentSeqs: number[], now: number, until: number, limit: number, ledgerTypes: readonly string[],
+): D1PreparedStatement[] {
   return [
     ...markSentStatements(db, sentSeqs),
     db.prepare(
       `UPDATE event_dispatch_lease SET until = CASE WHEN EXISTS (SELECT 1 FROM (${OLDEST}) WHERE next_at <= ?) THEN ? ELSE 0 END WHERE id = 1 AND holder = ?`,
     ).bind(now, until, holder),
-    db.prepare(`${PENDING} AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND holder = ? AND until > ?) ORDER BY seq LIMIT ?`).bind(holder, now, limit),
+    ...pendingUnderLease(db, "holder = ? AND until > ?", [holder, now], limit, ledgerTypes),
   ];
 }
 
-/** The rows chainRoundStatements read (its last statement); none when the lease was given back. */
-export const chainedRows = (results: D1Result[]): OutboxRow[] => (results[results.length - 1]!.results as OutboxRow[] | undefined) ?? [];
+/** What chainRoundStatements read (its last statements); no rows when the lease was given back. */
+export const chainedRead = pendingRead;
 
 /** finishDispatchRound's statements, for a batch of the caller's (the journal's); read the answer with nextPending. */
 export function finishRoundStatements(db: D1Database, holder: string, sentSeqs: number[]): D1PreparedStatement[] {

@@ -119,9 +119,26 @@ export const voucherIs = (tenantId: string, id: string, status: Voucher["status"
   args: [tenantId, id, status],
 });
 
+export type VoucherWithBatch = VoucherRow & { batch_id: string | null };
+
+/**
+ * As vouchersWithBatch, for the vouchers that the outbox rows `rowsSql` (a SELECT of tenant_id, type, body; its
+ * arguments `rowsArgs`) name in `$.payload.voucherId`, of the event `types` only: read in the same batch as the rows.
+ */
+export function vouchersNamedByStmt(db: D1Database, rowsSql: string, rowsArgs: unknown[], types: readonly string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT v.*, k.batch_id FROM (SELECT DISTINCT tenant_id AS t, json_extract(body, '$.payload.voucherId') AS vid FROM (${rowsSql})
+         WHERE type IN (SELECT value FROM json_each(?))) p
+       JOIN vouchers v ON v.id = p.vid AND v.tenant_id = p.t
+       LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id`,
+    )
+    .bind(...rowsArgs, JSON.stringify(types));
+}
+
 /** Vouchers of one tenant with their card key's batch: the facts ledger entries are built from. */
-export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: string[]): Promise<(VoucherRow & { batch_id: string | null })[]> {
-  const out: (VoucherRow & { batch_id: string | null })[] = [];
+export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: string[]): Promise<VoucherWithBatch[]> {
+  const out: VoucherWithBatch[] = [];
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
     const { results } = await db
@@ -131,7 +148,7 @@ export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: s
          WHERE +v.tenant_id = ? AND v.id IN (${chunk.map(() => "?").join(",")})`,
       )
       .bind(tenantId, ...chunk)
-      .all<VoucherRow & { batch_id: string | null }>();
+      .all<VoucherWithBatch>();
     out.push(...results);
   }
   return out;

@@ -2,13 +2,14 @@ import type { EventEnvelope } from "../../schema/events";
 import type { LedgerEntryDraft } from "../../schema/ledger";
 import { retryDelaySeconds } from "../domain/backoff";
 import { newId } from "../domain/crypto";
-import { ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
+import { LEDGER_KINDS_BY_EVENT, ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
 import {
-  acquireDispatchLease, chainedRows, chainRoundStatements, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements,
-  nextPending, pendingEvents, purgeSentEvents, releaseDispatchLease, type NextPending, type OutboxRow,
+  acquireDispatchLease, chainedRead, chainRoundStatements, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements,
+  nextPending, pendingEvents, purgeSentEvents, releaseDispatchLease, type NextPending, type PendingRead,
 } from "../db/event-outbox";
-import { vouchersWithBatch } from "../db/vouchers";
+import { vouchersWithBatch, type VoucherWithBatch } from "../db/vouchers";
 import { journalThenSend } from "./journal";
+import { requestsInFlight } from "./request-events";
 
 export type DispatchEnv = Pick<Env, "DB" | "EVENTS" | "TENANT_LEDGER">;
 
@@ -39,28 +40,29 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
   let ledger = 0;
   const holder = newId("dsp");
   noteRead();
-  const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit);
+  const start = await leaseWithPending(env.DB, holder, Date.now(), Date.now() + LEASE_MS, limit, LEDGER_TYPES);
   if (!start.held) return { sent, ledger, leftover: false };
   // A round is one D1 round trip of its own beside the first: the journal + sent, then the lease kept for the rows
   // recorded meanwhile and those rows read (the next round's start), or the lease given back.
-  for (let round = 0, rows = start.rows; ; round++) {
+  for (let round = 0, read: PendingRead = start; ; round++) {
+    if (round > 0) await yieldToRequests();
     const chain = round < MAX_ROUNDS - 1 && more();
-    let end: { rows: OutboxRow[]; next: NextPending } | undefined;
+    let end: (PendingRead & { next: NextPending }) | undefined;
     try {
       const close = (seqs: number[]) => {
         if (!chain) return finishRoundStatements(env.DB, holder, seqs);
         noteRead();
-        return chainRoundStatements(env.DB, holder, seqs, Date.now(), Date.now() + LEASE_MS, limit);
+        return chainRoundStatements(env.DB, holder, seqs, Date.now(), Date.now() + LEASE_MS, limit, LEDGER_TYPES);
       };
-      const done = await forwardWhileHeld(env, limit, more, rows, close);
+      const done = await forwardWhileHeld(env, limit, more, read, close);
       sent += done.sent;
       ledger += done.ledger;
-      if (done.closed) end = chain ? { rows: chainedRows(done.closed), next: null } : { rows: [], next: nextPending(done.closed) };
+      if (done.closed) end = chain ? { ...chainedRead(done.closed), next: null } : { rows: [], vouchers: [], next: nextPending(done.closed) };
     } finally {
       // Not closed with the journal (nothing due, or a failure): the lease is given back here. Rows not marked go
       // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own.
       if (end === undefined) {
-        end = { rows: [], next: await finishDispatchRound(env.DB, holder, []).catch((e) => {
+        end = { rows: [], vouchers: [], next: await finishDispatchRound(env.DB, holder, []).catch((e) => {
           console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
           return null;
         }) };
@@ -68,7 +70,7 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
     }
     // Still holding the lease, with the rows requests recorded while the round ran: on into the next round.
     if (end.rows.length) {
-      rows = end.rows;
+      read = end;
       continue;
     }
     return { sent, ledger, leftover: !!end.next && end.next.next_at <= Date.now() };
@@ -76,19 +78,31 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
 }
 
 const MAX_ROUNDS = 3;
+const YIELD_MAX_MS = 25;
 
 /**
- * The body of a round, from its first rows: ledger first, then the Queue, in seq order; the caller holds the lease.
+ * While requests of this isolate are being answered, a dispatch round waits for them (polled on this context's own
+ * timers; at most YIELD_MAX_MS): they share the one thread, and each round costs the same whether it carries one
+ * event or fifty, so under load rounds carry more and requests wait less. With none in flight it goes at once.
+ */
+async function yieldToRequests(): Promise<void> {
+  for (let waited = 0; requestsInFlight() > 0 && waited < YIELD_MAX_MS; waited += 2) await new Promise((r) => setTimeout(r, 2));
+}
+const LEDGER_TYPES = Object.keys(LEDGER_KINDS_BY_EVENT);
+
+/**
+ * The body of a round, from its first rows (and their vouchers): ledger first, then the Queue, in seq order; the
+ * caller holds the lease.
  * The journal owns the events once it has them, so each chunk's rows are marked sent in the journal's transaction,
  * and the last chunk's with the caller's `close` statements; `closed` is their results (null: not closed, nothing
  * was due or a chunk failed and backs off).
  */
 async function forwardWhileHeld(
-  env: DispatchEnv, limit: number, more: () => boolean, first: OutboxRow[], close: (seqs: number[]) => D1PreparedStatement[],
+  env: DispatchEnv, limit: number, more: () => boolean, first: PendingRead, close: (seqs: number[]) => D1PreparedStatement[],
 ): Promise<{ sent: number; ledger: number; closed: D1Result[] | null }> {
   let sent = 0;
   let ledger = 0;
-  for (let rows = first; ; rows = await pendingEvents(env.DB, limit)) {
+  for (let rows = first.rows, vouchers: VoucherWithBatch[] | undefined = first.vouchers; ; rows = await pendingEvents(env.DB, limit), vouchers = undefined) {
     // In order: while the oldest row backs off after a failure, the ones behind it wait too.
     if (!rows.length || rows[0]!.next_at > Date.now()) return { sent, ledger, closed: null };
     const events = rows.map((r) => JSON.parse(r.body) as EventEnvelope);
@@ -96,7 +110,7 @@ async function forwardWhileHeld(
     const last = rows.length < limit || !more();
     let results: D1Result[];
     try {
-      ledger += await feedLedger(env, events);
+      ledger += await feedLedger(env, events, vouchers);
       results = await journalThenSend(env, events, last ? close(seqs) : markSentStatements(env.DB, seqs));
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
@@ -122,7 +136,7 @@ export async function withDispatchLease<T>(env: DispatchEnv, fn: () => Promise<T
     await new Promise((r) => setTimeout(r, wait));
   }
   try {
-    await forwardWhileHeld(env, 500, () => true, await pendingEvents(env.DB, 500), (seqs) => markSentStatements(env.DB, seqs));
+    await forwardWhileHeld(env, 500, () => true, { rows: await pendingEvents(env.DB, 500) }, (seqs) => markSentStatements(env.DB, seqs));
     // Renewed: the whole of fn runs inside a full lease.
     await acquireDispatchLease(env.DB, holder, Date.now(), Date.now() + LEASE_MS);
     return await fn();
@@ -137,8 +151,11 @@ export async function dispatchAndPurge(env: DispatchEnv): Promise<void> {
   await purgeSentEvents(env.DB, new Date(Date.now() - SENT_KEPT_MS).toISOString());
 }
 
-/** Appends the ledger entries these events stand for, per tenant in event order. Returns how many drafts went. */
-async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<number> {
+/**
+ * Appends the ledger entries these events stand for, per tenant in event order. Returns how many drafts went.
+ * `read`: the vouchers these events name, read with them (else read here).
+ */
+async function feedLedger(env: DispatchEnv, events: EventEnvelope[], read?: VoucherWithBatch[]): Promise<number> {
   const byTenant = new Map<string, { e: EventEnvelope; step: ReturnType<typeof ledgerSteps>[number] }[]>();
   for (const e of events) {
     for (const step of ledgerSteps(e)) {
@@ -149,7 +166,8 @@ async function feedLedger(env: DispatchEnv, events: EventEnvelope[]): Promise<nu
   }
   let n = 0;
   for (const [tenantId, steps] of byTenant) {
-    const vouchers = new Map((await vouchersWithBatch(env.DB, tenantId, [...new Set(steps.map((s) => s.step.voucherId))])).map((v) => [v.id, v]));
+    const rows = read ? read.filter((v) => v.tenant_id === tenantId) : await vouchersWithBatch(env.DB, tenantId, [...new Set(steps.map((s) => s.step.voucherId))]);
+    const vouchers = new Map(rows.map((v) => [v.id, v]));
     const drafts: LedgerEntryDraft[] = [];
     for (const { e, step } of steps) {
       const v = vouchers.get(step.voucherId);
@@ -191,6 +209,7 @@ export function dispatchAfterResponse(env: DispatchEnv, waitUntil: (p: Promise<u
   const began = (runningSince = Date.now());
   const run = (async () => {
     for (;;) {
+      await yieldToRequests();
       const r = await dispatchEvents(env).catch((e) => {
         console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) }));
         return null;

@@ -11,14 +11,22 @@ export type RequestScope = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
   const state = { recorded: false };
+  inFlight++;
   return store.run(state, async () => {
     try {
       return await fn();
     } finally {
+      inFlight--;
       if (state.recorded) after();
     }
   });
 }
+
+// Requests of this isolate inside withRequestEvents right now (a plain count: read, never awaited, by the dispatch).
+let inFlight = 0;
+
+/** How many requests of this isolate are being answered right now. */
+export const requestsInFlight = () => inFlight;
 
 /** Marks the current request as having recorded events; false when not inside a request. */
 export function noteRecorded(): boolean {
