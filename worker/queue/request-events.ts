@@ -11,22 +11,28 @@ export type RequestScope = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
   const state = { recorded: false };
-  inFlight++;
+  inFlight.set(state, Date.now());
   return store.run(state, async () => {
     try {
       return await fn();
     } finally {
-      inFlight--;
+      inFlight.delete(state);
       if (state.recorded) after();
     }
   });
 }
 
-// Requests of this isolate inside withRequestEvents right now (a plain count: read, never awaited, by the dispatch).
-let inFlight = 0;
+// Requests of this isolate inside withRequestEvents right now, and since when (read, never awaited, by the dispatch).
+const inFlight = new Map<object, number>();
+/** A request canceled mid-way (its client went) never reaches its `finally`: after this long it no longer counts. */
+const IN_FLIGHT_MAX_MS = 30_000;
 
 /** How many requests of this isolate are being answered right now. */
-export const requestsInFlight = () => inFlight;
+export function requestsInFlight(): number {
+  const stale = Date.now() - IN_FLIGHT_MAX_MS;
+  for (const [state, since] of inFlight) if (since < stale) inFlight.delete(state);
+  return inFlight.size;
+}
 
 /** Marks the current request as having recorded events; false when not inside a request. */
 export function noteRecorded(): boolean {
