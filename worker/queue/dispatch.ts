@@ -78,6 +78,7 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
 }
 
 const MAX_ROUNDS = 3;
+const LEDGER_TYPES = Object.keys(LEDGER_KINDS_BY_EVENT);
 const YIELD_MAX_MS = 50;
 
 /**
@@ -89,7 +90,6 @@ const YIELD_MAX_MS = 50;
 async function yieldToRequests(): Promise<void> {
   for (let waited = 0; requestsInFlight() > 1 && waited < YIELD_MAX_MS; waited += 2) await new Promise((r) => setTimeout(r, 2));
 }
-const LEDGER_TYPES = Object.keys(LEDGER_KINDS_BY_EVENT);
 
 /**
  * The body of a round, from its first rows (and their vouchers): ledger first, then the Queue, in seq order; the
