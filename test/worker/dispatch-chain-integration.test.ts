@@ -1,36 +1,26 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { acquireDispatchLease, chainedRead, chainRoundStatements, deferEvents, recordEvents, type OutboxRow } from "../../worker/db/event-outbox";
+import { acquireDispatchLease, chainRoundStatements, deferEvents, recordEvents, pendingRead, type OutboxRow } from "../../worker/db/event-outbox";
 import { LEDGER_KINDS_BY_EVENT } from "../../worker/domain/voucher-ledger";
-import { dispatchAfterResponse, dispatchEvents } from "../../worker/queue/dispatch";
+import { dispatchAfterResponse } from "../../worker/queue/dispatch";
 import { buildEvent } from "../../worker/queue/emit";
-import { api, countRows, createTenant } from "./helpers";
+import { api, countRows, createTenant, settleOutbox } from "./helpers";
 import { issue, redemptionBrand } from "./redemption-fixtures";
 
 const lease = () => env.DB.prepare("SELECT holder, until FROM event_dispatch_lease WHERE id = 1").first<{ holder: string | null; until: number }>();
 const pending = () => countRows("SELECT count(*) AS n FROM event_outbox WHERE sent_at IS NULL");
-
-/** Forwards whatever the fixtures left pending, then waits for the lease to be free. */
-async function settle() {
-  for (let i = 0; i < 100; i++) {
-    await dispatchEvents(env);
-    if (!(await pending()) && (await lease())!.until <= Date.now()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the outbox did not settle");
-}
 
 const envelope = (n: number) => buildEvent({ tenantId: "t_chain", type: "api_key_created", payload: { keyId: `key_chain_${n}`, scopes: "analyst" } });
 
 async function chain(holder: string, sent: number[] = []) {
   const now = Date.now();
   const results = await env.DB.batch(chainRoundStatements(env.DB, holder, sent, now, now + 60_000, 500, Object.keys(LEDGER_KINDS_BY_EVENT)));
-  return { ...chainedRead(results), until: now + 60_000 };
+  return { ...pendingRead(results), until: now + 60_000 };
 }
 
 describe("a dispatch round's end runs on into the next round in the same round trip", () => {
   it("keeps the lease and reads what was recorded meanwhile; gives it back when nothing is due, or when the lease is another's", async () => {
-    await settle();
+    await settleOutbox();
     expect(await acquireDispatchLease(env.DB, "dsp_a", Date.now(), Date.now() + 60_000)).toBe(true);
     await recordEvents(env.DB, [envelope(1), envelope(2)]);
 
@@ -60,7 +50,7 @@ describe("a dispatch round's end runs on into the next round in the same round t
     expect((await chain("dsp_a")).rows).toEqual([]);
     expect(await lease()).toEqual({ holder: "dsp_b", until });
     await env.DB.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1").run();
-    await settle();
+    await settleOutbox();
   });
 
   it("reads, with the rows, the vouchers their ledger events name: of the event's own brand only", async () => {
@@ -68,7 +58,7 @@ describe("a dispatch round's end runs on into the next round in the same round t
     const b = await redemptionBrand();
     const mine = await issue(a.tenant.id, a.productId);
     const theirs = await issue(b.tenant.id, b.productId);
-    await settle();
+    await settleOutbox();
     const voucherEvent = (tenantId: string, voucherId: string) => buildEvent({ tenantId, type: "voucher_redeemed", payload: { voucherId, storeId: "st_x" } });
     await recordEvents(env.DB, [
       voucherEvent(a.tenant.id, mine.id),
@@ -81,11 +71,11 @@ describe("a dispatch round's end runs on into the next round in the same round t
     expect(read.rows.map((r) => r.type)).toEqual(["voucher_redeemed", "voucher_redeemed", "api_key_created"]);
     expect(read.vouchers!.map((v) => [v.id, v.tenant_id])).toEqual([[mine.id, a.tenant.id]]);
     await env.DB.prepare("UPDATE event_dispatch_lease SET until = 0 WHERE id = 1").run();
-    await settle();
+    await settleOutbox();
   });
 
   it("requests in overlapping lanes: every row they recorded is forwarded by the dispatch after the responses, none left for the cron", async () => {
-    await settle();
+    await settleOutbox();
     const { tenant, adminKey } = await createTenant("Burst");
     // Eight buyers' worth of requests at once, each lane one after another: requests end all through the dispatch's rounds.
     const lanes = await Promise.all(
@@ -109,7 +99,7 @@ describe("a dispatch round's end runs on into the next round in the same round t
   });
 
   it("a request that ends after the round's last read was issued: the dispatch goes round once more for its rows", async () => {
-    await settle();
+    await settleOutbox();
     const waits: Promise<unknown>[] = [];
     const waitUntil = (p: Promise<unknown>) => void waits.push(p);
     let batches = 0;

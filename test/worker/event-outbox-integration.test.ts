@@ -8,7 +8,7 @@ import { runScheduled } from "../../worker/scheduled";
 import { setVoucherStatus, voucherIs } from "../../worker/db/vouchers";
 import { voidVoucher } from "../../worker/services/voucher-void";
 import { issueVoucher } from "../../worker/services/vouchers";
-import { api } from "./helpers";
+import { api, settleOutbox } from "./helpers";
 import { redemptionBrand } from "./redemption-fixtures";
 
 /** A Queue producer that refuses while `down`, and records every envelope it accepted. */
@@ -38,24 +38,13 @@ const outbox = (tenantId: string) =>
     .all<{ event_id: string; type: string; sent_at: string | null; attempts: number }>()
     .then((r) => r.results);
 
-/** Lets the dispatches the fixture's requests scheduled (waitUntil, real Queue) finish, so only this test's run. */
-async function settle() {
-  for (let i = 0; i < 100; i++) {
-    await dispatchEvents(env);
-    const busy = await env.DB.prepare("SELECT (SELECT count(*) FROM event_outbox WHERE sent_at IS NULL) AS pending, (SELECT until FROM event_dispatch_lease) AS until")
-      .first<{ pending: number; until: number }>();
-    if (!busy!.pending && busy!.until <= Date.now()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const ledgerKinds = async (adminKey: string) =>
   (await api("/ledger/export", { token: adminKey })).body.entries.map((e: { kind: string; subjectId: string }) => `${e.kind}:${e.subjectId}`) as string[];
 
 describe("transactional outbox: a failure after the commit loses and repeats nothing", () => {
   it("Queue down after the commit: the cron later delivers every event exactly once, and every ledger entry exactly once", async () => {
     const b = await redemptionBrand();
-    await settle();
+    await settleOutbox();
     const queue = flakyQueue();
     const e = withQueue(queue);
     const issued = [];
@@ -90,7 +79,7 @@ describe("transactional outbox: a failure after the commit loses and repeats not
 
   it("dispatch skipped (the isolate died after the commit): the cron forwards the rows once", async () => {
     const b = await redemptionBrand();
-    await settle();
+    await settleOutbox();
     const queue = flakyQueue();
     queue.down = false;
     const e = withQueue(queue);
@@ -107,7 +96,7 @@ describe("transactional outbox: a failure after the commit loses and repeats not
 
   it("the journal could not be written: no row is marked sent, and the next dispatch sends each event once", async () => {
     const b = await redemptionBrand();
-    await settle();
+    await settleOutbox();
     const queue = flakyQueue();
     queue.down = false;
     // D1 refuses the journal's transaction (the rows are marked sent in that same transaction).

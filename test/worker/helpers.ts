@@ -1,7 +1,22 @@
 import { env, exports } from "cloudflare:workers";
 import type { EventEnvelope } from "../../schema/events";
+import { dispatchEvents } from "../../worker/queue/dispatch";
 
 export const PLATFORM = "test-platform-token";
+
+/**
+ * Forwards whatever earlier requests left in the outbox (their after-response dispatches may still run) and waits for
+ * the dispatch lease to be free, so a test starts from an empty outbox.
+ */
+export async function settleOutbox() {
+  for (let i = 0; i < 100; i++) {
+    await dispatchEvents(env);
+    const busy = await env.DB.prepare("SELECT (SELECT count(*) FROM event_outbox WHERE sent_at IS NULL) AS pending, (SELECT until FROM event_dispatch_lease) AS until")
+      .first<{ pending: number; until: number }>();
+    if (!busy!.pending && busy!.until <= Date.now()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export async function api(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
   const headers = new Headers(init.headers);

@@ -97,7 +97,8 @@ function pendingUnderLease(db: D1Database, leaseSql: string, leaseArgs: unknown[
   return [db.prepare(rowsSql).bind(...leaseArgs, limit), vouchersNamedByStmt(db, rowsSql, [...leaseArgs, limit], ledgerTypes)];
 }
 
-const pendingRead = (results: D1Result[]): PendingRead => ({
+/** The rows and vouchers that leaseWithPending's or chainRoundStatements' batch read (its last two statements). */
+export const pendingRead = (results: D1Result[]): PendingRead => ({
   rows: results[results.length - 2]!.results as OutboxRow[],
   vouchers: results[results.length - 1]!.results as VoucherWithBatch[],
 });
@@ -128,7 +129,7 @@ export type NextPending = Pick<OutboxRow, "seq" | "next_at"> | null;
  * A round's end that may run on into the next one, for the journal's batch: marks the rows sent, then keeps the
  * lease (renewed until `until`) only when the oldest pending row is due, and reads the pending rows under it — those
  * recorded while the round ran — with their vouchers. Nothing due: the lease is given back and the read finds
- * nothing. Read the answer with chainedRead.
+ * nothing. Read the answer with pendingRead.
  */
 export function chainRoundStatements(
   db: D1Database, holder: string, sentSeqs: number[], now: number, until: number, limit: number, ledgerTypes: readonly string[],
@@ -141,9 +142,6 @@ export function chainRoundStatements(
     ...pendingUnderLease(db, "holder = ? AND until > ?", [holder, now], limit, ledgerTypes),
   ];
 }
-
-/** What chainRoundStatements read (its last statements); no rows when the lease was given back. */
-export const chainedRead = pendingRead;
 
 /** finishDispatchRound's statements, for a batch of the caller's (the journal's); read the answer with nextPending. */
 export function finishRoundStatements(db: D1Database, holder: string, sentSeqs: number[]): D1PreparedStatement[] {

@@ -120,6 +120,9 @@ export const voucherIs = (tenantId: string, id: string, status: Voucher["status"
 });
 
 export type VoucherWithBatch = VoucherRow & { batch_id: string | null };
+// A voucher with its card key's batch (VoucherWithBatch), for the vouchers `v` of a FROM clause.
+const WITH_BATCH = "v.*, k.batch_id";
+const BATCH_JOIN = "LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id";
 
 /**
  * As vouchersWithBatch, for the vouchers that the outbox rows `rowsSql` (a SELECT of tenant_id, type, body; its
@@ -128,10 +131,9 @@ export type VoucherWithBatch = VoucherRow & { batch_id: string | null };
 export function vouchersNamedByStmt(db: D1Database, rowsSql: string, rowsArgs: unknown[], types: readonly string[]): D1PreparedStatement {
   return db
     .prepare(
-      `SELECT v.*, k.batch_id FROM (SELECT DISTINCT tenant_id AS t, json_extract(body, '$.payload.voucherId') AS vid FROM (${rowsSql})
+      `SELECT ${WITH_BATCH} FROM (SELECT DISTINCT tenant_id AS t, json_extract(body, '$.payload.voucherId') AS vid FROM (${rowsSql})
          WHERE type IN (SELECT value FROM json_each(?))) p
-       JOIN vouchers v ON v.id = p.vid AND v.tenant_id = p.t
-       LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id`,
+       JOIN vouchers v ON v.id = p.vid AND v.tenant_id = p.t ${BATCH_JOIN}`,
     )
     .bind(...rowsArgs, JSON.stringify(types));
 }
@@ -144,7 +146,7 @@ export async function vouchersWithBatch(db: D1Database, tenantId: string, ids: s
     const { results } = await db
       .prepare(
         // `+v.tenant_id`: by id; with three ids or more SQLite would walk the tenant's vouchers (see db/card-keys.ts).
-        `SELECT v.*, k.batch_id FROM vouchers v LEFT JOIN card_keys k ON k.tenant_id = v.tenant_id AND k.id = v.card_key_id
+        `SELECT ${WITH_BATCH} FROM vouchers v ${BATCH_JOIN}
          WHERE +v.tenant_id = ? AND v.id IN (${chunk.map(() => "?").join(",")})`,
       )
       .bind(tenantId, ...chunk)

@@ -4,8 +4,8 @@ import { retryDelaySeconds } from "../domain/backoff";
 import { newId } from "../domain/crypto";
 import { LEDGER_KINDS_BY_EVENT, ledgerSteps, voucherDraft } from "../domain/voucher-ledger";
 import {
-  acquireDispatchLease, chainedRead, chainRoundStatements, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements,
-  nextPending, pendingEvents, purgeSentEvents, releaseDispatchLease, type NextPending, type PendingRead,
+  acquireDispatchLease, chainRoundStatements, deferEvents, finishDispatchRound, finishRoundStatements, leaseWithPending, markSentStatements,
+  nextPending, pendingEvents, pendingRead, purgeSentEvents, releaseDispatchLease, type NextPending, type PendingRead,
 } from "../db/event-outbox";
 import { vouchersWithBatch, type VoucherWithBatch } from "../db/vouchers";
 import { journalThenSend } from "./journal";
@@ -47,7 +47,7 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
   for (let round = 0, read: PendingRead = start; ; round++) {
     if (round > 0) await yieldToRequests();
     const chain = round < MAX_ROUNDS - 1 && more();
-    let end: (PendingRead & { next: NextPending }) | undefined;
+    let end: { read?: PendingRead; next: NextPending } | undefined;
     try {
       const close = (seqs: number[]) => {
         if (!chain) return finishRoundStatements(env.DB, holder, seqs);
@@ -57,20 +57,20 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
       const done = await forwardWhileHeld(env, limit, more, read, close);
       sent += done.sent;
       ledger += done.ledger;
-      if (done.closed) end = chain ? { ...chainedRead(done.closed), next: null } : { rows: [], vouchers: [], next: nextPending(done.closed) };
+      if (done.closed) end = chain ? { read: pendingRead(done.closed), next: null } : { next: nextPending(done.closed) };
     } finally {
       // Not closed with the journal (nothing due, or a failure): the lease is given back here. Rows not marked go
       // again (the warehouse and the ledger drop repeats); if this fails too, the lease runs out on its own.
       if (end === undefined) {
-        end = { rows: [], vouchers: [], next: await finishDispatchRound(env.DB, holder, []).catch((e) => {
+        end = { next: await finishDispatchRound(env.DB, holder, []).catch((e) => {
           console.error(JSON.stringify({ at: "dispatch", finish: e instanceof Error ? e.message : String(e) }));
           return null;
         }) };
       }
     }
     // Still holding the lease, with the rows requests recorded while the round ran: on into the next round.
-    if (end.rows.length) {
-      read = end;
+    if (end.read?.rows.length) {
+      read = end.read;
       continue;
     }
     return { sent, ledger, leftover: !!end.next && end.next.next_at <= Date.now() };
