@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
-import { bookSandboxTxn } from "../../worker/db/sandbox-gateway";
+import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn } from "../../worker/db/sandbox-gateway";
 import { getPaymentById } from "../../worker/db/payments";
 import { shop, shopWithKeys } from "./commerce-helpers";
 
@@ -177,7 +177,7 @@ describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
     const o = await shop(s.slug, "/orders", { method: "POST", idem: `late-${crypto.randomUUID()}`, json: { productId: s.productId } });
     const paymentId = o.body.checkoutUrl.split("/").pop() as string;
     const { sandboxPaidCallback } = await import("../../worker/payments/sandbox");
-    const late = await sandboxPaidCallback(env, (await getPaymentById(env.DB, paymentId))!); // paid at the gateway…
+    const late = await sandboxPaidCallback(env, paymentId); // paid at the gateway…
     await shop(s.slug, `/orders/${o.body.id}/cancel`, { method: "POST", cookie: o.cookie }); // …while the buyer cancels
     const res = await exports.default.fetch("http://kaquan.test/api/v1/pay/callback/sandbox", {
       method: "POST", headers: { "content-type": "application/json", "x-sandbox-signature": late.signature }, body: late.body,
@@ -202,5 +202,36 @@ describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
     await callback(notice);
     expect((await start("sandbox")).status).toBe(409);
     expect(await status(order.id)).toBe("delivered");
+  });
+
+  it("the sandbox books a charge once, with its fee, takes it over from another method, and refuses a settled, closed or unknown one", async () => {
+    const s = await shopWithKeys(3);
+    const open = async () => {
+      const o = await shop(s.slug, "/orders", { method: "POST", idem: `sbx-${crypto.randomUUID()}`, json: { productId: s.productId } });
+      return { order: o.body, paymentId: o.body.checkoutUrl.split("/").pop() as string };
+    };
+    const pay = async (paymentId: string) => {
+      const res = await exports.default.fetch(`http://kaquan.test/api/v1/pay/sandbox/checkout/${paymentId}/pay`, { method: "POST" });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    // Opened at another gateway by the cashier, paid at the sandbox after all: the charge moves, is booked and delivered.
+    const a = await open();
+    await env.DB.prepare("UPDATE payments SET provider = 'wechatpay' WHERE id = ?").bind(a.paymentId).run();
+    const paid = await pay(a.paymentId);
+    expect(paid).toMatchObject({ status: 200, body: { applied: true, orderStatus: "delivered", orderId: a.order.id } });
+    expect((await getPaymentById(env.DB, a.paymentId))!).toMatchObject({ provider: "sandbox", status: "succeeded" });
+    const txn = (await getSandboxTxn(env.DB, "payment", a.paymentId))!;
+    expect(txn).toMatchObject({ amount_cents: a.order.amountCents, fee_cents: Math.floor((a.order.amountCents * 6 + 500) / 1000), state: "paid" });
+    // A second click: refused, still one booking.
+    expect(await pay(a.paymentId)).toMatchObject({ status: 409, body: { error: { code: "already_paid" } } });
+    const bookings = await env.DB.prepare("SELECT COUNT(*) AS n FROM sandbox_gateway_txns WHERE merchant_ref = ?").bind(a.paymentId).first<{ n: number }>();
+    expect(bookings!.n).toBe(1);
+    // A charge the gateway closed (its order expired) cannot be paid: nothing booked, the order unpaid.
+    const b = await open();
+    await closeSandboxCharge(env.DB, s.tenant.id, b.paymentId, `sbx_close_${b.paymentId}`, b.order.amountCents);
+    expect(await pay(b.paymentId)).toMatchObject({ status: 409, body: { error: { code: "charge_closed" } } });
+    expect((await getSandboxTxn(env.DB, "payment", b.paymentId))!.state).toBe("closed");
+    expect(await status(b.order.id)).toBe("created");
+    expect((await pay("pay_unknown")).status).toBe(404);
   });
 });

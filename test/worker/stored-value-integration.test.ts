@@ -38,7 +38,7 @@ describe("stored-value load", () => {
     const w = await walletShop();
     const { orderId, checkoutUrl } = await load(w);
     const payment = (await getPaymentById(env.DB, checkoutUrl.split("/").pop()!))!;
-    const { body, signature } = await sandboxPaidCallback(env, payment);
+    const { body, signature } = await sandboxPaidCallback(env, payment.id);
     const acks = await Promise.all([callback(body, signature), callback(body, signature), callback(body, signature)]);
     expect(acks.every((r) => r.ok)).toBe(true);
     await deliverOrder(env, (await getOrderRow(env.DB, w.tenantId, orderId))!); // a delivery rerun changes nothing
@@ -142,7 +142,7 @@ describe("checkout with the balance", () => {
     expect((await wallet(w)).balance.balanceCents).toBe(14010);
     const payment = (await getPaymentById(env.DB, open.body.checkoutUrl.split("/").pop()!))!;
     // The buyer pays at the gateway while cancelling: the callback arrives after the cancellation.
-    const late = await sandboxPaidCallback(env, payment);
+    const late = await sandboxPaidCallback(env, payment.id);
     expect((await shop(w.slug, `/orders/${open.body.id}/cancel`, { method: "POST", cookie: w.cookie })).status).toBe(200);
     expect((await wallet(w)).balance.balanceCents).toBe(15000);
     await callback(late.body, late.signature);

@@ -1,3 +1,5 @@
+import { moveChargeToSandboxStmt, paymentByIdStmt, type PaymentRow } from "./payments";
+
 export interface SandboxTxnRow {
   gateway_ref: string;
   tenant_id: string;
@@ -23,6 +25,29 @@ export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "b
     sandboxTxnStmt(db, row.kind, row.merchant_ref),
   ]);
   return booked!.results[0]!;
+}
+
+/**
+ * The buyer pays a charge at the sandbox, in one round trip: a pending charge moves to the sandbox (should the cashier
+ * have opened it elsewhere), the gateway books it once with its fee (0.6 %, rounded half up, as WeChat Pay and Alipay
+ * charge), and the payment and the booking are read back. Nothing is booked for an unknown, settled or non-charge
+ * payment; a charge the gateway closed keeps its closed booking (the first booking wins).
+ */
+export async function paySandboxCharge(db: D1Database, paymentId: string, gatewayRef: string, payerAccount: string | null) {
+  const [, , payment, txn] = await db.batch([
+    moveChargeToSandboxStmt(db, paymentId),
+    db
+      .prepare(
+        `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
+         SELECT ?, tenant_id, 'payment', id, id, amount_cents, (amount_cents * 6 + 500) / 1000, 'paid', ? FROM payments
+         WHERE id = ? AND kind = 'charge' AND status = 'pending'
+         ON CONFLICT (kind, merchant_ref) DO NOTHING`,
+      )
+      .bind(gatewayRef, payerAccount, paymentId),
+    paymentByIdStmt(db, paymentId),
+    sandboxTxnStmt(db, "payment", paymentId),
+  ]);
+  return { payment: payment!.results[0] as PaymentRow | undefined, txn: txn!.results[0] as SandboxTxnRow | undefined };
 }
 
 export function getSandboxTxn(db: D1Database, kind: "payment" | "refund", merchantRef: string) {

@@ -67,8 +67,11 @@ export interface PaymentProvider {
    * treats as a failure and retries.
    */
   callbackAck(): CallbackAnswer | null;
-  /** The gateway's view of the charge; a success callback is credited only when this says paid with the same amount. */
-  queryCharge(payment: PaymentRow): Promise<GatewayCharge>;
+  /**
+   * The gateway's view of the charge, asked by our payment id (the gateway's out-trade-no); a success callback is
+   * credited only when this says paid with the same amount.
+   */
+  queryCharge(payment: Pick<PaymentRow, "id">): Promise<GatewayCharge>;
   /** Closes an unpaid charge so it can no longer be paid (an order cancelled or expired). */
   closeCharge(payment: PaymentRow): Promise<void>;
   /** Asks the gateway to refund `amountCents` of the charge under our `refundId` (a repeat with the same id is one refund). */

@@ -3,15 +3,12 @@ import { ApiError } from "../errors";
 import { randomToken } from "../domain/crypto";
 import { parseCsv, toCsv } from "../domain/statement-csv";
 import { signBody, verifyBody } from "../domain/signature";
-import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, sandboxChargeWithRefunds, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
-import type { PaymentRow } from "../db/payments";
+import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, paySandboxCharge, sandboxChargeWithRefunds, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
 import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
 export const SANDBOX_CALLBACK_PATH = "/api/v1/pay/callback/sandbox";
 const STATEMENT_HEADER = ["gateway_ref", "merchant_ref", "kind", "amount_cents", "fee_cents", "booked_at"];
-// The sandbox charges 0.6 % per payment (WeChat/Alipay's usual rate), rounded; refunds give the fee back pro rata.
-const feeOf = (cents: number) => Math.round(cents * 0.006);
 
 /** YYYY-MM-DD in China time → [from, to) as ISO instants. */
 export function chinaDayRange(day: string): [string, string] {
@@ -89,13 +86,15 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
   };
 }
 
-/** The buyer pays at the sandbox: the gateway books the charge (once per payment), then builds its signed callback. */
-export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, payment: PaymentRow, payerAccount?: string) {
-  const txn = await bookSandboxTxn(env.DB, {
-    gateway_ref: `sbx_${randomToken(24)}`, tenant_id: payment.tenant_id, kind: "payment", merchant_ref: payment.id, payment_id: payment.id,
-    amount_cents: payment.amount_cents, fee_cents: feeOf(payment.amount_cents), state: "paid", payer_account: payerAccount ?? null,
-  });
-  if (txn.state !== "paid") throw ApiError.conflict("charge_closed", "The gateway closed this charge; it can no longer be paid");
+/**
+ * The buyer pays at the sandbox: the gateway books the charge (once per payment; the fee is 0.6 %, refunds give it
+ * back pro rata), then builds its signed callback. 404 unknown payment, 409 `already_paid`, 409 `charge_closed`.
+ */
+export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, paymentId: string, payerAccount?: string) {
+  const { payment, txn } = await paySandboxCharge(env.DB, paymentId, `sbx_${randomToken(24)}`, payerAccount ?? null);
+  if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
+  if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
+  if (txn?.state !== "paid") throw ApiError.conflict("charge_closed", "The gateway closed this charge; it can no longer be paid");
   const body = JSON.stringify({
     type: "payment.succeeded",
     gatewayTxnId: txn.gateway_ref,
@@ -106,5 +105,5 @@ export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET
     paidAt: txn.booked_at,
     ...(txn.payer_account ? { payerAccount: txn.payer_account } : {}),
   } satisfies SandboxCallback);
-  return { body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
+  return { payment, body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
 }

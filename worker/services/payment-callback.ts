@@ -28,6 +28,10 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
     if (!known) throw ApiError.notFound("Refund");
     return { applied: true, orderStatus: "refund_notice" };
   }
+  // The gateway is asked while our record is read: the query is keyed on the payment id the signed notice names, and
+  // on a real gateway it is the slower of the two (a round trip to WeChat Pay or Alipay). Its answer counts only for
+  // a pending payment that matches the notice; a repeat notice for a settled one just asked once for nothing.
+  const asked = provider.queryCharge({ id: notice.paymentId }).catch(() => null);
   // One read serves the checks here and the acceptance (the payment, its order, product and reserved keys).
   const read = await readNotice(env.DB, notice.paymentId);
   const payment = read[0]!.results[0] as PaymentRow | undefined;
@@ -35,7 +39,7 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
   // Asked only for a notice that matches our own record (another order or amount is refused below, by its own code).
   const matches = payment.order_id === notice.orderId && payment.amount_cents === notice.amountCents && payment.currency === notice.currency;
   if (payment.status === "pending" && matches) {
-    const gateway = await provider.queryCharge(payment).catch(() => null);
+    const gateway = await asked;
     if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"));
     if (gateway!.state !== "paid" || gateway!.amountCents !== notice.amountCents || (gateway!.gatewayTxnId && gateway!.gatewayTxnId !== notice.gatewayTxnId)) {
       await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`));

@@ -1,5 +1,4 @@
 import { exports } from "cloudflare:workers";
-import { getPaymentById, setChargeProviderStmt } from "../db/payments";
 import { randomToken } from "../domain/crypto";
 import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
@@ -25,14 +24,9 @@ type Ack = { received: boolean; applied: boolean; orderStatus: string };
  * the merchant's answer. 404 unknown payment, 409 `already_paid`, 409 `callback_refused`.
  */
 export async function payAtSandbox(env: Env, paymentId: string, requestUrl: string, payerAccount?: string) {
-  // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business.
-  const payment = await getPaymentById(env.DB, paymentId);
-  if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
-  if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
-  // Paying here is the cashier choice of the sandbox (the buyer may have tried another method first).
-  if (payment.provider !== "sandbox") await setChargeProviderStmt(env.DB, payment.tenant_id, payment.id, "sandbox").run();
-  // A real gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one.
-  const { body, signature } = await sandboxPaidCallback(env, payment, payerAccount ?? `wallet_${randomToken(12)}`);
+  // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business. A real
+  // gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one.
+  const { payment, body, signature } = await sandboxPaidCallback(env, paymentId, payerAccount ?? `wallet_${randomToken(12)}`);
   // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.
   const callbackSentAt = Date.now();
   const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, requestUrl), {

@@ -4,7 +4,6 @@
  * decrypted with the APIv3 key; the gateway's query, not the notification, decides whether an order is paid.
  */
 import type { WechatPayAccount } from "../../../schema/payments";
-import type { PaymentRow } from "../../db/payments";
 import type { ProviderContext } from "../provider-registry";
 import type { GatewayCharge, PaymentProvider, RefundResult, RefundState, VerifyResult } from "../provider";
 import { parseTradeBill } from "./bill";
@@ -98,7 +97,7 @@ export function wechatPayProvider(account: WechatPayAccount, ctx: ProviderContex
     // API v3: 200/204 with no body acknowledges; any other status makes WeChat retry (15s/15s/30s/3m…).
     callbackAck: () => ({ status: 204, contentType: "application/json", body: "" }),
 
-    async queryCharge(payment: PaymentRow): Promise<GatewayCharge> {
+    async queryCharge(payment): Promise<GatewayCharge> {
       try {
         const { data: t } = await client.call<Transaction>("GET", `/v3/pay/transactions/out-trade-no/${enc(payment.id)}?mchid=${account.mchId}`);
         const state = CHARGE_STATES[t.trade_state] ?? "unpaid";
