@@ -1,9 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 
+export interface RateHit {
+  key: string;
+  limit: number;
+  windowS: number;
+  cost?: number;
+}
+
 export interface RateDecision {
   allowed: boolean;
   remaining: number;
   retryAfterS: number;
+  /** Which of the limits asked refused (the one to wait longest for). */
+  refusedBy?: number;
 }
 
 /**
@@ -11,34 +20,47 @@ export interface RateDecision {
  * eviction forgets recent hits, which errs towards letting a visitor in rather than locking them out.
  */
 export class RateLimiter extends DurableObject<Env> {
-  private windows = new Map<string, { start: number; prev: number; count: number }>();
+  private windows = new Map<string, { start: number; windowMs: number; prev: number; count: number }>();
+  private prunedAt = 0;
 
   async hit(key: string, limit: number, windowS: number, cost = 1): Promise<RateDecision> {
+    return this.hits([{ key, limit, windowS, cost }]);
+  }
+
+  /** Several limits at once (one client's hit on each): counted on all only when every one allows it. */
+  async hits(limits: RateHit[]): Promise<RateDecision> {
     const now = Date.now();
-    const windowMs = windowS * 1000;
+    const checked = limits.map((l) => ({ ...l, ...this.windowOf(l.key, l.windowS * 1000, now) }));
+    let refused: RateDecision | undefined;
+    checked.forEach((c, i) => {
+      if (c.estimated + (c.cost ?? 1) <= c.limit) return;
+      const retryAfterS = Math.max(1, Math.ceil((c.w.start + c.windowMs - now) / 1000));
+      if (!refused || retryAfterS > refused.retryAfterS) refused = { allowed: false, remaining: 0, retryAfterS, refusedBy: i };
+    });
+    if (refused) return refused;
+    for (const c of checked) c.w.count += c.cost ?? 1;
+    return { allowed: true, remaining: Math.min(...checked.map((c) => Math.max(0, Math.floor(c.limit - c.estimated - (c.cost ?? 1))))), retryAfterS: 0 };
+  }
+
+  private windowOf(key: string, windowMs: number, now: number) {
     const start = now - (now % windowMs);
     let w = this.windows.get(key);
     if (!w || w.start !== start) {
+      if (!w && this.windows.size >= 10_000 && now - this.prunedAt > 1000) this.prune(now);
       const prev = w && w.start === start - windowMs ? w.count : 0;
-      w = { start, prev, count: 0 };
+      w = { start, windowMs, prev, count: 0 };
       this.windows.set(key, w);
-      if (this.windows.size > 10_000) this.prune(start - windowMs);
     }
-    const weight = 1 - (now - start) / windowMs;
-    const estimated = w.prev * weight + w.count;
-    if (estimated + cost > limit) {
-      const retryAfterS = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-      return { allowed: false, remaining: 0, retryAfterS };
-    }
-    w.count += cost;
-    return { allowed: true, remaining: Math.max(0, Math.floor(limit - estimated - cost)), retryAfterS: 0 };
+    return { w, windowMs, estimated: w.prev * (1 - (now - start) / windowMs) + w.count };
   }
 
   async ping(): Promise<string> {
     return "pong";
   }
 
-  private prune(before: number) {
-    for (const [k, w] of this.windows) if (w.start < before) this.windows.delete(k);
+  /** Forgets the windows that no longer weigh on an estimate (their own and the previous one are over). */
+  private prune(now: number) {
+    this.prunedAt = now;
+    for (const [k, w] of this.windows) if (w.start + 2 * w.windowMs <= now) this.windows.delete(k);
   }
 }

@@ -7,4 +7,4 @@ export function clientIp(c: Context<AppEnv>): string {
 }
 
 // The limiter is a service (services call it too); re-exported for the routes that meet it here.
-export { enforceRateLimit } from "../services/rate-limit";
+export { enforceRateLimit, enforceRateLimits } from "../services/rate-limit";

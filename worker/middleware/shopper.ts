@@ -53,9 +53,12 @@ export async function ensureDeviceCookie(c: Context<AppEnv>) {
 
 type SessionBuyer = Pick<BuyerRow, "id" | "kind"> & Partial<Pick<BuyerRow, "member_id" | "created_at">>;
 
-/** Signs a new session into the cookie; counts against the per-IP session limit (429 past it). */
-export async function setSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer) {
-  await limitNewSessions(c.env, clientIp(c));
+/**
+ * Signs a new session into the cookie; counts against the per-IP session limit (429 past it) unless the route has
+ * already counted it with its own limits (`counted`: services/buyers.ts newSessionLimit).
+ */
+export async function setSessionCookie(c: Context<AppEnv>, buyer: SessionBuyer, opts: { counted?: boolean } = {}) {
+  if (!opts.counted) await limitNewSessions(c.env, clientIp(c));
   await writeSessionCookie(c, buyer);
 }
 

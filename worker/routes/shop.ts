@@ -9,8 +9,8 @@ import { isDevelopment } from "../domain/deploy-config";
 import { verifySession } from "../domain/buyer-session";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper, shopperUnchecked } from "../middleware/shopper";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
-import { requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
+import { clientIp, enforceRateLimit, enforceRateLimits } from "../middleware/rate-limit";
+import { newSessionLimit, requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput, ShareResult, SubjectShareInput } from "../../schema/acquisition";
 import { createSubjectShare } from "../services/shares";
@@ -176,15 +176,17 @@ export const shopRoutes = createRouter()
     return c.json({ buyer: null }, 200);
   })
   .openapi(create, async (c) => {
-    // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions.
-    await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
+    // Unpaid orders hold stock: a per-IP ceiling keeps one client from hoarding it with throwaway guest sessions. A
+    // new guest's session counts against its own per-IP limit in the same call to the limiter.
+    const newGuest = !c.var.shopper.buyerId;
+    const orderLimit = { bucket: "order-ip", limit: Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, windowS: 60 };
+    await enforceRateLimits(c.env, clientIp(c), newGuest ? [orderLimit, newSessionLimit(c.env)] : [orderLimit]);
     const input = c.req.valid("json");
     await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ...(await requester(c)), buyerId: c.var.shopper.buyerId });
     // Guest checkout: the guest row goes in with the order's first D1 batch (one round trip less). The cookie is set
     // up front as before; should that batch not run, it names no buyer and the next request starts a new guest.
-    const newGuest = !c.var.shopper.buyerId;
     const buyerId = c.var.shopper.buyerId ?? newId("byr");
-    if (newGuest) await setSessionCookie(c, { id: buyerId, kind: "guest" });
+    if (newGuest) await setSessionCookie(c, { id: buyerId, kind: "guest" }, { counted: true });
     const res = await placeShopOrder(c.env, {
       tenantId: c.var.shopper.tenantId, buyerId, productId: input.productId, quantity: input.quantity,
       idempotencyKey: c.req.valid("header")["idempotency-key"], rechargeAccount: input.rechargeAccount ?? null, newGuest, storedValueCents: input.storedValueCents,

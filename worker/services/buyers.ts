@@ -10,7 +10,7 @@ import {
   phoneBuyerIdSql, signInStmts, toBuyer, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
-import { enforceRateLimit } from "./rate-limit";
+import { enforceRateLimits, type RateLimit } from "./rate-limit";
 import { eventRows } from "../queue/emit";
 import type { AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, resolveAcquisition, signupEvents } from "./acquisition";
@@ -37,8 +37,11 @@ export const SESSIONS_PER_IP_PER_MIN = 20;
  * session for a new identity calls this, so per-user campaign limits cannot be sidestepped through another route.
  */
 export async function limitNewSessions(env: Env, ip: string): Promise<void> {
-  await enforceRateLimit(env, "buyer-session", ip, Number(env.SESSION_IP_LIMIT_PER_MIN) || SESSIONS_PER_IP_PER_MIN, 60);
+  await enforceRateLimits(env, ip, [newSessionLimit(env)]);
 }
+
+/** That per-IP limit, for a route that counts it in the same call as its own (services/rate-limit.ts). */
+export const newSessionLimit = (env: Env): RateLimit => ({ bucket: "buyer-session", limit: Number(env.SESSION_IP_LIMIT_PER_MIN) || SESSIONS_PER_IP_PER_MIN, windowS: 60 });
 
 /** A new guest buyer with its acquisition; `user_signed_up` (and `referral_signed_up`) leave with it. */
 export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
