@@ -59,6 +59,7 @@ async function directStack() {
     base: harness.url,
     admin: kaquanClient(harness.url, key.secret),
     slug,
+    cpuMs: harness.cpuMs,
     async stop() {
       await harness.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -185,7 +186,11 @@ async function runReference(): Promise<Run> {
   }
 }
 
+const cpuMs = "cpuMs" in bench ? bench.cpuMs : undefined;
+const cpuBefore = cpuMs?.();
 const w = await runBuyers(base, product.id);
+// workerd's CPU per order placed, --direct only (the read-back of every order after the run is not in it).
+const cpuPerOrder = cpuMs && w.latencies.length ? Math.round(((cpuMs() - cpuBefore!) / w.latencies.length) * 100) / 100 : null;
 const latencies = w.latencies;
 const pct = percentile(latencies);
 const click = percentile(w.clickLatencies);
@@ -202,6 +207,7 @@ const result = {
   p50_ms: pct(0.5),
   p95_ms: pct(0.95),
   p99_ms: pct(0.99),
+  workerd_cpu_ms_per_order: cpuPerOrder,
   double_delivered: w.doubled + Math.max(0, stock.delivered - w.keysSeen) + (ref?.doubled ?? 0),
   errors: w.errors,
   reference_orders_per_s: ref ? Math.round((ref.latencies.length / ref.seconds) * 10) / 10 : null,

@@ -5,12 +5,14 @@
  * function. Start a benchmark with KAQUAN_BENCH_INSPECT=<port> (bench/lib/workerd-harness.ts opens workerd's
  * inspector there; `npm start`/bench:orders stacks take KAQUAN_INSPECTOR_PORT), and this beside it: it waits for the inspector, then `--after` seconds (to skip the harness's
  * warm-up phases), then samples for `--seconds`. The .cpuprofile file opens in Chrome DevTools.
+ * `--target` picks another isolate by its inspector title (a regular expression): all of workerd's isolates share
+ * one thread locally, so D1 (`d1:db`), the Durable Objects and Miniflare's entry (`core:entry`) cost the worker time.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const { values: a } = parseArgs({
-  options: { port: { type: "string", default: "9229" }, after: { type: "string", default: "0" }, seconds: { type: "string", default: "10" }, out: { type: "string", default: "profile.cpuprofile" } },
+  options: { port: { type: "string", default: "9229" }, after: { type: "string", default: "0" }, seconds: { type: "string", default: "10" }, out: { type: "string", default: "profile.cpuprofile" }, target: { type: "string", default: "kaquan" } },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,7 +23,7 @@ let target: { webSocketDebuggerUrl: string; title?: string } | undefined;
 for (let i = 0; i < 600 && !target; i++) {
   try {
     const list = (await (await fetch(`http://127.0.0.1:${a.port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
-    target = list.find((t) => /kaquan/.test(t.title ?? "")) ?? list[0];
+    target = list.find((t) => new RegExp(a.target!).test(t.title ?? ""));
   } catch {
     await sleep(500);
   }

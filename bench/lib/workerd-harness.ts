@@ -22,6 +22,8 @@ export interface Harness {
   /** The worker's D1 database (for checks after a run). */
   db: Awaited<ReturnType<InstanceType<typeof Miniflare>["getD1Database"]>>;
   dispose(): Promise<void>;
+  /** CPU time workerd has used so far, in ms (user + system; every isolate, D1 and the objects included). */
+  cpuMs(): number;
 }
 
 /** The secrets and vars a bench worker runs with (never a deployment's: these are printed in the source). */
@@ -82,5 +84,32 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
   for (const file of readdirSync("schema/d1").filter((f) => f.endsWith(".sql")).sort()) {
     for (const stmt of unstable_splitSqlQuery(readFileSync(join("schema/d1", file), "utf8"))) await db.prepare(stmt).run();
   }
-  return { url, db, dispose: () => mf.dispose() };
+  return { url, db, dispose: () => mf.dispose(), cpuMs: workerdCpuMs };
+}
+
+/**
+ * Locally every isolate (the worker, D1, the objects, the queue broker) runs on workerd's one thread, so CPU per
+ * request is what a change saves or costs, and far steadier than latency under contention. Read from /proc: workerd
+ * is this process's child (Linux only; 0 elsewhere).
+ */
+function workerdCpuMs(): number {
+  const tick = 10; // USER_HZ = 100 on Linux
+  try {
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue;
+      }
+      const close = stat.lastIndexOf(")");
+      if (!stat.slice(0, close).endsWith("(workerd")) continue;
+      const f = stat.slice(close + 2).split(" ");
+      if (Number(f[1]) !== process.pid) continue; // field 4: the parent
+      return (Number(f[11]) + Number(f[12])) * tick; // fields 14, 15: utime, stime
+    }
+  } catch {
+    // no /proc
+  }
+  return 0;
 }
