@@ -190,7 +190,8 @@ const cpuMs = "cpuMs" in bench ? bench.cpuMs : undefined;
 const cpuBefore = cpuMs?.();
 const w = await runBuyers(base, product.id);
 // workerd's CPU per order placed, --direct only (the read-back of every order after the run is not in it).
-const cpuPerOrder = cpuMs && w.latencies.length ? Math.round(((cpuMs() - cpuBefore!) / w.latencies.length) * 100) / 100 : null;
+const cpuAfter = cpuMs?.();
+const cpuPerOrder = cpuAfter != null && cpuBefore != null && w.latencies.length ? Math.round(((cpuAfter - cpuBefore) / w.latencies.length) * 100) / 100 : null;
 const latencies = w.latencies;
 const pct = percentile(latencies);
 const click = percentile(w.clickLatencies);

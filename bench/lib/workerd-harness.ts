@@ -22,8 +22,8 @@ export interface Harness {
   /** The worker's D1 database (for checks after a run). */
   db: Awaited<ReturnType<InstanceType<typeof Miniflare>["getD1Database"]>>;
   dispose(): Promise<void>;
-  /** CPU time workerd has used so far, in ms (user + system; every isolate, D1 and the objects included). */
-  cpuMs(): number;
+  /** CPU time workerd has used so far, in ms (user + system; every isolate, D1 and the objects included); null off Linux. */
+  cpuMs(): number | null;
 }
 
 /** The secrets and vars a bench worker runs with (never a deployment's: these are printed in the source). */
@@ -90,9 +90,9 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
 /**
  * Locally every isolate (the worker, D1, the objects, the queue broker) runs on workerd's one thread, so CPU per
  * request is what a change saves or costs, and far steadier than latency under contention. Read from /proc: workerd
- * is this process's child (Linux only; 0 elsewhere).
+ * is this process's child (Linux only; null elsewhere).
  */
-function workerdCpuMs(): number {
+function workerdCpuMs(): number | null {
   const tick = 10; // USER_HZ = 100 on Linux
   try {
     for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
@@ -111,5 +111,5 @@ function workerdCpuMs(): number {
   } catch {
     // no /proc
   }
-  return 0;
+  return null;
 }

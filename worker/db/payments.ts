@@ -35,10 +35,6 @@ export function getPaymentById(db: D1Database, id: string) {
 
 export const paymentByIdStmt = (db: D1Database, id: string) => db.prepare("SELECT * FROM payments WHERE id = ?").bind(id);
 
-/** The sandbox gateway takes a pending charge the cashier had opened elsewhere (the buyer paid there after all). */
-export function moveChargeToSandboxStmt(db: D1Database, id: string) {
-  return db.prepare("UPDATE payments SET provider = 'sandbox' WHERE id = ? AND kind = 'charge' AND status = 'pending' AND provider != 'sandbox'").bind(id);
-}
 
 export function getChargeOfOrder(db: D1Database, tenantId: string, orderId: string) {
   return db
@@ -110,7 +106,13 @@ export async function pendingRefunds(db: D1Database, olderThan: string, limit: n
   ).results;
 }
 
-/** A cashier choice: which gateway the buyer pays this pending charge through. */
-export function setChargeProviderStmt(db: D1Database, tenantId: string, id: string, provider: string) {
-  return db.prepare("UPDATE payments SET provider = ? WHERE tenant_id = ? AND id = ? AND kind = 'charge' AND status = 'pending' RETURNING *").bind(provider, tenantId, id);
+/**
+ * A cashier choice: which gateway the buyer pays this pending charge through. `tenantId` null: a gateway taking the
+ * charge by its unguessable payment id, as callbacks name it (the sandbox, paid there after another method was chosen).
+ */
+export function setChargeProviderStmt(db: D1Database, tenantId: string | null, id: string, provider: string) {
+  const tenant = tenantId === null ? "" : " AND tenant_id = ?";
+  return db
+    .prepare(`UPDATE payments SET provider = ? WHERE id = ?${tenant} AND kind = 'charge' AND status = 'pending' RETURNING *`)
+    .bind(provider, id, ...(tenantId === null ? [] : [tenantId]));
 }

@@ -1,4 +1,4 @@
-import { moveChargeToSandboxStmt, paymentByIdStmt, type PaymentRow } from "./payments";
+import { paymentByIdStmt, setChargeProviderStmt, type PaymentRow } from "./payments";
 
 export interface SandboxTxnRow {
   gateway_ref: string;
@@ -13,12 +13,14 @@ export interface SandboxTxnRow {
   booked_at: string;
 }
 
+const TXN_COLUMNS = "gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account";
+
 /** Books the transaction once per (kind, merchant_ref) and returns the booked row (the first booking wins), in one round trip. */
 export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "booked_at">): Promise<SandboxTxnRow> {
   const [, booked] = await db.batch<SandboxTxnRow>([
     db
       .prepare(
-        `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
+        `INSERT INTO sandbox_gateway_txns (${TXN_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, merchant_ref) DO NOTHING`,
       )
       .bind(row.gateway_ref, row.tenant_id, row.kind, row.merchant_ref, row.payment_id, row.amount_cents, row.fee_cents, row.state, row.payer_account),
@@ -35,10 +37,10 @@ export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "b
  */
 export async function paySandboxCharge(db: D1Database, paymentId: string, gatewayRef: string, payerAccount: string | null) {
   const [, , payment, txn] = await db.batch([
-    moveChargeToSandboxStmt(db, paymentId),
+    setChargeProviderStmt(db, null, paymentId, "sandbox"),
     db
       .prepare(
-        `INSERT INTO sandbox_gateway_txns (gateway_ref, tenant_id, kind, merchant_ref, payment_id, amount_cents, fee_cents, state, payer_account)
+        `INSERT INTO sandbox_gateway_txns (${TXN_COLUMNS})
          SELECT ?, tenant_id, 'payment', id, id, amount_cents, (amount_cents * 6 + 500) / 1000, 'paid', ? FROM payments
          WHERE id = ? AND kind = 'charge' AND status = 'pending'
          ON CONFLICT (kind, merchant_ref) DO NOTHING`,

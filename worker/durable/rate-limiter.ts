@@ -4,7 +4,6 @@ export interface RateHit {
   key: string;
   limit: number;
   windowS: number;
-  cost?: number;
 }
 
 export interface RateDecision {
@@ -23,23 +22,19 @@ export class RateLimiter extends DurableObject<Env> {
   private windows = new Map<string, { start: number; windowMs: number; prev: number; count: number }>();
   private prunedAt = 0;
 
-  async hit(key: string, limit: number, windowS: number, cost = 1): Promise<RateDecision> {
-    return this.hits([{ key, limit, windowS, cost }]);
-  }
-
   /** Several limits at once (one client's hit on each): counted on all only when every one allows it. */
   async hits(limits: RateHit[]): Promise<RateDecision> {
     const now = Date.now();
     const checked = limits.map((l) => ({ ...l, ...this.windowOf(l.key, l.windowS * 1000, now) }));
     let refused: RateDecision | undefined;
     checked.forEach((c, i) => {
-      if (c.estimated + (c.cost ?? 1) <= c.limit) return;
+      if (c.estimated + 1 <= c.limit) return;
       const retryAfterS = Math.max(1, Math.ceil((c.w.start + c.windowMs - now) / 1000));
       if (!refused || retryAfterS > refused.retryAfterS) refused = { allowed: false, remaining: 0, retryAfterS, refusedBy: i };
     });
     if (refused) return refused;
-    for (const c of checked) c.w.count += c.cost ?? 1;
-    return { allowed: true, remaining: Math.min(...checked.map((c) => Math.max(0, Math.floor(c.limit - c.estimated - (c.cost ?? 1))))), retryAfterS: 0 };
+    for (const c of checked) c.w.count += 1;
+    return { allowed: true, remaining: Math.min(...checked.map((c) => Math.max(0, Math.floor(c.limit - c.estimated - 1)))), retryAfterS: 0 };
   }
 
   private windowOf(key: string, windowMs: number, now: number) {
