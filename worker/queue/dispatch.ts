@@ -79,7 +79,10 @@ export async function dispatchEvents(env: DispatchEnv, opts: DispatchOptions = {
 
 const MAX_ROUNDS = 3;
 const LEDGER_TYPES = Object.keys(LEDGER_KINDS_BY_EVENT);
-const YIELD_MAX_MS = 50;
+// A round costs ~3.5 ms of the thread (two D1 round trips, the ledger object, the Queue; bench/README.md session 47)
+// whatever it carries: under load, waiting up to this long makes each round carry a few hundred ms of events.
+const YIELD_MAX_MS = 250;
+const YIELD_POLL_MS = 5;
 
 /**
  * While the isolate is answering two requests or more, a dispatch round waits for them (polled on this context's
@@ -88,7 +91,8 @@ const YIELD_MAX_MS = 50;
  * waiting for this very dispatch (a voucher's provenance right after its redemption): then, as when idle, at once.
  */
 async function yieldToRequests(): Promise<void> {
-  for (let waited = 0; requestsInFlight() > 1 && waited < YIELD_MAX_MS; waited += 2) await new Promise((r) => setTimeout(r, 2));
+  const until = Date.now() + YIELD_MAX_MS;
+  while (requestsInFlight() > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, YIELD_POLL_MS));
 }
 
 /**
