@@ -116,6 +116,11 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     const gb = await shop(slug, "/orders", { method: "POST", cookie, idem: "gold-buy-1", json: { productId } });
     expect([gb.status, gb.body.unitPriceCents]).toEqual([201, 1791]);
     expect(await env.DB.prepare("SELECT percent_off, list_unit_cents FROM member_order_discounts WHERE order_id = ?").bind(gb.body.id).first()).toEqual({ percent_off: 10, list_unit_cents: 1990 });
+    // The same key again: the same order at the same price (a returning buyer's earlier order is read with the member
+    // terms, in one round trip), nothing placed twice.
+    const again = await shop(slug, "/orders", { method: "POST", cookie, idem: "gold-buy-1", json: { productId } });
+    expect([again.status, again.body.id, again.body.unitPriceCents]).toEqual([200, gb.body.id, 1791]);
+    expect(await countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ?", tenant.id, buyerId, productId)).toBe(1);
 
     // Refund of the first order takes its growth back (once), the tier stays until the yearly review.
     const refund = await api(`/orders/${o.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "changed mind" } });

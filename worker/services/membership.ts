@@ -201,11 +201,20 @@ export async function memberCardOfBuyer(env: Pick<Env, "DB">, tenantId: string, 
  * gives its percent off as the unit price.
  */
 export async function shopMemberTerms(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, productId: string, now = new Date()) {
+  return (await shopMemberTermsWith(env, tenantId, buyerId, productId, [], now)).terms;
+}
+
+/** shopMemberTerms with the caller's own reads (`extra`) in the same round trip; `extra` are their results. */
+export async function shopMemberTermsWith(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, productId: string, extra: D1PreparedStatement[], now = new Date()) {
   const stmts = [
     tiersStmt(env.DB, tenantId), paidCardPlanStmt(env.DB, tenantId, productId), productRowStmt(env.DB, tenantId, productId),
-    ...(buyerId ? [memberByBuyerStmt(env.DB, tenantId, buyerId)] : []),
+    memberByBuyerStmt(env.DB, tenantId, buyerId ?? ""), ...extra,
   ];
-  const [tr, pr, prodr, mr] = await env.DB.batch(stmts);
+  const all = await env.DB.batch(stmts);
+  return { terms: memberTermsOf(all, productId, now), extra: all.slice(4) };
+}
+
+function memberTermsOf([tr, pr, prodr, mr]: D1Result[], productId: string, now: Date) {
   const listCents = (prodr!.results[0] as ProductRow | undefined)?.price_cents ?? 0;
   const tiers = (tr!.results as TierRow[]).map(toTier);
   const member = (mr?.results[0] as MemberRow | undefined) ?? null;

@@ -73,7 +73,16 @@ export function checkoutPath(paymentId: string) {
   return `/api/v1/pay/checkout/${paymentId}`;
 }
 
-export async function createOrder(env: Env, p: CreateOrderParams): Promise<CreatedOrder> {
+/** What an order reads before it is placed: an earlier order under its key, the product, whether a key is left. */
+export function orderReadStmts(db: D1Database, p: Pick<CreateOrderParams, "tenantId" | "idempotencyKey" | "productId">): D1PreparedStatement[] {
+  return [orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey), productRowStmt(db, p.tenantId, p.productId), mayHaveKeysStmt(db, p.tenantId, p.productId)];
+}
+
+/**
+ * `read`: the results of orderReadStmts, when the caller ran them in a batch of its own reads (a returning buyer's
+ * member terms, services/shop.ts); ignored for a new guest, whose row is written with them.
+ */
+export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Result[]): Promise<CreatedOrder> {
   const db = env.DB;
   const requestHash = await requestHashOf(p);
   // One round trip: (a new guest with its sign-up events, and what a non-member may order,) an earlier order under
@@ -83,13 +92,7 @@ export async function createOrder(env: Env, p: CreateOrderParams): Promise<Creat
   const guest = terms
     ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null, terms.guard), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
     : [];
-  const results = (await db.batch([
-    ...guest,
-    orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey),
-    productRowStmt(db, p.tenantId, p.productId),
-    mayHaveKeysStmt(db, p.tenantId, p.productId),
-    ...(terms?.reads ?? []),
-  ])).slice(guest.length);
+  const results = read && !terms ? read : (await db.batch([...guest, ...orderReadStmts(db, p), ...(terms?.reads ?? [])])).slice(guest.length);
   terms?.check(results.slice(3));
   const [priorR, productR, keyR] = results;
   const prior = priorR!.results[0] as OrderRow | undefined;
