@@ -35,7 +35,6 @@ export function getPaymentById(db: D1Database, id: string) {
 
 export const paymentByIdStmt = (db: D1Database, id: string) => db.prepare("SELECT * FROM payments WHERE id = ?").bind(id);
 
-
 export function getChargeOfOrder(db: D1Database, tenantId: string, orderId: string) {
   return db
     .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1")

@@ -204,17 +204,20 @@ export async function shopMemberTerms(env: Pick<Env, "DB">, tenantId: string, bu
   return (await shopMemberTermsWith(env, tenantId, buyerId, productId, [], now)).terms;
 }
 
-/** shopMemberTerms with the caller's own reads (`extra`) in the same round trip; `extra` are their results. */
-export async function shopMemberTermsWith(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, productId: string, extra: D1PreparedStatement[], now = new Date()) {
-  const stmts = [
-    tiersStmt(env.DB, tenantId), paidCardPlanStmt(env.DB, tenantId, productId), productRowStmt(env.DB, tenantId, productId),
-    memberByBuyerStmt(env.DB, tenantId, buyerId ?? ""), ...extra,
-  ];
-  const all = await env.DB.batch(stmts);
-  return { terms: memberTermsOf(all, productId, now), extra: all.slice(4) };
+/**
+ * shopMemberTerms with an order's own reads in the same round trip (`orderReads`: services/orders.ts orderReadStmts,
+ * whose first is the product's row, read once for both); `orderReads` in the answer are their results.
+ */
+export async function shopMemberTermsWith(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, productId: string, orderReads: D1PreparedStatement[], now = new Date()) {
+  const db = env.DB;
+  const all = await db.batch([
+    tiersStmt(db, tenantId), paidCardPlanStmt(db, tenantId, productId), memberByBuyerStmt(db, tenantId, buyerId ?? ""),
+    ...(orderReads.length ? orderReads : [productRowStmt(db, tenantId, productId)]),
+  ]);
+  return { terms: memberTermsOf(all, productId, now), orderReads: all.slice(3) };
 }
 
-function memberTermsOf([tr, pr, prodr, mr]: D1Result[], productId: string, now: Date) {
+function memberTermsOf([tr, pr, mr, prodr]: D1Result[], productId: string, now: Date) {
   const listCents = (prodr!.results[0] as ProductRow | undefined)?.price_cents ?? 0;
   const tiers = (tr!.results as TierRow[]).map(toTier);
   const member = (mr?.results[0] as MemberRow | undefined) ?? null;

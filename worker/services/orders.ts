@@ -73,9 +73,9 @@ export function checkoutPath(paymentId: string) {
   return `/api/v1/pay/checkout/${paymentId}`;
 }
 
-/** What an order reads before it is placed: an earlier order under its key, the product, whether a key is left. */
+/** What an order reads before it is placed: the product (first), an earlier order under its key, whether a key is left. */
 export function orderReadStmts(db: D1Database, p: Pick<CreateOrderParams, "tenantId" | "idempotencyKey" | "productId">): D1PreparedStatement[] {
-  return [orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey), productRowStmt(db, p.tenantId, p.productId), mayHaveKeysStmt(db, p.tenantId, p.productId)];
+  return [productRowStmt(db, p.tenantId, p.productId), orderByIdempotencyKeyStmt(db, p.tenantId, p.idempotencyKey), mayHaveKeysStmt(db, p.tenantId, p.productId)];
 }
 
 /**
@@ -94,7 +94,7 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
     : [];
   const results = read && !terms ? read : (await db.batch([...guest, ...orderReadStmts(db, p), ...(terms?.reads ?? [])])).slice(guest.length);
   terms?.check(results.slice(3));
-  const [priorR, productR, keyR] = results;
+  const [productR, priorR, keyR] = results;
   const prior = priorR!.results[0] as OrderRow | undefined;
   if (prior) return repeat(env, prior, requestHash);
 

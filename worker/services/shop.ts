@@ -109,7 +109,7 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
   // Paying a part from the stored-value balance needs a member (403 not_a_member for guests). The product page offers
   // the list price from the balance; a member's price is lower, so the part is capped at it.
   const balancePart = storedValueCents && terms ? Math.min(storedValueCents, terms.unitPriceCents * (p.quantity ?? 1)) : storedValueCents;
-  const res = await createOrder(env, balancePart ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, balancePart) } : priced, ahead?.extra);
+  const res = await createOrder(env, balancePart ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, balancePart) } : priced, ahead?.orderReads);
   if (terms && res.created) await noteMemberDiscount(env, p.tenantId, res.order.id, terms);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);
