@@ -10,6 +10,7 @@ import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { PRODUCT_PAGE, productPage } from "./routes/product-page";
 import { runScheduled } from "./scheduled";
+import { withPlusParams } from "./db/plus-params";
 
 export { RateLimiter } from "./durable/rate-limiter";
 export { TenantLedger } from "./durable/tenant-ledger";
@@ -46,9 +47,10 @@ function misconfigured(request: Request, missing: string[]): Response {
 
 export default {
   // The claim route is answered before the router (same contract and code path, see routes/claim-fast.ts).
-  fetch: async (request, env, ctx) => {
-    const missing = refusal(env);
+  fetch: async (request, rawEnv, ctx) => {
+    const missing = refusal(rawEnv);
     if (missing.length) return misconfigured(request, missing);
+    const env = withPlusParams(rawEnv);
     // Events recorded with a state change are forwarded once the response is out (the cron is the safety net). The
     // claim route enters that scope only past its public refusals (sold out: most of a flash sale's answers).
     const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)));
@@ -57,15 +59,16 @@ export default {
     if (new URL(request.url).pathname.startsWith(PRODUCT_PAGE)) return productPage(request, env);
     return inRequest(async () => appFor(env).fetch(request, env, ctx));
   },
-  queue: async (batch, env) => {
+  queue: async (batch, rawEnv) => {
     // Not delivered unsigned: retried later (and parked in D1 by the dead-letter consumer, which needs no secret).
-    if (batch.queue !== DEAD_LETTER_QUEUE && refusal(env).length) return batch.retryAll({ delaySeconds: 60 });
+    if (batch.queue !== DEAD_LETTER_QUEUE && refusal(rawEnv).length) return batch.retryAll({ delaySeconds: 60 });
+    const env = withPlusParams(rawEnv);
     if (batch.queue === WEBHOOK_QUEUE) return consumeWebhooks(batch, env);
     if (batch.queue === CLAIMS_QUEUE) return consumeClaims(batch, env);
     return consumeEvents(batch, env);
   },
   scheduled: (_controller, env, ctx) => {
     if (refusal(env).length) return;
-    ctx.waitUntil(runScheduled(env));
+    ctx.waitUntil(runScheduled(withPlusParams(env)));
   },
 } satisfies ExportedHandler<Env>;

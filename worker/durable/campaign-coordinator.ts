@@ -5,6 +5,7 @@ import { grantChunk, phaseAt, stockTotals } from "../domain/campaign-rules";
 import { sha256 } from "../domain/draw";
 import type { Grant, ShardConfig, Stock } from "./campaign-types";
 import { shardName } from "./campaign-types";
+import { plusParamsSql } from "../db/plus-params";
 
 interface Meta {
   campaignId: string;
@@ -24,7 +25,7 @@ interface Meta {
  * restart of either object between the two halves neither loses nor duplicates a unit.
  */
 export class CampaignCoordinator extends DurableObject<Env> {
-  private sql = this.ctx.storage.sql;
+  private sql = plusParamsSql(this.ctx.storage.sql);
   private meta: Meta | null = null;
   private reserve: Stock = {};
   private lock: Promise<unknown> = Promise.resolve();

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { plusParamsSql } from "../db/plus-params";
 
 /** One key a claim counts against: `i:<ip>`, `d:<device id>`, `p:<phone account>`, with its limit and refusal code. */
 export interface LimitWant {
@@ -20,7 +21,7 @@ const HOLD_KEEP_MS = 10 * 60_000;
  * between) stays counted: the error is always towards refusing, never towards a unit over the limit.
  */
 export class CampaignLimits extends DurableObject<Env> {
-  private sql = this.ctx.storage.sql;
+  private sql = plusParamsSql(this.ctx.storage.sql);
   private counts = new Map<string, number>();
   private sincePrune = 0;
 

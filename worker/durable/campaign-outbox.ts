@@ -5,6 +5,7 @@ import { claimWonFact, returnsRefusedUnit } from "../domain/claim-facts";
 import { emitEventBundles, type EventInput } from "../queue/emit";
 import { sendClaimFacts } from "../queue/send";
 import type { ShardConfig } from "./campaign-types";
+import { plusParamsSql } from "../db/plus-params";
 
 /**
  * Outbox bits on a claim row: the claim/draw event (warehouse) and the `claim_failed` event of a claim fulfilment
@@ -129,7 +130,7 @@ export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "
  * back-off. Returns ms until it should run again, or null when nothing is left.
  */
 export async function drainOutbox(env: Pick<Env, "DB" | "EVENTS" | "CLAIMS">, storage: DurableObjectStorage, cfg: ShardConfig, shard: number, extra: EventInput[], budget = Infinity): Promise<number | null> {
-  const sql = storage.sql;
+  const sql = plusParamsSql(storage.sql);
   const now = Date.now();
   const columns = "id, user_id, result, referrer_id, device_id, origin, pending, attempts, failure, awaiting";
   // Rows with an event due first (never held back), then rows owing only their fact, as many as the budget allows.

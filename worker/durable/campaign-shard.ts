@@ -10,6 +10,7 @@ import type { ClaimRejection, ClaimRequest, ShardConfig, ShardReply, Stock } fro
 import type { LimitWant } from "./campaign-limits";
 import type { EventInput } from "../queue/emit";
 import { drainOutbox, factBudget, EVENTS_TABLE, PENDING_EVENT, PENDING_FACT, PENDING_FAILED_EVENT, recordShardEvent } from "./campaign-outbox";
+import { plusParamsSql, withPlusParams } from "../db/plus-params";
 
 interface UserState {
   total: number;
@@ -56,7 +57,7 @@ const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, dra
  * (output gate). Stock arrives from the CampaignCoordinator in chunks and can be taken back when others run dry.
  */
 export class CampaignShard extends DurableObject<Env> {
-  private sql = this.ctx.storage.sql;
+  private sql = plusParamsSql(this.ctx.storage.sql);
   private cfg: ShardConfig | null = null;
   private shard = -1;
   private stock: Stock = {};
@@ -98,7 +99,7 @@ export class CampaignShard extends DurableObject<Env> {
   private finishing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, withPlusParams(env));
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS stock (k TEXT PRIMARY KEY, qty INTEGER NOT NULL, exhausted INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, state TEXT NOT NULL);

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { plusParamsSql } from "../db/plus-params";
 
 /** What the worker knows of a team from D1; it rebuilds an object whose storage is gone (paid = D1's paid seats). */
 export interface TeamSpec {
@@ -22,7 +23,7 @@ export type SeatAnswer = TeamState & ({ outcome: "confirmed"; seat: number } | {
  * refunds the team. No D1 and no services here: the worker writes the durable record and moves the money.
  */
 export class GroupTeam extends DurableObject<Env> {
-  private sql = this.ctx.storage.sql;
+  private sql = plusParamsSql(this.ctx.storage.sql);
 
   /** Idempotent: also recreates the tables after the storage was wiped (a lost object is rebuilt from D1 in init). */
   private tables() {

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
 import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
 import { GENESIS_HASH, merkleRoot, sealEntry, type LedgerSegment } from "../domain/ledger";
+import { plusParamsSql, withPlusParams } from "../db/plus-params";
 
 /** Entries since the last checkpoint are sealed into a new one at least this often. */
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
@@ -27,8 +28,8 @@ export class TenantLedger extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
+    super(ctx, withPlusParams(env));
+    this.sql = plusParamsSql(ctx.storage.sql);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), tenant_id TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL)`);
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS checkpoints (seq_to INTEGER PRIMARY KEY, seq_from INTEGER NOT NULL, head_hash TEXT NOT NULL,
