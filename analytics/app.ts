@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono, type Context } from "hono";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { ZodError } from "zod";
 import { MetricName, WarehouseQuery } from "../schema/analytics";
 import { errorBody, type ErrorIssue } from "../schema/errors";
@@ -37,9 +39,37 @@ function zodIssues(e: ZodError) {
   return e.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));
 }
 
-/** A request body signed with `secret` (HMAC header), parsed as JSON; or the 401/400 answer that refuses it. */
+const gunzipAsync = promisify(gunzip);
+/**
+ * The most a gzipped body may inflate to. Far above the largest valid batch (5,000 envelopes at their longest), and a
+ * bound on what a sender without the secret can make this process inflate: the signature covers the inflated text.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+/** The request body as text, inflated when sent with `content-encoding: gzip` (the queue consumer's batches). */
+async function bodyText(c: Context): Promise<{ text: string } | { refusal: Response }> {
+  const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding === "identity") return { text: await c.req.text() };
+  if (encoding !== "gzip") return { refusal: c.json(error("unsupported_encoding", "Content-Encoding must be gzip or absent"), 415) };
+  try {
+    const inflated = await gunzipAsync(Buffer.from(await c.req.arrayBuffer()), { maxOutputLength: MAX_INFLATED_BYTES });
+    return { text: inflated.toString("utf8") };
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      return { refusal: c.json(error("payload_too_large", `The body inflates to more than ${MAX_INFLATED_BYTES} bytes`), 413) };
+    }
+    return { refusal: c.json(error("invalid_body", "Body is not valid gzip"), 400) };
+  }
+}
+
+/**
+ * A request body signed with `secret` (HMAC header over the body's text, before any gzip), parsed as JSON; or the
+ * 4xx answer that refuses it.
+ */
 async function signedJson(c: Context, secret: string): Promise<{ body: unknown } | { refusal: Response }> {
-  const raw = await c.req.text();
+  const read = await bodyText(c);
+  if ("refusal" in read) return read;
+  const raw = read.text;
   const check = await verifyBody(secret, raw, c.req.header("x-kaquan-signature"));
   if (!check.ok) return { refusal: c.json(error("bad_signature", `Signature ${check.reason}`), 401) };
   try {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWarehouseApp } from "../../analytics/app";
+import { gzipSync } from "node:zlib";
+import { createWarehouseApp, MAX_INFLATED_BYTES } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
 import { migrate } from "../../analytics/migrate";
 import { signBody } from "../../worker/domain/signature";
@@ -114,6 +115,35 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!.path).toBe("events.0.type");
     expect((await count("tD")).n).toBe(0);
+  });
+
+  it("takes a gzipped batch signed over its JSON, and refuses a tampered, foreign, broken or inflating one, storing nothing", async () => {
+    const events = [buildEvent({ tenantId: "tGz", type: "page_view", payload: { path: "/压缩" } }), buildEvent({ tenantId: "tGz", type: "page_view" })];
+    const raw = JSON.stringify({ events });
+    const post = (body: BodyInit, encoding: string, signature: Promise<string> | string = signBody(SECRET, raw)) =>
+      Promise.resolve(signature).then((sig) =>
+        app.request("/v1/ingest", { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding, "x-kaquan-signature": sig }, body }),
+      );
+    // Signed over the JSON, sent gzipped: as the queue consumer sends it.
+    const tampered = JSON.stringify({ events: [{ ...events[0], tenantId: "tGzOther" }, events[1]] });
+    expect((await post(gzipSync(tampered), "gzip")).status).toBe(401);
+    expect((await post(gzipSync(raw), "br")).status).toBe(415);
+    const broken = await post(Buffer.from("not gzip at all"), "gzip");
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: { code: string } }).error.code).toBe("invalid_body");
+    // 65 MB of spaces in ~64 KB: refused before it is inflated whole, whoever sent it.
+    const bomb = gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    expect((await post(bomb, "gzip", "t=1,v1=00")).status).toBe(413);
+    expect((await count("tGz")).n).toBe(0);
+    expect((await count("tGzOther")).n).toBe(0);
+
+    const ok = await post(gzipSync(raw), "gzip");
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ received: 2, inserted: 2, duplicates: 0 });
+    const again = await post(gzipSync(raw), "GZIP");
+    expect(await again.json()).toMatchObject({ received: 2, inserted: 0, duplicates: 2 });
+    expect(await count("tGz")).toEqual({ n: 2, u: 2 });
   });
 
   it("refuses an envelope whose payload does not match its type by index and field path, counts it, and stores the rest of the batch", async () => {
