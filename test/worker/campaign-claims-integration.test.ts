@@ -190,6 +190,29 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     const live = await api(`/public/campaigns/${c.id}/live`);
     expect(live.body.remaining).toEqual({ item: 5 });
   });
+  it("answers a sold-out campaign before reading the body or the session: 409 sold_out, also for a malformed body, changing nothing", async () => {
+    const { api } = await import("./helpers");
+    const { adminKey, tenant } = await createTenant();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 1 });
+    expect((await claim(c.id, "u-first")).status).toBe(200);
+    expect((await claim(c.id, "u-late")).body.error.code).toBe("sold_out");
+    const junk = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    expect(junk.status).toBe(409);
+    expect(junk.body.error.code).toBe("sold_out");
+    expect(junk.headers.get("x-request-id")).toBe(junk.body.error.requestId);
+    const anonymous = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", json: {} });
+    expect([anonymous.status, anonymous.body.error.code]).toEqual([409, "sold_out"]);
+    // A malformed body to a campaign that does not exist: the campaign is refused first.
+    const missing = await api(`/public/campaigns/cmp_missing/claims`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    expect(missing.status).toBe(404);
+    const live = await api(`/public/campaigns/${c.id}/live`);
+    expect(live.body.remaining).toEqual({ item: 0 });
+    let stored = 0;
+    for (let i = 0; i < 4; i++) {
+      stored += await runInDurableObject(shardOf(env, c.id, i), (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims").one().n);
+    }
+    expect(stored).toBe(1);
+  });
   it("refuses a campaign that hands out a product the brand does not have (unknown or another brand's)", async () => {
     const { adminKey } = await createTenant();
     const other = await createTenant();

@@ -3,7 +3,7 @@ import { errorBody } from "../../schema/errors";
 import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
 import { allowedOrigins } from "../domain/origins";
-import { claim } from "../services/claim";
+import { claim, openCampaign } from "../services/claim";
 import { edgeCityOf } from "../domain/edge-city";
 import { publicCampaign } from "../services/campaigns";
 import type { RequestScope } from "../queue/request-events";
@@ -14,7 +14,9 @@ const PATH = /^[a-z]+:\/\/[^/]+\/api\/v1\/public\/campaigns\/([\w-]{1,64})\/clai
 /**
  * The hottest route, served before the Hono app: the same contract (ClaimInput, ClaimResult, the error shape,
  * X-Request-Id, tenant CORS) and the same `claim()` as the documented route in campaign-public.ts, without the
- * middleware stack. Measured in bench:claims; anything it does not match (e.g. CORS preflight) goes to Hono.
+ * middleware stack. One difference in order: the campaign's public refusals (404, origin, preview, sold out) are
+ * answered before the body is read, so a malformed body to a sold-out campaign gets 409, not 400. Measured in
+ * bench:claims; anything it does not match (e.g. CORS preflight) goes to Hono.
  */
 export async function fastClaim(request: Request, env: Env, inRequest: RequestScope): Promise<Response | null> {
   if (request.method !== "POST") return null;
@@ -34,9 +36,14 @@ export async function fastClaim(request: Request, env: Env, inRequest: RequestSc
     }
   }
   try {
+    // The body is read in full (an unread body held the connection back: sold-out p99 60 → 110 ms in bench:claims),
+    // but parsed and checked only past the public refusals (sold out above all): they depend on neither it nor the buyer.
+    const text = await request.text();
+    const open = await openCampaign(env, m[1]!, request.headers);
+    if (open instanceof ApiError) throw open;
     let raw: unknown;
     try {
-      raw = await request.json();
+      raw = JSON.parse(text);
     } catch {
       throw new ApiError(400, "invalid_body", "Malformed JSON in request body");
     }

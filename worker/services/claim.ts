@@ -112,10 +112,28 @@ export async function checkEntry(env: Env, c: PublicCampaign["campaign"], s: Ver
   }
 }
 
-function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
+function originRefusal(env: Env, hit: PublicCampaign, origin: string | null): ApiError | null {
   if (origin && origin !== "null" && !allowedOrigins(env.CORS_ORIGINS).includes(origin) && !hit.allowedOrigins.includes(origin)) {
-    throw new ApiError(403, "origin_not_allowed", `The brand has not allowed ${origin} to embed its campaigns`);
+    return new ApiError(403, "origin_not_allowed", `The brand has not allowed ${origin} to embed its campaigns`);
   }
+  return null;
+}
+
+function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
+  const refused = originRefusal(env, hit, origin);
+  if (refused) throw refused;
+}
+
+/**
+ * The campaign a claim or draw goes to, or its public refusal: unknown (404), an origin the brand did not allow
+ * (403), sent from a preview page, sold out. None of them depends on the body or the buyer, so the fast route asks
+ * before reading either: after a flash sale sells out nearly every request ends here, and returning the refusal
+ * (not throwing it through async frames) keeps that answer cheap (bench/README.md, session 50).
+ */
+export async function openCampaign(env: Env, campaignId: string, headers: Headers): Promise<PublicCampaign | ApiError> {
+  const hit = await publicCampaign(env, campaignId);
+  if (!hit) return ApiError.notFound("Campaign");
+  return originRefusal(env, hit, headers.get("origin")) ?? (fromPreview(headers) ? PREVIEW_ONLY : isSoldOut(hit.campaign.id) ? SOLD_OUT : hit);
 }
 
 /**
@@ -129,13 +147,10 @@ export async function claim(
   /** The request's edge location (`request.cf.city`): a city rule's fallback when the member set none. */
   edgeCity: string | null = null,
 ): Promise<ClaimResult> {
-  const hit = await publicCampaign(env, campaignId);
-  if (!hit) throw ApiError.notFound("Campaign");
   // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
-  assertOrigin(env, hit, headers.get("origin"));
-  if (fromPreview(headers)) throw PREVIEW_ONLY;
-  if (isSoldOut(hit.campaign.id)) throw SOLD_OUT;
+  const hit = await openCampaign(env, campaignId, headers);
+  if (hit instanceof ApiError) throw hit;
   return inRequest(() => claimAsBuyer(env, hit, input, headers, answerHeaders, edgeCity));
 }
 
