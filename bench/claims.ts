@@ -163,7 +163,8 @@ async function benchWorker() {
     const floor = await load(o, `/api/v1/public/campaigns/${campaign.id}/nope`, Math.min(5, DURATION_S), () => "{}", () => ({}));
     console.log(`worker: routing floor (404 in the worker, no Durable Object) ${floor.perSecond}/s p50 ${floor.p50} ms p99 ${floor.p99} ms${stallText(floor)}`);
     // The harness's ceiling: the claim route itself, answered at its first exit (a malformed body → 400), so the same
-    // socket, fast path, headers and error body, with no session, campaign or Durable Object behind it.
+    // socket, fast path, headers and error body, with no session or Durable Object behind it (the campaign comes from
+    // the isolate cache: the public refusals are asked before the body is parsed).
     const ceiling = await load(o, `/api/v1/public/campaigns/${campaign.id}/claims`, Math.min(5, DURATION_S), () => "x", () => ({}));
     console.log(`worker: ceiling (the claim route's own 400 for a malformed body) ${ceiling.perSecond}/s p50 ${ceiling.p50} ms p99 ${ceiling.p99} ms${stallText(ceiling)}`);
 
