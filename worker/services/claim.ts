@@ -151,6 +151,14 @@ export async function claim(
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
   const hit = await openCampaign(env, campaignId, headers);
   if (hit instanceof ApiError) throw hit;
+  return claimOpen(env, hit, input, headers, answerHeaders, inRequest, edgeCity);
+}
+
+/** `claim()` for a campaign `openCampaign()` has already let through (the fast route asks it before the body). */
+export function claimOpen(
+  env: Env, hit: PublicCampaign, input: ClaimInput, headers: Headers, answerHeaders: Record<string, string> | undefined,
+  inRequest: RequestScope, edgeCity: string | null,
+): Promise<ClaimResult> {
   return inRequest(() => claimAsBuyer(env, hit, input, headers, answerHeaders, edgeCity));
 }
 
