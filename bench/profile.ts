@@ -24,9 +24,9 @@ for (let i = 0; i < 600 && !target; i++) {
   try {
     const list = (await (await fetch(`http://127.0.0.1:${a.port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
     target = list.find((t) => new RegExp(a.target!).test(t.title ?? ""));
-  } catch {
-    await sleep(500);
-  }
+  } catch {}
+  // Until the worker is loaded the inspector may answer with no target yet: wait either way.
+  if (!target) await sleep(500);
 }
 if (!target) throw new Error(`no inspector on port ${a.port}`);
 await sleep(Number(a.after) * 1000);
