@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fastParse } from "./fast-parse";
 
 /**
  * Versioned event envelope: the one shape that travels worker → outbox → Queue → warehouse.
@@ -14,7 +15,7 @@ const Label = z.string().max(200);
 const Count = z.number().int().nonnegative();
 /** Set by /events/import on every imported event (backfills, the simulator): never by the product itself. */
 const Common = { simulated: z.boolean().optional() };
-const payload = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...Common, ...shape });
+const payload = <T extends z.ZodRawShape>(shape: T) => fastParse(z.strictObject({ ...Common, ...shape }));
 
 /** Where a visitor came from; the same fields on views, sign-ups and shares (attribution). */
 const Attribution = {

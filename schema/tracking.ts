@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EventActor, EventType } from "./events";
+import { fastParse } from "./fast-parse";
 
 /** Views from the pages (storefront, campaign pages, widget): the public tracking route accepts these types only. */
 export const TRACKABLE_TYPES = ["page_view", "product_viewed", "widget_impression", "recommendation_shown", "recommendation_clicked"] as const;
@@ -69,5 +70,5 @@ export const ImportEvent = z
   })
   .strict();
 
-export const ImportInput = z.object({ events: z.array(ImportEvent).min(1).max(1000) }).strict().openapi("ImportEventsInput");
+export const ImportInput = fastParse(z.object({ events: z.array(ImportEvent).min(1).max(1000) }).strict().openapi("ImportEventsInput"));
 export const ImportResult = z.object({ accepted: z.number() }).openapi("ImportEventsResult");
