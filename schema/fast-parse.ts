@@ -57,7 +57,8 @@ export function fastParse<T extends z.ZodType>(schema: T): T {
 /** What zod itself would answer for a node type this file does not model: its own parse, whole. */
 function delegate(node: Node): Fast {
   return (value) => {
-    const r = (node as unknown as z.ZodType).safeParse(value);
+    // The module function, not the instance's safeParse (which fastParse may have replaced with this very parser).
+    const r = z.safeParse(node as unknown as z.ZodType, value);
     return r.success ? r.data : FAIL;
   };
 }
@@ -96,6 +97,9 @@ function parserFor(node: Node): Fast {
       return (v) => (typeof v === "boolean" ? v : FAIL);
     case "null":
       return (v) => (v === null ? v : FAIL);
+    case "unknown":
+    case "any":
+      return (v) => v;
     case "enum":
     case "literal": {
       const values = node._zod.values as Set<unknown>;

@@ -177,6 +177,13 @@ describe("fast-parse: zod's answer from plain closures", () => {
   it("fastParse leaves the schema usable as before (the same instance, its metadata and its other methods)", () => {
     const s = z.object({ a: z.string() });
     expect(fastParse(s)).toBe(s);
+    const piped = fastParse(z.string().transform((x) => x.length)); // handed to zod whole, without asking itself again
+    expect(piped.safeParse("abc")).toEqual({ success: true, data: 3 });
+    expect(piped.safeParse(1).success).toBe(false);
+    const loose = z.object({ a: z.unknown(), b: z.any().optional() });
+    expect(agree(loose, { a: undefined })).toBe(true);
+    expect(agree(loose, { a: { deep: [1] }, b: null })).toBe(true);
+    expect(agree(loose, {})).toBe(zod(loose, {}).success);
     expect(s.parse({ a: "x" })).toEqual({ a: "x" });
     expect(() => s.parse({ a: 1 })).toThrow();
   });
