@@ -43,14 +43,16 @@ export function fastParse<T extends z.ZodType>(schema: T): T {
   const slow = s.safeParse.bind(schema);
   const slowAsync = s.safeParseAsync.bind(schema);
   let fast: Fast | undefined;
+  const quick = (data: unknown, params: unknown) => (params === undefined ? (fast ??= compileFast(schema))(data) : UNSURE);
   s.safeParse = (data: unknown, params?: unknown) => {
-    if (params === undefined) {
-      const out = (fast ??= compileFast(schema))(data);
-      if (accepted(out)) return { success: true, data: out };
-    }
-    return slow(data, params);
+    const out = quick(data, params);
+    return accepted(out) ? { success: true, data: out } : slow(data, params);
   };
-  s.safeParseAsync = async (data: unknown, params?: unknown) => (params === undefined ? s.safeParse(data) : slowAsync(data, params));
+  // Falls back to zod's async parse: a schema with an async refinement cannot be parsed synchronously.
+  s.safeParseAsync = async (data: unknown, params?: unknown) => {
+    const out = quick(data, params);
+    return accepted(out) ? { success: true, data: out } : slowAsync(data, params);
+  };
   return schema;
 }
 

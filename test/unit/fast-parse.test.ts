@@ -151,9 +151,12 @@ describe("fast-parse: zod's answer from plain closures", () => {
     expect(r.accepted).toBe(r.valid);
   });
 
-  it("leaves to zod what only zod can tell: an async refinement, a substituted default that fails", () => {
+  it("leaves to zod what only zod can tell: an async refinement, a substituted default that fails", async () => {
     const asyncRefine = z.object({ a: z.string().refine(async (x) => x.length > 1) });
     expect(compileFast(asyncRefine)({ a: "ab" })).toBe(UNSURE);
+    fastParse(asyncRefine); // as Hono's validator calls it: zod's async parse answers
+    expect(await asyncRefine.safeParseAsync({ a: "ab" })).toMatchObject({ success: true, data: { a: "ab" } });
+    expect((await asyncRefine.safeParseAsync({ a: "a" })).success).toBe(false);
     const failingDefault = z.object({ a: z.number().default("x" as never).pipe(z.number()).optional() });
     expect(zod(failingDefault, {})).toEqual({ success: true, data: {} }); // zod answers undefined for the failed default
     expect(compileFast(failingDefault)({})).toBe(UNSURE);
