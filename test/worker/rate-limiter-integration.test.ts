@@ -12,8 +12,10 @@ describe("rate limiter: several limits in one call", () => {
     expect(await rl.hits([orders, sessions])).toMatchObject({ allowed: true, remaining: 0 });
     const refused = await rl.hits([orders, sessions]);
     expect(refused).toMatchObject({ allowed: false, refusedBy: 1 });
-    expect(refused.retryAfterS).toBeGreaterThanOrEqual(1);
-    expect(refused.retryAfterS).toBeLessThanOrEqual(60);
+    // One session a minute, used: it weighs on the next minute too (the sliding estimate), so the wait runs past the
+    // end of this minute — to the end of the next one, when the estimate has fallen to zero.
+    expect(refused.retryAfterS).toBeGreaterThan(60);
+    expect(refused.retryAfterS).toBeLessThanOrEqual(120);
     // The refused call did not count the order limit: one more order fits, then it is full.
     expect((await rl.hits([orders])).allowed).toBe(true);
     expect((await rl.hits([orders])).allowed).toBe(false);
@@ -21,7 +23,18 @@ describe("rate limiter: several limits in one call", () => {
     expect((await rl.hits([hourly])).allowed).toBe(true);
     const both = await rl.hits([orders, hourly]);
     expect(both).toMatchObject({ allowed: false, refusedBy: 1 });
-    expect(both.retryAfterS).toBeGreaterThan(60);
+    // Whatever the clock: even a minute before the hour ends, the hourly limit is still over then.
+    expect(both.retryAfterS).toBeGreaterThan(3600);
+  });
+
+  it("a refused hit is told a wait after which it fits, not merely the end of the current window", async () => {
+    const rl = limiter();
+    const minute = { key: "claim-ip:9.9.9.9", limit: 4, windowS: 60 };
+    for (let i = 0; i < 4; i++) expect((await rl.hits([minute])).allowed).toBe(true);
+    const refused = await rl.hits([minute]);
+    // 4 of 4 used: one more fits once the sliding estimate 4·(1 − x) drops to 3, a quarter into the next minute.
+    expect(refused.retryAfterS).toBeGreaterThan(15);
+    expect(refused.retryAfterS).toBeLessThanOrEqual(75);
   });
 
   it("pruning a full limiter keeps every window still in force (an hour-long one beside minute-long ones)", async () => {

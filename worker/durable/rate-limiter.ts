@@ -29,7 +29,7 @@ export class RateLimiter extends DurableObject<Env> {
     let refused: RateDecision | undefined;
     checked.forEach((c, i) => {
       if (c.estimated + 1 <= c.limit) return;
-      const retryAfterS = Math.max(1, Math.ceil((c.w.start + c.windowMs - now) / 1000));
+      const retryAfterS = Math.max(1, Math.ceil(waitMs(c.w, c.limit, now) / 1000));
       if (!refused || retryAfterS > refused.retryAfterS) refused = { allowed: false, remaining: 0, retryAfterS, refusedBy: i };
     });
     if (refused) return refused;
@@ -58,4 +58,17 @@ export class RateLimiter extends DurableObject<Env> {
     this.prunedAt = now;
     for (const [k, w] of this.windows) if (w.start + 2 * w.windowMs <= now) this.windows.delete(k);
   }
+}
+
+/**
+ * How long until one more hit fits under the estimate (the previous window's count, weighted by the share of it the
+ * sliding window still covers, plus this window's). Not the end of this window: a full window still weighs on the
+ * next one, and an hour-long window's end can be seconds away while the estimate stays over the limit.
+ */
+function waitMs(w: { start: number; windowMs: number; prev: number; count: number }, limit: number, now: number): number {
+  const room = limit - 1;
+  // This window's own count fits: the previous window's weight has to fall to what is left, prev·(1 − x) ≤ room − count.
+  if (w.count <= room) return w.start + (1 - (room - w.count) / w.prev) * w.windowMs - now;
+  // This window is over the limit by itself: in the next one its count is the previous, count·(1 − x) ≤ room.
+  return w.start + w.windowMs + (1 - room / w.count) * w.windowMs - now;
 }
