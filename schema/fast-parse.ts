@@ -31,7 +31,10 @@ export function compileFast(schema: z.ZodType): Fast {
   const node = schema as unknown as Node;
   let fn = compiled.get(node);
   if (!fn) {
-    fn = withChecks(node, parserFor(node));
+    // A recursive schema (a shape getter naming itself) reaches this node again while it is being built.
+    let built: Fast | undefined;
+    compiled.set(node, (v) => built!(v));
+    fn = built = withChecks(node, parserFor(node));
     compiled.set(node, fn);
   }
   return fn;

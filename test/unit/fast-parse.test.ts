@@ -183,6 +183,10 @@ describe("fast-parse: zod's answer from plain closures", () => {
     const piped = fastParse(z.string().transform((x) => x.length)); // handed to zod whole, without asking itself again
     expect(piped.safeParse("abc")).toEqual({ success: true, data: 3 });
     expect(piped.safeParse(1).success).toBe(false);
+    type Tree = { name: string; children?: Tree[] };
+    const Tree: z.ZodType<Tree> = z.object({ name: z.string().max(8), get children() { return z.array(Tree).optional(); } }).strict();
+    expect(agree(Tree, { name: "a", children: [{ name: "b", children: [{ name: "c" }] }] })).toBe(true);
+    expect(agree(Tree, { name: "a", children: [{ name: "b", children: [{ name: "far too long" }] }] })).toBe(false);
     const loose = z.object({ a: z.unknown(), b: z.any().optional() });
     expect(agree(loose, { a: undefined })).toBe(true);
     expect(agree(loose, { a: { deep: [1] }, b: null })).toBe(true);
