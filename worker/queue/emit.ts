@@ -23,7 +23,8 @@ export type EventInput = {
 
 export function buildEvent(input: EventInput): EventEnvelope {
   const payload: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(input.payload ?? {})) if (v !== undefined) payload[k] = v as Scalar;
+  const given = (input.payload ?? {}) as Record<string, Scalar | undefined>;
+  for (const k of Object.keys(given)) if (given[k] !== undefined) payload[k] = given[k];
   return {
     v: 1,
     eventId: input.eventId ?? newId("ev"),
