@@ -158,7 +158,7 @@ function parserFor(node: Node): Fast {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = z.core.util.isObject as (v: unknown) => v is Record<string, unknown>;
 
 function objectParser(node: Node): Fast {
   const def = node._zod.def;

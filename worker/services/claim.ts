@@ -67,7 +67,8 @@ export async function claimant(env: Env, hit: PublicCampaign, input: { userId?: 
 
 /** The claimant with what their session vouches for (verified phone, member, account age). */
 export async function claimantSession(env: Env, hit: PublicCampaign, input: { userId?: string }, meta: ClaimMeta): Promise<VerifiedSession> {
-  assertOrigin(env, hit, meta.origin);
+  const refused = originRefusal(env, hit, meta.origin);
+  if (refused) throw refused;
   const token = meta.bearer ?? cookieValue(meta.cookie, sessionCookieName(hit.tenantSlug));
   const session = await verifySessionFacts(env.BUYER_SESSION_SECRET, hit.campaign.tenantId, token);
   if (!session) throw ApiError.unauthorized("Sign in or start a guest session first (POST /public/campaigns/{id}/session)");
@@ -117,11 +118,6 @@ function originRefusal(env: Env, hit: PublicCampaign, origin: string | null): Ap
     return new ApiError(403, "origin_not_allowed", `The brand has not allowed ${origin} to embed its campaigns`);
   }
   return null;
-}
-
-function assertOrigin(env: Env, hit: PublicCampaign, origin: string | null) {
-  const refused = originRefusal(env, hit, origin);
-  if (refused) throw refused;
 }
 
 /**
