@@ -52,22 +52,28 @@ export async function generateViaFile(
     query_params: { file: fileName },
     clickhouse_settings: BULK_INSERT_SETTINGS,
   });
+  // Part of the load (and of its time): without collapsing on insert, each 1M-row block wrote its own profile row per
+  // user (2.2M rows for 1M users at 10M events), which no background merge folds while the table has two parts, and
+  // cohort queries read 25–40% slower. One forced merge folds them (~0.8 s at 10M).
+  await client.command({ query: "OPTIMIZE TABLE user_profiles FINAL" });
   return { rows: o.events, generateMs, loadMs: performance.now() - started };
 }
 
 /**
- * Bulk loads squash the input into blocks of up to 5M rows (or 1 GiB) before they reach the table and its
- * materialized view, instead of ~1M. The view aggregates per block: with every user present in every 1M-row block
- * (as in the generated data, and in any export not sorted by user) it wrote ~one profile row per event-block per user
- * (9M rows for 1M users) and left the merges — and the next queries — to collapse them; with 5M-row blocks it writes
- * 2M, events get 7 parts instead of 28, and the load took ~40% less CPU (analytics/README.md). Costs ~1 GB of memory.
+ * Bulk loads squash the input into blocks of 1M rows before they reach the table and its materialized views, and do
+ * not collapse each block on insert (`optimize_on_insert = 0`, as the streaming ingest's INSERT_SETTINGS): the file's
+ * events are distinct, and ReplacingMergeTree's merges drop any duplicate later. Measured at 10M time-ordered events
+ * (bench/README.md, session 52): collapsing each block cost ~0.9 µs of CPU per row, a third of the whole load; 5M-row
+ * blocks then cost more CPU than 1M-row ones (a larger sort per block) and left one insert thread idle while the other
+ * squashed (0.5M-row blocks: more CPU again). The load then folds `user_profiles` (generateViaFile).
  * parallel_view_processing: without it, a table with a materialized view is written by one thread (measured: load
- * CPU ≈ wall time); with it, the two insert threads each write events and run the view for their own blocks.
+ * CPU ≈ wall time); with it, the two insert threads each write events and run the views for their own blocks.
  */
 export const BULK_INSERT_SETTINGS = {
   max_insert_threads: "2",
   parallel_view_processing: 1,
-  min_insert_block_size_rows: "5000000",
+  optimize_on_insert: 0,
+  min_insert_block_size_rows: "1000000",
   min_insert_block_size_bytes: String(1 << 30),
 } as const;
 
