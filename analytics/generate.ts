@@ -63,9 +63,9 @@ export async function generateViaFile(
  * Bulk loads squash the input into blocks of 1M rows before they reach the table and its materialized views, and do
  * not collapse each block on insert (`optimize_on_insert = 0`, as the streaming ingest's INSERT_SETTINGS): the file's
  * events are distinct, and ReplacingMergeTree's merges drop any duplicate later. Measured at 10M time-ordered events
- * (bench/README.md, session 52): collapsing each block cost ~0.9 µs of CPU per row, a third of the whole load; 5M-row
- * blocks then cost more CPU than 1M-row ones (a larger sort per block) and left one insert thread idle while the other
- * squashed (0.5M-row blocks: more CPU again). The load then folds `user_profiles` (generateViaFile).
+ * (bench/README.md, session 52): collapsing each block cost ~0.9 µs of CPU per row, a third of the whole load. Without
+ * it, 5M-row blocks cost 1.64–1.68 µs per row against 1.31–1.37 for 1M-row ones (0.5M: 1.53–1.57), and a load of 5M
+ * events or fewer ran on one insert thread. The load then folds `user_profiles` (generateViaFile).
  * parallel_view_processing: without it, a table with a materialized view is written by one thread (measured: load
  * CPU ≈ wall time); with it, the two insert threads each write events and run the views for their own blocks.
  */
