@@ -54,7 +54,7 @@ export async function generateViaFile(
   });
   // Part of the load (and of its time): without collapsing on insert, each 1M-row block wrote its own profile row per
   // user (2.2M rows for 1M users at 10M events), which no background merge folds while the table has two parts, and
-  // cohort queries read 25–40% slower. One forced merge folds them (~0.8 s at 10M).
+  // cohort queries read 27–56% slower. One forced merge folds them (~0.8 s at 10M).
   await client.command({ query: "OPTIMIZE TABLE user_profiles FINAL" });
   return { rows: o.events, generateMs, loadMs: performance.now() - started };
 }
