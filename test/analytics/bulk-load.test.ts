@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateEvents, generateViaFile } from "../../analytics/generate";
 import { runMetric } from "../../analytics/metrics";
+import { select } from "../../analytics/metrics/metric";
 import { METRIC_NAMES } from "../../schema/analytics";
 import { useWarehouse } from "./metric-harness";
 
@@ -22,13 +23,13 @@ describe("bulk load", () => {
     const client = wh.client();
     await generateViaFile(client, { ...shape, tenantId: "bulk" }, FILE);
     await generateEvents(client, { ...shape, tenantId: "plain" });
-    const one = async <T>(query: string) => ((await (await client.query({ query, format: "JSONEachRow" })).json()) as T[])[0]!;
+    const tenant = { tenant: "bulk" };
 
-    const events = await one<{ n: number; ids: number }>("SELECT count() AS n, uniqExact(event_id) AS ids FROM events WHERE tenant_id = 'bulk'");
-    expect(events).toEqual({ n: shape.events, ids: shape.events });
+    const events = await select(client, "SELECT count() AS n, uniqExact(event_id) AS ids FROM events WHERE tenant_id = {tenant:String}", tenant);
+    expect(events).toEqual([{ n: shape.events, ids: shape.events }]);
     // Not merged away later: the profiles are folded by the load itself (a query right after sees one row per user).
-    const profiles = await one<{ n: number; users: number }>("SELECT count() AS n, uniqExact(user_key) AS users FROM user_profiles WHERE tenant_id = 'bulk'");
-    expect(profiles).toEqual({ n: shape.users, users: shape.users });
+    const profiles = await select(client, "SELECT count() AS n, uniqExact(user_key) AS users FROM user_profiles WHERE tenant_id = {tenant:String}", tenant);
+    expect(profiles).toEqual([{ n: shape.users, users: shape.users }]);
 
     const params = { from: "2026-08-03T00:00:00.000Z", to: "2026-11-01T00:00:00.000Z" };
     for (const name of METRIC_NAMES) {
