@@ -210,4 +210,19 @@ describe("embedded engine: a statement's settings hold for that statement only",
     expect({ block: await setting("max_block_size"), sync: await setting("mutations_sync"), rows: await setting("min_insert_block_size_rows") }).toEqual(before);
     expect(before.block).not.toBe("8192");
   });
+
+  it("an insert's settings apply to its own rows (sent inside the INSERT statement) and not to the next insert", async () => {
+    // A ReplacingMergeTree collapses each inserted block unless the insert says optimize_on_insert = 0.
+    const before = await setting("optimize_on_insert");
+    await client.command({ query: "CREATE TABLE scoped_insert (k UInt8, b UInt8) ENGINE = ReplacingMergeTree ORDER BY k" });
+    await client.command({ query: "SYSTEM STOP MERGES scoped_insert" });
+    const rows = async () => (await (await client.query({ query: "SELECT count() AS n FROM scoped_insert", format: "JSONEachRow" })).json<{ n: number }>())[0]!.n;
+    const twice = [[1, 1], [1, 2]];
+    await client.insert({ table: "scoped_insert", columns: ["k", "b"], values: twice, format: "JSONCompactEachRow", clickhouse_settings: { optimize_on_insert: 0 } });
+    expect(await rows()).toBe(2);
+    await client.insert({ table: "scoped_insert", columns: ["k", "b"], values: twice, format: "JSONCompactEachRow" });
+    expect(await rows()).toBe(3);
+    expect(await setting("optimize_on_insert")).toBe(before);
+    await client.command({ query: "DROP TABLE scoped_insert" });
+  });
 });
