@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { createWarehouseApp, MAX_INFLATED_BYTES } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
+import { ingestEvents, MAX_ID_LIST_CHARS } from "../../analytics/ingest";
 import { migrate } from "../../analytics/migrate";
 import { signBody } from "../../worker/domain/signature";
 import { buildEvent } from "../../worker/queue/emit";
@@ -79,6 +80,21 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(await (await ingest({ events: [comma] })).json()).toMatchObject({ inserted: 1, duplicates: 0 });
     expect(await (await ingest({ events: [comma, near, plain[2]!] })).json()).toMatchObject({ inserted: 1, duplicates: 2 });
     expect(await count("tB2")).toEqual({ n: 6, u: 6 });
+  });
+
+  it("checks a batch whose ids exceed one query's list in several queries, and still finds every stored one", async () => {
+    const long = (i: number) => `import-${"x".repeat(48)}-${String(i).padStart(6, "0")}`; // 62 characters
+    const events = Array.from({ length: 6_000 }, (_, i) => ({ ...buildEvent({ tenantId: "tLong", type: "page_view", actor: { userId: `u${i}` } }), eventId: long(i) }));
+    expect(events.length * 63).toBeGreaterThan(MAX_ID_LIST_CHARS);
+    let checks = 0;
+    const counting = new Proxy(client, {
+      get: (t, k, r) => (k === "query" ? (p: { query: string }) => ((checks += Number(p.query.includes("SELECT event_id FROM events"))), t.query(p as never)) : Reflect.get(t, k, r)),
+    });
+    expect(await ingestEvents(counting, events)).toMatchObject({ received: 6_000, inserted: 6_000, duplicates: 0 });
+    expect(checks).toBe(2);
+    const fresh = { ...buildEvent({ tenantId: "tLong", type: "page_view" }), eventId: long(6_000) };
+    expect(await ingestEvents(counting, [...events, fresh])).toMatchObject({ received: 6_001, inserted: 1, duplicates: 6_000 });
+    expect(await count("tLong")).toEqual({ n: 6_001, u: 6_001 });
   });
 
   it("stays exact when the same batch arrives concurrently", async () => {
