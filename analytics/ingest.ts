@@ -121,7 +121,7 @@ async function storedIds(client: ClickHouseClient, events: EventEnvelope[]): Pro
     },
     format: "JSONEachRow",
     // Without PREWHERE the query cost the embedded engine 40–50% less per id, whether the range held stored events or
-    // none (5,000 ids: 5.8–7.7 → 3.7–6.0 µs each; bench/README.md, session 53): the set is tested once, on the rows
+    // none (5,000 ids: 5.1–13.1 → 3.3–6.0 µs each; bench/README.md, session 53): the set is tested once, on the rows
     // the key range leaves, which are read anyway for event_id.
     clickhouse_settings: { ...QUERY_SETTINGS, optimize_move_to_prewhere: 0 },
   });
