@@ -79,8 +79,8 @@ const literal = (v: unknown) => (typeof v === "number" ? String(v) : typeof v ==
 /**
  * An insert's settings go into its own statement (`INSERT … SETTINGS k = v FORMAT …`) instead of `SET` statements
  * in front of it: chdb sends the rows inline after the statement, and with statements in front it ran the whole text,
- * rows included, as several statements, which cost ~4.7 µs of CPU per streamed event (12.7 against 8.0;
- * bench/README.md, session 53).
+ * rows included, as several statements: 9.9–12.1 µs of CPU per streamed event against 7.6–9.3 with the settings
+ * inside (three alternating pairs, bench/README.md, session 53).
  */
 function settingsInStatement(params: Call): Call {
   const settings = Object.entries(params.clickhouse_settings ?? {}).filter(([, v]) => v !== undefined);

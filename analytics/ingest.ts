@@ -76,18 +76,22 @@ function dedupToken(events: EventEnvelope[]): string {
 }
 
 /**
- * The most characters of ids one dedupe query carries. On a server the ids travel as a URL parameter, and ClickHouse
- * refuses a URL over 1 MiB (http_max_uri_size): a grouped ingest of 50,000 events would have crossed it. A longer
- * batch is checked in several queries, each over its own ids' time range.
+ * The most bytes of ids (UTF-8, with a separator each) one dedupe query carries. On a server the ids travel
+ * percent-encoded in the URL (at most 3 characters per byte), and ClickHouse refuses a URL over 1 MiB
+ * (http_max_uri_size): a grouped ingest of 50,000 events would have crossed it. A longer batch is checked in several
+ * queries, each over its own ids' time range.
  */
-export const MAX_ID_LIST_CHARS = 256 * 1024;
+export const MAX_ID_LIST_BYTES = 256 * 1024;
 
 async function existingIds(client: ClickHouseClient, events: EventEnvelope[]): Promise<Set<string>> {
   const found = new Set<string>();
   let from = 0;
   while (from < events.length) {
     let to = from;
-    for (let chars = 0; to < events.length && (to === from || chars + events[to]!.eventId.length + 1 <= MAX_ID_LIST_CHARS); to++) chars += events[to]!.eventId.length + 1;
+    for (let bytes = 0, next = 0; to < events.length; to++, bytes += next) {
+      next = Buffer.byteLength(events[to]!.eventId) + 1;
+      if (to > from && bytes + next > MAX_ID_LIST_BYTES) break;
+    }
     for (const id of await storedIds(client, events.slice(from, to))) found.add(id);
     from = to;
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { createWarehouseApp, MAX_INFLATED_BYTES } from "../../analytics/app";
 import { createWarehouseClient } from "../../analytics/client";
-import { ingestEvents, MAX_ID_LIST_CHARS } from "../../analytics/ingest";
+import { ingestEvents, MAX_ID_LIST_BYTES } from "../../analytics/ingest";
 import { migrate } from "../../analytics/migrate";
 import { signBody } from "../../worker/domain/signature";
 import { buildEvent } from "../../worker/queue/emit";
@@ -85,7 +85,7 @@ describe("warehouse on embedded ClickHouse", () => {
   it("checks a batch whose ids exceed one query's list in several queries, and still finds every stored one", async () => {
     const long = (i: number) => `import-${"x".repeat(48)}-${String(i).padStart(6, "0")}`; // 62 characters
     const events = Array.from({ length: 6_000 }, (_, i) => ({ ...buildEvent({ tenantId: "tLong", type: "page_view", actor: { userId: `u${i}` } }), eventId: long(i) }));
-    expect(events.length * 63).toBeGreaterThan(MAX_ID_LIST_CHARS);
+    expect(events.length * 63).toBeGreaterThan(MAX_ID_LIST_BYTES);
     let checks = 0;
     const counting = new Proxy(client, {
       get: (t, k, r) => (k === "query" ? (p: { query: string }) => ((checks += Number(p.query.includes("SELECT event_id FROM events"))), t.query(p as never)) : Reflect.get(t, k, r)),
