@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { acquireDispatchLease, releaseDispatchLease } from "../../worker/db/event-outbox";
-import { api } from "./helpers";
+import { api, settleOutbox } from "./helpers";
 import { issue, redemptionBrand } from "./redemption-fixtures";
 
 const settled = (p: Promise<unknown>) => {
@@ -14,6 +14,8 @@ describe("ledger export and checkpoint vs the event dispatcher", () => {
   it("wait for a dispatcher mid-round, then include every fact committed before they were asked", async () => {
     const b = await redemptionBrand();
     const v = await issue(b.tenant.id, b.productId);
+    // The brand's setup requests may still be dispatching (they would hold the lease taken below).
+    await settleOutbox();
     // Another dispatcher holds the lease (it has read pending rows and its ledger appends are in flight).
     const other = "dsp_other_dispatcher";
     expect(await acquireDispatchLease(env.DB, other, Date.now(), Date.now() + 60_000)).toBe(true);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api } from "./helpers";
+import { api, settleOutbox } from "./helpers";
 import { issue, redeemReq, redemptionBrand } from "./redemption-fixtures";
 
 describe("voucher lifecycle in the provenance ledger", () => {
@@ -28,6 +28,8 @@ describe("voucher lifecycle in the provenance ledger", () => {
     const { runScheduled } = await import("../../worker/scheduled");
     const b = await redemptionBrand();
     const v = await issue(b.tenant.id, b.productId);
+    // The brand's setup requests may still be dispatching (issue's own dispatch then leaves its rows to them).
+    await settleOutbox();
     // The request's waitUntil dispatch is lost (the isolate died after the commit): the rows wait in the outbox.
     const lost = <T>(fn: () => Promise<T>) => withRequestEvents(fn, () => undefined);
     await lost(() => voidVoucher(env, b.tenant.id, v.code, "mistake", "key_test"));
