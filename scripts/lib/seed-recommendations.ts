@@ -41,11 +41,28 @@ export async function seedRecommendations(baseUrl: string, keys: Record<Scope, s
     }
     writeFileSync(marker, JSON.stringify({ orders, at: new Date().toISOString() }));
   }
-  // The paid events travel worker → queue → warehouse: refresh until they are there (or give up; the cron retries).
+  // The paid events travel worker → queue → warehouse: refresh once every event recorded so far is stored (a refresh
+  // over part of them would cache lists that miss some baskets for an hour), then until the lists are there (or give
+  // up; the cron retries).
+  await eventsStored(baseUrl, 60_000);
   for (let i = 0; i < 20; i++) {
     const state = await must(admin.POST("/recommendations/refresh"));
     if (state.outcome === "refreshed" && state.lists > 1) return state;
     await new Promise((r) => setTimeout(r, 1000));
   }
   return null;
+}
+
+/** Waits (at most `maxMs`) until no event waits in the outbox or in flight to the warehouse (GET /health). */
+async function eventsStored(baseUrl: string, maxMs: number): Promise<boolean> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    const health = (await fetch(`${baseUrl}/api/v1/health`).then((r) => r.json(), () => null)) as
+      | { events?: { outbox: { pending: number }; inFlight: { messages: number } } | null }
+      | null;
+    const events = health?.events;
+    if (events && events.outbox.pending === 0 && events.inFlight.messages === 0) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -53,8 +53,14 @@ describe("nearby stores and recommendations on a phone (issue 19 items 6–7)", 
     await card.locator(".ns-city").selectOption("北京");
     await expect.poll(() => stores.allTextContents(), { timeout: 10_000 }).toEqual(["北京三里屯店"]);
 
-    // Location refused: the list stays usable and says to choose a city.
+    // Location refused (withdrawn, then a later visit: a page keeps a permission it was granted): the list stays
+    // usable and says to choose a city.
     await context.clearPermissions();
+    await page.reload();
+    await card.locator(".voucher-stores summary").click();
+    await expect.poll(() => stores.count(), { timeout: 15_000 }).toBe(3);
+    await card.locator(".ns-city").selectOption("北京");
+    await expect.poll(() => stores.allTextContents(), { timeout: 10_000 }).toEqual(["北京三里屯店"]);
     await card.locator(".ns-locate").click();
     await expect.poll(() => card.locator(".voucher-stores [role=status]").textContent(), { timeout: 10_000 }).toContain("选择城市");
     expect(await stores.allTextContents()).toEqual(["北京三里屯店"]);
