@@ -44,7 +44,7 @@ export async function seedRecommendations(baseUrl: string, keys: Record<Scope, s
   // The paid events travel worker → queue → warehouse: refresh once every event recorded so far is stored (a refresh
   // over part of them would cache lists that miss some baskets for an hour), then until the lists are there (or give
   // up; the cron retries).
-  await eventsStored(baseUrl, 60_000);
+  await eventsStored(admin, 60_000);
   for (let i = 0; i < 20; i++) {
     const state = await must(admin.POST("/recommendations/refresh"));
     if (state.outcome === "refreshed" && state.lists > 1) return state;
@@ -54,12 +54,11 @@ export async function seedRecommendations(baseUrl: string, keys: Record<Scope, s
 }
 
 /** Waits (at most `maxMs`) until no event waits in the outbox or in flight to the warehouse (GET /health). */
-async function eventsStored(baseUrl: string, maxMs: number): Promise<boolean> {
+async function eventsStored(api: ReturnType<typeof kaquanClient>, maxMs: number): Promise<boolean> {
   const until = Date.now() + maxMs;
   for (;;) {
-    const health = (await fetch(`${baseUrl}/api/v1/health`).then((r) => r.json(), () => null)) as
-      | { events?: { outbox: { pending: number }; inFlight: { messages: number } } | null }
-      | null;
+    // 503 (a component down) carries the same body.
+    const health = await api.GET("/health").then(({ data, error }) => data ?? error, () => undefined);
     const events = health?.events;
     if (events && events.outbox.pending === 0 && events.inFlight.messages === 0) return true;
     if (Date.now() > until) return false;
