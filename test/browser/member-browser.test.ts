@@ -92,4 +92,28 @@ describe("member centre on a phone (issue 17)", () => {
     }
     await context.close();
   });
+
+  // Issue 15 #4: the page's largest text is in the built page, so it paints before /me and /member answer.
+  it("shows what membership gives while the card's API calls are still held, and nothing moves when they answer", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    const held: (() => Promise<void>)[] = [];
+    await page.route(/\/api\/v1\/shop\/demo\/(me|member)$/, (route) => void held.push(() => route.continue()));
+    await page.goto(`${baseUrl}/shop/member/?t=demo`);
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(2);
+    const lead = page.locator("main > p.lead");
+    expect(await lead.textContent()).toContain("成长值");
+    const before = (await lead.boundingBox())!;
+    const card = (await page.locator("#card").boundingBox())!;
+    expect(card.height).toBeGreaterThanOrEqual(200);
+    expect(await page.isVisible("#join")).toBe(false);
+    await screenshot(page, "member-before-api");
+
+    await Promise.all(held.map((go) => go()));
+    await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    expect((await lead.boundingBox())!.y).toBe(before.y);
+    expect((await page.locator("#card").boundingBox())!.height).toBe(card.height);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
