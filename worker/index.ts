@@ -9,6 +9,7 @@ import { withRequestEvents, type RequestScope } from "./queue/request-events";
 import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { PRODUCT_PAGE, productPage } from "./routes/product-page";
+import { FLASH_PAGE, flashPage } from "./routes/campaign-page";
 import { runScheduled } from "./scheduled";
 import { withPlusParams } from "./db/plus-params";
 
@@ -56,7 +57,9 @@ export default {
     const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)));
     const fast = await fastClaim(request, env, inRequest);
     if (fast) return fast;
-    if (new URL(request.url).pathname.startsWith(PRODUCT_PAGE)) return productPage(request, env);
+    const path = new URL(request.url).pathname;
+    if (path.startsWith(PRODUCT_PAGE)) return productPage(request, env);
+    if (path.startsWith(FLASH_PAGE)) return flashPage(request, env);
     return inRequest(async () => appFor(env).fetch(request, env, ctx));
   },
   queue: async (batch, rawEnv) => {

@@ -63,3 +63,56 @@ describe("product page prerendered at the edge", () => {
     expect((await page(`t=no-such-store&id=${id}`)).status).toBe(200);
   });
 });
+
+// Issue 15 #4: the flash page's hero image and name are written in by the worker, so its largest element needs no API call.
+describe("flash-sale page prerendered at the edge", () => {
+  it("writes the campaign's hero, name (escaped) and data into the static page; previews, lotteries and unknown ids are not", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const image = 'https://img.example.test/a"onerror="alert(1)<b>.png';
+    const made = await api("/products", {
+      method: "POST", token: adminKey,
+      json: { kind: "card_key", name: "视频月卡", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全国通用", media: { images: [image] } },
+    });
+    expect(made.status).toBe(201);
+    const productId = made.body.id as string;
+    await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "K-FLASH-PAGE-1" }] } });
+    expect((await api(`/products/${productId}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const now = Date.now();
+    const name = `<script>alert(1)</script> 秒杀 "&"`;
+    const flash = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name, productId, priceCents: 990, stock: 1, perUserLimit: 1, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() },
+    });
+    expect(flash.status).toBe(201);
+    const id = flash.body.id as string;
+    const page = (q: string) => exports.default.fetch(`http://kaquan.test/campaigns/flash/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+
+    const shown = await page(`t=${tenant.slug}&id=${id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.cc).toContain("no-cache");
+    expect(shown.html).toContain('data-prerendered="zh"');
+    expect(shown.html).toContain(`>&lt;script&gt;alert(1)&lt;/script&gt; 秒杀 "&amp;"</h1>`);
+    expect(shown.html).not.toContain("<script>alert(1)");
+    // Inside a quoted attribute only the quote needs escaping.
+    expect(shown.html).toMatch(/<img id="hero"[^>]* src="https:\/\/img\.example\.test\/a&quot;onerror=&quot;alert\(1\)<b>\.png">/);
+    expect(shown.html).not.toContain('a"onerror="');
+    const json = /<script type="application\/json" id="campaign-data">([^<]*)<\/script>/.exec(shown.html)?.[1];
+    const data = JSON.parse(json!);
+    expect(data).toMatchObject({ id, name, kind: "flash_sale", product: { id: productId, image } });
+    expect(data).toEqual((await api(`/public/campaigns/${id}`)).body);
+    expect(shown.html).not.toContain("K-FLASH-PAGE-1");
+
+    // The static page, unchanged: a preview link (its token is checked by the API), a lottery, an unknown id.
+    expect((await page(`t=${tenant.slug}&id=${id}&preview=x`)).html).not.toContain("campaign-data");
+    const lottery = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "抽奖", prizes: [{ id: "a", name: "月卡", productId, stock: 1, weight: 1 }], startsAt: new Date(now + 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() },
+    });
+    expect(lottery.status, JSON.stringify(lottery.body)).toBe(201);
+    expect((await page(`t=${tenant.slug}&id=${lottery.body.id}`)).html).not.toContain("campaign-data");
+    const unknown = await page(`t=${tenant.slug}&id=cmp_nope`);
+    expect(unknown.status).toBe(200);
+    expect(unknown.html).not.toContain("campaign-data");
+    expect(unknown.html).toContain("加载中");
+  });
+});

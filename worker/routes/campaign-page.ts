@@ -1,0 +1,39 @@
+/**
+ * The flash-sale page, prerendered at the edge like the product page (routes/product-page.ts): the static page
+ * (site/src/pages/campaigns/flash/) with the campaign's hero image, name and its data written in, so the page paints
+ * its largest element without waiting for an API call. A preview link, another kind or an unknown campaign gets the
+ * static asset unchanged (the page's script then asks the API).
+ */
+import { scriptJson } from "../domain/product-html";
+import { flashCampaignForPage } from "../services/campaign-page";
+
+export const FLASH_PAGE = "/campaigns/flash/";
+
+export async function flashPage(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname !== FLASH_PAGE || request.method !== "GET" || url.searchParams.has("preview")) return env.ASSETS.fetch(request);
+  const [page, campaign] = await Promise.all([
+    env.ASSETS.fetch(new Request(new URL(FLASH_PAGE, url))),
+    // A failed read only costs the prerender: the page's script asks the API and shows its answer (or error).
+    flashCampaignForPage(env, url.searchParams.get("id") ?? "").catch((e: unknown) => {
+      console.error(JSON.stringify({ at: "flashPage", error: e instanceof Error ? e.message : String(e) }));
+      return null;
+    }),
+  ]);
+  if (!page.ok || !campaign) return page;
+  const headers = new Headers(page.headers);
+  headers.delete("etag");
+  headers.set("cache-control", "private, no-cache");
+  const image = campaign.product?.image;
+  return new HTMLRewriter()
+    .on("title", { element: (el) => void el.setInnerContent(`${campaign.name} · kaquan`) })
+    .on("#hero", { element: (el) => void (image && el.setAttribute("src", image)) })
+    .on("#name", { element: (el) => void el.setInnerContent(campaign.name) })
+    .on("#box", {
+      element: (el) => {
+        el.setAttribute("data-prerendered", "zh");
+        el.after(`<script type="application/json" id="campaign-data">${scriptJson(campaign)}</script>`, { html: true });
+      },
+    })
+    .transform(new Response(page.body, { status: 200, headers }));
+}
