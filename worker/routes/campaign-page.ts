@@ -6,34 +6,24 @@
  */
 import { scriptJson } from "../domain/product-html";
 import { flashCampaignForPage } from "../services/campaign-page";
+import { prerenderPage } from "./prerender";
 
 export const FLASH_PAGE = "/campaigns/flash/";
 
 export async function flashPage(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname !== FLASH_PAGE || request.method !== "GET" || url.searchParams.has("preview")) return env.ASSETS.fetch(request);
-  const [page, campaign] = await Promise.all([
-    env.ASSETS.fetch(new Request(new URL(FLASH_PAGE, url))),
-    // A failed read only costs the prerender: the page's script asks the API and shows its answer (or error).
-    flashCampaignForPage(env, url.searchParams.get("id") ?? "").catch((e: unknown) => {
-      console.error(JSON.stringify({ at: "flashPage", error: e instanceof Error ? e.message : String(e) }));
-      return null;
-    }),
-  ]);
-  if (!page.ok || !campaign) return page;
-  const headers = new Headers(page.headers);
-  headers.delete("etag");
-  headers.set("cache-control", "private, no-cache");
-  const image = campaign.product?.image;
-  return new HTMLRewriter()
-    .on("title", { element: (el) => void el.setInnerContent(`${campaign.name} · kaquan`) })
-    .on("#hero", { element: (el) => void (image && el.setAttribute("src", image)) })
-    .on("#name", { element: (el) => void el.setInnerContent(campaign.name) })
-    .on("#box", {
-      element: (el) => {
-        el.setAttribute("data-prerendered", "zh");
-        el.after(`<script type="application/json" id="campaign-data">${scriptJson(campaign)}</script>`, { html: true });
-      },
-    })
-    .transform(new Response(page.body, { status: 200, headers }));
+  return prerenderPage(env, url, FLASH_PAGE, () => flashCampaignForPage(env, url.searchParams.get("id") ?? ""), (campaign) => {
+    const image = campaign.product?.image;
+    return new HTMLRewriter()
+      .on("title", { element: (el) => void el.setInnerContent(`${campaign.name} · kaquan`) })
+      .on("#hero", { element: (el) => void (image && el.setAttribute("src", image)) })
+      .on("#name", { element: (el) => void el.setInnerContent(campaign.name) })
+      .on("#box", {
+        element: (el) => {
+          el.setAttribute("data-prerendered", "zh");
+          el.after(`<script type="application/json" id="campaign-data">${scriptJson(campaign)}</script>`, { html: true });
+        },
+      });
+  });
 }

@@ -6,34 +6,22 @@
  */
 import { productArticleHtml, scriptJson } from "../domain/product-html";
 import { productForPage } from "../services/product-page";
+import { prerenderPage } from "./prerender";
 
 export const PRODUCT_PAGE = "/shop/product/";
 
 export async function productPage(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname !== PRODUCT_PAGE || request.method !== "GET") return env.ASSETS.fetch(request);
-  // A plain GET: the answer depends on data, so no conditional request may turn it into the asset's 304.
-  const [page, product] = await Promise.all([
-    env.ASSETS.fetch(new Request(new URL(PRODUCT_PAGE, url))),
-    // A failed read only costs the prerender: the page's script asks the API and shows its answer (or error).
-    productForPage(env, url.searchParams.get("t") || "demo", url.searchParams.get("id") ?? "").catch((e: unknown) => {
-      console.error(JSON.stringify({ at: "productPage", error: e instanceof Error ? e.message : String(e) }));
-      return null;
-    }),
-  ]);
-  if (!page.ok || !product) return page;
-  const headers = new Headers(page.headers);
-  headers.delete("etag");
-  headers.set("cache-control", "private, no-cache");
-  const rewritten = new HTMLRewriter()
-    .on("title", { element: (el) => void el.setInnerContent(`${product.name} · kaquan`) })
-    .on("#product", {
-      element: (el) => {
-        el.setAttribute("data-prerendered", "zh");
-        el.setInnerContent(productArticleHtml(product, "zh"), { html: true });
-        el.after(`<script type="application/json" id="product-data">${scriptJson(product)}</script>`, { html: true });
-      },
-    })
-    .transform(new Response(page.body, { status: 200, headers }));
-  return rewritten;
+  const load = () => productForPage(env, url.searchParams.get("t") || "demo", url.searchParams.get("id") ?? "");
+  return prerenderPage(env, url, PRODUCT_PAGE, load, (product) =>
+    new HTMLRewriter()
+      .on("title", { element: (el) => void el.setInnerContent(`${product.name} · kaquan`) })
+      .on("#product", {
+        element: (el) => {
+          el.setAttribute("data-prerendered", "zh");
+          el.setInnerContent(productArticleHtml(product, "zh"), { html: true });
+          el.after(`<script type="application/json" id="product-data">${scriptJson(product)}</script>`, { html: true });
+        },
+      }));
 }
