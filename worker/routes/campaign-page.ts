@@ -18,7 +18,8 @@ export async function flashPage(request: Request, env: Env): Promise<Response> {
     return new HTMLRewriter()
       .on("title", { element: (el) => void el.setInnerContent(`${campaign.name} · kaquan`) })
       .on("#hero", { element: (el) => void (image && el.setAttribute("src", image)) })
-      .on("#name", { element: (el) => void el.setInnerContent(campaign.name) })
+      // The operator's name reads the same in both languages: no "Loading…" swapped over it in English.
+      .on("#name", { element: (el) => void el.removeAttribute("data-en").setInnerContent(campaign.name) })
       .on("#box", {
         element: (el) => {
           el.setAttribute("data-prerendered", "zh");
