@@ -116,3 +116,42 @@ describe("flash-sale page prerendered at the edge", () => {
     expect(unknown.html).toContain("加载中");
   });
 });
+
+// Issue 15 #4: the shop's list is written in by the worker, so its first product image needs no API call.
+describe("shop list prerendered at the edge", () => {
+  it("writes the store's published cards (escaped) and their data into the static page; other stores' and drafts are not; an unknown store gets the static page", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const other = await createTenant();
+    const make = async (token: string, name: string, publish: boolean) => {
+      const made = await api("/products", {
+        method: "POST", token,
+        json: { kind: "card_key", name, priceCents: 990, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全国通用", media: { images: ["/api/v1/media/img_x"] } },
+      });
+      expect(made.status).toBe(201);
+      if (publish) expect((await api(`/products/${made.body.id}/status`, { method: "POST", token, json: { status: "published" } })).status).toBe(200);
+      return made.body.id as string;
+    };
+    const shown = await make(adminKey, `<img src=x onerror=alert(1)> 月卡`, true);
+    await make(adminKey, "草稿商品", false);
+    await make(other.adminKey, "别家商品", true);
+    const page = (q: string) => exports.default.fetch(`http://kaquan.test/shop/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+
+    const list = await page(`t=${tenant.slug}`);
+    expect(list.status).toBe(200);
+    expect(list.cc).toContain("no-cache");
+    expect(list.html).toContain('data-prerendered="zh"');
+    expect(list.html).toContain(`<a class="card product" href="/shop/product/?t=${tenant.slug}&amp;id=${shown}">`);
+    expect(list.html).toContain("<h2>&lt;img src=x onerror=alert(1)&gt; 月卡</h2>");
+    expect(list.html).toContain('fetchpriority="high"');
+    expect(list.html).not.toContain("<img src=x");
+    expect(list.html).not.toContain("草稿商品");
+    expect(list.html).not.toContain("别家商品");
+    const json = /<script type="application\/json" id="products-data">([^<]*)<\/script>/.exec(list.html)?.[1];
+    expect(JSON.parse(json!)).toEqual((await api(`/shop/${tenant.slug}/products`)).body);
+
+    const unknown = await page("t=no-such-store");
+    expect(unknown.status).toBe(200);
+    expect(unknown.html).not.toContain("products-data");
+    expect(unknown.html).toContain("加载中");
+  });
+});

@@ -60,5 +60,24 @@ export function productArticleHtml(p: PageProduct, lang: Lang): string {
   return out.join("");
 }
 
+type CardProduct = Pick<Product, "id" | "kind" | "name" | "subtitle" | "priceCents" | "media"> & { stock?: { available: number } | null };
+
+/**
+ * The shop's product list as cards (`#list` of /shop/): prerendered by the worker, rendered the same way by the page's
+ * script when it must. The first card's image is the page's largest element: loaded at once, the rest lazily.
+ */
+export function productCardsHtml(products: CardProduct[], slug: string, lang: Lang): string {
+  const e = escapeHtml;
+  return products.map((p, i) => {
+    const image = p.media.images[0];
+    const img = image
+      ? `<img${attrs({ ...imageAttrs(image, "(max-width: 640px) 100vw, 320px"), alt: "", width: 320, height: 180, ...(i === 0 ? { fetchpriority: "high" } : { loading: "lazy" }) })}>`
+      : "";
+    const soldOut = p.stock && p.stock.available <= 0 ? `<p class="bad">${e(tr(lang, "已售罄", "Sold out"))}</p>` : "";
+    const href = `/shop/product/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(p.id)}`;
+    return `<a${attrs({ class: "card product", href })}>${img}<h2>${e(p.name)}</h2><p class="muted">${e(kindName(lang, p.kind))} · ${e(p.subtitle)}</p><p class="price">${yuan(p.priceCents)}</p>${soldOut}</a>`;
+  }).join("");
+}
+
 /** JSON safe inside a <script type="application/json"> element (no "</script>", no HTML comment openers). */
 export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");

@@ -1,6 +1,6 @@
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
-import { publishedProduct } from "./shop";
+import { publishedProduct, publishedProducts } from "./shop";
 
 /** The published product a storefront page names, as the shop API gives it; null when there is none to show. */
 export async function productForPage(env: Pick<Env, "DB">, slug: string, productId: string) {
@@ -13,4 +13,10 @@ export async function productForPage(env: Pick<Env, "DB">, slug: string, product
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   }
+}
+
+/** The published products of the store a shop page names (as GET /shop/{store}/products gives them); null for no store. */
+export async function productsForPage(env: Pick<Env, "DB">, slug: string) {
+  const tenant = await getTenantBySlugCached(env.DB, slug);
+  return tenant ? { slug: tenant.slug, ...(await publishedProducts(env, tenant.id)) } : null;
 }
