@@ -1,3 +1,4 @@
+import { TenantSlug } from "../../schema/tenancy";
 import { getTenantBySlugCached } from "../db/tenants";
 import { ApiError } from "../errors";
 import { publishedProduct, publishedProducts } from "./shop";
@@ -17,6 +18,7 @@ export async function productForPage(env: Pick<Env, "DB">, slug: string, product
 
 /** The published products of the store a shop page names (as GET /shop/{store}/products gives them); null for no store. */
 export async function productsForPage(env: Pick<Env, "DB">, slug: string) {
+  if (!TenantSlug.safeParse(slug).success) return null; // no store has it: not worth a read
   const tenant = await getTenantBySlugCached(env.DB, slug);
   return tenant ? { slug: tenant.slug, ...(await publishedProducts(env, tenant.id)) } : null;
 }
