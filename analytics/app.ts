@@ -41,18 +41,22 @@ function zodIssues(e: ZodError) {
 
 const gunzipAsync = promisify(gunzip);
 /**
- * The most a gzipped body may inflate to. Far above the largest valid batch (5,000 envelopes at their longest), and a
- * bound on what a sender without the secret can make this process inflate: the signature covers the inflated text.
+ * The most a gzipped body may inflate to. Far above the largest valid batch (5,000 envelopes at their longest). Only
+ * a signed body is inflated (the signature covers the bytes as sent), so this bounds what a sender with the secret
+ * can make this process hold.
  */
 export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
-/** The request body as text, inflated when sent with `content-encoding: gzip` (the queue consumer's batches). */
-async function bodyText(c: Context): Promise<{ text: string } | { refusal: Response }> {
+/** The request body's bytes as sent, and how to read them: `content-encoding: gzip` (the queue consumer's batches) or none. */
+async function rawBody(c: Context): Promise<{ bytes: Uint8Array; gzipped: boolean } | { refusal: Response }> {
   const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding === "identity") return { text: await c.req.text() };
-  if (encoding !== "gzip") return { refusal: c.json(error("unsupported_encoding", "Content-Encoding must be gzip or absent"), 415) };
+  if (encoding !== "identity" && encoding !== "gzip") return { refusal: c.json(error("unsupported_encoding", "Content-Encoding must be gzip or absent"), 415) };
+  return { bytes: new Uint8Array(await c.req.arrayBuffer()), gzipped: encoding === "gzip" };
+}
+
+async function inflate(c: Context, bytes: Uint8Array): Promise<{ text: string } | { refusal: Response }> {
   try {
-    const inflated = await gunzipAsync(Buffer.from(await c.req.arrayBuffer()), { maxOutputLength: MAX_INFLATED_BYTES });
+    const inflated = await gunzipAsync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
     return { text: inflated.toString("utf8") };
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
@@ -63,17 +67,18 @@ async function bodyText(c: Context): Promise<{ text: string } | { refusal: Respo
 }
 
 /**
- * A request body signed with `secret` (HMAC header over the body's text, before any gzip), parsed as JSON; or the
- * 4xx answer that refuses it.
+ * A request body signed with `secret` (HMAC header over the body as sent: the gzip itself when gzipped, checked before
+ * it is inflated), parsed as JSON; or the 4xx answer that refuses it.
  */
 async function signedJson(c: Context, secret: string): Promise<{ body: unknown } | { refusal: Response }> {
-  const read = await bodyText(c);
+  const read = await rawBody(c);
   if ("refusal" in read) return read;
-  const raw = read.text;
-  const check = await verifyBody(secret, raw, c.req.header("x-kaquan-signature"));
+  const check = await verifyBody(secret, read.bytes, c.req.header("x-kaquan-signature"));
   if (!check.ok) return { refusal: c.json(error("bad_signature", `Signature ${check.reason}`), 401) };
+  const text = read.gzipped ? await inflate(c, read.bytes) : { text: new TextDecoder().decode(read.bytes) };
+  if ("refusal" in text) return text;
   try {
-    return { body: JSON.parse(raw) as unknown };
+    return { body: JSON.parse(text.text) as unknown };
   } catch {
     return { refusal: c.json(error("invalid_json", "Body is not JSON"), 400) };
   }

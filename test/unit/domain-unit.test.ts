@@ -33,6 +33,18 @@ describe("signatures", () => {
     expect(await verifyBody("s3cret", '{"a":1}', "garbage", now)).toEqual({ ok: false, reason: "malformed" });
     expect(await verifyBody("s3cret", '{"a":1}', null, now)).toEqual({ ok: false, reason: "malformed" });
   });
+
+  it("signs bytes as sent: a text and its UTF-8 bytes sign alike, and one changed byte is refused", async () => {
+    const now = 1_800_000_000;
+    const text = '{"path":"/压缩"}';
+    const bytes = new TextEncoder().encode(text);
+    const sig = await signBody("s3cret", bytes, now);
+    expect(sig).toBe(await signBody("s3cret", text, now));
+    expect(await verifyBody("s3cret", text, sig, now)).toEqual({ ok: true });
+    const flipped = bytes.slice();
+    flipped[3] = flipped[3]! ^ 1;
+    expect(await verifyBody("s3cret", flipped, sig, now)).toEqual({ ok: false, reason: "mismatch" });
+  });
 });
 
 describe("ids and back-off", () => {

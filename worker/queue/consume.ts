@@ -129,12 +129,12 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 }
 
 export async function deliverToWarehouse(env: Pick<Env, "WAREHOUSE_URL" | "WAREHOUSE_INGEST_SECRET">, events: EventEnvelope[]) {
-  const body = JSON.stringify({ events });
+  const body = gzip(JSON.stringify({ events }));
   const res = await fetch(new URL("/v1/ingest", env.WAREHOUSE_URL), {
     method: "POST",
-    // Signed over the JSON text; the warehouse inflates the body, then checks the signature.
+    // Signed over the gzip as sent: the warehouse checks it before inflating (and HMACs ~50 KB, not ~1.4 MB).
     headers: { "content-type": "application/json", "content-encoding": "gzip", "x-kaquan-signature": await signBody(env.WAREHOUSE_INGEST_SECRET, body) },
-    body: gzip(body),
+    body,
     // Generous: under a backlog the warehouse queues ingests (merging them), and a delivery given up too early is
     // retried with back-off while the first still lands — slower, never lost (repeats are dropped by event_id).
     signal: AbortSignal.timeout(30_000),
