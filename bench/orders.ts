@@ -84,7 +84,7 @@ await must(admin.POST("/products/{productId}/status", { ...productPath, body: { 
 type Run = { latencies: number[]; clickLatencies: number[]; seconds: number; errors: number; doubled: number; keysSeen: number; statuses: Record<string, number> };
 
 /** The buyer journey against one shop (kaquan, or the reference: same URL shapes), then a read-back of every order. */
-async function runBuyers(base: string, productId: string): Promise<Run> {
+async function runBuyers(base: string, productId: string, afterJourneys?: () => void): Promise<Run> {
   async function call(method: string, path: string, init: { cookie?: string; idem?: string; body?: unknown } = {}) {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -146,6 +146,7 @@ async function runBuyers(base: string, productId: string): Promise<Run> {
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, buyer));
   const seconds = (performance.now() - started) / 1000;
+  afterJourneys?.();
   // Double delivery: every order placed is read back by its buyer; a key may appear in one order only.
   const owner = new Map<string, string>();
   let doubled = 0;
@@ -188,9 +189,9 @@ async function runReference(): Promise<Run> {
 
 const cpuMs = "cpuMs" in bench ? bench.cpuMs : undefined;
 const cpuBefore = cpuMs?.();
-const w = await runBuyers(base, product.id);
+let cpuAfter: number | null | undefined;
 // workerd's CPU per order placed, --direct only (the read-back of every order after the run is not in it).
-const cpuAfter = cpuMs?.();
+const w = await runBuyers(base, product.id, () => (cpuAfter = cpuMs?.()));
 const cpuPerOrder = cpuAfter != null && cpuBefore != null && w.latencies.length ? Math.round(((cpuAfter - cpuBefore) / w.latencies.length) * 100) / 100 : null;
 const latencies = w.latencies;
 const pct = percentile(latencies);
