@@ -85,6 +85,8 @@ async function pageScriptGzBytes(baseUrl: string, path: string): Promise<number>
   const html = await (await fetch(`${baseUrl}${path}`)).text();
   let total = 0;
   for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+    // Data the edge wrote in (`application/json`: the campaign's definition) is not code the page runs.
+    if (/\btype="application\/json"/.test(m[1]!)) continue;
     const src = /\bsrc="([^"]+)"/.exec(m[1]!)?.[1];
     if (src) {
       const body = new Uint8Array(await (await fetch(new URL(src, `${baseUrl}${path}`))).arrayBuffer());

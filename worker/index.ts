@@ -9,7 +9,7 @@ import { withRequestEvents, type RequestScope } from "./queue/request-events";
 import { consumeWebhooks, WEBHOOK_QUEUE } from "./queue/webhooks";
 import { fastClaim } from "./routes/claim-fast";
 import { PRODUCT_PAGE, productPage } from "./routes/product-page";
-import { FLASH_PAGE, flashPage } from "./routes/campaign-page";
+import { FLASH_PAGE, flashPage, LOTTERY_PAGE, lotteryPage } from "./routes/campaign-page";
 import { SHOP_PAGE, shopPage } from "./routes/shop-page";
 import { runScheduled } from "./scheduled";
 import { withPlusParams } from "./db/plus-params";
@@ -61,6 +61,7 @@ export default {
     const path = new URL(request.url).pathname;
     if (path.startsWith(PRODUCT_PAGE)) return productPage(request, env);
     if (path.startsWith(FLASH_PAGE)) return flashPage(request, env);
+    if (path.startsWith(LOTTERY_PAGE)) return lotteryPage(request, env);
     if (path === SHOP_PAGE) return shopPage(request, env);
     return inRequest(async () => appFor(env).fetch(request, env, ctx));
   },

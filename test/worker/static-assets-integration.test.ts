@@ -117,6 +117,60 @@ describe("flash-sale page prerendered at the edge", () => {
   });
 });
 
+// Issue 15 #4: the lottery page's name (its largest element) is written in by the worker, with its description,
+// seed commitment and data.
+describe("lottery page prerendered at the edge", () => {
+  it("writes the lottery's name and description (escaped), commitment and data into the static page; previews, flash sales and unknown ids are not", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const made = await api("/products", {
+      method: "POST", token: adminKey,
+      json: { kind: "card_key", name: "音乐月卡", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全国通用" },
+    });
+    expect(made.status).toBe(201);
+    const productId = made.body.id as string;
+    await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "K-LOTTERY-PAGE-1" }] } });
+    expect((await api(`/products/${productId}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const now = Date.now();
+    const name = `<script>alert(1)</script> 抽奖 "&"`;
+    const description = "<img src=x onerror=alert(1)> 每天三次";
+    const lottery = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name, description, prizes: [{ id: "a", name: "月卡", productId, stock: 1, weight: 1 }], startsAt: new Date(now + 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() },
+    });
+    expect(lottery.status, JSON.stringify(lottery.body)).toBe(201);
+    const id = lottery.body.id as string;
+    const page = (q: string) => exports.default.fetch(`http://kaquan.test/campaigns/lottery/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+
+    const shown = await page(`t=${tenant.slug}&id=${id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.cc).toContain("no-cache");
+    expect(shown.html).toMatch(/<h1 id="name"(?![^>]*data-en=)[^>]*>&lt;script&gt;alert\(1\)&lt;\/script&gt; 抽奖 "&amp;"<\/h1>/);
+    expect(shown.html).toContain(`<p id="desc" class="muted">&lt;img src=x onerror=alert(1)&gt; 每天三次</p>`);
+    expect(shown.html).not.toContain("<script>alert(1)");
+    expect(shown.html).not.toContain("<img src=x");
+    const json = /<script type="application\/json" id="campaign-data">([^<]*)<\/script>/.exec(shown.html)?.[1];
+    const data = JSON.parse(json!);
+    expect(data).toEqual((await api(`/public/campaigns/${id}`)).body);
+    expect(data).toMatchObject({ id, name, description, kind: "lottery" });
+    expect(shown.html).toContain(`<code id="commit">${data.seedCommitment}</code>`);
+    expect(data.seedCommitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(shown.html).not.toContain("K-LOTTERY-PAGE-1");
+
+    // The static page, unchanged: a preview link, a flash sale's id, an unknown id.
+    expect((await page(`t=${tenant.slug}&id=${id}&preview=x`)).html).not.toContain("campaign-data");
+    const flash = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() },
+    });
+    expect(flash.status).toBe(201);
+    expect((await page(`t=${tenant.slug}&id=${flash.body.id}`)).html).not.toContain("campaign-data");
+    const unknown = await page(`t=${tenant.slug}&id=cmp_nope`);
+    expect(unknown.status).toBe(200);
+    expect(unknown.html).not.toContain("campaign-data");
+    expect(unknown.html).toContain("加载中");
+  });
+});
+
 // Issue 15 #4: the shop's list is written in by the worker, so its first product image needs no API call.
 describe("shop list prerendered at the edge", () => {
   it("writes the store's published cards (escaped) and their data into the static page; other stores' and drafts are not; an unknown store gets the static page", async () => {
