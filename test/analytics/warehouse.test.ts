@@ -146,7 +146,7 @@ describe("warehouse on embedded ClickHouse", () => {
     expect((await count("tD")).n).toBe(0);
   });
 
-  it("takes a gzipped batch signed over the gzip as sent, and refuses a tampered, foreign, broken or inflating one, storing nothing", async () => {
+  it("takes a gzipped batch signed over the gzip as sent (or over its JSON), and refuses a tampered, foreign, broken or inflating one, storing nothing", async () => {
     const events = [buildEvent({ tenantId: "tGz", type: "page_view", payload: { path: "/压缩" } }), buildEvent({ tenantId: "tGz", type: "page_view" })];
     const raw = JSON.stringify({ events });
     const zipped = gzipSync(raw);
@@ -154,20 +154,23 @@ describe("warehouse on embedded ClickHouse", () => {
       Promise.resolve(signature).then((sig) =>
         app.request("/v1/ingest", { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding, "x-kaquan-signature": sig }, body }),
       );
-    // The signature covers the bytes on the wire: another gzip (another batch) under it, or a signature over the
-    // inflated JSON, is refused.
+    // The signature covers the bytes on the wire (or, from senders before it did, the inflated JSON): another batch
+    // under either signature is refused.
     const tampered = gzipSync(JSON.stringify({ events: [{ ...events[0], tenantId: "tGzOther" }, events[1]] }));
     expect((await post(tampered, "gzip", signBody(SECRET, zipped))).status).toBe(401);
-    expect((await post(zipped, "gzip", signBody(SECRET, raw))).status).toBe(401);
+    expect((await post(tampered, "gzip", signBody(SECRET, raw))).status).toBe(401);
+    expect((await post(zipped, "gzip", signBody("another-secret", raw))).status).toBe(401);
     expect((await post(zipped, "br")).status).toBe(415);
     const broken = await post(Buffer.from("not gzip at all"), "gzip");
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as { error: { code: string } }).error.code).toBe("invalid_body");
-    // 65 MB of spaces in ~64 KB: unsigned, refused before anything is inflated; signed, refused while inflating.
+    // 65 MB of spaces in ~64 KB: a malformed or stale signature is refused before anything is inflated; any other
+    // signature not over its gzip stops at the cap.
     const bomb = gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1024 * 1024, 0x20));
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expect((await post(bomb, "gzip", "t=1,v1=00")).status).toBe(401);
-    expect((await post(bomb, "gzip", signBody("another-secret", bomb))).status).toBe(401);
+    expect((await post(bomb, "gzip", "garbage")).status).toBe(401);
+    expect((await post(bomb, "gzip", signBody("another-secret", bomb))).status).toBe(413);
     expect((await post(bomb, "gzip")).status).toBe(413);
     expect((await count("tGz")).n).toBe(0);
     expect((await count("tGzOther")).n).toBe(0);
@@ -177,6 +180,8 @@ describe("warehouse on embedded ClickHouse", () => {
     expect(await ok.json()).toMatchObject({ received: 2, inserted: 2, duplicates: 0 });
     const again = await post(zipped, "GZIP");
     expect(await again.json()).toMatchObject({ received: 2, inserted: 0, duplicates: 2 });
+    // Signed over the inflated JSON, as consumers did before: still taken (a repeat here).
+    expect(await (await post(zipped, "gzip", signBody(SECRET, raw))).json()).toMatchObject({ received: 2, duplicates: 2 });
     // Unencoded, the bytes are the JSON's UTF-8: the same signature as its text.
     expect((await post(new TextEncoder().encode(raw), "identity", signBody(SECRET, raw))).status).toBe(200);
     expect(await count("tGz")).toEqual({ n: 2, u: 2 });
