@@ -253,6 +253,42 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  // Issue 15 #4: the worker writes the campaign into the page (worker/routes/campaign-page.ts).
+  it("flash and lottery pages show the campaign's name while every API call is held, and never ask for its definition", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const flash = await admin("/campaigns", "POST", {
+      kind: "coupon_claim", name: "边缘写入的领券活动", productId: await product("5元代金券"), stock: 20, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const draw = await lottery("边缘写入的抽奖", "grid");
+    for (const [path, c, ready] of [["flash", flash, "#go"], ["lottery", draw, "#draw"]] as const) {
+      const context = await phoneContext(browser());
+      const page = await context.newPage();
+      const errors = pageErrors(page);
+      const asked: string[] = [];
+      const held: (() => Promise<void>)[] = [];
+      let holding = true;
+      await page.route("**/api/v1/**", (route) => {
+        asked.push(new URL(route.request().url()).pathname);
+        if (holding) held.push(() => route.continue());
+        else void route.continue();
+      });
+      await page.goto(`${baseUrl}/campaigns/${path}/?t=demo&id=${c.id}`);
+      await expect.poll(() => asked.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await page.textContent("h1#name"), path).toBe(c.name);
+      const heading = await page.locator("h1#name").boundingBox();
+      holding = false;
+      await Promise.all(held.map((release) => release()));
+      await expect.poll(() => page.isEnabled(ready), { timeout: 15_000 }).toBe(true);
+      expect(await page.textContent("h1#name")).toBe(c.name);
+      expect(await page.locator("h1#name").boundingBox()).toEqual(heading);
+      expect(asked, path).not.toContain(`/api/v1/public/campaigns/${c.id}`);
+      expect(errors).toEqual([]);
+      await screenshot(page, `campaign-prerendered-${path}`);
+      await context.close();
+    }
+  });
+
   it("flash, coupon and lottery pages load without layout shift (CLS < 0.1)", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const { campaigns } = (await (await fetch(`${baseUrl}/api/v1/public/tenants/demo/campaigns`)).json()) as { campaigns: any[] };
