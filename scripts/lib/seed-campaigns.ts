@@ -32,7 +32,8 @@ const coupon = (name: string, thresholdCents: number, discountCents: number, ext
   scope: "kaquan 演示商城全场商品（不含直充）",
   usageRules: thresholdCents ? `订单满 ${thresholdCents / 100} 元可用，每单限用一张。` : "无门槛，每单限用一张。",
   tutorial: "结算时出示券码，或在门店出示二维码给店员核销。",
-  media: { images: ["/demo/coupon.svg"], videoUrl: null },
+  // Its own picture (site/public/demo/coupon-<discount>-<threshold>.svg): the amount and rule it shows are the coupon's.
+  media: { images: [`/demo/coupon-${discountCents}-${thresholdCents}.svg`], videoUrl: null },
   config: { coupon: { thresholdCents, discountCents } },
   ...extra,
 });

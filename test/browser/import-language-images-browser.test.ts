@@ -286,4 +286,17 @@ describe("product images from our own origin (issue 13 #12)", () => {
     expect(outside).toEqual([]);
     await page.context().close();
   });
+
+  it("each demo coupon's picture states that coupon's own amount and rule", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const { products } = (await call("GET", "/products", keys.operator!)).body as { products: any[] };
+    const coupons = products.filter((p) => p.kind === "coupon" && p.media?.images?.[0]?.startsWith("/demo/"));
+    expect(coupons.length).toBeGreaterThanOrEqual(5);
+    for (const c of coupons) {
+      const { thresholdCents, discountCents } = c.config.coupon;
+      const label = /aria-label="([^"]+)"/.exec(await (await fetch(`${baseUrl}${c.media.images[0]}`)).text())?.[1] ?? "";
+      expect(label, c.name).toContain(`${discountCents / 100}`);
+      expect(label, c.name).toContain(thresholdCents ? `满${thresholdCents / 100}` : "无门槛");
+    }
+  });
 });
