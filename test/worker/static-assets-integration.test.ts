@@ -64,19 +64,37 @@ describe("product page prerendered at the edge", () => {
   });
 });
 
+/** A published card-key product holding one key (`secret`); its id. */
+async function publishedCardKey(adminKey: string, name: string, secret: string, images: string[] = []): Promise<string> {
+  const made = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "card_key", name, priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全国通用", ...(images.length ? { media: { images } } : {}) },
+  });
+  expect(made.status).toBe(201);
+  const productId = made.body.id as string;
+  await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret }] } });
+  expect((await api(`/products/${productId}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+  return productId;
+}
+
+/** A campaign page (`/campaigns/<path>/?<q>`) as the worker answers it. */
+const campaignPage = (path: "flash" | "lottery") => (q: string) =>
+  exports.default.fetch(`http://kaquan.test/campaigns/${path}/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+
+/** The static page, unchanged: 200, no data written in, still waiting for its script. */
+async function expectStaticPage(answer: Promise<{ status: number; html: string }>) {
+  const { status, html } = await answer;
+  expect(status).toBe(200);
+  expect(html).not.toContain("campaign-data");
+  expect(html).toContain("加载中");
+}
+
 // Issue 15 #4: the flash page's hero image and name are written in by the worker, so its largest element needs no API call.
 describe("flash-sale page prerendered at the edge", () => {
   it("writes the campaign's hero, name (escaped) and data into the static page; previews, lotteries and unknown ids are not", async () => {
     const { tenant, adminKey } = await createTenant();
     const image = 'https://img.example.test/a"onerror="alert(1)<b>.png';
-    const made = await api("/products", {
-      method: "POST", token: adminKey,
-      json: { kind: "card_key", name: "视频月卡", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全国通用", media: { images: [image] } },
-    });
-    expect(made.status).toBe(201);
-    const productId = made.body.id as string;
-    await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "K-FLASH-PAGE-1" }] } });
-    expect((await api(`/products/${productId}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const productId = await publishedCardKey(adminKey, "视频月卡", "K-FLASH-PAGE-1", [image]);
     const now = Date.now();
     const name = `<script>alert(1)</script> 秒杀 "&"`;
     const flash = await api("/campaigns", {
@@ -85,7 +103,7 @@ describe("flash-sale page prerendered at the edge", () => {
     });
     expect(flash.status).toBe(201);
     const id = flash.body.id as string;
-    const page = (q: string) => exports.default.fetch(`http://kaquan.test/campaigns/flash/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+    const page = campaignPage("flash");
 
     const shown = await page(`t=${tenant.slug}&id=${id}`);
     expect(shown.status).toBe(200);
@@ -110,10 +128,7 @@ describe("flash-sale page prerendered at the edge", () => {
     });
     expect(lottery.status, JSON.stringify(lottery.body)).toBe(201);
     expect((await page(`t=${tenant.slug}&id=${lottery.body.id}`)).html).not.toContain("campaign-data");
-    const unknown = await page(`t=${tenant.slug}&id=cmp_nope`);
-    expect(unknown.status).toBe(200);
-    expect(unknown.html).not.toContain("campaign-data");
-    expect(unknown.html).toContain("加载中");
+    await expectStaticPage(page(`t=${tenant.slug}&id=cmp_nope`));
   });
 });
 
@@ -122,14 +137,7 @@ describe("flash-sale page prerendered at the edge", () => {
 describe("lottery page prerendered at the edge", () => {
   it("writes the lottery's name and description (escaped), commitment and data into the static page; previews, flash sales and unknown ids are not", async () => {
     const { tenant, adminKey } = await createTenant();
-    const made = await api("/products", {
-      method: "POST", token: adminKey,
-      json: { kind: "card_key", name: "音乐月卡", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全国通用" },
-    });
-    expect(made.status).toBe(201);
-    const productId = made.body.id as string;
-    await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "K-LOTTERY-PAGE-1" }] } });
-    expect((await api(`/products/${productId}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const productId = await publishedCardKey(adminKey, "音乐月卡", "K-LOTTERY-PAGE-1");
     const now = Date.now();
     const name = `<script>alert(1)</script> 抽奖 "&"`;
     const description = "<img src=x onerror=alert(1)> 每天三次";
@@ -139,7 +147,7 @@ describe("lottery page prerendered at the edge", () => {
     });
     expect(lottery.status, JSON.stringify(lottery.body)).toBe(201);
     const id = lottery.body.id as string;
-    const page = (q: string) => exports.default.fetch(`http://kaquan.test/campaigns/lottery/?${q}`).then(async (r) => ({ status: r.status, html: await r.text(), cc: r.headers.get("cache-control") }));
+    const page = campaignPage("lottery");
 
     const shown = await page(`t=${tenant.slug}&id=${id}`);
     expect(shown.status).toBe(200);
@@ -164,10 +172,7 @@ describe("lottery page prerendered at the edge", () => {
     });
     expect(flash.status).toBe(201);
     expect((await page(`t=${tenant.slug}&id=${flash.body.id}`)).html).not.toContain("campaign-data");
-    const unknown = await page(`t=${tenant.slug}&id=cmp_nope`);
-    expect(unknown.status).toBe(200);
-    expect(unknown.html).not.toContain("campaign-data");
-    expect(unknown.html).toContain("加载中");
+    await expectStaticPage(page(`t=${tenant.slug}&id=cmp_nope`));
   });
 });
 
