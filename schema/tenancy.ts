@@ -59,7 +59,12 @@ export type ApiKey = z.infer<typeof ApiKey>;
 export const CreateApiKeyInput = z
   .object({
     name: z.string().trim().min(1).max(80),
-    scopes: z.array(Scope).min(1),
+    // Each scope once: a key's scopes are a set, and its api_key_created event carries them joined.
+    scopes: z
+      .array(Scope)
+      .min(1)
+      .max(SCOPES.length)
+      .refine((s) => new Set(s).size === s.length, "Each scope once"),
   })
   .openapi("CreateApiKeyInput");
 

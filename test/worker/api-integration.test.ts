@@ -94,6 +94,14 @@ describe("tenancy and API keys", () => {
     expect(res.body.error.code).toBe("forbidden");
   });
 
+  it("refuses a key whose scopes repeat (its api_key_created event carries them joined, within the contract)", async () => {
+    const { adminKey } = await createTenant();
+    const res = await api("/keys", { method: "POST", token: adminKey, json: { name: "dup", scopes: Array(50).fill("analyst") } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain("json.scopes");
+    expect((await api("/keys", { method: "POST", token: adminKey, json: { name: "all", scopes: ["admin", "operator", "redeemer", "analyst"] } })).status).toBe(201);
+  });
+
   it("isolates tenants: a key of A cannot see or touch B's keys", async () => {
     const a = await createTenant("A");
     const b = await createTenant("B");

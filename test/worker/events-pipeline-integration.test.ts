@@ -94,12 +94,30 @@ describe("event pipeline: queue → warehouse", () => {
     expect((await api("/events/dead-letters", { token: adminKey })).body.pending).toBe(6);
 
     const replay = await api("/events/dead-letters/replay", { method: "POST", token: adminKey });
-    expect(replay.body).toEqual({ replayed: 6, remaining: 0 });
+    expect(replay.body).toEqual({ replayed: 6, invalid: 0, remaining: 0 });
     // Replay went through the real queue binding; deliver what it would carry, twice, as a redelivery would.
     await run(batchOf(evs));
     await run(batchOf(evs));
     // Only the page views: the tenant's own tenant_created / api_key_created events arrive through the real queue too.
     expect(await warehouseCount(tenant.id, "page_view")).toBe(6);
+  });
+
+  it("replays the valid dead letters and keeps one that still fails its contract pending, with its field, never a 500", async () => {
+    const { tenant, adminKey } = await createTenant("DLQ-invalid");
+    const good = events(tenant.id, 2);
+    await run(batchOf(good, "kaquan-events-dlq", 11));
+    const bad = { ...buildEvent({ tenantId: tenant.id, type: "order_paid", payload: { orderId: "o1" } }), payload: { orderId: "o1", amountCents: "9.90" } } as unknown as EventEnvelope;
+    await run(batchOf([bad]));
+    expect((await api("/events/dead-letters", { token: adminKey })).body.pending).toBe(3);
+
+    const replay = await api("/events/dead-letters/replay", { method: "POST", token: adminKey });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual({ replayed: 2, invalid: 1, remaining: 1 });
+    const kept = await env.DB.prepare("SELECT replayed_at, last_error, next_at FROM event_dead_letters WHERE event_id = ?").bind(bad.eventId).first<{ replayed_at: string | null; last_error: string; next_at: number }>();
+    expect(kept).toMatchObject({ replayed_at: null, next_at: Number.MAX_SAFE_INTEGER });
+    expect(kept!.last_error).toContain("payload.amountCents");
+    // A second replay sends nothing again and still answers.
+    expect((await api("/events/dead-letters/replay", { method: "POST", token: adminKey })).body).toEqual({ replayed: 0, invalid: 1, remaining: 1 });
   });
 
   it("rejects a batch with a forged signature at the warehouse", async () => {

@@ -67,6 +67,13 @@ export async function markReplayed(db: D1Database, eventIds: string[]) {
   );
 }
 
+/** Letters a replay found still failing their contract: kept pending, with the field path that failed now. */
+export async function noteStillInvalid(db: D1Database, items: { eventId: string; error: string }[]) {
+  if (items.length === 0) return;
+  const stmt = db.prepare("UPDATE event_dead_letters SET next_at = ?, last_error = ? WHERE event_id = ?");
+  await runInBatches(db, items.map((i) => stmt.bind(Number.MAX_SAFE_INTEGER, i.error.slice(0, 500), i.eventId)));
+}
+
 export interface DueDeadLetter {
   event_id: string;
   body: string;

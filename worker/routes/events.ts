@@ -5,7 +5,13 @@ import { resendInFlight } from "../services/event-backlog";
 import { bearerAuth, createRouter, errors, json } from "./router";
 
 const tags = ["events"];
-const ReplayResult = z.object({ replayed: z.number(), remaining: z.number() }).openapi("ReplayResult");
+const DeadLetterReplay = z
+  .object({
+    replayed: z.number().openapi({ description: "Sent back through their queues" }),
+    invalid: z.number().openapi({ description: "Still failing their event contract: not sent, kept pending with the failing field path" }),
+    remaining: z.number().openapi({ description: "Still pending after this replay (the invalid ones included)" }),
+  })
+  .openapi("DeadLetterReplay");
 const DeadLetters = z.object({ pending: z.number() }).openapi("DeadLetters");
 const ResendResult = z
   .object({ resent: z.number().openapi({ description: "Messages sent again" }), remaining: z.number().openapi({ description: "Messages still unconfirmed (in flight)" }) })
@@ -28,7 +34,7 @@ const replayOwn = createRoute({
   summary: "Send this tenant's dead-lettered events back through the queue (the warehouse skips duplicates)",
   security: bearerAuth,
   middleware: [requireKey("admin")],
-  responses: { 200: json(ReplayResult, "Replayed"), 401: errors[401], 403: errors[403], 429: errors[429] },
+  responses: { 200: json(DeadLetterReplay, "Replayed"), 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
 const replayAll = createRoute({
@@ -38,7 +44,7 @@ const replayAll = createRoute({
   summary: "Replay every tenant's dead-lettered events. Platform operator only.",
   security: bearerAuth,
   middleware: [requirePlatformAdmin],
-  responses: { 200: json(ReplayResult, "Replayed"), 401: errors[401], 429: errors[429] },
+  responses: { 200: json(DeadLetterReplay, "Replayed"), 401: errors[401], 429: errors[429] },
 });
 
 const resendAll = createRoute({

@@ -1,6 +1,6 @@
 import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope } from "../../schema/events";
-import { countPendingDeadLetters, listPendingDeadLetters, markReplayed } from "../db/dead-letters";
+import { countPendingDeadLetters, listPendingDeadLetters, markReplayed, noteStillInvalid } from "../db/dead-letters";
 import { sendJournaled } from "../queue/journal";
 import { sendClaimFacts } from "../queue/send";
 
@@ -9,18 +9,42 @@ export async function pendingDeadLetters(env: Pick<Env, "DB">, tenantId: string 
   return { pending: await countPendingDeadLetters(env.DB, tenantId) };
 }
 
-/** An operator's replay: sends the tenant's (null: every tenant's) dead letters back through their queues. */
-export async function replayDeadLetters(env: Env, tenantId: string | null): Promise<{ replayed: number; remaining: number }> {
+/**
+ * An operator's replay: sends the tenant's (null: every tenant's) dead letters back through their queues. A letter that
+ * still fails its contract (the warehouse refused it) is not sent again: it stays pending with the failing field path,
+ * counted in `invalid`, until its producer is fixed.
+ */
+export async function replayDeadLetters(env: Env, tenantId: string | null): Promise<{ replayed: number; invalid: number; remaining: number }> {
   const rows = await listPendingDeadLetters(env.DB, tenantId);
-  // Won-claim facts parked here go back to the claims Queue; everything else is an event.
-  const bodies = rows.map((r) => JSON.parse(r.body) as unknown);
-  const facts = bodies.flatMap((b) => {
-    const f = ClaimWon.safeParse(b);
-    return f.success ? [f.data] : [];
-  });
-  const events = bodies.filter((b) => !ClaimWon.safeParse(b).success).map((b) => EventEnvelope.parse(b));
+  const facts: ClaimWon[] = [];
+  const events: EventEnvelope[] = [];
+  const sent: string[] = [];
+  const invalid: { eventId: string; error: string }[] = [];
+  for (const r of rows) {
+    const body = parseJson(r.body);
+    // Won-claim facts parked here go back to the claims Queue; everything else is an event.
+    const fact = ClaimWon.safeParse(body);
+    const event = fact.success ? null : EventEnvelope.safeParse(body);
+    if (fact.success) facts.push(fact.data);
+    else if (event!.success) events.push(event!.data);
+    else {
+      const issue = event!.error.issues[0];
+      invalid.push({ eventId: r.event_id, error: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "not an event"}` });
+      continue;
+    }
+    sent.push(r.event_id);
+  }
   await sendClaimFacts(env, facts);
   await sendJournaled(env, events);
-  await markReplayed(env.DB, rows.map((r) => r.event_id));
-  return { replayed: rows.length, remaining: await countPendingDeadLetters(env.DB, tenantId) };
+  await markReplayed(env.DB, sent);
+  await noteStillInvalid(env.DB, invalid);
+  return { replayed: sent.length, invalid: invalid.length, remaining: await countPendingDeadLetters(env.DB, tenantId) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
