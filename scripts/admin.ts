@@ -59,7 +59,7 @@ try {
     out(k, `created key ${k.id} [${k.scopes.join(",")}] for ${k.tenantId}\n\n  ${k.secret}\n\nStore it now: it is not shown again.`);
   } else if (noun === "events" && verb === "replay") {
     const r = await must(api.POST("/platform/events/dead-letters/replay"));
-    out(r, `replayed ${r.replayed} dead-lettered events; ${r.remaining} remain`);
+    out(r, `replayed ${r.replayed} dead-lettered events; ${r.remaining} remain (${r.invalid} failing their event contract: GET /api/v1/events/dead-letters names the field)`);
   } else if (noun === "events" && verb === "resend") {
     const r = await must(api.POST("/platform/events/in-flight/resend"));
     out(r, `sent ${r.resent} in-flight event messages again; ${r.remaining} still unconfirmed`);

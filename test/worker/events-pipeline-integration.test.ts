@@ -108,7 +108,11 @@ describe("event pipeline: queue → warehouse", () => {
     await run(batchOf(good, "kaquan-events-dlq", 11));
     const bad = { ...buildEvent({ tenantId: tenant.id, type: "order_paid", payload: { orderId: "o1" } }), payload: { orderId: "o1", amountCents: "9.90" } } as unknown as EventEnvelope;
     await run(batchOf([bad]));
-    expect((await api("/events/dead-letters", { token: adminKey })).body.pending).toBe(3);
+    const status = (await api("/events/dead-letters", { token: adminKey })).body;
+    expect(status).toMatchObject({ pending: 3, invalid: 1, latestInvalid: [{ eventId: bad.eventId, type: "order_paid" }] });
+    expect(status.latestInvalid[0].error).toContain("payload.amountCents");
+    // Another tenant sees none of them.
+    expect((await api("/events/dead-letters", { token: (await createTenant("DLQ-other")).adminKey })).body).toEqual({ pending: 0, invalid: 0, latestInvalid: [] });
 
     const replay = await api("/events/dead-letters/replay", { method: "POST", token: adminKey });
     expect(replay.status).toBe(200);

@@ -51,6 +51,20 @@ export async function listPendingDeadLetters(db: D1Database, tenantId: string | 
   return (await stmt.all<DeadLetterRow>()).results;
 }
 
+/** Pending letters that fail their contract (never re-driven on their own): how many, and the latest with their field. */
+export async function invalidDeadLetters(db: D1Database, tenantId: string, limit = 20) {
+  const [count, latest] = await db.batch([
+    db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL AND next_at = ?").bind(tenantId, Number.MAX_SAFE_INTEGER),
+    db
+      .prepare("SELECT event_id, type, dead_at, last_error FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL AND next_at = ? ORDER BY dead_at DESC LIMIT ?")
+      .bind(tenantId, Number.MAX_SAFE_INTEGER, limit),
+  ]);
+  return {
+    count: (count!.results[0] as { n: number }).n,
+    latest: latest!.results as Pick<DeadLetterRow, "event_id" | "type" | "dead_at" | "last_error">[],
+  };
+}
+
 export async function countPendingDeadLetters(db: D1Database, tenantId: string | null): Promise<number> {
   const stmt = tenantId
     ? db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL").bind(tenantId)

@@ -12,7 +12,15 @@ const DeadLetterReplay = z
     remaining: z.number().openapi({ description: "Still pending after this replay (the invalid ones included)" }),
   })
   .openapi("DeadLetterReplay");
-const DeadLetters = z.object({ pending: z.number() }).openapi("DeadLetters");
+const DeadLetters = z
+  .object({
+    pending: z.number().openapi({ description: "Dead-lettered events not yet replayed" }),
+    invalid: z.number().openapi({ description: "Of those, how many fail their event contract (a replay does not send them)" }),
+    latestInvalid: z
+      .array(z.object({ eventId: z.string(), type: z.string(), deadAt: z.string(), error: z.string().openapi({ description: "The field path that failed, and why" }) }))
+      .openapi({ description: "The latest 20 of them" }),
+  })
+  .openapi("DeadLetters");
 const ResendResult = z
   .object({ resent: z.number().openapi({ description: "Messages sent again" }), remaining: z.number().openapi({ description: "Messages still unconfirmed (in flight)" }) })
   .openapi("ResendResult");

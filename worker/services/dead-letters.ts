@@ -1,12 +1,20 @@
 import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope } from "../../schema/events";
-import { countPendingDeadLetters, listPendingDeadLetters, markReplayed, noteStillInvalid } from "../db/dead-letters";
+import { countPendingDeadLetters, invalidDeadLetters, listPendingDeadLetters, markReplayed, noteStillInvalid } from "../db/dead-letters";
 import { sendJournaled } from "../queue/journal";
 import { sendClaimFacts } from "../queue/send";
 
-/** How many dead-lettered events wait for this tenant (null: every tenant). */
-export async function pendingDeadLetters(env: Pick<Env, "DB">, tenantId: string | null): Promise<{ pending: number }> {
-  return { pending: await countPendingDeadLetters(env.DB, tenantId) };
+/**
+ * How many dead-lettered events wait for this tenant, and which of them fail their event contract (the warehouse
+ * refused them; a replay will not send them until their producer is fixed), the latest with the failing field.
+ */
+export async function pendingDeadLetters(env: Pick<Env, "DB">, tenantId: string) {
+  const [pending, invalid] = await Promise.all([countPendingDeadLetters(env.DB, tenantId), invalidDeadLetters(env.DB, tenantId)]);
+  return {
+    pending,
+    invalid: invalid.count,
+    latestInvalid: invalid.latest.map((r) => ({ eventId: r.event_id, type: r.type, deadAt: r.dead_at, error: r.last_error ?? "" })),
+  };
 }
 
 /**
