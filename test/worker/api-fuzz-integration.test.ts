@@ -1,11 +1,14 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { EventEnvelope } from "../../schema/events";
 import { describe, expect, it } from "vitest";
 import { api, createTenant, PLATFORM } from "./helpers";
 
 /**
  * Every operation of the OpenAPI document, called with input shaped by its own request schema (plain, at the limits,
  * only the required fields) and with garbage (malformed JSON, wrong types): nothing a client sends may answer 5xx.
- * Found a dead-letter replay that answered 500 on a letter still failing its contract.
+ * And every event those calls recorded must match its own contract (the warehouse refuses one that does not).
+ * Found a dead-letter replay that answered 500 on a letter still failing its contract, and an api_key_created event
+ * over its contract (50 repeated scopes).
  */
 type Schema = Record<string, any>;
 type Mode = "plain" | "max" | "min";
@@ -55,7 +58,7 @@ function sampler(doc: Schema) {
 const GARBAGE = ["{not json", "[]", JSON.stringify({ id: 1, name: 5, amountCents: "x", quantity: -1, items: "no", status: [], startsAt: "yesterday", config: 7 })];
 
 describe("API fuzz", () => {
-  it("answers every operation's schema-shaped and garbage input with a 2xx/4xx, never a 5xx", async () => {
+  it("answers every operation's schema-shaped and garbage input with a 2xx/4xx, never a 5xx, and records only events that match their contract", async () => {
     const doc = (await api("/openapi.json")).body as Schema;
     const { deref, sample } = sampler(doc);
     const { adminKey, tenant } = await createTenant();
@@ -85,5 +88,12 @@ describe("API fuzz", () => {
     }
     expect(calls).toBeGreaterThan(500);
     expect(fivexx).toEqual([]);
+    const { results } = await env.DB.prepare("SELECT body FROM event_outbox WHERE tenant_id = ?").bind(tenant.id).all<{ body: string }>();
+    expect(results.length).toBeGreaterThan(10);
+    const offContract = results.flatMap(({ body }) => {
+      const parsed = EventEnvelope.safeParse(JSON.parse(body));
+      return parsed.success ? [] : [`${JSON.parse(body).type}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`];
+    });
+    expect(offContract).toEqual([]);
   }, 300_000);
 });
