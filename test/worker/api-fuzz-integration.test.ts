@@ -1,7 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { EventEnvelope } from "../../schema/events";
 import { describe, expect, it } from "vitest";
-import { api, createTenant, PLATFORM } from "./helpers";
+import { shopWithKeys } from "./commerce-helpers";
+import { api, PLATFORM } from "./helpers";
 
 /**
  * Every operation of the OpenAPI document, called with input shaped by its own request schema (plain, at the limits,
@@ -13,9 +14,9 @@ import { api, createTenant, PLATFORM } from "./helpers";
 type Schema = Record<string, any>;
 type Mode = "plain" | "max" | "min";
 
-function sampler(doc: Schema) {
+function sampler(doc: Schema, ids: Record<string, string>) {
   const deref = (s: Schema): Schema => (s?.$ref ? deref(s.$ref.split("/").slice(1).reduce((o: Schema, k: string) => o[k], doc)) : s);
-  function sample(s0: Schema, mode: Mode, depth = 0): unknown {
+  function sample(s0: Schema, mode: Mode, depth = 0, name = ""): unknown {
     const s = deref(s0);
     if (!s || depth > 6) return null;
     const options = s.anyOf ?? s.oneOf;
@@ -25,6 +26,7 @@ function sampler(doc: Schema) {
     if (s.const !== undefined) return s.const;
     switch (Array.isArray(s.type) ? s.type.find((t: string) => t !== "null") : s.type) {
       case "string": {
+        if (ids[name] && mode !== "max") return ids[name];
         if (s.format === "date-time") return mode === "max" ? "9999-12-31T23:59:59Z" : mode === "min" ? "1970-01-01T00:00:00Z" : "2026-12-04T10:00:00Z";
         if (s.format === "date") return mode === "max" ? "9999-12-31" : "2026-12-04";
         if (s.format === "email") return "a@example.com";
@@ -46,7 +48,7 @@ function sampler(doc: Schema) {
       }
       default: {
         const out: Schema = {};
-        for (const [k, v] of Object.entries((s.properties ?? {}) as Schema)) if (mode !== "min" || (s.required ?? []).includes(k)) out[k] = sample(v, mode, depth + 1);
+        for (const [k, v] of Object.entries((s.properties ?? {}) as Schema)) if (mode !== "min" || (s.required ?? []).includes(k)) out[k] = sample(v, mode, depth + 1, k);
         if (!s.properties && s.additionalProperties) out.k = sample(s.additionalProperties, mode, depth + 1);
         return out;
       }
@@ -60,14 +62,23 @@ const GARBAGE = ["{not json", "[]", JSON.stringify({ id: 1, name: 5, amountCents
 describe("API fuzz", () => {
   it("answers every operation's schema-shaped and garbage input with a 2xx/4xx, never a 5xx, and records only events that match their contract", async () => {
     const doc = (await api("/openapi.json")).body as Schema;
-    const { deref, sample } = sampler(doc);
-    const { adminKey, tenant } = await createTenant();
+    // A store with a published card-key product: its id stands in for every productId, so orders and quotes reach
+    // the code behind the lookup.
+    const { adminKey, tenant, productId } = await shopWithKeys(3);
+    const { deref, sample } = sampler(doc, { productId });
+    // The store's own routes run as one of its guests (a signed session cookie), as a visitor's browser would.
+    const guest = await exports.default.fetch(`http://kaquan.test/api/v1/shop/${tenant.slug}/guest`, { method: "POST" });
+    const cookie = guest.headers.get("set-cookie")!.split(";")[0]!;
     const fivexx: string[] = [];
     let calls = 0;
-    for (const [path, ops] of Object.entries(doc.paths as Schema)) {
+    // The buyers' routes first, while the product is still published (the staff routes below archive and edit it).
+    const buyerFirst = (p: string) => (p.startsWith("/shop/") || p.startsWith("/public/") ? 0 : 1);
+    for (const [path, ops] of Object.entries(doc.paths as Schema).sort(([a], [b]) => buyerFirst(a) - buyerFirst(b))) {
       for (const [method, op] of Object.entries(ops as Schema)) {
         const bodySchema = op.requestBody?.content?.["application/json"]?.schema;
-        const query = ((op.parameters ?? []) as Schema[]).map(deref).filter((p) => p.in === "query");
+        const params = ((op.parameters ?? []) as Schema[]).map(deref);
+        const query = params.filter((p) => p.in === "query");
+        const headerParams = params.filter((p) => p.in === "header");
         const inputs: { mode: Mode; body?: string }[] = (["plain", "max", "min"] as Mode[]).map((mode) => ({ mode, body: bodySchema ? JSON.stringify(sample(bodySchema, mode)) : undefined }));
         if (bodySchema) inputs.push(...GARBAGE.map((body) => ({ mode: "plain" as Mode, body })));
         for (const { mode, body } of inputs) {
@@ -76,9 +87,12 @@ describe("API fuzz", () => {
             const v = sample(p.schema ?? {}, mode);
             if (v !== null) q.set(p.name, Array.isArray(v) ? v.join(",") : typeof v === "object" ? "x" : String(v));
           }
-          const url = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "tenantId" ? tenant.id : name === "slug" ? tenant.slug : mode === "max" ? "z".repeat(200) : "x_1"));
+          const url = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "tenantId" ? tenant.id : name === "slug" || name === "tenant" ? tenant.slug : name === "productId" && mode !== "max" ? productId : mode === "max" ? "z".repeat(200) : "x_1"));
           const headers = new Headers({ authorization: `Bearer ${path.startsWith("/platform") ? PLATFORM : adminKey}` });
           if (body !== undefined) headers.set("content-type", "application/json");
+          if (path.startsWith("/shop/")) headers.set("cookie", cookie);
+          // Header parameters (Idempotency-Key, device, challenge answers): ASCII, as a header must be.
+          for (const p of headerParams) headers.set(p.name, mode === "max" ? "h".repeat(Math.min(p.schema?.maxLength ?? 200, 4000)) : `fuzz-key-${calls}`.padEnd(p.schema?.minLength ?? 0, "0"));
           const res = await exports.default.fetch(`http://kaquan.test/api/v1${url}${q.size ? `?${q}` : ""}`, { method: method.toUpperCase(), headers, body });
           const text = await res.text();
           calls++;
