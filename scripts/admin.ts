@@ -54,7 +54,7 @@ try {
     out(tenants, tenants.map((t) => `${t.id}  ${t.slug.padEnd(20)} ${t.name}`).join("\n"));
   } else if (noun === "key" && verb === "create") {
     if (!values.tenant || !values.name || !values.scopes) fail(usage);
-    const scopes = values.scopes.split(",").map((s) => s.trim()) as Scope[];
+    const scopes = [...new Set(values.scopes.split(",").map((s) => s.trim()))] as Scope[];
     const k = await must(api.POST("/platform/tenants/{tenantId}/keys", { params: { path: { tenantId: values.tenant } }, body: { name: values.name, scopes } }));
     out(k, `created key ${k.id} [${k.scopes.join(",")}] for ${k.tenantId}\n\n  ${k.secret}\n\nStore it now: it is not shown again.`);
   } else if (noun === "events" && verb === "replay") {
