@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureDevVars, SECRET_NAMES } from "../../scripts/lib/dev-vars";
-import { isPlaceholderSecret, missingSecrets, REQUIRED_SECRETS } from "../../worker/domain/deploy-config";
+import { parse } from "smol-toml";
+import { type DeployConfig, deployConfigProblems, isPlaceholderSecret, missingSecrets, REQUIRED_SECRETS } from "../../worker/domain/deploy-config";
 
 describe("deployable configuration", () => {
   it("wrangler.toml deploys as production; only .dev.vars (npm start) makes it development", () => {
@@ -36,5 +38,44 @@ describe("deployable configuration", () => {
     expect(isPlaceholderSecret("Zk3v9rQ0pWm2Lx7TnB4yHc8sDf1gJa6E")).toBe(false);
     // Every secret the local stack generates is one production checks (the sandbox payment secret aside).
     expect(SECRET_NAMES.filter((n) => n !== "PAYMENT_SANDBOX_SECRET")).toEqual([...REQUIRED_SECRETS]);
+  });
+
+  it("npm run deploy refuses the committed wrangler.toml's development settings, and takes them once replaced", () => {
+    const committed = parse(readFileSync("wrangler.toml", "utf8")) as DeployConfig;
+    const problems = deployConfigProblems(committed);
+    expect(problems).toHaveLength(3);
+    expect(problems.join("\n")).toMatch(/WAREHOUSE_URL points at this machine.*127\.0\.0\.1/);
+    expect(problems.join("\n")).toMatch(/CORS_ORIGINS allows local development origins \(http:\/\/127\.0\.0\.1:8787, http:\/\/localhost:8787\)/);
+    expect(problems.join("\n")).toMatch(/placeholder database_id/);
+
+    const deployable = {
+      ...committed,
+      vars: { ...committed.vars, WAREHOUSE_URL: "https://warehouse.brand.example", CORS_ORIGINS: "https://shop.brand.example" },
+      d1_databases: [{ binding: "DB", database_id: "6f1c2d3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f" }],
+    };
+    expect(deployConfigProblems(deployable)).toEqual([]);
+    expect(deployConfigProblems({ ...deployable, vars: { ...deployable.vars, CORS_ORIGINS: " " } }).join()).toMatch(/CORS_ORIGINS is empty/);
+    for (const [url, why] of [
+      ["http://warehouse.brand.example", /not https/],
+      ["https://10.0.0.5:8788", /private network/],
+      ["https://192.168.1.20", /private network/],
+      ["https://[::1]:8788", /this machine/],
+      ["https://localhost", /this machine/],
+      ["warehouse", /not a URL/],
+      [undefined, /not a URL/],
+    ] as const) {
+      expect(deployConfigProblems({ ...deployable, vars: { ...deployable.vars, WAREHOUSE_URL: url } }).join(), String(url)).toMatch(why);
+    }
+    expect(deployConfigProblems({ ...deployable, vars: { ...deployable.vars, ENVIRONMENT: "development" } }).join()).toMatch(/only "production" deploys/);
+  });
+
+  it("the deploy guard exits 1 on the committed config and 0 with --warn (npm run deploy / deploy:check)", () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/deploy-guard.ts", ...args], { encoding: "utf8" });
+    const refused = run();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/refusing to deploy wrangler\.toml/);
+    const warned = run("--warn");
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toMatch(/would refuse/);
   });
 });

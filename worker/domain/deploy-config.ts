@@ -2,6 +2,7 @@
  * What a deployment must have before it serves anything. Only ENVIRONMENT = "development" (set by `npm start` through
  * .dev.vars and by the test bindings) runs the sandboxes; every other value, or none, is production.
  */
+import { allowedOrigins } from "./origins";
 
 /** Secrets production refuses to run without (`wrangler secret put NAME`). */
 export const REQUIRED_SECRETS = [
@@ -35,4 +36,46 @@ export function missingSecrets(env: object): string[] {
   if (isDevelopment(env as { ENVIRONMENT?: string })) return [];
   const vars = env as Record<string, unknown>;
   return REQUIRED_SECRETS.filter((name) => isPlaceholderSecret(vars[name]));
+}
+
+/** The parts of wrangler.toml a deploy is checked on (smol-toml's parse of it). */
+export interface DeployConfig {
+  vars?: Record<string, unknown>;
+  d1_databases?: { binding?: string; database_id?: string }[];
+}
+
+// This machine or a private network: fine for `npm start` (.dev.vars overrides nothing here), never for a deploy.
+const LOCAL_HOST = /^(localhost|.*\.localhost|127(\.\d+){3}|0\.0\.0\.0|\[?::1?\]?|10(\.\d+){3}|192\.168(\.\d+){2}|172\.(1[6-9]|2\d|3[01])(\.\d+){2})$/i;
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What in the deployable config is still a development setting: `npm run deploy` refuses while any is left, and
+ * `npm run deploy:check` lists them. The committed wrangler.toml has them on purpose (the local warehouse address,
+ * the local origins, no D1 id yet), so a deploy cannot ship them by forgetting a step of README's Deploy.
+ */
+export function deployConfigProblems(config: DeployConfig): string[] {
+  const vars = config.vars ?? {};
+  const problems: string[] = [];
+  if (vars.ENVIRONMENT !== "production") problems.push(`ENVIRONMENT is ${JSON.stringify(vars.ENVIRONMENT ?? null)}: only "production" deploys (development mounts the sandboxes)`);
+  const warehouse = typeof vars.WAREHOUSE_URL === "string" ? vars.WAREHOUSE_URL : "";
+  const host = hostOf(warehouse);
+  if (!host) problems.push(`WAREHOUSE_URL ${JSON.stringify(warehouse)} is not a URL: set it to the warehouse's public https address`);
+  else if (LOCAL_HOST.test(host)) problems.push(`WAREHOUSE_URL points at this machine or a private network (${host}): set it to the warehouse's public https address`);
+  else if (!warehouse.startsWith("https://")) problems.push("WAREHOUSE_URL is not https: event batches and dashboard queries would travel in clear");
+  const origins = allowedOrigins(typeof vars.CORS_ORIGINS === "string" ? vars.CORS_ORIGINS : undefined);
+  const local = origins.filter((o) => LOCAL_HOST.test(hostOf(o) ?? ""));
+  if (local.length) problems.push(`CORS_ORIGINS allows local development origins (${local.join(", ")}): list the platform's public origins`);
+  // Its first origin is also where the links in buyers' SMS and e-mails point (services/buyer-notices.ts).
+  if (!origins.length) problems.push("CORS_ORIGINS is empty: its first origin is the address of the links in buyers' messages");
+  for (const db of config.d1_databases ?? []) {
+    if (!db.database_id || /^[0-]+$/.test(db.database_id)) problems.push(`D1 ${db.binding ?? "database"} has the placeholder database_id: \`wrangler d1 create kaquan\` and put its id`);
+  }
+  return problems;
 }
