@@ -318,6 +318,11 @@ export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
   return issue.code === "unrecognized_keys" && issue.keys.length ? [...issue.path, issue.keys[0]!] : issue.path;
 }
 
+/** An issue as one line, "payload.amountCents: Invalid input…": how a refused envelope's field is recorded. */
+export function issueText(issue: z.core.$ZodIssue): string {
+  return `${issuePath(issue).map(String).join(".")}: ${issue.message}`;
+}
+
 export const IngestRejection = z.object({ index: z.number().int(), eventId: z.string().nullable(), path: z.string(), message: z.string() });
 export type IngestRejection = z.infer<typeof IngestRejection>;
 

@@ -1,6 +1,18 @@
 import type { EventEnvelope } from "../../schema/events";
 import { runInBatches } from "./statements";
 
+/** `next_at` of a letter that fails its contract: never due, so never re-driven on its own. */
+const NEVER_DUE = Number.MAX_SAFE_INTEGER;
+
+/** A parked letter's body, or null when it is not JSON. */
+export function parkedBody(row: { body: string }): unknown {
+  try {
+    return JSON.parse(row.body);
+  } catch {
+    return null;
+  }
+}
+
 /** Events (and won-claim facts, type `claim_won`) the queue gave up on, due for a re-drive at once. */
 export async function storeDeadLetters(db: D1Database, items: { event: Pick<EventEnvelope, "eventId" | "tenantId"> & { type: string }; attempts: number }[]) {
   if (items.length === 0) return;
@@ -27,7 +39,7 @@ export async function storeInvalidEvents(db: D1Database, items: { eventId: strin
     `INSERT INTO event_dead_letters (event_id, tenant_id, type, body, attempts, next_at, last_error) VALUES (?, ?, ?, ?, 0, ?, ?)
      ON CONFLICT(event_id) DO UPDATE SET body = excluded.body, next_at = excluded.next_at, last_error = excluded.last_error, replayed_at = NULL`,
   );
-  await runInBatches(db, items.map((i) => stmt.bind(i.eventId, i.tenantId, i.type.slice(0, 64), i.body, Number.MAX_SAFE_INTEGER, i.error.slice(0, 500))));
+  await runInBatches(db, items.map((i) => stmt.bind(i.eventId, i.tenantId, i.type.slice(0, 64), i.body, NEVER_DUE, i.error.slice(0, 500))));
 }
 
 export interface DeadLetterRow {
@@ -51,25 +63,33 @@ export async function listPendingDeadLetters(db: D1Database, tenantId: string | 
   return (await stmt.all<DeadLetterRow>()).results;
 }
 
-/** Pending letters that fail their contract (never re-driven on their own): how many, and the latest with their field. */
-export async function invalidDeadLetters(db: D1Database, tenantId: string, limit = 20) {
-  const [count, latest] = await db.batch([
-    db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL AND next_at = ?").bind(tenantId, Number.MAX_SAFE_INTEGER),
+/**
+ * A tenant's pending letters in one round trip: how many, how many fail their contract (never re-driven on their
+ * own), and the latest of those with their field.
+ */
+export async function deadLetterStatus(db: D1Database, tenantId: string, limit = 20) {
+  const [pending, invalid, latest] = await db.batch([
+    pendingCountStmt(db, tenantId),
+    db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL AND next_at = ?").bind(tenantId, NEVER_DUE),
     db
       .prepare("SELECT event_id, type, dead_at, last_error FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL AND next_at = ? ORDER BY dead_at DESC LIMIT ?")
-      .bind(tenantId, Number.MAX_SAFE_INTEGER, limit),
+      .bind(tenantId, NEVER_DUE, limit),
   ]);
   return {
-    count: (count!.results[0] as { n: number }).n,
-    latest: latest!.results as Pick<DeadLetterRow, "event_id" | "type" | "dead_at" | "last_error">[],
+    pending: (pending!.results[0] as { n: number }).n,
+    invalid: (invalid!.results[0] as { n: number }).n,
+    latestInvalid: latest!.results as Pick<DeadLetterRow, "event_id" | "type" | "dead_at" | "last_error">[],
   };
 }
 
-export async function countPendingDeadLetters(db: D1Database, tenantId: string | null): Promise<number> {
-  const stmt = tenantId
+function pendingCountStmt(db: D1Database, tenantId: string | null) {
+  return tenantId
     ? db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE tenant_id = ? AND replayed_at IS NULL").bind(tenantId)
     : db.prepare("SELECT count(*) AS n FROM event_dead_letters WHERE replayed_at IS NULL");
-  return (await stmt.first<{ n: number }>())?.n ?? 0;
+}
+
+export async function countPendingDeadLetters(db: D1Database, tenantId: string | null): Promise<number> {
+  return (await pendingCountStmt(db, tenantId).first<{ n: number }>())?.n ?? 0;
 }
 
 export async function markReplayed(db: D1Database, eventIds: string[]) {
@@ -85,7 +105,7 @@ export async function markReplayed(db: D1Database, eventIds: string[]) {
 export async function noteStillInvalid(db: D1Database, items: { eventId: string; error: string }[]) {
   if (items.length === 0) return;
   const stmt = db.prepare("UPDATE event_dead_letters SET next_at = ?, last_error = ? WHERE event_id = ?");
-  await runInBatches(db, items.map((i) => stmt.bind(Number.MAX_SAFE_INTEGER, i.error.slice(0, 500), i.eventId)));
+  await runInBatches(db, items.map((i) => stmt.bind(NEVER_DUE, i.error.slice(0, 500), i.eventId)));
 }
 
 export interface DueDeadLetter {

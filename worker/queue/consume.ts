@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { z } from "zod";
 import { ClaimWon } from "../../schema/claim-facts";
-import { EventEnvelope, hasEnvelopeFrame, issuePath, isJournaledMessage, type IngestRejection, type IngestResult } from "../../schema/events";
+import { EventEnvelope, hasEnvelopeFrame, issueText, isJournaledMessage, type IngestRejection, type IngestResult } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
 import { signBody } from "../domain/signature";
 import { storeDeadLetters, storeInvalidEvents } from "../db/dead-letters";
@@ -61,7 +61,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       // (no retries); one without even an id is dropped with its message id logged.
       const keys = EnvelopeKeys.safeParse(raw);
       const issue = parsed.error.issues[0]!;
-      if (keys.success) invalid.push({ ...keys.data, body: JSON.stringify(raw), error: `invalid payload: ${issuePath(issue).map(String).join(".")}: ${issue.message}` });
+      if (keys.success) invalid.push({ ...keys.data, body: JSON.stringify(raw), error: `invalid payload: ${issueText(issue)}` });
     }
     if (events.length) valid.push({ msg, events });
     else malformed.push(msg);

@@ -1,7 +1,7 @@
 import { ClaimWon } from "../../schema/claim-facts";
 import { EventEnvelope } from "../../schema/events";
 import { eventRetrySettings, retryDelaySeconds } from "../domain/backoff";
-import { claimDueDeadLetters, deferDeadLetters, deleteDeadLetters } from "../db/dead-letters";
+import { claimDueDeadLetters, deferDeadLetters, deleteDeadLetters, parkedBody } from "../db/dead-letters";
 import { deliverToWarehouse, WAREHOUSE_BATCH } from "./consume";
 import { sendClaimFacts } from "./send";
 
@@ -39,7 +39,7 @@ export async function redriveDeadLetters(env: RedriveEnv, opts: RedriveOptions =
     const unreadable: typeof rows = [];
     const facts: { row: (typeof rows)[number]; fact: ClaimWon }[] = [];
     for (const row of rows) {
-      const body = safeJson(row.body);
+      const body = parkedBody(row);
       const parsed = EventEnvelope.safeParse(body);
       const fact = parsed.success ? null : ClaimWon.safeParse(body);
       if (parsed.success) events.push(parsed.data);
@@ -80,10 +80,3 @@ export async function redriveDeadLetters(env: RedriveEnv, opts: RedriveOptions =
   return { delivered, deferred };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

@@ -1,6 +1,6 @@
 import { ClaimWon } from "../../schema/claim-facts";
-import { EventEnvelope } from "../../schema/events";
-import { countPendingDeadLetters, invalidDeadLetters, listPendingDeadLetters, markReplayed, noteStillInvalid } from "../db/dead-letters";
+import { EventEnvelope, issueText } from "../../schema/events";
+import { countPendingDeadLetters, deadLetterStatus, listPendingDeadLetters, markReplayed, noteStillInvalid, parkedBody } from "../db/dead-letters";
 import { sendJournaled } from "../queue/journal";
 import { sendClaimFacts } from "../queue/send";
 
@@ -9,12 +9,8 @@ import { sendClaimFacts } from "../queue/send";
  * refused them; a replay will not send them until their producer is fixed), the latest with the failing field.
  */
 export async function pendingDeadLetters(env: Pick<Env, "DB">, tenantId: string) {
-  const [pending, invalid] = await Promise.all([countPendingDeadLetters(env.DB, tenantId), invalidDeadLetters(env.DB, tenantId)]);
-  return {
-    pending,
-    invalid: invalid.count,
-    latestInvalid: invalid.latest.map((r) => ({ eventId: r.event_id, type: r.type, deadAt: r.dead_at, error: r.last_error ?? "" })),
-  };
+  const status = await deadLetterStatus(env.DB, tenantId);
+  return { ...status, latestInvalid: status.latestInvalid.map((r) => ({ eventId: r.event_id, type: r.type, deadAt: r.dead_at, error: r.last_error ?? "" })) };
 }
 
 /**
@@ -29,7 +25,7 @@ export async function replayDeadLetters(env: Env, tenantId: string | null): Prom
   const sent: string[] = [];
   const invalid: { eventId: string; error: string }[] = [];
   for (const r of rows) {
-    const body = parseJson(r.body);
+    const body = parkedBody(r);
     // Won-claim facts parked here go back to the claims Queue; everything else is an event.
     const fact = ClaimWon.safeParse(body);
     const event = fact.success ? null : EventEnvelope.safeParse(body);
@@ -37,7 +33,7 @@ export async function replayDeadLetters(env: Env, tenantId: string | null): Prom
     else if (event!.success) events.push(event!.data);
     else {
       const issue = event!.error.issues[0];
-      invalid.push({ eventId: r.event_id, error: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "not an event"}` });
+      invalid.push({ eventId: r.event_id, error: `invalid payload: ${issue ? issueText(issue) : "not an event"}` });
       continue;
     }
     sent.push(r.event_id);
@@ -49,10 +45,3 @@ export async function replayDeadLetters(env: Env, tenantId: string | null): Prom
   return { replayed: sent.length, invalid: invalid.length, remaining: await countPendingDeadLetters(env.DB, tenantId) };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
