@@ -174,10 +174,11 @@ async function benchWorker() {
     const facts = eligibility ? { phone: true, member: false, createdS: nowS } : undefined;
     const tokens = await Promise.all(users.map((u) => signSession("bench", tenant.id, u, nowS, facts)));
     let next = 0;
-    const r = await load(o, path, DURATION_S, () => "{}", () => ({
-      "cf-connecting-ip": randomIp(),
-      authorization: `Bearer ${tokens[next++ % tokens.length]}`,
-    }));
+    const claimHeaders = () => ({ "cf-connecting-ip": randomIp(), authorization: `Bearer ${tokens[next++ % tokens.length]}` });
+    // workerd itself: the same requests to a bare worker in the same process (a fixed 409, no application code).
+    const bare = await load(harness.bareUrl, path, Math.min(5, DURATION_S), () => "{}", claimHeaders);
+    console.log(`workerd: bare worker (a fixed 409, nothing read, same process and requests) ${bare.perSecond}/s p50 ${bare.p50} ms p99 ${bare.p99} ms${stallText(bare)}`);
+    const r = await load(o, path, DURATION_S, () => "{}", claimHeaders);
     const live = await must(kaquanClient(o).GET("/public/campaigns/{campaignId}/live", { params: { path: { campaignId: campaign.id } } }));
     const remaining = Object.values(live.remaining).reduce((a, b) => a + b, 0);
     const sold = STOCK - remaining;
@@ -197,7 +198,7 @@ async function benchWorker() {
     }
     const fulfilS = round((performance.now() - fulfilStarted) / 1000);
     console.log(`worker: ${orders.n} orders for ${r.winners} won claims (${orders.uniq} distinct claims), all there ${fulfilS} s after the load stopped`);
-    return { ...r, sold, floor, ceiling, orders: orders.n, doubleOrders: orders.n - orders.uniq };
+    return { ...r, sold, floor, ceiling, bare, orders: orders.n, doubleOrders: orders.n - orders.uniq };
   } finally {
     await harness.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -288,6 +289,11 @@ const summary = {
   ratio: ref ? Math.round((w.perSecond / ref.perSecond) * 100) / 100 : null,
   // The harness's ceiling: the same connections, socket and route, answered at the route's first exit.
   ceiling_per_s: w.ceiling.perSecond,
+  // workerd's own answer with no application code behind it, through the same harness: claims / bare is what the
+  // application costs on top of the runtime; bare / reference is the runtime against Node's HTTP server.
+  bare_per_s: w.bare.perSecond,
+  bare_p99_ms: w.bare.p99,
+  bare_ratio: Math.round((w.perSecond / Math.max(1, w.bare.perSecond)) * 100) / 100,
   ceiling_ratio: Math.round((w.perSecond / Math.max(1, w.ceiling.perSecond)) * 100) / 100,
   // The ceiling's own tail: a claim p99 below it is not reachable through this harness on this machine.
   ceiling_p99_ms: w.ceiling.p99,

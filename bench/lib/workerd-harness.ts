@@ -19,6 +19,12 @@ const { Miniflare, convertV4MiniflareOptions, NoOpLog } = req(mfPath) as typeof 
 
 export interface Harness {
   url: string;
+  /**
+   * A bare worker in the same workerd process (its own isolate and direct socket, on the same thread): it answers
+   * every request with a fixed 409 JSON body and reads nothing. What workerd itself costs per request through this
+   * harness, with no application code (bench:claims' `bare_per_s`).
+   */
+  bareUrl: string;
   /** The worker's D1 database (for checks after a run). */
   db: Awaited<ReturnType<InstanceType<typeof Miniflare>["getD1Database"]>>;
   dispose(): Promise<void>;
@@ -40,6 +46,9 @@ export const BENCH_BINDINGS: Record<string, string> = {
   SUPPLIER_SANDBOX_SECRET: "bench",
   SETTLEMENT_SIGNING_KEY: "bench-settlement-signing-key",
 };
+
+/** The bare worker's answer: the size and shape of a sold-out claim's 409. */
+const BARE_BODY = JSON.stringify({ error: { code: "sold_out", message: "This campaign is sold out", requestId: "00000000-0000-4000-8000-000000000000" } });
 
 export function buildBundle(outDir: string): string {
   if (!existsSync("dist/site")) mkdirSync("dist/site", { recursive: true });
@@ -67,6 +76,13 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
           // A socket straight into the worker: skips Miniflare's entry worker (request rewriting, logging hooks).
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
+        {
+          name: "bare",
+          modules: true,
+          compatibilityDate: picked.compatibilityDate as string,
+          script: `export default { fetch() { return new Response(${JSON.stringify(BARE_BODY)}, { status: 409, headers: { "content-type": "application/json" } }); } };`,
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
       ],
       host: "127.0.0.1",
       port: 0,
@@ -80,11 +96,12 @@ export async function startWorkerd(bundle: string, stateDir: string, bindings: R
   );
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL("kaquan")).origin;
+  const bareUrl = (await mf.unsafeGetDirectURL("bare")).origin;
   const db = await mf.getD1Database("DB");
   for (const file of readdirSync("schema/d1").filter((f) => f.endsWith(".sql")).sort()) {
     for (const stmt of unstable_splitSqlQuery(readFileSync(join("schema/d1", file), "utf8"))) await db.prepare(stmt).run();
   }
-  return { url, db, dispose: () => mf.dispose(), cpuMs: workerdCpuMs };
+  return { url, bareUrl, db, dispose: () => mf.dispose(), cpuMs: workerdCpuMs };
 }
 
 /**
