@@ -3,6 +3,7 @@
  * .dev.vars and by the test bindings) runs the sandboxes; every other value, or none, is production.
  */
 import { allowedOrigins } from "./origins";
+import { isPrivateHost } from "./webhook-target";
 
 /** Secrets production refuses to run without (`wrangler secret put NAME`). */
 export const REQUIRED_SECRETS = [
@@ -44,9 +45,6 @@ export interface DeployConfig {
   d1_databases?: { binding?: string; database_id?: string }[];
 }
 
-// This machine or a private network: fine for `npm start` (.dev.vars overrides nothing here), never for a deploy.
-const LOCAL_HOST = /^(localhost|.*\.localhost|127(\.\d+){3}|0\.0\.0\.0|\[?::1?\]?|10(\.\d+){3}|192\.168(\.\d+){2}|172\.(1[6-9]|2\d|3[01])(\.\d+){2})$/i;
-
 function hostOf(url: string): string | null {
   try {
     return new URL(url).hostname;
@@ -67,10 +65,13 @@ export function deployConfigProblems(config: DeployConfig): string[] {
   const warehouse = typeof vars.WAREHOUSE_URL === "string" ? vars.WAREHOUSE_URL : "";
   const host = hostOf(warehouse);
   if (!host) problems.push(`WAREHOUSE_URL ${JSON.stringify(warehouse)} is not a URL: set it to the warehouse's public https address`);
-  else if (LOCAL_HOST.test(host)) problems.push(`WAREHOUSE_URL points at this machine or a private network (${host}): set it to the warehouse's public https address`);
+  else if (isPrivateHost(host)) problems.push(`WAREHOUSE_URL points at this machine or a private network (${host}): set it to the warehouse's public https address`);
   else if (!warehouse.startsWith("https://")) problems.push("WAREHOUSE_URL is not https: event batches and dashboard queries would travel in clear");
   const origins = allowedOrigins(typeof vars.CORS_ORIGINS === "string" ? vars.CORS_ORIGINS : undefined);
-  const local = origins.filter((o) => LOCAL_HOST.test(hostOf(o) ?? ""));
+  const local = origins.filter((o) => {
+    const h = hostOf(o);
+    return h !== null && isPrivateHost(h);
+  });
   if (local.length) problems.push(`CORS_ORIGINS allows local development origins (${local.join(", ")}): list the platform's public origins`);
   // Its first origin is also where the links in buyers' SMS and e-mails point (services/buyer-notices.ts).
   if (!origins.length) problems.push("CORS_ORIGINS is empty: its first origin is the address of the links in buyers' messages");

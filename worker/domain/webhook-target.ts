@@ -13,12 +13,20 @@ export function targetProblem(raw: string, development: boolean): string | null 
     return "not a URL";
   }
   if (url.username || url.password) return "credentials in the URL are not allowed";
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const host = bareHost(url.hostname);
   const local = isLoopback(host);
   if (development && local && (url.protocol === "http:" || url.protocol === "https:")) return null;
   if (url.protocol !== "https:") return "must be https";
   if (local || isInternal(host)) return "private, loopback and internal addresses are refused";
   return null;
+}
+
+const bareHost = (hostname: string) => hostname.toLowerCase().replace(/^\[|\]$/g, "");
+
+/** A URL hostname (`URL.hostname`, brackets and all) that names this machine, a private network or an internal name. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = bareHost(hostname);
+  return isLoopback(host) || isInternal(host);
 }
 
 function ipv4(host: string): number[] | null {
