@@ -139,4 +139,65 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     const wx = (await providerFor(env, "wechatpay", s.tenant.id))!;
     expect((await wx.queryRefund((await getPaymentById(env.DB, a.paymentId))!, refund!.id)).state).toBe("processing");
   });
+
+  it("a charge paid at WeChat Pay does not move to another gateway, and money taken after it moved is given back there", async () => {
+    const s = await wechatShop(2);
+    const start = (paymentId: string, provider: string) => exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${paymentId}/start`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }),
+    });
+    // Paid at WeChat, its notice still on the way: the cashier asks WeChat before moving the charge, and refuses.
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    const moved = await start(a.paymentId, "sandbox");
+    expect(moved.status).toBe(409);
+    expect(((await moved.json()) as any).error.code).toBe("paid_elsewhere");
+    expect((await getPaymentById(env.DB, a.paymentId))!.provider).toBe("wechatpay");
+    const [n] = await held(s.merchant.mchId);
+    expect((await deliver(n!)).status).toBe(204);
+    expect(await orderStatus(a.id)).toBe("delivered");
+
+    // Not paid at WeChat: closed there, then moved (WeChat can no longer take money for it).
+    const b = await order(s);
+    expect((await start(b.paymentId, "sandbox")).status).toBe(200);
+    expect((await getPaymentById(env.DB, b.paymentId))!.provider).toBe("sandbox");
+    const wx = (await providerFor(env, "wechatpay", s.tenant.id))!;
+    expect((await wx.queryCharge({ id: b.paymentId })).state).toBe("closed");
+    expect((await fetch(`${WX}/h5/pay`, { method: "POST", body: new URLSearchParams({ prepay_id: new URL(b.redirectUrl).searchParams.get("prepay_id")!, redirect_url: "http://x/" }), redirect: "manual" })).status).not.toBe(303);
+  });
+
+  it("a WeChat payment for a charge the sandbox took over is refunded at WeChat, once, and the brand alerted", async () => {
+    const s = await wechatShop(1);
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    // The development sandbox's pay button takes the charge over without asking WeChat (it is its own gateway).
+    const sbx = await exports.default.fetch(`http://kaquan.test/api/v1/pay/sandbox/checkout/${a.paymentId}/pay`, { method: "POST" });
+    expect(sbx.status).toBe(200);
+    expect(await orderStatus(a.id)).toBe("delivered");
+    const [n] = await held(s.merchant.mchId);
+    expect((await deliver(n!)).status).toBe(204);
+    expect((await deliver(n!)).status).toBe(204); // WeChat retries: the same refund id, one refund
+    const wx = (await providerFor(env, "wechatpay", s.tenant.id))!;
+    const payment = (await getPaymentById(env.DB, a.paymentId))!;
+    expect(payment).toMatchObject({ provider: "sandbox", status: "succeeded" });
+    expect((await wx.queryRefund(payment, `rfx_wechatpay_${a.paymentId}`)).state).toBe("processing");
+    const vouchers = await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?").bind(a.id).first<{ n: number }>();
+    expect(vouchers!.n).toBe(1);
+    const alerts = (await recordedOfType(s.tenant.id, "alert")).filter((e) => e.payload.kind === "stray_payment_refunded");
+    expect(alerts.map((e) => [e.payload.orderId, e.payload.provider, e.payload.amountCents])).toEqual([[a.id, "wechatpay", a.amountCents]]);
+  });
+
+  it("a gateway that cannot be reached answers 502, and the charge stays where it was", async () => {
+    const s = await wechatShop(1);
+    const a = await order(s);
+    const saved = await api("/payment-accounts", { method: "PUT", token: s.adminKey, json: { provider: "wechatpay", config: { ...s.merchant, gatewayUrl: "http://127.0.0.1:1" } } });
+    expect(saved.status).toBe(200);
+    for (const provider of ["wechatpay", "sandbox"]) {
+      const res = await exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${a.paymentId}/start`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }),
+      });
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as any).error.code).toBe("gateway_unavailable");
+    }
+    expect((await getPaymentById(env.DB, a.paymentId))!.provider).toBe("wechatpay");
+  });
 });

@@ -1,9 +1,10 @@
 /** The cashier (收银台): the buyer picks a gateway for an unpaid order's charge and is sent to pay there. */
-import { getPaymentById, setChargeProviderStmt } from "../db/payments";
+import { getPaymentById, setChargeProviderStmt, type PaymentRow } from "../db/payments";
 import { getTenant } from "../db/tenants";
 import { isDevelopment } from "../domain/deploy-config";
 import { ApiError } from "../errors";
 import { checkoutHtml } from "../payments/checkout-page";
+import type { PaymentProvider } from "../payments/provider";
 import { providerFor, providersForTenant } from "../payments/provider-registry";
 import { paymentForCheckout } from "./fulfilment";
 
@@ -26,9 +27,27 @@ export async function cashierPage(env: Env, paymentId: string, origin: string): 
   });
 }
 
+/** A gateway that failed or answered badly: the buyer may retry, and nothing of ours changed. */
+const unavailable = (label: string) => new ApiError(502, "gateway_unavailable", `${label} could not be reached or answered badly; please try again`);
+
+/**
+ * Before the charge moves to another gateway, the one it was opened at must say it was not paid there, after it was
+ * closed (so it cannot be paid there later). A charge the buyer already paid there is refused (its notice settles the
+ * order), and a gateway that cannot be asked keeps the charge where it is: one order, one payment.
+ */
+async function leaveGateway(previous: PaymentProvider, payment: PaymentRow) {
+  // Our own sandbox gateway is never closed (the buyer may come back to it); it is only asked.
+  const closed = previous.name === "sandbox" ? null : await previous.closeCharge(payment).then(() => null, (e: unknown) => e);
+  const there = await previous.queryCharge(payment).catch(() => null);
+  if (there && (there.state === "paid" || there.state === "refunded")) {
+    throw ApiError.conflict("paid_elsewhere", `This order was already paid with ${previous.label}; the payment is being confirmed, do not pay again`);
+  }
+  if (!there || closed) throw unavailable(previous.label);
+}
+
 /**
  * The buyer chose `providerName`: the charge is paid through it from now on (a charge opened at another gateway
- * before is closed there, so it cannot be paid twice), and the gateway says where the browser goes.
+ * before is closed there and confirmed unpaid, so it cannot be paid twice), and the gateway says where the browser goes.
  */
 export async function startPayment(env: Env, paymentId: string, providerName: string, origin: string, clientIp?: string) {
   const { payment, order, product } = await paymentForCheckout(env, paymentId);
@@ -38,9 +57,14 @@ export async function startPayment(env: Env, paymentId: string, providerName: st
   let charge = payment;
   if (payment.provider !== provider.name) {
     const previous = await providerFor(env, payment.provider, payment.tenant_id, origin);
+    if (previous) await leaveGateway(previous, payment);
     const [moved] = await env.DB.batch([setChargeProviderStmt(env.DB, payment.tenant_id, payment.id, provider.name)]);
     charge = (moved!.results[0] as typeof payment | undefined) ?? (await getPaymentById(env.DB, payment.id))!;
-    if (previous && previous.name !== "sandbox") await previous.closeCharge(payment).catch(() => undefined);
   }
-  return provider.startPayment(charge, { origin, title: product?.name ?? "订单", returnUrl: new URL(await returnUrl(env, payment.tenant_id, order.id), origin).toString(), clientIp });
+  const ctx = { origin, title: product?.name ?? "订单", returnUrl: new URL(await returnUrl(env, payment.tenant_id, order.id), origin).toString(), clientIp };
+  return provider.startPayment(charge, ctx).catch((e: unknown) => {
+    if (e instanceof ApiError) throw e;
+    console.error(JSON.stringify({ at: "start_payment", provider: provider.name, paymentId, error: e instanceof Error ? e.message : String(e) }));
+    throw unavailable(provider.label);
+  });
 }

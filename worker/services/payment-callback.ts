@@ -1,4 +1,4 @@
-import type { PaymentNotice, PaymentProvider } from "../payments/provider";
+import type { GatewayCharge, PaymentNotice, PaymentProvider } from "../payments/provider";
 import { readNotice } from "../db/fulfilment";
 import { getPaymentById, type PaymentRow } from "../db/payments";
 import { ApiError } from "../errors";
@@ -14,6 +14,23 @@ async function refuse(env: Env, paymentId: string, error: ApiError): Promise<nev
   const payment = await getPaymentById(env.DB, paymentId);
   if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId, reason: error.code } });
   throw error;
+}
+
+/**
+ * The buyer paid at a gateway the charge had already left (it moved to another one, which may have been paid too): the
+ * gateway confirms the money, so it goes back there under one refund id per gateway and charge (a repeated notice asks
+ * again under the same id, never twice), and the brand is alerted. Anything the gateway does not confirm is refused.
+ */
+async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: PaymentRow, notice: PaymentNotice, gateway: GatewayCharge | null, orderStatus: string) {
+  if (!gateway || gateway.state !== "paid" || gateway.amountCents !== notice.amountCents) throw ApiError.notFound("Payment");
+  const refundId = `rfx_${provider.name}_${payment.id}`;
+  const refund = await provider.refund(payment, notice.amountCents, refundId, "重复支付，原路退回").catch(() => null);
+  if (!refund?.ok) await refuse(env, payment.id, new ApiError(502, "refund_failed", "The gateway did not take back a payment made for a charge that had moved to another gateway; retry later"));
+  await emitEvent(env, {
+    eventId: `evpx_${provider.name}_${payment.id}`, tenantId: payment.tenant_id, type: "alert",
+    payload: { kind: "stray_payment_refunded", orderId: payment.order_id, provider: provider.name, refundId, amountCents: notice.amountCents },
+  });
+  return { applied: false, orderStatus };
 }
 
 /**
@@ -38,6 +55,10 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
   if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") throw ApiError.notFound("Payment");
   // Asked only for a notice that matches our own record (another order or amount is refused below, by its own code).
   const matches = payment.order_id === notice.orderId && payment.amount_cents === notice.amountCents && payment.currency === notice.currency;
+  if (payment.provider !== provider.name) {
+    const order = read[1]!.results[0] as { status: string } | undefined;
+    return refundStrayCharge(env, provider, payment, notice, matches ? await asked : null, order?.status ?? "unknown");
+  }
   if (payment.status === "pending" && matches) {
     const gateway = await asked;
     if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"));
