@@ -81,6 +81,23 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect(tail.body.verification.findings).toEqual([expect.objectContaining({ seq: lateEntry!.seq, problem: "edited" })]);
   });
 
+  it("(d) does not verify a voucher whose latest step was deleted from D1 or moved to another code, in a stretch of its own", async () => {
+    // The issuance is in checkpoint 1..3, the redemption alone in 4..7: D1's rows for the code name only the first.
+    const { tenantId, publicCode, redSeq } = await redeemedVoucher();
+    await env.DB.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq = ?").bind(tenantId, redSeq).run();
+    const p = await api(`/provenance/${publicCode}`);
+    expect(p.status).toBe(200);
+    expect(p.body.verification.ok).toBe(false);
+    expect(p.body.verification.findings).toEqual(expect.arrayContaining([expect.objectContaining({ seq: redSeq, problem: "deleted" })]));
+
+    const other = await redeemedVoucher();
+    await env.DB.prepare("UPDATE ledger_entries SET public_code = ? WHERE tenant_id = ? AND seq = ?").bind(code(), other.tenantId, other.redSeq).run();
+    const q = await api(`/provenance/${other.publicCode}`);
+    expect(q.body.status).toBe("issued");
+    expect(q.body.verification.ok).toBe(false);
+    expect(q.body.verification.findings).toEqual(expect.arrayContaining([expect.objectContaining({ seq: other.redSeq })]));
+  });
+
   it("(b) catches a consistent forgery (re-hashed, re-chained, D1 checkpoints recomputed) by the object's own checkpoints", async () => {
     const { tenantId, publicCode, redSeq, adminKey } = await redeemedVoucher();
     const db = env.DB;

@@ -35,6 +35,12 @@ export class TenantLedger extends DurableObject<Env> {
       `CREATE TABLE IF NOT EXISTS checkpoints (seq_to INTEGER PRIMARY KEY, seq_from INTEGER NOT NULL, head_hash TEXT NOT NULL,
         merkle_root TEXT NOT NULL, created_at TEXT NOT NULL)`,
     );
+    // Which entries each voucher's public code has, kept by the writer itself: a voucher's public proof checks every
+    // one of them, so deleting or rewriting its latest step in D1 cannot leave the earlier steps looking complete.
+    // Entries before `from_seq` (written before this index existed, or while the object's storage was lost) are not in it.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS code_seqs (public_code TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (public_code, seq)) WITHOUT ROWID`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS code_index (id INTEGER PRIMARY KEY CHECK (id = 1), from_seq INTEGER NOT NULL)`);
+    this.sql.exec(`INSERT OR IGNORE INTO code_index (id, from_seq) SELECT 1, COALESCE((SELECT seq FROM head WHERE id = 1), 0)`);
   }
 
   /**
@@ -82,11 +88,15 @@ export class TenantLedger extends DurableObject<Env> {
    * The object's own record of the stretches holding these seqs: the covering checkpoint (and the head hash it
    * continues from) or, past the last checkpoint, the entries up to the head. What the public view checks D1 rows against.
    */
-  segments(tenantId: string, seqs: number[]): Promise<{ head: LedgerHead; segments: LedgerSegment[] }> {
+  segments(tenantId: string, seqs: number[], publicCode?: string): Promise<{ head: LedgerHead; segments: LedgerSegment[]; recorded: { fromSeq: number; seqs: number[] } }> {
     return this.serial(async () => {
       const head = await this.loadHead(tenantId);
+      const fromSeq = this.sql.exec<{ from_seq: number }>("SELECT from_seq FROM code_index WHERE id = 1").toArray()[0]?.from_seq ?? head.seq;
+      const recorded = publicCode
+        ? this.sql.exec<{ seq: number }>("SELECT seq FROM code_seqs WHERE public_code = ? ORDER BY seq", publicCode).toArray().map((r) => r.seq)
+        : [];
       const out = new Map<number, LedgerSegment>();
-      for (const seq of [...new Set(seqs)].sort((a, b) => a - b)) {
+      for (const seq of [...new Set([...seqs, ...recorded])].sort((a, b) => a - b)) {
         if (seq < 1 || seq > head.seq || [...out.values()].some((s) => s.seqFrom <= seq && seq <= s.seqTo)) continue;
         const cp = this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints WHERE seq_to >= ? ORDER BY seq_to LIMIT 1", seq).toArray()[0];
         const from = cp && cp.seq_from <= seq ? cp.seq_from : this.lastCheckpointSeq() + 1;
@@ -102,7 +112,7 @@ export class TenantLedger extends DurableObject<Env> {
             : { seqFrom: from, seqTo: head.seq, prevHash: prev, headHash: head.hash, merkleRoot: null, createdAt: null },
         );
       }
-      return { head, segments: [...out.values()] };
+      return { head, segments: [...out.values()], recorded: { fromSeq, seqs: recorded } };
     });
   }
 
@@ -134,9 +144,11 @@ export class TenantLedger extends DurableObject<Env> {
       if (row.tenant_id !== tenantId) throw new Error("ledger object addressed with another tenant id");
       return { seq: row.seq, hash: row.hash };
     }
-    // First use (or storage lost): continue from the rows already in D1.
+    // First use (or storage lost): continue from the rows already in D1; the code index starts from there.
     const last = await lastEntry(this.env.DB, tenantId);
     const head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    const indexed = this.sql.exec<{ from_seq: number }>("SELECT from_seq FROM code_index WHERE id = 1").toArray()[0]?.from_seq ?? 0;
+    if (head.seq > indexed) this.sql.exec("INSERT OR REPLACE INTO code_index (id, from_seq) VALUES (1, ?)", head.seq);
     this.saveHead(tenantId, head);
     return head;
   }
@@ -171,6 +183,9 @@ export class TenantLedger extends DurableObject<Env> {
         // Our head was behind D1 (an earlier write landed but the head was not saved): resync and let the caller retry.
         this.sql.exec("DELETE FROM head WHERE id = 1");
         throw e;
+      }
+      for (const { entry } of fresh) {
+        if (entry.publicCode) this.sql.exec("INSERT OR IGNORE INTO code_seqs (public_code, seq) VALUES (?, ?)", entry.publicCode, entry.seq);
       }
       this.saveHead(tenantId, head);
       const lastCp = this.sql.exec<{ s: number | null }>("SELECT max(seq_to) AS s FROM checkpoints").toArray()[0]?.s ?? 0;

@@ -85,8 +85,16 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
   if (!tenant) return null;
 
   // The rows come from D1; what they are checked against comes from the ledger object, which D1 edits cannot reach.
-  const { segments } = await ledger(env, tenantId).segments(tenantId, own.map((e) => e.seq));
+  const { segments, recorded } = await ledger(env, tenantId).segments(tenantId, own.map((e) => e.seq), publicCode);
   const findings: LedgerFinding[] = [];
+  // Steps the ledger object wrote for this voucher that D1 no longer lists under its code (deleted, or rewritten to
+  // another code): their stretches are checked below too, and the voucher's history is not complete without them.
+  const listed = new Set(own.map((e) => e.seq));
+  for (const seq of recorded.seqs) {
+    if (!listed.has(seq)) findings.push({ seq, problem: "deleted", detail: `entry ${seq} of this voucher, written by the ledger object, is missing from its history` });
+  }
+  const fromIndex = own.filter((e) => e.seq > recorded.fromSeq && !recorded.seqs.includes(e.seq));
+  for (const e of fromIndex) findings.push({ seq: e.seq, problem: "edited", detail: `entry ${e.seq} was not written for this voucher by the ledger object` });
   const checked = new Map<number, { seg: LedgerSegment; hashes: string[]; bad: Set<number> | null }>();
   let entriesChecked = 0;
   for (const seg of segments) {
