@@ -49,7 +49,15 @@ describe("SSRF guard", () => {
       "https://192.168.1.1/", "https://169.254.169.254/", "https://100.64.0.1/", "https://[::1]/", "https://[fd12::1]/",
       "https://[fe80::1]/", "https://[::ffff:127.0.0.1]/", "https://0.0.0.0/", "https://2130706433/", "https://intranet/",
       "https://db.internal/", "https://user:pw@hooks.brand.example/", "not a url",
+      // The root's trailing dot, IPv6 forms carrying an IPv4, and wildcard DNS names that spell a private address.
+      "https://localhost./hook", "https://foo.localhost./", "https://metadata.google.internal./computeMetadata/v1/",
+      "https://[::7f00:1]/", "https://[::127.0.0.1]/", "https://[64:ff9b::a9fe:a9fe]/", "https://[2002:a9fe:a9fe::1]/", "https://[2001:0:4136::1]/",
+      "https://[ff02::1]/", "https://169.254.169.254.nip.io/", "https://10-0-0-5.sslip.io/", "https://app.127.0.0.1.nip.io./",
+      "file:///etc/passwd",
     ]) expect(targetProblem(url, false), url).not.toBeNull();
+    expect(targetProblem("https://8.8.8.8.nip.io/", false)).toBeNull();
+    expect(targetProblem("https://[2606:4700::1111]/", false)).toBeNull();
+    expect(targetProblem("https://hooks.brand.example./kaquan", false)).toBeNull();
     expect(targetProblem("https://hooks.brand.example/kaquan", false)).toBeNull();
     expect(targetProblem("https://8.8.8.8/x", false)).toBeNull();
   });

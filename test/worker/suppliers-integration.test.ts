@@ -30,6 +30,23 @@ const attempts = (orderId: string) =>
     .bind(orderId).all<{ name: string; outcome: string }>().then((r) => r.results);
 
 describe("supplier routing", { timeout: 60_000 }, () => {
+  it("refuses a supplier or payment gateway URL that points inside the network, with nothing saved", async () => {
+    const { adminKey } = await createTenant("Outbound URLs");
+    for (const baseUrl of ["http://169.254.169.254/latest/", "http://10.0.0.5/", "file:///etc/passwd", "https://[64:ff9b::a9fe:a9fe]/"]) {
+      const res = await api("/suppliers", { method: "POST", token: adminKey, json: { name: "evil", baseUrl, products: [] } });
+      expect(res.status, baseUrl).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "invalid_supplier_url", issues: [expect.objectContaining({ path: "body.baseUrl" })] });
+    }
+    expect((await api("/suppliers", { token: adminKey })).body.suppliers).toEqual([]);
+    const merchant = (await (await fetch(`${inject("wechatpayUrl")}/sandbox/merchants`, { method: "POST", body: JSON.stringify({}) })).json()) as Record<string, unknown>;
+    for (const gatewayUrl of ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/"]) {
+      const res = await api("/payment-accounts", { method: "PUT", token: adminKey, json: { provider: "wechatpay", config: { ...merchant, gatewayUrl } } });
+      expect(res.status, gatewayUrl).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "invalid_gateway_url", issues: [expect.objectContaining({ path: "body.config.gatewayUrl" })] });
+    }
+    expect((await api("/payment-accounts", { method: "PUT", token: adminKey, json: { provider: "wechatpay", config: merchant } })).status).toBe(200);
+  });
+
   it("cheapest first; on failure falls back to the next; the voucher names the supplier, not the account", async () => {
     const s = await rechargeShop();
     const ok = await buyAndPay(s.tenant.slug, s.productId);

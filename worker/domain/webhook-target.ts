@@ -1,9 +1,11 @@
 /**
- * SSRF guard for webhook URLs. Production: https only, and no host that names a loopback, private, link-local or
- * otherwise internal address (literal IPs, `localhost`, `.local`/`.internal`/`.localhost` names). Development also
- * accepts http to localhost, so a brand can point an endpoint at a receiver on its own machine. Checked when an
- * endpoint is saved and again before every send. (A public name that resolves to a private address is Cloudflare's
- * to refuse: a Worker's fetch cannot reach private networks.)
+ * SSRF guard for every URL a brand gives us to call: webhook endpoints, its payment gateway, its suppliers.
+ * Production: https only, and no host that names a loopback, private, link-local or otherwise internal address
+ * (literal IPs, IPv6 forms that carry an IPv4 address, `localhost`, `.local`/`.internal`/`.localhost` names, with or
+ * without the root's trailing dot, and names that spell a private IPv4 such as `10.0.0.1.nip.io`). Development also
+ * accepts http to localhost, so a brand can point it at a receiver (or a sandbox) on its own machine. Webhooks are
+ * checked when saved and again before every send. (Any other public name that resolves to a private address is
+ * Cloudflare's to refuse: a Worker's fetch cannot reach private networks.)
  */
 export function targetProblem(raw: string, development: boolean): string | null {
   let url: URL;
@@ -21,7 +23,8 @@ export function targetProblem(raw: string, development: boolean): string | null 
   return null;
 }
 
-const bareHost = (hostname: string) => hostname.toLowerCase().replace(/^\[|\]$/g, "");
+// `localhost.` is `localhost`: the root's trailing dot names the same host.
+const bareHost = (hostname: string) => hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.+$/, "");
 
 /** A URL hostname (`URL.hostname`, brackets and all) that names this machine, a private network or an internal name. */
 export function isPrivateHost(hostname: string): boolean {
@@ -62,7 +65,15 @@ function isInternal(host: string): boolean {
       (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19)) || a >= 224;
   }
   if (host.includes(":")) {
-    return host === "::" || host === "::1" || /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host.startsWith("::ffff:");
+    // Unspecified, loopback and every form that embeds an IPv4 (compatible ::a.b.c.d, mapped ::ffff:, NAT64 64:ff9b::,
+    // 6to4 2002::, Teredo 2001:0::), unique-local, link-local, multicast, discard and documentation ranges.
+    return host.startsWith("::") || /^64:ff9b:/.test(host) || /^2002:/.test(host) || /^2001:(0?:|db8:)/.test(host) ||
+      /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || /^ff[0-9a-f]{2}:/.test(host) || /^100:(0:){0,3}:/.test(host);
+  }
+  // Wildcard DNS names that spell an address (10.0.0.1.nip.io, 127-0-0-1.sslip.io) resolve to it.
+  for (const m of host.matchAll(/(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=$|[.-])/g)) {
+    const inner = `${m[1]}.${m[2]}.${m[3]}.${m[4]}`;
+    if (inner !== host && ipv4(inner) && isInternal(inner)) return true;
   }
   // A decimal/hex/octal IPv4 in disguise (http://2130706433/, 0x7f.1): URL parsing normalises most; refuse the rest.
   return /^[0-9.x]+$/.test(host);

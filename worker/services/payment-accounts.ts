@@ -3,12 +3,14 @@ import type { PaymentAccount, PaymentAccountInput } from "../../schema/payments"
 import { listPaymentAccounts, upsertPaymentAccount, getPaymentAccount, type PaymentAccountRow } from "../db/payment-accounts";
 import { newId } from "../domain/crypto";
 import { sealSecret } from "../domain/secret-box";
+import { assertOutboundUrl } from "./outbound-url";
 
 function view(r: PaymentAccountRow): PaymentAccount {
   return { id: r.id, provider: r.provider, enabled: !!r.enabled, merchantId: r.merchant_id, gatewayUrl: r.gateway_url, updatedAt: r.updated_at };
 }
 
 export async function savePaymentAccount(env: Env, tenantId: string, input: PaymentAccountInput): Promise<PaymentAccount> {
+  assertOutboundUrl(env, input.config.gatewayUrl, "body.config.gatewayUrl", "invalid_gateway_url", "Gateway URL");
   const prior = await getPaymentAccount(env.DB, tenantId, input.provider);
   const row = await upsertPaymentAccount(env.DB, {
     id: prior?.id ?? newId("pa"), tenant_id: tenantId, provider: input.provider,

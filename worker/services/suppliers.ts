@@ -21,6 +21,7 @@ import type { SupplierScheme } from "../domain/supplier-sign";
 import type { SupplierCallResult, SupplierClient } from "../suppliers/client";
 import { callbackUrlOf, defaultFactory, type ClientFactory } from "../suppliers/factory";
 import { pollSupplierOrder } from "./supplier-orders";
+import { assertOutboundUrl } from "./outbound-url";
 export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_S = 30;
 
@@ -168,6 +169,7 @@ export async function supplierList(db: D1Database, tenantId: string) {
 
 /** Adds or updates a supplier, its credentials (sealed) and the products it fulfils (with cost). `origin`: where its callback URL points. */
 export async function saveSupplier(env: Env, tenantId: string, input: z.infer<typeof SupplierInput>, origin: string | null = null) {
+  assertOutboundUrl(env, input.baseUrl, "body.baseUrl", "invalid_supplier_url", "Supplier URL");
   const { credentials: c, ...rest } = input;
   const credentials = c ? { scheme: c.scheme, appId: c.appId ?? null, secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, c.secret) } : null;
   return toSupplier(await upsertSupplier(env.DB, tenantId, { id: newId("sup"), ...rest, credentials, callbackOrigin: origin }));

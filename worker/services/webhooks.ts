@@ -5,19 +5,15 @@ import {
   toDelivery, toEndpoint, updateEndpoint,
 } from "../db/webhooks";
 import { newId } from "../domain/crypto";
-import { isDevelopment } from "../domain/deploy-config";
 import { sealSecret } from "../domain/secret-box";
 import { newWebhookSecret } from "../domain/standard-webhooks";
-import { targetProblem } from "../domain/webhook-target";
+import { assertOutboundUrl } from "./outbound-url";
 import { ApiError } from "../errors";
 import { enqueue, forgetEndpoints } from "../queue/webhooks";
 
 type WebhookEnv = Pick<Env, "DB" | "WEBHOOKS" | "CARD_KEY_ENCRYPTION_KEY" | "ENVIRONMENT">;
 
-function checkUrl(env: WebhookEnv, url: string) {
-  const problem = targetProblem(url, isDevelopment(env));
-  if (problem) throw ApiError.badRequest("invalid_webhook_url", `Webhook URL refused: ${problem}`, [{ path: "body.url", message: problem, code: "invalid_webhook_url" }]);
-}
+const checkUrl = (env: WebhookEnv, url: string) => assertOutboundUrl(env, url, "body.url", "invalid_webhook_url", "Webhook URL");
 
 export async function createEndpoint(env: WebhookEnv, tenantId: string, input: z.infer<typeof CreateWebhookEndpointInput>) {
   checkUrl(env, input.url);
