@@ -3,6 +3,9 @@ import { OrderCoupon } from "./coupons";
 import { Acquisition } from "./acquisition";
 import { Voucher } from "./vouchers";
 
+/** The most units one order may hold (also the most a buyer may hold unpaid per product: services/shop.ts). */
+export const MAX_ORDER_QUANTITY = 10;
+
 export const ORDER_STATUSES = ["created", "paid", "delivered", "failed", "refunded", "cancelled", "expired"] as const;
 export const OrderStatus = z.enum(ORDER_STATUSES).openapi("OrderStatus");
 export type OrderStatus = z.infer<typeof OrderStatus>;
@@ -12,7 +15,7 @@ export const IdempotencyKey = z.string().min(8).max(128).regex(/^[A-Za-z0-9._:-]
 export const CreateOrderInput = z
   .object({
     productId: z.string().min(1).max(64),
-    quantity: z.number().int().min(1).max(10).default(1),
+    quantity: z.number().int().min(1).max(MAX_ORDER_QUANTITY).default(1),
     rechargeAccount: z.string().trim().min(3).max(64).optional().openapi({ description: "Direct recharge target account" }),
     /** Guest checkout with no session yet: where the new guest came from. */
     acquisition: Acquisition.optional(),

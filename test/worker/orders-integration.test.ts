@@ -108,12 +108,30 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
 
   it("one IP cannot hoard stock with throwaway guest sessions", async () => {
     const { slug, productId } = await shopWithKeys(200);
-    // Throwaway guests are capped by the session limit (20 a minute); one session placing orders by the order limit.
-    const { cookie } = await shop(slug, "/guest", { method: "POST", ip: "203.0.113.9" });
-    const tries = await Promise.all(Array.from({ length: 130 }, (_, i) => shop(slug, "/orders", { method: "POST", ip: "203.0.113.9", cookie, idem: `hoard-${i}-x`, json: { productId } })));
+    // Throwaway guests are capped by the session limit (20 a minute); each session's orders by the order limit.
+    const sessions = await Promise.all(Array.from({ length: 13 }, () => shop(slug, "/guest", { method: "POST", ip: "203.0.113.9" })));
+    const tries = await Promise.all(Array.from({ length: 130 }, (_, i) => shop(slug, "/orders", { method: "POST", ip: "203.0.113.9", cookie: sessions[i % 13]!.cookie, idem: `hoard-${i}-x`, json: { productId } })));
     expect(tries.filter((t) => t.status === 201)).toHaveLength(120);
     const limited = tries.filter((t) => t.status === 429);
     expect(limited).toHaveLength(10);
     expect(limited[0]!.body.error.code).toBe("rate_limited");
+  });
+
+  it("one buyer holds at most one full order's worth of a product unpaid, even when asking all at once", async () => {
+    const { slug, productId } = await shopWithKeys(60);
+    const { cookie } = await shop(slug, "/guest", { method: "POST" });
+    const tries = await Promise.all(Array.from({ length: 15 }, (_, i) => shop(slug, "/orders", { method: "POST", cookie, idem: `hold-${i}-x`, json: { productId, quantity: 5 } })));
+    const placed = tries.filter((t) => t.status === 201);
+    expect(placed).toHaveLength(2);
+    const refused = tries.filter((t) => t.status === 409);
+    expect(refused).toHaveLength(13);
+    expect(refused[0]!.body.error.code).toBe("too_many_unpaid");
+    // The same request again is the same order, not a refusal.
+    const i = tries.indexOf(placed[0]!);
+    const again = await shop(slug, "/orders", { method: "POST", cookie, idem: `hold-${i}-x`, json: { productId, quantity: 5 } });
+    expect(again.body.id).toBe(placed[0]!.body.id);
+    // Paid, the units no longer count: the buyer may order again.
+    expect((await pay(placed[0]!.body.checkoutUrl)).status).toBe(200);
+    expect((await shop(slug, "/orders", { method: "POST", cookie, idem: "hold-after-pay", json: { productId, quantity: 5 } })).status).toBe(201);
   });
 });

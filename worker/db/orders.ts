@@ -76,22 +76,26 @@ export const DELIVERY_LEASE_SQL = `delivery_attempts = 1, next_delivery_at = str
  * `perUserLimit` (0 = none). One statement, so two concurrent orders of one buyer cannot both slip under the limit.
  */
 /** Inserts the order (false: refused); `also` (its event rows, guarded on `orderExists`) runs in the same transaction. */
-export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number, also: D1PreparedStatement[] = []): Promise<boolean> {
-  const [ins] = await db.batch([insertOrderStmt(db, o, perUserLimit), ...also]);
+export async function insertOrder(db: D1Database, o: NewOrder, perUserLimit: number, also: D1PreparedStatement[] = [], maxUnpaid = 0): Promise<boolean> {
+  const [ins] = await db.batch([insertOrderStmt(db, o, perUserLimit, maxUnpaid), ...also]);
   return ins!.meta.changes > 0;
 }
 
 export const orderExists = (tenantId: string, id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ?)", args: [tenantId, id] });
 
-/** insertOrder as one statement for a batch; RETURNING the new row (none when refused). */
-export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: number) {
+/**
+ * insertOrder as one statement for a batch; RETURNING the new row (none when refused). Refused past the product's
+ * per-buyer limit, and (`maxUnpaid` > 0) when the buyer would hold more than that many units of it unpaid.
+ */
+export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: number, maxUnpaid = 0) {
   return db
     .prepare(
       `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, currency,
          idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until, discount_cents)
        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE ? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
-                       WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?
+       WHERE (? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
+                        WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?)
+         AND (? = 0 OR (${UNPAID_UNITS}) + ? <= ?)
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
        RETURNING *`,
     )
@@ -99,7 +103,15 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
       o.id, o.tenant_id, o.buyer_id, o.product_id, o.quantity, o.unit_price_cents, o.amount_cents, o.currency,
       o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until, o.discount_cents ?? 0,
       perUserLimit, o.tenant_id, o.buyer_id, o.product_id, o.quantity, perUserLimit,
+      maxUnpaid, o.tenant_id, o.buyer_id, o.product_id, o.quantity, maxUnpaid,
     );
+}
+
+const UNPAID_UNITS = "SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status = 'created'";
+
+/** Units of a product a buyer holds in orders still waiting for payment. */
+export async function unpaidUnits(db: D1Database, tenantId: string, buyerId: string, productId: string): Promise<number> {
+  return (await db.prepare(`SELECT (${UNPAID_UNITS}) AS n`).bind(tenantId, buyerId, productId).first<{ n: number }>())?.n ?? 0;
 }
 
 export function getOrderRow(db: D1Database, tenantId: string, id: string) {

@@ -11,7 +11,7 @@ import { buyerExists, insertGuest, type AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { findLoopKey, keysHeldFor, mayHaveKeysStmt, releaseOrderKeysStmt, reserveCardKeysStmt } from "../db/card-keys";
 import {
-  lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt,
+  lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt, unpaidUnits,
   orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
@@ -61,6 +61,8 @@ export interface CreateOrderParams {
   couponVoucherIds?: string[];
   /** The request's city, for coupons with a city rule. */
   city?: string | null;
+  /** Storefront orders: the most units of the product the buyer may hold in unpaid orders, this one included (0: no cap). */
+  maxUnpaidUnits?: number;
 }
 
 export interface CreatedOrder {
@@ -105,7 +107,7 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
   const d = draftOrder(env, p, product, requestHash, coupons);
   if (product.kind === "bundle") {
-    if (!(await insertOrder(db, d.order, product.per_user_limit, [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)]))) {
+    if (!(await insertOrder(db, d.order, product.per_user_limit, [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)], p.maxUnpaidUnits))) {
       return refused(env, p, product, requestHash);
     }
     await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
@@ -224,7 +226,7 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
   const { order, payment } = d;
   const { tenant_id: tenantId, id: orderId, quantity } = order;
   const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [tenantId, orderId] };
-  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit)];
+  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit, d.p.maxUnpaidUnits)];
   let taken: SqlGuard;
   if (product.kind === "card_key") {
     stmts.push(reserveCardKeysStmt(db, tenantId, product.id, orderId, quantity, d.reservedUntil, justInserted));
@@ -335,6 +337,11 @@ async function assertCouponsApplied(env: Env, d: DraftOrder, product: ProductRow
 export async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): Promise<CreatedOrder> {
   const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
   if (raced) return repeat(env, raced, requestHash);
+  const quantity = p.quantity ?? 1;
+  const unpaid = p.maxUnpaidUnits ? await unpaidUnits(env.DB, p.tenantId, p.buyerId, product.id) : 0;
+  if (p.maxUnpaidUnits && unpaid + quantity > p.maxUnpaidUnits) {
+    throw ApiError.conflict("too_many_unpaid", `You already hold ${unpaid} unpaid item(s) of this product; pay for or cancel those orders first`);
+  }
   throw ApiError.conflict("purchase_limit", `At most ${product.per_user_limit} per buyer for this product`);
 }
 

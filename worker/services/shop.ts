@@ -1,7 +1,7 @@
 import { checkoutPayer } from "./stored-value";
 import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
-import type { MyOrder, Order } from "../../schema/orders";
+import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
 import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
 import { getProductRow, listProductRows } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
@@ -105,7 +105,10 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
   // The order's own reads ride along (orderReadStmts): a returning buyer's order is then two round trips, not three.
   const ahead = p.newGuest ? null : await shopMemberTermsWith(env, p.tenantId, p.buyerId, p.productId, orderReadStmts(env.DB, p));
   const terms = ahead?.terms ?? null;
-  const priced = terms ? { ...params, unitPriceCents: terms.unitPriceCents } : params;
+  // Unpaid orders hold their keys for a while: a buyer may hold one full order's worth of a product unpaid at a time,
+  // so one session cannot empty the stock with orders it never pays (refused atomically with the insert).
+  const capped = { ...params, maxUnpaidUnits: MAX_ORDER_QUANTITY };
+  const priced = terms ? { ...capped, unitPriceCents: terms.unitPriceCents } : capped;
   // Paying a part from the stored-value balance needs a member (403 not_a_member for guests). The product page offers
   // the list price from the balance; a member's price is lower, so the part is capped at it.
   const balancePart = storedValueCents && terms ? Math.min(storedValueCents, terms.unitPriceCents * (p.quantity ?? 1)) : storedValueCents;
