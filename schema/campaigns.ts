@@ -223,6 +223,9 @@ export const ClaimInput = z
   .openapi("ClaimInput");
 export type ClaimInput = z.infer<typeof ClaimInput>;
 
+export const DrawReceipt = z.object({ shard: z.number().int().min(0), seq: z.number().int().min(1), hash: z.string() }).openapi("DrawReceipt");
+export type DrawReceipt = z.infer<typeof DrawReceipt>;
+
 export const ClaimResult = z
   .object({
     claimId: z.string(),
@@ -237,6 +240,12 @@ export const ClaimResult = z
     proof: z.string().nullable(),
     /** Lottery: the beacon of the draw window this draw was decided in (fixed when the window closed, after the entry). */
     beacon: z.string().nullable().optional(),
+    /**
+     * Lottery: where this draw sits in its shard's public draw log (seq) and the entry's chained hash. Kept by the
+     * player, it proves after the reveal that the published log still holds this draw as it was made
+     * (`npm run verify:draws -- <export> --receipt shard:seq:hash`, or the /verify page).
+     */
+    receipt: DrawReceipt.nullable().optional(),
     /** What the user may still do today: units (flash/coupon) or draws (lottery). */
     remainingToday: z.number().int(),
     at: z.string(),

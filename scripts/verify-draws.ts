@@ -3,7 +3,10 @@
  *
  *   npm run verify:draws -- draws.json
  *   npm run verify:draws -- http://127.0.0.1:8787/api/v1/public/campaigns/<id>/draws
+ *   npm run verify:draws -- draws.json --receipt 0:17:3f2a… [--receipt …]
  *
+ * A receipt (shard:seq:hash) is a draw's place in its shard's log as the draw answer gave it (`receipt`), or a log head
+ * read from the live campaign (`heads`) before the reveal: each must still be in the published chain as it was.
  * Checks SHA-256(seed) against the commitment published before the start, recomputes every draw window's beacon
  * from its logged entrants and the log head at its close, every draw's HMAC-SHA256(seed, beacon:userId:nonce) (v1 logs:
  * HMAC-SHA256(seed, userId:nonce)) and outcome from the published weights and the stock the entry saw, checks each draw
@@ -11,7 +14,8 @@
  * against prize stock. Exit 1 on any issue.
  */
 import { readFileSync } from "node:fs";
-import { DrawExport } from "../schema/campaigns";
+import { parseArgs } from "node:util";
+import { DrawExport, DrawReceipt } from "../schema/campaigns";
 import { verifyDrawExport } from "../worker/domain/draw";
 
 async function load(source: string): Promise<unknown> {
@@ -23,21 +27,32 @@ async function load(source: string): Promise<unknown> {
   return JSON.parse(readFileSync(source, "utf8"));
 }
 
-const source = process.argv[2];
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { receipt: { type: "string", multiple: true, default: [] } } });
+const source = positionals[0];
 if (!source) {
-  console.error("usage: npm run verify:draws -- <draws.json | URL of /public/campaigns/<id>/draws>");
+  console.error("usage: npm run verify:draws -- <draws.json | URL of /public/campaigns/<id>/draws> [--receipt shard:seq:hash …]");
   process.exit(2);
 }
+const receipts = values.receipt!.map((r) => {
+  const [shard, seq, hash] = r.split(":");
+  const parsed = DrawReceipt.safeParse({ shard: Number(shard), seq: Number(seq), hash });
+  if (!parsed.success) {
+    console.error(`not a receipt (shard:seq:hash): ${r}`);
+    process.exit(2);
+  }
+  return parsed.data;
+});
 const parsed = DrawExport.safeParse(await load(source));
 if (!parsed.success) {
   console.error("not a draw export:", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   process.exit(2);
 }
 const x = parsed.data;
-const report = verifyDrawExport(x);
+const report = verifyDrawExport(x, receipts);
 console.log(`campaign ${x.campaignId}: ${report.draws} draws on ${x.shards.length} shard(s), seed commitment ${x.seedCommitment.slice(0, 16)}…`);
 for (const p of x.prizes) console.log(`  ${p.id.padEnd(12)} awarded ${report.wins[p.id] ?? 0} of ${p.stock} (weight ${p.weight})`);
 if (report.ok) {
+  if (receipts.length) console.log(`  ${receipts.length} receipt(s) found in the log as they were issued`);
   console.log(`OK: every outcome follows from the committed seed${x.algorithm === "hmac-sha256-v2" ? ", its window's beacon (fixed after it entered)" : ""}, the published weights and the remaining stock.`);
 } else {
   console.log(`FAILED: ${report.issues.length} issue(s)`);

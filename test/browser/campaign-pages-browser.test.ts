@@ -189,6 +189,13 @@ describe("campaign pages on a phone", () => {
     rebeaconed.searchParams.set("b", "0".repeat(64));
     await page.goto(rebeaconed.href);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("开奖信标与公布的抽奖记录不符");
+    // The draw's log receipt is checked too: one the published log does not hold (a log cut short or rewritten) fails.
+    const receipt = new URL(href, baseUrl).searchParams.get("r")!;
+    expect(receipt).toMatch(/^\d+:\d+:[0-9a-f]{64}$/);
+    const cut = new URL(href, baseUrl);
+    cut.searchParams.set("r", receipt.replace(/:[0-9a-f]{64}$/, `:${"1".repeat(64)}`));
+    await page.goto(cut.href);
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("公布的抽奖记录中没有这次抽奖的原始记录");
     await context.close();
   });
 

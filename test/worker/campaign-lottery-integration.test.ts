@@ -104,5 +104,18 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     const bad = verifyDrawExport(tampered);
     expect(bad.ok).toBe(false);
     expect(bad.issues[0]).toMatchObject({ shard: shard.shard, index: idx });
+
+    // Every draw's answer carried a receipt of its place in the log: all hold in the published log. Cutting the log
+    // short after a winning draw (a chain that is still internally whole) fails for the winner who kept the receipt.
+    const receipts = [...res, extra].map((r) => r.body.receipt);
+    expect(receipts.every((r) => r && /^[0-9a-f]{64}$/.test(r.hash))).toBe(true);
+    expect(verifyDrawExport(x, receipts).issues).toEqual([]);
+    const winner = won[won.length - 1]!.body.receipt;
+    const cut = structuredClone(x);
+    const cutShard = cut.shards.find((s) => s.shard === winner.shard)!;
+    cutShard.entries = cutShard.entries.slice(0, winner.seq - 1);
+    const cutReport = verifyDrawExport(cut, [winner]);
+    expect(cutReport.ok).toBe(false);
+    expect(cutReport.issues.find((i) => /receipt/.test(i.reason))).toMatchObject({ shard: winner.shard, seq: winner.seq });
   }, 90_000);
 });

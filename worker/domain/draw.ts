@@ -1,4 +1,4 @@
-import type { DrawExport, DrawLogEntry, Prize } from "../../schema/campaigns";
+import type { DrawExport, DrawLogEntry, DrawReceipt, Prize } from "../../schema/campaigns";
 import { createHash, createHmac } from "node:crypto";
 
 /**
@@ -79,9 +79,19 @@ export interface VerifyReport {
   issues: VerifyIssue[];
 }
 
-/** Recomputes every outcome, the stock replay and the hash chains of a published draw export. Offline. */
-export function verifyDrawExport(x: DrawExport): VerifyReport {
+/**
+ * Recomputes every outcome, the stock replay and the hash chains of a published draw export. Offline. `receipts`:
+ * draws (or live log heads) seen before the reveal; each must still be in the chain as it was, so a log cut short or
+ * rewritten after the fact is caught by anyone who kept one.
+ */
+export function verifyDrawExport(x: DrawExport, receipts: DrawReceipt[] = []): VerifyReport {
   const issues: VerifyIssue[] = [];
+  for (const r of receipts) {
+    const e = x.shards.find((s) => s.shard === r.shard)?.entries[r.seq - 1];
+    if (!e || e.seq !== r.seq || e.hash !== r.hash) {
+      issues.push({ shard: r.shard, seq: r.seq, index: null, reason: `receipt ${r.shard}:${r.seq}:${r.hash.slice(0, 12)}… is not in the published log (cut short or rewritten)` });
+    }
+  }
   const wins: Record<string, number> = Object.fromEntries(x.prizes.map((p) => [p.id, 0]));
   let draws = 0;
   if ((sha256(x.seed)) !== x.seedCommitment) {

@@ -618,7 +618,7 @@ export class CampaignShard extends DurableObject<Env> {
       const prize = def.prizes.find((p) => p.id === prizeId);
       const result: ClaimResult = {
         claimId: e.claimId, campaignId: cfg.campaignId, kind: def.kind, outcome: prizeId ? "won" : "no_prize", prizeId, prizeName: prize?.name ?? null,
-        nonce: e.nonce, proof, beacon: w.beacon, remainingToday: this.drawsLeft(u, e.bonusChances), at: w.at,
+        nonce: e.nonce, proof, beacon: w.beacon, receipt: { shard: this.shard, seq: entry.seq, hash: entry.hash }, remainingToday: this.drawsLeft(u, e.bonusChances), at: w.at,
       };
       this.saveUser(e.userId, u);
       this.sql.exec(
