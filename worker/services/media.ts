@@ -4,7 +4,7 @@
  * is immutable.
  */
 import { sha256Hex } from "../domain/crypto";
-import { IMAGE_WIDTHS, MAX_IMAGE_BYTES, mediaUrl, pickWidth, sniffImage, type ImageType } from "../domain/media";
+import { IMAGE_WIDTHS, imageSize, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, mediaUrl, pickWidth, sniffImage, type ImageType } from "../domain/media";
 import { getImage, imageExists, putImage, storedWidths } from "../db/media";
 import { ApiError } from "../errors";
 
@@ -18,6 +18,12 @@ async function readImage(req: Request): Promise<{ bytes: Uint8Array; type: Image
   const type = sniffImage(bytes);
   if (!type || type !== declared) {
     throw new ApiError(415, "unsupported_image", "Send a PNG, JPEG or WebP image with its own content-type");
+  }
+  const size = imageSize(bytes, type);
+  if (!size || size.width < 1 || size.height < 1 || size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE) {
+    throw new ApiError(422, "invalid_image", size
+      ? `The image is ${size.width}×${size.height} pixels; each side must be 1 to ${MAX_IMAGE_SIDE}`
+      : "The image's header is missing or cut short; send the whole file");
   }
   return { bytes, type };
 }
