@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { sessionCookieName } from "../../worker/domain/buyer-session";
 import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, recordedOfType } from "./helpers";
 
 const hour = 3_600_000;
 
 describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
   it("a flash sale may open at once; its winner gets the order with a cashier link, pays and sees the key; nobody else sees it", async () => {
-    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const { adminKey, productId, slug, tenant } = await shopWithKeys(3);
     const now = Date.now();
     const created = await api("/campaigns", {
       method: "POST", token: adminKey,
@@ -52,6 +52,9 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const after = await shop(slug, "/orders", { cookie: winner.cookie });
     expect(after.body.orders[0].status).toBe("delivered");
     expect(after.body.orders[0].checkoutUrl).toBeUndefined();
+    // The payment names the campaign, so campaign ROI counts its revenue (it read ¥0 for every flash sale).
+    const paid = (await recordedOfType(tenant.id, "order_paid")).filter((e) => e.payload.orderId === view.body.order.id);
+    expect(paid.map((e) => e.payload.campaignId)).toEqual([id]);
   });
 
   it("refuses a prize that delivers nothing (422 naming the field), on create and on edit", async () => {

@@ -180,7 +180,7 @@ function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {
 }
 
 function paidEvent(order: OrderRow, provider: string): EventInput {
-  return { eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, provider } };
+  return { eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, provider } };
 }
 
 /** supplierId: the upstream that delivered (the suppliers dashboard counts deliveries by it); absent for own stock. */
