@@ -121,6 +121,28 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a visitor already shopping as a guest on the store pays the widget's win there and finds it in 我的卡券", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page } = await phonePage(browser());
+    // This browser is already a storefront guest (a cookie on the store's origin) before it meets the widget.
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    expect((await page.evaluate(async () => (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).status))).toBe(200);
+    await page.goto(`${flashOrigin}/`);
+    await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
+    await page.locator("kaquan-campaign button.go").click();
+    const pay = page.locator("kaquan-campaign a.pay");
+    await expect.poll(() => pay.isVisible(), { timeout: 15_000 }).toBe(true);
+    const [cashier] = await Promise.all([context.waitForEvent("page"), pay.click()]);
+    await cashier.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+    await cashier.click("#pay");
+    await cashier.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await expect.poll(() => cashier.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+    await cashier.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    await expect.poll(() => cashier.locator(".secret").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await screenshot(cashier, "widget-flash-paid-existing-guest");
+    await context.close();
+  });
+
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);

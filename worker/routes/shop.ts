@@ -6,11 +6,10 @@ import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../
 import { Voucher, VoucherList } from "../../schema/vouchers";
 import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
-import { verifySession } from "../domain/buyer-session";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper, shopperUnchecked } from "../middleware/shopper";
 import { clientIp, enforceRateLimit, enforceRateLimits } from "../middleware/rate-limit";
-import { newSessionLimit, requestOtp, resolveBuyer, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
+import { adoptSession, newSessionLimit, requestOtp, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput, ShareResult, SubjectShareInput } from "../../schema/acquisition";
 import { createSubjectShare } from "../services/shares";
@@ -64,7 +63,7 @@ const verify = createRoute({
 });
 const adopt = createRoute({
   method: "post", path: "/shop/{tenant}/session", tags, middleware,
-  summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); only when no buyer is signed in here",
+  summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); with a buyer here already, a guest token's orders and vouchers move to that buyer",
   request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) })) },
   responses: { 200: json(Me, "The buyer of this browser"), ...common, 401: errors[401] },
 });
@@ -159,13 +158,10 @@ export const shopRoutes = createRouter()
   })
   .openapi(adopt, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
-    if (!buyerId) {
-      const id = await verifySession(c.env.BUYER_SESSION_SECRET, tenantId, c.req.valid("json").token);
-      const row = id ? await resolveBuyer(c.env, tenantId, id) : null;
-      if (!row) throw ApiError.unauthorized("The session is not valid for this store");
-      await setSessionCookie(c, row);
-    }
-    return c.json({ buyer: await shopBuyer(c.env, tenantId, c.var.shopper.buyerId) }, 200);
+    const took = await adoptSession(c.env, tenantId, buyerId, c.req.valid("json").token);
+    if (!took) throw ApiError.unauthorized("The session is not valid for this store");
+    if (took.adopted) await setSessionCookie(c, took.adopted);
+    return c.json({ buyer: await shopBuyer(c.env, tenantId, took.buyerId) }, 200);
   })
   .openapi(device, async (c) => {
     await ensureDeviceCookie(c);

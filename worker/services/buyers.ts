@@ -3,7 +3,7 @@
  * a keyed hash, expire after OTP_TTL_S, allow OTP_MAX_ATTEMPTS tries, and cannot be re-sent within OTP_RESEND_S.
  * Signing in while holding a guest cookie attaches the guest's orders and vouchers to the phone account.
  */
-import { maskPhone, otpCode } from "../domain/buyer-session";
+import { maskPhone, otpCode, verifySession } from "../domain/buyer-session";
 import { hmacSha256Hex, newId, timingSafeEqual } from "../domain/crypto";
 import {
   attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpCountSince,
@@ -53,8 +53,24 @@ export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFa
 /** The buyer a session names, following a guest → phone attachment; null once the account asked to be erased. */
 export async function resolveBuyer(env: Env, tenantId: string, buyerId: string, read?: BuyerRow | null): Promise<BuyerRow | null> {
   let b = read !== undefined ? read : await getBuyer(env.DB, tenantId, buyerId);
-  if (b?.merged_into && !b.erased_at) b = await getBuyer(env.DB, tenantId, b.merged_into);
+  // A widget guest merged into this browser's guest, which later signed in with a phone: two hops at most.
+  for (let hops = 0; b?.merged_into && !b.erased_at && hops < 3; hops++) b = await getBuyer(env.DB, tenantId, b.merged_into);
   return b && !b.erased_at ? b : null;
+}
+
+/**
+ * This browser takes over a campaign session (the widget's pay link carries its token). With nobody here yet, the
+ * browser continues as that buyer (returned, for the cookie). With a buyer here already, a guest token's orders and
+ * vouchers move to that buyer, as a guest's do when it signs in with a phone, and its token follows them there: the
+ * won order is this browser's to pay and see. Null for a token that names no buyer of this store.
+ */
+export async function adoptSession(env: Env, tenantId: string, currentBuyerId: string | null, token: string): Promise<{ adopted: BuyerRow | null; buyerId: string } | null> {
+  const id = await verifySession(env.BUYER_SESSION_SECRET, tenantId, token);
+  const row = id ? await resolveBuyer(env, tenantId, id) : null;
+  if (!row) return null;
+  if (!currentBuyerId) return { adopted: row, buyerId: row.id };
+  if (row.id !== currentBuyerId && row.kind === "guest") await env.DB.batch(attachGuestStmts(env.DB, tenantId, row.id, currentBuyerId));
+  return { adopted: null, buyerId: currentBuyerId };
 }
 
 export async function requestOtp(env: Env, tenantId: string, phone: string): Promise<{ resendAfterS: number; expiresInS: number }> {
