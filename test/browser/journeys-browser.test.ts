@@ -29,6 +29,14 @@ describe("journeys on a phone", () => {
     await page.waitForURL(/\/pay\/checkout\//, { timeout: 20_000 });
     expect(await page.textContent("body")).toContain("¥5.00");
 
+    // Back to the sale without paying: it says the order waits and links to the cashier.
+    await page.goto(flashUrl);
+    await expect.poll(() => page.locator("#result a.pay-now").count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.textContent("#result")).toContain("你已抢到");
+    expect(await page.getAttribute("#result a.pay-now", "href")).toMatch(/\/pay\/checkout\//);
+    expect(await page.textContent("#go")).toBe("已抢到");
+    await screenshot(page, "journey-flash-back-unpaid");
+
     // Left the cashier without paying: 我的订单 keeps the order, with the time left and 去支付.
     await page.goto(`${baseUrl}/shop/orders/?t=demo`);
     const order = page.locator(".order", { hasText: "音乐会员月卡" });
