@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { sessionCookieName } from "../../worker/domain/buyer-session";
 import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { env } from "cloudflare:workers";
+import { releaseExpired } from "../../worker/services/orders";
 import { api, createTenant, recordedOfType } from "./helpers";
 
 const hour = 3_600_000;
@@ -55,6 +57,37 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     // The payment names the campaign, so campaign ROI counts its revenue (it read ¥0 for every flash sale).
     const paid = (await recordedOfType(tenant.id, "order_paid")).filter((e) => e.payload.orderId === view.body.order.id);
     expect(paid.map((e) => e.payload.campaignId)).toEqual([id]);
+  });
+
+  it("a flash-sale win left unpaid goes back on sale when its order expires, once, and its winner may try again", async () => {
+    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const now = Date.now();
+    const created = await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
+    });
+    const id = created.body.id as string;
+    const first = await shop(slug, "/guest", { method: "POST" });
+    const second = await shop(slug, "/guest", { method: "POST" });
+    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: first.cookie! }, json: {} });
+    expect(won.status).toBe(200);
+    const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
+    expect(view.body.order.status).toBe("created");
+    expect((await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).body.error.code).toBe("sold_out");
+
+    // The 15 minutes run out unpaid: the cron expires the order, and the unit is back on sale.
+    await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), view.body.order.id).run();
+    expect(await releaseExpired(env, null)).toBeGreaterThanOrEqual(1);
+    expect(await releaseExpired(env, null)).toBe(0);
+    await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
+    const firstId = (await shop(slug, "/me", { cookie: first.cookie })).body.buyer.id as string;
+    const standing = await api(`/public/campaigns/${id}/users/${firstId}`, { headers: { cookie: first.cookie! } });
+    expect(standing.body.claimedTotal).toBe(0);
+    expect(standing.body.claims[0]).toMatchObject({ claimId: won.body.claimId, status: "failed", failure: { code: "order_lapsed" } });
+
+    // Someone else takes it now (the isolate's sold-out mark lapses within seconds).
+    await expect.poll(async () => (await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).status, { timeout: 10_000, interval: 1000 }).toBe(200);
+    expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(0);
   });
 
   it("refuses a prize that delivers nothing (422 naming the field), on create and on edit", async () => {

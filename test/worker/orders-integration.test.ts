@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { releaseExpired, createOrder } from "../../worker/services/orders";
 import { api, recordedEvents } from "./helpers";
@@ -48,10 +48,13 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
     expect(other.body.error.code).toBe("idempotency_key_reused");
   });
 
-  it("a lapsed reservation goes back to stock; paying the lapsed order later refunds it automatically", async () => {
+  it("a lapsed reservation goes back to stock and its charge is closed; money already on its way is refunded on arrival", async () => {
     const { slug, productId, tenant } = await shopWithKeys(1);
     const o = await createOrder(env, { tenantId: tenant.id, buyerId: "byr_x", productId, idempotencyKey: "lapse-0001", reserveSeconds: -1 });
     expect(o.order.status).toBe("created");
+    // Paid at the gateway just before the order lapsed; the gateway's notice is still on its way.
+    const { sandboxPaidCallback } = await import("../../worker/payments/sandbox");
+    const late = await sandboxPaidCallback(env, o.paymentId!);
     const second = await shop(slug, "/orders", { method: "POST", idem: "second-buyer", json: { productId } });
     expect(second.status).toBe(201);
     const keys = await env.DB.prepare("SELECT order_id FROM card_keys WHERE tenant_id = ?").bind(tenant.id).all<{ order_id: string }>();
@@ -63,13 +66,23 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
     const cancelled = (await recordedEvents(tenant.id)).filter((e) => e.type === "order_cancelled" && (e.payload as { orderId?: string }).orderId === o.order.id);
     expect(cancelled.map((e) => (e.payload as { reason?: string }).reason)).toEqual(["expired"]);
 
-    const late = await pay(`/api/v1/pay/sandbox/checkout/${o.paymentId}`);
-    expect(late.status).toBe(200);
-    expect(late.body.orderStatus).toBe("expired"); // not delivered: the money goes straight back
+    const notice = await exports.default.fetch("http://kaquan.test/api/v1/pay/callback/sandbox", {
+      method: "POST", headers: { "content-type": "application/json", "x-sandbox-signature": late.signature }, body: late.body,
+    });
+    expect(notice.status).toBe(200);
+    expect(((await notice.json()) as { orderStatus: string }).orderStatus).toBe("expired"); // not delivered: the money goes straight back
     const refunds = await env.DB.prepare("SELECT kind, status FROM payments WHERE order_id = ? ORDER BY created_at").bind(o.order.id).all();
     expect(refunds.results).toEqual([{ kind: "charge", status: "succeeded" }, { kind: "refund", status: "succeeded" }]);
     // the second buyer's key is untouched
     expect((await pay(second.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+  });
+
+  it("an order that lapsed unpaid has its charge closed at the gateway: paying it later is refused there", async () => {
+    const { productId, tenant } = await shopWithKeys(1);
+    const o = await createOrder(env, { tenantId: tenant.id, buyerId: "byr_y", productId, idempotencyKey: "lapse-0002", reserveSeconds: -1 });
+    expect(await releaseExpired(env, tenant.id)).toBe(1);
+    expect(await pay(`/api/v1/pay/sandbox/checkout/${o.paymentId}`)).toMatchObject({ status: 409, body: { error: { code: "charge_closed" } } });
+    expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(o.order.id).first<{ status: string }>())!.status).toBe("expired");
   });
 
   it("cancel releases the key; a stranger cannot see or cancel the order", async () => {

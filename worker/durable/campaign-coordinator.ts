@@ -109,6 +109,14 @@ export class CampaignCoordinator extends DurableObject<Env> {
     });
   }
 
+  /** A unit of `key` went back on sale on one shard (an unpaid win lapsed): every shard may ask for stock again. */
+  async restock(key: string): Promise<void> {
+    const m = this.meta;
+    if (!m) return;
+    this.liveCache = null;
+    await Promise.all(Array.from({ length: m.def.shards }, (_, i) => this.shard(i).unexhaust(key)));
+  }
+
   /** A grant recorded for (shard, seq), for a shard that restarted before applying it. */
   async recordedGrantFor(shard: number, seq: number): Promise<Stock | null> {
     return this.recordedGrant(shard, seq);

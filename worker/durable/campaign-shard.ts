@@ -340,6 +340,42 @@ export class CampaignShard extends DurableObject<Env> {
     return out;
   }
 
+  /**
+   * A won flash-sale claim whose order lapsed unpaid (expired, or cancelled by its buyer): its unit goes back on sale
+   * and the winner may try again, once — the claim is marked failed (order_lapsed) in the same transaction. False when
+   * the claim is not on this shard, is not a settled win, or lapsed already.
+   */
+  async lapseClaim(campaignId: string, shard: number, claimId: string): Promise<boolean> {
+    if (!(await this.start(campaignId, shard)) || !returnsRefusedUnit(this.cfg!.def.kind)) return false;
+    let lapsed = false;
+    this.ctx.storage.transactionSync(() => {
+      const row = this.sql.exec<ClaimRow & { user_id: string }>("SELECT id, user_id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ?", claimId).toArray()[0];
+      if (!row || row.failure) return;
+      // Its order existed to lapse, so a fact still awaiting settlement has nothing left to do (the order is keyed on
+      // the claim: a late delivery of the fact finds the lapsed order, and settleClaims skips a claim not awaiting).
+      const failure = { code: "order_lapsed", message: "The order was not paid in time; its unit went back on sale" };
+      this.sql.exec(
+        "UPDATE claims SET awaiting = 0, pending = pending & ?, failure = ?, fulfil_ref = ? WHERE id = ?",
+        ~PENDING_FACT, JSON.stringify(failure), `lapsed: ${row.fulfil_ref ?? ""}`, claimId,
+      );
+      this.applyStockDelta({ [ITEM]: 1 });
+      const u = this.user(row.user_id, Date.now());
+      u.total = Math.max(0, u.total - 1);
+      if (u.day === cstDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
+      this.saveUser(row.user_id, u);
+      lapsed = true;
+    });
+    // Shards that found the campaign sold out stop asking for stock: they ask again, and may pull this unit over.
+    if (lapsed) await this.coordinator(campaignId).restock(ITEM);
+    return lapsed;
+  }
+
+  /** Stock of `key` came back somewhere in the campaign: a sold-out shard asks the coordinator again on its next claim. */
+  async unexhaust(key: string): Promise<void> {
+    if (!this.exhausted.delete(key)) return;
+    this.sql.exec("UPDATE stock SET exhausted = 0 WHERE k = ?", key);
+  }
+
   /** Claims whose messages are not yet on a Queue or that are not yet settled, and recorded events not yet sent (for tests and operators). */
   async pendingCount(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM claims WHERE pending > 0 OR awaiting = 1) + (SELECT count(*) FROM events) AS n").one().n;

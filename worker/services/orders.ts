@@ -30,6 +30,7 @@ import { allCouponsApplied, APPLY_STMTS_PER_COUPON, countBudgetSpentCents } from
 import type { Combination } from "../domain/coupon-pricing";
 import { cartLine, couponAppliedEventRows, couponApplyStmts, priceCoupons, returnCouponsOnClose } from "./coupons";
 import { newGuestTerms } from "./membership";
+import { returnLapsedWin } from "./campaign-lapse";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
 
@@ -458,9 +459,17 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
     { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id } },
   ], undefined, (row.discount_cents ?? 0) > 0);
   if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
-  // Closed at the gateway so it can no longer be paid there (a payment already on its way is refunded on arrival).
-  await closeChargeOfOrder(env, moved).catch((e) => console.error(JSON.stringify({ at: "close_charge", orderId, error: e instanceof Error ? e.message : String(e) })));
+  await afterLapse(env, moved);
   return moved;
+}
+
+/**
+ * An unpaid order that lapsed (cancelled or expired): closed at the gateway so it can no longer be paid there (a
+ * payment already on its way is refunded on arrival), and a flash-sale win's unit goes back to its campaign.
+ */
+async function afterLapse(env: Env, order: OrderRow): Promise<void> {
+  await closeChargeOfOrder(env, order).catch((e) => console.error(JSON.stringify({ at: "close_charge", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
+  await returnLapsedWin(env, order);
 }
 
 /** Expires unpaid orders whose reservation ran out and gives their stock back. Cheap when there is nothing to do. */
@@ -470,7 +479,10 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
   // Each order in its own batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
   for (const o of await lapsedOrders(env.DB, tenantId, now)) {
     const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } };
-    if (await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now, (o.discount_cents ?? 0) > 0)) expired++;
+    const moved = await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now, (o.discount_cents ?? 0) > 0);
+    if (!moved) continue;
+    expired++;
+    await afterLapse(env, moved);
   }
   if (expired) await scheduleDispatch(env);
   return expired;
