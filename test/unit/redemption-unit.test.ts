@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { couponCode, typedCodeCandidates } from "../../worker/domain/codes";
 import { integrity } from "../../worker/domain/integrity";
 import { isPastValidity, redeemRefusal, type RedeemContext } from "../../worker/domain/redemption";
 import { failedBurst, holderAcrossStores, storeSpike, windowStart } from "../../worker/domain/redemption-risk";
@@ -27,6 +28,9 @@ describe("redeemRefusal", () => {
     expect(redeemRefusal(ctx({ thresholdCents: 10000 }))).toMatchObject({ status: 422, code: "order_amount_required" });
     expect(redeemRefusal(ctx({ thresholdCents: 10000, orderAmountCents: 9999 }))?.code).toBe("threshold_not_met");
     expect(redeemRefusal(ctx({ thresholdCents: 10000, orderAmountCents: 10000 }))).toBeNull();
+    // The merchant console shows the message: yuan in both languages, never raw cents.
+    expect(redeemRefusal(ctx({ thresholdCents: 5000, orderAmountCents: 100 }))?.message).toBe("消费满 50.00 元可用 / Needs a purchase of at least ¥50.00");
+    expect(redeemRefusal(ctx({ thresholdCents: 5000 }))?.message).not.toMatch(/cents/i);
     expect(redeemRefusal(ctx({ voucher: { ...ctx().voucher, kind: "direct_recharge" } }))?.code).toBe("voucher_not_redeemable");
   });
 
@@ -34,6 +38,21 @@ describe("redeemRefusal", () => {
     expect(isPastValidity({ status: "issued", validTo: "2026-05-01T00:00:00.000Z" }, now)).toBe(true);
     expect(isPastValidity({ status: "redeemed", validTo: "2026-05-01T00:00:00.000Z" }, now)).toBe(false);
     expect(isPastValidity({ status: "issued", validTo: null }, now)).toBe(false);
+  });
+});
+
+describe("typedCodeCandidates", () => {
+  it("puts the canonical coupon code first however it was typed, then the input as typed for imported card keys", () => {
+    for (const typed of ["858J-B5Z8-DVSU-DFZZ", "858j-b5z8-dvsu-dfzz", "858J B5Z8 DVSU DFZZ", " 858JB5Z8DVSUDFZZ ", "858jb5z8dvsudfzz"]) {
+      expect(typedCodeCandidates(typed)[0]).toBe("858J-B5Z8-DVSU-DFZZ");
+    }
+    const code = couponCode();
+    expect(typedCodeCandidates(code.toLowerCase().replaceAll("-", ""))[0]).toBe(code);
+    // An imported card key keeps its own format: tried as typed (trimmed), then in upper case without spaces.
+    expect(typedCodeCandidates(" video-ab12cd34 ")).toEqual(["video-ab12cd34", "VIDEO-AB12CD34"]);
+    expect(typedCodeCandidates("NEWBIE-1A2B3C4D")).toEqual(["NEWBIE-1A2B3C4D"]);
+    // 16 characters outside the coupon alphabet (0, O, 1, I, L) are not taken for a coupon code.
+    expect(typedCodeCandidates("0000-1111-OOOO-IIII")).toEqual(["0000-1111-OOOO-IIII"]);
   });
 });
 

@@ -87,6 +87,33 @@ describe("redemption (核销)", () => {
     expect((await redeemReq(b.redeemerKey, { code: early.code, storeId: b.store.id, orderAmountCents: 20000 })).body.error.code).toBe("voucher_not_yet_valid");
   });
 
+  it("finds a typed coupon code in lower case, with spaces or without dashes; an imported card key as typed", async () => {
+    const b = await redemptionBrand();
+    const { openSecret } = await import("../../worker/domain/secret-box");
+    const secretOf = async (id: string) =>
+      openSecret(env.CARD_KEY_ENCRYPTION_KEY, (await env.DB.prepare("SELECT secret_enc FROM vouchers WHERE id = ?").bind(id).first<{ secret_enc: string }>())!.secret_enc);
+    const forms: ((s: string) => string)[] = [
+      (s) => s.toLowerCase(), // 858j-b5z8-dvsu-dfzz
+      (s) => s.replaceAll("-", " "), // 858J B5Z8 DVSU DFZZ
+      (s) => s.replaceAll("-", ""), // 858JB5Z8DVSUDFZZ
+      (s) => ` ${s.replaceAll("-", "").toLowerCase()} `,
+    ];
+    for (const form of forms) {
+      const v = await issue(b.tenant.id, b.productId);
+      const secret = await secretOf(v.id);
+      expect(secret).toMatch(/^[2-9A-Z]{4}(-[2-9A-Z]{4}){3}$/);
+      const ok = await redeemReq(b.redeemerKey, { secret: form(secret), storeId: b.store.id });
+      expect([form(secret), ok.status, ok.body.voucherCode]).toEqual([form(secret), 200, v.code]);
+    }
+    // An imported card key in its own format (lower case, no groups of four) is still found exactly as typed.
+    const keyed = await api("/products", { method: "POST", token: b.adminKey, json: { kind: "card_key", name: "外部卡密", priceCents: 100, faceValueCents: 100, validity: { kind: "relative", days: 30 }, scope: "测试" } });
+    expect((await api(`/products/${keyed.body.id}/keys/import`, { method: "POST", token: b.adminKey, json: { rows: [{ line: 1, secret: "brand-key_x9y8z7" }] } })).status).toBe(200);
+    const card = await issue(b.tenant.id, keyed.body.id);
+    const found = await redeemReq(b.redeemerKey, { secret: "  brand-key_x9y8z7 ", storeId: b.store.id });
+    expect([found.status, found.body.voucherCode]).toEqual([200, card.code]);
+    expect((await redeemReq(b.redeemerKey, { secret: "ABCD-EFGH-JKMN-PQRS", storeId: b.store.id })).body.error.code).toBe("voucher_not_found");
+  });
+
   it("binds keys to a store, shows history per store, and streams status to the holder via ETag polling", async () => {
     const b = await redemptionBrand();
     const other = await api("/stores", { method: "POST", token: b.adminKey, json: { name: "徐家汇店" } });

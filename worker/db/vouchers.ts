@@ -76,6 +76,16 @@ export function getVoucherBySecretHash(db: D1Database, tenantId: string, hash: s
   return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND secret_hash = ?").bind(tenantId, hash).first<VoucherRow>();
 }
 
+/** The vouchers holding any of these secret hashes (the forms a typed code may have been stored as). */
+export async function getVouchersBySecretHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<VoucherRow[]> {
+  if (!hashes.length) return [];
+  const { results } = await db
+    .prepare(`SELECT * FROM vouchers WHERE tenant_id = ? AND secret_hash IN (${hashes.map(() => "?").join(",")})`)
+    .bind(tenantId, ...hashes)
+    .all<VoucherRow>();
+  return results;
+}
+
 export async function listVouchersByOrder(db: D1Database, tenantId: string, orderId: string) {
   const { results } = await db
     .prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key")

@@ -10,3 +10,16 @@ export function couponCode(): string {
   }
   return out.match(/.{4}/g)!.join("-");
 }
+
+/**
+ * What a typed coupon code or card key may have been stored as, most likely first: the canonical coupon form
+ * (XXXX-XXXX-XXXX-XXXX, upper case) when the input is one typed in lower case, with spaces or without dashes; the input
+ * as typed (trimmed: imported card keys keep their own format and case); and upper case without spaces.
+ */
+export function typedCodeCandidates(raw: string): string[] {
+  const typed = raw.trim();
+  const upper = typed.toUpperCase().replace(/\s+/g, "");
+  const compact = upper.replace(/[-‐‑–—_]/g, "");
+  const canonical = compact.length === 16 && [...compact].every((c) => ALPHABET.includes(c)) ? compact.match(/.{4}/g)!.join("-") : null;
+  return [...new Set([canonical, typed, upper].filter((c): c is string => !!c))];
+}

@@ -44,13 +44,13 @@ export function redeemRefusal(ctx: RedeemContext): Refusal | null {
   }
   if (ctx.thresholdCents) {
     if (ctx.orderAmountCents === undefined) {
-      return { status: 422, code: "order_amount_required", message: "满减券需填写消费金额 / orderAmountCents is required for this coupon" };
+      return { status: 422, code: "order_amount_required", message: "满减券需填写消费金额 / Enter the purchase amount for this coupon" };
     }
     if (ctx.orderAmountCents < ctx.thresholdCents) {
       return {
         status: 409,
         code: "threshold_not_met",
-        message: `消费满 ${(ctx.thresholdCents / 100).toFixed(2)} 元可用 / Needs a purchase of at least ${ctx.thresholdCents} cents`,
+        message: `消费满 ${(ctx.thresholdCents / 100).toFixed(2)} 元可用 / Needs a purchase of at least ¥${(ctx.thresholdCents / 100).toFixed(2)}`,
       };
     }
   }

@@ -7,6 +7,7 @@ import { redemptionEarnStmts } from "./points";
 import { errorBody } from "../../schema/errors";
 import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
 import { ProductConfig } from "../../schema/catalog";
+import { typedCodeCandidates } from "../domain/codes";
 import { newId, sha256Hex } from "../domain/crypto";
 import { canonicalJson } from "../domain/ledger";
 import { isPastValidity, redeemRefusal, type Refusal } from "../domain/redemption";
@@ -20,7 +21,7 @@ import {
   type RedemptionRow,
 } from "../db/redemptions";
 import { getKeySettings, getStore, productStoreIds } from "../db/stores";
-import { getVoucherByCode, getVoucherBySecretHash, setVoucherStatus, voucherIs, type VoucherRow } from "../db/vouchers";
+import { getVoucherByCode, getVouchersBySecretHashes, setVoucherStatus, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 import { voucherSecretHash } from "./vouchers";
@@ -46,6 +47,20 @@ const replay = (row: RedemptionRow): RedeemOutcome => ({
   replayed: true,
 });
 
+/**
+ * The voucher of a typed coupon code or card key: tried as the canonical coupon code (so "858j b5z8 dvsu dfzz" and
+ * "858JB5Z8DVSUDFZZ" find 858J-B5Z8-DVSU-DFZZ), as typed, and in upper case; the first form that is stored wins.
+ */
+export async function voucherByTypedSecret(env: Pick<Env, "DB" | "CARD_KEY_ENCRYPTION_KEY">, tenantId: string, typed: string): Promise<VoucherRow | null> {
+  const hashes = await Promise.all(typedCodeCandidates(typed).map((c) => voucherSecretHash(env, tenantId, c)));
+  const rows = await getVouchersBySecretHashes(env.DB, tenantId, hashes);
+  for (const h of hashes) {
+    const row = rows.find((r) => r.secret_hash === h);
+    if (row) return row;
+  }
+  return null;
+}
+
 export async function redeem(
   env: Env,
   caller: RedeemCaller,
@@ -63,7 +78,7 @@ export async function redeem(
     // Tenant-scoped look-ups: another brand's code is simply not found.
     input.code
       ? getVoucherByCode(env.DB, tenantId, input.code)
-      : voucherSecretHash(env, tenantId, input.secret!).then((h) => getVoucherBySecretHash(env.DB, tenantId, h)),
+      : voucherByTypedSecret(env, tenantId, input.secret!),
   ]);
   if (settings.suspendedAt) {
     throw new ApiError(403, "key_suspended", `此核销密钥已被暂停：${settings.suspendedReason ?? ""} / This redeemer key is suspended`);
