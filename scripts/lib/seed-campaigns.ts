@@ -34,16 +34,33 @@ const coupon = (name: string, thresholdCents: number, discountCents: number, ext
   tutorial: "结算时出示券码，或在门店出示二维码给店员核销。",
   // Its own picture (site/public/demo/coupon-<discount>-<threshold>.svg): the amount and rule it shows are the coupon's.
   media: { images: [`/demo/coupon-${discountCents}-${thresholdCents}.svg`], videoUrl: null },
-  config: { coupon: { thresholdCents, discountCents } },
+  // The scope says the online shop, so the coupon applies at shop checkout (online: true), not only in stores.
+  config: { coupon: { thresholdCents, discountCents, online: true } },
   ...extra,
 });
-const CAMPAIGN_PRODUCTS = {
+export const CAMPAIGN_PRODUCTS = {
   flash: { ...DEMO_COUPON_PRODUCT, ...coupon("20元无门槛券", 0, 2000, { priceCents: 1990 }) },
   newcomer: coupon("满50减10券", 5000, 1000),
   p100: coupon("100元代金券", 0, 10000),
   p20: coupon("20元代金券", 0, 2000),
   p5: coupon("5元代金券", 0, 500),
 };
+
+type Admin = ReturnType<typeof kaquanClient>;
+type SeededProduct = { id: string; name: string; scope: string; config?: { coupon?: { online?: boolean } | null } | null };
+
+/**
+ * A demo state seeded before the shop-wide coupons were marked usable online is brought up to date: a coupon the
+ * seed made (same name, same shop-wide scope) that is still store-only becomes usable at checkout too. Best effort:
+ * a refusal only warns, so a restart never fails on it; a coupon an operator re-scoped is left alone.
+ */
+export async function upgradeOnlineCoupon(admin: Admin, existing: SeededProduct, wanted: { scope?: string; config?: unknown }) {
+  const want = (wanted.config as { coupon?: { online?: boolean } } | undefined)?.coupon?.online;
+  const has = existing.config?.coupon;
+  if (want !== true || !has || has.online || existing.scope !== wanted.scope) return;
+  await must(admin.PATCH("/products/{productId}", { params: { path: { productId: existing.id } }, body: { config: { ...existing.config, coupon: { ...has, online: true } } as ProductBody["config"] } }))
+    .catch((e) => console.warn(`demo coupon ${existing.name} left store-only: ${e instanceof Error ? e.message : e}`));
+}
 
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {
   const admin = kaquanClient(baseUrl, keys.admin);
@@ -52,6 +69,7 @@ export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>
   for (const [key, body] of Object.entries(CAMPAIGN_PRODUCTS) as [keyof typeof CAMPAIGN_PRODUCTS, ProductBody][]) {
     const existing = products.find((p) => p.name === body.name && p.kind === "coupon");
     ids[key] = existing ? existing.id : (await must(admin.POST("/products", { body }))).id;
+    if (existing) await upgradeOnlineCoupon(admin, existing, body);
   }
   const { campaigns } = await must(admin.GET("/campaigns"));
   const now = Date.now();

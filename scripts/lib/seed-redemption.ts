@@ -11,6 +11,20 @@ const STORES = [
   { name: "北京三里屯店", address: "北京市朝阳区三里屯路 19 号", city: "北京", lat: 39.9334, lng: 116.454, hours: DAILY("11:00-23:00") },
 ];
 const COUPON = "到店满100减20券";
+/** The one store-only demo coupon: its scope names the stores, and it is not offered at shop checkout (online false). */
+export const REDEMPTION_COUPON = {
+  kind: "coupon",
+  name: COUPON,
+  subtitle: "到店消费满 100 元立减 20 元",
+  priceCents: 100,
+  faceValueCents: 2000,
+  validity: { kind: "relative", days: 30 },
+  scope: "仅限门店使用：南京西路旗舰店、徐家汇店",
+  usageRules: "每单限用一张；出示券码二维码由店员扫码核销",
+  tutorial: "到店结账时打开「我的券」，出示二维码给店员扫码",
+  stockTotal: 10000,
+  config: { coupon: { thresholdCents: 10000, discountCents: 2000, online: false } },
+} as const;
 
 export interface RedemptionSeed {
   stores: { id: string; name: string }[];
@@ -39,19 +53,7 @@ export async function seedRedemption(baseUrl: string, keys: Record<Scope, string
   const { products } = await must(admin.GET("/products"));
   let product = products.find((p) => p.name === COUPON);
   if (!product) {
-    product = await must(admin.POST("/products", { body: {
-      kind: "coupon",
-      name: COUPON,
-      subtitle: "到店消费满 100 元立减 20 元",
-      priceCents: 100,
-      faceValueCents: 2000,
-      validity: { kind: "relative", days: 30 },
-      scope: "限南京西路旗舰店、徐家汇店使用",
-      usageRules: "每单限用一张；出示券码二维码由店员扫码核销",
-      tutorial: "到店结账时打开「我的券」，出示二维码给店员扫码",
-      stockTotal: 10000,
-      config: { coupon: { thresholdCents: 10000, discountCents: 2000 } },
-    } }));
+    product = await must(admin.POST("/products", { body: REDEMPTION_COUPON }));
     // The two Shanghai stores only (the product's scope says so); other coupons are good at every store.
     const shanghai = stores.filter((s) => s.name === STORES[0]!.name || s.name === STORES[1]!.name);
     await must(admin.PUT("/products/{productId}/stores", { params: { path: { productId: product!.id } }, body: { storeIds: shanghai.map((s) => s.id) } }));

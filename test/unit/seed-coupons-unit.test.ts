@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from "vitest";
+import { CouponConfig } from "../../schema/catalog";
+import { CAMPAIGN_PRODUCTS, upgradeOnlineCoupon } from "../../scripts/lib/seed-campaigns";
+import { CATALOG_PRODUCTS } from "../../scripts/lib/seed-catalog";
+import { REDEMPTION_COUPON } from "../../scripts/lib/seed-redemption";
+
+type Seeded = { name: string; kind: string; scope?: string; config?: { coupon?: unknown } };
+const seeded: Seeded[] = [...CATALOG_PRODUCTS.map((p) => p.body as Seeded), ...Object.values(CAMPAIGN_PRODUCTS) as Seeded[], REDEMPTION_COUPON];
+const coupons = seeded.filter((p) => p.kind === "coupon");
+
+describe("demo coupons (seed)", () => {
+  it("a coupon whose scope is the online shop is usable at shop checkout; the store-only one says so", () => {
+    expect(coupons.map((c) => c.name)).toEqual(expect.arrayContaining(["满100减20券", "20元无门槛券", "满50减10券", "到店满100减20券"]));
+    for (const c of coupons) {
+      const { online } = CouponConfig.parse(c.config!.coupon);
+      const shopWide = c.scope!.includes("商城");
+      expect([c.name, online]).toEqual([c.name, shopWide]);
+      if (!online) expect([c.name, c.scope]).toEqual([c.name, expect.stringMatching(/门店/)]);
+    }
+  });
+
+  it("brings a store-only coupon of an earlier demo state up to date once, and never fails a restart", async () => {
+    const body = CAMPAIGN_PRODUCTS.newcomer;
+    const calls: unknown[] = [];
+    const admin = { PATCH: vi.fn(async (_path: string, init: unknown) => (calls.push(init), { data: {}, response: new Response("{}") })) };
+    const old = { id: "prd_1", name: body.name, scope: body.scope!, config: { coupon: { thresholdCents: 5000, discountCents: 1000 } as { online?: boolean } } };
+    await upgradeOnlineCoupon(admin as never, old, body);
+    expect(calls).toEqual([{ params: { path: { productId: "prd_1" } }, body: { config: { coupon: { thresholdCents: 5000, discountCents: 1000, online: true } } } }]);
+    // Already online, re-scoped by an operator, or a refusal from the API: nothing done, nothing thrown.
+    await upgradeOnlineCoupon(admin as never, { ...old, config: { coupon: { ...old.config.coupon, online: true } } }, body);
+    await upgradeOnlineCoupon(admin as never, { ...old, scope: "仅限门店" }, body);
+    expect(calls).toHaveLength(1);
+    const refusing = { PATCH: async () => ({ error: { error: { code: "not_publishable" } }, response: new Response("{}", { status: 422 }) }) };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    await expect(upgradeOnlineCoupon(refusing as never, old, body)).resolves.toBeUndefined();
+    expect(warn).toHaveBeenCalledOnce();
+    warn.mockRestore();
+  });
+});
