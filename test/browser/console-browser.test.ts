@@ -134,6 +134,13 @@ describe("operator console on a phone", () => {
       return { status: r.status, code: r.ok ? null : ((await r.json()) as any).error?.code };
     }, campaignId);
     await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 409, code: "campaign_paused" });
+    // The buyer's page says so in the page's language (error-text.ts), not the API's English message.
+    const buyerPage = await page.context().newPage();
+    await buyerPage.goto(`${baseUrl}/campaigns/flash/?id=${campaignId}`);
+    await expect.poll(() => buyerPage.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
+    await buyerPage.click("#go");
+    await expect.poll(() => buyerPage.textContent("#result"), { timeout: 15_000 }).toBe("活动已暂停，请稍后再来");
+    await buyerPage.close();
 
     // Edit after the start: only the name and description are open.
     await page.reload();

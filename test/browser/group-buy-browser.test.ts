@@ -84,4 +84,40 @@ describe("group buy (拼团) on three phones", () => {
     for (const e of errors) expect(e).toEqual([]);
     await Promise.all(phones.map((c) => c.close()));
   });
+
+  it("a join refused for want of stock says 已售罄 next to the button, above the tab bar", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    // One key only: the leader's order takes it, so a friend's 参团 is refused (409 sold_out, "Out of stock").
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `售罄团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [{ line: 1, secret: `SOLDOUT-${product.id}` }] });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    // The leader opens the team and pays without a browser (a guest session, the sandbox cashier's pay).
+    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
+    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const opened: any = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+    expect(opened.mine.checkoutUrl).toBeTruthy();
+    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
+
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join");
+    await expect.poll(() => page.textContent("#msg"), { timeout: 10_000 }).toBe("已售罄");
+    const msg = (await page.locator("#msg").boundingBox())!;
+    const tabbar = (await page.locator(".tabbar").boundingBox())!;
+    expect(msg.y).toBeGreaterThanOrEqual(0);
+    expect(msg.y + msg.height).toBeLessThanOrEqual(tabbar.y);
+    await fitsThePhone(page);
+    await screenshot(page, "group-join-sold-out");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

@@ -63,4 +63,43 @@ describe("the public verify page on a phone", () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it("names a campaign's voucher's channel in words and fits a 390 px phone", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const brand = await freshBrand(baseUrl);
+    const admin = new ApiClient(baseUrl, brand.keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "coupon", name: "验证页测试券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "测试商城全场商品",
+      stockTotal: 10, config: { coupon: { thresholdCents: 0, discountCents: 1000, online: true } },
+    });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const name = "验证页测试领券活动";
+    const campaign = await admin.ok<{ id: string }>("POST", "/campaigns", {
+      kind: "coupon_claim", name, productId: product.id, stock: 10, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() + 3_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/verify/`);
+    const claimOnce = () => page.evaluate(async (id) => {
+      const session: any = await (await fetch(`/api/v1/public/campaigns/${id}/session`, { method: "POST" })).json();
+      const r = await fetch(`/api/v1/public/campaigns/${id}/claims`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` }, body: "{}" });
+      return r.status;
+    }, campaign.id);
+    await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toBe(200);
+    // The claim's voucher is made by the queue consumer: its issuance lands in the ledger with the campaign channel.
+    const issued = async () => (await admin.ok<{ entries: { kind: string; channel: string | null; publicCode: string | null }[] }>("GET", "/ledger/export"))
+      .entries.find((e) => e.kind === "issuance" && e.channel === `campaign:${campaign.id}`)?.publicCode ?? null;
+    await expect.poll(issued, { timeout: 30_000, interval: 500 }).toMatch(/^vc_/);
+    const code = (await issued())!;
+
+    await page.goto(`${baseUrl}/verify/?code=${code}`);
+    await expect.poll(() => page.textContent("#channel"), { timeout: 15_000 }).toContain(`活动：${name}`);
+    expect(await page.textContent("#channel")).not.toContain("campaign:");
+    expect(await page.textContent("#channel .channel-id")).toBe(campaign.id);
+    await fitsThePhone(page);
+    await screenshot(page, "verify-campaign-voucher");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

@@ -1,6 +1,7 @@
 /** Storefront helpers for campaign pages: public campaign routes plus the buyer (guest or signed in) as user id. */
 import { shopFetch, store } from "./shop-api";
 import { eligibilityLines, refusalText } from "./eligibility-text";
+import { errorText } from "./error-text";
 import { t } from "./i18n";
 import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
 
@@ -102,9 +103,12 @@ export const REJECT: Record<string, [string, string]> = {
   device_limit_reached: ["此设备已达到本活动的参与上限", "This device has reached the campaign's limit"],
   phone_limit_reached: ["此手机号已达到本活动的参与上限", "This phone number has reached the campaign's limit"],
 };
-/** A refusal in plain words; not_eligible names its rule (error.issues[0].code). */
+/**
+ * A refusal in plain words; not_eligible names its rule (error.issues[0].code). Any other code (campaign_paused,
+ * preview_only, …) reads from error-text.ts, so the Chinese page never shows the API's English message.
+ */
 export const rejectText = (code: string, fallback: string, rule?: string) =>
-  code === "not_eligible" ? refusalText(rule) : REJECT[code] ? t(...REJECT[code]!) : fallback;
+  code === "not_eligible" ? refusalText(rule) : REJECT[code] ? t(...REJECT[code]!) : code ? errorText({ code, message: fallback }) : fallback;
 
 export function countdown(ms: number): string {
   if (ms <= 0) return "00:00:00";
