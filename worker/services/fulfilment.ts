@@ -389,7 +389,7 @@ function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
     ...orderRefundPointsStmts(env, t, order.id),
-    ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
+    ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
         sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')",
