@@ -4,6 +4,8 @@ import { attributed, attributionParams, distinctIf, IN_RANGE, ratio, select, TEN
 /**
  * Per campaign: participants (users who claimed, drew or shared), sharers, shares sent, invitees who signed up
  * through a referral. K = invites per participant × invite conversion = invitee sign-ups / participants.
+ * An attribution filter (channel, source, origin) selects participants by their own sign-up, and an invitee's sign-up
+ * by its sharer's, so a filtered K is what those participants brought in.
  */
 const SQL = `
 SELECT campaign_id AS campaignId,
@@ -15,7 +17,7 @@ FROM events
 WHERE ${TENANT} AND ${IN_RANGE} AND campaign_id != '' AND user_id != ''
   AND type IN ('claim_succeeded', 'draw_made', 'share_sent', 'referral_signed_up')
   AND ({campaign:String} = '' OR campaign_id = {campaign:String})
-  AND ${attributed("user_id")}
+  AND if(type = 'referral_signed_up', ${attributed("referrer_id")}, ${attributed("user_id")})
 GROUP BY campaign_id ORDER BY participants DESC, campaign_id`;
 
 export const kfactor: Metric<typeof KFactorParams, typeof KFactorRow> = {

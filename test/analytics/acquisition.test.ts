@@ -20,6 +20,7 @@ const fixture = [
   signup("a1", at("09-09"), { acquisitionCampaignId: "k1", utmSource: "wechat" }),
   ev("claim_succeeded", "a1", at("09-09", 11), { campaignId: "k1", costCents: 1000 }),
   signup("a2", at("09-09", 12), { acquisitionCampaignId: "k1", utmSource: "wechat", shareLink: "abcdEFGH1234" }, "s1"),
+  ev("referral_signed_up", "a2", at("09-09", 12), k1, "s1"),
   { type: "page_view" as const, actor: { userId: null, deviceId: "d9", referrerId: null }, payload: { campaignId: "k1", origin: W }, occurredAt: at("09-10", 10, 0) },
   signup("a3", at("09-10", 10, 5), { acquisitionCampaignId: "k1", origin: W }, undefined, "d9"),
   ev("claim_succeeded", "a3", at("09-10", 10, 10), { campaignId: "k1", costCents: 1000, origin: W }),
@@ -47,7 +48,9 @@ describe("attribution: new users per campaign by channel, share vs organic and e
     expect(all).toMatchObject({ participants: 3, costCents: 2000, newUsers: 4 });
     const [widget] = await wh.query("roi", { campaignId: "k1", origin: W });
     expect(widget).toMatchObject({ participants: 1, costCents: 1000, newUsers: 1 });
-    expect((await wh.query("kfactor", { source: "organic" }))[0]).toMatchObject({ participants: 3, sharers: 1 });
+    // The filter picks participants by their own sign-up and invitees by their sharer's: s1 (organic) brought in a2.
+    expect((await wh.query("kfactor", { source: "organic" }))[0]).toMatchObject({ participants: 3, sharers: 1, inviteeSignups: 1, kFactor: 1 / 3 });
+    expect((await wh.query("kfactor", { source: "share" })).filter((r) => r.inviteeSignups > 0)).toEqual([]);
     expect(await wh.query("kfactor", { channel: "wechat" })).toEqual([expect.objectContaining({ participants: 1, sharers: 0 })]);
     // The anonymous view of device d9 counts for a3, who signed up on that device.
     const funnel = await wh.query("funnel", { campaignId: "k1" });
