@@ -69,6 +69,18 @@ describe("event journal: sent, lost, sent again", () => {
     await expect.poll(async () => (await rowsOf(ids)).length, { timeout: 10_000, interval: 200 }).toBe(0);
   });
 
+  it("after an outage the cron sends every due message again in one run, in rounds, not 200 a minute", async () => {
+    const tenantId = `tn_jr_many_${Date.now()}`;
+    const { spy, lost } = losingQueue();
+    for (let i = 0; i < 450; i++) await sendJournaled(spy, pageViews(tenantId, 1));
+    const ids = lost.map((m) => m.journal);
+    expect(ids).toHaveLength(450);
+    const again = losingQueue();
+    const resent = await resendJournal(new Proxy(again.spy, { get: (t, k) => (k === "EVENTS" ? { ...Reflect.get(t, k), metrics: async () => ({ backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 }) } : Reflect.get(t, k)) }) as Env, Date.now() + (RESEND_AFTER_S + 1) * 1000);
+    expect(resent).toBeGreaterThanOrEqual(450);
+    expect(ids.every((id) => again.lost.some((m) => m.journal === id))).toBe(true);
+  });
+
   it("a message that stays unconfirmed goes again with back-off: 2 min, 4 min … never more often than 30 min", async () => {
     const { spy, lost } = losingQueue();
     await sendJournaled(spy, pageViews(`tn_jr_backoff_${Date.now()}`, 2));

@@ -9,6 +9,12 @@ type JournalEnv = Pick<Env, "DB" | "EVENTS">;
 export const RESEND_AFTER_S = 60;
 const RESEND_CAP_S = 1800;
 const RESEND_LIMIT = 200;
+/**
+ * The cron resends in rounds of RESEND_LIMIT for up to this long (and at most CRON_ROUNDS rounds): after a warehouse
+ * outage thousands of messages are due at once, and one round a minute took half an hour to catch up.
+ */
+const CRON_BUDGET_MS = 15_000;
+const CRON_ROUNDS = 50;
 
 /**
  * Every producer's way onto the events Queue: bundles the envelopes into messages, journals each message in D1 (20 a
@@ -52,13 +58,15 @@ export async function holdJournal(env: Pick<Env, "DB">, ids: string[], delayS: n
  * Queue's oldest waiting message (a deep backlog's messages are still there, not lost); when the runtime reports no
  * metrics, all that are due. With `everything`: every message journaled before now, due or not and whatever the
  * Queue holds (an operator after a Queue incident; `npm start` as it starts, since the local broker comes back empty),
- * in rounds until none is left. Returns how many went.
+ * in rounds until none is left. The cron too goes round after round while due messages remain, within its budget.
+ * Returns how many went.
  */
 export async function resendJournal(env: JournalEnv, now = Date.now(), opts: { everything?: boolean } = {}): Promise<number> {
   const oldest = opts.everything ? null : oldestQueuedAt(await queueMetrics(env.EVENTS));
+  const started = Date.now();
   let sent = 0;
   let afterSeq = 0;
-  for (let round = 0; round < (opts.everything ? 50 : 1); round++) {
+  for (let round = 0; round < CRON_ROUNDS && (opts.everything || Date.now() - started < CRON_BUDGET_MS); round++) {
     const rows = await takeDueJournal(env.DB, {
       now, dueBy: opts.everything ? Infinity : now, createdBefore: oldest ?? now, afterSeq, limit: RESEND_LIMIT, baseS: RESEND_AFTER_S, capS: RESEND_CAP_S,
     });
