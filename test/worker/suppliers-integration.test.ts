@@ -64,6 +64,8 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     const delivered = (await recordedEvents(s.tenantId)).filter((e) => e.type === "order_delivered");
     expect(delivered.map((e) => [(e.payload as { orderId: string }).orderId, (e.payload as { supplierId?: string }).supplierId]))
       .toEqual([[ok.order.id, ids[s.cheap]], [fallback.order.id, ids[s.dear]]]);
+    // Delivered after the callback answered, and its events sent then too: none waits in the outbox for the cron.
+    await expect.poll(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_outbox WHERE tenant_id = ? AND sent_at IS NULL").bind(s.tenantId).first<{ n: number }>())!.n, { timeout: 5_000 }).toBe(0);
   });
 
   it("a supplier failing 3 times in a row is skipped while its circuit is open", async () => {

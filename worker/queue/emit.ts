@@ -56,6 +56,11 @@ export async function scheduleDispatch(env: EmitEnv): Promise<void> {
   await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
 }
 
+/** After work that outlived its request (waitUntil): what it recorded goes now, not with the next minute's cron. */
+export async function dispatchAfterDeferred(env: EmitEnv): Promise<void> {
+  await dispatchEvents(env).catch((e) => console.error(JSON.stringify({ at: "dispatch", error: e instanceof Error ? e.message : String(e) })));
+}
+
 /**
  * Records events in the outbox on their own and dispatches them (see scheduleDispatch). For facts with no D1 change
  * of their own (alerts, refusals, views); a state change puts eventRows in its own batch instead.

@@ -2,7 +2,7 @@ import type { GatewayCharge, PaymentNotice, PaymentProvider } from "../payments/
 import { readNotice } from "../db/fulfilment";
 import { getPaymentById, type PaymentRow } from "../db/payments";
 import { ApiError } from "../errors";
-import { emitEvent } from "../queue/emit";
+import { dispatchAfterDeferred, emitEvent } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
@@ -74,11 +74,12 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
   if (outcome.applied) {
     // A group-buy seat (拼团) is not delivered when paid: its team decides (services/groups.ts).
     if (isGroupOrder(order)) order = await groupSeatPaid(env, order);
-    else if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order));
+    // An upstream recharge finishes after the answer: its delivery events are dispatched when it does.
+    else if (outcome.needsAsyncDelivery) defer(deliverOrder(env, order).finally(() => dispatchAfterDeferred(env)));
     else order = await deliverOrder(env, order);
     // A paid membership card's gift pack and first monthly pack (the cron catches up should this not run).
     // Each only when the payment's batch says it applies (followUps), saving a read per order otherwise.
-    if (outcome.followUps?.paidCard !== false) defer(memberAfterPaid(env, order));
+    if (outcome.followUps?.paidCard !== false) defer(memberAfterPaid(env, order).finally(() => dispatchAfterDeferred(env)));
     // An invitee's first paid order: both invite rewards (the cron retries should this fail).
     if (outcome.followUps?.invite !== false) await inviteAfterPaid(env, order).catch((e) => console.error(JSON.stringify({ at: "invite_after_paid", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
   }
