@@ -43,6 +43,7 @@ const T = {
   claimed: zh ? "领取成功！已放入“我的卡券”" : "Claimed! It is in My vouchers.",
   won15: zh ? "抢到了！请在 15 分钟内支付" : "Got it! Pay within 15 minutes",
   pay: zh ? "去支付" : "Pay",
+  myVouchers: zh ? "查看我的卡券" : "My vouchers",
   price: zh ? "秒杀价" : "Price",
   was: zh ? "原价" : "Was",
   free: zh ? "免费领取" : "Free",
@@ -346,6 +347,14 @@ function mount(s: HTMLScriptElement) {
           link.rel = "noopener";
           result.append(link);
           r.orderId = order.id;
+        } else if (r.outcome !== "no_prize") {
+          // The coupon or prize is in this visitor's 我的卡券 on the kaquan host: the fragment's token lets that page
+          // continue as this visitor (or hand the voucher to the buyer already signed in there).
+          const link = el("a", "pay", T.myVouchers) as HTMLAnchorElement;
+          link.href = `${base}/shop/vouchers/?t=${encodeURIComponent(campaign.tenantSlug || "")}#s=${encodeURIComponent(token)}`;
+          link.target = "_blank";
+          link.rel = "noopener";
+          result.append(" ", link);
         }
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
       } catch (e: any) {

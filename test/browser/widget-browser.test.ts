@@ -143,6 +143,33 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a coupon claimed in the widget is one tap from 我的卡券 on the store, in the same browser", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const { products } = await api("/products", keys.admin!);
+    const coupon = products.find((p: any) => p.kind === "coupon");
+    const now = Date.now();
+    const c = await api("/campaigns", keys.admin!, "POST", {
+      kind: "coupon_claim", name: "组件领券", productId: coupon.id, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    const host = await serveHtml(hostPage(baseUrl, c.id));
+    servers.push(host.server);
+    const tenant = await api("/tenant", keys.admin!);
+    await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, host.origin] });
+    const { context, page } = await phonePage(browser());
+    await page.goto(`${host.origin}/`);
+    await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
+    await page.locator("kaquan-campaign button.go").click();
+    const mine = page.locator("kaquan-campaign a.pay", { hasText: "查看我的卡券" });
+    await expect.poll(() => mine.count(), { timeout: 15_000 }).toBe(1);
+    const [vouchers] = await Promise.all([context.waitForEvent("page"), mine.click()]);
+    await vouchers.waitForURL(/\/shop\/vouchers\//, { timeout: 15_000 });
+    await expect.poll(() => vouchers.locator(".voucher", { hasText: coupon.name }).count(), { timeout: 15_000 }).toBe(1);
+    expect(vouchers.url()).not.toContain("#s=");
+    await screenshot(vouchers, "widget-coupon-in-my-vouchers");
+    await context.close();
+  });
+
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);
