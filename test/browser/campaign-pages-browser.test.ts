@@ -12,7 +12,7 @@ async function product(name: string): Promise<string> {
   return (products.find((p: any) => p.name === name) ?? products.find((p: any) => p.kind === "coupon" && p.status === "published")).id;
 }
 
-async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn?: number; runMs?: number; noPrizeWeight?: number } = {}) {
+async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn?: number; runMs?: number; noPrizeWeight?: number; perUserLimit?: number } = {}) {
   const productId = await product("5元代金券");
   // A lottery must start in the future (its odds and seed commitment are published first): wait for the start.
   const startsAt = Date.now() + (opts.startsIn ?? 2500);
@@ -23,7 +23,7 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
       { id: "b", name: "二十元券", productId, stock: 50, weight: 1 },
       { id: "c", name: "百元券", productId, stock: 50, weight: 1 },
     ],
-    noPrizeWeight: opts.noPrizeWeight ?? 1, drawsPerDay: 5, perUserLimit: 10, shards: 2,
+    noPrizeWeight: opts.noPrizeWeight ?? 1, drawsPerDay: 5, perUserLimit: opts.perUserLimit ?? 10, shards: 2,
   });
   if (opts.startsIn === undefined) await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
   return made;
@@ -161,6 +161,22 @@ describe("campaign pages on a phone", () => {
       await context.close();
     });
   }
+
+  it("a visitor who reached the campaign's win limit is told so and cannot draw again", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const c = await lottery("一次中奖上限", "wheel", { noPrizeWeight: 0, perUserLimit: 1 });
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    expect((await drawOnce(page, c.id)).outcome).toBe("won");
+    await expect.poll(() => page.textContent("#chances"), { timeout: 10_000 }).toContain("中奖上限");
+    await expect.poll(() => page.isDisabled("#draw"), { timeout: 5_000 }).toBe(true);
+    await page.reload();
+    await expect.poll(() => page.textContent("#chances"), { timeout: 15_000 }).toContain("中奖上限");
+    expect(await page.isDisabled("#draw")).toBe(true);
+    await context.close();
+  });
 
   it("可验证 opens the draw check: waiting for the seed while live, verified after the end, refused when the proof is altered", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
