@@ -50,6 +50,14 @@ const T = {
   won: zh ? "恭喜中奖：" : "You won: ",
   noPrize: zh ? "很遗憾，未中奖" : "No prize this time",
   odds: zh ? "中奖概率" : "Odds",
+  rules: zh ? "活动规则" : "Rules",
+  organiser: (name: string, contact: string) => (zh ? `主办方：${name}${contact ? `（联系方式：${contact}）` : ""}` : `Organiser: ${name}${contact ? ` (contact: ${contact})` : ""}`),
+  validity: (prize: string, v: Json) =>
+    v.kind === "relative"
+      ? (zh ? `${prize}有效期：发放后 ${v.days} 天内` : `${prize}: valid ${v.days} days after issue`)
+      : (zh ? `${prize}有效期：${String(v.validFrom).slice(0, 10)} 至 ${String(v.validTo).slice(0, 10)}` : `${prize}: valid ${String(v.validFrom).slice(0, 10)} to ${String(v.validTo).slice(0, 10)}`),
+  commitment: zh ? "开奖前已公布种子承诺" : "The seed commitment was published before the draw",
+  fullRules: zh ? "完整规则与开奖验证" : "Full rules and draw verification",
   view: zh ? "查看活动" : "View campaign",
   failed: zh ? "暂时无法参与，请稍后再试" : "Please try again later",
   checking: zh ? "正在进行安全验证…" : "Running a quick security check…",
@@ -123,7 +131,9 @@ ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c
 .p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
 a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}
 .m{margin-top:10px;padding:10px;border-radius:10px;background:#7c2d12;color:#fff;min-height:44px;box-sizing:border-box}.m p{color:#fff7ed}.m b{font-size:16px}
-button.join{background:#fff;color:#7c2d12;margin-top:6px}`;
+button.join{background:#fff;color:#7c2d12;margin-top:6px}
+details.rules{margin-top:8px;font-size:13px;color:#5b5b66}details.rules summary{cursor:pointer;color:#1b1b1f;font-weight:600;min-height:24px}
+details.rules ul{margin:4px 0}details.rules code{font:11px/1.4 ui-monospace,monospace;overflow-wrap:anywhere}details.rules a{display:inline-block;margin-top:4px;min-height:24px}`;
 
 const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
@@ -287,6 +297,35 @@ function memberStrip(base: string, campaignId: string): HTMLElement {
   return box;
 }
 
+/**
+ * 活动规则 for a lottery (a Chinese lottery discloses these before a draw): organiser and contact, the rules text,
+ * each prize's validity, the seed commitment, and a link to the full page with the fairness proof. Collapsed under
+ * the buttons, so the draw button stays where it is; built with the card, so nothing shifts when it fills in.
+ */
+function lotteryRules(base: string, campaign: Json): HTMLElement {
+  const box = el("details", "rules");
+  box.append(el("summary", "", T.rules));
+  const ul = el("ul");
+  if (campaign.organiser?.name) ul.append(el("li", "", T.organiser(campaign.organiser.name, campaign.organiser.contact || "")));
+  if (campaign.rules) ul.append(el("li", "", campaign.rules));
+  for (const v of (campaign.prizeValidity ?? []) as Json[]) {
+    if (!v.validity) continue;
+    const name = (campaign.prizes ?? []).find((p: Json) => p.id === v.prizeId)?.name ?? v.prizeId;
+    ul.append(el("li", "", T.validity(name, v.validity)));
+  }
+  if (campaign.seedCommitment) {
+    const li = el("li", "", `${T.commitment}${zh ? "：" : ": "}`);
+    li.append(el("code", "", campaign.seedCommitment));
+    ul.append(li);
+  }
+  const link = el("a", "full", T.fullRules) as HTMLAnchorElement;
+  link.href = `${base}/campaigns/lottery/?t=${encodeURIComponent(campaign.tenantSlug || "")}&id=${encodeURIComponent(campaign.id)}`;
+  link.target = "_blank";
+  link.rel = "noopener";
+  box.append(ul, link);
+  return box;
+}
+
 function mount(s: HTMLScriptElement) {
   const campaignId = s.dataset.campaign || "";
   const base = new URL(s.src).origin;
@@ -395,6 +434,7 @@ function mount(s: HTMLScriptElement) {
       }
     });
     card.append(button, share, result);
+    if (campaign.kind === "lottery") card.append(lotteryRules(base, campaign));
     if (memberToken) card.append(memberStrip(base, campaignId));
     root.replaceChildren(style, card);
     impression(base, campaignId, campaign.tenantSlug || "");

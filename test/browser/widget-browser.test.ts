@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { phonePage, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
 import { api, serveHtml } from "./stack";
 
 /** A brand's own page on another origin, embedding the widget with one line, with hostile-ish styles of its own. */
@@ -67,6 +67,22 @@ describe("embeddable widget", () => {
     await page.goto(`${allowed}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
     await expect.poll(() => page.locator("kaquan-campaign button.go").textContent()).toBe("立即抽奖");
+    // A lottery discloses its organiser, rules and fairness proof before the draw (collapsed under the buttons).
+    const rules = page.locator("kaquan-campaign details.rules");
+    expect(await rules.locator("summary").textContent()).toBe("活动规则");
+    const shadowRules: any = await page.evaluate(`(() => {
+      const box = document.querySelector("kaquan-campaign").shadowRoot.querySelector("details.rules");
+      const a = box.querySelector("a");
+      return { text: box.textContent, link: a.textContent, href: a.href };
+    })()`);
+    expect(shadowRules.text).toContain("测试品牌");
+    expect(shadowRules.text).toContain("400-000-0000");
+    expect(shadowRules.text).toContain("开奖前已公布种子承诺");
+    expect(shadowRules.link).toBe("完整规则与开奖验证");
+    expect(shadowRules.href).toContain(`/campaigns/lottery/?t=demo&id=${encodeURIComponent(campaignId)}`);
+    await rules.locator("summary").click();
+    await expect.poll(() => rules.locator("a", { hasText: "完整规则与开奖验证" }).isVisible()).toBe(true);
+    await fitsThePhone(page);
     await page.locator("kaquan-campaign button.go").click();
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("drawn");
     const drawn: any = await page.evaluate("window.__events.find(e => e.name === 'drawn').detail");
