@@ -51,6 +51,8 @@ describe("after-sale on a phone: buyer opens a ticket → operator replies and r
     await op.goto(`${baseUrl}/admin/orders/?o=${orderId}`);
     await expect.poll(() => op.textContent("#payments"), { timeout: 10_000 }).toContain("¥10.00");
     expect(await op.textContent("#snapshot")).toContain("视频会员月卡");
+    expect(await op.textContent("#snapshot")).toContain("卡密");
+    expect(await op.textContent("#snapshot")).not.toContain("card_key");
     expect(await op.textContent("#payments")).toContain("卡密异常，部分退款");
     expect(await op.textContent("#refundable")).toContain("¥9.90");
     await op.fill("#f-q", orderId);

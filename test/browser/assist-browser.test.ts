@@ -78,4 +78,16 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await screenshot(console, "admin-invites");
     await console.context().close();
   });
+
+  it("without an assist id the page shows only the missing-parameter message", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/shop/assist/?t=demo`);
+    await expect.poll(() => page.textContent("#state"), { timeout: 10_000 }).toBe("缺少活动参数");
+    expect(await page.isVisible("#reward")).toBe(false);
+    expect(await page.locator("main").innerText()).not.toContain("加载中");
+    await fitsThePhone(page);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

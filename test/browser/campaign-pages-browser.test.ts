@@ -105,6 +105,28 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("an ended flash sale says 活动已结束 on its button and offers no sharing", { timeout: 60_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const c = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "即将结束的秒杀", productId: await product("音乐会员月卡"), priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 4000).toISOString(),
+    });
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.textContent("#go"), { timeout: 15_000 }).toBe("立即抢购");
+    expect(await page.isVisible("#share")).toBe(true);
+    await expect.poll(() => page.textContent("#go"), { timeout: 15_000 }).toBe("活动已结束");
+    expect(await page.isDisabled("#go")).toBe(true);
+    expect(await page.isVisible("#share")).toBe(false);
+    expect(await page.isVisible("[data-share-poster]")).toBe(false);
+    await fitsThePhone(page);
+    await screenshot(page, "flash-ended");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   for (const display of ["wheel", "grid"] as const) {
     it(`${display === "wheel" ? "大转盘" : "九宫格"}: lands on the server's prize, then says it in plain words with a 可验证 link`, { timeout: 120_000 }, async () => {
       const { baseUrl } = inject("stack");

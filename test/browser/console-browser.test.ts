@@ -23,6 +23,11 @@ describe("operator console on a phone", () => {
       // Measured once the lists are drawn (the widest content is in them).
       await expect.poll(() => page.locator(filled[path]!).count(), { timeout: 20_000 }).toBeGreaterThan(0);
       await fitsThePhone(page);
+      if (path === "/admin/") {
+        // Statuses in words, not the API's published / draft.
+        expect(await page.textContent("#stock")).toContain("已上架");
+        expect(await page.textContent("#stock")).not.toMatch(/\b(published|draft)\b/);
+      }
       if (path === "/admin/products/") {
         await expect.poll(() => page.locator("#products tr").count()).toBeGreaterThan(0);
         // A row is a card: the header row is hidden and each cell shows its column name.

@@ -118,6 +118,14 @@ describe("analyst dashboard on a phone", () => {
     await page.context().close();
   });
 
+  it("in English the range line is English too", async () => {
+    const page = await analystPage("/dashboard/?from=2021-01-01&to=2021-01-07&lang=en");
+    await expect.poll(() => page.textContent("#compare"), { timeout: 30_000 }).toBe("2021-01-01 to 2021-01-07, compared with 2020-12-25 to 2020-12-31");
+    await expect.poll(() => page.getAttribute("#view-roi", "data-state"), { timeout: 30_000 }).toBe("empty");
+    expect(await page.textContent("#view-roi .status")).not.toMatch(/[\u4e00-\u9fff]/);
+    await page.context().close();
+  });
+
   it("warehouse down: a message and a retry that loads the data once it is back", async () => {
     const page = await analystPage(null);
     const { baseUrl } = inject("stack");

@@ -53,6 +53,12 @@ describe("language switch", () => {
     expect(await page.textContent("h1")).toBe("Digital rights, delivered once");
     await page.reload();
     expect(await page.textContent("h1")).toBe("Digital rights, delivered once");
+    // The live status lines follow the language too (no "数据库 D1: OK").
+    await expect.poll(() => page.locator("#status li.ok").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    const status = (await page.textContent("#status")) ?? "";
+    expect(status).toContain("Database (D1): OK");
+    expect(status).toContain("Warehouse: OK");
+    expect(status).not.toMatch(/[\u4e00-\u9fff]/);
     await page.click("#lang-toggle");
     expect(await page.textContent("h1")).toBe("数字权益，一次交付");
     await context.close();

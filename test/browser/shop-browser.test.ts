@@ -8,21 +8,39 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());
 
+    // A guest is no member: the product page does not ask for the stored-value wallet (a 401/403 the console logs).
+    const walletAsks: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on("request", (r) => void (r.url().includes("/member/wallet") && walletAsks.push(r.url())));
+    page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(`${m.text()} ${m.location().url}`)));
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await page.getByText("视频会员月卡").first().click();
     // The buy form is on screen from the start (no layout shift); the button enables once the product has loaded.
     await expect.poll(() => page.locator("#buy-btn").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.waitForLoadState("networkidle");
+    expect(walletAsks).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     expect(await page.textContent("#product")).toContain("适用范围");
     await screenshot(page, "shop-product-phone");
     await page.click("#buy-btn");
     await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     expect(await page.textContent("body")).toContain("¥19.90");
     await screenshot(page, "shop-checkout-phone");
+    const cashier = page.url();
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
     expect(await page.textContent(".secret")).toMatch(/^VIDEO-[0-9A-F]{16}$/);
     await screenshot(page, "shop-order-phone");
+
+    // The cashier of a delivered order says so in words (not the raw status), in Chinese and in English.
+    await page.goto(cashier);
+    expect(await page.textContent("#state")).toBe("该订单已完成，无需支付。");
+    expect(await page.textContent("body")).not.toContain("delivered");
+    await page.goto(`${cashier}${cashier.includes("?") ? "&" : "?"}lang=en`);
+    expect(await page.textContent("#state")).toBe("This order is complete; nothing to pay.");
+    expect(await page.textContent("body")).toContain("Back to the merchant");
+    await fitsThePhone(page);
 
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);

@@ -13,6 +13,19 @@ export interface CashierView {
   sandboxPayUrl: string | null;
 }
 
+/** An order that cannot be paid (any status but created), in words: [Chinese, English]; never the raw status. */
+const NOT_PAYABLE: Record<string, [string, string]> = {
+  paid: ["该订单已支付，正在发放，无需再次支付。", "This order is paid and being delivered; nothing to pay."],
+  delivered: ["该订单已完成，无需支付。", "This order is complete; nothing to pay."],
+  failed: ["该订单发放失败，无需支付，请联系商户处理。", "Delivery of this order failed; nothing to pay. Please contact the merchant."],
+  refunded: ["该订单已退款，无需支付。", "This order was refunded; nothing to pay."],
+  cancelled: ["订单已取消。", "This order was cancelled."],
+  expired: ["订单已超时关闭，请返回重新下单。", "This order timed out and was closed; go back and order again."],
+};
+const notPayable = (status: string): [string, string] => NOT_PAYABLE[status] ?? ["该订单当前无需支付。", "This order needs no payment now."];
+/** Chinese by default; English when the storefront's language choice (localStorage kq-lang, or ?lang=en) says so. */
+const en = (text: string) => ` data-en="${esc(text)}"`;
+
 export function checkoutHtml(p: CashierView) {
   const yuan = (p.amountCents / 100).toFixed(2);
   const payable = p.status === "created";
@@ -23,25 +36,26 @@ export function checkoutHtml(p: CashierView) {
 .amt{font-size:2rem;font-weight:700;margin:.5rem 0}button{width:100%;padding:.9rem;font-size:1.05rem;border:0;border-radius:8px;background:#1677ff;color:#fff;margin:.35rem 0}
 button.method{background:#fff;color:#0f172a;border:1px solid #cbd5e1}button.method[data-provider=wechatpay]{border-color:#07c160;color:#065f46}button.method[data-provider=alipay]{border-color:#1677ff;color:#0b4dbf}
 .muted{color:#475569;font-size:.85rem}.tag{display:inline-block;background:#fef3c7;color:#92400e;border-radius:4px;padding:0 .4rem;font-size:.75rem}</style></head>
-<body><main><p>${p.sandboxPayUrl ? `<span class="tag">SANDBOX 沙箱</span> ` : ""}kaquan 收银台</p>
+<body><main><p>${p.sandboxPayUrl ? `<span class="tag">SANDBOX 沙箱</span> ` : ""}<span${en("kaquan checkout")}>kaquan 收银台</span></p>
 <h1 style="font-size:1.1rem">${esc(p.title)}</h1><div class="amt">¥${yuan}</div>
-<p class="muted">支付单号 ${esc(p.paymentId)}</p>
+<p class="muted"><span${en("Payment")}>支付单号</span> ${esc(p.paymentId)}</p>
 ${payable ? `${methods ? `<div role="group" aria-label="选择支付方式">${methods}</div>` : ""}
-${p.sandboxPayUrl ? `<p class="muted">沙箱钱包 <span id="wallet"></span></p><button id="pay">确认支付</button>` : ""}
-${!methods && !p.sandboxPayUrl ? `<p>商户尚未开通在线支付。</p>` : ""}` : `<p>${p.status === "expired" ? "订单已超时关闭，请返回重新下单。" : p.status === "cancelled" ? "订单已取消。" : `该订单当前状态：${esc(p.status)}，无需支付。`}</p>`}
+${p.sandboxPayUrl ? `<p class="muted"><span${en("Sandbox wallet")}>沙箱钱包</span> <span id="wallet"></span></p><button id="pay"${en("Pay")}>确认支付</button>` : ""}
+${!methods && !p.sandboxPayUrl ? `<p${en("The merchant has not set up online payment yet.")}>商户尚未开通在线支付。</p>` : ""}` : `<p id="state" data-status="${esc(p.status)}"${en(notPayable(p.status)[1])}>${notPayable(p.status)[0]}</p>`}
 <p id="msg" class="muted" role="status"></p>
-<p><a href="${esc(p.returnUrl)}">返回商户</a></p></main>
+<p><a href="${esc(p.returnUrl)}"${en("Back to the merchant")}>返回商户</a></p></main>
 <script>
-const msg=document.getElementById("msg"),base=${JSON.stringify(`/api/v1/pay/checkout/${p.paymentId}`)};
-for(const b of document.querySelectorAll("button.method"))b.onclick=async()=>{b.disabled=true;msg.textContent="正在前往"+b.textContent+"…";
+try{const q=new URLSearchParams(location.search).get("lang");if((q||localStorage.getItem("kq-lang"))==="en"){document.documentElement.lang="en";for(const e of document.querySelectorAll("[data-en]"))e.textContent=e.dataset.en;}}catch{}
+const E=document.documentElement.lang==="en",msg=document.getElementById("msg"),base=${JSON.stringify(`/api/v1/pay/checkout/${p.paymentId}`)};
+for(const b of document.querySelectorAll("button.method"))b.onclick=async()=>{b.disabled=true;msg.textContent=(E?"Going to ":"正在前往")+b.textContent+"…";
 const r=await fetch(base+"/start",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({provider:b.dataset.provider})});const j=await r.json().catch(()=>({}));
-if(r.ok&&j.redirectUrl){location.href=j.redirectUrl}else{msg.textContent="无法发起支付："+((j.error&&j.error.message)||r.status);b.disabled=false;}};
+if(r.ok&&j.redirectUrl){location.href=j.redirectUrl}else{msg.textContent=(E?"Could not start the payment: ":"无法发起支付：")+((j.error&&j.error.message)||r.status);b.disabled=false;}};
 const btn=document.getElementById("pay");
 if(btn){let wallet=localStorage.getItem("sbx_wallet");if(!wallet){wallet="wallet_"+Math.random().toString(36).slice(2,12);localStorage.setItem("sbx_wallet",wallet);}
 document.getElementById("wallet").textContent=wallet;
-btn.onclick=async()=>{btn.disabled=true;msg.textContent="支付中…";
+btn.onclick=async()=>{btn.disabled=true;msg.textContent=E?"Paying…":"支付中…";
 const r=await fetch(${JSON.stringify(p.sandboxPayUrl ?? "")},{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({payerAccount:wallet})});const j=await r.json().catch(()=>({}));
-if(r.ok){msg.textContent="支付成功，正在返回…";location.href=${JSON.stringify(p.returnUrl)};}
-else{msg.textContent="支付失败："+((j.error&&j.error.message)||r.status);btn.disabled=false;}};}
+if(r.ok){msg.textContent=E?"Paid. Going back…":"支付成功，正在返回…";location.href=${JSON.stringify(p.returnUrl)};}
+else{msg.textContent=(E?"Payment failed: ":"支付失败：")+((j.error&&j.error.message)||r.status);btn.disabled=false;}};}
 </script></body></html>`;
 }

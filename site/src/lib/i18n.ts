@@ -14,6 +14,17 @@ export function currentLang(): Lang {
   return localStorage.getItem("kq-lang") === "en" ? "en" : "zh";
 }
 
+/**
+ * A page's own script runs before the layout's (Astro emits the page's module first), so a `t()` at its top level
+ * (a range line, a status label) would still see lang="zh-CN". The document's language is therefore set as soon as
+ * this module loads; the layout then swaps the static `data-en` text as before.
+ */
+try {
+  if (typeof document !== "undefined" && currentLang() === "en") document.documentElement.lang = "en";
+} catch {
+  /* storage unavailable: the layout decides */
+}
+
 export function t(zh: string, en: string): string {
   return document.documentElement.lang === "en" ? en : zh;
 }
