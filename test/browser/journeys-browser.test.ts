@@ -110,7 +110,9 @@ describe("journeys on a phone", () => {
     await page.click("#draw");
     // The wheel turns for a few seconds before the result is told.
     await expect.poll(() => page.textContent("#result"), { timeout: 20_000 }).toContain("恭喜");
-    await expect.poll(() => page.textContent("#chances")).toContain("今日剩余抽奖次数：2");
+    // One prize per person (the console's default): the page says the limit is reached and offers no more draws.
+    await expect.poll(() => page.textContent("#chances")).toContain("已达到本活动每人中奖上限");
+    expect(await page.isDisabled("#draw")).toBe(true);
     await screenshot(page, "journey-lottery-won");
     // The reveal's proof line wraps inside the phone's width.
     await fitsThePhone(page);

@@ -223,9 +223,10 @@ describe("dashboards on real traffic", () => {
       { campaignId: C, participants: 4, sharers: 1, shares: 1, inviteeSignups: 2, shareRate: 0.25, invitesPerUser: 0.25, inviteConversion: 2, kFactor: 0.5 },
       { campaignId: L, participants: 2, sharers: 0, shares: 0, inviteeSignups: 0, shareRate: 0, invitesPerUser: 0, inviteConversion: null, kFactor: 0 },
     ]);
-    // Only share-acquired users (R1, R2): 2 participants, neither shared.
+    // Only share-acquired users (R1, R2): 2 participants, neither shared, so they brought nobody in (R1 and R2 came
+    // through S, an organic user: their sign-ups count where S's attribution does).
     await view("kfactor", "source=share", [
-      { campaignId: C, participants: 2, sharers: 0, shares: 0, inviteeSignups: 2, shareRate: 0, invitesPerUser: 0, inviteConversion: null, kFactor: 1 },
+      { campaignId: C, participants: 2, sharers: 0, shares: 0, inviteeSignups: 0, shareRate: 0, invitesPerUser: 0, inviteConversion: null, kFactor: 0 },
     ]);
 
     // ROI: cost = the 5.00 coupon's face value once per claim (4 × 500) or winning draw (2 × 500); no campaign order

@@ -227,7 +227,9 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
   const { order, payment } = d;
   const { tenant_id: tenantId, id: orderId, quantity } = order;
   const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [tenantId, orderId] };
-  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit, d.p.maxUnpaidUnits)];
+  // An order the balance pays in full is paid in this very batch: it holds nothing unpaid, so the cap does not apply.
+  const paidInFull = (d.p.storedValue?.cents ?? 0) >= order.amount_cents;
+  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit, paidInFull ? 0 : d.p.maxUnpaidUnits)];
   let taken: SqlGuard;
   if (product.kind === "card_key") {
     stmts.push(reserveCardKeysStmt(db, tenantId, product.id, orderId, quantity, d.reservedUntil, justInserted));
