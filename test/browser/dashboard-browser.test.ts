@@ -24,7 +24,9 @@ async function importClaims(campaignId: string) {
     eventId: `ev_dash_${run}_${i}`, type: "claim_succeeded", occurredAt: new Date(at).toISOString(),
     actor: { userId: `dash_${run}_${i}` }, payload: { campaignId, costCents: 100, simulated: true },
   });
-  const events = [...Array.from({ length: 6 }, (_, i) => claim(i, Date.now() - 2 * DAY - i * 60_000)), ...Array.from({ length: 3 }, (_, i) => claim(10 + i, Date.now() - 9 * DAY))];
+  // One of them signed up through the campaign, so new users per campaign has a row for it.
+  const signup = { eventId: `ev_dash_${run}_su`, type: "user_signed_up", occurredAt: new Date(Date.now() - 2 * DAY - 120_000).toISOString(), actor: { userId: `dash_${run}_0` }, payload: { acquisitionCampaignId: campaignId, simulated: true } };
+  const events = [signup, ...Array.from({ length: 6 }, (_, i) => claim(i, Date.now() - 2 * DAY - i * 60_000)), ...Array.from({ length: 3 }, (_, i) => claim(10 + i, Date.now() - 9 * DAY))];
   const res = await fetch(`${baseUrl}/api/v1/events/import`, {
     method: "POST",
     headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
@@ -78,6 +80,9 @@ describe("analyst dashboard on a phone", () => {
     // Campaigns by name, not id.
     await expect.poll(() => page.textContent("#view-kfactor .table"), { timeout: 30_000 }).toContain(campaign.name);
     expect(await page.textContent("#view-kfactor .table")).not.toContain(campaign.id);
+    // New users per campaign too (it listed raw campaign ids).
+    await expect.poll(() => page.textContent("#view-acquisition .table"), { timeout: 30_000 }).toContain(campaign.name);
+    expect(await page.textContent("#view-acquisition .table")).not.toContain(campaign.id);
     await fitsThePhone(page);
     // A chart fits the phone's width.
     const chartWidth = await page.locator("#view-kfactor .chart canvas").first().evaluate((c) => c.getBoundingClientRect().width);

@@ -6,7 +6,7 @@ import type { Row } from "./api";
 import { t } from "../i18n";
 import { chart, table } from "./render";
 import { metricParams, type Filters } from "./filters";
-import type { View } from "./views";
+import { nameOf, type View } from "./views";
 
 export const ATTRIBUTION_FIELDS = ["channel", "source", "origin"] as const;
 const attribution = (f: Filters) => Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
@@ -30,8 +30,10 @@ export const ACQUISITION_VIEW: View = {
   metric: "acquisition",
   params: (f) => ({ ...metricParams("campaign", f), ...attribution(f) }),
   draw(rows: Row[], c, tableEl) {
-    const label = (r: Row) => `${none(r.campaignId)} · ${none(r.channel)} · ${r.source === "share" ? t("分享", "share") : t("自然", "organic")}${r.origin ? ` · ${r.origin}` : ""}`;
+    // Campaigns by name, as ROI and K-factor show them (the CSV export keeps the ids).
+    const campaign = (r: Row) => (r.campaignId ? nameOf("campaignId", r.campaignId) : none(r.campaignId));
+    const label = (r: Row) => `${campaign(r)} · ${none(r.channel)} · ${r.source === "share" ? t("分享", "share") : t("自然", "organic")}${r.origin ? ` · ${r.origin}` : ""}`;
     chart(c, rows.map(label), [{ label: t("新用户", "New users"), values: rows.map((r) => r.newUsers as number) }], true);
-    table(tableEl, rows, L);
+    table(tableEl, rows.map((r) => ({ ...r, campaignId: campaign(r) })), L);
   },
 };
