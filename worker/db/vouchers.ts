@@ -71,12 +71,7 @@ export function getVoucherByCode(db: D1Database, tenantId: string, code: string)
   return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND code = ?").bind(tenantId, code).first<VoucherRow>();
 }
 
-/** Redemption look-up by the keyed hash of a presented card key / coupon code. */
-export function getVoucherBySecretHash(db: D1Database, tenantId: string, hash: string) {
-  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND secret_hash = ?").bind(tenantId, hash).first<VoucherRow>();
-}
-
-/** The vouchers holding any of these secret hashes (the forms a typed code may have been stored as). */
+/** Redemption look-up by the keyed hashes of a presented card key / coupon code (the forms it may be stored as). */
 export async function getVouchersBySecretHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<VoucherRow[]> {
   if (!hashes.length) return [];
   const { results } = await db

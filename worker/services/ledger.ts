@@ -93,7 +93,8 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
   for (const seq of recorded.seqs) {
     if (!listed.has(seq)) findings.push({ seq, problem: "deleted", detail: `entry ${seq} of this voucher, written by the ledger object, is missing from its history` });
   }
-  const fromIndex = own.filter((e) => e.seq > recorded.fromSeq && !recorded.seqs.includes(e.seq));
+  const written = new Set(recorded.seqs);
+  const fromIndex = own.filter((e) => e.seq > recorded.fromSeq && !written.has(e.seq));
   for (const e of fromIndex) findings.push({ seq: e.seq, problem: "edited", detail: `entry ${e.seq} was not written for this voucher by the ledger object` });
   const checked = new Map<number, { seg: LedgerSegment; hashes: string[]; bad: Set<number> | null }>();
   let entriesChecked = 0;

@@ -24,7 +24,7 @@ import { eventRows, scheduleDispatch } from "../queue/emit";
 /** Public handle of a voucher: unguessable, safe in URLs and events (it is not the secret). */
 export const newVoucherCode = () => `vc_${randomToken(24)}`;
 
-/** Keyed hash of a presented card key / coupon code, for redemption look-ups (see getVoucherBySecretHash). */
+/** Keyed hash of a presented card key / coupon code, for redemption look-ups (see getVouchersBySecretHashes). */
 export function voucherSecretHash(env: Pick<Env, "CARD_KEY_ENCRYPTION_KEY">, tenantId: string, secret: string) {
   return secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
 }
