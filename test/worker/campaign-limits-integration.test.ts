@@ -6,6 +6,8 @@ import { signSession } from "../../worker/domain/buyer-session";
 import { issueDeviceToken } from "../../worker/domain/device-token";
 import { homeShard } from "../../worker/domain/campaign-rules";
 import { powResponse, solvePow } from "../../worker/domain/pow";
+import { releaseExpired } from "../../worker/services/orders";
+import { shop, shopWithKeys } from "./commerce-helpers";
 
 const SHARDS = 8;
 
@@ -31,13 +33,15 @@ async function couponCampaign(limits: Record<string, unknown>, stock = 500) {
  * One claim. Many accounts on one network are what the risk gate challenges (403 challenge_required): this attacker
  * solves every puzzle and retries, so the caps are shown to hold even for one who gets past the challenge.
  */
-async function claimAs(tenantId: string, campaignId: string, userId: string, h: { ip: string; device?: string; phone?: boolean }) {
-  const token = await signSession(env.BUYER_SESSION_SECRET, tenantId, userId, undefined, { phone: !!h.phone, member: false, createdS: 0 });
+async function claimAs(tenantId: string, campaignId: string, userId: string, h: { ip: string; device?: string; phone?: boolean; requestId?: string; cookie?: string }) {
+  const auth = h.cookie
+    ? { cookie: h.cookie }
+    : { authorization: `Bearer ${await signSession(env.BUYER_SESSION_SECRET, tenantId, userId, undefined, { phone: !!h.phone, member: false, createdS: 0 })}` };
   const send = (extra: Record<string, string> = {}) =>
     api(`/public/campaigns/${campaignId}/claims`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": h.ip, ...(h.device ? { "x-device-id": h.device } : {}), ...extra },
-      json: {},
+      headers: { ...auth, "cf-connecting-ip": h.ip, ...(h.device ? { "x-device-id": h.device } : {}), ...extra },
+      json: h.requestId ? { requestId: h.requestId } : {},
     });
   let res = await send();
   for (let i = 0; i < 3 && res.status === 403 && res.body.error?.challenge; i++) {
@@ -111,6 +115,43 @@ describe("campaign-wide limits are exact across shards", () => {
     expect(codes(results)).toEqual({ ok: 2, sold_out: accounts.length - 2 });
     const limits = env.CAMPAIGN_LIMITS.get(env.CAMPAIGN_LIMITS.idFromName(c.id));
     expect(await limits.usage([`i:${shared}`])).toEqual({ [`i:${shared}`]: 2 });
+  });
+
+  it("a request sent twice at once is one claim and counts once against the IP", async () => {
+    const { c, tenant } = await couponCampaign({ perIpLimit: 2 });
+    const shared = ip();
+    const [a, b] = await Promise.all([0, 1].map(() => claimAs(tenant.id, c.id, "twice-1", { ip: shared, requestId: "req-twice-0001" })));
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    expect(b!.body.claimId).toBe(a!.body.claimId);
+    const limits = env.CAMPAIGN_LIMITS.get(env.CAMPAIGN_LIMITS.idFromName(c.id));
+    expect(await limits.usage([`i:${shared}`])).toEqual({ [`i:${shared}`]: 1 });
+    expect((await claimAs(tenant.id, c.id, "twice-2", { ip: shared })).status).toBe(200);
+    expect((await claimAs(tenant.id, c.id, "twice-3", { ip: shared })).body.error.code).toBe("ip_limit_reached");
+  });
+
+  it("a flash-sale win that lapses unpaid gives back its IP unit with its stock unit", async () => {
+    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const now = Date.now();
+    const c = (await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, perUserLimit: 1, perIpLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() },
+    })).body;
+    const shared = ip();
+    const [first, second] = [(await shop(slug, "/guest", { method: "POST" })).cookie!, (await shop(slug, "/guest", { method: "POST" })).cookie!];
+    const won = await claimAs("", c.id, "", { ip: shared, cookie: first });
+    expect(won.status).toBe(200);
+    const order = await api(`/public/campaigns/${c.id}/claims/${won.body.claimId}/order`, { headers: { cookie: first } });
+    expect(order.body.order.status).toBe("created");
+    expect((await claimAs("", c.id, "", { ip: shared, cookie: second })).body.error.code).toBe("ip_limit_reached");
+
+    await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), order.body.order.id).run();
+    expect(await releaseExpired(env, null)).toBeGreaterThanOrEqual(1);
+    const limits = env.CAMPAIGN_LIMITS.get(env.CAMPAIGN_LIMITS.idFromName(c.id));
+    await expect.poll(() => limits.usage([`i:${shared}`]), { timeout: 10_000 }).toEqual({ [`i:${shared}`]: 0 });
+    expect((await claimAs("", c.id, "", { ip: shared, cookie: second })).status).toBe(200);
+    // Expired twice (a repeated cron) gives back nothing more.
+    await releaseExpired(env, null);
+    expect(await limits.usage([`i:${shared}`])).toEqual({ [`i:${shared}`]: 1 });
   });
 
   it("a campaign without such limits never asks the limits object", async () => {

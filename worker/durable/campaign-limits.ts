@@ -10,13 +10,16 @@ export interface LimitWant {
 
 export type Reservation = { ok: true } | { ok: false; code: LimitWant["code"] };
 
-/** Holds of won claims are kept this long, only so that a late or repeated release of the same hold is a no-op. */
-const HOLD_KEEP_MS = 10 * 60_000;
+/**
+ * Holds of won claims are kept this long: a win whose order lapses unpaid (15 minutes, or cancelled) gives its units
+ * back by its hold, and a late or repeated release of the same hold is a no-op.
+ */
+const HOLD_KEEP_MS = 2 * 24 * 3600_000;
 
 /**
  * Per-campaign counters of units won per IP, device and phone, shared by every shard of the campaign, so the limits
  * are exact however an attacker's accounts spread over shards. A shard reserves a unit of each of a claim's keys
- * before deciding it and releases the hold when the claim did not win. Each call is one synchronous block (one
+ * before deciding it and releases the hold when the claim did not win (or its win lapsed unpaid). Each call is one synchronous block (one
  * SQLite transaction): check every key, then count all or none. A hold whose release never arrives (a crash in
  * between) stays counted: the error is always towards refusing, never towards a unit over the limit.
  */
@@ -45,7 +48,7 @@ export class CampaignLimits extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Gives back a hold whose claim did not win; a repeat (or an unknown hold) changes nothing. */
+  /** Gives back a hold whose claim did not win or lapsed; a repeat (or an unknown hold) changes nothing. */
   async release(holdId: string): Promise<void> {
     const row = this.sql.exec<{ keys: string }>("SELECT keys FROM holds WHERE id = ?", holdId).toArray()[0];
     if (!row) return;

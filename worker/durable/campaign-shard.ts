@@ -24,7 +24,7 @@ interface UserState {
 }
 
 interface Queued {
-  req: ClaimRequest;
+  req: HeldRequest;
   resolve: (r: ShardReply) => void;
   reject: (e: unknown) => void;
 }
@@ -41,9 +41,12 @@ interface OpenWindow {
   window: number;
   beacon: string;
   at: string;
-  entrants: (Pick<ClaimRequest, "userId" | "requestId" | "referrerId" | "deviceId" | "origin" | "bonusChances"> & { claimId: string; nonce: number })[];
+  entrants: (Pick<HeldRequest, "userId" | "requestId" | "referrerId" | "deviceId" | "origin" | "bonusChances" | "holdId"> & { claimId: string; nonce: number })[];
   next: number;
 }
+
+/** A claim with the id of the CampaignLimits hold it took (campaigns with IP/device/phone limits). */
+type HeldRequest = ClaimRequest & { holdId?: string };
 
 /** A won claim stays `awaiting` until the claims consumer settles it (order/voucher made, or refused for good). */
 type ClaimRow = { id: string; result: string; awaiting: number; fulfil_ref: string | null; failure: string | null };
@@ -115,6 +118,8 @@ export class CampaignShard extends DurableObject<Env> {
     if (!columns.includes("origin")) this.sql.exec("ALTER TABLE claims ADD COLUMN origin TEXT");
     // Added with failed claims: {code, message} of a claim fulfilment refused for good (shown to the buyer).
     if (!columns.includes("failure")) this.sql.exec("ALTER TABLE claims ADD COLUMN failure TEXT");
+    // Added when lapsed wins gave back their IP/device/phone limit units: the CampaignLimits hold the claim keeps.
+    if (!columns.includes("hold_id")) this.sql.exec("ALTER TABLE claims ADD COLUMN hold_id TEXT");
     // Added when fulfilment left the shard: 1 until the claims consumer settles the won claim. Rows from before that
     // still owing their order/voucher (bit 2 set) are awaiting; their fact is forwarded like a new one's.
     if (!columns.includes("awaiting")) {
@@ -181,13 +186,18 @@ export class CampaignShard extends DurableObject<Env> {
     }
     let reply: ShardReply;
     try {
-      reply = await this.enqueue(req);
+      reply = await this.enqueue({ ...req, holdId });
     } catch (e) {
       await limits.release(holdId);
       throw e;
     }
-    if (!reply.ok || reply.result.outcome === "no_prize") await limits.release(holdId);
+    // A repeated request answers with its first claim, which keeps the first request's hold: this one is given back.
+    if (!reply.ok || reply.result.outcome === "no_prize" || this.holdOf(reply.result.claimId) !== holdId) await limits.release(holdId);
     return reply;
+  }
+
+  private holdOf(claimId: string): string | null {
+    return this.sql.exec<{ hold_id: string | null }>("SELECT hold_id FROM claims WHERE id = ?", claimId).toArray()[0]?.hold_id ?? null;
   }
 
   private limitsObject() {
@@ -348,8 +358,9 @@ export class CampaignShard extends DurableObject<Env> {
   async lapseClaim(campaignId: string, shard: number, claimId: string): Promise<boolean> {
     if (!(await this.start(campaignId, shard)) || !returnsRefusedUnit(this.cfg!.def.kind)) return false;
     let lapsed = false;
+    let holdId: string | null = null;
     this.ctx.storage.transactionSync(() => {
-      const row = this.sql.exec<ClaimRow & { user_id: string }>("SELECT id, user_id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ?", claimId).toArray()[0];
+      const row = this.sql.exec<ClaimRow & { user_id: string; hold_id: string | null }>("SELECT id, user_id, result, awaiting, fulfil_ref, failure, hold_id FROM claims WHERE id = ?", claimId).toArray()[0];
       if (!row || row.failure) return;
       // Its order existed to lapse, so a fact still awaiting settlement has nothing left to do (the order is keyed on
       // the claim: a late delivery of the fact finds the lapsed order, and settleClaims skips a claim not awaiting).
@@ -364,10 +375,14 @@ export class CampaignShard extends DurableObject<Env> {
       if (u.day === cstDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
       this.saveUser(row.user_id, u);
       lapsed = true;
+      holdId = row.hold_id;
     });
+    if (!lapsed) return false;
+    // The unit went back, so do the IP/device/phone units it counted (a crash before this keeps them: towards refusing).
+    if (holdId) await this.limitsObject().release(holdId);
     // Shards that found the campaign sold out stop asking for stock: they ask again, and may pull this unit over.
-    if (lapsed) await this.coordinator(campaignId).restock(ITEM);
-    return lapsed;
+    await this.coordinator(campaignId).restock(ITEM);
+    return true;
   }
 
   /** Stock of `key` came back somewhere in the campaign: a sold-out shard asks the coordinator again on its next claim. */
@@ -465,7 +480,7 @@ export class CampaignShard extends DurableObject<Env> {
    * Each reply still waits for its own write to be durable (the output gate), so batching changes cost, not
    * guarantees.
    */
-  private enqueue(req: ClaimRequest): Promise<ShardReply> {
+  private enqueue(req: HeldRequest): Promise<ShardReply> {
     return new Promise((resolve, reject) => {
       if (this.cfg!.def.kind === "lottery") {
         this.drawQueue.push({ req, resolve, reject });
@@ -579,7 +594,7 @@ export class CampaignShard extends DurableObject<Env> {
         users.add(r.userId);
         const claimId = newId("clm");
         if (r.requestId) byRequest.set(`${r.userId}\n${r.requestId}`, claimId);
-        w.entrants.push({ claimId, userId: r.userId, nonce: u.nonce, requestId: r.requestId ?? null, referrerId: r.referrerId ?? null, deviceId: r.deviceId ?? null, origin: r.origin ?? null, bonusChances: r.bonusChances ?? 0 });
+        w.entrants.push({ claimId, userId: r.userId, nonce: u.nonce, requestId: r.requestId ?? null, referrerId: r.referrerId ?? null, deviceId: r.deviceId ?? null, origin: r.origin ?? null, bonusChances: r.bonusChances ?? 0, holdId: r.holdId });
         this.waiters.set(claimId, [item]);
       } catch (e) {
         item.reject(e);
@@ -658,9 +673,9 @@ export class CampaignShard extends DurableObject<Env> {
       };
       this.saveUser(e.userId, u);
       this.sql.exec(
-        "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e.claimId, e.userId, e.requestId ?? null, JSON.stringify(result), e.referrerId ?? null, e.deviceId ?? null, e.origin ?? null,
-        prizeId ? PENDING_EVENT | PENDING_FACT : PENDING_EVENT, prizeId ? 1 : 0,
+        prizeId ? PENDING_EVENT | PENDING_FACT : PENDING_EVENT, prizeId ? 1 : 0, e.holdId ?? null,
       );
       this.appendLog(entry);
       for (const waiter of this.waiters.get(e.claimId) ?? []) waiter.resolve({ ok: true, result });
@@ -681,7 +696,7 @@ export class CampaignShard extends DurableObject<Env> {
    * A flash-sale or coupon claim: the authoritative decision and its write, with no await in between. When the item
    * is gone here but may be left elsewhere, it asks for a refill instead and changes nothing. (Draws: closeWindow.)
    */
-  private decide(req: ClaimRequest, now: number): ShardReply | { refill: string } {
+  private decide(req: HeldRequest, now: number): ShardReply | { refill: string } {
     const cfg = this.cfg!;
     const def = cfg.def;
     const u = this.user(req.userId, now);
@@ -704,8 +719,8 @@ export class CampaignShard extends DurableObject<Env> {
     };
     this.saveUser(req.userId, u);
     this.sql.exec(
-      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, PENDING_EVENT | PENDING_FACT, 1,
+      "INSERT INTO claims (id, user_id, request_id, result, referrer_id, device_id, origin, pending, awaiting, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      claimId, req.userId, req.requestId ?? null, JSON.stringify(result), req.referrerId ?? null, req.deviceId ?? null, req.origin ?? null, PENDING_EVENT | PENDING_FACT, 1, req.holdId ?? null,
     );
     return { ok: true, result };
   }
