@@ -377,4 +377,8 @@ export const CampaignPreview = z
   .openapi("CampaignPreview");
 export type CampaignPreview = z.infer<typeof CampaignPreview>;
 
-export const CampaignList = z.object({ campaigns: z.array(Campaign) }).openapi("CampaignList");
+/** A campaign in a list: a live one with no stock left is sold out (its phase alone reads as running). */
+export const CampaignListItem = Campaign.extend({ soldOut: z.boolean() }).openapi("CampaignListItem");
+export type CampaignListItem = z.infer<typeof CampaignListItem>;
+
+export const CampaignList = z.object({ campaigns: z.array(CampaignListItem) }).openapi("CampaignList");

@@ -50,6 +50,10 @@ describe("lottery page on a phone", () => {
       await expect.poll(() => page.textContent("#commit"), { timeout: 10_000 }).toMatch(/^[0-9a-f]{64}$/);
       await expect.poll(() => page.textContent("#odds tbody"), { timeout: 10_000 }).toContain("五元券");
       await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+      // The wheel's slices are equal, so each names its published chance; the lower half's labels are turned upright.
+      expect(await page.textContent('#stage g[data-seg="gift"]')).toBe(`五元券${outcome === "win" ? "100.00" : "0.00"}%`);
+      expect(await page.textContent('#stage g[data-seg="none"]')).toBe(`谢谢参与${outcome === "win" ? "0.00" : "100.00"}%`);
+      expect(await page.getAttribute('#stage g[data-seg="none"] text', "transform")).toContain("rotate(180)");
       await page.click("#draw");
       await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toMatch(outcome === "win" ? /恭喜/ : /未中奖/);
       await screenshot(page, `lottery-${outcome}`);

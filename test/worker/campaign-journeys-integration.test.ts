@@ -74,12 +74,17 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
     expect(view.body.order.status).toBe("created");
     expect((await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).body.error.code).toBe("sold_out");
+    // The campaigns list says so (it read 进行中 from the phase alone).
+    const listed = async () => (await api(`/public/tenants/${slug}/campaigns`)).body.campaigns.find((c: any) => c.id === id);
+    await expect.poll(async () => (await listed()).soldOut, { timeout: 10_000 }).toBe(true);
+    expect((await listed()).phase).toBe("live");
 
     // The 15 minutes run out unpaid: the cron expires the order, and the unit is back on sale.
     await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), view.body.order.id).run();
     expect(await releaseExpired(env, null)).toBeGreaterThanOrEqual(1);
     expect(await releaseExpired(env, null)).toBe(0);
     await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await listed()).soldOut, { timeout: 10_000 }).toBe(false);
     const firstId = (await shop(slug, "/me", { cookie: first.cookie })).body.buyer.id as string;
     const standing = await api(`/public/campaigns/${id}/users/${firstId}`, { headers: { cookie: first.cookie! } });
     expect(standing.body.claimedTotal).toBe(0);

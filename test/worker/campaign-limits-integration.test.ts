@@ -34,7 +34,7 @@ async function couponCampaign(limits: Record<string, unknown>, stock = 500) {
  * solves every puzzle and retries, so the caps are shown to hold even for one who gets past the challenge.
  */
 async function claimAs(tenantId: string, campaignId: string, userId: string, h: { ip: string; device?: string; phone?: boolean; requestId?: string; cookie?: string }) {
-  const auth = h.cookie
+  const auth: Record<string, string> = h.cookie
     ? { cookie: h.cookie }
     : { authorization: `Bearer ${await signSession(env.BUYER_SESSION_SECRET, tenantId, userId, undefined, { phone: !!h.phone, member: false, createdS: 0 })}` };
   const send = (extra: Record<string, string> = {}) =>

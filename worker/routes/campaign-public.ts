@@ -7,7 +7,7 @@ import { edgeCityOf } from "../domain/edge-city";
 import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
-import { campaignLive, exportDraws, listTenantCampaigns, publicCampaign, publicCampaignView, userStanding } from "../services/campaigns";
+import { campaignLive, exportDraws, listTenantCampaigns, withStockState, publicCampaign, publicCampaignView, userStanding } from "../services/campaigns";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 import { ShareInput, ShareResult } from "../../schema/acquisition";
 import { enforceRateLimit } from "../middleware/rate-limit";
@@ -139,7 +139,7 @@ export const campaignPublicRoutes = createRouter()
   .openapi(byTenant, async (c) => {
     const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
     if (!tenant) throw ApiError.notFound("Tenant");
-    return c.json({ campaigns: await listTenantCampaigns(c.env, tenant.id) }, 200);
+    return c.json({ campaigns: await withStockState(c.env, await listTenantCampaigns(c.env, tenant.id)) }, 200);
   })
   .openapi(get, async (c) => {
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);

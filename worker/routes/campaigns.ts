@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Campaign, CampaignList, CampaignLive, CampaignPreview, CreateCampaignInput, DrawExport, UpdateCampaignInput } from "../../schema/campaigns";
 import { ErrorBody } from "../../schema/errors";
 import { requireKey } from "../middleware/auth";
-import { campaignLive, createCampaign, duplicateCampaign, exportDraws, listTenantCampaigns, loadCampaign, previewLink, setPaused, updateCampaign } from "../services/campaigns";
+import { campaignLive, createCampaign, duplicateCampaign, exportDraws, listTenantCampaigns, withStockState, loadCampaign, previewLink, setPaused, updateCampaign } from "../services/campaigns";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["campaigns"];
@@ -94,7 +94,7 @@ const preview = action("preview", "A signed 30-minute link to the public page in
 
 export const campaignRoutes = createRouter()
   .openapi(create, async (c) => c.json(await createCampaign(c.env, c.var.principal.tenantId, c.req.valid("json")), 201))
-  .openapi(list, async (c) => c.json({ campaigns: await listTenantCampaigns(c.env, c.var.principal.tenantId) }, 200))
+  .openapi(list, async (c) => c.json({ campaigns: await withStockState(c.env, await listTenantCampaigns(c.env, c.var.principal.tenantId)) }, 200))
   .openapi(get, async (c) => c.json(await loadCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId), 200))
   .openapi(patch, async (c) =>
     c.json(await updateCampaign(c.env, c.var.principal.tenantId, c.req.valid("param").campaignId, c.req.valid("json")), 200),

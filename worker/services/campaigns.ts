@@ -2,7 +2,7 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
-import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type DrawLogEntry, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
+import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignListItem, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type DrawLogEntry, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { getCampaign, getCampaignPublic, insertCampaign, listCampaigns, setCampaignPaused, setCampaignSeed, updateCampaignDefinition, type CampaignRow } from "../db/campaigns";
@@ -169,6 +169,19 @@ export async function loadCampaign(env: Env, tenantId: string, id: string): Prom
 
 export async function listTenantCampaigns(env: Env, tenantId: string): Promise<Campaign[]> {
   return Promise.all((await listCampaigns(env.DB, tenantId)).map((r) => revealIfEnded(env, r)));
+}
+
+/**
+ * The list as pages show it: a live campaign whose stock (a flash sale's units, a lottery's prizes) is all gone is
+ * sold out. Live stock comes from the coordinator's cached totals; when it cannot answer, the list still shows.
+ */
+export async function withStockState(env: Env, campaigns: Campaign[]): Promise<CampaignListItem[]> {
+  return Promise.all(campaigns.map(async (c) => {
+    if (c.phase !== "live") return { ...c, soldOut: false };
+    const live = await coordinatorOf(env, c.id).live().catch(() => null);
+    const left = Object.values(live?.remaining ?? stockTotals(c));
+    return { ...c, soldOut: left.length > 0 && left.every((n) => n <= 0) };
+  }));
 }
 
 /** After the end the coordinator gives up the seed; it is copied to D1 once and published with the campaign. */

@@ -6,6 +6,8 @@
 export interface Segment {
   key: string; // prize id, or "none"
   label: string;
+  /** The published chance, e.g. "0.50%": every slice and cell carries it, since the slices are drawn equal. */
+  odds?: string;
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -38,10 +40,25 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
     path.setAttribute("fill", s.key === "none" ? "#e7e5e4" : FILLS[i % FILLS.length]!);
     path.setAttribute("stroke", "#fff");
     const text = document.createElementNS(SVG, "text");
-    text.setAttribute("transform", `rotate(${i * step}) translate(0 -62)`);
+    // Labels on the lower half are turned over, so that every label reads upright while the wheel is at rest.
+    const lower = i * step > 90 && i * step < 270;
+    text.setAttribute("transform", `rotate(${i * step}) translate(0 ${lower ? -52 : -66})${lower ? " rotate(180)" : ""}`);
     text.setAttribute("text-anchor", "middle");
-    text.setAttribute("font-size", segs.length > 8 ? "8" : "11");
-    text.textContent = short(s.label, segs.length > 8 ? 4 : 6);
+    const size = segs.length > 8 ? 8 : 11;
+    text.setAttribute("font-size", String(size));
+    const name = document.createElementNS(SVG, "tspan");
+    name.setAttribute("x", "0");
+    name.textContent = short(s.label, segs.length > 8 ? 4 : 6);
+    text.append(name);
+    if (s.odds) {
+      const odds = document.createElementNS(SVG, "tspan");
+      odds.setAttribute("x", "0");
+      odds.setAttribute("dy", String(size + 1));
+      odds.setAttribute("font-size", String(size - 2));
+      odds.setAttribute("class", "odds");
+      odds.textContent = s.odds;
+      text.append(odds);
+    }
     g.append(path, text);
     svg.append(g);
   });
@@ -105,6 +122,7 @@ function grid(host: HTMLElement, segs: Segment[], centre: string): Stage {
     const cell = box.children[pos] as HTMLElement;
     cell.dataset.seg = s.key;
     cell.textContent = short(s.label, 6);
+    if (s.odds) cell.append(Object.assign(document.createElement("small"), { textContent: s.odds }));
     if (s.key === "none") cell.classList.add("none");
     cells.push(cell);
   });
