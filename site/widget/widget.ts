@@ -240,21 +240,44 @@ interface Session {
   member?: string;
 }
 
-async function session(base: string, campaignId: string): Promise<{ token: string; device?: string }> {
-  const key = `kq:session:${base}:${campaignId}`;
-  let stored: Session | null = null;
+/** The session any widget on this site started last: the next campaign's widget continues it (one visitor, one guest). */
+const sharedKey = (base: string) => `kq:session:${base}`;
+
+function readSession(key: string): Session | null {
   try {
-    stored = JSON.parse(localStorage.getItem(key) || "null");
-  } catch {}
+    return JSON.parse(localStorage.getItem(key) || "null");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Session starts on one page take turns (every widget script on the page shares this queue through window), so
+ * widgets loading together do not each start a guest: the second finds the first's session and continues it.
+ */
+function session(base: string, campaignId: string): Promise<{ token: string; device?: string }> {
+  const q = ((window as unknown as { __kqSessionQueue?: Record<string, Promise<unknown>> }).__kqSessionQueue ??= {});
+  const next = (q[base] ?? Promise.resolve()).then(() => startSession(base, campaignId));
+  q[base] = next.catch(() => undefined);
+  return next;
+}
+
+async function startSession(base: string, campaignId: string): Promise<{ token: string; device?: string }> {
+  const key = `kq:session:${base}:${campaignId}`;
+  const stored = readSession(key);
   const device = storedDevice(base);
   const sameMember = (stored?.member || undefined) === memberToken;
   if (stored && sameMember && device && Date.parse(stored.expiresAt) > Date.now() + 60_000) return { token: stored.token, device };
+  // The API keeps the buyer of a token it signed for this campaign's brand, and starts a guest for any other token.
+  const carried = stored ?? readSession(sharedKey(base));
   const s = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/session`, {
-    method: "POST", token: stored?.token, device,
+    method: "POST", token: carried?.token, device,
     body: JSON.stringify({ acquisition: acquisition(campaignId), ...(memberToken ? { memberToken } : {}) }),
   });
   try {
-    localStorage.setItem(key, JSON.stringify({ token: s.token, expiresAt: s.expiresAt, member: memberToken } satisfies Session));
+    const value = JSON.stringify({ token: s.token, expiresAt: s.expiresAt, member: memberToken } satisfies Session);
+    localStorage.setItem(key, value);
+    localStorage.setItem(sharedKey(base), value);
     localStorage.setItem(`kq:device:${base}`, s.deviceToken);
   } catch {}
   return { token: s.token, device: s.deviceToken };

@@ -186,6 +186,36 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("two campaign widgets on one brand page are one visitor: both coupons are in the same 我的卡券", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const { products } = await api("/products", keys.admin!);
+    const coupon = products.find((p: any) => p.kind === "coupon");
+    const now = Date.now();
+    const make = (name: string) => api("/campaigns", keys.admin!, "POST", {
+      kind: "coupon_claim", name, productId: coupon.id, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    const [one, two] = [await make("组件领券一"), await make("组件领券二")];
+    const tag = (id: string) => `<script src="${baseUrl}/widget.js" data-campaign="${id}" async></script>`;
+    const host = await serveHtml(hostPage(baseUrl, one.id).replace("</body>", `${tag(two.id)}</body>`));
+    servers.push(host.server);
+    const tenant = await api("/tenant", keys.admin!);
+    await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, host.origin] });
+    const { context, page } = await phonePage(browser());
+    await page.goto(`${host.origin}/`);
+    const widgets = page.locator("kaquan-campaign");
+    await expect.poll(() => widgets.locator("button.go").count(), { timeout: 15_000 }).toBe(2);
+    for (const n of [0, 1]) {
+      await widgets.nth(n).locator("button.go").click();
+      await expect.poll(() => widgets.nth(n).locator("a.pay", { hasText: "查看我的卡券" }).count(), { timeout: 15_000 }).toBe(1);
+    }
+    const [vouchers] = await Promise.all([context.waitForEvent("page"), widgets.nth(1).locator("a.pay", { hasText: "查看我的卡券" }).click()]);
+    await vouchers.waitForURL(/\/shop\/vouchers\//, { timeout: 15_000 });
+    // Each widget kept a guest of its own: the store showed only the coupon of the widget followed.
+    await expect.poll(() => vouchers.locator(".voucher", { hasText: coupon.name }).count(), { timeout: 15_000 }).toBe(2);
+    await context.close();
+  });
+
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);
