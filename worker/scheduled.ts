@@ -8,7 +8,8 @@ import { RELOAD_WINDOW_MS } from "./services/tracking";
 import { redriveDeadLetters } from "./queue/redrive";
 import { sweepWebhookDeliveries } from "./queue/webhooks";
 import { driveDeliveries } from "./services/delivery-jobs";
-import { releaseExpired } from "./services/orders";
+import { expireUnpaidOrders } from "./services/order-expiry";
+import { returnStrandedWins } from "./services/campaign-lapse";
 import { expireDueVouchers } from "./services/voucher-expiry";
 import { runErasures } from "./services/erasure";
 import { applyEventRetention } from "./services/retention";
@@ -33,7 +34,7 @@ import { reconcileYesterday } from "./services/reconcile";
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
   const jobs: Promise<unknown>[] = [
-    releaseExpired(env, null), expireDueVouchers(env), expireStoredValueBonuses(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env),
+    expireUnpaidOrders(env), returnStrandedWins(env), expireDueVouchers(env), expireStoredValueBonuses(env), redriveDeadLetters(env), driveDeliveries(env), sweepWebhookDeliveries(env),
     // Event messages the Queue took but the warehouse never confirmed (lost with a killed local broker): sent again.
     resendJournal(env),
     pruneViews(env.DB, Date.now() - 2 * RELOAD_WINDOW_MS), runErasures(env), applyEventRetention(env),

@@ -3,7 +3,8 @@ import { sessionCookieName } from "../../worker/domain/buyer-session";
 import { couponProductOf, liveCampaign, sessionHeader } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { env } from "cloudflare:workers";
-import { releaseExpired } from "../../worker/services/orders";
+import { expireUnpaidOrders } from "../../worker/services/order-expiry";
+import { returnStrandedWins } from "../../worker/services/campaign-lapse";
 import { api, createTenant, recordedOfType } from "./helpers";
 
 const hour = 3_600_000;
@@ -81,8 +82,8 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
 
     // The 15 minutes run out unpaid: the cron expires the order, and the unit is back on sale.
     await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), view.body.order.id).run();
-    expect(await releaseExpired(env, null)).toBeGreaterThanOrEqual(1);
-    expect(await releaseExpired(env, null)).toBe(0);
+    expect(await expireUnpaidOrders(env)).toBeGreaterThanOrEqual(1);
+    expect(await expireUnpaidOrders(env)).toBe(0);
     await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
     await expect.poll(async () => (await listed()).soldOut, { timeout: 10_000 }).toBe(false);
     const firstId = (await shop(slug, "/me", { cookie: first.cookie })).body.buyer.id as string;
@@ -93,6 +94,27 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     // Someone else takes it now (the isolate's sold-out mark lapses within seconds).
     await expect.poll(async () => (await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).status, { timeout: 10_000, interval: 1000 }).toBe(200);
     expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(0);
+  });
+
+  it("a lapsed win whose hand-back a crash cut off goes back on sale at the next cron, once", async () => {
+    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const now = Date.now();
+    const id = (await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
+    })).body.id as string;
+    const first = await shop(slug, "/guest", { method: "POST" });
+    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: first.cookie! }, json: {} });
+    const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
+    expect(view.body.order.status).toBe("created");
+    // The order's expiry committed two minutes ago and the runtime died before the shard heard of it.
+    const before = new Date(Date.now() - 120_000).toISOString();
+    await env.DB.prepare("UPDATE orders SET status = 'expired', updated_at = ? WHERE id = ?").bind(before, view.body.order.id).run();
+    expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(0);
+    expect(await returnStrandedWins(env)).toBe(1);
+    await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
+    expect(await returnStrandedWins(env)).toBe(0);
+    expect((await env.DB.prepare("SELECT win_returned FROM orders WHERE id = ?").bind(view.body.order.id).first<{ win_returned: number }>())!.win_returned).toBe(1);
   });
 
   it("refuses a prize that delivers nothing (422 naming the field), on create and on edit", async () => {

@@ -6,7 +6,7 @@ import { signSession } from "../../worker/domain/buyer-session";
 import { issueDeviceToken } from "../../worker/domain/device-token";
 import { homeShard } from "../../worker/domain/campaign-rules";
 import { powResponse, solvePow } from "../../worker/domain/pow";
-import { releaseExpired } from "../../worker/services/orders";
+import { expireUnpaidOrders } from "../../worker/services/order-expiry";
 import { shop, shopWithKeys } from "./commerce-helpers";
 
 const SHARDS = 8;
@@ -145,12 +145,12 @@ describe("campaign-wide limits are exact across shards", () => {
     expect((await claimAs("", c.id, "", { ip: shared, cookie: second })).body.error.code).toBe("ip_limit_reached");
 
     await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), order.body.order.id).run();
-    expect(await releaseExpired(env, null)).toBeGreaterThanOrEqual(1);
+    expect(await expireUnpaidOrders(env)).toBeGreaterThanOrEqual(1);
     const limits = env.CAMPAIGN_LIMITS.get(env.CAMPAIGN_LIMITS.idFromName(c.id));
     await expect.poll(() => limits.usage([`i:${shared}`]), { timeout: 10_000 }).toEqual({ [`i:${shared}`]: 0 });
     expect((await claimAs("", c.id, "", { ip: shared, cookie: second })).status).toBe(200);
     // Expired twice (a repeated cron) gives back nothing more.
-    await releaseExpired(env, null);
+    await expireUnpaidOrders(env);
     expect(await limits.usage([`i:${shared}`])).toEqual({ [`i:${shared}`]: 1 });
   });
 

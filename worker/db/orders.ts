@@ -185,6 +185,22 @@ export async function lapsedOrders(db: D1Database, tenantId: string | null, nowI
   return results;
 }
 
+/** Lapsed campaign orders whose unit was not yet handed back to the campaign (a crash after the order's commit). */
+export async function unreturnedWins(db: D1Database, beforeIso: string, limit = 100) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, tenant_id, source, campaign_id, idempotency_key FROM orders
+       WHERE win_returned IS NULL AND campaign_id IS NOT NULL AND status IN ('expired', 'cancelled') AND updated_at < ? LIMIT ?`,
+    )
+    .bind(beforeIso, limit)
+    .all<Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" | "idempotency_key">>();
+  return results;
+}
+
+export async function markWinReturned(db: D1Database, tenantId: string, orderId: string) {
+  await db.prepare("UPDATE orders SET win_returned = 1 WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId).run();
+}
+
 // Counter-based stock (coupon, direct_recharge, bundle): a hold per order, moved exactly once.
 export function holdStockStmt(db: D1Database, tenantId: string, productId: string, orderId: string, quantity: number, guard?: SqlGuard) {
   return db

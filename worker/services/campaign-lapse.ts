@@ -1,23 +1,45 @@
-import type { OrderRow } from "../db/orders";
+import { markWinReturned, unreturnedWins, type OrderRow } from "../db/orders";
 import { publicCampaign, shardOf } from "./campaigns";
 
 const CLAIM_KEY = "claim:";
 
+type LapsedOrder = Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" | "idempotency_key">;
+
 /**
  * A flash-sale win's order that lapsed unpaid (expired, or cancelled by its buyer): the campaign's shard holding the
  * claim puts its unit back on sale and lets the winner try again (once: the shard marks the claim). Called after the
- * order's own transaction, so a crash in between leaves the unit unsold, never sold twice.
+ * order's own transaction; the order is marked when the shard has answered, and the minute cron retries an order a
+ * crash left in between (`returnStrandedWins`), so the unit is never sold twice and never lost.
  */
-export async function returnLapsedWin(env: Env, order: Pick<OrderRow, "id" | "source" | "campaign_id" | "idempotency_key">): Promise<void> {
-  if (!order.campaign_id || !order.source.startsWith("flash:") || !order.idempotency_key.startsWith(CLAIM_KEY)) return;
+export async function returnLapsedWin(env: Env, order: LapsedOrder): Promise<void> {
+  if (!order.campaign_id) return;
+  if (await handBack(env, order)) await markWinReturned(env.DB, order.tenant_id, order.id);
+}
+
+/** True once nothing is left to do for the order: its unit is back, or it never was a flash-sale win to return. */
+async function handBack(env: Env, order: LapsedOrder): Promise<boolean> {
+  if (!order.campaign_id || !order.source.startsWith("flash:") || !order.idempotency_key.startsWith(CLAIM_KEY)) return true;
   const claimId = order.idempotency_key.slice(CLAIM_KEY.length);
   try {
     const hit = await publicCampaign(env, order.campaign_id);
-    if (!hit) return;
+    if (!hit) return true;
     for (let s = 0; s < hit.campaign.shards; s++) {
-      if (await shardOf(env, hit.campaign.id, s).lapseClaim(hit.campaign.id, s, claimId)) return;
+      if (await shardOf(env, hit.campaign.id, s).lapseClaim(hit.campaign.id, s, claimId)) return true;
     }
+    return true;
   } catch (e) {
     console.error(JSON.stringify({ at: "return_lapsed_win", orderId: order.id, error: e instanceof Error ? e.message : String(e) }));
+    return false;
   }
+}
+
+/** Cron: lapsed campaign orders whose hand-back did not finish (a crash or an unreachable shard) a minute ago or more. */
+export async function returnStrandedWins(env: Env): Promise<number> {
+  let returned = 0;
+  for (const o of await unreturnedWins(env.DB, new Date(Date.now() - 60_000).toISOString())) {
+    if (!(await handBack(env, o))) continue;
+    await markWinReturned(env.DB, o.tenant_id, o.id);
+    returned++;
+  }
+  return returned;
 }

@@ -15,7 +15,7 @@ import {
   orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
-import { closeChargeOfOrder } from "./charges";
+import { chargeAtExpiry, closeChargeOfOrder, type PaidAtGateway } from "./charges";
 import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { insertSnapshotStmt } from "../db/order-console";
@@ -354,7 +354,7 @@ async function reserveOrCancel(
   reservedUntil: string,
 ) {
   let ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil);
-  if (!ok && (await releaseExpired(env, tenantId)) > 0) {
+  if (!ok && (await releaseExpired(env, tenantId)).expired > 0) {
     await releaseHeld(env, tenantId, orderId);
     ok = await reserve(env, orderId, tenantId, product, lines, quantity, reservedUntil);
   }
@@ -467,25 +467,42 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
 
 /**
  * An unpaid order that lapsed (cancelled or expired): closed at the gateway so it can no longer be paid there (a
- * payment already on its way is refunded on arrival), and a flash-sale win's unit goes back to its campaign.
+ * payment already on its way is refunded on arrival; the expiry closes it itself first), and a flash-sale win's unit
+ * goes back to its campaign.
  */
-async function afterLapse(env: Env, order: OrderRow): Promise<void> {
-  await closeChargeOfOrder(env, order).catch((e) => console.error(JSON.stringify({ at: "close_charge", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
+async function afterLapse(env: Env, order: OrderRow, chargeClosed = false): Promise<void> {
+  if (!chargeClosed) await closeChargeOfOrder(env, order).catch((e) => console.error(JSON.stringify({ at: "close_charge", orderId: order.id, error: e instanceof Error ? e.message : String(e) })));
   await returnLapsedWin(env, order);
 }
 
-/** Expires unpaid orders whose reservation ran out and gives their stock back. Cheap when there is nothing to do. */
-export async function releaseExpired(env: Env, tenantId: string | null): Promise<number> {
+/** How long past its reservation an order waits for a gateway that cannot be asked before it expires anyway. */
+const UNREACHABLE_GRACE_MS = 30 * 60_000;
+/** Gateways asked at once. */
+const AT_ONCE = 8;
+
+/**
+ * Expires unpaid orders whose reservation ran out and gives their stock back. Cheap when there is nothing to do.
+ * Each order's gateway is asked first (`chargeAtExpiry`): one it says was paid is not expired but returned in `paid`,
+ * for the cron to credit (services/order-expiry.ts); one it cannot be asked about waits (asked again each minute) for
+ * up to 30 minutes, then expires, and a notice arriving later is refunded as any payment for a closed order is.
+ */
+export async function releaseExpired(env: Env, tenantId: string | null): Promise<{ expired: number; paid: PaidAtGateway[] }> {
   const now = new Date().toISOString();
+  const due = await lapsedOrders(env.DB, tenantId, now);
+  const paid: PaidAtGateway[] = [];
   let expired = 0;
-  // Each order in its own batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
-  for (const o of await lapsedOrders(env.DB, tenantId, now)) {
+  const expireOne = async (o: OrderRow) => {
+    const check = await chargeAtExpiry(env, o);
+    if (check.verdict === "paid") return void paid.push(check);
+    if (check.verdict === "unknown" && Date.parse(o.reserved_until ?? now) > Date.parse(now) - UNREACHABLE_GRACE_MS) return;
     const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired" } };
+    // One batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
     const moved = await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now, (o.discount_cents ?? 0) > 0);
-    if (!moved) continue;
+    if (!moved) return;
     expired++;
-    await afterLapse(env, moved);
-  }
+    await afterLapse(env, moved, true);
+  };
+  for (let i = 0; i < due.length; i += AT_ONCE) await Promise.all(due.slice(i, i + AT_ONCE).map(expireOne));
   if (expired) await scheduleDispatch(env);
-  return expired;
+  return { expired, paid };
 }
