@@ -19,6 +19,7 @@ const CODES: Record<string, Pair> = {
   consent_outdated: ["个人信息处理规则已更新，请刷新页面后重新阅读并同意", "The personal information rules changed; reload the page and agree again"],
   erasure_in_progress: ["该账号正在注销中，请几分钟后再登录", "This account is being erased; sign in again in a few minutes"],
   sold_out: ["已售罄", "Sold out"],
+  voucher_redeemed: ["该订单已有权益被核销，不能整单退款", "A right of this order was already redeemed, so it cannot be refunded in full"],
   invalid_coupon: ["不是您持有的可用优惠券", "Not a usable coupon you hold"],
   coupon_not_applicable: ["所选优惠券不能用于此订单", "The chosen coupons cannot be used on this order"],
   coupon_unavailable: ["优惠券已被使用或已过期，请重新选择", "A coupon was used or expired; choose again"],
@@ -93,12 +94,21 @@ function fieldName(path: string): string {
   return pair ? t(pair[0], pair[1]) : last;
 }
 
+/** Copy findings name the refused words in quotes (“…” from product checks, "…" from campaign checks). */
+const COPY_RULES: Record<string, (phrase: string) => Pair> = {
+  banned_phrase: (p) => [`含广告法禁用的绝对化用语“${p}”`, `banned absolute claim “${p}”`],
+  promised_win: (p) => [`不得承诺必中：“${p}”`, `must not promise a win: “${p}”`],
+  share_gated: (p) => [`不得把分享、转发作为抽奖条件：“${p}”`, `must not make sharing a condition of the draw: “${p}”`],
+};
+
 function issueText(i: { path: string; message: string; code?: string }): string {
   const field = fieldName(i.path);
-  const prefix = field ? `${field}：` : "";
-  if (i.code === "banned_phrase") {
-    const phrase = /“(.+?)”/.exec(i.message)?.[1] ?? "";
-    return prefix + t(`含广告法禁用的绝对化用语“${phrase}”`, `banned absolute claim “${phrase}”`);
+  const prefix = field ? t(`${field}：`, `${field}: `) : "";
+  const rule = i.code ? COPY_RULES[i.code] : undefined;
+  if (rule) {
+    const phrase = /[“"](.+?)[”"]/.exec(i.message)?.[1] ?? "";
+    const [zh, en] = rule(phrase);
+    return prefix + t(zh, en);
   }
   const pair = i.code ? ISSUES[i.code] : undefined;
   return prefix + (pair ? t(pair[0], pair[1]) : t("填写有误", i.message));

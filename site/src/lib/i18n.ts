@@ -31,6 +31,12 @@ export function t(zh: string, en: string): string {
 
 const ATTRS = ["placeholder", "aria-label", "title"] as const;
 
+/** An API message written in both languages ("中文 / English"), in the page's; any other message as it is. */
+export function bilingual(message: string): string {
+  const at = message.lastIndexOf(" / ");
+  return at < 0 ? message : t(message.slice(0, at), message.slice(at + 3));
+}
+
 export function applyLanguage(lang: Lang, root: ParentNode = document) {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   for (const el of root.querySelectorAll<HTMLElement>("[data-en]")) {

@@ -44,6 +44,9 @@ export function table(el: HTMLElement, rows: Row[], labels: Record<string, strin
 // Axis labels at phone width: an id keeps its (distinctive) tail, a name its head; the table shows both whole.
 const short = (s: string) => (/^[a-z]+_[\w-]+$/i.test(s) ? (s.length > 12 ? `…${s.slice(-8)}` : s) : s.length > 8 ? `${s.slice(0, 7)}…` : s);
 
+/** Rough pixel width of a tick label: a CJK character is about twice a Latin one at the axis font. */
+const labelWidth = (s: string) => [...s].reduce((w, ch) => w + ((ch.codePointAt(0) ?? 0) >= 0x2e80 ? 12 : 7), 0);
+
 const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
 
 /** A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. */
@@ -57,10 +60,10 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
     scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
     axes: [
       {
-        // One tick per category, or every k-th when they would overlap (~7 px a character and a gap); long ids are
+        // One tick per category, or every k-th when the widest would overlap (measured per character); long ids are
         // shortened on the axis (the table shows them whole).
         splits: () => {
-          const each = 10 + (7 * labels.reduce((n, l) => n + short(l).length, 0)) / labels.length;
+          const each = 12 + Math.max(...labels.map((l) => labelWidth(short(l))));
           const every = Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor((width - 50) / each))));
           return labels.map((_, i) => i).filter((i) => i % every === 0);
         },
@@ -74,7 +77,8 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
       },
     ],
     series: [
-      {},
+      // The category under the cursor (uPlot's default names it "Value" and shows "--").
+      { label: tr("类别", "Category"), value: (_u: uPlot, v: number | null) => (v === null ? "–" : (labels[Math.round(v)] ?? "")) },
       ...series.map((s, i) => ({
         label: s.label,
         stroke: PALETTE[i % PALETTE.length],
