@@ -147,7 +147,12 @@ export const RoiRow = z
 
 export const TopProductsParams = params({ ...range, ...campaign, limit: z.coerce.number().int().min(1).max(200).default(20) });
 export const TopProductsRow = z
-  .object({ productId: z.string(), views: z.number(), paidOrders: z.number(), revenueCents: z.number(), viewToPaid: rate })
+  .object({
+    productId: z.string(), views: z.number(), paidOrders: z.number(), revenueCents: z.number(),
+    viewToPaid: rate.openapi({
+      description: "Paid orders per product view (paidOrders / views), not a share of viewers: orders placed without a tracked view (API, widget, repeat buyers) can take it above 1",
+    }),
+  })
   .openapi("TopProductsRow");
 
 export const DataSourceParams = params({ ...range });
