@@ -83,6 +83,20 @@ describe("operator console on a phone", () => {
     await page.context().close();
   });
 
+  it("warns when a flash sale offers more units than the product's keys in stock", async () => {
+    const page = await signedIn("/admin/campaigns/");
+    await expect.poll(() => page.locator("#c-product option").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.selectOption("#c-kind", "flash_sale");
+    await page.selectOption("#c-product", { label: "视频会员月卡" });
+    await page.fill("#c-name", `超卖提醒 ${Date.now()}`);
+    await page.fill("#c-price", "9.9");
+    await page.fill("#c-stock", "5000");
+    await page.click("#new-campaign button[type=submit]");
+    await expect.poll(() => page.textContent("#new-msg")).toContain("已创建");
+    expect(await page.textContent("#new-warn")).toMatch(/「视频会员月卡」可用库存 \d+，少于本活动投放的 5000/);
+    await page.context().close();
+  });
+
   it("creates a campaign, previews it, pauses it (claims refused), resumes, duplicates it and copies the embed code", async () => {
     const { baseUrl } = inject("stack");
     const page = await signedIn("/admin/campaigns/");
