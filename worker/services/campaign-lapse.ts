@@ -9,19 +9,21 @@ type LapsedOrder = Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" 
  * A flash-sale win's order that lapsed unpaid (expired, or cancelled by its buyer): the campaign's shard holding the
  * claim puts its unit back on sale and lets the winner try again (once: the shard marks the claim). Called after the
  * order's own transaction; the order is marked when the shard has answered, and the minute cron retries an order a
- * crash left in between (`returnStrandedWins`), so the unit is never sold twice and never lost.
+ * crash left in between (`returnStrandedWins`), so the unit is never sold twice and never lost. False: try again later.
  */
-export async function returnLapsedWin(env: Env, order: LapsedOrder): Promise<void> {
-  if (!order.campaign_id) return;
-  if (await handBack(env, order)) await markWinReturned(env.DB, order.tenant_id, order.id);
+export async function returnLapsedWin(env: Env, order: LapsedOrder): Promise<boolean> {
+  if (!order.campaign_id) return true;
+  if (!(await handBack(env, order.campaign_id, order))) return false;
+  await markWinReturned(env.DB, order.tenant_id, order.id);
+  return true;
 }
 
 /** True once nothing is left to do for the order: its unit is back, or it never was a flash-sale win to return. */
-async function handBack(env: Env, order: LapsedOrder): Promise<boolean> {
-  if (!order.campaign_id || !order.source.startsWith("flash:") || !order.idempotency_key.startsWith(CLAIM_KEY)) return true;
+async function handBack(env: Env, campaignId: string, order: LapsedOrder): Promise<boolean> {
+  if (!order.source.startsWith("flash:") || !order.idempotency_key.startsWith(CLAIM_KEY)) return true;
   const claimId = order.idempotency_key.slice(CLAIM_KEY.length);
   try {
-    const hit = await publicCampaign(env, order.campaign_id);
+    const hit = await publicCampaign(env, campaignId);
     if (!hit) return true;
     for (let s = 0; s < hit.campaign.shards; s++) {
       if (await shardOf(env, hit.campaign.id, s).lapseClaim(hit.campaign.id, s, claimId)) return true;
@@ -37,9 +39,7 @@ async function handBack(env: Env, order: LapsedOrder): Promise<boolean> {
 export async function returnStrandedWins(env: Env): Promise<number> {
   let returned = 0;
   for (const o of await unreturnedWins(env.DB, new Date(Date.now() - 60_000).toISOString())) {
-    if (!(await handBack(env, o))) continue;
-    await markWinReturned(env.DB, o.tenant_id, o.id);
-    returned++;
+    if (await returnLapsedWin(env, o)) returned++;
   }
   return returned;
 }
