@@ -148,7 +148,10 @@ export const RoiRow = z
 export const TopProductsParams = params({ ...range, ...campaign, limit: z.coerce.number().int().min(1).max(200).default(20) });
 export const TopProductsRow = z
   .object({
-    productId: z.string(), views: z.number(), paidOrders: z.number(), revenueCents: z.number(),
+    productId: z.string(), views: z.number(), paidOrders: z.number(),
+    revenueCents: z.number().openapi({ description: "Paid orders' amounts in the range (GMV), refunds not taken off" }),
+    refundedCents: z.number().openapi({ description: "Refunds made in the range (whole and partial), whenever the order was paid" }),
+    netRevenueCents: z.number().openapi({ description: "revenueCents − refundedCents" }),
     viewToPaid: rate.openapi({
       description: "Paid orders per product view (paidOrders / views), not a share of viewers: orders placed without a tracked view (API, widget, repeat buyers) can take it above 1",
     }),

@@ -75,7 +75,7 @@ describe("analyst dashboard on a phone", () => {
       if (!/^[▲▼]/.test(text)) await page.getByRole("button", { name: "7天" }).click();
       return text;
     }, { timeout: 90_000, interval: 2_000 }).toMatch(/^[▲▼] \d+\.\d%$/);
-    expect(await page.locator(".kpi").count()).toBe(5);
+    expect(await page.locator(".kpi").count()).toBe(6);
     await expect.poll(() => page.isVisible("#simulated"), { timeout: 30_000 }).toBe(true);
     // Campaigns by name, not id.
     await expect.poll(() => page.textContent("#view-kfactor .table"), { timeout: 30_000 }).toContain(campaign.name);

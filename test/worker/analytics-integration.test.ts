@@ -5,6 +5,7 @@ import worker from "../../worker/index";
 import { signBody } from "../../worker/domain/signature";
 import { buildEvent } from "../../worker/queue/emit";
 import { api, createTenant } from "./helpers";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
 
 async function keyFor(adminKey: string, scope: string) {
   const res = await api("/keys", { method: "POST", token: adminKey, json: { name: scope, scopes: [scope] } });
@@ -114,6 +115,21 @@ describe("analytics API through the worker", () => {
     console.log(`freshness: tracked view visible after ${elapsed} ms`);
     expect(value.body.rows[0]).toMatchObject({ productId: "p-fresh", views: 1 });
     expect(elapsed).toBeLessThan(5000);
+  });
+
+  it("a refund made in parts reaches top products once, as refunded money next to the revenue", async () => {
+    const { slug, productId, adminKey } = await shopWithKeys(2);
+    const analyst = await keyFor(adminKey, "analyst");
+    const o = await shop(slug, "/orders", { method: "POST", idem: "an-refund-1", json: { productId, quantity: 2 } });
+    expect(o.status).toBe(201);
+    expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const amount = o.body.amountCents as number;
+    expect((await api(`/orders/${o.body.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 500, reason: "补偿" } })).status).toBe(201);
+    expect((await api(`/orders/${o.body.id}/refunds`, { method: "POST", token: adminKey, json: { reason: "全部退款" } })).status).toBe(201);
+    const { value } = await until(() => api("/analytics/top_products", { token: analyst }), (r) => r.body?.rows?.[0]?.refundedCents === amount, 8000);
+    expect(value.body.rows).toEqual([
+      { productId, views: 0, paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0, viewToPaid: null },
+    ]);
   });
 
   it("the public tracking route takes whitelisted types only", async () => {

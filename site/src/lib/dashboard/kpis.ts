@@ -5,7 +5,7 @@
 import { metric, type Row } from "./api";
 import { metricParams, type Filters } from "./filters";
 
-export type KpiValues = { participants: number; newUsers: number; gmvCents: number; redemptionRate: number | null; kFactor: number | null };
+export type KpiValues = { participants: number; newUsers: number; gmvCents: number; netRevenueCents: number; redemptionRate: number | null; kFactor: number | null };
 
 const sum = (rows: Row[], k: string) => rows.reduce((n, r) => n + (Number(r[k]) || 0), 0);
 
@@ -23,6 +23,7 @@ export async function kpis(f: Filters): Promise<KpiValues> {
     participants,
     newUsers: sum(ltv, "users"),
     gmvCents: sum(top, "revenueCents"),
+    netRevenueCents: sum(top, "netRevenueCents"),
     redemptionRate: issued ? sum(red, "redeemed") / issued : null,
     kFactor: participants ? sum(k, "inviteeSignups") / participants : null,
   };
@@ -34,10 +35,13 @@ export function delta(now: number | null, before: number | null): number | null 
   return ((now - before) / Math.abs(before)) * 100;
 }
 
+const yuan = (cents: number) => `¥${(cents / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
 export const KPI_TILES: { key: keyof KpiValues; zh: string; en: string; format: (v: number) => string }[] = [
   { key: "participants", zh: "参与人数", en: "Participants", format: (v) => v.toLocaleString() },
   { key: "newUsers", zh: "新用户", en: "New users", format: (v) => v.toLocaleString() },
-  { key: "gmvCents", zh: "GMV", en: "GMV", format: (v) => `¥${(v / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` },
+  { key: "gmvCents", zh: "GMV", en: "GMV", format: yuan },
+  { key: "netRevenueCents", zh: "净收入（扣退款）", en: "Net of refunds", format: yuan },
   { key: "redemptionRate", zh: "核销率", en: "Redemption rate", format: (v) => `${(v * 100).toFixed(1)}%` },
   { key: "kFactor", zh: "K 因子", en: "K-factor", format: (v) => v.toFixed(2) },
 ];

@@ -42,6 +42,7 @@ const HEADERS: Record<string, readonly [string, string]> = {
   supplierId: ["供应商", "Supplier"], delivered: ["交付成功", "Delivered"], costCents: ["成本", "Cost"], revenueCents: ["归因收入", "Attributed revenue"],
   paidOrders: ["支付订单", "Paid orders"], roi: ["ROI", "ROI"], newUsers: ["拉新", "New users"], newUserShare: ["拉新占比", "New-user share"],
   productId: ["商品", "Product"], views: ["浏览", "Views"], viewToPaid: ["支付单/浏览", "Paid orders / views"],
+  refundedCents: ["退款", "Refunds"], netRevenueCents: ["净收入", "Net of refunds"],
   // Social growth (issue 18)
   mechanism: ["玩法", "Mechanism"], cycleMedianMinutes: ["裂变周期(分钟,中位)", "Viral cycle (median min)"],
   teamsOpened: ["开团", "Teams opened"], teamsCompleted: ["成团", "Teams filled"], teamsFailed: ["失败/过期", "Failed/expired"],
@@ -155,7 +156,10 @@ export const VIEWS: Record<string, View> = {
     metric: "top_products",
     params: camp,
     draw(rows, c, tableEl) {
-      chart(c, labelsOf(rows, "productId"), [{ label: t("收入 (¥)", "Revenue (¥)"), values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) }], true);
+      chart(c, labelsOf(rows, "productId"), [
+        { label: t("收入 (¥)", "Revenue (¥)"), values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) },
+        { label: t("退款 (¥)", "Refunds (¥)"), values: col(rows, "refundedCents").map((v) => (v ?? 0) / 100) },
+      ], true);
       table(tableEl, named(rows), L);
     },
   },
