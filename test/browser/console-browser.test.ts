@@ -15,6 +15,17 @@ async function signedIn(path: string, scope = "operator"): Promise<Page> {
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 
 describe("operator console on a phone", () => {
+  it("without a key the overview asks for one and shows no store and no sign-out", async () => {
+    const { baseUrl } = inject("stack");
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/admin/`);
+    await expect.poll(() => page.locator("#key-gate").isVisible()).toBe(true);
+    expect(await page.locator("#who-card").isVisible()).toBe(false);
+    expect(await page.locator("#forget").isVisible()).toBe(false);
+    await context.close();
+  });
+
   it("every admin page fits 390 px without horizontal scrolling", { timeout: 120_000 }, async () => {
     const filled: Record<string, string> = { "/admin/": "#stock tr", "/admin/products/": "#products tr", "/admin/campaigns/": "#campaigns tr", "/admin/trust/": "#stores tr" };
     for (const path of Object.keys(filled)) {
