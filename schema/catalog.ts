@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { patternProblem } from "../worker/domain/linear-regex";
 import rechargeAccountKinds from "./data/recharge-accounts.json";
 import { Eligibility, OPEN_ELIGIBILITY } from "./eligibility";
 
@@ -34,14 +35,6 @@ export type Media = z.infer<typeof Media>;
 
 export const BundleItem = z.object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10) });
 
-const compiles = (pattern: string) => {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A product tag (scope of online coupons): lower-case words, digits, CJK, dashes. */
 export const ProductTag = z.string().trim().min(1).max(24).regex(/^[\p{L}\p{N}_-]+$/u, "letters, digits, _ or -");
@@ -114,8 +107,13 @@ export const ProductConfig = z
         accountKind: z.enum(Object.keys(rechargeAccountKinds) as [keyof typeof rechargeAccountKinds]).optional().openapi({
           description: "Checks the buyer's account against a known format (schema/data/recharge-accounts.json)",
         }),
-        accountPattern: z.string().max(200).refine(compiles, "not a valid regular expression").optional()
-          .openapi({ description: "Own format (a regular expression); overrides accountKind's" }),
+        accountPattern: z.string().max(200)
+          .superRefine((p, ctx) => {
+            const problem = patternProblem(p);
+            if (problem) ctx.addIssue({ code: "custom", message: `not a supported regular expression: ${problem}` });
+          })
+          .optional()
+          .openapi({ description: "Own format (a regular expression, matched in linear time: no back-references, look-arounds or \\b); overrides accountKind's" }),
       })
       .optional(),
   })

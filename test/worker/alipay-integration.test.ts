@@ -129,6 +129,16 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     expect(await status(order.id)).toBe("delivered");
   });
 
+  it("an app key or Alipay key WebCrypto cannot import is refused at save, naming the field", async () => {
+    const s = await alipayShop(1);
+    const merchant = (await (await fetch(`${sandbox()}/sandbox/merchant`)).json()) as Record<string, unknown>;
+    const junk = `-----BEGIN RSA PRIVATE KEY-----\n${"QUJD".repeat(20)}\n-----END RSA PRIVATE KEY-----`;
+    const bad = await api("/payment-accounts", { method: "PUT", token: s.adminKey, json: { provider: "alipay", config: { ...merchant, appPrivateKeyPem: junk } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "invalid_key", issues: [expect.objectContaining({ path: "body.config.appPrivateKeyPem" })] });
+    expect(bad.body.error.issues).toHaveLength(1);
+  });
+
   it("money for a cancelled order whose keys went to another buyer is refunded at Alipay automatically", async () => {
     const s = await alipayShop(1);
     const late = await orderAtAlipay(s);

@@ -48,4 +48,19 @@ describe("direct recharge account validation", () => {
     });
     expect(broken.status).toBe(400);
   });
+
+  it("a product's own pattern is matched in linear time: nested repeats cannot hold the worker; back-references are refused at save", async () => {
+    const s = await rechargeProduct({ accountLabel: "会员号", accountPattern: "^(a+)+$" });
+    // RegExp would backtrack 2^64 times on this one.
+    const r = await order(s.slug, s.productId, `${"a".repeat(63)}!`);
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe("invalid_recharge_account");
+    expect((await order(s.slug, s.productId, "a".repeat(64))).status).toBe(201);
+    const backref = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "direct_recharge", name: "回溯", priceCents: 100, faceValueCents: 100, config: { recharge: { accountPattern: "^(a)\\1$" } } },
+    });
+    expect(backref.status).toBe(400);
+    expect(backref.body.error.issues[0].path).toBe("json.config.recharge.accountPattern");
+  });
 });

@@ -1,7 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { WechatPayAccount } from "../../schema/payments";
+import { getPaymentAccount, upsertPaymentAccount } from "../../worker/db/payment-accounts";
 import { getPaymentById } from "../../worker/db/payments";
+import { sealSecret } from "../../worker/domain/secret-box";
 import { providerFor } from "../../worker/payments/provider-registry";
 import { decryptResource, encryptResource, type EncryptedResource } from "../../worker/payments/wechatpay/crypto";
 import { pollPendingRefunds, refundCharge } from "../../worker/services/refunds";
@@ -184,6 +186,27 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect(vouchers!.n).toBe(1);
     const alerts = (await recordedOfType(s.tenant.id, "alert")).filter((e) => e.payload.kind === "stray_payment_refunded");
     expect(alerts.map((e) => [e.payload.orderId, e.payload.provider, e.payload.amountCents])).toEqual([[a.id, "wechatpay", a.amountCents]]);
+  });
+
+  it("a key that is a PEM block but not a usable key is refused at save; one stored before that refuses notices with a 401, not a 500", async () => {
+    const s = await wechatShop(1);
+    const junk = (label: string) => `-----BEGIN ${label}-----\n${"A".repeat(78)}\n-----END ${label}-----`;
+    const bad = await api("/payment-accounts", {
+      method: "PUT", token: s.adminKey,
+      json: { provider: "wechatpay", config: { ...s.merchant, merchantPrivateKeyPem: junk("PRIVATE KEY"), platformPublicKeyPem: junk("PUBLIC KEY") } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("invalid_key");
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["body.config.merchantPrivateKeyPem", "body.config.platformPublicKeyPem"]);
+    // The account kept its working keys.
+    const row = (await getPaymentAccount(env.DB, s.tenant.id, "wechatpay"))!;
+    expect((await providerFor(env, "wechatpay", s.tenant.id))!.name).toBe("wechatpay");
+
+    // Saved before the check existed: the callback cannot verify anything and says so.
+    await upsertPaymentAccount(env.DB, { ...row, config_enc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, JSON.stringify({ ...s.merchant, platformPublicKeyPem: junk("PUBLIC KEY") })) });
+    const res = await exports.default.fetch(`http://kaquan.test/api/v1/pay/callback/wechatpay/${row.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error.code).toBe("signature_unverifiable");
   });
 
   it("a gateway that cannot be reached answers 502, and the charge stays where it was", async () => {

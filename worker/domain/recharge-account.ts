@@ -1,6 +1,7 @@
 // Which accounts a direct recharge may go to. Pure and shared by the API and the product page, so both refuse the
 // same input ("充错号码无法退回": a wrong number cannot be taken back). The kinds and patterns are data.
 import kinds from "../../schema/data/recharge-accounts.json";
+import { linearRegex, PatternError, type LinearRegex } from "./linear-regex";
 
 export type RechargeAccountKind = keyof typeof kinds;
 export const RECHARGE_ACCOUNT_KINDS = Object.keys(kinds) as RechargeAccountKind[];
@@ -26,5 +27,23 @@ export function rechargeRule(rule: RechargeRule | undefined) {
 export function rechargeAccountProblem(rule: RechargeRule | undefined, account: string): { zh: string; en: string } | null {
   const r = rechargeRule(rule);
   if (!r) return null;
-  return new RegExp(r.pattern, "u").test(account.trim()) ? null : r.hint;
+  return compiled(r.pattern)?.test(account.trim()) ? null : r.hint;
+}
+
+// Patterns are few (one per product) and compiling one costs far more than a match.
+const cache = new Map<string, LinearRegex | null>();
+/** null for a pattern saved before patterns were checked that this matcher does not support: nothing matches it. */
+function compiled(pattern: string): LinearRegex | null {
+  let re = cache.get(pattern);
+  if (re === undefined) {
+    try {
+      re = linearRegex(pattern);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      re = null;
+    }
+    if (cache.size >= 256) cache.clear();
+    cache.set(pattern, re);
+  }
+  return re;
 }

@@ -76,7 +76,12 @@ async function onCallback(c: Context<AppEnv>, name: string, accountId: string | 
   if (!found) throw ApiError.notFound("Payment provider");
   const { provider, tenantId } = found;
   const raw = await c.req.text();
-  const verified = await provider.verifyCallback(raw, c.req.raw.headers);
+  // A key that cannot be imported (an account saved before keys were checked at save) cannot verify anything: the
+  // notice is refused like an unsigned one, and the gateway retries once the account is fixed.
+  const verified = await provider.verifyCallback(raw, c.req.raw.headers).catch((e: unknown) => {
+    console.error(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, accountId, error: e instanceof Error ? e.message : String(e) }));
+    return { ok: false as const, code: "signature_unverifiable", message: "The account's gateway key cannot be used to verify this notice" };
+  });
   if (!verified.ok) {
     console.warn(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, refused: verified.code }));
     const status = verified.code.startsWith("signature_") ? 401 : 400;

@@ -3,6 +3,8 @@ import type { PaymentAccount, PaymentAccountInput } from "../../schema/payments"
 import { listPaymentAccounts, upsertPaymentAccount, getPaymentAccount, type PaymentAccountRow } from "../db/payment-accounts";
 import { newId } from "../domain/crypto";
 import { sealSecret } from "../domain/secret-box";
+import { ApiError } from "../errors";
+import { unusableKeys } from "../payments/account-keys";
 import { assertOutboundUrl } from "./outbound-url";
 
 function view(r: PaymentAccountRow): PaymentAccount {
@@ -11,6 +13,8 @@ function view(r: PaymentAccountRow): PaymentAccount {
 
 export async function savePaymentAccount(env: Env, tenantId: string, input: PaymentAccountInput): Promise<PaymentAccount> {
   assertOutboundUrl(env, input.config.gatewayUrl, "body.config.gatewayUrl", "invalid_gateway_url", "Gateway URL");
+  const bad = await unusableKeys(input);
+  if (bad.length) throw ApiError.badRequest("invalid_key", `Key refused: ${bad.map((i) => `${i.path.slice(12)} is ${i.message}`).join("; ")}`, bad);
   const prior = await getPaymentAccount(env.DB, tenantId, input.provider);
   const row = await upsertPaymentAccount(env.DB, {
     id: prior?.id ?? newId("pa"), tenant_id: tenantId, provider: input.provider,

@@ -19,6 +19,9 @@ export interface WechatPayClient {
 export function wechatPayClient(account: WechatPayAccount, fetcher: typeof fetch, now: () => number): WechatPayClient {
   const merchantKey = importPrivateKey(account.merchantPrivateKeyPem);
   const platformKey = importPublicKey(account.platformPublicKeyPem);
+  // Imported lazily per request; an unused rejected promise must not become an unhandled rejection.
+  merchantKey.catch(() => undefined);
+  platformKey.catch(() => undefined);
   const base = account.gatewayUrl.replace(/\/+$/, "");
   const authorize = async (method: string, pathAndQuery: string, body: string) =>
     signRequest(await merchantKey, account.mchId, account.merchantSerialNo, method, pathAndQuery, body, Math.floor(now() / 1000));

@@ -35,12 +35,12 @@ export function toPem(der: ArrayBuffer, label: "PRIVATE KEY" | "PUBLIC KEY"): st
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 
 /** apiclient_key.pem (PKCS#8). */
-export function importPrivateKey(pem: string): Promise<CryptoKey> {
+export async function importPrivateKey(pem: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("pkcs8", pemBody(pem), RSA, false, ["sign"]);
 }
 
 /** 微信支付平台公钥 (SPKI PEM). */
-export function importPublicKey(pem: string): Promise<CryptoKey> {
+export async function importPublicKey(pem: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("spki", pemBody(pem), RSA, false, ["verify"]);
 }
 
