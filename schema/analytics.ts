@@ -101,6 +101,7 @@ export const KFactorRow = z
     kFactor: z.number().nullable(),
   })
   .openapi("KFactorRow");
+export const KFactorOverallRow = KFactorRow.omit({ campaignId: true }).openapi("KFactorOverallRow");
 
 export const FUNNEL_STEPS = ["view", "claim_or_draw", "order", "paid", "redeemed"] as const;
 export const FunnelParams = params({
@@ -319,6 +320,7 @@ export const METRICS = {
   retention_matrix: { params: RetentionMatrixParams, row: RetentionMatrixRow, summary: "Weekly cohort retention matrix W0..W12 (segment: members or non-members)" },
   ltv: { params: LtvParams, row: LtvRow, summary: "Cumulative revenue per user at 7/30/90 days by sign-up cohort (segment: members or non-members)" },
   kfactor: { params: KFactorParams, row: KFactorRow, summary: "K-factor and share rate per campaign" },
+  kfactor_overall: { params: KFactorParams, row: KFactorOverallRow, summary: "K-factor and participants over all campaigns at once (each person counted once; the dashboard's 参与人数 and K 因子 tiles)" },
   funnel: { params: FunnelParams, row: FunnelRow, summary: "Funnel view → claim/draw → order → paid → redeemed" },
   redemption: { params: RedemptionParams, row: RedemptionRow, summary: "Voucher redemption rate and redemption success rate per campaign" },
   suppliers: { params: SupplierParams, row: SupplierRow, summary: "Supplier delivery success rate" },

@@ -5,7 +5,7 @@ import { acquisition } from "./acquisition";
 import { checkinStreaks } from "./checkin-streaks";
 import { funnel } from "./funnel";
 import { growth } from "./growth";
-import { kfactor } from "./kfactor";
+import { kfactor, kfactorOverall } from "./kfactor";
 import { ltv } from "./ltv";
 import { membersByTier } from "./members-by-tier";
 import type { Metric } from "./metric";
@@ -28,6 +28,7 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   retention_matrix: retentionMatrix,
   ltv,
   kfactor,
+  kfactor_overall: kfactorOverall,
   funnel,
   redemption,
   suppliers,

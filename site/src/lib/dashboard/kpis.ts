@@ -11,12 +11,12 @@ const sum = (rows: Row[], k: string) => rows.reduce((n, r) => n + (Number(r[k]) 
 
 export async function kpis(f: Filters): Promise<KpiValues> {
   const [k, ltv, top, red] = await Promise.all([
-    metric("kfactor", metricParams("campaign", f)),
+    metric("kfactor_overall", metricParams("campaign", f)),
     metric("ltv", metricParams("ltv", f)),
     metric("top_products", metricParams("top", f)),
     metric("redemption", metricParams("campaign", f)),
   ]);
-  // Campaign rows include "" (no campaign) for kfactor; participants there are still participants.
+  // One row over every campaign: a person who took part in three campaigns is one participant.
   const participants = sum(k, "participants");
   const issued = sum(red, "issued");
   return {
