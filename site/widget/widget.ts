@@ -21,6 +21,7 @@
  * lists the coupons the visitor may claim and use now (<kaquan-qualifications>; see mountQualifications).
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
+import { REJECT } from "../src/lib/reject-text";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
 
 type Json = Record<string, any>;
@@ -46,6 +47,11 @@ const T = {
   myVouchers: zh ? "查看我的卡券" : "My vouchers",
   price: zh ? "秒杀价" : "Price",
   was: zh ? "原价" : "Was",
+  face: zh ? "面值" : "Worth",
+  awaitingPay: (until: string) => (zh ? `你已抢到，订单待支付${until ? `（${until} 前）` : ""}` : `You got one: the order awaits payment${until ? ` (until ${until})` : ""}`),
+  taken: zh ? "已抢到" : "Got it",
+  claimedAll: zh ? "已领取" : "Claimed",
+  noDraws: zh ? "今日次数已用完" : "No draws left today",
   free: zh ? "免费领取" : "Free",
   won: zh ? "恭喜中奖：" : "You won: ",
   noPrize: zh ? "很遗憾，未中奖" : "No prize this time",
@@ -128,12 +134,18 @@ h3{margin:0 0 4px;font-size:17px}p{margin:4px 0;color:#5b5b66;font-size:13px}
 button{all:unset;box-sizing:border-box;display:block;width:100%;text-align:center;margin-top:10px;padding:10px;border-radius:10px;background:#c2410c;color:#fff;font-weight:600;cursor:pointer;min-height:44px}
 button.share{background:#78716c}button[disabled]{background:#a8a29e;cursor:default}.r{margin-top:8px;font-weight:600;color:#1b1b1f;overflow-wrap:anywhere}
 ul{margin:6px 0 0;padding-left:18px;font-size:13px;color:#5b5b66}a{color:#c2410c}
-.p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
+.p{margin:6px 0;color:#c2410c;font-size:22px;font-weight:700}.p s,.p .f{color:#78716c;font-size:13px;font-weight:400;margin-left:6px}
 a.pay{display:block;text-align:center;margin-top:8px;padding:10px;border-radius:10px;border:2px solid #c2410c;font-weight:600;text-decoration:none}
 .m{margin-top:10px;padding:10px;border-radius:10px;background:#7c2d12;color:#fff;min-height:44px;box-sizing:border-box}.m p{color:#fff7ed}.m b{font-size:16px}
 button.join{background:#fff;color:#7c2d12;margin-top:6px}
 details.rules{margin-top:8px;font-size:13px;color:#5b5b66}details.rules summary{cursor:pointer;color:#1b1b1f;font-weight:600;min-height:24px}
 details.rules ul{margin:4px 0}details.rules code{font:11px/1.4 ui-monospace,monospace;overflow-wrap:anywhere}details.rules a{display:inline-block;margin-top:4px;min-height:24px}`;
+
+/** A refusal in the card's language: never the API's English message on a Chinese card. */
+function refusal(e: { code?: string; message?: string }): string {
+  const said = e.code ? REJECT[e.code] : undefined;
+  return said ? (zh ? said[0] : said[1]) : zh ? T.failed : e.message || T.failed;
+}
 
 const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
 
@@ -236,6 +248,8 @@ function impression(base: string, campaignId: string, tenant: string) {
 interface Session {
   token: string;
   expiresAt: string;
+  /** The buyer the token signs (for their standing: what they already took). */
+  userId?: string;
   /** The member token this session was exchanged for (a new one, or none, asks again). */
   member?: string;
 }
@@ -275,7 +289,7 @@ async function startSession(base: string, campaignId: string): Promise<{ token: 
     body: JSON.stringify({ acquisition: acquisition(campaignId), ...(memberToken ? { memberToken } : {}) }),
   });
   try {
-    const value = JSON.stringify({ token: s.token, expiresAt: s.expiresAt, member: memberToken } satisfies Session);
+    const value = JSON.stringify({ token: s.token, expiresAt: s.expiresAt, userId: s.userId, member: memberToken } satisfies Session);
     localStorage.setItem(key, value);
     localStorage.setItem(sharedKey(base), value);
     localStorage.setItem(`kq:device:${base}`, s.deviceToken);
@@ -303,7 +317,7 @@ function memberStrip(base: string, campaignId: string): HTMLElement {
           const { token, device } = await session(base, campaignId);
           render((await call(base, `${path}/join`, { method: "POST", token, device })).member);
         } catch (e: any) {
-          box.append(el("p", "", e.message || T.failed));
+          box.append(el("p", "", refusal(e)));
           join.disabled = false;
         }
       });
@@ -375,11 +389,19 @@ function mount(s: HTMLScriptElement) {
     if (campaign.kind !== "lottery") {
       const price = el("p", "p", campaign.kind === "flash_sale" ? `${T.price} ${yuan(campaign.priceCents)}` : T.free);
       const orig = campaign.product ? (campaign.kind === "flash_sale" ? campaign.product.priceCents : campaign.product.faceValueCents) : 0;
-      if (orig > campaign.priceCents) price.append(el("s", "", `${T.was} ${yuan(orig)}`));
+      if (orig > campaign.priceCents) price.append(campaign.kind === "flash_sale" ? el("s", "", `${T.was} ${yuan(orig)}`) : el("span", "f", `${T.face} ${yuan(orig)}`));
       card.append(price);
     }
-    const remaining = Object.values(live.remaining as Record<string, number>).reduce((a, b) => a + b, 0);
-    card.append(el("p", "", `${T.left} ${remaining}`));
+    const left = el("p", "", "");
+    const showLeft = (l: Json) => (left.textContent = `${T.left} ${Object.values(l.remaining as Record<string, number>).reduce((a, b) => a + b, 0)}`);
+    showLeft(live);
+    card.append(left);
+    // The count follows the sale (the shards report it every moment) while the visitor looks at it.
+    if (live.phase === "live") {
+      setInterval(() => {
+        if (document.visibilityState === "visible") call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/live`).then(showLeft, () => undefined);
+      }, 4000);
+    }
     if (campaign.kind === "lottery" && Array.isArray(campaign.odds)) {
       const ul = el("ul");
       for (const o of campaign.odds) ul.append(el("li", "", `${o.name}: ${(o.probability * 100).toFixed(2)}%`));
@@ -392,6 +414,44 @@ function mount(s: HTMLScriptElement) {
       button.disabled = true;
       button.textContent = live.phase === "scheduled" ? T.notStarted : T.ended;
     }
+    const id = encodeURIComponent(campaignId);
+    // Nothing more to take here (today): the button says so and stays off, so a tap cannot only bring a refusal.
+    let finished = false;
+    const finish = (label: string) => {
+      finished = true;
+      button.disabled = true;
+      button.textContent = label;
+    };
+    const FINAL: Record<string, string> = {
+      limit_reached: campaign.kind === "flash_sale" ? T.taken : T.claimedAll, daily_limit_reached: T.claimedAll, no_chances: T.noDraws,
+      sold_out: zh ? REJECT.sold_out![0] : REJECT.sold_out![1], ended: T.ended,
+    };
+    /** The won order awaiting payment, with the link to pay it (on the kaquan host; the token lets that page continue). */
+    const showPay = (order: Json, token: string, text: string) => {
+      result.textContent = text;
+      const link = el("a", "pay", `${T.pay} ${yuan(order.amountCents)}`) as HTMLAnchorElement;
+      link.href = `${base}/shop/order/?t=${encodeURIComponent(campaign.tenantSlug || "")}&o=${encodeURIComponent(order.id)}&pay=1#s=${encodeURIComponent(token)}`;
+      link.target = "_blank";
+      link.rel = "noopener";
+      result.append(link);
+    };
+    const until = (order: Json) => (order.reservedUntil ? new Date(order.reservedUntil).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "");
+    // A visitor coming back (a reload, another day): what they already took, and a won order still to pay. Only with a
+    // session this site already holds: looking does not start one.
+    const known = readSession(`kq:session:${base}:${campaignId}`) ?? readSession(sharedKey(base));
+    if (live.phase === "live" && known?.userId && Date.parse(known.expiresAt) > Date.now()) {
+      (async () => {
+        const st = await call(base, `/public/campaigns/${id}/users/${encodeURIComponent(known.userId!)}`, { token: known.token });
+        if (campaign.kind === "lottery") return void (st.drawsLeftToday <= 0 && finish(T.noDraws));
+        if (st.claimedTotal >= campaign.perUserLimit) finish(FINAL.limit_reached!);
+        else if (campaign.perUserDailyLimit && st.claimedToday >= campaign.perUserDailyLimit) finish(T.claimedAll);
+        // The latest unit not given back; its order is asked for by the claim (made now if the outbox has not yet).
+        const won = campaign.kind === "flash_sale" ? (st.claims as Json[]).find((x) => x.status !== "failed") : undefined;
+        if (!won) return;
+        const { order } = await call(base, `/public/campaigns/${id}/claims/${encodeURIComponent(won.claimId)}/order`, { token: known.token });
+        if (order.status === "created") showPay(order, known.token, T.awaitingPay(until(order)));
+      })().catch(() => undefined);
+    }
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
@@ -402,12 +462,8 @@ function mount(s: HTMLScriptElement) {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
           // token in the fragment lets that page show the order and, after payment, the key).
           result.textContent = T.won15;
-          const { order } = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims/${encodeURIComponent(r.claimId)}/order`, { token });
-          const link = el("a", "pay", `${T.pay} ${yuan(order.amountCents)}`) as HTMLAnchorElement;
-          link.href = `${base}/shop/order/?t=${encodeURIComponent(campaign.tenantSlug || "")}&o=${encodeURIComponent(order.id)}&pay=1#s=${encodeURIComponent(token)}`;
-          link.target = "_blank";
-          link.rel = "noopener";
-          result.append(link);
+          const { order } = await call(base, `/public/campaigns/${id}/claims/${encodeURIComponent(r.claimId)}/order`, { token });
+          showPay(order, token, T.won15);
           r.orderId = order.id;
         } else if (r.outcome !== "no_prize") {
           // The coupon or prize is in this visitor's 我的卡券 on the kaquan host: the fragment's token lets that page
@@ -418,12 +474,14 @@ function mount(s: HTMLScriptElement) {
           link.rel = "noopener";
           result.append(" ", link);
         }
+        if (r.remainingToday <= 0) finish(campaign.kind === "lottery" ? T.noDraws : FINAL.limit_reached!);
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
       } catch (e: any) {
-        result.textContent = e.message || T.failed;
+        result.textContent = refusal(e);
+        if (FINAL[e.code]) finish(FINAL[e.code]!);
         // Entry rules: say what to do instead of the API's message (the phone sign-in lives on the campaign page).
         if (e.code === "member_required") result.textContent = T.memberRequired;
-        if (e.code === "not_eligible") result.textContent = T.notEligible[e.body?.error?.issues?.[0]?.code] || e.message || T.failed;
+        if (e.code === "not_eligible") result.textContent = T.notEligible[e.body?.error?.issues?.[0]?.code] || refusal(e);
         if (e.code === "account_too_new") result.textContent = T.tooNew;
         if (e.code === "phone_required") {
           result.textContent = T.phoneRequired;
@@ -435,7 +493,7 @@ function mount(s: HTMLScriptElement) {
         }
         emit(host, "error", { code: e.code || "network", message: e.message });
       } finally {
-        button.disabled = false;
+        if (!finished) button.disabled = false;
       }
     });
     const share = el("button", "share", T.share) as HTMLButtonElement;
@@ -453,7 +511,7 @@ function mount(s: HTMLScriptElement) {
         }
         emit(host, "shared", { url });
       } catch (e: any) {
-        result.textContent = e.message || T.failed;
+        result.textContent = refusal(e);
       }
     });
     card.append(button, share, result);

@@ -123,6 +123,17 @@ describe("embeddable widget", () => {
     await screenshot(page, "widget-flash-won");
     const claimed: any = await page.evaluate("window.__events.find(e => e.name === 'claimed').detail");
     expect(claimed.orderId).toMatch(/^ord_/);
+    // One per person: the button says the unit is taken instead of offering a tap that can only be refused.
+    expect(await page.locator("kaquan-campaign button.go").textContent()).toBe("已抢到");
+    expect(await page.locator("kaquan-campaign button.go").isDisabled()).toBe(true);
+
+    // Back on the brand's page later (a reload): the win still awaits payment, one tap away.
+    await page.reload();
+    await expect.poll(() => pay.isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/你已抢到，订单待支付（\d\d:\d\d 前）/);
+    expect(await pay.textContent()).toBe("去支付 ¥9.90");
+    expect(await page.locator("kaquan-campaign button.go").textContent()).toBe("已抢到");
+    await screenshot(page, "widget-flash-won-reloaded");
 
     // The link opens the brand's kaquan store: it continues as the widget's buyer and goes to the cashier.
     const [cashier] = await Promise.all([context.waitForEvent("page"), pay.click()]);
@@ -175,9 +186,23 @@ describe("embeddable widget", () => {
     const { context, page } = await phonePage(browser());
     await page.goto(`${host.origin}/`);
     await expect.poll(() => page.evaluate("JSON.stringify(window.__events)"), { timeout: 15_000 }).toContain("ready");
+    // A second tab of the same page, opened before the claim: it still offers the coupon.
+    const stale = await context.newPage();
+    await stale.goto(`${host.origin}/`);
+    await expect.poll(() => stale.locator("kaquan-campaign button.go").textContent(), { timeout: 15_000 }).toBe("立即领取");
+    expect(await page.locator("kaquan-campaign .c").textContent()).toContain("剩余 5");
     await page.locator("kaquan-campaign button.go").click();
     const mine = page.locator("kaquan-campaign a.pay", { hasText: "查看我的卡券" });
     await expect.poll(() => mine.count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator("kaquan-campaign button.go").textContent()).toBe("已领取");
+    await expect.poll(() => page.locator("kaquan-campaign .c").textContent(), { timeout: 15_000 }).toContain("剩余 4");
+    // The stale tab's tap is refused in Chinese (not the API's English), and its button stops offering the coupon.
+    await stale.locator("kaquan-campaign button.go").click();
+    await expect.poll(() => stale.locator("kaquan-campaign [role=status]").textContent(), { timeout: 15_000 }).toBe("已达到本活动的领取上限");
+    expect(await stale.locator("kaquan-campaign button.go").textContent()).toBe("已领取");
+    expect(await stale.locator("kaquan-campaign button.go").isDisabled()).toBe(true);
+    await screenshot(stale, "widget-coupon-refused-in-chinese");
+    await stale.close();
     const [vouchers] = await Promise.all([context.waitForEvent("page"), mine.click()]);
     await vouchers.waitForURL(/\/shop\/vouchers\//, { timeout: 15_000 });
     await expect.poll(() => vouchers.locator(".voucher", { hasText: coupon.name }).count(), { timeout: 15_000 }).toBe(1);
