@@ -49,8 +49,13 @@ export const AssistRequestView = z
     expiresAt: z.string(),
     status: AssistRequestStatus,
     helpers: z.array(z.object({ name: z.string(), at: z.string() })),
-    /** The viewer's relation to it: the requester, already helped (this activity), or may help. */
-    viewer: z.enum(["requester", "helped", "visitor"]),
+    /**
+     * The viewer's relation to it: the requester, helped this request, already helped another request of this
+     * activity (once per activity: cannot help this one), or may help.
+     */
+    viewer: z.enum(["requester", "helped", "helped_other", "visitor"]).openapi({
+      description: "requester; helped = helped this request; helped_other = already helped another request of this activity (one help per activity), so cannot help this one; visitor = may help",
+    }),
     /** For the requester once reached: the reward order (its voucher is in 我的卡券). */
     rewardOrderId: z.string().nullable(),
   })

@@ -1,8 +1,27 @@
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
-import { admin } from "./stack";
+import { admin, api } from "./stack";
 
 const browser = useChromium();
+const DAY = 86_400_000;
+
+/** The growth view's row of a mechanism (裂变增长), from the analyst API the dashboard reads. */
+async function growthRow(mechanism: string) {
+  const { keys } = inject("stack");
+  const range = `from=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`;
+  return (await api(`/analytics/growth?${range}`, keys.analyst)).rows.find((r: any) => r.mechanism === mechanism);
+}
+
+/** Taps a share button and answers the link it got from POST …/shares (what was copied or shared). */
+async function sharedUrl(page: import("playwright-core").Page, button: string) {
+  const { baseUrl } = inject("stack");
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/shares") && r.request().method() === "POST", { timeout: 10_000 }),
+    page.click(button),
+  ]);
+  expect(res.status()).toBe(201);
+  return new URL(((await res.json()) as { url: string }).url, baseUrl).href;
+}
 
 describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
   it("a member starts an assist on one phone, three friends help from their own phones, the reward lands in 我的卡券", async () => {
@@ -29,10 +48,16 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await screenshot(member.page, "assist-started");
     await fitsThePhone(member.page);
 
-    // Three friends, each on their own phone, open the link and help.
+    // 邀请好友助力: the link the member sends carries their share code.
+    const assistBefore = (await growthRow("assist"))?.inviteeSignups ?? 0;
+    const assistLink = await sharedUrl(member.page, "#share-btn");
+    expect(assistLink).toMatch(new RegExp(`/shop/assist/\\?t=demo&c=${code}&share=[A-Za-z0-9]{12}$`));
+
+    // Three friends, each on their own phone (new visitors), open that link and help.
+    let firstFriend: Awaited<ReturnType<typeof phonePage>> | null = null;
     for (let i = 0; i < 3; i++) {
       const friend = await phonePage(browser());
-      await friend.page.goto(`${baseUrl}/shop/assist/?t=demo&c=${code}`);
+      await friend.page.goto(assistLink);
       await expect.poll(() => friend.page.isVisible("#help-btn"), { timeout: 10_000 }).toBe(true);
       await friend.page.click("#help-btn");
       await expect.poll(() => friend.page.textContent("#state"), { timeout: 10_000 }).toContain("助力成功");
@@ -45,8 +70,32 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
         await screenshot(friend.page, "assist-helped");
       }
       expect(friend.errors).toEqual([]);
-      await friend.context.close();
+      if (i === 0) firstFriend = friend;
+      else await friend.context.close();
     }
+
+    // The three friends signed up through the member's share link: invitee sign-ups of 助力 in the growth view.
+    await expect.poll(async () => (await growthRow("assist"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(assistBefore + 3);
+
+    // Another member starts their own request; the first friend, who helped already in this activity, opens it:
+    // told they cannot help again (not "助力成功"), no help button, nothing counted.
+    const other = await phonePage(browser());
+    await other.page.goto(`${baseUrl}/shop/assist/?t=demo&a=${assist.id}`);
+    await expect.poll(() => other.page.isVisible("#start-btn"), { timeout: 10_000 }).toBe(true);
+    await other.page.click("#start-btn");
+    await expect.poll(() => other.page.isVisible("#assist-share"), { timeout: 10_000 }).toBe(true);
+    const otherCode = new URL(other.page.url()).searchParams.get("c")!;
+    expect(otherCode).not.toBe(code);
+    const helper = firstFriend!;
+    await helper.page.goto(`${baseUrl}/shop/assist/?t=demo&c=${otherCode}`);
+    await expect.poll(() => helper.page.textContent("#state"), { timeout: 10_000 }).toContain("已在本活动中为其他好友助力过");
+    expect(await helper.page.textContent("#state")).not.toContain("助力成功");
+    expect(await helper.page.isVisible("#help-btn")).toBe(false);
+    expect(await helper.page.textContent("#helps")).toBe("0");
+    await screenshot(helper.page, "assist-helped-other");
+    expect([...helper.errors, ...other.errors]).toEqual([]);
+    await helper.context.close();
+    await other.context.close();
 
     // The member sees the goal reached and the reward in 我的卡券.
     await member.page.reload();
@@ -64,6 +113,19 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     expect(await member.page.inputValue("#invite-link")).toMatch(/\/shop\/member\/\?t=demo&invite=[A-Za-z0-9]{10}$/);
     await screenshot(member.page, "member-invite");
     await fitsThePhone(member.page);
+
+    // 复制 gives the share link of the invite; a new friend opens it and joins: an invitee sign-up of 邀请有礼.
+    const inviteBefore = (await growthRow("invite"))?.inviteeSignups ?? 0;
+    const inviteLink = await sharedUrl(member.page, "#invite-copy");
+    expect(inviteLink).toMatch(/\/shop\/member\/\?t=demo&invite=[A-Za-z0-9]{10}&share=[A-Za-z0-9]{12}$/);
+    const invitee = await phonePage(browser());
+    await invitee.page.goto(inviteLink);
+    await expect.poll(() => invitee.page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    await invitee.page.click("#join-btn");
+    await expect.poll(() => invitee.page.textContent("#join-msg"), { timeout: 10_000 }).toContain("欢迎加入");
+    await expect.poll(async () => (await growthRow("invite"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(inviteBefore + 1);
+    expect(invitee.errors).toEqual([]);
+    await invitee.context.close();
     expect(member.errors).toEqual([]);
     await member.context.close();
 
@@ -77,7 +139,8 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await expect.poll(() => console.locator("#programmes tr").count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await screenshot(console, "admin-invites");
     await console.context().close();
-  });
+    // The growth view waits on the warehouse (page → worker → outbox → queue → warehouse): more than the default 60 s.
+  }, 240_000);
 
   it("without an assist id the page shows only the missing-parameter message", async () => {
     const { baseUrl } = inject("stack");

@@ -157,6 +157,11 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     const other = await new Phone(b.slug).member();
     const otherCode = (await other.post(`/assists/${assistId}/requests`)).body.code as string;
     expect((await friend.post(`/assist-requests/${otherCode}/help`)).body.error.code).toBe("assist_already_helped");
+    // What the friend's page is told: helped the request they helped, but only helped another one of this activity
+    // on the other member's (so the page says they cannot help again, never "助力成功"); a stranger may help.
+    expect((await friend.call(`/assist-requests/${code}`)).body.viewer).toBe("helped");
+    expect((await friend.call(`/assist-requests/${otherCode}`)).body).toMatchObject({ viewer: "helped_other", helps: 0 });
+    expect((await (await new Phone(b.slug).guest()).call(`/assist-requests/${otherCode}`)).body.viewer).toBe("visitor");
     // A second account on the friend's device.
     const reused = await friend.sameDevice().guest();
     expect((await reused.post(`/assist-requests/${code}/help`)).body.error.code).toBe("assist_device_used");

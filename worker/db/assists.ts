@@ -84,7 +84,9 @@ export async function helpFacts(db: D1Database, tenantId: string, assistId: stri
     db.prepare("SELECT request_id FROM assist_helps WHERE tenant_id = ? AND assist_id = ? AND helper_id = ?").bind(tenantId, assistId, helperId),
     db.prepare("SELECT request_id FROM assist_helps WHERE tenant_id = ? AND assist_id = ? AND device_id = ?").bind(tenantId, assistId, deviceId ?? ""),
   ]);
-  return { helped: byHelper!.results.length > 0, deviceUsed: byDevice!.results.length > 0 };
+  const helpedRequestId = (byHelper!.results[0] as { request_id: string } | undefined)?.request_id ?? null;
+  /** helped: this helper helped in the activity (once per activity), helpedRequestId: which request that was. */
+  return { helped: helpedRequestId !== null, helpedRequestId, deviceUsed: byDevice!.results.length > 0 };
 }
 
 export const countRefusalStmt = (db: D1Database, tenantId: string, assistId: string, reason: string) =>

@@ -120,7 +120,11 @@ async function viewOf(env: Env, a: AssistRow, r: AssistRequestRow, viewerId: str
   const expired = r.status === "open" && Date.parse(r.expires_at) <= Date.now();
   let viewer: AssistRequestView["viewer"] = "visitor";
   if (viewerId === r.requester_id) viewer = "requester";
-  else if (viewerId && (await helpFacts(env.DB, r.tenant_id, a.id, viewerId, null)).helped) viewer = "helped";
+  else if (viewerId) {
+    // Once per activity: a friend who helped another request of this activity cannot help this one (not "helped" it).
+    const { helpedRequestId } = await helpFacts(env.DB, r.tenant_id, a.id, viewerId, null);
+    if (helpedRequestId) viewer = helpedRequestId === r.id ? "helped" : "helped_other";
+  }
   return {
     code: r.code, assist: toAssist(a), helps: r.helps, goal: r.goal, expiresAt: r.expires_at, status: expired ? "expired" : r.status,
     helpers: helpers.map((h) => ({ name: maskName(h.phone, h.helper), at: h.at })), viewer,
