@@ -1,16 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
-import { admin, api } from "./stack";
+import { admin, api, growthRow } from "./stack";
 
 const browser = useChromium();
-const DAY = 86_400_000;
 
-/** The growth view's row of a mechanism (裂变增长), from the analyst API the dashboard reads. */
-async function growthRow(mechanism: string) {
-  const { keys } = inject("stack");
-  const range = `from=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`;
-  return (await api(`/analytics/growth?${range}`, keys.analyst)).rows.find((r: any) => r.mechanism === mechanism);
-}
 
 /** Taps a share button and answers the link it got from POST …/shares (what was copied or shared). */
 async function sharedUrl(page: import("playwright-core").Page, button: string) {

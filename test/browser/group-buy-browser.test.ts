@@ -2,6 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+import { growthRow } from "./stack";
 
 const browser = useChromium();
 
@@ -54,10 +55,12 @@ describe("group buy (拼团) on three phones", () => {
     expect(await leader!.getAttribute("[data-poster-img]", "src")).toMatch(/^data:image\/png/);
     await leader!.locator("[data-poster-img]").scrollIntoViewIfNeeded();
     await screenshot(leader!, "group-poster");
+    const shared = (await leader!.getAttribute("[data-share-poster]", "data-share-url"))!;
+    const groupBefore = (await growthRow("group"))?.inviteeSignups ?? 0;
 
     // Two friends open the shared link on their own phones, join and pay.
     for (const [friend, name] of [[a!, "a"], [b!, "b"]] as const) {
-      await friend.goto(teamUrl);
+      await friend.goto(shared);
       await expect.poll(() => friend.isVisible("#join"), { timeout: 10_000 }).toBe(true);
       if (name === "a") await screenshot(friend, "group-join");
       await friend.click("#join");
@@ -77,6 +80,16 @@ describe("group buy (拼团) on three phones", () => {
     await expect.poll(() => b!.locator(".seat:not(.empty)").count(), { timeout: 10_000 }).toBe(3);
     await fitsThePhone(b!);
     await screenshot(b!, "group-team-full");
+
+    // A late friend on the full team is offered a team of their own, not a dead end.
+    const late = await (await phoneContext(browser())).newPage();
+    await late.goto(teamUrl);
+    await expect.poll(() => late.isVisible("#own-team"), { timeout: 10_000 }).toBe(true);
+    expect(await late.getAttribute("#own-team", "href")).toContain(`g=${buy.id}`);
+    await late.context().close();
+
+    // The two friends were new to the shop and came through the leader's link: the group row's invitee sign-ups.
+    await expect.poll(async () => (await growthRow("group"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(groupBefore + 2);
 
     const detail = await admin.ok<{ teams: { status: string; members: unknown[] }[] }>("GET", `/group-buys/${buy.id}`);
     expect(detail.teams).toMatchObject([{ status: "completed" }]);

@@ -18,6 +18,14 @@ export async function api(path: string, token: string | null | undefined, method
 }
 
 /** The Demo Brand's admin key. */
+/** The growth view's row of a mechanism (裂变增长) from yesterday to tomorrow, from the analyst API the dashboard reads. */
+export async function growthRow(mechanism: string) {
+  const { keys } = inject("stack");
+  const day = 86_400_000;
+  const range = `from=${new Date(Date.now() - day).toISOString().slice(0, 10)}&to=${new Date(Date.now() + day).toISOString().slice(0, 10)}`;
+  return (await api(`/analytics/growth?${range}`, keys.analyst)).rows.find((r: any) => r.mechanism === mechanism);
+}
+
 export function admin(path: string, method = "GET", body?: unknown): Promise<any> {
   return api(path, inject("stack").keys.admin, method, body);
 }

@@ -5,7 +5,7 @@
  * exists from the anonymous device id kept here.
  */
 import { deviceId } from "./campaign-api";
-import { store } from "./shop-api";
+import { shopFetch, store } from "./shop-api";
 
 const KEY = "kq-acq";
 type Acq = { utmSource?: string; utmMedium?: string; utmCampaign?: string; share?: string; campaignId?: string };
@@ -28,6 +28,15 @@ export function acquisition(campaignId?: string | null) {
     if (Object.keys(first).length) localStorage.setItem(KEY, JSON.stringify(first));
   }
   return { ...first, ...(campaignId && !first.campaignId ? { campaignId } : {}), deviceId: deviceId() };
+}
+
+/**
+ * The visitor's buyer session before an action that needs one (join a team, help a friend, join the membership): a new
+ * visitor's guest starts with the landing's acquisition, so one who came through a share link is the sharer's referral.
+ */
+export async function ensureGuest(): Promise<void> {
+  const me = await shopFetch<{ buyer: unknown }>("/me");
+  if (!me.body?.buyer) await shopFetch("/guest", { method: "POST", json: { acquisition: acquisition() } });
 }
 
 /** A view (page_view / product_viewed) for the dashboards; never blocks or fails the page. */
