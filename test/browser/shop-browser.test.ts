@@ -6,7 +6,8 @@ const browser = useChromium();
 describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see the key, sign in by phone", () => {
   it("product → sandbox checkout → order shows the key → my vouchers after OTP sign-in", async () => {
     const { baseUrl } = inject("stack");
-    const { context, page, errors } = await phonePage(browser());
+    // A phone in China: order times are shown in China time, not the API's UTC.
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
 
     // A guest is no member: the product page does not ask for the stored-value wallet (a 401/403 the console logs).
     const walletAsks: string[] = [];
@@ -32,6 +33,15 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
     expect(await page.textContent(".secret")).toMatch(/^VIDEO-[0-9A-F]{16}$/);
     await screenshot(page, "shop-order-phone");
+    const orderId = new URL(page.url()).searchParams.get("o")!;
+    const createdAt: string = await page.evaluate(`fetch("/api/v1/shop/demo/orders/${orderId}").then((r) => r.json()).then((b) => b.order.createdAt)`);
+    const china = (seconds: boolean) => new Date(createdAt).toLocaleString("zh-CN", {
+      timeZone: "Asia/Shanghai", hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}),
+    });
+    expect(await page.textContent("#order")).toContain(china(true));
+    await page.goto(`${baseUrl}/shop/orders/?t=demo`);
+    await expect.poll(() => page.textContent("body"), { timeout: 10_000 }).toContain(china(false));
+    expect(await page.textContent("body")).not.toContain(createdAt.replace("T", " ").slice(0, 16));
 
     // The cashier of a delivered order says so in words (not the raw status), in Chinese and in English.
     await page.goto(cashier);

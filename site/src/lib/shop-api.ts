@@ -29,6 +29,9 @@ export const ORDER_STATUS: Record<string, [string, string]> = {
 export const VOUCHER_STATUS: Record<string, [string, string]> = {
   issued: ["可使用", "Ready"], redeemed: ["已核销", "Redeemed"], expired: ["已过期", "Expired"], voided: ["已作废", "Voided"], refunded: ["已退款", "Refunded"],
 };
+/** A moment in the visitor's own time (China time for a visitor in China), as the other buyer pages show it; never the API's UTC. */
+export const localTime = (iso: string, seconds = false) =>
+  new Date(iso).toLocaleString("zh-CN", { hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}) });
 export const statusText = (map: Record<string, [string, string]>, s: string) => t(...(map[s] ?? [s, s]));
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { class?: string } = {}, ...children: (Node | string)[]) {
