@@ -43,6 +43,21 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     await expect.poll(() => page.textContent("body"), { timeout: 10_000 }).toContain(china(false));
     expect(await page.textContent("body")).not.toContain(createdAt.replace("T", " ").slice(0, 16));
 
+    // An order cancelled unpaid stays findable (已关闭), and its page says what happened and where to go next.
+    const cancelled: string = await page.evaluate(`(async () => {
+      const { products } = await (await fetch("/api/v1/shop/demo/products")).json();
+      const coupon = products.find((p) => p.kind === "coupon");
+      const o = await (await fetch("/api/v1/shop/demo/orders", { method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId: coupon.id }) })).json();
+      await fetch("/api/v1/shop/demo/orders/" + o.id + "/cancel", { method: "POST" });
+      return o.id;
+    })()`);
+    await page.goto(`${baseUrl}/shop/orders/?t=demo&tab=closed`);
+    await expect.poll(() => page.locator(`.order[data-id="${cancelled}"]`).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator(`.order[data-id="${cancelled}"]`).textContent()).toContain("已取消");
+    await page.locator(`.order[data-id="${cancelled}"] a.view`).click();
+    await expect.poll(() => page.textContent("#closed-note"), { timeout: 10_000 }).toContain("订单已取消");
+    await screenshot(page, "shop-order-cancelled");
+
     // The cashier of a delivered order says so in words (not the raw status), in Chinese and in English.
     await page.goto(cashier);
     expect(await page.textContent("#state")).toBe("该订单已完成，无需支付。");
