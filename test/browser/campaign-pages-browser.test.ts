@@ -233,7 +233,7 @@ describe("campaign pages on a phone", () => {
     const cut = new URL(href, baseUrl);
     cut.searchParams.set("r", receipt.replace(/:[0-9a-f]{64}$/, `:${"1".repeat(64)}`));
     await page.goto(cut.href);
-    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("公布的抽奖记录中没有这次抽奖的原始记录");
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("回执与公布的抽奖记录不符");
     await context.close();
   });
 

@@ -31,6 +31,12 @@ describe("member points on a phone", () => {
     await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toBe("5");
     await expect.poll(() => page.locator("#check-in").isDisabled(), { timeout: 10_000 }).toBe(true);
     await screenshot(page, "points-checked-in");
+    // In English the page's own headings are English too (they come from a template filled after load).
+    await page.goto(`${baseUrl}/shop/member/points/?t=demo&lang=en`);
+    await expect.poll(() => page.textContent("#tasks-h"), { timeout: 10_000 }).toBe("Tasks");
+    expect(await page.textContent("#moves-h")).toBe("Statement");
+    await page.goto(`${baseUrl}/shop/member/points/?t=demo&lang=zh`);
+    await expect.poll(() => page.textContent("#tasks-h"), { timeout: 10_000 }).toBe("做任务赚积分");
 
     // Buy the ¥19.90 video card: 19 points at the default 1 point per yuan.
     await buyVideoCard(page);
@@ -48,6 +54,9 @@ describe("member points on a phone", () => {
     await expect.poll(() => page.textContent("#msg"), { timeout: 10_000 }).toContain("兑换成功");
     await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toContain("4");
     await expect.poll(() => page.textContent("#mine"), { timeout: 10_000 }).toContain("已发放");
+    // One per member: the item now says its limit is reached (not that points are short).
+    await expect.poll(() => card.locator("button").textContent(), { timeout: 10_000 }).toBe("已达兑换上限");
+    expect(await card.locator("button").isDisabled()).toBe(true);
     await screenshot(page, "points-mall-exchanged");
     await fitsThePhone(page);
     expect((await admin(`/points/members/${memberId}`)).balance).toBe(4);

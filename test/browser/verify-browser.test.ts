@@ -41,6 +41,8 @@ describe("the public verify page on a phone", () => {
     await page.goto(`${baseUrl}/verify/?code=${code}`);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("存证校验通过");
     expect(await page.locator("#verdict.pass").count()).toBe(1);
+    // The history table fits the phone: no column hidden behind a sideways scroll.
+    expect(await page.evaluate(`(() => { const t = document.querySelector("#out table"); return t.scrollWidth - t.clientWidth; })()`)).toBeLessThanOrEqual(1);
     await screenshot(page, "verify-intact");
 
     // What an insider with D1 access would do: make the voucher look never redeemed, hash left as it was.
