@@ -14,6 +14,9 @@ describe("storefront home on a phone", () => {
     const width = await page.evaluate("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);
     await screenshot(page, "home-phone");
+    // The live campaigns are one tap away.
+    await page.getByRole("link", { name: "进行中的活动" }).click();
+    await page.waitForURL(/\/campaigns\/\?t=demo/, { timeout: 10_000 });
     expect(errors).toEqual([]);
     await context.close();
   });
