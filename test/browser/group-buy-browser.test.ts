@@ -41,6 +41,8 @@ describe("group buy (拼团) on three phones", () => {
     await screenshot(leader!, "group-start");
     await leader!.click("#open");
     await payAtCashier(leader!);
+    // The paid seat waits for the team: the order says so, not that delivery is under way.
+    await expect.poll(() => leader!.textContent("#order"), { timeout: 10_000 }).toContain("已支付，等待成团");
     await leader!.click("#to-team");
     await expect.poll(() => leader!.textContent("#team"), { timeout: 10_000 }).toContain("还差 2 人");
     expect(await leader!.textContent("#team")).toContain("已支付，等待成团");

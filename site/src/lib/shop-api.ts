@@ -26,6 +26,9 @@ export const ORDER_STATUS: Record<string, [string, string]> = {
   created: ["待支付", "Awaiting payment"], paid: ["已支付，发放中", "Paid, delivering"], delivered: ["已发放", "Delivered"],
   failed: ["发放失败", "Failed"], refunded: ["已退款", "Refunded"], cancelled: ["已取消", "Cancelled"], expired: ["已过期", "Expired"],
 };
+/** An order's status in words; a paid group-buy seat waits for its team, it is not being delivered yet. */
+export const orderStatusText = (o: { status: string; source?: string | null }) =>
+  o.status === "paid" && o.source?.startsWith("group:") ? t("已支付，等待成团", "Paid, waiting for the team") : statusText(ORDER_STATUS, o.status);
 export const VOUCHER_STATUS: Record<string, [string, string]> = {
   issued: ["可使用", "Ready"], redeemed: ["已核销", "Redeemed"], expired: ["已过期", "Expired"], voided: ["已作废", "Voided"], refunded: ["已退款", "Refunded"],
 };
