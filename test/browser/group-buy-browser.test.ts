@@ -55,6 +55,17 @@ describe("group buy (拼团) on three phones", () => {
     await leader!.click("[data-poster-open]");
     await expect.poll(() => leader!.getAttribute("[data-share-poster]", "data-share-url"), { timeout: 10_000 }).toMatch(/\/shop\/group\/\?t=demo&team=gt_\w+&share=\w+$/);
     expect(await leader!.getAttribute("[data-poster-img]", "src")).toMatch(/^data:image\/png/);
+    // A team has no picture of its own: the picture area carries the brand's banner, not an empty grey box.
+    const corner = await leader!.evaluate(`(async () => {
+      const img = document.querySelector("[data-poster-img]");
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const ctx = c.getContext("2d");
+      ctx.drawImage(img, 0, 0);
+      return Array.from(ctx.getImageData(10, 100, 1, 1).data.slice(0, 3));
+    })()`);
+    expect(corner).toEqual([255, 247, 237]);
     await leader!.locator("[data-poster-img]").scrollIntoViewIfNeeded();
     await screenshot(leader!, "group-poster");
     const shared = (await leader!.getAttribute("[data-share-poster]", "data-share-url"))!;

@@ -23,6 +23,12 @@ export interface PosterSubject {
   image?: string | null;
 }
 
+/** The picture area's words when there is no image to draw (a team, an assist request): never an empty grey box. */
+const BANNER: Record<PosterMechanism, readonly [string, string]> = {
+  campaign: ["限时活动", "Limited offer"], product: ["好物分享", "Shared with you"], group: ["一起拼团", "Team up"],
+  assist: ["帮我助力", "Help me out"], invite: ["好友邀请", "You're invited"],
+};
+
 export const W = 600;
 export const H = 960;
 
@@ -97,9 +103,17 @@ export async function drawPoster(canvas: HTMLCanvasElement, s: PosterSubject & {
   ctx.textBaseline = "middle";
   ctx.fillText(wrap(ctx, s.brand, W - 64, 1)[0] ?? "", 32, 42);
   const img = withImage && s.image ? await loadImage(s.image) : null;
-  ctx.fillStyle = "#f3f4f6";
+  ctx.fillStyle = img ? "#f3f4f6" : "#fff7ed";
   ctx.fillRect(0, 84, W, 338);
   if (img) cover(ctx, img, 0, 84, W, 338);
+  else {
+    ctx.fillStyle = "#c2410c";
+    ctx.font = font(72, 800);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(t(...BANNER[s.mechanism]), W / 2, 84 + 169);
+    ctx.textAlign = "left";
+  }
   ctx.fillStyle = "#111";
   ctx.font = font(36, 700);
   ctx.textBaseline = "top";

@@ -43,5 +43,6 @@ export const KPI_TILES: { key: keyof KpiValues; zh: string; en: string; format: 
   { key: "gmvCents", zh: "GMV", en: "GMV", format: yuan },
   { key: "netRevenueCents", zh: "净收入（扣退款）", en: "Net of refunds", format: yuan },
   { key: "redemptionRate", zh: "核销率", en: "Redemption rate", format: (v) => `${(v * 100).toFixed(1)}%` },
-  { key: "kFactor", zh: "K 因子", en: "K-factor", format: (v) => v.toFixed(2) },
+  // Campaign shares only (kfactor_overall); 拼团, 助力 and 邀请有礼 have their own K in 裂变增长.
+  { key: "kFactor", zh: "K 因子（活动分享）", en: "K-factor (campaign shares)", format: (v) => v.toFixed(2) },
 ];

@@ -57,7 +57,8 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
   const opts: uPlot.Options = {
     width,
     height: 220,
-    scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] } },
+    // Counts and amounts start at 0, so a bar's height compares with the others' (uPlot fits the range to the data).
+    scales: { x: { time: false, range: () => [-0.5, labels.length - 0.5] }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] } },
     axes: [
       {
         // One tick per category, or every k-th when the widest would overlap (measured per character); long ids are
