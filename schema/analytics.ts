@@ -158,6 +158,8 @@ export const TopProductsRow = z
     }),
   })
   .openapi("TopProductsRow");
+export const RevenueOverallParams = params({ ...range, ...campaign });
+export const RevenueOverallRow = TopProductsRow.pick({ paidOrders: true, revenueCents: true, refundedCents: true, netRevenueCents: true }).openapi("RevenueOverallRow");
 
 export const DataSourceParams = params({ ...range });
 export const DataSourceRow = z
@@ -326,6 +328,7 @@ export const METRICS = {
   suppliers: { params: SupplierParams, row: SupplierRow, summary: "Supplier delivery success rate" },
   roi: { params: RoiParams, row: RoiRow, summary: "Campaign ROI (prize and discount cost vs attributed revenue) and new users" },
   top_products: { params: TopProductsParams, row: TopProductsRow, summary: "Top products by revenue" },
+  revenue_overall: { params: RevenueOverallParams, row: RevenueOverallRow, summary: "Paid orders, revenue (GMV), refunds made and net revenue over every product (the dashboard's GMV and 净收入 tiles)" },
   data_source: { params: DataSourceParams, row: DataSourceRow, summary: "Events in the range and how many are simulated (the dashboard's 模拟数据 badge)" },
   acquisition: { params: AcquisitionParams, row: AcquisitionRow, summary: "New users per campaign by channel (UTM source), share vs organic and embedding origin" },
   members_by_tier: { params: MembersByTierParams, row: MembersByTierRow, summary: "Members in each tier at the end of each day/week/month" },

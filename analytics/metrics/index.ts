@@ -16,7 +16,7 @@ import { retention } from "./retention";
 import { retentionMatrix } from "./retention-matrix";
 import { roi } from "./roi";
 import { suppliers } from "./suppliers";
-import { topProducts } from "./top-products";
+import { revenueOverall, topProducts } from "./top-products";
 import { couponRoi } from "./coupon-roi";
 import { targetingUplift } from "./targeting-uplift";
 import { reminderConversion } from "./reminder-conversion";
@@ -34,6 +34,7 @@ export const metrics: Record<MetricName, Metric<any, any>> = {
   suppliers,
   roi,
   top_products: topProducts,
+  revenue_overall: revenueOverall,
   data_source: dataSource,
   acquisition,
   members_by_tier: membersByTier,

@@ -38,6 +38,12 @@ describe("top products", () => {
     ]);
   });
 
+  it("over every product at once (the GMV and 净收入 tiles), with the campaign filter", async () => {
+    expect(await wh.query("revenue_overall")).toEqual([{ paidOrders: 3, revenueCents: 8000, refundedCents: 3500, netRevenueCents: 4500 }]);
+    expect(await wh.query("revenue_overall", { campaignId: "cc" })).toEqual([{ paidOrders: 1, revenueCents: 5000, refundedCents: 2000, netRevenueCents: 3000 }]);
+    expect(await wh.query("revenue_overall", { from: "2026-01-01", to: "2026-02-01" })).toEqual([{ paidOrders: 0, revenueCents: 0, refundedCents: 0, netRevenueCents: 0 }]);
+  });
+
   it("counts a refund in the range it was made, for an order paid before it", async () => {
     expect(await wh.query("top_products", { from: "2026-09-11T00:00:00Z" })).toEqual([
       { productId: "p1", views: 0, paidOrders: 0, revenueCents: 0, refundedCents: 1500, netRevenueCents: -1500, viewToPaid: null },

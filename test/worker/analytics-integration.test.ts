@@ -130,6 +130,9 @@ describe("analytics API through the worker", () => {
     expect(value.body.rows).toEqual([
       { productId, views: 0, paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0, viewToPaid: null },
     ]);
+    expect((await api("/analytics/revenue_overall", { token: analyst })).body.rows).toEqual([
+      { paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0 },
+    ]);
   });
 
   it("the public tracking route takes whitelisted types only", async () => {

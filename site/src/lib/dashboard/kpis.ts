@@ -10,10 +10,10 @@ export type KpiValues = { participants: number; newUsers: number; gmvCents: numb
 const sum = (rows: Row[], k: string) => rows.reduce((n, r) => n + (Number(r[k]) || 0), 0);
 
 export async function kpis(f: Filters): Promise<KpiValues> {
-  const [k, ltv, top, red] = await Promise.all([
+  const [k, ltv, money, red] = await Promise.all([
     metric("kfactor_overall", metricParams("campaign", f)),
     metric("ltv", metricParams("ltv", f)),
-    metric("top_products", metricParams("top", f)),
+    metric("revenue_overall", metricParams("campaign", f)),
     metric("redemption", metricParams("campaign", f)),
   ]);
   // One row over every campaign: a person who took part in three campaigns is one participant.
@@ -22,8 +22,8 @@ export async function kpis(f: Filters): Promise<KpiValues> {
   return {
     participants,
     newUsers: sum(ltv, "users"),
-    gmvCents: sum(top, "revenueCents"),
-    netRevenueCents: sum(top, "netRevenueCents"),
+    gmvCents: sum(money, "revenueCents"),
+    netRevenueCents: sum(money, "netRevenueCents"),
     redemptionRate: issued ? sum(red, "redeemed") / issued : null,
     kFactor: participants ? sum(k, "inviteeSignups") / participants : null,
   };
