@@ -13,7 +13,7 @@ FROM (
   SELECT product_id, countIf(type = 'product_viewed') AS views, ${distinctIf("order_id", "type = 'order_paid'")} AS paid,
          sumIf(amount_cents, type = 'order_paid') AS revenue, toInt64(0) AS refunded
   FROM events
-  WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN ('product_viewed', 'order_paid') AND ${CAMPAIGN}
+  WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN (${perProduct ? "'product_viewed', " : ""}'order_paid') AND ${CAMPAIGN}
   GROUP BY product_id
   UNION ALL
   SELECT product_id, 0, 0, 0,

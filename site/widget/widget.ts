@@ -379,8 +379,9 @@ function mount(s: HTMLScriptElement) {
   const root = host.attachShadow({ mode: "open" });
 
   (async () => {
-    const campaign = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}`);
-    const live = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/live`);
+    const id = encodeURIComponent(campaignId);
+    const campaign = await call(base, `/public/campaigns/${id}`);
+    const live = await call(base, `/public/campaigns/${id}/live`);
     const style = el("style");
     style.textContent = STYLES;
     const card = el("div", "c");
@@ -399,7 +400,7 @@ function mount(s: HTMLScriptElement) {
     // The count follows the sale (the shards report it every moment) while the visitor looks at it.
     if (live.phase === "live") {
       setInterval(() => {
-        if (document.visibilityState === "visible") call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/live`).then(showLeft, () => undefined);
+        if (document.visibilityState === "visible") call(base, `/public/campaigns/${id}/live`).then(showLeft, () => undefined);
       }, 4000);
     }
     if (campaign.kind === "lottery" && Array.isArray(campaign.odds)) {
@@ -414,7 +415,6 @@ function mount(s: HTMLScriptElement) {
       button.disabled = true;
       button.textContent = live.phase === "scheduled" ? T.notStarted : T.ended;
     }
-    const id = encodeURIComponent(campaignId);
     // Nothing more to take here (today): the button says so and stays off, so a tap cannot only bring a refusal.
     let finished = false;
     const finish = (label: string) => {
@@ -456,7 +456,7 @@ function mount(s: HTMLScriptElement) {
       button.disabled = true;
       try {
         const { token, device } = await session(base, campaignId);
-        const r = await claimWithChallenge(base, `/public/campaigns/${encodeURIComponent(campaignId)}/claims`, token, device, () => (result.textContent = T.checking));
+        const r = await claimWithChallenge(base, `/public/campaigns/${id}/claims`, token, device, () => (result.textContent = T.checking));
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
         if (campaign.kind === "flash_sale") {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
@@ -486,7 +486,7 @@ function mount(s: HTMLScriptElement) {
         if (e.code === "phone_required") {
           result.textContent = T.phoneRequired;
           const link = el("a", "pay", T.openPage) as HTMLAnchorElement;
-          link.href = `${base}/campaigns/${campaign.kind === "lottery" ? "lottery" : "flash"}/?t=${encodeURIComponent(campaign.tenantSlug || "")}&id=${encodeURIComponent(campaignId)}`;
+          link.href = `${base}/campaigns/${campaign.kind === "lottery" ? "lottery" : "flash"}/?t=${encodeURIComponent(campaign.tenantSlug || "")}&id=${id}`;
           link.target = "_blank";
           link.rel = "noopener";
           result.append(link);
@@ -500,7 +500,7 @@ function mount(s: HTMLScriptElement) {
     share.addEventListener("click", async () => {
       try {
         const { token, device } = await session(base, campaignId);
-        const r = await call(base, `/public/campaigns/${encodeURIComponent(campaignId)}/shares`, {
+        const r = await call(base, `/public/campaigns/${id}/shares`, {
           method: "POST", token, device, body: JSON.stringify({ channel: nav.share ? "system_share" : "copy_link" }),
         });
         const url = new URL(r.url, base).href;

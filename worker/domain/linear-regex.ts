@@ -161,13 +161,14 @@ function parse(src: string): Node {
 
 /** The NFA: states[0] is the start; every state's out points forward or back by index. */
 function compile(root: Node): State[] {
-  const states: State[] = [];
+  const HOLE = -1;
+  // The entry, a jump to the pattern's first state once it is built.
+  const states: State[] = [{ kind: "split", a: HOLE, b: HOLE }];
   const add = (s: State) => {
     if (states.length >= MAX_STATES) throw new PatternError("pattern too large");
     states.push(s);
     return states.length - 1;
   };
-  const HOLE = -1;
   // Each fragment: its entry state and the states whose out (or b) still needs patching.
   type Frag = { start: number; holes: { s: number; field: "out" | "a" | "b" }[] };
   const patch = (f: Frag, to: number) => {
@@ -225,21 +226,8 @@ function compile(root: Node): State[] {
   }
   const f = build(root);
   patch(f, add({ kind: "match" }));
-  // The entry must be states[0]: prepend a jump.
-  return [{ kind: "split", a: f.start + 1, b: f.start + 1 }, ...states.map((s) => shift(s))];
-}
-
-function shift(s: State): State {
-  switch (s.kind) {
-    case "char":
-    case "start":
-    case "end":
-      return { ...s, out: s.out + 1 };
-    case "split":
-      return { ...s, a: s.a + 1, b: s.b + 1 };
-    case "match":
-      return s;
-  }
+  patch({ start: 0, holes: [{ s: 0, field: "a" }, { s: 0, field: "b" }] }, f.start);
+  return states;
 }
 
 export interface LinearRegex {
