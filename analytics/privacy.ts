@@ -105,12 +105,12 @@ FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has($
 }
 
 /**
- * ltv_people (schema/clickhouse/0017) follows `events` too: the user's sign-ups and payments move to the pseudonym's
+ * ltv_people (schema/clickhouse/0017, 0019) follows `events` too: the user's sign-ups and payments move to the pseudonym's
  * key, copied and the originals deleted (a copy made twice has the same sort key, event included, and merges away).
  */
 async function rekeyLtv(client: ClickHouseClient, params: Record<string, unknown>) {
   await client.command({
-    query: `INSERT INTO ltv_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, event_key, kind, amount_cents, acquisition_campaign_id
+    query: `INSERT INTO ltv_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, event_key, kind, amount_cents, acquisition_campaign_id, order_key
 FROM ltv_people WHERE tenant_id = {tenant:String} AND has(${USER_KEYS}, user_key)`,
     query_params: params,
   });

@@ -11,13 +11,14 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   campaign i1 +30, i2 +90 → K 2/2 = 1, median 60 · group i3 +20, i4 +60, i5 +120 (on code 2) → K 3/1, median 60
  *   invite i6 on 09-02 10:00 = 13 days = 18,720 min → K null (no sharer in range)
  * Revenue within 30 days of sign-up (paid − refunded): i1 1000 − 400 = 600, i2 500 on 10-20 (after day 30) → 0:
- *   campaign 600 / 2 = 300 per invitee; group i3 2000 + i4 1000 = 3000 / 3 = 1000; invite 900 / 1;
+ *   campaign 600 / 2 = 300 per invitee; group i3 2000 + i4 1000 = 3000 / 3 = 1000; invite i6 900 − 300 refunded in
+ *   part = 600 / 1;
  *   organic o1 300, o2 0 → 150.
  * Teams opened in the range: t1 completed (discount 600), t2 failed, t3 completed on 10-02 (after `to`: counts as
  *   completed, its discount is not this range's cost), t4 still open → 4 opened, 2 completed (0.5), 1 failed (0.25).
  * Assists: r1 3 helps + goal (reward 500), r2 2 helps → 5 helps per goal.
  * Invite rewards: n1 inviter 300 + invitee 200, n2 inviter 300 reversed → cost 500.
- * Reward cost vs revenue: group 3000 / 600 = 5, assist 0 / 500 = 0, invite 900 / 500 = 1.8.
+ * Reward cost vs revenue: group 3000 / 600 = 5, assist 0 / 500 = 0, invite 600 / 500 = 1.2.
  */
 const share = (user: string, code: string, when: Date, mechanism?: string) =>
   ev("share_sent", user, when, { shareLink: code, ...(mechanism ? { mechanism, subjectId: `${mechanism}-subject` } : { campaignId: "k1" }) });
@@ -50,6 +51,7 @@ const fixture = [
   paid("i3", 2000, at("09-10", 12)),
   paid("i4", 1000, at("09-11")),
   paid("i6", 900, at("09-03")),
+  ev("order_partially_refunded", "i6", at("09-04"), { orderId: "o-i6-900", refundId: "rf1", amountCents: 300, units: 0 }),
   paid("o1", 300, at("09-06")),
   team("group_team_opened", "t1", at("09-10"), { expiresAt: "x" }),
   team("group_team_completed", "t1", at("09-10", 15), { costCents: 600 }),
@@ -83,7 +85,7 @@ describe("social growth per mechanism", () => {
         assistHelps: 5, goalsReached: 1, assistsPerGoal: 5,
         inviteeLtvCents: null, rewardCostCents: 500, attributedRevenueCents: 0, revenuePerCostCent: 0 },
       { mechanism: "invite", sharers: 0, shares: 0, inviteeSignups: 1, kFactor: null, cycleMedianMinutes: 18_720, ...none,
-        inviteeLtvCents: 900, rewardCostCents: 500, attributedRevenueCents: 900, revenuePerCostCent: 1.8 },
+        inviteeLtvCents: 600, rewardCostCents: 500, attributedRevenueCents: 600, revenuePerCostCent: 1.2 },
       { mechanism: "product", sharers: 0, shares: 0, inviteeSignups: 0, kFactor: null, cycleMedianMinutes: null, ...none,
         inviteeLtvCents: null, rewardCostCents: null, attributedRevenueCents: 0, revenuePerCostCent: null },
     ]);

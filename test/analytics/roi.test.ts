@@ -3,8 +3,9 @@ import { at, ev, useWarehouse } from "./metric-harness";
 
 /*
  * c1: u1 claims (prize cost 500), u2 draws (no prize, 0), u3 draws (300), u4 shares → 4 participants, cost 800;
- *     voucher_issued with cost 0 (already counted on the claim). Orders: u1 pays 2000, u2 pays 1000 and is refunded
- *     1000 → revenue 2000, 2 paid orders, ROI (2000 − 800) / 800 = 1.5.
+ *     voucher_issued with cost 0 (already counted on the claim). Orders: u1 pays 2000; u2 pays 1000, refunded in two
+ *     parts (400, then 600 with the order's whole 1000 refunded: counted once); u3 pays 1500 and gets 500 back in part
+ *     → revenue 2000 + 1000 + 1500 − 1000 − 500 = 3000, 3 paid orders, ROI (3000 − 800) / 800 = 2.75.
  * c2: u5 claims (1000) and a voucher costs 100 → cost 1100, no revenue → ROI −1.
  * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
  */
@@ -17,7 +18,11 @@ const fixture = [
   ev("share_sent", "u4", at("09-08"), c1()),
   ev("order_paid", "u1", at("09-09"), c1({ orderId: "o1", amountCents: 2000 })),
   ev("order_paid", "u2", at("09-09"), c1({ orderId: "o2", amountCents: 1000 })),
-  ev("order_refunded", "u2", at("09-10"), c1({ orderId: "o2", amountCents: 1000 })),
+  ev("order_partially_refunded", "u2", at("09-10"), c1({ orderId: "o2", refundId: "rf1", amountCents: 400, units: 0 })),
+  ev("order_partially_refunded", "u2", at("09-11"), c1({ orderId: "o2", refundId: "rf2", amountCents: 600, units: 1 })),
+  ev("order_refunded", "u2", at("09-11"), c1({ orderId: "o2", amountCents: 1000 })),
+  ev("order_paid", "u3", at("09-12"), c1({ orderId: "o4", amountCents: 1500 })),
+  ev("order_partially_refunded", "u3", at("09-13"), c1({ orderId: "o4", refundId: "rf3", amountCents: 500, units: 0 })),
   ev("order_paid", "u6", at("09-10"), { orderId: "o3", amountCents: 9999 }),
   ev("claim_succeeded", "u5", at("09-11"), { campaignId: "c2", costCents: 1000 }),
   ev("voucher_issued", "u5", at("09-11"), { campaignId: "c2", voucherId: "v2", costCents: 100 }),
@@ -34,7 +39,7 @@ const wh = useWarehouse(fixture);
 describe("campaign ROI and share of new users", () => {
   it("compares prize and discount cost with attributed revenue", async () => {
     expect(await wh.query("roi")).toEqual([
-      { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 2000, paidOrders: 2, roi: 1.5, newUsers: 2, newUserShare: 0.4 },
+      { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 3000, paidOrders: 3, roi: 2.75, newUsers: 2, newUserShare: 0.4 },
       { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 0, paidOrders: 0, roi: -1, newUsers: 1, newUserShare: 0.2 },
     ]);
   });
