@@ -57,6 +57,14 @@ describe("supplier sign schemes", () => {
       expect(g.ok && g.nonce).toBe(creds.scheme === "kaquan_v1" ? null : "nonce-2");
       // Only hmac_header binds the path itself; the others sign their parameters (or body) alone.
       expect((await verifyRequest(creds, incoming("GET", get.path.replace("ord_1", "ord_2"), get.headers), now)).ok).toBe(creds.scheme !== "hmac_header");
+      // A GET's parameters (the statement's day) go in its query string; the schemes that sign parameters or the
+      // path bind them (kaquan_v1 signs a body, which a GET has not).
+      const day = await signRequest(creds, "GET", "/sup/v1/statement", { day: "2026-12-04" }, now, "nonce-3");
+      expect(new URL(day.path, "http://x").searchParams.get("day")).toBe("2026-12-04");
+      const d = await verifyRequest(creds, incoming("GET", day.path, day.headers), now);
+      expect(d.ok).toBe(true);
+      if (creds.scheme !== "kaquan_v1") expect(d.ok && d.params.day).toBe(creds.scheme === "hmac_header" ? undefined : "2026-12-04");
+      expect((await verifyRequest(creds, incoming("GET", day.path.replace("2026-12-04", "2026-12-03"), day.headers), now)).ok).toBe(creds.scheme === "kaquan_v1");
     });
   }
 

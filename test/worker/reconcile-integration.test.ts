@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { bookSandboxTxn } from "../../worker/db/sandbox-gateway";
 import { signBody } from "../../worker/domain/signature";
 import { reconcileYesterday } from "../../worker/services/reconcile";
+import { fetchSupplierStatement, SUPPLIER_STATEMENT_HEADER } from "../../worker/suppliers/statement";
 import { api, createTenant, recordedEvents } from "./helpers";
 import { pay, rechargeShop, shop, shopWithKeys } from "./commerce-helpers";
 
@@ -166,5 +167,17 @@ describe("supplier reconciliation (signed statement from the supplier sandbox)",
     const all = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day } });
     expect(all.body.runs.map((x: any) => x.source.split(":")[0]).sort()).toEqual(["payment", "supplier", "supplier"]);
     expect((await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day, source: "supplier:sup_nope" } })).status).toBe(404);
+  });
+
+  it("downloads the statement from suppliers that sign their query parameters (sorted params + MD5) or the path (HMAC headers)", async () => {
+    const day = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    // The sandbox's demo suppliers verify the demo seed's keys (scripts/lib/supplier-app.ts): the day is signed.
+    for (const [name, creds] of [
+      ["cheapco", { scheme: "sorted_md5", appId: "kaquan-demo", secret: "cheapco-sandbox-md5-key-2026" }],
+      ["steadyco", { scheme: "hmac_header", appId: "kaquan-demo", secret: "steadyco-sandbox-hmac-key-2026" }],
+    ] as const) {
+      const csv = await fetchSupplierStatement(`${inject("supplierUrl")}/${name}`, creds, day);
+      expect(csv.split(/\r?\n/)[0]).toBe(SUPPLIER_STATEMENT_HEADER.join(","));
+    }
   });
 });

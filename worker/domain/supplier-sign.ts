@@ -66,7 +66,7 @@ export async function headerSign(secret: string, method: string, path: string, t
 
 const strings = (p: Params) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));
 
-/** Signs an outgoing call (or callback) with these credentials. `params` is null for a GET without parameters. */
+/** Signs an outgoing call (or callback) with these credentials. `params`: a GET's query parameters (null: none), a POST's body. */
 export async function signRequest(
   creds: SupplierCredentials, method: "GET" | "POST", path: string, params: Params | null,
   nowS = Math.floor(Date.now() / 1000), nonce = randomToken(16),
@@ -80,6 +80,8 @@ export async function signRequest(
       ? { path: `${path}${path.includes("?") ? "&" : "?"}${form}`, headers: {}, body: undefined }
       : { path, headers: { "content-type": "application/x-www-form-urlencoded" }, body: form };
   }
+  // A GET's parameters ride in the query string, which hmac_header signs with the path (kaquan_v1 signs the body only).
+  if (get && params) path = `${path}${path.includes("?") ? "&" : "?"}${new URLSearchParams(strings(params)).toString()}`;
   const body = get ? "" : JSON.stringify(params ?? {});
   const headers: Record<string, string> = get ? {} : { "content-type": "application/json" };
   if (creds.scheme === "hmac_header") {

@@ -11,7 +11,8 @@ export const SUPPLIER_STATEMENT_HEADER = ["supplier_ref", "order_ref", "sku", "q
  */
 export async function fetchSupplierStatement(baseUrl: string, creds: SupplierCredentials, day: string, timeoutMs = 10_000): Promise<string> {
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
-  const signed = await signRequest(creds, "GET", `${prefix}/v1/statement?day=${encodeURIComponent(day)}`, null);
+  // The day is a signed parameter: a sorted-params supplier checks every query parameter against the signature.
+  const signed = await signRequest(creds, "GET", `${prefix}/v1/statement`, { day });
   const res = await fetch(`${new URL(baseUrl).origin}${signed.path}`, { headers: signed.headers, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`supplier statement: HTTP ${res.status}`);
   return res.text();
