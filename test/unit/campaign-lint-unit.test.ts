@@ -3,7 +3,7 @@ import banned from "../../schema/data/banned-phrases.json";
 import lint from "../../schema/data/campaign-lint.json";
 import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
 
-const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), allowed: lint.allowed };
+const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), allowed: lint.allowed };
 const check = (texts: Record<string, string>) => lintCampaignCopy(texts, rules).map((f) => [f.field, f.rule, f.phrase, f.index]);
 
 describe("campaign copy lint", () => {
@@ -18,6 +18,19 @@ describe("campaign copy lint", () => {
     expect(check({ "tasks.0.name": "转发给好友即可领取" })[0]?.slice(0, 2)).toEqual(["tasks.0.name", "share_gated"]);
     expect(check({ description: "每日免费抽 1 次；分享给好友可额外获得 1 次机会" })).toEqual([]);
     expect(check({ "tasks.0.name": "分享得额外抽奖机会" })).toEqual([]);
+    // Across a comma, as eligibility (资格) or as something sharing unlocks; an extra chance stays allowed.
+    const gated = (text: string) => check({ rules: text }).filter((f) => f[1] === "share_gated").map((f) => f[2]);
+    expect(gated("分享到朋友圈，即可抽奖。")).toEqual(["分享到朋友圈，即可抽奖"]);
+    expect(gated("分享给3个群后获得抽奖资格")).toEqual(["分享给3个群后获得抽奖资格"]);
+    expect(gated("完成分享任务解锁抽奖")).toEqual(["分享任务解锁抽奖"]);
+    expect(gated("邀请好友，即可领取")).toEqual(["邀请好友，即可领取"]);
+    for (const ok of ["分享后即可获得额外抽奖机会", "分享后获得 1 次额外抽奖机会", "每日免费抽 1 次。分享给好友，可多抽一次", "分享给好友可多抽一次，不分享也能抽"]) expect(gated(ok), ok).toEqual([]);
+  });
+
+  it("reports promises of a win in their common forms", () => {
+    for (const [text, phrase] of [["必得大奖", "必得"], ["中奖率百分百", "中奖率百分百"], ["中奖率100%！", "中奖率100%"], ["人人有奖，快来抽", "人人有奖"]]) {
+      expect(check({ rules: text }).map((f) => [f[1], f[2]]), text).toContainEqual(["promised_win", phrase]);
+    }
   });
 
   it("keeps the product rules for absolute claims, ordered by field then position", () => {

@@ -21,6 +21,7 @@ const LINT: CampaignLintRules = {
   banned: BANNED_PHRASES,
   promisedWin: lint.promisedWin,
   shareGating: lint.shareGating.map((p) => new RegExp(p)),
+  extraChance: new RegExp(lint.extraChance),
   allowed: lint.allowed,
 };
 
