@@ -28,7 +28,7 @@ describe("campaign copy lint", () => {
   });
 
   it("reports promises of a win in their common forms", () => {
-    for (const [text, phrase] of [["必得大奖", "必得"], ["中奖率百分百", "中奖率百分百"], ["中奖率100%！", "中奖率100%"], ["人人有奖，快来抽", "人人有奖"]]) {
+    for (const [text, phrase] of [["必得大奖", "必得"], ["中奖率百分百", "中奖率百分百"], ["中奖率100%！", "中奖率100%"], ["人人有奖，快来抽", "人人有奖"]] as const) {
       expect(check({ rules: text }).map((f) => [f[1], f[2]]), text).toContainEqual(["promised_win", phrase]);
     }
   });

@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
 import { api, createTenant, recordedEvents } from "./helpers";
 import { pay, rechargeShop, shop } from "./commerce-helpers";
+import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -13,17 +14,21 @@ async function faults(name: string, f: Record<string, unknown>) {
 }
 
 
-async function buyAndPay(slug: string, productId: string) {
+async function buyAndPay(slug: string, productId: string, until = ["delivered", "refunded", "failed"]) {
   const o = await shop(slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId, rechargeAccount: "13800138000" } });
   expect(o.status).toBe(201);
   expect((await pay(o.body.checkoutUrl)).status).toBe(200);
   for (let i = 0; i < 100; i++) {
     const v = await shop(slug, `/orders/${o.body.id}`, { cookie: o.cookie });
-    if (["delivered", "refunded", "failed"].includes(v.body.order.status)) return v.body;
+    if (until.includes(v.body.order.status)) return v.body;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("order never settled");
 }
+
+const orderStatus = async (orderId: string) => (await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(orderId).first<{ status: string }>())?.status;
+
+const pendingAt = async (orderId: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM supplier_orders WHERE order_id = ? AND status = 'pending'").bind(orderId).first<{ n: number }>())!.n;
 
 const attempts = (orderId: string) =>
   env.DB.prepare("SELECT s.name, a.outcome FROM supplier_attempts a JOIN suppliers s ON s.id = a.supplier_id WHERE a.order_id = ? ORDER BY a.created_at")
@@ -100,9 +105,34 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     const done = await buyAndPay(s.tenant.slug, s.productId);
     expect(done.order.status).toBe("delivered");
     expect(await attempts(done.order.id)).toEqual([{ name: s.cheap, outcome: "ok" }]);
+    // A call that never completes upstream: the line waits at that supplier (it might still arrive) and goes to the
+    // next one only once the supplier still does not know it two minutes later.
     await faults(s.cheap, { hangCompletesRate: 0 });
-    const fellBack = await buyAndPay(s.tenant.slug, s.productId);
-    expect(await attempts(fellBack.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.dear, outcome: "ok" }]);
+    const lost = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => attempts(lost.order.id), { timeout: 10_000 }).toEqual([{ name: s.cheap, outcome: "timeout" }]);
+    await expect.poll(() => pendingAt(lost.order.id), { timeout: 5_000 }).toBe(1);
+    expect(await orderStatus(lost.order.id)).toBe("paid");
+    await pollSupplierOrders(env, new Date(Date.now() + 61_000), s.tenantId);
+    expect(await attempts(lost.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }]);
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 121_000), s.tenantId)).toMatchObject({ settled: 1 });
+    expect(await attempts(lost.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+    expect(await orderStatus(lost.order.id)).toBe("delivered");
+  });
+
+  it("a slow supplier that answers after our timeout is waited for: the phone is recharged once, by that supplier", async () => {
+    const s = await rechargeShop();
+    await faults(s.cheap, { latencyMs: [2_300, 2_400] });
+    const slow = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    const orderRef = `${slow.order.id}:${s.productId}`;
+    await expect.poll(() => attempts(slow.order.id), { timeout: 10_000 }).toEqual([{ name: s.cheap, outcome: "timeout" }]);
+    await expect.poll(() => pendingAt(slow.order.id), { timeout: 5_000 }).toBe(1);
+    expect(await orderStatus(slow.order.id)).toBe("paid");
+    const upstream = async (name: string) => (await (await fetch(`${inject("supplierUrl")}/${name}/admin/orders`, { headers: { "x-supplier-signature": await signBody(SECRET, "") } })).json<{ orders: { orderRef: string }[] }>()).orders.filter((o) => o.orderRef === orderRef).length;
+    await expect.poll(() => upstream(s.cheap), { timeout: 5_000 }).toBe(1);
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 61_000), s.tenantId)).toMatchObject({ settled: 1 });
+    expect(await orderStatus(slow.order.id)).toBe("delivered");
+    expect(await attempts(slow.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.cheap, outcome: "ok" }]);
+    expect(await upstream(s.dear)).toBe(0);
   });
 
   it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {

@@ -52,7 +52,7 @@ export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: 
   let settled = 0;
   for (const row of due) {
     try {
-      if ((await pollSupplierOrder(env, row, clientFor)) === "pending") continue;
+      if ((await pollSupplierOrder(env, row, clientFor, now.getTime())) === "pending") continue;
       settled++;
       await continueOrder(env, row);
     } catch (e) {

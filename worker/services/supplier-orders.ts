@@ -45,14 +45,24 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
   return true;
 }
 
+/**
+ * A recharge whose call timed out and that the supplier still does not know this long after: it never arrived, and
+ * the line may go to the next supplier. Before that a slow supplier may still complete it (it is not asked twice).
+ */
+export const NOT_RECEIVED_AFTER_S = 120;
+const ageS = (row: SupplierOrderRow, now: number) => (now - Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`)) / 1000;
+
 /** Asks the supplier for a pending order's status and settles it when final; returns the row's state after. */
-export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory): Promise<"pending" | "succeeded" | "failed"> {
+export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<"pending" | "succeeded" | "failed"> {
   const supplier = await getSupplierById(env.DB, row.supplier_id);
   if (!supplier) return "pending";
   const st = await (await clientFor(supplier, env)).status(row.order_ref);
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
-  // "unknown" is not final: a supplier may not show an order it just accepted yet.
-  if (!st.ok || st.value.status === "processing" || st.value.status === "unknown") return "pending";
-  await settleSupplierOrder(env, row, { status: st.value.status, supplierRef: st.value.supplierRef }, "poll");
+  // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
+  // call timed out. Only an order it never accepted (no reference) and still does not know after a while is given up.
+  if (st.ok && st.value.status === "unknown" && !row.supplier_ref && ageS(row, now) >= NOT_RECEIVED_AFTER_S) {
+    await settleSupplierOrder(env, row, { status: "failed", reason: "not_received" }, "poll");
+  } else if (!st.ok || st.value.status === "processing" || st.value.status === "unknown") return "pending";
+  else await settleSupplierOrder(env, row, { status: st.value.status, supplierRef: st.value.supplierRef }, "poll");
   return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
 }

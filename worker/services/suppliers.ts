@@ -37,10 +37,12 @@ export const belowCost = (r: { cost_cents: number; sale_cents: number; allow_bel
 /**
  * Tries each route, cheapest healthy first, until one succeeds; records attempts, breaker state and events. A
  * recharge accepted as processing is recorded pending and ends the routing (pending: true). `skip`: suppliers that
- * already failed this order line.
+ * already failed this order line. `awaitUnknown`: a call that timed out without a known outcome is recorded pending at
+ * that supplier and ends the routing too (a slow supplier may still complete it: asking the next one could serve the
+ * buyer twice); the status poll settles it (services/supplier-orders.ts).
  */
 async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
-  env: Env, order: OrderRow, product: ProductRow, quantity: number, call: Call<T>, clientFor: ClientFactory, skip = new Set<string>(),
+  env: Env, order: OrderRow, product: ProductRow, quantity: number, call: Call<T>, clientFor: ClientFactory, skip = new Set<string>(), awaitUnknown = false,
 ): Promise<Routed<T>> {
   const db = env.DB;
   const t = order.tenant_id;
@@ -83,10 +85,13 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
     const client = await clientFor(route, env);
     const started = Date.now();
     let res = await call(client, route, orderRef);
+    // A timeout that may still go through upstream (null: the outcome is known, or the caller moves on anyway).
+    let unknown: { supplierRef: string | null } | null = null;
     if (!res.ok && res.outcome === "timeout") {
       // It may have gone through: ask before moving on, or the buyer could be served twice.
       const st = await client.status(orderRef);
       if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = await call(client, route, orderRef);
+      else if (awaitUnknown && !(st.ok && st.value.status === "failed")) unknown = { supplierRef: st.ok ? (st.value.supplierRef ?? null) : null };
     }
     const latencyMs = Date.now() - started;
     if (res.ok) {
@@ -113,6 +118,11 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
       const failed: EventInput = { eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed", payload: { orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, circuitOpen } };
       stmts.push(...eventRows(env, [failed], counted ? supplierCircuit(t, route.id, BREAKER_THRESHOLD, circuitOpen) : { sql: circuitOpen ? "0" : "1", args: [] }));
     }
+    if (unknown) {
+      stmts.push(insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: unknown.supplierRef }));
+      await db.batch(stmts);
+      return { ok: false, attempts, pending: true };
+    }
     await db.batch(stmts);
   }
   return { ok: false, attempts };
@@ -137,7 +147,7 @@ export async function rechargeViaSuppliers(
   if (won) return { ok: true, supplierId: won.supplier_id, ref: won.supplier_ref ?? won.order_ref };
   const failed = new Set(placed.filter((p) => p.status === "failed").map((p) => p.supplier_id));
   const r = await viaSuppliers(env, order, product, quantity, (client, route, orderRef) =>
-    client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity, notifyUrl: callbackUrlOf(route) ?? undefined }), clientFor, failed);
+    client.recharge({ orderRef, sku: route.supplier_sku, account: order.recharge_account ?? "", quantity, notifyUrl: callbackUrlOf(route) ?? undefined }), clientFor, failed, true);
   return r.ok ? { ok: true, supplierId: r.supplierId, ref: r.value.supplierRef } : r;
 }
 
