@@ -80,6 +80,7 @@ export const Ticket = z
     reason: TicketReason,
     body: z.string(),
     contact: z.string().nullable(),
+    voucherId: z.string().nullable().openapi({ description: "The right the buyer reported (null: the order as a whole)" }),
     status: TicketStatus,
     resolution: TicketResolution.nullable(),
     resolutionNote: z.string().nullable(),
@@ -140,6 +141,7 @@ export const OpenTicketInput = z
     reason: TicketReason,
     body: z.string().trim().min(1).max(1000),
     contact: z.string().trim().min(3).max(64).optional().openapi({ description: "How to reach you besides the order page (phone, WeChat id)" }),
+    voucherId: z.string().min(1).max(64).optional().openapi({ description: "Which of the order's rights (vouchers) the problem is with, when it has several" }),
   })
   .strict()
   .openapi("OpenTicketInput");
@@ -148,7 +150,10 @@ export const TicketReplyInput = z.object({ body: z.string().trim().min(1).max(10
 
 export const ResolveTicketInput = z
   .discriminatedUnion("action", [
-    z.object({ action: z.literal("replace"), note: z.string().trim().max(500).optional() }).strict(),
+    z.object({
+      action: z.literal("replace"), note: z.string().trim().max(500).optional(),
+      voucherId: z.string().min(1).max(64).optional().openapi({ description: "The right to replace; left out, the one the ticket names, else the first unused one" }),
+    }).strict(),
     z.object({ action: z.literal("refund"), amountCents: z.number().int().min(1).max(100_000_000).optional(), units: z.number().int().min(0).max(100).default(0), note: z.string().trim().min(1).max(200) }).strict(),
     z.object({ action: z.literal("compensate"), couponProductId: z.string().min(1).max(64), note: z.string().trim().max(500).optional() }).strict(),
     z.object({ action: z.literal("reject"), note: z.string().trim().min(1).max(500) }).strict(),

@@ -229,6 +229,37 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     expect((await shop(slug, `${path}/${third.body.id}/replies`, { method: "POST", cookie, json: { body: "为什么" } })).body.error.code).toBe("ticket_closed");
   });
 
+  it("an order of three keys: the buyer names the one that fails, 补发 replaces that one (or the one the operator picks)", async () => {
+    const { slug, productId, adminKey } = await shopWithKeys(6);
+    const order = await paidOrder(slug, productId, "as-three-keys", undefined, 3);
+    const keys = (await shop(slug, `/orders/${order.id}`, { cookie: order.cookie })).body.vouchers as { id: string; status: string }[];
+    expect(keys).toHaveLength(3);
+    const path = `/orders/${order.id}/tickets`;
+    // A right of another order is refused with its field, and no ticket is opened.
+    const other = await paidOrder(slug, productId, "as-three-keys-other");
+    const stranger = (await shop(slug, `/orders/${other.id}`, { cookie: other.cookie })).body.vouchers[0].id;
+    const refused = await shop(slug, path, { method: "POST", cookie: order.cookie, json: { reason: "key_invalid", body: "第二张用不了", voucherId: stranger } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: "voucher_not_in_order", issues: [expect.objectContaining({ path: "body.voucherId" })] });
+
+    const opened = await shop(slug, path, { method: "POST", cookie: order.cookie, json: { reason: "key_invalid", body: "第二张用不了", voucherId: keys[1]!.id } });
+    expect(opened.status).toBe(201);
+    expect(opened.body.voucherId).toBe(keys[1]!.id);
+    const replaced = await api(`/tickets/${opened.body.id}/resolve`, { method: "POST", token: adminKey, json: { action: "replace" } });
+    expect(replaced.status).toBe(200);
+    const status = async () => Object.fromEntries(((await shop(slug, `/orders/${order.id}`, { cookie: order.cookie })).body.vouchers as { id: string; status: string }[]).map((v) => [v.id, v.status]));
+    expect(await status()).toMatchObject({ [keys[0]!.id]: "issued", [keys[1]!.id]: "voided", [keys[2]!.id]: "issued", [replaced.body.resolutionRef]: "issued" });
+
+    // A ticket naming none: the operator picks the third.
+    const second = await shop(slug, path, { method: "POST", cookie: order.cookie, json: { reason: "key_invalid", body: "又有一张不行" } });
+    expect(second.body.voucherId).toBeNull();
+    expect((await api(`/tickets/${second.body.id}/resolve`, { method: "POST", token: adminKey, json: { action: "replace", voucherId: stranger } })).status).toBe(422);
+    expect((await api(`/tickets/${second.body.id}`, { token: adminKey })).body.status).toBe("open");
+    const picked = await api(`/tickets/${second.body.id}/resolve`, { method: "POST", token: adminKey, json: { action: "replace", voucherId: keys[2]!.id } });
+    expect(picked.status).toBe(200);
+    expect(await status()).toMatchObject({ [keys[0]!.id]: "issued", [keys[2]!.id]: "voided", [picked.body.resolutionRef]: "issued" });
+  });
+
   it("one consumer batch of deliveries: each buyer told once on their own channel, an unknown order skipped, a repeat sends nothing", async () => {
     const { slug, productId, tenant } = await shopWithKeys(2);
     const cookie = await phoneBuyer(slug, "13700002222");

@@ -8,6 +8,7 @@ export interface TicketRow {
   reason: "key_invalid" | "not_received" | "wrong_account" | "other";
   body: string;
   contact: string | null;
+  voucher_id: string | null;
   status: "open" | "resolved" | "rejected";
   resolution: "replace" | "refund" | "compensate" | "reject" | null;
   resolution_note: string | null;
@@ -45,14 +46,14 @@ export const ticketIs = (tenantId: string, id: string, status: TicketRow["status
 /** One open ticket per order (a unique partial index): a second is not inserted while one is open. */
 export function insertTicketStmt(
   db: D1Database,
-  t: Pick<TicketRow, "id" | "tenant_id" | "order_id" | "buyer_id" | "reason" | "body" | "contact" | "first_response_due" | "resolution_due" | "created_at">,
+  t: Pick<TicketRow, "id" | "tenant_id" | "order_id" | "buyer_id" | "reason" | "body" | "contact" | "voucher_id" | "first_response_due" | "resolution_due" | "created_at">,
 ) {
   return db
     .prepare(
-      `INSERT INTO after_sale_tickets (id, tenant_id, order_id, buyer_id, reason, body, contact, first_response_due, resolution_due, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO after_sale_tickets (id, tenant_id, order_id, buyer_id, reason, body, contact, voucher_id, first_response_due, resolution_due, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     )
-    .bind(t.id, t.tenant_id, t.order_id, t.buyer_id, t.reason, t.body, t.contact, t.first_response_due, t.resolution_due, t.created_at, t.created_at);
+    .bind(t.id, t.tenant_id, t.order_id, t.buyer_id, t.reason, t.body, t.contact, t.voucher_id, t.first_response_due, t.resolution_due, t.created_at, t.created_at);
 }
 
 export function insertMessageStmt(db: D1Database, m: Omit<TicketMessageRow, "created_at">, guard: SqlGuard) {

@@ -32,7 +32,7 @@ const OPENABLE = ["paid", "delivered", "failed", "refunded"];
 export function toTicket(r: TicketRow, messages: TicketMessageRow[], now = new Date()): Ticket {
   const late = ticketOverdue(r, now);
   return {
-    id: r.id, orderId: r.order_id, reason: r.reason, body: r.body, contact: r.contact, status: r.status, resolution: r.resolution,
+    id: r.id, orderId: r.order_id, reason: r.reason, body: r.body, contact: r.contact, voucherId: r.voucher_id, status: r.status, resolution: r.resolution,
     resolutionNote: r.resolution_note, resolutionRef: r.resolution_ref, firstResponseDue: r.first_response_due, resolutionDue: r.resolution_due,
     firstRespondedAt: r.first_responded_at, resolvedAt: r.resolved_at, overdue: late.response || late.resolution, createdAt: r.created_at,
     messages: messages.filter((m) => m.ticket_id === r.id).map((m) => ({ id: m.id, author: m.author, body: m.body, createdAt: m.created_at })),
@@ -65,15 +65,23 @@ export async function buyerTickets(env: Env, tenantId: string, buyerId: string |
 export async function openTicket(env: Env, tenantId: string, buyerId: string | null, orderId: string, input: z.infer<typeof OpenTicketInput>, now = new Date()): Promise<Ticket> {
   const order = await buyersOrder(env, tenantId, buyerId, orderId);
   if (!OPENABLE.includes(order.status)) throw ApiError.conflict("order_not_eligible", `An order in status '${order.status}' has nothing to service yet`);
+  if (input.voucherId) rightOf(await listVouchersByOrder(env.DB, tenantId, orderId), input.voucherId);
   const id = newId("tkt");
   const due = ticketDeadlines(now);
   const [ins] = await env.DB.batch([
-    insertTicketStmt(env.DB, { id, tenant_id: tenantId, order_id: orderId, buyer_id: order.buyer_id, reason: input.reason, body: input.body, contact: input.contact ?? null, first_response_due: due.firstResponseDue, resolution_due: due.resolutionDue, created_at: now.toISOString() }),
+    insertTicketStmt(env.DB, { id, tenant_id: tenantId, order_id: orderId, buyer_id: order.buyer_id, reason: input.reason, body: input.body, contact: input.contact ?? null, voucher_id: input.voucherId ?? null, first_response_due: due.firstResponseDue, resolution_due: due.resolutionDue, created_at: now.toISOString() }),
     ...eventRows(env, [{ eventId: `evto_${id}`, tenantId, type: "ticket_opened", actor: { userId: order.buyer_id }, payload: { ticketId: id, orderId, productId: order.product_id, reason: input.reason } }], ticketExists(tenantId, id)),
   ]);
   if (!ins!.meta.changes) throw ApiError.conflict("ticket_open", "This order already has an open ticket; reply to it instead");
   await scheduleDispatch(env);
   return (await ticketsForOrder(env, tenantId, orderId)).find((t) => t.id === id)!;
+}
+
+/** One of the order's rights, by id (422 naming the field for any other: a right of another order is not a hint). */
+function rightOf(vouchers: VoucherRow[], voucherId: string) {
+  const right = vouchers.find((v) => v.id === voucherId);
+  if (!right) throw new ApiError(422, "voucher_not_in_order", "That right is not part of this order", [{ path: "body.voucherId", message: "not a right of this order", code: "voucher_not_in_order" }]);
+  return right;
 }
 
 async function addMessage(env: Env, ticket: TicketRow, author: "buyer" | "operator", body: string, apiKeyId: string | null) {
@@ -132,11 +140,13 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
   const db = env.DB;
   const ticket = await getTicket(db, tenantId, ticketId);
   if (!ticket) throw ApiError.notFound("Ticket");
+  // The right named (by the operator, else by the buyer), or the first one still unused.
+  const vouchers = await listVouchersByOrder(db, tenantId, ticket.order_id);
+  const chosen = input.action === "replace" && input.voucherId ? rightOf(vouchers, input.voucherId) : undefined;
+  const subject = chosen ?? vouchers.find((v) => v.id === ticket.voucher_id) ?? vouchers.find((v) => v.status === "issued") ?? vouchers[0];
   const note = input.note ?? null;
   const [claimed] = await db.batch([closeTicketStmt(db, tenantId, ticketId, { status: input.action === "reject" ? "rejected" : "resolved", resolution: input.action, note, ref: null, by: apiKeyId })]);
   if (!claimed!.results.length) throw ApiError.conflict("ticket_closed", "This ticket was already resolved");
-  const vouchers = await listVouchersByOrder(db, tenantId, ticket.order_id);
-  const subject = vouchers.find((v) => v.status === "issued") ?? vouchers[0];
   let ref: string | null = null;
   let amountCents: number | null = null;
   try {
