@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createTenant } from "./helpers";
+import { api, createTenant, recordedEvents } from "./helpers";
+import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { currentConsentVersion } from "../../schema/privacy";
 
@@ -78,5 +79,24 @@ describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {
     const [name, value] = phoneCookie.split("=");
     const moved = `${name!.replace(slug.replace(/-/g, "_"), other.tenant.slug.replace(/-/g, "_"))}=${value}`;
     expect((await shop(other.tenant.slug, "/vouchers", { cookie: moved })).status).toBe(401);
+  });
+
+  it("a guest who signs in with a new phone becomes that account: one id for limits and analytics", async () => {
+    const { slug, tenant, adminKey } = await shopWithKeys(0);
+    const campaign = await liveCampaign(adminKey, { kind: "coupon_claim", name: "新人券", productId: await couponProductOf(tenant.id), stock: 10, perUserLimit: 1, shards: 1 });
+    const guest = await shop(slug, "/guest", { method: "POST", json: {} });
+    const guestId = (await shop(slug, "/me", { cookie: guest.cookie })).body.buyer.id as string;
+    expect((await api(`/public/campaigns/${campaign.id}/claims`, { method: "POST", headers: { cookie: guest.cookie! }, json: {} })).status).toBe(200);
+    await shop(slug, "/otp", { method: "POST", json: { phone: "13600000003" } });
+    const signedIn = await shop(slug, "/otp/verify", { method: "POST", cookie: guest.cookie, json: { phone: "13600000003", code: await lastCode(slug, "13600000003"), consent } });
+    expect(signedIn.body.buyer).toMatchObject({ id: guestId, kind: "phone" });
+    // The per-person limit still holds after signing in (a second id would have claimed again).
+    const again = await api(`/public/campaigns/${campaign.id}/claims`, { method: "POST", headers: { cookie: signedIn.cookie! }, json: {} });
+    expect(again.body.error?.code).toBe("limit_reached");
+    // One sign-up for the person, under the id every later event carries; nothing to link.
+    const events = await recordedEvents(tenant.id);
+    expect(events.filter((e) => e.type === "user_signed_up").map((e) => e.actor.userId)).toEqual([guestId]);
+    expect(events.filter((e) => e.type === "guest_attached")).toEqual([]);
+    expect(events.filter((e) => e.type === "buyer_signed_in").map((e) => e.actor.userId)).toEqual([guestId]);
   });
 });

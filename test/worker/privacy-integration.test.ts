@@ -85,14 +85,22 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const coupon = await couponProductOf(tenant.id);
     const campaign = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId: coupon, stock: 10, perUserLimit: 1, shards: 2 });
 
-    // A: buys as a guest, signs in (the guest attaches), claims a coupon, buys again. B: another buyer, same store.
+    // A: buys as a guest, signs in (the guest becomes the phone account: one person, one id), claims a coupon, buys
+    // again; then on another device buys as a guest and signs in to the same phone (that guest attaches).
+    // B: another buyer, same store.
     const a1 = await buy(slug, productId);
+    const guestA = (await shop(slug, "/me", { cookie: a1.cookie })).body.buyer.id as string;
     const a = await signIn(slug, "13800000201", {}, a1.cookie);
     expect(a.status).toBe(200);
     const aId = a.body.buyer.id as string;
+    expect(aId).toBe(guestA);
     const claimed = await api(`/public/campaigns/${campaign.id}/claims`, { method: "POST", headers: { cookie: a.cookie! }, json: {} });
     expect(claimed.status).toBe(200);
     const a2 = await buy(slug, productId, a.cookie);
+    const a3 = await buy(slug, productId);
+    await env.DB.prepare("UPDATE otp_codes SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 minutes') WHERE tenant_id = ?").bind(tenant.id).run();
+    const otherDevice = await signIn(slug, "13800000201", {}, a3.cookie);
+    expect(otherDevice.body.buyer.id).toBe(aId);
     const b1 = await buy(slug, productId);
     const b = await signIn(slug, "13800000202", {}, b1.cookie);
     const bId = b.body.buyer.id as string;
@@ -103,8 +111,8 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     expect((await api(`/public/campaigns/${campaign.id}/users/${aId}`, { headers: { cookie: b.cookie! } })).status).toBe(403);
     expect((await api(`/public/campaigns/${campaign.id}/users/${aId}`)).status).toBe(401);
 
-    const paid = await until(() => warehouseEvents(tenant.id), (rows) => rows.filter((r) => r.type === "order_paid").length === 3 && rows.filter((r) => r.type === "voucher_issued").length === 5 && rows.some((r) => r.type === "claim_succeeded" && r.userId === aId));
-    expect(paid.filter((r) => r.type === "order_paid")).toHaveLength(3);
+    const paid = await until(() => warehouseEvents(tenant.id), (rows) => rows.filter((r) => r.type === "order_paid").length === 4 && rows.filter((r) => r.type === "voucher_issued").length === 6 && rows.some((r) => r.type === "claim_succeeded" && r.userId === aId));
+    expect(paid.filter((r) => r.type === "order_paid")).toHaveLength(4);
 
     // Download my data: A's orders (both), vouchers with A's own keys, the claim, consents, events — nothing of B.
     const data = await shop(slug, "/me/data", { cookie: a.cookie });
@@ -112,10 +120,10 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const x = data.body;
     expect(x.profile).toMatchObject({ id: aId, kind: "phone", phoneMasked: "138****0201" });
     expect(x.profile.mergedGuestIds).toHaveLength(1);
-    expect(x.orders.map((o: { id: string }) => o.id).sort()).toEqual([a1.orderId, a2.orderId].sort());
-    expect(x.vouchers.filter((v: { secret?: string }) => v.secret?.startsWith("KEY-"))).toHaveLength(2);
+    expect(x.orders.map((o: { id: string }) => o.id).sort()).toEqual([a1.orderId, a2.orderId, a3.orderId].sort());
+    expect(x.vouchers.filter((v: { secret?: string }) => v.secret?.startsWith("KEY-"))).toHaveLength(3);
     expect(x.claims).toEqual([expect.objectContaining({ campaignId: campaign.id, userId: aId, claimedTotal: 1 })]);
-    expect(x.consents.map((c: { purpose: string }) => c.purpose)).toEqual(["phone_sign_in"]);
+    expect(x.consents.map((c: { purpose: string }) => c.purpose)).toEqual(["phone_sign_in", "phone_sign_in"]); // one per sign-in
     expect(x.events.some((e: { type: string }) => e.type === "order_paid")).toBe(true);
     expect(x.events.every((e: { userId: string }) => e.userId === aId || x.profile.mergedGuestIds.includes(e.userId))).toBe(true);
     const text = JSON.stringify(x);
@@ -125,7 +133,7 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     expect((await shop(slug, "/me/data")).status).toBe(401);
 
     const aPhoneHash = await env.DB.prepare("SELECT phone_hash FROM buyers WHERE id = ?").bind(aId).first<string>("phone_hash");
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM otp_codes WHERE phone_hash = ?").bind(aPhoneHash).first("n")).toBe(1);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM otp_codes WHERE phone_hash = ?").bind(aPhoneHash).first("n")).toBe(2);
     const rowsBefore = await warehouseEvents(tenant.id);
     const totalsBefore = totals(rowsBefore);
     const ledgerBefore = await ledger(adminKey);
@@ -165,8 +173,8 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const journaled = await env.DB.prepare("SELECT body FROM event_journal WHERE id = ?").bind(inFlight).first<{ body: string }>();
     expect(JSON.parse(journaled!.body)[0].actor.userId).toBe(p);
     await env.DB.prepare("DELETE FROM event_journal WHERE id = ?").bind(inFlight).run();
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE buyer_id = ?").bind(p).first("n")).toBe(2);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM consents WHERE buyer_id = ?").bind(p).first("n")).toBe(1);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE buyer_id = ?").bind(p).first("n")).toBe(3);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM consents WHERE buyer_id = ?").bind(p).first("n")).toBe(2);
     const row = await env.DB.prepare("SELECT phone_hash, phone_masked, device_id, utm_source, erased_at FROM buyers WHERE id = ?").bind(p).first();
     expect(row).toMatchObject({ phone_hash: null, phone_masked: null, device_id: null, utm_source: null });
     expect(row!.erased_at).toBeTruthy();

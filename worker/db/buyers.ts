@@ -64,16 +64,26 @@ export const phoneBuyerIdSql = (tenantId: string, phoneHash: string) => ({
  * (result 2); `also` (event rows) runs last.
  */
 export function signInStmts(
-  db: D1Database, tenantId: string, otpId: string, b: { id: string; phoneHash: string; masked: string; acq: AcquisitionFacts | null },
+  db: D1Database, tenantId: string, otpId: string, b: { id: string; phoneHash: string; masked: string; acq: AcquisitionFacts | null; guestId: string | null },
 ) {
+  const consumed = "(SELECT consumed_at FROM otp_codes WHERE tenant_id = ? AND id = ?) IS NOT NULL";
   return [
     db.prepare("UPDATE otp_codes SET consumed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL").bind(tenantId, otpId),
+    // A guest signing in with a phone that has no account yet becomes that account, id and all: the person stays one
+    // (their sign-up, attribution, claims and later orders under one id, in limits and in the warehouse).
+    db
+      .prepare(
+        `UPDATE buyers SET kind = 'phone', phone_hash = ?, phone_masked = ?
+         WHERE tenant_id = ? AND id = ? AND kind = 'guest' AND merged_into IS NULL AND member_id IS NULL AND erased_at IS NULL AND changes() = 1
+           AND NOT EXISTS (SELECT 1 FROM buyers WHERE tenant_id = ? AND phone_hash = ?)`,
+      )
+      .bind(b.phoneHash, b.masked, tenantId, b.guestId, tenantId, b.phoneHash),
     db
       .prepare(
         `INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked, ${ACQ_COLUMNS})
-         SELECT ?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1 ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
+         SELECT ?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${consumed} ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
       )
-      .bind(b.id, tenantId, b.phoneHash, b.masked, ...acqValues(b.acq)),
+      .bind(b.id, tenantId, b.phoneHash, b.masked, ...acqValues(b.acq), tenantId, otpId),
     db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, b.phoneHash),
   ];
 }

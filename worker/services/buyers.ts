@@ -94,8 +94,9 @@ export async function requestOtp(env: Env, tenantId: string, phone: string): Pro
 }
 
 /**
- * Signs in. A phone account created here is a new buyer (user_signed_up with `acq`) unless the guest session it
- * absorbs already was one: then that guest's sign-up stands and guest_attached links the two ids.
+ * Signs in. A guest signing in with a new phone becomes the phone account (same id: its sign-up stands). A phone
+ * account created here otherwise is a new buyer (user_signed_up with `acq`). A guest signing in to an existing phone
+ * account is attached to it (orders and vouchers move) and guest_attached links the two ids.
  */
 export async function verifyOtp(
   env: Env, tenantId: string, phone: string, code: string, current: BuyerRow | null, consent: z.output<typeof SignInConsent>, acq: AcquisitionFacts = NO_ACQUISITION,
@@ -116,9 +117,9 @@ export async function verifyOtp(
   // A brand member is the brand's own identity, never folded into a phone account.
   const attaches = !!current && current.kind === "guest" && !current.merged_into && !current.member_id;
   const id = newId("byr");
-  const signIn = signInStmts(env.DB, tenantId, otp.id, { id, phoneHash: ph, masked: maskPhone(phone), acq: attaches ? null : acq });
+  const signIn = signInStmts(env.DB, tenantId, otp.id, { id, phoneHash: ph, masked: maskPhone(phone), acq: attaches ? null : acq, guestId: attaches ? current!.id : null });
   const consumed = { sql: "EXISTS (SELECT 1 FROM otp_codes WHERE tenant_id = ? AND id = ? AND consumed_at IS NOT NULL)", args: [tenantId, otp.id] };
-  const [used, , found] = await env.DB.batch([
+  const [used, , , found] = await env.DB.batch([
     ...signIn,
     ...(attaches ? [] : eventRows(env, signupEvents(tenantId, id, "phone", acq), buyerExists(tenantId, id))),
     ...eventRows(env, [{ eventId: `evsi_${otp.id}`, tenantId, type: "buyer_signed_in", payload: {} }], consumed, [
