@@ -45,7 +45,7 @@ function params<T extends z.ZodRawShape>(shape: T) {
   return z
     .object(shape)
     .strict()
-    .refine((p) => (p as { from: string; to: string }).from < (p as { from: string; to: string }).to, { message: "from must be before to", path: ["to"] })
+    .refine((p) => (p as { from: string; to: string }).from < (p as { from: string; to: string }).to, { message: "from must be before to", path: ["to"], params: { reason: "invalid_window" } })
     .refine((p) => Date.parse((p as { to: string }).to) - Date.parse((p as { from: string }).from) <= 400 * DAY_MS, { message: "at most 400 days", path: ["to"] });
 }
 

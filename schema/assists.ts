@@ -22,7 +22,7 @@ export const AssistInput = z
     rules: z.string().max(2000).default(""),
   })
   .strict()
-  .refine((a) => Date.parse(a.endsAt) > Date.parse(a.startsAt), { path: ["endsAt"], message: "endsAt must be after startsAt" })
+  .refine((a) => Date.parse(a.endsAt) > Date.parse(a.startsAt), { path: ["endsAt"], message: "endsAt must be after startsAt", params: { reason: "invalid_window" } })
   .openapi("AssistInput");
 export type AssistInput = z.output<typeof AssistInput>;
 

@@ -135,22 +135,22 @@ export const ENTRY_DEFAULTS = { entry: "guest", minAccountAgeMinutes: 0, perIpLi
 
 function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
   if (Date.parse(c.endsAt) <= Date.parse(c.startsAt)) {
-    ctx.addIssue({ code: "custom", path: ["endsAt"], message: "must be after startsAt" });
+    ctx.addIssue({ code: "custom", path: ["endsAt"], message: "must be after startsAt", params: { reason: "invalid_window" } });
   }
   if (c.kind === "lottery") {
-    if (c.prizes.length === 0) ctx.addIssue({ code: "custom", path: ["prizes"], message: "a lottery needs at least one prize" });
+    if (c.prizes.length === 0) ctx.addIssue({ code: "custom", path: ["prizes"], message: "a lottery needs at least one prize", params: { reason: "required" } });
     const ids = new Set(c.prizes.map((p) => p.id));
-    if (ids.size !== c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "prize ids must be unique" });
+    if (ids.size !== c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "prize ids must be unique", params: { reason: "duplicate" } });
     if (c.drawsPerDay < 1) {
-      ctx.addIssue({ code: "custom", path: ["drawsPerDay"], message: "at least one free draw a day: tasks and sharing may add draws, never be required" });
+      ctx.addIssue({ code: "custom", path: ["drawsPerDay"], message: "at least one free draw a day: tasks and sharing may add draws, never be required", params: { reason: "min_one_draw" } });
     }
   } else {
-    if (c.stock < 1) ctx.addIssue({ code: "custom", path: ["stock"], message: "stock must be at least 1" });
-    if (!c.productId) ctx.addIssue({ code: "custom", path: ["productId"], message: "required for flash sales and coupon claims" });
-    if (c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "only lotteries have prizes" });
+    if (c.stock < 1) ctx.addIssue({ code: "custom", path: ["stock"], message: "stock must be at least 1", params: { reason: "at_least_one" } });
+    if (!c.productId) ctx.addIssue({ code: "custom", path: ["productId"], message: "required for flash sales and coupon claims", params: { reason: "required" } });
+    if (c.prizes.length) ctx.addIssue({ code: "custom", path: ["prizes"], message: "only lotteries have prizes", params: { reason: "lottery_only" } });
   }
   if (c.perUserDailyLimit !== null && c.perUserDailyLimit > c.perUserLimit) {
-    ctx.addIssue({ code: "custom", path: ["perUserDailyLimit"], message: "cannot exceed perUserLimit" });
+    ctx.addIssue({ code: "custom", path: ["perUserDailyLimit"], message: "cannot exceed perUserLimit", params: { reason: "above_total_limit" } });
   }
 }
 

@@ -71,7 +71,7 @@ export const ExportQuery = z
     limit: z.coerce.number().int().min(1).max(10_000_000).optional().openapi({ description: "Stop after this many rows (default: the whole range)" }),
   })
   .strict()
-  .refine((q) => q.from < q.to, { message: "from must be before to", path: ["to"] });
+  .refine((q) => q.from < q.to, { message: "from must be before to", path: ["to"], params: { reason: "invalid_window" } });
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
 /** Where a page of rows starts: strictly after (at, id). */

@@ -117,7 +117,7 @@ export const ExchangeHeaders = z.object({ "idempotency-key": IdempotencyKey });
 export const PointsAdjustInput = z
   .object({
     memberId: Id,
-    points: z.number().int().min(-10_000_000).max(10_000_000).refine((n) => n !== 0, "must not be 0"),
+    points: z.number().int().min(-10_000_000).max(10_000_000).refine((n) => n !== 0, { message: "must not be 0", params: { reason: "not_zero" } }),
     reason: z.string().trim().min(2).max(200),
   })
   .openapi("PointsAdjustInput");

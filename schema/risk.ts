@@ -20,9 +20,9 @@ export const CreateBlockInput = z
     expiresAt: Expiry,
   })
   .superRefine((b, ctx) => {
-    if (b.kind === "phone" && !Phone.safeParse(b.value).success) ctx.addIssue({ code: "custom", path: ["value"], message: "a mainland mobile number (11 digits starting 1)" });
-    if (b.kind === "ip" && !parseCidr(b.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "an IPv4/IPv6 address or CIDR range, e.g. 203.0.113.0/24 or 2001:db8::/32" });
-    if (b.kind === "device" && !/^[\w.:-]{1,64}$/.test(b.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "a device id (letters, digits, _ . : -)" });
+    if (b.kind === "phone" && !Phone.safeParse(b.value).success) ctx.addIssue({ code: "custom", path: ["value"], message: "a mainland mobile number (11 digits starting 1)", params: { reason: "invalid_phone" } });
+    if (b.kind === "ip" && !parseCidr(b.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "an IPv4/IPv6 address or CIDR range, e.g. 203.0.113.0/24 or 2001:db8::/32", params: { reason: "invalid_ip" } });
+    if (b.kind === "device" && !/^[\w.:-]{1,64}$/.test(b.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "a device id (letters, digits, _ . : -)", params: { reason: "invalid_device" } });
   })
   .openapi("CreateBlockInput");
 export type CreateBlockInput = z.infer<typeof CreateBlockInput>;

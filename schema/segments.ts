@@ -15,7 +15,7 @@ function band<T extends z.ZodTypeAny>(v: T) {
     .object({ min: v.optional(), max: v.optional() })
     .strict()
     .refine((b) => b.min !== undefined || b.max !== undefined, { message: "give min, max or both" })
-    .refine((b) => b.min === undefined || b.max === undefined || (b.min as number) <= (b.max as number), { message: "min must not exceed max", path: ["max"] });
+    .refine((b) => b.min === undefined || b.max === undefined || (b.min as number) <= (b.max as number), { message: "min must not exceed max", path: ["max"], params: { reason: "below_min" } });
 }
 
 export const SegmentRules = z

@@ -38,7 +38,7 @@ export const SettlementAgreementInput = z
     /** First China-time day it no longer applies to; open-ended when absent. */
     effectiveTo: Day.nullable().optional(),
   })
-  .refine((a) => !a.effectiveTo || a.effectiveTo > a.effectiveFrom, { path: ["effectiveTo"], message: "must be after effectiveFrom" })
+  .refine((a) => !a.effectiveTo || a.effectiveTo > a.effectiveFrom, { path: ["effectiveTo"], message: "must be after effectiveFrom", params: { reason: "invalid_window" } })
   .openapi("SettlementAgreementInput");
 
 export const SettlementAgreementStatus = z.enum(["proposed", "accepted", "rejected"]);

@@ -10,7 +10,7 @@ export const PlanInput = z
     bonusCents: z.number().int().min(0).max(10_000_000).default(0).openapi({ description: "Bonus credited on top (spent first, never refunded)" }),
     bonusValidDays: z.number().int().min(1).max(3650).nullable().default(null).openapi({ description: "Days a load's bonus stays spendable; null = no expiry" }),
   })
-  .refine((p) => p.bonusCents <= p.payCents, { message: "bonus may not exceed the amount paid", path: ["bonusCents"] })
+  .refine((p) => p.bonusCents <= p.payCents, { message: "bonus may not exceed the amount paid", path: ["bonusCents"], params: { reason: "bonus_above_paid" } })
   .openapi("StoredValuePlanInput");
 export type PlanInput = z.infer<typeof PlanInput>;
 

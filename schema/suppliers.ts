@@ -50,7 +50,7 @@ export const SupplierCredentialsInput = z
     /** The key the supplier issued: stored encrypted, never returned. */
     secret: z.string().min(8).max(256),
   })
-  .refine((c) => c.scheme === "kaquan_v1" || !!c.appId, { message: "appId is required for this scheme", path: ["appId"] })
+  .refine((c) => c.scheme === "kaquan_v1" || !!c.appId, { message: "appId is required for this scheme", path: ["appId"], params: { reason: "required" } })
   .openapi("SupplierCredentialsInput");
 
 export const SupplierInput = z

@@ -116,7 +116,7 @@ export const ReplayRangeInput = z
     from: z.iso.datetime().openapi({ description: "Events that occurred at or after this time" }),
     to: z.iso.datetime().openapi({ description: "... and before this time" }),
   })
-  .refine((r) => r.from < r.to, { message: "from must be before to", path: ["to"] })
+  .refine((r) => r.from < r.to, { message: "from must be before to", path: ["to"], params: { reason: "invalid_window" } })
   .openapi("ReplayRangeInput");
 
 export const ReplayResult = z.object({ replayed: z.number().int() }).openapi("ReplayResult");

@@ -55,8 +55,14 @@ export class ApiError extends Error {
       error.issues.map((i) => ({
         path: [where, ...i.path.map(String)].join("."),
         message: i.message,
-        code: i.code,
+        code: issueCode(i),
       })),
     );
   }
+}
+
+/** A schema's own check names its reason (`params.reason`), so pages can say why; zod's checks keep zod's code. */
+function issueCode(i: z.core.$ZodIssue): string {
+  const reason = i.code === "custom" ? i.params?.reason : undefined;
+  return typeof reason === "string" ? reason : i.code;
 }

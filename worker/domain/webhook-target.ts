@@ -8,18 +8,32 @@
  * Cloudflare's to refuse: a Worker's fetch cannot reach private networks.)
  */
 export function targetProblem(raw: string, development: boolean): string | null {
+  const code = targetProblemCode(raw, development);
+  return code && TARGET_PROBLEMS[code];
+}
+
+/** Why a target is refused, as a stable code (the issue code a 400 carries, so the console can say it in Chinese). */
+export const TARGET_PROBLEMS = {
+  not_a_url: "not a URL",
+  credentials_in_url: "credentials in the URL are not allowed",
+  https_required: "must be https",
+  private_address: "private, loopback and internal addresses are refused",
+} as const;
+export type TargetProblem = keyof typeof TARGET_PROBLEMS;
+
+export function targetProblemCode(raw: string, development: boolean): TargetProblem | null {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return "not a URL";
+    return "not_a_url";
   }
-  if (url.username || url.password) return "credentials in the URL are not allowed";
+  if (url.username || url.password) return "credentials_in_url";
   const host = bareHost(url.hostname);
   const local = isLoopback(host);
   if (development && local && (url.protocol === "http:" || url.protocol === "https:")) return null;
-  if (url.protocol !== "https:") return "must be https";
-  if (local || isInternal(host)) return "private, loopback and internal addresses are refused";
+  if (url.protocol !== "https:") return "https_required";
+  if (local || isInternal(host)) return "private_address";
   return null;
 }
 

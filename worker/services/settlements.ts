@@ -70,9 +70,9 @@ export async function proposeAgreement(env: SEnv, sellerId: string, input: z.out
   if (!product) throw ApiError.notFound("Product");
   let issuer: { kind: "tenant" | "external"; id: string; name: string };
   if (input.issuer.kind === "tenant") {
-    if (input.issuer.tenantId === sellerId) throw ApiError.badRequest("invalid_issuer", "The issuer must be another tenant", [{ path: "json.issuer.tenantId", message: "is the seller itself", code: "custom" }]);
+    if (input.issuer.tenantId === sellerId) throw ApiError.badRequest("invalid_issuer", "The issuer must be another tenant", [{ path: "json.issuer.tenantId", message: "is the seller itself", code: "own_tenant" }]);
     const t = await getTenant(env.DB, input.issuer.tenantId);
-    if (!t) throw ApiError.badRequest("invalid_issuer", "No such issuer tenant", [{ path: "json.issuer.tenantId", message: "unknown tenant", code: "custom" }]);
+    if (!t) throw ApiError.badRequest("invalid_issuer", "No such issuer tenant", [{ path: "json.issuer.tenantId", message: "unknown tenant", code: "unknown_tenant" }]);
     issuer = { kind: "tenant", id: t.id, name: t.name };
   } else issuer = { kind: "external", id: input.issuer.id, name: input.issuer.name };
   const clash = await overlappingAgreement(env.DB, sellerId, product.id, input.effectiveFrom, input.effectiveTo ?? null);

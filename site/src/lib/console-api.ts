@@ -2,7 +2,7 @@
  * Client for the operator area: the API key is entered once per browser and kept in localStorage (never sent
  * anywhere but this origin's /api/v1). Errors come back in the API's one shape and are shown with field paths.
  */
-import { errorText } from "./error-text";
+import { errorText, type TextContext } from "./error-text";
 
 const KEY = "kq-operator-key";
 
@@ -25,12 +25,17 @@ export class ApiFailure extends Error {
     message: string,
     readonly issues: { path: string; message: string; code?: string }[] = [],
     readonly body: any = null,
+    /** The request's body: a refused list item is quoted from it. */
+    readonly sent?: unknown,
   ) {
     super(message);
   }
-  /** For people: in the page's language, from the code and each issue's field (the API message is for developers). */
-  describe(): string {
-    return errorText({ code: this.code, message: this.message, issues: this.issues });
+  /**
+   * For people: in the page's language, from the code and each issue's field (the API message is for developers).
+   * A page passes its own labels where its form names a field differently.
+   */
+  describe(names: Omit<TextContext, "sent"> = {}): string {
+    return errorText({ code: this.code, message: this.message, issues: this.issues }, undefined, { ...names, sent: this.sent });
   }
 }
 
@@ -47,7 +52,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const e = data?.error ?? {};
-    throw new ApiFailure(res.status, e.code ?? String(res.status), e.message ?? res.statusText, e.issues ?? [], data);
+    throw new ApiFailure(res.status, e.code ?? String(res.status), e.message ?? res.statusText, e.issues ?? [], data, body);
   }
   return data as T;
 }

@@ -1,0 +1,19 @@
+/** Ledger tamper findings (worker/domain/ledger.ts) in people's words: the public verify page and the console's trust page. */
+import { t } from "./i18n";
+
+const PROBLEM: Record<string, readonly [zh: string, en: string]> = {
+  edited: ["内容与其哈希不符（被改动）", "its content does not match its hash (edited)"],
+  deleted: ["之前的记录缺失", "entries before it are missing"],
+  reordered: ["顺序被调换", "entries were reordered"],
+  broken_link: ["链接断开", "the chain is broken here"],
+  foreign_tenant: ["不属于该品牌", "belongs to another brand"],
+  checkpoint_mismatch: ["与品牌存证快照不符", "does not match the brand's checkpoint"],
+  head_mismatch: ["与账本最新状态不符", "does not match the ledger's head"],
+  truncated: ["账本记录被截断", "the ledger was cut short"],
+};
+
+/** "第 76 条记录：内容与其哈希不符（被改动）"; an unknown problem shows its code. */
+export function findingText(f: { seq: number; problem: string }): string {
+  const [zh, en] = PROBLEM[f.problem] ?? [f.problem, f.problem];
+  return `${t(`第 ${f.seq} 条记录`, `Entry ${f.seq}`)}${t("：", ": ")}${t(zh, en)}`;
+}
