@@ -47,6 +47,30 @@ const short = (s: string) => (/^[a-z]+_[\w-]+$/i.test(s) ? (s.length > 12 ? `…
 /** Rough pixel width of a tick label: a CJK character is about twice a Latin one at the axis font. */
 const labelWidth = (s: string) => [...s].reduce((w, ch) => w + ((ch.codePointAt(0) ?? 0) >= 0x2e80 ? 12 : 7), 0);
 
+const everyKth = (labels: string[], room: number, width: (s: string) => number) =>
+  Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor(room / (12 + Math.max(...labels.map(width)))))));
+// A name that does not fit on one line is broken in two (uPlot draws a tick's lines one under the other), so a few
+// short names (拼团 / 助力 / 邀请有礼 …) are all labelled on a phone rather than every other one.
+// Words break at the space nearest the middle, Chinese at the middle; ids and dates stay whole.
+const twoLines = (s: string) => {
+  const text = short(s);
+  const spaces = [...text.matchAll(/ /g)].map((m) => m.index!);
+  if (spaces.length) {
+    const at = spaces.reduce((a, b) => (Math.abs(b - text.length / 2) < Math.abs(a - text.length / 2) ? b : a));
+    return `${text.slice(0, at)}\n${text.slice(at + 1)}`;
+  }
+  const chars = [...text];
+  if (chars.length < 3 || !chars.every((ch) => (ch.codePointAt(0) ?? 0) >= 0x2e80)) return text;
+  return `${chars.slice(0, Math.ceil(chars.length / 2)).join("")}\n${chars.slice(Math.ceil(chars.length / 2)).join("")}`;
+};
+const widest = (s: string) => Math.max(...s.split("\n").map(labelWidth));
+
+function ticks(labels: string[], room: number): { every: number; text: (s: string) => string } {
+  const every = everyKth(labels, room, (l) => labelWidth(short(l)));
+  if (every === 1 || everyKth(labels, room, (l) => widest(twoLines(l))) > 1) return { every, text: short };
+  return { every: 1, text: twoLines };
+}
+
 const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
 
 /** A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. */
@@ -54,6 +78,7 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
   el.replaceChildren();
   if (labels.length === 0) return;
   const width = Math.max(280, el.clientWidth || 600);
+  const tick = ticks(labels, width - 50);
   const opts: uPlot.Options = {
     width,
     height: 220,
@@ -63,12 +88,8 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
       {
         // One tick per category, or every k-th when the widest would overlap (measured per character); long ids are
         // shortened on the axis (the table shows them whole).
-        splits: () => {
-          const each = 12 + Math.max(...labels.map((l) => labelWidth(short(l))));
-          const every = Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor((width - 50) / each))));
-          return labels.map((_, i) => i).filter((i) => i % every === 0);
-        },
-        values: (_u, splits) => splits.map((i) => short(labels[i] ?? "")),
+        splits: () => labels.map((_, i) => i).filter((i) => i % tick.every === 0),
+        values: (_u, splits) => splits.map((i) => tick.text(labels[i] ?? "")),
         space: 40,
       },
       {
