@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
   // The events of one tenant (optionally one type) with their lifted columns, oldest first.
   app.get("/test/events", async (c) => {
     const rs = await client.query({
-      query: `SELECT type, user_id AS userId, device_id AS deviceId, referrer_id AS referrerId, campaign_id AS campaignId,
+      query: `SELECT event_id AS eventId, type, user_id AS userId, device_id AS deviceId, referrer_id AS referrerId, campaign_id AS campaignId,
                      acquisition_campaign_id AS acquisitionCampaignId, cost_cents AS costCents, origin, payload
               FROM events FINAL WHERE tenant_id = {t:String} AND ({type:String} = '' OR type = {type:String}) ORDER BY occurred_at, event_id`,
       query_params: { t: c.req.query("tenant") ?? "", type: c.req.query("type") ?? "" },

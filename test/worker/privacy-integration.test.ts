@@ -29,7 +29,7 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
   return v;
 }
 
-type WarehouseRow = { type: string; userId: string; deviceId: string; referrerId: string; payload: string };
+type WarehouseRow = { eventId: string; type: string; userId: string; deviceId: string; referrerId: string; payload: string };
 async function warehouseEvents(tenantId: string): Promise<WarehouseRow[]> {
   return (await fetch(`${inject("warehouseUrl")}/test/events?tenant=${tenantId}`)).json() as Promise<WarehouseRow[]>;
 }
@@ -197,6 +197,9 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     // The warehouse: no event names A (or the guest) any more, the totals are as they were, B's events are B's.
     const after = await until(() => warehouseEvents(tenant.id), (rows) => rows.some((r) => r.type === "erasure_completed"));
     expect(after.filter((r) => r.userId === aId || r.userId === guestId || r.referrerId === aId || r.payload.includes(aId) || r.payload.includes(guestId))).toEqual([]);
+    // Nor does an event's id: an id seen elsewhere (a published draw log, a brand's records) leads to no event of theirs.
+    expect(after.filter((r) => r.eventId.includes(aId) || r.eventId.includes(guestId))).toEqual([]);
+    expect(after.filter((r) => r.type === "user_signed_up" && r.userId === p)).toHaveLength(2);
     expect(after.filter((r) => r.userId === p).length).toBeGreaterThan(0);
     // (less the erasure's own events and the fresh guest the session route started after the erasure)
     expect(totals(after.filter((r) => !r.type.startsWith("erasure_") && r.userId !== session.body.userId))).toEqual(totalsBefore);

@@ -3,6 +3,7 @@
  * origin, the anonymous device id), resolved once when the buyer is created and carried by `user_signed_up` — and by
  * `referral_signed_up` when a share link brought them. An existing buyer's session never re-attributes them.
  */
+import { md5Hex } from "../domain/md5";
 import type { Acquisition } from "../../schema/acquisition";
 import { getBuyer, type AcquisitionFacts } from "../db/buyers";
 import { getShare } from "../db/shares";
@@ -41,14 +42,22 @@ export function embeddingOrigin(headers: Headers, requestUrl: string): string | 
 }
 
 /**
- * `user_signed_up` for a buyer that was just created (and `referral_signed_up` when a share link brought them).
- * Ids derive from the buyer id, so a repeat is deduplicated by the warehouse: exactly once per buyer.
+ * An event id that is the same for the same person (a repeat is deduplicated) but does not contain their id: after an
+ * erasure re-keys the person's events to a pseudonym, an id seen elsewhere (a published draw log, a brand's CRM) must
+ * not lead to them. A keyed digest, so it cannot be recomputed from the buyer id without the secret.
  */
-export function signupEvents(tenantId: string, buyerId: string, kind: "guest" | "phone", a: AcquisitionFacts, occurredAt?: Date): EventInput[] {
+export const personEventId = (env: Pick<Env, "BUYER_SESSION_SECRET">, prefix: string, buyerId: string) =>
+  `${prefix}_${md5Hex(`event-id|${env.BUYER_SESSION_SECRET}|${buyerId}`)}`;
+
+/**
+ * `user_signed_up` for a buyer that was just created (and `referral_signed_up` when a share link brought them).
+ * Ids derive from the buyer id (personEventId), so a repeat is deduplicated by the warehouse: exactly once per buyer.
+ */
+export function signupEvents(env: Pick<Env, "BUYER_SESSION_SECRET">, tenantId: string, buyerId: string, kind: "guest" | "phone", a: AcquisitionFacts, occurredAt?: Date): EventInput[] {
   const referrerId = a.referrerId && a.referrerId !== buyerId ? a.referrerId : null;
   const events: EventInput[] = [
     {
-      eventId: `ev_signup_${buyerId}`,
+      eventId: personEventId(env, "ev_signup", buyerId),
       tenantId,
       type: "user_signed_up",
       occurredAt,
@@ -66,7 +75,7 @@ export function signupEvents(tenantId: string, buyerId: string, kind: "guest" | 
   ];
   if (referrerId) {
     events.push({
-      eventId: `ev_referral_${buyerId}`,
+      eventId: personEventId(env, "ev_referral", buyerId),
       tenantId,
       type: "referral_signed_up",
       occurredAt,

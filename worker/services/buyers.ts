@@ -13,7 +13,7 @@ import { ApiError } from "../errors";
 import { enforceRateLimits, type RateLimit } from "./rate-limit";
 import { eventRows } from "../queue/emit";
 import type { AcquisitionFacts } from "../db/buyers";
-import { NO_ACQUISITION, resolveAcquisition, signupEvents } from "./acquisition";
+import { NO_ACQUISITION, personEventId, resolveAcquisition, signupEvents } from "./acquisition";
 import { sandboxSms } from "../sms/sandbox";
 import type { z } from "@hono/zod-openapi";
 import type { Acquisition } from "../../schema/acquisition";
@@ -46,7 +46,7 @@ export const newSessionLimit = (env: Env): RateLimit => ({ bucket: "buyer-sessio
 /** A new guest buyer with its acquisition; `user_signed_up` (and `referral_signed_up`) leave with it. */
 export async function createGuest(env: Env, tenantId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
   const id = newId("byr");
-  const [ins] = await env.DB.batch([insertGuest(env.DB, tenantId, id, acq), ...eventRows(env, signupEvents(tenantId, id, "guest", acq), buyerExists(tenantId, id))]);
+  const [ins] = await env.DB.batch([insertGuest(env.DB, tenantId, id, acq), ...eventRows(env, signupEvents(env, tenantId, id, "guest", acq), buyerExists(tenantId, id))]);
   return ins!.results[0] as BuyerRow;
 }
 
@@ -121,7 +121,7 @@ export async function verifyOtp(
   const consumed = { sql: "EXISTS (SELECT 1 FROM otp_codes WHERE tenant_id = ? AND id = ? AND consumed_at IS NOT NULL)", args: [tenantId, otp.id] };
   const [used, , , found] = await env.DB.batch([
     ...signIn,
-    ...(attaches ? [] : eventRows(env, signupEvents(tenantId, id, "phone", acq), buyerExists(tenantId, id))),
+    ...(attaches ? [] : eventRows(env, signupEvents(env, tenantId, id, "phone", acq), buyerExists(tenantId, id))),
     ...eventRows(env, [{ eventId: `evsi_${otp.id}`, tenantId, type: "buyer_signed_in", payload: {} }], consumed, [
       { path: "$.actor.userId", ...phoneBuyerIdSql(tenantId, ph) },
     ]),
@@ -133,7 +133,7 @@ export async function verifyOtp(
   if (attaches && current!.id !== buyer.id) {
     stmts.push(
       ...attachGuestStmts(env.DB, tenantId, current!.id, buyer.id),
-      ...eventRows(env, [{ eventId: `evga_${current!.id}`, tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } }], guestAttached(tenantId, current!.id, buyer.id)),
+      ...eventRows(env, [{ eventId: personEventId(env, "evga", current!.id), tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } }], guestAttached(tenantId, current!.id, buyer.id)),
     );
   }
   await env.DB.batch(stmts);

@@ -45,7 +45,7 @@ export async function memberOf(env: Env, tenantId: string, slug: string, token: 
  */
 export async function memberBuyer(env: Env, tenantId: string, memberId: string, acq: AcquisitionFacts = NO_ACQUISITION): Promise<BuyerRow> {
   const id = newId("byr");
-  const signup = eventRows(env, signupEvents(tenantId, id, "guest", acq), buyerExists(tenantId, id));
+  const signup = eventRows(env, signupEvents(env, tenantId, id, "guest", acq), buyerExists(tenantId, id));
   const results = await env.DB.batch(memberBuyerStmts(env.DB, tenantId, id, memberId, acq, signup));
   if (results[0]!.meta.changes === 1) await scheduleDispatch(env);
   return results[results.length - 1]!.results[0] as BuyerRow;

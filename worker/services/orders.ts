@@ -93,7 +93,7 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   // a non-member may order, which the terms' check confirms before anything else.
   const terms = p.newGuest ? newGuestTerms(db, p.tenantId, p.productId) : null;
   const guest = terms
-    ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null, terms.guard), ...eventRows(env, signupEvents(p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
+    ? [insertGuest(db, p.tenantId, p.buyerId, p.acquisition ?? null, terms.guard), ...eventRows(env, signupEvents(env, p.tenantId, p.buyerId, "guest", p.acquisition ?? NO_ACQUISITION), buyerExists(p.tenantId, p.buyerId))]
     : [];
   const results = read && !terms ? read : (await db.batch([...guest, ...orderReadStmts(db, p), ...(terms?.reads ?? [])])).slice(guest.length);
   terms?.check(results.slice(3));
