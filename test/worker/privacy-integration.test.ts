@@ -157,7 +157,13 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
       .bind(inFlight, JSON.stringify([{ v: 1, eventId: `ev_${inFlight}`, tenantId: tenant.id, type: "page_view", actor: { userId: aId } }]), Date.now(), Date.now() + 60_000).run();
 
     // The cron: D1 first, then the warehouse; completion only after a pass past the settle time.
+    // A's device, as its recorded envelopes carry it (the widget's anonymous id): it leaves them with the erasure.
+    const device = "dv_privacytestA0001";
+    await env.DB.prepare("UPDATE buyers SET device_id = ? WHERE id = ?").bind(device, aId).run();
+    await env.DB.prepare(`UPDATE event_outbox SET body = replace(body, '"deviceId":null', '"deviceId":"${device}"') WHERE tenant_id = ? AND instr(body, ?) > 0`).bind(tenant.id, aId).run();
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM event_outbox WHERE instr(body, ?) > 0").bind(device).first("n")).toBeGreaterThan(0);
     expect(await runErasures(env)).toMatchObject({ scrubbed: 1 });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM event_outbox WHERE instr(body, ?) > 0").bind(device).first("n")).toBe(0);
     const req = await env.DB.prepare("SELECT * FROM erasure_requests WHERE id = ?").bind(asked.body.id).first<{ status: string; pseudonym: string; buyer_id: string }>();
     expect(req!.status).toBe("scrubbed");
     const p = req!.pseudonym;

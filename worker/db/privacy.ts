@@ -119,7 +119,8 @@ export function noteErasureError(db: D1Database, id: string, error: string) {
  * phone, device or acquisition trail; every row naming them is re-keyed to the pseudonym (orders, vouchers,
  * redemptions, complaints, ratings, shares, consents, others' referrer); free text they wrote and recharge accounts
  * are blanked; their sign-in codes and SMS copies go; recorded event envelopes (outbox, dead letters, webhook
- * deliveries) are re-keyed textually (buyer ids are random and unique, so a replace cannot hit anything else).
+ * deliveries) are re-keyed textually (buyer ids are random and unique, so a replace cannot hit anything else) and
+ * lose their device ids.
  */
 export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceIds: string[], phoneHash: string | null) {
   const t = e.tenant_id;
@@ -158,12 +159,13 @@ export function scrubStmts(db: D1Database, e: ErasureRow, ids: string[], deviceI
     db.prepare(`UPDATE OR IGNORE risk_events SET subject = ? WHERE tenant_id = ? AND subject IN ${inIds}`).bind(p, t, all),
     db.prepare(`DELETE FROM risk_events WHERE tenant_id = ? AND subject IN ${inIds}`).bind(t, all),
   ];
-  for (const id of ids) {
+  // Their device ids go from the envelopes too (blanked, as the warehouse blanks them); they are random as well.
+  for (const [id, to] of [...ids.map((id) => [id, p] as const), ...deviceIds.filter((d) => d.length >= 8).map((d) => [d, ""] as const)]) {
     for (const table of ["event_outbox", "event_dead_letters", "webhook_deliveries"]) {
-      stmts.push(db.prepare(`UPDATE ${table} SET body = replace(body, ?, ?) WHERE tenant_id = ? AND instr(body, ?) > 0`).bind(id, p, t, id));
+      stmts.push(db.prepare(`UPDATE ${table} SET body = replace(body, ?, ?) WHERE tenant_id = ? AND instr(body, ?) > 0`).bind(id, to, t, id));
     }
     // Messages still in flight (a journal row may bundle several tenants' events; the ids are random and unique).
-    stmts.push(db.prepare("UPDATE event_journal SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0").bind(id, p, id));
+    stmts.push(db.prepare("UPDATE event_journal SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0").bind(id, to, id));
   }
   stmts.push(db.prepare("UPDATE erasure_requests SET status = 'scrubbed', scrubbed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND status = 'pending'").bind(e.id));
   return stmts;
