@@ -37,13 +37,17 @@ const attrs = (a: Record<string, string | number | boolean | undefined>) =>
     .map(([k, v]) => (v === true ? ` ${k}` : ` ${k}="${escapeHtml(String(v))}"`))
     .join("");
 
+/** The kind, and the subtitle after it when there is one (no dangling separator). */
+const kindLine = (lang: Lang, p: Pick<PageProduct, "kind" | "subtitle">) =>
+  [kindName(lang, p.kind), p.subtitle?.trim()].filter(Boolean).map((x) => escapeHtml(x!)).join(" · ");
+
 export function productArticleHtml(p: PageProduct, lang: Lang): string {
   const e = escapeHtml;
   const out: string[] = [];
   const image = p.media.images[0];
   // The hero is the page's largest element: eager, high priority, its box fixed by width/height.
   if (image) out.push(`<img${attrs({ ...imageAttrs(image, "(max-width: 960px) 100vw, 960px"), alt: p.name, class: "hero", width: 640, height: 360, fetchpriority: "high" })}>`);
-  out.push(`<h1>${e(p.name)}</h1>`, `<p class="muted">${e(kindName(lang, p.kind))} · ${e(p.subtitle)}</p>`);
+  out.push(`<h1>${e(p.name)}</h1>`, `<p class="muted">${kindLine(lang, p)}</p>`);
   out.push(`<p class="price">${yuan(p.priceCents)} <s class="muted">${e(tr(lang, "面值", "Face value"))} ${yuan(p.faceValueCents)}</s></p>`);
   const facts: [string, string][] = [
     [tr(lang, "有效期", "Validity"), validityName(lang, p.validity)],
@@ -75,7 +79,7 @@ export function productCardsHtml(products: CardProduct[], slug: string, lang: La
       : "";
     const soldOut = p.stock && p.stock.available <= 0 ? `<p class="bad">${e(tr(lang, "已售罄", "Sold out"))}</p>` : "";
     const href = `/shop/product/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(p.id)}`;
-    return `<a${attrs({ class: "card product", href })}>${img}<h2>${e(p.name)}</h2><p class="muted">${e(kindName(lang, p.kind))} · ${e(p.subtitle)}</p><p class="price">${yuan(p.priceCents)}</p>${soldOut}</a>`;
+    return `<a${attrs({ class: "card product", href })}>${img}<h2>${e(p.name)}</h2><p class="muted">${kindLine(lang, p)}</p><p class="price">${yuan(p.priceCents)}</p>${soldOut}</a>`;
   }).join("");
 }
 
