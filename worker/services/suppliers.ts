@@ -22,6 +22,8 @@ import type { SupplierCallResult, SupplierClient } from "../suppliers/client";
 import { callbackUrlOf, defaultFactory, type ClientFactory } from "../suppliers/factory";
 import { pollSupplierOrder } from "./supplier-orders";
 import { assertOutboundUrl } from "./outbound-url";
+import { getProductRow } from "../db/products";
+import { ApiError } from "../errors";
 export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_S = 30;
 
@@ -180,6 +182,11 @@ export async function supplierList(db: D1Database, tenantId: string) {
 /** Adds or updates a supplier, its credentials (sealed) and the products it fulfils (with cost). `origin`: where its callback URL points. */
 export async function saveSupplier(env: Env, tenantId: string, input: z.infer<typeof SupplierInput>, origin: string | null = null) {
   assertOutboundUrl(env, input.baseUrl, "body.baseUrl", "invalid_supplier_url", "Supplier URL");
+  // A mapping to a product this brand does not have is refused, not dropped (the operator would see 已保存 for nothing).
+  const unknown = (await Promise.all(input.products.map(async (p, i) => ((await getProductRow(env.DB, tenantId, p.productId)) ? null : i)))).filter((i) => i !== null);
+  if (unknown.length) {
+    throw new ApiError(422, "supplier_unknown_product", "No such product of this brand", unknown.map((i) => ({ path: `body.products.${i}.productId`, message: "no such product", code: "unknown_product" })));
+  }
   const { credentials: c, ...rest } = input;
   const credentials = c ? { scheme: c.scheme, appId: c.appId ?? null, secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, c.secret) } : null;
   return toSupplier(await upsertSupplier(env.DB, tenantId, { id: newId("sup"), ...rest, credentials, callbackOrigin: origin }));

@@ -37,6 +37,7 @@ const CODES: Record<string, Pair> = {
   bundle_item_invalid: ["组合中的商品不属于本品牌", "A bundle item is not a product of this brand"],
   not_card_key_product: ["只有卡密商品可以导入卡密", "Only card-key products take imported keys"],
   unknown_product: ["活动中的商品不属于本品牌", "The campaign names products this brand does not have"],
+  supplier_unknown_product: ["对应的商品不存在，未保存", "A mapped product does not exist; nothing was saved"],
   starts_in_past: ["开始时间须晚于现在", "The start time must be in the future"],
   campaign_copy_refused: ["活动文案不合规：", "The campaign copy breaks promotion rules:"],
   prize_above_legal_cap: ["单个奖品价值不得超过 5 万元", "A prize may be worth at most 50,000 yuan"],
