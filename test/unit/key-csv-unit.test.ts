@@ -25,5 +25,13 @@ describe("key CSV", () => {
       { line: 2, secret: "KEY-0002", reusable: false },
     ]);
     expect(readAll("KEY-0001", true)).toEqual([{ line: 1, secret: "KEY-0001", reusable: true }]);
+    // The flag counts on any line, not only when the first has one; a value that is neither yes nor no is that
+    // line's error rather than a silent "no".
+    expect(readAll("KEY-0001\nKEY-0100,reusable\nKEY-0101,maybe\nKEY-0102,否")).toEqual([
+      { line: 1, secret: "KEY-0001", reusable: false },
+      { line: 2, secret: "KEY-0100", reusable: true },
+      { line: 3, code: "invalid", message: expect.stringContaining("reusable") },
+      { line: 4, secret: "KEY-0102", reusable: false },
+    ]);
   });
 });

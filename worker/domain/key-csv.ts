@@ -27,7 +27,9 @@ export function parseCsvLine(line: string): string[] {
 export const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const TRUE = new Set(["1", "true", "yes", "y", "是", "loop", "reusable"]);
+const FALSE = new Set(["", "0", "false", "no", "n", "否"]);
 export const truthy = (s: string | undefined) => TRUE.has((s ?? "").trim().toLowerCase());
+const isFlag = (s: string | undefined) => truthy(s) || FALSE.has((s ?? "").trim().toLowerCase());
 
 export const KEY_MIN = 4;
 export const KEY_MAX = 512;
@@ -66,14 +68,17 @@ export class KeyCsvReader {
         this.reusableCol = names.findIndex((n) => REUSABLE_HEADERS.includes(n));
         return null;
       }
-      // A header-less file: a second column is the reusable flag.
-      if (cells.length > 1) this.reusableCol = 1;
+      // A header-less file: a second column (on any line) is the reusable flag.
+      this.reusableCol = 1;
     }
     const secret = (cells[this.keyCol] ?? "").trim();
     if (secret.length < KEY_MIN || secret.length > KEY_MAX) {
       return { line: lineNo, code: "invalid", message: `a key must be ${KEY_MIN}-${KEY_MAX} characters` };
     }
-    return { line: lineNo, secret, reusable: this.allReusable || (this.reusableCol >= 0 && truthy(cells[this.reusableCol])) };
+    const flag = this.reusableCol >= 0 ? cells[this.reusableCol] : undefined;
+    // A flag that is neither yes nor no is a mistake to show, not a silent "no".
+    if (!isFlag(flag)) return { line: lineNo, code: "invalid", message: "the reusable column must be 1/0, true/false, yes/no or 是/否" };
+    return { line: lineNo, secret, reusable: this.allReusable || truthy(flag) };
   }
 }
 
