@@ -296,6 +296,8 @@ export const CampaignLive = z
     total: z.record(z.string(), z.number().int()),
     /** Lottery: each shard's draw-log head, so anyone can pin the log while it runs. */
     heads: z.array(ShardHead),
+    /** Paused by the brand (claims and draws refused until resumed): an open page follows it. */
+    paused: z.boolean(),
   })
   .openapi("CampaignLive");
 export type CampaignLive = z.infer<typeof CampaignLive>;

@@ -164,13 +164,13 @@ describe("operator console on a phone", () => {
       return { status: r.status, code: r.ok ? null : ((await r.json()) as any).error?.code };
     }, campaignId);
     await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 409, code: "campaign_paused" });
-    // The buyer's page says so in the page's language (error-text.ts), not the API's English message.
+    // The buyer's page says so before any tap (it offered 立即领取 and refused it only when tapped).
     const buyerPage = await page.context().newPage();
     await buyerPage.goto(`${baseUrl}/campaigns/flash/?id=${campaignId}`);
-    await expect.poll(() => buyerPage.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
-    await buyerPage.click("#go");
-    await expect.poll(() => buyerPage.textContent("#result"), { timeout: 15_000 }).toBe("活动已暂停，请稍后再来");
-    await buyerPage.close();
+    await expect.poll(() => buyerPage.textContent("#go"), { timeout: 15_000 }).toBe("活动暂停中，请稍后再来");
+    expect(await buyerPage.isEnabled("#go")).toBe(false);
+    expect(await buyerPage.textContent("#clock-label")).toBe("活动已暂停");
+    await screenshot(buyerPage, "campaign-paused");
 
     // Edit after the start: only the name and description are open.
     await page.reload();
@@ -183,6 +183,9 @@ describe("operator console on a phone", () => {
     await expect.poll(() => page.textContent("#edit-msg")).toContain("已保存");
 
     await liveRow.getByRole("button", { name: "恢复" }).click();
+    // The open buyer page follows the resume (its live poll carries the flag): the button comes back.
+    await expect.poll(() => buyerPage.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
+    await buyerPage.close();
     await expect.poll(() => page.textContent("#list-msg")).toContain("已恢复");
     await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 200, code: null });
 

@@ -275,6 +275,7 @@ export async function campaignLive(env: Env, c: Campaign): Promise<CampaignLive>
     remaining: live?.remaining ?? total,
     total,
     heads: live?.heads ?? [],
+    paused: c.paused,
   };
 }
 
