@@ -40,11 +40,13 @@ const T = {
   draw: zh ? "立即抽奖" : "Draw now",
   left: zh ? "剩余" : "Left",
   notStarted: zh ? "未开始" : "Not started",
+  paused: zh ? "活动已暂停" : "Paused",
   ended: zh ? "已结束" : "Ended",
   claimed: zh ? "领取成功！已放入“我的卡券”" : "Claimed! It is in My vouchers.",
   won15: zh ? "抢到了！请在 15 分钟内支付" : "Got it! Pay within 15 minutes",
   pay: zh ? "去支付" : "Pay",
   myVouchers: zh ? "查看我的卡券" : "My vouchers",
+  myOrder: zh ? "查看订单与卡密" : "My order and key",
   price: zh ? "秒杀价" : "Price",
   was: zh ? "原价" : "Was",
   face: zh ? "面值" : "Worth",
@@ -411,9 +413,9 @@ function mount(s: HTMLScriptElement) {
     const button = el("button", "go", campaign.kind === "lottery" ? T.draw : campaign.kind === "flash_sale" ? T.buy : T.claim) as HTMLButtonElement;
     const result = el("div", "r");
     result.setAttribute("role", "status");
-    if (live.phase !== "live") {
+    if (live.phase !== "live" || campaign.paused) {
       button.disabled = true;
-      button.textContent = live.phase === "scheduled" ? T.notStarted : T.ended;
+      button.textContent = live.phase === "scheduled" ? T.notStarted : live.phase === "live" ? T.paused : T.ended;
     }
     // Nothing more to take here (today): the button says so and stays off, so a tap cannot only bring a refusal.
     let finished = false;
@@ -426,14 +428,18 @@ function mount(s: HTMLScriptElement) {
       limit_reached: campaign.kind === "flash_sale" ? T.taken : T.claimedAll, daily_limit_reached: T.claimedAll, no_chances: T.noDraws,
       sold_out: zh ? REJECT.sold_out![0] : REJECT.sold_out![1], ended: T.ended,
     };
+    /** A link on the kaquan host (new tab); the session token in the fragment lets that page continue as this visitor. */
+    const hostLink = (label: string, path: string, token: string) => {
+      const link = el("a", "pay", label) as HTMLAnchorElement;
+      link.href = `${base}${path}${path.includes("?") ? "&" : "?"}t=${encodeURIComponent(campaign.tenantSlug || "")}#s=${encodeURIComponent(token)}`;
+      link.target = "_blank";
+      link.rel = "noopener";
+      return link;
+    };
     /** The won order awaiting payment, with the link to pay it (on the kaquan host; the token lets that page continue). */
     const showPay = (order: Json, token: string, text: string) => {
       result.textContent = text;
-      const link = el("a", "pay", `${T.pay} ${yuan(order.amountCents)}`) as HTMLAnchorElement;
-      link.href = `${base}/shop/order/?t=${encodeURIComponent(campaign.tenantSlug || "")}&o=${encodeURIComponent(order.id)}&pay=1#s=${encodeURIComponent(token)}`;
-      link.target = "_blank";
-      link.rel = "noopener";
-      result.append(link);
+      result.append(hostLink(`${T.pay} ${yuan(order.amountCents)}`, `/shop/order/?o=${encodeURIComponent(order.id)}&pay=1`, token));
     };
     const until = (order: Json) => (order.reservedUntil ? new Date(order.reservedUntil).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "");
     // A visitor coming back (a reload, another day): what they already took, and a won order still to pay. Only with a
@@ -442,6 +448,8 @@ function mount(s: HTMLScriptElement) {
     if (live.phase === "live" && known?.userId && Date.parse(known.expiresAt) > Date.now()) {
       (async () => {
         const st = await call(base, `/public/campaigns/${id}/users/${encodeURIComponent(known.userId!)}`, { token: known.token });
+        // What they got stays one tap away after a reload: the coupon or prize in 我的卡券.
+        if (campaign.kind === "lottery" ? st.wins > 0 : campaign.kind === "coupon_claim" && st.claimedTotal > 0) result.append(hostLink(T.myVouchers, "/shop/vouchers/", known.token));
         if (campaign.kind === "lottery") return void (st.drawsLeftToday <= 0 && finish(T.noDraws));
         if (st.claimedTotal >= campaign.perUserLimit) finish(FINAL.limit_reached!);
         else if (campaign.perUserDailyLimit && st.claimedToday >= campaign.perUserDailyLimit) finish(T.claimedAll);
@@ -450,6 +458,7 @@ function mount(s: HTMLScriptElement) {
         if (!won) return;
         const { order } = await call(base, `/public/campaigns/${id}/claims/${encodeURIComponent(won.claimId)}/order`, { token: known.token });
         if (order.status === "created") showPay(order, known.token, T.awaitingPay(until(order)));
+        else if (order.status === "paid" || order.status === "delivered") result.append(hostLink(T.myOrder, `/shop/order/?o=${encodeURIComponent(order.id)}`, known.token));
       })().catch(() => undefined);
     }
     button.addEventListener("click", async () => {
@@ -468,11 +477,7 @@ function mount(s: HTMLScriptElement) {
         } else if (r.outcome !== "no_prize") {
           // The coupon or prize is in this visitor's 我的卡券 on the kaquan host: the fragment's token lets that page
           // continue as this visitor (or hand the voucher to the buyer already signed in there).
-          const link = el("a", "pay", T.myVouchers) as HTMLAnchorElement;
-          link.href = `${base}/shop/vouchers/?t=${encodeURIComponent(campaign.tenantSlug || "")}#s=${encodeURIComponent(token)}`;
-          link.target = "_blank";
-          link.rel = "noopener";
-          result.append(" ", link);
+          result.append(" ", hostLink(T.myVouchers, "/shop/vouchers/", token));
         }
         if (r.remainingToday <= 0) finish(campaign.kind === "lottery" ? T.noDraws : FINAL.limit_reached!);
         emit(host, campaign.kind === "lottery" ? "drawn" : "claimed", r);
