@@ -17,3 +17,26 @@ export function findingText(f: { seq: number; problem: string }): string {
   const [zh, en] = PROBLEM[f.problem] ?? [f.problem, f.problem];
   return `${t(`第 ${f.seq} 条记录`, `Entry ${f.seq}`)}${t("：", ": ")}${t(zh, en)}`;
 }
+
+const KIND: Record<string, readonly [zh: string, en: string]> = {
+  issuance: ["发放", "issued"], delivery: ["交付", "delivered"], redemption: ["核销", "redeemed"], void: ["作废", "voided"],
+  refund: ["退款", "refunded"], expiry: ["过期", "expired"], compensation: ["补偿", "compensated"],
+};
+const FIELD: Record<string, readonly [zh: string, en: string]> = {
+  faceValueCents: ["面值", "face value"], amountCents: ["金额", "amount"], voucherKind: ["类型", "kind"], orderId: ["订单", "order"],
+  campaignId: ["活动", "campaign"], storeId: ["门店", "store"], reason: ["原因", "reason"], productId: ["商品", "product"],
+};
+
+/** A ledger entry's kind in words (schema/ledger.ts LEDGER_KINDS). */
+export const ledgerKindText = (kind: string) => t(...(KIND[kind] ?? [kind, kind]));
+
+/** A ledger entry's facts in words: empty ones left out, amounts in yuan, a voucher's kind by name. */
+export function ledgerDetailText(payload: Record<string, unknown>, kindName: (k: string) => string): string {
+  return Object.entries(payload)
+    .filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => {
+      const value = k.endsWith("Cents") && typeof v === "number" ? `¥${(v / 100).toFixed(2)}` : k === "voucherKind" ? kindName(String(v)) : String(v);
+      return `${t(...(FIELD[k] ?? [k, k]))} ${value}`;
+    })
+    .join(" · ");
+}
