@@ -23,6 +23,24 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     expect((await api(`/products/${p.body.id}`, { token: adminKey })).body.description).toBe("");
   });
 
+  it("a product whose fixed validity is over is not published, listed or sold (the right would be dead on arrival)", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const ended = { kind: "fixed", validFrom: "2026-01-01T00:00:00Z", validTo: new Date(Date.now() - 60_000).toISOString() };
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "过期券", priceCents: 0, faceValueCents: 500, validity: ended, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } } } });
+    expect(p.status).toBe(201);
+    const refused = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.issues).toEqual([expect.objectContaining({ path: "validity.validTo", code: "validity_ended" })]);
+    // Published while valid, then its window passes: gone from the catalogue, and an order is refused with the reason.
+    await api(`/products/${p.body.id}`, { method: "PATCH", token: adminKey, json: { validity: { ...ended, validTo: FUTURE.validTo } } });
+    expect((await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    expect((await shop(tenant.slug, "/products")).body.products.map((x: any) => x.id)).toContain(p.body.id);
+    await env.DB.prepare("UPDATE products SET valid_to = ? WHERE id = ?").bind(ended.validTo, p.body.id).run();
+    expect((await shop(tenant.slug, "/products")).body.products.map((x: any) => x.id)).not.toContain(p.body.id);
+    const order = await shop(tenant.slug, "/orders", { method: "POST", idem: "ended-order-1", json: { productId: p.body.id } });
+    expect([order.status, order.body.error]).toEqual([409, expect.objectContaining({ code: "validity_ended" })]);
+  });
+
   it("a PATCH changes only the fields it sends (a published coupon's stock raised keeps its text, validity, rules and tags)", async () => {
     const { adminKey } = await createTenant();
     const body = {

@@ -1,4 +1,5 @@
 import banned from "../../schema/data/banned-phrases.json";
+import { validityEnded } from "../domain/validity";
 import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig, type StockCounts } from "../../schema/catalog";
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
@@ -90,13 +91,18 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
   return withStock(db, tenantId, row);
 }
 
-/** Refuses publishing without validity or scope, or with banned absolute claims (the phrase and where it stands). */
-export function assertPublishable(p: Product) {
+/**
+ * Refuses publishing without validity or scope, with a fixed validity already over (a buyer would get a right that
+ * cannot be used), or with banned absolute claims (the phrase and where it stands).
+ */
+export function assertPublishable(p: Product, now = Date.now()) {
   const issues = [];
   if (!p.validity) issues.push({ path: "validity", message: "a validity (fixed window or N days) is required to publish", code: "missing_validity" });
   if (!p.scope.trim()) issues.push({ path: "scope", message: "the scope of use is required to publish", code: "missing_scope" });
   if (p.validity?.kind === "fixed" && p.validity.validTo <= p.validity.validFrom) {
     issues.push({ path: "validity.validTo", message: "must be after validFrom", code: "invalid_window" });
+  } else if (validityEnded(p.validity, now)) {
+    issues.push({ path: "validity.validTo", message: "the validity has ended: a buyer would get a right that can no longer be used", code: "validity_ended" });
   }
   for (const f of checkCopy(productCopy(p))) {
     issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.phrase}” at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });

@@ -5,6 +5,7 @@
  * enforces the per-user limit in the insert itself, and opens a payment. A zero-amount order is paid at once
  * and delivered, so free claims need no payment step.
  */
+import { validityEnded } from "../domain/validity";
 import type { OrderStatus } from "../../schema/orders";
 import { newId, sha256Hex } from "../domain/crypto";
 import { buyerExists, insertGuest, type AcquisitionFacts } from "../db/buyers";
@@ -16,7 +17,7 @@ import {
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
 import { chargeAtExpiry, closeChargeOfOrder, type PaidAtGateway } from "./charges";
-import { lowStockCrossing, productRowStmt, type ProductRow } from "../db/products";
+import { lowStockCrossing, productRowStmt, rowValidity, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { insertSnapshotStmt } from "../db/order-console";
 import { ApiError } from "../errors";
@@ -118,9 +119,14 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   return finishPlaced(env, d, product, lines, placedOf(await db.batch(stmts), d, product));
 }
 
-/** The product an order may be placed for (404 when missing, or a draft and the storefront asks). */
-export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product: ProductRow | undefined): ProductRow {
-  if (!product || ((p.requirePublished ?? true) && product.status !== "published")) throw ApiError.notFound("Product");
+/**
+ * The product an order may be placed for (404 when missing, or a draft and the storefront asks; 409 at the
+ * storefront when its fixed validity is over: the right would be dead on arrival).
+ */
+export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product: ProductRow | undefined, now = Date.now()): ProductRow {
+  const storefront = p.requirePublished ?? true;
+  if (!product || (storefront && product.status !== "published")) throw ApiError.notFound("Product");
+  if (storefront && validityEnded(rowValidity(product), now)) throw ApiError.conflict("validity_ended", "This product's validity has ended; it is no longer sold");
   return product;
 }
 

@@ -1,9 +1,10 @@
 import { checkoutPayer } from "./stored-value";
+import { validityEnded } from "../domain/validity";
 import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
 import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
-import { getProductRow, listProductRows } from "../db/products";
+import { getProductRow, listProductRows, rowValidity } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { withStock, withStocks } from "./catalog";
@@ -86,8 +87,10 @@ function publicView(p: Product) {
   return rest;
 }
 
-export async function publishedProducts(env: Pick<Env, "DB">, tenantId: string) {
-  return { products: (await withStocks(env.DB, tenantId, await listProductRows(env.DB, tenantId, "published"))).map(publicView) };
+/** The store's catalogue: published products, less those whose fixed validity is over (no longer sold). */
+export async function publishedProducts(env: Pick<Env, "DB">, tenantId: string, now = Date.now()) {
+  const rows = (await listProductRows(env.DB, tenantId, "published")).filter((r) => !validityEnded(rowValidity(r), now));
+  return { products: (await withStocks(env.DB, tenantId, rows)).map(publicView) };
 }
 
 /** One published product; 404 for a draft, an archived one or another store's. */
