@@ -157,7 +157,7 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
       amountCents = r.refund.amountCents;
     } else if (input.action === "compensate") {
       const coupon = await getProductRow(db, tenantId, input.couponProductId);
-      if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "body.couponProductId", message: "not a coupon product of this brand", code: "invalid_coupon" }]);
+      if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "body.couponProductId", message: "not a coupon product of this brand", code: "not_a_coupon_product" }]);
       ref = (await issueVoucher(env, { tenantId, holderId: ticket.buyer_id, productId: coupon.id, sourceKey: `ticket:${ticketId}`, meta: { ticketId } })).voucher.id;
     }
   } catch (e) {

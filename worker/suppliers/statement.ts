@@ -13,8 +13,15 @@ export async function fetchSupplierStatement(baseUrl: string, creds: SupplierCre
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
   // The day is a signed parameter: a sorted-params supplier checks every query parameter against the signature.
   const signed = await signRequest(creds, "GET", `${prefix}/v1/statement`, { day });
-  const res = await fetch(`${new URL(baseUrl).origin}${signed.path}`, { headers: signed.headers, signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`supplier statement: HTTP ${res.status}`);
+  // Said in both languages ("中文 / English"): the console shows a failed run's reason to the operator.
+  let res: Response;
+  try {
+    res = await fetch(`${new URL(baseUrl).origin}${signed.path}`, { headers: signed.headers, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+    throw new Error(timedOut ? `供应商 ${timeoutMs / 1000} 秒内未返回账单 / supplier statement: no answer within ${timeoutMs / 1000} s` : "无法连接供应商，请检查其接口地址 / supplier statement: could not reach the supplier (check its base URL)");
+  }
+  if (!res.ok) throw new Error(`供应商拒绝提供账单（HTTP ${res.status}） / supplier statement: HTTP ${res.status}`);
   return res.text();
 }
 

@@ -201,6 +201,7 @@ const ISSUES: Record<string, Pair> = {
   missing_scope: ["上架需填写适用范围", "the scope is required to publish"],
   invalid_window: ["须晚于开始时间", "must be after the start"],
   validity_ended: ["有效期已结束，买家拿到的权益将无法使用", "the validity has ended: a buyer could no longer use it"],
+  not_a_coupon_product: ["不是本品牌的优惠券商品", "not a coupon product of this brand"],
   too_small: ["太短或太小", "too short or too small"],
   too_big: ["太长或太大", "too long or too large"],
   invalid_format: ["格式不正确", "wrong format"],
