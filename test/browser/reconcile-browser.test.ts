@@ -20,7 +20,7 @@ describe("reconciliation page", () => {
     await page.click("details summary");
     await page.setInputFiles("#u-file", file);
     await page.click("#upload-form button[type=submit]");
-    await expect.poll(() => page.textContent("#run-h"), { timeout: 15_000 }).toContain(`${day} · payment:sandbox`);
+    await expect.poll(() => page.textContent("#run-h"), { timeout: 15_000 }).toContain(`${day} · 支付 · 沙箱支付`);
     expect(await page.textContent("#totals")).toContain("-¥19.90");
     const item = page.locator("#items tr", { hasText: `pay_unknown_${day}` });
     expect(await item.textContent()).toContain("我方缺失");
@@ -30,7 +30,8 @@ describe("reconciliation page", () => {
     await item.locator("input").fill("渠道多收一笔，已申请退款");
     await item.getByRole("button", { name: "标记已处理" }).click();
     await expect.poll(() => page.locator("#items tr", { hasText: `pay_unknown_${day}` }).textContent(), { timeout: 10_000 }).toContain("✓ 渠道多收一笔，已申请退款");
-    expect(await page.locator("#runs tr", { hasText: day }).textContent()).toContain("payment:sandbox");
+    // Sources by name, not by their API form (payment:sandbox).
+    expect(await page.locator("#runs tr", { hasText: day }).textContent()).toContain("支付 · 沙箱支付");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
     const csv = await downloadText(download);
