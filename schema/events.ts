@@ -61,7 +61,8 @@ export const EVENT_PAYLOADS = {
   order_paid: payload({ ...OrderRef, amountCents: Cents.optional(), provider: Label.optional() }),
   order_delivered: payload({ ...OrderRef, vouchers: Count.optional(), source: Label.nullable().optional(), supplierId: OptId }),
   order_failed: payload({ ...OrderRef, reason: Label }),
-  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional() }),
+  /** inParts: the last of a refund made in parts (each part was order_partially_refunded): amountCents is the whole order, already counted by its parts. */
+  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional() }),
   order_cancelled: payload({ ...OrderRef, reason: Label.optional() }),
   supplier_failed: payload({ orderId: Id, supplierId: Id, outcome: Label.optional(), latencyMs: z.number().nonnegative().optional(), circuitOpen: z.boolean().optional() }),
   low_stock: payload({ productId: Id, available: Count, threshold: Count }),

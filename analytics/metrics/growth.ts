@@ -1,6 +1,5 @@
 import { GROWTH_MECHANISMS, GrowthParams, GrowthRow } from "../../schema/analytics";
 import { distinct, FROM, IN_RANGE, ratio, selectParts, TENANT, TO, type Metric } from "./metric";
-import { netWithin, REVENUE_COLUMNS } from "./net-revenue";
 import { addUpSlices, selectBySlices, slicedSql, slicesFor } from "./person-slices";
 
 /**
@@ -67,9 +66,9 @@ const REFERRED_MECHANISMS = `(SELECT (groupArray(r.uk), groupArray(if(s.mechanis
 const LTV = slicedSql((inSlice) => `
 WITH ${REFERRED_MECHANISMS} AS referred_by
 SELECT transform(user_key, referred_by.1, referred_by.2, 'organic') AS grp, count() AS users,
-       sum(${netWithin("c_at", "c_at + toIntervalDay({days:UInt32})")}) AS revenue
+       sum(arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + toIntervalDay({days:UInt32}), x.2, 0), revs))) AS revenue
 FROM (
-  SELECT user_key, minIf(occurred_at, kind = 0 AND occurred_at < ${TO}) AS c_at, ${REVENUE_COLUMNS}
+  SELECT user_key, minIf(occurred_at, kind = 0 AND occurred_at < ${TO}) AS c_at, groupArrayIf((occurred_at, amount_cents), kind != 0) AS revs
   FROM ltv_people
   WHERE ${TENANT} AND occurred_at >= ${FROM} AND occurred_at < ${TO} + toIntervalDay({days:UInt32}) AND ${inSlice("user_key")}
   GROUP BY user_key

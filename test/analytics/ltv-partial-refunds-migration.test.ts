@@ -12,8 +12,8 @@ import { buildEvent } from "../../worker/queue/emit";
 import { clusterOnEmbedded, TEST_CLUSTER } from "./cluster-client";
 import { at, ev } from "./metric-harness";
 
-// A warehouse that held refunds before 0019 (ltv_people without the order): after it, LTV counts an order refunded
-// in parts by its parts, and the whole refund that closes such an order once.
+// A warehouse that held refunds before 0019 (ltv_people without the order): after 0019 and 0020, LTV counts an order
+// refunded in parts by its parts, and the whole refund that closes such an order once (new ones say inParts).
 const REAL = fileURLToPath(new URL("../../schema/clickhouse/", import.meta.url));
 let dir: string;
 let client: ClickHouseClient;
@@ -42,7 +42,7 @@ const migrateAll = (dirOf?: string) =>
   process.env.KAQUAN_TEST_CLUSTER === "1" ? migrate(clusterOnEmbedded(client), { dir: dirOf, mode: TEST_CLUSTER }) : migrate(client, { dir: dirOf });
 const ltv = async () => (await runMetric(client, "tA", "ltv", { from: "2026-09-01", to: "2026-10-01" })).rows;
 
-it("0019 re-reads the refunds already held: parts count, a whole that closes parts counts once", async () => {
+it("0019 and 0020 re-read the refunds already held: parts count, a whole that closes parts counts once", async () => {
   const before = join(dir, "before") + "/";
   mkdirSync(before);
   for (const f of readdirSync(REAL).filter((f) => f < "0019")) copyFileSync(REAL + f, before + f);
@@ -53,17 +53,18 @@ it("0019 re-reads the refunds already held: parts count, a whole that closes par
   expect((await (await client.query({ query: "SELECT kind, count() AS n FROM ltv_people GROUP BY kind ORDER BY kind", format: "JSONEachRow" })).json()))
     .toEqual([{ kind: 0, n: 1 }, { kind: 1, n: 3 }, { kind: 2, n: 2 }]);
 
-  expect(await migrateAll()).toEqual(["0019_ltv_people_partial_refunds.sql"]);
+  expect(await migrateAll()).toEqual(["0019_ltv_people_partial_refunds.sql", "0020_ltv_people_skip_whole_after_parts.sql"]);
   // 1000 − 1000 (o1 in parts) + 500 − 500 (o2 whole) + 2000 − 250 (o3 in part) = 1750.
   expect(await ltv()).toEqual([{ cohort: "2026-09-07", users: 1, ltv7Cents: 1750, ltv30Cents: 1750, ltv90Cents: 1750 }]);
   expect(await kinds()).toEqual([
-    { kind: 0, n: 1, keyless: 1 }, { kind: 1, n: 3, keyless: 3 }, { kind: 2, n: 2, keyless: 0 }, { kind: 3, n: 3, keyless: 0 },
+    // o1's whole refund (after its parts) went; o2's, refunded at once, stays.
+    { kind: 0, n: 1, keyless: 1 }, { kind: 1, n: 3, keyless: 3 }, { kind: 2, n: 1, keyless: 0 }, { kind: 3, n: 3, keyless: 0 },
   ]);
 
   // Events arriving after it go the same way.
   await ingestEvents(client, [
     buildEvent({ tenantId: "tA", ...ev("order_partially_refunded", "p1", at("09-13", 12), { orderId: "o3", refundId: "rf4", amountCents: 1750, units: 1 }) } as Parameters<typeof buildEvent>[0]),
-    buildEvent({ tenantId: "tA", ...ev("order_refunded", "p1", at("09-13", 12), { orderId: "o3", amountCents: 2000 }) } as Parameters<typeof buildEvent>[0]),
+    buildEvent({ tenantId: "tA", ...ev("order_refunded", "p1", at("09-13", 12), { orderId: "o3", amountCents: 2000, inParts: true }) } as Parameters<typeof buildEvent>[0]),
   ]);
   expect((await ltv())[0]).toMatchObject({ ltv7Cents: 0, ltv30Cents: 0 });
 });

@@ -24,7 +24,7 @@ const fixture = [
   ev("order_paid", "a3", at("09-17"), { orderId: "o6", amountCents: 1000 }),
   ev("order_partially_refunded", "a3", at("09-18"), { orderId: "o6", refundId: "rf1", amountCents: 200, units: 0 }),
   ev("order_partially_refunded", "a3", at("10-30"), { orderId: "o6", refundId: "rf2", amountCents: 800, units: 1 }),
-  ev("order_refunded", "a3", at("10-30"), { orderId: "o6", amountCents: 1000 }),
+  ev("order_refunded", "a3", at("10-30"), { orderId: "o6", amountCents: 1000, inParts: true }),
   ev("page_view", "a2", at("09-08")),
 ];
 

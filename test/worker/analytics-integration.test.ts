@@ -125,7 +125,12 @@ describe("analytics API through the worker", () => {
     expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
     const amount = o.body.amountCents as number;
     expect((await api(`/orders/${o.body.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 500, reason: "补偿" } })).status).toBe(201);
+    // The buyer's LTV counts the part refunded so far (it counted whole refunds only)…
+    const ltv7 = async () => ((await api("/analytics/ltv", { token: analyst })).body?.rows ?? []).reduce((n: number, r: any) => n + r.ltv7Cents * r.users, 0);
+    expect((await until(ltv7, (v) => v === amount - 500, 8000)).value).toBe(amount - 500);
     expect((await api(`/orders/${o.body.id}/refunds`, { method: "POST", token: adminKey, json: { reason: "全部退款" } })).status).toBe(201);
+    // …and the rest once: the closing whole refund (inParts) is not counted on top of its parts.
+    expect((await until(ltv7, (v) => v === 0, 8000)).value).toBe(0);
     const { value } = await until(() => api("/analytics/top_products", { token: analyst }), (r) => r.body?.rows?.[0]?.refundedCents === amount, 8000);
     expect(value.body.rows).toEqual([
       { productId, views: 0, paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0, viewToPaid: null },

@@ -83,7 +83,7 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
     ...orderRefundPointsStmts(env, tenantId, orderId),
     ...eventRows(env, [{
       eventId: `evor_${orderId}`, tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
-      payload: { orderId, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason: input.reason, automatic: false },
+      payload: { orderId, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason: input.reason, automatic: false, inParts: true },
     }], refunded),
   ]);
   await scheduleDispatch(env);
