@@ -63,10 +63,16 @@ export const phoneBuyerIdSql = (tenantId: string, phoneHash: string) => ({
  * phone account with `id` only if the code is consumed and no account has that phone (result 1), reads the account
  * (result 2); `also` (event rows) runs last.
  */
+/** This sign-in's code has been used (the guard on what a sign-in records). */
+export const otpConsumed = (tenantId: string, otpId: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM otp_codes WHERE tenant_id = ? AND id = ? AND consumed_at IS NOT NULL)",
+  args: [tenantId, otpId],
+});
+
 export function signInStmts(
   db: D1Database, tenantId: string, otpId: string, b: { id: string; phoneHash: string; masked: string; acq: AcquisitionFacts | null; guestId: string | null },
 ) {
-  const consumed = "(SELECT consumed_at FROM otp_codes WHERE tenant_id = ? AND id = ?) IS NOT NULL";
+  const consumed = otpConsumed(tenantId, otpId);
   return [
     db.prepare("UPDATE otp_codes SET consumed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL").bind(tenantId, otpId),
     // A guest signing in with a phone that has no account yet becomes that account, id and all: the person stays one
@@ -81,9 +87,9 @@ export function signInStmts(
     db
       .prepare(
         `INSERT INTO buyers (id, tenant_id, kind, phone_hash, phone_masked, ${ACQ_COLUMNS})
-         SELECT ?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${consumed} ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
+         SELECT ?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${consumed.sql} ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
       )
-      .bind(b.id, tenantId, b.phoneHash, b.masked, ...acqValues(b.acq), tenantId, otpId),
+      .bind(b.id, tenantId, b.phoneHash, b.masked, ...acqValues(b.acq), ...consumed.args),
     db.prepare("SELECT * FROM buyers WHERE tenant_id = ? AND phone_hash = ?").bind(tenantId, b.phoneHash),
   ];
 }

@@ -143,6 +143,14 @@ export function productRowStmt(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM products WHERE tenant_id = ? AND id = ?").bind(tenantId, id);
 }
 
+/** Which of these ids name no product of the tenant (one read for a whole list). */
+export async function missingProductIds(db: D1Database, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const { results } = await db.prepare("SELECT id FROM products WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))").bind(tenantId, JSON.stringify(ids)).all<{ id: string }>();
+  const found = new Set(results.map((r) => r.id));
+  return new Set(ids.filter((id) => !found.has(id)));
+}
+
 export function getProductRow(db: D1Database, tenantId: string, id: string) {
   return productRowStmt(db, tenantId, id).first<ProductRow>();
 }

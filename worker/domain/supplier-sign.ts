@@ -64,6 +64,7 @@ export async function headerSign(secret: string, method: string, path: string, t
   return b64(await hmacSha256Hex(secret, [method.toUpperCase(), path, timestamp, nonce, await sha256Hex(body)].join("\n")));
 }
 
+const withQuery = (path: string, query: string) => `${path}${path.includes("?") ? "&" : "?"}${query}`;
 const strings = (p: Params) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));
 
 /** Signs an outgoing call (or callback) with these credentials. `params`: a GET's query parameters (null: none), a POST's body. */
@@ -77,11 +78,11 @@ export async function signRequest(
     const all: Record<string, string> = { ...strings(params ?? {}), app_id: creds.appId ?? "", timestamp: String(nowS), nonce_str: nonce, sign_type: signType };
     const form = new URLSearchParams({ ...all, sign: await sortedSign(all, creds.secret, signType) }).toString();
     return get
-      ? { path: `${path}${path.includes("?") ? "&" : "?"}${form}`, headers: {}, body: undefined }
+      ? { path: withQuery(path, form), headers: {}, body: undefined }
       : { path, headers: { "content-type": "application/x-www-form-urlencoded" }, body: form };
   }
   // A GET's parameters ride in the query string, which hmac_header signs with the path (kaquan_v1 signs the body only).
-  if (get && params) path = `${path}${path.includes("?") ? "&" : "?"}${new URLSearchParams(strings(params)).toString()}`;
+  if (get && params) path = withQuery(path, new URLSearchParams(strings(params)).toString());
   const body = get ? "" : JSON.stringify(params ?? {});
   const headers: Record<string, string> = get ? {} : { "content-type": "application/json" };
   if (creds.scheme === "hmac_header") {

@@ -6,7 +6,7 @@
 import { maskPhone, otpCode, verifySession } from "../domain/buyer-session";
 import { hmacSha256Hex, newId, timingSafeEqual } from "../domain/crypto";
 import {
-  attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpCountSince,
+  attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpConsumed, otpCountSince,
   phoneBuyerIdSql, signInStmts, toBuyer, type BuyerRow,
 } from "../db/buyers";
 import { ApiError } from "../errors";
@@ -118,11 +118,10 @@ export async function verifyOtp(
   const attaches = !!current && current.kind === "guest" && !current.merged_into && !current.member_id;
   const id = newId("byr");
   const signIn = signInStmts(env.DB, tenantId, otp.id, { id, phoneHash: ph, masked: maskPhone(phone), acq: attaches ? null : acq, guestId: attaches ? current!.id : null });
-  const consumed = { sql: "EXISTS (SELECT 1 FROM otp_codes WHERE tenant_id = ? AND id = ? AND consumed_at IS NOT NULL)", args: [tenantId, otp.id] };
   const [used, , , found] = await env.DB.batch([
     ...signIn,
     ...(attaches ? [] : eventRows(env, signupEvents(env, tenantId, id, "phone", acq), buyerExists(tenantId, id))),
-    ...eventRows(env, [{ eventId: `evsi_${otp.id}`, tenantId, type: "buyer_signed_in", payload: {} }], consumed, [
+    ...eventRows(env, [{ eventId: `evsi_${otp.id}`, tenantId, type: "buyer_signed_in", payload: {} }], otpConsumed(tenantId, otp.id), [
       { path: "$.actor.userId", ...phoneBuyerIdSql(tenantId, ph) },
     ]),
   ]);

@@ -16,6 +16,9 @@ import { defaultFactory, type ClientFactory } from "../suppliers/factory";
 const BREAKER_THRESHOLD = 3;
 const BREAKER_OPEN_S = 30;
 
+/** When the line was placed at the supplier (D1's timestamps may lack the zone: they are UTC). */
+const placedAt = (row: SupplierOrderRow) => Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`);
+
 export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string };
 
 /** Applies an outcome to a pending supplier order; true when this call settled it. */
@@ -31,7 +34,7 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
     return false;
   }
   const t = row.tenant_id;
-  const latencyMs = Math.max(0, Date.now() - Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`));
+  const latencyMs = Math.max(0, Date.now() - placedAt(row));
   const ok = outcome.status === "succeeded";
   const attemptId = newId("sat");
   await db.batch([
@@ -50,7 +53,6 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
  * the line may go to the next supplier. Before that a slow supplier may still complete it (it is not asked twice).
  */
 export const NOT_RECEIVED_AFTER_S = 120;
-const ageS = (row: SupplierOrderRow, now: number) => (now - Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`)) / 1000;
 
 /** Asks the supplier for a pending order's status and settles it when final; returns the row's state after. */
 export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<"pending" | "succeeded" | "failed"> {
@@ -60,9 +62,10 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
   // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
   // call timed out. Only an order it never accepted (no reference) and still does not know after a while is given up.
-  if (st.ok && st.value.status === "unknown" && !row.supplier_ref && ageS(row, now) >= NOT_RECEIVED_AFTER_S) {
-    await settleSupplierOrder(env, row, { status: "failed", reason: "not_received" }, "poll");
-  } else if (!st.ok || st.value.status === "processing" || st.value.status === "unknown") return "pending";
-  else await settleSupplierOrder(env, row, { status: st.value.status, supplierRef: st.value.supplierRef }, "poll");
+  if (!st.ok) return "pending";
+  const { status, supplierRef } = st.value;
+  const neverArrived = status === "unknown" && !row.supplier_ref && now - placedAt(row) >= NOT_RECEIVED_AFTER_S * 1000;
+  if (!neverArrived && (status === "processing" || status === "unknown")) return "pending";
+  await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef }, "poll");
   return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
 }

@@ -22,7 +22,7 @@ import type { SupplierCallResult, SupplierClient } from "../suppliers/client";
 import { callbackUrlOf, defaultFactory, type ClientFactory } from "../suppliers/factory";
 import { pollSupplierOrder } from "./supplier-orders";
 import { assertOutboundUrl } from "./outbound-url";
-import { getProductRow } from "../db/products";
+import { missingProductIds } from "../db/products";
 import { ApiError } from "../errors";
 export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_S = 30;
@@ -120,12 +120,9 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
       const failed: EventInput = { eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed", payload: { orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, circuitOpen } };
       stmts.push(...eventRows(env, [failed], counted ? supplierCircuit(t, route.id, BREAKER_THRESHOLD, circuitOpen) : { sql: circuitOpen ? "0" : "1", args: [] }));
     }
-    if (unknown) {
-      stmts.push(insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: unknown.supplierRef }));
-      await db.batch(stmts);
-      return { ok: false, attempts, pending: true };
-    }
+    if (unknown) stmts.push(insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: unknown.supplierRef }));
     await db.batch(stmts);
+    if (unknown) return { ok: false, attempts, pending: true };
   }
   return { ok: false, attempts };
 }
@@ -183,10 +180,9 @@ export async function supplierList(db: D1Database, tenantId: string) {
 export async function saveSupplier(env: Env, tenantId: string, input: z.infer<typeof SupplierInput>, origin: string | null = null) {
   assertOutboundUrl(env, input.baseUrl, "body.baseUrl", "invalid_supplier_url", "Supplier URL");
   // A mapping to a product this brand does not have is refused, not dropped (the operator would see 已保存 for nothing).
-  const unknown = (await Promise.all(input.products.map(async (p, i) => ((await getProductRow(env.DB, tenantId, p.productId)) ? null : i)))).filter((i) => i !== null);
-  if (unknown.length) {
-    throw new ApiError(422, "supplier_unknown_product", "No such product of this brand", unknown.map((i) => ({ path: `body.products.${i}.productId`, message: "no such product", code: "unknown_product" })));
-  }
+  const missing = await missingProductIds(env.DB, tenantId, input.products.map((p) => p.productId));
+  const unknown = input.products.flatMap((p, i) => (missing.has(p.productId) ? [{ path: `body.products.${i}.productId`, message: "no such product", code: "unknown_product" }] : []));
+  if (unknown.length) throw new ApiError(422, "supplier_unknown_product", "No such product of this brand", unknown);
   const { credentials: c, ...rest } = input;
   const credentials = c ? { scheme: c.scheme, appId: c.appId ?? null, secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, c.secret) } : null;
   return toSupplier(await upsertSupplier(env.DB, tenantId, { id: newId("sup"), ...rest, credentials, callbackOrigin: origin }));

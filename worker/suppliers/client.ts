@@ -20,6 +20,9 @@ export interface SupplierClient {
 
 export const SUPPLIER_TIMEOUT_MS = 2_000;
 
+/** A fetch that gave up waiting (its AbortSignal.timeout fired), as opposed to one that could not connect. */
+export const isTimeout = (e: unknown) => e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+
 /** The HTTP supplier protocol (sandbox and real): requests signed in the supplier's own scheme (domain/supplier-sign). */
 export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, timeoutMs = SUPPLIER_TIMEOUT_MS): SupplierClient {
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
@@ -31,8 +34,7 @@ export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, 
       const signed = await signRequest(creds, method, `${prefix}${path}`, params);
       res = await fetch(`${origin}${signed.path}`, { method, headers: signed.headers, body: signed.body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      const name = e instanceof Error ? e.name : "";
-      return { ok: false, outcome: name === "TimeoutError" || name === "AbortError" ? "timeout" : "error", detail: name || "network" };
+      return { ok: false, outcome: isTimeout(e) ? "timeout" : "error", detail: (e instanceof Error && e.name) || "network" };
     }
     const text = await res.text();
     let json: unknown = null;

@@ -1,6 +1,7 @@
 import { parseCsv } from "../domain/statement-csv";
 import { signRequest, type SupplierCredentials } from "../domain/supplier-sign";
 import type { TheirLine } from "../domain/reconcile";
+import { isTimeout } from "./client";
 
 /** The supplier statement's columns (GET /v1/statement?day=YYYY-MM-DD, China time). */
 export const SUPPLIER_STATEMENT_HEADER = ["supplier_ref", "order_ref", "sku", "quantity", "cost_cents", "completed_at"];
@@ -18,8 +19,7 @@ export async function fetchSupplierStatement(baseUrl: string, creds: SupplierCre
   try {
     res = await fetch(`${new URL(baseUrl).origin}${signed.path}`, { headers: signed.headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
-    const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-    throw new Error(timedOut ? `供应商 ${timeoutMs / 1000} 秒内未返回账单 / supplier statement: no answer within ${timeoutMs / 1000} s` : "无法连接供应商，请检查其接口地址 / supplier statement: could not reach the supplier (check its base URL)");
+    throw new Error(isTimeout(e) ? `供应商 ${timeoutMs / 1000} 秒内未返回账单 / supplier statement: no answer within ${timeoutMs / 1000} s` : "无法连接供应商，请检查其接口地址 / supplier statement: could not reach the supplier (check its base URL)");
   }
   if (!res.ok) throw new Error(`供应商拒绝提供账单（HTTP ${res.status}） / supplier statement: HTTP ${res.status}`);
   return res.text();
