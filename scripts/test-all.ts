@@ -12,6 +12,8 @@ const args = process.argv.slice(2);
 
 // CI keeps only the tail of the log, so the lines that say what failed are printed again after the lanes' summaries.
 const failures: string[] = [];
+// A browser test that passed only on its CI retry (vitest.config.ts) is named at the end too: a flake to look at.
+const retried: string[] = [];
 const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, "");
 
 function run(label: string, argv: string[], command = [vitest, "run"]): Promise<{ label: string; code: number; seconds: number }> {
@@ -23,6 +25,7 @@ function run(label: string, argv: string[], command = [vitest, "run"]): Promise<
       process.stdout.write(label ? `[${label}] ${line}\n` : `${line}\n`);
       const text = plain(line).trim();
       // A failed test's name, then from its report the error and where it was thrown.
+      if (/\(retry x\d+\)/.test(text) && retried.length < 40) retried.push(`[${label}] ${text.slice(0, 300)}`);
       if (failures.length >= 80) return;
       if (/^(FAIL\b|×|✗)|\berror TS\d+/.test(text)) {
         failures.push(`[${label}] ${text.slice(0, 300)}`);
@@ -61,6 +64,7 @@ if (args.length) {
       run("typecheck", [], ["npm", "run", "--silent", "typecheck"]).then((r) => [r]),
     ])
   ).flat();
+  if (retried.length) console.log(`passed on a retry (flaky; look at them):\n${retried.join("\n")}`);
   if (failures.length) console.log(`what failed (first lines):\n${failures.join("\n")}`);
   for (const r of results) console.log(`${r.label === "typecheck" ? "tsc" : "vitest"} ${r.label}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds} s`);
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
