@@ -70,9 +70,12 @@ describe("operator area", () => {
     const made = await call("POST", "/products", { kind: "card_key", name: `审计测试卡 ${Date.now()}`, priceCents: 990, faceValueCents: 1500, validity: { kind: "relative", days: 30 }, scope: "测试" });
     await call("PATCH", `/products/${made.id}`, { priceCents: 1290 });
     const page = await signedIn("/admin/audit/", "admin");
-    const row = page.locator("#entries tr", { hasText: `PATCH products ${made.id}` });
+    const row = page.locator("#entries tr", { hasText: `修改 商品 ${made.id}` });
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.textContent()).toContain("priceCents: 990 → 1290");
+    // Its creation lists the fields it was made with, one per line, not a JSON blob.
+    const created = page.locator("#entries tr", { hasText: `新建 商品 ${made.id}` });
+    expect(await created.textContent()).toContain(`name: 审计测试卡`);
     expect(await row.textContent()).toContain("operator");
     await fitsThePhone(page);
     await screenshot(page, "operator-audit");

@@ -20,8 +20,10 @@ const col = (rows: Row[], k: string) => rows.map((r) => r[k] as number | null);
 let known: Names = { campaigns: {}, products: {}, suppliers: {}, tiers: {} };
 export const setNames = (n: Names) => void (known = n);
 const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers", tierId: "tiers" };
+// An empty campaign is not missing data: the voucher, order or person came without a campaign.
+const EMPTY: Record<string, readonly [string, string]> = { campaignId: ["非活动（直接购买等）", "No campaign (bought, etc.)"], acquisitionCampaignId: ["非活动带来", "Not from a campaign"] };
 export function nameOf(k: string, id: unknown): string {
-  if (!id) return t("(无)", "(none)");
+  if (!id) return t(...(EMPTY[k] ?? ["(无)", "(none)"]));
   const map = ID_NAMES[k];
   return (map && known[map][String(id)]) || String(id);
 }
