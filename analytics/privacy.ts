@@ -74,32 +74,59 @@ const USER_KEYS = "arrayMap(u -> cityHash64(u), {users:Array(String)})";
 /**
  * funnel_people (schema/clickhouse/0015) follows `events`: the user's steps move to the pseudonym's key (the key is the
  * sort key, so rows are copied and the originals deleted; a rerun finds nothing left to move, and a copy made twice
- * is an identical step, which the funnel ignores), and the links from their devices and the steps of the erased
- * devices go, as the device ids do in `events`.
+ * is an identical step, which the funnel ignores), and the device keys go, as the device ids do in `events`. The
+ * steps stay counted as they were: a device's steps the funnel gave to the user (the least user who signed up on it)
+ * move to the pseudonym, and those of an erased device nobody signed up on to a key of its own made from the
+ * pseudonym, so the funnel adds up as before while no key of the device is left. A device another person signed up
+ * on first stays theirs (only its link to the erased user goes).
  */
 async function rekeyFunnel(client: ClickHouseClient, params: Record<string, unknown>) {
   const devices = "arrayMap(d -> cityHash64(d), {devices:Array(String)})";
+  const links = await client.query({
+    query: `SELECT toString(person_key) AS device, has(${USER_KEYS}, min(link_key)) AS theirs FROM funnel_people
+WHERE tenant_id = {tenant:String} AND step = 0 AND person_key IN (
+  SELECT person_key FROM funnel_people WHERE tenant_id = {tenant:String} AND step = 0 AND (has(${USER_KEYS}, link_key) OR has(${devices}, person_key)))
+GROUP BY person_key`,
+    query_params: params, format: "JSONEachRow", clickhouse_settings: QUERY_SETTINGS,
+  });
+  const linked = await links.json<{ device: string; theirs: number | boolean }>();
+  const keys = {
+    ...params,
+    mine: linked.filter((l) => Number(l.theirs) === 1).map((l) => l.device),
+    linkedElsewhere: linked.filter((l) => Number(l.theirs) !== 1).map((l) => l.device),
+  };
+  // Device rows to move: the user's devices (to the pseudonym, as the user's rows) and erased devices of nobody.
+  const MOVED = `(has({mine:Array(String)}, toString(person_key)) OR (has(${devices}, person_key) AND NOT has({linkedElsewhere:Array(String)}, toString(person_key))))`;
+  const KEY = `if(has({mine:Array(String)}, toString(person_key)), cityHash64({pseudonym:String}), cityHash64(concat({pseudonym:String}, ':', toString(person_key))))`;
+  const IS_DEVICE = "toUInt8(NOT has({mine:Array(String)}, toString(person_key)))";
   // The compacted build (schema/clickhouse/0016) holds users' keys too, and signed-up devices' steps under their user.
   await client.command({
     query: `INSERT INTO funnel_compact SELECT build, tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, campaign_id, views_only
-FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)`,
-    query_params: params,
+FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)
+UNION ALL
+SELECT build, tenant_id, ${KEY}, occurred_at, ${IS_DEVICE}, step, campaign_id, views_only
+FROM funnel_compact WHERE tenant_id = {tenant:String} AND is_device = 1 AND ${MOVED}`,
+    query_params: keys,
   });
   await client.command({
     query: `DELETE FROM funnel_compact WHERE tenant_id = {tenant:String}
-  AND ((is_device = 0 AND has(${USER_KEYS}, person_key)) OR (is_device = 1 AND has(${devices}, person_key)))`,
-    query_params: params,
+  AND ((is_device = 0 AND has(${USER_KEYS}, person_key)) OR (is_device = 1 AND ${MOVED}))`,
+    query_params: keys,
     clickhouse_settings: MUTATION_SETTINGS,
   });
   await client.command({
     query: `INSERT INTO funnel_people SELECT tenant_id, cityHash64({pseudonym:String}), occurred_at, is_device, step, link_key, campaign_id
-FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)`,
-    query_params: params,
+FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 0 AND has(${USER_KEYS}, person_key)
+UNION ALL
+SELECT tenant_id, ${KEY}, occurred_at, ${IS_DEVICE}, step, link_key, campaign_id
+FROM funnel_people WHERE tenant_id = {tenant:String} AND is_device = 1 AND step != 0 AND ${MOVED}`,
+    query_params: keys,
   });
   await client.command({
     query: `DELETE FROM funnel_people WHERE tenant_id = {tenant:String}
-  AND ((is_device = 0 AND has(${USER_KEYS}, person_key)) OR (is_device = 1 AND (has(${USER_KEYS}, link_key) OR has(${devices}, person_key))))`,
-    query_params: params,
+  AND ((is_device = 0 AND has(${USER_KEYS}, person_key))
+    OR (is_device = 1 AND (has(${USER_KEYS}, link_key) OR ${MOVED})))`,
+    query_params: keys,
     clickhouse_settings: MUTATION_SETTINGS,
   });
 }

@@ -9,7 +9,8 @@ import { selectBySlices, slicedSql } from "./person-slices";
  * window starting at a view. With a campaign, the view and the claim/draw must belong to it; later steps need not
  * carry the campaign (orders and redemptions often don't).
  * Read from funnel_people (schema/clickhouse/0015), one row per step. A device's steps before its visitor signed up
- * count for the user who signed up on it: the links (device → user) of devices with steps in the span are read once
+ * count for the user who signed up on it (a device nobody signed up on counts as a visitor of its own, so a view that
+ * led nowhere still lowers view → claim): the links (device → user) of devices with steps in the span are read once
  * into a scalar and each device row is mapped with transform(); one hash aggregation then groups every row by person.
  * Measured at 10M events against the earlier in-order aggregation with a NOT IN and a joined second pass: about 10%
  * faster (bench/README.md, session 30); in-order aggregation lost to the hash table here because each person's rows
@@ -29,7 +30,8 @@ const LINKS = `(SELECT (groupArray(device_key), groupArray(user_key)) FROM (
   SELECT person_key AS device_key, min(link_key) AS user_key FROM funnel_people
   WHERE ${TENANT} AND step = 0 AND person_key IN (SELECT person_key FROM funnel_people WHERE ${IN_SPAN} AND is_device = 1 AND step != 0)
   GROUP BY person_key))`;
-const WHO = "transform(person_key, links.1, links.2, toUInt64(0))";
+// A device nobody signed up on is a visitor of its own: it counts at the steps it reached (a view, mostly).
+const WHO = "transform(person_key, links.1, links.2, person_key)";
 // The build's rows before the cut; most are users' (devices that had signed up are stored under the user), which
 // need no lookup (the lookup on every row cost ~15% of the query at 10M events).
 const BUILT = `occurred_at >= ${FROM} AND occurred_at < toDateTime({cut:UInt32}, 'UTC')`;

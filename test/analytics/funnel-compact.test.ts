@@ -155,16 +155,34 @@ describe("the funnel's compacted build", () => {
     expect(await funnelCompactDue(wh.client(), new Date("2026-09-25T00:20:00Z"))).toBe("frontier");
     const key = async (id: string) => {
       const rs = await wh.client().query({
-        query: "SELECT count() AS n FROM funnel_compact WHERE tenant_id = {t:String} AND person_key = cityHash64({id:String})",
+        query: `SELECT (SELECT count() FROM funnel_compact WHERE tenant_id = {t:String} AND person_key = cityHash64({id:String}))
+          + (SELECT count() FROM funnel_people WHERE tenant_id = {t:String} AND (person_key = cityHash64({id:String}) OR link_key = cityHash64({id:String}))) AS n`,
         query_params: { t: T, id }, format: "JSONEachRow",
       });
       return Number((await rs.json<{ n: number }>())[0]!.n);
     };
-    expect(await key("u1")).toBeGreaterThan(0);
-    await rekeyUser(wh.client(), { tenantId: T, userIds: ["u1"], deviceIds: ["d1"], pseudonym: "anon_funnelcompact01" });
-    expect(await key("u1")).toBe(0);
-    expect(await key("d1")).toBe(0);
+    // The erased person: a user who signed up on a device that viewed before, and a second device of theirs that nobody
+    // signed up on (its views count as a visitor of their own).
+    const events = randomEvents(7, 400);
+    const signedUp = events.filter((e) => e.type === "user_signed_up").map((e) => [e.actor.userId!, e.actor.deviceId!] as const);
+    const devices = new Set(events.map((e) => e.actor.deviceId).filter(Boolean));
+    const lonely = [...devices].find((d) => !signedUp.some(([, sd]) => sd === d))!;
+    const [user, device] = signedUp.find(([u, d]) => events.some((e) => e.actor.deviceId === d && !e.actor.userId && e.type !== "user_signed_up"))!;
+    expect(await key(user)).toBeGreaterThan(0);
+    expect(await key(lonely)).toBeGreaterThan(0);
+    const before = await answers();
+    const slicedBefore = await inSlices();
+    await rekeyUser(wh.client(), { tenantId: T, userIds: [user], deviceIds: [device, lonely], pseudonym: "anon_funnelcompact01" });
+    expect(await key(user)).toBe(0);
+    expect(await key(device)).toBe(0);
+    expect(await key(lonely)).toBe(0);
     expect(await key("anon_funnelcompact01")).toBeGreaterThan(0);
+    // Every answer as before: the device's steps went with the person, the lonely device's to a key of its own.
+    expect(await answers()).toEqual(before);
+    expect(await inSlices()).toEqual(slicedBefore);
+    // A second pass (late deliveries) changes nothing.
+    await rekeyUser(wh.client(), { tenantId: T, userIds: [user], deviceIds: [device, lonely], pseudonym: "anon_funnelcompact01" });
+    expect(await answers()).toEqual(before);
   });
 
   it("the warehouse's schedule builds at its first look, and after a failed build waits instead of retrying at every look", async () => {
@@ -206,7 +224,7 @@ describe("the funnel's compacted build", () => {
     ]);
     await buildFunnelCompact(wh.client(), NOW);
     const wide = [CASES[3]!]; // 09-01..11-01, 720 h window
-    const [unlinked] = await answers(wide, L); // a device that never signed up counts for no one
+    const [unlinked] = await answers(wide, L); // a device that never signed up is a visitor of its own
     await ingestEvents(wh.client(), [
       mk("user_signed_up", { userId: "u-late-link", deviceId: "d-late" }, {}, "2026-09-25T09:00:00Z", L),
       mk("claim_succeeded", { userId: "u-late-link" }, { campaignId: "c2" }, "2026-09-25T10:00:00Z", L),
@@ -214,7 +232,8 @@ describe("the funnel's compacted build", () => {
     const build = (await compactSource(wh.client(), L, new Date("2026-11-01"))).build;
     expect(build).not.toBe("0"); // nothing changed before the frontier: the device's view is read from the build
     const [linked] = await answers(wide, L);
-    expect(linked!.slice(0, 2)).toEqual([unlinked![0]! + 1, unlinked![1]! + 1]);
+    expect(unlinked!.slice(0, 2)).toEqual([2, 0]);
+    expect(linked!.slice(0, 2)).toEqual([2, 1]); // the device's view is now its user's: one viewer who claimed
     expect(await inSlices(wide, 1, L)).toEqual([linked]);
   });
 });
