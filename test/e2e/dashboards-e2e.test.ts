@@ -174,6 +174,9 @@ describe("dashboards on real traffic", () => {
       await claim(await campaignVisitor({ share: share.code, campaignId: C, deviceId: `d${r}${run}` }), r);
     }
 
+    // V: looks at the campaign page and leaves: never a session, never a sign-up. A visitor all the same.
+    await track(`dV${run}`, [{ type: "page_view", path: "/campaigns/", campaignId: C }]);
+
     // P: organic, shop; a phone top-up delivered by the supplier.
     await track(`dP${run}`, [{ type: "page_view", path: "/shop/" }]);
     const p = { cookie: await guest({ deviceId: `dP${run}` }) };
@@ -240,15 +243,15 @@ describe("dashboards on real traffic", () => {
       { campaignId: L, participants: 2, costCents: 1000, revenueCents: 0, paidOrders: 0, newUsers: 2, roi: -1, newUserShare: 0.25 },
     ]);
 
-    // Funnel: views A, B, S, R1, R2, P (pages; A's anonymous view joins through the device id) and W1, W2 (widget
-    // impressions) = 8; claim/draw B, S, R1, R2, W1, W2 = 6; then only S orders, pays and redeems (A and P bought
-    // without a claim; B redeemed a claimed coupon without an order).
+    // Funnel: views A, B, S, R1, R2, P (pages; A's anonymous view joins through the device id), V (a device nobody
+    // signed up on) and W1, W2 (widget impressions) = 9; claim/draw B, S, R1, R2, W1, W2 = 6; then only S orders, pays
+    // and redeems (A and P bought without a claim; B redeemed a claimed coupon without an order).
     await view("funnel", "", [
-      { step: "view", users: 8, fromPrevious: 1, fromFirst: 1 },
-      { step: "claim_or_draw", users: 6, fromPrevious: 0.75, fromFirst: 0.75 },
-      { step: "order", users: 1, fromPrevious: 1 / 6, fromFirst: 0.125 },
-      { step: "paid", users: 1, fromPrevious: 1, fromFirst: 0.125 },
-      { step: "redeemed", users: 1, fromPrevious: 1, fromFirst: 0.125 },
+      { step: "view", users: 9, fromPrevious: 1, fromFirst: 1 },
+      { step: "claim_or_draw", users: 6, fromPrevious: 6 / 9, fromFirst: 6 / 9 },
+      { step: "order", users: 1, fromPrevious: 1 / 6, fromFirst: 1 / 9 },
+      { step: "paid", users: 1, fromPrevious: 1, fromFirst: 1 / 9 },
+      { step: "redeemed", users: 1, fromPrevious: 1, fromFirst: 1 / 9 },
     ]);
     // Share-acquired only: R1, R2 viewed and claimed.
     await view("funnel", "source=share", [
@@ -305,6 +308,11 @@ describe("dashboards on real traffic", () => {
     await expect.poll(() => dash.locator("#view-acquisition .table tbody tr").count(), { timeout: 30_000 }).toBe(1);
     expect(dash.url()).toContain("channel=wechat");
     expect(acquisitionUrl).toContain("channel=wechat");
+    // The tiles that count people follow the filter (A: one new user, who took part in no campaign); the page says
+    // which tiles cannot.
+    await expect.poll(() => dash.locator('.kpi[data-kpi="newUsers"] .kpi-value').textContent(), { timeout: 30_000 }).toBe("1");
+    expect(await dash.locator('.kpi[data-kpi="participants"] .kpi-value').textContent()).toBe("0");
+    expect(await dash.textContent("#compare")).toContain("GMV、净收入与核销率为全部用户");
     await dash.locator("#view-acquisition").scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboards-e2e-channel");
     const [download] = await Promise.all([dash.waitForEvent("download"), dash.click("#view-acquisition button.csv")]);

@@ -4,15 +4,20 @@
  */
 import { metric, type Row } from "./api";
 import { metricParams, type Filters } from "./filters";
+import { ATTRIBUTION_FIELDS } from "./attribution";
 
 export type KpiValues = { participants: number; newUsers: number; gmvCents: number; netRevenueCents: number; redemptionRate: number | null; kFactor: number | null };
 
 const sum = (rows: Row[], k: string) => rows.reduce((n, r) => n + (Number(r[k]) || 0), 0);
 
+/** The tiles that count people follow the attribution filters (as the views below do); money and redemption cannot. */
+export const attributionSet = (f: Filters) => ATTRIBUTION_FIELDS.some((k) => f[k] !== "");
+
 export async function kpis(f: Filters): Promise<KpiValues> {
+  const attribution = Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
   const [k, ltv, money, red] = await Promise.all([
-    metric("kfactor_overall", metricParams("campaign", f)),
-    metric("ltv", metricParams("ltv", f)),
+    metric("kfactor_overall", { ...metricParams("campaign", f), ...attribution }),
+    metric("ltv", { ...metricParams("ltv", f), ...attribution }),
     metric("revenue_overall", metricParams("campaign", f)),
     metric("redemption", metricParams("campaign", f)),
   ]);
