@@ -50,6 +50,12 @@ function step(title: string, cmd: string, args: string[], env: Record<string, st
   console.log(`done (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
+// Once the stack is up, a service that dies is started again (the warehouse: the worker keeps the events meanwhile, as
+// it would through a cluster's outage); before that, or for the worker itself, a death stops everything.
+let ready = false;
+const RESTARTABLE = new Set(["warehouse", "suppliers", "alipay", "wechatpay"]);
+const restarts = new Map<string, number[]>();
+
 function launch(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
   // workerd tries to fetch Request.cf from the internet; offline that is harmless noise.
@@ -58,10 +64,22 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
   child.stdout!.on("data", (d: Buffer) => process.stdout.write(d.toString().split("\n").map(prefix).join("")));
   child.stderr!.on("data", (d: Buffer) => process.stderr.write(d.toString().split("\n").map(prefix).join("")));
   child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); stopping.`);
-      void stop(1);
+    if (stopping) return;
+    // Five deaths within a minute is not an outage to ride out but a service that cannot run: stop.
+    const recent = [...(restarts.get(name) ?? []), Date.now()].filter((t) => Date.now() - t < 60_000);
+    restarts.set(name, recent);
+    if (ready && RESTARTABLE.has(name) && recent.length < 5) {
+      const delay = 1000 * 2 ** (recent.length - 1);
+      console.error(`${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s.`);
+      setTimeout(() => {
+        if (stopping) return;
+        children.splice(children.indexOf(child), 1);
+        launch(name, cmd, args, env);
+      }, delay);
+      return;
     }
+    console.error(`${name} exited (${signal ?? code}); stopping.`);
+    void stop(1);
   });
   children.push(child);
   return child;
@@ -92,7 +110,7 @@ async function stop(code = 0) {
   const alive = (pgid: number) => { try { process.kill(-pgid, 0); return true; } catch { return false; } };
   for (let i = 0; i < 30 && children.some((c) => alive(c.pid!)); i++) await new Promise((r) => setTimeout(r, 100));
   for (const c of children) if (alive(c.pid!)) try { process.kill(-c.pid!, "SIGKILL"); } catch {}
-  console.log("Stopped. Data is kept in .wrangler/state and .data/.");
+  console.log(`Stopped. Data is kept in ${STATE_DIR === "." ? "" : `${STATE_DIR}/`}.wrangler/state and ${STATE_DIR === "." ? "" : `${STATE_DIR}/`}.data/.`);
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
@@ -185,6 +203,7 @@ try {
   const tick = () => fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
   void tick();
   setInterval(tick, CRON_EVERY_MS).unref();
+  ready = true;
   console.log(`
 kaquan is running.
   Storefront     ${WORKER}/
@@ -198,7 +217,7 @@ Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.ka
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}
 Platform admin token: see PLATFORM_ADMIN_TOKEN in .dev.vars
 
-Ctrl-C stops everything; data survives restarts.`);
+Ctrl-C stops everything; data survives restarts. A sandbox or the warehouse that dies is started again.`);
 } catch (e) {
   console.error(`start failed: ${e instanceof Error ? e.message : e}`);
   await stop(1);

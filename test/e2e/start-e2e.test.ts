@@ -52,6 +52,16 @@ describe("npm start", () => {
     const list = await getJson(`${base}/api/v1/keys`, adminKey);
     expect(list.keys.length).toBeGreaterThanOrEqual(4);
     expect((await getJson(`${second.warehouseUrl}/health`)).events).toBeGreaterThanOrEqual(events);
+
+    // The warehouse dies (SIGKILL): the storefront and API keep serving, and npm start brings the warehouse back.
+    const listening = spawnSync("ss", ["-ltnpH", `sport = :${ports.warehousePort}`], { encoding: "utf8" }).stdout;
+    const pid = Number(/pid=(\d+)/.exec(listening)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, "SIGKILL");
+    await expect.poll(() => second.output(), { timeout: 10_000 }).toMatch(/warehouse exited \(SIGKILL\); starting it again/);
+    expect((await fetch(`${base}/api/v1/tenant`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    await expect.poll(() => fetch(`${second.warehouseUrl}/health`).then((r) => r.ok, () => false), { timeout: 60_000, interval: 500 }).toBe(true);
+    expect((await getJson(`${second.warehouseUrl}/health`)).events).toBeGreaterThanOrEqual(events);
     expect(await second.stop()).toBe(0);
   }, 400_000);
 });
