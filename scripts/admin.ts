@@ -7,15 +7,23 @@
  *   npm run admin -- events resend      (re-send in-flight event messages now; the cron does a minute on anyway)
  * The platform token comes from PLATFORM_ADMIN_TOKEN, or .dev.vars locally.
  */
-import { parseArgs } from "node:util";
 import { SCOPES, type Scope } from "../schema/tenancy";
 import { loadDevVars } from "./lib/dev-vars";
 import { kaquanClient, must } from "./lib/api/client";
+import { cliArgs, DEFAULT_URL, describeFailure } from "./lib/cli";
 
-const { positionals, values } = parseArgs({
+const usage = `usage:
+  npm run admin -- tenant create --slug <slug> --name <name> [--origin <origin>]...
+  npm run admin -- tenant list
+  npm run admin -- key create --tenant <id|slug> --name <name> --scopes <${SCOPES.join("|")}>[,...]
+  npm run admin -- events replay
+  npm run admin -- events resend
+options: --url <api base> (default: KAQUAN_URL, else http://127.0.0.1:<KAQUAN_PORT or 8787>)  --json`;
+
+const { positionals, values } = cliArgs({
   allowPositionals: true,
   options: {
-    url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
+    url: { type: "string", default: DEFAULT_URL },
     slug: { type: "string" },
     name: { type: "string" },
     origin: { type: "string", multiple: true },
@@ -23,16 +31,9 @@ const { positionals, values } = parseArgs({
     scopes: { type: "string" },
     json: { type: "boolean", default: false },
   },
-});
+}, usage);
 
 const token = process.env.PLATFORM_ADMIN_TOKEN ?? loadDevVars().PLATFORM_ADMIN_TOKEN;
-const usage = `usage:
-  npm run admin -- tenant create --slug <slug> --name <name> [--origin <origin>]...
-  npm run admin -- tenant list
-  npm run admin -- key create --tenant <id|slug> --name <name> --scopes <${SCOPES.join("|")}>[,...]
-  npm run admin -- events replay
-  npm run admin -- events resend
-options: --url <api base> (default http://127.0.0.1:8787)  --json`;
 
 function fail(message: string): never {
   console.error(message);
@@ -67,5 +68,5 @@ try {
     fail(usage);
   }
 } catch (e) {
-  fail(e instanceof Error ? e.message : String(e));
+  fail(describeFailure(e, values.url!));
 }

@@ -10,23 +10,29 @@
  */
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { kaquanClient } from "./lib/api/client";
+import { cliArgs, DEFAULT_URL, failInWords } from "./lib/cli";
 import { errorsCsv, isRowError, KeyCsvReader, type KeyRow, type KeyRowError } from "../worker/domain/key-csv";
 
-const { values } = parseArgs({
+const USAGE = "usage: npm run import:keys -- --file keys.csv --product <productId> [--url URL (default: KAQUAN_URL, else http://127.0.0.1:<KAQUAN_PORT or 8787>)] [--key API_KEY] [--batch 1000] [--parallel 4] [--reusable]";
+const { values } = cliArgs({
   options: {
     file: { type: "string" },
     product: { type: "string" },
-    url: { type: "string", default: process.env.KAQUAN_URL ?? "http://127.0.0.1:8787" },
+    url: { type: "string", default: DEFAULT_URL },
     key: { type: "string", default: process.env.KAQUAN_KEY },
     batch: { type: "string", default: "1000" },
     parallel: { type: "string", default: "4" },
     reusable: { type: "boolean", default: false },
   },
-});
+}, USAGE);
+failInWords(() => values.url!);
 if (!values.file || !values.product) {
-  console.error("usage: npm run import:keys -- --file keys.csv --product <productId> [--url URL] [--key API_KEY]");
+  console.error(USAGE);
+  process.exit(2);
+}
+if (!existsSync(values.file)) {
+  console.error(`no such file: ${values.file}`);
   process.exit(2);
 }
 const key = values.key ?? demoKey();
@@ -57,12 +63,14 @@ const started = Date.now();
 
 // On a terminal the bar redraws in place; in a log it is one line per second.
 const tty = process.stderr.isTTY;
+/** Rows handled so far: sent to the API, or refused before it as invalid (the summary's `rows`). */
+const handled = () => sent + errors.filter((e) => e.code === "invalid").length;
 function progress(final = false) {
   const frac = totalBytes ? Math.min(1, bytes / totalBytes) : 1;
   const width = 30;
   const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
   const rate = Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000));
-  process.stderr.write(`${tty ? "\r" : ""}${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${sent.toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final || !tty ? "\n" : ""}`);
+  process.stderr.write(`${tty ? "\r" : ""}${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${handled().toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final || !tty ? "\n" : ""}`);
 }
 
 async function send(rows: Row[]) {
@@ -140,5 +148,5 @@ if (errors.length) {
   console.error(`refused rows: ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")} — see ${reportFile}`);
 }
 const stock = await client.GET("/products/{productId}/stock", { params: { path: { productId: values.product } } });
-console.log(JSON.stringify({ batchId, rows: sent + errors.filter((e) => e.code === "invalid").length, inserted, refused: errors.length, seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round((sent) / seconds), stock: stock.data }));
+console.log(JSON.stringify({ batchId, rows: handled(), inserted, refused: errors.length, seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round((sent) / seconds), stock: stock.data }));
 process.exit(errors.length ? 3 : 0);
