@@ -185,7 +185,7 @@ export function createAlipayApp(state: AlipaySandboxState, opts: { file?: string
     const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
     const open = t.status === "WAIT_BUYER_PAY";
     return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>支付宝 沙箱</title><style>body{margin:0;font:16px system-ui,sans-serif;background:#f5f5f5;color:#333}header{background:#1677ff;color:#fff;padding:14px 16px;font-weight:600}
+<link rel="icon" href="data:,"><title>支付宝 沙箱</title><style>body{margin:0;font:16px system-ui,sans-serif;background:#f5f5f5;color:#333}header{background:#1677ff;color:#fff;padding:14px 16px;font-weight:600}
 main{padding:16px}.card{background:#fff;border-radius:12px;padding:20px;text-align:center}.amount{font-size:36px;font-weight:700;margin:12px 0}
 button{width:100%;margin-top:20px;padding:14px;border:0;border-radius:8px;background:#1677ff;color:#fff;font-size:17px}.muted{color:#888;font-size:13px}a{color:#1677ff}</style></head>
 <body><header>支付宝 沙箱</header><main><div class="card"><div>${esc(t.subject)}</div><div class="amount">¥${centsToYuan(t.totalCents)}</div>

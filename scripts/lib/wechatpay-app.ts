@@ -175,7 +175,7 @@ export async function createWechatPayApp(opts: WechatPayAppOptions = {}) {
 
   // ---- the H5 cashier (what h5_url opens in the phone's browser) ----
   const chargeOfPrepay = (prepayId: string | undefined) => Object.values(state.charges).find((ch) => ch.prepay_id === prepayId);
-  const page = (title: string, inner: string) => `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
+  const page = (title: string, inner: string) => `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><title>${title}</title>
 <style>body{margin:0;font-family:system-ui,-apple-system,"PingFang SC",sans-serif;background:#ededed;color:#111}header{background:#07c160;color:#fff;padding:14px 16px;font-size:17px;font-weight:600}
 main{padding:24px 16px;text-align:center}.amount{font-size:40px;font-weight:600;margin:12px 0 4px}.muted{color:#888;font-size:14px}.card{background:#fff;border-radius:8px;padding:20px 16px;margin:16px 0;text-align:left;font-size:15px}
 .row{display:flex;justify-content:space-between;padding:6px 0}button{width:100%;padding:14px;border:0;border-radius:8px;background:#07c160;color:#fff;font-size:17px;font-weight:600}.tag{display:inline-block;border:1px solid #fa9d3b;color:#fa9d3b;border-radius:4px;padding:0 6px;font-size:12px;margin-left:6px}</style></head>

@@ -31,7 +31,7 @@ export function checkoutHtml(p: CashierView) {
   const payable = p.status === "created";
   const methods = p.methods.map((m) => `<button class="method" data-provider="${esc(m.name)}">${esc(m.label)}</button>`).join("");
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${p.sandboxPayUrl ? "沙箱收银台" : "收银台"}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>${p.sandboxPayUrl ? "沙箱收银台" : "收银台"}</title>
 <style>body{font-family:system-ui,"PingFang SC",sans-serif;background:#f1f5f9;margin:0}main{max-width:420px;margin:2rem auto;background:#fff;border-radius:12px;padding:1.5rem}
 .amt{font-size:2rem;font-weight:700;margin:.5rem 0}button{width:100%;padding:.9rem;font-size:1.05rem;border:0;border-radius:8px;background:#1677ff;color:#fff;margin:.35rem 0}
 button.method{background:#fff;color:#0f172a;border:1px solid #cbd5e1}button.method[data-provider=wechatpay]{border-color:#07c160;color:#065f46}button.method[data-provider=alipay]{border-color:#1677ff;color:#0b4dbf}

@@ -16,7 +16,7 @@ export async function showIntegrity(box: HTMLElement, slug: string) {
   p.textContent = [
     `${t("投诉率", "Complaint rate")} ${pct(i.complaintRate)}`,
     `${t("补偿率", "Compensated")} ${i.complaints ? pct(i.compensationRate) : "—"}`,
-    `${t("核销成功率", "Redemption success")} ${pct(i.redemptionSuccessRate)}`,
+    `${t("券可用率", "Vouchers honoured")} ${pct(i.redemptionSuccessRate)}`,
     i.ratings ? `${t("评分", "Rating")} ${i.ratingAverage}★ (${i.ratings})` : t("暂无评分", "No ratings yet"),
   ].join(" · ");
   const small = document.createElement("p");

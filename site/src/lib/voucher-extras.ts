@@ -4,6 +4,7 @@
  */
 import qrcode from "qrcode-generator";
 import { storesPanel } from "./nearby-stores";
+import { errorText } from "./error-text";
 import { t } from "./i18n";
 import { el, shopFetch } from "./shop-api";
 import { watchVoucherStatus } from "./voucher-status";
@@ -39,7 +40,7 @@ function reportForm(code: string, out: HTMLElement): HTMLElement {
     out.className = r.status === 200 ? "ok" : "bad";
     out.textContent =
       r.status !== 200
-        ? (c?.error?.message ?? t("提交失败", "Failed"))
+        ? errorText(c?.error, ["提交失败", "Failed"])
         : c.status === "replaced"
           ? t("已为您补发一张新券", "A replacement has been issued")
           : c.status === "refunded"
@@ -60,7 +61,7 @@ function ratingRow(code: string, out: HTMLElement): HTMLElement {
       const r = await shopFetch<any>(`/vouchers/${encodeURIComponent(code)}/rating`, { method: "PUT", json: { stars: s } });
       row.querySelectorAll<HTMLButtonElement>(".star").forEach((x, i) => x.classList.toggle("on", i < s));
       out.className = r.status === 200 ? "ok" : "bad";
-      out.textContent = r.status === 200 ? t("感谢评价", "Thanks for rating") : (r.body?.error?.message ?? "");
+      out.textContent = r.status === 200 ? t("感谢评价", "Thanks for rating") : errorText(r.body?.error, ["提交失败", "Failed"]);
     };
     row.append(b);
   }
