@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { getPaymentById } from "../../worker/db/payments";
+import { cancelOrder } from "../../worker/services/orders";
 import { providerFor } from "../../worker/payments/provider-registry";
 import { chinaTimestamp } from "../../worker/payments/alipay/amount";
 import { generateRsa2KeyPair, importPrivateKey, rsa2Sign, signingString } from "../../worker/payments/alipay/sign";
@@ -143,7 +144,9 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     const s = await alipayShop(1);
     const late = await orderAtAlipay(s);
     const paid = await payAtSandbox(late.paymentId);
-    await shop(s.slug, `/orders/${late.order.id}/cancel`, { method: "POST", cookie: late.cookie });
+    // Cancelled as when Alipay could not be asked: the buyer's own cancel asks it first, and delivers a paid order.
+    const buyer = (await env.DB.prepare("SELECT buyer_id FROM orders WHERE id = ?").bind(late.order.id).first<{ buyer_id: string }>())!.buyer_id;
+    expect((await cancelOrder(env, s.tenant.id, late.order.id, buyer)).status).toBe("cancelled");
     const winner = await orderAtAlipay(s);
     const won = await payAtSandbox(winner.paymentId);
     expect((await postNotify(won.notify.url, won.notify.body)).text).toBe("success");
@@ -153,6 +156,20 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     const alipay = await alipayOf(s.tenant.id);
     const charge = (await getPaymentById(env.DB, late.paymentId))!;
     expect(await alipay.queryCharge(charge)).toMatchObject({ state: "refunded", amountCents: 1990 });
+  });
+
+  it("a buyer cancelling an order Alipay was paid for (its notice not yet here) gets it delivered, not cancelled", async () => {
+    const s = await alipayShop(1);
+    const o = await orderAtAlipay(s);
+    const paid = await payAtSandbox(o.paymentId);
+    const cancel = await shop(s.slug, `/orders/${o.order.id}/cancel`, { method: "POST", cookie: o.cookie });
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe("order_paid");
+    expect(await status(o.order.id)).toBe("delivered");
+    expect((await postNotify(paid.notify.url, paid.notify.body)).text).toBe("success");
+    expect(await status(o.order.id)).toBe("delivered");
+    const alipay = await alipayOf(s.tenant.id);
+    expect(await alipay.queryCharge((await getPaymentById(env.DB, o.paymentId))!)).toMatchObject({ state: "paid", amountCents: 1990 });
   });
 });
 

@@ -6,6 +6,7 @@ import { getPaymentById } from "../../worker/db/payments";
 import { sealSecret } from "../../worker/domain/secret-box";
 import { providerFor } from "../../worker/payments/provider-registry";
 import { decryptResource, encryptResource, type EncryptedResource } from "../../worker/payments/wechatpay/crypto";
+import { cancelOrder } from "../../worker/services/orders";
 import { pollPendingRefunds, refundCharge } from "../../worker/services/refunds";
 import { shop, shopWithKeys } from "./commerce-helpers";
 import { api, recordedOfType } from "./helpers";
@@ -133,7 +134,9 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     const a = await order(s);
     await buyerPays(a.redirectUrl);
     const [n] = await held(s.merchant.mchId);
-    expect((await shop(s.slug, `/orders/${a.id}/cancel`, { method: "POST", cookie: a.cookie })).status).toBe(200);
+    // Cancelled as when WeChat could not be asked (the buyer's cancel asks it first: see the test below).
+    const buyer = (await env.DB.prepare("SELECT buyer_id FROM orders WHERE id = ?").bind(a.id).first<{ buyer_id: string }>())!.buyer_id;
+    expect((await cancelOrder(env, s.tenant.id, a.id, buyer)).status).toBe("cancelled");
     await order(s); // takes the only key
     expect((await deliver(n!)).status).toBe(204);
     const refund = await env.DB.prepare("SELECT * FROM payments WHERE refund_of = ?").bind(a.paymentId).first<{ id: string; amount_cents: number; provider: string }>();
@@ -154,6 +157,8 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect(moved.status).toBe(409);
     expect(((await moved.json()) as any).error.code).toBe("paid_elsewhere");
     expect((await getPaymentById(env.DB, a.paymentId))!.provider).toBe("wechatpay");
+    // What WeChat said is credited at once, not when the order would have expired; the late notice changes nothing.
+    expect(await orderStatus(a.id)).toBe("delivered");
     const [n] = await held(s.merchant.mchId);
     expect((await deliver(n!)).status).toBe(204);
     expect(await orderStatus(a.id)).toBe("delivered");
@@ -167,11 +172,57 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect((await fetch(`${WX}/h5/pay`, { method: "POST", body: new URLSearchParams({ prepay_id: new URL(b.redirectUrl).searchParams.get("prepay_id")!, redirect_url: "http://x/" }), redirect: "manual" })).status).not.toBe(303);
   });
 
+  it("paid at WeChat, its notice lost: cancelling, paying again there or in the sandbox, or opening the order credits it once, and nothing is charged twice", async () => {
+    const s = await wechatShop(4);
+    const start = (paymentId: string, provider: string) => exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${paymentId}/start`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }),
+    });
+    const keysOf = (id: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?").bind(id).first<{ n: number }>().then((r) => r!.n);
+    const refundsOf = (paymentId: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE refund_of = ?").bind(paymentId).first<{ n: number }>().then((r) => r!.n);
+    // The page still says 待支付, so the buyer cancels: WeChat says it has the money, so the order is delivered instead.
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    const cancel = await shop(s.slug, `/orders/${a.id}/cancel`, { method: "POST", cookie: a.cookie });
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe("order_paid");
+    expect(await orderStatus(a.id)).toBe("delivered");
+    // Or taps 微信支付 again: WeChat refuses to open a paid charge (ORDERPAID), which is credited.
+    const b = await order(s);
+    await buyerPays(b.redirectUrl);
+    const again = await start(b.paymentId, "wechatpay");
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as any).error.code).toBe("order_paid");
+    expect(await orderStatus(b.id)).toBe("delivered");
+    // Or the development sandbox's 确认支付: it asks WeChat first, as any change of gateway does, and takes nothing.
+    const c = await order(s);
+    await buyerPays(c.redirectUrl);
+    const sbx = await exports.default.fetch(`http://kaquan.test/api/v1/pay/sandbox/checkout/${c.paymentId}/pay`, { method: "POST" });
+    expect(sbx.status).toBe(409);
+    expect(await orderStatus(c.id)).toBe("delivered");
+    expect((await getPaymentById(env.DB, c.paymentId))!.provider).toBe("wechatpay");
+    // Or just looks at the order page: past the time a notice takes, the page's read asks WeChat, and shows the key.
+    const d = await order(s);
+    await buyerPays(d.redirectUrl);
+    expect((await shop(s.slug, `/orders/${d.id}`, { cookie: d.cookie })).body.order.status).toBe("created"); // too early to ask
+    await env.DB.prepare("UPDATE orders SET created_at = ? WHERE id = ?").bind(new Date(Date.now() - 60_000).toISOString(), d.id).run();
+    const seen = await shop(s.slug, `/orders/${d.id}`, { cookie: d.cookie });
+    expect(seen.body.order.status).toBe("delivered");
+    expect(seen.body.vouchers).toHaveLength(1);
+    // The notices arrive late: one key each, and nothing refunded (the money WeChat holds is the order's).
+    for (const n of await held(s.merchant.mchId)) expect((await deliver(n)).status).toBe(204);
+    for (const x of [a, b, c, d]) {
+      expect(await keysOf(x.id)).toBe(1);
+      expect(await refundsOf(x.paymentId)).toBe(0);
+    }
+  });
+
   it("a WeChat payment for a charge the sandbox took over is refunded at WeChat, once, and the brand alerted", async () => {
     const s = await wechatShop(1);
     const a = await order(s);
     await buyerPays(a.redirectUrl);
-    // The development sandbox's pay button takes the charge over without asking WeChat (it is its own gateway).
+    // The charge moved to the sandbox while WeChat took the money (as when WeChat could not be closed or asked): the
+    // sandbox is paid too, so WeChat's payment is a stray one.
+    await env.DB.prepare("UPDATE payments SET provider = 'sandbox' WHERE id = ?").bind(a.paymentId).run();
     const sbx = await exports.default.fetch(`http://kaquan.test/api/v1/pay/sandbox/checkout/${a.paymentId}/pay`, { method: "POST" });
     expect(sbx.status).toBe(200);
     expect(await orderStatus(a.id)).toBe("delivered");

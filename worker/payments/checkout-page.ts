@@ -23,6 +23,15 @@ const NOT_PAYABLE: Record<string, [string, string]> = {
   expired: ["订单已超时关闭，请返回重新下单。", "This order timed out and was closed; go back and order again."],
 };
 const notPayable = (status: string): [string, string] => NOT_PAYABLE[status] ?? ["该订单当前无需支付。", "This order needs no payment now."];
+/** The cashier's refusals in both languages (the page has no bundle to import site/src/lib/error-text.ts into). */
+const CASHIER_TEXT: Record<string, [string, string]> = {
+  paid_elsewhere: ["该订单已付款，正在确认，请勿重复支付；正在返回订单…", "Already paid: it is being confirmed, do not pay again. Going back to the order…"],
+  order_paid: ["该订单已付款，正在发货，请勿重复支付；正在返回订单…", "Already paid: it is being delivered, do not pay again. Going back to the order…"],
+  gateway_unavailable: ["支付渠道暂时无法连接，请稍后再试", "The payment provider could not be reached; try again later"],
+  not_payable: ["该订单当前不能支付（可能已取消或已过期）", "This order cannot be paid now (it may be cancelled or expired)"],
+  not_found: ["找不到该支付单", "No such payment"],
+};
+
 /** Chinese by default; English when the storefront's language choice (localStorage kq-lang, or ?lang=en) says so. */
 const en = (text: string) => ` data-en="${esc(text)}"`;
 
@@ -47,15 +56,17 @@ ${!methods && !p.sandboxPayUrl ? `<p${en("The merchant has not set up online pay
 <script>
 try{const q=new URLSearchParams(location.search).get("lang");if((q||localStorage.getItem("kq-lang"))==="en"){document.documentElement.lang="en";for(const e of document.querySelectorAll("[data-en]"))e.textContent=e.dataset.en;}}catch{}
 const E=document.documentElement.lang==="en",msg=document.getElementById("msg"),base=${JSON.stringify(`/api/v1/pay/checkout/${p.paymentId}`)};
+const Z=${JSON.stringify(CASHIER_TEXT)},back=${JSON.stringify(p.returnUrl)};
+function say(j,r){const c=j.error&&j.error.code,z=Z[c];if(c==="order_paid"||c==="paid_elsewhere")setTimeout(()=>location.href=back,2500);return z?z[E?1:0]:((j.error&&j.error.message)||r.status);}
 for(const b of document.querySelectorAll("button.method"))b.onclick=async()=>{b.disabled=true;msg.textContent=(E?"Going to ":"正在前往")+b.textContent+"…";
 const r=await fetch(base+"/start",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({provider:b.dataset.provider})});const j=await r.json().catch(()=>({}));
-if(r.ok&&j.redirectUrl){location.href=j.redirectUrl}else{msg.textContent=(E?"Could not start the payment: ":"无法发起支付：")+((j.error&&j.error.message)||r.status);b.disabled=false;}};
+if(r.ok&&j.redirectUrl){location.href=j.redirectUrl}else{msg.textContent=(E?"Could not start the payment: ":"无法发起支付：")+say(j,r);b.disabled=false;}};
 const btn=document.getElementById("pay");
 if(btn){let wallet=localStorage.getItem("sbx_wallet");if(!wallet){wallet="wallet_"+Math.random().toString(36).slice(2,12);localStorage.setItem("sbx_wallet",wallet);}
 document.getElementById("wallet").textContent=wallet;
 btn.onclick=async()=>{btn.disabled=true;msg.textContent=E?"Paying…":"支付中…";
 const r=await fetch(${JSON.stringify(p.sandboxPayUrl ?? "")},{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({payerAccount:wallet})});const j=await r.json().catch(()=>({}));
 if(r.ok){msg.textContent=E?"Paid. Going back…":"支付成功，正在返回…";location.href=${JSON.stringify(p.returnUrl)};}
-else{msg.textContent=(E?"Payment failed: ":"支付失败：")+((j.error&&j.error.message)||r.status);btn.disabled=false;}};}
+else{msg.textContent=(E?"Payment failed: ":"支付失败：")+say(j,r);btn.disabled=false;}};}
 </script></body></html>`;
 }

@@ -7,6 +7,8 @@ import { checkoutHtml } from "../payments/checkout-page";
 import type { PaymentProvider } from "../payments/provider";
 import { providerFor, providersForTenant } from "../payments/provider-registry";
 import { paymentForCheckout } from "./fulfilment";
+import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
+import type { OrderRow } from "../db/orders";
 
 const payable = (status: string) => status === "created";
 
@@ -35,11 +37,13 @@ const unavailable = (label: string) => new ApiError(502, "gateway_unavailable", 
  * closed (so it cannot be paid there later). A charge the buyer already paid there is refused (its notice settles the
  * order), and a gateway that cannot be asked keeps the charge where it is: one order, one payment.
  */
-async function leaveGateway(previous: PaymentProvider, payment: PaymentRow) {
+async function leaveGateway(env: Env, previous: PaymentProvider, payment: PaymentRow, order: OrderRow) {
   // Our own sandbox gateway is never closed (the buyer may come back to it); it is only asked.
   const closed = previous.name === "sandbox" ? null : await previous.closeCharge(payment).then(() => null, (e: unknown) => e);
   const there = await previous.queryCharge(payment).catch(() => null);
   if (there && (there.state === "paid" || there.state === "refunded")) {
+    // Paid there, its notice lost: credited now, not when the order would have expired.
+    if (there.state === "paid" && previous.name !== "sandbox") await creditPaidAtGateway(env, { order, charge: payment, provider: previous, gateway: there }, "cashier_found_payment");
     throw ApiError.conflict("paid_elsewhere", `This order was already paid with ${previous.label}; the payment is being confirmed, do not pay again`);
   }
   if (!there || closed) throw unavailable(previous.label);
@@ -57,14 +61,19 @@ export async function startPayment(env: Env, paymentId: string, providerName: st
   let charge = payment;
   if (payment.provider !== provider.name) {
     const previous = await providerFor(env, payment.provider, payment.tenant_id, origin);
-    if (previous) await leaveGateway(previous, payment);
+    if (previous) await leaveGateway(env, previous, payment, order);
     const [moved] = await env.DB.batch([setChargeProviderStmt(env.DB, payment.tenant_id, payment.id, provider.name)]);
     charge = (moved!.results[0] as typeof payment | undefined) ?? (await getPaymentById(env.DB, payment.id))!;
   }
   const ctx = { origin, title: product?.name ?? "订单", returnUrl: new URL(await returnUrl(env, payment.tenant_id, order.id), origin).toString(), clientIp };
-  return provider.startPayment(charge, ctx).catch((e: unknown) => {
+  return provider.startPayment(charge, ctx).catch(async (e: unknown) => {
     if (e instanceof ApiError) throw e;
     console.error(JSON.stringify({ at: "start_payment", provider: provider.name, paymentId, error: e instanceof Error ? e.message : String(e) }));
+    // A gateway that refuses to open a charge it was already paid on (WeChat Pay's ORDERPAID): credit it now.
+    const found = await paidAtGateway(env, order, charge, provider);
+    if (found && (await creditPaidAtGateway(env, found, "cashier_found_payment"))) {
+      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, do not pay again");
+    }
     throw unavailable(provider.label);
   });
 }

@@ -3,7 +3,9 @@ import { validityEnded } from "../domain/validity";
 import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
-import { listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
+import { getOrderRow, listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
+import { chargeAtExpiry } from "./charges";
+import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
 import { getProductRow, listProductRows, rowValidity } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -18,9 +20,28 @@ import { resolveBuyer } from "./buyers";
 export async function ownOrder(env: Env, tenantId: string, buyerId: string, orderId: string) {
   // Buyers poll this until their key shows: one round trip reads the order, its vouchers (with each product's
   // tutorial) and its open charge together. Nothing of it is returned unless the order is the caller's.
-  const read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
+  let read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
   if (!read.order || read.order.buyer_id !== buyerId) throw ApiError.notFound("Order");
-  return orderView(env, tenantId, { ...read, order: read.order });
+  if (await foundPaid(env, read.order)) read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId);
+  return orderView(env, tenantId, { ...read, order: read.order! });
+}
+
+/** When an unpaid order's gateway is asked again from its page, per order (per isolate: a bound, not an exact rate). */
+const ASK_AFTER_MS = 20_000;
+const asked = new Map<string, number>();
+
+/**
+ * An unpaid order shown to its buyer past the time a notice takes, whose gateway says it was paid (the notice was
+ * lost, or our runtime died taking it): credited now, so the page shows the key rather than 待支付 until expiry.
+ * Asked at most every 20 s per order, and only for a real gateway's open charge.
+ */
+async function foundPaid(env: Env, order: OrderRow): Promise<boolean> {
+  const now = Date.now();
+  if (order.status !== "created" || now - Date.parse(order.created_at) < ASK_AFTER_MS || now - (asked.get(order.id) ?? 0) < ASK_AFTER_MS) return false;
+  if (asked.size > 10_000) asked.clear();
+  asked.set(order.id, now);
+  const found = await paidAtGateway(env, order).catch(() => null);
+  return found ? creditPaidAtGateway(env, found, "order_page_found_payment") : false;
 }
 
 /**
@@ -30,11 +51,12 @@ export async function ownOrder(env: Env, tenantId: string, buyerId: string, orde
  */
 export async function sessionOrder(env: Env, tenantId: string, sessionBuyerId: string | null | undefined, orderId: string) {
   if (!sessionBuyerId) throw ApiError.noBuyer();
-  const read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId, sessionBuyerId);
+  let read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId, sessionBuyerId);
   const buyer = await resolveBuyer(env, tenantId, sessionBuyerId, read.buyer);
   if (!buyer) throw ApiError.noBuyer();
   if (!read.order || read.order.buyer_id !== buyer.id) throw ApiError.notFound("Order");
-  return orderView(env, tenantId, { ...read, order: read.order });
+  if (await foundPaid(env, read.order)) read = await orderWithVouchersAndCharge(env.DB, tenantId, orderId, sessionBuyerId);
+  return orderView(env, tenantId, { ...read, order: read.order! });
 }
 
 async function orderView(env: Env, tenantId: string, read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null })[]; charge?: { id: string } }) {
@@ -122,6 +144,18 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
   return { created: res.created, order: { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) } };
 }
 
+/**
+ * The buyer cancels an unpaid order. Its charge is closed at the gateway and the gateway asked first: a payment taken
+ * there whose notice never reached us (the page still said 待支付) is credited, and the cancel refused, rather than
+ * cancelling an order whose money the gateway holds.
+ */
 export async function cancelOwnOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<Order> {
+  const row = await getOrderRow(env.DB, tenantId, orderId);
+  if (row && row.buyer_id === buyerId && row.status === "created") {
+    const check = await chargeAtExpiry(env, row);
+    if (check.verdict === "paid" && (await creditPaidAtGateway(env, check, "cancel_found_payment"))) {
+      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, so it cannot be cancelled");
+    }
+  }
   return toOrder(await cancelOrder(env, tenantId, orderId, buyerId));
 }

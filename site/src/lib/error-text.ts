@@ -79,6 +79,7 @@ const CODES: Record<string, Pair> = {
   already_paid: ["该笔支付已处理", "This payment is already settled"],
   callback_refused: ["商户拒绝了支付回调", "The merchant refused the payment callback"],
   paid_elsewhere: ["该订单已用其他方式付款，正在确认中，请勿重复支付", "This order was already paid another way; do not pay again"],
+  order_paid: ["该订单已付款，正在发货，不能取消，也无需重复支付", "This order is paid and being delivered: it cannot be cancelled, nor needs paying again"],
   charge_closed: ["该笔支付已关闭，请重新下单", "This charge was closed; order again"],
   payment_already_settled: ["该笔支付已由另一笔交易处理", "This payment was already settled by another transaction"],
   gateway_unavailable: ["支付渠道暂时无法连接，请稍后再试", "The payment provider could not be reached; try again later"],
