@@ -27,6 +27,8 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     expect((await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-b") })).status).toBe(403);
     const a = await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-a") });
     expect(a.status).toBe(200);
+    // Refused for a reason of hers (her own purchase limit): the win still counts, or she could loop.
+    expect(a.body.claimedTotal).toBe(1);
     expect(a.body.claims).toEqual([
       expect.objectContaining({ claimId: won.body.claimId, status: "failed", orderId: null, failure: expect.objectContaining({ code: "purchase_limit" }) }),
     ]);
@@ -42,5 +44,31 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     expect((await claim(c.id, "buyer-c")).status).toBe(200);
     await settleAll(c.id, 1);
     expect((await api(`/public/campaigns/${c.id}/users/buyer-c`, { headers: await sessionHeader(c.id, "buyer-c") })).body.claims[0].status).toBe("fulfilled");
+  });
+
+  it("a win the product cannot serve (it ran out) gives the winner their limit back, and the page is told why", async () => {
+    const { tenant, adminKey } = await createTenant();
+    // One unit of the product behind a flash sale of three.
+    const productId = `prd_${crypto.randomUUID().slice(0, 12)}`;
+    await env.DB.prepare(
+      "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, stock_total) VALUES (?, ?, 'coupon', '只剩一张', 1990, 1000, 'relative', 30, 'published', 1)",
+    ).bind(productId, tenant.id).run();
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "超卖的秒杀", productId, priceCents: 990, stock: 3, perUserLimit: 1, shards: 1 });
+    const first = await claim(c.id, "buyer-1");
+    await settleAll(c.id, 1);
+    const second = await claim(c.id, "buyer-2");
+    expect([first.status, second.status]).toEqual([200, 200]);
+    await settleAll(c.id, 1);
+    const standing = async (who: string) => (await api(`/public/campaigns/${c.id}/users/${who}`, { headers: await sessionHeader(c.id, who) })).body;
+    expect((await standing("buyer-1")).claims[0]).toMatchObject({ status: "fulfilled" });
+    const two = await standing("buyer-2");
+    expect(two.claims[0]).toMatchObject({ status: "failed", failure: expect.objectContaining({ code: "sold_out" }) });
+    expect(two.claimedTotal).toBe(0);
+    const order = await api(`/public/campaigns/${c.id}/claims/${second.body.claimId}/order`, { headers: await sessionHeader(c.id, "buyer-2") });
+    expect(order.status).toBe(409);
+    expect(order.body.error.code).toBe("claim_unfulfillable");
+    // Not locked out by a win that never became an order: a new try is judged afresh (and is refused by the product).
+    const again = await claim(c.id, "buyer-2");
+    expect(again.status).toBe(200);
   });
 });

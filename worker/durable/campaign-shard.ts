@@ -53,6 +53,9 @@ type ClaimRow = { id: string; result: string; awaiting: number; fulfil_ref: stri
 
 const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
 
+/** Refusals of a won unit's order that are the product's, not the winner's (services/orders.ts codes). */
+const NOT_THE_BUYERS = new Set(["sold_out", "validity_ended", "bundle_invalid", "coupon_budget_exhausted"]);
+
 /**
  * One slice of a campaign. Users are homed here by hash of their id, so their limits, draw nonces and chances
  * live only here and are exact. Hot state (config, stock, users seen) is in memory; every claim is decided and
@@ -321,9 +324,12 @@ export class CampaignShard extends DurableObject<Env> {
     const out: Record<string, ClaimState> = {};
     const returns = this.cfg !== null && returnsRefusedUnit(this.cfg.def.kind);
     let failed = false;
+    const released: string[] = [];
     this.ctx.storage.transactionSync(() => {
       for (const s of settlements) {
-        const row = this.sql.exec<ClaimRow>("SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ?", s.claimId).toArray()[0];
+        const row = this.sql.exec<ClaimRow & { user_id: string; hold_id: string | null }>(
+          "SELECT id, user_id, result, awaiting, fulfil_ref, failure, hold_id FROM claims WHERE id = ?", s.claimId,
+        ).toArray()[0];
         if (!row) {
           out[s.claimId] = "unknown";
           continue;
@@ -338,7 +344,15 @@ export class CampaignShard extends DurableObject<Env> {
             "UPDATE claims SET awaiting = 0, pending = (pending & ?) | ?, fulfil_ref = ?, failure = ?, next_at = 0 WHERE id = ?",
             ~PENDING_FACT, PENDING_FAILED_EVENT, `failed: ${s.failure.code}: ${s.failure.message}`, JSON.stringify(s.failure), s.claimId,
           );
-          if (returns) this.applyStockDelta({ [ITEM]: 1 });
+          if (returns) {
+            this.applyStockDelta({ [ITEM]: 1 });
+            // The winner got nothing through no doing of theirs (the product ran out or ended): the win does not use
+            // up their limit either. A refusal about the buyer (their own purchase limit) keeps it, or they would loop.
+            if (NOT_THE_BUYERS.has(s.failure.code)) {
+              this.giveBackUserUnit(row);
+              if (row.hold_id) released.push(row.hold_id);
+            }
+          }
           failed = true;
         } else {
           this.sql.exec("UPDATE claims SET awaiting = 0, pending = pending & ?, fulfil_ref = ? WHERE id = ?", ~PENDING_FACT, s.ref, s.claimId);
@@ -347,6 +361,7 @@ export class CampaignShard extends DurableObject<Env> {
       }
     });
     if (failed) this.armAlarm();
+    for (const holdId of released) await this.limitsObject().release(holdId);
     return out;
   }
 
@@ -370,10 +385,7 @@ export class CampaignShard extends DurableObject<Env> {
         ~PENDING_FACT, JSON.stringify(failure), `lapsed: ${row.fulfil_ref ?? ""}`, claimId,
       );
       this.applyStockDelta({ [ITEM]: 1 });
-      const u = this.user(row.user_id, Date.now());
-      u.total = Math.max(0, u.total - 1);
-      if (u.day === cstDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
-      this.saveUser(row.user_id, u);
+      this.giveBackUserUnit(row);
       lapsed = true;
       holdId = row.hold_id;
     });
@@ -383,6 +395,14 @@ export class CampaignShard extends DurableObject<Env> {
     // Shards that found the campaign sold out stop asking for stock: they ask again, and may pull this unit over.
     await this.coordinator(campaignId).restock(ITEM);
     return true;
+  }
+
+  /** A won unit that came to nothing no longer counts towards its winner's limits (total, and the day it was won). */
+  private giveBackUserUnit(row: { user_id: string; result: string }) {
+    const u = this.user(row.user_id, Date.now());
+    u.total = Math.max(0, u.total - 1);
+    if (u.day === cstDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
+    this.saveUser(row.user_id, u);
   }
 
   /** Stock of `key` came back somewhere in the campaign: a sold-out shard asks the coordinator again on its next claim. */

@@ -4,6 +4,7 @@
  */
 export const REJECT: Record<string, readonly [zh: string, en: string]> = {
   sold_out: ["已抢光", "Sold out"],
+  claim_unfulfillable: ["很抱歉，你抢到的名额未能生成订单（商品库存不足），未扣款，也不占用限购次数", "Sorry: your win could not become an order (the product ran out). Nothing was charged and it does not count towards your limit"],
   limit_reached: ["已达到本活动的领取上限", "You reached this campaign's limit"],
   daily_limit_reached: ["今日已领取，明天再来", "Daily limit reached, come back tomorrow"],
   no_chances: ["今日抽奖次数已用完", "No draws left today"],
