@@ -26,7 +26,7 @@ const notPayable = (status: string): [string, string] => NOT_PAYABLE[status] ?? 
 /** The cashier's refusals in both languages (the page has no bundle to import site/src/lib/error-text.ts into). */
 const CASHIER_TEXT: Record<string, [string, string]> = {
   paid_elsewhere: ["该订单已付款，正在确认，请勿重复支付；正在返回订单…", "Already paid: it is being confirmed, do not pay again. Going back to the order…"],
-  order_paid: ["该订单已付款，正在发货，请勿重复支付；正在返回订单…", "Already paid: it is being delivered, do not pay again. Going back to the order…"],
+  order_paid: ["该订单已付款，正在发货，请勿重复支付；正在返回订单…", "Already paid: the order is on its way, do not pay again. Going back to the order…"],
   gateway_unavailable: ["支付渠道暂时无法连接，请稍后再试", "The payment provider could not be reached; try again later"],
   not_payable: ["该订单当前不能支付（可能已取消或已过期）", "This order cannot be paid now (it may be cancelled or expired)"],
   not_found: ["找不到该支付单", "No such payment"],

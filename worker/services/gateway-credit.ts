@@ -29,14 +29,18 @@ export async function creditPaidAtGateway(env: Env, p: PaidAtGateway, at: string
 }
 
 /**
- * Asks the gateway of an unpaid order's open charge whether it was paid, and credits it if so. Null when there is no
- * such charge or the gateway cannot be asked; our own sandbox gateway is never asked (its payment is its notice).
+ * Asks the gateway of an unpaid order's open charge whether it was paid (closing it there first with `close`, so
+ * nothing can be paid after the answer). Null when there is no such charge, it was not paid, or the gateway cannot be
+ * asked; our own sandbox gateway is never asked (its payment posts its notice in the same request).
  */
-export async function paidAtGateway(env: Env, order: OrderRow, charge?: PaymentRow | null, provider?: PaymentProvider | null): Promise<PaidAtGateway | null> {
+export async function paidAtGateway(
+  env: Env, order: OrderRow, charge?: PaymentRow | null, provider?: PaymentProvider | null, close = false,
+): Promise<PaidAtGateway | null> {
   const c = charge ?? (await getChargeOfOrder(env.DB, order.tenant_id, order.id));
   if (!c || c.status !== "pending" || c.provider === "sandbox") return null;
   const p = provider ?? (await providerFor(env, c.provider, order.tenant_id));
   if (!p) return null;
+  if (close) await p.closeCharge(c).catch(() => undefined);
   const gateway = await p.queryCharge(c).catch(() => null);
   return gateway?.state === "paid" ? { order, charge: c, provider: p, gateway } : null;
 }

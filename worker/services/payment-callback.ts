@@ -41,7 +41,7 @@ async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: P
  */
 export async function settlePaymentNotice(env: Env, provider: PaymentProvider, tenantId: string | null, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
   if (notice.type === "refund.succeeded") {
-    const known = notice.refundId ? await refundNotice(env, tenantId, notice.refundId, notice.refundRef) : false;
+    const known = notice.refundId ? await refundNotice(env, provider, tenantId, notice.refundId, notice.refundRef) : false;
     if (!known) throw ApiError.notFound("Refund");
     return { applied: true, orderStatus: "refund_notice" };
   }

@@ -56,12 +56,19 @@ export async function finishRefund(env: Env, row: PaymentRow, state: "succeeded"
   return done!.results.length > 0;
 }
 
-/** A gateway's refund notice: completes our refund row (its tenant must be the notice's account's). */
-export async function refundNotice(env: Env, tenantId: string | null, refundId: string, refundRef: string | undefined): Promise<boolean> {
+/**
+ * A gateway's refund notice: completes our refund row (its tenant must be the notice's account's, its gateway the
+ * notice's) with what the gateway, asked by us, says of it — a notice is a hint, as for payments. One the gateway does
+ * not confirm yet stays pending for the minute poll (the notice is still acknowledged: we know where to ask).
+ */
+export async function refundNotice(env: Env, provider: PaymentProvider, tenantId: string | null, refundId: string, refundRef: string | undefined): Promise<boolean> {
   const row = await getPaymentById(env.DB, refundId);
-  if (!row || row.kind !== "refund" || (tenantId && row.tenant_id !== tenantId)) return false;
+  if (!row || row.kind !== "refund" || (tenantId && row.tenant_id !== tenantId) || row.provider !== provider.name) return false;
   if (row.status !== "pending") return true;
-  await finishRefund(env, row, "succeeded", refundRef ?? row.provider_ref);
+  const charge = row.refund_of ? await getPaymentById(env.DB, row.refund_of) : null;
+  const known = charge ? await provider.queryRefund(charge, row.id).catch(() => null) : null;
+  if (!known || known.state === "processing" || known.state === "not_found") return true;
+  await finishRefund(env, row, known.state, known.refundRef ?? refundRef ?? row.provider_ref);
   return true;
 }
 

@@ -4,7 +4,6 @@ import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
 import { getOrderRow, listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
-import { chargeAtExpiry } from "./charges";
 import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
 import { getProductRow, listProductRows, rowValidity } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
@@ -152,8 +151,8 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
 export async function cancelOwnOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<Order> {
   const row = await getOrderRow(env.DB, tenantId, orderId);
   if (row && row.buyer_id === buyerId && row.status === "created") {
-    const check = await chargeAtExpiry(env, row);
-    if (check.verdict === "paid" && (await creditPaidAtGateway(env, check, "cancel_found_payment"))) {
+    const found = await paidAtGateway(env, row, null, null, true);
+    if (found && (await creditPaidAtGateway(env, found, "cancel_found_payment"))) {
       throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, so it cannot be cancelled");
     }
   }
