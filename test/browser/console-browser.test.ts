@@ -188,6 +188,13 @@ describe("operator console on a phone", () => {
     await buyerPage.close();
     await expect.poll(() => page.textContent("#list-msg")).toContain("已恢复");
     await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 200, code: null });
+    // The list shows what is left of the stock (from the campaign's live state), not only what was set.
+    // (The live count is a few seconds behind a claim: read again until it shows.)
+    await expect.poll(async () => {
+      await page.reload();
+      await page.waitForTimeout(1500);
+      return liveRow.textContent();
+    }, { timeout: 30_000, interval: 2000 }).toContain("剩余 2499 / 2500");
 
     await liveRow.getByRole("button", { name: "复制活动" }).click();
     await expect.poll(() => page.textContent("#list-msg")).toContain(`${name}（副本）`);
