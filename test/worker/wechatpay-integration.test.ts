@@ -216,6 +216,24 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     }
   });
 
+  it("the operator's whole refund that WeChat takes as PROCESSING is answered as taken, not as failed, and is not repeated", async () => {
+    const s = await wechatShop(1);
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    const [n] = await held(s.merchant.mchId);
+    expect((await deliver(n!)).status).toBe(204);
+    expect(await orderStatus(a.id)).toBe("delivered");
+    // This sandbox merchant never finishes a refund by itself: WeChat's first answer, PROCESSING, is all there is.
+    const r = await api(`/orders/${a.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 1, reason: "客户申请退款" } });
+    expect(r.status).toBe(201);
+    expect(r.body.order.status).toBe("refunded");
+    expect(r.body.refund).toMatchObject({ amountCents: a.amountCents });
+    const again = await api(`/orders/${a.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 1, reason: "再退一次" } });
+    expect(again.status).toBe(409);
+    const rows = await env.DB.prepare("SELECT status FROM payments WHERE refund_of = ?").bind(a.paymentId).all<{ status: string }>();
+    expect(rows.results.map((x) => x.status)).toEqual(["pending"]);
+  });
+
   it("a WeChat payment for a charge the sandbox took over is refunded at WeChat, once, and the brand alerted", async () => {
     const s = await wechatShop(1);
     const a = await order(s);

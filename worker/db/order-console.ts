@@ -218,9 +218,10 @@ export function getPaymentRecord(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<PaymentRecordRow>();
 }
 
-export function latestSucceededRefund(db: D1Database, tenantId: string, orderId: string) {
+/** The order's latest refund the gateway took: done, or still processing there (WeChat Pay answers PROCESSING first). */
+export function latestTakenRefund(db: D1Database, tenantId: string, orderId: string) {
   return db
-    .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status = 'succeeded' ORDER BY created_at DESC LIMIT 1")
+    .prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status IN ('succeeded', 'pending') ORDER BY created_at DESC LIMIT 1")
     .bind(tenantId, orderId)
     .first<PaymentRecordRow>();
 }

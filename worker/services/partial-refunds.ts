@@ -12,7 +12,7 @@
 import type { ConsoleRefund, ConsoleRefundInput, PaymentRecord } from "../../schema/after-sale";
 import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
 import {
-  getPaymentRecord, latestSucceededRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
+  getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, getPaymentById, type PaymentRow } from "../db/payments";
 import { refundPlan } from "../domain/after-sale";
@@ -99,7 +99,10 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
 async function wholeOrder(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<RefundOutcome> {
   const refunded = await refundOrder(env, order.tenant_id, order.id, reason, byKeyId ?? "");
   await scheduleDispatch(env);
-  const refund = await latestSucceededRefund(env.DB, order.tenant_id, order.id);
+  const refund = await latestTakenRefund(env.DB, order.tenant_id, order.id);
   if (!refund) throw new ApiError(502, "refund_failed", "The refund was not recorded");
-  return { refund: toPaymentRecord(refund), order: toOrder(refunded), refundableCents: 0, voidedVoucherIds: await refundedVoucherIds(env.DB, order.tenant_id, order.id), state: "succeeded" };
+  return {
+    refund: toPaymentRecord(refund), order: toOrder(refunded), refundableCents: 0, voidedVoucherIds: await refundedVoucherIds(env.DB, order.tenant_id, order.id),
+    state: refund.status === "pending" ? "processing" : "succeeded",
+  };
 }
