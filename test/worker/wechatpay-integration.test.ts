@@ -230,8 +230,16 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect(r.body.refund).toMatchObject({ amountCents: a.amountCents });
     const again = await api(`/orders/${a.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 1, reason: "再退一次" } });
     expect(again.status).toBe(409);
-    const rows = await env.DB.prepare("SELECT status FROM payments WHERE refund_of = ?").bind(a.paymentId).all<{ status: string }>();
+    const rows = await env.DB.prepare("SELECT id, status FROM payments WHERE refund_of = ?").bind(a.paymentId).all<{ id: string; status: string }>();
     expect(rows.results.map((x) => x.status)).toEqual(["pending"]);
+    // WeChat finishes it: its notice goes to the platform's public origin (CORS_ORIGINS' first), not http://localhost,
+    // and, the refund confirmed when asked, completes our row.
+    await fetch(`${WX}/sandbox/merchants/${s.merchant.mchId}/refunds/${rows.results[0]!.id}/settle`, { method: "POST" });
+    const [notice] = await held(s.merchant.mchId);
+    expect(new URL(notice!.url).origin).toBe(env.CORS_ORIGINS.split(",")[0]!.trim());
+    expect((await deliver(notice!)).status).toBe(204);
+    const done = await env.DB.prepare("SELECT status FROM payments WHERE refund_of = ?").bind(a.paymentId).first<{ status: string }>();
+    expect(done!.status).toBe("succeeded");
   });
 
   it("a WeChat payment for a charge the sandbox took over is refunded at WeChat, once, and the brand alerted", async () => {

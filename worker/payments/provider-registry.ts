@@ -1,5 +1,6 @@
 import { getPaymentAccount, getPaymentAccountById, listPaymentAccounts, type PaymentAccountRow } from "../db/payment-accounts";
 import { isDevelopment } from "../domain/deploy-config";
+import { allowedOrigins } from "../domain/origins";
 import { openSecret } from "../domain/secret-box";
 import type { PaymentProvider } from "./provider";
 import { sandboxProvider } from "./sandbox";
@@ -33,8 +34,12 @@ async function build(env: Env, row: PaymentAccountRow, origin: string): Promise<
   return factory(config, { notifyUrl: new URL(callbackPath(row.provider, row.id), origin).toString(), fetch: (i, init) => fetch(i, init), now: Date.now });
 }
 
-/** The sandbox in development, else the tenant's enabled account at that provider. */
-export async function providerFor(env: Env, name: string, tenantId?: string, origin = "http://localhost"): Promise<PaymentProvider | null> {
+/**
+ * The sandbox in development, else the tenant's enabled account at that provider. Without a request's origin (a refund
+ * from the console or the cron), the gateway's notices go to the platform's public origin: CORS_ORIGINS' first, as
+ * for the links in buyers' messages (a refund asked with http://localhost never had its notice delivered).
+ */
+export async function providerFor(env: Env, name: string, tenantId?: string, origin = allowedOrigins(env.CORS_ORIGINS)[0] ?? "http://localhost"): Promise<PaymentProvider | null> {
   if (name === "sandbox") return isDevelopment(env) ? sandboxProvider(env, tenantId) : null;
   if (!tenantId) return null;
   const row = await getPaymentAccount(env.DB, tenantId, name);
