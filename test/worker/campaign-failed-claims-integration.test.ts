@@ -67,8 +67,16 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     const order = await api(`/public/campaigns/${c.id}/claims/${second.body.claimId}/order`, { headers: await sessionHeader(c.id, "buyer-2") });
     expect(order.status).toBe(409);
     expect(order.body.error.code).toBe("claim_unfulfillable");
-    // Not locked out by a win that never became an order: a new try is judged afresh (and is refused by the product).
+    // The unit is not put back on sale, where it would only be won and refused again: 3 − 2 = 1 left.
+    expect((await api(`/public/campaigns/${c.id}/live`)).body.remaining.item).toBe(1);
+    // Not locked out by a win that never became an order: a new try is judged afresh (it wins the last unit, which
+    // the product refuses too); then the sale has sold out, as the product did.
     const again = await claim(c.id, "buyer-2");
     expect(again.status).toBe(200);
+    await settleAll(c.id, 1);
+    expect((await api(`/public/campaigns/${c.id}/live`)).body.remaining.item).toBe(0);
+    const last = await claim(c.id, "buyer-3");
+    expect(last.status).toBe(409);
+    expect(last.body.error.code).toBe("sold_out");
   });
 });

@@ -14,3 +14,13 @@ export function claimWonFact(c: { tenantId: string; campaignId: string; def: Cam
 
 /** Flash sales and coupon claims put a refused unit back on sale; lottery prizes stay awarded (the draw log replays as published). */
 export const returnsRefusedUnit = (kind: CampaignDefinition["kind"]) => kind !== "lottery";
+
+/** Refusals of a won unit's order that are the product's, not the winner's (services/orders.ts codes). */
+const PRODUCTS_REFUSALS = new Set(["sold_out", "validity_ended", "bundle_invalid", "coupon_budget_exhausted"]);
+export const isProductsRefusal = (code: string) => PRODUCTS_REFUSALS.has(code);
+
+/**
+ * Whether a refused unit goes back on sale: not a lottery prize, and not when the product refused it (it ran out or
+ * ended: back on sale it would only be won and refused again; the winner's limit is given back instead).
+ */
+export const refusedUnitReturns = (kind: CampaignDefinition["kind"], code: string) => returnsRefusedUnit(kind) && !isProductsRefusal(code);

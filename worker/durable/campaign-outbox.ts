@@ -1,7 +1,7 @@
 import type { ClaimResult } from "../../schema/campaigns";
 import type { ClaimWon } from "../../schema/claim-facts";
 import { retryDelaySeconds } from "../domain/backoff";
-import { claimWonFact, returnsRefusedUnit } from "../domain/claim-facts";
+import { claimWonFact, refusedUnitReturns } from "../domain/claim-facts";
 import { emitEventBundles, type EventInput } from "../queue/emit";
 import { sendClaimFacts } from "../queue/send";
 import type { ShardConfig } from "./campaign-types";
@@ -118,7 +118,7 @@ export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "
     tenantId: cfg.tenantId,
     type: "claim_failed",
     actor: { userId: row.user_id, deviceId: row.device_id, referrerId: row.referrer_id },
-    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: returnsRefusedUnit(cfg.def.kind), shard },
+    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: refusedUnitReturns(cfg.def.kind, failure.code), shard },
   };
 }
 

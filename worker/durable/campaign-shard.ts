@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ClaimResult, ClaimStatus, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
 import type { ClaimSettlement, ClaimState } from "../../schema/claim-facts";
-import { returnsRefusedUnit } from "../domain/claim-facts";
+import { isProductsRefusal, returnsRefusedUnit } from "../domain/claim-facts";
 import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
 import { entryHash, genesisHash, landingPrize, pickPrize, windowBeacon, windowDrawProof, type Entrant } from "../domain/draw";
@@ -52,9 +52,6 @@ type HeldRequest = ClaimRequest & { holdId?: string };
 type ClaimRow = { id: string; result: string; awaiting: number; fulfil_ref: string | null; failure: string | null };
 
 const freshUser = (day: string): UserState => ({ total: 0, day, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {}, nonce: 0, wins: 0 });
-
-/** Refusals of a won unit's order that are the product's, not the winner's (services/orders.ts codes). */
-const NOT_THE_BUYERS = new Set(["sold_out", "validity_ended", "bundle_invalid", "coupon_budget_exhausted"]);
 
 /**
  * One slice of a campaign. Users are homed here by hash of their id, so their limits, draw nonces and chances
@@ -345,13 +342,14 @@ export class CampaignShard extends DurableObject<Env> {
             ~PENDING_FACT, PENDING_FAILED_EVENT, `failed: ${s.failure.code}: ${s.failure.message}`, JSON.stringify(s.failure), s.claimId,
           );
           if (returns) {
-            this.applyStockDelta({ [ITEM]: 1 });
-            // The winner got nothing through no doing of theirs (the product ran out or ended): the win does not use
-            // up their limit either. A refusal about the buyer (their own purchase limit) keeps it, or they would loop.
-            if (NOT_THE_BUYERS.has(s.failure.code)) {
+            // The product's refusal (it ran out or ended): the winner got nothing through no doing of theirs, so the
+            // win does not use up their limit; the unit does not go back on sale, where it would only be won and
+            // refused again (the sale sells out as the product did). A refusal about the buyer (their own purchase
+            // limit) keeps their count, or they would loop, and puts the unit back for someone else.
+            if (isProductsRefusal(s.failure.code)) {
               this.giveBackUserUnit(row);
               if (row.hold_id) released.push(row.hold_id);
-            }
+            } else this.applyStockDelta({ [ITEM]: 1 });
           }
           failed = true;
         } else {
