@@ -158,6 +158,19 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     expect(await alipay.queryCharge(charge)).toMatchObject({ state: "refunded", amountCents: 1990 });
   });
 
+  it("back at the cashier a while later, paid at Alipay (its notice lost): 支付宝 again is refused and the order delivered", async () => {
+    const s = await alipayShop(1);
+    const o = await orderAtAlipay(s);
+    await payAtSandbox(o.paymentId);
+    await env.DB.prepare("UPDATE orders SET created_at = ? WHERE id = ?").bind(new Date(Date.now() - 60_000).toISOString(), o.order.id).run();
+    const again = await exports.default.fetch(`${ORIGIN}/api/v1/pay/checkout/${o.paymentId}/start`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "alipay" }),
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as any).error.code).toBe("order_paid");
+    expect(await status(o.order.id)).toBe("delivered");
+  });
+
   it("a buyer cancelling an order Alipay was paid for (its notice not yet here) gets it delivered, not cancelled", async () => {
     const s = await alipayShop(1);
     const o = await orderAtAlipay(s);

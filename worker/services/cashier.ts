@@ -11,6 +11,8 @@ import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
 import type { OrderRow } from "../db/orders";
 
 const payable = (status: string) => status === "created";
+/** An order older than this is asked about at its gateway before the cashier opens its charge there again. */
+const ASK_AFTER_MS = 20_000;
 
 async function returnUrl(env: Env, tenantId: string, orderId: string) {
   const tenant = await getTenant(env.DB, tenantId);
@@ -59,6 +61,14 @@ export async function startPayment(env: Env, paymentId: string, providerName: st
   const provider = await providerFor(env, providerName, payment.tenant_id, origin);
   if (!provider) throw ApiError.notFound("Payment method");
   let charge = payment;
+  // Back at the cashier a while after ordering: the gateway may have the money already (its notice lost), and some
+  // (Alipay) would open their page again on a paid charge rather than refuse it. Asked first, credited if so.
+  if (payment.provider === provider.name && Date.now() - Date.parse(order.created_at) > ASK_AFTER_MS) {
+    const found = await paidAtGateway(env, order, payment, provider);
+    if (found && (await creditPaidAtGateway(env, found, "cashier_found_payment"))) {
+      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, do not pay again");
+    }
+  }
   if (payment.provider !== provider.name) {
     const previous = await providerFor(env, payment.provider, payment.tenant_id, origin);
     if (previous) await leaveGateway(env, previous, payment, order);
