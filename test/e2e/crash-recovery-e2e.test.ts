@@ -170,13 +170,19 @@ describe("crash and restart on the real stack", () => {
     };
     // The cron (fired by start.ts at start and every minute; here every few seconds) takes each paid order whose
     // lease lapsed; the shards' outboxes resume on their own.
+    // A recharge line the supplier never received is sent to the next supplier only 2 minutes after it was placed
+    // (services/supplier-orders.ts: a slow supplier may still deliver it), so this waits up to 4 minutes.
     let now = settled();
-    for (const deadline = Date.now() + 150_000; Date.now() < deadline && (now.open || now.missingClaimOrders);) {
+    for (const deadline = Date.now() + 240_000; Date.now() < deadline && (now.open || now.missingClaimOrders);) {
       await fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
       await sleep(3_000);
       now = settled();
     }
-    expect(now).toEqual({ open: 0, missingClaimOrders: 0 });
+    const open = charged().filter((o) => !["delivered", "refunded"].includes(o.status)).map((o) => o.id);
+    const lines = open.length
+      ? query(`SELECT order_id, supplier_id, status, detail, created_at, settled_at, polled_at FROM supplier_orders WHERE order_id IN (${open.map(() => "?").join(",")})`, ...open)
+      : [];
+    expect(now, JSON.stringify({ open: charged().filter((o) => open.includes(o.id)), lines })).toEqual({ open: 0, missingClaimOrders: 0 });
 
     // Every acknowledged import is in the warehouse, none twice (the journal's resend comes a minute after the send).
     expect(importsAcked).toBeGreaterThan(0);
