@@ -7,12 +7,10 @@ import { checkoutHtml } from "../payments/checkout-page";
 import type { PaymentProvider } from "../payments/provider";
 import { providerFor, providersForTenant } from "../payments/provider-registry";
 import { paymentForCheckout } from "./fulfilment";
-import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
+import { ASK_AFTER_MS, creditIfPaidAtGateway, creditPaidAtGateway, orderPaid } from "./gateway-credit";
 import type { OrderRow } from "../db/orders";
 
 const payable = (status: string) => status === "created";
-/** An order older than this is asked about at its gateway before the cashier opens its charge there again. */
-const ASK_AFTER_MS = 20_000;
 
 async function returnUrl(env: Env, tenantId: string, orderId: string) {
   const tenant = await getTenant(env.DB, tenantId);
@@ -64,10 +62,7 @@ export async function startPayment(env: Env, paymentId: string, providerName: st
   // Back at the cashier a while after ordering: the gateway may have the money already (its notice lost), and some
   // (Alipay) would open their page again on a paid charge rather than refuse it. Asked first, credited if so.
   if (payment.provider === provider.name && Date.now() - Date.parse(order.created_at) > ASK_AFTER_MS) {
-    const found = await paidAtGateway(env, order, payment, provider);
-    if (found && (await creditPaidAtGateway(env, found, "cashier_found_payment"))) {
-      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, do not pay again");
-    }
+    if (await creditIfPaidAtGateway(env, "cashier_found_payment", order, payment, provider)) throw orderPaid();
   }
   if (payment.provider !== provider.name) {
     const previous = await providerFor(env, payment.provider, payment.tenant_id, origin);
@@ -80,10 +75,7 @@ export async function startPayment(env: Env, paymentId: string, providerName: st
     if (e instanceof ApiError) throw e;
     console.error(JSON.stringify({ at: "start_payment", provider: provider.name, paymentId, error: e instanceof Error ? e.message : String(e) }));
     // A gateway that refuses to open a charge it was already paid on (WeChat Pay's ORDERPAID): credit it now.
-    const found = await paidAtGateway(env, order, charge, provider);
-    if (found && (await creditPaidAtGateway(env, found, "cashier_found_payment"))) {
-      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, do not pay again");
-    }
+    if (await creditIfPaidAtGateway(env, "cashier_found_payment", order, charge, provider)) throw orderPaid();
     throw unavailable(provider.label);
   });
 }

@@ -9,6 +9,13 @@ import type { PaymentProvider } from "../payments/provider";
 import { providerFor } from "../payments/provider-registry";
 import type { PaidAtGateway } from "./charges";
 import { settlePaymentNotice } from "./payment-callback";
+import { ApiError } from "../errors";
+
+/** Past this age an unpaid order's gateway is asked again (by its page, or the cashier opening the same gateway). */
+export const ASK_AFTER_MS = 20_000;
+
+/** The answer to a buyer whose order turned out to be paid (cancelling it, or paying it again). */
+export const orderPaid = () => ApiError.conflict("order_paid", "This order was paid already; it is being delivered, so it cannot be cancelled or paid again");
 
 export async function creditPaidAtGateway(env: Env, p: PaidAtGateway, at: string): Promise<boolean> {
   const notice = {
@@ -33,7 +40,7 @@ export async function creditPaidAtGateway(env: Env, p: PaidAtGateway, at: string
  * nothing can be paid after the answer). Null when there is no such charge, it was not paid, or the gateway cannot be
  * asked; our own sandbox gateway is never asked (its payment posts its notice in the same request).
  */
-export async function paidAtGateway(
+async function paidAtGateway(
   env: Env, order: OrderRow, charge?: PaymentRow | null, provider?: PaymentProvider | null, close = false,
 ): Promise<PaidAtGateway | null> {
   const c = charge ?? (await getChargeOfOrder(env.DB, order.tenant_id, order.id));
@@ -43,4 +50,12 @@ export async function paidAtGateway(
   if (close) await p.closeCharge(c).catch(() => undefined);
   const gateway = await p.queryCharge(c).catch(() => null);
   return gateway?.state === "paid" ? { order, charge: c, provider: p, gateway } : null;
+}
+
+/** paidAtGateway, then credited: true when the order was found paid and is now settled as its notice would have. */
+export async function creditIfPaidAtGateway(
+  env: Env, at: string, order: OrderRow, charge?: PaymentRow | null, provider?: PaymentProvider | null, close = false,
+): Promise<boolean> {
+  const found = await paidAtGateway(env, order, charge, provider, close).catch(() => null);
+  return found ? creditPaidAtGateway(env, found, at) : false;
 }

@@ -4,7 +4,7 @@ import type { Product } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
 import { getOrderRow, listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
-import { creditPaidAtGateway, paidAtGateway } from "./gateway-credit";
+import { ASK_AFTER_MS, creditIfPaidAtGateway, orderPaid } from "./gateway-credit";
 import { getProductRow, listProductRows, rowValidity } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -25,8 +25,7 @@ export async function ownOrder(env: Env, tenantId: string, buyerId: string, orde
   return orderView(env, tenantId, { ...read, order: read.order! });
 }
 
-/** When an unpaid order's gateway is asked again from its page, per order (per isolate: a bound, not an exact rate). */
-const ASK_AFTER_MS = 20_000;
+/** When an unpaid order's gateway was last asked from its page, per order (per isolate: a bound, not an exact rate). */
 const asked = new Map<string, number>();
 
 /**
@@ -39,8 +38,7 @@ async function foundPaid(env: Env, order: OrderRow): Promise<boolean> {
   if (order.status !== "created" || now - Date.parse(order.created_at) < ASK_AFTER_MS || now - (asked.get(order.id) ?? 0) < ASK_AFTER_MS) return false;
   if (asked.size > 10_000) asked.clear();
   asked.set(order.id, now);
-  const found = await paidAtGateway(env, order).catch(() => null);
-  return found ? creditPaidAtGateway(env, found, "order_page_found_payment") : false;
+  return creditIfPaidAtGateway(env, "order_page_found_payment", order);
 }
 
 /**
@@ -151,10 +149,7 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
 export async function cancelOwnOrder(env: Env, tenantId: string, orderId: string, buyerId: string): Promise<Order> {
   const row = await getOrderRow(env.DB, tenantId, orderId);
   if (row && row.buyer_id === buyerId && row.status === "created") {
-    const found = await paidAtGateway(env, row, null, null, true);
-    if (found && (await creditPaidAtGateway(env, found, "cancel_found_payment"))) {
-      throw ApiError.conflict("order_paid", "This order was paid already; it is being delivered, so it cannot be cancelled");
-    }
+    if (await creditIfPaidAtGateway(env, "cancel_found_payment", row, null, null, true)) throw orderPaid();
   }
   return toOrder(await cancelOrder(env, tenantId, orderId, buyerId));
 }
