@@ -34,7 +34,7 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   orders: [
     col("id"), col("createdAt", "time"), col("buyerId"), col("productId"), col("quantity", "int"), col("unitPriceCents", "int"),
     col("amountCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
-    col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("updatedAt", "time"), col("cursor"),
+    col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("refundedCents", "int"), col("updatedAt", "time"), col("cursor"),
   ],
   vouchers: [
     col("id"), col("issuedAt", "time"), col("holderId"), col("productId"), col("kind"), col("title"), col("faceValueCents", "int"),

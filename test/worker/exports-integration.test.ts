@@ -86,6 +86,13 @@ describe("data exports", () => {
     expect(objects.map((o) => Number(o.amountCents))).toEqual(rows.map((r) => r.amountCents));
     expect(objects.map((o) => (o.createdAt as Date).toISOString())).toEqual(rows.map((r) => r.createdAt));
     expect(objects.every((o) => o.campaignId === null)).toBe(true);
+
+    // A part refund shows as money back on its order (the order stays delivered).
+    expect(rows.every((r) => r.refundedCents === 0)).toBe(true);
+    const part = await api(`/orders/${rows[1]!.id}/refunds`, { method: "POST", token: s.adminKey, json: { amountCents: 500, reason: "补偿" } });
+    expect(part.status).toBe(201);
+    const after = ndjson((await download(s.analyst, `/exports/orders?${RANGE}`)).bytes);
+    expect(after.map((r) => [r.status, r.refundedCents])).toEqual(rows.map((r, i) => ["delivered", i === 1 ? 500 : 0]));
   });
 
   it("vouchers and members leave without codes, secrets or phone numbers", async () => {

@@ -13,6 +13,8 @@ const SELECTS = {
     sql: `SELECT id, created_at AS at, created_at AS createdAt, buyer_id AS buyerId, product_id AS productId, quantity,
             unit_price_cents AS unitPriceCents, amount_cents AS amountCents, currency, status, source,
             campaign_id AS campaignId, paid_at AS paidAt, delivered_at AS deliveredAt, refunded_at AS refundedAt,
+            (SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p
+              WHERE p.tenant_id = orders.tenant_id AND p.order_id = orders.id AND p.kind = 'refund' AND p.status = 'succeeded') AS refundedCents,
             updated_at AS updatedAt
           FROM orders`,
   },
