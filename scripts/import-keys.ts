@@ -65,12 +65,15 @@ const started = Date.now();
 const tty = process.stderr.isTTY;
 /** Rows handled so far: sent to the API, or refused before it as invalid (the summary's `rows`). */
 const handled = () => sent + errors.filter((e) => e.code === "invalid").length;
+/** Why rows are waiting (the API refused a batch for now and it is sent again), shown until a batch goes through. */
+let waiting = "";
 function progress(final = false) {
-  const frac = totalBytes ? Math.min(1, bytes / totalBytes) : 1;
+  // Bytes read run ahead of rows sent (a batch in flight or being retried): 100% only once every row is answered.
+  const frac = final ? 1 : totalBytes ? Math.min(0.99, bytes / totalBytes) : 0;
   const width = 30;
-  const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
+  const bar = "█".repeat(Math.floor(frac * width)).padEnd(width, "░");
   const rate = Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000));
-  process.stderr.write(`${tty ? "\r" : ""}${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${handled().toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${final || !tty ? "\n" : ""}`);
+  process.stderr.write(`${tty ? "\r\x1b[K" : ""}${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${handled().toLocaleString()} rows  ${inserted.toLocaleString()} added  ${errors.length.toLocaleString()} refused  ${rate.toLocaleString()} rows/s${waiting && !final ? `  ${waiting}` : ""}${final || !tty ? "\n" : ""}`);
 }
 
 async function send(rows: Row[]) {
@@ -98,9 +101,11 @@ async function send(rows: Row[]) {
         process.exit(1);
       }
       sent += rows.length;
+      waiting = "";
       return;
     } catch (e) {
       if (attempt >= 5) throw e;
+      waiting = `waiting: ${e instanceof Error ? e.message : String(e)}, trying again (${attempt}/4)`;
       await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
     }
   }

@@ -195,7 +195,7 @@ ${t.quitUrl ? `<p><a href="${esc(t.quitUrl)}">取消付款</a></p>` : ""}<p clas
   }
 
   /** The buyer confirms: the trade is paid once; the notify is built (and posted or kept); the sync-return URL. */
-  async function confirm(appId: string, outTradeNo: string, buyerId?: string) {
+  async function confirm(appId: string, outTradeNo: string, buyerId: string | undefined, postNotify: boolean) {
     const t = tradeOf(appId, outTradeNo);
     if (!t) return { error: "交易不存在" as const };
     if (t.status === "WAIT_BUYER_PAY" && t.expiresAt && Date.now() > t.expiresAt) t.status = "TRADE_CLOSED";
@@ -207,7 +207,7 @@ ${t.quitUrl ? `<p><a href="${esc(t.quitUrl)}">取消付款</a></p>` : ""}<p clas
       persist();
     }
     const n = await notify(t);
-    if (n && deliverNotify) await post(n);
+    if (n && deliverNotify && postNotify) await post(n);
     const ret = await signed({
       charset: "utf-8", out_trade_no: t.outTradeNo, method: "alipay.trade.wap.pay.return", total_amount: centsToYuan(t.totalCents),
       trade_no: t.tradeNo, auth_app_id: t.appId, version: "1.0", app_id: t.appId, sign_type: "RSA2", seller_id: state.sellerId, timestamp: chinaTimestamp(Date.now()),
@@ -253,8 +253,9 @@ ${t.quitUrl ? `<p><a href="${esc(t.quitUrl)}">取消付款</a></p>` : ""}<p clas
   // 确认付款. `?notify=return` (tests): answer JSON with the notify instead of posting it and redirecting.
   app.post("/sandbox/wap/confirm", async (c) => {
     const form = await c.req.parseBody();
-    const done = await confirm(String(form.app_id ?? state.app.appId), String(form.out_trade_no ?? ""), typeof form.buyer_id === "string" ? form.buyer_id : undefined);
-    if (c.req.query("notify") === "return") return c.json(done, "error" in done ? 409 : 200);
+    const returnNotify = c.req.query("notify") === "return";
+    const done = await confirm(String(form.app_id ?? state.app.appId), String(form.out_trade_no ?? ""), typeof form.buyer_id === "string" ? form.buyer_id : undefined, !returnNotify);
+    if (returnNotify) return c.json(done, "error" in done ? 409 : 200);
     if ("error" in done) return done.trade ? c.html(cashierPage(done.trade, done.error), 409) : c.text(done.error, 404);
     return done.returnUrl ? c.redirect(done.returnUrl, 302) : c.html(cashierPage(done.trade));
   });
