@@ -2,6 +2,8 @@
 
 const SECRET_KEY = /(secret|password|passwd|token|pepper|private|credential|apikey|signing|sealed|hash)/i;
 const SECRET_VALUE = /^(kq_|whsec_|sk_|Bearer\s)/;
+// A reference to a secret-bearing thing (apiKeyId, tokenIds, signing_key_id) names it without revealing it.
+const REFERENCE = /(Ids?|_ids?)$/;
 export const MASK = "***";
 
 /** A copy of `value` with every secret-looking field (by name) or value (by prefix) replaced by "***". */
@@ -11,7 +13,7 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v, depth + 1));
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && typeof v !== "boolean" ? MASK : maskSecrets(v, depth + 1)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) && !REFERENCE.test(k) && v !== null && typeof v !== "boolean" ? MASK : maskSecrets(v, depth + 1)]),
     );
   }
   return value;
