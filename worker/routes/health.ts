@@ -14,11 +14,18 @@ const route = createRoute({
 
 async function probe(fn: () => Promise<unknown>, timeoutMs = 2000) {
   const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The loser of the race must not reject later with nobody listening: the timer is cleared, the probe's own
+  // promise is caught (a probe that answers after the timeout is ignored).
+  const work = fn();
+  work.catch(() => undefined);
   try {
-    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs))]);
+    await Promise.race([work, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), timeoutMs)))]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (e) {
     return { ok: false, latencyMs: Math.round(performance.now() - started), detail: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
