@@ -51,10 +51,13 @@ function step(title: string, cmd: string, args: string[], env: Record<string, st
 }
 
 // Once the stack is up, a service that dies is started again (the warehouse: the worker keeps the events meanwhile, as
-// it would through a cluster's outage); before that, or for the worker itself, a death stops everything.
+// it would through a cluster's outage; the worker: wrangler itself gives up after a few quick deaths of workerd, and
+// D1 and the objects are on disk). Before the stack is up, a death stops everything.
 let ready = false;
-const RESTARTABLE = new Set(["warehouse", "suppliers", "alipay", "wechatpay"]);
+const RESTARTABLE = new Set(["warehouse", "suppliers", "alipay", "wechatpay", "worker"]);
 const restarts = new Map<string, number[]>();
+/** What a restarted service needs once it answers again (the worker: the events its lost local Queue held). */
+const afterRestart = new Map<string, () => Promise<void>>();
 
 function launch(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
@@ -71,10 +74,15 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
     if (ready && RESTARTABLE.has(name) && recent.length < 5) {
       const delay = 1000 * 2 ** (recent.length - 1);
       console.error(`${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s.`);
+      // What the leader started (workerd under wrangler) may outlive it and keep the port: end the whole group first.
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {}
       setTimeout(() => {
         if (stopping) return;
         children.splice(children.indexOf(child), 1);
         launch(name, cmd, args, env);
+        void afterRestart.get(name)?.().catch((e) => console.error(`${name}: after its restart: ${e instanceof Error ? e.message : e}`));
       }, delay);
       return;
     }
@@ -191,12 +199,19 @@ try {
   process.env.KAQUAN_WECHATPAY_URL = WECHATPAY;
   // The local Queue broker (Miniflare) keeps messages in memory: whatever it held when the last run stopped is gone.
   // Every event message journaled before now goes again at once (the warehouse drops what it already has).
-  await fetch(`${WORKER}/api/v1/platform/events/in-flight/resend`, { method: "POST", headers: { authorization: `Bearer ${vars.PLATFORM_ADMIN_TOKEN}` } })
-    .then(async (r) => {
-      const body = (await r.json().catch(() => null)) as { resent?: number } | null;
-      if (body?.resent) console.log(`[start] sent ${body.resent} event messages of the last run again (the local Queue had lost them)`);
-    })
-    .catch(() => undefined);
+  const resendInFlight = () =>
+    fetch(`${WORKER}/api/v1/platform/events/in-flight/resend`, { method: "POST", headers: { authorization: `Bearer ${vars.PLATFORM_ADMIN_TOKEN}` } })
+      .then(async (r) => {
+        const body = (await r.json().catch(() => null)) as { resent?: number } | null;
+        if (body?.resent) console.log(`[start] sent ${body.resent} event messages of the last run again (the local Queue had lost them)`);
+      })
+      .catch(() => undefined);
+  await resendInFlight();
+  afterRestart.set("worker", async () => {
+    await waitFor(`${WORKER}/api/v1/health`, 90_000, (r) => r.status === 200 || r.status === 503);
+    console.log(`[start] the worker answers again at ${WORKER}/`);
+    await resendInFlight();
+  });
   const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
   // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
@@ -217,7 +232,7 @@ Demo Brand (tenant ${seed.tenantId}) API keys — also saved in ${STATE_DIR}/.ka
 ${Object.entries(seed.keys).map(([scope, key]) => `  ${scope.padEnd(9)} ${key}`).join("\n")}
 Platform admin token: see PLATFORM_ADMIN_TOKEN in .dev.vars
 
-Ctrl-C stops everything; data survives restarts. A sandbox or the warehouse that dies is started again.`);
+Ctrl-C stops everything; data survives restarts. A sandbox, the warehouse or the worker that dies is started again.`);
 } catch (e) {
   console.error(`start failed: ${e instanceof Error ? e.message : e}`);
   await stop(1);

@@ -62,6 +62,18 @@ describe("npm start", () => {
     expect((await fetch(`${base}/api/v1/tenant`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
     await expect.poll(() => fetch(`${second.warehouseUrl}/health`).then((r) => r.ok, () => false), { timeout: 60_000, interval: 500 }).toBe(true);
     expect((await getJson(`${second.warehouseUrl}/health`)).events).toBeGreaterThanOrEqual(events);
+
+    // The worker's wrangler dies (SIGKILL of its leader; workerd under it would keep the port): npm start ends the
+    // group and starts the worker again on the same port and state.
+    const serving = spawnSync("ss", ["-ltnpH", `sport = :${ports.port}`], { encoding: "utf8" }).stdout;
+    const workerd = Number(/pid=(\d+)/.exec(serving)?.[1]);
+    const leader = Number(spawnSync("ps", ["-o", "pgid=", "-p", String(workerd)], { encoding: "utf8" }).stdout.trim());
+    expect(leader).toBeGreaterThan(0);
+    process.kill(leader, "SIGKILL");
+    await expect.poll(() => second.output(), { timeout: 10_000 }).toMatch(/worker exited \(SIGKILL\); starting it again/);
+    await expect.poll(() => second.output(), { timeout: 120_000, interval: 500 }).toMatch(/the worker answers again/);
+    expect((await getJson(`${base}/api/v1/tenant`, adminKey)).id).toBe(tenant.id);
+    expect((await getJson(`${base}/api/v1/health`)).ok).toBe(true);
     expect(await second.stop()).toBe(0);
   }, 400_000);
 });
