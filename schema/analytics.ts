@@ -149,12 +149,14 @@ export const RoiRow = z
 export const TopProductsParams = params({ ...range, ...campaign, limit: z.coerce.number().int().min(1).max(200).default(20) });
 export const TopProductsRow = z
   .object({
-    productId: z.string(), views: z.number(), paidOrders: z.number(),
+    productId: z.string(), views: z.number(),
+    viewers: z.number().openapi({ description: "People who viewed the product in the range (a view before sign-up counts for the account made on that device)" }),
+    paidOrders: z.number(),
     revenueCents: z.number().openapi({ description: "Paid orders' amounts in the range (GMV), refunds not taken off" }),
     refundedCents: z.number().openapi({ description: "Refunds made in the range (whole and partial), whenever the order was paid" }),
     netRevenueCents: z.number().openapi({ description: "revenueCents − refundedCents" }),
     viewToPaid: rate.openapi({
-      description: "Paid orders per product view (paidOrders / views), not a share of viewers: orders placed without a tracked view (API, widget, repeat buyers) can take it above 1",
+      description: "Share of the viewers who paid for the product in the range (0–1); orders of people who never viewed it (a flash sale, the widget, the API) count in paidOrders, not here",
     }),
   })
   .openapi("TopProductsRow");

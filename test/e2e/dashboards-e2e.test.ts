@@ -275,9 +275,9 @@ describe("dashboards on real traffic", () => {
 
     // Top products by revenue: the top-up 29.80, the card key 19.90 (A), the coupon 5.00 (S); one view each.
     await view("top_products", "", [
-      { productId: phone.id, views: 1, paidOrders: 1, revenueCents: 2980, refundedCents: 0, netRevenueCents: 2980, viewToPaid: 1 },
-      { productId: card.id, views: 1, paidOrders: 1, revenueCents: 1990, refundedCents: 0, netRevenueCents: 1990, viewToPaid: 1 },
-      { productId: coupon.id, views: 1, paidOrders: 1, revenueCents: 500, refundedCents: 0, netRevenueCents: 500, viewToPaid: 1 },
+      { productId: phone.id, views: 1, viewers: 1, paidOrders: 1, revenueCents: 2980, refundedCents: 0, netRevenueCents: 2980, viewToPaid: 1 },
+      { productId: card.id, views: 1, viewers: 1, paidOrders: 1, revenueCents: 1990, refundedCents: 0, netRevenueCents: 1990, viewToPaid: 1 },
+      { productId: coupon.id, views: 1, viewers: 1, paidOrders: 1, revenueCents: 500, refundedCents: 0, netRevenueCents: 500, viewToPaid: 1 },
     ]);
 
     // LTV: (1990 + 500 + 2980) / 8 users = 683.75 cents, within 7, 30 and 90 days alike; C's 4 users: 500 / 4 = 125.

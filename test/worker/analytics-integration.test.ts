@@ -133,7 +133,7 @@ describe("analytics API through the worker", () => {
     expect((await until(ltv7, (v) => v === 0, 8000)).value).toBe(0);
     const { value } = await until(() => api("/analytics/top_products", { token: analyst }), (r) => r.body?.rows?.[0]?.refundedCents === amount, 8000);
     expect(value.body.rows).toEqual([
-      { productId, views: 0, paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0, viewToPaid: null },
+      { productId, views: 0, viewers: 0, paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0, viewToPaid: null },
     ]);
     expect((await api("/analytics/revenue_overall", { token: analyst })).body.rows).toEqual([
       { paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0 },

@@ -43,7 +43,7 @@ const HEADERS: Record<string, readonly [string, string]> = {
   succeeded: ["核销成功", "Succeeded"], failed: ["失败", "Failed"], redemptionRate: ["核销率", "Redemption rate"], successRate: ["成功率", "Success rate"],
   supplierId: ["供应商", "Supplier"], delivered: ["交付成功", "Delivered"], costCents: ["成本", "Cost"], revenueCents: ["归因收入", "Attributed revenue"],
   paidOrders: ["支付订单", "Paid orders"], roi: ["ROI", "ROI"], newUsers: ["拉新", "New users"], newUserShare: ["拉新占比", "New-user share"],
-  productId: ["商品", "Product"], views: ["浏览", "Views"], viewToPaid: ["支付单/浏览", "Paid orders / views"],
+  productId: ["商品", "Product"], views: ["浏览", "Views"], viewers: ["浏览人数", "Viewers"], viewToPaid: ["浏览→支付", "Viewers who paid"],
   refundedCents: ["退款", "Refunds"], netRevenueCents: ["净收入", "Net of refunds"],
   // Social growth (issue 18)
   mechanism: ["玩法", "Mechanism"], cycleMedianMinutes: ["裂变周期(分钟,中位)", "Viral cycle (median min)"],
