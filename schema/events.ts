@@ -87,7 +87,8 @@ export const EVENT_PAYLOADS = {
   buyer_signed_in: payload({}),
   guest_attached: payload({ guestId: Id }),
   voucher_reported: payload({ ...VoucherRef, problem: Label, policy: Label.optional(), escalation: Label.nullable().optional(), replacedBefore: Count.optional() }),
-  voucher_compensated: payload({ ...VoucherRef, complaintId: Id, action: Label, amountCents: Cents.nullable().optional(), problem: Label.optional(), replacementVoucherId: OptId }),
+  // complaintId: the complaint or ticket resolved; refundId: a money-only refund of the order (action money_refund).
+  voucher_compensated: payload({ ...VoucherRef, complaintId: OptId, refundId: OptId, action: Label, amountCents: Cents.nullable().optional(), problem: Label.optional(), replacementVoucherId: OptId }),
   voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId }),
   voucher_rated: payload({ ...VoucherRef, stars: z.number().int().min(1).max(5) }),
   campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),

@@ -5,7 +5,8 @@ import { z } from "@hono/zod-openapi";
  * item 5): a revenue-share agreement per product, accepted by the issuer, and signed period statements computed from
  * the seller's provenance ledger that either side verifies offline (scripts/verify-settlement.ts).
  */
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a China-time date YYYY-MM-DD");
+// A real calendar day (no 2026-13-45 or 02-30) in a range a statement can be about.
+const Day = z.iso.date("a China-time date YYYY-MM-DD").refine((d) => d >= "2000-01-01" && d <= "2099-12-31", "a date between 2000-01-01 and 2099-12-31");
 const Cents = z.number().int();
 
 export const SettlementPeriodKind = z.enum(["month", "week"]).openapi("SettlementPeriodKind");

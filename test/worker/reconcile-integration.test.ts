@@ -108,6 +108,21 @@ describe("payment reconciliation (sandbox statement with planted mismatches)", {
     const upItems = (await api(`/recon/runs/${run.id}`, { token: s.adminKey })).body.items;
     expect(upItems.filter((i: any) => i.kind === "duplicate_theirs").map((i: any) => i.ref)).toEqual([ok!.paymentId]);
     expect((await api("/recon/uploads", { method: "POST", token: s.adminKey, json: { day, provider: "sandbox", statement: "not,a,bill\n" } })).status).toBe(400);
+    // A bill in the right shape with an amount that is not whole cents, or a kind the gateway never writes, is refused
+    // whole: the stored run keeps what it had.
+    const [head, first] = lines;
+    const cells = first!.split(",");
+    for (const [at, value] of [[3, "abc"], [3, "99999999999999999999999"], [4, "1.5"], [2, "charge"]] as const) {
+      const forged = [...cells];
+      forged[at] = value;
+      const refused = await api("/recon/uploads", { method: "POST", token: s.adminKey, json: { day, provider: "sandbox", statement: `${head}\r\n${forged.join(",")}\r\n` } });
+      expect([refused.status, refused.body.error.code]).toEqual([400, "statement_unreadable"]);
+    }
+    expect((await api(`/recon/runs/${run.id}`, { token: s.adminKey })).body.run).toMatchObject({ trigger: "upload", openItems: 4 });
+    // A day that has not begun has nothing to reconcile: refused, nothing stored.
+    const future = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day: "2099-01-01" } });
+    expect([future.status, future.body.error.code, future.body.error.issues[0].path]).toEqual([400, "day_not_begun", "json.day"]);
+    expect((await api("/recon/runs?day=2099-01-01", { token: s.adminKey })).body.runs).toEqual([]);
 
     // The cron: after 10:00 China time the next day, once.
     const tenAm = Date.parse(`${nextDay(day)}T10:30:00+08:00`);

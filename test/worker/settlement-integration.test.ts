@@ -50,7 +50,7 @@ describe("settlement between a 卡盟 and the brand issuing its rights", { timeo
 
     // Sales this week: 1 + 2 units at 19.90.
     const o1 = await buy(seller.slug, seller.productId, 1);
-    await buy(seller.slug, seller.productId, 2);
+    const o2 = await buy(seller.slug, seller.productId, 2);
 
     // The week before closes over the route (empty), once; this week is still open.
     const prev = await api("/settlements/statements/close", { method: "POST", token: seller.adminKey, json: { agreementId: id, day: wPrev.start } });
@@ -58,6 +58,16 @@ describe("settlement between a 卡盟 and the brand issuing its rights", { timeo
     expect(prev.body).toMatchObject({ period: { kind: "week", start: wPrev.start, end: w0.start }, entries: [], totals: { netCents: 0 }, ledger: { afterSeq: 0, toSeq: 0 } });
     expect((await api("/settlements/statements/close", { method: "POST", token: brand.adminKey, json: { agreementId: id, day: wPrev.start } })).body.statementId).toBe(prev.body.statementId);
     expect((await api("/settlements/statements/close", { method: "POST", token: seller.adminKey, json: { agreementId: id, day: today } })).body.error.code).toBe("period_open");
+    // A day far ahead is a period that has not ended either (its end once compared as text before "now"), and a day
+    // that is not on the calendar is refused: nothing closes.
+    expect((await api("/settlements/statements/close", { method: "POST", token: brand.adminKey, json: { agreementId: id, day: "2099-12-31" } })).body.error.code).toBe("period_open");
+    for (const day of ["9999-12-31", "2026-13-45", "2026-02-30"]) {
+      const refused = await api("/settlements/statements/close", { method: "POST", token: brand.adminKey, json: { agreementId: id, day } });
+      expect([refused.status, refused.body.error.issues.map((i: { path: string }) => i.path)]).toEqual([400, ["json.day"]]);
+    }
+    const odd = await api("/settlements/agreements", { method: "POST", token: seller.adminKey, json: { productId: seller.productId, issuer: { kind: "external", id: "acme", name: "Acme" }, share: { kind: "bps", bps: 1 }, effectiveFrom: "2026-13-45" } });
+    expect([odd.status, odd.body.error.issues.map((i: { path: string }) => i.path)]).toEqual([400, ["json.effectiveFrom"]]);
+    expect((await api("/settlements/statements", { token: seller.adminKey })).body.statements.map((s: { periodStart: string }) => s.periodStart)).toEqual([wPrev.start]);
 
     // This week, closed as the cron would after it ends: every line and total exact, tied to the ledger.
     const s0 = await closeOnDemand(env, seller.tenant.id, { agreementId: id, day: today }, after(w0));
@@ -71,13 +81,15 @@ describe("settlement between a 卡盟 and the brand issuing its rights", { timeo
 
     // A refund after the close: the closed statement stays as it was, the next week carries the adjustment.
     expect((await api(`/orders/${o1}/refund`, { method: "POST", token: seller.adminKey, json: { reason: "buyer complaint" } })).status).toBe(200);
+    // And a money-only goodwill refund on the other order: no right changes, the money is still in the statement.
+    expect((await api(`/orders/${o2}/refunds`, { method: "POST", token: seller.adminKey, json: { amountCents: 500, reason: "补偿" } })).status).toBe(201);
     const again = await closeOnDemand(env, seller.tenant.id, { agreementId: id, day: today }, after(nextPeriod(w0)));
     expect(again).toEqual(s0);
     const w1 = nextPeriod(w0);
     const s1 = await closeOnDemand(env, seller.tenant.id, { agreementId: id, day: w1.start }, after(w1));
     expect(s1.ledger.afterSeq).toBe(s0.ledger.toSeq);
-    expect(s1.entries.map((e) => [e.kind, e.orderId, e.units, e.amountCents])).toEqual([["refund", o1, 1, 1990]]);
-    expect(s1.totals).toEqual({ units: 0, refundedUnits: 1, grossCents: 0, refundCents: 1990, compensationCents: 0, netCents: -1990, issuerShareCents: -597, sellerCents: -1393 });
+    expect(s1.entries.map((e) => [e.kind, e.orderId, e.units, e.amountCents])).toEqual([["refund", o1, 1, 1990], ["compensation", o2, 0, 500]]);
+    expect(s1.totals).toEqual({ units: 0, refundedUnits: 1, grossCents: 0, refundCents: 1990, compensationCents: 500, netCents: -2490, issuerShareCents: -747, sellerCents: -1743 });
 
     // The cron closes the week after, once.
     const w2 = nextPeriod(w1);
@@ -97,7 +109,7 @@ describe("settlement between a 卡盟 and the brand issuing its rights", { timeo
     expect(await checkStatement(read.body, { publicKey: key.publicKey })).toEqual({ ok: true, problems: [] });
     const csv = await api(`/settlements/statements/${s1.statementId}/csv`, { token: brand.adminKey });
     expect(csv.headers.get("content-type")).toContain("text/csv");
-    expect(String(csv.body).trim().split("\n").at(-1)).toBe("TOTAL,,,0,1,0,1990,0,-1990,-597,-1393");
+    expect(String(csv.body).trim().split("\n").at(-1)).toBe("TOTAL,,,0,1,0,1990,500,-2490,-747,-1743");
     expect((await api(`/settlements/statements/${s0.statementId}`, { token: stranger.adminKey })).status).toBe(404);
     expect((await api("/settlements/statements", { token: stranger.adminKey })).body.statements).toEqual([]);
     expect((await api("/settlements/statements/close", { method: "POST", token: stranger.adminKey, json: { agreementId: id } })).status).toBe(404);

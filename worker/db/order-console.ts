@@ -226,6 +226,14 @@ export function latestTakenRefund(db: D1Database, tenantId: string, orderId: str
     .first<PaymentRecordRow>();
 }
 
+/** The order's first issued right, whatever its status now (a money-only refund is recorded on it). */
+export function firstVoucherOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare("SELECT id, product_id, campaign_id, kind, holder_id FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY issued_at, id LIMIT 1")
+    .bind(tenantId, orderId)
+    .first<{ id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string }>();
+}
+
 export async function refundedVoucherIds(db: D1Database, tenantId: string, orderId: string): Promise<string[]> {
   const { results } = await db.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND +status = 'refunded' ORDER BY +source_key").bind(tenantId, orderId).all<{ id: string }>();
   return results.map((r) => r.id);

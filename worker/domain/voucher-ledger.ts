@@ -40,7 +40,7 @@ const COUPON_EVENTS: readonly EventType[] = ["coupon_applied", "coupon_returned"
 const COUPON_FIELDS = ["orderId", "discountCents", "couponKind"] as const;
 
 /** Event payload fields copied into the ledger entry's payload (ids, amounts, reasons; no secrets). */
-const LEDGER_FIELDS = ["storeId", "redemptionId", "reason", "complaintId", "action", "amountCents", "problem", "replacementVoucherId", "replaces"] as const;
+const LEDGER_FIELDS = ["storeId", "redemptionId", "reason", "complaintId", "refundId", "action", "amountCents", "problem", "replacementVoucherId", "replaces"] as const;
 
 /** The ledger steps an event stands for: the voucher it is about and each kind with its payload. */
 export function ledgerSteps(e: EventEnvelope): { voucherId: string; kind: LedgerKind; payload: Record<string, string | number | boolean | null>; dedupeSuffix?: string }[] {

@@ -79,9 +79,13 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
     parseStatement(text): StatementLine[] {
       const [head, ...rows] = parseCsv(text);
       if (!head || head.join(",") !== STATEMENT_HEADER.join(",")) throw new Error("not a sandbox statement");
-      return rows.filter((r) => r.length === STATEMENT_HEADER.length).map(([gatewayRef, merchantRef, kind, amount, fee, at]) => ({
-        kind: kind === "refund" ? "refund" : "payment", merchantRef: merchantRef!, gatewayRef: gatewayRef!, amountCents: Number(amount), feeCents: Number(fee), at: at!,
-      }));
+      const cents = /^-?\d{1,12}$/;
+      return rows.filter((r) => r.length === STATEMENT_HEADER.length).map(([gatewayRef, merchantRef, kind, amount, fee, at], i) => {
+        // Line i + 2 of the file (after the header): a statement the gateway did not write is refused, not half-read.
+        if (kind !== "payment" && kind !== "refund") throw new Error(`line ${i + 2}: kind must be payment or refund`);
+        if (!cents.test(amount!) || !cents.test(fee!)) throw new Error(`line ${i + 2}: amounts must be whole cents`);
+        return { kind, merchantRef: merchantRef!, gatewayRef: gatewayRef!, amountCents: Number(amount), feeCents: Number(fee), at: at! };
+      });
     },
   };
 }

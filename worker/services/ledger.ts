@@ -130,10 +130,13 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
   const issued = own.find((e) => e.kind === "issuance");
   const redeemed = own.find((e) => e.kind === "redemption");
   const last = own[own.length - 1]!;
+  // A compensation paid in money (a goodwill refund, a ticket's answer) leaves the right as it was; only a replacement
+  // ends it.
+  const lastChange = own.findLast((e) => e.kind !== "compensation" || !!e.payload.replacementVoucherId) ?? last;
   return {
     publicCode,
     brand: { slug: tenant.slug, name: tenant.name },
-    status: STATUS_BY_KIND[last.kind] ?? "issued",
+    status: STATUS_BY_KIND[lastChange.kind] ?? "issued",
     batch: issued?.batch ?? last.batch,
     channel: issued?.channel ?? last.channel,
     issuedAt: issued?.occurredAt ?? null,

@@ -12,7 +12,7 @@
 import type { ConsoleRefund, ConsoleRefundInput, PaymentRecord } from "../../schema/after-sale";
 import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
 import {
-  getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
+  firstVoucherOfOrder, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, getPaymentById, type PaymentRow } from "../db/payments";
 import { refundPlan } from "../domain/after-sale";
@@ -23,6 +23,14 @@ import { refundOrder } from "./fulfilment";
 import { refundCharge } from "./refunds";
 import { orderRefundMemberStmts } from "./membership";
 import { orderRefundPointsStmts } from "./points";
+
+type RightRow = { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string };
+
+/** The action of a money-only refund's ledger entry (voucher_compensated), which settlement counts as money paid out. */
+export const MONEY_REFUND = "money_refund";
+
+/** Unit i's part of an amount split over n units: the cents that do not divide go to the first ones, so the parts add up. */
+export const shareOf = (amount: number, n: number, i: number) => Math.floor(amount / n) + (i < amount % n ? 1 : 0);
 
 export const toPaymentRecord = (r: PaymentRecordRow): PaymentRecord => ({
   id: r.id, kind: r.kind, provider: r.provider, amountCents: r.amount_cents, status: r.status, providerRef: r.provider_ref,
@@ -57,7 +65,10 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
     refundUnitsStmt(db, tenantId, orderId, plan.units, refundId),
   ]);
   if (!reserved!.results.length) throw ApiError.conflict("over_refund", "Another refund changed what is left on this order; reload and try again");
-  const voided = taken!.results as { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string }[];
+  const voided = taken!.results as RightRow[];
+  // A money-only refund changes no right, but the ledger still records the money on the order's first right, so the
+  // signed settlement statement (which counts ledger entries) sees what the gateway paid back.
+  const moneyOn = voided.length === 0 ? await firstVoucherOfOrder(db, tenantId, orderId) : null;
   const charge = (await getPaymentById(db, left.charge_id))!;
   const done = await askRefund(env, charge, plan.amountCents, input.reason, refundId);
   if (done.state === "failed") {
@@ -74,10 +85,14 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
       eventId: `evopr_${refundId}`, tenantId, type: "order_partially_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
       payload: { orderId, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: plan.amountCents, units: voided.length, reason: input.reason },
     }], succeeded),
-    ...voided.flatMap((v) => eventRows(env, [{
+    ...voided.flatMap((v, i) => eventRows(env, [{
       eventId: `evr_${v.id}`, tenantId, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
-      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId, amountCents: Math.floor(plan.amountCents / voided.length), reason: input.reason },
+      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId, amountCents: shareOf(plan.amountCents, voided.length, i), reason: input.reason },
     }], { sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [tenantId, v.id] })),
+    ...(moneyOn ? eventRows(env, [{
+      eventId: `evmr_${refundId}`, tenantId, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
+      payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: plan.amountCents },
+    }], succeeded) : []),
     // The last part of the charge: the order is refunded (member growth and points go back with it, once).
     ...orderRefundMemberStmts(env, tenantId, orderId, refunded),
     ...orderRefundPointsStmts(env, tenantId, orderId),

@@ -167,7 +167,15 @@ export async function sourcesOf(env: Env, tenantId: string): Promise<string[]> {
   return [...providers.map((p) => `payment:${p}`), ...(isDevelopment(env) ? ["payment:sandbox"] : []), ...suppliers.map((s) => `supplier:${s.id}`)];
 }
 
+/** A day that has not begun in China time has nothing to reconcile yet: refused, so no empty "done" run is stored. */
+function refuseFutureDay(day: string) {
+  if (Date.parse(chinaDayRange(day)[0]) > Date.now()) {
+    throw ApiError.badRequest("day_not_begun", `${day} has not begun in China time; reconcile a day once it is over`, [{ path: "json.day", message: "a day that has begun (China time)", code: "custom" }]);
+  }
+}
+
 export async function runNow(env: Env, tenantId: string, day: string, source?: string) {
+  refuseFutureDay(day);
   const sources = source ? [source] : await sourcesOf(env, tenantId);
   const runs: ReconRunRow[] = [];
   for (const s of sources) runs.push(await runReconciliation(env, tenantId, s, day, "api"));
@@ -175,6 +183,7 @@ export async function runNow(env: Env, tenantId: string, day: string, source?: s
 }
 
 export async function uploadStatement(env: Env, tenantId: string, input: { day: string; provider: string; statement: string }) {
+  refuseFutureDay(input.day);
   return runView(await runReconciliation(env, tenantId, `payment:${input.provider}`, input.day, "upload", input.statement));
 }
 

@@ -149,7 +149,7 @@ export async function closeOnDemand(env: SEnv, tenantId: string, input: z.output
   if (!a || (a.seller_tenant_id !== tenantId && a.issuer_key !== `tenant:${tenantId}`)) throw ApiError.notFound("Agreement");
   if (a.status !== "accepted") throw ApiError.conflict("agreement_not_accepted", "Nothing settles until the issuer accepts the agreement");
   const target = input.day ? periodOf(a.period_kind, input.day) : previousPeriod(a.period_kind, now);
-  if (target.toUtc > now.toISOString()) throw ApiError.conflict("period_open", `The period ${target.start}..${target.end} has not ended yet`);
+  if (Date.parse(target.toUtc) > now.getTime()) throw ApiError.conflict("period_open", `The period ${target.start}..${target.end} has not ended yet`);
   const row = await closeThrough(env, groupOf(a), target, now);
   if (!row) throw ApiError.conflict("before_agreements", `The period ${target.start}..${target.end} is before any accepted agreement of this issuer`);
   return toStatement(row);
@@ -285,8 +285,14 @@ const str = (v: unknown) => (typeof v === "string" && v ? v : null);
  * The ledger entries a statement counts. Sale: an order's first issuance (not a replacement) on a day the product's
  * agreement is in effect, priced at what the order was paid. Refund: a refunded voucher of a counted order, at the
  * amount the ledger names or the order's unit price, never more than what is left of that order. Compensation: money
- * paid out for a counted order that was not a refund (a refund has its own entry).
+ * paid out for a counted order that no refund entry holds: a money-only refund (money_refund) or a complaint's payment.
  */
+/**
+ * Compensation entries whose money is already an entry of its own: a complaint's refund and a ticket's refund go
+ * through a refund that records each right it takes back (refund entries) or, taking none, a money_refund entry.
+ */
+const REFUNDED_ELSEWHERE = new Set(["refund", "ticket_refund"]);
+
 async function countEntries(db: D1Database, agreements: AgreementRow[], range: LedgerEntry[]): Promise<SettlementEntry[]> {
   const byProduct = new Map<string, AgreementRow[]>();
   for (const a of agreements) byProduct.set(a.product_id, [...(byProduct.get(a.product_id) ?? []), a]);
@@ -318,7 +324,7 @@ async function countEntries(db: D1Database, agreements: AgreementRow[], range: L
       sale.refunded += amount;
       sale.refundedUnits += units;
       out.push({ ...base, kind: "refund", agreementId: sale.agreementId, units, amountCents: amount });
-    } else if (e.kind === "compensation" && sale && e.payload.action !== "refund" && typeof e.payload.amountCents === "number" && e.payload.amountCents > 0) {
+    } else if (e.kind === "compensation" && sale && !REFUNDED_ELSEWHERE.has(String(e.payload.action)) && typeof e.payload.amountCents === "number" && e.payload.amountCents > 0) {
       out.push({ ...base, kind: "compensation", agreementId: sale.agreementId, units: 0, amountCents: e.payload.amountCents });
     }
   }
