@@ -43,7 +43,7 @@ function refusal(env: Env): string[] {
 
 function misconfigured(request: Request, missing: string[]): Response {
   const requestId = requestIdFrom(request.headers.get("x-request-id"));
-  const message = `This deployment is not configured: missing or placeholder secrets ${missing.join(", ")} (wrangler secret put NAME)`;
+  const message = `This deployment is not configured: missing or placeholder settings ${missing.join(", ")} (wrangler secret put NAME; vars in wrangler.toml)`;
   return errorResponse(new ApiError(503, "misconfigured", message), requestId);
 }
 

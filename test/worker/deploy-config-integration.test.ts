@@ -52,6 +52,18 @@ describe("deployable configuration", () => {
     expect((await shop(s.slug, `/orders/${order.body.id}`, { cookie: order.cookie })).body.order.status).toBe("created");
   }, 60_000);
 
+  it("production never trusts a local origin for CORS, even when the deployed CORS_ORIGINS still lists one", async () => {
+    const origins = "http://127.0.0.1:8787,http://localhost:8787,https://shop.brand.example";
+    const allowed = async (vars: object, origin: string) =>
+      (await call({ ...vars, CORS_ORIGINS: origins }, "/api/v1/openapi.json", { headers: { origin } })).headers.get("access-control-allow-origin");
+    for (const local of ["http://localhost:8787", "http://127.0.0.1:8787"]) {
+      expect(await allowed(production, local)).toBeNull();
+      expect(await allowed(env, local)).toBe(local);
+    }
+    expect(await allowed(production, "https://shop.brand.example")).toBe("https://shop.brand.example");
+    expect(await allowed(production, "https://evil.example")).toBeNull();
+  });
+
   it("production answers 503 to every request while a secret is missing or a placeholder, and names which", async () => {
     // The test bindings are placeholders ("test-pepper"…): as production they must be refused, whatever the route.
     for (const vars of [{ ...env, ENVIRONMENT: "production" }, { ...env, ENVIRONMENT: undefined }]) {
@@ -69,6 +81,12 @@ describe("deployable configuration", () => {
     expect(one.status).toBe(503);
     expect(one.body.error.message).toContain("BUYER_SESSION_SECRET");
     expect(one.body.error.message).not.toContain("API_KEY_PEPPER");
+    // Turnstile chosen without its keys, or a challenge provider that does not exist: refused, not a silent fallback.
+    const turnstile = await call({ ...production, CHALLENGE_PROVIDER: "turnstile" }, "/api/v1/health");
+    expect([turnstile.status, turnstile.body.error.code]).toEqual([503, "misconfigured"]);
+    expect(turnstile.body.error.message).toMatch(/TURNSTILE_SITE_KEY, TURNSTILE_SECRET/);
+    const misspelt = await call({ ...production, CHALLENGE_PROVIDER: "turnstyle" }, "/api/v1/health");
+    expect(misspelt.body.error.message).toContain("CHALLENGE_PROVIDER");
     const placeholder = await call({ ...production, API_KEY_PEPPER: "change-me-change-me-change-me" }, "/api/v1/health");
     expect(placeholder.status).toBe(503);
     expect(placeholder.body.error.message).toContain("API_KEY_PEPPER");

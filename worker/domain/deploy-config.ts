@@ -32,11 +32,21 @@ export function isPlaceholderSecret(value: unknown): boolean {
   return v.length < MIN_SECRET_LENGTH || PLACEHOLDER.test(v);
 }
 
-/** The names (never the values) of required secrets that are missing or placeholders; empty in development. */
+/**
+ * The names (never the values) of required settings that are missing or placeholders; empty in development. Turnstile
+ * chosen as the challenge needs its two keys, and a CHALLENGE_PROVIDER that names no provider is refused rather than
+ * read as the built-in proof of work.
+ */
 export function missingSecrets(env: object): string[] {
   if (isDevelopment(env as { ENVIRONMENT?: string })) return [];
   const vars = env as Record<string, unknown>;
-  return REQUIRED_SECRETS.filter((name) => isPlaceholderSecret(vars[name]));
+  const missing: string[] = REQUIRED_SECRETS.filter((name) => isPlaceholderSecret(vars[name]));
+  const challenge = vars.CHALLENGE_PROVIDER;
+  if (challenge === "turnstile") {
+    if (typeof vars.TURNSTILE_SITE_KEY !== "string" || !vars.TURNSTILE_SITE_KEY.trim()) missing.push("TURNSTILE_SITE_KEY");
+    if (isPlaceholderSecret(vars.TURNSTILE_SECRET)) missing.push("TURNSTILE_SECRET");
+  } else if (challenge !== undefined && challenge !== "sandbox") missing.push("CHALLENGE_PROVIDER (sandbox or turnstile)");
+  return missing;
 }
 
 /** The parts of wrangler.toml a deploy is checked on (smol-toml's parse of it). */

@@ -1,4 +1,4 @@
-import { allowedOrigins } from "../domain/origins";
+import { platformOrigins } from "../domain/origins";
 import { cors } from "hono/cors";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../types";
@@ -11,7 +11,7 @@ export function platformCors(tenantOrigins?: (c: Context<AppEnv>) => Promise<str
   return (c, next) =>
     cors({
       origin: async (origin) => {
-        if (allowedOrigins(c.env.CORS_ORIGINS).includes(origin)) return origin;
+        if (platformOrigins(c.env).includes(origin)) return origin;
         return origin && (await tenantOrigins?.(c))?.includes(origin) ? origin : null;
       },
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

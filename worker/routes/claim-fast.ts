@@ -2,7 +2,7 @@ import { ClaimInput } from "../../schema/campaigns";
 import { errorBody } from "../../schema/errors";
 import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
-import { allowedOrigins } from "../domain/origins";
+import { platformOrigins } from "../domain/origins";
 import { claimOpen, openCampaign } from "../services/claim";
 import { edgeCityOf } from "../domain/edge-city";
 import { publicCampaign } from "../services/campaigns";
@@ -27,7 +27,7 @@ export async function fastClaim(request: Request, env: Env, inRequest: RequestSc
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "x-content-type-options": "nosniff" };
   const origin = request.headers.get("origin");
   if (origin) {
-    const ok = allowedOrigins(env.CORS_ORIGINS).includes(origin) || (await publicCampaign(env, m[1]!))?.allowedOrigins.includes(origin);
+    const ok = platformOrigins(env).includes(origin) || (await publicCampaign(env, m[1]!))?.allowedOrigins.includes(origin);
     if (ok) {
       headers["access-control-allow-origin"] = origin;
       headers["access-control-allow-credentials"] = "true";

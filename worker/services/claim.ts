@@ -8,7 +8,7 @@ import { getBuyer, getMemberBuyer } from "../db/buyers";
 import { memberBuyer, memberOf } from "./members";
 import { memberLotteryBonus } from "./membership";
 import { ApiError } from "../errors";
-import { allowedOrigins } from "../domain/origins";
+import { platformOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
 import { homeShard } from "../domain/campaign-rules";
 import { fulfilClaim } from "./campaign-fulfilment";
@@ -114,7 +114,7 @@ export async function checkEntry(env: Env, c: PublicCampaign["campaign"], s: Ver
 }
 
 function originRefusal(env: Env, hit: PublicCampaign, origin: string | null): ApiError | null {
-  if (origin && origin !== "null" && !allowedOrigins(env.CORS_ORIGINS).includes(origin) && !hit.allowedOrigins.includes(origin)) {
+  if (origin && origin !== "null" && !platformOrigins(env).includes(origin) && !hit.allowedOrigins.includes(origin)) {
     return new ApiError(403, "origin_not_allowed", `The brand has not allowed ${origin} to embed its campaigns`);
   }
   return null;
