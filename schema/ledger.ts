@@ -81,6 +81,8 @@ export const LEDGER_PROBLEMS = [
   "checkpoint_mismatch",
   "head_mismatch",
   "truncated",
+  // Rows planted in D1 past the ledger object's head, set aside when it next appended (ledger_quarantine).
+  "quarantined",
 ] as const;
 export const LedgerFinding = z.object({ seq: z.number().int(), problem: z.enum(LEDGER_PROBLEMS), detail: z.string() });
 export type LedgerFinding = z.infer<typeof LedgerFinding>;

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { LedgerEntryDraft, LedgerExport } from "../../schema/ledger";
 import { entryHash, merkleRoot, verifyChain } from "../../worker/domain/ledger";
@@ -155,6 +156,65 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect(p.body.verification.findings).toEqual([expect.objectContaining({ seq: 3, problem: "checkpoint_mismatch" })]);
     expect(p.body.history[0]).toMatchObject({ kind: "issuance", verified: false });
     expect(p.body.history[1]).toMatchObject({ kind: "redemption", verified: true });
+  });
+
+  it("(e) rows planted in D1 past the object's head, correctly chained, are never adopted: set aside, the chain goes on from the object's head", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    const db = env.DB;
+    // Three made-up steps of a voucher that never existed, sealed and chained after the real head (seq 7).
+    const fake = code();
+    const [head] = (await listEntries(db, tenantId)).slice(-1);
+    let prev = head!;
+    for (const [i, kind] of (["issuance", "delivery", "redemption"] as const).entries()) {
+      const e = { ...prev, seq: prev.seq + 1, kind, subjectId: "vch_fake", publicCode: fake, payload: { productId: "p1" }, prevHash: prev.hash, occurredAt: new Date().toISOString() };
+      e.hash = await entryHash(e);
+      await db
+        .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, `fake:${i}`)
+        .run();
+      prev = e;
+    }
+    // Before the next append the planted rows are already not the object's: they do not verify.
+    expect((await api(`/provenance/${fake}`)).body.verification.ok).toBe(false);
+
+    // A real append: it takes seq 8 from the object's head, not from the planted row.
+    const real = issuance(10);
+    const [written] = await appendLedger(env, tenantId, [real]);
+    expect(written).toMatchObject({ seq: 8, prevHash: head!.hash });
+    expect((await listEntries(db, tenantId)).map((e) => e.subjectId)).not.toContain("vch_fake");
+    const set = await db.prepare("SELECT seq, kind, object_head_seq FROM ledger_quarantine WHERE tenant_id = ? ORDER BY seq").bind(tenantId).all();
+    expect(set.results).toEqual([8, 9, 10].map((seq, i) => ({ seq, kind: ["issuance", "delivery", "redemption"][i], object_head_seq: 7 })));
+
+    // Nothing of it is served or sealed; the operator's check names what was set aside.
+    expect((await api(`/provenance/${fake}`)).status).toBe(404);
+    expect((await api(`/provenance/${real.publicCode}`)).body.verification).toMatchObject({ ok: true });
+    const cp = await api("/ledger/checkpoints", { method: "POST", token: adminKey });
+    expect(cp.body.checkpoint).toMatchObject({ seqFrom: 8, seqTo: 8, headHash: written!.hash });
+    const verify = (await api("/ledger/verify", { token: adminKey })).body;
+    expect(verify.ok).toBe(false);
+    expect(verify.findings.map((f: { seq: number; problem: string }) => [f.seq, f.problem])).toEqual([[8, "quarantined"], [9, "quarantined"], [10, "quarantined"]]);
+  });
+
+  it("a write that reached D1 while the object never saw its answer (a crash) is adopted as its own, and only that", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    const db = env.DB;
+    const [head] = (await listEntries(db, tenantId)).slice(-1);
+    const lost = code();
+    const e = { ...head!, seq: 8, kind: "issuance" as const, subjectId: "vch_lost", publicCode: lost, payload: { productId: "p1" }, prevHash: head!.hash, occurredAt: new Date().toISOString() };
+    e.hash = await entryHash(e);
+    // What the object records before it writes, then the row D1 committed; the object stopped before saving its head.
+    await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
+      state.storage.sql.exec("INSERT OR REPLACE INTO pending (id, entries) VALUES (1, ?)", JSON.stringify([{ seq: 8, hash: e.hash, publicCode: lost }]));
+    });
+    await db
+      .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, "issuance:vch_lost")
+      .run();
+    const [next] = await appendLedger(env, tenantId, [issuance(11)]);
+    expect(next).toMatchObject({ seq: 9, prevHash: e.hash });
+    expect((await db.prepare("SELECT count(*) AS n FROM ledger_quarantine WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>())!.n).toBe(0);
+    expect((await api(`/provenance/${lost}`)).body.verification).toMatchObject({ ok: true });
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
   });
 
   it("/ledger/verify flags a published checkpoint deleted from D1; the next checkpoint call publishes it again", async () => {

@@ -67,14 +67,14 @@ export function insertEntryStatement(db: D1Database, tenantId: string, e: Ledger
     .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, canonicalJson(e.payload), e.prevHash, e.hash, dedupeKey);
 }
 
-/** Entries already appended for these dedupe keys (retries of the same business fact). */
-export async function entriesByDedupeKeys(db: D1Database, tenantId: string, keys: string[]): Promise<Map<string, LedgerEntry>> {
+/** Entries already appended for these dedupe keys (retries of the same business fact), up to the writer's head. */
+export async function entriesByDedupeKeys(db: D1Database, tenantId: string, keys: string[], maxSeq: number): Promise<Map<string, LedgerEntry>> {
   const out = new Map<string, LedgerEntry>();
   for (let i = 0; i < keys.length; i += 50) {
     const chunk = keys.slice(i, i + 50);
     const { results } = await db
-      .prepare(`SELECT *, dedupe_key FROM ledger_entries WHERE tenant_id = ? AND dedupe_key IN (${chunk.map(() => "?").join(",")})`)
-      .bind(tenantId, ...chunk)
+      .prepare(`SELECT *, dedupe_key FROM ledger_entries WHERE tenant_id = ? AND dedupe_key IN (${chunk.map(() => "?").join(",")}) AND seq <= ?`)
+      .bind(tenantId, ...chunk, maxSeq)
       .all<EntryRow & { dedupe_key: string }>();
     for (const r of results) out.set(r.dedupe_key, toEntry(r));
   }
@@ -84,6 +84,33 @@ export async function entriesByDedupeKeys(db: D1Database, tenantId: string, keys
 export async function lastEntry(db: D1Database, tenantId: string): Promise<LedgerEntry | null> {
   const r = await db.prepare("SELECT * FROM ledger_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1").bind(tenantId).first<EntryRow>();
   return r ? toEntry(r) : null;
+}
+
+/** The (seq, hash) of every row past `seq`: what the ledger object compares with what it wrote. */
+export async function hashesAfter(db: D1Database, tenantId: string, seq: number): Promise<{ seq: number; hash: string }[]> {
+  const { results } = await db.prepare("SELECT seq, hash FROM ledger_entries WHERE tenant_id = ? AND seq > ? ORDER BY seq").bind(tenantId, seq).all<{ seq: number; hash: string }>();
+  return results;
+}
+
+/** Moves the rows past the object's head into ledger_quarantine (as they were), in one batch. */
+export function quarantineAfterStatements(db: D1Database, tenantId: string, headSeq: number) {
+  return [
+    db
+      .prepare(
+        `INSERT INTO ledger_quarantine (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key, object_head_seq)
+         SELECT tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key, ? FROM ledger_entries WHERE tenant_id = ? AND seq > ?`,
+      )
+      .bind(headSeq, tenantId, headSeq),
+    db.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq > ?").bind(tenantId, headSeq),
+  ];
+}
+
+export async function quarantinedEntries(db: D1Database, tenantId: string, limit = 1000) {
+  const { results } = await db
+    .prepare("SELECT seq, kind, subject_id, hash, quarantined_at, object_head_seq FROM ledger_quarantine WHERE tenant_id = ? ORDER BY quarantined_at, seq LIMIT ?")
+    .bind(tenantId, limit)
+    .all<{ seq: number; kind: string; subject_id: string; hash: string; quarantined_at: string; object_head_seq: number }>();
+  return results;
 }
 
 export async function listEntries(db: D1Database, tenantId: string, afterSeq = 0, limit = 100_000): Promise<LedgerEntry[]> {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { LedgerCheckpoint, LedgerEntry, LedgerEntryDraft, LedgerHead } from "../../schema/ledger";
-import { entriesByDedupeKeys, entryHashesInRange, insertCheckpointStatement, insertEntryStatement, lastEntry } from "../db/ledger";
+import { entriesByDedupeKeys, entryHashesInRange, hashesAfter, insertCheckpointStatement, insertEntryStatement, lastEntry, quarantineAfterStatements } from "../db/ledger";
 import { GENESIS_HASH, merkleRoot, sealEntry, type LedgerSegment } from "../domain/ledger";
 import { plusParamsSql, withPlusParams } from "../db/plus-params";
 
@@ -8,6 +8,7 @@ import { plusParamsSql, withPlusParams } from "../db/plus-params";
 export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
 export const CHECKPOINT_MAX_ENTRIES = 10_000;
 
+type PendingEntry = { seq: number; hash: string; publicCode: string | null };
 type CheckpointRow = { seq_from: number; seq_to: number; head_hash: string; merkle_root: string; created_at: string };
 const toCheckpoint = (tenantId: string, r: CheckpointRow): LedgerCheckpoint => ({
   tenantId,
@@ -41,6 +42,10 @@ export class TenantLedger extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS code_seqs (public_code TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (public_code, seq)) WITHOUT ROWID`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS code_index (id INTEGER PRIMARY KEY CHECK (id = 1), from_seq INTEGER NOT NULL)`);
     this.sql.exec(`INSERT OR IGNORE INTO code_index (id, from_seq) SELECT 1, COALESCE((SELECT seq FROM head WHERE id = 1), 0)`);
+    // The batch being written to D1, recorded here first: after a crash between D1's commit and the head's save, the
+    // rows D1 holds past the head are adopted only if they are exactly these. Anything else past the head was not
+    // written by this object and is quarantined, never taken as the head (the object stays the reference).
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL)`);
   }
 
   /**
@@ -142,7 +147,11 @@ export class TenantLedger extends DurableObject<Env> {
     const row = this.sql.exec<{ tenant_id: string; seq: number; hash: string }>("SELECT * FROM head WHERE id = 1").toArray()[0];
     if (row) {
       if (row.tenant_id !== tenantId) throw new Error("ledger object addressed with another tenant id");
-      return { seq: row.seq, hash: row.hash };
+      const head = { seq: row.seq, hash: row.hash };
+      const pending = this.pending();
+      if (!pending) return head;
+      // A write whose outcome this object did not see (it stopped, or D1's answer was lost): adopt it if D1 has it.
+      return this.settlePending(tenantId, head, pending, await hashesAfter(this.env.DB, tenantId, head.seq));
     }
     // First use (or storage lost): continue from the rows already in D1; the code index starts from there.
     const last = await lastEntry(this.env.DB, tenantId);
@@ -153,14 +162,33 @@ export class TenantLedger extends DurableObject<Env> {
     return head;
   }
 
+  private pending(): PendingEntry[] | null {
+    const r = this.sql.exec<{ entries: string }>("SELECT entries FROM pending WHERE id = 1").toArray()[0];
+    return r ? (JSON.parse(r.entries) as PendingEntry[]) : null;
+  }
+
+  /** The head after a pending write: its last entry when D1 holds exactly what was written, else unchanged. */
+  private settlePending(tenantId: string, head: LedgerHead, pending: PendingEntry[], after: { seq: number; hash: string }[]): LedgerHead {
+    this.sql.exec("DELETE FROM pending WHERE id = 1");
+    const landed = pending.length > 0 && pending.every((p, i) => after[i]?.seq === p.seq && after[i]?.hash === p.hash);
+    if (!landed) return head;
+    for (const p of pending) if (p.publicCode) this.sql.exec("INSERT OR IGNORE INTO code_seqs (public_code, seq) VALUES (?, ?)", p.publicCode, p.seq);
+    const last = pending[pending.length - 1]!;
+    const adopted = { seq: last.seq, hash: last.hash };
+    this.saveHead(tenantId, adopted);
+    return adopted;
+  }
+
   private saveHead(tenantId: string, head: LedgerHead) {
     this.sql.exec("INSERT OR REPLACE INTO head (id, tenant_id, seq, hash) VALUES (1, ?, ?, ?)", tenantId, head.seq, head.hash);
   }
 
   private async appendNow(tenantId: string, drafts: LedgerEntryDraft[]): Promise<LedgerEntry[]> {
     if (drafts.length === 0) return [];
-    const existing = await entriesByDedupeKeys(this.env.DB, tenantId, [...new Set(drafts.map((d) => d.dedupeKey))]);
     let head = await this.loadHead(tenantId);
+    const base = head;
+    // Only rows this object wrote (up to its head) can make a draft a repeat; a row planted past it cannot.
+    const existing = await entriesByDedupeKeys(this.env.DB, tenantId, [...new Set(drafts.map((d) => d.dedupeKey))], head.seq);
     const out: LedgerEntry[] = [];
     const fresh: { entry: LedgerEntry; key: string }[] = [];
     const seen = new Map<string, LedgerEntry>();
@@ -177,13 +205,32 @@ export class TenantLedger extends DurableObject<Env> {
       out.push(entry);
     }
     if (fresh.length > 0) {
+      const pending: PendingEntry[] = fresh.map(({ entry }) => ({ seq: entry.seq, hash: entry.hash, publicCode: entry.publicCode }));
+      this.sql.exec("INSERT OR REPLACE INTO pending (id, entries) VALUES (1, ?)", JSON.stringify(pending));
+      const insert = () => this.env.DB.batch(fresh.map((f) => insertEntryStatement(this.env.DB, tenantId, f.entry, f.key)));
       try {
-        await this.env.DB.batch(fresh.map((f) => insertEntryStatement(this.env.DB, tenantId, f.entry, f.key)));
+        await insert();
       } catch (e) {
-        // Our head was behind D1 (an earlier write landed but the head was not saved): resync and let the caller retry.
-        this.sql.exec("DELETE FROM head WHERE id = 1");
-        throw e;
+        const after = await hashesAfter(this.env.DB, tenantId, base.seq);
+        if (after.length === 0) {
+          this.sql.exec("DELETE FROM pending WHERE id = 1");
+          throw e;
+        }
+        // Else what failed had landed after all (settlePending adopted it): carry on as a success.
+        if (this.settlePending(tenantId, base, pending, after).seq === base.seq) {
+          // Rows past our head that we did not write: set them aside as evidence and write ours in their place.
+          console.error(JSON.stringify({ at: "ledger", problem: "foreign_rows_quarantined", tenantId, headSeq: base.seq, rows: after.map((r) => r.seq) }));
+          await this.env.DB.batch(quarantineAfterStatements(this.env.DB, tenantId, base.seq));
+          this.sql.exec("INSERT OR REPLACE INTO pending (id, entries) VALUES (1, ?)", JSON.stringify(pending));
+          try {
+            await insert();
+          } catch (again) {
+            this.sql.exec("DELETE FROM pending WHERE id = 1");
+            throw again;
+          }
+        }
       }
+      this.sql.exec("DELETE FROM pending WHERE id = 1");
       for (const { entry } of fresh) {
         if (entry.publicCode) this.sql.exec("INSERT OR IGNORE INTO code_seqs (public_code, seq) VALUES (?, ?)", entry.publicCode, entry.seq);
       }

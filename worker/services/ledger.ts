@@ -1,5 +1,5 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
-import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries } from "../db/ledger";
+import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries } from "../db/ledger";
 import { getTenant, getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
@@ -156,6 +156,10 @@ export async function verifyLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVEN
   const x = await exportLedger(env, tenantId);
   const report = await verifyChain(x.tenantId, x.entries, { checkpoints: x.checkpoints, head: x.head });
   const published = compareCheckpoints(x.checkpoints, await listCheckpoints(env.DB, tenantId, 1_000_000));
-  const findings = [...report.findings, ...published].sort((a, b) => a.seq - b.seq);
+  const planted = (await quarantinedEntries(env.DB, tenantId)).map((q): LedgerFinding => ({
+    seq: q.seq, problem: "quarantined",
+    detail: `a ${q.kind} row for ${q.subject_id} (hash ${q.hash.slice(0, 12)}…) was in D1 past the ledger object's head (seq ${q.object_head_seq}) and was set aside at ${q.quarantined_at}`,
+  }));
+  const findings = [...report.findings, ...published, ...planted].sort((a, b) => a.seq - b.seq);
   return { ...report, ok: findings.length === 0, findings };
 }

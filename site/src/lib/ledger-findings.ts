@@ -10,6 +10,7 @@ const PROBLEM: Record<string, readonly [zh: string, en: string]> = {
   checkpoint_mismatch: ["与品牌存证快照不符", "does not match the brand's checkpoint"],
   head_mismatch: ["与账本最新状态不符", "does not match the ledger's head"],
   truncated: ["账本记录被截断", "the ledger was cut short"],
+  quarantined: ["账本对象未写入此记录，已隔离", "not written by the ledger object; set aside"],
 };
 
 /** "第 76 条记录：内容与其哈希不符（被改动）"; an unknown problem shows its code. */
