@@ -59,8 +59,12 @@ const restarts = new Map<string, number[]>();
 /** What a restarted service needs once it answers again (the worker: the events its lost local Queue held). */
 const afterRestart = new Map<string, () => Promise<void>>();
 
+/** Each service's running process (the latest, after restarts). */
+const running = new Map<string, ChildProcess>();
+
 function launch(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
+  running.set(name, child);
   // workerd tries to fetch Request.cf from the internet; offline that is harmless noise.
   const noise = /Request\.cf|workers\.cloudflare\.com|GetAddrInfoReqWrap/;
   const prefix = (line: string) => (line.trim() && !noise.test(line) ? `[${name}] ${line}\n` : "");
@@ -91,6 +95,34 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
   });
   children.push(child);
   return child;
+}
+
+// A worker that is up but answers nothing (workerd restarted by wrangler and stuck) is as dead as one that exited:
+// after a minute without any answer, even a 503, its group is ended and the exit handler starts it again.
+const SILENT_LIMIT_MS = Number(process.env.KAQUAN_WORKER_SILENT_MS ?? 90_000);
+function watchWorker() {
+  let silentSince: number | null = null;
+  let checking = false;
+  setInterval(async () => {
+    if (checking || stopping) return;
+    checking = true;
+    try {
+      await fetch(`${WORKER}/api/v1/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.body?.cancel());
+      silentSince = null;
+    } catch {
+      silentSince ??= Date.now();
+      const worker = running.get("worker");
+      if (Date.now() - silentSince >= SILENT_LIMIT_MS && worker && worker.exitCode === null && worker.signalCode === null) {
+        console.error(`worker has answered nothing for ${SILENT_LIMIT_MS / 1000} s; ending it so it starts again.`);
+        silentSince = null;
+        try {
+          process.kill(-worker.pid!, "SIGKILL");
+        } catch {}
+      }
+    } finally {
+      checking = false;
+    }
+  }, 5000).unref();
 }
 
 let stopping = false;
@@ -218,6 +250,7 @@ try {
   const tick = () => fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
   void tick();
   setInterval(tick, CRON_EVERY_MS).unref();
+  watchWorker();
   ready = true;
   console.log(`
 kaquan is running.

@@ -44,7 +44,7 @@ describe("npm start", () => {
       env: { ...process.env, CI: "true" },
     });
     expect(listed.stdout + listed.stderr).toContain("No migrations to apply");
-    const second = (current = await startStack(state, ports));
+    const second = (current = await startStack(state, ports, { KAQUAN_WORKER_SILENT_MS: "15000" }));
     // Same tenant, same keys: the seed is idempotent and data survived.
     expect(/admin\s+(kq_\S+)/.exec(second.output())![1]).toBe(adminKey);
     const again = await getJson(`${base}/api/v1/tenant`, adminKey);
@@ -74,6 +74,15 @@ describe("npm start", () => {
     await expect.poll(() => second.output(), { timeout: 120_000, interval: 500 }).toMatch(/the worker answers again/);
     expect((await getJson(`${base}/api/v1/tenant`, adminKey)).id).toBe(tenant.id);
     expect((await getJson(`${base}/api/v1/health`)).ok).toBe(true);
+
+    // The worker hangs (its workerd stopped, the port still held, nothing answered): after KAQUAN_WORKER_SILENT_MS of
+    // silence npm start ends it and starts it again.
+    const hung = Number(/pid=(\d+)/.exec(spawnSync("ss", ["-ltnpH", `sport = :${ports.port}`], { encoding: "utf8" }).stdout)?.[1]);
+    expect(hung).toBeGreaterThan(0);
+    process.kill(hung, "SIGSTOP");
+    await expect.poll(() => second.output(), { timeout: 60_000, interval: 500 }).toMatch(/worker has answered nothing for \d+ s/);
+    await expect.poll(() => second.output().match(/the worker answers again/g)?.length ?? 0, { timeout: 120_000, interval: 500 }).toBe(2);
+    expect((await getJson(`${base}/api/v1/tenant`, adminKey)).id).toBe(tenant.id);
     expect(await second.stop()).toBe(0);
   }, 400_000);
 });
