@@ -194,8 +194,14 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     const { api } = await import("./helpers");
     const { adminKey, tenant } = await createTenant();
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "x", productId: await couponProduct(tenant.id), stock: 1 });
-    expect((await claim(c.id, "u-first")).status).toBe(200);
+    const won = await claim(c.id, "u-first", { requestId: "rq-first-0001" });
+    expect(won.status).toBe(200);
     expect((await claim(c.id, "u-late")).body.error.code).toBe("sold_out");
+    // The winner's answer was lost and they retry with the same requestId while the sell-out is known: the same
+    // answer, not "sold out". Someone else sending that requestId is still sold out.
+    const retried = await claim(c.id, "u-first", { requestId: "rq-first-0001" });
+    expect([retried.status, retried.body.claimId]).toEqual([200, won.body.claimId]);
+    expect((await claim(c.id, "u-copycat", { requestId: "rq-first-0001" })).body.error.code).toBe("sold_out");
     const junk = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
     expect(junk.status).toBe(409);
     expect(junk.body.error.code).toBe("sold_out");

@@ -291,6 +291,11 @@ export class CampaignShard extends DurableObject<Env> {
     return Object.fromEntries(Object.entries(delta).map(([k, d]) => [k, -d]));
   }
 
+  /** The request ids of every claim this shard answered (a retry of one must reach it, sold out or not). */
+  async claimedRequestIds(): Promise<string[]> {
+    return this.sql.exec<{ request_id: string }>("SELECT request_id FROM claims WHERE request_id IS NOT NULL").toArray().map((r) => r.request_id);
+  }
+
   async drawLog(): Promise<DrawLogEntry[]> {
     return this.sql.exec<{ entry: string }>("SELECT entry FROM log ORDER BY seq").toArray().map((r) => JSON.parse(r.entry) as DrawLogEntry);
   }

@@ -369,15 +369,32 @@ export async function publicCampaign(env: Env, id: string): Promise<PublicCampai
 
 /**
  * Once a shard reports the stock gone everywhere, this isolate answers "sold out" without a round trip. The mark
- * lapses after a few seconds so that the next claim asks a shard again (stock that comes back is seen).
+ * lapses after a few seconds so that the next claim asks a shard again (stock that comes back is seen). It holds the
+ * request ids of the claims the shards answered: a retry of one of them (a winner whose answer was lost) still goes
+ * to its shard and gets the same result, not "sold out".
  */
 const SOLD_OUT_TTL_MS = 5_000;
-const soldOut = new Map<string, number>();
-export function isSoldOut(id: string, now = Date.now()): boolean {
-  const until = soldOut.get(id);
-  if (until === undefined) return false;
-  if (now < until) return true;
-  soldOut.delete(id);
-  return false;
+const soldOut = new Map<string, { until: number; answered: Set<string> }>();
+export function isSoldOut(id: string, requestId: () => string | null | undefined, now = Date.now()): boolean {
+  const mark = soldOut.get(id);
+  if (mark === undefined) return false;
+  if (now >= mark.until) {
+    soldOut.delete(id);
+    return false;
+  }
+  if (mark.answered.size === 0) return true;
+  const retried = requestId();
+  return !retried || !mark.answered.has(retried);
 }
-export const markSoldOut = (id: string, now = Date.now()) => void soldOut.set(id, now + SOLD_OUT_TTL_MS);
+const marking = new Map<string, Promise<void>>();
+export function markSoldOut(env: Pick<Env, "CAMPAIGN_SHARD">, c: Pick<Campaign, "id" | "shards">): Promise<void> {
+  // The requests that learn of the sell-out together (a flash crowd) share one read of the shards.
+  let p = marking.get(c.id);
+  if (!p) {
+    p = Promise.all(Array.from({ length: c.shards }, (_, i) => shardOf(env, c.id, i).claimedRequestIds()))
+      .then((ids) => void soldOut.set(c.id, { until: Date.now() + SOLD_OUT_TTL_MS, answered: new Set(ids.flat()) }))
+      .finally(() => marking.delete(c.id));
+    marking.set(c.id, p);
+  }
+  return p;
+}

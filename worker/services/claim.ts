@@ -126,10 +126,11 @@ function originRefusal(env: Env, hit: PublicCampaign, origin: string | null): Ap
  * before reading either: after a flash sale sells out nearly every request ends here, and returning the refusal
  * (not throwing it through async frames) keeps that answer cheap (bench/README.md, session 50).
  */
-export async function openCampaign(env: Env, campaignId: string, headers: Headers): Promise<PublicCampaign | ApiError> {
+/** `requestId`: the claim's request id, asked only when the campaign is sold out (a retry of an answered claim goes on). */
+export async function openCampaign(env: Env, campaignId: string, headers: Headers, requestId: () => string | null | undefined): Promise<PublicCampaign | ApiError> {
   const hit = await publicCampaign(env, campaignId);
   if (!hit) return ApiError.notFound("Campaign");
-  return originRefusal(env, hit, headers.get("origin")) ?? (fromPreview(headers) ? PREVIEW_ONLY : isSoldOut(hit.campaign.id) ? SOLD_OUT : hit);
+  return originRefusal(env, hit, headers.get("origin")) ?? (fromPreview(headers) ? PREVIEW_ONLY : isSoldOut(hit.campaign.id, requestId) ? SOLD_OUT : hit);
 }
 
 /**
@@ -145,7 +146,7 @@ export async function claim(
 ): Promise<ClaimResult> {
   // Sold out is answered before the session is checked: it is public (the live stock says so), and after a flash
   // sale sells out nearly every request is this answer, so it must not pay for an HMAC.
-  const hit = await openCampaign(env, campaignId, headers);
+  const hit = await openCampaign(env, campaignId, headers, () => input.requestId);
   if (hit instanceof ApiError) throw hit;
   return claimOpen(env, hit, input, headers, answerHeaders, inRequest, edgeCity);
 }
@@ -189,7 +190,7 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
     await recordDecision(env, { ...gate, path: "claim", decision: "limited", reasons: ["rate_limited"] });
     throw ApiError.tooManyRequests(reply.retryAfterS ?? 1, reply.message);
   }
-  if (reply.soldOut) markSoldOut(campaign.id);
+  if (reply.soldOut) await markSoldOut(env, campaign);
   if (CAP_CODES.has(reply.code)) await recordDecision(env, { ...gate, path: "claim", decision: "limited", reasons: [reply.code] });
   throw ApiError.conflict(reply.code, reply.message);
 }
