@@ -91,9 +91,10 @@ export async function resendJournal(env: JournalEnv, now = Date.now(), opts: { e
 /** The Queue's backlog as the runtime reports it (null when it does not answer within a second). */
 export async function queueMetrics(queue: Queue): Promise<QueueMetrics | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const metrics = queue.metrics();
-  metrics.catch(() => undefined); // an answer after the second is ignored, a late failure too
   try {
+    // A queue without metrics (a test double) throws here; a late answer or failure after the second is ignored.
+    const metrics = queue.metrics();
+    metrics.catch(() => undefined);
     return await Promise.race([metrics, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 1000)))]);
   } catch {
     return null;

@@ -167,6 +167,7 @@ const CODES: Record<string, Pair> = {
   catching_up: ["已补结之前的周期，请再点一次继续", "Earlier periods were closed; close again to continue"],
   settlement_key_missing: ["结算签名密钥未配置", "The settlement signing key is not configured"],
   statement_unreadable: ["对账单文件无法识别", "The statement file cannot be read"],
+  day_not_begun: ["这一天（北京时间）尚未开始，过完再对账", "That day has not begun (China time); reconcile it once it is over"],
   invalid_cursor: ["分页位置无效，请重新查询", "The page cursor is not valid; search again"],
   misconfigured: ["服务配置有误，请联系管理员", "The service is misconfigured"],
   http_error: ["请求被拒绝", "The request was refused"],
