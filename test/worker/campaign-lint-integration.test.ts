@@ -51,6 +51,30 @@ describe("campaign copy and prize lint", () => {
     expect((await lottery(adminKey, car)).status).toBe(201);
   });
 
+  it("refuses full-width, spaced and zero-width claims with the same 422 as the half-width form, on create and on edit", async () => {
+    const { tenant, adminKey } = await createTenant("Lint NFKC");
+    const productId = await couponProductOf(tenant.id);
+    const refused = async (name: string) => {
+      const res = await lottery(adminKey, productId, { name });
+      expect(res.status, name).toBe(422);
+      expect(res.body.error.code, name).toBe("campaign_copy_refused");
+      return res.body.error.issues.map((i: any) => [i.path, i.code, i.position]);
+    };
+    for (const [wide, half] of [["１００％中奖", "100%中奖"], ["ＮＯ．１抽奖", "NO.1抽奖"], ["国 家 级大奖", "国家级大奖"], ["第 一", "第一"]] as const) {
+      expect(await refused(wide), wide).toEqual(await refused(half));
+    }
+    const res = await lottery(adminKey, productId, { name: "周末抽奖", description: "ＮＯ．１好礼" });
+    expect(res.body.error.issues[0].message).toContain('"ＮＯ．１" (NO.1) at 0');
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    expect(n!.n).toBe(0);
+    const created = await lottery(adminKey, productId);
+    expect(created.status).toBe(201);
+    const edit = await api(`/campaigns/${created.body.id}`, { method: "PATCH", token: adminKey, json: { name: "百分之百\u200B中奖", description: "国\u3000家\u3000级" } });
+    expect(edit.status).toBe(422);
+    expect(edit.body.error.issues.map((i: any) => [i.path, i.code])).toEqual([["json.description", "banned_phrase"], ["json.name", "promised_win"]]);
+    expect((await api(`/campaigns/${created.body.id}`, { token: adminKey })).body.name).toBe("周末大转盘");
+  });
+
   it("lints edits too: sharing offered as an extra chance passes, sharing required does not", async () => {
     const { tenant, adminKey } = await createTenant("Edit");
     const productId = await couponProductOf(tenant.id);

@@ -14,7 +14,7 @@ import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
 import { getProductRow, rowValidity } from "../db/products";
 import lint from "../../schema/data/campaign-lint.json";
-import { BANNED_PHRASES } from "./catalog";
+import { BANNED_PHRASES, asListed } from "./catalog";
 import { lintCampaignCopy, lotteryDisclosureProblems, type CampaignLintRules } from "../domain/campaign-lint";
 
 const LINT: CampaignLintRules = {
@@ -43,7 +43,7 @@ function checkCampaignCopy(def: CreateCampaignInput) {
   if (!findings.length) return;
   throw new ApiError(422, "campaign_copy_refused", "The campaign's copy breaks advertising or promotion rules", findings.map((f) => ({
     path: `json.${f.field}`,
-    message: `"${f.phrase}" at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
+    message: `"${f.text}"${asListed(f)} at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
     code: f.rule,
     position: f.index,
   })));
