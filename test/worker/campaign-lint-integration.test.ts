@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { couponProductOf } from "./campaign-helpers";
+import { claim, couponProductOf, liveCampaign } from "./campaign-helpers";
 import { api, createTenant } from "./helpers";
 
 const inAnHour = () => ({ startsAt: new Date(Date.now() + 3_600_000).toISOString(), endsAt: new Date(Date.now() + 7_200_000).toISOString() });
@@ -118,5 +118,51 @@ describe("campaign copy and prize lint", () => {
     expect(pub.body.organiser.name).toBe("测试品牌");
     expect(pub.body.odds.length).toBe(2);
     expect(pub.body.prizeValidity).toEqual([{ prizeId: "p1", validity: { kind: "relative", days: 30 } }]);
+  });
+});
+
+describe("a lottery starts in the future, also when its start is edited", { timeout: 60_000 }, () => {
+  const lotteryBody = (productId: string) => ({
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "改期抽奖", description: "每人每天免费抽 1 次", drawsPerDay: 1, noPrizeWeight: 50, perUserLimit: 1,
+    prizes: [{ id: "p1", name: "5元代金券", productId, stock: 10, weight: 10 }],
+  });
+
+  it("refuses moving a scheduled lottery's start into the past with starts_in_past, as on create; a future start may move", async () => {
+    const { tenant, adminKey } = await createTenant("Reschedule");
+    const productId = await couponProductOf(tenant.id);
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const createdPast = await api("/campaigns", { method: "POST", token: adminKey, json: { ...lotteryBody(productId), startsAt: past, endsAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    expect(createdPast.status).toBe(400);
+    expect(createdPast.body.error.code).toBe("starts_in_past");
+
+    const c = await lottery(adminKey, productId);
+    expect(c.status).toBe(201);
+    for (const startsAt of [past, new Date().toISOString()]) {
+      const res = await api(`/campaigns/${c.body.id}`, { method: "PATCH", token: adminKey, json: { startsAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "starts_in_past", message: createdPast.body.error.message });
+      expect(res.body.error.requestId).toBeTruthy();
+    }
+    const after = await api(`/campaigns/${c.body.id}`, { token: adminKey });
+    expect(after.body).toMatchObject({ phase: "scheduled", startsAt: c.body.startsAt, seedCommitment: c.body.seedCommitment });
+    // Public readers see it unchanged too.
+    expect((await api(`/public/campaigns/${c.body.id}`)).body.phase).toBe("scheduled");
+
+    const later = { startsAt: new Date(Date.now() + 2 * 3_600_000).toISOString(), endsAt: new Date(Date.now() + 3 * 3_600_000).toISOString() };
+    const moved = await api(`/campaigns/${c.body.id}`, { method: "PATCH", token: adminKey, json: later });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).toMatchObject({ ...later, phase: "scheduled" });
+  });
+
+  it("after the start, startsAt stays locked (campaign_started), whether moved back or forward", async () => {
+    const { tenant, adminKey } = await createTenant("Reschedule live");
+    const c = await liveCampaign(adminKey, lotteryBody(await couponProductOf(tenant.id)));
+    expect((await claim(c.id, "first")).status).toBe(200);
+    for (const startsAt of [new Date(Date.now() - 3_600_000).toISOString(), new Date(Date.now() + 60_000).toISOString()]) {
+      const res = await api(`/campaigns/${c.id}`, { method: "PATCH", token: adminKey, json: { startsAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error.code).toBe("campaign_started");
+    }
+    expect((await api(`/campaigns/${c.id}`, { token: adminKey })).body.startsAt).toBe(c.startsAt);
   });
 });
