@@ -191,9 +191,13 @@ export const Product = z
   .openapi("Product");
 export type Product = z.infer<typeof Product>;
 
-/** A banned phrase found in copy, with the field and character offset where it stands. */
+/**
+ * A banned phrase found in copy, with the field and character offset where it stands. Copy is matched in a normalised
+ * form (NFKC, any case, whitespace and zero-width characters ignored), so `text` (the words as written, e.g. "１００％"
+ * or "国 家 级") may differ from `phrase` (the entry of the list).
+ */
 export const ComplianceFinding = z
-  .object({ field: z.string(), phrase: z.string(), index: z.number(), excerpt: z.string() })
+  .object({ field: z.string(), phrase: z.string(), index: z.number(), text: z.string(), excerpt: z.string() })
   .openapi("ComplianceFinding");
 export type ComplianceFinding = z.infer<typeof ComplianceFinding>;
 

@@ -36,10 +36,37 @@ describe("lottery page on a phone", () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids.ended}`);
     await expect.poll(() => page.locator("#reveal a").count(), { timeout: 20_000 }).toBe(1);
+    // The page hashes the seed itself (WebCrypto) and says whether it is the one committed to before opening.
+    await expect.poll(() => page.textContent("#seed-verdict"), { timeout: 10_000 }).toBe("✔ 种子与承诺一致");
+    expect(await page.getAttribute("#seed-verdict", "class")).toBe("verdict pass");
+    expect(await page.evaluate<string>(`getComputedStyle(document.getElementById("seed-verdict")).backgroundColor`)).toBe("rgb(240, 253, 244)");
     await screenshot(page, "lottery-revealed");
     // The reveal is built by the script: unstyled, its 64-hex seed and command widened the page to ~770 px.
     await fitsThePhone(page);
     await context.close();
+  });
+
+  it("says ✘ when the revealed seed is not the one committed to (a seed swapped after opening), in either language", async () => {
+    const { baseUrl } = inject("stack");
+    for (const [lang, text] of [["zh", "✘ 种子与承诺不一致"], ["en", "✘ The seed does not match its commitment"]] as const) {
+      const context = await phoneContext(browser());
+      const page = await context.newPage();
+      // The campaign read that carries the revealed seed answers with another seed, as a swapped one would be.
+      await page.route(new RegExp(`/api/v1/public/campaigns/${ids.ended}$`), async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        if (body.seed) body.seed = "f".repeat(64);
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&lang=${lang}&id=${ids.ended}`);
+      await expect.poll(() => page.locator("#seed-verdict strong").textContent(), { timeout: 20_000 }).toBe(text);
+      expect(await page.getAttribute("#seed-verdict", "class")).toBe("verdict fail");
+      expect(await page.getAttribute("#seed-verdict", "role")).toBe("alert");
+      expect(await page.textContent("#reveal code")).toBe("f".repeat(64));
+      if (lang === "zh") await screenshot(page, "lottery-seed-mismatch");
+      await fitsThePhone(page);
+      await context.close();
+    }
   });
 
   for (const outcome of ["win", "lose"] as const) {

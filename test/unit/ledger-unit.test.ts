@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LedgerEntry, LedgerExport } from "../../schema/ledger";
-import { canonicalJson, compareCheckpoints, GENESIS_HASH, merkleProof, merkleRoot, sealEntry, verifyChain, verifyMerkleProof, verifySegment } from "../../worker/domain/ledger";
+import { canonicalJson, compareCheckpoints, GENESIS_HASH, merkleProof, merkleRoot, sealEntry, uncheckpointedMismatch, verifyChain, verifyMerkleProof, verifySegment } from "../../worker/domain/ledger";
 
 async function chain(n: number, tenantId = "t1"): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
@@ -171,5 +171,31 @@ describe("checking a stretch of the chain against the ledger object's copy", () 
     expect(f[0]!.detail).toContain("checkpoint 4..6 has Merkle root eeeeeeeeeeee");
     expect(f[1]!.detail).toContain("missing");
     expect(f[2]!.detail).toContain("never made");
+  });
+});
+
+describe("before sealing a checkpoint (D6)", () => {
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ seq: i + 1, prevHash: i === 0 ? GENESIS_HASH : `h${i}`, hash: `h${i + 1}` }));
+  const none = { count: 0, maxSeq: null };
+  const after = { seq: 0, hash: GENESIS_HASH };
+
+  it("accepts an intact stretch, and nothing to seal", () => {
+    expect(uncheckpointedMismatch(after, { seq: 4, hash: "h4" }, rows(4), none)).toBeNull();
+    expect(uncheckpointedMismatch({ seq: 2, hash: "h2" }, { seq: 4, hash: "h4" }, rows(4).slice(2), none)).toBeNull();
+    expect(uncheckpointedMismatch({ seq: 4, hash: "h4" }, { seq: 4, hash: "h4" }, [], { count: 3, maxSeq: 7 })).toBeNull();
+    // Rows past the head alone (an append whose head was not saved) do not block the stretch under the head.
+    expect(uncheckpointedMismatch(after, { seq: 4, hash: "h4" }, rows(4), { count: 1, maxSeq: 5 })).toBeNull();
+  });
+
+  it("names missing rows, broken links, a replaced head and rows past the head", () => {
+    const r = rows(6);
+    expect(uncheckpointedMismatch(after, { seq: 6, hash: "h6" }, r.filter((x) => x.seq !== 3), none)).toBe(
+      "ledger rows 1..6 in D1 do not match the ledger object (head seq 6, h6…): D1 is missing seq 3",
+    );
+    const swapped = r.map((x) => (x.seq === 3 ? { ...r[3]!, seq: 3 } : x.seq === 4 ? { ...r[2]!, seq: 4 } : x));
+    expect(uncheckpointedMismatch(after, { seq: 6, hash: "h6" }, swapped, none)).toContain("seq 3 does not continue from seq 2; seq 4 does not continue from seq 3");
+    const m = uncheckpointedMismatch(after, { seq: 6, hash: "h6" }, [...r.slice(0, 5), { seq: 6, prevHash: "h5", hash: "x6" }], { count: 2, maxSeq: 8 });
+    expect(m).toContain("D1's seq 6 has hash x6… where the ledger object's head is h6…");
+    expect(m).toContain("D1 also holds 2 rows past the object's head (up to seq 8)");
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { couponProductOf } from "./campaign-helpers";
+import { claim, couponProductOf, liveCampaign } from "./campaign-helpers";
 import { api, createTenant } from "./helpers";
 
 const inAnHour = () => ({ startsAt: new Date(Date.now() + 3_600_000).toISOString(), endsAt: new Date(Date.now() + 7_200_000).toISOString() });
@@ -51,6 +51,30 @@ describe("campaign copy and prize lint", () => {
     expect((await lottery(adminKey, car)).status).toBe(201);
   });
 
+  it("refuses full-width, spaced and zero-width claims with the same 422 as the half-width form, on create and on edit", async () => {
+    const { tenant, adminKey } = await createTenant("Lint NFKC");
+    const productId = await couponProductOf(tenant.id);
+    const refused = async (name: string) => {
+      const res = await lottery(adminKey, productId, { name });
+      expect(res.status, name).toBe(422);
+      expect(res.body.error.code, name).toBe("campaign_copy_refused");
+      return res.body.error.issues.map((i: any) => [i.path, i.code, i.position]);
+    };
+    for (const [wide, half] of [["１００％中奖", "100%中奖"], ["ＮＯ．１抽奖", "NO.1抽奖"], ["国 家 级大奖", "国家级大奖"], ["第 一", "第一"]] as const) {
+      expect(await refused(wide), wide).toEqual(await refused(half));
+    }
+    const res = await lottery(adminKey, productId, { name: "周末抽奖", description: "ＮＯ．１好礼" });
+    expect(res.body.error.issues[0].message).toContain('"ＮＯ．１" (NO.1) at 0');
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    expect(n!.n).toBe(0);
+    const created = await lottery(adminKey, productId);
+    expect(created.status).toBe(201);
+    const edit = await api(`/campaigns/${created.body.id}`, { method: "PATCH", token: adminKey, json: { name: "百分之百\u200B中奖", description: "国\u3000家\u3000级" } });
+    expect(edit.status).toBe(422);
+    expect(edit.body.error.issues.map((i: any) => [i.path, i.code])).toEqual([["json.description", "banned_phrase"], ["json.name", "promised_win"]]);
+    expect((await api(`/campaigns/${created.body.id}`, { token: adminKey })).body.name).toBe("周末大转盘");
+  });
+
   it("lints edits too: sharing offered as an extra chance passes, sharing required does not", async () => {
     const { tenant, adminKey } = await createTenant("Edit");
     const productId = await couponProductOf(tenant.id);
@@ -94,5 +118,51 @@ describe("campaign copy and prize lint", () => {
     expect(pub.body.organiser.name).toBe("测试品牌");
     expect(pub.body.odds.length).toBe(2);
     expect(pub.body.prizeValidity).toEqual([{ prizeId: "p1", validity: { kind: "relative", days: 30 } }]);
+  });
+});
+
+describe("a lottery starts in the future, also when its start is edited", { timeout: 60_000 }, () => {
+  const lotteryBody = (productId: string) => ({
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "改期抽奖", description: "每人每天免费抽 1 次", drawsPerDay: 1, noPrizeWeight: 50, perUserLimit: 1,
+    prizes: [{ id: "p1", name: "5元代金券", productId, stock: 10, weight: 10 }],
+  });
+
+  it("refuses moving a scheduled lottery's start into the past with starts_in_past, as on create; a future start may move", async () => {
+    const { tenant, adminKey } = await createTenant("Reschedule");
+    const productId = await couponProductOf(tenant.id);
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const createdPast = await api("/campaigns", { method: "POST", token: adminKey, json: { ...lotteryBody(productId), startsAt: past, endsAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    expect(createdPast.status).toBe(400);
+    expect(createdPast.body.error.code).toBe("starts_in_past");
+
+    const c = await lottery(adminKey, productId);
+    expect(c.status).toBe(201);
+    for (const startsAt of [past, new Date().toISOString()]) {
+      const res = await api(`/campaigns/${c.body.id}`, { method: "PATCH", token: adminKey, json: { startsAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "starts_in_past", message: createdPast.body.error.message });
+      expect(res.body.error.requestId).toBeTruthy();
+    }
+    const after = await api(`/campaigns/${c.body.id}`, { token: adminKey });
+    expect(after.body).toMatchObject({ phase: "scheduled", startsAt: c.body.startsAt, seedCommitment: c.body.seedCommitment });
+    // Public readers see it unchanged too.
+    expect((await api(`/public/campaigns/${c.body.id}`)).body.phase).toBe("scheduled");
+
+    const later = { startsAt: new Date(Date.now() + 2 * 3_600_000).toISOString(), endsAt: new Date(Date.now() + 3 * 3_600_000).toISOString() };
+    const moved = await api(`/campaigns/${c.body.id}`, { method: "PATCH", token: adminKey, json: later });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).toMatchObject({ ...later, phase: "scheduled" });
+  });
+
+  it("after the start, startsAt stays locked (campaign_started), whether moved back or forward", async () => {
+    const { tenant, adminKey } = await createTenant("Reschedule live");
+    const c = await liveCampaign(adminKey, lotteryBody(await couponProductOf(tenant.id)));
+    expect((await claim(c.id, "first")).status).toBe(200);
+    for (const startsAt of [new Date(Date.now() - 3_600_000).toISOString(), new Date(Date.now() + 60_000).toISOString()]) {
+      const res = await api(`/campaigns/${c.id}`, { method: "PATCH", token: adminKey, json: { startsAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error.code).toBe("campaign_started");
+    }
+    expect((await api(`/campaigns/${c.id}`, { token: adminKey })).body.startsAt).toBe(c.startsAt);
   });
 });

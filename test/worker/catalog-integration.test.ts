@@ -23,6 +23,34 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     expect((await api(`/products/${p.body.id}`, { token: adminKey })).body.description).toBe("");
   });
 
+  it("publishing refuses full-width, spaced and zero-width claims like the half-width ones, in every field it checks", async () => {
+    const { adminKey } = await createTenant();
+    const ready = { validity: { kind: "relative", days: 30 }, scope: "仅限视频 App" };
+    const refusal = async (json: Record<string, string>) => {
+      const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", priceCents: 100, faceValueCents: 100, ...ready, ...json } });
+      expect(p.status).toBe(201);
+      const r = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+      expect(r.status, JSON.stringify(json)).toBe(422);
+      expect(r.body.error.code).toBe("not_publishable");
+      expect((await api(`/products/${p.body.id}`, { token: adminKey })).body.status).toBe("draft");
+      return r.body.error.issues.map((i: any) => [i.path, i.code]);
+    };
+    for (const [wide, half] of [["１００％正品会员月卡", "100%正品会员月卡"], ["ＮＯ．１视频会员", "NO.1视频会员"], ["国 家 级认证券", "国家级认证券"], ["第 一 品牌月卡", "第一品牌月卡"]]) {
+      expect(await refusal({ name: wide! }), wide).toEqual(await refusal({ name: half! }));
+    }
+    expect(await refusal({ name: "视频会员", subtitle: "最\u200B佳", description: "Ｔｏｐ１", usageRules: "绝 对有效", tutorial: "独 家", scope: "全国 第 一 门店" })).toEqual([
+      ["description[0]", "banned_phrase"], ["scope[3]", "banned_phrase"], ["subtitle[0]", "banned_phrase"], ["tutorial[0]", "banned_phrase"], ["usageRules[0]", "banned_phrase"],
+    ]);
+    // An edit of a published product is held to it too, and the message quotes the words as written.
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "视频会员月卡", priceCents: 100, faceValueCents: 100, ...ready } });
+    expect((await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    const bad = await api(`/products/${p.body.id}`, { method: "PATCH", token: adminKey, json: { subtitle: "１００％正品" } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.issues[0].message).toContain("“１００％” (100%) at 0");
+    const check = await api("/compliance/check", { method: "POST", token: adminKey, json: { texts: { title: "最 低价", sub: "１００％正品", x: "ＮＯ．１" } } });
+    expect(check.body.findings.map((f: any) => [f.field, f.phrase, f.index, f.text])).toEqual([["sub", "100%", 0, "１００％"], ["title", "最低价", 0, "最 低价"], ["x", "NO.1", 0, "ＮＯ．１"]]);
+  });
+
   it("a product whose fixed validity is over is not published, listed or sold (the right would be dead on arrival)", async () => {
     const { adminKey, tenant } = await createTenant();
     const ended = { kind: "fixed", validFrom: "2026-01-01T00:00:00Z", validTo: new Date(Date.now() - 60_000).toISOString() };

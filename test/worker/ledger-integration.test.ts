@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LedgerEntryDraft, LedgerExport } from "../../schema/ledger";
-import { verifyChain } from "../../worker/domain/ledger";
+import { entryHash, verifyChain } from "../../worker/domain/ledger";
+import { listCheckpoints, toEntry, type EntryRow } from "../../worker/db/ledger";
 import { appendLedger } from "../../worker/services/ledger";
 import { api, createTenant } from "./helpers";
 
@@ -106,6 +107,61 @@ describe("provenance ledger (D1 + per-tenant Durable Object)", () => {
     expect(r.findings).toEqual(expect.arrayContaining([expect.objectContaining({ seq: 14, problem: "truncated" })]));
     const server = await api("/ledger/verify", { token: adminKey });
     expect(server.body.ok).toBe(false);
+  });
+
+  it("refuses a checkpoint with 409 ledger_mismatch, publishing nothing, when D1's rows since the last one disagree with the object", async () => {
+    const setUp = async () => {
+      const { tenant, adminKey } = await createTenant();
+      await appendLedger(env, tenant.id, [draft(1), draft(2), draft(3)]);
+      expect((await api("/ledger/checkpoints", { method: "POST", token: adminKey })).body.checkpoint).toMatchObject({ seqFrom: 1, seqTo: 3 });
+      await appendLedger(env, tenant.id, [draft(4), draft(5), draft(6)]);
+      return { t: tenant.id as string, adminKey };
+    };
+    const refused = async (t: string, adminKey: string) => {
+      const before = await exported(adminKey);
+      const res = await api("/ledger/checkpoints", { method: "POST", token: adminKey });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error).toMatchObject({ code: "ledger_mismatch", requestId: expect.any(String) });
+      expect(res.body.error.message).toMatch(/^ledger rows 4\.\.6 in D1 do not match the ledger object \(head seq 6, [0-9a-f]{12}…\): /);
+      expect(res.body.error.message).toContain("No checkpoint was published; GET /ledger/verify");
+      // Nothing sealed: neither D1's published checkpoints nor the object's own moved.
+      expect((await listCheckpoints(env.DB, t)).map((c) => c.seqTo)).toEqual([3]);
+      expect((await exported(adminKey)).checkpoints).toEqual(before.checkpoints);
+      expect((await api("/ledger/verify", { token: adminKey })).body.ok).toBe(false);
+      return res.body.error.message as string;
+    };
+    const row = (t: string, seq: number) => env.DB.prepare("SELECT * FROM ledger_entries WHERE tenant_id = ? AND seq = ?").bind(t, seq).first<EntryRow>().then((r) => toEntry(r!));
+
+    // The head row's hash replaced.
+    let { t, adminKey } = await setUp();
+    const head = await row(t, 6);
+    await env.DB.prepare("UPDATE ledger_entries SET hash = ? WHERE tenant_id = ? AND seq = 6").bind("ab".repeat(32), t).run();
+    expect(await refused(t, adminKey)).toContain(`D1's seq 6 has hash abababababab… where the ledger object's head is ${head.hash.slice(0, 12)}…`);
+    // Put back, the same call seals the stretch: the refusal holds nothing against an intact chain.
+    await env.DB.prepare("UPDATE ledger_entries SET hash = ? WHERE tenant_id = ? AND seq = 6").bind(head.hash, t).run();
+    expect((await api("/ledger/checkpoints", { method: "POST", token: adminKey })).body.checkpoint).toMatchObject({ seqFrom: 4, seqTo: 6, headHash: head.hash });
+
+    // A row deleted.
+    ({ t, adminKey } = await setUp());
+    await env.DB.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq = 5").bind(t).run();
+    expect(await refused(t, adminKey)).toContain("D1 is missing seq 5");
+
+    // As the tester did (D6): 4..6 rewritten consistently (re-hashed, re-chained), then a made-up row planted at 7.
+    ({ t, adminKey } = await setUp());
+    let prev = (await row(t, 3)).hash;
+    for (const seq of [4, 5, 6, 7]) {
+      const old = seq === 7 ? { ...(await row(t, 6)), seq: 7, kind: "redemption" as const } : await row(t, seq);
+      const forged = { ...old, occurredAt: "2026-01-01T00:00:00.000Z", prevHash: prev };
+      const hash = await entryHash(forged);
+      await env.DB.prepare(
+        `INSERT OR REPLACE INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).bind(t, seq, forged.kind, forged.subjectId, forged.publicCode, forged.batch, forged.channel, forged.occurredAt, JSON.stringify(forged.payload), prev, hash, `forged-${seq}`).run();
+      prev = hash;
+    }
+    const message = await refused(t, adminKey);
+    expect(message).toContain("D1's seq 6 has hash");
+    expect(message).toContain("D1 also holds 1 row past the object's head (up to seq 7)");
   });
 
   it("keeps each tenant's ledger to itself", async () => {

@@ -1,5 +1,5 @@
 import type { ComplianceFinding } from "../../schema/catalog";
-import { findBannedPhrases } from "./compliance";
+import { findBannedPhrases, findNormalized } from "./compliance";
 
 export interface CampaignLintRules {
   banned: string[];
@@ -11,11 +11,9 @@ export interface CampaignLintRules {
   allowed?: string[];
 }
 
-/** Character spans of `text` covered by an allowed word. */
+/** Character spans of `text` covered by an allowed word, matched like the banned phrases ("第 一 步" too). */
 function allowedSpans(text: string, allowed: string[]): [number, number][] {
-  const spans: [number, number][] = [];
-  for (const word of allowed) for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) spans.push([i, i + word.length]);
-  return spans;
+  return allowed.flatMap((word) => findNormalized(text, word));
 }
 
 export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | "promised_win" | "share_gated" };
@@ -30,8 +28,8 @@ export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignL
   const spans = Object.fromEntries(Object.entries(texts).map(([field, text]) => [field, allowedSpans(text, rules.allowed ?? [])]));
   const banned = findBannedPhrases(texts, rules.banned)
     // "100%中奖" is reported once, as a promise, not again as the absolute "100%".
-    .filter((f) => !promised.some((p) => p.field === f.field && f.index >= p.index && f.index < p.index + p.phrase.length))
-    .filter((f) => !spans[f.field]!.some(([from, to]) => f.index >= from && f.index + f.phrase.length <= to))
+    .filter((f) => !promised.some((p) => p.field === f.field && f.index >= p.index && f.index < p.index + p.text.length))
+    .filter((f) => !spans[f.field]!.some(([from, to]) => f.index >= from && f.index + f.text.length <= to))
     .map((f) => ({ ...f, rule: "banned_phrase" as const }));
   const gated: CampaignLintFinding[] = [];
   for (const [field, text] of Object.entries(texts)) {
@@ -43,7 +41,7 @@ export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignL
         if (taken.has(`${field}:${m.index}`) || covered.some(([a, b]) => m.index < b && end > a) || rules.extraChance?.test(m[0])) continue;
         taken.add(`${field}:${m.index}`);
         covered.push([m.index, end]);
-        gated.push({ field, phrase: m[0], index: m.index, excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });
+        gated.push({ field, phrase: m[0], index: m.index, text: m[0], excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });
       }
     }
   }

@@ -280,3 +280,38 @@ export function compareCheckpoints(
   }
   return findings.sort((a, b) => a.seq - b.seq);
 }
+
+/**
+ * Why the D1 rows after the object's last checkpoint cannot be sealed, or null when they can: every seq up to the
+ * object's head present, each row continuing the one before (from the checkpoint's head hash), and the last one
+ * being the object's head. `past` counts D1 rows beyond the head, named so the brand knows where to look.
+ */
+export function uncheckpointedMismatch(
+  after: { seq: number; hash: string },
+  head: { seq: number; hash: string },
+  rows: { seq: number; prevHash: string; hash: string }[],
+  past: { count: number; maxSeq: number | null },
+): string | null {
+  if (head.seq <= after.seq) return null;
+  const short = (h: string) => `${h.slice(0, 12)}…`;
+  const bySeq = new Map(rows.map((r) => [r.seq, r] as const));
+  const problems: string[] = [];
+  const missing: number[] = [];
+  let prev = after.hash;
+  for (let seq = after.seq + 1; seq <= head.seq; seq++) {
+    const row = bySeq.get(seq);
+    if (!row) {
+      missing.push(seq);
+      prev = "";
+      continue;
+    }
+    if (prev && row.prevHash !== prev && problems.length < 3) problems.push(`seq ${seq} does not continue from seq ${seq - 1}`);
+    prev = row.hash;
+  }
+  if (missing.length) problems.unshift(`D1 is missing seq ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}`);
+  const last = bySeq.get(head.seq);
+  if (last && last.hash !== head.hash) problems.push(`D1's seq ${head.seq} has hash ${short(last.hash)} where the ledger object's head is ${short(head.hash)}`);
+  if (!problems.length) return null;
+  if (past.count) problems.push(`D1 also holds ${past.count} row${past.count === 1 ? "" : "s"} past the object's head (up to seq ${past.maxSeq})`);
+  return `ledger rows ${after.seq + 1}..${head.seq} in D1 do not match the ledger object (head seq ${head.seq}, ${short(head.hash)}): ${problems.join("; ")}`;
+}

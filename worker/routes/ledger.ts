@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LedgerCheckpoint, LedgerExport, LedgerVerification, VoucherProvenance } from "../../schema/ledger";
+import { ErrorBody } from "../../schema/errors";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
@@ -40,6 +41,7 @@ const checkpointRoute = createRoute({
     200: json(z.object({ checkpoint: LedgerCheckpoint.nullable() }), "The new checkpoint, or null when nothing was appended since the last"),
     401: errors[401],
     403: errors[403],
+    409: json(ErrorBody, "ledger_mismatch: the D1 rows since the last checkpoint disagree with the ledger object (tampered); nothing published"),
     429: errors[429],
   },
 });

@@ -14,7 +14,7 @@ import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
 import { getProductRow, rowValidity } from "../db/products";
 import lint from "../../schema/data/campaign-lint.json";
-import { BANNED_PHRASES } from "./catalog";
+import { BANNED_PHRASES, asListed } from "./catalog";
 import { lintCampaignCopy, lotteryDisclosureProblems, type CampaignLintRules } from "../domain/campaign-lint";
 
 const LINT: CampaignLintRules = {
@@ -43,7 +43,7 @@ function checkCampaignCopy(def: CreateCampaignInput) {
   if (!findings.length) return;
   throw new ApiError(422, "campaign_copy_refused", "The campaign's copy breaks advertising or promotion rules", findings.map((f) => ({
     path: `json.${f.field}`,
-    message: `"${f.phrase}" at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
+    message: `"${f.text}"${asListed(f)} at ${f.index} ${RULE_TEXT[f.rule]}: …${f.excerpt}…`,
     code: f.rule,
     position: f.index,
   })));
@@ -145,11 +145,15 @@ async function withCosts<T extends CampaignDefinition>(env: Env, tenantId: strin
   return { ...def, costCents, prizes };
 }
 
-export async function createCampaign(env: Env, tenantId: string, rawInput: CreateCampaignInput): Promise<Campaign> {
-  // A lottery publishes its seed commitment and odds before opening; a flash sale or coupon claim may open at once.
-  if (rawInput.kind === "lottery" && Date.parse(rawInput.startsAt) <= Date.now()) {
+// A lottery publishes its seed commitment and odds before opening; a flash sale or coupon claim may open at once.
+function checkLotteryStartsAhead(def: CreateCampaignInput) {
+  if (def.kind === "lottery" && Date.parse(def.startsAt) <= Date.now()) {
     throw ApiError.badRequest("starts_in_past", "A lottery's startsAt must be in the future: the seed commitment and odds are published before opening");
   }
+}
+
+export async function createCampaign(env: Env, tenantId: string, rawInput: CreateCampaignInput): Promise<Campaign> {
+  checkLotteryStartsAhead(rawInput);
   checkCampaignCopy(rawInput);
   await checkProducts(env, tenantId, rawInput);
   await checkEligibilityRefs(env, tenantId, rawInput.eligibility);
@@ -205,6 +209,9 @@ export async function updateCampaign(env: Env, tenantId: string, id: string, pat
   const costReset = patch.costCents === undefined && (patch.productId !== undefined || patch.priceCents !== undefined) ? { costCents: null } : {};
   const parsed = CreateCampaignInput.safeParse({ ...definitionOf(current), ...costReset, ...patch });
   if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
+  // Moving a scheduled lottery's start into the past would open it at once with a backdated start; once started,
+  // startsAt is locked (the coordinator refuses it below).
+  if (current.phase === "scheduled" && patch.startsAt !== undefined) checkLotteryStartsAhead(parsed.data);
   checkCampaignCopy(parsed.data);
   await checkProducts(env, tenantId, parsed.data, patch.prizes !== undefined);
   if (patch.eligibility) await checkEligibilityRefs(env, tenantId, parsed.data.eligibility);

@@ -16,6 +16,11 @@ export function productCopy(p: Pick<Product, "name" | "subtitle" | "description"
   return { name: p.name, subtitle: p.subtitle, description: p.description, scope: p.scope, usageRules: p.usageRules, tutorial: p.tutorial };
 }
 
+/** The list's phrase beside words that only match it normalised ("１００％" is "100%"); nothing when they are the same. */
+export function asListed(f: ComplianceFinding): string {
+  return f.text === f.phrase ? "" : ` (${f.phrase})`;
+}
+
 export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
   return findBannedPhrases(texts, BANNED_PHRASES);
 }
@@ -105,7 +110,7 @@ export function assertPublishable(p: Product, now = Date.now()) {
     issues.push({ path: "validity.validTo", message: "the validity has ended: a buyer would get a right that can no longer be used", code: "validity_ended" });
   }
   for (const f of checkCopy(productCopy(p))) {
-    issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.phrase}” at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
+    issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
   }
   if (issues.length) throw new ApiError(422, "not_publishable", "The product cannot be published as it stands", issues);
 }

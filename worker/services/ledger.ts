@@ -1,10 +1,10 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
-import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries } from "../db/ledger";
+import { chainInRange, checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, rowsAfter } from "../db/ledger";
 import { getTenant, getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
 import { dispatchEvents, withDispatchLease } from "../queue/dispatch";
-import { compareCheckpoints, merkleProof, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
+import { GENESIS_HASH, compareCheckpoints, merkleProof, uncheckpointedMismatch, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
   return env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId));
@@ -21,7 +21,31 @@ export async function appendLedger(env: Pick<Env, "TENANT_LEDGER">, tenantId: st
  * for a dispatcher mid-round to finish its appends), forwards what is pending, then seals.
  */
 export async function checkpointLedger(env: Pick<Env, "TENANT_LEDGER" | "DB" | "EVENTS">, tenantId: string) {
-  return afterLease(env, () => ledger(env, tenantId).checkpoint(tenantId));
+  return afterLease(env, async () => {
+    await assertSealable(env, tenantId);
+    try {
+      return await ledger(env, tenantId).checkpoint(tenantId);
+    } catch (e) {
+      // Rows appended (and tampered with) between the check and the seal: the object refuses them too, say why.
+      await assertSealable(env, tenantId);
+      throw e;
+    }
+  });
+}
+
+/**
+ * A checkpoint seals D1's rows under the ledger object's head. When the two disagree (rows edited, deleted or planted
+ * in D1) nothing is published: 409 ledger_mismatch names what disagrees, and GET /ledger/verify locates it.
+ */
+async function assertSealable(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: string) {
+  const stub = ledger(env, tenantId);
+  const head = await stub.head(tenantId);
+  const last = (await stub.checkpoints(tenantId)).at(-1);
+  const after = last ? { seq: last.seqTo, hash: last.headHash } : { seq: 0, hash: GENESIS_HASH };
+  if (head.seq <= after.seq) return;
+  const [rows, past] = await Promise.all([chainInRange(env.DB, tenantId, after.seq + 1, head.seq), rowsAfter(env.DB, tenantId, head.seq)]);
+  const mismatch = uncheckpointedMismatch(after, head, rows, past);
+  if (mismatch) throw ApiError.conflict("ledger_mismatch", `${mismatch}. No checkpoint was published; GET /ledger/verify (or npm run verify:ledger) locates the rows`);
 }
 
 /** Runs fn under the dispatcher's lease; rows other requests recorded meanwhile (and left to the holder) go out after. */
