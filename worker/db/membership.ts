@@ -70,6 +70,19 @@ export interface Frag {
   args: unknown[];
 }
 
+/** The member who placed an order (null for a guest). */
+export const memberOfBuyer = (tenantId: string, buyerId: string): Frag => ({ sql: "SELECT id FROM members WHERE tenant_id = ? AND buyer_id = ?", args: [tenantId, buyerId] });
+
+/**
+ * Growth an order earns: the part paid through a gateway × the brand's per_yuan (1 by default), truncated. The
+ * stored-value part earned when it was loaded, so it does not earn again when spent.
+ */
+export const orderGrowthOf = (tenantId: string, orderId: string): Frag => ({
+  sql: `SELECT CAST((o.amount_cents - o.stored_value_cents) / 100.0 * coalesce((SELECT per_yuan FROM member_growth_rules WHERE tenant_id = o.tenant_id), 1) AS INTEGER)
+        FROM orders o WHERE o.tenant_id = ? AND o.id = ?`,
+  args: [tenantId, orderId],
+});
+
 /** Join: one row per (brand, buyer) and per card number; the entry tier is the best one growth 0 reaches. */
 export function insertMemberStmt(db: D1Database, m: { id: string; tenantId: string; buyerId: string; cardNo: string; via: string }) {
   return db

@@ -11,7 +11,7 @@ import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
-  type TierRow, lotteryBonusOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
+  type TierRow, lotteryBonusOf, memberOfBuyer, orderGrowthOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
 import { getBuyer } from "../db/buyers";
 import { memberById, type MemberRow } from "../db/members";
@@ -112,14 +112,15 @@ function growthChangeStmts(env: Pick<Env, "DB">, tenantId: string, member: Frag,
 }
 
 /**
- * For the batch that marks an order paid (guard: paid by this very notice): growth for the amount paid when the buyer
- * is a member (rate: the brand's growth rules, 1 per yuan by default), and a paid card's term when the product is
- * one (paid_card_changed purchased/renewed). Order ids name the source, so each order counts once.
+ * For the batch that marks an order paid (guard: paid by this very notice): growth for the part paid through the
+ * gateway when the buyer is a member (rate: the brand's growth rules, 1 per yuan by default; a stored-value part
+ * earned on its load), and a paid card's term when the product is one (paid_card_changed purchased/renewed). Order
+ * ids name the source, so each order counts once.
  */
-export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: string; id: string; buyer_id: string; product_id: string; amount_cents: number }, guard: SqlGuard): D1PreparedStatement[] {
+export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: string; id: string; buyer_id: string; product_id: string }, guard: SqlGuard): D1PreparedStatement[] {
   const t = order.tenant_id;
-  const member = { sql: "SELECT id FROM members WHERE tenant_id = ? AND buyer_id = ?", args: [t, order.buyer_id] };
-  const growth = { sql: "SELECT CAST(? / 100.0 * coalesce((SELECT per_yuan FROM member_growth_rules WHERE tenant_id = ?), 1) AS INTEGER)", args: [order.amount_cents, t] };
+  const member = memberOfBuyer(t, order.buyer_id);
+  const growth = orderGrowthOf(t, order.id);
   const term = (f: string) => paidTermOf(order.id, f);
   const termAdded = { sql: "changes() = 1 AND EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?)", args: [order.id] };
   return [
