@@ -36,12 +36,23 @@ export const Tier = z
   .openapi("Tier");
 export type Tier = z.output<typeof Tier>;
 
+/** The member actions growth rules may reward (each wired where it happens: check-in, store redemption). */
+export const GROWTH_ACTIONS = ["check_in", "redemption"] as const;
+export type GrowthAction = (typeof GROWTH_ACTIONS)[number];
+const ActionGrowth = z.number().int().min(0).max(100_000);
+
 export const GrowthRules = z
   .object({
     /** Growth per yuan paid (orders). */
     perYuan: z.number().min(0).max(1000).default(1),
-    /** Growth per action kind, e.g. { "redemption": 5, "check_in": 1 }. */
-    actions: z.record(z.string().regex(/^[a-z_]{1,32}$/), z.number().int().min(0).max(100_000)).default({}),
+    /**
+     * Growth per action, e.g. { "redemption": 5, "check_in": 1 }: check_in once per daily check-in, redemption once
+     * per voucher redeemed at a store by a member. Any other key is refused (nothing would earn it).
+     */
+    actions: z
+      .object({ check_in: ActionGrowth.optional(), redemption: ActionGrowth.optional() } satisfies Record<GrowthAction, unknown>)
+      .strict()
+      .default({}),
     /** Days between a yearly review's grace notice and the downgrade. */
     graceDays: z.number().int().min(0).max(365).default(30),
   })

@@ -83,6 +83,12 @@ export const orderGrowthOf = (tenantId: string, orderId: string): Frag => ({
   args: [tenantId, orderId],
 });
 
+/** The brand's growth for one action kind (growth rules `actions`): null (nothing earned) when the rules name none. */
+export const actionGrowthOf = (tenantId: string, kind: string): Frag => ({
+  sql: "SELECT CAST(json_extract(actions, '$.' || ?) AS INTEGER) FROM member_growth_rules WHERE tenant_id = ?",
+  args: [kind, tenantId],
+});
+
 /** Join: one row per (brand, buyer) and per card number; the entry tier is the best one growth 0 reaches. */
 export function insertMemberStmt(db: D1Database, m: { id: string; tenantId: string; buyerId: string; cardNo: string; via: string }) {
   return db
