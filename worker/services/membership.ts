@@ -276,7 +276,7 @@ export const noteMemberDiscount = (env: Pick<Env, "DB">, tenantId: string, order
 // Operator.
 export async function findMembers(env: Pick<Env, "DB">, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
   return (await searchMembers(env.DB, tenantId, q)).map((m) => ({
-    memberId: m.id, buyerId: m.buyer_id, cardNo: m.card_no, maskedPhone: m.phone_masked, tierId: m.tier_id, tierName: m.tier_name, growth: m.growth,
+    memberId: m.id, buyerId: m.buyer_id, cardNo: m.card_no, maskedPhone: m.phone_masked, tierId: m.tier_id_in_force, tierName: m.tier_name, earnedTierId: m.tier_id, growth: m.growth,
     pointsBalance: m.points_balance, tags: parseJson<string[]>(m.tags, []), joinedAt: m.joined_at, paidUntil: m.paid_until,
   }));
 }
