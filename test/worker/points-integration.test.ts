@@ -78,6 +78,7 @@ describe("spending under concurrency", () => {
       json: { kind: "coupon", name: "满50减10券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } }, stockTotal: 1000 },
     });
     expect(coupon.status).toBe(201);
+    expect((await api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, title: "满减券", points: 70, stock: 1000 } });
     expect(item.status).toBe(201);
     const m = await member(s.slug, s.tenant.id);
