@@ -222,3 +222,22 @@ describe("points and growth of an order paid with the balance", () => {
     expect(await member()).toEqual({ points_balance: 1000, growth: 100 });
   });
 });
+
+describe("a paid membership card paid from the balance", () => {
+  it("starts the card's term like a gateway payment would (and earns no growth)", async () => {
+    const w = await walletShop();
+    await api("/members/tiers", { method: "POST", token: w.adminKey, json: { name: "普通", rank: 0, growthThreshold: 0 } });
+    const plus = await api("/members/tiers", { method: "POST", token: w.adminKey, json: { name: "PLUS", rank: 5, growthThreshold: 1_000_000 } });
+    const card = await api("/products", { method: "POST", token: w.adminKey, json: { kind: "coupon", name: "PLUS 月卡", priceCents: 990, faceValueCents: 990, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 990 } } } });
+    await api(`/products/${card.body.id}/status`, { method: "POST", token: w.adminKey, json: { status: "published" } });
+    expect((await api(`/members/paid-cards/${card.body.id}`, { method: "PUT", token: w.adminKey, json: { tierId: plus.body.id, months: 1 } })).status).toBe(200);
+    await pay((await load(w)).checkoutUrl);
+    const bought = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "card-by-balance-1", json: { productId: card.body.id, storedValueCents: 990 } });
+    expect(bought.body.status).toBe("delivered");
+    const m = await env.DB.prepare("SELECT paid_tier_id, paid_until, growth FROM members WHERE id = ?").bind(w.memberId).first<{ paid_tier_id: string; paid_until: string; growth: number }>();
+    expect(m!.paid_tier_id).toBe(plus.body.id);
+    expect(Date.parse(m!.paid_until)).toBeGreaterThan(Date.now() + 27 * 86_400_000);
+    expect(m!.growth).toBe(100); // the ¥100 load only
+    expect((await recordedOfType(w.tenantId, "paid_card_changed")).map((e) => e.payload.kind)).toEqual(["purchased"]);
+  });
+});
