@@ -36,12 +36,23 @@ export const Tier = z
   .openapi("Tier");
 export type Tier = z.output<typeof Tier>;
 
+/** The member actions growth rules may reward (each wired where it happens: check-in, store redemption). */
+export const GROWTH_ACTIONS = ["check_in", "redemption"] as const;
+export type GrowthAction = (typeof GROWTH_ACTIONS)[number];
+const ActionGrowth = z.number().int().min(0).max(100_000);
+
 export const GrowthRules = z
   .object({
     /** Growth per yuan paid (orders). */
     perYuan: z.number().min(0).max(1000).default(1),
-    /** Growth per action kind, e.g. { "redemption": 5, "check_in": 1 }. */
-    actions: z.record(z.string().regex(/^[a-z_]{1,32}$/), z.number().int().min(0).max(100_000)).default({}),
+    /**
+     * Growth per action, e.g. { "redemption": 5, "check_in": 1 }: check_in once per daily check-in, redemption once
+     * per voucher redeemed at a store by a member. Any other key is refused (nothing would earn it).
+     */
+    actions: z
+      .object({ check_in: ActionGrowth.optional(), redemption: ActionGrowth.optional() } satisfies Record<GrowthAction, unknown>)
+      .strict()
+      .default({}),
     /** Days between a yearly review's grace notice and the downgrade. */
     graceDays: z.number().int().min(0).max(365).default(30),
   })
@@ -78,17 +89,20 @@ export type MemberCard = z.output<typeof MemberCard>;
 
 export const MemberView = z.object({ member: MemberCard.nullable() }).openapi("MemberView");
 
-/** The operator's search result: the phone only masked, never the number. */
+/**
+ * The operator's search result: the phone only masked, never the number. tierId / tierName: the tier in force (as on
+ * the member's own card: a valid paid card's tier when it ranks higher); earnedTierId: the tier growth reached.
+ */
 export const MemberSummary = z
   .object({
-    memberId: Id, buyerId: Id, cardNo: z.string(), maskedPhone: z.string().nullable(), tierId: Id.nullable(), tierName: z.string().nullable(),
+    memberId: Id, buyerId: Id, cardNo: z.string(), maskedPhone: z.string().nullable(), tierId: Id.nullable(), tierName: z.string().nullable(), earnedTierId: Id.nullable(),
     growth: z.number().int(), pointsBalance: z.number().int(), tags: z.array(z.string()), joinedAt: z.string(), paidUntil: z.string().nullable(),
   })
   .openapi("MemberSummary");
 
 export const MemberSearchQuery = z.object({
   q: z.string().trim().max(40).optional().openapi({ description: "Card number (prefix), or the phone's last 4 digits (a query of 4 or more characters also matches its last 4 against the phone)" }),
-  tierId: Id.optional(),
+  tierId: Id.optional().openapi({ description: "The tier in force (a valid paid card's tier counts when it ranks above the earned one)" }),
   tag: z.string().max(20).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

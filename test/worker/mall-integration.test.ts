@@ -51,6 +51,7 @@ describe("points mall", () => {
       method: "POST", token: s.adminKey,
       json: { kind: "coupon", name: "咖啡券", priceCents: 0, faceValueCents: 1500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 1500 } }, stockTotal: 100 },
     });
+    expect((await api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, title: "咖啡券", points: 10, stock: 5, perMemberLimit: 2 } });
     const members = await Promise.all([1, 2, 3].map(() => member(s.slug, s.tenant.id, s.adminKey, 1000)));
     const res = await Promise.all(members.flatMap((m, i) => [0, 1, 2, 3].map((j) => exchange(s.slug, m.cookie, item.body.id, `mall-race-${i}-${j}`))));
@@ -85,5 +86,41 @@ describe("points mall", () => {
     await Promise.all([sweepPoints(env as Env), sweepPoints(env as Env)]);
     expect(await balanceOf(m2.memberId)).toBe(100);
     expect(await env.DB.prepare("SELECT status FROM mall_exchanges WHERE id = ?").bind(y.body.id).first("status")).toBe("returned");
+  });
+
+  it("an item needs a published product: refused on a draft like a group buy; one unpublished later is hidden and not exchanged", async () => {
+    const s = await shopWithKeys(0);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "20元无门槛券", priceCents: 0, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 2000 } }, stockTotal: 10 },
+    });
+    expect(coupon.body.status).toBe("draft");
+    const input = { productId: coupon.body.id, title: "草稿品", points: 10, stock: 5 };
+    const draft = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
+    const group = await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, name: "团", groupPriceCents: 1, teamSize: 2, teamMinutes: 10, endsAt: new Date(Date.now() + 86_400_000).toISOString() } });
+    expect([draft.status, group.status]).toEqual([422, 422]);
+    expect(draft.body.error).toMatchObject({ code: "invalid_mall_item", message: "The product must be published", requestId: expect.any(String), issues: [{ path: "body.productId", code: "invalid_mall_item" }] });
+    expect(draft.body.error.issues[0].path).toBe(group.body.error.issues[0].path);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM mall_items WHERE tenant_id = ?").bind(s.tenant.id).first("n")).toBe(0);
+
+    const status = (to: string) => api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: to } });
+    expect((await status("published")).status).toBe(200);
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
+    expect(item.status).toBe(201);
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
+    expect((await exchange(s.slug, m.cookie, item.body.id, "mall-pub-0001")).body).toMatchObject({ orderStatus: "delivered", balance: 90 });
+
+    // Unpublished later: members no longer see it, an exchange is refused before any point is spent.
+    expect((await status("draft")).status).toBe(200);
+    expect((await shop(s.slug, "/member/mall", { cookie: m.cookie })).body.items).toEqual([]);
+    const refused = await exchange(s.slug, m.cookie, item.body.id, "mall-pub-0002");
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "product_unavailable", requestId: expect.any(String) });
+    expect(await balanceOf(m.memberId)).toBe(90);
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 4, active: true });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id = ?").bind(s.tenant.id, coupon.body.id).first("n")).toBe(1);
+    // The operator may switch it off, not on again until the product is published.
+    expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, active: false } })).status).toBe(200);
+    expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, active: true } })).body.error.code).toBe("invalid_mall_item");
   });
 });

@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import { consumeOldestFirst } from "../../worker/domain/points";
 import { sweepPoints } from "../../worker/services/points-expiry";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
-import { api, createTenant, insertMember, recordedOfType } from "./helpers";
+import { api, createTenant, insertMember, PLATFORM, recordedOfType } from "./helpers";
+import { newId } from "../../worker/domain/crypto";
+import { checkIn } from "../../worker/services/member-activity";
+import { issueVoucher } from "../../worker/services/vouchers";
 
 /** A buyer session in the store and a member row for it (the join flow is members17's). */
 async function member(slug: string, tenantId: string) {
@@ -75,6 +78,7 @@ describe("spending under concurrency", () => {
       json: { kind: "coupon", name: "满50减10券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } }, stockTotal: 1000 },
     });
     expect(coupon.status).toBe(201);
+    expect((await api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, title: "满减券", points: 70, stock: 1000 } });
     expect(item.status).toBe(201);
     const m = await member(s.slug, s.tenant.id);
@@ -116,6 +120,46 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
     expect(await recordedOfType(tenant.id, "member_checked_in")).toHaveLength(1);
     const stranger = await shop(tenant.slug, "/guest", { method: "POST", json: {} });
     expect((await shop(tenant.slug, "/member/check-in", { method: "POST", cookie: stranger.cookie })).body.error.code).toBe("not_a_member");
+  });
+
+  it("growth per action: a check-in and a store redemption add the brand's growth once each, also when raced; unknown actions are refused", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const rules = await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { actions: { check_in: 2, redemption: 5 } } });
+    expect(rules.body.actions).toEqual({ check_in: 2, redemption: 5 });
+    const unknown = await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { actions: { share: 3 } } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBeTruthy();
+    await api("/members/tiers", { method: "POST", token: adminKey, json: { name: "普通", rank: 0, growthThreshold: 0 } });
+    const silver = await api("/members/tiers", { method: "POST", token: adminKey, json: { name: "银卡", rank: 1, growthThreshold: 4 } });
+    const m = await member(tenant.slug, tenant.id);
+    const growth = () => env.DB.prepare("SELECT source_kind, source_id, growth FROM member_growth WHERE member_id = ? ORDER BY created_at, source_id").bind(m.memberId).all();
+    const five = await Promise.all(Array.from({ length: 5 }, () => shop(tenant.slug, "/member/check-in", { method: "POST", cookie: m.cookie })));
+    expect(five.filter((r) => r.status === 200)).toHaveLength(1);
+    const day = five.find((r) => r.status === 200)!.body.day as string;
+    expect((await growth()).results).toEqual([{ source_kind: "check_in", source_id: day, growth: 2 }]);
+    // Another day's check-in earns again (the service with tomorrow's clock); a retry of it does not.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    await checkIn(env as Env, tenant.id, m.buyerId, tomorrow);
+    await expect(checkIn(env as Env, tenant.id, m.buyerId, tomorrow)).rejects.toMatchObject({ status: 409 });
+    const member2 = () => env.DB.prepare("SELECT growth, tier_id FROM members WHERE id = ?").bind(m.memberId).first<{ growth: number; tier_id: string }>();
+    expect(await member2()).toEqual({ growth: 4, tier_id: silver.body.id }); // 2 + 2 reaches 银卡 at once
+    expect((await recordedOfType(tenant.id, "member_growth_earned")).map((e) => e.payload.sourceKind)).toEqual(["check_in", "check_in"]);
+
+    // A voucher the member holds, redeemed at a store (raced by the same request twice): +5 once.
+    const redeemer = await api(`/platform/tenants/${tenant.id}/keys`, { method: "POST", token: PLATFORM, json: { name: "pos", scopes: ["redeemer"] } });
+    const store = await api("/stores", { method: "POST", token: adminKey, json: { name: "南京西路店", address: "上海" } });
+    const productId = newId("prd");
+    await env.DB.prepare("INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, config, status) VALUES (?, ?, 'coupon', '到店券', 0, 500, '{}', 'published')").bind(productId, tenant.id).run();
+    const { voucher } = await issueVoucher(env as Env, { tenantId: tenant.id, holderId: m.buyerId, productId, sourceKey: "growth-action-redeem" });
+    const redeem = (idem: string) => api("/redemptions", { method: "POST", token: redeemer.body.secret, json: { code: voucher.code, storeId: store.body.id }, headers: { "idempotency-key": idem } });
+    const both = await Promise.all([redeem("growth-redeem-1"), redeem("growth-redeem-2")]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await growth()).results.filter((g) => g.source_kind === "redemption")).toEqual([{ source_kind: "redemption", source_id: both.find((r) => r.status === 200)!.body.id, growth: 5 }]);
+    expect((await member2())!.growth).toBe(9);
+    // Not a member: a redemption earns nobody growth.
+    const { voucher: guestVoucher } = await issueVoucher(env as Env, { tenantId: tenant.id, holderId: "buyer_not_member", productId, sourceKey: "growth-action-guest" });
+    expect((await api("/redemptions", { method: "POST", token: redeemer.body.secret, json: { code: guestVoucher.code, storeId: store.body.id }, headers: { "idempotency-key": "growth-redeem-3" } })).status).toBe(200);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM member_growth WHERE tenant_id = ?").bind(tenant.id).first("n")).toBe(3);
   });
 
   it("reminds once N days before expiry, expires each lot once, and the liability follows", async () => {

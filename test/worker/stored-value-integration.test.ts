@@ -193,3 +193,51 @@ describe("store charge (储值扣款)", () => {
     expect(accounts.body.accounts[0].balance.balanceCents).toBe(12000 - 17 * 700);
   });
 });
+
+describe("points and growth of an order paid with the balance", () => {
+  it("only the gateway part earns (the load already did): a split order earns on its cash part, an all-balance one nothing; a refund takes back what was earned", async () => {
+    const w = await walletShop();
+    expect((await api("/points/rules", { method: "PUT", token: w.adminKey, json: { pointsPerYuan: 10 } })).status).toBe(200);
+    expect((await api("/members/growth-rules", { method: "PUT", token: w.adminKey, json: { perYuan: 1 } })).status).toBe(200);
+    const earned = async (orderId: string) => ({
+      points: await countRows("SELECT COALESCE(SUM(points), 0) AS n FROM points_movements WHERE source_kind = 'order' AND source_id = ?", orderId),
+      growth: await countRows("SELECT COALESCE(SUM(growth), 0) AS n FROM member_growth WHERE source_id = ?", orderId),
+    });
+    const { orderId: loadId, checkoutUrl } = await load(w);
+    await pay(checkoutUrl);
+    expect(await earned(loadId)).toEqual({ points: 1000, growth: 100 }); // ¥100 in at the gateway
+
+    // ¥19.90: ¥5.00 from the balance, ¥14.90 at the gateway → 149 points, 14 growth.
+    const split = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "earn-split-1", json: { productId: w.productId, storedValueCents: 500 } });
+    expect((await pay(split.body.checkoutUrl)).status).toBe(200);
+    expect(await earned(split.body.id)).toEqual({ points: 149, growth: 14 });
+    const whole = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "earn-whole-1", json: { productId: w.productId, storedValueCents: 1990 } });
+    expect(whole.body.status).toBe("delivered");
+    expect(await earned(whole.body.id)).toEqual({ points: 0, growth: 0 });
+
+    const member = () => env.DB.prepare("SELECT points_balance, growth FROM members WHERE id = ?").bind(w.memberId).first<{ points_balance: number; growth: number }>();
+    expect(await member()).toEqual({ points_balance: 1149, growth: 114 });
+    expect((await api(`/orders/${split.body.id}/refund`, { method: "POST", token: w.adminKey, json: { reason: "客户申请" } })).status).toBe(200);
+    expect(await earned(split.body.id)).toEqual({ points: 0, growth: 0 }); // earned, then reversed by exactly as much
+    expect(await member()).toEqual({ points_balance: 1000, growth: 100 });
+  });
+});
+
+describe("a paid membership card paid from the balance", () => {
+  it("starts the card's term like a gateway payment would (and earns no growth)", async () => {
+    const w = await walletShop();
+    await api("/members/tiers", { method: "POST", token: w.adminKey, json: { name: "普通", rank: 0, growthThreshold: 0 } });
+    const plus = await api("/members/tiers", { method: "POST", token: w.adminKey, json: { name: "PLUS", rank: 5, growthThreshold: 1_000_000 } });
+    const card = await api("/products", { method: "POST", token: w.adminKey, json: { kind: "coupon", name: "PLUS 月卡", priceCents: 990, faceValueCents: 990, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 990 } } } });
+    await api(`/products/${card.body.id}/status`, { method: "POST", token: w.adminKey, json: { status: "published" } });
+    expect((await api(`/members/paid-cards/${card.body.id}`, { method: "PUT", token: w.adminKey, json: { tierId: plus.body.id, months: 1 } })).status).toBe(200);
+    await pay((await load(w)).checkoutUrl);
+    const bought = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "card-by-balance-1", json: { productId: card.body.id, storedValueCents: 990 } });
+    expect(bought.body.status).toBe("delivered");
+    const m = await env.DB.prepare("SELECT paid_tier_id, paid_until, growth FROM members WHERE id = ?").bind(w.memberId).first<{ paid_tier_id: string; paid_until: string; growth: number }>();
+    expect(m!.paid_tier_id).toBe(plus.body.id);
+    expect(Date.parse(m!.paid_until)).toBeGreaterThan(Date.now() + 27 * 86_400_000);
+    expect(m!.growth).toBe(100); // the ¥100 load only
+    expect((await recordedOfType(w.tenantId, "paid_card_changed")).map((e) => e.payload.kind)).toEqual(["purchased"]);
+  });
+});

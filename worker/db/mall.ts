@@ -45,8 +45,10 @@ export function updateItem(db: D1Database, i: Omit<MallItemRow, "created_at" | "
   ).bind(i.product_id, i.title, i.points, i.cash_cents, i.per_member_limit, i.active, i.stock_total, i.stock_total, i.tenant_id, i.id).first<MallItemRow>();
 }
 
-export function listItems(db: D1Database, tenantId: string, activeOnly: boolean) {
-  return db.prepare(`SELECT * FROM mall_items WHERE tenant_id = ? ${activeOnly ? "AND active = 1" : ""} ORDER BY points, id`)
+/** exchangeable: only active items whose product is published (what members may exchange). */
+export function listItems(db: D1Database, tenantId: string, exchangeable: boolean) {
+  const only = "AND i.active = 1 AND EXISTS (SELECT 1 FROM products p WHERE p.tenant_id = i.tenant_id AND p.id = i.product_id AND p.status = 'published')";
+  return db.prepare(`SELECT i.* FROM mall_items i WHERE i.tenant_id = ? ${exchangeable ? only : ""} ORDER BY i.points, i.id`)
     .bind(tenantId).all<MallItemRow>().then((r) => r.results);
 }
 

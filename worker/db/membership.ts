@@ -70,6 +70,25 @@ export interface Frag {
   args: unknown[];
 }
 
+/** The member who placed an order (null for a guest). */
+export const memberOfBuyer = (tenantId: string, buyerId: string): Frag => ({ sql: "SELECT id FROM members WHERE tenant_id = ? AND buyer_id = ?", args: [tenantId, buyerId] });
+
+/**
+ * Growth an order earns: the part paid through a gateway × the brand's per_yuan (1 by default), truncated. The
+ * stored-value part earned when it was loaded, so it does not earn again when spent.
+ */
+export const orderGrowthOf = (tenantId: string, orderId: string): Frag => ({
+  sql: `SELECT CAST((o.amount_cents - o.stored_value_cents) / 100.0 * coalesce((SELECT per_yuan FROM member_growth_rules WHERE tenant_id = o.tenant_id), 1) AS INTEGER)
+        FROM orders o WHERE o.tenant_id = ? AND o.id = ?`,
+  args: [tenantId, orderId],
+});
+
+/** The brand's growth for one action kind (growth rules `actions`): null (nothing earned) when the rules name none. */
+export const actionGrowthOf = (tenantId: string, kind: string): Frag => ({
+  sql: "SELECT CAST(json_extract(actions, '$.' || ?) AS INTEGER) FROM member_growth_rules WHERE tenant_id = ?",
+  args: [kind, tenantId],
+});
+
 /** Join: one row per (brand, buyer) and per card number; the entry tier is the best one growth 0 reaches. */
 export function insertMemberStmt(db: D1Database, m: { id: string; tenantId: string; buyerId: string; cardNo: string; via: string }) {
   return db
@@ -379,6 +398,14 @@ export function giftIssuedStmts(db: D1Database, g: GiftOwed, orderIds: string[])
  * only them; a 1–2 character prefix matches a large share of the cards, so it walks the members newest first until
  * `limit` match. Either way a search no longer reads every member of the brand.
  */
+/**
+ * The tier in force of the members row `m`, as domain/tiers.ts effectiveTier (the member's own card) decides it: a
+ * valid paid card's tier when it ranks above the earned tier (or there is none), else the earned tier.
+ */
+const TIER_IN_FORCE = `CASE WHEN m.paid_tier_id IS NOT NULL AND m.paid_until > ${NOW} AND EXISTS (SELECT 1 FROM member_tiers pt WHERE pt.id = m.paid_tier_id
+    AND pt.rank > coalesce((SELECT rank FROM member_tiers WHERE id = m.tier_id), pt.rank - 1)) THEN m.paid_tier_id ELSE m.tier_id END`;
+
+/** The operator's search; tier_id_in_force / tier_name are the tier in force, and `tierId` filters on it. */
 export function searchMembers(db: D1Database, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
   const where = ["m.tenant_id = ?1"];
   const args: unknown[] = [tenantId, q.limit];
@@ -394,15 +421,19 @@ export function searchMembers(db: D1Database, tenantId: string, q: { q?: string;
     const card = arg(text);
     where.push(`+m.card_no >= ${card} AND +m.card_no < ${card} || char(1114111)`);
   }
-  if (q.tierId) where.push(`m.tier_id = ${arg(q.tierId)}`);
+  if (q.tierId) {
+    const tier = arg(q.tierId);
+    where.push(`(m.tier_id = ${tier} OR m.paid_tier_id = ${tier}) AND (${TIER_IN_FORCE}) = ${tier}`);
+  }
   if (q.tag) where.push(`EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ${arg(q.tag)})`);
   return db
     .prepare(
-      `SELECT m.*, b.phone_masked, t.name AS tier_name FROM ${from} JOIN buyers b ON b.id = m.buyer_id LEFT JOIN member_tiers t ON t.id = m.tier_id
+      `SELECT m.*, b.phone_masked, t.id AS tier_id_in_force, t.name AS tier_name FROM ${from} JOIN buyers b ON b.id = m.buyer_id
+       LEFT JOIN member_tiers t ON t.id = (${TIER_IN_FORCE})
        WHERE ${where.join(" AND ")} ORDER BY m.joined_at DESC, m.id DESC LIMIT ?2`,
     )
     .bind(...args)
-    .all<MemberRow & { phone_masked: string | null; tier_name: string | null }>()
+    .all<MemberRow & { phone_masked: string | null; tier_id_in_force: string | null; tier_name: string | null }>()
     .then((r) => r.results);
 }
 

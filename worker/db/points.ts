@@ -158,10 +158,11 @@ export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuar
 /**
  * Points a paid order earned, all in SQL so they join the payment's own batch: the order's buyer's membership, the
  * tenant's rule (points per yuan, expiry months; defaults when unset), only while `guard` holds (the order is paid by
- * this payment). Not a member, or nothing to earn: nothing is written.
+ * this payment). Not a member, or nothing to earn: nothing is written. Only the gateway part earns: the balance part
+ * earned when it was loaded (an order paid wholly from the balance earns nothing).
  */
 export function earnForOrderStmts(db: D1Database, tenantId: string, orderId: string, movementId: string, lotId: string, guard: SqlGuard): D1PreparedStatement[] {
-  const points = `(o.amount_cents * COALESCE(r.points_per_yuan, ${DEFAULT_RULES.points_per_yuan})) / 100`;
+  const points = `((o.amount_cents - o.stored_value_cents) * COALESCE(r.points_per_yuan, ${DEFAULT_RULES.points_per_yuan})) / 100`;
   return [
     db.prepare(
       `${INSERT_MOVEMENT} SELECT ?, o.tenant_id, m.id, 'earn', ${points}, m.points_balance + ${points}, 'order', o.id, o.id, 'order_paid', 0, NULL

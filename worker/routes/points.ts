@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorBody } from "../../schema/errors";
 import { IdempotencyKey } from "../../schema/orders";
 import {
   CheckInResult, ExchangeHeaders, MallExchange, MallItem, MallItemInput, MemberMall, MemberTask, MemberTaskInput, MyTask, PointsAdjustInput,
@@ -60,14 +61,15 @@ const putTask = createRoute({
   method: "put", path: "/points/tasks/{taskId}", ...op, middleware: [requireKey("operator")], summary: "Change a member task",
   request: { params: z.object({ taskId: Id }), ...jsonBody(MemberTaskInput) }, responses: { 200: json(MemberTask, "Saved"), ...opErrors },
 });
+const unpublished = json(ErrorBody, "invalid_mall_item: an active item needs a published product");
 const listItems = createRoute({ method: "get", path: "/mall/items", ...op, middleware: [requireKey("operator")], summary: "Points mall items", responses: { 200: json(z.object({ items: z.array(MallItem) }), "Items"), ...opErrors } });
 const createItem = createRoute({
   method: "post", path: "/mall/items", ...op, middleware: [requireKey("operator")], summary: "Offer a catalog product in the points mall (points or points + cash, own stock and per-member limit)",
-  request: jsonBody(MallItemInput), responses: { 201: json(MallItem, "Created"), ...opErrors },
+  request: jsonBody(MallItemInput), responses: { 201: json(MallItem, "Created"), 422: unpublished, ...opErrors },
 });
 const putItem = createRoute({
   method: "put", path: "/mall/items/{itemId}", ...op, middleware: [requireKey("operator")], summary: "Change a mall item (stock: the new total; what was taken stays taken)",
-  request: { params: z.object({ itemId: Id }), ...jsonBody(MallItemInput) }, responses: { 200: json(MallItem, "Saved"), ...opErrors },
+  request: { params: z.object({ itemId: Id }), ...jsonBody(MallItemInput) }, responses: { 200: json(MallItem, "Saved"), 422: unpublished, ...opErrors },
 });
 const liability = createRoute({
   method: "get", path: "/points/liability", ...op, middleware: [requireKey("operator")], summary: "Outstanding points and their money value; issued, spent, expired",

@@ -205,9 +205,12 @@ function deliveryEventRows(env: Env, order: OrderRow, rows: NewVoucherRow[], sup
 }
 
 
-/** For zero-amount orders (free claims): created → paid → delivered without a gateway. */
+/** For orders with nothing to pay at a gateway (free claims, all from the balance): created → paid → delivered. */
 export async function markPaidAndDeliver(env: Env, order: OrderRow): Promise<OrderRow> {
-  const [moved] = await env.DB.batch([transitionOrderStmt(env.DB, order.tenant_id, order.id, ["created"], "paid")]);
+  // An amount here was paid wholly from the stored-value balance: no gateway notice will come, so a paid card's term
+  // starts now (its growth and points are none: the balance earned them when it was loaded).
+  const member = order.amount_cents > 0 ? orderPaidMemberStmts(env, order, orderIn(order.tenant_id, order.id, "paid")) : [];
+  const [moved] = await env.DB.batch([transitionOrderStmt(env.DB, order.tenant_id, order.id, ["created"], "paid"), ...member]);
   const paid = moved!.results[0] as OrderRow | undefined;
   if (!paid) return (await getOrderRow(env.DB, order.tenant_id, order.id))!;
   return deliverOrder(env, paid);

@@ -32,8 +32,18 @@ export function toItem(r: MallItemRow): MallItem {
 
 type ItemInput = { productId: string; title: string; points: number; cashCents: number; stock: number; perMemberLimit: number | null; active: boolean };
 
+/**
+ * An item is active only on a published product (publishing is where validity, scope and wording are checked): 422
+ * invalid_mall_item like a group buy's. Saving one inactive is allowed, so the operator can still switch off an item
+ * whose product was unpublished later.
+ */
 export async function saveItem(env: Env, tenantId: string, input: ItemInput, itemId?: string): Promise<MallItem> {
-  if (!(await getProductRow(env.DB, tenantId, input.productId))) throw ApiError.badRequest("unknown_product", "productId is not a product of this brand", [{ path: "productId", message: "unknown product", code: "custom" }]);
+  const product = await getProductRow(env.DB, tenantId, input.productId);
+  if (!product) throw ApiError.badRequest("unknown_product", "productId is not a product of this brand", [{ path: "productId", message: "unknown product", code: "custom" }]);
+  if (input.active && product.status !== "published") {
+    const message = "The product must be published";
+    throw new ApiError(422, "invalid_mall_item", message, [{ path: "body.productId", message, code: "invalid_mall_item" }]);
+  }
   const row = {
     tenant_id: tenantId, product_id: input.productId, title: input.title, points: input.points, cash_cents: input.cashCents,
     stock_total: input.stock, per_member_limit: input.perMemberLimit, active: input.active ? 1 : 0,
@@ -43,7 +53,8 @@ export async function saveItem(env: Env, tenantId: string, input: ItemInput, ite
   return toItem(saved);
 }
 
-export const mallItems = async (env: Env, tenantId: string, activeOnly: boolean) => (await listItems(env.DB, tenantId, activeOnly)).map(toItem);
+/** forMembers: only the items a member can exchange (active, product published). */
+export const mallItems = async (env: Env, tenantId: string, forMembers: boolean) => (await listItems(env.DB, tenantId, forMembers)).map(toItem);
 
 async function view(env: Env, x: ExchangeRow) {
   const [order, member, charge] = await Promise.all([
@@ -66,6 +77,10 @@ export async function exchange(env: Env, tenantId: string, buyerId: string, item
   }
   const item = await getItem(env.DB, tenantId, itemId);
   if (!item || !item.active) throw ApiError.notFound("Mall item");
+  // Checked before any point is spent; createOrder checks it again (requirePublished) should it be unpublished meanwhile.
+  if ((await getProductRow(env.DB, tenantId, item.product_id))?.status !== "published") {
+    throw ApiError.conflict("product_unavailable", "该商品已下架，暂不可兑换 / The item's product is not on sale");
+  }
   const id = newId("mx");
   const spend = await movementStmts(env, {
     tenantId, memberId: member.id, kind: "spend", sourceKind: "mall", sourceId: id, points: -item.points, reason: item.title, buyerId, guard: exchangeExists(id),
@@ -88,7 +103,7 @@ export async function exchange(env: Env, tenantId: string, buyerId: string, item
   let orderId: string;
   try {
     const res = await createOrder(env, {
-      tenantId, buyerId, productId: item.product_id, idempotencyKey: `mall:${id}`, source: `mall:${item.id}`, unitPriceCents: item.cash_cents, requirePublished: false,
+      tenantId, buyerId, productId: item.product_id, idempotencyKey: `mall:${id}`, source: `mall:${item.id}`, unitPriceCents: item.cash_cents, requirePublished: true,
     });
     orderId = res.order.id;
   } catch (e) {

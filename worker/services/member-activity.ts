@@ -17,7 +17,7 @@ import {
 import { memberById } from "../db/members";
 import { getProductRow } from "../db/products";
 import { ApiError } from "../errors";
-import { earnGrowthStmts } from "./membership";
+import { actionGrowthStmts, earnGrowthStmts } from "./membership";
 import { eventRows } from "../queue/emit";
 import { requireMember } from "./member-lookup";
 import { movementStmts, rulesOf, statementOf } from "./points";
@@ -39,6 +39,8 @@ export async function checkIn(env: Env, tenantId: string, buyerId: string, now =
   const [ins] = await env.DB.batch([
     insertCheckInStmt(env.DB, tenantId, member.id, day, streak, points),
     ...earn.stmts,
+    // Growth for the check-in (growth rules `actions.check_in`), keyed by the day like the points.
+    ...actionGrowthStmts(env, tenantId, { memberId: member.id }, "check_in", day, inserted),
     ...eventRows(env, [{ eventId: `evci_${member.id}_${day}`, tenantId, type: "member_checked_in", actor: { userId: buyerId }, payload: { memberId: member.id, day, streak, points } }], inserted),
   ]);
   if (!ins!.meta.changes) throw ApiError.conflict("already_checked_in", "Already checked in today");

@@ -2,7 +2,7 @@
  * Membership (issue 17): joining a brand, tiers and growth rules, growth earned exactly once per source with an
  * upgrade at once, the member card, member prices and member-only products, the operator's member search.
  */
-import { GrowthRules, TierPrivileges, type MemberCard, type Tier } from "../../schema/members";
+import { GROWTH_ACTIONS, GrowthRules, TierPrivileges, type GrowthAction, type MemberCard, type Tier } from "../../schema/members";
 import type { z } from "@hono/zod-openapi";
 import type { TierInput, PaidCardPlanInput } from "../../schema/members";
 import { newId } from "../domain/crypto";
@@ -11,7 +11,7 @@ import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
-  type TierRow, lotteryBonusOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
+  type TierRow, lotteryBonusOf, memberOfBuyer, orderGrowthOf, actionGrowthOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
 import { getBuyer } from "../db/buyers";
 import { memberById, type MemberRow } from "../db/members";
@@ -63,8 +63,14 @@ export async function removeTier(env: Pick<Env, "DB">, tenantId: string, id: str
   if (!(await deleteUnusedTier(env.DB, tenantId, id))) throw ApiError.conflict("tier_in_use", "Members hold this tier (or a paid card grants it)");
 }
 
+// Only the actions that earn are shown (rules saved before the action list was fixed may name others).
+const actionsOf = (json: string): GrowthRules["actions"] => {
+  const saved = JSON.parse(json) as Record<string, number>;
+  return Object.fromEntries(GROWTH_ACTIONS.filter((k) => typeof saved[k] === "number").map((k) => [k, saved[k]]));
+};
+
 const rulesOf = (r: GrowthRulesRow | null): GrowthRules =>
-  r ? { perYuan: r.per_yuan, actions: JSON.parse(r.actions) as Record<string, number>, graceDays: r.grace_days } : GrowthRules.parse({});
+  r ? { perYuan: r.per_yuan, actions: actionsOf(r.actions), graceDays: r.grace_days } : GrowthRules.parse({});
 
 export async function getGrowthRules(env: Pick<Env, "DB">, tenantId: string): Promise<GrowthRules> {
   return rulesOf(await growthRulesStmt(env.DB, tenantId).first<GrowthRulesRow>());
@@ -75,9 +81,16 @@ export async function saveGrowthRules(env: Pick<Env, "DB">, tenantId: string, ru
   return getGrowthRules(env, tenantId);
 }
 
-/** The brand's growth for one action kind (redemption, check_in, task…): 0 when the rules name none. Pair with earnGrowthStmts. */
-export async function growthForAction(env: Pick<Env, "DB">, tenantId: string, kind: string): Promise<number> {
-  return (await getGrowthRules(env, tenantId)).actions[kind] ?? 0;
+/**
+ * Growth for one member action (check-in, store redemption) at the brand's rate for it (growth rules `actions`), as
+ * statements for the action's own batch: read in SQL there, written only while `guard` holds, once per member and
+ * (kind, sourceId) — a retried or raced action adds nothing. No rate for the action, or not a member: nothing.
+ */
+export function actionGrowthStmts(
+  env: Pick<Env, "DB">, tenantId: string, who: { memberId: string } | { buyerId: string }, kind: GrowthAction, sourceId: string, guard?: SqlGuard,
+): D1PreparedStatement[] {
+  const member = "memberId" in who ? { sql: "SELECT ?", args: [who.memberId] } : memberOfBuyer(tenantId, who.buyerId);
+  return growthChangeStmts(env, tenantId, member, actionGrowthOf(tenantId, kind), kind, sourceId, guard);
 }
 
 /**
@@ -112,14 +125,15 @@ function growthChangeStmts(env: Pick<Env, "DB">, tenantId: string, member: Frag,
 }
 
 /**
- * For the batch that marks an order paid (guard: paid by this very notice): growth for the amount paid when the buyer
- * is a member (rate: the brand's growth rules, 1 per yuan by default), and a paid card's term when the product is
- * one (paid_card_changed purchased/renewed). Order ids name the source, so each order counts once.
+ * For the batch that marks an order paid (guard: paid by this very notice): growth for the part paid through the
+ * gateway when the buyer is a member (rate: the brand's growth rules, 1 per yuan by default; a stored-value part
+ * earned on its load), and a paid card's term when the product is one (paid_card_changed purchased/renewed). Order
+ * ids name the source, so each order counts once.
  */
-export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: string; id: string; buyer_id: string; product_id: string; amount_cents: number }, guard: SqlGuard): D1PreparedStatement[] {
+export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: string; id: string; buyer_id: string; product_id: string }, guard: SqlGuard): D1PreparedStatement[] {
   const t = order.tenant_id;
-  const member = { sql: "SELECT id FROM members WHERE tenant_id = ? AND buyer_id = ?", args: [t, order.buyer_id] };
-  const growth = { sql: "SELECT CAST(? / 100.0 * coalesce((SELECT per_yuan FROM member_growth_rules WHERE tenant_id = ?), 1) AS INTEGER)", args: [order.amount_cents, t] };
+  const member = memberOfBuyer(t, order.buyer_id);
+  const growth = orderGrowthOf(t, order.id);
   const term = (f: string) => paidTermOf(order.id, f);
   const termAdded = { sql: "changes() = 1 AND EXISTS (SELECT 1 FROM paid_card_terms WHERE order_id = ?)", args: [order.id] };
   return [
@@ -262,7 +276,7 @@ export const noteMemberDiscount = (env: Pick<Env, "DB">, tenantId: string, order
 // Operator.
 export async function findMembers(env: Pick<Env, "DB">, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {
   return (await searchMembers(env.DB, tenantId, q)).map((m) => ({
-    memberId: m.id, buyerId: m.buyer_id, cardNo: m.card_no, maskedPhone: m.phone_masked, tierId: m.tier_id, tierName: m.tier_name, growth: m.growth,
+    memberId: m.id, buyerId: m.buyer_id, cardNo: m.card_no, maskedPhone: m.phone_masked, tierId: m.tier_id_in_force, tierName: m.tier_name, earnedTierId: m.tier_id, growth: m.growth,
     pointsBalance: m.points_balance, tags: parseJson<string[]>(m.tags, []), joinedAt: m.joined_at, paidUntil: m.paid_until,
   }));
 }

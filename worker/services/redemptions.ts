@@ -4,6 +4,7 @@
  * watched by frequency monitoring.
  */
 import { redemptionEarnStmts } from "./points";
+import { actionGrowthStmts } from "./membership";
 import { errorBody } from "../../schema/errors";
 import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
 import { ProductConfig } from "../../schema/catalog";
@@ -179,6 +180,7 @@ export async function redeem(
     apiKeyId,
     redeemedAt: base.created_at,
   };
+  const succeeded = { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')", args: [tenantId, redemption.id] };
   const won = await redeemAtomically(env.DB, {
     ...base,
     id: redemption.id,
@@ -197,9 +199,10 @@ export async function redeem(
     occurredAt: new Date(redemption.redeemedAt),
     actor: { apiKeyId, userId: voucher.holder_id },
     payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents, redemptionId: redemption.id },
-  }], { sql: "EXISTS (SELECT 1 FROM redemptions WHERE tenant_id = ? AND id = ? AND outcome = 'succeeded')", args: [tenantId, redemption.id] })
-    // The member's points for redeeming at a store (tenant rule; nothing for non-members), with the redemption.
-    .concat(redemptionEarnStmts(env, tenantId, voucher.holder_id, redemption.id)));
+  }], succeeded)
+    // The member's points and growth for redeeming at a store (tenant rules; nothing for non-members), with the redemption.
+    .concat(redemptionEarnStmts(env, tenantId, voucher.holder_id, redemption.id))
+    .concat(voucher.holder_id ? actionGrowthStmts(env, tenantId, { buyerId: voucher.holder_id }, "redemption", redemption.id, succeeded) : []));
   if (!won) {
     const current = await getVoucherByCode(env.DB, tenantId, voucher.code);
     if (current?.status === "redeemed") return alreadyRedeemed(env, current, fail);

@@ -112,6 +112,8 @@ const CODES: Record<string, Pair> = {
   member_token_audience: ["会员身份不属于本品牌", "The member token is for another brand"],
   consent_required: ["请先同意接收营销信息", "Allow marketing messages first"],
   insufficient_points: ["积分不足", "Not enough points"],
+  invalid_mall_item: ["积分商城商品须先发布对应商品", "The mall item's product must be published first"],
+  product_unavailable: ["该商品已下架，暂不可兑换", "This product is not on sale; it cannot be exchanged"],
   already_checked_in: ["今天已签到", "Already checked in today"],
   task_not_completed: ["任务尚未完成或奖励已领取", "The task is not completed or was already rewarded"],
   task_gates_lottery: ["任务不能与抽奖挂钩", "A task may not be tied to a lottery"],
