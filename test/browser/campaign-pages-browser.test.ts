@@ -1,6 +1,8 @@
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
+import type { DrawExport, DrawLogEntry } from "../../schema/campaigns";
 import { icsTime } from "../../site/src/lib/ics";
+import { entryHash } from "../../worker/domain/draw";
 import { downloadText, fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
 import { admin } from "./stack";
 
@@ -208,7 +210,10 @@ describe("campaign pages on a phone", () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
     await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    // Two draws: both land in the visitor's home shard, so the linked (second) one has a neighbour in its chain.
     await drawOnce(page, c.id);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    const drawn = await drawOnce(page, c.id);
     await expect.poll(() => page.locator("#result a.proof").count(), { timeout: 15_000 }).toBe(1);
     const href = (await page.getAttribute("#result a.proof", "href"))!;
     await page.click("#result a.proof");
@@ -216,6 +221,9 @@ describe("campaign pages on a phone", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(c.endsAt) - Date.now() + 500)));
     await page.reload();
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
+    // The outcome recomputed from the proof, the published weights and the shard's stock at that point.
+    expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
+    expect(await page.textContent("#verdict")).toMatch(/已逐条核对本分片（分片 \d+）全部 \d+ 条记录/);
     await fitsThePhone(page);
     await screenshot(page, "verify-draw");
     const altered = new URL(href, baseUrl);
@@ -235,6 +243,48 @@ describe("campaign pages on a phone", () => {
     cut.searchParams.set("r", receipt.replace(/:[0-9a-f]{64}$/, `:${"1".repeat(64)}`));
     await page.goto(cut.href);
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("回执与公布的抽奖记录不符");
+    // Another entry of the same shard tampered in the published log: the untouched draw's link no longer passes, and
+    // the verdict names the first bad entry. (a) its contents changed, so its hash no longer matches them;
+    // (b) an outcome the seed does not give, re-hashed so the entry's own hash still holds.
+    const [shardNo, seqNo] = receipt.split(":").map(Number) as [number, number];
+    let tamper: (entries: DrawLogEntry[]) => number = () => 0;
+    let tamperedSeq = 0;
+    await page.route(`**/api/v1/public/campaigns/${c.id}/draws`, async (route) => {
+      const x = (await (await route.fetch()).json()) as DrawExport;
+      tamperedSeq = tamper(x.shards.find((s) => s.shard === shardNo)!.entries);
+      await route.fulfill({ json: x });
+    });
+    const neighbour = (entries: DrawLogEntry[]) => entries.find((e) => e.type === "draw" && e.seq !== seqNo)!;
+    tamper = (entries) => {
+      const e = neighbour(entries);
+      e.at = new Date(Date.parse(e.at) - 60_000).toISOString();
+      return e.seq;
+    };
+    await page.goto(href.startsWith("http") ? href : new URL(href, baseUrl).href);
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("记录内容与其哈希不符");
+    let verdict = (await page.textContent("#verdict"))!;
+    expect(verdict).toMatch(/^✘/);
+    expect(verdict).toContain(`本分片（分片 ${shardNo}）第 ${tamperedSeq} 条记录不成立`);
+    expect(verdict).toContain("这条不是您的这次抽奖");
+    expect(await page.locator("#outcome").count()).toBe(0);
+    tamper = (entries) => {
+      const e = neighbour(entries);
+      e.prizeId = e.prizeId ? null : "a";
+      const { hash: _, ...rest } = e;
+      e.hash = entryHash(rest);
+      return e.seq;
+    };
+    await page.reload();
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("记录的结果与种子、公布的中奖权重和当时库存算出的结果不符");
+    verdict = (await page.textContent("#verdict"))!;
+    expect(verdict).toMatch(/^✘/);
+    expect(verdict).toContain(`第 ${tamperedSeq} 条记录`);
+    // Untampered again: ✔ with the outcome.
+    tamper = () => 0;
+    await page.reload();
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
+    expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
+    await page.unroute(`**/api/v1/public/campaigns/${c.id}/draws`);
     await context.close();
   });
 
