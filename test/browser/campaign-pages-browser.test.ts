@@ -205,12 +205,13 @@ describe("campaign pages on a phone", () => {
 
   it("可验证 opens the draw check: waiting for the seed while live, verified after the end, refused when the proof is altered", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
-    const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 9_000 });
+    const c = await lottery("验证测试", "wheel", { startsIn: 1500, runMs: 20_000 });
     const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
     await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
-    // Two draws: both land in the visitor's home shard, so the linked (second) one has a neighbour in its chain.
+    // Two draws: both land in the visitor's home shard, so the linked (second) one has a neighbour in its chain. The
+    // lottery runs 20 s: two draws with their animations on a loaded CI machine took longer than 9.
     await drawOnce(page, c.id);
     await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
     const drawn = await drawOnce(page, c.id);
