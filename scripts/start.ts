@@ -86,7 +86,10 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
         if (stopping) return;
         children.splice(children.indexOf(child), 1);
         launch(name, cmd, args, env);
-        void afterRestart.get(name)?.().catch((e) => console.error(`${name}: after its restart: ${e instanceof Error ? e.message : e}`));
+        if (name === "worker") workerStarting = true;
+        void afterRestart.get(name)?.()
+          .catch((e) => console.error(`${name}: after its restart: ${e instanceof Error ? e.message : e}`))
+          .finally(() => { if (name === "worker") workerStarting = false; });
       }, delay);
       return;
     }
@@ -100,11 +103,14 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
 // A worker that is up but answers nothing (workerd restarted by wrangler and stuck) is as dead as one that exited:
 // after a minute without any answer, even a 503, its group is ended and the exit handler starts it again.
 const SILENT_LIMIT_MS = Number(process.env.KAQUAN_WORKER_SILENT_MS ?? 90_000);
+// A worker being started again is given its start-up (up to 90 s, as at first) before its silence counts.
+let workerStarting = false;
 function watchWorker() {
   let silentSince: number | null = null;
   let checking = false;
   setInterval(async () => {
-    if (checking || stopping) return;
+    if (workerStarting) silentSince = null;
+    if (checking || stopping || workerStarting) return;
     checking = true;
     try {
       await fetch(`${WORKER}/api/v1/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.body?.cancel());
