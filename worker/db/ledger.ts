@@ -172,8 +172,3 @@ export async function chainInRange(db: D1Database, tenantId: string, from: numbe
   return results;
 }
 
-/** How many rows D1 holds after `seq`, and the last of them. */
-export async function rowsAfter(db: D1Database, tenantId: string, seq: number): Promise<{ count: number; maxSeq: number | null }> {
-  const r = await db.prepare("SELECT count(*) AS count, max(seq) AS maxSeq FROM ledger_entries WHERE tenant_id = ? AND seq > ?").bind(tenantId, seq).first<{ count: number; maxSeq: number | null }>();
-  return r ?? { count: 0, maxSeq: null };
-}

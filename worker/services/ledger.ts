@@ -1,5 +1,5 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
-import { chainInRange, checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, rowsAfter } from "../db/ledger";
+import { chainInRange, checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, hashesAfter } from "../db/ledger";
 import { getTenant, getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
@@ -43,8 +43,8 @@ async function assertSealable(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: 
   const last = (await stub.checkpoints(tenantId)).at(-1);
   const after = last ? { seq: last.seqTo, hash: last.headHash } : { seq: 0, hash: GENESIS_HASH };
   if (head.seq <= after.seq) return;
-  const [rows, past] = await Promise.all([chainInRange(env.DB, tenantId, after.seq + 1, head.seq), rowsAfter(env.DB, tenantId, head.seq)]);
-  const mismatch = uncheckpointedMismatch(after, head, rows, past);
+  const [rows, past] = await Promise.all([chainInRange(env.DB, tenantId, after.seq + 1, head.seq), hashesAfter(env.DB, tenantId, head.seq)]);
+  const mismatch = uncheckpointedMismatch(after, head, rows, { count: past.length, maxSeq: past.at(-1)?.seq ?? null });
   if (mismatch) throw ApiError.conflict("ledger_mismatch", `${mismatch}. No checkpoint was published; GET /ledger/verify (or npm run verify:ledger) locates the rows`);
 }
 
