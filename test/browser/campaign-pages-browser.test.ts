@@ -224,7 +224,7 @@ describe("campaign pages on a phone", () => {
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
     // The outcome recomputed from the proof, the published weights and the shard's stock at that point.
     expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
-    expect(await page.textContent("#verdict")).toMatch(/已逐条核对本分片（分片 \d+）全部 \d+ 条记录/);
+    expect(await page.textContent("#verdict")).toMatch(/已逐条核对全部 2 个分片共 \d+ 条记录（这次抽奖在分片 \d+）/);
     await fitsThePhone(page);
     await screenshot(page, "verify-draw");
     const altered = new URL(href, baseUrl);
@@ -249,10 +249,12 @@ describe("campaign pages on a phone", () => {
     // (b) an outcome the seed does not give, re-hashed so the entry's own hash still holds.
     const [shardNo, seqNo] = receipt.split(":").map(Number) as [number, number];
     let tamper: (entries: DrawLogEntry[]) => number = () => 0;
+    let tamperLog: (x: DrawExport) => void = () => undefined;
     let tamperedSeq = 0;
     await page.route(`**/api/v1/public/campaigns/${c.id}/draws`, async (route) => {
       const x = (await (await route.fetch()).json()) as DrawExport;
       tamperedSeq = tamper(x.shards.find((s) => s.shard === shardNo)!.entries);
+      tamperLog(x);
       await route.fulfill({ json: x });
     });
     const neighbour = (entries: DrawLogEntry[]) => entries.find((e) => e.type === "draw" && e.seq !== seqNo)!;
@@ -280,8 +282,25 @@ describe("campaign pages on a phone", () => {
     verdict = (await page.textContent("#verdict"))!;
     expect(verdict).toMatch(/^✘/);
     expect(verdict).toContain(`第 ${tamperedSeq} 条记录`);
-    // Untampered again: ✔ with the outcome.
+    // The other shard's log tampered (an entry planted there): the draw's own shard still holds, but the campaign's
+    // published log does not, so the draw is not verified, and the verdict names the other shard.
     tamper = () => 0;
+    const otherNo = 1 - shardNo;
+    tamperLog = (x) => {
+      const own = x.shards.find((s) => s.shard === shardNo)!.entries;
+      const planted = { ...neighbour(own), seq: 1, nonce: 9_999 };
+      const other = x.shards.find((s) => s.shard === otherNo);
+      if (other) other.entries.unshift(planted);
+      else x.shards.push({ shard: otherNo, entries: [planted] } as DrawExport["shards"][number]);
+    };
+    await page.reload();
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toMatch(/^✘/);
+    verdict = (await page.textContent("#verdict"))!;
+    expect(verdict).toContain(`分片 ${otherNo} 第 1 条记录不成立`);
+    expect(verdict).toContain("这条不在您这次抽奖的分片");
+    expect(await page.locator("#outcome").count()).toBe(0);
+    // Untampered again: ✔ with the outcome.
+    tamperLog = () => undefined;
     await page.reload();
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
     expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
