@@ -6,7 +6,7 @@ import { z } from "@hono/zod-openapi";
  * download or a backfill in pieces never repeats or skips a row. People appear by id only (no phone numbers, no
  * recharge accounts, no codes or card keys, no IP addresses).
  */
-export const EXPORT_DATASETS = ["events", "orders", "vouchers", "redemptions", "members"] as const;
+export const EXPORT_DATASETS = ["events", "orders", "payments", "vouchers", "redemptions", "members"] as const;
 export const ExportDataset = z.enum(EXPORT_DATASETS);
 export type ExportDataset = z.infer<typeof ExportDataset>;
 
@@ -35,6 +35,12 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
     col("id"), col("createdAt", "time"), col("buyerId"), col("productId"), col("quantity", "int"), col("unitPriceCents", "int"),
     col("amountCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
     col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("refundedCents", "int"), col("updatedAt", "time"), col("cursor"),
+  ],
+  /** Every charge and refund, one row each: a part refund is its own row (refundOf names its charge), for finance to match the gateway's bill. */
+  payments: [
+    col("id"), col("createdAt", "time"), col("orderId"), col("kind"), col("provider"), col("amountCents", "int"), col("currency"),
+    col("status"), col("providerRef", "string", true), col("refundOf", "string", true), col("reason", "string", true),
+    col("completedAt", "time", true), col("cursor"),
   ],
   vouchers: [
     col("id"), col("issuedAt", "time"), col("holderId"), col("productId"), col("kind"), col("title"), col("faceValueCents", "int"),

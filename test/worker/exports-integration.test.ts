@@ -93,6 +93,26 @@ describe("data exports", () => {
     expect(part.status).toBe(201);
     const after = ndjson((await download(s.analyst, `/exports/orders?${RANGE}`)).bytes);
     expect(after.map((r) => [r.status, r.refundedCents])).toEqual(rows.map((r, i) => ["delivered", i === 1 ? 500 : 0]));
+
+    // Payments: one row per charge and one per refund, the part refund naming its charge (finance matches the bill).
+    const second = await api(`/orders/${rows[1]!.id}/refunds`, { method: "POST", token: s.adminKey, json: { amountCents: 300, reason: "再补" } });
+    expect(second.status).toBe(201);
+    const payments = ndjson((await download(s.analyst, `/exports/payments?${RANGE}`)).bytes);
+    expect(Object.keys(payments[0]!)).toEqual(EXPORT_COLUMNS.payments.map((c) => c.name));
+    const charges = payments.filter((p) => p.kind === "charge");
+    expect(charges.map((p) => p.orderId).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(charges.every((p) => p.status === "succeeded" && p.amountCents === 1990 && p.refundOf === null && p.completedAt)).toBe(true);
+    const refunds = payments.filter((p) => p.kind === "refund");
+    const charge = charges.find((p) => p.orderId === rows[1]!.id)!;
+    expect(refunds.map((p) => [p.orderId, p.amountCents, p.status, p.refundOf, p.reason])).toEqual([
+      [rows[1]!.id, 500, "succeeded", charge.id, "补偿"],
+      [rows[1]!.id, 300, "succeeded", charge.id, "再补"],
+    ]);
+    expect(JSON.stringify(payments)).not.toMatch(/payer|hash/i);
+    const csvPayments = csvRows(text((await download(s.analyst, `/exports/payments?${RANGE}&format=csv`)).bytes));
+    expect(csvPayments.slice(1).map((r) => r[0])).toEqual(payments.map((p) => p.id));
+    const sums = ndjson((await download(s.analyst, `/exports/orders?${RANGE}`)).bytes);
+    expect(sums.find((r) => r.id === rows[1]!.id)!.refundedCents).toBe(800);
   });
 
   it("vouchers and members leave without codes, secrets or phone numbers", async () => {

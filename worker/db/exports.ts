@@ -18,6 +18,12 @@ const SELECTS = {
             updated_at AS updatedAt
           FROM orders`,
   },
+  payments: {
+    time: "created_at",
+    sql: `SELECT id, created_at AS at, created_at AS createdAt, order_id AS orderId, kind, provider, amount_cents AS amountCents,
+            currency, status, provider_ref AS providerRef, refund_of AS refundOf, reason, completed_at AS completedAt
+          FROM payments`,
+  },
   vouchers: {
     time: "issued_at",
     sql: `SELECT id, issued_at AS at, issued_at AS issuedAt, holder_id AS holderId, product_id AS productId, kind, title,
@@ -58,6 +64,7 @@ function pageOf(dataset: D1ExportDataset): ExportPage {
 
 export const D1_EXPORT_PAGES: Record<D1ExportDataset, ExportPage> = {
   orders: pageOf("orders"),
+  payments: pageOf("payments"),
   vouchers: pageOf("vouchers"),
   redemptions: pageOf("redemptions"),
   members: pageOf("members"),

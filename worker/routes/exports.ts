@@ -12,7 +12,7 @@ const route = createRoute({
   method: "get",
   path: "/exports/{dataset}",
   tags: ["analytics"],
-  summary: "Export raw events, orders, vouchers, redemptions or members for a time range",
+  summary: "Export raw events, orders, payments (charges and refunds), vouchers, redemptions or members for a time range",
   description:
     "Streamed (no size limit), scoped to the key's tenant, in (time, id) order. Every row carries `cursor`: pass the " +
     "last received row's cursor to resume after it. People appear by id only (no phone numbers, codes or card keys).",
