@@ -19,6 +19,16 @@ describe("tiers", () => {
     expect(progressToNext(tiers, null, 0)).toMatchObject({ id: "base", growthNeeded: 0, progressPercent: 0 });
   });
 
+  it("progress never points to a tier below the one in force (a paid card above the earned tier)", () => {
+    const plus: Tier = { id: "plus", name: "PLUS", rank: 3, growthThreshold: 1_000_000, privileges: p };
+    const black: Tier = { id: "black", name: "黑", rank: 4, growthThreshold: 2000, privileges: p };
+    const base = tiers[1]!;
+    expect(progressToNext([...tiers, plus], base, 50, plus)).toBeNull();
+    expect(progressToNext([...tiers, plus, black], base, 500, plus)).toEqual({ id: "black", name: "黑", growthThreshold: 2000, growthNeeded: 1500, progressPercent: 25 });
+    // A paid tier below the earned one changes nothing.
+    expect(progressToNext(tiers, tiers[2]!, 300, base)).toMatchObject({ id: "gold", growthNeeded: 200 });
+  });
+
   it("a valid paid card's tier counts when it is better", () => {
     expect(effectiveTier(tiers, "silver", "gold", "2026-04-01T00:00:00.000Z", now)?.id).toBe("gold");
     expect(effectiveTier(tiers, "silver", "gold", "2026-03-01T00:00:00.000Z", now)?.id).toBe("silver");

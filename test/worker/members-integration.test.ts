@@ -209,6 +209,7 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     const gift = await coupon(adminKey, "开卡礼");
     const monthly = await coupon(adminKey, "付费会员月券");
     const basic = await tier(adminKey, { name: "普通", rank: 0, growthThreshold: 0 });
+    const gold = await tier(adminKey, { name: "金卡", rank: 2, growthThreshold: 500 });
     const plus = await tier(adminKey, { name: "PLUS", rank: 5, growthThreshold: 1_000_000, privileges: { percentOff: 5 } });
     const cardProduct = await coupon(adminKey, "PLUS 月卡", 990);
     await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
@@ -228,6 +229,8 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect(firstUntil).toBeGreaterThan(Date.now() + 27 * 86_400_000);
     const view = (await shop(tenant.slug, "/member", { cookie })).body.member;
     expect([view.tier.name, view.privileges.percentOff, view.paidCard.tierId]).toEqual(["PLUS", 5, plus.body.id]);
+    // PLUS is the top tier in force: no "距「金卡」还差 …" toward a tier below it.
+    expect(view.nextTier).toBeNull();
     // The operator's search shows the tier in force, as the member's card does, and filters on it.
     const found = async (query: string) => (await api(`/members?${query}`, { token: adminKey })).body.members.map((x: any) => [x.memberId, x.tierId, x.tierName, x.earnedTierId]);
     expect(await found(`q=${view.cardNo}`)).toEqual([[m.id, plus.body.id, "PLUS", basic.body.id]]);
@@ -250,6 +253,8 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     await lapsePaidCards(env, new Date(Date.parse(m.paid_until!) + 1000));
     await lapsePaidCards(env, new Date(Date.parse(m.paid_until!) + 2000));
     expect((await memberOf(tenant.id, buyerId))!.paid_tier_id).toBeNull();
+    // Lapsed: the earned tier is in force again, and the next one is 金卡.
+    expect((await shop(tenant.slug, "/member", { cookie })).body.member.nextTier).toMatchObject({ id: gold.body.id, name: "金卡" });
     expect(await found(`tierId=${basic.body.id}`)).toEqual([[m.id, basic.body.id, "普通", basic.body.id]]);
     const events = (await recordedOfType(tenant.id, "paid_card_changed")).map((e) => e.payload);
     expect(events.map((e) => e.kind)).toEqual(["purchased", "renewed", "lapsed"]);

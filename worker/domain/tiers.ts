@@ -10,9 +10,15 @@ export function tierForGrowth(tiers: Tier[], growth: number): Tier | null {
   return best;
 }
 
-/** The next tier above `current` (by rank) and how far the growth is from it; null at the top. */
-export function progressToNext(tiers: Tier[], current: Tier | null, growth: number) {
-  const above = tiers.filter((t) => t.rank > (current?.rank ?? -1)).sort((a, b) => a.rank - b.rank)[0];
+/**
+ * The next tier above `current` (the earned tier, by rank) and how far the growth is from it; null at the top.
+ * `inForce` is the tier the member holds now (a valid paid card may rank above the earned tier): the next tier is
+ * then the first above it too, so a PLUS card holder is never shown progress toward a tier below PLUS. The progress
+ * still runs from the earned tier's threshold, since growth is what reaches the next tier.
+ */
+export function progressToNext(tiers: Tier[], current: Tier | null, growth: number, inForce: Tier | null = current) {
+  const floor = Math.max(current?.rank ?? -1, inForce?.rank ?? -1);
+  const above = tiers.filter((t) => t.rank > floor).sort((a, b) => a.rank - b.rank)[0];
   if (!above) return null;
   const from = current?.growthThreshold ?? 0;
   const span = Math.max(1, above.growthThreshold - from);
