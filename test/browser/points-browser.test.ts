@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
 import { admin, buyVideoCard } from "./stack";
 
 const browser = useChromium();
@@ -63,5 +63,32 @@ describe("member points on a phone", () => {
     expect(item.stockLeft).toBe(50);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("the console flags a mall item whose product was unpublished after it was made, and can switch it off", { timeout: 60_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const coupon = await admin("/products", "POST", {
+      kind: "coupon", name: "下架测试券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场",
+      config: { coupon: { thresholdCents: 0, discountCents: 500 } }, stockTotal: 10,
+    });
+    await admin(`/products/${coupon.id}/status`, "POST", { status: "published" });
+    await admin("/mall/items", "POST", { productId: coupon.id, title: "下架测试（积分兑换）", points: 30, stock: 10 });
+    await admin(`/products/${coupon.id}/status`, "POST", { status: "draft" });
+
+    const page = await signedInPage(browser(), `${baseUrl}/admin/points/`, keys.admin!);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const row = page.locator("#items tr", { hasText: "下架测试（积分兑换）" });
+    await expect.poll(() => row.locator(".item-status").textContent(), { timeout: 10_000 }).toContain("商品已下架（草稿）");
+    expect(await row.locator(".item-status.flag").count()).toBe(1);
+    expect(await row.getAttribute("class")).toContain("unavailable");
+    await screenshot(page, "admin-points-mall-unpublished");
+    await fitsThePhone(page);
+    await row.locator("button.item-toggle").click();
+    await expect.poll(() => page.textContent("#item-msg"), { timeout: 10_000 }).toContain("已停用");
+    await expect.poll(() => row.locator("button.item-toggle").textContent(), { timeout: 10_000 }).toBe("启用");
+    expect((await admin("/mall/items")).items.find((i: any) => i.title === "下架测试（积分兑换）")).toMatchObject({ active: false, productStatus: "draft", exchangeable: false });
+    expect(errors).toEqual([]);
+    await page.context().close();
   });
 });

@@ -107,6 +107,8 @@ describe("points mall", () => {
     expect((await status("published")).status).toBe(200);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
     expect(item.status).toBe(201);
+    expect(item.body).toMatchObject({ productStatus: "published", exchangeable: true });
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ productStatus: "published", exchangeable: true });
     const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
     expect((await exchange(s.slug, m.cookie, item.body.id, "mall-pub-0001")).body).toMatchObject({ orderStatus: "delivered", balance: 90 });
 
@@ -117,10 +119,45 @@ describe("points mall", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: "product_unavailable", requestId: expect.any(String) });
     expect(await balanceOf(m.memberId)).toBe(90);
-    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 4, active: true });
+    // The operator's list flags it: still active, but its product is a draft now, so members cannot exchange it.
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 4, active: true, productStatus: "draft", exchangeable: false });
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id = ?").bind(s.tenant.id, coupon.body.id).first("n")).toBe(1);
     // The operator may switch it off, not on again until the product is published.
     expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, active: false } })).status).toBe(200);
     expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, active: true } })).body.error.code).toBe("invalid_mall_item");
+  });
+
+  it("stock cannot be set below what was already exchanged: 409 stock_below_taken, nothing changes; returns never lift stock above the total", async () => {
+    const s = await shopWithKeys(0);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "10元券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 1000 } }, stockTotal: 100 },
+    });
+    expect((await api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const input = { productId: coupon.body.id, title: "10元券", points: 10, stock: 10 };
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 1000);
+    const taken = [];
+    for (let n = 0; n < 7; n++) taken.push(await exchange(s.slug, m.cookie, item.body.id, `mall-taken-${n}`));
+    expect(taken.map((x) => x.status)).toEqual(Array(7).fill(201));
+    const row = () => env.DB.prepare("SELECT stock_total, stock_left, title FROM mall_items WHERE id = ?").bind(item.body.id).first<any>();
+    expect(await row()).toMatchObject({ stock_total: 10, stock_left: 3 });
+
+    const below = await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, title: "改名", stock: 5 } });
+    expect(below.status).toBe(409);
+    expect(below.body.error).toMatchObject({ code: "stock_below_taken", requestId: expect.any(String), issues: [{ path: "body.stock", code: "stock_below_taken" }] });
+    expect(below.body.error.message).toContain("7 already exchanged");
+    expect(await row()).toEqual({ stock_total: 10, stock_left: 3, title: "10元券" }); // nothing changed, not even the title
+
+    // Exactly what was taken is allowed (no more exchanges), and more stock adds to what is left.
+    expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, stock: 7 } })).body).toMatchObject({ stockTotal: 7, stockLeft: 0 });
+    expect((await exchange(s.slug, m.cookie, item.body.id, "mall-taken-x")).body.error.code).toBe("sold_out");
+    // A returned exchange puts its unit back: left never exceeds the total.
+    expect((await api(`/orders/${taken[0]!.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退回" } })).status).toBe(200);
+    await sweepPoints(env as Env);
+    expect(await row()).toMatchObject({ stock_total: 7, stock_left: 1 });
+    expect((await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, stock: 12 } })).body).toMatchObject({ stockTotal: 12, stockLeft: 6 });
+    // Unknown item: still 404.
+    expect((await api(`/mall/items/mi_nope`, { method: "PUT", token: s.adminKey, json: input })).status).toBe(404);
   });
 });

@@ -36,20 +36,29 @@ export function insertItem(db: D1Database, i: Omit<MallItemRow, "created_at">) {
   ).bind(i.id, i.tenant_id, i.product_id, i.title, i.points, i.cash_cents, i.stock_total, i.stock_left, i.per_member_limit, i.active).first<MallItemRow>();
 }
 
-/** Stock changes keep what was already taken: stock_left moves by the change in stock_total (never below 0). */
+/**
+ * Stock changes keep what was already taken: stock_left moves by the change in stock_total. A new total below what
+ * is taken (stock_total - stock_left: exchanges not returned) changes nothing — the guard is in the statement, so an
+ * exchange racing the change is counted — and the caller answers 409 (services/mall.ts saveItem).
+ */
 export function updateItem(db: D1Database, i: Omit<MallItemRow, "created_at" | "stock_left">) {
   return db.prepare(
     `UPDATE mall_items SET product_id = ?, title = ?, points = ?, cash_cents = ?, per_member_limit = ?, active = ?,
-       stock_left = MAX(0, stock_left + ? - stock_total), stock_total = ?
-     WHERE tenant_id = ? AND id = ? RETURNING *`,
-  ).bind(i.product_id, i.title, i.points, i.cash_cents, i.per_member_limit, i.active, i.stock_total, i.stock_total, i.tenant_id, i.id).first<MallItemRow>();
+       stock_left = stock_left + ? - stock_total, stock_total = ?
+     WHERE tenant_id = ? AND id = ? AND stock_total - stock_left <= ? RETURNING *`,
+  ).bind(i.product_id, i.title, i.points, i.cash_cents, i.per_member_limit, i.active, i.stock_total, i.stock_total, i.tenant_id, i.id, i.stock_total).first<MallItemRow>();
 }
+
+/** An item row with its product's status (null if the product is gone), for the operator's list. */
+export type MallItemListRow = MallItemRow & { product_status: string | null };
 
 /** exchangeable: only active items whose product is published (what members may exchange). */
 export function listItems(db: D1Database, tenantId: string, exchangeable: boolean) {
-  const only = "AND i.active = 1 AND EXISTS (SELECT 1 FROM products p WHERE p.tenant_id = i.tenant_id AND p.id = i.product_id AND p.status = 'published')";
-  return db.prepare(`SELECT i.* FROM mall_items i WHERE i.tenant_id = ? ${exchangeable ? only : ""} ORDER BY i.points, i.id`)
-    .bind(tenantId).all<MallItemRow>().then((r) => r.results);
+  const only = "AND i.active = 1 AND p.status = 'published'";
+  return db.prepare(
+    `SELECT i.*, p.status AS product_status FROM mall_items i LEFT JOIN products p ON p.tenant_id = i.tenant_id AND p.id = i.product_id
+     WHERE i.tenant_id = ? ${exchangeable ? only : ""} ORDER BY i.points, i.id`,
+  ).bind(tenantId).all<MallItemListRow>().then((r) => r.results);
 }
 
 export function getItem(db: D1Database, tenantId: string, id: string) {

@@ -68,8 +68,8 @@ const createItem = createRoute({
   request: jsonBody(MallItemInput), responses: { 201: json(MallItem, "Created"), 422: unpublished, ...opErrors },
 });
 const putItem = createRoute({
-  method: "put", path: "/mall/items/{itemId}", ...op, middleware: [requireKey("operator")], summary: "Change a mall item (stock: the new total; what was taken stays taken)",
-  request: { params: z.object({ itemId: Id }), ...jsonBody(MallItemInput) }, responses: { 200: json(MallItem, "Saved"), 422: unpublished, ...opErrors },
+  method: "put", path: "/mall/items/{itemId}", ...op, middleware: [requireKey("operator")], summary: "Change a mall item (stock: the new total; what was taken stays taken, so a total below it is refused with 409 stock_below_taken)",
+  request: { params: z.object({ itemId: Id }), ...jsonBody(MallItemInput) }, responses: { 200: json(MallItem, "Saved"), 409: json(ErrorBody, "stock_below_taken: the new stock is below what members already exchanged; nothing changed"), 422: unpublished, ...opErrors },
 });
 const liability = createRoute({
   method: "get", path: "/points/liability", ...op, middleware: [requireKey("operator")], summary: "Outstanding points and their money value; issued, spent, expired",

@@ -7,6 +7,7 @@
  * are never spent without an order, and nothing is delivered without its points spent (they go first).
  */
 import type { MallItem } from "../../schema/points";
+import { ProductStatus } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
 import { getOrderRow } from "../db/orders";
 import {
@@ -23,10 +24,13 @@ import { requireMember } from "./member-lookup";
 import { checkoutPath, createOrder } from "./orders";
 import { movementEventRows, movementStmts } from "./points";
 
-export function toItem(r: MallItemRow): MallItem {
+/** productStatus: the catalog product's status now (an item on a product unpublished later is not exchangeable). */
+export function toItem(r: MallItemRow, productStatus: string | null): MallItem {
+  const status = ProductStatus.safeParse(productStatus);
+  const published = status.data === "published";
   return {
     id: r.id, productId: r.product_id, title: r.title, points: r.points, cashCents: r.cash_cents, stockTotal: r.stock_total, stockLeft: r.stock_left,
-    perMemberLimit: r.per_member_limit, active: !!r.active,
+    perMemberLimit: r.per_member_limit, active: !!r.active, productStatus: status.success ? status.data : null, exchangeable: !!r.active && published,
   };
 }
 
@@ -49,12 +53,27 @@ export async function saveItem(env: Env, tenantId: string, input: ItemInput, ite
     stock_total: input.stock, per_member_limit: input.perMemberLimit, active: input.active ? 1 : 0,
   };
   const saved = itemId ? await updateItem(env.DB, { ...row, id: itemId }) : await insertItem(env.DB, { ...row, id: newId("mi"), stock_left: input.stock });
+  if (!saved && itemId) await refuseStockBelowTaken(env, tenantId, itemId);
   if (!saved) throw ApiError.notFound("Mall item");
-  return toItem(saved);
+  return toItem(saved, product.status);
+}
+
+/**
+ * The update changed nothing: either there is no such item (404, by the caller) or the new stock is below what
+ * members already took (409 stock_below_taken, nothing changed). Refused rather than clamped: a total under what was
+ * handed out cannot be true, and a silent clamp let returned exchanges raise stock_left above the new total.
+ */
+async function refuseStockBelowTaken(env: Env, tenantId: string, itemId: string) {
+  const now = await getItem(env.DB, tenantId, itemId);
+  if (!now) return;
+  const taken = now.stock_total - now.stock_left;
+  const message = `${taken} already exchanged; the stock cannot be set below ${taken} (set ${taken} to stop further exchanges)`;
+  throw new ApiError(409, "stock_below_taken", message, [{ path: "body.stock", message, code: "stock_below_taken" }]);
 }
 
 /** forMembers: only the items a member can exchange (active, product published). */
-export const mallItems = async (env: Env, tenantId: string, forMembers: boolean) => (await listItems(env.DB, tenantId, forMembers)).map(toItem);
+export const mallItems = async (env: Env, tenantId: string, forMembers: boolean) =>
+  (await listItems(env.DB, tenantId, forMembers)).map((r) => toItem(r, r.product_status));
 
 async function view(env: Env, x: ExchangeRow) {
   const [order, member, charge] = await Promise.all([

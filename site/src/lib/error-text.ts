@@ -113,6 +113,7 @@ const CODES: Record<string, Pair> = {
   consent_required: ["请先同意接收营销信息", "Allow marketing messages first"],
   insufficient_points: ["积分不足", "Not enough points"],
   invalid_mall_item: ["积分商城商品须先发布对应商品", "The mall item's product must be published first"],
+  stock_below_taken: ["库存不能少于已兑换的数量（想停止兑换，可把库存设为已兑数量或停用此项）", "The stock cannot be below what members already exchanged (to stop exchanges, set it to that number or switch the item off)"],
   product_unavailable: ["该商品已下架，暂不可兑换", "This product is not on sale; it cannot be exchanged"],
   already_checked_in: ["今天已签到", "Already checked in today"],
   task_not_completed: ["任务尚未完成或奖励已领取", "The task is not completed or was already rewarded"],
