@@ -40,6 +40,42 @@ describe("campaign copy and prize lint", () => {
     expect(n!.n).toBe(0);
   });
 
+  it("refuses an offer or prize whose product copy a publish would refuse (a draft product cannot carry banned words onto a live page)", async () => {
+    const { tenant, adminKey } = await createTenant("Lint product");
+    const made = await api("/products", {
+      method: "POST", token: adminKey,
+      json: { kind: "coupon", name: "全网最低价神券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } } },
+    });
+    expect(made.body.status).toBe("draft");
+    expect((await api(`/products/${made.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).body.error.code).toBe("not_publishable");
+    const offer = { kind: "coupon_claim", name: "免费领券", productId: made.body.id, priceCents: 0, stock: 5, perUserLimit: 1, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const claimRes = await api("/campaigns", { method: "POST", token: adminKey, json: offer });
+    expect(claimRes.status).toBe(422);
+    expect(claimRes.body.error).toMatchObject({ code: "campaign_product_copy_refused", requestId: expect.any(String), issues: [{ path: "json.productId", code: "banned_phrase" }] });
+    expect(claimRes.body.error.issues[0].message).toContain("全网最低价");
+    const prize = await lottery(adminKey, made.body.id);
+    expect(prize.status).toBe(422);
+    expect(prize.body.error.issues.map((i: any) => [i.path, i.code])).toEqual([["json.prizes.0.productId", "banned_phrase"]]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>())!.n).toBe(0);
+    // A clean campaign cannot be switched onto it either; once the product's words are fixed it may be offered.
+    const clean = await couponProductOf(tenant.id);
+    const ok = await api("/campaigns", { method: "POST", token: adminKey, json: { ...offer, productId: clean, ...inAnHour() } });
+    expect(ok.status).toBe(201);
+    const moved = await api(`/campaigns/${ok.body.id}`, { method: "PATCH", token: adminKey, json: { productId: made.body.id } });
+    expect([moved.status, moved.body.error?.code]).toEqual([422, "campaign_product_copy_refused"]);
+    expect((await api(`/products/${made.body.id}`, { method: "PATCH", token: adminKey, json: { name: "5元无门槛券" } })).status).toBe(200);
+    expect((await api("/campaigns", { method: "POST", token: adminKey, json: offer })).status).toBe(201);
+    // Offered now (still a draft): its copy cannot take banned words afterwards either; other edits go through.
+    const relabel = await api(`/products/${made.body.id}`, { method: "PATCH", token: adminKey, json: { scope: "全场通用，国家级品质" } });
+    expect(relabel.status).toBe(422);
+    expect(relabel.body.error).toMatchObject({ code: "not_publishable", issues: [{ code: "banned_phrase" }] });
+    expect((await env.DB.prepare("SELECT scope_text AS s FROM products WHERE id = ?").bind(made.body.id).first<{ s: string }>())!.s).toBe("全场");
+    expect((await api(`/products/${made.body.id}`, { method: "PATCH", token: adminKey, json: { scope: "全场通用" } })).status).toBe(200);
+    // A draft no campaign offers is still free to hold any words until it is published.
+    const free = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "草稿", priceCents: 0, faceValueCents: 500, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } } } });
+    expect((await api(`/products/${free.body.id}`, { method: "PATCH", token: adminKey, json: { name: "全网最低价草稿" } })).status).toBe(200);
+  });
+
   it("refuses a prize worth more than the 50,000-yuan cap of prize promotions", async () => {
     const { tenant, adminKey } = await createTenant("Cap");
     const car = await couponProductOf(tenant.id, "汽车");

@@ -17,7 +17,7 @@ const create = createRoute({
   security: bearerAuth,
   middleware,
   request: jsonBody(CreateCampaignInput),
-  responses: { 201: json(Campaign, "Created"), 400: errors[400], 422: json(ErrorBody, "A prize names no product to deliver"), 401: errors[401], 403: errors[403], 429: errors[429] },
+  responses: { 201: json(Campaign, "Created"), 400: errors[400], 422: json(ErrorBody, "prize_without_product (a prize names no product to deliver), campaign_copy_refused, campaign_product_copy_refused (a product it offers has copy a publish would refuse), prize_above_legal_cap"), 401: errors[401], 403: errors[403], 429: errors[429] },
 });
 
 const list = createRoute({
@@ -49,7 +49,7 @@ const patch = createRoute({
   security: bearerAuth,
   middleware,
   request: { params, ...jsonBody(UpdateCampaignInput) },
-  responses: { 200: json(Campaign, "Updated"), 400: errors[400], 422: json(ErrorBody, "A prize names no product to deliver"), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
+  responses: { 200: json(Campaign, "Updated"), 400: errors[400], 422: json(ErrorBody, "prize_without_product (a prize names no product to deliver), campaign_copy_refused, campaign_product_copy_refused (a product it offers has copy a publish would refuse), prize_above_legal_cap"), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
 });
 
 const live = createRoute({

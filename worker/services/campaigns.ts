@@ -12,9 +12,10 @@ import { signPreview } from "../domain/campaign-preview";
 import type { ClaimRequest, ShardReply } from "../durable/campaign-types";
 import { shardName } from "../durable/campaign-types";
 import { ApiError } from "../errors";
-import { getProductRow, rowValidity } from "../db/products";
+import { getProductRow, rowValidity, toProduct } from "../db/products";
+import type { ErrorIssue } from "../../schema/errors";
 import lint from "../../schema/data/campaign-lint.json";
-import { BANNED_PHRASES, asListed } from "./catalog";
+import { BANNED_PHRASES, asListed, checkCopy, productCopy } from "./catalog";
 import { lintCampaignCopy, lotteryDisclosureProblems, type CampaignLintRules } from "../domain/campaign-lint";
 
 const LINT: CampaignLintRules = {
@@ -114,15 +115,24 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
   def.prizes.forEach((p, i) => p.productId && refs.push({ path: `json.prizes.${i}.productId`, id: p.productId }));
   const missing = [];
   const dear = [];
+  const banned: ErrorIssue[] = [];
   for (const r of refs) {
     const row = await getProductRow(env.DB, tenantId, r.id);
     if (!row) missing.push(r);
-    else if (r.path.startsWith("json.prizes.") && row.face_value_cents > lint.maxPrizeValueCents) dear.push({ ...r, cents: row.face_value_cents });
+    else {
+      if (r.path.startsWith("json.prizes.") && row.face_value_cents > lint.maxPrizeValueCents) dear.push({ ...r, cents: row.face_value_cents });
+      // The campaign page shows the product's copy (name, scope, rules): a product need not be published to be a
+      // prize or an offer, but its words are held to the same absolute-claim check a publish makes.
+      for (const f of checkCopy(productCopy(toProduct(row)))) {
+        banned.push({ path: r.path, message: `product ${r.id} ${f.field}: banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
+      }
+    }
   }
   if (missing.length) {
     throw ApiError.badRequest("unknown_product", "The campaign names products this brand does not have",
       missing.map((m) => ({ path: m.path, message: `no product ${m.id}`, code: "unknown_product" })));
   }
+  if (banned.length) throw new ApiError(422, "campaign_product_copy_refused", "A product the campaign offers has copy a publish would refuse; change the product first", banned);
   // 反不正当竞争法 art. 10: the top prize of a lottery-style promotion is worth at most 50,000 yuan.
   if (dear.length) {
     throw new ApiError(422, "prize_above_legal_cap", `A prize may be worth at most ${lint.maxPrizeValueCents / 100} yuan`,

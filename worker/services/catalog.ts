@@ -91,6 +91,11 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
   if (patch.config) await validateBundle(db, tenantId, { kind: current.kind, config: patch.config });
   // A published product stays publishable: edits are checked like a publish, before anything is saved.
   if (current.status === "published") assertPublishable({ ...toProduct(current), ...patch } as Product);
+  // A draft or archived product that a campaign not yet ended offers (or gives as a prize) shows its copy on the
+  // campaign's public page: new copy is held to the same absolute-claim check (campaigns.ts checkProducts at create).
+  else if (COPY_FIELDS.some((f) => patch[f] !== undefined) && (await offeredByCampaign(db, tenantId, id))) {
+    assertCopyClean(productCopy({ ...toProduct(current), ...patch } as Product));
+  }
   const row = (await updateProduct(db, tenantId, id, patch))!;
   if (patch.config) await syncCouponBudget({ DB: db }, tenantId, row);
   return withStock(db, tenantId, row);
@@ -113,6 +118,25 @@ export function assertPublishable(p: Product, now = Date.now()) {
     issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
   }
   if (issues.length) throw new ApiError(422, "not_publishable", "The product cannot be published as it stands", issues);
+}
+
+const COPY_FIELDS = ["name", "subtitle", "description", "scope", "usageRules", "tutorial"] as const;
+
+/** 422 not_publishable when the copy holds a banned absolute claim (the phrase and where it stands). */
+function assertCopyClean(copy: Record<string, string>) {
+  const issues = checkCopy(copy).map((f) => ({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" }));
+  if (issues.length) throw new ApiError(422, "not_publishable", "A campaign offers this product: its copy cannot hold a banned absolute claim", issues);
+}
+
+/** Whether a campaign that has not ended offers the product, as its offer or as a prize (ends_at may carry an offset). */
+async function offeredByCampaign(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
+  const row = await db.prepare(
+    `SELECT 1 AS x FROM campaigns c WHERE c.tenant_id = ?1 AND julianday(c.ends_at) > julianday(?3)
+       AND (json_extract(c.definition, '$.productId') = ?2
+            OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.prizes') p WHERE json_extract(p.value, '$.productId') = ?2))
+     LIMIT 1`,
+  ).bind(tenantId, productId, new Date().toISOString()).first();
+  return !!row;
 }
 
 /** Sets a product's status; a move to 'published' records product_published in the same transaction (a repeat does not). */
