@@ -83,6 +83,9 @@ describe("analyst dashboard on a phone", () => {
     // New users per campaign too (it listed raw campaign ids).
     await expect.poll(() => page.textContent("#view-acquisition .table"), { timeout: 30_000 }).toContain(campaign.name);
     expect(await page.textContent("#view-acquisition .table")).not.toContain(campaign.id);
+    // The 活动 filter suggests campaigns by name (the option's label), its value the id the field takes.
+    const option = page.locator(`#campaigns option[value="${campaign.id}"]`);
+    await expect.poll(() => option.getAttribute("label"), { timeout: 10_000 }).toBe(campaign.name);
     await fitsThePhone(page);
     // A chart fits the phone's width.
     const chartWidth = await page.locator("#view-kfactor .chart canvas").first().evaluate((c) => c.getBoundingClientRect().width);
