@@ -55,6 +55,17 @@ describe("console and page error text", () => {
     ]);
   });
 
+  it("a mall stock below what was exchanged, and a campaign product with banned words, read in the page's language", () => {
+    page("zh-CN");
+    const stock = { code: "stock_below_taken", message: "7 already exchanged; the stock cannot be set below 7", issues: [{ path: "body.stock", code: "stock_below_taken", message: "7 already exchanged" }] };
+    expect(errorText(stock).split("\n")).toEqual(["库存不能少于已兑换的数量（想停止兑换，可把库存设为已兑数量或停用此项）", "库存：不能少于已兑换的数量"]);
+    const copy = { code: "campaign_product_copy_refused", message: "…", issues: [{ path: "json.productId", code: "banned_phrase", message: "product prd_1 name: banned absolute claim “全网最低价” at 0: …全网最低价神券…" }] };
+    expect(errorText(copy).split("\n")[1]).toContain("含广告法禁用的绝对化用语“全网最低价”");
+    expect(errorText(copy).split("\n")[0]).toBe("活动中的商品文案含有广告法禁用的绝对化用语，请先修改商品：");
+    page("en");
+    expect(errorText(stock).split("\n")[1]).toBe("Stock: cannot be below what was already exchanged");
+  });
+
   it("product checks quote with curly quotes and are named the same way", () => {
     page("zh-CN");
     const body = { code: "validation_failed", issues: [{ path: "description[3]", code: "banned_phrase", message: "banned absolute claim “最好” at 3: …史上最好的…" }] };

@@ -204,6 +204,7 @@ const FIELDS: Record<string, Pair> = {
 };
 
 const ISSUES: Record<string, Pair> = {
+  stock_below_taken: ["不能少于已兑换的数量", "cannot be below what was already exchanged"],
   missing_validity: ["上架需填写有效期", "a validity is required to publish"],
   missing_scope: ["上架需填写适用范围", "the scope is required to publish"],
   invalid_window: ["须晚于开始时间", "must be after the start"],
