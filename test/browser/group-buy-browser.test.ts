@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
-import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, pageErrors, phoneContext, screenshot, signedInPage, useChromium } from "./chromium";
 import { growthRow } from "./stack";
 
 const browser = useChromium();
@@ -145,5 +145,32 @@ describe("group buy (拼团) on three phones", () => {
     await screenshot(page, "group-join-sold-out");
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("the console's buyer link of a new group buy names the store and opens the group page", { timeout: 60_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `链接团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [{ line: 1, secret: `LINK-${product.id}` }] });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const op = await signedInPage(browser(), `${baseUrl}/admin/groups/`, keys.admin!);
+    const errors = pageErrors(op);
+    await expect.poll(() => op.locator(`#g-product option[value="${product.id}"]`).count(), { timeout: 10_000 }).toBe(1);
+    await op.selectOption("#g-product", product.id);
+    await op.fill("#g-name", "链接团");
+    await op.fill("#g-price", "19.9");
+    await op.fill("#g-size", "2");
+    await op.fill("#g-minutes", "30");
+    await op.click("#gb-form button[type=submit]");
+    await expect.poll(() => op.textContent("#gb-msg"), { timeout: 10_000 }).toMatch(/买家入口：\/shop\/group\/\?t=demo&g=gb_\w+$/);
+    const link = /(\/shop\/group\/\S+)$/.exec((await op.textContent("#gb-msg"))!)![1]!;
+    const buyer = await (await phoneContext(browser())).newPage();
+    await buyer.goto(`${baseUrl}${link}`);
+    await expect.poll(() => buyer.isVisible("#open"), { timeout: 10_000 }).toBe(true);
+    expect(await buyer.textContent("#group")).toContain("¥29.90");
+    expect(errors).toEqual([]);
+    await Promise.all([op.context().close(), buyer.context().close()]);
   });
 });
