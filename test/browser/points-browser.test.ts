@@ -83,8 +83,8 @@ describe("member points on a phone", () => {
     expect(await row.locator(".item-status.flag").count()).toBe(1);
     expect(await row.getAttribute("class")).toContain("unavailable");
     // Shown in red on a tinted row (the rows are built by the script: the page's styles must reach them).
-    expect(await row.locator(".item-status.flag").evaluate((e) => getComputedStyle(e).color)).toBe("rgb(185, 28, 28)");
-    expect(await row.locator("td").first().evaluate((e) => getComputedStyle(e).backgroundColor)).toBe("rgb(254, 242, 242)");
+    expect(await row.locator(".item-status.flag").evaluate((e) => (globalThis as any).getComputedStyle(e).color)).toBe("rgb(185, 28, 28)");
+    expect(await row.locator("td").first().evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor)).toBe("rgb(254, 242, 242)");
     await screenshot(page, "admin-points-mall-unpublished");
     await fitsThePhone(page);
     await row.locator("button.item-toggle").click();
