@@ -1,4 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
+import { loadDevVars } from "../../scripts/lib/dev-vars";
+import { ApiClient } from "../../scripts/lib/http";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
 import { admin, api, growthRow } from "./stack";
 
@@ -134,6 +136,33 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await console.context().close();
     // The growth view waits on the warehouse (page → worker → outbox → queue → warehouse): more than the default 60 s.
   }, 240_000);
+
+  it("another brand's console links its assist to its own store, and the link opens the assist", { timeout: 60_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const platform = new ApiClient(baseUrl, loadDevVars().PLATFORM_ADMIN_TOKEN);
+    const slug = `assist-${Date.now().toString(36)}`;
+    const brand = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug, name: "助力品牌" });
+    const key = (await platform.ok<{ secret: string }>("POST", `/platform/tenants/${brand.id}/keys`, { name: "admin", scopes: ["admin"] })).secret;
+    const own = new ApiClient(baseUrl, key);
+    const coupon = await own.ok<{ id: string }>("POST", "/products", {
+      kind: "coupon", name: "满50减10券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 },
+      scope: "全场商品", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } },
+    });
+    await own.ok("POST", `/products/${coupon.id}/status`, { status: "published" });
+    const assist = await own.ok<{ id: string }>("POST", "/assists", {
+      name: "本店助力", productId: coupon.id, goal: 2, hours: 24,
+      startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(), rules: "奖励券 30 天内有效。",
+    });
+    const console = await signedInPage(browser(), `${baseUrl}/admin/assists/`, key);
+    const link = console.locator("#list tr", { hasText: "本店助力" }).locator("a");
+    await expect.poll(() => link.count(), { timeout: 10_000 }).toBe(1);
+    expect(await link.getAttribute("href")).toBe(`/shop/assist/?t=${slug}&a=${assist.id}`);
+    const visitor = await phonePage(browser());
+    await visitor.page.goto(`${baseUrl}${await link.getAttribute("href")}`);
+    await expect.poll(() => visitor.page.isVisible("#start-btn"), { timeout: 10_000 }).toBe(true);
+    expect(visitor.errors).toEqual([]);
+    await Promise.all([console.context().close(), visitor.context.close()]);
+  });
 
   it("without an assist id the page shows only the missing-parameter message", async () => {
     const { baseUrl } = inject("stack");
