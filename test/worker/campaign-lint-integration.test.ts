@@ -76,6 +76,21 @@ describe("campaign copy and prize lint", () => {
     expect((await api(`/products/${free.body.id}`, { method: "PATCH", token: adminKey, json: { name: "全网最低价草稿" } })).status).toBe(200);
   });
 
+  it("refuses an offer or prize whose product was withdrawn (archived), and takes it again once it is published", async () => {
+    const { tenant, adminKey } = await createTenant("Archived product");
+    const id = await couponProductOf(tenant.id);
+    expect((await api(`/products/${id}/status`, { method: "POST", token: adminKey, json: { status: "archived" } })).status).toBe(200);
+    const offer = { kind: "coupon_claim", name: "免费领券", productId: id, priceCents: 0, stock: 5, perUserLimit: 1, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const res = await api("/campaigns", { method: "POST", token: adminKey, json: offer });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "product_archived", requestId: expect.any(String), issues: [{ path: "json.productId", code: "product_archived" }] });
+    const prize = await lottery(adminKey, id);
+    expect([prize.status, prize.body.error.issues.map((i: any) => i.path)]).toEqual([422, ["json.prizes.0.productId"]]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>())!.n).toBe(0);
+    await env.DB.prepare("UPDATE products SET status = 'published' WHERE id = ?").bind(id).run(); // the helper's product has no scope to publish with
+    expect((await api("/campaigns", { method: "POST", token: adminKey, json: offer })).status).toBe(201);
+  });
+
   it("refuses a prize worth more than the 50,000-yuan cap of prize promotions", async () => {
     const { tenant, adminKey } = await createTenant("Cap");
     const car = await couponProductOf(tenant.id, "汽车");

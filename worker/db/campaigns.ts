@@ -70,3 +70,14 @@ export async function listCampaigns(db: D1Database, tenantId: string) {
     .all<CampaignRow>();
   return results;
 }
+
+/** Whether a campaign that has not ended offers the product, as its offer or as a prize (ends_at may carry an offset). */
+export async function offeredByCampaign(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
+  const row = await db.prepare(
+    `SELECT 1 AS x FROM campaigns c WHERE c.tenant_id = ?1 AND julianday(c.ends_at) > julianday(?3)
+       AND (json_extract(c.definition, '$.productId') = ?2
+            OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.prizes') p WHERE json_extract(p.value, '$.productId') = ?2))
+     LIMIT 1`,
+  ).bind(tenantId, productId, new Date().toISOString()).first();
+  return !!row;
+}

@@ -116,10 +116,13 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
   const missing = [];
   const dear = [];
   const banned: ErrorIssue[] = [];
+  const withdrawn: ErrorIssue[] = [];
   for (const r of refs) {
     const row = await getProductRow(env.DB, tenantId, r.id);
     if (!row) missing.push(r);
     else {
+      // A draft may be a prize or an offer still being prepared; an archived product was withdrawn by the operator.
+      if (row.status === "archived") withdrawn.push({ path: r.path, message: `product ${r.id} was withdrawn (archived): publish it again or pick another`, code: "product_archived" });
       if (r.path.startsWith("json.prizes.") && row.face_value_cents > lint.maxPrizeValueCents) dear.push({ ...r, cents: row.face_value_cents });
       // The campaign page shows the product's copy (name, scope, rules): a product need not be published to be a
       // prize or an offer, but its words are held to the same absolute-claim check a publish makes.
@@ -132,6 +135,7 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
     throw ApiError.badRequest("unknown_product", "The campaign names products this brand does not have",
       missing.map((m) => ({ path: m.path, message: `no product ${m.id}`, code: "unknown_product" })));
   }
+  if (withdrawn.length) throw new ApiError(422, "product_archived", "The campaign names a product that was withdrawn from sale", withdrawn);
   if (banned.length) throw new ApiError(422, "campaign_product_copy_refused", "A product the campaign offers has copy a publish would refuse; change the product first", banned);
   // 反不正当竞争法 art. 10: the top prize of a lottery-style promotion is worth at most 50,000 yuan.
   if (dear.length) {

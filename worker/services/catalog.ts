@@ -4,6 +4,7 @@ import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type
 import { findBannedPhrases } from "../domain/compliance";
 import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, stockCountsOf, toProduct, updateProduct, type ProductRow } from "../db/products";
+import { offeredByCampaign } from "../db/campaigns";
 import { ApiError } from "../errors";
 import { syncCouponBudget } from "./coupons";
 import { eventRows } from "../queue/emit";
@@ -128,16 +129,6 @@ function assertCopyClean(copy: Record<string, string>) {
   if (issues.length) throw new ApiError(422, "not_publishable", "A campaign offers this product: its copy cannot hold a banned absolute claim", issues);
 }
 
-/** Whether a campaign that has not ended offers the product, as its offer or as a prize (ends_at may carry an offset). */
-async function offeredByCampaign(db: D1Database, tenantId: string, productId: string): Promise<boolean> {
-  const row = await db.prepare(
-    `SELECT 1 AS x FROM campaigns c WHERE c.tenant_id = ?1 AND julianday(c.ends_at) > julianday(?3)
-       AND (json_extract(c.definition, '$.productId') = ?2
-            OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.prizes') p WHERE json_extract(p.value, '$.productId') = ?2))
-     LIMIT 1`,
-  ).bind(tenantId, productId, new Date().toISOString()).first();
-  return !!row;
-}
 
 /** Sets a product's status; a move to 'published' records product_published in the same transaction (a repeat does not). */
 export async function changeStatus(env: Env, tenantId: string, id: string, status: Product["status"], byKeyId: string | null): Promise<Product> {

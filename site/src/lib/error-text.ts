@@ -41,6 +41,7 @@ const CODES: Record<string, Pair> = {
   supplier_unknown_product: ["对应的商品不存在，未保存", "A mapped product does not exist; nothing was saved"],
   starts_in_past: ["开始时间须晚于现在", "The start time must be in the future"],
   ledger_mismatch: ["存证记录与账本不一致，未发布快照；请运行存证校验查看被改动的记录", "The ledger rows disagree with the ledger; no checkpoint was published. Run the verifier to find the changed rows"],
+  product_archived: ["活动中的商品已下架（已归档）：请先重新上架，或换一个商品", "A product of the campaign was withdrawn (archived): publish it again or pick another"],
   campaign_product_copy_refused: ["活动中的商品文案含有广告法禁用的绝对化用语，请先修改商品：", "A product of the campaign has copy the advertising rules refuse; change the product first:"],
   campaign_copy_refused: ["活动文案不合规：", "The campaign copy breaks promotion rules:"],
   prize_above_legal_cap: ["单个奖品价值不得超过 5 万元", "A prize may be worth at most 50,000 yuan"],
