@@ -1,5 +1,6 @@
 import type { Complaint, CompensationPolicy } from "../../schema/compensation";
 import { COMPENSATION } from "../domain/compensation";
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
 
 export interface ComplaintRow {
   id: string;
@@ -130,14 +131,15 @@ export function resolveComplaintStmt(
   tenantId: string,
   id: string,
   to: { status: "replaced" | "refunded" | "rejected"; replacementVoucherId?: string | null; replacementCode?: string | null; refundCents?: number | null },
+  guard?: SqlGuard,
 ) {
   return db
     .prepare(
       `UPDATE complaints SET status = ?, replacement_voucher_id = ?, replacement_code = ?, refund_cents = ?,
          resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE tenant_id = ? AND id = ? AND status = 'open' RETURNING *`,
+       WHERE tenant_id = ? AND id = ? AND status = 'open' AND ${guardSql(guard)} RETURNING *`,
     )
-    .bind(to.status, to.replacementVoucherId ?? null, to.replacementCode ?? null, to.refundCents ?? null, tenantId, id);
+    .bind(to.status, to.replacementVoucherId ?? null, to.replacementCode ?? null, to.refundCents ?? null, tenantId, id, ...guardArgs(guard));
 }
 
 export async function listComplaints(db: D1Database, tenantId: string, status?: string) {
@@ -201,6 +203,6 @@ export async function integrityCounts(db: D1Database, tenantId: string, since: s
 }
 
 /** A refund that did not go through: the complaint is open again for the brand to handle by hand. */
-export async function reopenComplaint(db: D1Database, tenantId: string, id: string) {
-  await db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(tenantId, id).run();
+export function reopenComplaintStmt(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ?").bind(tenantId, id);
 }

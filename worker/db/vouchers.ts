@@ -173,10 +173,10 @@ export function expireVoucherStmt(db: D1Database, v: Pick<VoucherRow, "tenant_id
 }
 
 /** issued → `to` for one voucher, as a statement for a batch (guard its event rows with voucherIs). */
-export function moveIssuedVoucherStmt(db: D1Database, tenantId: string, id: string, to: "voided" | "refunded") {
+export function moveIssuedVoucherStmt(db: D1Database, tenantId: string, id: string, to: "voided" | "refunded", guard?: SqlGuard) {
   return db
-    .prepare(`UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'`)
-    .bind(to, tenantId, id);
+    .prepare(`UPDATE vouchers SET status = ?, status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued' AND ${guardSql(guard)}`)
+    .bind(to, tenantId, id, ...guardArgs(guard));
 }
 
 /** Every issued voucher of an order → refunded, as a statement for a batch (RETURNING id). */

@@ -14,12 +14,13 @@ import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOr
 import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
 import { windowStart } from "../domain/redemption-risk";
 import {
-  complaintIs, complaintOfVoucher, reopenComplaint, countHolderReports, getComplaint, insertComplaint, listComplaints, listPolicies, policyFor, replacementDepth,
+  complaintIs, complaintOfVoucher, reopenComplaintStmt, countHolderReports, getComplaint, insertComplaint, listComplaints, listPolicies, policyFor, replacementDepth,
   resolveComplaintStmt, setPolicy, toComplaint, upsertRating, type ComplaintRow,
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { getChargeOfOrder } from "../db/payments";
+import { unrefundVouchersStmt } from "../db/order-console";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -93,11 +94,25 @@ export async function compensate(env: Env, complaint: ComplaintRow, action: Excl
     if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
     return closed;
   }
+  // Only a right still unused is owed anything: one replaced, refunded or voided since the report (a ticket, an order
+  // refund) has been dealt with, and compensating it again would turn one payment into two keys, or a key and its money.
+  if (voucher.status !== "issued") throw notCompensable(voucher.status);
   if (action === "replace") {
     const replaced = await replace(env, complaint, voucher);
     if (replaced) return replaced;
   }
   return refund(env, complaint, voucher);
+}
+
+const notCompensable = (status: string) =>
+  ApiError.conflict("right_not_compensable", `This right is ${status} now (replaced, refunded or used since it was reported), so nothing more is owed for it; reject the complaint`);
+
+/** The complaint did not close in the batch that was to compensate it: closed by someone else, or its right moved on. */
+async function notClosed(env: Env, complaint: ComplaintRow): Promise<never> {
+  const now = await getComplaint(env.DB, complaint.tenant_id, complaint.id);
+  const right = now?.status === "open" ? await getVoucherRow(env.DB, complaint.tenant_id, complaint.voucher_id) : null;
+  if (right && right.status !== "issued") throw notCompensable(right.status);
+  throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
 }
 
 async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Promise<ComplaintRow | null> {
@@ -123,20 +138,23 @@ async function replace(env: Env, complaint: ComplaintRow, old: VoucherRow): Prom
     if (!key) return null; // out of stock: the caller refunds instead
   }
   const row = await buildVoucherRow(env, input, product, key);
+  // The complaint closes only while the old right is still unused, and everything else in the batch only once it
+  // closed here: a ticket or a refund that took the right meanwhile leaves no second key behind.
+  const replacedHere = { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND replacement_voucher_id = ?)", args: [t, complaint.id, row.id] };
   const results = await db.batch([
-    resolveComplaintStmt(db, t, complaint.id, { status: "replaced", replacementVoucherId: row.id, replacementCode: row.code }),
-    ...(key ? [deliverKeyStmt(db, t, holdId, key.id)] : []),
-    insertVoucherStmt(db, row, { sql: "EXISTS (SELECT 1 FROM complaints WHERE tenant_id = ? AND id = ? AND replacement_voucher_id = ?)", args: [t, complaint.id, row.id] }),
-    moveIssuedVoucherStmt(db, t, old.id, "voided"),
+    resolveComplaintStmt(db, t, complaint.id, { status: "replaced", replacementVoucherId: row.id, replacementCode: row.code }, voucherIs(t, old.id, "issued")),
+    ...(key ? [deliverKeyStmt(db, t, holdId, key.id, replacedHere)] : []),
+    insertVoucherStmt(db, row, replacedHere),
+    moveIssuedVoucherStmt(db, t, old.id, "voided", replacedHere),
     // In the ledger's order: the old voucher voided, compensated, then the replacement issued and delivered.
-    ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, old.id, "voided")),
+    ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "compensation", complaintId: complaint.id } }], replacedHere),
     ...eventRows(env, [compensatedEvent(complaint, "replace", null, row.id)], complaintIs(t, complaint.id, "replaced")),
     ...eventRows(env, [voucherIssuedEvent(row, { replaces: old.id })], voucherInserted(row)),
   ]);
   const closed = results[0]!.results[0] as ComplaintRow | undefined;
   if (!closed) {
     if (key) await releaseOrderKeysStmt(db, t, holdId).run();
-    throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+    return notClosed(env, complaint);
   }
   return closed;
 }
@@ -146,20 +164,24 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   const t = complaint.tenant_id;
   const order = v.order_id ? await getOrderRow(db, t, v.order_id) : null;
   const amount = order?.unit_price_cents ?? 0;
-  const [claimed] = await db.batch([resolveComplaintStmt(db, t, complaint.id, { status: "refunded", refundCents: amount })]);
+  // The complaint closes and its right is taken back in one step, only while the right is still unused: a ticket's
+  // replacement or an order refund that took it meanwhile is not paid out a second time.
+  const [claimed] = await db.batch([
+    resolveComplaintStmt(db, t, complaint.id, { status: "refunded", refundCents: amount }, voucherIs(t, v.id, "issued")),
+    moveIssuedVoucherStmt(db, t, v.id, "refunded", complaintIs(t, complaint.id, "refunded")),
+  ]);
   const closed = claimed!.results[0] as ComplaintRow | undefined;
-  if (!closed) throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
+  if (!closed) return notClosed(env, complaint);
   const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
   if (charge && charge.status === "succeeded" && amount > 0) {
     const outcome = await refundCharge(env, charge, amount, "compensation", `rfc_${complaint.id}`);
     if (outcome !== "succeeded" && outcome !== "processing") {
-      // Money did not move: reopen for the brand to handle by hand.
-      await reopenComplaint(db, t, complaint.id);
+      // Money did not move: the right goes back to the buyer and the complaint reopens for the brand to handle by hand.
+      await db.batch([unrefundVouchersStmt(db, t, [v.id]), reopenComplaintStmt(db, t, complaint.id)]);
       return (await getComplaint(db, t, complaint.id))!;
     }
   }
   await db.batch([
-    moveIssuedVoucherStmt(db, t, v.id, "refunded"),
     ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
     ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
   ]);

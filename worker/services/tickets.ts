@@ -186,13 +186,26 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
   return ticketDetail(env, tenantId, ticketId);
 }
 
-/** A new right of the same product for the buyer (a key from stock), the old one voided if still unused. */
+const notReplaceable = (old: VoucherRow | undefined) =>
+  ApiError.conflict(
+    "right_not_replaceable",
+    old
+      ? `Only an unused right is replaced, and ${old.id} is ${old.status} (replaced, refunded or used already); name an unused one with voucherId, or refund, compensate or reject instead`
+      : "This order has no right to replace; refund, compensate or reject instead",
+  );
+
+/**
+ * A new right of the same product for the buyer (a key from stock) in place of one still unused, which is voided in
+ * the same step. A right already replaced (by a complaint or an earlier ticket), refunded or used is not replaced
+ * again: one payment never holds more usable rights than it paid for.
+ */
 async function replaceRight(env: Env, ticket: TicketRow, old: VoucherRow | undefined): Promise<string> {
   const db = env.DB;
   const t = ticket.tenant_id;
   const order = (await getOrderRow(db, t, ticket.order_id))!;
   const product = await getProductRow(db, t, order.product_id);
   if (!product || (product.kind !== "card_key" && product.kind !== "coupon")) throw ApiError.conflict("not_replaceable", "Only card keys and coupons can be replaced; refund or compensate instead");
+  if (!old || old.status !== "issued") throw notReplaceable(old);
   const holdId = `tkt:${ticket.id}`;
   let key = null;
   if (product.kind === "card_key") {
@@ -200,20 +213,25 @@ async function replaceRight(env: Env, ticket: TicketRow, old: VoucherRow | undef
     key = (await reservedKeysOfOrder(db, t, holdId, product.id))[0] ?? null;
     if (!key) throw ApiError.conflict("sold_out", "No key of this product is left to replace it with; refund or compensate instead");
   }
-  const input = IssueVoucherInput.parse({ tenantId: t, holderId: ticket.buyer_id, productId: product.id, sourceKey: `ticket:${ticket.id}`, orderId: order.id, campaignId: order.campaign_id, meta: { ticketId: ticket.id, ...(old ? { replaces: old.id } : {}) } });
+  const input = IssueVoucherInput.parse({ tenantId: t, holderId: ticket.buyer_id, productId: product.id, sourceKey: `ticket:${ticket.id}`, orderId: order.id, campaignId: order.campaign_id, meta: { ticketId: ticket.id, replaces: old.id } });
   const row = await buildVoucherRow(env, input, product, key);
+  // The new right goes in only while the old one is still unused (a complaint's replacement or a refund at the same
+  // moment takes it first), and the key is delivered and the old right voided only with it.
+  const inserted = voucherInserted(row);
+  let placed = false;
   try {
-    await db.batch([
-      ...(key ? [deliverKeyStmt(db, t, holdId, key.id)] : []),
-      insertVoucherStmt(db, row),
-      ...(old ? [moveIssuedVoucherStmt(db, t, old.id, "voided")] : []),
-      ...(old ? eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "after_sale_replace", complaintId: ticket.id } }], voucherIs(t, old.id, "voided")) : []),
-      ...eventRows(env, [voucherIssuedEvent(row, old ? { replaces: old.id } : {})], voucherInserted(row)),
+    const [ins] = await db.batch([
+      insertVoucherStmt(db, row, voucherIs(t, old.id, "issued")),
+      ...(key ? [deliverKeyStmt(db, t, holdId, key.id, inserted)] : []),
+      moveIssuedVoucherStmt(db, t, old.id, "voided", inserted),
+      ...eventRows(env, [{ eventId: `evv_${old.id}`, tenantId: t, type: "voucher_voided", actor: { userId: old.holder_id }, payload: { voucherId: old.id, productId: old.product_id, campaignId: old.campaign_id, kind: old.kind, reason: "after_sale_replace", complaintId: ticket.id } }], inserted),
+      ...eventRows(env, [voucherIssuedEvent(row, { replaces: old.id })], inserted),
     ]);
-  } catch (e) {
-    if (key) await releaseOrderKeysStmt(db, t, holdId).run();
-    throw e;
+    placed = (ins?.meta.changes ?? 0) > 0;
+  } finally {
+    if (!placed && key) await releaseOrderKeysStmt(db, t, holdId).run();
   }
+  if (!placed) throw notReplaceable((await listVouchersByOrder(db, t, order.id)).find((v) => v.id === old.id) ?? old);
   return row.id;
 }
 

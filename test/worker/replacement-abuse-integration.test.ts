@@ -1,0 +1,97 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { api } from "./helpers";
+
+/**
+ * One payment never turns into more usable rights than it paid for, whichever after-sale paths meet on one right:
+ * a complaint (投诉补偿) and a ticket (售后工单) on the same key, or either after the order was refunded.
+ */
+async function boughtKey(keys: number, policy: "manual" | "replace" = "manual") {
+  const s = await shopWithKeys(keys);
+  await api("/compensation-policy", { method: "PUT", token: s.adminKey, json: { policy } });
+  const order = await shop(s.slug, "/orders", { method: "POST", idem: `abuse-${crypto.randomUUID()}`, json: { productId: s.productId } });
+  expect((await pay(order.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+  const cookie = order.cookie!;
+  const voucher = (await shop(s.slug, `/orders/${order.body.id}`, { cookie })).body.vouchers[0] as { id: string; code: string };
+  return { ...s, cookie, voucher, orderId: order.body.id as string };
+}
+
+const rights = async (tenantId: string, orderId: string) =>
+  (await env.DB.prepare("SELECT status, count(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ? GROUP BY status ORDER BY status").bind(tenantId, orderId).all<{ status: string; n: number }>()).results
+    .map((r) => `${r.status}:${r.n}`);
+const refunded = async (tenantId: string) =>
+  (await env.DB.prepare("SELECT coalesce(sum(amount_cents), 0) AS c FROM payments WHERE tenant_id = ? AND kind = 'refund' AND status != 'failed'").bind(tenantId).first<{ c: number }>())!.c;
+const deliveredKeys = async (tenantId: string) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM card_keys WHERE tenant_id = ? AND status = 'delivered'").bind(tenantId).first<{ n: number }>())!.n;
+
+const report = (b: { slug: string; cookie: string; voucher: { code: string } }) =>
+  shop(b.slug, `/vouchers/${b.voucher.code}/report`, { method: "POST", cookie: b.cookie, json: { problem: "invalid_key" } });
+const ticket = (b: { slug: string; cookie: string; orderId: string }, voucherId?: string) =>
+  shop(b.slug, `/orders/${b.orderId}/tickets`, { method: "POST", cookie: b.cookie, json: { reason: "key_invalid", body: "卡密无效", ...(voucherId ? { voucherId } : {}) } });
+
+describe("after-sale paths meeting on one right", { timeout: 90_000 }, () => {
+  it("a key replaced by its complaint, then a ticket naming the old key: 补发 is refused, one usable key stays", async () => {
+    const b = await boughtKey(4, "replace");
+    expect((await report(b)).body.status).toBe("replaced");
+    const t = await ticket(b, b.voucher.id);
+    expect(t.status).toBe(201);
+    const r = await api(`/tickets/${t.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe("right_not_replaceable");
+    expect((await api(`/tickets/${t.body.id}`, { token: b.adminKey })).body.status).toBe("open");
+    expect(await rights(b.tenant.id, b.orderId)).toEqual(["issued:1", "voided:1"]);
+    expect(await deliveredKeys(b.tenant.id)).toBe(2);
+  });
+
+  it("a complaint left to the brand, the key replaced meanwhile by a ticket: replace or refund of the complaint is refused", async () => {
+    const b = await boughtKey(4);
+    const c = await report(b);
+    expect(c.body.status).toBe("open");
+    const t = await ticket(b, b.voucher.id);
+    expect((await api(`/tickets/${t.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } })).status).toBe(200);
+    for (const action of ["replace", "refund"]) {
+      const r = await api(`/complaints/${c.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action } });
+      expect(r.status, JSON.stringify(r.body)).toBe(409);
+      expect(r.body.error.code).toBe("right_not_compensable");
+    }
+    expect(await rights(b.tenant.id, b.orderId)).toEqual(["issued:1", "voided:1"]);
+    expect(await refunded(b.tenant.id)).toBe(0);
+    expect(await deliveredKeys(b.tenant.id)).toBe(2);
+    // The brand can still close it.
+    expect((await api(`/complaints/${c.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "reject" } })).body.status).toBe("rejected");
+  });
+
+  it("an order refunded in full: its open complaint cannot replace the key, nor can a ticket", async () => {
+    const b = await boughtKey(4);
+    const c = await report(b);
+    const full = await api(`/orders/${b.orderId}/refunds`, { method: "POST", token: b.adminKey, json: { units: 1, reason: "全额退款" } });
+    expect(full.status, JSON.stringify(full.body)).toBe(201);
+    const r = await api(`/complaints/${c.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } });
+    expect(r.status).toBe(409);
+    const t = await ticket(b);
+    expect(t.status).toBe(201);
+    const tr = await api(`/tickets/${t.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } });
+    expect(tr.status).toBe(409);
+    expect(tr.body.error.code).toBe("right_not_replaceable");
+    expect(await rights(b.tenant.id, b.orderId)).toEqual(["refunded:1"]);
+    expect(await deliveredKeys(b.tenant.id)).toBe(1);
+    expect(await refunded(b.tenant.id)).toBe(1990);
+  });
+
+  it("a complaint and a ticket replacing the same key at once: one replacement, never two", async () => {
+    for (let round = 0; round < 3; round++) {
+      const b = await boughtKey(6);
+      const c = await report(b);
+      const t = await ticket(b, b.voucher.id);
+      const [a, z] = await Promise.all([
+        api(`/complaints/${c.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } }),
+        api(`/tickets/${t.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } }),
+      ]);
+      expect([a.status, z.status].sort(), JSON.stringify([a.body, z.body])).toEqual([200, 409]);
+      expect(await rights(b.tenant.id, b.orderId)).toEqual(["issued:1", "voided:1"]);
+      expect(await deliveredKeys(b.tenant.id)).toBe(2);
+      expect((await env.DB.prepare("SELECT count(*) AS n FROM card_keys WHERE tenant_id = ? AND status = 'reserved'").bind(b.tenant.id).first<{ n: number }>())!.n).toBe(0);
+    }
+  });
+});
