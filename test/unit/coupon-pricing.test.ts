@@ -53,6 +53,10 @@ describe("one coupon", () => {
     expect(why(coupon({ discountCents: 100, scope: { kinds: ["direct_recharge"] } }))).toBe("scope");
     expect(why(coupon({ discountCents: 100, scope: { productIds: ["prd_a"] } }))).toBe("ok");
     expect(why(coupon({ discountCents: 100 }), line({ kind: "coupon" }))).toBe("scope");
+    // An order refuses coupons on a bundle (services/orders.ts), so the quote never offers one there, whatever the scope.
+    expect(why(coupon({ discountCents: 100 }), line({ kind: "bundle" }))).toBe("scope");
+    expect(why(coupon({ discountCents: 100, scope: { kinds: ["bundle"] } }), line({ kind: "bundle" }))).toBe("scope");
+    expect(why(coupon({ discountCents: 100, scope: { productIds: ["prd_a"] } }), line({ kind: "bundle" }))).toBe("scope");
     expect(why(coupon({ thresholdCents: 20_000, discountCents: 100 }))).toBe("threshold");
     expect(why(coupon({ kind: "first_order", discountCents: 100 }), line(), ctx({ paidOrders: 1 }))).toBe("eligibility");
     expect(why(coupon({ kind: "new_member", discountCents: 100, newMemberDays: 1 }))).toBe("eligibility");

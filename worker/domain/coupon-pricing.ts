@@ -1,7 +1,7 @@
 /**
  * Coupons at checkout (issue 19), pure. Rules:
  * - A coupon reduces an order when it is online, valid now, in scope (product id, kind or tag; empty scope = any
- *   product but a coupon), its threshold is met by the order's subtotal BEFORE any coupon, its eligibility holds
+ *   product but a coupon; never a bundle), its threshold is met by the order's subtotal BEFORE any coupon, its eligibility holds
  *   (first_order / new_member kinds add their own rule), and its budget has room for the discount.
  * - Kind classes: price (fixed_price) · amount (threshold, first_order, new_member) · percent. A combination holds at
  *   most one coupon per class, all in one stack group, none exclusive (an exclusive coupon is always alone).
@@ -53,6 +53,8 @@ const CLASS_ORDER: KindClass[] = ["price", "amount", "percent"];
 export const subtotalOf = (line: CartLine) => line.unitPriceCents * line.quantity;
 
 export function inScope(c: CouponConfig, line: CartLine): boolean {
+  // A bundle's order takes no coupon (services/orders.ts: its lines have no one batch to join), so none is offered.
+  if (line.kind === "bundle") return false;
   const s = c.scope;
   if (s.productIds.length === 0 && s.kinds.length === 0 && s.tags.length === 0) return line.kind !== "coupon";
   return s.productIds.includes(line.productId) || s.kinds.includes(line.kind) || s.tags.some((t) => line.tags.includes(t));
