@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { createOrder } from "../../worker/services/orders";
+import { FUTURE, pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api } from "./helpers";
 
 /**
@@ -93,5 +94,41 @@ describe("after-sale paths meeting on one right", { timeout: 90_000 }, () => {
       expect(await deliveredKeys(b.tenant.id)).toBe(2);
       expect((await env.DB.prepare("SELECT count(*) AS n FROM card_keys WHERE tenant_id = ? AND status = 'reserved'").bind(b.tenant.id).first<{ n: number }>())!.n).toBe(0);
     }
+  });
+});
+
+describe("a complaint's refund pays back what the right was paid", { timeout: 90_000 }, () => {
+  it("two keys bought with a ¥10 coupon: each complaint refund is half of the ¥29.80 paid, not the ¥19.90 list price", async () => {
+    const s = await shopWithKeys(4);
+    await api("/compensation-policy", { method: "PUT", token: s.adminKey, json: { policy: "refund" } });
+    const c = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "10元券", priceCents: 0, faceValueCents: 0, validity: FUTURE, scope: "商城", config: { coupon: { online: true, kind: "threshold", thresholdCents: 0, discountCents: 1000 } } },
+    });
+    await api(`/products/${c.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } });
+    const g = await shop(s.slug, "/guest", { method: "POST" });
+    const cookie = g.cookie!;
+    const claimed = await createOrder(env, { tenantId: s.tenant.id, buyerId: g.body.buyer.id, productId: c.body.id, idempotencyKey: `cpn-${crypto.randomUUID()}`, unitPriceCents: 0 });
+    const coupon = (await env.DB.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ?").bind(s.tenant.id, claimed.order.id).first<{ id: string }>())!.id;
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie, idem: `abuse-${crypto.randomUUID()}`, json: { productId: s.productId, quantity: 2, couponVoucherIds: [coupon] } });
+    expect(o.body.amountCents, JSON.stringify(o.body)).toBe(2980);
+    expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const keys = (await shop(s.slug, `/orders/${o.body.id}`, { cookie })).body.vouchers as { code: string }[];
+    const outcomes = [];
+    for (const k of keys) outcomes.push((await shop(s.slug, `/vouchers/${k.code}/report`, { method: "POST", cookie, json: { problem: "invalid_key" } })).body);
+    expect(outcomes.map((x: any) => [x.status, x.refundCents])).toEqual([["refunded", 1490], ["refunded", 1490]]);
+    expect(await refunded(s.tenant.id)).toBe(2980);
+    expect(await rights(s.tenant.id, o.body.id)).toEqual(["refunded:2"]);
+  });
+
+  it("after a goodwill refund of ¥15, the complaint refunds the ¥4.90 left and takes the key back", async () => {
+    const b = await boughtKey(2);
+    const goodwill = await api(`/orders/${b.orderId}/refunds`, { method: "POST", token: b.adminKey, json: { amountCents: 1500, units: 0, reason: "补偿" } });
+    expect(goodwill.status, JSON.stringify(goodwill.body)).toBe(201);
+    const c = await report(b);
+    const r = await api(`/complaints/${c.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "refund" } });
+    expect(r.body).toMatchObject({ status: "refunded", refundCents: 490 });
+    expect(await refunded(b.tenant.id)).toBe(1990);
+    expect(await rights(b.tenant.id, b.orderId)).toEqual(["refunded:1"]);
   });
 });

@@ -20,7 +20,7 @@ import {
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow } from "../db/orders";
 import { getChargeOfOrder } from "../db/payments";
-import { unrefundVouchersStmt } from "../db/order-console";
+import { refundableOf, unrefundVouchersStmt } from "../db/order-console";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -163,7 +163,10 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   const db = env.DB;
   const t = complaint.tenant_id;
   const order = v.order_id ? await getOrderRow(db, t, v.order_id) : null;
-  const amount = order?.unit_price_cents ?? 0;
+  // What this right was paid: its share of the order's amount after coupons (not the list price), and never more than
+  // the charge has left after earlier refunds (a goodwill refund, another right's refund).
+  const left = order ? await refundableOf(db, t, order.id) : null;
+  const amount = order && left ? Math.max(0, Math.min(Math.floor(order.amount_cents / Math.max(1, order.quantity)), left.refundable)) : 0;
   // The complaint closes and its right is taken back in one step, only while the right is still unused: a ticket's
   // replacement or an order refund that took it meanwhile is not paid out a second time.
   const [claimed] = await db.batch([
