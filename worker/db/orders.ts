@@ -176,6 +176,27 @@ export function transitionOrderStmt(
     .bind(to, extra.failureReason ?? null, extra.reservedUntil ?? null, tenantId, id, ...from, extra.lapsedBefore ?? null, extra.lapsedBefore ?? null);
 }
 
+/** How long a whole-order refund holds its order (failed, `refund:…`) against another refund of it starting. */
+export const REFUND_CLAIM_SECONDS = 60;
+
+/**
+ * Claims an order for a whole-order refund: from the status it was read in to 'failed' with `refund:<reason>` — but
+ * not an order another refund claimed less than REFUND_CLAIM_SECONDS ago (it is 'failed' with `refund:…` while that
+ * refund asks the gateway), so two refunds of one order never run at once; an older claim (a refund that died or was
+ * refused) may be taken over.
+ */
+export function claimOrderForRefundStmt(db: D1Database, tenantId: string, id: string, from: OrderStatus, reason: string) {
+  return db
+    .prepare(
+      `UPDATE orders SET status = 'failed', failure_reason = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE tenant_id = ? AND id = ? AND status = ?
+         AND NOT (status = 'failed' AND failure_reason LIKE 'refund:%'
+                  AND updated_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${REFUND_CLAIM_SECONDS} seconds'))
+       RETURNING *`,
+    )
+    .bind(`refund:${reason}`, tenantId, id, from);
+}
+
 /** Unpaid orders whose reservation ran out (each is then expired with its stock given back in one batch). */
 export async function lapsedOrders(db: D1Database, tenantId: string | null, nowIso: string, limit = 500) {
   const { results } = await db

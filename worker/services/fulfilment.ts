@@ -10,7 +10,7 @@ import {
   insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, paidFollowUpsStmt, readNotice, type BuyerStanding, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
-import { getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
+import { claimOrderForRefundStmt, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
 import { completePaymentStmt, getChargeOfOrder, getPaymentById, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
 import { refundCharge } from "./refunds";
 import { getProductRow, type ProductRow } from "../db/products";
@@ -445,9 +445,15 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   if (!["delivered", "paid", "failed"].includes(order.status)) {
     throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' cannot be refunded`);
   }
-  // Claim the order first (guarded), so two refund requests cannot both pay out.
-  const [claimed] = await db.batch([transitionOrderStmt(db, tenantId, orderId, [order.status], "failed", { failureReason: `refund:${reason}` })]);
-  if (!claimed!.results.length) throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
+  // Claim the order first (guarded), so two refund requests cannot both pay out — nor run side by side: an order
+  // another refund has just claimed (it is 'failed' with refund:… while that one asks the gateway) is not claimed again.
+  const [claimed] = await db.batch([claimOrderForRefundStmt(db, tenantId, orderId, order.status, reason)]);
+  if (!claimed!.results.length) {
+    const now = await getOrderRow(db, tenantId, orderId);
+    if (now?.status === "refunded") throw ApiError.conflict("order_not_refundable", "This order was refunded meanwhile");
+    if (now?.status === "failed" && now.failure_reason?.startsWith("refund:")) throw ApiError.conflict("refund_in_progress", "Another refund of this order is being made; reload in a moment");
+    throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
+  }
   // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
   // land, so money never goes back for a right that is being used at the same moment.
   const [frozen, used] = await db.batch([
@@ -494,7 +500,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   ]);
   await returnMallExchangeOfOrder(env, tenantId, orderId);
   await reverseInviteOfRefund(env, tenantId, orderId);
-  return r!.results[0] as OrderRow;
+  return (r!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, tenantId, orderId))!;
 }
 
 /** Payment id → order (and product, for the page), for the sandbox gateway. */
