@@ -49,6 +49,15 @@ export function ledgerSteps(e: EventEnvelope): { voucherId: string; kind: Ledger
   if (!kinds || typeof voucherId !== "string") return [];
   const payload: Record<string, string | number | boolean | null> = {};
   for (const f of LEDGER_FIELDS) if (e.payload[f] !== undefined && e.payload[f] !== null) payload[f] = e.payload[f]!;
+  if (e.type === "voucher_compensated") {
+    // One right may be compensated more than once — a complaint, then tickets, then money-only refunds (each kept on
+    // the order's first right): each is its own step, keyed by the refund or the ticket that made it, so none is
+    // dropped as a repeat of another (settlement counts the money of every money_refund entry). A complaint's own
+    // step (one complaint per right) keeps the plain key.
+    const { refundId, complaintId, action } = e.payload;
+    const suffix = typeof refundId === "string" ? refundId : typeof action === "string" && action.startsWith("ticket_") && typeof complaintId === "string" ? complaintId : undefined;
+    return kinds.map((kind) => ({ voucherId, kind, payload, ...(suffix ? { dedupeSuffix: suffix } : {}) }));
+  }
   if (!COUPON_EVENTS.includes(e.type)) return kinds.map((kind) => ({ voucherId, kind, payload }));
   for (const f of COUPON_FIELDS) if (e.payload[f] !== undefined && e.payload[f] !== null) payload[f === "orderId" ? "usedOnOrderId" : f] = e.payload[f]!;
   return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: String(e.payload.orderId) }));
