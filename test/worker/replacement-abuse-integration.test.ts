@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createOrder } from "../../worker/services/orders";
 import { FUTURE, pay, shop, shopWithKeys } from "./commerce-helpers";
-import { api } from "./helpers";
+import { api, recordedOfType } from "./helpers";
 
 /**
  * One payment never turns into more usable rights than it paid for, whichever after-sale paths meet on one right:
@@ -119,6 +119,11 @@ describe("a complaint's refund pays back what the right was paid", { timeout: 90
     expect(outcomes.map((x: any) => [x.status, x.refundCents])).toEqual([["refunded", 1490], ["refunded", 1490]]);
     expect(await refunded(s.tenant.id)).toBe(2980);
     expect(await rights(s.tenant.id, o.body.id)).toEqual(["refunded:2"]);
+    // Everything paid has gone back: the order is refunded, as when console refunds add up to the charge.
+    expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(o.body.id).first<{ status: string }>())!.status).toBe("refunded");
+    // Each is a part of the order's refund for the warehouse (LTV subtracts the parts), and the whole says so.
+    expect((await recordedOfType(s.tenant.id, "order_partially_refunded")).map((e) => e.payload.amountCents)).toEqual([1490, 1490]);
+    expect((await recordedOfType(s.tenant.id, "order_refunded")).map((e) => e.payload.inParts)).toEqual([true]);
   });
 
   it("after a goodwill refund of ¥15, the complaint refunds the ¥4.90 left and takes the key back", async () => {
@@ -130,5 +135,7 @@ describe("a complaint's refund pays back what the right was paid", { timeout: 90
     expect(r.body).toMatchObject({ status: "refunded", refundCents: 490 });
     expect(await refunded(b.tenant.id)).toBe(1990);
     expect(await rights(b.tenant.id, b.orderId)).toEqual(["refunded:1"]);
+    expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(b.orderId).first<{ status: string }>())!.status).toBe("refunded");
+    expect((await api(`/orders/${b.orderId}/detail`, { token: b.adminKey })).body.refundableCents).toBe(0);
   });
 });

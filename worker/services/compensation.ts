@@ -18,9 +18,11 @@ import {
   resolveComplaintStmt, setPolicy, toComplaint, upsertRating, type ComplaintRow,
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
-import { getOrderRow } from "../db/orders";
+import { getOrderRow, type OrderRow } from "../db/orders";
 import { getChargeOfOrder } from "../db/payments";
-import { refundableOf, unrefundVouchersStmt } from "../db/order-console";
+import { orderFullyRefundedStmt, refundableOf, unrefundVouchersStmt } from "../db/order-console";
+import { orderRefundMemberStmts } from "./membership";
+import { orderRefundPointsStmts } from "./points";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -176,8 +178,9 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   const closed = claimed!.results[0] as ComplaintRow | undefined;
   if (!closed) return notClosed(env, complaint);
   const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
-  if (charge && charge.status === "succeeded" && amount > 0) {
-    const outcome = await refundCharge(env, charge, amount, "compensation", `rfc_${complaint.id}`);
+  const moneyMoved = !!(order && charge && charge.status === "succeeded" && amount > 0);
+  if (moneyMoved) {
+    const outcome = await refundCharge(env, charge!, amount, "compensation", `rfc_${complaint.id}`);
     if (outcome !== "succeeded" && outcome !== "processing") {
       // Money did not move: the right goes back to the buyer and the complaint reopens for the brand to handle by hand.
       await db.batch([unrefundVouchersStmt(db, t, [v.id]), reopenComplaintStmt(db, t, complaint.id)]);
@@ -187,8 +190,30 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   await db.batch([
     ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
     ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
+    // The last money of the order went back: the order is refunded (member growth and points with it, once), as
+    // when console refunds add up to the charge.
+    ...(moneyMoved ? orderRefundedStmts(env, order!, amount, `rfc_${complaint.id}`) : []),
   ]);
   return closed;
+}
+
+/** A compensation refund is a part of the order's refund (order_partially_refunded, as the console's), and the last part refunds the order. */
+function orderRefundedStmts(env: Env, order: OrderRow, amount: number, refundId: string): D1PreparedStatement[] {
+  const t = order.tenant_id;
+  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, order.id] };
+  return [
+    ...eventRows(env, [{
+      eventId: `evopr_${refundId}`, tenantId: t, type: "order_partially_refunded", actor: { userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: amount, units: 1, reason: "compensation" },
+    }], { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [t, refundId] }),
+    orderFullyRefundedStmt(env.DB, t, order.id),
+    ...orderRefundMemberStmts(env, t, order.id, refunded),
+    ...orderRefundPointsStmts(env, t, order.id),
+    ...eventRows(env, [{
+      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason: "compensation", automatic: false, inParts: true },
+    }], refunded),
+  ];
 }
 
 function compensatedEvent(c: ComplaintRow, action: string, amountCents: number | null, replacementVoucherId: string | null = null): EventInput {
