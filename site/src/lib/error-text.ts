@@ -67,6 +67,8 @@ const CODES: Record<string, Pair> = {
   nothing_refundable: ["该订单已没有可退金额", "Nothing is left to refund on this order"],
   order_not_refundable: ["该订单当前状态不能退款", "This order cannot be refunded in its status"],
   refund_failed: ["支付渠道拒绝了退款，未退任何款项，请稍后再试", "The payment provider refused the refund; nothing was refunded"],
+  refund_in_progress: ["该订单正在退款中，请稍后刷新查看", "Another refund of this order is being made; reload in a moment"],
+  right_not_replaceable: ["只能补发未使用的权益：该权益已被替换、退款或使用，请选择未使用的一张，或改为退款、补偿、驳回", "Only an unused right is replaced; pick an unused one, or refund, compensate or reject instead"],
   order_not_eligible: ["该订单当前状态还不能申请售后", "This order has nothing to service yet"],
   order_not_cancellable: ["该订单当前状态不能取消", "This order cannot be cancelled in its status"],
   ticket_open: ["该订单已有处理中的售后申请，请在原申请中补充", "This order already has an open ticket; reply to it instead"],
@@ -158,6 +160,7 @@ const CODES: Record<string, Pair> = {
   prize_without_product: ["每个奖品都要选择发放的商品", "Every prize must name the product it delivers"],
   // Risk, trust, webhooks, suppliers, settlement, reconciliation
   complaint_closed: ["该投诉已处理", "This complaint was already resolved"],
+  right_not_compensable: ["该权益已被替换、退款或使用，无需再补偿，请驳回该投诉", "This right was already replaced, refunded or used; reject the complaint"],
   already_resolved: ["该项已处理", "This item is already resolved"],
   invalid_webhook_url: ["Webhook 地址不可用", "The webhook URL is refused"],
   invalid_supplier_url: ["供应商接口地址不可用", "The supplier URL is refused"],
