@@ -33,6 +33,9 @@ describe("after-sale rules", () => {
     expect(refundPlan({ units: 0 }, { refundableCents: 1990, issuedUnits: 2 })).toEqual({ ok: true, amountCents: 1990, units: 2, full: true });
     expect(refundPlan({ amountCents: 500, units: 0 }, { refundableCents: 1990, issuedUnits: 2 })).toEqual({ ok: true, amountCents: 500, units: 0, full: false });
     expect(refundPlan({ amountCents: 500, units: 3 }, { refundableCents: 1990, issuedUnits: 2 })).toMatchObject({ ok: false, code: "units_unavailable" });
+    // A whole refund takes back every right left; asking for more than are left is still refused, not ignored.
+    expect(refundPlan({ units: 2 }, { refundableCents: 1990, issuedUnits: 2 })).toEqual({ ok: true, amountCents: 1990, units: 2, full: true });
+    expect(refundPlan({ units: 5 }, { refundableCents: 1990, issuedUnits: 1 })).toMatchObject({ ok: false, code: "units_unavailable" });
     expect(refundPlan({ amountCents: 1991, units: 0 }, { refundableCents: 1990, issuedUnits: 2 })).toMatchObject({ ok: false, code: "over_refund" });
     expect(refundPlan({ units: 0 }, { refundableCents: 0, issuedUnits: 0 })).toMatchObject({ ok: false, code: "nothing_refundable" });
   });

@@ -70,7 +70,9 @@ export function refundPlan(
   const amount = input.amountCents ?? left.refundableCents;
   if (amount > left.refundableCents) return { ok: false, code: "over_refund", message: `At most ${left.refundableCents} cents can still be refunded` };
   const full = amount === left.refundableCents;
-  const units = full ? left.issuedUnits : input.units;
+  // Asking for more rights than are left is a mistake to say, even when the money left is refunded whole (which
+  // takes back every right left anyway).
+  const units = full ? Math.max(input.units, left.issuedUnits) : input.units;
   if (units > left.issuedUnits) return { ok: false, code: "units_unavailable", message: `Only ${left.issuedUnits} unredeemed rights are left to take back` };
   return { ok: true, amountCents: amount, units, full };
 }
