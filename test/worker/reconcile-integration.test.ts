@@ -112,7 +112,7 @@ describe("payment reconciliation (sandbox statement with planted mismatches)", {
     // whole: the stored run keeps what it had.
     const [head, first] = lines;
     const cells = first!.split(",");
-    for (const [at, value] of [[3, "abc"], [3, "99999999999999999999999"], [4, "1.5"], [2, "charge"]] as const) {
+    for (const [at, value] of [[3, "abc"], [3, "99999999999999999999999"], [4, "1.5"], [2, "charge"], [3, "-1990"], [4, "-12"], [5, "yesterday"], [1, ""]] as const) {
       const forged = [...cells];
       forged[at] = value;
       const refused = await api("/recon/uploads", { method: "POST", token: s.adminKey, json: { day, provider: "sandbox", statement: `${head}\r\n${forged.join(",")}\r\n` } });

@@ -24,6 +24,19 @@ export interface TheirLine {
   at: string;
 }
 
+/**
+ * What is wrong with a statement line once its format's parser has read it, or null: every format's amounts and fees
+ * are whole, non-negative cents (refunds included) and its booking time a real instant. A bill that breaks this is
+ * refused whole, never half-matched.
+ */
+export function theirLineProblem(l: TheirLine): string | null {
+  if (!Number.isSafeInteger(l.amountCents) || l.amountCents < 0) return `amount ${l.amountCents} is not a non-negative number of cents`;
+  if (!Number.isSafeInteger(l.feeCents) || l.feeCents < 0) return `fee ${l.feeCents} is not a non-negative number of cents`;
+  if (!l.ref) return "no merchant reference";
+  if (typeof l.at !== "string" || Number.isNaN(Date.parse(l.at))) return `booking time ${JSON.stringify(l.at)} is not a time`;
+  return null;
+}
+
 export type MismatchKind = "missing_ours" | "missing_theirs" | "amount_mismatch" | "duplicate_ours" | "duplicate_theirs";
 export const MISMATCH_KINDS: MismatchKind[] = ["missing_ours", "missing_theirs", "amount_mismatch", "duplicate_ours", "duplicate_theirs"];
 

@@ -7,7 +7,7 @@ import type { ReconItem, ReconRun } from "../../schema/reconcile";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
-import { reconcile, type OurRecord, type ReconResult, type ReconTotals, type TheirLine } from "../domain/reconcile";
+import { reconcile, theirLineProblem, type OurRecord, type ReconResult, type ReconTotals, type TheirLine } from "../domain/reconcile";
 import { toCsv } from "../domain/statement-csv";
 import {
   activeSuppliersOfTenant, claimCronDay, countOpenItemsStmt, deleteOpenItemsStmt, deliveriesBetween, deliveriesOfOrders, getItem, getRun, getSupplier,
@@ -151,6 +151,10 @@ export async function runReconciliation(env: Env, tenantId: string, source: stri
   let theirs: TheirLine[];
   try {
     theirs = await cp.statement(day, statementText);
+    theirs.forEach((l, i) => {
+      const problem = theirLineProblem(l);
+      if (problem) throw new Error(`entry ${i + 1} (${l.externalRef || l.ref}): ${problem}`);
+    });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (statementText !== undefined) throw ApiError.badRequest("statement_unreadable", `The file is not a ${source} statement: ${message}`, [{ path: "statement", message, code: "custom" }]);
