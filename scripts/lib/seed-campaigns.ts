@@ -21,6 +21,9 @@ export const DEMO_COUPON_PRODUCT = {
   config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
 } as const;
 
+/** "全场商品（不含直充）" as the checkout reads it: card keys (direct recharges, coupons and bundles never take a coupon). */
+export const SHOP_WIDE_SCOPE: { productIds: string[]; kinds: "card_key"[]; tags: string[] } = { productIds: [], kinds: ["card_key"], tags: [] };
+
 /** One coupon per thing a demo campaign promises, so each campaign delivers what its name says. */
 const coupon = (name: string, thresholdCents: number, discountCents: number, extra: Partial<ProductBody> = {}): ProductBody => ({
   kind: "coupon",
@@ -35,7 +38,7 @@ const coupon = (name: string, thresholdCents: number, discountCents: number, ext
   // Its own picture (site/public/demo/coupon-<discount>-<threshold>.svg): the amount and rule it shows are the coupon's.
   media: { images: [`/demo/coupon-${discountCents}-${thresholdCents}.svg`], videoUrl: null },
   // The scope says the online shop, so the coupon applies at shop checkout (online: true), not only in stores.
-  config: { coupon: { thresholdCents, discountCents, online: true } },
+  config: { coupon: { thresholdCents, discountCents, online: true, scope: SHOP_WIDE_SCOPE } },
   ...extra,
 });
 export const CAMPAIGN_PRODUCTS = {
@@ -47,7 +50,10 @@ export const CAMPAIGN_PRODUCTS = {
 };
 
 type Admin = ReturnType<typeof kaquanClient>;
-type SeededProduct = { id: string; name: string; scope: string; config?: { coupon?: { online?: boolean } | null } | null };
+type SeededProduct = {
+  id: string; name: string; scope: string;
+  config?: { coupon?: { online?: boolean; scope?: { productIds?: readonly string[]; kinds?: readonly string[]; tags?: readonly string[] } } | null } | null;
+};
 
 /**
  * A demo state seeded before the shop-wide coupons were marked usable online is brought up to date: a coupon the
@@ -55,11 +61,15 @@ type SeededProduct = { id: string; name: string; scope: string; config?: { coupo
  * a refusal only warns, so a restart never fails on it; a coupon an operator re-scoped is left alone.
  */
 export async function upgradeOnlineCoupon(admin: Admin, existing: SeededProduct, wanted: { scope?: string; config?: unknown }) {
-  const want = (wanted.config as { coupon?: { online?: boolean } } | undefined)?.coupon?.online;
+  const want = (wanted.config as { coupon?: { online?: boolean; scope?: typeof SHOP_WIDE_SCOPE } } | undefined)?.coupon;
   const has = existing.config?.coupon;
-  if (want !== true || !has || has.online || existing.scope !== wanted.scope) return;
-  await must(admin.PATCH("/products/{productId}", { params: { path: { productId: existing.id } }, body: { config: { ...existing.config, coupon: { ...has, online: true } } as ProductBody["config"] } }))
-    .catch((e) => console.warn(`demo coupon ${existing.name} left store-only: ${e instanceof Error ? e.message : e}`));
+  if (!want || !has || existing.scope !== wanted.scope) return;
+  // Also a state seeded before the shop-wide scope left out direct recharges (its copy always said 不含直充).
+  const unscoped = !has.scope || (!has.scope.productIds?.length && !has.scope.kinds?.length && !has.scope.tags?.length);
+  const patch = { ...(want.online && !has.online ? { online: true } : {}), ...(want.scope && unscoped ? { scope: want.scope } : {}) };
+  if (!Object.keys(patch).length) return;
+  await must(admin.PATCH("/products/{productId}", { params: { path: { productId: existing.id } }, body: { config: { ...existing.config, coupon: { ...has, ...patch } } as ProductBody["config"] } }))
+    .catch((e) => console.warn(`demo coupon ${existing.name} left as it was: ${e instanceof Error ? e.message : e}`));
 }
 
 export async function seedCampaigns(baseUrl: string, keys: Record<Scope, string>) {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
-import { upgradeOnlineCoupon } from "./seed-campaigns";
+import { SHOP_WIDE_SCOPE, upgradeOnlineCoupon } from "./seed-campaigns";
 import { SANDBOX_SUPPLIER_CREDENTIALS } from "./supplier-app";
 
 const FOREVER = { kind: "fixed", validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-12-31T23:59:59.000Z" } as const;
@@ -14,7 +14,7 @@ export const CATALOG_PRODUCTS = [
   { key: "music", stock: 100, body: { kind: "card_key", name: "音乐会员月卡", subtitle: "无损音质，离线下载", priceCents: 990, faceValueCents: 1500, validity: FOREVER, scope: "音乐 App 全端会员", usageRules: "每个卡密限兑换一次。", tutorial: "打开音乐 App → 设置 → 兑换码，输入卡密即可。", media: media("music"), perUserLimit: 5, lowStockThreshold: 20 } },
   { key: "gift", stock: 0, loop: true, body: { kind: "card_key", name: "新手礼包兑换码", subtitle: "人人可领的循环码", priceCents: 100, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "游戏内新手礼包，每个游戏账号限领一次", tutorial: "进入游戏 → 福利 → 礼包码，输入兑换码领取。", media: media("gift"), perUserLimit: 1 } },
   { key: "phone", body: { kind: "direct_recharge", name: "话费直充 30 元", subtitle: "三网通用，分钟级到账", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "中国大陆移动、联通、电信手机号", usageRules: "充值到下单时填写的手机号，充错号码无法退回。", tutorial: "下单时填写手机号，支付后自动充值，到账后运营商短信通知。", media: media("phone"), stockTotal: 5000, config: { recharge: { accountLabel: "手机号", accountKind: "mobile_cn" } } } },
-  { key: "coupon", body: { kind: "coupon", name: "满100减20券", subtitle: "全场通用", priceCents: 100, faceValueCents: 2000, validity: { kind: "relative", days: 7 }, scope: "kaquan 演示商城全场商品（不含直充）", usageRules: "订单满 100 元可用，每单限用一张。", tutorial: "结算时出示券码，或在门店出示给店员核销。", media: media("coupon"), stockTotal: 1000, perUserLimit: 3, config: { coupon: { thresholdCents: 10000, discountCents: 2000, online: true } } } },
+  { key: "coupon", body: { kind: "coupon", name: "满100减20券", subtitle: "全场通用", priceCents: 100, faceValueCents: 2000, validity: { kind: "relative", days: 7 }, scope: "kaquan 演示商城全场商品（不含直充）", usageRules: "订单满 100 元可用，每单限用一张。", tutorial: "结算时出示券码，或在门店出示给店员核销。", media: media("coupon"), stockTotal: 1000, perUserLimit: 3, config: { coupon: { thresholdCents: 10000, discountCents: 2000, online: true, scope: SHOP_WIDE_SCOPE } } } },
 ] as const;
 
 /** Idempotent: products are matched by name, keys are only imported into an empty product. */

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { CouponConfig } from "../../schema/catalog";
-import { CAMPAIGN_PRODUCTS, upgradeOnlineCoupon } from "../../scripts/lib/seed-campaigns";
+import { CAMPAIGN_PRODUCTS, SHOP_WIDE_SCOPE, upgradeOnlineCoupon } from "../../scripts/lib/seed-campaigns";
+import { inScope } from "../../worker/domain/coupon-pricing";
 import { CATALOG_PRODUCTS } from "../../scripts/lib/seed-catalog";
 import { REDEMPTION_COUPON } from "../../scripts/lib/seed-redemption";
 
@@ -19,15 +20,29 @@ describe("demo coupons (seed)", () => {
     }
   });
 
+  it("a coupon whose copy says 不含直充 never applies to a direct recharge, and does apply to card keys", () => {
+    const line = (kind: string) => ({ productId: "prd_x", kind, tags: [] as string[], unitPriceCents: 10_000, quantity: 1 });
+    const saying = coupons.filter((c) => c.scope!.includes("不含直充"));
+    expect(saying.length).toBeGreaterThanOrEqual(4);
+    for (const c of saying) {
+      const config = CouponConfig.parse(c.config!.coupon);
+      expect([c.name, inScope(config, line("direct_recharge") as never), inScope(config, line("card_key") as never)]).toEqual([c.name, false, true]);
+    }
+  });
+
   it("brings a store-only coupon of an earlier demo state up to date once, and never fails a restart", async () => {
     const body = CAMPAIGN_PRODUCTS.newcomer;
     const calls: unknown[] = [];
     const admin = { PATCH: vi.fn(async (_path: string, init: unknown) => (calls.push(init), { data: {}, response: new Response("{}") })) };
     const old = { id: "prd_1", name: body.name, scope: body.scope!, config: { coupon: { thresholdCents: 5000, discountCents: 1000 } as { online?: boolean } } };
     await upgradeOnlineCoupon(admin as never, old, body);
-    expect(calls).toEqual([{ params: { path: { productId: "prd_1" } }, body: { config: { coupon: { thresholdCents: 5000, discountCents: 1000, online: true } } } }]);
-    // Already online, re-scoped by an operator, or a refusal from the API: nothing done, nothing thrown.
+    expect(calls).toEqual([{ params: { path: { productId: "prd_1" } }, body: { config: { coupon: { thresholdCents: 5000, discountCents: 1000, online: true, scope: SHOP_WIDE_SCOPE } } } }]);
+    // Online but without the scope its copy states (不含直充): only the scope is added.
     await upgradeOnlineCoupon(admin as never, { ...old, config: { coupon: { ...old.config.coupon, online: true } } }, body);
+    expect(calls.at(-1)).toEqual({ params: { path: { productId: "prd_1" } }, body: { config: { coupon: { thresholdCents: 5000, discountCents: 1000, online: true, scope: SHOP_WIDE_SCOPE } } } });
+    calls.length = 1;
+    // Already online and scoped, re-scoped by an operator, or a refusal from the API: nothing done, nothing thrown.
+    await upgradeOnlineCoupon(admin as never, { ...old, config: { coupon: { ...old.config.coupon, online: true, scope: SHOP_WIDE_SCOPE } as { online?: boolean } } }, body);
     await upgradeOnlineCoupon(admin as never, { ...old, scope: "仅限门店" }, body);
     expect(calls).toHaveLength(1);
     const refusing = { PATCH: async () => ({ error: { error: { code: "not_publishable" } }, response: new Response("{}", { status: 422 }) }) };
