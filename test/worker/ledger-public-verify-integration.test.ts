@@ -195,6 +195,57 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect(verify.findings.map((f: { seq: number; problem: string }) => [f.seq, f.problem])).toEqual([[8, "quarantined"], [9, "quarantined"], [10, "quarantined"]]);
   });
 
+  it("(f) the head removed from the object's own storage (its checkpoints and code index kept) does not make rows planted in D1 its own", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    const db = env.DB;
+    // One real entry past the last checkpoint (seq 8), then two made-up steps of a voucher that never existed, chained after it.
+    const tail = issuance(8);
+    const [tailEntry] = await appendLedger(env, tenantId, [tail]);
+    const fake = code();
+    let prev = tailEntry!;
+    for (const [i, kind] of (["issuance", "delivery"] as const).entries()) {
+      const e = { ...prev, seq: prev.seq + 1, kind, subjectId: "vch_fake", publicCode: fake, prevHash: prev.hash, occurredAt: new Date().toISOString() };
+      e.hash = await entryHash(e);
+      await db
+        .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, `fake:${i}`)
+        .run();
+      prev = e;
+    }
+    // The attacker also removes the object's head row (nothing else of its storage).
+    await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
+      state.storage.sql.exec("DELETE FROM head");
+    });
+
+    // The object resumes from the last entry it knows it wrote (seq 8): the planted voucher does not verify, and the
+    // operator's check says D1 runs past the object's head.
+    expect((await api(`/provenance/${fake}`)).body.verification.ok).toBe(false);
+    const before = (await api("/ledger/verify", { token: adminKey })).body;
+    expect(before.ok).toBe(false);
+    expect(before.findings).toEqual([expect.objectContaining({ seq: 8, problem: "head_mismatch" })]);
+    expect((await api(`/provenance/${tail.publicCode}`)).body.verification).toMatchObject({ ok: true });
+
+    // The next real append goes on from seq 8 and sets the planted rows aside.
+    const [next] = await appendLedger(env, tenantId, [issuance(11)]);
+    expect(next).toMatchObject({ seq: 9, prevHash: tailEntry!.hash });
+    expect((await api(`/provenance/${fake}`)).status).toBe(404);
+    const after = (await api("/ledger/verify", { token: adminKey })).body;
+    expect(after.findings.map((f: { seq: number; problem: string }) => [f.seq, f.problem])).toEqual([[9, "quarantined"], [10, "quarantined"]]);
+  });
+
+  it("the head removed from the object's storage with D1 untouched: the real tail is taken up again and everything verifies", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    const [a, b] = await appendLedger(env, tenantId, [issuance(8), issuance(9)]);
+    await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
+      state.storage.sql.exec("DELETE FROM head");
+    });
+    expect((await api(`/provenance/${a!.publicCode}`)).body.verification).toMatchObject({ ok: true });
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, headSeq: 9, findings: [] });
+    const [c] = await appendLedger(env, tenantId, [issuance(10)]);
+    expect(c).toMatchObject({ seq: 10, prevHash: b!.hash });
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
+  });
+
   it("a write that reached D1 while the object never saw its answer (a crash) is adopted as its own, and only that", async () => {
     const { tenantId, adminKey } = await redeemedVoucher();
     const db = env.DB;

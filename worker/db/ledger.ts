@@ -81,8 +81,8 @@ export async function entriesByDedupeKeys(db: D1Database, tenantId: string, keys
   return out;
 }
 
-export async function lastEntry(db: D1Database, tenantId: string): Promise<LedgerEntry | null> {
-  const r = await db.prepare("SELECT * FROM ledger_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1").bind(tenantId).first<EntryRow>();
+export async function lastEntry(db: D1Database, tenantId: string, maxSeq = Number.MAX_SAFE_INTEGER): Promise<LedgerEntry | null> {
+  const r = await db.prepare("SELECT * FROM ledger_entries WHERE tenant_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").bind(tenantId, maxSeq).first<EntryRow>();
   return r ? toEntry(r) : null;
 }
 

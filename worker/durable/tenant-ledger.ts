@@ -153,13 +153,42 @@ export class TenantLedger extends DurableObject<Env> {
       // A write whose outcome this object did not see (it stopped, or D1's answer was lost): adopt it if D1 has it.
       return this.settlePending(tenantId, head, pending, await hashesAfter(this.env.DB, tenantId, head.seq));
     }
-    // First use (or storage lost): continue from the rows already in D1; the code index starts from there.
-    const last = await lastEntry(this.env.DB, tenantId);
-    const head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-    const indexed = this.sql.exec<{ from_seq: number }>("SELECT from_seq FROM code_index WHERE id = 1").toArray()[0]?.from_seq ?? 0;
-    if (head.seq > indexed) this.sql.exec("INSERT OR REPLACE INTO code_index (id, from_seq) VALUES (1, ?)", head.seq);
+    const known = this.lastWrittenSeq();
+    if (known === 0) {
+      // First use (or the whole storage lost): continue from the rows already in D1; the code index starts from there.
+      const last = await lastEntry(this.env.DB, tenantId);
+      const head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+      const indexed = this.sql.exec<{ from_seq: number }>("SELECT from_seq FROM code_index WHERE id = 1").toArray()[0]?.from_seq ?? 0;
+      if (head.seq > indexed) this.sql.exec("INSERT OR REPLACE INTO code_index (id, from_seq) VALUES (1, ?)", head.seq);
+      this.saveHead(tenantId, head);
+      return head;
+    }
+    // The head is gone but the object's checkpoints or code index are not: it was removed from this storage, this is
+    // no first use. Continue from the last entry the object knows it wrote (its last checkpoint's own head hash when
+    // that is the one), never from rows D1 holds past it: those the object cannot vouch for, and the next append sets
+    // them aside like any rows planted past the head. The code index keeps its start, so the public view still names
+    // an entry it never wrote for a voucher.
+    const cp = this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints ORDER BY seq_to DESC LIMIT 1").toArray()[0];
+    const last = cp && cp.seq_to >= known ? null : await lastEntry(this.env.DB, tenantId, known);
+    const head =
+      last && (!cp || last.seq > cp.seq_to)
+        ? { seq: last.seq, hash: last.hash }
+        : cp
+          ? { seq: cp.seq_to, hash: cp.head_hash }
+          : { seq: 0, hash: GENESIS_HASH };
+    console.error(JSON.stringify({ at: "ledger", problem: "head_lost", tenantId, knownSeq: known, resumedAt: head.seq }));
     this.saveHead(tenantId, head);
-    return head;
+    const pending = this.pending();
+    return pending ? this.settlePending(tenantId, head, pending, await hashesAfter(this.env.DB, tenantId, head.seq)) : head;
+  }
+
+  /** The highest seq this object's own records say it wrote (checkpoints, code index); 0 when it holds none. */
+  private lastWrittenSeq(): number {
+    return (
+      this.sql
+        .exec<{ s: number | null }>("SELECT max(s) AS s FROM (SELECT max(seq_to) AS s FROM checkpoints UNION ALL SELECT max(seq) AS s FROM code_seqs)")
+        .toArray()[0]?.s ?? 0
+    );
   }
 
   private pending(): PendingEntry[] | null {
