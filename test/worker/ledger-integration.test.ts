@@ -141,6 +141,11 @@ describe("provenance ledger (D1 + per-tenant Durable Object)", () => {
     await env.DB.prepare("UPDATE ledger_entries SET hash = ? WHERE tenant_id = ? AND seq = 6").bind(head.hash, t).run();
     expect((await api("/ledger/checkpoints", { method: "POST", token: adminKey })).body.checkpoint).toMatchObject({ seqFrom: 4, seqTo: 6, headHash: head.hash });
 
+    // A row's field edited in place, its hash (and so every link) left as it was.
+    ({ t, adminKey } = await setUp());
+    await env.DB.prepare("UPDATE ledger_entries SET occurred_at = '2026-01-01T00:00:00.000Z' WHERE tenant_id = ? AND seq = 5").bind(t).run();
+    expect(await refused(t, adminKey)).toContain("seq 5 no longer matches its hash (edited)");
+
     // A row deleted.
     ({ t, adminKey } = await setUp());
     await env.DB.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND seq = 5").bind(t).run();

@@ -162,13 +162,3 @@ export async function checkpointCovering(db: D1Database, tenantId: string, seq: 
     .first<CheckpointRow>();
   return r ? toCheckpoint(r) : null;
 }
-
-/** Seq and links of the rows in [from, to], for checking a stretch against the ledger object before sealing it. */
-export async function chainInRange(db: D1Database, tenantId: string, from: number, to: number): Promise<{ seq: number; prevHash: string; hash: string }[]> {
-  const { results } = await db
-    .prepare("SELECT seq, prev_hash AS prevHash, hash FROM ledger_entries WHERE tenant_id = ? AND seq BETWEEN ? AND ? ORDER BY seq")
-    .bind(tenantId, from, to)
-    .all<{ seq: number; prevHash: string; hash: string }>();
-  return results;
-}
-

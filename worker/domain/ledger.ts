@@ -283,14 +283,16 @@ export function compareCheckpoints(
 
 /**
  * Why the D1 rows after the object's last checkpoint cannot be sealed, or null when they can: every seq up to the
- * object's head present, each row continuing the one before (from the checkpoint's head hash), and the last one
- * being the object's head. `past` counts D1 rows beyond the head, named so the brand knows where to look.
+ * object's head present, each row's fields hashing to its stored hash, each row continuing the one before (from the
+ * checkpoint's head hash), and the last one being the object's head. `past` counts D1 rows beyond the head, named so the brand knows where to look.
  */
 export function uncheckpointedMismatch(
   after: { seq: number; hash: string },
   head: { seq: number; hash: string },
   rows: { seq: number; prevHash: string; hash: string }[],
   past: { count: number; maxSeq: number | null },
+  /** Seqs whose fields no longer hash to the row's stored hash (edited in place, hash left as it was). */
+  edited: number[] = [],
 ): string | null {
   if (head.seq <= after.seq) return null;
   const short = (h: string) => `${h.slice(0, 12)}…`;
@@ -308,6 +310,7 @@ export function uncheckpointedMismatch(
     if (prev && row.prevHash !== prev && problems.length < 3) problems.push(`seq ${seq} does not continue from seq ${seq - 1}`);
     prev = row.hash;
   }
+  if (edited.length) problems.unshift(`seq ${edited.slice(0, 5).join(", ")}${edited.length > 5 ? ` and ${edited.length - 5} more` : ""} no longer match${edited.length === 1 ? "es" : ""} ${edited.length === 1 ? "its" : "their"} hash (edited)`);
   if (missing.length) problems.unshift(`D1 is missing seq ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}`);
   const last = bySeq.get(head.seq);
   if (last && last.hash !== head.hash) problems.push(`D1's seq ${head.seq} has hash ${short(last.hash)} where the ledger object's head is ${short(head.hash)}`);

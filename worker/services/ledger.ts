@@ -1,10 +1,10 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
-import { chainInRange, checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, hashesAfter } from "../db/ledger";
+import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, hashesAfter } from "../db/ledger";
 import { getTenant, getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
 import { dispatchEvents, withDispatchLease } from "../queue/dispatch";
-import { GENESIS_HASH, compareCheckpoints, merkleProof, uncheckpointedMismatch, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
+import { GENESIS_HASH, compareCheckpoints, entryHash, merkleProof, uncheckpointedMismatch, verifyChain, verifySegment, type ChainReport, type LedgerSegment } from "../domain/ledger";
 
 function ledger(env: Pick<Env, "TENANT_LEDGER">, tenantId: string) {
   return env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId));
@@ -43,8 +43,11 @@ async function assertSealable(env: Pick<Env, "TENANT_LEDGER" | "DB">, tenantId: 
   const last = (await stub.checkpoints(tenantId)).at(-1);
   const after = last ? { seq: last.seqTo, hash: last.headHash } : { seq: 0, hash: GENESIS_HASH };
   if (head.seq <= after.seq) return;
-  const [rows, past] = await Promise.all([chainInRange(env.DB, tenantId, after.seq + 1, head.seq), hashesAfter(env.DB, tenantId, head.seq)]);
-  const mismatch = uncheckpointedMismatch(after, head, rows, { count: past.length, maxSeq: past.at(-1)?.seq ?? null });
+  const [page, past] = await Promise.all([listEntries(env.DB, tenantId, after.seq, head.seq - after.seq), hashesAfter(env.DB, tenantId, head.seq)]);
+  const rows = page.filter((r) => r.seq <= head.seq);
+  // Each row re-hashed from its fields too: an edit that left the stored hash (and so every link) as it was is named.
+  const edited = (await Promise.all(rows.map(async (r) => ((await entryHash(r)) === r.hash ? null : r.seq)))).filter((s): s is number => s !== null);
+  const mismatch = uncheckpointedMismatch(after, head, rows, { count: past.length, maxSeq: past.at(-1)?.seq ?? null }, edited);
   if (mismatch) throw ApiError.conflict("ledger_mismatch", `${mismatch}. No checkpoint was published; GET /ledger/verify (or npm run verify:ledger) locates the rows`);
 }
 
