@@ -226,6 +226,11 @@ describe("campaign pages on a phone", () => {
     expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
     expect(await page.textContent("#verdict")).toMatch(/已逐条核对全部 2 个分片共 \d+ 条记录（这次抽奖在分片 \d+）/);
     await fitsThePhone(page);
+    // The long hashes get the room on a phone: no label column squeezes them into a few characters a line.
+    const squeezed = await page.$$eval("#out dl dd", (dds) =>
+      dds.filter((dd) => dd.getBoundingClientRect().width < 0.5 * dd.parentElement!.getBoundingClientRect().width).map((dd) => dd.textContent!.slice(0, 16)),
+    );
+    expect(squeezed).toEqual([]);
     await screenshot(page, "verify-draw");
     const altered = new URL(href, baseUrl);
     altered.searchParams.set("n", "99");
