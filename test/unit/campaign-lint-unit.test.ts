@@ -3,7 +3,7 @@ import banned from "../../schema/data/banned-phrases.json";
 import lint from "../../schema/data/campaign-lint.json";
 import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
 
-const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), allowed: lint.allowed };
+const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), notRequired: new RegExp(lint.notRequired), allowed: lint.allowed };
 const check = (texts: Record<string, string>) => lintCampaignCopy(texts, rules).map((f) => [f.field, f.rule, f.phrase, f.index]);
 
 describe("campaign copy lint", () => {
@@ -24,6 +24,17 @@ describe("campaign copy lint", () => {
     expect(gated("分享给3个群后获得抽奖资格")).toEqual(["分享给3个群后获得抽奖资格"]);
     expect(gated("完成分享任务解锁抽奖")).toEqual(["分享任务解锁抽奖"]);
     expect(gated("邀请好友，即可领取")).toEqual(["邀请好友，即可领取"]);
+    // Wordings that slipped through before: the order turned round, 需/须 after the draw, 后 alone, a refusal by
+    // omission, a condition or prerequisite named, friends' 助力, and English copy.
+    for (const bad of ["抽奖前请先分享给好友", "参与抽奖需分享至3个群", "分享后可抽奖", "转发后抽奖", "未转发者无抽奖资格", "抽奖条件：分享活动页面",
+      "分享活动页面是参与抽奖的前提", "好友助力满3人后开奖", "Share with 3 friends to unlock your draw", "You must share before you can draw"]) {
+      expect(gated(bad), bad).toHaveLength(1);
+    }
+    for (const ok of ["分享后抽奖次数+1", "分享后抽奖机会加一次", "完成分享等任务可额外获得抽奖机会，但不是参与条件。", "分享不是参与条件", "无需分享即可参与抽奖",
+      "You don't need to share to draw", "Share to get an extra draw", "Share with friends for a bonus spin", "参与抽奖后可分享给好友", "抽奖前请阅读规则",
+      "Share this page with friends", "邀请好友注册送积分", "好友助力可额外获得一次抽奖机会", "本活动不得把分享、转发作为抽奖条件"]) {
+      expect(gated(ok), ok).toEqual([]);
+    }
     for (const ok of ["分享后即可获得额外抽奖机会", "分享后获得 1 次额外抽奖机会", "每日免费抽 1 次。分享给好友，可多抽一次", "分享给好友可多抽一次，不分享也能抽"]) expect(gated(ok), ok).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import lint from "../../schema/data/campaign-lint.json";
 import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
 import { findBannedPhrases, normalizeCopy } from "../../worker/domain/compliance";
 
-const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), allowed: lint.allowed };
+const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), notRequired: new RegExp(lint.notRequired), allowed: lint.allowed };
 const found = (text: string) => findBannedPhrases({ t: text }, banned.phrases).map((f) => [f.phrase, f.index, f.text]);
 const campaign = (text: string) => lintCampaignCopy({ name: text }, rules).map((f) => [f.rule, f.phrase, f.index, f.text]);
 

@@ -7,6 +7,8 @@ export interface CampaignLintRules {
   shareGating: RegExp[];
   /** Words of an extra chance ("额外", "多抽"): a sharing wording that holds one offers more, it is not a condition. */
   extraChance?: RegExp;
+  /** Words just before a sharing wording that say it is not needed ("无需", "don't need to"): then it is no condition. */
+  notRequired?: RegExp;
   /** Ordinary words containing a banned phrase ("第一行", "最多", "最后"): what lies inside them is not a claim. */
   allowed?: string[];
 }
@@ -38,7 +40,7 @@ export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignL
     for (const re of rules.shareGating) {
       for (const m of text.matchAll(new RegExp(re.source, "g"))) {
         const end = m.index + m[0].length;
-        if (taken.has(`${field}:${m.index}`) || covered.some(([a, b]) => m.index < b && end > a) || rules.extraChance?.test(m[0])) continue;
+        if (taken.has(`${field}:${m.index}`) || covered.some(([a, b]) => m.index < b && end > a) || rules.extraChance?.test(m[0]) || rules.notRequired?.test(text.slice(Math.max(0, m.index - 16), m.index))) continue;
         taken.add(`${field}:${m.index}`);
         covered.push([m.index, end]);
         gated.push({ field, phrase: m[0], index: m.index, text: m[0], excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });

@@ -23,6 +23,7 @@ const LINT: CampaignLintRules = {
   promisedWin: lint.promisedWin,
   shareGating: lint.shareGating.map((p) => new RegExp(p)),
   extraChance: new RegExp(lint.extraChance),
+  notRequired: new RegExp(lint.notRequired),
   allowed: lint.allowed,
 };
 
