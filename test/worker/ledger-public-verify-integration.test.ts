@@ -246,6 +246,26 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
   });
 
+  it("(g) the head set back in the object's storage (to its last checkpoint): the real rows past it are taken up again, never set aside", async () => {
+    const { tenantId, adminKey } = await redeemedVoucher();
+    // Two real entries past the last checkpoint (seq 7), then the head is set back to that checkpoint.
+    const later = [issuance(8), issuance(9)];
+    const [a, b] = await appendLedger(env, tenantId, later);
+    await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
+      const cp = state.storage.sql.exec<{ head_hash: string }>("SELECT head_hash FROM checkpoints WHERE seq_to = 7").toArray()[0]!;
+      state.storage.sql.exec("UPDATE head SET seq = 7, hash = ?", cp.head_hash);
+    });
+    // Until the next append the operator's check says the object's head and D1 disagree.
+    expect((await api("/ledger/verify", { token: adminKey })).body.findings).toEqual([expect.objectContaining({ seq: 7, problem: "head_mismatch" })]);
+
+    // The next append: the rows the object's own code index says it wrote (8, 9) are its own again; it goes on after them.
+    const [c] = await appendLedger(env, tenantId, [issuance(10)]);
+    expect(c).toMatchObject({ seq: 10, prevHash: b!.hash });
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM ledger_quarantine WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>())!.n).toBe(0);
+    expect((await api(`/provenance/${a!.publicCode}`)).body.verification).toMatchObject({ ok: true });
+    expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
+  });
+
   it("a write that reached D1 while the object never saw its answer (a crash) is adopted as its own, and only that", async () => {
     const { tenantId, adminKey } = await redeemedVoucher();
     const db = env.DB;

@@ -164,10 +164,19 @@ export class TenantLedger extends DurableObject<Env> {
       return head;
     }
     // The head is gone but the object's checkpoints or code index are not: it was removed from this storage, this is
-    // no first use. Continue from the last entry the object knows it wrote (its last checkpoint's own head hash when
-    // that is the one), never from rows D1 holds past it: those the object cannot vouch for, and the next append sets
-    // them aside like any rows planted past the head. The code index keeps its start, so the public view still names
-    // an entry it never wrote for a voucher.
+    // no first use. Continue from the last entry the object knows it wrote, never from rows D1 holds past it: those
+    // the object cannot vouch for, and the next append sets them aside like any rows planted past the head. The code
+    // index keeps its start, so the public view still names an entry it never wrote for a voucher.
+    const head = await this.resumeFromOwnRecords(tenantId, known, "head_lost");
+    const pending = this.pending();
+    return pending ? this.settlePending(tenantId, head, pending, await hashesAfter(this.env.DB, tenantId, head.seq)) : head;
+  }
+
+  /**
+   * The head set back to the last entry the object's own records (checkpoints, code index) say it wrote: its last
+   * checkpoint's own head hash when that is the one, else D1's row at that seq.
+   */
+  private async resumeFromOwnRecords(tenantId: string, known: number, problem: "head_lost" | "head_behind_own_records"): Promise<LedgerHead> {
     const cp = this.sql.exec<CheckpointRow>("SELECT * FROM checkpoints ORDER BY seq_to DESC LIMIT 1").toArray()[0];
     const last = cp && cp.seq_to >= known ? null : await lastEntry(this.env.DB, tenantId, known);
     const head =
@@ -176,10 +185,9 @@ export class TenantLedger extends DurableObject<Env> {
         : cp
           ? { seq: cp.seq_to, hash: cp.head_hash }
           : { seq: 0, hash: GENESIS_HASH };
-    console.error(JSON.stringify({ at: "ledger", problem: "head_lost", tenantId, knownSeq: known, resumedAt: head.seq }));
+    console.error(JSON.stringify({ at: "ledger", problem, tenantId, knownSeq: known, resumedAt: head.seq }));
     this.saveHead(tenantId, head);
-    const pending = this.pending();
-    return pending ? this.settlePending(tenantId, head, pending, await hashesAfter(this.env.DB, tenantId, head.seq)) : head;
+    return head;
   }
 
   /** The highest seq this object's own records say it wrote (checkpoints, code index); 0 when it holds none. */
@@ -212,7 +220,7 @@ export class TenantLedger extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO head (id, tenant_id, seq, hash) VALUES (1, ?, ?, ?)", tenantId, head.seq, head.hash);
   }
 
-  private async appendNow(tenantId: string, drafts: LedgerEntryDraft[]): Promise<LedgerEntry[]> {
+  private async appendNow(tenantId: string, drafts: LedgerEntryDraft[], resumed = false): Promise<LedgerEntry[]> {
     if (drafts.length === 0) return [];
     let head = await this.loadHead(tenantId);
     const base = head;
@@ -247,6 +255,15 @@ export class TenantLedger extends DurableObject<Env> {
         }
         // Else what failed had landed after all (settlePending adopted it): carry on as a success.
         if (this.settlePending(tenantId, base, pending, after).seq === base.seq) {
+          // Rows past the head that the object's own records say it wrote: the head was set back in its storage (a
+          // head behind its own code index or checkpoints never happens otherwise: both are saved in the same turn).
+          // Those rows are the object's; move the head up to them and append after them, never set them aside.
+          const known = this.lastWrittenSeq();
+          if (known > base.seq && !resumed) {
+            this.sql.exec("DELETE FROM pending WHERE id = 1");
+            await this.resumeFromOwnRecords(tenantId, known, "head_behind_own_records");
+            return this.appendNow(tenantId, drafts, true);
+          }
           // Rows past our head that we did not write: set them aside as evidence and write ours in their place.
           console.error(JSON.stringify({ at: "ledger", problem: "foreign_rows_quarantined", tenantId, headSeq: base.seq, rows: after.map((r) => r.seq) }));
           await this.env.DB.batch(quarantineAfterStatements(this.env.DB, tenantId, base.seq));
