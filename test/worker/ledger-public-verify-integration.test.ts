@@ -266,6 +266,28 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
   });
 
+  it("(h) a voucher whose every step was deleted from D1 is shown as deleted on its public proof, not as 'no record'", async () => {
+    const { tenantId } = await redeemedVoucher();
+    const voucherRow = (publicCode: string) =>
+      env.DB.prepare("INSERT INTO vouchers (id, tenant_id, holder_id, product_id, kind, source_key, code, title, valid_from) VALUES (?, ?, 'byr_h', 'p1', 'coupon', ?, ?, '券', '2026-01-01')")
+        .bind(`vch_${crypto.randomUUID()}`, tenantId, `src-${publicCode}`, publicCode)
+        .run();
+    const v = issuance(8);
+    await voucherRow(v.publicCode!);
+    const [e] = await appendLedger(env, tenantId, [v, redemption(v)]);
+    await env.DB.prepare("DELETE FROM ledger_entries WHERE tenant_id = ? AND public_code = ?").bind(tenantId, v.publicCode).run();
+    const p = await api(`/provenance/${v.publicCode}`);
+    expect(p.status).toBe(200);
+    expect(p.body).toMatchObject({ brand: { name: "Verify Brand" }, status: "unknown", history: [], verification: { ok: false } });
+    expect(p.body.verification.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ seq: e!.seq, problem: "deleted" }), expect.objectContaining({ seq: e!.seq + 1, problem: "deleted" })]),
+    );
+    // A voucher the ledger has no entry for yet (its issuance not appended) is still "no record", not a finding.
+    const fresh = code();
+    await voucherRow(fresh);
+    expect((await api(`/provenance/${fresh}`)).status).toBe(404);
+  });
+
   it("a write that reached D1 while the object never saw its answer (a crash) is adopted as its own, and only that", async () => {
     const { tenantId, adminKey } = await redeemedVoucher();
     const db = env.DB;

@@ -138,6 +138,12 @@ export async function entriesByPublicCode(db: D1Database, publicCode: string): P
   return results.map(toEntry);
 }
 
+/** The brand a voucher's public code belongs to (the vouchers table), for a code with no ledger rows left in D1. */
+export async function voucherTenantByCode(db: D1Database, publicCode: string): Promise<string | null> {
+  const r = await db.prepare("SELECT tenant_id FROM vouchers WHERE code = ?").bind(publicCode).first<{ tenant_id: string }>();
+  return r?.tenant_id ?? null;
+}
+
 export function insertCheckpointStatement(db: D1Database, c: LedgerCheckpoint) {
   return db
     .prepare(

@@ -1,5 +1,5 @@
 import type { LedgerEntry, LedgerEntryDraft, LedgerExport, LedgerFinding, VoucherProvenance } from "../../schema/ledger";
-import { checkpointCovering, entriesByPublicCode, listCheckpoints, listEntries, quarantinedEntries, hashesAfter } from "../db/ledger";
+import { checkpointCovering, entriesByPublicCode, voucherTenantByCode, listCheckpoints, listEntries, quarantinedEntries, hashesAfter } from "../db/ledger";
 import { getTenant, getTenantBySlug } from "../db/tenants";
 import { ApiError } from "../errors";
 import { LEDGER_KIND_BY_STATUS } from "../domain/voucher-ledger";
@@ -105,14 +105,17 @@ const SEGMENT_WIDE = new Set<string>(["checkpoint_mismatch", "head_mismatch", "t
 /** A voucher's public provenance, from the ledger alone (so it shows what was recorded, not what a row says now). */
 export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, publicCode: string): Promise<VoucherProvenance | null> {
   const entries = await entriesByPublicCode(env.DB, publicCode);
-  if (entries.length === 0) return null;
-  const tenantId = entries[0]!.tenantId;
+  // No row under this code in D1: when it is a brand's voucher whose ledger object wrote entries for it, they were
+  // deleted from D1, and the proof says so (below) instead of "no record".
+  const tenantId = entries[0]?.tenantId ?? (await voucherTenantByCode(env.DB, publicCode));
+  if (!tenantId) return null;
   const own = entries.filter((e) => e.tenantId === tenantId);
   const tenant = await getTenant(env.DB, tenantId);
   if (!tenant) return null;
 
   // The rows come from D1; what they are checked against comes from the ledger object, which D1 edits cannot reach.
   const { segments, recorded } = await ledger(env, tenantId).segments(tenantId, own.map((e) => e.seq), publicCode);
+  if (own.length === 0 && recorded.seqs.length === 0) return null; // not in the ledger (yet): nothing was deleted
   const findings: LedgerFinding[] = [];
   // Steps the ledger object wrote for this voucher that D1 no longer lists under its code (deleted, or rewritten to
   // another code): their stretches are checked below too, and the voucher's history is not complete without them.
@@ -156,16 +159,17 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
 
   const issued = own.find((e) => e.kind === "issuance");
   const redeemed = own.find((e) => e.kind === "redemption");
-  const last = own[own.length - 1]!;
+  const last = own[own.length - 1];
   // A compensation paid in money (a goodwill refund, a ticket's answer) leaves the right as it was; only a replacement
   // ends it.
   const lastChange = own.findLast((e) => e.kind !== "compensation" || !!e.payload.replacementVoucherId) ?? last;
   return {
     publicCode,
     brand: { slug: tenant.slug, name: tenant.name },
-    status: STATUS_BY_KIND[lastChange.kind] ?? "issued",
-    batch: issued?.batch ?? last.batch,
-    channel: issued?.channel ?? last.channel,
+    // Every step deleted: nothing left says what became of the voucher.
+    status: lastChange ? (STATUS_BY_KIND[lastChange.kind] ?? "issued") : "unknown",
+    batch: issued?.batch ?? last?.batch ?? null,
+    channel: issued?.channel ?? last?.channel ?? null,
     issuedAt: issued?.occurredAt ?? null,
     redeemedAt: redeemed?.occurredAt ?? null,
     history,
