@@ -22,7 +22,7 @@ const { errorText, counterErrorText } = (await site("error-text.ts")) as {
   errorText: (e: unknown, fallback?: Pair, ctx?: Ctx) => string;
   counterErrorText: (e: unknown, fallback: Pair, ctx?: Ctx) => string;
 };
-const { findingText } = (await site("ledger-findings.ts")) as { findingText: (f: { seq: number; problem: string }) => string };
+const { findingText } = (await site("ledger-findings.ts")) as { findingText: (f: { seq: number; problem: string; detail?: string }) => string };
 const { bilingual } = (await site("i18n.ts")) as { bilingual: (m: string) => string };
 
 // The site's text helpers read the page's language from <html lang>; a stand-in document is enough here.
@@ -182,6 +182,10 @@ describe("console and page error text", () => {
     page("zh-CN");
     expect(findingText({ seq: 76, problem: "edited" })).toBe("第 76 条记录：内容与其哈希不符（被改动）");
     expect(findingText({ seq: 78, problem: "deleted" })).toBe("第 78 条记录：之前的记录缺失");
+    // A deletion names the entries that are gone, from the finding's detail (worker/domain/ledger.ts, services/ledger.ts).
+    expect(findingText({ seq: 31, problem: "deleted", detail: "entries 29..30 are missing" })).toBe("第 29–30 条记录缺失");
+    expect(findingText({ seq: 31, problem: "deleted", detail: "entries 30..30 are missing" })).toBe("第 30 条记录缺失");
+    expect(findingText({ seq: 29, problem: "deleted", detail: "entry 29 of this voucher, written by the ledger object, is missing from its history" })).toBe("第 29 条记录：这张券的这条记录已被删除");
     page("en");
     expect(findingText({ seq: 5, problem: "checkpoint_mismatch" })).toBe("Entry 5: does not match the brand's checkpoint");
   });

@@ -13,8 +13,22 @@ const PROBLEM: Record<string, readonly [zh: string, en: string]> = {
   quarantined: ["账本对象未写入此记录，已隔离", "not written by the ledger object; set aside"],
 };
 
-/** "第 76 条记录：内容与其哈希不符（被改动）"; an unknown problem shows its code. */
-export function findingText(f: { seq: number; problem: string }): string {
+/**
+ * "第 76 条记录：内容与其哈希不符（被改动）"; an unknown problem shows its code. A deletion says which entries are
+ * gone when the finding's detail names them: "第 29–30 条记录缺失" (a gap in the chain, reported at the entry after
+ * it), "第 29 条记录：这张券的这条记录已被删除" (a step the ledger object wrote for the voucher, missing from D1).
+ */
+export function findingText(f: { seq: number; problem: string; detail?: string }): string {
+  if (f.problem === "deleted") {
+    const gap = /^entries (\d+)\.\.(\d+) are missing/.exec(f.detail ?? "");
+    if (gap) {
+      const range = gap[1] === gap[2] ? gap[1]! : `${gap[1]}–${gap[2]}`;
+      return t(`第 ${range} 条记录缺失`, `${gap[1] === gap[2] ? "Entry" : "Entries"} ${range} missing`);
+    }
+    if (/^entry \d+ of this voucher/.test(f.detail ?? "")) {
+      return `${t(`第 ${f.seq} 条记录`, `Entry ${f.seq}`)}${t("：", ": ")}${t("这张券的这条记录已被删除", "this voucher's entry was deleted")}`;
+    }
+  }
   const [zh, en] = PROBLEM[f.problem] ?? [f.problem, f.problem];
   return `${t(`第 ${f.seq} 条记录`, `Entry ${f.seq}`)}${t("：", ": ")}${t(zh, en)}`;
 }
