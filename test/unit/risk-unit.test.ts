@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatCidr, inRange, parseCidr, parseIp } from "../../worker/domain/cidr";
+import { ipKey } from "../../worker/domain/client-ip";
 import { leadingZeroBits, meetsDifficulty, parsePowResponse, powResponse, readPuzzle, signPuzzle, solvePow } from "../../worker/domain/pow";
 import { signPass, verifyPass } from "../../worker/domain/risk-pass";
 import { CHALLENGE_AT, scoreClaim } from "../../worker/domain/risk-score";
@@ -24,6 +25,22 @@ describe("CIDR ranges", () => {
     for (const bad of ["10.0.0.0/33", "10.0.0", "256.1.1.1", "1.2.3.4/8/1", "2001:db8::1::2", "2001:db8::/129", "gggg::", "", "10.0.0.0/x"]) {
       expect(parseCidr(bad), bad).toBeNull();
     }
+  });
+});
+
+describe("the key a client IP is counted under", () => {
+  it("counts an IPv6 client by its /64 and an IPv4 (or IPv4-mapped) client by its address", () => {
+    // One line rotating through its /64 is one client: every address in it gives the same key.
+    expect(ipKey("2001:db8:77:1:1000:d522:0:1")).toBe("2001:db8:77:1::/64");
+    expect(ipKey("2001:0db8:0077:0001:ffff:ffff:ffff:fffe")).toBe("2001:db8:77:1::/64");
+    expect(ipKey("[2001:db8:77:1::9]")).toBe("2001:db8:77:1::/64");
+    expect(ipKey("2001:db8:77:2::1")).not.toBe(ipKey("2001:db8:77:1::1"));
+    expect(ipKey("203.0.113.9")).toBe("203.0.113.9");
+    expect(ipKey("203.0.113.10")).not.toBe(ipKey("203.0.113.9"));
+    expect(ipKey("::ffff:203.0.113.9")).toBe("203.0.113.9");
+    // Not an address, or a key already: unchanged.
+    expect(ipKey("local")).toBe("local");
+    expect(ipKey(ipKey("2001:db8:77:1::1"))).toBe("2001:db8:77:1::/64");
   });
 });
 

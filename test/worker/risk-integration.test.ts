@@ -139,6 +139,28 @@ describe("challenge on suspicion", () => {
     // A normal visitor: a phone browser, one device, a few taps spaced out.
     for (let i = 0; i < 3; i++) expect((await claimAs(campaignId, tenant.id, "person", { "x-device-id": "dev-person" })).status).toBe(200);
   });
+
+  it("a farm rotating through the addresses of one IPv6 /64 is one IP: its burst and its many accounts are challenged", async () => {
+    const { tenant, campaignId } = await couponCampaign();
+    // Any home line or VPS is given a /64: a script may send every request from another address in it.
+    let n = 0;
+    const in64 = (prefix: string) => `${prefix}:${(++n).toString(16)}:${Math.floor(Math.random() * 65535).toString(16)}:0:1`;
+    const burst = await Promise.all(Array.from({ length: 8 }, () => claimAs(campaignId, tenant.id, "burst6", { "cf-connecting-ip": in64("2001:db8:51:1") })));
+    const challenged = burst.filter((r) => r.body?.error?.code === "challenge_required");
+    expect(challenged.length).toBeGreaterThanOrEqual(3);
+    for (const r of challenged) expect(r.body.error.message).toContain("burst_ip");
+
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await claimAs(campaignId, tenant.id, `farm6-${i}`, { "cf-connecting-ip": in64("2001:db8:51:2") });
+      codes.push(r.status === 200 ? "ok" : r.body.error.code);
+      if (r.status !== 200) expect(r.body.error.message).toContain("many_accounts_new_device");
+      await sleep(260);
+    }
+    expect(codes).toEqual(["ok", "ok", "ok", "ok", "challenge_required", "challenge_required"]);
+    // Another /64 is another client.
+    expect((await claimAs(campaignId, tenant.id, "neighbour6", { "cf-connecting-ip": in64("2001:db8:51:3") })).status).toBe(200);
+  });
 });
 
 describe("block lists", () => {

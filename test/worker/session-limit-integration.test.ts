@@ -39,6 +39,18 @@ describe("one limit on starting buyer sessions", () => {
     expect((await shop(b.slug, "/guest", { method: "POST", ip: freshIp() })).status).toBe(200);
   }, 60_000);
 
+  it("counts a client's sessions by its IPv6 /64, not by each address it picks in it", async () => {
+    const b = await brandWithCampaign();
+    const prefix = `2001:db8:${(100 + ipSeq++).toString(16)}:7`;
+    const answers = [];
+    for (let i = 0; i < LIMIT + 3; i++) answers.push((await campaignSession(b.campaignId, `${prefix}:${(i + 1).toString(16)}::${(i + 7).toString(16)}`)).status);
+    expect(answers.filter((s) => s === 200)).toHaveLength(LIMIT);
+    expect(answers.slice(LIMIT)).toEqual([429, 429, 429]);
+    // The guest route counts the same /64 too; the next /64 is another client.
+    expect((await shop(b.slug, "/guest", { method: "POST", ip: `${prefix}:ffff::1` })).status).toBe(429);
+    expect((await campaignSession(b.campaignId, `2001:db8:${(100 + ipSeq++).toString(16)}:8::1`)).status).toBe(200);
+  }, 60_000);
+
   it("counts sessions started through the campaign route, the guest route and guest checkout together", async () => {
     const b = await brandWithCampaign();
     const ip = freshIp();

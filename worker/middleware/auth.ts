@@ -5,7 +5,7 @@ import { timingSafeEqual } from "../domain/crypto";
 import { findApiKeyByPrefix, touchApiKey } from "../db/api-keys";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
-import { clientIp, enforceRateLimit } from "./rate-limit";
+import { enforceRateLimit, clientIpKey } from "./rate-limit";
 import { auditAfter, auditBefore } from "../services/audit";
 
 const FAILED_AUTH_LIMIT = 30; // per IP per minute: enough for typos, useless for guessing
@@ -23,7 +23,7 @@ async function refuse(env: Env, ip: string): Promise<never> {
 /** Authenticates a tenant API key and checks it holds `scope` (any valid key when omitted); sets c.var.principal. */
 export function requireKey(scope?: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const ip = clientIp(c);
+    const ip = clientIpKey(c);
     const token = bearer(c.req.header("authorization"));
     const parsed = token ? parseApiKey(token) : null;
     if (!parsed) return refuse(c.env, ip);
@@ -46,6 +46,6 @@ export function requireKey(scope?: Scope) {
 export const requirePlatformAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   const expected = c.env.PLATFORM_ADMIN_TOKEN;
-  if (!token || !expected || !timingSafeEqual(token, expected)) return refuse(c.env, clientIp(c));
+  if (!token || !expected || !timingSafeEqual(token, expected)) return refuse(c.env, clientIpKey(c));
   await next();
 });

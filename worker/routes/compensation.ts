@@ -10,7 +10,7 @@ import {
   SetCompensationPolicyInput,
 } from "../../schema/compensation";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { requireBuyer, shopper } from "../middleware/shopper";
 import { compensationPolicies, complaintsOf, rateVoucher, reportVoucher, resolveComplaint, setCompensationPolicy } from "../services/compensation";
 import { brandIntegrityBySlug } from "../services/integrity";
@@ -111,6 +111,6 @@ export const compensationRoutes = createRouter()
   .openapi(getPolicies, async (c) => c.json(await compensationPolicies(c.env, c.var.principal.tenantId), 200))
   .openapi(putPolicy, async (c) => c.json(await setCompensationPolicy(c.env, c.var.principal.tenantId, c.req.valid("json")), 200))
   .openapi(integrity, async (c) => {
-    await enforceRateLimit(c.env, "public-integrity", clientIp(c), 120, 60);
+    await enforceRateLimit(c.env, "public-integrity", clientIpKey(c), 120, 60);
     return c.json(await brandIntegrityBySlug(c.env, c.req.valid("param").slug), 200);
   });

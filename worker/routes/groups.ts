@@ -4,7 +4,7 @@ import { ErrorBody } from "../../schema/errors";
 import { ActiveGroupBuys, CreateGroupBuyInput, GroupBuy, GroupBuyDetail, GroupBuyList, GroupTeamView } from "../../schema/groups";
 import { deviceOfRequest } from "../domain/device-token";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { clientIp, enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { buyerOrGuest, shopper } from "../middleware/shopper";
 import { activeGroupBuysOf, closeGroupBuyOf, createGroupBuy, groupBuyDetail, joinTeam, listGroupBuysOf, openTeam, teamView } from "../services/groups";
 import { assertNotBlocked } from "../services/risk-gate";
@@ -67,7 +67,7 @@ const join = createRoute({
 
 /** Seat orders hold stock: the same per-IP ceiling and block lists as shop orders. */
 async function guardSeat(c: Context<AppEnv>) {
-  await enforceRateLimit(c.env, "order-ip", clientIp(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
+  await enforceRateLimit(c.env, "order-ip", clientIpKey(c), Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, 60);
   const deviceId = await deviceOfRequest(c.env.BUYER_SESSION_SECRET, c.var.shopper.tenantId, c.var.shopper.slug, c.req.raw.headers);
   await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ip: clientIp(c), deviceId, buyerId: c.var.shopper.buyerId });
   return buyerOrGuest(c);

@@ -3,7 +3,7 @@ import { LedgerCheckpoint, LedgerExport, LedgerVerification, VoucherProvenance }
 import { ErrorBody } from "../../schema/errors";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { checkpointLedger, exportLedger, publishedCheckpoints, verifyLedger, voucherProvenance } from "../services/ledger";
 import { bearerAuth, createRouter, errors, json } from "./router";
 
@@ -69,12 +69,12 @@ export const ledgerRoutes = createRouter()
   .openapi(verifyRoute, async (c) => c.json(await verifyLedger(c.env, c.var.principal.tenantId), 200))
   .openapi(checkpointRoute, async (c) => c.json({ checkpoint: await checkpointLedger(c.env, c.var.principal.tenantId) }, 200))
   .openapi(publicCheckpoints, async (c) => {
-    await enforceRateLimit(c.env, "public-ledger", clientIp(c), 120, 60);
+    await enforceRateLimit(c.env, "public-ledger", clientIpKey(c), 120, 60);
     return c.json(await publishedCheckpoints(c.env, c.req.valid("param").slug), 200);
   })
   .openapi(provenance, async (c) => {
     // Codes are unguessable; the limit keeps anyone from trying many.
-    await enforceRateLimit(c.env, "provenance", clientIp(c), 60, 60);
+    await enforceRateLimit(c.env, "provenance", clientIpKey(c), 60, 60);
     const p = await voucherProvenance(c.env, c.req.valid("param").code);
     if (!p) throw ApiError.notFound("Voucher");
     return c.json(p, 200);

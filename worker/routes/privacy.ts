@@ -3,7 +3,7 @@ import { ErrorBody } from "../../schema/errors";
 import { ConsentTexts, ErasureInput, ErasureRequest, MarketingConsentInput, MyConsents, MyDataExport } from "../../schema/privacy";
 import { ApiError } from "../errors";
 import { clearSessionCookie, requireBuyer, shopper } from "../middleware/shopper";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { consentTexts, exportMyData, myConsents, requestErasure, setMyMarketingConsent } from "../services/privacy";
 import { createRouter, errors, json, jsonBody } from "./router";
 
@@ -50,7 +50,7 @@ export const privacyRoutes = createRouter()
   .openapi(data, async (c) => {
     const buyerId = requireBuyer(c);
     // A whole export reads every campaign shard and the warehouse: a few per minute is plenty for a person.
-    await enforceRateLimit(c.env, "my-data", `${clientIp(c)}|${buyerId}`, 5, 60);
+    await enforceRateLimit(c.env, "my-data", `${clientIpKey(c)}|${buyerId}`, 5, 60);
     const body = await exportMyData(c.env, c.var.shopper.tenantId, buyerId);
     c.header("content-disposition", `attachment; filename="kaquan-${c.var.shopper.slug}-my-data.json"`);
     c.header("cache-control", "no-store");

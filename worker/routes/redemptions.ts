@@ -14,7 +14,7 @@ import {
 } from "../../schema/redemptions";
 import { Voucher } from "../../schema/vouchers";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { clientIp, enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { redemptionHistory, redemptionToday, riskEvents, voucherStatusList } from "../services/redemption-reads";
 import { redeem } from "../services/redemptions";
 import { voidVoucher } from "../services/voucher-void";
@@ -127,7 +127,7 @@ export const redemptionRoutes = createRouter()
     return c.json(await redemptionToday(c.env.DB, tenantId, apiKeyId, c.req.valid("query").storeId), 200);
   })
   .openapi(status, async (c) => {
-    await enforceRateLimit(c.env, "voucher-status", clientIp(c), 240, 60);
+    await enforceRateLimit(c.env, "voucher-status", clientIpKey(c), 240, 60);
     const { vouchers, etag } = await voucherStatusList(c.env.DB, c.req.valid("query").codes);
     c.header("ETag", etag);
     c.header("Cache-Control", "no-cache");

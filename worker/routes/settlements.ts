@@ -3,7 +3,7 @@ import {
   ClosePeriodInput, ExternalAcceptInput, SettlementAgreement, SettlementAgreementInput, SettlementPublicKey, SettlementStatement, SettlementStatementSummary,
 } from "../../schema/settlements";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import {
   acceptExternal, closeOnDemand, decideAgreement, listAgreements, listStatements, proposeAgreement, readStatement, settlementPublicKey, statementCsv,
 } from "../services/settlements";
@@ -75,7 +75,7 @@ export const settlementRoutes = createRouter()
   .openapi(acceptRoute, async (c) => c.json(await decideAgreement(c.env, c.var.principal.tenantId, c.req.valid("param").id, "accepted", c.var.principal.apiKeyId), 200))
   .openapi(rejectRoute, async (c) => c.json(await decideAgreement(c.env, c.var.principal.tenantId, c.req.valid("param").id, "rejected", c.var.principal.apiKeyId), 200))
   .openapi(externalAccept, async (c) => {
-    await enforceRateLimit(c.env, "settlement-accept", clientIp(c), 20, 60);
+    await enforceRateLimit(c.env, "settlement-accept", clientIpKey(c), 20, 60);
     return c.json(await acceptExternal(c.env, c.req.valid("param").id, c.req.valid("json").token), 200);
   })
   .openapi(close, async (c) => c.json(await closeOnDemand(c.env, c.var.principal.tenantId, c.req.valid("json")), 200))
@@ -87,6 +87,6 @@ export const settlementRoutes = createRouter()
     return c.body(text, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="settlement-${id}.csv"` }) as never;
   })
   .openapi(publicKey, async (c) => {
-    await enforceRateLimit(c.env, "public-settlement-key", clientIp(c), 120, 60);
+    await enforceRateLimit(c.env, "public-settlement-key", clientIpKey(c), 120, 60);
     return c.json(await settlementPublicKey(c.env), 200);
   });

@@ -8,7 +8,7 @@ import { newId } from "../domain/crypto";
 import { isDevelopment } from "../domain/deploy-config";
 import { ApiError } from "../errors";
 import { buyerOrGuest, clearSessionCookie, ensureDeviceCookie, requireBuyer, setSessionCookie, shopper, shopperUnchecked } from "../middleware/shopper";
-import { clientIp, enforceRateLimit, enforceRateLimits } from "../middleware/rate-limit";
+import { clientIp, enforceRateLimit, enforceRateLimits, clientIpKey } from "../middleware/rate-limit";
 import { adoptSession, newSessionLimit, requestOtp, phoneHash, shopBuyer, signInWithOtp } from "../services/buyers";
 import { embeddingOrigin, resolveAcquisition } from "../services/acquisition";
 import { SessionInput, ShareResult, SubjectShareInput } from "../../schema/acquisition";
@@ -142,14 +142,14 @@ export const shopRoutes = createRouter()
     return c.json({ buyer: (await shopBuyer(c.env, c.var.shopper.tenantId, id))! }, 200);
   })
   .openapi(otp, async (c) => {
-    await enforceRateLimit(c.env, "otp-ip", clientIp(c), 20, 3600);
+    await enforceRateLimit(c.env, "otp-ip", clientIpKey(c), 20, 3600);
     const { phone } = c.req.valid("json");
     await assertNotBlocked(c.env, c.var.shopper.tenantId, "otp", { ...(await requester(c)), phoneHash: await phoneHash(c.env, phone) });
     return c.json(await requestOtp(c.env, c.var.shopper.tenantId, phone), 200);
   })
   .openapi(verify, async (c) => {
     const { tenantId, buyerId } = c.var.shopper;
-    await enforceRateLimit(c.env, "otp-verify-ip", clientIp(c), 60, 3600);
+    await enforceRateLimit(c.env, "otp-verify-ip", clientIpKey(c), 60, 3600);
     const { phone, code, acquisition, consent } = c.req.valid("json");
     await assertNotBlocked(c.env, tenantId, "otp", { ...(await requester(c)), phoneHash: await phoneHash(c.env, phone), buyerId });
     const { row, buyer } = await signInWithOtp(c.env, tenantId, buyerId, { phone, code, consent, acquisition }, embeddingOrigin(c.req.raw.headers, c.req.url));
@@ -176,7 +176,7 @@ export const shopRoutes = createRouter()
     // new guest's session counts against its own per-IP limit in the same call to the limiter.
     const newGuest = !c.var.shopper.buyerId;
     const orderLimit = { bucket: "order-ip", limit: Number(c.env.ORDER_IP_LIMIT_PER_MIN) || 120, windowS: 60 };
-    await enforceRateLimits(c.env, clientIp(c), newGuest ? [orderLimit, newSessionLimit(c.env)] : [orderLimit]);
+    await enforceRateLimits(c.env, clientIpKey(c), newGuest ? [orderLimit, newSessionLimit(c.env)] : [orderLimit]);
     const input = c.req.valid("json");
     await assertNotBlocked(c.env, c.var.shopper.tenantId, "order", { ...(await requester(c)), buyerId: c.var.shopper.buyerId });
     // Guest checkout: the guest row goes in with the order's first D1 batch (one round trip less). The cookie is set

@@ -3,7 +3,7 @@ import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema
 import { tenantBySlug } from "../services/tenants";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
+import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { EVENT_PAYLOADS, issuePath } from "../../schema/events";
 import { emitEventBundles, type EventInput } from "../queue/emit";
 import { trackViews } from "../services/tracking";
@@ -43,7 +43,7 @@ export const trackRoutes = createRouter()
     const input = c.req.valid("json");
     const tenant = await tenantBySlug(c.env, input.tenant);
     if (!tenant) throw ApiError.notFound("Tenant");
-    await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIp(c)}`, TRACK_LIMIT_PER_MIN, 60);
+    await enforceRateLimit(c.env, "track", `${tenant.id}:${clientIpKey(c)}`, TRACK_LIMIT_PER_MIN, 60);
     const result = await trackViews(c.env, input, { tenant: { id: tenant.id, slug: tenant.slug }, headers: c.req.raw.headers, url: c.req.url });
     return c.json(result, 202);
   })

@@ -9,6 +9,7 @@ import {
   attachGuestStmts, buyerExists, countOtpAttempt, getBuyer, guestAttached, insertGuest, insertOtp, latestOtp, otpConsumed, otpCountSince,
   phoneBuyerIdSql, signInStmts, toBuyer, type BuyerRow,
 } from "../db/buyers";
+import { ipKey } from "../domain/client-ip";
 import { ApiError } from "../errors";
 import { enforceRateLimits, type RateLimit } from "./rate-limit";
 import { eventRows } from "../queue/emit";
@@ -37,7 +38,7 @@ export const SESSIONS_PER_IP_PER_MIN = 20;
  * session for a new identity calls this, so per-user campaign limits cannot be sidestepped through another route.
  */
 export async function limitNewSessions(env: Env, ip: string): Promise<void> {
-  await enforceRateLimits(env, ip, [newSessionLimit(env)]);
+  await enforceRateLimits(env, ipKey(ip), [newSessionLimit(env)]);
 }
 
 /** That per-IP limit, for a route that counts it in the same call as its own (services/rate-limit.ts). */

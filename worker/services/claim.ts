@@ -8,6 +8,7 @@ import { getBuyer, getMemberBuyer } from "../db/buyers";
 import { memberBuyer, memberOf } from "./members";
 import { memberLotteryBonus } from "./membership";
 import { ApiError } from "../errors";
+import { ipKey } from "../domain/client-ip";
 import { platformOrigins } from "../domain/origins";
 import { claimOnShard, isSoldOut, markSoldOut, publicCampaign, shardOf, type PublicCampaign } from "./campaigns";
 import { homeShard } from "../domain/campaign-rules";
@@ -180,7 +181,8 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
     referrerId: input.referrerId ?? null,
     requestId: input.requestId ?? null,
     deviceId,
-    ip: meta.ip,
+    // The per-IP cap and rate count an IPv6 client by its /64 (one line may use any address in it).
+    ip: meta.ip ? ipKey(meta.ip) : null,
     phone: session.facts?.phone ? userId : null,
     // Lottery only: a member tier's extra chances (one D1 read; flash sales and coupons do not pay for it).
     bonusChances: campaign.kind === "lottery" ? await memberLotteryBonus(env, campaign.tenantId, userId) : 0,

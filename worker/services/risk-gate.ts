@@ -11,6 +11,7 @@
 import type { Challenge } from "../../schema/risk";
 import { challengeProvider } from "../challenge/provider";
 import { sandboxSecret } from "../challenge/sandbox-pow";
+import { ipKey } from "../domain/client-ip";
 import { WindowCounter } from "../domain/rate-window";
 import { signPass, verifyPass } from "../domain/risk-pass";
 import { CHALLENGE_AT, RISK_LIMITS, scoreClaim } from "../domain/risk-score";
@@ -42,10 +43,23 @@ function remember<K, V>(m: Map<K, V>, k: K, v: V, cap = 50_000) {
   m.set(k, v);
 }
 
-/** This isolate's view of recent traffic from the claimant's IP and device. */
+/** Distinct accounts seen under `key` within the window, counting this one (entries older than the window dropped). */
+function accountsUnder(m: Map<string, Map<string, number>>, key: string, userId: string, now: number): number {
+  let users = m.get(key);
+  if (!users) remember(m, key, (users = new Map()));
+  remember(users, userId, now, 1_000);
+  for (const [u, at] of users) if (now - at >= RISK_LIMITS.accountsWindowMs) users.delete(u);
+  return users.size;
+}
+
+/**
+ * This isolate's view of recent traffic from the claimant's IP and device. An IPv6 client is counted by its /64
+ * (ipKey): one line may send from any address in it, and each address counted alone would never add up.
+ */
 function trafficFacts(g: GateRequest, now: number) {
   const burstMs = 1_000;
-  const burstIp = !isLoopback(g.ip) && bursts.hit(`i:${g.ip}`, RISK_LIMITS.burstPerS, burstMs, now) > 0;
+  const ip = isLoopback(g.ip) ? null : ipKey(g.ip!);
+  const burstIp = !!ip && bursts.hit(`i:${ip}`, RISK_LIMITS.burstPerS, burstMs, now) > 0;
   const burstDevice = !!g.deviceId && bursts.hit(`d:${g.deviceId}`, RISK_LIMITS.burstPerS, burstMs, now) > 0;
   let newDevice = true;
   if (g.deviceId) {
@@ -53,14 +67,7 @@ function trafficFacts(g: GateRequest, now: number) {
     if (first === undefined) remember(deviceSeen, g.deviceId, now);
     newDevice = first === undefined || now - first < RISK_LIMITS.accountsWindowMs;
   }
-  let accountsOnIp = 0;
-  if (!isLoopback(g.ip)) {
-    let users = accountsByIp.get(g.ip!);
-    if (!users) remember(accountsByIp, g.ip!, (users = new Map()));
-    remember(users, g.userId, now, 1_000);
-    for (const [u, at] of users) if (now - at >= RISK_LIMITS.accountsWindowMs) users.delete(u);
-    accountsOnIp = users.size;
-  }
+  const accountsOnIp = ip ? accountsUnder(accountsByIp, ip, g.userId, now) : 0;
   return { burstIp, burstDevice, newDevice, accountsOnIp };
 }
 
