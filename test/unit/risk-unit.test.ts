@@ -75,6 +75,12 @@ describe("risk score and pass", () => {
     expect(scoreClaim({ ...calm, accountsOnIp: 5 }).reasons).toEqual(["many_accounts_new_device"]);
     expect(scoreClaim({ ...calm, accountsOnIp: 5, newDevice: false }).score).toBe(0);
   });
+  it("challenges one device claiming for many accounts, however old the device", () => {
+    expect(scoreClaim({ ...calm, newDevice: false, accountsOnDevice: 4 }).score).toBe(0);
+    const farm = scoreClaim({ ...calm, newDevice: false, accountsOnDevice: 5 });
+    expect(farm.reasons).toEqual(["many_accounts_device"]);
+    expect(farm.score).toBeGreaterThanOrEqual(CHALLENGE_AT);
+  });
   it("binds a pass to the tenant and buyer until it expires", async () => {
     const pass = await signPass("k", "t1", "byr_1", 1000);
     expect(await verifyPass("k", "t1", "byr_1", pass, 1000)).toBe(true);

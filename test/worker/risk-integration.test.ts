@@ -161,6 +161,19 @@ describe("challenge on suspicion", () => {
     // Another /64 is another client.
     expect((await claimAs(campaignId, tenant.id, "neighbour6", { "cf-connecting-ip": in64("2001:db8:51:3") })).status).toBe(200);
   });
+
+  it("one device claiming for many accounts is challenged, whatever IPs they come from", async () => {
+    const { tenant, campaignId } = await couponCampaign();
+    const { token: device } = await issueDeviceToken(env.BUYER_SESSION_SECRET, tenant.id);
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await claimAs(campaignId, tenant.id, `onedev-${i}`, { "x-device-id": device });
+      codes.push(r.status === 200 ? "ok" : r.body.error.code);
+      if (r.status !== 200) expect(r.body.error.message).toContain("many_accounts_device");
+      await sleep(260);
+    }
+    expect(codes).toEqual(["ok", "ok", "ok", "ok", "challenge_required", "challenge_required"]);
+  });
 });
 
 describe("block lists", () => {

@@ -15,6 +15,8 @@ export const RISK_SIGNALS = {
   burst_device: 2,
   /** Many accounts claiming from one IP while this device is new (unknown, or first seen within the window). */
   many_accounts_new_device: 2,
+  /** Many accounts claiming from one device within the window (a phone farm's script reusing one device token). */
+  many_accounts_device: 2,
 } as const;
 
 export type RiskReason = keyof typeof RISK_SIGNALS | "blocked_ip" | "blocked_device" | "blocked_phone" | "rate_limited" | "challenge_passed" | "pass";
@@ -26,6 +28,8 @@ export const RISK_LIMITS = {
   burstPerS: 5,
   /** Distinct accounts claiming from one IP within accountsWindowMs before a new device there is suspect. */
   accountsPerIp: 4,
+  /** Distinct accounts claiming from one device within accountsWindowMs before that device is suspect. */
+  accountsPerDevice: 4,
   accountsWindowMs: 10 * 60_000,
 } as const;
 
@@ -36,6 +40,8 @@ export interface RiskFacts {
   burstIp: boolean;
   burstDevice: boolean;
   accountsOnIp: number;
+  /** Distinct accounts that claimed with this device within the window (0 without a device). */
+  accountsOnDevice?: number;
   newDevice: boolean;
 }
 
@@ -47,5 +53,6 @@ export function scoreClaim(f: RiskFacts): { score: number; reasons: (keyof typeo
   if (f.burstIp) reasons.push("burst_ip");
   if (f.burstDevice) reasons.push("burst_device");
   if (f.newDevice && f.accountsOnIp > RISK_LIMITS.accountsPerIp) reasons.push("many_accounts_new_device");
+  if ((f.accountsOnDevice ?? 0) > RISK_LIMITS.accountsPerDevice) reasons.push("many_accounts_device");
   return { score: reasons.reduce((s, r) => s + RISK_SIGNALS[r], 0), reasons };
 }

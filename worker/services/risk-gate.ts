@@ -35,6 +35,7 @@ export interface GateRequest {
 const bursts = new WindowCounter();
 const deviceSeen = new Map<string, number>();
 const accountsByIp = new Map<string, Map<string, number>>();
+const accountsByDevice = new Map<string, Map<string, number>>();
 
 const isLoopback = (ip: string | null) => !ip || ip === "local" || ip.startsWith("127.") || ip === "::1";
 
@@ -68,7 +69,8 @@ function trafficFacts(g: GateRequest, now: number) {
     newDevice = first === undefined || now - first < RISK_LIMITS.accountsWindowMs;
   }
   const accountsOnIp = ip ? accountsUnder(accountsByIp, ip, g.userId, now) : 0;
-  return { burstIp, burstDevice, newDevice, accountsOnIp };
+  const accountsOnDevice = g.deviceId ? accountsUnder(accountsByDevice, g.deviceId, g.userId, now) : 0;
+  return { burstIp, burstDevice, newDevice, accountsOnIp, accountsOnDevice };
 }
 
 async function challengeError(env: Env, g: GateRequest, code: "challenge_required" | "challenge_invalid", why: string): Promise<ApiError> {
