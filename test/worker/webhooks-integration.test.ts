@@ -247,15 +247,25 @@ describe("webhook deliveries", () => {
     // Recorded once, in the batch that disabled it (whichever dispatcher then sends it).
     const alerts = (await recordedEvents(tenant.id)).filter((e) => e.type === "alert");
     expect(alerts).toEqual([expect.objectContaining({ tenantId: tenant.id, payload: expect.objectContaining({ kind: "webhook_endpoint_disabled", endpointId: ep.id }) })]);
-    // Nothing more is sent to it: its pending delivery ends, and new events make no deliveries.
+    // Nothing more is sent to it: its pending delivery ends, and new events are recorded but parked, not queued.
     const sends = always500.received.length;
     expect(await attemptDelivery(t.env, a, { fetcher: always500.fetcher, now: now + 13 * 3600_000 })).toEqual({ outcome: "skipped" });
     expect(always500.received.length).toBe(sends);
     expect((await api(`/webhooks/deliveries/${a}`, { token: adminKey })).body.delivery).toMatchObject({ status: "failed", lastError: "endpoint disabled" });
-    expect(await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "c" })])).toEqual([]);
-    // Enabled again by an admin: new events flow.
+    const missed = event(tenant.id, "order_paid", { orderId: "c" });
+    expect(await routeOutbound(t.env, [missed])).toEqual([]);
+    const parked = (await api(`/webhooks/endpoints/${ep.id}/deliveries`, { token: adminKey })).body.deliveries.find((d: { eventId: string }) => d.eventId === missed.eventId);
+    expect(parked).toMatchObject({ status: "failed", lastError: "endpoint disabled" });
+    // Enabled again by an admin: new events flow, and a replay of the time it was off sends what it missed.
     await api(`/webhooks/endpoints/${ep.id}`, { method: "PATCH", token: adminKey, json: { status: "enabled" } });
     expect(await routeOutbound(t.env, [event(tenant.id, "order_paid", { orderId: "d" })])).toHaveLength(1);
+    const back = receiver([200]);
+    const since = new Date(Date.parse(missed.occurredAt) - 1000).toISOString();
+    const replayed = await replay(t.env, tenant.id, { endpointId: ep.id, from: since, to: new Date(Date.now() + 60_000).toISOString() });
+    expect(replayed).toContain(parked.id);
+    expect(await attemptDelivery(t.env, parked.id, { fetcher: back.fetcher, now: Date.now() + 1 })).toMatchObject({ outcome: "succeeded" });
+    expect(back.received.map((r) => r.headers["webhook-id"])).toEqual([parked.id]);
+    expect(JSON.parse(back.received[0]!.body).data.orderId).toBe("c");
   });
 });
 

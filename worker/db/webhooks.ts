@@ -178,19 +178,27 @@ export interface NewDelivery {
   body: string;
 }
 
-/** Inserts deliveries not recorded yet (a repeated event is the same delivery); returns the ids inserted now. */
+/**
+ * Inserts deliveries not recorded yet (a repeated event is the same delivery); returns the ids inserted now to send.
+ * A delivery to an endpoint that is disabled as it is inserted (read here, not from a cache) is kept, parked as
+ * `failed` with "endpoint disabled" and not returned: nothing is sent to it, and a range replay once it is enabled
+ * again sends what it missed meanwhile. (A removed endpoint gets none.)
+ */
 export async function insertDeliveries(db: D1Database, rows: NewDelivery[], now: string): Promise<string[]> {
   if (!rows.length) return [];
   const stmts = rows.map((d) =>
     db
       .prepare(
-        `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, webhook_type, occurred_at, body, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+        `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, webhook_type, occurred_at, body, next_attempt_at, status, last_error)
+         SELECT ?, ?, e.id, ?, ?, ?, ?, ?, CASE e.status WHEN 'enabled' THEN 'pending' ELSE 'failed' END,
+                CASE e.status WHEN 'enabled' THEN NULL ELSE 'endpoint disabled' END
+         FROM webhook_endpoints e WHERE e.id = ? AND e.tenant_id = ?
+         ON CONFLICT DO NOTHING RETURNING id, status`,
       )
-      .bind(d.id, d.tenantId, d.endpointId, d.eventId, d.type, d.occurredAt, d.body, now),
+      .bind(d.id, d.tenantId, d.eventId, d.type, d.occurredAt, d.body, now, d.endpointId, d.tenantId),
   );
-  const results = await db.batch<{ id: string }>(stmts);
-  return results.flatMap((r) => r.results.map((x) => x.id));
+  const results = await db.batch<{ id: string; status: string }>(stmts);
+  return results.flatMap((r) => r.results.filter((x) => x.status === "pending").map((x) => x.id));
 }
 
 /** Takes a due pending delivery for one send (a lease, so a duplicate message or the sweep cannot send it twice). */

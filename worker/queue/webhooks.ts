@@ -33,7 +33,11 @@ const DeliveryMessage = z.object({ deliveryId: z.string().min(1).max(200) });
 
 // ---- routing: events → deliveries ----
 
-/** Each tenant's enabled endpoints, cached briefly per isolate (a change made elsewhere shows within 30 s). */
+/**
+ * Each tenant's endpoints, enabled or not, cached briefly per isolate (a change made elsewhere shows within 30 s). A
+ * disabled endpoint's deliveries are recorded too, parked (insertDeliveries reads its status), so what it missed
+ * can be replayed once it is enabled again.
+ */
 const endpointCache = new Map<string, { at: number; rules: EndpointRule[] }>();
 
 export function forgetEndpoints(tenantId: string) {
@@ -43,7 +47,7 @@ export function forgetEndpoints(tenantId: string) {
 async function endpointRules(db: D1Database, tenantId: string, now: number): Promise<EndpointRule[]> {
   const hit = endpointCache.get(tenantId);
   if (hit && now - hit.at < ENDPOINT_CACHE_MS) return hit.rules;
-  const rules = (await listEndpoints(db, tenantId, true)).map((r) => {
+  const rules = (await listEndpoints(db, tenantId)).map((r) => {
     const e = toEndpoint(r);
     return { id: e.id, eventTypes: e.eventTypes, filter: e.filter };
   });
@@ -53,7 +57,8 @@ async function endpointRules(db: D1Database, tenantId: string, now: number): Pro
 }
 
 /**
- * Called by the events consumer for every batch: records one delivery per matching (endpoint, event) and queues it,
+ * Called by the events consumer for every batch: records one delivery per matching (endpoint, event) and queues it
+ * (parked instead, unsent, while the endpoint is disabled),
  * and passes alert-worthy events through the alert channels (de-duplicated; webhooks of type `alert` only when the
  * alert passed). A redelivered batch records nothing twice. Returns the ids queued.
  */
