@@ -278,6 +278,36 @@ function session(base: string, campaignId: string): Promise<{ token: string; dev
   return next;
 }
 
+/**
+ * Forgets every session this site keeps for `base` that holds `token`: the API refused it (the visitor erased their
+ * account on the store, the token was altered, the platform's secret changed). Kept, it would be sent on every tap
+ * until it expired a month later, and each tap would only say 暂时无法参与.
+ */
+function forgetSession(base: string, token: string) {
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key && (key === sharedKey(base) || key.startsWith(`${sharedKey(base)}:`)) && readSession(key)?.token === token) localStorage.removeItem(key);
+    }
+  } catch {}
+}
+
+/**
+ * `act` as this visitor; when the API refuses the session itself (401 unauthorized, not a refusal of the act), the
+ * stored session is forgotten and `act` runs once more with a new one.
+ */
+async function asVisitor<R>(base: string, campaignId: string, act: (token: string, device: string | undefined) => Promise<R>): Promise<R> {
+  const first = await session(base, campaignId);
+  try {
+    return await act(first.token, first.device);
+  } catch (e: any) {
+    if (e?.code !== "unauthorized") throw e;
+    forgetSession(base, first.token);
+    const next = await session(base, campaignId);
+    return act(next.token, next.device);
+  }
+}
+
 async function startSession(base: string, campaignId: string): Promise<{ token: string; device?: string }> {
   const key = `kq:session:${base}:${campaignId}`;
   const stored = readSession(key);
@@ -316,8 +346,7 @@ function memberStrip(base: string, campaignId: string): HTMLElement {
       join.addEventListener("click", async () => {
         join.disabled = true;
         try {
-          const { token, device } = await session(base, campaignId);
-          render((await call(base, `${path}/join`, { method: "POST", token, device })).member);
+          render((await asVisitor(base, campaignId, (token, device) => call(base, `${path}/join`, { method: "POST", token, device }))).member);
         } catch (e: any) {
           box.append(el("p", "", refusal(e)));
           join.disabled = false;
@@ -329,8 +358,7 @@ function memberStrip(base: string, campaignId: string): HTMLElement {
     box.append(el("b", "", `${T.member} · ${m.tier?.name ?? ""}`), el("p", "", `No. ${m.cardNo} · ${T.growth} ${m.growth} · ${T.points} ${m.pointsBalance}`));
     if (m.nextTier) box.append(el("p", "", `${m.nextTier.name}: ${m.nextTier.progressPercent}%`));
   };
-  session(base, campaignId)
-    .then(({ token, device }) => call(base, path, { token, device }))
+  asVisitor(base, campaignId, (token, device) => call(base, path, { token, device }))
     .then((r) => render(r.member))
     .catch(() => box.remove());
   return box;
@@ -464,8 +492,11 @@ function mount(s: HTMLScriptElement) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        const { token, device } = await session(base, campaignId);
-        const r = await claimWithChallenge(base, `/public/campaigns/${id}/claims`, token, device, () => (result.textContent = T.checking));
+        let token = "";
+        const r = await asVisitor(base, campaignId, (t, device) => {
+          token = t;
+          return claimWithChallenge(base, `/public/campaigns/${id}/claims`, t, device, () => (result.textContent = T.checking));
+        });
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
         if (campaign.kind === "flash_sale") {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
@@ -504,10 +535,9 @@ function mount(s: HTMLScriptElement) {
     const share = el("button", "share", T.share) as HTMLButtonElement;
     share.addEventListener("click", async () => {
       try {
-        const { token, device } = await session(base, campaignId);
-        const r = await call(base, `/public/campaigns/${id}/shares`, {
+        const r = await asVisitor(base, campaignId, (token, device) => call(base, `/public/campaigns/${id}/shares`, {
           method: "POST", token, device, body: JSON.stringify({ channel: nav.share ? "system_share" : "copy_link" }),
-        });
+        }));
         const url = new URL(r.url, base).href;
         if (nav.share) await nav.share({ title: campaign.name, url }).catch(() => undefined);
         else {
@@ -605,8 +635,9 @@ function mountQualifications(s: HTMLScriptElement) {
   if (!slug || !host.attachShadow || !window.fetch) return;
   const root = host.attachShadow({ mode: "open" });
   (async () => {
-    const token = campaignId ? (await session(base, campaignId)).token : undefined;
-    const q = await call(base, `/public/${encodeURIComponent(slug)}/qualifications`, { token });
+    const q = campaignId
+      ? await asVisitor(base, campaignId, (token) => call(base, `/public/${encodeURIComponent(slug)}/qualifications`, { token }))
+      : await call(base, `/public/${encodeURIComponent(slug)}/qualifications`);
     const style = el("style");
     style.textContent = STYLES;
     const card = el("div", "c");

@@ -245,6 +245,37 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a visitor who erased their account on the store draws again on the brand's page as a new guest", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${allowed}/`);
+    const go = page.locator("kaquan-campaign button.go");
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
+    await go.click();
+    await expect.poll(() => page.evaluate("window.__events.filter(e => e.name === 'drawn').length"), { timeout: 15_000 }).toBe(1);
+    const stored = (): Promise<string> => page.evaluate(`JSON.parse(localStorage.getItem("kq:session:${baseUrl}")).token`);
+    const erased = await stored();
+    // 我的卡券 → 注销账号 on the store (the widget's links continue there as this visitor): every session of the account ends.
+    const store = await context.newPage();
+    await store.goto(`${baseUrl}/shop/vouchers/?t=demo#s=${encodeURIComponent(erased)}`);
+    await expect.poll(() => store.url(), { timeout: 15_000 }).not.toContain("#s=");
+    const erasure = await store.evaluate(() =>
+      fetch("/api/v1/shop/demo/me/erasure", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ confirm: "ERASE" }) }).then((r) => r.status),
+    );
+    expect(erasure).toBe(202);
+    await store.close();
+    // Back on the brand's page, the page still holds the ended session: the tap must not only say 暂时无法参与.
+    await page.reload();
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
+    await go.click();
+    await expect.poll(() => page.evaluate("window.__events.filter(e => e.name === 'drawn').length"), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/中奖|未中奖/);
+    expect(await stored()).not.toBe(erased);
+    expect(errors).toEqual([]);
+    await screenshot(page, "widget-after-erasure");
+    await context.close();
+  });
+
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);
