@@ -76,6 +76,16 @@ describe("campaign-wide limits are exact across shards", () => {
     expect(other.status).toBe(200);
   });
 
+  it("per IP: an IPv6 client is its /64, whichever addresses in it the accounts claim from", async () => {
+    const { c, tenant } = await couponCampaign({ perIpLimit: 3 });
+    const accounts = spreadAccounts("ip6atk", 2);
+    const results = await Promise.all(accounts.map((a, i) => claimAs(tenant.id, c.id, a, { ip: `2001:db8:1f:${seq}:${(i + 1).toString(16)}::${(i + 9).toString(16)}` })));
+    expect(codes(results)).toEqual({ ok: 3, ip_limit_reached: accounts.length - 3 });
+    const next64 = await claimAs(tenant.id, c.id, accounts[0]!, { ip: `2001:db8:1f:${seq + 1}::1` });
+    expect(next64.status).toBe(200);
+    seq += 2;
+  });
+
   it("per device: one signed device token over every shard and many IPs gets exactly the device's limit", async () => {
     const { c, tenant } = await couponCampaign({ perDeviceLimit: 2 });
     const { token } = await issueDeviceToken(env.BUYER_SESSION_SECRET, tenant.id);
