@@ -66,6 +66,20 @@ describe("campaign entry rules, carried in the signed session", () => {
     expect((await claimWith(c.id, { authorization: `Bearer ${forged}` })).status).toBe(401);
   });
 
+  it("phone: a widget visitor who signs in on the store (its 去验证 link) gets a renewed widget session that claims", async () => {
+    const { c, tenant } = await campaign({ entry: "phone" });
+    const widget = (await widgetSession(c.id)).body;
+    expect((await claimWith(c.id, { authorization: `Bearer ${widget.token}` })).body.error.code).toBe("phone_required");
+    // The link carries the widget's session: the store continues as that visitor, who signs in with a phone there.
+    const taken = await shop(tenant.slug, "/session", { method: "POST", json: { token: widget.token } });
+    expect(taken.status).toBe(200);
+    await signIn(tenant.slug, "13800138021", taken.cookie);
+    // Back on the brand's page the widget asks again with the token it kept: the answer is the account as it is now.
+    const renewed = await widgetSession(c.id, {}, { authorization: `Bearer ${widget.token}` });
+    expect(renewed.body).toMatchObject({ userId: widget.userId, phoneVerified: true });
+    expect((await claimWith(c.id, { authorization: `Bearer ${renewed.body.token}` })).status).toBe(200);
+  });
+
   it("cool-down: an account younger than minAccountAgeMinutes gets 403 account_too_new with Retry-After; an older one claims", async () => {
     const { c, tenant } = await campaign({ minAccountAgeMinutes: 10 });
     const fresh = await widgetSession(c.id);

@@ -3,8 +3,8 @@ import type { z } from "@hono/zod-openapi";
 import { factsOf, sessionCookieName, signSession, verifySessionFacts, type SessionFacts, type VerifiedSession } from "../domain/buyer-session";
 import { deviceCookieName, issueDeviceToken, verifyDeviceToken } from "../domain/device-token";
 import { resolveAcquisition } from "./acquisition";
-import { createGuest, limitNewSessions } from "./buyers";
-import { getBuyer, getMemberBuyer } from "../db/buyers";
+import { createGuest, limitNewSessions, resolveBuyer } from "./buyers";
+import { getBuyer, getMemberBuyer, type BuyerRow } from "../db/buyers";
 import { memberBuyer, memberOf } from "./members";
 import { memberLotteryBonus } from "./membership";
 import { ApiError } from "../errors";
@@ -220,12 +220,13 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
   const hit = await publicCampaign(env, campaignId);
   if (!hit) throw ApiError.notFound("Campaign");
   const tenantId = hit.campaign.tenantId;
-  let current: VerifiedSession | null = null;
+  // The buyer the carried token names, as that buyer is now: a guest since signed in with a phone (on the store, from
+  // the widget's 去验证 link) continues as that phone account — itself, or the account it was attached to — and the
+  // new token carries its facts (phone, member), not the old token's. An erased account's token names no one: this
+  // browser starts afresh.
+  let current: BuyerRow | null = null;
   try {
-    current = await claimantSession(env, hit, {}, meta);
-    // An erased account's token names no one any more: this browser starts afresh.
-    const row = await getBuyer(env.DB, tenantId, current.buyerId);
-    if (!row || row.erased_at) current = null;
+    current = await resolveBuyer(env, tenantId, (await claimantSession(env, hit, {}, meta)).buyerId);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
   }
@@ -237,14 +238,14 @@ export async function campaignSession(env: Env, campaignId: string, meta: ClaimM
     memberId = await memberOf(env, tenantId, hit.tenantSlug, input.memberToken);
     const known = await getMemberBuyer(env.DB, tenantId, memberId);
     // Switching this browser to the member is a new session (counted) unless it already is that member's.
-    if (!known || current?.buyerId !== known.id) await limitNewSessions(env, meta.ip ?? "local");
+    if (!known || current?.id !== known.id) await limitNewSessions(env, meta.ip ?? "local");
     const row = known ?? (await memberBuyer(env, tenantId, memberId, await acq()));
     userId = row.id;
     facts = factsOf(row);
   } else if (current) {
-    userId = current.buyerId;
-    facts = await sessionFacts(env, tenantId, current);
-    if (facts.member) memberId = (await getBuyer(env.DB, tenantId, userId))?.member_id ?? null;
+    userId = current.id;
+    facts = factsOf(current);
+    if (facts.member) memberId = current.member_id ?? null;
   } else {
     await limitNewSessions(env, meta.ip ?? "local");
     const guest = await createGuest(env, tenantId, await acq());
