@@ -292,6 +292,17 @@ function forgetSession(base: string, token: string) {
   } catch {}
 }
 
+/** Marks every kept session holding `token` as due, so the next session() asks the API again, carrying it. */
+function renewSession(base: string, token: string) {
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      const s = key && (key === sharedKey(base) || key.startsWith(`${sharedKey(base)}:`)) ? readSession(key) : null;
+      if (s?.token === token) localStorage.setItem(key!, JSON.stringify({ ...s, expiresAt: new Date(0).toISOString() }));
+    }
+  } catch {}
+}
+
 /**
  * `act` as this visitor; when the API refuses the session itself (401 unauthorized, not a refusal of the act), the
  * stored session is forgotten and `act` runs once more with a new one.
@@ -301,9 +312,13 @@ async function asVisitor<R>(base: string, campaignId: string, act: (token: strin
   try {
     return await act(first.token, first.device);
   } catch (e: any) {
-    if (e?.code !== "unauthorized") throw e;
-    forgetSession(base, first.token);
+    if (e?.code === "unauthorized") forgetSession(base, first.token);
+    // A phone-only campaign: the visitor may have signed in on the store since this token was signed (the 去验证
+    // link), so the token is renewed (the API signs the account as it is now) and the act tried once more.
+    else if (e?.code === "phone_required") renewSession(base, first.token);
+    else throw e;
     const next = await session(base, campaignId);
+    if (next.token === first.token) throw e;
     return act(next.token, next.device);
   }
 }
@@ -521,11 +536,10 @@ function mount(s: HTMLScriptElement) {
         if (e.code === "account_too_new") result.textContent = T.tooNew;
         if (e.code === "phone_required") {
           result.textContent = T.phoneRequired;
-          const link = el("a", "pay", T.openPage) as HTMLAnchorElement;
-          link.href = `${base}/campaigns/${campaign.kind === "lottery" ? "lottery" : "flash"}/?t=${encodeURIComponent(campaign.tenantSlug || "")}&id=${id}`;
-          link.target = "_blank";
-          link.rel = "noopener";
-          result.append(link);
+          // The sign-in happens there as this visitor (the session in the fragment): back here, the widget continues
+          // as the signed-in account.
+          const kept = readSession(`kq:session:${base}:${campaignId}`);
+          if (kept) result.append(hostLink(T.openPage, `/campaigns/${campaign.kind === "lottery" ? "lottery" : "flash"}/?id=${id}`, kept.token));
         }
         emit(host, "error", { code: e.code || "network", message: e.message });
       } finally {

@@ -276,6 +276,51 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a phone-only flash sale: 去验证 opens the sale as the widget's visitor, who signs in there; back on the brand page the widget knows", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const { products } = await api("/products", keys.admin!);
+    const video = products.find((p: any) => p.name === "视频会员月卡");
+    const now = Date.now();
+    const c = await api("/campaigns", keys.admin!, "POST", {
+      kind: "flash_sale", name: "手机号专享秒杀", productId: video.id, priceCents: 990, stock: 5, perUserLimit: 1, shards: 1, entry: "phone",
+      startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    const host = await serveHtml(hostPage(baseUrl, c.id));
+    servers.push(host.server);
+    const tenant = await api("/tenant", keys.admin!);
+    await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, host.origin] });
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${host.origin}/`);
+    const go = page.locator("kaquan-campaign button.go");
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抢购");
+    await go.click();
+    const verify = page.locator("kaquan-campaign a.pay", { hasText: "去验证" });
+    await expect.poll(() => verify.count(), { timeout: 15_000 }).toBe(1);
+    expect(await verify.getAttribute("href")).toMatch(/\/campaigns\/flash\/\?id=[^#]+&t=demo#s=byr_/);
+    await screenshot(page, "widget-phone-required");
+    const [sale] = await Promise.all([context.waitForEvent("page"), verify.click()]);
+    await expect.poll(() => sale.url(), { timeout: 15_000 }).not.toContain("#s=");
+    await expect.poll(() => sale.locator("#go").isEnabled(), { timeout: 15_000 }).toBe(true);
+    await sale.click("#go");
+    await expect.poll(() => sale.locator("#gate-form").isVisible(), { timeout: 15_000 }).toBe(true);
+    await sale.fill("#gate-phone", "13900139077");
+    await sale.click("#gate-send");
+    await expect.poll(() => sale.locator("#gate-dev").textContent(), { timeout: 15_000 }).toMatch(/\d{6}/);
+    await sale.fill("#gate-code", /(\d{6})/.exec((await sale.textContent("#gate-dev"))!)![1]!);
+    await sale.check("#gate-consent");
+    await sale.click("#gate-submit");
+    // The sign-in claims at once and sends the winner to the cashier.
+    await sale.waitForURL(/\/pay\/checkout\//, { timeout: 20_000 });
+    await sale.close();
+    // Back on the brand's page: the widget's visitor is the signed-in account, whose win awaits payment.
+    await page.reload();
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("已抢到");
+    await expect.poll(() => page.locator("kaquan-campaign a.pay", { hasText: "去支付" }).count(), { timeout: 15_000 }).toBe(1);
+    expect(errors).toEqual([]);
+    await screenshot(page, "widget-phone-signed-in");
+    await context.close();
+  });
+
   it("is refused on an origin the brand did not list, and falls back to a plain link", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);

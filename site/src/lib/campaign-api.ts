@@ -40,10 +40,24 @@ export async function getJson<T = any>(url: string, init: RequestInit & { json?:
 
 let known: Promise<string | null> | null = null;
 
+/**
+ * From the widget's 去验证 link (a phone-only campaign): the widget visitor's session token rides in the fragment
+ * (never sent in a URL). This browser continues as that visitor (or the buyer already here takes it over, as on
+ * 我的卡券), so the phone sign-in here is the widget visitor's: back on the brand's page the widget continues as the
+ * signed-in account.
+ */
+async function adoptWidgetSession() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("s");
+  if (!token) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  await shopFetch("/session", { method: "POST", json: { token } }).catch(() => undefined);
+}
+
 /** The session's buyer id, asked once per page (null when none); looking never starts a session. */
 export function sessionBuyer(): Promise<string | null> {
   // The signed device cookie (kq_dev_<store>) is bound alongside: claims send it for the per-device limits.
-  known ??= Promise.all([shopFetch<{ buyer: { id: string } | null }>("/me"), shopFetch("/device", { method: "POST" }).catch(() => null)])
+  known ??= adoptWidgetSession()
+    .then(() => Promise.all([shopFetch<{ buyer: { id: string } | null }>("/me"), shopFetch("/device", { method: "POST" }).catch(() => null)]))
     .then(([me]) => me.body?.buyer?.id ?? null, () => null);
   return known;
 }
