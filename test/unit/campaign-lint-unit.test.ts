@@ -27,7 +27,8 @@ describe("campaign copy lint", () => {
     // Wordings that slipped through before: the order turned round, 需/须 after the draw, 后 alone, a refusal by
     // omission, a condition or prerequisite named, friends' 助力, and English copy.
     for (const bad of ["抽奖前请先分享给好友", "参与抽奖需分享至3个群", "分享后可抽奖", "转发后抽奖", "未转发者无抽奖资格", "抽奖条件：分享活动页面",
-      "分享活动页面是参与抽奖的前提", "好友助力满3人后开奖", "Share with 3 friends to unlock your draw", "You must share before you can draw"]) {
+      "分享活动页面是参与抽奖的前提", "好友助力满3人后开奖", "Share with 3 friends to unlock your draw", "You must share before you can draw",
+      "分 享后才能抽奖", "先\u200b分享再抽奖", "抽奖前请先 分 享 给好友", "分享后才能抽奖！"]) {
       expect(gated(bad), bad).toHaveLength(1);
     }
     for (const ok of ["分享后抽奖次数+1", "分享后抽奖机会加一次", "完成分享等任务可额外获得抽奖机会，但不是参与条件。", "分享不是参与条件", "无需分享即可参与抽奖",
@@ -35,6 +36,10 @@ describe("campaign copy lint", () => {
       "Share this page with friends", "邀请好友注册送积分", "好友助力可额外获得一次抽奖机会", "本活动不得把分享、转发作为抽奖条件"]) {
       expect(gated(ok), ok).toEqual([]);
     }
+    // Found in copy with spaces, it is quoted as written.
+    expect(gated("活动规则：分 享后才能抽奖。")).toEqual(["分 享后才能抽奖"]);
+    // A line break ends a sentence: a list item about sharing does not run into the next one about the draw.
+    expect(gated("1. 邀请好友注册送积分\n2. 参与抽奖每日一次")).toEqual([]);
     for (const ok of ["分享后即可获得额外抽奖机会", "分享后获得 1 次额外抽奖机会", "每日免费抽 1 次。分享给好友，可多抽一次", "分享给好友可多抽一次，不分享也能抽"]) expect(gated(ok), ok).toEqual([]);
   });
 

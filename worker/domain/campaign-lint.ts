@@ -1,5 +1,5 @@
 import type { ComplianceFinding } from "../../schema/catalog";
-import { findBannedPhrases, findNormalized } from "./compliance";
+import { findBannedPhrases, findNormalized, normalizeCopy } from "./compliance";
 
 export interface CampaignLintRules {
   banned: string[];
@@ -35,15 +35,22 @@ export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignL
     .map((f) => ({ ...f, rule: "banned_phrase" as const }));
   const gated: CampaignLintFinding[] = [];
   for (const [field, text] of Object.entries(texts)) {
+    // Chinese wordings are matched on the normalised copy (full-width forms folded, spaces and zero-width characters
+    // dropped: "分 享后才能抽奖" is the same sentence), with line breaks kept as sentence ends; English ones on the text
+    // as written, whose spaces separate words. Findings point at the text as written.
+    const norm = normalizeCopy(text.replace(/[\r\n]/g, "。"));
     // One wording matched by two patterns ("先分享…才能抽奖" and "分享…才能抽奖") is one problem: overlaps are dropped.
     const covered: [number, number][] = [];
     for (const re of rules.shareGating) {
-      for (const m of text.matchAll(new RegExp(re.source, "g"))) {
-        const end = m.index + m[0].length;
-        if (taken.has(`${field}:${m.index}`) || covered.some(([a, b]) => m.index < b && end > a) || rules.extraChance?.test(m[0]) || rules.notRequired?.test(text.slice(Math.max(0, m.index - 16), m.index))) continue;
-        taken.add(`${field}:${m.index}`);
-        covered.push([m.index, end]);
-        gated.push({ field, phrase: m[0], index: m.index, text: m[0], excerpt: text.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8), rule: "share_gated" });
+      const latin = /[A-Za-z]/.test(re.source.replace(/\\[A-Za-z]/g, ""));
+      const hay = latin ? text : norm.text;
+      for (const m of hay.matchAll(new RegExp(re.source, "g"))) {
+        const [start, end] = latin ? [m.index, m.index + m[0].length] : [norm.from[m.index]!, norm.to[m.index + m[0].length - 1]!];
+        if (taken.has(`${field}:${start}`) || covered.some(([a, b]) => start < b && end > a) || rules.extraChance?.test(m[0]) || rules.notRequired?.test(hay.slice(Math.max(0, m.index - 16), m.index))) continue;
+        taken.add(`${field}:${start}`);
+        covered.push([start, end]);
+        const written = text.slice(start, end);
+        gated.push({ field, phrase: written, index: start, text: written, excerpt: text.slice(Math.max(0, start - 8), end + 8), rule: "share_gated" });
       }
     }
   }
