@@ -266,6 +266,27 @@ describe("public provenance checks what it shows against the ledger object", { t
     expect((await api("/ledger/verify", { token: adminKey })).body).toMatchObject({ ok: true, findings: [] });
   });
 
+  it("(i) the object's whole storage wiped and rows planted in D1: the published checkpoints it never made keep the proofs unverified", async () => {
+    const { tenantId, publicCode } = await redeemedVoucher();
+    const db = env.DB;
+    const [head] = (await listEntries(db, tenantId)).slice(-1);
+    const fake = code();
+    const e = { ...head!, seq: head!.seq + 1, kind: "issuance" as const, subjectId: "vch_fake", publicCode: fake, payload: { productId: "p1" }, prevHash: head!.hash, occurredAt: new Date().toISOString() };
+    e.hash = await entryHash(e);
+    await db
+      .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, "fake:wiped")
+      .run();
+    await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
+      for (const t of ["head", "checkpoints", "code_seqs", "code_index", "pending"]) state.storage.sql.exec(`DELETE FROM ${t}`);
+    });
+    const planted = (await api(`/provenance/${fake}`)).body;
+    expect(planted.verification.ok).toBe(false);
+    expect(planted.verification.findings).toEqual(expect.arrayContaining([expect.objectContaining({ problem: "checkpoint_mismatch" })]));
+    expect(planted.history.every((h: { verified: boolean }) => !h.verified)).toBe(true);
+    expect((await api(`/provenance/${publicCode}`)).body.verification.ok).toBe(false);
+  });
+
   it("(h) a voucher whose every step was deleted from D1 is shown as deleted on its public proof, not as 'no record'", async () => {
     const { tenantId } = await redeemedVoucher();
     const voucherRow = (publicCode: string) =>

@@ -132,8 +132,12 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
     const rows = await listEntries(env.DB, tenantId, seg.seqFrom - 1, seg.seqTo - seg.seqFrom + 1);
     entriesChecked += rows.length;
     const report = await verifySegment(tenantId, rows, seg);
-    const published = seg.merkleRoot ? await checkpointCovering(env.DB, tenantId, seg.seqTo) : null;
-    const cpFindings = seg.merkleRoot ? compareCheckpoints([{ ...seg, merkleRoot: seg.merkleRoot }], published ? [published] : []) : [];
+    // A stretch the object has not sealed is checked against D1's published checkpoints too: one there that covers it
+    // was never made by this object (whose storage was wiped or rolled back), so the object cannot vouch for it.
+    const published = seg.merkleRoot
+      ? await checkpointCovering(env.DB, tenantId, seg.seqTo)
+      : ((await checkpointCovering(env.DB, tenantId, seg.seqFrom)) ?? (await checkpointCovering(env.DB, tenantId, seg.seqTo)));
+    const cpFindings = compareCheckpoints(seg.merkleRoot ? [{ ...seg, merkleRoot: seg.merkleRoot }] : [], published ? [published] : []);
     const all = [...report.findings, ...cpFindings];
     findings.push(...all);
     // A finding about the whole stretch discredits every entry in it; otherwise only the entry it names.
