@@ -13,10 +13,10 @@
  * is its window's next entrant, replays each shard's stock (draws and transfers) and hash chain, and totals awards
  * against prize stock. Exit 1 on any issue.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DrawExport, DrawReceipt } from "../schema/campaigns";
 import { verifyDrawExport } from "../worker/domain/draw";
+import { readJsonFile } from "./lib/cli";
 
 async function load(source: string): Promise<unknown> {
   if (/^https?:\/\//.test(source)) {
@@ -24,7 +24,7 @@ async function load(source: string): Promise<unknown> {
     if (!res.ok) throw new Error(`${source} → HTTP ${res.status}: ${await res.text()}`);
     return res.json();
   }
-  return JSON.parse(readFileSync(source, "utf8"));
+  return readJsonFile(source, "draw log");
 }
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { receipt: { type: "string", multiple: true, default: [] } } });

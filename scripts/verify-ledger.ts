@@ -1,6 +1,6 @@
 // Offline check of a tenant's provenance ledger export:  npm run verify:ledger -- export.json [--checkpoints published.json]
 // Exits 0 when the chain is intact, 1 when anything was edited, deleted or reordered (each finding names its seq).
-import { readFileSync } from "node:fs";
+import { readJsonFile } from "./lib/cli";
 import { LedgerCheckpoint, LedgerExport } from "../schema/ledger";
 import { verifyChain } from "../worker/domain/ledger";
 
@@ -15,7 +15,7 @@ if (!file) usage();
 const asJson = args.includes("--json");
 const cpIdx = args.indexOf("--checkpoints");
 
-const parsed = LedgerExport.safeParse(JSON.parse(readFileSync(file, "utf8")));
+const parsed = LedgerExport.safeParse(readJsonFile(file, "ledger export"));
 if (!parsed.success) {
   console.error(`not a kaquan ledger export: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   process.exit(2);
@@ -24,7 +24,7 @@ const x = parsed.data;
 // Checkpoints kept elsewhere (e.g. fetched earlier from /brands/<slug>/ledger/checkpoints) are trusted over the export's own.
 let checkpoints = x.checkpoints;
 if (cpIdx >= 0) {
-  const raw = JSON.parse(readFileSync(args[cpIdx + 1] ?? usage(), "utf8")) as unknown;
+  const raw = readJsonFile(args[cpIdx + 1] ?? usage(), "checkpoints file");
   const list = Array.isArray(raw) ? raw : (raw as { checkpoints: unknown[] }).checkpoints;
   checkpoints = [...checkpoints, ...LedgerCheckpoint.array().parse(list)];
 }

@@ -4,7 +4,8 @@
 // recomputes every line from the counted entries and the agreed share and the totals from the lines, and, with the
 // seller's ledger export, that each counted entry and the range's end hash are in the intact chain.
 // Exits 0 when everything holds, 1 with one message per problem.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readJsonFile } from "./lib/cli";
 import { LedgerExport } from "../schema/ledger";
 import { SettlementStatement } from "../schema/settlements";
 import { verifyChain } from "../worker/domain/ledger";
@@ -23,25 +24,31 @@ const opt = (name: string) => {
 const file = args.find((a, i) => !a.startsWith("--") && !["--public-key", "--ledger"].includes(args[i - 1] ?? ""));
 if (!file) usage();
 
-const parsed = SettlementStatement.safeParse(JSON.parse(readFileSync(file, "utf8")));
+const parsed = SettlementStatement.safeParse(readJsonFile(file, "statement"));
 if (!parsed.success) {
   console.error(`not a kaquan settlement statement: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   process.exit(2);
 }
 const s = parsed.data;
 const keyArg = opt("--public-key");
-const publicKey = keyArg && existsSync(keyArg) ? (JSON.parse(readFileSync(keyArg, "utf8")) as { publicKey: string }).publicKey : keyArg;
+const publicKey = keyArg && existsSync(keyArg) ? (readJsonFile(keyArg, "public key file") as { publicKey: string }).publicKey : keyArg;
 const report = await checkStatement(s, { publicKey });
 
 const ledgerFile = opt("--ledger");
 if (ledgerFile) {
-  const x = LedgerExport.parse(JSON.parse(readFileSync(ledgerFile, "utf8")));
+  const lx = LedgerExport.safeParse(readJsonFile(ledgerFile, "ledger export"));
+  if (!lx.success) {
+    console.error(`not a kaquan ledger export: ${lx.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    process.exit(2);
+  }
+  const x = lx.data;
   if (x.tenantId !== s.ledger.tenantId) report.problems.push(`the ledger export is tenant ${x.tenantId}'s, the statement covers ${s.ledger.tenantId}'s`);
   const chain = await verifyChain(x.tenantId, x.entries, { checkpoints: x.checkpoints, head: x.head });
   for (const f of chain.findings) report.problems.push(`ledger seq ${f.seq}: ${f.problem} — ${f.detail}`);
   const bySeq = new Map(x.entries.map((e) => [e.seq, e] as const));
   for (const e of s.entries) if (bySeq.get(e.seq)?.hash !== e.hash) report.problems.push(`entry seq ${e.seq}: not in the seller's ledger with hash ${e.hash.slice(0, 12)}…`);
   const end = s.ledger.toSeq === 0 ? null : bySeq.get(s.ledger.toSeq);
+  if (s.ledger.toSeq !== 0 && !end) report.problems.push(`the ledger export does not hold seq ${s.ledger.toSeq}, where the statement's range ends`);
   if (end && end.hash !== s.ledger.headHash) report.problems.push(`the ledger's hash at seq ${s.ledger.toSeq} is ${end.hash.slice(0, 12)}…, the statement says ${s.ledger.headHash.slice(0, 12)}…`);
   report.ok = report.problems.length === 0;
 }

@@ -2,6 +2,7 @@
  * What the API CLIs (admin, import:keys, simulate) share: the API base they talk to, their arguments with a usage line
  * instead of a stack trace, and a failure to reach the API said in words.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** `--url`, else KAQUAN_URL, else the local default; a stack on other ports (KAQUAN_PORT) needs one of the first two. */
@@ -35,4 +36,21 @@ export function failInWords(url: () => string) {
     console.error(`\n${describeFailure(e, url())}`);
     process.exit(1);
   });
+}
+
+/** A JSON file the verifiers read, or exit 2 with a sentence saying which file and why (no stack trace). */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    console.error(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : e)}`);
+    process.exit(2);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    console.error(`the ${what} ${path} is not JSON: ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  }
 }

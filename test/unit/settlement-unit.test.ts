@@ -98,10 +98,21 @@ describe("scripts/verify-settlement", { timeout: 60_000 }, () => {
     try {
       return { code: 0, out: execFileSync("node_modules/.bin/tsx", ["scripts/verify-settlement.ts", ...args], { encoding: "utf8" }) };
     } catch (e) {
-      const err = e as { status: number; stdout: string };
-      return { code: err.status, out: err.stdout };
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { code: err.status, out: err.stdout, err: err.stderr };
     }
   };
+
+  it("says in one line, with exit code 2, that a file cannot be read or is not JSON (no stack trace)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "settlement-"));
+    writeFileSync(join(dir, "broken.json"), "{not json");
+    const missing = run(join(dir, "missing.json"));
+    expect([missing.code, missing.err?.trim()]).toEqual([2, `cannot read the statement ${join(dir, "missing.json")}: ENOENT`]);
+    const broken = run(join(dir, "broken.json"));
+    expect(broken.code).toBe(2);
+    expect(broken.err).toMatch(/^the statement \S+broken\.json is not JSON: /);
+    expect(broken.err).not.toMatch(/\n\s+at /);
+  });
 
   it("exits 0 for the signed file and 1, naming the line, for a tampered one", async () => {
     const s = await signed();
