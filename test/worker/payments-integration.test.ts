@@ -55,6 +55,17 @@ describe("payment callbacks", { timeout: 60_000 }, () => {
     expect(tampered.status).toBe(401);
     expect((await callback({ ...notice, paymentId: "pay_unknown" })).status).toBe(404);
     expect((await callback({}, { raw: "not json" })).status).toBe(400);
+    // A body far larger than any notice is refused before it is read whole, signed or not, streamed or not.
+    const huge = await callback(notice, { raw: JSON.stringify({ ...notice, pad: "x".repeat(200_000) }) });
+    expect([huge.status, huge.body.error.code, typeof huge.body.error.requestId]).toEqual([413, "body_too_large", "string"]);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode("x".repeat(4096)));
+        controller.close();
+      },
+    });
+    const streamed = await exports.default.fetch("http://kaquan.test/api/v1/pay/callback/sandbox", { method: "POST", headers: { "x-sandbox-signature": "t=1,v1=00" }, body: chunks, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
     expect(await status(order.id)).toBe("created");
   });
 

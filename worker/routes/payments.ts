@@ -9,6 +9,7 @@ import { SandboxPayInput } from "../../schema/orders";
 import { StartPaymentInput, StartPaymentResult } from "../../schema/payments";
 import { cashierPage, startPayment } from "../services/cashier";
 import { clientIpOf } from "../domain/client-ip";
+import { callbackBodyLimit } from "../middleware/body-limit";
 import { createRouter, errors, json, jsonBody, optionalJsonBody } from "./router";
 
 const tags = ["payments"];
@@ -52,12 +53,12 @@ const callbackDoc = {
     "Refused (4xx, nothing changed) on a bad signature, a timestamp outside ±300 s, an unknown payment or another tenant's, another order id or amount, " +
     "or when the gateway, asked by kaquan, does not confirm the charge as paid with that amount. " +
     "Idempotent: a repeat is acknowledged with applied=false. Only an unpaid order moves to paid; money for an order that can no longer take it is refunded.",
-  responses: { 200: json(Ack, "Acknowledged (or the gateway's own success answer)"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409] },
+  responses: { 200: json(Ack, "Acknowledged (or the gateway's own success answer)"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409], 413: errors[413] },
 };
 const Provider = z.string().min(1).max(32);
-const callback = createRoute({ method: "post", path: "/pay/callback/{provider}", ...callbackDoc, request: { params: z.object({ provider: Provider }) } });
+const callback = createRoute({ method: "post", path: "/pay/callback/{provider}", ...callbackDoc, middleware: [callbackBodyLimit], request: { params: z.object({ provider: Provider }) } });
 const accountCallback = createRoute({
-  method: "post", path: "/pay/callback/{provider}/{accountId}", ...callbackDoc,
+  method: "post", path: "/pay/callback/{provider}/{accountId}", ...callbackDoc, middleware: [callbackBodyLimit],
   request: { params: z.object({ provider: Provider, accountId: z.string().min(1).max(64) }) },
 });
 

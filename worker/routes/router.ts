@@ -34,6 +34,7 @@ export const errors = {
   403: err("Credentials lack the needed scope"),
   404: err("Not found"),
   409: err("Conflict with the current state"),
+  413: err("Request body too large"),
   429: err("Rate limited; see Retry-After"),
 } as const;
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MarginPolicy, MarginPolicyInput, SupplierHealthReport, SyncResult } from "../../schema/suppliers";
 import { requireKey } from "../middleware/auth";
+import { callbackBodyLimit } from "../middleware/body-limit";
 import { handleSupplierCallback } from "../services/supplier-callbacks";
 import { setMarginPolicy, supplierHealth, syncSupplierCatalogues } from "../services/supplier-sync";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
@@ -9,7 +10,7 @@ const tags = ["suppliers"];
 const common = { 400: errors[400], 401: errors[401], 403: errors[403], 429: errors[429] };
 
 const callback = createRoute({
-  method: "post", path: "/suppliers/callback/{supplierId}", tags,
+  method: "post", path: "/suppliers/callback/{supplierId}", tags, middleware: [callbackBodyLimit],
   summary: "An asynchronous supplier's outcome for one of our orders, signed in the supplier's own scheme",
   description:
     "Body: SupplierCallback fields {orderRef, status succeeded|failed|processing, supplierRef?, reason?} — JSON for kaquan_v1 and hmac_header, " +
@@ -18,7 +19,7 @@ const callback = createRoute({
   request: { params: z.object({ supplierId: z.string().min(1).max(64) }) },
   responses: {
     200: json(z.object({ received: z.boolean(), applied: z.boolean(), status: z.string(), orderStatus: z.string().nullable() }).openapi("SupplierCallbackAck"), "Acknowledged"),
-    400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409],
+    400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409], 413: errors[413],
   },
 });
 const health = createRoute({
