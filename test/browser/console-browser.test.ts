@@ -158,11 +158,13 @@ describe("operator console on a phone", () => {
     await row.getByRole("button", { name: "暂停" }).click();
     await expect.poll(() => page.textContent("#list-msg")).toContain("已暂停");
     await expect.poll(() => row.textContent()).toContain("已暂停");
-    const claimOnce = () => page.evaluate(async (id) => {
-      const session: any = await (await fetch(`/api/v1/public/campaigns/${id}/session`, { method: "POST" })).json();
-      const r = await fetch(`/api/v1/public/campaigns/${id}/claims`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` }, body: "{}" });
+    // One visitor (one session) asking until the pause has reached the claim path: a new session per try would be a
+    // device cycling through accounts, which risk control rightly challenges after four.
+    const visitor = await page.evaluate(async (id) => ((await (await fetch(`/api/v1/public/campaigns/${id}/session`, { method: "POST" })).json()) as any).token as string, campaignId);
+    const claimOnce = () => page.evaluate(async ([id, t]) => {
+      const r = await fetch(`/api/v1/public/campaigns/${id}/claims`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${t}` }, body: "{}" });
       return { status: r.status, code: r.ok ? null : ((await r.json()) as any).error?.code };
-    }, campaignId);
+    }, [campaignId, visitor] as const);
     await expect.poll(claimOnce, { timeout: 20_000, interval: 1000 }).toEqual({ status: 409, code: "campaign_paused" });
     // The buyer's page says so before any tap (it offered 立即领取 and refused it only when tapped).
     const buyerPage = await page.context().newPage();
