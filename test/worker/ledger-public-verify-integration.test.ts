@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { LedgerEntryDraft, LedgerExport } from "../../schema/ledger";
+import type { LedgerEntry, LedgerEntryDraft, LedgerExport } from "../../schema/ledger";
 import { entryHash, merkleRoot, verifyChain } from "../../worker/domain/ledger";
 import { listCheckpoints, listEntries } from "../../worker/db/ledger";
 import { appendLedger } from "../../worker/services/ledger";
@@ -39,6 +39,14 @@ async function redeemedVoucher() {
   const cp = await api("/ledger/checkpoints", { method: "POST", token: adminKey });
   expect(cp.body.checkpoint).toMatchObject({ seqFrom: 4, seqTo: 7 });
   return { tenantId: tenant.id as string, adminKey, publicCode: v.publicCode!, redSeq: red!.seq };
+}
+
+/** Writes a ledger row straight into D1, as someone with database access would (the object never sees it). */
+async function plantRow(tenantId: string, e: LedgerEntry, dedupeKey: string) {
+  await env.DB
+    .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, dedupeKey)
+    .run();
 }
 
 // Generous: the machine is shared and these hash whole stretches of the chain.
@@ -168,10 +176,7 @@ describe("public provenance checks what it shows against the ledger object", { t
     for (const [i, kind] of (["issuance", "delivery", "redemption"] as const).entries()) {
       const e = { ...prev, seq: prev.seq + 1, kind, subjectId: "vch_fake", publicCode: fake, payload: { productId: "p1" }, prevHash: prev.hash, occurredAt: new Date().toISOString() };
       e.hash = await entryHash(e);
-      await db
-        .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, `fake:${i}`)
-        .run();
+      await plantRow(tenantId, e, `fake:${i}`);
       prev = e;
     }
     // Before the next append the planted rows are already not the object's: they do not verify.
@@ -206,10 +211,7 @@ describe("public provenance checks what it shows against the ledger object", { t
     for (const [i, kind] of (["issuance", "delivery"] as const).entries()) {
       const e = { ...prev, seq: prev.seq + 1, kind, subjectId: "vch_fake", publicCode: fake, prevHash: prev.hash, occurredAt: new Date().toISOString() };
       e.hash = await entryHash(e);
-      await db
-        .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, `fake:${i}`)
-        .run();
+      await plantRow(tenantId, e, `fake:${i}`);
       prev = e;
     }
     // The attacker also removes the object's head row (nothing else of its storage).
@@ -273,10 +275,7 @@ describe("public provenance checks what it shows against the ledger object", { t
     const fake = code();
     const e = { ...head!, seq: head!.seq + 1, kind: "issuance" as const, subjectId: "vch_fake", publicCode: fake, payload: { productId: "p1" }, prevHash: head!.hash, occurredAt: new Date().toISOString() };
     e.hash = await entryHash(e);
-    await db
-      .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, "fake:wiped")
-      .run();
+    await plantRow(tenantId, e, "fake:wiped");
     await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
       for (const t of ["head", "checkpoints", "code_seqs", "code_index", "pending"]) state.storage.sql.exec(`DELETE FROM ${t}`);
     });
@@ -320,10 +319,7 @@ describe("public provenance checks what it shows against the ledger object", { t
     await runInDurableObject(env.TENANT_LEDGER.get(env.TENANT_LEDGER.idFromName(tenantId)), async (_o, state) => {
       state.storage.sql.exec("INSERT OR REPLACE INTO pending (id, entries) VALUES (1, ?)", JSON.stringify([{ seq: 8, hash: e.hash, publicCode: lost }]));
     });
-    await db
-      .prepare("INSERT INTO ledger_entries (tenant_id, seq, kind, subject_id, public_code, batch, channel, occurred_at, payload, prev_hash, hash, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(tenantId, e.seq, e.kind, e.subjectId, e.publicCode, e.batch, e.channel, e.occurredAt, JSON.stringify(e.payload), e.prevHash, e.hash, "issuance:vch_lost")
-      .run();
+    await plantRow(tenantId, e, "issuance:vch_lost");
     const [next] = await appendLedger(env, tenantId, [issuance(11)]);
     expect(next).toMatchObject({ seq: 9, prevHash: e.hash });
     expect((await db.prepare("SELECT count(*) AS n FROM ledger_quarantine WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>())!.n).toBe(0);
