@@ -172,7 +172,10 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
   if (campaign.kind === "coupon_claim" || !isOpen(campaign.eligibility)) {
     await assertEligible(env, campaign, userId, () => sessionFacts(env, campaign.tenantId, session), edgeCity);
   }
-  const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, deviceId, requestId: input.requestId ?? null };
+  // The per-IP cap, rate and risk counts see an IPv6 client by its /64 (one line may use any address in it); worked
+  // out once here for the gate and the shard.
+  const ipCounted = meta.ip ? ipKey(meta.ip) : null;
+  const gate = { tenantId: campaign.tenantId, campaignId: campaign.id, userId, ip: meta.ip, ipKey: ipCounted, deviceId, requestId: input.requestId ?? null };
   const pass = await riskGate(env, gate, headers);
   if (pass && answerHeaders) Object.assign(answerHeaders, pass);
   const reply = await claimOnShard(env, campaign, {
@@ -181,8 +184,7 @@ async function claimAsBuyer(env: Env, hit: PublicCampaign, input: ClaimInput, he
     referrerId: input.referrerId ?? null,
     requestId: input.requestId ?? null,
     deviceId,
-    // The per-IP cap and rate count an IPv6 client by its /64 (one line may use any address in it).
-    ip: meta.ip ? ipKey(meta.ip) : null,
+    ip: ipCounted,
     phone: session.facts?.phone ? userId : null,
     // Lottery only: a member tier's extra chances (one D1 read; flash sales and coupons do not pay for it).
     bonusChances: campaign.kind === "lottery" ? await memberLotteryBonus(env, campaign.tenantId, userId) : 0,

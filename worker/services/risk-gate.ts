@@ -28,6 +28,8 @@ export interface GateRequest {
   campaignId: string;
   userId: string;
   ip: string | null;
+  /** What per-IP counts use for `ip` (domain/client-ip.ts ipKey); derived from `ip` when not given. */
+  ipKey?: string | null;
   deviceId: string | null;
   requestId?: string | null;
 }
@@ -59,7 +61,7 @@ function accountsUnder(m: Map<string, Map<string, number>>, key: string, userId:
  */
 function trafficFacts(g: GateRequest, now: number) {
   const burstMs = 1_000;
-  const ip = isLoopback(g.ip) ? null : ipKey(g.ip!);
+  const ip = isLoopback(g.ip) ? null : (g.ipKey ?? ipKey(g.ip!));
   const burstIp = !!ip && bursts.hit(`i:${ip}`, RISK_LIMITS.burstPerS, burstMs, now) > 0;
   const burstDevice = !!g.deviceId && bursts.hit(`d:${g.deviceId}`, RISK_LIMITS.burstPerS, burstMs, now) > 0;
   let newDevice = true;
