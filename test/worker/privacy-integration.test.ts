@@ -100,6 +100,7 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const a3 = await buy(slug, productId);
     await env.DB.prepare("UPDATE otp_codes SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 minutes') WHERE tenant_id = ?").bind(tenant.id).run();
     const otherDevice = await signIn(slug, "13800000201", {}, a3.cookie);
+    expect(otherDevice.status, JSON.stringify(otherDevice.body)).toBe(200);
     expect(otherDevice.body.buyer.id).toBe(aId);
     const b1 = await buy(slug, productId);
     const b = await signIn(slug, "13800000202", {}, b1.cookie);
