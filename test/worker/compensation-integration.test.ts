@@ -20,6 +20,13 @@ async function buyAgain(slug: string, productId: string, cookie: string) {
   return (await shop(slug, `/orders/${order.body.id}`, { cookie })).body.vouchers[0] as { code: string; secret: string };
 }
 
+/** Puts one more key in stock and buys it (same buyer). */
+async function buyAgainAfterRestock(b: Awaited<ReturnType<typeof boughtKey>>) {
+  const up = await api(`/products/${b.productId}/keys/import`, { method: "POST", token: b.adminKey, json: { rows: [{ line: 2, secret: `KEY-${crypto.randomUUID()}` }] } });
+  expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
+  return buyAgain(b.slug, b.productId, b.cookie);
+}
+
 const report = (slug: string, code: string, cookie: string) =>
   shop(slug, `/vouchers/${code}/report`, { method: "POST", cookie, json: { problem: "invalid_key" } });
 
@@ -73,6 +80,27 @@ describe("compensation and trust", { timeout: 60_000 }, () => {
     const done = await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: m.adminKey, json: { action: "replace" } });
     expect(done.body.status).toBe("replaced");
     expect((await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: m.adminKey, json: { action: "refund" } })).status).toBe(409);
+  });
+
+  it("an operator key resolves by replacing or rejecting; money goes back only with an admin key", async () => {
+    const b = await boughtKey(1); // the one key is sold: nothing is left to replace it with
+    const operator = (await api("/keys", { method: "POST", token: b.adminKey, json: { name: "ops", scopes: ["operator"] } })).body.secret as string;
+    const open = await report(b.slug, b.voucher.code, b.cookie);
+    expect(open.body).toMatchObject({ status: "open", policy: "manual" });
+    const refund = await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: operator, json: { action: "refund" } });
+    expect(refund.status).toBe(403);
+    expect(refund.body.error.message).toMatch(/admin/);
+    // "replace" with an empty stock would fall back to a refund: refused as well, and nothing moved.
+    const replace = await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: operator, json: { action: "replace" } });
+    expect(replace.status).toBe(403);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE tenant_id = ? AND kind = 'refund'").bind(b.tenant.id).first("n")).toBe(0);
+    expect((await api("/complaints?status=open", { token: operator })).body.complaints).toHaveLength(1);
+    const done = await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "refund" } });
+    expect(done.body).toMatchObject({ status: "refunded", refundCents: 1990 });
+
+    const other = await buyAgainAfterRestock(b);
+    const second = await report(b.slug, other.code, b.cookie);
+    expect((await api(`/complaints/${second.body.id}/resolve`, { method: "POST", token: operator, json: { action: "reject" } })).body.status).toBe("rejected");
   });
 
   it("refuses reports and ratings of someone else's voucher", async () => {

@@ -9,6 +9,7 @@ import {
   ResolveComplaintInput,
   SetCompensationPolicyInput,
 } from "../../schema/compensation";
+import { hasScope } from "../domain/api-keys";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { requireBuyer, shopper } from "../middleware/shopper";
@@ -54,7 +55,7 @@ const resolve = createRoute({
   method: "post",
   path: "/complaints/{complaintId}/resolve",
   tags,
-  summary: "Resolve an open complaint by hand: replace, refund or reject",
+  summary: "Resolve an open complaint by hand: replace, refund (admin) or reject",
   security: bearerAuth,
   middleware: [requireKey("operator")],
   request: { params: z.object({ complaintId: z.string().min(1).max(64) }), ...jsonBody(ResolveComplaintInput) },
@@ -106,7 +107,8 @@ export const compensationRoutes = createRouter()
     return c.json({ complaints: await complaintsOf(c.env, c.var.principal.tenantId, c.req.valid("query").status) }, 200);
   })
   .openapi(resolve, async (c) => {
-    return c.json(await resolveComplaint(c.env, c.var.principal.tenantId, c.req.valid("param").complaintId, c.req.valid("json").action), 200);
+    const { tenantId, scopes } = c.var.principal;
+    return c.json(await resolveComplaint(c.env, tenantId, c.req.valid("param").complaintId, c.req.valid("json").action, hasScope(scopes, "admin")), 200);
   })
   .openapi(getPolicies, async (c) => c.json(await compensationPolicies(c.env, c.var.principal.tenantId), 200))
   .openapi(putPolicy, async (c) => c.json(await setCompensationPolicy(c.env, c.var.principal.tenantId, c.req.valid("json")), 200))

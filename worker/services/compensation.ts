@@ -87,7 +87,9 @@ async function settled(db: D1Database, row: ComplaintRow): Promise<ComplaintRow>
 }
 
 /** Applies replace | refund | reject to an open complaint (automatically by policy, or by the brand). */
-export async function compensate(env: Env, complaint: ComplaintRow, action: Exclude<CompensationPolicy, "manual"> | "reject"): Promise<ComplaintRow> {
+export async function compensate(
+  env: Env, complaint: ComplaintRow, action: Exclude<CompensationPolicy, "manual"> | "reject", mayRefund = true,
+): Promise<ComplaintRow> {
   const t = complaint.tenant_id;
   const voucher = await getVoucherRow(env.DB, t, complaint.voucher_id);
   if (!voucher) throw ApiError.notFound("Voucher");
@@ -103,6 +105,9 @@ export async function compensate(env: Env, complaint: ComplaintRow, action: Excl
     const replaced = await replace(env, complaint, voucher);
     if (replaced) return replaced;
   }
+  // Money goes back only on an admin's word (as for order refunds and tickets); the brand's policy, set by an admin,
+  // is that word for the automatic path.
+  if (!mayRefund) throw ApiError.forbidden(action === "refund" ? "Refunding needs a key with the 'admin' scope" : "Nothing in stock to replace it with, and refunding needs a key with the 'admin' scope");
   return refund(env, complaint, voucher);
 }
 
@@ -240,11 +245,13 @@ export async function complaintsOf(env: Env, tenantId: string, status?: Complain
 }
 
 /** The operator's decision on an open complaint. */
-export async function resolveComplaint(env: Env, tenantId: string, complaintId: string, action: z.infer<typeof ResolveComplaintInput>["action"]): Promise<Complaint> {
+export async function resolveComplaint(
+  env: Env, tenantId: string, complaintId: string, action: z.infer<typeof ResolveComplaintInput>["action"], mayRefund: boolean,
+): Promise<Complaint> {
   const row = await getComplaint(env.DB, tenantId, complaintId);
   if (!row) throw ApiError.notFound("Complaint");
   if (row.status !== "open") throw ApiError.conflict("complaint_closed", "This complaint was already resolved");
-  return toComplaint(await compensate(env, row, action));
+  return toComplaint(await compensate(env, row, action, mayRefund));
 }
 
 export async function compensationPolicies(env: Env, tenantId: string) {
