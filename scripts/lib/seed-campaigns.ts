@@ -18,6 +18,7 @@ export const DEMO_COUPON_PRODUCT = {
   priceCents: 1990,
   faceValueCents: 2000,
   validity: { kind: "relative", days: 30 },
+  scope: "kaquan 演示商城全场商品（不含直充）",
   config: { coupon: { thresholdCents: 0, discountCents: 2000 } },
 } as const;
 

@@ -8,7 +8,7 @@ import { claim, evictCampaign, liveCampaign, settleAll } from "./campaign-helper
 async function couponProduct(tenantId: string) {
   const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
   await env.DB.prepare(
-    "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', '满50减10券', 0, 1000, 'relative', 30, 'published')",
+    "INSERT INTO products (id, tenant_id, kind, name, scope_text, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', '满50减10券', '全场通用', 0, 1000, 'relative', 30, 'published')",
   ).bind(id, tenantId).run();
   return id;
 }

@@ -51,7 +51,7 @@ describe("a won flash-sale claim that can never become an order", { timeout: 60_
     // One unit of the product behind a flash sale of three.
     const productId = `prd_${crypto.randomUUID().slice(0, 12)}`;
     await env.DB.prepare(
-      "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, stock_total) VALUES (?, ?, 'coupon', '只剩一张', 1990, 1000, 'relative', 30, 'published', 1)",
+      "INSERT INTO products (id, tenant_id, kind, name, scope_text, price_cents, face_value_cents, validity_kind, valid_days, status, stock_total) VALUES (?, ?, 'coupon', '只剩一张', '全场通用', 1990, 1000, 'relative', 30, 'published', 1)",
     ).bind(productId, tenant.id).run();
     const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "超卖的秒杀", productId, priceCents: 990, stock: 3, perUserLimit: 1, shards: 1 });
     const first = await claim(c.id, "buyer-1");

@@ -22,7 +22,7 @@ export async function sessionHeader(campaignId: string, userId: string): Promise
 export async function couponProductOf(tenantId: string, name = "满50减10券") {
   const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
   await env.DB.prepare(
-    "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', ?, 0, 1000, 'relative', 30, 'published')",
+    "INSERT INTO products (id, tenant_id, kind, name, scope_text, price_cents, face_value_cents, validity_kind, valid_days, status) VALUES (?, ?, 'coupon', ?, '全场通用', 0, 1000, 'relative', 30, 'published')",
   ).bind(id, tenantId, name).run();
   return id;
 }
@@ -34,7 +34,7 @@ export async function couponProductOf(tenantId: string, name = "满50减10券") 
 export async function productBoughtBy(tenantId: string, buyerId: string) {
   const id = `prd_${crypto.randomUUID().slice(0, 12)}`;
   await env.DB.prepare(
-    "INSERT INTO products (id, tenant_id, kind, name, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', 1990, 1000, 'relative', 30, 'published', 1)",
+    "INSERT INTO products (id, tenant_id, kind, name, scope_text, price_cents, face_value_cents, validity_kind, valid_days, status, per_user_limit) VALUES (?, ?, 'coupon', '满50减10券', '全场通用', 1990, 1000, 'relative', 30, 'published', 1)",
   ).bind(id, tenantId).run();
   await createOrder(env, { tenantId, buyerId, productId: id, idempotencyKey: `shop-${crypto.randomUUID()}` });
   return id;

@@ -76,6 +76,30 @@ describe("campaign copy and prize lint", () => {
     expect((await api(`/products/${free.body.id}`, { method: "PATCH", token: adminKey, json: { name: "全网最低价草稿" } })).status).toBe(200);
   });
 
+  it("refuses an offer whose product does not say how long it lasts or where it can be used, and keeps an offered draft saying it", async () => {
+    const { tenant, adminKey } = await createTenant("Terms");
+    const body = { kind: "coupon", name: "5元券", priceCents: 0, faceValueCents: 500, config: { coupon: { thresholdCents: 0, discountCents: 500 } } };
+    const bare = (await api("/products", { method: "POST", token: adminKey, json: body })).body.id as string;
+    const offer = { kind: "coupon_claim", name: "免费领券", productId: bare, priceCents: 0, stock: 5, perUserLimit: 1, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const refused = await api("/campaigns", { method: "POST", token: adminKey, json: offer });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: "campaign_product_incomplete", requestId: expect.any(String) });
+    expect(refused.body.error.issues.map((i: any) => [i.path, i.code])).toEqual([["json.productId", "missing_validity"], ["json.productId", "missing_scope"]]);
+    // A lottery prize without a scope is refused too (its validity is part of the lottery's disclosure).
+    const prize = await lottery(adminKey, bare);
+    expect(prize.body.error.issues.map((i: any) => [i.path, i.code])).toEqual([["json.prizes.0.productId", "missing_scope"]]);
+    const flash = await api("/campaigns", { method: "POST", token: adminKey, json: { ...offer, kind: "flash_sale", priceCents: 100 } });
+    expect(flash.body.error.code).toBe("campaign_product_incomplete");
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM campaigns WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>())!.n).toBe(0);
+    // Given both (still a draft), it may be offered; then it cannot lose them while the campaign runs.
+    expect((await api(`/products/${bare}`, { method: "PATCH", token: adminKey, json: { validity: { kind: "relative", days: 30 }, scope: "全场通用" } })).status).toBe(200);
+    expect((await api("/campaigns", { method: "POST", token: adminKey, json: offer })).status).toBe(201);
+    const blank = await api(`/products/${bare}`, { method: "PATCH", token: adminKey, json: { scope: " " } });
+    expect(blank.status).toBe(422);
+    expect(blank.body.error.issues).toEqual([expect.objectContaining({ path: "scope", code: "missing_scope" })]);
+    expect((await api(`/products/${bare}`, { token: adminKey })).body.scope).toBe("全场通用");
+  });
+
   it("refuses an offer or prize whose product was withdrawn (archived), and takes it again once it is published", async () => {
     const { tenant, adminKey } = await createTenant("Archived product");
     const id = await couponProductOf(tenant.id);

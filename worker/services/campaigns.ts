@@ -15,7 +15,7 @@ import { ApiError } from "../errors";
 import { getProductRow, rowValidity, toProduct } from "../db/products";
 import type { ErrorIssue } from "../../schema/errors";
 import lint from "../../schema/data/campaign-lint.json";
-import { BANNED_PHRASES, asListed, checkCopy, productCopy } from "./catalog";
+import { BANNED_PHRASES, asListed, checkCopy, missingTerms, productCopy } from "./catalog";
 import { lintCampaignCopy, lotteryDisclosureProblems, type CampaignLintRules } from "../domain/campaign-lint";
 
 const LINT: CampaignLintRules = {
@@ -118,6 +118,7 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
   const dear = [];
   const banned: ErrorIssue[] = [];
   const withdrawn: ErrorIssue[] = [];
+  const unclear: ErrorIssue[] = [];
   for (const r of refs) {
     const row = await getProductRow(env.DB, tenantId, r.id);
     if (!row) missing.push(r);
@@ -127,6 +128,11 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
       if (r.path.startsWith("json.prizes.") && row.face_value_cents > lint.maxPrizeValueCents) dear.push({ ...r, cents: row.face_value_cents });
       // The campaign page shows the product's copy (name, scope, rules): a product need not be published to be a
       // prize or an offer, but its words are held to the same absolute-claim check a publish makes.
+      // What the visitor gets must say how long it lasts and where it can be used (the campaign page shows both).
+      // (A prize's validity is part of the lottery's disclosure, reported with the rest of it below.)
+      for (const m of missingTerms(toProduct(row))) {
+        if (!(m.code === "missing_validity" && r.path.startsWith("json.prizes."))) unclear.push({ path: r.path, message: `product ${r.id}: ${m.message}`, code: m.code });
+      }
       for (const f of checkCopy(productCopy(toProduct(row)))) {
         banned.push({ path: r.path, message: `product ${r.id} ${f.field}: banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
       }
@@ -137,6 +143,7 @@ async function checkProducts(env: Env, tenantId: string, def: CreateCampaignInpu
       missing.map((m) => ({ path: m.path, message: `no product ${m.id}`, code: "unknown_product" })));
   }
   if (withdrawn.length) throw new ApiError(422, "product_archived", "The campaign names a product that was withdrawn from sale", withdrawn);
+  if (unclear.length) throw new ApiError(422, "campaign_product_incomplete", "A product the campaign offers has no validity or scope of use; set them on the product first", unclear);
   if (banned.length) throw new ApiError(422, "campaign_product_copy_refused", "A product the campaign offers has copy a publish would refuse; change the product first", banned);
   // 反不正当竞争法 art. 10: the top prize of a lottery-style promotion is worth at most 50,000 yuan.
   if (dear.length) {

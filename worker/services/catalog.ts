@@ -6,6 +6,7 @@ import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, stockCountsOf, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { offeredByCampaign } from "../db/campaigns";
 import { ApiError } from "../errors";
+import type { ErrorIssue } from "../../schema/errors";
 import { syncCouponBudget } from "./coupons";
 import { eventRows } from "../queue/emit";
 
@@ -94,8 +95,11 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
   if (current.status === "published") assertPublishable({ ...toProduct(current), ...patch } as Product);
   // A draft or archived product that a campaign not yet ended offers (or gives as a prize) shows its copy on the
   // campaign's public page: new copy is held to the same absolute-claim check (campaigns.ts checkProducts at create).
-  else if (COPY_FIELDS.some((f) => patch[f] !== undefined) && (await offeredByCampaign(db, tenantId, id))) {
-    assertCopyClean(productCopy({ ...toProduct(current), ...patch } as Product));
+  else if ([...COPY_FIELDS, "validity"].some((f) => patch[f as keyof typeof patch] !== undefined) && (await offeredByCampaign(db, tenantId, id))) {
+    const next = { ...toProduct(current), ...patch } as Product;
+    const unclear = missingTerms(next);
+    if (unclear.length) throw new ApiError(422, "not_publishable", "A campaign offers this product: it must keep a validity and a scope of use", unclear);
+    assertCopyClean(productCopy(next));
   }
   const row = (await updateProduct(db, tenantId, id, patch))!;
   if (patch.config) await syncCouponBudget({ DB: db }, tenantId, row);
@@ -107,9 +111,7 @@ export async function patchProduct(db: D1Database, tenantId: string, id: string,
  * cannot be used), or with banned absolute claims (the phrase and where it stands).
  */
 export function assertPublishable(p: Product, now = Date.now()) {
-  const issues = [];
-  if (!p.validity) issues.push({ path: "validity", message: "a validity (fixed window or N days) is required to publish", code: "missing_validity" });
-  if (!p.scope.trim()) issues.push({ path: "scope", message: "the scope of use is required to publish", code: "missing_scope" });
+  const issues: ErrorIssue[] = missingTerms(p).map((m) => ({ ...m, message: `${m.message} to publish` }));
   if (p.validity?.kind === "fixed" && p.validity.validTo <= p.validity.validFrom) {
     issues.push({ path: "validity.validTo", message: "must be after validFrom", code: "invalid_window" });
   } else if (validityEnded(p.validity, now)) {
@@ -119,6 +121,14 @@ export function assertPublishable(p: Product, now = Date.now()) {
     issues.push({ path: `${f.field}[${f.index}]`, message: `banned absolute claim “${f.text}”${asListed(f)} at ${f.index}: …${f.excerpt}…`, code: "banned_phrase" });
   }
   if (issues.length) throw new ApiError(422, "not_publishable", "The product cannot be published as it stands", issues);
+}
+
+/** What a buyer must be told about a right before getting it: how long it lasts and where it can be used. */
+export function missingTerms(p: Pick<Product, "validity" | "scope">): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  if (!p.validity) issues.push({ path: "validity", message: "a validity (fixed window or N days) is required", code: "missing_validity" });
+  if (!p.scope.trim()) issues.push({ path: "scope", message: "the scope of use is required", code: "missing_scope" });
+  return issues;
 }
 
 const COPY_FIELDS = ["name", "subtitle", "description", "scope", "usageRules", "tutorial"] as const;

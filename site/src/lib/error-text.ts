@@ -43,6 +43,7 @@ const CODES: Record<string, Pair> = {
   ledger_mismatch: ["存证记录与账本不一致，未发布快照；请运行存证校验查看被改动的记录", "The ledger rows disagree with the ledger; no checkpoint was published. Run the verifier to find the changed rows"],
   product_archived: ["活动中的商品已下架（已归档）：请先重新上架，或换一个商品", "A product of the campaign was withdrawn (archived): publish it again or pick another"],
   campaign_product_copy_refused: ["活动中的商品文案含有广告法禁用的绝对化用语，请先修改商品：", "A product of the campaign has copy the advertising rules refuse; change the product first:"],
+  campaign_product_incomplete: ["活动中的商品缺少有效期或使用范围，请先在商品中填写：", "A product of the campaign has no validity or scope of use; set them on the product first:"],
   campaign_copy_refused: ["活动文案不合规：", "The campaign copy breaks promotion rules:"],
   prize_above_legal_cap: ["单个奖品价值不得超过 5 万元", "A prize may be worth at most 50,000 yuan"],
   lottery_disclosure_missing: ["抽奖须公示主办方、奖品数量、中奖概率与奖品有效期：", "A lottery must publish its organiser, prize stock, odds and prize validity:"],
