@@ -128,7 +128,8 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     expect(helped.map((e) => e.payload.helps).sort()).toEqual([1, 2, 3, 4, 5]);
     const reached = await recordedOfType(b.tenant.id, "assist_goal_reached");
     expect(reached).toHaveLength(1);
-    expect(reached[0]!.payload).toMatchObject({ helps: 5, orderId: view.body.rewardOrderId });
+    // The reward's cost to the brand (its face value) rides on the event: the growth view sums it as reward cost.
+    expect(reached[0]!.payload).toMatchObject({ helps: 5, orderId: view.body.rewardOrderId, costCents: 1000 });
 
     // The requester sees the reward in 我的卡券.
     const mine = await requester.call("/vouchers");
@@ -282,6 +283,8 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     const rewarded = await recordedOfType(b.tenant.id, "invite_rewarded");
     expect(rewarded.map((e) => e.payload.role).sort()).toEqual(["invitee", "inviter"]);
     expect(rewarded.every((e) => e.payload.firstOrderId === first)).toBe(true);
+    // Each side's reward costs the brand its product's face value (the growth view's invite reward cost).
+    expect(rewarded.map((e) => e.payload.costCents)).toEqual([1000, 1000]);
     expect(await recordedOfType(b.tenant.id, "invite_accepted")).toHaveLength(1);
 
     const mine = await inviter.call("/member/invites");

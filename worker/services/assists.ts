@@ -205,15 +205,25 @@ export async function issueReward(env: Env, r: AssistRequestRow): Promise<Assist
     unitPriceCents: 0, requirePublished: false,
   });
   const minutes = Math.max(0, Math.round((Date.parse(r.reached_at ?? new Date().toISOString()) - Date.parse(r.created_at)) / 60_000));
+  // The brand's cost of the reward, as for a campaign prize: the product's face value (the growth view's reward cost).
+  const costCents = await rewardCostCents(env, r.tenant_id, a.product_id);
   await env.DB.batch([
     setRewardOrderStmt(env.DB, r.tenant_id, r.id, order.id),
     ...eventRows(env, [{
       eventId: `evag_${r.id}`, tenantId: r.tenant_id, type: "assist_goal_reached", actor: { userId: r.requester_id },
-      payload: { assistId: a.id, requestId: r.id, helps: r.helps, productId: a.product_id, orderId: order.id, minutesTaken: minutes },
+      payload: { assistId: a.id, requestId: r.id, helps: r.helps, productId: a.product_id, orderId: order.id, costCents, minutesTaken: minutes },
     }], rewardSet(r.tenant_id, r.id, order.id)),
   ]);
   await scheduleDispatch(env);
   return (await requestById(env.DB, r.tenant_id, r.id))!;
+}
+
+/**
+ * What a free reward (assist, invite) costs the brand, as a campaign prize's default cost: the reward product's face
+ * value. Recorded as `costCents` on assist_goal_reached / invite_rewarded, which the growth view sums as reward cost.
+ */
+export async function rewardCostCents(env: Env, tenantId: string, productId: string): Promise<number> {
+  return (await getProductRow(env.DB, tenantId, productId))?.face_value_cents ?? 0;
 }
 
 /** Cron: reached requests whose reward a crash left unrecorded. */

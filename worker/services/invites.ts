@@ -19,7 +19,7 @@ import { listVouchersByOrder, voucherIs } from "../db/vouchers";
 import { hmacSha256Hex, newId, randomToken } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
-import { assertRewardProduct } from "./assists";
+import { assertRewardProduct, rewardCostCents } from "./assists";
 import { requireMember } from "./member-lookup";
 import { joinMember } from "./membership";
 import { createOrder } from "./orders";
@@ -164,7 +164,7 @@ export async function rewardInvite(env: Env, inv: InviteRow) {
     stmts.push(insertRewardStmt(env.DB, { id: newId("ivr"), tenant_id: t, invite_id: inv.id, role: s.role, buyer_id: s.buyerId, product_id: s.productId, order_id: order.id }, rewarded));
     stmts.push(...eventRows(env, [{
       eventId: `evirw_${inv.id}_${s.role}`, tenantId: t, type: "invite_rewarded", actor: { userId: s.buyerId, referrerId: s.role === "invitee" ? inv.inviter_id : null },
-      payload: { programmeId: g.id, inviteId: inv.id, role: s.role, orderId: order.id, productId: s.productId, firstOrderId: inv.first_order_id },
+      payload: { programmeId: g.id, inviteId: inv.id, role: s.role, orderId: order.id, productId: s.productId, firstOrderId: inv.first_order_id, costCents: await rewardCostCents(env, t, s.productId) },
     }], rewardIs(inv.id, s.role, order.id, "issued")));
   }
   await env.DB.batch(stmts);
