@@ -7,6 +7,9 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *     parts (400, then 600 with the order's whole 1000 refunded: counted once); u3 pays 1500 and gets 500 back in part
  *     → revenue 2000 + 1000 + 1500 − 1000 − 500 = 3000, 3 paid orders, ROI (3000 − 800) / 800 = 2.75.
  * c2: u5 claims (1000) and a voucher costs 100 → cost 1100, no revenue → ROI −1.
+ *     u5 then uses v2 (c2's coupon) at checkout on o5, an order with no campaign of its own: o5 pays 2000 and gets 300
+ *     back in part → c2 revenue 1700, 1 paid order, ROI (1700 − 1100) / 1100 = 6/11. o1 (c1's own price) also lists v2:
+ *     it stays c1's, counted once. u6's o3 used v9, a voucher no campaign issued: it stays unattributed.
  * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
  */
 const c1 = (extra: Record<string, string | number> = {}) => ({ campaignId: "c1", ...extra });
@@ -26,6 +29,12 @@ const fixture = [
   ev("order_paid", "u6", at("09-10"), { orderId: "o3", amountCents: 9999 }),
   ev("claim_succeeded", "u5", at("09-11"), { campaignId: "c2", costCents: 1000 }),
   ev("voucher_issued", "u5", at("09-11"), { campaignId: "c2", voucherId: "v2", costCents: 100 }),
+  ev("coupon_applied", "u5", at("09-12"), { orderId: "o5", productId: "p1", voucherId: "v2", couponProductId: "cp2", couponKind: "threshold", discountCents: 300 }),
+  ev("order_paid", "u5", at("09-12"), { orderId: "o5", productId: "p1", amountCents: 2000 }),
+  ev("order_partially_refunded", "u5", at("09-13"), { orderId: "o5", refundId: "rf5", amountCents: 300, units: 0 }),
+  ev("coupon_applied", "u1", at("09-09"), { orderId: "o1", productId: "p1", voucherId: "v2", couponProductId: "cp2", couponKind: "threshold", discountCents: 100 }),
+  ev("voucher_issued", "u6", at("09-01"), { voucherId: "v9", costCents: 0 }),
+  ev("coupon_applied", "u6", at("09-10"), { orderId: "o3", productId: "p1", voucherId: "v9", couponProductId: "cp9", couponKind: "threshold", discountCents: 100 }),
   ev("user_signed_up", "u1", at("09-06"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u4", at("09-08"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u5", at("09-11"), { acquisitionCampaignId: "c2" }),
@@ -40,7 +49,7 @@ describe("campaign ROI and share of new users", () => {
   it("compares prize and discount cost with attributed revenue", async () => {
     expect(await wh.query("roi")).toEqual([
       { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 3000, paidOrders: 3, roi: 2.75, newUsers: 2, newUserShare: 0.4 },
-      { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 0, paidOrders: 0, roi: -1, newUsers: 1, newUserShare: 0.2 },
+      { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 1700, paidOrders: 1, roi: 6 / 11, newUsers: 1, newUserShare: 0.2 },
     ]);
   });
 });
