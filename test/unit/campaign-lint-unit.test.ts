@@ -43,6 +43,20 @@ describe("campaign copy lint", () => {
     for (const ok of ["分享后即可获得额外抽奖机会", "分享后获得 1 次额外抽奖机会", "每日免费抽 1 次。分享给好友，可多抽一次", "分享给好友可多抽一次，不分享也能抽"]) expect(gated(ok), ok).toEqual([]);
   });
 
+  it("refuses the bare share-to-draw idioms (转发抽奖, Share to win) and keeps the extra-chance and negated wordings", () => {
+    const gated = (text: string) => check({ rules: text }).filter((f) => f[1] === "share_gated").map((f) => f[2]);
+    // Accepted before (session 66's walk): sharing named as the way into the draw, without 才能 / 后 / 条件.
+    for (const bad of ["转发抽奖", "分享抽奖", "转发即抽", "转发可抽奖", "转发参与抽奖", "分享参与抽奖", "分享朋友圈参与抽奖", "转发本活动即有机会抽奖",
+      "分享好友抽大奖", "集齐3个好友分享开奖", "Share to win", "share and win", "RT to win", "retweet to enter", "Repost this and win a prize"]) {
+      expect(gated(bad), bad).toHaveLength(1);
+    }
+    for (const ok of ["分享抽奖活动给好友", "分享抽奖结果到朋友圈", "分享后抽奖次数+1", "分享后抽奖机会加一次", "本活动不得把分享、转发作为抽奖条件",
+      "每人每天免费抽 1 次；分享给好友可额外获得抽奖机会（可选，不分享也能抽）。", "分享给好友可多抽一次，不分享也能抽", "参与抽奖后可分享给好友",
+      "You don't need to share to win", "Share to get an extra draw", "Share this page with friends", "邀请好友一起来玩"]) {
+      expect(gated(ok), ok).toEqual([]);
+    }
+  });
+
   it("reports promises of a win in their common forms", () => {
     for (const [text, phrase] of [["必得大奖", "必得"], ["中奖率百分百", "中奖率百分百"], ["中奖率100%！", "中奖率100%"], ["人人有奖，快来抽", "人人有奖"]] as const) {
       expect(check({ rules: text }).map((f) => [f[1], f[2]]), text).toContainEqual(["promised_win", phrase]);
