@@ -300,6 +300,38 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     expect(watch.body).toMatchObject({ byStatus: { reversed: 1 }, rewards: { issued: 0, reversed: 2 } });
   });
 
+  it("a refund takes back only the rewards still unused: an invitee reward already spent at checkout stays (its cost stands)", async () => {
+    const b = await brand(10);
+    // The invitee's reward is a coupon usable online on the card key (1990 ≥ its 1000 threshold).
+    const online = await api("/products", {
+      method: "POST", token: b.adminKey,
+      json: { kind: "coupon", name: "新人立减券", priceCents: 0, faceValueCents: 500, validity: FUTURE, scope: "全场商品", config: { coupon: { thresholdCents: 1000, discountCents: 500, online: true } } },
+    });
+    expect(online.status, JSON.stringify(online.body)).toBe(201);
+    const g = await api("/invites/programmes", { method: "POST", token: b.adminKey, json: { name: "邀请有礼", inviterProductId: b.reward, inviteeProductId: online.body.id } });
+    expect(g.status, JSON.stringify(g.body)).toBe(201);
+    const inviter = await new Phone(b.slug).member();
+    const invitee = await new Phone(b.slug).guest();
+    expect((await invitee.post("/invites/accept", { code: await inviteCode(inviter) })).body.status).toBe("accepted");
+    const first = await invitee.buyAndPay(b.productId, "wallet_invitee");
+    const reward = (await invitee.call("/vouchers")).body.vouchers.find((v: { productId: string }) => v.productId === online.body.id);
+    expect(reward).toBeTruthy();
+    // The invitee spends the reward on a second order (paid), then the first order is refunded.
+    const o = await invitee.call("/orders", { method: "POST", json: { productId: b.productId, couponVoucherIds: [reward.id] }, headers: { "idempotency-key": crypto.randomUUID() } });
+    expect(o.status, JSON.stringify(o.body)).toBe(201);
+    expect(o.body.discountCents ?? o.body.order?.discountCents).toBe(500);
+    const paid = await exports.default.fetch(`http://kaquan.test${o.body.checkoutUrl}/pay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ payerAccount: "wallet_invitee" }) });
+    expect(paid.status).toBe(200);
+    expect((await api(`/orders/${first}/refund`, { method: "POST", token: b.adminKey, json: { reason: "buyer asked" } })).status).toBe(200);
+
+    const rows = (await env.DB.prepare("SELECT role, status FROM invite_rewards WHERE tenant_id = ? ORDER BY role").bind(b.tenant.id).all<{ role: string; status: string }>()).results;
+    expect(rows).toEqual([{ role: "invitee", status: "issued" }, { role: "inviter", status: "reversed" }]);
+    expect((await recordedOfType(b.tenant.id, "invite_reward_reversed")).map((e) => e.payload.role)).toEqual(["inviter"]);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id = ? AND status = 'voided'", b.tenant.id, b.reward)).toBe(1);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE id = ? AND status = 'redeemed'", reward.id)).toBe(1);
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, (await invitee.call("/me")).body.buyer.id))?.status).toBe("reversed");
+  });
+
   it("self-invites are refused with a reason: same phone, same device, same payment account", async () => {
     const b = await brand(10);
     await programme(b);

@@ -97,8 +97,13 @@ export const rewardIs = (inviteId: string, role: string, orderId: string, status
 export const moveInviteStmt = (db: D1Database, tenantId: string, id: string, from: string[], to: string, guard?: SqlGuard) =>
   db.prepare(`UPDATE invites SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status IN (${from.map(() => "?").join(",")})${guard ? ` AND ${guard.sql}` : ""}`)
     .bind(to, tenantId, id, ...from, ...(guard?.args ?? []));
+/**
+ * A reward is taken back only while nothing it delivered was used: a reward coupon already redeemed (spent at checkout
+ * or at a store) cannot be voided, so it stays issued — the brand paid for it, and the growth view counts its cost.
+ */
 export const reverseRewardStmt = (db: D1Database, tenantId: string, id: string) =>
-  db.prepare("UPDATE invite_rewards SET status = 'reversed' WHERE tenant_id = ? AND id = ? AND status = 'issued'").bind(tenantId, id);
+  db.prepare(`UPDATE invite_rewards SET status = 'reversed' WHERE tenant_id = ? AND id = ? AND status = 'issued'
+    AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.tenant_id = invite_rewards.tenant_id AND v.order_id = invite_rewards.order_id AND v.status = 'redeemed')`).bind(tenantId, id);
 
 export async function rewardsOfInvite(db: D1Database, tenantId: string, inviteId: string) {
   return (await db.prepare("SELECT * FROM invite_rewards WHERE tenant_id = ? AND invite_id = ?").bind(tenantId, inviteId).all<RewardRow>()).results;

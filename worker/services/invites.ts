@@ -190,7 +190,9 @@ async function voidOrdersStmts(env: Env, tenantId: string, orderIds: string[], r
 
 /**
  * The invitee's first order was refunded: both rewards are taken back (their still-issued vouchers voided, as
- * voucher-void does, with voucher_voided), invite_reward_reversed per side, the invite reversed — one batch.
+ * voucher-void does, with voucher_voided), invite_reward_reversed per side, the invite reversed — one batch. A side
+ * whose reward coupon was already used (redeemed: spent on another order) keeps its reward, with no reversal event:
+ * nothing could be taken back, and a reversal would have made its cost vanish from the growth view.
  */
 export async function reverseInviteOfRefund(env: Env, tenantId: string, orderId: string) {
   const inv = await inviteOfFirstOrder(env.DB, tenantId, orderId);
