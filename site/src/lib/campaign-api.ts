@@ -116,6 +116,24 @@ export function countdown(ms: number): string {
 }
 
 export const campaignId = () => new URLSearchParams(location.search).get("id");
+
+/**
+ * A campaign link without `?t=` (typed, shortened, or as the README writes it: the campaign id alone is global) gets
+ * the campaign's store written into the URL before anything asks the shop API, which reads the store from `t` (the
+ * demo store otherwise): the visitor's session, views, claims and shares are then the campaign's brand's. Before, such
+ * a page started a guest of the demo store and every claim by a buyer signed in at the brand was refused (403).
+ */
+export async function storeFromCampaign(): Promise<void> {
+  const q = new URLSearchParams(location.search);
+  const id = q.get("id");
+  if (q.get("t") || !id) return;
+  const pre = document.getElementById("campaign-data")?.textContent;
+  const slug: string | undefined = pre ? JSON.parse(pre)?.tenantSlug : (await getJson<{ tenantSlug?: string }>(campaignReadUrl(id)).catch(() => null))?.body?.tenantSlug;
+  if (!slug) return;
+  q.set("t", slug);
+  history.replaceState(history.state, "", `${location.pathname}?${q}${location.hash}`);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>(".tabbar a")) a.search = `?t=${encodeURIComponent(slug)}`;
+}
 export { store };
 
 const when = (iso: string) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
