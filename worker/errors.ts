@@ -48,17 +48,25 @@ export class ApiError extends Error {
     return new ApiError(429, "rate_limited", message, undefined, { "Retry-After": String(Math.ceil(retryAfterS)) });
   }
   static fromZod(error: z.ZodError, where: string) {
-    return new ApiError(
-      400,
-      "validation_failed",
-      `Invalid ${where}`,
-      error.issues.map((i) => ({
-        path: [where, ...i.path.map(String)].join("."),
-        message: i.message,
-        code: issueCode(i),
-      })),
-    );
+    const issues = error.issues.map((i) => ({
+      path: [where, ...i.path.map(String)].join("."),
+      message: i.message,
+      code: issueCode(i),
+    }));
+    return new ApiError(400, "validation_failed", validationMessage(where, issues), issues);
   }
+}
+
+const PART: Record<string, string> = { json: "request body", query: "query string", param: "path", header: "headers", form: "form", cookie: "cookies" };
+
+/**
+ * A developer reading only `message` (a CLI, a log line) learns which field is wrong and why, not just "Invalid json":
+ * the first two issues inline, the rest counted. Pages speak from `code` and `issues` (site/src/lib/error-text.ts).
+ */
+export function validationMessage(where: string, issues: ErrorIssue[]): string {
+  const shown = issues.slice(0, 2).map((i) => `${i.path}: ${i.message}`);
+  const more = issues.length > 2 ? ` (and ${issues.length - 2} more, see issues)` : "";
+  return `Invalid ${PART[where] ?? where}${shown.length ? ` — ${shown.join("; ")}` : ""}${more}`;
 }
 
 /** A schema's own check names its reason (`params.reason`), so pages can say why; zod's checks keep zod's code. */

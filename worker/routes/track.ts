@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ImportInput, ImportResult, TrackInput, TrackResult } from "../../schema/tracking";
 import { tenantBySlug } from "../services/tenants";
-import { ApiError } from "../errors";
+import { ApiError, validationMessage } from "../errors";
 import { requireKey } from "../middleware/auth";
 import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { EVENT_PAYLOADS, issuePath } from "../../schema/events";
@@ -64,7 +64,7 @@ export const trackRoutes = createRouter()
         for (const x of checked.error.issues) issues.push({ path: ["json", "events", i, "payload", ...issuePath(x)].map(String).join("."), message: x.message, code: x.code });
       }
     });
-    if (issues.length) throw ApiError.badRequest("validation_failed", "Invalid json", issues);
+    if (issues.length) throw ApiError.badRequest("validation_failed", validationMessage("json", issues), issues);
     await emitEventBundles(
       c.env,
       events.map((e) => ({

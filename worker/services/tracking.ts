@@ -6,7 +6,7 @@ import type { TrackEvent, TrackInput } from "../../schema/tracking";
 import { sessionToken, verifySession } from "../domain/buyer-session";
 import { isBot } from "../domain/bots";
 import { countViews } from "../db/track-views";
-import { ApiError } from "../errors";
+import { ApiError, validationMessage } from "../errors";
 import { emitEventBundles, type EventInput } from "../queue/emit";
 import { embeddingOrigin } from "./acquisition";
 
@@ -23,7 +23,8 @@ export async function trackViews(env: Env, input: TrackInput, req: TrackRequest)
   const userId = await verifySession(env.BUYER_SESSION_SECRET, req.tenant.id, sessionToken(req.headers, req.tenant.slug));
   const deviceId = input.deviceId ?? null;
   if (!userId && !deviceId) {
-    throw ApiError.badRequest("validation_failed", "Invalid json", [{ path: "json.deviceId", message: "deviceId is required without a session", code: "invalid_type" }]);
+    const issues = [{ path: "json.deviceId", message: "deviceId is required without a session", code: "invalid_type" }];
+    throw ApiError.badRequest("validation_failed", validationMessage("json", issues), issues);
   }
   const origin = embeddingOrigin(req.headers, req.url);
   const visitor = userId ? `u:${userId}` : `d:${deviceId}`;

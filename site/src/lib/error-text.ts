@@ -369,10 +369,10 @@ const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{
 /**
  * A store counter's refusal (redemption, stored value): its "中文 / English" message carries the specifics (when the
  * voucher expired, where it was redeemed, the balance left), shown with times in local time. A message in one
- * language only (a validation failure's "Invalid json") is for developers: the code and fields speak instead.
+ * language only (a validation failure's "Invalid request body — json.x: …") is for developers: the code and fields speak instead.
  */
 export function counterErrorText(e: ApiErrorBody | null | undefined, fallback: Pair, ctx: TextContext = {}): string {
   const message = e?.message ?? "";
-  if (message.includes(" / ")) return bilingual(message).replace(ISO_TIME, (iso) => new Date(iso).toLocaleString("zh-CN", { hour12: false }));
+  if (e?.code !== "validation_failed" && message.includes(" / ")) return bilingual(message).replace(ISO_TIME, (iso) => new Date(iso).toLocaleString("zh-CN", { hour12: false }));
   return errorText(e, fallback, ctx);
 }
