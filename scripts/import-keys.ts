@@ -8,11 +8,11 @@
  * chunks in flight; the worker encrypts and de-duplicates them. Progress on stderr; every refused row is written to
  * `<file>.errors.csv` (line, code, message). Keys are never printed.
  */
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { kaquanClient } from "./lib/api/client";
 import { cliArgs, DEFAULT_URL, failInWords } from "./lib/cli";
-import { errorsCsv, isRowError, KeyCsvReader, type KeyRow, type KeyRowError } from "../worker/domain/key-csv";
+import { errorsCsv, isRowError, KEY_ROW_MESSAGES, KeyCsvReader, type KeyRow, type KeyRowError } from "../worker/domain/key-csv";
 
 const USAGE = "usage: npm run import:keys -- --file keys.csv --product <productId> [--url URL (default: KAQUAN_URL, else http://127.0.0.1:<KAQUAN_PORT or 8787>)] [--key API_KEY] [--batch 1000] [--parallel 4] [--reusable]";
 const { values } = cliArgs({
@@ -90,7 +90,7 @@ async function send(rows: Row[]) {
       } else if (response.status === 400 && refusal?.issues) {
         // The contract refused some rows (e.g. too short): report them and send the rest again.
         const bad = new Set(refusal.issues.map((i) => Number(/rows\.(\d+)/.exec(i.path)?.[1])).filter((n) => !Number.isNaN(n)));
-        for (const i of bad) errors.push({ line: rows[i]!.line, code: "invalid", message: "a key must be 4-512 characters" });
+        for (const i of bad) errors.push({ line: rows[i]!.line, code: "invalid", message: KEY_ROW_MESSAGES.length });
         const rest = rows.filter((_, i) => !bad.has(i));
         if (bad.size && rest.length) return send(rest);
         if (!bad.size) throw new Error(`${refusal.code}: ${refusal.message}`);
@@ -151,7 +151,11 @@ if (errors.length) {
   writeFileSync(reportFile, errorsCsv(errors));
   const byCode = errors.reduce<Record<string, number>>((m, e) => ((m[e.code] = (m[e.code] ?? 0) + 1), m), {});
   console.error(`refused rows: ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")} — see ${reportFile}`);
+} else if (existsSync(reportFile)) {
+  // An error file left by an earlier run of this file would read as this run's refusals.
+  unlinkSync(reportFile);
 }
+if (handled() === 0) console.error(`${values.file} holds no keys (empty, or a header only)`);
 const stock = await client.GET("/products/{productId}/stock", { params: { path: { productId: values.product } } });
 console.log(JSON.stringify({ batchId, rows: handled(), inserted, refused: errors.length, seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round((sent) / seconds), stock: stock.data }));
 process.exit(errors.length ? 3 : 0);

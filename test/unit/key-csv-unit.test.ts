@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorsCsv, isRowError, KeyCsvReader } from "../../worker/domain/key-csv";
+import { errorsCsv, isRowError, KeyCsvReader, keyRowText } from "../../worker/domain/key-csv";
 
 // One parser for `npm run import:keys` and the operator page: same rows, same line numbers, same error file.
 const readAll = (text: string, reusable = false) => {
@@ -33,5 +33,38 @@ describe("key CSV", () => {
       { line: 3, code: "invalid", message: expect.stringContaining("reusable") },
       { line: 4, secret: "KEY-0102", reusable: false },
     ]);
+  });
+});
+
+describe("key CSV: a broken or foreign file", () => {
+  it("refuses a line whose quoted field is never closed instead of importing it with the comma", () => {
+    // `"ABCD-1234,1` used to become the key `ABCD-1234,1` (reusable column empty): a key nobody meant.
+    expect(readAll('key,reusable\n"ABCD-1234,1\n"AB""CD-5678",1\nEFGH-0000"')).toEqual([
+      { line: 2, code: "invalid", message: 'a quoted field is not closed (a " without its closing ")' },
+      { line: 3, secret: 'AB"CD-5678', reusable: true },
+      { line: 4, code: "invalid", message: 'a quoted field is not closed (a " without its closing ")' },
+    ]);
+  });
+
+  it("says a first line with unknown column names is not a header, besides the row rule it broke", () => {
+    const [first, second] = readAll("name,price\nfoo,1");
+    expect(first).toMatchObject({ line: 1, code: "invalid" });
+    expect((first as { message: string }).message).toContain("the reusable column must be");
+    expect((first as { message: string }).message).toContain("line 1 is no header either: name the key column key, card_key");
+    // Later lines are plain rows: no header hint on them.
+    expect(second).toEqual({ line: 2, code: "invalid", message: "a key must be 4-512 characters" });
+  });
+
+  it("words each invalid reason for the operator page in Chinese, the first-line hint included", () => {
+    const rows = readAll('name,price\n"x\nab\nKEY-1,maybe').filter(isRowError);
+    expect(rows.map((r) => keyRowText(r.message, "zh"))).toEqual([
+      "可重复列只能填 1/0、true/false、yes/no 或 是/否（第 1 行也不是表头：键列须命名为 key、card_key、cardkey、secret、卡密、code）",
+      "引号未闭合（有 \" 却没有配对的 \"）",
+      "卡密须为 4–512 个字符",
+      "可重复列只能填 1/0、true/false、yes/no 或 是/否",
+    ]);
+    expect(keyRowText("a key must be 4-512 printable characters", "zh")).toContain("可见字符");
+    expect(keyRowText("something new", "zh")).toBe("something new");
+    expect(keyRowText(rows[0]!.message, "en")).toBe(rows[0]!.message);
   });
 });

@@ -24,6 +24,20 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
+/**
+ * True when a line ends inside a quoted field (`"ABCD-1234,1` with no closing quote). Keys never span lines, so such a
+ * row is a broken file, not a key that happens to contain a comma: it is refused rather than imported as written.
+ */
+export function hasOpenQuote(line: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] !== '"') continue;
+    if (quoted && line[i + 1] === '"') i++;
+    else quoted = !quoted;
+  }
+  return quoted;
+}
+
 export const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const TRUE = new Set(["1", "true", "yes", "y", "是", "loop", "reusable"]);
@@ -35,6 +49,33 @@ export const KEY_MIN = 4;
 export const KEY_MAX = 512;
 const KEY_HEADERS = ["key", "card_key", "cardkey", "secret", "卡密", "code"];
 const REUSABLE_HEADERS = ["reusable", "loop", "循环"];
+
+/** Why a row is `invalid`, as the importers and the API word it (the API's own check: printable characters). */
+export const KEY_ROW_MESSAGES = {
+  length: `a key must be ${KEY_MIN}-${KEY_MAX} characters`,
+  flag: "the reusable column must be 1/0, true/false, yes/no or 是/否",
+  openQuote: 'a quoted field is not closed (a " without its closing ")',
+  printable: `a key must be ${KEY_MIN}-${KEY_MAX} printable characters`,
+} as const;
+const FIRST_LINE_HINT = `and line 1 is no header either: name the key column ${KEY_HEADERS.join(", ")}`;
+
+/** The operator page's words for each reason, [中文, English]; a message not listed is shown as the API wrote it. */
+export const KEY_ROW_TEXT: Record<string, [string, string]> = {
+  [KEY_ROW_MESSAGES.length]: [`卡密须为 ${KEY_MIN}–${KEY_MAX} 个字符`, KEY_ROW_MESSAGES.length],
+  [KEY_ROW_MESSAGES.flag]: ["可重复列只能填 1/0、true/false、yes/no 或 是/否", KEY_ROW_MESSAGES.flag],
+  [KEY_ROW_MESSAGES.openQuote]: ["引号未闭合（有 \" 却没有配对的 \"）", KEY_ROW_MESSAGES.openQuote],
+  [KEY_ROW_MESSAGES.printable]: [`卡密须为 ${KEY_MIN}–${KEY_MAX} 个可见字符（不能含控制字符）`, KEY_ROW_MESSAGES.printable],
+};
+
+/** An `invalid` row's message for people, in the page's language (the first-line hint included). */
+export function keyRowText(message: string, lang: "zh" | "en"): string {
+  const hinted = message.endsWith(`(${FIRST_LINE_HINT})`);
+  const base = hinted ? message.slice(0, -FIRST_LINE_HINT.length - 3) : message;
+  const pair = KEY_ROW_TEXT[base];
+  const text = pair ? pair[lang === "zh" ? 0 : 1] : base;
+  if (!hinted) return text;
+  return lang === "zh" ? `${text}（第 1 行也不是表头：键列须命名为 ${KEY_HEADERS.join("、")}）` : `${text} (${FIRST_LINE_HINT})`;
+}
 
 export interface KeyRow {
   line: number;
@@ -59,9 +100,10 @@ export class KeyCsvReader {
   /** A row to send, an error for that line, or null (header or blank). */
   read(raw: string, lineNo: number): KeyRow | KeyRowError | null {
     if (!raw.trim()) return null;
-    const cells = parseCsvLine(lineNo === 1 ? raw.replace(/^\uFEFF/, "") : raw);
+    const line = lineNo === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+    let headerless = false;
     if (lineNo === 1) {
-      const names = cells.map((c) => c.trim().toLowerCase());
+      const names = parseCsvLine(line).map((c) => c.trim().toLowerCase());
       const k = names.findIndex((n) => KEY_HEADERS.includes(n));
       if (k >= 0) {
         this.keyCol = k;
@@ -70,14 +112,22 @@ export class KeyCsvReader {
       }
       // A header-less file: a second column (on any line) is the reusable flag.
       this.reusableCol = 1;
+      headerless = true;
     }
+    const refuse = (message: string): KeyRowError => ({
+      line: lineNo,
+      code: "invalid",
+      // A first line that is neither a header we know nor a key row: say both, so a file with its own column names
+      // (`name,price`) is not answered only with the row rule it happened to break.
+      message: headerless ? `${message} (${FIRST_LINE_HINT})` : message,
+    });
+    if (hasOpenQuote(line)) return refuse(KEY_ROW_MESSAGES.openQuote);
+    const cells = parseCsvLine(line);
     const secret = (cells[this.keyCol] ?? "").trim();
-    if (secret.length < KEY_MIN || secret.length > KEY_MAX) {
-      return { line: lineNo, code: "invalid", message: `a key must be ${KEY_MIN}-${KEY_MAX} characters` };
-    }
+    if (secret.length < KEY_MIN || secret.length > KEY_MAX) return refuse(KEY_ROW_MESSAGES.length);
     const flag = this.reusableCol >= 0 ? cells[this.reusableCol] : undefined;
     // A flag that is neither yes nor no is a mistake to show, not a silent "no".
-    if (!isFlag(flag)) return { line: lineNo, code: "invalid", message: "the reusable column must be 1/0, true/false, yes/no or 是/否" };
+    if (!isFlag(flag)) return refuse(KEY_ROW_MESSAGES.flag);
     return { line: lineNo, secret, reusable: this.allReusable || truthy(flag) };
   }
 }

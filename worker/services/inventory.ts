@@ -1,6 +1,7 @@
 import type { ImportKeysInput, StockCounts } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
 import { sealSecret, secretHash } from "../domain/secret-box";
+import { KEY_ROW_MESSAGES } from "../domain/key-csv";
 import { chunkInserted, chunkKeyId, hashesInBatch, insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
 import { getProductRow, stockCounts } from "../db/products";
 import { ApiError } from "../errors";
@@ -29,7 +30,7 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
   for (const row of input.rows) {
     const secret = row.secret.trim();
     if (secret.length < 4 || /[\u0000-\u001f]/.test(secret)) {
-      errors.push({ line: row.line, code: "invalid", message: "a key must be 4-512 printable characters" });
+      errors.push({ line: row.line, code: "invalid", message: KEY_ROW_MESSAGES.printable });
       continue;
     }
     const hash = await secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
