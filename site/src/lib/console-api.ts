@@ -39,7 +39,16 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown, key = operatorKey(), extraHeaders: Record<string, string> = {}): Promise<T> {
+/**
+ * One API call with the console's key. `key` left out means the key saved in this browser; with none saved yet the
+ * call is not made and fails as `key_required` ("enter a key first"), not as a 401 the page would word "the key is
+ * invalid or expired" to someone who never entered one. Pass `null` for a public route.
+ */
+export async function api<T = any>(method: string, path: string, body?: unknown, key: string | null | undefined = undefined, extraHeaders: Record<string, string> = {}): Promise<T> {
+  if (key === undefined) {
+    key = operatorKey();
+    if (!key) throw new ApiFailure(401, "key_required", "Enter an API key first", [], null, body);
+  }
   const res = await fetch(`/api/v1${path}`, {
     method,
     headers: {
