@@ -1,0 +1,47 @@
+import { describe, expect, inject, it } from "vitest";
+import { phonePage, screenshot, signedInPage, useChromium } from "./chromium";
+
+// What a first-time user met on a phone (390×844) that looked broken or said the wrong thing.
+const browser = useChromium();
+
+describe("first run on a phone", () => {
+  it("the campaign form's eligibility checkboxes sit beside their words, not stretched across the row", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const page = await signedInPage(browser(), `${baseUrl}/admin/campaigns/`, keys.operator!);
+    for (const id of ["c-el-new", "c-el-first", "c-el-bday"]) {
+      const box = (await page.locator(`#${id}`).boundingBox())!;
+      // A checkbox is ~13-24 px wide; the console's `.card input { width: 100% }` made each a column of its own.
+      expect(box.width, id).toBeLessThanOrEqual(32);
+    }
+    // The words of "仅限首单（尚无已付订单）" fit on one line beside its box.
+    const words = (await page.locator("#c-el-first + span").boundingBox())!;
+    expect(words.height).toBeLessThan(30);
+    await page.locator("#c-el-first").scrollIntoViewIfNeeded();
+    await screenshot(page, "firstrun-campaign-eligibility");
+    await page.context().close();
+  });
+
+  it("我的卡券's switch (我的卡券 · 我的订单 · 会员中心 · 储值卡) keeps each label on one line", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const tabs = page.locator("nav.seg a");
+    expect(await tabs.count()).toBe(4);
+    for (const h of await tabs.evaluateAll((as) => as.map((a) => a.getBoundingClientRect().height))) expect(h).toBeLessThan(46);
+    expect(errors).toEqual([]);
+    await screenshot(page, "firstrun-vouchers-switch");
+    await context.close();
+  });
+
+  it("a console page opened before any key is entered asks for one instead of calling it invalid or expired", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page } = await phonePage(browser());
+    const calls: string[] = [];
+    page.on("request", (r) => { if (r.url().includes("/api/v1/orders")) calls.push(r.url()); });
+    await page.goto(`${baseUrl}/admin/orders/`);
+    await expect.poll(() => page.textContent("#list-msg")).toContain("请先在上方输入 API 密钥");
+    expect(await page.textContent("#list-msg")).not.toContain("失效");
+    expect(calls).toEqual([]);
+    await context.close();
+  });
+});
