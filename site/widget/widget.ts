@@ -183,6 +183,9 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
       ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
       ...init.extra,
     },
+  }).catch((e: Error) => {
+    // The browser hides a CORS refusal behind "Failed to fetch": name the usual cause for the brand's developer.
+    throw Object.assign(new Error(`cannot reach ${base}: is this page's origin (${location.origin}) in the brand's allowedOrigins? (${e.message})`), { code: "unavailable" });
   });
   const pass = res.headers.get("x-kaquan-pass");
   if (pass) try { localStorage.setItem(passKey(base), pass); } catch {}

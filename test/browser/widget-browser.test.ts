@@ -325,6 +325,10 @@ describe("embeddable widget", () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${refused}/`);
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 15_000 }).toContain("error");
+    // The brand's developer reads why: the browser only says "Failed to fetch", so the widget names the likely cause.
+    const detail = (await page.evaluate("window.__events.find(e => e.name === 'error').detail")) as { code: string; message: string };
+    expect(detail.code).toBe("unavailable");
+    expect(detail.message).toContain(`is this page's origin (${refused}) in the brand's allowedOrigins`);
     const link = page.locator("kaquan-campaign a");
     await expect.poll(() => link.isVisible()).toBe(true);
     expect(await link.getAttribute("href")).toContain(campaignId);
