@@ -18,10 +18,26 @@ import { DrawExport, DrawReceipt } from "../schema/campaigns";
 import { verifyDrawExport } from "../worker/domain/draw";
 import { readJsonFile } from "./lib/cli";
 
+/** The export from a file or the API; a refusal (e.g. 409 not_ended before the reveal) or no answer ends in words, exit 2. */
 async function load(source: string): Promise<unknown> {
   if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source);
-    if (!res.ok) throw new Error(`${source} → HTTP ${res.status}: ${await res.text()}`);
+    const res = await fetch(source).catch((e: unknown) => {
+      const code = (e as { cause?: { code?: string } })?.cause?.code;
+      console.error(`cannot load the draw log: cannot reach ${new URL(source).origin}${code ? ` (${code})` : ""}: is the API running there?`);
+      process.exit(2);
+    });
+    if (!res.ok) {
+      const text = await res.text();
+      let said = text.slice(0, 300);
+      try {
+        const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        if (e?.code) said = `${e.code}: ${e.message ?? ""}`;
+      } catch {
+        /* not JSON: quoted as sent */
+      }
+      console.error(`cannot load the draw log: ${source} answered HTTP ${res.status} ${said}`);
+      process.exit(2);
+    }
     return res.json();
   }
   return readJsonFile(source, "draw log");
