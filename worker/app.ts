@@ -153,7 +153,11 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
     if (e instanceof ApiError) err = e;
     else if (e instanceof HTTPException) {
       // Hono's own 4xx (e.g. malformed JSON): keep the status, use our shape.
-      err = new ApiError(e.status as ContentfulStatusCode, e.status === 400 ? "invalid_body" : "http_error", e.message || "Bad request");
+      err =
+        e.status === 415
+          ? // `curl -d '{…}'` without -H 'content-type: application/json' (curl sends a form type): say what to send.
+            new ApiError(415, "unsupported_media_type", `This route takes a JSON body: send it with Content-Type: application/json (got ${c.req.header("content-type") ?? "none"})`)
+          : new ApiError(e.status as ContentfulStatusCode, e.status === 400 ? "invalid_body" : "http_error", e.message || "Bad request");
     } else {
       console.error(JSON.stringify({ at: "onError", requestId: id, error: e instanceof Error ? e.message : String(e) }));
       err = new ApiError(500, "internal", "Internal error; quote the request id when reporting it");

@@ -182,6 +182,7 @@ const CODES: Record<string, Pair> = {
   invalid_cursor: ["分页位置无效，请重新查询", "The page cursor is not valid; search again"],
   misconfigured: ["服务配置有误，请联系管理员", "The service is misconfigured"],
   http_error: ["请求被拒绝", "The request was refused"],
+  unsupported_media_type: ["请求格式不正确（须为 JSON）", "The request must be sent as JSON"],
 };
 
 const FIELDS: Record<string, Pair> = {
