@@ -23,6 +23,16 @@ export interface DemoSeed {
 }
 
 /**
+ * The demo brand's page origins: the stack's own (on whatever KAQUAN_PORT it runs, under both local names) and Astro's
+ * dev server. A stack on port 8800 listed 8787 before, which nothing served.
+ */
+export function demoOrigins(baseUrl: string): string[] {
+  const { protocol, port } = new URL(baseUrl);
+  const own = port ? `:${port}` : "";
+  return [...new Set([`${protocol}//127.0.0.1${own}`, `${protocol}//localhost${own}`, "http://127.0.0.1:4321", "http://localhost:4321"])];
+}
+
+/**
  * Idempotent demo data: the "Demo Brand" tenant and one key per scope. Keys are secrets shown once, so the
  * seed keeps them in a git-ignored file and reuses them on later starts.
  */
@@ -36,7 +46,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
       body: {
         slug: DEMO_SLUG,
         name: "Demo Brand",
-        allowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://127.0.0.1:4321", "http://localhost:4321"],
+        allowedOrigins: demoOrigins(baseUrl),
       },
     }));
   }

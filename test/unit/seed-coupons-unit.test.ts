@@ -52,3 +52,11 @@ describe("demo coupons (seed)", () => {
     warn.mockRestore();
   });
 });
+
+describe("the demo brand's allowed origins", () => {
+  it("follow the port the stack runs on (KAQUAN_PORT), under both local names", async () => {
+    const { demoOrigins } = await import("../../scripts/lib/seed");
+    expect(demoOrigins("http://127.0.0.1:8821")).toEqual(["http://127.0.0.1:8821", "http://localhost:8821", "http://127.0.0.1:4321", "http://localhost:4321"]);
+    expect(demoOrigins("http://127.0.0.1:8787")).toContain("http://localhost:8787");
+  });
+});
