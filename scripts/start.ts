@@ -260,7 +260,8 @@ try {
   ready = true;
   console.log(`
 kaquan is running.
-  Storefront     ${WORKER}/
+  Storefront     ${WORKER}/   (demo shop: ${WORKER}/shop/?t=demo · campaigns: ${WORKER}/campaigns/?t=demo)
+  Consoles       ${WORKER}/admin/ (operator/admin key) · ${WORKER}/merchant/ (redeemer key) · ${WORKER}/dashboard/ (analyst key)
   API            ${WORKER}/api/v1/health   (OpenAPI: ${WORKER}/api/v1/openapi.json)
   Warehouse      ${WAREHOUSE}/health   (embedded ClickHouse in ${STATE_DIR}/.data/clickhouse)
   Suppliers      ${SUPPLIERS}/health   (sandbox upstream: cheapco, steadyco)
