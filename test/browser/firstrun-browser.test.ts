@@ -16,6 +16,12 @@ describe("first run on a phone", () => {
     // The words of "仅限首单（尚无已付订单）" fit on one line beside its box.
     const words = (await page.locator("#c-el-first + span").boundingBox())!;
     expect(words.height).toBeLessThan(30);
+    // 高级设置 shows that it opens (its summary is a flex row, which loses the browser's own triangle).
+    const marker = () => page.evaluate(() => getComputedStyle(document.querySelector("#advanced summary")!, "::before").content);
+    expect(await marker()).toBe('"▸"');
+    await page.click("#advanced summary");
+    expect(await marker()).toBe('"▾"');
+    expect(await page.locator("#c-shards").isVisible()).toBe(true);
     await page.locator("#c-el-first").scrollIntoViewIfNeeded();
     await screenshot(page, "firstrun-campaign-eligibility");
     await page.context().close();
