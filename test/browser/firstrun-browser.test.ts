@@ -17,7 +17,7 @@ describe("first run on a phone", () => {
     const words = (await page.locator("#c-el-first + span").boundingBox())!;
     expect(words.height).toBeLessThan(30);
     // 高级设置 shows that it opens (its summary is a flex row, which loses the browser's own triangle).
-    const marker = () => page.evaluate(() => getComputedStyle(document.querySelector("#advanced summary")!, "::before").content);
+    const marker = () => page.evaluate(() => { const w = globalThis as any; return w.getComputedStyle(w.document.querySelector("#advanced summary"), "::before").content as string; });
     expect(await marker()).toBe('"▸"');
     await page.click("#advanced summary");
     expect(await marker()).toBe('"▾"');
