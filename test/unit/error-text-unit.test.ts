@@ -55,6 +55,14 @@ describe("console and page error text", () => {
     ]);
   });
 
+  it("a refusal on a buyer's page is not worded about an API key (the console words it about its key)", () => {
+    page("zh-CN");
+    expect(errorText({ code: "forbidden", message: "userId must be the signed-in buyer" })).toBe("无权进行该操作");
+    expect(errorText({ code: "forbidden", message: "x" }, undefined, { codes: { forbidden: ["此密钥无权进行该操作", "This key may not do that"] } })).toBe("此密钥无权进行该操作");
+    const consoleApi = readFileSync(new URL("../../site/src/lib/console-api.ts", import.meta.url), "utf8");
+    expect(consoleApi).toMatch(/forbidden: \["此密钥无权进行该操作"/);
+  });
+
   it("a mall stock below what was exchanged, and a campaign product with banned words, read in the page's language", () => {
     page("zh-CN");
     const stock = { code: "stock_below_taken", message: "7 already exchanged; the stock cannot be set below 7", issues: [{ path: "body.stock", code: "stock_below_taken", message: "7 already exchanged" }] };

@@ -18,6 +18,9 @@ export function forgetOperatorKey() {
   localStorage.removeItem(KEY);
 }
 
+/** The console acts with an API key, so a refusal of what the key may do is worded about the key (pages say it plainly). */
+const CONSOLE_CODES: NonNullable<TextContext["codes"]> = { forbidden: ["此密钥无权进行该操作", "This key may not do that"] };
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
@@ -35,7 +38,7 @@ export class ApiFailure extends Error {
    * A page passes its own labels where its form names a field differently.
    */
   describe(names: Omit<TextContext, "sent"> = {}): string {
-    return errorText({ code: this.code, message: this.message, issues: this.issues }, undefined, { ...names, sent: this.sent });
+    return errorText({ code: this.code, message: this.message, issues: this.issues }, undefined, { ...names, codes: { ...CONSOLE_CODES, ...names.codes }, sent: this.sent });
   }
 }
 

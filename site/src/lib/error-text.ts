@@ -13,7 +13,7 @@ const CODES: Record<string, Pair> = {
   invalid_body: ["请求格式不正确", "The request is malformed"],
   unauthorized: ["密钥无效或已失效，请重新输入", "The key is missing or invalid"],
   key_required: ["请先在上方输入 API 密钥（npm start 会打印演示密钥）", "Enter an API key above first (npm start prints the demo keys)"],
-  forbidden: ["此密钥无权进行该操作", "This key may not do that"],
+  forbidden: ["无权进行该操作", "This is not allowed here"],
   not_found: ["未找到", "Not found"],
   rate_limited: ["操作太频繁，请稍后再试", "Too many requests, try again later"],
   internal: ["服务出错，请稍后再试", "Something went wrong, try again later"],
