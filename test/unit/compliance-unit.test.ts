@@ -3,6 +3,7 @@ import banned from "../../schema/data/banned-phrases.json";
 import lint from "../../schema/data/campaign-lint.json";
 import { lintCampaignCopy } from "../../worker/domain/campaign-lint";
 import { findBannedPhrases, normalizeCopy } from "../../worker/domain/compliance";
+import { checkCopy } from "../../worker/services/catalog";
 
 const rules = { banned: banned.phrases, promisedWin: lint.promisedWin, shareGating: lint.shareGating.map((p) => new RegExp(p)), extraChance: new RegExp(lint.extraChance), notRequired: new RegExp(lint.notRequired), allowed: lint.allowed };
 const found = (text: string) => findBannedPhrases({ t: text }, banned.phrases).map((f) => [f.phrase, f.index, f.text]);
@@ -48,5 +49,13 @@ describe("absolute-claim lint on normalised copy (D2)", () => {
     expect(campaign("第 一")).toEqual([["banned_phrase", "第一", 0, "第 一"]]);
     expect(campaign("必\u200B中好礼")).toEqual([["promised_win", "必中", 0, "必\u200B中"]]);
     expect(campaign("第 一 步：每人最 多 3 次")).toEqual([]);
+  });
+
+  it("product copy: the ordinary words campaign copy may hold pass there too; '全网第1' is a claim like '第一'", () => {
+    const product = (text: string) => checkCopy({ usageRules: text }).map((f) => [f.phrase, f.index]);
+    expect(product("每个账号最多兑换 1 次；最近 30 天内有效；第一步：打开 App")).toEqual([]);
+    expect(product("最多兑换 1 次，最好用的会员")).toEqual([["最好", 9]]);
+    expect(product("全网第1的视频会员")).toEqual([["全网第1", 0]]);
+    expect(product("销量第１名")).toEqual([["销量第1", 0]]);
   });
 });

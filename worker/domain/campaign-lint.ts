@@ -1,5 +1,5 @@
 import type { ComplianceFinding } from "../../schema/catalog";
-import { findBannedPhrases, findNormalized, normalizeCopy } from "./compliance";
+import { findBannedPhrases, normalizeCopy, outsideAllowedWords } from "./compliance";
 
 export interface CampaignLintRules {
   banned: string[];
@@ -13,11 +13,6 @@ export interface CampaignLintRules {
   allowed?: string[];
 }
 
-/** Character spans of `text` covered by an allowed word, matched like the banned phrases ("第 一 步" too). */
-function allowedSpans(text: string, allowed: string[]): [number, number][] {
-  return allowed.flatMap((word) => findNormalized(text, word));
-}
-
 export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | "promised_win" | "share_gated" };
 
 /**
@@ -27,11 +22,9 @@ export type CampaignLintFinding = ComplianceFinding & { rule: "banned_phrase" | 
 export function lintCampaignCopy(texts: Record<string, string>, rules: CampaignLintRules): CampaignLintFinding[] {
   const promised = findBannedPhrases(texts, rules.promisedWin).map((f) => ({ ...f, rule: "promised_win" as const }));
   const taken = new Set(promised.map((f) => `${f.field}:${f.index}`));
-  const spans = Object.fromEntries(Object.entries(texts).map(([field, text]) => [field, allowedSpans(text, rules.allowed ?? [])]));
-  const banned = findBannedPhrases(texts, rules.banned)
+  const banned = outsideAllowedWords(findBannedPhrases(texts, rules.banned), texts, rules.allowed ?? [])
     // "100%中奖" is reported once, as a promise, not again as the absolute "100%".
     .filter((f) => !promised.some((p) => p.field === f.field && f.index >= p.index && f.index < p.index + p.text.length))
-    .filter((f) => !spans[f.field]!.some(([from, to]) => f.index >= from && f.index + f.text.length <= to))
     .map((f) => ({ ...f, rule: "banned_phrase" as const }));
   const gated: CampaignLintFinding[] = [];
   for (const [field, text] of Object.entries(texts)) {

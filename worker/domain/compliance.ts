@@ -61,3 +61,11 @@ export function findBannedPhrases(texts: Record<string, string>, phrases: string
   }
   return findings.sort((a, b) => (a.field === b.field ? a.index - b.index : a.field < b.field ? -1 : 1));
 }
+
+/** Drops findings that lie inside an allowed ordinary word ("最多", "第一步": a limit or an order, not a claim). */
+export function outsideAllowedWords<F extends ComplianceFinding>(findings: F[], texts: Record<string, string>, allowed: readonly string[]): F[] {
+  const spans: Record<string, [number, number][]> = {};
+  const within = (f: F) => (spans[f.field] ??= allowed.flatMap((word) => findNormalized(texts[f.field] ?? "", word)))
+    .some(([from, to]) => f.index >= from && f.index + f.text.length <= to);
+  return findings.filter((f) => !within(f));
+}

@@ -1,7 +1,8 @@
 import banned from "../../schema/data/banned-phrases.json";
 import { validityEnded } from "../domain/validity";
 import { BannedPhraseList, type ComplianceFinding, type CreateProductInput, type Product, type ProductConfig, type StockCounts } from "../../schema/catalog";
-import { findBannedPhrases } from "../domain/compliance";
+import { findBannedPhrases, outsideAllowedWords } from "../domain/compliance";
+import lint from "../../schema/data/campaign-lint.json";
 import { newId } from "../domain/crypto";
 import { getProductRow, insertProduct, listProductRows, productStatusIsNot, setProductStatus, stockCounts, stockCountsOf, toProduct, updateProduct, type ProductRow } from "../db/products";
 import { offeredByCampaign } from "../db/campaigns";
@@ -24,7 +25,8 @@ export function asListed(f: ComplianceFinding): string {
 }
 
 export function checkCopy(texts: Record<string, string>): ComplianceFinding[] {
-  return findBannedPhrases(texts, BANNED_PHRASES);
+  // The same ordinary words a campaign's copy may hold ("每人最多兑换 1 次", "第一步") are no claim in a product's either.
+  return outsideAllowedWords(findBannedPhrases(texts, BANNED_PHRASES), texts, lint.allowed);
 }
 
 /** Stock for display; a bundle has as many as its scarcest item allows (and its own cap, if any). */
