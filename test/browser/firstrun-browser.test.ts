@@ -50,4 +50,23 @@ describe("first run on a phone", () => {
     expect(calls).toEqual([]);
     await context.close();
   });
+
+  it("a campaign link without an id, or to no campaign, says so and points to the live campaigns (no dead button and empty countdown)", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page } = await phonePage(browser());
+    for (const [path, words] of [["/campaigns/flash/?t=demo", "活动链接不完整"], ["/campaigns/lottery/?t=demo&id=cmp_nope", "活动不存在"]] as const) {
+      await page.goto(`${baseUrl}${path}`);
+      await expect.poll(() => page.locator("#name").textContent()).toBe(words);
+      expect(await page.locator(path.includes("flash") ? "#go" : "#draw").isVisible()).toBe(false);
+      expect(await page.locator("#clock").isVisible()).toBe(false);
+      expect(await page.locator("section.rules").isVisible()).toBe(false);
+      const link = page.locator("article a[href^='/campaigns/']");
+      expect(await link.getAttribute("href")).toBe("/campaigns/?t=demo");
+      await screenshot(page, `firstrun-campaign-missing-${path.includes("flash") ? "flash" : "lottery"}`);
+    }
+    await page.locator("article a[href^='/campaigns/']").click();
+    await expect.poll(() => page.locator("#list li").count()).toBeGreaterThan(0);
+    await context.close();
+  });
 });
+

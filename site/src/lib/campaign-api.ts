@@ -209,3 +209,23 @@ export function deviceId(): string {
   }
   return id;
 }
+
+/**
+ * A campaign page opened from a link without an id, or for a campaign that does not exist: the page says so and
+ * points to the store's live campaigns, instead of a disabled button beside an empty countdown.
+ */
+export function showCampaignMissing(text: string) {
+  const name = document.getElementById("name")!;
+  name.textContent = text;
+  const card = name.closest("article")!;
+  for (const child of Array.from(card.children)) if (child !== name) (child as HTMLElement).hidden = true;
+  for (const other of Array.from(document.querySelectorAll<HTMLElement>("main > section, main > p.links"))) other.hidden = true;
+  const slug = new URLSearchParams(location.search).get("t");
+  const link = document.createElement("a");
+  link.href = `/campaigns/${slug ? `?t=${encodeURIComponent(slug)}` : ""}`;
+  link.textContent = t("看看正在进行的活动 →", "See the live campaigns →");
+  const note = document.createElement("p");
+  note.className = "muted";
+  note.append(t("请检查链接，或活动已下线。", "Check the link; the campaign may have been taken down. "), link);
+  card.append(note);
+}
