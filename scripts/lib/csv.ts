@@ -1,2 +1,2 @@
 // The key CSV format lives in worker/domain/key-csv.ts, shared with the operator page's upload.
-export { csvField, parseCsvLine, truthy } from "../../worker/domain/key-csv";
+export { parseCsvLine, truthy } from "../../worker/domain/key-csv";

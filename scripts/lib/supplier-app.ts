@@ -233,7 +233,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const rows = [...done]
       .filter(([k, v]) => k.startsWith(prefix) && v.at && chinaDay(v.at) === day)
       .map(([k, v]) => [v.supplierRef, k.slice(prefix.length), v.sku ?? "", String(v.quantity ?? 1), String(v.costCents ?? 0), v.at!]);
-    return c.body(toCsv([SUPPLIER_STATEMENT_HEADER, ...rows]), 200, { "content-type": "text/csv; charset=utf-8" });
+    return c.body(toCsv([SUPPLIER_STATEMENT_HEADER, ...rows], "machine"), 200, { "content-type": "text/csv; charset=utf-8" });
   });
 
   /** Test hook: books an order this supplier says it completed (to plant a statement line we never asked for). */

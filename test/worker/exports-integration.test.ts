@@ -95,7 +95,7 @@ describe("data exports", () => {
     expect(after.map((r) => [r.status, r.refundedCents])).toEqual(rows.map((r, i) => ["delivered", i === 1 ? 500 : 0]));
 
     // Payments: one row per charge and one per refund, the part refund naming its charge (finance matches the bill).
-    const second = await api(`/orders/${rows[1]!.id}/refunds`, { method: "POST", token: s.adminKey, json: { amountCents: 300, reason: "再补" } });
+    const second = await api(`/orders/${rows[1]!.id}/refunds`, { method: "POST", token: s.adminKey, json: { amountCents: 300, reason: "=HYPERLINK(\"http://x.test\",\"再补\")" } });
     expect(second.status).toBe(201);
     const payments = ndjson((await download(s.analyst, `/exports/payments?${RANGE}`)).bytes);
     expect(Object.keys(payments[0]!)).toEqual(EXPORT_COLUMNS.payments.map((c) => c.name));
@@ -106,11 +106,14 @@ describe("data exports", () => {
     const charge = charges.find((p) => p.orderId === rows[1]!.id)!;
     expect(refunds.map((p) => [p.orderId, p.amountCents, p.status, p.refundOf, p.reason])).toEqual([
       [rows[1]!.id, 500, "succeeded", charge.id, "补偿"],
-      [rows[1]!.id, 300, "succeeded", charge.id, "再补"],
+      [rows[1]!.id, 300, "succeeded", charge.id, '=HYPERLINK("http://x.test","再补")'],
     ]);
     expect(JSON.stringify(payments)).not.toMatch(/payer|hash/i);
     const csvPayments = csvRows(text((await download(s.analyst, `/exports/payments?${RANGE}&format=csv`)).bytes));
     expect(csvPayments.slice(1).map((r) => r[0])).toEqual(payments.map((p) => p.id));
+    // Typed words a spreadsheet would run as a formula are written as text (a leading '); the NDJSON keeps them as typed.
+    const reasonAt = EXPORT_COLUMNS.payments.findIndex((c) => c.name === "reason");
+    expect(csvPayments.slice(1).map((r) => r[reasonAt]).filter(Boolean)).toEqual(["补偿", `'=HYPERLINK("http://x.test","再补")`]);
     const sums = ndjson((await download(s.analyst, `/exports/orders?${RANGE}`)).bytes);
     expect(sums.find((r) => r.id === rows[1]!.id)!.refundedCents).toBe(800);
   });

@@ -2,6 +2,7 @@ import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
 import { schemaFromColumnData } from "hyparquet-writer/src/schema.js";
 import type { ExportColumn, ExportFormat, ExportRow, ExportValue } from "../../schema/exports";
+import { csvField } from "./csv";
 
 /** Turns pages of rows into the bytes of one export file, page by page, so memory holds one page at a time. */
 export interface ExportEncoder {
@@ -30,13 +31,6 @@ function ndjson(columns: ExportColumn[]): ExportEncoder {
     page: (rows) => utf8.encode(rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, normalise(c, r[c.name])])))).join("\n") + "\n"),
     end: () => null,
   };
-}
-
-/** RFC 4180: a field is quoted when it holds a comma, quote, CR or LF; quotes inside are doubled. */
-export function csvField(v: ExportValue): string {
-  if (v === null) return "";
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function csv(columns: ExportColumn[]): ExportEncoder {

@@ -1,5 +1,6 @@
 // The card-key CSV format, in one place for both importers: `npm run import:keys` (Node, streamed) and the operator
 // page's upload (browser). Same header names, same row rules, same per-line errors, same error file.
+import { csvField } from "./csv";
 
 /** One CSV record per line (RFC 4180 quoting within a line; keys never span lines). */
 export function parseCsvLine(line: string): string[] {
@@ -37,8 +38,6 @@ export function hasOpenQuote(line: string): boolean {
   }
   return quoted;
 }
-
-export const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const TRUE = new Set(["1", "true", "yes", "y", "是", "loop", "reusable"]);
 const FALSE = new Set(["", "0", "false", "no", "n", "否"]);

@@ -1,4 +1,4 @@
-import { csvField } from "./key-csv";
+import { csvField, csvQuote } from "./csv";
 
 /** RFC 4180 CSV text → rows of fields (quoted fields may hold commas, quotes and line breaks; a BOM is dropped). */
 export function parseCsv(text: string): string[][] {
@@ -24,7 +24,11 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => !(r.length === 1 && r[0] === ""));
 }
 
-/** Rows → CSV text with CRLF line ends. */
-export function toCsv(rows: string[][]): string {
-  return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+/**
+ * Rows → CSV text with CRLF line ends. `people` (the default) is a file a person opens in a spreadsheet, whose typed
+ * formulas are written as text; `machine` is a gateway's own file format, written as the gateway writes it.
+ */
+export function toCsv(rows: string[][], reader: "people" | "machine" = "people"): string {
+  const cell = reader === "people" ? csvField : csvQuote;
+  return rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }

@@ -74,7 +74,7 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
       if (!tenantId) throw new Error("the sandbox statement is per tenant");
       const [from, to] = chinaDayRange(day);
       const rows = await sandboxTxnsBetween(env.DB, tenantId, from, to);
-      return toCsv([STATEMENT_HEADER, ...rows.map((r) => [r.gateway_ref, r.merchant_ref, r.kind, String(r.amount_cents), String(r.fee_cents), r.booked_at])]);
+      return toCsv([STATEMENT_HEADER, ...rows.map((r) => [r.gateway_ref, r.merchant_ref, r.kind, String(r.amount_cents), String(r.fee_cents), r.booked_at])], "machine");
     },
     parseStatement(text): StatementLine[] {
       const [head, ...rows] = parseCsv(text);

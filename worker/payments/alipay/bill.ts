@@ -76,7 +76,7 @@ export function formatAlipayBill(account: string, day: string, entries: BillEntr
     `#账号：[${account}]`,
     `#起始日期：[${day.replace(/-/g, "")} 00:00:00]   终止日期：[${day.replace(/-/g, "")} 23:59:59]`,
     "#-----------------------------------------业务明细列表----------------------------------------",
-    toCsv([[...BILL_COLUMNS], ...body]).trimEnd(),
+    toCsv([[...BILL_COLUMNS], ...body], "machine").trimEnd(),
     "#-----------------------------------------业务明细列表结束------------------------------------",
     `#交易合计：${trades.length}笔，商家实收共${yuan(sum("交易", (e) => e.receivedYuan))}元，商家优惠共0.00元`,
     `#退款合计：${refunds.length}笔，商家实收退款共${yuan(sum("退款", (e) => e.receivedYuan))}元，商家优惠退款共0.00元`,

@@ -1,3 +1,4 @@
+import { csvField } from "../../../../worker/domain/csv";
 import type { Row } from "./api";
 
 /** Flattens array cells (e.g. retained[0..12] → retained_w0..) so every view exports as a plain table. */
@@ -12,10 +13,7 @@ export function flatten(rows: Row[]): Row[] {
   });
 }
 
-const cell = (v: unknown) => {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+const cell = (v: unknown) => csvField(v === null || v === undefined || typeof v === "number" || typeof v === "boolean" ? (v as number | boolean | null) : String(v));
 
 export function toCsv(rows: Row[]): string {
   const flat = flatten(rows);
