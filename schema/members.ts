@@ -76,6 +76,12 @@ export const MemberCard = z
     /** The earned tier (growth); tier above is the better of it and a valid paid card's. */
     earnedTierId: Id.nullable(),
     paidCard: z.object({ tierId: Id, validUntil: z.string() }).nullable(),
+    /**
+     * Until when the earned tier holds for sure: its yearly review (growth of the last 12 months must still reach the
+     * tier's threshold), or the end of a grace period already given; null without an earned tier or for one that
+     * needs no growth (it cannot be lost).
+     */
+    tierReviewAt: z.string().nullable(),
     nextTier: z.object({ id: Id, name: z.string(), growthThreshold: z.number().int(), growthNeeded: z.number().int(), progressPercent: z.number() }).nullable(),
     privileges: TierPrivileges,
     birthday: z.string().nullable(),

@@ -34,6 +34,8 @@ describe("member centre on a phone (issue 17)", () => {
     await page.click("#join-btn");
     await expect.poll(() => page.textContent("#card"), { timeout: 10_000 }).toMatch(/No\. \d{4} \d{4} \d{4}/);
     expect(await page.textContent("#card")).toContain(goldName);
+    // The entry tier (no growth needed) is never reviewed away, so the card names no date for it.
+    expect(await page.locator("#card .review").count()).toBe(0);
     expect(await page.isVisible("#join")).toBe(false);
     await screenshot(page, "member-card");
     await fitsThePhone(page);
@@ -59,6 +61,9 @@ describe("member centre on a phone (issue 17)", () => {
     await page.goto(`${baseUrl}/shop/member/?t=demo`);
     await expect.poll(() => page.textContent(".mhead .tier"), { timeout: 10_000 }).toBe(goldName);
     expect(await page.textContent("#privilege-list")).toContain("9.5 折");
+    // Until when the earned tier holds: a year after joining, then reviewed on the last 12 months' growth.
+    const inAYear = new Date(Date.now() + 365 * 86_400_000);
+    expect(await page.textContent("#card .review")).toMatch(new RegExp(`${goldName}有效期至 ${inAYear.getFullYear()}/${inAYear.getMonth() + 1}/`));
     expect(await page.textContent("#history-list")).toContain("等级变更");
     await screenshot(page, "member-upgraded");
     await fitsThePhone(page);

@@ -153,12 +153,16 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     await env.DB.prepare("UPDATE members SET tier_id = ?, birthday = '03-15', joined_at = '2025-01-10T00:00:00.000Z' WHERE id = ?").bind(gold.body.id, memberId).run();
     await env.DB.prepare("INSERT INTO member_growth (id, tenant_id, member_id, growth, source_kind, source_id, created_at) VALUES ('g1', ?, ?, 150, 'order', 'o-old', '2025-01-12T00:00:00.000Z'), ('g2', ?, ?, 20, 'order', 'o-new', '2026-01-05T00:00:00.000Z')").bind(tenant.id, memberId, tenant.id, memberId).run();
 
+    // The card says until when the tier holds: the yearly review (a year after joining), then the grace period's end.
+    const reviewAt = async () => (await shop(tenant.slug, "/member", { cookie: guest.cookie })).body.member.tierReviewAt;
+    expect(await reviewAt()).toBe("2026-01-10T00:00:00.000Z");
     const review = new Date("2026-01-20T00:00:00.000Z");
     await runYearlyReviews(env, review);
     await runYearlyReviews(env, review);
     expect((await memberOf(tenant.id, buyerId))!.tier_id).toBe(gold.body.id);
     const grace = (await recordedOfType(tenant.id, "member_tier_changed")).map((e) => e.payload);
     expect(grace).toEqual([expect.objectContaining({ memberId, direction: "grace", fromTierId: gold.body.id, toTierId: silver.body.id })]);
+    expect(await reviewAt()).toBe("2026-02-19T00:00:00.000Z");
     await runYearlyReviews(env, new Date("2026-02-10T00:00:00.000Z")); // still within the grace period
     expect((await recordedOfType(tenant.id, "member_tier_changed"))).toHaveLength(1);
     await runYearlyReviews(env, new Date("2026-02-20T00:00:00.000Z"));

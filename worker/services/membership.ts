@@ -198,6 +198,7 @@ export async function memberCard(env: Pick<Env, "DB">, tenantId: string, member:
     memberId: member.id, cardNo: member.card_no, joinedAt: member.joined_at, joinedVia: member.joined_via, growth: member.growth,
     pointsBalance: member.points_balance, tier, earnedTierId: member.tier_id,
     paidCard: paidValid ? { tierId: member.paid_tier_id!, validUntil: member.paid_until! } : null,
+    tierReviewAt: earned && earned.growthThreshold > 0 ? (member.review_due_at ?? null) : null,
     nextTier: progressToNext(tiers, earned, member.growth, tier),
     privileges: tier?.privileges ?? NO_PRIVILEGES, birthday: member.birthday, city: member.city ?? null, tags: parseJson<string[]>(member.tags, []),
     history: history.map((h) => ({ id: h.id, kind: h.kind, detail: parseJson(h.detail, {}), at: h.created_at })),
