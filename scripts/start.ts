@@ -9,6 +9,7 @@ import { ensureDevVars } from "./lib/dev-vars";
 import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
 import { seedDemo } from "./lib/seed";
+import { WorkerWatch } from "./lib/worker-watch";
 
 // Ports and the state directory can be moved (the end-to-end test runs a second stack beside a dev one).
 const PORT = Number(process.env.KAQUAN_PORT ?? 8787);
@@ -68,8 +69,10 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
   // workerd tries to fetch Request.cf from the internet; offline that is harmless noise.
   const noise = /Request\.cf|workers\.cloudflare\.com|GetAddrInfoReqWrap/;
   const prefix = (line: string) => (line.trim() && !noise.test(line) ? `[${name}] ${line}\n` : "");
-  child.stdout!.on("data", (d: Buffer) => process.stdout.write(d.toString().split("\n").map(prefix).join("")));
-  child.stderr!.on("data", (d: Buffer) => process.stderr.write(d.toString().split("\n").map(prefix).join("")));
+  // wrangler restarting one of its runtimes (a workerd that died) is noted by the worker's watch.
+  const seen = (text: string) => (name === "worker" ? workerWatch.output(text, Date.now()) : undefined);
+  child.stdout!.on("data", (d: Buffer) => (seen(d.toString()), process.stdout.write(d.toString().split("\n").map(prefix).join(""))));
+  child.stderr!.on("data", (d: Buffer) => (seen(d.toString()), process.stderr.write(d.toString().split("\n").map(prefix).join(""))));
   child.on("exit", (code, signal) => {
     if (stopping) return;
     // Five deaths within a minute is not an outage to ride out but a service that cannot run: stop.
@@ -101,26 +104,26 @@ function launch(name: string, cmd: string, args: string[], env: Record<string, s
 }
 
 // A worker that is up but answers nothing (workerd restarted by wrangler and stuck) is as dead as one that exited:
-// after a minute without any answer, even a 503, its group is ended and the exit handler starts it again.
+// after 90 s without any answer, even a 503, its group is ended and the exit handler starts it again. After wrangler
+// said it restarted a runtime, 20 s of silence is enough: its own proxy, restarted, never answers again (worker-watch.ts).
 const SILENT_LIMIT_MS = Number(process.env.KAQUAN_WORKER_SILENT_MS ?? 90_000);
+const AFTER_RUNTIME_CRASH_MS = Number(process.env.KAQUAN_WORKER_RUNTIME_CRASH_MS ?? 20_000);
+const workerWatch = new WorkerWatch({ silentLimitMs: SILENT_LIMIT_MS, afterRuntimeCrashMs: AFTER_RUNTIME_CRASH_MS });
 // A worker being started again is given its start-up (up to 90 s, as at first) before its silence counts.
 let workerStarting = false;
 function watchWorker() {
-  let silentSince: number | null = null;
   let checking = false;
   setInterval(async () => {
-    if (workerStarting) silentSince = null;
+    if (workerStarting) workerWatch.reset();
     if (checking || stopping || workerStarting) return;
     checking = true;
     try {
-      await fetch(`${WORKER}/api/v1/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.body?.cancel());
-      silentSince = null;
-    } catch {
-      silentSince ??= Date.now();
+      const ok = await fetch(`${WORKER}/api/v1/health`, { signal: AbortSignal.timeout(4000) }).then((r) => (r.body?.cancel(), true), () => false);
       const worker = running.get("worker");
-      if (Date.now() - silentSince >= SILENT_LIMIT_MS && worker && worker.exitCode === null && worker.signalCode === null) {
-        console.error(`worker has answered nothing for ${SILENT_LIMIT_MS / 1000} s; ending it so it starts again.`);
-        silentSince = null;
+      const verdict = workerWatch.probe(ok, Date.now());
+      if (verdict && worker && worker.exitCode === null && worker.signalCode === null) {
+        const since = verdict.afterRuntimeCrash ? " since wrangler restarted a runtime" : "";
+        console.error(`worker has answered nothing for ${Math.round(verdict.silentMs / 1000)} s${since}; ending it so it starts again.`);
         try {
           process.kill(-worker.pid!, "SIGKILL");
         } catch {}
