@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { applyLocalD1Migrations } from "./lib/d1-local-migrate";
-import { ensureDevVars } from "./lib/dev-vars";
+import { DEV_VARS_FILE, ensureDevVars, stateSecretsFile } from "./lib/dev-vars";
 import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
 import { seedDemo } from "./lib/seed";
@@ -179,7 +179,16 @@ if (taken.length) {
   process.exit(1);
 }
 
-const { vars, created } = ensureDevVars();
+// The secrets the state was made with are kept beside it: a fresh checkout started on this state reuses them.
+let devVars: ReturnType<typeof ensureDevVars>;
+try {
+  devVars = ensureDevVars(DEV_VARS_FILE, stateSecretsFile(STATE_DIR));
+} catch (e) {
+  console.error(`npm start cannot run: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+}
+const { vars, created, restored } = devVars;
+if (restored.length) console.log(`• restored to .dev.vars from the state (${stateSecretsFile(STATE_DIR)}): ${restored.join(", ")}`);
 if (created.length) console.log(`• wrote to .dev.vars: ${created.join(", ")}`);
 
 // Tests build the site once up front and start several stacks; they set KAQUAN_SKIP_BUILD.
