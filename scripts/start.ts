@@ -10,6 +10,7 @@ import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
 import { seedDemo } from "./lib/seed";
 import { WorkerWatch } from "./lib/worker-watch";
+import { previousStack, psArgs, readStackRecord, removeStackRecord, signatureOf, stackRecordFile, writeStackRecord, type StackRecord } from "./lib/stack-record";
 
 // Ports and the state directory can be moved (the end-to-end test runs a second stack beside a dev one).
 const PORT = Number(process.env.KAQUAN_PORT ?? 8787);
@@ -63,9 +64,15 @@ const afterRestart = new Map<string, () => Promise<void>>();
 /** Each service's running process (the latest, after restarts). */
 const running = new Map<string, ChildProcess>();
 
+// Each service's process group, kept beside the state: a start after this one was killed ends what it left (stack-record.ts).
+const RECORD_FILE = stackRecordFile(STATE_DIR);
+const record: StackRecord = { pid: process.pid, services: [] };
+
 function launch(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
   running.set(name, child);
+  record.services = [...record.services.filter((s) => s.name !== name), { name, pgid: child.pid!, signature: signatureOf(args) }];
+  writeStackRecord(RECORD_FILE, record);
   // workerd tries to fetch Request.cf from the internet; offline that is harmless noise.
   const noise = /Request\.cf|workers\.cloudflare\.com|GetAddrInfoReqWrap/;
   const prefix = (line: string) => (line.trim() && !noise.test(line) ? `[${name}] ${line}\n` : "");
@@ -159,11 +166,27 @@ async function stop(code = 0) {
   const alive = (pgid: number) => { try { process.kill(-pgid, 0); return true; } catch { return false; } };
   for (let i = 0; i < 30 && children.some((c) => alive(c.pid!)); i++) await new Promise((r) => setTimeout(r, 100));
   for (const c of children) if (alive(c.pid!)) try { process.kill(-c.pid!, "SIGKILL"); } catch {}
+  if (readStackRecord(RECORD_FILE)?.pid === process.pid) removeStackRecord(RECORD_FILE);
   console.log(`Stopped. Data is kept in ${STATE_DIR === "." ? "" : `${STATE_DIR}/`}.wrangler/state and ${STATE_DIR === "." ? "" : `${STATE_DIR}/`}.data/.`);
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+
+// The last npm start on this state: still running (two workers would write the same SQLite files), or killed with its
+// services left running (holding the ports and the state): refuse, or end those first.
+{
+  const previous = previousStack(readStackRecord(RECORD_FILE), psArgs);
+  if ("running" in previous) {
+    console.error(`npm start cannot run: another npm start (pid ${previous.running}) runs on the state in ${STATE_DIR === "." ? "this directory" : STATE_DIR}; stop it first, or use another KAQUAN_STATE_DIR.`);
+    process.exit(1);
+  }
+  if (previous.orphans.length) {
+    for (const s of previous.orphans) try { process.kill(-s.pgid, "SIGKILL"); } catch {}
+    for (let i = 0; i < 50 && previous.orphans.some((s) => psArgs(s.pgid)); i++) await new Promise((r) => setTimeout(r, 100));
+    console.log(`• ended what a killed npm start left running on this state: ${previous.orphans.map((s) => `${s.name} (group ${s.pgid})`).join(", ")}`);
+  }
+}
 
 // Another process on one of our ports would answer our health checks and seed (e.g. with 401): refuse up front.
 const taken = await busyPorts([
