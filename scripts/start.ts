@@ -9,6 +9,7 @@ import { DEV_VARS_FILE, ensureDevVars, stateSecretsFile } from "./lib/dev-vars";
 import { busyPorts } from "./lib/free-port";
 import { waitFor } from "./lib/http";
 import { seedDemo } from "./lib/seed";
+import { cronThenSeed } from "./lib/start-sequence";
 import { WorkerWatch } from "./lib/worker-watch";
 import { previousStack, psArgs, readStackRecord, removeStackRecord, signatureOf, stackRecordFile, writeStackRecord, type StackRecord } from "./lib/stack-record";
 
@@ -285,12 +286,11 @@ try {
     console.log(`[start] the worker answers again at ${WORKER}/`);
     await resendInFlight();
   });
-  const seed = await seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`);
   // The minute cron of wrangler.toml (lapsed reservations, voucher expiry, parked events, dead letters, paid orders
-  // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once.
+  // still to deliver), as Cloudflare would run it; once at start too, so a restart picks up what a crash left at once —
+  // and before the seed, which waits for the events a crash left to the cron (start-sequence.ts).
   const tick = () => fetch(`${WORKER}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.body?.cancel(), () => undefined);
-  void tick();
-  setInterval(tick, CRON_EVERY_MS).unref();
+  const seed = await cronThenSeed(tick, CRON_EVERY_MS, () => seedDemo(WORKER, vars.PLATFORM_ADMIN_TOKEN!, `${STATE_DIR}/.kaquan`));
   watchWorker();
   ready = true;
   console.log(`
