@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import { loadDevVars } from "../../scripts/lib/dev-vars";
 import { ApiClient } from "../../scripts/lib/http";
 import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
-import { admin, api, growthRow } from "./stack";
+import { admin, api, buyVideoCard, growthRow } from "./stack";
 
 const browser = useChromium();
 
@@ -119,6 +119,12 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await invitee.page.click("#join-btn");
     await expect.poll(() => invitee.page.textContent("#join-msg"), { timeout: 10_000 }).toContain("欢迎加入");
     await expect.poll(async () => (await growthRow("invite"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(inviteBefore + 1);
+    // The friend's first order: their own reward is listed as the reward of an invitee, beside counters of inviting.
+    await buyVideoCard(invitee.page);
+    await invitee.page.goto(`${inject("stack").baseUrl}/shop/member/?t=demo`);
+    await expect.poll(async () => { await invitee.page.reload(); return invitee.page.textContent("#invite-rewards"); }, { timeout: 30_000, interval: 2_000 }).toContain("受邀首单奖励");
+    expect(await invitee.page.textContent("#invited")).toBe("0");
+    await screenshot(invitee.page, "member-invitee-reward");
     expect(invitee.errors).toEqual([]);
     await invitee.context.close();
     expect(member.errors).toEqual([]);
