@@ -115,6 +115,8 @@ describe("group buy: expiry and recovery", () => {
     expect(failed.length).toBe(1);
     expect(failed[0]!.payload).toMatchObject({ members: 2, refunded: 2, reason: "expired" });
     expect((await shop(s.slug, `/group-teams/${leader.teamId}`)).body.team.status).toBe("failed");
+    // A team that did not fill is how a group buy works, not an operational failure: no order_failed alert per member.
+    expect((await recordedOfType(s.tenant.id, "alert")).filter((e) => e.payload.kind === "order_failed")).toEqual([]);
   });
 
   it("the cron alone expires a team at an injected time (no alarm), refunding its paid member", async () => {

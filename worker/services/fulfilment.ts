@@ -417,8 +417,10 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
       refundIssuedOfOrderStmt(db, t, order.id),
       ...refundEventRows(env, order, vouchers, reason, true),
-      // The alert with the refund (derived id: a rerun on the refunded order records nothing new).
-      ...eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded")),
+      // The alert with the refund (derived id: a rerun on the refunded order records nothing new). A group buy's
+      // refunds (a team that did not fill, a seat taken too late) are its rules at work, recorded by the group's own
+      // events: no alert per member.
+      ...(reason.startsWith("group_") ? [] : eventRows(env, [{ eventId: `evaf_${order.id}`, tenantId: t, type: "alert", payload: { kind: "order_failed", orderId: order.id, reason, refunded: true } }], orderIn(t, order.id, "refunded"))),
       ...returnOrderBalanceStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
       ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, orderIn(t, order.id, "refunded"), reason) : []),
     ]);
