@@ -147,6 +147,37 @@ describe("group buy (拼团) on three phones", () => {
     await context.close();
   });
 
+  it("at the deadline the page stops offering to join or pay while the team is settled", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `截止团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [1, 2].map((n) => ({ line: n, secret: `DEADLINE-${product.id}-${n}` })) });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
+    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const opened: any = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    // The page's clock only: the team's deadline passes on the phone while the server still holds it open.
+    await page.clock.install();
+    await page.goto(`${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent(".countdown")).toMatch(/剩余 0:(29|30):/);
+    await page.clock.fastForward("30:05");
+    await expect.poll(() => page.textContent(".countdown"), { timeout: 10_000 }).toBe("已到截止时间，正在结算…");
+    expect(await page.isVisible("#join")).toBe(false);
+    await screenshot(page, "group-deadline");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("the console's buyer link of a new group buy names the store and opens the group page", { timeout: 60_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
     const admin = new ApiClient(baseUrl, keys.admin!);
