@@ -173,6 +173,7 @@ describe("group buy (拼团) on three phones", () => {
     await page.clock.fastForward("30:05");
     await expect.poll(() => page.textContent(".countdown"), { timeout: 10_000 }).toBe("已到截止时间，正在结算…");
     expect(await page.isVisible("#join")).toBe(false);
+    expect(await page.isVisible("#group-share")).toBe(false);
     await screenshot(page, "group-deadline");
     expect(errors).toEqual([]);
     await context.close();
