@@ -170,6 +170,7 @@ describe("group buy (拼团) on three phones", () => {
     await page.goto(`${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`);
     await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
     expect(await page.textContent(".countdown")).toMatch(/剩余 0:(29|30):/);
+    expect(await page.isVisible("#group-share")).toBe(true);
     await page.clock.fastForward("30:05");
     await expect.poll(() => page.textContent(".countdown"), { timeout: 10_000 }).toBe("已到截止时间，正在结算…");
     expect(await page.isVisible("#join")).toBe(false);
