@@ -106,7 +106,7 @@ export const VIEWS: Record<string, View> = {
     metric: "funnel",
     params: camp,
     draw(rows, c, tableEl) {
-      const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("核销", "Redeemed") };
+      const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("到店核销", "Redeemed in store") };
       chart(c, rows.map((r) => names[String(r.step)] ?? String(r.step)), [{ label: t("用户", "Users"), values: col(rows, "users") }], true);
       table(tableEl, rows.map((r) => ({ ...r, step: names[String(r.step)] ?? r.step })), L);
     },
