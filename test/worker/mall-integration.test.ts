@@ -45,6 +45,33 @@ describe("points mall", () => {
     expect(lots).toBe(150);
   });
 
+  it("a refunded order's points spent in the mall are not given back when the exchange is refunded too (no points minted)", async () => {
+    const s = await shopWithKeys(3);
+    expect((await api("/points/rules", { method: "PUT", token: s.adminKey, json: { pointsPerYuan: 10 } })).status).toBe(200);
+    const g = await shop(s.slug, "/guest", { method: "POST", json: {} });
+    const memberId = await insertMember(s.tenant.id, g.body.buyer.id);
+    const bought = await shop(s.slug, "/orders", { method: "POST", cookie: g.cookie!, idem: "mint-buy-0001", json: { productId: s.productId, quantity: 1 } });
+    expect(bought.status).toBe(201);
+    await pay(bought.body.checkoutUrl);
+    expect(await balanceOf(memberId)).toBe(199); // ¥19.90 × 10
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "全部积分", points: 199, cashCents: 0, stock: 5 } });
+    const x = await exchange(s.slug, g.cookie!, item.body.id, "mint-mall-0001");
+    expect(x.status).toBe(201);
+    expect(await balanceOf(memberId)).toBe(0);
+    // The purchase is refunded: its 199 points were spent, so the reversal takes 0 (shortfall 199).
+    expect((await api(`/orders/${bought.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    expect(await balanceOf(memberId)).toBe(0);
+    // Then the exchange's order is refunded: the points it took came from the refunded order, so none come back.
+    expect((await api(`/orders/${x.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    await sweepPoints(env as Env);
+    expect(await balanceOf(memberId)).toBe(0);
+    const back = await env.DB.prepare("SELECT points, shortfall FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'mall'").bind(memberId).first<any>();
+    expect(back).toEqual({ points: 0, shortfall: 199 });
+    const lots = await env.DB.prepare("SELECT COALESCE(SUM(remaining), 0) AS n FROM points_lots WHERE member_id = ?").bind(memberId).first<number>("n");
+    expect(lots).toBe(0);
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 5 }); // the stock still comes back
+  });
+
   it("stock and per-member limits hold under concurrent exchanges", async () => {
     const s = await shopWithKeys(0);
     const coupon = await api("/products", {

@@ -134,14 +134,23 @@ export function consumeLotsStmts(db: D1Database, movementId: string): D1Prepared
 }
 
 /**
- * Gives back a debit (a returned mall exchange): a credit of exactly what the debit took, as one new lot expiring
+ * What a returned debit does not give back: the points it took from lots earned by an order that has since been
+ * refunded. That refund's reversal could not take them (they were spent: its shortfall), so giving them back now
+ * would mint points from a refunded order; they are withheld instead (recorded as this return's shortfall).
+ */
+const WITHHELD = `COALESCE((SELECT SUM(u.points) FROM points_lot_uses u JOIN points_lots l ON l.id = u.lot_id
+  WHERE u.movement_id = d.id AND l.source_kind = 'order' AND EXISTS (SELECT 1 FROM points_movements r WHERE r.tenant_id = l.tenant_id
+    AND r.member_id = l.member_id AND r.kind = 'reverse' AND r.source_kind = 'order' AND r.source_id = l.source_id)), 0)`;
+
+/**
+ * Gives back a debit (a returned mall exchange), less what it took from lots of a since-refunded order (WITHHELD): a credit of exactly what the debit took, as one new lot expiring
  * when the latest lot it took from does (never later than the points would have expired anyway). `debit` selects the
  * debit's id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once.
  */
 export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuard, lotId: string, guard?: SqlGuard): D1PreparedStatement[] {
   return [
     db.prepare(
-      `${INSERT_MOVEMENT} SELECT ?, m.tenant_id, m.id, 'reverse', -d.points, m.points_balance - d.points, ?, ?, ?, ?, 0, ?
+      `${INSERT_MOVEMENT} SELECT ?, m.tenant_id, m.id, 'reverse', -d.points - ${WITHHELD}, m.points_balance - d.points - ${WITHHELD}, ?, ?, ?, ?, ${WITHHELD}, ?
        FROM points_movements d JOIN members m ON m.id = d.member_id
        WHERE d.id = (${debit.sql}) AND d.tenant_id = ? AND d.points < 0 AND (${guardSql(guard)})`,
     ).bind(m.id, m.sourceKind, m.sourceId, m.orderId ?? null, m.reason ?? null, m.actorKeyId ?? null, ...debit.args, m.tenantId, ...guardArgs(guard)),
