@@ -72,6 +72,33 @@ describe("points mall", () => {
     expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 5 }); // the stock still comes back
   });
 
+  it("the other way round: the exchange refunded first, then the purchase; its refund takes back the points the mall returned", async () => {
+    const s = await shopWithKeys(3);
+    expect((await api("/points/rules", { method: "PUT", token: s.adminKey, json: { pointsPerYuan: 10 } })).status).toBe(200);
+    const g = await shop(s.slug, "/guest", { method: "POST", json: {} });
+    const memberId = await insertMember(s.tenant.id, g.body.buyer.id);
+    await api("/points/adjustments", { method: "POST", token: s.adminKey, json: { memberId, points: 50, reason: "seed" }, headers: { "idempotency-key": `seed-${memberId}` } });
+    const bought = await shop(s.slug, "/orders", { method: "POST", cookie: g.cookie!, idem: "mint-buy-0002", json: { productId: s.productId, quantity: 1 } });
+    await pay(bought.body.checkoutUrl);
+    expect(await balanceOf(memberId)).toBe(249); // 50 + ¥19.90 × 10
+    // 220 points: 50 from the seed lot and 170 from the order's lot (the seed expires first? both 12 months: take both)
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "大额积分", points: 220, cashCents: 0, stock: 5 } });
+    const x = await exchange(s.slug, g.cookie!, item.body.id, "mint-mall-0002");
+    expect(x.status).toBe(201);
+    expect(await balanceOf(memberId)).toBe(29);
+    expect((await api(`/orders/${x.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    expect(await balanceOf(memberId)).toBe(249);
+    const refunds = await Promise.all([1, 2].map(() => api(`/orders/${bought.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })));
+    expect(refunds.map((r) => r.status).sort()).toEqual([200, 409]);
+    await sweepPoints(env as Env);
+    expect(await balanceOf(memberId)).toBe(50); // the seed is all that is left: the order's 199 are gone however they moved
+    const lots = await env.DB.prepare("SELECT COALESCE(SUM(remaining), 0) AS n FROM points_lots WHERE member_id = ?").bind(memberId).first<number>("n");
+    const sum = await env.DB.prepare("SELECT SUM(points) AS n FROM points_movements WHERE member_id = ?").bind(memberId).first<number>("n");
+    expect([lots, sum]).toEqual([50, 50]);
+    const rev = await env.DB.prepare("SELECT points, shortfall FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'order'").bind(memberId).first<any>();
+    expect(rev).toEqual({ points: -199, shortfall: 0 });
+  });
+
   it("stock and per-member limits hold under concurrent exchanges", async () => {
     const s = await shopWithKeys(0);
     const coupon = await api("/products", {

@@ -209,18 +209,38 @@ function ruleLotStmt(db: D1Database, lotId: string, movementId: string) {
 }
 
 /**
- * A refunded source takes back what is left of the lot it earned (reverse what remains; the rest was spent and is
- * recorded as the shortfall — the balance never goes below zero). Once per source (the movement key).
+ * CLAWED: points of lot `l` that a spend took and a returned mall exchange gave back as a new lot (returnDebitStmts),
+ * still in those return lots: a refund of the order that earned `l` takes them back too, else spending an order's
+ * points in the mall and refunding both would leave them with the member. Per return lot: at most what the spend
+ * took from `l` and at most what that lot still holds.
+ */
+const SPEND_OF_RETURN = `JOIN points_movements d ON d.tenant_id = rm.tenant_id AND d.member_id = rm.member_id AND d.kind = 'spend'
+  AND d.source_kind = rm.source_kind AND d.source_id = rm.source_id JOIN points_lot_uses u ON u.movement_id = d.id`;
+const CLAWED = `COALESCE((SELECT SUM(MIN(r.remaining, u.points)) FROM points_lots r JOIN points_movements rm ON rm.id = r.movement_id AND rm.kind = 'reverse'
+  ${SPEND_OF_RETURN} WHERE u.lot_id = l.id AND r.member_id = l.member_id AND r.remaining > 0), 0)`;
+
+/**
+ * A refunded source takes back what is left of the lot it earned, and of its points a returned mall exchange gave
+ * back (CLAWED); the rest was spent and is recorded as the shortfall — the balance never goes below zero.
+ * Once per source (the movement key).
  */
 export function reverseEarnStmts(db: D1Database, tenantId: string, sourceKind: string, sourceId: string, movementId: string, reason: string, guard?: SqlGuard): D1PreparedStatement[] {
   return [
     db.prepare(
-      `${INSERT_MOVEMENT} SELECT ?, l.tenant_id, l.member_id, 'reverse', -l.remaining, m.points_balance - l.remaining, l.source_kind, l.source_id,
-              CASE WHEN l.source_kind = 'order' THEN l.source_id END, ?, l.points - l.remaining, NULL
+      `${INSERT_MOVEMENT} SELECT ?, l.tenant_id, l.member_id, 'reverse', -(l.remaining + ${CLAWED}), m.points_balance - (l.remaining + ${CLAWED}), l.source_kind, l.source_id,
+              CASE WHEN l.source_kind = 'order' THEN l.source_id END, ?, l.points - l.remaining - ${CLAWED}, NULL
        FROM points_lots l JOIN members m ON m.id = l.member_id
        WHERE l.tenant_id = ? AND l.source_kind = ? AND l.source_id = ? AND (${guardSql(guard)})`,
     ).bind(movementId, reason, tenantId, sourceKind, sourceId, ...guardArgs(guard)),
     applyToBalanceStmt(db, movementId),
+    // The return lots (this reads lot l's uses, not its remaining, so it may run before or after l is emptied).
+    db.prepare(
+      `UPDATE points_lots SET remaining = remaining - MIN(remaining, (SELECT SUM(u.points) FROM points_movements rm ${SPEND_OF_RETURN}
+         JOIN points_lots a ON a.id = u.lot_id WHERE rm.id = points_lots.movement_id AND rm.kind = 'reverse' AND a.tenant_id = ?1 AND a.source_kind = ?2 AND a.source_id = ?3))
+       WHERE tenant_id = ?1 AND remaining > 0 AND movement_id IN (SELECT rm.id FROM points_movements rm ${SPEND_OF_RETURN}
+         JOIN points_lots a ON a.id = u.lot_id WHERE rm.kind = 'reverse' AND a.tenant_id = ?1 AND a.source_kind = ?2 AND a.source_id = ?3)
+         AND EXISTS (SELECT 1 FROM points_movements WHERE id = ?4)`,
+    ).bind(tenantId, sourceKind, sourceId, movementId),
     db.prepare(
       `UPDATE points_lots SET remaining = 0 WHERE tenant_id = ? AND source_kind = ? AND source_id = ?
        AND EXISTS (SELECT 1 FROM points_movements WHERE id = ?)`,
