@@ -99,6 +99,31 @@ describe("points mall", () => {
     expect(rev).toEqual({ points: -199, shortfall: 0 });
   });
 
+  it("an exchange a crash left 'placed' after its order was made keeps its points: the sweep attaches the order instead of returning them", async () => {
+    const s = await shopWithKeys(3);
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "纯积分", points: 100, cashCents: 0, stock: 5 } });
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 150);
+    const x = await exchange(s.slug, m.cookie, item.body.id, "crash-mall-0001");
+    expect(x.body).toMatchObject({ status: "ordered", orderStatus: "delivered" }); // points only: delivered at once
+    // The request died between createOrder and attaching the order: the row is still 'placed', without its order.
+    await env.DB.prepare("UPDATE mall_exchanges SET status = 'placed', order_id = NULL, created_at = '2026-01-01T00:00:00.000Z' WHERE id = ?").bind(x.body.id).run();
+    await sweepPoints(env as Env);
+    expect(await balanceOf(m.memberId)).toBe(50); // the card key was delivered: its points stay spent
+    const row = await env.DB.prepare("SELECT status, order_id FROM mall_exchanges WHERE id = ?").bind(x.body.id).first<any>();
+    expect(row).toEqual({ status: "ordered", order_id: x.body.orderId });
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 4 });
+    // Its refund then gives them back once, as for any exchange.
+    expect((await api(`/orders/${x.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    await sweepPoints(env as Env);
+    expect(await balanceOf(m.memberId)).toBe(150);
+    // One left 'placed' with no order at all is returned as before.
+    const y = await exchange(s.slug, m.cookie, item.body.id, "crash-mall-0002");
+    await env.DB.prepare("UPDATE mall_exchanges SET status = 'placed', order_id = NULL, created_at = '2026-01-01T00:00:00.000Z' WHERE id = ?").bind(y.body.id).run();
+    await env.DB.prepare("UPDATE orders SET idempotency_key = 'gone' WHERE id = ?").bind(y.body.orderId).run();
+    await sweepPoints(env as Env);
+    expect(await balanceOf(m.memberId)).toBe(150);
+  });
+
   it("stock and per-member limits hold under concurrent exchanges", async () => {
     const s = await shopWithKeys(0);
     const coupon = await api("/products", {

@@ -9,7 +9,7 @@
 import type { MallItem } from "../../schema/points";
 import { ProductStatus } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
-import { getOrderRow } from "../db/orders";
+import { getOrderByIdempotencyKey, getOrderRow } from "../db/orders";
 import {
   exchangeByKey, exchangeDebit, exchangeExists, exchangeOfOrder, exchangesOfMember, getItem, insertExchangeStmt, insertItem, listItems,
   returnExchangeStmts, setExchangeOrderStmt, takeStockStmt, updateItem, type ExchangeRow, type MallItemRow,
@@ -129,14 +129,32 @@ export async function exchange(env: Env, tenantId: string, buyerId: string, item
     await returnExchange(env, placed, "order_refused");
     throw e;
   }
-  await env.DB.batch([
-    setExchangeOrderStmt(env.DB, tenantId, id, orderId),
-    ...eventRows(env, [{
-      eventId: `evmx_${id}`, tenantId, type: "mall_exchanged", actor: { userId: buyerId },
-      payload: { orderId, productId: item.product_id, campaignId: null, memberId: member.id, mallItemId: item.id, points: item.points, amountCents: item.cash_cents },
-    }], { sql: "changes() = 1", args: [] }),
-  ]);
+  await env.DB.batch(attachOrderStmts(env, placed, orderId, item.product_id));
   return { created: true, exchange: await view(env, (await exchangeByKey(env.DB, tenantId, member.id, key))!) };
+}
+
+/** The exchange takes its order ('placed' → 'ordered') and records mall_exchanged, once. */
+function attachOrderStmts(env: Env, x: ExchangeRow, orderId: string, productId: string) {
+  return [
+    setExchangeOrderStmt(env.DB, x.tenant_id, x.id, orderId),
+    ...eventRows(env, [{
+      eventId: `evmx_${x.id}`, tenantId: x.tenant_id, type: "mall_exchanged", actor: { userId: x.buyer_id },
+      payload: { orderId, productId, campaignId: null, memberId: x.member_id, mallItemId: x.item_id, points: x.points, amountCents: x.cash_cents },
+    }], { sql: "changes() = 1", args: [] }),
+  ];
+}
+
+/**
+ * Cron: an exchange left 'placed' (the request died after its points were spent). If its order was placed before
+ * the crash (the key `mall:<exchange>`), the exchange takes it — returning the points then would hand out an order
+ * (a points-only one is delivered at once) for nothing; the order's own refund, cancellation or expiry gives them back
+ * as for any exchange. With no order, the points and stock go back.
+ */
+export async function settlePlacedExchange(env: Env, x: ExchangeRow): Promise<void> {
+  const order = await getOrderByIdempotencyKey(env.DB, x.tenant_id, `mall:${x.id}`);
+  if (!order) return returnExchange(env, x, "order_not_delivered");
+  await env.DB.batch(attachOrderStmts(env, x, order.id, order.product_id));
+  if (["refunded", "cancelled", "expired"].includes(order.status)) await returnExchange(env, { ...x, order_id: order.id }, "order_not_delivered");
 }
 
 /** Points and stock back, once (the exchange moves to 'returned' once; the credit is keyed by the exchange). */

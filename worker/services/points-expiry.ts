@@ -11,7 +11,7 @@ import { unreversedRefundedOrders } from "../db/points-sweep";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { outreachSettings, sendMessage } from "./messaging";
 import { movementEventRows, orderRefundPointsStmts } from "./points";
-import { returnExchange } from "./mall";
+import { returnExchange, settlePlacedExchange } from "./mall";
 
 const BATCH = 200;
 
@@ -54,7 +54,9 @@ export async function remindExpiringPoints(env: Env, now = new Date()): Promise<
 export async function sweepPoints(env: Env, now = new Date()): Promise<void> {
   await expireDuePoints(env, now);
   await remindExpiringPoints(env, now);
-  for (const x of await exchangesToReturn(env.DB, new Date(now.getTime() - 10 * 60_000).toISOString(), BATCH)) await returnExchange(env, x, "order_not_delivered");
+  for (const x of await exchangesToReturn(env.DB, new Date(now.getTime() - 10 * 60_000).toISOString(), BATCH)) {
+    await (x.status === "placed" ? settlePlacedExchange(env, x) : returnExchange(env, x, "order_not_delivered"));
+  }
   for (const o of await unreversedRefundedOrders(env.DB, BATCH)) await env.DB.batch(orderRefundPointsStmts(env, o.tenant_id, o.id));
   await scheduleDispatch(env);
 }
