@@ -208,6 +208,33 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect(await draws("gold-user")).toEqual([200, 200, "no_chances", "no_chances"]);
   });
 
+  it("paid membership card: a refunded card stops granting its tier (once); a refunded renewal takes only its months back", async () => {
+    const { tenant, adminKey } = await createTenant();
+    await tier(adminKey, { name: "普通", rank: 0, growthThreshold: 0 });
+    const plus = await tier(adminKey, { name: "PLUS", rank: 5, growthThreshold: 1_000_000, privileges: { percentOff: 5 } });
+    const cardProduct = await coupon(adminKey, "PLUS 月卡", 990);
+    await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    expect((await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: plus.body.id, months: 1 } })).status).toBe(200);
+    const { cookie, buyerId } = await signIn(tenant.slug);
+    await shop(tenant.slug, "/member/join", { method: "POST", cookie });
+    const buy = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-refund-1", json: { productId: cardProduct } });
+    await pay(buy.body.checkoutUrl);
+    const renew = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-refund-2", json: { productId: cardProduct } });
+    await pay(renew.body.checkoutUrl);
+    const twoTerms = Date.parse((await memberOf(tenant.id, buyerId))!.paid_until!);
+    // The renewal is refunded (twice at once): one month comes off, once.
+    const r = await Promise.all([1, 2].map(() => api(`/orders/${renew.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } })));
+    expect(r.map((x) => x.status).sort()).toEqual([200, 409]);
+    const oneTerm = Date.parse((await memberOf(tenant.id, buyerId))!.paid_until!);
+    expect(twoTerms - oneTerm).toBeGreaterThan(27 * 86_400_000);
+    expect(oneTerm).toBeGreaterThan(Date.now() + 27 * 86_400_000);
+    // The first card is refunded too: no PLUS any more.
+    expect((await api(`/orders/${buy.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } })).status).toBe(200);
+    expect(Date.parse((await memberOf(tenant.id, buyerId))!.paid_until!)).toBeLessThanOrEqual(Date.now());
+    const view = (await shop(tenant.slug, "/member", { cookie })).body.member;
+    expect([view.tier.name, view.paidCard]).toEqual(["普通", null]);
+  });
+
   it("paid membership card: purchase, renewal extends the term, gift pack once, lapses at the end", async () => {
     const { tenant, adminKey } = await createTenant();
     const gift = await coupon(adminKey, "开卡礼");

@@ -281,6 +281,19 @@ export function paidCardStmts(db: D1Database, tenantId: string, orderId: string,
       .bind(orderId, orderId, tenantId, orderId),
   ];
 }
+/** A refunded order's paid-card term, taken back once (see services/membership.ts orderRefundMemberStmts). */
+export function paidTermRefundStmts(db: D1Database, tenantId: string, orderId: string, guard: SqlGuard) {
+  return [
+    db.prepare(`UPDATE paid_card_terms SET kind = 'refunded', gift_issued = 1 WHERE tenant_id = ? AND order_id = ? AND kind != 'refunded' AND ${guardSql(guard)}`)
+      .bind(tenantId, orderId, ...guardArgs(guard)),
+    // changes(): this batch's statement just before took the term back (a replay takes nothing).
+    db.prepare(
+      `UPDATE members SET paid_until = strftime('%Y-%m-%dT%H:%M:%fZ', paid_until, '-' || (SELECT p.months FROM paid_card_terms t
+         JOIN paid_card_plans p ON p.tenant_id = t.tenant_id AND p.product_id = t.product_id WHERE t.order_id = ?1) || ' months')
+       WHERE tenant_id = ?2 AND id = (SELECT member_id FROM paid_card_terms WHERE order_id = ?1) AND paid_until IS NOT NULL AND changes() = 1`,
+    ).bind(orderId, tenantId),
+  ];
+}
 export const paidTermOf = (orderId: string, field: string): Frag => ({ sql: `SELECT ${field} FROM paid_card_terms WHERE order_id = ?`, args: [orderId] });
 
 export function paidTermsOf(db: D1Database, tenantId: string, memberId: string) {

@@ -9,7 +9,7 @@ import { newId } from "../domain/crypto";
 import { cardNumber, effectiveTier, memberPrice, progressToNext, NO_PRIVILEGES } from "../domain/tiers";
 import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
-  memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
+  memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidTermRefundStmts, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
   type TierRow, lotteryBonusOf, memberOfBuyer, orderGrowthOf, actionGrowthOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
@@ -148,10 +148,18 @@ export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: s
   ];
 }
 
-/** For the batch that marks an order refunded: the growth it earned is taken back (once: source order_refund). */
+/**
+ * For the batch that marks an order refunded: the growth it earned is taken back (once: source order_refund), and a
+ * paid card's term it bought is taken back (once: the term moves to kind 'refunded'): the member's paid_until goes
+ * back by the plan's months (into the past when it was the only term: the card stops at once) and a gift pack not
+ * issued yet will not be.
+ */
 export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, orderId: string, guard: SqlGuard): D1PreparedStatement[] {
   const earned = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = 'order' AND source_id = ?`, args: [tenantId, orderId] });
-  return growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard);
+  return [
+    ...growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard),
+    ...paidTermRefundStmts(env.DB, tenantId, orderId, guard),
+  ];
 }
 
 /**
