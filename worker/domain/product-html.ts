@@ -12,7 +12,8 @@ const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
 const tr = (lang: Lang, zh: string, en: string) => (lang === "en" ? en : zh);
 
-export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+/** ¥12.30; a debit reads -¥1.00 (not ¥-1.00). */
+export const yuan = (cents: number) => `${cents < 0 ? "-" : ""}¥${(Math.abs(cents) / 100).toFixed(2)}`;
 
 export const KIND: Record<string, [string, string]> = {
   card_key: ["卡密", "Card key"], direct_recharge: ["直充", "Direct recharge"], coupon: ["优惠券", "Coupon"], bundle: ["组合权益", "Bundle"],

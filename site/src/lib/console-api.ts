@@ -69,7 +69,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   return data as T;
 }
 
-export const yuan = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+export { yuan } from "../../../worker/domain/product-html";
 
 /**
  * Renders rows into a <tbody> with textContent only (no HTML injection from data). Each cell carries its column's
