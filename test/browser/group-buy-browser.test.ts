@@ -13,6 +13,23 @@ async function payAtCashier(page: Page) {
   await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
 }
 
+/** A new card-key product with `keys` keys, a two-seat group buy of it (30 min) and a team a guest opened on it. */
+async function openTwoSeatTeam(name: string, keys: number): Promise<any> {
+  const { baseUrl, keys: apiKeys } = inject("stack");
+  const admin = new ApiClient(baseUrl, apiKeys.admin!);
+  const product = await admin.ok<{ id: string }>("POST", "/products", {
+    kind: "card_key", name: `${name} ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+  });
+  await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: Array.from({ length: keys }, (_, i) => ({ line: i + 1, secret: `TEAM-${product.id}-${i}` })) });
+  await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+  const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+    productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
+  const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+  return (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+}
+
 describe("group buy (拼团) on three phones", () => {
   it("one phone opens a team, two others join through its link, each pays at the cashier, all three see their keys", { timeout: 180_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
@@ -112,21 +129,10 @@ describe("group buy (拼团) on three phones", () => {
   });
 
   it("a join refused for want of stock says 已售罄 next to the button, above the tab bar", { timeout: 120_000 }, async () => {
-    const { baseUrl, keys } = inject("stack");
-    const admin = new ApiClient(baseUrl, keys.admin!);
+    const { baseUrl } = inject("stack");
     // One key only: the leader's order takes it, so a friend's 参团 is refused (409 sold_out, "Out of stock").
-    const product = await admin.ok<{ id: string }>("POST", "/products", {
-      kind: "card_key", name: `售罄团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
-    });
-    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [{ line: 1, secret: `SOLDOUT-${product.id}` }] });
-    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
-    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
-      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-    });
     // The leader opens the team and pays without a browser (a guest session, the sandbox cashier's pay).
-    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
-    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
-    const opened: any = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+    const opened = await openTwoSeatTeam("售罄团测试卡", 1);
     expect(opened.mine.checkoutUrl).toBeTruthy();
     await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
 
@@ -148,19 +154,8 @@ describe("group buy (拼团) on three phones", () => {
   });
 
   it("at the deadline the page stops offering to join or pay while the team is settled", { timeout: 120_000 }, async () => {
-    const { baseUrl, keys } = inject("stack");
-    const admin = new ApiClient(baseUrl, keys.admin!);
-    const product = await admin.ok<{ id: string }>("POST", "/products", {
-      kind: "card_key", name: `截止团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
-    });
-    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [1, 2].map((n) => ({ line: n, secret: `DEADLINE-${product.id}-${n}` })) });
-    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
-    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
-      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-    });
-    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
-    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
-    const opened: any = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+    const { baseUrl } = inject("stack");
+    const opened = await openTwoSeatTeam("截止团测试卡", 2);
 
     const context = await phoneContext(browser());
     const page = await context.newPage();
