@@ -51,6 +51,14 @@ describe("member centre on a phone (issue 17)", () => {
     await console.fill("#search-q", phone.slice(-4));
     await console.click("#search-form button[type=submit]");
     await expect.poll(() => console.locator("#members tr").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // The search is in the address: the same link opened elsewhere lists the same members.
+    expect(new URL(console.url()).searchParams.get("q")).toBe(phone.slice(-4));
+    const linked = await signedInPage(browser(), console.url(), keys.admin!);
+    expect(await linked.inputValue("#search-q")).toBe(phone.slice(-4));
+    await expect.poll(async () => (await linked.locator("#members tr").allTextContents()).join("|"), { timeout: 10_000 })
+      .toBe((await console.locator("#members tr").allTextContents()).join("|"));
+    for (const text of await linked.locator("#members tr").allTextContents()) expect(text).toContain(phone.slice(-4));
+    await linked.context().close();
     await console.locator("#members tr").first().getByRole("button").click();
     await expect.poll(() => console.isVisible("#member"), { timeout: 10_000 }).toBe(true);
     await screenshot(console, "admin-members");
