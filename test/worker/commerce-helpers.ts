@@ -1,5 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
 
 export const FUTURE = { kind: "fixed" as const, validFrom: "2026-01-01T00:00:00.000Z", validTo: "2030-01-01T00:00:00.000Z" };
@@ -83,4 +84,24 @@ export async function paidAtSandbox<N extends { gatewayTxnId: string; paymentId:
     });
   }
   return n;
+}
+
+/** A published coupon product of this tenant (config.coupon as given, online unless said). */
+export async function couponProduct(adminKey: string, coupon: Record<string, unknown>, name = "优惠券") {
+  const p = await api("/products", {
+    method: "POST", token: adminKey,
+    json: { kind: "coupon", name, priceCents: 0, faceValueCents: 0, validity: FUTURE, scope: "商城", config: { coupon: { online: true, ...coupon } } },
+  });
+  if (p.status !== 201) throw new Error(`coupon: ${p.status} ${JSON.stringify(p.body)}`);
+  const pub = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+  if (pub.status !== 200) throw new Error(`publish: ${pub.status} ${JSON.stringify(pub.body)}`);
+  return p.body.id as string;
+}
+
+/** Issues one coupon to a buyer the usual way (a free order of the coupon product) and returns the voucher id. */
+export async function issueCoupon(tenantId: string, buyerId: string, couponId: string): Promise<string> {
+  const res = await createOrder(env, { tenantId, buyerId, productId: couponId, idempotencyKey: `issue-${buyerId}-${couponId}`, unitPriceCents: 0 });
+  const v = await env.DB.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ?").bind(tenantId, res.order.id).first<{ id: string }>();
+  if (!v) throw new Error(`no voucher: ${res.order.status} ${res.order.failure_reason}`);
+  return v.id;
 }

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
 import { reportVoucher } from "../../worker/services/compensation";
-import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { couponProduct, issueCoupon, pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, recordedEvents } from "./helpers";
 
 /** The real env, with the events queue replaced by a recorder. */
@@ -80,6 +80,29 @@ describe("compensation and trust", { timeout: 60_000 }, () => {
     const done = await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: m.adminKey, json: { action: "replace" } });
     expect(done.body.status).toBe("replaced");
     expect((await api(`/complaints/${open.body.id}/resolve`, { method: "POST", token: m.adminKey, json: { action: "refund" } })).status).toBe(409);
+  });
+
+  it("refunds each right of a multi-unit order its share, the odd cents included: three refunds give back the whole charge", async () => {
+    const s = await shopWithKeys(3, { priceCents: 1000 });
+    await api("/compensation-policy", { method: "PUT", token: s.adminKey, json: { policy: "refund" } });
+    const guest = await shop(s.slug, "/guest", { method: "POST" });
+    const coupon = await issueCoupon(s.tenant.id, guest.body.buyer.id, await couponProduct(s.adminKey, { kind: "threshold", thresholdCents: 0, discountCents: 1 }, "立减1分"));
+    const order = await shop(s.slug, "/orders", { method: "POST", cookie: guest.cookie, idem: `odd-${crypto.randomUUID()}`, json: { productId: s.productId, quantity: 3, couponVoucherIds: [coupon] } });
+    expect(order.body.amountCents).toBe(2999);
+    expect((await pay(order.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const rights = (await shop(s.slug, `/orders/${order.body.id}`, { cookie: guest.cookie })).body.vouchers as { code: string }[];
+    expect(rights).toHaveLength(3);
+    const refunds: number[] = [];
+    for (const v of rights) {
+      const r = await report(s.slug, v.code, guest.cookie!);
+      expect(r.body.status, JSON.stringify(r.body)).toBe("refunded");
+      refunds.push(r.body.refundCents);
+    }
+    expect(refunds).toEqual([1000, 1000, 999]);
+    const back = await env.DB.prepare("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE tenant_id = ? AND kind = 'refund' AND status = 'succeeded'").bind(s.tenant.id).first("n");
+    expect(back).toBe(2999);
+    const after = await shop(s.slug, `/orders/${order.body.id}`, { cookie: guest.cookie });
+    expect(after.body.order.status).toBe("refunded");
   });
 
   it("an operator key resolves by replacing or rejecting; money goes back only with an admin key", async () => {

@@ -4,29 +4,9 @@ import { ApiError } from "../../worker/errors";
 import { createOrder } from "../../worker/services/orders";
 import { createOrders } from "../../worker/services/order-batch";
 import { api, countRows, recordedOfType } from "./helpers";
-import { FUTURE, pay, shop, shopWithKeys } from "./commerce-helpers";
+import { couponProduct, FUTURE, issueCoupon as issue, pay, shop, shopWithKeys } from "./commerce-helpers";
 
 const BUDGET_TIMEOUT = 120_000;
-
-/** A published coupon product of this tenant (config.coupon as given, online unless said). */
-async function couponProduct(adminKey: string, coupon: Record<string, unknown>, name = "优惠券") {
-  const p = await api("/products", {
-    method: "POST", token: adminKey,
-    json: { kind: "coupon", name, priceCents: 0, faceValueCents: 0, validity: FUTURE, scope: "商城", config: { coupon: { online: true, ...coupon } } },
-  });
-  if (p.status !== 201) throw new Error(`coupon: ${p.status} ${JSON.stringify(p.body)}`);
-  const pub = await api(`/products/${p.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
-  if (pub.status !== 200) throw new Error(`publish: ${pub.status} ${JSON.stringify(pub.body)}`);
-  return p.body.id as string;
-}
-
-/** Issues one coupon to a buyer the usual way (a free order of the coupon product) and returns the voucher id. */
-async function issue(tenantId: string, buyerId: string, couponId: string): Promise<string> {
-  const res = await createOrder(env, { tenantId, buyerId, productId: couponId, idempotencyKey: `issue-${buyerId}-${couponId}`, unitPriceCents: 0 });
-  const v = await env.DB.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ?").bind(tenantId, res.order.id).first<{ id: string }>();
-  if (!v) throw new Error(`no voucher: ${res.order.status} ${res.order.failure_reason}`);
-  return v.id;
-}
 
 async function buyer(slug: string) {
   const g = await shop(slug, "/guest", { method: "POST" });

@@ -155,12 +155,13 @@ export async function refundableOf(db: D1Database, tenantId: string, orderId: st
     .prepare(
       `SELECT c.id AS charge_id, c.amount_cents - ${REFUNDED_CENTS_SQL} AS refundable,
          (SELECT COUNT(*) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed') AS refunds,
-         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND +v.status = 'issued') AS issued
+         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND +v.status = 'issued') AS issued,
+         (SELECT COUNT(*) FROM vouchers v WHERE v.tenant_id = c.tenant_id AND v.order_id = c.order_id AND +v.status = 'refunded') AS refunded_units
        FROM payments c WHERE c.tenant_id = ? AND c.order_id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
        ORDER BY c.created_at DESC LIMIT 1`,
     )
     .bind(tenantId, orderId)
-    .first<{ charge_id: string; refundable: number; refunds: number; issued: number }>();
+    .first<{ charge_id: string; refundable: number; refunds: number; issued: number; refunded_units: number }>();
 }
 
 /**

@@ -76,3 +76,6 @@ export function refundPlan(
   if (units > left.issuedUnits) return { ok: false, code: "units_unavailable", message: `Only ${left.issuedUnits} unredeemed rights are left to take back` };
   return { ok: true, amountCents: amount, units, full };
 }
+
+/** Unit i's part of an amount split over n units: the cents that do not divide go to the first ones, so the parts add up. */
+export const shareOf = (amount: number, n: number, i: number) => Math.floor(amount / n) + (i < amount % n ? 1 : 0);

@@ -11,6 +11,7 @@ import { IssueVoucherInput } from "../../schema/vouchers";
 import type { z } from "zod";
 import { newId } from "../domain/crypto";
 import { deliverKeyStmt, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
+import { shareOf } from "../domain/after-sale";
 import { COMPENSATION, reportPolicy, repeatReporter } from "../domain/compensation";
 import { windowStart } from "../domain/redemption-risk";
 import {
@@ -170,10 +171,11 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   const db = env.DB;
   const t = complaint.tenant_id;
   const order = v.order_id ? await getOrderRow(db, t, v.order_id) : null;
-  // What this right was paid: its share of the order's amount after coupons (not the list price), and never more than
-  // the charge has left after earlier refunds (a goodwill refund, another right's refund).
+  // What this right was paid: its share of the order's amount after coupons (not the list price; the cents that do not
+  // divide go to the first rights refunded, so the shares add up to the charge), and never more than the charge has
+  // left after earlier refunds (a goodwill refund, another right's refund).
   const left = order ? await refundableOf(db, t, order.id) : null;
-  const amount = order && left ? Math.max(0, Math.min(Math.floor(order.amount_cents / Math.max(1, order.quantity)), left.refundable)) : 0;
+  const amount = order && left ? Math.max(0, Math.min(shareOf(order.amount_cents, Math.max(1, order.quantity), left.refunded_units), left.refundable)) : 0;
   // The complaint closes and its right is taken back in one step, only while the right is still unused: a ticket's
   // replacement or an order refund that took it meanwhile is not paid out a second time.
   const [claimed] = await db.batch([

@@ -15,7 +15,7 @@ import {
   firstVoucherOfOrder, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, getPaymentById, type PaymentRow } from "../db/payments";
-import { refundPlan } from "../domain/after-sale";
+import { refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
@@ -28,9 +28,6 @@ type RightRow = { id: string; product_id: string; campaign_id: string | null; ki
 
 /** The action of a money-only refund's ledger entry (voucher_compensated), which settlement counts as money paid out. */
 export const MONEY_REFUND = "money_refund";
-
-/** Unit i's part of an amount split over n units: the cents that do not divide go to the first ones, so the parts add up. */
-export const shareOf = (amount: number, n: number, i: number) => Math.floor(amount / n) + (i < amount % n ? 1 : 0);
 
 export const toPaymentRecord = (r: PaymentRecordRow): PaymentRecord => ({
   id: r.id, kind: r.kind, provider: r.provider, amountCents: r.amount_cents, status: r.status, providerRef: r.provider_ref,
