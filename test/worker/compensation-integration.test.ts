@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { EventEnvelope } from "../../schema/events";
 import { reportVoucher } from "../../worker/services/compensation";
 import { couponProduct, issueCoupon, pay, shop, shopWithKeys } from "./commerce-helpers";
-import { api, recordedEvents } from "./helpers";
+import { api, recordedEvents, recordedOfType } from "./helpers";
 
 /** The real env, with the events queue replaced by a recorder. */
 function recordingEnv() {
@@ -103,6 +103,9 @@ describe("compensation and trust", { timeout: 60_000 }, () => {
     expect(back).toBe(2999);
     const after = await shop(s.slug, `/orders/${order.body.id}`, { cookie: guest.cookie });
     expect(after.body.order.status).toBe("refunded");
+    // Refunded to the last cent in parts: the coupon it used goes back, as with a whole refund.
+    expect(after.body.coupons).toMatchObject([{ voucherId: coupon, state: "returned" }]);
+    expect(await recordedOfType(s.tenant.id, "order_refunded")).toHaveLength(1);
   });
 
   it("an operator key resolves by replacing or rejecting; money goes back only with an admin key", async () => {

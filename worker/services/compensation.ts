@@ -22,8 +22,7 @@ import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow, type OrderRow } from "../db/orders";
 import { getChargeOfOrder } from "../db/payments";
 import { orderFullyRefundedStmt, refundableOf, unrefundVouchersStmt } from "../db/order-console";
-import { orderRefundMemberStmts } from "./membership";
-import { orderRefundPointsStmts } from "./points";
+import { afterLastPart, lastPartStmts } from "./partial-refunds";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
@@ -199,27 +198,22 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
     ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
     // The last money of the order went back: the order is refunded (member growth and points with it, once), as
     // when console refunds add up to the charge.
-    ...(moneyMoved ? orderRefundedStmts(env, order!, amount, `rfc_${complaint.id}`) : []),
+    ...(moneyMoved ? await orderRefundedStmts(env, order!, amount, `rfc_${complaint.id}`) : []),
   ]);
+  if (moneyMoved && (await getOrderRow(db, t, order!.id))?.status === "refunded") await afterLastPart(env, order!);
   return closed;
 }
 
 /** A compensation refund is a part of the order's refund (order_partially_refunded, as the console's), and the last part refunds the order. */
-function orderRefundedStmts(env: Env, order: OrderRow, amount: number, refundId: string): D1PreparedStatement[] {
+async function orderRefundedStmts(env: Env, order: OrderRow, amount: number, refundId: string): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
-  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, order.id] };
   return [
     ...eventRows(env, [{
       eventId: `evopr_${refundId}`, tenantId: t, type: "order_partially_refunded", actor: { userId: order.buyer_id },
       payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: amount, units: 1, reason: "compensation" },
     }], { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [t, refundId] }),
     orderFullyRefundedStmt(env.DB, t, order.id),
-    ...orderRefundMemberStmts(env, t, order.id, refunded),
-    ...orderRefundPointsStmts(env, t, order.id),
-    ...eventRows(env, [{
-      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason: "compensation", automatic: false, inParts: true },
-    }], refunded),
+    ...(await lastPartStmts(env, order, "compensation", null)),
   ];
 }
 

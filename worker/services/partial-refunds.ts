@@ -23,6 +23,10 @@ import { refundOrder } from "./fulfilment";
 import { refundCharge } from "./refunds";
 import { orderRefundMemberStmts } from "./membership";
 import { orderRefundPointsStmts } from "./points";
+import { returnOrderBalanceStmts } from "./stored-value";
+import { returnCouponsOnClose } from "./coupons";
+import { returnMallExchangeOfOrder } from "./mall";
+import { reverseInviteOfRefund } from "./invites";
 
 type RightRow = { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string };
 
@@ -75,7 +79,6 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
   // A refund the gateway accepted and is still processing counts as made (services/refunds.ts finishes it; a later
   // failure there records refund_settled with state failed for the operator).
   const succeeded = { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [tenantId, refundId] };
-  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [tenantId, orderId] };
   const [closed] = await db.batch([
     orderFullyRefundedStmt(db, tenantId, orderId),
     ...eventRows(env, [{
@@ -90,21 +93,42 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
       eventId: `evmr_${refundId}`, tenantId, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
       payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: plan.amountCents },
     }], succeeded) : []),
-    // The last part of the charge: the order is refunded (member growth and points go back with it, once).
-    ...orderRefundMemberStmts(env, tenantId, orderId, refunded),
-    ...orderRefundPointsStmts(env, tenantId, orderId),
-    ...eventRows(env, [{
-      eventId: `evor_${orderId}`, tenantId, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
-      payload: { orderId, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason: input.reason, automatic: false, inParts: true },
-    }], refunded),
+    ...(await lastPartStmts(env, order, input.reason, byKeyId)),
   ]);
-  await scheduleDispatch(env);
   const now = (closed!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, tenantId, orderId))!;
+  if (now.status === "refunded") await afterLastPart(env, order);
+  await scheduleDispatch(env);
   const after = await refundableOf(db, tenantId, orderId);
   return {
     refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!),
     order: toOrder(now), refundableCents: after?.refundable ?? 0, voidedVoucherIds: voided.map((v) => v.id), state: done.state === "processing" ? "processing" : "succeeded",
   };
+}
+
+/**
+ * The last part of the charge refunds the order (orderFullyRefundedStmt earlier in the same batch): everything a whole
+ * refund gives back goes back with it, once, guarded on the order being refunded — member growth, points, the stored
+ * value it spent, the coupons it used — and its order_refunded event.
+ */
+export async function lastPartStmts(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<D1PreparedStatement[]> {
+  const t = order.tenant_id;
+  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, order.id] };
+  return [
+    ...orderRefundMemberStmts(env, t, order.id, refunded),
+    ...orderRefundPointsStmts(env, t, order.id),
+    ...returnOrderBalanceStmts(env, t, order.id, refunded),
+    ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, refunded, reason) : []),
+    ...eventRows(env, [{
+      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason, automatic: false, inParts: true },
+    }], refunded),
+  ];
+}
+
+/** Once the last part refunded the order: a points-mall exchange it paid for and an invite it qualified are undone (each checks its own state). */
+export async function afterLastPart(env: Env, order: OrderRow): Promise<void> {
+  await returnMallExchangeOfOrder(env, order.tenant_id, order.id);
+  await reverseInviteOfRefund(env, order.tenant_id, order.id);
 }
 
 /** Everything, with no refund before: the order refund of services/fulfilment.ts (refused when a right was used). */
