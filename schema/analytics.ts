@@ -38,7 +38,7 @@ const segment = {
 };
 export const BUCKETS = ["day", "week", "month"] as const;
 export type Bucket = (typeof BUCKETS)[number];
-const bucket = { bucket: z.enum(BUCKETS).default("week").openapi({ description: "Time bucket (UTC): day, week (from Monday) or month; the first bucket starts at the calendar start of `from`'s day/week/month" }) };
+const bucket = { bucket: z.enum(BUCKETS).default("week").openapi({ description: "Time bucket in China time (Asia/Shanghai, UTC+8): day, week (from Monday) or month; the first bucket starts at the calendar start of `from`'s day/week/month" }) };
 const bucketLabel = z.string().openapi({ description: "First day of the bucket, YYYY-MM-DD (UTC)", example: "2026-09-07" });
 
 function params<T extends z.ZodRawShape>(shape: T) {

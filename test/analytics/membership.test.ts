@@ -104,7 +104,7 @@ describe("members by tier", () => {
   });
 
   it("per day; a card past its validUntil no longer counts even before its lapse is recorded", async () => {
-    expect(await wh.query("members_by_tier", { bucket: "day", from: "2026-09-10", to: "2026-09-11" })).toEqual([
+    expect(await wh.query("members_by_tier", { bucket: "day", from: "2026-09-10T00:00:00+08:00", to: "2026-09-11T00:00:00+08:00" })).toEqual([
       { bucket: "2026-09-10", tierId: "t1", members: 1 },
       { bucket: "2026-09-10", tierId: "tp", members: 1 },
     ]);
@@ -139,7 +139,8 @@ describe("points issued, spent, expired and outstanding", () => {
   });
 
   it("one month bucket sums the month", async () => {
-    expect(await wh.query("points", { bucket: "month" })).toEqual([
+    // buckets are China months: the range is China midnights (as the dashboard sends it)
+    expect(await wh.query("points", { bucket: "month", from: "2026-09-01T00:00:00+08:00", to: "2026-10-01T00:00:00+08:00" })).toEqual([
       { bucket: "2026-09-01", issued: 250, spent: 80, expired: 20, reversed: -20, adjusted: 5, outstanding: 205, outstandingValueCents: 205 },
     ]);
   });

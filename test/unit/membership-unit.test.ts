@@ -5,14 +5,15 @@ import { simulateMembers } from "../../scripts/lib/sim-members";
 import { bucketFor, pivotTiers, sumCohorts } from "../../site/src/lib/dashboard/membership-data";
 
 describe("membership buckets (warehouse)", () => {
-  it("covers [from, to) from the calendar start of the first week/month; the last bucket ends at `to`", () => {
+  it("covers [from, to) from the calendar start (China time) of the first week/month; the last bucket ends at `to`", () => {
+    // China midnights are 16:00 UTC the day before (Asia/Shanghai, UTC+8)
     expect(bucketsOf("2026-09-02T00:00:00.000Z", "2026-09-15T12:00:00.000Z", "week")).toEqual([
-      { label: "2026-08-31", start: "2026-09-02T00:00:00.000Z", end: "2026-09-07T00:00:00.000Z" },
-      { label: "2026-09-07", start: "2026-09-07T00:00:00.000Z", end: "2026-09-14T00:00:00.000Z" },
-      { label: "2026-09-14", start: "2026-09-14T00:00:00.000Z", end: "2026-09-15T12:00:00.000Z" },
+      { label: "2026-08-31", start: "2026-09-02T00:00:00.000Z", end: "2026-09-06T16:00:00.000Z" },
+      { label: "2026-09-07", start: "2026-09-06T16:00:00.000Z", end: "2026-09-13T16:00:00.000Z" },
+      { label: "2026-09-14", start: "2026-09-13T16:00:00.000Z", end: "2026-09-15T12:00:00.000Z" },
     ]);
-    expect(bucketsOf("2026-01-31T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "month").map((b) => b.label)).toEqual(["2026-01-01", "2026-02-01"]);
-    expect(bucketsOf("2026-09-01T00:00:00.000Z", "2026-09-03T00:00:00.000Z", "day").map((b) => b.end)).toEqual(["2026-09-02T00:00:00.000Z", "2026-09-03T00:00:00.000Z"]);
+    expect(bucketsOf("2026-01-31T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "month").map((b) => b.label)).toEqual(["2026-01-01", "2026-02-01", "2026-03-01"]);
+    expect(bucketsOf("2026-08-31T16:00:00.000Z", "2026-09-02T16:00:00.000Z", "day").map((b) => b.end)).toEqual(["2026-09-01T16:00:00.000Z", "2026-09-02T16:00:00.000Z"]);
   });
 });
 

@@ -23,9 +23,19 @@ export const NO_FILTERS = (range: { from: string; to: string }): Filters => ({
 });
 
 const DAY_MS = 86_400_000;
-export const day = (d: Date) => d.toISOString().slice(0, 10);
+/**
+ * The business runs on China time (Asia/Shanghai, UTC+8 all year, no daylight saving): the form's dates are China
+ * days, and a China day d is the instants [d 00:00+08:00, d+1 00:00+08:00). A date in UTC days instead put the
+ * orders of 00:00–08:00 China time into the day before (and left them out of 今天 until 08:00).
+ */
+export const BUSINESS_UTC_OFFSET = "+08:00";
+const OFFSET_MS = 8 * 3_600_000;
+/** The China date (YYYY-MM-DD) of an instant. */
+export const day = (d: Date) => new Date(d.getTime() + OFFSET_MS).toISOString().slice(0, 10);
+const nextDate = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+const prevDate = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
 
-/** 今天, 7天, 30天, 90天: the last N days including today (dates are UTC days, as the warehouse's). */
+/** 今天, 7天, 30天, 90天: the last N China days including today. */
 export const PRESETS = [
   { days: 1, zh: "今天", en: "Today" },
   { days: 7, zh: "7天", en: "7 days" },
@@ -37,16 +47,19 @@ export function presetRange(days: number, now = new Date()): { from: string; to:
   return { from: day(new Date(now.getTime() - (days - 1) * DAY_MS)), to: day(now) };
 }
 
-/** The form's "to" is inclusive for people; the API's end is exclusive. */
+/**
+ * The form's "to" is inclusive for people; the API's end is exclusive. Sent as China midnights (the API reads a bare
+ * date as UTC midnight, for BI tools that work in UTC).
+ */
 export function apiRange(f: Pick<Filters, "from" | "to">): { from: string; to: string } {
-  return { from: f.from, to: day(new Date(Date.parse(`${f.to}T00:00:00Z`) + DAY_MS)) };
+  return { from: `${f.from}T00:00:00${BUSINESS_UTC_OFFSET}`, to: `${nextDate(f.to)}T00:00:00${BUSINESS_UTC_OFFSET}` };
 }
 
 /** The period of equal length just before (inclusive dates), for the comparison on the KPI tiles. */
 export function previousPeriod(f: Filters): Filters {
   const from = Date.parse(`${f.from}T00:00:00Z`);
   const days = Math.round((Date.parse(`${f.to}T00:00:00Z`) - from) / DAY_MS) + 1;
-  return { ...f, from: day(new Date(from - days * DAY_MS)), to: day(new Date(from - DAY_MS)) };
+  return { ...f, from: prevDate(f.from, days), to: prevDate(f.from, 1) };
 }
 
 type Shape = "range" | "campaign" | "cohort" | "ltv" | "top";
