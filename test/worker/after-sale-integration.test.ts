@@ -106,8 +106,13 @@ describe("console refunds: partial, race-safe, audited", { timeout: 90_000 }, ()
     expect(d1.body.vouchers.every((v: any) => v.status === "issued")).toBe(true);
 
     // One unit back with ¥5: one right refunded (voucher_refunded for the ledger).
+    const touched = () => env.DB.prepare("SELECT updated_at FROM orders WHERE id = ?").bind(order.id).first<string>("updated_at");
+    const before = await touched();
+    await new Promise((r) => setTimeout(r, 5));
     const one = await api(`/orders/${order.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 500, units: 1, reason: "退一张" } });
     expect(one.status).toBe(201);
+    // The order changed (its export's refundedCents): updatedAt moves, so a sync keyed on it picks the refund up.
+    expect((await touched())! > before!).toBe(true);
     expect(one.body.voidedVoucherIds).toHaveLength(1);
     expect(one.body.refundableCents).toBe(470);
     expect((await api(`/orders/${order.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 100, units: 3, reason: "太多" } })).body.error.code).toBe("units_unavailable");

@@ -202,14 +202,19 @@ export function unrefundVouchersStmt(db: D1Database, tenantId: string, ids: stri
     .bind(tenantId, ...ids);
 }
 
-/** The order once nothing is left to refund: paid/delivered → refunded. */
+/**
+ * After a part refund: the order changed (updated_at, so a sync keyed on it sees the new refunded amount), and once
+ * nothing is left to refund it moves paid/delivered → refunded.
+ */
 export function orderFullyRefundedStmt(db: D1Database, tenantId: string, orderId: string) {
+  const nothingLeft = `NOT EXISTS (SELECT 1 FROM payments c WHERE c.tenant_id = orders.tenant_id AND c.order_id = orders.id AND c.kind = 'charge' AND c.status = 'succeeded'
+           AND c.amount_cents > COALESCE((SELECT SUM(r.amount_cents) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0))`;
   return db
     .prepare(
-      `UPDATE orders SET status = 'refunded', refunded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+      `UPDATE orders SET status = CASE WHEN ${nothingLeft} THEN 'refunded' ELSE status END,
+         refunded_at = CASE WHEN ${nothingLeft} THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE refunded_at END,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
        WHERE tenant_id = ? AND id = ? AND status IN ('paid', 'delivered')
-         AND NOT EXISTS (SELECT 1 FROM payments c WHERE c.tenant_id = orders.tenant_id AND c.order_id = orders.id AND c.kind = 'charge' AND c.status = 'succeeded'
-           AND c.amount_cents > COALESCE((SELECT SUM(r.amount_cents) FROM payments r WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0))
        RETURNING *`,
     )
     .bind(tenantId, orderId);
