@@ -3,7 +3,7 @@ import { Challenge } from "./risk";
 
 /** The one error shape every API response uses. */
 export const ErrorIssue = z.object({
-  path: z.string().openapi({ example: "body.price" }),
+  path: z.string().openapi({ example: "json.priceCents" }),
   message: z.string(),
   code: z.string(),
   /** Copy lint: the character offset of the words in the field's text. */

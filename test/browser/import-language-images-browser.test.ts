@@ -104,7 +104,7 @@ describe("direct recharge account (issue 13 #4)", () => {
     }, phoneProduct.id);
     expect(api.status).toBe(422);
     expect(api.body.error.code).toBe("invalid_recharge_account");
-    expect(api.body.error.issues[0].path).toBe("body.rechargeAccount");
+    expect(api.body.error.issues[0].path).toBe("json.rechargeAccount");
 
     await page.fill("#acct", "13800138000");
     await page.click("#buy-btn");

@@ -65,7 +65,7 @@ describe("console and page error text", () => {
 
   it("a mall stock below what was exchanged, and a campaign product with banned words, read in the page's language", () => {
     page("zh-CN");
-    const stock = { code: "stock_below_taken", message: "7 already exchanged; the stock cannot be set below 7", issues: [{ path: "body.stock", code: "stock_below_taken", message: "7 already exchanged" }] };
+    const stock = { code: "stock_below_taken", message: "7 already exchanged; the stock cannot be set below 7", issues: [{ path: "json.stock", code: "stock_below_taken", message: "7 already exchanged" }] };
     expect(errorText(stock).split("\n")).toEqual(["库存不能少于已兑换的数量（想停止兑换，可把库存设为已兑数量或停用此项）", "库存：不能少于已兑换的数量"]);
     const copy = { code: "campaign_product_copy_refused", message: "…", issues: [{ path: "json.productId", code: "banned_phrase", message: "product prd_1 name: banned absolute claim “全网最低价” at 0: …全网最低价神券…" }] };
     expect(errorText(copy).split("\n")[1]).toContain("含广告法禁用的绝对化用语“全网最低价”");
@@ -135,7 +135,7 @@ describe("console and page error text", () => {
     page("zh-CN");
     let body: unknown;
     try {
-      assertOutboundUrl({ ENVIRONMENT: "production" } as Env, "http://example.com/hook", "body.url", "invalid_webhook_url", "Webhook URL");
+      assertOutboundUrl({ ENVIRONMENT: "production" } as Env, "http://example.com/hook", "json.url", "invalid_webhook_url", "Webhook URL");
     } catch (e) {
       body = e;
     }

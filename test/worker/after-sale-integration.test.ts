@@ -245,7 +245,7 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     const stranger = (await shop(slug, `/orders/${other.id}`, { cookie: other.cookie })).body.vouchers[0].id;
     const refused = await shop(slug, path, { method: "POST", cookie: order.cookie, json: { reason: "key_invalid", body: "第二张用不了", voucherId: stranger } });
     expect(refused.status).toBe(422);
-    expect(refused.body.error).toMatchObject({ code: "voucher_not_in_order", issues: [expect.objectContaining({ path: "body.voucherId" })] });
+    expect(refused.body.error).toMatchObject({ code: "voucher_not_in_order", issues: [expect.objectContaining({ path: "json.voucherId" })] });
 
     const opened = await shop(slug, path, { method: "POST", cookie: order.cookie, json: { reason: "key_invalid", body: "第二张用不了", voucherId: keys[1]!.id } });
     expect(opened.status).toBe(201);
@@ -291,7 +291,7 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     const ticketId = opened.body.id as string;
     const wrong = await api(`/tickets/${ticketId}/resolve`, { method: "POST", token: adminKey, json: { action: "compensate", couponProductId: productId } });
     expect(wrong.status).toBe(422);
-    expect(wrong.body.error.issues[0].path).toBe("body.couponProductId");
+    expect(wrong.body.error.issues[0].path).toBe("json.couponProductId");
     expect((await api(`/tickets/${ticketId}`, { token: adminKey })).body.status).toBe("open");
     const missingNote = await api(`/tickets/${ticketId}/resolve`, { method: "POST", token: adminKey, json: { action: "reject" } });
     expect(missingNote.status).toBe(400);

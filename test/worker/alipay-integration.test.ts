@@ -136,7 +136,7 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     const junk = `-----BEGIN RSA PRIVATE KEY-----\n${"QUJD".repeat(20)}\n-----END RSA PRIVATE KEY-----`;
     const bad = await api("/payment-accounts", { method: "PUT", token: s.adminKey, json: { provider: "alipay", config: { ...merchant, appPrivateKeyPem: junk } } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: "invalid_key", issues: [expect.objectContaining({ path: "body.config.appPrivateKeyPem" })] });
+    expect(bad.body.error).toMatchObject({ code: "invalid_key", issues: [expect.objectContaining({ path: "json.config.appPrivateKeyPem" })] });
     expect(bad.body.error.issues).toHaveLength(1);
   });
 

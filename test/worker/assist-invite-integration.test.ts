@@ -212,7 +212,7 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     const order = await api("/assists", { method: "POST", token: b.adminKey, json: { name: "x", productId: b.reward, goal: 1, hours: 1, startsAt: "2026-01-02T00:00:00Z", endsAt: "2026-01-01T00:00:00Z" } });
     expect(order.body.error.issues.map((i: { path: string }) => i.path)).toContain("json.endsAt");
     const wrongKind = await api("/assists", { method: "POST", token: b.adminKey, json: { name: "x", productId: "prd_nope", goal: 1, hours: 1, startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" } });
-    expect([wrongKind.status, wrongKind.body.error.issues[0].path]).toEqual([422, "body.productId"]);
+    expect([wrongKind.status, wrongKind.body.error.issues[0].path]).toEqual([422, "json.productId"]);
 
     const assistId = await assist(b.adminKey, b.reward);
     const code = (await (await new Phone(b.slug).member()).post(`/assists/${assistId}/requests`)).body.code as string;

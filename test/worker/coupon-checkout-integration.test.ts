@@ -95,7 +95,7 @@ describe("quote and placing with coupons", () => {
     const r = await order(s.slug, b.cookie, "elig", { productId: s.productId, couponVoucherIds: [vg] });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe("not_eligible");
-    expect(r.body.error.issues[0]).toMatchObject({ path: "body.couponVoucherIds.0", code: "tier" });
+    expect(r.body.error.issues[0]).toMatchObject({ path: "json.couponVoucherIds.0", code: "tier" });
     expect(await voucherStatus(vg)).toBe("issued");
   });
 });

@@ -167,7 +167,7 @@ describe("group buy: input and tenants", () => {
     expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["json.endsAt", "json.teamMinutes", "json.teamSize"]);
     const dear = await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: s.productId, name: "x", groupPriceCents: 5000, teamSize: 2, teamMinutes: 5, endsAt: new Date(Date.now() + HOUR).toISOString() } });
     expect(dear.status).toBe(422);
-    expect(dear.body.error.issues[0].path).toBe("body.groupPriceCents");
+    expect(dear.body.error.issues[0].path).toBe("json.groupPriceCents");
     const leader = await openTeam(s.slug, s.groupBuyId);
     const other = await createTenant("Other");
     expect((await api(`/group-buys/${s.groupBuyId}`, { token: other.adminKey })).status).toBe(404);

@@ -178,7 +178,7 @@ describe("points mall", () => {
     const draft = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
     const group = await api("/group-buys", { method: "POST", token: s.adminKey, json: { productId: coupon.body.id, name: "团", groupPriceCents: 1, teamSize: 2, teamMinutes: 10, endsAt: new Date(Date.now() + 86_400_000).toISOString() } });
     expect([draft.status, group.status]).toEqual([422, 422]);
-    expect(draft.body.error).toMatchObject({ code: "invalid_mall_item", message: "The product must be published", requestId: expect.any(String), issues: [{ path: "body.productId", code: "invalid_mall_item" }] });
+    expect(draft.body.error).toMatchObject({ code: "invalid_mall_item", message: "The product must be published", requestId: expect.any(String), issues: [{ path: "json.productId", code: "invalid_mall_item" }] });
     expect(draft.body.error.issues[0].path).toBe(group.body.error.issues[0].path);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM mall_items WHERE tenant_id = ?").bind(s.tenant.id).first("n")).toBe(0);
 
@@ -224,7 +224,7 @@ describe("points mall", () => {
 
     const below = await api(`/mall/items/${item.body.id}`, { method: "PUT", token: s.adminKey, json: { ...input, title: "改名", stock: 5 } });
     expect(below.status).toBe(409);
-    expect(below.body.error).toMatchObject({ code: "stock_below_taken", requestId: expect.any(String), issues: [{ path: "body.stock", code: "stock_below_taken" }] });
+    expect(below.body.error).toMatchObject({ code: "stock_below_taken", requestId: expect.any(String), issues: [{ path: "json.stock", code: "stock_below_taken" }] });
     expect(below.body.error.message).toContain("7 already exchanged");
     expect(await row()).toEqual({ stock_total: 10, stock_left: 3, title: "10元券" }); // nothing changed, not even the title
 

@@ -246,7 +246,7 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
     const plan = await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: plus.body.id, months: 1, giftProductIds: [gift], monthlyProductIds: [monthly] } });
     expect(plan.status).toBe(200);
-    expect((await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: "nope", months: 1 } })).body.error.issues[0].path).toBe("body.tierId");
+    expect((await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: "nope", months: 1 } })).body.error.issues[0].path).toBe("json.tierId");
 
     const { cookie, buyerId } = await signIn(tenant.slug);
     expect((await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-nonmember", json: { productId: cardProduct } })).body.error.code).toBe("not_a_member");

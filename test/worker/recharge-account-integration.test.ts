@@ -24,7 +24,7 @@ describe("direct recharge account validation", () => {
       const r = await order(s.slug, s.productId, bad);
       expect(r.status, bad).toBe(422);
       expect(r.body.error.code).toBe("invalid_recharge_account");
-      expect(r.body.error.issues[0].path).toBe("body.rechargeAccount");
+      expect(r.body.error.issues[0].path).toBe("json.rechargeAccount");
     }
     const ok = await order(s.slug, s.productId, "13800138000");
     expect(ok.status).toBe(201);

@@ -153,7 +153,7 @@ describe("checkout with the balance", () => {
     // More than the order amount is refused with the field path.
     const over = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "part-3-key", json: { productId: w.productId, storedValueCents: 5000 } });
     expect(over.status).toBe(422);
-    expect(over.body.error.issues[0].path).toBe("body.storedValueCents");
+    expect(over.body.error.issues[0].path).toBe("json.storedValueCents");
   });
 });
 

@@ -40,19 +40,19 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     for (const baseUrl of ["http://169.254.169.254/latest/", "http://10.0.0.5/", "file:///etc/passwd", "https://[64:ff9b::a9fe:a9fe]/"]) {
       const res = await api("/suppliers", { method: "POST", token: adminKey, json: { name: "evil", baseUrl, products: [] } });
       expect(res.status, baseUrl).toBe(400);
-      expect(res.body.error).toMatchObject({ code: "invalid_supplier_url", issues: [expect.objectContaining({ path: "body.baseUrl" })] });
+      expect(res.body.error).toMatchObject({ code: "invalid_supplier_url", issues: [expect.objectContaining({ path: "json.baseUrl" })] });
     }
     expect((await api("/suppliers", { token: adminKey })).body.suppliers).toEqual([]);
     // A mapping to a product the brand does not have is refused with its place, and nothing is saved.
     const typo = await api("/suppliers", { method: "POST", token: adminKey, json: { name: "typo", baseUrl: "https://api.supplier.example/", products: [{ productId: "prd_nonexistent", sku: "X", costCents: 1 }] } });
     expect(typo.status).toBe(422);
-    expect(typo.body.error).toMatchObject({ code: "supplier_unknown_product", issues: [expect.objectContaining({ path: "body.products.0.productId" })] });
+    expect(typo.body.error).toMatchObject({ code: "supplier_unknown_product", issues: [expect.objectContaining({ path: "json.products.0.productId" })] });
     expect((await api("/suppliers", { token: adminKey })).body.suppliers).toEqual([]);
     const merchant = (await (await fetch(`${inject("wechatpayUrl")}/sandbox/merchants`, { method: "POST", body: JSON.stringify({}) })).json()) as Record<string, unknown>;
     for (const gatewayUrl of ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/"]) {
       const res = await api("/payment-accounts", { method: "PUT", token: adminKey, json: { provider: "wechatpay", config: { ...merchant, gatewayUrl } } });
       expect(res.status, gatewayUrl).toBe(400);
-      expect(res.body.error).toMatchObject({ code: "invalid_gateway_url", issues: [expect.objectContaining({ path: "body.config.gatewayUrl" })] });
+      expect(res.body.error).toMatchObject({ code: "invalid_gateway_url", issues: [expect.objectContaining({ path: "json.config.gatewayUrl" })] });
     }
     expect((await api("/payment-accounts", { method: "PUT", token: adminKey, json: { provider: "wechatpay", config: merchant } })).status).toBe(200);
   });

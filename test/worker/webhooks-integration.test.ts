@@ -28,7 +28,7 @@ describe("webhook endpoints (admin API)", () => {
     for (const url of ["http://crm.brand.example/hooks", "https://10.0.0.8/hook", "https://169.254.169.254/latest", "https://[fd00::1]/x", "ftp://x.example/"]) {
       const bad = await api("/webhooks/endpoints", { method: "POST", token: adminKey, json: { url, eventTypes: ["order_paid"] } });
       expect(bad.status, url).toBe(400);
-      expect(bad.body.error.issues[0].path).toBe("body.url");
+      expect(bad.body.error.issues[0].path).toBe("json.url");
     }
     // Development accepts a receiver on the brand's own machine.
     await endpoint(adminKey, { url: "http://localhost:4000/hooks", eventTypes: ["order_paid"] });

@@ -274,7 +274,7 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("invalid_key");
-    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["body.config.merchantPrivateKeyPem", "body.config.platformPublicKeyPem"]);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["json.config.merchantPrivateKeyPem", "json.config.platformPublicKeyPem"]);
     // The account kept its working keys.
     const row = (await getPaymentAccount(env.DB, s.tenant.id, "wechatpay"))!;
     expect((await providerFor(env, "wechatpay", s.tenant.id))!.name).toBe("wechatpay");

@@ -19,6 +19,6 @@ const KEYS: Record<PaymentAccountInput["provider"], [field: string, importKey: I
 export async function unusableKeys(input: PaymentAccountInput): Promise<ErrorIssue[]> {
   const config = input.config as Record<string, string>;
   const checked = await Promise.all(KEYS[input.provider].map(([field, importKey, what]) =>
-    importKey(config[field]!).then(() => null, () => ({ path: `body.config.${field}`, message: `not ${what}`, code: "invalid_key" }))));
+    importKey(config[field]!).then(() => null, () => ({ path: `json.config.${field}`, message: `not ${what}`, code: "invalid_key" }))));
   return checked.filter((i): i is ErrorIssue => i !== null);
 }

@@ -30,7 +30,7 @@ export const toAssist = (a: AssistRow): Assist => ({
 export async function assertRewardProduct(env: Pick<Env, "DB">, tenantId: string, productId: string, field: string) {
   const p = await getProductRow(env.DB, tenantId, productId);
   const problem = !p ? "No such product in this brand" : !REWARD_KINDS.includes(p.kind) ? "The reward must be a coupon or card-key product" : null;
-  if (problem) throw new ApiError(422, "invalid_reward_product", problem, [{ path: `body.${field}`, message: problem, code: "invalid_reward_product" }]);
+  if (problem) throw new ApiError(422, "invalid_reward_product", problem, [{ path: `json.${field}`, message: problem, code: "invalid_reward_product" }]);
 }
 
 export async function createAssist(env: Env, tenantId: string, input: AssistInput): Promise<Assist> {

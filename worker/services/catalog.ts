@@ -76,7 +76,7 @@ async function validateBundle(db: D1Database, tenantId: string, input: Pick<Crea
     const p = await getProductRow(db, tenantId, item.productId);
     if (!p || p.kind === "bundle") {
       throw ApiError.badRequest("bundle_item_invalid", `Bundle item ${item.productId} is not a product of this tenant`, [
-        { path: "body.config.bundle.items", message: `unknown or nested product ${item.productId}`, code: "invalid_item" },
+        { path: "json.config.bundle.items", message: `unknown or nested product ${item.productId}`, code: "invalid_item" },
       ]);
     }
   }

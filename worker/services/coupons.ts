@@ -113,7 +113,7 @@ export async function priceCoupons(env: Pick<Env, "DB">, tenantId: string, buyer
   const { held, ctx } = await couponContext(env, tenantId, buyerId, city);
   const r = evaluateChoice(held, unique, line, ctx);
   if (r.ok) return r.combo;
-  const path = `body.couponVoucherIds.${voucherIds.indexOf(r.problem.voucherId)}`;
+  const path = `json.couponVoucherIds.${voucherIds.indexOf(r.problem.voucherId)}`;
   if (r.problem.reason === "unknown") {
     // Their own coupon, used by another order meanwhile (or expired): a conflict, not a bad request.
     if (await ownsVoucher(env.DB, tenantId, buyerId, r.problem.voucherId)) throw ApiError.conflict("coupon_unavailable", "优惠券已使用或已过期 / This coupon was used or has expired");

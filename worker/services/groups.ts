@@ -53,12 +53,12 @@ export async function createGroupBuy(env: Env, tenantId: string, input: CreateGr
   const product = await getProductRow(env.DB, tenantId, input.productId);
   const issue = (path: string, message: string) => new ApiError(422, "invalid_group_buy", message, [{ path, message, code: "invalid_group_buy" }]);
   if (!product) throw ApiError.notFound("Product");
-  if (product.status !== "published") throw issue("body.productId", "The product must be published");
-  if (product.kind === "bundle") throw issue("body.productId", "A bundle cannot be sold as a group buy");
-  if (input.groupPriceCents >= product.price_cents) throw issue("body.groupPriceCents", `The group price must be below the normal price (${product.price_cents})`);
+  if (product.status !== "published") throw issue("json.productId", "The product must be published");
+  if (product.kind === "bundle") throw issue("json.productId", "A bundle cannot be sold as a group buy");
+  if (input.groupPriceCents >= product.price_cents) throw issue("json.groupPriceCents", `The group price must be below the normal price (${product.price_cents})`);
   const startsAt = input.startsAt ? new Date(input.startsAt).toISOString() : new Date().toISOString();
   const endsAt = new Date(input.endsAt).toISOString();
-  if (endsAt <= startsAt) throw issue("body.endsAt", "endsAt must be after startsAt");
+  if (endsAt <= startsAt) throw issue("json.endsAt", "endsAt must be after startsAt");
   const id = newId("gb");
   await insertGroupBuy(env.DB, {
     id, tenant_id: tenantId, product_id: product.id, name: input.name, group_price_cents: input.groupPriceCents, team_size: input.teamSize,

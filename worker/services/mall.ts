@@ -46,7 +46,7 @@ export async function saveItem(env: Env, tenantId: string, input: ItemInput, ite
   if (!product) throw ApiError.badRequest("unknown_product", "productId is not a product of this brand", [{ path: "productId", message: "unknown product", code: "custom" }]);
   if (input.active && product.status !== "published") {
     const message = "The product must be published";
-    throw new ApiError(422, "invalid_mall_item", message, [{ path: "body.productId", message, code: "invalid_mall_item" }]);
+    throw new ApiError(422, "invalid_mall_item", message, [{ path: "json.productId", message, code: "invalid_mall_item" }]);
   }
   const row = {
     tenant_id: tenantId, product_id: input.productId, title: input.title, points: input.points, cash_cents: input.cashCents,
@@ -68,7 +68,7 @@ async function refuseStockBelowTaken(env: Env, tenantId: string, itemId: string)
   if (!now) return;
   const taken = now.stock_total - now.stock_left;
   const message = `${taken} already exchanged; the stock cannot be set below ${taken} (set ${taken} to stop further exchanges)`;
-  throw new ApiError(409, "stock_below_taken", message, [{ path: "body.stock", message, code: "stock_below_taken" }]);
+  throw new ApiError(409, "stock_below_taken", message, [{ path: "json.stock", message, code: "stock_below_taken" }]);
 }
 
 /** forMembers: only the items a member can exchange (active, product published). */

@@ -33,7 +33,7 @@ async function assertProductsExist(env: Pick<Env, "DB">, tenantId: string, ids: 
   for (const [field, list] of Object.entries(ids)) {
     for (const [i, id] of list.entries()) {
       if (!(await getProductRow(env.DB, tenantId, id))) {
-        throw ApiError.badRequest("unknown_product", `No product ${id}`, [{ path: `body.${field}.${i}`, message: "no such product", code: "unknown_product" }]);
+        throw ApiError.badRequest("unknown_product", `No product ${id}`, [{ path: `json.${field}.${i}`, message: "no such product", code: "unknown_product" }]);
       }
     }
   }
@@ -314,7 +314,7 @@ const toPlan = (r: PaidCardPlanRow) => ({
 export async function savePaidCardPlan(env: Pick<Env, "DB">, tenantId: string, productId: string, input: z.output<typeof PaidCardPlanInput>) {
   if (!(await getProductRow(env.DB, tenantId, productId))) throw ApiError.notFound("Product");
   if (!(await listTierRows(env.DB, tenantId)).some((t) => t.id === input.tierId)) {
-    throw ApiError.badRequest("unknown_tier", "No such tier", [{ path: "body.tierId", message: "no such tier", code: "unknown_tier" }]);
+    throw ApiError.badRequest("unknown_tier", "No such tier", [{ path: "json.tierId", message: "no such tier", code: "unknown_tier" }]);
   }
   await assertProductsExist(env, tenantId, { giftProductIds: input.giftProductIds, monthlyProductIds: input.monthlyProductIds });
   const row = await putPaidCardPlan(env.DB, {

@@ -139,7 +139,7 @@ export const requestHashOf = (p: CreateOrderParams) =>
 /** The buyer's coupons for this order, checked and priced (a bundle's general path has no one batch to join). */
 async function couponsFor(env: Env, p: CreateOrderParams, product: ProductRow): Promise<Combination> {
   if (product.kind === "bundle") {
-    throw new ApiError(422, "invalid_coupon", "Coupons cannot be used on a bundle", [{ path: "body.couponVoucherIds", message: "not for bundles", code: "invalid_coupon" }]);
+    throw new ApiError(422, "invalid_coupon", "Coupons cannot be used on a bundle", [{ path: "json.couponVoucherIds", message: "not for bundles", code: "invalid_coupon" }]);
   }
   const unit = p.unitPriceCents ?? product.price_cents;
   return priceCoupons(env, p.tenantId, p.buyerId, cartLine(product, unit, p.quantity ?? 1), p.couponVoucherIds!, p.city ?? null);
@@ -148,7 +148,7 @@ async function couponsFor(env: Env, p: CreateOrderParams, product: ProductRow): 
 /** A balance part fits inside the amount and a single-product order (a bundle's general path has no one batch to join). */
 function assertBalancePart(p: CreateOrderParams, product: ProductRow, discountCents = 0) {
   const amount = (p.unitPriceCents ?? product.price_cents) * (p.quantity ?? 1) - discountCents;
-  const issue = (message: string) => new ApiError(422, "invalid_stored_value", message, [{ path: "body.storedValueCents", message, code: "invalid_stored_value" }]);
+  const issue = (message: string) => new ApiError(422, "invalid_stored_value", message, [{ path: "json.storedValueCents", message, code: "invalid_stored_value" }]);
   if (product.kind === "bundle") throw issue("A bundle cannot be paid from the stored-value balance");
   if (p.storedValue!.cents > amount) throw issue(`At most the order amount (${amount}) may be paid from the balance`);
 }
@@ -162,7 +162,7 @@ export async function assertLinesOrderable(env: Env, p: CreateOrderParams, lines
     const problem = rechargeAccountProblem(rule, p.rechargeAccount);
     if (problem) {
       throw new ApiError(422, "invalid_recharge_account", `${problem.zh} / ${problem.en}`, [
-        { path: "body.rechargeAccount", message: problem.en, code: "invalid_recharge_account" },
+        { path: "json.rechargeAccount", message: problem.en, code: "invalid_recharge_account" },
       ]);
     }
   }

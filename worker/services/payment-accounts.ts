@@ -12,7 +12,7 @@ function view(r: PaymentAccountRow): PaymentAccount {
 }
 
 export async function savePaymentAccount(env: Env, tenantId: string, input: PaymentAccountInput): Promise<PaymentAccount> {
-  assertOutboundUrl(env, input.config.gatewayUrl, "body.config.gatewayUrl", "invalid_gateway_url", "Gateway URL");
+  assertOutboundUrl(env, input.config.gatewayUrl, "json.config.gatewayUrl", "invalid_gateway_url", "Gateway URL");
   const bad = await unusableKeys(input);
   if (bad.length) throw ApiError.badRequest("invalid_key", `Key refused: ${bad.map((i) => `${i.path.slice(12)} is ${i.message}`).join("; ")}`, bad);
   const prior = await getPaymentAccount(env.DB, tenantId, input.provider);

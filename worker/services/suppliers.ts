@@ -178,10 +178,10 @@ export async function supplierList(db: D1Database, tenantId: string) {
 
 /** Adds or updates a supplier, its credentials (sealed) and the products it fulfils (with cost). `origin`: where its callback URL points. */
 export async function saveSupplier(env: Env, tenantId: string, input: z.infer<typeof SupplierInput>, origin: string | null = null) {
-  assertOutboundUrl(env, input.baseUrl, "body.baseUrl", "invalid_supplier_url", "Supplier URL");
+  assertOutboundUrl(env, input.baseUrl, "json.baseUrl", "invalid_supplier_url", "Supplier URL");
   // A mapping to a product this brand does not have is refused, not dropped (the operator would see 已保存 for nothing).
   const missing = await missingProductIds(env.DB, tenantId, input.products.map((p) => p.productId));
-  const unknown = input.products.flatMap((p, i) => (missing.has(p.productId) ? [{ path: `body.products.${i}.productId`, message: "no such product", code: "unknown_product" }] : []));
+  const unknown = input.products.flatMap((p, i) => (missing.has(p.productId) ? [{ path: `json.products.${i}.productId`, message: "no such product", code: "unknown_product" }] : []));
   if (unknown.length) throw new ApiError(422, "supplier_unknown_product", "No such product of this brand", unknown);
   const { credentials: c, ...rest } = input;
   const credentials = c ? { scheme: c.scheme, appId: c.appId ?? null, secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, c.secret) } : null;

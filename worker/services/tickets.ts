@@ -80,7 +80,7 @@ export async function openTicket(env: Env, tenantId: string, buyerId: string | n
 /** One of the order's rights, by id (422 naming the field for any other: a right of another order is not a hint). */
 function rightOf(vouchers: VoucherRow[], voucherId: string) {
   const right = vouchers.find((v) => v.id === voucherId);
-  if (!right) throw new ApiError(422, "voucher_not_in_order", "That right is not part of this order", [{ path: "body.voucherId", message: "not a right of this order", code: "voucher_not_in_order" }]);
+  if (!right) throw new ApiError(422, "voucher_not_in_order", "That right is not part of this order", [{ path: "json.voucherId", message: "not a right of this order", code: "voucher_not_in_order" }]);
   return right;
 }
 
@@ -157,7 +157,7 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
       amountCents = r.refund.amountCents;
     } else if (input.action === "compensate") {
       const coupon = await getProductRow(db, tenantId, input.couponProductId);
-      if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "body.couponProductId", message: "not a coupon product of this brand", code: "not_a_coupon_product" }]);
+      if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "json.couponProductId", message: "not a coupon product of this brand", code: "not_a_coupon_product" }]);
       ref = (await issueVoucher(env, { tenantId, holderId: ticket.buyer_id, productId: coupon.id, sourceKey: `ticket:${ticketId}`, meta: { ticketId } })).voucher.id;
     }
   } catch (e) {

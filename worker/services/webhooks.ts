@@ -13,7 +13,7 @@ import { enqueue, forgetEndpoints } from "../queue/webhooks";
 
 type WebhookEnv = Pick<Env, "DB" | "WEBHOOKS" | "CARD_KEY_ENCRYPTION_KEY" | "ENVIRONMENT">;
 
-const checkUrl = (env: WebhookEnv, url: string) => assertOutboundUrl(env, url, "body.url", "invalid_webhook_url", "Webhook URL");
+const checkUrl = (env: WebhookEnv, url: string) => assertOutboundUrl(env, url, "json.url", "invalid_webhook_url", "Webhook URL");
 
 export async function createEndpoint(env: WebhookEnv, tenantId: string, input: z.infer<typeof CreateWebhookEndpointInput>) {
   checkUrl(env, input.url);
