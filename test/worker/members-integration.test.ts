@@ -235,6 +235,36 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect([view.tier.name, view.paidCard]).toEqual(["普通", null]);
   });
 
+  it("paid membership card: a refund takes back what that purchase granted, even after the operator changed the plan's months", async () => {
+    const { tenant, adminKey } = await createTenant();
+    await tier(adminKey, { name: "普通", rank: 0, growthThreshold: 0 });
+    const plus = await tier(adminKey, { name: "PLUS", rank: 5, growthThreshold: 1_000_000 });
+    const cardProduct = await coupon(adminKey, "PLUS 卡", 990);
+    await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const plan = (months: number) => api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: plus.body.id, months } });
+    expect((await plan(1)).status).toBe(200);
+    const { cookie, buyerId } = await signIn(tenant.slug);
+    await shop(tenant.slug, "/member/join", { method: "POST", cookie });
+    const until = async () => Date.parse((await memberOf(tenant.id, buyerId))!.paid_until!);
+    const buy = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "plan-change-1", json: { productId: cardProduct } });
+    await pay(buy.body.checkoutUrl);
+    const oneMonth = await until();
+    const renew = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "plan-change-2", json: { productId: cardProduct } });
+    await pay(renew.body.checkoutUrl);
+    // The operator makes the card a yearly one; the renewal bought one month, so its refund takes back one month.
+    expect((await plan(12)).status).toBe(200);
+    expect((await api(`/orders/${renew.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } })).status).toBe(200);
+    expect(Math.abs((await until()) - oneMonth)).toBeLessThan(1000);
+    expect((await shop(tenant.slug, "/member", { cookie })).body.member.tier.name).toBe("PLUS");
+    // And the other way: a card bought at 12 months, the plan cut to 1, a refund takes the whole year back.
+    const year = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "plan-change-3", json: { productId: cardProduct } });
+    await pay(year.body.checkoutUrl);
+    expect(await until()).toBeGreaterThan(oneMonth + 360 * 86_400_000);
+    expect((await plan(1)).status).toBe(200);
+    expect((await api(`/orders/${year.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } })).status).toBe(200);
+    expect(Math.abs((await until()) - oneMonth)).toBeLessThan(1000);
+  });
+
   it("paid membership card: purchase, renewal extends the term, gift pack once, lapses at the end", async () => {
     const { tenant, adminKey } = await createTenant();
     const gift = await coupon(adminKey, "开卡礼");

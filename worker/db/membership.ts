@@ -264,9 +264,10 @@ export function paidCardStmts(db: D1Database, tenantId: string, orderId: string,
   return [
     db
       .prepare(
-        `INSERT OR IGNORE INTO paid_card_terms (order_id, tenant_id, member_id, product_id, tier_id, kind, valid_until)
+        `INSERT OR IGNORE INTO paid_card_terms (order_id, tenant_id, member_id, product_id, tier_id, kind, starts_at, valid_until)
          SELECT ?, m.tenant_id, m.id, p.product_id, p.tier_id,
                 CASE WHEN m.paid_until > ${NOW} THEN 'renewed' ELSE 'purchased' END,
+                CASE WHEN m.paid_until > ${NOW} THEN m.paid_until ELSE ${NOW} END,
                 strftime('%Y-%m-%dT%H:%M:%fZ', CASE WHEN m.paid_until > ${NOW} THEN m.paid_until ELSE ${NOW} END, '+' || p.months || ' months')
          FROM members m JOIN paid_card_plans p ON p.tenant_id = m.tenant_id AND p.product_id = ?
          WHERE m.tenant_id = ? AND m.buyer_id = ? AND ${guardSql(guard)}`,
@@ -286,10 +287,11 @@ export function paidTermRefundStmts(db: D1Database, tenantId: string, orderId: s
   return [
     db.prepare(`UPDATE paid_card_terms SET kind = 'refunded', gift_issued = 1 WHERE tenant_id = ? AND order_id = ? AND kind != 'refunded' AND ${guardSql(guard)}`)
       .bind(tenantId, orderId, ...guardArgs(guard)),
-    // changes(): this batch's statement just before took the term back (a replay takes nothing).
+    // changes(): this batch's statement just before took the term back (a replay takes nothing). What goes back is
+    // what this purchase granted (its valid_until - starts_at), whatever the plan's months are now.
     db.prepare(
-      `UPDATE members SET paid_until = strftime('%Y-%m-%dT%H:%M:%fZ', paid_until, '-' || (SELECT p.months FROM paid_card_terms t
-         JOIN paid_card_plans p ON p.tenant_id = t.tenant_id AND p.product_id = t.product_id WHERE t.order_id = ?1) || ' months')
+      `UPDATE members SET paid_until = strftime('%Y-%m-%dT%H:%M:%fZ', julianday(paid_until) - (SELECT julianday(t.valid_until) - julianday(t.starts_at)
+         FROM paid_card_terms t WHERE t.order_id = ?1))
        WHERE tenant_id = ?2 AND id = (SELECT member_id FROM paid_card_terms WHERE order_id = ?1) AND paid_until IS NOT NULL AND changes() = 1`,
     ).bind(orderId, tenantId),
   ];
