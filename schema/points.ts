@@ -128,9 +128,13 @@ export const PointsAdjustInput = z
 export const PointsLiability = z
   .object({
     outstandingPoints: z.number().int(), valueCents: z.number().int(), centsPer100Points: z.number().int(), members: z.number().int(),
-    expiringIn30Days: z.number().int(), issued: z.number().int(), spent: z.number().int(), expired: z.number().int(),
+    expiringIn30Days: z.number().int(),
+    issued: z.number().int().openapi({ description: "Points earned (orders, redemptions, check-ins, tasks, referrals)" }),
+    spent: z.number().int(), expired: z.number().int(),
+    reversed: z.number().int().openapi({ description: "Signed: + returned mall exchanges give back spends, − refunds take back what was earned" }),
+    adjusted: z.number().int().openapi({ description: "Signed: the operator's manual adjustments" }),
   })
-  .openapi("PointsLiability");
+  .openapi("PointsLiability", { description: "issued − spent − expired + reversed + adjusted = outstandingPoints" });
 
 export const MyExchange = z
   .object({

@@ -99,6 +99,31 @@ describe("points mall", () => {
     expect(rev).toEqual({ points: -199, shortfall: 0 });
   });
 
+  it("the liability adds up after a journey: a returned exchange is a reversal, not an issuance (issued − spent − expired + reversed + adjusted = outstanding)", async () => {
+    const s = await shopWithKeys(3);
+    const liability = async () => (await api("/points/liability", { token: s.adminKey })).body;
+    const g = await shop(s.slug, "/guest", { method: "POST", json: {} });
+    const memberId = await insertMember(s.tenant.id, g.body.buyer.id);
+    const bought = await shop(s.slug, "/orders", { method: "POST", cookie: g.cookie!, idem: "liab-buy-0001", json: { productId: s.productId, quantity: 1 } });
+    await pay(bought.body.checkoutUrl); // earns 19
+    await api("/points/adjustments", { method: "POST", token: s.adminKey, json: { memberId, points: 100, reason: "补偿" }, headers: { "idempotency-key": "liab-adj-1" } });
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "兑换", points: 50, cashCents: 0, stock: 5 } });
+    const x = await exchange(s.slug, g.cookie!, item.body.id, "liab-mall-0001");
+    expect(x.status).toBe(201);
+    const before = await liability();
+    expect((await api(`/orders/${x.body.orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    const after = await liability();
+    expect(after.issued).toBe(before.issued); // nothing newly issued: the 50 points are a spend given back
+    expect(after.reversed - before.reversed).toBe(50);
+    // The purchase is refunded too (−19), and what is left expires through the cron's sweep a year on.
+    expect((await api(`/orders/${bought.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+    await sweepPoints(env as Env, new Date(Date.now() + 400 * 86_400_000));
+    const end = await liability();
+    expect(end).toMatchObject({ issued: 19, spent: 50, expired: 100, reversed: 50 - 19, adjusted: 100, outstandingPoints: 0 });
+    expect(end.issued - end.spent - end.expired + end.reversed + end.adjusted).toBe(end.outstandingPoints);
+    expect(await balanceOf(memberId)).toBe(0);
+  });
+
   it("an exchange a crash left 'placed' after its order was made keeps its points: the sweep attaches the order instead of returning them", async () => {
     const s = await shopWithKeys(3);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "纯积分", points: 100, cashCents: 0, stock: 5 } });

@@ -185,7 +185,7 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
     expect(expired.results[0]).toMatchObject({ points: -300, balance_after: 0, source_kind: "lot", source_id: lot.id });
     expect(await ledgerAgrees(m.memberId)).toBe(0);
     expect(await recordedOfType(tenant.id, "points_expired")).toHaveLength(1);
-    expect((await api("/points/liability", { token: adminKey })).body).toMatchObject({ outstandingPoints: 0, valueCents: 0, issued: 300, expired: 300 });
+    expect((await api("/points/liability", { token: adminKey })).body).toMatchObject({ outstandingPoints: 0, valueCents: 0, issued: 0, adjusted: 300, expired: 300 });
   });
 
   it("adjustment: reason required, idempotent by key, never below zero, audited", async () => {

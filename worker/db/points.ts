@@ -328,15 +328,22 @@ export function memberLots(db: D1Database, tenantId: string, memberId: string) {
   return db.prepare("SELECT * FROM points_lots WHERE tenant_id = ? AND member_id = ? ORDER BY expires_at, id").bind(tenantId, memberId).all<LotRow>().then((r) => r.results);
 }
 
-/** Outstanding points and what moved, for the liability view. */
+/**
+ * Outstanding points and what moved, for the liability view. Each kind is counted once, so they add up:
+ * issued (earned) − spent − expired + reversed + adjusted = outstanding. `reversed` and `adjusted` keep their sign:
+ * a returned mall exchange gives back a spend (+), a refunded order takes back what it earned (−); neither is an
+ * issuance or a spend of its own.
+ */
 export function liabilityTotals(db: D1Database, tenantId: string, in30DaysIso: string) {
   return db.prepare(
     `SELECT
        (SELECT COALESCE(SUM(points_balance), 0) FROM members WHERE tenant_id = ?1) AS outstanding,
        (SELECT COUNT(*) FROM members WHERE tenant_id = ?1 AND points_balance > 0) AS members,
        (SELECT COALESCE(SUM(remaining), 0) FROM points_lots WHERE tenant_id = ?1 AND remaining > 0 AND expired_at IS NULL AND expires_at <= ?2) AS expiring,
-       (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND points > 0) AS issued,
+       (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'earn') AS issued,
        (SELECT COALESCE(-SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'spend') AS spent,
-       (SELECT COALESCE(-SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'expire') AS expired`,
-  ).bind(tenantId, in30DaysIso).first<{ outstanding: number; members: number; expiring: number; issued: number; spent: number; expired: number }>();
+       (SELECT COALESCE(-SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'expire') AS expired,
+       (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'reverse') AS reversed,
+       (SELECT COALESCE(SUM(points), 0) FROM points_movements WHERE tenant_id = ?1 AND kind = 'adjust') AS adjusted`,
+  ).bind(tenantId, in30DaysIso).first<{ outstanding: number; members: number; expiring: number; issued: number; spent: number; expired: number; reversed: number; adjusted: number }>();
 }

@@ -176,6 +176,6 @@ export async function liabilityOf(env: Pick<Env, "DB">, tenantId: string, now = 
   const t = (await liabilityTotals(env.DB, tenantId, new Date(now.getTime() + 30 * 86_400_000).toISOString()))!;
   return {
     outstandingPoints: t.outstanding, valueCents: liabilityCents(t.outstanding, rules.cents_per_100_points), centsPer100Points: rules.cents_per_100_points,
-    members: t.members, expiringIn30Days: t.expiring, issued: t.issued, spent: t.spent, expired: t.expired,
+    members: t.members, expiringIn30Days: t.expiring, issued: t.issued, spent: t.spent, expired: t.expired, reversed: t.reversed, adjusted: t.adjusted,
   };
 }
