@@ -124,6 +124,34 @@ describe("points mall", () => {
     expect(await balanceOf(memberId)).toBe(0);
   });
 
+  it("points a return gave back and a second exchange spent are still followed: refunding the purchase and both exchanges, in either order, mints nothing and loses nothing", async () => {
+    for (const purchaseFirst of [true, false]) {
+      const s = await shopWithKeys(3);
+      const g = await shop(s.slug, "/guest", { method: "POST", json: {} });
+      const memberId = await insertMember(s.tenant.id, g.body.buyer.id);
+      const bought = await shop(s.slug, "/orders", { method: "POST", cookie: g.cookie!, idem: "chain-buy-0001", json: { productId: s.productId, quantity: 1 } });
+      await pay(bought.body.checkoutUrl); // earns 19
+      await api("/points/adjustments", { method: "POST", token: s.adminKey, json: { memberId, points: 30, reason: "补偿" }, headers: { "idempotency-key": `chain-adj-${memberId}` } });
+      const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "兑换", points: 40, cashCents: 0, stock: 5 } });
+      const refund = async (orderId: string) => expect((await api(`/orders/${orderId}/refund`, { method: "POST", token: s.adminKey, json: { reason: "退款" } })).status).toBe(200);
+      const x1 = await exchange(s.slug, g.cookie!, item.body.id, "chain-mall-0001"); // 19 of the order's + 21 of the adjustment's
+      await refund(x1.body.orderId);
+      expect(await balanceOf(memberId)).toBe(49);
+      const x2 = await exchange(s.slug, g.cookie!, item.body.id, "chain-mall-0002"); // the returned points, spent again
+      expect(x2.status).toBe(201);
+      expect(await balanceOf(memberId)).toBe(9);
+      if (purchaseFirst) await refund(bought.body.id);
+      await refund(x2.body.orderId);
+      if (!purchaseFirst) await refund(bought.body.id);
+      await sweepPoints(env as Env);
+      // The order's 19 are gone, the adjustment's 30 are all there: nothing minted, nothing lost.
+      expect(await balanceOf(memberId)).toBe(30);
+      const lots = await env.DB.prepare("SELECT COALESCE(SUM(remaining), 0) AS n FROM points_lots WHERE member_id = ?").bind(memberId).first<number>("n");
+      const moved = await env.DB.prepare("SELECT COALESCE(SUM(points), 0) AS n FROM points_movements WHERE member_id = ?").bind(memberId).first<number>("n");
+      expect([lots, moved]).toEqual([30, 30]);
+    }
+  });
+
   it("an exchange a crash left 'placed' after its order was made keeps its points: the sweep attaches the order instead of returning them", async () => {
     const s = await shopWithKeys(3);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "纯积分", points: 100, cashCents: 0, stock: 5 } });

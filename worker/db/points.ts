@@ -134,20 +134,25 @@ export function consumeLotsStmts(db: D1Database, movementId: string): D1Prepared
 }
 
 /**
- * What a returned debit does not give back: the points it took from lots earned by an order that has since been
- * refunded. That refund's reversal could not take them (they were spent: its shortfall), so giving them back now
- * would mint points from a refunded order; they are withheld instead (recorded as this return's shortfall).
+ * Which of a debit's uses (points_lot_uses u of lot l) a return does not give back: points taken from a lot that has
+ * expired since (they would have expired had they not been spent), or from a lot earned by an order that has since
+ * been refunded. That refund's reversal could not take them (they were spent: its shortfall), so giving them back
+ * would mint points from a refunded order; they are withheld instead (recorded as the return's shortfall).
  */
+const NOT_RESTORED = `(l.expired_at IS NOT NULL OR (l.source_kind = 'order' AND EXISTS (SELECT 1 FROM points_movements r WHERE r.tenant_id = l.tenant_id
+    AND r.member_id = l.member_id AND r.kind = 'reverse' AND r.source_kind = 'order' AND r.source_id = l.source_id)))`;
 const WITHHELD = `COALESCE((SELECT SUM(u.points) FROM points_lot_uses u JOIN points_lots l ON l.id = u.lot_id
-  WHERE u.movement_id = d.id AND l.source_kind = 'order' AND EXISTS (SELECT 1 FROM points_movements r WHERE r.tenant_id = l.tenant_id
-    AND r.member_id = l.member_id AND r.kind = 'reverse' AND r.source_kind = 'order' AND r.source_id = l.source_id)), 0)`;
+  WHERE u.movement_id = d.id AND ${NOT_RESTORED}), 0)`;
 
 /**
- * Gives back a debit (a returned mall exchange), less what it took from lots of a since-refunded order (WITHHELD): a credit of exactly what the debit took, as one new lot expiring
- * when the latest lot it took from does (never later than the points would have expired anyway). `debit` selects the
- * debit's id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once.
+ * Gives back a debit (a returned mall exchange), less what is WITHHELD: each point goes back into the very lot it was
+ * taken from, so it keeps its origin and its expiry. Spending returned points again and refunding the order that
+ * earned them therefore follows the points however many exchanges they went through (the order's refund finds them
+ * in its own lot; a later return withholds them), and they expire when they would have. `debit` selects the debit's
+ * id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once. (Returns made before 0214 gave
+ * back a new lot of their own: reverseEarnStmts' CLAWED still follows those.)
  */
-export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuard, lotId: string, guard?: SqlGuard): D1PreparedStatement[] {
+export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuard, guard?: SqlGuard): D1PreparedStatement[] {
   return [
     db.prepare(
       `${INSERT_MOVEMENT} SELECT ?, m.tenant_id, m.id, 'reverse', -d.points - ${WITHHELD}, m.points_balance - d.points - ${WITHHELD}, ?, ?, ?, ?, ${WITHHELD}, ?
@@ -155,12 +160,12 @@ export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuar
        WHERE d.id = (${debit.sql}) AND d.tenant_id = ? AND d.points < 0 AND (${guardSql(guard)})`,
     ).bind(m.id, m.sourceKind, m.sourceId, m.orderId ?? null, m.reason ?? null, m.actorKeyId ?? null, ...debit.args, m.tenantId, ...guardArgs(guard)),
     applyToBalanceStmt(db, m.id),
+    // The same lots as the movement counted (NOT_RESTORED reads nothing this batch changed before it).
     db.prepare(
-      `INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
-       SELECT ?, tenant_id, member_id, id, points, points, source_kind, source_id, created_at,
-              (SELECT MAX(l.expires_at) FROM points_lot_uses u JOIN points_lots l ON l.id = u.lot_id WHERE u.movement_id = (${debit.sql}))
-       FROM points_movements WHERE id = ? AND points > 0`,
-    ).bind(lotId, ...debit.args, m.id),
+      `UPDATE points_lots AS l SET remaining = remaining + (SELECT u.points FROM points_lot_uses u WHERE u.movement_id = (${debit.sql}) AND u.lot_id = l.id)
+       WHERE l.id IN (SELECT lot_id FROM points_lot_uses WHERE movement_id = (${debit.sql})) AND NOT ${NOT_RESTORED}
+         AND EXISTS (SELECT 1 FROM points_movements WHERE id = ?)`,
+    ).bind(...debit.args, ...debit.args, m.id),
   ];
 }
 

@@ -163,7 +163,7 @@ export async function returnExchange(env: Env, x: ExchangeRow, reason: string): 
   const returned = { sql: "EXISTS (SELECT 1 FROM mall_exchanges WHERE id = ? AND status = 'returned')", args: [x.id] };
   await env.DB.batch([
     ...returnExchangeStmts(env.DB, x.tenant_id, x.id),
-    ...returnDebitStmts(env.DB, { id: mv, tenantId: x.tenant_id, memberId: x.member_id, kind: "reverse", sourceKind: "mall", sourceId: x.id, orderId: x.order_id, reason }, exchangeDebit(x.tenant_id, x.id), newId("pl"), returned),
+    ...returnDebitStmts(env.DB, { id: mv, tenantId: x.tenant_id, memberId: x.member_id, kind: "reverse", sourceKind: "mall", sourceId: x.id, orderId: x.order_id, reason }, exchangeDebit(x.tenant_id, x.id), returned),
     ...movementEventRows(env, x.tenant_id, "reverse", mv, { userId: x.buyer_id }),
   ]);
   await scheduleDispatch(env);
