@@ -149,7 +149,7 @@ const WITHHELD = `COALESCE((SELECT SUM(u.points) FROM points_lot_uses u JOIN poi
  * taken from, so it keeps its origin and its expiry. Spending returned points again and refunding the order that
  * earned them therefore follows the points however many exchanges they went through (the order's refund finds them
  * in its own lot; a later return withholds them), and they expire when they would have. `debit` selects the debit's
- * id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once. (Returns made before 0214 gave
+ * id; the credit is keyed (reverse, m.sourceKind, m.sourceId), so it happens once. (Returns made before this change gave
  * back a new lot of their own: reverseEarnStmts' CLAWED still follows those.)
  */
 export function returnDebitStmts(db: D1Database, m: MovementSpec, debit: SqlGuard, guard?: SqlGuard): D1PreparedStatement[] {
