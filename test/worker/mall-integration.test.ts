@@ -152,6 +152,23 @@ describe("points mall", () => {
     }
   });
 
+  it("points past their date are not spent in the minute before the cron expires them: the exchange expires them first and is refused; the cron then finds nothing", async () => {
+    const s = await shopWithKeys(2);
+    const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "到期前兑换", points: 100, cashCents: 0, stock: 5 } });
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
+    // Time passes: the lot's date is a second ago, and the cron has not run yet.
+    await env.DB.prepare("UPDATE points_lots SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 second') WHERE member_id = ?").bind(m.memberId).run();
+    const x = await exchange(s.slug, m.cookie, item.body.id, "late-mall-0001");
+    expect([x.status, x.body.error?.code]).toEqual([409, "insufficient_points"]);
+    expect(await balanceOf(m.memberId)).toBe(0);
+    const st = await shop(s.slug, "/member/points", { cookie: m.cookie });
+    expect([st.body.balance, st.body.movements[0].kind, st.body.movements[0].points]).toEqual([0, "expire", -100]);
+    await sweepPoints(env as Env);
+    const expired = await env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE member_id = ? AND kind = 'expire'").bind(m.memberId).first<number>("n");
+    expect(expired).toBe(1);
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ stockLeft: 5 });
+  });
+
   it("an exchange a crash left 'placed' after its order was made keeps its points: the sweep attaches the order instead of returning them", async () => {
     const s = await shopWithKeys(3);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "纯积分", points: 100, cashCents: 0, stock: 5 } });

@@ -22,7 +22,7 @@ import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { requireMember } from "./member-lookup";
 import { checkoutPath, createOrder } from "./orders";
-import { movementEventRows, movementStmts } from "./points";
+import { expireDueOfMember, movementEventRows, movementStmts } from "./points";
 
 /** productStatus: the catalog product's status now (an item on a product unpublished later is not exchangeable). */
 export function toItem(r: MallItemRow, productStatus: string | null): MallItem {
@@ -100,6 +100,8 @@ export async function exchange(env: Env, tenantId: string, buyerId: string, item
   if ((await getProductRow(env.DB, tenantId, item.product_id))?.status !== "published") {
     throw ApiError.conflict("product_unavailable", "该商品已下架，暂不可兑换 / The item's product is not on sale");
   }
+  // Points past their date are not spendable, even in the minute before the cron expires them.
+  await expireDueOfMember(env, tenantId, member.id);
   const id = newId("mx");
   const spend = await movementStmts(env, {
     tenantId, memberId: member.id, kind: "spend", sourceKind: "mall", sourceId: id, points: -item.points, reason: item.title, buyerId, guard: exchangeExists(id),
@@ -184,6 +186,7 @@ export async function myExchanges(env: Env, tenantId: string, memberId: string) 
 
 /** The mall as a member sees it: active items, their balance and their exchanges. */
 export async function memberMall(env: Env, tenantId: string, buyerId: string) {
-  const member = await requireMember(env, tenantId, buyerId);
+  let member = await requireMember(env, tenantId, buyerId);
+  if (await expireDueOfMember(env, tenantId, member.id)) member = await requireMember(env, tenantId, buyerId);
   return { balance: member.points_balance, items: await mallItems(env, tenantId, true), exchanges: await myExchanges(env, tenantId, member.id) };
 }

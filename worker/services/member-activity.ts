@@ -20,7 +20,7 @@ import { ApiError } from "../errors";
 import { actionGrowthStmts, earnGrowthStmts } from "./membership";
 import { eventRows } from "../queue/emit";
 import { requireMember } from "./member-lookup";
-import { movementStmts, rulesOf, statementOf } from "./points";
+import { expireDueOfMember, movementStmts, rulesOf, statementOf } from "./points";
 import { issueVoucher } from "./vouchers";
 
 export async function checkIn(env: Env, tenantId: string, buyerId: string, now = new Date()) {
@@ -140,15 +140,18 @@ export async function completeTask(env: Env, tenantId: string, buyerId: string, 
 
 /** GET /shop/{store}/member/points: balance, soon-expiring lots, movements paged, today's check-in. */
 export async function myPoints(env: Env, tenantId: string, buyerId: string, q: { cursor?: string; limit: number }) {
-  const member = await requireMember(env, tenantId, buyerId);
+  let member = await requireMember(env, tenantId, buyerId);
+  // Points past their date are expired before the balance is shown (the cron may not have reached them yet).
+  if (await expireDueOfMember(env, tenantId, member.id)) member = await requireMember(env, tenantId, buyerId);
   const [statement, checkIn] = await Promise.all([statementOf(env, tenantId, member.id, q), checkInState(env, tenantId, member.id)]);
   return { memberId: member.id, balance: member.points_balance, ...statement, checkIn };
 }
 
 /** An operator's view of one member's statement. */
 export async function memberPoints(env: Env, tenantId: string, memberId: string, q: { cursor?: string; limit: number }) {
-  const member = await memberById(env.DB, tenantId, memberId);
-  if (!member) throw ApiError.notFound("Member");
+  if (!(await memberById(env.DB, tenantId, memberId))) throw ApiError.notFound("Member");
+  await expireDueOfMember(env, tenantId, memberId);
+  const member = (await memberById(env.DB, tenantId, memberId))!;
   const [statement, checkIn] = await Promise.all([statementOf(env, tenantId, member.id, q), checkInState(env, tenantId, member.id)]);
   return { memberId: member.id, balance: member.points_balance, ...statement, checkIn };
 }

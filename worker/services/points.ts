@@ -7,7 +7,7 @@ import type { EventType } from "../../schema/events";
 import { newId } from "../domain/crypto";
 import { addMonths, liabilityCents, type StreakReward } from "../domain/points";
 import {
-  applyToBalanceStmt, consumeLotsStmts, creditStmt, debitStmt, DEFAULT_RULES, earnForOrderStmts, earnForRedemptionStmts, expiringLots, getRules, insertLotStmt,
+  applyToBalanceStmt, consumeLotsStmts, creditStmt, debitStmt, DEFAULT_RULES, earnForOrderStmts, earnForRedemptionStmts, expireLotStmts, expiringLots, getRules, insertLotStmt,
   liabilityTotals, movementById, movementBySource, movementExists, movementsPage, reverseEarnStmts, upsertRules,
   type MovementRow, type MovementSpec, type RulesRow,
 } from "../db/points";
@@ -91,6 +91,23 @@ export async function movementStmts(env: Pick<Env, "DB">, m: Movement): Promise<
   return { id, stmts };
 }
 
+/**
+ * A member's lots past their expiry, expired now rather than at the cron's next pass (services/points-expiry.ts does
+ * the same for everyone, a page a minute): before a spend, so points past their date are never spent, and before a
+ * balance is shown, so it never counts them. Once per lot whoever gets there first (the movement is keyed by the lot).
+ * Returns how many lots this call expired.
+ */
+export async function expireDueOfMember(env: Pick<Env, "DB">, tenantId: string, memberId: string, now = new Date()): Promise<number> {
+  const nowIso = now.toISOString();
+  let expired = 0;
+  for (const lot of await expiringLots(env.DB, tenantId, memberId, nowIso)) {
+    const id = newId("pm");
+    const [ins] = await env.DB.batch([...expireLotStmts(env.DB, lot, id, nowIso), ...movementEventRows(env, tenantId, "expire", id)]);
+    expired += ins!.meta.changes ?? 0;
+  }
+  return expired;
+}
+
 /** Runs one movement on its own. Returns the movement (this one, or the earlier one for the same source) or null. */
 export async function recordMovement(env: Pick<Env, "DB">, m: Movement): Promise<{ movement: MovementRow | null; created: boolean }> {
   const { id, stmts } = await movementStmts(env, m);
@@ -136,6 +153,7 @@ export function orderRefundPointsStmts(env: Pick<Env, "DB">, tenantId: string, o
 
 /** Operator adjustment with a reason; the idempotency key makes a retried request one movement. */
 export async function adjustPoints(env: Pick<Env, "DB">, tenantId: string, input: { memberId: string; points: number; reason: string }, key: string, actorKeyId: string | null) {
+  if (input.points < 0) await expireDueOfMember(env, tenantId, input.memberId);
   const member = await memberById(env.DB, tenantId, input.memberId);
   if (!member) throw ApiError.notFound("Member");
   const prior = await movementBySource(env.DB, tenantId, member.id, "adjust", "adjustment", key);
