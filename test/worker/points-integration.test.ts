@@ -188,6 +188,17 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
     expect((await api("/points/liability", { token: adminKey })).body).toMatchObject({ outstandingPoints: 0, valueCents: 0, issued: 0, adjusted: 300, expired: 300 });
   });
 
+  it("the expiry reminder names the China day the points expire on, not the UTC date", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const m = await member(tenant.slug, tenant.id);
+    expect((await adjust(adminKey, m.memberId, 80, "gift")).status).toBe(201);
+    // 2030-03-01 20:00 UTC is 2030-03-02 04:00 in Shanghai.
+    await env.DB.prepare("UPDATE points_lots SET expires_at = '2030-03-01T20:00:00.000Z' WHERE member_id = ?").bind(m.memberId).run();
+    await sweepPoints(env as Env, new Date("2030-02-27T00:00:00.000Z"));
+    const reminded = await recordedOfType(tenant.id, "points_expiry_reminded");
+    expect(reminded.map((e) => e.payload.expiresOn)).toEqual(["2030-03-02"]);
+  });
+
   it("adjustment: reason required, idempotent by key, never below zero, audited", async () => {
     const { tenant, adminKey } = await createTenant();
     const m = await member(tenant.slug, tenant.id);
