@@ -16,17 +16,31 @@ export const SupplierCardKeyRequest = z.object({
   sku: z.string().min(1).max(64),
   quantity: z.coerce.number().int().min(1).max(100),
 });
+/**
+ * What the supplier says it charged us for an order (cents, the whole line): optional — a supplier that does not say
+ * is reconciled against the configured cost — and never a reason to refuse its answer (a malformed value reads as
+ * not said: the recharge it reports went through all the same).
+ */
+const ChargedCents = z
+  .unknown()
+  .transform((v) => {
+    const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  })
+  .optional();
 export const SupplierOrderStatus = z.object({
   orderRef: z.string(),
   status: z.enum(["succeeded", "failed", "processing", "unknown"]),
   supplierRef: z.string().nullable(),
+  costCents: ChargedCents,
 });
 export type SupplierOrderStatus = z.infer<typeof SupplierOrderStatus>;
 /** processing: accepted, the outcome comes later by callback (or a status query). */
-export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.enum(["succeeded", "processing"]) });
+export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.enum(["succeeded", "processing"]), costCents: ChargedCents });
 export const SupplierCardKeyResult = z.object({
   orderRef: z.string(),
   supplierRef: z.string(),
+  costCents: ChargedCents,
   /** Card keys from upstream: encrypted by the worker before storing, never logged. */
   keys: z.array(z.string()),
 });
@@ -39,6 +53,8 @@ export const SupplierCallback = z.object({
   status: z.enum(["succeeded", "failed", "processing"]),
   supplierRef: z.string().max(100).nullable().optional(),
   reason: z.string().max(200).optional(),
+  /** With succeeded: what the supplier charged for the order (cents). */
+  costCents: ChargedCents,
 });
 export const SupplierError = z.object({ error: z.enum(["out_of_stock", "unknown_sku", "bad_signature", "internal"]), message: z.string() });
 

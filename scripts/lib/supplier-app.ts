@@ -148,7 +148,9 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   async function callbackFor(name: string, orderRef: string, status: "succeeded" | "failed" | "processing", supplierRef: string, notifyUrl: string | null, reason?: string) {
     if (!notifyUrl) return null;
     const url = new URL(notifyUrl);
-    const signed = await signRequest(credsOf(name), "POST", `${url.pathname}${url.search}`, { orderRef, status, supplierRef, ...(reason ? { reason } : {}) });
+    // A success says what the supplier charged for the order (what its statement bills).
+    const costCents = status === "succeeded" ? done.get(`${name}|${orderRef}`)?.costCents : undefined;
+    const signed = await signRequest(credsOf(name), "POST", `${url.pathname}${url.search}`, { orderRef, status, supplierRef, ...(reason ? { reason } : {}), ...(costCents !== undefined ? { costCents } : {}) });
     return { url: `${url.origin}${signed.path}`, method: "POST", headers: signed.headers, body: signed.body ?? "" };
   }
 
@@ -249,7 +251,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const waiting = pending.get(key);
     const lost = failed.get(key);
     const status = hit ? "succeeded" : waiting ? "processing" : lost ? "failed" : "unknown";
-    return c.json({ orderRef: c.req.param("ref"), status, supplierRef: hit?.supplierRef ?? waiting?.supplierRef ?? lost?.supplierRef ?? null });
+    return c.json({ orderRef: c.req.param("ref"), status, supplierRef: hit?.supplierRef ?? waiting?.supplierRef ?? lost?.supplierRef ?? null, ...(hit?.costCents !== undefined ? { costCents: hit.costCents } : {}) });
   });
 
   async function fulfil(c: import("hono").Context, kind: "recharge" | "card-keys") {

@@ -27,6 +27,16 @@ async function moveTo(paymentId: string, ours: string, theirs: string) {
   ]);
 }
 
+const chinaDay = (iso: string) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10);
+/** The order's successful supplier attempt, once delivery recorded it. */
+async function okAttempt(orderId: string) {
+  for (let i = 0; i < 100; i++) {
+    const a = await env.DB.prepare("SELECT supplier_id, created_at, charged_cents FROM supplier_attempts WHERE order_id = ? AND outcome = 'ok'").bind(orderId).first<{ supplier_id: string; created_at: string; charged_cents: number | null }>();
+    if (a) return a;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no successful supplier attempt for ${orderId}`);
+}
 const sig = (items: { kind: string; ref: string }[]) => items.map((i) => `${i.kind}:${i.ref}`).sort();
 
 describe("payment reconciliation (sandbox statement with planted mismatches)", { timeout: 90_000 }, () => {
@@ -152,36 +162,65 @@ describe("payment reconciliation (sandbox statement with planted mismatches)", {
 });
 
 describe("supplier reconciliation (signed statement from the supplier sandbox)", { timeout: 60_000 }, () => {
-  it("matches deliveries against the supplier's statement: cost differences and orders we never placed", async () => {
+  it("matches deliveries against what the supplier said it charged: a bill above that, and orders we never placed", async () => {
     const s = await rechargeShop();
     const o = await shop(s.tenant.slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId: s.productId, rechargeAccount: "13800138000" } });
     expect((await pay(o.body.checkoutUrl)).status).toBe(200);
-    let attempt: { supplier_id: string; created_at: string } | null = null;
-    for (let i = 0; i < 100 && !attempt; i++) {
-      attempt = await env.DB.prepare("SELECT supplier_id, created_at FROM supplier_attempts WHERE order_id = ? AND outcome = 'ok'").bind(o.body.id).first();
-      if (!attempt) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(attempt).not.toBeNull();
-    const day = new Date(Date.parse(attempt!.created_at) + 8 * 3_600_000).toISOString().slice(0, 10);
-    // The supplier bills an order we never sent it.
-    const stray = `ord_stray_${crypto.randomUUID().slice(0, 8)}:${s.productId}`;
-    const body = JSON.stringify({ orderRef: stray, supplierRef: "cheap-stray", sku: "PHONE-30", quantity: 1, costCents: 2990, at: attempt!.created_at });
-    const book = await fetch(`${inject("supplierUrl")}/${s.cheap}/admin/book`, { method: "POST", headers: { "x-supplier-signature": await signBody("test-supplier-sandbox-secret", body) }, body });
-    expect(book.status).toBe(200);
+    const attempt = await okAttempt(o.body.id);
+    const day = chinaDay(attempt.created_at);
+    // We route at a configured cost of 29.00; the supplier charges its own live price (29.70) and says so in its answer.
+    expect(attempt.charged_cents).toBe(2970);
+    const ref = `${o.body.id}:${s.productId}`;
+    const run = async () => {
+      const r = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day, source: `supplier:${attempt.supplier_id}` } });
+      expect(r.status).toBe(200);
+      return { run: r.body.runs[0], items: (await api(`/recon/runs/${r.body.runs[0].id}`, { token: s.adminKey })).body.items };
+    };
+    // Billed what it said it charged: matched, although the configured cost differs.
+    const first = await run();
+    expect(first.items).toEqual([]);
+    expect(first.run).toMatchObject({ status: "done", openItems: 0, totals: { matched: { count: 1 }, ours: { count: 1, cents: 2970 }, theirs: { count: 1, cents: 2970 } } });
 
-    const r = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day, source: `supplier:${attempt!.supplier_id}` } });
-    expect(r.status).toBe(200);
-    const items = (await api(`/recon/runs/${r.body.runs[0].id}`, { token: s.adminKey })).body.items;
-    // We route at a cost of 29.00; the supplier bills its own (live, moving) list price.
-    expect(sig(items)).toEqual(sig([{ kind: "amount_mismatch", ref: `${o.body.id}:${s.productId}` }, { kind: "missing_ours", ref: stray }]));
-    const billed = items.find((i: any) => i.kind === "amount_mismatch");
-    expect(billed).toMatchObject({ ourCents: 2900, side: "delivery" });
-    expect(billed.theirCents).not.toBe(2900);
-    expect(r.body.runs[0]).toMatchObject({ status: "done", openItems: 2, totals: { ours: { count: 1, cents: 2900 }, theirs: { count: 2, cents: billed.theirCents + 2990 } } });
+    // The supplier bills an order we never sent it, and bills ours above what it told us.
+    const stray = `ord_stray_${crypto.randomUUID().slice(0, 8)}:${s.productId}`;
+    for (const [orderRef, costCents] of [[stray, 2990], [ref, 3070]] as const) {
+      const body = JSON.stringify({ orderRef, supplierRef: `cheap-${orderRef.slice(4, 14)}`, sku: "PHONE-30", quantity: 1, costCents, at: attempt.created_at });
+      const book = await fetch(`${inject("supplierUrl")}/${s.cheap}/admin/book`, { method: "POST", headers: { "x-supplier-signature": await signBody("test-supplier-sandbox-secret", body) }, body });
+      expect(book.status).toBe(200);
+    }
+    const { run: r, items } = await run();
+    expect(sig(items)).toEqual(sig([{ kind: "amount_mismatch", ref }, { kind: "missing_ours", ref: stray }]));
+    expect(items.find((i: any) => i.kind === "amount_mismatch")).toMatchObject({ ourCents: 2970, theirCents: 3070, side: "delivery" });
+    expect(r).toMatchObject({ status: "done", openItems: 2, totals: { ours: { count: 1, cents: 2970 }, theirs: { count: 2, cents: 3070 + 2990 } } });
     // Every source at once: the sandbox gateway and both suppliers.
     const all = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day } });
     expect(all.body.runs.map((x: any) => x.source.split(":")[0]).sort()).toEqual(["payment", "supplier", "supplier"]);
     expect((await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day, source: "supplier:sup_nope" } })).status).toBe(404);
+  });
+
+  it("reconciles a bundle's recharge line under the reference the supplier knows (the component), at its charge", async () => {
+    const s = await rechargeShop();
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "满100减20券", priceCents: 0, faceValueCents: 2000, scope: "全场通用", validity: { kind: "relative", days: 7 }, stockTotal: 10, config: { coupon: { thresholdCents: 10000, discountCents: 2000 } } },
+    });
+    expect((await api(`/products/${coupon.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const b = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: {
+        kind: "bundle", name: "话费双充包", priceCents: 5900, faceValueCents: 6000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 10,
+        config: { bundle: { items: [{ productId: s.productId, quantity: 2 }, { productId: coupon.body.id, quantity: 1 }] } },
+      },
+    });
+    expect(b.status, JSON.stringify(b.body)).toBe(201);
+    expect((await api(`/products/${b.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const o = await shop(s.tenant.slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId: b.body.id, rechargeAccount: "13800138000" } });
+    expect(o.status).toBe(201);
+    expect((await pay(o.body.checkoutUrl)).status).toBe(200);
+    const attempt = await okAttempt(o.body.id);
+    const r = await api("/recon/runs", { method: "POST", token: s.adminKey, json: { day: chinaDay(attempt.created_at), source: `supplier:${attempt.supplier_id}` } });
+    expect((await api(`/recon/runs/${r.body.runs[0].id}`, { token: s.adminKey })).body.items).toEqual([]);
+    expect(r.body.runs[0]).toMatchObject({ openItems: 0, totals: { matched: { count: 1 }, ours: { count: 1, cents: 2 * 2970 }, theirs: { count: 1, cents: 2 * 2970 } } });
   });
 
   it("downloads the statement from suppliers that sign their query parameters (sorted params + MD5) or the path (HMAC headers)", async () => {

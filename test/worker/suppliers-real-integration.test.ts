@@ -66,6 +66,10 @@ async function buy(s: S) {
   throw new Error("order never settled");
 }
 
+/** What the supplier said it charged for the order's successful delivery (reconciliation compares its statement with it). */
+const charged = async (orderId: string) =>
+  (await env.DB.prepare("SELECT charged_cents FROM supplier_attempts WHERE order_id = ? AND outcome = 'ok'").bind(orderId).first<{ charged_cents: number | null }>())?.charged_cents;
+
 const attempts = (orderId: string) =>
   env.DB.prepare("SELECT s.name, a.outcome, a.detail FROM supplier_attempts a JOIN suppliers s ON s.id = a.supplier_id WHERE a.order_id = ? ORDER BY a.created_at, a.rowid")
     .bind(orderId).all<{ name: string; outcome: string; detail: string | null }>().then((r) => r.results);
@@ -147,6 +151,8 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect(v.vouchers).toHaveLength(1);
     expect(v.vouchers[0].meta.supplierId).toBe(s.ids[0]);
     expect((await attempts(o.id)).map((a) => [a.outcome, a.detail])).toEqual([["accepted", null], ["ok", "callback"]]);
+    // The success callback (a signed form: every value a string) says what the supplier charged: its list price.
+    expect(await charged(o.id)).toBe(2970);
     const settled = await recordedOfType(s.tenantId, "supplier_order_settled");
     expect(settled.map((e) => (e.payload as { status: string; via: string })).map((p) => [p.status, p.via])).toEqual([["succeeded", "callback"]]);
   });
@@ -172,6 +178,7 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     const v = await orderView(s, o.id, o.cookie);
     expect(v.order.status).toBe("delivered");
     expect((await attempts(o.id)).map((a) => [a.outcome, a.detail])).toEqual([["accepted", null], ["ok", "poll"]]);
+    expect(await charged(o.id)).toBe(2970); // the status answer says what it charged
     expect(await pollSupplierOrders(env, new Date(Date.now() + 360_000), s.tenantId)).toEqual({ polled: 0, settled: 0 });
   });
 

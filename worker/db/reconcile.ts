@@ -38,7 +38,10 @@ export interface DeliveryRow {
   order_id: string;
   product_id: string;
   quantity: number;
+  /** The cost configured for the product at this supplier (today's): only for deliveries whose charge is unknown. */
   cost_cents: number | null;
+  /** What the supplier said it charged for the line (its answer, status or callback); NULL when it did not say. */
+  charged_cents: number | null;
   created_at: string;
 }
 
@@ -67,9 +70,11 @@ export function paymentsByIds(db: D1Database, tenantId: string, ids: string[]) {
   );
 }
 
-const DELIVERY_SQL = `SELECT a.order_id, o.product_id, o.quantity, sp.cost_cents, a.created_at FROM supplier_attempts a
+// The attempt's own line (a bundle's component) when recorded; attempts older than migration 0216 fall back to the order's.
+const DELIVERY_SQL = `SELECT a.order_id, COALESCE(a.product_id, o.product_id) AS product_id, COALESCE(a.quantity, o.quantity) AS quantity, sp.cost_cents,
+  a.charged_cents, a.created_at FROM supplier_attempts a
   JOIN orders o ON o.tenant_id = a.tenant_id AND o.id = a.order_id
-  LEFT JOIN supplier_products sp ON sp.supplier_id = a.supplier_id AND sp.product_id = o.product_id
+  LEFT JOIN supplier_products sp ON sp.supplier_id = a.supplier_id AND sp.product_id = COALESCE(a.product_id, o.product_id)
   WHERE a.tenant_id = ? AND a.supplier_id = ? AND a.outcome = 'ok'`;
 
 /** A supplier's successful deliveries for the tenant recorded in [from, to), with the cost we expect to be billed. */

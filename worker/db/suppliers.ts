@@ -46,11 +46,15 @@ export async function getSupplierById(db: D1Database, id: string) {
 
 export function recordAttemptStmt(
   db: D1Database,
-  a: { id: string; tenantId: string; orderId: string; supplierId: string; outcome: string; latencyMs: number; detail: string | null },
+  a: {
+    id: string; tenantId: string; orderId: string; supplierId: string; outcome: string; latencyMs: number; detail: string | null;
+    /** The order line (a bundle's component for a bundle) and its quantity; what the supplier said it charged, when it did. */
+    productId?: string | null; quantity?: number | null; chargedCents?: number | null;
+  },
 ) {
   return db
-    .prepare("INSERT INTO supplier_attempts (id, tenant_id, order_id, supplier_id, outcome, latency_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(a.id, a.tenantId, a.orderId, a.supplierId, a.outcome, a.latencyMs, a.detail);
+    .prepare("INSERT INTO supplier_attempts (id, tenant_id, order_id, supplier_id, outcome, latency_ms, detail, product_id, quantity, charged_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    .bind(a.id, a.tenantId, a.orderId, a.supplierId, a.outcome, a.latencyMs, a.detail, a.productId ?? null, a.quantity ?? null, a.chargedCents ?? null);
 }
 
 export function supplierSucceededStmt(db: D1Database, tenantId: string, id: string) {
@@ -119,18 +123,20 @@ export async function listSuppliers(db: D1Database, tenantId: string) {
 export type SupplierOrderRow = {
   supplier_id: string; order_ref: string; tenant_id: string; order_id: string; product_id: string; status: "pending" | "succeeded" | "failed";
   supplier_ref: string | null; detail: string | null; created_at: string; settled_at: string | null; polled_at: string | null;
+  /** The line's quantity (NULL on rows placed before migration 0216). */
+  quantity: number | null;
 };
 
 export function insertSupplierOrderStmt(
-  db: D1Database, o: { supplierId: string; orderRef: string; tenantId: string; orderId: string; productId: string; status: "pending" | "succeeded"; supplierRef: string | null },
+  db: D1Database, o: { supplierId: string; orderRef: string; tenantId: string; orderId: string; productId: string; quantity: number; status: "pending" | "succeeded"; supplierRef: string | null },
 ) {
   return db
     .prepare(
-      `INSERT INTO supplier_orders (supplier_id, order_ref, tenant_id, order_id, product_id, status, supplier_ref, settled_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN ?6 = 'pending' THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END)
+      `INSERT INTO supplier_orders (supplier_id, order_ref, tenant_id, order_id, product_id, status, supplier_ref, settled_at, quantity)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?6 = 'pending' THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END, ?8)
        ON CONFLICT (supplier_id, order_ref) DO NOTHING`,
     )
-    .bind(o.supplierId, o.orderRef, o.tenantId, o.orderId, o.productId, o.status, o.supplierRef);
+    .bind(o.supplierId, o.orderRef, o.tenantId, o.orderId, o.productId, o.status, o.supplierRef, o.quantity);
 }
 
 export async function supplierOrdersOf(db: D1Database, tenantId: string, orderId: string, productId: string) {

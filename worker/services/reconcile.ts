@@ -46,8 +46,12 @@ const fromLine = (l: StatementLine): TheirLine => ({ kind: l.kind, ref: l.mercha
 const fromPayment = (p: PaymentRow): OurRecord => ({
   kind: p.kind === "refund" ? "refund" : "payment", ref: p.id, ...(p.kind === "charge" ? { orderRef: p.order_id } : {}), amountCents: p.amount_cents, at: p.completed_at ?? p.created_at,
 });
-// The supplier knows our order as `${orderId}:${productId}` (worker/services/suppliers.ts) and bills cost × quantity.
-const fromDelivery = (d: DeliveryRow): OurRecord => ({ kind: "delivery", ref: `${d.order_id}:${d.product_id}`, amountCents: (d.cost_cents ?? 0) * d.quantity, at: d.created_at });
+// The supplier knows our order line as `${orderId}:${productId}` (worker/services/suppliers.ts). Our side is what the
+// supplier said it charged when it delivered (a live price moves away from the configured cost); only a supplier that
+// did not say is expected to bill the configured cost × quantity.
+const fromDelivery = (d: DeliveryRow): OurRecord => ({
+  kind: "delivery", ref: `${d.order_id}:${d.product_id}`, amountCents: d.charged_cents ?? (d.cost_cents ?? 0) * d.quantity, at: d.created_at,
+});
 
 async function paymentProvider(env: Env, tenantId: string, name: string): Promise<PaymentProvider | null> {
   // The sandbox's statement is per tenant: built with the tenant here (the registry's sandbox serves callbacks).

@@ -36,7 +36,7 @@ export async function handleSupplierCallback(env: Env, supplierId: string, req: 
   const cb = parsed.data;
   const row = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
   if (!row || row.tenant_id !== supplier.tenant_id) throw ApiError.notFound("Supplier order");
-  const applied = await settleSupplierOrder(env, row, { status: cb.status, supplierRef: cb.supplierRef, reason: cb.reason }, "callback");
+  const applied = await settleSupplierOrder(env, row, { status: cb.status, supplierRef: cb.supplierRef, reason: cb.reason, costCents: cb.costCents }, "callback");
   const order = applied ? await continueOrder(env, row) : await getOrderRow(env.DB, row.tenant_id, row.order_id);
   const now = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
   return { applied, status: now?.status ?? row.status, orderStatus: order?.status ?? null };

@@ -19,7 +19,8 @@ const BREAKER_OPEN_S = 30;
 /** When the line was placed at the supplier (D1's timestamps may lack the zone: they are UTC). */
 const placedAt = (row: SupplierOrderRow) => Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`);
 
-export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string };
+/** costCents: what the supplier says it charged (its callback or status answer), when it says. */
+export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string; costCents?: number };
 
 /** Applies an outcome to a pending supplier order; true when this call settled it. */
 export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll"): Promise<boolean> {
@@ -38,7 +39,9 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
   const ok = outcome.status === "succeeded";
   const attemptId = newId("sat");
   await db.batch([
-    recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: row.order_id, supplierId: row.supplier_id, outcome: ok ? "ok" : "failed", latencyMs, detail: ok ? via : `${via}:${outcome.reason ?? "failed"}` }),
+    recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: row.order_id, supplierId: row.supplier_id, outcome: ok ? "ok" : "failed", latencyMs, detail: ok ? via : `${via}:${outcome.reason ?? "failed"}`,
+      productId: row.product_id, quantity: row.quantity, chargedCents: ok ? (outcome.costCents ?? null) : null,
+    }),
     ok ? supplierSucceededStmt(db, t, row.supplier_id) : supplierFailedStmt(db, t, row.supplier_id, BREAKER_THRESHOLD, new Date(Date.now() + BREAKER_OPEN_S * 1000).toISOString()),
     ...eventRows(env, [
       { eventId: `evsos_${row.supplier_id}_${row.order_id}`, tenantId: t, type: "supplier_order_settled", payload: { orderId: row.order_id, supplierId: row.supplier_id, productId: row.product_id, status: outcome.status, via, latencyMs } },
@@ -63,9 +66,9 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
   // call timed out. Only an order it never accepted (no reference) and still does not know after a while is given up.
   if (!st.ok) return "pending";
-  const { status, supplierRef } = st.value;
+  const { status, supplierRef, costCents } = st.value;
   const neverArrived = status === "unknown" && !row.supplier_ref && now - placedAt(row) >= NOT_RECEIVED_AFTER_S * 1000;
   if (!neverArrived && (status === "processing" || status === "unknown")) return "pending";
-  await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef }, "poll");
+  await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
   return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
 }

@@ -43,7 +43,7 @@ export const belowCost = (r: { cost_cents: number; sale_cents: number; allow_bel
  * that supplier and ends the routing too (a slow supplier may still complete it: asking the next one could serve the
  * buyer twice); the status poll settles it (services/supplier-orders.ts).
  */
-async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
+async function viaSuppliers<T extends { supplierRef: string; status?: string; costCents?: number }>(
   env: Env, order: OrderRow, product: ProductRow, quantity: number, call: Call<T>, clientFor: ClientFactory, skip = new Set<string>(), awaitUnknown = false,
 ): Promise<Routed<T>> {
   const db = env.DB;
@@ -70,7 +70,7 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
       const st = await (await clientFor(route, env)).status(orderRef);
       if (st.ok && st.value.status === "processing") {
         // Accepted before the crash and still working on it: wait for its outcome.
-        await db.batch([insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: st.value.supplierRef })]);
+        await db.batch([insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, quantity, status: "pending", supplierRef: st.value.supplierRef })]);
         return { ok: false, attempts: 0, pending: true };
       }
       if (st.ok && st.value.status === "succeeded") {
@@ -100,10 +100,14 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
       const processing = res.value.status === "processing";
       await db.batch([
         // An accepted asynchronous order's outcome (and its latency) is recorded when it settles.
-        recordAttemptStmt(db, { id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: processing ? "accepted" : "ok", latencyMs, detail: null }),
+        // What the supplier says it charged is what its statement should bill (reconciliation compares the two).
+        recordAttemptStmt(db, {
+          id: newId("sat"), tenantId: t, orderId: order.id, supplierId: route.id, outcome: processing ? "accepted" : "ok", latencyMs, detail: null,
+          productId: product.id, quantity, chargedCents: processing ? null : (res.value.costCents ?? null),
+        }),
         supplierSucceededStmt(db, t, route.id),
         ...(res.value.status
-          ? [insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: processing ? "pending" : "succeeded", supplierRef: res.value.supplierRef })]
+          ? [insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, quantity, status: processing ? "pending" : "succeeded", supplierRef: res.value.supplierRef })]
           : []),
       ]);
       if (processing) return { ok: false, attempts, pending: true };
@@ -113,14 +117,14 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string }>(
     // Out of stock says nothing about the supplier's health: it does not count towards the breaker.
     // supplier_failed in the attempt's own batch, with the breaker's state after this failure (one of the two rows).
     const attemptId = newId("sat");
-    const stmts = [recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, detail: res.detail })];
+    const stmts = [recordAttemptStmt(db, { id: attemptId, tenantId: t, orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, detail: res.detail, productId: product.id, quantity })];
     const counted = res.outcome !== "out_of_stock";
     if (counted) stmts.push(supplierFailedStmt(db, t, route.id, BREAKER_THRESHOLD, openUntil));
     for (const circuitOpen of [true, false]) {
       const failed: EventInput = { eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed", payload: { orderId: order.id, supplierId: route.id, outcome: res.outcome, latencyMs, circuitOpen } };
       stmts.push(...eventRows(env, [failed], counted ? supplierCircuit(t, route.id, BREAKER_THRESHOLD, circuitOpen) : { sql: circuitOpen ? "0" : "1", args: [] }));
     }
-    if (unknown) stmts.push(insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, status: "pending", supplierRef: unknown.supplierRef }));
+    if (unknown) stmts.push(insertSupplierOrderStmt(db, { supplierId: route.id, orderRef, tenantId: t, orderId: order.id, productId: product.id, quantity, status: "pending", supplierRef: unknown.supplierRef }));
     await db.batch(stmts);
     if (unknown) return { ok: false, attempts, pending: true };
   }

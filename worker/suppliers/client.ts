@@ -5,14 +5,15 @@ export type SupplierCallResult<T> =
   | { ok: true; value: T }
   | { ok: false; outcome: "out_of_stock" | "error" | "timeout"; detail: string };
 
-export type SupplierOrderState = { status: "succeeded" | "failed" | "processing" | "unknown"; supplierRef: string | null };
+/** costCents: what the supplier says it charged for the order, when it says. */
+export type SupplierOrderState = { status: "succeeded" | "failed" | "processing" | "unknown"; supplierRef: string | null; costCents?: number };
 
 /** An upstream rights supplier. Calls are idempotent by orderRef, so a retry after a timeout is safe. */
 export interface SupplierClient {
   stock(sku: string): Promise<SupplierCallResult<{ available: number; priceCents: number }>>;
   /** status processing: accepted; the outcome comes by callback to notifyUrl (or a status query). */
-  recharge(req: { orderRef: string; sku: string; account: string; quantity: number; notifyUrl?: string }): Promise<SupplierCallResult<{ supplierRef: string; status: "succeeded" | "processing" }>>;
-  fetchCardKeys(req: { orderRef: string; sku: string; quantity: number }): Promise<SupplierCallResult<{ supplierRef: string; keys: string[] }>>;
+  recharge(req: { orderRef: string; sku: string; account: string; quantity: number; notifyUrl?: string }): Promise<SupplierCallResult<{ supplierRef: string; status: "succeeded" | "processing"; costCents?: number }>>;
+  fetchCardKeys(req: { orderRef: string; sku: string; quantity: number }): Promise<SupplierCallResult<{ supplierRef: string; keys: string[]; costCents?: number }>>;
   status(orderRef: string): Promise<SupplierCallResult<SupplierOrderState>>;
   /** The live price list: cost and stock per SKU. */
   catalogue(): Promise<SupplierCallResult<{ items: { sku: string; costCents: number; stock: number }[] }>>;
