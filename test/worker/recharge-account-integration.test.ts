@@ -64,3 +64,30 @@ describe("direct recharge account validation", () => {
     expect(backref.body.error.issues[0].path).toBe("json.config.recharge.accountPattern");
   });
 });
+
+describe("a bundle with a direct recharge item", () => {
+  it("carries the recharge item's account rule in the shop's product views, so the product page asks for the account the order needs", async () => {
+    const s = await rechargeProduct({ accountLabel: "手机号", accountKind: "mobile_cn" });
+    const mk = async (json: object) => {
+      const p = await api("/products", { method: "POST", token: s.adminKey, json: { faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "视频 App 会员", ...json } });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      expect((await api(`/products/${p.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+      return p.body.id as string;
+    };
+    const coupon = await mk({ kind: "coupon", name: "满100减20券", priceCents: 0, stockTotal: 10, config: { coupon: { thresholdCents: 10000, discountCents: 2000 } } });
+    const withRecharge = await mk({ kind: "bundle", name: "话费+券", priceCents: 2980, stockTotal: 10, config: { bundle: { items: [{ productId: s.productId, quantity: 1 }, { productId: coupon, quantity: 1 }] } } });
+    const couponsOnly = await mk({ kind: "bundle", name: "双券", priceCents: 100, stockTotal: 10, config: { bundle: { items: [{ productId: coupon, quantity: 1 }, { productId: coupon, quantity: 2 }] } } });
+
+    const one = await shop(s.slug, `/products/${withRecharge}`);
+    expect(one.status).toBe(200);
+    expect(one.body.config.recharge).toEqual({ accountLabel: "手机号", accountKind: "mobile_cn" });
+    const list = (await shop(s.slug, "/products")).body.products;
+    expect(list.find((p: any) => p.id === withRecharge).config.recharge).toEqual({ accountLabel: "手机号", accountKind: "mobile_cn" });
+    expect(list.find((p: any) => p.id === couponsOnly).config.recharge).toBeUndefined();
+    expect((await shop(s.slug, `/products/${couponsOnly}`)).body.config.recharge).toBeUndefined();
+    // The order refuses a bundle without the account and a wrong one, like the recharge itself.
+    expect((await shop(s.slug, "/orders", { method: "POST", idem: `b-${crypto.randomUUID()}`, json: { productId: withRecharge } })).body.error.code).toBe("recharge_account_required");
+    expect((await order(s.slug, withRecharge, "1380013")).status).toBe(422);
+    expect((await order(s.slug, withRecharge, "13800138000")).status).toBe(201);
+  });
+});

@@ -1,11 +1,11 @@
 import { checkoutPayer } from "./stored-value";
 import { validityEnded } from "../domain/validity";
-import type { Product } from "../../schema/catalog";
+import type { Product, ProductConfig } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
 import { MAX_ORDER_QUANTITY, type MyOrder, type Order } from "../../schema/orders";
 import { getOrderRow, listBuyerOrdersWithProduct, orderWithVouchersAndCharge, toOrder, type OrderRow } from "../db/orders";
 import { ASK_AFTER_MS, creditIfPaidAtGateway, orderPaid } from "./gateway-credit";
-import { getProductRow, listProductRows, rowValidity } from "../db/products";
+import { getProductRow, listProductRows, rowValidity, type ProductRow } from "../db/products";
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { withStock, withStocks } from "./catalog";
@@ -100,23 +100,42 @@ export async function myOrders(env: Env, tenantId: string, buyerId: string): Pro
   });
 }
 
-/** A product as a buyer sees it: without the tenant, the stock total or the low-stock threshold. */
-function publicView(p: Product) {
+/**
+ * A product as a buyer sees it: without the tenant, the stock total or the low-stock threshold. A bundle with a
+ * direct-recharge item carries that item's account rule as its `config.recharge`: the order needs the account
+ * (orders.ts checks it against each recharge line), so the product page must ask for it.
+ */
+function publicView(p: Product, rows: Map<string, ProductRow>) {
   const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
-  return rest;
+  if (p.kind !== "bundle" || p.config.recharge) return rest;
+  const recharge = (p.config.bundle?.items ?? []).map((i) => rows.get(i.productId)).find((r) => r?.kind === "direct_recharge");
+  if (!recharge) return rest;
+  const rule = (JSON.parse(recharge.config) as ProductConfig).recharge ?? { accountLabel: "充值账号" };
+  return { ...rest, config: { ...rest.config, recharge: rule } };
+}
+
+/** The rows of the bundles' items not among `known` (a component need not be published itself). */
+async function withBundleItems(db: D1Database, tenantId: string, products: Product[], known: ProductRow[]) {
+  const rows = new Map(known.map((r) => [r.id, r]));
+  const missing = [...new Set(products.flatMap((p) => (p.kind === "bundle" ? (p.config.bundle?.items ?? []).map((i) => i.productId) : [])))].filter((id) => !rows.has(id));
+  for (const row of await Promise.all(missing.map((id) => getProductRow(db, tenantId, id)))) if (row) rows.set(row.id, row);
+  return rows;
 }
 
 /** The store's catalogue: published products, less those whose fixed validity is over (no longer sold). */
 export async function publishedProducts(env: Pick<Env, "DB">, tenantId: string, now = Date.now()) {
   const rows = (await listProductRows(env.DB, tenantId, "published")).filter((r) => !validityEnded(rowValidity(r), now));
-  return { products: (await withStocks(env.DB, tenantId, rows)).map(publicView) };
+  const products = await withStocks(env.DB, tenantId, rows);
+  const items = await withBundleItems(env.DB, tenantId, products, rows);
+  return { products: products.map((p) => publicView(p, items)) };
 }
 
 /** One published product; 404 for a draft, an archived one or another store's. */
 export async function publishedProduct(env: Pick<Env, "DB">, tenantId: string, productId: string) {
   const row = await getProductRow(env.DB, tenantId, productId);
   if (!row || row.status !== "published") throw ApiError.notFound("Product");
-  return publicView(await withStock(env.DB, tenantId, row));
+  const product = await withStock(env.DB, tenantId, row);
+  return publicView(product, await withBundleItems(env.DB, tenantId, [product], [row]));
 }
 
 /** A storefront order (createOrder) as the buyer sees it, with its checkout link while unpaid. */
