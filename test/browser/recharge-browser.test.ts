@@ -1,0 +1,48 @@
+import { describe, expect, inject, it } from "vitest";
+import { phonePage, screenshot, useChromium } from "./chromium";
+
+const browser = useChromium();
+
+describe("shop on a phone: a direct recharge whose supplier answers minutes after payment", () => {
+  it("the order page says what is going on, keeps watching past the first minute and shows the outcome when it comes", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    // The order as the API answers it: paid (the supplier is still working) until the test lets it be delivered.
+    const id = "ord_slowrecharge0001";
+    let status = "paid";
+    let asked = 0;
+    const order = () => ({
+      order: {
+        id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
+        status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
+        deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
+      },
+      vouchers: [],
+    });
+    await page.route(`**/api/v1/shop/demo/orders/${id}`, (route) => {
+      asked++;
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(order()) });
+    });
+    await page.route(`**/api/v1/shop/demo/orders/${id}/tickets`, (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ refunds: [], tickets: [] }) }));
+    await page.clock.install();
+    await page.goto(`${baseUrl}/shop/order/?t=demo&o=${id}`);
+    await expect.poll(() => page.textContent("#order")).toContain("已支付，发放中");
+    // Paid, not delivered: the buyer is told a recharge may take minutes and that a failure is refunded by itself.
+    expect(await page.textContent("#paid-note")).toContain("若充值失败，款项将自动原路全额退回");
+    await screenshot(page, "recharge-order-processing");
+    // Three minutes pass (a slow supplier is settled by the minute cron's status poll): the page is still asking.
+    for (let i = 0; i < 36; i++) {
+      await page.clock.runFor(5_000);
+      await page.waitForTimeout(20);
+    }
+    const before = asked;
+    await page.clock.runFor(10_000);
+    await expect.poll(() => asked, { timeout: 5_000 }).toBeGreaterThan(before);
+    status = "delivered";
+    await page.clock.runFor(10_000);
+    await expect.poll(() => page.textContent("#order"), { timeout: 5_000 }).toContain("已发放");
+    expect(await page.locator("#paid-note").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
