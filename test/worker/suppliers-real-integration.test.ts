@@ -169,6 +169,21 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect((await deliver(await settle(lone.names[0]!, o2.ref, "failed"))).body).toMatchObject({ applied: true, orderStatus: "refunded" });
   });
 
+  it("a console refund waits for a supplier still working on the recharge: the buyer never gets both the money and the recharge", async () => {
+    const s = await setup([{ name: "pending-refund", cost: 2900, delivery: "async" }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    for (const json of [{ units: 0, reason: "买家催单" }, { units: 0, amountCents: 100, reason: "补偿" }]) {
+      const r = await api(`/orders/${o.id}/refunds`, { method: "POST", token: s.adminKey, json });
+      expect(r.status).toBe(409);
+      expect(r.body.error.code).toBe("supplier_pending");
+    }
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund'").bind(o.id).first<{ n: number }>())!.n).toBe(0);
+    // The supplier's success delivers the order; a refund after that is the operator's after-sale decision.
+    expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: true, orderStatus: "delivered" });
+    expect((await api(`/orders/${o.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 0, amountCents: 100, reason: "补偿" } })).status).toBe(201);
+  });
+
   it("the cron's status poll completes an order whose callback never came", async () => {
     const s = await setup([{ name: "nocb", cost: 2900, creds: creds("hmac_header"), delivery: "async" }]);
     const o = await buy(s);

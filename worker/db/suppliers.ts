@@ -127,6 +127,11 @@ export type SupplierOrderRow = {
   quantity: number | null;
 };
 
+/** Whether a line of the order is still pending at a supplier (accepted, or a timed-out call not known yet). */
+export async function hasPendingSupplierOrder(db: D1Database, tenantId: string, orderId: string) {
+  return !!(await db.prepare("SELECT 1 AS x FROM supplier_orders WHERE tenant_id = ? AND order_id = ? AND status = 'pending' LIMIT 1").bind(tenantId, orderId).first());
+}
+
 export function insertSupplierOrderStmt(
   db: D1Database, o: { supplierId: string; orderRef: string; tenantId: string; orderId: string; productId: string; quantity: number; status: "pending" | "succeeded"; supplierRef: string | null },
 ) {

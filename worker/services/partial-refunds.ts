@@ -20,6 +20,7 @@ import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { refundOrder } from "./fulfilment";
+import { hasPendingSupplierOrder } from "../db/suppliers";
 import { refundCharge } from "./refunds";
 import { orderRefundMemberStmts } from "./membership";
 import { orderRefundPointsStmts } from "./points";
@@ -53,6 +54,11 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
   const db = env.DB;
   const order = await getOrderRow(db, tenantId, orderId);
   if (!order) throw ApiError.notFound("Order");
+  // A recharge a supplier is still working on may yet go through: refunding now could leave the buyer with the money
+  // and the recharge. Its outcome settles the order (a failure is refunded automatically); refund after that.
+  if (order.status === "paid" && (await hasPendingSupplierOrder(db, tenantId, orderId))) {
+    throw ApiError.conflict("supplier_pending", "A supplier is still working on this order's recharge: wait for its outcome (a failure is refunded automatically)");
+  }
   const left = await refundableOf(db, tenantId, orderId);
   if (!left) throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' has no payment to refund`);
   const plan = refundPlan(input, { refundableCents: left.refundable, issuedUnits: left.issued });
