@@ -146,6 +146,12 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: false, orderStatus: "delivered" });
     const failAfter = (await sandbox(s.names[0]!, "settle", { orderRef: o.ref, outcome: "failed" })).body.callback;
     expect((await deliver(failAfter)).body).toMatchObject({ applied: false, status: "succeeded", orderStatus: "delivered" });
+    // …but the operator is told, once (a repeat of it raises nothing more).
+    const told = async () => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_failure_after_success");
+    await expect.poll(async () => (await told()).length).toBe(1);
+    expect((await told())[0]!.payload).toMatchObject({ orderId: o.id, supplierId: s.ids[0] });
+    expect((await deliver((await sandbox(s.names[0]!, "settle", { orderRef: o.ref, outcome: "failed" })).body.callback)).body).toMatchObject({ applied: false });
+    expect(await told()).toHaveLength(1);
     const v = await orderView(s, o.id, o.cookie);
     expect(v.order.status).toBe("delivered");
     expect(v.vouchers).toHaveLength(1);

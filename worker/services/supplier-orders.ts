@@ -32,6 +32,14 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
     if (now?.status === "failed" && outcome.status === "succeeded") {
       await emitEvent(env, { eventId: `evsls_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert", payload: { kind: "supplier_success_after_failure", orderId: row.order_id, supplierId: row.supplier_id } });
     }
+    // The supplier takes back a success we delivered on (a carrier reversal): the buyer may hold a recharge that never
+    // arrived. Nothing changes by itself; the operator is told, once, to check with the supplier and the buyer.
+    if (now?.status === "succeeded" && outcome.status === "failed") {
+      await emitEvent(env, {
+        eventId: `evsfs_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
+        payload: { kind: "supplier_failure_after_success", orderId: row.order_id, supplierId: row.supplier_id, reason: outcome.reason ?? null },
+      });
+    }
     return false;
   }
   const t = row.tenant_id;
