@@ -26,6 +26,8 @@ export interface Faults {
   hangMs: number;
   /** Share of hung calls that still complete upstream (only a status query tells). */
   hangCompletesRate: number;
+  /** Share of error answers (502) given after the order went through upstream: the answer is lost, not the recharge. */
+  errorCompletesRate?: number;
   outOfStock: boolean;
 }
 
@@ -269,7 +271,6 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     if (!(req.sku in p.prices)) return c.json({ error: "unknown_sku", message: req.sku }, 404);
     const outcome = await behave(p);
     if (p.faults.outOfStock || (p.stock[req.sku] ?? 0) < req.quantity) return c.json({ error: "out_of_stock", message: req.sku }, 409);
-    if (outcome === "error") return c.json({ error: "internal", message: "upstream error (injected)" }, 502);
     const result = {
       status: "succeeded" as const,
       supplierRef: `${name}-${randomBytes(8).toString("hex")}`,
@@ -287,6 +288,13 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
         }, p.callbackDelayMs);
       }
       return c.json({ orderRef: req.orderRef, supplierRef: result.supplierRef, status: "processing" });
+    }
+    if (outcome === "error") {
+      if (rand() < (p.faults.errorCompletesRate ?? 0)) {
+        p.stock[req.sku] = (p.stock[req.sku] ?? 0) - req.quantity;
+        complete(key, result);
+      }
+      return c.json({ error: "internal", message: "upstream error (injected)" }, 502);
     }
     if (outcome === "hang") {
       if (rand() < p.faults.hangCompletesRate) {

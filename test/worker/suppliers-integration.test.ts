@@ -124,6 +124,22 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect(await orderStatus(lost.order.id)).toBe("delivered");
   });
 
+  it("a supplier answering 502 after it recharged is asked before the next one: the phone is recharged once", async () => {
+    const s = await rechargeShop();
+    await faults(s.cheap, { errorRate: 1, errorCompletesRate: 1 });
+    const done = await buyAndPay(s.tenant.slug, s.productId);
+    const orderRef = `${done.order.id}:${s.productId}`;
+    const upstream = async (name: string) => (await (await fetch(`${inject("supplierUrl")}/${name}/admin/orders`, { headers: { "x-supplier-signature": await signBody(SECRET, "") } })).json<{ orders: { orderRef: string }[] }>()).orders.filter((o) => o.orderRef === orderRef).length;
+    expect(done.order.status).toBe("delivered");
+    expect([await upstream(s.cheap), await upstream(s.dear)]).toEqual([1, 0]);
+    expect(await attempts(done.order.id)).toEqual([{ name: s.cheap, outcome: "ok" }]);
+    // A 502 from a supplier that did not take the order still moves the line on.
+    await faults(s.cheap, { errorCompletesRate: 0 });
+    const next = await buyAndPay(s.tenant.slug, s.productId);
+    expect(next.order.status).toBe("delivered");
+    expect(await attempts(next.order.id)).toEqual([{ name: s.cheap, outcome: "error" }, { name: s.dear, outcome: "ok" }]);
+  });
+
   it("a slow supplier that answers after our timeout is waited for: the phone is recharged once, by that supplier", async () => {
     const s = await rechargeShop();
     // Well past our 2 s timeout, so that the status query right after it (slow itself on a loaded machine) still finds

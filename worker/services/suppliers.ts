@@ -43,6 +43,10 @@ export const belowCost = (r: { cost_cents: number; sale_cents: number; allow_bel
  * that supplier and ends the routing too (a slow supplier may still complete it: asking the next one could serve the
  * buyer twice); the status poll settles it (services/supplier-orders.ts).
  */
+/** An answer that does not say the order was refused: a timeout, a server error, or a 200 we could not read. */
+const mayHaveGoneThrough = (res: { outcome: string; detail: string | null }) =>
+  res.outcome === "timeout" || res.detail === "bad_response" || /^http_5\d\d/.test(res.detail ?? "");
+
 async function viaSuppliers<T extends { supplierRef: string; status?: string; costCents?: number }>(
   env: Env, order: OrderRow, product: ProductRow, quantity: number, call: Call<T>, clientFor: ClientFactory, skip = new Set<string>(), awaitUnknown = false,
 ): Promise<Routed<T>> {
@@ -89,11 +93,17 @@ async function viaSuppliers<T extends { supplierRef: string; status?: string; co
     let res = await call(client, route, orderRef);
     // A timeout that may still go through upstream (null: the outcome is known, or the caller moves on anyway).
     let unknown: { supplierRef: string | null } | null = null;
-    if (!res.ok && res.outcome === "timeout") {
+    if (!res.ok && mayHaveGoneThrough(res)) {
       // It may have gone through: ask before moving on, or the buyer could be served twice.
       const st = await client.status(orderRef);
-      if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) res = await call(client, route, orderRef);
-      else if (awaitUnknown && !(st.ok && st.value.status === "failed")) unknown = { supplierRef: st.ok ? (st.value.supplierRef ?? null) : null };
+      if (st.ok && st.value.status === "succeeded" && st.value.supplierRef) {
+        res = await call(client, route, orderRef);
+        // Done upstream but its answer is still unreadable: never the next supplier; the status poll settles it.
+        if (!res.ok && awaitUnknown) unknown = { supplierRef: st.value.supplierRef };
+      } else if (awaitUnknown && st.ok && st.value.status === "processing") unknown = { supplierRef: st.value.supplierRef ?? null };
+      // A timed-out call may still be on its way; a supplier that answered (5xx, a garbled 200) and knows nothing of
+      // the order did not take it, so the line moves on.
+      else if (awaitUnknown && res.outcome === "timeout" && !(st.ok && st.value.status === "failed")) unknown = { supplierRef: st.ok ? (st.value.supplierRef ?? null) : null };
     }
     const latencyMs = Date.now() - started;
     if (res.ok) {

@@ -28,8 +28,17 @@ export const isTimeout = (e: unknown) => e instanceof Error && (e.name === "Time
 export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, timeoutMs = SUPPLIER_TIMEOUT_MS): SupplierClient {
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
   const origin = new URL(baseUrl).origin;
+  // The body-signature scheme (kaquan_v1) has no nonce: the same request signed twice in one second is the same
+  // request, which the supplier refuses as a replay. A repeat (asking again after an unreadable answer) waits for the
+  // next second.
+  const lastSent = new Map<string, number>();
   async function call<T>(method: "GET" | "POST", path: string, params: Params | null, parse: (x: unknown) => T): Promise<SupplierCallResult<T>> {
     let res: Response;
+    if (creds.scheme === "kaquan_v1" && params) {
+      const sameAs = `${method} ${path} ${JSON.stringify(params)}`;
+      if (lastSent.get(sameAs) === Math.floor(Date.now() / 1000)) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+      lastSent.set(sameAs, Math.floor(Date.now() / 1000));
+    }
     try {
       // Signed over the full path the supplier sees (its base path included).
       const signed = await signRequest(creds, method, `${prefix}${path}`, params);
