@@ -4,7 +4,8 @@ const DAY_MS = 86_400_000;
 /**
  * Buckets are calendar days, weeks and months of the business's own time zone, China time (UTC+8 all year, no
  * daylight saving): an instant's bucket is the China day it falls on, so 00:00–08:00 China time is not put in the day
- * before (as UTC days did). `OFFSET_MS` and `BUSINESS_TZ` (for ClickHouse) must name the same zone.
+ * before (as UTC days did). `OFFSET_MS` and `BUSINESS_TZ` (for ClickHouse) must name the same zone, and so must the
+ * profile view's active days (schema/clickhouse/0021), which the cohort metrics (retention, its matrix, LTV) read.
  */
 export const BUSINESS_TZ = "Asia/Shanghai";
 const OFFSET_MS = 8 * 3_600_000;
@@ -41,9 +42,16 @@ export function bucketsOf(from: string, to: string, unit: Bucket): { label: stri
   return out;
 }
 
+/** The instant a China date (YYYY-MM-DD) starts: its midnight China time. */
+export const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`) - OFFSET_MS;
+
+/** ClickHouse expression: the China date (a Date) of the day, week (its Monday) or month holding `col` (a DateTime64). */
+export function businessDateSql(col: string, unit: Bucket): string {
+  const tz = `'${BUSINESS_TZ}'`;
+  return unit === "day" ? `toDate(${col}, ${tz})` : unit === "week" ? `toMonday(${col}, ${tz})` : `toStartOfMonth(${col}, ${tz})`;
+}
+
 /** ClickHouse expression: the label of the bucket holding `col` (a DateTime64), matching bucketsOf. */
 export function bucketSql(col: string, unit: Bucket): string {
-  const tz = `'${BUSINESS_TZ}'`;
-  const start = unit === "day" ? `toDate(${col}, ${tz})` : unit === "week" ? `toMonday(${col}, ${tz})` : `toStartOfMonth(${col}, ${tz})`;
-  return `toString(${start})`;
+  return `toString(${businessDateSql(col, unit)})`;
 }

@@ -1,5 +1,5 @@
 import { LtvParams, LtvRow } from "../../schema/analytics";
-import { memberSegment, type Segment } from "./cohort";
+import { cohortWeekSql, memberSegment, type Segment } from "./cohort";
 import { FROM, TENANT, TO, attributed, attributionParams, type Metric } from "./metric";
 import { addUpSlices, selectBySlices, slicedSql, type SlicedSql } from "./person-slices";
 
@@ -15,7 +15,7 @@ import { addUpSlices, selectBySlices, slicedSql, type SlicedSql } from "./person
 const within = (days: number) => `arraySum(arrayMap(x -> if(x.1 >= c_at AND x.1 < c_at + INTERVAL ${days} DAY, x.2, 0), revs))`;
 // Sums, not averages: each person is in one slice, so a cohort's sums add up across slices and are divided once.
 const sql = (segment: Segment, seg = memberSegment(segment, "user_key")): SlicedSql => slicedSql((inSlice) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users, sum(r7) AS r7, sum(r30) AS r30, sum(r90) AS r90
+SELECT toString(${cohortWeekSql("c_at")}) AS cohort, count() AS users, sum(r7) AS r7, sum(r30) AS r30, sum(r90) AS r90
 FROM (
   SELECT user_key,
          minIf(occurred_at, kind = 0) AS c_at,

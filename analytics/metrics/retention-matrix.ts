@@ -1,5 +1,5 @@
 import { RETENTION_WEEKS, RetentionMatrixParams, RetentionMatrixRow } from "../../schema/analytics";
-import { cohortActivitySql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
+import { cohortActivitySql, cohortWeekSql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, type Metric } from "./metric";
 import { selectBySlices, slicedSql } from "./person-slices";
 
@@ -12,9 +12,9 @@ const retainedPerWeek = Array.from({ length: RETENTION_WEEKS }, (_, k) => `sum(b
  * started today. A later week that has not yet ended for every member of a young cohort is null (count and rate).
  */
 const sql = (by: CohortBy, segment: Segment) => slicedSql((inSlice) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay, [${retainedPerWeek}] AS retained
+SELECT toString(${cohortWeekSql("c_at")}) AS cohort, count() AS users, toString(max(c_day)) AS lastDay, [${retainedPerWeek}] AS retained
 FROM (
-  SELECT c_at, arrayReduce('groupBitOr', arrayMap(d -> bitShiftLeft(toUInt64(1), intDiv(d - c_day, 7)), arrayFilter(d -> d >= c_day AND d < c_day + ${RETENTION_WEEKS * 7}, days))) AS mask
+  SELECT c_at, c_day, arrayReduce('groupBitOr', arrayMap(d -> bitShiftLeft(toUInt64(1), intDiv(d - c_day, 7)), arrayFilter(d -> d >= c_day AND d < c_day + ${RETENTION_WEEKS * 7}, days))) AS mask
   FROM (${cohortActivitySql(by, segment, inSlice)})
 )
 GROUP BY cohort ORDER BY cohort`);

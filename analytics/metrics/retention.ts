@@ -1,16 +1,16 @@
 import { RetentionParams, RetentionRow } from "../../schema/analytics";
-import { cohortActivitySql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
+import { cohortActivitySql, cohortWeekSql, elapsed, mergeCohorts, observedUntil, type CohortBy, type Segment } from "./cohort";
 import { attributionParams, ratio, type Metric } from "./metric";
 import { selectBySlices, slicedSql } from "./person-slices";
 
 /**
  * Day-N retention: share of a weekly cohort active (any event) on exactly day N after the user's own cohort event
- * (calendar days, UTC). A young cohort's day N that has not yet ended for all its members (the data end: now, or
+ * (China calendar days, cohort.ts). A young cohort's day N that has not yet ended for all its members (the data end: now, or
  * the 31-day horizon after `to`) is null, count and rate, instead of a rate that is still filling in.
  */
 const HORIZON = 31;
 const sql = (by: CohortBy, segment: Segment) => slicedSql((inSlice) => `
-SELECT toString(toMonday(c_at)) AS cohort, count() AS users, toString(max(toDate(c_at))) AS lastDay,
+SELECT toString(${cohortWeekSql("c_at")}) AS cohort, count() AS users, toString(max(c_day)) AS lastDay,
        countIf(has(days, c_day + 1)) AS d1, countIf(has(days, c_day + 7)) AS d7, countIf(has(days, c_day + 30)) AS d30
 FROM (${cohortActivitySql(by, segment, inSlice)})
 GROUP BY cohort ORDER BY cohort`);

@@ -53,7 +53,8 @@ it("0019 and 0020 re-read the refunds already held: parts count, a whole that cl
   expect((await (await client.query({ query: "SELECT kind, count() AS n FROM ltv_people GROUP BY kind ORDER BY kind", format: "JSONEachRow" })).json()))
     .toEqual([{ kind: 0, n: 1 }, { kind: 1, n: 3 }, { kind: 2, n: 2 }]);
 
-  expect(await migrateAll()).toEqual(["0019_ltv_people_partial_refunds.sql", "0020_ltv_people_skip_whole_after_parts.sql"]);
+  // (and every later migration)
+  expect((await migrateAll()).slice(0, 2)).toEqual(["0019_ltv_people_partial_refunds.sql", "0020_ltv_people_skip_whole_after_parts.sql"]);
   // 1000 − 1000 (o1 in parts) + 500 − 500 (o2 whole) + 2000 − 250 (o3 in part) = 1750.
   expect(await ltv()).toEqual([{ cohort: "2026-09-07", users: 1, ltv7Cents: 1750, ltv30Cents: 1750, ltv90Cents: 1750 }]);
   expect(await kinds()).toEqual([

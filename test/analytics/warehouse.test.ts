@@ -125,7 +125,7 @@ describe("warehouse on embedded ClickHouse", () => {
     await ingest({ events: [signup("tP", "07", "cP"), view("tP", "08"), signup("tQ", "10", "cQ"), view("tQ", "12"), view("tQ", "12")] });
     const rs = await client.query({
       query: `SELECT tenant_id, toString(min(signed_up_at)) AS signed_up_at, max(acquisition_campaign_id) AS acq,
-                     arraySort(groupUniqArrayArray(active_days)) AS days
+                     arraySort(groupUniqArrayArray(active_days_cn)) AS days
               FROM user_profiles WHERE tenant_id IN ('tP', 'tQ') GROUP BY tenant_id, user_key ORDER BY tenant_id`,
       format: "JSONEachRow",
     });
