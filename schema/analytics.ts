@@ -33,13 +33,13 @@ export type AttributionParams = { channel?: string; source?: "share" | "organic"
 export const SEGMENTS = ["all", "members", "non_members"] as const;
 const segment = {
   segment: z.enum(SEGMENTS).default("all").openapi({
-    description: "members: users who joined the brand's membership (member_joined) no later than their cohort day (UTC); non_members: the others",
+    description: "members: users who joined the brand's membership (member_joined) no later than their cohort day (China time, as the cohorts); non_members: the others",
   }),
 };
 export const BUCKETS = ["day", "week", "month"] as const;
 export type Bucket = (typeof BUCKETS)[number];
 const bucket = { bucket: z.enum(BUCKETS).default("week").openapi({ description: "Time bucket in China time (Asia/Shanghai, UTC+8): day, week (from Monday) or month; the first bucket starts at the calendar start of `from`'s day/week/month" }) };
-const bucketLabel = z.string().openapi({ description: "First day of the bucket, YYYY-MM-DD (UTC)", example: "2026-09-07" });
+const bucketLabel = z.string().openapi({ description: "First day of the bucket, YYYY-MM-DD (China date)", example: "2026-09-07" });
 
 function params<T extends z.ZodRawShape>(shape: T) {
   return z
@@ -52,13 +52,18 @@ function params<T extends z.ZodRawShape>(shape: T) {
 const rate = z.number().nullable().openapi({ description: "0..1; null when the denominator is 0" });
 
 export const RetentionParams = params({ ...range, ...cohortFilters, ...attribution, ...segment });
+/** Cohorts, their days and weeks are China ones (analytics/metrics/cohort.ts). */
+const cohortWeek = z.string().openapi({
+  description: "The cohort: the Monday (YYYY-MM-DD) of the week, from Monday 00:00 China time (Asia/Shanghai), holding the cohort event; its day N / week k count China calendar days",
+  example: "2026-09-07",
+});
 /** A young cohort's day N (or week k) that has not yet ended for all its members is null, not a 0% that is still filling in. */
 const young = "; null while that day has not yet ended for every member of the cohort (young cohort)";
 const openCount = (what: string) => z.number().nullable().openapi({ description: `Users active on ${what}${young}` });
 const openRate = (what: string) => z.number().nullable().openapi({ description: `Share of the cohort active on ${what}, 0..1${young}` });
 export const RetentionRow = z
   .object({
-    cohort: z.string(),
+    cohort: cohortWeek,
     users: z.number(),
     d1: openCount("day 1"),
     d7: openCount("day 7"),
@@ -73,7 +78,7 @@ export const RETENTION_WEEKS = 13;
 export const RetentionMatrixParams = RetentionParams;
 export const RetentionMatrixRow = z
   .object({
-    cohort: z.string(),
+    cohort: cohortWeek,
     users: z.number(),
     retained: z.array(z.number().nullable()).openapi({
       description: "Users active in week W0..W12 after their cohort event; null while that week has not yet ended for every member (young cohort)",
@@ -84,7 +89,7 @@ export const RetentionMatrixRow = z
 
 export const LtvParams = params({ ...range, acquisitionCampaignId: cohortFilters.acquisitionCampaignId, ...attribution, ...segment });
 export const LtvRow = z
-  .object({ cohort: z.string(), users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
+  .object({ cohort: cohortWeek, users: z.number(), ltv7Cents: z.number(), ltv30Cents: z.number(), ltv90Cents: z.number() })
   .openapi("LtvRow");
 
 export const KFactorParams = params({ ...range, ...campaign, ...attribution });
