@@ -28,6 +28,7 @@ const none = (v: unknown) => String(v || t("(无)", "(none)"));
 
 export const ACQUISITION_VIEW: View = {
   metric: "acquisition",
+  empty: ["所选时间内没有新用户", "No new users in this range"],
   params: (f) => ({ ...metricParams("campaign", f), ...attribution(f) }),
   draw(rows: Row[], c, tableEl) {
     // Campaigns by name, as ROI and K-factor show them (the CSV export keeps the ids).

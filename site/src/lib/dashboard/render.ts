@@ -41,8 +41,14 @@ export function table(el: HTMLElement, rows: Row[], labels: Record<string, strin
   el.replaceChildren(t);
 }
 
-// Axis labels at phone width: an id keeps its (distinctive) tail, a name its head; the table shows both whole.
-const short = (s: string) => (/^[a-z]+_[\w-]+$/i.test(s) ? (s.length > 12 ? `…${s.slice(-8)}` : s) : s.length > 8 ? `${s.slice(0, 7)}…` : s);
+// Axis labels at phone width: a date is month/day (2026-11-28 → 11/28), an id keeps its (distinctive) tail, a name its
+// head; the table (and the legend, under the finger) shows each whole.
+const ISO_DATE = /^\d{4}-(\d{2})-(\d{2})$/;
+const short = (s: string) => {
+  const date = ISO_DATE.exec(s);
+  if (date) return `${Number(date[1])}/${Number(date[2])}`;
+  return /^[a-z]+_[\w-]+$/i.test(s) ? (s.length > 12 ? `…${s.slice(-8)}` : s) : s.length > 8 ? `${s.slice(0, 7)}…` : s;
+};
 
 /** Rough pixel width of a tick label: a CJK character is about twice a Latin one at the axis font. */
 const labelWidth = (s: string) => [...s].reduce((w, ch) => w + ((ch.codePointAt(0) ?? 0) >= 0x2e80 ? 12 : 7), 0);
@@ -73,10 +79,36 @@ function ticks(labels: string[], room: number): { every: number; text: (s: strin
 
 const PALETTE = ["#c2410c", "#0369a1", "#15803d", "#7c3aed", "#b45309"];
 
-/** A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. */
-export function chart(el: HTMLElement, labels: string[], series: { label: string; values: (number | null)[]; pct?: boolean }[], bars = false) {
+/** Ticks of a count axis: whole numbers only (uPlot's default steps include 0.25, a quarter of a member). */
+const WHOLE = [1, 2, 5].flatMap((m) => Array.from({ length: 10 }, (_, e) => m * 10 ** e)).sort((a, b) => a - b);
+
+/**
+ * The legend's readout (the category and each series' value) is for the point under the finger or pointer; at rest
+ * the legend is the series' names by colour. (uPlot's readout of no point is "类别: –  核销率: –".)
+ */
+function readoutOnlyUnderCursor(u: uPlot) {
+  const legend = u.root.querySelector(".u-legend");
+  const rest = u.legend.idx == null;
+  // uPlot hides the values and their colons of a legend that is not "live" (uPlot.css: .u-inline:not(.u-live)).
+  legend?.classList.toggle("u-live", !rest);
+  legend?.classList.toggle("at-rest", rest);
+}
+
+/**
+ * A line chart over categories (cohorts, steps, campaigns): x is the index, the axis shows the labels. A chart with no
+ * value to draw (every cohort too young for its rate) says `none` instead of drawing empty axes.
+ */
+export function chart(el: HTMLElement, labels: string[], series: { label: string; values: (number | null)[]; pct?: boolean }[], bars = false, none?: string) {
   el.replaceChildren();
   if (labels.length === 0) return;
+  if (series.every((s) => s.values.every((v) => v === null || v === undefined || Number.isNaN(v)))) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = none ?? tr("还没有可画的数值（“–” = 尚未满期或无可比），见下表", "Nothing to plot yet (“–” = not due yet or nothing to compare); see the table");
+    el.append(p);
+    return;
+  }
+  const whole = series.every((s) => !s.pct && s.values.every((v) => v === null || Number.isInteger(v)));
   const width = Math.max(280, el.clientWidth || 600);
   const tick = ticks(labels, width - 50);
   const opts: uPlot.Options = {
@@ -94,6 +126,7 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
       },
       {
         values: (_u, splits) => splits.map((v) => (series[0]?.pct ? `${Math.round(v * 100)}%` : v.toLocaleString())),
+        ...(whole ? { incrs: WHOLE } : {}),
         // Wide enough for the longest tick label (e.g. 10,000), which the default 50 px cuts off.
         size: (_u, values) => Math.max(50, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
       },
@@ -111,5 +144,6 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
       })),
     ],
   };
-  new uPlot(opts, [labels.map((_, i) => i), ...series.map((s) => s.values)] as uPlot.AlignedData, el);
+  opts.hooks = { setLegend: [readoutOnlyUnderCursor] };
+  readoutOnlyUnderCursor(new uPlot(opts, [labels.map((_, i) => i), ...series.map((s) => s.values)] as uPlot.AlignedData, el));
 }

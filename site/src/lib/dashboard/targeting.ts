@@ -25,11 +25,11 @@ const HEAD: Record<string, readonly [string, string]> = {
 const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
 const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : Number(r[k])));
 const segmentName = (id: unknown) => (id ? String(id) : t("(非定向)", "(not targeted)"));
-const md = (bucket: unknown) => String(bucket).slice(5);
 
 export const TARGETING_VIEWS: Record<string, View> = {
   targeting_uplift: {
     metric: "targeting_uplift",
+    empty: ["所选时间内没有定向发券 — 向人群定向发券（含随机对照组）后这里会显示", "No targeted issuance in this range — it appears once coupons are issued to a segment (with its random holdout)"],
     params: (f) => apiRange(f),
     draw(rows, c, tableEl) {
       chart(c, rows.map((r) => String(r.issuanceId)), [
@@ -41,6 +41,7 @@ export const TARGETING_VIEWS: Record<string, View> = {
   },
   coupon_roi: {
     metric: "coupon_roi",
+    empty: ["所选时间内没有订单用券", "No order used a coupon in this range"],
     params: (f) => apiRange(f),
     draw(rows, c, tableEl) {
       chart(c, rows.map((r) => segmentName(r.segmentId)), [
@@ -52,17 +53,19 @@ export const TARGETING_VIEWS: Record<string, View> = {
   },
   win_back_reactivation: {
     metric: "win_back_reactivation",
+    empty: ["所选时间内没有发出沉睡召回消息", "No win-back message was sent in this range"],
     params: (f) => ({ ...apiRange(f), bucket: bucketFor(f) }),
     draw(rows, c, tableEl) {
-      chart(c, rows.map((r) => md(r.bucket)), [{ label: t("回流率", "Reactivation rate"), values: num(rows, "reactivationRate"), pct: true }], true);
+      chart(c, rows.map((r) => String(r.bucket)), [{ label: t("回流率", "Reactivation rate"), values: num(rows, "reactivationRate"), pct: true }], true);
       table(tableEl, rows, L);
     },
   },
   reminder_conversion: {
     metric: "reminder_conversion",
+    empty: ["所选时间内没有发出到期提醒", "No expiry reminder was sent in this range"],
     params: (f) => ({ ...apiRange(f), bucket: bucketFor(f) }),
     draw(rows, c, tableEl) {
-      chart(c, rows.map((r) => md(r.bucket)), [{ label: t("提醒后使用率", "Used after reminder"), values: num(rows, "conversionRate"), pct: true }], true);
+      chart(c, rows.map((r) => String(r.bucket)), [{ label: t("提醒后使用率", "Used after reminder"), values: num(rows, "conversionRate"), pct: true }], true);
       table(tableEl, rows, L);
     },
   },

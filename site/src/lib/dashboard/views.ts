@@ -9,6 +9,11 @@ export interface View {
   /** A view built from several queries (the page then calls this instead of the one metric). */
   load?: (f: Filters) => Promise<Row[]>;
   draw: (rows: Row[], chartEl: HTMLElement, tableEl: HTMLElement) => void;
+  /**
+   * What the card says when it has nothing to show (no rows, or only zeros): what is missing for this card, in
+   * Chinese and English. Without it, the campaign sentence.
+   */
+  empty?: readonly [string, string];
 }
 
 const range = (f: Filters) => metricParams("range", f);
@@ -21,7 +26,9 @@ let known: Names = { campaigns: {}, products: {}, suppliers: {}, tiers: {} };
 export const setNames = (n: Names) => void (known = n);
 const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers", tierId: "tiers" };
 // An empty campaign is not missing data: the voucher, order or person came without a campaign.
-const EMPTY: Record<string, readonly [string, string]> = { campaignId: ["非活动（直接购买等）", "No campaign (bought, etc.)"], acquisitionCampaignId: ["非活动带来", "Not from a campaign"] };
+const EMPTY: Record<string, readonly [string, string]> = {
+  campaignId: ["非活动（直接购买等）", "No campaign (bought, etc.)"], acquisitionCampaignId: ["非活动带来", "Not from a campaign"], tierId: ["未分等级", "No tier"],
+};
 export function nameOf(k: string, id: unknown): string {
   if (!id) return t(...(EMPTY[k] ?? ["(无)", "(none)"]));
   const map = ID_NAMES[k];
@@ -69,21 +76,27 @@ const L = new Proxy({} as Record<string, string>, {
   },
 });
 
+/** A chart of retention rates whose every cohort is too young for one (the table shows the cohorts with "–"). */
+export const TOO_YOUNG_COHORTS = ["批次都尚未满期 — 次日留存在注册次日过完后才有，见下表", "Every cohort is too young — D1 retention exists once the day after sign-up is over; see the table"] as const;
+const NO_COHORTS = ["所选时间内没有新用户 — 按注册（或首单）时间分批，有用户加入后这里会显示", "No new users in this range — cohorts are by sign-up (or first purchase) date"] as const;
+
 export const VIEWS: Record<string, View> = {
   retention: {
     metric: "retention",
+    empty: NO_COHORTS,
     params: cohort,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "cohort"), [
         { label: t("次日", "D1"), values: col(rows, "d1Rate"), pct: true },
         { label: t("7日", "D7"), values: col(rows, "d7Rate"), pct: true },
         { label: t("30日", "D30"), values: col(rows, "d30Rate"), pct: true },
-      ]);
+      ], false, t(...TOO_YOUNG_COHORTS));
       table(tableEl, named(rows), L);
     },
   },
   retention_matrix: {
     metric: "retention_matrix",
+    empty: NO_COHORTS,
     params: cohort,
     draw(rows, _c, tableEl) {
       table(tableEl, rows.map((r) => ({ cohort: r.cohort, users: r.users, rates: r.rates })), L, true);
@@ -91,6 +104,7 @@ export const VIEWS: Record<string, View> = {
   },
   ltv: {
     metric: "ltv",
+    empty: NO_COHORTS,
     params: (f) => metricParams("ltv", f),
     draw(rows, c, tableEl) {
       const yuan = (k: string) => col(rows, k).map((v) => (v === null ? null : v / 100));
@@ -104,6 +118,7 @@ export const VIEWS: Record<string, View> = {
   },
   funnel: {
     metric: "funnel",
+    empty: ["所选时间内没有人浏览、领券/抽奖或下单", "Nobody viewed, claimed, drew or ordered in this range"],
     params: camp,
     draw(rows, c, tableEl) {
       const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("到店核销", "Redeemed in store") };
@@ -121,6 +136,7 @@ export const VIEWS: Record<string, View> = {
   },
   growth: {
     metric: "growth",
+    empty: ["所选时间内没有分享、拼团、助力或邀请", "No shares, group buys, assists or invites in this range"],
     params: range,
     draw(rows, c, tableEl) {
       chart(c, rows.map((r) => mechanismName(r.mechanism)), [{ label: t("K 因子", "K-factor"), values: col(rows, "kFactor") }], true);
@@ -137,6 +153,7 @@ export const VIEWS: Record<string, View> = {
   },
   redemption: {
     metric: "redemption",
+    empty: ["所选时间内没有发放券，也没有核销", "No vouchers issued or redeemed in this range"],
     params: camp,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "campaignId"), [
@@ -148,6 +165,7 @@ export const VIEWS: Record<string, View> = {
   },
   suppliers: {
     metric: "suppliers",
+    empty: ["暂无数据 — 有订单经上游供应商发货后这里会显示数据", "No data yet — it appears here once orders are fulfilled through suppliers"],
     params: range,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "supplierId"), [{ label: t("成功率", "Success rate"), values: col(rows, "successRate"), pct: true }], true);
@@ -156,6 +174,7 @@ export const VIEWS: Record<string, View> = {
   },
   top_products: {
     metric: "top_products",
+    empty: ["所选时间内没有商品被浏览或购买", "No product was viewed or bought in this range"],
     params: camp,
     draw(rows, c, tableEl) {
       chart(c, labelsOf(rows, "productId"), [
