@@ -42,7 +42,8 @@ describe("attribution from real pages to the dashboard", () => {
     await section.scrollIntoViewIfNeeded();
     await screenshot(dash, "dashboard-attribution-phone");
     expect(rows, JSON.stringify(rows)).toHaveLength(1);
-    expect(rows[0]).toContain("organic");
+    // The source in words (自然 = organic; the CSV keeps "organic").
+    expect(rows[0]).toContain("自然");
     expect(dash.url()).toContain(`channel=${channel}`);
     expect(errors).toEqual([]);
     await context.close();

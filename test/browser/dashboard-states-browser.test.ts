@@ -120,17 +120,17 @@ describe("dashboard cards at phone width", () => {
     // At rest: no "类别: –  次日: –" readout of nothing (what is shown: innerText).
     await expect.poll(() => legend.innerText()).toContain("次日");
     expect(await legend.innerText()).not.toContain("–");
-    expect(await legend.innerText()).not.toContain("类别");
+    expect(await legend.innerText()).not.toMatch(/类别|日期/);
     // A finger on the chart: the cohort under it and its rates.
     const over = page.locator("#view-retention .u-over");
     await over.scrollIntoViewIfNeeded();
     const box = (await over.boundingBox())!;
     await page.touchscreen.tap(box.x + 4, box.y + box.height / 2);
-    await expect.poll(() => legend.innerText()).toMatch(/类别[\s\S]*\d{4}-\d{2}-\d{2}/);
+    await expect.poll(() => legend.innerText()).toMatch(/日期[\s\S]*\d{4}-\d{2}-\d{2}/);
     expect(await legend.innerText()).toMatch(/次日[\s\S]*\d+\.\d%/);
     // A tap elsewhere: back to the series names only.
     await page.touchscreen.tap(5, box.y - 60);
-    await expect.poll(() => legend.innerText()).not.toContain("类别");
+    await expect.poll(() => legend.innerText()).not.toContain("日期");
     // Cohort weeks on the x axis as month/day, whole (not "2026-10…").
     const labels = await drawnIn(page, "retention");
     expect(labels.some((l) => /^\d{1,2}\/\d{1,2}$/.test(l))).toBe(true);
@@ -138,6 +138,16 @@ describe("dashboard cards at phone width", () => {
     // The member cards' date buckets too.
     await expect.poll(() => stateOf(page, "points"), { timeout: 30_000 }).toBe("ok");
     expect((await drawnIn(page, "points")).some((l) => /^\d{1,2}\/\d{1,2}$/.test(l))).toBe(true);
+    // New users per campaign: the axis names what tells the bars apart (自然 / 分享), not "(无) · (…"; the table too.
+    await expect.poll(() => stateOf(page, "acquisition"), { timeout: 30_000 }).toBe("ok");
+    const sources = await drawnIn(page, "acquisition");
+    expect(sources.some((l) => l.includes("自然"))).toBe(true);
+    expect(sources.filter((l) => l.includes("(无)") || l.includes("…"))).toEqual([]);
+    expect(await page.textContent("#view-acquisition .table")).not.toContain("(无)");
+    // The funnel's five steps are all named on the axis (领券/抽奖 on two lines), not every other one.
+    await expect.poll(() => stateOf(page, "funnel"), { timeout: 30_000 }).toBe("ok");
+    const steps = (await drawnIn(page, "funnel")).join("|");
+    for (const step of ["浏览", "领券/", "抽奖", "下单", "支付", "到店", "核销"]) expect(steps).toContain(step);
     await fitsThePhone(page);
     await page.locator("#view-retention").screenshot({ path: "test-results/screenshots/dashboard-retention-phone.png" });
     await page.context().close();

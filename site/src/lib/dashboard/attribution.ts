@@ -24,17 +24,18 @@ const HEAD: Record<string, readonly [string, string]> = {
   campaignId: ["拉新活动", "Campaign"], channel: ["渠道", "Channel"], source: ["来源", "Source"], origin: ["嵌入来源", "Origin"], newUsers: ["新用户", "New users"],
 };
 const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
-const none = (v: unknown) => String(v || t("(无)", "(none)"));
 
 export const ACQUISITION_VIEW: View = {
   metric: "acquisition",
   empty: ["所选时间内没有新用户", "No new users in this range"],
   params: (f) => ({ ...metricParams("campaign", f), ...attribution(f) }),
   draw(rows: Row[], c, tableEl) {
-    // Campaigns by name, as ROI and K-factor show them (the CSV export keeps the ids).
-    const campaign = (r: Row) => (r.campaignId ? nameOf("campaignId", r.campaignId) : none(r.campaignId));
-    const label = (r: Row) => `${campaign(r)} · ${none(r.channel)} · ${r.source === "share" ? t("分享", "share") : t("自然", "organic")}${r.origin ? ` · ${r.origin}` : ""}`;
+    // Campaigns by name, as ROI and K-factor show them (the CSV export keeps the ids); no campaign is 非活动带来.
+    const campaign = (r: Row) => nameOf("acquisitionCampaignId", r.campaignId);
+    const source = (r: Row) => (r.source === "share" ? t("分享", "share") : t("自然", "organic"));
+    // The axis names what tells the bars apart: parts that are empty are left out (not "(无) · (无) · …").
+    const label = (r: Row) => [r.campaignId ? campaign(r) : "", String(r.channel ?? ""), source(r), String(r.origin ?? "")].filter(Boolean).join(" · ");
     chart(c, rows.map(label), [{ label: t("新用户", "New users"), values: rows.map((r) => r.newUsers as number) }], true);
-    table(tableEl, rows.map((r) => ({ ...r, campaignId: campaign(r) })), L);
+    table(tableEl, rows.map((r) => ({ ...r, campaignId: campaign(r), source: source(r) })), L);
   },
 };

@@ -57,13 +57,13 @@ const everyKth = (labels: string[], room: number, width: (s: string) => number) 
   Math.max(1, Math.ceil(labels.length / Math.max(1, Math.floor(room / (12 + Math.max(...labels.map(width)))))));
 // A name that does not fit on one line is broken in two (uPlot draws a tick's lines one under the other), so a few
 // short names (拼团 / 助力 / 邀请有礼 …) are all labelled on a phone rather than every other one.
-// Words break at the space nearest the middle, Chinese at the middle; ids and dates stay whole.
+// Words break at the space (or after the slash: 领券/抽奖) nearest the middle, Chinese at the middle; ids and dates stay whole.
 const twoLines = (s: string) => {
   const text = short(s);
-  const spaces = [...text.matchAll(/ /g)].map((m) => m.index!);
-  if (spaces.length) {
-    const at = spaces.reduce((a, b) => (Math.abs(b - text.length / 2) < Math.abs(a - text.length / 2) ? b : a));
-    return `${text.slice(0, at)}\n${text.slice(at + 1)}`;
+  const breaks = [...text.matchAll(/[ /]/g)].map((m) => m.index!);
+  if (breaks.length) {
+    const at = breaks.reduce((a, b) => (Math.abs(b - text.length / 2) < Math.abs(a - text.length / 2) ? b : a));
+    return text[at] === "/" ? `${text.slice(0, at + 1)}\n${text.slice(at + 1)}` : `${text.slice(0, at)}\n${text.slice(at + 1)}`;
   }
   const chars = [...text];
   if (chars.length < 3 || !chars.every((ch) => (ch.codePointAt(0) ?? 0) >= 0x2e80)) return text;
@@ -132,8 +132,8 @@ export function chart(el: HTMLElement, labels: string[], series: { label: string
       },
     ],
     series: [
-      // The category under the cursor (uPlot's default names it "Value" and shows "--").
-      { label: tr("类别", "Category"), value: (_u: uPlot, v: number | null) => (v === null ? "–" : (labels[Math.round(v)] ?? "")) },
+      // The category (or date) under the cursor, whole (uPlot's default names it "Value" and shows "--").
+      { label: labels.every((l) => ISO_DATE.test(l)) ? tr("日期", "Date") : tr("类别", "Category"), value: (_u: uPlot, v: number | null) => (v === null ? "–" : (labels[Math.round(v)] ?? "")) },
       ...series.map((s, i) => ({
         label: s.label,
         stroke: PALETTE[i % PALETTE.length],
