@@ -148,6 +148,9 @@ describe("dashboard cards at phone width", () => {
     await expect.poll(() => stateOf(page, "funnel"), { timeout: 30_000 }).toBe("ok");
     const steps = (await drawnIn(page, "funnel")).join("|");
     for (const step of ["浏览", "领券/", "抽奖", "下单", "支付", "到店", "核销"]) expect(steps).toContain(step);
+    // Win-back: the last 30 days' messages are still in their window, and the card says their rate is not final.
+    await expect.poll(() => stateOf(page, "win_back_reactivation"), { timeout: 30_000 }).toBe("ok");
+    expect(await page.textContent("#view-win_back_reactivation .table")).toContain("观察期");
     await fitsThePhone(page);
     await page.locator("#view-retention").screenshot({ path: "test-results/screenshots/dashboard-retention-phone.png" });
     await page.context().close();

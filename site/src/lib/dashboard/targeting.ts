@@ -4,7 +4,7 @@
  * One metric each (GET /api/v1/analytics/<metric>).
  */
 import type { Row } from "./api";
-import { apiRange } from "./filters";
+import { apiRange, day } from "./filters";
 import { t } from "../i18n";
 import { bucketFor } from "./membership-data";
 import { chart, table } from "./render";
@@ -24,6 +24,9 @@ const HEAD: Record<string, readonly [string, string]> = {
 };
 const L = new Proxy({} as Record<string, string>, { get: (_, k) => (HEAD[String(k)] ? t(...HEAD[String(k)]!) : undefined) });
 const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : Number(r[k])));
+const DAY_MS = 86_400_000;
+/** The win-back window the dashboard asks for: the API's default `days`. */
+const WIN_BACK_DAYS = 30;
 const segmentName = (id: unknown) => (id ? String(id) : t("(非定向)", "(not targeted)"));
 
 export const TARGETING_VIEWS: Record<string, View> = {
@@ -58,6 +61,15 @@ export const TARGETING_VIEWS: Record<string, View> = {
     draw(rows, c, tableEl) {
       chart(c, rows.map((r) => String(r.bucket)), [{ label: t("回流率", "Reactivation rate"), values: num(rows, "reactivationRate"), pct: true }], true);
       table(tableEl, rows, L);
+      // A message of the last 30 days (the API's default window) may still bring its person back: its 0% is not final.
+      const since = day(new Date(Date.now() - WIN_BACK_DAYS * DAY_MS));
+      const last = String(rows.at(-1)?.bucket ?? "");
+      if (last && Date.parse(`${last}T00:00:00Z`) + 31 * DAY_MS >= Date.parse(`${since}T00:00:00Z`)) {
+        const p = document.createElement("p");
+        p.className = "note";
+        p.textContent = t(`${since} 之后发出的消息仍在 ${WIN_BACK_DAYS} 天观察期内：它们的回流率还会上升。`, `Messages sent after ${since} are still inside the ${WIN_BACK_DAYS}-day window: their rate can still rise.`);
+        tableEl.append(p);
+      }
     },
   },
   reminder_conversion: {
