@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Instant } from "./instant";
 
 /**
  * Contracts of the analytics query API: params arrive as query strings at the worker (hence coercion) and again,
@@ -6,14 +7,11 @@ import { z } from "@hono/zod-openapi";
  * param: the worker takes it from the analyst key.
  */
 const DAY_MS = 86_400_000;
-const Instant = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString());
 const Id = z.string().min(1).max(64).regex(/^[\w.:-]+$/, "letters, digits, _ . : -");
 
 const range = {
-  from: Instant.default(() => new Date(Date.now() - 90 * DAY_MS).toISOString()).openapi({ description: "Start (inclusive), ISO date or date-time; default 90 days ago", example: "2026-08-01" }),
-  to: Instant.default(() => new Date(Date.now() + 60_000).toISOString()).openapi({ description: "End (exclusive), ISO date or date-time; default now", example: "2026-11-01" }),
+  from: Instant.default(() => new Date(Date.now() - 90 * DAY_MS).toISOString()).openapi({ description: "Start (inclusive), ISO date-time, or a date (00:00 China time); default 90 days ago", example: "2026-08-01" }),
+  to: Instant.default(() => new Date(Date.now() + 60_000).toISOString()).openapi({ description: "End (exclusive), ISO date-time, or a date (00:00 China time); default now", example: "2026-11-01" }),
 };
 const campaign = { campaignId: Id.optional().openapi({ description: "Only this campaign" }) };
 const cohortFilters = {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Instant } from "./instant";
 
 /**
  * Data exports: one tenant's rows of one dataset, for a time range, streamed as NDJSON, CSV or Parquet. Rows come in
@@ -59,14 +60,11 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
 export type ExportValue = string | number | boolean | null;
 export type ExportRow = Record<string, ExportValue>;
 
-const Instant = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString());
 
 export const ExportQuery = z
   .object({
-    from: Instant.openapi({ description: "Start (inclusive), ISO date or date-time", example: "2026-11-01" }),
-    to: Instant.openapi({ description: "End (exclusive), ISO date or date-time", example: "2026-12-01" }),
+    from: Instant.openapi({ description: "Start (inclusive), ISO date-time, or a date (00:00 China time)", example: "2026-11-01" }),
+    to: Instant.openapi({ description: "End (exclusive), ISO date-time, or a date (00:00 China time)", example: "2026-12-01" }),
     format: ExportFormat.default("ndjson").openapi({ description: "ndjson (one JSON object per line), csv (RFC 4180 with a header) or parquet" }),
     cursor: z
       .string()

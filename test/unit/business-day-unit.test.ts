@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { bucketSql, bucketsOf } from "../../analytics/metrics/buckets";
 import { apiRange, presetRange, previousPeriod, NO_FILTERS } from "../../site/src/lib/dashboard/filters";
 import { RevenueOverallParams as AnalyticsParams } from "../../schema/analytics";
+import { ExportQuery } from "../../schema/exports";
+import { chinaDay } from "../../worker/domain/china-time";
 
 /**
  * The business runs on China time (Asia/Shanghai, UTC+8): the dashboard's days are China days. An order paid at
@@ -46,5 +48,17 @@ describe("dashboard days are China days", () => {
     // the SQL labels an instant with the same China calendar
     expect(bucketSql("occurred_at", "day")).toBe("toString(toDate(occurred_at, 'Asia/Shanghai'))");
     expect(bucketSql("occurred_at", "week")).toBe("toString(toMonday(occurred_at, 'Asia/Shanghai'))");
+  });
+
+  it("a bare date in the API is that China day's midnight, for the metrics and the exports alike (a BI tool's first bucket is whole)", () => {
+    const p = AnalyticsParams.parse({ from: "2026-12-01", to: "2026-12-08" });
+    expect([p.from, p.to]).toEqual(["2026-11-30T16:00:00.000Z", "2026-12-07T16:00:00.000Z"]);
+    expect(bucketsOf(p.from, p.to, "day")[0]).toEqual({ label: "2026-12-01", start: "2026-11-30T16:00:00.000Z", end: "2026-12-01T16:00:00.000Z" });
+    const x = ExportQuery.parse({ from: "2026-12-01", to: "2026-12-08" });
+    expect([x.from, x.to]).toEqual(["2026-11-30T16:00:00.000Z", "2026-12-07T16:00:00.000Z"]);
+    // a date-time keeps its own offset
+    expect(AnalyticsParams.parse({ from: "2026-12-01T00:00:00Z", to: "2026-12-02T00:00:00Z" }).from).toBe("2026-12-01T00:00:00.000Z");
+    expect(chinaDay("2026-11-30T16:00:00.000Z")).toBe("2026-12-01");
+    expect(chinaDay(Date.parse("2026-11-30T15:59:59.999Z"))).toBe("2026-11-30");
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  addMonths, checkInPoints, consumeOldestFirst, dueForReminder, liabilityCents, nextStreak, pointsForAmount, previousDay, reversalOf, shanghaiDay,
-} from "../../worker/domain/points";
+import { addMonths, checkInPoints, consumeOldestFirst, dueForReminder, liabilityCents, nextStreak, pointsForAmount, previousDay, reversalOf } from "../../worker/domain/points";
+import { chinaDay } from "../../worker/domain/china-time";
 
 describe("points domain", () => {
   it("consumes lots soonest-expiry first, partly from the last one, and refuses more than they hold", () => {
@@ -18,8 +17,8 @@ describe("points domain", () => {
 
   it("counts streaks over Asia/Shanghai days, with bonuses on the exact streak day", () => {
     // 16:30 UTC is already the next day in Shanghai.
-    expect(shanghaiDay(new Date("2026-11-30T16:30:00Z"))).toBe("2026-12-01");
-    expect(shanghaiDay(new Date("2026-11-30T15:59:59Z"))).toBe("2026-11-30");
+    expect(chinaDay(new Date("2026-11-30T16:30:00Z"))).toBe("2026-12-01");
+    expect(chinaDay(new Date("2026-11-30T15:59:59Z"))).toBe("2026-11-30");
     expect(previousDay("2027-03-01")).toBe("2027-02-28");
     expect(nextStreak("2026-12-01", null)).toBe(1);
     expect(nextStreak("2026-12-01", { day: "2026-11-30", streak: 6 })).toBe(7);

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { chinaDay } from "../../worker/domain/china-time";
 import { describe, expect, inject, it } from "vitest";
 import { bookSandboxTxn } from "../../worker/db/sandbox-gateway";
 import { signBody } from "../../worker/domain/signature";
@@ -27,7 +28,6 @@ async function moveTo(paymentId: string, ours: string, theirs: string) {
   ]);
 }
 
-const chinaDay = (iso: string) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10);
 /** The order's successful supplier attempt, once delivery recorded it. */
 async function okAttempt(orderId: string) {
   for (let i = 0; i < 100; i++) {

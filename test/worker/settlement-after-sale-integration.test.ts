@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { chinaDay, checkStatement, periodOf } from "../../worker/domain/settlement";
+import { checkStatement, periodOf } from "../../worker/domain/settlement";
+import { chinaDay } from "../../worker/domain/china-time";
 import { closeOnDemand } from "../../worker/services/settlements";
 import { dispatchEvents } from "../../worker/queue/dispatch";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";

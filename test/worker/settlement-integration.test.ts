@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { chinaDay, checkStatement, nextPeriod, periodOf } from "../../worker/domain/settlement";
+import { checkStatement, nextPeriod, periodOf } from "../../worker/domain/settlement";
+import { chinaDay } from "../../worker/domain/china-time";
 import { closeDueSettlements, closeOnDemand } from "../../worker/services/settlements";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, createTenant, recordedOfType } from "./helpers";

@@ -11,11 +11,6 @@ export function homeShard(userId: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
-/** Days roll over at midnight China Standard Time (UTC+8), the storefront's audience. */
-export function cstDay(ms: number): string {
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
 export function phaseAt(def: Pick<CampaignDefinition, "startsAt" | "endsAt">, nowMs: number): CampaignPhase {
   if (nowMs < Date.parse(def.startsAt)) return "scheduled";
   return nowMs < Date.parse(def.endsAt) ? "live" : "ended";

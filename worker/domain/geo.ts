@@ -3,6 +3,7 @@
  * Asia/Shanghai wall-clock time (UTC+8 all year, no daylight saving), so "now" is shifted by a fixed 8 hours.
  */
 import { WEEKDAYS, type OpeningHours } from "../../schema/stores";
+import { CHINA_OFFSET_MS } from "./china-time";
 
 /** The IUGG mean Earth radius in metres. */
 export const EARTH_RADIUS_M = 6_371_008.8;
@@ -18,11 +19,10 @@ export function haversineMeters(a: Point, b: Point): number {
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 
 /** Weekday (0 = Monday) and minute of the day in Asia/Shanghai. */
 export function shanghaiClock(now: Date): { day: number; minute: number } {
-  const local = new Date(now.getTime() + SHANGHAI_OFFSET_MS);
+  const local = new Date(now.getTime() + CHINA_OFFSET_MS);
   return { day: (local.getUTCDay() + 6) % 7, minute: local.getUTCHours() * 60 + local.getUTCMinutes() };
 }
 

@@ -1,6 +1,7 @@
 /** Pure rules of targeted issuance and lifecycle messaging: holdout, quiet hours, the send decision, unsubscribe tokens. */
 import type { Flow, OutreachSettings, UnsubscribeScope } from "../../schema/outreach";
 import { hmacSha256Hex, timingSafeEqual } from "./crypto";
+import { CHINA_OFFSET_MS } from "./china-time";
 
 /** FNV-1a 32-bit: a stable hash, the same in every isolate and every run. */
 export function fnv1a(s: string): number {
@@ -15,13 +16,9 @@ export function fnv1a(s: string): number {
 /** In the control group: decided by (issuance, buyer) alone, so a resumed or repeated run decides the same. */
 export const inHoldout = (issuanceId: string, buyerId: string, pct: number) => pct > 0 && fnv1a(`${issuanceId}:${buyerId}`) % 10_000 < pct * 100;
 
-/** Asia/Shanghai has no daylight saving time: a fixed +8 h. */
-const SHANGHAI_MS = 8 * 3_600_000;
 
 /** The local hour in Shanghai. */
-export const shanghaiHour = (now: Date) => new Date(now.getTime() + SHANGHAI_MS).getUTCHours();
-/** YYYY-MM-DD and MM of a moment in Shanghai. */
-export const shanghaiDate = (now: Date) => new Date(now.getTime() + SHANGHAI_MS).toISOString().slice(0, 10);
+export const shanghaiHour = (now: Date) => new Date(now.getTime() + CHINA_OFFSET_MS).getUTCHours();
 
 /** Inside quiet hours → the next moment they end (ISO); outside → null. start = end means no quiet hours. */
 export function quietUntil(now: Date, q: { start: number; end: number }): string | null {
@@ -29,8 +26,8 @@ export function quietUntil(now: Date, q: { start: number; end: number }): string
   const h = shanghaiHour(now);
   const quiet = q.start < q.end ? h >= q.start && h < q.end : h >= q.start || h < q.end;
   if (!quiet) return null;
-  const local = new Date(now.getTime() + SHANGHAI_MS);
-  const end = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), q.end) - SHANGHAI_MS;
+  const local = new Date(now.getTime() + CHINA_OFFSET_MS);
+  const end = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), q.end) - CHINA_OFFSET_MS;
   return new Date(end > now.getTime() ? end : end + 86_400_000).toISOString();
 }
 

@@ -11,12 +11,6 @@ export interface Lot {
   expiresAt: string;
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000; // Asia/Shanghai has no daylight saving time
-
-/** The Asia/Shanghai calendar day (YYYY-MM-DD) of an instant: a check-in counts once per such day. */
-export function shanghaiDay(now: Date): string {
-  return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 /** The calendar day before `day` (YYYY-MM-DD). */
 export function previousDay(day: string): string {

@@ -6,17 +6,13 @@
 import type { SettlementEntry, SettlementLine, SettlementPeriodKind, SettlementShare, SettlementSignature, SettlementStatement, SettlementStatementBody, SettlementTerms, SettlementTotals } from "../../schema/settlements";
 import { canonicalJson } from "./ledger";
 import { sha256Hex } from "./crypto";
+import { CHINA_OFFSET_MS, chinaDay } from "./china-time";
 
-const CHINA_OFFSET_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const msOfDay = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
 
-/** The China-time day an instant falls on. */
-export function chinaDay(at: Date | string): string {
-  return dayOf(new Date(at).getTime() + CHINA_OFFSET_MS);
-}
 
 export interface Period {
   kind: SettlementPeriodKind;

@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { ClaimResult, ClaimStatus, DrawLogEntry, TaskResult, UserStanding } from "../../schema/campaigns";
 import type { ClaimSettlement, ClaimState } from "../../schema/claim-facts";
 import { isProductsRefusal, returnsRefusedUnit } from "../domain/claim-facts";
-import { CLAIM_RATE_LIMITS, cstDay, ITEM, phaseAt } from "../domain/campaign-rules";
+import { CLAIM_RATE_LIMITS, ITEM, phaseAt } from "../domain/campaign-rules";
+import { chinaDay } from "../domain/china-time";
 import { newId } from "../domain/crypto";
 import { entryHash, genesisHash, landingPrize, pickPrize, windowBeacon, windowDrawProof, type Entrant } from "../domain/draw";
 import { WindowCounter } from "../domain/rate-window";
@@ -404,7 +405,7 @@ export class CampaignShard extends DurableObject<Env> {
   private giveBackUserUnit(row: { user_id: string; result: string }) {
     const u = this.user(row.user_id, Date.now());
     u.total = Math.max(0, u.total - 1);
-    if (u.day === cstDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
+    if (u.day === chinaDay(Date.parse((JSON.parse(row.result) as ClaimResult).at))) u.dayCount = Math.max(0, u.dayCount - 1);
     this.saveUser(row.user_id, u);
   }
 
@@ -814,14 +815,14 @@ export class CampaignShard extends DurableObject<Env> {
     let u = this.users.get(userId);
     if (!u) {
       const row = this.usersComplete ? undefined : this.sql.exec<{ state: string }>("SELECT state FROM users WHERE id = ?", userId).toArray()[0];
-      u = row ? (JSON.parse(row.state) as UserState) : freshUser(cstDay(now));
+      u = row ? (JSON.parse(row.state) as UserState) : freshUser(chinaDay(now));
       if (this.users.size >= 200_000) {
         this.users.clear();
         this.usersComplete = false;
       }
       this.users.set(userId, u);
     }
-    const today = cstDay(now);
+    const today = chinaDay(now);
     if (u.day !== today) Object.assign(u, { day: today, dayCount: 0, drawsUsed: 0, extra: 0, tasks: {} });
     return u;
   }

@@ -1,5 +1,6 @@
 import { EXPORT_COLUMNS, type ExportDataset, type ExportPosition, type ExportQuery, type ExportRow } from "../../schema/exports";
 import { D1_EXPORT_PAGES } from "../db/exports";
+import { chinaDay } from "../domain/china-time";
 import { decodeCursor, encodeCursor } from "../domain/export-cursor";
 import { exportEncoder } from "../domain/export-format";
 import { ApiError } from "../errors";
@@ -77,6 +78,5 @@ export async function exportDataset(env: ExportEnv, tenantId: string, dataset: E
       }
     },
   });
-  const day = (iso: string) => iso.slice(0, 10);
-  return { body, contentType: encoder.contentType, filename: `kaquan-${dataset}-${day(q.from)}-${day(q.to)}.${encoder.extension}` };
+  return { body, contentType: encoder.contentType, filename: `kaquan-${dataset}-${chinaDay(q.from)}-${chinaDay(q.to)}.${encoder.extension}` };
 }

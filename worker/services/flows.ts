@@ -8,7 +8,7 @@
  * coupon; quiet hours only delay the SMS. Win-back and birthdays walk their candidates from a cursor (outreach_cursors).
  */
 import type { Flow, OutreachSettings } from "../../schema/outreach";
-import { shanghaiDate } from "../domain/outreach";
+import { chinaDay } from "../domain/china-time";
 import { monthKey } from "../domain/tiers";
 import {
   birthdayMembers, couponProduct, dormantMembers, expiredCoupons, expiringCoupons, flowCursor, moveFlowCursorStmt, shortenOrderVouchersStmt, tenantsWithFlows } from "../db/outreach";
@@ -52,7 +52,7 @@ export async function runExpiryReminders(env: Env, t: string, s: OutreachSetting
   for (const v of await expiringCoupons(env.DB, t, now.toISOString(), new Date(now.getTime() + days * DAY).toISOString(), BATCH)) {
     await sendMessage(env, {
       tenantId: t, buyerId: v.holder_id, flow: "expiry_reminder", triggerKey: v.id, voucherId: v.id, couponProductId: v.product_id, couponName: v.title,
-      date: shanghaiDate(new Date(v.valid_to)),
+      date: chinaDay(new Date(v.valid_to)),
     }, s, now);
   }
 }
@@ -62,7 +62,7 @@ export async function runRevivals(env: Env, t: string, s: OutreachSettings, now:
   const validTo = new Date(now.getTime() + validityDays * DAY).toISOString();
   for (const v of await expiredCoupons(env.DB, t, new Date(now.getTime() - withinDays * DAY).toISOString(), now.toISOString(), BATCH)) {
     await issueAndTell(env, s, {
-      tenantId: t, buyerId: v.holder_id, flow: "revive", triggerKey: v.id, voucherId: v.id, productId: v.product_id, couponName: v.title, date: shanghaiDate(new Date(validTo)),
+      tenantId: t, buyerId: v.holder_id, flow: "revive", triggerKey: v.id, voucherId: v.id, productId: v.product_id, couponName: v.title, date: chinaDay(new Date(validTo)),
     }, now, (orderId) => [shortenOrderVouchersStmt(env.DB, t, orderId, validTo)]);
   }
 }

@@ -9,7 +9,8 @@
 import type { z } from "@hono/zod-openapi";
 import type { MemberTaskInput } from "../../schema/points";
 import { newId } from "../domain/crypto";
-import { checkInPoints, nextStreak, shanghaiDay, type StreakReward } from "../domain/points";
+import { checkInPoints, nextStreak, type StreakReward } from "../domain/points";
+import { chinaDay } from "../domain/china-time";
 import {
   completionExists, completionsOf, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
   setCompletionVoucher, taskFacts, updateTask, type TaskRow,
@@ -26,7 +27,7 @@ import { issueVoucher } from "./vouchers";
 export async function checkIn(env: Env, tenantId: string, buyerId: string, now = new Date()) {
   const member = await requireMember(env, tenantId, buyerId);
   const rules = await rulesOf(env, tenantId);
-  const day = shanghaiDay(now);
+  const day = chinaDay(now);
   const last = await lastCheckIn(env.DB, tenantId, member.id);
   if (last?.day === day) throw ApiError.conflict("already_checked_in", "Already checked in today");
   const streak = nextStreak(day, last);
@@ -48,7 +49,7 @@ export async function checkIn(env: Env, tenantId: string, buyerId: string, now =
 }
 
 export async function checkInState(env: Env, tenantId: string, memberId: string, now = new Date()) {
-  const day = shanghaiDay(now);
+  const day = chinaDay(now);
   const last = await lastCheckIn(env.DB, tenantId, memberId);
   if (!last) return { today: false, streak: 0 };
   if (last.day === day) return { today: true, streak: last.streak };

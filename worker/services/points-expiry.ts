@@ -5,7 +5,7 @@
  * crash left unreversed. `now` is injectable for tests.
  */
 import { newId } from "../domain/crypto";
-import { shanghaiDay } from "../domain/points";
+import { chinaDay } from "../domain/china-time";
 import { dueLots, expireLotStmts, lotsToRemind, markRemindedStmt } from "../db/points";
 import { exchangesToReturn } from "../db/mall";
 import { unreversedRefundedOrders } from "../db/points-sweep";
@@ -34,7 +34,7 @@ export async function remindExpiringPoints(env: Env, now = new Date()): Promise<
   for (const lot of await lotsToRemind(env.DB, nowIso, BATCH)) {
     const channel = lot.phone_hash ? "sms" : "webhook";
     // The day members live in (Asia/Shanghai), not the UTC date: a lot expiring at 20:00 UTC goes at 04:00 the next day.
-    const expiresOn = shanghaiDay(new Date(lot.expires_at));
+    const expiresOn = chinaDay(new Date(lot.expires_at));
     const [marked] = await env.DB.batch([
       markRemindedStmt(env.DB, lot.id, nowIso),
       // Tenants' webhooks subscribe to this event; members with a phone also get the SMS below.

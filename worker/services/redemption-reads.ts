@@ -2,7 +2,7 @@ import type { RiskEvent } from "../../schema/redemptions";
 import type { VoucherStatus } from "../../schema/vouchers";
 import { listAttempts, listRiskEvents, sumSuccesses, voucherStatuses } from "../db/redemptions";
 import { getKeySettings } from "../db/stores";
-import { cstDay } from "../domain/campaign-rules";
+import { chinaDay } from "../domain/china-time";
 import { sha256Hex } from "../domain/crypto";
 import { ApiError } from "../errors";
 
@@ -36,7 +36,7 @@ export async function redemptionHistory(
 /** Today's (China Standard Time) successful redemptions at the key's store, the asked store, or every store. */
 export async function redemptionToday(db: D1Database, tenantId: string, apiKeyId: string, asked: string | undefined, now = Date.now()) {
   const storeId = (await storeScope(db, tenantId, apiKeyId, asked)) ?? null;
-  const day = cstDay(now);
+  const day = chinaDay(now);
   const since = new Date(`${day}T00:00:00+08:00`).toISOString();
   return { day, since, storeId, ...(await sumSuccesses(db, tenantId, storeId, since)) };
 }

@@ -3,6 +3,7 @@
  * each metric's API params. A new filter (e.g. a channel) is a field here, a control in the filter form, and an
  * entry in `metricParams` for the metrics that take it.
  */
+import { BUSINESS_UTC_OFFSET, chinaDay } from "../../../../worker/domain/china-time";
 export type Filters = {
   from: string;
   to: string;
@@ -28,10 +29,8 @@ const DAY_MS = 86_400_000;
  * days, and a China day d is the instants [d 00:00+08:00, d+1 00:00+08:00). A date in UTC days instead put the
  * orders of 00:00–08:00 China time into the day before (and left them out of 今天 until 08:00).
  */
-export const BUSINESS_UTC_OFFSET = "+08:00";
-const OFFSET_MS = 8 * 3_600_000;
 /** The China date (YYYY-MM-DD) of an instant. */
-export const day = (d: Date) => new Date(d.getTime() + OFFSET_MS).toISOString().slice(0, 10);
+export const day = (d: Date) => chinaDay(d);
 const nextDate = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 const prevDate = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
 
