@@ -8,7 +8,7 @@ if (!secret) {
   console.error("SUPPLIER_SANDBOX_SECRET is required");
   process.exit(2);
 }
-// With a journal file (npm start keeps it beside the other state) completed orders survive a restart.
+// With a journal file (npm start keeps it beside the other state) accepted, failed and completed orders survive a restart.
 const journal = process.env.SUPPLIER_STATE_FILE ? fileJournal(process.env.SUPPLIER_STATE_FILE) : undefined;
 const app = createSupplierApp(secret, defaultProfiles(), Math.random, journal);
 serve({ fetch: app.fetch, port, hostname: process.env.SUPPLIER_HOST ?? "127.0.0.1" }, () => {

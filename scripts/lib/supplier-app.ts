@@ -6,7 +6,8 @@
  * refused. Admin calls (/admin/…) are signed kaquan_v1 with the shared secret. Calls are idempotent by orderRef; a
  * simulated timeout may still go through (the worker asks /orders/{ref} before falling back), as real upstreams do.
  * A profile with delivery "async" answers a recharge "processing" and settles it later — after callbackDelayMs
- * (posting the signed callback to the order's notifyUrl), or when told through /admin/settle.
+ * (posting the signed callback to the order's notifyUrl), or when told through /admin/settle. With a journal every
+ * order's state (accepted, failed, completed) is kept, so a restart forgets none; /admin/forget loses one on purpose.
  */
 import { Hono } from "hono";
 import { randomBytes } from "node:crypto";
@@ -66,27 +67,63 @@ export function defaultProfiles(): Record<string, SupplierProfile> {
 /** A completed upstream order; sku, cost and time are what the daily statement lists (older journal lines lack them). */
 type Done = { status: "succeeded"; supplierRef: string; keys?: string[]; sku?: string; quantity?: number; costCents?: number; at?: string };
 
-/** Where completed upstream orders are kept, so idempotency by orderRef holds across a restart of the sandbox too. */
+/** An accepted asynchronous order not settled yet; settleAt: when its timer settles it (null: only /admin/settle). */
+type Pending = { status: "processing"; supplierRef: string; notifyUrl: string | null; sku: string; quantity: number; settleAt?: string | null };
+type Failed = { status: "failed"; supplierRef: string; reason: string };
+/** The admin "forget" hook: the supplier lost the order (answers `unknown` for it from then on). */
+type Forgotten = { status: "forgotten" };
+/** One journal line: the order's state from then on (the last line of an order wins; older journals hold only Done). */
+export type JournalEntry = Done | Pending | Failed | Forgotten;
+
+/**
+ * Where upstream orders are kept — accepted, failed and completed — so idempotency by orderRef holds across a
+ * restart of the sandbox too, and an order it accepted is still known (and settled by its timer) after one.
+ */
 export interface SupplierJournal {
-  load(): [string, Done][];
-  append(key: string, value: Done): void;
+  load(): [string, JournalEntry][];
+  append(key: string, value: JournalEntry): void;
 }
 
 export function fileJournal(file: string): SupplierJournal {
   mkdirSync(dirname(file), { recursive: true });
   return {
-    load: () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as [string, Done]) : []),
+    load: () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as [string, JournalEntry]) : []),
     append: (key, value) => appendFileSync(file, `${JSON.stringify([key, value])}\n`),
   };
 }
 
+/** A journal kept in memory (tests: a "restart" is a new app over the same journal). */
+export function memoryJournal(): SupplierJournal & { lines: [string, JournalEntry][] } {
+  const lines: [string, JournalEntry][] = [];
+  return { lines, load: () => lines.map(([k, v]) => [k, structuredClone(v)]), append: (key, value) => void lines.push([key, structuredClone(value)]) };
+}
+
 export function createSupplierApp(secret: string, profiles = defaultProfiles(), rand = Math.random, journal?: SupplierJournal) {
   const app = new Hono();
-  const done = new Map<string, Done>(journal?.load() ?? []);
-  const complete = (key: string, value: Done) => {
-    done.set(key, value);
+  const done = new Map<string, Done>();
+  // Accepted asynchronous orders not settled yet, and settled failures (successes are in `done`).
+  const pending = new Map<string, Omit<Pending, "status">>();
+  const failed = new Map<string, { supplierRef: string; reason: string }>();
+  const notifyUrls = new Map<string, string>();
+  /** Puts an order in its state (the maps) — from the journal at start, or as it happens (then journalled too). */
+  const apply = (key: string, v: JournalEntry) => {
+    done.delete(key);
+    pending.delete(key);
+    failed.delete(key);
+    if (v.status === "succeeded") done.set(key, v);
+    else if (v.status === "processing") {
+      const { status: _, ...job } = v;
+      pending.set(key, job);
+      if (v.notifyUrl) notifyUrls.set(key, v.notifyUrl);
+    } else if (v.status === "failed") failed.set(key, { supplierRef: v.supplierRef, reason: v.reason });
+    else notifyUrls.delete(key);
+  };
+  const record = (key: string, value: JournalEntry) => {
+    apply(key, value);
     journal?.append(key, value);
   };
+  const complete = (key: string, value: Done) => record(key, value);
+  for (const [key, value] of journal?.load() ?? []) apply(key, value);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   // A supplier name not in the profiles gets the steady price list and no injected faults (tests set their own).
   const base = defaultProfiles().steadyco!;
@@ -94,9 +131,6 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     (profiles[name] ??= { faults: { ...DEFAULT_FAULTS, latencyMs: [5, 20], errorRate: 0, timeoutRate: 0 }, prices: { ...base.prices }, stock: { ...base.stock } });
   const listPrices = new Map<string, Record<string, number>>();
   const credsOf = (name: string): SupplierCredentials => profile(name).credentials ?? { scheme: "kaquan_v1", appId: null, secret };
-  // Accepted asynchronous orders not settled yet, and settled failures (successes are in `done`).
-  const pending = new Map<string, { supplierRef: string; notifyUrl: string | null; sku: string; quantity: number }>();
-  const failed = new Map<string, { supplierRef: string; reason: string }>();
   const seenNonces = new Map<string, number>();
 
   app.get("/health", (c) => c.json({ ok: true, suppliers: Object.keys(profiles) }));
@@ -160,15 +194,23 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const key = `${name}|${orderRef}`;
     const job = pending.get(key);
     if (!job) return null;
-    pending.delete(key);
     if (outcome === "succeeded") {
       const p = profile(name);
       p.stock[job.sku] = (p.stock[job.sku] ?? 0) - job.quantity;
       // Booked when settled: the day's statement lists it with its cost.
       complete(key, { status: "succeeded", supplierRef: job.supplierRef, sku: job.sku, quantity: job.quantity, costCents: (p.prices[job.sku] ?? 0) * job.quantity, at: new Date().toISOString() });
-    } else failed.set(key, { supplierRef: job.supplierRef, reason });
+    } else record(key, { status: "failed", supplierRef: job.supplierRef, reason });
     return job;
   }
+
+  /** Settles an accepted order (succeeded) at settleAt and posts its callback. */
+  function settleLater(name: string, orderRef: string, settleAt: string) {
+    setTimeout(() => {
+      void settle(name, orderRef, "succeeded").then((job) => job && callbackFor(name, orderRef, "succeeded", job.supplierRef, job.notifyUrl)).then(send);
+    }, Math.max(0, Date.parse(settleAt) - Date.now()));
+  }
+  // Accepted orders journalled before a restart are settled by their timers still.
+  for (const [key, job] of pending) if (job.settleAt) settleLater(key.slice(0, key.indexOf("|")), key.slice(key.indexOf("|") + 1), job.settleAt);
 
   async function send(cb: Awaited<ReturnType<typeof callbackFor>>) {
     if (!cb) return null;
@@ -196,7 +238,14 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const callback = await callbackFor(name, body.orderRef, body.outcome, ref, notifyUrl, body.outcome === "failed" ? (body.reason ?? "upstream_rejected") : undefined);
     return c.json({ callback, sent: body.send ? await send(callback) : null });
   });
-  const notifyUrls = new Map<string, string>();
+
+  /** Test hook: the supplier loses an order ({orderRef}) — from then on it answers `unknown` for it, as if never placed. */
+  app.post("/:supplier/admin/forget", (c) => {
+    const key = `${c.req.param("supplier")}|${(JSON.parse(c.get("raw" as never) as string) as { orderRef: string }).orderRef}`;
+    if (!done.has(key) && !pending.has(key) && !failed.has(key)) return c.json({ error: "internal", message: "no such order" }, 404);
+    record(key, { status: "forgotten" });
+    return c.json({ ok: true });
+  });
 
   /** Fault injection for demos and tests: POST /{supplier}/admin/faults with any Faults fields. */
   app.post("/:supplier/admin/faults", async (c) => {
@@ -279,14 +328,11 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     };
     if (kind === "recharge" && p.delivery === "async") {
       // Accepted: settled later, by timer (with a callback to notifyUrl) or through /admin/settle.
+      // Journalled with the time its timer settles it, so a restart neither forgets it nor its timer.
       const notifyUrl = (req as { notifyUrl?: string }).notifyUrl ?? null;
-      pending.set(key, { supplierRef: result.supplierRef, notifyUrl, sku: req.sku, quantity: req.quantity });
-      if (notifyUrl) notifyUrls.set(key, notifyUrl);
-      if (p.callbackDelayMs != null) {
-        setTimeout(() => {
-          void settle(name, req.orderRef, "succeeded").then((job) => job && callbackFor(name, req.orderRef, "succeeded", job.supplierRef, job.notifyUrl)).then(send);
-        }, p.callbackDelayMs);
-      }
+      const settleAt = p.callbackDelayMs != null ? new Date(Date.now() + p.callbackDelayMs).toISOString() : null;
+      record(key, { status: "processing", supplierRef: result.supplierRef, notifyUrl, sku: req.sku, quantity: req.quantity, settleAt });
+      if (settleAt) settleLater(name, req.orderRef, settleAt);
       return c.json({ orderRef: req.orderRef, supplierRef: result.supplierRef, status: "processing" });
     }
     if (outcome === "error") {

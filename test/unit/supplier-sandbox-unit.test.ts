@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createSupplierApp, fileJournal, memoryJournal, type SupplierJournal } from "../../scripts/lib/supplier-app";
+import { signBody } from "../../worker/domain/signature";
+import { signRequest } from "../../worker/domain/supplier-sign";
+
+const SECRET = "unit-supplier-secret";
+const creds = { scheme: "kaquan_v1" as const, appId: null, secret: SECRET };
+type App = ReturnType<typeof createSupplierApp>;
+
+async function call(app: App, method: "GET" | "POST", path: string, params: Record<string, string | number> | null) {
+  const signed = await signRequest(creds, method, path, params);
+  const res = await app.request(signed.path, { method, headers: signed.headers, body: signed.body });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function admin(app: App, path: string, body: unknown) {
+  const raw = JSON.stringify(body);
+  const res = await app.request(path, { method: "POST", headers: { "x-supplier-signature": await signBody(SECRET, raw) }, body: raw });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const start = (journal: SupplierJournal) => createSupplierApp(SECRET, {}, Math.random, journal);
+const recharge = (app: App, orderRef: string) => call(app, "POST", "/acme/v1/recharge", { orderRef, sku: "PHONE-30", account: "13800138000", quantity: 1, notifyUrl: "http://127.0.0.1:9/cb" });
+const status = async (app: App, orderRef: string) => (await call(app, "GET", `/acme/v1/orders/${orderRef}`, null)).body;
+
+describe("supplier sandbox journal", () => {
+  it("a restart keeps the orders it accepted and failed, not only the completed ones", async () => {
+    const journal = memoryJournal();
+    const first = start(journal);
+    expect((await admin(first, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null })).status).toBe(200);
+    const accepted = await recharge(first, "o1:p");
+    expect(accepted.body).toMatchObject({ status: "processing" });
+    expect((await recharge(first, "o2:p")).body.status).toBe("processing");
+    expect((await admin(first, "/acme/admin/settle", { orderRef: "o2:p", outcome: "failed", reason: "carrier_rejected" })).status).toBe(200);
+
+    const again = start(journal); // the sandbox restarted
+    expect(await status(again, "o1:p")).toMatchObject({ status: "processing", supplierRef: accepted.body.supplierRef });
+    expect(await status(again, "o2:p")).toMatchObject({ status: "failed" });
+    // Still idempotent by orderRef: the accepted order is not placed a second time; the failed one is not retried.
+    expect((await recharge(again, "o1:p")).body).toMatchObject({ status: "processing", supplierRef: accepted.body.supplierRef });
+    expect((await recharge(again, "o2:p")).status).toBe(502);
+    // And it can still be settled after the restart.
+    expect((await admin(again, "/acme/admin/settle", { orderRef: "o1:p", outcome: "succeeded" })).status).toBe(200);
+    expect(await status(start(journal), "o1:p")).toMatchObject({ status: "succeeded", supplierRef: accepted.body.supplierRef });
+  });
+
+  it("an accepted order's timer survives a restart; a forgotten order stays forgotten; an old journal of completions loads", async () => {
+    const journal = memoryJournal();
+    const first = start(journal);
+    await admin(first, "/acme/admin/profile", { delivery: "async", callbackDelayMs: 300 });
+    await recharge(first, "t1:p");
+    await recharge(first, "f1:p");
+    expect((await admin(first, "/acme/admin/forget", { orderRef: "f1:p" })).status).toBe(200);
+    const again = start(journal);
+    expect(await status(again, "f1:p")).toMatchObject({ status: "unknown", supplierRef: null });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await status(again, "t1:p")).toMatchObject({ status: "succeeded" });
+
+    // A journal written before pending and failed orders were kept: completed orders only.
+    const file = join(mkdtempSync(join(tmpdir(), "sandbox-")), "suppliers.jsonl");
+    writeFileSync(file, `${JSON.stringify(["acme|old:p", { status: "succeeded", supplierRef: "acme-old" }])}\n`);
+    const fromFile = start(fileJournal(file));
+    expect(await status(fromFile, "old:p")).toMatchObject({ status: "succeeded", supplierRef: "acme-old" });
+    await admin(fromFile, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null });
+    await recharge(fromFile, "new:p");
+    expect(readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)[1].status)).toEqual(["succeeded", "processing"]);
+    expect(await status(start(fileJournal(file)), "new:p")).toMatchObject({ status: "processing" });
+  });
+});
