@@ -1,9 +1,11 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
-import { api, createTenant, recordedEvents } from "./helpers";
+import { api, createTenant, recordedEvents, recordedOfType } from "./helpers";
 import { pay, rechargeShop, shop } from "./commerce-helpers";
 import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
+import { defaultFactory, type ClientFactory } from "../../worker/suppliers/factory";
+import type { SupplierCallResult, SupplierOrderState } from "../../worker/suppliers/client";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -13,6 +15,13 @@ async function faults(name: string, f: Record<string, unknown>) {
   expect(res.status).toBe(200);
 }
 
+/** A sandbox control call (admin endpoints are signed kaquan_v1 with the shared secret). */
+async function sandbox(name: string, path: string, body: unknown) {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${inject("supplierUrl")}/${name}/admin/${path}`, { method: "POST", headers: { "x-supplier-signature": await signBody(SECRET, raw) }, body: raw });
+  expect(res.status).toBe(200);
+  return (await res.json()) as any;
+}
 
 async function buyAndPay(slug: string, productId: string, until = ["delivered", "refunded", "failed"]) {
   const o = await shop(slug, "/orders", { method: "POST", idem: `rc-${crypto.randomUUID()}`, json: { productId, rechargeAccount: "13800138000" } });
@@ -156,6 +165,69 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect(await orderStatus(slow.order.id)).toBe("delivered");
     expect(await attempts(slow.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.cheap, outcome: "ok" }]);
     expect(await upstream(s.dear)).toBe(0);
+  });
+
+  it("an order a supplier accepted and then lost goes to the next supplier after 30 min of `unknown`, with an alert; its late success changes nothing", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    const orderRef = `${o.order.id}:${s.productId}`;
+    const row = await env.DB.prepare("SELECT supplier_ref FROM supplier_orders WHERE order_ref = ?").bind(orderRef).first<{ supplier_ref: string | null }>();
+    expect(row!.supplier_ref).toMatch(/^cheap-/);
+    // The supplier recharged it (its success callback never reached us), then lost the order: it answers `unknown`.
+    const lateSuccess = (await sandbox(s.cheap, "settle", { orderRef, outcome: "succeeded" })).callback;
+    await sandbox(s.cheap, "forget", { orderRef });
+    const t0 = Date.now();
+    // Not given up early: a supplier may answer `unknown` for a while (a failover) and still have it.
+    for (const m of [1.1, 10, 25]) {
+      expect(await pollSupplierOrders(env, new Date(t0 + m * 60_000), s.tenantId)).toMatchObject({ polled: 1, settled: 0 });
+      expect(await orderStatus(o.order.id)).toBe("paid");
+    }
+    // Unknown at every poll for 30 minutes: lost. The line goes to the next supplier, and the operator is told.
+    expect(await pollSupplierOrders(env, new Date(t0 + 32 * 60_000), s.tenantId)).toMatchObject({ settled: 1 });
+    expect(await orderStatus(o.order.id)).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+    expect(await env.DB.prepare("SELECT status, detail FROM supplier_orders WHERE order_ref = ? AND supplier_id = (SELECT id FROM suppliers WHERE name = ?)").bind(orderRef, s.cheap).first())
+      .toEqual({ status: "failed", detail: "disowned" });
+    const alerts = async (kind: string) => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === kind);
+    await expect.poll(async () => (await alerts("supplier_disowned_order")).length).toBe(1);
+    expect((await alerts("supplier_disowned_order"))[0]!.payload).toMatchObject({ orderId: o.order.id, supplierRef: row!.supplier_ref });
+    // The lost order's success arriving after all: acknowledged, nothing delivered twice, the operator told (a possible
+    // second recharge of the phone to settle with the supplier).
+    const res = await exports.default.fetch(lateSuccess.url, { method: lateSuccess.method, headers: lateSuccess.headers, body: lateSuccess.body });
+    expect(await res.json()).toMatchObject({ applied: false, status: "failed", orderStatus: "delivered" });
+    await expect.poll(async () => (await alerts("supplier_success_after_failure")).length).toBe(1);
+    const vouchers = await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?").bind(o.order.id).first<{ n: number }>();
+    expect(vouchers!.n).toBe(1);
+    expect(await attempts(o.order.id)).toHaveLength(3);
+  });
+
+  it("only `unknown` at every answer for 30 minutes gives an accepted order up: `processing` restarts the count, no answer does not", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    // The supplier's status answers, one per poll (the order is then routed through the real sandbox).
+    let answer: SupplierCallResult<SupplierOrderState> = { ok: true, value: { status: "unknown", supplierRef: null } };
+    const scripted: ClientFactory = async (route, e) => ({ ...(await defaultFactory(route, e)), status: async () => answer });
+    const say = (status: SupplierOrderState["status"]) => (answer = { ok: true, value: { status, supplierRef: null } });
+    const t0 = Date.now();
+    const pollAt = (minutes: number) => pollSupplierOrders(env, new Date(t0 + minutes * 60_000), s.tenantId, scripted);
+    say("unknown");
+    for (const m of [1, 20]) expect(await pollAt(m)).toMatchObject({ polled: 1, settled: 0 });
+    say("processing"); // it knows the order after all: the count starts again at its next `unknown`
+    expect(await pollAt(25)).toMatchObject({ polled: 1, settled: 0 });
+    say("unknown");
+    expect(await pollAt(40)).toMatchObject({ polled: 1, settled: 0 });
+    answer = { ok: false, outcome: "timeout", detail: "timeout" }; // no answer: neither restarts nor counts against it
+    expect(await pollAt(45)).toMatchObject({ polled: 1, settled: 0 });
+    say("unknown");
+    expect(await pollAt(69)).toMatchObject({ polled: 1, settled: 0 });
+    expect(await orderStatus(o.order.id)).toBe("paid");
+    expect(await pollAt(71)).toMatchObject({ polled: 1, settled: 1 });
+    expect(await orderStatus(o.order.id)).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
   });
 
   it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {

@@ -125,6 +125,8 @@ export type SupplierOrderRow = {
   supplier_ref: string | null; detail: string | null; created_at: string; settled_at: string | null; polled_at: string | null;
   /** The line's quantity (NULL on rows placed before migration 0216). */
   quantity: number | null;
+  /** Since when the supplier has answered `unknown` for it, without another answer in between (migration 0218). */
+  unknown_since?: string | null;
 };
 
 /** Whether a line of the order is still pending at a supplier (accepted, or a timed-out call not known yet). */
@@ -180,6 +182,21 @@ export async function pendingSupplierOrders(db: D1Database, before: string, limi
 
 export function markPolledStmt(db: D1Database, supplierId: string, orderRef: string, at: string) {
   return db.prepare("UPDATE supplier_orders SET polled_at = ? WHERE supplier_id = ? AND order_ref = ?").bind(at, supplierId, orderRef);
+}
+
+/**
+ * Records what a status answer says about the supplier still knowing a pending order: `unknown` keeps the time it first
+ * said so (since = that answer's time), any other answer clears it. Returns the time `unknown` has been said since.
+ */
+export async function noteUnknown(db: D1Database, supplierId: string, orderRef: string, since: string | null) {
+  const row = await db
+    .prepare(
+      `UPDATE supplier_orders SET unknown_since = CASE WHEN ?1 IS NULL THEN NULL ELSE COALESCE(unknown_since, ?1) END
+       WHERE supplier_id = ?2 AND order_ref = ?3 AND status = 'pending' RETURNING unknown_since`,
+    )
+    .bind(since, supplierId, orderRef)
+    .first<{ unknown_since: string | null }>();
+  return row?.unknown_since ?? null;
 }
 
 /** Records a callback's one-time value; false when it was seen before (a replay). */

@@ -7,10 +7,10 @@
  */
 import { newId } from "../domain/crypto";
 import {
-  getSupplierById, getSupplierOrder, markPolledStmt, recordAttemptStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
+  getSupplierById, getSupplierOrder, markPolledStmt, noteUnknown, recordAttemptStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
   type SupplierOrderRow,
 } from "../db/suppliers";
-import { emitEvent, eventRows } from "../queue/emit";
+import { emitEvent, eventRows, type EventInput } from "../queue/emit";
 import { defaultFactory, type ClientFactory } from "../suppliers/factory";
 
 const BREAKER_THRESHOLD = 3;
@@ -22,8 +22,8 @@ const placedAt = (row: SupplierOrderRow) => Date.parse(row.created_at.endsWith("
 /** costCents: what the supplier says it charged (its callback or status answer), when it says. */
 export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string; costCents?: number };
 
-/** Applies an outcome to a pending supplier order; true when this call settled it. */
-export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll"): Promise<boolean> {
+/** Applies an outcome to a pending supplier order; true when this call settled it (`alsoRecord`: events recorded with it). */
+export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll", alsoRecord: EventInput[] = []): Promise<boolean> {
   if (outcome.status === "processing") return false;
   const db = env.DB;
   const [settled] = await db.batch([settleSupplierOrderStmt(db, row.supplier_id, row.order_ref, outcome.status, outcome.supplierRef ?? null, outcome.reason ?? null)]);
@@ -54,6 +54,7 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
     ...eventRows(env, [
       { eventId: `evsos_${row.supplier_id}_${row.order_id}`, tenantId: t, type: "supplier_order_settled", payload: { orderId: row.order_id, supplierId: row.supplier_id, productId: row.product_id, status: outcome.status, via, latencyMs } },
       ...(ok ? [] : [{ eventId: `evsf_${attemptId}`, tenantId: t, type: "supplier_failed" as const, payload: { orderId: row.order_id, supplierId: row.supplier_id, outcome: "failed", latencyMs } }]),
+      ...alsoRecord,
     ]),
   ]);
   return true;
@@ -65,6 +66,18 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
  */
 export const NOT_RECEIVED_AFTER_S = 120;
 
+/**
+ * An order the supplier accepted (it gave us its reference) and then answers `unknown` for, at every poll for this
+ * long, has been lost by the supplier (a restart that forgot it, a purge): the line is settled failed, `disowned`, so
+ * it goes to the next supplier or is refunded — a paid order must end delivered or refunded, and the operator cannot
+ * refund a line still pending. Why 30 minutes: a supplier that merely has not made an order visible yet, or is
+ * failing over, answers `unknown` for seconds or a few minutes, not for 30 consecutive minute polls; a recharge that
+ * is just slow (慢充 takes hours) answers `processing`, which restarts the count; and a buyer waiting for a refund
+ * should not wait much longer (order_stuck has told the operator at 10 minutes). Should the supplier deliver it after
+ * all, its success raises supplier_success_after_failure and changes nothing (the line is already settled).
+ */
+export const DISOWNED_AFTER_S = 30 * 60;
+
 /** Asks the supplier for a pending order's status and settles it when final; returns the row's state after. */
 export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<"pending" | "succeeded" | "failed"> {
   const supplier = await getSupplierById(env.DB, row.supplier_id);
@@ -72,11 +85,21 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   const st = await (await clientFor(supplier, env)).status(row.order_ref);
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
   // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
-  // call timed out. Only an order it never accepted (no reference) and still does not know after a while is given up.
+  // call timed out. An order it never accepted (no reference) and still does not know after a while never arrived;
+  // one it accepted and has not known for DISOWNED_AFTER_S straight it has lost. No answer at all changes nothing.
   if (!st.ok) return "pending";
   const { status, supplierRef, costCents } = st.value;
+  const unknownSince = row.supplier_ref ? await noteUnknown(env.DB, row.supplier_id, row.order_ref, status === "unknown" ? new Date(now).toISOString() : null) : null;
   const neverArrived = status === "unknown" && !row.supplier_ref && now - placedAt(row) >= NOT_RECEIVED_AFTER_S * 1000;
-  if (!neverArrived && (status === "processing" || status === "unknown")) return "pending";
-  await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
+  const disowned = status === "unknown" && unknownSince !== null && now - Date.parse(unknownSince) >= DISOWNED_AFTER_S * 1000;
+  if (!neverArrived && !disowned && (status === "processing" || status === "unknown")) return "pending";
+  if (disowned) {
+    await settleSupplierOrder(env, row, { status: "failed", reason: "disowned" }, "poll", [{
+      eventId: `evsdo_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
+      payload: { kind: "supplier_disowned_order", orderId: row.order_id, supplierId: row.supplier_id, supplierRef: row.supplier_ref, unknownSince, placedAt: new Date(placedAt(row)).toISOString() },
+    }]);
+  } else {
+    await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
+  }
   return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
 }
