@@ -15,3 +15,22 @@ export const UpdateAlertSettingsInput = AlertSettings.partial().strict().openapi
 export const SandboxEmail = z
   .object({ id: z.string(), to: z.string(), subject: z.string(), body: z.string(), createdAt: z.string() })
   .openapi("SandboxEmail");
+
+export const AlertNotice = z
+  .object({
+    kind: z.string().openapi({ example: "order_stuck", description: "low_stock, supplier_failed, order_stuck, a risk kind, …" }),
+    subject: z.string().openapi({ description: "What it is about (an order, product, supplier … id); kind + subject is the de-duplication key" }),
+    sourceType: z.string().nullable().openapi({ description: "The event type that raised it (alert, low_stock, supplier_failed, risk_flagged)" }),
+    lastRaisedAt: z.string().openapi({ description: "When it was last raised (held-back repeats included)" }),
+    lastSentAt: z.string().openapi({ description: "When it last reached people (passed the quiet period)" }),
+    heldBack: z.number().int().openapi({ description: "Repeats held back since lastSentAt" }),
+    orderId: z.string().nullable(),
+    productId: z.string().nullable(),
+    supplierId: z.string().nullable(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .openapi({ description: "The payload of the event last sent (ids, counts, labels; never card keys or phone numbers)" }),
+  })
+  .openapi("AlertNotice");
+export type AlertNotice = z.infer<typeof AlertNotice>;
+
+export const AlertNoticeList = z.object({ alerts: z.array(AlertNotice) }).openapi("AlertNoticeList");

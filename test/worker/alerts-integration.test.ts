@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { routeOutbound } from "../../worker/queue/webhooks";
 import { phoneHash } from "../../worker/services/buyers";
 import { readOutbox } from "../../worker/sms/sandbox";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, PLATFORM } from "./helpers";
 import { event, testEnv } from "./webhook-fixtures";
 
 const MIN = 60_000;
@@ -76,5 +76,48 @@ describe("alerts reach people", () => {
     const bad = await api("/alerts/settings", { method: "PUT", token: adminKey, json: { emails: ["not-an-address"], phones: ["12345"], quietMinutes: 0 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["json.emails.0", "json.phones.0", "json.quietMinutes"]);
+  });
+});
+
+describe("the console's alert list (GET /alerts)", () => {
+  const operatorKey = async (tenantId: string) =>
+    (await api(`/platform/tenants/${tenantId}/keys`, { method: "POST", token: PLATFORM, json: { name: "ops", scopes: ["operator"] } })).body.secret as string;
+
+  it("lists a tenant's alerts newest first even with no contacts set, with repeats held back and what to act on; never another tenant's", async () => {
+    const a = await createTenant("A");
+    const b = await createTenant("B");
+    const [keyA, keyB] = [await operatorKey(a.tenant.id), await operatorKey(b.tenant.id)];
+    const t = testEnv();
+    const now = Date.now();
+    // Tenant A set no e-mail, SMS or webhook: before this list nobody saw these.
+    await routeOutbound(t.env, [event(a.tenant.id, "low_stock", { productId: "prd_a", available: 0, threshold: 5 })], now);
+    const stuck = (at: number) =>
+      event(a.tenant.id, "alert", { kind: "order_stuck", orderId: "ord_9", status: "paid", deliveryAttempts: 3, buyerPhone: "13800138000", cardKeySecret: "SECRET-1" }, new Date(at));
+    await routeOutbound(t.env, [stuck(now + MIN)], now + MIN);
+    await routeOutbound(t.env, [stuck(now + 2 * MIN)], now + 2 * MIN); // held back (quiet period)
+    await routeOutbound(t.env, [stuck(now + 3 * MIN)], now + 3 * MIN); // held back
+    await routeOutbound(t.env, [event(b.tenant.id, "supplier_failed", { supplierId: "sup_b", orderId: "ord_b" })], now);
+
+    const listA = await api("/alerts", { token: keyA });
+    expect(listA.status, JSON.stringify(listA.body)).toBe(200);
+    expect(listA.body.alerts).toHaveLength(2);
+    const [first, second] = listA.body.alerts;
+    expect(first).toMatchObject({
+      kind: "order_stuck", subject: "ord_9", sourceType: "alert", heldBack: 2, orderId: "ord_9", productId: null,
+      lastRaisedAt: new Date(now + 3 * MIN).toISOString(), lastSentAt: new Date(now + MIN).toISOString(),
+      details: { kind: "order_stuck", orderId: "ord_9", status: "paid", deliveryAttempts: 3 },
+    });
+    // No phone numbers, no card-key secrets kept or shown.
+    expect(JSON.stringify(listA.body)).not.toMatch(/13800138000|SECRET-1|buyerPhone|cardKeySecret/);
+    const stored = await env.DB.prepare("SELECT payload FROM alert_notices WHERE tenant_id = ?").bind(a.tenant.id).all<{ payload: string }>();
+    expect(JSON.stringify(stored.results)).not.toMatch(/13800138000|SECRET-1/);
+    expect(second).toMatchObject({ kind: "low_stock", subject: "prd_a", sourceType: "low_stock", heldBack: 0, productId: "prd_a", orderId: null, details: { available: 0, threshold: 5 } });
+
+    // Tenant B's key sees only tenant B's alert; a fresh tenant sees none; no key, no list.
+    const listB = await api("/alerts", { token: keyB });
+    expect(listB.body.alerts.map((x: { kind: string; subject: string }) => `${x.kind}|${x.subject}`)).toEqual(["supplier_failed|sup_b"]);
+    expect(JSON.stringify(listB.body)).not.toContain("ord_9");
+    expect((await api("/alerts", { token: (await createTenant()).adminKey })).body).toEqual({ alerts: [] });
+    expect((await api("/alerts")).status).toBe(401);
   });
 });

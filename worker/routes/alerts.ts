@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AlertSettings, SandboxEmail, UpdateAlertSettingsInput } from "../../schema/alerts";
+import { AlertNoticeList, AlertSettings, SandboxEmail, UpdateAlertSettingsInput } from "../../schema/alerts";
 import { isDevelopment } from "../domain/deploy-config";
 import { readEmailOutbox } from "../email/sandbox";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
-import { alertSettings, updateAlertSettings } from "../services/alerts";
+import { alertSettings, recentAlerts, updateAlertSettings } from "../services/alerts";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["alerts"];
@@ -21,6 +21,11 @@ const write = createRoute({
   request: jsonBody(UpdateAlertSettingsInput),
   responses: { 200: json(AlertSettings, "Saved"), 400: errors[400], ...common },
 });
+const list = createRoute({
+  method: "get", path: "/alerts", tags, security: bearerAuth, middleware: [requireKey("operator")],
+  summary: "Recent alerts (one per kind + subject), most recently raised first, at most 50: seen in the console even with no contacts set",
+  responses: { 200: json(AlertNoticeList, "Alerts"), ...common },
+});
 const outbox = createRoute({
   method: "get", path: "/dev/email", tags, security: bearerAuth, middleware: [requireKey("operator")],
   summary: "Development only: what the e-mail sandbox sent for this tenant (not mounted in production)",
@@ -28,6 +33,7 @@ const outbox = createRoute({
 });
 
 export const alertRoutes = createRouter()
+  .openapi(list, async (c) => c.json({ alerts: await recentAlerts(c.env, c.var.principal.tenantId) }, 200))
   .openapi(read, async (c) => c.json(await alertSettings(c.env, c.var.principal.tenantId), 200))
   .openapi(write, async (c) => c.json(await updateAlertSettings(c.env, c.var.principal.tenantId, c.req.valid("json")), 200));
 

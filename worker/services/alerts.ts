@@ -1,6 +1,6 @@
-import type { AlertSettings } from "../../schema/alerts";
+import type { AlertNotice, AlertSettings } from "../../schema/alerts";
 import type { EventEnvelope } from "../../schema/events";
-import { getAlertSettings, passAlertGate, saveAlertSettings } from "../db/alerts";
+import { getAlertSettings, listAlertNotices, passAlertGate, recordAlertPayload, saveAlertSettings } from "../db/alerts";
 import type { AlertOf } from "../domain/webhook-match";
 import { sandboxEmail } from "../email/sandbox";
 import { sandboxSms } from "../sms/sandbox";
@@ -16,6 +16,22 @@ function text(event: EventEnvelope, alert: AlertOf, heldBack: number, quietMinut
   return { subject, body: lines.join("\n") };
 }
 
+/** Never kept for the console, whatever an event carries: secrets, card keys, codes, phone numbers. */
+const HIDDEN_FIELD = /phone|mobile|secret|password|token|card_?key|code$|pin$/i;
+const PHONE_LIKE = /^(\+?86[- ]?)?1[3-9]\d{9}$/;
+
+/** The payload fields the console shows: scalars only, nothing that could be a secret or a phone number. */
+export function shownDetails(payload: Record<string, unknown>): AlertNotice["details"] {
+  const out: AlertNotice["details"] = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (HIDDEN_FIELD.test(k)) continue;
+    if (typeof v === "string") {
+      if (!PHONE_LIKE.test(v)) out[k] = v.slice(0, 200);
+    } else if (typeof v === "number" || typeof v === "boolean" || v === null) out[k] = v;
+  }
+  return out;
+}
+
 /**
  * One alert-worthy event: passes the tenant's de-duplication gate (kind + subject at most once per quiet period)
  * and, when it does, reaches the tenant's e-mail and SMS contacts. Returns whether it passed: webhook endpoints
@@ -23,8 +39,10 @@ function text(event: EventEnvelope, alert: AlertOf, heldBack: number, quietMinut
  */
 export async function raiseAlert(env: AlertEnv, event: EventEnvelope, alert: AlertOf, now = Date.now()): Promise<boolean> {
   const settings = await getAlertSettings(env.DB, event.tenantId);
-  const gate = await passAlertGate(env.DB, event.tenantId, `${alert.kind}|${alert.subject}`, event.eventId, now, settings.quietMinutes * 60_000);
+  const key = `${alert.kind}|${alert.subject}`;
+  const gate = await passAlertGate(env.DB, event.tenantId, key, event.eventId, now, settings.quietMinutes * 60_000, { ...alert, sourceType: event.type });
   if (!gate.send) return false;
+  await recordAlertPayload(env.DB, event.tenantId, key, event.eventId, event.type, shownDetails(event.payload));
   const { subject, body } = text(event, alert, gate.suppressedBefore, settings.quietMinutes);
   const email = sandboxEmail(env.DB);
   const sms = sandboxSms(env.DB);
@@ -42,3 +60,6 @@ export async function updateAlertSettings(env: Pick<Env, "DB">, tenantId: string
   await saveAlertSettings(env.DB, tenantId, next);
   return next;
 }
+
+/** The tenant's recent alerts, most recently raised first (the console's inbox). */
+export const recentAlerts = (env: Pick<Env, "DB">, tenantId: string): Promise<AlertNotice[]> => listAlertNotices(env.DB, tenantId, 50);
