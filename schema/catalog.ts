@@ -34,6 +34,8 @@ export const Media = z
 export type Media = z.infer<typeof Media>;
 
 export const BundleItem = z.object({ productId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10) });
+/** One item of a bundle as the storefront shows it: what it is, by name, and how many. */
+export const PublicBundleItem = BundleItem.extend({ name: z.string(), kind: ProductKind }).openapi("PublicBundleItem");
 
 
 /** A product tag (scope of online coupons): lower-case words, digits, CJK, dashes. */

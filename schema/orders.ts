@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { OrderCoupon } from "./coupons";
 import { Acquisition } from "./acquisition";
 import { Voucher } from "./vouchers";
+import { ProductKind } from "./catalog";
 
 /** The most units one order may hold (also the most a buyer may hold unpaid per product: services/shop.ts). */
 export const MAX_ORDER_QUANTITY = 10;
@@ -51,10 +52,13 @@ export const Order = z
 export type Order = z.infer<typeof Order>;
 
 /** One order as its buyer sees it: the order (checkoutUrl while unpaid) and its vouchers (keys after payment). */
-export const OrderView = z.object({ order: Order, vouchers: z.array(Voucher), coupons: z.array(OrderCoupon).optional() }).openapi("OrderView");
+export const OrderView = z.object({
+  order: Order, vouchers: z.array(Voucher), coupons: z.array(OrderCoupon).optional(),
+  productKind: ProductKind.nullable().optional().openapi({ description: "What was bought (a direct recharge fails as a recharge, not a delivery); null when the product is gone" }),
+}).openapi("OrderView");
 
 /** A line of 我的订单: the order with what was bought (name, first image), newest first. */
-export const MyOrder = Order.extend({ productName: z.string(), productImage: z.string().nullable() }).openapi("MyOrder");
+export const MyOrder = Order.extend({ productName: z.string(), productImage: z.string().nullable(), productKind: ProductKind.nullable() }).openapi("MyOrder");
 export type MyOrder = z.infer<typeof MyOrder>;
 
 /** The body the sandbox gateway posts to /pay/callback/sandbox, signed over the raw bytes (X-Sandbox-Signature). */

@@ -20,4 +20,15 @@ describe("product HTML (prerendered pages)", () => {
     const withSub = productArticleHtml({ ...(base as object), subtitle: "<b>限时</b>" } as never, "zh");
     expect(withSub).toContain('<p class="muted">卡密 · &lt;b&gt;限时&lt;/b&gt;</p>');
   });
+
+  it("lists a bundle's items by name and count under its price, escaped (组合内容)", () => {
+    const bundle = { ...(base as object), kind: "bundle", name: "影音组合", bundleItems: [{ productId: "prd_a", name: "视频会员<月卡>", kind: "card_key", quantity: 1 }, { productId: "prd_b", name: "话费直充 10 元", kind: "direct_recharge", quantity: 2 }] } as never;
+    const html = productArticleHtml(bundle, "zh");
+    expect(html).toContain("组合内容");
+    expect(html).toContain("<li><span>视频会员&lt;月卡&gt;</span> <span class=\"qty\">× 1</span></li>");
+    expect(html).toContain("<li><span>话费直充 10 元</span> <span class=\"qty\">× 2</span></li>");
+    expect(html.indexOf("组合内容")).toBeGreaterThan(html.indexOf('class="price"'));
+    expect(html.indexOf("组合内容")).toBeLessThan(html.indexOf('class="facts"'));
+    expect(productArticleHtml(base, "zh")).not.toContain("组合内容");
+  });
 });

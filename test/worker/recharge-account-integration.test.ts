@@ -88,6 +88,27 @@ describe("a bundle with a direct recharge item", () => {
     // The order refuses a bundle without the account and a wrong one, like the recharge itself.
     expect((await shop(s.slug, "/orders", { method: "POST", idem: `b-${crypto.randomUUID()}`, json: { productId: withRecharge } })).body.error.code).toBe("recharge_account_required");
     expect((await order(s.slug, withRecharge, "1380013")).status).toBe(422);
-    expect((await order(s.slug, withRecharge, "13800138000")).status).toBe(201);
+    const placed = await order(s.slug, withRecharge, "13800138000");
+    expect(placed.status).toBe(201);
+    // The order view says what was bought, so the buyer's page words a bundle's or a recharge's outcome for it.
+    const view = async (r: Awaited<ReturnType<typeof order>>) => (await shop(s.slug, `/orders/${r.body.id}`, { cookie: r.cookie })).body;
+    expect((await view(placed)).productKind).toBe("bundle");
+    const recharge = await order(s.slug, s.productId, "13800138000");
+    expect((await view(recharge)).productKind).toBe("direct_recharge");
+    expect((await shop(s.slug, "/orders", { cookie: recharge.cookie })).body.orders[0].productKind).toBe("direct_recharge");
+  });
+
+  it("lists a bundle's items by name and count in the shop's product views (the page shows them under the price)", async () => {
+    const s = await rechargeProduct({ accountLabel: "手机号", accountKind: "mobile_cn" });
+    const coupon = await api("/products", { method: "POST", token: s.adminKey, json: { kind: "coupon", name: "满100减20券", priceCents: 0, faceValueCents: 1000, stockTotal: 10, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 10000, discountCents: 2000 } } } });
+    expect(coupon.status, JSON.stringify(coupon.body)).toBe(201);
+    const bundle = await api("/products", { method: "POST", token: s.adminKey, json: { kind: "bundle", name: "话费+券", priceCents: 2980, faceValueCents: 3000, stockTotal: 10, validity: { kind: "relative", days: 30 }, scope: "全场", config: { bundle: { items: [{ productId: s.productId, quantity: 1 }, { productId: coupon.body.id, quantity: 2 }] } } } });
+    expect(bundle.status, JSON.stringify(bundle.body)).toBe(201);
+    expect((await api(`/products/${bundle.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const name = (await api(`/products/${s.productId}`, { token: s.adminKey })).body.name;
+    const items = [{ productId: s.productId, name, kind: "direct_recharge", quantity: 1 }, { productId: coupon.body.id, name: "满100减20券", kind: "coupon", quantity: 2 }];
+    expect((await shop(s.slug, `/products/${bundle.body.id}`)).body.bundleItems).toEqual(items);
+    expect((await shop(s.slug, "/products")).body.products.find((p: any) => p.id === bundle.body.id).bundleItems).toEqual(items);
+    expect((await shop(s.slug, `/products/${s.productId}`)).body.bundleItems).toBeUndefined();
   });
 });

@@ -144,14 +144,14 @@ export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyer
 export async function listBuyerOrdersWithProduct(db: D1Database, tenantId: string, buyerId: string) {
   const { results } = await db
     .prepare(
-      `SELECT o.*, p.name AS product_name, p.media AS product_media,
+      `SELECT o.*, p.name AS product_name, p.media AS product_media, p.kind AS product_kind,
          (SELECT pay.id FROM payments pay WHERE pay.tenant_id = o.tenant_id AND pay.order_id = o.id AND pay.kind = 'charge'
           ORDER BY pay.created_at DESC LIMIT 1) AS charge_id
        FROM orders o LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
        WHERE o.tenant_id = ? AND o.buyer_id = ? ORDER BY o.created_at DESC LIMIT 100`,
     )
     .bind(tenantId, buyerId)
-    .all<OrderRow & { product_name: string | null; product_media: string | null; charge_id: string | null }>();
+    .all<OrderRow & { product_name: string | null; product_media: string | null; product_kind: string | null; charge_id: string | null }>();
   return results;
 }
 

@@ -6,7 +6,7 @@
 import type { Product, Validity } from "../../schema/catalog";
 
 export type Lang = "zh" | "en";
-type PageProduct = Omit<Product, "tenantId" | "stockTotal" | "lowStockThreshold">;
+type PageProduct = Omit<Product, "tenantId" | "stockTotal" | "lowStockThreshold"> & { bundleItems?: { name: string; quantity: number }[] };
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
@@ -50,6 +50,10 @@ export function productArticleHtml(p: PageProduct, lang: Lang): string {
   if (image) out.push(`<img${attrs({ ...imageAttrs(image, "(max-width: 960px) 100vw, 960px"), alt: p.name, class: "hero", width: 640, height: 360, fetchpriority: "high" })}>`);
   out.push(`<h1>${e(p.name)}</h1>`, `<p class="muted">${kindLine(lang, p)}</p>`);
   out.push(`<p class="price">${yuan(p.priceCents)} <s class="muted">${e(tr(lang, "面值", "Face value"))} ${yuan(p.faceValueCents)}</s></p>`);
+  // A bundle says what it holds, under its price: each item by name and how many (组合内容).
+  if (p.bundleItems?.length) {
+    out.push(`<div class="bundle-items"><p class="muted">${e(tr(lang, "组合内容", "What's inside"))}</p><ul>${p.bundleItems.map((i) => `<li><span>${e(i.name)}</span> <span class="qty">× ${i.quantity}</span></li>`).join("")}</ul></div>`);
+  }
   const facts: [string, string][] = [
     [tr(lang, "有效期", "Validity"), validityName(lang, p.validity)],
     [tr(lang, "适用范围", "Scope"), p.scope],

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Buyer, OtpRequestInput, OtpVerifyInput } from "../../schema/buyers";
-import { Product } from "../../schema/catalog";
+import { Product, PublicBundleItem } from "../../schema/catalog";
 import { ErrorBody } from "../../schema/errors";
 import { CreateOrderInput, IdempotencyKey, MyOrder, Order, OrderView } from "../../schema/orders";
 import { Voucher, VoucherList } from "../../schema/vouchers";
@@ -31,7 +31,9 @@ const middleware = [shopper];
 const Tenant = z.object({ tenant: z.string().min(1).max(40) });
 const WithProduct = Tenant.extend({ productId: z.string().min(1).max(64) });
 const WithOrder = Tenant.extend({ orderId: z.string().min(1).max(64) });
-const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true }).openapi("PublicProduct");
+const PublicProduct = Product.omit({ tenantId: true, stockTotal: true, lowStockThreshold: true })
+  .extend({ bundleItems: z.array(PublicBundleItem).optional().openapi({ description: "A bundle's items by name (what the buyer gets)" }) })
+  .openapi("PublicProduct");
 const Me = z.object({ buyer: Buyer.nullable() }).openapi("Me");
 const common = { 400: errors[400], 403: json(ErrorBody, "blocked: the phone, device or network is on a block list"), 404: errors[404], 429: errors[429] };
 

@@ -68,6 +68,8 @@ async function orderView(env: Env, tenantId: string, read: { order: OrderRow; vo
     vouchers: await viewVouchers(env, tenantId, vouchers, tutorials),
     // Which coupon took how much (issue 19); read only when coupons took part.
     ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
+    // What was bought, so the page words a failed direct recharge as 充值失败, not 发放失败.
+    productKind: ((await getProductRow(env.DB, tenantId, row.product_id))?.kind as Product["kind"] | undefined) ?? null,
   };
 }
 
@@ -88,7 +90,7 @@ export async function myVouchers(env: Env, tenantId: string, buyerId: string) {
 }
 
 export async function myOrders(env: Env, tenantId: string, buyerId: string): Promise<MyOrder[]> {
-  return (await listBuyerOrdersWithProduct(env.DB, tenantId, buyerId)).map(({ product_name, product_media, charge_id, ...row }) => {
+  return (await listBuyerOrdersWithProduct(env.DB, tenantId, buyerId)).map(({ product_name, product_media, product_kind, charge_id, ...row }) => {
     const images = (JSON.parse(product_media ?? "{}") as { images?: string[] }).images ?? [];
     const order = toOrder(row as OrderRow);
     return {
@@ -96,6 +98,7 @@ export async function myOrders(env: Env, tenantId: string, buyerId: string): Pro
       ...(charge_id && order.status === "created" ? { checkoutUrl: checkoutPath(charge_id) } : {}),
       productName: product_name ?? "",
       productImage: images[0] ?? null,
+      productKind: (product_kind as Product["kind"] | null) ?? null,
     };
   });
 }
@@ -103,11 +106,19 @@ export async function myOrders(env: Env, tenantId: string, buyerId: string): Pro
 /**
  * A product as a buyer sees it: without the tenant, the stock total or the low-stock threshold. A bundle with a
  * direct-recharge item carries that item's account rule as its `config.recharge`: the order needs the account
- * (orders.ts checks it against each recharge line), so the product page must ask for it.
+ * (orders.ts checks it against each recharge line), so the product page must ask for it. A bundle also lists its
+ * items by name (`bundleItems`), which the buyer could not otherwise see.
  */
 function publicView(p: Product, rows: Map<string, ProductRow>) {
-  const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...rest } = p;
-  if (p.kind !== "bundle" || p.config.recharge) return rest;
+  const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...own } = p;
+  if (p.kind !== "bundle") return own;
+  // What the bundle holds, by name (its page lists them under the price); a component that no longer exists is left out.
+  const bundleItems = (p.config.bundle?.items ?? []).flatMap((i) => {
+    const row = rows.get(i.productId);
+    return row ? [{ productId: i.productId, name: row.name, kind: row.kind as Product["kind"], quantity: i.quantity }] : [];
+  });
+  const rest = { ...own, bundleItems };
+  if (p.config.recharge) return rest;
   const recharge = (p.config.bundle?.items ?? []).map((i) => rows.get(i.productId)).find((r) => r?.kind === "direct_recharge");
   if (!recharge) return rest;
   const rule = (JSON.parse(recharge.config) as ProductConfig).recharge ?? { accountLabel: "充值账号" };

@@ -1,6 +1,7 @@
 /** Storefront helpers: the store (tenant slug) comes from ?t= (default "demo"); the buyer is a signed cookie. */
 import { imageAttrs, kindName, validityName, yuan } from "../../../worker/domain/product-html";
 import { t } from "./i18n";
+import { ORDER_STATUS, orderStatusWords } from "./order-words";
 
 export { yuan };
 const lang = () => (document.documentElement.lang === "en" ? "en" : "zh");
@@ -22,13 +23,9 @@ export async function shopFetch<T = any>(path: string, init: RequestInit & { jso
 
 
 
-export const ORDER_STATUS: Record<string, [string, string]> = {
-  created: ["待支付", "Awaiting payment"], paid: ["已支付，发放中", "Paid, delivering"], delivered: ["已发放", "Delivered"],
-  failed: ["发放失败", "Failed"], refunded: ["已退款", "Refunded"], cancelled: ["已取消", "Cancelled"], expired: ["已过期", "Expired"],
-};
-/** An order's status in words; a paid group-buy seat waits for its team, it is not being delivered yet. */
-export const orderStatusText = (o: { status: string; source?: string | null }) =>
-  o.status === "paid" && o.source?.startsWith("group:") ? t("已支付，等待成团", "Paid, waiting for the team") : statusText(ORDER_STATUS, o.status);
+export { ORDER_STATUS };
+/** An order's status in words, by what was bought (lib/order-words.ts): a group seat waits for its team, a recharge fails as 充值失败. */
+export const orderStatusText = (o: { status: string; source?: string | null; productKind?: string | null }) => t(...orderStatusWords(o));
 export const VOUCHER_STATUS: Record<string, [string, string]> = {
   issued: ["可使用", "Ready"], redeemed: ["已核销", "Redeemed"], expired: ["已过期", "Expired"], voided: ["已作废", "Voided"], refunded: ["已退款", "Refunded"],
 };

@@ -1,0 +1,62 @@
+import { describe, expect, inject, it } from "vitest";
+import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+
+const browser = useChromium();
+
+/** A direct-recharge order as the shop API answers it (the page's own requests are answered by the test). */
+const rechargeOrder = (id: string, status: string, failureReason: string | null) => ({
+  order: {
+    id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
+    status, source: "store", campaignId: null, reservedUntil: null, failureReason, paidAt: new Date().toISOString(),
+    deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: status === "refunded" ? new Date().toISOString() : null,
+    createdAt: new Date().toISOString(), checkoutUrl: null,
+  },
+  vouchers: [],
+  productKind: "direct_recharge",
+});
+
+describe("shop on a phone: a direct recharge's order page speaks of recharging, a bundle's page lists its items", () => {
+  it("a failed recharge reads 充值失败 (refunded automatically), and its after-sale form asks about 未到账, not 卡密无效", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    const json = (body: unknown) => ({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
+    await page.route("**/api/v1/shop/demo/orders/ord_rechargefailed01", (r) => r.fulfill(json(rechargeOrder("ord_rechargefailed01", "refunded", "supplier_failed"))));
+    await page.route("**/api/v1/shop/demo/orders/ord_rechargefailed01/tickets", (r) => r.fulfill(json({ refunds: [{ status: "succeeded", amountCents: 2980, createdAt: new Date().toISOString() }], tickets: [] })));
+    await page.goto(`${baseUrl}/shop/order/?t=demo&o=ord_rechargefailed01`);
+    await expect.poll(() => page.textContent("#failure-note")).toBe("充值失败，已自动退款");
+    expect(await page.textContent("#order")).not.toContain("发放");
+    await screenshot(page, "recharge-failed-order");
+
+    // Recharged, but the buyer says it never arrived: the form's problem fits a recharge.
+    await page.route("**/api/v1/shop/demo/orders/ord_rechargedone001", (r) => r.fulfill(json(rechargeOrder("ord_rechargedone001", "delivered", null))));
+    await page.route("**/api/v1/shop/demo/orders/ord_rechargedone001/tickets", (r) => r.fulfill(json({ refunds: [], tickets: [] })));
+    await page.goto(`${baseUrl}/shop/order/?t=demo&o=ord_rechargedone001`);
+    await expect.poll(() => page.locator("#ticket-form").isVisible()).toBe(true);
+    expect(await page.textContent("#order strong")).toBe("已充值");
+    expect(await page.$eval("#t-reason", (s) => (s as unknown as { value: string }).value)).toBe("not_received");
+    const options = await page.$$eval("#t-reason option", (os) => os.map((o) => o.textContent));
+    expect(options).toEqual(["未到账", "充错账号", "其他"]);
+    await fitsThePhone(page);
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)");
+    await screenshot(page, "recharge-aftersale-form");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a bundle's product page lists what it holds (name × count) under its price", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    const products = ((await (await fetch(`${baseUrl}/api/v1/shop/demo/products`)).json()) as { products: any[] }).products;
+    const bundle = products.find((p) => p.kind === "bundle")!;
+    expect(bundle.bundleItems.length).toBeGreaterThanOrEqual(2);
+    await page.goto(`${baseUrl}/shop/product/?t=demo&id=${bundle.id}`);
+    await expect.poll(() => page.locator(".bundle-items li").count()).toBe(bundle.bundleItems.length);
+    const lines = await page.$$eval(".bundle-items li", (ls) => ls.map((l) => l.textContent));
+    expect(lines).toEqual(bundle.bundleItems.map((i: any) => `${i.name} × ${i.quantity}`));
+    expect(await page.textContent(".bundle-items")).toContain("组合内容");
+    await fitsThePhone(page);
+    await screenshot(page, "bundle-product-items");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
