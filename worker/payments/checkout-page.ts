@@ -17,7 +17,7 @@ export interface CashierView {
 const NOT_PAYABLE: Record<string, [string, string]> = {
   paid: ["该订单已支付，正在发放，无需再次支付。", "This order is paid and being delivered; nothing to pay."],
   delivered: ["该订单已完成，无需支付。", "This order is complete; nothing to pay."],
-  failed: ["该订单发放失败，无需支付，请联系商户处理。", "Delivery of this order failed; nothing to pay. Please contact the merchant."],
+  failed: ["该订单未能完成，无需支付，请联系商户处理。", "This order could not be completed; nothing to pay. Please contact the merchant."],
   refunded: ["该订单已退款，无需支付。", "This order was refunded; nothing to pay."],
   cancelled: ["订单已取消。", "This order was cancelled."],
   expired: ["订单已超时关闭，请返回重新下单。", "This order timed out and was closed; go back and order again."],
