@@ -33,7 +33,7 @@ export function useWarehouse(fixture: Fixture[]) {
   beforeAll(async () => {
     ctx.dir = mkdtempSync(join(tmpdir(), "kaquan-metric-"));
     ctx.client = (await createWarehouseClient({ dataDir: ctx.dir })).client;
-    // The analytics-cluster project runs every metric on tables made by the cluster form of the migrations.
+    // The analytics-cluster project runs its metric files on tables made by the cluster form of the migrations.
     if (process.env.KAQUAN_TEST_CLUSTER === "1") await migrate(clusterOnEmbedded(ctx.client), { mode: TEST_CLUSTER });
     else await migrate(ctx.client);
     const mirror = (f: Fixture): Fixture => ({
