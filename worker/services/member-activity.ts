@@ -150,9 +150,10 @@ export async function myPoints(env: Env, tenantId: string, buyerId: string, q: {
 
 /** An operator's view of one member's statement. */
 export async function memberPoints(env: Env, tenantId: string, memberId: string, q: { cursor?: string; limit: number }) {
-  if (!(await memberById(env.DB, tenantId, memberId))) throw ApiError.notFound("Member");
+  // Overdue lots go first (a no-op for a member of another tenant or none), so the balance read is the one shown.
   await expireDueOfMember(env, tenantId, memberId);
-  const member = (await memberById(env.DB, tenantId, memberId))!;
+  const member = await memberById(env.DB, tenantId, memberId);
+  if (!member) throw ApiError.notFound("Member");
   const [statement, checkIn] = await Promise.all([statementOf(env, tenantId, member.id, q), checkInState(env, tenantId, member.id)]);
   return { memberId: member.id, balance: member.points_balance, ...statement, checkIn };
 }

@@ -4,27 +4,20 @@
  * through services/messaging.ts follow only that), give back mall exchanges whose order will never be delivered, and take back points of refunded orders a
  * crash left unreversed. `now` is injectable for tests.
  */
-import { newId } from "../domain/crypto";
 import { chinaDay } from "../domain/china-time";
-import { dueLots, expireLotStmts, lotsToRemind, markRemindedStmt } from "../db/points";
+import { dueLots, lotsToRemind, markRemindedStmt } from "../db/points";
 import { exchangesToReturn } from "../db/mall";
 import { unreversedRefundedOrders } from "../db/points-sweep";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { outreachSettings, sendMessage } from "./messaging";
-import { movementEventRows, orderRefundPointsStmts } from "./points";
+import { expireLots, orderRefundPointsStmts } from "./points";
 import { returnExchange, settlePlacedExchange } from "./mall";
 
 const BATCH = 200;
 
 export async function expireDuePoints(env: Env, now = new Date()): Promise<number> {
   const nowIso = now.toISOString();
-  let expired = 0;
-  for (const lot of await dueLots(env.DB, nowIso, BATCH)) {
-    const id = newId("pm");
-    const [ins] = await env.DB.batch([...expireLotStmts(env.DB, lot, id, nowIso), ...movementEventRows(env, lot.tenant_id, "expire", id)]);
-    expired += ins!.meta.changes ?? 0;
-  }
-  return expired;
+  return expireLots(env, await dueLots(env.DB, nowIso, BATCH), nowIso);
 }
 
 export async function remindExpiringPoints(env: Env, now = new Date()): Promise<number> {

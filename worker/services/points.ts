@@ -9,7 +9,7 @@ import { addMonths, liabilityCents, type StreakReward } from "../domain/points";
 import {
   applyToBalanceStmt, consumeLotsStmts, creditStmt, debitStmt, DEFAULT_RULES, earnForOrderStmts, earnForRedemptionStmts, expireLotStmts, expiringLots, getRules, insertLotStmt,
   liabilityTotals, movementById, movementBySource, movementExists, movementsPage, reverseEarnStmts, upsertRules,
-  type MovementRow, type MovementSpec, type RulesRow,
+  type LotRow, type MovementRow, type MovementSpec, type RulesRow,
 } from "../db/points";
 import { memberById } from "../db/members";
 import type { SqlGuard } from "../db/statements";
@@ -99,10 +99,15 @@ export async function movementStmts(env: Pick<Env, "DB">, m: Movement): Promise<
  */
 export async function expireDueOfMember(env: Pick<Env, "DB">, tenantId: string, memberId: string, now = new Date()): Promise<number> {
   const nowIso = now.toISOString();
+  return expireLots(env, await expiringLots(env.DB, tenantId, memberId, nowIso), nowIso);
+}
+
+/** Expires each lot once (the movement is keyed by the lot): for the cron and for a member's own spend or read. */
+export async function expireLots(env: Pick<Env, "DB">, lots: LotRow[], nowIso: string): Promise<number> {
   let expired = 0;
-  for (const lot of await expiringLots(env.DB, tenantId, memberId, nowIso)) {
+  for (const lot of lots) {
     const id = newId("pm");
-    const [ins] = await env.DB.batch([...expireLotStmts(env.DB, lot, id, nowIso), ...movementEventRows(env, tenantId, "expire", id)]);
+    const [ins] = await env.DB.batch([...expireLotStmts(env.DB, lot, id, nowIso), ...movementEventRows(env, lot.tenant_id, "expire", id)]);
     expired += ins!.meta.changes ?? 0;
   }
   return expired;
