@@ -90,7 +90,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 
   let streamEventsPerS: number | null = null;
-  if (!process.env.BENCH_SKIP_STREAM) {
+  if (!["1", "true"].includes(process.env.BENCH_SKIP_STREAM ?? "")) {
     const s = await streamThroughput(Number(process.env.BENCH_STREAM_EVENTS ?? 200_000));
     streamEventsPerS = s.eventsPerS;
     console.log(`stream: ${s.events.toLocaleString()} events worker → queue → warehouse in ${(s.ms / 1000).toFixed(1)} s → ${s.eventsPerS.toLocaleString()} events/s (enqueue alone ${s.enqueuePerS.toLocaleString()}/s)`);

@@ -64,6 +64,13 @@ export const DeliveryAttempt = z
   .object({ supplierId: z.string(), outcome: z.string(), latencyMs: z.number().int(), detail: z.string().nullable(), at: z.string() })
   .openapi("DeliveryAttempt");
 
+export const SupplierWait = z
+  .object({
+    supplierId: z.string(), supplierName: z.string().nullable(), supplierRef: z.string().nullable(), since: z.string(),
+    canStopWaiting: z.boolean().openapi({ description: "The supplier has had it long enough for the operator to stop waiting (10 minutes)" }),
+  })
+  .openapi("SupplierWait");
+
 export const TICKET_REASONS = ["key_invalid", "not_received", "wrong_account", "other"] as const;
 export const TicketReason = z.enum(TICKET_REASONS).openapi("TicketReason");
 export const TicketStatus = z.enum(["open", "resolved", "rejected"]).openapi("TicketStatus");
@@ -110,6 +117,7 @@ export const OrderDetail = z
     payments: z.array(PaymentRecord),
     refundableCents: z.number().int(),
     deliveries: z.array(DeliveryAttempt),
+    waitingOnSuppliers: z.array(SupplierWait).openapi({ description: "Recharge lines a supplier has accepted and not answered yet (refunds wait for them; POST …/stop-waiting)" }),
     ledger: z.array(LedgerEntry),
     tickets: z.array(Ticket),
   })

@@ -362,13 +362,15 @@ export function metricResponse<R extends z.ZodType>(row: R) {
   return z.object({ metric: MetricName, params: z.record(z.string(), z.unknown()), rows: z.array(row), tookMs: z.number() });
 }
 
-/** Names for the ids in metric rows (campaignId, productId, supplierId), from the worker's D1: the warehouse has ids only. */
+/** Names for the ids in metric rows (campaignId, productId, supplierId, tierId, segmentId, issuanceId), from the worker's D1: the warehouse has ids only. */
 export const AnalyticsNames = z
   .object({
     campaigns: z.record(z.string(), z.string()),
     products: z.record(z.string(), z.string()),
     suppliers: z.record(z.string(), z.string()),
     tiers: z.record(z.string(), z.string()).openapi({ description: "Membership tiers (member_tiers)" }),
+    segments: z.record(z.string(), z.string()).openapi({ description: "Member segments" }),
+    issuances: z.record(z.string(), z.string()).openapi({ description: "Targeted issuances, called by segment · coupon · China day" }),
   })
   .openapi("AnalyticsNames");
 export type AnalyticsNames = z.infer<typeof AnalyticsNames>;

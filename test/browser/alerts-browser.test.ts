@@ -14,6 +14,10 @@ describe("recent alerts on the console home (phone)", () => {
     const slug = `alerts-${Date.now().toString(36)}`;
     const brand = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug, name: "告警品牌" });
     const key = (await platform.ok<{ secret: string }>("POST", `/platform/tenants/${brand.id}/keys`, { name: "ops", scopes: ["operator"] })).secret;
+    const adminKey = (await platform.ok<{ secret: string }>("POST", `/platform/tenants/${brand.id}/keys`, { name: "owner", scopes: ["admin"] })).secret;
+    const product = await new ApiClient(baseUrl, adminKey).ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: "爱奇艺月卡", priceCents: 1990, faceValueCents: 2500, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
 
     const page = await signedInPage(browser(), `${baseUrl}/admin/`, key);
     await expect.poll(() => page.locator("#alerts-empty").isVisible(), { timeout: 15_000 }).toBe(true);
@@ -30,11 +34,12 @@ describe("recent alerts on the console home (phone)", () => {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     insert.run(brand.id, "low_stock|prd_alert1", now - 60_000, "evt_a1", 0, "low_stock", "prd_alert1", "low_stock", JSON.stringify({ productId: "prd_alert1", available: 0, threshold: 5 }), now - 60_000);
+    insert.run(brand.id, `low_stock|${product.id}`, now - 90_000, "evt_a0", 0, "low_stock", product.id, "low_stock", JSON.stringify({ productId: product.id, available: 1, threshold: 5 }), now - 90_000);
     insert.run(brand.id, "order_stuck|ord_alert9", now - 30_000, "evt_a2", 3, "order_stuck", "ord_alert9", "alert", JSON.stringify({ kind: "order_stuck", orderId: "ord_alert9", status: "paid" }), now);
     db.close();
 
     await page.reload();
-    await expect.poll(() => page.locator("#alerts tr").count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.locator("#alerts tr").count(), { timeout: 15_000 }).toBe(3);
     expect(await page.locator("#alerts-empty").isVisible()).toBe(false);
     const first = page.locator("#alerts tr").first();
     expect(await first.textContent()).toContain("订单发货卡住");
@@ -42,13 +47,18 @@ describe("recent alerts on the console home (phone)", () => {
     expect(await first.locator("a").getAttribute("href")).toBe("/admin/orders/?o=ord_alert9");
     const second = await page.locator("#alerts tr").nth(1).textContent();
     expect(second).toContain("库存不足");
+    // A product the store no longer has is named by its id; one it has, by its name (the id in the title).
     expect(second).toContain("prd_alert1");
+    const third = page.locator("#alerts tr").nth(2);
+    expect(await third.textContent()).toContain("商品 爱奇艺月卡");
+    expect(await third.textContent()).not.toContain(product.id);
+    expect(await third.locator("span").getAttribute("title")).toBe(product.id);
     expect(await page.textContent("#alerts")).not.toMatch(/order_stuck|low_stock/);
     await fitsThePhone(page);
     await screenshot(page, "alerts-listed");
 
     await page.goto(`${baseUrl}/admin/?lang=en`);
-    await expect.poll(() => page.locator("#alerts tr").count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.locator("#alerts tr").count(), { timeout: 15_000 }).toBe(3);
     expect(await page.textContent("#alerts-h")).toBe("Recent alerts");
     expect(await page.textContent("#alerts")).toContain("Order stuck");
     await fitsThePhone(page);

@@ -73,7 +73,7 @@ describe("campaign console actions: pause, duplicate, preview", { timeout: 60_00
     expect(fromPreview.body.error.code).toBe("preview_only");
   });
 
-  it("names campaigns, products and membership tiers for the analyst's own tenant only (GET /analytics/names)", async () => {
+  it("names campaigns, products, membership tiers, segments and issuances for the analyst's own tenant only (GET /analytics/names)", async () => {
     const a = await createTenant();
     const b = await createTenant();
     const tierId = `tier_${crypto.randomUUID().slice(0, 8)}`;
@@ -81,13 +81,24 @@ describe("campaign console actions: pause, duplicate, preview", { timeout: 60_00
     const productId = await couponProductOf(a.tenant.id, "满30减5券");
     const c = await liveCampaign(a.adminKey, { kind: "coupon_claim", name: "春节领券", productId, stock: 5 }, { wait: false, startInMs: 60_000 });
     const analyst = async (adminKey: string) => (await api("/keys", { method: "POST", token: adminKey, json: { name: "an", scopes: ["analyst"] } })).body.secret as string;
+    const segmentId = `seg_${crypto.randomUUID().slice(0, 8)}`;
+    const issuanceId = `iss_${crypto.randomUUID().slice(0, 8)}`;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO segments (id, tenant_id, name, source) VALUES (?, ?, '沉睡会员', 'upload')").bind(segmentId, a.tenant.id),
+      // 2026-03-01 20:00 UTC is 03-02 in China.
+      env.DB.prepare("INSERT INTO issuances (id, tenant_id, kind, segment_id, coupon_product_id, created_at) VALUES (?, ?, 'segment', ?, ?, '2026-03-01T20:00:00.000Z')").bind(issuanceId, a.tenant.id, segmentId, productId),
+    ]);
     const own = await api("/analytics/names", { token: await analyst(a.adminKey) });
     expect(own.status).toBe(200);
     expect(own.body.campaigns[c.id]).toBe("春节领券");
     expect(own.body.products[productId]).toBe("满30减5券");
     expect(own.body.tiers[tierId]).toBe("金卡");
+    expect(own.body.segments[segmentId]).toBe("沉睡会员");
+    expect(own.body.issuances[issuanceId]).toBe("沉睡会员 · 满30减5券 · 2026-03-02");
     const other = await api("/analytics/names", { token: await analyst(b.adminKey) });
     expect(other.body.tiers[tierId]).toBeUndefined();
+    expect(other.body.issuances[issuanceId]).toBeUndefined();
+    expect(other.body.segments[segmentId]).toBeUndefined();
     expect(other.body.campaigns[c.id]).toBeUndefined();
     expect(other.body.products[productId]).toBeUndefined();
     expect((await api("/analytics/names", { token: (await api("/keys", { method: "POST", token: a.adminKey, json: { name: "op", scopes: ["operator"] } })).body.secret })).status).toBe(403);

@@ -199,6 +199,27 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
     expect(reminded.map((e) => e.payload.expiresOn)).toEqual(["2030-03-02"]);
   });
 
+  it("a member's lots due together make one SMS with their sum, so the weekly cap cannot keep the large one back", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const m = await member(tenant.slug, tenant.id);
+    await env.DB.batch([
+      env.DB.prepare("UPDATE buyers SET kind = 'phone', phone_hash = ?, phone_masked = '138****0000' WHERE id = ?").bind(`ph_${m.buyerId}`, m.buyerId),
+      env.DB.prepare("INSERT INTO consents (id, tenant_id, buyer_id, purpose, action, text_version, channel) VALUES (?, ?, ?, 'marketing', 'granted', 'v1', 'web')").bind(newId("cns"), tenant.id, m.buyerId),
+    ]);
+    expect((await adjust(adminKey, m.memberId, 10, "small gift")).status).toBe(201);
+    expect((await adjust(adminKey, m.memberId, 5000, "big gift")).status).toBe(201);
+    // 10 points expire on 03-02 (China day), 5,000 on 03-04; both are inside the 7-day reminder window on 02-27.
+    await env.DB.prepare("UPDATE points_lots SET expires_at = CASE remaining WHEN 10 THEN '2030-03-01T20:00:00.000Z' ELSE '2030-03-04T02:00:00.000Z' END WHERE member_id = ?").bind(m.memberId).run();
+    // 10:00 in Shanghai: outside quiet hours.
+    const at = new Date("2030-02-27T02:00:00.000Z");
+    await Promise.all([sweepPoints(env as Env, at), sweepPoints(env as Env, at)]);
+    expect((await recordedOfType(tenant.id, "points_expiry_reminded")).map((e) => e.payload.points).sort((a, b) => Number(a) - Number(b))).toEqual([10, 5000]);
+    const sms = await env.DB.prepare("SELECT body FROM sms_outbox WHERE tenant_id = ? AND phone_hash = ?").bind(tenant.id, `ph_${m.buyerId}`).all<{ body: string }>();
+    expect(sms.results).toHaveLength(1);
+    expect(sms.results[0]!.body).toContain("5010 积分");
+    expect(sms.results[0]!.body).toContain("2030-03-02");
+  });
+
   it("adjustment: reason required, idempotent by key, never below zero, audited", async () => {
     const { tenant, adminKey } = await createTenant();
     const m = await member(tenant.slug, tenant.id);

@@ -190,6 +190,56 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect((await api(`/orders/${o.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 0, amountCents: 100, reason: "补偿" } })).status).toBe(201);
   });
 
+  it("the operator may stop waiting for a supplier that keeps a recharge processing: after 10 minutes the line fails, the order goes to the next supplier or is refunded", async () => {
+    const s = await setup([{ name: "stuck-a", cost: 2900, delivery: "async" }, { name: "next-b", cost: 2950 }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    const stop = (id: string, token = s.adminKey, reason: string = "供应商确认无法完成") => api(`/orders/${id}/stop-waiting`, { method: "POST", token, json: { reason } });
+    const placedAgo = (id: string, minutes: number) =>
+      env.DB.prepare(`UPDATE supplier_orders SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${minutes} minutes') WHERE order_id = ?`).bind(id).run();
+    const detail = async (id: string) => (await api(`/orders/${id}/detail`, { token: s.adminKey })).body;
+    expect((await detail(o.id)).waitingOnSuppliers).toMatchObject([{ supplierId: s.ids[0], supplierName: s.names[0], canStopWaiting: false }]);
+    const early = await stop(o.id);
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe("supplier_recently_placed");
+
+    await placedAgo(o.id, 11);
+    expect((await detail(o.id)).waitingOnSuppliers).toMatchObject([{ supplierId: s.ids[0], canStopWaiting: true }]);
+    // Not an operator's call, not without a reason, not another brand's order: nothing changes.
+    const operator = (await api("/keys", { method: "POST", token: s.adminKey, json: { name: "ops", scopes: ["operator"] } })).body.secret as string;
+    expect((await stop(o.id, operator)).status).toBe(403);
+    const blank = await stop(o.id, s.adminKey, " ");
+    expect(blank.status).toBe(400);
+    expect(blank.body.error.issues[0].path).toBe("json.reason");
+    expect((await stop(o.id, (await createTenant()).adminKey)).status).toBe(404);
+    expect((await detail(o.id)).order.status).toBe("paid");
+
+    const done = await stop(o.id);
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe("delivered");
+    expect((await attempts(o.id)).map((a) => [a.name, a.outcome, a.detail])).toEqual([
+      [s.names[0], "accepted", null], [s.names[0], "failed", "operator:operator_stopped_waiting"], [s.names[1], "ok", null],
+    ]);
+    expect((await detail(o.id)).waitingOnSuppliers).toEqual([]);
+    const alerts = (await recordedOfType(s.tenantId, "alert")).map((e) => e.payload as Record<string, unknown>);
+    expect(alerts.filter((a) => a.kind === "supplier_wait_stopped")).toMatchObject([{ orderId: o.id, supplierId: s.ids[0], reason: "供应商确认无法完成" }]);
+    const audit = (await api("/audit-log", { token: s.adminKey })).body.entries as { route: string; status: number }[];
+    expect(audit.filter((e) => e.route.endsWith("/stop-waiting")).map((e) => e.status)).toEqual([200]);
+    expect((await stop(o.id)).body.error.code).toBe("not_waiting_on_supplier");
+    // The first supplier recharges it after all: nothing more is delivered, and the operator is told.
+    expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: false, status: "failed", orderStatus: "delivered" });
+    expect((await recordedOfType(s.tenantId, "alert")).map((e) => (e.payload as { kind: string }).kind)).toContain("supplier_success_after_failure");
+    expect((await orderView(s, o.id, o.cookie)).vouchers).toHaveLength(1);
+
+    // With no other supplier the buyer is refunded.
+    const lone = await setup([{ name: "stuck-only", cost: 2900, delivery: "async" }]);
+    const o2 = await buy(lone);
+    await placedAgo(o2.id, 30);
+    const refunded = await api(`/orders/${o2.id}/stop-waiting`, { method: "POST", token: lone.adminKey, json: { reason: "上游超时未处理" } });
+    expect(refunded.status).toBe(200);
+    expect(refunded.body.status).toBe("refunded");
+  });
+
   it("the cron's status poll completes an order whose callback never came", async () => {
     const s = await setup([{ name: "nocb", cost: 2900, creds: creds("hmac_header"), delivery: "async" }]);
     const o = await buy(s);

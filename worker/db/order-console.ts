@@ -115,7 +115,7 @@ export type PaymentRecordRow = PaymentRow & { reason: string | null; refund_of: 
 
 /** Everything the order detail shows, in one round trip. */
 export async function orderDetailRows(db: D1Database, tenantId: string, orderId: string) {
-  const [o, s, p, pay, att, v, phone] = await db.batch([
+  const [o, s, p, pay, att, v, phone, waiting] = await db.batch([
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId),
     db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
@@ -123,6 +123,11 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     db.prepare("SELECT * FROM supplier_attempts WHERE tenant_id = ? AND order_id = ? ORDER BY created_at").bind(tenantId, orderId),
     db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key").bind(tenantId, orderId),
     db.prepare("SELECT b.phone_masked FROM buyers b JOIN orders o ON o.tenant_id = b.tenant_id AND o.buyer_id = b.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
+    db.prepare(
+      `SELECT so.supplier_id, s.name AS supplier_name, so.supplier_ref, so.created_at FROM supplier_orders so
+       LEFT JOIN suppliers s ON s.id = so.supplier_id AND s.tenant_id = so.tenant_id
+       WHERE so.tenant_id = ? AND so.order_id = ? AND so.status = 'pending' ORDER BY so.created_at`,
+    ).bind(tenantId, orderId),
   ]);
   return {
     order: o!.results[0] as OrderRow | undefined,
@@ -132,6 +137,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     attempts: att!.results as { supplier_id: string; outcome: string; latency_ms: number; detail: string | null; created_at: string }[],
     vouchers: v!.results as VoucherRow[],
     phoneMasked: (phone!.results[0] as { phone_masked: string | null } | undefined)?.phone_masked ?? null,
+    waiting: waiting!.results as { supplier_id: string; supplier_name: string | null; supplier_ref: string | null; created_at: string }[],
   };
 }
 

@@ -134,6 +134,15 @@ export async function hasPendingSupplierOrder(db: D1Database, tenantId: string, 
   return !!(await db.prepare("SELECT 1 AS x FROM supplier_orders WHERE tenant_id = ? AND order_id = ? AND status = 'pending' LIMIT 1").bind(tenantId, orderId).first());
 }
 
+/** The order's lines still pending at a supplier, oldest first. */
+export async function pendingLinesOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db
+    .prepare("SELECT * FROM supplier_orders WHERE tenant_id = ? AND order_id = ? AND status = 'pending' ORDER BY created_at")
+    .bind(tenantId, orderId)
+    .all<SupplierOrderRow>();
+  return results;
+}
+
 export function insertSupplierOrderStmt(
   db: D1Database, o: { supplierId: string; orderRef: string; tenantId: string; orderId: string; productId: string; quantity: number; status: "pending" | "succeeded"; supplierRef: string | null },
 ) {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Order } from "../../schema/orders";
 import { Voucher } from "../../schema/vouchers";
 import { requireKey } from "../middleware/auth";
-import { orderForSupport, refundForOperator } from "../services/order-support";
+import { orderForSupport, refundForOperator, stopWaitingForOperator } from "../services/order-support";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["orders"];
@@ -22,9 +22,21 @@ const refund = createRoute({
   responses: { 200: json(Order, "Refunded"), 409: errors[409], ...common },
 });
 
+const stopWaiting = createRoute({
+  method: "post", path: "/orders/{orderId}/stop-waiting", tags, security: bearerAuth, middleware: [requireKey("admin")],
+  summary: "Stop waiting for a supplier that keeps a recharge pending: the line fails, so the order goes to the next supplier or is refunded",
+  description: "Allowed once a supplier has had the recharge 10 minutes (409 supplier_recently_placed before; 409 not_waiting_on_supplier when none is). The supplier is asked once more first; an outcome it gives is taken. Should it recharge the line later after all, a supplier_success_after_failure alert says so.",
+  request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(2).max(200) })) },
+  responses: { 200: json(Order, "The order after: delivered, at the next supplier (paid) or refunded"), 409: errors[409], ...common },
+});
+
 export const orderRoutes = createRouter()
   .openapi(get, async (c) => c.json(await orderForSupport(c.env, c.var.principal.tenantId, c.req.valid("param").orderId), 200))
   .openapi(refund, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
     return c.json(await refundForOperator(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId), 200);
+  })
+  .openapi(stopWaiting, async (c) => {
+    const { tenantId, apiKeyId } = c.var.principal;
+    return c.json(await stopWaitingForOperator(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId), 200);
   });

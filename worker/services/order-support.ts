@@ -4,6 +4,7 @@ import { getOrderRow, toOrder } from "../db/orders";
 import { listVouchersByOrder, toVoucher } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { refundOrder } from "./fulfilment";
+import { stopWaitingForSupplier } from "./supplier-callbacks";
 
 /** The operator's view of an order: the order and its vouchers (never their secrets). 404 when not this tenant's. */
 export async function orderForSupport(env: Pick<Env, "DB">, tenantId: string, orderId: string): Promise<{ order: Order; vouchers: Voucher[] }> {
@@ -15,4 +16,9 @@ export async function orderForSupport(env: Pick<Env, "DB">, tenantId: string, or
 /** An operator's refund (services/fulfilment.ts refundOrder), answered as the API's order. */
 export async function refundForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<Order> {
   return toOrder(await refundOrder(env, tenantId, orderId, reason, byKeyId));
+}
+
+/** The operator stops waiting for a supplier's recharge (services/supplier-callbacks.ts), answered as the order after. */
+export async function stopWaitingForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<Order> {
+  return toOrder((await stopWaitingForSupplier(env, tenantId, orderId, reason, byKeyId))!);
 }

@@ -23,6 +23,9 @@ export async function expireDuePoints(env: Env, now = new Date()): Promise<numbe
 export async function remindExpiringPoints(env: Env, now = new Date()): Promise<number> {
   const nowIso = now.toISOString();
   const settings = new Map<string, Awaited<ReturnType<typeof outreachSettings>>>();
+  // One member's lots due in the same run make one SMS with their sum (the earliest day named): per lot, the weekly
+  // message cap let a small lot's reminder block a large one's. Each lot still gets its own event for webhooks.
+  const byMember = new Map<string, { lots: Awaited<ReturnType<typeof lotsToRemind>>; points: number }>();
   let sent = 0;
   for (const lot of await lotsToRemind(env.DB, nowIso, BATCH)) {
     const channel = lot.phone_hash ? "sms" : "webhook";
@@ -39,9 +42,20 @@ export async function remindExpiringPoints(env: Env, now = new Date()): Promise<
     if (!marked!.meta.changes) continue;
     sent++;
     if (!lot.phone_hash) continue;
+    const group = byMember.get(lot.member_id) ?? { lots: [], points: 0 };
+    group.lots.push(lot);
+    group.points += lot.remaining;
+    byMember.set(lot.member_id, group);
+  }
+  for (const { lots, points } of byMember.values()) {
+    // Lots come soonest first: the first names the day and keys the message (a repeat run finds its lots reminded).
+    const first = lots[0]!;
     // The SMS is a marketing message like any other (consent, unsubscribe, cap, quiet hours): services/messaging.ts.
-    if (!settings.has(lot.tenant_id)) settings.set(lot.tenant_id, await outreachSettings(env, lot.tenant_id));
-    await sendMessage(env, { tenantId: lot.tenant_id, buyerId: lot.holder_buyer_id, flow: "expiry_reminder", triggerKey: `points:${lot.id}`, couponName: `${lot.remaining} 积分`, date: expiresOn }, settings.get(lot.tenant_id)!, now);
+    if (!settings.has(first.tenant_id)) settings.set(first.tenant_id, await outreachSettings(env, first.tenant_id));
+    await sendMessage(env, {
+      tenantId: first.tenant_id, buyerId: first.holder_buyer_id, flow: "expiry_reminder", triggerKey: `points:${first.id}`,
+      couponName: `${points} 积分`, date: chinaDay(new Date(first.expires_at)),
+    }, settings.get(first.tenant_id)!, now);
   }
   return sent;
 }

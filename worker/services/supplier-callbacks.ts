@@ -6,12 +6,12 @@
  */
 import { SupplierCallback } from "../../schema/suppliers";
 import { getOrderRow } from "../db/orders";
-import { getSupplierById, getSupplierOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
+import { getSupplierById, getSupplierOrder, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
 import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
 import { ApiError } from "../errors";
 import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
 import { deliverOrder } from "./fulfilment";
-import { pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
+import { placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
 
 /** A settled supplier order moves its order on (delivery is idempotent: a second runner changes nothing). */
 async function continueOrder(env: Env, row: SupplierOrderRow) {
@@ -61,4 +61,36 @@ export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: 
   }
   if (!tenantId) await pruneNoncesStmt(env.DB, new Date(now.getTime() - 86_400_000).toISOString()).run();
   return { polled: due.length, settled };
+}
+
+/**
+ * An operator may stop waiting for a recharge once a supplier has had it this long (order_stuck told them at 10
+ * minutes): before that a slow answer is normal, and giving up early is how a line gets recharged twice.
+ */
+export const STOP_WAITING_AFTER_S = 10 * 60;
+
+/**
+ * The operator stops waiting for a supplier that keeps a recharge `processing` (or unanswered) for ever — checked with
+ * the supplier, say, that it will not go through. Each pending line is asked once more (an outcome that has arrived is
+ * taken as it is); one still pending is settled failed, so the order goes to the next supplier or is refunded, as
+ * after any failure. A supplier that recharges it after all raises supplier_success_after_failure; this raises
+ * supplier_wait_stopped with the reason, and the audit log keeps who did it.
+ */
+export async function stopWaitingForSupplier(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string | null, clientFor: ClientFactory = defaultFactory, now = Date.now()) {
+  const order = await getOrderRow(env.DB, tenantId, orderId);
+  if (!order) throw ApiError.notFound("Order");
+  const lines = await pendingLinesOfOrder(env.DB, tenantId, orderId);
+  if (!lines.length) throw ApiError.conflict("not_waiting_on_supplier", "No supplier is working on this order's recharge now");
+  if (lines.some((l) => now - placedAt(l) < STOP_WAITING_AFTER_S * 1000)) {
+    throw ApiError.conflict("supplier_recently_placed", `A supplier got this recharge less than ${STOP_WAITING_AFTER_S / 60} minutes ago: wait for its answer`);
+  }
+  for (const line of lines) {
+    const state = await pollSupplierOrder(env, line, clientFor, now).catch(() => "pending" as const);
+    if (state !== "pending") continue;
+    await settleSupplierOrder(env, line, { status: "failed", reason: "operator_stopped_waiting" }, "operator", [{
+      eventId: `evsow_${line.supplier_id}_${line.order_id}`, tenantId, type: "alert",
+      payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString() },
+    }]);
+  }
+  return continueOrder(env, lines[0]!);
 }

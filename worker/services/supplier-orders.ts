@@ -17,13 +17,13 @@ const BREAKER_THRESHOLD = 3;
 const BREAKER_OPEN_S = 30;
 
 /** When the line was placed at the supplier (D1's timestamps may lack the zone: they are UTC). */
-const placedAt = (row: SupplierOrderRow) => Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`);
+export const placedAt = (row: Pick<SupplierOrderRow, "created_at">) => Date.parse(row.created_at.endsWith("Z") ? row.created_at : `${row.created_at}Z`);
 
 /** costCents: what the supplier says it charged (its callback or status answer), when it says. */
 export type Outcome = { status: "succeeded" | "failed" | "processing"; supplierRef?: string | null; reason?: string; costCents?: number };
 
 /** Applies an outcome to a pending supplier order; true when this call settled it (`alsoRecord`: events recorded with it). */
-export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll", alsoRecord: EventInput[] = []): Promise<boolean> {
+export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outcome: Outcome, via: "callback" | "poll" | "operator", alsoRecord: EventInput[] = []): Promise<boolean> {
   if (outcome.status === "processing") return false;
   const db = env.DB;
   const [settled] = await db.batch([settleSupplierOrderStmt(db, row.supplier_id, row.order_ref, outcome.status, outcome.supplierRef ?? null, outcome.reason ?? null)]);

@@ -19,7 +19,7 @@ export async function metric(name: string, params: Record<string, string>): Prom
   return (await get<{ rows: Row[] }>(`/analytics/${name}?${toQuery(params)}`)).rows;
 }
 
-export type Names = { campaigns: Record<string, string>; products: Record<string, string>; suppliers: Record<string, string>; tiers: Record<string, string> };
+export type Names = { campaigns: Record<string, string>; products: Record<string, string>; suppliers: Record<string, string>; tiers: Record<string, string>; segments: Record<string, string>; issuances: Record<string, string> };
 /** Display names for the ids in rows (the worker reads them from D1; the warehouse keeps ids only). */
 export const names = () => get<Names>("/analytics/names");
 

@@ -27,7 +27,7 @@ const num = (rows: Row[], k: string) => rows.map((r) => (r[k] === null ? null : 
 const DAY_MS = 86_400_000;
 /** The win-back window the dashboard asks for: the API's default `days`. */
 const WIN_BACK_DAYS = 30;
-const segmentName = (id: unknown) => (id ? String(id) : t("(非定向)", "(not targeted)"));
+const segmentName = (id: unknown) => (id ? nameOf("segmentId", id) : t("(非定向)", "(not targeted)"));
 
 export const TARGETING_VIEWS: Record<string, View> = {
   targeting_uplift: {
@@ -35,11 +35,11 @@ export const TARGETING_VIEWS: Record<string, View> = {
     empty: ["所选时间内没有定向发券 — 向人群定向发券（含随机对照组）后这里会显示", "No targeted issuance in this range — it appears once coupons are issued to a segment (with its random holdout)"],
     params: (f) => apiRange(f),
     draw(rows, c, tableEl) {
-      chart(c, rows.map((r) => String(r.issuanceId)), [
+      chart(c, rows.map((r) => nameOf("issuanceId", r.issuanceId)), [
         { label: t("发券组使用率", "Treated use rate"), values: num(rows, "treatedRedemptionRate"), pct: true },
         { label: t("对照组使用率", "Control use rate"), values: num(rows, "controlRedemptionRate"), pct: true },
       ], true);
-      table(tableEl, rows.map((r) => ({ ...r, couponProductId: nameOf("productId", r.couponProductId) })), L);
+      table(tableEl, rows.map((r) => ({ ...r, issuanceId: nameOf("issuanceId", r.issuanceId), segmentId: r.segmentId ? nameOf("segmentId", r.segmentId) : t("指定会员", "Named members"), couponProductId: nameOf("productId", r.couponProductId) })), L);
     },
   },
   coupon_roi: {

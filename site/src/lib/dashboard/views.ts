@@ -22,9 +22,11 @@ const camp = (f: Filters) => metricParams("campaign", f);
 const col = (rows: Row[], k: string) => rows.map((r) => r[k] as number | null);
 
 // Ids in rows are shown by name (from /analytics/names); an id the brand no longer has stays as it is.
-let known: Names = { campaigns: {}, products: {}, suppliers: {}, tiers: {} };
+let known: Names = { campaigns: {}, products: {}, suppliers: {}, tiers: {}, segments: {}, issuances: {} };
 export const setNames = (n: Names) => void (known = n);
-const ID_NAMES: Record<string, keyof Names> = { campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers", tierId: "tiers" };
+const ID_NAMES: Record<string, keyof Names> = {
+  campaignId: "campaigns", acquisitionCampaignId: "campaigns", productId: "products", supplierId: "suppliers", tierId: "tiers", segmentId: "segments", issuanceId: "issuances",
+};
 // An empty campaign is not missing data: the voucher, order or person came without a campaign.
 const EMPTY: Record<string, readonly [string, string]> = {
   campaignId: ["非活动（直接购买等）", "No campaign (bought, etc.)"], acquisitionCampaignId: ["非活动带来", "Not from a campaign"], tierId: ["未分等级", "No tier"],
