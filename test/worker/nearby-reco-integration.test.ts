@@ -144,7 +144,9 @@ describe("recommendations read from the edge cache", () => {
       // Both lists: the warehouse's queries run side by side and may see the queue's batches land between them.
       const also = await shop(b.tenant.slug, `/products/${video}/also-bought`);
       const top = await shop(b.tenant.slug, "/for-you");
-      if (state.outcome === "refreshed" && also.body.items.length >= 2 && top.body.items.length >= 3) break;
+      // …and the guest's own list (their paid order may land in a later batch than the others').
+      const theirs = await shop(b.tenant.slug, "/for-you", { cookie: b.cookie });
+      if (state.outcome === "refreshed" && also.body.items.length >= 2 && top.body.items.length >= 3 && theirs.body.source === "for_you") break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(state).toMatchObject({ outcome: "refreshed", lastError: null });
