@@ -1,0 +1,76 @@
+import { DatabaseSync } from "node:sqlite";
+import { describe, expect, inject, it } from "vitest";
+import { loadDevVars } from "../../scripts/lib/dev-vars";
+import { ApiClient } from "../../scripts/lib/http";
+import { signBody } from "../../worker/domain/signature";
+import { fitsThePhone, screenshot, signedInPage, useChromium } from "./chromium";
+import { d1File } from "./stack";
+
+const browser = useChromium();
+
+describe("console on a phone: a recharge a supplier keeps processing", () => {
+  it("the order page says it waits for the supplier and offers no refund; after 10 minutes 不再等待 refunds it", { timeout: 90_000 }, async () => {
+    const { baseUrl, keys, stateDir } = inject("stack");
+    const vars = loadDevVars();
+    const platform = new ApiClient(baseUrl, vars.PLATFORM_ADMIN_TOKEN);
+    const slug = `wait-${Date.now().toString(36)}`;
+    const brand = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug, name: "直充品牌" });
+    const adminKey = (await platform.ok<{ secret: string }>("POST", `/platform/tenants/${brand.id}/keys`, { name: "owner", scopes: ["admin"] })).secret;
+    const admin = new ApiClient(baseUrl, adminKey);
+
+    // The stack's supplier sandbox (where the demo's suppliers live): a supplier of our own that accepts and never answers.
+    const demoSupplier = (await new ApiClient(baseUrl, keys.admin!).ok<{ suppliers: { baseUrl: string }[] }>("GET", "/suppliers")).suppliers[0]!;
+    const sandboxRoot = demoSupplier.baseUrl.replace(/\/[^/]+$/, "");
+    const name = `slowco-${Date.now().toString(36)}`;
+    const profile = JSON.stringify({ delivery: "async", callbackDelayMs: null });
+    const set = await fetch(`${sandboxRoot}/${name}/admin/profile`, { method: "POST", headers: { "x-supplier-signature": await signBody(vars.SUPPLIER_SANDBOX_SECRET, profile) }, body: profile });
+    expect(set.status).toBe(200);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "direct_recharge", name: "话费直充 30 元", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100,
+    });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const supplier = await admin.ok<{ id: string }>("POST", "/suppliers", { name, baseUrl: `${sandboxRoot}/${name}`, products: [{ productId: product.id, sku: "PHONE-30", costCents: 2900 }] });
+
+    // A guest buys and pays; the supplier accepts the recharge as processing.
+    const guest = await fetch(`${baseUrl}/api/v1/shop/${slug}/guest`, { method: "POST" });
+    const cookie = guest.headers.get("set-cookie")!.split(";")[0]!;
+    const placed = await fetch(`${baseUrl}/api/v1/shop/${slug}/orders`, {
+      method: "POST", headers: { cookie, "content-type": "application/json", "idempotency-key": `wait-${Date.now()}` },
+      body: JSON.stringify({ productId: product.id, rechargeAccount: "13800138000" }),
+    });
+    expect(placed.status).toBe(201);
+    const order = (await placed.json()) as { id: string; checkoutUrl: string };
+    expect((await fetch(`${baseUrl}${order.checkoutUrl}/pay`, { method: "POST" })).status).toBe(200);
+    const db = new DatabaseSync(d1File(stateDir), { timeout: 5_000 });
+    const pending = () => (db.prepare("SELECT count(*) AS n FROM supplier_orders WHERE order_id = ? AND status = 'pending'").get(order.id) as { n: number }).n;
+    await expect.poll(pending, { timeout: 20_000 }).toBe(1);
+
+    const page = await signedInPage(browser(), `${baseUrl}/admin/orders/?o=${order.id}`, adminKey);
+    await expect.poll(() => page.locator("#waiting").isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent("#waiting-lines")).toContain(`${name} 于`);
+    expect(await page.textContent("#refundable")).toContain("上游供应商仍在处理");
+    expect(await page.locator("#refund-fields").isVisible()).toBe(false);
+    expect(await page.locator("#stop-btn").isDisabled()).toBe(true);
+    expect(await page.textContent("#stop-msg")).toContain("10 分钟");
+    await fitsThePhone(page);
+    await screenshot(page, "stop-waiting-early");
+
+    // Eleven minutes on (the line's acceptance moved back): the operator, having asked the supplier, stops waiting.
+    db.prepare("UPDATE supplier_orders SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-11 minutes') WHERE order_id = ?").run(order.id);
+    db.close();
+    await page.reload();
+    await expect.poll(() => page.locator("#stop-btn").isEnabled(), { timeout: 15_000 }).toBe(true);
+    await page.fill("#s-reason", "供应商确认该笔无法充值");
+    await page.click("#stop-btn");
+    await expect.poll(() => page.textContent("#stop-msg"), { timeout: 20_000 }).toContain("订单已退款");
+    await expect.poll(() => page.textContent("#summary")).toContain("已退款");
+    expect(await page.locator("#waiting").isVisible()).toBe(false);
+    expect(await page.locator("#stop-msg").isVisible()).toBe(true);
+    expect(await page.textContent("#deliveries")).toContain("operator:operator_stopped_waiting");
+    await fitsThePhone(page);
+    await screenshot(page, "stop-waiting-refunded");
+    expect((await admin.ok<{ entries: { route: string }[] }>("GET", "/audit-log")).entries.some((e) => e.route.endsWith("/stop-waiting"))).toBe(true);
+    expect(supplier.id).toMatch(/^sup_/);
+    await page.context().close();
+  });
+});
