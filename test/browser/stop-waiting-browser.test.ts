@@ -12,7 +12,7 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
   it("the order page says it waits for the supplier and offers no refund; after 10 minutes 不再等待 refunds it", { timeout: 90_000 }, async () => {
     const { baseUrl, keys, stateDir } = inject("stack");
     const vars = loadDevVars();
-    const platform = new ApiClient(baseUrl, vars.PLATFORM_ADMIN_TOKEN);
+    const platform = new ApiClient(baseUrl, vars.PLATFORM_ADMIN_TOKEN!);
     const slug = `wait-${Date.now().toString(36)}`;
     const brand = await platform.ok<{ id: string }>("POST", "/platform/tenants", { slug, name: "直充品牌" });
     const adminKey = (await platform.ok<{ secret: string }>("POST", `/platform/tenants/${brand.id}/keys`, { name: "owner", scopes: ["admin"] })).secret;
@@ -23,7 +23,7 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     const sandboxRoot = demoSupplier.baseUrl.replace(/\/[^/]+$/, "");
     const name = `slowco-${Date.now().toString(36)}`;
     const profile = JSON.stringify({ delivery: "async", callbackDelayMs: null });
-    const set = await fetch(`${sandboxRoot}/${name}/admin/profile`, { method: "POST", headers: { "x-supplier-signature": await signBody(vars.SUPPLIER_SANDBOX_SECRET, profile) }, body: profile });
+    const set = await fetch(`${sandboxRoot}/${name}/admin/profile`, { method: "POST", headers: { "x-supplier-signature": await signBody(vars.SUPPLIER_SANDBOX_SECRET!, profile) }, body: profile });
     expect(set.status).toBe(200);
     const product = await admin.ok<{ id: string }>("POST", "/products", {
       kind: "direct_recharge", name: "话费直充 30 元", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "大陆手机号", stockTotal: 100,
