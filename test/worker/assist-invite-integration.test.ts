@@ -6,7 +6,7 @@ import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER } from "../../worker/pa
 import { inviteOfInvitee } from "../../worker/db/invites";
 import { retryAssistRewards } from "../../worker/services/assists";
 import { retryInviteRewards, reverseInviteOfRefund, rewardInvite } from "../../worker/services/invites";
-import { api, countRows, recordedOfType } from "./helpers";
+import { api, countRows, otpIn, recordedOfType } from "./helpers";
 import { FUTURE, shopWithKeys } from "./commerce-helpers";
 
 const rnd = () => Math.floor(Math.random() * 250) + 1;
@@ -46,7 +46,7 @@ class Phone {
     await env.DB.prepare("UPDATE otp_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE tenant_id = (SELECT id FROM tenants WHERE slug = ?)").bind(this.slug).run();
     expect((await this.post("/otp", { phone })).status).toBe(200);
     const sms = await this.call(`/dev/sms?phone=${phone}`);
-    const code = /(\d{6})/.exec(sms.body.messages[0].body)![1];
+    const code = otpIn(sms.body.messages);
     const r = await this.post("/otp/verify", { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } });
     expect(r.status).toBe(200);
     return this;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createTenant, recordedEvents } from "./helpers";
+import { api, createTenant, otpIn, recordedEvents } from "./helpers";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { currentConsentVersion } from "../../schema/privacy";
@@ -9,7 +9,7 @@ const consent = { version: currentConsentVersion("phone_sign_in"), accepted: tru
 
 async function lastCode(slug: string, phone: string): Promise<string> {
   const r = await shop(slug, `/dev/sms?phone=${phone}`);
-  return /(\d{6})/.exec(r.body.messages[0].body)![1]!;
+  return otpIn(r.body.messages);
 }
 
 describe("buyers: phone OTP and guest checkout", { timeout: 60_000 }, () => {

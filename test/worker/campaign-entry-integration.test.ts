@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { shop } from "./commerce-helpers";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, otpIn } from "./helpers";
 import { hmacSha256Hex } from "../../worker/domain/crypto";
 import { signSession } from "../../worker/domain/buyer-session";
 import { signMemberToken } from "../../worker/domain/member-token";
@@ -29,7 +29,7 @@ const widgetSession = (campaignId: string, json: Record<string, unknown> = {}, h
 async function signIn(slug: string, phone: string, cookie?: string) {
   await shop(slug, "/otp", { method: "POST", json: { phone } });
   const sms = await shop(slug, `/dev/sms?phone=${phone}`);
-  const code = /(\d{6})/.exec(sms.body.messages[0].body)![1]!;
+  const code = otpIn(sms.body.messages);
   const res = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code, consent }, cookie });
   expect(res.status).toBe(200);
   return res.cookie!;

@@ -3,14 +3,14 @@ import { describe, expect, it, vi } from "vitest";
 import { currentConsentVersion } from "../../schema/privacy";
 import { BLOCK_CACHE_MS } from "../../worker/services/blocklist";
 import { runErasures } from "../../worker/services/erasure";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, otpIn } from "./helpers";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { shop } from "./commerce-helpers";
 
 /** Signs in by phone (OTP, consent) and returns the shop cookie. */
 async function signUp(slug: string, phone: string) {
   expect((await shop(slug, "/otp", { method: "POST", json: { phone } })).status).toBe(200);
-  const code = /(\d{6})/.exec((await shop(slug, `/dev/sms?phone=${phone}`)).body.messages[0].body)![1]!;
+  const code = otpIn((await shop(slug, `/dev/sms?phone=${phone}`)).body.messages);
   const r = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } } });
   expect(r.status).toBe(200);
   return { cookie: r.cookie!, buyerId: r.body.buyer.id as string };

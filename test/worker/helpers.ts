@@ -89,3 +89,13 @@ export async function insertMember(tenantId: string, buyerId: string, over: { id
     .run();
   return id;
 }
+
+/**
+ * The newest sign-in code among a phone's sandbox SMS (GET …/dev/sms, newest first): another message to the same phone
+ * (a delivery notice sent by the queue) may have landed after the code's.
+ */
+export function otpIn(messages: { body: string }[]): string {
+  const code = messages.map((m) => /验证码是 (\d{6})/.exec(m.body)?.[1]).find(Boolean);
+  if (!code) throw new Error(`no sign-in code among ${messages.length} SMS`);
+  return code;
+}

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, countRows, createTenant, insertMember, recordedOfType } from "./helpers";
+import { api, countRows, createTenant, insertMember, otpIn, recordedOfType } from "./helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { currentConsentVersion } from "../../schema/privacy";
 import { EventEnvelope } from "../../schema/events";
@@ -17,7 +17,7 @@ async function signIn(slug: string, cookie?: string) {
   const phone = newPhone();
   await shop(slug, "/otp", { method: "POST", json: { phone } });
   const sms = await shop(slug, `/dev/sms?phone=${phone}`);
-  const code = /(\d{6})/.exec(sms.body.messages[0].body)![1]!;
+  const code = otpIn(sms.body.messages);
   const r = await shop(slug, "/otp/verify", { method: "POST", cookie, json: { phone, code, consent } });
   expect(r.status).toBe(200);
   return { cookie: r.cookie!, buyerId: r.body.buyer.id as string };

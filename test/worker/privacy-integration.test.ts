@@ -5,7 +5,7 @@ import { currentConsentVersion } from "../../schema/privacy";
 import { verifyChain } from "../../worker/domain/ledger";
 import { runErasures, SETTLE_MS } from "../../worker/services/erasure";
 import { applyEventRetention } from "../../worker/services/retention";
-import { api } from "./helpers";
+import { api, otpIn } from "./helpers";
 import { couponProductOf, liveCampaign } from "./campaign-helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 
@@ -14,7 +14,7 @@ const consent = { version: currentConsentVersion("phone_sign_in"), accepted: tru
 async function signIn(slug: string, phone: string, extra: Record<string, unknown> = {}, cookie?: string) {
   expect((await shop(slug, "/otp", { method: "POST", json: { phone } })).status).toBe(200);
   const sms = await shop(slug, `/dev/sms?phone=${phone}`);
-  const code = /(\d{6})/.exec(sms.body.messages[0].body)![1]!;
+  const code = otpIn(sms.body.messages);
   return shop(slug, "/otp/verify", { method: "POST", cookie, json: { phone, code, consent, ...extra } });
 }
 
@@ -51,7 +51,7 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
 
     const phone = "13800000101";
     expect((await shop(slug, "/otp", { method: "POST", json: { phone } })).status).toBe(200);
-    const code = /(\d{6})/.exec((await shop(slug, `/dev/sms?phone=${phone}`)).body.messages[0].body)![1]!;
+    const code = otpIn((await shop(slug, `/dev/sms?phone=${phone}`)).body.messages);
     const missing = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code } });
     expect(missing.status).toBe(400);
     expect(missing.body.error.issues[0].path).toBe("json.consent");

@@ -7,7 +7,7 @@ import { sandboxSecret } from "../../worker/challenge/sandbox-pow";
 import { phoneHash } from "../../worker/services/buyers";
 import { couponProductOf, liveCampaign, sleep } from "./campaign-helpers";
 import { shop, shopWithKeys } from "./commerce-helpers";
-import { api, createTenant, PLATFORM, recordedEvents } from "./helpers";
+import { api, createTenant, otpIn, PLATFORM, recordedEvents } from "./helpers";
 import { issue, redeemReq, redemptionBrand } from "./redemption-fixtures";
 import { currentConsentVersion } from "../../schema/privacy";
 import { issueDeviceToken } from "../../worker/domain/device-token";
@@ -250,7 +250,7 @@ describe("block lists", () => {
     // Verify: the code was sent before the block.
     expect((await otp("13700137000")).status).toBe(200);
     const sms = await shop(slug, "/dev/sms?phone=13700137000");
-    const code = /(\d{6})/.exec(sms.body.messages[0].body)![1];
+    const code = otpIn(sms.body.messages);
     await block("phone", "13700137000");
     const verify = await shop(slug, "/otp/verify", { method: "POST", json: { phone: "13700137000", code, consent } });
     expect(verify.status).toBe(403);
