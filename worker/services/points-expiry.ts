@@ -23,8 +23,8 @@ export async function expireDuePoints(env: Env, now = new Date()): Promise<numbe
 export async function remindExpiringPoints(env: Env, now = new Date()): Promise<number> {
   const nowIso = now.toISOString();
   const settings = new Map<string, Awaited<ReturnType<typeof outreachSettings>>>();
-  // One member's lots due in the same run make one SMS with their sum (the earliest day named): per lot, the weekly
-  // message cap let a small lot's reminder block a large one's. Each lot still gets its own event for webhooks.
+  // One member's lots due in the same run make one SMS with their sum (the earliest day named): one per lot spent the
+  // weekly message cap per lot, so a small lot's reminder could hold back a large one's. Each lot keeps its own event.
   const byMember = new Map<string, { lots: Awaited<ReturnType<typeof lotsToRemind>>; points: number }>();
   let sent = 0;
   for (const lot of await lotsToRemind(env.DB, nowIso, BATCH)) {
