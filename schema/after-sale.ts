@@ -61,7 +61,7 @@ export const PaymentRecord = z
 export type PaymentRecord = z.infer<typeof PaymentRecord>;
 
 export const DeliveryAttempt = z
-  .object({ supplierId: z.string(), outcome: z.string(), latencyMs: z.number().int(), detail: z.string().nullable(), at: z.string() })
+  .object({ supplierId: z.string(), supplierName: z.string().nullable(), outcome: z.string(), latencyMs: z.number().int(), detail: z.string().nullable(), at: z.string() })
   .openapi("DeliveryAttempt");
 
 export const SupplierWait = z

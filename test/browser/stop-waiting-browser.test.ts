@@ -66,7 +66,7 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     await expect.poll(() => page.textContent("#summary")).toContain("已退款");
     expect(await page.locator("#waiting").isVisible()).toBe(false);
     expect(await page.locator("#stop-msg").isVisible()).toBe(true);
-    expect(await page.textContent("#deliveries")).toContain("operator:operator_stopped_waiting");
+    expect(await page.textContent("#deliveries")).toContain(`${name}: failed · operator:operator_stopped_waiting`);
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-refunded");
     expect((await admin.ok<{ entries: { route: string }[] }>("GET", "/audit-log")).entries.some((e) => e.route.endsWith("/stop-waiting"))).toBe(true);

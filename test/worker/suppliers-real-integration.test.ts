@@ -221,6 +221,7 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
       [s.names[0], "accepted", null], [s.names[0], "failed", "operator:operator_stopped_waiting"], [s.names[1], "ok", null],
     ]);
     expect((await detail(o.id)).waitingOnSuppliers).toEqual([]);
+    expect((await detail(o.id)).deliveries.map((a: { supplierName: string }) => a.supplierName)).toEqual([s.names[0], s.names[0], s.names[1]]);
     const alerts = (await recordedOfType(s.tenantId, "alert")).map((e) => e.payload as Record<string, unknown>);
     expect(alerts.filter((a) => a.kind === "supplier_wait_stopped")).toMatchObject([{ orderId: o.id, supplierId: s.ids[0], reason: "供应商确认无法完成" }]);
     const audit = (await api("/audit-log", { token: s.adminKey })).body.entries as { route: string; status: number }[];

@@ -120,7 +120,10 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId),
     db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
     db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? ORDER BY created_at, id").bind(tenantId, orderId),
-    db.prepare("SELECT * FROM supplier_attempts WHERE tenant_id = ? AND order_id = ? ORDER BY created_at").bind(tenantId, orderId),
+    db.prepare(
+      `SELECT a.*, s.name AS supplier_name FROM supplier_attempts a LEFT JOIN suppliers s ON s.id = a.supplier_id AND s.tenant_id = a.tenant_id
+       WHERE a.tenant_id = ? AND a.order_id = ? ORDER BY a.created_at`,
+    ).bind(tenantId, orderId),
     db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key").bind(tenantId, orderId),
     db.prepare("SELECT b.phone_masked FROM buyers b JOIN orders o ON o.tenant_id = b.tenant_id AND o.buyer_id = b.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
     db.prepare(
@@ -134,7 +137,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     snapshot: s!.results[0] as SnapshotRow | undefined,
     product: p!.results[0] as Record<string, unknown> | undefined,
     payments: pay!.results as PaymentRecordRow[],
-    attempts: att!.results as { supplier_id: string; outcome: string; latency_ms: number; detail: string | null; created_at: string }[],
+    attempts: att!.results as { supplier_id: string; supplier_name: string | null; outcome: string; latency_ms: number; detail: string | null; created_at: string }[],
     vouchers: v!.results as VoucherRow[],
     phoneMasked: (phone!.results[0] as { phone_masked: string | null } | undefined)?.phone_masked ?? null,
     waiting: waiting!.results as { supplier_id: string; supplier_name: string | null; supplier_ref: string | null; created_at: string }[],

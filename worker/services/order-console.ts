@@ -61,7 +61,7 @@ export async function consoleOrderDetail(env: Env, tenantId: string, orderId: st
     vouchers: d.vouchers.map(toVoucher),
     payments: d.payments.map(toPaymentRecord),
     refundableCents: ["paid", "delivered"].includes(d.order.status) ? Math.max(0, left?.refundable ?? 0) : 0,
-    deliveries: d.attempts.map((a) => ({ supplierId: a.supplier_id, outcome: a.outcome, latencyMs: a.latency_ms, detail: a.detail, at: a.created_at })),
+    deliveries: d.attempts.map((a) => ({ supplierId: a.supplier_id, supplierName: a.supplier_name, outcome: a.outcome, latencyMs: a.latency_ms, detail: a.detail, at: a.created_at })),
     waitingOnSuppliers: d.waiting.map((w) => ({
       supplierId: w.supplier_id, supplierName: w.supplier_name, supplierRef: w.supplier_ref, since: new Date(placedAt(w)).toISOString(),
       canStopWaiting: Date.now() - placedAt(w) >= STOP_WAITING_AFTER_S * 1000,
