@@ -218,7 +218,7 @@ export const PaidCardRenewalRow = z
     renewed: z.number().openapi({ description: "…whose card's next change was a renewal (before it lapsed)" }),
     lapsed: z.number().openapi({ description: "…whose card's next change was a lapse (or anything but a renewal)" }),
     pending: z.number().openapi({ description: "…with no change recorded yet" }),
-    renewalRate: rate.openapi({ description: "renewed ÷ (renewed + lapsed); null when none is decided" }),
+    renewalRate: rate.openapi({ description: "renewed ÷ (renewed + lapsed); null when none is decided (every bucket of the range is listed once any has a term due)" }),
   })
   .openapi("PaidCardRenewalRow");
 
@@ -309,7 +309,7 @@ export const WinBackReactivationRow = z
     bucket: bucketLabel,
     sent: z.number().openapi({ description: "Win-back messages sent (message_sent flow win_back) in the bucket" }),
     reactivated: z.number().openapi({ description: "…whose person paid an order (amount > 0) within `days` after the message" }),
-    reactivationRate: rate.openapi({ description: "reactivated ÷ sent" }),
+    reactivationRate: rate.openapi({ description: "reactivated ÷ sent; null in a bucket with none sent (every bucket of the range is listed once any has a message)" }),
   })
   .openapi("WinBackReactivationRow");
 export const ReminderConversionParams = params({ ...range, ...bucket });
@@ -318,7 +318,7 @@ export const ReminderConversionRow = z
     bucket: bucketLabel,
     reminded: z.number().openapi({ description: "Coupons reminded before expiry (message_sent flow expiry_reminder with voucherId; first reminder per coupon) in the bucket" }),
     used: z.number().openapi({ description: "…then used (voucher_redeemed or coupon_applied of that voucher) after the reminder and before it expired" }),
-    conversionRate: rate.openapi({ description: "used ÷ reminded" }),
+    conversionRate: rate.openapi({ description: "used ÷ reminded; null in a bucket with none reminded (every bucket of the range is listed once any has a reminder)" }),
   })
   .openapi("ReminderConversionRow");
 

@@ -42,6 +42,16 @@ export function bucketsOf(from: string, to: string, unit: Bucket): { label: stri
   return out;
 }
 
+/**
+ * Rows of a bucketed rate in every bucket of [from, to), `empty(label)` where the query found nothing, so a chart's
+ * axis is time and a quiet week is a gap, not two neighbouring bars. No row at all stays [] (the card's empty state).
+ */
+export function everyBucket<R extends { bucket: string }>(rows: R[], from: string, to: string, unit: Bucket, empty: (bucket: string) => R): R[] {
+  if (!rows.length) return rows;
+  const byLabel = new Map(rows.map((r) => [r.bucket, r]));
+  return bucketsOf(from, to, unit).map(({ label }) => byLabel.get(label) ?? empty(label));
+}
+
 /** The instant a China date (YYYY-MM-DD) starts: its midnight China time. */
 export const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`) - OFFSET_MS;
 

@@ -1,5 +1,5 @@
 import { PaidCardRenewalParams, PaidCardRenewalRow } from "../../schema/analytics";
-import { bucketSql } from "./buckets";
+import { bucketSql, everyBucket } from "./buckets";
 import { FROM, TENANT, TO, ratio, select, type Metric } from "./metric";
 
 /**
@@ -34,6 +34,7 @@ export const paidCardRenewal: Metric<typeof PaidCardRenewalParams, typeof PaidCa
   row: PaidCardRenewalRow,
   async run(client, tenant, p) {
     const rows = await select<{ bucket: string; due: number; renewed: number; lapsed: number; pending: number }>(client, SQL(p.bucket), { tenant, from: p.from, to: p.to });
-    return rows.map((r) => ({ ...r, renewalRate: ratio(r.renewed, r.renewed + r.lapsed) }));
+    const counted = rows.map((r) => ({ ...r, renewalRate: ratio(r.renewed, r.renewed + r.lapsed) }));
+    return everyBucket(counted, p.from, p.to, p.bucket, (bucket) => ({ bucket, due: 0, renewed: 0, lapsed: 0, pending: 0, renewalRate: null }));
   },
 };

@@ -1,5 +1,5 @@
 import { ReminderConversionParams, ReminderConversionRow } from "../../schema/analytics";
-import { bucketSql } from "./buckets";
+import { bucketSql, everyBucket } from "./buckets";
 import { FROM, TENANT, TO, ratio, select, type Metric } from "./metric";
 
 /**
@@ -31,6 +31,7 @@ export const reminderConversion: Metric<typeof ReminderConversionParams, typeof 
   row: ReminderConversionRow,
   async run(client, tenant, p) {
     const rows = await select<{ bucket: string; reminded: number; used: number }>(client, SQL(p.bucket), { tenant, from: p.from, to: p.to });
-    return rows.map((r) => ({ bucket: r.bucket, reminded: Number(r.reminded), used: Number(r.used), conversionRate: ratio(Number(r.used), Number(r.reminded)) }));
+    const counted = rows.map((r) => ({ bucket: r.bucket, reminded: Number(r.reminded), used: Number(r.used), conversionRate: ratio(Number(r.used), Number(r.reminded)) }));
+    return everyBucket(counted, p.from, p.to, p.bucket, (bucket) => ({ bucket, reminded: 0, used: 0, conversionRate: null }));
   },
 };

@@ -1,11 +1,11 @@
 import { WinBackReactivationParams, WinBackReactivationRow } from "../../schema/analytics";
-import { bucketSql } from "./buckets";
+import { bucketSql, everyBucket } from "./buckets";
 import { FROM, IN_RANGE, TENANT, ratio, select, type Metric } from "./metric";
 
 /**
  * Each win-back message (message_sent, payload.flow = win_back) sent in [from, to) is one try; it reactivated when
  * the same person (actor user) has an order_paid with a positive amount after the message and within `days` of it
- * (free orders — the win-back coupon itself — do not count). Bucketed by the message's time.
+ * (free orders — the win-back coupon itself — do not count). Bucketed by the message's time, every bucket listed.
  */
 const SQL = (bucket: Parameters<typeof bucketSql>[1]) => `
 SELECT ${bucketSql("sent_at", bucket)} AS bucket, count() AS sent,
@@ -26,6 +26,7 @@ export const winBackReactivation: Metric<typeof WinBackReactivationParams, typeo
   row: WinBackReactivationRow,
   async run(client, tenant, p) {
     const rows = await select<{ bucket: string; sent: number; reactivated: number }>(client, SQL(p.bucket), { tenant, from: p.from, to: p.to, days: p.days });
-    return rows.map((r) => ({ bucket: r.bucket, sent: Number(r.sent), reactivated: Number(r.reactivated), reactivationRate: ratio(Number(r.reactivated), Number(r.sent)) }));
+    const counted = rows.map((r) => ({ bucket: r.bucket, sent: Number(r.sent), reactivated: Number(r.reactivated), reactivationRate: ratio(Number(r.reactivated), Number(r.sent)) }));
+    return everyBucket(counted, p.from, p.to, p.bucket, (bucket) => ({ bucket, sent: 0, reactivated: 0, reactivationRate: null }));
   },
 };

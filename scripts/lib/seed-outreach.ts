@@ -44,7 +44,10 @@ export async function seedOutreach(baseUrl: string, keys: Record<Scope, string>,
   writeFileSync(marker, new Date(end).toISOString());
 }
 
-/** Win-back: 40 dormant people messaged, about a third pay within 30 days; reminders: 60 coupons, about half used in time. */
+/**
+ * Win-back: 40 dormant people messaged, about a third pay within 30 days; reminders: 60 coupons (valid 7 days, each
+ * issued before its reminder, so the 核销 card counts it as issued as well as redeemed), about half used in time.
+ */
 export function simulateFlows(end: number, couponProductId: string): SimEvent[] {
   const rand = rng(19);
   const run = end.toString(36);
@@ -63,6 +66,7 @@ export function simulateFlows(end: number, couponProductId: string): SimEvent[] 
     const user = `sim-${run}-er${i}`;
     const voucherId = `sim-${run}-v${i}`;
     const at = end - 60 * DAY + rand() * 55 * DAY;
+    emit("voucher_issued", at - 4 * DAY, user, { voucherId, productId: couponProductId, kind: "coupon", costCents: 0 });
     emit("message_sent", at, user, { flow: "expiry_reminder", trigger: voucherId, channel: "sms", voucherId, couponProductId });
     if (rand() < 0.5) emit("voucher_redeemed", at + rand() * 2 * DAY, user, { voucherId, productId: couponProductId });
     else emit("voucher_expired", at + 3 * DAY, user, { voucherId, productId: couponProductId });

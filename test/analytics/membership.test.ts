@@ -150,7 +150,9 @@ describe("paid-card renewal rate", () => {
   it("of the terms due in each week: renewed before lapse, lapsed, still pending", async () => {
     expect(await wh.query("paid_card_renewal", { bucket: "week" })).toEqual([
       { bucket: "2026-08-31", due: 2, renewed: 1, lapsed: 1, pending: 0, renewalRate: 0.5 },
+      { bucket: "2026-09-07", due: 0, renewed: 0, lapsed: 0, pending: 0, renewalRate: null },
       { bucket: "2026-09-14", due: 1, renewed: 0, lapsed: 1, pending: 0, renewalRate: 0 },
+      { bucket: "2026-09-21", due: 0, renewed: 0, lapsed: 0, pending: 0, renewalRate: null },
       { bucket: "2026-09-28", due: 1, renewed: 0, lapsed: 0, pending: 1, renewalRate: null },
     ]);
     expect(await wh.query("paid_card_renewal", { bucket: "month" })).toEqual([

@@ -51,10 +51,17 @@ describe("lifecycle flow metrics", () => {
     expect(await w.query("win_back_reactivation", { bucket: "month" })).toEqual([{ bucket: "2026-09-01", sent: 5, reactivated: 2, reactivationRate: 0.4 }]);
     expect(await w.query("win_back_reactivation", { bucket: "month", days: 60 })).toEqual([{ bucket: "2026-09-01", sent: 5, reactivated: 3, reactivationRate: 0.6 }]);
     const weeks = await w.query("win_back_reactivation", { bucket: "week" });
-    expect(weeks.map((r) => [r.bucket, r.sent, r.reactivated])).toEqual([["2026-08-31", 3, 1], ["2026-09-07", 1, 0], ["2026-09-14", 1, 1]]);
+    // Every week of the range, the quiet ones with no rate (a gap in the chart, not neighbouring bars).
+    expect(weeks.map((r) => [r.bucket, r.sent, r.reactivated, r.reactivationRate])).toEqual([
+      ["2026-08-31", 3, 1, 1 / 3], ["2026-09-07", 1, 0, 0], ["2026-09-14", 1, 1, 1], ["2026-09-21", 0, 0, null], ["2026-09-28", 0, 0, null],
+    ]);
   });
 
   it("reminder-to-use conversion: reminded coupons used before they expired / reminded", async () => {
     expect(await w.query("reminder_conversion", { bucket: "month" })).toEqual([{ bucket: "2026-09-01", reminded: 5, used: 2, conversionRate: 0.4 }]);
+    const weeks = await w.query("reminder_conversion", { bucket: "week" });
+    expect(weeks.map((r) => [r.bucket, r.reminded, r.conversionRate === null])).toEqual([
+      ["2026-08-31", 3, false], ["2026-09-07", 2, false], ["2026-09-14", 0, true], ["2026-09-21", 0, true], ["2026-09-28", 0, true],
+    ]);
   });
 });

@@ -44,5 +44,10 @@ describe("outreach rules", () => {
     const events = simulateFlows(Date.parse("2026-11-01T00:00:00Z"), "p1");
     expect(events.length).toBeGreaterThan(100);
     for (const e of events) expect(EventEnvelope.safeParse(buildEvent({ tenantId: "t", ...e, occurredAt: new Date(e.occurredAt) } as never)).success).toBe(true);
+    // The 核销 card reads "redeemed" among the vouchers issued: no used or expired voucher without its issue before it.
+    const issuedAt = new Map(events.filter((e) => e.type === "voucher_issued").map((e) => [(e.payload as { voucherId: string }).voucherId, e.occurredAt]));
+    const ended = events.filter((e) => e.type === "voucher_redeemed" || e.type === "voucher_expired");
+    expect(ended.length).toBeGreaterThan(0);
+    for (const e of ended) expect(issuedAt.get((e.payload as { voucherId: string }).voucherId)! < e.occurredAt).toBe(true);
   });
 });
