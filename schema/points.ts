@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { IdempotencyKey } from "./orders";
-import { ProductStatus } from "./catalog";
+import { ProductKind, ProductStatus } from "./catalog";
 
 /** Points ledger, check-in, tasks and the points mall (issue 17). */
 const Id = z.string().min(1).max(64);
@@ -103,6 +103,7 @@ export const MallItem = z
     id: z.string(), productId: z.string(), title: z.string(), points: z.number().int(), cashCents: z.number().int(),
     stockTotal: z.number().int(), stockLeft: z.number().int(), perMemberLimit: z.number().int().nullable(), active: z.boolean(),
     productStatus: ProductStatus.nullable().openapi({ description: "The catalog product's status now: an item whose product was unpublished after it was made stays listed for the operator but cannot be exchanged" }),
+    productKind: ProductKind.nullable().openapi({ description: "What the product is (a direct recharge is worded 充值, not 发放, on the member's exchanges); null if the product is gone" }),
     exchangeable: z.boolean().openapi({ description: "Members can exchange it now: active and its product published" }),
   })
   .openapi("MallItem");

@@ -256,8 +256,8 @@ describe("points mall", () => {
     expect((await status("published")).status).toBe(200);
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: input });
     expect(item.status).toBe(201);
-    expect(item.body).toMatchObject({ productStatus: "published", exchangeable: true });
-    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ productStatus: "published", exchangeable: true });
+    expect(item.body).toMatchObject({ productStatus: "published", productKind: "coupon", exchangeable: true });
+    expect((await api("/mall/items", { token: s.adminKey })).body.items[0]).toMatchObject({ productStatus: "published", productKind: "coupon", exchangeable: true });
     const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
     expect((await exchange(s.slug, m.cookie, item.body.id, "mall-pub-0001")).body).toMatchObject({ orderStatus: "delivered", balance: 90 });
 

@@ -49,14 +49,14 @@ export function updateItem(db: D1Database, i: Omit<MallItemRow, "created_at" | "
   ).bind(i.product_id, i.title, i.points, i.cash_cents, i.per_member_limit, i.active, i.stock_total, i.stock_total, i.tenant_id, i.id, i.stock_total).first<MallItemRow>();
 }
 
-/** An item row with its product's status (null if the product is gone), for the operator's list. */
-export type MallItemListRow = MallItemRow & { product_status: string | null };
+/** An item row with its product's status and kind (null if the product is gone). */
+export type MallItemListRow = MallItemRow & { product_status: string | null; product_kind: string | null };
 
 /** exchangeable: only active items whose product is published (what members may exchange). */
 export function listItems(db: D1Database, tenantId: string, exchangeable: boolean) {
   const only = "AND i.active = 1 AND p.status = 'published'";
   return db.prepare(
-    `SELECT i.*, p.status AS product_status FROM mall_items i LEFT JOIN products p ON p.tenant_id = i.tenant_id AND p.id = i.product_id
+    `SELECT i.*, p.status AS product_status, p.kind AS product_kind FROM mall_items i LEFT JOIN products p ON p.tenant_id = i.tenant_id AND p.id = i.product_id
      WHERE i.tenant_id = ? ${exchangeable ? only : ""} ORDER BY i.points, i.id`,
   ).bind(tenantId).all<MallItemListRow>().then((r) => r.results);
 }

@@ -7,7 +7,7 @@
  * are never spent without an order, and nothing is delivered without its points spent (they go first).
  */
 import type { MallItem } from "../../schema/points";
-import { ProductStatus } from "../../schema/catalog";
+import { ProductKind, ProductStatus } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
 import { getOrderByIdempotencyKey, getOrderRow } from "../db/orders";
 import {
@@ -25,12 +25,14 @@ import { checkoutPath, createOrder } from "./orders";
 import { expireDueOfMember, movementEventRows, movementStmts } from "./points";
 
 /** productStatus: the catalog product's status now (an item on a product unpublished later is not exchangeable). */
-export function toItem(r: MallItemRow, productStatus: string | null): MallItem {
+export function toItem(r: MallItemRow, productStatus: string | null, productKind: string | null): MallItem {
   const status = ProductStatus.safeParse(productStatus);
+  const kind = ProductKind.safeParse(productKind);
   const published = status.data === "published";
   return {
     id: r.id, productId: r.product_id, title: r.title, points: r.points, cashCents: r.cash_cents, stockTotal: r.stock_total, stockLeft: r.stock_left,
-    perMemberLimit: r.per_member_limit, active: !!r.active, productStatus: status.success ? status.data : null, exchangeable: !!r.active && published,
+    perMemberLimit: r.per_member_limit, active: !!r.active, productStatus: status.success ? status.data : null,
+    productKind: kind.success ? kind.data : null, exchangeable: !!r.active && published,
   };
 }
 
@@ -55,7 +57,7 @@ export async function saveItem(env: Env, tenantId: string, input: ItemInput, ite
   const saved = itemId ? await updateItem(env.DB, { ...row, id: itemId }) : await insertItem(env.DB, { ...row, id: newId("mi"), stock_left: input.stock });
   if (!saved && itemId) await refuseStockBelowTaken(env, tenantId, itemId);
   if (!saved) throw ApiError.notFound("Mall item");
-  return toItem(saved, product.status);
+  return toItem(saved, product.status, product.kind);
 }
 
 /**
@@ -73,7 +75,7 @@ async function refuseStockBelowTaken(env: Env, tenantId: string, itemId: string)
 
 /** forMembers: only the items a member can exchange (active, product published). */
 export const mallItems = async (env: Env, tenantId: string, forMembers: boolean) =>
-  (await listItems(env.DB, tenantId, forMembers)).map((r) => toItem(r, r.product_status));
+  (await listItems(env.DB, tenantId, forMembers)).map((r) => toItem(r, r.product_status, r.product_kind));
 
 async function view(env: Env, x: ExchangeRow) {
   const [order, member, charge] = await Promise.all([
