@@ -126,6 +126,14 @@ describe("embeddable widget", () => {
     // One per person: the button says the unit is taken instead of offering a tap that can only be refused.
     expect(await page.locator("kaquan-campaign button.go").textContent()).toBe("已抢到");
     expect(await page.locator("kaquan-campaign button.go").isDisabled()).toBe(true);
+    // Sharing the sale right after the win (the card invites it) says the link was copied on its own line: the
+    // win and its 去支付 link stay (they were overwritten, leaving the winner no way to pay from the brand's page).
+    await page.locator("kaquan-campaign button.share").click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
+    await expect.poll(() => page.locator("kaquan-campaign .c").textContent()).toContain("链接已复制");
+    expect(await page.locator("kaquan-campaign [role=status]").textContent()).toContain("请在 15 分钟内支付");
+    expect(await pay.isVisible()).toBe(true);
+    expect(await pay.textContent()).toBe("去支付 ¥9.90");
 
     // Back on the brand's page later (a reload): the win still awaits payment, one tap away.
     await page.reload();
