@@ -564,6 +564,17 @@ function mount(s: HTMLScriptElement) {
           await navigator.clipboard?.writeText(url).catch(() => undefined);
           shareNote.textContent = `${T.copied}: ${url}`;
         }
+        // A lottery's optional 分享 task: sharing here earns the extra draw its rules promise, as on the campaign page.
+        if (campaign.kind === "lottery" && (campaign.tasks as Json[] | undefined)?.some((t) => t.id === "share")) {
+          const done = await asVisitor(base, campaignId, (token, device) => call(base, `/public/campaigns/${id}/tasks/share`, {
+            method: "POST", token, device, body: "{}",
+          })).catch(() => null);
+          if (done && done.drawsLeftToday > 0) {
+            finished = false;
+            button.disabled = false;
+            button.textContent = T.draw;
+          }
+        }
         emit(host, "shared", { url });
       } catch (e: any) {
         shareNote.textContent = refusal(e);
