@@ -550,6 +550,9 @@ function mount(s: HTMLScriptElement) {
       }
     });
     const share = el("button", "share", T.share) as HTMLButtonElement;
+    // What sharing says goes on its own line: the claim's result (a won order's 去支付 link) stays where it is.
+    const shareNote = el("div", "r");
+    shareNote.setAttribute("aria-live", "polite");
     share.addEventListener("click", async () => {
       try {
         const r = await asVisitor(base, campaignId, (token, device) => call(base, `/public/campaigns/${id}/shares`, {
@@ -559,14 +562,25 @@ function mount(s: HTMLScriptElement) {
         if (nav.share) await nav.share({ title: campaign.name, url }).catch(() => undefined);
         else {
           await navigator.clipboard?.writeText(url).catch(() => undefined);
-          result.textContent = `${T.copied}: ${url}`;
+          shareNote.textContent = `${T.copied}: ${url}`;
+        }
+        // A lottery's optional 分享 task: sharing here earns the extra draw its rules promise, as on the campaign page.
+        if (campaign.kind === "lottery" && (campaign.tasks as Json[] | undefined)?.some((t) => t.id === "share")) {
+          const done = await asVisitor(base, campaignId, (token, device) => call(base, `/public/campaigns/${id}/tasks/share`, {
+            method: "POST", token, device, body: "{}",
+          })).catch(() => null);
+          if (done && done.drawsLeftToday > 0) {
+            finished = false;
+            button.disabled = false;
+            button.textContent = T.draw;
+          }
         }
         emit(host, "shared", { url });
       } catch (e: any) {
-        result.textContent = refusal(e);
+        shareNote.textContent = refusal(e);
       }
     });
-    card.append(button, share, result);
+    card.append(button, share, result, shareNote);
     if (campaign.kind === "lottery") card.append(lotteryRules(base, campaign));
     if (memberToken) card.append(memberStrip(base, campaignId));
     root.replaceChildren(style, card);

@@ -20,6 +20,8 @@ let refused: string;
 let flashOrigin: string;
 let campaignId: string;
 let flashId: string;
+let taskLotteryId: string;
+let taskOrigin: string;
 
 beforeAll(async () => {
   const { baseUrl, keys } = inject("stack");
@@ -44,17 +46,26 @@ beforeAll(async () => {
     shards: 2,
   });
   campaignId = campaign.id;
+  // One free draw a day, and one more for an optional share (the lottery page's 分享 task).
+  taskLotteryId = (await api("/campaigns", keys.admin!, "POST", {
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "品牌页每日抽奖", description: "分享可额外获得 1 次机会",
+    startsAt: campaign.startsAt, endsAt: new Date(now + 3_600_000).toISOString(),
+    prizes: [{ id: "big", name: "十元券", productId: prizeProduct, stock: 50, weight: 50 }], noPrizeWeight: 50,
+    drawsPerDay: 1, tasks: [{ id: "share", name: "分享给好友（可选）", extraChances: 1 }], shards: 1,
+  })).id;
   // Lotteries publish their seed commitment before opening, so the campaign starts a few seconds from now.
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(campaign.startsAt) - Date.now() + 200)));
   const a = await serveHtml(hostPage(baseUrl, campaignId));
   const b = await serveHtml(hostPage(baseUrl, campaignId));
   const f = await serveHtml(hostPage(baseUrl, flashId));
-  servers.push(a.server, b.server, f.server);
+  const t = await serveHtml(hostPage(baseUrl, taskLotteryId));
+  servers.push(a.server, b.server, f.server, t.server);
+  taskOrigin = t.origin;
   allowed = a.origin;
   flashOrigin = f.origin;
   refused = b.origin;
   const tenant = await api("/tenant", keys.admin!);
-  await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, allowed, flashOrigin] });
+  await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, allowed, flashOrigin, taskOrigin] });
 });
 
 afterAll(async () => {
@@ -107,6 +118,25 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a lottery's optional share task: sharing from the widget gives the extra draw, as on the campaign page", async () => {
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${taskOrigin}/`);
+    const go = page.locator("kaquan-campaign button.go");
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
+    await go.click();
+    await expect.poll(() => go.textContent(), { timeout: 10_000 }).toBe("今日次数已用完");
+    await page.locator("kaquan-campaign button.share").click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
+    // The share earned one more draw today: the button offers it (it stayed 今日次数已用完 before).
+    await expect.poll(() => go.textContent(), { timeout: 10_000 }).toBe("立即抽奖");
+    expect(await go.isDisabled()).toBe(false);
+    await go.click();
+    await expect.poll(() => page.evaluate("window.__events.filter(e => e.name === 'drawn').length"), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => go.textContent()).toBe("今日次数已用完");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("shows a flash sale's price; a win says it awaits payment and links to the cashier, where paying shows the key", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${flashOrigin}/`);
@@ -126,6 +156,14 @@ describe("embeddable widget", () => {
     // One per person: the button says the unit is taken instead of offering a tap that can only be refused.
     expect(await page.locator("kaquan-campaign button.go").textContent()).toBe("已抢到");
     expect(await page.locator("kaquan-campaign button.go").isDisabled()).toBe(true);
+    // Sharing the sale right after the win (the card invites it) says the link was copied on its own line: the
+    // win and its 去支付 link stay (they were overwritten, leaving the winner no way to pay from the brand's page).
+    await page.locator("kaquan-campaign button.share").click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
+    await expect.poll(() => page.locator("kaquan-campaign .c").textContent()).toContain("链接已复制");
+    expect(await page.locator("kaquan-campaign [role=status]").textContent()).toContain("请在 15 分钟内支付");
+    expect(await pay.isVisible()).toBe(true);
+    expect(await pay.textContent()).toBe("去支付 ¥9.90");
 
     // Back on the brand's page later (a reload): the win still awaits payment, one tap away.
     await page.reload();

@@ -28,7 +28,8 @@ function ndjson(columns: ExportColumn[]): ExportEncoder {
     contentType: "application/x-ndjson; charset=utf-8",
     extension: "ndjson",
     start: () => null,
-    page: (rows) => utf8.encode(rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, normalise(c, r[c.name])])))).join("\n") + "\n"),
+    // No rows, no line: an empty export (or a last page that came back empty) is not a blank line a reader must skip.
+    page: (rows) => (rows.length ? utf8.encode(rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, normalise(c, r[c.name])])))).join("\n") + "\n") : null),
     end: () => null,
   };
 }
