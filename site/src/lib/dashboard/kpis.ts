@@ -49,5 +49,5 @@ export const KPI_TILES: { key: keyof KpiValues; zh: string; en: string; format: 
   { key: "netRevenueCents", zh: "净收入（扣退款）", en: "Net of refunds", format: yuan },
   { key: "redemptionRate", zh: "核销率", en: "Redemption rate", format: (v) => `${(v * 100).toFixed(1)}%` },
   // Campaign shares only (kfactor_overall); 拼团, 助力 and 邀请有礼 have their own K in 裂变增长.
-  { key: "kFactor", zh: "K 因子（活动分享 ÷ 参与人数）", en: "K-factor (campaign shares ÷ participants)", format: (v) => v.toFixed(2) },
+  { key: "kFactor", zh: "K 因子（活动分享带来的注册 ÷ 参与人数）", en: "K-factor (sign-ups from campaign shares ÷ participants)", format: (v) => v.toFixed(2) },
 ];
