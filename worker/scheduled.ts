@@ -30,6 +30,7 @@ import { sweepOverdueTickets } from "./services/tickets";
 import { pollSupplierOrders } from "./services/supplier-callbacks";
 import { syncSupplierCatalogues } from "./services/supplier-sync";
 import { reconcileYesterday } from "./services/reconcile";
+import { resendSandboxNotices } from "./services/sandbox-gateway";
 
 /** Cron work (wrangler.toml [triggers]). Each job is independent: one failing does not stop the others. */
 export async function runScheduled(env: Env): Promise<void> {
@@ -59,8 +60,9 @@ export async function runScheduled(env: Env): Promise<void> {
     refreshRecommendations(env),
     // Targeting (issue 19): segment issuances page by page, lifecycle flows, SMS held back by quiet hours.
     driveIssuances(env), runFlows(env), sendDeferred(env),
-    // Payments (issue 21): refunds a gateway is still processing, or never heard of after a crash, asked again.
-    pollPendingRefunds(env),
+    // Payments (issue 21): refunds a gateway is still processing, or never heard of after a crash, asked again; the
+    // development sandbox gateway repeats a payment notice a crash left unacknowledged, as a real gateway does.
+    pollPendingRefunds(env), resendSandboxNotices(env),
     // Settlement (issue 21): each revenue-share group's previous period closed into a signed statement, once.
     closeDueSettlements(env),
     // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.

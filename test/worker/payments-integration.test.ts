@@ -201,6 +201,35 @@ describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
     expect((await sandboxProvider(env).queryCharge((await getPaymentById(env.DB, paymentId))!)).state).toBe("refunded");
   });
 
+  it("a charge the sandbox took whose notice a crash cut off is notified again by the cron: delivered once, or refunded after a cancel", async () => {
+    const s = await shopWithKeys(2);
+    const { sandboxPaidCallback } = await import("../../worker/payments/sandbox");
+    const { resendSandboxNotices, RESEND_AFTER_MS } = await import("../../worker/services/sandbox-gateway");
+    const open = async () => {
+      const o = await shop(s.slug, "/orders", { method: "POST", idem: `cut-${crypto.randomUUID()}`, json: { productId: s.productId } });
+      await sandboxPaidCallback(env, o.body.checkoutUrl.split("/").pop() as string); // booked paid; the notice never sent
+      return o;
+    };
+    const kept = await open();
+    const cancelled = await open();
+    expect((await shop(s.slug, `/orders/${cancelled.body.id}/cancel`, { method: "POST", cookie: cancelled.cookie })).status).toBe(200);
+    // Not before the gateway's wait: a notice may still be on its way.
+    await resendSandboxNotices(env, Date.now());
+    expect(await status(kept.body.id)).toBe("created");
+    const later = Date.now() + RESEND_AFTER_MS + 1000;
+    expect(await resendSandboxNotices(env, later)).toBeGreaterThanOrEqual(2);
+    expect(await status(kept.body.id)).toBe("delivered");
+    expect(await status(cancelled.body.id)).not.toBe("delivered");
+    const refund = await env.DB.prepare("SELECT status, amount_cents FROM payments WHERE order_id = ? AND kind = 'refund'").bind(cancelled.body.id).first();
+    expect(refund).toMatchObject({ status: "succeeded", amount_cents: cancelled.body.amountCents });
+    // Acknowledged now: the next run sends theirs no more, and nothing is delivered or refunded twice.
+    await resendSandboxNotices(env, later + 60_000);
+    const counts = await env.DB.prepare(
+      `SELECT (SELECT COUNT(*) FROM vouchers WHERE order_id = ?) AS keys, (SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'refund') AS refunds`,
+    ).bind(kept.body.id, cancelled.body.id).first();
+    expect(counts).toEqual({ keys: 1, refunds: 1 });
+  });
+
   it("the cashier lists the tenant's methods; an unknown method is 404; a paid charge is not payable", async () => {
     const { order, notice } = await openOrder();
     const start = (provider: string) => exports.default.fetch(`http://kaquan.test/api/v1/pay/checkout/${notice.paymentId}/start`, {

@@ -52,6 +52,23 @@ export async function paySandboxCharge(db: D1Database, paymentId: string, gatewa
   return { payment: payment!.results[0] as PaymentRow | undefined, txn: txn!.results[0] as SandboxTxnRow | undefined };
 }
 
+/**
+ * Charges the sandbox took, booked in (after, before), whose payment here is still pending: their notice was never
+ * acknowledged (the runtime died between the gateway's booking and the merchant's answer). Newest first, so one the
+ * merchant keeps refusing cannot hold back a newer one.
+ */
+export function unacknowledgedSandboxCharges(db: D1Database, after: string, before: string, limit: number) {
+  return db
+    .prepare(
+      `SELECT t.*, p.order_id, p.currency FROM sandbox_gateway_txns t JOIN payments p ON p.id = t.payment_id
+       WHERE t.kind = 'payment' AND t.state = 'paid' AND t.booked_at > ? AND t.booked_at < ? AND p.status = 'pending'
+       ORDER BY t.booked_at DESC LIMIT ?`,
+    )
+    .bind(after, before, limit)
+    .all<SandboxTxnRow & { order_id: string; currency: string }>()
+    .then((r) => r.results);
+}
+
 export function getSandboxTxn(db: D1Database, kind: "payment" | "refund", merchantRef: string) {
   return sandboxTxnStmt(db, kind, merchantRef).first<SandboxTxnRow>();
 }

@@ -3,7 +3,10 @@ import { ApiError } from "../errors";
 import { randomToken } from "../domain/crypto";
 import { parseCsv, toCsv } from "../domain/statement-csv";
 import { signBody, verifyBody } from "../domain/signature";
-import { bookSandboxTxn, closeSandboxCharge, getSandboxTxn, paySandboxCharge, sandboxChargeWithRefunds, sandboxRefundedCents, sandboxTxnsBetween } from "../db/sandbox-gateway";
+import {
+  bookSandboxTxn, closeSandboxCharge, getSandboxTxn, paySandboxCharge, sandboxChargeWithRefunds, sandboxRefundedCents, sandboxTxnsBetween, type SandboxTxnRow,
+} from "../db/sandbox-gateway";
+import type { PaymentRow } from "../db/payments";
 import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
@@ -99,6 +102,13 @@ export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET
   if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
   if (txn?.state !== "paid") throw ApiError.conflict("charge_closed", "The gateway closed this charge; it can no longer be paid");
+  return { payment, ...(await sandboxNotice(env, payment, txn)) };
+}
+
+/** The gateway's signed notice of a charge it took (sent when paid, and again while unacknowledged). */
+export async function sandboxNotice(
+  env: Pick<Env, "PAYMENT_SANDBOX_SECRET">, payment: Pick<PaymentRow, "id" | "order_id" | "currency">, txn: SandboxTxnRow,
+) {
   const body = JSON.stringify({
     type: "payment.succeeded",
     gatewayTxnId: txn.gateway_ref,
@@ -109,5 +119,5 @@ export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET
     paidAt: txn.booked_at,
     ...(txn.payer_account ? { payerAccount: txn.payer_account } : {}),
   } satisfies SandboxCallback);
-  return { payment, body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
+  return { body, signature: await signBody(env.PAYMENT_SANDBOX_SECRET, body) };
 }

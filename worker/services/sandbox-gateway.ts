@@ -3,8 +3,10 @@ import { randomToken } from "../domain/crypto";
 import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
 import { checkoutHtml } from "../payments/checkout-page";
-import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../payments/sandbox";
+import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxNotice, sandboxPaidCallback } from "../payments/sandbox";
 import { getPaymentById } from "../db/payments";
+import { unacknowledgedSandboxCharges } from "../db/sandbox-gateway";
+import { isDevelopment } from "../domain/deploy-config";
 import { startPayment } from "./cashier";
 import { paymentForCheckout } from "./fulfilment";
 
@@ -33,12 +35,40 @@ export async function payAtSandbox(env: Env, paymentId: string, requestUrl: stri
   // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business. A real
   // gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one.
   const { payment, body, signature } = await sandboxPaidCallback(env, paymentId, payerAccount ?? `wallet_${randomToken(12)}`);
-  // The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app.
   const callbackSentAt = Date.now();
-  const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, requestUrl), {
-    method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body,
-  }));
-  const ack = (await res.json()) as Ack | { error: { code: string; message: string } };
+  const { res, ack } = await notifyMerchant(requestUrl, body, signature);
   if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
   return { ...ack, orderId: payment.order_id, callbackSentAt };
+}
+
+/** The gateway calls the merchant over HTTP; the loopback keeps it a real request through the whole app. */
+async function notifyMerchant(url: string, body: string, signature: string) {
+  const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, url), {
+    method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body,
+  }));
+  const ack = (await res.json().catch(() => ({ error: { code: "unreadable", message: "" } }))) as Ack | { error: { code: string; message: string } };
+  return { res, ack };
+}
+
+/** A notice is sent again once it has gone unacknowledged this long, and for this long after the charge. */
+export const RESEND_AFTER_MS = 15_000;
+const RESEND_FOR_MS = 86_400_000;
+
+/**
+ * A real gateway repeats a payment notice the merchant did not acknowledge (WeChat Pay for about a day). So does the
+ * sandbox, from the cron: a charge it took whose payment is still pending here after RESEND_AFTER_MS — the runtime
+ * died between the booking and the merchant's answer — is notified again. The callback settles it as any notice: the
+ * order is delivered, or refunded when it was cancelled or lapsed meanwhile. Development only (no sandbox elsewhere).
+ */
+export async function resendSandboxNotices(env: Env, now = Date.now()): Promise<number> {
+  if (!isDevelopment(env)) return 0;
+  const due = await unacknowledgedSandboxCharges(env.DB, new Date(now - RESEND_FOR_MS).toISOString(), new Date(now - RESEND_AFTER_MS).toISOString(), 50);
+  let acknowledged = 0;
+  for (const txn of due) {
+    const { body, signature } = await sandboxNotice(env, { id: txn.payment_id, order_id: txn.order_id, currency: txn.currency }, txn);
+    const { res, ack } = await notifyMerchant("http://sandbox.invalid/", body, signature);
+    if (res.ok && !("error" in ack)) acknowledged++;
+    else console.error(JSON.stringify({ at: "sandbox_notice_resend", paymentId: txn.payment_id, status: res.status }));
+  }
+  return acknowledged;
 }
