@@ -28,6 +28,7 @@ export const Voucher = z
     meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
     secret: z.string().optional(),
     tutorial: z.string().optional(),
+    scope: z.string().optional().openapi({ description: "Where it can be used (适用范围), from its product; in the holder's own views" }),
   })
   .openapi("Voucher");
 export type Voucher = z.infer<typeof Voucher>;

@@ -219,6 +219,10 @@ describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
     const later = Date.now() + RESEND_AFTER_MS + 1000;
     expect(await resendSandboxNotices(env, later)).toBeGreaterThanOrEqual(2);
     expect(await status(kept.body.id)).toBe("delivered");
+    // The buyer's views say how and where the key can be used (the product's tutorial and 适用范围).
+    const view = await shop(s.slug, `/orders/${kept.body.id}`, { cookie: kept.cookie });
+    expect(view.body.vouchers).toMatchObject([{ scope: "视频平台会员", tutorial: "打开 App → 我的 → 兑换", secret: expect.any(String) }]);
+    expect((await shop(s.slug, "/vouchers", { cookie: kept.cookie })).body.vouchers).toMatchObject([{ scope: "视频平台会员" }]);
     expect(await status(cancelled.body.id)).not.toBe("delivered");
     const refund = await env.DB.prepare("SELECT status, amount_cents FROM payments WHERE order_id = ? AND kind = 'refund'").bind(cancelled.body.id).first();
     expect(refund).toMatchObject({ status: "succeeded", amount_cents: cancelled.body.amountCents });

@@ -312,7 +312,7 @@ export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
 }
 
 /**
- * One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial), its open charge,
+ * One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial and scope), its open charge,
  * and (given `buyerId`) the buyer row a session names (services/buyers.ts resolveBuyer decides who that is).
  */
 export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string, buyerId?: string) {
@@ -320,7 +320,7 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db
       .prepare(
-        `SELECT v.*, p.tutorial AS product_tutorial FROM vouchers v
+        `SELECT v.*, p.tutorial AS product_tutorial, p.scope_text AS product_scope FROM vouchers v
          LEFT JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
          WHERE v.tenant_id = ? AND v.order_id = ? ORDER BY +v.source_key`,
       )
@@ -331,7 +331,7 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
   return {
     buyer: (b?.results[0] as BuyerRow | undefined) ?? null,
     order: o!.results[0] as OrderRow | undefined,
-    vouchers: v!.results as (VoucherRow & { product_tutorial: string | null })[],
+    vouchers: v!.results as (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[],
     charge: c!.results[0] as { id: string } | undefined,
   };
 }

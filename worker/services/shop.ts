@@ -10,7 +10,7 @@ import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/voucher
 import { ApiError } from "../errors";
 import { withStock, withStocks } from "./catalog";
 import { cancelOrder, checkoutPath, createOrder, orderReadStmts, type CreateOrderParams } from "./orders";
-import { revealVoucher, withTutorial } from "./vouchers-view";
+import { revealVoucher, withNotes, type ProductNotes } from "./vouchers-view";
 import { noteMemberDiscount, shopMemberTermsWith } from "./membership";
 import { couponsOfOrder } from "./coupons";
 import { resolveBuyer } from "./buyers";
@@ -56,16 +56,18 @@ export async function sessionOrder(env: Env, tenantId: string, sessionBuyerId: s
   return orderView(env, tenantId, { ...read, order: read.order! });
 }
 
-async function orderView(env: Env, tenantId: string, read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null })[]; charge?: { id: string } }) {
+async function orderView(
+  env: Env, tenantId: string, read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[]; charge?: { id: string } },
+) {
   const { order: row, charge } = read;
-  const tutorials = new Map<string, string>();
-  const vouchers = read.vouchers.map(({ product_tutorial, ...r }) => {
-    tutorials.set(r.product_id, product_tutorial ?? "");
+  const notes = new Map<string, ProductNotes>();
+  const vouchers = read.vouchers.map(({ product_tutorial, product_scope, ...r }) => {
+    notes.set(r.product_id, { tutorial: product_tutorial ?? "", scope: product_scope ?? "" });
     return r as VoucherRow;
   });
   return {
     order: { ...toOrder(row), ...(charge && row.status === "created" ? { checkoutUrl: checkoutPath(charge.id) } : {}) },
-    vouchers: await viewVouchers(env, tenantId, vouchers, tutorials),
+    vouchers: await viewVouchers(env, tenantId, vouchers, notes),
     // Which coupon took how much (issue 19); read only when coupons took part.
     ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
     // What was bought, so the page words a failed direct recharge as 充值失败, not 发放失败.
@@ -74,13 +76,16 @@ async function orderView(env: Env, tenantId: string, read: { order: OrderRow; vo
 }
 
 /** Secrets only for rights the holder still has (issued or already redeemed), never for refunded/voided ones. */
-export async function viewVouchers(env: Env, tenantId: string, rows: VoucherRow[], known?: Map<string, string>): Promise<Voucher[]> {
-  const tutorials = new Map<string, string>(known);
+export async function viewVouchers(env: Env, tenantId: string, rows: VoucherRow[], known?: Map<string, ProductNotes>): Promise<Voucher[]> {
+  const notes = new Map<string, ProductNotes>(known);
   const out: Voucher[] = [];
   for (const r of rows) {
-    if (!tutorials.has(r.product_id)) tutorials.set(r.product_id, (await getProductRow(env.DB, tenantId, r.product_id))?.tutorial ?? "");
-    const tutorial = tutorials.get(r.product_id)!;
-    out.push(r.status === "issued" || r.status === "redeemed" ? await revealVoucher(env, r, tutorial) : withTutorial(toVoucher(r), tutorial));
+    if (!notes.has(r.product_id)) {
+      const product = await getProductRow(env.DB, tenantId, r.product_id);
+      notes.set(r.product_id, { tutorial: product?.tutorial ?? "", scope: product?.scope_text ?? "" });
+    }
+    const own = notes.get(r.product_id)!;
+    out.push(r.status === "issued" || r.status === "redeemed" ? await revealVoucher(env, r, own) : withNotes(toVoucher(r), own));
   }
   return out;
 }

@@ -43,12 +43,14 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
   return node;
 }
 
-/** One voucher card: status, validity, secret with a copy button (only present for the holder), tutorial. */
+/** One voucher card: status, validity, scope, secret with a copy button (only present for the holder), tutorial. */
 export function voucherCard(v: any): HTMLElement {
   const card = el("article", { class: "card voucher" });
   card.dataset.code = v.code;
   card.append(el("h3", {}, v.title), el("p", { class: `muted status-${v.status}` }, `${kindText(v.kind)} · ${statusText(VOUCHER_STATUS, v.status)}`));
-  card.append(el("p", { class: "muted" }, `${t("有效期", "Valid")}: ${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
+  card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
+  // Where it can be used, as the product page said before the purchase (a coupon that excludes 直充 says so here too).
+  if (v.scope) card.append(el("p", { class: "muted scope" }, `${t("适用范围：", "Where to use: ")}${v.scope}`));
   if (v.secret) {
     const code = el("code", { class: "secret" }, v.secret);
     const copy = el("button", { type: "button", class: "ghost" }, t("复制", "Copy"));
