@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drawsUsedUpWords, nextChinaMidnight } from "../../site/src/lib/draw-chances";
+import { dailyLimitWords, drawsUsedUpWords, nextChinaMidnight } from "../../site/src/lib/draw-chances";
 
 describe("the lottery page's line when a visitor's draws are used up", () => {
   // 2026-12-06 16:27 China time (08:27Z)
@@ -19,5 +19,11 @@ describe("the lottery page's line when a visitor's draws are used up", () => {
     expect(today[0]).toContain("已中奖 2 次");
     // Ends exactly at midnight China time: no draw tomorrow either.
     expect(drawsUsedUpWords(0, "2026-12-06T16:00:00Z", now)[0]).not.toContain("明天");
+  });
+
+  it("a claim's daily limit says 明天再来 only when the campaign is still open tomorrow", () => {
+    expect(dailyLimitWords("2026-12-07T08:12:41Z", now)).toEqual(["今日已领取，明天再来", "Daily limit reached, come back tomorrow"]);
+    expect(dailyLimitWords("2026-12-06T08:28:30Z", now)[0]).not.toContain("明天");
+    expect(dailyLimitWords("2026-12-06T16:00:00Z", now)[1]).not.toContain("tomorrow");
   });
 });

@@ -3,6 +3,7 @@ import { shopFetch, store } from "./shop-api";
 import { eligibilityLines, refusalText } from "./eligibility-text";
 import { errorText } from "./error-text";
 import { REJECT } from "./reject-text";
+import { dailyLimitWords } from "./draw-chances";
 import { t } from "./i18n";
 import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
 
@@ -104,8 +105,10 @@ export async function submitClaim(campaignId: string, userId: string, onChalleng
  * A refusal in plain words; not_eligible names its rule (error.issues[0].code). Any other code (campaign_paused,
  * preview_only, …) reads from error-text.ts, so the Chinese page never shows the API's English message.
  */
-export const rejectText = (code: string, fallback: string, rule?: string) =>
-  code === "not_eligible" ? refusalText(rule) : REJECT[code] ? t(...REJECT[code]!) : code ? errorText({ code, message: fallback }) : fallback;
+export const rejectText = (code: string, fallback: string, rule?: string, endsAt?: string) =>
+  code === "not_eligible" ? refusalText(rule)
+  : code === "daily_limit_reached" && endsAt ? t(...dailyLimitWords(endsAt, Date.now()))
+  : REJECT[code] ? t(...REJECT[code]!) : code ? errorText({ code, message: fallback }) : fallback;
 
 export function countdown(ms: number): string {
   if (ms <= 0) return "00:00:00";

@@ -10,6 +10,13 @@ const DAY_MS = 86_400_000;
 /** The next midnight China time after `now` (ms since the epoch). */
 export const nextChinaMidnight = (now: number) => Math.floor((now + CHINA_OFFSET_MS) / DAY_MS + 1) * DAY_MS - CHINA_OFFSET_MS;
 
+/** A claim refused for today's limit (daily_limit_reached): "come back tomorrow" only when the campaign is open then. */
+export function dailyLimitWords(endsAt: string, now: number): [string, string] {
+  return Date.parse(endsAt) > nextChinaMidnight(now)
+    ? ["今日已领取，明天再来", "Daily limit reached, come back tomorrow"]
+    : ["今日已领取，本活动今天结束", "Daily limit reached; the campaign ends today"];
+}
+
 export function drawsUsedUpWords(wins: number, endsAt: string, now: number): [string, string] {
   return Date.parse(endsAt) > nextChinaMidnight(now)
     ? [`今日抽奖次数已用完，已中奖 ${wins} 次，明天再来`, `No draws left today; won ${wins}. Come back tomorrow`]

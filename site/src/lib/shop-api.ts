@@ -57,7 +57,7 @@ export function voucherCard(v: any): HTMLElement {
     copy.onclick = () => navigator.clipboard?.writeText(v.secret).then(() => (copy.textContent = t("已复制", "Copied")));
     card.append(el("div", { class: "secret-row" }, code, copy));
   }
-  if (v.meta?.account) card.append(el("p", { class: "muted" }, `${t("充值账号", "Account")}: ${v.meta.account}`));
+  if (v.meta?.account) card.append(el("p", { class: "muted" }, `${t("充值账号：", "Account: ")}${v.meta.account}`));
   if (v.tutorial) {
     const d = el("details", {}, el("summary", {}, t("使用教程", "How to redeem")));
     d.append(el("p", { class: "pre" }, v.tutorial));
