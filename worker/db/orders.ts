@@ -313,10 +313,11 @@ export function markStuckStmt(db: D1Database, tenantId: string, id: string) {
 
 /**
  * One round trip for a buyer polling an order: the order, its vouchers (with each product's tutorial and scope), its open charge,
- * and (given `buyerId`) the buyer row a session names (services/buyers.ts resolveBuyer decides who that is).
+ * the kind of product it is for, and (given `buyerId`) the buyer row a session names (services/buyers.ts resolveBuyer
+ * decides who that is).
  */
 export async function orderWithVouchersAndCharge(db: D1Database, tenantId: string, orderId: string, buyerId?: string) {
-  const [o, v, c, b] = await db.batch([
+  const [o, v, c, k, b] = await db.batch([
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db
       .prepare(
@@ -326,9 +327,11 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
       )
       .bind(tenantId, orderId),
     db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
+    db.prepare("SELECT p.kind FROM orders o JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
     ...(buyerId ? [buyerStmt(db, tenantId, buyerId)] : []),
   ]);
   return {
+    productKind: (k!.results[0] as { kind: string } | undefined)?.kind ?? null,
     buyer: (b?.results[0] as BuyerRow | undefined) ?? null,
     order: o!.results[0] as OrderRow | undefined,
     vouchers: v!.results as (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[],

@@ -57,7 +57,8 @@ export async function sessionOrder(env: Env, tenantId: string, sessionBuyerId: s
 }
 
 async function orderView(
-  env: Env, tenantId: string, read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[]; charge?: { id: string } },
+  env: Env, tenantId: string,
+  read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[]; charge?: { id: string }; productKind: string | null },
 ) {
   const { order: row, charge } = read;
   const notes = new Map<string, ProductNotes>();
@@ -71,7 +72,7 @@ async function orderView(
     // Which coupon took how much (issue 19); read only when coupons took part.
     ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
     // What was bought, so the page words a failed direct recharge as 充值失败, not 发放失败.
-    productKind: ((await getProductRow(env.DB, tenantId, row.product_id))?.kind as Product["kind"] | undefined) ?? null,
+    productKind: (read.productKind as Product["kind"] | null) ?? null,
   };
 }
 
