@@ -1,4 +1,4 @@
-import { paymentByIdStmt, setChargeProviderStmt, type PaymentRow } from "./payments";
+import { paymentByIdStmt, type PaymentRow } from "./payments";
 
 export interface SandboxTxnRow {
   gateway_ref: string;
@@ -30,19 +30,19 @@ export async function bookSandboxTxn(db: D1Database, row: Omit<SandboxTxnRow, "b
 }
 
 /**
- * The buyer pays a charge at the sandbox, in one round trip: a pending charge moves to the sandbox (should the cashier
- * have opened it elsewhere), the gateway books it once with its fee (0.6 %, rounded half up, as WeChat Pay and Alipay
- * charge), and the payment and the booking are read back. Nothing is booked for an unknown, settled or non-charge
- * payment; a charge the gateway closed keeps its closed booking (the first booking wins).
+ * The buyer pays a charge at the sandbox, in one round trip: the gateway books a pending charge opened at the sandbox
+ * once with its fee (0.6 %, rounded half up, as WeChat Pay and Alipay charge), and the payment and the booking are read
+ * back. Nothing is booked for an unknown, settled or non-charge payment, nor for one opened at another gateway (the
+ * caller moves it here first, services/cashier.ts startPayment); a charge the gateway closed keeps its closed booking
+ * (the first booking wins).
  */
 export async function paySandboxCharge(db: D1Database, paymentId: string, gatewayRef: string, payerAccount: string | null) {
-  const [, , payment, txn] = await db.batch([
-    setChargeProviderStmt(db, null, paymentId, "sandbox"),
+  const [, payment, txn] = await db.batch([
     db
       .prepare(
         `INSERT INTO sandbox_gateway_txns (${TXN_COLUMNS})
          SELECT ?, tenant_id, 'payment', id, id, amount_cents, (amount_cents * 6 + 500) / 1000, 'paid', ? FROM payments
-         WHERE id = ? AND kind = 'charge' AND status = 'pending'
+         WHERE id = ? AND kind = 'charge' AND status = 'pending' AND provider = 'sandbox'
          ON CONFLICT (kind, merchant_ref) DO NOTHING`,
       )
       .bind(gatewayRef, payerAccount, paymentId),

@@ -97,8 +97,16 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
  * The buyer pays at the sandbox: the gateway books the charge (once per payment; the fee is 0.6 %, refunds give it
  * back pro rata), then builds its signed callback. 404 unknown payment, 409 `already_paid`, 409 `charge_closed`.
  */
-export async function sandboxPaidCallback(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, paymentId: string, payerAccount?: string) {
-  const { payment, txn } = await paySandboxCharge(env.DB, paymentId, `sbx_${randomToken(24)}`, payerAccount ?? null);
+export async function sandboxPaidCallback(
+  env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">, paymentId: string, payerAccount?: string, moveHere?: () => Promise<unknown>,
+) {
+  const gatewayRef = `sbx_${randomToken(24)}`;
+  let { payment, txn } = await paySandboxCharge(env.DB, paymentId, gatewayRef, payerAccount ?? null);
+  // Opened at another gateway by the cashier: moved here first (that gateway asked and closed), then booked.
+  if (moveHere && payment?.kind === "charge" && payment.status === "pending" && payment.provider !== "sandbox") {
+    await moveHere();
+    ({ payment, txn } = await paySandboxCharge(env.DB, paymentId, gatewayRef, payerAccount ?? null));
+  }
   if (!payment || payment.kind !== "charge") throw ApiError.notFound("Payment");
   if (payment.status !== "pending") throw ApiError.conflict("already_paid", "This payment is already settled");
   if (txn?.state !== "paid") throw ApiError.conflict("charge_closed", "The gateway closed this charge; it can no longer be paid");

@@ -4,7 +4,6 @@ import { getTenant } from "../db/tenants";
 import { ApiError } from "../errors";
 import { checkoutHtml } from "../payments/checkout-page";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxNotice, sandboxPaidCallback } from "../payments/sandbox";
-import { getPaymentById } from "../db/payments";
 import { unacknowledgedSandboxCharges } from "../db/sandbox-gateway";
 import { isDevelopment } from "../domain/deploy-config";
 import { startPayment } from "./cashier";
@@ -28,13 +27,13 @@ type Ack = { received: boolean; applied: boolean; orderStatus: string };
  * the merchant's answer. 404 unknown payment, 409 `already_paid`, 409 `callback_refused`.
  */
 export async function payAtSandbox(env: Env, paymentId: string, requestUrl: string, payerAccount?: string) {
-  // A charge opened at a real gateway moves here only once that gateway says it was not paid there (and is closed),
-  // as any switch of gateway does: a payment taken there is credited instead, and this one refused.
-  const open = await getPaymentById(env.DB, paymentId);
-  if (open && open.status === "pending" && open.provider !== "sandbox") await startPayment(env, paymentId, "sandbox", new URL(requestUrl).origin);
   // The gateway knows its own payment (amount, order id); the merchant's order is the callback's business. A real
-  // gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one.
-  const { payment, body, signature } = await sandboxPaidCallback(env, paymentId, payerAccount ?? `wallet_${randomToken(12)}`);
+  // gateway always knows who paid; the sandbox's wallet is the one the page names, else a fresh one. A charge opened at
+  // a real gateway moves here only once that gateway says it was not paid there (and is closed), as any switch of
+  // gateway does: a payment taken there is credited instead, and this one refused.
+  const { payment, body, signature } = await sandboxPaidCallback(
+    env, paymentId, payerAccount ?? `wallet_${randomToken(12)}`, () => startPayment(env, paymentId, "sandbox", new URL(requestUrl).origin),
+  );
   const callbackSentAt = Date.now();
   const { res, ack } = await notifyMerchant(requestUrl, body, signature);
   if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
