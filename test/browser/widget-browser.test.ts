@@ -50,8 +50,9 @@ beforeAll(async () => {
   taskLotteryId = (await api("/campaigns", keys.admin!, "POST", {
     kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "品牌页每日抽奖", description: "分享可额外获得 1 次机会",
     startsAt: campaign.startsAt, endsAt: new Date(now + 3_600_000).toISOString(),
-    prizes: [{ id: "big", name: "十元券", productId: prizeProduct, stock: 50, weight: 50 }], noPrizeWeight: 50,
-    drawsPerDay: 1, tasks: [{ id: "share", name: "分享给好友（可选）", extraChances: 1 }], shards: 1,
+    // Every draw wins, and perUserLimit (default 1) allows two: the second draw is refused only if the share gave none.
+    prizes: [{ id: "big", name: "十元券", productId: prizeProduct, stock: 50, weight: 50 }], noPrizeWeight: 0,
+    drawsPerDay: 1, perUserLimit: 2, tasks: [{ id: "share", name: "分享给好友（可选）", extraChances: 1 }], shards: 1,
   })).id;
   // Lotteries publish their seed commitment before opening, so the campaign starts a few seconds from now.
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(campaign.startsAt) - Date.now() + 200)));

@@ -36,7 +36,7 @@ export async function payAtSandbox(env: Env, paymentId: string, requestUrl: stri
   );
   const callbackSentAt = Date.now();
   const { res, ack } = await notifyMerchant(requestUrl, body, signature);
-  if (!res.ok || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
+  if (!res.ok || !ack || "error" in ack) throw ApiError.conflict("callback_refused", `The merchant refused the callback (${res.status})`);
   return { ...ack, orderId: payment.order_id, callbackSentAt };
 }
 
@@ -45,7 +45,8 @@ async function notifyMerchant(url: string, body: string, signature: string) {
   const res = await exports.default.fetch(new Request(new URL(SANDBOX_CALLBACK_PATH, url), {
     method: "POST", headers: { "content-type": "application/json", [SANDBOX_SIGNATURE_HEADER]: signature }, body,
   }));
-  const ack = (await res.json().catch(() => ({ error: { code: "unreadable", message: "" } }))) as Ack | { error: { code: string; message: string } };
+  // An answer that is not JSON is no acknowledgement (null), as a refusal is not.
+  const ack = (await res.json().catch(() => null)) as Ack | { error: { code: string; message: string } } | null;
   return { res, ack };
 }
 
@@ -66,7 +67,7 @@ export async function resendSandboxNotices(env: Env, now = Date.now()): Promise<
   for (const txn of due) {
     const { body, signature } = await sandboxNotice(env, { id: txn.payment_id, order_id: txn.order_id, currency: txn.currency }, txn);
     const { res, ack } = await notifyMerchant("http://sandbox.invalid/", body, signature);
-    if (res.ok && !("error" in ack)) acknowledged++;
+    if (res.ok && ack && !("error" in ack)) acknowledged++;
     else console.error(JSON.stringify({ at: "sandbox_notice_resend", paymentId: txn.payment_id, status: res.status }));
   }
   return acknowledged;
