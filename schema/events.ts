@@ -82,7 +82,13 @@ export const EVENT_PAYLOADS = {
   risk_flagged: z.object({ ...Common, source: Label, kind: Label, subject: Label, action: Label.nullable() }).catchall(Detail),
   keys_imported: payload({ productId: Id, batchId: OptId, inserted: Count, rejected: Count }),
   product_published: payload({ productId: Id, kind: Label.optional() }),
-  payment_callback_refused: payload({ paymentId: Id, reason: Label }),
+  /**
+   * A gateway notice refused with nothing changed. paymentId: the payment it names, when the gateway's signature held
+   * (absent for a notice that does not verify at the account's URL); accountId: the connected account whose notify URL
+   * it reached (absent for the sandbox's). reason `wrong_account`: a notice naming this brand's payment reached another
+   * account's URL (that account is not named); `unknown_payment`: one at this brand's URL naming no payment of its own.
+   */
+  payment_callback_refused: payload({ paymentId: Id.optional(), reason: Label, provider: Label.optional(), accountId: Id.optional() }),
   otp_requested: payload({}),
   buyer_signed_in: payload({}),
   guest_attached: payload({ guestId: Id }),

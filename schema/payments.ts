@@ -28,6 +28,12 @@ export const AlipayAccount = z
     appId: z.string().trim().regex(/^\d{8,32}$/, "APPID is digits"),
     appPrivateKeyPem: Pem,
     alipayPublicKeyPem: Pem,
+    sellerId: z
+      .string()
+      .trim()
+      .regex(/^2088\d{12}$/, "the seller id (PID) is 2088 and 12 digits")
+      .optional()
+      .openapi({ description: "The merchant's PID (2088…): when set, a notify whose seller_id is another's is refused (wrong_seller)" }),
     gatewayUrl: GatewayUrl.default("https://openapi.alipay.com/gateway.do"),
   })
   .openapi("AlipayAccount");

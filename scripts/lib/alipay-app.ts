@@ -219,7 +219,7 @@ ${t.quitUrl ? `<p><a href="${esc(t.quitUrl)}">取消付款</a></p>` : ""}<p clas
   const app = new Hono();
   app.get("/health", (c) => c.json({ ok: true, appId: state.app.appId }));
   app.get("/sandbox/merchant", (c) => c.json({
-    appId: state.app.appId, appPrivateKeyPem: state.app.privateKeyPem, alipayPublicKeyPem: state.alipay.publicKeyPem,
+    appId: state.app.appId, appPrivateKeyPem: state.app.privateKeyPem, alipayPublicKeyPem: state.alipay.publicKeyPem, sellerId: state.sellerId,
     gatewayUrl: `${new URL(c.req.url).origin}/gateway.do`,
   }));
 

@@ -122,3 +122,31 @@ describe("alipay bill download", () => {
     expect(await unpackBill(ascii("#支付宝业务明细查询"))).toBe("#支付宝业务明细查询");
   });
 });
+
+describe("alipay async notify: the account's own app and seller", () => {
+  it("refuses another app_id or (when the account names its PID) another seller_id, naming the signed payment", async () => {
+    const { verifyAlipayNotify } = await import("../../worker/payments/alipay/notify");
+    const gateway = await generateRsa2KeyPair();
+    const now = Date.now();
+    const notify = async (changes: Record<string, string>) => {
+      const p: Record<string, string> = {
+        notify_time: chinaTimestamp(now), notify_type: "trade_status_sync", notify_id: "n1", app_id: "2021000000000001", charset: "utf-8", version: "1.0",
+        trade_no: "2026113022001400000001", out_trade_no: "pay_1", trade_status: "TRADE_SUCCESS", total_amount: "19.90", seller_id: "2088721000000001", ...changes,
+      };
+      p.sign = await rsa2Sign(await importPrivateKey(gateway.privateKeyPem), signingString(p, ["sign", "sign_type"]));
+      p.sign_type = "RSA2";
+      return new URLSearchParams(p).toString();
+    };
+    const keys = (sellerId?: string) => ({ appId: "2021000000000001", sellerId, gatewayUrl: "", appKey: Promise.reject(new Error("unused")), alipayKey: importPublicKey(gateway.publicKeyPem) });
+    const pinned = keys("2088721000000001");
+    pinned.appKey.catch(() => undefined);
+    expect(await verifyAlipayNotify(pinned, await notify({}), now)).toMatchObject({ ok: true, notice: { paymentId: "pay_1", amountCents: 1990 } });
+    expect(await verifyAlipayNotify(pinned, await notify({ seller_id: "2088000000000009" }), now)).toEqual({ ok: false, code: "wrong_seller", message: expect.any(String), paymentId: "pay_1" });
+    expect(await verifyAlipayNotify(pinned, await notify({ seller_id: "" }), now)).toMatchObject({ ok: false, code: "wrong_seller" });
+    expect(await verifyAlipayNotify(pinned, await notify({ app_id: "2021009999999999" }), now)).toMatchObject({ ok: false, code: "signature_wrong_app", paymentId: "pay_1" });
+    // An account saved without its PID is not checked on the seller (the app_id still is).
+    const open = keys();
+    open.appKey.catch(() => undefined);
+    expect(await verifyAlipayNotify(open, await notify({ seller_id: "2088000000000009" }), now)).toMatchObject({ ok: true });
+  });
+});

@@ -19,7 +19,7 @@ async function alipayShop(keys = 3) {
   const merchant = await (await fetch(`${sandbox()}/sandbox/merchant`)).json();
   const put = await api("/payment-accounts", { method: "PUT", token: s.adminKey, json: { provider: "alipay", config: merchant } });
   expect(put.status).toBe(200);
-  return { ...s, merchant: merchant as { appId: string } };
+  return { ...s, merchant: merchant as { appId: string; sellerId: string } };
 }
 
 /** Order → cashier → 支付宝: the browser goes to the sandbox's wap.pay page, which opens the trade (WAIT_BUYER_PAY). */
@@ -94,7 +94,7 @@ describe("alipay: pay at the sandbox, notify to the worker", { timeout: 90_000 }
     const base = new URLSearchParams({
       notify_time: chinaTimestamp(Date.now()), notify_type: "trade_status_sync", notify_id: "n1", app_id: s.merchant.appId, charset: "utf-8",
       version: "1.0", sign_type: "RSA2", trade_no: "2026113022001400000001", out_trade_no: unpaid.paymentId, trade_status: "TRADE_SUCCESS",
-      total_amount: "19.90", passback_params: unpaid.order.id, buyer_id: "2088102122524333",
+      total_amount: "19.90", passback_params: unpaid.order.id, buyer_id: "2088102122524333", seller_id: s.merchant.sellerId,
     }).toString();
     const notifyUrl = new URL(unpaid.redirectUrl).searchParams.get("notify_url")!;
     const early = await postNotify(notifyUrl, await signedBySandbox(base, {}));

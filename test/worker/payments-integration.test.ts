@@ -153,7 +153,7 @@ describe("the gateway is the truth (issue 21)", { timeout: 60_000 }, () => {
     expect((await getPaymentById(env.DB, paymentId))!.status).toBe("pending");
     const { recordedOfType } = await import("./helpers");
     const refused = await recordedOfType((await getPaymentById(env.DB, paymentId))!.tenant_id, "payment_callback_refused");
-    expect(refused.map((e) => e.payload)).toContainEqual({ paymentId, reason: "gateway_unconfirmed" });
+    expect(refused.map((e) => e.payload)).toContainEqual({ paymentId, reason: "gateway_unconfirmed", provider: "sandbox" });
   });
 
   it("two refunds at once never exceed the charge; a refund the gateway never heard of is asked again by the cron", async () => {

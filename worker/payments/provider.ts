@@ -16,7 +16,11 @@ export interface PaymentNotice {
   refundRef?: string;
 }
 
-export type VerifyResult = { ok: true; notice: PaymentNotice } | { ok: false; code: string; message: string };
+/**
+ * A refusal's `paymentId` is set only when the gateway's signature (and, for WeChat, the decryption) held, so the
+ * payment it names is the gateway's word, not a stranger's: then the brand's record of the refusal names it too.
+ */
+export type VerifyResult = { ok: true; notice: PaymentNotice } | { ok: false; code: string; message: string; paymentId?: string };
 
 /** The gateway's own view of a charge, asked before an order is credited (query order / alipay.trade.query). */
 export interface GatewayCharge {

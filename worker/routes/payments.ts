@@ -3,7 +3,7 @@ import type { AppEnv } from "../types";
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { providerForCallback } from "../payments/provider-registry";
-import { settlePaymentNotice } from "../services/payment-callback";
+import { recordRefusedNotice, settlePaymentNotice } from "../services/payment-callback";
 import { payAtSandbox, sandboxCheckoutPage } from "../services/sandbox-gateway";
 import { SandboxPayInput } from "../../schema/orders";
 import { StartPaymentInput, StartPaymentResult } from "../../schema/payments";
@@ -81,14 +81,16 @@ async function onCallback(c: Context<AppEnv>, name: string, accountId: string | 
   // notice is refused like an unsigned one, and the gateway retries once the account is fixed.
   const verified = await provider.verifyCallback(raw, c.req.raw.headers).catch((e: unknown) => {
     console.error(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, accountId, error: e instanceof Error ? e.message : String(e) }));
-    return { ok: false as const, code: "signature_unverifiable", message: "The account's gateway key cannot be used to verify this notice" };
+    return { ok: false as const, code: "signature_unverifiable", message: "The account's gateway key cannot be used to verify this notice", paymentId: undefined };
   });
   if (!verified.ok) {
-    console.warn(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, refused: verified.code }));
+    console.warn(JSON.stringify({ at: "payment_callback", requestId: c.var.requestId, provider: name, accountId, refused: verified.code }));
+    // A brand's account URL: the brand sees the refused notice (another merchant's or app's, forged, replayed late).
+    if (tenantId) await recordRefusedNotice(c.env, tenantId, { provider: name, accountId }, verified.code, verified.paymentId);
     const status = verified.code.startsWith("signature_") ? 401 : 400;
     throw new ApiError(status, verified.code, verified.message);
   }
-  const { applied, orderStatus } = await settlePaymentNotice(c.env, provider, tenantId, verified.notice, (work) => c.executionCtx.waitUntil(work));
+  const { applied, orderStatus } = await settlePaymentNotice(c.env, provider, tenantId, verified.notice, (work) => c.executionCtx.waitUntil(work), accountId);
   const answer = provider.callbackAck();
   // A gateway's own acknowledgement (WeChat: 204; Alipay: the text "success") where its protocol wants one.
   if (answer) return new Response(answer.body || null, { status: answer.status, headers: { "content-type": answer.contentType } }) as never;

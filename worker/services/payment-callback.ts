@@ -1,6 +1,7 @@
 import type { GatewayCharge, PaymentNotice, PaymentProvider } from "../payments/provider";
 import { readNotice } from "../db/fulfilment";
 import { getPaymentById, type PaymentRow } from "../db/payments";
+import { sha256Hex } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { dispatchAfterDeferred, emitEvent } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
@@ -9,11 +10,48 @@ import { groupSeatPaid, isGroupOrder } from "./groups";
 import { inviteAfterPaid } from "./invites";
 import { refundNotice } from "./refunds";
 
+/** Where a notice arrived: the gateway and, for a brand's connected account, that account (its notify URL). */
+export interface NoticeOrigin {
+  provider: string;
+  accountId?: string;
+}
+
 /** Refuses a notice with nothing changed, and records why for the brand (the gateway will retry later). */
-async function refuse(env: Env, paymentId: string, error: ApiError): Promise<never> {
+async function refuse(env: Env, paymentId: string, error: ApiError, at: NoticeOrigin): Promise<never> {
   const payment = await getPaymentById(env.DB, paymentId);
-  if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId, reason: error.code } });
+  if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId, reason: error.code, ...originFields(at) } });
   throw error;
+}
+
+const originFields = (at: NoticeOrigin) => ({ provider: at.provider, ...(at.accountId ? { accountId: at.accountId } : {}) });
+
+/**
+ * Records a refused notice for a brand that is not the one a payment row names: the brand whose notify URL it reached
+ * (a notice that does not verify there, or one naming no payment of its own) or the brand whose payment a notice
+ * names at another account's URL. Anyone can post to a notify URL, so these are recorded once per brand, account,
+ * payment (or minute, when there is none) and reason: a flood of them is one record, not an event each.
+ */
+export async function recordRefusedNotice(env: Env, tenantId: string, at: NoticeOrigin, reason: string, paymentId?: string) {
+  const key = [tenantId, at.provider, at.accountId ?? "", paymentId ?? `t${Math.floor(Date.now() / 60_000)}`, reason].join("|");
+  const eventId = `evpcr_${(await sha256Hex(key)).slice(0, 40)}`;
+  const payload = { ...(paymentId ? { paymentId } : {}), reason, ...originFields(at) };
+  await emitEvent(env, { eventId, tenantId, type: "payment_callback_refused", payload }).catch((e: unknown) => {
+    console.error(JSON.stringify({ at: "payment_callback_refused", tenantId, reason, error: e instanceof Error ? e.message : String(e) }));
+  });
+}
+
+/**
+ * A verified notice at a brand's account URL that names no charge of that brand: refused as unknown (404) whether the
+ * payment is another brand's or does not exist, so the account's brand learns nothing of other brands'. Both brands
+ * see the attempt: the URL's brand as `unknown_payment`, the payment's brand (if any) as `wrong_account`.
+ */
+async function foreignNotice(env: Env, tenantId: string, at: NoticeOrigin, notice: PaymentNotice, owner: PaymentRow | undefined): Promise<never> {
+  const paymentId = notice.type === "refund.succeeded" ? notice.refundId ?? notice.paymentId : notice.paymentId;
+  console.warn(JSON.stringify({ at: "payment_callback", refused: "foreign_notice", provider: at.provider, accountId: at.accountId, tenantId, paymentId, ownerTenantId: owner?.tenant_id ?? null }));
+  await recordRefusedNotice(env, tenantId, at, notice.type === "refund.succeeded" ? "unknown_refund" : "unknown_payment", paymentId);
+  // The owner's record does not name the other account: that is another brand's.
+  if (owner && owner.tenant_id !== tenantId) await recordRefusedNotice(env, owner.tenant_id, { provider: at.provider }, "wrong_account", paymentId);
+  throw ApiError.notFound(notice.type === "refund.succeeded" ? "Refund" : "Payment");
 }
 
 /**
@@ -21,11 +59,11 @@ async function refuse(env: Env, paymentId: string, error: ApiError): Promise<nev
  * gateway confirms the money, so it goes back there under one refund id per gateway and charge (a repeated notice asks
  * again under the same id, never twice), and the brand is alerted. Anything the gateway does not confirm is refused.
  */
-async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: PaymentRow, notice: PaymentNotice, gateway: GatewayCharge | null, orderStatus: string) {
+async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: PaymentRow, notice: PaymentNotice, gateway: GatewayCharge | null, orderStatus: string, at: NoticeOrigin) {
   if (!gateway || gateway.state !== "paid" || gateway.amountCents !== notice.amountCents) throw ApiError.notFound("Payment");
   const refundId = `rfx_${provider.name}_${payment.id}`;
   const refund = await provider.refund(payment, notice.amountCents, refundId, "重复支付，原路退回").catch(() => null);
-  if (!refund?.ok) await refuse(env, payment.id, new ApiError(502, "refund_failed", "The gateway did not take back a payment made for a charge that had moved to another gateway; retry later"));
+  if (!refund?.ok) await refuse(env, payment.id, new ApiError(502, "refund_failed", "The gateway did not take back a payment made for a charge that had moved to another gateway; retry later"), at);
   await emitEvent(env, {
     eventId: `evpx_${provider.name}_${payment.id}`, tenantId: payment.tenant_id, type: "alert",
     payload: { kind: "stray_payment_refunded", orderId: payment.order_id, provider: provider.name, refundId, amountCents: notice.amountCents },
@@ -37,12 +75,18 @@ async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: P
  * A verified gateway notice. A payment is credited only after the gateway itself, asked by us, says the charge is paid
  * with that amount (a callback is a hint; the query is the truth). Then the payment is settled and delivered — keys and
  * coupons before answering (the buyer sees them at once), upstream recharges in the background. `tenantId`: the
- * account the callback URL named (null for the development sandbox, whose one key covers every tenant).
+ * account the callback URL named (null for the development sandbox, whose one key covers every tenant); `accountId`
+ * that account, named in the brand's records of a refused notice.
  */
-export async function settlePaymentNotice(env: Env, provider: PaymentProvider, tenantId: string | null, notice: PaymentNotice, defer: (work: Promise<unknown>) => void) {
+export async function settlePaymentNotice(env: Env, provider: PaymentProvider, tenantId: string | null, notice: PaymentNotice, defer: (work: Promise<unknown>) => void, accountId?: string) {
+  const at: NoticeOrigin = { provider: provider.name, accountId };
   if (notice.type === "refund.succeeded") {
     const known = notice.refundId ? await refundNotice(env, provider, tenantId, notice.refundId, notice.refundRef) : false;
-    if (!known) throw ApiError.notFound("Refund");
+    if (!known) {
+      const owner = notice.refundId ? await getPaymentById(env.DB, notice.refundId) : null;
+      if (tenantId) await foreignNotice(env, tenantId, at, notice, owner ?? undefined);
+      throw ApiError.notFound("Refund");
+    }
     return { applied: true, orderStatus: "refund_notice" };
   }
   // The gateway is asked while our record is read: the query is keyed on the payment id the signed notice names, and
@@ -52,22 +96,25 @@ export async function settlePaymentNotice(env: Env, provider: PaymentProvider, t
   // One read serves the checks here and the acceptance (the payment, its order, product and reserved keys).
   const read = await readNotice(env.DB, notice.paymentId);
   const payment = read[0]!.results[0] as PaymentRow | undefined;
-  if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") throw ApiError.notFound("Payment");
+  if (!payment || (tenantId && payment.tenant_id !== tenantId) || payment.kind !== "charge") {
+    if (tenantId) await foreignNotice(env, tenantId, at, notice, payment);
+    throw ApiError.notFound("Payment");
+  }
   // Asked only for a notice that matches our own record (another order or amount is refused below, by its own code).
   const matches = payment.order_id === notice.orderId && payment.amount_cents === notice.amountCents && payment.currency === notice.currency;
   if (payment.provider !== provider.name) {
     const order = read[1]!.results[0] as { status: string } | undefined;
-    return refundStrayCharge(env, provider, payment, notice, matches ? await asked : null, order?.status ?? "unknown");
+    return refundStrayCharge(env, provider, payment, notice, matches ? await asked : null, order?.status ?? "unknown", at);
   }
   if (payment.status === "pending" && matches) {
     const gateway = await asked;
-    if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"));
+    if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"), at);
     if (gateway!.state !== "paid" || gateway!.amountCents !== notice.amountCents || (gateway!.gatewayTxnId && gateway!.gatewayTxnId !== notice.gatewayTxnId)) {
-      await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`));
+      await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`), at);
     }
   }
   const outcome = await acceptPaymentNotice(env, provider.name, notice, read).catch(async (e) => {
-    if (e instanceof ApiError) await refuse(env, notice.paymentId, e);
+    if (e instanceof ApiError) await refuse(env, notice.paymentId, e, at);
     throw e;
   });
   let order = outcome.order;

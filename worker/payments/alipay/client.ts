@@ -4,6 +4,8 @@ import { importPrivateKey, importPublicKey, rawJsonMember, rsa2Sign, rsa2Verify,
 
 export interface AlipayKeys {
   appId: string;
+  /** The merchant's PID (2088…), when the account names it: a notify must be for this seller. */
+  sellerId?: string;
   gatewayUrl: string;
   appKey: Promise<CryptoKey>;
   alipayKey: Promise<CryptoKey>;
@@ -15,7 +17,7 @@ export function alipayKeys(account: AlipayAccount): AlipayKeys {
   // Imported lazily per request; an unused rejected promise must not become an unhandled rejection.
   appKey.catch(() => undefined);
   alipayKey.catch(() => undefined);
-  return { appId: account.appId, gatewayUrl: account.gatewayUrl, appKey, alipayKey };
+  return { appId: account.appId, sellerId: account.sellerId, gatewayUrl: account.gatewayUrl, appKey, alipayKey };
 }
 
 /** The common request parameters, signed: app_id, method, format, charset, sign_type, timestamp, version, biz_content. */

@@ -12,7 +12,7 @@ import { rsa2Verify, signingString } from "./sign";
 export const NOTIFY_MAX_AGE_MS = 26 * 3_600_000;
 export const NOTIFY_MAX_AHEAD_MS = 5 * 60_000;
 
-const refuse = (code: string, message: string): VerifyResult => ({ ok: false, code, message });
+const refuse = (code: string, message: string, paymentId?: string): VerifyResult => ({ ok: false, code, message, ...(paymentId ? { paymentId } : {}) });
 
 /** An async notify (x-www-form-urlencoded POST from Alipay) → a verified PaymentNotice, or why not. */
 export async function verifyAlipayNotify(keys: AlipayKeys, rawBody: string, now: number): Promise<VerifyResult> {
@@ -27,10 +27,14 @@ export async function verifyAlipayNotify(keys: AlipayKeys, rawBody: string, now:
   if (!(await rsa2Verify(await keys.alipayKey, signingString(p, ["sign", "sign_type"]), p.sign))) {
     return refuse("signature_invalid", "Notify signature does not verify with the Alipay public key");
   }
-  if (p.app_id !== keys.appId) return refuse("signature_wrong_app", "Notify is for another app_id");
+  // Signed by Alipay from here on: the payment it names is Alipay's word (the brand's record of a refusal names it).
+  const paymentId = p.out_trade_no || undefined;
+  if (p.app_id !== keys.appId) return refuse("signature_wrong_app", "Notify is for another app_id", paymentId);
+  // Alipay's own rule: the seller of the trade must be the merchant (one app can serve several sellers).
+  if (keys.sellerId && p.seller_id !== keys.sellerId) return refuse("wrong_seller", "Notify is for another seller_id", paymentId);
   const sent = parseChinaTime(p.notify_time ?? "");
   if (sent === null) return refuse("invalid_body", "notify_time missing or malformed");
-  if (sent < now - NOTIFY_MAX_AGE_MS || sent > now + NOTIFY_MAX_AHEAD_MS) return refuse("signature_expired", "notify_time is outside the accepted window");
+  if (sent < now - NOTIFY_MAX_AGE_MS || sent > now + NOTIFY_MAX_AHEAD_MS) return refuse("signature_expired", "notify_time is outside the accepted window", paymentId);
   if (!p.out_trade_no || !p.trade_no) return refuse("invalid_body", "Notify lacks out_trade_no or trade_no");
   const payerAccount = p.buyer_open_id || p.buyer_id || undefined;
   // Our order id travels as passback_params (公用回传参数, URL-encoded by us, echoed back by Alipay in the notify).

@@ -18,7 +18,7 @@ const REFUND_STATES: Record<string, RefundState> = { SUCCESS: "succeeded", PROCE
 const PAY_WINDOW_MS = 30 * 60_000;
 
 interface Transaction {
-  mchid: string; out_trade_no: string; transaction_id?: string; trade_state: string; attach?: string;
+  mchid: string; appid?: string; out_trade_no: string; transaction_id?: string; trade_state: string; attach?: string;
   amount?: { total: number; currency?: string; payer_total?: number }; payer?: { openid?: string };
 }
 interface Refund {
@@ -70,8 +70,12 @@ export function wechatPayProvider(account: WechatPayAccount, ctx: ProviderContex
         return { ok: false, code: "decrypt_failed", message: "The resource does not decrypt with the APIv3 key (tampered or another merchant's)" };
       }
       const resource = JSON.parse(plain) as Transaction & Refund;
-      if (resource.mchid && resource.mchid !== account.mchId) return { ok: false, code: "wrong_merchant", message: "Notification for another merchant" };
+      // Decrypted with this account's APIv3 key, the resource must still be this account's: its merchant (every
+      // notice names mchid) and, for a payment, its app. Anything else is another merchant's (or app's) money.
+      const paymentId = typeof resource.out_trade_no === "string" ? resource.out_trade_no : undefined;
+      if (resource.mchid !== account.mchId) return { ok: false, code: "wrong_merchant", message: "Notification for another merchant (mchid)", paymentId };
       if (event.event_type === "TRANSACTION.SUCCESS") {
+        if (resource.appid !== account.appId) return { ok: false, code: "wrong_app", message: "Notification for another app (appid)", paymentId };
         if (resource.trade_state !== "SUCCESS" || !resource.transaction_id || !resource.amount) return { ok: false, code: "invalid_body", message: "Not a successful transaction" };
         return {
           ok: true,
