@@ -135,6 +135,11 @@ export const SupplierRow = z
   .object({ supplierId: z.string(), delivered: z.number(), failed: z.number(), successRate: rate })
   .openapi("SupplierRow");
 
+/** The one definition of a paid order (支付订单), shared with the orders export's `paidOrder` column (schema/exports.ts). */
+const PAID_ORDERS =
+  "Orders paid in the range with money taken at a payment gateway (order_paid). A free (¥0) order and one paid wholly from " +
+  "the stored-value balance are delivered but not counted (their export rows read paidOrder false)";
+
 export const RoiParams = params({ ...range, ...campaign, ...attribution });
 export const RoiRow = z
   .object({
@@ -142,7 +147,7 @@ export const RoiRow = z
     participants: z.number(),
     costCents: z.number(),
     revenueCents: z.number(),
-    paidOrders: z.number(),
+    paidOrders: z.number().openapi({ description: PAID_ORDERS }),
     roi: z.number().nullable().openapi({ description: "(revenue - cost) / cost; null without cost" }),
     newUsers: z.number(),
     newUserShare: rate.openapi({ description: "This campaign's share of all sign-ups in the range" }),
@@ -154,7 +159,7 @@ export const TopProductsRow = z
   .object({
     productId: z.string(), views: z.number(),
     viewers: z.number().openapi({ description: "People who viewed the product in the range (a view before sign-up counts for the account made on that device)" }),
-    paidOrders: z.number(),
+    paidOrders: z.number().openapi({ description: PAID_ORDERS }),
     revenueCents: z.number().openapi({ description: "Paid orders' amounts in the range (GMV), refunds not taken off" }),
     refundedCents: z.number().openapi({ description: "Refunds made in the range (whole and partial), whenever the order was paid" }),
     netRevenueCents: z.number().openapi({ description: "revenueCents − refundedCents" }),

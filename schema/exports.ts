@@ -25,7 +25,12 @@ export interface ExportColumn {
 
 const col = (name: string, kind: ExportColumnKind = "string", nullable = false): ExportColumn => ({ name, kind, nullable });
 
-/** The columns of each dataset, in order; the last one is always the resume cursor. */
+/**
+ * The columns of each dataset, in order; the last one is always the resume cursor.
+ * orders.paidOrder: the order is one of the dashboard's paid orders (支付订单, `order_paid`): its money was taken at a
+ * payment gateway. A free (¥0) order, or one paid wholly from the stored-value balance, goes through `paid` too (its
+ * status and `paidAt` say so) but is not a paid order; counting `paidOrder` rows gives the dashboard's figure.
+ */
 export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   events: [
     col("eventId"), col("type"), col("occurredAt", "time"), col("userId", "string", true), col("deviceId", "string", true),
@@ -35,7 +40,8 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   orders: [
     col("id"), col("createdAt", "time"), col("buyerId"), col("productId"), col("quantity", "int"), col("unitPriceCents", "int"),
     col("amountCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
-    col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("refundedCents", "int"), col("updatedAt", "time"), col("cursor"),
+    col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("refundedCents", "int"), col("updatedAt", "time"),
+    col("paidOrder", "bool"), col("cursor"),
   ],
   /** Every charge and refund, one row each: a part refund is its own row (refundOf names its charge), for finance to match the gateway's bill. */
   payments: [

@@ -123,6 +123,42 @@ describe("data exports", () => {
     expect(sums.find((r) => r.id === rows[1]!.id)!.refundedCents).toBe(800);
   });
 
+  it("a free (¥0) order is listed as it is (delivered, paidAt) but is no paid order: paidOrder rows are the dashboard's 支付订单", async () => {
+    const s = await paidShop(2);
+    const made = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "免费券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } } },
+    });
+    expect(made.status).toBe(201);
+    expect((await api(`/products/${made.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const free = await shop(s.slug, "/orders", { method: "POST", idem: `export-free-${s.slug}`, json: { productId: made.body.id } });
+    expect(free.status).toBe(201);
+    expect([free.body.status, free.body.amountCents]).toEqual(["delivered", 0]);
+
+    const rows = ndjson((await download(s.analyst, `/exports/orders?${RANGE}`)).bytes);
+    expect(rows).toHaveLength(3);
+    const freeRow = rows.find((r) => r.id === free.body.id)!;
+    expect(freeRow).toMatchObject({ status: "delivered", amountCents: 0, paidOrder: false });
+    expect(typeof freeRow.paidAt).toBe("string");
+    const paid = rows.filter((r) => r.paidOrder === true);
+    expect(paid.map((r) => r.id).sort()).toEqual(rows.filter((r) => r.id !== free.body.id).map((r) => r.id).sort());
+    // CSV and Parquet carry the same flag.
+    const table = csvRows(text((await download(s.analyst, `/exports/orders?${RANGE}&format=csv`)).bytes));
+    const flagAt = EXPORT_COLUMNS.orders.findIndex((c) => c.name === "paidOrder");
+    expect(Object.fromEntries(table.slice(1).map((r) => [r[0], r[flagAt]]))).toEqual(Object.fromEntries(rows.map((r) => [r.id, String(r.paidOrder)])));
+    const pq = (await download(s.analyst, `/exports/orders?${RANGE}&format=parquet`)).bytes;
+    const objects = await parquetReadObjects({ file: pq.buffer.slice(pq.byteOffset, pq.byteOffset + pq.byteLength) as ArrayBuffer });
+    expect(objects.map((o) => o.paidOrder)).toEqual(rows.map((r) => r.paidOrder));
+
+    // The dashboard's paid orders and GMV (revenue_overall) are the export's paidOrder rows: their count and amounts.
+    let dash: any;
+    for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((r) => setTimeout(r, 200))) {
+      dash = (await api("/analytics/revenue_overall", { token: s.analyst })).body?.rows?.[0];
+      if (dash?.paidOrders === 2) break;
+    }
+    expect(dash).toMatchObject({ paidOrders: paid.length, revenueCents: paid.reduce((n, r) => n + r.amountCents, 0) });
+  });
+
   it("vouchers and members leave without codes, secrets or phone numbers", async () => {
     const s = await paidShop(3);
     const vouchers = ndjson((await download(s.analyst, `/exports/vouchers?${RANGE}`)).bytes);

@@ -15,7 +15,11 @@ const SELECTS = {
             campaign_id AS campaignId, paid_at AS paidAt, delivered_at AS deliveredAt, refunded_at AS refundedAt,
             (SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p
               WHERE p.tenant_id = orders.tenant_id AND p.order_id = orders.id AND p.kind = 'refund' AND p.status = 'succeeded') AS refundedCents,
-            updated_at AS updatedAt
+            updated_at AS updatedAt,
+            -- The dashboard's paid order (order_paid): paid by a charge a gateway took. A free or balance-paid order has
+            -- no charge; money taken for an order that could no longer take it left paid_at unset (and was refunded).
+            (paid_at IS NOT NULL AND EXISTS (SELECT 1 FROM payments c
+              WHERE c.tenant_id = orders.tenant_id AND c.order_id = orders.id AND c.kind = 'charge' AND c.status = 'succeeded')) AS paidOrder
           FROM orders`,
   },
   payments: {
