@@ -5,7 +5,8 @@
  * talks to the kaquan API cross-origin (the brand must list this page's origin), and tells the host page what
  * happened with DOM CustomEvents on the <kaquan-campaign> element (they bubble):
  *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:shared {url}, kaquan:error {code, message}.
- * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page.
+ * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page, named by the
+ * tag's optional data-name="<campaign name>" (the console's embed code carries it), so several widgets' links differ.
  *
  * Brand members: the brand's server signs a member token (README "Brand member tokens") and the page passes it as
  *   <script … data-member-token="kqm1.…"></script>   or   window.kaquan.setMemberToken("kqm1.…")
@@ -411,17 +412,32 @@ function lotteryRules(base: string, campaign: Json): HTMLElement {
   return box;
 }
 
+/**
+ * The plain link shown until the card renders, and in its place when it cannot (origin not allowed, API down). Several
+ * widgets on one page must not all read the same: the link names its campaign from the tag's own data-name (the
+ * brand's page says it; nothing is asked of the API, which refuses an origin the brand did not allow), and unnamed
+ * links of the same wording are numbered in page order, so a visitor and a screen reader can tell them apart.
+ */
+function fallbackLink(s: HTMLScriptElement, host: HTMLElement, href: string, label: string) {
+  const a = document.createElement("a");
+  a.href = href;
+  const name = s.dataset.name?.trim();
+  a.textContent = name ? `${label}${zh ? "：" : ": "}${name}` : label;
+  host.appendChild(a);
+  s.after(host);
+  if (name) return;
+  a.dataset.kqLink = label;
+  const same = [...document.querySelectorAll<HTMLElement>("a[data-kq-link]")].filter((x) => x.dataset.kqLink === label);
+  if (same.length > 1) same.forEach((x, i) => (x.textContent = `${label} ${i + 1}`));
+}
+
 function mount(s: HTMLScriptElement) {
   const campaignId = s.dataset.campaign || "";
   const base = new URL(s.src).origin;
   const pageUrl = `${base}/campaigns/?id=${encodeURIComponent(campaignId)}`;
   const host = document.createElement("kaquan-campaign");
   host.setAttribute("data-campaign", campaignId);
-  const fallback = document.createElement("a");
-  fallback.href = pageUrl;
-  fallback.textContent = T.view;
-  host.appendChild(fallback);
-  s.after(host);
+  fallbackLink(s, host, pageUrl, T.view);
   if (!campaignId || !host.attachShadow || !window.fetch) return;
 
   const root = host.attachShadow({ mode: "open" });
@@ -605,11 +621,8 @@ function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
   const pageUrl = (url?: string) => new URL(url || `/shop/${page}/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(id)}`, base).href;
   const host = document.createElement("kaquan-growth");
   host.setAttribute("data-mode", mode);
-  const fallback = document.createElement("a");
-  fallback.href = pageUrl();
-  fallback.textContent = T.view;
-  host.appendChild(fallback);
-  s.after(host);
+  // It says what the page offers (its card's own button words), not only 查看活动.
+  fallbackLink(s, host, pageUrl(), mode === "groupBuy" ? T.joinGroup : mode === "assist" ? T.startAssist : T.invite);
   if (!id || !slug || !host.attachShadow || !window.fetch) return;
   const root = host.attachShadow({ mode: "open" });
   const cta = (text: string, url?: string) => {
@@ -658,11 +671,7 @@ function mountQualifications(s: HTMLScriptElement) {
   const campaignId = s.dataset.qualifications || "";
   const base = new URL(s.src).origin;
   const host = document.createElement("kaquan-qualifications");
-  const fallback = document.createElement("a");
-  fallback.href = new URL(`/shop/member/?t=${encodeURIComponent(slug)}`, base).href;
-  fallback.textContent = T.quals;
-  host.appendChild(fallback);
-  s.after(host);
+  fallbackLink(s, host, new URL(`/shop/member/?t=${encodeURIComponent(slug)}`, base).href, T.quals);
   if (!slug || !host.attachShadow || !window.fetch) return;
   const root = host.attachShadow({ mode: "open" });
   (async () => {

@@ -206,7 +206,8 @@ describe("operator console on a phone", () => {
     await liveRow.getByRole("button", { name: "复制嵌入代码" }).click();
     await expect.poll(() => liveRow.locator(".copied").textContent()).toBe("已复制");
     const clip = await page.evaluate<string>("navigator.clipboard.readText()");
-    expect(clip).toBe(`<script src="${baseUrl}/widget.js" data-campaign="${campaignId}" async></script>`);
+    // data-name names the widget's plain link where the card cannot load (an origin the brand did not allow).
+    expect(clip).toBe(`<script src="${baseUrl}/widget.js" data-campaign="${campaignId}" data-name="${name}" async></script>`);
     await fitsThePhone(page);
     await screenshot(page, "console-campaign-actions");
     await page.context().close();

@@ -375,4 +375,34 @@ describe("embeddable widget", () => {
     await screenshot(page, "widget-refused-origin");
     await context.close();
   });
+
+  it("names each plain link when several widgets on a refused origin fall back, so they can be told apart", async () => {
+    const { baseUrl } = inject("stack");
+    const tag = (attrs: string) => `<script src="${baseUrl}/widget.js" ${attrs} async></script>`;
+    // Two tags as the console's embed code writes them (data-name), two older tags without it, and a group-buy card.
+    const { origin, server } = await serveHtml(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body><h3>品牌活动合集</h3>
+<script>window.__events=[];document.addEventListener("kaquan:error",e=>window.__events.push(e.detail));</script>
+${tag(`data-campaign="${campaignId}" data-name="品牌页幸运抽奖"`)}
+${tag(`data-campaign="${flashId}" data-name="品牌页秒杀"`)}
+${tag(`data-campaign="${taskLotteryId}"`)}
+${tag(`data-campaign="${campaignId}"`)}
+${tag(`data-tenant="demo" data-group-buy="gb_unknown"`)}
+</body></html>`);
+    servers.push(server);
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${origin}/`);
+    await expect.poll(() => page.evaluate("window.__events.length"), { timeout: 15_000 }).toBe(5);
+    const links = page.locator("kaquan-campaign > a, kaquan-growth > a");
+    await expect.poll(() => links.evaluateAll((as) => as.filter((a: any) => a.offsetHeight > 0).length)).toBe(5);
+    // What a screen reader lists: every link's accessible name, each one different.
+    const names = await Promise.all((await links.all()).map(async (a) => (await a.evaluate((x) => x.textContent))!.trim()));
+    expect(names).toEqual(["查看活动：品牌页幸运抽奖", "查看活动：品牌页秒杀", "查看活动 1", "查看活动 2", "去开团 / 参团"]);
+    for (const name of names) await expect.poll(() => page.getByRole("link", { name, exact: true }).count()).toBe(1);
+    expect(await page.getByRole("link", { name: "查看活动 1", exact: true }).getAttribute("href")).toContain(taskLotteryId);
+    expect(errors).toEqual([]);
+    await fitsThePhone(page);
+    await screenshot(page, "widget-refused-origin-several");
+    await context.close();
+  });
 });
