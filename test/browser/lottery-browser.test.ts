@@ -3,7 +3,39 @@ import { fitsThePhone, phoneContext, phonePage, screenshot, useChromium } from "
 import { admin } from "./stack";
 
 const browser = useChromium();
-const ids: Record<"win" | "lose" | "ended", string> = { win: "", lose: "", ended: "" };
+const ids: Record<"win" | "lose" | "ended" | "longWheel" | "longGrid", string> = { win: "", lose: "", ended: "", longWheel: "", longGrid: "" };
+/** Prize names as brands write them: a condition in brackets, a bundle's whole name. */
+const LONG_NAMES = ["100元代金券（满200元可用）", "视频会员月卡 VIP 年度会员 + 音乐会员季卡 超值组合装", "20元无门槛代金券", "五元券", "音乐会员月卡兑换码"];
+
+async function createLongNames(display: "wheel" | "grid", startsAt: number) {
+  const { products } = await admin("/products");
+  const productId = (products.find((p: any) => p.name === "5元代金券") ?? products.find((p: any) => p.kind === "coupon")).id;
+  const made = await admin("/campaigns", "POST", {
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: `长奖品名抽奖 ${display}`, display,
+    startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + 3_600_000).toISOString(),
+    prizes: LONG_NAMES.map((name, i) => ({ id: `p${i}`, name, productId, stock: 10, weight: 10 })), noPrizeWeight: 50, drawsPerDay: 2,
+  });
+  return made.id as string;
+}
+
+/**
+ * Where each slice's label lies, in the wheel's own units (radius 96), from the text as Chromium laid it out: the
+ * farthest corner of its box from the centre, and how far a corner strays past its slice's edge (≤ 0: inside).
+ */
+const LABEL_GEOMETRY = `(() => {
+  const svg = document.querySelector("#stage svg");
+  const groups = [...svg.querySelectorAll("g[data-seg]")];
+  const step = 360 / groups.length;
+  const toSvg = svg.getScreenCTM().inverse();
+  return groups.map((g, i) => {
+    const text = g.querySelector("text");
+    const b = text.getBBox();
+    const m = toSvg.multiply(text.getScreenCTM());
+    const corners = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(m));
+    const past = corners.map((p) => Math.abs(((((Math.atan2(p.x, -p.y) * 180) / Math.PI - i * step) + 540) % 360) - 180) - step / 2);
+    return { seg: g.dataset.seg, text: text.textContent, rim: Math.max(...corners.map((p) => Math.hypot(p.x, p.y))), past: Math.max(...past) };
+  });
+})()`;
 
 async function createLottery(name: string, noPrizeWeight: number, startsAt: number, runMs = 3_600_000) {
   const { products } = await admin("/products");
@@ -26,10 +58,49 @@ beforeAll(async () => {
   ids.win = await createLottery("好运抽奖", 0, startsAt);
   ids.lose = await createLottery("谢谢参与抽奖", 1_000_000, startsAt);
   ids.ended = await createLottery("已开奖抽奖", 1, startsAt, 1_000);
+  ids.longWheel = await createLongNames("wheel", startsAt);
+  ids.longGrid = await createLongNames("grid", startsAt);
   await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
 });
 
 describe("lottery page on a phone", () => {
+  it("shows every prize's whole name on the wheel, wrapped and sized to stay inside its slice (it read 100元代…)", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids.longWheel}`);
+    await expect.poll(() => page.locator("#stage g[data-seg]").count(), { timeout: 10_000 }).toBe(6);
+    const labels = (await page.evaluate(LABEL_GEOMETRY)) as { seg: string; text: string; rim: number; past: number }[];
+    for (const [i, name] of LONG_NAMES.entries()) {
+      const label = labels.find((l) => l.seg === `p${i}`)!;
+      expect(label.text.replace(/\s+/g, "")).toBe(`${name.replace(/\s+/g, "")}10.00%`);
+    }
+    for (const l of labels) {
+      expect(l.rim, l.text).toBeLessThanOrEqual(96);
+      expect(l.past, l.text).toBeLessThanOrEqual(0);
+    }
+    // The longest name takes several lines; none is cut short.
+    expect(await page.locator('#stage g[data-seg="p1"] tspan:not(.odds)').count()).toBeGreaterThan(1);
+    expect(await page.textContent("#stage")).not.toContain("…");
+    await fitsThePhone(page);
+    await screenshot(page, "lottery-long-prize-names");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("shows every prize's whole name in the 九宫格, wrapped inside its cell", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids.longGrid}`);
+    await expect.poll(() => page.locator("#stage .cell").count(), { timeout: 10_000 }).toBe(8);
+    for (const [i, name] of LONG_NAMES.entries()) expect(await page.locator(`#stage .cell[data-seg="p${i}"] span`).first().textContent()).toBe(name);
+    // Nothing spills out of a cell (the cells hide overflow, so a spill would cut the name or its odds).
+    const spills = await page.$$eval("#stage .cell", (cells) => cells.filter((c) => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent));
+    expect(spills).toEqual([]);
+    await screenshot(page, "lottery-long-prize-names-grid");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("after the end, shows the revealed seed and the verify command within the phone's width", async () => {
     const { baseUrl } = inject("stack");
     const context = await phoneContext(browser());

@@ -1,8 +1,11 @@
 /**
  * The lottery's stage: a turning wheel (大转盘) or a 3×3 grid whose light runs round the 8 outer cells (九宫格).
  * It only shows what the server decided: `land(key)` turns to the segment of the draw response's prize ("none" for
- * no prize). With prefers-reduced-motion it lands at once. Everything stays inside the stage's fixed square.
+ * no prize). With prefers-reduced-motion it lands at once. Everything stays inside the stage's fixed square, and
+ * every prize's whole name shows: wrapped and sized to its slice (lib/wheel-label.ts) or its cell.
  */
+import { em, oddsSize, wheelLabel } from "./wheel-label";
+
 export interface Segment {
   key: string; // prize id, or "none"
   label: string;
@@ -13,7 +16,6 @@ export interface Segment {
 const SVG = "http://www.w3.org/2000/svg";
 const FILLS = ["#fde68a", "#fed7aa", "#fecaca", "#fbcfe8", "#ddd6fe", "#bfdbfe", "#bbf7d0", "#fef08a"];
 const reduced = () => matchMedia("(prefers-reduced-motion: reduce)").matches;
-const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export interface Stage {
   land(key: string): Promise<void>;
@@ -40,24 +42,26 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
     path.setAttribute("fill", s.key === "none" ? "#e7e5e4" : FILLS[i % FILLS.length]!);
     path.setAttribute("stroke", "#fff");
     const text = document.createElementNS(SVG, "text");
-    // Labels on the lower half are turned over, so that every label reads upright while the wheel is at rest.
+    // The whole name, wrapped and sized to its slice; labels on the lower half are turned over, so that every label
+    // reads upright while the wheel is at rest.
+    const { lines, size, radius } = wheelLabel(s.label, segs.length, !!s.odds);
     const lower = i * step > 90 && i * step < 270;
-    text.setAttribute("transform", `rotate(${i * step}) translate(0 ${lower ? -52 : -66})${lower ? " rotate(180)" : ""}`);
+    text.setAttribute("transform", `rotate(${i * step}) translate(0 ${(-radius).toFixed(1)})${lower ? " rotate(180)" : ""}`);
     text.setAttribute("text-anchor", "middle");
-    const size = segs.length > 8 ? 8 : 11;
+    text.setAttribute("dominant-baseline", "central");
     text.setAttribute("font-size", String(size));
-    const name = document.createElementNS(SVG, "tspan");
-    name.setAttribute("x", "0");
-    name.textContent = short(s.label, segs.length > 8 ? 4 : 6);
-    text.append(name);
-    if (s.odds) {
-      const odds = document.createElementNS(SVG, "tspan");
-      odds.setAttribute("x", "0");
-      odds.setAttribute("dy", String(size + 1));
-      odds.setAttribute("font-size", String(size - 2));
-      odds.setAttribute("class", "odds");
-      odds.textContent = s.odds;
-      text.append(odds);
+    const rows: [string, number, string][] = lines.map((l) => [l, size, ""]);
+    if (s.odds) rows.push([s.odds, oddsSize(size), "odds"]);
+    let y = -rows.reduce((h, r) => h + r[1] * 1.2, 0) / 2;
+    for (const [words, px, cls] of rows) {
+      const line = document.createElementNS(SVG, "tspan");
+      line.setAttribute("x", "0");
+      line.setAttribute("y", (y + px * 0.6).toFixed(1));
+      if (px !== size) line.setAttribute("font-size", String(px));
+      if (cls) line.setAttribute("class", cls);
+      line.textContent = words;
+      text.append(line);
+      y += px * 1.2;
     }
     g.append(path, text);
     svg.append(g);
@@ -121,7 +125,11 @@ function grid(host: HTMLElement, segs: Segment[], centre: string): Stage {
     const s = segs[n % segs.length]!;
     const cell = box.children[pos] as HTMLElement;
     cell.dataset.seg = s.key;
-    cell.textContent = short(s.label, 6);
+    // The whole name: the cell wraps it, smaller as it grows (the widths are the cell's, about 5 characters at .9rem).
+    const name = Object.assign(document.createElement("span"), { textContent: s.label });
+    const size = em(s.label);
+    if (size > 5) name.className = size > 16 ? "longest" : size > 10 ? "longer" : "long";
+    cell.append(name);
     if (s.odds) cell.append(Object.assign(document.createElement("small"), { textContent: s.odds }));
     if (s.key === "none") cell.classList.add("none");
     cells.push(cell);
