@@ -130,6 +130,39 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("the campaign list says each state once: 已于 … 结束, … 开始, 进行中 · … 结束", { timeout: 60_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const productId = await product("音乐会员月卡");
+    const sale = (name: string, startsAt: number, endsAt: number) => admin("/campaigns", "POST", {
+      kind: "flash_sale", name, productId, priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(startsAt).toISOString(), endsAt: new Date(endsAt).toISOString(),
+    });
+    const stamp = Date.now();
+    await sale(`列表·已结束 ${stamp}`, Date.now() - 1000, Date.now() + 2000);
+    await sale(`列表·未开始 ${stamp}`, Date.now() + 3 * 86_400_000, Date.now() + 4 * 86_400_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${baseUrl}/campaigns/?t=demo`);
+    const meta = (name: string) => page.locator("#list li", { hasText: name }).locator(".muted").textContent();
+    // It read 秒杀 · 已结束 · 2026/11/30 20:00 结束 (and 即将开始 · … 开始).
+    await expect.poll(() => meta(`列表·已结束 ${stamp}`), { timeout: 10_000 }).toMatch(/^秒杀 · 已于(今天|昨天) \d\d:\d\d 结束$/);
+    expect(await meta(`列表·未开始 ${stamp}`)).toMatch(/^秒杀 · \d{1,2}月\d{1,2}日 \d\d:\d\d 开始$/);
+    const lines = await page.locator("#list li .muted").allTextContents();
+    expect(lines.some((l) => /^抽奖 · 进行中 · .+ 结束$/.test(l))).toBe(true);
+    for (const line of lines) {
+      expect(line).not.toMatch(/已结束|即将开始/);
+      expect(line.split("结束").length + line.split("开始").length - 2, line).toBeLessThanOrEqual(1);
+    }
+    // The items are built by the page's script: their styles must reach them (the names were default blue links).
+    expect(await page.locator("#list li a").first().evaluate((a: any) => (globalThis as any).getComputedStyle(a).fontWeight)).toBe("600");
+    await fitsThePhone(page);
+    await screenshot(page, "campaign-list");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   for (const display of ["wheel", "grid"] as const) {
     it(`${display === "wheel" ? "大转盘" : "九宫格"}: lands on the server's prize, then says it in plain words with a 可验证 link`, { timeout: 120_000 }, async () => {
       const { baseUrl } = inject("stack");
