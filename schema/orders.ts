@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { OrderCoupon } from "./coupons";
 import { Acquisition } from "./acquisition";
 import { Voucher } from "./vouchers";
-import { ProductKind } from "./catalog";
+import { ProductKind, PublicBundleItem } from "./catalog";
 
 /** The most units one order may hold (also the most a buyer may hold unpaid per product: services/shop.ts). */
 export const MAX_ORDER_QUANTITY = 10;
@@ -55,6 +55,7 @@ export type Order = z.infer<typeof Order>;
 export const OrderView = z.object({
   order: Order, vouchers: z.array(Voucher), coupons: z.array(OrderCoupon).optional(),
   productKind: ProductKind.nullable().optional().openapi({ description: "What was bought (a direct recharge fails as a recharge, not a delivery); null when the product is gone" }),
+  bundleItems: z.array(PublicBundleItem).optional().openapi({ description: "A bundle's items by name, so a failed bundle's page says which item failed and that the others were not delivered (a bundle is delivered whole or not at all)" }),
 }).openapi("OrderView");
 
 /** A line of 我的订单: the order with what was bought (name, first image), newest first. */

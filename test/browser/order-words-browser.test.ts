@@ -43,6 +43,35 @@ describe("shop on a phone: a direct recharge's order page speaks of recharging, 
     await context.close();
   });
 
+  it("a failed bundle with a recharge names the recharge that failed and the items not delivered, not 发放失败 for all", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    const json = (body: unknown) => ({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
+    const bundleOrder = (id: string, status: string) => ({
+      ...rechargeOrder(id, status, "all_suppliers_failed"), productKind: "bundle",
+      bundleItems: [
+        { productId: "prd_r", name: "话费直充 30 元", kind: "direct_recharge", quantity: 1 },
+        { productId: "prd_v", name: "视频会员月卡", kind: "card_key", quantity: 1 },
+      ],
+    });
+    for (const [status, strong, note] of [
+      ["failed", "未发放，退款中", "“话费直充 30 元”充值失败，“视频会员月卡”未发放，款项将自动原路全额退回"],
+      ["refunded", "已退款", "“话费直充 30 元”充值失败，“视频会员月卡”未发放，已全额自动退款"],
+    ] as const) {
+      const id = `ord_bundle${status}00001`;
+      await page.route(`**/api/v1/shop/demo/orders/${id}`, (r) => r.fulfill(json(bundleOrder(id, status))));
+      await page.route(`**/api/v1/shop/demo/orders/${id}/tickets`, (r) => r.fulfill(json({ refunds: [], tickets: [] })));
+      await page.goto(`${baseUrl}/shop/order/?t=demo&o=${id}`);
+      await expect.poll(() => page.textContent("#failure-note")).toBe(note);
+      expect(await page.textContent("#order strong")).toBe(strong);
+      expect(await page.textContent("#order")).not.toContain("发放失败");
+      await fitsThePhone(page);
+      await screenshot(page, `bundle-recharge-failed-${status}`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a bundle's product page lists what it holds (name × count) under its price", async () => {
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TICKET_REASONS } from "../../schema/after-sale";
-import { failureWords, orderStatusWords, reasonWords, ticketReasonOptions } from "../../site/src/lib/order-words";
+import { bundleFailureWords, failureWords, orderStatusWords, reasonWords, ticketReasonOptions } from "../../site/src/lib/order-words";
 
 describe("the buyer's order words fit what was bought", () => {
   it("a failed direct recharge reads 充值失败, refunded automatically; a card key still reads 发放失败", () => {
@@ -29,5 +29,27 @@ describe("the buyer's order words fit what was bought", () => {
     }
     expect(reasonWords("not_received", "direct_recharge")[0]).toBe("未到账");
     expect(reasonWords("not_received", "card_key")[0]).toBe("未收到");
+  });
+
+  it("a failed bundle names the item that failed and says the others were not delivered either, then the whole refund", () => {
+    const recharge = { name: "话费直充 30 元", kind: "direct_recharge", quantity: 1 };
+    const video = { name: "视频会员月卡", kind: "card_key", quantity: 1 };
+    const coupons = { name: "满100减20券", kind: "coupon", quantity: 2 };
+    // It read 发放失败 / 发放失败，已自动退款 for the whole bundle.
+    expect(orderStatusWords({ status: "failed", productKind: "bundle" })).toEqual(["未发放，退款中", "Not delivered; refunding"]);
+    expect(orderStatusWords({ status: "refunded", productKind: "bundle" })[0]).toBe("已退款");
+    expect(bundleFailureWords("all_suppliers_failed", "refunded", [recharge, video])).toEqual([
+      "“话费直充 30 元”充值失败，“视频会员月卡”未发放，已全额自动退款",
+      '"话费直充 30 元" could not be recharged; "视频会员月卡" was not delivered either; refunded in full automatically',
+    ]);
+    expect(bundleFailureWords("all_suppliers_failed", "failed", [recharge, video, coupons])![0])
+      .toBe("“话费直充 30 元”充值失败，“视频会员月卡”、“满100减20券”（共 2 份）均未发放，款项将自动原路全额退回");
+    // Two card keys and one ran out: which one is not known, so neither is blamed.
+    expect(bundleFailureWords("out_of_stock", "refunded", [video, { ...video, name: "音乐会员月卡" }])![0])
+      .toBe("组合中的卡密库存不足，“视频会员月卡”、“音乐会员月卡”均未发放，已全额自动退款");
+    expect(bundleFailureWords("delivery_error", "refunded", [recharge, video])![0]).toBe("组合未能完整发放，“话费直充 30 元”、“视频会员月卡”均未发放，已全额自动退款");
+    // Without the items (the bundle is gone), or for a group buy, the usual words.
+    expect(bundleFailureWords("all_suppliers_failed", "refunded", undefined)).toBeNull();
+    expect(bundleFailureWords("group_team_expired", "refunded", [recharge, video])).toBeNull();
   });
 });

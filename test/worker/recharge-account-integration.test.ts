@@ -93,8 +93,13 @@ describe("a bundle with a direct recharge item", () => {
     // The order view says what was bought, so the buyer's page words a bundle's or a recharge's outcome for it.
     const view = async (r: Awaited<ReturnType<typeof order>>) => (await shop(s.slug, `/orders/${r.body.id}`, { cookie: r.cookie })).body;
     expect((await view(placed)).productKind).toBe("bundle");
+    // And a bundle's items, so a failed one's page names the item that failed and the others not delivered.
+    expect((await view(placed)).bundleItems).toEqual([
+      { productId: s.productId, name: "话费直充", kind: "direct_recharge", quantity: 1 }, { productId: coupon, name: "满100减20券", kind: "coupon", quantity: 1 },
+    ]);
     const recharge = await order(s.slug, s.productId, "13800138000");
     expect((await view(recharge)).productKind).toBe("direct_recharge");
+    expect((await view(recharge)).bundleItems).toBeUndefined();
     expect((await shop(s.slug, "/orders", { cookie: recharge.cookie })).body.orders[0].productKind).toBe("direct_recharge");
   });
 

@@ -73,7 +73,20 @@ async function orderView(
     ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
     // What was bought, so the page words a failed direct recharge as 充值失败, not 发放失败.
     productKind: (read.productKind as Product["kind"] | null) ?? null,
+    // A bundle's items: its page says which one failed and that the others were not delivered either.
+    ...(read.productKind === "bundle" ? { bundleItems: await bundleItemsOf(env.DB, tenantId, row.product_id) } : {}),
   };
+}
+
+/** A bundle's items by name, kind and count, in the bundle's order; a component that no longer exists is left out. */
+async function bundleItemsOf(db: D1Database, tenantId: string, productId: string) {
+  const bundle = await getProductRow(db, tenantId, productId);
+  const items = bundle ? ((JSON.parse(bundle.config) as ProductConfig).bundle?.items ?? []) : [];
+  const rows = await Promise.all(items.map((i) => getProductRow(db, tenantId, i.productId)));
+  return items.flatMap((i, n) => {
+    const row = rows[n];
+    return row ? [{ productId: i.productId, name: row.name, kind: row.kind as Product["kind"], quantity: i.quantity }] : [];
+  });
 }
 
 /** Secrets only for rights the holder still has (issued or already redeemed), never for refunded/voided ones. */

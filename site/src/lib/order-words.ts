@@ -19,9 +19,13 @@ const RECHARGE_STATUS: Record<string, Words> = {
   paid: ["已支付，充值中", "Paid, recharging"], delivered: ["已充值", "Recharged"], failed: ["充值失败", "Recharge failed"],
 };
 
-/** An order's status: a paid group-buy seat waits for its team; a direct recharge is recharging / recharged / failed. */
+/**
+ * An order's status: a paid group-buy seat waits for its team; a direct recharge is recharging / recharged / failed;
+ * a failed bundle was not delivered at all (a bundle is delivered whole or not at all) and its refund is under way.
+ */
 export function orderStatusWords(o: { status: string; source?: string | null; productKind?: Kind }): Words {
   if (o.status === "paid" && o.source?.startsWith("group:")) return ["已支付，等待成团", "Paid, waiting for the team"];
+  if (o.status === "failed" && o.productKind === "bundle") return ["未发放，退款中", "Not delivered; refunding"];
   return (isRecharge(o.productKind) ? RECHARGE_STATUS[o.status] : undefined) ?? ORDER_STATUS[o.status] ?? [o.status, o.status];
 }
 
@@ -42,6 +46,43 @@ export function failureWords(reason: string, status: string, kind: Kind): Words 
   const done = status === "refunded";
   if (isRecharge(kind)) return done ? ["充值失败，已自动退款", "Recharge failed; refunded automatically"] : ["充值失败，款项将自动原路退回", "Recharge failed; your payment is being refunded automatically"];
   return done ? ["发放失败，已自动退款", "Delivery failed; refunded automatically"] : ["发放失败，款项将自动原路退回", "Delivery failed; your payment is being refunded automatically"];
+}
+
+export interface BundleItem { name: string; kind: string; quantity: number }
+
+/** Which item of a bundle a failure names (worker/services/fulfilment.ts deliverOrder), and what happened to it. */
+const FAILED_ITEM: Record<string, { kind: string; what: Words; some: Words }> = {
+  all_suppliers_failed: { kind: "direct_recharge", what: ["充值失败", "could not be recharged"], some: ["组合中的充值失败", "The bundle's recharge failed"] },
+  out_of_stock: { kind: "card_key", what: ["库存不足", "was out of stock"], some: ["组合中的卡密库存不足", "A key in the bundle was out of stock"] },
+  coupon_budget_exhausted: { kind: "coupon", what: ["已发完", "has run out"], some: ["组合中的券已发完", "A coupon in the bundle has run out"] },
+};
+
+/**
+ * The line under a failed bundle: which item failed, that the others were not delivered either (a bundle is delivered
+ * whole or not at all: its vouchers are written in one batch once every item is in hand), and the refund of the whole
+ * payment — under way while `failed`, done once `refunded`. Null when the items are not known (the bundle is gone) or
+ * the reason is a group buy's: failureWords says it then.
+ *   “话费直充 30 元”充值失败，“视频会员月卡”未发放，已全额自动退款
+ */
+export function bundleFailureWords(reason: string, status: string, items: BundleItem[] | undefined): Words | null {
+  if (!items?.length || WHY_REFUNDED[reason]) return null;
+  const named = (list: BundleItem[], lang: 0 | 1) =>
+    list.map((i) => (lang ? `"${i.name}"${i.quantity > 1 ? ` × ${i.quantity}` : ""}` : `“${i.name}”${i.quantity > 1 ? `（共 ${i.quantity} 份）` : ""}`)).join(lang ? ", " : "、");
+  const failed = FAILED_ITEM[reason];
+  const culprits = failed ? items.filter((i) => i.kind === failed.kind) : [];
+  // One item of the failing kind is the one that failed; with several, which one is not known.
+  const one = culprits.length === 1 ? culprits[0]! : null;
+  const others = one ? items.filter((i) => i !== one) : items;
+  const head: Words = one ? [`${named([one], 0)}${failed!.what[0]}`, `${named([one], 1)} ${failed!.what[1]}`]
+    : failed ? failed.some : ["组合未能完整发放", "The bundle could not be delivered in full"];
+  const rest: Words = others.length
+    ? [`${named(others, 0)}${others.length > 1 || one === null ? "均" : ""}未发放`, `${named(others, 1)} ${others.length > 1 ? "were" : "was"} not delivered${one ? " either" : ""}`]
+    : ["", ""];
+  const refund: Words = status === "refunded" ? ["已全额自动退款", "refunded in full automatically"] : ["款项将自动原路全额退回", "your payment is being refunded in full automatically"];
+  return [
+    [head[0], rest[0], refund[0]].filter(Boolean).join("，"),
+    `${[head[1], rest[1]].filter(Boolean).join("; ")}; ${refund[1]}`,
+  ];
 }
 
 const REASON_WORDS: Record<TicketReason, Words> = {
