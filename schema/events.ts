@@ -58,11 +58,21 @@ export const EVENT_PAYLOADS = {
   product_viewed: payload({ ...Attribution }),
   widget_impression: payload({ ...Attribution }),
   order_created: payload({ ...OrderRef, kind: Label.optional(), quantity: Count.optional(), amountCents: Cents.optional(), source: Label.nullable().optional() }),
-  order_paid: payload({ ...OrderRef, amountCents: Cents.optional(), provider: Label.optional() }),
+  /**
+   * Money taken at a payment gateway (cash basis): amountCents = what the gateway charged; storedValueCents = the part
+   * of the order paid from the stored-value balance (its money was counted when the balance was loaded). An order
+   * paid wholly from the balance, or free, has no order_paid.
+   */
+  order_paid: payload({ ...OrderRef, amountCents: Cents.optional(), storedValueCents: Cents.optional(), provider: Label.optional() }),
   order_delivered: payload({ ...OrderRef, vouchers: Count.optional(), source: Label.nullable().optional(), supplierId: OptId }),
   order_failed: payload({ ...OrderRef, reason: Label }),
-  /** inParts: the last of a refund made in parts (each part was order_partially_refunded): amountCents is the whole order, already counted by its parts. */
-  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional() }),
+  /**
+   * amountCents = the money given back at the gateway for the order, every refund of it (0 for an order paid wholly
+   * from the balance; for a stored-value load, the principal paid back); storedValueCents = the order's balance part,
+   * returned to the wallet, not through the gateway. inParts: the last of a refund made in parts (each part was
+   * order_partially_refunded): amountCents is then the parts' sum, already counted by them.
+   */
+  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), storedValueCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional() }),
   order_cancelled: payload({ ...OrderRef, reason: Label.optional() }),
   supplier_failed: payload({ orderId: Id, supplierId: Id, outcome: Label.optional(), latencyMs: z.number().nonnegative().optional(), circuitOpen: z.boolean().optional() }),
   low_stock: payload({ productId: Id, available: Count, threshold: Count }),
@@ -192,7 +202,7 @@ export const EVENT_PAYLOADS = {
   /** A period closed: its signed statement's ledger range and totals. */
   settlement_statement_closed: payload({ statementId: Id, issuer: Label, periodKind: Label, periodStart: Label, toSeq: Count, netCents: Cents, issuerShareCents: Cents, sellerCents: Cents }),
   // aftersale21 (issue 21 item 4): console refunds of part of an order, after-sale tickets (售后工单).
-  /** A refund of part of what was charged (units: rights taken back with it; 0 = money only). */
+  /** A refund of part of what was charged, given back at the gateway (units: rights taken back with it; 0 = money only). */
   order_partially_refunded: payload({ ...OrderRef, refundId: Id, amountCents: Cents, units: Count, reason: Label.optional() }),
   ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),

@@ -1,3 +1,4 @@
+import type { ComputedField } from "./event-outbox";
 import { guardArgs, guardSql, type SqlGuard } from "./statements";
 
 export interface PaymentRow {
@@ -64,6 +65,17 @@ export async function chargeIdOfOrder(db: D1Database, tenantId: string, orderId:
  */
 export const REFUNDED_CENTS_SQL = `COALESCE((SELECT SUM(r.amount_cents) FROM payments r
   WHERE r.tenant_id = c.tenant_id AND r.order_id = c.order_id AND r.kind = 'refund' AND r.status != 'failed'), 0)`;
+
+/**
+ * An order_refunded's `amountCents`, set by the batch that refunds the order: the money given back at the gateway for
+ * the order, every refund not failed (REFUNDED_CENTS_SQL) — 0 for an order paid wholly from the stored-value balance,
+ * the gateway part of one paid partly from it, the principal paid back for a stored-value load.
+ */
+export const refundedAtGatewayField = (tenantId: string, orderId: string): ComputedField => ({
+  path: "$.payload.amountCents",
+  sql: `SELECT ${REFUNDED_CENTS_SQL} FROM (SELECT ? AS tenant_id, ? AS order_id) c`,
+  args: [tenantId, orderId],
+});
 
 /**
  * A refund of `charge`, pending until the gateway says it is done: inserted only while the charge's refunds (pending

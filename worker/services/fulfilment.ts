@@ -11,7 +11,7 @@ import {
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { claimOrderForRefundStmt, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, refundedAtGatewayField, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
 import { refundCharge } from "./refunds";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
@@ -179,8 +179,16 @@ function closedOrderAlert(order: OrderRow, paymentId: string): EventInput {
   return { eventId: `evpc_${paymentId}`, tenantId: order.tenant_id, type: "alert", payload: { kind: "payment_for_closed_order", orderId: order.id, status: order.status } };
 }
 
+/**
+ * amountCents: the money this payment took at the gateway (the charge: the order's amount less its stored-value part,
+ * which the batch checks). The balance part is storedValueCents: its money was counted when the balance was loaded.
+ */
 function paidEvent(order: OrderRow, provider: string): EventInput {
-  return { eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, provider } };
+  const storedValueCents = order.stored_value_cents ?? 0;
+  return {
+    eventId: `evp_${order.id}`, tenantId: order.tenant_id, type: "order_paid", actor: { userId: order.buyer_id },
+    payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents - storedValueCents, ...(storedValueCents > 0 ? { storedValueCents } : {}), provider },
+  };
 }
 
 /** supplierId: the upstream that delivered (the suppliers dashboard counts deliveries by it); absent for own stock. */
@@ -380,11 +388,16 @@ export async function failAndRefund(env: Env, order: OrderRow, reason: string): 
   return finishRefund(env, failed, reason);
 }
 
+/** An order_refunded's storedValueCents: the part of the order paid from the balance (it goes back to the wallet). */
+export const storedValuePart = (order: Pick<OrderRow, "stored_value_cents">) => ((order.stored_value_cents ?? 0) > 0 ? { storedValueCents: order.stored_value_cents! } : {});
+
 const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, orderId, status] });
 
 /**
  * The refund's events, for the batch that marks the order and its vouchers refunded: order_refunded once the order
  * is refunded, voucher_refunded for each of these vouchers once it is (the ledger's refund entries come from them).
+ * order_refunded's amountCents is the money given back at the gateway (read by the batch: refundedAtGatewayField);
+ * storedValueCents the part paid from the balance, which goes back to the wallet (returnOrderBalanceStmts).
  */
 function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null) {
   const t = order.tenant_id;
@@ -392,7 +405,10 @@ function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
     ...orderRefundPointsStmts(env, t, order.id),
-    ...eventRows(env, [{ eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id }, payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason, automatic } }], orderIn(t, order.id, "refunded")),
+    ...eventRows(env, [{
+      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic },
+    }], orderIn(t, order.id, "refunded"), [refundedAtGatewayField(t, order.id)]),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
         sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')",

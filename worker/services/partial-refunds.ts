@@ -14,12 +14,12 @@ import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
 import {
   firstVoucherOfOrder, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
 } from "../db/order-console";
-import { completePaymentStmt, getPaymentById, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
 import { refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
-import { refundOrder } from "./fulfilment";
+import { refundOrder, storedValuePart } from "./fulfilment";
 import { hasPendingSupplierOrder } from "../db/suppliers";
 import { refundCharge } from "./refunds";
 import { orderRefundMemberStmts } from "./membership";
@@ -114,7 +114,8 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
 /**
  * The last part of the charge refunds the order (orderFullyRefundedStmt earlier in the same batch): everything a whole
  * refund gives back goes back with it, once, guarded on the order being refunded — member growth, points, the stored
- * value it spent, the coupons it used — and its order_refunded event.
+ * value it spent, the coupons it used — and its order_refunded event, whose amountCents is every part given back at the
+ * gateway (the parts' sum: the balance part of the order goes back to the wallet, not through the gateway).
  */
 export async function lastPartStmts(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
@@ -126,8 +127,8 @@ export async function lastPartStmts(env: Env, order: OrderRow, reason: string, b
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, refunded, reason) : []),
     ...eventRows(env, [{
       eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: order.amount_cents, reason, automatic: false, inParts: true },
-    }], refunded),
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic: false, inParts: true },
+    }], refunded, [refundedAtGatewayField(t, order.id)]),
   ];
 }
 
