@@ -160,8 +160,12 @@ export const TopProductsRow = z
     productId: z.string(), views: z.number(),
     viewers: z.number().openapi({ description: "People who viewed the product in the range (a view before sign-up counts for the account made on that device)" }),
     paidOrders: z.number().openapi({ description: PAID_ORDERS }),
-    revenueCents: z.number().openapi({ description: "Paid orders' amounts in the range (GMV), refunds not taken off" }),
-    refundedCents: z.number().openapi({ description: "Refunds made in the range (whole and partial), whenever the order was paid" }),
+    revenueCents: z.number().openapi({
+      description: "Money the paid orders of the range took at a payment gateway (GMV, cash basis), refunds not taken off; a part paid from the stored-value balance is not counted again (the load was)",
+    }),
+    refundedCents: z.number().openapi({
+      description: "Money given back at the gateway in the range (whole and partial refunds), whenever the order was paid; a balance part that went back to the wallet is not counted",
+    }),
     netRevenueCents: z.number().openapi({ description: "revenueCents − refundedCents" }),
     viewToPaid: rate.openapi({
       description: "Share of the viewers who paid for the product in the range (0–1); orders of people who never viewed it (a flash sale, the widget, the API) count in paidOrders, not here",

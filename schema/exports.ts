@@ -30,6 +30,8 @@ const col = (name: string, kind: ExportColumnKind = "string", nullable = false):
  * orders.paidOrder: the order is one of the dashboard's paid orders (支付订单, `order_paid`): its money was taken at a
  * payment gateway. A free (¥0) order, or one paid wholly from the stored-value balance, goes through `paid` too (its
  * status and `paidAt` say so) but is not a paid order; counting `paidOrder` rows gives the dashboard's figure.
+ * orders.storedValueCents: the part of `amountCents` paid from the stored-value balance; the gateway took the rest, so
+ * the dashboard's GMV is the sum of `amountCents − storedValueCents` over the `paidOrder` rows.
  */
 export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   events: [
@@ -39,7 +41,7 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   ],
   orders: [
     col("id"), col("createdAt", "time"), col("buyerId"), col("productId"), col("quantity", "int"), col("unitPriceCents", "int"),
-    col("amountCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
+    col("amountCents", "int"), col("storedValueCents", "int"), col("currency"), col("status"), col("source"), col("campaignId", "string", true),
     col("paidAt", "time", true), col("deliveredAt", "time", true), col("refundedAt", "time", true), col("refundedCents", "int"), col("updatedAt", "time"),
     col("paidOrder", "bool"), col("cursor"),
   ],

@@ -1,5 +1,5 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../worker/index";
 import { signBody } from "../../worker/domain/signature";
@@ -197,6 +197,14 @@ describe("analytics API through the worker", () => {
     expect((await until(ltv7, (v) => v === taken - given, 8000)).value).toBe(taken - given);
     const top = (await api("/analytics/top_products", { token: analyst })).body.rows.find((r: any) => r.productId === productId);
     expect(top).toMatchObject({ paidOrders: 2, revenueCents: 1490 + 2980, refundedCents: 1490 + 2980, netRevenueCents: 0 });
+    // The orders export reconciles: its paidOrder rows less their balance part are the GMV, its refunds the money given back.
+    const exported = await exports.default.fetch("http://kaquan.test/api/v1/exports/orders?from=2026-01-01&to=2031-01-01", { headers: { authorization: `Bearer ${analyst}` } });
+    const rows = (await exported.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    expect(rows).toHaveLength(4);
+    expect(rows.find((r) => r.id === whole.body.id)).toMatchObject({ paidOrder: false, amountCents: 1990, storedValueCents: 1990 });
+    const paidRows = rows.filter((r) => r.paidOrder);
+    expect(paidRows.reduce((n, r) => n + r.amountCents - r.storedValueCents, 0)).toBe(taken);
+    expect(rows.reduce((n, r) => n + r.refundedCents, 0)).toBe(given);
   });
 
   it("the public tracking route takes whitelisted types only", async () => {

@@ -11,7 +11,7 @@ const SELECTS = {
   orders: {
     time: "created_at",
     sql: `SELECT id, created_at AS at, created_at AS createdAt, buyer_id AS buyerId, product_id AS productId, quantity,
-            unit_price_cents AS unitPriceCents, amount_cents AS amountCents, currency, status, source,
+            unit_price_cents AS unitPriceCents, amount_cents AS amountCents, stored_value_cents AS storedValueCents, currency, status, source,
             campaign_id AS campaignId, paid_at AS paidAt, delivered_at AS deliveredAt, refunded_at AS refundedAt,
             (SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p
               WHERE p.tenant_id = orders.tenant_id AND p.order_id = orders.id AND p.kind = 'refund' AND p.status = 'succeeded') AS refundedCents,
