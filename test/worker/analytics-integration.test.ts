@@ -5,6 +5,8 @@ import worker from "../../worker/index";
 import { signBody } from "../../worker/domain/signature";
 import { buildEvent } from "../../worker/queue/emit";
 import { api, countRows, createTenant, insertMember, recordedOfType } from "./helpers";
+import { checkoutPath, createOrder } from "../../worker/services/orders";
+import { checkoutPayer } from "../../worker/services/stored-value";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 
 async function keyFor(adminKey: string, scope: string) {
@@ -140,7 +142,7 @@ describe("analytics API through the worker", () => {
     ]);
   });
 
-  it("stored value: GMV, net revenue and LTV are the cash taken and given back at the gateway, the balance counted once (at its load)", async () => {
+  it("stored value: GMV, net revenue, LTV and ROI are the cash taken and given back at the gateway, the balance counted once (at its load)", async () => {
     const { slug, productId, adminKey, tenant } = await shopWithKeys(6); // ¥19.90 a unit
     const analyst = await keyFor(adminKey, "analyst");
     const plan = await api("/cards/plans", { method: "POST", token: adminKey, json: { name: "充100送50", payCents: 10000, bonusCents: 5000 } });
@@ -148,20 +150,31 @@ describe("analytics API through the worker", () => {
     const g = await shop(slug, "/guest", { method: "POST" }); // user_signed_up: the buyer's LTV cohort
     await insertMember(tenant.id, g.body.buyer.id);
     const cookie = g.cookie!;
-    const order = (idem: string, json: object) => shop(slug, "/orders", { method: "POST", cookie, idem, json: { productId, ...json } });
+    // The orders carry a campaign (as a flash sale's do: services/orders.ts createOrder with campaignId) for ROI.
+    const CAMPAIGN = "k_gmv";
+    const order = async (idem: string, { quantity = 1, storedValueCents }: { quantity?: number; storedValueCents: number }) => {
+      const placed = await createOrder(env, {
+        tenantId: tenant.id, buyerId: g.body.buyer.id, productId, quantity, idempotencyKey: idem, campaignId: CAMPAIGN,
+        storedValue: await checkoutPayer(env, tenant.id, g.body.buyer.id, storedValueCents),
+      });
+      return { body: { id: placed.order.id, status: placed.order.status, checkoutUrl: placed.paymentId ? checkoutPath(placed.paymentId) : null } };
+    };
 
     // ¥100 in at the gateway: the balance's money, counted once, here.
     const load = await shop(slug, `/member/wallet/plans/${plan.body.id}/buy`, { method: "POST", cookie, idem: "gmv-load-1" });
     expect((await pay(load.body.checkoutUrl)).status).toBe(200);
     // Mixed: ¥5.00 from the balance, ¥14.90 at the gateway.
     const mixed = await order("gmv-mixed-1", { storedValueCents: 500 });
-    expect((await pay(mixed.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect((await pay(mixed.body.checkoutUrl!)).body.orderStatus).toBe("delivered");
     // Wholly from the balance: no gateway, delivered at once.
     const whole = await order("gmv-whole-1", { storedValueCents: 1990 });
     expect(whole.body.status).toBe("delivered");
     // Mixed, two units (¥39.80): ¥10.00 from the balance, ¥29.80 at the gateway; refunded below in two parts.
     const parts = await order("gmv-parts-1", { quantity: 2, storedValueCents: 1000 });
-    expect((await pay(parts.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect((await pay(parts.body.checkoutUrl!)).body.orderStatus).toBe("delivered");
+    // Mixed and kept: ¥9.90 from the balance, ¥10.00 at the gateway.
+    const kept = await order("gmv-kept-1", { storedValueCents: 990 });
+    expect((await pay(kept.body.checkoutUrl!)).body.orderStatus).toBe("delivered");
 
     // Refunds: the mixed order whole (¥14.90 to the gateway, ¥5.00 to the wallet), the balance-paid one whole (all
     // ¥19.90 to the wallet, nothing at the gateway), the two-unit one in parts (¥10.00, then the rest: ¥19.80 at the
@@ -171,12 +184,12 @@ describe("analytics API through the worker", () => {
     expect((await api(`/orders/${parts.body.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 1000, reason: "部分退款" } })).status).toBe(201);
     expect((await api(`/orders/${parts.body.id}/refunds`, { method: "POST", token: adminKey, json: { reason: "全部退款" } })).status).toBe(201);
     const wallet = (await shop(slug, "/member/wallet", { cookie })).body;
-    expect(wallet.balance.balanceCents).toBe(15000); // every balance part came back to the wallet
+    expect(wallet.balance.balanceCents).toBe(15000 - 990); // every refunded order's balance part came back to the wallet
 
     // The cash the brand took and gave back, as the gateway's books (payments) have it.
     const taken = await countRows("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE tenant_id = ? AND kind = 'charge' AND status = 'succeeded'", tenant.id);
     const given = await countRows("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE tenant_id = ? AND kind = 'refund' AND status != 'failed'", tenant.id);
-    expect([taken, given]).toEqual([10000 + 1490 + 2980, 1490 + 2980]);
+    expect([taken, given]).toEqual([10000 + 1490 + 2980 + 1000, 1490 + 2980]);
 
     // The events say so: order_paid carries the gateway's money and the balance part apart; order_refunded what went
     // back at the gateway (0 for the balance-paid order) and the part that went back to the wallet.
@@ -184,6 +197,7 @@ describe("analytics API through the worker", () => {
     expect(paid[mixed.body.id]).toMatchObject({ amountCents: 1490, storedValueCents: 500 });
     expect(paid[whole.body.id]).toBeUndefined();
     expect(paid[load.body.orderId].amountCents).toBe(10000);
+    expect(paid[kept.body.id]).toMatchObject({ amountCents: 1000, storedValueCents: 990 });
     const refunded = Object.fromEntries((await recordedOfType(tenant.id, "order_refunded")).map((e) => [e.payload.orderId, e.payload]));
     expect(refunded[mixed.body.id]).toMatchObject({ amountCents: 1490, storedValueCents: 500 });
     expect(refunded[whole.body.id]).toMatchObject({ amountCents: 0, storedValueCents: 1990 });
@@ -191,16 +205,19 @@ describe("analytics API through the worker", () => {
 
     // The dashboard: GMV = the cash taken, 净收入 = taken − given back; the buyer's LTV the same net cash.
     const overall = async () => (await api("/analytics/revenue_overall", { token: analyst })).body?.rows?.[0];
-    const want = { paidOrders: 3, revenueCents: taken, refundedCents: given, netRevenueCents: taken - given };
+    const want = { paidOrders: 4, revenueCents: taken, refundedCents: given, netRevenueCents: taken - given };
     expect((await until(overall, (r) => JSON.stringify(r) === JSON.stringify(want), 10_000)).value).toEqual(want);
     const ltv7 = async () => ((await api("/analytics/ltv", { token: analyst })).body?.rows ?? []).reduce((n: number, r: any) => n + r.ltv7Cents * r.users, 0);
     expect((await until(ltv7, (v) => v === taken - given, 8000)).value).toBe(taken - given);
     const top = (await api("/analytics/top_products", { token: analyst })).body.rows.find((r: any) => r.productId === productId);
-    expect(top).toMatchObject({ paidOrders: 2, revenueCents: 1490 + 2980, refundedCents: 1490 + 2980, netRevenueCents: 0 });
+    expect(top).toMatchObject({ paidOrders: 3, revenueCents: 1490 + 2980 + 1000, refundedCents: 1490 + 2980, netRevenueCents: 1000 });
+    // ROI: the campaign's attributed revenue is its orders' cash net of their refunds (no cost: roi null).
+    const roi = (await api("/analytics/roi", { token: analyst })).body.rows;
+    expect(roi).toEqual([expect.objectContaining({ campaignId: CAMPAIGN, revenueCents: 1000, paidOrders: 3, costCents: 0 })]);
     // The orders export reconciles: its paidOrder rows less their balance part are the GMV, its refunds the money given back.
     const exported = await exports.default.fetch("http://kaquan.test/api/v1/exports/orders?from=2026-01-01&to=2031-01-01", { headers: { authorization: `Bearer ${analyst}` } });
     const rows = (await exported.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
     expect(rows.find((r) => r.id === whole.body.id)).toMatchObject({ paidOrder: false, amountCents: 1990, storedValueCents: 1990 });
     const paidRows = rows.filter((r) => r.paidOrder);
     expect(paidRows.reduce((n, r) => n + r.amountCents - r.storedValueCents, 0)).toBe(taken);
