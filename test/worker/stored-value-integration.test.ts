@@ -94,6 +94,8 @@ describe("load refund", () => {
     expect((await wallet(w)).balance.balanceCents).toBe(0);
     expect(await countRows("SELECT COALESCE(SUM(amount_cents), 0) AS n FROM payments WHERE order_id = ? AND kind = 'refund'", orderId)).toBe(9000);
     expect((await recordedOfType(w.tenantId, "stored_value_changed")).filter((e) => e.payload.kind === "refunded").map((e) => e.payload.amountCents)).toEqual([9000]);
+    // The dashboards take off what the gateway gave back: the principal paid back, not the ¥100 load.
+    expect((await recordedOfType(w.tenantId, "order_refunded")).map((e) => e.payload.amountCents)).toEqual([9000]);
   });
 });
 
