@@ -153,6 +153,40 @@ describe("group buy (拼团) on three phones", () => {
     await context.close();
   });
 
+  it("a friend still at the cashier when the team fails: the order is closed, the page says nothing was charged, the cashier takes nothing", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const opened = await openTwoSeatTeam("未成团测试卡", 2);
+    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
+
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
+    await page.goto(teamUrl);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join");
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+    const cashier = page.url();
+    // The team fails while the friend is at the cashier (the operator ends the group buy: open teams fail, as at a deadline).
+    await admin.ok("POST", `/group-buys/${opened.groupBuy.id}/close`);
+
+    await page.goto(teamUrl);
+    await expect.poll(() => page.textContent("#team"), { timeout: 10_000 }).toContain("拼团已结束，你的订单已关闭，未扣款");
+    expect(await page.textContent("#team")).not.toContain("等待支付");
+    expect(await page.isVisible("#pay")).toBe(false);
+    await fitsThePhone(page);
+    await screenshot(page, "group-failed-unpaid-seat");
+    await page.click("#view-order");
+    await expect.poll(() => page.textContent("#closed-note"), { timeout: 10_000 }).toContain("拼团未成功，订单已自动关闭，未扣款");
+    expect(await page.textContent("#order")).toContain("已取消");
+    // Back at the cashier tab: nothing to pay.
+    await page.goto(cashier);
+    expect(await page.textContent("body")).toContain("订单已取消");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("at the deadline the page stops offering to join or pay while the team is settled", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const opened = await openTwoSeatTeam("截止团测试卡", 2);

@@ -119,6 +119,26 @@ describe("group buy: expiry and recovery", () => {
     expect((await recordedOfType(s.tenant.id, "alert")).filter((e) => e.payload.kind === "order_failed")).toEqual([]);
   });
 
+  it("a failed team closes its unpaid seats: a friend still at the cashier is not charged for a team that is over", async () => {
+    const s = await groupShop(3, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const friend = await join(s.slug, leader.teamId); // joined, went to the cashier, has not paid yet
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("refunded");
+    // The seat's order is closed with the team (stock back), not left payable until its own 15 minutes run out.
+    expect(await orderStatus(s.tenant.id, friend.orderId)).toBe("cancelled");
+    const order = await shop(s.slug, `/orders/${friend.orderId}`, { cookie: friend.cookie });
+    expect(order.body.order).toMatchObject({ status: "cancelled", failureReason: "group_team_ended" });
+    expect((await recordedOfType(s.tenant.id, "order_cancelled")).map((e) => e.payload)).toEqual([expect.objectContaining({ orderId: friend.orderId, reason: "group_team_ended" })]);
+    // The cashier's pay takes no money for it.
+    expect((await pay(friend.checkoutUrl)).status).toBe(409);
+    expect(await countRows("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'charge' AND status = 'succeeded'", friend.orderId)).toBe(0);
+    const view = await shop(s.slug, `/group-teams/${leader.teamId}`, { cookie: friend.cookie });
+    expect(view.body.mine).toMatchObject({ orderStatus: "cancelled" });
+    expect(view.body.mine.checkoutUrl).toBeUndefined();
+  });
+
   it("the cron alone expires a team at an injected time (no alarm), refunding its paid member", async () => {
     const s = await groupShop(2, 4);
     const leader = await openTeam(s.slug, s.groupBuyId);

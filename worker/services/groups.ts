@@ -22,8 +22,9 @@ import { newId } from "../domain/crypto";
 import type { SeatAnswer, TeamSpec, TeamState } from "../durable/group-team";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
+import { chargeAtExpiry } from "./charges";
 import { deliverOrder, failAndRefund } from "./fulfilment";
-import { checkoutPath, createOrder } from "./orders";
+import { checkoutPath, createOrder, release } from "./orders";
 
 export const GROUP_SOURCE = "group:";
 export const isGroupOrder = (o: Pick<OrderRow, "source">) => o.source.startsWith(GROUP_SOURCE);
@@ -273,7 +274,29 @@ async function endTeam(env: Env, team: GroupTeamRow, buy: GroupBuyRow | null, re
     }], teamIs(t, team.id, "failed")),
   ]);
   await refundTeam(env, team, `group_team_${reason}`);
+  await closeUnpaidSeats(env, team);
   await scheduleDispatch(env);
+}
+
+/**
+ * A failed team's seats still waiting for payment: their orders are closed (cancelled, reason `group_team_ended`,
+ * stock back), so a friend still at the cashier is not asked to pay into a team that is over (the money came back
+ * at once, but it was taken first). The charge is closed at the gateway and the gateway asked first, as at expiry:
+ * one paid there is left to its notice (the team refuses the seat and it is refunded), one that cannot be asked to
+ * the expiry cron.
+ */
+async function closeUnpaidSeats(env: Env, team: GroupTeamRow) {
+  const t = team.tenant_id;
+  for (const m of await membersOfTeams(env.DB, t, [team.id])) {
+    if (m.status !== "held" || m.order_status !== "created") continue;
+    const order = await getOrderRow(env.DB, t, m.order_id);
+    if (order?.status !== "created") continue;
+    if ((await chargeAtExpiry(env, order)).verdict !== "unpaid") continue;
+    await release(env, t, order.id, ["created"], "cancelled", "group_team_ended", [{
+      eventId: `evoc_${order.id}`, tenantId: t, type: "order_cancelled", actor: { userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, reason: "group_team_ended" },
+    }], undefined, (order.discount_cents ?? 0) > 0);
+  }
 }
 
 export interface GroupSweep { seats: number; expired: number; finished: number }
