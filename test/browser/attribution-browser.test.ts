@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { ApiClient } from "../../scripts/lib/http";
 import { phonePage, screenshot, useChromium } from "./chromium";
 
 const browser = useChromium();
@@ -49,5 +50,63 @@ describe("attribution from real pages to the dashboard", () => {
     await context.close();
     // The dashboard polls until the warehouse has the visit: events go page → worker → outbox → queue → warehouse,
     // which on a 2-core machine running every lane at once took over a minute.
+  }, 240_000);
+
+  it("a friend landing on a group team's or an assist's share link is a view: the dashboards count the group page's viewer", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `视图团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [1, 2].map((n) => ({ line: n, secret: `VIEW-${product.id}-${n}` })) });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    // The leader (no browser) opens a team, pays, and shares it; a starter asks friends to help with the demo's assist.
+    const session = async () => (((await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" })).headers.get("set-cookie") ?? "").split(";")[0]!);
+    const shop = async (cookie: string, path: string, body?: unknown) =>
+      (await fetch(`${baseUrl}/api/v1/shop/demo${path}`, body === undefined ? { method: "POST", headers: { cookie } } : { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) })).json() as Promise<any>;
+    const leader = await session();
+    const team = await shop(leader, `/group-buys/${buy.id}/teams`);
+    await fetch(`${baseUrl}${team.mine.checkoutUrl}/pay`, { method: "POST" });
+    const groupLink = (await shop(leader, "/shares", { mechanism: "group", subjectId: team.team.id })).url as string;
+    const starter = await session();
+    await shop(starter, "/member/join");
+    const assist = await admin.ok<{ id: string }>("POST", "/assists", {
+      name: "3 人助力", productId: product.id, goal: 3, hours: 24, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(), requirePhone: false,
+    });
+    const request = await shop(starter, `/assists/${assist.id}/requests`);
+    const assistLink = (await shop(starter, "/shares", { mechanism: "assist", subjectId: request.code })).url as string;
+
+    const { context, page, errors } = await phonePage(browser());
+    const tracked: string[] = [];
+    page.on("request", (r) => r.url().includes("/api/v1/track") && tracked.push(r.postData() ?? ""));
+    await page.goto(new URL(assistLink, baseUrl).href);
+    await expect.poll(() => page.isVisible("#help-btn"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => tracked.find((b) => b.includes('"page_view"') && b.includes("/shop/assist/")), { timeout: 5_000 }).toBeTruthy();
+    expect(tracked.find((b) => b.includes("/shop/assist/"))).toContain(`"shareLink":"${new URL(assistLink, baseUrl).searchParams.get("share")}"`);
+    await page.goto(new URL(groupLink, baseUrl).href);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => tracked.find((b) => b.includes('"product_viewed"') && b.includes(product.id)), { timeout: 5_000 }).toBeTruthy();
+    expect(tracked.find((b) => b.includes(product.id))).toContain(`"shareLink":"${new URL(groupLink, baseUrl).searchParams.get("share")}"`);
+    // The team page is read again every 5 s: still one view.
+    await page.waitForTimeout(5_500);
+    expect(tracked.filter((b) => b.includes(product.id)).length).toBe(1);
+    await page.click("#join");
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+    await page.click("#pay");
+    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+
+    // Top products: the group page's visitor is the product's viewer, and paid (view → paid 100%), not 0 viewers.
+    const day = 86_400_000;
+    const range = `from=${new Date(Date.now() - day).toISOString().slice(0, 10)}&to=${new Date(Date.now() + day).toISOString().slice(0, 10)}`;
+    const analyst = new ApiClient(baseUrl, keys.analyst!);
+    await expect.poll(async () => {
+      const row = (await analyst.ok<{ rows: any[] }>("GET", `/analytics/top_products?${range}&limit=100`)).rows.find((r) => r.productId === product.id);
+      return row && { viewers: row.viewers, paidOrders: row.paidOrders, viewToPaid: row.viewToPaid };
+    }, { timeout: 120_000, interval: 1_000 }).toEqual({ viewers: 1, paidOrders: 2, viewToPaid: 1 });
+    expect(errors).toEqual([]);
+    await context.close();
   }, 240_000);
 });
