@@ -142,6 +142,27 @@ describe("analytics API through the worker", () => {
     ]);
   });
 
+  it("a whole refund after parts gives back the rest as the last part: LTV, top products and GMV count each part once", async () => {
+    const { slug, productId, adminKey, tenant } = await shopWithKeys(2);
+    const analyst = await keyFor(adminKey, "analyst");
+    const o = await shop(slug, "/orders", { method: "POST", idem: "an-rest-1", json: { productId, quantity: 2 } });
+    expect((await pay(o.body.checkoutUrl)).body.orderStatus).toBe("delivered");
+    const amount = o.body.amountCents as number;
+    expect((await api(`/orders/${o.body.id}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 500, reason: "补偿" } })).status).toBe(201);
+    // The rest through the order's whole refund (the console's 整单退款), not as another part.
+    expect((await api(`/orders/${o.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "整单退款" } })).status).toBe(200);
+    const parts = (await recordedOfType(tenant.id, "order_partially_refunded")).map((e) => Number(e.payload.amountCents));
+    expect(parts.sort((a, b) => a - b)).toEqual([500, amount - 500].sort((a, b) => a - b));
+    expect((await recordedOfType(tenant.id, "order_refunded"))[0]!.payload).toMatchObject({ amountCents: amount, inParts: true });
+    // LTV counted the first part and the whole on top of it (−500 here) before the rest was recorded as a part.
+    const ltv7 = async () => ((await api("/analytics/ltv", { token: analyst })).body?.rows ?? []).reduce((n: number, r: any) => n + r.ltv7Cents * r.users, 0);
+    const overall = async () => (await api("/analytics/revenue_overall", { token: analyst })).body?.rows?.[0];
+    expect((await until(overall, (r) => r?.refundedCents === amount, 8000)).value).toEqual({ paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0 });
+    expect((await until(ltv7, (v) => v === 0, 8000)).value).toBe(0);
+    const top = (await api("/analytics/top_products", { token: analyst })).body.rows.find((r: any) => r.productId === productId);
+    expect(top).toMatchObject({ paidOrders: 1, revenueCents: amount, refundedCents: amount, netRevenueCents: 0 });
+  });
+
   it("stored value: GMV, net revenue, LTV and ROI are the cash taken and given back at the gateway, the balance counted once (at its load)", async () => {
     const { slug, productId, adminKey, tenant } = await shopWithKeys(6); // ¥19.90 a unit
     const analyst = await keyFor(adminKey, "analyst");

@@ -102,6 +102,22 @@ export async function refundedCentsOfOrder(db: D1Database, tenantId: string, ord
   return r?.n ?? 0;
 }
 
+/** Whether money of the order went back in parts (any refund not failed, other than the whole refund `wholeRefundId`). */
+export async function hasPartRefunds(db: D1Database, tenantId: string, orderId: string, wholeRefundId: string): Promise<boolean> {
+  const r = await db
+    .prepare("SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND status != 'failed' AND id != ?) AS n")
+    .bind(tenantId, orderId, wholeRefundId)
+    .first<{ n: number }>();
+  return (r?.n ?? 0) === 1;
+}
+
+/** An event field set from a payment row's amount by the batch that records it (0 if the row is not there). */
+export const paymentAmountField = (path: `$.${string}`, paymentId: string): ComputedField => ({
+  path,
+  sql: "SELECT COALESCE((SELECT amount_cents FROM payments WHERE id = ?), 0)",
+  args: [paymentId],
+});
+
 /** The gateway's refund id once known (a refund still processing). */
 export function setRefundRefStmt(db: D1Database, tenantId: string, id: string, ref: string) {
   return db.prepare("UPDATE payments SET provider_ref = ? WHERE tenant_id = ? AND id = ? AND status = 'pending' AND provider_ref IS NULL").bind(ref, tenantId, id);

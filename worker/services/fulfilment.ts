@@ -11,7 +11,7 @@ import {
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { claimOrderForRefundStmt, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, refundedAtGatewayField, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, getChargeOfOrder, getPaymentById, hasPartRefunds, paymentAmountField, refundedAtGatewayField, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
 import { refundCharge } from "./refunds";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
@@ -367,13 +367,16 @@ async function refundPayment(env: Env, order: OrderRow, reason: string, amountCe
   const wanted = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
   // One refund id per order for this automatic refund: a run that died after asking the gateway asks again under the
   // same id, never twice; what a console refund already gave back is not given again.
-  const refundId = `rfo_${order.id}`;
+  const refundId = wholeRefundId(order.id);
   const mine = await getPaymentById(env.DB, refundId);
   const amount = mine ? mine.amount_cents : Math.min(wanted, charge.amount_cents - (await refundedCentsOfOrder(env.DB, order.tenant_id, order.id)));
   if (amount <= 0) return true;
   const outcome = await refundCharge(env, charge, amount, reason, refundId);
   return outcome === "succeeded" || outcome === "processing" || outcome === "refused";
 }
+
+/** The refund id of an order's whole refund (the rest, when parts went back before). */
+const wholeRefundId = (orderId: string) => `rfo_${orderId}`;
 
 /** paid → failed → refunded: stock goes back, money goes back, issued vouchers of the order are marked refunded. */
 export async function failAndRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
@@ -399,15 +402,30 @@ const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS 
  * order_refunded's amountCents is the money given back at the gateway (read by the batch: refundedAtGatewayField);
  * storedValueCents the part paid from the balance, which goes back to the wallet (returnOrderBalanceStmts).
  */
-function refundEventRows(env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null) {
+function refundEventRows(
+  env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null,
+  lastPart?: { units: number },
+) {
   const t = order.tenant_id;
   return [
+    // Money already went back in parts: this whole refund gives back the rest, recorded as the last part (its own
+    // money, under its refund id), and the order_refunded closing them says inParts, as services/partial-refunds.ts's
+    // last part does — so LTV, which counts parts and skips an inParts whole, counts every part once.
+    ...(lastPart
+      ? eventRows(env, [{
+        eventId: `evopr_${wholeRefundId(order.id)}`, tenantId: t, type: "order_partially_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
+        payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), refundId: wholeRefundId(order.id), amountCents: 0, units: lastPart.units, reason },
+      }], {
+        sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded') AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')",
+        args: [t, order.id, wholeRefundId(order.id)],
+      }, [paymentAmountField("$.payload.amountCents", wholeRefundId(order.id))])
+      : []),
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
     ...orderRefundPointsStmts(env, t, order.id),
     ...eventRows(env, [{
       eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic, ...(lastPart ? { inParts: true } : {}) },
     }], orderIn(t, order.id, "refunded"), [refundedAtGatewayField(t, order.id)]),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
@@ -504,6 +522,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     refundCents = taken.principalCents;
   }
   await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
+  const afterParts = await hasPartRefunds(db, tenantId, orderId, wholeRefundId(orderId));
   if (!(await refundPayment(env, order, reason, refundCents))) {
     await undo(false);
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
@@ -512,7 +531,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     refundIssuedOfOrderStmt(db, tenantId, orderId),
-    ...refundEventRows(env, order, vouchers, reason, false, byKeyId),
+    ...refundEventRows(env, order, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason) : []),
   ]);
