@@ -62,6 +62,9 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
         await friend.page.reload();
         await expect.poll(() => friend.page.textContent("#state"), { timeout: 10_000 }).toContain("助力成功");
         expect(await friend.page.isVisible("#help-btn")).toBe(false);
+        // Having helped, the friend is offered an assist of their own (the activity still runs).
+        expect(await friend.page.isVisible("#own-link")).toBe(true);
+        expect(await friend.page.getAttribute("#own-link", "href")).toBe(`?t=demo&a=${assist.id}`);
         await screenshot(friend.page, "assist-helped");
       }
       expect(friend.errors).toEqual([]);
@@ -88,6 +91,9 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     expect(await helper.page.isVisible("#help-btn")).toBe(false);
     expect(await helper.page.textContent("#helps")).toBe("0");
     await screenshot(helper.page, "assist-helped-other");
+    // …and may start their own instead: the link opens the activity's page with 发起助力.
+    await helper.page.click("#own-link");
+    await expect.poll(() => helper.page.isVisible("#start-btn"), { timeout: 10_000 }).toBe(true);
     expect([...helper.errors, ...other.errors]).toEqual([]);
     await helper.context.close();
     await other.context.close();
@@ -96,6 +102,7 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await member.page.reload();
     await expect.poll(() => member.page.textContent("#state"), { timeout: 10_000 }).toContain("奖励已发放");
     expect(await member.page.locator("#helpers li").count()).toBe(3);
+    expect(await member.page.isVisible("#own-link")).toBe(false);
     await screenshot(member.page, "assist-reached");
     await member.page.click("#vouchers-link");
     await member.page.waitForURL(/\/shop\/vouchers\//);
