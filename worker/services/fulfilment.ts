@@ -395,6 +395,11 @@ export async function failAndRefund(env: Env, order: OrderRow, reason: string): 
 export const storedValuePart = (order: Pick<OrderRow, "stored_value_cents">) => ((order.stored_value_cents ?? 0) > 0 ? { storedValueCents: order.stored_value_cents! } : {});
 
 const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, orderId, status] });
+/** The order is refunded and its whole refund (the rest after parts) was made, not failed. */
+const restGivenBack = (t: string, orderId: string): SqlGuard => {
+  const refunded = orderIn(t, orderId, "refunded");
+  return { sql: `${refunded.sql} AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')`, args: [...refunded.args, wholeRefundId(orderId)] };
+};
 
 /**
  * The refund's events, for the batch that marks the order and its vouchers refunded: order_refunded once the order
@@ -415,10 +420,7 @@ function refundEventRows(
       ? eventRows(env, [{
         eventId: `evopr_${wholeRefundId(order.id)}`, tenantId: t, type: "order_partially_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
         payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), refundId: wholeRefundId(order.id), amountCents: 0, units: lastPart.units, reason },
-      }], {
-        sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded') AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')",
-        args: [t, order.id, wholeRefundId(order.id)],
-      }, [paymentAmountField("$.payload.amountCents", wholeRefundId(order.id))])
+      }], restGivenBack(t, order.id), [paymentAmountField("$.payload.amountCents", wholeRefundId(order.id))])
       : []),
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).

@@ -79,14 +79,19 @@ async function orderView(
 }
 
 /** A bundle's items by name, kind and count, in the bundle's order; a component that no longer exists is left out. */
+function bundleItemsView(items: { productId: string; quantity: number }[], rows: Map<string, ProductRow>) {
+  return items.flatMap((i) => {
+    const row = rows.get(i.productId);
+    return row ? [{ productId: i.productId, name: row.name, kind: row.kind as Product["kind"], quantity: i.quantity }] : [];
+  });
+}
+
+/** The bundle items of an order's product (bundleItemsView), read with their rows. */
 async function bundleItemsOf(db: D1Database, tenantId: string, productId: string) {
   const bundle = await getProductRow(db, tenantId, productId);
   const items = bundle ? ((JSON.parse(bundle.config) as ProductConfig).bundle?.items ?? []) : [];
   const rows = await Promise.all(items.map((i) => getProductRow(db, tenantId, i.productId)));
-  return items.flatMap((i, n) => {
-    const row = rows[n];
-    return row ? [{ productId: i.productId, name: row.name, kind: row.kind as Product["kind"], quantity: i.quantity }] : [];
-  });
+  return bundleItemsView(items, new Map(rows.flatMap((r) => (r ? [[r.id, r] as const] : []))));
 }
 
 /** Secrets only for rights the holder still has (issued or already redeemed), never for refunded/voided ones. */
@@ -132,10 +137,7 @@ function publicView(p: Product, rows: Map<string, ProductRow>) {
   const { tenantId: _t, stockTotal: _s, lowStockThreshold: _l, ...own } = p;
   if (p.kind !== "bundle") return own;
   // What the bundle holds, by name (its page lists them under the price); a component that no longer exists is left out.
-  const bundleItems = (p.config.bundle?.items ?? []).flatMap((i) => {
-    const row = rows.get(i.productId);
-    return row ? [{ productId: i.productId, name: row.name, kind: row.kind as Product["kind"], quantity: i.quantity }] : [];
-  });
+  const bundleItems = bundleItemsView(p.config.bundle?.items ?? [], rows);
   const rest = { ...own, bundleItems };
   if (p.config.recharge) return rest;
   const recharge = (p.config.bundle?.items ?? []).map((i) => rows.get(i.productId)).find((r) => r?.kind === "direct_recharge");
