@@ -5,6 +5,7 @@ import { Campaign, CampaignList, CampaignSession, CampaignSessionInput, Campaign
 import { verifyPreview } from "../domain/campaign-preview";
 import { edgeCityOf } from "../domain/edge-city";
 import { tenantBySlug } from "../services/tenants";
+import { storefrontOrder } from "../domain/campaign-order";
 import { ApiError } from "../errors";
 import { campaignSession, claim, claimMeta, claimOrder, deviceOf, liveClaimant } from "../services/claim";
 import { campaignLive, exportDraws, listTenantCampaigns, withStockState, publicCampaign, publicCampaignView, userStanding } from "../services/campaigns";
@@ -38,6 +39,7 @@ const byTenant = createRoute({
   path: "/public/tenants/{slug}/campaigns",
   tags,
   summary: "A brand's campaigns, for its storefront pages",
+  description: "Running campaigns first (ending soonest first; paused or sold-out ones after them), then scheduled ones (starting soonest first), then ended ones (latest end first).",
   request: { params: z.object({ slug: z.string().min(1).max(40) }) },
   responses: { 200: json(CampaignList, "Campaigns"), 404: errors[404] },
 });
@@ -139,7 +141,8 @@ export const campaignPublicRoutes = createRouter()
   .openapi(byTenant, async (c) => {
     const tenant = await tenantBySlug(c.env, c.req.valid("param").slug);
     if (!tenant) throw ApiError.notFound("Tenant");
-    return c.json({ campaigns: await withStockState(c.env, await listTenantCampaigns(c.env, tenant.id)) }, 200);
+    const listed = await withStockState(c.env, await listTenantCampaigns(c.env, tenant.id));
+    return c.json({ campaigns: storefrontOrder(listed) }, 200);
   })
   .openapi(get, async (c) => {
     const hit = await publicCampaign(c.env, c.req.valid("param").campaignId);
