@@ -423,6 +423,8 @@ function fallbackLink(s: HTMLScriptElement, host: HTMLElement, href: string, lab
   a.href = href;
   const name = s.dataset.name?.trim();
   a.textContent = name ? `${label}${zh ? "：" : ": "}${name}` : label;
+  // A finger-sized target whatever the host page's own link styles (it is in the page's DOM, not the shadow root).
+  a.style.cssText = "display:inline-block;min-height:44px;line-height:44px;padding:0 8px";
   host.appendChild(a);
   s.after(host);
   if (name) return;

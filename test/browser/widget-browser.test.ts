@@ -400,6 +400,8 @@ ${tag(`data-tenant="demo" data-group-buy="gb_unknown"`)}
     expect(names).toEqual(["查看活动：品牌页幸运抽奖", "查看活动：品牌页秒杀", "查看活动 1", "查看活动 2", "去开团 / 参团"]);
     for (const name of names) await expect.poll(() => page.getByRole("link", { name, exact: true }).count()).toBe(1);
     expect(await page.getByRole("link", { name: "查看活动 1", exact: true }).getAttribute("href")).toContain(taskLotteryId);
+    // Each is a finger-sized target (44 px high), not a line of small text.
+    expect(await links.evaluateAll((as) => as.map((a: any) => a.getBoundingClientRect().height))).toEqual(Array(5).fill(44));
     expect(errors).toEqual([]);
     await fitsThePhone(page);
     await screenshot(page, "widget-refused-origin-several");
