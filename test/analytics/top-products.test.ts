@@ -31,6 +31,10 @@ const fixture = [
   { ...ev("user_signed_up", "u9", at("09-12", 3)), actor: { userId: "u9", deviceId: "d1", referrerId: null } } as ReturnType<typeof ev>,
   ev("order_paid", "u9", at("09-12", 4), { productId: "p4", orderId: "o4", amountCents: 800 }),
   ev("order_paid", "u10", at("09-12", 5), { productId: "p4", orderId: "o5", amountCents: 800 }),
+  // p5: o6 was paid wholly from the stored-value balance (no gateway cash, so no order_paid) and refunded whole to the
+  // balance: no cash moved, so p5 is no row (not one of zeros) — as revenue_overall counts it.
+  ev("order_refunded", "v2", at("09-11", 4), { productId: "p5", orderId: "o6", amountCents: 0, storedValueCents: 1200 }),
+  ev("order_partially_refunded", "v2", at("09-11", 5), { productId: "p5", orderId: "o7", refundId: "r7", amountCents: 0, units: 1 }),
 ];
 
 const wh = useWarehouse(fixture);
