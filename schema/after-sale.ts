@@ -116,6 +116,7 @@ export const OrderDetail = z
     vouchers: z.array(Voucher),
     payments: z.array(PaymentRecord),
     refundableCents: z.number().int(),
+    refundToBalance: z.boolean().openapi({ description: "Paid wholly from the stored-value balance: a refund gives refundableCents back to the member's balance, whole (no gateway money moves)" }),
     deliveries: z.array(DeliveryAttempt),
     waitingOnSuppliers: z.array(SupplierWait).openapi({ description: "Recharge lines a supplier has accepted and not answered yet (refunds wait for them; POST …/stop-waiting)" }),
     ledger: z.array(LedgerEntry),
@@ -127,7 +128,8 @@ export type OrderDetail = z.infer<typeof OrderDetail>;
 /**
  * A console refund. Leave amountCents out for everything still refundable. `units`: how many unredeemed rights
  * (vouchers) of the order the refund takes back — they become 'refunded' with it; 0 = money only (goodwill).
- * A refund of everything left takes back every unredeemed right.
+ * A refund of everything left takes back every unredeemed right. An order paid wholly from the stored-value balance
+ * is refunded whole, to the balance (409 balance_refund_whole otherwise).
  */
 export const ConsoleRefundInput = z
   .object({
@@ -140,7 +142,11 @@ export const ConsoleRefundInput = z
 export type ConsoleRefundInput = z.infer<typeof ConsoleRefundInput>;
 
 export const ConsoleRefund = z
-  .object({ refund: PaymentRecord, order: Order, refundableCents: z.number().int(), voidedVoucherIds: z.array(z.string()) })
+  .object({
+    refund: PaymentRecord.nullable().openapi({ description: "The refund at the payment gateway; null when none moved money (an order paid wholly from the stored-value balance)" }),
+    balanceReturnedCents: z.number().int().openapi({ description: "The order's stored-value part given back to the member's balance by this refund (the one that left nothing refundable); 0 otherwise" }),
+    order: Order, refundableCents: z.number().int(), voidedVoucherIds: z.array(z.string()),
+  })
   .openapi("ConsoleRefund");
 export type ConsoleRefund = z.infer<typeof ConsoleRefund>;
 

@@ -159,6 +159,39 @@ describe("checkout with the balance", () => {
   });
 });
 
+describe("the console's refund form on an order paid wholly from the balance", () => {
+  it("refunds it whole back to the balance, once, audited, like the order's own refund; a part is refused", async () => {
+    const w = await walletShop();
+    await pay((await load(w)).checkoutUrl);
+    const whole = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "form-whole-1", json: { productId: w.productId, storedValueCents: 1990 } });
+    expect(whole.body.status).toBe("delivered");
+    expect((await wallet(w)).balance.balanceCents).toBe(13010);
+    const detail = await api(`/orders/${whole.body.id}/detail`, { token: w.adminKey });
+    expect(detail.body).toMatchObject({ refundableCents: 1990, refundToBalance: true });
+
+    const part = await api(`/orders/${whole.body.id}/refunds`, { method: "POST", token: w.adminKey, json: { amountCents: 500, units: 0, reason: "部分补偿" } });
+    expect(part.status).toBe(409);
+    expect(part.body.error).toMatchObject({ code: "balance_refund_whole", requestId: expect.any(String) });
+    expect((await wallet(w)).balance.balanceCents).toBe(13010);
+
+    const tries = await Promise.all([1, 2, 3].map(() => api(`/orders/${whole.body.id}/refunds`, { method: "POST", token: w.adminKey, json: { units: 0, reason: "客户申请" } })));
+    const done = tries.filter((r) => r.status === 201);
+    expect(done).toHaveLength(1);
+    expect(tries.filter((r) => r.status === 409)).toHaveLength(2);
+    expect(done[0]!.body).toMatchObject({ refund: null, balanceReturnedCents: 1990, refundableCents: 0, order: { status: "refunded" } });
+    expect(done[0]!.body.voidedVoucherIds).toHaveLength(1);
+    expect((await wallet(w)).balance).toEqual({ principalCents: 10000, bonusCents: 5000, balanceCents: 15000 });
+    expect((await api(`/orders/${whole.body.id}/refunds`, { method: "POST", token: w.adminKey, json: { units: 0, reason: "再退一次" } })).status).toBe(409);
+    expect((await wallet(w)).balance.balanceCents).toBe(15000);
+    expect((await api(`/orders/${whole.body.id}/detail`, { token: w.adminKey })).body).toMatchObject({ refundableCents: 0, refundToBalance: false });
+
+    const refunded = (await recordedOfType(w.tenantId, "order_refunded")).filter((e) => e.payload.orderId === whole.body.id);
+    expect(refunded.map((e) => e.payload)).toEqual([expect.objectContaining({ amountCents: 0, storedValueCents: 1990, automatic: false })]);
+    const audit = await api(`/audit-log?resource=orders/${whole.body.id}`, { token: w.adminKey });
+    expect(audit.body.entries.filter((e: { route: string; method: string }) => e.method === "POST" && e.route.endsWith("/refunds"))).toHaveLength(1);
+  });
+});
+
 describe("store charge (储值扣款)", () => {
   it("is idempotent per Idempotency-Key, exact under concurrency, and refuses a forged or foreign code", async () => {
     const w = await walletShop();

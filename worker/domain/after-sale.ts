@@ -77,5 +77,12 @@ export function refundPlan(
   return { ok: true, amountCents: amount, units, full };
 }
 
+/**
+ * A paid order with no gateway charge because the stored-value balance paid all of it: its refund gives that balance
+ * part back to the member's wallet, whole (the wallet returns an order's balance part once, not in parts).
+ */
+export const paidFromBalance = (o: { status: string; amount_cents: number; stored_value_cents?: number | null }) =>
+  ["paid", "delivered"].includes(o.status) && (o.stored_value_cents ?? 0) > 0 && (o.stored_value_cents ?? 0) >= o.amount_cents;
+
 /** Unit i's part of an amount split over n units: the cents that do not divide go to the first ones, so the parts add up. */
 export const shareOf = (amount: number, n: number, i: number) => Math.floor(amount / n) + (i < amount % n ? 1 : 0);

@@ -9,7 +9,7 @@ import { ledgerRowsOfSubjects, orderDetailRows, refundableOf, searchOrders, type
 import { toOrder } from "../db/orders";
 import { rowValidity, type ProductRow } from "../db/products";
 import { toVoucher } from "../db/vouchers";
-import { classifySearch, decodeListCursor, encodeListCursor, likePattern } from "../domain/after-sale";
+import { classifySearch, decodeListCursor, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
 import { ApiError } from "../errors";
 import { phoneHash } from "./buyers";
 import { toPaymentRecord } from "./partial-refunds";
@@ -54,13 +54,15 @@ export async function consoleOrderDetail(env: Env, tenantId: string, orderId: st
     ticketsForOrder(env, tenantId, orderId),
     refundableOf(env.DB, tenantId, orderId),
   ]);
+  const toBalance = !left && paidFromBalance(d.order);
   return {
     order: toOrder(d.order),
     snapshot: snapshotOf(d.snapshot, d.product as ProductRow | undefined, d.order.product_id),
     buyerPhoneMasked: d.phoneMasked,
     vouchers: d.vouchers.map(toVoucher),
     payments: d.payments.map(toPaymentRecord),
-    refundableCents: ["paid", "delivered"].includes(d.order.status) ? Math.max(0, left?.refundable ?? 0) : 0,
+    refundableCents: !["paid", "delivered"].includes(d.order.status) ? 0 : left ? Math.max(0, left.refundable) : toBalance ? d.order.stored_value_cents! : 0,
+    refundToBalance: toBalance,
     deliveries: d.attempts.map((a) => ({ supplierId: a.supplier_id, supplierName: a.supplier_name, outcome: a.outcome, latencyMs: a.latency_ms, detail: a.detail, at: a.created_at })),
     waitingOnSuppliers: d.waiting.map((w) => ({
       supplierId: w.supplier_id, supplierName: w.supplier_name, supplierRef: w.supplier_ref, since: new Date(placedAt(w)).toISOString(),

@@ -11,11 +11,12 @@
  */
 import type { ConsoleRefund, ConsoleRefundInput, PaymentRecord } from "../../schema/after-sale";
 import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
+import { listVouchersByOrder } from "../db/vouchers";
 import {
   firstVoucherOfOrder, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
-import { refundPlan, shareOf } from "../domain/after-sale";
+import { paidFromBalance, refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
@@ -60,6 +61,7 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
     throw ApiError.conflict("supplier_pending", "A supplier is still working on this order's recharge: wait for its outcome (a failure is refunded automatically)");
   }
   const left = await refundableOf(db, tenantId, orderId);
+  if (!left && paidFromBalance(order)) return balanceOrder(env, order, input, byKeyId);
   if (!left) throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' has no payment to refund`);
   const plan = refundPlan(input, { refundableCents: left.refundable, issuedUnits: left.issued });
   if (!plan.ok) throw ApiError.conflict(plan.code, plan.message);
@@ -106,7 +108,7 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
   await scheduleDispatch(env);
   const after = await refundableOf(db, tenantId, orderId);
   return {
-    refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!),
+    refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!), balanceReturnedCents: now.status === "refunded" ? order.stored_value_cents ?? 0 : 0,
     order: toOrder(now), refundableCents: after?.refundable ?? 0, voidedVoucherIds: voided.map((v) => v.id), state: done.state === "processing" ? "processing" : "succeeded",
   };
 }
@@ -138,14 +140,28 @@ export async function afterLastPart(env: Env, order: OrderRow): Promise<void> {
   await reverseInviteOfRefund(env, order.tenant_id, order.id);
 }
 
+/**
+ * An order the balance paid in full has no charge: the form's refund is the order refund, which gives the balance
+ * part back to the member's wallet (once: the order is claimed first, and the wallet's movement is keyed by order).
+ */
+async function balanceOrder(env: Env, order: OrderRow, input: ConsoleRefundInput, byKeyId: string | null): Promise<RefundOutcome> {
+  const issued = (await listVouchersByOrder(env.DB, order.tenant_id, order.id)).filter((v) => v.status === "issued").length;
+  const plan = refundPlan(input, { refundableCents: order.stored_value_cents ?? 0, issuedUnits: issued });
+  if (!plan.ok) throw ApiError.conflict(plan.code, plan.message);
+  if (!plan.full) throw ApiError.conflict("balance_refund_whole", "This order was paid from the stored-value balance: it is refunded whole, back to the balance");
+  return wholeOrder(env, order, input.reason, byKeyId);
+}
+
 /** Everything, with no refund before: the order refund of services/fulfilment.ts (refused when a right was used). */
 async function wholeOrder(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<RefundOutcome> {
   const refunded = await refundOrder(env, order.tenant_id, order.id, reason, byKeyId ?? "");
   await scheduleDispatch(env);
   const refund = await latestTakenRefund(env.DB, order.tenant_id, order.id);
-  if (!refund) throw new ApiError(502, "refund_failed", "The refund was not recorded");
+  // No gateway refund is expected only when the balance paid everything.
+  if (!refund && !paidFromBalance(order)) throw new ApiError(502, "refund_failed", "The refund was not recorded");
   return {
-    refund: toPaymentRecord(refund), order: toOrder(refunded), refundableCents: 0, voidedVoucherIds: await refundedVoucherIds(env.DB, order.tenant_id, order.id),
-    state: refund.status === "pending" ? "processing" : "succeeded",
+    refund: refund ? toPaymentRecord(refund) : null, balanceReturnedCents: order.stored_value_cents ?? 0,
+    order: toOrder(refunded), refundableCents: 0, voidedVoucherIds: await refundedVoucherIds(env.DB, order.tenant_id, order.id),
+    state: refund?.status === "pending" ? "processing" : "succeeded",
   };
 }

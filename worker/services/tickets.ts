@@ -153,8 +153,9 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
     if (input.action === "replace") ref = await replaceRight(env, ticket, subject);
     else if (input.action === "refund") {
       const r = await consoleRefund(env, tenantId, ticket.order_id, { amountCents: input.amountCents, units: input.units, reason: input.note }, apiKeyId);
-      ref = r.refund.id;
-      amountCents = r.refund.amountCents;
+      // Gateway money only (an order paid from the balance got it back in its wallet, not as cash).
+      ref = r.refund?.id ?? null;
+      amountCents = r.refund?.amountCents ?? 0;
     } else if (input.action === "compensate") {
       const coupon = await getProductRow(db, tenantId, input.couponProductId);
       if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "json.couponProductId", message: "not a coupon product of this brand", code: "not_a_coupon_product" }]);

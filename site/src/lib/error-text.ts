@@ -67,6 +67,7 @@ const CODES: Record<string, Pair> = {
   over_refund: ["退款金额超过可退金额，请刷新后查看可退金额", "The amount is more than is left to refund; reload to see what is left"],
   units_unavailable: ["收回权益数超过该订单未核销的权益数", "More rights than the order has unredeemed"],
   nothing_refundable: ["该订单已没有可退金额", "Nothing is left to refund on this order"],
+  balance_refund_whole: ["该订单由储值余额支付，只能整单退回会员余额：金额请留空", "This order was paid from the stored-value balance: it is refunded whole, back to the balance (leave the amount empty)"],
   order_not_refundable: ["该订单当前状态不能退款", "This order cannot be refunded in its status"],
   supplier_pending: ["上游供应商仍在处理该充值，请等待结果后再退款（充值失败会自动退款）", "The supplier is still working on this recharge: wait for its outcome before refunding (a failure is refunded automatically)"],
   supplier_recently_placed: ["供应商受理不到 10 分钟，请先等待其结果", "The supplier got this recharge less than 10 minutes ago: wait for its answer first"],
