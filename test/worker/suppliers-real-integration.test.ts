@@ -119,6 +119,8 @@ describe("suppliers in their own signing schemes", { timeout: 60_000 }, () => {
     const path = new URL(url).pathname;
     const params = { orderRef: o.ref, status: "succeeded", supplierRef: "x" };
     const post = (signed: { headers: Record<string, string>; body?: string }) => deliver({ url, method: "POST", headers: signed.headers, body: signed.body ?? "" });
+    // Refusals are recorded once per minute: start early in one, so the repeats below fall in the same.
+    if (Date.now() % 60_000 > 45_000) await new Promise((r) => setTimeout(r, 60_100 - (Date.now() % 60_000)));
     expect((await post(await signRequest({ ...c, secret: "forged-key-0000" }, "POST", path, params))).status).toBe(401);
     expect((await post(await signRequest(c, "POST", path, params, Math.floor(Date.now() / 1000) - 900))).body.error.code).toBe("signature_expired");
     // A valid body with a tampered field.
@@ -129,6 +131,25 @@ describe("suppliers in their own signing schemes", { timeout: 60_000 }, () => {
     expect(replay.status).toBe(409);
     expect(replay.body.error.code).toBe("replayed");
     expect((await orderView(s, o.id, o.cookie)).order.status).toBe("paid");
+
+    // The brand sees the refused ones as alerts (最近告警, e-mail/SMS, webhooks): supplier and reason, nothing of the
+    // request (no key, signature or body). A repeat within the minute is the same record; replays are the supplier's
+    // own signed retries and are not recorded; another brand (another supplier id) sees none of it.
+    expect((await post(await signRequest({ ...c, secret: "forged-key-0000" }, "POST", path, params))).status).toBe(401);
+    const other = await setup([{ name: "cbother", cost: 2900, creds: creds("hmac_header") }]);
+    const refused = (tenantId: string) => recordedOfType(tenantId, "alert").then((a) => a.filter((e) => e.payload.kind === "supplier_callback_refused").map((e) => e.payload));
+    expect((await refused(s.tenantId)).sort((a, b) => String(a.reason).localeCompare(String(b.reason)))).toEqual([
+      { kind: "supplier_callback_refused", supplierId: s.ids[0], reason: "signature_expired" },
+      { kind: "supplier_callback_refused", supplierId: s.ids[0], reason: "signature_mismatch" },
+    ]);
+    expect(JSON.stringify(await refused(s.tenantId))).not.toMatch(/forged-key|key-hmac|supplierRef/);
+    expect(await refused(other.tenantId)).toEqual([]);
+    // Signed by the supplier but naming no order of this brand there: refused as unknown, and recorded too.
+    const unknown = await signRequest(c, "POST", path, { ...params, orderRef: "ord_nope:prd_nope" });
+    expect((await post(unknown)).status).toBe(404);
+    expect((await refused(s.tenantId)).map((p) => p.reason)).toContain("unknown_order");
+    // A post naming no supplier records nothing for anyone.
+    expect((await deliver({ url: "http://kaquan.test/api/v1/suppliers/callback/sup_nope", method: "POST", headers: good.headers, body: good.body! })).status).toBe(404);
   });
 });
 

@@ -7,8 +7,10 @@
 import { SupplierCallback } from "../../schema/suppliers";
 import { getOrderRow } from "../db/orders";
 import { getSupplierById, getSupplierOrder, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
+import { sha256Hex } from "../domain/crypto";
 import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
 import { ApiError } from "../errors";
+import { emitEvent } from "../queue/emit";
 import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
 import { deliverOrder } from "./fulfilment";
 import { placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
@@ -22,6 +24,21 @@ async function continueOrder(env: Env, row: SupplierOrderRow) {
 export type CallbackResult = { applied: boolean; status: string; orderStatus: string | null };
 
 /**
+ * A callback refused at the supplier's URL — its signature did not verify (a forgery, or a supplier on another key,
+ * whose outcomes then never arrive), or, verified, it names no order of this brand at this supplier — is an alert for
+ * the supplier's brand (最近告警, e-mail/SMS, webhooks), as payment_callback_refused records a refused gateway notice.
+ * Anyone can post to the URL, so it is one record per supplier, reason and minute (the alert gate then holds repeats
+ * back for its quiet period); only the reason is kept, nothing of the request.
+ */
+async function recordRefusedCallback(env: Env, supplier: { id: string; tenant_id: string }, reason: string) {
+  const key = [supplier.tenant_id, supplier.id, reason, Math.floor(Date.now() / 60_000)].join("|");
+  const eventId = `evscr_${(await sha256Hex(key)).slice(0, 40)}`;
+  await emitEvent(env, { eventId, tenantId: supplier.tenant_id, type: "alert", payload: { kind: "supplier_callback_refused", supplierId: supplier.id, reason } }).catch((e: unknown) => {
+    console.error(JSON.stringify({ at: "supplier_callback_refused", supplierId: supplier.id, reason, error: e instanceof Error ? e.message : String(e) }));
+  });
+}
+
+/**
  * Verifies a supplier callback in the supplier's own scheme (refused: 401 bad signature or expired, 409 replayed
  * one-time value) and applies it. Idempotent and order-independent: only the first final outcome counts.
  */
@@ -29,13 +46,19 @@ export async function handleSupplierCallback(env: Env, supplierId: string, req: 
   const supplier = await getSupplierById(env.DB, supplierId);
   if (!supplier) throw ApiError.notFound("Supplier");
   const verified = await verifyRequest(await supplierCredentials(env, supplier), req);
-  if (!verified.ok) throw new ApiError(401, `signature_${verified.reason}`, `Supplier callback refused: ${verified.reason}`);
+  if (!verified.ok) {
+    await recordRefusedCallback(env, supplier, `signature_${verified.reason}`);
+    throw new ApiError(401, `signature_${verified.reason}`, `Supplier callback refused: ${verified.reason}`);
+  }
   if (verified.nonce === null || !(await rememberNonce(env.DB, supplierId, verified.nonce))) throw ApiError.conflict("replayed", "This callback's one-time value was used before");
   const parsed = SupplierCallback.safeParse(verified.params);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, "json");
   const cb = parsed.data;
   const row = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
-  if (!row || row.tenant_id !== supplier.tenant_id) throw ApiError.notFound("Supplier order");
+  if (!row || row.tenant_id !== supplier.tenant_id) {
+    await recordRefusedCallback(env, supplier, "unknown_order");
+    throw ApiError.notFound("Supplier order");
+  }
   const applied = await settleSupplierOrder(env, row, { status: cb.status, supplierRef: cb.supplierRef, reason: cb.reason, costCents: cb.costCents }, "callback");
   const order = applied ? await continueOrder(env, row) : await getOrderRow(env.DB, row.tenant_id, row.order_id);
   const now = await getSupplierOrder(env.DB, supplierId, cb.orderRef);
