@@ -265,6 +265,31 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect(alerts.map((e) => [e.payload.orderId, e.payload.provider, e.payload.amountCents])).toEqual([[a.id, "wechatpay", a.amountCents]]);
   });
 
+  it("a WeChat notice for a charge that moved to the sandbox, which WeChat does not confirm, is refused and recorded for the brand", async () => {
+    const s = await wechatShop(2);
+    const paid = await order(s);
+    await buyerPays(paid.redirectUrl);
+    const [n] = await held(s.merchant.mchId); // a genuine notice, to sign a forged one like it
+    const moved = await order(s);
+    await env.DB.prepare("UPDATE payments SET provider = 'sandbox' WHERE id = ?").bind(moved.paymentId).run();
+    const forged = await withResource(n!, s.merchant.apiV3Key, (r) => ({ ...r, out_trade_no: moved.paymentId, attach: moved.id, amount: { ...r.amount, total: moved.amountCents } }));
+    const res = await deliver(forged);
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as any).error.code).toBe("gateway_unconfirmed");
+    expect(await orderStatus(moved.id)).toBe("created");
+    expect((await getPaymentById(env.DB, moved.paymentId))!).toMatchObject({ provider: "sandbox", status: "pending" });
+    const accountId = (await getPaymentAccount(env.DB, s.tenant.id, "wechatpay"))!.id;
+    const refused = (await recordedOfType(s.tenant.id, "payment_callback_refused")).map((e) => e.payload);
+    expect(refused).toEqual([{ paymentId: moved.paymentId, reason: "gateway_unconfirmed", provider: "wechatpay", accountId }]);
+    // Nothing was taken back at WeChat for it, and no stray-payment alert.
+    expect((await recordedOfType(s.tenant.id, "alert")).filter((e) => e.payload.kind === "stray_payment_refunded")).toEqual([]);
+    // One naming the moved charge with another amount is refused as the main path refuses it, and recorded.
+    const cheaper = await deliver(await withResource(n!, s.merchant.apiV3Key, (r) => ({ ...r, out_trade_no: moved.paymentId, attach: moved.id, amount: { ...r.amount, total: moved.amountCents - 1, payer_total: moved.amountCents - 1 } })));
+    expect(cheaper.status).toBe(400);
+    expect(((await cheaper.json()) as any).error.code).toBe("amount_mismatch");
+    expect((await recordedOfType(s.tenant.id, "payment_callback_refused")).map((e) => e.payload.reason)).toEqual(["gateway_unconfirmed", "amount_mismatch"]);
+  });
+
   it("a key that is a PEM block but not a usable key is refused at save; one stored before that refuses notices with a 401, not a 500", async () => {
     const s = await wechatShop(1);
     const junk = (label: string) => `-----BEGIN ${label}-----\n${"A".repeat(78)}\n-----END ${label}-----`;

@@ -57,10 +57,20 @@ async function foreignNotice(env: Env, tenantId: string, at: NoticeOrigin, notic
 /**
  * The buyer paid at a gateway the charge had already left (it moved to another one, which may have been paid too): the
  * gateway confirms the money, so it goes back there under one refund id per gateway and charge (a repeated notice asks
- * again under the same id, never twice), and the brand is alerted. Anything the gateway does not confirm is refused.
+ * again under the same id, never twice), and the brand is alerted. Anything else is refused as a notice for a charge
+ * still at this gateway is, and recorded for the brand: a notice this gateway signed for money it does not confirm is
+ * a forgery or a gateway's fault, whichever gateway the charge is at now. `gateway`: its answer, asked only for a
+ * notice that matches our record (null: not asked, or no answer).
  */
 async function refundStrayCharge(env: Env, provider: PaymentProvider, payment: PaymentRow, notice: PaymentNotice, gateway: GatewayCharge | null, orderStatus: string, at: NoticeOrigin) {
-  if (!gateway || gateway.state !== "paid" || gateway.amountCents !== notice.amountCents) throw ApiError.notFound("Payment");
+  if (payment.order_id !== notice.orderId) await refuse(env, payment.id, ApiError.badRequest("order_mismatch", "The callback names another order"), at);
+  if (payment.amount_cents !== notice.amountCents || payment.currency !== notice.currency) {
+    await refuse(env, payment.id, ApiError.badRequest("amount_mismatch", "The callback amount differs from the amount charged"), at);
+  }
+  if (!gateway) await refuse(env, payment.id, ApiError.conflict("gateway_unreachable", "The gateway could not be asked to confirm this payment; retry later"), at);
+  if (gateway!.state !== "paid" || gateway!.amountCents !== notice.amountCents) {
+    await refuse(env, payment.id, ApiError.conflict("gateway_unconfirmed", `The gateway does not confirm this payment (it says ${gateway!.state})`), at);
+  }
   const refundId = `rfx_${provider.name}_${payment.id}`;
   const refund = await provider.refund(payment, notice.amountCents, refundId, "重复支付，原路退回").catch(() => null);
   if (!refund?.ok) await refuse(env, payment.id, new ApiError(502, "refund_failed", "The gateway did not take back a payment made for a charge that had moved to another gateway; retry later"), at);
