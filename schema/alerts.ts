@@ -20,7 +20,7 @@ export const AlertNotice = z
   .object({
     kind: z.string().openapi({ example: "order_stuck", description: "low_stock, supplier_failed, order_stuck, a risk kind, …" }),
     subject: z.string().openapi({ description: "What it is about (an order, product, supplier … id); kind + subject is the de-duplication key" }),
-    sourceType: z.string().nullable().openapi({ description: "The event type that raised it (alert, low_stock, supplier_failed, risk_flagged)" }),
+    sourceType: z.string().nullable().openapi({ description: "The event type that raised it (alert, low_stock, supplier_failed, risk_flagged, payment_callback_refused)" }),
     lastRaisedAt: z.string().openapi({ description: "When it was last raised (held-back repeats included)" }),
     lastSentAt: z.string().openapi({ description: "When it last reached people (passed the quiet period)" }),
     heldBack: z.number().int().openapi({ description: "Repeats held back since lastSentAt" }),

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "./events";
 
 /** What an endpoint can subscribe to: every event type. `alert` also carries the alert-worthy events (low_stock,
- * supplier_failed, risk_flagged) as alerts, de-duplicated per quiet period (schema/alerts.ts). */
+ * supplier_failed, risk_flagged, payment_callback_refused) as alerts, de-duplicated per quiet period (schema/alerts.ts). */
 export const WebhookType = z.enum(EVENT_TYPES).openapi("WebhookType");
 export type WebhookType = z.infer<typeof WebhookType>;
 

@@ -45,7 +45,7 @@ export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]) {
       method: "post",
       path: type,
       tags: ["webhooks"],
-      summary: type === "alert" ? "An alert (also low_stock, supplier_failed, risk_flagged as alerts), at most once per quiet period" : `The ${type} event`,
+      summary: type === "alert" ? "An alert (also low_stock, supplier_failed, risk_flagged, payment_callback_refused as alerts), at most once per quiet period" : `The ${type} event`,
       request: { headers: WebhookHeaders, body: { content: { "application/json": { schema: WebhookPayload } }, required: true } },
       responses: {
         200: { description: "Any 2xx acknowledges the delivery" },

@@ -84,6 +84,7 @@ describe("matching and alerts", () => {
     expect(alertOf(ev("alert", { kind: "webhook_endpoint_disabled", endpointId: "whe_1", url: "https://x" }))).toEqual({ kind: "webhook_endpoint_disabled", subject: "whe_1" });
     expect(alertOf(ev("risk_flagged", { kind: "redeem_burst", subject: "store_1" }))).toEqual({ kind: "redeem_burst", subject: "store_1" });
     expect(alertOf(ev("supplier_failed", { supplierId: "s1", orderId: "o" }))).toEqual({ kind: "supplier_failed", subject: "s1" });
+    expect(alertOf(ev("payment_callback_refused", { paymentId: "pay_1", reason: "gateway_unconfirmed", provider: "wechatpay", accountId: "pac_1" }))).toEqual({ kind: "payment_callback_refused", subject: "wechatpay" });
     expect(alertOf(ev("order_paid", { orderId: "o" }))).toBeNull();
   });
 });

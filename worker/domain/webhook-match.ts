@@ -13,6 +13,9 @@ const ALERT_SOURCES: Partial<Record<EventEnvelope["type"], string>> = {
   low_stock: "productId",
   supplier_failed: "supplierId",
   risk_flagged: "subject",
+  // A refused gateway notice: payments that may not be credited, or someone posting forged ones (one per gateway
+  // per quiet period; each is still its own event).
+  payment_callback_refused: "provider",
 };
 const SUBJECT_FIELDS = ["subject", "orderId", "productId", "supplierId", "endpointId", "campaignId", "voucherId", "storeId"];
 
