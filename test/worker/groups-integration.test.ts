@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepGroupTeams } from "../../worker/services/groups";
-import { pay, shop, shopWithKeys } from "./commerce-helpers";
+import { paidAtSandbox, pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, countRows, createTenant, recordedOfType } from "./helpers";
 
 const HOUR = 3_600_000;
@@ -32,6 +32,7 @@ async function join(slug: string, teamId: string, cookie?: string) {
 const orderStatus = async (tenantId: string, orderId: string) =>
   (await env.DB.prepare("SELECT status FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId).first<{ status: string }>())!.status;
 const refundsOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund' AND status = 'succeeded'", orderId);
+const chargesOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'charge' AND status = 'succeeded'", orderId);
 const vouchersOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?", orderId);
 const teamObject = (teamId: string) => env.GROUP_TEAM.get(env.GROUP_TEAM.idFromName(teamId));
 
@@ -77,17 +78,82 @@ describe("group buy: open, join, pay, fill", () => {
     const joined = await Promise.all(Array.from({ length: 50 }, () => join(s.slug, leader.teamId)));
     expect(joined.every((j) => j.status === 200)).toBe(true);
     const paid = await Promise.all(joined.map((j) => pay(j.checkoutUrl)));
-    expect(paid.every((p) => p.status === 200)).toBe(true);
+    // A payment taken before the team filled is refused and refunded; one still unpaid when it filled finds its order
+    // closed with it (409 at the cashier, nothing taken).
+    expect(paid.every((p) => p.status === 200 || p.status === 409)).toBe(true);
     const statuses = await Promise.all(joined.map((j) => orderStatus(s.tenant.id, j.orderId)));
     expect(statuses.filter((x) => x === "delivered").length).toBe(2);
-    expect(statuses.filter((x) => x === "refunded").length).toBe(48);
+    const refunded = joined.filter((_j, i) => statuses[i] === "refunded");
+    const closed = joined.filter((_j, i) => statuses[i] === "cancelled");
+    expect(refunded.length + closed.length).toBe(48);
     expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("delivered");
-    const refunds = await Promise.all(joined.map((j) => refundsOf(j.orderId)));
-    expect(refunds.reduce((a, b) => a + b, 0)).toBe(48);
-    expect((await recordedOfType(s.tenant.id, "group_seat_refused")).length).toBe(48);
+    for (const j of refunded) expect(await refundsOf(j.orderId)).toBe(1);
+    for (const j of closed) expect(await chargesOf(j.orderId)).toBe(0);
+    expect((await recordedOfType(s.tenant.id, "group_seat_refused")).length).toBe(refunded.length);
     expect(await countRows("SELECT COUNT(*) AS n FROM group_members WHERE team_id = ? AND status = 'paid'", leader.teamId)).toBe(3);
     const state = await runInDurableObject(teamObject(leader.teamId), (_o, st) => st.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seats").one().n);
     expect(state).toBe(3);
+  });
+});
+
+describe("group buy: a team that fills closes its unpaid seats", () => {
+  it("a friend still at the cashier when the team fills: the order is closed (group_team_full), nothing can be paid, the stock is back", async () => {
+    const s = await groupShop(2, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const a = await join(s.slug, leader.teamId);
+    const late = await join(s.slug, leader.teamId); // joined, went to the cashier, has not paid yet
+    expect((await pay(a.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect(await orderStatus(s.tenant.id, late.orderId)).toBe("cancelled");
+    const order = await shop(s.slug, `/orders/${late.orderId}`, { cookie: late.cookie });
+    expect(order.body.order).toMatchObject({ status: "cancelled", failureReason: "group_team_full" });
+    expect(order.body.order.checkoutUrl).toBeUndefined();
+    expect((await recordedOfType(s.tenant.id, "order_cancelled")).map((e) => e.payload)).toEqual([expect.objectContaining({ orderId: late.orderId, reason: "group_team_full" })]);
+    expect((await pay(late.checkoutUrl)).status).toBe(409);
+    expect(await chargesOf(late.orderId)).toBe(0);
+    const view = await shop(s.slug, `/group-teams/${leader.teamId}`, { cookie: late.cookie });
+    expect(view.body.team).toMatchObject({ status: "completed", waiting: 0 });
+    expect(view.body.mine).toMatchObject({ orderStatus: "cancelled", status: "held" });
+    // Its key went back on sale: 5 keys, 2 delivered.
+    expect((await shop(s.slug, `/products/${s.productId}`)).body.stock.available).toBe(3);
+    await sweepGroupTeams(env, new Date());
+    expect(await orderStatus(s.tenant.id, late.orderId)).toBe("cancelled");
+  });
+
+  it("a payment the gateway took while the team filled is left to its notice and refunded once", async () => {
+    const { settlePaymentNotice } = await import("../../worker/services/payment-callback");
+    const { sandboxProvider } = await import("../../worker/payments/sandbox");
+    const s = await groupShop(2, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const a = await join(s.slug, leader.teamId);
+    const late = await join(s.slug, leader.teamId);
+    // The late friend's charge is paid at the gateway; its notice has not reached us when the team fills.
+    const paymentId = late.checkoutUrl.split("/").pop()!;
+    const notice = await paidAtSandbox(env, { type: "payment.succeeded" as const, gatewayTxnId: `sbx_txn_late_${paymentId}`, paymentId, orderId: late.orderId, amountCents: 990, currency: "CNY" });
+    expect((await pay(a.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect(await orderStatus(s.tenant.id, late.orderId)).toBe("created"); // not closed over a payment
+    await sweepGroupTeams(env, new Date());
+    expect(await orderStatus(s.tenant.id, late.orderId)).toBe("created");
+    const first = await settlePaymentNotice(env, sandboxProvider(env), null, notice, () => undefined);
+    expect(first.orderStatus).toBe("refunded");
+    await settlePaymentNotice(env, sandboxProvider(env), null, notice, () => undefined).catch(() => undefined);
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    expect(await refundsOf(late.orderId)).toBe(1);
+    expect(await vouchersOf(late.orderId)).toBe(0);
+  });
+
+  it("the sweep closes an ended team's unpaid seat that the filling request left open", async () => {
+    const s = await groupShop(2, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const a = await join(s.slug, leader.teamId);
+    const late = await join(s.slug, leader.teamId);
+    await pay(a.checkoutUrl);
+    // As if the request that filled the team died before closing the other seats.
+    await env.DB.prepare("UPDATE orders SET status = 'created', failure_reason = NULL WHERE id = ?").bind(late.orderId).run();
+    await sweepGroupTeams(env, new Date());
+    expect(await orderStatus(s.tenant.id, late.orderId)).toBe("cancelled");
   });
 });
 

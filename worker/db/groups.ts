@@ -223,6 +223,22 @@ export async function unfinishedTeams(db: D1Database, limit: number) {
 }
 
 /**
+ * Ended teams with a seat whose order is still unpaid: the close of their unpaid seats did not finish (a crash after
+ * the team ended, a gateway that could not be asked). From the unpaid orders (orders_expiry), not the teams' history.
+ */
+export async function endedTeamsWithUnpaidSeats(db: D1Database, limit: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT g.* FROM orders o JOIN group_members m ON m.tenant_id = o.tenant_id AND m.order_id = o.id
+       JOIN group_teams g ON g.tenant_id = m.tenant_id AND g.id = m.team_id
+       WHERE o.status = 'created' AND o.source LIKE 'group:%' AND m.status = 'held' AND g.status IN ('completed', 'failed') LIMIT ?`,
+    )
+    .bind(limit)
+    .all<GroupTeamRow>();
+  return results;
+}
+
+/**
  * For the delivery cron (db/orders dueDeliveries, stuckOrders): a paid group order is not due for delivery until its
  * seat is confirmed and its team completed (a failed team's orders are refunded by the group sweep instead).
  */

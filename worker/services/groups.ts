@@ -11,7 +11,7 @@
  */
 import type { CreateGroupBuyInput, GroupBuy, GroupTeam, GroupTeamView } from "../../schema/groups";
 import {
-  activeGroupBuys, closeGroupBuy, dueTeams, endTeamStmt, getGroupBuy, getTeam, insertGroupBuy, insertMemberStmt, insertTeamStmt,
+  activeGroupBuys, closeGroupBuy, dueTeams, endedTeamsWithUnpaidSeats, endTeamStmt, getGroupBuy, getTeam, insertGroupBuy, insertMemberStmt, insertTeamStmt,
   listGroupBuys, memberIs, memberOfBuyer, membersOfTeams, paidOrdersOfTeam, paidSeats, replaceSeatOrderStmt, settleMemberStmt, teamIs, teamsOfBuy,
   unfinishedTeams, unsettledPaidSeats, type GroupBuyRow, type GroupMemberRow, type GroupTeamRow,
 } from "../db/groups";
@@ -194,7 +194,10 @@ export async function groupSeatPaid(env: Env, order: OrderRow): Promise<OrderRow
   }
   await recordSeats(env, team, answer, [order.id]);
   // The N-th payer delivers the team; a seat recorded just after that (its payment raced the last one) delivers itself.
-  if (answer.status === "full" || (await getTeam(db, t, team.id))?.status === "completed") await deliverTeam(env, team);
+  if (answer.status === "full" || (await getTeam(db, t, team.id))?.status === "completed") {
+    await deliverTeam(env, team);
+    await closeUnpaidSeats(env, team, "group_team_full");
+  }
   await scheduleDispatch(env);
   return (await getOrderRow(db, t, order.id))!;
 }
@@ -261,6 +264,8 @@ async function endTeam(env: Env, team: GroupTeamRow, buy: GroupBuyRow | null, re
   if (state.status === "full") {
     await recordSeats(env, team, state, state.seats.map((s) => s.orderId));
     await deliverTeam(env, team);
+    await closeUnpaidSeats(env, team, "group_team_ended");
+    await scheduleDispatch(env);
     return;
   }
   // Seats the object confirmed that D1 has not recorded yet (a crash in between) are paid members too: refunded.
@@ -274,40 +279,41 @@ async function endTeam(env: Env, team: GroupTeamRow, buy: GroupBuyRow | null, re
     }], teamIs(t, team.id, "failed")),
   ]);
   await refundTeam(env, team, `group_team_${reason}`);
-  await closeUnpaidSeats(env, team);
+  await closeUnpaidSeats(env, team, "group_team_ended");
   await scheduleDispatch(env);
 }
 
 /**
- * A failed team's seats still waiting for payment: their orders are closed (cancelled, reason `group_team_ended`,
- * stock back), so a friend still at the cashier is not asked to pay into a team that is over (the money came back
- * at once, but it was taken first). The charge is closed at the gateway and the gateway asked first, as at expiry:
- * one paid there is left to its notice (the team refuses the seat and it is refunded), one that cannot be asked to
- * the expiry cron.
+ * An ended team's seats still waiting for payment — it failed (`group_team_ended`) or filled without them
+ * (`group_team_full`): their orders are closed (cancelled with that reason, stock back), so a friend still at the
+ * cashier is not asked to pay for a seat they cannot get (the money would come back, but it would be taken first).
+ * The charge is closed at the gateway and the gateway asked first, as at expiry: one paid there is left to its notice
+ * (the team refuses the seat and it is refunded), one that cannot be asked to the next sweep and the expiry cron.
  */
-async function closeUnpaidSeats(env: Env, team: GroupTeamRow) {
+async function closeUnpaidSeats(env: Env, team: GroupTeamRow, reason: "group_team_ended" | "group_team_full") {
   const t = team.tenant_id;
   for (const m of await membersOfTeams(env.DB, t, [team.id])) {
     if (m.status !== "held" || m.order_status !== "created") continue;
     const order = await getOrderRow(env.DB, t, m.order_id);
     if (order?.status !== "created") continue;
     if ((await chargeAtExpiry(env, order)).verdict !== "unpaid") continue;
-    await release(env, t, order.id, ["created"], "cancelled", "group_team_ended", [{
+    await release(env, t, order.id, ["created"], "cancelled", reason, [{
       eventId: `evoc_${order.id}`, tenantId: t, type: "order_cancelled", actor: { userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, reason: "group_team_ended" },
+      payload: { orderId: order.id, productId: order.product_id, reason },
     }], undefined, (order.discount_cents ?? 0) > 0);
   }
 }
 
-export interface GroupSweep { seats: number; expired: number; finished: number }
+export interface GroupSweep { seats: number; expired: number; finished: number; closed: number }
 const PER_RUN = 100;
 
 /**
  * The minute cron: settles what is due and finishes what a crash left — paid seats never asked for (older than 30 s,
- * so the paying request normally does it), teams past their deadline, ended teams with orders still paid.
+ * so the paying request normally does it), teams past their deadline, ended teams with orders still paid or seats
+ * still unpaid.
  */
 export async function sweepGroupTeams(env: Env, now = new Date()): Promise<GroupSweep> {
-  const run: GroupSweep = { seats: 0, expired: 0, finished: 0 };
+  const run: GroupSweep = { seats: 0, expired: 0, finished: 0, closed: 0 };
   for (const order of await unsettledPaidSeats(env.DB, new Date(now.getTime() - 30_000).toISOString(), PER_RUN)) {
     await groupSeatPaid(env, order).catch(logged("seat", order.id));
     run.seats++;
@@ -319,6 +325,11 @@ export async function sweepGroupTeams(env: Env, now = new Date()): Promise<Group
   for (const team of await unfinishedTeams(env.DB, PER_RUN)) {
     await (team.status === "completed" ? deliverTeam(env, team) : refundTeam(env, team, `group_team_${team.fail_reason ?? "expired"}`)).catch(logged("finish", team.id));
     run.finished++;
+  }
+  for (const team of await endedTeamsWithUnpaidSeats(env.DB, PER_RUN)) {
+    const reason = team.status === "completed" && team.auto_completed === 0 ? "group_team_full" : "group_team_ended";
+    await closeUnpaidSeats(env, team, reason).catch(logged("close", team.id));
+    run.closed++;
   }
   return run;
 }
