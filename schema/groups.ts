@@ -71,7 +71,10 @@ export const GroupSeat = z
   .openapi("GroupSeat");
 
 export const GroupTeamView = z
-  .object({ groupBuy: GroupBuy, team: GroupTeam, mine: GroupSeat.nullable() })
+  .object({
+    groupBuy: GroupBuy, team: GroupTeam, mine: GroupSeat.nullable(),
+    serverTime: z.string().openapi({ description: "The server's clock when it answered: the page counts down to expiresAt from it, not from the phone's own clock" }),
+  })
   .openapi("GroupTeamView");
 export type GroupTeamView = z.infer<typeof GroupTeamView>;
 

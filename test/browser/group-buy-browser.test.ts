@@ -187,21 +187,41 @@ describe("group buy (拼团) on three phones", () => {
     await context.close();
   });
 
-  it("at the deadline the page stops offering to join or pay while the team is settled", { timeout: 120_000 }, async () => {
+  it("at the deadline the page stops offering to join or pay while the team is settled, whatever its re-reads still say", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const opened = await openTwoSeatTeam("截止团测试卡", 2);
 
     const context = await phoneContext(browser());
     const page = await context.newPage();
     const errors = pageErrors(page);
-    // The page's clock only: the team's deadline passes on the phone while the server still holds it open.
-    await page.clock.install();
+    // The phone's clock is an hour slow: the countdown runs on the server's time, which each answer carries.
+    await page.clock.install({ time: Date.now() - 3_600_000 });
+    const reads: number[] = [];
+    page.on("response", (r) => {
+      if (r.request().method() === "GET" && r.url().includes(`/group-teams/${opened.team.id}`)) reads.push(Date.now());
+    });
     await page.goto(`${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`);
     await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
     expect(await page.textContent(".countdown")).toMatch(/剩余 0:(29|30):/);
     expect(await page.isVisible("#group-share")).toBe(true);
+    // From here on, anything that offers the team again is recorded (a re-read answering after the deadline did).
+    await page.evaluate(`(() => {
+      window.__offered = [];
+      new MutationObserver(() => {
+        const cd = document.querySelector(".countdown")?.textContent ?? "";
+        if (!window.__settled) { window.__settled = cd.includes("正在结算"); return; }
+        if (document.querySelector("#join, #pay") || !cd.includes("正在结算")) window.__offered.push(cd);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
+    // The page's clock only: the team's deadline passes on the phone while the server still holds it open.
     await page.clock.fastForward("30:05");
     await expect.poll(() => page.textContent(".countdown"), { timeout: 10_000 }).toBe("已到截止时间，正在结算…");
+    // Two more reads of the team (every 5 s; the server still says open, with its own earlier time) change nothing.
+    const seen = reads.length;
+    await expect.poll(() => reads.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(seen + 2);
+    await page.waitForTimeout(200);
+    expect(await page.evaluate("window.__offered")).toEqual([]);
+    expect(await page.textContent(".countdown")).toBe("已到截止时间，正在结算…");
     expect(await page.isVisible("#join")).toBe(false);
     expect(await page.isVisible("#group-share")).toBe(false);
     await screenshot(page, "group-deadline");

@@ -156,6 +156,7 @@ export async function teamView(env: Env, tenantId: string, teamId: string, buyer
     groupBuy: toGroupBuy(buy),
     team: toTeam(team, members, buyerId),
     mine: mine ? { orderId: mine.order_id, orderStatus: mine.order_status, status: mine.status, ...(checkoutUrl ? { checkoutUrl } : {}) } : null,
+    serverTime: new Date().toISOString(),
   };
 }
 
