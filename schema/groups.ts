@@ -78,4 +78,9 @@ export const GroupTeamView = z
   .openapi("GroupTeamView");
 export type GroupTeamView = z.infer<typeof GroupTeamView>;
 
-export const ActiveGroupBuys = z.object({ groupBuys: z.array(GroupBuy) }).openapi("ActiveGroupBuys");
+export const ActiveGroupBuys = z
+  .object({
+    groupBuys: z.array(GroupBuy).openapi({ description: "Running now, newest first" }),
+    upcoming: z.array(GroupBuy).openapi({ description: "Not started yet, soonest first (at most 5)" }),
+  })
+  .openapi("ActiveGroupBuys");

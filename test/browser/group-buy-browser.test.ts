@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
-import { fitsThePhone, pageErrors, phoneContext, screenshot, signedInPage, useChromium } from "./chromium";
+import { fitsThePhone, pageErrors, phoneContext, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
 import { growthRow } from "./stack";
 
 const browser = useChromium();
@@ -225,6 +225,55 @@ describe("group buy (拼团) on three phones", () => {
     expect(await page.isVisible("#join")).toBe(false);
     expect(await page.isVisible("#group-share")).toBe(false);
     await screenshot(page, "group-deadline");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("with several group buys on a product, the product page offers each running one, or says when the next starts; the group page of one not started says when", { timeout: 90_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `多团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [{ line: 1, secret: `MULTI-${product.id}` }] });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const day = new Date(Date.now() + 86_400_000).toISOString();
+    const buy = (name: string, groupPriceCents: number, teamSize: number, teamMinutes: number, startsAt?: string) =>
+      admin.ok<{ id: string }>("POST", "/group-buys", { productId: product.id, name, groupPriceCents, teamSize, teamMinutes, endsAt: day, ...(startsAt ? { startsAt } : {}) });
+    // The newest of three has not started yet: the page must not send anyone there.
+    const running = await buy("两人团", 1990, 2, 30);
+    const later = await buy("明天的三人团", 1590, 3, 60, new Date(Date.now() + 3 * 3_600_000).toISOString());
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/shop/product/?t=demo&id=${product.id}`);
+    await expect.poll(() => page.isVisible("#group-open"), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator("a.group-open:visible").count()).toBe(1);
+    expect(await page.getAttribute("#group-open", "href")).toContain(`g=${running.id}`);
+    expect(await page.isVisible("#group-next")).toBe(false);
+
+    // A second running one (newer, dearer per head but a bigger team): both are offered, each with its team's time.
+    const second = await buy("五人团", 1490, 5, 120);
+    await page.reload();
+    await expect.poll(() => page.locator("a.group-open:visible").count(), { timeout: 10_000 }).toBe(2);
+    const links = await page.locator("a.group-open").evaluateAll((as) => as.map((a) => [a.getAttribute("href"), a.textContent]));
+    expect(links.map(([href]) => href!.split("g=")[1])).toEqual([second.id, running.id]);
+    expect(links.map(([, text]) => text)).toEqual(["发起拼团 ¥14.90 · 5 人团 · 120 分钟内成团", "发起拼团 ¥19.90 · 2 人团 · 30 分钟内成团"]);
+    await fitsThePhone(page);
+    await screenshot(page, "group-product-several");
+
+    // None running: no link, but when the next one starts.
+    await admin.ok("POST", `/group-buys/${running.id}/close`);
+    await admin.ok("POST", `/group-buys/${second.id}/close`);
+    await page.reload();
+    await expect.poll(() => page.isVisible("#group-next"), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent("#group-next")).toMatch(/^拼团 (今天|明天) \d\d:\d\d 开始 · ¥15\.90 · 3 人团$/);
+    expect(await page.isVisible("#group-open")).toBe(false);
+    await screenshot(page, "group-product-next");
+
+    // The group page of the one not started says when it starts, not 已结束, and offers nothing to start yet.
+    await page.goto(`${baseUrl}/shop/group/?t=demo&g=${later.id}`);
+    await expect.poll(() => page.textContent("#group"), { timeout: 10_000 }).toMatch(/拼团 (今天|明天) \d\d:\d\d 开始，届时可发起/);
+    expect(await page.textContent("#group")).not.toContain("已结束");
+    expect(await page.isVisible("#open")).toBe(false);
     expect(errors).toEqual([]);
     await context.close();
   });

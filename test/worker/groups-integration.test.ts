@@ -245,6 +245,28 @@ describe("group buy: expiry and recovery", () => {
   });
 });
 
+describe("group buy: which are offered", () => {
+  it("answers the group buys running now and those not started yet, per product or per group buy; one not started cannot be joined", async () => {
+    const s = await groupShop(2, 3);
+    const later = await api("/group-buys", {
+      method: "POST", token: s.adminKey,
+      json: { productId: s.productId, name: "明天的团", groupPriceCents: 890, teamSize: 3, teamMinutes: 30, startsAt: new Date(Date.now() + 2 * HOUR).toISOString(), endsAt: new Date(Date.now() + 24 * HOUR).toISOString() },
+    });
+    const ofProduct = await shop(s.slug, `/group-buys?productId=${s.productId}`);
+    expect(ofProduct.body.groupBuys.map((g: { id: string }) => g.id)).toEqual([s.groupBuyId]);
+    expect(ofProduct.body.upcoming.map((g: { id: string }) => g.id)).toEqual([later.body.id]);
+    const one = await shop(s.slug, `/group-buys?groupBuyId=${later.body.id}`);
+    expect(one.body).toMatchObject({ groupBuys: [], upcoming: [{ id: later.body.id, groupPriceCents: 890 }] });
+    expect((await shop(s.slug, `/group-buys?groupBuyId=${s.groupBuyId}`)).body).toMatchObject({ groupBuys: [{ id: s.groupBuyId }], upcoming: [] });
+    const early = await shop(s.slug, `/group-buys/${later.body.id}/teams`, { method: "POST" });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe("group_buy_inactive");
+    // Another store sees none of them.
+    const other = await createTenant("Other");
+    expect((await shop(other.tenant.slug, `/group-buys?groupBuyId=${later.body.id}`)).body).toEqual({ groupBuys: [], upcoming: [] });
+  });
+});
+
 describe("group buy: input and tenants", () => {
   it("refuses bad definitions with field paths, and other tenants' group buys and teams are invisible", async () => {
     const s = await groupShop(2, 3);

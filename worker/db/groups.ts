@@ -68,12 +68,22 @@ export async function listGroupBuys(db: D1Database, tenantId: string) {
   return results;
 }
 
-/** Active now (window open, not closed), optionally of one product. */
-export async function activeGroupBuys(db: D1Database, tenantId: string, nowIso: string, productId: string | null) {
+/** Active now (window open, not closed), optionally of one product or one group buy. */
+export async function activeGroupBuys(db: D1Database, tenantId: string, nowIso: string, productId: string | null, groupBuyId: string | null = null) {
   const { results } = await db
     .prepare(`${BUY} WHERE g.tenant_id = ? AND g.status = 'active' AND g.starts_at <= ? AND g.ends_at > ? AND p.status = 'published'
-              AND (? IS NULL OR g.product_id = ?) ORDER BY g.created_at DESC LIMIT 20`)
-    .bind(tenantId, nowIso, nowIso, productId, productId)
+              AND (? IS NULL OR g.product_id = ?) AND (? IS NULL OR g.id = ?) ORDER BY g.created_at DESC LIMIT 20`)
+    .bind(tenantId, nowIso, nowIso, productId, productId, groupBuyId, groupBuyId)
+    .all<GroupBuyRow>();
+  return results;
+}
+
+/** Not started yet (not closed), soonest first, optionally of one product or one group buy. */
+export async function upcomingGroupBuys(db: D1Database, tenantId: string, nowIso: string, productId: string | null, groupBuyId: string | null = null) {
+  const { results } = await db
+    .prepare(`${BUY} WHERE g.tenant_id = ? AND g.status = 'active' AND g.starts_at > ? AND p.status = 'published'
+              AND (? IS NULL OR g.product_id = ?) AND (? IS NULL OR g.id = ?) ORDER BY g.starts_at LIMIT 5`)
+    .bind(tenantId, nowIso, productId, productId, groupBuyId, groupBuyId)
     .all<GroupBuyRow>();
   return results;
 }

@@ -45,8 +45,8 @@ const TeamParams = Tenant.extend({ teamId: z.string().min(1).max(64) });
 const common = { 400: errors[400], 403: json(ErrorBody, "blocked: the phone, device or network is on a block list"), 404: errors[404], 429: errors[429] };
 
 const active = createRoute({
-  method: "get", path: "/shop/{tenant}/group-buys", ...store, summary: "Group buys running now (optionally of one product)",
-  request: { params: Tenant, query: z.object({ productId: z.string().min(1).max(64).optional() }) },
+  method: "get", path: "/shop/{tenant}/group-buys", ...store, summary: "Group buys running now and those not started yet (optionally of one product, or one group buy)",
+  request: { params: Tenant, query: z.object({ productId: z.string().min(1).max(64).optional(), groupBuyId: z.string().min(1).max(64).optional() }) },
   responses: { 200: json(ActiveGroupBuys, "Group buys"), ...common },
 });
 const open = createRoute({
@@ -74,7 +74,10 @@ async function guardSeat(c: Context<AppEnv>) {
 }
 
 export const groupShopRoutes = createRouter()
-  .openapi(active, async (c) => c.json(await activeGroupBuysOf(c.env, c.var.shopper.tenantId, c.req.valid("query").productId ?? null), 200))
+  .openapi(active, async (c) => {
+    const q = c.req.valid("query");
+    return c.json(await activeGroupBuysOf(c.env, c.var.shopper.tenantId, q.productId ?? null, q.groupBuyId ?? null), 200);
+  })
   .openapi(open, async (c) => {
     const buyerId = await guardSeat(c);
     return c.json(await openTeam(c.env, c.var.shopper.tenantId, buyerId, c.req.valid("param").groupBuyId), 201);

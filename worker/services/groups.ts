@@ -13,7 +13,7 @@ import type { CreateGroupBuyInput, GroupBuy, GroupTeam, GroupTeamView } from "..
 import {
   activeGroupBuys, closeGroupBuy, dueTeams, endedTeamsWithUnpaidSeats, endTeamStmt, getGroupBuy, getTeam, insertGroupBuy, insertMemberStmt, insertTeamStmt,
   listGroupBuys, memberIs, memberOfBuyer, membersOfTeams, paidOrdersOfTeam, paidSeats, replaceSeatOrderStmt, settleMemberStmt, teamIs, teamsOfBuy,
-  unfinishedTeams, unsettledPaidSeats, type GroupBuyRow, type GroupMemberRow, type GroupTeamRow,
+  unfinishedTeams, upcomingGroupBuys, unsettledPaidSeats, type GroupBuyRow, type GroupMemberRow, type GroupTeamRow,
 } from "../db/groups";
 import { getOrderRow, type OrderRow } from "../db/orders";
 import { chargeIdOfOrder } from "../db/payments";
@@ -91,8 +91,13 @@ export async function closeGroupBuyOf(env: Env, tenantId: string, id: string) {
 
 // Buyer
 
-export async function activeGroupBuysOf(env: Env, tenantId: string, productId: string | null) {
-  return { groupBuys: (await activeGroupBuys(env.DB, tenantId, new Date().toISOString(), productId)).map(toGroupBuy) };
+/** Running now, and those that have not started yet (a product page says when the next one starts). */
+export async function activeGroupBuysOf(env: Env, tenantId: string, productId: string | null, groupBuyId: string | null = null) {
+  const now = new Date().toISOString();
+  const [running, upcoming] = await Promise.all([
+    activeGroupBuys(env.DB, tenantId, now, productId, groupBuyId), upcomingGroupBuys(env.DB, tenantId, now, productId, groupBuyId),
+  ]);
+  return { groupBuys: running.map(toGroupBuy), upcoming: upcoming.map(toGroupBuy) };
 }
 
 function assertActive(buy: GroupBuyRow | null): GroupBuyRow {
