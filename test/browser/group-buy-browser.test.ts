@@ -187,6 +187,40 @@ describe("group buy (拼团) on three phones", () => {
     await context.close();
   });
 
+  it("a friend still at the cashier when the team fills: the order is closed, team and order pages say why, no 去支付, the cashier takes nothing", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const opened = await openTwoSeatTeam("满员团测试卡", 3);
+    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
+
+    const { context, page, errors } = await phonePage(browser());
+    const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
+    await page.goto(teamUrl);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join");
+    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+    const cashier = page.url();
+    // Another friend joins and pays first: the team is full.
+    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
+    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const other = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-teams/${opened.team.id}/join`, { method: "POST", headers: { cookie } })).json();
+    await fetch(`${baseUrl}${other.mine.checkoutUrl}/pay`, { method: "POST" });
+
+    await page.goto(teamUrl);
+    await expect.poll(() => page.textContent("#team"), { timeout: 10_000 }).toContain("拼团已满员，你的订单已关闭，未扣款");
+    expect(await page.isVisible("#pay")).toBe(false);
+    await fitsThePhone(page);
+    await screenshot(page, "group-full-unpaid-seat");
+    await page.click("#view-order");
+    await expect.poll(() => page.textContent("#closed-note"), { timeout: 10_000 }).toContain("拼团已满员，你的订单已关闭，未扣款");
+    expect(await page.textContent("#order")).toContain("已取消");
+    expect(await page.textContent("#order")).not.toContain("去支付");
+    await screenshot(page, "group-full-unpaid-order");
+    await page.goto(cashier);
+    expect(await page.textContent("body")).toContain("订单已取消");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("at the deadline the page stops offering to join or pay while the team is settled, whatever its re-reads still say", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const opened = await openTwoSeatTeam("截止团测试卡", 2);
