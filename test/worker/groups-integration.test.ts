@@ -143,6 +143,18 @@ describe("group buy: a team that fills closes its unpaid seats", () => {
     expect(await vouchersOf(late.orderId)).toBe(0);
   });
 
+  it("a team the brand completes at its deadline (auto-completion) closes its unpaid seats too", async () => {
+    const s = await groupShop(3, 5, { autoComplete: true });
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    await pay(leader.checkoutUrl);
+    const friend = await join(s.slug, leader.teamId);
+    await sweepGroupTeams(env, new Date(Date.now() + HOUR));
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("delivered");
+    expect(await orderStatus(s.tenant.id, friend.orderId)).toBe("cancelled");
+    expect((await shop(s.slug, `/orders/${friend.orderId}`, { cookie: friend.cookie })).body.order.failureReason).toBe("group_team_ended");
+    expect((await pay(friend.checkoutUrl)).status).toBe(409);
+  });
+
   it("the sweep closes an ended team's unpaid seat that the filling request left open", async () => {
     const s = await groupShop(2, 5);
     const leader = await openTeam(s.slug, s.groupBuyId);
