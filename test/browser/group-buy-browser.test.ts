@@ -202,7 +202,7 @@ describe("group buy (拼团) on three phones", () => {
     // Another friend joins and pays first: the team is full.
     const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
     const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
-    const other = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-teams/${opened.team.id}/join`, { method: "POST", headers: { cookie } })).json();
+    const other = (await (await fetch(`${baseUrl}/api/v1/shop/demo/group-teams/${opened.team.id}/join`, { method: "POST", headers: { cookie } })).json()) as { mine: { checkoutUrl: string } };
     await fetch(`${baseUrl}${other.mine.checkoutUrl}/pay`, { method: "POST" });
 
     await page.goto(teamUrl);
