@@ -234,7 +234,7 @@ export async function unfinishedTeams(db: D1Database, limit: number) {
 
 /**
  * Ended teams with a seat whose order is still unpaid: the close of their unpaid seats did not finish (a crash after
- * the team ended, a gateway that could not be asked). From the unpaid orders (orders_expiry), not the teams' history.
+ * the team ended, a gateway that could not be asked). Found from the unpaid orders (by orders.status), not the teams' history.
  */
 export async function endedTeamsWithUnpaidSeats(db: D1Database, limit: number) {
   const { results } = await db
