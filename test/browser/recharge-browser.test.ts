@@ -46,3 +46,49 @@ describe("shop on a phone: a direct recharge whose supplier answers minutes afte
     await context.close();
   });
 });
+
+describe("shop on a phone: the platform restarts while a recharge is pending", () => {
+  it("a refused connection or a 502 keeps the order on screen and the page keeps asking until the outcome shows", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    const id = "ord_crashrecharge001";
+    let asked = 0;
+    const order = (status: string) => ({
+      order: {
+        id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
+        status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
+        deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
+      },
+      productKind: "direct_recharge",
+      vouchers: [],
+    });
+    // Paid, then the stack is down (nothing listens, then the proxy answers 502 in HTML), then back with the outcome.
+    let phase: "paid" | "down" | "502" | "delivered" = "paid";
+    await page.route(`**/api/v1/shop/demo/orders/${id}`, (route) => {
+      asked++;
+      if (phase === "down") return route.abort("connectionrefused");
+      if (phase === "502") return route.fulfill({ status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" });
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(order(phase)) });
+    });
+    await page.route(`**/api/v1/shop/demo/orders/${id}/tickets`, (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ refunds: [], tickets: [] }) }));
+    await page.goto(`${baseUrl}/shop/order/?t=demo&o=${id}`);
+    await expect.poll(() => page.textContent("#order")).toContain("已支付，充值中");
+    phase = "down";
+    let at = asked;
+    await expect.poll(() => asked, { timeout: 5_000 }).toBeGreaterThan(at + 1);
+    // What the buyer saw stays, with a word that the page is reconnecting; never 订单不存在.
+    expect(await page.textContent("#order")).toContain("已支付，充值中");
+    expect(await page.textContent("#retry-note")).toContain("正在重新获取订单状态");
+    await screenshot(page, "recharge-order-reconnecting");
+    phase = "502";
+    at = asked;
+    await expect.poll(() => asked, { timeout: 5_000 }).toBeGreaterThan(at + 1);
+    expect(await page.textContent("#order")).toContain("已支付，充值中");
+    expect(await page.textContent("#order")).not.toContain("订单不存在");
+    phase = "delivered";
+    await expect.poll(() => page.textContent("#order"), { timeout: 5_000 }).toContain("已充值");
+    expect(await page.locator("#retry-note").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
