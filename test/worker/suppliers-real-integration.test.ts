@@ -205,6 +205,10 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
       expect(r.status).toBe(409);
       expect(r.body.error.code).toBe("supplier_pending");
     }
+    // The whole-order refund of the API (POST /orders/{id}/refund) waits the same way, and leaves the order paid.
+    const whole = await api(`/orders/${o.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "买家不想等了" } });
+    expect([whole.status, whole.body.error?.code]).toEqual([409, "supplier_pending"]);
+    expect((await api(`/orders/${o.id}/detail`, { token: s.adminKey })).body.order.status).toBe("paid");
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'refund'").bind(o.id).first<{ n: number }>())!.n).toBe(0);
     // The supplier's success delivers the order; a refund after that is the operator's after-sale decision.
     expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: true, orderStatus: "delivered" });

@@ -183,7 +183,8 @@ export const REFUND_CLAIM_SECONDS = 60;
  * Claims an order for a whole-order refund: from the status it was read in to 'failed' with `refund:<reason>` — but
  * not an order another refund claimed less than REFUND_CLAIM_SECONDS ago (it is 'failed' with `refund:…` while that
  * refund asks the gateway), so two refunds of one order never run at once; an older claim (a refund that died or was
- * refused) may be taken over.
+ * refused) may be taken over. Nor a paid order with a recharge still pending at a supplier: it may yet go through, and
+ * the buyer would have both the money and the recharge (its outcome settles the order; a failure is refunded).
  */
 export function claimOrderForRefundStmt(db: D1Database, tenantId: string, id: string, from: OrderStatus, reason: string) {
   return db
@@ -192,6 +193,8 @@ export function claimOrderForRefundStmt(db: D1Database, tenantId: string, id: st
        WHERE tenant_id = ? AND id = ? AND status = ?
          AND NOT (status = 'failed' AND failure_reason LIKE 'refund:%'
                   AND updated_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${REFUND_CLAIM_SECONDS} seconds'))
+         AND NOT (status = 'paid' AND EXISTS (SELECT 1 FROM supplier_orders s
+                  WHERE s.tenant_id = orders.tenant_id AND s.order_id = orders.id AND s.status = 'pending'))
        RETURNING *`,
     )
     .bind(`refund:${reason}`, tenantId, id, from);

@@ -21,6 +21,7 @@ import type { PaymentNotice } from "../payments/provider";
 import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
 import { orderPaidMemberStmts, orderRefundMemberStmts } from "./membership";
+import { hasPendingSupplierOrder } from "../db/suppliers";
 import { cardKeysViaSuppliers, rechargeViaSuppliers } from "./suppliers";
 import { buildVoucherRow, type CardKeyRef, voucherInserted, voucherIssuedEvent } from "./vouchers";
 import { movementBySource, ORDER_BALANCE_HELD_SQL } from "../db/stored-value";
@@ -490,6 +491,9 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     const now = await getOrderRow(db, tenantId, orderId);
     if (now?.status === "refunded") throw ApiError.conflict("order_not_refundable", "This order was refunded meanwhile");
     if (now?.status === "failed" && now.failure_reason?.startsWith("refund:")) throw ApiError.conflict("refund_in_progress", "Another refund of this order is being made; reload in a moment");
+    if (now?.status === "paid" && (await hasPendingSupplierOrder(db, tenantId, orderId))) {
+      throw ApiError.conflict("supplier_pending", "A supplier is still working on this order's recharge: wait for its outcome (a failure is refunded automatically)");
+    }
     throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
   }
   // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
