@@ -17,6 +17,7 @@ describe("shop on a phone: a direct recharge whose supplier answers minutes afte
         status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
         deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
       },
+      productKind: "direct_recharge",
       vouchers: [],
     });
     await page.route(`**/api/v1/shop/demo/orders/${id}`, (route) => {
@@ -26,8 +27,9 @@ describe("shop on a phone: a direct recharge whose supplier answers minutes afte
     await page.route(`**/api/v1/shop/demo/orders/${id}/tickets`, (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ refunds: [], tickets: [] }) }));
     await page.clock.install();
     await page.goto(`${baseUrl}/shop/order/?t=demo&o=${id}`);
-    await expect.poll(() => page.textContent("#order")).toContain("已支付，发放中");
-    // Paid, not delivered: the buyer is told a recharge may take minutes and that a failure is refunded by itself.
+    await expect.poll(() => page.textContent("#order")).toContain("已支付，充值中");
+    // Paid, not delivered: the buyer is told the recharge may take minutes and that a failure is refunded by itself.
+    expect(await page.textContent("#paid-note")).toContain("支付成功，正在充值");
     expect(await page.textContent("#paid-note")).toContain("若充值失败，款项将自动原路全额退回");
     await screenshot(page, "recharge-order-processing");
     // Three minutes pass (a slow supplier is settled by the minute cron's status poll): the page is still asking.
@@ -40,7 +42,7 @@ describe("shop on a phone: a direct recharge whose supplier answers minutes afte
     await expect.poll(() => asked, { timeout: 5_000 }).toBeGreaterThan(before);
     status = "delivered";
     await page.clock.runFor(10_000);
-    await expect.poll(() => page.textContent("#order"), { timeout: 5_000 }).toContain("已发放");
+    await expect.poll(() => page.textContent("#order"), { timeout: 5_000 }).toContain("已充值");
     expect(await page.locator("#paid-note").count()).toBe(0);
     expect(errors).toEqual([]);
     await context.close();
@@ -88,6 +90,43 @@ describe("shop on a phone: the platform restarts while a recharge is pending", (
     phase = "delivered";
     await expect.poll(() => page.textContent("#order"), { timeout: 5_000 }).toContain("已充值");
     expect(await page.locator("#retry-note").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("shop on a phone: 我的卡券 agrees with the order about a recharge", () => {
+  it("a delivered recharge reads 已充值 under 已使用 (no 去使用, no validity), also once its validity has passed", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    const voucher = (code: string, kind: string, status: string, title: string) => ({
+      id: `vch_${code}`, code, tenantId: "tn_x", holderId: "byr_x", productId: `prd_${code}`, kind, orderId: `ord_${code}`, campaignId: null, title,
+      faceValueCents: 3000, status, validFrom: "2026-12-01T00:00:00.000Z", validTo: "2026-12-02T00:00:00.000Z", issuedAt: "2026-12-01T00:00:00.000Z",
+      meta: kind === "direct_recharge" ? { account: "138****0001" } : {}, scope: null, tutorial: null,
+    });
+    const vouchers = [
+      voucher("vc_rechargefresh", "direct_recharge", "issued", "话费直充 30 元"),
+      voucher("vc_rechargeold", "direct_recharge", "expired", "话费直充 50 元"),
+      voucher("vc_cardkey", "card_key", "issued", "视频会员月卡"),
+    ];
+    await page.route("**/api/v1/shop/demo/me", (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ buyer: { id: "byr_x", kind: "guest" } }) }));
+    await page.route("**/api/v1/shop/demo/vouchers", (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ vouchers }) }));
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    // 可使用: only the card key, with its 去使用.
+    await expect.poll(() => page.locator("#list .voucher").count()).toBe(1);
+    expect(await page.textContent("#list")).toContain("视频会员月卡");
+    expect(await page.locator("#list .use").count()).toBe(1);
+    await page.click("[role=tab][data-tab=used]");
+    await expect.poll(() => page.locator("#list .voucher").count()).toBe(2);
+    for (const title of ["话费直充 30 元", "话费直充 50 元"]) {
+      const card = page.locator(".voucher", { hasText: title });
+      expect(await card.textContent()).toContain("直充 · 已充值");
+      expect(await card.textContent()).not.toContain("有效期");
+    }
+    expect(await page.locator("#list .use").count()).toBe(0);
+    await screenshot(page, "vouchers-recharged");
+    await page.click("[role=tab][data-tab=expired]");
+    await expect.poll(() => page.textContent("#list")).toContain("这里没有卡券");
     expect(errors).toEqual([]);
     await context.close();
   });

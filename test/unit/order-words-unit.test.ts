@@ -53,3 +53,20 @@ describe("the buyer's order words fit what was bought", () => {
     expect(bundleFailureWords("group_team_expired", "refunded", [recharge, video])).toBeNull();
   });
 });
+
+describe("a direct recharge in 我的卡券 and on its paid order page", () => {
+  it("a delivered recharge is 已充值 under 已使用, also past its validity; a voided or refunded one keeps its own words", async () => {
+    const { rechargeVoucherWords, voucherTab, paidNoteWords } = await import("../../site/src/lib/order-words");
+    expect(rechargeVoucherWords({ kind: "direct_recharge", status: "issued" })).toEqual(["已充值", "Recharged"]);
+    expect(rechargeVoucherWords({ kind: "direct_recharge", status: "expired" })?.[0]).toBe("已充值");
+    expect(rechargeVoucherWords({ kind: "direct_recharge", status: "refunded" })).toBeNull();
+    expect(rechargeVoucherWords({ kind: "card_key", status: "issued" })).toBeNull();
+    expect(voucherTab({ kind: "direct_recharge", status: "issued" })).toBe("used");
+    expect(voucherTab({ kind: "direct_recharge", status: "expired" })).toBe("used");
+    expect(voucherTab({ kind: "direct_recharge", status: "voided" })).toBe("expired");
+    expect(["issued", "redeemed", "expired", "voided", "refunded"].map((status) => voucherTab({ kind: "card_key", status })))
+      .toEqual(["usable", "used", "expired", "expired", "expired"]);
+    expect(paidNoteWords("direct_recharge")[0]).toMatch(/^支付成功，正在充值。.*若充值失败，款项将自动原路全额退回。$/);
+    expect(paidNoteWords("card_key")[0]).not.toMatch(/直充|充值/);
+  });
+});

@@ -108,3 +108,32 @@ export function reasonWords(reason: string, kind: Kind): Words {
 export function ticketReasonOptions(kind: Kind): { value: TicketReason; words: Words }[] {
   return (REASONS_BY_KIND[kind ?? ""] ?? ALL_REASONS).map((value) => ({ value, words: reasonWords(value, kind) }));
 }
+
+/**
+ * The line under a paid order still being delivered: a direct recharge waits for its supplier (minutes at worst), and
+ * whatever was bought, a failure is refunded by itself and the page updates on its own.
+ */
+export function paidNoteWords(kind: Kind): Words {
+  return isRecharge(kind)
+    ? ["支付成功，正在充值。直充需等待上游充值结果，可能需要几分钟；结果出来后本页自动更新。若充值失败，款项将自动原路全额退回。",
+      "Paid; recharging. A direct recharge waits for the supplier's result, which may take a few minutes; this page updates by itself. If it fails, your payment is refunded in full automatically."]
+    : ["支付成功，正在发放，结果出来后本页自动更新。若发放失败，款项将自动原路全额退回。",
+      "Paid; delivering. This page updates by itself. If delivery fails, your payment is refunded in full automatically."];
+}
+
+export type VoucherTab = "usable" | "used" | "expired";
+
+/**
+ * A direct recharge's right is used up when it is delivered: the supplier has put it into the account, so there is
+ * nothing left to use, and its validity passing takes nothing away. It reads 已充值 under 已使用 — never 可使用 with
+ * 去使用, nor 已过期 the day after. Null: the voucher's own status words.
+ */
+export function rechargeVoucherWords(v: { kind: string; status: string }): Words | null {
+  return isRecharge(v.kind) && (v.status === "issued" || v.status === "expired") ? ["已充值", "Recharged"] : null;
+}
+
+/** Which tab of 我的卡券 a voucher is listed under. */
+export function voucherTab(v: { kind: string; status: string }): VoucherTab {
+  if (rechargeVoucherWords(v) || v.status === "redeemed") return "used";
+  return v.status === "issued" ? "usable" : "expired";
+}

@@ -1,7 +1,7 @@
 /** Storefront helpers: the store (tenant slug) comes from ?t= (default "demo"); the buyer is a signed cookie. */
 import { imageAttrs, kindName, validityName, yuan } from "../../../worker/domain/product-html";
 import { t } from "./i18n";
-import { ORDER_STATUS, orderStatusWords } from "./order-words";
+import { ORDER_STATUS, orderStatusWords, rechargeVoucherWords } from "./order-words";
 
 export { yuan };
 const lang = () => (document.documentElement.lang === "en" ? "en" : "zh");
@@ -47,8 +47,10 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
 export function voucherCard(v: any): HTMLElement {
   const card = el("article", { class: "card voucher" });
   card.dataset.code = v.code;
-  card.append(el("h3", {}, v.title), el("p", { class: `muted status-${v.status}` }, `${kindText(v.kind)} · ${statusText(VOUCHER_STATUS, v.status)}`));
-  card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
+  // A delivered recharge is in the account already: 已充值, and no validity to watch (order-words.ts).
+  const recharged = rechargeVoucherWords(v);
+  card.append(el("h3", {}, v.title), el("p", { class: `muted status-${v.status}` }, `${kindText(v.kind)} · ${recharged ? t(...recharged) : statusText(VOUCHER_STATUS, v.status)}`));
+  if (!recharged) card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
   // Where it can be used, as the product page said before the purchase (a coupon that excludes 直充 says so here too).
   if (v.scope) card.append(el("p", { class: "muted scope" }, `${t("适用范围：", "Where to use: ")}${v.scope}`));
   if (v.secret) {
