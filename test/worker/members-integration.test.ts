@@ -122,21 +122,73 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect([again.status, again.body.id, again.body.unitPriceCents]).toEqual([200, gb.body.id, 1791]);
     expect(await countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ?", tenant.id, buyerId, productId)).toBe(1);
 
-    // Refund of the first order takes its growth back (once), the tier stays until the yearly review.
+    // Refund of the first order takes its growth back (once), and the gold tier that growth bought with it.
     const refund = await api(`/orders/${o.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "changed mind" } });
     expect(refund.status).toBe(200);
     m = (await memberOf(tenant.id, buyerId))!;
-    expect([m.growth, m.tier_id]).toEqual([0, gold.body.id]);
+    expect([m.growth, m.tier_id]).toEqual([0, base.body.id]);
     expect((await recordedOfType(tenant.id, "member_growth_earned")).map((e) => e.payload.growth)).toEqual([39, -39]);
+    expect((await recordedOfType(tenant.id, "member_tier_changed")).map((e) => e.payload)).toEqual([
+      expect.objectContaining({ direction: "up", toTierId: gold.body.id }),
+      expect.objectContaining({ memberId: m.id, direction: "down", reason: "order_refunded", fromTierId: gold.body.id, toTierId: base.body.id, fromRank: 1, toRank: 0 }),
+    ]);
 
     // Operator: search by card number, the member's history, tags.
     const card = (await shop(slug, "/member", { cookie })).body.member;
     const found = await api(`/members?q=${card.cardNo}`, { token: adminKey });
-    expect(found.body.members).toEqual([expect.objectContaining({ memberId: m.id, maskedPhone: expect.stringContaining("****"), tierName: "金卡" })]);
+    expect(found.body.members).toEqual([expect.objectContaining({ memberId: m.id, maskedPhone: expect.stringContaining("****"), tierName: "银卡" })]);
     const tagged = await api(`/members/${m.id}/tags`, { method: "PUT", token: adminKey, json: { tags: ["vip", "vip", "北京"] } });
     expect(tagged.body.tags).toEqual(["vip", "北京"]);
     expect(tagged.body.history.map((h: any) => h.kind)).toEqual(expect.arrayContaining(["joined", "tier_changed", "tags_set"]));
     expect((await api(`/members?tag=vip`, { token: adminKey })).body.members).toHaveLength(1);
+    await expectValidEvents(tenant.id);
+  });
+
+  it("a refund takes back only the tier its growth bought: a check-in upgrade that needed the order goes, a tier held before stays", async () => {
+    const { tenant, adminKey, slug } = await shopWithKeys(4);
+    const entry = await tier(adminKey, { name: "普通会员", rank: 0, growthThreshold: 0 });
+    const silver = await tier(adminKey, { name: "银卡", rank: 1, growthThreshold: 20 });
+    const gold = await tier(adminKey, { name: "金卡", rank: 2, growthThreshold: 40 });
+    await api("/members/growth-rules", { method: "PUT", token: adminKey, json: { perYuan: 1, actions: { check_in: 2 } } });
+    const other = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "现金券", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全场", stockTotal: 10, config: { coupon: { thresholdCents: 0, discountCents: 2000 } } } });
+    await api(`/products/${other.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const buy = async (cookie: string, idem: string) => {
+      const o = await shop(slug, "/orders", { method: "POST", cookie, idem, json: { productId: other.body.id } });
+      await pay(o.body.checkoutUrl);
+      return o.body.id as string;
+    };
+    const refund = (orderId: string) => api(`/orders/${orderId}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } });
+
+    // 19 growth from the order, then the check-in's 2 reach silver: the upgrade is the check-in's, the growth the order's.
+    const a = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie: a.cookie });
+    const order = await buy(a.cookie, "chain-buy-1");
+    expect((await memberOf(tenant.id, a.buyerId))!.tier_id).toBe(entry.body.id);
+    expect((await shop(slug, "/member/check-in", { method: "POST", cookie: a.cookie })).status).toBe(200);
+    expect((await memberOf(tenant.id, a.buyerId))!.tier_id).toBe(silver.body.id);
+    // Refunded twice at once: back to the entry tier, once, and the card says why.
+    expect((await Promise.all([refund(order), refund(order)])).map((r) => r.status)).toContain(200);
+    const m = (await memberOf(tenant.id, a.buyerId))!;
+    expect([m.growth, m.tier_id]).toEqual([2, entry.body.id]);
+    const downs = (await recordedOfType(tenant.id, "member_tier_changed")).filter((e) => e.payload.direction === "down");
+    expect(downs.map((e) => e.payload)).toEqual([expect.objectContaining({ memberId: m.id, fromTierId: silver.body.id, toTierId: entry.body.id, reason: "order_refunded" })]);
+    const card = (await shop(slug, "/member", { cookie: a.cookie })).body.member;
+    expect(card.tier.name).toBe("普通会员");
+    expect(card.history[0]).toMatchObject({ kind: "tier_changed", detail: { direction: "down", toTierName: "普通会员", reason: "order_refunded" } });
+
+    // A member who held gold before the order (kept by a review with little growth this year) keeps it after its refund.
+    const b = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie: b.cookie });
+    const mb = (await memberOf(tenant.id, b.buyerId))!;
+    await env.DB.batch([
+      env.DB.prepare("UPDATE members SET tier_id = ?, growth = 5 WHERE id = ?").bind(gold.body.id, mb.id),
+      env.DB.prepare("INSERT INTO member_history (id, tenant_id, member_id, kind, detail, created_at) VALUES ('mh_kept', ?, ?, 'tier_changed', json_object('direction', 'up', 'toTierId', ?), '2026-01-01T00:00:00.000Z')")
+        .bind(tenant.id, mb.id, gold.body.id),
+    ]);
+    const held = await buy(b.cookie, "held-buy-1");
+    expect((await refund(held)).status).toBe(200);
+    expect((await memberOf(tenant.id, b.buyerId))!).toMatchObject({ growth: 5, tier_id: gold.body.id });
+    expect((await recordedOfType(tenant.id, "member_tier_changed")).filter((e) => e.payload.direction === "down")).toHaveLength(1);
     await expectValidEvents(tenant.id);
   });
 

@@ -9,7 +9,7 @@ import { newId } from "../domain/crypto";
 import { cardNumber, effectiveTier, memberPrice, progressToNext, NO_PRIVILEGES } from "../domain/tiers";
 import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
-  memberByBuyerStmt, memberInserted, paidCardPlanStmt, paidTermRefundStmts, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
+  memberByBuyerStmt, memberInserted, paidCardPlanStmt, refundDowngradeStmts, paidTermRefundStmts, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
   recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
   type TierRow, lotteryBonusOf, memberOfBuyer, orderGrowthOf, actionGrowthOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
@@ -102,8 +102,7 @@ export function earnGrowthStmts(env: Pick<Env, "DB">, tenantId: string, memberId
   return growthChangeStmts(env, tenantId, { sql: "SELECT ?", args: [memberId] }, { sql: "SELECT ?", args: [Math.trunc(growth)] }, sourceKind, sourceId, guard);
 }
 
-function growthChangeStmts(env: Pick<Env, "DB">, tenantId: string, member: Frag, growth: Frag, sourceKind: string, sourceId: string, guard?: SqlGuard) {
-  const id = newId("mg");
+function growthChangeStmts(env: Pick<Env, "DB">, tenantId: string, member: Frag, growth: Frag, sourceKind: string, sourceId: string, guard?: SqlGuard, id = newId("mg")) {
   const historyId = newId("mh");
   const ofRow = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE id = ?`, args: [id] });
   const ofHistory = (path: string) => ({ sql: `SELECT json_extract(detail, '${path}') FROM member_history WHERE id = ?`, args: [historyId] });
@@ -149,15 +148,28 @@ export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: s
 }
 
 /**
- * For the batch that marks an order refunded: the growth it earned is taken back (once: source order_refund), and a
- * paid card's term it bought is taken back (once: the term moves to kind 'refunded'): the member's paid_until goes
- * back by the plan's months (into the past when it was the only term: the card stops at once) and a gift pack not
- * issued yet will not be.
+ * For the batch that marks an order refunded: the growth it earned is taken back (once: source order_refund), with
+ * a tier that growth bought (refundDowngradeStmts: history + member_tier_changed direction down, reason
+ * order_refunded), and a paid card's term it bought is taken back (once: the term moves to kind 'refunded'): the
+ * member's paid_until goes back by the plan's months (into the past when it was the only term: the card stops at
+ * once) and a gift pack not issued yet will not be.
  */
 export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, orderId: string, guard: SqlGuard): D1PreparedStatement[] {
   const earned = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = 'order' AND source_id = ?`, args: [tenantId, orderId] });
+  const refundGrowthId = newId("mg");
+  const historyId = newId("mh");
+  const ofHistory = (path: string) => ({ sql: `SELECT json_extract(detail, '${path}') FROM member_history WHERE id = ?`, args: [historyId] });
   return [
-    ...growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard),
+    ...growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard, refundGrowthId),
+    ...refundDowngradeStmts(env.DB, { historyId, tenantId, refundGrowthId, orderId }),
+    ...eventRows(env, [{ eventId: `ev${historyId}`, tenantId, type: "member_tier_changed", payload: { memberId: "", direction: "down", reason: "order_refunded" } }], historyExists(historyId), [
+      { path: "$.payload.memberId", sql: "SELECT member_id FROM member_history WHERE id = ?", args: [historyId] },
+      { path: "$.payload.fromTierId", ...ofHistory("$.fromTierId") },
+      { path: "$.payload.toTierId", ...ofHistory("$.toTierId") },
+      { path: "$.payload.fromRank", ...ofHistory("$.fromRank") },
+      { path: "$.payload.toRank", ...ofHistory("$.toRank") },
+      { path: "$.actor.userId", sql: "SELECT buyer_id FROM members WHERE id = (SELECT member_id FROM member_history WHERE id = ?)", args: [historyId] },
+    ]),
     ...paidTermRefundStmts(env.DB, tenantId, orderId, guard),
   ];
 }
