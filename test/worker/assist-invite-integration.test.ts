@@ -138,6 +138,21 @@ describe("friend assist (助力)", { timeout: 180_000 }, () => {
     expect((await friends[39]!.call(`/assist-requests/${code}`)).body.rewardOrderId).toBeNull();
   });
 
+  it("the reward is issued to a requester who already holds the product's per-buyer limit (a reward is not a purchase)", async () => {
+    const b = await brand(0);
+    await api(`/products/${b.reward}`, { method: "PATCH", token: b.adminKey, json: { perUserLimit: 1 } });
+    await api(`/products/${b.reward}/status`, { method: "POST", token: b.adminKey, json: { status: "published" } });
+    const requester = await new Phone(b.slug).member();
+    const own = await requester.call("/orders", { method: "POST", json: { productId: b.reward }, headers: { "idempotency-key": crypto.randomUUID() } });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    const assistId = await assist(b.adminKey, b.reward, { goal: 1 });
+    const code = (await requester.post(`/assists/${assistId}/requests`)).body.code as string;
+    expect((await (await new Phone(b.slug).guest()).post(`/assist-requests/${code}/help`)).status).toBe(200);
+    expect((await requester.call(`/assist-requests/${code}`)).body).toMatchObject({ status: "reached", rewardOrderId: expect.stringMatching(/^ord_/) });
+    expect(await countRows("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND source = ?", b.tenant.id, `assist:${assistId}`)).toBe(1);
+    expect(await recordedOfType(b.tenant.id, "assist_goal_reached")).toHaveLength(1);
+  });
+
   it("refuses self-help, a second help by the same friend or device, and helps after the time; the operator sees refusals by reason", async () => {
     const b = await brand(0);
     const assistId = await assist(b.adminKey, b.reward, { goal: 3 });
@@ -421,5 +436,29 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     const badProgramme = await api("/invites/programmes", { method: "POST", token: b.adminKey, json: { name: "x", inviterProductId: b.productId.slice(0, 3), inviteeProductId: b.reward, extra: 1 } });
     expect(badProgramme.status).toBe(400);
     expect(badProgramme.body.error.issues.length).toBeGreaterThan(0);
+  });
+
+  it("a reward is not a purchase: an inviter who already holds the reward product's per-buyer limit is rewarded for each friend, and so is the friend", async () => {
+    const b = await brand(10);
+    await api(`/products/${b.reward}`, { method: "PATCH", token: b.adminKey, json: { perUserLimit: 1 } });
+    expect((await api(`/products/${b.reward}`, { token: b.adminKey })).body.perUserLimit).toBe(1);
+    const { inviteeReward } = await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const code = await inviteCode(inviter);
+    for (const [i, wallet] of ["wallet_f1", "wallet_f2"].entries()) {
+      const friend = await new Phone(b.slug).guest();
+      expect((await friend.post("/invites/accept", { code })).body.status).toBe("accepted");
+      await friend.buyAndPay(b.productId, wallet);
+      // Both sides at once, not left qualified for the cron to fail on every minute.
+      expect(await rewardsOf(b.tenant.id)).toBe(2 * (i + 1));
+      expect((await friend.call("/vouchers")).body.vouchers.map((v: { productId: string }) => v.productId)).toContain(inviteeReward);
+    }
+    expect((await inviter.call("/member/invites")).body).toMatchObject({ invited: 2, rewarded: 2 });
+    expect(await vouchersOf(b.tenant.id, b.reward)).toBe(2);
+    expect(await retryInviteRewards(env, b.tenant.id)).toBe(0);
+    // A purchase is still held to the limit.
+    await api(`/products/${b.reward}/status`, { method: "POST", token: b.adminKey, json: { status: "published" } });
+    const bought = await inviter.call("/orders", { method: "POST", json: { productId: b.reward }, headers: { "idempotency-key": crypto.randomUUID() } });
+    expect([bought.status, bought.body.error?.code]).toEqual([409, "purchase_limit"]);
   });
 });

@@ -202,7 +202,7 @@ export async function issueReward(env: Env, r: AssistRequestRow): Promise<Assist
   const a = (await getAssist(env.DB, r.tenant_id, r.assist_id))!;
   const { order } = await createOrder(env, {
     tenantId: r.tenant_id, buyerId: r.requester_id, productId: a.product_id, idempotencyKey: `assist:${r.id}`, source: `assist:${a.id}`,
-    unitPriceCents: 0, requirePublished: false,
+    unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
   });
   const minutes = Math.max(0, Math.round((Date.parse(r.reached_at ?? new Date().toISOString()) - Date.parse(r.created_at)) / 60_000));
   // The brand's cost of the reward, as for a campaign prize: the product's face value (the growth view's reward cost).

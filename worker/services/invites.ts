@@ -158,7 +158,7 @@ export async function rewardInvite(env: Env, inv: InviteRow) {
   for (const s of sides) {
     const { order } = await createOrder(env, {
       tenantId: t, buyerId: s.buyerId, productId: s.productId, idempotencyKey: `invite:${inv.id}:${s.role}`, source: `invite:${g.id}`,
-      unitPriceCents: 0, requirePublished: false,
+      unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
     });
     orders.push(order.id);
     stmts.push(insertRewardStmt(env.DB, { id: newId("ivr"), tenant_id: t, invite_id: inv.id, role: s.role, buyer_id: s.buyerId, product_id: s.productId, order_id: order.id }, rewarded));

@@ -65,6 +65,11 @@ export interface CreateOrderParams {
   city?: string | null;
   /** Storefront orders: the most units of the product the buyer may hold in unpaid orders, this one included (0: no cap). */
   maxUnpaidUnits?: number;
+  /**
+   * false for a reward the brand owes (an invite or assist reward): the product's per-buyer purchase limit (限购)
+   * caps what a buyer buys, not what they are given, so a buyer who bought the limit still gets the reward.
+   */
+  purchaseLimit?: boolean;
 }
 
 export interface CreatedOrder {
@@ -72,6 +77,9 @@ export interface CreatedOrder {
   created: boolean;
   paymentId: string | null;
 }
+
+/** The per-buyer limit this order is held to (0: none). */
+const perUserLimit = (p: CreateOrderParams, product: ProductRow) => (p.purchaseLimit === false ? 0 : product.per_user_limit);
 
 export function checkoutPath(paymentId: string) {
   return `/api/v1/pay/checkout/${paymentId}`;
@@ -109,7 +117,7 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
   const d = draftOrder(env, p, product, requestHash, coupons);
   if (product.kind === "bundle") {
-    if (!(await insertOrder(db, d.order, product.per_user_limit, [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)], p.maxUnpaidUnits))) {
+    if (!(await insertOrder(db, d.order, perUserLimit(p, product), [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)], p.maxUnpaidUnits))) {
       return refused(env, p, product, requestHash);
     }
     await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
@@ -235,7 +243,7 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
   const justInserted = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'created')", args: [tenantId, orderId] };
   // An order the balance pays in full is paid in this very batch: it holds nothing unpaid, so the cap does not apply.
   const paidInFull = (d.p.storedValue?.cents ?? 0) >= order.amount_cents;
-  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, product.per_user_limit, paidInFull ? 0 : d.p.maxUnpaidUnits)];
+  const stmts: D1PreparedStatement[] = [insertOrderStmt(db, order, perUserLimit(d.p, product), paidInFull ? 0 : d.p.maxUnpaidUnits)];
   let taken: SqlGuard;
   if (product.kind === "card_key") {
     stmts.push(reserveCardKeysStmt(db, tenantId, product.id, orderId, quantity, d.reservedUntil, justInserted));
