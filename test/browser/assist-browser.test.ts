@@ -124,7 +124,11 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await invitee.page.goto(inviteLink);
     await expect.poll(() => invitee.page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
     await invitee.page.click("#join-btn");
-    await expect.poll(() => invitee.page.textContent("#join-msg"), { timeout: 10_000 }).toContain("欢迎加入");
+    // The card replaces the join section; the outcome and what earns the reward stay on screen, not in a hidden line.
+    await expect.poll(() => invitee.page.isVisible("#invite-landing"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => invitee.page.textContent("#invite-offer"), { timeout: 10_000 }).toMatch(/^欢迎加入！完成首笔支付订单后，你将获得「.+」。$/);
+    expect(await invitee.page.isVisible("#card .tier")).toBe(true);
+    await screenshot(invitee.page, "member-invitee-joined");
     await expect.poll(async () => (await growthRow("invite"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(inviteBefore + 1);
     // The friend's first order: their own reward is listed as the reward of an invitee, beside counters of inviting.
     await buyVideoCard(invitee.page);
