@@ -30,6 +30,19 @@ async function openTwoSeatTeam(name: string, keys: number): Promise<any> {
   return (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
 }
 
+/** The leader pays; a friend on a phone opens the team's link, taps 参团 and stands at the cashier. */
+async function friendAtCashier(opened: any) {
+  const { baseUrl } = inject("stack");
+  await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
+  const { context, page, errors } = await phonePage(browser());
+  const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
+  await page.goto(teamUrl);
+  await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+  await page.click("#join");
+  await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+  return { context, page, errors, teamUrl, cashier: page.url() };
+}
+
 describe("group buy (拼团) on three phones", () => {
   it("one phone opens a team, two others join through its link, each pays at the cashier, all three see their keys", { timeout: 180_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
@@ -157,17 +170,7 @@ describe("group buy (拼团) on three phones", () => {
     const { baseUrl, keys } = inject("stack");
     const admin = new ApiClient(baseUrl, keys.admin!);
     const opened = await openTwoSeatTeam("未成团测试卡", 2);
-    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
-
-    const context = await phoneContext(browser());
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
-    await page.goto(teamUrl);
-    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
-    await page.click("#join");
-    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
-    const cashier = page.url();
+    const { context, page, errors, teamUrl, cashier } = await friendAtCashier(opened);
     // The team fails while the friend is at the cashier (the operator ends the group buy: open teams fail, as at a deadline).
     await admin.ok("POST", `/group-buys/${opened.groupBuy.id}/close`);
 
@@ -190,15 +193,7 @@ describe("group buy (拼团) on three phones", () => {
   it("a friend still at the cashier when the team fills: the order is closed, team and order pages say why, no 去支付, the cashier takes nothing", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const opened = await openTwoSeatTeam("满员团测试卡", 3);
-    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
-
-    const { context, page, errors } = await phonePage(browser());
-    const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
-    await page.goto(teamUrl);
-    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
-    await page.click("#join");
-    await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
-    const cashier = page.url();
+    const { context, page, errors, teamUrl, cashier } = await friendAtCashier(opened);
     // Another friend joins and pays first: the team is full.
     const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
     const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;

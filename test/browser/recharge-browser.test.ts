@@ -3,6 +3,17 @@ import { phonePage, screenshot, useChromium } from "./chromium";
 
 const browser = useChromium();
 
+/** A direct-recharge order as the shop API answers it, in `status`. */
+const rechargeOrder = (id: string, status: string) => ({
+  order: {
+    id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
+    status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
+    deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
+  },
+  productKind: "direct_recharge",
+  vouchers: [],
+});
+
 describe("shop on a phone: a direct recharge whose supplier answers minutes after payment", () => {
   it("the order page says what is going on, keeps watching past the first minute and shows the outcome when it comes", async () => {
     const { baseUrl } = inject("stack");
@@ -11,15 +22,7 @@ describe("shop on a phone: a direct recharge whose supplier answers minutes afte
     const id = "ord_slowrecharge0001";
     let status = "paid";
     let asked = 0;
-    const order = () => ({
-      order: {
-        id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
-        status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
-        deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
-      },
-      productKind: "direct_recharge",
-      vouchers: [],
-    });
+    const order = () => rechargeOrder(id, status);
     await page.route(`**/api/v1/shop/demo/orders/${id}`, (route) => {
       asked++;
       return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(order()) });
@@ -55,22 +58,13 @@ describe("shop on a phone: the platform restarts while a recharge is pending", (
     const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
     const id = "ord_crashrecharge001";
     let asked = 0;
-    const order = (status: string) => ({
-      order: {
-        id, tenantId: "tn_x", buyerId: "byr_x", productId: "prd_x", quantity: 1, unitPriceCents: 2980, amountCents: 2980, discountCents: 0, currency: "CNY",
-        status, source: "store", campaignId: null, reservedUntil: null, failureReason: null, paidAt: new Date().toISOString(),
-        deliveredAt: status === "delivered" ? new Date().toISOString() : null, refundedAt: null, createdAt: new Date().toISOString(), checkoutUrl: null,
-      },
-      productKind: "direct_recharge",
-      vouchers: [],
-    });
     // Paid, then the stack is down (nothing listens, then the proxy answers 502 in HTML), then back with the outcome.
     let phase: "paid" | "down" | "502" | "delivered" = "paid";
     await page.route(`**/api/v1/shop/demo/orders/${id}`, (route) => {
       asked++;
       if (phase === "down") return route.abort("connectionrefused");
       if (phase === "502") return route.fulfill({ status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" });
-      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(order(phase)) });
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(rechargeOrder(id, phase)) });
     });
     await page.route(`**/api/v1/shop/demo/orders/${id}/tickets`, (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ refunds: [], tickets: [] }) }));
     await page.goto(`${baseUrl}/shop/order/?t=demo&o=${id}`);
