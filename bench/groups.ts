@@ -4,10 +4,12 @@
  * Many buyers joining many group-buy teams (拼团) at once on the local stack. Per team: the leader opens a team and
  * pays; size-1 friends join through the team link, and for a `--late` share of teams one more friend joins too; then
  * every joiner pays at the same instant, so the late one pays after the team is full (or races for the last seat) and
- * must be refunded. `--concurrency` teams run at once. Afterwards the local D1 file is read directly (node:sqlite) to
+ * must be refunded — or, when the team filled before that friend's payment reached the gateway, finds the seat closed
+ * (409 charge_closed: the charge was closed unpaid, nothing taken; counted as `closed_unpaid`, not an error).
+ * `--concurrency` teams run at once. Afterwards the local D1 file is read directly (node:sqlite) to
  * check: no team has more than `size` paid seats or delivered orders, every order of a completed team's paid seat is
  * delivered, every other paid order is refunded. Last line JSON: joins_per_s, p50_ms, p99_ms (one join = join + pay,
- * measured per joiner), teams, full_teams, overfilled, paid_not_fulfilled, failed_not_refunded, errors.
+ * measured per joiner), teams, full_teams, overfilled, paid_not_fulfilled, failed_not_refunded, closed_unpaid, errors.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -60,6 +62,7 @@ const latencies: number[] = [];
 const statuses: Record<string, number> = {};
 const count = (k: string) => (statuses[k] = (statuses[k] ?? 0) + 1);
 let errors = 0;
+let closedUnpaid = 0;
 let next = 0;
 
 async function joiner(teamId: string) {
@@ -73,7 +76,9 @@ async function joiner(teamId: string) {
   }
   const p = await call("POST", `${j.body.mine.checkoutUrl}/pay`);
   count(`pay ${p.status} ${p.body?.orderStatus ?? p.body?.error?.code}`);
-  if (p.status !== 200) errors++;
+  // The team filled first and closed this seat's charge unpaid (a failed or full team's unpaid seats are closed).
+  if (p.status === 409 && p.body?.error?.code === "charge_closed") closedUnpaid++;
+  else if (p.status !== 200) errors++;
   else latencies.push(performance.now() - t0);
 }
 
@@ -103,7 +108,9 @@ const started = performance.now();
 await Promise.all(Array.from({ length: CONCURRENCY }, team));
 const seconds = (performance.now() - started) / 1000;
 
-// The check, from D1 itself (the local stack's SQLite file), not from what the API answered.
+// The checks, from D1 itself (failed_not_refunded: any paid order that is not a confirmed seat of a completed team —
+// a failed team's, a refused seat's, or a seat closed unpaid that was charged all the same — must be refunded): the
+// local stack's SQLite file, not what the API answered.
 const d1Dir = join(stateDir, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
 const file = readdirSync(d1Dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")!;
 const db = new DatabaseSync(join(d1Dir, file), { readOnly: true });
@@ -116,7 +123,7 @@ const overfilled = one(`SELECT COUNT(*) AS n FROM group_teams g WHERE g.group_bu
 const paidNotFulfilled = one(`SELECT COUNT(*) AS n FROM group_teams g JOIN group_members m ON m.team_id = g.id JOIN orders o ON o.id = m.order_id
   WHERE g.group_buy_id = ? AND g.status = 'completed' AND m.status = 'paid' AND o.status <> 'delivered'`);
 const failedNotRefunded = one(`SELECT COUNT(*) AS n FROM group_teams g JOIN group_members m ON m.team_id = g.id JOIN orders o ON o.id = m.order_id
-  WHERE g.group_buy_id = ? AND o.paid_at IS NOT NULL AND (g.status = 'failed' OR m.status = 'refused') AND o.status <> 'refunded'`);
+  WHERE g.group_buy_id = ? AND o.paid_at IS NOT NULL AND NOT (g.status = 'completed' AND m.status = 'paid') AND o.status <> 'refunded'`);
 db.close();
 
 const sorted = [...latencies].sort((a, b) => a - b);
@@ -130,6 +137,7 @@ const result = {
   overfilled,
   paid_not_fulfilled: paidNotFulfilled,
   failed_not_refunded: failedNotRefunded,
+  closed_unpaid: closedUnpaid,
   errors,
 };
 console.log(`teams ${TEAMS} of ${SIZE}, concurrency ${CONCURRENCY}, late share ${LATE}: ${seconds.toFixed(1)} s wall, ${latencies.length} paid joins`);
