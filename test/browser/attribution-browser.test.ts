@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { phonePage, screenshot, useChromium } from "./chromium";
+import { chinaDay } from "../../worker/domain/china-time";
 
 const browser = useChromium();
 
@@ -100,7 +101,7 @@ describe("attribution from real pages to the dashboard", () => {
 
     // Top products: the group page's visitor is the product's viewer, and paid (view → paid 100%), not 0 viewers.
     const day = 86_400_000;
-    const range = `from=${new Date(Date.now() - day).toISOString().slice(0, 10)}&to=${new Date(Date.now() + day).toISOString().slice(0, 10)}`;
+    const range = `from=${chinaDay(Date.now() - day)}&to=${chinaDay(Date.now() + day)}`; // China days, as the API reads bare dates
     const analyst = new ApiClient(baseUrl, keys.analyst!);
     await expect.poll(async () => {
       const row = (await analyst.ok<{ rows: any[] }>("GET", `/analytics/top_products?${range}&limit=100`)).rows.find((r) => r.productId === product.id);

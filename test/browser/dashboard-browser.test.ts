@@ -2,6 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { mkdirSync } from "node:fs";
 import { fitsThePhone, phoneContext, screenshot, SCREENSHOT_DIR, useChromium } from "./chromium";
+import { chinaDay } from "../../worker/domain/china-time";
 
 const browser = useChromium();
 
@@ -49,7 +50,7 @@ describe("analyst dashboard on a phone", () => {
     const campaign = await started();
     await importClaims(campaign.id);
     // The import reaches the warehouse through the queue.
-    const since = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
+    const since = chinaDay(Date.now() - 3 * DAY);
     await expect.poll(async () => {
       const r: any = await (await fetch(`${baseUrl}/api/v1/analytics/kfactor?from=${since}&campaignId=${campaign.id}`, { headers: { authorization: `Bearer ${keys.analyst}` } })).json();
       return r.rows?.[0]?.participants ?? 0;
@@ -57,9 +58,9 @@ describe("analyst dashboard on a phone", () => {
 
     const page = await analystPage("/dashboard/");
     await page.getByRole("button", { name: "7天" }).click();
-    const today = new Date().toISOString().slice(0, 10);
-    expect(await page.inputValue("[name=to]")).toBe(today);
-    expect(await page.inputValue("[name=from]")).toBe(new Date(Date.now() - 6 * DAY).toISOString().slice(0, 10));
+    // The dashboard's days are China days (from 16:00 UTC a UTC date is a day behind).
+    expect(await page.inputValue("[name=to]")).toBe(chinaDay(Date.now()));
+    expect(await page.inputValue("[name=from]")).toBe(chinaDay(Date.now() - 6 * DAY));
     expect(await page.getByRole("button", { name: "7天" }).getAttribute("aria-pressed")).toBe("true");
     await expect.poll(() => page.textContent("#compare")).toContain("对比上一周期");
 

@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { fitsThePhone, phonePage, SCREENSHOT_DIR, screenshot, useChromium } from "./chromium";
 import { api, serveHtml } from "./stack";
+import { chinaDay } from "../../worker/domain/china-time";
 
 const browser = useChromium();
 const servers: Server[] = [];
@@ -55,7 +56,8 @@ describe("share posters: draw, scan, attribute", () => {
     await friend.page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
 
     // The warehouse attributes the sign-up to the sharer's product share (referral_signed_up through the code).
-    const range = `from=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`;
+    // Bare dates are China days (a UTC date is a day behind from 16:00 UTC).
+    const range = `from=${chinaDay(Date.now() - DAY)}&to=${chinaDay(Date.now() + DAY)}`;
     const productRow = async () => (await api(`/analytics/growth?${range}`, keys.analyst)).rows.find((r: any) => r.mechanism === "product");
     await expect.poll(async () => (await productRow())?.inviteeSignups, { timeout: 60_000, interval: 1_000 }).toBe(1);
     expect(await productRow()).toMatchObject({ sharers: 1, shares: 1, kFactor: 1 });

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { expect, inject } from "vitest";
 import { freePort } from "../../scripts/lib/free-port";
+import { chinaDay } from "../../worker/domain/china-time";
 
 /** Calls the shared stack's API with a Bearer token (or none); throws on a non-2xx answer, null for a 204. */
 export async function api(path: string, token: string | null | undefined, method = "GET", body?: unknown): Promise<any> {
@@ -22,7 +23,7 @@ export async function api(path: string, token: string | null | undefined, method
 export async function growthRow(mechanism: string) {
   const { keys } = inject("stack");
   const day = 86_400_000;
-  const range = `from=${new Date(Date.now() - day).toISOString().slice(0, 10)}&to=${new Date(Date.now() + day).toISOString().slice(0, 10)}`;
+  const range = `from=${chinaDay(Date.now() - day)}&to=${chinaDay(Date.now() + day)}`; // China days, as the API reads bare dates
   return (await api(`/analytics/growth?${range}`, keys.analyst)).rows.find((r: any) => r.mechanism === mechanism);
 }
 

@@ -9,6 +9,7 @@ import { freePort } from "../../scripts/lib/free-port";
 import { ApiClient } from "../../scripts/lib/http";
 import { startStack, type Stack } from "../../scripts/lib/stack";
 import { downloadText, launchChromium, phoneContext, screenshot } from "../browser/chromium";
+import { CHINA_OFFSET_MS } from "../../worker/domain/china-time";
 
 /**
  * Issue 14 item 6: every dashboard view is true on real traffic. Scripted visitors go through the public routes (and
@@ -43,7 +44,11 @@ afterAll(async () => {
 const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cookieOf = (h: Headers) => (h.get("set-cookie") ?? "").split(";")[0]!;
-const mondayOf = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
+/** The Monday (China time, as cohorts count weeks) of the week holding `d`. */
+const mondayOf = (d: Date) => {
+  const c = new Date(d.getTime() + CHINA_OFFSET_MS);
+  return new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() - ((c.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
+};
 const sortRows = <T>(rows: T[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 /**
