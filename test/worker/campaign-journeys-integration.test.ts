@@ -83,7 +83,8 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     // The 15 minutes run out unpaid: the cron expires the order, and the unit is back on sale.
     await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), view.body.order.id).run();
     expect(await expireUnpaidOrders(env)).toBeGreaterThanOrEqual(1);
-    expect(await expireUnpaidOrders(env)).toBe(0);
+    // Again: nothing more for this order (another file's lapsed order may be; the unit back once is checked below).
+    await expireUnpaidOrders(env);
     await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
     await expect.poll(async () => (await listed()).soldOut, { timeout: 10_000 }).toBe(false);
     const firstId = (await shop(slug, "/me", { cookie: first.cookie })).body.buyer.id as string;
@@ -111,9 +112,10 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const before = new Date(Date.now() - 120_000).toISOString();
     await env.DB.prepare("UPDATE orders SET status = 'expired', updated_at = ? WHERE id = ?").bind(before, view.body.order.id).run();
     expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(0);
-    expect(await returnStrandedWins(env)).toBe(1);
+    // The worker test files share one database: another file's stranded win may be handed back in the same run.
+    expect(await returnStrandedWins(env)).toContain(view.body.order.id);
     await expect.poll(async () => (await api(`/public/campaigns/${id}/live`)).body.remaining.item, { timeout: 10_000 }).toBe(1);
-    expect(await returnStrandedWins(env)).toBe(0);
+    expect(await returnStrandedWins(env)).not.toContain(view.body.order.id);
     expect((await env.DB.prepare("SELECT win_returned FROM orders WHERE id = ?").bind(view.body.order.id).first<{ win_returned: number }>())!.win_returned).toBe(1);
   });
 

@@ -60,13 +60,14 @@ describe("orders under real concurrency", { timeout: 60_000 }, () => {
     const second = await shop(slug, "/orders", { method: "POST", idem: "second-buyer", json: { productId } });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe("sold_out");
-    // The minute cron credits the payment as its notice would have: delivered, one key, no refund.
-    expect(await expireUnpaidOrders(env)).toBe(0);
+    // The minute cron credits the payment as its notice would have: delivered, one key, no refund. (Its count is not
+    // asserted: the worker test files share one database, and another file's order may lapse in the same run.)
+    await expireUnpaidOrders(env);
     const row = await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(o.order.id).first<{ status: string }>();
     expect(row!.status).toBe("delivered");
     const keys = await env.DB.prepare("SELECT order_id FROM card_keys WHERE tenant_id = ?").bind(tenant.id).all<{ order_id: string }>();
     expect(keys.results.map((k) => k.order_id)).toEqual([o.order.id]);
-    expect(await expireUnpaidOrders(env)).toBe(0);
+    await expireUnpaidOrders(env);
     // The notice arriving after all changes nothing (no second delivery, no refund).
     const notice = await exports.default.fetch("http://kaquan.test/api/v1/pay/callback/sandbox", {
       method: "POST", headers: { "content-type": "application/json", "x-sandbox-signature": late.signature }, body: late.body,

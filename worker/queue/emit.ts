@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventPayload, EventType, Scalar } from "../../schema/events";
-import { newId } from "../domain/crypto";
+import { newId, sha256Hex } from "../domain/crypto";
 import { eventStatements, recordEvents, type ComputedField } from "../db/event-outbox";
 import type { SqlGuard } from "../db/statements";
 import { dispatchEvents, type DispatchEnv } from "./dispatch";
@@ -88,4 +88,15 @@ export async function emitEventBundles(env: Pick<Env, "DB" | "EVENTS">, inputs: 
   const events = inputs.map(buildEvent);
   await sendJournaled(env, events);
   return events;
+}
+
+/**
+ * Records an event once per key: its id is derived from the key, so a repeat (a flood of refused posts to a public URL)
+ * is the one event. A failure is logged, not thrown: the request it records is refused either way.
+ */
+export async function recordOnce(env: EmitEnv, prefix: string, key: (string | number)[], input: EventInput): Promise<void> {
+  const eventId = `${prefix}_${(await sha256Hex(key.join("|"))).slice(0, 40)}`;
+  await emitEvent(env, { ...input, eventId }).catch((e: unknown) => {
+    console.error(JSON.stringify({ at: "record_once", type: input.type, tenantId: input.tenantId, error: e instanceof Error ? e.message : String(e) }));
+  });
 }

@@ -35,11 +35,14 @@ async function handBack(env: Env, campaignId: string, order: LapsedOrder): Promi
   }
 }
 
-/** Cron: lapsed campaign orders whose hand-back did not finish (a crash or an unreachable shard) a minute ago or more. */
-export async function returnStrandedWins(env: Env): Promise<number> {
-  let returned = 0;
+/**
+ * Cron: lapsed campaign orders whose hand-back did not finish (a crash or an unreachable shard) a minute ago or more.
+ * Answers the ids of the orders handed back.
+ */
+export async function returnStrandedWins(env: Env): Promise<string[]> {
+  const returned: string[] = [];
   for (const o of await unreturnedWins(env.DB, new Date(Date.now() - 60_000).toISOString())) {
-    if (await returnLapsedWin(env, o)) returned++;
+    if (await returnLapsedWin(env, o)) returned.push(o.id);
   }
   return returned;
 }

@@ -1,9 +1,8 @@
 import type { GatewayCharge, PaymentNotice, PaymentProvider } from "../payments/provider";
 import { readNotice } from "../db/fulfilment";
 import { getPaymentById, type PaymentRow } from "../db/payments";
-import { sha256Hex } from "../domain/crypto";
 import { ApiError } from "../errors";
-import { dispatchAfterDeferred, emitEvent } from "../queue/emit";
+import { dispatchAfterDeferred, emitEvent, recordOnce } from "../queue/emit";
 import { acceptPaymentNotice, deliverOrder } from "./fulfilment";
 import { memberAfterPaid } from "./member-cron";
 import { groupSeatPaid, isGroupOrder } from "./groups";
@@ -32,12 +31,9 @@ const originFields = (at: NoticeOrigin) => ({ provider: at.provider, ...(at.acco
  * payment (or minute, when there is none) and reason: a flood of them is one record, not an event each.
  */
 export async function recordRefusedNotice(env: Env, tenantId: string, at: NoticeOrigin, reason: string, paymentId?: string) {
-  const key = [tenantId, at.provider, at.accountId ?? "", paymentId ?? `t${Math.floor(Date.now() / 60_000)}`, reason].join("|");
-  const eventId = `evpcr_${(await sha256Hex(key)).slice(0, 40)}`;
+  const key = [tenantId, at.provider, at.accountId ?? "", paymentId ?? `t${Math.floor(Date.now() / 60_000)}`, reason];
   const payload = { ...(paymentId ? { paymentId } : {}), reason, ...originFields(at) };
-  await emitEvent(env, { eventId, tenantId, type: "payment_callback_refused", payload }).catch((e: unknown) => {
-    console.error(JSON.stringify({ at: "payment_callback_refused", tenantId, reason, error: e instanceof Error ? e.message : String(e) }));
-  });
+  await recordOnce(env, "evpcr", key, { tenantId, type: "payment_callback_refused", payload });
 }
 
 /**

@@ -7,10 +7,9 @@
 import { SupplierCallback } from "../../schema/suppliers";
 import { getOrderRow } from "../db/orders";
 import { getSupplierById, getSupplierOrder, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
-import { sha256Hex } from "../domain/crypto";
 import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
 import { ApiError } from "../errors";
-import { emitEvent } from "../queue/emit";
+import { recordOnce } from "../queue/emit";
 import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
 import { deliverOrder } from "./fulfilment";
 import { placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
@@ -31,11 +30,8 @@ export type CallbackResult = { applied: boolean; status: string; orderStatus: st
  * back for its quiet period); only the reason is kept, nothing of the request.
  */
 async function recordRefusedCallback(env: Env, supplier: { id: string; tenant_id: string }, reason: string) {
-  const key = [supplier.tenant_id, supplier.id, reason, Math.floor(Date.now() / 60_000)].join("|");
-  const eventId = `evscr_${(await sha256Hex(key)).slice(0, 40)}`;
-  await emitEvent(env, { eventId, tenantId: supplier.tenant_id, type: "alert", payload: { kind: "supplier_callback_refused", supplierId: supplier.id, reason } }).catch((e: unknown) => {
-    console.error(JSON.stringify({ at: "supplier_callback_refused", supplierId: supplier.id, reason, error: e instanceof Error ? e.message : String(e) }));
-  });
+  const key = [supplier.tenant_id, supplier.id, reason, Math.floor(Date.now() / 60_000)];
+  await recordOnce(env, "evscr", key, { tenantId: supplier.tenant_id, type: "alert", payload: { kind: "supplier_callback_refused", supplierId: supplier.id, reason } });
 }
 
 /**

@@ -47,8 +47,8 @@ export function presetRange(days: number, now = new Date()): { from: string; to:
 }
 
 /**
- * The form's "to" is inclusive for people; the API's end is exclusive. Sent as China midnights (the API reads a bare
- * date as UTC midnight, for BI tools that work in UTC).
+ * The form's "to" is inclusive for people; the API's end is exclusive. Sent as China midnights with their offset (a
+ * bare date means the same to the API: schema/instant.ts), so the address says what instant it asks for.
  */
 export function apiRange(f: Pick<Filters, "from" | "to">): { from: string; to: string } {
   return { from: `${f.from}T00:00:00${BUSINESS_UTC_OFFSET}`, to: `${nextDate(f.to)}T00:00:00${BUSINESS_UTC_OFFSET}` };
