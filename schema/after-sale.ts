@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { BALANCE_PROVIDER } from "../worker/domain/after-sale";
 import { Validity } from "./catalog";
 import { LedgerEntry } from "./ledger";
 import { Order, OrderStatus } from "./orders";
@@ -49,7 +50,7 @@ export const PaymentRecord = z
   .object({
     id: z.string(),
     kind: z.enum(["charge", "refund"]),
-    provider: z.string(),
+    provider: z.string().openapi({ description: `The gateway, or "${BALANCE_PROVIDER}" for the part paid from the member's balance (and its return)` }),
     amountCents: z.number().int(),
     status: z.enum(["pending", "succeeded", "failed"]),
     providerRef: z.string().nullable(),

@@ -207,7 +207,8 @@ export const EVENT_PAYLOADS = {
   ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
   /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */
-  ticket_resolved: payload({ ticketId: Id, orderId: Id, productId: OptId, resolution: Label, ref: OptId, amountCents: Cents.nullable().optional() }),
+  // amountCents: gateway money refunded; balanceCents: what went back to the member's stored-value balance instead.
+  ticket_resolved: payload({ ticketId: Id, orderId: Id, productId: OptId, resolution: Label, ref: OptId, amountCents: Cents.nullable().optional(), balanceCents: Cents.optional() }),
   // suppliers21 (issue 21 item 3): suppliers for real.
   /** Margin protection: a supplier's live cost is above the product's sale price (source: sync | routing); it is not used unless the product allows selling below cost. */
   supplier_below_cost: payload({ supplierId: Id, productId: Id, costCents: Cents, priceCents: Cents, source: Label, orderId: OptId }),

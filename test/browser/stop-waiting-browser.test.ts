@@ -51,6 +51,8 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     expect(await page.textContent("#refundable")).toContain("上游供应商仍在处理");
     expect(await page.locator("#refund-fields").isVisible()).toBe(false);
     expect(await page.locator("#stop-btn").isDisabled()).toBe(true);
+    // …and looks it: not the accent of a button that can be pressed.
+    expect(await page.locator("#stop-btn").evaluate((b) => (globalThis as any).getComputedStyle(b).backgroundColor)).not.toBe("rgb(194, 65, 12)");
     expect(await page.textContent("#stop-msg")).toContain("10 分钟");
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-early");
@@ -66,7 +68,11 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     await expect.poll(() => page.textContent("#summary")).toContain("已退款");
     expect(await page.locator("#waiting").isVisible()).toBe(false);
     expect(await page.locator("#stop-msg").isVisible()).toBe(true);
-    expect(await page.textContent("#deliveries")).toContain(`${name}: failed · operator:operator_stopped_waiting`);
+    // The delivery record in words: the line accepted, then failed because the operator stopped waiting.
+    expect(await page.textContent("#deliveries")).toContain(`${name}：已受理`);
+    expect(await page.textContent("#deliveries")).toContain(`${name}：充值失败（运营不再等待）`);
+    expect(await page.textContent("#deliveries")).not.toMatch(/operator|failed/);
+    expect(await page.textContent("#payments")).toContain("所有供应商均未能充值，自动退款");
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-refunded");
     expect((await admin.ok<{ entries: { route: string }[] }>("GET", "/audit-log")).entries.some((e) => e.route.endsWith("/stop-waiting"))).toBe(true);

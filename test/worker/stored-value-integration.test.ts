@@ -169,6 +169,8 @@ describe("the console's refund form on an order paid wholly from the balance", (
     expect((await wallet(w)).balance.balanceCents).toBe(13010);
     const detail = await api(`/orders/${whole.body.id}/detail`, { token: w.adminKey });
     expect(detail.body).toMatchObject({ refundableCents: 1990, refundToBalance: true });
+    // Its 支付与退款 shows what the balance paid (no gateway row exists for it).
+    expect(detail.body.payments).toEqual([expect.objectContaining({ kind: "charge", provider: "stored_value", amountCents: 1990, status: "succeeded" })]);
 
     const part = await api(`/orders/${whole.body.id}/refunds`, { method: "POST", token: w.adminKey, json: { amountCents: 500, units: 0, reason: "部分补偿" } });
     expect(part.status).toBe(409);
@@ -184,12 +186,30 @@ describe("the console's refund form on an order paid wholly from the balance", (
     expect((await wallet(w)).balance).toEqual({ principalCents: 10000, bonusCents: 5000, balanceCents: 15000 });
     expect((await api(`/orders/${whole.body.id}/refunds`, { method: "POST", token: w.adminKey, json: { units: 0, reason: "再退一次" } })).status).toBe(409);
     expect((await wallet(w)).balance.balanceCents).toBe(15000);
-    expect((await api(`/orders/${whole.body.id}/detail`, { token: w.adminKey })).body).toMatchObject({ refundableCents: 0, refundToBalance: false });
+    const after = (await api(`/orders/${whole.body.id}/detail`, { token: w.adminKey })).body;
+    expect(after).toMatchObject({ refundableCents: 0, refundToBalance: false });
+    expect(after.payments.map((p: { kind: string; provider: string; amountCents: number }) => [p.kind, p.provider, p.amountCents])).toEqual([["charge", "stored_value", 1990], ["refund", "stored_value", 1990]]);
 
     const refunded = (await recordedOfType(w.tenantId, "order_refunded")).filter((e) => e.payload.orderId === whole.body.id);
     expect(refunded.map((e) => e.payload)).toEqual([expect.objectContaining({ amountCents: 0, storedValueCents: 1990, automatic: false })]);
     const audit = await api(`/audit-log?resource=orders/${whole.body.id}`, { token: w.adminKey });
     expect(audit.body.entries.filter((e: { route: string; method: string }) => e.method === "POST" && e.route.endsWith("/refunds"))).toHaveLength(1);
+  });
+});
+
+describe("an after-sale ticket on an order paid wholly from the balance", () => {
+  it("resolved with a refund: the money goes back to the balance, and the record says so", async () => {
+    const w = await walletShop();
+    await pay((await load(w)).checkoutUrl);
+    const whole = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "ticket-whole-1", json: { productId: w.productId, storedValueCents: 1990 } });
+    expect(whole.body.status).toBe("delivered");
+    const opened = await shop(w.slug, `/orders/${whole.body.id}/tickets`, { method: "POST", cookie: w.cookie, json: { reason: "key_invalid", body: "卡密提示已被使用" } });
+    expect(opened.status).toBe(201);
+    const resolved = await api(`/tickets/${opened.body.id}/resolve`, { method: "POST", token: w.adminKey, json: { action: "refund", units: 0, note: "退回余额" } });
+    expect(resolved.status).toBe(200);
+    expect((await wallet(w)).balance.balanceCents).toBe(15000);
+    const [event] = (await recordedOfType(w.tenantId, "ticket_resolved")).filter((e) => e.payload.ticketId === opened.body.id);
+    expect(event!.payload).toMatchObject({ resolution: "refund", amountCents: 0, balanceCents: 1990 });
   });
 });
 

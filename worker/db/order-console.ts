@@ -115,7 +115,7 @@ export type PaymentRecordRow = PaymentRow & { reason: string | null; refund_of: 
 
 /** Everything the order detail shows, in one round trip. */
 export async function orderDetailRows(db: D1Database, tenantId: string, orderId: string) {
-  const [o, s, p, pay, att, v, phone, waiting] = await db.batch([
+  const [o, s, p, pay, att, v, phone, waiting, balance] = await db.batch([
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId),
     db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
@@ -131,6 +131,11 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
        LEFT JOIN suppliers s ON s.id = so.supplier_id AND s.tenant_id = so.tenant_id
        WHERE so.tenant_id = ? AND so.order_id = ? AND so.status = 'pending' ORDER BY so.created_at`,
     ).bind(tenantId, orderId),
+    // The part paid from the member's stored-value balance, and its return (one of each at most: UNIQUE per kind).
+    db.prepare(
+      `SELECT id, kind, principal_delta + bonus_delta AS delta, created_at FROM stored_value_movements
+       WHERE tenant_id = ? AND kind IN ('spent', 'returned') AND source_kind = 'order' AND source_id = ?`,
+    ).bind(tenantId, orderId),
   ]);
   return {
     order: o!.results[0] as OrderRow | undefined,
@@ -141,6 +146,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     vouchers: v!.results as VoucherRow[],
     phoneMasked: (phone!.results[0] as { phone_masked: string | null } | undefined)?.phone_masked ?? null,
     waiting: waiting!.results as { supplier_id: string; supplier_name: string | null; supplier_ref: string | null; created_at: string }[],
+    balance: balance!.results as { id: string; kind: "spent" | "returned"; delta: number; created_at: string }[],
   };
 }
 

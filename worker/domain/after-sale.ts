@@ -1,3 +1,6 @@
+/** A payment row's provider for the part of an order paid from the member's stored-value balance (储值), or given back to it. */
+export const BALANCE_PROVIDER = "stored_value";
+
 /**
  * Pure rules of the console's orders and after-sale tickets: what a search term is, the list cursor, the SLA
  * deadlines and the refund plan (how much, which rights go with it). No I/O.

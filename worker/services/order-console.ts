@@ -3,13 +3,13 @@
  * (snapshot; older orders fall back to the product now), payments and refunds, supplier delivery attempts, vouchers,
  * the ledger entries of its rights and its after-sale tickets.
  */
-import type { ConsoleOrder, OrderDetail, OrderSearchQuery, OrderSnapshot } from "../../schema/after-sale";
+import { type ConsoleOrder, type OrderDetail, type OrderSearchQuery, type OrderSnapshot, type PaymentRecord } from "../../schema/after-sale";
 import { Validity } from "../../schema/catalog";
 import { ledgerRowsOfSubjects, orderDetailRows, refundableOf, searchOrders, type ConsoleOrderRow, type SnapshotRow } from "../db/order-console";
 import { toOrder } from "../db/orders";
 import { rowValidity, type ProductRow } from "../db/products";
 import { toVoucher } from "../db/vouchers";
-import { classifySearch, decodeListCursor, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
+import { BALANCE_PROVIDER, classifySearch, decodeListCursor, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
 import { ApiError } from "../errors";
 import { phoneHash } from "./buyers";
 import { toPaymentRecord } from "./partial-refunds";
@@ -46,6 +46,12 @@ function snapshotOf(s: SnapshotRow | undefined, p: ProductRow | undefined, produ
   };
 }
 
+/** The balance's part of an order as a payment row: spent at checkout (a charge), given back (a refund). */
+const balancePayment = (m: { id: string; kind: "spent" | "returned"; delta: number; created_at: string }): PaymentRecord => ({
+  id: m.id, kind: m.kind === "spent" ? "charge" : "refund", provider: BALANCE_PROVIDER, amountCents: Math.abs(m.delta), status: "succeeded",
+  providerRef: null, reason: null, createdAt: m.created_at, completedAt: m.created_at,
+});
+
 export async function consoleOrderDetail(env: Env, tenantId: string, orderId: string): Promise<OrderDetail> {
   const d = await orderDetailRows(env.DB, tenantId, orderId);
   if (!d.order) throw ApiError.notFound("Order");
@@ -60,7 +66,7 @@ export async function consoleOrderDetail(env: Env, tenantId: string, orderId: st
     snapshot: snapshotOf(d.snapshot, d.product as ProductRow | undefined, d.order.product_id),
     buyerPhoneMasked: d.phoneMasked,
     vouchers: d.vouchers.map(toVoucher),
-    payments: d.payments.map(toPaymentRecord),
+    payments: [...d.payments.map(toPaymentRecord), ...d.balance.map(balancePayment)].sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
     refundableCents: !["paid", "delivered"].includes(d.order.status) ? 0 : left ? Math.max(0, left.refundable) : toBalance ? d.order.stored_value_cents! : 0,
     refundToBalance: toBalance,
     deliveries: d.attempts.map((a) => ({ supplierId: a.supplier_id, supplierName: a.supplier_name, outcome: a.outcome, latencyMs: a.latency_ms, detail: a.detail, at: a.created_at })),

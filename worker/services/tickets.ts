@@ -149,6 +149,7 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
   if (!claimed!.results.length) throw ApiError.conflict("ticket_closed", "This ticket was already resolved");
   let ref: string | null = null;
   let amountCents: number | null = null;
+  let balanceCents = 0;
   try {
     if (input.action === "replace") ref = await replaceRight(env, ticket, subject);
     else if (input.action === "refund") {
@@ -156,6 +157,7 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
       // Gateway money only (an order paid from the balance got it back in its wallet, not as cash).
       ref = r.refund?.id ?? null;
       amountCents = r.refund?.amountCents ?? 0;
+      balanceCents = r.balanceReturnedCents;
     } else if (input.action === "compensate") {
       const coupon = await getProductRow(db, tenantId, input.couponProductId);
       if (!coupon || coupon.kind !== "coupon") throw new ApiError(422, "invalid_coupon", "Compensate with a coupon product", [{ path: "json.couponProductId", message: "not a coupon product of this brand", code: "not_a_coupon_product" }]);
@@ -168,7 +170,7 @@ export async function resolveTicket(env: Env, tenantId: string, ticketId: string
   const closed = ticketIs(tenantId, ticketId, input.action === "reject" ? "rejected" : "resolved");
   const events: EventInput[] = [{
     eventId: `evtz_${ticketId}`, tenantId, type: "ticket_resolved", actor: { apiKeyId, userId: ticket.buyer_id },
-    payload: { ticketId, orderId: ticket.order_id, productId: subject?.product_id ?? null, resolution: input.action, ref, amountCents },
+    payload: { ticketId, orderId: ticket.order_id, productId: subject?.product_id ?? null, resolution: input.action, ref, amountCents, ...(balanceCents ? { balanceCents } : {}) },
   }];
   if (subject) {
     events.push({

@@ -1,0 +1,84 @@
+/**
+ * The console's order page in words: a supplier attempt in its 发货记录, and why a refund in 支付与退款 was made.
+ *
+ * A supplier attempt (the API keeps the stored codes: `outcome` ok | accepted |
+ * failed | out_of_stock | error | timeout; `detail` how it ended — "callback", "poll:<supplier's reason>",
+ * "operator:operator_stopped_waiting", "http_502:busy", "TimeoutError"…). Pure, [zh, en]; unknown codes show as they are.
+ */
+import { BALANCE_PROVIDER } from "../../../worker/domain/after-sale";
+
+type Words = [string, string];
+
+const OUTCOME: Record<string, Words> = {
+  ok: ["充值成功", "recharged"],
+  accepted: ["已受理", "accepted"],
+  failed: ["充值失败", "failed"],
+  out_of_stock: ["缺货", "out of stock"],
+  error: ["出错", "error"],
+  timeout: ["超时", "timed out"],
+};
+
+const VIA: Record<string, Words> = {
+  callback: ["供应商回调", "supplier's callback"],
+  poll: ["主动查询", "our status query"],
+  operator: ["运营不再等待", "an operator stopped waiting"],
+};
+
+const REASON: Record<string, Words> = {
+  operator_stopped_waiting: ["", ""],
+  network: ["网络不通", "network unreachable"],
+  TimeoutError: ["无应答", "no answer"],
+  AbortError: ["无应答", "no answer"],
+  TypeError: ["网络不通", "network unreachable"],
+  bad_response: ["应答无法识别", "unreadable answer"],
+  out_of_stock: ["", ""],
+};
+
+function detailWords(detail: string): Words {
+  const [head, ...rest] = detail.split(":");
+  const tail = rest.join(":");
+  const via = VIA[head!];
+  if (via) {
+    const why = tail ? (REASON[tail] ?? [tail, tail]) : ["", ""];
+    return [why[0] ? `${via[0]}：${why[0]}` : via[0], why[1] ? `${via[1]}: ${why[1]}` : via[1]];
+  }
+  const http = /^http_(\d{3})$/.exec(head!);
+  if (http) return [`HTTP ${http[1]}${tail ? ` ${tail}` : ""}`, `HTTP ${http[1]}${tail ? ` ${tail}` : ""}`];
+  return REASON[detail] ?? [detail, detail];
+}
+
+/** "<supplier>：充值成功（供应商回调）· 1234 ms": the outcome, how it ended, how long the supplier took. */
+export function attemptWords(a: { supplier: string; outcome: string; detail: string | null; latencyMs: number }): Words {
+  const outcome = OUTCOME[a.outcome] ?? [a.outcome, a.outcome];
+  const detail = a.detail ? detailWords(a.detail) : (["", ""] as Words);
+  return [
+    `${a.supplier}：${outcome[0]}${detail[0] ? `（${detail[0]}）` : ""} · 用时 ${a.latencyMs} ms`,
+    `${a.supplier}: ${outcome[1]}${detail[1] ? ` (${detail[1]})` : ""} · took ${a.latencyMs} ms`,
+  ];
+}
+
+/** Refunds the system made by itself (worker/services/fulfilment.ts, groups.ts): their codes. */
+const REFUND_REASON: Record<string, Words> = {
+  all_suppliers_failed: ["所有供应商均未能充值，自动退款", "no supplier could recharge it; refunded automatically"],
+  out_of_stock: ["库存不足，自动退款", "out of stock; refunded automatically"],
+  product_missing: ["商品已不存在，自动退款", "the product is gone; refunded automatically"],
+  delivery_error: ["发放出错，自动退款", "delivery failed; refunded automatically"],
+  delivery_retries_exhausted: ["多次重试仍未发放，自动退款", "not delivered after every retry; refunded automatically"],
+  stored_value_load_failed: ["储值未能入账，自动退款", "the balance could not be loaded; refunded automatically"],
+  group_seat_refused: ["团已满或已结束，自动退款", "the team was full or over; refunded automatically"],
+  group_team_missing: ["拼团不存在，自动退款", "the team is gone; refunded automatically"],
+  group_team_expired: ["未在时限内成团，自动退款", "the team did not fill in time; refunded automatically"],
+  group_team_closed: ["拼团活动已结束，自动退款", "the group buy ended; refunded automatically"],
+};
+
+/** A payment row's reason: a system code in words; an operator's own words (or none) as they are. */
+export function paymentReasonWords(reason: string | null): Words {
+  if (!reason) return ["", ""];
+  return REFUND_REASON[reason] ?? [reason, reason];
+}
+
+/** A payment row's kind: 支付 / 退款 at a gateway; 储值余额支付 / 退回储值余额 for the balance's part. */
+export function paymentKindWords(p: { kind: string; provider: string }): Words {
+  if (p.provider === BALANCE_PROVIDER) return p.kind === "charge" ? ["储值余额支付", "Paid from balance"] : ["退回储值余额", "Back to balance"];
+  return p.kind === "charge" ? ["支付", "Charge"] : ["退款", "Refund"];
+}

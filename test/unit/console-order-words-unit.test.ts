@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { attemptWords, paymentReasonWords } from "../../site/src/lib/console-order-words";
+
+describe("the console order page's words", () => {
+  it("words a supplier attempt by its outcome and how it ended, in Chinese and English", () => {
+    expect(attemptWords({ supplier: "快充", outcome: "ok", detail: "callback", latencyMs: 812 })).toEqual([
+      "快充：充值成功（供应商回调） · 用时 812 ms", "快充: recharged (supplier's callback) · took 812 ms",
+    ]);
+    expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "operator:operator_stopped_waiting", latencyMs: 5 })[0]).toBe("快充：充值失败（运营不再等待） · 用时 5 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "poll:invalid_account", latencyMs: 5 })[0]).toBe("快充：充值失败（主动查询：invalid_account） · 用时 5 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "error", detail: "http_502:busy", latencyMs: 40 })[0]).toBe("快充：出错（HTTP 502 busy） · 用时 40 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "timeout", detail: "TimeoutError", latencyMs: 3000 })[0]).toBe("快充：超时（无应答） · 用时 3000 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "out_of_stock", detail: "out_of_stock", latencyMs: 9 })[0]).toBe("快充：缺货 · 用时 9 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "accepted", detail: null, latencyMs: 9 })[1]).toBe("快充: accepted · took 9 ms");
+    // An outcome this page does not know yet shows as stored rather than vanishing.
+    expect(attemptWords({ supplier: "快充", outcome: "rerouted", detail: "x", latencyMs: 1 })[0]).toBe("快充：rerouted（x） · 用时 1 ms");
+  });
+
+  it("words the system's refund codes and keeps an operator's own reason", () => {
+    expect(paymentReasonWords("all_suppliers_failed")[0]).toBe("所有供应商均未能充值，自动退款");
+    expect(paymentReasonWords("group_team_expired")[1]).toBe("the team did not fill in time; refunded automatically");
+    expect(paymentReasonWords("买家申请，协商一致")).toEqual(["买家申请，协商一致", "买家申请，协商一致"]);
+    expect(paymentReasonWords(null)).toEqual(["", ""]);
+  });
+});
