@@ -15,10 +15,13 @@ export interface NoticeOrigin {
   accountId?: string;
 }
 
-/** Refuses a notice with nothing changed, and records why for the brand (the gateway will retry later). */
+/**
+ * Refuses a notice with nothing changed, and records why for the brand, once per payment and reason: the gateway
+ * retries a refused notice for hours (WeChat Pay some 15 times in a day), which is one refusal, not fifteen.
+ */
 async function refuse(env: Env, paymentId: string, error: ApiError, at: NoticeOrigin): Promise<never> {
   const payment = await getPaymentById(env.DB, paymentId);
-  if (payment) await emitEvent(env, { tenantId: payment.tenant_id, type: "payment_callback_refused", payload: { paymentId, reason: error.code, ...originFields(at) } });
+  if (payment) await recordRefusedNotice(env, payment.tenant_id, at, error.code, paymentId);
   throw error;
 }
 
