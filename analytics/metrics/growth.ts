@@ -7,25 +7,39 @@ import { addUpSlices, selectBySlices, slicedSql, slicesFor } from "./person-slic
  * before issue 18 every share was a campaign's); an invitee belongs to the mechanism of the share link their
  * user_signed_up / referral_signed_up names (payload.shareLink = share_sent.payload.shareLink). Shares may be older
  * than the range, so the share side is read up to `to` without a lower bound.
+ * An invite a friend accepts (invite_accepted) is an invite whichever link it came through: the member centre shows
+ * the plain ?invite= link, which records no share_sent and, for a friend who already had a session, no referral
+ * sign-up. So the invite row also counts each accepted invite's friend as an invitee and its inviter as a sharer.
  */
 const MECHANISM = "if(JSONExtractString(payload, 'mechanism') = '', 'campaign', JSONExtractString(payload, 'mechanism'))";
 const SHARES_BY_CODE = `
   SELECT JSONExtractString(payload, 'shareLink') AS code, any(${MECHANISM}) AS mechanism, min(occurred_at) AS shared_at
   FROM events WHERE ${TENANT} AND type = 'share_sent' AND occurred_at < ${TO} GROUP BY code`;
 
+const ACCEPTED = "type = 'invite_accepted'";
 const SHARES = `
-SELECT ${MECHANISM} AS mechanism, ${distinct("user_id")} AS sharers, count() AS shares
-FROM events WHERE ${TENANT} AND type = 'share_sent' AND ${IN_RANGE} GROUP BY mechanism`;
+SELECT if(${ACCEPTED}, 'invite', ${MECHANISM}) AS mechanism, ${distinct(`if(${ACCEPTED}, referrer_id, user_id)`)} AS sharers,
+       countIf(type = 'share_sent') AS shares
+FROM events WHERE ${TENANT} AND ${IN_RANGE} AND (type = 'share_sent' OR (${ACCEPTED} AND referrer_id != ''))
+GROUP BY mechanism`;
 
-/** Invitees and the viral cycle: share_sent → the invitee's sign-up (referral_signed_up is recorded with it). */
+/**
+ * Invitees and the viral cycle: share_sent → the invitee's sign-up (referral_signed_up is recorded with it); and
+ * the friends of invites accepted in the range, each counted once (the cycle is known only through a share link).
+ */
 const INVITEES = `
-SELECT s.mechanism AS mechanism, uniqExact(r.invitee) AS inviteeSignups,
-       quantileExactInclusive(0.5)(dateDiff('second', s.shared_at, r.at) / 60) AS cycleMedianMinutes
+SELECT mechanism, uniqExact(invitee) AS inviteeSignups, quantileExactInclusive(0.5)(minutes) AS cycleMedianMinutes
 FROM (
-  SELECT JSONExtractString(payload, 'shareLink') AS code, cityHash64(user_id) AS invitee, min(occurred_at) AS at
-  FROM events WHERE ${TENANT} AND type = 'referral_signed_up' AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
-  GROUP BY code, invitee
-) AS r INNER JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
+  SELECT s.mechanism AS mechanism, r.invitee AS invitee, toNullable(dateDiff('second', s.shared_at, r.at) / 60) AS minutes
+  FROM (
+    SELECT JSONExtractString(payload, 'shareLink') AS code, cityHash64(user_id) AS invitee, min(occurred_at) AS at
+    FROM events WHERE ${TENANT} AND type = 'referral_signed_up' AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+    GROUP BY code, invitee
+  ) AS r INNER JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
+  UNION ALL
+  SELECT 'invite', cityHash64(user_id), CAST(NULL AS Nullable(Float64))
+  FROM events WHERE ${TENANT} AND ${ACCEPTED} AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+)
 GROUP BY mechanism`;
 
 /** Teams opened in the range and what became of them (their completion or failure may come after `to`). */
@@ -57,12 +71,17 @@ SELECT sum(if(reversed, 0, cost)) AS inviteCost FROM (
  * and their payments in one grouping, in slices of the person keys for a tenant with many people (person-slices.ts).
  * Against sign-ups and payments grouped apart from `events` and joined, the whole growth query: 555 → 502 ms at 10M
  * events, 6,563 → 4,204 ms at 100M (bench/README.md, session 38). Only referred users need their share link's mechanism:
- * those few are looked up once into a scalar and mapped with transform(); everyone else is organic.
+ * those few are looked up once into a scalar and mapped with transform(); everyone else is organic. A friend of an
+ * invite accepted in the range is an invitee too (their share link's mechanism first, when one brought them).
  */
 const SIGNED_UP = `FROM events WHERE ${TENANT} AND type = 'user_signed_up' AND user_id != '' AND ${IN_RANGE}`;
-const REFERRED_MECHANISMS = `(SELECT (groupArray(r.uk), groupArray(if(s.mechanism = '', 'campaign', s.mechanism))) FROM (
-  SELECT cityHash64(user_id) AS uk, JSONExtractString(any(payload), 'shareLink') AS code ${SIGNED_UP} AND referrer_id != '' GROUP BY uk
-) AS r LEFT JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code)`;
+const REFERRED_MECHANISMS = `(SELECT (groupArray(uk), groupArray(mech)) FROM (SELECT uk, argMin(mech, by_link) AS mech FROM (
+  SELECT r.uk AS uk, if(s.mechanism = '', 'campaign', s.mechanism) AS mech, 0 AS by_link FROM (
+    SELECT cityHash64(user_id) AS uk, JSONExtractString(any(payload), 'shareLink') AS code ${SIGNED_UP} AND referrer_id != '' GROUP BY uk
+  ) AS r LEFT JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
+  UNION ALL
+  SELECT cityHash64(user_id), 'invite', 1 FROM events WHERE ${TENANT} AND ${ACCEPTED} AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+) GROUP BY uk))`;
 const LTV = slicedSql((inSlice) => `
 WITH ${REFERRED_MECHANISMS} AS referred_by
 SELECT transform(user_key, referred_by.1, referred_by.2, 'organic') AS grp, count() AS users,

@@ -9,16 +9,20 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   invite:   v1 "inviteCode01" 08-20 10:00 (before the range: its sharer is not counted, its invitee is)
  * Invitees (sign-up through the code; minutes after the share):
  *   campaign i1 +30, i2 +90 → K 2/2 = 1, median 60 · group i3 +20, i4 +60, i5 +120 (on code 2) → K 3/1, median 60
- *   invite i6 on 09-02 10:00 = 13 days = 18,720 min → K null (no sharer in range)
+ *   invite i6 on 09-02 10:00 = 13 days = 18,720 min; i6 also accepts v1's invite (one invitee, not two); p1 accepts
+ *   v2's invite through the member centre's plain ?invite= link on 09-12 (no share_sent, no referral sign-up: an
+ *   earlier guest), p3 signs up on 09-13 (no share link) and accepts v2's plain link, p2's invite to v2 is refused →
+ *   invite: sharers v1, v2 (their accepted invites), 3 invitees, K 1.5; the cycle is known only for the shared link
+ *   (18,720)
  * Revenue within 30 days of sign-up (paid − refunded): i1 1000 − 400 = 600, i2 500 on 10-20 (after day 30) → 0:
  *   campaign 600 / 2 = 300 per invitee; group i3 2000 + i4 1000 = 3000 / 3 = 1000; invite i6 900 − 300 refunded in
- *   part = 600 / 1;
+ *   part = 600, p3 800 (an invitee through the plain link, not organic) → 1400 / 2 = 700;
  *   organic o1 300, o2 0 → 150.
  * Teams opened in the range: t1 completed (discount 600), t2 failed, t3 completed on 10-02 (after `to`: counts as
  *   completed, its discount is not this range's cost), t4 still open → 4 opened, 2 completed (0.5), 1 failed (0.25).
  * Assists: r1 3 helps + goal (reward 500), r2 2 helps → 5 helps per goal.
  * Invite rewards: n1 inviter 300 + invitee 200, n2 inviter 300 reversed → cost 500.
- * Reward cost vs revenue: group 3000 / 600 = 5, assist 0 / 500 = 0, invite 600 / 500 = 1.2.
+ * Reward cost vs revenue: group 3000 / 600 = 5, assist 0 / 500 = 0, invite 1400 / 500 = 2.8.
  */
 const share = (user: string, code: string, when: Date, mechanism?: string) =>
   ev("share_sent", user, when, { shareLink: code, ...(mechanism ? { mechanism, subjectId: `${mechanism}-subject` } : { campaignId: "k1" }) });
@@ -43,6 +47,13 @@ const fixture = [
   ...invitee("i4", "g1", "groupCode001", at("09-10", 11)),
   ...invitee("i5", "g1", "groupCode002", at("09-10", 14)),
   ...invitee("i6", "v1", "inviteCode01", at("09-02", 10)),
+  ev("invite_accepted", "i6", at("09-02", 10, 5), { programmeId: "p1", inviteId: "n1" }, "v1"),
+  ev("user_signed_up", "p1", at("08-01")),
+  ev("invite_accepted", "p1", at("09-12"), { programmeId: "p1", inviteId: "n3" }, "v2"),
+  ev("user_signed_up", "p3", at("09-13")),
+  ev("invite_accepted", "p3", at("09-13", 10, 1), { programmeId: "p1", inviteId: "n4" }, "v2"),
+  paid("p3", 800, at("09-14")),
+  ev("invite_refused", "p2", at("09-12", 11), { programmeId: "p1", reason: "already_member" }, "v2"),
   ev("user_signed_up", "o1", at("09-05")),
   ev("user_signed_up", "o2", at("09-06")),
   paid("i1", 1000, at("09-08")),
@@ -84,8 +95,8 @@ describe("social growth per mechanism", () => {
       { mechanism: "assist", sharers: 1, shares: 1, inviteeSignups: 0, kFactor: 0, cycleMedianMinutes: null, ...none,
         assistHelps: 5, goalsReached: 1, assistsPerGoal: 5,
         inviteeLtvCents: null, rewardCostCents: 500, attributedRevenueCents: 0, revenuePerCostCent: 0 },
-      { mechanism: "invite", sharers: 0, shares: 0, inviteeSignups: 1, kFactor: null, cycleMedianMinutes: 18_720, ...none,
-        inviteeLtvCents: 600, rewardCostCents: 500, attributedRevenueCents: 600, revenuePerCostCent: 1.2 },
+      { mechanism: "invite", sharers: 2, shares: 0, inviteeSignups: 3, kFactor: 1.5, cycleMedianMinutes: 18_720, ...none,
+        inviteeLtvCents: 700, rewardCostCents: 500, attributedRevenueCents: 1400, revenuePerCostCent: 2.8 },
       { mechanism: "product", sharers: 0, shares: 0, inviteeSignups: 0, kFactor: null, cycleMedianMinutes: null, ...none,
         inviteeLtvCents: null, rewardCostCents: null, attributedRevenueCents: 0, revenuePerCostCent: null },
     ]);
