@@ -5,7 +5,7 @@ import { signBody } from "../../worker/domain/signature";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER } from "../../worker/payments/sandbox";
 import { inviteOfInvitee } from "../../worker/db/invites";
 import { retryAssistRewards } from "../../worker/services/assists";
-import { retryInviteRewards, reverseInviteOfRefund, rewardInvite } from "../../worker/services/invites";
+import { acceptInvite, retryInviteRewards, reverseInviteOfRefund, rewardInvite } from "../../worker/services/invites";
 import { api, countRows, otpIn, recordedOfType } from "./helpers";
 import { FUTURE, shopWithKeys } from "./commerce-helpers";
 
@@ -411,6 +411,37 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id <> ? AND status = 'issued'", b.tenant.id, b.productId)).toBe(2);
     expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND status = 'voided'", b.tenant.id)).toBe(2);
     expect(await retryAssistRewards(env, b.tenant.id)).toBe(0);
+  });
+
+  it("two accepts of one friend at once (two tabs): the invite is accepted, never already_member by the other tab's join; one invite, one join, one event; rewarded once", async () => {
+    const b = await brand(10);
+    const { inviteeReward } = await programme(b);
+    const code = await inviteCode(await new Phone(b.slug).member());
+    const friend = await new Phone(b.slug).guest();
+    const friendId = (await friend.call("/me")).body.buyer.id;
+    // Two tabs, the second some database round trips behind the first, so that for some lag it looks while the first
+    // is halfway through (the friend joined, the invite not yet written): it may not take the friend for an existing
+    // member (already_member) and lose the invite. Each lag is tried with a friend of its own.
+    const lagged = async (trips: number, buyerId: string) => {
+      for (let i = 0; i < trips; i++) await env.DB.prepare("SELECT 1").first();
+      return acceptInvite(env, b.tenant.id, buyerId, code, null);
+    };
+    const others = await Promise.all(Array.from({ length: 9 }, async () => (await (await new Phone(b.slug).guest()).call("/me")).body.buyer.id as string));
+    for (const [trips, buyerId] of others.entries()) {
+      const tabs = await Promise.all([acceptInvite(env, b.tenant.id, buyerId, code, null), lagged(trips, buyerId)]);
+      expect(tabs.map((r) => [trips, r.status, r.reason])).toEqual([[trips, "accepted", null], [trips, "accepted", null]]);
+    }
+    expect(await recordedOfType(b.tenant.id, "invite_refused")).toHaveLength(0);
+    const tabs = await Promise.all(Array.from({ length: 6 }, () => friend.post("/invites/accept", { code })));
+    expect(tabs.map((r) => [r.status, r.body.status])).toEqual(Array(6).fill([200, "accepted"]));
+    expect(await countRows("SELECT COUNT(*) AS n FROM invites WHERE tenant_id = ? AND invitee_id = ?", b.tenant.id, friendId)).toBe(1);
+    expect(await countRows("SELECT COUNT(*) AS n FROM members WHERE tenant_id = ? AND buyer_id = ?", b.tenant.id, friendId)).toBe(1);
+    expect(await recordedOfType(b.tenant.id, "invite_accepted")).toHaveLength(10);
+    expect(await recordedOfType(b.tenant.id, "member_joined")).toHaveLength(11);
+
+    await friend.buyAndPay(b.productId, "wallet_two_tabs");
+    expect(await rewardsOf(b.tenant.id)).toBe(2);
+    expect([await vouchersOf(b.tenant.id, b.reward), await vouchersOf(b.tenant.id, inviteeReward)]).toEqual([1, 1]);
   });
 
   it("single level: an invitee's own invitee rewards them, never the first inviter; another tenant's code is unknown; bad input 400", async () => {

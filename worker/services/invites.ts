@@ -80,7 +80,9 @@ export async function myInvites(env: Env, tenantId: string, buyerId: string, dev
 
 /**
  * An invitee arrives through a link and joins: the invite is recorded once per invitee (a repeat answers the first
- * outcome), or refused with its reason. Joining happens either way unless they were a member before.
+ * outcome), or refused with its reason. Joining happens either way unless they were a member before — after the
+ * invite is written: joined first, a second accept of the same friend (another tab) could find them a member with
+ * no invite yet, record already_member first and lose the invite.
  */
 export async function acceptInvite(env: Env, tenantId: string, buyerId: string, code: string, deviceId: string | null) {
   const owner = await ownerOfCode(env.DB, tenantId, code);
@@ -88,7 +90,11 @@ export async function acceptInvite(env: Env, tenantId: string, buyerId: string, 
   const programme = await activeProgramme(env.DB, tenantId);
   if (!programme) throw ApiError.conflict("no_invite_programme", "该品牌当前没有邀请活动 / No invite programme is running");
   const prior = await inviteOfInvitee(env.DB, tenantId, buyerId);
-  if (prior) return { status: prior.status, reason: prior.reason, programme: toProgramme(programme) };
+  if (prior) {
+    // The accept that wrote it may have ended before its join (a crash): the friend joins here then.
+    if (!(await memberByBuyer(env.DB, tenantId, buyerId))) await joinMember(env, tenantId, buyerId, "invite");
+    return { status: prior.status, reason: prior.reason, programme: toProgramme(programme) };
+  }
   const [buyer, member, paidBefore] = await Promise.all([getBuyer(env.DB, tenantId, buyerId), memberByBuyer(env.DB, tenantId, buyerId), hasPaidOrder(env.DB, tenantId, buyerId)]);
   let reason: string | null = null;
   if (owner.buyer_id === buyerId) reason = buyer?.kind === "phone" ? "self_invite_phone" : "self_invite";
@@ -96,7 +102,6 @@ export async function acceptInvite(env: Env, tenantId: string, buyerId: string, 
   else if (deviceId && (deviceId === owner.device_id || deviceId === owner.buyer_device)) reason = "self_invite_device";
   else if (member) reason = "already_member";
   else if (paidBefore) reason = "not_first_order";
-  if (!member) await joinMember(env, tenantId, buyerId, "invite");
   const id = newId("inv");
   const event: EventInput = reason
     ? { eventId: `evirf_${id}`, tenantId, type: "invite_refused", actor: { userId: buyerId, deviceId, referrerId: owner.buyer_id }, payload: { programmeId: programme.id, reason } }
@@ -105,6 +110,7 @@ export async function acceptInvite(env: Env, tenantId: string, buyerId: string, 
     insertInviteStmt(env.DB, { id, tenant_id: tenantId, programme_id: programme.id, inviter_id: owner.buyer_id, invitee_id: buyerId, status: reason ? "refused" : "accepted", reason, device_id: deviceId }),
     ...eventRows(env, [event], inviteExists(id)),
   ]);
+  if (!member) await joinMember(env, tenantId, buyerId, "invite");
   await scheduleDispatch(env);
   const now = (await inviteOfInvitee(env.DB, tenantId, buyerId))!;
   return { status: now.status, reason: now.reason, programme: toProgramme(programme) };
