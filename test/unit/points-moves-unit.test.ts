@@ -14,6 +14,9 @@ describe("points statement lines (积分明细)", () => {
   it("ordinary movements keep their signed amount", () => {
     expect(describeMove({ kind: "earn", sourceKind: "order", points: 19, shortfall: 0 }, "zh")).toEqual({ title: "获得 · 购物", note: null, amount: "+19", tone: "plus" });
     expect(describeMove({ kind: "reverse", sourceKind: "order", points: -9, shortfall: 10 }, "zh")).toMatchObject({ amount: "-9", tone: "minus", note: "该订单所得积分中有 10 分已使用，不再扣回" });
+    expect(describeMove({ kind: "reverse", sourceKind: "task", points: -9, shortfall: 11 }, "zh")).toEqual({
+      title: "首单退款 · 收回任务积分", note: "该任务所得积分中有 11 分已使用，不再扣回", amount: "-9", tone: "minus",
+    });
     expect(describeMove({ kind: "expire", sourceKind: "lot", points: -5, shortfall: 0 }, "en")).toEqual({ title: "Expired · Expiry", note: null, amount: "-5", tone: "minus" });
   });
 });

@@ -5,7 +5,8 @@ import { sweepPoints } from "../../worker/services/points-expiry";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, createTenant, insertMember, PLATFORM, recordedOfType } from "./helpers";
 import { newId } from "../../worker/domain/crypto";
-import { checkIn } from "../../worker/services/member-activity";
+import { checkIn, reverseTasksOfRefund } from "../../worker/services/member-activity";
+import { insertCompletionStmt } from "../../worker/db/member-activity";
 import { issueVoucher } from "../../worker/services/vouchers";
 
 /** A buyer session in the store and a member row for it (the join flow is members17's). */
@@ -268,5 +269,61 @@ describe("tasks", () => {
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM vouchers WHERE holder_id = ? AND product_id = ?").bind(m.buyerId, coupon.body.id).first("n")).toBe(1);
     expect(await recordedOfType(s.tenant.id, "member_task_completed")).toHaveLength(1);
     await ledgerAgrees(m.memberId);
+  });
+
+  it("a refund of the first order takes the first-purchase reward back as an invite's is: points left (never below zero), the unused coupon; once", async () => {
+    const s = await shopWithKeys(3);
+    const coupon = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "首单礼券", priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 500 } }, stockTotal: 10 },
+    });
+    const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 20, couponProductId: coupon.body.id } });
+    const m = await member(s.slug, s.tenant.id);
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-refund-1", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    const done = await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie });
+    expect(done.body).toMatchObject({ points: 20, balance: 19 + 20 });
+    // 30 of the 39 are spent first: what is left of them goes back, the rest is the shortfall, the balance ends at 0.
+    expect((await adjust(s.adminKey, m.memberId, -30)).status).toBe(201);
+
+    const refund = await api(`/orders/${o.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "buyer asked" } });
+    expect(refund.status).toBe(200);
+    const taken = await env.DB.prepare("SELECT * FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'task'").bind(m.memberId).all<any>();
+    expect(taken.results).toHaveLength(1);
+    expect(taken.results[0]).toMatchObject({ source_id: `${task.body.id}:once`, reason: "task_order_refunded" });
+    expect(-taken.results[0].points + taken.results[0].shortfall).toBe(20);
+    expect(await ledgerAgrees(m.memberId)).toBe(0);
+    expect(await env.DB.prepare("SELECT status FROM vouchers WHERE id = ?").bind(done.body.voucherId).first("status")).toBe("voided");
+    expect((await recordedOfType(s.tenant.id, "voucher_voided")).map((e) => [e.payload.voucherId, e.payload.reason])).toEqual([[done.body.voucherId, "task_order_refunded"]]);
+    expect((await recordedOfType(s.tenant.id, "points_reversed")).filter((e) => e.payload.sourceKind === "task")).toHaveLength(1);
+
+    // Once: the cron's safety net and a rerun take nothing more; a later order does not earn the task again.
+    await sweepPoints(env as Env);
+    await reverseTasksOfRefund(env as Env, s.tenant.id, o.body.id);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'task'").bind(m.memberId).first("n")).toBe(1);
+    const again = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-refund-2", json: { productId: s.productId } });
+    await pay(again.body.checkoutUrl);
+    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ completions: 1, available: false });
+    expect(await ledgerAgrees(m.memberId)).toBe(19);
+  });
+
+  it("a first-purchase task is not completed on an order whose refund is under way, and a refund left half-done is finished by the cron", async () => {
+    const s = await shopWithKeys(2);
+    const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 20 } });
+    const m = await member(s.slug, s.tenant.id);
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-refund-3", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    // A completion read from the paid order but written after a refund claimed it (failed, refund:…) is refused, so
+    // it cannot escape the take-back.
+    await env.DB.prepare("UPDATE orders SET status = 'failed', failure_reason = 'refund:test' WHERE id = ?").bind(o.body.id).run();
+    const late = { id: newId("tc"), tenantId: s.tenant.id, taskId: task.body.id, memberId: m.memberId, completion: "once", points: 20, growth: 0, orderId: o.body.id };
+    expect((await insertCompletionStmt(env.DB, late).run()).meta.changes).toBe(0);
+    await env.DB.prepare("UPDATE orders SET status = 'delivered', failure_reason = NULL WHERE id = ?").bind(o.body.id).run();
+    expect((await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })).status).toBe(200);
+    // Refunded with the isolate dying before the take-back: the points cron takes it back.
+    await env.DB.prepare("UPDATE orders SET status = 'refunded' WHERE id = ?").bind(o.body.id).run();
+    await sweepPoints(env as Env);
+    expect(await env.DB.prepare("SELECT points FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'task'").bind(m.memberId).first("points")).toBe(-20);
+    expect(await env.DB.prepare("SELECT reversed_at IS NOT NULL AS r FROM member_task_completions WHERE member_id = ?").bind(m.memberId).first("r")).toBe(1);
   });
 });

@@ -134,11 +134,6 @@ export async function inviteOverview(db: D1Database, tenantId: string) {
   };
 }
 
-/** A reward order's still-issued vouchers voided (issued → voided), as voucher-void does, for the reversal's batch. */
-export const voidVoucherStmt = (db: D1Database, tenantId: string, voucherId: string) =>
-  db.prepare("UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued'")
-    .bind(tenantId, voucherId);
-
 /** Qualified invites whose rewards a crash left unissued (the cron re-runs them). */
 export async function unrewardedInvites(db: D1Database, tenantId: string | null) {
   const q = tenantId

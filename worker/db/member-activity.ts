@@ -60,12 +60,36 @@ export function completionsOf(db: D1Database, tenantId: string, memberId: string
     .bind(tenantId, memberId).all<{ task_id: string; completion: string }>().then((r) => r.results);
 }
 
+/**
+ * `orderId`: the paid order a first-purchase completion stands on (its refund takes the reward back); written only
+ * while that order is still paid, so a refund under way (the order claimed) cannot miss a completion made meanwhile.
+ */
 export function insertCompletionStmt(
-  db: D1Database, c: { id: string; tenantId: string; taskId: string; memberId: string; completion: string; points: number; growth: number },
+  db: D1Database, c: { id: string; tenantId: string; taskId: string; memberId: string; completion: string; points: number; growth: number; orderId: string | null },
 ) {
   return db.prepare(
-    "INSERT OR IGNORE INTO member_task_completions (id, tenant_id, task_id, member_id, completion, points, growth) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).bind(c.id, c.tenantId, c.taskId, c.memberId, c.completion, c.points, c.growth);
+    `INSERT OR IGNORE INTO member_task_completions (id, tenant_id, task_id, member_id, completion, points, growth, order_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+     WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM orders WHERE tenant_id = ?2 AND id = ?8 AND status IN ('paid', 'delivered'))`,
+  ).bind(c.id, c.tenantId, c.taskId, c.memberId, c.completion, c.points, c.growth, c.orderId);
+}
+
+export interface CompletionRow { id: string; task_id: string; member_id: string; completion: string; points: number; voucher_id: string | null; buyer_id: string; task_name: string }
+
+/** The completions an order stands on that were not taken back yet. */
+export function completionsOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  return db.prepare(
+    `SELECT c.id, c.task_id, c.member_id, c.completion, c.points, c.voucher_id, m.buyer_id, t.name AS task_name FROM member_task_completions c
+     JOIN members m ON m.id = c.member_id JOIN member_tasks t ON t.id = c.task_id
+     WHERE c.tenant_id = ? AND c.order_id = ? AND c.reversed_at IS NULL`,
+  ).bind(tenantId, orderId).all<CompletionRow>().then((r) => r.results);
+}
+
+/** Taken back once, only while the order is refunded: the rest of the take-back's batch is guarded on this. */
+export function reverseCompletionStmt(db: D1Database, tenantId: string, id: string, orderId: string) {
+  return db.prepare(
+    `UPDATE member_task_completions SET reversed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND reversed_at IS NULL
+     AND EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')`,
+  ).bind(tenantId, id, tenantId, orderId);
 }
 
 export const completionExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM member_task_completions WHERE id = ?)", args: [id] });

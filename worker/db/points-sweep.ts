@@ -7,3 +7,11 @@ export function unreversedRefundedOrders(db: D1Database, limit: number) {
      LIMIT ?`,
   ).bind(limit).all<{ tenant_id: string; id: string }>().then((r) => r.results);
 }
+
+/** Refunded orders whose first-purchase task rewards a crash left untaken back (reverseTasksOfRefund). */
+export function refundedOrdersWithTaskRewards(db: D1Database, limit: number) {
+  return db.prepare(
+    `SELECT DISTINCT o.tenant_id, o.id FROM member_task_completions c JOIN orders o ON o.tenant_id = c.tenant_id AND o.id = c.order_id
+     WHERE c.order_id IS NOT NULL AND c.reversed_at IS NULL AND o.status = 'refunded' LIMIT ?`,
+  ).bind(limit).all<{ tenant_id: string; id: string }>().then((r) => r.results);
+}

@@ -29,6 +29,7 @@ import { deliverLoad, returnOrderBalanceStmts, storedValuePlanOf, takeLoadRefund
 import { orderEarnStmts, orderRefundPointsStmts } from "./points";
 import { returnMallExchangeOfOrder } from "./mall";
 import { inviteQualifyStmts, invitePaidStmts, payerHash, reverseInviteOfRefund } from "./invites";
+import { reverseTasksOfRefund } from "./member-activity";
 import { countBudgetSpent, countIssueStmts, issuedGuard } from "../db/coupons";
 import { returnCouponsOnClose } from "./coupons";
 
@@ -464,6 +465,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     result = (r!.results[0] as OrderRow | undefined) ?? result;
     await returnMallExchangeOfOrder(env, t, order.id);
     await reverseInviteOfRefund(env, t, order.id);
+    await reverseTasksOfRefund(env, t, order.id);
     await scheduleDispatch(env);
   } else {
     // No change to record it with: the provider refused, the order stays 'failed' and the cron retries — each
@@ -543,6 +545,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   ]);
   await returnMallExchangeOfOrder(env, tenantId, orderId);
   await reverseInviteOfRefund(env, tenantId, orderId);
+  await reverseTasksOfRefund(env, tenantId, orderId);
   return (r!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, tenantId, orderId))!;
 }
 

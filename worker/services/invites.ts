@@ -11,11 +11,11 @@ import { getBuyer } from "../db/buyers";
 import {
   activeProgramme, codeOf, getProgramme, hasPaidOrder, insertCodeStmt, insertInviteStmt, insertProgrammeStmts, insertRewardStmt, inviteExists, inviteIs, inviteOfFirstOrder,
   inviteOfInvitee, inviteOverview, listProgrammes, moveInviteStmt, myInviteFacts, ownerOfCode, qualifyStmt, reverseRewardStmt, rewardIs, rewardsOfInvite,
-  setPayerStmt, setProgrammeActiveStmts, unrewardedInvites, voidVoucherStmt, type InviteRow, type ProgrammeRow,
+  setPayerStmt, setProgrammeActiveStmts, unrewardedInvites, type InviteRow, type ProgrammeRow,
 } from "../db/invites";
 import { memberByBuyer } from "../db/members";
 import type { SqlGuard } from "../db/statements";
-import { listVouchersByOrder, voucherIs } from "../db/vouchers";
+import { listVouchersByOrder, voidVoucherStmt, voucherIs } from "../db/vouchers";
 import { hmacSha256Hex, newId, randomToken } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";

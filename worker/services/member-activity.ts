@@ -12,16 +12,17 @@ import { newId } from "../domain/crypto";
 import { checkInPoints, nextStreak, type StreakReward } from "../domain/points";
 import { chinaDay } from "../domain/china-time";
 import {
-  completionExists, completionsOf, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
-  setCompletionVoucher, taskFacts, updateTask, type TaskRow,
+  completionExists, completionsOf, completionsOfOrder, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
+  reverseCompletionStmt, setCompletionVoucher, taskFacts, updateTask, type TaskRow,
 } from "../db/member-activity";
 import { memberById } from "../db/members";
+import { getVoucherRow, voidVoucherStmt, voucherIs } from "../db/vouchers";
 import { getProductRow } from "../db/products";
 import { ApiError } from "../errors";
 import { actionGrowthStmts, earnGrowthStmts } from "./membership";
-import { eventRows } from "../queue/emit";
+import { eventRows, scheduleDispatch } from "../queue/emit";
 import { requireMember } from "./member-lookup";
-import { expireDueOfMember, movementStmts, rulesOf, statementOf } from "./points";
+import { expireDueOfMember, movementStmts, reverseSourcePointsStmts, rulesOf, statementOf } from "./points";
 import { issueVoucher } from "./vouchers";
 
 export async function checkIn(env: Env, tenantId: string, buyerId: string, now = new Date()) {
@@ -111,15 +112,18 @@ export async function completeTask(env: Env, tenantId: string, buyerId: string, 
   const task = await getTask(env.DB, tenantId, taskId);
   if (!task || !task.active) throw ApiError.notFound("Task");
   const done = new Set((await completionsOf(env.DB, tenantId, member.id)).filter((d) => d.task_id === task.id).map((d) => d.completion));
-  const completion = completionKeys(task, (await factsFor(env, tenantId, member.id))[task.kind]).find((k) => !done.has(k));
+  const facts = (await factsFor(env, tenantId, member.id))[task.kind];
+  const completion = completionKeys(task, facts).find((k) => !done.has(k));
   if (!completion) throw ApiError.conflict("task_not_completed", done.size ? "Already rewarded for this task" : "The task is not completed yet");
   const id = newId("tc");
   const guard = completionExists(id);
   const earn = task.points > 0
     ? await movementStmts(env, { tenantId, memberId: member.id, kind: "earn", sourceKind: "task", sourceId: `${task.id}:${completion}`, points: task.points, reason: task.name, buyerId, guard })
     : { stmts: [] };
+  // The order a first purchase stands on: its refund takes this reward back (reverseTasksOfRefund).
+  const orderId = task.kind === "first_purchase" ? (task.repeatable ? completion : facts[0]!) : null;
   const [ins] = await env.DB.batch([
-    insertCompletionStmt(env.DB, { id, tenantId, taskId: task.id, memberId: member.id, completion, points: task.points, growth: task.growth }),
+    insertCompletionStmt(env.DB, { id, tenantId, taskId: task.id, memberId: member.id, completion, points: task.points, growth: task.growth, orderId }),
     // Growth through the membership ledger (once per completion; a tier reached is an upgrade at once).
     ...(task.growth > 0 ? earnGrowthStmts(env, tenantId, member.id, task.growth, "task", `${task.id}:${completion}`, guard) : []),
     ...eventRows(env, [{
@@ -161,4 +165,31 @@ export async function memberPoints(env: Env, tenantId: string, memberId: string,
 export async function myTaskList(env: Env, tenantId: string, buyerId: string) {
   const member = await requireMember(env, tenantId, buyerId);
   return myTasks(env, tenantId, member.id);
+}
+
+/**
+ * A refunded order takes back the first-purchase task rewards it earned, as a refund takes back an invite's: the
+ * task's points (what is left of them; what was spent is the movement's shortfall, the balance never goes below
+ * zero) and its coupon while still unused (voided, voucher_voided) — once, in one batch guarded on the completion
+ * being marked reversed by it. The completion stays: the task is not earned again by a later order.
+ */
+export async function reverseTasksOfRefund(env: Env, tenantId: string, orderId: string) {
+  const completions = await completionsOfOrder(env.DB, tenantId, orderId);
+  for (const c of completions) {
+    const reversed = { sql: "EXISTS (SELECT 1 FROM member_task_completions WHERE id = ? AND reversed_at IS NOT NULL)", args: [c.id] };
+    const stmts = [
+      reverseCompletionStmt(env.DB, tenantId, c.id, orderId),
+      ...(c.points > 0 ? reverseSourcePointsStmts(env, tenantId, { kind: "task", id: `${c.task_id}:${c.completion}` }, "task_order_refunded", reversed, c.buyer_id) : []),
+    ];
+    const voucher = c.voucher_id ? await getVoucherRow(env.DB, tenantId, c.voucher_id) : null;
+    if (voucher?.status === "issued") {
+      stmts.push(voidVoucherStmt(env.DB, tenantId, voucher.id, reversed));
+      stmts.push(...eventRows(env, [{
+        eventId: `evv_${voucher.id}`, tenantId, type: "voucher_voided", actor: { userId: voucher.holder_id },
+        payload: { voucherId: voucher.id, productId: voucher.product_id, campaignId: voucher.campaign_id, kind: voucher.kind, reason: "task_order_refunded" },
+      }], voucherIs(tenantId, voucher.id, "voided")));
+    }
+    await env.DB.batch(stmts);
+  }
+  if (completions.length) await scheduleDispatch(env);
 }

@@ -29,6 +29,7 @@ import { returnOrderBalanceStmts } from "./stored-value";
 import { returnCouponsOnClose } from "./coupons";
 import { returnMallExchangeOfOrder } from "./mall";
 import { reverseInviteOfRefund } from "./invites";
+import { reverseTasksOfRefund } from "./member-activity";
 
 type RightRow = { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string };
 
@@ -138,6 +139,7 @@ export async function lastPartStmts(env: Env, order: OrderRow, reason: string, b
 export async function afterLastPart(env: Env, order: OrderRow): Promise<void> {
   await returnMallExchangeOfOrder(env, order.tenant_id, order.id);
   await reverseInviteOfRefund(env, order.tenant_id, order.id);
+  await reverseTasksOfRefund(env, order.tenant_id, order.id);
 }
 
 /**

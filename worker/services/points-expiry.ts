@@ -7,7 +7,8 @@
 import { chinaDay } from "../domain/china-time";
 import { dueLots, lotsToRemind, markRemindedStmt } from "../db/points";
 import { exchangesToReturn } from "../db/mall";
-import { unreversedRefundedOrders } from "../db/points-sweep";
+import { refundedOrdersWithTaskRewards, unreversedRefundedOrders } from "../db/points-sweep";
+import { reverseTasksOfRefund } from "./member-activity";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { outreachSettings, sendMessage } from "./messaging";
 import { expireLots, orderRefundPointsStmts } from "./points";
@@ -67,5 +68,6 @@ export async function sweepPoints(env: Env, now = new Date()): Promise<void> {
     await (x.status === "placed" ? settlePlacedExchange(env, x) : returnExchange(env, x, "order_not_delivered"));
   }
   for (const o of await unreversedRefundedOrders(env.DB, BATCH)) await env.DB.batch(orderRefundPointsStmts(env, o.tenant_id, o.id));
+  for (const o of await refundedOrdersWithTaskRewards(env.DB, BATCH)) await reverseTasksOfRefund(env, o.tenant_id, o.id);
   await scheduleDispatch(env);
 }

@@ -156,6 +156,12 @@ export function orderRefundPointsStmts(env: Pick<Env, "DB">, tenantId: string, o
   return [...reverseEarnStmts(env.DB, tenantId, "order", orderId, id, "order_refunded", refunded), ...movementEventRows(env, tenantId, "reverse", id)];
 }
 
+/** For a take-back's batch: what is left of the points one source earned goes back, once, while `guard` holds. */
+export function reverseSourcePointsStmts(env: Pick<Env, "DB">, tenantId: string, source: { kind: string; id: string }, reason: string, guard: SqlGuard, buyerId: string | null) {
+  const id = newId("pm");
+  return [...reverseEarnStmts(env.DB, tenantId, source.kind, source.id, id, reason, guard), ...movementEventRows(env, tenantId, "reverse", id, { userId: buyerId })];
+}
+
 /** Operator adjustment with a reason; the idempotency key makes a retried request one movement. */
 export async function adjustPoints(env: Pick<Env, "DB">, tenantId: string, input: { memberId: string; points: number; reason: string }, key: string, actorKeyId: string | null) {
   if (input.points < 0) await expireDueOfMember(env, tenantId, input.memberId);
