@@ -444,6 +444,21 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     expect([await vouchersOf(b.tenant.id, b.reward), await vouchersOf(b.tenant.id, inviteeReward)]).toEqual([1, 1]);
   });
 
+  it("a friend who joins through the plain invite link completes the inviter's invite_friend task; a refused self-invite does not", async () => {
+    const b = await brand(0);
+    await programme(b);
+    const task = await api("/points/tasks", { method: "POST", token: b.adminKey, json: { kind: "invite_friend", name: "邀请好友入会", points: 30, repeatable: true } });
+    expect(task.status).toBe(201);
+    const inviter = await new Phone(b.slug).member();
+    const code = await inviteCode(inviter);
+    expect((await inviter.sameDevice().guest().then((p) => p.post("/invites/accept", { code }))).body.reason).toBe("self_invite_device");
+    expect((await inviter.call("/member/tasks")).body.tasks[0]).toMatchObject({ available: false, completions: 0 });
+    expect((await (await new Phone(b.slug).guest()).post("/invites/accept", { code })).body.status).toBe("accepted");
+    expect((await inviter.call("/member/tasks")).body.tasks[0]).toMatchObject({ available: true });
+    expect((await inviter.post(`/member/tasks/${task.body.id}/complete`)).body).toMatchObject({ points: 30, balance: 30 });
+    expect((await inviter.call("/member/tasks")).body.tasks[0]).toMatchObject({ available: false, completions: 1 });
+  });
+
   it("single level: an invitee's own invitee rewards them, never the first inviter; another tenant's code is unknown; bad input 400", async () => {
     const b = await brand(10);
     await programme(b);

@@ -101,7 +101,7 @@ export function setCompletionVoucher(db: D1Database, id: string, voucherId: stri
 
 /**
  * The facts a task is completed by, for one member: the profile (a birthday given), paid orders, redemptions of the
- * member's vouchers at a store, and friends they invited who joined (buyers acquired through their share links).
+ * member's vouchers at a store, and friends they invited who joined (through their share or invite links).
  */
 export function taskFacts(db: D1Database, tenantId: string, memberId: string) {
   return db.batch([
@@ -114,9 +114,13 @@ export function taskFacts(db: D1Database, tenantId: string, memberId: string) {
       `SELECT r.id FROM redemptions r JOIN members m ON m.tenant_id = r.tenant_id AND m.buyer_id = r.holder_id
        WHERE m.id = ? AND r.tenant_id = ? AND r.outcome = 'succeeded' ORDER BY r.created_at LIMIT 200`,
     ).bind(memberId, tenantId),
+    // A friend came through a share link (the buyer's referrer) or joined through the member's invite link (the
+    // plain ?invite= link shares nothing): a refused invite (self-invite, already a member) is no friend brought.
     db.prepare(
       `SELECT f.id FROM members f JOIN buyers fb ON fb.id = f.buyer_id JOIN members m ON m.tenant_id = f.tenant_id
-       WHERE m.id = ? AND f.tenant_id = ? AND fb.referrer_id = m.buyer_id ORDER BY f.joined_at LIMIT 200`,
+       WHERE m.id = ? AND f.tenant_id = ? AND (fb.referrer_id = m.buyer_id OR EXISTS (SELECT 1 FROM invites i
+         WHERE i.tenant_id = f.tenant_id AND i.invitee_id = f.buyer_id AND i.inviter_id = m.buyer_id AND i.status <> 'refused'))
+       ORDER BY f.joined_at LIMIT 200`,
     ).bind(memberId, tenantId),
   ]);
 }
