@@ -28,7 +28,7 @@ GROUP BY mechanism`;
  * the friends of invites accepted in the range, each counted once (the cycle is known only through a share link).
  */
 const INVITEES = `
-SELECT mechanism, uniqExact(invitee) AS inviteeSignups, quantileExactInclusive(0.5)(minutes) AS cycleMedianMinutes
+SELECT mechanism, uniqExact(invitee) AS inviteeSignups, quantileExactInclusive(0.5)(minutes) AS cycleMedianMinutes, count(minutes) AS cycles
 FROM (
   SELECT s.mechanism AS mechanism, r.invitee AS invitee, toNullable(dateDiff('second', s.shared_at, r.at) / 60) AS minutes
   FROM (
@@ -107,7 +107,7 @@ export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
     const q = { tenant, from: p.from, to: p.to, days: p.days };
     const parts = {
       shares: { sql: SHARES, key: "mechanism", cols: ["sharers", "shares"] },
-      invitees: { sql: INVITEES, key: "mechanism", cols: ["inviteeSignups", "cycleMedianMinutes"] },
+      invitees: { sql: INVITEES, key: "mechanism", cols: ["inviteeSignups", "cycleMedianMinutes", "cycles"] },
       teams: { sql: TEAMS, cols: ["opened", "completed", "failed"] },
       rewards: { sql: REWARDS, cols: ["helps", "goals", "groupCost", "assistCost"] },
       invites: { sql: INVITE_COST, cols: ["inviteCost"] },
@@ -140,7 +140,8 @@ export const growth: Metric<typeof GrowthParams, typeof GrowthRow> = {
         shares: s.get(mechanism)?.shares ?? 0,
         inviteeSignups,
         kFactor: ratio(inviteeSignups, sharers),
-        cycleMedianMinutes: inv.get(mechanism)?.cycleMedianMinutes ?? null,
+        // The parts' columns come back as numbers: a median of no shared link (plain invites only) would read 0.
+        cycleMedianMinutes: inv.get(mechanism)?.cycles ? inv.get(mechanism)!.cycleMedianMinutes : null,
         teamsOpened: group ? teams.opened : 0,
         teamsCompleted: group ? teams.completed : 0,
         teamsFailed: group ? teams.failed : 0,

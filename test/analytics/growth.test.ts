@@ -102,6 +102,11 @@ describe("social growth per mechanism", () => {
     ]);
   });
 
+  it("a range with only invites through the plain link: they count, with no cycle time (no share to time it from)", async () => {
+    const rows = await wh.query("growth", { from: "2026-09-12", to: "2026-09-13" });
+    expect(rows.find((r) => r.mechanism === "invite")).toMatchObject({ sharers: 1, shares: 0, inviteeSignups: 1, kFactor: 1, cycleMedianMinutes: null });
+  });
+
   it("the LTV window follows `days`; an empty range has zeros and nulls, never NaN", async () => {
     const long = await wh.query("growth", { days: 60 });
     expect(long.find((r) => r.mechanism === "campaign")).toMatchObject({ inviteeLtvCents: 550, attributedRevenueCents: 1100 });
