@@ -118,12 +118,12 @@ export async function setVoucherStatus(
   return (moved!.results[0] as VoucherRow | undefined) ?? null;
 }
 
-/** Holds inside a batch once the voucher has this status (for event rows of a guarded status change). */
 /** A reward's still-issued voucher voided (issued → voided), as voucher-void does, for a take-back's batch. */
 export const voidVoucherStmt = (db: D1Database, tenantId: string, voucherId: string, guard?: SqlGuard) =>
   db.prepare(`UPDATE vouchers SET status = 'voided', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND status = 'issued' AND ${guardSql(guard)}`)
     .bind(tenantId, voucherId, ...guardArgs(guard));
 
+/** Holds inside a batch once the voucher has this status (for event rows of a guarded status change). */
 export const voucherIs = (tenantId: string, id: string, status: Voucher["status"]): SqlGuard => ({
   sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = ?)",
   args: [tenantId, id, status],
