@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { api, countRows, createTenant } from "./helpers";
 import { countingEnv } from "./counting-env";
 import { issueMemberBenefits, runMembershipCron, runYearlyReviews } from "../../worker/services/member-cron";
+import { createOrder } from "../../worker/services/orders";
 
 const DAY = 86_400_000;
 const tier = async (adminKey: string, body: Record<string, unknown>) => (await api("/members/tiers", { method: "POST", token: adminKey, json: body })).body.id as string;
@@ -100,5 +101,37 @@ describe("membership cron: due work by indexed due dates", { timeout: 180_000 },
     const next = await env.DB.prepare("SELECT joined_at, review_due_at FROM members WHERE id = ?").bind(`${p}_0`).first<{ joined_at: string; review_due_at: string }>();
     expect(Math.abs(Date.parse(next!.review_due_at) - Date.parse(next!.joined_at) - 730 * DAY)).toBeLessThan(1000);
     expect(gold).not.toBe(silver);
+  });
+});
+
+describe("membership cron: a benefit is not a purchase", { timeout: 180_000 }, () => {
+  it("this month's pack and the birthday gift reach a member who already bought the product's per-buyer limit, once per period; a purchase is still held to it", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const pack = await coupon(adminKey, "月度券包");
+    const gift = await coupon(adminKey, "生日礼");
+    for (const id of [pack, gift]) {
+      expect((await api(`/products/${id}`, { method: "PATCH", token: adminKey, json: { perUserLimit: 1 } })).status).toBe(200);
+      expect((await api(`/products/${id}/status`, { method: "POST", token: adminKey, json: { status: "published" } })).status).toBe(200);
+    }
+    const gold = await tier(adminKey, { name: "金卡", rank: 0, growthThreshold: 0, privileges: { monthlyCouponProductIds: [pack], birthdayGiftProductIds: [gift] } });
+    const p = `ml${Date.now().toString(36)}`;
+    await members(tenant.id, p, 1, gold);
+    const now = new Date();
+    const buyerId = `byr_${p}_0`;
+    await env.DB.prepare("UPDATE members SET birthday = ? WHERE tenant_id = ?").bind(now.toISOString().slice(5, 10), tenant.id).run();
+    const buy = (productId: string) => createOrder(env, { tenantId: tenant.id, buyerId, productId, idempotencyKey: crypto.randomUUID() });
+    for (const id of [pack, gift]) await buy(id);
+    const held = (productId: string) => countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ('created', 'paid', 'delivered')", tenant.id, buyerId, productId);
+
+    await issueMemberBenefits(env, now, new Map(), LONG());
+    await issueMemberBenefits(env, now, new Map(), LONG());
+    expect([await held(pack), await held(gift)]).toEqual([2, 2]);
+    const given = await env.DB.prepare("SELECT kind, order_ids FROM member_benefits WHERE tenant_id = ? AND kind != 'checked' ORDER BY kind").bind(tenant.id).all<{ kind: string; order_ids: string }>();
+    expect(given.results.map((b) => [b.kind, JSON.parse(b.order_ids).length])).toEqual([["birthday_gift", 1], ["monthly_pack", 1]]);
+
+    // Next month: the next pack (the birthday gift is yearly).
+    await issueMemberBenefits(env, new Date(now.getTime() + 32 * DAY), new Map(), LONG());
+    expect([await held(pack), await held(gift)]).toEqual([3, 2]);
+    await expect(buy(pack)).rejects.toMatchObject({ code: "purchase_limit" });
   });
 });

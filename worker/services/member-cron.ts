@@ -47,15 +47,18 @@ const logged = (at: string, tenantId: string, memberId: string) => (e: unknown) 
   console.error(JSON.stringify({ at, tenantId, memberId, error: e instanceof Error ? e.message : String(e) }));
 };
 
-/** Free orders for these products, one per product under `keyBase.<n>`: a rerun returns the same orders. */
+/**
+ * Free orders for these products, one per product under `keyBase.<n>`: a rerun returns the same orders. A benefit the
+ * brand promised is not a purchase: the product's per-buyer limit (限购) does not refuse it (as invite/assist rewards).
+ */
 async function issueFree(env: Env, tenantId: string, buyerId: string, productIds: string[], keyBase: string, source: string): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, productId] of productIds.entries()) {
     try {
-      const res = await createOrder(env, { tenantId, buyerId, productId, idempotencyKey: `${keyBase}.${i}`, source, unitPriceCents: 0, requirePublished: false });
+      const res = await createOrder(env, { tenantId, buyerId, productId, idempotencyKey: `${keyBase}.${i}`, source, unitPriceCents: 0, requirePublished: false, purchaseLimit: false });
       ids.push(res.order.id);
     } catch (e) {
-      // Sold out, over a per-buyer limit or gone: that item is skipped, the rest of the pack still goes out.
+      // Sold out or gone: that item is skipped, the rest of the pack still goes out.
       if (!(e instanceof ApiError)) throw e;
       console.error(JSON.stringify({ at: "member-benefit", tenantId, productId, error: e.code }));
     }

@@ -66,7 +66,7 @@ export interface CreateOrderParams {
   /** Storefront orders: the most units of the product the buyer may hold in unpaid orders, this one included (0: no cap). */
   maxUnpaidUnits?: number;
   /**
-   * false for a reward the brand owes (an invite or assist reward): the product's per-buyer purchase limit (限购)
+   * false for a reward or benefit the brand owes (an invite or assist reward, a member's pack or gift): the product's per-buyer purchase limit (限购)
    * caps what a buyer buys, not what they are given, so a buyer who bought the limit still gets the reward.
    */
   purchaseLimit?: boolean;
