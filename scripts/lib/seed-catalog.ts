@@ -10,7 +10,9 @@ const media = (seed: string) => ({ images: [`/demo/${seed}.svg`], videoUrl: null
 
 /** Demo catalog: every product kind, published, with stock; one direct-recharge product routed to two suppliers. */
 export const CATALOG_PRODUCTS = [
-  { key: "video", stock: 300, body: { kind: "card_key", name: "视频会员月卡", subtitle: "热门剧集随心看", priceCents: 1990, faceValueCents: 2500, validity: FOREVER, scope: "视频 App 手机、平板、电脑端会员权益，不含电视端", usageRules: "每个卡密限兑换一次；兑换后 31 天内有效。", tutorial: "1. 打开视频 App → 我的 → 兑换中心\n2. 粘贴卡密，点击兑换\n3. 会员即时生效", media: media("video"), perUserLimit: 5, lowStockThreshold: 20 } },
+  // 10 per person, so one order of it reaches the 满100减20券's threshold (5 stopped at ¥99.50); `limitWas` upgrades an
+  // earlier demo state still at the old limit.
+  { key: "video", stock: 300, limitWas: 5, body: { kind: "card_key", name: "视频会员月卡", subtitle: "热门剧集随心看", priceCents: 1990, faceValueCents: 2500, validity: FOREVER, scope: "视频 App 手机、平板、电脑端会员权益，不含电视端", usageRules: "每个卡密限兑换一次；兑换后 31 天内有效。", tutorial: "1. 打开视频 App → 我的 → 兑换中心\n2. 粘贴卡密，点击兑换\n3. 会员即时生效", media: media("video"), perUserLimit: 10, lowStockThreshold: 20 } },
   { key: "music", stock: 100, body: { kind: "card_key", name: "音乐会员月卡", subtitle: "无损音质，离线下载", priceCents: 990, faceValueCents: 1500, validity: FOREVER, scope: "音乐 App 全端会员", usageRules: "每个卡密限兑换一次。", tutorial: "打开音乐 App → 设置 → 兑换码，输入卡密即可。", media: media("music"), perUserLimit: 5, lowStockThreshold: 20 } },
   { key: "gift", stock: 0, loop: true, body: { kind: "card_key", name: "新手礼包兑换码", subtitle: "人人可领的循环码", priceCents: 100, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "游戏内新手礼包，每个游戏账号限领一次", tutorial: "进入游戏 → 福利 → 礼包码，输入兑换码领取。", media: media("gift"), perUserLimit: 1 } },
   { key: "phone", body: { kind: "direct_recharge", name: "话费直充 30 元", subtitle: "三网通用，分钟级到账", priceCents: 2980, faceValueCents: 3000, validity: { kind: "relative", days: 1 }, scope: "中国大陆移动、联通、电信手机号", usageRules: "充值到下单时填写的手机号，充错号码无法退回。", tutorial: "下单时填写手机号，支付后自动充值，到账后运营商短信通知。", media: media("phone"), stockTotal: 5000, config: { recharge: { accountLabel: "手机号", accountKind: "mobile_cn" } } } },
@@ -32,6 +34,7 @@ export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, 
     if ("config" in p.body && "recharge" in p.body.config && existing!.config?.recharge?.accountKind !== p.body.config.recharge.accountKind) {
       await must(admin.PATCH("/products/{productId}", { ...path(existing!.id), body: { config: p.body.config } }));
     }
+    if ("limitWas" in p && existing!.perUserLimit === p.limitWas) await must(admin.PATCH("/products/{productId}", { ...path(existing!.id), body: { perUserLimit: p.body.perUserLimit } }));
     // A demo state seeded when the shop-wide coupon was store-only: usable at checkout too, as its scope says.
     if (p.body.kind === "coupon") await upgradeOnlineCoupon(admin, existing!, p.body);
     const stock = await must(admin.GET("/products/{productId}/stock", path(existing!.id)));

@@ -4,6 +4,7 @@ import { CAMPAIGN_PRODUCTS, SHOP_WIDE_SCOPE, upgradeOnlineCoupon } from "../../s
 import { inScope } from "../../worker/domain/coupon-pricing";
 import { CATALOG_PRODUCTS } from "../../scripts/lib/seed-catalog";
 import { REDEMPTION_COUPON } from "../../scripts/lib/seed-redemption";
+import { MAX_ORDER_QUANTITY } from "../../schema/orders";
 
 type Seeded = { name: string; kind: string; scope?: string; config?: { coupon?: unknown } };
 const seeded: Seeded[] = [...CATALOG_PRODUCTS.map((p) => p.body as Seeded), ...Object.values(CAMPAIGN_PRODUCTS) as Seeded[], REDEMPTION_COUPON];
@@ -27,6 +28,19 @@ describe("demo coupons (seed)", () => {
     for (const c of saying) {
       const config = CouponConfig.parse(c.config!.coupon);
       expect([c.name, inScope(config, line("direct_recharge") as never), inScope(config, line("card_key") as never)]).toEqual([c.name, false, true]);
+    }
+  });
+
+  it("every coupon usable at shop checkout can be used: one order of a seeded product it applies to reaches its threshold within the per-person limit", () => {
+    type Item = { stock?: number; body: { kind: string; priceCents: number; perUserLimit?: number; stockTotal?: number } };
+    const biggestOrder = (c: Seeded) => Math.max(...(CATALOG_PRODUCTS as readonly Item[]).map(({ stock, body: b }) => {
+      if (!inScope(CouponConfig.parse(c.config!.coupon), { productId: "prd_x", kind: b.kind, tags: [], unitPriceCents: b.priceCents, quantity: 1 } as never)) return 0;
+      const units = Math.min(MAX_ORDER_QUANTITY, b.perUserLimit || MAX_ORDER_QUANTITY, stock ?? b.stockTotal ?? MAX_ORDER_QUANTITY);
+      return units * b.priceCents;
+    }));
+    for (const c of coupons) {
+      const config = CouponConfig.parse(c.config!.coupon);
+      if (config.online) expect([c.name, biggestOrder(c) >= config.thresholdCents]).toEqual([c.name, true]);
     }
   });
 
