@@ -45,6 +45,10 @@ export const CheckoutQuote = z
       .optional()
       .openapi({ description: "The pick asked for, priced; with `problem` (and no discount) when it cannot be used" }),
     rules: z.string().openapi({ description: "The stacking rules in plain words" }),
+    maxQuantity: z.number().openapi({
+      description: "Units this buyer may order in one order now (0: none): the per-person limit less the units they hold in live orders, the unpaid cap, the stock, at most 10",
+    }),
+    limitLeft: z.number().nullable().openapi({ description: "Units left under the product's per-person limit (null: no limit)" }),
   })
   .openapi("CheckoutQuote");
 export type CheckoutQuote = z.infer<typeof CheckoutQuote>;

@@ -196,3 +196,37 @@ describe("refund and cancel give a coupon back", () => {
     expect(o.body).toMatchObject({ amountCents: 0, discountCents: 900, status: "delivered" });
   });
 });
+
+describe("the quote says how many the buyer may order now", () => {
+  const room = async (slug: string, productId: string, cookie?: string) => {
+    const q = await shop(slug, "/checkout/quote", { method: "POST", cookie, json: { productId } });
+    expect(q.status, JSON.stringify(q.body)).toBe(200);
+    return [q.body.maxQuantity, q.body.limitLeft];
+  };
+
+  it("the per-person limit less the units the buyer holds (paid or unpaid), the stock, at most 10; a cancelled order gives its units back", async () => {
+    const s = await shopWithKeys(20, { perUserLimit: 5 });
+    const b = await buyer(s.slug);
+    expect(await room(s.slug, s.productId)).toEqual([5, 5]);
+    expect(await room(s.slug, s.productId, b.cookie)).toEqual([5, 5]);
+    const first = await order(s.slug, b.cookie, "room-1", { productId: s.productId, quantity: 2 });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect((await pay(first.body.checkoutUrl)).status).toBe(200);
+    const second = await order(s.slug, b.cookie, "room-2", { productId: s.productId, quantity: 2 });
+    expect(second.status).toBe(201);
+    expect(await room(s.slug, s.productId, b.cookie)).toEqual([1, 1]);
+    // What the quote allows, the order takes; one more is refused.
+    expect((await order(s.slug, b.cookie, "room-3", { productId: s.productId, quantity: 2 })).body.error.code).toBe("purchase_limit");
+    expect((await shop(s.slug, `/orders/${second.body.id}/cancel`, { method: "POST", cookie: b.cookie })).status).toBe(200);
+    expect(await room(s.slug, s.productId, b.cookie)).toEqual([3, 3]);
+    // Another buyer's orders are not this one's.
+    expect(await room(s.slug, s.productId, (await buyer(s.slug)).cookie)).toEqual([5, 5]);
+  });
+
+  it("without a limit: the stock (3 keys left) and at most 10 units", async () => {
+    const few = await shopWithKeys(3);
+    expect(await room(few.slug, few.productId, (await buyer(few.slug)).cookie)).toEqual([3, null]);
+    const many = await shopWithKeys(30);
+    expect(await room(many.slug, many.productId, (await buyer(many.slug)).cookie)).toEqual([10, null]);
+  });
+});

@@ -114,6 +114,16 @@ export async function unpaidUnits(db: D1Database, tenantId: string, buyerId: str
   return (await db.prepare(`SELECT (${UNPAID_UNITS}) AS n`).bind(tenantId, buyerId, productId).first<{ n: number }>())?.n ?? 0;
 }
 
+/** A buyer's units of a product: in live orders (what the per-buyer limit counts) and in unpaid ones. */
+export async function buyerUnits(db: D1Database, tenantId: string, buyerId: string, productId: string) {
+  const r = await db
+    .prepare(`SELECT COALESCE(SUM(quantity), 0) AS held, COALESCE(SUM(CASE WHEN status = 'created' THEN quantity END), 0) AS unpaid
+              FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}`)
+    .bind(tenantId, buyerId, productId)
+    .first<{ held: number; unpaid: number }>();
+  return { held: r?.held ?? 0, unpaid: r?.unpaid ?? 0 };
+}
+
 export function getOrderRow(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<OrderRow>();
 }

@@ -12,6 +12,7 @@ import {
 } from "../db/coupons";
 import { getProductRow, type ProductRow } from "../db/products";
 import { shopMemberTerms } from "./membership";
+import { orderRoom } from "./order-room";
 import type { SqlGuard } from "../db/statements";
 import {
   bestCombination, checkCoupon, evaluateChoice, type Applied, type CartLine, type Combination, type CouponContext, type HeldCoupon,
@@ -72,7 +73,7 @@ const quoted = (h: HeldCoupon) => ({
 });
 
 /** The quote: held coupons that apply (each one's discount alone), the others with why, and the best combination. */
-export async function quoteCoupons(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, line: CartLine, city: string | null, pick?: string[]): Promise<CheckoutQuote> {
+export async function quoteCoupons(env: Pick<Env, "DB">, tenantId: string, buyerId: string | null, line: CartLine, city: string | null, pick?: string[]): Promise<Omit<CheckoutQuote, "maxQuantity" | "limitLeft">> {
   const subtotalCents = line.unitPriceCents * line.quantity;
   const empty = { voucherIds: [], lines: [], discountCents: 0, totalCents: subtotalCents };
   const base = { productId: line.productId, quantity: line.quantity, subtotalCents, rules: STACKING_RULES };
@@ -196,10 +197,11 @@ export async function productCouponBudget(env: Pick<Env, "DB">, tenantId: string
   return couponBudgetStatus(env, tenantId, productId);
 }
 
-/** The checkout quote for a published product of this store, at the buyer's price (members: their tier's). */
+/** The checkout quote for a published product of this store, at the buyer's price (members: their tier's), with how many they may order now. */
 export async function checkoutQuote(env: Env, tenantId: string, buyerId: string | null, input: { productId: string; quantity: number; couponVoucherIds?: string[] }, city: string | null): Promise<CheckoutQuote> {
   const product = await getProductRow(env.DB, tenantId, input.productId);
   if (!product || product.status !== "published") throw ApiError.notFound("Product");
-  const terms = buyerId ? await shopMemberTerms(env, tenantId, buyerId, product.id) : null;
-  return quoteCoupons(env, tenantId, buyerId, cartLine(product, terms?.unitPriceCents ?? product.price_cents, input.quantity), city, input.couponVoucherIds);
+  const [terms, room] = await Promise.all([buyerId ? shopMemberTerms(env, tenantId, buyerId, product.id) : null, orderRoom(env.DB, tenantId, buyerId, product)]);
+  const quote = await quoteCoupons(env, tenantId, buyerId, cartLine(product, terms?.unitPriceCents ?? product.price_cents, input.quantity), city, input.couponVoucherIds);
+  return { ...quote, ...room };
 }
