@@ -5,6 +5,21 @@ export const BALANCE_PROVIDER = "stored_value";
  * Pure rules of the console's orders and after-sale tickets: what a search term is, the list cursor, the SLA
  * deadlines and the refund plan (how much, which rights go with it). No I/O.
  */
+import type { TICKET_REASONS } from "../../schema/after-sale";
+
+type TicketReason = (typeof TICKET_REASONS)[number];
+const ALL_REASONS: readonly TicketReason[] = ["key_invalid", "not_received", "wrong_account", "other"];
+/**
+ * The problems a ticket may name for each kind of product, likeliest first: a direct recharge is about the account
+ * (未到账, 充错账号), never a key; a key or coupon has no account. A bundle (any kind inside) or a product that is gone
+ * takes every reason. The buyer's form offers these (site/src/lib/order-words.ts) and the API refuses others.
+ */
+const REASONS_BY_KIND: Partial<Record<string, readonly TicketReason[]>> = {
+  card_key: ["key_invalid", "not_received", "other"],
+  direct_recharge: ["not_received", "wrong_account", "other"],
+  coupon: ["key_invalid", "not_received", "other"],
+};
+export const ticketReasonsFor = (kind: string | null | undefined): readonly TicketReason[] => REASONS_BY_KIND[kind ?? ""] ?? ALL_REASONS;
 
 /** SLA of a ticket: first operator reply within 4 hours, resolved within 48 hours of opening. */
 export const TICKET_SLA = { firstResponseMs: 4 * 3_600_000, resolutionMs: 48 * 3_600_000 } as const;

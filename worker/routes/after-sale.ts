@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorBody } from "../../schema/errors";
 import {
   BuyerTickets, ConsoleRefund, ConsoleRefundInput, OpenTicketInput, OrderDetail, OrderPage, OrderSearchQuery, ResolveTicketInput, Ticket, TicketList, TicketListQuery, TicketReplyInput,
 } from "../../schema/after-sale";
@@ -61,7 +62,9 @@ const myTickets = createRoute({
 const open = createRoute({
   method: "post", path: "/shop/{tenant}/orders/{orderId}/tickets", tags: shopTags, middleware: [shopper],
   summary: "Open an after-sale ticket on my order (key invalid, not received, wrong account, other)",
-  request: { params: ShopOrder, ...jsonBody(OpenTicketInput) }, responses: { 201: json(Ticket, "Opened"), 409: errors[409], ...common },
+  description: "The reason must fit what was bought: a direct recharge takes not_received, wrong_account or other; a card key or coupon takes key_invalid, not_received or other; a bundle any.",
+  request: { params: ShopOrder, ...jsonBody(OpenTicketInput) },
+  responses: { 201: json(Ticket, "Opened"), 409: errors[409], 422: json(ErrorBody, "ticket_reason_not_applicable (the reason does not fit the product's kind), voucher_not_in_order"), ...common },
 });
 const myReply = createRoute({
   method: "post", path: "/shop/{tenant}/orders/{orderId}/tickets/{ticketId}/replies", tags: shopTags, middleware: [shopper],

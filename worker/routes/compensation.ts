@@ -15,6 +15,7 @@ import { enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { requireBuyer, shopper } from "../middleware/shopper";
 import { compensationPolicies, complaintsOf, rateVoucher, reportVoucher, resolveComplaint, setCompensationPolicy } from "../services/compensation";
 import { brandIntegrityBySlug } from "../services/integrity";
+import { ErrorBody } from "../../schema/errors";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
 const tags = ["compensation"];
@@ -27,7 +28,10 @@ const report = createRoute({
   middleware: [shopper],
   summary: "Report that my voucher does not work; the brand's policy replaces or refunds it automatically, or the brand decides",
   request: { params: HolderVoucher, ...jsonBody(ReportVoucherInput) },
-  responses: { 200: json(Complaint, "The complaint and its outcome"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409], 429: errors[429] },
+  responses: {
+    200: json(Complaint, "The complaint and its outcome"), 400: errors[400], 401: errors[401], 404: errors[404], 409: errors[409],
+    422: json(ErrorBody, "voucher_report_not_applicable: a direct recharge is serviced by an after-sale ticket on its order"), 429: errors[429],
+  },
 });
 
 const rate = createRoute({

@@ -39,6 +39,11 @@ export async function reportVoucher(
 ): Promise<Complaint> {
   const v = await getVoucherByCode(env.DB, tenantId, code);
   if (!v || v.holder_id !== holderId) throw ApiError.notFound("Voucher");
+  // A recharge has no key to replace: 未到账 / 充错账号 are a ticket on its order, looked into by the brand; an automatic
+  // refund here would pay back money already credited to the account.
+  if (v.kind === "direct_recharge") {
+    throw new ApiError(422, "voucher_report_not_applicable", "A direct recharge is serviced by an after-sale ticket on its order (POST /shop/{store}/orders/{orderId}/tickets)");
+  }
   const id = newId("cmp");
   if (v.status !== "issued") {
     const existing = await complaintOfVoucher(env.DB, tenantId, v.id);

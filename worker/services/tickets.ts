@@ -18,7 +18,7 @@ import {
   overdueTickets, reopenTicketStmt, setResolutionRefStmt, ticketExists, ticketIs, ticketsOfOrder, touchTicketStmt, type TicketMessageRow, type TicketRow,
 } from "../db/tickets";
 import { insertVoucherStmt, listVouchersByOrder, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
-import { decodeListCursor, encodeListCursor, ticketDeadlines, ticketOverdue } from "../domain/after-sale";
+import { decodeListCursor, encodeListCursor, ticketDeadlines, ticketOverdue, ticketReasonsFor } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
@@ -66,6 +66,7 @@ export async function openTicket(env: Env, tenantId: string, buyerId: string | n
   const order = await buyersOrder(env, tenantId, buyerId, orderId);
   if (!OPENABLE.includes(order.status)) throw ApiError.conflict("order_not_eligible", `An order in status '${order.status}' has nothing to service yet`);
   if (input.voucherId) rightOf(await listVouchersByOrder(env.DB, tenantId, orderId), input.voucherId);
+  await assertReasonFits(env, tenantId, order.product_id, input.reason);
   const id = newId("tkt");
   const due = ticketDeadlines(now);
   const [ins] = await env.DB.batch([
@@ -75,6 +76,16 @@ export async function openTicket(env: Env, tenantId: string, buyerId: string | n
   if (!ins!.meta.changes) throw ApiError.conflict("ticket_open", "This order already has an open ticket; reply to it instead");
   await scheduleDispatch(env);
   return (await ticketsForOrder(env, tenantId, orderId)).find((t) => t.id === id)!;
+}
+
+/** The reason must be one the buyer's form offers for what was bought (a recharge is never 卡密无效). */
+async function assertReasonFits(env: Env, tenantId: string, productId: string, reason: string) {
+  const kind = (await getProductRow(env.DB, tenantId, productId))?.kind ?? null;
+  const fits = ticketReasonsFor(kind);
+  if (fits.includes(reason as (typeof fits)[number])) return;
+  throw new ApiError(422, "ticket_reason_not_applicable", `A ${kind} order's ticket names one of: ${fits.join(", ")}`, [
+    { path: "json.reason", message: `not a problem of a ${kind} order`, code: "ticket_reason_not_applicable" },
+  ]);
 }
 
 /** One of the order's rights, by id (422 naming the field for any other: a right of another order is not a hint). */

@@ -4,6 +4,7 @@
  * Pure (no DOM): each text is a [zh, en] pair for `t(...)`; tested in test/unit/order-words-unit.test.ts.
  */
 import type { TICKET_REASONS } from "../../../schema/after-sale";
+import { ticketReasonsFor } from "../../../worker/domain/after-sale";
 
 export type Words = [string, string];
 type Kind = string | null | undefined;
@@ -90,23 +91,15 @@ const REASON_WORDS: Record<TicketReason, Words> = {
 };
 const RECHARGE_REASON_WORDS: Partial<Record<TicketReason, Words>> = { not_received: ["未到账", "Not credited"] };
 const COUPON_REASON_WORDS: Partial<Record<TicketReason, Words>> = { key_invalid: ["券无法使用", "The coupon does not work"] };
-/** Which problems fit what was bought, most likely first (the form's default); a bundle may hold any kind. */
-const REASONS_BY_KIND: Record<string, TicketReason[]> = {
-  card_key: ["key_invalid", "not_received", "other"],
-  direct_recharge: ["not_received", "wrong_account", "other"],
-  coupon: ["key_invalid", "not_received", "other"],
-};
-const ALL_REASONS: TicketReason[] = ["key_invalid", "not_received", "wrong_account", "other"];
-
 /** A ticket's problem in words, as the buyer chose it for this kind of product. */
 export function reasonWords(reason: string, kind: Kind): Words {
   const r = reason as TicketReason;
   return (isRecharge(kind) ? RECHARGE_REASON_WORDS[r] : kind === "coupon" ? COUPON_REASON_WORDS[r] : undefined) ?? REASON_WORDS[r] ?? [reason, reason];
 }
 
-/** The after-sale form's problem list for this kind of product: its values (all allowed TicketReasons) and words. */
+/** The after-sale form's problem list for this kind of product (the API's own list, worker/domain/after-sale.ts) with words. */
 export function ticketReasonOptions(kind: Kind): { value: TicketReason; words: Words }[] {
-  return (REASONS_BY_KIND[kind ?? ""] ?? ALL_REASONS).map((value) => ({ value, words: reasonWords(value, kind) }));
+  return ticketReasonsFor(kind).map((value) => ({ value, words: reasonWords(value, kind) }));
 }
 
 /**

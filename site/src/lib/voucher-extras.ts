@@ -6,7 +6,7 @@ import qrcode from "qrcode-generator";
 import { storesPanel } from "./nearby-stores";
 import { errorText } from "./error-text";
 import { t } from "./i18n";
-import { el, shopFetch } from "./shop-api";
+import { el, shopFetch, store } from "./shop-api";
 import { watchVoucherStatus } from "./voucher-status";
 
 const PROBLEMS: [string, string, string][] = [
@@ -52,6 +52,11 @@ function reportForm(code: string, out: HTMLElement): HTMLElement {
   return d;
 }
 
+function rechargeAfterSale(orderId: string): HTMLElement {
+  const href = `/shop/order/?t=${encodeURIComponent(store())}&o=${encodeURIComponent(orderId)}#after-sale`;
+  return el("p", {}, el("a", { href, class: "muted recharge-after-sale" }, t("未到账或充错账号？申请售后 →", "Not credited or wrong account? After-sale service →")));
+}
+
 function ratingRow(code: string, out: HTMLElement): HTMLElement {
   const row = el("div", { class: "voucher-rating" }, el("span", { class: "muted" }, t("评价：", "Rate: ")));
   for (let s = 1; s <= 5; s++) {
@@ -69,7 +74,7 @@ function ratingRow(code: string, out: HTMLElement): HTMLElement {
 }
 
 /** Adds QR, verify link, report and rating to each rendered voucher card in `list`; returns a stop function. */
-export function decorateVouchers(list: HTMLElement, vouchers: { code: string; status: string; kind: string }[], onStatusChange: () => void): () => void {
+export function decorateVouchers(list: HTMLElement, vouchers: { code: string; status: string; kind: string; orderId?: string | null }[], onStatusChange: () => void): () => void {
   const known = new Map(vouchers.map((v) => [v.code, v.status]));
   for (const card of list.querySelectorAll<HTMLElement>("article.voucher[data-code]")) {
     const code = card.dataset.code!;
@@ -81,7 +86,9 @@ export function decorateVouchers(list: HTMLElement, vouchers: { code: string; st
       card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code), storesPanel(code));
     }
     card.append(el("a", { href: `/verify/?code=${encodeURIComponent(code)}`, class: "muted" }, t("查看溯源与存证 →", "Provenance →")));
-    if (v.status === "issued") card.append(reportForm(code, out));
+    // A recharge's problems (未到账, 充错账号) are an after-sale ticket on its order, not a key to report.
+    if (v.kind === "direct_recharge" && v.orderId) card.append(rechargeAfterSale(v.orderId));
+    else if (v.status === "issued" && v.kind !== "direct_recharge") card.append(reportForm(code, out));
     card.append(ratingRow(code, out), out);
   }
   // Live: when a merchant redeems (or anything else changes), re-render.
