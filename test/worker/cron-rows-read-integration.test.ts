@@ -120,7 +120,7 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
     expect(large.read - small.read).toBeLessThan(100);
   });
 
-  it("a minute reads none of the kept history of the sweeps: risk decisions, spent challenges, blocks, supplier nonces, rewarded assists and invites, delivered points exchanges", async () => {
+  it("a minute reads none of the kept history of the sweeps: risk decisions, spent challenges, blocks, supplier nonces, rewarded assists and invites, delivered points exchanges, refunded orders whose points and task rewards were taken back", async () => {
     const { tenant, adminKey } = await createTenant("CronSweeps");
     const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } } } });
     const productId = p.body.id as string;
@@ -159,6 +159,25 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
         `${seq} INSERT INTO mall_exchanges (id, tenant_id, item_id, member_id, buyer_id, idempotency_key, points, cash_cents, order_id, status)
          SELECT 'mx_${S}_' || ?2 || i, ?2, 'mi_${S}_' || ?2, 'mbr_${S}_' || ?2, 'byr_${S}_0', 'k' || i, 10, 0, 'ord_${S}_' || i, 'ordered' FROM n`,
       ).bind(N, t),
+      // Refunded orders whose points were reversed and whose first-purchase task rewards were taken back.
+      env.DB.prepare(
+        `${seq} INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, status, idempotency_key, request_hash)
+         SELECT 'ord_${S}_r' || i, ?2, 'byr_${S}_0', ?3, 1, 100, 100, 'refunded', 'refund:x' || i, 'h' FROM n`,
+      ).bind(N, t, productId),
+      env.DB.prepare(
+        `${seq} INSERT INTO points_movements (id, tenant_id, member_id, kind, points, balance_after, source_kind, source_id, order_id)
+         SELECT 'pm_${S}_' || k || i, ?2, 'mbr_${S}_' || ?2, k, CASE k WHEN 'earn' THEN 1 ELSE -1 END, CASE k WHEN 'earn' THEN 1 ELSE 0 END, 'order', 'ord_${S}_r' || i, 'ord_${S}_r' || i
+         FROM n, (SELECT 'earn' AS k UNION ALL SELECT 'reverse')`,
+      ).bind(N, t),
+      env.DB.prepare(
+        `${seq} INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
+         SELECT 'pl_${S}_' || i, ?2, 'mbr_${S}_' || ?2, 'pm_${S}_earn' || i, 1, 0, 'order', 'ord_${S}_r' || i, '2026-01-01T00:00:00Z', ?3 FROM n`,
+      ).bind(N, t, inFuture),
+      env.DB.prepare(`INSERT INTO member_tasks (id, tenant_id, kind, name, points) VALUES ('mt_${S}_' || ?1, ?1, 'first_purchase', '首单有礼', 1)`).bind(t),
+      env.DB.prepare(
+        `${seq} INSERT INTO member_task_completions (id, tenant_id, task_id, member_id, completion, points, order_id, reversed_at)
+         SELECT 'tc_${S}_' || i, ?2, 'mt_${S}_' || ?2, 'mbr_${S}_' || ?2, 'c' || i, 1, 'ord_${S}_r' || i, '2026-01-02T00:00:00Z' FROM n`,
+      ).bind(N, t),
     ]);
     await runScheduled(env);
     const large = await quietMinute();
@@ -174,6 +193,10 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
       env.DB.prepare(`DELETE FROM assist_requests WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`DELETE FROM invites WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`UPDATE mall_exchanges SET status = 'returned' WHERE tenant_id = ?`).bind(t),
+      env.DB.prepare(`DELETE FROM member_task_completions WHERE tenant_id = ?`).bind(t),
+      env.DB.prepare(`DELETE FROM points_lots WHERE tenant_id = ?`).bind(t),
+      env.DB.prepare(`DELETE FROM points_movements WHERE tenant_id = ?`).bind(t),
+      env.DB.prepare(`DELETE FROM orders WHERE tenant_id = ? AND ${like("id", "ord")} AND status = 'refunded'`).bind(t),
     ]);
     const grown = grownBetween(small, large);
     // Before 0206 this minute read each table whole: with N = 2,000 of each, ~16,000 more rows (the exchanges twice:

@@ -325,5 +325,11 @@ describe("tasks", () => {
     await sweepPoints(env as Env);
     expect(await env.DB.prepare("SELECT points FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'task'").bind(m.memberId).first("points")).toBe(-20);
     expect(await env.DB.prepare("SELECT reversed_at IS NOT NULL AS r FROM member_task_completions WHERE member_id = ?").bind(m.memberId).first("r")).toBe(1);
+    // The points the order itself earned are taken back by the same sweep, once (it reads only what a refund marked due).
+    const orderReversals = () => env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'order'").bind(m.memberId).first("n");
+    expect(await orderReversals()).toBe(1);
+    await sweepPoints(env as Env);
+    expect(await orderReversals()).toBe(1);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM points_lots WHERE member_id = ? AND reverse_due = 1").bind(m.memberId).first("n")).toBe(0);
   });
 });
