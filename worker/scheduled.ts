@@ -52,7 +52,8 @@ export async function runScheduled(env: Env): Promise<void> {
     runMembershipCron(env),
     // Group buys (拼团): teams past their deadline failed and refunded, and whatever a crash left half-done finished.
     sweepGroupTeams(env),
-    // Social growth (issue 18): assist and invite rewards a crash left unissued.
+    // Social growth (issue 18): assist and invite rewards a crash left unissued, and invite rewards a crash left untaken
+    // back after their first order was refunded.
     retryAssistRewards(env), retryInviteRewards(env),
     // Segments (issue 19): rules segments due for a refresh, and runs a crash left unfinished.
     refreshSegments(env),

@@ -353,6 +353,48 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     expect((await inviteOfInvitee(env.DB, b.tenant.id, (await invitee.call("/me")).body.buyer.id))?.status).toBe("reversed");
   });
 
+  it("a crash between the first order's refund and the take-back is finished by the cron, once", async () => {
+    const b = await brand(10);
+    const { inviteeReward } = await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const invitee = await new Phone(b.slug).guest();
+    expect((await invitee.post("/invites/accept", { code: await inviteCode(inviter) })).body.status).toBe("accepted");
+    const first = await invitee.buyAndPay(b.productId, "wallet_invitee");
+    expect(await countRows("SELECT COUNT(*) AS n FROM invite_rewards WHERE tenant_id = ? AND status = 'issued'", b.tenant.id)).toBe(2);
+    // The refund's batch is done (the order refunded) and the isolate dies before reverseInviteOfRefund.
+    await env.DB.prepare("UPDATE orders SET status = 'refunded' WHERE tenant_id = ? AND id = ?").bind(b.tenant.id, first).run();
+    const invitee0 = (await invitee.call("/me")).body.buyer.id as string;
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, invitee0))!.status).toBe("rewarded");
+
+    // Two cron runs at once, then another: both rewards taken back once, nothing issued again.
+    await Promise.all([retryInviteRewards(env, b.tenant.id), retryInviteRewards(env, b.tenant.id)]);
+    expect(await retryInviteRewards(env, b.tenant.id)).toBe(0);
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, invitee0))!.status).toBe("reversed");
+    expect(await countRows("SELECT COUNT(*) AS n FROM invite_rewards WHERE tenant_id = ? AND status = 'reversed'", b.tenant.id)).toBe(2);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id IN (?, ?) AND status = 'voided'", b.tenant.id, b.reward, inviteeReward)).toBe(2);
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND product_id IN (?, ?) AND status = 'issued'", b.tenant.id, b.reward, inviteeReward)).toBe(0);
+    expect((await recordedOfType(b.tenant.id, "invite_reward_reversed")).map((e) => e.payload.role).sort()).toEqual(["invitee", "inviter"]);
+    expect((await recordedOfType(b.tenant.id, "voucher_voided"))).toHaveLength(2);
+  });
+
+  it("a qualified invite whose first order was refunded before its rewards were made is reversed by the cron, never rewarded", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const inviter = await new Phone(b.slug).member();
+    const invitee = await new Phone(b.slug).guest();
+    expect((await invitee.post("/invites/accept", { code: await inviteCode(inviter) })).body.status).toBe("accepted");
+    const id = (await invitee.call("/me")).body.buyer.id as string;
+    // The invitee's paid order (the invite set aside while it is paid, so nothing qualifies it), then left as the
+    // payment's batch and a refund would leave it with both the rewards and the take-back lost: qualified, refunded.
+    await env.DB.prepare("UPDATE invites SET status = 'refused' WHERE tenant_id = ? AND invitee_id = ?").bind(b.tenant.id, id).run();
+    const order = await invitee.buyAndPay(b.productId, "wallet_invitee");
+    await env.DB.prepare("UPDATE invites SET status = 'qualified', first_order_id = ? WHERE tenant_id = ? AND invitee_id = ?").bind(order, b.tenant.id, id).run();
+    await env.DB.prepare("UPDATE orders SET status = 'refunded' WHERE tenant_id = ? AND id = ?").bind(b.tenant.id, order).run();
+    expect(await retryInviteRewards(env, b.tenant.id)).toBe(0);
+    expect((await inviteOfInvitee(env.DB, b.tenant.id, id))!.status).toBe("reversed");
+    expect(await rewardsOf(b.tenant.id)).toBe(0);
+  });
+
   it("self-invites are refused with a reason: same phone, same device, same payment account", async () => {
     const b = await brand(10);
     await programme(b);

@@ -134,10 +134,20 @@ export async function inviteOverview(db: D1Database, tenantId: string) {
   };
 }
 
-/** Qualified invites whose rewards a crash left unissued (the cron re-runs them). */
+const firstOrderRefunded = "EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = invites.tenant_id AND o.id = invites.first_order_id AND o.status = 'refunded')";
+
+/** Qualified invites whose rewards a crash left unissued (the cron re-runs them); not one whose first order is refunded. */
 export async function unrewardedInvites(db: D1Database, tenantId: string | null) {
   const q = tenantId
-    ? db.prepare("SELECT * FROM invites WHERE tenant_id = ? AND status = 'qualified' LIMIT 100").bind(tenantId)
-    : db.prepare("SELECT * FROM invites WHERE status = 'qualified' LIMIT 100");
+    ? db.prepare(`SELECT * FROM invites WHERE tenant_id = ? AND status = 'qualified' AND NOT ${firstOrderRefunded} LIMIT 100`).bind(tenantId)
+    : db.prepare(`SELECT * FROM invites WHERE status = 'qualified' AND NOT ${firstOrderRefunded} LIMIT 100`);
   return (await q.all<InviteRow>()).results;
+}
+
+/** Invites still qualified or rewarded whose first order is refunded: a crash came between the refund and the take-back. */
+export async function unreversedRefundedInvites(db: D1Database, tenantId: string | null) {
+  const q = tenantId
+    ? db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE tenant_id = ? AND status IN ('qualified', 'rewarded') AND ${firstOrderRefunded} LIMIT 100`).bind(tenantId)
+    : db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE status IN ('qualified', 'rewarded') AND ${firstOrderRefunded} LIMIT 100`);
+  return (await q.all<{ tenant_id: string; first_order_id: string }>()).results;
 }

@@ -11,7 +11,7 @@ import { getBuyer } from "../db/buyers";
 import {
   activeProgramme, codeOf, getProgramme, hasPaidOrder, insertCodeStmt, insertInviteStmt, insertProgrammeStmts, insertRewardStmt, inviteExists, inviteIs, inviteOfFirstOrder,
   inviteOfInvitee, inviteOverview, listProgrammes, moveInviteStmt, myInviteFacts, ownerOfCode, qualifyStmt, reverseRewardStmt, rewardIs, rewardsOfInvite,
-  setPayerStmt, setProgrammeActiveStmts, unrewardedInvites, type InviteRow, type ProgrammeRow,
+  setPayerStmt, setProgrammeActiveStmts, unrewardedInvites, unreversedRefundedInvites, type InviteRow, type ProgrammeRow,
 } from "../db/invites";
 import { memberByBuyer } from "../db/members";
 import type { SqlGuard } from "../db/statements";
@@ -217,8 +217,26 @@ export async function reverseInviteOfRefund(env: Env, tenantId: string, orderId:
   await scheduleDispatch(env);
 }
 
-/** Cron: invites qualified but not rewarded (a crash between the payment and the reward orders). */
+/** Cron: invites whose first order a refund left with their rewards (a crash before the take-back), reversed once. */
+export async function reverseRefundedInvites(env: Env, tenantId: string | null = null): Promise<number> {
+  let n = 0;
+  for (const inv of await unreversedRefundedInvites(env.DB, tenantId)) {
+    try {
+      await reverseInviteOfRefund(env, inv.tenant_id, inv.first_order_id);
+      n++;
+    } catch (e) {
+      console.error(JSON.stringify({ at: "invite_reverse", orderId: inv.first_order_id, error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+  return n;
+}
+
+/**
+ * Cron: invites qualified but not rewarded (a crash between the payment and the reward orders). Refunded first
+ * orders are taken back first, so a qualified invite whose refund crashed is reversed, never rewarded late.
+ */
 export async function retryInviteRewards(env: Env, tenantId: string | null = null): Promise<number> {
+  await reverseRefundedInvites(env, tenantId);
   let n = 0;
   for (const inv of await unrewardedInvites(env.DB, tenantId)) {
     try {
