@@ -106,6 +106,38 @@ describe("member centre on a phone (issue 17)", () => {
     await context.close();
   });
 
+  it("a brand with no tiers: a new member's card shows no tier bar and never 已是最高等级 at 0 成长值", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    // The card as a brand with no tiers answers it (the demo brand's ladder may have tiers other tests added).
+    await page.route(/\/api\/v1\/shop\/demo\/member$/, async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      if (body.member) Object.assign(body.member, { tier: null, earnedTierId: null, nextTier: null, tierReviewAt: null });
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const phone = `135${String(Date.now()).slice(-8)}`;
+    await page.fill("#phone", phone);
+    await page.click("#send");
+    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
+    await page.fill("#code", /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!);
+    await page.check("#consent");
+    await page.click("#verify");
+    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+    await page.goto(`${baseUrl}/shop/member/?t=demo`);
+    await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join-btn");
+    await expect.poll(() => page.textContent("#card"), { timeout: 10_000 }).toMatch(/No\. \d{4} \d{4} \d{4}/);
+    expect(await page.textContent("#card")).not.toContain("最高等级");
+    expect(await page.locator("#card progress").count()).toBe(0);
+    expect(await page.textContent("#growth")).toBe("0");
+    await screenshot(page, "member-card-no-tiers");
+    await fitsThePhone(page);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   // Issue 15 #4: the page's largest text is in the built page, so it paints before /me and /member answer.
   it("shows what membership gives while the card's API calls are still held, and nothing moves when they answer", async () => {
     const { baseUrl } = inject("stack");
