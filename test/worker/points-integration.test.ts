@@ -307,6 +307,35 @@ describe("tasks", () => {
     expect(await ledgerAgrees(m.memberId)).toBe(19);
   });
 
+  it("a refund of the first order takes the task's growth back too, with the tier it bought, once", async () => {
+    const s = await shopWithKeys(2);
+    for (const [name, rank, growthThreshold] of [["普通会员", 0, 0], ["银卡", 1, 10], ["金卡", 2, 30]] as const) {
+      expect((await api("/members/tiers", { method: "POST", token: s.adminKey, json: { name, rank, growthThreshold } })).status).toBe(201);
+    }
+    const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 5, growth: 15 } });
+    const m = await member(s.slug, s.tenant.id);
+    const o = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-growth-1", json: { productId: s.productId } });
+    await pay(o.body.checkoutUrl);
+    expect((await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })).status).toBe(200);
+    const card = async () => (await shop(s.slug, "/member", { cookie: m.cookie })).body.member as { growth: number; tier: { name: string } | null };
+    // The order's 19 bought 银卡; the task's 15 on top bought 金卡.
+    expect(await card()).toMatchObject({ growth: 19 + 15, tier: { name: "金卡" } });
+
+    expect((await api(`/orders/${o.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "buyer asked" } })).status).toBe(200);
+    // Both growths gone, and the tier back to the one held before the first order (not 银卡, which that order bought).
+    expect(await card()).toMatchObject({ growth: 0, tier: { name: "普通会员" } });
+    const taken = await env.DB.prepare("SELECT growth, source_id FROM member_growth WHERE member_id = ? AND source_kind = 'task_refund'").bind(m.memberId).all();
+    expect(taken.results).toEqual([{ growth: -15, source_id: `${task.body.id}:once` }]);
+    const downs = (await recordedOfType(s.tenant.id, "member_tier_changed")).filter((e) => e.payload.direction === "down");
+    expect(downs.map((e) => [e.payload.toTierId !== null, e.payload.reason])).toEqual([[true, "order_refunded"], [true, "order_refunded"]]);
+
+    // Once: the cron's safety net and a rerun take nothing more.
+    await sweepPoints(env as Env);
+    await reverseTasksOfRefund(env as Env, s.tenant.id, o.body.id);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM member_growth WHERE member_id = ? AND source_kind = 'task_refund'").bind(m.memberId).first("n")).toBe(1);
+    expect(await card()).toMatchObject({ growth: 0, tier: { name: "普通会员" } });
+  });
+
   it("a first-purchase task is not completed on an order whose refund is under way, and a refund left half-done is finished by the cron", async () => {
     const s = await shopWithKeys(2);
     const task = await api("/points/tasks", { method: "POST", token: s.adminKey, json: { kind: "first_purchase", name: "首次购买", points: 20 } });

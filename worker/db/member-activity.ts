@@ -73,12 +73,12 @@ export function insertCompletionStmt(
   ).bind(c.id, c.tenantId, c.taskId, c.memberId, c.completion, c.points, c.growth, c.orderId);
 }
 
-export interface CompletionRow { id: string; task_id: string; member_id: string; completion: string; points: number; voucher_id: string | null; buyer_id: string; task_name: string }
+export interface CompletionRow { id: string; task_id: string; member_id: string; completion: string; points: number; growth: number; voucher_id: string | null; buyer_id: string; task_name: string }
 
 /** The completions an order stands on that were not taken back yet. */
 export function completionsOfOrder(db: D1Database, tenantId: string, orderId: string) {
   return db.prepare(
-    `SELECT c.id, c.task_id, c.member_id, c.completion, c.points, c.voucher_id, m.buyer_id, t.name AS task_name FROM member_task_completions c
+    `SELECT c.id, c.task_id, c.member_id, c.completion, c.points, c.growth, c.voucher_id, m.buyer_id, t.name AS task_name FROM member_task_completions c
      JOIN members m ON m.id = c.member_id JOIN member_tasks t ON t.id = c.task_id
      WHERE c.tenant_id = ? AND c.order_id = ? AND c.reversed_at IS NULL`,
   ).bind(tenantId, orderId).all<CompletionRow>().then((r) => r.results);

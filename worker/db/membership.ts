@@ -163,13 +163,18 @@ export function growthStmts(
   ];
 }
 /**
- * After a refund took an order's growth back (growth row `refundGrowthId`): the earned tier goes back to the best tier
- * the growth left still reaches, but never below the tier held before that order was paid (a tier kept by a review
- * or reached earlier stays). Only a tier the refunded growth bought is taken back; history row `historyId` says so.
+ * After a refund took a source's growth back (growth row `refundGrowthId`; the source: an order, or the first-purchase
+ * task an order earned): the earned tier goes back to the best tier the growth left still reaches, but never below the
+ * tier held before the refunded order earned (a tier kept by a review or reached earlier stays). `since` names the
+ * growth rows that order stands for (the order's own, and its task's); the earliest of the member's marks "before".
+ * Only a tier the refunded growth bought is taken back; history row `historyId` says so (reason order_refunded).
  */
-export function refundDowngradeStmts(db: D1Database, p: { historyId: string; tenantId: string; refundGrowthId: string; orderId: string }) {
+export function refundDowngradeStmts(
+  db: D1Database, p: { historyId: string; tenantId: string; refundGrowthId: string; since: { kind: string; id: string }[]; takenKind: string; takenId: string },
+) {
   const { historyId: hid, tenantId: t } = p;
-  // The tier held before the order earned: the last tier change written before the order's growth row.
+  const sources = p.since.map(() => "(source_kind = ? AND source_id = ?)").join(" OR ");
+  // The tier held before the order earned: the last tier change written before the first of those growth rows.
   const before = `(SELECT coalesce(max(bt.rank), -1) FROM member_tiers bt WHERE bt.tenant_id = m.tenant_id AND bt.id = (
       SELECT json_extract(h.detail, '$.toTierId') FROM member_history h
       WHERE h.tenant_id = m.tenant_id AND h.member_id = m.id AND h.kind = 'tier_changed' AND h.created_at < og.created_at
@@ -179,16 +184,17 @@ export function refundDowngradeStmts(db: D1Database, p: { historyId: string; ten
       .prepare(
         `INSERT INTO member_history (id, tenant_id, member_id, kind, detail)
          SELECT ?, m.tenant_id, m.id, 'tier_changed', json_object('direction', 'down', 'fromTierId', m.tier_id, 'toTierId', nt.id, 'toTierName', nt.name,
-                'fromRank', cur.rank, 'toRank', nt.rank, 'reason', 'order_refunded', 'growth', m.growth, 'sourceKind', 'order_refund', 'sourceId', ?)
+                'fromRank', cur.rank, 'toRank', nt.rank, 'reason', 'order_refunded', 'growth', m.growth, 'sourceKind', ?, 'sourceId', ?)
          FROM member_growth rg
          JOIN members m ON m.tenant_id = rg.tenant_id AND m.id = rg.member_id
-         JOIN member_growth og ON og.tenant_id = rg.tenant_id AND og.member_id = rg.member_id AND og.source_kind = 'order' AND og.source_id = ?
+         JOIN member_growth og ON og.id = (SELECT id FROM member_growth WHERE tenant_id = rg.tenant_id AND member_id = rg.member_id AND (${sources})
+                                           ORDER BY created_at LIMIT 1)
          JOIN member_tiers cur ON cur.id = m.tier_id
          JOIN member_tiers nt ON nt.id = (SELECT id FROM member_tiers WHERE tenant_id = m.tenant_id AND (growth_threshold <= m.growth OR rank <= ${before})
                                           ORDER BY rank DESC LIMIT 1)
          WHERE rg.id = ? AND rg.tenant_id = ? AND nt.rank < cur.rank`,
       )
-      .bind(hid, p.orderId, p.orderId, p.refundGrowthId, t),
+      .bind(hid, p.takenKind, p.takenId, ...p.since.flatMap((x) => [x.kind, x.id]), p.refundGrowthId, t),
     db
       .prepare("UPDATE members SET tier_id = (SELECT json_extract(detail, '$.toTierId') FROM member_history WHERE id = ?) WHERE tenant_id = ? AND id = (SELECT member_id FROM member_history WHERE id = ?)")
       .bind(hid, t, hid),

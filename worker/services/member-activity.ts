@@ -19,7 +19,7 @@ import { memberById } from "../db/members";
 import { getVoucherRow, voidVoucherStmt, voucherIs } from "../db/vouchers";
 import { getProductRow } from "../db/products";
 import { ApiError } from "../errors";
-import { actionGrowthStmts, earnGrowthStmts } from "./membership";
+import { actionGrowthStmts, earnGrowthStmts, takeBackGrowthStmts } from "./membership";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { requireMember } from "./member-lookup";
 import { expireDueOfMember, movementStmts, reverseSourcePointsStmts, rulesOf, statementOf } from "./points";
@@ -170,8 +170,9 @@ export async function myTaskList(env: Env, tenantId: string, buyerId: string) {
 /**
  * A refunded order takes back the first-purchase task rewards it earned, as a refund takes back an invite's: the
  * task's points (what is left of them; what was spent is the movement's shortfall, the balance never goes below
- * zero) and its coupon while still unused (voided, voucher_voided) — once, in one batch guarded on the completion
- * being marked reversed by it. The completion stays: the task is not earned again by a later order.
+ * zero), its growth with a tier that growth bought (as an order refund's: takeBackGrowthStmts), and its coupon while
+ * still unused (voided, voucher_voided) — once, in one batch guarded on the completion being marked reversed by it.
+ * The completion stays: the task is not earned again by a later order.
  */
 export async function reverseTasksOfRefund(env: Env, tenantId: string, orderId: string) {
   const completions = await completionsOfOrder(env.DB, tenantId, orderId);
@@ -180,6 +181,8 @@ export async function reverseTasksOfRefund(env: Env, tenantId: string, orderId: 
     const stmts = [
       reverseCompletionStmt(env.DB, tenantId, c.id, orderId),
       ...(c.points > 0 ? reverseSourcePointsStmts(env, tenantId, { kind: "task", id: `${c.task_id}:${c.completion}` }, "task_order_refunded", reversed, c.buyer_id) : []),
+      // Its growth as an order refund's is taken back: the negative row (task_refund, once) and a tier it bought.
+      ...(c.growth > 0 ? takeBackGrowthStmts(env, tenantId, { kind: "task", id: `${c.task_id}:${c.completion}`, memberId: c.member_id }, orderId, "task_refund", reversed) : []),
     ];
     const voucher = c.voucher_id ? await getVoucherRow(env.DB, tenantId, c.voucher_id) : null;
     if (voucher?.status === "issued") {

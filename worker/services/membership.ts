@@ -155,13 +155,29 @@ export function orderPaidMemberStmts(env: Pick<Env, "DB">, order: { tenant_id: s
  * once) and a gift pack not issued yet will not be.
  */
 export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, orderId: string, guard: SqlGuard): D1PreparedStatement[] {
-  const earned = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = 'order' AND source_id = ?`, args: [tenantId, orderId] });
+  return [
+    ...takeBackGrowthStmts(env, tenantId, { kind: "order", id: orderId }, orderId, "order_refund", guard),
+    ...paidTermRefundStmts(env.DB, tenantId, orderId, guard),
+  ];
+}
+
+/**
+ * The growth one source earned, taken back for the refund of order `orderId` (once: the negative row is keyed by the
+ * member, `takenKind` and the source's id), with a tier it bought (never below the tier held before that order) and
+ * member_tier_changed direction down. `memberId` narrows a source whose id several members share (a one-off task's
+ * `<task>:once`).
+ */
+export function takeBackGrowthStmts(
+  env: Pick<Env, "DB">, tenantId: string, earned: { kind: string; id: string; memberId?: string }, orderId: string, takenKind: string, guard: SqlGuard,
+): D1PreparedStatement[] {
+  const ofMember = earned.memberId ? { sql: " AND member_id = ?", args: [earned.memberId] } : { sql: "", args: [] };
+  const of = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = ? AND source_id = ?${ofMember.sql}`, args: [tenantId, earned.kind, earned.id, ...ofMember.args] });
   const refundGrowthId = newId("mg");
   const historyId = newId("mh");
   const ofHistory = (path: string) => ({ sql: `SELECT json_extract(detail, '${path}') FROM member_history WHERE id = ?`, args: [historyId] });
   return [
-    ...growthChangeStmts(env, tenantId, earned("member_id"), earned("-growth"), "order_refund", orderId, guard, refundGrowthId),
-    ...refundDowngradeStmts(env.DB, { historyId, tenantId, refundGrowthId, orderId }),
+    ...growthChangeStmts(env, tenantId, of("member_id"), of("-growth"), takenKind, earned.id, guard, refundGrowthId),
+    ...refundDowngradeStmts(env.DB, { historyId, tenantId, refundGrowthId, since: [{ kind: "order", id: orderId }, earned], takenKind, takenId: earned.id }),
     ...eventRows(env, [{ eventId: `ev${historyId}`, tenantId, type: "member_tier_changed", payload: { memberId: "", direction: "down", reason: "order_refunded" } }], historyExists(historyId), [
       { path: "$.payload.memberId", sql: "SELECT member_id FROM member_history WHERE id = ?", args: [historyId] },
       { path: "$.payload.fromTierId", ...ofHistory("$.fromTierId") },
@@ -170,7 +186,6 @@ export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, o
       { path: "$.payload.toRank", ...ofHistory("$.toRank") },
       { path: "$.actor.userId", sql: "SELECT buyer_id FROM members WHERE id = (SELECT member_id FROM member_history WHERE id = ?)", args: [historyId] },
     ]),
-    ...paidTermRefundStmts(env.DB, tenantId, orderId, guard),
   ];
 }
 
