@@ -81,7 +81,11 @@ export const MemberTask = z
   })
   .openapi("MemberTask");
 export const MyTask = MemberTask.omit({ active: true, createdAt: true })
-  .extend({ completions: z.number().int(), available: z.boolean().openapi({ description: "A completion is there to claim now" }) })
+  .extend({
+    completions: z.number().int(),
+    reversed: z.number().int().openapi({ description: "Completions whose reward a refund of their order took back (a first purchase refunded)" }),
+    available: z.boolean().openapi({ description: "A completion is there to claim now" }),
+  })
   .openapi("MyTask");
 export const TaskCompletion = z
   .object({ taskId: z.string(), completion: z.string(), points: z.number().int(), growth: z.number().int(), voucherId: z.string().nullable(), balance: z.number().int() })

@@ -303,7 +303,7 @@ describe("tasks", () => {
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM points_movements WHERE member_id = ? AND kind = 'reverse' AND source_kind = 'task'").bind(m.memberId).first("n")).toBe(1);
     const again = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "order-task-refund-2", json: { productId: s.productId } });
     await pay(again.body.checkoutUrl);
-    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ completions: 1, available: false });
+    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ completions: 1, reversed: 1, available: false });
     expect(await ledgerAgrees(m.memberId)).toBe(19);
   });
 
@@ -334,6 +334,8 @@ describe("tasks", () => {
     await reverseTasksOfRefund(env as Env, s.tenant.id, o.body.id);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM member_growth WHERE member_id = ? AND source_kind = 'task_refund'").bind(m.memberId).first("n")).toBe(1);
     expect(await card()).toMatchObject({ growth: 0, tier: { name: "普通会员" } });
+    // The task list says the reward was taken back (the page's 已收回), and it is not there to claim again.
+    expect((await shop(s.slug, "/member/tasks", { cookie: m.cookie })).body.tasks[0]).toMatchObject({ completions: 1, reversed: 1, available: false });
   });
 
   it("a first-purchase task is not completed on an order whose refund is under way, and a refund left half-done is finished by the cron", async () => {

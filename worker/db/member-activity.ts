@@ -56,8 +56,8 @@ export function getTask(db: D1Database, tenantId: string, id: string) {
 }
 
 export function completionsOf(db: D1Database, tenantId: string, memberId: string) {
-  return db.prepare("SELECT task_id, completion FROM member_task_completions WHERE tenant_id = ? AND member_id = ?")
-    .bind(tenantId, memberId).all<{ task_id: string; completion: string }>().then((r) => r.results);
+  return db.prepare("SELECT task_id, completion, reversed_at FROM member_task_completions WHERE tenant_id = ? AND member_id = ?")
+    .bind(tenantId, memberId).all<{ task_id: string; completion: string; reversed_at: string | null }>().then((r) => r.results);
 }
 
 /**

@@ -100,9 +100,10 @@ const completionKeys = (task: TaskRow, facts: string[]) => (task.repeatable ? fa
 export async function myTasks(env: Env, tenantId: string, memberId: string) {
   const [tasks, done, facts] = await Promise.all([listTasks(env.DB, tenantId, true), completionsOf(env.DB, tenantId, memberId), factsFor(env, tenantId, memberId)]);
   return tasks.map((t) => {
-    const mine = new Set(done.filter((d) => d.task_id === t.id).map((d) => d.completion));
+    const ofTask = done.filter((d) => d.task_id === t.id);
+    const mine = new Set(ofTask.map((d) => d.completion));
     const { active: _a, createdAt: _c, ...rest } = toTask(t);
-    return { ...rest, completions: mine.size, available: completionKeys(t, facts[t.kind]).some((k) => !mine.has(k)) };
+    return { ...rest, completions: mine.size, reversed: ofTask.filter((d) => d.reversed_at).length, available: completionKeys(t, facts[t.kind]).some((k) => !mine.has(k)) };
   });
 }
 
