@@ -144,10 +144,14 @@ export async function unrewardedInvites(db: D1Database, tenantId: string | null)
   return (await q.all<InviteRow>()).results;
 }
 
-/** Invites still qualified or rewarded whose first order is refunded: a crash came between the refund and the take-back. */
+/**
+ * Invites still qualified or rewarded whose first order is refunded: a crash came between the refund and the take-back.
+ * Read from the invites the refund marked (`reverse_due`, 0222), not from every rewarded invite.
+ */
 export async function unreversedRefundedInvites(db: D1Database, tenantId: string | null) {
+  const due = `reverse_due = 1 AND status IN ('qualified', 'rewarded') AND ${firstOrderRefunded}`;
   const q = tenantId
-    ? db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE tenant_id = ? AND status IN ('qualified', 'rewarded') AND ${firstOrderRefunded} LIMIT 100`).bind(tenantId)
-    : db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE status IN ('qualified', 'rewarded') AND ${firstOrderRefunded} LIMIT 100`);
+    ? db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE tenant_id = ? AND ${due} LIMIT 100`).bind(tenantId)
+    : db.prepare(`SELECT tenant_id, first_order_id FROM invites WHERE ${due} LIMIT 100`);
   return (await q.all<{ tenant_id: string; first_order_id: string }>()).results;
 }
