@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, countRows, createTenant } from "./helpers";
+import { api, countRows, createTenant, recordedOfType } from "./helpers";
 import { countingEnv } from "./counting-env";
 import { issueMemberBenefits, runMembershipCron, runYearlyReviews } from "../../worker/services/member-cron";
 import { createOrder } from "../../worker/services/orders";
@@ -133,5 +133,44 @@ describe("membership cron: a benefit is not a purchase", { timeout: 180_000 }, (
     await issueMemberBenefits(env, new Date(now.getTime() + 32 * DAY), new Map(), LONG());
     expect([await held(pack), await held(gift)]).toEqual([3, 2]);
     await expect(buy(pack)).rejects.toMatchObject({ code: "purchase_limit" });
+  });
+});
+
+describe("membership cron: an item that cannot be issued is owed, not lost", { timeout: 180_000 }, () => {
+  it("a sold-out pack item: the rest goes out, the brand is alerted once, and after restocking the next run issues it exactly once", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const ok = await coupon(adminKey, "月度券包 A");
+    const scarce = await coupon(adminKey, "月度券包 B");
+    const stock = async (n: number) => expect((await api(`/products/${scarce}`, { method: "PATCH", token: adminKey, json: { stockTotal: n } })).status).toBe(200);
+    await stock(0);
+    const gold = await tier(adminKey, { name: "金卡", rank: 0, growthThreshold: 0, privileges: { monthlyCouponProductIds: [ok, scarce] } });
+    const p = `mo${Date.now().toString(36)}`;
+    await members(tenant.id, p, 1, gold);
+    const buyerId = `byr_${p}_0`;
+    const now = new Date();
+    const at = (min: number) => new Date(now.getTime() + min * 60_000);
+    const held = (productId: string) => countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ('created', 'paid', 'delivered')", tenant.id, buyerId, productId);
+    const given = async () => JSON.parse((await env.DB.prepare("SELECT order_ids FROM member_benefits WHERE tenant_id = ? AND kind = 'monthly_pack'").bind(tenant.id).first<{ order_ids: string }>())!.order_ids) as string[];
+    const alerts = async () => (await recordedOfType(tenant.id, "alert")).filter((e) => e.payload.kind === "member_benefit_unissued");
+
+    await issueMemberBenefits(env, now, new Map(), LONG());
+    await issueMemberBenefits(env, at(2), new Map(), LONG());
+    await issueMemberBenefits(env, at(4), new Map(), LONG());
+    expect([await held(ok), await held(scarce)]).toEqual([1, 0]);
+    expect(await given()).toHaveLength(1);
+    const raised = await alerts();
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.payload).toMatchObject({ productId: scarce, memberId: `${p}_0`, benefit: "monthly_pack", period: now.toISOString().slice(0, 7), reason: "sold_out" });
+
+    await stock(5);
+    await issueMemberBenefits(env, at(6), new Map(), LONG());
+    expect([await held(ok), await held(scarce)]).toEqual([1, 1]);
+    expect(await given()).toHaveLength(2);
+    await issueMemberBenefits(env, at(8), new Map(), LONG());
+    await issueMemberBenefits(env, at(10), new Map(), LONG());
+    expect([await held(ok), await held(scarce)]).toEqual([1, 1]);
+    expect(await given()).toHaveLength(2);
+    expect(await countRows("SELECT count(*) AS n FROM member_benefits_owed WHERE tenant_id = ?", tenant.id)).toBe(0);
+    expect(await alerts()).toHaveLength(1);
   });
 });

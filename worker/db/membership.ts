@@ -422,7 +422,7 @@ export function benefitsOf(db: D1Database, tenantId: string, memberId: string) {
     .all<{ kind: string; period: string }>()
     .then((r) => r.results);
 }
-export type GiftOwed = { order_id: string; tenant_id: string; member_id: string; buyer_id: string; gift_product_ids: string };
+export type GiftOwed = { order_id: string; tenant_id: string; member_id: string; buyer_id: string; gift_product_ids: string; valid_until: string };
 /** Paid card orders whose gift pack is not yet issued (all of them, or the one order `orderId`). */
 export function giftsOwed(db: D1Database, orderId?: string, limit = 100) {
   return db
@@ -441,6 +441,61 @@ export function giftIssuedStmts(db: D1Database, g: GiftOwed, orderIds: string[])
   return [
     benefitDoneStmt(db, g.tenant_id, g.member_id, "paid_gift", g.order_id, orderIds),
     db.prepare("UPDATE paid_card_terms SET gift_issued = 1 WHERE tenant_id = ? AND order_id = ?").bind(g.tenant_id, g.order_id),
+  ];
+}
+
+// Benefit items owed (migration 0223): what the cron could not issue, tried again until the period ends.
+export type OwedItem = { tenantId: string; memberId: string; buyerId: string; kind: string; period: string; item: number; productId: string; keyBase: string; reason: string; until: string };
+/** Records an item owed; `guard`ed statements after it (the alert) run only when this row is new. */
+export function owedItemStmt(db: D1Database, o: OwedItem, now: string) {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO member_benefits_owed (tenant_id, member_id, kind, period, item, product_id, buyer_id, key_base, reason, until, next_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(o.tenantId, o.memberId, o.kind, o.period, o.item, o.productId, o.buyerId, o.keyBase, o.reason, o.until, now);
+}
+export type OwedRow = { tenant_id: string; member_id: string; buyer_id: string; kind: string; period: string; item: number; product_id: string; key_base: string; attempt: number };
+/** Owed items due a retry at `now` whose period has not ended, the longest waiting first. */
+export function owedItemsDue(db: D1Database, now: string, limit = 100) {
+  return db
+    .prepare("SELECT * FROM member_benefits_owed WHERE next_at <= ? AND until > ? ORDER BY next_at LIMIT ?")
+    .bind(now, now, limit)
+    .all<OwedRow>()
+    .then((r) => r.results);
+}
+/**
+ * Whether the product may be issued now: it exists and, for counted stock, has a unit left (card keys and bundles are
+ * left to createOrder, which refuses an empty card-key product before writing an order).
+ */
+export function productIssuable(db: D1Database, tenantId: string, productId: string) {
+  return db
+    .prepare(
+      `SELECT 1 AS y FROM products WHERE tenant_id = ? AND id = ?
+         AND (kind IN ('card_key', 'bundle') OR stock_total IS NULL OR stock_total - stock_reserved - stock_sold >= 1)`,
+    )
+    .bind(tenantId, productId)
+    .first<{ y: number }>()
+    .then((r) => !!r);
+}
+const owedKey = "tenant_id = ? AND member_id = ? AND kind = ? AND period = ? AND item = ?";
+const owedArgs = (o: OwedRow) => [o.tenant_id, o.member_id, o.kind, o.period, o.item];
+/** A retry that did not issue: try again at `nextAt`; `failed` (an order may now exist under this attempt's key) moves to the next key. */
+export function owedRetryLaterStmt(db: D1Database, o: OwedRow, nextAt: string, reason: string, failed: boolean) {
+  return db
+    .prepare(`UPDATE member_benefits_owed SET next_at = ?, reason = ?, attempt = attempt + ? WHERE ${owedKey} AND attempt = ?`)
+    .bind(nextAt, reason, failed ? 1 : 0, ...owedArgs(o), o.attempt);
+}
+/** The item issued: the owed row goes and its order joins the period's member_benefits row, once. */
+export function owedIssuedStmts(db: D1Database, o: OwedRow, orderId: string) {
+  return [
+    db.prepare(`DELETE FROM member_benefits_owed WHERE ${owedKey}`).bind(...owedArgs(o)),
+    db
+      .prepare(
+        `UPDATE member_benefits SET order_ids = json_insert(order_ids, '$[#]', ?)
+         WHERE changes() = 1 AND tenant_id = ? AND member_id = ? AND kind = ? AND period = ?`,
+      )
+      .bind(orderId, o.tenant_id, o.member_id, o.kind, o.period),
   ];
 }
 

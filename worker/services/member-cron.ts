@@ -1,7 +1,8 @@
 /**
  * Membership cron work (issue 17), each step exactly once however often it runs: the yearly tier review (grace
  * notice, then downgrade), paid cards lapsing, and benefits issued as free orders (monthly coupon pack, birthday gift,
- * paid-card gift pack and monthly pack) under derived Idempotency-Keys, with a member_benefits row per period.
+ * paid-card gift pack and monthly pack) under derived Idempotency-Keys, with a member_benefits row per period; an
+ * item that could not be issued stays owed and is tried again in the period (services/member-benefit-items.ts).
  */
 import type { GrowthRules, Tier } from "../../schema/members";
 import { newId } from "../domain/crypto";
@@ -11,9 +12,8 @@ import {
   historyExists, historyStmt, insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, reviewDueStmt, setGrowthAndTierStmt,
   type BenefitCandidate, type GiftOwed, type ReviewCandidate, paidCardTermOfOrder } from "../db/membership";
 import type { Keyset } from "../db/statements";
-import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
-import { createOrder } from "./orders";
+import { issueItems, owedStmts, periodEnd, retryOwedItems } from "./member-benefit-items";
 import { getGrowthRules, listTiers } from "./membership";
 
 type TierCache = Map<string, Promise<Tier[]>>;
@@ -47,25 +47,6 @@ const logged = (at: string, tenantId: string, memberId: string) => (e: unknown) 
   console.error(JSON.stringify({ at, tenantId, memberId, error: e instanceof Error ? e.message : String(e) }));
 };
 
-/**
- * Free orders for these products, one per product under `keyBase.<n>`: a rerun returns the same orders. A benefit the
- * brand promised is not a purchase: the product's per-buyer limit (限购) does not refuse it (as invite/assist rewards).
- */
-async function issueFree(env: Env, tenantId: string, buyerId: string, productIds: string[], keyBase: string, source: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const [i, productId] of productIds.entries()) {
-    try {
-      const res = await createOrder(env, { tenantId, buyerId, productId, idempotencyKey: `${keyBase}.${i}`, source, unitPriceCents: 0, requirePublished: false, purchaseLimit: false });
-      ids.push(res.order.id);
-    } catch (e) {
-      // Sold out or gone: that item is skipped, the rest of the pack still goes out.
-      if (!(e instanceof ApiError)) throw e;
-      console.error(JSON.stringify({ at: "member-benefit", tenantId, productId, error: e.code }));
-    }
-  }
-  return ids;
-}
-
 type Owed = { kind: string; period: string; products: string[]; key: string };
 
 /** The benefits this member's tier, birthday and paid card carry this month (given or not). */
@@ -86,7 +67,10 @@ async function issueOwed(env: Env, m: BenefitCandidate, due: Owed[], now: Date, 
   const stmts: D1PreparedStatement[] = [];
   for (const b of due) {
     if (done.has(`${b.kind}|${b.period}`)) continue;
-    stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, b.kind, b.period, await issueFree(env, m.tenant_id, m.buyer_id, b.products, b.key, `member:${b.kind}`)));
+    const { ids, missed } = await issueItems(env, m.tenant_id, m.buyer_id, b.products, b.key, `member:${b.kind}`);
+    // The period is given with what went out; an item that could not is owed, retried and alerted (member-benefit-items.ts).
+    stmts.push(benefitDoneStmt(env.DB, m.tenant_id, m.id, b.kind, b.period, ids));
+    stmts.push(...owedStmts(env, { tenantId: m.tenant_id, memberId: m.id, buyerId: m.buyer_id, kind: b.kind, period: b.period, keyBase: b.key, until: periodEnd(b.period) }, missed, now));
   }
   if (markChecked) stmts.push(...benefitsCheckedStmts(env.DB, [m], monthKey(now)));
   if (stmts.length) await env.DB.batch(stmts);
@@ -107,12 +91,17 @@ export async function issueMemberBenefits(env: Env, now = new Date(), cache: Tie
     }
     if (nothingDue.length) await env.DB.batch(benefitsCheckedStmts(env.DB, nothingDue, period));
   }, deadline);
-  for (const g of await giftsOwed(env.DB)) await issueGift(env, g);
+  for (const g of await giftsOwed(env.DB)) await issueGift(env, g, now);
+  await retryOwedItems(env, now);
 }
 
-async function issueGift(env: Env, g: GiftOwed) {
-  const ids = await issueFree(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], `mb.pg.${g.order_id}`, "member:paid_gift");
-  await env.DB.batch(giftIssuedStmts(env.DB, g, ids));
+async function issueGift(env: Env, g: GiftOwed, now: Date) {
+  const keyBase = `mb.pg.${g.order_id}`;
+  const { ids, missed } = await issueItems(env, g.tenant_id, g.buyer_id, JSON.parse(g.gift_product_ids) as string[], keyBase, "member:paid_gift");
+  await env.DB.batch([
+    ...giftIssuedStmts(env.DB, g, ids),
+    ...owedStmts(env, { tenantId: g.tenant_id, memberId: g.member_id, buyerId: g.buyer_id, kind: "paid_gift", period: g.order_id, keyBase, until: periodEnd(g.order_id, g.valid_until) }, missed, now),
+  ]);
 }
 
 /** After a paid order (in the background): a paid card's gift pack and this month's packs at once. */
@@ -121,7 +110,7 @@ export async function memberAfterPaid(env: Env, order: { tenant_id: string; id: 
   if (!term) return;
   const m = await benefitCandidateStmt(env.DB, order.tenant_id, term.member_id, now.toISOString()).first<BenefitCandidate>();
   if (!m) return;
-  for (const g of await giftsOwed(env.DB, order.id)) await issueGift(env, g);
+  for (const g of await giftsOwed(env.DB, order.id)) await issueGift(env, g, now);
   const due = benefitsDue(m, await listTiers(env, order.tenant_id), now);
   if (due.length) await issueOwed(env, m, due, now, false);
 }
