@@ -56,8 +56,11 @@ describe("coupons at checkout on a phone", () => {
 
     await page.click("#buy-btn");
     await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
-    expect(await page.textContent("body")).toContain("¥37.00");
+    // The cashier says why ¥37.00: the order's ¥50.00, each coupon's share, then 应付.
+    const summary = await page.locator("#summary > div").evaluateAll((rows) => rows.map((r) => [r.querySelector("dt")!.textContent!.trim(), r.querySelector("dd")!.textContent!.trim()]));
+    expect(summary).toEqual([["商品金额", "¥50.00"], [`满50减10 ${run}`, "−¥10.00"], [`9折券 ${run}`, "−¥3.00"], ["应付", "¥37.00"]]);
     await screenshot(page, "coupon-checkout-cashier-phone");
+    await fitsThePhone(page);
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);

@@ -11,6 +11,8 @@ export interface CashierView {
   methods: { name: string; label: string }[];
   /** Development: the sandbox's own pay button (it posts to sandboxPayUrl). */
   sandboxPayUrl: string | null;
+  /** What came off the order before the charge (coupons, the balance part), with its amount before them; null: nothing. */
+  breakdown: { subtotalCents: number; deductions: { label: string; en: string; cents: number }[] } | null;
 }
 
 /** An order that cannot be paid (any status but created), in words: [Chinese, English]; never the raw status. */
@@ -35,8 +37,18 @@ const CASHIER_TEXT: Record<string, [string, string]> = {
 /** Chinese by default; English when the storefront's language choice (localStorage kq-lang, or ?lang=en) says so. */
 const en = (text: string) => ` data-en="${esc(text)}"`;
 
+const fen = (cents: number) => `¥${(cents / 100).toFixed(2)}`;
+
+/** 商品金额, each deduction (−¥20.00 满100减20券) and 应付: the buyer sees why the amount is what it is. */
+function breakdownHtml(b: CashierView["breakdown"], amountCents: number) {
+  if (!b) return `<div class="amt">${fen(amountCents)}</div>`;
+  const row = (cls: string, label: string, labelEn: string, amount: string) =>
+    `<div class="${cls}"><dt${en(labelEn)}>${esc(label)}</dt><dd>${amount}</dd></div>`;
+  return `<dl id="summary">${row("sub", "商品金额", "Order amount", fen(b.subtotalCents))}${b.deductions.map((d) => row("off", d.label, d.en, `−${fen(d.cents)}`)).join("")}
+<div class="due"><dt${en("To pay")}>应付</dt><dd class="amt">${fen(amountCents)}</dd></div></dl>`;
+}
+
 export function checkoutHtml(p: CashierView) {
-  const yuan = (p.amountCents / 100).toFixed(2);
   const payable = p.status === "created";
   const methods = p.methods.map((m) => `<button class="method" data-provider="${esc(m.name)}">${esc(m.label)}</button>`).join("");
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -44,9 +56,10 @@ export function checkoutHtml(p: CashierView) {
 <style>body{font-family:system-ui,"PingFang SC",sans-serif;background:#f1f5f9;margin:0}main{max-width:420px;margin:2rem auto;background:#fff;border-radius:12px;padding:1.5rem}
 .amt{font-size:2rem;font-weight:700;margin:.5rem 0}button{width:100%;padding:.9rem;font-size:1.05rem;border:0;border-radius:8px;background:#1677ff;color:#fff;margin:.35rem 0}
 button.method{background:#fff;color:#0f172a;border:1px solid #cbd5e1}button.method[data-provider=wechatpay]{border-color:#07c160;color:#065f46}button.method[data-provider=alipay]{border-color:#1677ff;color:#0b4dbf}
-.muted{color:#475569;font-size:.85rem}.tag{display:inline-block;background:#fef3c7;color:#92400e;border-radius:4px;padding:0 .4rem;font-size:.75rem}</style></head>
+.muted{color:#475569;font-size:.85rem}#summary{margin:.75rem 0}#summary div{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;margin:.3rem 0}
+#summary dt{color:#475569;min-width:0;overflow-wrap:anywhere}#summary dd{margin:0;white-space:nowrap}#summary .off dd{color:#dc2626}#summary .due{border-top:1px solid #e2e8f0;padding-top:.4rem}#summary .due .amt{margin:0}.tag{display:inline-block;background:#fef3c7;color:#92400e;border-radius:4px;padding:0 .4rem;font-size:.75rem}</style></head>
 <body><main><p>${p.sandboxPayUrl ? `<span class="tag">SANDBOX 沙箱</span> ` : ""}<span${en("kaquan checkout")}>kaquan 收银台</span></p>
-<h1 style="font-size:1.1rem">${esc(p.title)}</h1><div class="amt">¥${yuan}</div>
+<h1 style="font-size:1.1rem">${esc(p.title)}</h1>${breakdownHtml(p.breakdown, p.amountCents)}
 <p class="muted"><span${en("Payment")}>支付单号</span> ${esc(p.paymentId)}</p>
 ${payable ? `${methods ? `<div role="group" aria-label="选择支付方式">${methods}</div>` : ""}
 ${p.sandboxPayUrl ? `<p class="muted"><span${en("Sandbox wallet")}>沙箱钱包</span> <span id="wallet"></span></p><button id="pay"${en("Pay")}>确认支付</button>` : ""}

@@ -3,9 +3,10 @@ import { getPaymentById, setChargeProviderStmt, type PaymentRow } from "../db/pa
 import { getTenant } from "../db/tenants";
 import { isDevelopment } from "../domain/deploy-config";
 import { ApiError } from "../errors";
-import { checkoutHtml } from "../payments/checkout-page";
+import { checkoutHtml, type CashierView } from "../payments/checkout-page";
 import type { PaymentProvider } from "../payments/provider";
 import { providerFor, providersForTenant } from "../payments/provider-registry";
+import { couponsOfOrder } from "./coupons";
 import { paymentForCheckout } from "./fulfilment";
 import { ASK_AFTER_MS, creditIfPaidAtGateway, creditPaidAtGateway, orderPaid } from "./gateway-credit";
 import type { OrderRow } from "../db/orders";
@@ -26,7 +27,22 @@ export async function cashierPage(env: Env, paymentId: string, origin: string): 
     returnUrl: await returnUrl(env, payment.tenant_id, order.id),
     methods: methods.map((m) => ({ name: m.name, label: m.label })),
     sandboxPayUrl: isDevelopment(env) ? `/api/v1/pay/sandbox/checkout/${payment.id}/pay` : null,
+    breakdown: await breakdownOf(env, order, payment),
   });
+}
+
+/** The order's amount before its coupons and balance part, and each of them; null when the charge is the whole of it. */
+async function breakdownOf(env: Env, order: OrderRow, payment: PaymentRow): Promise<CashierView["breakdown"]> {
+  const coupons = (order.discount_cents ?? 0) > 0 ? (await couponsOfOrder(env, order.tenant_id, order.id)).filter((c) => c.state === "applied") : [];
+  const balance = order.amount_cents - payment.amount_cents;
+  if (!coupons.length && balance <= 0) return null;
+  return {
+    subtotalCents: order.unit_price_cents * order.quantity,
+    deductions: [
+      ...coupons.map((c) => ({ label: c.title ?? "优惠券", en: c.title ?? "Coupon", cents: c.discountCents })),
+      ...(balance > 0 ? [{ label: "余额抵扣", en: "Paid from balance", cents: balance }] : []),
+    ],
+  };
 }
 
 /** A gateway that failed or answered badly: the buyer may retry, and nothing of ours changed. */

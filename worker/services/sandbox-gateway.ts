@@ -16,7 +16,8 @@ export async function sandboxCheckoutPage(env: Env, paymentId: string): Promise<
   return checkoutHtml({
     paymentId: payment.id, title: product?.name ?? "订单", amountCents: payment.amount_cents, status: order.status,
     returnUrl: `/shop/order/?t=${encodeURIComponent(tenant?.slug ?? "")}&o=${encodeURIComponent(order.id)}`,
-    methods: [], sandboxPayUrl: `/api/v1/pay/sandbox/checkout/${payment.id}/pay`,
+    // A gateway knows the amount it charges, not the order's coupons (our cashier shows those).
+    methods: [], sandboxPayUrl: `/api/v1/pay/sandbox/checkout/${payment.id}/pay`, breakdown: null,
   });
 }
 
