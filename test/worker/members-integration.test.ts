@@ -374,4 +374,35 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect(events[0]).toMatchObject({ memberId: m.id, cardId: cardProduct, orderId: buy.body.id, tierId: plus.body.id });
     await expectValidEvents(tenant.id);
   });
+
+  it("a paid card's gift pack item sold out at purchase is owed for the term: alerted once, issued once after restocking", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const gift = await coupon(adminKey, "开卡礼");
+    await api(`/products/${gift}`, { method: "PATCH", token: adminKey, json: { stockTotal: 0 } });
+    const plus = await tier(adminKey, { name: "PLUS", rank: 5, growthThreshold: 1_000_000 });
+    const cardProduct = await coupon(adminKey, "PLUS 月卡", 990);
+    await api(`/products/${cardProduct}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    await api(`/members/paid-cards/${cardProduct}`, { method: "PUT", token: adminKey, json: { tierId: plus.body.id, months: 1, giftProductIds: [gift] } });
+    const { cookie, buyerId } = await signIn(tenant.slug);
+    await shop(tenant.slug, "/member/join", { method: "POST", cookie });
+    const buy = await shop(tenant.slug, "/orders", { method: "POST", cookie, idem: "card-buy", json: { productId: cardProduct } });
+    await pay(buy.body.checkoutUrl);
+    await issueMemberBenefits(env);
+    const gifts = () => countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status = 'delivered'", tenant.id, buyerId, gift);
+    const alerts = async () => (await recordedOfType(tenant.id, "alert")).filter((e) => e.payload.kind === "member_benefit_unissued");
+    expect(await gifts()).toBe(0);
+    expect((await alerts()).map((e) => [e.payload.benefit, e.payload.period, e.payload.productId])).toEqual([["paid_gift", buy.body.id, gift]]);
+    const until = (await env.DB.prepare("SELECT until FROM member_benefits_owed WHERE tenant_id = ?").bind(tenant.id).first<{ until: string }>())!.until;
+    expect(until).toBe((await memberOf(tenant.id, buyerId))!.paid_until);
+
+    await api(`/products/${gift}`, { method: "PATCH", token: adminKey, json: { stockTotal: 3 } });
+    await issueMemberBenefits(env, new Date(Date.now() + 60_000));
+    await issueMemberBenefits(env, new Date(Date.now() + 120_000));
+    expect(await gifts()).toBe(1);
+    expect(await alerts()).toHaveLength(1);
+    // Owed no more: the order joined the gift pack's benefit row.
+    expect(await countRows("SELECT count(*) AS n FROM member_benefits_owed WHERE tenant_id = ?", tenant.id)).toBe(0);
+    const row = await env.DB.prepare("SELECT order_ids FROM member_benefits WHERE tenant_id = ? AND kind = 'paid_gift'").bind(tenant.id).first<{ order_ids: string }>();
+    expect(JSON.parse(row!.order_ids)).toHaveLength(1);
+  });
 });

@@ -486,13 +486,20 @@ export function owedRetryLaterStmt(db: D1Database, o: OwedRow, nextAt: string, r
     .prepare(`UPDATE member_benefits_owed SET next_at = ?, reason = ?, attempt = attempt + ? WHERE ${owedKey} AND attempt = ?`)
     .bind(nextAt, reason, failed ? 1 : 0, ...owedArgs(o), o.attempt);
 }
-/** The item issued: the owed row goes and its order joins the period's member_benefits row, once. */
+/**
+ * The item issued: the owed row goes and its order joins the period's member_benefits row, once. A run that met the
+ * first try's order still in flight recorded its id before that try was cancelled (sold out): cancelled ids go.
+ */
 export function owedIssuedStmts(db: D1Database, o: OwedRow, orderId: string) {
   return [
     db.prepare(`DELETE FROM member_benefits_owed WHERE ${owedKey}`).bind(...owedArgs(o)),
     db
       .prepare(
-        `UPDATE member_benefits SET order_ids = json_insert(order_ids, '$[#]', ?)
+        `UPDATE member_benefits SET order_ids = (
+           SELECT json_group_array(v) FROM (
+             SELECT j.value AS v FROM json_each(member_benefits.order_ids) j
+             WHERE NOT EXISTS (SELECT 1 FROM orders x WHERE x.tenant_id = member_benefits.tenant_id AND x.id = j.value AND x.status = 'cancelled')
+             UNION ALL SELECT ?))
          WHERE changes() = 1 AND tenant_id = ? AND member_id = ? AND kind = ? AND period = ?`,
       )
       .bind(orderId, o.tenant_id, o.member_id, o.kind, o.period),
