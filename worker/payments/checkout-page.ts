@@ -12,7 +12,7 @@ export interface CashierView {
   /** Development: the sandbox's own pay button (it posts to sandboxPayUrl). */
   sandboxPayUrl: string | null;
   /** What came off the order before the charge (coupons, the balance part), with its amount before them; null: nothing. */
-  breakdown: { subtotalCents: number; deductions: { label: string; en: string; cents: number }[] } | null;
+  breakdown: { subtotalCents: number; quantity: number; deductions: { label: string; en: string; cents: number }[] } | null;
 }
 
 /** An order that cannot be paid (any status but created), in words: [Chinese, English]; never the raw status. */
@@ -44,7 +44,7 @@ function breakdownHtml(b: CashierView["breakdown"], amountCents: number) {
   if (!b) return `<div class="amt">${fen(amountCents)}</div>`;
   const row = (cls: string, label: string, labelEn: string, amount: string) =>
     `<div class="${cls}"><dt${en(labelEn)}>${esc(label)}</dt><dd>${amount}</dd></div>`;
-  return `<dl id="summary">${row("sub", "商品金额", "Order amount", fen(b.subtotalCents))}${b.deductions.map((d) => row("off", d.label, d.en, `−${fen(d.cents)}`)).join("")}
+  return `<dl id="summary">${row("sub", b.quantity > 1 ? `商品金额（${b.quantity} 件）` : "商品金额", b.quantity > 1 ? `Order amount (${b.quantity} items)` : "Order amount", fen(b.subtotalCents))}${b.deductions.map((d) => row("off", d.label, d.en, `−${fen(d.cents)}`)).join("")}
 <div class="due"><dt${en("To pay")}>应付</dt><dd class="amt">${fen(amountCents)}</dd></div></dl>`;
 }
 

@@ -37,7 +37,7 @@ async function breakdownOf(env: Env, order: OrderRow, payment: PaymentRow): Prom
   const balance = order.amount_cents - payment.amount_cents;
   if (!coupons.length && balance <= 0) return null;
   return {
-    subtotalCents: order.unit_price_cents * order.quantity,
+    subtotalCents: order.unit_price_cents * order.quantity, quantity: order.quantity,
     deductions: [
       ...coupons.map((c) => ({ label: c.title ?? "优惠券", en: c.title ?? "Coupon", cents: c.discountCents })),
       ...(balance > 0 ? [{ label: "余额抵扣", en: "Paid from balance", cents: balance }] : []),
