@@ -404,5 +404,6 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     expect(await countRows("SELECT count(*) AS n FROM member_benefits_owed WHERE tenant_id = ?", tenant.id)).toBe(0);
     const row = await env.DB.prepare("SELECT order_ids FROM member_benefits WHERE tenant_id = ? AND kind = 'paid_gift'").bind(tenant.id).first<{ order_ids: string }>();
     expect(JSON.parse(row!.order_ids)).toHaveLength(1);
+    await expectValidEvents(tenant.id);
   });
 });
