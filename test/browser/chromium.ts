@@ -89,3 +89,17 @@ export async function downloadText(download: Download): Promise<string> {
 export async function fitsThePhone(page: Page) {
   expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
 }
+
+/**
+ * Signs in with a phone on a page showing 我的卡券's login form (the development SMS sandbox shows the code on the
+ * page), consenting to the processing notice, and waits for the account to name the phone.
+ */
+export async function signInWithPhone(page: Page, phone: string) {
+  await page.fill("#phone", phone);
+  await page.click("#send");
+  await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
+  await page.fill("#code", /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!);
+  await page.check("#consent");
+  await page.click("#verify");
+  await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+}

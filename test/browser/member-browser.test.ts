@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, phonePage, screenshot, signedInPage, useChromium } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, signedInPage, signInWithPhone, useChromium } from "./chromium";
 import { admin, serveHtml, buyVideoCard } from "./stack";
 import { signMemberToken } from "../../worker/domain/member-token";
 
@@ -18,13 +18,7 @@ describe("member centre on a phone (issue 17)", () => {
     // Sign in with the phone (the SMS sandbox shows the code in development).
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     const phone = `136${String(Date.now()).slice(-8)}`;
-    await page.fill("#phone", phone);
-    await page.click("#send");
-    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
-    await page.fill("#code", /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!);
-    await page.check("#consent");
-    await page.click("#verify");
-    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+    await signInWithPhone(page, phone);
 
     // 会员中心 from the 我的 switch: not a member yet → join.
     await page.click("#to-member");
@@ -117,14 +111,7 @@ describe("member centre on a phone (issue 17)", () => {
       await route.fulfill({ response: res, json: body });
     });
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
-    const phone = `135${String(Date.now()).slice(-8)}`;
-    await page.fill("#phone", phone);
-    await page.click("#send");
-    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
-    await page.fill("#code", /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!);
-    await page.check("#consent");
-    await page.click("#verify");
-    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+    await signInWithPhone(page, `135${String(Date.now()).slice(-8)}`);
     await page.goto(`${baseUrl}/shop/member/?t=demo`);
     await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
     await page.click("#join-btn");

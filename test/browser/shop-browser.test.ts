@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { fitsThePhone, phonePage, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, phonePage, screenshot, signInWithPhone, useChromium } from "./chromium";
 
 const browser = useChromium();
 
@@ -72,14 +72,7 @@ describe("shop on a phone: buy a card key as a guest, pay on the sandbox, see th
     // A card key is redeemed online in the app: no store QR code, no "show this at the store".
     expect(await page.textContent("#list")).not.toContain("到店出示");
     const phone = `139${String(Date.now()).slice(-8)}`;
-    await page.fill("#phone", phone);
-    await page.click("#send");
-    await expect.poll(() => page.textContent("#dev"), { timeout: 10_000 }).toMatch(/\d{6}/);
-    const code = /(\d{6})/.exec((await page.textContent("#dev"))!)![1]!;
-    await page.fill("#code", code);
-    await page.check("#consent");
-    await page.click("#verify");
-    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(phone.slice(-4));
+    await signInWithPhone(page, phone);
     // the guest's voucher moved to the phone account
     await expect.poll(() => page.locator(".voucher").count(), { timeout: 10_000 }).toBe(1);
     await screenshot(page, "shop-vouchers-phone");
