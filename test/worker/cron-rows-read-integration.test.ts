@@ -120,7 +120,7 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
     expect(large.read - small.read).toBeLessThan(100);
   });
 
-  it("a minute reads none of the kept history of the sweeps: risk decisions, spent challenges, blocks, supplier nonces, rewarded assists and invites, delivered points exchanges, refunded orders whose points and task rewards were taken back", async () => {
+  it("a minute reads none of the kept history of the sweeps: risk decisions, spent challenges, blocks, supplier nonces, rewarded assists and invites, delivered points exchanges, refunded orders whose points and task rewards were taken back, benefit items owed for ended periods", async () => {
     const { tenant, adminKey } = await createTenant("CronSweeps");
     const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "券", priceCents: 0, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 5000, discountCents: 1000 } } } });
     const productId = p.body.id as string;
@@ -173,6 +173,11 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
         `${seq} INSERT INTO points_lots (id, tenant_id, member_id, movement_id, points, remaining, source_kind, source_id, earned_at, expires_at)
          SELECT 'pl_${S}_' || i, ?2, 'mbr_${S}_' || ?2, 'pm_${S}_earn' || i, 1, 0, 'order', 'ord_${S}_r' || i, '2026-01-01T00:00:00Z', ?3 FROM n`,
       ).bind(N, t, inFuture),
+      // Benefit items owed for periods that ended before a restock (kept as the record of what was missed).
+      env.DB.prepare(
+        `${seq} INSERT INTO member_benefits_owed (tenant_id, member_id, kind, period, item, product_id, buyer_id, key_base, reason, until, next_at)
+         SELECT ?2, 'mbr_${S}_' || ?2, 'monthly', 'p' || i, 0, ?3, 'byr_${S}_0', 'k' || i, 'sold_out', '2026-01-01T00:00:00.000Z', '2025-12-31T00:00:00.000Z' FROM n`,
+      ).bind(N, t, productId),
       env.DB.prepare(`INSERT INTO member_tasks (id, tenant_id, kind, name, points) VALUES ('mt_${S}_' || ?1, ?1, 'first_purchase', '首单有礼', 1)`).bind(t),
       env.DB.prepare(
         `${seq} INSERT INTO member_task_completions (id, tenant_id, task_id, member_id, completion, points, order_id, reversed_at)
@@ -193,6 +198,7 @@ describe("rows read by a cron minute", { timeout: 180_000 }, () => {
       env.DB.prepare(`DELETE FROM assist_requests WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`DELETE FROM invites WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`UPDATE mall_exchanges SET status = 'returned' WHERE tenant_id = ?`).bind(t),
+      env.DB.prepare(`DELETE FROM member_benefits_owed WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`DELETE FROM member_task_completions WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`DELETE FROM points_lots WHERE tenant_id = ?`).bind(t),
       env.DB.prepare(`DELETE FROM points_movements WHERE tenant_id = ?`).bind(t),

@@ -3,7 +3,7 @@
  * owed (member_benefits_owed, migration 0223) with one `alert` to the brand, and tried again by later cron runs until
  * the period it belongs to ends. Every item keeps its derived Idempotency-Key, so nothing is issued twice.
  */
-import { owedIssuedStmts, owedItemStmt, owedItemsDue, owedRetryLaterStmt, productIssuable, type OwedItem, type OwedRow } from "../db/membership";
+import { lapseOwedItemsStmt, owedIssuedStmts, owedItemStmt, owedItemsDue, owedRetryLaterStmt, productIssuable, type OwedItem, type OwedRow } from "../db/membership";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { createOrder } from "./orders";
@@ -59,6 +59,7 @@ const keyOf = (o: OwedRow) => `${o.key_base}.${o.item}.r${o.attempt + 1}`;
 
 /** One pass over the owed items due: each issued at most once, the rest waiting for their product's stock. */
 export async function retryOwedItems(env: Env, now = new Date()) {
+  await lapseOwedItemsStmt(env.DB, now.toISOString()).run();
   const rows = await owedItemsDue(env.DB, now.toISOString());
   const issuable = new Map<string, Promise<boolean>>();
   const later = new Date(now.getTime() + RETRY_MS).toISOString();
