@@ -17,6 +17,8 @@ const SHARES_BY_CODE = `
   FROM events WHERE ${TENANT} AND type = 'share_sent' AND occurred_at < ${TO} GROUP BY code`;
 
 const ACCEPTED = "type = 'invite_accepted'";
+/** The friends of invites accepted in the range (each event names the friend and, as referrer, the inviter). */
+const ACCEPTED_FRIENDS = `FROM events WHERE ${TENANT} AND ${ACCEPTED} AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''`;
 const SHARES = `
 SELECT if(${ACCEPTED}, 'invite', ${MECHANISM}) AS mechanism, ${distinct(`if(${ACCEPTED}, referrer_id, user_id)`)} AS sharers,
        countIf(type = 'share_sent') AS shares
@@ -38,7 +40,7 @@ FROM (
   ) AS r INNER JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
   UNION ALL
   SELECT 'invite', cityHash64(user_id), CAST(NULL AS Nullable(Float64))
-  FROM events WHERE ${TENANT} AND ${ACCEPTED} AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+  ${ACCEPTED_FRIENDS}
 )
 GROUP BY mechanism`;
 
@@ -80,7 +82,7 @@ const REFERRED_MECHANISMS = `(SELECT (groupArray(uk), groupArray(mech)) FROM (SE
     SELECT cityHash64(user_id) AS uk, JSONExtractString(any(payload), 'shareLink') AS code ${SIGNED_UP} AND referrer_id != '' GROUP BY uk
   ) AS r LEFT JOIN (${SHARES_BY_CODE}) AS s ON r.code = s.code
   UNION ALL
-  SELECT cityHash64(user_id), 'invite', 1 FROM events WHERE ${TENANT} AND ${ACCEPTED} AND ${IN_RANGE} AND referrer_id != '' AND user_id != ''
+  SELECT cityHash64(user_id), 'invite', 1 ${ACCEPTED_FRIENDS}
 ) GROUP BY uk))`;
 const LTV = slicedSql((inSlice) => `
 WITH ${REFERRED_MECHANISMS} AS referred_by

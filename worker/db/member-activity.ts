@@ -93,6 +93,8 @@ export function reverseCompletionStmt(db: D1Database, tenantId: string, id: stri
 }
 
 export const completionExists = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM member_task_completions WHERE id = ?)", args: [id] });
+/** Holds in the take-back's batch once reverseCompletionStmt marked the completion. */
+export const completionReversed = (id: string): SqlGuard => ({ sql: "EXISTS (SELECT 1 FROM member_task_completions WHERE id = ? AND reversed_at IS NOT NULL)", args: [id] });
 
 
 export function setCompletionVoucher(db: D1Database, id: string, voucherId: string) {

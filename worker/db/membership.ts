@@ -480,7 +480,6 @@ export function productIssuable(db: D1Database, tenantId: string, productId: str
 }
 const owedKey = "tenant_id = ? AND member_id = ? AND kind = ? AND period = ? AND item = ?";
 const owedArgs = (o: OwedRow) => [o.tenant_id, o.member_id, o.kind, o.period, o.item];
-/** A retry that did not issue: try again at `nextAt`; `failed` (an order may now exist under this attempt's key) moves to the next key. */
 /**
  * Owed items whose period ended unissued leave the due range (their next_at moves past any date), kept as the record
  * of what the member missed: left due, every cron minute read each of them again, for ever.
@@ -488,6 +487,7 @@ const owedArgs = (o: OwedRow) => [o.tenant_id, o.member_id, o.kind, o.period, o.
 export function lapseOwedItemsStmt(db: D1Database, now: string) {
   return db.prepare("UPDATE member_benefits_owed SET next_at = '9999-12-31T23:59:59.999Z' WHERE next_at <= ?1 AND until <= ?1").bind(now);
 }
+/** A retry that did not issue: try again at `nextAt`; `failed` (an order may now exist under this attempt's key) moves to the next key. */
 export function owedRetryLaterStmt(db: D1Database, o: OwedRow, nextAt: string, reason: string, failed: boolean) {
   return db
     .prepare(`UPDATE member_benefits_owed SET next_at = ?, reason = ?, attempt = attempt + ? WHERE ${owedKey} AND attempt = ?`)

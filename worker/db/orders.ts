@@ -109,11 +109,6 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
 
 const UNPAID_UNITS = "SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status = 'created'";
 
-/** Units of a product a buyer holds in orders still waiting for payment. */
-export async function unpaidUnits(db: D1Database, tenantId: string, buyerId: string, productId: string): Promise<number> {
-  return (await db.prepare(`SELECT (${UNPAID_UNITS}) AS n`).bind(tenantId, buyerId, productId).first<{ n: number }>())?.n ?? 0;
-}
-
 /** A buyer's units of a product: in live orders (what the per-buyer limit counts) and in unpaid ones. */
 export async function buyerUnits(db: D1Database, tenantId: string, buyerId: string, productId: string) {
   const r = await db

@@ -47,6 +47,14 @@ export const memberPrice = (cents: number, percentOff: number) => Math.max(0, Ma
 /** YYYY-MM of an instant (UTC), the period key of monthly benefits. */
 export const monthKey = (now: Date) => now.toISOString().slice(0, 7);
 
+/** The end of the period a benefit belongs to: a month (monthKey), a year (YYYY), or the paid term's end. */
+export function periodEnd(period: string, termEnd?: string) {
+  if (termEnd) return termEnd;
+  if (/^\d{4}$/.test(period)) return `${Number(period) + 1}-01-01T00:00:00.000Z`;
+  const [y, m] = period.split("-").map(Number);
+  return new Date(Date.UTC(y!, m!, 1)).toISOString();
+}
+
 /** Whether a MM-DD birthday falls in the month of `now` (UTC). */
 export const inBirthdayMonth = (birthday: string | null, now: Date) => !!birthday && birthday.slice(0, 2) === now.toISOString().slice(5, 7);
 

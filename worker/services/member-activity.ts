@@ -12,7 +12,7 @@ import { newId } from "../domain/crypto";
 import { checkInPoints, nextStreak, type StreakReward } from "../domain/points";
 import { chinaDay } from "../domain/china-time";
 import {
-  completionExists, completionsOf, completionsOfOrder, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
+  completionExists, completionReversed, completionsOf, completionsOfOrder, getTask, insertCheckInStmt, insertCompletionStmt, insertTask, lastCheckIn, listTasks,
   reverseCompletionStmt, setCompletionVoucher, taskFacts, updateTask, type TaskRow,
 } from "../db/member-activity";
 import { memberById } from "../db/members";
@@ -178,7 +178,7 @@ export async function myTaskList(env: Env, tenantId: string, buyerId: string) {
 export async function reverseTasksOfRefund(env: Env, tenantId: string, orderId: string) {
   const completions = await completionsOfOrder(env.DB, tenantId, orderId);
   for (const c of completions) {
-    const reversed = { sql: "EXISTS (SELECT 1 FROM member_task_completions WHERE id = ? AND reversed_at IS NOT NULL)", args: [c.id] };
+    const reversed = completionReversed(c.id);
     const stmts = [
       reverseCompletionStmt(env.DB, tenantId, c.id, orderId),
       ...(c.points > 0 ? reverseSourcePointsStmts(env, tenantId, { kind: "task", id: `${c.task_id}:${c.completion}` }, "task_order_refunded", reversed, c.buyer_id) : []),

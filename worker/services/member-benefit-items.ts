@@ -30,14 +30,6 @@ export async function issueItems(env: Env, tenantId: string, buyerId: string, pr
   return { ids, missed };
 }
 
-/** The end of the period a benefit belongs to: a month (YYYY-MM), a year (YYYY), or the paid term's end. */
-export function periodEnd(period: string, termEnd?: string) {
-  if (termEnd) return termEnd;
-  if (/^\d{4}$/.test(period)) return `${Number(period) + 1}-01-01T00:00:00.000Z`;
-  const [y, m] = period.split("-").map(Number);
-  return new Date(Date.UTC(y!, m!, 1)).toISOString();
-}
-
 /** For the batch that writes the period's member_benefits row: each missed item owed, and its alert once. */
 export function owedStmts(env: Env, base: Omit<OwedItem, "item" | "productId" | "reason">, missed: Missed[], now: Date): D1PreparedStatement[] {
   return missed.flatMap((x) => [

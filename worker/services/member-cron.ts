@@ -6,14 +6,14 @@
  */
 import type { GrowthRules, Tier } from "../../schema/members";
 import { newId } from "../domain/crypto";
-import { effectiveTier, inBirthdayMonth, monthKey, reviewStep, reviewWindowStart } from "../domain/tiers";
+import { effectiveTier, inBirthdayMonth, monthKey, periodEnd, reviewStep, reviewWindowStart } from "../domain/tiers";
 import {
   benefitCandidateStmt, benefitCandidates, benefitDoneStmt, benefitsCheckedStmts, benefitsOf, closeReviewStmt, giftIssuedStmts, giftsOwed, growthSince,
   historyExists, historyStmt, insertReviewStmt, lapsedPaidCards, lapseStmt, reviewCandidates, reviewDueStmt, setGrowthAndTierStmt,
   type BenefitCandidate, type GiftOwed, type ReviewCandidate, paidCardTermOfOrder } from "../db/membership";
 import type { Keyset } from "../db/statements";
 import { eventRows, scheduleDispatch } from "../queue/emit";
-import { issueItems, owedStmts, periodEnd, retryOwedItems } from "./member-benefit-items";
+import { issueItems, owedStmts, retryOwedItems } from "./member-benefit-items";
 import { getGrowthRules, listTiers } from "./membership";
 
 type TierCache = Map<string, Promise<Tier[]>>;

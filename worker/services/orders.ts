@@ -12,7 +12,7 @@ import { buyerExists, insertGuest, type AcquisitionFacts } from "../db/buyers";
 import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { findLoopKey, keysHeldFor, mayHaveKeysStmt, releaseOrderKeysStmt, reserveCardKeysStmt } from "../db/card-keys";
 import {
-  lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt, unpaidUnits,
+  lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt, buyerUnits,
   orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
@@ -355,7 +355,7 @@ export async function refused(env: Env, p: CreateOrderParams, product: ProductRo
   const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
   if (raced) return repeat(env, raced, requestHash);
   const quantity = p.quantity ?? 1;
-  const unpaid = p.maxUnpaidUnits ? await unpaidUnits(env.DB, p.tenantId, p.buyerId, product.id) : 0;
+  const unpaid = p.maxUnpaidUnits ? (await buyerUnits(env.DB, p.tenantId, p.buyerId, product.id)).unpaid : 0;
   if (p.maxUnpaidUnits && unpaid + quantity > p.maxUnpaidUnits) {
     throw ApiError.conflict("too_many_unpaid", `You already hold ${unpaid} unpaid item(s) of this product; pay for or cancel those orders first`);
   }
