@@ -4,6 +4,8 @@ import { api, countRows, createTenant, recordedOfType } from "./helpers";
 import { countingEnv } from "./counting-env";
 import { issueMemberBenefits, runMembershipCron, runYearlyReviews } from "../../worker/services/member-cron";
 import { createOrder } from "../../worker/services/orders";
+import { retryOwedItems } from "../../worker/services/member-benefit-items";
+import { EventEnvelope } from "../../schema/events";
 
 const DAY = 86_400_000;
 const tier = async (adminKey: string, body: Record<string, unknown>) => (await api("/members/tiers", { method: "POST", token: adminKey, json: body })).body.id as string;
@@ -175,5 +177,37 @@ describe("membership cron: an item that cannot be issued is owed, not lost", { t
     expect(await given()).toHaveLength(2);
     expect(await countRows("SELECT count(*) AS n FROM member_benefits_owed WHERE tenant_id = ?", tenant.id)).toBe(0);
     expect(await alerts()).toHaveLength(1);
+  });
+
+  it("an item still owed when its period ends is kept as the record with one second alert, and never issued after", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const scarce = await coupon(adminKey, "月度券包 C");
+    const stock = async (n: number) => expect((await api(`/products/${scarce}`, { method: "PATCH", token: adminKey, json: { stockTotal: n } })).status).toBe(200);
+    await stock(0);
+    const gold = await tier(adminKey, { name: "金卡", rank: 0, growthThreshold: 0, privileges: { monthlyCouponProductIds: [scarce] } });
+    const p = `ml${Date.now().toString(36)}`;
+    await members(tenant.id, p, 1, gold);
+    const now = new Date();
+    const period = now.toISOString().slice(0, 7);
+    const alerts = async (kind: string) => (await recordedOfType(tenant.id, "alert")).filter((e) => e.payload.kind === kind && e.payload.period === period);
+    await issueMemberBenefits(env, now, new Map(), LONG());
+    expect(await alerts("member_benefit_unissued")).toHaveLength(1);
+    expect(await alerts("member_benefit_lapsed")).toHaveLength(0);
+
+    // Past the period's end (two cron runs at once, then one more): one alert, the row kept out of the due range.
+    const later = new Date(now.getTime() + 40 * 86_400_000);
+    await Promise.all([retryOwedItems(env, later), retryOwedItems(env, later)]);
+    await retryOwedItems(env, new Date(later.getTime() + 60_000));
+    const lapsed = await alerts("member_benefit_lapsed");
+    expect(lapsed).toHaveLength(1);
+    expect(lapsed[0]!.payload).toMatchObject({ productId: scarce, memberId: `${p}_0`, benefit: "monthly_pack", period, reason: "sold_out" });
+    const row = await env.DB.prepare("SELECT next_at FROM member_benefits_owed WHERE tenant_id = ? AND period = ?").bind(tenant.id, period).first<{ next_at: string }>();
+    expect(row!.next_at.startsWith("9999")).toBe(true);
+
+    // A restock after the period's end issues nothing for it.
+    await stock(5);
+    await retryOwedItems(env, new Date(later.getTime() + 120_000));
+    expect(await countRows("SELECT count(*) AS n FROM orders WHERE tenant_id = ? AND product_id = ? AND status IN ('created', 'paid', 'delivered')", tenant.id, scarce)).toBe(0);
+    expect(EventEnvelope.safeParse(lapsed[0]).error?.issues ?? []).toEqual([]);
   });
 });

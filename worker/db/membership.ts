@@ -480,12 +480,22 @@ export function productIssuable(db: D1Database, tenantId: string, productId: str
 }
 const owedKey = "tenant_id = ? AND member_id = ? AND kind = ? AND period = ? AND item = ?";
 const owedArgs = (o: OwedRow) => [o.tenant_id, o.member_id, o.kind, o.period, o.item];
+const LAPSED_AT = "9999-12-31T23:59:59.999Z";
+export type LapsingRow = OwedRow & { reason: string; until: string };
+/** Owed items whose period ended unissued (next_at due, until passed), the longest waiting first. */
+export function owedItemsLapsing(db: D1Database, now: string, limit = 100) {
+  return db
+    .prepare("SELECT * FROM member_benefits_owed WHERE next_at <= ?1 AND until <= ?1 ORDER BY next_at LIMIT ?2")
+    .bind(now, limit)
+    .all<LapsingRow>()
+    .then((r) => r.results);
+}
 /**
- * Owed items whose period ended unissued leave the due range (their next_at moves past any date), kept as the record
- * of what the member missed: left due, every cron minute read each of them again, for ever.
+ * An owed item whose period ended unissued leaves the due range (its next_at moves past any date), kept as the record
+ * of what the member missed: left due, every cron minute read it again, for ever. changes() is 1 only the first time.
  */
-export function lapseOwedItemsStmt(db: D1Database, now: string) {
-  return db.prepare("UPDATE member_benefits_owed SET next_at = '9999-12-31T23:59:59.999Z' WHERE next_at <= ?1 AND until <= ?1").bind(now);
+export function lapseOwedItemStmt(db: D1Database, o: OwedRow) {
+  return db.prepare(`UPDATE member_benefits_owed SET next_at = '${LAPSED_AT}' WHERE ${owedKey} AND next_at < '${LAPSED_AT}'`).bind(...owedArgs(o));
 }
 /** A retry that did not issue: try again at `nextAt`; `failed` (an order may now exist under this attempt's key) moves to the next key. */
 export function owedRetryLaterStmt(db: D1Database, o: OwedRow, nextAt: string, reason: string, failed: boolean) {
