@@ -9,6 +9,7 @@ import { seedMemberHistory } from "./seed-members";
 import { seedRecommendations } from "./seed-recommendations";
 import { seedRedemption } from "./seed-redemption";
 import { seedStoredValue } from "./seed-stored-value";
+import { seedTiers } from "./seed-tiers";
 import { seedSocial } from "./seed-social";
 import { seedSegments } from "./seed-segments";
 import { seedOutreach } from "./seed-outreach";
@@ -72,8 +73,10 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   await seedCatalog(baseUrl, keys).catch((e) => console.warn(`catalog demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedRedemption(baseUrl, keys, stateDir).catch((e) => console.warn(`redemption demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedCampaigns(baseUrl, keys).catch((e) => console.warn(`campaign demo data skipped: ${e instanceof Error ? e.message : e}`));
+  // After the catalog: the top tier's monthly pack and birthday gift are its products.
+  const tierIds = await seedTiers(baseUrl, keys).catch((e) => { console.warn(`membership tiers skipped: ${e instanceof Error ? e.message : e}`); return {}; });
   // KAQUAN_DEMO_HISTORY=0: no simulated membership history (a test that counts every event of its own traffic).
-  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedMemberHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
+  if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedMemberHistory(baseUrl, keys, stateDir, tierIds).catch((e) => console.warn(`membership demo history skipped: ${e instanceof Error ? e.message : e}`));
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedGrowthHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`growth demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));

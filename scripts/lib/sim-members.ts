@@ -4,8 +4,8 @@
  * imported event is marked simulated, so the dashboard shows its 模拟数据 badge). Members sign up, join (most the same
  * day), come back more often than non-members, check in on streaks, pay for orders that earn points (1 per yuan),
  * spend points in the mall, have some reversed by refunds and some expire, climb tiers on growth, and some buy a
- * monthly paid card (黑卡) that renews or lapses. The demo tenant has no tier rows of these, so tier ids are their
- * display names.
+ * monthly paid card (黑卡) that renews or lapses. Tier ids are the brand's own where `tierIds` names them (the demo
+ * seeds that ladder), else their display names; the paid card's tier has no row.
  */
 import type { SimEvent } from "./sim-journeys";
 import { rng } from "./sim-journeys";
@@ -19,8 +19,11 @@ export const SIM_TIERS = [
 ] as const;
 export const SIM_PAID_TIER = "黑卡会员";
 
-export function simulateMembers(opts: { seed: number; members: number; nonMembers: number; start: number; end: number; runId: string }): SimEvent[] {
+export function simulateMembers(
+  opts: { seed: number; members: number; nonMembers: number; start: number; end: number; runId: string; tierIds?: Record<string, string> },
+): SimEvent[] {
   const rand = rng(opts.seed);
+  const tierId = (name: string) => opts.tierIds?.[name] ?? name;
   const events: SimEvent[] = [];
   let n = 0;
   const id = (kind: string) => `sim-${opts.runId}-${kind}${n}`;
@@ -48,7 +51,7 @@ export function simulateMembers(opts: { seed: number; members: number; nonMember
     for (let d = firstDay; d * DAY < opts.end; d++) {
       const dayStart = d * DAY;
       if (!joined && isMember && joinAt < dayStart + DAY) {
-        emit("member_joined", Math.max(joinAt, dayStart), userId, { memberId, tierId: SIM_TIERS[0].id, via: rand() < 0.8 ? "phone" : "member_token" });
+        emit("member_joined", Math.max(joinAt, dayStart), userId, { memberId, tierId: tierId(SIM_TIERS[0].id), via: rand() < 0.8 ? "phone" : "member_token" });
         joined = true;
       }
       // A paid card falls due: renewed the day before, or lapsed the day after.
@@ -88,7 +91,7 @@ export function simulateMembers(opts: { seed: number; members: number; nonMember
         emit("points_earned", t + 1, userId, { memberId, points: pts, balance, sourceKind: "order", sourceId: orderId, orderId });
         const next = SIM_TIERS[tier + 1];
         if (next && growth >= next.growth) {
-          emit("member_tier_changed", t + 2, userId, { memberId, fromTierId: SIM_TIERS[tier]!.id, toTierId: next.id, fromRank: tier, toRank: next.rank, direction: "up", reason: "growth" });
+          emit("member_tier_changed", t + 2, userId, { memberId, fromTierId: tierId(SIM_TIERS[tier]!.id), toTierId: tierId(next.id), fromRank: tier, toRank: next.rank, direction: "up", reason: "growth" });
           tier++;
         }
         if (rand() < 0.06 && balance >= pts) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { bucketsOf } from "../../analytics/metrics/buckets";
 import { EVENT_PAYLOADS } from "../../schema/events";
-import { simulateMembers } from "../../scripts/lib/sim-members";
+import { SIM_PAID_TIER, SIM_TIERS, simulateMembers } from "../../scripts/lib/sim-members";
+import { DEMO_TIERS } from "../../scripts/lib/seed-tiers";
 import { bucketFor, pivotTiers, sumCohorts } from "../../site/src/lib/dashboard/membership-data";
 
 describe("membership buckets (warehouse)", () => {
@@ -61,5 +62,15 @@ describe("simulated membership history (demo seed)", () => {
       expect(b).toBeGreaterThanOrEqual(0);
       expect(e.payload.balance).toBe(b);
     }
+  });
+
+  it("counts its members under the brand's seeded tiers (their ids), so a tier is one row of the dashboard, not two", () => {
+    const tierIds = Object.fromEntries(DEMO_TIERS.map((t, i) => [t.name, `tier_${i}`]));
+    const seeded = simulateMembers({ seed: 17, members: 30, nonMembers: 10, start: end - 60 * 86_400_000, end, runId: "t", tierIds });
+    const used = new Set(seeded.flatMap((e) => [e.payload.tierId, e.payload.fromTierId, e.payload.toTierId]).filter((x) => x !== undefined));
+    used.delete(SIM_PAID_TIER); // the paid card's tier: the demo sells no paid card
+    expect([...used].sort()).toEqual(["tier_0", "tier_1", "tier_2"]);
+    // The ladder the seed makes is the one the history climbs.
+    expect(DEMO_TIERS.map((t) => [t.name, t.rank, t.growthThreshold])).toEqual(SIM_TIERS.map((t) => [t.id, t.rank, t.growth]));
   });
 });
