@@ -127,7 +127,7 @@ export const EVENT_PAYLOADS = {
   // The brand's membership card (issue 17). actor.userId = the member's buyer id; memberId = members.id.
   member_joined: payload({ memberId: Id, tierId: OptId, via: Label }),
   /** direction: up (at once, on growth) | down (yearly review) | grace (notice before a downgrade) | paid_card. */
-  member_tier_changed: payload({ memberId: Id, fromTierId: OptId, toTierId: OptId, fromRank: Count.optional(), toRank: Count.optional(), direction: Label, reason: Label.optional() }),
+  member_tier_changed: payload({ memberId: Id, fromTierId: OptId, toTierId: OptId, fromRank: Count.nullable().optional(), toRank: Count.nullable().optional(), direction: Label, reason: Label.optional() }),
   member_growth_earned: payload({ memberId: Id, growth: z.number().int(), sourceKind: Label, sourceId: Id }),
   /** One points movement of the ledger: points is signed (earned +, spent/expired/reversed −); balance after it. */
   points_earned: payload({ memberId: Id, points: z.number().int(), balance: Count.optional(), sourceKind: Label, sourceId: Id, orderId: OptId }),

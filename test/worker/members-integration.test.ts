@@ -192,6 +192,30 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     await expectValidEvents(tenant.id);
   });
 
+  it("a refund that takes growth below the lowest tier's threshold leaves no tier (a brand with no threshold-0 tier)", async () => {
+    const { tenant, adminKey, slug } = await shopWithKeys(4);
+    const silver = await tier(adminKey, { name: "银卡", rank: 1, growthThreshold: 10, privileges: { percentOff: 5 } });
+    const other = await api("/products", { method: "POST", token: adminKey, json: { kind: "coupon", name: "现金券", priceCents: 1990, faceValueCents: 2000, validity: { kind: "relative", days: 30 }, scope: "全场", stockTotal: 10, config: { coupon: { thresholdCents: 0, discountCents: 2000 } } } });
+    await api(`/products/${other.body.id}/status`, { method: "POST", token: adminKey, json: { status: "published" } });
+    const a = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie: a.cookie });
+    expect((await memberOf(tenant.id, a.buyerId))!.tier_id).toBeNull();
+    const o = await shop(slug, "/orders", { method: "POST", cookie: a.cookie, idem: "below-tier-1", json: { productId: other.body.id } });
+    expect((await pay(o.body.checkoutUrl)).status).toBe(200);
+    expect((await memberOf(tenant.id, a.buyerId))!).toMatchObject({ growth: 19, tier_id: silver.body.id });
+    // Refunded twice at once: growth 0 reaches no tier, and the member held none before the order.
+    const refunds = await Promise.all([1, 2].map(() => api(`/orders/${o.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "退款" } })));
+    expect(refunds.map((r) => r.status)).toContain(200);
+    expect((await memberOf(tenant.id, a.buyerId))!).toMatchObject({ growth: 0, tier_id: null });
+    const downs = (await recordedOfType(tenant.id, "member_tier_changed")).filter((e) => e.payload.direction === "down");
+    expect(downs.map((e) => e.payload)).toEqual([expect.objectContaining({ fromTierId: silver.body.id, toTierId: null, fromRank: 1, toRank: null, reason: "order_refunded" })]);
+    // The card reads so: no tier, no member price, on the way to 银卡 again.
+    const card = (await shop(slug, "/member", { cookie: a.cookie })).body.member;
+    expect(card).toMatchObject({ tier: null, earnedTierId: null, privileges: { percentOff: 0 }, nextTier: { id: silver.body.id, growthNeeded: 10 } });
+    expect(card.history[0]).toMatchObject({ kind: "tier_changed", detail: { direction: "down", fromTierId: silver.body.id, toTierId: null, reason: "order_refunded" } });
+    await expectValidEvents(tenant.id);
+  });
+
   it("yearly review: grace notice first, downgrade after the grace period; monthly pack and birthday gift exactly once", async () => {
     const { tenant, adminKey } = await createTenant();
     const pack = await coupon(adminKey, "月度券包");

@@ -168,6 +168,8 @@ export function growthStmts(
  * tier held before the refunded order earned (a tier kept by a review or reached earlier stays). `since` names the
  * growth rows that order stands for (the order's own, and its task's); the earliest of the member's marks "before".
  * Only a tier the refunded growth bought is taken back; history row `historyId` says so (reason order_refunded).
+ * Growth left below every threshold, with no tier held before, leaves no tier at all (toTierId null): a brand
+ * whose lowest tier needs growth gives it to nobody who has not earned it.
  */
 export function refundDowngradeStmts(
   db: D1Database, p: { historyId: string; tenantId: string; refundGrowthId: string; since: { kind: string; id: string }[]; takenKind: string; takenId: string },
@@ -190,9 +192,9 @@ export function refundDowngradeStmts(
          JOIN member_growth og ON og.id = (SELECT id FROM member_growth WHERE tenant_id = rg.tenant_id AND member_id = rg.member_id AND (${sources})
                                            ORDER BY created_at LIMIT 1)
          JOIN member_tiers cur ON cur.id = m.tier_id
-         JOIN member_tiers nt ON nt.id = (SELECT id FROM member_tiers WHERE tenant_id = m.tenant_id AND (growth_threshold <= m.growth OR rank <= ${before})
-                                          ORDER BY rank DESC LIMIT 1)
-         WHERE rg.id = ? AND rg.tenant_id = ? AND nt.rank < cur.rank`,
+         LEFT JOIN member_tiers nt ON nt.id = (SELECT id FROM member_tiers WHERE tenant_id = m.tenant_id AND (growth_threshold <= m.growth OR rank <= ${before})
+                                               ORDER BY rank DESC LIMIT 1)
+         WHERE rg.id = ? AND rg.tenant_id = ? AND coalesce(nt.rank, -1) < cur.rank`,
       )
       .bind(hid, p.takenKind, p.takenId, ...p.since.flatMap((x) => [x.kind, x.id]), p.refundGrowthId, t),
     db
