@@ -216,6 +216,25 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     await expectValidEvents(tenant.id);
   });
 
+  it("a monthly pack given is not a purchase: the member may still buy the product's per-buyer limit, and the quote says so", async () => {
+    const { tenant, adminKey, slug, productId } = await shopWithKeys(4, { perUserLimit: 1 });
+    await tier(adminKey, { name: "普通会员", rank: 0, growthThreshold: 0, privileges: { monthlyCouponProductIds: [productId] } });
+    const a = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie: a.cookie });
+    await issueMemberBenefits(env, new Date());
+    const given = await env.DB.prepare("SELECT status, amount_cents FROM orders WHERE tenant_id = ? AND buyer_id = ? AND source = 'member:monthly_pack'").bind(tenant.id, a.buyerId).all();
+    expect(given.results).toEqual([{ status: "delivered", amount_cents: 0 }]);
+    const quote = await shop(slug, "/checkout/quote", { method: "POST", cookie: a.cookie, json: { productId } });
+    expect([quote.body.limitLeft, quote.body.maxQuantity]).toEqual([1, 1]);
+    const bought = await shop(slug, "/orders", { method: "POST", cookie: a.cookie, idem: "pack-then-buy-1", json: { productId } });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+    expect((await pay(bought.body.checkoutUrl)).status).toBe(200);
+    // Their own purchase is what the limit counts: the next one is refused, and the quote says none is left.
+    const again = await shop(slug, "/orders", { method: "POST", cookie: a.cookie, idem: "pack-then-buy-2", json: { productId } });
+    expect([again.status, again.body.error?.code]).toEqual([409, "purchase_limit"]);
+    expect((await shop(slug, "/checkout/quote", { method: "POST", cookie: a.cookie, json: { productId } })).body.limitLeft).toBe(0);
+  });
+
   it("yearly review: grace notice first, downgrade after the grace period; monthly pack and birthday gift exactly once", async () => {
     const { tenant, adminKey } = await createTenant();
     const pack = await coupon(adminKey, "月度券包");

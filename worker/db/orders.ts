@@ -35,6 +35,8 @@ export interface OrderRow {
   /** When the cron may next take this paid (or failed, refund pending) order; a lease while a runner works on it. */
   next_delivery_at: string | null;
   stuck_alerted_at: string | null;
+  /** 0: a benefit or reward given (schema/d1/0225), not counted toward the buyer's per-buyer limit. */
+  counts_to_limit?: number;
 }
 
 export const toOrder = (r: OrderRow): Order => ({
@@ -62,7 +64,7 @@ export type NewOrder = Pick<
   OrderRow,
   | "id" | "tenant_id" | "buyer_id" | "product_id" | "quantity" | "unit_price_cents" | "amount_cents" | "currency"
   | "idempotency_key" | "request_hash" | "source" | "campaign_id" | "recharge_account" | "reserved_until"
-> & { discount_cents?: number };
+> & { discount_cents?: number; counts_to_limit?: number };
 
 const LIVE = "('created', 'paid', 'delivered')";
 
@@ -91,28 +93,31 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
   return db
     .prepare(
       `INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, currency,
-         idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until, discount_cents)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE (? = 0 OR (SELECT COALESCE(SUM(quantity), 0) FROM orders
-                        WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}) + ? <= ?)
+         idempotency_key, request_hash, source, campaign_id, recharge_account, reserved_until, discount_cents, counts_to_limit)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE (? = 0 OR (${LIMIT_UNITS}) + ? <= ?)
          AND (? = 0 OR (${UNPAID_UNITS}) + ? <= ?)
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
        RETURNING *`,
     )
     .bind(
       o.id, o.tenant_id, o.buyer_id, o.product_id, o.quantity, o.unit_price_cents, o.amount_cents, o.currency,
-      o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until, o.discount_cents ?? 0,
+      o.idempotency_key, o.request_hash, o.source, o.campaign_id, o.recharge_account, o.reserved_until, o.discount_cents ?? 0, o.counts_to_limit ?? 1,
       perUserLimit, o.tenant_id, o.buyer_id, o.product_id, o.quantity, perUserLimit,
       maxUnpaid, o.tenant_id, o.buyer_id, o.product_id, o.quantity, maxUnpaid,
     );
 }
 
+/** The buyer's units of the product that use up the per-buyer limit: live orders, benefits and rewards given left out. */
+const LIMIT_UNITS = `SELECT COALESCE(SUM(quantity), 0) FROM orders
+  WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE} AND counts_to_limit = 1`;
 const UNPAID_UNITS = "SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status = 'created'";
 
-/** A buyer's units of a product: in live orders (what the per-buyer limit counts) and in unpaid ones. */
+/** A buyer's units of a product: what the per-buyer limit counts (live orders but benefits and rewards given), and unpaid ones. */
 export async function buyerUnits(db: D1Database, tenantId: string, buyerId: string, productId: string) {
   const r = await db
-    .prepare(`SELECT COALESCE(SUM(quantity), 0) AS held, COALESCE(SUM(CASE WHEN status = 'created' THEN quantity END), 0) AS unpaid
+    .prepare(`SELECT COALESCE(SUM(CASE WHEN counts_to_limit = 1 THEN quantity END), 0) AS held,
+                     COALESCE(SUM(CASE WHEN status = 'created' THEN quantity END), 0) AS unpaid
               FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE}`)
     .bind(tenantId, buyerId, productId)
     .first<{ held: number; unpaid: number }>();

@@ -67,7 +67,8 @@ export interface CreateOrderParams {
   maxUnpaidUnits?: number;
   /**
    * false for a reward or benefit the brand owes (an invite or assist reward, a member's pack or gift): the product's per-buyer purchase limit (限购)
-   * caps what a buyer buys, not what they are given, so a buyer who bought the limit still gets the reward.
+   * caps what a buyer buys, not what they are given, so a buyer who bought the limit still gets the reward, and one
+   * given it can still buy the limit (the order is not counted: counts_to_limit 0).
    */
   purchaseLimit?: boolean;
 }
@@ -207,6 +208,7 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
     unit_price_cents: unit,
     amount_cents: unit * quantity - (coupons?.discountCents ?? 0),
     discount_cents: coupons?.discountCents ?? 0,
+    counts_to_limit: p.purchaseLimit === false ? 0 : 1,
     currency: product.currency,
     idempotency_key: p.idempotencyKey,
     request_hash: requestHash,
