@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, countRows, createTenant, insertMember, otpIn, recordedOfType } from "./helpers";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
@@ -233,6 +233,21 @@ describe("members: join, growth, tiers and privileges", { timeout: 120_000 }, ()
     const again = await shop(slug, "/orders", { method: "POST", cookie: a.cookie, idem: "pack-then-buy-2", json: { productId } });
     expect([again.status, again.body.error?.code]).toEqual([409, "purchase_limit"]);
     expect((await shop(slug, "/checkout/quote", { method: "POST", cookie: a.cookie, json: { productId } })).body.limitLeft).toBe(0);
+  });
+
+  it("the cashier lists the member price's discount between 商品金额 and 应付, so its lines add up to the charge", async () => {
+    const { adminKey, slug, productId } = await shopWithKeys(4);
+    await tier(adminKey, { name: "会员", rank: 0, growthThreshold: 0, privileges: { percentOff: 10 } });
+    const a = await signIn(slug);
+    await shop(slug, "/member/join", { method: "POST", cookie: a.cookie });
+    const o = await shop(slug, "/orders", { method: "POST", cookie: a.cookie, idem: "cashier-member-1", json: { productId, quantity: 2 } });
+    expect(o.body).toMatchObject({ unitPriceCents: 1791, amountCents: 3582 });
+    const html = await (await exports.default.fetch(`http://kaquan.test${o.body.checkoutUrl}`)).text();
+    const rows = [...html.matchAll(/<div class="(\w+)"><dt[^>]*>([^<]*)<\/dt><dd[^>]*>([^<]*)<\/dd><\/div>/g)].map((m) => [m[2], m[3]]);
+    expect(rows).toEqual([["商品金额（2 件）", "¥39.80"], ["会员价优惠（9 折）", "−¥3.98"], ["应付", "¥35.82"]]);
+    // A guest pays the list price: nothing came off, so the cashier shows the amount alone.
+    const guest = await shop(slug, "/orders", { method: "POST", idem: "cashier-guest-1", json: { productId } });
+    expect(await (await exports.default.fetch(`http://kaquan.test${guest.body.checkoutUrl}`)).text()).not.toContain('id="summary"');
   });
 
   it("yearly review: grace notice first, downgrade after the grace period; monthly pack and birthday gift exactly once", async () => {

@@ -592,6 +592,14 @@ export function recordMemberDiscount(db: D1Database, r: { orderId: string; tenan
     .run();
 }
 
+/** The member price an order was placed at: the list unit price and the tier's percent off (null: not a member price). */
+export function memberDiscountOfOrder(db: D1Database, tenantId: string, orderId: string) {
+  return db
+    .prepare("SELECT percent_off, list_unit_cents FROM member_order_discounts WHERE tenant_id = ? AND order_id = ?")
+    .bind(tenantId, orderId)
+    .first<{ percent_off: number; list_unit_cents: number }>();
+}
+
 /** Whether any of the tenant's tiers gives extra lottery chances. */
 export async function tenantHasLotteryBonus(db: D1Database, tenantId: string): Promise<boolean> {
   const row = await db

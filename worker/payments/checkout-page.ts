@@ -11,7 +11,7 @@ export interface CashierView {
   methods: { name: string; label: string }[];
   /** Development: the sandbox's own pay button (it posts to sandboxPayUrl). */
   sandboxPayUrl: string | null;
-  /** What came off the order before the charge (coupons, the balance part), with its amount before them; null: nothing. */
+  /** What came off the order before the charge (the member price, coupons, the balance part), with its list amount before them; null: nothing. */
   breakdown: { subtotalCents: number; quantity: number; deductions: { label: string; en: string; cents: number }[] } | null;
 }
 

@@ -10,6 +10,7 @@ import { couponsOfOrder } from "./coupons";
 import { paymentForCheckout } from "./fulfilment";
 import { ASK_AFTER_MS, creditIfPaidAtGateway, creditPaidAtGateway, orderPaid } from "./gateway-credit";
 import type { OrderRow } from "../db/orders";
+import { memberDiscountOfOrder } from "../db/membership";
 
 const payable = (status: string) => status === "created";
 
@@ -31,14 +32,24 @@ export async function cashierPage(env: Env, paymentId: string, origin: string): 
   });
 }
 
-/** The order's amount before its coupons and balance part, and each of them; null when the charge is the whole of it. */
+/**
+ * The order's amount at list price, then what came off it — the member price, its coupons, the balance part — so
+ * the lines add up to the charge; null when the charge is the whole of it.
+ */
 async function breakdownOf(env: Env, order: OrderRow, payment: PaymentRow): Promise<CashierView["breakdown"]> {
-  const coupons = (order.discount_cents ?? 0) > 0 ? (await couponsOfOrder(env, order.tenant_id, order.id)).filter((c) => c.state === "applied") : [];
+  const [coupons, member] = await Promise.all([
+    (order.discount_cents ?? 0) > 0 ? couponsOfOrder(env, order.tenant_id, order.id).then((cs) => cs.filter((c) => c.state === "applied")) : [],
+    memberDiscountOfOrder(env.DB, order.tenant_id, order.id),
+  ]);
+  const listUnit = member ? Math.max(member.list_unit_cents, order.unit_price_cents) : order.unit_price_cents;
+  const memberOff = (listUnit - order.unit_price_cents) * order.quantity;
   const balance = order.amount_cents - payment.amount_cents;
-  if (!coupons.length && balance <= 0) return null;
+  if (!coupons.length && balance <= 0 && memberOff <= 0) return null;
+  const zhe = member ? (100 - member.percent_off) / 10 : 10;
   return {
-    subtotalCents: order.unit_price_cents * order.quantity, quantity: order.quantity,
+    subtotalCents: listUnit * order.quantity, quantity: order.quantity,
     deductions: [
+      ...(memberOff > 0 ? [{ label: `会员价优惠（${zhe} 折）`, en: `Member price (${member!.percent_off}% off)`, cents: memberOff }] : []),
       ...coupons.map((c) => ({ label: c.title ?? "优惠券", en: c.title ?? "Coupon", cents: c.discountCents })),
       ...(balance > 0 ? [{ label: "余额抵扣", en: "Paid from balance", cents: balance }] : []),
     ],
