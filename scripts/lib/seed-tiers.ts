@@ -22,7 +22,9 @@ export const DEMO_TIERS: DemoTier[] = [
  */
 export async function seedTiers(baseUrl: string, keys: Record<Scope, string>): Promise<Record<string, string>> {
   const admin = kaquanClient(baseUrl, keys.admin);
-  const [{ tiers }, { products }] = await Promise.all([must(admin.GET("/members/tiers")), must(admin.GET("/products"))]);
+  const [listed, { products }] = await Promise.all([must(admin.GET("/members/tiers")), must(admin.GET("/products"))]);
+  // The generated type has Tier nullable (the member card's tier is); a listed tier never is.
+  const tiers = listed.tiers.filter((t) => t !== null);
   const productIds = (names: string[]) => names.flatMap((n) => products.filter((p) => p.name === n).slice(0, 1).map((p) => p.id));
   const ids: Record<string, string> = Object.fromEntries(tiers.map((t) => [t.name, t.id]));
   for (const t of DEMO_TIERS) {
@@ -31,7 +33,7 @@ export async function seedTiers(baseUrl: string, keys: Record<Scope, string>): P
       name: t.name, rank: t.rank, growthThreshold: t.growthThreshold,
       privileges: { percentOff: t.percentOff, extraLotteryChances: t.extraLotteryChances, monthlyCouponProductIds: productIds(t.monthly), birthdayGiftProductIds: productIds(t.birthday), memberOnlyProductIds: [] },
     } }));
-    ids[made.name] = made.id;
+    ids[made!.name] = made!.id;
   }
   return ids;
 }
