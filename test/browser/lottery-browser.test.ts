@@ -3,17 +3,19 @@ import { fitsThePhone, phoneContext, phonePage, screenshot, useChromium } from "
 import { admin } from "./stack";
 
 const browser = useChromium();
-const ids: Record<"win" | "lose" | "ended" | "longWheel" | "longGrid", string> = { win: "", lose: "", ended: "", longWheel: "", longGrid: "" };
+const ids: Record<"win" | "lose" | "ended" | "longWheel" | "longGrid" | "wheel4" | "wheel6" | "wheel8", string> = {
+  win: "", lose: "", ended: "", longWheel: "", longGrid: "", wheel4: "", wheel6: "", wheel8: "",
+};
 /** Prize names as brands write them: a condition in brackets, a bundle's whole name. */
 const LONG_NAMES = ["100元代金券（满200元可用）", "视频会员月卡 VIP 年度会员 + 音乐会员季卡 超值组合装", "20元无门槛代金券", "五元券", "音乐会员月卡兑换码"];
 
-async function createLongNames(display: "wheel" | "grid", startsAt: number) {
+async function createLongNames(display: "wheel" | "grid", startsAt: number, names = LONG_NAMES) {
   const { products } = await admin("/products");
   const productId = (products.find((p: any) => p.name === "5元代金券") ?? products.find((p: any) => p.kind === "coupon")).id;
   const made = await admin("/campaigns", "POST", {
-    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: `长奖品名抽奖 ${display}`, display,
+    kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: `长奖品名抽奖 ${display} ${names.length + 1}`, display,
     startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + 3_600_000).toISOString(),
-    prizes: LONG_NAMES.map((name, i) => ({ id: `p${i}`, name, productId, stock: 10, weight: 10 })), noPrizeWeight: 50, drawsPerDay: 2,
+    prizes: names.map((name, i) => ({ id: `p${i}`, name, productId, stock: 10, weight: 10 })), noPrizeWeight: 50, drawsPerDay: 2,
   });
   return made.id as string;
 }
@@ -33,7 +35,10 @@ const LABEL_GEOMETRY = `(() => {
     const m = toSvg.multiply(text.getScreenCTM());
     const corners = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(m));
     const past = corners.map((p) => Math.abs(((((Math.atan2(p.x, -p.y) * 180) / Math.PI - i * step) + 540) % 360) - 180) - step / 2);
-    return { seg: g.dataset.seg, text: text.textContent, rim: Math.max(...corners.map((p) => Math.hypot(p.x, p.y))), past: Math.max(...past) };
+    // How far the text's lines are turned from upright on the screen (the wheel's own turn included), in degrees.
+    const s = text.getScreenCTM();
+    const tilt = Math.abs((Math.atan2(s.b, s.a) * 180) / Math.PI);
+    return { seg: g.dataset.seg, text: text.textContent, rim: Math.max(...corners.map((p) => Math.hypot(p.x, p.y))), past: Math.max(...past), tilt };
   });
 })()`;
 
@@ -60,6 +65,10 @@ beforeAll(async () => {
   ids.ended = await createLottery("已开奖抽奖", 1, startsAt, 1_000);
   ids.longWheel = await createLongNames("wheel", startsAt);
   ids.longGrid = await createLongNames("grid", startsAt);
+  // 4, 6 and 8 slices (the prizes and 谢谢参与): slices at 3 and 9 o'clock, and at 60° and 45° off them.
+  ids.wheel4 = await createLongNames("wheel", startsAt, LONG_NAMES.slice(0, 3));
+  ids.wheel6 = await createLongNames("wheel", startsAt, LONG_NAMES);
+  ids.wheel8 = await createLongNames("wheel", startsAt, [...LONG_NAMES, "腾讯视频VIP会员年卡（12个月）官方直充到账", "十元券"]);
   await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
 });
 
@@ -86,6 +95,45 @@ describe("lottery page on a phone", () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  for (const slices of [4, 6, 8] as const) {
+    it(`turns every label on a ${slices}-slice wheel to read within 45° of upright, before the draw and where it lands (at 90° and 270° they read sideways)`, async () => {
+      const { baseUrl } = inject("stack");
+      const { context, page, errors } = await phonePage(browser(), { reducedMotion: "reduce" });
+      await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${ids[`wheel${slices}`]}`);
+      await expect.poll(() => page.locator("#stage g[data-seg]").count(), { timeout: 10_000 }).toBe(slices);
+      const readable = async () => {
+        const labels = (await page.evaluate(LABEL_GEOMETRY)) as { seg: string; text: string; rim: number; past: number; tilt: number }[];
+        for (const l of labels) {
+          expect(l.tilt, l.text).toBeLessThanOrEqual(45.5);
+          expect(l.rim, l.text).toBeLessThanOrEqual(96);
+          expect(l.past, l.text).toBeLessThanOrEqual(0);
+        }
+        return labels;
+      };
+      const before = await readable();
+      // The slices at 3 and 9 o'clock (4 and 8 slices) read level, along their radius.
+      if (slices !== 6) for (const i of [slices / 4, (3 * slices) / 4]) expect(before[i]!.tilt, before[i]!.text).toBeLessThan(1);
+      // A name too long for its slice is cut with …, never drawn past the slice (checked above).
+      if (slices === 8) expect(await page.textContent("#stage")).toContain("…");
+      await screenshot(page, `lottery-wheel-${slices}`);
+      await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
+      await page.click("#draw");
+      await expect.poll(() => page.getAttribute("#stage", "data-landed"), { timeout: 10_000 }).not.toBeNull();
+      const landed = await page.getAttribute("#stage", "data-landed");
+      const under = await page.evaluate(() => {
+        const box = document.querySelector("#stage")!.getBoundingClientRect();
+        return (document.elementFromPoint(box.left + box.width / 2, box.top + 34)?.closest("g[data-seg]") as HTMLElement | null)?.dataset.seg ?? null;
+      });
+      expect(under).toBe(landed);
+      const after = await readable();
+      // The prize under the pointer reads upright (within the landing's jitter of under a third of a slice).
+      expect(after.find((l) => l.seg === landed)!.tilt).toBeLessThanOrEqual(0.3 * (360 / slices) + 0.5);
+      await screenshot(page, `lottery-wheel-${slices}-landed`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
 
   it("shows every prize's whole name in the 九宫格, wrapped inside its cell", async () => {
     const { baseUrl } = inject("stack");

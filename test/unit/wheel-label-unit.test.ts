@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { wheelLabel } from "../../site/src/lib/wheel-label";
+import { em, labelTurn, wheelLabel } from "../../site/src/lib/wheel-label";
 
 const LONG = "100元代金券（满200元可用）";
 const LONGER = "视频会员月卡 VIP 年度会员 + 音乐会员季卡 超值组合装";
@@ -39,5 +39,36 @@ describe("a prize's name on the wheel", () => {
     expect(size).toBe(7);
     expect(lines.length).toBe(4);
     expect(lines[3]).toMatch(/…$/);
+  });
+
+  it("turns a label along its radius at 3 and 9 o'clock (it read sideways there), across near the top and bottom", () => {
+    expect([0, 90, 180, 270].map(labelTurn)).toEqual([0, -90, 180, 90]);
+    expect([45, 135, 225, 315, 360 + 60, -60].map(labelTurn)).toEqual([0, 180, 180, 0, -90, 90]);
+    // Where the label ends up on the screen: never more than 45° from upright, for any resting angle.
+    for (let deg = -720; deg <= 720; deg += 7.5) {
+      const tilt = ((((deg + labelTurn(deg)) % 360) + 540) % 360) - 180;
+      expect(Math.abs(tilt), `at ${deg}°`).toBeLessThanOrEqual(45);
+    }
+  });
+
+  it("lays a name along the radius inside its slice: whole, in up to four lines, the block's thickness within the slice at its inner end", () => {
+    for (const slices of [3, 4, 6, 8]) {
+      for (const name of [LONG, "20元无门槛代金券", "五元券", ...(slices <= 6 ? [LONGER] : [])]) {
+        const { lines, size, radius } = wheelLabel(name, slices, true, "along");
+        expect(whole(lines), `${name} on ${slices} slices`).toBe(name.replace(/\s+/g, ""));
+        expect(lines.length).toBeLessThanOrEqual(4);
+        expect(size).toBeGreaterThanOrEqual(7);
+        const length = Math.max(...lines.map(em)) * size;
+        const thickness = lines.length * size * 1.2 + Math.max(6.5, size - 2) * 1.2;
+        // From past the hub (14) to inside the rim (96), and as wide as the slice where the block starts.
+        expect(radius - length / 2).toBeGreaterThanOrEqual(22);
+        expect(Math.hypot(radius + length / 2, thickness / 2)).toBeLessThanOrEqual(96);
+        expect(thickness / 2).toBeLessThanOrEqual((radius - length / 2) * Math.tan(Math.PI / slices));
+      }
+    }
+    // A long name that cannot fit is cut with …, the block still inside the slice.
+    const cut = wheelLabel(LONGER.repeat(2), 8, true, "along");
+    expect(cut.lines.at(-1)).toMatch(/…$/);
+    expect(cut.radius - (Math.max(...cut.lines.map(em)) * cut.size) / 2).toBeGreaterThanOrEqual(22);
   });
 });

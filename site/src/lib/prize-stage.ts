@@ -2,9 +2,10 @@
  * The lottery's stage: a turning wheel (大转盘) or a 3×3 grid whose light runs round the 8 outer cells (九宫格).
  * It only shows what the server decided: `land(key)` turns to the segment of the draw response's prize ("none" for
  * no prize). With prefers-reduced-motion it lands at once. Everything stays inside the stage's fixed square, and
- * every prize's whole name shows: wrapped and sized to its slice (lib/wheel-label.ts) or its cell.
+ * every prize's whole name shows: wrapped and sized to its slice (lib/wheel-label.ts) or its cell. The wheel's labels
+ * read within 45° of upright where the wheel rests, before the draw and after it (the prize under the pointer upright).
  */
-import { em, oddsSize, wheelLabel } from "./wheel-label";
+import { em, labelTurn, oddsSize, wheelLabel } from "./wheel-label";
 
 export interface Segment {
   key: string; // prize id, or "none"
@@ -42,27 +43,8 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
     path.setAttribute("fill", s.key === "none" ? "#e7e5e4" : FILLS[i % FILLS.length]!);
     path.setAttribute("stroke", "#fff");
     const text = document.createElementNS(SVG, "text");
-    // The whole name, wrapped and sized to its slice; labels on the lower half are turned over, so that every label
-    // reads upright while the wheel is at rest.
-    const { lines, size, radius } = wheelLabel(s.label, segs.length, !!s.odds);
-    const lower = i * step > 90 && i * step < 270;
-    text.setAttribute("transform", `rotate(${i * step}) translate(0 ${(-radius).toFixed(1)})${lower ? " rotate(180)" : ""}`);
     text.setAttribute("text-anchor", "middle");
     text.setAttribute("dominant-baseline", "central");
-    text.setAttribute("font-size", String(size));
-    const rows: [string, number, string][] = lines.map((l) => [l, size, ""]);
-    if (s.odds) rows.push([s.odds, oddsSize(size), "odds"]);
-    let y = -rows.reduce((h, r) => h + r[1] * 1.2, 0) / 2;
-    for (const [words, px, cls] of rows) {
-      const line = document.createElementNS(SVG, "tspan");
-      line.setAttribute("x", "0");
-      line.setAttribute("y", (y + px * 0.6).toFixed(1));
-      if (px !== size) line.setAttribute("font-size", String(px));
-      if (cls) line.setAttribute("class", cls);
-      line.textContent = words;
-      text.append(line);
-      y += px * 1.2;
-    }
     g.append(path, text);
     svg.append(g);
   });
@@ -73,13 +55,19 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
   const pointer = document.createElement("span");
   pointer.className = "pointer";
   host.replaceChildren(svg, pointer);
+  const texts = [...svg.querySelectorAll<SVGTextElement>("g[data-seg] text")];
+  /** Every label turned to read upright where its slice will rest with the wheel turned `angle` degrees. */
+  const orient = (angle: number) => segs.forEach((s, i) => drawLabel(texts[i]!, s, segs.length, i * step, labelTurn(i * step + angle)));
   let angle = 0;
+  orient(angle);
   return {
     land(key) {
       const i = Math.max(0, segs.findIndex((s) => s.key === key));
       const jitter = (Math.random() - 0.5) * step * 0.6;
       const target = (((360 - i * step + jitter) % 360) + 360) % 360;
       angle = angle - (angle % 360) + 360 * 5 + target;
+      // Turned for where the wheel will stop, before it turns: they blur as it spins, and read upright once it rests.
+      orient(angle);
       svg.querySelector(".hit")?.classList.remove("hit");
       const done = () => {
         svg.querySelectorAll<SVGGElement>("g[data-seg]")[i]!.classList.add("hit");
@@ -106,6 +94,31 @@ function wheel(host: HTMLElement, segs: Segment[]): Stage {
       });
     },
   };
+}
+
+/**
+ * A slice's label (the slice's middle at `deg` on the wheel), its whole name wrapped and sized to the slice
+ * (lib/wheel-label.ts) and turned by `turn`: across the slice (0, or 180 turned over) or along its radius (±90).
+ */
+function drawLabel(text: SVGTextElement, s: Segment, slices: number, deg: number, turn: 0 | 180 | -90 | 90) {
+  const { lines, size, radius } = wheelLabel(s.label, slices, !!s.odds, turn === 0 || turn === 180 ? "across" : "along");
+  text.setAttribute("transform", `rotate(${deg}) translate(0 ${(-radius).toFixed(1)})${turn ? ` rotate(${turn})` : ""}`);
+  text.setAttribute("font-size", String(size));
+  const rows: [string, number, string][] = lines.map((l) => [l, size, ""]);
+  if (s.odds) rows.push([s.odds, oddsSize(size), "odds"]);
+  let y = -rows.reduce((h, r) => h + r[1] * 1.2, 0) / 2;
+  text.replaceChildren(
+    ...rows.map(([words, px, cls]) => {
+      const line = document.createElementNS(SVG, "tspan");
+      line.setAttribute("x", "0");
+      line.setAttribute("y", (y + px * 0.6).toFixed(1));
+      if (px !== size) line.setAttribute("font-size", String(px));
+      if (cls) line.setAttribute("class", cls);
+      line.textContent = words;
+      y += px * 1.2;
+      return line;
+    }),
+  );
 }
 
 /** Clockwise order of the 8 outer cells of a 3×3 grid (cell 4 is the middle). */

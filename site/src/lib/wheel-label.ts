@@ -43,28 +43,53 @@ const phrases = (label: string) =>
   label.trim().split(/(\s+)/).flatMap((w) => (w.trim() ? w.split(/(?<=[）)\]】」，,、；;：:])|(?=[（(\[【「])/) : [w]));
 
 /**
+ * How a label turns in its slice so that it reads within 45° of upright where the slice rests (`deg`: the slice's
+ * middle, clockwise from the top of the screen): across the slice (0; 180, turned over, on the lower part) near the
+ * top and bottom, along the radius near the sides (-90 reading outward on the right, 90 reading inward on the left).
+ * Text across a slice at 3 or 9 o'clock, the one layout before, read sideways.
+ */
+export function labelTurn(deg: number): 0 | 180 | -90 | 90 {
+  const a = ((deg % 360) + 360) % 360;
+  if (a <= 45 || a >= 315) return 0;
+  if (a >= 135 && a <= 225) return 180;
+  return a < 180 ? -90 : 90;
+}
+
+/** Across the slice (its width holds the lines) or along its radius (its length does). */
+export type LabelRun = "across" | "along";
+
+/**
  * How a prize's name sits in its slice of the wheel (viewBox units: the wheel's radius is 96): the whole name, in up to
  * four balanced lines, at the largest font size (11, down to 7) whose block — the name's lines and the odds line under
  * them — fits between the hub and the rim and inside the slice's edges. Lines break between phrases
  * ("100元代金券 / （满200元可用）") while that fits at 8.5 or more, else between characters. Only a name too long for
  * four lines at the smallest size loses its end (…): the odds table under the wheel names every prize in full anyway.
- * `radius` is where the block's middle goes, out from the centre.
+ * `radius` is where the block's middle goes, out from the centre. `run` "along" lays the lines along the radius
+ * (labelTurn ±90): the block's length is then its widest line and its thickness must fit the slice where it is narrowest.
  */
-export function wheelLabel(label: string, slices: number, withOdds: boolean): { lines: string[]; size: number; radius: number } {
+export function wheelLabel(label: string, slices: number, withOdds: boolean, run: LabelRun = "across"): { lines: string[]; size: number; radius: number } {
   const spread = slices <= 2 ? Infinity : Math.tan(Math.PI / slices);
   const max = slices > 8 ? 9 : 11;
   const height = (size: number, k: number) => k * size * 1.2 + (withOdds ? oddsSize(size) * 1.2 : 0);
   /** The room each side of the slice's middle line for a block of height h whose outer edge is at `outer`. */
   const room = (outer: number, h: number) => Math.min((outer - h) * spread, Math.sqrt(RIM ** 2 - outer ** 2)) - 2;
+  /** Along the radius: the outer end as far out as the rim allows (no pointer over a side slice), the inner end where the slice is wide enough. */
+  const alongOuter = (h: number) => Math.sqrt((RIM - 6) ** 2 - (h / 2) ** 2);
+  const alongInner = (h: number) => Math.max(22, (h / 2 + 2) / spread);
+  /** The widest line a block of height h may have, and where its middle goes for a line of width `widest` (null: it does not fit). */
+  const place = (widest: number, h: number): number | null => {
+    if (run === "along") return widest <= alongOuter(h) - alongInner(h) ? alongOuter(h) - widest / 2 : null;
+    // As far out as it fits: the slice is wider there, but the rim comes closer to a wide line.
+    for (let outer = OUTER; outer - h >= 22; outer -= 2) if (widest / 2 <= room(outer, h)) return outer - h / 2;
+    return null;
+  };
   const fit = (tokens: string[], min: number) => {
     for (let size = max; size >= min; size -= 0.5) {
       for (let k = 1; k <= 4; k++) {
         const lines = balance(tokens, k);
         if (lines.length < k) break;
-        const widest = Math.max(...lines.map(em)) * size;
-        const h = height(size, k);
-        // As far out as it fits: the slice is wider there, but the rim comes closer to a wide line.
-        for (let outer = OUTER; outer - h >= 22; outer -= 2) if (widest / 2 <= room(outer, h)) return { lines, size, radius: outer - h / 2 };
+        const radius = place(Math.max(...lines.map(em)) * size, height(size, k));
+        if (radius !== null) return { lines, size, radius };
       }
     }
     return null;
@@ -74,15 +99,16 @@ export function wheelLabel(label: string, slices: number, withOdds: boolean): { 
   if (found) return found;
   // Too long even so: four lines as wide as the slice allows where it is widest, the last one cut short.
   const h = height(MIN_SIZE, 4);
-  let best = { room: 0, outer: OUTER };
-  for (let outer = OUTER; outer - h >= 22; outer -= 2) if (room(outer, h) > best.room) best = { room: room(outer, h), outer };
-  const maxEm = (2 * best.room) / MIN_SIZE;
+  let widest = 0;
+  if (run === "along") widest = alongOuter(h) - alongInner(h);
+  else for (let outer = OUTER; outer - h >= 22; outer -= 2) widest = Math.max(widest, 2 * room(outer, h));
+  const maxEm = widest / MIN_SIZE;
   const lines = wrap(tokens, maxEm);
   if (lines.length > 4) {
     const last = [...lines[3]!];
     while (last.length > 1 && em(`${last.join("")}…`) > maxEm) last.pop();
     lines.splice(3, lines.length, `${last.join("").trimEnd()}…`);
   }
-  return { lines, size: MIN_SIZE, radius: best.outer - height(MIN_SIZE, lines.length) / 2 };
+  // Fewer lines than four, or lines narrower than the widest allowed, fit where the widest four would.
+  return { lines, size: MIN_SIZE, radius: place(Math.min(widest, Math.max(...lines.map(em)) * MIN_SIZE), height(MIN_SIZE, lines.length))! };
 }
-
