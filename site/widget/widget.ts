@@ -6,7 +6,8 @@
  * happened with DOM CustomEvents on the <kaquan-campaign> element (they bubble):
  *   kaquan:ready {campaign}, kaquan:claimed {result}, kaquan:drawn {result}, kaquan:shared {url}, kaquan:error {code, message}.
  * Until it has rendered, and whenever it cannot run, the host sees a plain link to the campaign page, named by the
- * tag's optional data-name="<campaign name>" (the console's embed code carries it), so several widgets' links differ.
+ * tag's optional data-name="<campaign name>" (the console's embed code carries it), so several widgets' links differ,
+ * and by the campaign's current name once the API has answered (data-name goes stale when the campaign is renamed).
  *
  * Brand members: the brand's server signs a member token (README "Brand member tokens") and the page passes it as
  *   <script … data-member-token="kqm1.…"></script>   or   window.kaquan.setMemberToken("kqm1.…")
@@ -417,20 +418,36 @@ function lotteryRules(base: string, campaign: Json): HTMLElement {
  * widgets on one page must not all read the same: the link names its campaign from the tag's own data-name (the
  * brand's page says it; nothing is asked of the API, which refuses an origin the brand did not allow), and unnamed
  * links of the same wording are numbered in page order, so a visitor and a screen reader can tell them apart.
+ * data-name is what the embed code said when it was copied: the returned function names the link again with the name
+ * the API answers now, so a campaign renamed since reads right if the card then fails.
  */
-function fallbackLink(s: HTMLScriptElement, host: HTMLElement, href: string, label: string) {
+function fallbackLink(s: HTMLScriptElement, host: HTMLElement, href: string, label: string): (name?: string) => void {
   const a = document.createElement("a");
   a.href = href;
+  const say = (name?: string) => (a.textContent = name ? `${label}${zh ? "：" : ": "}${name}` : label);
   const name = s.dataset.name?.trim();
-  a.textContent = name ? `${label}${zh ? "：" : ": "}${name}` : label;
+  say(name);
   // A finger-sized target whatever the host page's own link styles (it is in the page's DOM, not the shadow root).
   a.style.cssText = "display:inline-block;min-height:44px;line-height:44px;padding:0 8px";
   host.appendChild(a);
   s.after(host);
-  if (name) return;
+  const rename = (current?: string) => {
+    if (!current) return;
+    delete a.dataset.kqLink;
+    say(current);
+  };
+  if (name) return rename;
   a.dataset.kqLink = label;
   const same = [...document.querySelectorAll<HTMLElement>("a[data-kq-link]")].filter((x) => x.dataset.kqLink === label);
   if (same.length > 1) same.forEach((x, i) => (x.textContent = `${label} ${i + 1}`));
+  return rename;
+}
+
+/** A shadow root that shows the host's plain link (its slot) until the card replaces it: the first paint is not blank. */
+function shadowWithLink(host: HTMLElement): ShadowRoot {
+  const root = host.attachShadow({ mode: "open" });
+  root.append(document.createElement("slot"));
+  return root;
 }
 
 function mount(s: HTMLScriptElement) {
@@ -439,14 +456,15 @@ function mount(s: HTMLScriptElement) {
   const pageUrl = `${base}/campaigns/?id=${encodeURIComponent(campaignId)}`;
   const host = document.createElement("kaquan-campaign");
   host.setAttribute("data-campaign", campaignId);
-  fallbackLink(s, host, pageUrl, T.view);
+  const rename = fallbackLink(s, host, pageUrl, T.view);
   if (!campaignId || !host.attachShadow || !window.fetch) return;
 
-  const root = host.attachShadow({ mode: "open" });
+  const root = shadowWithLink(host);
 
   (async () => {
     const id = encodeURIComponent(campaignId);
     const campaign = await call(base, `/public/campaigns/${id}`);
+    rename(campaign.name);
     const live = await call(base, `/public/campaigns/${id}/live`);
     const style = el("style");
     style.textContent = STYLES;
@@ -624,9 +642,9 @@ function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
   const host = document.createElement("kaquan-growth");
   host.setAttribute("data-mode", mode);
   // It says what the page offers (its card's own button words), not only 查看活动.
-  fallbackLink(s, host, pageUrl(), mode === "groupBuy" ? T.joinGroup : mode === "assist" ? T.startAssist : T.invite);
+  const rename = fallbackLink(s, host, pageUrl(), mode === "groupBuy" ? T.joinGroup : mode === "assist" ? T.startAssist : T.invite);
   if (!id || !slug || !host.attachShadow || !window.fetch) return;
-  const root = host.attachShadow({ mode: "open" });
+  const root = shadowWithLink(host);
   const cta = (text: string, url?: string) => {
     const a = el("a", "pay", text) as HTMLAnchorElement;
     a.href = pageUrl(url);
@@ -636,6 +654,7 @@ function mountGrowth(s: HTMLScriptElement, mode: GrowthMode) {
   };
   (async () => {
     const d = await call(base, `/public/${encodeURIComponent(slug)}/${apiPath}/${encodeURIComponent(id)}`);
+    rename(d.name);
     const style = el("style");
     style.textContent = STYLES;
     const card = el("div", "c");
@@ -675,7 +694,7 @@ function mountQualifications(s: HTMLScriptElement) {
   const host = document.createElement("kaquan-qualifications");
   fallbackLink(s, host, new URL(`/shop/member/?t=${encodeURIComponent(slug)}`, base).href, T.quals);
   if (!slug || !host.attachShadow || !window.fetch) return;
-  const root = host.attachShadow({ mode: "open" });
+  const root = shadowWithLink(host);
   (async () => {
     const q = campaignId
       ? await asVisitor(base, campaignId, (token) => call(base, `/public/${encodeURIComponent(slug)}/qualifications`, { token }))

@@ -407,4 +407,53 @@ ${tag(`data-tenant="demo" data-group-buy="gb_unknown"`)}
     await screenshot(page, "widget-refused-origin-several");
     await context.close();
   });
+
+  it("names its plain link by the campaign's current name once the API answers: the embed code's data-name is only the first paint (it read the name before a rename)", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const { products } = await api("/products", keys.admin!);
+    const video = products.find((p: any) => p.name === "视频会员月卡");
+    const sale = await api("/campaigns", keys.admin!, "POST", {
+      kind: "flash_sale", name: "改名前的秒杀", productId: video.id, priceCents: 990, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    // The brand pasted the embed code, then the operator renamed the campaign.
+    await api(`/campaigns/${sale.id}`, keys.admin!, "PATCH", { name: "改名后的秒杀" });
+    const { origin, server } = await serveHtml(`<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body><script>window.__events=[];for(const n of ["ready","error"])document.addEventListener("kaquan:"+n,e=>window.__events.push(n));</script>
+<script src="${baseUrl}/widget.js" data-campaign="${sale.id}" data-name="改名前的秒杀" async></script></body></html>`);
+    servers.push(server);
+    const tenant = await api("/tenant", keys.admin!);
+    await api("/tenant", keys.admin!, "PATCH", { allowedOrigins: [...tenant.allowedOrigins, origin] });
+    const link = (page: import("playwright-core").Page) => page.locator("kaquan-campaign > a");
+
+    // First paint: the definition is held back; the tag's name is all there is, and the link shows (not a blank box).
+    const { context, page, errors } = await phonePage(browser());
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(new RegExp(`/api/v1/public/campaigns/${sale.id}$`), async (route) => {
+      await held;
+      await route.continue();
+    });
+    // The card then cannot load its live data: the plain link stays, named as the campaign is called now.
+    await page.route(new RegExp(`/api/v1/public/campaigns/${sale.id}/live$`), (route) =>
+      route.fulfill({ status: 503, json: { error: { code: "unavailable", message: "down", requestId: "r" } } }));
+    await page.goto(`${origin}/`);
+    await expect.poll(() => link(page).isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await link(page).textContent()).toBe("查看活动：改名前的秒杀");
+    release();
+    await expect.poll(() => page.evaluate("window.__events"), { timeout: 15_000 }).toEqual(["error"]);
+    expect(await link(page).textContent()).toBe("查看活动：改名后的秒杀");
+    expect(await link(page).isVisible()).toBe(true);
+    await screenshot(page, "widget-renamed-fallback");
+    expect(errors).toEqual([]);
+    await context.close();
+
+    // The card itself names the campaign as it is called now.
+    const second = await phonePage(browser());
+    await second.page.goto(`${origin}/`);
+    await expect.poll(() => second.page.evaluate("window.__events"), { timeout: 15_000 }).toEqual(["ready"]);
+    expect(await second.page.locator("kaquan-campaign h3").textContent()).toBe("改名后的秒杀");
+    expect(await link(second.page).isVisible()).toBe(false);
+    await second.context.close();
+  });
 });
