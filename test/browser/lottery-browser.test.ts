@@ -121,9 +121,11 @@ describe("lottery page on a phone", () => {
       await page.click("#draw");
       await expect.poll(() => page.getAttribute("#stage", "data-landed"), { timeout: 10_000 }).not.toBeNull();
       const landed = await page.getAttribute("#stage", "data-landed");
+      // The slice under the pointer (top centre of the wheel) is the drawn prize.
       const under = await page.evaluate(() => {
-        const box = document.querySelector("#stage")!.getBoundingClientRect();
-        return (document.elementFromPoint(box.left + box.width / 2, box.top + 34)?.closest("g[data-seg]") as HTMLElement | null)?.dataset.seg ?? null;
+        const document = (globalThis as any).document;
+        const box = document.getElementById("stage").getBoundingClientRect();
+        return (document.elementFromPoint(box.left + box.width / 2, box.top + 34)?.closest("g[data-seg]")?.dataset.seg ?? null) as string | null;
       });
       expect(under).toBe(landed);
       const after = await readable();
