@@ -251,9 +251,9 @@ const cents = (d: string) => z.number().nullable().openapi({ description: `${d},
 export const GrowthRow = z
   .object({
     mechanism: z.enum(GROWTH_MECHANISMS),
-    sharers: z.number().openapi({ description: "Users who made a share link of this mechanism in the range" }),
-    shares: z.number(),
-    inviteeSignups: z.number().openapi({ description: "Users who signed up in the range through a share link of this mechanism" }),
+    sharers: z.number().openapi({ description: "Users who made a share link of this mechanism in the range; on the invite row also the inviters of invites accepted in the range (a plain ?invite= link makes no share link)" }),
+    shares: z.number().openapi({ description: "Share links made (share_sent) in the range" }),
+    inviteeSignups: z.number().openapi({ description: "Users who signed up in the range through a share link of this mechanism; on the invite row also the friends who accepted an invite in the range, by whichever link" }),
     kFactor: rate.openapi({ description: "inviteeSignups ÷ sharers; null without sharers" }),
     cycleMedianMinutes: z.number().nullable().openapi({ description: "Viral cycle time: median minutes from share_sent to the invitee's sign-up through it" }),
     teamsOpened: z.number().openapi({ description: "group: teams opened in the range" }),

@@ -87,6 +87,8 @@ describe("growth walk on a phone, at a brand that is not the demo store", () => 
     await page.goto(`${baseUrl}/dashboard/`);
     expect(await page.textContent("#h-kfactor")).toContain("受邀注册 ÷ 参与人数");
     expect(await page.textContent("#h-growth")).toContain("受邀注册 ÷ 分享人数");
+    // The invite row's sharers and invitees include the invites accepted through a plain link: the note says so.
+    expect(await page.textContent("#note-growth")).toContain("邀请一行两边都并入期间内被接受的邀请（含普通邀请链接）：分享人数并入其邀请人，受邀注册并入接受邀请的好友，每人只计一次");
     expect(errors).toEqual([]);
     await context.close();
   });
