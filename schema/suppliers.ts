@@ -35,6 +35,19 @@ export const SupplierOrderStatus = z.object({
   costCents: ChargedCents,
 });
 export type SupplierOrderStatus = z.infer<typeof SupplierOrderStatus>;
+/**
+ * The supplier's answer to a cancel (撤单) request. cancelled: it will not recharge this order, ever — a queued order
+ * withdrawn, or one it does not have, which it now refuses should it arrive (supplierRef null then); succeeded /
+ * failed: the order already ended so; refused: it cannot cancel now (mid-recharge) — ask again later.
+ */
+export const SupplierCancelResult = z.object({
+  orderRef: z.string(),
+  status: z.enum(["cancelled", "succeeded", "failed", "refused"]),
+  supplierRef: z.string().nullable(),
+  reason: z.string().max(200).optional(),
+  costCents: ChargedCents,
+});
+export type SupplierCancelResult = z.infer<typeof SupplierCancelResult>;
 /** processing: accepted, the outcome comes later by callback (or a status query). */
 export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.enum(["succeeded", "processing"]), costCents: ChargedCents });
 export const SupplierCardKeyResult = z.object({

@@ -8,6 +8,9 @@
  * A profile with delivery "async" answers a recharge "processing" and settles it later — after callbackDelayMs
  * (posting the signed callback to the order's notifyUrl), or when told through /admin/settle. With a journal every
  * order's state (accepted, failed, completed) is kept, so a restart forgets none; /admin/forget loses one on purpose.
+ * Cancel (撤单, POST /v1/cancel {orderRef}) withdraws an accepted order still queued; one it has started recharging
+ * (startAfterMs after accepting, or /admin/start) or finished it refuses, answering how it ended. An order it does not
+ * know it marks cancelled, so that should it still arrive it is refused: "cancelled" is a promise never to recharge it.
  */
 import { Hono } from "hono";
 import { randomBytes } from "node:crypto";
@@ -42,6 +45,8 @@ export interface SupplierProfile {
   delivery?: "sync" | "async";
   /** With async delivery: settle (succeeded) and call back this long after accepting; unset = only via /admin/settle. */
   callbackDelayMs?: number | null;
+  /** With async delivery: start recharging (from then on it cannot be cancelled) this long after accepting; unset = queued until settled or /admin/start. */
+  startAfterMs?: number | null;
   /** Each catalogue read moves every price by up to ± this around its list price (a live price list). */
   priceDriftCents?: number;
 }
@@ -67,13 +72,18 @@ export function defaultProfiles(): Record<string, SupplierProfile> {
 /** A completed upstream order; sku, cost and time are what the daily statement lists (older journal lines lack them). */
 type Done = { status: "succeeded"; supplierRef: string; keys?: string[]; sku?: string; quantity?: number; costCents?: number; at?: string };
 
-/** An accepted asynchronous order not settled yet; settleAt: when its timer settles it (null: only /admin/settle). */
-type Pending = { status: "processing"; supplierRef: string; notifyUrl: string | null; sku: string; quantity: number; settleAt?: string | null };
+/**
+ * An accepted asynchronous order not settled yet; settleAt: when its timer settles it (null: only /admin/settle);
+ * startAt: when it starts recharging — from then on it can no longer be cancelled (null: queued until /admin/start).
+ */
+type Pending = { status: "processing"; supplierRef: string; notifyUrl: string | null; sku: string; quantity: number; settleAt?: string | null; startAt?: string | null };
 type Failed = { status: "failed"; supplierRef: string; reason: string };
 /** The admin "forget" hook: the supplier lost the order (answers `unknown` for it from then on). */
 type Forgotten = { status: "forgotten" };
+/** Cancelled (撤单): never to be recharged; supplierRef null when the supplier did not know the order when asked. */
+type Cancelled = { status: "cancelled"; supplierRef: string | null };
 /** One journal line: the order's state from then on (the last line of an order wins; older journals hold only Done). */
-export type JournalEntry = Done | Pending | Failed | Forgotten;
+export type JournalEntry = Done | Pending | Failed | Forgotten | Cancelled;
 
 /**
  * Where upstream orders are kept — accepted, failed and completed — so idempotency by orderRef holds across a
@@ -104,18 +114,21 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   // Accepted asynchronous orders not settled yet, and settled failures (successes are in `done`).
   const pending = new Map<string, Omit<Pending, "status">>();
   const failed = new Map<string, { supplierRef: string; reason: string }>();
+  const cancelled = new Map<string, { supplierRef: string | null }>();
   const notifyUrls = new Map<string, string>();
   /** Puts an order in its state (the maps) — from the journal at start, or as it happens (then journalled too). */
   const apply = (key: string, v: JournalEntry) => {
     done.delete(key);
     pending.delete(key);
     failed.delete(key);
+    cancelled.delete(key);
     if (v.status === "succeeded") done.set(key, v);
     else if (v.status === "processing") {
       const { status: _, ...job } = v;
       pending.set(key, job);
       if (v.notifyUrl) notifyUrls.set(key, v.notifyUrl);
     } else if (v.status === "failed") failed.set(key, { supplierRef: v.supplierRef, reason: v.reason });
+    else if (v.status === "cancelled") cancelled.set(key, { supplierRef: v.supplierRef });
     else notifyUrls.delete(key);
   };
   const record = (key: string, value: JournalEntry) => {
@@ -159,13 +172,13 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   /** Test and demo controls: credentials, delivery mode, price list and stock of one supplier. */
   app.post("/:supplier/admin/profile", async (c) => {
     const p = profile(c.req.param("supplier"));
-    const body = JSON.parse(c.get("raw" as never) as string) as Partial<Pick<SupplierProfile, "credentials" | "delivery" | "callbackDelayMs" | "priceDriftCents" | "prices" | "stock">>;
+    const body = JSON.parse(c.get("raw" as never) as string) as Partial<Pick<SupplierProfile, "credentials" | "delivery" | "callbackDelayMs" | "startAfterMs" | "priceDriftCents" | "prices" | "stock">>;
     if (body.prices) {
       p.prices = { ...p.prices, ...body.prices };
       listPrices.delete(c.req.param("supplier"));
     }
     if (body.stock) p.stock = { ...p.stock, ...body.stock };
-    for (const k of ["credentials", "delivery", "callbackDelayMs", "priceDriftCents"] as const) if (k in body) (p as unknown as Record<string, unknown>)[k] = body[k];
+    for (const k of ["credentials", "delivery", "callbackDelayMs", "startAfterMs", "priceDriftCents"] as const) if (k in body) (p as unknown as Record<string, unknown>)[k] = body[k];
     return c.json({ delivery: p.delivery ?? "sync", scheme: credsOf(c.req.param("supplier")).scheme, prices: p.prices, stock: p.stock });
   });
 
@@ -300,7 +313,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const key = `${c.req.param("supplier")}|${c.req.param("ref")}`;
     const hit = done.get(key);
     const waiting = pending.get(key);
-    const lost = failed.get(key);
+    const lost = failed.get(key) ?? cancelled.get(key);
     const status = hit ? "succeeded" : waiting ? "processing" : lost ? "failed" : "unknown";
     return c.json({ orderRef: c.req.param("ref"), status, supplierRef: hit?.supplierRef ?? waiting?.supplierRef ?? lost?.supplierRef ?? null, ...(hit?.costCents !== undefined ? { costCents: hit.costCents } : {}) });
   });
@@ -317,6 +330,7 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     const accepted = pending.get(key);
     if (accepted) return c.json({ orderRef: req.orderRef, supplierRef: accepted.supplierRef, status: "processing" });
     if (failed.has(key)) return c.json({ error: "internal", message: "order failed upstream" }, 502);
+    if (cancelled.has(key)) return c.json({ error: "internal", message: "order cancelled" }, 502);
     if (!(req.sku in p.prices)) return c.json({ error: "unknown_sku", message: req.sku }, 404);
     const outcome = await behave(p);
     if (p.faults.outOfStock || (p.stock[req.sku] ?? 0) < req.quantity) return c.json({ error: "out_of_stock", message: req.sku }, 409);
@@ -331,7 +345,8 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
       // Journalled with the time its timer settles it, so a restart neither forgets it nor its timer.
       const notifyUrl = (req as { notifyUrl?: string }).notifyUrl ?? null;
       const settleAt = p.callbackDelayMs != null ? new Date(Date.now() + p.callbackDelayMs).toISOString() : null;
-      record(key, { status: "processing", supplierRef: result.supplierRef, notifyUrl, sku: req.sku, quantity: req.quantity, settleAt });
+      const startAt = p.startAfterMs != null ? new Date(Date.now() + p.startAfterMs).toISOString() : null;
+      record(key, { status: "processing", supplierRef: result.supplierRef, notifyUrl, sku: req.sku, quantity: req.quantity, settleAt, startAt });
       if (settleAt) settleLater(name, req.orderRef, settleAt);
       return c.json({ orderRef: req.orderRef, supplierRef: result.supplierRef, status: "processing" });
     }
@@ -354,6 +369,48 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
     complete(key, result);
     return c.json({ orderRef: req.orderRef, ...result });
   }
+
+  /** Cancels an order now (the state change of a cancel request); what the supplier answers. */
+  function cancelNow(name: string, orderRef: string) {
+    const key = `${name}|${orderRef}`;
+    const hit = done.get(key);
+    if (hit) return { orderRef, status: "succeeded" as const, supplierRef: hit.supplierRef, ...(hit.costCents !== undefined ? { costCents: hit.costCents } : {}) };
+    const lost = failed.get(key);
+    if (lost) return { orderRef, status: "failed" as const, supplierRef: lost.supplierRef, reason: lost.reason };
+    const was = cancelled.get(key);
+    if (was) return { orderRef, status: "cancelled" as const, supplierRef: was.supplierRef };
+    const job = pending.get(key);
+    if (job?.startAt && Date.parse(job.startAt) <= Date.now()) return { orderRef, status: "refused" as const, supplierRef: job.supplierRef, reason: "in_progress" };
+    record(key, { status: "cancelled", supplierRef: job?.supplierRef ?? null });
+    // A withdrawn order's failure is called back too (as real upstreams do); one it never had has nowhere to go.
+    if (job) void callbackFor(name, orderRef, "failed", job.supplierRef, job.notifyUrl, "cancelled").then(send);
+    return { orderRef, status: "cancelled" as const, supplierRef: job?.supplierRef ?? null, ...(job ? {} : { reason: "not_found" }) };
+  }
+
+  app.post("/:supplier/v1/cancel", async (c) => {
+    const name = c.req.param("supplier");
+    const p = profile(name);
+    const orderRef = (JSON.parse((c.get("raw" as never) as string) || "null") as { orderRef?: unknown } | null)?.orderRef;
+    if (typeof orderRef !== "string" || !orderRef || orderRef.length > 100) return c.json({ error: "internal", message: "bad request" }, 400);
+    const outcome = await behave(p);
+    if (outcome === "error") return c.json({ error: "internal", message: "upstream error (injected)" }, 502);
+    if (outcome === "hang") {
+      // Like a hung recharge, a hung cancel may still take effect upstream: only asking again tells.
+      if (rand() < p.faults.hangCompletesRate) cancelNow(name, orderRef);
+      await sleep(p.faults.hangMs);
+      return c.json({ error: "internal", message: "late" }, 504);
+    }
+    return c.json(cancelNow(name, orderRef));
+  });
+
+  /** Test hook: the supplier starts recharging an accepted order ({orderRef}); from then on it cannot be cancelled. */
+  app.post("/:supplier/admin/start", (c) => {
+    const key = `${c.req.param("supplier")}|${(JSON.parse(c.get("raw" as never) as string) as { orderRef: string }).orderRef}`;
+    const job = pending.get(key);
+    if (!job) return c.json({ error: "internal", message: "no such order" }, 404);
+    record(key, { status: "processing", ...job, startAt: new Date().toISOString() });
+    return c.json({ ok: true });
+  });
 
   app.post("/:supplier/v1/recharge", (c) => fulfil(c, "recharge"));
   app.post("/:supplier/v1/card-keys", (c) => fulfil(c, "card-keys"));

@@ -70,3 +70,68 @@ describe("supplier sandbox journal", () => {
     expect(await status(start(fileJournal(file)), "new:p")).toMatchObject({ status: "processing" });
   });
 });
+
+describe("supplier sandbox cancel (撤单)", () => {
+  // kaquan_v1 refuses the same body signed twice in one second as a replay: each ask (a retry too) is signed a second apart.
+  let asked = 0;
+  const cancel = async (app: App, orderRef: string) => {
+    const signed = await signRequest(creds, "POST", "/acme/v1/cancel", { orderRef }, Math.floor(Date.now() / 1000) - 100 + asked++);
+    const res = await app.request(signed.path, { method: "POST", headers: signed.headers, body: signed.body });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it("withdraws a queued order for good; refuses one it is recharging; answers how a finished one ended; a retry answers the same", async () => {
+    const journal = memoryJournal();
+    const app = start(journal);
+    await admin(app, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null });
+    const queued = await recharge(app, "q1:p");
+    expect((await cancel(app, "q1:p")).body).toEqual({ orderRef: "q1:p", status: "cancelled", supplierRef: queued.body.supplierRef });
+    expect((await cancel(app, "q1:p")).body).toMatchObject({ status: "cancelled", supplierRef: queued.body.supplierRef });
+    // Cancelled is final: it reads as failed, cannot be settled, and is not placed again — after a restart too.
+    expect(await status(app, "q1:p")).toMatchObject({ status: "failed" });
+    expect((await admin(app, "/acme/admin/settle", { orderRef: "q1:p", outcome: "succeeded" })).status).toBe(404);
+    expect((await recharge(start(journal), "q1:p")).status).toBe(502);
+
+    await recharge(app, "m1:p");
+    expect((await admin(app, "/acme/admin/start", { orderRef: "m1:p" })).status).toBe(200);
+    expect((await cancel(app, "m1:p")).body).toMatchObject({ status: "refused", reason: "in_progress" });
+    expect(await status(app, "m1:p")).toMatchObject({ status: "processing" });
+    await admin(app, "/acme/admin/settle", { orderRef: "m1:p", outcome: "succeeded" });
+    expect((await cancel(app, "m1:p")).body).toMatchObject({ status: "succeeded", costCents: 2970 });
+
+    await recharge(app, "f1:p");
+    await admin(app, "/acme/admin/settle", { orderRef: "f1:p", outcome: "failed", reason: "carrier_rejected" });
+    expect((await cancel(app, "f1:p")).body).toMatchObject({ status: "failed", reason: "carrier_rejected" });
+
+    // An order started by the profile's timer is mid-recharge once it is due.
+    await admin(app, "/acme/admin/profile", { startAfterMs: 0 });
+    await recharge(app, "t1:p");
+    expect((await cancel(app, "t1:p")).body.status).toBe("refused");
+  });
+
+  it("an order it does not know is cancelled for good: should it arrive after all, it is refused", async () => {
+    const app = start(memoryJournal());
+    expect((await cancel(app, "late:p")).body).toEqual({ orderRef: "late:p", status: "cancelled", supplierRef: null, reason: "not_found" });
+    expect((await recharge(app, "late:p")).status).toBe(502);
+    expect(await status(app, "late:p")).toMatchObject({ status: "failed" });
+    // One it lost (forgot) likewise.
+    await recharge(app, "lost:p");
+    await admin(app, "/acme/admin/forget", { orderRef: "lost:p" });
+    expect((await cancel(app, "lost:p")).body).toMatchObject({ status: "cancelled", supplierRef: null });
+  });
+
+  it("faults as on its other calls: an error changes nothing; a hung cancel may still take effect", async () => {
+    const app = start(memoryJournal());
+    await admin(app, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null });
+    await recharge(app, "e1:p");
+    await admin(app, "/acme/admin/faults", { errorRate: 1 });
+    expect((await cancel(app, "e1:p")).status).toBe(502);
+    expect(await status(app, "e1:p")).toMatchObject({ status: "processing" });
+    await admin(app, "/acme/admin/faults", { errorRate: 0, timeoutRate: 1, hangMs: 10, hangCompletesRate: 1 });
+    expect((await cancel(app, "e1:p")).status).toBe(504);
+    expect(await status(app, "e1:p")).toMatchObject({ status: "failed" });
+    // Signed like every business call.
+    const res = await app.request("/acme/v1/cancel", { method: "POST", body: JSON.stringify({ orderRef: "e1:p" }) });
+    expect(res.status).toBe(401);
+  });
+});

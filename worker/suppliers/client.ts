@@ -1,4 +1,4 @@
-import { SupplierCardKeyResult, SupplierCatalogue, SupplierOrderStatus, SupplierRechargeResult, SupplierStock } from "../../schema/suppliers";
+import { SupplierCancelResult, SupplierCardKeyResult, SupplierCatalogue, SupplierOrderStatus, SupplierRechargeResult, SupplierStock } from "../../schema/suppliers";
 import { signRequest, type Params, type SupplierCredentials } from "../domain/supplier-sign";
 
 export type SupplierCallResult<T> =
@@ -15,6 +15,8 @@ export interface SupplierClient {
   recharge(req: { orderRef: string; sku: string; account: string; quantity: number; notifyUrl?: string }): Promise<SupplierCallResult<{ supplierRef: string; status: "succeeded" | "processing"; costCents?: number }>>;
   fetchCardKeys(req: { orderRef: string; sku: string; quantity: number }): Promise<SupplierCallResult<{ supplierRef: string; keys: string[]; costCents?: number }>>;
   status(orderRef: string): Promise<SupplierCallResult<SupplierOrderState>>;
+  /** 撤单: asks the supplier not to recharge the order (idempotent by orderRef; see SupplierCancelResult). */
+  cancel(orderRef: string): Promise<SupplierCallResult<SupplierCancelResult>>;
   /** The live price list: cost and stock per SKU. */
   catalogue(): Promise<SupplierCallResult<{ items: { sku: string; costCents: number; stock: number }[] }>>;
 }
@@ -64,6 +66,7 @@ export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, 
     recharge: (req) => call("POST", "/v1/recharge", Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)) as Params, (x) => SupplierRechargeResult.parse(x)),
     fetchCardKeys: (req) => call("POST", "/v1/card-keys", req, (x) => SupplierCardKeyResult.parse(x)),
     status: (ref) => call("GET", `/v1/orders/${encodeURIComponent(ref)}`, null, (x) => SupplierOrderStatus.parse(x)),
+    cancel: (ref) => call("POST", "/v1/cancel", { orderRef: ref }, (x) => SupplierCancelResult.parse(x)),
     catalogue: () => call("GET", "/v1/catalogue", null, (x) => SupplierCatalogue.parse(x)),
   };
 }
