@@ -72,6 +72,15 @@ export const SupplierWait = z
   })
   .openapi("SupplierWait");
 
+/**
+ * The order after 不再等待, with what each supplier answered the cancel request (撤单) for the lines it settled:
+ * cancelled (the order moved on), succeeded (that supplier had recharged it: delivered), failed (it had failed).
+ */
+export const StopWaitingResult = Order.extend({
+  supplierAnswers: z.array(z.object({ supplierId: z.string(), answer: z.enum(["cancelled", "succeeded", "failed"]) })),
+}).openapi("StopWaitingResult");
+export type StopWaitingResult = z.infer<typeof StopWaitingResult>;
+
 export const TICKET_REASONS = ["key_invalid", "not_received", "wrong_account", "other"] as const;
 export const TicketReason = z.enum(TICKET_REASONS).openapi("TicketReason");
 export const TicketStatus = z.enum(["open", "resolved", "rejected"]).openapi("TicketStatus");

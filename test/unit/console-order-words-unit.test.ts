@@ -7,6 +7,10 @@ describe("the console order page's words", () => {
       "快充：充值成功（供应商回调） · 用时 812 ms", "快充: recharged (supplier's callback) · took 812 ms",
     ]);
     expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "operator:operator_stopped_waiting", latencyMs: 5 })[0]).toBe("快充：充值失败（运营不再等待） · 用时 5 ms");
+    // 不再等待 asks the supplier to cancel (撤单): its confirmed cancel, or its "already recharged".
+    expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "operator:cancelled", latencyMs: 5 })[0]).toBe("快充：充值失败（运营不再等待：供应商已撤单） · 用时 5 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "ok", detail: "operator", latencyMs: 5 })[0]).toBe("快充：充值成功（撤单时供应商答复已充值） · 用时 5 ms");
+    expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "poll:disowned", latencyMs: 5 })[0]).toBe("快充：充值失败（主动查询：供应商查无此单，已确认撤单） · 用时 5 ms");
     expect(attemptWords({ supplier: "快充", outcome: "failed", detail: "poll:invalid_account", latencyMs: 5 })[0]).toBe("快充：充值失败（主动查询：invalid_account） · 用时 5 ms");
     expect(attemptWords({ supplier: "快充", outcome: "error", detail: "http_502:busy", latencyMs: 40 })[0]).toBe("快充：出错（HTTP 502 busy） · 用时 40 ms");
     expect(attemptWords({ supplier: "快充", outcome: "timeout", detail: "TimeoutError", latencyMs: 3000 })[0]).toBe("快充：超时（无应答） · 用时 3000 ms");

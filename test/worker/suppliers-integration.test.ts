@@ -5,7 +5,7 @@ import { api, createTenant, recordedEvents, recordedOfType } from "./helpers";
 import { pay, rechargeShop, shop } from "./commerce-helpers";
 import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
 import { defaultFactory, type ClientFactory } from "../../worker/suppliers/factory";
-import type { SupplierCallResult, SupplierOrderState } from "../../worker/suppliers/client";
+import type { SupplierCallResult, SupplierClient, SupplierOrderState } from "../../worker/suppliers/client";
 
 const SECRET = "test-supplier-sandbox-secret";
 
@@ -128,7 +128,12 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect(await orderStatus(lost.order.id)).toBe("paid");
     await pollSupplierOrders(env, new Date(Date.now() + 61_000), s.tenantId);
     expect(await attempts(lost.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }]);
-    expect(await pollSupplierOrders(env, new Date(Date.now() + 121_000), s.tenantId)).toMatchObject({ settled: 1 });
+    // Two minutes on it is asked to cancel (撤单): while that call hangs too, nothing moves — the order might still
+    // arrive there; once the supplier confirms the cancel (it will refuse the order should it come), the line moves on.
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 121_000), s.tenantId)).toMatchObject({ settled: 0 });
+    expect(await attempts(lost.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }]);
+    await faults(s.cheap, { timeoutRate: 0 });
+    expect(await pollSupplierOrders(env, new Date(Date.now() + 182_000), s.tenantId)).toMatchObject({ settled: 1 });
     expect(await attempts(lost.order.id)).toEqual([{ name: s.cheap, outcome: "timeout" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
     expect(await orderStatus(lost.order.id)).toBe("delivered");
   });
@@ -228,6 +233,61 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect(await pollAt(71)).toMatchObject({ polled: 1, settled: 1 });
     expect(await orderStatus(o.order.id)).toBe("delivered");
     expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+  });
+
+  it("a disowned order moves on only once the supplier confirms the cancel (撤单): `unknown` is no promise; a refusal or no answer keeps it waiting", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    const orderRef = `${o.order.id}:${s.productId}`;
+    // The supplier says it does not know the order at every poll, and answers cancel requests as scripted.
+    let cancelAnswer: Awaited<ReturnType<SupplierClient["cancel"]>> = { ok: true, value: { orderRef, status: "refused", supplierRef: null, reason: "in_progress" } };
+    const asked: string[] = [];
+    const scripted: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      status: async () => ({ ok: true, value: { status: "unknown", supplierRef: null } }),
+      cancel: async (ref) => (asked.push(ref), cancelAnswer),
+    });
+    const t0 = Date.now();
+    const pollAt = (minutes: number) => pollSupplierOrders(env, new Date(t0 + minutes * 60_000), s.tenantId, scripted);
+    expect(await pollAt(1)).toMatchObject({ settled: 0 });
+    expect(asked).toEqual([]); // not asked before 30 minutes
+    expect(await pollAt(31)).toMatchObject({ settled: 0 }); // it refuses: it has the order after all
+    cancelAnswer = { ok: false, outcome: "timeout", detail: "TimeoutError" };
+    expect(await pollAt(33)).toMatchObject({ settled: 0 });
+    cancelAnswer = { ok: true, value: { orderRef: "someone-else:p", status: "cancelled", supplierRef: null } }; // not about this order
+    expect(await pollAt(35)).toMatchObject({ settled: 0 });
+    expect(asked).toEqual([orderRef, orderRef, orderRef]);
+    expect(await orderStatus(o.order.id)).toBe("paid");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }]);
+    const alerts = async () => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_disowned_order");
+    expect(await alerts()).toEqual([]);
+    // Its confirmed cancel (it will refuse the order from now on) lets the line go to the next supplier.
+    cancelAnswer = { ok: true, value: { orderRef, status: "cancelled", supplierRef: null, reason: "not_found" } };
+    expect(await pollAt(37)).toMatchObject({ settled: 1 });
+    expect(await orderStatus(o.order.id)).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+    await expect.poll(async () => (await alerts()).length).toBe(1);
+  });
+
+  it("a disowned order the supplier answers a cancel for with \"already succeeded\" is delivered by it", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    const orderRef = `${o.order.id}:${s.productId}`;
+    const scripted: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      status: async () => ({ ok: true, value: { status: "unknown", supplierRef: null } }),
+      cancel: async () => ({ ok: true, value: { orderRef, status: "succeeded", supplierRef: "cheap-found", costCents: 2950 } }),
+    });
+    const t0 = Date.now();
+    await pollSupplierOrders(env, new Date(t0 + 60_000), s.tenantId, scripted);
+    expect(await pollSupplierOrders(env, new Date(t0 + 31 * 60_000), s.tenantId, scripted)).toMatchObject({ settled: 1 });
+    expect(await orderStatus(o.order.id)).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "ok" }]);
+    expect((await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_disowned_order")).toEqual([]);
   });
 
   it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {

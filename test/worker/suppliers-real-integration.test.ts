@@ -74,6 +74,12 @@ const attempts = (orderId: string) =>
   env.DB.prepare("SELECT s.name, a.outcome, a.detail FROM supplier_attempts a JOIN suppliers s ON s.id = a.supplier_id WHERE a.order_id = ? ORDER BY a.created_at, a.rowid")
     .bind(orderId).all<{ name: string; outcome: string; detail: string | null }>().then((r) => r.results);
 
+/** How many times the supplier recharged this order reference (its completed orders). */
+async function upstreamCount(name: string, orderRef: string) {
+  const res = await fetch(`${inject("supplierUrl")}/${name}/admin/orders`, { headers: { "x-supplier-signature": await signBody(SECRET, "") } });
+  return ((await res.json()) as { orders: { orderRef: string }[] }).orders.filter((o) => o.orderRef === orderRef).length;
+}
+
 /** Posts a callback built by the sandbox (url, headers, body) to the worker. */
 async function deliver(cb: { url: string; method: string; headers: Record<string, string>; body: string }) {
   const res = await exports.default.fetch(cb.url, { method: cb.method, headers: cb.headers, body: cb.body });
@@ -243,7 +249,7 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     expect(done.status).toBe(200);
     expect(done.body.status).toBe("delivered");
     expect((await attempts(o.id)).map((a) => [a.name, a.outcome, a.detail])).toEqual([
-      [s.names[0], "accepted", null], [s.names[0], "failed", "operator:operator_stopped_waiting"], [s.names[1], "ok", null],
+      [s.names[0], "accepted", null], [s.names[0], "failed", "operator:cancelled"], [s.names[1], "ok", null],
     ]);
     expect((await detail(o.id)).waitingOnSuppliers).toEqual([]);
     expect((await detail(o.id)).deliveries.map((a: { supplierName: string }) => a.supplierName)).toEqual([s.names[0], s.names[0], s.names[1]]);
@@ -252,9 +258,10 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     const audit = (await api("/audit-log", { token: s.adminKey })).body.entries as { route: string; status: number }[];
     expect(audit.filter((e) => e.route.endsWith("/stop-waiting")).map((e) => e.status)).toEqual([200]);
     expect((await stop(o.id)).body.error.code).toBe("not_waiting_on_supplier");
-    // The first supplier recharges it after all: nothing more is delivered, and the operator is told.
-    expect((await deliver(await settle(s.names[0]!, o.ref, "succeeded"))).body).toMatchObject({ applied: false, status: "failed", orderStatus: "delivered" });
-    expect((await recordedOfType(s.tenantId, "alert")).map((e) => (e.payload as { kind: string }).kind)).toContain("supplier_success_after_failure");
+    // The line moved on only because the first supplier withdrew it (撤单): it can no longer recharge it.
+    expect(done.body.supplierAnswers).toEqual([{ supplierId: s.ids[0], answer: "cancelled" }]);
+    expect((await sandbox(s.names[0]!, "settle", { orderRef: o.ref, outcome: "succeeded" })).status).toBe(404);
+    expect(await upstreamCount(s.names[0]!, o.ref)).toBe(0);
     expect((await orderView(s, o.id, o.cookie)).vouchers).toHaveLength(1);
 
     // With no other supplier the buyer is refunded.
@@ -293,6 +300,96 @@ describe("asynchronous delivery", { timeout: 60_000 }, () => {
     await due();
     await driveDeliveries(env);
     expect((await orderView(s, o.id, o.cookie)).order.status).toBe("delivered");
+  });
+});
+
+describe("不再等待 asks the supplier to cancel (撤单) first", { timeout: 60_000 }, () => {
+  const stop = (s: S, id: string) => api(`/orders/${id}/stop-waiting`, { method: "POST", token: s.adminKey, json: { reason: "供应商迟迟未处理" } });
+  const placedAgo = (id: string, minutes: number) =>
+    env.DB.prepare(`UPDATE supplier_orders SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${minutes} minutes') WHERE order_id = ?`).bind(id).run();
+  const orderStatus = async (s: S, id: string) => (await api(`/orders/${id}/detail`, { token: s.adminKey })).body.order.status as string;
+  const alertsOf = async (s: S, kind: string) => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === kind);
+  /** An order waiting 11 minutes at an asynchronous supplier, with a synchronous one next in line. */
+  async function waiting() {
+    const s = await setup([{ name: "slow-a", cost: 2900, creds: creds("hmac_header"), delivery: "async" }, { name: "next-b", cost: 2950 }]);
+    const o = await buy(s);
+    expect(o.view.order.status).toBe("paid");
+    await placedAgo(o.id, 11);
+    return { s, o };
+  }
+
+  it("a supplier mid-recharge cannot cancel: 409, nothing changes; once it has recharged, 不再等待 delivers it from that supplier, once", async () => {
+    const { s, o } = await waiting();
+    expect((await sandbox(s.names[0]!, "start", { orderRef: o.ref })).status).toBe(200);
+    const refused = await stop(s, o.id);
+    expect([refused.status, refused.body.error.code]).toEqual([409, "supplier_cannot_cancel"]);
+    expect(await orderStatus(s, o.id)).toBe("paid");
+    expect((await attempts(o.id)).map((a) => a.outcome)).toEqual(["accepted"]);
+    expect(await upstreamCount(s.names[1]!, o.ref)).toBe(0);
+    expect(await alertsOf(s, "supplier_wait_stopped")).toEqual([]);
+    // The supplier finishes it (its callback is lost); asked again, it answers "already succeeded": delivered by it.
+    await settle(s.names[0]!, o.ref, "succeeded");
+    const again = await stop(s, o.id);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: "delivered", supplierAnswers: [{ supplierId: s.ids[0], answer: "succeeded" }] });
+    expect(await attempts(o.id)).toEqual([{ name: s.names[0], outcome: "accepted", detail: null }, { name: s.names[0], outcome: "ok", detail: "operator" }]);
+    expect(await charged(o.id)).toBe(2970);
+    const v = await orderView(s, o.id, o.cookie);
+    expect(v.vouchers.map((x: { meta: { supplierId: string } }) => x.meta.supplierId)).toEqual([s.ids[0]]);
+    expect([await upstreamCount(s.names[0]!, o.ref), await upstreamCount(s.names[1]!, o.ref)]).toEqual([1, 0]);
+  });
+
+  it("a cancel the supplier does not answer changes nothing (409); asked again, a cancel that went through upstream is confirmed and applied once", async () => {
+    const { s, o } = await waiting();
+    await sandbox(s.names[0]!, "faults", { errorRate: 1 });
+    const failed = await stop(s, o.id);
+    expect([failed.status, failed.body.error.code]).toEqual([409, "supplier_cancel_unanswered"]);
+    // It hangs past our timeout, but the cancel takes effect upstream: we do not know that yet, so nothing moves.
+    await sandbox(s.names[0]!, "faults", { errorRate: 0, timeoutRate: 1, hangCompletesRate: 1, hangMs: 2_600 });
+    const hung = await stop(s, o.id);
+    expect([hung.status, hung.body.error.code]).toEqual([409, "supplier_cancel_unanswered"]);
+    expect(await orderStatus(s, o.id)).toBe("paid");
+    expect((await attempts(o.id)).map((a) => a.outcome)).toEqual(["accepted"]);
+    await sandbox(s.names[0]!, "faults", { timeoutRate: 0 });
+    const done = await stop(s, o.id);
+    expect(done.body).toMatchObject({ status: "delivered", supplierAnswers: [{ supplierId: s.ids[0], answer: "cancelled" }] });
+    expect(await attempts(o.id)).toEqual([
+      { name: s.names[0], outcome: "accepted", detail: null }, { name: s.names[0], outcome: "failed", detail: "operator:cancelled" }, { name: s.names[1], outcome: "ok", detail: null },
+    ]);
+    expect([await upstreamCount(s.names[0]!, o.ref), await upstreamCount(s.names[1]!, o.ref)]).toEqual([0, 1]);
+    expect(await alertsOf(s, "supplier_wait_stopped")).toHaveLength(1);
+  });
+
+  it("two operators pressing at once: one cancel, one line at the next supplier, one alert", async () => {
+    const { s, o } = await waiting();
+    const both = await Promise.all([stop(s, o.id), stop(s, o.id)]);
+    // Each is answered with the order moved on (or on its way: the other request is delivering it), or told there
+    // is nothing left to wait for; never with a failure. Only one of them drives the delivery on.
+    expect(both.some((r) => r.status === 200)).toBe(true);
+    for (const r of both) expect(r.status === 200 ? r.body.status : r.body.error.code).toMatch(/^(delivered|paid|not_waiting_on_supplier)$/);
+    await expect.poll(() => orderStatus(s, o.id)).toBe("delivered");
+    expect(await attempts(o.id)).toEqual([
+      { name: s.names[0], outcome: "accepted", detail: null }, { name: s.names[0], outcome: "failed", detail: "operator:cancelled" }, { name: s.names[1], outcome: "ok", detail: null },
+    ]);
+    expect([await upstreamCount(s.names[0]!, o.ref), await upstreamCount(s.names[1]!, o.ref)]).toEqual([0, 1]);
+    expect((await orderView(s, o.id, o.cookie)).vouchers).toHaveLength(1);
+    await expect.poll(async () => (await alertsOf(s, "supplier_wait_stopped")).length).toBe(1);
+  });
+
+  it("a success callback racing 不再等待: the recharge the supplier made is delivered once, by it; the next supplier is never asked", async () => {
+    const { s, o } = await waiting();
+    const success = await settle(s.names[0]!, o.ref, "succeeded");
+    const [cb, stopped] = await Promise.all([deliver(success), stop(s, o.id)]);
+    expect(cb.status).toBe(200);
+    expect([200, 409]).toContain(stopped.status);
+    if (stopped.status === 200) expect(stopped.body).toMatchObject({ status: "delivered" });
+    else expect(stopped.body.error.code).toBe("not_waiting_on_supplier");
+    expect(await orderStatus(s, o.id)).toBe("delivered");
+    expect((await attempts(o.id)).map((a) => [a.name, a.outcome])).toEqual([[s.names[0], "accepted"], [s.names[0], "ok"]]);
+    expect(await upstreamCount(s.names[1]!, o.ref)).toBe(0);
+    expect((await orderView(s, o.id, o.cookie)).vouchers).toHaveLength(1);
+    expect(await alertsOf(s, "supplier_success_after_failure")).toEqual([]);
+    expect(await alertsOf(s, "supplier_wait_stopped")).toEqual([]);
   });
 });
 

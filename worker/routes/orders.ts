@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { StopWaitingResult } from "../../schema/after-sale";
 import { Order } from "../../schema/orders";
 import { Voucher } from "../../schema/vouchers";
 import { requireKey } from "../middleware/auth";
@@ -25,9 +26,9 @@ const refund = createRoute({
 const stopWaiting = createRoute({
   method: "post", path: "/orders/{orderId}/stop-waiting", tags, security: bearerAuth, middleware: [requireKey("admin")],
   summary: "Stop waiting for a supplier that keeps a recharge pending: the line fails, so the order goes to the next supplier or is refunded",
-  description: "Allowed once a supplier has had the recharge 10 minutes (409 supplier_recently_placed before; 409 not_waiting_on_supplier when none is). The supplier is asked once more first; an outcome it gives is taken. Should it recharge the line later after all, a supplier_success_after_failure alert says so.",
+  description: "Allowed once a supplier has had the recharge 10 minutes (409 supplier_recently_placed before; 409 not_waiting_on_supplier when none is). The supplier is asked to cancel the line (撤单) first: only its confirmed cancel (or its word that the line failed) fails the line; a line it says it recharged is delivered. A supplier recharging it now (409 supplier_cannot_cancel) or not answering (409 supplier_cancel_unanswered) leaves it pending: nothing changed, try again later.",
   request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(2).max(200) })) },
-  responses: { 200: json(Order, "The order after: delivered, at the next supplier (paid) or refunded"), 409: errors[409], ...common },
+  responses: { 200: json(StopWaitingResult, "The order after (delivered, at the next supplier (paid) or refunded), with each supplier's answer"), 409: errors[409], ...common },
 });
 
 export const orderRoutes = createRouter()

@@ -1,3 +1,4 @@
+import type { StopWaitingResult } from "../../schema/after-sale";
 import type { Order } from "../../schema/orders";
 import type { Voucher } from "../../schema/vouchers";
 import { getOrderRow, toOrder } from "../db/orders";
@@ -18,7 +19,8 @@ export async function refundForOperator(env: Env, tenantId: string, orderId: str
   return toOrder(await refundOrder(env, tenantId, orderId, reason, byKeyId));
 }
 
-/** The operator stops waiting for a supplier's recharge (services/supplier-callbacks.ts), answered as the order after. */
-export async function stopWaitingForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<Order> {
-  return toOrder((await stopWaitingForSupplier(env, tenantId, orderId, reason, byKeyId))!);
+/** The operator stops waiting for a supplier's recharge (services/supplier-callbacks.ts): the order after, with the suppliers' answers. */
+export async function stopWaitingForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<StopWaitingResult> {
+  const { order, answers } = await stopWaitingForSupplier(env, tenantId, orderId, reason, byKeyId);
+  return { ...toOrder(order), supplierAnswers: answers };
 }

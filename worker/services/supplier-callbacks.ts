@@ -12,7 +12,7 @@ import { ApiError } from "../errors";
 import { recordOnce } from "../queue/emit";
 import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
 import { deliverOrder } from "./fulfilment";
-import { placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
+import { cancelSupplierOrder, placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
 
 /** A settled supplier order moves its order on (delivery is idempotent: a second runner changes nothing). */
 async function continueOrder(env: Env, row: SupplierOrderRow) {
@@ -88,12 +88,16 @@ export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: 
  */
 export const STOP_WAITING_AFTER_S = 10 * 60;
 
+/** What each supplier answered the operator's cancel request, for the lines it settled. */
+export type StopWaitingAnswer = { supplierId: string; answer: "cancelled" | "succeeded" | "failed" };
+
 /**
- * The operator stops waiting for a supplier that keeps a recharge `processing` (or unanswered) for ever — checked with
- * the supplier, say, that it will not go through. Each pending line is asked once more (an outcome that has arrived is
- * taken as it is); one still pending is settled failed, so the order goes to the next supplier or is refunded, as
- * after any failure. A supplier that recharges it after all raises supplier_success_after_failure; this raises
- * supplier_wait_stopped with the reason, and the audit log keeps who did it.
+ * The operator stops waiting for a supplier that keeps a recharge `processing` (or unanswered) for ever. Each pending
+ * line is not simply failed: the supplier is asked to cancel it (撤单, cancelSupplierOrder). A confirmed cancel — or
+ * its word that the line already failed — settles it failed, so the order goes to the next supplier or is refunded;
+ * "already succeeded" delivers it. A supplier mid-recharge (refused) or not answering leaves the line pending and the
+ * operator is told so (409 supplier_cannot_cancel / supplier_cancel_unanswered): nothing changed, try again later.
+ * A confirmed cancel raises supplier_wait_stopped with the reason; the audit log keeps who asked.
  */
 export async function stopWaitingForSupplier(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string | null, clientFor: ClientFactory = defaultFactory, now = Date.now()) {
   const order = await getOrderRow(env.DB, tenantId, orderId);
@@ -103,13 +107,32 @@ export async function stopWaitingForSupplier(env: Env, tenantId: string, orderId
   if (lines.some((l) => now - placedAt(l) < STOP_WAITING_AFTER_S * 1000)) {
     throw ApiError.conflict("supplier_recently_placed", `A supplier got this recharge less than ${STOP_WAITING_AFTER_S / 60} minutes ago: wait for its answer`);
   }
+  const answers: StopWaitingAnswer[] = [];
+  const unsettled: { line: SupplierOrderRow; answer: "refused" | "unanswered" }[] = [];
+  let applied = false;
   for (const line of lines) {
-    const state = await pollSupplierOrder(env, line, clientFor, now).catch(() => "pending" as const);
-    if (state !== "pending") continue;
-    await settleSupplierOrder(env, line, { status: "failed", reason: "operator_stopped_waiting" }, "operator", [{
-      eventId: `evsow_${line.supplier_id}_${line.order_id}`, tenantId, type: "alert",
-      payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString() },
-    }]);
+    const supplier = await getSupplierById(env.DB, line.supplier_id);
+    const res = supplier
+      ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), "operator", "cancelled", [{
+        eventId: `evsow_${line.supplier_id}_${line.order_id}`, tenantId, type: "alert",
+        payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString() },
+      }]).catch(() => ({ answer: "unanswered" as const, applied: false }))
+      : { answer: "unanswered" as const, applied: false };
+    applied ||= res.applied;
+    if (res.answer === "refused" || res.answer === "unanswered") unsettled.push({ line, answer: res.answer });
+    else answers.push({ supplierId: line.supplier_id, answer: res.answer });
   }
-  return continueOrder(env, lines[0]!);
+  // Only the request that settled a line moves the order on, as a callback does: another operator's request at the
+  // same moment (or a callback) that settled it runs the delivery itself; two runners would call the next supplier twice.
+  if (applied) await continueOrder(env, lines[0]!);
+  // A line the supplier would not or did not cancel is still pending unless its callback or another operator's
+  // request settled it meanwhile; then nothing changed for it, and the operator may ask again later.
+  const stillPending = [];
+  for (const u of unsettled) if ((await getSupplierOrder(env.DB, u.line.supplier_id, u.line.order_ref))?.status === "pending") stillPending.push(u);
+  if (stillPending.length) {
+    throw stillPending.some((u) => u.answer === "refused")
+      ? ApiError.conflict("supplier_cannot_cancel", "The supplier is recharging this line and cannot cancel it now: nothing changed; wait for its outcome or try again later")
+      : ApiError.conflict("supplier_cancel_unanswered", "The supplier did not confirm the cancel: nothing changed; try again later");
+  }
+  return { order: (await getOrderRow(env.DB, tenantId, orderId))!, answers };
 }

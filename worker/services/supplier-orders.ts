@@ -11,6 +11,7 @@ import {
   type SupplierOrderRow,
 } from "../db/suppliers";
 import { emitEvent, eventRows, type EventInput } from "../queue/emit";
+import type { SupplierClient } from "../suppliers/client";
 import { defaultFactory, type ClientFactory } from "../suppliers/factory";
 
 const BREAKER_THRESHOLD = 3;
@@ -61,20 +62,54 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
 }
 
 /**
- * A recharge whose call timed out and that the supplier still does not know this long after: it never arrived, and
- * the line may go to the next supplier. Before that a slow supplier may still complete it (it is not asked twice).
+ * What a cancel request (撤单) did to a pending line: the supplier confirmed it will not recharge it (cancelled), said
+ * how it already ended (succeeded / failed), could not cancel it now (refused: mid-recharge), or gave no usable answer.
+ */
+export type CancelAnswer = "cancelled" | "succeeded" | "failed" | "refused" | "unanswered";
+
+/**
+ * Gives up on a supplier's line only on the supplier's word. A line we stop waiting for is never settled failed on our
+ * side alone: the supplier could still recharge it, and the next supplier (or the refund) would pay the buyer twice.
+ * So we ask it to cancel (撤单): a confirmed cancel, or its word that the order already failed, settles the line failed
+ * (`reason`; `onCancelled` recorded with a confirmed cancel) and the order moves on; "already succeeded" settles it
+ * delivered; a refusal or no answer changes nothing — the line stays pending and may be asked again. Idempotent: the
+ * supplier answers a repeated cancel as the first, and settling is conditional (the first outcome wins: `applied`
+ * says whether it was this call's, and only that caller moves the order on), so a retry, two operators at once or a
+ * callback arriving meanwhile apply one outcome once.
+ */
+export async function cancelSupplierOrder(
+  env: Env, row: SupplierOrderRow, client: SupplierClient, via: "poll" | "operator", reason: string, onCancelled: EventInput[] = [],
+): Promise<{ answer: CancelAnswer; applied: boolean }> {
+  const res = await client.cancel(row.order_ref);
+  if (!res.ok || res.value.orderRef !== row.order_ref) return { answer: "unanswered", applied: false };
+  const { status, supplierRef, costCents } = res.value;
+  if (status === "refused") return { answer: status, applied: false };
+  const applied = status === "succeeded" ? await settleSupplierOrder(env, row, { status, supplierRef, costCents }, via)
+    : status === "failed" ? await settleSupplierOrder(env, row, { status, supplierRef, reason: res.value.reason ?? "upstream_failed" }, via)
+    : await settleSupplierOrder(env, row, { status: "failed", supplierRef, reason }, via, onCancelled);
+  return { answer: status, applied };
+}
+
+/**
+ * A recharge whose call timed out and that the supplier still does not know this long after: it most likely never
+ * arrived, and the line may go to the next supplier once the supplier confirms that with a cancel (cancelSupplierOrder:
+ * it then refuses the order should it still arrive). Before that a slow supplier may still complete it.
  */
 export const NOT_RECEIVED_AFTER_S = 120;
 
 /**
  * An order the supplier accepted (it gave us its reference) and then answers `unknown` for, at every poll for this
- * long, has been lost by the supplier (a restart that forgot it, a purge): the line is settled failed, `disowned`, so
- * it goes to the next supplier or is refunded — a paid order must end delivered or refunded, and the operator cannot
- * refund a line still pending. Why 30 minutes: a supplier that merely has not made an order visible yet, or is
- * failing over, answers `unknown` for seconds or a few minutes, not for 30 consecutive minute polls; a recharge that
- * is just slow (慢充 takes hours) answers `processing`, which restarts the count; and a buyer waiting for a refund
- * should not wait much longer (order_stuck has told the operator at 10 minutes). Should the supplier deliver it after
- * all, its success raises supplier_success_after_failure and changes nothing (the line is already settled).
+ * long, looks lost by the supplier (a restart that forgot it, a purge) — a paid order must end delivered or refunded,
+ * and the operator cannot refund a line still pending. Why 30 minutes: a supplier that merely has not made an order
+ * visible yet, or is failing over, answers `unknown` for seconds or a few minutes, not for 30 consecutive minute polls;
+ * a recharge that is just slow (慢充 takes hours) answers `processing`, which restarts the count; and a buyer waiting
+ * for a refund should not wait much longer (order_stuck has told the operator at 10 minutes).
+ * The rule: `unknown` from the status query is no promise — a supplier that lost track of an order in one system may
+ * still recharge it from another (a queue, a replica). So a disowned line is not given up on that word: the supplier
+ * is asked to cancel it, and only its confirmed cancel ("cancelled": it will refuse the order from now on) settles the
+ * line failed, `disowned`, and moves the order on. A refusal or no answer leaves it pending, asked again at the next
+ * poll (the operator sees it waiting on the order page). Should the supplier deliver it after all, in breach of its
+ * cancel, its success raises supplier_success_after_failure and changes nothing (the line is already settled).
  */
 export const DISOWNED_AFTER_S = 30 * 60;
 
@@ -82,7 +117,8 @@ export const DISOWNED_AFTER_S = 30 * 60;
 export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<"pending" | "succeeded" | "failed"> {
   const supplier = await getSupplierById(env.DB, row.supplier_id);
   if (!supplier) return "pending";
-  const st = await (await clientFor(supplier, env)).status(row.order_ref);
+  const client = await clientFor(supplier, env);
+  const st = await client.status(row.order_ref);
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
   // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
   // call timed out. An order it never accepted (no reference) and still does not know after a while never arrived;
@@ -94,12 +130,14 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   const disowned = status === "unknown" && unknownSince !== null && now - Date.parse(unknownSince) >= DISOWNED_AFTER_S * 1000;
   if (!neverArrived && !disowned && (status === "processing" || status === "unknown")) return "pending";
   if (disowned) {
-    await settleSupplierOrder(env, row, { status: "failed", reason: "disowned" }, "poll", [{
+    await cancelSupplierOrder(env, row, client, "poll", "disowned", [{
       eventId: `evsdo_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
       payload: { kind: "supplier_disowned_order", orderId: row.order_id, supplierId: row.supplier_id, supplierRef: row.supplier_ref, unknownSince, placedAt: new Date(placedAt(row)).toISOString() },
     }]);
+  } else if (neverArrived) {
+    await cancelSupplierOrder(env, row, client, "poll", "not_received");
   } else {
-    await settleSupplierOrder(env, row, neverArrived ? { status: "failed", reason: "not_received" } : { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
+    await settleSupplierOrder(env, row, { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
   }
   return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
 }

@@ -3,7 +3,7 @@
  *
  * A supplier attempt (the API keeps the stored codes: `outcome` ok | accepted |
  * failed | out_of_stock | error | timeout; `detail` how it ended — "callback", "poll:<supplier's reason>",
- * "operator:operator_stopped_waiting", "http_502:busy", "TimeoutError"…). Pure, [zh, en]; unknown codes show as they are.
+ * "operator:cancelled" (撤单 confirmed), "poll:disowned", "http_502:busy", "TimeoutError"…). Pure, [zh, en]; unknown codes show as they are.
  */
 import { BALANCE_PROVIDER } from "../../../worker/domain/after-sale";
 
@@ -26,6 +26,9 @@ const VIA: Record<string, Words> = {
 
 const REASON: Record<string, Words> = {
   operator_stopped_waiting: ["", ""],
+  cancelled: ["供应商已撤单", "the supplier cancelled it"],
+  disowned: ["供应商查无此单，已确认撤单", "the supplier lost the order and confirmed its cancel"],
+  not_received: ["供应商未收到订单，已确认撤单", "the supplier never got the order and confirmed its cancel"],
   network: ["网络不通", "network unreachable"],
   TimeoutError: ["无应答", "no answer"],
   AbortError: ["无应答", "no answer"],
@@ -50,7 +53,9 @@ function detailWords(detail: string): Words {
 /** "<supplier>：充值成功（供应商回调）· 1234 ms": the outcome, how it ended, how long the supplier took. */
 export function attemptWords(a: { supplier: string; outcome: string; detail: string | null; latencyMs: number }): Words {
   const outcome = OUTCOME[a.outcome] ?? [a.outcome, a.outcome];
-  const detail = a.detail ? detailWords(a.detail) : (["", ""] as Words);
+  // A success settled by 不再等待 is the supplier answering the cancel request: it had already recharged it.
+  const detail: Words = a.outcome === "ok" && a.detail === "operator" ? ["撤单时供应商答复已充值", "answered the cancel: already recharged"]
+    : a.detail ? detailWords(a.detail) : ["", ""];
   return [
     `${a.supplier}：${outcome[0]}${detail[0] ? `（${detail[0]}）` : ""} · 用时 ${a.latencyMs} ms`,
     `${a.supplier}: ${outcome[1]}${detail[1] ? ` (${detail[1]})` : ""} · took ${a.latencyMs} ms`,

@@ -72,6 +72,8 @@ const CODES: Record<string, Pair> = {
   supplier_pending: ["上游供应商仍在处理该充值，请等待结果后再退款（充值失败会自动退款）", "The supplier is still working on this recharge: wait for its outcome before refunding (a failure is refunded automatically)"],
   supplier_recently_placed: ["供应商受理不到 10 分钟，请先等待其结果", "The supplier got this recharge less than 10 minutes ago: wait for its answer first"],
   not_waiting_on_supplier: ["该订单已没有在等待的供应商（可能刚刚有了结果），请刷新", "No supplier is working on this order now (it may just have answered): reload"],
+  supplier_cannot_cancel: ["供应商正在充值，无法撤单，请稍后再试（订单未做任何改动）", "The supplier is recharging it now and cannot cancel it: nothing changed; try again later"],
+  supplier_cancel_unanswered: ["供应商未确认撤单，请稍后再试（订单未做任何改动）", "The supplier did not confirm the cancel: nothing changed; try again later"],
   refund_failed: ["支付渠道拒绝了退款，未退任何款项，请稍后再试", "The payment provider refused the refund; nothing was refunded"],
   refund_in_progress: ["该订单正在退款中，请稍后刷新查看", "Another refund of this order is being made; reload in a moment"],
   right_not_replaceable: ["只能补发未使用的权益：该权益已被替换、退款或使用，请选择未使用的一张，或改为退款、补偿、驳回", "Only an unused right is replaced; pick an unused one, or refund, compensate or reject instead"],
