@@ -9,7 +9,7 @@ import { d1File } from "./stack";
 const browser = useChromium();
 
 describe("console on a phone: a recharge a supplier keeps processing", () => {
-  it("the order page says it waits for the supplier and offers no refund; after 10 minutes 不再等待 refunds it", { timeout: 90_000 }, async () => {
+  it("the order page says it waits for the supplier and offers no refund; after 10 minutes 不再等待 has the supplier cancel it, then refunds it", { timeout: 90_000 }, async () => {
     const { baseUrl, keys, stateDir } = inject("stack");
     const vars = loadDevVars();
     const platform = new ApiClient(baseUrl, vars.PLATFORM_ADMIN_TOKEN!);
@@ -57,20 +57,34 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-early");
 
-    // Eleven minutes on (the line's acceptance moved back): the operator, having asked the supplier, stops waiting.
+    // Eleven minutes on (the line's acceptance moved back): the operator stops waiting. The supplier is asked to
+    // cancel first; while it does not answer, nothing changes and the page says so.
     db.prepare("UPDATE supplier_orders SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-11 minutes') WHERE order_id = ?").run(order.id);
     db.close();
+    const faults = async (f: Record<string, unknown>) => {
+      const body = JSON.stringify(f);
+      expect((await fetch(`${sandboxRoot}/${name}/admin/faults`, { method: "POST", headers: { "x-supplier-signature": await signBody(vars.SUPPLIER_SANDBOX_SECRET!, body) }, body })).status).toBe(200);
+    };
+    await faults({ errorRate: 1 });
     await page.reload();
     await expect.poll(() => page.locator("#stop-btn").isEnabled(), { timeout: 15_000 }).toBe(true);
     await page.fill("#s-reason", "供应商确认该笔无法充值");
     await page.click("#stop-btn");
-    await expect.poll(() => page.textContent("#stop-msg"), { timeout: 20_000 }).toContain("订单已退款");
+    await expect.poll(() => page.textContent("#stop-msg"), { timeout: 20_000 }).toContain("供应商未确认撤单，请稍后再试");
+    expect(await page.locator("#waiting").isVisible()).toBe(true);
+    expect(await page.textContent("#summary")).toContain("已支付");
+    await fitsThePhone(page);
+    await screenshot(page, "stop-waiting-unanswered");
+    // Asked again once it answers: it cancels (撤单), and with no other supplier the buyer is refunded.
+    await faults({ errorRate: 0 });
+    await page.click("#stop-btn");
+    await expect.poll(() => page.textContent("#stop-msg"), { timeout: 20_000 }).toContain("供应商已撤单：没有其他供应商，订单已退款");
     await expect.poll(() => page.textContent("#summary")).toContain("已退款");
     expect(await page.locator("#waiting").isVisible()).toBe(false);
     expect(await page.locator("#stop-msg").isVisible()).toBe(true);
-    // The delivery record in words: the line accepted, then failed because the operator stopped waiting.
+    // The delivery record in words: the line accepted, then failed because the supplier cancelled it at our request.
     expect(await page.textContent("#deliveries")).toContain(`${name}：已受理`);
-    expect(await page.textContent("#deliveries")).toContain(`${name}：充值失败（运营不再等待）`);
+    expect(await page.textContent("#deliveries")).toContain(`${name}：充值失败（运营不再等待：供应商已撤单）`);
     expect(await page.textContent("#deliveries")).not.toMatch(/operator|failed/);
     expect(await page.textContent("#payments")).toContain("所有供应商均未能充值，自动退款");
     await fitsThePhone(page);
