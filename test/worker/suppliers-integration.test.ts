@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { signBody } from "../../worker/domain/signature";
 import { api, createTenant, recordedEvents, recordedOfType } from "./helpers";
 import { pay, rechargeShop, shop } from "./commerce-helpers";
-import { pollSupplierOrders } from "../../worker/services/supplier-callbacks";
+import { pollSupplierOrders, stopWaitingForSupplier } from "../../worker/services/supplier-callbacks";
 import { defaultFactory, type ClientFactory } from "../../worker/suppliers/factory";
 import type { SupplierCallResult, SupplierClient, SupplierOrderState } from "../../worker/suppliers/client";
 
@@ -288,6 +288,29 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect(await orderStatus(o.order.id)).toBe("delivered");
     expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "ok" }]);
     expect((await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_disowned_order")).toEqual([]);
+  });
+
+  it("the supplier's failure callback for a cancel settling the line first: the order moves on once, and the operator's stop is still recorded", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    // The supplier withdraws the order and its failure callback reaches us before its answer to our cancel request.
+    const racing: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      cancel: async (ref) => {
+        const { callback } = await sandbox(s.cheap, "settle", { orderRef: ref, outcome: "failed", reason: "cancelled" });
+        expect((await exports.default.fetch(callback.url, { method: callback.method, headers: callback.headers, body: callback.body })).status).toBe(200);
+        return { ok: true, value: { orderRef: ref, status: "cancelled", supplierRef: null } };
+      },
+    });
+    const { order, answers } = await stopWaitingForSupplier(env, s.tenantId, o.order.id, "供应商迟迟未处理", null, racing, Date.now() + 11 * 60_000);
+    expect(answers).toEqual([{ supplierId: expect.any(String), answer: "cancelled" }]);
+    expect(order.status).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+    const stopped = async () => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_wait_stopped");
+    await expect.poll(async () => (await stopped()).length).toBe(1);
+    expect((await stopped())[0]!.payload).toMatchObject({ orderId: o.order.id, reason: "供应商迟迟未处理" });
   });
 
   it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {

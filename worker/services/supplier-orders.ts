@@ -10,7 +10,7 @@ import {
   getSupplierById, getSupplierOrder, markPolledStmt, noteUnknown, recordAttemptStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
   type SupplierOrderRow,
 } from "../db/suppliers";
-import { emitEvent, eventRows, type EventInput } from "../queue/emit";
+import { emitEvent, emitEvents, eventRows, type EventInput } from "../queue/emit";
 import type { SupplierClient } from "../suppliers/client";
 import { defaultFactory, type ClientFactory } from "../suppliers/factory";
 
@@ -87,6 +87,11 @@ export async function cancelSupplierOrder(
   const applied = status === "succeeded" ? await settleSupplierOrder(env, row, { status, supplierRef, costCents }, via)
     : status === "failed" ? await settleSupplierOrder(env, row, { status, supplierRef, reason: res.value.reason ?? "upstream_failed" }, via)
     : await settleSupplierOrder(env, row, { status: "failed", supplierRef, reason }, via, onCancelled);
+  // The supplier's failure callback for the cancel (real ones send it) may settle the line first: the cancel we asked
+  // for is still recorded (its events are keyed by the line, so once).
+  if (status === "cancelled" && !applied && onCancelled.length && (await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status === "failed") {
+    await emitEvents(env, onCancelled);
+  }
   return { answer: status, applied };
 }
 
