@@ -126,8 +126,9 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   const st = await client.status(row.order_ref);
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
   // "unknown" is not final: a supplier may not show an order it just accepted yet, nor one still on its way after our
-  // call timed out. An order it never accepted (no reference) and still does not know after a while never arrived;
-  // one it accepted and has not known for DISOWNED_AFTER_S straight it has lost. No answer at all changes nothing.
+  // call timed out. An order it never accepted (no reference) and still does not know after a while most likely never
+  // arrived; one it accepted and has not known for DISOWNED_AFTER_S straight it has lost — either is then cancelled
+  // there, and moves on only once the supplier confirms. No answer at all changes nothing.
   if (!st.ok) return "pending";
   const { status, supplierRef, costCents } = st.value;
   const unknownSince = row.supplier_ref ? await noteUnknown(env.DB, row.supplier_id, row.order_ref, status === "unknown" ? new Date(now).toISOString() : null) : null;
