@@ -76,8 +76,16 @@ export const SupplierWait = z
  * The order after 不再等待, with what each supplier answered the cancel request (撤单) for the lines it settled:
  * cancelled (the order moved on), succeeded (that supplier had recharged it: delivered), failed (it had failed).
  */
+export const StopWaitingInput = z.object({
+  reason: z.string().trim().min(2).max(200),
+  supplierConfirmedCancel: z.boolean().optional().openapi({
+    description: "The operator attests that the supplier confirmed the cancel outside the API (phone, ticket): a line it would not or did not cancel here is then failed too (answer confirmed_offline). Audited; should the supplier recharge it after all, supplier_success_after_failure says so.",
+  }),
+}).openapi("StopWaitingInput");
+export type StopWaitingInput = z.infer<typeof StopWaitingInput>;
+
 export const StopWaitingResult = Order.extend({
-  supplierAnswers: z.array(z.object({ supplierId: z.string(), answer: z.enum(["cancelled", "succeeded", "failed"]) })),
+  supplierAnswers: z.array(z.object({ supplierId: z.string(), answer: z.enum(["cancelled", "succeeded", "failed", "confirmed_offline"]) })),
 }).openapi("StopWaitingResult");
 export type StopWaitingResult = z.infer<typeof StopWaitingResult>;
 

@@ -73,6 +73,10 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     await expect.poll(() => page.textContent("#stop-msg"), { timeout: 20_000 }).toContain("供应商未确认撤单，请稍后再试");
     expect(await page.locator("#waiting").isVisible()).toBe(true);
     expect(await page.textContent("#summary")).toContain("已支付");
+    // The way out when a supplier confirms the cancel only by phone or ticket: offered, never ticked by default.
+    expect(await page.textContent("#stop-msg")).toContain("可勾选确认");
+    expect(await page.locator("#s-confirmed").isVisible()).toBe(true);
+    expect(await page.locator("#s-confirmed").isChecked()).toBe(false);
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-unanswered");
     // Asked again once it answers: it cancels (撤单), and with no other supplier the buyer is refunded.

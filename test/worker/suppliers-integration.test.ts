@@ -304,7 +304,7 @@ describe("supplier routing", { timeout: 60_000 }, () => {
         return { ok: true, value: { orderRef: ref, status: "cancelled", supplierRef: null } };
       },
     });
-    const { order, answers } = await stopWaitingForSupplier(env, s.tenantId, o.order.id, "供应商迟迟未处理", null, racing, Date.now() + 11 * 60_000);
+    const { order, answers } = await stopWaitingForSupplier(env, s.tenantId, o.order.id, "供应商迟迟未处理", null, {}, racing, Date.now() + 11 * 60_000);
     expect(answers).toEqual([{ supplierId: expect.any(String), answer: "cancelled" }]);
     expect(order.status).toBe("delivered");
     expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);

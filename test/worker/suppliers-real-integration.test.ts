@@ -339,6 +339,28 @@ describe("不再等待 asks the supplier to cancel (撤单) first", { timeout: 6
     expect([await upstreamCount(s.names[0]!, o.ref), await upstreamCount(s.names[1]!, o.ref)]).toEqual([1, 0]);
   });
 
+  it("a supplier that will not cancel: the operator's attested offline confirmation fails the line once (alert says so), the order goes to the next supplier; bad input changes nothing", async () => {
+    const { s, o } = await waiting();
+    expect((await sandbox(s.names[0]!, "start", { orderRef: o.ref })).status).toBe(200);
+    const bad = await api(`/orders/${o.id}/stop-waiting`, { method: "POST", token: s.adminKey, json: { reason: "供应商电话确认撤单", supplierConfirmedCancel: "yes" } });
+    expect([bad.status, bad.body.error.code]).toEqual([400, "validation_failed"]);
+    expect(await orderStatus(s, o.id)).toBe("paid");
+    const confirm = () => api(`/orders/${o.id}/stop-waiting`, { method: "POST", token: s.adminKey, json: { reason: "供应商电话确认撤单", supplierConfirmedCancel: true } });
+    const [a, b] = await Promise.all([confirm(), confirm()]);
+    const ok = [a, b].filter((r) => r.status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const r of [a, b]) if (r.status !== 200) expect(r.status).toBe(409);
+    expect(ok[0]!.body.supplierAnswers).toEqual([{ supplierId: s.ids[0], answer: "confirmed_offline" }]);
+    expect(await orderStatus(s, o.id)).toBe("delivered");
+    expect(await attempts(o.id)).toEqual([
+      { name: s.names[0], outcome: "accepted", detail: null }, { name: s.names[0], outcome: "failed", detail: "operator:operator_confirmed_cancel" }, { name: s.names[1], outcome: "ok", detail: null },
+    ]);
+    expect(await upstreamCount(s.names[1]!, o.ref)).toBe(1);
+    const alerts = await alertsOf(s, "supplier_wait_stopped");
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.payload).toMatchObject({ confirmedOffline: true, supplierAnswer: "refused", reason: "供应商电话确认撤单" });
+  });
+
   it("a cancel the supplier does not answer changes nothing (409); asked again, a cancel that went through upstream is confirmed and applied once", async () => {
     const { s, o } = await waiting();
     await sandbox(s.names[0]!, "faults", { errorRate: 1 });

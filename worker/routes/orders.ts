@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { StopWaitingResult } from "../../schema/after-sale";
+import { StopWaitingInput, StopWaitingResult } from "../../schema/after-sale";
 import { Order } from "../../schema/orders";
 import { Voucher } from "../../schema/vouchers";
 import { requireKey } from "../middleware/auth";
@@ -26,8 +26,8 @@ const refund = createRoute({
 const stopWaiting = createRoute({
   method: "post", path: "/orders/{orderId}/stop-waiting", tags, security: bearerAuth, middleware: [requireKey("admin")],
   summary: "Stop waiting for a supplier that keeps a recharge pending: the line fails, so the order goes to the next supplier or is refunded",
-  description: "Allowed once a supplier has had the recharge 10 minutes (409 supplier_recently_placed before; 409 not_waiting_on_supplier when none is). The supplier is asked to cancel the line (撤单) first: only its confirmed cancel (or its word that the line failed) fails the line; a line it says it recharged is delivered. A supplier recharging it now (409 supplier_cannot_cancel) or not answering (409 supplier_cancel_unanswered) leaves it pending: nothing changed, try again later.",
-  request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(2).max(200) })) },
+  description: "Allowed once a supplier has had the recharge 10 minutes (409 supplier_recently_placed before; 409 not_waiting_on_supplier when none is). The supplier is asked to cancel the line (撤单) first: only its confirmed cancel (or its word that the line failed) fails the line; a line it says it recharged is delivered. A supplier recharging it now (409 supplier_cannot_cancel) or not answering (409 supplier_cancel_unanswered) leaves it pending: nothing changed, try again later — unless the operator attests that the supplier confirmed the cancel another way (supplierConfirmedCancel: the line fails too).",
+  request: { params: OrderId, ...jsonBody(StopWaitingInput) },
   responses: { 200: json(StopWaitingResult, "The order after (delivered, at the next supplier (paid) or refunded), with each supplier's answer"), 409: errors[409], ...common },
 });
 
@@ -39,5 +39,5 @@ export const orderRoutes = createRouter()
   })
   .openapi(stopWaiting, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;
-    return c.json(await stopWaitingForOperator(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json").reason, apiKeyId), 200);
+    return c.json(await stopWaitingForOperator(c.env, tenantId, c.req.valid("param").orderId, c.req.valid("json"), apiKeyId), 200);
   });

@@ -1,4 +1,4 @@
-import type { StopWaitingResult } from "../../schema/after-sale";
+import type { StopWaitingInput, StopWaitingResult } from "../../schema/after-sale";
 import type { Order } from "../../schema/orders";
 import type { Voucher } from "../../schema/vouchers";
 import { getOrderRow, toOrder } from "../db/orders";
@@ -20,7 +20,7 @@ export async function refundForOperator(env: Env, tenantId: string, orderId: str
 }
 
 /** The operator stops waiting for a supplier's recharge (services/supplier-callbacks.ts): the order after, with the suppliers' answers. */
-export async function stopWaitingForOperator(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string): Promise<StopWaitingResult> {
-  const { order, answers } = await stopWaitingForSupplier(env, tenantId, orderId, reason, byKeyId);
+export async function stopWaitingForOperator(env: Env, tenantId: string, orderId: string, input: StopWaitingInput, byKeyId: string): Promise<StopWaitingResult> {
+  const { order, answers } = await stopWaitingForSupplier(env, tenantId, orderId, input.reason, byKeyId, { confirmedOffline: input.supplierConfirmedCancel === true });
   return { ...toOrder(order), supplierAnswers: answers };
 }

@@ -9,7 +9,7 @@ import { getOrderRow } from "../db/orders";
 import { getSupplierById, getSupplierOrder, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
 import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
 import { ApiError } from "../errors";
-import { recordOnce } from "../queue/emit";
+import { recordOnce, type EventInput } from "../queue/emit";
 import { supplierCredentials, type ClientFactory, defaultFactory } from "../suppliers/factory";
 import { deliverOrder } from "./fulfilment";
 import { cancelSupplierOrder, placedAt, pollSupplierOrder, settleSupplierOrder } from "./supplier-orders";
@@ -89,7 +89,7 @@ export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: 
 export const STOP_WAITING_AFTER_S = 10 * 60;
 
 /** What each supplier answered the operator's cancel request, for the lines it settled. */
-export type StopWaitingAnswer = { supplierId: string; answer: "cancelled" | "succeeded" | "failed" };
+export type StopWaitingAnswer = { supplierId: string; answer: "cancelled" | "succeeded" | "failed" | "confirmed_offline" };
 
 /**
  * The operator stops waiting for a supplier that keeps a recharge `processing` (or unanswered) for ever. Each pending
@@ -98,8 +98,14 @@ export type StopWaitingAnswer = { supplierId: string; answer: "cancelled" | "suc
  * "already succeeded" delivers it. A supplier mid-recharge (refused) or not answering leaves the line pending and the
  * operator is told so (409 supplier_cannot_cancel / supplier_cancel_unanswered): nothing changed, try again later.
  * A confirmed cancel raises supplier_wait_stopped with the reason; the audit log keeps who asked.
+ * `confirmedOffline`: the operator attests the supplier confirmed the cancel another way (a supplier stuck mid-recharge
+ * for days, or whose cancel endpoint is down, would otherwise hold the buyer's money for ever): a line it would not or
+ * did not cancel here is failed too (operator_confirmed_cancel), its alert saying so. The supplier is still asked first.
  */
-export async function stopWaitingForSupplier(env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string | null, clientFor: ClientFactory = defaultFactory, now = Date.now()) {
+export async function stopWaitingForSupplier(
+  env: Env, tenantId: string, orderId: string, reason: string, byKeyId: string | null,
+  opts: { confirmedOffline?: boolean } = {}, clientFor: ClientFactory = defaultFactory, now = Date.now(),
+) {
   const order = await getOrderRow(env.DB, tenantId, orderId);
   if (!order) throw ApiError.notFound("Order");
   const lines = await pendingLinesOfOrder(env.DB, tenantId, orderId);
@@ -112,12 +118,20 @@ export async function stopWaitingForSupplier(env: Env, tenantId: string, orderId
   let applied = false;
   for (const line of lines) {
     const supplier = await getSupplierById(env.DB, line.supplier_id);
+    const stopped = (extra: Record<string, string | boolean> = {}): EventInput[] => [{
+      eventId: `evsow_${line.supplier_id}_${line.order_id}`, tenantId, type: "alert",
+      payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString(), ...extra },
+    }];
     const res = supplier
-      ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), "operator", "cancelled", [{
-        eventId: `evsow_${line.supplier_id}_${line.order_id}`, tenantId, type: "alert",
-        payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString() },
-      }]).catch(() => ({ answer: "unanswered" as const, applied: false }))
+      ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), "operator", "cancelled", stopped())
+        .catch(() => ({ answer: "unanswered" as const, applied: false }))
       : { answer: "unanswered" as const, applied: false };
+    if ((res.answer === "refused" || res.answer === "unanswered") && opts.confirmedOffline) {
+      const here = await settleSupplierOrder(env, line, { status: "failed", reason: "operator_confirmed_cancel" }, "operator", stopped({ confirmedOffline: true, supplierAnswer: res.answer }));
+      applied ||= here;
+      answers.push({ supplierId: line.supplier_id, answer: "confirmed_offline" });
+      continue;
+    }
     applied ||= res.applied;
     if (res.answer === "refused" || res.answer === "unanswered") unsettled.push({ line, answer: res.answer });
     else answers.push({ supplierId: line.supplier_id, answer: res.answer });

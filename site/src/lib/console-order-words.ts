@@ -27,6 +27,7 @@ const VIA: Record<string, Words> = {
 const REASON: Record<string, Words> = {
   operator_stopped_waiting: ["", ""],
   cancelled: ["供应商已撤单", "the supplier cancelled it"],
+  operator_confirmed_cancel: ["运营确认供应商已线下撤单", "the operator attested the supplier's cancel made another way"],
   disowned: ["供应商查无此单，已确认撤单", "the supplier lost the order and confirmed its cancel"],
   not_received: ["供应商未收到订单，已确认撤单", "the supplier never got the order and confirmed its cancel"],
   network: ["网络不通", "network unreachable"],
