@@ -313,6 +313,28 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect((await stopped())[0]!.payload).toMatchObject({ orderId: o.order.id, reason: "供应商迟迟未处理" });
   });
 
+  it("a poll whose answer a failure callback beats: the callback moves the order on, the poll does not — the next supplier is asked once", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    let delivered: Promise<unknown> = Promise.resolve();
+    const racing: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      status: async (ref) => {
+        const { callback } = await sandbox(s.cheap, "settle", { orderRef: ref, outcome: "failed", reason: "upstream_down" });
+        // The callback arrives while the poll's answer is on its way: both settle the same line, both would route it.
+        delivered = exports.default.fetch(callback.url, { method: callback.method, headers: callback.headers, body: callback.body });
+        await new Promise((r) => setTimeout(r, 30));
+        return { ok: true, value: { status: "failed", supplierRef: null } };
+      },
+    });
+    await pollSupplierOrders(env, new Date(Date.now() + 61_000), s.tenantId, racing);
+    expect((await (delivered as Promise<Response>)).status).toBe(200);
+    await expect.poll(() => orderStatus(o.order.id)).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+  });
+
   it("a card-key product out of own stock buys the key upstream, stores it encrypted and delivers it once", async () => {
     const { adminKey, tenant } = await createTenant();
     const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "视频月卡（上游）", priceCents: 1990, faceValueCents: 2500, validity: { kind: "relative", days: 30 }, scope: "视频 App" } });

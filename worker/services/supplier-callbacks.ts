@@ -71,9 +71,11 @@ export async function pollSupplierOrders(env: Env, now = new Date(), tenantId?: 
   let settled = 0;
   for (const row of due) {
     try {
-      if ((await pollSupplierOrder(env, row, clientFor, now.getTime())) === "pending") continue;
+      const polled = await pollSupplierOrder(env, row, clientFor, now.getTime());
+      if (polled.state === "pending") continue;
       settled++;
-      await continueOrder(env, row);
+      // Settled by a callback (or an operator) meanwhile: that runner moves the order on; two would each route it.
+      if (polled.applied) await continueOrder(env, row);
     } catch (e) {
       console.error(JSON.stringify({ at: "pollSupplierOrders", orderId: row.order_id, error: e instanceof Error ? e.message : String(e) }));
     }

@@ -118,10 +118,16 @@ export const NOT_RECEIVED_AFTER_S = 120;
  */
 export const DISOWNED_AFTER_S = 30 * 60;
 
-/** Asks the supplier for a pending order's status and settles it when final; returns the row's state after. */
-export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<"pending" | "succeeded" | "failed"> {
+type Polled = { state: "pending" | "succeeded" | "failed"; applied: boolean };
+const STILL_PENDING: Polled = { state: "pending", applied: false };
+
+/**
+ * Asks the supplier for a pending order's status and settles it when final; answers the row's state after, and whether
+ * this poll settled it (only then does its caller move the order on: a callback that settled it first does that).
+ */
+export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientFor: ClientFactory = defaultFactory, now = Date.now()): Promise<Polled> {
   const supplier = await getSupplierById(env.DB, row.supplier_id);
-  if (!supplier) return "pending";
+  if (!supplier) return STILL_PENDING;
   const client = await clientFor(supplier, env);
   const st = await client.status(row.order_ref);
   await markPolledStmt(env.DB, row.supplier_id, row.order_ref, new Date().toISOString()).run();
@@ -129,21 +135,23 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   // call timed out. An order it never accepted (no reference) and still does not know after a while most likely never
   // arrived; one it accepted and has not known for DISOWNED_AFTER_S straight it has lost — either is then cancelled
   // there, and moves on only once the supplier confirms. No answer at all changes nothing.
-  if (!st.ok) return "pending";
+  if (!st.ok) return STILL_PENDING;
   const { status, supplierRef, costCents } = st.value;
   const unknownSince = row.supplier_ref ? await noteUnknown(env.DB, row.supplier_id, row.order_ref, status === "unknown" ? new Date(now).toISOString() : null) : null;
   const neverArrived = status === "unknown" && !row.supplier_ref && now - placedAt(row) >= NOT_RECEIVED_AFTER_S * 1000;
   const disowned = status === "unknown" && unknownSince !== null && now - Date.parse(unknownSince) >= DISOWNED_AFTER_S * 1000;
-  if (!neverArrived && !disowned && (status === "processing" || status === "unknown")) return "pending";
+  if (!neverArrived && !disowned && (status === "processing" || status === "unknown")) return STILL_PENDING;
+  let applied: boolean;
   if (disowned) {
-    await cancelSupplierOrder(env, row, client, "poll", "disowned", [{
+    ({ applied } = await cancelSupplierOrder(env, row, client, "poll", "disowned", [{
       eventId: `evsdo_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
       payload: { kind: "supplier_disowned_order", orderId: row.order_id, supplierId: row.supplier_id, supplierRef: row.supplier_ref, unknownSince, placedAt: new Date(placedAt(row)).toISOString() },
-    }]);
+    }]));
   } else if (neverArrived) {
-    await cancelSupplierOrder(env, row, client, "poll", "not_received");
+    ({ applied } = await cancelSupplierOrder(env, row, client, "poll", "not_received"));
   } else {
-    await settleSupplierOrder(env, row, { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
+    applied = await settleSupplierOrder(env, row, { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
   }
-  return ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as "pending" | "succeeded" | "failed";
+  const state = ((await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status ?? "pending") as Polled["state"];
+  return { state, applied };
 }

@@ -152,8 +152,8 @@ export async function rechargeViaSuppliers(
   let placed = await supplierOrdersOf(env.DB, t, order.id, product.id);
   const waiting = placed.find((p) => p.status === "pending");
   if (waiting) {
-    const now = await pollSupplierOrder(env, waiting, clientFor);
-    if (now === "pending") return { ok: false, attempts: 0, pending: true };
+    const { state } = await pollSupplierOrder(env, waiting, clientFor);
+    if (state === "pending") return { ok: false, attempts: 0, pending: true };
     placed = await supplierOrdersOf(env.DB, t, order.id, product.id);
   }
   const won = placed.find((p) => p.status === "succeeded");
