@@ -585,11 +585,15 @@ export function moveGuestMemberStmt(db: D1Database, tenantId: string, guestId: s
     .bind(phoneBuyerId, tenantId, guestId, tenantId, phoneBuyerId);
 }
 
-export function recordMemberDiscount(db: D1Database, r: { orderId: string; tenantId: string; memberId: string; tierId: string; percentOff: number; listUnitCents: number }) {
+/** The member price an order is placed at, in the order's own batch (only if the order row is there). */
+export type MemberDiscount = { memberId: string; tierId: string; percentOff: number; listUnitCents: number };
+export function memberDiscountStmt(db: D1Database, tenantId: string, orderId: string, r: MemberDiscount) {
   return db
-    .prepare("INSERT OR IGNORE INTO member_order_discounts (order_id, tenant_id, member_id, tier_id, percent_off, list_unit_cents) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(r.orderId, r.tenantId, r.memberId, r.tierId, r.percentOff, r.listUnitCents)
-    .run();
+    .prepare(
+      `INSERT OR IGNORE INTO member_order_discounts (order_id, tenant_id, member_id, tier_id, percent_off, list_unit_cents)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM orders WHERE tenant_id = ?2 AND id = ?1)`,
+    )
+    .bind(orderId, tenantId, r.memberId, r.tierId, r.percentOff, r.listUnitCents);
 }
 
 /** The member price an order was placed at: the list unit price and the tier's percent off (null: not a member price). */

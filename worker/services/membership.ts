@@ -10,7 +10,7 @@ import { cardNumber, effectiveTier, memberPrice, progressToNext, NO_PRIVILEGES }
 import {
   deleteUnusedTier, growthRowExists, growthRulesStmt, growthStmts, historyExists, historyOf, insertMemberStmt, insertTier, listTierRows,
   memberByBuyerStmt, memberInserted, paidCardPlanStmt, refundDowngradeStmts, paidTermRefundStmts, paidCardPlansStmt, paidCardStmts, paidTermOf, putGrowthRules, putPaidCardPlan,
-  recordMemberDiscount, searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
+searchMembers, setTagsStmt, tiersStmt, updateTier, historyStmt, type Frag, type GrowthRulesRow, type PaidCardPlanRow,
   type TierRow, lotteryBonusOf, memberOfBuyer, orderGrowthOf, actionGrowthOf, nonMemberMayOrder, setBirthdayOfBuyer, setCityOfBuyer, tenantHasLotteryBonus,
 } from "../db/membership";
 import { getBuyer } from "../db/buyers";
@@ -305,9 +305,6 @@ export function newGuestTerms(db: D1Database, tenantId: string, productId: strin
     check: ([tr, pr]: D1Result[]) => refuseNonMember(reservingTiers((tr!.results as TierRow[]).map(toTier), productId), pr!.results),
   };
 }
-
-export const noteMemberDiscount = (env: Pick<Env, "DB">, tenantId: string, orderId: string, d: NonNullable<Awaited<ReturnType<typeof shopMemberTerms>>>) =>
-  recordMemberDiscount(env.DB, { orderId, tenantId, memberId: d.memberId, tierId: d.tierId, percentOff: d.percentOff, listUnitCents: d.listUnitCents });
 
 // Operator.
 export async function findMembers(env: Pick<Env, "DB">, tenantId: string, q: { q?: string; tierId?: string; tag?: string; limit: number }) {

@@ -20,6 +20,7 @@ import { chargeAtExpiry, closeChargeOfOrder, type PaidAtGateway } from "./charge
 import { lowStockCrossing, productRowStmt, rowValidity, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { insertSnapshotStmt } from "../db/order-console";
+import { memberDiscountStmt, type MemberDiscount } from "../db/membership";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import type { SqlGuard } from "../db/statements";
@@ -71,6 +72,8 @@ export interface CreateOrderParams {
    * given it can still buy the limit (the order is not counted: counts_to_limit 0).
    */
   purchaseLimit?: boolean;
+  /** A member's price (unitPriceCents): recorded with the order, in its own batch (the cashier's 会员价优惠 line). */
+  memberDiscount?: MemberDiscount;
 }
 
 export interface CreatedOrder {
@@ -118,7 +121,10 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   await assertLinesOrderable(env, p, lines, keyR!.results.length > 0);
   const d = draftOrder(env, p, product, requestHash, coupons);
   if (product.kind === "bundle") {
-    if (!(await insertOrder(db, d.order, perUserLimit(p, product), [...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id)], p.maxUnpaidUnits))) {
+    if (!(await insertOrder(db, d.order, perUserLimit(p, product), [
+      ...eventRows(env, [d.createdEvent], orderExists(p.tenantId, d.order.id)), insertSnapshotStmt(db, p.tenantId, d.order.id),
+      ...(p.memberDiscount ? [memberDiscountStmt(db, p.tenantId, d.order.id, p.memberDiscount)] : []),
+    ], p.maxUnpaidUnits))) {
       return refused(env, p, product, requestHash);
     }
     await reserveOrCancel(env, d.order.id, p.tenantId, product, lines, d.order.quantity, d.reservedUntil);
@@ -273,6 +279,7 @@ export function placeStmts(env: Env, d: DraftOrder, product: ProductRow): D1Prep
   if (d.p.storedValue) stmts.push(...checkoutDebitStmts(env, tenantId, orderId, order.buyer_id, d.p.storedValue, { sql: `${justInserted.sql} AND ${taken.sql}`, args: [...justInserted.args, ...taken.args] }));
   // The product as sold (issue 21: the console's order detail), last so the results read above keep their places.
   stmts.push(insertSnapshotStmt(db, tenantId, orderId));
+  if (d.p.memberDiscount) stmts.push(memberDiscountStmt(db, tenantId, orderId, d.p.memberDiscount));
   return stmts;
 }
 

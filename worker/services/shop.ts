@@ -11,7 +11,7 @@ import { ApiError } from "../errors";
 import { withStock, withStocks } from "./catalog";
 import { cancelOrder, checkoutPath, createOrder, orderReadStmts, type CreateOrderParams } from "./orders";
 import { revealVoucher, withNotes, type ProductNotes } from "./vouchers-view";
-import { noteMemberDiscount, shopMemberTermsWith } from "./membership";
+import { shopMemberTermsWith } from "./membership";
 import { couponsOfOrder } from "./coupons";
 import { resolveBuyer } from "./buyers";
 
@@ -181,12 +181,14 @@ export async function placeShopOrder(env: Env, p: CreateOrderParams & { storedVa
   // Unpaid orders hold their keys for a while: a buyer may hold one full order's worth of a product unpaid at a time,
   // so one session cannot empty the stock with orders it never pays (refused atomically with the insert).
   const capped = { ...params, maxUnpaidUnits: MAX_ORDER_QUANTITY };
-  const priced = terms ? { ...capped, unitPriceCents: terms.unitPriceCents } : capped;
+  // The member price and its record (the cashier's 会员价优惠 line) go into the order's own batch.
+  const priced = terms
+    ? { ...capped, unitPriceCents: terms.unitPriceCents, memberDiscount: { memberId: terms.memberId, tierId: terms.tierId, percentOff: terms.percentOff, listUnitCents: terms.listUnitCents } }
+    : capped;
   // Paying a part from the stored-value balance needs a member (403 not_a_member for guests). The product page offers
   // the list price from the balance; a member's price is lower, so the part is capped at it.
   const balancePart = storedValueCents && terms ? Math.min(storedValueCents, terms.unitPriceCents * (p.quantity ?? 1)) : storedValueCents;
   const res = await createOrder(env, balancePart ? { ...priced, storedValue: await checkoutPayer(env, p.tenantId, p.buyerId, balancePart) } : priced, ahead?.orderReads);
-  if (terms && res.created) await noteMemberDiscount(env, p.tenantId, res.order.id, terms);
   if (res.order.buyer_id !== p.buyerId) throw ApiError.notFound("Order");
   const order = toOrder(res.order);
   return { created: res.created, order: { ...order, ...(res.paymentId && order.status === "created" ? { checkoutUrl: checkoutPath(res.paymentId) } : {}) } };
