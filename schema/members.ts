@@ -82,7 +82,8 @@ export const MemberCard = z
      * needs no growth (it cannot be lost).
      */
     tierReviewAt: z.string().nullable(),
-    nextTier: z.object({ id: Id, name: z.string(), growthThreshold: z.number().int(), growthNeeded: z.number().int(), progressPercent: z.number() }).nullable(),
+    /** The tier above, and what it gives (the member centre says what 升级 brings). */
+    nextTier: z.object({ id: Id, name: z.string(), growthThreshold: z.number().int(), growthNeeded: z.number().int(), progressPercent: z.number(), privileges: TierPrivileges }).nullable(),
     privileges: TierPrivileges,
     birthday: z.string().nullable(),
     /** The member's own city (member centre), for city offers; null = the request's location is used. */

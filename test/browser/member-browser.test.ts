@@ -30,6 +30,8 @@ describe("member centre on a phone (issue 17)", () => {
     // The demo brand's own ladder (scripts/lib/seed-tiers.ts): a new member holds its entry tier, on the way to the next.
     expect(await page.textContent(".mhead .tier")).toBe(DEMO_TIERS[0]!.name);
     expect(await page.textContent("#card .next")).toBe(`距「${DEMO_TIERS[1]!.name}」还差 ${DEMO_TIERS[1]!.growthThreshold} 成长值`);
+    // …and what that next tier gives (the entry tier gives nothing extra).
+    await expect.poll(() => page.textContent("#next-privileges")).toBe(`升级到「${DEMO_TIERS[1]!.name}」可享：商城会员价 ${(100 - DEMO_TIERS[1]!.percentOff) / 10} 折、抽奖每场多 ${DEMO_TIERS[1]!.extraLotteryChances} 次机会`);
     // The entry tier (no growth needed) is never reviewed away, so the card names no date for it.
     expect(await page.locator("#card .review").count()).toBe(0);
     expect(await page.isVisible("#join")).toBe(false);

@@ -14,7 +14,7 @@ describe("tiers", () => {
   it("the best tier a growth value reaches, and the progress to the next", () => {
     expect([0, 99, 100, 499, 500, 10_000].map((g) => tierForGrowth(tiers, g)?.id)).toEqual(["base", "base", "silver", "silver", "gold", "gold"]);
     expect(tierForGrowth(tiers.slice(0, 1), 10)).toBeNull();
-    expect(progressToNext(tiers, tiers[2]!, 300)).toEqual({ id: "gold", name: "金", growthThreshold: 500, growthNeeded: 200, progressPercent: 50 });
+    expect(progressToNext(tiers, tiers[2]!, 300)).toEqual({ id: "gold", name: "金", growthThreshold: 500, growthNeeded: 200, progressPercent: 50, privileges: p });
     expect(progressToNext(tiers, tiers[0]!, 900)).toBeNull();
     expect(progressToNext(tiers, null, 0)).toMatchObject({ id: "base", growthNeeded: 0, progressPercent: 0 });
   });
@@ -24,7 +24,7 @@ describe("tiers", () => {
     const black: Tier = { id: "black", name: "黑", rank: 4, growthThreshold: 2000, privileges: p };
     const base = tiers[1]!;
     expect(progressToNext([...tiers, plus], base, 50, plus)).toBeNull();
-    expect(progressToNext([...tiers, plus, black], base, 500, plus)).toEqual({ id: "black", name: "黑", growthThreshold: 2000, growthNeeded: 1500, progressPercent: 25 });
+    expect(progressToNext([...tiers, plus, black], base, 500, plus)).toEqual({ id: "black", name: "黑", growthThreshold: 2000, growthNeeded: 1500, progressPercent: 25, privileges: p });
     // A paid tier below the earned one changes nothing.
     expect(progressToNext(tiers, tiers[2]!, 300, base)).toMatchObject({ id: "gold", growthNeeded: 200 });
   });

@@ -23,7 +23,7 @@ export function progressToNext(tiers: Tier[], current: Tier | null, growth: numb
   const from = current?.growthThreshold ?? 0;
   const span = Math.max(1, above.growthThreshold - from);
   const progressPercent = Math.max(0, Math.min(100, Math.floor(((growth - from) / span) * 100)));
-  return { id: above.id, name: above.name, growthThreshold: above.growthThreshold, growthNeeded: Math.max(0, above.growthThreshold - growth), progressPercent };
+  return { id: above.id, name: above.name, growthThreshold: above.growthThreshold, growthNeeded: Math.max(0, above.growthThreshold - growth), progressPercent, privileges: above.privileges };
 }
 
 /** The paid card's tier while valid (until strictly after now). */
