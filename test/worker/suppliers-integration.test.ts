@@ -313,6 +313,30 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     expect((await stopped())[0]!.payload).toMatchObject({ orderId: o.order.id, reason: "供应商迟迟未处理" });
   });
 
+  it("不再等待 whose cancel the supplier's callback settles first answers where the order went, not 'paid' while that callback moves it on", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const o = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    // The next supplier takes a while: the callback's runner is still on it when the cancel's answer comes back.
+    await sandbox(s.dear, "faults", { latencyMs: [600, 700], errorRate: 0, timeoutRate: 0 });
+    let callbackDone: Promise<Response> | null = null;
+    const racing: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      cancel: async (ref) => {
+        const { callback } = await sandbox(s.cheap, "settle", { orderRef: ref, outcome: "failed", reason: "cancelled" });
+        callbackDone = exports.default.fetch(callback.url, { method: callback.method, headers: callback.headers, body: callback.body });
+        await new Promise((r) => setTimeout(r, 150));
+        return { ok: true, value: { orderRef: ref, status: "cancelled", supplierRef: null } };
+      },
+    });
+    const { order, answers } = await stopWaitingForSupplier(env, s.tenantId, o.order.id, "供应商迟迟未处理", null, {}, racing, Date.now() + 11 * 60_000);
+    expect((await callbackDone!).status).toBe(200);
+    expect(answers).toEqual([{ supplierId: expect.any(String), answer: "cancelled" }]);
+    expect(order.status).toBe("delivered");
+    expect(await attempts(o.order.id)).toEqual([{ name: s.cheap, outcome: "accepted" }, { name: s.cheap, outcome: "failed" }, { name: s.dear, outcome: "ok" }]);
+  });
+
   it("a poll whose answer a failure callback beats: the callback moves the order on, the poll does not — the next supplier is asked once", async () => {
     const s = await rechargeShop();
     await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });

@@ -150,5 +150,20 @@ export async function stopWaitingForSupplier(
       ? ApiError.conflict("supplier_cannot_cancel", "The supplier is recharging this line and cannot cancel it now: nothing changed; wait for its outcome or try again later")
       : ApiError.conflict("supplier_cancel_unanswered", "The supplier did not confirm the cancel: nothing changed; try again later");
   }
-  return { order: (await getOrderRow(env.DB, tenantId, orderId))!, answers };
+  return { order: await whereItWent(env, tenantId, orderId, !applied && answers.length > 0), answers };
+}
+
+/**
+ * The order after 不再等待. When a line it asked about was settled by another runner meanwhile (the supplier's
+ * callback for the cancel, another operator), that runner is moving the order on: the answer waits a moment (≤ 3 s)
+ * for where it went — the next supplier or a refund — rather than telling the operator it is still paid.
+ */
+async function whereItWent(env: Env, tenantId: string, orderId: string, movedByAnother: boolean) {
+  let order = (await getOrderRow(env.DB, tenantId, orderId))!;
+  for (let i = 0; movedByAnother && order.status === "paid" && i < 30; i++) {
+    if ((await pendingLinesOfOrder(env.DB, tenantId, orderId)).length) break;
+    await new Promise((r) => setTimeout(r, 100));
+    order = (await getOrderRow(env.DB, tenantId, orderId))!;
+  }
+  return order;
 }
