@@ -81,8 +81,8 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     await screenshot(page, "stop-waiting-unanswered");
     // Asked again once it answers: it cancels (撤单), and with no other supplier the buyer is refunded.
     await faults({ errorRate: 0 });
-    // As an operator would: pressed again while the answer is still "not confirmed" (on a loaded CI machine a cancel
-    // call can outlast our timeout: nothing changes then, and the next press asks again).
+    // As an operator would: pressed again while the answer is still "not confirmed". Known flake, cause not found: in
+    // about one run in three every press here still answers 供应商未确认撤单 after the faults were cleared.
     const done = "供应商已撤单：没有其他供应商，订单已退款";
     for (let press = 0; press < 3; press++) {
       await page.evaluate(() => ((globalThis as any).document.getElementById("stop-msg").textContent = ""));
