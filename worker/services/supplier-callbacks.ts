@@ -126,7 +126,11 @@ export async function stopWaitingForSupplier(
     }];
     const res = supplier
       ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), "operator", "cancelled", stopped())
-        .catch(() => ({ answer: "unanswered" as const, applied: false }))
+        .catch((e) => {
+          // Answered as "unanswered" (nothing is known to have changed), but said: it may be ours, not the supplier's.
+          console.error(JSON.stringify({ at: "stop_waiting_cancel", orderId, supplierId: line.supplier_id, error: e instanceof Error ? e.message : String(e) }));
+          return { answer: "unanswered" as const, applied: false };
+        })
       : { answer: "unanswered" as const, applied: false };
     if ((res.answer === "refused" || res.answer === "unanswered") && opts.confirmedOffline) {
       const here = await settleSupplierOrder(env, line, { status: "failed", reason: "operator_confirmed_cancel" }, "operator", stopped({ confirmedOffline: true, supplierAnswer: res.answer }));
