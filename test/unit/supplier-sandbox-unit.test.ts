@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createSupplierApp, fileJournal, memoryJournal, type SupplierJournal } from "../../scripts/lib/supplier-app";
 import { signBody } from "../../worker/domain/signature";
 import { signRequest } from "../../worker/domain/supplier-sign";
+import { httpSupplierClient } from "../../worker/suppliers/client";
 
 const SECRET = "unit-supplier-secret";
 const creds = { scheme: "kaquan_v1" as const, appId: null, secret: SECRET };
@@ -133,5 +134,32 @@ describe("supplier sandbox cancel (撤单)", () => {
     // Signed like every business call.
     const res = await app.request("/acme/v1/cancel", { method: "POST", body: JSON.stringify({ orderRef: "e1:p" }) });
     expect(res.status).toBe(401);
+  });
+
+  it("asked again within the same second, each time by a client of its own (an operator pressing again): every ask reaches it, none is refused as a replay", async () => {
+    const app = start(memoryJournal());
+    await admin(app, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null });
+    await recharge(app, "r1:p");
+    await admin(app, "/acme/admin/faults", { errorRate: 1 });
+    const seen: number[] = [];
+    vi.stubGlobal("fetch", async (url: string, init: RequestInit) => {
+      // Only the calls to the supplier (not its callback for the withdrawn order).
+      if (new URL(url).host !== "sandbox.test") return new Response(null, { status: 204 });
+      const res = await app.request(new URL(url).pathname, init);
+      seen.push(res.status);
+      return res;
+    });
+    try {
+      const ask = () => httpSupplierClient("http://sandbox.test/acme", creds).cancel("r1:p");
+      expect(await ask()).toMatchObject({ ok: false, detail: "http_502:internal" });
+      await admin(app, "/acme/admin/faults", { errorRate: 0 });
+      // Without the wait for the next second, this identical signed body was refused (401 replayed) and read as "no answer".
+      expect(await ask()).toMatchObject({ ok: true, value: { status: "cancelled" } });
+      const [a, b] = await Promise.all([ask(), ask()]);
+      expect([a, b]).toMatchObject([{ ok: true, value: { status: "cancelled" } }, { ok: true, value: { status: "cancelled" } }]);
+      expect(seen).toEqual([502, 200, 200, 200]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

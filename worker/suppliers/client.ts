@@ -26,24 +26,39 @@ export const SUPPLIER_TIMEOUT_MS = 2_000;
 /** A fetch that gave up waiting (its AbortSignal.timeout fired), as opposed to one that could not connect. */
 export const isTimeout = (e: unknown) => e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
 
+// The body-signature scheme (kaquan_v1) has no nonce: the same request signed twice in one second is the same request,
+// which the supplier refuses as a replay. So a repeat (asking again after an unreadable answer, or two operators pressing
+// 不再等待 within a second — each with its own client) waits for the next second. Module-wide, not per client: clients
+// are made per request. Across isolates a collision can remain; the supplier's refusal then reads as "no answer", and
+// asking again settles it.
+let sentIn = 0;
+const sentThisSecond = new Set<string>();
+/** Waits until `request` was not yet sent in the current second; answers that second, to sign it with. */
+async function ownSecond(request: string): Promise<number> {
+  for (;;) {
+    const s = Math.floor(Date.now() / 1000);
+    if (s !== sentIn) {
+      sentIn = s;
+      sentThisSecond.clear();
+    }
+    if (!sentThisSecond.has(request)) {
+      sentThisSecond.add(request);
+      return s;
+    }
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+  }
+}
+
 /** The HTTP supplier protocol (sandbox and real): requests signed in the supplier's own scheme (domain/supplier-sign). */
 export function httpSupplierClient(baseUrl: string, creds: SupplierCredentials, timeoutMs = SUPPLIER_TIMEOUT_MS): SupplierClient {
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
   const origin = new URL(baseUrl).origin;
-  // The body-signature scheme (kaquan_v1) has no nonce: the same request signed twice in one second is the same
-  // request, which the supplier refuses as a replay. A repeat (asking again after an unreadable answer) waits for the
-  // next second.
-  const lastSent = new Map<string, number>();
   async function call<T>(method: "GET" | "POST", path: string, params: Params | null, parse: (x: unknown) => T): Promise<SupplierCallResult<T>> {
     let res: Response;
-    if (creds.scheme === "kaquan_v1" && params) {
-      const sameAs = `${method} ${path} ${JSON.stringify(params)}`;
-      if (lastSent.get(sameAs) === Math.floor(Date.now() / 1000)) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
-      lastSent.set(sameAs, Math.floor(Date.now() / 1000));
-    }
+    const second = creds.scheme === "kaquan_v1" && params ? await ownSecond(`${origin}${prefix} ${method} ${path} ${JSON.stringify(params)}`) : undefined;
     try {
       // Signed over the full path the supplier sees (its base path included).
-      const signed = await signRequest(creds, method, `${prefix}${path}`, params);
+      const signed = await signRequest(creds, method, `${prefix}${path}`, params, second);
       res = await fetch(`${origin}${signed.path}`, { method, headers: signed.headers, body: signed.body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       return { ok: false, outcome: isTimeout(e) ? "timeout" : "error", detail: (e instanceof Error && e.name) || "network" };
