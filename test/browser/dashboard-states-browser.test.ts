@@ -121,16 +121,16 @@ describe("dashboard cards at phone width", () => {
     await expect.poll(() => legend.innerText()).toContain("次日");
     expect(await legend.innerText()).not.toContain("–");
     expect(await legend.innerText()).not.toMatch(/类别|日期/);
-    // A finger on the chart: the cohort under it and its rates.
+    // A finger on the chart: the cohort under it and its rates. (Located taps: Playwright scrolls and waits for the
+    // chart to hold still first; a tap at coordinates measured earlier missed it when the cards above it grew.)
     const over = page.locator("#view-retention .u-over");
-    await over.scrollIntoViewIfNeeded();
     const box = (await over.boundingBox())!;
-    await page.touchscreen.tap(box.x + 4, box.y + box.height / 2);
-    await expect.poll(() => legend.innerText()).toMatch(/日期[\s\S]*\d{4}-\d{2}-\d{2}/);
+    await over.tap({ position: { x: 4, y: box.height / 2 } });
+    await expect.poll(() => legend.innerText(), { timeout: 10_000 }).toMatch(/日期[\s\S]*\d{4}-\d{2}-\d{2}/);
     expect(await legend.innerText()).toMatch(/次日[\s\S]*\d+\.\d%/);
-    // A tap elsewhere: back to the series names only.
-    await page.touchscreen.tap(5, box.y - 60);
-    await expect.poll(() => legend.innerText()).not.toContain("日期");
+    // A tap elsewhere (the card's heading): back to the series names only.
+    await page.locator("#h-retention").tap();
+    await expect.poll(() => legend.innerText(), { timeout: 10_000 }).not.toContain("日期");
     // Cohort weeks on the x axis as month/day, whole (not "2026-10…").
     const labels = await drawnIn(page, "retention");
     expect(labels.some((l) => /^\d{1,2}\/\d{1,2}$/.test(l))).toBe(true);
