@@ -3,6 +3,7 @@ import { BALANCE_PROVIDER } from "../worker/domain/after-sale";
 import { Validity } from "./catalog";
 import { LedgerEntry } from "./ledger";
 import { Order, OrderStatus } from "./orders";
+import { SupplierCancelAsk } from "./suppliers";
 import { Voucher } from "./vouchers";
 
 /** Issue 21 item 4: the console's orders (search, detail, refunds) and after-sale tickets (售后工单). */
@@ -69,6 +70,7 @@ export const SupplierWait = z
   .object({
     supplierId: z.string(), supplierName: z.string().nullable(), supplierRef: z.string().nullable(), since: z.string(),
     canStopWaiting: z.boolean().openapi({ description: "The supplier has had it long enough for the operator to stop waiting (10 minutes)" }),
+    lastCancelAsk: SupplierCancelAsk.nullable().openapi({ description: "The last cancel request (撤单) asked of the supplier for this line — by an operator's 不再等待 or the poll — and its answer; null when none was" }),
   })
   .openapi("SupplierWait");
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Challenge } from "./risk";
+import { SupplierCancelAsk } from "./suppliers";
 
 /** The one error shape every API response uses. */
 export const ErrorIssue = z.object({
@@ -20,6 +21,7 @@ export const ErrorBody = z
       requestId: z.string(),
       issues: z.array(ErrorIssue).optional(),
       challenge: Challenge.optional().openapi({ description: "403 challenge_required / challenge_invalid: what to solve before retrying" }),
+      cancelAsks: z.array(SupplierCancelAsk).optional().openapi({ description: "409 supplier_cannot_cancel / supplier_cancel_unanswered: what each supplier still waited on answered the cancel request" }),
     }),
   })
   .openapi("Error");

@@ -48,6 +48,24 @@ export const SupplierCancelResult = z.object({
   costCents: ChargedCents,
 });
 export type SupplierCancelResult = z.infer<typeof SupplierCancelResult>;
+
+/**
+ * The last cancel request (撤单) asked of a supplier for an order line, and what it answered — kept on the line, so the
+ * console shows it after a reload and to every operator (a refused or unanswered ask changes nothing else).
+ */
+export const SupplierCancelAsk = z
+  .object({
+    supplierId: z.string(),
+    at: z.string().openapi({ description: "When it was asked" }),
+    by: z.string().openapi({ description: 'The API key id of the operator who asked (不再等待), or "poll" for the cron\'s ask about a lost or never-received line' }),
+    byName: z.string().nullable().openapi({ description: "That key's name (null for the poll)" }),
+    answer: z.enum(["cancelled", "succeeded", "failed", "refused", "unanswered"]).openapi({
+      description: "cancelled (it will not recharge it), succeeded / failed (how it had already ended), refused (it is recharging it now), unanswered (no answer, an error or a timeout: a hung cancel may still take effect upstream)",
+    }),
+    reason: z.string().nullable().openapi({ description: "The supplier's reason (e.g. in_progress), or why there was no answer (timeout, error)" }),
+  })
+  .openapi("SupplierCancelAsk");
+export type SupplierCancelAsk = z.infer<typeof SupplierCancelAsk>;
 /** processing: accepted, the outcome comes later by callback (or a status query). */
 export const SupplierRechargeResult = z.object({ orderRef: z.string(), supplierRef: z.string(), status: z.enum(["succeeded", "processing"]), costCents: ChargedCents });
 export const SupplierCardKeyResult = z.object({

@@ -25,6 +25,12 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 
+  /**
+   * A refusal that still acted outside (a supplier asked to cancel, which may take effect there): nothing changed
+   * here, but the audit log records it (otherwise it writes only answers below 400).
+   */
+  actedOutside = false;
+
   static badRequest(code: string, message: string, issues?: ErrorIssue[]) {
     return new ApiError(400, code, message, issues);
   }

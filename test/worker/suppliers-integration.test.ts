@@ -271,6 +271,55 @@ describe("supplier routing", { timeout: 60_000 }, () => {
     await expect.poll(async () => (await alerts()).length).toBe(1);
   });
 
+  it("a lost or never-received line whose cancel the supplier keeps refusing or not answering raises supplier_cancel_not_confirmed once, saying what it answered; the ask is kept on the line", async () => {
+    const s = await rechargeShop();
+    await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });
+    const lost = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    const never = await buyAndPay(s.tenant.slug, s.productId, ["paid"]);
+    for (const o of [lost, never]) await expect.poll(() => pendingAt(o.order.id), { timeout: 5_000 }).toBe(1);
+    // The second's recharge call timed out before the supplier gave a reference: it may never have arrived.
+    await env.DB.prepare("UPDATE supplier_orders SET supplier_ref = NULL WHERE order_id = ?").bind(never.order.id).run();
+    let cancelAnswer: Awaited<ReturnType<SupplierClient["cancel"]>> = { ok: true, value: { orderRef: "", status: "refused", supplierRef: null, reason: "in_progress" } };
+    const scripted: ClientFactory = async (route, e) => ({
+      ...(await defaultFactory(route, e)),
+      status: async () => ({ ok: true, value: { status: "unknown", supplierRef: null } }),
+      cancel: async (ref) => (cancelAnswer.ok ? { ok: true, value: { ...cancelAnswer.value, orderRef: ref } } : cancelAnswer),
+    });
+    const t0 = Date.now();
+    const pollAt = (minutes: number) => pollSupplierOrders(env, new Date(t0 + minutes * 60_000), s.tenantId, scripted);
+    const notConfirmed = async () => (await recordedOfType(s.tenantId, "alert")).filter((e) => (e.payload as { kind: string }).kind === "supplier_cancel_not_confirmed");
+    const lastAsk = async (orderId: string) => (await api(`/orders/${orderId}/detail`, { token: s.adminKey })).body.waitingOnSuppliers[0].lastCancelAsk;
+
+    // Never received: asked to cancel from 2 minutes on, refused at every poll. Not an alert for a blip…
+    expect(await pollAt(1)).toMatchObject({ polled: 2, settled: 0 });
+    expect(await pollAt(3)).toMatchObject({ settled: 0 });
+    expect(await lastAsk(never.order.id)).toEqual({ supplierId: expect.any(String), at: new Date(t0 + 3 * 60_000).toISOString(), by: "poll", byName: null, answer: "refused", reason: "in_progress" });
+    expect(await lastAsk(lost.order.id)).toBeNull(); // lost only after 30 minutes of `unknown`
+    expect(await pollAt(11)).toMatchObject({ settled: 0 });
+    expect(await notConfirmed()).toEqual([]);
+    // …but once the poll has asked for 10 minutes without a confirmed cancel: the operator is told, once.
+    expect(await pollAt(12.5)).toMatchObject({ settled: 0 });
+    await expect.poll(async () => (await notConfirmed()).length).toBe(1);
+    expect((await notConfirmed())[0]!.payload).toMatchObject({ orderId: never.order.id, why: "not_received", answer: "refused", answerDetail: "in_progress" });
+    // The lost line: asked from 31 minutes on (30 minutes of `unknown` since the first poll), not answered.
+    cancelAnswer = { ok: false, outcome: "timeout", detail: "TimeoutError" };
+    for (const m of [14, 31, 35, 40]) expect(await pollAt(m)).toMatchObject({ settled: 0 });
+    expect(await lastAsk(lost.order.id)).toMatchObject({ by: "poll", answer: "unanswered", reason: "timeout" });
+    expect(await notConfirmed()).toHaveLength(1);
+    expect(await pollAt(41.5)).toMatchObject({ settled: 0 });
+    await expect.poll(async () => (await notConfirmed()).length).toBe(2);
+    expect((await notConfirmed()).map((e) => e.payload)).toContainEqual(expect.objectContaining({ orderId: lost.order.id, why: "disowned", answer: "unanswered", answerDetail: "timeout" }));
+    // Asked again at every poll after: never raised again for either line.
+    for (const m of [43, 45]) expect(await pollAt(m)).toMatchObject({ settled: 0 });
+    expect(await notConfirmed()).toHaveLength(2);
+    expect(await orderStatus(lost.order.id)).toBe("paid");
+    // The supplier confirms at last: both move on, and the alert said nothing that changed anything.
+    cancelAnswer = { ok: true, value: { orderRef: "", status: "cancelled", supplierRef: null } };
+    expect(await pollAt(47)).toMatchObject({ settled: 2 });
+    for (const o of [lost, never]) expect(await orderStatus(o.order.id)).toBe("delivered");
+    expect(await notConfirmed()).toHaveLength(2);
+  });
+
   it("a disowned order the supplier answers a cancel for with \"already succeeded\" is delivered by it", async () => {
     const s = await rechargeShop();
     await sandbox(s.cheap, "profile", { delivery: "async", callbackDelayMs: null });

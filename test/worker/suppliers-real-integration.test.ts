@@ -318,11 +318,25 @@ describe("不再等待 asks the supplier to cancel (撤单) first", { timeout: 6
     return { s, o };
   }
 
+  /** The admin key's id and name (the owner key createTenant made). */
+  const ownerKey = async (s: S) => ((await api("/keys", { token: s.adminKey })).body.keys as { id: string; name: string }[])[0]!;
+  const waitingLines = async (s: S, id: string) => (await api(`/orders/${id}/detail`, { token: s.adminKey })).body.waitingOnSuppliers as { lastCancelAsk: unknown }[];
+  const stopAudits = async (s: S) => ((await api("/audit-log", { token: s.adminKey })).body.entries as { route: string; status: number; actor: { apiKeyId: string }; after: any }[])
+    .filter((e) => e.route.endsWith("/stop-waiting"));
+
   it("a supplier mid-recharge cannot cancel: 409, nothing changes; once it has recharged, 不再等待 delivers it from that supplier, once", async () => {
     const { s, o } = await waiting();
+    expect((await waitingLines(s, o.id))[0]!.lastCancelAsk).toBeNull();
     expect((await sandbox(s.names[0]!, "start", { orderRef: o.ref })).status).toBe(200);
     const refused = await stop(s, o.id);
     expect([refused.status, refused.body.error.code]).toEqual([409, "supplier_cannot_cancel"]);
+    // The ask and the supplier's answer are kept on the line, for every operator and after a reload, and answered.
+    const key = await ownerKey(s);
+    const kept = { supplierId: s.ids[0], at: expect.any(String), by: key.id, byName: key.name, answer: "refused", reason: "in_progress" };
+    expect(refused.body.error.cancelAsks).toEqual([kept]);
+    expect((await waitingLines(s, o.id))[0]!.lastCancelAsk).toEqual(kept);
+    // The audit log keeps who asked, though nothing changed here: the supplier was asked.
+    expect(await stopAudits(s)).toMatchObject([{ status: 409, actor: { apiKeyId: key.id }, after: { error: { code: "supplier_cannot_cancel", cancelAsks: [kept] } } }]);
     expect(await orderStatus(s, o.id)).toBe("paid");
     expect((await attempts(o.id)).map((a) => a.outcome)).toEqual(["accepted"]);
     expect(await upstreamCount(s.names[1]!, o.ref)).toBe(0);
@@ -332,6 +346,10 @@ describe("不再等待 asks the supplier to cancel (撤单) first", { timeout: 6
     const again = await stop(s, o.id);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ status: "delivered", supplierAnswers: [{ supplierId: s.ids[0], answer: "succeeded" }] });
+    expect((await stopAudits(s)).map((e) => e.status)).toEqual([200, 409]);
+    // Refusals that asked nobody (nothing left to wait for) are not audited.
+    expect((await stop(s, o.id)).body.error.code).toBe("not_waiting_on_supplier");
+    expect((await stopAudits(s)).map((e) => e.status)).toEqual([200, 409]);
     expect(await attempts(o.id)).toEqual([{ name: s.names[0], outcome: "accepted", detail: null }, { name: s.names[0], outcome: "ok", detail: "operator" }]);
     expect(await charged(o.id)).toBe(2970);
     const v = await orderView(s, o.id, o.cookie);
@@ -366,10 +384,13 @@ describe("不再等待 asks the supplier to cancel (撤单) first", { timeout: 6
     await sandbox(s.names[0]!, "faults", { errorRate: 1 });
     const failed = await stop(s, o.id);
     expect([failed.status, failed.body.error.code]).toEqual([409, "supplier_cancel_unanswered"]);
+    expect((await waitingLines(s, o.id))[0]!.lastCancelAsk).toMatchObject({ answer: "unanswered", reason: "error", by: (await ownerKey(s)).id });
     // It hangs past our timeout, but the cancel takes effect upstream: we do not know that yet, so nothing moves.
     await sandbox(s.names[0]!, "faults", { errorRate: 0, timeoutRate: 1, hangCompletesRate: 1, hangMs: 2_600 });
     const hung = await stop(s, o.id);
     expect([hung.status, hung.body.error.code]).toEqual([409, "supplier_cancel_unanswered"]);
+    expect(hung.body.error.cancelAsks).toMatchObject([{ answer: "unanswered", reason: "timeout" }]);
+    expect((await stopAudits(s)).map((e) => [e.status, e.after.error.code])).toEqual([[409, "supplier_cancel_unanswered"], [409, "supplier_cancel_unanswered"]]);
     expect(await orderStatus(s, o.id)).toBe("paid");
     expect((await attempts(o.id)).map((a) => a.outcome)).toEqual(["accepted"]);
     await sandbox(s.names[0]!, "faults", { timeoutRate: 0 });

@@ -2,6 +2,7 @@ import type { OrderStatus } from "../../schema/orders";
 import { toEntry, type EntryRow } from "./ledger";
 import type { OrderRow } from "./orders";
 import { REFUNDED_CENTS_SQL, type PaymentRow } from "./payments";
+import { CANCEL_ASK_COLUMNS, CANCEL_ASK_KEY_JOIN, type CancelAskRow } from "./suppliers";
 import type { VoucherRow } from "./vouchers";
 
 export interface SnapshotRow {
@@ -127,8 +128,8 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +source_key").bind(tenantId, orderId),
     db.prepare("SELECT b.phone_masked FROM buyers b JOIN orders o ON o.tenant_id = b.tenant_id AND o.buyer_id = b.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
     db.prepare(
-      `SELECT so.supplier_id, s.name AS supplier_name, so.supplier_ref, so.created_at FROM supplier_orders so
-       LEFT JOIN suppliers s ON s.id = so.supplier_id AND s.tenant_id = so.tenant_id
+      `SELECT so.supplier_id, s.name AS supplier_name, so.supplier_ref, so.created_at, ${CANCEL_ASK_COLUMNS} FROM supplier_orders so
+       LEFT JOIN suppliers s ON s.id = so.supplier_id AND s.tenant_id = so.tenant_id ${CANCEL_ASK_KEY_JOIN}
        WHERE so.tenant_id = ? AND so.order_id = ? AND so.status = 'pending' ORDER BY so.created_at`,
     ).bind(tenantId, orderId),
     // The part paid from the member's stored-value balance, and its return (one of each at most: UNIQUE per kind).
@@ -145,7 +146,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     attempts: att!.results as { supplier_id: string; supplier_name: string | null; outcome: string; latency_ms: number; detail: string | null; created_at: string }[],
     vouchers: v!.results as VoucherRow[],
     phoneMasked: (phone!.results[0] as { phone_masked: string | null } | undefined)?.phone_masked ?? null,
-    waiting: waiting!.results as { supplier_id: string; supplier_name: string | null; supplier_ref: string | null; created_at: string }[],
+    waiting: waiting!.results as (CancelAskRow & { supplier_name: string | null; supplier_ref: string | null; created_at: string })[],
     balance: balance!.results as { id: string; kind: "spent" | "returned"; delta: number; created_at: string }[],
   };
 }

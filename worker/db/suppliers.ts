@@ -1,3 +1,4 @@
+import type { SupplierCancelAsk } from "../../schema/suppliers";
 import type { SqlGuard } from "./statements";
 export interface SupplierRouteRow {
   id: string;
@@ -127,6 +128,8 @@ export type SupplierOrderRow = {
   quantity: number | null;
   /** Since when the supplier has answered `unknown` for it, without another answer in between (migration 0218). */
   unknown_since?: string | null;
+  /** The last cancel request (撤单) asked of the supplier for it, and its answer (migration 0226). */
+  cancel_asked_at?: string | null; cancel_asked_by?: string | null; cancel_answer?: string | null; cancel_reason?: string | null;
 };
 
 /** Whether a line of the order is still pending at a supplier (accepted, or a timed-out call not known yet). */
@@ -206,6 +209,35 @@ export async function noteUnknown(db: D1Database, supplierId: string, orderRef: 
     .bind(since, supplierId, orderRef)
     .first<{ unknown_since: string | null }>();
   return row?.unknown_since ?? null;
+}
+
+/** Keeps the last cancel request asked of the supplier for a line (any status: a settled line keeps how it ended). */
+export function recordCancelAskStmt(db: D1Database, supplierId: string, orderRef: string, ask: { at: string; by: string; answer: string; reason: string | null }) {
+  return db
+    .prepare("UPDATE supplier_orders SET cancel_asked_at = ?, cancel_asked_by = ?, cancel_answer = ?, cancel_reason = ? WHERE supplier_id = ? AND order_ref = ?")
+    .bind(ask.at, ask.by, ask.answer, ask.reason?.slice(0, 200) ?? null, supplierId, orderRef);
+}
+
+export type CancelAskRow = {
+  supplier_id: string; cancel_asked_at: string | null; cancel_asked_by: string | null; cancel_answer: string | null; cancel_reason: string | null; cancel_asked_by_name: string | null;
+};
+
+/** The columns of a line's last cancel ask, with the asking key's name (`so`: supplier_orders, `k`: api_keys). */
+export const CANCEL_ASK_COLUMNS = "so.cancel_asked_at, so.cancel_asked_by, so.cancel_answer, so.cancel_reason, k.name AS cancel_asked_by_name";
+export const CANCEL_ASK_KEY_JOIN = "LEFT JOIN api_keys k ON k.tenant_id = so.tenant_id AND k.id = so.cancel_asked_by";
+
+export const toCancelAsk = (r: CancelAskRow): SupplierCancelAsk | null =>
+  r.cancel_asked_at && r.cancel_asked_by && r.cancel_answer
+    ? { supplierId: r.supplier_id, at: r.cancel_asked_at, by: r.cancel_asked_by, byName: r.cancel_asked_by_name, answer: r.cancel_answer as SupplierCancelAsk["answer"], reason: r.cancel_reason }
+    : null;
+
+/** The last cancel ask of each line of the order still pending at a supplier (lines never asked left out). */
+export async function pendingCancelAsks(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db
+    .prepare(`SELECT so.supplier_id, ${CANCEL_ASK_COLUMNS} FROM supplier_orders so ${CANCEL_ASK_KEY_JOIN} WHERE so.tenant_id = ? AND so.order_id = ? AND so.status = 'pending' ORDER BY so.created_at`)
+    .bind(tenantId, orderId)
+    .all<CancelAskRow>();
+  return results.map(toCancelAsk).filter((a) => a !== null);
 }
 
 /** Records a callback's one-time value; false when it was seen before (a replay). */

@@ -4,7 +4,7 @@
  * response body is kept when there is no loader), then one row is written — right after the change, not in its
  * batch: a generic recorder cannot join every service's own db.batch. An isolate that dies between the change and
  * this write leaves that one change unrecorded; the row never records a change that did not happen (only answers
- * below 400 are written).
+ * below 400 are written, and refusals that acted outside, with their status: a supplier asked to cancel that refused).
  */
 import type { Context } from "hono";
 import type { AuditLogPage, AuditLogQuery } from "../../schema/audit";
@@ -64,10 +64,13 @@ export async function auditBefore(c: Context<AppEnv>, p: Principal): Promise<Pen
   return { ...r, before };
 }
 
-/** After the handler: a successful change is written with the resource as it is now. */
+/**
+ * After the handler: a successful change is written with the resource as it is now; a refusal only when the request
+ * still acted outside (ApiError.actedOutside: a supplier asked to cancel), with the refusal's body as its after.
+ */
 export async function auditAfter(c: Context<AppEnv>, p: Principal, pending: Pending) {
   const status = c.res.status;
-  if (status >= 400) return;
+  if (status >= 400 && !(c.error instanceof ApiError && c.error.actedOutside)) return;
   let body: unknown = null;
   if ((c.res.headers.get("content-type") ?? "").includes("application/json")) body = await c.res.clone().json().catch(() => null);
   const created = !pending.id && body && typeof body === "object" && typeof (body as { id?: unknown }).id === "string" ? (body as { id: string }).id : null;

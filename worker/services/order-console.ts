@@ -7,6 +7,7 @@ import { type ConsoleOrder, type OrderDetail, type OrderSearchQuery, type OrderS
 import { Validity } from "../../schema/catalog";
 import { ledgerRowsOfSubjects, orderDetailRows, refundableOf, searchOrders, type ConsoleOrderRow, type SnapshotRow } from "../db/order-console";
 import { toOrder } from "../db/orders";
+import { toCancelAsk } from "../db/suppliers";
 import { rowValidity, type ProductRow } from "../db/products";
 import { toVoucher } from "../db/vouchers";
 import { BALANCE_PROVIDER, classifySearch, decodeListCursor, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
@@ -72,7 +73,7 @@ export async function consoleOrderDetail(env: Env, tenantId: string, orderId: st
     deliveries: d.attempts.map((a) => ({ supplierId: a.supplier_id, supplierName: a.supplier_name, outcome: a.outcome, latencyMs: a.latency_ms, detail: a.detail, at: a.created_at })),
     waitingOnSuppliers: d.waiting.map((w) => ({
       supplierId: w.supplier_id, supplierName: w.supplier_name, supplierRef: w.supplier_ref, since: new Date(placedAt(w)).toISOString(),
-      canStopWaiting: Date.now() - placedAt(w) >= STOP_WAITING_AFTER_S * 1000,
+      canStopWaiting: Date.now() - placedAt(w) >= STOP_WAITING_AFTER_S * 1000, lastCancelAsk: toCancelAsk(w),
     })),
     ledger,
     tickets,

@@ -6,7 +6,7 @@
  */
 import { SupplierCallback } from "../../schema/suppliers";
 import { getOrderRow } from "../db/orders";
-import { getSupplierById, getSupplierOrder, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
+import { getSupplierById, getSupplierOrder, pendingCancelAsks, pendingLinesOfOrder, pendingSupplierOrders, pruneNoncesStmt, rememberNonce, type SupplierOrderRow } from "../db/suppliers";
 import { verifyRequest, type IncomingRequest } from "../domain/supplier-sign";
 import { ApiError } from "../errors";
 import { recordOnce, type EventInput } from "../queue/emit";
@@ -98,8 +98,10 @@ export type StopWaitingAnswer = { supplierId: string; answer: "cancelled" | "suc
  * line is not simply failed: the supplier is asked to cancel it (撤单, cancelSupplierOrder). A confirmed cancel — or
  * its word that the line already failed — settles it failed, so the order goes to the next supplier or is refunded;
  * "already succeeded" delivers it. A supplier mid-recharge (refused) or not answering leaves the line pending and the
- * operator is told so (409 supplier_cannot_cancel / supplier_cancel_unanswered): nothing changed, try again later.
- * A confirmed cancel raises supplier_wait_stopped with the reason; the audit log keeps who asked.
+ * operator is told so (409 supplier_cannot_cancel / supplier_cancel_unanswered, with each line's kept answer): nothing
+ * changed, try again later. Every ask is kept on its line (the order page shows the last one to every operator), and the
+ * audit log keeps who asked each time, a refused ask too: the supplier was asked, and a hung cancel may still take
+ * effect upstream. A confirmed cancel raises supplier_wait_stopped with the reason.
  * `confirmedOffline`: the operator attests the supplier confirmed the cancel another way (a supplier stuck mid-recharge
  * for days, or whose cancel endpoint is down, would otherwise hold the buyer's money for ever): a line it would not or
  * did not cancel here is failed too (operator_confirmed_cancel), its alert saying so. The supplier is still asked first.
@@ -125,7 +127,7 @@ export async function stopWaitingForSupplier(
       payload: { kind: "supplier_wait_stopped", orderId, supplierId: line.supplier_id, supplierRef: line.supplier_ref, reason: reason.slice(0, 200), apiKeyId: byKeyId, placedAt: new Date(placedAt(line)).toISOString(), ...extra },
     }];
     const res = supplier
-      ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), "operator", "cancelled", stopped())
+      ? await cancelSupplierOrder(env, line, await clientFor(supplier, env), { via: "operator", by: byKeyId ?? "operator", reason: "cancelled", at: now }, stopped())
         .catch((e) => {
           // Answered as "unanswered" (nothing is known to have changed), but said: it may be ours, not the supplier's.
           console.error(JSON.stringify({ at: "stop_waiting_cancel", orderId, supplierId: line.supplier_id, error: e instanceof Error ? e.message : String(e) }));
@@ -150,9 +152,13 @@ export async function stopWaitingForSupplier(
   const stillPending = [];
   for (const u of unsettled) if ((await getSupplierOrder(env.DB, u.line.supplier_id, u.line.order_ref))?.status === "pending") stillPending.push(u);
   if (stillPending.length) {
-    throw stillPending.some((u) => u.answer === "refused")
-      ? ApiError.conflict("supplier_cannot_cancel", "The supplier is recharging this line and cannot cancel it now: nothing changed; wait for its outcome or try again later")
-      : ApiError.conflict("supplier_cancel_unanswered", "The supplier did not confirm the cancel: nothing changed; try again later");
+    // With what each supplier answered (kept on its line too), and audited: the supplier was asked, whatever it said.
+    const detail = { cancelAsks: await pendingCancelAsks(env.DB, tenantId, orderId) };
+    const refusal = stillPending.some((u) => u.answer === "refused")
+      ? new ApiError(409, "supplier_cannot_cancel", "The supplier is recharging this line and cannot cancel it now: nothing changed; wait for its outcome or try again later", undefined, undefined, detail)
+      : new ApiError(409, "supplier_cancel_unanswered", "The supplier did not confirm the cancel: nothing changed; try again later", undefined, undefined, detail);
+    refusal.actedOutside = true;
+    throw refusal;
   }
   return { order: await whereItWent(env, tenantId, orderId, !applied && answers.length > 0), answers };
 }

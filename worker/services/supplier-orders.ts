@@ -7,7 +7,7 @@
  */
 import { newId } from "../domain/crypto";
 import {
-  getSupplierById, getSupplierOrder, markPolledStmt, noteUnknown, recordAttemptStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
+  getSupplierById, getSupplierOrder, markPolledStmt, noteUnknown, recordAttemptStmt, recordCancelAskStmt, settleSupplierOrderStmt, supplierFailedStmt, supplierSucceededStmt,
   type SupplierOrderRow,
 } from "../db/suppliers";
 import { emitEvent, emitEvents, eventRows, type EventInput } from "../queue/emit";
@@ -68,31 +68,50 @@ export async function settleSupplierOrder(env: Env, row: SupplierOrderRow, outco
 export type CancelAnswer = "cancelled" | "succeeded" | "failed" | "refused" | "unanswered";
 
 /**
+ * Who asks for a cancel and why: `via` the settling path, `by` the operator's API key id (or "poll" for the cron),
+ * `reason` the failed line's detail on a confirmed cancel, `at` when (epoch ms).
+ */
+export type CancelAsk = { via: "poll" | "operator"; by: string; reason: string; at: number };
+
+/**
  * Gives up on a supplier's line only on the supplier's word. A line we stop waiting for is never settled failed on our
  * side alone: the supplier could still recharge it, and the next supplier (or the refund) would pay the buyer twice.
  * So we ask it to cancel (撤单): a confirmed cancel, or its word that the order already failed, settles the line failed
- * (`reason`; `onCancelled` recorded with a confirmed cancel) and the order moves on; "already succeeded" settles it
+ * (`ask.reason`; `onCancelled` recorded with a confirmed cancel) and the order moves on; "already succeeded" settles it
  * delivered; a refusal or no answer changes nothing — the line stays pending and may be asked again. Idempotent: the
  * supplier answers a repeated cancel as the first, and settling is conditional (the first outcome wins: `applied`
  * says whether it was this call's, and only that caller moves the order on), so a retry, two operators at once or a
  * callback arriving meanwhile apply one outcome once.
+ * Every ask is kept on the line (who, when, the answer and its reason: the order page shows it), before anything is
+ * settled: a refusal or no answer changes nothing else, and a hung cancel may still take effect upstream.
  */
 export async function cancelSupplierOrder(
-  env: Env, row: SupplierOrderRow, client: SupplierClient, via: "poll" | "operator", reason: string, onCancelled: EventInput[] = [],
-): Promise<{ answer: CancelAnswer; applied: boolean }> {
-  const res = await client.cancel(row.order_ref);
-  if (!res.ok || res.value.orderRef !== row.order_ref) return { answer: "unanswered", applied: false };
+  env: Env, row: SupplierOrderRow, client: SupplierClient, ask: CancelAsk, onCancelled: EventInput[] = [],
+): Promise<{ answer: CancelAnswer; applied: boolean; detail: string | null }> {
+  const keep = (answer: CancelAnswer, reason: string | null) =>
+    recordCancelAskStmt(env.DB, row.supplier_id, row.order_ref, { at: new Date(ask.at).toISOString(), by: ask.by, answer, reason }).run();
+  const res = await client.cancel(row.order_ref).catch(async (e: unknown) => {
+    await keep("unanswered", "error");
+    throw e;
+  });
+  if (!res.ok || res.value.orderRef !== row.order_ref) {
+    const why = res.ok ? "other_order" : res.outcome;
+    await keep("unanswered", why);
+    return { answer: "unanswered", applied: false, detail: why };
+  }
   const { status, supplierRef, costCents } = res.value;
-  if (status === "refused") return { answer: status, applied: false };
-  const applied = status === "succeeded" ? await settleSupplierOrder(env, row, { status, supplierRef, costCents }, via)
-    : status === "failed" ? await settleSupplierOrder(env, row, { status, supplierRef, reason: res.value.reason ?? "upstream_failed" }, via)
-    : await settleSupplierOrder(env, row, { status: "failed", supplierRef, reason }, via, onCancelled);
+  const supplierReason = res.value.reason ?? null;
+  await keep(status, supplierReason);
+  if (status === "refused") return { answer: status, applied: false, detail: supplierReason };
+  const applied = status === "succeeded" ? await settleSupplierOrder(env, row, { status, supplierRef, costCents }, ask.via)
+    : status === "failed" ? await settleSupplierOrder(env, row, { status, supplierRef, reason: supplierReason ?? "upstream_failed" }, ask.via)
+    : await settleSupplierOrder(env, row, { status: "failed", supplierRef, reason: ask.reason }, ask.via, onCancelled);
   // The supplier's failure callback for the cancel (real ones send it) may settle the line first: the cancel we asked
   // for is still recorded (its events are keyed by the line, so once).
   if (status === "cancelled" && !applied && onCancelled.length && (await getSupplierOrder(env.DB, row.supplier_id, row.order_ref))?.status === "failed") {
     await emitEvents(env, onCancelled);
   }
-  return { answer: status, applied };
+  return { answer: status, applied, detail: supplierReason };
 }
 
 /**
@@ -118,6 +137,14 @@ export const NOT_RECEIVED_AFTER_S = 120;
  */
 export const DISOWNED_AFTER_S = 30 * 60;
 
+/**
+ * A disowned or never-received line whose cancel the poll has asked for this long, refused or unanswered at every ask,
+ * raises supplier_cancel_not_confirmed, once per line: the order cannot move on by itself, so the operator calls the
+ * supplier (and, once it confirms, uses 供应商已线下确认撤单). Shorter, and a blip in the supplier's cancel endpoint
+ * would page them; order_stuck has told them at 10 minutes that the order is waiting, not why.
+ */
+export const CANCEL_ALERT_AFTER_S = 10 * 60;
+
 type Polled = { state: "pending" | "succeeded" | "failed"; applied: boolean };
 const STILL_PENDING: Polled = { state: "pending", applied: false };
 
@@ -142,13 +169,24 @@ export async function pollSupplierOrder(env: Env, row: SupplierOrderRow, clientF
   const disowned = status === "unknown" && unknownSince !== null && now - Date.parse(unknownSince) >= DISOWNED_AFTER_S * 1000;
   if (!neverArrived && !disowned && (status === "processing" || status === "unknown")) return STILL_PENDING;
   let applied: boolean;
-  if (disowned) {
-    ({ applied } = await cancelSupplierOrder(env, row, client, "poll", "disowned", [{
+  if (disowned || neverArrived) {
+    const ask: CancelAsk = { via: "poll", by: "poll", reason: disowned ? "disowned" : "not_received", at: now };
+    const res = await cancelSupplierOrder(env, row, client, ask, disowned ? [{
       eventId: `evsdo_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
       payload: { kind: "supplier_disowned_order", orderId: row.order_id, supplierId: row.supplier_id, supplierRef: row.supplier_ref, unknownSince, placedAt: new Date(placedAt(row)).toISOString() },
-    }]));
-  } else if (neverArrived) {
-    ({ applied } = await cancelSupplierOrder(env, row, client, "poll", "not_received"));
+    }] : []);
+    applied = res.applied;
+    // Asked at every poll since the line needed a cancel, and still not confirmed: the order cannot move on by itself.
+    const askingSince = disowned ? Date.parse(unknownSince!) + DISOWNED_AFTER_S * 1000 : placedAt(row) + NOT_RECEIVED_AFTER_S * 1000;
+    if ((res.answer === "refused" || res.answer === "unanswered") && now - askingSince >= CANCEL_ALERT_AFTER_S * 1000) {
+      await emitEvent(env, {
+        eventId: `evscn_${row.supplier_id}_${row.order_id}`, tenantId: row.tenant_id, type: "alert",
+        payload: {
+          kind: "supplier_cancel_not_confirmed", orderId: row.order_id, supplierId: row.supplier_id, supplierRef: row.supplier_ref,
+          why: ask.reason, answer: res.answer, answerDetail: res.detail, askingSince: new Date(askingSince).toISOString(),
+        },
+      });
+    }
   } else {
     applied = await settleSupplierOrder(env, row, { status: status as "succeeded" | "failed", supplierRef, costCents }, "poll");
   }

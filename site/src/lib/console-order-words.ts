@@ -88,3 +88,29 @@ export function paymentKindWords(p: { kind: string; provider: string }): Words {
   if (p.provider === BALANCE_PROVIDER) return p.kind === "charge" ? ["储值余额支付", "Paid from balance"] : ["退回储值余额", "Back to balance"];
   return p.kind === "charge" ? ["支付", "Charge"] : ["退款", "Refund"];
 }
+
+/** The supplier's answer to a cancel request (撤单, the API's SupplierCancelAsk answer and reason). */
+export function cancelAnswerWords(answer: string, reason: string | null): Words {
+  switch (answer) {
+    case "cancelled": return ["供应商已撤单", "the supplier cancelled it"];
+    case "succeeded": return ["供应商答复已充值成功", "the supplier says it already recharged it"];
+    case "failed": return ["供应商答复充值已失败", "the supplier says the recharge failed"];
+    case "refused": {
+      const why: Words = reason === "in_progress" ? ["正在充值", "recharging it now"] : reason ? [reason, reason] : ["", ""];
+      return [`供应商拒绝${why[0] ? `（${why[0]}）` : ""}`, `the supplier refused${why[1] ? ` (${why[1]})` : ""}`];
+    }
+    case "unanswered": {
+      const why: Words = reason === "timeout" ? ["超时", "timed out"] : reason === "other_order" ? ["答复的不是本单", "answered about another order"] : ["出错", "an error"];
+      // A cancel that hung may still have taken effect there: only asking again tells.
+      return [`供应商未答复（${why[0]}；撤单可能已在对方生效，再次申请可确认）`, `the supplier did not answer (${why[1]}; the cancel may still have taken effect there: ask again to know)`];
+    }
+    default: return [answer, answer];
+  }
+}
+
+/** "最近一次撤单请求：12:03 由 owner 申请，供应商拒绝（正在充值）": the last cancel asked for a waiting line. */
+export function cancelAskWords(a: { at: string; by: string; byName: string | null; answer: string; reason: string | null }, when: string): Words {
+  const who: Words = a.by === "poll" ? ["系统自动申请", "asked by the system"] : [`由 ${a.byName ?? a.by} 申请`, `asked by ${a.byName ?? a.by}`];
+  const answer = cancelAnswerWords(a.answer, a.reason);
+  return [`最近一次撤单请求：${when} ${who[0]}，${answer[0]}`, `Last cancel request: ${when}, ${who[1]}; ${answer[1]}`];
+}
