@@ -77,6 +77,12 @@ describe("console on a phone: a recharge a supplier keeps processing", () => {
     expect(await page.textContent("#stop-msg")).toContain("可勾选确认");
     expect(await page.locator("#s-confirmed").isVisible()).toBe(true);
     expect(await page.locator("#s-confirmed").isChecked()).toBe(false);
+    // The supplier's answer is kept on the line: shown at once, and after a reload (to any operator) with when and who.
+    expect(await page.textContent("#waiting-lines")).toMatch(/最近一次撤单请求：[\d/: ]+ 由 owner 申请，供应商未答复（出错；撤单可能已在对方生效/);
+    await page.reload();
+    await expect.poll(() => page.locator("#waiting").isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent("#waiting-lines")).toMatch(/最近一次撤单请求：[\d/: ]+ 由 owner 申请，供应商未答复（出错/);
+    await page.fill("#s-reason", "供应商确认该笔无法充值");
     await fitsThePhone(page);
     await screenshot(page, "stop-waiting-unanswered");
     // Asked again once it answers: it cancels (撤单), and with no other supplier the buyer is refunded.

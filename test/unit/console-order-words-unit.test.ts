@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attemptWords, paymentReasonWords } from "../../site/src/lib/console-order-words";
+import { attemptWords, cancelAskWords, cancelAnswerWords, paymentReasonWords } from "../../site/src/lib/console-order-words";
 
 describe("the console order page's words", () => {
   it("words a supplier attempt by its outcome and how it ended, in Chinese and English", () => {
@@ -25,5 +25,19 @@ describe("the console order page's words", () => {
     expect(paymentReasonWords("group_team_expired")[1]).toBe("the team did not fill in time; refunded automatically");
     expect(paymentReasonWords("买家申请，协商一致")).toEqual(["买家申请，协商一致", "买家申请，协商一致"]);
     expect(paymentReasonWords(null)).toEqual(["", ""]);
+  });
+
+  it("words the last cancel request (撤单) of a waiting line: when, who, and what the supplier answered", () => {
+    const ask = { at: "2026-05-03T04:03:00Z", by: "key_1", byName: "值班运营", answer: "refused", reason: "in_progress" };
+    expect(cancelAskWords(ask, "12:03")).toEqual([
+      "最近一次撤单请求：12:03 由 值班运营 申请，供应商拒绝（正在充值）", "Last cancel request: 12:03, asked by 值班运营; the supplier refused (recharging it now)",
+    ]);
+    expect(cancelAskWords({ ...ask, byName: null }, "12:03")[0]).toContain("由 key_1 申请");
+    expect(cancelAskWords({ ...ask, by: "poll", byName: null, answer: "unanswered", reason: "timeout" }, "12:31")[0])
+      .toBe("最近一次撤单请求：12:31 系统自动申请，供应商未答复（超时；撤单可能已在对方生效，再次申请可确认）");
+    expect(cancelAnswerWords("unanswered", "error")[0]).toContain("供应商未答复（出错");
+    expect(cancelAnswerWords("refused", null)).toEqual(["供应商拒绝", "the supplier refused"]);
+    expect(cancelAnswerWords("cancelled", null)[0]).toBe("供应商已撤单");
+    expect(cancelAnswerWords("later_kind", null)).toEqual(["later_kind", "later_kind"]);
   });
 });
