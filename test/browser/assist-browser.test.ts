@@ -181,6 +181,49 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await Promise.all([console.context().close(), visitor.context.close()]);
   });
 
+  it("an activity the operator closed: its request link offers no 帮 TA 助力, the requester no sharing, the activity page no 发起助力 — each says it ended", { timeout: 90_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const { products } = await admin("/products");
+    const reward = products.find((p: any) => p.kind === "coupon");
+    const assist = await admin("/assists", "POST", {
+      name: `关闭测试助力 ${Date.now() % 1000}`, productId: reward.id, goal: 3, hours: 24,
+      startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const member = await phonePage(browser());
+    await member.page.goto(`${baseUrl}/shop/assist/?t=demo&a=${assist.id}`);
+    await expect.poll(() => member.page.isVisible("#start-btn"), { timeout: 10_000 }).toBe(true);
+    await member.page.click("#start-btn");
+    await expect.poll(() => member.page.isVisible("#assist-share"), { timeout: 10_000 }).toBe(true);
+    const requestUrl = member.page.url();
+    await admin(`/assists/${assist.id}/status`, "POST", { status: "closed" });
+
+    // A friend opening the link now: nothing to tap that would be refused, and the page says why.
+    const friend = await phonePage(browser());
+    await friend.page.goto(requestUrl);
+    await expect.poll(() => friend.page.textContent("#state"), { timeout: 10_000 }).toBe("活动已结束，无法再助力");
+    expect(await friend.page.isVisible("#help-btn")).toBe(false);
+    expect(await friend.page.isVisible("#own-link")).toBe(false);
+    expect(await friend.page.textContent("#countdown")).toBe("");
+    await fitsThePhone(friend.page);
+    await screenshot(friend.page, "assist-closed-friend");
+
+    // The requester: no 邀请好友助力 / poster into a closed activity, no countdown.
+    await member.page.reload();
+    await expect.poll(() => member.page.textContent("#state"), { timeout: 10_000 }).toBe("活动已结束，本次助力未集满，不再计数");
+    expect(await member.page.isVisible("#assist-share")).toBe(false);
+    expect(await member.page.isVisible("[data-share-poster]")).toBe(false);
+    expect(await member.page.textContent("#countdown")).toBe("");
+
+    // Someone else on the activity's own page: told it ended, not offered 发起助力.
+    const other = await phonePage(browser());
+    await other.page.goto(`${baseUrl}/shop/assist/?t=demo&a=${assist.id}`);
+    await expect.poll(() => other.page.textContent("#state"), { timeout: 10_000 }).toBe("活动已结束，无法再发起助力");
+    expect(await other.page.isVisible("#start-btn")).toBe(false);
+    await screenshot(other.page, "assist-closed-home");
+    for (const p of [member, friend, other]) expect(p.errors).toEqual([]);
+    await Promise.all([member, friend, other].map((p) => p.context.close()));
+  });
+
   it("without an assist id the page shows only the missing-parameter message", async () => {
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());
