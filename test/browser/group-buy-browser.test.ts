@@ -333,4 +333,43 @@ describe("group buy (拼团) on three phones", () => {
     expect(errors).toEqual([]);
     await Promise.all([op.context().close(), buyer.context().close()]);
   });
+
+  it("a team opened just before the group buy ends: a friend still joins through its link and pays, and a late visitor is not sent to open a team the group buy no longer takes", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "card_key", name: `临近结束团测试卡 ${Date.now().toString(36)}`, priceCents: 2990, faceValueCents: 3000, validity: { kind: "relative", days: 30 }, scope: "测试",
+    });
+    await admin.ok("POST", `/products/${product.id}/keys/import`, { rows: [1, 2].map((n) => ({ line: n, secret: `LATE-${product.id}-${n}` })) });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const endsAt = Date.now() + 6_000;
+    const buy = await admin.ok<{ id: string }>("POST", "/group-buys", {
+      productId: product.id, name: "两人团", groupPriceCents: 1990, teamSize: 2, teamMinutes: 30, endsAt: new Date(endsAt).toISOString(),
+    });
+    const guest = await fetch(`${baseUrl}/api/v1/shop/demo/guest`, { method: "POST" });
+    const cookie = (guest.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const opened: any = await (await fetch(`${baseUrl}/api/v1/shop/demo/group-buys/${buy.id}/teams`, { method: "POST", headers: { cookie } })).json();
+    await fetch(`${baseUrl}${opened.mine.checkoutUrl}/pay`, { method: "POST" });
+    await new Promise((r) => setTimeout(r, Math.max(0, endsAt - Date.now()) + 500));
+
+    // The group buy is over; the team has ~30 minutes left: its link still takes the friend to the cashier.
+    const teamUrl = `${baseUrl}/shop/group/?t=demo&team=${opened.team.id}`;
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(teamUrl);
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(true);
+    await page.click("#join");
+    await payAtCashier(page);
+    await page.goto(teamUrl);
+    await expect.poll(() => page.textContent("#team"), { timeout: 15_000 }).toContain("已成团");
+
+    // Someone arriving now: the team is full and the group buy takes no new team — no 我也要开团 into 拼团活动已结束.
+    const late = await phonePage(browser());
+    await late.page.goto(teamUrl);
+    await expect.poll(() => late.page.textContent("#team"), { timeout: 10_000 }).toContain("已成团");
+    expect(await late.page.isVisible("#own-team")).toBe(false);
+    expect(await late.page.isVisible("#join")).toBe(false);
+    await fitsThePhone(late.page);
+    expect([...errors, ...late.errors]).toEqual([]);
+    await Promise.all([context.close(), late.context.close()]);
+  });
 });

@@ -279,6 +279,32 @@ describe("group buy: which are offered", () => {
   });
 });
 
+describe("group buy: a team opened just before the group buy ends", () => {
+  it("still takes friends until its own deadline and completes; no new team can be opened; the operator's close still ends it", async () => {
+    const s = await groupShop(2, 5);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    expect((await pay(leader.checkoutUrl)).body.orderStatus).toBe("paid");
+    const other = await openTeam(s.slug, s.groupBuyId);
+    // The group buy's window closes (its endsAt passes) while both teams have most of their 30 minutes left.
+    await env.DB.prepare("UPDATE group_buys SET ends_at = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), s.groupBuyId).run();
+
+    const friend = await join(s.slug, leader.teamId);
+    expect(friend.status).toBe(200);
+    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("delivered");
+    expect(await vouchersOf(friend.orderId)).toBe(1);
+
+    const late = await shop(s.slug, `/group-buys/${s.groupBuyId}/teams`, { method: "POST" });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("group_buy_inactive");
+
+    expect((await api(`/group-buys/${s.groupBuyId}/close`, { method: "POST", token: s.adminKey })).status).toBe(200);
+    const afterClose = await join(s.slug, other.teamId);
+    expect(afterClose.status).toBe(409);
+    expect(afterClose.body.error.code).toBe("team_ended");
+  });
+});
+
 describe("group buy: input and tenants", () => {
   it("refuses bad definitions with field paths, and other tenants' group buys and teams are invisible", async () => {
     const s = await groupShop(2, 3);

@@ -128,7 +128,10 @@ export async function joinTeam(env: Env, tenantId: string, buyerId: string, team
   if (seat && !(seat.status === "held" && LAPSED.includes(seat.order_status))) return teamView(env, tenantId, teamId, buyerId);
   if (team.status === "completed") throw ApiError.conflict("team_full", "This team is already full");
   if (team.status === "failed" || team.expires_at <= new Date().toISOString()) throw ApiError.conflict("team_ended", "This team has ended");
-  const buy = assertActive(await getGroupBuy(env.DB, tenantId, team.group_buy_id));
+  // A team runs its own T minutes: one opened shortly before the group buy's end still takes friends until its
+  // deadline (its leader paid on that promise); only the operator's close ends it early, failing it.
+  const buy = await getGroupBuy(env.DB, tenantId, team.group_buy_id);
+  if (!buy || buy.status !== "active") throw ApiError.conflict("team_ended", "This team has ended");
   if ((await paidSeats(env.DB, tenantId, teamId)).length >= team.size) throw ApiError.conflict("team_full", "This team is already full");
   // A seat whose order lapsed unpaid is freed: joining again gives the same seat a new order.
   const placed = await seatOrder(env, tenantId, buyerId, buy, teamId, seat?.order_id);
