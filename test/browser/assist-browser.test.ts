@@ -224,6 +224,20 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await Promise.all([member, friend, other].map((p) => p.context.close()));
   });
 
+  it("an invite link with a forged or cut-off code promises no reward, and 立即加入 still makes the visitor a member", { timeout: 60_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    await page.goto(`${baseUrl}/shop/member/?t=demo&invite=FORGED1234`);
+    await expect.poll(() => page.textContent("#invite-offer"), { timeout: 10_000 }).toBe("这个邀请链接无效或不完整，不计邀请奖励；你仍可直接加入会员。");
+    await fitsThePhone(page);
+    await screenshot(page, "invite-forged-code");
+    await page.click("#join-btn");
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(false);
+    expect(await page.textContent("#card")).toContain("No.");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("without an assist id the page shows only the missing-parameter message", async () => {
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());

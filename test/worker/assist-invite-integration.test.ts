@@ -519,6 +519,11 @@ describe("invite-both-get (邀请有礼)", { timeout: 180_000 }, () => {
     await programme(other);
     const stranger = await new Phone(other.slug).guest();
     expect((await stranger.post("/invites/accept", { code: await inviteCode(a) })).status).toBe(404);
+    // The landing promises the programme's reward only for a code of this store: another's, or a forged or cut-off one, is 404.
+    expect((await stranger.call(`/invites/${await inviteCode(a)}`)).status).toBe(404);
+    expect((await stranger.call("/invites/FORGED1234")).body.error.code).toBe("not_found");
+    expect((await new Phone(b.slug).call(`/invites/${(await inviteCode(a)).slice(0, -1)}`)).status).toBe(404);
+    expect((await new Phone(b.slug).call(`/invites/${await inviteCode(a)}`)).body.programme.name).toBe("邀请有礼");
     const bad = await stranger.post("/invites/accept", { code: "" });
     expect([bad.status, bad.body.error.issues[0].path]).toEqual([400, "json.code"]);
     const badProgramme = await api("/invites/programmes", { method: "POST", token: b.adminKey, json: { name: "x", inviterProductId: b.productId.slice(0, 3), inviteeProductId: b.reward, extra: 1 } });

@@ -18,7 +18,7 @@ const mine = createRoute({
 });
 const landing = createRoute({
   method: "get", path: "/shop/{tenant}/invites/{code}", tags: shopTags, middleware: [shopper],
-  summary: "What an invite link offers (the running programme)", request: { params: Tenant.extend({ code: z.string().min(6).max(32) }) },
+  summary: "What an invite link offers (the running programme, null when none runs); a code not of this store → 404", request: { params: Tenant.extend({ code: z.string().min(6).max(32) }) },
   responses: { 200: json(InviteLanding, "Programme"), ...shopErrors },
 });
 const accept = createRoute({
@@ -34,7 +34,7 @@ export const shopInviteRoutes = createRouter()
     return c.json(await myInvites(c.env, tenantId, requireBuyer(c), deviceId), 200);
   })
   .openapi(landing, async (c) => {
-    return c.json(await inviteLanding(c.env, c.var.shopper.tenantId), 200);
+    return c.json(await inviteLanding(c.env, c.var.shopper.tenantId, c.req.valid("param").code), 200);
   })
   .openapi(accept, async (c) => {
     const { tenantId, slug } = c.var.shopper;

@@ -250,7 +250,9 @@ export async function retryInviteRewards(env: Env, tenantId: string | null = nul
 }
 
 /** What the invite landing shows: the brand's running programme, if any. */
-export async function inviteLanding(env: Env, tenantId: string) {
+/** What an invite link offers: the running programme (null: none) — for a code of this store only, else 404. */
+export async function inviteLanding(env: Env, tenantId: string, code: string) {
+  if (!(await ownerOfCode(env.DB, tenantId, code))) throw ApiError.notFound("Invite");
   const g = await activeProgramme(env.DB, tenantId);
   return { programme: g ? toProgramme(g) : null };
 }
