@@ -249,7 +249,6 @@ export async function retryInviteRewards(env: Env, tenantId: string | null = nul
   return n;
 }
 
-/** What the invite landing shows: the brand's running programme, if any. */
 /** What an invite link offers: the running programme (null: none) — for a code of this store only, else 404. */
 export async function inviteLanding(env: Env, tenantId: string, code: string) {
   if (!(await ownerOfCode(env.DB, tenantId, code))) throw ApiError.notFound("Invite");
