@@ -190,6 +190,34 @@ describe("group buy (拼团) on three phones", () => {
     await context.close();
   });
 
+  it("the leader of a team that failed is refunded, and the page offers a next step: not 查看订单 alone", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const opened = await openTwoSeatTeam("失败团团长卡", 2);
+    const { context, page, errors } = await phonePage(browser());
+    // The leader opens a team of their own on the same group buy in the browser, and pays.
+    await page.goto(`${baseUrl}/shop/group/?t=demo&g=${opened.groupBuy.id}`);
+    await expect.poll(() => page.isVisible("#open"), { timeout: 10_000 }).toBe(true);
+    await page.click("#open");
+    await payAtCashier(page);
+    await expect.poll(() => page.textContent("#order"), { timeout: 10_000 }).toContain("已支付，等待成团");
+    await page.click("#to-team");
+    await expect.poll(() => page.textContent("#team"), { timeout: 10_000 }).toContain("已支付，等待成团");
+    // The operator ends the group buy: its open teams fail and their paid seats are refunded.
+    await admin.ok("POST", `/group-buys/${opened.groupBuy.id}/close`);
+    await page.reload();
+    await expect.poll(() => page.textContent("#team"), { timeout: 15_000 }).toContain("你的付款已全额退回");
+    // The refunded order is still there to read, but it is not the next step: the store's other offers are.
+    expect(await page.getAttribute("#view-order", "class")).toContain("ghost");
+    expect(await page.isVisible("#own-team")).toBe(false);
+    expect(await page.isVisible("#shop-more")).toBe(true);
+    expect(await page.getAttribute("#shop-more", "href")).toBe("/shop/?t=demo");
+    await fitsThePhone(page);
+    await screenshot(page, "group-failed-leader-refunded");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a friend still at the cashier when the team fills: the order is closed, team and order pages say why, no 去支付, the cashier takes nothing", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");
     const opened = await openTwoSeatTeam("满员团测试卡", 3);
