@@ -4,7 +4,11 @@ import { getPaymentById } from "../../worker/db/payments";
 import { getOrderRow } from "../../worker/db/orders";
 import { SANDBOX_CALLBACK_PATH, SANDBOX_SIGNATURE_HEADER, sandboxPaidCallback } from "../../worker/payments/sandbox";
 import { deliverOrder } from "../../worker/services/fulfilment";
-import { expireStoredValueBonuses } from "../../worker/services/stored-value";
+import { checkoutPayer, expireStoredValueBonuses } from "../../worker/services/stored-value";
+import { draftOrder, placeStmts, requestHashOf, type CreateOrderParams } from "../../worker/services/orders";
+import { expireUnpaidOrders } from "../../worker/services/order-expiry";
+import { getProductRow } from "../../worker/db/products";
+import { MAX_ORDER_QUANTITY } from "../../schema/orders";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
 import { api, countRows, insertMember, PLATFORM, recordedOfType } from "./helpers";
 
@@ -295,5 +299,44 @@ describe("a paid membership card paid from the balance", () => {
     expect(Date.parse(m!.paid_until)).toBeGreaterThan(Date.now() + 27 * 86_400_000);
     expect(m!.growth).toBe(100); // the ¥100 load only
     expect((await recordedOfType(w.tenantId, "paid_card_changed")).map((e) => e.payload.kind)).toEqual(["purchased"]);
+  });
+});
+
+describe("an order paid wholly from the balance whose request died after the debit", () => {
+  /** The order's own batch (order, stock, debit) committed; the request died before it paid the order. */
+  async function crashedAfterDebit(w: W, buyerId: string, idempotencyKey: string) {
+    const p: CreateOrderParams = {
+      tenantId: w.tenantId, buyerId, productId: w.productId, idempotencyKey, maxUnpaidUnits: MAX_ORDER_QUANTITY,
+      storedValue: await checkoutPayer(env, w.tenantId, buyerId, 1990),
+    };
+    const product = (await getProductRow(env.DB, w.tenantId, w.productId))!;
+    const d = draftOrder(env, p, product, await requestHashOf(p));
+    await env.DB.batch(placeStmts(env, d, product));
+    expect((await getOrderRow(env.DB, w.tenantId, d.order.id))!.status).toBe("created");
+    return d.order.id;
+  }
+
+  it("is paid and delivered by the buyer's retry, or else by the expiry — never left unpaid nor debited twice", async () => {
+    const w = await walletShop();
+    const buyerId = (await shop(w.slug, "/me", { cookie: w.cookie })).body.buyer.id as string;
+    await pay((await load(w)).checkoutUrl); // 15000
+    const first = await crashedAfterDebit(w, buyerId, "crash-retry-1");
+    expect((await wallet(w)).balance.balanceCents).toBe(15000 - 1990);
+
+    // The page retries under its key: the order is paid and delivered (before: answered 'created' with no way to pay).
+    const retries = await Promise.all([1, 2].map(() => shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "crash-retry-1", json: { productId: w.productId, storedValueCents: 1990 } })));
+    for (const r of retries) expect(r.body.id).toBe(first);
+    expect((await getOrderRow(env.DB, w.tenantId, first))!.status).toBe("delivered");
+    expect(await countRows("SELECT COUNT(*) AS n FROM vouchers WHERE tenant_id = ? AND order_id = ?", w.tenantId, first)).toBe(1);
+
+    // Nobody retries: the expiry pays and delivers it instead of letting it lapse.
+    const second = await crashedAfterDebit(w, buyerId, "crash-nobody-2");
+    await env.DB.prepare("UPDATE orders SET reserved_until = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(second).run();
+    await expireUnpaidOrders(env);
+    expect((await getOrderRow(env.DB, w.tenantId, second))!.status).toBe("delivered");
+
+    const wl = await wallet(w);
+    expect(wl.balance.balanceCents).toBe(15000 - 2 * 1990);
+    expect(wl.movements.map((m: { kind: string }) => m.kind)).toEqual(["spent", "spent", "loaded"]);
   });
 });

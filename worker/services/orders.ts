@@ -395,8 +395,16 @@ export async function repeat(env: Env, prior: OrderRow, requestHash: string): Pr
   if (prior.failure_reason === "purchase_limit") throw ApiError.conflict("purchase_limit", "Purchase limit reached");
   if (prior.failure_reason === "coupon_unavailable") throw ApiError.conflict("coupon_unavailable", "优惠券已被使用 / A chosen coupon was used meanwhile");
   if (prior.failure_reason === "insufficient_balance") throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
+  if (paidByBalanceOnly(prior)) return { order: await markPaidAndDeliver(env, prior), created: false, paymentId: null };
   return { order: prior, created: false, paymentId: await chargeIdOfOrder(env.DB, prior.tenant_id, prior.id) };
 }
+
+/**
+ * An order the balance paid in full that is still 'created': the request that debited it died before paying it (no
+ * gateway notice will ever come). Its retry, or the expiry, pays and delivers it — the member's money is taken and
+ * the stock held, so cancelling it would leave them with neither for the reservation's length.
+ */
+const paidByBalanceOnly = (o: OrderRow) => o.status === "created" && (o.stored_value_cents ?? 0) > 0 && o.stored_value_cents! >= o.amount_cents;
 
 /** Takes stock for every line; on any shortfall gives back what it took and returns false. */
 async function reserve(
@@ -515,6 +523,8 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
   const paid: PaidAtGateway[] = [];
   let expired = 0;
   const expireOne = async (o: OrderRow) => {
+    // Once paid, a delivery that fails here is the delivery cron's (the move to 'paid' sets its lease).
+    if (paidByBalanceOnly(o)) return void (await markPaidAndDeliver(env, o).catch((e) => console.error(JSON.stringify({ at: "expiry_paid_by_balance", orderId: o.id, error: e instanceof Error ? e.message : String(e) }))));
     const check = await chargeAtExpiry(env, o);
     if (check.verdict === "paid") return void paid.push(check);
     if (check.verdict === "unknown" && Date.parse(o.reserved_until ?? now) > Date.parse(now) - UNREACHABLE_GRACE_MS) return;
