@@ -46,6 +46,13 @@ describe("stored-value card (储值卡) on a phone", () => {
     await page.click("#buy-btn");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+    // A bundle is not paid from the balance: its page says so, with no box to tick (it offered one the API refused).
+    const bundle = products.find((p) => p.kind === "bundle" && p.status === "published")!;
+    await page.goto(`${baseUrl}/shop/product/?t=demo&id=${bundle.id}`);
+    await expect.poll(() => page.isVisible("#sv-row"), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent("#sv-text")).toContain("组合商品不能使用储值卡余额支付");
+    expect(await page.isDisabled("#sv-use")).toBe(true);
+    await screenshot(page, "bundle-no-stored-value");
     await page.goto(`${baseUrl}/shop/member/wallet/?t=demo`);
     // What the order cost: the list price, or less when the member's tier has a shop discount (shared stack).
     const paidCents = await page.evaluate(async (productId) => ((await (await fetch("/api/v1/shop/demo/orders")).json()) as { orders: { productId: string; amountCents: number }[] }).orders.find((o) => o.productId === productId)!.amountCents, item.id);
