@@ -232,6 +232,8 @@ describe("points mall", () => {
     const y = await exchange(s2.slug, m2.cookie, cash.body.id, "mall-unpaid-1");
     expect(y.body.balance).toBe(70);
     expect((await shop(s2.slug, `/orders/${y.body.orderId}/cancel`, { method: "POST", cookie: m2.cookie })).status).toBe(200);
+    // Back at once on the buyer's cancel (before: only at the points cron's next minute, the page reading 已取消 meanwhile).
+    expect(await balanceOf(m2.memberId)).toBe(100);
     await Promise.all([sweepPoints(env as Env), sweepPoints(env as Env)]);
     expect(await balanceOf(m2.memberId)).toBe(100);
     expect(await env.DB.prepare("SELECT status FROM mall_exchanges WHERE id = ?").bind(y.body.id).first("status")).toBe("returned");

@@ -9,6 +9,7 @@ import { getProductRow, listProductRows, rowValidity, type ProductRow } from "..
 import { listVouchersByHolders, toVoucher, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { withStock, withStocks } from "./catalog";
+import { returnMallExchangeOfOrder } from "./mall";
 import { cancelOrder, checkoutPath, createOrder, orderReadStmts, type CreateOrderParams } from "./orders";
 import { revealVoucher, withNotes, type ProductNotes } from "./vouchers-view";
 import { shopMemberTermsWith } from "./membership";
@@ -204,5 +205,8 @@ export async function cancelOwnOrder(env: Env, tenantId: string, orderId: string
   if (row && row.buyer_id === buyerId && row.status === "created") {
     if (await creditIfPaidAtGateway(env, "cancel_found_payment", row, null, null, true)) throw orderPaid();
   }
-  return toOrder(await cancelOrder(env, tenantId, orderId, buyerId));
+  const cancelled = await cancelOrder(env, tenantId, orderId, buyerId);
+  // A points-mall exchange's points and stock come back now, as on a refund (the points cron is only the safety net).
+  if (cancelled.source.startsWith("mall:")) await returnMallExchangeOfOrder(env, tenantId, orderId);
+  return toOrder(cancelled);
 }
