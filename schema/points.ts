@@ -48,7 +48,11 @@ export const PointsStatement = z
     expiringSoon: z.array(ExpiringLot),
     movements: z.array(PointsMovement),
     nextCursor: z.string().nullable(),
-    checkIn: z.object({ today: z.boolean(), streak: z.number().int() }),
+    checkIn: z.object({
+      today: z.boolean(), streak: z.number().int(),
+      dailyPoints: z.number().int().openapi({ description: "Points every check-in gives (the brand's checkInPoints)" }),
+      nextBonus: z.object({ day: z.number().int(), points: z.number().int() }).nullable().openapi({ description: "The next streak bonus ahead of the current streak (e.g. day 7: +50); null when none is left" }),
+    }),
   })
   .openapi("PointsStatement");
 

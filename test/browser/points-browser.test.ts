@@ -25,6 +25,8 @@ describe("member points on a phone", () => {
 
     await page.goto(`${baseUrl}/shop/member/points/?t=demo`);
     await expect.poll(() => page.textContent("#check-in"), { timeout: 10_000 }).toContain("签到");
+    // What it gives is said before it is pressed (the demo's rules: 5 a day, +50 on day 7).
+    expect(await page.textContent("#check-rule")).toBe("每天签到 +5 积分；连续签到 7 天额外 +50（还需签到 7 天）");
     await page.click("#check-in");
     await expect.poll(() => page.textContent("#check-msg"), { timeout: 10_000 }).toContain("签到成功");
     // The message shows first; the balance follows when the statement reloads.

@@ -110,12 +110,15 @@ describe("check-in, expiry and reminders, adjustment and liability", () => {
   it("two check-ins at once give one check-in and one set of points; the statement shows it", async () => {
     const { tenant } = await createTenant();
     const m = await member(tenant.slug, tenant.id);
+    // Before the first one the member is told what a check-in gives: 5 a day, and day 7's +50 (the default rules).
+    const before = await shop(tenant.slug, "/member/points", { cookie: m.cookie });
+    expect(before.body.checkIn).toEqual({ today: false, streak: 0, dailyPoints: 5, nextBonus: { day: 7, points: 50 } });
     const both = await Promise.all([1, 2].map(() => shop(tenant.slug, "/member/check-in", { method: "POST", cookie: m.cookie })));
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(both.find((r) => r.status === 200)!.body).toMatchObject({ streak: 1, points: 5, balance: 5 });
     expect(both.find((r) => r.status === 409)!.body.error.code).toBe("already_checked_in");
     const st = await shop(tenant.slug, "/member/points", { cookie: m.cookie });
-    expect(st.body).toMatchObject({ balance: 5, checkIn: { today: true, streak: 1 } });
+    expect(st.body).toMatchObject({ balance: 5, checkIn: { today: true, streak: 1, dailyPoints: 5, nextBonus: { day: 7, points: 50 } } });
     expect(st.body.movements).toHaveLength(1);
     expect(st.body.movements[0]).toMatchObject({ kind: "earn", sourceKind: "check_in", points: 5 });
     expect(await recordedOfType(tenant.id, "member_checked_in")).toHaveLength(1);

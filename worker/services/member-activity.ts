@@ -51,10 +51,12 @@ export async function checkIn(env: Env, tenantId: string, buyerId: string, now =
 
 export async function checkInState(env: Env, tenantId: string, memberId: string, now = new Date()) {
   const day = chinaDay(now);
-  const last = await lastCheckIn(env.DB, tenantId, memberId);
-  if (!last) return { today: false, streak: 0 };
-  if (last.day === day) return { today: true, streak: last.streak };
-  return { today: false, streak: nextStreak(day, last) > 1 ? last.streak : 0 };
+  const [last, rules] = await Promise.all([lastCheckIn(env.DB, tenantId, memberId), rulesOf(env, tenantId)]);
+  const today = last?.day === day;
+  const streak = !last ? 0 : today ? last.streak : nextStreak(day, last) > 1 ? last.streak : 0;
+  // What a check-in gives and the next streak bonus ahead, so the page says so before it is pressed.
+  const bonus = (JSON.parse(rules.streak_rewards) as StreakReward[]).filter((r) => r.day > streak && r.points > 0).sort((a, b) => a.day - b.day)[0];
+  return { today, streak, dailyPoints: rules.check_in_points, nextBonus: bonus ? { day: bonus.day, points: bonus.points } : null };
 }
 
 export function toTask(r: TaskRow) {
