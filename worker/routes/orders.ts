@@ -19,7 +19,8 @@ const get = createRoute({
 const refund = createRoute({
   method: "post", path: "/orders/{orderId}/refund", tags, security: bearerAuth, middleware: [requireKey("admin")],
   summary: "Refund an order through its payment provider; its unredeemed vouchers become 'refunded'",
-  request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) })) },
+  description: "The whole order. A part is POST /orders/{orderId}/refunds; an amountCents (or any other field) here is refused with 400, not ignored into a whole refund.",
+  request: { params: OrderId, ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) }).strict()) },
   responses: { 200: json(Order, "Refunded"), 409: errors[409], ...common },
 });
 
