@@ -82,6 +82,49 @@ describe("merchant console and verify page on a phone", () => {
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
     expect(await item.innerText()).toContain("已核销");
     expect(await item.locator(".voucher-qr").count()).toBe(0);
+    // …and when and where it was redeemed.
+    await expect.poll(() => item.locator(".redeemed-at").textContent(), { timeout: 10_000 }).toContain("南京西路旗舰店");
+    await context.close();
+  });
+
+  it("a coupon whose window has not opened says from when, in China time, and offers no QR code or 去使用 yet", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    // Opens at 00:00 China time on the 1st, i.e. 16:00 UTC the day before.
+    const product = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "coupon", name: "下月到店券", subtitle: "到店立减 10 元", scope: "全部门店", usageRules: "每单限用一张", tutorial: "出示二维码",
+      priceCents: 100, faceValueCents: 1000, stockTotal: 10,
+      validity: { kind: "fixed", validFrom: "2099-05-31T16:00:00.000Z", validTo: "2099-06-30T15:59:59.000Z" },
+      config: { coupon: { thresholdCents: 0, discountCents: 1000, online: false } },
+    });
+    await admin.ok("POST", `/products/${product.id}/status`, { status: "published" });
+    const context = await phoneContext(browser(), { timezoneId: "Asia/Shanghai" });
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${baseUrl}/shop/?t=demo`);
+    const code = await page.evaluate(async (productId) => {
+      await fetch("/api/v1/shop/demo/guest", { method: "POST" });
+      const o: { checkoutUrl: string } = await (await fetch("/api/v1/shop/demo/orders", {
+        method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
+      })).json();
+      await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
+      const mine: { vouchers: { code: string }[] } = await (await fetch("/api/v1/shop/demo/vouchers")).json();
+      return mine.vouchers[0]!.code;
+    }, product.id);
+    // The store refuses it until then.
+    const refused = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code }, { "idempotency-key": crypto.randomUUID() });
+    expect(refused.status).toBe(409);
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const card = page.locator(`article.voucher[data-code="${code}"]`);
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    const text = await card.innerText();
+    expect(text).toContain("未生效，2099/06/01 00:00 起可用");
+    expect(text).toContain("有效期：2099-06-01 ~ 2099-06-30");
+    expect(text).not.toContain("可使用");
+    expect(await card.locator(".voucher-qr").count()).toBe(0);
+    expect(await card.locator("button.use").count()).toBe(0);
+    await screenshot(page, "my-vouchers-not-yet-valid");
+    expect(errors).toEqual([]);
     await context.close();
   });
 

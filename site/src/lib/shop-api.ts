@@ -43,14 +43,31 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
   return node;
 }
 
+/**
+ * The day of a moment in the visitor's own time, YYYY-MM-DD (China time for a visitor in China): a window opening at
+ * 00:00 China time is 16:00 UTC the day before, so the API's UTC date would send the holder to the store a day early.
+ */
+export const localDay = (iso: string) => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
+/** An issued voucher whose window has not opened yet: the store refuses it (voucher_not_yet_valid) until validFrom. */
+export const notYetValid = (v: { status: string; validFrom: string }, now = Date.now()) => v.status === "issued" && now < Date.parse(v.validFrom);
+
 /** One voucher card: status, validity, scope, secret with a copy button (only present for the holder), tutorial. */
 export function voucherCard(v: any): HTMLElement {
   const card = el("article", { class: "card voucher" });
   card.dataset.code = v.code;
   // A delivered recharge is in the account already: 已充值, and no validity to watch (order-words.ts).
   const recharged = rechargeVoucherWords(v);
-  card.append(el("h3", {}, v.title), el("p", { class: `muted status-${v.status}` }, `${kindText(v.kind)} · ${recharged ? t(...recharged) : statusText(VOUCHER_STATUS, v.status)}`));
-  if (!recharged) card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${v.validFrom.slice(0, 10)} ~ ${v.validTo ? v.validTo.slice(0, 10) : t("长期", "open")}`));
+  const waiting = !recharged && notYetValid(v);
+  const status = recharged
+    ? t(...recharged)
+    : waiting
+      ? t(`未生效，${localTime(v.validFrom)} 起可用`, `Not valid yet: from ${localTime(v.validFrom)}`)
+      : statusText(VOUCHER_STATUS, v.status);
+  card.append(el("h3", {}, v.title), el("p", { class: `muted status-${waiting ? "pending" : v.status}` }, `${kindText(v.kind)} · ${status}`));
+  if (!recharged) card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${localDay(v.validFrom)} ~ ${v.validTo ? localDay(v.validTo) : t("长期", "open")}`));
   // Where it can be used, as the product page said before the purchase (a coupon that excludes 直充 says so here too).
   if (v.scope) card.append(el("p", { class: "muted scope" }, `${t("适用范围：", "Where to use: ")}${v.scope}`));
   if (v.secret) {

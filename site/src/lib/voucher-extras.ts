@@ -6,7 +6,7 @@ import qrcode from "qrcode-generator";
 import { storesPanel } from "./nearby-stores";
 import { errorText } from "./error-text";
 import { t } from "./i18n";
-import { el, shopFetch, store } from "./shop-api";
+import { el, localTime, notYetValid, shopFetch, store } from "./shop-api";
 import { watchVoucherStatus } from "./voucher-status";
 
 const PROBLEMS: [string, string, string][] = [
@@ -74,7 +74,7 @@ function ratingRow(code: string, out: HTMLElement): HTMLElement {
 }
 
 /** Adds QR, verify link, report and rating to each rendered voucher card in `list`; returns a stop function. */
-export function decorateVouchers(list: HTMLElement, vouchers: { code: string; status: string; kind: string; orderId?: string | null }[], onStatusChange: () => void): () => void {
+export function decorateVouchers(list: HTMLElement, vouchers: { code: string; status: string; kind: string; validFrom: string; orderId?: string | null }[], onStatusChange: () => void): () => void {
   const known = new Map(vouchers.map((v) => [v.code, v.status]));
   for (const card of list.querySelectorAll<HTMLElement>("article.voucher[data-code]")) {
     const code = card.dataset.code!;
@@ -82,7 +82,8 @@ export function decorateVouchers(list: HTMLElement, vouchers: { code: string; st
     if (!v) continue;
     const out = el("p", { class: "muted", role: "status" });
     // Only coupons are used at a store; a card key is redeemed online in the brand's app (see its tutorial).
-    if (v.status === "issued" && v.kind === "coupon") {
+    // Not before its window opens: the store would refuse it (the card says from when).
+    if (v.status === "issued" && v.kind === "coupon" && !notYetValid(v)) {
       card.append(el("p", { class: "muted" }, t("到店出示此二维码，由店员扫码核销", "Show this QR code at the store to redeem")), qr(code), storesPanel(code));
     }
     card.append(el("a", { href: `/verify/?code=${encodeURIComponent(code)}`, class: "muted" }, t("查看溯源与存证 →", "Provenance →")));
@@ -91,8 +92,14 @@ export function decorateVouchers(list: HTMLElement, vouchers: { code: string; st
     else if (v.status === "issued" && v.kind !== "direct_recharge") card.append(reportForm(code, out));
     card.append(ratingRow(code, out), out);
   }
-  // Live: when a merchant redeems (or anything else changes), re-render.
+  // Live: when a merchant redeems (or anything else changes), re-render; a redeemed voucher says when and where.
   return watchVoucherStatus([...known.keys()], (items) => {
-    if (items.some((i) => known.get(i.code) !== i.status)) onStatusChange();
+    if (items.some((i) => known.get(i.code) !== i.status)) return onStatusChange();
+    for (const i of items) {
+      const card = i.redeemedAt ? list.querySelector<HTMLElement>(`article.voucher[data-code="${CSS.escape(i.code)}"]`) : null;
+      if (!card || card.querySelector(".redeemed-at")) continue;
+      const where = i.storeName ? ` · ${i.storeName}` : "";
+      card.querySelector(`[class*="status-"]`)?.after(el("p", { class: "muted redeemed-at" }, `${t("核销于", "Redeemed")} ${localTime(i.redeemedAt!)}${where}`));
+    }
   });
 }
