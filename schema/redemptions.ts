@@ -118,8 +118,27 @@ export const RedemptionToday = z
   .openapi("RedemptionToday");
 export type RedemptionToday = z.infer<typeof RedemptionToday>;
 
+/**
+ * What the counter was shown, with a refusal of a genuine voucher of the brand: so the clerk sees which voucher it is
+ * and can tell the holder where and when it works (never for an unknown code: nothing is disclosed about it).
+ */
+export const RefusedVoucher = z
+  .object({
+    title: z.string(),
+    faceValueCents: z.number().int(),
+    validFrom: z.string(),
+    validTo: z.string().nullable(),
+    stores: z.array(z.string()).optional().openapi({ description: "store_not_allowed: the names of the stores it is valid at" }),
+  })
+  .openapi("RefusedVoucher");
+export type RefusedVoucher = z.infer<typeof RefusedVoucher>;
+
+/** A refused redemption (409/422): the error, and the voucher when the code was one of the brand's. */
+export const RedeemRefusal = ErrorBody.extend({ voucher: RefusedVoucher.optional() }).openapi("RedeemRefusal");
+export type RedeemRefusal = z.infer<typeof RedeemRefusal>;
+
 /** 409 for a voucher someone already redeemed: says when and where. */
-export const AlreadyRedeemed = ErrorBody.extend({
+export const AlreadyRedeemed = RedeemRefusal.extend({
   redemption: z.object({ redeemedAt: z.string(), storeId: z.string(), storeName: z.string() }),
 }).openapi("AlreadyRedeemed");
 export type AlreadyRedeemed = z.infer<typeof AlreadyRedeemed>;

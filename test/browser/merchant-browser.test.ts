@@ -9,7 +9,7 @@ describe("merchant console and verify page on a phone", () => {
   it("redeems a typed code once, then says when and where it was redeemed; the verify page shows it live", async () => {
     const { baseUrl, keys } = inject("stack");
     const admin = new ApiClient(baseUrl, keys.admin!);
-    const { products } = await admin.ok<{ products: { id: string; kind: string; status: string }[] }>("GET", "/products");
+    const { products } = await admin.ok<{ products: { id: string; name: string; kind: string; status: string }[] }>("GET", "/products");
     const coupon = products.find((p) => p.kind === "coupon" && p.status === "published");
     expect(coupon, "the seed publishes a coupon").toBeTruthy();
     const code = (await buyAsGuest(baseUrl, "demo", coupon!.id))!;
@@ -30,6 +30,8 @@ describe("merchant console and verify page on a phone", () => {
     await page.fill("#amount", "80");
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("满 100.00 元可用");
+    // The clerk sees which voucher was refused, and its validity.
+    expect(await page.textContent("#result .refused-voucher")).toMatch(new RegExp(`${coupon!.name}.*有效期 \\d{4}/`));
     await page.fill("#amount", "120");
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("核销成功");

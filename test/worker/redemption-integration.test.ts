@@ -87,6 +87,29 @@ describe("redemption (核销)", () => {
     expect((await redeemReq(b.redeemerKey, { code: early.code, storeId: b.store.id, orderAmountCents: 20000 })).body.error.code).toBe("voucher_not_yet_valid");
   });
 
+  it("tells the counter which voucher it refused: title and validity, and where it is valid; nothing for an unknown code", async () => {
+    const b = await redemptionBrand({ config: { coupon: { thresholdCents: 10000, discountCents: 2000 } } });
+    const other = await api("/stores", { method: "POST", token: b.adminKey, json: { name: "徐家汇店" } });
+    await api(`/products/${b.productId}/stores`, { method: "PUT", token: b.adminKey, json: { storeIds: [b.store.id] } });
+    const v = await issue(b.tenant.id, b.productId);
+    const row = (await env.DB.prepare("SELECT title, face_value_cents, valid_from, valid_to FROM vouchers WHERE id = ?").bind(v.id)
+      .first<{ title: string; face_value_cents: number; valid_from: string; valid_to: string | null }>())!;
+    const shown = { title: row.title, faceValueCents: row.face_value_cents, validFrom: row.valid_from, validTo: row.valid_to };
+    const elsewhere = await redeemReq(b.redeemerKey, { code: v.code, storeId: other.body.id, orderAmountCents: 20000 });
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.body.voucher).toEqual({ ...shown, stores: ["南京西路店"] });
+    const noAmount = await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id });
+    expect(noAmount.status).toBe(422);
+    expect(noAmount.body.voucher).toEqual(shown);
+    expect((await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id, orderAmountCents: 20000 })).status).toBe(200);
+    const again = await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id, orderAmountCents: 20000 });
+    expect(again.body.error.code).toBe("voucher_already_redeemed");
+    expect(again.body.voucher).toEqual(shown);
+    const unknown = await redeemReq(b.redeemerKey, { code: `${v.code.slice(0, -1)}0`, storeId: b.store.id });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.voucher).toBeUndefined();
+  });
+
   it("finds a typed coupon code in lower case, with spaces or without dashes; an imported card key as typed", async () => {
     const b = await redemptionBrand();
     const { openSecret } = await import("../../worker/domain/secret-box");

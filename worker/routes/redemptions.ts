@@ -3,6 +3,7 @@ import { ErrorBody } from "../../schema/errors";
 import {
   AlreadyRedeemed,
   RedeemInput,
+  RedeemRefusal,
   Redemption,
   RedemptionHistory,
   RedemptionHistoryQuery,
@@ -38,8 +39,8 @@ const redeemRoute = createRoute({
     401: errors[401],
     403: errors[403],
     404: errors[404],
-    409: json(z.union([AlreadyRedeemed, ErrorBody]), "Already redeemed (with when and where), expired, voided, not valid here…"),
-    422: json(ErrorBody, "A coupon with a threshold needs orderAmountCents"),
+    409: json(z.union([AlreadyRedeemed, RedeemRefusal]), "Already redeemed (with when and where), expired, voided, not valid here… — with the voucher (title, validity, the stores it is valid at) when the code is the brand's"),
+    422: json(RedeemRefusal, "A coupon with a threshold needs orderAmountCents"),
     429: errors[429],
   },
 });
@@ -115,7 +116,7 @@ export const redemptionRoutes = createRouter()
     if (out.replayed) c.header("Idempotent-Replayed", "true");
     if (out.status === 200) return c.json(out.body as Redemption, 200);
     if (out.status === 409) return c.json(out.body as AlreadyRedeemed, 409);
-    if (out.status === 422) return c.json(out.body as ErrorBody, 422);
+    if (out.status === 422) return c.json(out.body as RedeemRefusal, 422);
     return c.json(out.body as ErrorBody, 404);
   })
   .openapi(history, async (c) => {

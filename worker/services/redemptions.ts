@@ -6,7 +6,7 @@
 import { redemptionEarnStmts } from "./points";
 import { actionGrowthStmts } from "./membership";
 import { errorBody } from "../../schema/errors";
-import type { AlreadyRedeemed, RedeemInput, Redemption } from "../../schema/redemptions";
+import type { AlreadyRedeemed, RedeemInput, RedeemRefusal, RefusedVoucher, Redemption } from "../../schema/redemptions";
 import { ProductConfig } from "../../schema/catalog";
 import { typedCodeCandidates } from "../domain/codes";
 import { newId, sha256Hex } from "../domain/crypto";
@@ -21,7 +21,7 @@ import {
   type NewRedemptionRow,
   type RedemptionRow,
 } from "../db/redemptions";
-import { getKeySettings, getStore, productStoreIds } from "../db/stores";
+import { getKeySettings, getStore, listStores, productStoreIds } from "../db/stores";
 import { getVoucherByCode, getVouchersBySecretHashes, setVoucherStatus, voucherIs, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
@@ -38,7 +38,7 @@ export interface RedeemCaller {
 /** What the route answers: a status and a JSON body (success, refusal, or already-redeemed with when/where). */
 export interface RedeemOutcome {
   status: 200 | 404 | 409 | 422;
-  body: Redemption | AlreadyRedeemed | { error: { code: string; message: string; requestId: string } };
+  body: Redemption | AlreadyRedeemed | RedeemRefusal;
   replayed: boolean;
 }
 
@@ -114,7 +114,7 @@ export async function redeem(
   };
 
   const fail = async (refusal: Refusal, v: VoucherRow | null, extra: Partial<AlreadyRedeemed> = {}): Promise<RedeemOutcome> => {
-    const body = { ...errorBody(refusal.code, refusal.message, requestId), ...extra };
+    const body = { ...errorBody(refusal.code, refusal.message, requestId), ...(v ? { voucher: refusedVoucher(v) } : {}), ...extra };
     const row = {
       ...base,
       id: newId("rdm"),
@@ -165,6 +165,11 @@ export async function redeem(
   });
   if (refusal) {
     if (isPastValidity({ status: voucher.status, validTo: voucher.valid_to }, now)) await expireVoucher(env, voucher);
+    // Not valid here: the clerk can tell the holder where it is.
+    if (refusal.code === "store_not_allowed") {
+      const stores = (await listStores(env.DB, tenantId)).filter((s) => allowedStoreIds.includes(s.id)).map((s) => s.name);
+      return fail(refusal, voucher, { voucher: { ...refusedVoucher(voucher), stores } });
+    }
     return fail(refusal, voucher);
   }
 
@@ -213,6 +218,10 @@ export async function redeem(
   if (ctx) ctx.waitUntil(watching);
   else await watching;
   return { status: 200, body: redemption, replayed: false };
+}
+
+function refusedVoucher(v: VoucherRow): RefusedVoucher {
+  return { title: v.title, faceValueCents: v.face_value_cents, validFrom: v.valid_from, validTo: v.valid_to };
 }
 
 function nowCtx(v: VoucherRow, now: Date) {
