@@ -231,6 +231,12 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await expect.poll(() => page.textContent("#invite-offer"), { timeout: 10_000 }).toBe("这个邀请链接无效或不完整，不计邀请奖励；你仍可直接加入会员。");
     await fitsThePhone(page);
     await screenshot(page, "invite-forged-code");
+    // The member's invites load slowly (as on a busy phone network): the card must not wait for them, nor read
+    // 你还不是本店会员 once the join form is gone.
+    await page.route("**/member/invites", async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
     await page.click("#join-btn");
     await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(false);
     expect(await page.textContent("#card")).toContain("No.");
