@@ -1,3 +1,4 @@
+import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { buyAsGuest } from "../../scripts/lib/seed-redemption";
@@ -5,6 +6,19 @@ import { fitsThePhone, pageErrors, phoneContext, phonePage, screenshot, useChrom
 
 const browser = useChromium();
 
+
+/** A guest buys and pays inside the page (so the session cookie is the browser's); the code of their first voucher. */
+function buyInPage(page: Page, productId: string): Promise<string> {
+  return page.evaluate(async (productId) => {
+    await fetch("/api/v1/shop/demo/guest", { method: "POST" });
+    const o: { checkoutUrl: string } = await (await fetch("/api/v1/shop/demo/orders", {
+      method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
+    })).json();
+    await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
+    const mine: { vouchers: { code: string }[] } = await (await fetch("/api/v1/shop/demo/vouchers")).json();
+    return mine.vouchers[0]!.code;
+  }, productId);
+}
 describe("merchant console and verify page on a phone", () => {
   it("redeems a typed code once, then says when and where it was redeemed; the verify page shows it live", async () => {
     const { baseUrl, keys } = inject("stack");
@@ -61,16 +75,7 @@ describe("merchant console and verify page on a phone", () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/shop/?t=demo`);
     await expect.poll(() => page.textContent("#integrity"), { timeout: 10_000 }).toContain("品牌诚信指数");
-    // Buy as a guest inside the page, so the session cookie is the browser's.
-    const code = await page.evaluate(async (productId) => {
-      await fetch("/api/v1/shop/demo/guest", { method: "POST" });
-      const o: { checkoutUrl: string } = await (await fetch("/api/v1/shop/demo/orders", {
-        method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
-      })).json();
-      await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
-      const mine: { vouchers: { code: string }[] } = await (await fetch("/api/v1/shop/demo/vouchers")).json();
-      return mine.vouchers[0]!.code;
-    }, coupon.id);
+    const code = await buyInPage(page, coupon.id);
     await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
     const card = page.locator(`article.voucher[data-code="${code}"]`);
     await expect.poll(() => card.locator(".voucher-qr svg").count(), { timeout: 10_000 }).toBe(1);
@@ -104,15 +109,7 @@ describe("merchant console and verify page on a phone", () => {
     const page = await context.newPage();
     const errors = pageErrors(page);
     await page.goto(`${baseUrl}/shop/?t=demo`);
-    const code = await page.evaluate(async (productId) => {
-      await fetch("/api/v1/shop/demo/guest", { method: "POST" });
-      const o: { checkoutUrl: string } = await (await fetch("/api/v1/shop/demo/orders", {
-        method: "POST", headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ productId }),
-      })).json();
-      await fetch(`${o.checkoutUrl}/pay`, { method: "POST" });
-      const mine: { vouchers: { code: string }[] } = await (await fetch("/api/v1/shop/demo/vouchers")).json();
-      return mine.vouchers[0]!.code;
-    }, product.id);
+    const code = await buyInPage(page, product.id);
     // The store refuses it until then.
     const refused = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code }, { "idempotency-key": crypto.randomUUID() });
     expect(refused.status).toBe(409);
