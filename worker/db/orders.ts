@@ -210,6 +210,27 @@ export function claimOrderForRefundStmt(db: D1Database, tenantId: string, id: st
     .bind(`refund:${reason}`, tenantId, id, from);
 }
 
+/** What an open order holds: counter holds and reserved card keys per product, and the coupons' applied cents. */
+export async function takenByOrder(db: D1Database, tenantId: string, orderId: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT 'hold' AS kind, product_id, quantity AS n FROM order_stock_holds WHERE tenant_id = ? AND order_id = ? AND state = 'held'
+       UNION ALL SELECT 'key', product_id, COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved' GROUP BY product_id
+       UNION ALL SELECT 'coupons', '', COALESCE(SUM(discount_cents), 0) FROM order_coupons WHERE tenant_id = ? AND order_id = ? AND state = 'applied'`,
+    )
+    .bind(tenantId, orderId, tenantId, orderId, tenantId, orderId)
+    .all<{ kind: "hold" | "key" | "coupons"; product_id: string; n: number }>();
+  const holds = new Map<string, number>();
+  const keys = new Map<string, number>();
+  let couponCents = 0;
+  for (const r of results) {
+    if (r.kind === "hold") holds.set(r.product_id, r.n);
+    else if (r.kind === "key") keys.set(r.product_id, r.n);
+    else couponCents = r.n;
+  }
+  return { holds, keys, couponCents };
+}
+
 /** Unpaid orders whose reservation ran out (each is then expired with its stock given back in one batch). */
 export async function lapsedOrders(db: D1Database, tenantId: string | null, nowIso: string, limit = 500) {
   const { results } = await db

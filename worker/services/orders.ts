@@ -13,11 +13,11 @@ import { NO_ACQUISITION, signupEvents } from "./acquisition";
 import { findLoopKey, keysHeldFor, mayHaveKeysStmt, releaseOrderKeysStmt, reserveCardKeysStmt } from "../db/card-keys";
 import {
   lapsedOrders, getOrderByIdempotencyKey, getOrderRow, holdStockStmt, insertOrder, insertOrderStmt, recordHeldStmt, buyerUnits,
-  orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, transitionOrderStmt, type OrderRow,
+  orderByIdempotencyKeyStmt, orderExists, settleHoldsStmts, takenByOrder, transitionOrderStmt, type OrderRow,
 } from "../db/orders";
 import { chargeIdOfOrder, insertPaymentStmt } from "../db/payments";
 import { chargeAtExpiry, closeChargeOfOrder, type PaidAtGateway } from "./charges";
-import { lowStockCrossing, productRowStmt, rowValidity, type ProductRow } from "../db/products";
+import { getProductRow, lowStockCrossing, productRowStmt, rowValidity, type ProductRow } from "../db/products";
 import { rechargeAccountProblem, type RechargeRule } from "../domain/recharge-account";
 import { insertSnapshotStmt } from "../db/order-console";
 import { memberDiscountStmt, type MemberDiscount } from "../db/membership";
@@ -396,6 +396,7 @@ export async function repeat(env: Env, prior: OrderRow, requestHash: string): Pr
   if (prior.failure_reason === "coupon_unavailable") throw ApiError.conflict("coupon_unavailable", "优惠券已被使用 / A chosen coupon was used meanwhile");
   if (prior.failure_reason === "insufficient_balance") throw ApiError.conflict("insufficient_balance", "余额不足 / The stored-value balance is too low for this part");
   if (paidByBalanceOnly(prior)) return { order: await markPaidAndDeliver(env, prior), created: false, paymentId: null };
+  if (isFree(prior)) return { order: (await completeFree(env, prior, true))!, created: false, paymentId: null };
   return { order: prior, created: false, paymentId: await chargeIdOfOrder(env.DB, prior.tenant_id, prior.id) };
 }
 
@@ -405,6 +406,42 @@ export async function repeat(env: Env, prior: OrderRow, requestHash: string): Pr
  * the stock held, so cancelling it would leave them with neither for the reservation's length.
  */
 const paidByBalanceOnly = (o: OrderRow) => o.status === "created" && (o.stored_value_cents ?? 0) > 0 && o.stored_value_cents! >= o.amount_cents;
+
+/** Nothing to pay and no balance part (a won ¥0 claim, a reward, coupons covering it all): paid at once when placed. */
+const isFree = (o: OrderRow) => o.status === "created" && o.amount_cents <= 0 && !(o.stored_value_cents ?? 0);
+
+/**
+ * A free order still 'created': the request that placed it died before paying it (no payment step will come), so its
+ * retry, or the expiry, finishes what finishPlaced would have. Its coupons must all be on it (else it is cancelled
+ * as coupon_unavailable: it was priced with them) and its stock held (else taken now, or it is cancelled as sold out).
+ * `refuse`: a retry gets the refusal the first request would have; the expiry only cancels.
+ */
+async function completeFree(env: Env, o: OrderRow, refuse: boolean): Promise<OrderRow | null> {
+  const t = o.tenant_id;
+  const [product, taken] = await Promise.all([getProductRow(env.DB, t, o.product_id), takenByOrder(env.DB, t, o.id)]);
+  if ((o.discount_cents ?? 0) !== taken.couponCents) {
+    if (!refuse) return null;
+    const closed = await release(env, t, o.id, ["created"], "cancelled", "coupon_unavailable", [], undefined, true);
+    if (closed) throw ApiError.conflict("coupon_unavailable", "优惠券已被使用 / A chosen coupon was used meanwhile");
+    return (await getOrderRow(env.DB, t, o.id))!;
+  }
+  // A product gone is the delivery's to answer (failed, product_missing), as for any paid order.
+  if (!product) return markPaidAndDeliver(env, o);
+  const lines = await orderLines(env.DB, t, product, o.quantity);
+  const counters = [...(product.kind === "bundle" ? [{ product, quantity: o.quantity }] : []), ...lines.filter((l) => l.product.kind !== "card_key")];
+  const held = counters.every((c) => taken.holds.has(c.product.id))
+    && lines.every((l) => l.product.kind !== "card_key" || (taken.keys.get(l.product.id) ?? 0) >= l.quantity);
+  if (!held) {
+    await releaseHeld(env, t, o.id);
+    try {
+      await reserveOrCancel(env, o.id, t, product, lines, o.quantity, new Date(Date.now() + 60_000).toISOString());
+    } catch (e) {
+      if (refuse) throw e;
+      return (await getOrderRow(env.DB, t, o.id))!;
+    }
+  }
+  return markPaidAndDeliver(env, o);
+}
 
 /** Takes stock for every line; on any shortfall gives back what it took and returns false. */
 async function reserve(
@@ -524,7 +561,12 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
   let expired = 0;
   const expireOne = async (o: OrderRow) => {
     // Once paid, a delivery that fails here is the delivery cron's (the move to 'paid' sets its lease).
-    if (paidByBalanceOnly(o)) return void (await markPaidAndDeliver(env, o).catch((e) => console.error(JSON.stringify({ at: "expiry_paid_by_balance", orderId: o.id, error: e instanceof Error ? e.message : String(e) }))));
+    // Nothing to pay: paid and delivered instead (a free one whose coupons are not all on it expires as any order).
+    if (paidByBalanceOnly(o) || isFree(o)) {
+      const done = await (paidByBalanceOnly(o) ? markPaidAndDeliver(env, o) : completeFree(env, o, false))
+        .catch((e) => void console.error(JSON.stringify({ at: "expiry_nothing_to_pay", orderId: o.id, error: e instanceof Error ? e.message : String(e) })));
+      if (done !== null) return;
+    }
     const check = await chargeAtExpiry(env, o);
     if (check.verdict === "paid") return void paid.push(check);
     if (check.verdict === "unknown" && Date.parse(o.reserved_until ?? now) > Date.parse(now) - UNREACHABLE_GRACE_MS) return;
