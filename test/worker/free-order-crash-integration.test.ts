@@ -43,7 +43,9 @@ describe("a free order whose request died after its batch", () => {
     expect((await getOrderRow(env.DB, s.tenant.id, first))!.status).toBe("delivered");
     expect(await vouchersOf(s.tenant.id, first)).toBe(1);
 
+    // Nobody retries: its reservation is two minutes (not the 15 of an order waiting for a payment), then the expiry.
     const second = await crashedFree({ ...p, idempotencyKey: `claim2-${buyerId}` });
+    expect(Date.parse((await getOrderRow(env.DB, s.tenant.id, second))!.reserved_until!) - Date.now()).toBeLessThanOrEqual(120_000);
     await lapse(second);
     await expireUnpaidOrders(env);
     expect((await getOrderRow(env.DB, s.tenant.id, second))!.status).toBe("delivered");

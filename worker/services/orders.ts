@@ -35,6 +35,7 @@ import { newGuestTerms } from "./membership";
 import { returnLapsedWin } from "./campaign-lapse";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
+const NOTHING_TO_PAY_RESERVE_S = 120;
 
 export interface CreateOrderParams {
   tenantId: string;
@@ -203,7 +204,11 @@ export interface DraftOrder {
 export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string, coupons?: Combination): DraftOrder {
   const quantity = p.quantity ?? 1;
   const unit = p.unitPriceCents ?? product.price_cents;
-  const reserveS = p.reserveSeconds ?? (Number(env.ORDER_RESERVE_SECONDS) || DEFAULT_RESERVE_SECONDS);
+  const amountCents = unit * quantity - (coupons?.discountCents ?? 0);
+  const cash = amountCents - (p.storedValue?.cents ?? 0);
+  // Nothing to pay: paid by the request that places it, so its reservation only bounds how long a crash leaves it
+  // open before the expiry finishes it (releaseExpired).
+  const reserveS = Math.min(p.reserveSeconds ?? (Number(env.ORDER_RESERVE_SECONDS) || DEFAULT_RESERVE_SECONDS), cash > 0 ? Infinity : NOTHING_TO_PAY_RESERVE_S);
   const reservedUntil = new Date(Date.now() + reserveS * 1000).toISOString();
   const order = {
     id: newId("ord"),
@@ -212,7 +217,7 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
     product_id: product.id,
     quantity,
     unit_price_cents: unit,
-    amount_cents: unit * quantity - (coupons?.discountCents ?? 0),
+    amount_cents: amountCents,
     discount_cents: coupons?.discountCents ?? 0,
     counts_to_limit: p.purchaseLimit === false ? 0 : 1,
     currency: product.currency,
@@ -230,7 +235,6 @@ export function draftOrder(env: Env, p: CreateOrderParams, product: ProductRow, 
     actor: { userId: p.buyerId },
     payload: { orderId: order.id, productId: product.id, kind: product.kind, quantity, amountCents: order.amount_cents, source: order.source, campaignId: order.campaign_id },
   };
-  const cash = order.amount_cents - (p.storedValue?.cents ?? 0);
   const payment = cash > 0
     ? { id: newId("pay"), tenant_id: p.tenantId, order_id: order.id, provider: "sandbox", kind: "charge" as const, amount_cents: cash, currency: order.currency }
     : null;
