@@ -32,6 +32,7 @@ export const Movement = z
     sourceId: z.string(),
     orderId: z.string().nullable(),
     storeId: z.string().nullable(),
+    title: z.string().nullable().openapi({ description: "What it was for: the order's product, or the store charged at (null where not known)" }),
     createdAt: z.string(),
   })
   .openapi("StoredValueMovement");

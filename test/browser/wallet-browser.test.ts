@@ -9,7 +9,7 @@ describe("stored-value card (储值卡) on a phone", () => {
     const { baseUrl, keys } = inject("stack");
     const admin = new ApiClient(baseUrl, keys.admin!);
     const plan = await admin.ok<{ id: string }>("POST", "/cards/plans", { name: `充100送50-${Date.now().toString(36)}`, payCents: 10000, bonusCents: 5000 });
-    const { products } = await admin.ok<{ products: { id: string; kind: string; status: string; priceCents: number }[] }>("GET", "/products");
+    const { products } = await admin.ok<{ products: { id: string; name: string; kind: string; status: string; priceCents: number }[] }>("GET", "/products");
     const item = products.find((p) => p.kind === "card_key" && p.status === "published" && p.priceCents > 0 && p.priceCents <= 10_000)!;
 
     const context = await phoneContext(browser());
@@ -81,6 +81,14 @@ describe("stored-value card (储值卡) on a phone", () => {
     await page.reload();
     await expect.poll(() => page.textContent("#total"), { timeout: 10_000 }).toContain(left);
     expect(await page.textContent("#moves")).toContain("门店消费");
+    // Each line says what it was for; the shop purchase opens its order (with the key).
+    const spent = page.locator("#moves a.sv-what", { hasText: `商城消费 · ${item.name}` });
+    expect(await spent.count()).toBe(1);
+    await fitsThePhone(page);
+    await screenshot(page, "wallet-statement");
+    await spent.click();
+    await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
+    await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
   });

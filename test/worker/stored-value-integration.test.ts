@@ -217,6 +217,23 @@ describe("an after-sale ticket on an order paid wholly from the balance", () => 
   });
 });
 
+describe("the statement", () => {
+  it("names what each line was for: the order's product (with the order) or the store charged at", async () => {
+    const w = await walletShop();
+    const loaded = await load(w);
+    await pay(loaded.checkoutUrl);
+    const spent = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: "statement-spend-1", json: { productId: w.productId, storedValueCents: 1990 } });
+    expect(spent.status).toBe(201);
+    const { code } = (await shop(w.slug, "/member/wallet/code", { method: "POST", cookie: w.cookie })).body;
+    const charged = await api("/redemptions/stored-value", { method: "POST", token: w.redeemerKey, json: { code, amountCents: 500, storeId: w.storeId }, headers: { "idempotency-key": "statement-charge-1" } });
+    expect(charged.status).toBe(200);
+    const lines = (await wallet(w)).movements.map((m: { kind: string; title: string | null; orderId: string | null }) => [m.kind, m.title, m.orderId]);
+    expect(lines).toEqual([["charged", "南京西路店", null], ["spent", "视频会员月卡", spent.body.id], ["loaded", expect.stringContaining("充100送50"), loaded.orderId]]);
+    const ledger = await api(`/cards/accounts/${w.memberId}`, { token: w.adminKey });
+    expect(ledger.body.movements.map((m: { title: string | null }) => m.title)).toEqual(lines.map((l: unknown[]) => l[1]));
+  });
+});
+
 describe("store charge (储值扣款)", () => {
   it("is idempotent per Idempotency-Key, exact under concurrency, and refuses a forged or foreign code", async () => {
     const w = await walletShop();

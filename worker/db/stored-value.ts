@@ -45,6 +45,8 @@ export interface MovementRow {
   store_id: string | null;
   request_hash: string | null;
   created_at: string;
+  /** What it was for (the order's product, or the store charged at), where the read joins it. */
+  title?: string | null;
 }
 
 export interface MovementSource {
@@ -159,7 +161,16 @@ export function accountByMember(db: D1Database, tenantId: string, memberId: stri
 
 export async function movementsOfAccount(db: D1Database, tenantId: string, accountId: string, limit = 50) {
   return (
-    await db.prepare("SELECT * FROM stored_value_movements WHERE tenant_id = ? AND account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").bind(tenantId, accountId, limit).all<MovementRow>()
+    await db
+      .prepare(
+        `SELECT m.*, COALESCE(p.name, s.name) AS title FROM stored_value_movements m
+         LEFT JOIN orders o ON o.id = m.order_id AND o.tenant_id = m.tenant_id
+         LEFT JOIN products p ON p.id = o.product_id AND p.tenant_id = m.tenant_id
+         LEFT JOIN stores s ON s.id = m.store_id AND s.tenant_id = m.tenant_id
+         WHERE m.tenant_id = ? AND m.account_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?`,
+      )
+      .bind(tenantId, accountId, limit)
+      .all<MovementRow>()
   ).results;
 }
 

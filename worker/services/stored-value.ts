@@ -36,7 +36,7 @@ export const toBalance = (a: Pick<AccountRow, "principal_cents" | "bonus_cents">
 const toMovement = (m: MovementRow): Movement => ({
   id: m.id, kind: m.kind, principalDeltaCents: m.principal_delta, bonusDeltaCents: m.bonus_delta, principalAfterCents: m.principal_after,
   bonusAfterCents: m.bonus_after, balanceAfterCents: m.principal_after + m.bonus_after, sourceKind: m.source_kind, sourceId: m.source_id,
-  orderId: m.order_id, storeId: m.store_id, createdAt: m.created_at,
+  orderId: m.order_id, storeId: m.store_id, title: m.title ?? null, createdAt: m.created_at,
 });
 
 /** The plan id a product sells, when it is a plan's hidden product. */
