@@ -42,6 +42,8 @@ describe("stored-value card (储值卡) on a phone", () => {
     await expect.poll(() => page.isVisible("#sv-row"), { timeout: 10_000 }).toBe(true);
     expect(await page.textContent("#sv-text")).toContain("¥150.00");
     await page.check("#sv-use");
+    // Ticked, it says how the amount splits (here the balance pays it all).
+    await expect.poll(() => page.textContent("#sv-text"), { timeout: 10_000 }).toMatch(/余额支付 ¥\d+\.\d\d，无需另付（余额 ¥150\.00）/);
     await screenshot(page, "product-pay-from-stored-value");
     await page.click("#buy-btn");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
