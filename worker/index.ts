@@ -55,7 +55,7 @@ export default {
     const env = withPlusParams(rawEnv);
     // Events recorded with a state change are forwarded once the response is out (the cron is the safety net). The
     // claim route enters that scope only past its public refusals (sold out: most of a flash sale's answers).
-    const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)));
+    const inRequest: RequestScope = (fn) => withRequestEvents(fn, () => dispatchAfterResponse(env, (p) => ctx.waitUntil(p)), (p) => ctx.waitUntil(p));
     const fast = await fastClaim(request, env, inRequest);
     if (fast) return fast;
     const path = new URL(request.url).pathname;

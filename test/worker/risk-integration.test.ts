@@ -176,6 +176,23 @@ describe("challenge on suspicion", () => {
   });
 });
 
+describe("the risk view's counts", () => {
+  it("add up to every decision: a burst's folded tail and a quiet campaign's allowed claims (fewer than a sample) are written", async () => {
+    const { tenant, adminKey, campaignId } = await couponCampaign();
+    // 7 headless claims at once: one row, then the rest folded (FOLD_MS) — nothing follows to carry their weight.
+    const refused = await Promise.all(Array.from({ length: 7 }, (_, i) => claimAs(campaignId, tenant.id, `tail-${i}`, { "user-agent": HEADLESS })));
+    expect(refused.map((r) => r.body.error?.code)).toEqual(Array(7).fill("challenge_required"));
+    // 3 plain claims: below RISK_ALLOWED_SAMPLE (50), so no sample row would ever be due.
+    for (const u of ["ok-1", "ok-2", "ok-3"]) expect((await claimAs(campaignId, tenant.id, u)).status).toBe(200);
+    await sleep(1_300);
+    const summary = await api(`/campaigns/${campaignId}/risk`, { token: adminKey });
+    expect(summary.body.decisions).toEqual({ allowed: 3, limited: 0, challenged: 7, blocked: 0 });
+    const events = (await recordedEvents(tenant.id)).filter((e) => e.type === "risk_decision");
+    const weigh = (d: string) => events.filter((e) => e.payload.decision === d).reduce((n, e) => n + Number(e.payload.weight), 0);
+    expect([weigh("allowed"), weigh("challenged")]).toEqual([3, 7]);
+  });
+});
+
 describe("block lists", () => {
   it("validates entries with field paths and keeps phones as a keyed hash", async () => {
     const { tenant, adminKey } = await createTenant("Block Brand");

@@ -4,13 +4,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * Per request: whether it recorded outbox rows. The fetch handler (worker/index.ts) dispatches them with
  * ctx.waitUntil once the response is out; outside a request (cron, queue, objects) the recorder dispatches itself.
  */
-const store = new AsyncLocalStorage<{ recorded: boolean }>();
+const store = new AsyncLocalStorage<{ recorded: boolean; keepAlive?: (work: Promise<unknown>) => void }>();
 
 /** Runs a request's work inside withRequestEvents (the fetch handler's, with its after-response dispatch). */
 export type RequestScope = <T>(fn: () => Promise<T>) => Promise<T>;
 
-export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
-  const state = { recorded: false };
+export function withRequestEvents<T>(fn: () => Promise<T>, after: () => void, keepAlive?: (work: Promise<unknown>) => void): Promise<T> {
+  const state = { recorded: false, keepAlive };
   inFlight.set(state, Date.now());
   return store.run(state, async () => {
     try {
@@ -39,5 +39,16 @@ export function noteRecorded(): boolean {
   const state = store.getStore();
   if (!state) return false;
   state.recorded = true;
+  return true;
+}
+
+/**
+ * Work the current request starts that must finish after its response (ctx.waitUntil). False outside a request, or
+ * in a scope without one: the caller then does the work itself.
+ */
+export function keepAliveInRequest(work: Promise<unknown>): boolean {
+  const keep = store.getStore()?.keepAlive;
+  if (!keep) return false;
+  keep(work);
   return true;
 }
