@@ -94,6 +94,18 @@ describe("campaign-wide limits are exact across shards", () => {
     expect(codes(results)).toEqual({ ok: 2, device_limit_reached: accounts.length - 2 });
   });
 
+  it("a request repeated while the first is being decided gets the first's answer, not the device's limit", async () => {
+    const { c, tenant } = await couponCampaign({ perDeviceLimit: 1 });
+    const { token } = await issueDeviceToken(env.BUYER_SESSION_SECRET, tenant.id);
+    const same = { ip: ip(), device: token, requestId: "retry-0001" };
+    const results = await Promise.all([1, 2, 3, 4].map(() => claimAs(tenant.id, c.id, "retrier", same)));
+    expect(codes(results)).toEqual({ ok: 4 });
+    expect(new Set(results.map((r) => r.body.claimId)).size).toBe(1);
+    // One unit held: another account on that device is refused, a later repeat still answers the same claim.
+    expect((await claimAs(tenant.id, c.id, "other", { ip: ip(), device: token })).body.error.code).toBe("device_limit_reached");
+    expect((await claimAs(tenant.id, c.id, "retrier", same)).body.claimId).toBe(results[0]!.body.claimId);
+  });
+
   it("a made-up or forged device header counts as no device, so the IP limit still holds", async () => {
     const { c, tenant } = await couponCampaign({ perDeviceLimit: 1, perIpLimit: 4 });
     const foreign = (await issueDeviceToken(env.BUYER_SESSION_SECRET, "another-tenant")).token;

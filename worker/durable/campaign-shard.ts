@@ -81,6 +81,8 @@ export class CampaignShard extends DurableObject<Env> {
   /** Claims waiting for stock: a refill asks for at least this many so a rush needs few round trips. */
   private waiting = 0;
   private queue: Queued[] = [];
+  /** Requests (user, requestId) being decided now: a repeat waits for the first's answer. */
+  private readonly deciding = new Map<string, Promise<ShardReply>>();
   private flushScheduled = false;
   /** When a claim last reached this object: the outbox paces won-claim facts while claims keep coming (factBudget). */
   private lastClaimAt = 0;
@@ -165,8 +167,19 @@ export class CampaignShard extends DurableObject<Env> {
           this.armAlarm();
           return early;
         }
+        // A repeat of a request still being decided (a client's retry before the first answer came back) gets the
+        // first one's answer. The precheck only finds a committed one; without this the repeat asked the limits
+        // object for a unit of its own, which the first already held: the winner read device_limit_reached.
+        const key = r.requestId ? `${r.userId}\n${r.requestId}` : null;
+        const running = key ? this.deciding.get(key) : undefined;
+        if (running) return running;
         const wants = limitWants(this.cfg!.def, r);
-        return wants.length ? this.claimWithinLimits(r, wants) : this.enqueue(r);
+        const reply = wants.length ? this.claimWithinLimits(r, wants) : this.enqueue(r);
+        if (key) {
+          this.deciding.set(key, reply);
+          reply.finally(() => this.deciding.delete(key)).catch(() => {});
+        }
+        return reply;
       }),
     );
   }
