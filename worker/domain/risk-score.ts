@@ -6,11 +6,6 @@
 export const RISK_SIGNALS = {
   /** "HeadlessChrome" (or PhantomJS) in the User-Agent. */
   headless_ua: 2,
-  /**
-   * A scripted HTTP client's own User-Agent (curl, python-requests, Go, Java, Node, …): no browser runs a campaign
-   * page under one, and the claim route is only called by our pages and the widget.
-   */
-  script_client: 2,
   /** The page's own `navigator.webdriver`, sent as X-Kaquan-Webdriver: 1. */
   webdriver: 1,
   /** Browsers always send Accept-Language; scripts often do not. */
@@ -27,12 +22,6 @@ export const RISK_SIGNALS = {
 export type RiskReason = keyof typeof RISK_SIGNALS | "blocked_ip" | "blocked_device" | "blocked_phone" | "rate_limited" | "challenge_passed" | "pass";
 
 export const CHALLENGE_AT = 2;
-
-/**
- * HTTP libraries and command-line clients as they name themselves (crawlers do not claim: see domain/bots.ts). Node's
- * own fetch ("node") is not on it: this project's simulator, end-to-end tests and benches claim with it.
- */
-const SCRIPT_CLIENT_UA = /^(curl|wget|httpie|python-requests|python-urllib|python-httpx|python\/|aiohttp|go-http-client|java\/|apache-httpclient|libwww-perl|axios|node-fetch|got|scrapy|postmanruntime|insomnia|php|ruby|guzzlehttp|restsharp)\b/i;
 
 export const RISK_LIMITS = {
   /** Claims per second from one IP / one device before it counts as a burst. */
@@ -59,7 +48,6 @@ export interface RiskFacts {
 export function scoreClaim(f: RiskFacts): { score: number; reasons: (keyof typeof RISK_SIGNALS)[] } {
   const reasons: (keyof typeof RISK_SIGNALS)[] = [];
   if (f.userAgent && /HeadlessChrome|PhantomJS/i.test(f.userAgent)) reasons.push("headless_ua");
-  if (f.userAgent && SCRIPT_CLIENT_UA.test(f.userAgent.trim())) reasons.push("script_client");
   if (f.webdriver) reasons.push("webdriver");
   if (!f.acceptLanguage) reasons.push("no_accept_language");
   if (f.burstIp) reasons.push("burst_ip");
