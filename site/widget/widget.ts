@@ -24,6 +24,7 @@
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
 import { REJECT } from "../src/lib/reject-text";
+import { chinaDay } from "../../worker/domain/china-time";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
 
 type Json = Record<string, any>;
@@ -65,7 +66,7 @@ const T = {
   validity: (prize: string, v: Json) =>
     v.kind === "relative"
       ? (zh ? `${prize}有效期：发放后 ${v.days} 天内` : `${prize}: valid ${v.days} days after issue`)
-      : (zh ? `${prize}有效期：${String(v.validFrom).slice(0, 10)} 至 ${String(v.validTo).slice(0, 10)}` : `${prize}: valid ${String(v.validFrom).slice(0, 10)} to ${String(v.validTo).slice(0, 10)}`),
+      : (zh ? `${prize}有效期：${chinaDay(v.validFrom)} 至 ${chinaDay(v.validTo)}` : `${prize}: valid ${chinaDay(v.validFrom)} to ${chinaDay(v.validTo)}`),
   commitment: zh ? "开奖前已公布种子承诺" : "The seed commitment was published before the draw",
   fullRules: zh ? "完整规则与开奖验证" : "Full rules and draw verification",
   view: zh ? "查看活动" : "View campaign",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { productArticleHtml, productCardsHtml, yuan } from "../../worker/domain/product-html";
+import { productArticleHtml, productCardsHtml, validityName, yuan } from "../../worker/domain/product-html";
 
 const base = {
   id: "prd_1", kind: "card_key", name: "视频会员月卡", subtitle: "", priceCents: 1990, faceValueCents: 2500,
@@ -30,5 +30,13 @@ describe("product HTML (prerendered pages)", () => {
     expect(html.indexOf("组合内容")).toBeGreaterThan(html.indexOf('class="price"'));
     expect(html.indexOf("组合内容")).toBeLessThan(html.indexOf('class="facts"'));
     expect(productArticleHtml(base, "zh")).not.toContain("组合内容");
+  });
+});
+
+describe("a fixed validity is written in China days", () => {
+  it("a validity ending 23:59:59 UTC ends the next day in China, as 我的卡券 and the order page say", () => {
+    expect(validityName("zh", { kind: "fixed", validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-12-31T23:59:59.000Z" })).toBe("2026-01-01 ~ 2028-01-01");
+    // Opening at 00:00 China time is 16:00 UTC the day before: the page must not send the holder a day early.
+    expect(validityName("zh", { kind: "fixed", validFrom: "2026-11-30T16:00:00.000Z", validTo: "2026-12-31T15:59:59.000Z" })).toBe("2026-12-01 ~ 2026-12-31");
   });
 });

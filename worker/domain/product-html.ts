@@ -4,6 +4,7 @@
  * has to (another language, or no prerendered copy). Pure: strings in, escaped HTML out.
  */
 import type { Product, Validity } from "../../schema/catalog";
+import { chinaDay } from "./china-time";
 
 export type Lang = "zh" | "en";
 type PageProduct = Omit<Product, "tenantId" | "stockTotal" | "lowStockThreshold"> & { bundleItems?: { name: string; quantity: number }[] };
@@ -23,7 +24,8 @@ export const kindName = (lang: Lang, k: string) => tr(lang, ...(KIND[k] ?? [k, k
 export function validityName(lang: Lang, v: Validity | null): string {
   if (!v) return tr(lang, "未设置", "not set");
   if (v.kind === "relative") return tr(lang, `购买后 ${v.days} 天内有效`, `valid ${v.days} days after purchase`);
-  return `${v.validFrom.slice(0, 10)} ~ ${v.validTo.slice(0, 10)}`;
+  // China days, as 我的卡券 and the order page show them: a validTo of 23:59:59Z is already the next day in China.
+  return `${chinaDay(v.validFrom)} ~ ${chinaDay(v.validTo)}`;
 }
 
 /** Responsive sources for images served by the media route; other URLs are used as they are. */

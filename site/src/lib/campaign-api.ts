@@ -5,6 +5,7 @@ import { errorText } from "./error-text";
 import { REJECT } from "./reject-text";
 import { dailyLimitWords } from "./draw-chances";
 import { t } from "./i18n";
+import { chinaDay } from "../../../worker/domain/china-time";
 import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
 
 export const campaignUrl = (id: string, path = "") => `/api/v1/public/campaigns/${encodeURIComponent(id)}${path}`;
@@ -142,10 +143,11 @@ export { store };
 const when = (iso: string) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
 /** 活动规则: what every campaign page states — time, who may take part how often, what is delivered, how to pay. */
+// A fixed validity in China days, as 我的卡券 and the order page show what was delivered (not the API's UTC dates).
 function validityText(v: any, what = ""): string {
   return v.kind === "relative"
     ? t(`${what}权益有效期：发放后 ${v.days} 天内。`, `${what}valid ${v.days} days after issue.`)
-    : t(`${what}权益有效期：${v.validFrom.slice(0, 10)} 至 ${v.validTo.slice(0, 10)}。`, `${what}valid ${v.validFrom.slice(0, 10)} to ${v.validTo.slice(0, 10)}.`);
+    : t(`${what}权益有效期：${chinaDay(v.validFrom)} 至 ${chinaDay(v.validTo)}。`, `${what}valid ${chinaDay(v.validFrom)} to ${chinaDay(v.validTo)}.`);
 }
 
 export function campaignRules(c: any): string[] {
