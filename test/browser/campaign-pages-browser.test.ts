@@ -130,6 +130,48 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("a flash sale of one unit: the loser is told what to do next, the winner pays and back on the page finds the order; the rules' validity is the one 我的卡券 shows", { timeout: 120_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const c = await admin("/campaigns", "POST", {
+      kind: "flash_sale", name: "一件秒杀", productId: await product("音乐会员月卡"), priceCents: 100, stock: 1, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const url = `${baseUrl}/campaigns/flash/?t=demo&id=${c.id}`;
+    const [winner, loser] = [await phoneContext(browser()), await phoneContext(browser())];
+    const [w, l] = [await winner.newPage(), await loser.newPage()];
+    const errors = [...pageErrors(w), ...pageErrors(l)];
+    await l.goto(url);
+    await expect.poll(() => l.textContent("#go"), { timeout: 12_000 }).toBe("立即抢购");
+    // The product's validity ends 2027-12-31T23:59:59Z, which is 2028-01-01 in China: the day 我的卡券 and the order page show.
+    expect(await l.textContent("#rules")).toContain("权益有效期：2026-01-01 至 2028-01-01。");
+    // The loser's page missed the sell-out (its live polls fail, as on a slow network) and taps anyway.
+    await l.route("**/live", (r) => r.abort());
+    await w.goto(url);
+    await expect.poll(() => w.textContent("#go"), { timeout: 12_000 }).toBe("立即抢购");
+    await w.click("#go");
+    await w.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
+    await l.click("#go");
+    await expect.poll(() => l.textContent("#result"), { timeout: 10_000 }).toBe("已抢光。本页库存会自动刷新，有名额放回时可以再抢 其他活动");
+    expect(await l.getAttribute("#result a", "href")).toBe("/campaigns/?t=demo");
+    await l.unroute("**/live");
+    await l.reload();
+    await expect.poll(() => l.textContent("#stock"), { timeout: 10_000 }).toBe("已抢光；若有人超时未支付，名额会放回");
+    await fitsThePhone(l);
+    await screenshot(l, "flash-loser");
+    await w.getByRole("button", { name: "确认支付" }).click();
+    await w.waitForURL(/\/shop\/order\//, { timeout: 20_000 });
+    const orderUrl = new URL(w.url());
+    // Back on the sale: the button says 已抢到, and what was bought is one tap away.
+    await w.goto(url);
+    await expect.poll(() => w.textContent("#result"), { timeout: 10_000 }).toBe("你已抢到并完成支付 查看订单");
+    expect(await w.textContent("#go")).toBe("已抢到");
+    expect(await w.getAttribute("#result a", "href")).toBe(`/shop/order/?t=demo&o=${orderUrl.searchParams.get("o")}`);
+    await screenshot(w, "flash-winner-paid");
+    expect(errors).toEqual([]);
+    await winner.close();
+    await loser.close();
+  });
+
   it("the campaign list says each state once: 已于 … 结束, … 开始, 进行中 · … 结束", { timeout: 60_000 }, async () => {
     const { baseUrl } = inject("stack");
     const productId = await product("音乐会员月卡");
