@@ -91,6 +91,9 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     const standing = await api(`/public/campaigns/${id}/users/${firstId}`, { headers: { cookie: first.cookie! } });
     expect(standing.body.claimedTotal).toBe(0);
     expect(standing.body.claims[0]).toMatchObject({ claimId: won.body.claimId, status: "failed", failure: { code: "order_lapsed" } });
+    // Asked for the win's order again, the winner is told it lapsed (it said claim_unfulfillable: "the product ran out").
+    const lapsed = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
+    expect([lapsed.status, lapsed.body.error.code]).toEqual([409, "order_lapsed"]);
 
     // Someone else takes it now (the isolate's sold-out mark lapses within seconds).
     await expect.poll(async () => (await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).status, { timeout: 10_000, interval: 1000 }).toBe(200);

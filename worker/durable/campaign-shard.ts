@@ -315,9 +315,11 @@ export class CampaignShard extends DurableObject<Env> {
   }
 
   /** One of this user's claims and what became of it so far (null if it is not theirs or does not exist). */
-  async claimOf(userId: string, claimId: string): Promise<{ result: ClaimResult; state: ClaimState } | null> {
+  async claimOf(userId: string, claimId: string): Promise<{ result: ClaimResult; state: ClaimState; failureCode: string | null } | null> {
     const row = this.sql.exec<ClaimRow>("SELECT id, result, awaiting, fulfil_ref, failure FROM claims WHERE id = ? AND user_id = ?", claimId, userId).toArray()[0];
-    return row ? { result: JSON.parse(row.result) as ClaimResult, state: stateOf(row) } : null;
+    if (!row) return null;
+    const failureCode = row.failure ? ((JSON.parse(row.failure) as { code?: string }).code ?? null) : null;
+    return { result: JSON.parse(row.result) as ClaimResult, state: stateOf(row), failureCode };
   }
 
   /** Where each claim stands (the claims consumer skips those already settled: a redelivered fact changes nothing). */

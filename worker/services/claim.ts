@@ -275,6 +275,8 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
   const claim = await shardOf(env, c.id, shard).claimOf(userId, claimId);
   if (!claim) throw ApiError.notFound("Claim");
   const fact = claimWonFact({ campaignId: c.id, tenantId: c.tenantId, def: c }, userId, shard, claim.result);
+  // Its order lapsed unpaid: said so, not as a product that ran out (the winner may try again while units are left).
+  if (claim.failureCode === "order_lapsed") throw ApiError.conflict("order_lapsed", "This win's order was not paid in time and was cancelled; its unit went back on sale");
   // Refused for good (its unit is back on sale): ordering it now would sell that unit twice.
   const out = claim.state === "failed" || !fact ? null : await fulfilClaim(env, fact);
   if (!out || (!out.done && out.permanent)) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
