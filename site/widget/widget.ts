@@ -23,6 +23,7 @@
  * lists the coupons the visitor may claim and use now (<kaquan-qualifications>; see mountQualifications).
  */
 import { powResponse, solvePow } from "../../worker/domain/pow";
+import { randomUuid } from "../src/lib/random-id";
 import { REJECT } from "../src/lib/reject-text";
 import { chinaDay } from "../../worker/domain/china-time";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
@@ -166,7 +167,7 @@ function deviceId(): string {
   try {
     let id = localStorage.getItem(key);
     if (!id) {
-      id = "d_" + crypto.randomUUID().replace(/-/g, "").slice(0, 20);
+      id = "d_" + randomUuid().replace(/-/g, "").slice(0, 20);
       localStorage.setItem(key, id);
     }
     return id;
@@ -209,7 +210,7 @@ function riskHeaders(base: string): Record<string, string> {
 
 /** A claim; a 403 with a challenge (suspicious traffic) is solved — proof of work with Web Crypto — and retried once. */
 async function claimWithChallenge(base: string, path: string, token: string, device: string | undefined, onChallenge: () => void): Promise<Json> {
-  const body = JSON.stringify({ requestId: crypto.randomUUID() });
+  const body = JSON.stringify({ requestId: randomUuid() });
   try {
     return await call(base, path, { method: "POST", token, device, body, extra: riskHeaders(base) });
   } catch (e: any) {

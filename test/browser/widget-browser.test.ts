@@ -119,6 +119,28 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("draws in a browser without crypto.randomUUID (a brand page on plain http, an older in-app browser), on the brand's page and on ours", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    // randomUUID is only there in secure contexts and newer browsers; the widget's every draw threw without it.
+    await context.addInitScript("delete Crypto.prototype.randomUUID");
+    await page.goto(`${allowed}/`);
+    expect(await page.evaluate("typeof crypto.randomUUID")).toBe("undefined");
+    const go = page.locator("kaquan-campaign button.go");
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
+    await go.click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("drawn");
+    expect(await page.evaluate("window.__events.filter(e => e.name === 'error').length")).toBe(0);
+    await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/中奖|未中奖/);
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${encodeURIComponent(campaignId)}`);
+    const draw = page.getByRole("button", { name: "立即抽奖" });
+    await expect.poll(() => draw.isEnabled(), { timeout: 15_000 }).toBe(true);
+    await draw.click();
+    await expect.poll(() => page.getByText(/恭喜|未中奖/).first().isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a lottery's optional share task: sharing from the widget gives the extra draw, as on the campaign page", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${taskOrigin}/`);

@@ -2,6 +2,7 @@
 import { shopFetch, store } from "./shop-api";
 import { eligibilityLines, refusalText } from "./eligibility-text";
 import { errorText } from "./error-text";
+import { randomUuid } from "./random-id";
 import { REJECT } from "./reject-text";
 import { dailyLimitWords } from "./draw-chances";
 import { t } from "./i18n";
@@ -86,7 +87,7 @@ export async function buyerId(): Promise<string> {
  * page say so) and the claim retried with the answer; the pass that comes back spares this buyer further challenges.
  */
 export async function submitClaim(campaignId: string, userId: string, onChallenge?: () => void) {
-  const requestId = crypto.randomUUID();
+  const requestId = randomUuid();
   const send = (extra: Record<string, string> = {}) =>
     getJson(campaignUrl(campaignId, "/claims"), {
       method: "POST",
@@ -209,7 +210,7 @@ export function entryRules(c: any): string[] {
 export function deviceId(): string {
   let id = localStorage.getItem("kq-device");
   if (!id) {
-    id = crypto.randomUUID();
+    id = randomUuid();
     localStorage.setItem("kq-device", id);
   }
   return id;
