@@ -365,6 +365,18 @@ export const DrawExport = z
     prizes: z.array(Prize.pick({ id: true, name: true, stock: true, weight: true })),
     noPrizeWeight: z.number().int(),
     shards: z.array(z.object({ shard: z.number().int(), entries: z.array(DrawLogEntry) })),
+    /**
+     * The commitment, prizes (stock and weight) and no-prize weight as the campaign's pages published them. The
+     * fields above are what the draws were made with (the campaign's object, frozen at the start); the verifier
+     * fails a log whose published terms differ from them (the campaign's stored row edited after the start).
+     */
+    published: z
+      .object({
+        seedCommitment: z.string().nullable(),
+        prizes: z.array(Prize.pick({ id: true, stock: true, weight: true })),
+        noPrizeWeight: z.number().int(),
+      })
+      .optional(),
   })
   .openapi("DrawExport");
 export type DrawExport = z.infer<typeof DrawExport>;

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { DrawExport } from "../../schema/campaigns";
 import { entryHash, verifyDrawExport, windowDrawProof } from "../../worker/domain/draw";
@@ -118,4 +120,45 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     expect(cutReport.ok).toBe(false);
     expect(cutReport.issues.find((i) => /receipt/.test(i.reason))).toMatchObject({ shard: winner.shard, seq: winner.seq });
   }, 90_000);
+
+  it("a campaign row edited in D1 after the start (odds, stock, commitment) fails verification: the log is published with the terms that drew", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const productId = await couponProductOf(tenant.id);
+    const c = await liveCampaign(adminKey, {
+      kind: "lottery", organiser: { name: "测试品牌", contact: "400-000-0000" }, name: "改库抽奖",
+      prizes: [{ id: "big", name: "100元券", productId, stock: 5, weight: 2 }, { id: "small", name: "5元券", productId, stock: 50, weight: 30 }],
+      noPrizeWeight: 68, drawsPerDay: 1, shards: 1,
+    }, { runMs: 4_000 });
+    const res = await Promise.all(Array.from({ length: 6 }, (_, i) => claim(c.id, `t-${i}`)));
+    expect(res.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    await sleep(Math.max(0, Date.parse(c.endsAt) - Date.now() + 50));
+    const honest = (await api(`/campaigns/${c.id}/draws`, { token: adminKey })).body as DrawExport;
+    expect(verifyDrawExport(honest).issues).toEqual([]);
+    const row = (await env.DB.prepare("SELECT definition, seed FROM campaigns WHERE id = ?").bind(c.id).first<{ definition: string; seed: string }>())!;
+    expect(row.seed).toBe(honest.seed);
+
+    // The page's odds for the big prize raised from 2% to 5% (taken from the no-prize share): few draws land in the
+    // moved band, so a replay against the edited weights alone still came out ✔.
+    const def = JSON.parse(row.definition);
+    def.prizes[0].weight = 5;
+    def.noPrizeWeight = 65;
+    await env.DB.prepare("UPDATE campaigns SET definition = ? WHERE id = ?").bind(JSON.stringify(def), c.id).run();
+    const edited = (await api(`/campaigns/${c.id}/draws`, { token: adminKey })).body as DrawExport;
+    expect(edited.prizes.map((p) => p.weight)).toEqual([2, 30]);
+    expect(edited.published!.prizes.map((p) => p.weight)).toEqual([5, 30]);
+    const report = verifyDrawExport(edited);
+    expect(report.ok).toBe(false);
+    expect(report.issues.map((i) => i.code)).toContain("published");
+
+    // A new seed and its commitment written over the row: the page's commitment no longer matches the one that drew.
+    def.prizes[0].weight = 2;
+    def.noPrizeWeight = 68;
+    const fakeSeed = "ab".repeat(32);
+    const fakeCommitment = createHash("sha256").update(fakeSeed).digest("hex");
+    await env.DB.prepare("UPDATE campaigns SET definition = ?, seed = ?, seed_commitment = ? WHERE id = ?").bind(JSON.stringify(def), fakeSeed, fakeCommitment, c.id).run();
+    const reseeded = (await api(`/campaigns/${c.id}/draws`, { token: adminKey })).body as DrawExport;
+    expect(reseeded.seed).toBe(honest.seed);
+    expect(reseeded.published!.seedCommitment).toBe(fakeCommitment);
+    expect(verifyDrawExport(reseeded).issues.map((i) => i.code)).toContain("published");
+  });
 });

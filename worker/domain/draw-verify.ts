@@ -58,7 +58,7 @@ export function pickPrize(proof: string, prizes: Weighted[], noPrizeWeight: numb
 /** What went wrong, for a page to word in its own language; `reason` is the English sentence. */
 export type VerifyIssueCode =
   | "receipt" | "commitment" | "seq" | "prev" | "hash" | "stock" | "window_order" | "beacon" | "undrawn"
-  | "draw_fields" | "nonce" | "outside_window" | "not_next" | "proof" | "outcome" | "overawarded";
+  | "draw_fields" | "nonce" | "outside_window" | "not_next" | "proof" | "outcome" | "overawarded" | "published";
 export interface VerifyIssue {
   shard: number;
   seq: number | null;
@@ -91,6 +91,9 @@ export function verifyDrawExportWith(x: DrawExport, receipts: DrawReceipt[], c: 
   let draws = 0;
   if (c.sha256(x.seed) !== x.seedCommitment) {
     issues.push({ shard: -1, seq: null, index: null, code: "commitment", reason: "SHA-256(seed) does not match the published commitment" });
+  }
+  if (x.published && !samePublished(x, x.published)) {
+    issues.push({ shard: -1, seq: null, index: null, code: "published", reason: "the odds, prize stock or seed commitment the campaign published differ from those the draws were made with" });
   }
   const seenNonce = new Map<string, Set<number>>();
   const v2 = x.algorithm === "hmac-sha256-v2";
@@ -162,6 +165,12 @@ export function verifyDrawExportWith(x: DrawExport, receipts: DrawReceipt[], c: 
     if ((wins[p.id] ?? 0) > p.stock) issues.push({ shard: -1, seq: null, index: null, code: "overawarded", reason: `prize ${p.id} awarded ${wins[p.id]} times, stock ${p.stock}` });
   }
   return { ok: issues.length === 0, draws, wins, issues };
+}
+
+function samePublished(x: DrawExport, p: NonNullable<DrawExport["published"]>): boolean {
+  const terms = (c: string | null, prizes: Pick<Prize, "id" | "stock" | "weight">[], none: number) =>
+    JSON.stringify([c, prizes.map((q) => [q.id, q.stock, q.weight]), none]);
+  return terms(p.seedCommitment, p.prizes, p.noPrizeWeight) === terms(x.seedCommitment, x.prizes, x.noPrizeWeight);
 }
 
 function sameStock(a: Record<string, number>, b: Record<string, number>): boolean {

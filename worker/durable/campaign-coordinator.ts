@@ -154,6 +154,18 @@ export class CampaignCoordinator extends DurableObject<Env> {
     return { seed: m.seed };
   }
 
+  /**
+   * What a lottery's draws were made with, once it has ended: the seed, its commitment and the prizes and no-prize
+   * weight as frozen at the start. The draw log is published with these, not with D1's copy of the definition,
+   * which is only what the pages show (and can be edited without touching the draws).
+   */
+  async drawTerms(): Promise<{ seed: string; seedCommitment: string; prizes: { id: string; name: string; stock: number; weight: number }[]; noPrizeWeight: number } | null> {
+    const m = this.meta;
+    if (!m || m.def.kind !== "lottery" || !m.seed || !m.commitment || phaseAt(m.def, Date.now()) !== "ended") return null;
+    const prizes = m.def.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight }));
+    return { seed: m.seed, seedCommitment: m.commitment, prizes, noPrizeWeight: m.def.noPrizeWeight };
+  }
+
   private recordedGrant(shard: number, seq: number): Stock | null {
     const row = this.sql.exec<{ stock: string }>("SELECT stock FROM grants WHERE shard = ? AND seq = ?", shard, seq).toArray()[0];
     return row ? (JSON.parse(row.stock) as Stock) : null;

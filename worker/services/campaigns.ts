@@ -343,19 +343,24 @@ export function claimOnShard(env: Env, c: Pick<Campaign, "id" | "shards">, req: 
 export async function exportDraws(env: Env, c: Campaign): Promise<DrawExport> {
   if (c.kind !== "lottery") throw ApiError.badRequest("not_a_lottery", "Only lotteries have a draw log");
   if (c.phase !== "ended" || !c.seed || !c.seedCommitment) throw ApiError.conflict("not_ended", "The seed and draw log are published after the campaign ends");
-  const shards = await Promise.all(
-    Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: (await shardOf(env, c.id, i).drawLog()) as DrawLogEntry[] })),
-  );
+  const [terms, shards] = await Promise.all([
+    coordinatorOf(env, c.id).drawTerms(),
+    Promise.all(Array.from({ length: c.shards }, async (_, i) => ({ shard: i, entries: (await shardOf(env, c.id, i).drawLog()) as DrawLogEntry[] }))),
+  ]);
   // Logs written before draw windows existed have no window entry and replay with v1.
   const windowed = shards.some((s) => s.entries.some((e) => e.window != null));
+  // D1's row is what the pages showed; the coordinator's terms are what drew. Both go out, so an edit of the row
+  // (odds, stock, commitment) fails verification instead of being replayed as the truth.
+  const published = { seedCommitment: c.seedCommitment, prizes: c.prizes.map((p) => ({ id: p.id, stock: p.stock, weight: p.weight })), noPrizeWeight: c.noPrizeWeight };
   return {
     campaignId: c.id,
     algorithm: windowed || !shards.some((s) => s.entries.some((e) => e.type === "draw")) ? "hmac-sha256-v2" : "hmac-sha256-v1",
-    seedCommitment: c.seedCommitment,
-    seed: c.seed,
-    prizes: c.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight })),
-    noPrizeWeight: c.noPrizeWeight,
+    seedCommitment: terms?.seedCommitment ?? c.seedCommitment,
+    seed: terms?.seed ?? c.seed,
+    prizes: terms?.prizes ?? c.prizes.map((p) => ({ id: p.id, name: p.name, stock: p.stock, weight: p.weight })),
+    noPrizeWeight: terms?.noPrizeWeight ?? c.noPrizeWeight,
     shards,
+    published,
   };
 }
 
