@@ -141,6 +141,27 @@ describe("embeddable widget", () => {
     await context.close();
   });
 
+  it("a challenged visitor on a page without WebCrypto (a brand page on plain http) solves the challenge and draws", { timeout: 60_000 }, async () => {
+    // A User-Agent that gives headless Chromium away is always challenged; crypto.subtle is missing outside secure contexts.
+    const ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Mobile Safari/604.1";
+    const { context, page, errors } = await phonePage(browser(), { userAgent: ua });
+    await context.addInitScript(`delete Crypto.prototype.randomUUID; Object.defineProperty(Crypto.prototype, "subtle", { get: () => undefined })`);
+    const claims: { status: number; answered: boolean }[] = [];
+    page.on("response", (r) => {
+      if (r.url().endsWith(`/campaigns/${campaignId}/claims`)) claims.push({ status: r.status(), answered: !!r.request().headers()["x-kaquan-challenge"] });
+    });
+    await page.goto(`${allowed}/`);
+    expect(await page.evaluate("typeof crypto.subtle")).toBe("undefined");
+    const go = page.locator("kaquan-campaign button.go");
+    await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
+    await go.click();
+    await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 30_000 }).toContain("drawn");
+    expect(claims).toEqual([{ status: 403, answered: false }, { status: 200, answered: true }]);
+    expect(await page.evaluate("window.__events.filter(e => e.name === 'error').length")).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a lottery's optional share task: sharing from the widget gives the extra draw, as on the campaign page", async () => {
     const { context, page, errors } = await phonePage(browser());
     await page.goto(`${taskOrigin}/`);

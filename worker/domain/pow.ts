@@ -5,6 +5,7 @@
  * the campaign pages and the widget solve with it.
  */
 import { hmacSha256Hex, timingSafeEqual } from "./crypto";
+import { sha256Bytes } from "./sha256-js";
 
 const encoder = new TextEncoder();
 
@@ -66,7 +67,9 @@ export function leadingZeroBits(bytes: Uint8Array): number {
 }
 
 export async function powDigest(nonce: string, counter: number): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(nonce + String(counter))));
+  const data = encoder.encode(nonce + String(counter));
+  // No WebCrypto on a page that is not a secure context (a brand's http page embedding the widget).
+  return crypto.subtle ? new Uint8Array(await crypto.subtle.digest("SHA-256", data)) : sha256Bytes(data);
 }
 
 export async function meetsDifficulty(nonce: string, counter: number, difficulty: number): Promise<boolean> {
