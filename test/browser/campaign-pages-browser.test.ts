@@ -1,10 +1,11 @@
+import { DatabaseSync } from "node:sqlite";
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import type { DrawExport, DrawLogEntry } from "../../schema/campaigns";
 import { icsTime } from "../../site/src/lib/ics";
 import { entryHash } from "../../worker/domain/draw";
 import { downloadText, fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
-import { admin } from "./stack";
+import { admin, d1File } from "./stack";
 
 /** Issue 13 leftovers on the campaign pages: 提醒我, the wheel and 九宫格, plain-words results, CLS, one request a tap. */
 const browser = useChromium();
@@ -379,8 +380,25 @@ describe("campaign pages on a phone", () => {
     expect(verdict).toContain(`分片 ${otherNo} 第 1 条记录不成立`);
     expect(verdict).toContain("这条不在您这次抽奖的分片");
     expect(await page.locator("#outcome").count()).toBe(0);
-    // Untampered again: ✔ with the outcome.
+    // The log untouched, but the campaign's row edited in D1 after the start (its odds as the page shows them): the
+    // log is published with the terms that drew, the verdict says the published ones differ (it read ✔ when no draw
+    // landed where the edit moved).
     tamperLog = () => undefined;
+    const db = new DatabaseSync(d1File(inject("stack").stateDir), { timeout: 5_000 });
+    const { definition } = db.prepare("SELECT definition FROM campaigns WHERE id = ?").get(c.id) as { definition: string };
+    const edited = JSON.parse(definition);
+    edited.noPrizeWeight += 1;
+    db.prepare("UPDATE campaigns SET definition = ? WHERE id = ?").run(JSON.stringify(edited), c.id);
+    // The worker reads a campaign's row again after 5 s.
+    await new Promise((r) => setTimeout(r, 5_500));
+    await page.reload();
+    await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("活动页公布的中奖权重、奖品数量或种子承诺与实际开奖所用的不一致");
+    expect(await page.textContent("#verdict")).toMatch(/^✘/);
+    expect(await page.locator("#outcome").count()).toBe(0);
+    db.prepare("UPDATE campaigns SET definition = ? WHERE id = ?").run(definition, c.id);
+    db.close();
+    await new Promise((r) => setTimeout(r, 5_500));
+    // Untampered again: ✔ with the outcome.
     await page.reload();
     await expect.poll(() => page.textContent("#verdict"), { timeout: 15_000 }).toContain("验证通过");
     expect(await page.textContent("#outcome")).toBe(drawn.prizeId ? `结果：中奖 ${drawn.prizeName}` : "结果：未中奖");
