@@ -28,7 +28,9 @@ describe("campaign copy lint", () => {
     // omission, a condition or prerequisite named, friends' 助力, and English copy.
     for (const bad of ["抽奖前请先分享给好友", "参与抽奖需分享至3个群", "分享后可抽奖", "转发后抽奖", "未转发者无抽奖资格", "抽奖条件：分享活动页面",
       "分享活动页面是参与抽奖的前提", "好友助力满3人后开奖", "Share with 3 friends to unlock your draw", "You must share before you can draw",
-      "分 享后才能抽奖", "先\u200b分享再抽奖", "抽奖前请先 分 享 给好友", "分享后才能抽奖！"]) {
+      "分 享后才能抽奖", "先\u200b分享再抽奖", "抽奖前请先 分 享 给好友", "分享后才能抽奖！",
+      // Winning named instead of drawing (accepted before): sharing as the condition of a prize is gated all the same.
+      "转发后才有机会中奖", "分享后才能中奖", "邀请好友后方可兑奖", "分享才可获奖", "转发即可赢取大奖"]) {
       expect(gated(bad), bad).toHaveLength(1);
     }
     for (const ok of ["分享后抽奖次数+1", "分享后抽奖机会加一次", "完成分享等任务可额外获得抽奖机会，但不是参与条件。", "分享不是参与条件", "无需分享即可参与抽奖",
