@@ -2,7 +2,8 @@ import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
 import { schemaFromColumnData } from "hyparquet-writer/src/schema.js";
 import type { ExportColumn, ExportFormat, ExportRow, ExportValue } from "../../schema/exports";
-import { csvField } from "./csv";
+import { chinaDateTime } from "./china-time";
+import { CSV_BOM, csvField } from "./csv";
 
 /** Turns pages of rows into the bytes of one export file, page by page, so memory holds one page at a time. */
 export interface ExportEncoder {
@@ -34,13 +35,15 @@ function ndjson(columns: ExportColumn[]): ExportEncoder {
   };
 }
 
+/** CSV is the file a person opens in a spreadsheet: a byte-order mark first, and times in China time (chinaDateTime). */
 function csv(columns: ExportColumn[]): ExportEncoder {
   const line = (fields: ExportValue[]) => fields.map(csvField).join(",") + "\r\n";
+  const cell = (c: ExportColumn, v: ExportValue) => (c.kind === "time" && v !== null ? chinaDateTime(String(v)) : v);
   return {
     contentType: "text/csv; charset=utf-8",
     extension: "csv",
-    start: () => utf8.encode(line(columns.map((c) => c.name))),
-    page: (rows) => utf8.encode(rows.map((r) => line(columns.map((c) => normalise(c, r[c.name])))).join("")),
+    start: () => utf8.encode(CSV_BOM + line(columns.map((c) => c.name))),
+    page: (rows) => utf8.encode(rows.map((r) => line(columns.map((c) => cell(c, normalise(c, r[c.name]))))).join("")),
     end: () => null,
   };
 }

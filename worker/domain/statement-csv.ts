@@ -1,4 +1,4 @@
-import { csvField, csvQuote } from "./csv";
+import { CSV_BOM, csvField, csvQuote } from "./csv";
 
 /** RFC 4180 CSV text → rows of fields (quoted fields may hold commas, quotes and line breaks; a BOM is dropped). */
 export function parseCsv(text: string): string[][] {
@@ -25,10 +25,11 @@ export function parseCsv(text: string): string[][] {
 }
 
 /**
- * Rows → CSV text with CRLF line ends. `people` (the default) is a file a person opens in a spreadsheet, whose typed
- * formulas are written as text; `machine` is a gateway's own file format, written as the gateway writes it.
+ * Rows → CSV text with CRLF line ends. `people` (the default) is a file a person opens in a spreadsheet: it starts with
+ * the byte-order mark (CSV_BOM) and its typed formulas are written as text; `machine` is a gateway's own file format,
+ * written as the gateway writes it.
  */
 export function toCsv(rows: string[][], reader: "people" | "machine" = "people"): string {
   const cell = reader === "people" ? csvField : csvQuote;
-  return rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+  return (reader === "people" ? CSV_BOM : "") + rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }

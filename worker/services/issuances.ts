@@ -10,6 +10,7 @@ import type { z } from "@hono/zod-openapi";
 import type { DirectIssueInput, Issuance, IssuanceInput, IssuanceReport } from "../../schema/outreach";
 import { newId, sha256Hex } from "../domain/crypto";
 import { inHoldout } from "../domain/outreach";
+import { toCsv } from "../domain/statement-csv";
 import {
   advanceCursorStmt, buyerExistsRow, couponProduct, failuresByReason, finishIssuanceStmt, getIssuance, insertIssuanceStmt, listIssuances,
   memberBuyer, memberPage, messageCounts, peopleDone, personStmts, runningIssuances, runSize, segmentRow, type IssuanceRow,
@@ -162,8 +163,7 @@ export async function issuanceReport(env: Env, tenantId: string, id: string): Pr
   return { issuance, failuresByReason: failures.map((f) => ({ reason: f.reason ?? "unknown", count: f.count })), messages: { sent: of("sent"), deferred: of("deferred"), suppressed: of("suppressed") } };
 }
 
-const csvCell = (v: string | number | null) => (/[",\n]/.test(String(v ?? "")) ? `"${String(v).replaceAll('"', '""')}"` : String(v ?? ""));
-/** The report as CSV: one metric per line (counts, then failures by reason, then messages). */
+/** The report as CSV: one metric per line (counts, then failures by reason, then messages); names as the brand typed them. */
 export function reportCsv(r: IssuanceReport): string {
   const i = r.issuance;
   const rows: [string, string | number | null][] = [
@@ -172,5 +172,5 @@ export function reportCsv(r: IssuanceReport): string {
     ...r.failuresByReason.map((f): [string, number] => [`failed:${f.reason}`, f.count]),
     ["messages_sent", r.messages.sent], ["messages_deferred", r.messages.deferred], ["messages_suppressed", r.messages.suppressed],
   ];
-  return `metric,value\n${rows.map(([k, v]) => `${csvCell(k)},${csvCell(v)}`).join("\n")}\n`;
+  return toCsv([["metric", "value"], ...rows.map(([k, v]) => [k, v === null ? "" : String(v)])]);
 }
