@@ -74,5 +74,10 @@ describe("campaign copy lint", () => {
     // Limits and order words are not claims; a claim next to them still is.
     expect(check({ description: "第一行\n第二行：每人最多 3 次，最后一天截止" })).toEqual([]);
     expect(check({ description: "最后一天！全网第一" })).toEqual([["description", "banned_phrase", "第一", 7]]);
+    // Ordinals and caps an operator writes every day: a first wave or round of a sale, the first item or order, "up to
+    // ¥50 off", "valid for at most 30 days" — no claim to be the best (these were refused, with no way to say it).
+    expect(check({ name: "新客领券 第一波", description: "双11第一弹：第一件半价，第一单满100最高减50，最高立减20，最高可减30，有效期最长30天；第一阶段 11/1 开始" })).toEqual([]);
+    // The claims stay refused beside them.
+    expect(check({ name: "第一波！销量第一", description: "最高减50，最高品质" })).toEqual([["description", "banned_phrase", "最", 6], ["name", "banned_phrase", "第一", 6]]);
   });
 });
