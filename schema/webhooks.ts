@@ -111,6 +111,12 @@ export const WebhookLogQuery = z.object({
   before: z.string().max(40).optional().openapi({ description: "Page on: only rows created before this time" }),
 });
 
+export const WebhookDeliveryQuery = WebhookLogQuery.extend({
+  status: z.enum(["pending", "succeeded", "failed"]).optional().openapi({
+    description: "Only deliveries in this state; `failed` are the dead letters (out of retries, or their endpoint disabled), to replay",
+  }),
+});
+
 export const ReplayRangeInput = z
   .strictObject({
     from: z.iso.datetime().openapi({ description: "Events that occurred at or after this time" }),

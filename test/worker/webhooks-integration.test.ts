@@ -144,6 +144,21 @@ describe("webhook deliveries", () => {
     expect(attempts.at(-1)).toMatchObject({ outcome: "failed", nextAttemptAt: null });
     expect(Date.parse(attempts[0].nextAttemptAt) - start).toBe(delays[0]! * 1000);
     expect(ep.id).toBeTruthy();
+
+    // The operator finds the dead letters among what went through: status=failed lists them, and nothing else.
+    const [ok] = await routeOutbound(t.env, [event(tenant.id, "voucher_redeemed", { voucherId: "vch_2" })]);
+    expect(await attemptDelivery(t.env, ok!, { fetcher: receiver([200]).fetcher, now })).toMatchObject({ outcome: "succeeded" });
+    const dead = await api(`/webhooks/endpoints/${ep.id}/deliveries?status=failed`, { token: adminKey });
+    expect(dead.status).toBe(200);
+    expect(dead.body.deliveries.map((d: any) => [d.id, d.type, d.status, d.lastStatusCode])).toEqual([[id, "voucher_redeemed", "failed", 503]]);
+    const sent = await api(`/webhooks/endpoints/${ep.id}/deliveries?status=succeeded`, { token: adminKey });
+    expect(sent.body.deliveries.map((d: any) => d.id)).toEqual([ok]);
+    expect((await api(`/webhooks/endpoints/${ep.id}/deliveries`, { token: adminKey })).body.deliveries).toHaveLength(2);
+    const bad = await api(`/webhooks/endpoints/${ep.id}/deliveries?status=dead`, { token: adminKey });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues?.[0]?.path ?? bad.body.error.message).toContain("status");
+    const other = await createTenant();
+    expect((await api(`/webhooks/endpoints/${ep.id}/deliveries?status=failed`, { token: other.adminKey })).status).toBe(404);
   });
 
   it("signs with both secrets during a rotation overlap, and with the new one only without overlap", async () => {

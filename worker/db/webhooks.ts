@@ -260,13 +260,23 @@ export function getDeliveryById(db: D1Database, id: string) {
   return db.prepare("SELECT * FROM webhook_deliveries WHERE id = ?").bind(id).first<DeliveryRow>();
 }
 
-export async function listDeliveries(db: D1Database, tenantId: string, endpointId: string, limit: number, before?: string): Promise<DeliveryRow[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-    )
-    .bind(tenantId, endpointId, before ?? "9999", limit)
-    .all<DeliveryRow>();
+export type DeliveryStatus = DeliveryRow["status"];
+
+/** Newest first; with a status, only those (index webhook_deliveries_endpoint_status: dead letters among many sent). */
+export async function listDeliveries(
+  db: D1Database, tenantId: string, endpointId: string, limit: number, before?: string, status?: DeliveryStatus,
+): Promise<DeliveryRow[]> {
+  const { results } = await (status
+    ? db
+        .prepare(
+          `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND status = ? AND created_at < ?
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .bind(tenantId, endpointId, status, before ?? "9999", limit)
+    : db
+        .prepare(`SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`)
+        .bind(tenantId, endpointId, before ?? "9999", limit)
+  ).all<DeliveryRow>();
   return results;
 }
 

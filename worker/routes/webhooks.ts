@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   CreatedWebhookEndpoint, CreateWebhookEndpointInput, ReplayRangeInput, ReplayResult, RotatedWebhookSecret, RotateWebhookSecretInput,
-  UpdateWebhookEndpointInput, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookLogQuery,
+  UpdateWebhookEndpointInput, WebhookAttempt, WebhookDelivery, WebhookDeliveryQuery, WebhookEndpoint, WebhookLogQuery,
 } from "../../schema/webhooks";
 import { ApiError } from "../errors";
 import { requireKey } from "../middleware/auth";
@@ -53,7 +53,7 @@ const rotate = createRoute({
 });
 const deliveries = createRoute({
   method: "get", path: "/webhooks/endpoints/{endpointId}/deliveries", tags, security: bearerAuth, middleware: operator,
-  summary: "Deliveries to an endpoint, newest first", request: { params: EndpointParam, query: WebhookLogQuery },
+  summary: "Deliveries to an endpoint, newest first; status=failed lists its dead letters", request: { params: EndpointParam, query: WebhookDeliveryQuery },
   responses: { 200: json(z.object({ deliveries: z.array(WebhookDelivery) }), "Deliveries"), 400: errors[400], 404: errors[404], ...common },
 });
 const attempts = createRoute({

@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookEndpoint } from "../../schema/webhooks";
 import {
   deleteEndpoint, getDelivery, getEndpoint, insertEndpoint, listAttempts, listDeliveries, listEndpoints, rearmDeliveries, rotateEndpointSecret,
-  toDelivery, toEndpoint, updateEndpoint,
+  toDelivery, toEndpoint, updateEndpoint, type DeliveryStatus,
 } from "../db/webhooks";
 import { newId } from "../domain/crypto";
 import { sealSecret } from "../domain/secret-box";
@@ -76,10 +76,10 @@ export const endpointById = async (env: Pick<Env, "DB">, tenantId: string, id: s
 
 type Page = { limit: number; before?: string };
 
-/** An endpoint's deliveries, newest first (404 when the endpoint is not this tenant's). */
-export async function endpointDeliveries(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page) {
+/** An endpoint's deliveries, newest first, all or in one state (404 when the endpoint is not this tenant's). */
+export async function endpointDeliveries(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page & { status?: DeliveryStatus }) {
   const ep = await ownEndpoint(env, tenantId, endpointId);
-  return { deliveries: (await listDeliveries(env.DB, tenantId, ep.id, q.limit, q.before)).map(toDelivery) };
+  return { deliveries: (await listDeliveries(env.DB, tenantId, ep.id, q.limit, q.before, q.status)).map(toDelivery) };
 }
 
 /** An endpoint's delivery attempts, newest first (404 when the endpoint is not this tenant's). */
