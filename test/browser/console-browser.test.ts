@@ -50,6 +50,27 @@ describe("operator console on a phone", () => {
     }
   });
 
+  it("a stored-value plan withdrawn or offered again shows its new state at once (the list refreshes after the click)", async () => {
+    const page = await signedIn("/admin/cards/");
+    const name = `充${Date.now() % 1000}送1`;
+    await page.fill("#p-name", name);
+    await page.fill("#p-pay", "100");
+    await page.fill("#p-bonus", "1");
+    await page.click("#plan-form button[type=submit]");
+    const row = page.locator("#plans tr", { hasText: name });
+    await expect.poll(() => row.textContent()).toContain("销售中");
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    // Before, the refresh called the plans list itself ("plans is not a function"): withdrawn on the server, 销售中 and
+    // 下架 on the page until a reload.
+    await row.getByRole("button", { name: "下架" }).click();
+    await expect.poll(() => row.textContent()).toContain("已下架");
+    await row.getByRole("button", { name: "上架" }).click();
+    await expect.poll(() => row.textContent()).toContain("销售中");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it("creates a product, then edits its name, price, description, scope and image", async () => {
     const page = await signedIn("/admin/products/");
     const name = `礼品卡 ${Date.now()}`;
