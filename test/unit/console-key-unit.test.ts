@@ -41,3 +41,16 @@ describe("a console page before any key is entered", () => {
     expect(calls).toEqual([{ url: "/api/v1/orders", auth: "Bearer kq_saved_key" }, { url: "/api/v1/settlements/public-key", auth: null }]);
   });
 });
+
+describe("a console page whose key lacks the scope", () => {
+  it("says which key the action takes, not only that this key may not", async () => {
+    browser("kq_op_secret");
+    g.fetch = async () =>
+      new Response(JSON.stringify({ error: { code: "forbidden", message: "This key lacks the 'admin' scope", requestId: "r" } }), { status: 403 });
+    const e = (await api("POST", "/orders/ord_1/refunds", { reason: "x" }).catch((x) => x)) as Failure;
+    expect(e.describe()).toBe("此密钥无权进行该操作：需要管理员（admin）密钥");
+    g.fetch = async () => new Response(JSON.stringify({ error: { code: "forbidden", message: "Not your store", requestId: "r" } }), { status: 403 });
+    const other = (await api("GET", "/x").catch((x) => x)) as Failure;
+    expect(other.describe()).toBe("此密钥无权进行该操作");
+  });
+});

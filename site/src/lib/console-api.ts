@@ -20,6 +20,16 @@ export function forgetOperatorKey() {
 
 /** The console acts with an API key, so a refusal of what the key may do is worded about the key (pages say it plainly). */
 const CONSOLE_CODES: NonNullable<TextContext["codes"]> = { forbidden: ["此密钥无权进行该操作", "This key may not do that"] };
+const SCOPE_WORDS: Record<string, [string, string]> = {
+  admin: ["管理员（admin）", "an admin"], operator: ["运营（operator）", "an operator"], analyst: ["分析（analyst）", "an analyst"], redeemer: ["核销（redeemer）", "a redeemer"],
+};
+
+/** A refusal for a missing scope says which key it takes (an operator refunding was told only 此密钥无权进行该操作). */
+function forbiddenWords(message: string): [string, string] | null {
+  const scope = /lacks the '(\w+)' scope/.exec(message)?.[1];
+  const words = scope ? SCOPE_WORDS[scope] : undefined;
+  return words ? [`此密钥无权进行该操作：需要${words[0]}密钥`, `This key may not do that: it takes ${words[1]} key`] : null;
+}
 
 export class ApiFailure extends Error {
   constructor(
@@ -38,7 +48,9 @@ export class ApiFailure extends Error {
    * A page passes its own labels where its form names a field differently.
    */
   describe(names: Omit<TextContext, "sent"> = {}): string {
-    return errorText({ code: this.code, message: this.message, issues: this.issues }, undefined, { ...names, codes: { ...CONSOLE_CODES, ...names.codes }, sent: this.sent });
+    const scoped = this.code === "forbidden" ? forbiddenWords(this.message) : null;
+    const codes = { ...CONSOLE_CODES, ...(scoped ? { forbidden: scoped } : {}), ...names.codes };
+    return errorText({ code: this.code, message: this.message, issues: this.issues }, undefined, { ...names, codes, sent: this.sent });
   }
 }
 
