@@ -71,6 +71,27 @@ describe("operator console on a phone", () => {
     await page.context().close();
   });
 
+  it("imports card keys pasted into the page, with the file's rules: a repeated key and a bad line are refused by line", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const made = await fetch(`${baseUrl}/api/v1/products`, {
+      method: "POST", headers: { authorization: `Bearer ${keys.operator}`, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "card_key", name: `粘贴导入 ${Date.now()}`, priceCents: 990, faceValueCents: 1000, validity: { kind: "relative", days: 30 }, scope: "全场" }),
+    });
+    const product = (await made.json()) as { id: string };
+    const page = await signedIn("/admin/products/");
+    await expect.poll(() => page.locator(`#i-product option[value="${product.id}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await page.selectOption("#i-product", product.id);
+    const stamp = Date.now();
+    // What an operator copies out of a supplier's mail: keys one per line, one repeated, one cut short, a blank line.
+    await page.fill("#i-paste", [`PST-${stamp}-0001`, `PST-${stamp}-0002`, "", `PST-${stamp}-0001`, "ab", `PST-${stamp}-0003`].join("\n"));
+    await page.click("#import-form button[type=submit]");
+    await expect.poll(() => page.textContent("#i-msg"), { timeout: 30_000 }).toContain("导入 3 条，拒绝 2 条");
+    const refused = await page.locator("#i-errors tbody tr").allTextContents();
+    expect(refused.map((r) => r.replace(/\s+/g, " ").trim())).toEqual([expect.stringMatching(/^4.*重复/), expect.stringMatching(/^5.*4–512/)]);
+    await expect.poll(() => page.locator("#products tr", { hasText: "粘贴导入" }).last().textContent()).toContain("3/3");
+    await page.context().close();
+  });
+
   it("creates a product, then edits its name, price, description, scope and image", async () => {
     const page = await signedIn("/admin/products/");
     const name = `礼品卡 ${Date.now()}`;
