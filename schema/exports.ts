@@ -11,7 +11,7 @@ export const EXPORT_DATASETS = ["events", "orders", "payments", "vouchers", "red
 export const ExportDataset = z.enum(EXPORT_DATASETS);
 export type ExportDataset = z.infer<typeof ExportDataset>;
 
-export const EXPORT_FORMATS = ["ndjson", "csv", "parquet"] as const;
+export const EXPORT_FORMATS = ["ndjson", "csv", "csv-excel", "parquet"] as const;
 export const ExportFormat = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
@@ -73,7 +73,7 @@ export const ExportQuery = z
   .object({
     from: Instant.openapi({ description: "Start (inclusive), ISO date-time, or a date (00:00 China time)", example: "2026-11-01" }),
     to: Instant.openapi({ description: "End (exclusive), ISO date-time, or a date (00:00 China time)", example: "2026-12-01" }),
-    format: ExportFormat.default("ndjson").openapi({ description: "ndjson (one JSON object per line), csv (RFC 4180 with a header) or parquet" }),
+    format: ExportFormat.default("ndjson").openapi({ description: "ndjson (one JSON object per line), csv (RFC 4180 with a header, ISO UTC times), csv-excel (the same for Excel/WPS: a UTF-8 byte-order mark and China wall-clock times) or parquet" }),
     cursor: z
       .string()
       .max(200)

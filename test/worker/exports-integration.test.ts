@@ -83,12 +83,16 @@ describe("data exports", () => {
     const table = csvRows(text(csv.bytes));
     expect(table[0]).toEqual(EXPORT_COLUMNS.orders.map((c) => c.name));
     expect(table.slice(1).map((r) => r[0])).toEqual(rows.map((r) => r.id));
-    // A file people open in Excel or WPS: the byte-order mark first (else its Chinese reads as GBK, garbled), and
-    // times as China wall-clock times a spreadsheet reads as dates (NDJSON and Parquet keep ISO UTC).
-    expect([...csv.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    // For programs: no byte-order mark, ISO UTC times.
     const createdAt = EXPORT_COLUMNS.orders.findIndex((c) => c.name === "createdAt");
+    expect(csv.bytes[0]).not.toBe(0xef);
+    expect(table.slice(1).map((r) => r[createdAt])).toEqual(rows.map((r) => r.createdAt));
+    // csv-excel, the file people open in Excel or WPS: the byte-order mark first (else its Chinese reads as GBK,
+    // garbled), and times as China wall-clock times a spreadsheet reads as dates.
+    const excel = await download(s.analyst, `/exports/orders?${RANGE}&format=csv-excel`);
+    expect([...excel.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const china = (iso: string) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 23).replace("T", " ");
-    expect(table.slice(1).map((r) => r[createdAt])).toEqual(rows.map((r) => china(r.createdAt)));
+    expect(csvRows(text(excel.bytes)).slice(1).map((r) => r[createdAt])).toEqual(rows.map((r) => china(r.createdAt)));
 
     const pq = await download(s.analyst, `/exports/orders?${RANGE}&format=parquet`);
     expect(pq.headers.get("content-type")).toBe("application/vnd.apache.parquet");

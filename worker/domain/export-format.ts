@@ -35,14 +35,18 @@ function ndjson(columns: ExportColumn[]): ExportEncoder {
   };
 }
 
-/** CSV is the file a person opens in a spreadsheet: a byte-order mark first, and times in China time (chinaDateTime). */
-function csv(columns: ExportColumn[]): ExportEncoder {
+/**
+ * `csv`: RFC 4180 with ISO UTC times, for programs. `csv-excel`: the file a person opens in Excel or WPS — a byte-order
+ * mark first (else a Chinese Windows reads it as GBK) and times as China wall-clock time, which a spreadsheet reads as
+ * a date (chinaDateTime).
+ */
+function csv(columns: ExportColumn[], forSpreadsheet: boolean): ExportEncoder {
   const line = (fields: ExportValue[]) => fields.map(csvField).join(",") + "\r\n";
-  const cell = (c: ExportColumn, v: ExportValue) => (c.kind === "time" && v !== null ? chinaDateTime(String(v)) : v);
+  const cell = (c: ExportColumn, v: ExportValue) => (forSpreadsheet && c.kind === "time" && v !== null ? chinaDateTime(String(v)) : v);
   return {
     contentType: "text/csv; charset=utf-8",
     extension: "csv",
-    start: () => utf8.encode(CSV_BOM + line(columns.map((c) => c.name))),
+    start: () => utf8.encode((forSpreadsheet ? CSV_BOM : "") + line(columns.map((c) => c.name))),
     page: (rows) => utf8.encode(rows.map((r) => line(columns.map((c) => cell(c, normalise(c, r[c.name]))))).join("")),
     end: () => null,
   };
@@ -111,5 +115,5 @@ function parquet(columns: ExportColumn[]): ExportEncoder {
 }
 
 export function exportEncoder(format: ExportFormat, columns: ExportColumn[]): ExportEncoder {
-  return format === "csv" ? csv(columns) : format === "parquet" ? parquet(columns) : ndjson(columns);
+  return format === "csv" || format === "csv-excel" ? csv(columns, format === "csv-excel") : format === "parquet" ? parquet(columns) : ndjson(columns);
 }
