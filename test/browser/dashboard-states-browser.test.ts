@@ -117,8 +117,9 @@ describe("dashboard cards at phone width", () => {
   it("legends at rest show the series, values only under the finger; date axes read 11/28 and fit", { timeout: 120_000 }, async () => {
     const page = await demo90("retention");
     const legend = page.locator("#view-retention .u-legend");
-    // At rest: no "类别: –  次日: –" readout of nothing (what is shown: innerText).
-    await expect.poll(() => legend.innerText()).toContain("次日");
+    // At rest: no "类别: –  次日: –" readout of nothing (what is shown: innerText). The chart is drawn a moment after the
+    // card reads ok; on a loaded CI machine that moment passed expect.poll's default second once.
+    await expect.poll(() => legend.innerText(), { timeout: 15_000 }).toContain("次日");
     expect(await legend.innerText()).not.toContain("–");
     expect(await legend.innerText()).not.toMatch(/类别|日期/);
     // A finger on the chart: the cohort under it and its rates. (Located taps: Playwright scrolls and waits for the
