@@ -266,17 +266,13 @@ export type DeliveryStatus = DeliveryRow["status"];
 export async function listDeliveries(
   db: D1Database, tenantId: string, endpointId: string, limit: number, before?: string, status?: DeliveryStatus,
 ): Promise<DeliveryRow[]> {
-  const { results } = await (status
-    ? db
-        .prepare(
-          `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND status = ? AND created_at < ?
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .bind(tenantId, endpointId, status, before ?? "9999", limit)
-    : db
-        .prepare(`SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`)
-        .bind(tenantId, endpointId, before ?? "9999", limit)
-  ).all<DeliveryRow>();
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ?${status ? " AND status = ?" : ""} AND created_at < ?
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    )
+    .bind(tenantId, endpointId, ...(status ? [status] : []), before ?? "9999", limit)
+    .all<DeliveryRow>();
   return results;
 }
 
