@@ -73,7 +73,8 @@ export const EVENT_PAYLOADS = {
    * order_partially_refunded): amountCents is then the parts' sum, already counted by them.
    */
   order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), storedValueCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional() }),
-  order_cancelled: payload({ ...OrderRef, reason: Label.optional() }),
+  /** costCents: a flash-sale win that lapsed unpaid hands back the cost its claim_succeeded counted (ROI). */
+  order_cancelled: payload({ ...OrderRef, reason: Label.optional(), costCents: Cents.optional() }),
   supplier_failed: payload({ orderId: Id, supplierId: Id, outcome: Label.optional(), latencyMs: z.number().nonnegative().optional(), circuitOpen: z.boolean().optional() }),
   low_stock: payload({ productId: Id, available: Count, threshold: Count }),
   alert: z.object({ ...Common, kind: Label, orderId: OptId }).catchall(Detail),

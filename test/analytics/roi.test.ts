@@ -10,6 +10,9 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *     u5 then uses v2 (c2's coupon) at checkout on o5, an order with no campaign of its own: o5 pays 2000 and gets 300
  *     back in part → c2 revenue 1700, 1 paid order, ROI (1700 − 1100) / 1100 = 6/11. o1 (c1's own price) also lists v2:
  *     it stays c1's, counted once. u6's o3 used v9, a voucher no campaign issued: it stays unattributed.
+ * c3 (a flash sale, discount 200 a unit): u7 wins and lets the order lapse (order_cancelled hands the 200 back); u9
+ *     wins the unit again and pays 800; u10's win is refused by fulfilment (claim_failed hands its 200 back) → 3
+ *     participants, cost 200 (not 600), revenue 800, ROI (800 − 200) / 200 = 3.
  * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
  */
 const c1 = (extra: Record<string, string | number> = {}) => ({ campaignId: "c1", ...extra });
@@ -35,6 +38,12 @@ const fixture = [
   ev("coupon_applied", "u1", at("09-09"), { orderId: "o1", productId: "p1", voucherId: "v2", couponProductId: "cp2", couponKind: "threshold", discountCents: 100 }),
   ev("voucher_issued", "u6", at("09-01"), { voucherId: "v9", costCents: 0 }),
   ev("coupon_applied", "u6", at("09-10"), { orderId: "o3", productId: "p1", voucherId: "v9", couponProductId: "cp9", couponKind: "threshold", discountCents: 100 }),
+  ev("claim_succeeded", "u7", at("09-14"), { campaignId: "c3", costCents: 200 }),
+  ev("order_cancelled", "u7", at("09-14"), { campaignId: "c3", orderId: "o7", reason: "expired", costCents: 200 }),
+  ev("claim_succeeded", "u9", at("09-15"), { campaignId: "c3", costCents: 200 }),
+  ev("order_paid", "u9", at("09-15"), { campaignId: "c3", orderId: "o9", amountCents: 800 }),
+  ev("claim_succeeded", "u10", at("09-15"), { campaignId: "c3", costCents: 200 }),
+  ev("claim_failed", "u10", at("09-15"), { campaignId: "c3", reason: "out_of_stock", costCents: 200 }),
   ev("user_signed_up", "u1", at("09-06"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u4", at("09-08"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u5", at("09-11"), { acquisitionCampaignId: "c2" }),
@@ -50,6 +59,7 @@ describe("campaign ROI and share of new users", () => {
     expect(await wh.query("roi")).toEqual([
       { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 3000, paidOrders: 3, roi: 2.75, newUsers: 2, newUserShare: 0.4 },
       { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 1700, paidOrders: 1, roi: 6 / 11, newUsers: 1, newUserShare: 0.2 },
+      { campaignId: "c3", participants: 3, costCents: 200, revenueCents: 800, paidOrders: 1, roi: 3, newUsers: 0, newUserShare: 0 },
     ]);
   });
 });

@@ -119,6 +119,10 @@ describe("won claims become orders and vouchers through the claims consumer", { 
     await held.flush();
     const failed = held.events.filter((e) => e.type === "claim_failed");
     expect(failed).toEqual([expect.objectContaining({ eventId: `evf_${won.body.claimId}`, payload: expect.objectContaining({ reason: "purchase_limit", stockReturned: true }) })]);
+    // It hands back the cost its claim counted (ROI): the unit is sold again and counted again.
+    const counted = held.events.find((e) => e.type === "claim_succeeded" && e.payload.claimId === won.body.claimId)!.payload.costCents;
+    expect(counted).toBeGreaterThan(0);
+    expect(failed[0]!.payload.costCents).toBe(counted);
     expect((await api(`/public/campaigns/${c.id}/users/buyer-a`, { headers: await sessionHeader(c.id, "buyer-a") })).body.claims[0]).toMatchObject({ status: "failed", orderId: null, failure: { code: "purchase_limit" } });
     // The winner's order route does not sell the returned unit a second time.
     const route = await api(`/public/campaigns/${c.id}/claims/${won.body.claimId}/order`, { headers: await sessionHeader(c.id, "buyer-a") });

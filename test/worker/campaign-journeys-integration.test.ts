@@ -61,7 +61,7 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
   });
 
   it("a flash-sale win left unpaid goes back on sale when its order expires, once, and its winner may try again", async () => {
-    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const { adminKey, productId, slug, tenant } = await shopWithKeys(3);
     const now = Date.now();
     const created = await api("/campaigns", {
       method: "POST", token: adminKey,
@@ -94,6 +94,9 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     // Asked for the win's order again, the winner is told it lapsed (it said claim_unfulfillable: "the product ran out").
     const lapsed = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
     expect([lapsed.status, lapsed.body.error.code]).toEqual([409, "order_lapsed"]);
+    // The expiry hands back the discount its claim counted (¥19.90 − ¥9.90): ROI counts the unit once when re-won.
+    const cancelled = (await recordedOfType(tenant.id, "order_cancelled")).filter((e) => e.payload.orderId === view.body.order.id);
+    expect(cancelled.map((e) => e.payload)).toEqual([expect.objectContaining({ reason: "expired", campaignId: id, costCents: 1000 })]);
 
     // Someone else takes it now (the isolate's sold-out mark lapses within seconds).
     await expect.poll(async () => (await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: second.cookie! }, json: {} })).status, { timeout: 10_000, interval: 1000 }).toBe(200);

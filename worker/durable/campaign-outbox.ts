@@ -111,14 +111,17 @@ export function claimCost(cfg: ShardConfig, r: ClaimResult): number {
 /** The buyer-visible failure of a claim that can never be fulfilled. */
 export type ClaimFailure = { code: string; message: string };
 
-/** The event of a won claim that fulfilment refused for good (derived id: a resend after a crash is deduplicated). */
+/**
+ * The event of a won claim that fulfilment refused for good (derived id: a resend after a crash is deduplicated). It
+ * hands back the cost its claim_succeeded / draw_made counted: nothing was handed out.
+ */
 export function claimFailedEvent(cfg: ShardConfig, row: Pick<OutboxRow, "id" | "user_id" | "device_id" | "referrer_id">, r: ClaimResult, failure: ClaimFailure, shard: number): EventInput {
   return {
     eventId: `evf_${row.id}`,
     tenantId: cfg.tenantId,
     type: "claim_failed",
     actor: { userId: row.user_id, deviceId: row.device_id, referrerId: row.referrer_id },
-    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, reason: failure.code, message: failure.message, stockReturned: refusedUnitReturns(cfg.def.kind, failure.code), shard },
+    payload: { campaignId: cfg.campaignId, campaignKind: cfg.def.kind, claimId: row.id, productId: cfg.def.kind === "lottery" ? null : cfg.def.productId, prizeId: r.prizeId, costCents: claimCost(cfg, r), reason: failure.code, message: failure.message, stockReturned: refusedUnitReturns(cfg.def.kind, failure.code), shard },
   };
 }
 

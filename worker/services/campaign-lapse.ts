@@ -5,6 +5,20 @@ const CLAIM_KEY = "claim:";
 
 type LapsedOrder = Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" | "idempotency_key">;
 
+/** A flash-sale win's order (made by the claims consumer from a won claim). */
+const isFlashWin = (o: Pick<OrderRow, "source" | "campaign_id" | "idempotency_key">) =>
+  !!o.campaign_id && o.source.startsWith("flash:") && o.idempotency_key.startsWith(CLAIM_KEY);
+
+/**
+ * What an unpaid flash-sale win's order_cancelled carries for ROI: its campaign and the cost its claim_succeeded
+ * counted (the discount was never given; the unit may be won again and counted again). Nothing for other orders.
+ */
+export async function lapsedWinCost(env: Env, order: Pick<OrderRow, "source" | "campaign_id" | "idempotency_key">): Promise<{ campaignId?: string; costCents?: number }> {
+  if (!isFlashWin(order)) return {};
+  const hit = await publicCampaign(env, order.campaign_id!).catch(() => null);
+  return { campaignId: order.campaign_id!, costCents: hit?.campaign.costCents ?? 0 };
+}
+
 /**
  * A flash-sale win's order that lapsed unpaid (expired, or cancelled by its buyer): the campaign's shard holding the
  * claim puts its unit back on sale and lets the winner try again (once: the shard marks the claim). Called after the
@@ -20,7 +34,7 @@ export async function returnLapsedWin(env: Env, order: LapsedOrder): Promise<boo
 
 /** True once nothing is left to do for the order: its unit is back, or it never was a flash-sale win to return. */
 async function handBack(env: Env, campaignId: string, order: LapsedOrder): Promise<boolean> {
-  if (!order.source.startsWith("flash:") || !order.idempotency_key.startsWith(CLAIM_KEY)) return true;
+  if (!isFlashWin(order)) return true;
   const claimId = order.idempotency_key.slice(CLAIM_KEY.length);
   try {
     const hit = await publicCampaign(env, campaignId);
