@@ -93,6 +93,9 @@ export default defineConfig(async () => {
             // wall-clock window gets one more try, and scripts/test-all.ts names it at the end as a flake to look at.
             retry: process.env.CI ? 1 : 0,
             hookTimeout: 200_000,
+            // A page on a loaded machine may take seconds to show what a poll waits for (expect.poll's default is 1 s:
+            // a test that once failed only under load). A poll that passes returns as soon as it does.
+            expect: { poll: { timeout: 10_000 } },
           },
         },
         {
