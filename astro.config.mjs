@@ -13,4 +13,9 @@ export default defineConfig({
   devToolbar: { enabled: false },
   telemetry: false,
   integrations: [kaquanWidget()],
+  // Phones in China browse in in-app browsers on old WebViews (WeChat, Alipay, the system browsers of Android 8–10
+  // phones): Vite's default syntax target (Chrome 111, Safari 16.4) could leave syntax those cannot parse, and a page
+  // whose script does not parse sells nothing. Chrome 91 / Safari 15 (iOS 15): top-level await and optional chaining
+  // as engines of 2021 run them. test/unit/site-syntax-unit.test.ts checks the built scripts against this target.
+  vite: { build: { target: ["chrome91", "safari15"] } },
 });

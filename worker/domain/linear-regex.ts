@@ -194,11 +194,11 @@ function compile(root: Node): State[] {
         if (n.items.length === 0) return empty();
         const frags = n.items.map(build);
         for (let k = 0; k + 1 < frags.length; k++) patch(frags[k]!, frags[k + 1]!.start);
-        return { start: frags[0]!.start, holes: frags.at(-1)!.holes };
+        return { start: frags[0]!.start, holes: frags[frags.length - 1]!.holes };
       }
       case "alt": {
         const frags = n.options.map(build);
-        let start = frags.at(-1)!.start;
+        let start = frags[frags.length - 1]!.start;
         for (let k = frags.length - 2; k >= 0; k--) start = add({ kind: "split", a: frags[k]!.start, b: start });
         return { start, holes: frags.flatMap((f) => f.holes) };
       }
@@ -220,7 +220,7 @@ function compile(root: Node): State[] {
         }
         if (parts.length === 0) return empty();
         for (let k = 0; k + 1 < parts.length; k++) patch(parts[k]!, parts[k + 1]!.start);
-        return { start: parts[0]!.start, holes: parts.at(-1)!.holes };
+        return { start: parts[0]!.start, holes: parts[parts.length - 1]!.holes };
       }
     }
   }

@@ -285,7 +285,7 @@ function segments(path: string): string[] {
 }
 
 function fieldName(names: string[], ctx: TextContext): string {
-  const last = names.at(-1) ?? "";
+  const last = names[names.length - 1] ?? "";
   const key = names.slice(-2).join(".");
   const pair = ctx.fields?.[key] ?? ctx.fields?.[last] ?? FIELDS[key] ?? FIELDS[last];
   return pair ? t(pair[0], pair[1]) : last;
@@ -293,13 +293,13 @@ function fieldName(names: string[], ctx: TextContext): string {
 
 /** A list item is named by what was sent (“not-an-email”) or else by its place (第 2 项). */
 function itemName(parts: string[], ctx: TextContext): string {
-  if (!/^\d+$/.test(parts.at(-1) ?? "")) return "";
+  if (!/^\d+$/.test(parts[parts.length - 1] ?? "")) return "";
   const value = parts.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), ctx.sent);
   if (typeof value === "string" || typeof value === "number") {
     const quoted = `“${String(value).slice(0, 40)}”`;
     return t(quoted, ` ${quoted}`);
   }
-  const n = Number(parts.at(-1)) + 1;
+  const n = Number(parts[parts.length - 1]) + 1;
   return t(`第 ${n} 项`, ` item ${n}`);
 }
 
@@ -360,7 +360,7 @@ function issueText(i: Issue, ctx: TextContext): string {
   const field = fieldName(names, ctx);
   const name = field + itemName(parts, ctx);
   const prefix = name ? t(`${name}：`, `${name}: `) : "";
-  return prefix + reasonText(i, names.at(-1) ?? "");
+  return prefix + reasonText(i, names[names.length - 1] ?? "");
 }
 
 /**

@@ -63,7 +63,8 @@ export const TARGETING_VIEWS: Record<string, View> = {
       table(tableEl, rows, L);
       // A message of the last 30 days (the API's default window) may still bring its person back: its 0% is not final.
       const since = day(new Date(Date.now() - WIN_BACK_DAYS * DAY_MS));
-      const last = String(rows.filter((r) => Number(r.sent) > 0).at(-1)?.bucket ?? "");
+      const sent = rows.filter((r) => Number(r.sent) > 0);
+      const last = String(sent[sent.length - 1]?.bucket ?? "");
       if (last && Date.parse(`${last}T00:00:00Z`) + 31 * DAY_MS >= Date.parse(`${since}T00:00:00Z`)) {
         const p = document.createElement("p");
         p.className = "note";
