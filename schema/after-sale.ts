@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { BALANCE_PROVIDER } from "../worker/domain/after-sale";
 import { Validity } from "./catalog";
 import { LedgerEntry } from "./ledger";
@@ -173,24 +174,24 @@ export type ConsoleRefund = z.infer<typeof ConsoleRefund>;
 export const OpenTicketInput = z
   .object({
     reason: TicketReason,
-    body: z.string().trim().min(1).max(1000),
+    body: text().trim().min(1).max(1000),
     contact: z.string().trim().min(3).max(64).optional().openapi({ description: "How to reach you besides the order page (phone, WeChat id)" }),
     voucherId: z.string().min(1).max(64).optional().openapi({ description: "Which of the order's rights (vouchers) the problem is with, when it has several" }),
   })
   .strict()
   .openapi("OpenTicketInput");
 
-export const TicketReplyInput = z.object({ body: z.string().trim().min(1).max(1000) }).strict().openapi("TicketReplyInput");
+export const TicketReplyInput = z.object({ body: text().trim().min(1).max(1000) }).strict().openapi("TicketReplyInput");
 
 export const ResolveTicketInput = z
   .discriminatedUnion("action", [
     z.object({
-      action: z.literal("replace"), note: z.string().trim().max(500).optional(),
+      action: z.literal("replace"), note: text().trim().max(500).optional(),
       voucherId: z.string().min(1).max(64).optional().openapi({ description: "The right to replace; left out, the one the ticket names, else the first unused one" }),
     }).strict(),
-    z.object({ action: z.literal("refund"), amountCents: z.number().int().min(1).max(100_000_000).optional(), units: z.number().int().min(0).max(100).default(0), note: z.string().trim().min(1).max(200) }).strict(),
-    z.object({ action: z.literal("compensate"), couponProductId: z.string().min(1).max(64), note: z.string().trim().max(500).optional() }).strict(),
-    z.object({ action: z.literal("reject"), note: z.string().trim().min(1).max(500) }).strict(),
+    z.object({ action: z.literal("refund"), amountCents: z.number().int().min(1).max(100_000_000).optional(), units: z.number().int().min(0).max(100).default(0), note: text().trim().min(1).max(200) }).strict(),
+    z.object({ action: z.literal("compensate"), couponProductId: z.string().min(1).max(64), note: text().trim().max(500).optional() }).strict(),
+    z.object({ action: z.literal("reject"), note: text().trim().min(1).max(500) }).strict(),
   ])
   .openapi("ResolveTicketInput");
 export type ResolveTicketInput = z.infer<typeof ResolveTicketInput>;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 /** Friend assist (助力, issue 18): an operator's activity, a member's request and its helps. */
 const Id = z.string().min(1).max(64);
@@ -6,7 +7,7 @@ const Time = z.iso.datetime({ offset: true });
 
 export const AssistInput = z
   .object({
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     /** The reward: a coupon or card-key product, issued as a free order when the goal is reached. */
     productId: Id,
     /** Helps needed (N). */

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { Validity } from "./catalog";
 import { Acquisition } from "./acquisition";
 import { Eligibility, OPEN_ELIGIBILITY } from "./eligibility";
@@ -15,7 +16,7 @@ export const UserId = z.string().min(1).max(64).regex(/^[\w.@:-]+$/, "letters, d
 export const Prize = z
   .object({
     id: Slug,
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     /**
      * What a winner receives (a catalog product of the brand, usually a coupon); fulfilled as a voucher. Required
      * when prizes are set (422 prize_without_product otherwise); null only in definitions stored before that rule.
@@ -32,7 +33,7 @@ export type Prize = z.infer<typeof Prize>;
 export const CampaignTask = z
   .object({
     id: Slug,
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     /** Extra draws granted for the day each time it is completed. Sharing is one such task; never required. */
     extraChances: z.number().int().min(1).max(10),
     perDay: z.number().int().min(1).max(10).default(1),
@@ -46,8 +47,8 @@ export type CampaignEntry = z.infer<typeof CampaignEntry>;
 // Field schemas without defaults, shared by the create contract (which adds defaults) and the patch contract.
 const F = {
   kind: CampaignKind,
-  name: z.string().trim().min(1).max(80),
-  description: z.string().trim().max(500),
+  name: text().trim().min(1).max(80),
+  description: text().trim().max(500),
   startsAt: Instant,
   endsAt: Instant,
   /** Flash sale / coupon: the product sold or given. */

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { patternProblem } from "../worker/domain/linear-regex";
 import rechargeAccountKinds from "./data/recharge-accounts.json";
 import { Eligibility, OPEN_ELIGIBILITY } from "./eligibility";
@@ -124,15 +125,15 @@ export type ProductConfig = z.infer<typeof ProductConfig>;
 
 const ProductFields = {
   kind: ProductKind,
-  name: z.string().trim().min(1).max(80),
-  subtitle: z.string().max(120).default(""),
-  description: z.string().max(4000).default(""),
+  name: text().trim().min(1).max(80),
+  subtitle: text().max(120).default(""),
+  description: text().max(4000).default(""),
   priceCents: Cents,
   faceValueCents: Cents,
   validity: Validity.nullable().default(null),
-  scope: z.string().max(1000).openapi({ description: "Where and for what it can be used, in plain words" }).default(""),
-  usageRules: z.string().max(2000).default(""),
-  tutorial: z.string().max(4000).openapi({ description: "How to redeem" }).default(""),
+  scope: text().max(1000).openapi({ description: "Where and for what it can be used, in plain words" }).default(""),
+  usageRules: text().max(2000).default(""),
+  tutorial: text().max(4000).openapi({ description: "How to redeem" }).default(""),
   media: Media.default({ images: [], videoUrl: null }),
   perUserLimit: z.number().int().min(0).max(1000).openapi({ description: "0 = no limit" }).default(0),
   stockTotal: z.number().int().min(0).nullable().openapi({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 export const COMPENSATION_POLICIES = ["replace", "refund", "manual"] as const;
 export const CompensationPolicy = z.enum(COMPENSATION_POLICIES).openapi("CompensationPolicy", {
@@ -26,7 +27,7 @@ export const CompensationPolicies = z
 
 export const REPORT_PROBLEMS = ["invalid_key", "already_used", "wrong_value", "other"] as const;
 export const ReportVoucherInput = z
-  .object({ problem: z.enum(REPORT_PROBLEMS), note: z.string().trim().max(500).default("") })
+  .object({ problem: z.enum(REPORT_PROBLEMS), note: text().trim().max(500).default("") })
   .openapi("ReportVoucherInput");
 
 export const Complaint = z

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 /** Group buys (拼团): the operator's definition, teams, and what a buyer's page shows. */
 const Instant = z.iso.datetime({ offset: true });
@@ -6,7 +7,7 @@ const Instant = z.iso.datetime({ offset: true });
 export const CreateGroupBuyInput = z
   .object({
     productId: z.string().min(1).max(64),
-    name: z.string().trim().min(1).max(80),
+    name: text().trim().min(1).max(80),
     groupPriceCents: z.number().int().min(1).max(10_000_000),
     teamSize: z.number().int().min(2).max(10),
     teamMinutes: z.number().int().min(5).max(1440),

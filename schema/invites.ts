@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 /** Invite-both-get (邀请有礼, issue 18): the operator's programme, a member's invite link, the operator's watch. */
 const Id = z.string().min(1).max(64);
 
 export const InviteProgrammeInput = z
   .object({
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     /** What the inviter gets (a coupon or card-key product) once the invitee's first paid order lands. */
     inviterProductId: Id,
     /** What the invitee gets then. */

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 /** Membership (issue 17): tiers with their privileges, growth rules, the member card and the operator's views. */
 const Id = z.string().min(1).max(64);
@@ -23,7 +24,7 @@ export type TierPrivileges = z.output<typeof TierPrivileges>;
 
 export const TierInput = z
   .object({
-    name: z.string().trim().min(1).max(40),
+    name: text().trim().min(1).max(40),
     rank: z.number().int().min(0).max(20),
     growthThreshold: z.number().int().min(0).max(100_000_000),
     privileges: TierPrivileges.default(TierPrivileges.parse({})),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { IdempotencyKey } from "./orders";
 import { ProductKind, ProductStatus } from "./catalog";
 
@@ -69,7 +70,7 @@ export const TaskKind = z.enum(["complete_profile", "first_purchase", "invite_fr
 export const MemberTaskInput = z
   .object({
     kind: TaskKind,
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     repeatable: z.boolean().default(false),
     points: Points.default(0),
     growth: Points.default(0),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { ErrorBody } from "./errors";
 import { BOTH_OR_NEITHER, bothOrNeither, OpeningHours, StoreLocationFields } from "./stores";
 import { VoucherStatus } from "./vouchers";
@@ -21,7 +22,7 @@ export const Store = z
 export type Store = z.infer<typeof Store>;
 
 export const CreateStoreInput = z
-  .object({ name: z.string().trim().min(1).max(80), address: z.string().trim().max(200).default(""), ...StoreLocationFields })
+  .object({ name: text().trim().min(1).max(80), address: text().trim().max(200).default(""), ...StoreLocationFields })
   .strict()
   .refine(bothOrNeither, BOTH_OR_NEITHER)
   .openapi("CreateStoreInput");
@@ -29,7 +30,7 @@ export type CreateStoreInput = z.infer<typeof CreateStoreInput>;
 
 /** A change to a store: only the fields sent change (null clears coordinates or hours). */
 export const UpdateStoreInput = z
-  .object({ name: z.string().trim().min(1).max(80).optional(), address: z.string().trim().max(200).optional(), ...StoreLocationFields })
+  .object({ name: text().trim().min(1).max(80).optional(), address: text().trim().max(200).optional(), ...StoreLocationFields })
   .strict()
   .refine((s) => (s.lat === undefined) === (s.lng === undefined) && (s.lat === undefined || bothOrNeither(s)), BOTH_OR_NEITHER)
   .openapi("UpdateStoreInput");

@@ -1,11 +1,12 @@
 /** Stored-value card (储值卡) contracts: plans, the member's wallet, the ledger, store charges, the operator's views. */
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 const Cents = z.number().int();
 
 export const PlanInput = z
   .object({
-    name: z.string().trim().min(1).max(60).openapi({ example: "充100送50" }),
+    name: text().trim().min(1).max(60).openapi({ example: "充100送50" }),
     payCents: z.number().int().min(100).max(10_000_000).openapi({ description: "What the member pays (principal credited)" }),
     bonusCents: z.number().int().min(0).max(10_000_000).default(0).openapi({ description: "Bonus credited on top (spent first, never refunded)" }),
     bonusValidDays: z.number().int().min(1).max(3650).nullable().default(null).openapi({ description: "Days a load's bonus stays spendable; null = no expiry" }),

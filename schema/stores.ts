@@ -3,6 +3,7 @@
  * browser's geolocation reports — and map links say so (coordinate=wgs84). Hours are Asia/Shanghai wall-clock time.
  */
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -26,7 +27,7 @@ export type OpeningHours = z.infer<typeof OpeningHours>;
 
 export const Latitude = z.number().min(-90).max(90).openapi({ description: "WGS-84 latitude, degrees" });
 export const Longitude = z.number().min(-180).max(180).openapi({ description: "WGS-84 longitude, degrees" });
-export const City = z.string().trim().max(40);
+export const City = text().trim().max(40);
 
 /** The location fields of a store, as the operator sends them (all optional; lat and lng go together). */
 export const StoreLocationFields = {

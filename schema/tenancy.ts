@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 export const SCOPES = ["admin", "operator", "redeemer", "analyst"] as const;
 export const Scope = z.enum(SCOPES).openapi("Scope");
@@ -28,14 +29,14 @@ export const Origin = z.url().refine((u) => /^https?:\/\/[^/]+$/.test(u), "an or
 export const CreateTenantInput = z
   .object({
     slug: TenantSlug,
-    name: z.string().trim().min(1).max(80),
+    name: text().trim().min(1).max(80),
     allowedOrigins: z.array(Origin).max(50).default([]),
   })
   .openapi("CreateTenantInput");
 
 export const UpdateTenantInput = z
   .object({
-    name: z.string().trim().min(1).max(80).optional(),
+    name: text().trim().min(1).max(80).optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
     /** Days raw events are kept in the warehouse (1–3650); null keeps them. Aggregates (user profiles) stay. */
     eventRetentionDays: z.number().int().min(1).max(3650).nullable().optional(),

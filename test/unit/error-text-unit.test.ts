@@ -184,6 +184,8 @@ describe("console and page error text", () => {
     expect(counterErrorText(huge, ["核销失败", "Failed"])).toBe("填写有误，请检查\n消费金额：不能大于 ¥1000000.00");
     const blank = { code: "validation_failed", message: "Invalid json", issues: [{ path: "json.body", code: "too_small", message: "Too small: expected string to have >=1 characters" }] };
     expect(errorText(blank, undefined, { fields: { body: ["问题描述", "Description"] } })).toBe("填写有误，请检查\n问题描述：不能为空");
+    const unsafe = { code: "validation_failed", message: "Invalid json", issues: [{ path: "json.body", code: "unsafe_characters", message: "must not contain control characters, bidirectional overrides or unpaired surrogates" }] };
+    expect(errorText(unsafe, undefined, { fields: { body: ["问题描述", "Description"] } })).toBe("填写有误，请检查\n问题描述：含有不可见的控制字符或文字方向符，请删掉后再试");
   });
 
   it("ledger findings read the same on the console as on the public verify page", () => {

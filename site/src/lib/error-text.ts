@@ -254,6 +254,7 @@ const ISSUES: Record<string, Pair> = {
   https_required: ["须以 https:// 开头", "must be https"],
   credentials_in_url: ["不能包含用户名或密码", "must not carry a user name or password"],
   private_address: ["不能指向内网、本机或内部地址", "must not point at a private, loopback or internal address"],
+  unsafe_characters: ["含有不可见的控制字符或文字方向符，请删掉后再试", "contains control or text-direction characters; remove them"],
   prize_without_product: ["请选择发放的商品", "pick the product it delivers"],
   unknown_tier: ["没有这个会员等级", "no such member tier"],
 };
