@@ -160,5 +160,12 @@ describe("lottery draws", { timeout: 60_000 }, () => {
     expect(reseeded.seed).toBe(honest.seed);
     expect(reseeded.published!.seedCommitment).toBe(fakeCommitment);
     expect(verifyDrawExport(reseeded).issues.map((i) => i.code)).toContain("published");
+    // The lottery page checks the revealed seed against the commitment it shows: the seed it is given is the one that
+    // drew, so the rewritten pair does not read as "✔ 种子与承诺一致".
+    const page = (await api(`/public/campaigns/${c.id}`)).body;
+    expect(page.seedCommitment).toBe(fakeCommitment);
+    expect(page.seed).toBe(honest.seed);
+    expect(createHash("sha256").update(page.seed).digest("hex")).not.toBe(page.seedCommitment);
+    expect((await api(`/campaigns/${c.id}`, { token: adminKey })).body.seed).toBe(honest.seed);
   });
 });

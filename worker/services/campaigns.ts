@@ -211,13 +211,18 @@ export async function withStockState(env: Env, campaigns: Campaign[]): Promise<C
   }));
 }
 
-/** After the end the coordinator gives up the seed; it is copied to D1 once and published with the campaign. */
+/**
+ * After the end the coordinator gives up the seed; it is copied to D1 once and published with the campaign. The seed
+ * published is always the coordinator's (the one that drew), D1's copy only when the coordinator has none: a seed and
+ * commitment written over the row together would otherwise be shown as "✔ the seed matches its commitment" while
+ * the draws were made with another seed. The commitment stays D1's, the one the pages showed before the draw.
+ */
 async function revealIfEnded(env: Env, row: CampaignRow): Promise<Campaign> {
   const c = toCampaign(row);
-  if (c.kind === "lottery" && c.phase === "ended" && !row.seed) {
+  if (c.kind === "lottery" && c.phase === "ended") {
     const r = await coordinatorOf(env, row.id).reveal();
     if ("seed" in r && r.seed) {
-      await setCampaignSeed(env.DB, row.tenant_id, row.id, r.seed);
+      if (!row.seed) await setCampaignSeed(env.DB, row.tenant_id, row.id, r.seed);
       c.seed = r.seed;
     }
   }
