@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorsCsv, isRowError, KeyCsvReader, keyRowText } from "../../worker/domain/key-csv";
+import { errorsCsv, isPrintableKey, isRowError, KeyCsvReader, keyRowText } from "../../worker/domain/key-csv";
 
 // One parser for `npm run import:keys` and the operator page: same rows, same line numbers, same error file.
 const readAll = (text: string, reusable = false) => {
@@ -66,5 +66,12 @@ describe("key CSV: a broken or foreign file", () => {
     expect(keyRowText("a key must be 4-512 printable characters", "zh")).toContain("可见字符");
     expect(keyRowText("something new", "zh")).toBe("something new");
     expect(keyRowText(rows[0]!.message, "en")).toBe(rows[0]!.message);
+  });
+});
+
+describe("isPrintableKey", () => {
+  it("refuses invisible, control, unpaired-surrogate and full-width characters; takes ordinary keys in any script", () => {
+    for (const k of ["AB\u200bCD", "\ufeffABCD", "ABCD\u00ad", "AB\u202eCD", "ABCD\u007f", "ABCD\u0085", "AB\u0000CD", "ABCD\udc00", "ＡＢＣＤ", "ABCD\u00a0EF"]) expect(isPrintableKey(k), JSON.stringify(k)).toBe(false);
+    for (const k of ["ABCD-1234", "ab cd+ef/gh=", "兑换码七七八八", "카드-1234", "key_with.dots~"]) expect(isPrintableKey(k), k).toBe(true);
   });
 });

@@ -71,4 +71,23 @@ describe("card-key stock counts", { timeout: 90_000 }, () => {
     expect((await api(`/products/${productId}/stock`, { token: adminKey })).body).toMatchObject({ available: 1_000_000, total: null });
     expect(await kept(tenant.id)).toEqual(await counted(tenant.id));
   });
+
+  it("a key disguised with invisible or full-width characters is refused, not stocked beside the same key (sold twice)", async () => {
+    const { tenant, adminKey, productId } = await shopWithKeys(0);
+    const other = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "另一张卡", priceCents: 990, faceValueCents: 1000 } });
+    const key = "VIP-2026-ABCD-7788";
+    const first = await api(`/products/${productId}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: key }] } });
+    expect(first.body).toMatchObject({ inserted: 1, rejected: 0 });
+    const disguised = [`${key}\u200b`, `VIP-2026-\u200dABCD-7788`, `\u2060${key}`, `VIP-2026-ＡＢＣＤ-7788`, `VIP-2026-ABCD-7788\u00ad`, `\u202e${key}`, `${key}\u007f`, `${key}\u0085`, `${key}\ud800`];
+    for (const pid of [productId, other.body.id]) {
+      const r = await api(`/products/${pid}/keys/import`, { method: "POST", token: adminKey, json: { rows: disguised.map((secret, i) => ({ line: i + 1, secret })) } });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ inserted: 0, rejected: disguised.length });
+      expect(new Set(r.body.errors.map((e: { code: string }) => e.code))).toEqual(new Set(["invalid"]));
+    }
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM card_keys WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>())!.n).toBe(1);
+    // Keys in other scripts and with ordinary punctuation still go in.
+    const ok = await api(`/products/${other.body.id}/keys/import`, { method: "POST", token: adminKey, json: { rows: [{ line: 1, secret: "兑换码-七七八八-2026" }, { line: 2, secret: "ab cd+ef/gh=" }] } });
+    expect(ok.body).toMatchObject({ inserted: 2, rejected: 0 });
+  });
 });

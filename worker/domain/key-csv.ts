@@ -56,6 +56,13 @@ export const KEY_ROW_MESSAGES = {
   openQuote: 'a quoted field is not closed (a " without its closing ")',
   printable: `a key must be ${KEY_MIN}-${KEY_MAX} printable characters`,
 } as const;
+
+/**
+ * A key the API stores: no control or format characters (a zero-width space, a BOM, a bidi mark: invisible, so the
+ * buyer copies a key the platform refuses, and the same key typed without them passes the duplicate check and is sold
+ * twice), no unpaired surrogates, and written in NFKC already (full-width ＡＢＣ１ is the key ABC1 typed another way).
+ */
+export const isPrintableKey = (secret: string) => !/[\p{Cc}\p{Cf}\p{Cs}]/u.test(secret) && secret === secret.normalize("NFKC");
 const FIRST_LINE_HINT = `and line 1 is no header either: name the key column ${KEY_HEADERS.join(", ")}`;
 
 /** The operator page's words for each reason, [中文, English]; a message not listed is shown as the API wrote it. */
@@ -63,7 +70,7 @@ export const KEY_ROW_TEXT: Record<string, [string, string]> = {
   [KEY_ROW_MESSAGES.length]: [`卡密须为 ${KEY_MIN}–${KEY_MAX} 个字符`, KEY_ROW_MESSAGES.length],
   [KEY_ROW_MESSAGES.flag]: ["可重复列只能填 1/0、true/false、yes/no 或 是/否", KEY_ROW_MESSAGES.flag],
   [KEY_ROW_MESSAGES.openQuote]: ["引号未闭合（有 \" 却没有配对的 \"）", KEY_ROW_MESSAGES.openQuote],
-  [KEY_ROW_MESSAGES.printable]: [`卡密须为 ${KEY_MIN}–${KEY_MAX} 个可见字符（不能含控制字符）`, KEY_ROW_MESSAGES.printable],
+  [KEY_ROW_MESSAGES.printable]: [`卡密须为 ${KEY_MIN}–${KEY_MAX} 个可见字符（不能含控制字符、零宽字符或全角字母数字）`, KEY_ROW_MESSAGES.printable],
 };
 
 /** An `invalid` row's message for people, in the page's language (the first-line hint included). */

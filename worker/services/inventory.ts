@@ -1,7 +1,7 @@
 import type { ImportKeysInput, StockCounts } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
 import { sealSecret, secretHash } from "../domain/secret-box";
-import { KEY_ROW_MESSAGES } from "../domain/key-csv";
+import { isPrintableKey, KEY_ROW_MESSAGES } from "../domain/key-csv";
 import { chunkInserted, chunkKeyId, hashesInBatch, insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
 import { getProductRow, stockCounts } from "../db/products";
 import { ApiError } from "../errors";
@@ -29,7 +29,7 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
   const keys: NewCardKey[] = [];
   for (const row of input.rows) {
     const secret = row.secret.trim();
-    if (secret.length < 4 || /[\u0000-\u001f]/.test(secret)) {
+    if (secret.length < 4 || !isPrintableKey(secret)) {
       errors.push({ line: row.line, code: "invalid", message: KEY_ROW_MESSAGES.printable });
       continue;
     }
