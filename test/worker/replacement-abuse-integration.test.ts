@@ -45,6 +45,21 @@ describe("after-sale paths meeting on one right", { timeout: 90_000 }, () => {
     expect(await deliveredKeys(b.tenant.id)).toBe(2);
   });
 
+  it("the automatic replace limit counts a ticket's 补发 too: complaint, ticket, complaint gives no third key by itself", async () => {
+    const b = await boughtKey(6, "replace");
+    expect((await report(b)).body.status).toBe("replaced"); // the one automatic replacement (maxReplacements 1)
+    const second = (await shop(b.slug, `/orders/${b.orderId}`, { cookie: b.cookie })).body.vouchers.find((v: { status: string }) => v.status === "issued");
+    const t = await ticket(b, second.id);
+    expect((await api(`/tickets/${t.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "replace" } })).status).toBe(200);
+    const third = (await shop(b.slug, `/orders/${b.orderId}`, { cookie: b.cookie })).body.vouchers.find((v: { status: string }) => v.status === "issued");
+    // Two replacements lead back to the original key now: past the limit, the brand decides.
+    const again = await report({ ...b, voucher: third });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: "open", policy: "manual", escalation: "replacement_limit" });
+    expect(await rights(b.tenant.id, b.orderId)).toEqual(["issued:1", "voided:2"]);
+    expect(await deliveredKeys(b.tenant.id)).toBe(3);
+  });
+
   it("a complaint left to the brand, the key replaced meanwhile by a ticket: replace or refund of the complaint is refused", async () => {
     const b = await boughtKey(4);
     const c = await report(b);

@@ -66,15 +66,19 @@ export async function listPolicies(db: D1Database, tenantId: string) {
   return results;
 }
 
-/** How many replacements lead from the original voucher to this one (0 for an original). */
+/**
+ * How many replacements lead from the original voucher to this one (0 for an original): a complaint's and a ticket's
+ * 补发 alike, followed through each replacement's `meta.replaces` (both write it). Counting complaints alone let a
+ * ticket's replacement start the count again, so each 补发 by hand was followed by one more automatic key.
+ */
 export async function replacementDepth(db: D1Database, tenantId: string, voucherId: string): Promise<number> {
   const r = await db
     .prepare(
       `WITH RECURSIVE chain(voucher_id, depth) AS (
          SELECT ?, 0
          UNION ALL
-         SELECT c.voucher_id, chain.depth + 1 FROM complaints c JOIN chain ON c.tenant_id = ? AND c.replacement_voucher_id = chain.voucher_id
-         WHERE chain.depth < 100
+         SELECT json_extract(v.meta, '$.replaces'), chain.depth + 1 FROM vouchers v JOIN chain ON v.tenant_id = ? AND v.id = chain.voucher_id
+         WHERE json_extract(v.meta, '$.replaces') IS NOT NULL AND chain.depth < 100
        )
        SELECT max(depth) AS depth FROM chain`,
     )
