@@ -220,14 +220,20 @@ export async function withStockState(env: Env, campaigns: Campaign[]): Promise<C
 async function revealIfEnded(env: Env, row: CampaignRow): Promise<Campaign> {
   const c = toCampaign(row);
   if (c.kind === "lottery" && c.phase === "ended") {
-    const r = await coordinatorOf(env, row.id).reveal();
-    if ("seed" in r && r.seed) {
-      if (!row.seed) await setCampaignSeed(env.DB, row.tenant_id, row.id, r.seed);
-      c.seed = r.seed;
+    let seed = revealed.get(row.id);
+    if (!seed) {
+      const r = await coordinatorOf(env, row.id).reveal();
+      if ("seed" in r && r.seed) revealed.set(row.id, (seed = r.seed));
+    }
+    if (seed) {
+      if (!row.seed) await setCampaignSeed(env.DB, row.tenant_id, row.id, seed);
+      c.seed = seed;
     }
   }
   return c;
 }
+/** Seeds the coordinators gave up (they never change once revealed): a list of ended lotteries asks each object once. */
+const revealed = new Map<string, string>();
 
 /** Text edits always; anything touching stock, odds, limits or timing only before the start (the coordinator decides). */
 export async function updateCampaign(env: Env, tenantId: string, id: string, patch: UpdateCampaignInput): Promise<Campaign> {
