@@ -5,6 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorBody } from "../schema/errors";
 import { ApiError } from "./errors";
+import { publicBodyLimit } from "./middleware/body-limit";
 import { campaignOrigins } from "./middleware/campaign-origins";
 import { platformCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
@@ -71,6 +72,7 @@ export function createApp({ sandbox = false }: { sandbox?: boolean } = {}) {
   // Mounted one by one, not chained: a chain merges every route's schema into one type (17 s of each type check), and
   // nothing reads that type (clients come from the OpenAPI document).
   const api = new OpenAPIHono<AppEnv>();
+  for (const open of ["/shop/*", "/public/*", "/track"]) api.use(open, publicBodyLimit);
   const routes: OpenAPIHono<AppEnv>[] = [
     healthRoutes,
     docsRoutes,

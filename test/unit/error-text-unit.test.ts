@@ -159,7 +159,7 @@ describe("console and page error text", () => {
 
   // Answered only to payment providers and suppliers (their callbacks), never to a page.
   const SERVER_TO_SERVER = new Set(["signature_missing", "signature_serial", "signature_expired", "signature_invalid", "signature_unsupported",
-    "signature_unverifiable", "signature_wrong_app", "decrypt_failed", "wrong_merchant", "wrong_app", "wrong_seller", "unsupported_event", "unsupported_notice", "order_mismatch", "amount_mismatch", "replayed", "body_too_large"]);
+    "signature_unverifiable", "signature_wrong_app", "decrypt_failed", "wrong_merchant", "wrong_app", "wrong_seller", "unsupported_event", "unsupported_notice", "order_mismatch", "amount_mismatch", "replayed"]);
 
   it("every refusal code the worker sends to a page has its own text", () => {
     page("zh-CN");

@@ -93,6 +93,7 @@ const CODES: Record<string, Pair> = {
   not_payable: ["该订单当前状态不能支付", "This order cannot be paid in its status"],
   already_paid: ["该笔支付已处理", "This payment is already settled"],
   callback_refused: ["商户拒绝了支付回调", "The merchant refused the payment callback"],
+  body_too_large: ["提交的内容过大，请精简后重试", "What was sent is too large; send less and try again"],
   paid_elsewhere: ["该订单已用其他方式付款，正在确认中，请勿重复支付", "This order was already paid another way; do not pay again"],
   order_paid: ["该订单已付款，正在发货，不能取消，也无需重复支付", "This order is paid and being delivered: it cannot be cancelled, nor needs paying again"],
   charge_closed: ["该笔支付已关闭，请重新下单", "This charge was closed; order again"],
