@@ -95,6 +95,43 @@ describe("analyst dashboard on a phone", () => {
     await page.context().close();
   });
 
+  it("with a 活动 picked, the 新用户 tile counts the people that campaign brought in (its 拉新), not every sign-up", { timeout: 120_000 }, async () => {
+    const { baseUrl, keys } = inject("stack");
+    // A campaign that has started (simulated data never goes on one that has not).
+    const started = async () => {
+      const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+      return campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
+    };
+    await expect.poll(started, { timeout: 30_000, interval: 500 }).toBeTruthy();
+    const campaign = await started();
+    // Today: one sign-up through the campaign and one through none (the tile counted both, walk s76).
+    const run = Date.now().toString(36);
+    const signup = (i: number, payload: Record<string, unknown>) => ({
+      eventId: `ev_dashnew_${run}_${i}`, type: "user_signed_up", occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      actor: { userId: `dashnew_${run}_${i}` }, payload: { ...payload, simulated: true },
+    });
+    const res = await fetch(`${baseUrl}/api/v1/events/import`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ events: [signup(0, { acquisitionCampaignId: campaign.id }), signup(1, {})] }),
+    });
+    expect(res.status).toBe(202);
+    const today = chinaDay(Date.now());
+    const range = `from=${today}T00:00:00%2B08:00&to=${chinaDay(Date.now() + DAY)}T00:00:00%2B08:00`;
+    const get = async (path: string) => (await (await fetch(`${baseUrl}/api/v1/analytics/${path}`, { headers: { authorization: `Bearer ${keys.analyst}` } })).json()) as any;
+    // The campaign's new users (acquisition, as ROI's 拉新 column) against every sign-up of the day.
+    const sumUsers = (rows: any[] | undefined, k: string) => (rows ?? []).reduce((n: number, r: any) => n + r[k], 0);
+    const campaignNewUsers = async () => sumUsers((await get(`acquisition?${range}&campaignId=${campaign.id}`)).rows, "newUsers");
+    await expect.poll(campaignNewUsers, { timeout: 60_000, interval: 1000 }).toBeGreaterThanOrEqual(1);
+    const allNewUsers = async () => sumUsers((await get(`ltv?${range}`)).rows, "users");
+    await expect.poll(allNewUsers, { timeout: 60_000, interval: 1000 }).toBeGreaterThan(await campaignNewUsers());
+
+    const page = await analystPage(`/dashboard/?from=${today}&to=${today}&campaignId=${campaign.id}`);
+    const tile = page.locator('.kpi[data-kpi="newUsers"] .kpi-value');
+    await expect.poll(async () => Number((await tile.textContent())?.replace(/,/g, "")), { timeout: 30_000 }).toBe(await campaignNewUsers());
+    await page.context().close();
+  });
+
   it("会员 section: the seeded membership history by tier, points liability, member vs non-member, renewals, streaks", { timeout: 120_000 }, async () => {
     const page = await analystPage("/dashboard/");
     await page.getByRole("button", { name: "90天" }).click();

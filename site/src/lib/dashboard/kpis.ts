@@ -17,7 +17,9 @@ export async function kpis(f: Filters): Promise<KpiValues> {
   const attribution = Object.fromEntries(ATTRIBUTION_FIELDS.map((k) => [k, f[k]]));
   const [k, ltv, money, red] = await Promise.all([
     metric("kfactor_overall", { ...metricParams("campaign", f), ...attribution }),
-    metric("ltv", { ...metricParams("ltv", f), ...attribution }),
+    // New users of the 活动 picked (those it brought in, as ROI's 拉新), unless a 拉新活动 is picked: every other tile
+    // follows the campaign, and this one counted every sign-up of the range.
+    metric("ltv", { ...metricParams("ltv", { ...f, acquisitionCampaignId: f.acquisitionCampaignId || f.campaignId }), ...attribution }),
     metric("revenue_overall", metricParams("campaign", f)),
     metric("redemption", metricParams("campaign", f)),
   ]);
