@@ -110,4 +110,38 @@ describe("attribution from real pages to the dashboard", () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 240_000);
+
+  it("a landing on the 活动 list with UTM parameters is a view, and the sign-up on the campaign opened from it carries them", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const run = Date.now().toString(36);
+    const coupon = await admin.ok<{ id: string }>("POST", "/products", {
+      kind: "coupon", name: `列表落地券 ${run}`, priceCents: 0, faceValueCents: 500, validity: { kind: "relative", days: 30 }, scope: "测试",
+      stockTotal: 10, config: { coupon: { thresholdCents: 0, discountCents: 500 } },
+    });
+    await admin.ok("POST", `/products/${coupon.id}/status`, { status: "published" });
+    const campaign = await admin.ok<{ id: string }>("POST", "/campaigns", {
+      kind: "coupon_claim", name: `列表落地领券 ${run}`, productId: coupon.id, stock: 10, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const channel = `wb${run}`;
+    const { context, page, errors } = await phonePage(browser());
+    const tracked: string[] = [];
+    const signups: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/track")) tracked.push(r.postData() ?? "");
+      if (r.method() === "POST" && /\/shop\/demo\/guest$/.test(r.url())) signups.push(r.postData() ?? "");
+    });
+    await page.goto(`${baseUrl}/campaigns/?t=demo&utm_source=${channel}&utm_medium=social`);
+    await page.click(`a[href*="${campaign.id}"]`);
+    await expect.poll(() => page.locator("#go").isEnabled(), { timeout: 15_000 }).toBe(true);
+    // The list itself was a view (it sent none: a visitor who only browsed it was nobody).
+    expect(tracked.some((b) => b.includes('"page_view"') && b.includes('"/campaigns/"'))).toBe(true);
+    await page.click("#go");
+    await expect.poll(() => signups.length, { timeout: 15_000 }).toBe(1);
+    // The campaign page's address has no UTM: the sign-up has the landing's (it had none, so the channel was lost).
+    expect(JSON.parse(signups[0]!).acquisition).toMatchObject({ utmSource: channel, utmMedium: "social", campaignId: campaign.id });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
