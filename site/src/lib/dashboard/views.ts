@@ -71,12 +71,14 @@ for (let i = 0; i < 13; i++) {
   HEADERS[`retained_w${i}`] = [`W${i} 人数`, `W${i} users`];
   HEADERS[`rates_w${i}`] = [`W${i}`, `W${i}`];
 }
-const L = new Proxy({} as Record<string, string>, {
+/** Headers in the page's language; `over` renames a column for one view. */
+const labels = (over: Record<string, readonly [string, string]> = {}) => new Proxy({} as Record<string, string>, {
   get: (_, k) => {
-    const pair = HEADERS[String(k)];
+    const pair = over[String(k)] ?? HEADERS[String(k)];
     return pair ? t(pair[0], pair[1]) : undefined;
   },
 });
+const L = labels();
 
 /** A chart of retention rates whose every cohort is too young for one (the table shows the cohorts with "–"). */
 export const TOO_YOUNG_COHORTS = ["批次都尚未满期 — 次日留存在注册次日过完后才有，见下表", "Every cohort is too young — D1 retention exists once the day after sign-up is over; see the table"] as const;
@@ -183,7 +185,8 @@ export const VIEWS: Record<string, View> = {
         { label: t("收入 (¥)", "Revenue (¥)"), values: col(rows, "revenueCents").map((v) => (v ?? 0) / 100) },
         { label: t("退款 (¥)", "Refunds (¥)"), values: col(rows, "refundedCents").map((v) => (v ?? 0) / 100) },
       ], true);
-      table(tableEl, named(rows), L);
+      // A product's takings, as its chart says: 归因收入 (ROI's column) read as if credited to some campaign.
+      table(tableEl, named(rows), labels({ revenueCents: ["收入", "Revenue"] }));
     },
   },
 };
