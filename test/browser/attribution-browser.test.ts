@@ -144,4 +144,25 @@ describe("attribution from real pages to the dashboard", () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it("a buyer coming back to 我的卡券, 我的订单, an order or the member card is a view (an active day); a visitor without a session there is none", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    const tracked: { path: string; body: string }[] = [];
+    page.on("request", (r) => r.url().includes("/api/v1/track") && tracked.push({ path: new URL(page.url()).pathname, body: r.postData() ?? "" }));
+    const views = (path: string) => tracked.filter((t) => t.path === path && t.body.includes('"page_view"')).length;
+    // Nobody yet: 我的卡券 without a session sends nothing (an anonymous device there would be a visitor of its own).
+    await page.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    await expect.poll(() => page.locator("#login").isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.waitForTimeout(1500);
+    expect(views("/shop/vouchers/")).toBe(0);
+    // A guest of the shop (as after a purchase) comes back.
+    expect(await page.evaluate(async () => (await fetch("/api/v1/shop/demo/guest", { method: "POST" })).status)).toBeLessThan(300);
+    for (const path of ["/shop/vouchers/", "/shop/orders/", "/shop/member/"]) {
+      await page.goto(`${baseUrl}${path}?t=demo`);
+      await expect.poll(() => views(path), { timeout: 10_000 }).toBe(1);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

@@ -48,6 +48,16 @@ export function trackView(type: "page_view" | "product_viewed", extra: { product
 }
 
 /**
+ * A view of the buyer's own pages (vouchers, orders, member card): a buyer coming back to use what they hold is an
+ * active day for retention (these pages sent nothing). Only with a session: an anonymous device there is nobody, and
+ * would be a visitor of its own in the funnel.
+ */
+export async function trackBuyerView() {
+  const me = await shopFetch<{ buyer: unknown }>("/me").catch(() => null);
+  if (me?.body?.buyer) trackView("page_view");
+}
+
+/**
  * Shares a campaign: the API returns a link with an opaque share code (and records the share); the system share
  * sheet where there is one, else the link is copied. Returns the link, or null when no session could be had.
  */
