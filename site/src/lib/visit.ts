@@ -52,9 +52,14 @@ export function trackView(type: "page_view" | "product_viewed", extra: { product
  * active day for retention (these pages sent nothing). Only with a session: an anonymous device there is nobody, and
  * would be a visitor of its own in the funnel.
  */
-export async function trackBuyerView() {
-  const me = await shopFetch<{ buyer: unknown }>("/me").catch(() => null);
-  if (me?.body?.buyer) trackView("page_view");
+let buyerViewSent = false;
+export async function trackBuyerView(buyer?: unknown) {
+  if (buyerViewSent) return;
+  // A page that reads /me itself passes its buyer (one request fewer); once per page, whatever it reloads.
+  const who = buyer !== undefined ? buyer : (await shopFetch<{ buyer: unknown }>("/me").catch(() => null))?.body?.buyer;
+  if (!who || buyerViewSent) return;
+  buyerViewSent = true;
+  trackView("page_view");
 }
 
 /**
