@@ -188,8 +188,8 @@ export async function refundableOf(db: D1Database, tenantId: string, orderId: st
 export function reserveRefundStmt(db: D1Database, tenantId: string, chargeId: string, refundId: string, amountCents: number, units: number, reason: string) {
   return db
     .prepare(
-      `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of)
-       SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id FROM payments c
+      `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of, follow_up)
+       SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id, 'owed' FROM payments c
        WHERE c.tenant_id = ? AND c.id = ? AND c.kind = 'charge' AND c.status = 'succeeded'
          AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = c.tenant_id AND o.id = c.order_id AND o.status IN ('paid', 'delivered'))
          AND c.amount_cents - ${REFUNDED_CENTS_SQL} >= ?
@@ -203,19 +203,63 @@ export function reserveRefundStmt(db: D1Database, tenantId: string, chargeId: st
 export function refundUnitsStmt(db: D1Database, tenantId: string, orderId: string, units: number, refundId: string) {
   return db
     .prepare(
-      `UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+      `UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), refund_id = ?
        WHERE +tenant_id = ? AND +status = 'issued' AND id IN (SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND +status = 'issued' ORDER BY +source_key DESC LIMIT ?)
          AND EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status = 'pending')
        RETURNING id, product_id, campaign_id, kind, holder_id`,
     )
-    .bind(tenantId, tenantId, orderId, units, tenantId, refundId);
+    .bind(refundId, tenantId, tenantId, orderId, units, tenantId, refundId);
 }
 
 /** A refund the gateway refused: the row fails and the rights it took come back (only those still 'refunded'). */
 export function unrefundVouchersStmt(db: D1Database, tenantId: string, ids: string[]) {
   return db
-    .prepare(`UPDATE vouchers SET status = 'issued', status_changed_at = NULL WHERE +tenant_id = ? AND +status = 'refunded' AND id IN (${ids.map(() => "?").join(",")})`)
+    .prepare(`UPDATE vouchers SET status = 'issued', status_changed_at = NULL, refund_id = NULL WHERE +tenant_id = ? AND +status = 'refunded' AND id IN (${ids.map(() => "?").join(",")})`)
     .bind(tenantId, ...ids);
+}
+
+/** The rights a part refund took back (refundUnitsStmt), still refunded. */
+export async function rightsOfPartRefund(db: D1Database, tenantId: string, orderId: string, refundId: string) {
+  const { results } = await db
+    .prepare("SELECT id, product_id, campaign_id, kind, holder_id FROM vouchers WHERE tenant_id = ? AND order_id = ? AND refund_id = ? AND +status = 'refunded' ORDER BY +source_key DESC")
+    .bind(tenantId, orderId, refundId)
+    .all<{ id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string }>();
+  return results;
+}
+
+/**
+ * Takes a part refund's owed follow-up for `run`, first in the follow-up's batch: the batch's other statements are
+ * guarded on followUpTaken(run), so of a request and the cron finishing the same refund only one records it.
+ */
+export function takeFollowUpStmt(db: D1Database, tenantId: string, refundId: string, run: string) {
+  return db
+    .prepare("UPDATE payments SET follow_up = ? WHERE tenant_id = ? AND id = ? AND follow_up = 'owed' AND status IN ('succeeded', 'pending')")
+    .bind(`done:${run}`, tenantId, refundId);
+}
+
+export const followUpTaken = (tenantId: string, refundId: string, run: string) => ({
+  sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND follow_up = ?)", args: [tenantId, refundId, `done:${run}`],
+});
+
+/** A refused part refund: its rights come back (only those still refunded by it), and nothing is owed any more. */
+export function voidPartRefundStmts(db: D1Database, tenantId: string, orderId: string, refundId: string) {
+  return [
+    db.prepare(
+      `UPDATE vouchers SET status = 'issued', status_changed_at = NULL, refund_id = NULL
+       WHERE tenant_id = ? AND order_id = ? AND refund_id = ? AND +status = 'refunded'
+         AND EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status = 'failed' AND follow_up = 'owed')`,
+    ).bind(tenantId, orderId, refundId, tenantId, refundId),
+    db.prepare("UPDATE payments SET follow_up = 'void' WHERE tenant_id = ? AND id = ? AND status = 'failed' AND follow_up = 'owed'").bind(tenantId, refundId),
+  ];
+}
+
+/** Part refunds whose follow-up is still owed, reserved before `olderThan` (the request that made them is over). */
+export async function owedFollowUps(db: D1Database, olderThan: string, limit: number) {
+  const { results } = await db
+    .prepare("SELECT * FROM payments WHERE follow_up = 'owed' AND created_at < ? ORDER BY created_at LIMIT ?")
+    .bind(olderThan, limit)
+    .all<PaymentRow>();
+  return results;
 }
 
 /**

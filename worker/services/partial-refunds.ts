@@ -13,9 +13,11 @@ import type { ConsoleRefund, ConsoleRefundInput, PaymentRecord } from "../../sch
 import { getOrderRow, toOrder, type OrderRow } from "../db/orders";
 import { listVouchersByOrder } from "../db/vouchers";
 import {
-  firstVoucherOfOrder, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt, unrefundVouchersStmt, type PaymentRecordRow,
+  firstVoucherOfOrder, followUpTaken, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, owedFollowUps, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt,
+  rightsOfPartRefund, takeFollowUpStmt, voidPartRefundStmts, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
+import type { SqlGuard } from "../db/statements";
 import { paidFromBalance, refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
@@ -31,7 +33,6 @@ import { returnMallExchangeOfOrder } from "./mall";
 import { reverseInviteOfRefund } from "./invites";
 import { reverseTasksOfRefund } from "./member-activity";
 
-type RightRow = { id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string };
 
 /** The action of a money-only refund's ledger entry (voucher_compensated), which settlement counts as money paid out. */
 export const MONEY_REFUND = "money_refund";
@@ -70,48 +71,89 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
   if (!["paid", "delivered"].includes(order.status)) throw ApiError.conflict("order_not_refundable", `An order in status '${order.status}' cannot be refunded`);
 
   const refundId = newId("rf");
-  const [reserved, taken] = await db.batch([
+  const [reserved] = await db.batch([
     reserveRefundStmt(db, tenantId, left.charge_id, refundId, plan.amountCents, plan.units, input.reason),
     refundUnitsStmt(db, tenantId, orderId, plan.units, refundId),
   ]);
   if (!reserved!.results.length) throw ApiError.conflict("over_refund", "Another refund changed what is left on this order; reload and try again");
-  const voided = taken!.results as RightRow[];
-  // A money-only refund changes no right, but the ledger still records the money on the order's first right, so the
-  // signed settlement statement (which counts ledger entries) sees what the gateway paid back.
-  const moneyOn = voided.length === 0 ? await firstVoucherOfOrder(db, tenantId, orderId) : null;
   const charge = (await getPaymentById(db, left.charge_id))!;
   const done = await askRefund(env, charge, plan.amountCents, input.reason, refundId);
   if (done.state === "failed") {
-    if (voided.length) await unrefundVouchersStmt(db, tenantId, voided.map((v) => v.id)).run();
+    await db.batch(voidPartRefundStmts(db, tenantId, orderId, refundId));
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; nothing was refunded");
   }
-  // A refund the gateway accepted and is still processing counts as made (services/refunds.ts finishes it; a later
-  // failure there records refund_settled with state failed for the operator).
-  const succeeded = { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [tenantId, refundId] };
-  const [closed] = await db.batch([
-    orderFullyRefundedStmt(db, tenantId, orderId),
-    ...eventRows(env, [{
-      eventId: `evopr_${refundId}`, tenantId, type: "order_partially_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
-      payload: { orderId, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: plan.amountCents, units: voided.length, reason: input.reason },
-    }], succeeded),
-    ...voided.flatMap((v, i) => eventRows(env, [{
-      eventId: `evr_${v.id}`, tenantId, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
-      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId, amountCents: shareOf(plan.amountCents, voided.length, i), reason: input.reason },
-    }], { sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [tenantId, v.id] })),
-    ...(moneyOn ? eventRows(env, [{
-      eventId: `evmr_${refundId}`, tenantId, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
-      payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: plan.amountCents },
-    }], succeeded) : []),
-    ...(await lastPartStmts(env, order, input.reason, byKeyId)),
-  ]);
-  const now = (closed!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, tenantId, orderId))!;
-  if (now.status === "refunded") await afterLastPart(env, order);
-  await scheduleDispatch(env);
+  const { now, voided } = await followUpPart(env, order, reserved!.results[0] as PaymentRow, byKeyId);
   const after = await refundableOf(db, tenantId, orderId);
   return {
     refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!), balanceReturnedCents: now.status === "refunded" ? order.stored_value_cents ?? 0 : 0,
-    order: toOrder(now), refundableCents: after?.refundable ?? 0, voidedVoucherIds: voided.map((v) => v.id), state: done.state === "processing" ? "processing" : "succeeded",
+    order: toOrder(now), refundableCents: after?.refundable ?? 0, voidedVoucherIds: voided, state: done.state === "processing" ? "processing" : "succeeded",
   };
+}
+
+/**
+ * What a part refund the gateway took (or is processing) records, once — by the request that made it, or by the cron
+ * when that request died after the reservation (finishPartRefunds): order_partially_refunded, voucher_refunded for
+ * each right it took back (the ledger's refund entries), and the order closed when nothing is left. Every statement
+ * after the take is guarded on this run having taken the owed follow-up.
+ */
+async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKeyId: string | null) {
+  const db = env.DB;
+  const t = order.tenant_id;
+  const refundId = refund.id;
+  const reason = refund.reason ?? "";
+  const voided = await rightsOfPartRefund(db, t, order.id, refundId);
+  // A money-only refund changes no right, but the ledger still records the money on the order's first right, so the
+  // signed settlement statement (which counts ledger entries) sees what the gateway paid back.
+  const moneyOn = voided.length === 0 ? await firstVoucherOfOrder(db, t, order.id) : null;
+  const run = newId("fu");
+  const mine = followUpTaken(t, refundId, run);
+  const also = (g: SqlGuard): SqlGuard => ({ sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] });
+  const [, closed] = await db.batch([
+    takeFollowUpStmt(db, t, refundId, run),
+    orderFullyRefundedStmt(db, t, order.id),
+    ...eventRows(env, [{
+      eventId: `evopr_${refundId}`, tenantId: t, type: "order_partially_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
+      payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: refund.amount_cents, units: voided.length, reason },
+    }], mine),
+    ...voided.flatMap((v, i) => eventRows(env, [{
+      eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
+      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, amountCents: shareOf(refund.amount_cents, voided.length, i), reason },
+    }], also({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }))),
+    ...(moneyOn ? eventRows(env, [{
+      eventId: `evmr_${refundId}`, tenantId: t, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
+      payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: refund.amount_cents },
+    }], mine) : []),
+    ...(await lastPartStmts(env, order, reason, byKeyId, mine)),
+  ]);
+  const now = (closed!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, t, order.id))!;
+  if (now.status === "refunded") await afterLastPart(env, order);
+  await scheduleDispatch(env);
+  return { now, voided: voided.map((v) => v.id) };
+}
+
+/**
+ * Cron: part refunds a crash left between their reservation and their follow-up (reserved over two minutes ago, so
+ * the request that made them is over). One the gateway refused gives its rights back; any other is recorded as its
+ * request would have (one never asked is asked by pollPendingRefunds under the same id, as a timed-out one is).
+ */
+export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
+  const db = env.DB;
+  let finished = 0;
+  for (const refund of await owedFollowUps(db, new Date(Date.now() - 120_000).toISOString(), limit)) {
+    try {
+      if (refund.status === "failed") {
+        await db.batch(voidPartRefundStmts(db, refund.tenant_id, refund.order_id, refund.id));
+      } else {
+        const order = await getOrderRow(db, refund.tenant_id, refund.order_id);
+        if (!order) continue;
+        await followUpPart(env, order, refund, null);
+      }
+      finished++;
+    } catch (e) {
+      console.error(JSON.stringify({ at: "finishPartRefunds", refundId: refund.id, error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+  return finished;
 }
 
 /**
@@ -120,9 +162,10 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
  * value it spent, the coupons it used — and its order_refunded event, whose amountCents is every part given back at the
  * gateway (the parts' sum: the balance part of the order goes back to the wallet, not through the gateway).
  */
-export async function lastPartStmts(env: Env, order: OrderRow, reason: string, byKeyId: string | null): Promise<D1PreparedStatement[]> {
+export async function lastPartStmts(env: Env, order: OrderRow, reason: string, byKeyId: string | null, also?: SqlGuard): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
-  const refunded = { sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, order.id] };
+  const isRefunded = "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')";
+  const refunded = also ? { sql: `${isRefunded} AND ${also.sql}`, args: [t, order.id, ...also.args] } : { sql: isRefunded, args: [t, order.id] };
   return [
     ...orderRefundMemberStmts(env, t, order.id, refunded),
     ...orderRefundPointsStmts(env, t, order.id),
