@@ -26,6 +26,7 @@ import { runFlows } from "./services/flows";
 import { sendDeferred } from "./services/messaging";
 import { pollPendingRefunds } from "./services/refunds";
 import { finishPartRefunds } from "./services/partial-refunds";
+import { finishCompensationRefunds } from "./services/compensation";
 import { closeDueSettlements } from "./services/settlements";
 import { sweepOverdueTickets } from "./services/tickets";
 import { pollSupplierOrders } from "./services/supplier-callbacks";
@@ -64,8 +65,9 @@ export async function runScheduled(env: Env): Promise<void> {
     driveIssuances(env), runFlows(env), sendDeferred(env),
     // Payments (issue 21): refunds a gateway is still processing, or never heard of after a crash, asked again; the
     // development sandbox gateway repeats a payment notice a crash left unacknowledged, as a real gateway does; console
-    // part refunds a crash left between their reservation and their record are recorded (or, refused, given back).
-    pollPendingRefunds(env), resendSandboxNotices(env), finishPartRefunds(env),
+    // part refunds and complaint refunds a crash left between their reservation and their record are recorded (or,
+    // refused, given back).
+    pollPendingRefunds(env), resendSandboxNotices(env), finishPartRefunds(env), finishCompensationRefunds(env),
     // Settlement (issue 21): each revenue-share group's previous period closed into a signed statement, once.
     closeDueSettlements(env),
     // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.

@@ -253,11 +253,11 @@ export function voidPartRefundStmts(db: D1Database, tenantId: string, orderId: s
   ];
 }
 
-/** Part refunds whose follow-up is still owed, reserved before `olderThan` (the request that made them is over). */
-export async function owedFollowUps(db: D1Database, olderThan: string, limit: number) {
+/** Refunds (ids LIKE `idLike`) whose follow-up is still owed, reserved before `olderThan` (the request that made them is over). */
+export async function owedFollowUps(db: D1Database, olderThan: string, limit: number, idLike: string) {
   const { results } = await db
-    .prepare("SELECT * FROM payments WHERE follow_up = 'owed' AND created_at < ? ORDER BY created_at LIMIT ?")
-    .bind(olderThan, limit)
+    .prepare("SELECT * FROM payments WHERE follow_up = 'owed' AND created_at < ? AND id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT ?")
+    .bind(olderThan, idLike, limit)
     .all<PaymentRow>();
   return results;
 }

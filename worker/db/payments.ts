@@ -93,6 +93,21 @@ export function insertRefundStmt(db: D1Database, charge: PaymentRow, id: string,
     .bind(id, amountCents, reason, charge.tenant_id, charge.id, amountCents, id, amountCents);
 }
 
+/**
+ * A refund reserved in the batch of the change it pays for (guarded on it), owing its follow-up: a crash after that
+ * batch leaves it pending, so pollPendingRefunds asks the gateway under this id, and the cron records what is owed.
+ */
+export function reserveOwedRefundStmt(db: D1Database, charge: PaymentRow, id: string, amountCents: number, reason: string, guard: SqlGuard) {
+  return db
+    .prepare(
+      `INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, currency, reason, refund_of, follow_up)
+       SELECT ?, c.tenant_id, c.order_id, c.provider, 'refund', ?, c.currency, ?, c.id, 'owed' FROM payments c
+       WHERE c.tenant_id = ? AND c.id = ? AND ? > 0 AND NOT EXISTS (SELECT 1 FROM payments WHERE id = ?)
+         AND ${REFUNDED_CENTS_SQL} + ? <= c.amount_cents AND ${guard.sql}`,
+    )
+    .bind(id, amountCents, reason, charge.tenant_id, charge.id, amountCents, id, amountCents, ...guard.args);
+}
+
 /** Cents of the order's charge already refunded or being refunded. */
 export async function refundedCentsOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<number> {
   const r = await db

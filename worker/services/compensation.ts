@@ -20,8 +20,9 @@ import {
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow, type OrderRow } from "../db/orders";
-import { getChargeOfOrder } from "../db/payments";
-import { orderFullyRefundedStmt, refundableOf, unrefundVouchersStmt } from "../db/order-console";
+import { getChargeOfOrder, reserveOwedRefundStmt } from "../db/payments";
+import { followUpTaken, orderFullyRefundedStmt, owedFollowUps, refundableOf, takeFollowUpStmt, unrefundVouchersStmt } from "../db/order-console";
+import type { SqlGuard } from "../db/statements";
 import { afterLastPart, lastPartStmts } from "./partial-refunds";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
@@ -180,45 +181,91 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
   // left after earlier refunds (a goodwill refund, another right's refund).
   const left = order ? await refundableOf(db, t, order.id) : null;
   const amount = order && left ? Math.max(0, Math.min(shareOf(order.amount_cents, Math.max(1, order.quantity), left.refunded_units), left.refundable)) : 0;
+  const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
+  const moneyMoved = !!(order && charge && charge.status === "succeeded" && amount > 0);
+  const refundId = `rfc_${complaint.id}`;
   // The complaint closes and its right is taken back in one step, only while the right is still unused: a ticket's
-  // replacement or an order refund that took it meanwhile is not paid out a second time.
+  // replacement or an order refund that took it meanwhile is not paid out a second time. The refund row is reserved
+  // in the same step, owing its record: a crash after it leaves it for the cron to pay and record (finishCompensationRefunds).
   const [claimed] = await db.batch([
     resolveComplaintStmt(db, t, complaint.id, { status: "refunded", refundCents: amount }, voucherIs(t, v.id, "issued")),
     moveIssuedVoucherStmt(db, t, v.id, "refunded", complaintIs(t, complaint.id, "refunded")),
+    ...(moneyMoved ? [reserveOwedRefundStmt(db, charge!, refundId, amount, "compensation", complaintIs(t, complaint.id, "refunded"))] : []),
   ]);
   const closed = claimed!.results[0] as ComplaintRow | undefined;
   if (!closed) return notClosed(env, complaint);
-  const charge = order ? await getChargeOfOrder(db, t, order.id) : null;
-  const moneyMoved = !!(order && charge && charge.status === "succeeded" && amount > 0);
   if (moneyMoved) {
-    const outcome = await refundCharge(env, charge!, amount, "compensation", `rfc_${complaint.id}`);
+    const outcome = await refundCharge(env, charge!, amount, "compensation", refundId);
     if (outcome !== "succeeded" && outcome !== "processing") {
       // Money did not move: the right goes back to the buyer and the complaint reopens for the brand to handle by hand.
-      await db.batch([unrefundVouchersStmt(db, t, [v.id]), reopenComplaintStmt(db, t, complaint.id)]);
+      await db.batch(giveBackStmts(db, t, complaint.id, v.id, refundId));
       return (await getComplaint(db, t, complaint.id))!;
     }
   }
-  await db.batch([
-    ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], voucherIs(t, v.id, "refunded")),
-    ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], complaintIs(t, complaint.id, "refunded")),
-    // The last money of the order went back: the order is refunded (member growth and points with it, once), as
-    // when console refunds add up to the charge.
-    ...(moneyMoved ? await orderRefundedStmts(env, order!, amount, `rfc_${complaint.id}`) : []),
-  ]);
-  if (moneyMoved && (await getOrderRow(db, t, order!.id))?.status === "refunded") await afterLastPart(env, order!);
+  await recordRefund(env, closed, v, order, moneyMoved ? refundId : null);
   return closed;
 }
 
+/** A compensation refund that did not move money: the right comes back, the complaint reopens, nothing is owed. */
+function giveBackStmts(db: D1Database, t: string, complaintId: string, voucherId: string, refundId: string) {
+  return [
+    unrefundVouchersStmt(db, t, [voucherId]), reopenComplaintStmt(db, t, complaintId),
+    db.prepare("UPDATE payments SET status = 'failed', follow_up = 'void' WHERE tenant_id = ? AND id = ? AND status != 'succeeded' AND follow_up = 'owed'").bind(t, refundId),
+  ];
+}
+
+/**
+ * The record of a complaint refunded (voucher_refunded, voucher_compensated, and, when money moved, the order's part
+ * refund), once: with a refund, guarded on this run having taken its owed follow-up (the request, or the cron after a crash).
+ */
+async function recordRefund(env: Env, complaint: ComplaintRow, v: VoucherRow, order: OrderRow | null, refundId: string | null) {
+  const db = env.DB;
+  const t = complaint.tenant_id;
+  const amount = complaint.refund_cents ?? 0;
+  const run = newId("fu");
+  const mine = refundId ? followUpTaken(t, refundId, run) : null;
+  const also = (g: SqlGuard): SqlGuard => (mine ? { sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] } : g);
+  await db.batch([
+    ...(refundId ? [takeFollowUpStmt(db, t, refundId, run)] : []),
+    ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], also(voucherIs(t, v.id, "refunded"))),
+    ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], also(complaintIs(t, complaint.id, "refunded"))),
+    // The last money of the order went back: the order is refunded (member growth and points with it, once), as
+    // when console refunds add up to the charge.
+    ...(refundId && order ? await orderRefundedStmts(env, order, amount, refundId, mine!) : []),
+  ]);
+  if (refundId && order && (await getOrderRow(db, t, order.id))?.status === "refunded") await afterLastPart(env, order);
+}
+
+/**
+ * Cron: compensation refunds a crash left between the complaint's closing and its record (reserved over two minutes
+ * ago). One the gateway refused, or never asked and given up, gives the right back and reopens the complaint; any
+ * other is recorded (one never asked is asked by pollPendingRefunds under the same id).
+ */
+export async function finishCompensationRefunds(env: Env, limit = 20): Promise<number> {
+  const db = env.DB;
+  let finished = 0;
+  for (const refund of await owedFollowUps(db, new Date(Date.now() - 120_000).toISOString(), limit, "rfc\\_%")) {
+    const t = refund.tenant_id;
+    const complaint = await getComplaint(db, t, refund.id.slice("rfc_".length));
+    const v = complaint ? await getVoucherRow(db, t, complaint.voucher_id) : null;
+    if (!complaint || !v) continue;
+    if (refund.status === "failed") await db.batch(giveBackStmts(db, t, complaint.id, v.id, refund.id));
+    else await recordRefund(env, complaint, v, await getOrderRow(db, t, refund.order_id), refund.id);
+    finished++;
+  }
+  return finished;
+}
+
 /** A compensation refund is a part of the order's refund (order_partially_refunded, as the console's), and the last part refunds the order. */
-async function orderRefundedStmts(env: Env, order: OrderRow, amount: number, refundId: string): Promise<D1PreparedStatement[]> {
+async function orderRefundedStmts(env: Env, order: OrderRow, amount: number, refundId: string, mine: SqlGuard): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
   return [
     ...eventRows(env, [{
       eventId: `evopr_${refundId}`, tenantId: t, type: "order_partially_refunded", actor: { userId: order.buyer_id },
       payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: amount, units: 1, reason: "compensation" },
-    }], { sql: "EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND id = ? AND status IN ('succeeded', 'pending'))", args: [t, refundId] }),
+    }], mine),
     orderFullyRefundedStmt(env.DB, t, order.id),
-    ...(await lastPartStmts(env, order, "compensation", null)),
+    ...(await lastPartStmts(env, order, "compensation", null, mine)),
   ];
 }
 

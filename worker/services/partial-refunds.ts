@@ -139,7 +139,7 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
 export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
   const db = env.DB;
   let finished = 0;
-  for (const refund of await owedFollowUps(db, new Date(Date.now() - 120_000).toISOString(), limit)) {
+  for (const refund of await owedFollowUps(db, new Date(Date.now() - 120_000).toISOString(), limit, "rf\\_%")) {
     try {
       if (refund.status === "failed") {
         await db.batch(voidPartRefundStmts(db, refund.tenant_id, refund.order_id, refund.id));
