@@ -108,6 +108,13 @@ export function reserveOwedRefundStmt(db: D1Database, charge: PaymentRow, id: st
     .bind(id, amountCents, reason, charge.tenant_id, charge.id, amountCents, id, amountCents, ...guard.args);
 }
 
+/** A reserved refund that moved no money (refused, or no gateway to ask): it fails, and nothing is owed any more. */
+export function voidOwedRefundStmt(db: D1Database, tenantId: string, refundId: string) {
+  return db
+    .prepare("UPDATE payments SET status = 'failed', follow_up = 'void' WHERE tenant_id = ? AND id = ? AND status != 'succeeded' AND follow_up = 'owed'")
+    .bind(tenantId, refundId);
+}
+
 /** Cents of the order's charge already refunded or being refunded. */
 export async function refundedCentsOfOrder(db: D1Database, tenantId: string, orderId: string): Promise<number> {
   const r = await db

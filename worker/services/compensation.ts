@@ -20,7 +20,7 @@ import {
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow, type OrderRow } from "../db/orders";
-import { getChargeOfOrder, reserveOwedRefundStmt } from "../db/payments";
+import { getChargeOfOrder, reserveOwedRefundStmt, voidOwedRefundStmt } from "../db/payments";
 import { followUpTaken, orderFullyRefundedStmt, owedFollowUps, refundableOf, takeFollowUpStmt, unrefundVouchersStmt } from "../db/order-console";
 import type { SqlGuard } from "../db/statements";
 import { afterLastPart, lastPartStmts } from "./partial-refunds";
@@ -210,7 +210,7 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
 function giveBackStmts(db: D1Database, t: string, complaintId: string, voucherId: string, refundId: string) {
   return [
     unrefundVouchersStmt(db, t, [voucherId]), reopenComplaintStmt(db, t, complaintId),
-    db.prepare("UPDATE payments SET status = 'failed', follow_up = 'void' WHERE tenant_id = ? AND id = ? AND status != 'succeeded' AND follow_up = 'owed'").bind(t, refundId),
+    voidOwedRefundStmt(db, t, refundId),
   ];
 }
 
