@@ -37,17 +37,24 @@ async function importClaims(campaignId: string) {
   return run;
 }
 
+/**
+ * A campaign that has started (simulated data never goes on one that has not); right after the stack starts, the demo
+ * campaigns may all be seconds from opening.
+ */
+async function startedCampaign(): Promise<any> {
+  const { baseUrl, keys } = inject("stack");
+  const started = async () => {
+    const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
+    return campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
+  };
+  await expect.poll(started, { timeout: 30_000, interval: 500 }).toBeTruthy();
+  return started();
+}
+
 describe("analyst dashboard on a phone", () => {
   it("7-day preset: KPI tiles with the change against the previous 7 days, campaigns by name, a 模拟数据 badge", { timeout: 180_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
-    // A campaign that has started (simulated data never goes on one that has not); right after the stack starts, the
-    // demo campaigns may all be seconds from opening.
-    const started = async () => {
-      const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
-      return campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
-    };
-    await expect.poll(started, { timeout: 30_000, interval: 500 }).toBeTruthy();
-    const campaign = await started();
+    const campaign = await startedCampaign();
     await importClaims(campaign.id);
     // The import reaches the warehouse through the queue.
     const since = chinaDay(Date.now() - 3 * DAY);
@@ -97,13 +104,7 @@ describe("analyst dashboard on a phone", () => {
 
   it("with a 活动 picked, the 新用户 tile counts the people that campaign brought in (its 拉新), not every sign-up", { timeout: 120_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
-    // A campaign that has started (simulated data never goes on one that has not).
-    const started = async () => {
-      const campaigns: any = await (await fetch(`${baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${keys.admin}` } })).json();
-      return campaigns.campaigns.find((c: any) => c.phase !== "scheduled");
-    };
-    await expect.poll(started, { timeout: 30_000, interval: 500 }).toBeTruthy();
-    const campaign = await started();
+    const campaign = await startedCampaign();
     // Today: one sign-up through the campaign and one through none (the tile counted both, walk s76).
     const run = Date.now().toString(36);
     const signup = (i: number, payload: Record<string, unknown>) => ({
