@@ -175,7 +175,7 @@ export const OpenTicketInput = z
   .object({
     reason: TicketReason,
     body: text().trim().min(1).max(1000),
-    contact: z.string().trim().min(3).max(64).optional().openapi({ description: "How to reach you besides the order page (phone, WeChat id)" }),
+    contact: text().trim().min(3).max(64).optional().openapi({ description: "How to reach you besides the order page (phone, WeChat id)" }),
     voucherId: z.string().min(1).max(64).optional().openapi({ description: "Which of the order's rights (vouchers) the problem is with, when it has several" }),
   })
   .strict()

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 
 /**
  * Segments (issue 19 item 3): operator-defined groups of buyers. A `rules` segment is computed in the warehouse from
@@ -82,7 +83,7 @@ export type SegmentPreviewAnswer = z.infer<typeof SegmentPreviewAnswer>;
 // Admin API
 export const SegmentInput = z
   .object({
-    name: z.string().trim().min(1).max(80),
+    name: text().trim().min(1).max(80),
     rules: SegmentRules,
     /** Recompute every N minutes from the cron (0 = on demand only). */
     refreshMinutes: z.number().int().min(0).max(10_080).default(0),
@@ -92,7 +93,7 @@ export const SegmentInput = z
   .openapi("SegmentInput");
 export const SegmentPatch = z
   .object({
-    name: z.string().trim().min(1).max(80).optional(),
+    name: text().trim().min(1).max(80).optional(),
     rules: SegmentRules.refine(anyRule, { message: "a segment needs at least one rule" }).optional(),
     refreshMinutes: z.number().int().min(0).max(10_080).optional(),
     status: z.enum(["active", "archived"]).optional(),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { SUPPLIER_SCHEMES } from "../worker/domain/supplier-sign";
 
 /** Wire contract between the worker and an upstream supplier (the sandbox implements it). */
@@ -102,7 +103,7 @@ export const SupplierCredentialsInput = z
 
 export const SupplierInput = z
   .object({
-    name: z.string().trim().min(1).max(60),
+    name: text().trim().min(1).max(60),
     baseUrl: z.url(),
     /** The supplier's own signing scheme and key; left out, the development sandbox default (kaquan_v1 with SUPPLIER_SANDBOX_SECRET). Left out on an update, the stored ones are kept. */
     credentials: SupplierCredentialsInput.optional(),

@@ -59,7 +59,7 @@ export type ApiKey = z.infer<typeof ApiKey>;
 
 export const CreateApiKeyInput = z
   .object({
-    name: z.string().trim().min(1).max(80),
+    name: text().trim().min(1).max(80),
     // Each scope once: a key's scopes are a set, and its api_key_created event carries them joined.
     scopes: z
       .array(Scope)

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "./text";
 import { EVENT_TYPES } from "./events";
 
 /** What an endpoint can subscribe to: every event type. `alert` also carries the alert-worthy events (low_stock,
@@ -41,7 +42,7 @@ const WebhookUrl = z.string().trim().max(2000).openapi({ description: "https (pr
 export const CreateWebhookEndpointInput = z
   .strictObject({
     url: WebhookUrl,
-    description: z.string().trim().max(200).default(""),
+    description: text().trim().max(200).default(""),
     eventTypes: z.array(WebhookType).min(1).max(EVENT_TYPES.length),
     filter: WebhookFilter.default({}),
   })
@@ -50,7 +51,7 @@ export const CreateWebhookEndpointInput = z
 export const UpdateWebhookEndpointInput = z
   .strictObject({
     url: WebhookUrl.optional(),
-    description: z.string().trim().max(200).optional(),
+    description: text().trim().max(200).optional(),
     eventTypes: z.array(WebhookType).min(1).max(EVENT_TYPES.length).optional(),
     filter: WebhookFilter.optional(),
     status: z.enum(WEBHOOK_ENDPOINT_STATUSES).optional().openapi({ description: "enabled again clears the failure count" }),

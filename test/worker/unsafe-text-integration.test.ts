@@ -50,5 +50,18 @@ describe("unsafe characters in display text", { timeout: 60_000 }, () => {
     expect(opened.status).toBe(201);
     refused(await api(`/tickets/${opened.body.id}/replies`, { method: "POST", token: adminKey, json: { body: "您好\u202e" } }), "json.body");
     expect((await api(`/tickets/${opened.body.id}`, { token: adminKey })).body.messages).toHaveLength(0);
+    refused(await shop(slug, path, { method: "POST", cookie: o.cookie, json: { reason: "key_invalid", body: "卡密无效", contact: "微信\u202eabc" } }), "json.contact");
+  });
+
+  it("are refused in the names an operator gives keys, webhooks, segments and suppliers", async () => {
+    const { adminKey } = await shopWithKeys(0);
+    const keys = await countRows("SELECT count(*) AS n FROM api_keys");
+    for (const [, trick] of TRICKS) {
+      refused(await api("/keys", { method: "POST", token: adminKey, json: { name: trick, scopes: ["analyst"] } }), "json.name");
+      refused(await api("/webhooks/endpoints", { method: "POST", token: adminKey, json: { url: "https://hooks.example/kq", eventTypes: ["order_paid"], description: trick } }), "json.description");
+      refused(await api("/segments", { method: "POST", token: adminKey, json: { name: trick } }), "json.name");
+      refused(await api("/suppliers", { method: "POST", token: adminKey, json: { name: trick } }), "json.name");
+    }
+    expect(await countRows("SELECT count(*) AS n FROM api_keys")).toBe(keys);
   });
 });
