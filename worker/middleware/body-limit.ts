@@ -21,9 +21,12 @@ export const callbackBodyLimit = bodyLimit({
  */
 export const PUBLIC_MAX_BYTES = 128 * 1024;
 
+/** The refusal, also thrown by the claim fast path, which runs before this middleware. */
+export const publicBodyTooLarge = () => new ApiError(413, "body_too_large", `A request body here is at most ${PUBLIC_MAX_BYTES} bytes`);
+
 export const publicBodyLimit = bodyLimit({
   maxSize: PUBLIC_MAX_BYTES,
   onError: () => {
-    throw new ApiError(413, "body_too_large", `A request body here is at most ${PUBLIC_MAX_BYTES} bytes`);
+    throw publicBodyTooLarge();
   },
 });

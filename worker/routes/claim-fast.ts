@@ -2,7 +2,7 @@ import { ClaimInput } from "../../schema/campaigns";
 import { errorBody } from "../../schema/errors";
 import { requestIdFrom } from "../domain/request-id";
 import { ApiError } from "../errors";
-import { PUBLIC_MAX_BYTES } from "../middleware/body-limit";
+import { PUBLIC_MAX_BYTES, publicBodyTooLarge } from "../middleware/body-limit";
 import { platformOrigins } from "../domain/origins";
 import { claimOpen, openCampaign } from "../services/claim";
 import { edgeCityOf } from "../domain/edge-city";
@@ -42,9 +42,9 @@ export async function fastClaim(request: Request, env: Env, inRequest: RequestSc
     // The body is read in full (an unread body held the connection back: sold-out p99 60 → 110 ms in bench:claims),
     // but parsed and checked only past the public refusals (sold out above all): they depend on neither it nor the buyer.
     // The anonymous routes' body limit (middleware/body-limit.ts), here without the middleware.
-    if (Number(request.headers.get("content-length") ?? 0) > PUBLIC_MAX_BYTES) throw tooLarge();
+    if (Number(request.headers.get("content-length") ?? 0) > PUBLIC_MAX_BYTES) throw publicBodyTooLarge();
     const text = await request.text();
-    if (text.length > PUBLIC_MAX_BYTES) throw tooLarge();
+    if (text.length > PUBLIC_MAX_BYTES) throw publicBodyTooLarge();
     const open = await openCampaign(env, m[1]!, request.headers, () => REQUEST_ID.exec(text)?.[1]);
     if (open instanceof ApiError) throw open;
     let raw: unknown;
@@ -63,8 +63,6 @@ export async function fastClaim(request: Request, env: Env, inRequest: RequestSc
     return new Response(JSON.stringify(errorBody(e.code, e.message, requestId, e.issues, e.detail)), { status: e.status, headers });
   }
 }
-
-const tooLarge = () => new ApiError(413, "body_too_large", `A request body here is at most ${PUBLIC_MAX_BYTES} bytes`);
 
 function internalError(requestId: string, thrown: unknown): ApiError {
   console.error(JSON.stringify({ at: "fastClaim", requestId, error: thrown instanceof Error ? thrown.message : String(thrown) }));
