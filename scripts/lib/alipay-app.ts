@@ -28,6 +28,8 @@ export interface AlipaySandboxState {
   alipay: { privateKeyPem: string; publicKeyPem: string };
   sellerId: string;
   trades: Record<string, Trade>;
+  /** Notifies not acknowledged yet, each with its next try: a real gateway keeps retrying across our restarts. */
+  retries?: (Notify & { attempt: number; dueAt: number })[];
 }
 export interface Notify { url: string; body: string }
 
@@ -62,7 +64,7 @@ const METHOD_ERROR: Record<string, [string, string, string, string]> = {
 // How a notify nobody acknowledged is retried: Alipay's 2m,10m,10m,1h,2h,6h,15h, compressed for a sandbox.
 const RETRY_MS = [2_000, 10_000, 10_000, 60_000, 120_000, 360_000, 900_000];
 
-export function createAlipayApp(state: AlipaySandboxState, opts: { file?: string; deliverNotify?: boolean } = {}) {
+export function createAlipayApp(state: AlipaySandboxState, opts: { file?: string; deliverNotify?: boolean; fetch?: typeof fetch } = {}) {
   const deliverNotify = opts.deliverNotify ?? true;
   const persist = () => opts.file && saveState(opts.file, state);
   const appKey = importPublicKey(state.app.publicKeyPem);
@@ -76,12 +78,20 @@ export function createAlipayApp(state: AlipaySandboxState, opts: { file?: string
   }
 
   async function post(n: Notify, attempt = 0) {
-    const answer = await fetch(n.url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: n.body })
+    const answer = await (opts.fetch ?? fetch)(n.url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: n.body })
       .then((r) => r.text(), () => "");
-    if (answer.trim() === "success" || attempt >= RETRY_MS.length) return answer;
-    setTimeout(() => void post(n, attempt + 1), RETRY_MS[attempt]).unref();
+    const retries = (state.retries ??= []).filter((r) => r.body !== n.body);
+    const again = answer.trim() !== "success" && attempt < RETRY_MS.length;
+    if (again) retries.push({ url: n.url, body: n.body, attempt: attempt + 1, dueAt: Date.now() + RETRY_MS[attempt]! });
+    if (again || retries.length !== state.retries.length) {
+      state.retries = retries;
+      persist();
+    }
+    if (again) setTimeout(() => void post(n, attempt + 1), RETRY_MS[attempt]).unref();
     return answer;
   }
+  // The retries a restart interrupted go on when they were due (at once if that time has passed).
+  for (const r of state.retries ?? []) setTimeout(() => void post({ url: r.url, body: r.body }, r.attempt), Math.max(0, r.dueAt - Date.now())).unref();
 
   /** The signed async notify (trade_status_sync) for a trade, optionally for one of its refunds. */
   async function notify(t: Trade, refund?: Refund): Promise<Notify | null> {

@@ -82,8 +82,14 @@ type Failed = { status: "failed"; supplierRef: string; reason: string };
 type Forgotten = { status: "forgotten" };
 /** Cancelled (撤单): never to be recharged; supplierRef null when the supplier did not know the order when asked. */
 type Cancelled = { status: "cancelled"; supplierRef: string | null };
-/** One journal line: the order's state from then on (the last line of an order wins; older journals hold only Done). */
-export type JournalEntry = Done | Pending | Failed | Forgotten | Cancelled;
+type ProfileChange = Partial<Pick<SupplierProfile, "credentials" | "delivery" | "callbackDelayMs" | "startAfterMs" | "priceDriftCents" | "prices" | "stock">>;
+/** A demo's or test's change to a supplier's settings (key: the supplier's name), kept so a restart keeps them too. */
+type Settings = { status: "settings"; profile?: ProfileChange; faults?: Partial<Faults> };
+/**
+ * One journal line: the order's state from then on (the last line of an order wins; older journals hold only Done),
+ * or a change to a supplier's settings (replayed in order).
+ */
+export type JournalEntry = Done | Pending | Failed | Forgotten | Cancelled | Settings;
 
 /**
  * Where upstream orders are kept — accepted, failed and completed — so idempotency by orderRef holds across a
@@ -116,8 +122,26 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   const failed = new Map<string, { supplierRef: string; reason: string }>();
   const cancelled = new Map<string, { supplierRef: string | null }>();
   const notifyUrls = new Map<string, string>();
+  // A supplier name not in the profiles gets the steady price list and no injected faults (tests set their own).
+  const base = defaultProfiles().steadyco!;
+  const profile = (name: string) =>
+    (profiles[name] ??= { faults: { ...DEFAULT_FAULTS, latencyMs: [5, 20], errorRate: 0, timeoutRate: 0 }, prices: { ...base.prices }, stock: { ...base.stock } });
+  const listPrices = new Map<string, Record<string, number>>();
+  const changeSettings = (name: string, v: Settings) => {
+    const p = profile(name);
+    if (v.faults) p.faults = { ...p.faults, ...v.faults };
+    const body = v.profile ?? {};
+    if (body.prices) {
+      p.prices = { ...p.prices, ...body.prices };
+      listPrices.delete(name);
+    }
+    if (body.stock) p.stock = { ...p.stock, ...body.stock };
+    for (const k of ["credentials", "delivery", "callbackDelayMs", "startAfterMs", "priceDriftCents"] as const) if (k in body) (p as unknown as Record<string, unknown>)[k] = body[k];
+    return p;
+  };
   /** Puts an order in its state (the maps) — from the journal at start, or as it happens (then journalled too). */
   const apply = (key: string, v: JournalEntry) => {
+    if (v.status === "settings") return void changeSettings(key, v);
     done.delete(key);
     pending.delete(key);
     failed.delete(key);
@@ -138,11 +162,6 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
   const complete = (key: string, value: Done) => record(key, value);
   for (const [key, value] of journal?.load() ?? []) apply(key, value);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  // A supplier name not in the profiles gets the steady price list and no injected faults (tests set their own).
-  const base = defaultProfiles().steadyco!;
-  const profile = (name: string) =>
-    (profiles[name] ??= { faults: { ...DEFAULT_FAULTS, latencyMs: [5, 20], errorRate: 0, timeoutRate: 0 }, prices: { ...base.prices }, stock: { ...base.stock } });
-  const listPrices = new Map<string, Record<string, number>>();
   const credsOf = (name: string): SupplierCredentials => profile(name).credentials ?? { scheme: "kaquan_v1", appId: null, secret };
   const seenNonces = new Map<string, number>();
 
@@ -171,14 +190,9 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
 
   /** Test and demo controls: credentials, delivery mode, price list and stock of one supplier. */
   app.post("/:supplier/admin/profile", async (c) => {
-    const p = profile(c.req.param("supplier"));
-    const body = JSON.parse(c.get("raw" as never) as string) as Partial<Pick<SupplierProfile, "credentials" | "delivery" | "callbackDelayMs" | "startAfterMs" | "priceDriftCents" | "prices" | "stock">>;
-    if (body.prices) {
-      p.prices = { ...p.prices, ...body.prices };
-      listPrices.delete(c.req.param("supplier"));
-    }
-    if (body.stock) p.stock = { ...p.stock, ...body.stock };
-    for (const k of ["credentials", "delivery", "callbackDelayMs", "startAfterMs", "priceDriftCents"] as const) if (k in body) (p as unknown as Record<string, unknown>)[k] = body[k];
+    const change: Settings = { status: "settings", profile: JSON.parse(c.get("raw" as never) as string) as ProfileChange };
+    journal?.append(c.req.param("supplier"), change);
+    const p = changeSettings(c.req.param("supplier"), change);
     return c.json({ delivery: p.delivery ?? "sync", scheme: credsOf(c.req.param("supplier")).scheme, prices: p.prices, stock: p.stock });
   });
 
@@ -262,9 +276,9 @@ export function createSupplierApp(secret: string, profiles = defaultProfiles(), 
 
   /** Fault injection for demos and tests: POST /{supplier}/admin/faults with any Faults fields. */
   app.post("/:supplier/admin/faults", async (c) => {
-    const p = profile(c.req.param("supplier"));
-    p.faults = { ...p.faults, ...(JSON.parse(c.get("raw" as never) as string) as Partial<Faults>) };
-    return c.json(p.faults);
+    const change: Settings = { status: "settings", faults: JSON.parse(c.get("raw" as never) as string) as Partial<Faults> };
+    journal?.append(c.req.param("supplier"), change);
+    return c.json(changeSettings(c.req.param("supplier"), change).faults);
   });
 
   // Every business call: latency, then maybe a hang (timeout) or an error, per the supplier's profile.

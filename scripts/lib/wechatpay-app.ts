@@ -25,13 +25,16 @@ interface Refund {
   mchid: string; out_trade_no: string; transaction_id: string; out_refund_no: string; refund_id: string; reason: string; notify_url: string;
   refund: number; total: number; status: "PROCESSING" | "SUCCESS"; create_time: string; success_time?: string;
 }
-interface State { platform: KeyPair; merchants: Record<string, Merchant>; charges: Record<string, Charge>; refunds: Record<string, Refund> }
+interface State {
+  platform: KeyPair; merchants: Record<string, Merchant>; charges: Record<string, Charge>; refunds: Record<string, Refund>;
+  /** Notifications not acknowledged yet, each with its next try: WeChat keeps retrying across our restarts. */
+  retries?: (Notification & { attempt: number; dueAt: number })[];
+}
 export interface Notification { url: string; headers: Record<string, string>; body: string }
 
 const SANDBOX_MCHID = "1900000109";
 const rand = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
 const digits = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => String(b % 10)).join("");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function keyPair(): Promise<KeyPair> {
   const pair = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -105,10 +108,23 @@ export async function createWechatPayApp(opts: WechatPayAppOptions = {}) {
       held.set(m.mchId, [...(held.get(m.mchId) ?? []), n]);
       return;
     }
-    for (let attempt = 0; attempt <= retryDelays.length; attempt++) {
+    await postUntilAcknowledged(n, 0);
+  }
+
+  async function postUntilAcknowledged(n: Notification, first: number) {
+    for (let attempt = first; attempt <= retryDelays.length; attempt++) {
       const res = await post(n.url, { method: "POST", headers: n.headers, body: n.body }).catch(() => null);
-      if (res && res.status >= 200 && res.status < 300) return;
-      if (attempt < retryDelays.length) await sleep(retryDelays[attempt]!);
+      const acknowledged = !!res && res.status >= 200 && res.status < 300;
+      const retries = (state.retries ??= []).filter((r) => r.body !== n.body);
+      const again = !acknowledged && attempt < retryDelays.length;
+      if (again) retries.push({ ...n, attempt: attempt + 1, dueAt: now() + retryDelays[attempt]! });
+      if (again || retries.length !== state.retries.length) {
+        state.retries = retries;
+        save();
+      }
+      if (acknowledged) return;
+      // Not holding the process open: a sandbox stopped mid-wait resumes from its state file.
+      if (again) await new Promise((r) => setTimeout(r, retryDelays[attempt]!).unref());
     }
     console.warn(`wechatpay sandbox: ${n.url} never acknowledged a notification`);
   }
@@ -139,6 +155,13 @@ export async function createWechatPayApp(opts: WechatPayAppOptions = {}) {
       refund_status: "SUCCESS", success_time: r.success_time, user_received_account: "支付用户零钱",
       amount: { total: r.total, refund: r.refund, payer_total: r.total, payer_refund: r.refund },
     }, "退款成功"));
+  }
+
+  // What a restart interrupted goes on when it was due: notifications being retried, refunds being processed.
+  for (const r of state.retries ?? []) setTimeout(() => void postUntilAcknowledged(r, r.attempt), Math.max(0, r.dueAt - now())).unref();
+  for (const r of Object.values(state.refunds)) {
+    const delay = state.merchants[r.mchid]?.refundDelayMs;
+    if (r.status === "PROCESSING" && delay != null) setTimeout(() => void settleRefund(r), Math.max(0, Date.parse(r.create_time) + delay - now())).unref();
   }
 
   const app = new Hono<{ Variables: { merchant: Merchant; raw: string } }>();

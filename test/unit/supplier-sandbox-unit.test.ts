@@ -48,6 +48,19 @@ describe("supplier sandbox journal", () => {
     expect(await status(start(journal), "o1:p")).toMatchObject({ status: "succeeded", supplierRef: accepted.body.supplierRef });
   });
 
+  it("a restart keeps the settings a demo or test gave it (delivery mode, faults), so a crash drill stays as hostile as set", async () => {
+    const journal = memoryJournal();
+    const first = start(journal);
+    await admin(first, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null, stock: { "PHONE-30": 7 } });
+    await admin(first, "/acme/admin/faults", { outOfStock: true });
+    const again = start(journal);
+    expect((await call(again, "GET", "/acme/v1/stock/PHONE-30", null)).body.available).toBe(0);
+    await admin(again, "/acme/admin/faults", { outOfStock: false });
+    const third = start(journal);
+    expect((await call(third, "GET", "/acme/v1/stock/PHONE-30", null)).body.available).toBe(7);
+    expect((await recharge(third, "o9:p")).body.status).toBe("processing");
+  });
+
   it("an accepted order's timer survives a restart; a forgotten order stays forgotten; an old journal of completions loads", async () => {
     const journal = memoryJournal();
     const first = start(journal);
@@ -67,7 +80,7 @@ describe("supplier sandbox journal", () => {
     expect(await status(fromFile, "old:p")).toMatchObject({ status: "succeeded", supplierRef: "acme-old" });
     await admin(fromFile, "/acme/admin/profile", { delivery: "async", callbackDelayMs: null });
     await recharge(fromFile, "new:p");
-    expect(readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)[1].status)).toEqual(["succeeded", "processing"]);
+    expect(readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)[1].status)).toEqual(["succeeded", "settings", "processing"]);
     expect(await status(start(fileJournal(file)), "new:p")).toMatchObject({ status: "processing" });
   });
 });
