@@ -27,6 +27,7 @@ import { sendDeferred } from "./services/messaging";
 import { pollPendingRefunds } from "./services/refunds";
 import { finishPartRefunds } from "./services/partial-refunds";
 import { finishCompensationRefunds } from "./services/compensation";
+import { foldStoredKeys } from "./services/key-fold";
 import { closeDueSettlements } from "./services/settlements";
 import { sweepOverdueTickets } from "./services/tickets";
 import { pollSupplierOrders } from "./services/supplier-callbacks";
@@ -68,6 +69,8 @@ export async function runScheduled(env: Env): Promise<void> {
     // part refunds and complaint refunds a crash left between their reservation and their record are recorded (or,
     // refused, given back).
     pollPendingRefunds(env), resendSandboxNotices(env), finishPartRefunds(env), finishCompensationRefunds(env),
+    // Card keys stored before fold_hash (or bought from a supplier) get theirs: a later import in other case is refused.
+    foldStoredKeys(env),
     // Settlement (issue 21): each revenue-share group's previous period closed into a signed statement, once.
     closeDueSettlements(env),
     // Suppliers (issue 21): pending asynchronous orders with no callback polled; live cost and stock synced.

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createTenant } from "./helpers";
+import { sealSecret, secretHash } from "../../worker/domain/secret-box";
+import { foldStoredKeys } from "../../worker/services/key-fold";
 import { FUTURE, pay, shop } from "./commerce-helpers";
 
 describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
@@ -109,6 +111,32 @@ describe("catalog, compliance, inventory", { timeout: 60_000 }, () => {
     expect(d.body).toMatchObject({ inserted: 1, errors: [{ line: 2, code: "duplicate_in_stock" }] });
     const rows = await env.DB.prepare("SELECT secret_enc, secret_hash FROM card_keys WHERE tenant_id = ?").bind(tenant.id).all<{ secret_enc: string; secret_hash: string }>();
     expect(rows.results.every((r) => r.secret_enc.startsWith("v1.") && !r.secret_enc.includes("AAAA") && r.secret_hash.length === 64)).toBe(true);
+  });
+
+  it("key import: the same key in other letter case is the same key (in the file, across batches, against stock folded by the cron)", async () => {
+    const { adminKey, tenant } = await createTenant();
+    const p = await api("/products", { method: "POST", token: adminKey, json: { kind: "card_key", name: "游戏点卡", priceCents: 100, faceValueCents: 100 } });
+    const url = `/products/${p.body.id}/keys/import`;
+    const a = await api(url, { method: "POST", token: adminKey, json: { batchId: "c1", rows: [{ line: 2, secret: "abcd-1111" }, { line: 3, secret: "ABCD-1111" }, { line: 4, secret: "Efgh-2222" }] } });
+    expect(a.body).toMatchObject({ inserted: 2, errors: [{ line: 3, code: "duplicate_in_file", message: "same key as line 2 in other letter case" }] });
+    const b = await api(url, { method: "POST", token: adminKey, json: { batchId: "c1", rows: [{ line: 5, secret: "EFGH-2222" }] } });
+    expect(b.body.errors).toEqual([{ line: 5, code: "duplicate_in_file", message: "the same key in other letter case appears earlier in this import" }]);
+    const c = await api(url, { method: "POST", token: adminKey, json: { batchId: "c2", rows: [{ line: 2, secret: "ABCD-1111" }, { line: 3, secret: "abcd-1111" }] } });
+    expect(c.body).toMatchObject({ inserted: 0, errors: [{ line: 2, code: "duplicate_in_stock", message: "this key in other letter case is already in stock" }, { line: 3, code: "duplicate_in_file", message: "same key as line 2 in other letter case" }] });
+
+    // Keys stored without a fold (before the column, or from a supplier): the cron folds them; a pair already in stock
+    // keeps both rows (one is marked, not refused) and is logged by id.
+    const seal = async (secret: string) => [await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), await secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenant.id, secret)];
+    for (const [id, secret] of [["ck_old_fold_1", "OLD-KEY-9"], ["ck_old_fold_2", "old-key-9"], ["ck_old_fold_3", "Lone-Key-8"]]) {
+      const [enc, hash] = await seal(secret!);
+      await env.DB.prepare("INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, '2000-01-01T00:00:00.000Z')").bind(id, tenant.id, p.body.id, enc, hash).run();
+    }
+    await env.DB.prepare("INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, created_at) VALUES ('ck_old_fold_4', ?, ?, 'x', ?, '2000-01-01T00:00:00.000Z')").bind(tenant.id, p.body.id, `h_${tenant.id}`).run();
+    while (await foldStoredKeys(env)) { /* every page, other tenants' keys included */ }
+    const folds = await env.DB.prepare("SELECT id, fold_hash FROM card_keys WHERE tenant_id = ? AND id LIKE 'ck_old_fold_%' ORDER BY id").bind(tenant.id).all<{ id: string; fold_hash: string }>();
+    expect(folds.results.map((r) => r.fold_hash.replace(/^(clash|unreadable):.*/, "$1"))).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), "clash", expect.stringMatching(/^[0-9a-f]{64}$/), "unreadable"]);
+    const d = await api(url, { method: "POST", token: adminKey, json: { batchId: "c3", rows: [{ line: 2, secret: "LONE-KEY-8" }] } });
+    expect(d.body).toMatchObject({ inserted: 0, errors: [{ line: 2, code: "duplicate_in_stock", message: "this key in other letter case is already in stock" }] });
   });
 
   it("coupon and bundle products: codes generated, validity N days, bundle delivers one voucher per item", async () => {

@@ -12,6 +12,7 @@ export interface NewCardKey {
   id: string;
   secretEnc: string;
   secretHash: string;
+  foldHash: string;
   reusable: boolean;
   line: number;
 }
@@ -32,32 +33,37 @@ export function chunkInserted(tenantId: string, chunk: string): SqlGuard {
 export function insertCardKeyStmt(db: D1Database, tenantId: string, productId: string, batchId: string, k: NewCardKey) {
   return db
     .prepare(
-      `INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, reusable, batch_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, secret_hash) DO NOTHING`,
+      `INSERT INTO card_keys (id, tenant_id, product_id, secret_enc, secret_hash, fold_hash, reusable, batch_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     )
-    .bind(k.id, tenantId, productId, k.secretEnc, k.secretHash, k.reusable ? 1 : 0, batchId);
+    .bind(k.id, tenantId, productId, k.secretEnc, k.secretHash, k.foldHash, k.reusable ? 1 : 0, batchId);
 }
 
-/** Which of these hashes are stored under this import batch (≤ 90 at a time). */
-export async function hashesInBatch(db: D1Database, tenantId: string, batchId: string, hashes: string[]) {
+/** Of these refused keys (≤ 45), the stored ones they repeat: the same key, or the same in other letter case. */
+export async function keysRepeated(db: D1Database, tenantId: string, keys: Pick<NewCardKey, "secretHash" | "foldHash">[]) {
+  const marks = keys.map(() => "?").join(",");
   const { results } = await db
-    .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND batch_id = ? AND secret_hash IN (${hashes.map(() => "?").join(",")})`)
-    .bind(tenantId, batchId, ...hashes)
-    .all<{ secret_hash: string }>();
+    .prepare(`SELECT secret_hash, fold_hash, batch_id FROM card_keys WHERE tenant_id = ? AND (secret_hash IN (${marks}) OR fold_hash IN (${marks}))`)
+    .bind(tenantId, ...keys.map((k) => k.secretHash), ...keys.map((k) => k.foldHash))
+    .all<{ secret_hash: string; fold_hash: string | null; batch_id: string | null }>();
   return results;
 }
 
-export async function existingHashes(db: D1Database, tenantId: string, hashes: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < hashes.length; i += 90) {
-    const chunk = hashes.slice(i, i + 90);
-    const { results } = await db
-      .prepare(`SELECT secret_hash FROM card_keys WHERE tenant_id = ? AND secret_hash IN (${chunk.map(() => "?").join(",")})`)
-      .bind(tenantId, ...chunk)
-      .all<{ secret_hash: string }>();
-    for (const r of results) found.add(r.secret_hash);
-  }
-  return found;
+/** Keys not folded yet (from before fold_hash, or a supplier's delivery), oldest first, for the cron. */
+export async function unfoldedKeys(db: D1Database, limit: number) {
+  const { results } = await db
+    .prepare("SELECT id, tenant_id, secret_enc FROM card_keys WHERE fold_hash IS NULL ORDER BY created_at LIMIT ?")
+    .bind(limit)
+    .all<{ id: string; tenant_id: string; secret_enc: string }>();
+  return results;
+}
+
+/** Folds one key; a clash with a key already folded (the same key in other letter case) marks this row instead. */
+export function foldKeyStmts(db: D1Database, id: string, fold: string): D1PreparedStatement[] {
+  return [
+    db.prepare("UPDATE OR IGNORE card_keys SET fold_hash = ? WHERE id = ? AND fold_hash IS NULL").bind(fold, id),
+    db.prepare("UPDATE card_keys SET fold_hash = 'clash:' || id WHERE id = ? AND fold_hash IS NULL").bind(id),
+  ];
 }
 
 /**

@@ -51,3 +51,8 @@ export async function openSecret(keySecret: string, sealed: string): Promise<str
 export function secretHash(keySecret: string, tenantId: string, secret: string): Promise<string> {
   return hmacSha256Hex(`kaquan-hash:${keySecret}`, `${tenantId}\n${secret.trim()}`);
 }
+
+/** The keyed hash of the key in upper case (card_keys.fold_hash): equal for keys that differ only in letter case. */
+export function foldHash(keySecret: string, tenantId: string, secret: string): Promise<string> {
+  return hmacSha256Hex(`kaquan-fold:${keySecret}`, `${tenantId}\n${secret.trim().toUpperCase()}`);
+}

@@ -1,8 +1,8 @@
 import type { ImportKeysInput, StockCounts } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
-import { sealSecret, secretHash } from "../domain/secret-box";
+import { foldHash, sealSecret, secretHash } from "../domain/secret-box";
 import { isPrintableKey, KEY_ROW_MESSAGES } from "../domain/key-csv";
-import { chunkInserted, chunkKeyId, hashesInBatch, insertCardKeyStmt, type NewCardKey } from "../db/card-keys";
+import { chunkInserted, chunkKeyId, insertCardKeyStmt, keysRepeated, type NewCardKey } from "../db/card-keys";
 import { getProductRow, stockCounts } from "../db/products";
 import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
@@ -15,8 +15,9 @@ export interface ImportOutcome {
 }
 
 /**
- * Adds one chunk of a key import. Keys are encrypted and hashed here; a duplicate (same keyed hash) is refused per
- * row — "in file" when the earlier copy came from the same batchId, "in stock" otherwise. Never logs a key.
+ * Adds one chunk of a key import. Keys are encrypted and hashed here; a duplicate (same keyed hash, or the same key in
+ * other letter case: one key to the platforms that redeem it) is refused per row — "in file" when the earlier copy
+ * came from the same batchId, "in stock" otherwise. Never logs a key.
  */
 export async function importCardKeys(env: Env, tenantId: string, productId: string, input: ImportKeysInput, byKeyId: string): Promise<ImportOutcome> {
   const product = await getProductRow(env.DB, tenantId, productId);
@@ -25,7 +26,7 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
   const batchId = input.batchId ?? newId("imp");
   const errors: ImportOutcome["errors"] = [];
   const chunk = newId("ck");
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { line: number; hash: string }>();
   const keys: NewCardKey[] = [];
   for (const row of input.rows) {
     const secret = row.secret.trim();
@@ -34,13 +35,14 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
       continue;
     }
     const hash = await secretHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
-    const first = seen.get(hash);
+    const fold = await foldHash(env.CARD_KEY_ENCRYPTION_KEY, tenantId, secret);
+    const first = seen.get(fold);
     if (first !== undefined) {
-      errors.push({ line: row.line, code: "duplicate_in_file", message: `same key as line ${first}` });
+      errors.push({ line: row.line, code: "duplicate_in_file", message: `same key as line ${first.line}${first.hash === hash ? "" : " in other letter case"}` });
       continue;
     }
-    seen.set(hash, row.line);
-    keys.push({ id: chunkKeyId(chunk, keys.length), secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secretHash: hash, reusable: row.reusable, line: row.line });
+    seen.set(fold, { line: row.line, hash });
+    keys.push({ id: chunkKeyId(chunk, keys.length), secretEnc: await sealSecret(env.CARD_KEY_ENCRYPTION_KEY, secret), secretHash: hash, foldHash: fold, reusable: row.reusable, line: row.line });
   }
   let inserted = 0;
   if (keys.length) {
@@ -58,16 +60,14 @@ export async function importCardKeys(env: Env, tenantId: string, productId: stri
     const results = await env.DB.batch([...keys.map((k) => insertCardKeyStmt(env.DB, tenantId, productId, batchId, k)), ...event]);
     const dupes = keys.filter((_, i) => results[i]!.meta.changes === 0);
     inserted = keys.length - dupes.length;
-    const sameBatch = new Set<string>();
-    for (let i = 0; i < dupes.length; i += 90) {
-      const part = dupes.slice(i, i + 90);
-      const rows = await hashesInBatch(env.DB, tenantId, batchId, part.map((k) => k.secretHash));
-      for (const r of rows) sameBatch.add(r.secret_hash);
-    }
+    const stored: { secret_hash: string; fold_hash: string | null; batch_id: string | null }[] = [];
+    for (let i = 0; i < dupes.length; i += 45) stored.push(...(await keysRepeated(env.DB, tenantId, dupes.slice(i, i + 45))));
     for (const k of dupes) {
-      errors.push(sameBatch.has(k.secretHash)
-        ? { line: k.line, code: "duplicate_in_file", message: "the same key appears earlier in this import" }
-        : { line: k.line, code: "duplicate_in_stock", message: "this key is already in stock" });
+      const same = stored.find((r) => r.secret_hash === k.secretHash) ?? stored.find((r) => r.fold_hash === k.foldHash);
+      const cased = same && same.secret_hash !== k.secretHash ? " in other letter case" : "";
+      errors.push(same?.batch_id === batchId
+        ? { line: k.line, code: "duplicate_in_file", message: `the same key${cased} appears earlier in this import` }
+        : { line: k.line, code: "duplicate_in_stock", message: `this key${cased} is already in stock` });
     }
   }
   errors.sort((a, b) => a.line - b.line);
