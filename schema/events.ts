@@ -86,7 +86,10 @@ export const EVENT_PAYLOADS = {
   share_sent: payload({ ...Attribution, campaignId: OptId, mechanism: Label.optional(), subjectId: OptId, channel: Label.nullable().optional(), taskId: Label.optional(), completedToday: Count.optional() }),
   referral_signed_up: payload({ ...Attribution }),
   voucher_issued: payload({ ...VoucherRef, orderId: OptId, faceValueCents: Cents.nullable().optional(), costCents: Cents.optional(), replaces: OptId }),
-  voucher_redeemed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: OptId }),
+  /** afterReversals: how many earlier redemptions of this voucher were undone (absent for its first). */
+  voucher_redeemed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: OptId, afterReversals: Count.optional() }),
+  /** 撤销核销: a store undid a redemption (redemptionId) by mistake; the voucher is usable again unless it expired meanwhile (expired). */
+  voucher_redemption_reversed: payload({ ...VoucherRef, storeId: OptId, faceValueCents: Cents.nullable().optional(), redemptionId: Id, reason: Label, expired: z.boolean().optional() }),
   voucher_redeem_failed: payload({ ...VoucherRef, voucherId: OptId, storeId: OptId, reason: Label }),
   voucher_expired: payload({ ...VoucherRef }),
   voucher_voided: payload({ ...VoucherRef, reason: Label.optional(), complaintId: OptId }),

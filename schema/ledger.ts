@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 
 /** What a provenance ledger entry records. Payloads never carry card keys, coupon codes or phone numbers. */
-export const LEDGER_KINDS = ["issuance", "delivery", "redemption", "void", "refund", "expiry", "compensation"] as const;
+/** redemption_reversal: a store undid a redemption (撤销核销); the voucher's next redemption is a step of its own. */
+export const LEDGER_KINDS = ["issuance", "delivery", "redemption", "void", "refund", "expiry", "compensation", "redemption_reversal"] as const;
 export const LedgerKind = z.enum(LEDGER_KINDS).openapi("LedgerKind");
 export type LedgerKind = z.infer<typeof LedgerKind>;
 

@@ -80,6 +80,33 @@ export const Redemption = z
   .openapi("Redemption");
 export type Redemption = z.infer<typeof Redemption>;
 
+/** 撤销核销: why a store undoes a redemption made by mistake (shown in its history and kept in the ledger). */
+export const ReverseRedemptionInput = z
+  .object({ reason: text().trim().min(1).max(200).openapi({ description: "Why the redemption is undone, e.g. 扫错券" }) })
+  .strict()
+  .openapi("ReverseRedemptionInput");
+export type ReverseRedemptionInput = z.infer<typeof ReverseRedemptionInput>;
+
+/** How a redemption was undone: when, by which key, why. */
+export const ReversalFacts = z
+  .object({ at: z.string(), apiKeyId: z.string(), reason: z.string() })
+  .openapi("ReversalFacts");
+
+export const RedemptionReversal = z
+  .object({
+    redemptionId: z.string(),
+    voucherId: z.string(),
+    voucherCode: z.string(),
+    title: z.string(),
+    storeId: z.string(),
+    storeName: z.string(),
+    redeemedAt: z.string(),
+    reversal: ReversalFacts,
+    voucherStatus: z.enum(["issued", "expired"]).openapi({ description: "issued: usable again; expired: its validity ended meanwhile, so it stays unusable" }),
+  })
+  .openapi("RedemptionReversal");
+export type RedemptionReversal = z.infer<typeof RedemptionReversal>;
+
 export const RedemptionAttempt = z
   .object({
     id: z.string(),
@@ -91,6 +118,8 @@ export const RedemptionAttempt = z
     storeName: z.string().nullable(),
     apiKeyId: z.string(),
     at: z.string(),
+    reversal: ReversalFacts.nullable().openapi({ description: "Set when this redemption was undone (撤销核销)" }),
+    reversibleUntil: z.string().nullable().openapi({ description: "A live redemption: until when it may be undone" }),
   })
   .openapi("RedemptionAttempt");
 

@@ -14,6 +14,9 @@ import { addUpSlices, selectBySlices, slicedSql } from "./person-slices";
  * A coupon used online (applied at checkout, coupon_applied, and not given back by a cancel or refund, coupon_returned)
  * is redeemed (核销) as one used at a store is — the export's vouchers read `redeemed` for both — but it is no attempt
  * at a store, so the success rate does not count it.
+ * A redemption undone by the store (撤销核销, voucher_redemption_reversed, kind 3 in schema/clickhouse/0023) is taken
+ * off: the voucher counts as redeemed only while its redemptions outnumber its reversals, and the reversal takes one
+ * success off the range it falls in (a redemption made by mistake was no successful use).
  */
 const USED_ONLINE = `SELECT cityHash64(voucher_id) FROM events
   WHERE ${TENANT} AND type IN ('coupon_applied', 'coupon_returned') AND voucher_id != ''
@@ -21,12 +24,12 @@ const USED_ONLINE = `SELECT cityHash64(voucher_id) FROM events
 const SQL = slicedSql((inSlice) => `
 SELECT campaignId, sum(x.2) AS issued, sum(x.3) AS redeemed, sum(x.4) AS succeeded, sum(x.5) AS failed FROM (
   SELECT arrayJoin(arrayConcat(
-           if(issued AND issued_at >= ${FROM} AND issued_at < ${TO}, [(campaign, 1, toUInt8(ever), 0, 0)], []),
-           arrayMap(a -> (if(a.1 != '', a.1, campaign), 0, 0, toUInt8(a.2 = 1), toUInt8(a.2 = 2)), attempts))) AS x,
+           if(issued AND issued_at >= ${FROM} AND issued_at < ${TO}, [(campaign, toInt32(1), toInt32(ever), toInt32(0), toInt32(0))], []),
+           arrayMap(a -> (if(a.1 != '', a.1, campaign), toInt32(0), toInt32(0), toInt32(a.2 = 1) - toInt32(a.2 = 3), toInt32(a.2 = 2)), attempts))) AS x,
          x.1 AS campaignId
   FROM (
     SELECT voucher_key, countIf(kind = 0) > 0 AS issued, minIf(occurred_at, kind = 0) AS issued_at,
-           toString(anyIf(campaign_id, kind = 0)) AS campaign, countIf(kind = 1) > 0 OR voucher_key IN (${USED_ONLINE}) AS ever,
+           toString(anyIf(campaign_id, kind = 0)) AS campaign, countIf(kind = 1) > countIf(kind = 3) OR voucher_key IN (${USED_ONLINE}) AS ever,
            groupArrayIf((toString(campaign_id), kind), kind != 0 AND ${IN_RANGE}) AS attempts
     FROM redemption_vouchers
     WHERE ${TENANT} AND ${inSlice("voucher_key")}

@@ -1,5 +1,6 @@
 import type { AuditEntry } from "../../schema/audit";
 import type { AuditCursor } from "../domain/audit";
+import { guardArgs, guardSql, type SqlGuard } from "./statements";
 
 export interface AuditRow {
   id: string;
@@ -43,6 +44,16 @@ export async function insertAudit(db: D1Database, r: Omit<AuditRow, "tenant_id">
     )
     .bind(r.id, r.tenantId, r.at, r.api_key_id, r.role, r.method, r.route, r.path, r.resource_type, r.resource_id, r.status, r.before_json, r.after_json, r.ip, r.user_agent, r.request_id)
     .run();
+}
+
+/** The audit row as a statement of the change's own batch, written only while `guard` holds (a change that wrote it). */
+export function insertAuditStmt(db: D1Database, r: Omit<AuditRow, "tenant_id"> & { tenantId: string }, guard: SqlGuard): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_log (id, tenant_id, at, api_key_id, role, method, route, path, resource_type, resource_id, status, before_json, after_json, ip, user_agent, request_id)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guardSql(guard)}`,
+    )
+    .bind(r.id, r.tenantId, r.at, r.api_key_id, r.role, r.method, r.route, r.path, r.resource_type, r.resource_id, r.status, r.before_json, r.after_json, r.ip, r.user_agent, r.request_id, ...guardArgs(guard));
 }
 
 /** Newest first; `after` is the cursor of the last entry of the previous page. Always filtered by tenant. */

@@ -22,6 +22,8 @@ export interface VoucherRow {
   meta: string;
   issued_at: string;
   status_changed_at: string | null;
+  /** How many of its redemptions were undone (撤销核销). */
+  reversals: number;
 }
 
 export const toVoucher = (r: VoucherRow): Voucher => ({
@@ -42,7 +44,7 @@ export const toVoucher = (r: VoucherRow): Voucher => ({
   meta: JSON.parse(r.meta) as Voucher["meta"],
 });
 
-export type NewVoucherRow = Omit<VoucherRow, "status" | "issued_at" | "status_changed_at">;
+export type NewVoucherRow = Omit<VoucherRow, "status" | "issued_at" | "status_changed_at" | "reversals">;
 
 /**
  * Insert-if-new by (tenant_id, source_key): issuing the same right twice is a no-op. `guard` (SQL + args) makes the
@@ -65,6 +67,10 @@ export function insertVoucherStmt(db: D1Database, v: NewVoucherRow, guard?: SqlG
 
 export function getVoucherBySource(db: D1Database, tenantId: string, sourceKey: string) {
   return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND source_key = ?").bind(tenantId, sourceKey).first<VoucherRow>();
+}
+
+export function getVoucherById(db: D1Database, tenantId: string, id: string) {
+  return db.prepare("SELECT * FROM vouchers WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<VoucherRow>();
 }
 
 export function getVoucherByCode(db: D1Database, tenantId: string, code: string) {

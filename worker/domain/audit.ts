@@ -26,6 +26,10 @@ export function isChange(method: string, route: string): boolean {
   return !["GET", "HEAD", "OPTIONS"].includes(method) && !NOT_CHANGES.some((re) => re.test(route));
 }
 
+/** Changes that write their audit row in their own batch (so it exists exactly when they do): the recorder skips them. */
+const OWN_AUDIT_ROW = [/\/redemptions\/:id\/reverse$/];
+export const writesOwnAuditRow = (route: string) => OWN_AUDIT_ROW.some((re) => re.test(route));
+
 /** The resource a route acts on: the first path segment after the API base; its id, the route's first parameter. */
 export function resourceOf(route: string, base: string, params: Record<string, string>): { type: string; param: string | null; id: string | null } {
   const rest = route.startsWith(base) ? route.slice(base.length) : route;

@@ -26,6 +26,7 @@ export const LEDGER_KIND_BY_STATUS = { redeemed: "redemption", voided: "void", r
 export const LEDGER_KINDS_BY_EVENT: Partial<Record<EventType, readonly LedgerKind[]>> = {
   voucher_issued: ["issuance", "delivery"],
   voucher_redeemed: [LEDGER_KIND_BY_STATUS.redeemed],
+  voucher_redemption_reversed: ["redemption_reversal"],
   voucher_voided: [LEDGER_KIND_BY_STATUS.voided],
   voucher_refunded: [LEDGER_KIND_BY_STATUS.refunded],
   voucher_expired: [LEDGER_KIND_BY_STATUS.expired],
@@ -57,6 +58,12 @@ export function ledgerSteps(e: EventEnvelope): { voucherId: string; kind: Ledger
     const { refundId, complaintId, action } = e.payload;
     const suffix = typeof refundId === "string" ? refundId : typeof action === "string" && action.startsWith("ticket_") && typeof complaintId === "string" ? complaintId : undefined;
     return kinds.map((kind) => ({ voucherId, kind, payload, ...(suffix ? { dedupeSuffix: suffix } : {}) }));
+  }
+  // 撤销核销: each reversal is keyed by the redemption it undid, and a redemption after one by how many came before,
+  // so the voucher's second redemption is not dropped as a repeat of the first (whose key stays as it always was).
+  if (e.type === "voucher_redemption_reversed") return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: String(e.payload.redemptionId) }));
+  if (e.type === "voucher_redeemed" && typeof e.payload.afterReversals === "number" && e.payload.afterReversals > 0) {
+    return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: `after${e.payload.afterReversals}` }));
   }
   if (!COUPON_EVENTS.includes(e.type)) return kinds.map((kind) => ({ voucherId, kind, payload }));
   for (const f of COUPON_FIELDS) if (e.payload[f] !== undefined && e.payload[f] !== null) payload[f === "orderId" ? "usedOnOrderId" : f] = e.payload[f]!;

@@ -7,8 +7,10 @@ import {
   Redemption,
   RedemptionHistory,
   RedemptionHistoryQuery,
+  RedemptionReversal,
   RedemptionToday,
   RedemptionTodayQuery,
+  ReverseRedemptionInput,
   RiskEvent,
   VoucherStatusList,
   VoucherStatusQuery,
@@ -18,6 +20,7 @@ import { requireKey } from "../middleware/auth";
 import { clientIp, enforceRateLimit, clientIpKey } from "../middleware/rate-limit";
 import { redemptionHistory, redemptionToday, riskEvents, voucherStatusList } from "../services/redemption-reads";
 import { redeem } from "../services/redemptions";
+import { reverseRedemption } from "../services/redemption-reversal";
 import { voidVoucher } from "../services/voucher-void";
 import { bearerAuth, createRouter, errors, json, jsonBody } from "./router";
 
@@ -41,6 +44,35 @@ const redeemRoute = createRoute({
     404: errors[404],
     409: json(z.union([AlreadyRedeemed, RedeemRefusal]), "Already redeemed (with when and where), expired, voided, not valid here… — with the voucher (title, validity, the stores it is valid at) when the code is the brand's"),
     422: json(RedeemRefusal, "A coupon with a threshold needs orderAmountCents"),
+    429: errors[429],
+  },
+});
+
+const reverseRoute = createRoute({
+  method: "post",
+  path: "/redemptions/{id}/reverse",
+  tags,
+  summary: "Undo (撤销核销) a redemption made by mistake: the voucher is usable again",
+  description:
+    "Within 24 h of the redemption, by a redeemer key that may redeem at its store (a store-bound key: its own store only), once. " +
+    "A retry with the same Idempotency-Key and reason answers the same reversal (Idempotent-Replayed: true); another attempt gets 409 already_reversed. " +
+    "409 reversal_window_closed after the window (with reversibleUntil), redemption_not_reversible for a refused attempt or a voucher no longer redeemed; " +
+    "404 redemption_not_found (also for another brand's). A voucher whose validity ended meanwhile stays expired (voucherStatus: expired). " +
+    "Recorded as voucher_redemption_reversed, a redemption_reversal ledger entry and an audit-log row, in one D1 batch with the change.",
+  security: bearerAuth,
+  middleware: [requireKey("redeemer")],
+  request: {
+    params: z.object({ id: z.string().min(1).max(64) }),
+    headers: z.object({ "idempotency-key": z.string().min(8).max(100) }),
+    ...jsonBody(ReverseRedemptionInput),
+  },
+  responses: {
+    200: json(RedemptionReversal, "Undone; the voucher is usable again unless it expired meanwhile"),
+    400: errors[400],
+    401: errors[401],
+    403: errors[403],
+    404: errors[404],
+    409: errors[409],
     429: errors[429],
   },
 });
@@ -118,6 +150,21 @@ export const redemptionRoutes = createRouter()
     if (out.status === 409) return c.json(out.body as AlreadyRedeemed, 409);
     if (out.status === 422) return c.json(out.body as RedeemRefusal, 422);
     return c.json(out.body as ErrorBody, 404);
+  })
+  .openapi(reverseRoute, async (c) => {
+    const { tenantId, apiKeyId, scopes } = c.var.principal;
+    const out = await reverseRedemption(
+      c.env,
+      {
+        tenantId, apiKeyId, scopes, ip: clientIp(c), userAgent: c.req.header("user-agent")?.slice(0, 300) ?? null,
+        requestId: c.var.requestId ?? null, route: c.req.routePath, path: new URL(c.req.url).pathname,
+      },
+      c.req.valid("param").id,
+      c.req.valid("json").reason,
+      c.req.valid("header")["idempotency-key"],
+    );
+    if (out.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(out.body, 200);
   })
   .openapi(history, async (c) => {
     const { tenantId, apiKeyId } = c.var.principal;

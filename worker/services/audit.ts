@@ -15,7 +15,7 @@ import { getProductRow, toProduct } from "../db/products";
 import { getKeySettings, getStore, productStoreIds } from "../db/stores";
 import { getTenant } from "../db/tenants";
 import { getEndpoint, toEndpoint } from "../db/webhooks";
-import { auditJson, decodeCursor, encodeCursor, isChange, resourceOf } from "../domain/audit";
+import { auditJson, decodeCursor, encodeCursor, isChange, resourceOf, writesOwnAuditRow } from "../domain/audit";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { clientIpOf } from "../domain/client-ip";
@@ -57,7 +57,7 @@ interface Pending {
 /** Before the handler: what the change is about and the resource as it is now (null when not a change). */
 export async function auditBefore(c: Context<AppEnv>, p: Principal): Promise<Pending | null> {
   const route = c.req.routePath;
-  if (!isChange(c.req.method, route)) return null;
+  if (!isChange(c.req.method, route) || writesOwnAuditRow(route)) return null;
   const r = resourceOf(route, API_BASE, c.req.param() as Record<string, string>);
   const loader = LOADERS[r.param ?? r.type];
   const before = loader && (r.id || !r.param) ? await loader(c.env.DB, p.tenantId, r.id ?? p.tenantId).catch(() => null) : null;

@@ -97,6 +97,7 @@ const STATUS_BY_KIND: Record<string, string> = {
   issuance: "issued",
   delivery: "issued",
   compensation: "replaced",
+  redemption_reversal: "issued",
   ...Object.fromEntries(Object.entries(LEDGER_KIND_BY_STATUS).map(([status, kind]) => [kind, status])),
 };
 
@@ -162,7 +163,9 @@ export async function voucherProvenance(env: Pick<Env, "DB" | "TENANT_LEDGER">, 
   findings.sort((a, b) => a.seq - b.seq);
 
   const issued = own.find((e) => e.kind === "issuance");
-  const redeemed = own.find((e) => e.kind === "redemption");
+  // The redemption that stands: the last one, unless a reversal (撤销核销) came after it.
+  const lastUse = own.findLast((e) => e.kind === "redemption" || e.kind === "redemption_reversal");
+  const redeemed = lastUse?.kind === "redemption" ? lastUse : undefined;
   const last = own[own.length - 1];
   // A compensation paid in money (a goodwill refund, a ticket's answer) leaves the right as it was; only a replacement
   // ends it.

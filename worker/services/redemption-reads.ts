@@ -3,6 +3,7 @@ import type { VoucherStatus } from "../../schema/vouchers";
 import { listAttempts, listRiskEvents, sumSuccesses, voucherStatuses } from "../db/redemptions";
 import { getKeySettings } from "../db/stores";
 import { chinaDay } from "../domain/china-time";
+import { reversibleUntil } from "../domain/redemption-reversal";
 import { sha256Hex } from "../domain/crypto";
 import { ApiError } from "../errors";
 
@@ -29,6 +30,8 @@ export async function redemptionHistory(
       storeName: r.store_name,
       apiKeyId: r.api_key_id,
       at: r.created_at,
+      reversal: r.reversed_at ? { at: r.reversed_at, apiKeyId: r.reversed_by ?? "", reason: r.reversal_reason ?? "" } : null,
+      reversibleUntil: reversibleUntil(r),
     })),
   };
 }

@@ -197,13 +197,14 @@ export async function redeem(
     voucher_code: voucher.code,
     holder_id: voucher.holder_id,
     title: voucher.title,
-  }, eventRows(env, [{
-    eventId: `evrd_${voucher.id}`,
+  }, voucher.reversals, eventRows(env, [{
+    // After a reversal (撤销核销) the voucher is redeemed again: a new event, and a new ledger step (afterReversals).
+    eventId: voucher.reversals ? `evrd_${voucher.id}_${voucher.reversals}` : `evrd_${voucher.id}`,
     tenantId,
     type: "voucher_redeemed",
     occurredAt: new Date(redemption.redeemedAt),
     actor: { apiKeyId, userId: voucher.holder_id },
-    payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents, redemptionId: redemption.id },
+    payload: { voucherId: voucher.id, productId: voucher.product_id, storeId, campaignId: voucher.campaign_id, kind: voucher.kind, faceValueCents: voucher.face_value_cents, redemptionId: redemption.id, ...(voucher.reversals ? { afterReversals: voucher.reversals } : {}) },
   }], succeeded)
     // The member's points and growth for redeeming at a store (tenant rules; nothing for non-members), with the redemption.
     .concat(redemptionEarnStmts(env, tenantId, voucher.holder_id, redemption.id))

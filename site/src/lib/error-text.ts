@@ -114,6 +114,11 @@ const CODES: Record<string, Pair> = {
   store_not_allowed: ["该券不适用于本门店", "Not valid at this store"],
   order_amount_required: ["满减券需填写消费金额", "Enter the purchase amount for this coupon"],
   threshold_not_met: ["消费金额未达到使用门槛", "The purchase is below the coupon's threshold"],
+  // 撤销核销
+  reversal_window_closed: ["已超过撤销时限（核销后 24 小时内可撤销）", "Too late: a redemption can be undone within 24 hours"],
+  already_reversed: ["这次核销已撤销", "This redemption was already undone"],
+  redemption_not_reversible: ["这次核销不能撤销（券状态已变化），请刷新", "This redemption cannot be undone (the voucher changed); refresh"],
+  redemption_not_found: ["未找到这次核销", "Redemption not found"],
   member_code_expired: ["付款码已过期，请会员刷新", "The member's code expired: ask them to refresh it"],
   member_code_invalid: ["不是有效的会员付款码", "Not a valid member pay code"],
   insufficient_balance: ["余额不足", "Balance too low"],

@@ -36,6 +36,7 @@ export function findingText(f: { seq: number; problem: string; detail?: string }
 const KIND: Record<string, readonly [zh: string, en: string]> = {
   issuance: ["发放", "issued"], delivery: ["交付", "delivered"], redemption: ["核销", "redeemed"], void: ["作废", "voided"],
   refund: ["退款", "refunded"], expiry: ["过期", "expired"], compensation: ["补偿", "compensated"],
+  redemption_reversal: ["撤销核销", "redemption undone"],
 };
 const FIELD: Record<string, readonly [zh: string, en: string]> = {
   faceValueCents: ["面值", "face value"], amountCents: ["金额", "amount"], voucherKind: ["类型", "kind"], orderId: ["订单", "order"],
