@@ -58,7 +58,8 @@ export const EXPORT_COLUMNS: Record<ExportDataset, ExportColumn[]> = {
   ],
   redemptions: [
     col("id"), col("createdAt", "time"), col("outcome"), col("reason", "string", true), col("voucherId", "string", true),
-    col("holderId", "string", true), col("storeId", "string", true), col("apiKeyId"), col("cursor"),
+    col("holderId", "string", true), col("storeId", "string", true), col("apiKeyId"), col("reversedAt", "time", true),
+    col("reversalReason", "string", true), col("cursor"),
   ],
   members: [
     col("id"), col("createdAt", "time"), col("kind"), col("hasPhone", "bool"), col("mergedInto", "string", true), col("cursor"),

@@ -38,7 +38,7 @@ const SELECTS = {
   redemptions: {
     time: "created_at",
     sql: `SELECT id, created_at AS at, created_at AS createdAt, outcome, reason, voucher_id AS voucherId,
-            holder_id AS holderId, store_id AS storeId, api_key_id AS apiKeyId
+            holder_id AS holderId, store_id AS storeId, api_key_id AS apiKeyId, reversed_at AS reversedAt, reversal_reason AS reversalReason
           FROM redemptions`,
   },
   members: {

@@ -114,7 +114,7 @@ export function taskFacts(db: D1Database, tenantId: string, memberId: string) {
     ).bind(memberId, tenantId),
     db.prepare(
       `SELECT r.id FROM redemptions r JOIN members m ON m.tenant_id = r.tenant_id AND m.buyer_id = r.holder_id
-       WHERE m.id = ? AND r.tenant_id = ? AND r.outcome = 'succeeded' ORDER BY r.created_at LIMIT 200`,
+       WHERE m.id = ? AND r.tenant_id = ? AND r.outcome = 'succeeded' AND r.reversed_at IS NULL ORDER BY r.created_at LIMIT 200`,
     ).bind(memberId, tenantId),
     // A friend came through a share link (the buyer's referrer) or joined through the member's invite link (the
     // plain ?invite= link shares nothing): a refused invite (self-invite, already a member) is no friend brought.
