@@ -64,6 +64,17 @@ export async function phonePage(browser: Browser, options: BrowserContextOptions
 }
 
 /** A page of the console with a key already in localStorage (as the sign-in form leaves it). */
+/** /merchant/ in a new page of `context`, signed in with a redeemer key: the page and its errors, once it names the key's store. */
+export async function merchantPage(context: BrowserContext, baseUrl: string, redeemerKey: string, store: string) {
+  const page = await context.newPage();
+  const errors = pageErrors(page);
+  await page.goto(`${baseUrl}/merchant/`);
+  await page.fill("#key", redeemerKey);
+  await page.click("#save-key");
+  await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain(store);
+  return { page, errors };
+}
+
 export async function signedInPage(browser: Browser, url: string, key: string, storageKey = "kq-operator-key", context?: BrowserContext) {
   const ctx = context ?? (await phoneContext(browser));
   await ctx.addInitScript(`localStorage.setItem(${JSON.stringify(storageKey)}, ${JSON.stringify(key)})`);

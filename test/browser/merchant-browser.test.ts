@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { buyAsGuest } from "../../scripts/lib/seed-redemption";
-import { fitsThePhone, pageErrors, phoneContext, phonePage, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, merchantPage, pageErrors, phoneContext, phonePage, screenshot, useChromium } from "./chromium";
 
 const browser = useChromium();
 
@@ -34,12 +34,7 @@ describe("merchant console and verify page on a phone", () => {
     await verify.goto(`${baseUrl}/verify/?code=${code}`);
     await expect.poll(() => verify.textContent("#live-status"), { timeout: 10_000 }).toContain("可使用");
 
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${baseUrl}/merchant/`);
-    await page.fill("#key", keys.redeemer!);
-    await page.click("#save-key");
-    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain("南京西路旗舰店");
+    const { page, errors } = await merchantPage(context, baseUrl, keys.redeemer!, "南京西路旗舰店");
     await page.fill("#code", code);
     await page.fill("#amount", "80");
     await page.click("#form button[type=submit]");

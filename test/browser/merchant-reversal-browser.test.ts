@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/http";
 import { buyAsGuest } from "../../scripts/lib/seed-redemption";
-import { fitsThePhone, pageErrors, phoneContext, screenshot, useChromium } from "./chromium";
+import { fitsThePhone, merchantPage, phoneContext, screenshot, useChromium } from "./chromium";
 
 const browser = useChromium();
 
@@ -14,12 +14,7 @@ describe("撤销核销 in the merchant console on a phone", () => {
     const code = (await buyAsGuest(baseUrl, "demo", coupon.id))!;
 
     const context = await phoneContext(browser());
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${baseUrl}/merchant/`);
-    await page.fill("#key", keys.redeemer!);
-    await page.click("#save-key");
-    await expect.poll(() => page.textContent("#who"), { timeout: 10_000 }).toContain("南京西路旗舰店");
+    const { page, errors } = await merchantPage(context, baseUrl, keys.redeemer!, "南京西路旗舰店");
     const redeem = async () => {
       await page.fill("#code", code);
       await page.fill("#amount", "120");
