@@ -5,6 +5,7 @@
  * batch: a generic recorder cannot join every service's own db.batch. An isolate that dies between the change and
  * this write leaves that one change unrecorded; the row never records a change that did not happen (only answers
  * below 400 are written, and refusals that acted outside, with their status: a supplier asked to cancel that refused).
+ * A change that writes its own row in its batch (writesOwnAuditRow) is skipped here, so it is not recorded twice.
  */
 import type { Context } from "hono";
 import type { AuditLogPage, AuditLogQuery } from "../../schema/audit";
