@@ -167,7 +167,7 @@ describe("撤销核销 (undo a redemption)", () => {
     expect((await api(`/provenance/${v.code}`)).body.status).toBe("expired");
   });
 
-  it("takes back the points the redemption earned a member", async () => {
+  it("takes back the points and the member growth the redemption earned a member", async () => {
     const b = await redemptionBrand();
     const buyer = newId("byr");
     const member = newId("mbr");
@@ -175,14 +175,16 @@ describe("撤销核销 (undo a redemption)", () => {
       env.DB.prepare("INSERT INTO buyers (id, tenant_id, kind) VALUES (?, ?, 'guest')").bind(buyer, b.tenant.id),
       env.DB.prepare("INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via) VALUES (?, ?, ?, ?, 'phone')").bind(member, b.tenant.id, buyer, `C${member.slice(-8)}`),
       env.DB.prepare("INSERT INTO points_rules (tenant_id, points_per_redemption) VALUES (?, 10) ON CONFLICT (tenant_id) DO UPDATE SET points_per_redemption = 10").bind(b.tenant.id),
+      env.DB.prepare(`INSERT INTO member_growth_rules (tenant_id, per_yuan, actions, grace_days) VALUES (?, 1, '{"redemption":7}', 0)`).bind(b.tenant.id),
     ]);
     const balance = async () => (await env.DB.prepare("SELECT points_balance AS p FROM members WHERE id = ?").bind(member).first<{ p: number }>())!.p;
+    const growth = async () => (await env.DB.prepare("SELECT growth AS g FROM members WHERE id = ?").bind(member).first<{ g: number }>())!.g;
     const v = await issue(b.tenant.id, b.productId, buyer);
     const first = await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id });
-    expect(await balance()).toBe(10);
+    expect([await balance(), await growth()]).toEqual([10, 7]);
     expect((await reverse(b.redeemerKey, first.body.id)).status).toBe(200);
-    expect(await balance()).toBe(0);
+    expect([await balance(), await growth()]).toEqual([0, 0]);
     expect((await redeemReq(b.redeemerKey, { code: v.code, storeId: b.store.id })).status).toBe(200);
-    expect(await balance()).toBe(10);
+    expect([await balance(), await growth()]).toEqual([10, 7]);
   });
 });

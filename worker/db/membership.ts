@@ -172,7 +172,7 @@ export function growthStmts(
  * whose lowest tier needs growth gives it to nobody who has not earned it.
  */
 export function refundDowngradeStmts(
-  db: D1Database, p: { historyId: string; tenantId: string; refundGrowthId: string; since: { kind: string; id: string }[]; takenKind: string; takenId: string },
+  db: D1Database, p: { historyId: string; tenantId: string; refundGrowthId: string; since: { kind: string; id: string }[]; takenKind: string; takenId: string; reason: string },
 ) {
   const { historyId: hid, tenantId: t } = p;
   const sources = p.since.map(() => "(source_kind = ? AND source_id = ?)").join(" OR ");
@@ -186,7 +186,7 @@ export function refundDowngradeStmts(
       .prepare(
         `INSERT INTO member_history (id, tenant_id, member_id, kind, detail)
          SELECT ?, m.tenant_id, m.id, 'tier_changed', json_object('direction', 'down', 'fromTierId', m.tier_id, 'toTierId', nt.id, 'toTierName', nt.name,
-                'fromRank', cur.rank, 'toRank', nt.rank, 'reason', 'order_refunded', 'growth', m.growth, 'sourceKind', ?, 'sourceId', ?)
+                'fromRank', cur.rank, 'toRank', nt.rank, 'reason', ?, 'growth', m.growth, 'sourceKind', ?, 'sourceId', ?)
          FROM member_growth rg
          JOIN members m ON m.tenant_id = rg.tenant_id AND m.id = rg.member_id
          JOIN member_growth og ON og.id = (SELECT id FROM member_growth WHERE tenant_id = rg.tenant_id AND member_id = rg.member_id AND (${sources})
@@ -196,7 +196,7 @@ export function refundDowngradeStmts(
                                                ORDER BY rank DESC LIMIT 1)
          WHERE rg.id = ? AND rg.tenant_id = ? AND coalesce(nt.rank, -1) < cur.rank`,
       )
-      .bind(hid, p.takenKind, p.takenId, ...p.since.flatMap((x) => [x.kind, x.id]), p.refundGrowthId, t),
+      .bind(hid, p.reason, p.takenKind, p.takenId, ...p.since.flatMap((x) => [x.kind, x.id]), p.refundGrowthId, t),
     db
       .prepare("UPDATE members SET tier_id = (SELECT json_extract(detail, '$.toTierId') FROM member_history WHERE id = ?) WHERE tenant_id = ? AND id = (SELECT member_id FROM member_history WHERE id = ?)")
       .bind(hid, t, hid),

@@ -169,6 +169,7 @@ export function orderRefundMemberStmts(env: Pick<Env, "DB">, tenantId: string, o
  */
 export function takeBackGrowthStmts(
   env: Pick<Env, "DB">, tenantId: string, earned: { kind: string; id: string; memberId?: string }, orderId: string, takenKind: string, guard: SqlGuard,
+  reason = "order_refunded",
 ): D1PreparedStatement[] {
   const ofMember = earned.memberId ? { sql: " AND member_id = ?", args: [earned.memberId] } : { sql: "", args: [] };
   const of = (expr: string) => ({ sql: `SELECT ${expr} FROM member_growth WHERE tenant_id = ? AND source_kind = ? AND source_id = ?${ofMember.sql}`, args: [tenantId, earned.kind, earned.id, ...ofMember.args] });
@@ -177,8 +178,8 @@ export function takeBackGrowthStmts(
   const ofHistory = (path: string) => ({ sql: `SELECT json_extract(detail, '${path}') FROM member_history WHERE id = ?`, args: [historyId] });
   return [
     ...growthChangeStmts(env, tenantId, of("member_id"), of("-growth"), takenKind, earned.id, guard, refundGrowthId),
-    ...refundDowngradeStmts(env.DB, { historyId, tenantId, refundGrowthId, since: [{ kind: "order", id: orderId }, earned], takenKind, takenId: earned.id }),
-    ...eventRows(env, [{ eventId: `ev${historyId}`, tenantId, type: "member_tier_changed", payload: { memberId: "", direction: "down", reason: "order_refunded" } }], historyExists(historyId), [
+    ...refundDowngradeStmts(env.DB, { historyId, tenantId, refundGrowthId, since: [{ kind: "order", id: orderId }, earned], takenKind, takenId: earned.id, reason }),
+    ...eventRows(env, [{ eventId: `ev${historyId}`, tenantId, type: "member_tier_changed", payload: { memberId: "", direction: "down", reason } }], historyExists(historyId), [
       { path: "$.payload.memberId", sql: "SELECT member_id FROM member_history WHERE id = ?", args: [historyId] },
       { path: "$.payload.fromTierId", ...ofHistory("$.fromTierId") },
       { path: "$.payload.toTierId", ...ofHistory("$.toTierId") },

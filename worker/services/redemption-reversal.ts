@@ -17,6 +17,7 @@ import { ApiError } from "../errors";
 import { eventRows } from "../queue/emit";
 import { expiredEvent } from "./redemptions";
 import { reverseSourcePointsStmts } from "./points";
+import { takeBackGrowthStmts } from "./membership";
 
 export interface ReversalCaller {
   tenantId: string;
@@ -117,6 +118,8 @@ export async function reverseRedemption(
       ...(expired ? [expiredEvent(voucher)] : []),
     ], guard),
     ...reverseSourcePointsStmts(env, tenantId, { kind: "redemption", id: row.id }, "redemption_reversed", guard, voucher.holder_id),
+    // The member growth it earned goes back too (with a tier it bought), or redeem → undo → redeem would earn twice.
+    ...takeBackGrowthStmts(env, tenantId, { kind: "redemption", id: row.id }, row.id, "redemption_reversal", guard, "redemption_reversed"),
     insertAuditStmt(env.DB, {
       id: newId("aud"), tenantId, at, api_key_id: apiKeyId, role: caller.scopes.join(","), method: "POST", route: caller.route, path: caller.path,
       resource_type: "redemptions", resource_id: row.id, status: 200,
