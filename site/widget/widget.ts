@@ -57,7 +57,7 @@ const T = {
   awaitingPay: (until: string) => (zh ? `你已抢到，订单待支付${until ? `（${until} 前）` : ""}` : `You got one: the order awaits payment${until ? ` (until ${until})` : ""}`),
   taken: zh ? "已抢到" : "Got it",
   claimedAll: zh ? "已领取" : "Claimed",
-  noDraws: zh ? "今日次数已用完" : "No draws left today",
+  noDraws: REJECT.no_chances![zh ? 0 : 1],
   free: zh ? "免费领取" : "Free",
   won: zh ? "恭喜中奖：" : "You won: ",
   noPrize: zh ? "很遗憾，未中奖" : "No prize this time",
@@ -70,6 +70,7 @@ const T = {
       : (zh ? `${prize}有效期：${chinaDay(v.validFrom)} 至 ${chinaDay(v.validTo)}` : `${prize}: valid ${chinaDay(v.validFrom)} to ${chinaDay(v.validTo)}`),
   commitment: zh ? "开奖前已公布种子承诺" : "The seed commitment was published before the draw",
   fullRules: zh ? "完整规则与开奖验证" : "Full rules and draw verification",
+  verify: zh ? "验证本次抽奖" : "Verify the draw",
   view: zh ? "查看活动" : "View campaign",
   failed: zh ? "暂时无法参与，请稍后再试" : "Please try again later",
   checking: zh ? "正在进行安全验证…" : "Running a quick security check…",
@@ -77,8 +78,6 @@ const T = {
   copied: zh ? "链接已复制" : "Link copied",
   phoneRequired: zh ? "本活动需验证手机号：请在活动页验证后参与" : "Verify your phone number on the campaign page to take part",
   openPage: zh ? "去验证" : "Verify",
-  memberRequired: zh ? "本活动仅限品牌会员：请先登录会员" : "For the brand's members: sign in as a member first",
-  tooNew: zh ? "新注册账号需稍后才能参与" : "New accounts can take part a little later",
   member: zh ? "会员卡" : "Member card",
   growth: zh ? "成长值" : "growth",
   points: zh ? "积分" : "points",
@@ -189,7 +188,7 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
     },
   }).catch((e: Error) => {
     // The browser hides a CORS refusal behind "Failed to fetch": name the usual cause for the brand's developer.
-    throw Object.assign(new Error(`cannot reach ${base}: is this page's origin (${location.origin}) in the brand's allowedOrigins? (${e.message})`), { code: "unavailable" });
+    throw Object.assign(new Error(`cannot reach ${base} from ${location.origin} (allowedOrigins? ${e.message})`), { code: "unavailable" });
   });
   const pass = res.headers.get("x-kaquan-pass");
   if (pass) try { localStorage.setItem(passKey(base), pass); } catch {}
@@ -554,6 +553,10 @@ function mount(s: HTMLScriptElement) {
           return claimWithChallenge(base, `/public/campaigns/${id}/claims`, t, device, () => (result.textContent = T.checking));
         });
         result.textContent = r.outcome === "won" ? T.won + r.prizeName : r.outcome === "no_prize" ? T.noPrize : T.claimed;
+        // Each draw's proof, checked on the kaquan host's /verify page once the seed is revealed (as the lottery page links it).
+        const user = readSession(`kq:session:${base}:${campaignId}`)?.userId;
+        const rc = r.receipt;
+        if (r.proof && user) result.append(hostLink(T.verify, `/verify/?${new URLSearchParams({ draw: campaign.id, user, n: r.nonce, proof: r.proof, b: r.beacon || "", claim: r.claimId, r: rc ? `${rc.shard}:${rc.seq}:${rc.hash}` : "" })}`, token));
         if (campaign.kind === "flash_sale") {
           // A win is an order awaiting payment: say so, and link to the cashier (on the kaquan host; the session
           // token in the fragment lets that page show the order and, after payment, the key).
@@ -572,9 +575,7 @@ function mount(s: HTMLScriptElement) {
         result.textContent = refusal(e);
         if (FINAL[e.code]) finish(FINAL[e.code]!);
         // Entry rules: say what to do instead of the API's message (the phone sign-in lives on the campaign page).
-        if (e.code === "member_required") result.textContent = T.memberRequired;
         if (e.code === "not_eligible") result.textContent = T.notEligible[e.body?.error?.issues?.[0]?.code] || refusal(e);
-        if (e.code === "account_too_new") result.textContent = T.tooNew;
         if (e.code === "phone_required") {
           result.textContent = T.phoneRequired;
           // The sign-in happens there as this visitor (the session in the fragment): back here, the widget continues

@@ -101,6 +101,17 @@ describe("embeddable widget", () => {
     expect(["won", "no_prize"]).toContain(drawn.outcome);
     expect(drawn.proof).toMatch(/^[0-9a-f]{64}$/);
     await expect.poll(() => page.locator("kaquan-campaign [role=status]").textContent()).toMatch(/中奖|未中奖/);
+    // Each draw links to its own proof on the kaquan host, as the lottery page does.
+    const verify = page.locator("kaquan-campaign [role=status] a", { hasText: "验证本次抽奖" });
+    const href = new URL((await verify.getAttribute("href"))!);
+    expect([href.pathname, href.searchParams.get("draw"), href.searchParams.get("proof"), href.searchParams.get("n"), href.searchParams.get("claim")])
+      .toEqual(["/verify/", campaignId, drawn.proof, String(drawn.nonce), drawn.beacon ? drawn.claimId : ""]);
+    expect(href.searchParams.get("user")).toMatch(/^\S+$/);
+    const proofPage = await context.newPage();
+    await proofPage.goto(href.href);
+    await expect.poll(() => proofPage.locator("h1").textContent()).toBe("抽奖验证");
+    await expect.poll(() => proofPage.locator("main").textContent()).toContain(drawn.proof);
+    await proofPage.close();
     // Sharing from the widget: a link to the campaign page with an opaque share code, not the visitor's id.
     await page.locator("kaquan-campaign button.share").click();
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
@@ -168,15 +179,15 @@ describe("embeddable widget", () => {
     const go = page.locator("kaquan-campaign button.go");
     await expect.poll(() => go.textContent(), { timeout: 15_000 }).toBe("立即抽奖");
     await go.click();
-    await expect.poll(() => go.textContent(), { timeout: 10_000 }).toBe("今日次数已用完");
+    await expect.poll(() => go.textContent(), { timeout: 10_000 }).toBe("今日抽奖次数已用完");
     await page.locator("kaquan-campaign button.share").click();
     await expect.poll(() => page.evaluate("window.__events.map(e => e.name)"), { timeout: 10_000 }).toContain("shared");
-    // The share earned one more draw today: the button offers it (it stayed 今日次数已用完 before).
+    // The share earned one more draw today: the button offers it (it stayed 今日抽奖次数已用完 before).
     await expect.poll(() => go.textContent(), { timeout: 10_000 }).toBe("立即抽奖");
     expect(await go.isDisabled()).toBe(false);
     await go.click();
     await expect.poll(() => page.evaluate("window.__events.filter(e => e.name === 'drawn').length"), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => go.textContent()).toBe("今日次数已用完");
+    await expect.poll(() => go.textContent()).toBe("今日抽奖次数已用完");
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -410,7 +421,7 @@ describe("embeddable widget", () => {
     // The brand's developer reads why: the browser only says "Failed to fetch", so the widget names the likely cause.
     const detail = (await page.evaluate("window.__events.find(e => e.name === 'error').detail")) as { code: string; message: string };
     expect(detail.code).toBe("unavailable");
-    expect(detail.message).toContain(`is this page's origin (${refused}) in the brand's allowedOrigins`);
+    expect(detail.message).toContain(`from ${refused} (allowedOrigins?`);
     const link = page.locator("kaquan-campaign a");
     await expect.poll(() => link.isVisible()).toBe(true);
     expect(await link.getAttribute("href")).toContain(campaignId);
