@@ -145,6 +145,30 @@ describe("attribution from real pages to the dashboard", () => {
     await context.close();
   }, 120_000);
 
+  it("a flash sale's page is a view of the product on sale, once per page view, under the campaign with its share code and UTM", async () => {
+    const { baseUrl, keys } = inject("stack");
+    const admin = new ApiClient(baseUrl, keys.admin!);
+    const { products } = await admin.ok<{ products: { id: string; name: string }[] }>("GET", "/products");
+    const productId = products.find((p) => p.name === "音乐会员月卡")!.id;
+    const campaign = await admin.ok<{ id: string }>("POST", "/campaigns", {
+      kind: "flash_sale", name: `秒杀浏览 ${Date.now().toString(36)}`, productId, priceCents: 100, stock: 5, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const { context, page, errors } = await phonePage(browser());
+    const tracked: any[] = [];
+    page.on("request", (r) => r.url().includes("/api/v1/track") && tracked.push(...JSON.parse(r.postData() ?? "{}").events));
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${campaign.id}&utm_source=wxflash&share=Sh4reC0de1`);
+    await expect.poll(() => page.textContent("#go"), { timeout: 15_000 }).toBe("立即抢购");
+    // The page reads the stock every 2 s: still one product view after a few of those.
+    await page.waitForTimeout(4_500);
+    const productViews = tracked.filter((e) => e.type === "product_viewed");
+    expect(productViews).toEqual([{ type: "product_viewed", path: "/campaigns/flash/", productId, campaignId: campaign.id, shareLink: "Sh4reC0de1" }]);
+    expect(tracked.filter((e) => e.type === "page_view")).toHaveLength(1);
+    expect(JSON.parse((await page.evaluate(() => localStorage.getItem("kq-acq"))) ?? "{}")).toMatchObject({ utmSource: "wxflash" });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   it("a buyer coming back to 我的卡券, 我的订单, an order or the member card is a view (an active day); a visitor without a session there is none", async () => {
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser());
