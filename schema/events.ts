@@ -72,7 +72,8 @@ export const EVENT_PAYLOADS = {
    * returned to the wallet, not through the gateway. inParts: the last of a refund made in parts (each part was
    * order_partially_refunded): amountCents is then the parts' sum, already counted by them.
    */
-  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), storedValueCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional() }),
+  /** costCents: a flash-sale win refunded whole hands back the cost its claim_succeeded counted (ROI). */
+  order_refunded: payload({ ...OrderRef, amountCents: Cents.optional(), storedValueCents: Cents.optional(), reason: Label.optional(), automatic: z.boolean().optional(), inParts: z.boolean().optional(), costCents: Cents.optional() }),
   /** costCents: a flash-sale win that lapsed unpaid hands back the cost its claim_succeeded counted (ROI). */
   order_cancelled: payload({ ...OrderRef, reason: Label.optional(), costCents: Cents.optional() }),
   supplier_failed: payload({ orderId: Id, supplierId: Id, outcome: Label.optional(), latencyMs: z.number().nonnegative().optional(), circuitOpen: z.boolean().optional() }),

@@ -12,7 +12,8 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *     it stays c1's, counted once. u6's o3 used v9, a voucher no campaign issued: it stays unattributed.
  * c3 (a flash sale, discount 200 a unit): u7 wins and lets the order lapse (order_cancelled hands the 200 back); u9
  *     wins the unit again and pays 800; u10's win is refused by fulfilment (claim_failed hands its 200 back) → 3
- *     participants, cost 200 (not 600), revenue 800, ROI (800 − 200) / 200 = 3.
+ *     participants; u11 wins, pays 800 and is refunded whole (order_refunded hands its 200 back with the 800) → 4
+ *     participants, cost 200 (not 800), revenue 800 + 800 − 800 = 800, 2 paid orders, ROI (800 − 200) / 200 = 3.
  * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
  */
 const c1 = (extra: Record<string, string | number> = {}) => ({ campaignId: "c1", ...extra });
@@ -44,6 +45,9 @@ const fixture = [
   ev("order_paid", "u9", at("09-15"), { campaignId: "c3", orderId: "o9", amountCents: 800 }),
   ev("claim_succeeded", "u10", at("09-15"), { campaignId: "c3", costCents: 200 }),
   ev("claim_failed", "u10", at("09-15"), { campaignId: "c3", reason: "out_of_stock", costCents: 200 }),
+  ev("claim_succeeded", "u11", at("09-15"), { campaignId: "c3", costCents: 200 }),
+  ev("order_paid", "u11", at("09-15"), { campaignId: "c3", orderId: "o11", amountCents: 800 }),
+  ev("order_refunded", "u11", at("09-16"), { campaignId: "c3", orderId: "o11", amountCents: 800, costCents: 200 }),
   ev("user_signed_up", "u1", at("09-06"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u4", at("09-08"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u5", at("09-11"), { acquisitionCampaignId: "c2" }),
@@ -59,7 +63,7 @@ describe("campaign ROI and share of new users", () => {
     expect(await wh.query("roi")).toEqual([
       { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 3000, paidOrders: 3, roi: 2.75, newUsers: 2, newUserShare: 0.4 },
       { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 1700, paidOrders: 1, roi: 6 / 11, newUsers: 1, newUserShare: 0.2 },
-      { campaignId: "c3", participants: 3, costCents: 200, revenueCents: 800, paidOrders: 1, roi: 3, newUsers: 0, newUserShare: 0 },
+      { campaignId: "c3", participants: 4, costCents: 200, revenueCents: 800, paidOrders: 2, roi: 3, newUsers: 0, newUserShare: 0 },
     ]);
   });
 });

@@ -58,6 +58,17 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     // The payment names the campaign, so campaign ROI counts its revenue (it read ¥0 for every flash sale).
     const paid = (await recordedOfType(tenant.id, "order_paid")).filter((e) => e.payload.orderId === view.body.order.id);
     expect(paid.map((e) => e.payload.campaignId)).toEqual([id]);
+
+    // Refunded whole: the key is marked refunded, unused, so the discount its claim counted (¥19.90 − ¥9.90) goes back
+    // to ROI with the refund, as a lapsed win's does; a shop order's refund hands back nothing.
+    expect((await api(`/orders/${view.body.order.id}/refund`, { method: "POST", token: adminKey, json: { reason: "客户申请" } })).status).toBe(200);
+    const plain = await shop(slug, "/orders", { method: "POST", cookie: stranger.cookie, json: { productId }, idem: `plain-${id}` });
+    expect((await pay(plain.body.checkoutUrl)).status).toBe(200);
+    await expect.poll(async () => (await shop(slug, `/orders/${plain.body.id}`, { cookie: stranger.cookie })).body.order.status, { timeout: 10_000 }).toBe("delivered");
+    expect((await api(`/orders/${plain.body.id}/refund`, { method: "POST", token: adminKey, json: { reason: "客户申请" } })).status).toBe(200);
+    const refunded = await recordedOfType(tenant.id, "order_refunded");
+    expect(refunded.find((e) => e.payload.orderId === view.body.order.id)?.payload).toMatchObject({ campaignId: id, costCents: 1000 });
+    expect(refunded.find((e) => e.payload.orderId === plain.body.id)?.payload.costCents).toBeUndefined();
   });
 
   it("a flash-sale win left unpaid goes back on sale when its order expires, once, and its winner may try again", async () => {

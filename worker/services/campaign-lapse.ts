@@ -10,10 +10,13 @@ const isFlashWin = (o: Pick<OrderRow, "source" | "campaign_id" | "idempotency_ke
   !!o.campaign_id && o.source.startsWith("flash:") && o.idempotency_key.startsWith(CLAIM_KEY);
 
 /**
- * What an unpaid flash-sale win's order_cancelled carries for ROI: its campaign and the cost its claim_succeeded
- * counted (the discount was never given; the unit may be won again and counted again). Nothing for other orders.
+ * What a flash-sale win's order hands back to ROI when it closes without the buyer keeping the right: its campaign and
+ * the cost its claim_succeeded counted. On order_cancelled (lapsed unpaid: the discount was never given; the unit may
+ * be won again and counted again) and on order_refunded (refunded whole: a key not yet delivered goes back to stock, a
+ * delivered right is marked refunded, unused — a refund is refused once one was redeemed — so nothing was given either).
+ * Nothing for other orders.
  */
-export async function lapsedWinCost(env: Env, order: Pick<OrderRow, "source" | "campaign_id" | "idempotency_key">): Promise<{ campaignId?: string; costCents?: number }> {
+export async function winCostHandedBack(env: Env, order: Pick<OrderRow, "source" | "campaign_id" | "idempotency_key">): Promise<{ campaignId?: string; costCents?: number }> {
   if (!isFlashWin(order)) return {};
   const hit = await publicCampaign(env, order.campaign_id!).catch(() => null);
   return { campaignId: order.campaign_id!, costCents: hit?.campaign.costCents ?? 0 };

@@ -17,6 +17,7 @@ import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
 import { insertVoucherStmt, listVouchersByOrder, refundIssuedOfOrderStmt, type NewVoucherRow, type VoucherRow } from "../db/vouchers";
 import { ApiError } from "../errors";
+import { winCostHandedBack } from "./campaign-lapse";
 import type { PaymentNotice } from "../payments/provider";
 import { emitEvents, eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
 import { orderLines } from "./order-lines";
@@ -409,10 +410,11 @@ const restGivenBack = (t: string, orderId: string): SqlGuard => {
  * order_refunded's amountCents is the money given back at the gateway (read by the batch: refundedAtGatewayField);
  * storedValueCents the part paid from the balance, which goes back to the wallet (returnOrderBalanceStmts).
  */
-function refundEventRows(
+async function refundEventRows(
   env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null,
   lastPart?: { units: number },
 ) {
+  const handedBack = await winCostHandedBack(env, order);
   const t = order.tenant_id;
   return [
     // Money already went back in parts: this whole refund gives back the rest, recorded as the last part (its own
@@ -429,7 +431,7 @@ function refundEventRows(
     ...orderRefundPointsStmts(env, t, order.id),
     ...eventRows(env, [{
       eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic, ...(lastPart ? { inParts: true } : {}) },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic, ...(lastPart ? { inParts: true } : {}), ...handedBack },
     }], orderIn(t, order.id, "refunded"), [refundedAtGatewayField(t, order.id)]),
     ...vouchers.flatMap((v) =>
       eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
@@ -454,7 +456,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
       refundIssuedOfOrderStmt(db, t, order.id),
-      ...refundEventRows(env, order, vouchers, reason, true),
+      ...(await refundEventRows(env, order, vouchers, reason, true)),
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new). A group buy's
       // refunds (a team that did not fill, a seat taken too late) are its rules at work, recorded by the group's own
       // events: no alert per member.
@@ -539,7 +541,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
     refundIssuedOfOrderStmt(db, tenantId, orderId),
-    ...refundEventRows(env, order, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined),
+    ...(await refundEventRows(env, order, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined)),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason) : []),
   ]);

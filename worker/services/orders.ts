@@ -32,7 +32,7 @@ import { allCouponsApplied, APPLY_STMTS_PER_COUPON, countBudgetSpentCents } from
 import type { Combination } from "../domain/coupon-pricing";
 import { cartLine, couponAppliedEventRows, couponApplyStmts, priceCoupons, returnCouponsOnClose } from "./coupons";
 import { newGuestTerms } from "./membership";
-import { lapsedWinCost, returnLapsedWin } from "./campaign-lapse";
+import { returnLapsedWin, winCostHandedBack } from "./campaign-lapse";
 
 export const DEFAULT_RESERVE_SECONDS = 15 * 60;
 const NOTHING_TO_PAY_RESERVE_S = 120;
@@ -530,7 +530,7 @@ export async function cancelOrder(env: Env, tenantId: string, orderId: string, b
   const row = await getOrderRow(env.DB, tenantId, orderId);
   if (!row || row.buyer_id !== buyerId) throw ApiError.notFound("Order");
   const moved = await release(env, tenantId, orderId, ["created"], "cancelled", "cancelled_by_buyer", [
-    { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id, ...(await lapsedWinCost(env, row)) } },
+    { eventId: `evoc_${orderId}`, tenantId, type: "order_cancelled", actor: { userId: buyerId }, payload: { orderId, productId: row.product_id, ...(await winCostHandedBack(env, row)) } },
   ], undefined, (row.discount_cents ?? 0) > 0);
   if (!moved) throw ApiError.conflict("order_not_cancellable", `An order in status '${row.status}' cannot be cancelled`);
   await afterLapse(env, moved);
@@ -574,7 +574,7 @@ export async function releaseExpired(env: Env, tenantId: string | null): Promise
     const check = await chargeAtExpiry(env, o);
     if (check.verdict === "paid") return void paid.push(check);
     if (check.verdict === "unknown" && Date.parse(o.reserved_until ?? now) > Date.parse(now) - UNREACHABLE_GRACE_MS) return;
-    const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired", ...(await lapsedWinCost(env, o)) } };
+    const event = { eventId: `evoc_${o.id}`, tenantId: o.tenant_id, type: "order_cancelled" as const, actor: { userId: o.buyer_id }, payload: { orderId: o.id, productId: o.product_id, reason: "expired", ...(await winCostHandedBack(env, o)) } };
     // One batch: expired, stock back and order_cancelled together (a payment landing meanwhile wins).
     const moved = await release(env, o.tenant_id, o.id, ["created"], "expired", undefined, [event], now, (o.discount_cents ?? 0) > 0);
     if (!moved) return;

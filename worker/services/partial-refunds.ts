@@ -23,6 +23,7 @@ import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { refundOrder, storedValuePart } from "./fulfilment";
+import { winCostHandedBack } from "./campaign-lapse";
 import { hasPendingSupplierOrder } from "../db/suppliers";
 import { refundCharge } from "./refunds";
 import { orderRefundMemberStmts } from "./membership";
@@ -173,7 +174,7 @@ export async function lastPartStmts(env: Env, order: OrderRow, reason: string, b
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, refunded, reason) : []),
     ...eventRows(env, [{
       eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
-      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic: false, inParts: true },
+      payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic: false, inParts: true, ...(await winCostHandedBack(env, order)) },
     }], refunded, [refundedAtGatewayField(t, order.id)]),
   ];
 }
