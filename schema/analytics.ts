@@ -114,7 +114,10 @@ export const FunnelParams = params({
   windowHours: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7).openapi({ description: "Max time from the view to the last step" }),
 });
 export const FunnelRow = z
-  .object({ step: z.enum(FUNNEL_STEPS), users: z.number(), fromPrevious: rate, fromFirst: rate })
+  .object({
+    step: z.enum([...FUNNEL_STEPS, "used"]).openapi({ description: "The last step is `redeemed` (any voucher redeemed at a store) overall, `used` per campaign (a voucher the campaign issued redeemed at a store or applied on a paid order); per campaign, order and paid are the campaign's own orders" }),
+    users: z.number(), fromPrevious: rate, fromFirst: rate,
+  })
   .openapi("FunnelRow");
 
 export const RedemptionParams = params({ ...range, ...campaign });
@@ -337,7 +340,7 @@ export const METRICS = {
   ltv: { params: LtvParams, row: LtvRow, summary: "Cumulative revenue per user at 7/30/90 days by sign-up cohort (segment: members or non-members)" },
   kfactor: { params: KFactorParams, row: KFactorRow, summary: "K-factor and share rate per campaign" },
   kfactor_overall: { params: KFactorParams, row: KFactorOverallRow, summary: "K-factor and participants over all campaigns at once (each person counted once; the dashboard's 参与人数 and K 因子 tiles)" },
-  funnel: { params: FunnelParams, row: FunnelRow, summary: "Funnel view → claim/draw → order → paid → redeemed" },
+  funnel: { params: FunnelParams, row: FunnelRow, summary: "Funnel view → claim/draw → order → paid → redeemed; per campaign: its own orders and payments, last its vouchers used (at a store or on a paid order)" },
   redemption: { params: RedemptionParams, row: RedemptionRow, summary: "Voucher redemption rate and redemption success rate per campaign" },
   suppliers: { params: SupplierParams, row: SupplierRow, summary: "Supplier delivery success rate" },
   roi: { params: RoiParams, row: RoiRow, summary: "Campaign ROI (prize and discount cost vs attributed revenue) and new users" },

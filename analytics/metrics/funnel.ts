@@ -8,6 +8,10 @@ import { selectBySlices, slicedSql } from "./person-slices";
  * Per person, windowFunnel finds the longest ordered chain view → claim/draw → order → paid → redeemed inside the
  * window starting at a view. With a campaign, the view and the claim/draw must belong to it; later steps need not
  * carry the campaign (orders and redemptions often don't).
+ * Per campaign the later steps are the campaign's own (campaignSteps below): its orders — a flash-sale win's (campaign
+ * price), or an order that applied a coupon the campaign issued — their payment, and last `used`: a voucher the
+ * campaign issued redeemed at a store or applied on a paid order (a claimed coupon is mostly used as an order discount,
+ * never redeemed at a store). They are read from `events`, which knows the orders and vouchers; funnel_people does not.
  * Read from funnel_people (schema/clickhouse/0015), one row per step. A device's steps before its visitor signed up
  * count for the user who signed up on it (a device nobody signed up on counts as a visitor of its own, so a view that
  * led nowhere still lowers view → claim): the links (device → user) of devices with steps in the span are read once
@@ -25,6 +29,25 @@ const VIEW = `step = 1 AND ${CAMPAIGN}`;
 // windowFunnel sees every row but the views of a person with only views in the build and too early to reach a step
 // from the cut on: those show only that the person viewed, which maxIf counts.
 const LEVEL = `greatest(windowFunnelIf({window:UInt64})(occurred_at, ${VIEW}, step = 2 AND ${CAMPAIGN}, step = 3, step = 4, step = 5, feed), maxIf(toUInt8(1), ${VIEW}))`;
+// Per campaign, funnel_people gives only the campaign's views and claims/draws; the rest comes from campaignSteps.
+const ITS_VIEW_OR_CLAIM = "step IN (1, 2) AND campaign_id = {campaign:String}";
+const ITS_VOUCHERS = `SELECT voucher_id FROM events WHERE ${TENANT} AND type = 'voucher_issued' AND campaign_id = {campaign:String}`;
+/** Orders that applied one of the campaign's coupons (any time: an order made before the span may be paid in it). */
+const COUPON_ORDERS = `SELECT order_id FROM events WHERE ${TENANT} AND type = 'coupon_applied' AND order_id != '' AND voucher_id IN (${ITS_VOUCHERS})`;
+/**
+ * The campaign's steps 3–5 in the span, one row per step: its orders' order_created (3) and order_paid (4), and (5) its
+ * vouchers' store redemptions and the payment of an order that applied its coupon (that row is both 4 and 5: windowFunnel
+ * takes steps of one instant in step order). A buyer's rows are keyed as funnel_people keys a user (cityHash64).
+ */
+const campaignSteps = (inSlice: (key: string) => string) => `
+    SELECT cityHash64(user_id) AS who, toDateTime(at) AS occurred_at, step, {campaign:String} AS campaign_id, true AS feed
+    FROM (
+      SELECT user_id, occurred_at AS at, arrayJoin(multiIf(
+               type = 'order_created', [3], type = 'voucher_redeemed', [5], order_id IN coupon_orders, [4, 5], [4])) AS step
+      FROM events
+      WHERE ${IN_SPAN} AND user_id != '' AND ${inSlice("cityHash64(user_id)")}
+        AND ((type IN ('order_created', 'order_paid') AND (campaign_id = {campaign:String} OR order_id IN coupon_orders))
+             OR (type = 'voucher_redeemed' AND campaign_id = {campaign:String})))`;
 // Devices with steps in the span, and the user who signed up on each (any sign-up, not only in the span).
 const LINKS = `(SELECT (groupArray(device_key), groupArray(user_key)) FROM (
   SELECT person_key AS device_key, min(link_key) AS user_key FROM funnel_people
@@ -39,17 +62,19 @@ const FEED = "views_only = 0 OR toUnixTimestamp(occurred_at) + {window:UInt64} >
 // In a slice, users' rows are read by the slice's range of person keys (both tables are sorted by person), and device
 // rows are mapped first and kept when their user is in the slice; the whole form reads funnel_people from the cut once.
 const FROM_CUT = `${IN_SPAN} AND step != 0 AND occurred_at >= toDateTime({cut:UInt32}, 'UTC')`;
-const RECENT = (inSlice: (key: string) => string, sliced: boolean) =>
+const RECENT = (inSlice: (key: string) => string, sliced: boolean, only: string) =>
   sliced
     ? `SELECT person_key AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
-    WHERE ${FROM_CUT} AND is_device = 0 AND ${inSlice("person_key")}
+    WHERE ${FROM_CUT}${only} AND is_device = 0 AND ${inSlice("person_key")}
     UNION ALL
     SELECT ${WHO} AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
-    WHERE ${FROM_CUT} AND is_device = 1 AND ${inSlice(WHO)}`
+    WHERE ${FROM_CUT}${only} AND is_device = 1 AND ${inSlice(WHO)}`
     : `SELECT if(is_device = 1, ${WHO}, person_key) AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
-    WHERE ${FROM_CUT}`;
-const SQL = slicedSql((inSlice, sliced) => `
-WITH ${LINKS} AS links
+    WHERE ${FROM_CUT}${only}`;
+const funnelSql = (perCampaign: boolean) => slicedSql((inSlice, sliced) => {
+  const only = perCampaign ? ` AND ${ITS_VIEW_OR_CLAIM}` : "";
+  return `
+WITH ${LINKS} AS links${perCampaign ? `, coupon_orders AS (${COUPON_ORDERS})` : ""}
 SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).join(", ")}
 FROM (
   SELECT who, ${LEVEL} AS level
@@ -57,32 +82,36 @@ FROM (
     SELECT ${WHO} AS who, occurred_at, step, campaign_id,
            ${FEED} AS feed
     FROM funnel_compact
-    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 1 AND ${BUILT} AND ${inSlice(WHO)}
+    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 1 AND ${BUILT}${only} AND ${inSlice(WHO)}
     UNION ALL
     SELECT person_key AS who, occurred_at, step, campaign_id,
            ${FEED} AS feed
     FROM funnel_compact
-    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 0 AND ${BUILT} AND ${inSlice("person_key")}
+    WHERE build = {build:UInt64} AND tenant_id = {tenant:String} AND is_device = 0 AND ${BUILT}${only} AND ${inSlice("person_key")}
     UNION ALL
-    ${RECENT(inSlice, sliced)}
+    ${RECENT(inSlice, sliced, only)}${perCampaign ? `
+    UNION ALL${campaignSteps(inSlice)}` : ""}
   )
   GROUP BY who
   HAVING who != 0
 )
-WHERE ${attributed("who", "cityHash64(user_id)")}`);
+WHERE ${attributed("who", "cityHash64(user_id)")}`;
+});
+const SQL = funnelSql(false);
+const CAMPAIGN_SQL = funnelSql(true);
 
 export const funnel: Metric<typeof FunnelParams, typeof FunnelRow> = {
   params: FunnelParams,
   row: FunnelRow,
   async run(client, tenant, p) {
     const source = await compactSource(client, tenant, new Date(p.to));
-    const slices = await selectBySlices<Record<string, number>>(client, SQL, {
+    const slices = await selectBySlices<Record<string, number>>(client, p.campaignId ? CAMPAIGN_SQL : SQL, {
       ...source, tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "", window: p.windowHours * 3600, ...attributionParams(p),
     });
     // Each person is in one slice: the counts add up.
     const users = FUNNEL_STEPS.map((_, i) => slices.reduce((n, [r]) => n + (r?.[`s${i + 1}`] ?? 0), 0));
     return FUNNEL_STEPS.map((step, i) => ({
-      step,
+      step: p.campaignId && step === "redeemed" ? ("used" as const) : step,
       users: users[i]!,
       fromPrevious: i === 0 ? ratio(users[0]!, users[0]!) : ratio(users[i]!, users[i - 1]!),
       fromFirst: ratio(users[i]!, users[0]!),

@@ -51,9 +51,10 @@ function randomEvents(seed: number, people: number): EventEnvelope[] {
       let payload: Record<string, string | number> = {};
       if (x < 0.62) { type = pick(VIEWS); if (c) payload = { campaignId: c }; }
       else if (x < 0.78) { type = pick(["claim_succeeded", "draw_made"] as EventType[]); payload = { campaignId: c ?? "c3" }; }
-      else if (x < 0.88) { type = "order_created"; payload = { orderId: `o${p}-${i}` }; }
-      else if (x < 0.95) { type = "order_paid"; payload = { orderId: `o${p}-${i}`, amountCents: 990 }; }
-      else { type = "voucher_redeemed"; payload = { voucherId: `v${p}-${i}` }; }
+      // Orders and redemptions of a campaign too: the per-campaign funnel counts only those (from events).
+      else if (x < 0.88) { type = "order_created"; payload = { orderId: `o${p}-${i}`, ...(c ? { campaignId: c } : {}) }; }
+      else if (x < 0.95) { type = "order_paid"; payload = { orderId: `o${p}-${i}`, amountCents: 990, ...(c ? { campaignId: c } : {}) }; }
+      else { type = "voucher_redeemed"; payload = { voucherId: `v${p}-${i}`, ...(c ? { campaignId: c } : {}) }; }
       out.push(mk(type, actor, payload, new Date(t)));
       // A step at the same second as a view, and a repeated event.
       if (type === "page_view" && r() < 0.1) out.push(mk("claim_succeeded", actor, { campaignId: c ?? "c1" }, new Date(t)));

@@ -6,15 +6,16 @@ import { at, ev, useWarehouse } from "./metric-harness";
  * f3: view → claim (2)      f4: view (1)      f5: claim without a view (0)      f7: order + paid, no view (0)
  * f6: view 09-07, claim 09-20: outside the 7-day window (1)      f8: the c1 widget seen on a brand's page → draw (2)
  * Steps: view 6, claim/draw 4, order 2, paid 2, redeemed 1.
- * Campaign c1: f1's view and claim are c1 (level 5); f2's view is c1 but its draw is c2 (level 1); f8 (2) → 3, 2, 1, 1, 1.
+ * Campaign c1: f1's view and claim are c1, its order is c1's (a flash-sale win's) and its voucher c1's (level 5); f2's
+ * view is c1 but its draw is c2 (level 1); f8 (2) → 3, 2, 1, 1, 1 (funnel-campaign.test.ts: orders of no campaign).
  */
 const c1 = { campaignId: "c1" };
 const fixture = [
   ev("page_view", "f1", at("09-07", 10), c1),
   ev("claim_succeeded", "f1", at("09-07", 11), c1),
-  ev("order_created", "f1", at("09-07", 12), { orderId: "o1" }),
-  ev("order_paid", "f1", at("09-07", 12, 1), { orderId: "o1", amountCents: 990 }),
-  ev("voucher_redeemed", "f1", at("09-08"), { voucherId: "v1" }),
+  ev("order_created", "f1", at("09-07", 12), { ...c1, orderId: "o1" }),
+  ev("order_paid", "f1", at("09-07", 12, 1), { ...c1, orderId: "o1", amountCents: 990 }),
+  ev("voucher_redeemed", "f1", at("09-08"), { ...c1, voucherId: "v1" }),
   ev("product_viewed", "f2", at("09-07"), c1),
   ev("draw_made", "f2", at("09-07", 11), { campaignId: "c2" }),
   ev("order_created", "f2", at("09-09"), { orderId: "o2" }),

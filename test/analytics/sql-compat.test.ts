@@ -129,9 +129,11 @@ beforeAll(async () => {
   await funnelCompactDue(client, now);
   await pruneFunnelCompact(client);
   await runMetric(client, "tG", "funnel", { from: "2026-10-01", to: "2026-11-01T12:00:00Z" });
+  await runMetric(client, "tG", "funnel", { from: "2026-10-01", to: "2026-11-01T12:00:00Z", campaignId: "c1" });
   // A tenant with many people: the person-grouping queries in slices of the person keys.
   setPersonsPerSlice(10);
   for (const name of ["funnel", "retention", "retention_matrix", "ltv", "growth", "redemption"] as const) await runMetric(client, "tG", name, { from: "2026-10-01", to: "2026-11-01T12:00:00Z" });
+  await runMetric(client, "tG", "funnel", { from: "2026-10-01", to: "2026-11-01T12:00:00Z", campaignId: "c1" });
   setPersonsPerSlice(PERSONS_PER_SLICE);
 }, 120_000);
 

@@ -258,6 +258,16 @@ describe("dashboards on real traffic", () => {
       { step: "paid", users: 1, fromPrevious: 1, fromFirst: 1 / 9 },
       { step: "redeemed", users: 1, fromPrevious: 1, fromFirst: 1 / 9 },
     ]);
+    // Campaign C alone: views B, S, R1, R2, V = 5, claims B, S, R1, R2 = 4; no order is C's (S's shop order used no C
+    // coupon), so none reach order, paid or used (session 77: a campaign's steps after the claim are its own orders and
+    // its vouchers used; S's later shop order and redemption used to count here: 5, 4, 1, 1, 1).
+    await view("funnel", `campaignId=${C}`, [
+      { step: "view", users: 5, fromPrevious: 1, fromFirst: 1 },
+      { step: "claim_or_draw", users: 4, fromPrevious: 4 / 5, fromFirst: 4 / 5 },
+      { step: "order", users: 0, fromPrevious: 0, fromFirst: 0 },
+      { step: "paid", users: 0, fromPrevious: null, fromFirst: 0 },
+      { step: "used", users: 0, fromPrevious: null, fromFirst: 0 },
+    ]);
     // Share-acquired only: R1, R2 viewed and claimed.
     await view("funnel", "source=share", [
       { step: "view", users: 2, fromPrevious: 1, fromFirst: 1 },

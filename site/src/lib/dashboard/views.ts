@@ -125,7 +125,14 @@ export const VIEWS: Record<string, View> = {
     empty: ["所选时间内没有人浏览、领券/抽奖或下单", "Nobody viewed, claimed, drew or ordered in this range"],
     params: camp,
     draw(rows, c, tableEl) {
-      const names: Record<string, string> = { view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"), order: t("下单", "Order"), paid: t("支付", "Paid"), redeemed: t("到店核销", "Redeemed in store") };
+      // One campaign's funnel (its last step is `used`): its own orders — the win's order, or one that applied its
+      // coupon — and its vouchers used at a store or on a paid order (analytics/metrics/funnel.ts).
+      const one = rows.some((r) => r.step === "used");
+      const names: Record<string, string> = {
+        view: t("浏览", "View"), claim_or_draw: t("领券/抽奖", "Claim/draw"),
+        order: one ? t("本活动订单", "Campaign's order") : t("下单", "Order"), paid: one ? t("本活动订单支付", "Campaign's order paid") : t("支付", "Paid"),
+        redeemed: t("到店核销", "Redeemed in store"), used: t("本活动券已使用（到店核销或下单抵扣）", "Its voucher used (in store or on a paid order)"),
+      };
       chart(c, rows.map((r) => names[String(r.step)] ?? String(r.step)), [{ label: t("用户", "Users"), values: col(rows, "users") }], true);
       table(tableEl, rows.map((r) => ({ ...r, step: names[String(r.step)] ?? r.step })), L);
     },
