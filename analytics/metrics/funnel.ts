@@ -34,6 +34,8 @@ const ITS_VIEW_OR_CLAIM = "step IN (1, 2) AND campaign_id = {campaign:String}";
 const ITS_VOUCHERS = `SELECT voucher_id FROM events WHERE ${TENANT} AND type = 'voucher_issued' AND campaign_id = {campaign:String}`;
 /** Orders that applied one of the campaign's coupons (any time: an order made before the span may be paid in it). */
 const COUPON_ORDERS = `SELECT order_id FROM events WHERE ${TENANT} AND type = 'coupon_applied' AND order_id != '' AND voucher_id IN (${ITS_VOUCHERS})`;
+/** Redemptions a store undid (撤销核销): not a use of the campaign's voucher. */
+const UNDONE = `SELECT JSONExtractString(payload, 'redemptionId') FROM events WHERE ${TENANT} AND type = 'voucher_redemption_reversed'`;
 /**
  * The campaign's steps 3–5 in the span, one row per step: its orders' order_created (3) and order_paid (4), and (5) its
  * vouchers' store redemptions and the payment of an order that applied its coupon (that row is both 4 and 5: windowFunnel
@@ -47,7 +49,8 @@ const campaignSteps = (inSlice: (key: string) => string) => `
       FROM events
       WHERE ${IN_SPAN} AND user_id != '' AND ${inSlice("cityHash64(user_id)")}
         AND ((type IN ('order_created', 'order_paid') AND (campaign_id = {campaign:String} OR order_id IN coupon_orders))
-             OR (type = 'voucher_redeemed' AND campaign_id = {campaign:String})))`;
+             OR (type = 'voucher_redeemed' AND campaign_id = {campaign:String}
+                 AND JSONExtractString(payload, 'redemptionId') NOT IN (${UNDONE}))))`;
 // Devices with steps in the span, and the user who signed up on each (any sign-up, not only in the span).
 const LINKS = `(SELECT (groupArray(device_key), groupArray(user_key)) FROM (
   SELECT person_key AS device_key, min(link_key) AS user_key FROM funnel_people

@@ -13,7 +13,12 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   g3: view → claim → o23 applies v23, never paid                                                       → 3
  *   g5: view                                                                                             → 1
  *   → view 4, claim 3, order 2, paid 1, used 1 (was 4, 3, 2, 1, 0).
- * Overall (no campaign) nothing changes: every order counts, the last step is any store redemption (k2's and g2's).
+ * Flash sale c3, whose vouchers are redeemed at a store:
+ *   h1: view → claim → its win's order o31 → paid → v31 redeemed, then the store undid it (撤销核销)      → 4
+ *   h2: the same, not undone                                                                              → 5
+ *   → view 2, claim 2, order 2, paid 2, used 1.
+ * Overall (no campaign) nothing changes: every order counts, the last step is any store redemption (k2's, h1's, h2's;
+ * the overall funnel's step table does not know of an undone redemption).
  */
 const c1 = { campaignId: "c1" };
 const c2 = { campaignId: "c2" };
@@ -45,6 +50,16 @@ const fixture = [
   ev("order_created", "g3", at("09-07", 13), { orderId: "o23" }),
   ev("coupon_applied", "g3", at("09-07", 13), applied("o23", "v23")),
   ev("page_view", "g5", at("09-07", 10), c2),
+
+  ...["h1", "h2"].flatMap((h) => [
+    ev("page_view", h, at("09-07", 10), { campaignId: "c3" }),
+    ev("claim_succeeded", h, at("09-07", 10, 1), { campaignId: "c3" }),
+    ev("voucher_issued", h, at("09-07", 10, 2), { campaignId: "c3", voucherId: `v31${h}` }),
+    ev("order_created", h, at("09-07", 10, 2), { campaignId: "c3", orderId: `o31${h}` }),
+    ev("order_paid", h, at("09-07", 10, 3), { campaignId: "c3", orderId: `o31${h}`, amountCents: 990 }),
+    ev("voucher_redeemed", h, at("09-07", 12), { campaignId: "c3", voucherId: `v31${h}`, redemptionId: `rd_${h}` }),
+  ]),
+  ev("voucher_redemption_reversed", "h1", at("09-07", 12, 5), { campaignId: "c3", voucherId: "v31h1", redemptionId: "rd_h1", reason: "扫错券" }),
 ];
 
 const wh = useWarehouse(fixture);
@@ -61,15 +76,19 @@ describe("per-campaign funnel: the campaign's own orders, and its vouchers used"
     expect(users(await wh.query("funnel", { campaignId: "c2" }))).toEqual([4, 3, 2, 1, 1]);
   });
 
+  it("a redemption the store undid is not a use of the campaign's voucher", async () => {
+    expect(users(await wh.query("funnel", { campaignId: "c3" }))).toEqual([2, 2, 2, 2, 1]);
+  });
+
   it("overall, any later order and any store redemption count, and the last step is `redeemed`", async () => {
     const rows = await wh.query("funnel");
     expect(rows.map((r) => r.step)).toEqual(["view", "claim_or_draw", "order", "paid", "redeemed"]);
-    // k1, k2 → order, paid; g1 → order, paid; g3 → order. Redeemed: k2 (after paying), not g2 (no order first).
-    expect(users(rows)).toEqual([6, 5, 4, 3, 1]);
+    // k1, k2, h1, h2 → order, paid; g1 → order, paid; g3 → order. Redeemed: k2, h1, h2 (after paying), not g2 (no order first).
+    expect(users(rows)).toEqual([8, 7, 6, 5, 3]);
   });
 
   it("read in one-person slices, the answers are the same", async () => {
-    const cases = [{ campaignId: "c1" }, { campaignId: "c2" }, {}];
+    const cases = [{ campaignId: "c1" }, { campaignId: "c2" }, { campaignId: "c3" }, {}];
     const { whole, sliced } = await wh.slicedAndWhole("funnel", cases);
     expect(sliced).toEqual(whole);
   });
