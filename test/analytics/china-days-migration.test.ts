@@ -69,7 +69,7 @@ it(`${MIGRATION} re-derives held profiles as China days and keeps the days reten
     await client.command({ query: `DELETE FROM ${table} WHERE tenant_id = 'tA' AND occurred_at < '2026-09-05 00:00:00'`, clickhouse_settings: { mutations_sync: "2" } });
   }
 
-  expect(await migrateAll()).toEqual([MIGRATION]);
+  expect((await migrateAll())[0]).toBe(MIGRATION); // and any later ones
   const expected = [
     { who: "uA", days: ["2026-09-14", "2026-09-15"] }, // UTC: 09-13, 09-15
     { who: "uE", days: ["2026-09-01", "2026-09-02", "2026-09-10"] },
