@@ -57,6 +57,8 @@ export const PaymentRecord = z
     status: z.enum(["pending", "succeeded", "failed"]),
     providerRef: z.string().nullable(),
     reason: z.string().nullable(),
+    /** A refund the gateway refused (status failed): its reason, shown as 退款失败 with it. */
+    failureReason: z.string().nullable().openapi({ description: "A refused refund: the gateway's reason (null otherwise)" }),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
   })

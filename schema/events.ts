@@ -209,6 +209,13 @@ export const EVENT_PAYLOADS = {
   // aftersale21 (issue 21 item 4): console refunds of part of an order, after-sale tickets (售后工单).
   /** A refund of part of what was charged, given back at the gateway (units: rights taken back with it; 0 = money only). */
   order_partially_refunded: payload({ ...OrderRef, refundId: Id, amountCents: Cents, units: Count, reason: Label.optional() }),
+  /**
+   * A refund recorded as made (order_partially_refunded / order_refunded, or a complaint's) that the gateway then
+   * refused: it answers them, so refunds and LTV count it no more. amountCents: the money that did not go back;
+   * restoredUnits: rights usable again; expiredUnits: rights given back whose validity ended meanwhile; reopened: the
+   * order the refund had closed is back to its status; reason: the gateway's.
+   */
+  order_refund_failed: payload({ ...OrderRef, refundId: Id, amountCents: Cents, restoredUnits: Count, expiredUnits: Count, reopened: z.boolean(), reason: Label.optional() }),
   ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
   /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */

@@ -7,13 +7,14 @@ import { attributed, attributionParams, distinct, distinctIf, FROM, IN_RANGE, ra
  * its unit may be won again and counted again) and order_refunded (a flash-sale win refunded whole: its right went back
  * to stock or was marked refunded unused; its revenue goes with the refund).
  * Attributed revenue = paid minus refunded orders carrying the campaign. An order refunded in parts counts its parts
- * (order_partially_refunded each, then order_refunded for the whole with the last), one refunded at once its whole.
+ * (order_partially_refunded each, then order_refunded for the whole with the last), one refunded at once its whole,
+ * less any the gateway refused after they were recorded (order_refund_failed).
  * An order carries the campaign when its own campaign price applied, or else when it used a coupon the campaign issued
  * (a coupon claim's or a lottery prize's voucher used at checkout: coupon_applied names the voucher, its voucher_issued
  * the campaign; the order row itself carries no campaign, which would hand a unit back to the campaign if it lapsed).
  * New users = sign-ups in the range whose acquisitionCampaignId is the campaign; their share is of all sign-ups in the range.
  */
-const REFUNDS = "'order_refunded', 'order_partially_refunded'";
+const REFUNDS = "'order_refunded', 'order_partially_refunded', 'order_refund_failed'";
 const CAMPAIGN = `campaign_id != '' AND ({campaign:String} = '' OR campaign_id = {campaign:String}) AND ${attributed("user_id")}`;
 /** Per order, the campaign whose voucher it used at checkout (the smallest id if it used several campaigns' coupons). */
 const COUPON_ORDERS = `
@@ -46,7 +47,8 @@ FROM (
 ) AS m
 LEFT JOIN (
   SELECT campaign_id, toInt64(sum(r)) AS refunded FROM (
-    SELECT campaign_id, greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded')) AS r
+    SELECT campaign_id, greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded'))
+             - sumIf(amount_cents, type = 'order_refund_failed') AS r
     FROM ${WITH_COUPON_CAMPAIGN(REFUNDS)} WHERE ${CAMPAIGN}
     GROUP BY campaign_id, order_id
   ) GROUP BY campaign_id

@@ -5,7 +5,8 @@ const CAMPAIGN = "({campaign:String} = '' OR campaign_id = {campaign:String})";
 
 /*
  * Refunds are counted when they happen, per order: a refund made in parts sends order_partially_refunded for each part
- * and, with the last, order_refunded for the whole amount, so an order's refund is the larger of the two sums.
+ * and, with the last, order_refunded for the whole amount, so an order's refund is the larger of the two sums, less
+ * what the gateway refused after it was recorded (order_refund_failed).
  * Money is gateway cash: a refund that gave back no cash (an order paid from the stored-value balance, which has no
  * order_paid either) adds nothing, so it makes no product row of zeros.
  */
@@ -17,9 +18,10 @@ const money = (withViews: boolean) => `
   GROUP BY product_id
   UNION ALL
   SELECT product_id, ${withViews ? "0, 0, 0," : ""} 0, 0,
-         toInt64(greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded'))) AS cash
+         toInt64(greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded'))
+           - sumIf(amount_cents, type = 'order_refund_failed')) AS cash
   FROM events
-  WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN ('order_refunded', 'order_partially_refunded') AND ${CAMPAIGN}
+  WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN ('order_refunded', 'order_partially_refunded', 'order_refund_failed') AND ${CAMPAIGN}
   GROUP BY product_id, order_id
   HAVING cash > 0`;
 

@@ -93,7 +93,7 @@ export function redeemedOfOrderStmt(db: D1Database, t: string, orderId: string) 
 
 /** Undo of a refund that did not go through: the voucher is issued again, the order back to what it was. */
 export function unrefundVoucherStmt(db: D1Database, t: string, id: string) {
-  return db.prepare("UPDATE vouchers SET status = 'issued' WHERE tenant_id = ? AND id = ? AND status = 'refunded'").bind(t, id);
+  return db.prepare("UPDATE vouchers SET status = 'issued', refund_id = NULL WHERE tenant_id = ? AND id = ? AND status = 'refunded'").bind(t, id);
 }
 
 export function restoreFailedOrderStmt(db: D1Database, t: string, orderId: string, status: string, failureReason: string | null) {

@@ -16,6 +16,10 @@ export interface PaymentRow {
   reason: string | null;
   /** A refund's charge. */
   refund_of: string | null;
+  /** 'owed' | 'done:<run>' | 'void' | 'undo' | 'undone:<run>' (0230, 0231); NULL when nothing follows the row. */
+  follow_up?: string | null;
+  /** The gateway's reason for refusing a refund (0231). */
+  failure_reason?: string | null;
 }
 
 /** `guard` (SQL + args) makes the insert conditional inside a batch. */
@@ -51,6 +55,30 @@ export function completePaymentStmt(db: D1Database, tenantId: string, id: string
        WHERE tenant_id = ? AND id = ? AND status = 'pending' RETURNING *`,
     )
     .bind(status, providerRef, tenantId, id);
+}
+
+/**
+ * A refund pending → failed once, with the gateway's reason. A refund already recorded as made — its follow-up done
+ * (a part or complaint refund), or the whole refund of an order now refunded — owes back what it took: follow_up 'undo'.
+ */
+export function failRefundStmt(db: D1Database, tenantId: string, id: string, providerRef: string | null, reason: string | null) {
+  return db
+    .prepare(
+      `UPDATE payments SET status = 'failed', provider_ref = COALESCE(?, provider_ref), failure_reason = ?,
+         completed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+         follow_up = CASE WHEN follow_up LIKE 'done:%'
+           OR (follow_up IS NULL AND id LIKE 'rfo\\_%' ESCAPE '\\'
+               AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = payments.tenant_id AND o.id = payments.order_id AND o.status = 'refunded'))
+           THEN 'undo' ELSE follow_up END
+       WHERE tenant_id = ? AND id = ? AND kind = 'refund' AND status = 'pending' RETURNING *`,
+    )
+    .bind(providerRef, reason, tenantId, id);
+}
+
+/** Refunds refused after they were recorded whose give-back a crash interrupted (services/refund-reversal.ts). */
+export async function refundsOwingUndo(db: D1Database, limit: number) {
+  const { results } = await db.prepare("SELECT * FROM payments WHERE follow_up = 'undo' ORDER BY created_at LIMIT ?").bind(limit).all<PaymentRow>();
+  return results;
 }
 
 /** The order's charge payment id, if one was opened. */
@@ -144,6 +172,9 @@ export const paymentAmountField = (path: `$.${string}`, paymentId: string): Comp
 export function setRefundRefStmt(db: D1Database, tenantId: string, id: string, ref: string) {
   return db.prepare("UPDATE payments SET provider_ref = ? WHERE tenant_id = ? AND id = ? AND status = 'pending' AND provider_ref IS NULL").bind(ref, tenantId, id);
 }
+
+/** The gateway took this refund: it succeeded, or the gateway answered it is processing (its refund id is known). */
+export const gatewayAnswered = (r: Pick<PaymentRow, "status" | "provider_ref">) => r.status === "succeeded" || (r.status === "pending" && r.provider_ref !== null);
 
 /** Refunds the gateway has not finished, oldest first (the cron asks the gateway about each). */
 export async function pendingRefunds(db: D1Database, olderThan: string, limit: number) {

@@ -77,7 +77,12 @@ const sandboxTxnStmt = (db: D1Database, kind: "payment" | "refund", merchantRef:
   db.prepare("SELECT * FROM sandbox_gateway_txns WHERE kind = ? AND merchant_ref = ?").bind(kind, merchantRef);
 
 /** What has been refunded of a payment's charge (one bound parameter: the payment id). */
-const REFUNDED = "SELECT COALESCE(SUM(amount_cents), 0) FROM sandbox_gateway_txns WHERE kind = 'refund' AND payment_id = ?";
+const REFUNDED = "SELECT COALESCE(SUM(amount_cents), 0) FROM sandbox_gateway_txns WHERE kind = 'refund' AND payment_id = ? AND state != 'failed'";
+
+/** The sandbox finishes a refund it answered "processing" (an async-refund payer's): succeeded or failed, once. */
+export function settleSandboxRefund(db: D1Database, refundId: string, state: "succeeded" | "failed") {
+  return db.prepare("UPDATE sandbox_gateway_txns SET state = ? WHERE kind = 'refund' AND merchant_ref = ? AND state = 'processing'").bind(state, refundId).run();
+}
 
 /** A payment's charge with what has been refunded of it, in one round trip (the gateway's query answer). */
 export function sandboxChargeWithRefunds(db: D1Database, paymentId: string) {

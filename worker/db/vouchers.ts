@@ -190,11 +190,14 @@ export function moveIssuedVoucherStmt(db: D1Database, tenantId: string, id: stri
     .bind(to, tenantId, id, ...guardArgs(guard));
 }
 
-/** Every issued voucher of an order → refunded, as a statement for a batch (RETURNING id). */
-export function refundIssuedOfOrderStmt(db: D1Database, tenantId: string, orderId: string) {
+/**
+ * Every issued voucher of an order → refunded by the order's whole refund `refundId`, as a statement for a batch
+ * (RETURNING id); refund_id names that refund, so a refusal after it was recorded gives back exactly these rights.
+ */
+export function refundIssuedOfOrderStmt(db: D1Database, tenantId: string, orderId: string, refundId: string) {
   return db
-    .prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND order_id = ? AND +status = 'issued' RETURNING id")
-    .bind(tenantId, orderId);
+    .prepare("UPDATE vouchers SET status = 'refunded', status_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), refund_id = ? WHERE tenant_id = ? AND order_id = ? AND +status = 'issued' RETURNING id")
+    .bind(refundId, tenantId, orderId);
 }
 
 export function getVoucherRow(db: D1Database, tenantId: string, id: string) {

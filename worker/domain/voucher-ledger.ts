@@ -5,6 +5,7 @@
  */
 import type { EventEnvelope, EventType } from "../../schema/events";
 import type { LedgerEntryDraft, LedgerKind } from "../../schema/ledger";
+import { MONEY_REFUND_REVERSED, REFUND_REVERSED } from "./refund-reversal";
 
 export type VoucherFacts = {
   id: string;
@@ -56,7 +57,8 @@ export function ledgerSteps(e: EventEnvelope): { voucherId: string; kind: Ledger
     // dropped as a repeat of another (settlement counts the money of every money_refund entry). A complaint's own
     // step (one complaint per right) keeps the plain key.
     const { refundId, complaintId, action } = e.payload;
-    const suffix = typeof refundId === "string" ? refundId : typeof action === "string" && action.startsWith("ticket_") && typeof complaintId === "string" ? complaintId : undefined;
+    // A refused refund's reversal sits beside that refund's own money_refund step on the same right.
+    const suffix = typeof refundId === "string" ? (action === REFUND_REVERSED || action === MONEY_REFUND_REVERSED ? `${refundId}:reversed` : refundId) : typeof action === "string" && action.startsWith("ticket_") && typeof complaintId === "string" ? complaintId : undefined;
     return kinds.map((kind) => ({ voucherId, kind, payload, ...(suffix ? { dedupeSuffix: suffix } : {}) }));
   }
   // 撤销核销: each reversal is keyed by the redemption it undid, and a redemption after one by how many came before,

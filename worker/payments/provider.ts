@@ -80,7 +80,8 @@ export interface PaymentProvider {
   closeCharge(payment: PaymentRow): Promise<void>;
   /** Asks the gateway to refund `amountCents` of the charge under our `refundId` (a repeat with the same id is one refund). */
   refund(payment: PaymentRow, amountCents: number, refundId: string, reason: string): Promise<RefundResult>;
-  queryRefund(payment: PaymentRow, refundId: string): Promise<{ state: RefundState | "not_found"; refundRef?: string }>;
+  /** `reason`: the gateway's word on a failed refund, when it gives one. */
+  queryRefund(payment: PaymentRow, refundId: string): Promise<{ state: RefundState | "not_found"; refundRef?: string; reason?: string }>;
   /** The day's statement (YYYY-MM-DD, China time) in the gateway's own bill format, and its parser. */
   downloadStatement(day: string): Promise<string>;
   parseStatement(text: string): StatementLine[];

@@ -9,6 +9,12 @@ import {
 import type { PaymentRow } from "../db/payments";
 import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 
+/** A payer account starting so: the sandbox answers its refunds "processing" until settleSandboxRefund says how they end. */
+export const ASYNC_REFUND_PAYER = "async-refund";
+/** What the sandbox says of a refund it refused after answering "processing" (WeChat Pay's ABNORMAL). */
+export const SANDBOX_REFUND_REFUSED = "ABNORMAL: the payer's account can no longer take the refund";
+const sandboxRefundState = (s: string) => (s === "processing" ? "processing" : s === "failed" ? "failed" : "succeeded");
+
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
 export const SANDBOX_CALLBACK_PATH = "/api/v1/pay/callback/sandbox";
 const STATEMENT_HEADER = ["gateway_ref", "merchant_ref", "kind", "amount_cents", "fee_cents", "booked_at"];
@@ -59,19 +65,24 @@ export function sandboxProvider(env: Pick<Env, "PAYMENT_SANDBOX_SECRET" | "DB">,
       const charge = await getSandboxTxn(env.DB, "payment", payment.id);
       if (!charge || charge.state !== "paid") return { ok: false, reason: "charge_not_paid" };
       const prior = await getSandboxTxn(env.DB, "refund", refundId);
-      if (prior) return { ok: true, refundRef: prior.gateway_ref, state: "succeeded" };
+      if (prior?.state === "failed") return { ok: false, reason: SANDBOX_REFUND_REFUSED };
+      if (prior) return { ok: true, refundRef: prior.gateway_ref, state: sandboxRefundState(prior.state) };
       if ((await sandboxRefundedCents(env.DB, payment.id)) + amountCents > charge.amount_cents) return { ok: false, reason: "refund_exceeds_charge" };
       const fee = Math.round((charge.fee_cents * amountCents) / Math.max(1, charge.amount_cents));
+      // The sandbox settles refunds synchronously, as gateways do for refunds of recent charges — except for a payer
+      // account named async-refund…, whose refunds stay processing until settleSandboxRefund (as WeChat Pay's do).
+      const async = charge.payer_account?.startsWith(ASYNC_REFUND_PAYER) ?? false;
       const txn = await bookSandboxTxn(env.DB, {
         gateway_ref: `sbx_rf_${randomToken(20)}`, tenant_id: payment.tenant_id, kind: "refund", merchant_ref: refundId, payment_id: payment.id,
-        amount_cents: amountCents, fee_cents: fee, state: "succeeded", payer_account: charge.payer_account,
+        amount_cents: amountCents, fee_cents: fee, state: async ? "processing" : "succeeded", payer_account: charge.payer_account,
       });
-      // The sandbox settles refunds synchronously, as gateways do for refunds of recent charges.
-      return { ok: true, refundRef: txn.gateway_ref, state: "succeeded" };
+      return { ok: true, refundRef: txn.gateway_ref, state: sandboxRefundState(txn.state) };
     },
     async queryRefund(_payment, refundId) {
       const txn = await getSandboxTxn(env.DB, "refund", refundId);
-      return txn ? { state: "succeeded", refundRef: txn.gateway_ref } : { state: "not_found" };
+      if (!txn) return { state: "not_found" };
+      const state = sandboxRefundState(txn.state);
+      return { state, refundRef: txn.gateway_ref, ...(state === "failed" ? { reason: SANDBOX_REFUND_REFUSED } : {}) };
     },
     async downloadStatement(day) {
       if (!tenantId) throw new Error("the sandbox statement is per tenant");

@@ -20,7 +20,7 @@ import {
 } from "../db/complaints";
 import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow, type OrderRow } from "../db/orders";
-import { getChargeOfOrder, reserveOwedRefundStmt, voidOwedRefundStmt } from "../db/payments";
+import { gatewayAnswered, getChargeOfOrder, getPaymentById, reserveOwedRefundStmt, voidOwedRefundStmt } from "../db/payments";
 import { followUpTaken, orderFullyRefundedStmt, owedFollowUps, refundableOf, takeFollowUpStmt, unrefundVouchersStmt } from "../db/order-console";
 import type { SqlGuard } from "../db/statements";
 import { afterLastPart, lastPartStmts } from "./partial-refunds";
@@ -201,6 +201,9 @@ async function refund(env: Env, complaint: ComplaintRow, v: VoucherRow): Promise
       await db.batch(giveBackStmts(db, t, complaint.id, v.id, refundId));
       return (await getComplaint(db, t, complaint.id))!;
     }
+    // Not heard from the gateway: recorded by the cron once the gateway has taken it (finishCompensationRefunds).
+    const row = await getPaymentById(db, refundId);
+    if (!row || !gatewayAnswered(row)) return closed;
   }
   await recordRefund(env, closed, v, order, moneyMoved ? refundId : null);
   return closed;
@@ -238,8 +241,8 @@ async function recordRefund(env: Env, complaint: ComplaintRow, v: VoucherRow, or
 
 /**
  * Cron: compensation refunds a crash left between the complaint's closing and its record (reserved over two minutes
- * ago). One the gateway refused, or never asked and given up, gives the right back and reopens the complaint; any
- * other is recorded (one never asked is asked by pollPendingRefunds under the same id).
+ * ago). One the gateway refused, or never asked and given up, gives the right back and reopens the complaint; one it
+ * took is recorded; one it never answered waits for pollPendingRefunds to ask it under the same id.
  */
 export async function finishCompensationRefunds(env: Env, limit = 20): Promise<number> {
   const db = env.DB;
@@ -250,6 +253,7 @@ export async function finishCompensationRefunds(env: Env, limit = 20): Promise<n
     const v = complaint ? await getVoucherRow(db, t, complaint.voucher_id) : null;
     if (!complaint || !v) continue;
     if (refund.status === "failed") await db.batch(giveBackStmts(db, t, complaint.id, v.id, refund.id));
+    else if (!gatewayAnswered(refund)) continue; // never asked or its answer lost: pollPendingRefunds asks first
     else await recordRefund(env, complaint, v, await getOrderRow(db, t, refund.order_id), refund.id);
     finished++;
   }

@@ -455,7 +455,7 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
     const vouchers = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "issued" || v.status === "refunded");
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
-      refundIssuedOfOrderStmt(db, t, order.id),
+      refundIssuedOfOrderStmt(db, t, order.id, wholeRefundId(order.id)),
       ...(await refundEventRows(env, order, vouchers, reason, true)),
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new). A group buy's
       // refunds (a team that did not fill, a seat taken too late) are its rules at work, recorded by the group's own
@@ -503,7 +503,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
   // land, so money never goes back for a right that is being used at the same moment.
   const [frozen, used] = await db.batch([
-    refundIssuedOfOrderStmt(db, tenantId, orderId),
+    refundIssuedOfOrderStmt(db, tenantId, orderId, wholeRefundId(orderId)),
     redeemedOfOrderStmt(db, tenantId, orderId),
   ]);
   const frozenIds = (frozen!.results as { id: string }[]).map((v) => v.id);
@@ -540,7 +540,7 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
   const vouchers = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "issued" || v.status === "refunded");
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
-    refundIssuedOfOrderStmt(db, tenantId, orderId),
+    refundIssuedOfOrderStmt(db, tenantId, orderId, wholeRefundId(orderId)),
     ...(await refundEventRows(env, order, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined)),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason) : []),

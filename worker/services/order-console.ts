@@ -50,7 +50,7 @@ function snapshotOf(s: SnapshotRow | undefined, p: ProductRow | undefined, produ
 /** The balance's part of an order as a payment row: spent at checkout (a charge), given back (a refund). */
 const balancePayment = (m: { id: string; kind: "spent" | "returned"; delta: number; created_at: string }): PaymentRecord => ({
   id: m.id, kind: m.kind === "spent" ? "charge" : "refund", provider: BALANCE_PROVIDER, amountCents: Math.abs(m.delta), status: "succeeded",
-  providerRef: null, reason: null, createdAt: m.created_at, completedAt: m.created_at,
+  providerRef: null, reason: null, failureReason: null, createdAt: m.created_at, completedAt: m.created_at,
 });
 
 export async function consoleOrderDetail(env: Env, tenantId: string, orderId: string): Promise<OrderDetail> {

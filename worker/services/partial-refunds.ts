@@ -16,7 +16,7 @@ import {
   firstVoucherOfOrder, followUpTaken, getPaymentRecord, latestTakenRefund, orderFullyRefundedStmt, owedFollowUps, refundedVoucherIds, refundableOf, refundUnitsStmt, reserveRefundStmt,
   rightsOfPartRefund, takeFollowUpStmt, voidPartRefundStmts, type PaymentRecordRow,
 } from "../db/order-console";
-import { completePaymentStmt, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, gatewayAnswered, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
 import type { SqlGuard } from "../db/statements";
 import { paidFromBalance, refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
@@ -40,7 +40,7 @@ export const MONEY_REFUND = "money_refund";
 
 export const toPaymentRecord = (r: PaymentRecordRow): PaymentRecord => ({
   id: r.id, kind: r.kind, provider: r.provider, amountCents: r.amount_cents, status: r.status, providerRef: r.provider_ref,
-  reason: r.reason ?? null, createdAt: r.created_at, completedAt: r.completed_at,
+  reason: r.reason ?? null, failureReason: r.failure_reason ?? null, createdAt: r.created_at, completedAt: r.completed_at,
 });
 
 /** The gateway is asked through services/refunds.ts (the row is already reserved under `refundId`). */
@@ -83,7 +83,12 @@ export async function consoleRefund(env: Env, tenantId: string, orderId: string,
     await db.batch(voidPartRefundStmts(db, tenantId, orderId, refundId));
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; nothing was refunded");
   }
-  const { now, voided } = await followUpPart(env, order, reserved!.results[0] as PaymentRow, byKeyId);
+  const row = (await getPaymentById(db, refundId))!;
+  // Not heard from the gateway (a timeout): the rights stay taken (退款中) and the record waits for its answer —
+  // the cron asks it under the same id and records the refund only once the gateway has taken it.
+  const { now, voided } = gatewayAnswered(row)
+    ? await followUpPart(env, order, row, byKeyId)
+    : { now: (await getOrderRow(db, tenantId, orderId))!, voided: (await rightsOfPartRefund(db, tenantId, orderId, refundId)).map((v) => v.id) };
   const after = await refundableOf(db, tenantId, orderId);
   return {
     refund: toPaymentRecord((await getPaymentRecord(db, tenantId, refundId))!), balanceReturnedCents: now.status === "refunded" ? order.stored_value_cents ?? 0 : 0,
@@ -134,8 +139,9 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
 
 /**
  * Cron: part refunds a crash left between their reservation and their follow-up (reserved over two minutes ago, so
- * the request that made them is over). One the gateway refused gives its rights back; any other is recorded as its
- * request would have (one never asked is asked by pollPendingRefunds under the same id, as a timed-out one is).
+ * the request that made them is over). One the gateway refused gives its rights back; one it took (succeeded, or
+ * processing there) is recorded as its request would have. One it never answered is left to pollPendingRefunds, which
+ * asks it under the same id: it is never recorded as made before the gateway says so.
  */
 export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
   const db = env.DB;
@@ -144,6 +150,8 @@ export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
     try {
       if (refund.status === "failed") {
         await db.batch(voidPartRefundStmts(db, refund.tenant_id, refund.order_id, refund.id));
+      } else if (!gatewayAnswered(refund)) {
+        continue; // never asked, or its answer lost: pollPendingRefunds asks the gateway first
       } else {
         const order = await getOrderRow(db, refund.tenant_id, refund.order_id);
         if (!order) continue;

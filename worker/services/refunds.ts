@@ -5,10 +5,11 @@
  * completes it. An adapter throws on a transport failure (the row stays pending and is asked again) and answers
  * ok: false only on a refusal (the row fails).
  */
-import { completePaymentStmt, getPaymentById, insertRefundStmt, pendingRefunds, setRefundRefStmt, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, failRefundStmt, getPaymentById, insertRefundStmt, pendingRefunds, setRefundRefStmt, type PaymentRow } from "../db/payments";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentProvider, RefundState } from "../payments/provider";
 import { eventRows, scheduleDispatch } from "../queue/emit";
+import { finishRefusedRefunds, giveBackRefusedRefund } from "./refund-reversal";
 
 export type RefundOutcome = RefundState | "refused" | "unavailable";
 
@@ -44,15 +45,21 @@ async function askGateway(env: Env, provider: PaymentProvider, charge: PaymentRo
   return res.state;
 }
 
-/** pending → succeeded|failed once, with refund_settled in the same transaction. */
+/**
+ * pending → succeeded|failed once, with refund_settled in the same transaction. A refusal keeps the gateway's reason
+ * and, for a refund already recorded as made (it was processing), gives back what it took (services/refund-reversal.ts).
+ */
 export async function finishRefund(env: Env, row: PaymentRow, state: "succeeded" | "failed", refundRef: string | null, why?: string): Promise<boolean> {
+  const reason = why ?? row.reason;
   const [done] = await env.DB.batch([
-    completePaymentStmt(env.DB, row.tenant_id, row.id, state, refundRef),
+    state === "failed" ? failRefundStmt(env.DB, row.tenant_id, row.id, refundRef, (why ?? "refused").slice(0, 200)) : completePaymentStmt(env.DB, row.tenant_id, row.id, state, refundRef),
     ...eventRows(env, [{
       eventId: `evrs_${row.id}`, tenantId: row.tenant_id, type: "refund_settled",
-      payload: { refundId: row.id, paymentId: row.refund_of ?? row.id, orderId: row.order_id, amountCents: row.amount_cents, state, provider: row.provider, ...(why ?? row.reason ? { reason: (why ?? row.reason)!.slice(0, 120) } : {}) },
+      payload: { refundId: row.id, paymentId: row.refund_of ?? row.id, orderId: row.order_id, amountCents: row.amount_cents, state, provider: row.provider, ...(reason ? { reason: reason.slice(0, 120) } : {}) },
     }], { sql: "changes() = 1", args: [] }),
   ]);
+  const failed = done!.results[0] as PaymentRow | undefined;
+  if (failed?.follow_up === "undo") await giveBackRefusedRefund(env, failed);
   return done!.results.length > 0;
 }
 
@@ -68,7 +75,7 @@ export async function refundNotice(env: Env, provider: PaymentProvider, tenantId
   const charge = row.refund_of ? await getPaymentById(env.DB, row.refund_of) : null;
   const known = charge ? await provider.queryRefund(charge, row.id).catch(() => null) : null;
   if (!known || known.state === "processing" || known.state === "not_found") return true;
-  await finishRefund(env, row, known.state, known.refundRef ?? refundRef ?? row.provider_ref);
+  await finishRefund(env, row, known.state, known.refundRef ?? refundRef ?? row.provider_ref, known.reason);
   return true;
 }
 
@@ -87,8 +94,10 @@ export async function pollPendingRefunds(env: Env, limit = 50): Promise<number> 
       if ((await askGateway(env, provider, charge, row)) !== "processing") settled++;
       continue;
     }
-    if (await finishRefund(env, row, known.state, known.refundRef ?? row.provider_ref)) settled++;
+    if (await finishRefund(env, row, known.state, known.refundRef ?? row.provider_ref, known.reason)) settled++;
   }
+  // Refused after they were recorded, with the give-back cut short by a crash.
+  settled += await finishRefusedRefunds(env);
   if (settled) await scheduleDispatch(env);
   return settled;
 }

@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { MONEY_REFUND_REVERSED, REFUND_REVERSED } from "../domain/refund-reversal";
 import type { LedgerEntry } from "../../schema/ledger";
 import type { ClosePeriodInput, SettlementAgreement, SettlementAgreementInput, SettlementEntry, SettlementStatement, SettlementStatementBody, SettlementTerms } from "../../schema/settlements";
 import { newId, randomToken, sha256Hex, timingSafeEqual } from "../domain/crypto";
@@ -293,6 +294,7 @@ const str = (v: unknown) => (typeof v === "string" && v ? v : null);
  * through a refund that records each right it takes back (refund entries) or, taking none, a money_refund entry.
  */
 const REFUNDED_ELSEWHERE = new Set(["refund", "ticket_refund"]);
+const REVERSALS = new Set([REFUND_REVERSED, MONEY_REFUND_REVERSED]);
 
 async function countEntries(db: D1Database, agreements: AgreementRow[], range: LedgerEntry[]): Promise<SettlementEntry[]> {
   const byProduct = new Map<string, AgreementRow[]>();
@@ -325,6 +327,12 @@ async function countEntries(db: D1Database, agreements: AgreementRow[], range: L
       sale.refunded += amount;
       sale.refundedUnits += units;
       out.push({ ...base, kind: "refund", agreementId: sale.agreementId, units, amountCents: amount });
+    } else if (e.kind === "compensation" && sale && REVERSALS.has(String(e.payload.action)) && typeof e.payload.amountCents === "number" && e.payload.amountCents < 0) {
+      // A refund the gateway refused after it was recorded (services/refund-reversal.ts): its money comes off again.
+      const ofRights = e.payload.action === REFUND_REVERSED;
+      const back = ofRights ? Math.min(-e.payload.amountCents, sale.refunded) : -e.payload.amountCents;
+      if (ofRights) sale.refunded -= back;
+      out.push({ ...base, kind: ofRights ? "refund" : "compensation", agreementId: sale.agreementId, units: 0, amountCents: -back });
     } else if (e.kind === "compensation" && sale && !REFUNDED_ELSEWHERE.has(String(e.payload.action)) && typeof e.payload.amountCents === "number" && e.payload.amountCents > 0) {
       out.push({ ...base, kind: "compensation", agreementId: sale.agreementId, units: 0, amountCents: e.payload.amountCents });
     }

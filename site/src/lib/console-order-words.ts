@@ -89,6 +89,24 @@ export function paymentKindWords(p: { kind: string; provider: string }): Words {
   return p.kind === "charge" ? ["支付", "Charge"] : ["退款", "Refund"];
 }
 
+/**
+ * A payment row's status. A gateway refund still being processed there is 退款中 (its rights are already taken back);
+ * one the gateway refused is 退款失败 with its reason (what it took was given back).
+ */
+export function paymentStatusWords(p: { kind: string; status: string; failureReason?: string | null }): Words {
+  if (p.kind === "refund" && p.status === "pending") return ["退款中", "Refunding"];
+  if (p.kind === "refund" && p.status === "failed") return p.failureReason ? [`退款失败：${p.failureReason}`, `Refund failed: ${p.failureReason}`] : ["退款失败", "Refund failed"];
+  return p.status === "succeeded" ? ["成功", "Succeeded"] : p.status === "failed" ? ["失败", "Failed"] : ["处理中", "Pending"];
+}
+
+/** The order's refund state beside its status: the latest gateway refund still processing, or refused. */
+export function refundStateWords(payments: { kind: string; status: string; provider: string }[]): Words | null {
+  const last = payments.filter((p) => p.kind === "refund" && p.provider !== BALANCE_PROVIDER).at(-1);
+  if (last?.status === "pending") return ["退款中", "refunding"];
+  if (last?.status === "failed") return ["退款失败", "refund failed"];
+  return null;
+}
+
 /** The supplier's answer to a cancel request (撤单, the API's SupplierCancelAsk answer and reason). */
 export function cancelAnswerWords(answer: string, reason: string | null): Words {
   switch (answer) {
