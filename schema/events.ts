@@ -213,9 +213,11 @@ export const EVENT_PAYLOADS = {
    * A refund recorded as made (order_partially_refunded / order_refunded, or a complaint's) that the gateway then
    * refused: it answers them, so refunds and LTV count it no more. amountCents: the money that did not go back;
    * restoredUnits: rights usable again; expiredUnits: rights given back whose validity ended meanwhile; reopened: the
-   * order the refund had closed is back to its status; reason: the gateway's.
+   * order the refund had closed is back to its status (its order_refunded, if any, no longer holds); inParts: the
+   * refund was recorded as order_partially_refunded (else it was the order_refunded of a refund in one go); reason:
+   * the gateway's.
    */
-  order_refund_failed: payload({ ...OrderRef, refundId: Id, amountCents: Cents, restoredUnits: Count, expiredUnits: Count, reopened: z.boolean(), reason: Label.optional() }),
+  order_refund_failed: payload({ ...OrderRef, refundId: Id, amountCents: Cents, restoredUnits: Count, expiredUnits: Count, reopened: z.boolean(), inParts: z.boolean(), reason: Label.optional() }),
   ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
   /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */

@@ -55,6 +55,17 @@ export async function selectParts<const P extends Record<string, Part>>(client: 
  * 128-bit hash of each value, but SipHash costs about twice cityHash64 (bench/README.md, session 31); among 10M ids
  * the chance of any collision is ~3e-6.
  */
+/**
+ * An order's refunded money, over its refund events grouped by order: a refund made in parts sends
+ * order_partially_refunded for each part and, with the last, order_refunded for the whole, so it is the larger of the
+ * two sums. A refund the gateway refused after it was recorded (order_refund_failed) comes off the parts when it was
+ * one (inParts), and off the whole when it was the whole or reopened the order the whole had closed.
+ */
+export const REFUNDED_OF_ORDER = `greatest(
+  sumIf(amount_cents, type = 'order_refunded')
+    - sumIf(amount_cents, type = 'order_refund_failed' AND (NOT JSONExtractBool(payload, 'inParts') OR JSONExtractBool(payload, 'reopened'))),
+  sumIf(amount_cents, type = 'order_partially_refunded') - sumIf(amount_cents, type = 'order_refund_failed' AND JSONExtractBool(payload, 'inParts')))`;
+
 export const distinct = (col: string) => `uniqExact(cityHash64(${col}))`;
 export const distinctIf = (col: string, cond: string) => `uniqExactIf(cityHash64(${col}), ${cond})`;
 

@@ -1,5 +1,5 @@
 import { RoiParams, RoiRow } from "../../schema/analytics";
-import { attributed, attributionParams, distinct, distinctIf, FROM, IN_RANGE, ratio, select, SIGNUP_MATCHES, TENANT, TO, type Metric } from "./metric";
+import { attributed, attributionParams, distinct, distinctIf, FROM, IN_RANGE, ratio, REFUNDED_OF_ORDER, select, SIGNUP_MATCHES, TENANT, TO, type Metric } from "./metric";
 
 /**
  * Cost = costCents on claim_succeeded, draw_made and voucher_issued (the emitters count each prize once), less the
@@ -28,7 +28,7 @@ const COUPON_ORDERS = `
   GROUP BY a.order_id`;
 /** The range's events of the given types, an order's money events carrying the campaign of the coupon it used when it has none of its own. */
 const WITH_COUPON_CAMPAIGN = (types: string) => `(
-  SELECT e.type AS type, e.user_id AS user_id, e.order_id AS order_id, e.amount_cents AS amount_cents, e.cost_cents AS cost_cents,
+  SELECT e.type AS type, e.user_id AS user_id, e.order_id AS order_id, e.amount_cents AS amount_cents, e.cost_cents AS cost_cents, e.payload AS payload,
          if(e.campaign_id = '' AND e.type IN ('order_paid', ${REFUNDS}), c.coupon_campaign, e.campaign_id) AS campaign_id
   FROM events AS e LEFT JOIN (${COUPON_ORDERS}) AS c ON c.order_id = e.order_id
   WHERE e.tenant_id = {tenant:String} AND e.occurred_at >= ${FROM} AND e.occurred_at < ${TO} AND e.type IN (${types}))`;
@@ -47,8 +47,7 @@ FROM (
 ) AS m
 LEFT JOIN (
   SELECT campaign_id, toInt64(sum(r)) AS refunded FROM (
-    SELECT campaign_id, greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded'))
-             - sumIf(amount_cents, type = 'order_refund_failed') AS r
+    SELECT campaign_id, ${REFUNDED_OF_ORDER} AS r
     FROM ${WITH_COUPON_CAMPAIGN(REFUNDS)} WHERE ${CAMPAIGN}
     GROUP BY campaign_id, order_id
   ) GROUP BY campaign_id

@@ -1,5 +1,5 @@
 import { RevenueOverallParams, RevenueOverallRow, TopProductsParams, TopProductsRow } from "../../schema/analytics";
-import { distinctIf, IN_RANGE, ratio, select, TENANT, type Metric } from "./metric";
+import { distinctIf, IN_RANGE, ratio, REFUNDED_OF_ORDER, select, TENANT, type Metric } from "./metric";
 
 const CAMPAIGN = "({campaign:String} = '' OR campaign_id = {campaign:String})";
 
@@ -18,8 +18,7 @@ const money = (withViews: boolean) => `
   GROUP BY product_id
   UNION ALL
   SELECT product_id, ${withViews ? "0, 0, 0," : ""} 0, 0,
-         toInt64(greatest(sumIf(amount_cents, type = 'order_refunded'), sumIf(amount_cents, type = 'order_partially_refunded'))
-           - sumIf(amount_cents, type = 'order_refund_failed')) AS cash
+         toInt64(${REFUNDED_OF_ORDER}) AS cash
   FROM events
   WHERE ${TENANT} AND ${IN_RANGE} AND product_id != '' AND type IN ('order_refunded', 'order_partially_refunded', 'order_refund_failed') AND ${CAMPAIGN}
   GROUP BY product_id, order_id

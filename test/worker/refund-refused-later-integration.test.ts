@@ -84,7 +84,7 @@ describe("a refund the gateway takes as processing and refuses later", { timeout
     expect(row.follow_up).toMatch(/^undone:/);
     const failed = await ofOrder(tenant.id, "order_refund_failed", orderId);
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.payload).toMatchObject({ refundId, amountCents: 1990, restoredUnits: 1, expiredUnits: 0, reopened: false, reason: SANDBOX_REFUND_REFUSED });
+    expect(failed[0]!.payload).toMatchObject({ refundId, amountCents: 1990, restoredUnits: 1, expiredUnits: 0, reopened: false, inParts: true, reason: SANDBOX_REFUND_REFUSED });
     expect(await reversals(tenant.id, refundId)).toHaveLength(1);
     expect((await ofOrder(tenant.id, "alert", orderId)).filter((e) => e.payload.kind === "refund_failed")).toHaveLength(1);
     // A duplicate give-back (a notice and the cron at once, a rerun after a crash) finds nothing left to take.
@@ -127,7 +127,7 @@ describe("a refund the gateway takes as processing and refuses later", { timeout
     expect(await voucherStatuses(orderId)).toEqual(["expired", "issued"]);
     const failed = await ofOrder(tenant.id, "order_refund_failed", orderId);
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.payload).toMatchObject({ refundId: pending.id, amountCents: 3980, restoredUnits: 1, expiredUnits: 1, reopened: true });
+    expect(failed[0]!.payload).toMatchObject({ refundId: pending.id, amountCents: 3980, restoredUnits: 1, expiredUnits: 1, reopened: true, inParts: false });
     expect((await recordedOfType(tenant.id, "voucher_expired")).filter((e) => e.payload.voucherId === first.id)).toHaveLength(1);
     const detail = (await api(`/orders/${orderId}/detail`, { token: adminKey })).body;
     expect(detail.order.status).toBe("delivered");

@@ -69,3 +69,19 @@ export function reopenRefundedComplaintStmt(db: D1Database, tenantId: string, co
     .prepare(`UPDATE complaints SET status = 'open', refund_cents = NULL, resolved_at = NULL WHERE tenant_id = ? AND id = ? AND status = 'refunded' AND ${guardSql(guard)}`)
     .bind(tenantId, complaintId, ...guardArgs(guard));
 }
+
+/**
+ * Whether the refund was recorded as a part (order_partially_refunded): any but an order's whole refund is; that one
+ * is when other refunds of the order stood when it was asked (it then gave back the rest, as the last part).
+ */
+export async function recordedAsPart(db: D1Database, tenantId: string, refund: { id: string; order_id: string; created_at: string }) {
+  if (!refund.id.startsWith("rfo_")) return true;
+  const r = await db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND id != ? AND created_at <= ?
+         AND (status != 'failed' OR (follow_up LIKE 'undone:%' AND completed_at > ?))) AS n`,
+    )
+    .bind(tenantId, refund.order_id, refund.id, refund.created_at, refund.created_at)
+    .first<{ n: number }>();
+  return (r?.n ?? 0) === 1;
+}

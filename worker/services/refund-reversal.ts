@@ -21,7 +21,7 @@ import { refundsOwingUndo } from "../db/payments";
 import { getOrderRow } from "../db/orders";
 import { firstVoucherOfOrder } from "../db/order-console";
 import {
-  giveRightBackStmt, reopenRefundedComplaintStmt, reopenRefundedOrderStmt, rightsTakenBy, takeUndoStmt, undoTaken,
+  giveRightBackStmt, recordedAsPart, reopenRefundedComplaintStmt, reopenRefundedOrderStmt, rightsTakenBy, takeUndoStmt, undoTaken,
 } from "../db/refund-reversal";
 import type { SqlGuard } from "../db/statements";
 import { newId } from "../domain/crypto";
@@ -42,6 +42,7 @@ export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promi
   const now = new Date().toISOString();
   const expired = rights.filter((v) => v.valid_to && v.valid_to < now);
   const closedOrder = order?.status === "refunded";
+  const inParts = await recordedAsPart(db, t, refund);
   const complaintId = refund.id.startsWith("rfc_") ? refund.id.slice("rfc_".length) : null;
   const reason = (refund.failure_reason ?? "refused").slice(0, 120);
   const isNow = (id: string, status: string): SqlGuard => also({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, id, status] });
@@ -65,7 +66,7 @@ export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promi
       eventId: `evorf_${refund.id}`, tenantId: t, type: "order_refund_failed", actor: { userId: order.buyer_id },
       payload: {
         orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId: refund.id, amountCents: refund.amount_cents,
-        restoredUnits: rights.length - expired.length, expiredUnits: expired.length, reopened: closedOrder, reason,
+        restoredUnits: rights.length - expired.length, expiredUnits: expired.length, reopened: closedOrder, inParts, reason,
       },
     }, {
       eventId: `evarf_${refund.id}`, tenantId: t, type: "alert",
