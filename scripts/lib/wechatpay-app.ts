@@ -23,7 +23,7 @@ interface Charge {
 }
 interface Refund {
   mchid: string; out_trade_no: string; transaction_id: string; out_refund_no: string; refund_id: string; reason: string; notify_url: string;
-  refund: number; total: number; status: "PROCESSING" | "SUCCESS"; create_time: string; success_time?: string;
+  refund: number; total: number; status: "PROCESSING" | "SUCCESS" | "ABNORMAL"; create_time: string; success_time?: string;
 }
 interface State {
   platform: KeyPair; merchants: Record<string, Merchant>; charges: Record<string, Charge>; refunds: Record<string, Refund>;
@@ -142,8 +142,20 @@ export async function createWechatPayApp(opts: WechatPayAppOptions = {}) {
   });
   const expired = (ch: Charge) => ch.trade_state === "NOTPAY" && !!ch.time_expire && Date.parse(ch.time_expire) < now();
 
-  async function settleRefund(r: Refund) {
+  /** Ends a PROCESSING refund: SUCCESS, or ABNORMAL (the buyer's card can no longer take it; the money stays with the merchant). */
+  async function settleRefund(r: Refund, outcome: "SUCCESS" | "ABNORMAL" = "SUCCESS") {
     if (r.status !== "PROCESSING") return;
+    if (outcome === "ABNORMAL") {
+      r.status = "ABNORMAL";
+      save();
+      const m = state.merchants[r.mchid]!;
+      await deliver(m, await notification(m, r.notify_url, "REFUND.ABNORMAL", "refund", {
+        mchid: r.mchid, out_trade_no: r.out_trade_no, transaction_id: r.transaction_id, out_refund_no: r.out_refund_no, refund_id: r.refund_id,
+        refund_status: "ABNORMAL", user_received_account: "支付用户银行卡",
+        amount: { total: r.total, refund: r.refund, payer_total: r.total, payer_refund: r.refund },
+      }, "退款异常"));
+      return;
+    }
     r.status = "SUCCESS";
     r.success_time = chinaRfc3339(now());
     const ch = state.charges[`${r.mchid}:${r.out_trade_no}`]!;
@@ -187,7 +199,8 @@ export async function createWechatPayApp(opts: WechatPayAppOptions = {}) {
   app.post("/sandbox/merchants/:mchid/refunds/:no/settle", async (c) => {
     const r = state.refunds[`${c.req.param("mchid")}:${c.req.param("no")}`];
     if (!r) return c.json({ code: "RESOURCE_NOT_EXISTS", message: "退款单不存在" }, 404);
-    await settleRefund(r);
+    const body = (await c.req.json().catch(() => ({}))) as { status?: string };
+    await settleRefund(r, body.status === "ABNORMAL" ? "ABNORMAL" : "SUCCESS");
     return c.json(refundView(r));
   });
   /** Signs any body as the platform would, at any time (tests: a forged resource, a replayed notification). */
@@ -308,7 +321,7 @@ ${closed ? `<p data-state="closed">订单已关闭，无法支付</p>` : paid ? 
     if (!ch) return fail(c, 404, "RESOURCE_NOT_EXISTS", "订单不存在");
     if (ch.trade_state !== "SUCCESS" && ch.trade_state !== "REFUND") return fail(c, 400, "INVALID_REQUEST", "订单未支付");
     if (b.amount.total !== ch.total) return fail(c, 400, "INVALID_REQUEST", "订单金额与原订单不符");
-    const already = Object.values(state.refunds).filter((r) => r.mchid === m.mchId && r.out_trade_no === ch.out_trade_no).reduce((s, r) => s + r.refund, 0);
+    const already = Object.values(state.refunds).filter((r) => r.mchid === m.mchId && r.out_trade_no === ch.out_trade_no && r.status !== "ABNORMAL").reduce((s, r) => s + r.refund, 0);
     if (already + refund > ch.total) return fail(c, 403, "NOT_ENOUGH", "可退金额不足");
     const r: Refund = state.refunds[`${m.mchId}:${b.out_refund_no}`] = {
       mchid: m.mchId, out_trade_no: ch.out_trade_no, transaction_id: ch.transaction_id!, out_refund_no: b.out_refund_no, refund_id: `50000${digits(24)}`,

@@ -242,6 +242,28 @@ describe("WeChat Pay v3 through the sandbox", { timeout: 90_000 }, () => {
     expect(done!.status).toBe("succeeded");
   });
 
+  it("a refund WeChat takes as PROCESSING and ends ABNORMAL gives the right and the order back, once (its notice twice)", async () => {
+    const s = await wechatShop(1);
+    const a = await order(s);
+    await buyerPays(a.redirectUrl);
+    const [n] = await held(s.merchant.mchId);
+    expect((await deliver(n!)).status).toBe(204);
+    const r = await api(`/orders/${a.id}/refunds`, { method: "POST", token: s.adminKey, json: { units: 1, reason: "客户申请退款" } });
+    expect(r.body.order.status).toBe("refunded");
+    expect(r.body.refund.status).toBe("pending"); // 退款中
+    await fetch(`${WX}/sandbox/merchants/${s.merchant.mchId}/refunds/${r.body.refund.id}/settle`, { method: "POST", body: JSON.stringify({ status: "ABNORMAL" }) });
+    const [notice] = await held(s.merchant.mchId);
+    expect(JSON.parse(notice!.body).event_type).toBe("REFUND.ABNORMAL");
+    expect((await deliver(notice!)).status).toBe(204);
+    expect((await deliver(notice!)).status).toBe(204); // WeChat retries its notice
+    const detail = (await api(`/orders/${a.id}/detail`, { token: s.adminKey })).body;
+    expect(detail.order.status).toBe("delivered");
+    expect(detail.vouchers.map((v: any) => v.status)).toEqual(["issued"]);
+    expect(detail.refundableCents).toBe(a.amountCents);
+    expect(detail.payments.find((p: any) => p.id === r.body.refund.id)).toMatchObject({ status: "failed", failureReason: "ABNORMAL" });
+    expect((await recordedOfType(s.tenant.id, "order_refund_failed")).map((e) => [e.payload.orderId, e.payload.reopened])).toEqual([[a.id, true]]);
+  });
+
   it("a WeChat payment for a charge the sandbox took over is refunded at WeChat, once, and the brand alerted", async () => {
     const s = await wechatShop(1);
     const a = await order(s);

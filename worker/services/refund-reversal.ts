@@ -12,9 +12,11 @@
  * refunds / LTV / ROI stop counting it), a ledger step per right given back (voucher_compensated, action
  * refund_reversed, its share of the money negative) — or money_refund_reversed on the order's first right for a
  * money-only refund — which settlement counts back, and an alert (kind refund_failed).
- * What the refund gave the buyer when it closed the order — stored value returned to the wallet, coupons returned,
- * points and member growth taken back — is NOT reversed automatically: the buyer may have spent or reused it, so the
- * alert says the order had been closed (closedOrder) and the operator settles it by hand.
+ * What the refund moved when it closed the order — stored value returned to the wallet, coupons returned, points
+ * and member growth taken back — is NOT reversed: the buyer may have spent the balance or used the coupon again, and
+ * each of those moves is keyed once per order, so the order's real refund later (the operator refunds it again) does
+ * not repeat them — reversing them now would leave that refund giving nothing back. The alert says the order had been
+ * closed (closedOrder, with its balance part) so the operator can settle it by hand if the order is not refunded again.
  */
 import type { PaymentRow } from "../db/payments";
 import { refundsOwingUndo } from "../db/payments";

@@ -13,6 +13,7 @@ import { decryptResource, sha1Hex, verifyGatewaySignature, type EncryptedResourc
 const CHARGE_STATES: Record<string, GatewayCharge["state"]> = {
   SUCCESS: "paid", NOTPAY: "unpaid", USERPAYING: "unpaid", PAYERROR: "unpaid", CLOSED: "closed", REVOKED: "closed", REFUND: "refunded",
 };
+const REFUND_EVENTS: Record<string, string> = { "REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "REFUND.CLOSED": "CLOSED" };
 const REFUND_STATES: Record<string, RefundState> = { SUCCESS: "succeeded", PROCESSING: "processing", ABNORMAL: "failed", CLOSED: "failed" };
 // How long a buyer has at the H5 cashier (the order itself lapses on its own clock).
 const PAY_WINDOW_MS = 30 * 60_000;
@@ -85,8 +86,10 @@ export function wechatPayProvider(account: WechatPayAccount, ctx: ProviderContex
           },
         };
       }
-      if (event.event_type === "REFUND.SUCCESS") {
-        if (resource.refund_status !== "SUCCESS") return { ok: false, code: "invalid_body", message: "Not a successful refund" };
+      // A refund's notice, whatever its outcome (REFUND.ABNORMAL / REFUND.CLOSED too): it is a hint, and the outcome
+      // recorded is what queryRefund says (services/refunds.ts refundNotice).
+      if (event.event_type && Object.hasOwn(REFUND_EVENTS, event.event_type)) {
+        if (resource.refund_status !== REFUND_EVENTS[event.event_type]) return { ok: false, code: "invalid_body", message: "The refund's status does not match its notice" };
         return {
           ok: true,
           notice: {
@@ -138,7 +141,9 @@ export function wechatPayProvider(account: WechatPayAccount, ctx: ProviderContex
     async queryRefund(_payment, refundId) {
       try {
         const { data } = await client.call<Refund>("GET", `/v3/refund/domestic/refunds/${enc(refundId)}`);
-        return { state: REFUND_STATES[data.status ?? ""] ?? "processing", refundRef: data.refund_id };
+        const state = REFUND_STATES[data.status ?? ""] ?? "processing";
+        // ABNORMAL (the buyer's card was closed or frozen) or CLOSED: the console shows it as 退款失败 with this word.
+        return { state, refundRef: data.refund_id, ...(state === "failed" ? { reason: data.status } : {}) };
       } catch (e) {
         if (e instanceof WechatPayError && e.status === 404) return { state: "not_found" as const };
         throw e;
