@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attemptWords, cancelAskWords, cancelAnswerWords, paymentReasonWords } from "../../site/src/lib/console-order-words";
+import { attemptWords, cancelAskWords, cancelAnswerWords, paymentReasonWords, paymentStatusWords, refundStateWords } from "../../site/src/lib/console-order-words";
 
 describe("the console order page's words", () => {
   it("words a supplier attempt by its outcome and how it ended, in Chinese and English", () => {
@@ -39,5 +39,17 @@ describe("the console order page's words", () => {
     expect(cancelAnswerWords("refused", null)).toEqual(["供应商拒绝", "the supplier refused"]);
     expect(cancelAnswerWords("cancelled", null)[0]).toBe("供应商已撤单");
     expect(cancelAnswerWords("later_kind", null)).toEqual(["later_kind", "later_kind"]);
+  });
+
+  it("shows a refund still processing at the gateway as 退款中 and one it refused as 退款失败 with its reason", () => {
+    expect(paymentStatusWords({ kind: "refund", status: "pending" })).toEqual(["退款中", "Refunding"]);
+    expect(paymentStatusWords({ kind: "refund", status: "failed", failureReason: "ABNORMAL" })).toEqual(["退款失败：ABNORMAL", "Refund failed: ABNORMAL"]);
+    expect(paymentStatusWords({ kind: "refund", status: "failed", failureReason: null })[0]).toBe("退款失败");
+    expect(paymentStatusWords({ kind: "charge", status: "pending" })[0]).toBe("处理中");
+    expect(paymentStatusWords({ kind: "refund", status: "succeeded" })[0]).toBe("成功");
+    const charge = { kind: "charge", status: "succeeded", provider: "sandbox" };
+    expect(refundStateWords([charge, { kind: "refund", status: "succeeded", provider: "sandbox" }, { kind: "refund", status: "pending", provider: "sandbox" }])?.[0]).toBe("退款中");
+    expect(refundStateWords([charge, { kind: "refund", status: "failed", provider: "wechatpay" }])?.[0]).toBe("退款失败");
+    expect(refundStateWords([charge, { kind: "refund", status: "succeeded", provider: "sandbox" }])).toBeNull();
   });
 });
