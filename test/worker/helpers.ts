@@ -61,6 +61,29 @@ export async function recordedEvents(tenantId: string): Promise<EventEnvelope[]>
   return results.map((r) => JSON.parse(r.body) as EventEnvelope);
 }
 
+/** An env whose isolate dies right after its first D1 batch: nothing after it reaches D1, as a SIGKILL would stop it. */
+export function dyingAfterFirstBatch(): Env {
+  let dead = false;
+  const killed = () => new Error("isolate killed");
+  const db = new Proxy(env.DB, {
+    get(t, k) {
+      if (k === "batch") return async (stmts: D1PreparedStatement[]) => {
+        if (dead) throw killed();
+        const r = await t.batch(stmts);
+        dead = true;
+        return r;
+      };
+      if (k === "prepare") return (sql: string) => {
+        if (dead) throw killed();
+        return t.prepare(sql);
+      };
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
+}
+
 /**
  * An env whose D1 fails every batch at its last statement (the transaction rolls back as a whole): a crash or a
  * constraint error inside a change.

@@ -4,30 +4,8 @@ import { runScheduled } from "../../worker/scheduled";
 import { compensate } from "../../worker/services/compensation";
 import { consoleRefund } from "../../worker/services/partial-refunds";
 import { pay, shop, shopWithKeys } from "./commerce-helpers";
-import { api, recordedOfType } from "./helpers";
+import { api, dyingAfterFirstBatch, recordedOfType } from "./helpers";
 
-/** An env whose isolate dies right after its first D1 batch: nothing after it reaches D1, as a SIGKILL would stop it. */
-function dyingAfterFirstBatch(): Env {
-  let dead = false;
-  const killed = () => new Error("isolate killed");
-  const db = new Proxy(env.DB, {
-    get(t, k) {
-      if (k === "batch") return async (stmts: D1PreparedStatement[]) => {
-        if (dead) throw killed();
-        const r = await t.batch(stmts);
-        dead = true;
-        return r;
-      };
-      if (k === "prepare") return (sql: string) => {
-        if (dead) throw killed();
-        return t.prepare(sql);
-      };
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
-}
 
 async function paidOrder(units: number) {
   const s = await shopWithKeys(units);

@@ -9,35 +9,13 @@ import { consoleRefund, finishPartRefunds } from "../../worker/services/partial-
 import { giveBackRefusedRefund } from "../../worker/services/refund-reversal";
 import { pollPendingRefunds } from "../../worker/services/refunds";
 import { shop, shopWithKeys } from "./commerce-helpers";
-import { api, recordedOfType } from "./helpers";
+import { api, dyingAfterFirstBatch, recordedOfType } from "./helpers";
 
 /**
  * Refunds the gateway answers "processing" (the sandbox does for an async-refund… payer, as WeChat Pay does) are shown
  * as 退款中 and recorded; when the gateway later refuses one, everything it took comes back, once.
  */
 
-/** An env whose isolate dies right after its first D1 batch (as in part-refund-crash-integration). */
-function dyingAfterFirstBatch(): Env {
-  let dead = false;
-  const killed = () => new Error("isolate killed");
-  const db = new Proxy(env.DB, {
-    get(t, k) {
-      if (k === "batch") return async (stmts: D1PreparedStatement[]) => {
-        if (dead) throw killed();
-        const r = await t.batch(stmts);
-        dead = true;
-        return r;
-      };
-      if (k === "prepare") return (sql: string) => {
-        if (dead) throw killed();
-        return t.prepare(sql);
-      };
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  return new Proxy(env, { get: (t, k) => (k === "DB" ? db : Reflect.get(t, k)) }) as Env;
-}
 
 /** A delivered order of `units` card keys, paid by a payer whose refunds the sandbox processes asynchronously. */
 async function paidOrder(units: number) {
