@@ -12,7 +12,7 @@ import type { PaymentProvider, StatementLine, VerifyResult } from "./provider";
 /** A payer account starting so: the sandbox answers its refunds "processing" until settleSandboxRefund says how they end. */
 export const ASYNC_REFUND_PAYER = "async-refund";
 /** What the sandbox says of a refund it refused after answering "processing" (WeChat Pay's ABNORMAL). */
-export const SANDBOX_REFUND_REFUSED = "ABNORMAL: the payer's account can no longer take the refund";
+export const SANDBOX_REFUND_REFUSED = "ABNORMAL（沙箱：退款异常，付款账户已无法入账）";
 const sandboxRefundState = (s: string) => (s === "processing" ? "processing" : s === "failed" ? "failed" : "succeeded");
 
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";

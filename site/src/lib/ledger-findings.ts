@@ -41,6 +41,13 @@ const KIND: Record<string, readonly [zh: string, en: string]> = {
 const FIELD: Record<string, readonly [zh: string, en: string]> = {
   faceValueCents: ["面值", "face value"], amountCents: ["金额", "amount"], voucherKind: ["类型", "kind"], orderId: ["订单", "order"],
   campaignId: ["活动", "campaign"], storeId: ["门店", "store"], reason: ["原因", "reason"], productId: ["商品", "product"],
+  action: ["处理", "action"], refundId: ["退款单", "refund"],
+};
+/** Compensation actions in words (others show as stored). */
+const ACTION: Record<string, readonly [zh: string, en: string]> = {
+  money_refund: ["仅退款", "money-only refund"],
+  refund_reversed: ["退款被支付渠道拒绝，权益已恢复", "refund refused by the gateway; the right is back"],
+  money_refund_reversed: ["仅退款被支付渠道拒绝", "money-only refund refused by the gateway"],
 };
 
 /** A ledger entry's kind in words (schema/ledger.ts LEDGER_KINDS). */
@@ -51,7 +58,8 @@ export function ledgerDetailText(payload: Record<string, unknown>, kindName: (k:
   return Object.entries(payload)
     .filter(([, v]) => v !== null && v !== undefined && v !== "")
     .map(([k, v]) => {
-      const value = k.endsWith("Cents") && typeof v === "number" ? `¥${(v / 100).toFixed(2)}` : k === "voucherKind" ? kindName(String(v)) : String(v);
+      const value = k.endsWith("Cents") && typeof v === "number" ? `¥${(v / 100).toFixed(2)}` : k === "voucherKind" ? kindName(String(v))
+        : k === "action" && ACTION[String(v)] ? t(...ACTION[String(v)]!) : String(v);
       return `${t(...(FIELD[k] ?? [k, k]))} ${value}`;
     })
     .join(" · ");
