@@ -89,7 +89,8 @@ export const SettlementEntry = z.object({
   orderId: z.string().nullable(),
   voucherId: z.string(),
   occurredAt: z.string(),
-  units: z.number().int().nonnegative(),
+  /** Negative (with amountCents) on a refund the gateway refused after it was counted: it answers that refund. */
+  units: z.number().int(),
   amountCents: Cents,
 });
 export type SettlementEntry = z.infer<typeof SettlementEntry>;

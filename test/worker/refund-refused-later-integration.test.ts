@@ -9,7 +9,10 @@ import { consoleRefund, finishPartRefunds } from "../../worker/services/partial-
 import { giveBackRefusedRefund } from "../../worker/services/refund-reversal";
 import { pollPendingRefunds } from "../../worker/services/refunds";
 import { shop, shopWithKeys } from "./commerce-helpers";
-import { api, dyingAfterFirstBatch, recordedOfType } from "./helpers";
+import { api, createTenant, dyingAfterFirstBatch, recordedOfType } from "./helpers";
+import { periodOf } from "../../worker/domain/settlement";
+import { chinaDay } from "../../worker/domain/china-time";
+import { closeOnDemand } from "../../worker/services/settlements";
 
 /**
  * Refunds the gateway answers "processing" (the sandbox does for an async-refund… payer, as WeChat Pay does) are shown
@@ -197,5 +200,38 @@ describe("a part refund a crash left before the gateway was asked", { timeout: 9
     expect(await voucherStatuses(orderId)).toEqual(["issued", "issued"]);
     expect(await ofOrder(tenant.id, "order_refund_failed", orderId)).toHaveLength(1);
     expect((await rows("SELECT status FROM orders WHERE id = ?", orderId))[0].status).toBe("delivered");
+  });
+});
+
+describe("settlement of a period with refunds refused after they were counted", { timeout: 120_000 }, () => {
+  it("each refused refund is counted back: its right's refund and a money-only refund's compensation", async () => {
+    const { tenant, adminKey, productId, orderId } = await paidOrder(2);
+    const brand = await createTenant("权益品牌");
+    const today = chinaDay(new Date());
+    const a = await api("/settlements/agreements", {
+      method: "POST", token: adminKey,
+      json: { productId, issuer: { kind: "tenant", tenantId: brand.tenant.id }, share: { kind: "bps", bps: 3000 }, periodKind: "month", effectiveFrom: periodOf("month", today).start },
+    });
+    expect((await api(`/settlements/agreements/${a.body.id}/accept`, { method: "POST", token: brand.adminKey })).status).toBe(200);
+    const part = await api(`/orders/${orderId}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 1990, units: 1, reason: "退一张" } });
+    const money = await api(`/orders/${orderId}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 500, units: 0, reason: "补偿" } });
+    for (const r of [part, money]) await settleSandboxRefund(env.DB, r.body.refund.id, "failed");
+    await age(orderId);
+    await pollPendingRefunds(env, 500);
+    // The ledger's steps are appended by its object: wait for the two reversals.
+    const reversedSteps = () => rows("SELECT seq FROM ledger_entries WHERE tenant_id = ? AND kind = 'compensation' AND dedupe_key LIKE '%:reversed'", tenant.id);
+    for (let i = 0; i < 100 && (await reversedSteps()).length < 2; i++) {
+      await dispatchEvents(env);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await reversedSteps()).toHaveLength(2);
+    const s = await closeOnDemand(env, tenant.id, { agreementId: a.body.id, day: today }, new Date(Date.parse(periodOf("month", today).toUtc) + 3_600_000));
+    expect(s.entries.map((e) => [e.kind, e.units, e.amountCents])).toEqual([
+      ["sale", 2, 3980], ["refund", 1, 1990], ["compensation", 0, 500], ["refund", -1, -1990], ["compensation", 0, -500],
+    ]);
+    expect(s.totals).toMatchObject({ units: 2, refundedUnits: 0, grossCents: 3980, refundCents: 0, compensationCents: 0, netCents: 3980 });
+    // Kept for the next periods (what an order already had counted): the reversals too, each its own item.
+    const items = await rows("SELECT kind, SUM(units) AS units, SUM(amount_cents) AS cents FROM settlement_items WHERE agreement_id = ? GROUP BY kind ORDER BY kind", a.body.id);
+    expect(items).toEqual([{ kind: "compensation", units: 0, cents: 0 }, { kind: "refund", units: 0, cents: 0 }, { kind: "sale", units: 2, cents: 3980 }]);
   });
 });

@@ -331,8 +331,9 @@ async function countEntries(db: D1Database, agreements: AgreementRow[], range: L
       // A refund the gateway refused after it was recorded (services/refund-reversal.ts): its money comes off again.
       const ofRights = e.payload.action === REFUND_REVERSED;
       const back = ofRights ? Math.min(-e.payload.amountCents, sale.refunded) : -e.payload.amountCents;
-      if (ofRights) sale.refunded -= back;
-      out.push({ ...base, kind: ofRights ? "refund" : "compensation", agreementId: sale.agreementId, units: 0, amountCents: -back });
+      const units = ofRights && sale.refundedUnits > 0 ? -1 : 0;
+      if (ofRights) (sale.refunded -= back), (sale.refundedUnits += units);
+      out.push({ ...base, kind: ofRights ? "refund" : "compensation", agreementId: sale.agreementId, units, amountCents: -back });
     } else if (e.kind === "compensation" && sale && !REFUNDED_ELSEWHERE.has(String(e.payload.action)) && typeof e.payload.amountCents === "number" && e.payload.amountCents > 0) {
       out.push({ ...base, kind: "compensation", agreementId: sale.agreementId, units: 0, amountCents: e.payload.amountCents });
     }
