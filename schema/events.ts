@@ -110,7 +110,8 @@ export const EVENT_PAYLOADS = {
   voucher_reported: payload({ ...VoucherRef, problem: Label, policy: Label.optional(), escalation: Label.nullable().optional(), replacedBefore: Count.optional() }),
   // complaintId: the complaint or ticket resolved; refundId: a money-only refund of the order (action money_refund).
   voucher_compensated: payload({ ...VoucherRef, complaintId: OptId, refundId: OptId, action: Label, amountCents: Cents.nullable().optional(), problem: Label.optional(), replacementVoucherId: OptId }),
-  voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId }),
+  /** refundId: set when the right is refunded again after a refund of it was refused (its ledger step is keyed by it). */
+  voucher_refunded: payload({ ...VoucherRef, orderId: OptId, amountCents: Cents.optional(), reason: Label.optional(), complaintId: OptId, refundId: OptId }),
   voucher_rated: payload({ ...VoucherRef, stars: z.number().int().min(1).max(5) }),
   campaign_task_completed: payload({ campaignId: Id, taskId: Label, completedToday: Count.optional() }),
   /** A consent given or withdrawn (PIPL); the record itself is in D1 consents. */

@@ -204,7 +204,7 @@ describe("a part refund a crash left before the gateway was asked", { timeout: 9
 });
 
 describe("settlement of a period with refunds refused after they were counted", { timeout: 120_000 }, () => {
-  it("each refused refund is counted back: its right's refund and a money-only refund's compensation", async () => {
+  it("each refused refund is counted back (its right's refund, a money-only refund's compensation), and the right refunded again counts", async () => {
     const { tenant, adminKey, productId, orderId } = await paidOrder(2);
     const brand = await createTenant("权益品牌");
     const today = chinaDay(new Date());
@@ -225,13 +225,26 @@ describe("settlement of a period with refunds refused after they were counted", 
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await reversedSteps()).toHaveLength(2);
+    // The right given back is refunded again, for real this time: a refund event and ledger step of its own.
+    const again = await api(`/orders/${orderId}/refunds`, { method: "POST", token: adminKey, json: { amountCents: 1990, units: 1, reason: "再退一张" } });
+    expect(again.status).toBe(201);
+    await settleSandboxRefund(env.DB, again.body.refund.id, "succeeded");
+    await age(orderId);
+    await pollPendingRefunds(env, 500);
+    expect((await ofOrder(tenant.id, "voucher_refunded", orderId)).map((e) => e.payload.refundId ?? null)).toEqual([null, again.body.refund.id]);
+    const refundSteps = () => rows("SELECT seq FROM ledger_entries WHERE tenant_id = ? AND kind = 'refund'", tenant.id);
+    for (let i = 0; i < 100 && (await refundSteps()).length < 2; i++) {
+      await dispatchEvents(env);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await refundSteps()).toHaveLength(2);
     const s = await closeOnDemand(env, tenant.id, { agreementId: a.body.id, day: today }, new Date(Date.parse(periodOf("month", today).toUtc) + 3_600_000));
     expect(s.entries.map((e) => [e.kind, e.units, e.amountCents])).toEqual([
-      ["sale", 2, 3980], ["refund", 1, 1990], ["compensation", 0, 500], ["refund", -1, -1990], ["compensation", 0, -500],
+      ["sale", 2, 3980], ["refund", 1, 1990], ["compensation", 0, 500], ["refund", -1, -1990], ["compensation", 0, -500], ["refund", 1, 1990],
     ]);
-    expect(s.totals).toMatchObject({ units: 2, refundedUnits: 0, grossCents: 3980, refundCents: 0, compensationCents: 0, netCents: 3980 });
+    expect(s.totals).toMatchObject({ units: 2, refundedUnits: 1, grossCents: 3980, refundCents: 1990, compensationCents: 0, netCents: 1990 });
     // Kept for the next periods (what an order already had counted): the reversals too, each its own item.
     const items = await rows("SELECT kind, SUM(units) AS units, SUM(amount_cents) AS cents FROM settlement_items WHERE agreement_id = ? GROUP BY kind ORDER BY kind", a.body.id);
-    expect(items).toEqual([{ kind: "compensation", units: 0, cents: 0 }, { kind: "refund", units: 0, cents: 0 }, { kind: "sale", units: 2, cents: 3980 }]);
+    expect(items).toEqual([{ kind: "compensation", units: 0, cents: 0 }, { kind: "refund", units: 1, cents: 1990 }, { kind: "sale", units: 2, cents: 3980 }]);
   });
 });

@@ -161,11 +161,11 @@ export function insertStatementStmts(db: D1Database, s: StatementRow, entries: S
 }
 
 /**
- * A sale is counted once per order, a refund once per voucher, a compensation — or a refund the gateway refused after
- * it was counted (negative) — once per ledger entry.
+ * A sale is counted once per order, a refund once per ledger entry of its voucher (a right may be refunded, the refund
+ * refused and counted back, and refunded again), a compensation once per ledger entry.
  */
-export const itemRef = (e: Pick<SettlementEntry, "kind" | "orderId" | "voucherId" | "seq" | "amountCents">) =>
-  e.kind === "sale" ? e.orderId! : e.kind === "refund" && e.amountCents >= 0 ? e.voucherId : `seq:${e.seq}`;
+export const itemRef = (e: Pick<SettlementEntry, "kind" | "orderId" | "voucherId" | "seq">) =>
+  e.kind === "sale" ? e.orderId! : e.kind === "refund" ? `${e.voucherId}:${e.seq}` : `seq:${e.seq}`;
 
 /** The seller's orders by id (quantity and what was paid: a statement prices a sale at it). */
 export async function ordersByIds(db: D1Database, tenantId: string, ids: string[]): Promise<Map<string, { id: string; quantity: number; amount_cents: number }>> {

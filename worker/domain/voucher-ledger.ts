@@ -67,6 +67,8 @@ export function ledgerSteps(e: EventEnvelope): { voucherId: string; kind: Ledger
   if (e.type === "voucher_redeemed" && typeof e.payload.afterReversals === "number" && e.payload.afterReversals > 0) {
     return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: `after${e.payload.afterReversals}` }));
   }
+  // A right refunded again after a refund of it was refused: a step of its own, keyed by this refund.
+  if (e.type === "voucher_refunded" && typeof e.payload.refundId === "string") return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: e.payload.refundId as string }));
   if (!COUPON_EVENTS.includes(e.type)) return kinds.map((kind) => ({ voucherId, kind, payload }));
   for (const f of COUPON_FIELDS) if (e.payload[f] !== undefined && e.payload[f] !== null) payload[f === "orderId" ? "usedOnOrderId" : f] = e.payload[f]!;
   return kinds.map((kind) => ({ voucherId, kind, payload, dedupeSuffix: String(e.payload.orderId) }));

@@ -22,6 +22,7 @@ import { paidFromBalance, refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
+import { recordedEventIds } from "../db/event-outbox";
 import { refundOrder, storedValuePart } from "./fulfilment";
 import { winCostHandedBack } from "./campaign-lapse";
 import { hasPendingSupplierOrder } from "../db/suppliers";
@@ -111,6 +112,9 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
   // A money-only refund changes no right, but the ledger still records the money on the order's first right, so the
   // signed settlement statement (which counts ledger entries) sees what the gateway paid back.
   const moneyOn = voided.length === 0 ? await firstVoucherOfOrder(db, t, order.id) : null;
+  // A right refunded before, whose refund the gateway refused (services/refund-reversal.ts), is refunded again under
+  // its own event (the first one's id, evr_<voucher>, is taken), named by this refund so the ledger records it too.
+  const taken = await recordedEventIds(db, voided.map((v) => `evr_${v.id}`));
   const run = newId("fu");
   const mine = followUpTaken(t, refundId, run);
   const also = (g: SqlGuard): SqlGuard => ({ sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] });
@@ -122,8 +126,11 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
       payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: refund.amount_cents, units: voided.length, reason },
     }], mine),
     ...voided.flatMap((v, i) => eventRows(env, [{
-      eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
-      payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, amountCents: shareOf(refund.amount_cents, voided.length, i), reason },
+      eventId: taken.has(`evr_${v.id}`) ? `evr_${v.id}_${refundId}` : `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { apiKeyId: byKeyId, userId: v.holder_id },
+      payload: {
+        voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, amountCents: shareOf(refund.amount_cents, voided.length, i), reason,
+        ...(taken.has(`evr_${v.id}`) ? { refundId } : {}),
+      },
     }], also({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }))),
     ...(moneyOn ? eventRows(env, [{
       eventId: `evmr_${refundId}`, tenantId: t, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
