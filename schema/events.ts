@@ -218,7 +218,8 @@ export const EVENT_PAYLOADS = {
    * refund was recorded as order_partially_refunded (else it was the order_refunded of a refund in one go); reason:
    * the gateway's.
    */
-  order_refund_failed: payload({ ...OrderRef, refundId: Id, amountCents: Cents, restoredUnits: Count, expiredUnits: Count, reopened: z.boolean(), inParts: z.boolean(), reason: Label.optional() }),
+  /** costCents: a flash-sale win whose whole refund the gateway refused takes back the cost its order_refunded handed back (ROI). */
+  order_refund_failed: payload({ ...OrderRef, refundId: Id, amountCents: Cents, restoredUnits: Count, expiredUnits: Count, reopened: z.boolean(), inParts: z.boolean(), reason: Label.optional(), costCents: Cents.optional() }),
   ticket_opened: payload({ ticketId: Id, orderId: Id, productId: OptId, reason: Label }),
   ticket_replied: payload({ ticketId: Id, orderId: Id, author: Label }),
   /** resolution: replace | refund | compensate | reject; ref = the replacement / coupon voucher or the refund id. */

@@ -5,7 +5,8 @@ import { attributed, attributionParams, distinct, distinctIf, FROM, IN_RANGE, ra
  * Cost = costCents on claim_succeeded, draw_made and voucher_issued (the emitters count each prize once), less the
  * cost handed back by claim_failed (a win fulfilment refused), order_cancelled (a flash-sale win that lapsed unpaid:
  * its unit may be won again and counted again) and order_refunded (a flash-sale win refunded whole: its right went back
- * to stock or was marked refunded unused; its revenue goes with the refund).
+ * to stock or was marked refunded unused; its revenue goes with the refund) — unless the gateway refused that refund
+ * later (order_refund_failed carries the cost again).
  * Attributed revenue = paid minus refunded orders carrying the campaign. An order refunded in parts counts its parts
  * (order_partially_refunded each, then order_refunded for the whole with the last), one refunded at once its whole,
  * less any the gateway refused after they were recorded (order_refund_failed).
@@ -38,7 +39,7 @@ SELECT m.campaign_id AS campaignId, m.participants AS participants, m.cost AS co
 FROM (
   SELECT campaign_id,
          ${distinctIf("user_id", "type IN ('claim_succeeded', 'draw_made', 'share_sent') AND user_id != ''")} AS participants,
-         sumIf(cost_cents, type IN ('claim_succeeded', 'draw_made', 'voucher_issued')) - sumIf(cost_cents, type IN ('claim_failed', 'order_cancelled', 'order_refunded')) AS cost,
+         sumIf(cost_cents, type IN ('claim_succeeded', 'draw_made', 'voucher_issued', 'order_refund_failed')) - sumIf(cost_cents, type IN ('claim_failed', 'order_cancelled', 'order_refunded')) AS cost,
          sumIf(amount_cents, type = 'order_paid') AS revenue,
          countIf(type = 'order_paid') AS paid
   FROM ${WITH_COUPON_CAMPAIGN(`'claim_succeeded', 'draw_made', 'share_sent', 'voucher_issued', 'claim_failed', 'order_cancelled', 'order_paid', ${REFUNDS}`)}

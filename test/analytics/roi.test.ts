@@ -13,7 +13,9 @@ import { at, ev, useWarehouse } from "./metric-harness";
  * c3 (a flash sale, discount 200 a unit): u7 wins and lets the order lapse (order_cancelled hands the 200 back); u9
  *     wins the unit again and pays 800; u10's win is refused by fulfilment (claim_failed hands its 200 back) → 3
  *     participants; u11 wins, pays 800 and is refunded whole (order_refunded hands its 200 back with the 800) → 4
- *     participants, cost 200 (not 800), revenue 800 + 800 − 800 = 800, 2 paid orders, ROI (800 − 200) / 200 = 3.
+ *     participants; u12 wins, pays 800, is refunded whole, and the gateway refuses that refund later
+ *     (order_refund_failed takes the 200 and the 800 back again) → 5 participants, cost 200 + 200 = 400 (not 1000),
+ *     revenue 800 + 800 − 800 + 800 = 1600, 3 paid orders, ROI (1600 − 400) / 400 = 3.
  * Sign-ups in range: u1, u4 (c1), u5 (c2), u6, u7 (organic) → c1 2/5 = 0.4, c2 1/5 = 0.2. u8 (c1) signed up in August.
  */
 const c1 = (extra: Record<string, string | number> = {}) => ({ campaignId: "c1", ...extra });
@@ -48,6 +50,12 @@ const fixture = [
   ev("claim_succeeded", "u11", at("09-15"), { campaignId: "c3", costCents: 200 }),
   ev("order_paid", "u11", at("09-15"), { campaignId: "c3", orderId: "o11", amountCents: 800 }),
   ev("order_refunded", "u11", at("09-16"), { campaignId: "c3", orderId: "o11", amountCents: 800, costCents: 200 }),
+  ev("claim_succeeded", "u12", at("09-15"), { campaignId: "c3", costCents: 200 }),
+  ev("order_paid", "u12", at("09-15"), { campaignId: "c3", orderId: "o12", amountCents: 800 }),
+  ev("order_refunded", "u12", at("09-16"), { campaignId: "c3", orderId: "o12", amountCents: 800, costCents: 200 }),
+  ev("order_refund_failed", "u12", at("09-17"), {
+    campaignId: "c3", orderId: "o12", refundId: "rfo_o12", amountCents: 800, restoredUnits: 1, expiredUnits: 0, reopened: true, inParts: false, costCents: 200,
+  }),
   ev("user_signed_up", "u1", at("09-06"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u4", at("09-08"), { acquisitionCampaignId: "c1" }),
   ev("user_signed_up", "u5", at("09-11"), { acquisitionCampaignId: "c2" }),
@@ -63,7 +71,7 @@ describe("campaign ROI and share of new users", () => {
     expect(await wh.query("roi")).toEqual([
       { campaignId: "c1", participants: 4, costCents: 800, revenueCents: 3000, paidOrders: 3, roi: 2.75, newUsers: 2, newUserShare: 0.4 },
       { campaignId: "c2", participants: 1, costCents: 1100, revenueCents: 1700, paidOrders: 1, roi: 6 / 11, newUsers: 1, newUserShare: 0.2 },
-      { campaignId: "c3", participants: 4, costCents: 200, revenueCents: 800, paidOrders: 2, roi: 3, newUsers: 0, newUserShare: 0 },
+      { campaignId: "c3", participants: 5, costCents: 400, revenueCents: 1600, paidOrders: 3, roi: 3, newUsers: 0, newUserShare: 0 },
     ]);
   });
 });

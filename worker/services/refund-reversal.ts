@@ -30,6 +30,7 @@ import { newId } from "../domain/crypto";
 import { shareOf } from "../domain/after-sale";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { MONEY_REFUND_REVERSED, REFUND_REVERSED } from "../domain/refund-reversal";
+import { winCostHandedBack } from "./campaign-lapse";
 
 /** Gives back what the refused refund `refund` (follow_up 'undo') took; false when another run already did. */
 export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promise<boolean> {
@@ -69,6 +70,8 @@ export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promi
       payload: {
         orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId: refund.id, amountCents: refund.amount_cents,
         restoredUnits: rights.length - expired.length, expiredUnits: expired.length, reopened: closedOrder, inParts, reason,
+        // The refund that closed a flash-sale win handed its cost back to ROI (order_refunded): it counts again.
+        ...(closedOrder ? { costCents: (await winCostHandedBack(env, order)).costCents } : {}),
       },
     }, {
       eventId: `evarf_${refund.id}`, tenantId: t, type: "alert",
