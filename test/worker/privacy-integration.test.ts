@@ -136,7 +136,6 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     const aPhoneHash = await env.DB.prepare("SELECT phone_hash FROM buyers WHERE id = ?").bind(aId).first<string>("phone_hash");
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM otp_codes WHERE phone_hash = ?").bind(aPhoneHash).first("n")).toBe(2);
     const rowsBefore = await warehouseEvents(tenant.id);
-    const totalsBefore = totals(rowsBefore);
     const ledgerBefore = await ledger(adminKey);
     expect(ledgerBefore.entries.length).toBeGreaterThan(0);
 
@@ -209,8 +208,11 @@ describe("privacy (PIPL): consent, download my data, erasure, retention", { time
     expect(after.filter((r) => r.type === "user_signed_up" && r.userId === p)).toHaveLength(2);
     expect(after.filter((r) => r.userId === p).length).toBeGreaterThan(0);
     // (less the erasure's own events and the fresh guest the session route started after the erasure)
-    expect(totals(after.filter((r) => !r.type.startsWith("erasure_") && r.userId !== session.body.userId))).toEqual(totalsBefore);
-    expect(after.filter((r) => r.userId === bId)).toEqual(rowsBefore.filter((r) => r.userId === bId));
+    // Risk decisions are folded and flushed on their own schedule (services/risk-decisions.ts): one of the claims' may
+    // land between the two reads, so they are left out of both sides.
+    const kept = (rows: typeof after) => rows.filter((r) => r.type !== "risk_decision");
+    expect(totals(kept(after.filter((r) => !r.type.startsWith("erasure_") && r.userId !== session.body.userId)))).toEqual(totals(kept(rowsBefore)));
+    expect(kept(after).filter((r) => r.userId === bId)).toEqual(kept(rowsBefore).filter((r) => r.userId === bId));
 
     // The ledger was not touched and still verifies; none of its entries names a buyer.
     const ledgerAfter = await ledger(adminKey);

@@ -101,7 +101,8 @@ export function paymentStatusWords(p: { kind: string; status: string; failureRea
 
 /** The order's refund state beside its status: the latest gateway refund still processing, or refused. */
 export function refundStateWords(payments: { kind: string; status: string; provider: string }[]): Words | null {
-  const last = payments.filter((p) => p.kind === "refund" && p.provider !== BALANCE_PROVIDER).at(-1);
+  const refunds = payments.filter((p) => p.kind === "refund" && p.provider !== BALANCE_PROVIDER);
+  const last = refunds[refunds.length - 1]; // not .at(-1): Safari 15 lacks it (test/unit/site-syntax-unit)
   if (last?.status === "pending") return ["退款中", "refunding"];
   if (last?.status === "failed") return ["退款失败", "refund failed"];
   return null;
