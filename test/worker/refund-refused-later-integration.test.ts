@@ -114,6 +114,24 @@ describe("a refund the gateway takes as processing and refuses later", { timeout
     expect(detail.order.status).toBe("delivered");
     expect(detail.refundableCents).toBe(3980);
     expect(detail.payments.find((p: any) => p.id === pending.id)).toMatchObject({ status: "failed", failureReason: SANDBOX_REFUND_REFUSED });
+
+    // The operator refunds the whole order again: a new attempt (the refused one stays as it was), recorded anew.
+    const again = await api(`/orders/${orderId}/refund`, { method: "POST", token: adminKey, json: { reason: "再次整单退" } });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.status).toBe("refunded");
+    const attempts = await refundsOf(orderId);
+    expect(attempts.map((p) => [p.id, p.status])).toEqual([[pending.id, "failed"], [`${pending.id}~2`, "pending"]]);
+    expect(await voucherStatuses(orderId)).toEqual(["expired", "refunded"]);
+    await settleSandboxRefund(env.DB, `${pending.id}~2`, "succeeded");
+    await age(orderId);
+    await pollPendingRefunds(env, 500);
+    expect((await refundsOf(orderId)).map((p) => p.status)).toEqual(["failed", "succeeded"]);
+    const refunded = await ofOrder(tenant.id, "order_refunded", orderId);
+    expect(refunded.map((e) => e.eventId)).toEqual([`evor_${orderId}`, `evor_${orderId}_u1`]);
+    const [, second] = await rows("SELECT id FROM vouchers WHERE order_id = ? ORDER BY source_key", orderId);
+    expect((await recordedOfType(tenant.id, "voucher_refunded")).filter((e) => e.payload.voucherId === second.id).map((e) => e.payload.refundId ?? null))
+      .toEqual([null, `${pending.id}~2`]);
+    expect((await api("/ledger/verify", { token: adminKey })).body.ok).toBe(true);
   });
 
   it("a complaint's refund: the right comes back and the complaint opens again", async () => {

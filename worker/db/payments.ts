@@ -152,6 +152,29 @@ export async function refundedCentsOfOrder(db: D1Database, tenantId: string, ord
   return r?.n ?? 0;
 }
 
+/** The order's whole-refund attempts (`rfo_<order>`, then `rfo_<order>~<n>` after refusals), oldest first. */
+export async function wholeRefundAttempts(db: D1Database, tenantId: string, orderId: string) {
+  const base = `rfo_${orderId}`;
+  const { results } = await db
+    .prepare("SELECT id, status FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND (id = ? OR id LIKE ? ESCAPE '\\') ORDER BY created_at, id")
+    .bind(tenantId, orderId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}~%`)
+    .all<{ id: string; status: string }>();
+  return results;
+}
+
+/**
+ * How many refunds of the order the gateway refused after they were recorded and whose take was given back
+ * (follow_up 'undone:…'): the order's refund events after such a give-back are keyed by this count, so a rerun of the
+ * same refund records nothing twice and a later refund is not dropped as a repeat of the one given back.
+ */
+export async function givenBackRefunds(db: D1Database, tenantId: string, orderId: string): Promise<number> {
+  const r = await db
+    .prepare("SELECT count(*) AS n FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND follow_up LIKE 'undone:%'")
+    .bind(tenantId, orderId)
+    .first<{ n: number }>();
+  return r?.n ?? 0;
+}
+
 /** Whether money of the order went back in parts (any refund not failed, other than the whole refund `wholeRefundId`). */
 export async function hasPartRefunds(db: D1Database, tenantId: string, orderId: string, wholeRefundId: string): Promise<boolean> {
   const r = await db

@@ -269,7 +269,7 @@ async function orderRefundedStmts(env: Env, order: OrderRow, amount: number, ref
       payload: { orderId: order.id, productId: order.product_id, campaignId: order.campaign_id, refundId, amountCents: amount, units: 1, reason: "compensation" },
     }], mine),
     orderFullyRefundedStmt(env.DB, t, order.id),
-    ...(await lastPartStmts(env, order, "compensation", null, mine)),
+    ...(await lastPartStmts(env, order, refundId, "compensation", null, mine)),
   ];
 }
 

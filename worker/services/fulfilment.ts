@@ -11,7 +11,10 @@ import {
   vouchersOfOrderStmt,
 } from "../db/fulfilment";
 import { claimOrderForRefundStmt, getOrderRow, settleHoldsStmts, transitionOrderStmt, type OrderRow } from "../db/orders";
-import { completePaymentStmt, getChargeOfOrder, getPaymentById, hasPartRefunds, paymentAmountField, refundedAtGatewayField, refundedCentsOfOrder, type PaymentRow } from "../db/payments";
+import {
+  completePaymentStmt, getChargeOfOrder, getPaymentById, givenBackRefunds, hasPartRefunds, paymentAmountField, refundedAtGatewayField, refundedCentsOfOrder,
+  wholeRefundAttempts, type PaymentRow,
+} from "../db/payments";
 import { refundCharge } from "./refunds";
 import { getProductRow, type ProductRow } from "../db/products";
 import { sealSecret, secretHash } from "../domain/secret-box";
@@ -141,7 +144,7 @@ export async function acceptPaymentNotice(env: Env, provider: string, notice: Pa
   if (!order) {
     // Money arrived for an order that can no longer take it (e.g. refunded): give it back.
     const current = (await getOrderRow(db, t, payment.order_id))!;
-    await refundPayment(env, current, "order_not_payable");
+    await refundPayment(env, current, "order_not_payable", await wholeRefundIdOf(db, t, current.id, false));
     await scheduleDispatch(env); // the alert recorded with the payment
     return { applied: false, order: current, needsAsyncDelivery: false };
   }
@@ -362,15 +365,14 @@ async function upstreamKeys(
   return refs;
 }
 
-async function refundPayment(env: Env, order: OrderRow, reason: string, amountCents?: number): Promise<boolean> {
+async function refundPayment(env: Env, order: OrderRow, reason: string, refundId: string, amountCents?: number): Promise<boolean> {
   const charge = await getChargeOfOrder(env.DB, order.tenant_id, order.id);
   if (!charge || charge.status !== "succeeded") return true; // nothing was taken
   // A stored-value load whose refund was taken from the balance: only that principal goes back, on any retry too.
   const svRefund = amountCents === undefined ? await movementBySource(env.DB, order.tenant_id, "refunded", "order", order.id) : null;
   const wanted = amountCents ?? (svRefund ? -svRefund.principal_delta : charge.amount_cents);
-  // One refund id per order for this automatic refund: a run that died after asking the gateway asks again under the
-  // same id, never twice; what a console refund already gave back is not given again.
-  const refundId = wholeRefundId(order.id);
+  // One refund id per attempt (wholeRefundIdOf): a run that died after asking the gateway asks again under the same
+  // id, never twice; what a console refund already gave back is not given again.
   const mine = await getPaymentById(env.DB, refundId);
   const amount = mine ? mine.amount_cents : Math.min(wanted, charge.amount_cents - (await refundedCentsOfOrder(env.DB, order.tenant_id, order.id)));
   if (amount <= 0) return true;
@@ -378,8 +380,27 @@ async function refundPayment(env: Env, order: OrderRow, reason: string, amountCe
   return outcome === "succeeded" || outcome === "processing" || outcome === "refused";
 }
 
-/** The refund id of an order's whole refund (the rest, when parts went back before). */
-const wholeRefundId = (orderId: string) => `rfo_${orderId}`;
+/**
+ * The refund id of an order's whole refund (the rest, when parts went back before): `rfo_<order>`, the attempt not
+ * refused if there is one. An operator's retry (`retry`) after the gateway refused every attempt gets a new one,
+ * `rfo_<order>~<n>` (a refusal stays as it was); the automatic path never starts one — the delivery cron would ask
+ * the gateway again every minute.
+ */
+async function wholeRefundIdOf(db: D1Database, tenantId: string, orderId: string, retry: boolean): Promise<string> {
+  const attempts = await wholeRefundAttempts(db, tenantId, orderId);
+  const open = attempts.find((a) => a.status !== "failed");
+  if (open || !attempts.length) return open?.id ?? `rfo_${orderId}`;
+  return retry ? `rfo_${orderId}~${attempts.length + 1}` : attempts[attempts.length - 1]!.id;
+}
+
+/**
+ * The suffix of a closing refund's event ids (order_refunded, each voucher_refunded): none, or after refunds the gateway
+ * refused were given back, `_u<count>` — the same for a rerun of this refund, new for each later one.
+ */
+export async function refundRound(db: D1Database, tenantId: string, orderId: string): Promise<string> {
+  const n = await givenBackRefunds(db, tenantId, orderId);
+  return n ? `_u${n}` : "";
+}
 
 /** paid → failed → refunded: stock goes back, money goes back, issued vouchers of the order are marked refunded. */
 export async function failAndRefund(env: Env, order: OrderRow, reason: string): Promise<OrderRow> {
@@ -399,9 +420,9 @@ export const storedValuePart = (order: Pick<OrderRow, "stored_value_cents">) => 
 
 const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, orderId, status] });
 /** The order is refunded and its whole refund (the rest after parts) was made, not failed. */
-const restGivenBack = (t: string, orderId: string): SqlGuard => {
+const restGivenBack = (t: string, orderId: string, refundId: string): SqlGuard => {
   const refunded = orderIn(t, orderId, "refunded");
-  return { sql: `${refunded.sql} AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')`, args: [...refunded.args, wholeRefundId(orderId)] };
+  return { sql: `${refunded.sql} AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')`, args: [...refunded.args, refundId] };
 };
 
 /**
@@ -411,30 +432,35 @@ const restGivenBack = (t: string, orderId: string): SqlGuard => {
  * storedValueCents the part paid from the balance, which goes back to the wallet (returnOrderBalanceStmts).
  */
 async function refundEventRows(
-  env: Env, order: OrderRow, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean, byKeyId: string | null = null,
-  lastPart?: { units: number },
+  env: Env, order: OrderRow, refundId: string, vouchers: Pick<VoucherRow, "id" | "product_id" | "campaign_id" | "kind" | "holder_id">[], reason: string, automatic: boolean,
+  byKeyId: string | null = null, lastPart?: { units: number },
 ) {
   const handedBack = await winCostHandedBack(env, order);
   const t = order.tenant_id;
+  // After a refused refund was given back, this one's events are its own (named by it, so the ledger records it too).
+  const round = await refundRound(env.DB, t, order.id);
   return [
     // Money already went back in parts: this whole refund gives back the rest, recorded as the last part (its own
     // money, under its refund id), and the order_refunded closing them says inParts, as services/partial-refunds.ts's
     // last part does — so LTV, which counts parts and skips an inParts whole, counts every part once.
     ...(lastPart
       ? eventRows(env, [{
-        eventId: `evopr_${wholeRefundId(order.id)}`, tenantId: t, type: "order_partially_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
-        payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), refundId: wholeRefundId(order.id), amountCents: 0, units: lastPart.units, reason },
-      }], restGivenBack(t, order.id), [paymentAmountField("$.payload.amountCents", wholeRefundId(order.id))])
+        eventId: `evopr_${refundId}`, tenantId: t, type: "order_partially_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
+        payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), refundId, amountCents: 0, units: lastPart.units, reason },
+      }], restGivenBack(t, order.id, refundId), [paymentAmountField("$.payload.amountCents", refundId)])
       : []),
     ...orderRefundMemberStmts(env, t, order.id, orderIn(t, order.id, "refunded")),
     // Points the order earned go back with the refund (once; what was already spent is recorded as the shortfall).
     ...orderRefundPointsStmts(env, t, order.id),
     ...eventRows(env, [{
-      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
+      eventId: `evor_${order.id}${round}`, tenantId: t, type: "order_refunded", actor: { apiKeyId: byKeyId, userId: order.buyer_id },
       payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic, ...(lastPart ? { inParts: true } : {}), ...handedBack },
     }], orderIn(t, order.id, "refunded"), [refundedAtGatewayField(t, order.id)]),
     ...vouchers.flatMap((v) =>
-      eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason } }], {
+      eventRows(env, [{
+        eventId: `evr_${v.id}${round}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id },
+        payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, reason, ...(round ? { refundId } : {}) },
+      }], {
         sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')",
         args: [t, v.id],
       }),
@@ -451,12 +477,13 @@ export async function finishRefund(env: Env, order: OrderRow, reason: string): P
   const t = order.tenant_id;
   await db.batch([releaseOrderKeysStmt(db, t, order.id), ...settleHoldsStmts(db, t, order.id, "released")]);
   let result = order;
-  if (await refundPayment(env, order, reason)) {
+  const refundId = await wholeRefundIdOf(db, t, order.id, false);
+  if (await refundPayment(env, order, reason, refundId)) {
     const vouchers = (await listVouchersByOrder(db, t, order.id)).filter((v) => v.status === "issued" || v.status === "refunded");
     const [r] = await db.batch([
       transitionOrderStmt(db, t, order.id, ["failed"], "refunded"),
-      refundIssuedOfOrderStmt(db, t, order.id, wholeRefundId(order.id)),
-      ...(await refundEventRows(env, order, vouchers, reason, true)),
+      refundIssuedOfOrderStmt(db, t, order.id, refundId),
+      ...(await refundEventRows(env, order, refundId, vouchers, reason, true)),
       // The alert with the refund (derived id: a rerun on the refunded order records nothing new). A group buy's
       // refunds (a team that did not fill, a seat taken too late) are its rules at work, recorded by the group's own
       // events: no alert per member.
@@ -500,10 +527,13 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     }
     throw ApiError.conflict("order_changed", "The order changed meanwhile; try again");
   }
+  // This attempt's refund id: a new one when the gateway refused the earlier ones (the order was claimed above, so no
+  // other refund of it runs beside this one).
+  const refundId = await wholeRefundIdOf(db, tenantId, orderId, true);
   // Then freeze its rights in one transaction with the check: once they are no longer 'issued' no redemption can
   // land, so money never goes back for a right that is being used at the same moment.
   const [frozen, used] = await db.batch([
-    refundIssuedOfOrderStmt(db, tenantId, orderId, wholeRefundId(orderId)),
+    refundIssuedOfOrderStmt(db, tenantId, orderId, refundId),
     redeemedOfOrderStmt(db, tenantId, orderId),
   ]);
   const frozenIds = (frozen!.results as { id: string }[]).map((v) => v.id);
@@ -532,16 +562,16 @@ export async function refundOrder(env: Env, tenantId: string, orderId: string, r
     refundCents = taken.principalCents;
   }
   await db.batch([releaseOrderKeysStmt(db, tenantId, orderId), ...settleHoldsStmts(db, tenantId, orderId, "released")]);
-  const afterParts = await hasPartRefunds(db, tenantId, orderId, wholeRefundId(orderId));
-  if (!(await refundPayment(env, order, reason, refundCents))) {
+  const afterParts = await hasPartRefunds(db, tenantId, orderId, refundId);
+  if (!(await refundPayment(env, order, reason, refundId, refundCents))) {
     await undo(false);
     throw new ApiError(502, "refund_failed", "The payment provider refused the refund; the order is left failed");
   }
   const vouchers = (await listVouchersByOrder(db, tenantId, orderId)).filter((v) => v.status === "issued" || v.status === "refunded");
   const [r] = await db.batch([
     transitionOrderStmt(db, tenantId, orderId, ["failed"], "refunded"),
-    refundIssuedOfOrderStmt(db, tenantId, orderId, wholeRefundId(orderId)),
-    ...(await refundEventRows(env, order, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined)),
+    refundIssuedOfOrderStmt(db, tenantId, orderId, refundId),
+    ...(await refundEventRows(env, order, refundId, vouchers, reason, false, byKeyId, afterParts ? { units: frozenIds.length } : undefined)),
     ...returnOrderBalanceStmts(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded")),
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, tenantId, orderId, orderIn(tenantId, orderId, "refunded"), reason) : []),
   ]);

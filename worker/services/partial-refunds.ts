@@ -23,7 +23,7 @@ import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { recordedEventIds } from "../db/event-outbox";
-import { refundOrder, storedValuePart } from "./fulfilment";
+import { refundOrder, refundRound, storedValuePart } from "./fulfilment";
 import { winCostHandedBack } from "./campaign-lapse";
 import { hasPendingSupplierOrder } from "../db/suppliers";
 import { refundCharge } from "./refunds";
@@ -136,7 +136,7 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
       eventId: `evmr_${refundId}`, tenantId: t, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
       payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: refund.amount_cents },
     }], mine) : []),
-    ...(await lastPartStmts(env, order, reason, byKeyId, mine)),
+    ...(await lastPartStmts(env, order, refundId, reason, byKeyId, mine)),
   ]);
   const now = (closed!.results[0] as OrderRow | undefined) ?? (await getOrderRow(db, t, order.id))!;
   if (now.status === "refunded") await afterLastPart(env, order);
@@ -178,7 +178,7 @@ export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
  * value it spent, the coupons it used — and its order_refunded event, whose amountCents is every part given back at the
  * gateway (the parts' sum: the balance part of the order goes back to the wallet, not through the gateway).
  */
-export async function lastPartStmts(env: Env, order: OrderRow, reason: string, byKeyId: string | null, also?: SqlGuard): Promise<D1PreparedStatement[]> {
+export async function lastPartStmts(env: Env, order: OrderRow, refundId: string, reason: string, byKeyId: string | null, also?: SqlGuard): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
   const isRefunded = "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')";
   const refunded = also ? { sql: `${isRefunded} AND ${also.sql}`, args: [t, order.id, ...also.args] } : { sql: isRefunded, args: [t, order.id] };
@@ -188,7 +188,7 @@ export async function lastPartStmts(env: Env, order: OrderRow, reason: string, b
     ...returnOrderBalanceStmts(env, t, order.id, refunded),
     ...((order.discount_cents ?? 0) > 0 ? await returnCouponsOnClose(env, t, order.id, refunded, reason) : []),
     ...eventRows(env, [{
-      eventId: `evor_${order.id}`, tenantId: t, type: "order_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
+      eventId: `evor_${order.id}${await refundRound(env.DB, t, order.id)}`, tenantId: t, type: "order_refunded", actor: { ...(byKeyId ? { apiKeyId: byKeyId } : {}), userId: order.buyer_id },
       payload: { orderId: order.id, productId: order.product_id, ...(order.campaign_id ? { campaignId: order.campaign_id } : {}), amountCents: 0, ...storedValuePart(order), reason, automatic: false, inParts: true, ...(await winCostHandedBack(env, order)) },
     }], refunded, [refundedAtGatewayField(t, order.id)]),
   ];
