@@ -45,13 +45,14 @@ export async function recordEvents(db: D1Database, events: EventEnvelope[]): Pro
 const PENDING = "SELECT seq, event_id, tenant_id, type, body, attempts, next_at FROM event_outbox WHERE sent_at IS NULL";
 const OLDEST = "SELECT seq, next_at FROM event_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1";
 
-/** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
 /** Which of these event ids the outbox holds (sent or not; a purged one is free again). */
 export async function recordedEventIds(db: D1Database, ids: string[]): Promise<Set<string>> {
   if (!ids.length) return new Set();
   const { results } = await db.prepare(`SELECT event_id FROM event_outbox WHERE event_id IN (${ids.map(() => "?").join(",")})`).bind(...ids).all<{ event_id: string }>();
   return new Set(results.map((r) => r.event_id));
 }
+
+/** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
 
 export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
   const { results } = await db.prepare(`${PENDING} ORDER BY seq LIMIT ?`).bind(limit).all<OutboxRow>();

@@ -14,6 +14,12 @@ export interface SqlGuard {
 export const guardSql = (guard?: SqlGuard) => (guard ? guard.sql : "1");
 export const guardArgs = (guard?: SqlGuard) => guard?.args ?? [];
 
+/** A guard that holds when every one of `guards` does (those not given are left out). */
+export function allOf(...guards: (SqlGuard | null | undefined)[]): SqlGuard {
+  const given = guards.filter((g): g is SqlGuard => !!g);
+  return { sql: given.length ? given.map((g) => g.sql).join(" AND ") : "1", args: given.flatMap((g) => g.args) };
+}
+
 /** Runs statements in D1 batches of `size` (each batch one transaction). */
 export async function runInBatches(db: D1Database, stmts: D1PreparedStatement[], size = 100): Promise<void> {
   for (let i = 0; i < stmts.length; i += size) await db.batch(stmts.slice(i, i + size));

@@ -22,7 +22,7 @@ import { insertRiskEvent } from "../db/redemptions";
 import { getOrderRow, type OrderRow } from "../db/orders";
 import { gatewayAnswered, getChargeOfOrder, getPaymentById, reserveOwedRefundStmt, voidOwedRefundStmt } from "../db/payments";
 import { followUpTaken, orderFullyRefundedStmt, owedFollowUps, refundableOf, takeFollowUpStmt, unrefundVouchersStmt } from "../db/order-console";
-import type { SqlGuard } from "../db/statements";
+import { allOf, type SqlGuard } from "../db/statements";
 import { afterLastPart, lastPartStmts } from "./partial-refunds";
 import { getProductRow } from "../db/products";
 import { getVoucherByCode, getVoucherRow, insertVoucherStmt, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
@@ -227,7 +227,7 @@ async function recordRefund(env: Env, complaint: ComplaintRow, v: VoucherRow, or
   const amount = complaint.refund_cents ?? 0;
   const run = newId("fu");
   const mine = refundId ? followUpTaken(t, refundId, run) : null;
-  const also = (g: SqlGuard): SqlGuard => (mine ? { sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] } : g);
+  const also = (g: SqlGuard): SqlGuard => allOf(g, mine);
   await db.batch([
     ...(refundId ? [takeFollowUpStmt(db, t, refundId, run)] : []),
     ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], also(voucherIs(t, v.id, "refunded"))),

@@ -17,7 +17,7 @@ import {
   rightsOfPartRefund, takeFollowUpStmt, voidPartRefundStmts, type PaymentRecordRow,
 } from "../db/order-console";
 import { completePaymentStmt, gatewayAnswered, getPaymentById, refundedAtGatewayField, type PaymentRow } from "../db/payments";
-import type { SqlGuard } from "../db/statements";
+import { allOf, type SqlGuard } from "../db/statements";
 import { paidFromBalance, refundPlan, shareOf } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
@@ -34,7 +34,6 @@ import { returnCouponsOnClose } from "./coupons";
 import { returnMallExchangeOfOrder } from "./mall";
 import { reverseInviteOfRefund } from "./invites";
 import { reverseTasksOfRefund } from "./member-activity";
-
 
 /** The action of a money-only refund's ledger entry (voucher_compensated), which settlement counts as money paid out. */
 export const MONEY_REFUND = "money_refund";
@@ -117,7 +116,6 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
   const taken = await recordedEventIds(db, voided.map((v) => `evr_${v.id}`));
   const run = newId("fu");
   const mine = followUpTaken(t, refundId, run);
-  const also = (g: SqlGuard): SqlGuard => ({ sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] });
   const [, closed] = await db.batch([
     takeFollowUpStmt(db, t, refundId, run),
     orderFullyRefundedStmt(db, t, order.id),
@@ -131,7 +129,7 @@ async function followUpPart(env: Env, order: OrderRow, refund: PaymentRow, byKey
         voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, orderId: order.id, amountCents: shareOf(refund.amount_cents, voided.length, i), reason,
         ...(taken.has(`evr_${v.id}`) ? { refundId } : {}),
       },
-    }], also({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }))),
+    }], allOf({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }, mine))),
     ...(moneyOn ? eventRows(env, [{
       eventId: `evmr_${refundId}`, tenantId: t, type: "voucher_compensated", actor: { apiKeyId: byKeyId, userId: moneyOn.holder_id },
       payload: { voucherId: moneyOn.id, productId: moneyOn.product_id, campaignId: moneyOn.campaign_id, kind: moneyOn.kind, refundId, action: MONEY_REFUND, amountCents: refund.amount_cents },
@@ -180,8 +178,7 @@ export async function finishPartRefunds(env: Env, limit = 50): Promise<number> {
  */
 export async function lastPartStmts(env: Env, order: OrderRow, refundId: string, reason: string, byKeyId: string | null, also?: SqlGuard): Promise<D1PreparedStatement[]> {
   const t = order.tenant_id;
-  const isRefunded = "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')";
-  const refunded = also ? { sql: `${isRefunded} AND ${also.sql}`, args: [t, order.id, ...also.args] } : { sql: isRefunded, args: [t, order.id] };
+  const refunded = allOf({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, order.id] }, also);
   return [
     ...orderRefundMemberStmts(env, t, order.id, refunded),
     ...orderRefundPointsStmts(env, t, order.id),

@@ -25,7 +25,7 @@ import { firstVoucherOfOrder } from "../db/order-console";
 import {
   giveRightBackStmt, recordedAsPart, reopenRefundedComplaintStmt, reopenRefundedOrderStmt, rightsTakenBy, takeUndoStmt, undoTaken,
 } from "../db/refund-reversal";
-import type { SqlGuard } from "../db/statements";
+import { allOf, type SqlGuard } from "../db/statements";
 import { newId } from "../domain/crypto";
 import { shareOf } from "../domain/after-sale";
 import { eventRows, scheduleDispatch } from "../queue/emit";
@@ -41,14 +41,13 @@ export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promi
   const moneyOn = rights.length === 0 && refund.id.startsWith("rf_") ? await firstVoucherOfOrder(db, t, refund.order_id) : null;
   const run = newId("ud");
   const mine = undoTaken(t, refund.id, run);
-  const also = (g: SqlGuard): SqlGuard => ({ sql: `${g.sql} AND ${mine.sql}`, args: [...g.args, ...mine.args] });
   const now = new Date().toISOString();
   const expired = rights.filter((v) => v.valid_to && v.valid_to < now);
   const closedOrder = order?.status === "refunded";
   const inParts = await recordedAsPart(db, t, refund);
   const complaintId = refund.id.startsWith("rfc_") ? refund.id.slice("rfc_".length) : null;
   const reason = (refund.failure_reason ?? "refused").slice(0, 120);
-  const isNow = (id: string, status: string): SqlGuard => also({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, id, status] });
+  const isNow = (id: string, status: string): SqlGuard => allOf({ sql: "EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, id, status] }, mine);
   const [taken] = await db.batch([
     takeUndoStmt(db, t, refund.id, run),
     ...rights.map((v) => giveRightBackStmt(db, t, v.id, mine)),
@@ -60,7 +59,7 @@ export async function giveBackRefusedRefund(env: Env, refund: PaymentRow): Promi
         voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, refundId: refund.id, action: moneyOn ? MONEY_REFUND_REVERSED : REFUND_REVERSED,
         amountCents: -shareOf(refund.amount_cents, Math.max(1, rights.length), i), ...(complaintId ? { complaintId } : {}),
       },
-    }], moneyOn ? mine : also({ sql: "NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }))),
+    }], moneyOn ? mine : allOf({ sql: "NOT EXISTS (SELECT 1 FROM vouchers WHERE tenant_id = ? AND id = ? AND status = 'refunded')", args: [t, v.id] }, mine))),
     ...expired.flatMap((v, i) => eventRows(env, [{
       eventId: `evrx_${refund.id}_${i}`, tenantId: t, type: "voucher_expired", actor: { userId: v.holder_id },
       payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind },
