@@ -1,22 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { currentConsentVersion } from "../../schema/privacy";
 import { dispatchEvents } from "../../worker/queue/dispatch";
 import { notifyDeliveries } from "../../worker/services/buyer-notices";
 import { sweepOverdueTickets } from "../../worker/services/tickets";
 import { api, createTenant, recordedOfType } from "./helpers";
-import { FUTURE, pay, shop, shopWithKeys } from "./commerce-helpers";
+import { FUTURE, pay, phoneBuyer, shop, shopWithKeys } from "./commerce-helpers";
 import { couponProductOf } from "./campaign-helpers";
-
-/** A phone buyer of the store (signed in through the SMS sandbox): their cookie. */
-async function phoneBuyer(slug: string, phone: string) {
-  await shop(slug, "/otp", { method: "POST", json: { phone } });
-  const sms = await shop(slug, `/dev/sms?phone=${phone}`);
-  const code = /(\d{6})/.exec(sms.body.messages.at(-1).body)![1];
-  const r = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } } });
-  if (r.status !== 200) throw new Error(`sign-in: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.cookie!;
-}
 
 async function paidOrder(slug: string, productId: string, idem: string, cookie?: string, quantity = 1) {
   const o = await shop(slug, "/orders", { method: "POST", idem, cookie, json: { productId, quantity } });

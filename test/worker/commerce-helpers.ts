@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import { currentConsentVersion } from "../../schema/privacy";
 import { createOrder } from "../../worker/services/orders";
 import { api, createTenant } from "./helpers";
 
@@ -104,4 +105,14 @@ export async function issueCoupon(tenantId: string, buyerId: string, couponId: s
   const v = await env.DB.prepare("SELECT id FROM vouchers WHERE tenant_id = ? AND order_id = ?").bind(tenantId, res.order.id).first<{ id: string }>();
   if (!v) throw new Error(`no voucher: ${res.order.status} ${res.order.failure_reason}`);
   return v.id;
+}
+
+/** A phone buyer of the store (signed in through the SMS sandbox): their cookie. */
+export async function phoneBuyer(slug: string, phone: string) {
+  await shop(slug, "/otp", { method: "POST", json: { phone } });
+  const sms = await shop(slug, `/dev/sms?phone=${phone}`);
+  const code = /(\d{6})/.exec(sms.body.messages.at(-1).body)![1];
+  const r = await shop(slug, "/otp/verify", { method: "POST", json: { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } } });
+  if (r.status !== 200) throw new Error(`sign-in: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.cookie!;
 }

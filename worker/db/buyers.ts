@@ -24,6 +24,26 @@ export function getBuyer(db: D1Database, tenantId: string, id: string) {
   return buyerStmt(db, tenantId, id).first<BuyerRow>();
 }
 
+/**
+ * Who holds what is made now for each of these buyer ids: the buyer itself, or the account a guest was attached to
+ * since (guest → guest → phone: three hops at most, as resolveBuyer). A claim won before the attachment is fulfilled
+ * after it: its voucher or order must go where the guest's other rights went.
+ */
+export async function currentHolders(db: D1Database, tenantId: string, ids: string[]): Promise<Map<string, string>> {
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE up(origin, id, hops) AS (
+         SELECT j.value, j.value, 0 FROM json_each(?2) j
+         UNION ALL
+         SELECT up.origin, b.merged_into, up.hops + 1 FROM up JOIN buyers b ON b.tenant_id = ?1 AND b.id = up.id
+          WHERE b.merged_into IS NOT NULL AND up.hops < 3)
+       SELECT origin, id FROM up u WHERE hops = (SELECT max(hops) FROM up v WHERE v.origin = u.origin)`,
+    )
+    .bind(tenantId, JSON.stringify([...new Set(ids)]))
+    .all<{ origin: string; id: string }>();
+  return new Map(results.map((r) => [r.origin, r.id]));
+}
+
 /** Where a buyer came from, stored once with the buyer (schema/d1/0090). */
 export interface AcquisitionFacts {
   acquisitionCampaignId: string | null;

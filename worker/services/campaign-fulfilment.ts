@@ -4,6 +4,7 @@
  * order route) may call this again after any crash or redelivery and the second call returns the first result.
  */
 import type { ClaimWon } from "../../schema/claim-facts";
+import { currentHolders } from "../db/buyers";
 import { ApiError } from "../errors";
 import { createOrders } from "./order-batch";
 import { createOrder, type CreateOrderParams } from "./orders";
@@ -13,10 +14,14 @@ export type FulfilOutcome =
   | { done: true; ref: string | null }
   | { done: false; permanent: boolean; reason: string; /** The ApiError code of a permanent refusal, shown to the buyer. */ code?: string; message?: string };
 
-/** A won flash-sale claim's order: keyed on the claim id, at the campaign's price, from a draft product too. */
-const orderOfClaim = (fact: ClaimWon): CreateOrderParams => ({
+/**
+ * A won flash-sale claim's order: keyed on the claim id, at the campaign's price, from a draft product too; made for
+ * `holder`, the account the winner's guest was attached to since the claim, if it was.
+ */
+const orderOfClaim = (fact: ClaimWon, holder: string): CreateOrderParams => ({
   tenantId: fact.tenantId,
-  buyerId: fact.userId,
+  buyerId: holder,
+  ...(holder !== fact.userId ? { winnerId: fact.userId } : {}),
   productId: fact.productId!,
   idempotencyKey: `claim:${fact.claimId}`,
   source: `flash:${fact.campaignId}`,
@@ -39,6 +44,7 @@ function failed(e: unknown): FulfilOutcome {
  */
 export async function fulfilClaims(env: Env, facts: ClaimWon[], parallel = 4): Promise<FulfilOutcome[]> {
   const outcomes = new Array<FulfilOutcome>(facts.length);
+  const holders = await holdersOf(env, facts);
   const byProduct = new Map<string, number[]>();
   const rest: number[] = [];
   for (const [i, fact] of facts.entries()) {
@@ -49,26 +55,36 @@ export async function fulfilClaims(env: Env, facts: ClaimWon[], parallel = 4): P
     }
   }
   for (const at of byProduct.values()) {
-    const made = await createOrders(env, at.map((i) => orderOfClaim(facts[i]!))).catch((e: unknown) => at.map(() => ({ ok: false as const, error: e })));
+    const made = await createOrders(env, at.map((i) => orderOfClaim(facts[i]!, holders[i]!))).catch((e: unknown) => at.map(() => ({ ok: false as const, error: e })));
     made.forEach((m, j) => (outcomes[at[j]!] = m.ok ? { done: true, ref: m.value.order.id } : failed(m.error)));
   }
   for (let i = 0; i < rest.length; i += parallel) {
-    await Promise.all(rest.slice(i, i + parallel).map(async (at) => (outcomes[at] = await fulfilClaim(env, facts[at]!))));
+    await Promise.all(rest.slice(i, i + parallel).map(async (at) => (outcomes[at] = await fulfilClaim(env, facts[at]!, holders[at]))));
   }
   return outcomes;
 }
 
-export async function fulfilClaim(env: Env, fact: ClaimWon): Promise<FulfilOutcome> {
-  const { tenantId, campaignId, userId, productId, claimId } = fact;
+/** Each fact's holder (db/buyers.ts currentHolders): one read per brand in the batch. */
+async function holdersOf(env: Env, facts: ClaimWon[]): Promise<string[]> {
+  const ids = new Map<string, string[]>();
+  for (const f of facts) ids.set(f.tenantId, [...(ids.get(f.tenantId) ?? []), f.userId]);
+  const found = new Map(await Promise.all([...ids].map(async ([t, of]) => [t, await currentHolders(env.DB, t, of)] as const)));
+  return facts.map((f) => found.get(f.tenantId)?.get(f.userId) ?? f.userId);
+}
+
+/** `holder`: who gets it (holdersOf), read here when not given. */
+export async function fulfilClaim(env: Env, fact: ClaimWon, holder?: string): Promise<FulfilOutcome> {
+  const { tenantId, campaignId, productId, claimId } = fact;
   try {
+    const holderId = holder ?? (await holdersOf(env, [fact]))[0]!;
     if (isOrder(fact)) {
-      const { order } = await createOrder(env, orderOfClaim(fact));
+      const { order } = await createOrder(env, orderOfClaim(fact, holderId));
       return { done: true, ref: order.id };
     }
     if (!productId) return { done: true, ref: null }; // a prize with nothing to deliver online
     const { voucher } = await issueVoucher(env, {
       tenantId,
-      holderId: userId,
+      holderId,
       productId,
       sourceKey: `claim:${claimId}`,
       campaignId,

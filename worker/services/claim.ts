@@ -4,7 +4,7 @@ import { factsOf, sessionCookieName, signSession, verifySessionFacts, type Sessi
 import { deviceCookieName, issueDeviceToken, verifyDeviceToken } from "../domain/device-token";
 import { resolveAcquisition } from "./acquisition";
 import { createGuest, limitNewSessions, resolveBuyer } from "./buyers";
-import { getBuyer, getMemberBuyer, type BuyerRow } from "../db/buyers";
+import { currentHolders, getBuyer, getMemberBuyer, type BuyerRow } from "../db/buyers";
 import { memberBuyer, memberOf } from "./members";
 import { memberLotteryBonus } from "./membership";
 import { ApiError } from "../errors";
@@ -278,12 +278,14 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
   // Its order lapsed unpaid: said so, not as a product that ran out (the winner may try again while units are left).
   if (claim.failureCode === "order_lapsed") throw ApiError.conflict("order_lapsed", "This win's order was not paid in time and was cancelled; its unit went back on sale");
   // Refused for good (its unit is back on sale): ordering it now would sell that unit twice.
-  const out = claim.state === "failed" || !fact ? null : await fulfilClaim(env, fact);
+  // The winner's guest may have been attached to a phone account since: the order went (or goes) there.
+  const holder = (await currentHolders(env.DB, c.tenantId, [userId])).get(userId) ?? userId;
+  const out = claim.state === "failed" || !fact ? null : await fulfilClaim(env, fact, holder);
   if (!out || (!out.done && out.permanent)) throw ApiError.conflict("claim_unfulfillable", "This win could not become an order (e.g. the product ran out)");
   if (!out.done) {
     throw new ApiError(503, "order_pending", "The order is not ready yet; retry shortly", undefined, { "Retry-After": "1" });
   }
-  return ownOrder(env, c.tenantId, userId, out.ref!);
+  return ownOrder(env, c.tenantId, holder, out.ref!);
 }
 
 /**

@@ -40,6 +40,11 @@ const NOTHING_TO_PAY_RESERVE_S = 120;
 export interface CreateOrderParams {
   tenantId: string;
   buyerId: string;
+  /**
+   * A won claim's winner when buyerId is the account their guest was attached to since: the request stays the
+   * winner's (its idempotency hash, so a retry from before the attachment matches), the order is buyerId's.
+   */
+  winnerId?: string;
   productId: string;
   quantity?: number;
   idempotencyKey: string;
@@ -148,7 +153,7 @@ export function sellable(p: Pick<CreateOrderParams, "requirePublished">, product
 
 export const requestHashOf = (p: CreateOrderParams) =>
   sha256Hex(JSON.stringify([
-    p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null, ...(p.storedValue ? [p.storedValue.cents] : []),
+    p.winnerId ?? p.buyerId, p.productId, p.quantity ?? 1, p.rechargeAccount ?? null, p.source ?? "store", p.unitPriceCents ?? null, ...(p.storedValue ? [p.storedValue.cents] : []),
     ...(p.couponVoucherIds?.length ? [[...new Set(p.couponVoucherIds)].sort()] : []),
   ]));
 

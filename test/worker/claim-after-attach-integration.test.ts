@@ -1,0 +1,87 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ClaimWon } from "../../schema/claim-facts";
+import { consumeClaims } from "../../worker/queue/claims";
+import { api, createTenant } from "./helpers";
+import { couponProductOf, holdShardMessages, liveCampaign } from "./campaign-helpers";
+import { phoneBuyer, shop, shopWithKeys } from "./commerce-helpers";
+
+/** The claims consumer on these facts, as one Queue batch (every message acknowledged, or the test fails). */
+async function deliver(facts: ClaimWon[]) {
+  let acked = 0;
+  const messages = facts.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), body, attempts: 1, ack: () => void acked++, retry: () => undefined }));
+  await consumeClaims({ queue: "kaquan-claims", messages, ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>, env);
+  expect(acked).toBe(facts.length);
+}
+
+/** A widget visitor's guest session on the campaign, and its won claim, whose fact the shard forwarded and the test holds. */
+async function guestWins(campaignId: string) {
+  const held = await holdShardMessages(campaignId, ["CLAIMS"]);
+  const s = await api(`/public/campaigns/${campaignId}/session`, { method: "POST" });
+  expect(s.status, JSON.stringify(s.body)).toBe(200);
+  const auth = { authorization: `Bearer ${s.body.token}`, "cf-connecting-ip": "10.9.8.7" };
+  const won = await api(`/public/campaigns/${campaignId}/claims`, { method: "POST", headers: auth, json: {} });
+  expect(won.status, JSON.stringify(won.body)).toBe(200);
+  await held.flush();
+  expect(held.facts).toHaveLength(1);
+  return { token: s.body.token as string, guestId: s.body.userId as string, auth, claimId: won.body.claimId as string, facts: held.facts };
+}
+
+// The widget's 查看我的卡券 / pay link hands its guest to the buyer signed in here, while the claim's voucher or order
+// is still being made by the claims consumer: what it makes afterwards must reach that buyer too.
+describe("a claim fulfilled after its guest was attached to a signed-in buyer", { timeout: 60_000 }, () => {
+  it("a coupon claim's voucher is the phone buyer's, in their 我的卡券", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const productId = await couponProductOf(tenant.id);
+    const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
+    const g = await guestWins(c.id);
+    const cookie = await phoneBuyer(tenant.slug, "13911112222");
+    const adopt = await shop(tenant.slug, "/session", { method: "POST", cookie, json: { token: g.token } });
+    expect(adopt.status, JSON.stringify(adopt.body)).toBe(200);
+    const me = adopt.body.buyer.id as string;
+    expect(me).not.toBe(g.guestId);
+
+    await deliver(g.facts);
+    const mine = await shop(tenant.slug, "/vouchers", { cookie });
+    expect(mine.body.vouchers.filter((v: { campaignId: string }) => v.campaignId === c.id)).toEqual([expect.objectContaining({ holderId: me, status: "issued" })]);
+    // Delivered again (a redelivery): still the one voucher, still theirs.
+    await deliver(g.facts);
+    const rows = await env.DB.prepare("SELECT holder_id FROM vouchers WHERE tenant_id = ? AND campaign_id = ?").bind(tenant.id, c.id).all<{ holder_id: string }>();
+    expect(rows.results).toEqual([{ holder_id: me }]);
+  });
+
+  it("a flash win's order is the phone buyer's, and the widget's pay link still opens it, before and after the consumer made it", async () => {
+    const { tenant, adminKey, productId, slug } = await shopWithKeys(3);
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, shards: 1 });
+    const g = await guestWins(c.id);
+    const cookie = await phoneBuyer(slug, "13911113333");
+    const me = (await shop(slug, "/session", { method: "POST", cookie, json: { token: g.token } })).body.buyer.id as string;
+
+    // The winner's pay page asks for the order first (it makes it, for the phone buyer), then the consumer repeats it.
+    const first = await api(`/public/campaigns/${c.id}/claims/${g.claimId}/order`, { headers: g.auth });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    await deliver(g.facts);
+    const again = await api(`/public/campaigns/${c.id}/claims/${g.claimId}/order`, { headers: g.auth });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.id ?? again.body.order?.id).toBe(first.body.id ?? first.body.order?.id);
+    const orders = await shop(slug, "/orders", { cookie });
+    const flash = orders.body.orders.filter((o: { campaignId: string }) => o.campaignId === c.id);
+    expect(flash).toHaveLength(1);
+    const rows = await env.DB.prepare("SELECT buyer_id FROM orders WHERE tenant_id = ? AND campaign_id = ?").bind(tenant.id, c.id).all<{ buyer_id: string }>();
+    expect(rows.results).toEqual([{ buyer_id: me }]);
+  });
+
+  it("an order made before the attachment moved with the guest: the consumer's repeat and the pay link find it, not a conflict", async () => {
+    const { tenant, adminKey, productId, slug } = await shopWithKeys(3);
+    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, shards: 1 });
+    const g = await guestWins(c.id);
+    await deliver(g.facts);
+    const cookie = await phoneBuyer(slug, "13911114444");
+    const me = (await shop(slug, "/session", { method: "POST", cookie, json: { token: g.token } })).body.buyer.id as string;
+    await deliver(g.facts);
+    const pay = await api(`/public/campaigns/${c.id}/claims/${g.claimId}/order`, { headers: g.auth });
+    expect(pay.status, JSON.stringify(pay.body)).toBe(200);
+    const rows = await env.DB.prepare("SELECT buyer_id, status FROM orders WHERE tenant_id = ? AND campaign_id = ?").bind(tenant.id, c.id).all<{ buyer_id: string; status: string }>();
+    expect(rows.results).toEqual([{ buyer_id: me, status: "created" }]);
+  });
+});
