@@ -70,7 +70,7 @@ export const IntegrityIndex = z
     compensated: z.number(),
     complaintRate: z.number().openapi({ description: "complaints / vouchers issued" }),
     compensationRate: z.number().openapi({ description: "complaints made good (replaced or refunded) / complaints" }),
-    redemptionAttempts: z.number().openapi({ description: "attempts on genuine vouchers, not counting repeats of an already redeemed one" }),
+    redemptionAttempts: z.number().openapi({ description: "attempts on genuine vouchers, not counting repeats of an already redeemed one nor a redemption the store undid (撤销核销)" }),
     redemptionSuccessRate: z.number(),
     ratingAverage: z.number().nullable(),
     ratings: z.number(),

@@ -37,6 +37,12 @@ const COUPON_ORDERS = `SELECT order_id FROM events WHERE ${TENANT} AND type = 'c
 /** Redemptions a store undid (撤销核销): not a use of the campaign's voucher. */
 const UNDONE = `SELECT JSONExtractString(payload, 'redemptionId') FROM events WHERE ${TENANT} AND type = 'voucher_redemption_reversed'`;
 /**
+ * Overall, the step rows (person, second) of the span's store redemptions that a store undid: funnel_people does not
+ * know of a reversal, so those rows are left out here (only the few reversals' redemptions are looked up).
+ */
+const UNDONE_STEPS = `SELECT cityHash64(user_id), toDateTime(occurred_at) FROM events
+  WHERE ${IN_SPAN} AND type = 'voucher_redeemed' AND user_id != '' AND JSONExtractString(payload, 'redemptionId') IN (${UNDONE})`;
+/**
  * The campaign's steps 3–5 in the span, one row per step: its orders' order_created (3) and order_paid (4), and (5) its
  * vouchers' store redemptions and the payment of an order that applied its coupon (that row is both 4 and 5: windowFunnel
  * takes steps of one instant in step order). A buyer's rows are keyed as funnel_people keys a user (cityHash64).
@@ -77,7 +83,7 @@ const RECENT = (inSlice: (key: string) => string, sliced: boolean, only: string)
 const funnelSql = (perCampaign: boolean) => slicedSql((inSlice, sliced) => {
   const only = perCampaign ? ` AND ${ITS_VIEW_OR_CLAIM}` : "";
   return `
-WITH ${LINKS} AS links${perCampaign ? `, coupon_orders AS (${COUPON_ORDERS})` : ""}
+WITH ${LINKS} AS links${perCampaign ? `, coupon_orders AS (${COUPON_ORDERS})` : `, undone_steps AS (${UNDONE_STEPS})`}
 SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).join(", ")}
 FROM (
   SELECT who, ${LEVEL} AS level
@@ -94,7 +100,8 @@ FROM (
     UNION ALL
     ${RECENT(inSlice, sliced, only)}${perCampaign ? `
     UNION ALL${campaignSteps(inSlice)}` : ""}
-  )
+  )${perCampaign ? "" : `
+  WHERE step != 5 OR (who, occurred_at) NOT IN undone_steps`}
   GROUP BY who
   HAVING who != 0
 )

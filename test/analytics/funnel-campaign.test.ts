@@ -17,8 +17,7 @@ import { at, ev, useWarehouse } from "./metric-harness";
  *   h1: view → claim → its win's order o31 → paid → v31 redeemed, then the store undid it (撤销核销)      → 4
  *   h2: the same, not undone                                                                              → 5
  *   → view 2, claim 2, order 2, paid 2, used 1.
- * Overall (no campaign) nothing changes: every order counts, the last step is any store redemption (k2's, h1's, h2's;
- * the overall funnel's step table does not know of an undone redemption).
+ * Overall (no campaign): every order counts, the last step is any store redemption not undone (k2's, h2's; not h1's).
  */
 const c1 = { campaignId: "c1" };
 const c2 = { campaignId: "c2" };
@@ -83,8 +82,9 @@ describe("per-campaign funnel: the campaign's own orders, and its vouchers used"
   it("overall, any later order and any store redemption count, and the last step is `redeemed`", async () => {
     const rows = await wh.query("funnel");
     expect(rows.map((r) => r.step)).toEqual(["view", "claim_or_draw", "order", "paid", "redeemed"]);
-    // k1, k2, h1, h2 → order, paid; g1 → order, paid; g3 → order. Redeemed: k2, h1, h2 (after paying), not g2 (no order first).
-    expect(users(rows)).toEqual([8, 7, 6, 5, 3]);
+    // k1, k2, h1, h2 → order, paid; g1 → order, paid; g3 → order. Redeemed: k2, h2 (after paying); not h1 (the store
+    // undid it), not g2 (no order first).
+    expect(users(rows)).toEqual([8, 7, 6, 5, 2]);
   });
 
   it("read in one-person slices, the answers are the same", async () => {

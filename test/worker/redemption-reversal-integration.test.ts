@@ -29,6 +29,8 @@ async function redeemed() {
 describe("撤销核销 (undo a redemption)", () => {
   it("undoes a redemption: the voucher is usable again, today's count drops, the history says why, and it redeems again", async () => {
     const { b, v, redemptionId } = await redeemed();
+    const integrity = async () => (await api(`/brands/${b.tenant.slug}/integrity`)).body.redemptionAttempts as number;
+    expect(await integrity()).toBe(1);
     const idem = newId("idem");
     const r = await reverse(b.redeemerKey, redemptionId, "扫错券，顾客未消费", idem);
     expect(r.status).toBe(200);
@@ -38,6 +40,8 @@ describe("撤销核销 (undo a redemption)", () => {
     });
     expect(await voucherRow(v.id)).toEqual({ status: "issued", reversals: 1 });
     expect((await api("/redemptions/today", { token: b.redeemerKey })).body.count).toBe(0);
+    // The brand's public integrity index does not count an undone redemption as an attempt that succeeded.
+    expect(await integrity()).toBe(0);
     const hist = await api("/redemptions", { token: b.redeemerKey });
     expect(hist.body.attempts[0]).toMatchObject({ id: redemptionId, outcome: "succeeded", reversal: { reason: "扫错券，顾客未消费" }, reversibleUntil: null });
     expect((await api(`/voucher-status?codes=${v.code}`)).body.vouchers[0]).toMatchObject({ status: "issued", redeemedAt: null });

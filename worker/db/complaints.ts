@@ -188,7 +188,7 @@ export async function integrityCounts(db: D1Database, tenantId: string, since: s
     db
       .prepare(
         `SELECT count(*) AS n, sum(outcome = 'succeeded') AS ok FROM redemptions
-         WHERE tenant_id = ? AND created_at >= ? AND voucher_id IS NOT NULL
+         WHERE tenant_id = ? AND created_at >= ? AND voucher_id IS NOT NULL AND reversed_at IS NULL
            AND (outcome = 'succeeded' OR reason IN (SELECT value FROM json_each(?)))`,
       )
       .bind(tenantId, since, JSON.stringify(countedRefusals)),
