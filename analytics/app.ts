@@ -19,6 +19,7 @@ import { QUERY_SETTINGS } from "./settings";
 import { SegmentComputeRequest, SegmentPreviewRequest } from "../schema/segments";
 import { computeSegmentPage, previewSegment } from "./segments/compute";
 import type { CompactStatus } from "./funnel-compact";
+import type { MergeStatus } from "./person-merges";
 
 export interface WarehouseAppOptions {
   client: ClickHouseClient;
@@ -31,6 +32,8 @@ export interface WarehouseAppOptions {
   embedded: boolean;
   /** The funnel's compacted build as the schedule last left it (analytics/funnel-compact.ts), shown on /health. */
   funnelCompact?: () => CompactStatus;
+  /** Attached guests merged into their accounts (analytics/person-merges.ts), shown on /health. */
+  personMerges?: () => MergeStatus;
 }
 
 const error = (code: string, message: string, issues?: ErrorIssue[]) => errorBody(code, message, crypto.randomUUID(), issues);
@@ -89,7 +92,7 @@ async function signedJson(c: Context, secret: string): Promise<{ body: unknown }
 }
 
 /** The warehouse service: authenticated ingest from the worker's queue consumer, health, and metric queries. */
-export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded, funnelCompact }: WarehouseAppOptions) {
+export function createWarehouseApp({ client, queryClient = client, ingestSecret, querySecret, embedded, funnelCompact, personMerges }: WarehouseAppOptions) {
   const app = new Hono();
   const ingestQueue = new IngestQueue(client, { server: !embedded });
   /** Envelopes refused since start because their payload did not match their type (shown on /health). */
@@ -102,7 +105,7 @@ export function createWarehouseApp({ client, queryClient = client, ingestSecret,
       const events = (await rs.json<{ events: number }>())[0]?.events ?? 0;
       return c.json({
         ok: true, engine: embedded ? "chdb" : "clickhouse", events, rejectedEvents: counters.rejectedEvents,
-        funnelCompact: funnelCompact?.() ?? null, latencyMs: Math.round(performance.now() - started),
+        funnelCompact: funnelCompact?.() ?? null, personMerges: personMerges?.() ?? null, latencyMs: Math.round(performance.now() - started),
       });
     } catch (e) {
       return c.json({ ok: false, engine: embedded ? "chdb" : "clickhouse", detail: String(e) }, 503);

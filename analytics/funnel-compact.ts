@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { oneAtATime } from "./one-at-a-time";
 import { select as rows } from "./metrics/metric";
 
 /**
@@ -184,7 +185,7 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
   let lastBuildAt = 0;
   let failedAt = 0;
   let running = false;
-  const tick = async () => {
+  const look = async () => {
     if (running) return;
     running = true;
     try {
@@ -207,6 +208,7 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
       running = false;
     }
   };
+  const tick = () => oneAtATime(look);
   void tick();
   const timer = setInterval(() => void tick(), everyMs);
   timer.unref?.();

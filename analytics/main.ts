@@ -5,6 +5,7 @@ import { createWarehouseClient } from "./client";
 import { clusterModeFromEnv } from "./cluster";
 import { scheduleFunnelCompact } from "./funnel-compact";
 import { setPersonsPerSlice } from "./metrics/person-slices";
+import { schedulePersonMerges } from "./person-merges";
 import { migrate } from "./migrate";
 
 /** The warehouse process: owns the embedded ClickHouse data directory (or talks to CLICKHOUSE_URL). */
@@ -35,10 +36,15 @@ if (vars.WAREHOUSE_SKIP_MIGRATIONS !== "1") {
 const compactEveryS = Number(vars.FUNNEL_COMPACT_EVERY_S ?? 300);
 const compaction = compactEveryS > 0 ? scheduleFunnelCompact(client, { everyMs: compactEveryS * 1000 }) : null;
 
+// A guest attached to another buyer becomes that buyer in the warehouse (person-merges.ts): looked for every
+// PERSON_MERGE_EVERY_S (0 = off), applied PERSON_MERGE_AFTER_S after the attachment (events in flight land first).
+const mergeEveryS = Number(vars.PERSON_MERGE_EVERY_S ?? 60);
+const merges = mergeEveryS > 0 ? schedulePersonMerges(client, { everyMs: mergeEveryS * 1000, minAgeMs: Number(vars.PERSON_MERGE_AFTER_S ?? 120) * 1000 }) : null;
+
 // Queries that group every person of a tenant run in slices of about this many people (metrics/person-slices.ts).
 if (vars.ANALYTICS_PERSONS_PER_SLICE) setPersonsPerSlice(Number(vars.ANALYTICS_PERSONS_PER_SLICE));
 
-const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded, funnelCompact: compaction?.status });
+const app = createWarehouseApp({ client, queryClient, ingestSecret, querySecret, embedded, funnelCompact: compaction?.status, personMerges: merges?.status });
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`warehouse: ${embedded ? "embedded chdb" : "ClickHouse server"} on http://${host}:${port}`);
 });
@@ -49,6 +55,7 @@ async function shutdown() {
   stopping = true;
   server.close();
   compaction?.stop();
+  merges?.stop();
   await client.close().catch(() => undefined);
   process.exit(0);
 }

@@ -59,6 +59,12 @@ WHERE tenant_id = {tenant:String} AND (${named} OR (device_id != '' AND device_i
   });
   await rekeyFunnel(client, params);
   await rekeyLtv(client, params);
+  // Their attachments (person-merges.ts) name them; the ids they joined are all the pseudonym now.
+  await client.command({
+    query: "DELETE FROM person_merges WHERE tenant_id = {tenant:String} AND (from_id IN {users:Array(String)} OR to_id IN {users:Array(String)})",
+    query_params: params,
+    clickhouse_settings: MUTATION_SETTINGS,
+  });
   const rs = await client.query({
     query: `SELECT count() AS n FROM events WHERE tenant_id = {tenant:String} AND ${named}`,
     query_params: params,

@@ -39,6 +39,8 @@ export function useWarehouse(fixture: Fixture[]) {
     const mirror = (f: Fixture): Fixture => ({
       ...f,
       actor: { userId: `x-${f.actor.userId}`, referrerId: f.actor.referrerId && `x-${f.actor.referrerId}` },
+      // guest_attached names the guest in its payload.
+      ...(typeof f.payload.guestId === "string" ? { payload: { ...f.payload, guestId: `x-${f.payload.guestId}` } } : {}),
     });
     const events = [
       ...fixture.map((f) => buildEvent({ tenantId: TENANT, ...f } as EventInput)),

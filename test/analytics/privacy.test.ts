@@ -47,6 +47,9 @@ describe("warehouse privacy: a user's events, erasure by re-keying, retention", 
       query_params: { t: TENANT }, format: "JSONEachRow",
     });
     expect((await ltvKeys.json<{ named: number; anon: number }>()).map((r) => [Number(r.named), Number(r.anon)])).toEqual([[0, 3]]);
+    // Nor the attachment of g1 to u1 (person_merges, schema/clickhouse/0024); the other tenant's stays.
+    const merges = await wh.client().query({ query: "SELECT tenant_id AS t, count() AS n FROM person_merges GROUP BY t ORDER BY t", format: "JSONEachRow" });
+    expect((await merges.json<{ t: string; n: number }>()).map((r) => [r.t, Number(r.n)])).toEqual([[OTHER, 1]]);
     // the same ids in another tenant are another person
     expect(await userEvents(wh.client(), { tenantId: OTHER, userIds: ["x-u1"], limit: 100 })).toHaveLength(4);
     // idempotent: a second run (late deliveries) finds nothing left

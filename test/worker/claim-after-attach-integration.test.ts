@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClaimWon } from "../../schema/claim-facts";
 import { consumeClaims } from "../../worker/queue/claims";
-import { api, createTenant } from "./helpers";
+import { api, createTenant, recordedOfType } from "./helpers";
 import { couponProductOf, holdShardMessages, liveCampaign } from "./campaign-helpers";
 import { phoneBuyer, shop, shopWithKeys } from "./commerce-helpers";
 
@@ -40,6 +40,9 @@ describe("a claim fulfilled after its guest was attached to a signed-in buyer", 
     expect(adopt.status, JSON.stringify(adopt.body)).toBe(200);
     const me = adopt.body.buyer.id as string;
     expect(me).not.toBe(g.guestId);
+    // The warehouse learns the two are one person (analytics/person-merges.ts), once however often the link is opened.
+    await shop(tenant.slug, "/session", { method: "POST", cookie, json: { token: g.token } });
+    expect((await recordedOfType(tenant.id, "guest_attached")).map((e) => [e.actor.userId, e.payload.guestId])).toEqual([[me, g.guestId]]);
 
     await deliver(g.facts);
     const mine = await shop(tenant.slug, "/vouchers", { cookie });

@@ -70,8 +70,19 @@ export async function adoptSession(env: Env, tenantId: string, currentBuyerId: s
   const row = id ? await resolveBuyer(env, tenantId, id) : null;
   if (!row) return null;
   if (!currentBuyerId) return { adopted: row, buyerId: row.id };
-  if (row.id !== currentBuyerId && row.kind === "guest") await env.DB.batch(attachGuestStmts(env.DB, tenantId, row.id, currentBuyerId));
+  if (row.id !== currentBuyerId && row.kind === "guest") await env.DB.batch(attachStmts(env, tenantId, row.id, currentBuyerId));
   return { adopted: null, buyerId: currentBuyerId };
+}
+
+/**
+ * A guest attached to another buyer: its orders and vouchers move, and guest_attached (once per guest, only when this
+ * batch attached it) makes the warehouse count them as one person (analytics/person-merges.ts).
+ */
+function attachStmts(env: Env, tenantId: string, guestId: string, buyerId: string): D1PreparedStatement[] {
+  return [
+    ...attachGuestStmts(env.DB, tenantId, guestId, buyerId),
+    ...eventRows(env, [{ eventId: personEventId(env, "evga", guestId), tenantId, type: "guest_attached", actor: { userId: buyerId }, payload: { guestId } }], guestAttached(tenantId, guestId, buyerId)),
+  ];
 }
 
 export async function requestOtp(env: Env, tenantId: string, phone: string): Promise<{ resendAfterS: number; expiresInS: number }> {
@@ -131,10 +142,7 @@ export async function verifyOtp(
   if (buyer.erased_at) throw ApiError.conflict("erasure_in_progress", "This account is being erased; sign in again in a few minutes to start a new one");
   const stmts = signInConsentStmts(env, tenantId, buyer.id, consent);
   if (attaches && current!.id !== buyer.id) {
-    stmts.push(
-      ...attachGuestStmts(env.DB, tenantId, current!.id, buyer.id),
-      ...eventRows(env, [{ eventId: personEventId(env, "evga", current!.id), tenantId, type: "guest_attached", actor: { userId: buyer.id }, payload: { guestId: current!.id } }], guestAttached(tenantId, current!.id, buyer.id)),
-    );
+    stmts.push(...attachStmts(env, tenantId, current!.id, buyer.id));
   }
   await env.DB.batch(stmts);
   return buyer;

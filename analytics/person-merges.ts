@@ -1,0 +1,219 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { oneAtATime } from "./one-at-a-time";
+import { QUERY_SETTINGS } from "./settings";
+
+/**
+ * One person in the warehouse for a guest attached to another buyer (guest_attached: a guest who signs in to an
+ * existing phone account; schema/clickhouse/0024). Without this the guest's views, claims and payments stayed a second
+ * person: a new user who never came back, and a funnel that broke where the guest signed in.
+ * A while after the attachment (so events still in flight under the guest's id land first) the guest's history is
+ * re-keyed to the account, several guests of a tenant at once:
+ *  1. of the person's sign-ups only the earliest stays in `events` and ltv_people: acquisition, growth and LTV count
+ *     them once, when they first came (the funnel's links of devices stay; profiles keep the earliest anyway);
+ *  2. `events`: user_id and referrer_id (the people the guest brought are the account's);
+ *  3. the copies keyed by person — funnel_people (the guest's steps, and the links of devices it signed up on),
+ *     funnel_compact, ltv_people, user_profiles — rows copied under the account's key and the originals deleted, as an
+ *     erasure moves them (privacy.ts);
+ *  4. the guest is marked applied.
+ * A run that died midway runs again whole: a row it copied already is not copied again.
+ */
+const MUTATION = { mutations_sync: "2" } as const;
+
+export interface PersonMerge {
+  tenantId: string;
+  fromId: string;
+  toId: string;
+}
+
+/** Attachments not yet applied, made before `before`, oldest tenants' first. */
+export async function pendingMerges(client: ClickHouseClient, before: Date, limit = 1_000): Promise<PersonMerge[]> {
+  const rs = await client.query({
+    query: `SELECT tenant_id AS tenantId, from_id AS fromId, argMax(to_id, attached_at) AS toId FROM person_merges
+      GROUP BY tenant_id, from_id
+      HAVING max(applied) = 0 AND max(attached_at) < fromUnixTimestamp64Milli({before:Int64}, 'UTC')
+      ORDER BY tenant_id, from_id
+      LIMIT {limit:UInt32}`,
+    query_params: { before: before.getTime(), limit },
+    format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
+  });
+  return rs.json<PersonMerge>();
+}
+
+const FROM_KEYS = "arrayMap(u -> cityHash64(u), {froms:Array(String)})";
+const TO_KEYS = "arrayMap(u -> cityHash64(u), {tos:Array(String)})";
+const moved = (col: string) => `transform(${col}, ${FROM_KEYS}, ${TO_KEYS}, ${col})`;
+
+interface Moved {
+  table: string;
+  /** The rows to move, and how (SELECT * REPLACE). */
+  parts: { where: string; replace: string }[];
+  /** Every column but tenant_id: a row already copied (by a run that died before deleting) is not copied again. */
+  cols: string;
+  /** The accounts' rows, where such a copy would be. */
+  theirs: string;
+}
+
+/** Copies the rows each part selects under the accounts' keys, then deletes the originals. */
+async function move(client: ClickHouseClient, params: Record<string, unknown>, m: Moved) {
+  const tenant = "tenant_id = {tenant:String}";
+  // The filter in a subquery: ClickHouse lets WHERE see SELECT's aliases, and the replaced column is one.
+  const copies = m.parts.map((p) => `SELECT * REPLACE (${p.replace}) FROM (SELECT * FROM ${m.table} WHERE ${tenant} AND ${p.where})`).join(" UNION ALL ");
+  await client.command({
+    query: `INSERT INTO ${m.table} SELECT * FROM (${copies})
+      WHERE (${m.cols}) NOT IN (SELECT ${m.cols} FROM ${m.table} WHERE ${tenant} AND (${m.theirs}))`,
+    query_params: params,
+  });
+  await client.command({
+    query: `DELETE FROM ${m.table} WHERE ${tenant} AND (${m.parts.map((p) => `(${p.where})`).join(" OR ")})`,
+    query_params: params,
+    clickhouse_settings: MUTATION,
+  });
+}
+
+/** The earliest sign-up of each person stays; the event ids of the others. */
+async function laterSignups(client: ClickHouseClient, tenant: string, merges: PersonMerge[]): Promise<string[]> {
+  const personOf = new Map(merges.map((m) => [m.fromId, m.toId]));
+  const ids = [...new Set(merges.flatMap((m) => [m.fromId, m.toId]))];
+  const rs = await client.query({
+    query: `SELECT user_id AS userId, event_id AS eventId FROM events
+      WHERE tenant_id = {tenant:String} AND type = 'user_signed_up' AND user_id IN {ids:Array(String)}
+      ORDER BY occurred_at, event_id LIMIT 1 BY event_id`,
+    query_params: { tenant, ids },
+    format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
+  });
+  const seen = new Set<string>();
+  const later: string[] = [];
+  for (const r of await rs.json<{ userId: string; eventId: string }>()) {
+    const person = personOf.get(r.userId) ?? r.userId;
+    if (seen.has(person)) later.push(r.eventId);
+    else seen.add(person);
+  }
+  return later;
+}
+
+async function mergeTenant(client: ClickHouseClient, tenant: string, merges: PersonMerge[]) {
+  const params = { tenant, froms: merges.map((m) => m.fromId), tos: merges.map((m) => m.toId) };
+  const later = await laterSignups(client, tenant, merges);
+  // ltv_people's copy first (LTV reads only the span's rows, so a later sign-up would start a cohort of its own); the
+  // events last, as a rerun finds the later sign-ups there.
+  if (later.length) {
+    for (const query of [
+      "DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND kind = 0 AND has(arrayMap(e -> cityHash64(e), {later:Array(String)}), event_key)",
+      "DELETE FROM events WHERE tenant_id = {tenant:String} AND type = 'user_signed_up' AND event_id IN {later:Array(String)}",
+    ]) {
+      await client.command({ query, query_params: { tenant, later }, clickhouse_settings: MUTATION });
+    }
+  }
+  await client.command({
+    query: `ALTER TABLE events UPDATE
+  user_id = transform(user_id, {froms:Array(String)}, {tos:Array(String)}, user_id),
+  referrer_id = transform(referrer_id, {froms:Array(String)}, {tos:Array(String)}, referrer_id)
+WHERE tenant_id = {tenant:String} AND (user_id IN {froms:Array(String)} OR referrer_id IN {froms:Array(String)})`,
+    query_params: params,
+    clickhouse_settings: MUTATION,
+  });
+  await move(client, params, {
+    table: "funnel_people",
+    parts: [
+      { where: `is_device = 0 AND has(${FROM_KEYS}, person_key)`, replace: `${moved("person_key")} AS person_key` },
+      { where: `step = 0 AND has(${FROM_KEYS}, link_key)`, replace: `${moved("link_key")} AS link_key` },
+    ],
+    cols: "person_key, occurred_at, is_device, step, link_key, campaign_id",
+    theirs: `has(${TO_KEYS}, person_key) OR has(${TO_KEYS}, link_key)`,
+  });
+  // A person with only views in the build skips windowFunnel (funnel.ts): merged, either side may have more.
+  await move(client, params, {
+    table: "funnel_compact",
+    parts: [{ where: `is_device = 0 AND has(${FROM_KEYS}, person_key)`, replace: `${moved("person_key")} AS person_key, toUInt8(0) AS views_only` }],
+    cols: "build, person_key, occurred_at, is_device, step, campaign_id",
+    theirs: `has(${TO_KEYS}, person_key)`,
+  });
+  await client.command({
+    query: `ALTER TABLE funnel_compact UPDATE views_only = 0 WHERE tenant_id = {tenant:String} AND views_only = 1 AND is_device = 0 AND has(${TO_KEYS}, person_key)`,
+    query_params: params,
+    clickhouse_settings: MUTATION,
+  });
+  await move(client, params, {
+    table: "ltv_people",
+    parts: [{ where: `has(${FROM_KEYS}, user_key)`, replace: `${moved("user_key")} AS user_key` }],
+    cols: "user_key, occurred_at, event_key",
+    theirs: `has(${TO_KEYS}, user_key)`,
+  });
+  // Profiles are aggregate states (earliest sign-up, set of active days): a second copy changes nothing.
+  await move(client, params, {
+    table: "user_profiles",
+    parts: [{ where: `has(${FROM_KEYS}, user_key)`, replace: `${moved("user_key")} AS user_key` }],
+    cols: "user_key",
+    theirs: "0",
+  });
+  await client.insert({
+    table: "person_merges",
+    values: merges.map((m) => ({ tenant_id: tenant, from_id: m.fromId, to_id: m.toId, attached_at: new Date().toISOString(), applied: 1 })),
+    format: "JSONEachRow",
+    clickhouse_settings: { date_time_input_format: "best_effort" },
+  });
+}
+
+/**
+ * Each guest's account at the end of its chain: a widget's guest attached to the browser's guest, which later signed
+ * in to a phone account, is that account's (three hops at most, as the worker's resolveBuyer), whether the later
+ * attachment was applied before or comes in the same run.
+ */
+async function finalTargets(client: ClickHouseClient, tenant: string, merges: PersonMerge[]): Promise<PersonMerge[]> {
+  let out = merges;
+  for (let hop = 0; hop < 3; hop++) {
+    const rs = await client.query({
+      query: `SELECT from_id AS fromId, argMax(to_id, attached_at) AS toId FROM person_merges
+        WHERE tenant_id = {tenant:String} AND from_id IN {ids:Array(String)} GROUP BY from_id`,
+      query_params: { tenant, ids: [...new Set(out.map((m) => m.toId))] },
+      format: "JSONEachRow",
+      clickhouse_settings: QUERY_SETTINGS,
+    });
+    const next = new Map((await rs.json<{ fromId: string; toId: string }>()).map((r) => [r.fromId, r.toId]));
+    if (!next.size) break;
+    out = out.map((m) => ({ ...m, toId: next.get(m.toId) ?? m.toId }));
+  }
+  return out;
+}
+
+/** Applies the attachments made at least `minAgeMs` ago; returns how many guests moved. */
+export async function applyPersonMerges(client: ClickHouseClient, o: { minAgeMs?: number; now?: Date } = {}): Promise<number> {
+  const merges = await pendingMerges(client, new Date((o.now ?? new Date()).getTime() - (o.minAgeMs ?? 120_000)));
+  const byTenant = new Map<string, PersonMerge[]>();
+  for (const m of merges) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m]);
+  for (const [tenant, of] of byTenant) await mergeTenant(client, tenant, await finalTargets(client, tenant, of));
+  return merges.length;
+}
+
+/** What the schedule did since start, for the warehouse's /health. */
+export interface MergeStatus {
+  lastRunAt: string | null;
+  /** Guests merged since start. */
+  merged: number;
+  lastError: string | null;
+}
+
+/** The warehouse process applies them every `everyMs` (one job at a time with the funnel's compaction). */
+export function schedulePersonMerges(client: ClickHouseClient, o: { everyMs?: number; minAgeMs?: number; log?: (line: string) => void } = {}) {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const status: MergeStatus = { lastRunAt: null, merged: 0, lastError: null };
+  const tick = () =>
+    oneAtATime(async () => {
+      try {
+        const n = await applyPersonMerges(client, { minAgeMs: o.minAgeMs });
+        status.lastRunAt = new Date().toISOString();
+        status.merged += n;
+        status.lastError = null;
+        if (n) log(`warehouse: ${n} attached guest(s) merged into their accounts`);
+      } catch (err) {
+        status.lastError = (err as Error).message;
+        log(`warehouse: merging attached guests failed, retried at the next look: ${status.lastError}`);
+      }
+    });
+  void tick();
+  const timer = setInterval(() => void tick(), o.everyMs ?? 60_000);
+  timer.unref?.();
+  return { stop: () => clearInterval(timer), status: (): MergeStatus => status };
+}

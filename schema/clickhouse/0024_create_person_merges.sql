@@ -1,0 +1,24 @@
+-- A guest attached to another buyer (guest_attached: a guest who signs in to an existing phone account) is one person
+-- from then on: the worker moves the guest's orders and vouchers at once, and analytics/person-merges.ts re-keys the
+-- guest's history in the warehouse to that account a little later (events, and every narrow copy keyed by person).
+-- One row per guest; applied = 1 is written once its history moved (the newest row wins: argMax / max(applied)).
+-- The view keeps it current; the insert below takes the attachments already held. A re-run after a crash is harmless
+-- (a second row of an unapplied guest changes nothing).
+CREATE TABLE IF NOT EXISTS person_merges
+(
+    tenant_id LowCardinality(String),
+    from_id String,
+    to_id String,
+    attached_at DateTime64(3, 'UTC'),
+    applied UInt8 DEFAULT 0
+)
+ENGINE = ReplacingMergeTree(applied)
+ORDER BY (tenant_id, from_id);
+CREATE MATERIALIZED VIEW IF NOT EXISTS person_merges_mv TO person_merges AS
+SELECT tenant_id, JSONExtractString(payload, 'guestId') AS from_id, user_id AS to_id, occurred_at AS attached_at, toUInt8(0) AS applied
+FROM events
+WHERE type = 'guest_attached' AND user_id != '' AND JSONExtractString(payload, 'guestId') != '' AND JSONExtractString(payload, 'guestId') != user_id;
+INSERT INTO person_merges (tenant_id, from_id, to_id, attached_at, applied)
+SELECT tenant_id, JSONExtractString(payload, 'guestId'), user_id, occurred_at, 0
+FROM events
+WHERE type = 'guest_attached' AND user_id != '' AND JSONExtractString(payload, 'guestId') != '' AND JSONExtractString(payload, 'guestId') != user_id;
