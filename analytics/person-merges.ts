@@ -25,7 +25,7 @@ export interface PersonMerge {
   toId: string;
 }
 
-/** Attachments not yet applied, made before `before`, oldest tenants' first. */
+/** Attachments not yet applied, made before `before` (at most `limit`, by tenant). */
 export async function pendingMerges(client: ClickHouseClient, before: Date, limit = 1_000): Promise<PersonMerge[]> {
   const rs = await client.query({
     query: `SELECT tenant_id AS tenantId, from_id AS fromId, argMax(to_id, attached_at) AS toId FROM person_merges
@@ -40,9 +40,23 @@ export async function pendingMerges(client: ClickHouseClient, before: Date, limi
   return rs.json<PersonMerge>();
 }
 
-const FROM_KEYS = "arrayMap(u -> cityHash64(u), {froms:Array(String)})";
-const TO_KEYS = "arrayMap(u -> cityHash64(u), {tos:Array(String)})";
-const moved = (col: string) => `transform(${col}, ${FROM_KEYS}, ${TO_KEYS}, ${col})`;
+// The people's keys (cityHash64 of the ids, as the narrow tables store them) go in as constant arrays: `IN` a constant
+// set lets a person-sorted table skip to the keys, where has(array) or an IN over arrayMap(cityHash64) is evaluated
+// for every row (at 10M events 1,000 guests took 218 s that way; bench/README.md, session 78).
+const IN_FROM = "IN {fromKeys:Array(UInt64)}";
+const IN_TO = "IN {toKeys:Array(UInt64)}";
+const moved = (col: string) => `transform(${col}, {fromKeys:Array(UInt64)}, {toKeys:Array(UInt64)}, ${col})`;
+
+/** cityHash64 of each id, as a BigInt (the client writes it as a number). */
+async function keysOf(client: ClickHouseClient, ids: string[]): Promise<bigint[]> {
+  const rs = await client.query({
+    query: "SELECT toString(cityHash64(arrayJoin({ids:Array(String)}))) AS k",
+    query_params: { ids },
+    format: "JSONEachRow",
+    clickhouse_settings: QUERY_SETTINGS,
+  });
+  return (await rs.json<{ k: string }>()).map((r) => BigInt(r.k));
+}
 
 interface Moved {
   table: string;
@@ -94,16 +108,19 @@ async function laterSignups(client: ClickHouseClient, tenant: string, merges: Pe
 }
 
 async function mergeTenant(client: ClickHouseClient, tenant: string, merges: PersonMerge[]) {
-  const params = { tenant, froms: merges.map((m) => m.fromId), tos: merges.map((m) => m.toId) };
+  const froms = merges.map((m) => m.fromId);
+  const tos = merges.map((m) => m.toId);
+  const params = { tenant, froms, tos, fromKeys: await keysOf(client, froms), toKeys: await keysOf(client, tos) };
   const later = await laterSignups(client, tenant, merges);
   // ltv_people's copy first (LTV reads only the span's rows, so a later sign-up would start a cohort of its own); the
   // events last, as a rerun finds the later sign-ups there.
   if (later.length) {
+    const laterKeys = await keysOf(client, later);
     for (const query of [
-      "DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND kind = 0 AND has(arrayMap(e -> cityHash64(e), {later:Array(String)}), event_key)",
+      "DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND kind = 0 AND event_key IN {laterKeys:Array(UInt64)}",
       "DELETE FROM events WHERE tenant_id = {tenant:String} AND type = 'user_signed_up' AND event_id IN {later:Array(String)}",
     ]) {
-      await client.command({ query, query_params: { tenant, later }, clickhouse_settings: MUTATION });
+      await client.command({ query, query_params: { tenant, later, laterKeys }, clickhouse_settings: MUTATION });
     }
   }
   await client.command({
@@ -117,34 +134,34 @@ WHERE tenant_id = {tenant:String} AND (user_id IN {froms:Array(String)} OR refer
   await move(client, params, {
     table: "funnel_people",
     parts: [
-      { where: `is_device = 0 AND has(${FROM_KEYS}, person_key)`, replace: `${moved("person_key")} AS person_key` },
-      { where: `step = 0 AND has(${FROM_KEYS}, link_key)`, replace: `${moved("link_key")} AS link_key` },
+      { where: `is_device = 0 AND person_key ${IN_FROM}`, replace: `${moved("person_key")} AS person_key` },
+      { where: `step = 0 AND link_key ${IN_FROM}`, replace: `${moved("link_key")} AS link_key` },
     ],
     cols: "person_key, occurred_at, is_device, step, link_key, campaign_id",
-    theirs: `has(${TO_KEYS}, person_key) OR has(${TO_KEYS}, link_key)`,
+    theirs: `person_key ${IN_TO} OR link_key ${IN_TO}`,
   });
   // A person with only views in the build skips windowFunnel (funnel.ts): merged, either side may have more.
   await move(client, params, {
     table: "funnel_compact",
-    parts: [{ where: `is_device = 0 AND has(${FROM_KEYS}, person_key)`, replace: `${moved("person_key")} AS person_key, toUInt8(0) AS views_only` }],
+    parts: [{ where: `is_device = 0 AND person_key ${IN_FROM}`, replace: `${moved("person_key")} AS person_key, toUInt8(0) AS views_only` }],
     cols: "build, person_key, occurred_at, is_device, step, campaign_id",
-    theirs: `has(${TO_KEYS}, person_key)`,
+    theirs: `person_key ${IN_TO}`,
   });
   await client.command({
-    query: `ALTER TABLE funnel_compact UPDATE views_only = 0 WHERE tenant_id = {tenant:String} AND views_only = 1 AND is_device = 0 AND has(${TO_KEYS}, person_key)`,
+    query: `ALTER TABLE funnel_compact UPDATE views_only = 0 WHERE tenant_id = {tenant:String} AND views_only = 1 AND is_device = 0 AND person_key ${IN_TO}`,
     query_params: params,
     clickhouse_settings: MUTATION,
   });
   await move(client, params, {
     table: "ltv_people",
-    parts: [{ where: `has(${FROM_KEYS}, user_key)`, replace: `${moved("user_key")} AS user_key` }],
+    parts: [{ where: `user_key ${IN_FROM}`, replace: `${moved("user_key")} AS user_key` }],
     cols: "user_key, occurred_at, event_key",
-    theirs: `has(${TO_KEYS}, user_key)`,
+    theirs: `user_key ${IN_TO}`,
   });
   // Profiles are aggregate states (earliest sign-up, set of active days): a second copy changes nothing.
   await move(client, params, {
     table: "user_profiles",
-    parts: [{ where: `has(${FROM_KEYS}, user_key)`, replace: `${moved("user_key")} AS user_key` }],
+    parts: [{ where: `user_key ${IN_FROM}`, replace: `${moved("user_key")} AS user_key` }],
     cols: "user_key",
     theirs: "0",
   });
