@@ -8,8 +8,9 @@ import { QUERY_SETTINGS } from "./settings";
  * person: a new user who never came back, and a funnel that broke where the guest signed in.
  * A while after the attachment (so events still in flight under the guest's id land first) the guest's history is
  * re-keyed to the account, several guests of a tenant at once:
- *  1. of the person's sign-ups only the earliest stays in `events` and ltv_people: acquisition, growth and LTV count
- *     them once, when they first came (the funnel's links of devices stay; profiles keep the earliest anyway);
+ *  1. of the person's sign-ups only the earliest stays in `events` and ltv_people: acquisition, growth, K-factor and
+ *     LTV count them once, when they first came (a later one's referral_signed_up goes too; the funnel's links of
+ *     devices stay; profiles keep the earliest anyway);
  *  2. `events`: user_id and referrer_id (the people the guest brought are the account's);
  *  3. the copies keyed by person — funnel_people (the guest's steps, and the links of devices it signed up on),
  *     funnel_compact, ltv_people, user_profiles — rows copied under the account's key and the originals deleted, as an
@@ -85,8 +86,11 @@ async function move(client: ClickHouseClient, params: Record<string, unknown>, m
   });
 }
 
-/** The earliest sign-up of each person stays; the event ids of the others. */
-async function laterSignups(client: ClickHouseClient, tenant: string, merges: PersonMerge[]): Promise<string[]> {
+/**
+ * The earliest sign-up of each person stays: the others' event ids, and whose they were (their referral_signed_up goes
+ * with them: the person was not brought in then, so no share gets them as an invitee).
+ */
+async function laterSignups(client: ClickHouseClient, tenant: string, merges: PersonMerge[]): Promise<{ eventIds: string[]; userIds: string[] }> {
   const personOf = new Map(merges.map((m) => [m.fromId, m.toId]));
   const ids = [...new Set(merges.flatMap((m) => [m.fromId, m.toId]))];
   const rs = await client.query({
@@ -98,11 +102,14 @@ async function laterSignups(client: ClickHouseClient, tenant: string, merges: Pe
     clickhouse_settings: QUERY_SETTINGS,
   });
   const seen = new Set<string>();
-  const later: string[] = [];
+  const later = { eventIds: [] as string[], userIds: [] as string[] };
   for (const r of await rs.json<{ userId: string; eventId: string }>()) {
     const person = personOf.get(r.userId) ?? r.userId;
-    if (seen.has(person)) later.push(r.eventId);
-    else seen.add(person);
+    if (!seen.has(person)) seen.add(person);
+    else {
+      later.eventIds.push(r.eventId);
+      later.userIds.push(r.userId);
+    }
   }
   return later;
 }
@@ -114,13 +121,14 @@ async function mergeTenant(client: ClickHouseClient, tenant: string, merges: Per
   const later = await laterSignups(client, tenant, merges);
   // ltv_people's copy first (LTV reads only the span's rows, so a later sign-up would start a cohort of its own); the
   // events last, as a rerun finds the later sign-ups there.
-  if (later.length) {
-    const laterKeys = await keysOf(client, later);
+  if (later.eventIds.length) {
+    const laterKeys = await keysOf(client, later.eventIds);
     for (const query of [
       "DELETE FROM ltv_people WHERE tenant_id = {tenant:String} AND kind = 0 AND event_key IN {laterKeys:Array(UInt64)}",
-      "DELETE FROM events WHERE tenant_id = {tenant:String} AND type = 'user_signed_up' AND event_id IN {later:Array(String)}",
+      `DELETE FROM events WHERE tenant_id = {tenant:String}
+         AND ((type = 'user_signed_up' AND event_id IN {later:Array(String)}) OR (type = 'referral_signed_up' AND user_id IN {laterUsers:Array(String)}))`,
     ]) {
-      await client.command({ query, query_params: { tenant, later, laterKeys }, clickhouse_settings: MUTATION });
+      await client.command({ query, query_params: { tenant, later: later.eventIds, laterUsers: later.userIds, laterKeys }, clickhouse_settings: MUTATION });
     }
   }
   await client.command({

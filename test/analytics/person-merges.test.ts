@@ -19,6 +19,8 @@ const fixture = [
   ev("order_paid", "p1", at("09-01", 11), { orderId: "o1", amountCents: 1000 }),
   device("page_view", null, "d1", at("09-07", 10), c1),
   device("user_signed_up", "g1", "d1", at("09-07", 10, 1)),
+  // The widget's page was opened from s1's share link: the guest counted as s1's invitee.
+  ev("referral_signed_up", "g1", at("09-07", 10, 1), c1, "s1"),
   ev("claim_succeeded", "g1", at("09-07", 10, 2), c1),
   ev("guest_attached", "p1", at("09-07", 10, 5), { guestId: "g1" }),
   ev("order_created", "p1", at("09-07", 10, 6), { ...c1, orderId: "o2" }),
@@ -50,6 +52,7 @@ describe("a guest attached to a phone account is one person in the warehouse", (
     await buildFunnelCompact(wh.client());
     expect((await compactSource(wh.client(), TENANT, new Date("2026-10-01"))).build).not.toBe("0");
     expect(await newUsers()).toBe(5);
+    expect((await wh.query("kfactor")).find((r) => r.campaignId === "c1")).toMatchObject({ inviteeSignups: 1 });
     expect(users(await wh.query("funnel", { campaignId: "c1" }))).toEqual([2, 1, 0, 0, 0]);
     expect(users(await wh.query("funnel", { campaignId: "c2" }))).toEqual([1, 0, 0, 0, 0]);
     expect(await retentionByCohort()).toEqual({ "2026-08-31": { users: 1, d7: 0 }, "2026-09-07": { users: 4, d7: 0 } });
@@ -83,6 +86,8 @@ describe("a guest attached to a phone account is one person in the warehouse", (
 
   it("after it: one new user (the account's first sign-up), the funnel whole, the guest's visit the account's return", async () => {
     expect(await newUsers()).toBe(2);
+    // p1 had an account already: s1's share brought nobody new.
+    expect((await wh.query("kfactor")).find((r) => r.campaignId === "c1")).toMatchObject({ inviteeSignups: 0 });
     // View (d1 → g1 → p1) → claim (g1 → p1) → the win's order and payment (p1); g2 viewed.
     expect(users(await wh.query("funnel", { campaignId: "c1" }))).toEqual([2, 1, 1, 1, 0]);
     // The build is still current: the merge moved rows and the crashed run's copies were not made twice.
