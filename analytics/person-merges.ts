@@ -6,7 +6,8 @@ import { QUERY_SETTINGS } from "./settings";
  * One person in the warehouse for a guest attached to another buyer (guest_attached: a guest who signs in to an
  * existing phone account; schema/clickhouse/0024). Without this the guest's views, claims and payments stayed a second
  * person: a new user who never came back, and a funnel that broke where the guest signed in.
- * A while after the attachment (so events still in flight under the guest's id land first) the guest's history is
+ * A while after the warehouse learned of the attachment (so events still in flight under the guest's id land first,
+ * a backlog after an outage included) the guest's history is
  * re-keyed to the account, several guests of a tenant at once:
  *  1. of the person's sign-ups only the earliest stays in `events` and ltv_people: acquisition, growth, K-factor and
  *     LTV count them once, when they first came (a later one's referral_signed_up goes too; the funnel's links of
@@ -26,12 +27,12 @@ export interface PersonMerge {
   toId: string;
 }
 
-/** Attachments not yet applied, made before `before` (at most `limit`, by tenant). */
+/** Attachments not yet applied that reached the warehouse before `before` (at most `limit`, by tenant). */
 export async function pendingMerges(client: ClickHouseClient, before: Date, limit = 1_000): Promise<PersonMerge[]> {
   const rs = await client.query({
     query: `SELECT tenant_id AS tenantId, from_id AS fromId, argMax(to_id, attached_at) AS toId FROM person_merges
       GROUP BY tenant_id, from_id
-      HAVING max(applied) = 0 AND max(attached_at) < fromUnixTimestamp64Milli({before:Int64}, 'UTC')
+      HAVING max(applied) = 0 AND max(seen_at) < fromUnixTimestamp64Milli({before:Int64}, 'UTC')
       ORDER BY tenant_id, from_id
       LIMIT {limit:UInt32}`,
     query_params: { before: before.getTime(), limit },

@@ -10,15 +10,18 @@ CREATE TABLE IF NOT EXISTS person_merges
     from_id String,
     to_id String,
     attached_at DateTime64(3, 'UTC'),
+    -- When the warehouse learned of it: a merge waits from here, so a backlog delivered after an outage (the guest's
+    -- earlier events with it) lands first however old the attachment is.
+    seen_at DateTime64(3, 'UTC') DEFAULT now64(3),
     applied UInt8 DEFAULT 0
 )
 ENGINE = ReplacingMergeTree(applied)
 ORDER BY (tenant_id, from_id);
 CREATE MATERIALIZED VIEW IF NOT EXISTS person_merges_mv TO person_merges AS
-SELECT tenant_id, JSONExtractString(payload, 'guestId') AS from_id, user_id AS to_id, occurred_at AS attached_at, toUInt8(0) AS applied
+SELECT tenant_id, JSONExtractString(payload, 'guestId') AS from_id, user_id AS to_id, occurred_at AS attached_at, now64(3) AS seen_at, toUInt8(0) AS applied
 FROM events
 WHERE type = 'guest_attached' AND user_id != '' AND JSONExtractString(payload, 'guestId') != '' AND JSONExtractString(payload, 'guestId') != user_id;
-INSERT INTO person_merges (tenant_id, from_id, to_id, attached_at, applied)
-SELECT tenant_id, JSONExtractString(payload, 'guestId'), user_id, occurred_at, 0
+INSERT INTO person_merges (tenant_id, from_id, to_id, attached_at, seen_at, applied)
+SELECT tenant_id, JSONExtractString(payload, 'guestId'), user_id, occurred_at, now64(3), 0
 FROM events
 WHERE type = 'guest_attached' AND user_id != '' AND JSONExtractString(payload, 'guestId') != '' AND JSONExtractString(payload, 'guestId') != user_id;

@@ -58,11 +58,11 @@ describe("a guest attached to a phone account is one person in the warehouse", (
     expect(await retentionByCohort()).toEqual({ "2026-08-31": { users: 1, d7: 0 }, "2026-09-07": { users: 4, d7: 0 } });
   });
 
-  it("waits until the attachment is old enough, then moves the guest's history to the account, once", async () => {
+  it("waits until the warehouse has known the attachment for a while, then moves the guest's history to the account, once", async () => {
     // Another brand has a buyer of the same id as the guest (ids are per brand): theirs stays theirs.
     await ingestEvents(wh.client(), [buildEvent({ tenantId: OTHER, type: "user_signed_up", actor: { userId: "g1" }, occurredAt: at("09-07", 9) })]);
-    const when = new Date("2026-09-07T10:06:00Z");
-    expect(await applyPersonMerges(wh.client(), { now: when })).toBe(0);
+    // Just ingested: events of the guest still in flight (or a backlog after an outage) land first.
+    expect(await applyPersonMerges(wh.client())).toBe(0);
     expect((await pendingMerges(wh.client(), new Date())).filter((m) => m.tenantId === TENANT)).toEqual([
       { tenantId: TENANT, fromId: "g1", toId: "p1" },
       { tenantId: TENANT, fromId: "g3", toId: "g4" },
