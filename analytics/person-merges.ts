@@ -31,6 +31,7 @@ export interface PersonMerge {
 export async function pendingMerges(client: ClickHouseClient, before: Date, limit = 1_000): Promise<PersonMerge[]> {
   const rs = await client.query({
     query: `SELECT tenant_id AS tenantId, from_id AS fromId, argMax(to_id, attached_at) AS toId FROM person_merges
+      WHERE from_id != '' AND to_id != '' AND from_id != to_id
       GROUP BY tenant_id, from_id
       HAVING max(applied) = 0 AND max(seen_at) < fromUnixTimestamp64Milli({before:Int64}, 'UTC')
       ORDER BY tenant_id, from_id

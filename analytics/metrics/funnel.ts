@@ -38,10 +38,14 @@ const COUPON_ORDERS = `SELECT order_id FROM events WHERE ${TENANT} AND type = 'c
 const UNDONE = `SELECT JSONExtractString(payload, 'redemptionId') FROM events WHERE ${TENANT} AND type = 'voucher_redemption_reversed'`;
 /**
  * Overall, the step rows (person, second) of the span's store redemptions that a store undid: funnel_people does not
- * know of a reversal, so those rows are left out here (only the few reversals' redemptions are looked up).
+ * know of a reversal, so those rows are left out here. Only the redemptions of vouchers with a reversal have their
+ * payload read (the redemptions of all others are passed over by voucher id; the whole funnel took +35% at 1M events
+ * while every redemption's payload was read).
  */
 const UNDONE_STEPS = `SELECT cityHash64(user_id), toDateTime(occurred_at) FROM events
-  WHERE ${IN_SPAN} AND type = 'voucher_redeemed' AND user_id != '' AND JSONExtractString(payload, 'redemptionId') IN (${UNDONE})`;
+  WHERE ${IN_SPAN} AND type = 'voucher_redeemed' AND user_id != ''
+    AND voucher_id IN (SELECT voucher_id FROM events WHERE ${TENANT} AND type = 'voucher_redemption_reversed')
+    AND JSONExtractString(payload, 'redemptionId') IN (${UNDONE})`;
 /**
  * The campaign's steps 3–5 in the span, one row per step: its orders' order_created (3) and order_paid (4), and (5) its
  * vouchers' store redemptions and the payment of an order that applied its coupon (that row is both 4 and 5: windowFunnel
