@@ -1,6 +1,6 @@
 import { FUNNEL_STEPS, FunnelParams, FunnelRow } from "../../schema/analytics";
 import { compactSource } from "../funnel-compact";
-import { FROM, TENANT, TO, attributed, attributionParams, ratio, type Metric } from "./metric";
+import { FROM, TENANT, TO, attributed, attributionParams, ratio, select, type Metric } from "./metric";
 import { selectBySlices, slicedSql } from "./person-slices";
 
 /**
@@ -84,10 +84,11 @@ const RECENT = (inSlice: (key: string) => string, sliced: boolean, only: string)
     WHERE ${FROM_CUT}${only} AND is_device = 1 AND ${inSlice(WHO)}`
     : `SELECT if(is_device = 1, ${WHO}, person_key) AS who, occurred_at, step, campaign_id, true AS feed FROM funnel_people
     WHERE ${FROM_CUT}${only}`;
-const funnelSql = (perCampaign: boolean) => slicedSql((inSlice, sliced) => {
+/** undone: the tenant has reversals whose redemption steps to leave out (overall only; UNDONE_STEPS). */
+const funnelSql = (perCampaign: boolean, undone = false) => slicedSql((inSlice, sliced) => {
   const only = perCampaign ? ` AND ${ITS_VIEW_OR_CLAIM}` : "";
   return `
-WITH ${LINKS} AS links${perCampaign ? `, coupon_orders AS (${COUPON_ORDERS})` : `, undone_steps AS (${UNDONE_STEPS})`}
+WITH ${LINKS} AS links${perCampaign ? `, coupon_orders AS (${COUPON_ORDERS})` : ""}${undone ? `, undone_steps AS (${UNDONE_STEPS})` : ""}
 SELECT ${FUNNEL_STEPS.map((_, i) => `countIf(level >= ${i + 1}) AS s${i + 1}`).join(", ")}
 FROM (
   SELECT who, ${LEVEL} AS level
@@ -104,22 +105,26 @@ FROM (
     UNION ALL
     ${RECENT(inSlice, sliced, only)}${perCampaign ? `
     UNION ALL${campaignSteps(inSlice)}` : ""}
-  )${perCampaign ? "" : `
-  WHERE step != 5 OR (who, occurred_at) NOT IN undone_steps`}
+  )${undone ? `
+  WHERE step != 5 OR (who, occurred_at) NOT IN undone_steps` : ""}
   GROUP BY who
   HAVING who != 0
 )
 WHERE ${attributed("who", "cityHash64(user_id)")}`;
 });
 const SQL = funnelSql(false);
+const SQL_UNDONE = funnelSql(false, true);
 const CAMPAIGN_SQL = funnelSql(true);
+/** Whether the tenant ever undid a redemption: the type leads events' sort key, so this reads next to nothing. */
+const HAS_UNDONE = `SELECT count() > 0 AS any FROM events WHERE ${TENANT} AND type = 'voucher_redemption_reversed'`;
 
 export const funnel: Metric<typeof FunnelParams, typeof FunnelRow> = {
   params: FunnelParams,
   row: FunnelRow,
   async run(client, tenant, p) {
     const source = await compactSource(client, tenant, new Date(p.to));
-    const slices = await selectBySlices<Record<string, number>>(client, p.campaignId ? CAMPAIGN_SQL : SQL, {
+    const undone = !p.campaignId && !!(await select<{ any: number }>(client, HAS_UNDONE, { tenant }))[0]?.any;
+    const slices = await selectBySlices<Record<string, number>>(client, p.campaignId ? CAMPAIGN_SQL : undone ? SQL_UNDONE : SQL, {
       ...source, tenant, from: p.from, to: p.to, campaign: p.campaignId ?? "", window: p.windowHours * 3600, ...attributionParams(p),
     });
     // Each person is in one slice: the counts add up.
