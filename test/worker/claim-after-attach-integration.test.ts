@@ -27,6 +27,21 @@ async function guestWins(campaignId: string) {
   return { token: s.body.token as string, guestId: s.body.userId as string, auth, claimId: won.body.claimId as string, facts: held.facts };
 }
 
+/** A brand with card keys and a one-shard flash sale of them, which a widget guest has won. */
+async function flashWin() {
+  const { tenant, adminKey, productId, slug } = await shopWithKeys(3);
+  const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, shards: 1 });
+  return { tenant, slug, c, g: await guestWins(c.id) };
+}
+
+/** A phone buyer signs in on the store, and the widget's link hands the guest's token to them: their cookie and id. */
+async function attachTo(slug: string, phone: string, token: string) {
+  const cookie = await phoneBuyer(slug, phone);
+  const adopt = await shop(slug, "/session", { method: "POST", cookie, json: { token } });
+  expect(adopt.status, JSON.stringify(adopt.body)).toBe(200);
+  return { cookie, me: adopt.body.buyer.id as string };
+}
+
 // The widget's 查看我的卡券 / pay link hands its guest to the buyer signed in here, while the claim's voucher or order
 // is still being made by the claims consumer: what it makes afterwards must reach that buyer too.
 describe("a claim fulfilled after its guest was attached to a signed-in buyer", { timeout: 60_000 }, () => {
@@ -35,10 +50,7 @@ describe("a claim fulfilled after its guest was attached to a signed-in buyer", 
     const productId = await couponProductOf(tenant.id);
     const c = await liveCampaign(adminKey, { kind: "coupon_claim", name: "领券", productId, stock: 5, shards: 1 });
     const g = await guestWins(c.id);
-    const cookie = await phoneBuyer(tenant.slug, "13911112222");
-    const adopt = await shop(tenant.slug, "/session", { method: "POST", cookie, json: { token: g.token } });
-    expect(adopt.status, JSON.stringify(adopt.body)).toBe(200);
-    const me = adopt.body.buyer.id as string;
+    const { cookie, me } = await attachTo(tenant.slug, "13911112222", g.token);
     expect(me).not.toBe(g.guestId);
     // The warehouse learns the two are one person (analytics/person-merges.ts), once however often the link is opened.
     await shop(tenant.slug, "/session", { method: "POST", cookie, json: { token: g.token } });
@@ -54,11 +66,8 @@ describe("a claim fulfilled after its guest was attached to a signed-in buyer", 
   });
 
   it("a flash win's order is the phone buyer's, and the widget's pay link still opens it, before and after the consumer made it", async () => {
-    const { tenant, adminKey, productId, slug } = await shopWithKeys(3);
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, shards: 1 });
-    const g = await guestWins(c.id);
-    const cookie = await phoneBuyer(slug, "13911113333");
-    const me = (await shop(slug, "/session", { method: "POST", cookie, json: { token: g.token } })).body.buyer.id as string;
+    const { tenant, slug, c, g } = await flashWin();
+    const { cookie, me } = await attachTo(slug, "13911113333", g.token);
 
     // The winner's pay page asks for the order first (it makes it, for the phone buyer), then the consumer repeats it.
     const first = await api(`/public/campaigns/${c.id}/claims/${g.claimId}/order`, { headers: g.auth });
@@ -75,12 +84,9 @@ describe("a claim fulfilled after its guest was attached to a signed-in buyer", 
   });
 
   it("an order made before the attachment moved with the guest: the consumer's repeat and the pay link find it, not a conflict", async () => {
-    const { tenant, adminKey, productId, slug } = await shopWithKeys(3);
-    const c = await liveCampaign(adminKey, { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 2, shards: 1 });
-    const g = await guestWins(c.id);
+    const { tenant, slug, c, g } = await flashWin();
     await deliver(g.facts);
-    const cookie = await phoneBuyer(slug, "13911114444");
-    const me = (await shop(slug, "/session", { method: "POST", cookie, json: { token: g.token } })).body.buyer.id as string;
+    const { me } = await attachTo(slug, "13911114444", g.token);
     await deliver(g.facts);
     const pay = await api(`/public/campaigns/${c.id}/claims/${g.claimId}/order`, { headers: g.auth });
     expect(pay.status, JSON.stringify(pay.body)).toBe(200);

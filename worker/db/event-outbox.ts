@@ -53,7 +53,6 @@ export async function recordedEventIds(db: D1Database, ids: string[]): Promise<S
 }
 
 /** The oldest pending rows, in seq order (the dispatcher forwards them in this order). */
-
 export async function pendingEvents(db: D1Database, limit: number): Promise<OutboxRow[]> {
   const { results } = await db.prepare(`${PENDING} ORDER BY seq LIMIT ?`).bind(limit).all<OutboxRow>();
   return results;

@@ -227,11 +227,10 @@ async function recordRefund(env: Env, complaint: ComplaintRow, v: VoucherRow, or
   const amount = complaint.refund_cents ?? 0;
   const run = newId("fu");
   const mine = refundId ? followUpTaken(t, refundId, run) : null;
-  const also = (g: SqlGuard): SqlGuard => allOf(g, mine);
   await db.batch([
     ...(refundId ? [takeFollowUpStmt(db, t, refundId, run)] : []),
-    ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], also(voucherIs(t, v.id, "refunded"))),
-    ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], also(complaintIs(t, complaint.id, "refunded"))),
+    ...eventRows(env, [{ eventId: `evr_${v.id}`, tenantId: t, type: "voucher_refunded", actor: { userId: v.holder_id }, payload: { voucherId: v.id, productId: v.product_id, campaignId: v.campaign_id, kind: v.kind, amountCents: amount, reason: "compensation", complaintId: complaint.id } }], allOf(voucherIs(t, v.id, "refunded"), mine)),
+    ...eventRows(env, [compensatedEvent(complaint, "refund", amount)], allOf(complaintIs(t, complaint.id, "refunded"), mine)),
     // The last money of the order went back: the order is refunded (member growth and points with it, once), as
     // when console refunds add up to the charge.
     ...(refundId && order ? await orderRefundedStmts(env, order, amount, refundId, mine!) : []),

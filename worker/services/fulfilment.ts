@@ -4,7 +4,7 @@
  * a unique index). Anything that cannot be delivered is failed and refunded automatically, with an alert event.
  */
 import { newId } from "../domain/crypto";
-import type { SqlGuard } from "../db/statements";
+import { allOf, type SqlGuard } from "../db/statements";
 import { deliverKeyStmt, findLoopKey, releaseOrderKeysStmt, reserveCardKeys, reservedKeysOfOrder } from "../db/card-keys";
 import {
   insertSupplierKeyStmt, markDeliveredStmt, markPaidByPaymentStmt, paidFollowUpsStmt, readNotice, type BuyerStanding, redeemedOfOrderStmt, restoreFailedOrderStmt, unrefundVoucherStmt,
@@ -420,10 +420,8 @@ export const storedValuePart = (order: Pick<OrderRow, "stored_value_cents">) => 
 
 const orderIn = (t: string, orderId: string, status: string) => ({ sql: "EXISTS (SELECT 1 FROM orders WHERE tenant_id = ? AND id = ? AND status = ?)", args: [t, orderId, status] });
 /** The order is refunded and its whole refund (the rest after parts) was made, not failed. */
-const restGivenBack = (t: string, orderId: string, refundId: string): SqlGuard => {
-  const refunded = orderIn(t, orderId, "refunded");
-  return { sql: `${refunded.sql} AND EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')`, args: [...refunded.args, refundId] };
-};
+const restGivenBack = (t: string, orderId: string, refundId: string): SqlGuard =>
+  allOf(orderIn(t, orderId, "refunded"), { sql: "EXISTS (SELECT 1 FROM payments WHERE id = ? AND status != 'failed')", args: [refundId] });
 
 /**
  * The refund's events, for the batch that marks the order and its vouchers refunded: order_refunded once the order
