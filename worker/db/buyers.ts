@@ -44,6 +44,9 @@ export async function currentHolders(db: D1Database, tenantId: string, ids: stri
   return new Map(results.map((r) => [r.origin, r.id]));
 }
 
+/** One buyer's current holder (currentHolders): a reward reached after its guest was attached goes to the account. */
+export const holderOf = async (db: D1Database, tenantId: string, id: string): Promise<string> => (await currentHolders(db, tenantId, [id])).get(id) ?? id;
+
 /** Where a buyer came from, stored once with the buyer (schema/d1/0090). */
 export interface AcquisitionFacts {
   acquisitionCampaignId: string | null;
@@ -140,6 +143,14 @@ export function attachGuestStmts(db: D1Database, tenantId: string, guestId: stri
     db.prepare("UPDATE vouchers SET holder_id = ? WHERE tenant_id = ? AND holder_id = ?").bind(phoneBuyerId, tenantId, guestId),
     // A guest who joined keeps the membership (card, growth, points) on the phone account, unless that has its own.
     moveGuestMemberStmt(db, tenantId, guestId, phoneBuyerId),
+    // What the guest started goes on under the account: its help link and its invite link (unless the account has its
+    // own; a reward reached by what stays is given to the account, holderOf) and its after-sale tickets. Never the
+    // invites the guest accepted (an existing account is not a new user), nor its group seats (the team's object
+    // holds them by the guest's id; their orders moved above).
+    db.prepare("UPDATE OR IGNORE assist_requests SET requester_id = ? WHERE tenant_id = ? AND requester_id = ?").bind(phoneBuyerId, tenantId, guestId),
+    db.prepare("UPDATE OR IGNORE invite_codes SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ?").bind(phoneBuyerId, tenantId, guestId),
+    db.prepare("UPDATE invites SET inviter_id = ? WHERE tenant_id = ? AND inviter_id = ? AND invitee_id != ?").bind(phoneBuyerId, tenantId, guestId, phoneBuyerId),
+    db.prepare("UPDATE after_sale_tickets SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ?").bind(phoneBuyerId, tenantId, guestId),
   ];
 }
 

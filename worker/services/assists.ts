@@ -10,7 +10,7 @@ import {
   openRequestOf, requestByCode, requestById, requestExists, rewardSet, setAssistStatus, setRewardOrderStmt, unrewarded,
   type AssistRequestRow, type AssistRow,
 } from "../db/assists";
-import { getBuyer } from "../db/buyers";
+import { getBuyer, holderOf } from "../db/buyers";
 import { getProductRow } from "../db/products";
 import { newId, randomToken } from "../domain/crypto";
 import { ApiError } from "../errors";
@@ -200,8 +200,10 @@ export async function help(env: Env, tenantId: string, code: string, h: Helper):
 export async function issueReward(env: Env, r: AssistRequestRow): Promise<AssistRequestRow> {
   if (r.reward_order_id || r.status !== "reached") return r;
   const a = (await getAssist(env.DB, r.tenant_id, r.assist_id))!;
+  // The requester's guest may have been attached to an account since the request began: the reward is the account's.
+  const holder = await holderOf(env.DB, r.tenant_id, r.requester_id);
   const { order } = await createOrder(env, {
-    tenantId: r.tenant_id, buyerId: r.requester_id, productId: a.product_id, idempotencyKey: `assist:${r.id}`, source: `assist:${a.id}`,
+    tenantId: r.tenant_id, buyerId: holder, winnerId: r.id, productId: a.product_id, idempotencyKey: `assist:${r.id}`, source: `assist:${a.id}`,
     unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
   });
   const minutes = Math.max(0, Math.round((Date.parse(r.reached_at ?? new Date().toISOString()) - Date.parse(r.created_at)) / 60_000));
@@ -210,7 +212,7 @@ export async function issueReward(env: Env, r: AssistRequestRow): Promise<Assist
   await env.DB.batch([
     setRewardOrderStmt(env.DB, r.tenant_id, r.id, order.id),
     ...eventRows(env, [{
-      eventId: `evag_${r.id}`, tenantId: r.tenant_id, type: "assist_goal_reached", actor: { userId: r.requester_id },
+      eventId: `evag_${r.id}`, tenantId: r.tenant_id, type: "assist_goal_reached", actor: { userId: holder },
       payload: { assistId: a.id, requestId: r.id, helps: r.helps, productId: a.product_id, orderId: order.id, costCents, minutesTaken: minutes },
     }], rewardSet(r.tenant_id, r.id, order.id)),
   ]);

@@ -7,7 +7,7 @@
  * rewarded. A refund of that first order voids both rewards' vouchers (invite_reward_reversed).
  */
 import type { InviteProgramme, InviteProgrammeInput } from "../../schema/invites";
-import { getBuyer } from "../db/buyers";
+import { currentHolders, getBuyer } from "../db/buyers";
 import {
   activeProgramme, codeOf, getProgramme, hasPaidOrder, insertCodeStmt, insertInviteStmt, insertProgrammeStmts, insertRewardStmt, inviteExists, inviteIs, inviteOfFirstOrder,
   inviteOfInvitee, inviteOverview, listProgrammes, moveInviteStmt, myInviteFacts, ownerOfCode, qualifyStmt, reverseRewardStmt, rewardIs, rewardsOfInvite,
@@ -152,24 +152,28 @@ export async function inviteAfterPaid(env: Env, order: { tenant_id: string; id: 
 /** Both sides' rewards: free orders keyed on invite and role, recorded with invite_rewarded in one batch. */
 export async function rewardInvite(env: Env, inv: InviteRow) {
   const t = inv.tenant_id;
-  const g = (await getProgramme(env.DB, t, inv.programme_id))!;
+  const [programme, holders] = await Promise.all([getProgramme(env.DB, t, inv.programme_id), currentHolders(env.DB, t, [inv.inviter_id, inv.invitee_id])]);
+  const g = programme!;
+  // Each side's guest may have been attached to an account since: the reward is the account's. An inviter who turns
+  // out to be the invitee (their own guest's link) gets no inviter reward.
+  const holder = (id: string) => holders.get(id) ?? id;
   const sides = [
-    { role: "inviter" as const, buyerId: inv.inviter_id, productId: g.inviter_product_id },
-    { role: "invitee" as const, buyerId: inv.invitee_id, productId: g.invitee_product_id },
-  ];
+    { role: "inviter" as const, buyerId: holder(inv.inviter_id), productId: g.inviter_product_id },
+    { role: "invitee" as const, buyerId: holder(inv.invitee_id), productId: g.invitee_product_id },
+  ].filter((s) => s.role === "invitee" || s.buyerId !== holder(inv.invitee_id));
   // The move first: the rewards are recorded only if the invite was still qualified (a refund may have reversed it).
   const stmts: D1PreparedStatement[] = [moveInviteStmt(env.DB, t, inv.id, ["qualified"], "rewarded")];
   const rewarded: SqlGuard = { sql: "EXISTS (SELECT 1 FROM invites WHERE id = ? AND status = 'rewarded')", args: [inv.id] };
   const orders: string[] = [];
   for (const s of sides) {
     const { order } = await createOrder(env, {
-      tenantId: t, buyerId: s.buyerId, productId: s.productId, idempotencyKey: `invite:${inv.id}:${s.role}`, source: `invite:${g.id}`,
+      tenantId: t, buyerId: s.buyerId, winnerId: `${inv.id}:${s.role}`, productId: s.productId, idempotencyKey: `invite:${inv.id}:${s.role}`, source: `invite:${g.id}`,
       unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
     });
     orders.push(order.id);
     stmts.push(insertRewardStmt(env.DB, { id: newId("ivr"), tenant_id: t, invite_id: inv.id, role: s.role, buyer_id: s.buyerId, product_id: s.productId, order_id: order.id }, rewarded));
     stmts.push(...eventRows(env, [{
-      eventId: `evirw_${inv.id}_${s.role}`, tenantId: t, type: "invite_rewarded", actor: { userId: s.buyerId, referrerId: s.role === "invitee" ? inv.inviter_id : null },
+      eventId: `evirw_${inv.id}_${s.role}`, tenantId: t, type: "invite_rewarded", actor: { userId: s.buyerId, referrerId: s.role === "invitee" ? holder(inv.inviter_id) : null },
       payload: { programmeId: g.id, inviteId: inv.id, role: s.role, orderId: order.id, productId: s.productId, firstOrderId: inv.first_order_id, costCents: await rewardCostCents(env, t, s.productId) },
     }], rewardIs(inv.id, s.role, order.id, "issued")));
   }

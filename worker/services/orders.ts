@@ -41,8 +41,9 @@ export interface CreateOrderParams {
   tenantId: string;
   buyerId: string;
   /**
-   * A won claim's winner when buyerId is the account their guest was attached to since: the request stays the
-   * winner's (its idempotency hash, so a retry from before the attachment matches), the order is buyerId's.
+   * Who the request is, for its idempotency hash, when that is not buyerId: a won claim's winner whose guest was
+   * attached to the account buyerId since, or a reward's own id (an assist request, an invite's side) whose holder may
+   * change the same way. A retry from before the attachment then matches; the order is buyerId's.
    */
   winnerId?: string;
   productId: string;

@@ -1,0 +1,100 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, countRows } from "./helpers";
+import { assist, brand, inviteCode, Phone, programme } from "./growth-helpers";
+
+const newPhone = () => `139${String(Date.now()).slice(-6)}${Math.floor(Math.random() * 90 + 10)}`;
+const idOf = async (p: Phone) => (await p.call("/me")).body.buyer.id as string;
+const productsOf = async (p: Phone) => (await p.call("/vouchers")).body.vouchers.map((v: { productId: string }) => v.productId) as string[];
+const heldBy = (tenantId: string, buyerId: string) =>
+  countRows("SELECT (SELECT COUNT(*) FROM vouchers WHERE tenant_id = ?1 AND holder_id = ?2) + (SELECT COUNT(*) FROM orders WHERE tenant_id = ?1 AND buyer_id = ?2) AS n", tenantId, buyerId);
+
+/** A friend's help, from a phone of their own. */
+async function help(slug: string, code: string) {
+  const r = await (await new Phone(slug).guest()).post(`/assist-requests/${code}/help`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+}
+
+/** A friend takes the invite and pays their first order. */
+async function inviteePays(slug: string, code: string, productId: string) {
+  const friend = await new Phone(slug).guest();
+  expect((await friend.post("/invites/accept", { code })).body.status).toBe("accepted");
+  await friend.buyAndPay(productId, `wallet_${crypto.randomUUID().slice(0, 8)}`);
+}
+
+// Someone with an account signs in on a new phone where they already began, as a guest, a help link (助力), an
+// invite link (邀请有礼) and an after-sale ticket. What those bring in afterwards is the account's: nothing may land on
+// the guest id, which no session shows any more.
+describe("a guest's growth links after it signs in to an existing account", { timeout: 180_000 }, () => {
+  it("the help request, the invite link and the ticket go on under the account, and what they bring lands in its 我的卡券", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const assistId = await assist(b.adminKey, b.reward);
+    const phone = newPhone();
+    const laptop = await (await new Phone(b.slug).member()).signIn(phone);
+    const account = await idOf(laptop);
+
+    const mobile = await new Phone(b.slug).member();
+    const guest = await idOf(mobile);
+    const started = await mobile.post(`/assists/${assistId}/requests`);
+    expect(started.status).toBe(201);
+    const link = started.body.code as string;
+    const code = await inviteCode(mobile);
+    await help(b.slug, link);
+    // And a purchase with an after-sale ticket still open.
+    const orderId = await mobile.buyAndPay(b.productId, "wallet_mobile");
+    const opened = await mobile.post(`/orders/${orderId}/tickets`, { reason: "key_invalid", body: "卡密提示已被使用" });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    await mobile.signIn(phone);
+    expect(await idOf(mobile)).toBe(account);
+    expect((await laptop.call(`/orders/${orderId}/tickets`)).body.tickets).toEqual([expect.objectContaining({ id: opened.body.id, status: "open" })]);
+
+    // The account sees its request, with the help it had, from either device.
+    for (const device of [laptop, mobile]) {
+      const home = await device.call(`/assists/${assistId}`);
+      expect(home.body.mine).toMatchObject({ code: link, helps: 1, viewer: "requester" });
+    }
+    // The invite link is the account's now (it had none of its own).
+    expect(await inviteCode(laptop)).toBe(code);
+
+    for (let i = 0; i < 4; i++) await help(b.slug, link);
+    await inviteePays(b.slug, code, b.productId);
+
+    // The store settles the ticket with a coupon: the account's too.
+    const settled = await api(`/tickets/${opened.body.id}/resolve`, { method: "POST", token: b.adminKey, json: { action: "compensate", couponProductId: b.reward } });
+    expect(settled.status, JSON.stringify(settled.body)).toBe(200);
+
+    expect((await productsOf(laptop)).filter((p) => p === b.reward)).toHaveLength(3);
+    expect((await laptop.call("/member/invites")).body).toMatchObject({ invited: 1, rewarded: 1 });
+    expect(await heldBy(b.tenant.id, guest)).toBe(0);
+  });
+
+  it("an account with links of its own keeps them; what the guest's links bring in still reaches the account", async () => {
+    const b = await brand(10);
+    await programme(b);
+    const assistId = await assist(b.adminKey, b.reward);
+    const phone = newPhone();
+    const laptop = await (await new Phone(b.slug).member()).signIn(phone);
+    const account = await idOf(laptop);
+    const own = await laptop.post(`/assists/${assistId}/requests`);
+    const ownCode = await inviteCode(laptop);
+
+    const mobile = await new Phone(b.slug).member();
+    const guest = await idOf(mobile);
+    const link = (await mobile.post(`/assists/${assistId}/requests`)).body.code as string;
+    const code = await inviteCode(mobile);
+    await mobile.signIn(phone);
+
+    // One open request per person and activity, one invite link per person: the account's stay its own.
+    expect((await laptop.call(`/assists/${assistId}`)).body.mine.code).toBe(own.body.code);
+    expect(await inviteCode(mobile)).toBe(ownCode);
+    // The guest's link was shared already: friends still help on it, and friends still accept it.
+    for (let i = 0; i < 5; i++) await help(b.slug, link);
+    await inviteePays(b.slug, code, b.productId);
+
+    expect((await productsOf(laptop)).filter((p) => p === b.reward)).toHaveLength(2);
+    expect(await heldBy(b.tenant.id, guest)).toBe(0);
+    const rewards = await env.DB.prepare("SELECT buyer_id FROM invite_rewards WHERE tenant_id = ? AND role = 'inviter'").bind(b.tenant.id).all<{ buyer_id: string }>();
+    expect(rewards.results).toEqual([{ buyer_id: account }]);
+  });
+});
