@@ -73,6 +73,13 @@ describe("group buy (拼团) on three phones", () => {
     await payAtCashier(leader!);
     // The paid seat waits for the team: the order says so, not that delivery is under way.
     await expect.poll(() => leader!.textContent("#order"), { timeout: 10_000 }).toContain("已支付，等待成团");
+    // In 我的订单 it waits under 待发货, not 已完成 (it opens on the first tab that has orders).
+    const orderUrl = leader!.url();
+    await leader!.goto(`${baseUrl}/shop/orders/?t=demo`);
+    await expect.poll(() => leader!.getAttribute("[role=tab][aria-selected=true]", "data-tab"), { timeout: 10_000 }).toBe("waiting");
+    expect(await leader!.textContent(".order")).toContain("已支付，等待成团");
+    expect(await leader!.getAttribute("[role=tab][data-tab=done]", "data-count")).toBe("");
+    await leader!.goto(orderUrl);
     await leader!.click("#to-team");
     await expect.poll(() => leader!.textContent("#team"), { timeout: 10_000 }).toContain("还差 2 人");
     expect(await leader!.textContent("#team")).toContain("已支付，等待成团");
