@@ -43,6 +43,25 @@ describe("shop on a phone: a direct recharge's order page speaks of recharging, 
     await context.close();
   });
 
+  it("我的订单: a recharge still going waits under 待发货, one recharged is under 已完成 with 查看详情 (no card key to view)", async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
+    const listed = (id: string, status: string) => ({ ...rechargeOrder(id, status, null).order, productName: "话费直充 30 元", productKind: "direct_recharge" });
+    await page.route("**/api/v1/shop/demo/orders", (r) => r.fulfill({
+      status: 200, contentType: "application/json", body: JSON.stringify({ orders: [listed("ord_rechargegoing01", "paid"), listed("ord_rechargedone002", "delivered")] }),
+    }));
+    await page.goto(`${baseUrl}/shop/orders/?t=demo`);
+    await expect.poll(() => page.getAttribute("[role=tab][aria-selected=true]", "data-tab")).toBe("waiting");
+    expect(await page.locator(".order").count()).toBe(1);
+    expect(await page.textContent(".order")).toContain("已支付，充值中");
+    await screenshot(page, "orders-recharge-waiting");
+    await page.click("[role=tab][data-tab=done]");
+    expect(await page.textContent(".order")).toContain("已充值");
+    expect(await page.textContent(".order .view")).toBe("查看详情");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a failed bundle with a recharge names the recharge that failed and the items not delivered, not 发放失败 for all", async () => {
     const { baseUrl } = inject("stack");
     const { context, page, errors } = await phonePage(browser(), { timezoneId: "Asia/Shanghai" });
