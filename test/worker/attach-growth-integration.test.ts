@@ -88,6 +88,10 @@ describe("a guest's growth links after it signs in to an existing account", { ti
     // One open request per person and activity, one invite link per person: the account's stay its own.
     expect((await laptop.call(`/assists/${assistId}`)).body.mine.code).toBe(own.body.code);
     expect(await inviteCode(mobile)).toBe(ownCode);
+    // The account cannot help the guest's request from another device: it is its own.
+    const self = await laptop.post(`/assist-requests/${link}/help`);
+    expect(self.status).toBe(409);
+    expect(self.body.error.code).toBe("assist_self_help");
     // The guest's link was shared already: friends still help on it, and friends still accept it.
     for (let i = 0; i < 5; i++) await help(b.slug, link);
     await inviteePays(b.slug, code, b.productId);

@@ -163,8 +163,9 @@ export async function help(env: Env, tenantId: string, code: string, h: Helper):
   const r = await requestByCode(env.DB, tenantId, code);
   if (!r) throw ApiError.notFound("Assist request");
   const a = await liveAssist(env, tenantId, r.assist_id);
-  const buyer = await getBuyer(env.DB, tenantId, h.buyerId);
-  if (h.buyerId === r.requester_id || (h.deviceId && h.deviceId === r.device_id)) return refuse(env, tenantId, a.id, "self_help");
+  const [buyer, requester] = await Promise.all([getBuyer(env.DB, tenantId, h.buyerId), holderOf(env.DB, tenantId, r.requester_id)]);
+  // The requester as they are now: a request their guest began before it was attached to the helper's account is theirs.
+  if (h.buyerId === requester || (h.deviceId && h.deviceId === r.device_id)) return refuse(env, tenantId, a.id, "self_help");
   if (a.status !== "active") return refuse(env, tenantId, a.id, "not_active");
   if (a.require_phone && buyer?.kind !== "phone") return refuse(env, tenantId, a.id, "phone_required");
   if (a.one_per_device && !h.deviceId) return refuse(env, tenantId, a.id, "device_required");
