@@ -86,7 +86,7 @@ export const StopWaitingInput = z.object({
   supplierConfirmedCancel: z.boolean().optional().openapi({
     description: "The operator attests that the supplier confirmed the cancel outside the API (phone, ticket): a line it would not or did not cancel here is then failed too (answer confirmed_offline). Audited; should the supplier recharge it after all, supplier_success_after_failure says so.",
   }),
-}).openapi("StopWaitingInput");
+}).strict().openapi("StopWaitingInput");
 export type StopWaitingInput = z.infer<typeof StopWaitingInput>;
 
 export const StopWaitingResult = Order.extend({

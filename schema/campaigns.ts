@@ -155,12 +155,12 @@ function checkKind(c: z.infer<typeof CampaignFields>, ctx: z.RefinementCtx) {
   }
 }
 
-export const CreateCampaignInput = CampaignFields.superRefine(checkKind).openapi("CreateCampaignInput");
+export const CreateCampaignInput = CampaignFields.strict().superRefine(checkKind).openapi("CreateCampaignInput");
 export type CreateCampaignInput = z.infer<typeof CreateCampaignInput>;
 export type CampaignDefinition = z.infer<typeof CampaignFields>;
 
 /** Name, description and display may always change; everything else only before the campaign starts. */
-export const UpdateCampaignInput = z.object(F).partial().openapi("UpdateCampaignInput");
+export const UpdateCampaignInput = z.object(F).strict().partial().openapi("UpdateCampaignInput");
 export type UpdateCampaignInput = z.infer<typeof UpdateCampaignInput>;
 export const ALWAYS_EDITABLE = ["name", "description", "display"] as const;
 

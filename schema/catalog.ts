@@ -144,7 +144,7 @@ const ProductFields = {
   tags: z.array(ProductTag).max(20).openapi({ description: "Tags (coupon scope, filters)" }).default([]),
 };
 
-export const CreateProductInput = z.object(ProductFields).openapi("CreateProductInput");
+export const CreateProductInput = z.object(ProductFields).strict().openapi("CreateProductInput");
 export type CreateProductInput = z.infer<typeof CreateProductInput>;
 
 /**
@@ -156,6 +156,7 @@ export const UpdateProductInput = z
   .object(
     Object.fromEntries(Object.entries(ProductFields).filter(([k]) => k !== "kind").map(([k, v]) => [k, withoutDefault(v)])) as Omit<typeof ProductFields, "kind">,
   )
+  .strict()
   .partial()
   .openapi("UpdateProductInput");
 
@@ -205,7 +206,7 @@ export const ComplianceFinding = z
 export type ComplianceFinding = z.infer<typeof ComplianceFinding>;
 
 export const ComplianceCheckInput = z
-  .object({ texts: z.record(z.string().max(60), z.string().max(20_000)).refine((t) => Object.keys(t).length <= 50, "at most 50 texts") })
+  .object({ texts: z.record(z.string().max(60), z.string().max(20_000)).refine((t) => Object.keys(t).length <= 50, "at most 50 texts") }).strict()
   .openapi("ComplianceCheckInput", { example: { texts: { title: "全网最低价会员卡" } } });
 
 export const ComplianceResult = z
@@ -222,6 +223,7 @@ export const ImportKeysInput = z
       .min(1)
       .max(1000),
   })
+  .strict()
   .openapi("ImportKeysInput");
 export type ImportKeysInput = z.infer<typeof ImportKeysInput>;
 

@@ -15,6 +15,7 @@ export const SetCompensationPolicyInput = z
       description: "replace: automatic replacements per original voucher (default 1; a report past it waits for the brand). Omitted: unchanged",
     }),
   })
+  .strict()
   .openapi("SetCompensationPolicyInput");
 
 export const CompensationPolicies = z
@@ -50,7 +51,7 @@ export const Complaint = z
   .openapi("Complaint");
 export type Complaint = z.infer<typeof Complaint>;
 
-export const ResolveComplaintInput = z.object({ action: z.enum(["replace", "refund", "reject"]) }).openapi("ResolveComplaintInput");
+export const ResolveComplaintInput = z.object({ action: z.enum(["replace", "refund", "reject"]) }).strict().openapi("ResolveComplaintInput");
 
 export const RateVoucherInput = z
   .object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(500).default("") })

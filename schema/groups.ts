@@ -15,6 +15,7 @@ export const CreateGroupBuyInput = z
     endsAt: Instant,
     autoComplete: z.boolean().default(false).openapi({ description: "Complete a team short of members at its deadline (disclosed on the page); off by default" }),
   })
+  .strict()
   .refine((v) => !v.startsAt || Date.parse(v.endsAt) > Date.parse(v.startsAt), { path: ["endsAt"], message: "endsAt must be after startsAt", params: { reason: "invalid_window" } })
   .openapi("CreateGroupBuyInput");
 export type CreateGroupBuyInput = z.infer<typeof CreateGroupBuyInput>;

@@ -41,8 +41,8 @@ export type AlipayAccount = z.infer<typeof AlipayAccount>;
 
 export const PaymentAccountInput = z
   .discriminatedUnion("provider", [
-    z.object({ provider: z.literal("wechatpay"), enabled: z.boolean().default(true), config: WechatPayAccount }),
-    z.object({ provider: z.literal("alipay"), enabled: z.boolean().default(true), config: AlipayAccount }),
+    z.object({ provider: z.literal("wechatpay"), enabled: z.boolean().default(true), config: WechatPayAccount }).strict(),
+    z.object({ provider: z.literal("alipay"), enabled: z.boolean().default(true), config: AlipayAccount }).strict(),
   ])
   .openapi("PaymentAccountInput");
 export type PaymentAccountInput = z.infer<typeof PaymentAccountInput>;

@@ -21,7 +21,7 @@ export const PointsRules = z
   })
   .openapi("PointsRules");
 export type PointsRules = z.infer<typeof PointsRules>;
-export const PointsRulesInput = PointsRules.partial().openapi("PointsRulesInput");
+export const PointsRulesInput = PointsRules.partial().strict().openapi("PointsRulesInput");
 
 export const MovementKind = z.enum(["earn", "spend", "reverse", "expire", "adjust"]);
 export const PointsMovement = z
@@ -77,6 +77,7 @@ export const MemberTaskInput = z
     couponProductId: Id.nullable().default(null),
     active: z.boolean().default(true),
   })
+  .strict()
   .refine((t) => t.points > 0 || t.growth > 0 || t.couponProductId, { message: "a task pays points, growth or a coupon", path: ["points"] })
   .openapi("MemberTaskInput");
 export const MemberTask = z
@@ -106,6 +107,7 @@ export const MallItemInput = z
     perMemberLimit: z.number().int().min(1).max(1000).nullable().default(null),
     active: z.boolean().default(true),
   })
+  .strict()
   .openapi("MallItemInput");
 export const MallItem = z
   .object({
@@ -133,6 +135,7 @@ export const PointsAdjustInput = z
     points: z.number().int().min(-10_000_000).max(10_000_000).refine((n) => n !== 0, { message: "must not be 0", params: { reason: "not_zero" } }),
     reason: z.string().trim().min(2).max(200),
   })
+  .strict()
   .openapi("PointsAdjustInput");
 
 export const PointsLiability = z

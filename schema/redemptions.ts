@@ -46,10 +46,10 @@ export const RedeemerKeySettings = z
   .openapi("RedeemerKeySettings");
 export type RedeemerKeySettings = z.infer<typeof RedeemerKeySettings>;
 
-export const BindRedeemerKeyInput = z.object({ storeId: Id.nullable() }).openapi("BindRedeemerKeyInput");
+export const BindRedeemerKeyInput = z.object({ storeId: Id.nullable() }).strict().openapi("BindRedeemerKeyInput");
 
 export const ProductStoresInput = z
-  .object({ storeIds: z.array(Id).max(500).openapi({ description: "Stores where the product's vouchers may be redeemed; empty = any store" }) })
+  .object({ storeIds: z.array(Id).max(500).openapi({ description: "Stores where the product's vouchers may be redeemed; empty = any store" }) }).strict()
   .openapi("ProductStoresInput");
 
 /** A merchant redeems what the holder shows: the QR's public code, or the typed coupon code / card key. */
@@ -60,6 +60,7 @@ export const RedeemInput = z
     storeId: Id.optional().openapi({ description: "Required unless the redeemer key is bound to a store" }),
     orderAmountCents: z.number().int().min(0).max(100_000_000).optional().openapi({ description: "The purchase the coupon is applied to (threshold check)" }),
   })
+  .strict()
   .refine((r) => (r.code ? 1 : 0) + (r.secret ? 1 : 0) === 1, { message: "give exactly one of code or secret", path: ["code"] })
   .openapi("RedeemInput");
 export type RedeemInput = z.infer<typeof RedeemInput>;

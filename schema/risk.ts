@@ -19,6 +19,7 @@ export const CreateBlockInput = z
     reason: Reason,
     expiresAt: Expiry,
   })
+  .strict()
   .superRefine((b, ctx) => {
     if (b.kind === "phone" && !Phone.safeParse(b.value).success) ctx.addIssue({ code: "custom", path: ["value"], message: "a mainland mobile number (11 digits starting 1)", params: { reason: "invalid_phone" } });
     if (b.kind === "ip" && !parseCidr(b.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "an IPv4/IPv6 address or CIDR range, e.g. 203.0.113.0/24 or 2001:db8::/32", params: { reason: "invalid_ip" } });
@@ -28,7 +29,7 @@ export const CreateBlockInput = z
 export type CreateBlockInput = z.infer<typeof CreateBlockInput>;
 
 export const UpdateBlockInput = z
-  .object({ reason: Reason.optional(), expiresAt: Expiry })
+  .object({ reason: Reason.optional(), expiresAt: Expiry }).strict()
   .refine((b) => b.reason !== undefined || b.expiresAt !== undefined, { message: "give reason or expiresAt" })
   .openapi("UpdateBlockInput");
 

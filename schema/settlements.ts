@@ -39,6 +39,7 @@ export const SettlementAgreementInput = z
     /** First China-time day it no longer applies to; open-ended when absent. */
     effectiveTo: Day.nullable().optional(),
   })
+  .strict()
   .refine((a) => !a.effectiveTo || a.effectiveTo > a.effectiveFrom, { path: ["effectiveTo"], message: "must be after effectiveFrom", params: { reason: "invalid_window" } })
   .openapi("SettlementAgreementInput");
 
@@ -67,7 +68,7 @@ export const SettlementAgreement = z
   .openapi("SettlementAgreement");
 export type SettlementAgreement = z.infer<typeof SettlementAgreement>;
 
-export const ExternalAcceptInput = z.object({ token: z.string().min(10).max(100) }).openapi("SettlementExternalAccept");
+export const ExternalAcceptInput = z.object({ token: z.string().min(10).max(100) }).strict().openapi("SettlementExternalAccept");
 
 export const ClosePeriodInput = z
   .object({
@@ -75,6 +76,7 @@ export const ClosePeriodInput = z
     /** Any China-time day inside the period to close; the previous period when absent. */
     day: Day.optional(),
   })
+  .strict()
   .openapi("SettlementCloseInput");
 
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);

@@ -11,6 +11,7 @@ export const PlanInput = z
     bonusCents: z.number().int().min(0).max(10_000_000).default(0).openapi({ description: "Bonus credited on top (spent first, never refunded)" }),
     bonusValidDays: z.number().int().min(1).max(3650).nullable().default(null).openapi({ description: "Days a load's bonus stays spendable; null = no expiry" }),
   })
+  .strict()
   .refine((p) => p.bonusCents <= p.payCents, { message: "bonus may not exceed the amount paid", path: ["bonusCents"], params: { reason: "bonus_above_paid" } })
   .openapi("StoredValuePlanInput");
 export type PlanInput = z.infer<typeof PlanInput>;
@@ -55,6 +56,7 @@ export const StoreChargeInput = z
     amountCents: z.number().int().min(1).max(10_000_000),
     storeId: z.string().min(1).max(64).optional().openapi({ description: "Required for a redeemer key not bound to a store" }),
   })
+  .strict()
   .openapi("StoredValueChargeInput");
 export type StoreChargeInput = z.infer<typeof StoreChargeInput>;
 

@@ -109,6 +109,7 @@ export const SupplierInput = z
     credentials: SupplierCredentialsInput.optional(),
     products: z.array(z.object({ productId: z.string().min(1).max(64), sku: z.string().min(1).max(64), costCents: z.number().int().min(0) })).max(200),
   })
+  .strict()
   .openapi("SupplierInput");
 
 export const Supplier = z
@@ -129,7 +130,7 @@ export const Supplier = z
   })
   .openapi("Supplier");
 
-export const MarginPolicyInput = z.object({ allowBelowCost: z.boolean() }).openapi("MarginPolicyInput");
+export const MarginPolicyInput = z.object({ allowBelowCost: z.boolean() }).strict().openapi("MarginPolicyInput");
 export const MarginPolicy = z.object({ productId: z.string(), allowBelowCost: z.boolean() }).openapi("MarginPolicy");
 
 export const SyncResult = z.object({ suppliers: z.number().int(), updated: z.number().int(), belowCost: z.number().int(), failed: z.number().int() }).openapi("SupplierSyncResult");

@@ -32,6 +32,7 @@ export const CreateTenantInput = z
     name: text().trim().min(1).max(80),
     allowedOrigins: z.array(Origin).max(50).default([]),
   })
+  .strict()
   .openapi("CreateTenantInput");
 
 export const UpdateTenantInput = z
@@ -41,6 +42,7 @@ export const UpdateTenantInput = z
     /** Days raw events are kept in the warehouse (1–3650); null keeps them. Aggregates (user profiles) stay. */
     eventRetentionDays: z.number().int().min(1).max(3650).nullable().optional(),
   })
+  .strict()
   .openapi("UpdateTenantInput");
 
 export const ApiKey = z
@@ -67,6 +69,7 @@ export const CreateApiKeyInput = z
       .max(SCOPES.length)
       .refine((s) => new Set(s).size === s.length, "Each scope once"),
   })
+  .strict()
   .openapi("CreateApiKeyInput");
 
 export const CreatedApiKey = ApiKey.extend({
@@ -78,6 +81,7 @@ export const RotateMemberSecretInput = z
     /** How long tokens signed with the previous secret still verify (0 = at once); for a rotation without downtime. */
     overlapMinutes: z.number().int().min(0).max(10_080).default(60),
   })
+  .strict()
   .openapi("RotateMemberSecretInput");
 
 export const MemberSecret = z

@@ -54,7 +54,9 @@ export class ApiError extends Error {
     return new ApiError(429, "rate_limited", message, undefined, { "Retry-After": String(Math.ceil(retryAfterS)) });
   }
   static fromZod(error: z.ZodError, where: string) {
-    const issues = error.issues.map((i) => ({
+    // A field the contract does not know (an operator's typo would otherwise change nothing and answer 200): one
+    // issue per field, at its own path.
+    const issues = error.issues.flatMap((i): z.core.$ZodIssue[] => (i.code === "unrecognized_keys" ? i.keys.map((k) => ({ ...i, path: [...i.path, k], message: `Unknown field "${k}"` })) : [i])).map((i) => ({
       path: [where, ...i.path.map(String)].join("."),
       message: i.message,
       code: issueCode(i),

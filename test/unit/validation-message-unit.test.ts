@@ -22,4 +22,14 @@ describe("a validation failure's message", () => {
     expect(e.message).toMatch(/^Invalid query string — query\.a: .+; query\.b: .+ \(and 2 more, see issues\)$/);
     expect(e.issues).toHaveLength(4);
   });
+
+  it("names each unknown field of a strict object at its own path", () => {
+    const parsed = z.object({ a: z.object({ b: z.number() }).strict() }).strict().safeParse({ a: { b: 1, bb: 2 }, aa: 1, ab: 2 });
+    const e = ApiError.fromZod(parsed.error!, "json");
+    expect(e.issues!.map((i) => [i.path, i.code, i.message])).toEqual([
+      ["json.a.bb", "unrecognized_keys", 'Unknown field "bb"'],
+      ["json.aa", "unrecognized_keys", 'Unknown field "aa"'],
+      ["json.ab", "unrecognized_keys", 'Unknown field "ab"'],
+    ]);
+  });
 });

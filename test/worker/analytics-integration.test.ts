@@ -68,7 +68,7 @@ describe("analytics API through the worker", () => {
     expect(other.body.rows).toEqual([]);
     const smuggled = await query(analystB, `?tenantId=${a.tenant.id}`);
     expect(smuggled.status).toBe(400);
-    expect(smuggled.body.error.issues[0].path).toBe("query");
+    expect(smuggled.body.error.issues[0].path).toBe("query.tenantId");
     expect((await api(`/analytics/roi`, { token: analystB })).body.rows).toEqual([]);
 
     // Scope and auth.

@@ -40,7 +40,7 @@ const patch = createRoute({
 const status = createRoute({
   method: "post", path: "/products/{productId}/status", tags, security: bearerAuth, middleware: operator,
   summary: "Publish, archive or return to draft; publishing refuses missing validity/scope and banned absolute claims",
-  request: { params: ProductId, ...jsonBody(z.object({ status: ProductStatus })) },
+  request: { params: ProductId, ...jsonBody(z.object({ status: ProductStatus }).strict()) },
   responses: { 200: json(Product, "Updated"), 404: errors[404], 422: e422, ...common },
 });
 const compliance = createRoute({

@@ -130,7 +130,7 @@ const voidRoute = createRoute({
   summary: "Void an issued voucher of this brand (recorded in the ledger)",
   security: bearerAuth,
   middleware: [requireKey("operator")],
-  request: { params: z.object({ code: z.string().min(4).max(64) }), ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) })) },
+  request: { params: z.object({ code: z.string().min(4).max(64) }), ...jsonBody(z.object({ reason: z.string().trim().min(1).max(200) }).strict()) },
   responses: { 200: json(Voucher, "Voided"), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 429: errors[429] },
 });
 

@@ -48,7 +48,7 @@ const newPlan = createRoute({
 });
 const planStatus = createRoute({
   method: "post", path: "/cards/plans/{planId}/status", tags, ...keyed("operator"), summary: "Offer (active) or withdraw (archived) a plan",
-  request: { params: z.object({ planId: z.string().min(1).max(64) }), ...jsonBody(z.object({ status: z.enum(["active", "archived"]) })) },
+  request: { params: z.object({ planId: z.string().min(1).max(64) }), ...jsonBody(z.object({ status: z.enum(["active", "archived"]) }).strict()) },
   responses: { 200: json(Plan, "Plan"), ...keyCommon },
 });
 const accounts = createRoute({

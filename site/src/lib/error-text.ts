@@ -238,7 +238,7 @@ const ISSUES: Record<string, Pair> = {
   invalid_type: ["缺少或类型不对", "missing or of the wrong type"],
   invalid_value: ["取值不允许", "not an allowed value"],
   invalid_recharge_account: ["格式不正确", "wrong format"],
-  unrecognized_keys: ["含不认识的字段", "has unknown fields"],
+  unrecognized_keys: ["不认识的字段，请检查拼写", "an unknown field: check its spelling"],
   lottery_disclosure_missing: ["必须填写", "required"],
   // A schema's own checks (params.reason) and the services' issue codes
   required: ["必须填写", "required"],
