@@ -22,17 +22,22 @@ async function inviteePays(slug: string, code: string, productId: string) {
   await friend.buyAndPay(productId, `wallet_${crypto.randomUUID().slice(0, 8)}`);
 }
 
+/** A brand with an invite programme and an assist, and a member's account signed in on a laptop. */
+async function anAccount() {
+  const b = await brand(10);
+  await programme(b);
+  const assistId = await assist(b.adminKey, b.reward);
+  const phone = newPhone();
+  const laptop = await (await new Phone(b.slug).member()).signIn(phone);
+  return { b, assistId, phone, laptop, account: await idOf(laptop) };
+}
+
 // Someone with an account signs in on a new phone where they already began, as a guest, a help link (助力), an
 // invite link (邀请有礼) and an after-sale ticket. What those bring in afterwards is the account's: nothing may land on
 // the guest id, which no session shows any more.
 describe("a guest's growth links after it signs in to an existing account", { timeout: 180_000 }, () => {
   it("the help request, the invite link and the ticket go on under the account, and what they bring lands in its 我的卡券", async () => {
-    const b = await brand(10);
-    await programme(b);
-    const assistId = await assist(b.adminKey, b.reward);
-    const phone = newPhone();
-    const laptop = await (await new Phone(b.slug).member()).signIn(phone);
-    const account = await idOf(laptop);
+    const { b, assistId, phone, laptop, account } = await anAccount();
 
     const mobile = await new Phone(b.slug).member();
     const guest = await idOf(mobile);
@@ -70,12 +75,7 @@ describe("a guest's growth links after it signs in to an existing account", { ti
   });
 
   it("an account with links of its own keeps them; what the guest's links bring in still reaches the account", async () => {
-    const b = await brand(10);
-    await programme(b);
-    const assistId = await assist(b.adminKey, b.reward);
-    const phone = newPhone();
-    const laptop = await (await new Phone(b.slug).member()).signIn(phone);
-    const account = await idOf(laptop);
+    const { b, assistId, phone, laptop, account } = await anAccount();
     const own = await laptop.post(`/assists/${assistId}/requests`);
     const ownCode = await inviteCode(laptop);
 
