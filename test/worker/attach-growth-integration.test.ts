@@ -1,4 +1,6 @@
 import { env } from "cloudflare:workers";
+import { retryAssistRewards } from "../../worker/services/assists";
+import { requestHashOf } from "../../worker/services/orders";
 import { describe, expect, it } from "vitest";
 import { api, countRows } from "./helpers";
 import { assist, brand, inviteCode, Phone, programme } from "./growth-helpers";
@@ -100,5 +102,24 @@ describe("a guest's growth links after it signs in to an existing account", { ti
     expect(await heldBy(b.tenant.id, guest)).toBe(0);
     const rewards = await env.DB.prepare("SELECT buyer_id FROM invite_rewards WHERE tenant_id = ? AND role = 'inviter'").bind(b.tenant.id).all<{ buyer_id: string }>();
     expect(rewards.results).toEqual([{ buyer_id: account }]);
+  });
+
+  it("a reward order an earlier release made (hashed on the buyer, not the request) and a crash left unrecorded is taken up", async () => {
+    const b = await brand(10);
+    const assistId = await assist(b.adminKey, b.reward);
+    const requester = await new Phone(b.slug).member();
+    const link = (await requester.post(`/assists/${assistId}/requests`)).body.code as string;
+    for (let i = 0; i < 5; i++) await help(b.slug, link);
+    const r = (await env.DB.prepare("SELECT * FROM assist_requests WHERE code = ?").bind(link).first<{ id: string; requester_id: string; reward_order_id: string }>())!;
+    // As the old release left it: the order's hash on the requester, the request without its reward.
+    const legacy = await requestHashOf({ tenantId: b.tenant.id, buyerId: r.requester_id, productId: b.reward, idempotencyKey: `assist:${r.id}`, source: `assist:${assistId}`, unitPriceCents: 0 });
+    await env.DB.batch([
+      env.DB.prepare("UPDATE orders SET request_hash = ? WHERE id = ?").bind(legacy, r.reward_order_id),
+      env.DB.prepare("UPDATE assist_requests SET reward_order_id = NULL WHERE id = ?").bind(r.id),
+    ]);
+    expect(await retryAssistRewards(env, b.tenant.id)).toBe(1);
+    const after = await env.DB.prepare("SELECT reward_order_id FROM assist_requests WHERE id = ?").bind(r.id).first<{ reward_order_id: string }>();
+    expect(after!.reward_order_id).toBe(r.reward_order_id);
+    expect((await productsOf(requester)).filter((p) => p === b.reward)).toHaveLength(1);
   });
 });

@@ -119,7 +119,7 @@ export async function createOrder(env: Env, p: CreateOrderParams, read?: D1Resul
   terms?.check(results.slice(3));
   const [productR, priorR, keyR] = results;
   const prior = priorR!.results[0] as OrderRow | undefined;
-  if (prior) return repeat(env, prior, requestHash);
+  if (prior) return repeat(env, prior, requestHash, p);
 
   const product = sellable(p, productR!.results[0] as ProductRow | undefined);
   const coupons = p.couponVoucherIds?.length ? await couponsFor(env, p, product) : undefined;
@@ -372,7 +372,7 @@ async function assertCouponsApplied(env: Env, d: DraftOrder, product: ProductRow
 /** The insert did nothing: the key was used meanwhile (answer as a repeat) or the buyer is at the limit. */
 export async function refused(env: Env, p: CreateOrderParams, product: ProductRow, requestHash: string): Promise<CreatedOrder> {
   const raced = await getOrderByIdempotencyKey(env.DB, p.tenantId, p.idempotencyKey);
-  if (raced) return repeat(env, raced, requestHash);
+  if (raced) return repeat(env, raced, requestHash, p);
   const quantity = p.quantity ?? 1;
   const unpaid = p.maxUnpaidUnits ? (await buyerUnits(env.DB, p.tenantId, p.buyerId, product.id)).unpaid : 0;
   if (p.maxUnpaidUnits && unpaid + quantity > p.maxUnpaidUnits) {
@@ -397,8 +397,12 @@ async function reserveOrCancel(
   }
 }
 
-export async function repeat(env: Env, prior: OrderRow, requestHash: string): Promise<CreatedOrder> {
-  if (prior.request_hash !== requestHash) {
+/**
+ * `p`, when it names a winnerId: the order may also have been made under this key as buyerId's own request (hashed on
+ * the buyer), as a release before winnerId keyed a reward's order — one whose recording a crash cut off is taken up.
+ */
+export async function repeat(env: Env, prior: OrderRow, requestHash: string, p?: CreateOrderParams): Promise<CreatedOrder> {
+  if (prior.request_hash !== requestHash && !(p?.winnerId && prior.request_hash === (await requestHashOf({ ...p, winnerId: undefined })))) {
     throw ApiError.conflict("idempotency_key_reused", "This Idempotency-Key was used for a different order");
   }
   if (prior.status === "cancelled" && prior.failure_reason === "out_of_stock") throw ApiError.conflict("sold_out", "Out of stock");
