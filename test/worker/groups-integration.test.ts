@@ -2,7 +2,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepGroupTeams } from "../../worker/services/groups";
-import { paidAtSandbox, pay, shop, shopWithKeys } from "./commerce-helpers";
+import { currentConsentVersion } from "../../schema/privacy";
+import { paidAtSandbox, pay, phoneBuyer, shop, shopWithKeys } from "./commerce-helpers";
 import { api, countRows, createTenant, recordedOfType } from "./helpers";
 
 const HOUR = 3_600_000;
@@ -35,6 +36,17 @@ const refundsOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM paym
 const chargesOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM payments WHERE order_id = ? AND kind = 'charge' AND status = 'succeeded'", orderId);
 const vouchersOf = (orderId: string) => countRows("SELECT COUNT(*) AS n FROM vouchers WHERE order_id = ?", orderId);
 const teamObject = (teamId: string) => env.GROUP_TEAM.get(env.GROUP_TEAM.idFromName(teamId));
+
+/** The session holding `cookie` signs in with `phone`, whose account exists already: its guest is attached to it. */
+async function signInAs(slug: string, phone: string, cookie: string) {
+  // The per-phone resend wait: the account's own code counts as long ago.
+  await env.DB.prepare("UPDATE otp_codes SET created_at = '2000-01-01T00:00:00.000Z'").run();
+  expect((await shop(slug, "/otp", { method: "POST", cookie, json: { phone } })).status).toBe(200);
+  const code = /(\d{6})/.exec((await shop(slug, `/dev/sms?phone=${phone}`)).body.messages[0].body)![1];
+  const r = await shop(slug, "/otp/verify", { method: "POST", cookie, json: { phone, code, consent: { version: currentConsentVersion("phone_sign_in"), accepted: true } } });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.cookie ?? cookie;
+}
 
 describe("group buy: open, join, pay, fill", () => {
   it("holds paid seats undelivered until the team is full, then delivers every member's keys once", async () => {
@@ -69,6 +81,27 @@ describe("group buy: open, join, pay, fill", () => {
     // Run the sweep: nothing left to do for this team, nothing delivered twice.
     await sweepGroupTeams(env, new Date(Date.now() + HOUR));
     for (const o of [leader.orderId, a.orderId, b.orderId]) expect(await vouchersOf(o)).toBe(1);
+  });
+
+  it("a guest who opens a team and signs in to an existing account before paying keeps the seat: paid, theirs, the team opened once", async () => {
+    const s = await groupShop(2, 3);
+    const leader = await openTeam(s.slug, s.groupBuyId);
+    const phone = `139${String(Date.now()).slice(-8)}`;
+    await phoneBuyer(s.slug, phone);
+    const account = await signInAs(s.slug, phone, leader.cookie);
+    // The order moved to the account with the guest; its payment still takes the guest's seat (it was refunded as
+    // group_seat_refused: the seat was looked up by the order's new buyer).
+    expect((await pay(leader.checkoutUrl)).body.orderStatus).toBe("paid");
+    const view = await shop(s.slug, `/group-teams/${leader.teamId}`, { cookie: account });
+    expect(view.body.team.members).toEqual([expect.objectContaining({ leader: true, you: true })]);
+    expect(view.body.mine).toMatchObject({ orderId: leader.orderId, status: "paid" });
+    // Joining again from the account is the same seat, not a second one.
+    expect((await join(s.slug, leader.teamId, account)).orderId).toBe(leader.orderId);
+    const friend = await join(s.slug, leader.teamId);
+    expect((await pay(friend.checkoutUrl)).body.orderStatus).toBe("delivered");
+    expect(await orderStatus(s.tenant.id, leader.orderId)).toBe("delivered");
+    expect(await refundsOf(leader.orderId)).toBe(0);
+    expect(await recordedOfType(s.tenant.id, "group_team_opened")).toHaveLength(1);
   });
 
   it("a 3-seat team with 50 buyers paying at once: exactly 3 fulfilled, every other payer refunded once", async () => {

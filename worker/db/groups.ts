@@ -46,6 +46,8 @@ export interface GroupMemberRow {
   paid_at: string | null;
   phone_masked: string | null;
   order_status: string;
+  /** The seat's order's buyer now: the account a guest who took the seat was attached to since (its orders moved). */
+  order_buyer_id: string;
 }
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -115,7 +117,7 @@ export async function membersOfTeams(db: D1Database, tenantId: string, teamIds: 
   if (!teamIds.length) return [];
   const { results } = await db
     .prepare(
-      `SELECT m.*, b.phone_masked, o.status AS order_status FROM group_members m
+      `SELECT m.*, b.phone_masked, o.status AS order_status, o.buyer_id AS order_buyer_id FROM group_members m
        JOIN orders o ON o.tenant_id = m.tenant_id AND o.id = m.order_id
        LEFT JOIN buyers b ON b.tenant_id = m.tenant_id AND b.id = m.buyer_id
        WHERE m.tenant_id = ? AND m.team_id IN (SELECT value FROM json_each(?)) ORDER BY m.paid_at IS NULL, m.paid_at, m.seat`,
@@ -142,9 +144,14 @@ export function replaceSeatOrderStmt(db: D1Database, tenantId: string, teamId: s
     .bind(orderId, tenantId, teamId, buyerId, lapsedOrderId);
 }
 
+/** The buyer's seat: taken by them, or by a guest of theirs attached to them since (the seat's order is theirs now). */
 export function memberOfBuyer(db: D1Database, tenantId: string, teamId: string, buyerId: string) {
   return db
-    .prepare("SELECT m.*, NULL AS phone_masked, o.status AS order_status FROM group_members m JOIN orders o ON o.tenant_id = m.tenant_id AND o.id = m.order_id WHERE m.tenant_id = ? AND m.team_id = ? AND m.buyer_id = ?")
+    .prepare(
+      `SELECT m.*, NULL AS phone_masked, o.status AS order_status, o.buyer_id AS order_buyer_id FROM group_members m
+       JOIN orders o ON o.tenant_id = m.tenant_id AND o.id = m.order_id
+       WHERE m.tenant_id = ?1 AND m.team_id = ?2 AND (m.buyer_id = ?3 OR o.buyer_id = ?3) ORDER BY m.buyer_id = ?3 DESC LIMIT 1`,
+    )
     .bind(tenantId, teamId, buyerId)
     .first<GroupMemberRow>();
 }

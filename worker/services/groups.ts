@@ -37,12 +37,14 @@ const toGroupBuy = (r: GroupBuyRow): GroupBuy => ({
 });
 
 const LETTERS = "ABCDEFGHIJ";
+/** A seat the viewer took, or a guest of theirs took before it was attached to them (the seat's order moved to them). */
+const isYours = (m: GroupMemberRow, you: string) => m.buyer_id === you || m.order_buyer_id === you;
 /** What others see of a member: the masked phone (138****0202), or 会员A… for a guest. */
 function toTeam(t: GroupTeamRow, members: GroupMemberRow[], you: string | null): GroupTeam {
   const paid = members.filter((m) => m.status === "paid");
   return {
     id: t.id, groupBuyId: t.group_buy_id, status: t.status, size: t.size,
-    members: paid.map((m, i) => ({ name: m.phone_masked ?? `会员${LETTERS[i] ?? i + 1}`, seat: i + 1, leader: m.buyer_id === t.leader_id, ...(you ? { you: m.buyer_id === you } : {}) })),
+    members: paid.map((m, i) => ({ name: m.phone_masked ?? `会员${LETTERS[i] ?? i + 1}`, seat: i + 1, leader: m.buyer_id === t.leader_id, ...(you ? { you: isYours(m, you) } : {}) })),
     waiting: t.status === "open" ? members.filter((m) => m.status === "held" && m.order_status === "created").length : 0,
     expiresAt: t.expires_at, openedAt: t.opened_at, settledAt: t.settled_at, failReason: t.fail_reason, autoCompleted: t.auto_completed === 1,
   };
@@ -135,7 +137,7 @@ export async function joinTeam(env: Env, tenantId: string, buyerId: string, team
   if ((await paidSeats(env.DB, tenantId, teamId)).length >= team.size) throw ApiError.conflict("team_full", "This team is already full");
   // A seat whose order lapsed unpaid is freed: joining again gives the same seat a new order.
   const placed = await seatOrder(env, tenantId, buyerId, buy, teamId, seat?.order_id);
-  await env.DB.batch([seat ? replaceSeatOrderStmt(env.DB, tenantId, teamId, buyerId, seat.order_id, placed.order.id) : insertMemberStmt(env.DB, tenantId, teamId, buyerId, placed.order.id)]);
+  await env.DB.batch([seat ? replaceSeatOrderStmt(env.DB, tenantId, teamId, seat.buyer_id, seat.order_id, placed.order.id) : insertMemberStmt(env.DB, tenantId, teamId, buyerId, placed.order.id)]);
   return teamView(env, tenantId, teamId, buyerId);
 }
 
@@ -154,7 +156,7 @@ export async function teamView(env: Env, tenantId: string, teamId: string, buyer
   if (!team) throw ApiError.notFound("Team");
   const buy = (await getGroupBuy(env.DB, tenantId, team.group_buy_id))!;
   const members = await membersOfTeams(env.DB, tenantId, [teamId]);
-  const mine = buyerId ? members.find((m) => m.buyer_id === buyerId) : undefined;
+  const mine = buyerId ? (members.find((m) => m.buyer_id === buyerId) ?? members.find((m) => isYours(m, buyerId))) : undefined;
   let checkoutUrl: string | undefined;
   if (mine && mine.status === "held" && mine.order_status === "created" && team.status === "open") {
     const pid = await chargeIdOfOrder(env.DB, tenantId, mine.order_id);
@@ -189,7 +191,9 @@ export async function groupSeatPaid(env: Env, order: OrderRow): Promise<OrderRow
   // Only a seat's current order takes a seat (a lapsed order replaced by a new one and paid late is refunded).
   const seat = await memberOfBuyer(db, t, team.id, order.buyer_id);
   if (seat?.order_id !== order.id) return failAndRefund(env, order, "group_seat_refused");
-  const answer: SeatAnswer = await teamObject(env, team.id).confirm(specOf(team, await paidSeats(db, t, team.id)), order.id, order.buyer_id);
+  // The seat's own buyer (the guest who took it, though the order has moved to the account it was attached to since):
+  // the team object and the leader's check know the seat by it.
+  const answer: SeatAnswer = await teamObject(env, team.id).confirm(specOf(team, await paidSeats(db, t, team.id)), order.id, seat.buyer_id);
   const base = { groupBuyId: team.group_buy_id, teamId: team.id, productId: order.product_id };
   if (answer.outcome === "refused") {
     await db.batch([
