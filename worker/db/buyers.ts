@@ -146,7 +146,7 @@ export function attachGuestStmts(db: D1Database, tenantId: string, guestId: stri
     // What the guest started goes on under the account: its help link and its invite link (unless the account has its
     // own; a reward reached by what stays is given to the account, holderOf) and its after-sale tickets. Never the
     // invites the guest accepted (an existing account is not a new user), nor its group seats (the team's object
-    // holds them by the guest's id; their orders moved above).
+    // holds them by the guest's id; they are found by their orders, which moved above: db/groups.ts memberOfBuyer).
     db.prepare("UPDATE OR IGNORE assist_requests SET requester_id = ? WHERE tenant_id = ? AND requester_id = ?").bind(phoneBuyerId, tenantId, guestId),
     db.prepare("UPDATE OR IGNORE invite_codes SET buyer_id = ? WHERE tenant_id = ? AND buyer_id = ?").bind(phoneBuyerId, tenantId, guestId),
     db.prepare("UPDATE invites SET inviter_id = ? WHERE tenant_id = ? AND inviter_id = ? AND invitee_id != ?").bind(phoneBuyerId, tenantId, guestId, phoneBuyerId),
