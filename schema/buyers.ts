@@ -9,7 +9,7 @@ export const Phone = z
   .transform((s) => s.replace(/^\+?86/, "").replace(/[\s-]/g, ""))
   .pipe(z.string().regex(/^1[3-9]\d{9}$/, "a mainland mobile number (11 digits starting 1)"));
 
-export const OtpRequestInput = z.object({ phone: Phone }).openapi("OtpRequestInput");
+export const OtpRequestInput = z.object({ phone: Phone }).strict().openapi("OtpRequestInput");
 export const OtpVerifyInput = z
   .object({
     phone: Phone,
@@ -19,6 +19,7 @@ export const OtpVerifyInput = z
     /** Agreement to the personal information rules (required) and the optional marketing opt-in; recorded in D1. */
     consent: SignInConsent,
   })
+  .strict()
   .openapi("OtpVerifyInput");
 
 export const Buyer = z

@@ -28,7 +28,7 @@ export const CompensationPolicies = z
 
 export const REPORT_PROBLEMS = ["invalid_key", "already_used", "wrong_value", "other"] as const;
 export const ReportVoucherInput = z
-  .object({ problem: z.enum(REPORT_PROBLEMS), note: text().trim().max(500).default("") })
+  .object({ problem: z.enum(REPORT_PROBLEMS), note: text().trim().max(500).default("") }).strict()
   .openapi("ReportVoucherInput");
 
 export const Complaint = z
@@ -54,7 +54,7 @@ export type Complaint = z.infer<typeof Complaint>;
 export const ResolveComplaintInput = z.object({ action: z.enum(["replace", "refund", "reject"]) }).strict().openapi("ResolveComplaintInput");
 
 export const RateVoucherInput = z
-  .object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(500).default("") })
+  .object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(500).default("") }).strict()
   .openapi("RateVoucherInput");
 
 export const Rating = z

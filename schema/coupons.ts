@@ -8,6 +8,7 @@ export const CheckoutQuoteInput = z
     quantity: z.number().int().min(1).max(10).default(1),
     couponVoucherIds: z.array(z.string().min(1).max(64)).max(3).optional().openapi({ description: "Price this pick too (answered as `chosen`)" }),
   })
+  .strict()
   .openapi("CheckoutQuoteInput");
 
 export const COUPON_INAPPLICABLE_REASONS = ["offline", "scope", "threshold", "eligibility", "expired", "budget", "used"] as const;

@@ -23,6 +23,7 @@ export const CreateOrderInput = z
     couponVoucherIds: z.array(z.string().min(1).max(64)).min(1).max(3).optional().openapi({ description: "Coupons you hold to take off this order (see POST …/checkout/quote); at most one per class" }),
     storedValueCents: z.number().int().min(1).max(10_000_000).optional().openapi({ description: "Pay this part from the member's stored-value balance (储值卡); the gateway charges the rest" }),
   })
+  .strict()
   .openapi("CreateOrderInput");
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
 

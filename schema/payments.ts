@@ -60,5 +60,5 @@ export const PaymentAccount = z
   .openapi("PaymentAccount");
 export type PaymentAccount = z.infer<typeof PaymentAccount>;
 
-export const StartPaymentInput = z.object({ provider: z.string().trim().min(1).max(32).openapi({ example: "wechatpay" }) }).openapi("StartPaymentInput");
+export const StartPaymentInput = z.object({ provider: z.string().trim().min(1).max(32).openapi({ example: "wechatpay" }) }).strict().openapi("StartPaymentInput");
 export const StartPaymentResult = z.object({ redirectUrl: z.string() }).openapi("StartPaymentResult");

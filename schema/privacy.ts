@@ -41,11 +41,11 @@ export const ConsentRecord = z
   .openapi("ConsentRecord");
 export type ConsentRecord = z.infer<typeof ConsentRecord>;
 
-export const MarketingConsentInput = z.object({ granted: z.boolean(), version: z.string().min(1).max(40).optional() }).openapi("MarketingConsentInput");
+export const MarketingConsentInput = z.object({ granted: z.boolean(), version: z.string().min(1).max(40).optional() }).strict().openapi("MarketingConsentInput");
 export const MyConsents = z.object({ marketing: z.boolean(), records: z.array(ConsentRecord) }).openapi("MyConsents");
 
 /** An erasure needs a typed confirmation, so a stray tap cannot erase an account. */
-export const ErasureInput = z.object({ confirm: z.literal("ERASE", { error: 'type "ERASE" to confirm' }) }).openapi("ErasureInput");
+export const ErasureInput = z.object({ confirm: z.literal("ERASE", { error: 'type "ERASE" to confirm' }) }).strict().openapi("ErasureInput");
 export const ErasureStatus = z.enum(["pending", "scrubbed", "completed"]);
 export const ErasureRequest = z
   .object({ id: z.string(), status: ErasureStatus, requestedAt: z.string(), completedAt: z.string().nullable() })

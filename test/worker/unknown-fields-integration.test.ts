@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { api, createTenant } from "./helpers";
-import { FUTURE } from "./commerce-helpers";
+import { api, countRows, createTenant } from "./helpers";
+import { FUTURE, shop, shopWithKeys } from "./commerce-helpers";
 
-// An operator's typo in a field name used to change nothing and answer 200 (or fall back to a default): now it is a
+// An operator's (or a shopper's client's) typo in a field name used to change nothing and answer 200 (or fall back to a default): now it is a
 // 400 naming the field, and nothing changes.
-describe("unknown fields in an operator's input", () => {
+describe("unknown fields in an input", () => {
   it("a typo in PATCH /tenant is refused at its own path, and the tenant is unchanged", async () => {
     const { adminKey } = await createTenant();
     const before = await api("/tenant", { token: adminKey });
@@ -31,5 +31,13 @@ describe("unknown fields in an operator's input", () => {
     expect(typo.status).toBe(400);
     expect(typo.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["json.perUserLimt"]);
     expect((await api("/campaigns", { token: adminKey })).body.campaigns).toEqual([]);
+  });
+
+  it("a shopper's order with a misspelt field is refused, and no order is made", async () => {
+    const { tenant, slug, productId } = await shopWithKeys(2);
+    const r = await shop(slug, "/orders", { method: "POST", json: { productId, quantity: 1, couponIds: ["vch_x"] }, headers: { "idempotency-key": crypto.randomUUID() } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["json.couponIds"]);
+    expect(await countRows("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ?", tenant.id)).toBe(0);
   });
 });

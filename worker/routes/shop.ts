@@ -66,7 +66,7 @@ const verify = createRoute({
 const adopt = createRoute({
   method: "post", path: "/shop/{tenant}/session", tags, middleware,
   summary: "Continue in this browser as the buyer of a campaign session token (the widget's pay link); with a buyer here already, a guest token's orders and vouchers move to that buyer",
-  request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) })) },
+  request: { params: Tenant, ...jsonBody(z.object({ token: z.string().min(10).max(400) }).strict()) },
   responses: { 200: json(Me, "The buyer of this browser"), ...common, 401: errors[401] },
 });
 const device = createRoute({
