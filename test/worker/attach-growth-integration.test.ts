@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { retryAssistRewards } from "../../worker/services/assists";
-import { requestHashOf } from "../../worker/services/orders";
+import { createOrder, requestHashOf } from "../../worker/services/orders";
 import { describe, expect, it } from "vitest";
-import { api, countRows } from "./helpers";
+import { api, countRows, settleOutbox } from "./helpers";
 import { assist, brand, inviteCode, Phone, programme } from "./growth-helpers";
 
 const newPhone = () => `139${String(Date.now()).slice(-6)}${Math.floor(Math.random() * 90 + 10)}`;
@@ -121,5 +121,27 @@ describe("a guest's growth links after it signs in to an existing account", { ti
     const after = await env.DB.prepare("SELECT reward_order_id FROM assist_requests WHERE id = ?").bind(r.id).first<{ reward_order_id: string }>();
     expect(after!.reward_order_id).toBe(r.reward_order_id);
     expect((await productsOf(requester)).filter((p) => p === b.reward)).toHaveLength(1);
+  });
+
+  it("a reward whose holder was read before the attachment and written after it still lands on the account", async () => {
+    const { b, phone, laptop, account } = await anAccount();
+    const mobile = await new Phone(b.slug).member();
+    const guest = await idOf(mobile);
+    await mobile.signIn(phone);
+    // The window: issueReward read the holder (the guest) a few round trips before the sign-in attached it, and
+    // inserts the order after. Without the trigger (D1 0238) the order and its voucher stay on the guest id.
+    const { order } = await createOrder(env, {
+      tenantId: b.tenant.id, buyerId: guest, winnerId: `late-${guest}`, productId: b.reward, idempotencyKey: `assist:late-${guest}`, source: "assist:late",
+      unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
+    });
+    await settleOutbox();
+    const row = await env.DB.prepare("SELECT buyer_id, status FROM orders WHERE id = ?").bind(order.id).first<{ buyer_id: string; status: string }>();
+    expect(row).toEqual({ buyer_id: account, status: "delivered" });
+    // A voucher written for the guest after the attachment (a delivery that read its order before the sign-in).
+    await env.DB.prepare("INSERT INTO vouchers (id, tenant_id, holder_id, product_id, kind, code, source_key, title, valid_from, valid_to) SELECT 'v-late', tenant_id, ?, product_id, kind, 'late-code-' || ?, 'late:' || ?, title, valid_from, valid_to FROM vouchers WHERE order_id = ?")
+      .bind(guest, guest, guest, order.id).run();
+    expect((await env.DB.prepare("SELECT holder_id FROM vouchers WHERE id = 'v-late'").first<{ holder_id: string }>())!.holder_id).toBe(account);
+    expect((await productsOf(laptop)).filter((p) => p === b.reward)).toHaveLength(2);
+    expect(await heldBy(b.tenant.id, guest)).toBe(0);
   });
 });
