@@ -77,15 +77,28 @@ describe("merchant console and verify page on a phone", () => {
     await screenshot(page, "my-vouchers-qr");
     const redeemed = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code, orderAmountCents: 15000 }, { "idempotency-key": crypto.randomUUID() });
     expect(redeemed.status).toBe(200);
-    // Live: the redeemed voucher leaves 可使用 without a reload, and 已使用 shows it redeemed, with no QR code left.
+    // Live, without a reload: the card the holder is showing stays where it is and reads 已核销, with when and where,
+    // and its QR code is gone.
     const item = page.locator(`article.voucher[data-code="${code}"]`);
-    await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => item.innerText(), { timeout: 15_000 }).toContain("已核销");
+    await expect.poll(() => item.locator(".redeemed-at").textContent(), { timeout: 10_000 }).toContain("南京西路旗舰店");
+    expect(await item.locator(".voucher-qr").count()).toBe(0);
+    await screenshot(page, "my-vouchers-redeemed-live");
+    // The clerk undoes it (扫错券): the same card is usable again, QR code back, still without a reload.
+    const undone = await new ApiClient(baseUrl, keys.redeemer!).request("POST", `/redemptions/${(redeemed.data as { id: string }).id}/reverse`, { reason: "扫错券" }, { "idempotency-key": crypto.randomUUID() });
+    expect(undone.status, JSON.stringify(undone.data)).toBe(200);
+    await expect.poll(() => item.locator(".voucher-qr svg").count(), { timeout: 15_000 }).toBe(1);
+    expect(await item.innerText()).not.toContain("已核销");
+    // Redeemed for good: once the holder changes tab, it is filed under 已使用.
+    const again = await new ApiClient(baseUrl, keys.redeemer!).request("POST", "/redemptions", { code, orderAmountCents: 15000 }, { "idempotency-key": crypto.randomUUID() });
+    expect(again.status).toBe(200);
+    await expect.poll(() => item.innerText(), { timeout: 15_000 }).toContain("已核销");
+    await page.click('[role=tab][data-tab="expired"]');
+    await page.click('[role=tab][data-tab="usable"]');
+    expect(await item.count()).toBe(0);
     await page.click('[role=tab][data-tab="used"]');
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
     expect(await item.innerText()).toContain("已核销");
-    expect(await item.locator(".voucher-qr").count()).toBe(0);
-    // …and when and where it was redeemed.
-    await expect.poll(() => item.locator(".redeemed-at").textContent(), { timeout: 10_000 }).toContain("南京西路旗舰店");
     await context.close();
   });
 
