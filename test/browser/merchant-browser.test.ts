@@ -45,6 +45,8 @@ describe("merchant console and verify page on a phone", () => {
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("核销成功");
     await screenshot(page, "merchant-redeemed");
+    // Ready for the next customer: their code and their own basket.
+    expect([await page.inputValue("#code"), await page.inputValue("#amount")]).toEqual(["", ""]);
     await page.fill("#code", code);
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("该券已被核销");
