@@ -16,6 +16,12 @@ import { ledgerRowsOfSubjects } from "../../worker/db/order-console";
 import { entriesByDedupeKeys } from "../../worker/db/ledger";
 import { paymentsByIds } from "../../worker/db/reconcile";
 import { messageCounts } from "../../worker/db/outreach";
+import { getChargeOfOrder, wholeRefundAttempts } from "../../worker/db/payments";
+import { orderWithVouchersAndCharge, takenByOrder } from "../../worker/db/orders";
+import { appliedCouponsOf } from "../../worker/db/coupons";
+import { firstVoucherOfOrder, orderDetailRows, refundsOfOrder } from "../../worker/db/order-console";
+import { completionsOf } from "../../worker/db/member-activity";
+import { rewardsOfInvite } from "../../worker/db/invites";
 import { requestErasure } from "../../worker/services/privacy";
 import { runErasures } from "../../worker/services/erasure";
 
@@ -45,6 +51,36 @@ async function productWithHistory(extra: number) {
       `${n} INSERT INTO members (id, tenant_id, buyer_id, card_no, joined_via)
        SELECT 'mbr_rows_' || ?2 || '_' || i, ?2, 'byr_old_' || ?2 || '_' || i, 'NO' || ?2 || '_' || i, 'phone' FROM n`,
     ).bind(Math.max(extra, 5), s.tenant.id),
+    // The orders behind the sold and held keys, each with its charge and a coupon applied. The charges are dated after
+    // now, as a busy shop's are by the time a buyer comes back to an order placed a while ago.
+    env.DB.prepare(
+      `${n} INSERT INTO orders (id, tenant_id, buyer_id, product_id, quantity, unit_price_cents, amount_cents, status, idempotency_key, request_hash)
+       SELECT 'ord_old_' || ?2 || '_' || i, ?2, 'byr_old_' || ?2 || '_' || i, ?3, 1, 100, 100, 'delivered', 'old' || i, 'h' FROM n WHERE ?1 > 5`,
+    ).bind(extra, s.tenant.id, s.productId),
+    env.DB.prepare(
+      `${n} INSERT INTO payments (id, tenant_id, order_id, provider, kind, amount_cents, status, created_at)
+       SELECT 'pay_old_' || ?2 || '_' || i, ?2, 'ord_old_' || ?2 || '_' || i, 'sandbox', 'charge', 100, 'succeeded', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || (i + 60) || ' seconds')
+       FROM n WHERE ?1 > 5`,
+    ).bind(extra, s.tenant.id),
+    env.DB.prepare(
+      `${n} INSERT INTO order_coupons (tenant_id, order_id, voucher_id, coupon_product_id, coupon_kind, discount_cents)
+       SELECT ?2, 'ord_old_' || ?2 || '_' || i, 'vch_rows_' || ?2 || '_' || i, ?3, 'coupon', 10 FROM n WHERE ?1 > 5`,
+    ).bind(extra, s.tenant.id, s.productId),
+    // A member task each history member completed, and an invite programme whose invites were all rewarded.
+    env.DB.prepare("INSERT INTO member_tasks (id, tenant_id, kind, name) VALUES (?, ?, 'complete_profile', 'rows')").bind(`tsk_rows_${s.tenant.id}`, s.tenant.id),
+    env.DB.prepare(
+      `${n} INSERT INTO member_task_completions (id, tenant_id, task_id, member_id, completion)
+       SELECT 'tcp_rows_' || ?2 || '_' || i, ?2, 'tsk_rows_' || ?2, 'mbr_rows_' || ?2 || '_' || i, 'once' FROM n`,
+    ).bind(Math.max(extra, 5), s.tenant.id),
+    env.DB.prepare("INSERT INTO invite_programmes (id, tenant_id, name, inviter_product_id, invitee_product_id) VALUES (?, ?, 'rows', ?, ?)").bind(`ipg_rows_${s.tenant.id}`, s.tenant.id, s.productId, s.productId),
+    env.DB.prepare(
+      `${n} INSERT INTO invites (id, tenant_id, programme_id, inviter_id, invitee_id, status)
+       SELECT 'inv_rows_' || ?2 || '_' || i, ?2, 'ipg_rows_' || ?2, 'byr_old_' || ?2 || '_0', 'byr_old_' || ?2 || '_' || i, 'rewarded' FROM n WHERE i > 0`,
+    ).bind(Math.max(extra, 5), s.tenant.id),
+    env.DB.prepare(
+      `${n} INSERT INTO invite_rewards (id, tenant_id, invite_id, role, buyer_id, product_id, order_id)
+       SELECT 'irw_rows_' || ?2 || '_' || i, ?2, 'inv_rows_' || ?2 || '_' || i, 'inviter', 'byr_old_' || ?2 || '_0', ?3, 'ord_old_' || ?2 || '_' || i FROM n WHERE i > 0`,
+    ).bind(Math.max(extra, 5), s.tenant.id, s.productId),
   ]);
   return s;
 }
@@ -52,6 +88,14 @@ async function productWithHistory(extra: number) {
 /** The history rows again: the worker test files share one database, and others' crons read every tenant's members. */
 async function dropHistory(tenantId: string) {
   await env.DB.batch([
+    env.DB.prepare("DELETE FROM invite_rewards WHERE tenant_id = ? AND id LIKE 'irw\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM invites WHERE tenant_id = ? AND id LIKE 'inv\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM invite_programmes WHERE tenant_id = ? AND id LIKE 'ipg\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM member_task_completions WHERE tenant_id = ? AND id LIKE 'tcp\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM member_tasks WHERE tenant_id = ? AND id LIKE 'tsk\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM order_coupons WHERE tenant_id = ? AND order_id LIKE 'ord\\_old\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM payments WHERE tenant_id = ? AND id LIKE 'pay\\_old\\_%' ESCAPE '\\'").bind(tenantId),
+    env.DB.prepare("DELETE FROM orders WHERE tenant_id = ? AND id LIKE 'ord\\_old\\_%' ESCAPE '\\'").bind(tenantId),
     env.DB.prepare("DELETE FROM card_keys WHERE tenant_id = ? AND id LIKE 'ckh\\_%' ESCAPE '\\'").bind(tenantId),
     env.DB.prepare("DELETE FROM vouchers WHERE tenant_id = ? AND id LIKE 'vch\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
     env.DB.prepare("DELETE FROM members WHERE tenant_id = ? AND id LIKE 'mbr\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
@@ -87,7 +131,7 @@ async function journeyReads(extra: number) {
 async function expectFlat<K extends string>(measure: (extra: number) => Promise<Record<K, number>>, bounds: Partial<Record<K, number>>) {
   const small = await measure(0);
   const large = await measure(10_000);
-  for (const [k, bound] of Object.entries(bounds) as [K, number][]) expect(large[k] - small[k], `${k}: ${small[k]} → ${large[k]} rows`).toBeLessThan(bound);
+  for (const [k, bound] of Object.entries(bounds) as [K, number][]) expect.soft(large[k] - small[k], `${k}: ${small[k]} → ${large[k]} rows`).toBeLessThan(bound);
   return { small, large };
 }
 
@@ -101,8 +145,44 @@ describe("rows read per order", { timeout: 120_000 }, () => {
     // Measured when written: 156 against 163 rows. Before the query-plan fixes (the stock counts already in): 96 against
     // 30,104 with the keys alone (the reservation walked every available key, the payment every held one); 104 against
     // 20,099 with the vouchers once the keys were fixed (the order's vouchers were read in the tenant's order); 162
-    // against 20,160 with the refund (its voucher updates walked every issued voucher of every tenant).
+    // against 20,160 with the refund (its voucher updates walked every issued voucher of every tenant). With the history's
+    // 10,000 paid orders (charges dated after this order's) and before D1 0239: 30,009 more rows (the callback's and the
+    // order reads' latest-charge look-ups walked the brand's payments newest first, and the refund its held keys).
     expect(large.read - small.read).toBeLessThan(100);
+  });
+
+  it("an order's charge, coupons, held keys, payments and first voucher, a member's tasks and an invite's rewards are found by their owner", async () => {
+    const reads = async (extra: number) => {
+      const { tenant, productId } = await productWithHistory(extra);
+      const t = tenant.id;
+      const { order } = await createOrder(env, { tenantId: t, buyerId: `byr_own_${extra}`, productId, idempotencyKey: `rows-own-${extra}` });
+      const count = async (f: (db: D1Database) => Promise<unknown>) => {
+        const c = countingEnv();
+        await f(c.env.DB);
+        return c.tally.read;
+      };
+      const out = {
+        charge: await count((db) => getChargeOfOrder(db, t, order.id)),
+        orderRead: await count((db) => orderWithVouchersAndCharge(db, t, order.id)),
+        coupons: await count((db) => appliedCouponsOf(db, t, order.id)),
+        held: await count((db) => takenByOrder(db, t, order.id)),
+        detail: await count((db) => orderDetailRows(db, t, order.id)),
+        refunds: await count((db) => refundsOfOrder(db, t, order.id)),
+        attempts: await count((db) => wholeRefundAttempts(db, t, order.id)),
+        firstVoucher: await count((db) => firstVoucherOfOrder(db, t, order.id)),
+        tasks: await count((db) => completionsOf(db, t, `mbr_rows_${t}_1`)),
+        rewards: await count((db) => rewardsOfInvite(db, t, `inv_rows_${t}_1`)),
+      };
+      expect(await completionsOf(env.DB, t, `mbr_rows_${t}_1`)).toHaveLength(1);
+      expect(await rewardsOfInvite(env.DB, t, `inv_rows_${t}_1`)).toHaveLength(1);
+      await dropHistory(t);
+      return out;
+    };
+    // Before D1 0239/0240 and the order hints, beside 10,000 orders of history: the charge and the order read walked
+    // the brand's payments newest first (payments_export), the coupons every coupon the brand applied, the held keys
+    // the brand's whole stock (card_keys_pick, for its GROUP BY), the detail and refund lists the brand's payments, the
+    // first voucher the brand's vouchers, the tasks every member's completions and the rewards every invite's.
+    await expectFlat(reads, { charge: 20, orderRead: 20, coupons: 20, held: 20, detail: 20, refunds: 20, attempts: 20, firstVoucher: 20, tasks: 20, rewards: 20 });
   });
 
   it("importing keys, a sold-out order, the ledger's voucher read and matching an upload do not read the tenant's other rows", async () => {

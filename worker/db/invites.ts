@@ -106,7 +106,7 @@ export const reverseRewardStmt = (db: D1Database, tenantId: string, id: string) 
     AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.tenant_id = invite_rewards.tenant_id AND v.order_id = invite_rewards.order_id AND v.status = 'redeemed')`).bind(tenantId, id);
 
 export async function rewardsOfInvite(db: D1Database, tenantId: string, inviteId: string) {
-  return (await db.prepare("SELECT * FROM invite_rewards WHERE tenant_id = ? AND invite_id = ?").bind(tenantId, inviteId).all<RewardRow>()).results;
+  return (await db.prepare("SELECT * FROM invite_rewards WHERE +tenant_id = ? AND invite_id = ?").bind(tenantId, inviteId).all<RewardRow>()).results;
 }
 
 export async function myInviteFacts(db: D1Database, tenantId: string, buyerId: string) {

@@ -120,7 +120,7 @@ export async function orderDetailRows(db: D1Database, tenantId: string, orderId:
     db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, orderId),
     db.prepare("SELECT * FROM order_snapshots WHERE tenant_id = ? AND order_id = ?").bind(tenantId, orderId),
     db.prepare("SELECT p.* FROM products p JOIN orders o ON o.tenant_id = p.tenant_id AND o.product_id = p.id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
-    db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? ORDER BY created_at, id").bind(tenantId, orderId),
+    db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? ORDER BY +created_at, id").bind(tenantId, orderId),
     db.prepare(
       `SELECT a.*, s.name AS supplier_name FROM supplier_attempts a LEFT JOIN suppliers s ON s.id = a.supplier_id AND s.tenant_id = a.tenant_id
        WHERE a.tenant_id = ? AND a.order_id = ? ORDER BY a.created_at`,
@@ -295,7 +295,7 @@ export function latestTakenRefund(db: D1Database, tenantId: string, orderId: str
 /** The order's first issued right, whatever its status now (a money-only refund is recorded on it). */
 export function firstVoucherOfOrder(db: D1Database, tenantId: string, orderId: string) {
   return db
-    .prepare("SELECT id, product_id, campaign_id, kind, holder_id FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY issued_at, id LIMIT 1")
+    .prepare("SELECT id, product_id, campaign_id, kind, holder_id FROM vouchers WHERE tenant_id = ? AND order_id = ? ORDER BY +issued_at, id LIMIT 1")
     .bind(tenantId, orderId)
     .first<{ id: string; product_id: string; campaign_id: string | null; kind: string; holder_id: string }>();
 }
@@ -306,6 +306,6 @@ export async function refundedVoucherIds(db: D1Database, tenantId: string, order
 }
 
 export async function refundsOfOrder(db: D1Database, tenantId: string, orderId: string) {
-  const { results } = await db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' ORDER BY created_at, id").bind(tenantId, orderId).all<PaymentRecordRow>();
+  const { results } = await db.prepare("SELECT * FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' ORDER BY +created_at, id").bind(tenantId, orderId).all<PaymentRecordRow>();
   return results;
 }

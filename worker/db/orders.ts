@@ -215,7 +215,7 @@ export async function takenByOrder(db: D1Database, tenantId: string, orderId: st
   const { results } = await db
     .prepare(
       `SELECT 'hold' AS kind, product_id, quantity AS n FROM order_stock_holds WHERE tenant_id = ? AND order_id = ? AND state = 'held'
-       UNION ALL SELECT 'key', product_id, COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved' GROUP BY product_id
+       UNION ALL SELECT 'key', product_id, COUNT(*) FROM card_keys WHERE tenant_id = ? AND order_id = ? AND status = 'reserved' GROUP BY +product_id
        UNION ALL SELECT 'coupons', '', COALESCE(SUM(discount_cents), 0) FROM order_coupons WHERE tenant_id = ? AND order_id = ? AND state = 'applied'`,
     )
     .bind(tenantId, orderId, tenantId, orderId, tenantId, orderId)

@@ -156,7 +156,7 @@ export async function refundedCentsOfOrder(db: D1Database, tenantId: string, ord
 export async function wholeRefundAttempts(db: D1Database, tenantId: string, orderId: string) {
   const base = `rfo_${orderId}`;
   const { results } = await db
-    .prepare("SELECT id, status FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND (id = ? OR id LIKE ? ESCAPE '\\') ORDER BY created_at, id")
+    .prepare("SELECT id, status FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'refund' AND (id = ? OR id LIKE ? ESCAPE '\\') ORDER BY +created_at, id")
     .bind(tenantId, orderId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}~%`)
     .all<{ id: string; status: string }>();
   return results;

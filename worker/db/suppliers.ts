@@ -265,7 +265,7 @@ export async function suppliersDueForSync(db: D1Database, before: string, limit:
 
 export function liveCostStmt(db: D1Database, tenantId: string, supplierId: string, sku: string, costCents: number, stock: number) {
   return db
-    .prepare("UPDATE supplier_products SET live_cost_cents = ?, live_stock = ? WHERE tenant_id = ? AND supplier_id = ? AND supplier_sku = ?")
+    .prepare("UPDATE supplier_products SET live_cost_cents = ?, live_stock = ? WHERE +tenant_id = ? AND supplier_id = ? AND supplier_sku = ?")
     .bind(costCents, stock, tenantId, supplierId, sku);
 }
 
