@@ -56,6 +56,9 @@ export type Order = z.infer<typeof Order>;
 export const OrderView = z.object({
   order: Order, vouchers: z.array(Voucher), coupons: z.array(OrderCoupon).optional(),
   productKind: ProductKind.nullable().optional().openapi({ description: "What was bought (a direct recharge fails as a recharge, not a delivery); null when the product is gone" }),
+  productName: z.string().nullable().optional().openapi({ description: "What was bought, by the name it was sold under; null when the product is gone" }),
+  storedValue: z.object({ principalCents: z.number().int(), bonusCents: z.number().int() }).nullable().optional()
+    .openapi({ description: "A stored-value top-up (source stored_value): what it put into the member's card, principal and bonus; null until credited" }),
   bundleItems: z.array(PublicBundleItem).optional().openapi({ description: "A bundle's items by name, so a failed bundle's page says which item failed and that the others were not delivered (a bundle is delivered whole or not at all)" }),
 }).openapi("OrderView");
 

@@ -30,7 +30,16 @@ describe("stored-value card (储值卡) on a phone", () => {
     await page.waitForURL(/\/pay\/checkout\//, { timeout: 15_000 });
     await page.click("#pay");
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
-    await page.goto(`${baseUrl}/shop/member/wallet/?t=demo`);
+    // The top-up's own page says what was bought and what went into the card (it has no voucher to show), and leads
+    // to the card; its after-sale problems are a top-up's (未到账), not a coupon's.
+    await expect.poll(() => page.textContent("#order"), { timeout: 15_000 }).toContain("已到账");
+    expect(await page.textContent("#order .product-name")).toContain("充100送50");
+    expect(await page.textContent("#top-up-line")).toContain("已存入储值卡 ¥150.00（本金 ¥100.00 + 赠送 ¥50.00）");
+    await expect.poll(() => page.locator("#t-reason option").allTextContents(), { timeout: 10_000 }).toEqual(["未到账", "其他"]);
+    await fitsThePhone(page);
+    await screenshot(page, "wallet-top-up-order");
+    await page.click("#to-wallet");
+    await page.waitForURL(/\/shop\/member\/wallet\//, { timeout: 15_000 });
     await expect.poll(() => page.textContent("#total"), { timeout: 10_000 }).toContain("¥150.00");
     expect(await page.textContent("#principal")).toContain("¥100.00");
     expect(await page.textContent("#bonus")).toContain("¥50.00");
@@ -79,6 +88,10 @@ describe("stored-value card (储值卡) on a phone", () => {
     expect(await merchant.textContent("#sv-result")).toContain(left);
     await fitsThePhone(merchant);
     await screenshot(merchant, "merchant-stored-value-charge");
+    // The member holding up the code sees the charge land, with the store and the balance left, without a reload.
+    await expect.poll(() => page.textContent("#charged"), { timeout: 10_000 }).toContain(`已扣款 ¥20.00 · 南京西路旗舰店 · 余额 ${left}`);
+    await expect.poll(() => page.textContent("#total"), { timeout: 10_000 }).toContain(left);
+    await screenshot(page, "wallet-charged-live");
 
     await page.reload();
     await expect.poll(() => page.textContent("#total"), { timeout: 10_000 }).toContain(left);

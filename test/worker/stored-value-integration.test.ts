@@ -58,6 +58,28 @@ describe("stored-value load", () => {
     const guest = await shop(w.slug, "/guest", { method: "POST" });
     expect((await shop(w.slug, `/member/wallet/plans/${w.planId}/buy`, { method: "POST", cookie: guest.cookie, idem: "guest-load-1" })).body.error.code).toBe("not_a_member");
   });
+
+  it("its order says what was bought and what went into the card; its after-sale problems are a top-up's", async () => {
+    const w = await walletShop();
+    const { orderId, checkoutUrl } = await load(w);
+    // Before payment: the name, and nothing credited yet.
+    const open = await shop(w.slug, `/orders/${orderId}`, { cookie: w.cookie });
+    expect(open.body).toMatchObject({ productName: expect.stringContaining("充100送50"), storedValue: null, vouchers: [] });
+    const payment = (await getPaymentById(env.DB, checkoutUrl.split("/").pop()!))!;
+    const { body, signature } = await sandboxPaidCallback(env, payment.id);
+    expect((await callback(body, signature)).ok).toBe(true);
+    const paid = await shop(w.slug, `/orders/${orderId}`, { cookie: w.cookie });
+    expect(paid.body).toMatchObject({ order: { status: "delivered", source: "stored_value" }, productName: expect.stringContaining("充100送50"), storedValue: { principalCents: 10000, bonusCents: 5000 } });
+    // Not a coupon that does not work: money that did not arrive, or something else.
+    const ticket = (reason: string) => shop(w.slug, `/orders/${orderId}/tickets`, { method: "POST", cookie: w.cookie, json: { reason, body: "余额没有变化" } });
+    const wrong = await ticket("key_invalid");
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.code).toBe("ticket_reason_not_applicable");
+    expect((await ticket("not_received")).status).toBe(201);
+    // Any other order names no top-up.
+    const other = await shop(w.slug, "/orders", { method: "POST", cookie: w.cookie, idem: `other-${orderId}`, json: { productId: w.productId } });
+    expect((await shop(w.slug, `/orders/${other.body.order?.id ?? other.body.orderId}`, { cookie: w.cookie })).body).not.toHaveProperty("storedValue");
+  });
 });
 
 describe("bonus validity", () => {

@@ -361,11 +361,17 @@ export async function orderWithVouchersAndCharge(db: D1Database, tenantId: strin
       )
       .bind(tenantId, orderId),
     db.prepare("SELECT id FROM payments WHERE tenant_id = ? AND order_id = ? AND kind = 'charge' ORDER BY created_at DESC LIMIT 1").bind(tenantId, orderId),
-    db.prepare("SELECT p.kind FROM orders o JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id WHERE o.tenant_id = ? AND o.id = ?").bind(tenantId, orderId),
+    // The name as sold (the order's snapshot), else the product's own.
+    db.prepare(
+      `SELECT p.kind, COALESCE(s.name, p.name) AS name FROM orders o JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
+       LEFT JOIN order_snapshots s ON s.order_id = o.id WHERE o.tenant_id = ? AND o.id = ?`,
+    ).bind(tenantId, orderId),
     ...(buyerId ? [buyerStmt(db, tenantId, buyerId)] : []),
   ]);
+  const product = k!.results[0] as { kind: string; name: string } | undefined;
   return {
-    productKind: (k!.results[0] as { kind: string } | undefined)?.kind ?? null,
+    productKind: product?.kind ?? null,
+    productName: product?.name ?? null,
     buyer: (b?.results[0] as BuyerRow | undefined) ?? null,
     order: o!.results[0] as OrderRow | undefined,
     vouchers: v!.results as (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[],

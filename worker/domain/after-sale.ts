@@ -6,6 +6,7 @@ export const BALANCE_PROVIDER = "stored_value";
  * deadlines and the refund plan (how much, which rights go with it). No I/O.
  */
 import type { TICKET_REASONS } from "../../schema/after-sale";
+import { STORED_VALUE_SOURCE } from "./stored-value";
 
 type TicketReason = (typeof TICKET_REASONS)[number];
 const ALL_REASONS: readonly TicketReason[] = ["key_invalid", "not_received", "wrong_account", "other"];
@@ -18,8 +19,13 @@ const REASONS_BY_KIND: Partial<Record<string, readonly TicketReason[]>> = {
   card_key: ["key_invalid", "not_received", "other"],
   direct_recharge: ["not_received", "wrong_account", "other"],
   coupon: ["key_invalid", "not_received", "other"],
+  // A stored-value top-up (an order with source stored_value, whatever its hidden product): money into the card.
+  stored_value: ["not_received", "other"],
 };
 export const ticketReasonsFor = (kind: string | null | undefined): readonly TicketReason[] => REASONS_BY_KIND[kind ?? ""] ?? ALL_REASONS;
+
+/** What an order's after-sale words and reasons go by: a top-up is a stored-value order, not its hidden product's kind. */
+export const afterSaleKind = (source: string | null | undefined, productKind: string | null | undefined) => (source === STORED_VALUE_SOURCE ? "stored_value" : productKind);
 
 /** SLA of a ticket: first operator reply within 4 hours, resolved within 48 hours of opening. */
 export const TICKET_SLA = { firstResponseMs: 4 * 3_600_000, resolutionMs: 48 * 3_600_000 } as const;

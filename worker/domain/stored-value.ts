@@ -61,3 +61,6 @@ export async function verifyMemberCode(secret: string, tenantId: string, code: s
   if (Number(expS) < nowS) return { ok: false, code: "member_code_expired" };
   return { ok: true, memberId };
 }
+
+/** The source of a plan's top-up order (services/stored-value.ts buyPlan): its after-sale and its page go by it. */
+export const STORED_VALUE_SOURCE = "stored_value";

@@ -1,4 +1,5 @@
-import { checkoutPayer } from "./stored-value";
+import { checkoutPayer, loadOfOrder } from "./stored-value";
+import { STORED_VALUE_SOURCE } from "../domain/stored-value";
 import { validityEnded } from "../domain/validity";
 import type { Product, ProductConfig } from "../../schema/catalog";
 import type { Voucher } from "../../schema/vouchers";
@@ -59,7 +60,7 @@ export async function sessionOrder(env: Env, tenantId: string, sessionBuyerId: s
 
 async function orderView(
   env: Env, tenantId: string,
-  read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[]; charge?: { id: string }; productKind: string | null },
+  read: { order: OrderRow; vouchers: (VoucherRow & { product_tutorial: string | null; product_scope: string | null })[]; charge?: { id: string }; productKind: string | null; productName: string | null },
 ) {
   const { order: row, charge } = read;
   const notes = new Map<string, ProductNotes>();
@@ -74,6 +75,9 @@ async function orderView(
     ...((row.discount_cents ?? 0) > 0 ? { coupons: await couponsOfOrder(env, tenantId, row.id) } : {}),
     // What was bought, so the page words a failed direct recharge as 充值失败, not 发放失败.
     productKind: (read.productKind as Product["kind"] | null) ?? null,
+    productName: read.productName,
+    // A stored-value top-up (储值) delivers no voucher: what it put into the card, once credited.
+    ...(row.source === STORED_VALUE_SOURCE ? { storedValue: await loadOfOrder(env, tenantId, row.id) } : {}),
     // A bundle's items: its page says which one failed and that the others were not delivered either.
     ...(read.productKind === "bundle" ? { bundleItems: await bundleItemsOf(env.DB, tenantId, row.product_id) } : {}),
   };

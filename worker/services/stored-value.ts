@@ -6,7 +6,7 @@
 import type { Balance, Movement, Plan, PlanInput, StoreCharge, StoreChargeInput, Wallet } from "../../schema/stored-value";
 import { newId, sha256Hex } from "../domain/crypto";
 import { canonicalJson } from "../domain/ledger";
-import { loadRefund, signMemberCode, verifyMemberCode, type Split } from "../domain/stored-value";
+import { loadRefund, signMemberCode, STORED_VALUE_SOURCE, verifyMemberCode, type Split } from "../domain/stored-value";
 import { memberById, memberByBuyer } from "../db/members";
 import { markDeliveredStmt } from "../db/fulfilment";
 import { settleHoldsStmts, type OrderRow } from "../db/orders";
@@ -97,12 +97,18 @@ export async function walletOf(env: Env, tenantId: string, buyerId: string): Pro
   return { memberId: member.id, cardNo: member.card_no, balance: toBalance(account), bonusExpiresAt: account?.bonus_expires_at ?? null, plans: plans.map(toPlan), movements: movements.map(toMovement) };
 }
 
+/** What a top-up order put into the card (principal and bonus), or null while it is not credited. */
+export async function loadOfOrder(env: Env, tenantId: string, orderId: string) {
+  const load = await movementBySource(env.DB, tenantId, "loaded", "order", orderId);
+  return load ? { principalCents: load.principal_delta, bonusCents: load.bonus_delta } : null;
+}
+
 /** Buying a plan is an order of its hidden product, paid through the ordinary gateway. */
 export async function buyPlan(env: Env, tenantId: string, buyerId: string, planId: string, idempotencyKey: string) {
   await requireMember(env, tenantId, buyerId);
   const plan = await planById(env.DB, tenantId, planId);
   if (!plan || plan.status !== "active") throw ApiError.notFound("Plan");
-  const res = await createOrder(env, { tenantId, buyerId, productId: plan.product_id, idempotencyKey, requirePublished: false, source: "stored_value" });
+  const res = await createOrder(env, { tenantId, buyerId, productId: plan.product_id, idempotencyKey, requirePublished: false, source: STORED_VALUE_SOURCE });
   return { created: res.created, orderId: res.order.id, status: res.order.status, amountCents: res.order.amount_cents, checkoutUrl: res.paymentId && res.order.status === "created" ? checkoutPath(res.paymentId) : null };
 }
 

@@ -18,7 +18,7 @@ import {
   overdueTickets, reopenTicketStmt, setResolutionRefStmt, ticketExists, ticketIs, ticketsOfOrder, touchTicketStmt, type TicketMessageRow, type TicketRow,
 } from "../db/tickets";
 import { insertVoucherStmt, listVouchersByOrder, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
-import { decodeListCursor, encodeListCursor, ticketDeadlines, ticketOverdue, ticketReasonsFor } from "../domain/after-sale";
+import { afterSaleKind, decodeListCursor, encodeListCursor, ticketDeadlines, ticketOverdue, ticketReasonsFor } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
@@ -66,7 +66,7 @@ export async function openTicket(env: Env, tenantId: string, buyerId: string | n
   const order = await buyersOrder(env, tenantId, buyerId, orderId);
   if (!OPENABLE.includes(order.status)) throw ApiError.conflict("order_not_eligible", `An order in status '${order.status}' has nothing to service yet`);
   if (input.voucherId) rightOf(await listVouchersByOrder(env.DB, tenantId, orderId), input.voucherId);
-  await assertReasonFits(env, tenantId, order.product_id, input.reason);
+  await assertReasonFits(env, tenantId, order, input.reason);
   const id = newId("tkt");
   const due = ticketDeadlines(now);
   const [ins] = await env.DB.batch([
@@ -79,8 +79,8 @@ export async function openTicket(env: Env, tenantId: string, buyerId: string | n
 }
 
 /** The reason must be one the buyer's form offers for what was bought (a recharge is never 卡密无效). */
-async function assertReasonFits(env: Env, tenantId: string, productId: string, reason: string) {
-  const kind = (await getProductRow(env.DB, tenantId, productId))?.kind ?? null;
+async function assertReasonFits(env: Env, tenantId: string, order: { product_id: string; source: string }, reason: string) {
+  const kind = afterSaleKind(order.source, (await getProductRow(env.DB, tenantId, order.product_id))?.kind ?? null) ?? null;
   const fits = ticketReasonsFor(kind);
   if (fits.includes(reason as (typeof fits)[number])) return;
   throw new ApiError(422, "ticket_reason_not_applicable", `A ${kind} order's ticket names one of: ${fits.join(", ")}`, [

@@ -5,12 +5,16 @@
  */
 import type { TICKET_REASONS } from "../../../schema/after-sale";
 import { ticketReasonsFor } from "../../../worker/domain/after-sale";
+export { afterSaleKind } from "../../../worker/domain/after-sale";
+import { STORED_VALUE_SOURCE } from "../../../worker/domain/stored-value";
 
 export type Words = [string, string];
 type Kind = string | null | undefined;
 type TicketReason = (typeof TICKET_REASONS)[number];
 
 const isRecharge = (kind: Kind) => kind === "direct_recharge";
+/** A stored-value top-up (储值): money into the member's card, worded 到账 (afterSaleKind gives this kind). */
+const isTopUp = (kind: Kind) => kind === "stored_value";
 
 export const ORDER_STATUS: Record<string, Words> = {
   created: ["待支付", "Awaiting payment"], paid: ["已支付，发放中", "Paid, delivering"], delivered: ["已发放", "Delivered"],
@@ -18,6 +22,9 @@ export const ORDER_STATUS: Record<string, Words> = {
 };
 const RECHARGE_STATUS: Record<string, Words> = {
   paid: ["已支付，充值中", "Paid, recharging"], delivered: ["已充值", "Recharged"], failed: ["充值失败", "Recharge failed"],
+};
+const TOP_UP_STATUS: Record<string, Words> = {
+  paid: ["已支付，入账中", "Paid, crediting"], delivered: ["已到账", "Credited"], failed: ["入账失败", "Not credited"],
 };
 
 /**
@@ -27,7 +34,8 @@ const RECHARGE_STATUS: Record<string, Words> = {
 export function orderStatusWords(o: { status: string; source?: string | null; productKind?: Kind }): Words {
   if (o.status === "paid" && o.source?.startsWith("group:")) return ["已支付，等待成团", "Paid, waiting for the team"];
   if (o.status === "failed" && o.productKind === "bundle") return ["未发放，退款中", "Not delivered; refunding"];
-  return (isRecharge(o.productKind) ? RECHARGE_STATUS[o.status] : undefined) ?? ORDER_STATUS[o.status] ?? [o.status, o.status];
+  const own = isRecharge(o.productKind) ? RECHARGE_STATUS : o.source === STORED_VALUE_SOURCE || isTopUp(o.productKind) ? TOP_UP_STATUS : undefined;
+  return own?.[o.status] ?? ORDER_STATUS[o.status] ?? [o.status, o.status];
 }
 
 // Why money came back on its own: a group-buy seat says what happened to the team, not a delivery failure.
@@ -46,6 +54,7 @@ export function failureWords(reason: string, status: string, kind: Kind): Words 
   if (known) return known;
   const done = status === "refunded";
   if (isRecharge(kind)) return done ? ["充值失败，已自动退款", "Recharge failed; refunded automatically"] : ["充值失败，款项将自动原路退回", "Recharge failed; your payment is being refunded automatically"];
+  if (isTopUp(kind)) return done ? ["储值未能入账，已自动退款", "The top-up could not be credited; refunded automatically"] : ["储值未能入账，款项将自动原路退回", "The top-up could not be credited; your payment is being refunded automatically"];
   return done ? ["发放失败，已自动退款", "Delivery failed; refunded automatically"] : ["发放失败，款项将自动原路退回", "Delivery failed; your payment is being refunded automatically"];
 }
 
@@ -94,7 +103,7 @@ const COUPON_REASON_WORDS: Partial<Record<TicketReason, Words>> = { key_invalid:
 /** A ticket's problem in words, as the buyer chose it for this kind of product. */
 export function reasonWords(reason: string, kind: Kind): Words {
   const r = reason as TicketReason;
-  return (isRecharge(kind) ? RECHARGE_REASON_WORDS[r] : kind === "coupon" ? COUPON_REASON_WORDS[r] : undefined) ?? REASON_WORDS[r] ?? [reason, reason];
+  return (isRecharge(kind) || isTopUp(kind) ? RECHARGE_REASON_WORDS[r] : kind === "coupon" ? COUPON_REASON_WORDS[r] : undefined) ?? REASON_WORDS[r] ?? [reason, reason];
 }
 
 /** The after-sale form's problem list for this kind of product (the API's own list, worker/domain/after-sale.ts) with words. */
