@@ -40,12 +40,19 @@ describe("member points on a phone", () => {
     await page.goto(`${baseUrl}/shop/member/points/?t=demo&lang=zh`);
     await expect.poll(() => page.textContent("#tasks-h"), { timeout: 10_000 }).toBe("做任务赚积分");
 
+    // A task not done yet leads to where it is done (the demo's 完成首笔订单: the shop), not to a dead 未完成.
+    const firstOrder = page.locator("#tasks article", { hasText: "完成首笔订单" });
+    await expect.poll(() => firstOrder.locator("a.go").getAttribute("href"), { timeout: 10_000 }).toBe("/shop/?t=demo");
+    expect(await firstOrder.locator("a.go").textContent()).toBe("去完成");
+
     // Buy the ¥19.90 video card: 19 points at the default 1 point per yuan.
     await buyVideoCard(page);
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
 
     await page.goto(`${baseUrl}/shop/member/points/?t=demo`);
     await expect.poll(() => page.textContent("#balance"), { timeout: 10_000 }).toBe("24");
+    // Done now: its reward waits for the tap.
+    await expect.poll(() => firstOrder.locator("button").textContent(), { timeout: 10_000 }).toBe("领取奖励");
     expect(await page.textContent("#moves")).toContain("购物");
     await screenshot(page, "points-earned");
 

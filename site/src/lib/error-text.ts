@@ -27,7 +27,7 @@ const CODES: Record<string, Pair> = {
   coupon_unavailable: ["优惠券已被使用或已过期，请重新选择", "A coupon was used or expired; choose again"],
   coupon_budget_exhausted: ["优惠券活动预算已用完", "This coupon's budget is spent"],
   not_eligible: ["不满足参与或使用条件", "Not eligible"],
-  purchase_limit: ["超过限购数量", "Purchase limit reached"],
+  purchase_limit: ["已达到该商品的每人限购数量（含商城兑换）", "You have reached this product's per-person limit (exchanges included)"],
   recharge_account_required: ["请填写充值账号", "Enter the account to recharge"],
   invalid_recharge_account: ["充值账号格式不正确", "The account is not in the expected format"],
   idempotency_key_reused: ["请重新提交", "Please submit again"],

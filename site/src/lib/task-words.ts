@@ -25,3 +25,19 @@ export function taskWords(task: TaskState): { button: Words; note: Words | null 
   if (back >= n) return { button: n > 1 ? [`已收回 ${n} 次`, `Taken back ×${n}`] : ["已收回", "Taken back"], note };
   return { button: n > 1 ? [`已完成 ${n} 次`, `Done ×${n}`] : ["已完成", "Done"], note };
 }
+
+/**
+ * Where a member does a task not done yet, for its 去完成 link: the birthday on the member centre (完善资料), the shop (首
+ * 次购买), 我的卡券 with its store QR codes (到店核销), the invite link on the member centre (邀请好友). Null for a kind
+ * this page does not know.
+ */
+export function taskPlace(kind: string, store: string): string | null {
+  const t = `?t=${encodeURIComponent(store)}`;
+  const places: Record<string, string> = {
+    complete_profile: `/shop/member/${t}#birthday`,
+    first_purchase: `/shop/${t}`,
+    redeem_at_store: `/shop/vouchers/${t}`,
+    invite_friend: `/shop/member/${t}#invites`,
+  };
+  return places[kind] ?? null;
+}
