@@ -104,6 +104,11 @@ describe("stored-value card (储值卡) on a phone", () => {
     await spent.click();
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
+    // 我的订单 lists the top-up as 已到账 with 查看详情: it has no card key to view.
+    await page.goto(`${baseUrl}/shop/orders/?t=demo`);
+    const topUp = page.locator(".order", { hasText: "充100送50" });
+    await expect.poll(() => topUp.first().textContent(), { timeout: 10_000 }).toContain("已到账");
+    expect(await topUp.first().locator(".view").textContent()).toBe("查看详情");
     expect(errors).toEqual([]);
     await context.close();
   });
