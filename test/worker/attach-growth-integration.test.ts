@@ -144,4 +144,22 @@ describe("a guest's growth links after it signs in to an existing account", { ti
     expect((await productsOf(laptop)).filter((p) => p === b.reward)).toHaveLength(2);
     expect(await heldBy(b.tenant.id, guest)).toBe(0);
   });
+
+  it("rewards written for the guest while its sign-in runs all land on the account, whatever the interleaving", async () => {
+    const { b, phone, laptop, account } = await anAccount();
+    const mobile = await new Phone(b.slug).member();
+    const guest = await idOf(mobile);
+    // Twelve writes that read the holder (the guest) before the attachment, racing the sign-in that attaches it.
+    const late = Array.from({ length: 12 }, (_, i) => async () => {
+      await new Promise((r) => setTimeout(r, i * 3));
+      return createOrder(env, {
+        tenantId: b.tenant.id, buyerId: guest, winnerId: `race-${guest}-${i}`, productId: b.reward, idempotencyKey: `assist:race-${guest}-${i}`, source: "assist:race",
+        unitPriceCents: 0, requirePublished: false, purchaseLimit: false,
+      });
+    });
+    await Promise.all([mobile.signIn(phone), ...late.map((f) => f())]);
+    await settleOutbox();
+    expect(await heldBy(b.tenant.id, guest)).toBe(0);
+    expect((await productsOf(laptop)).filter((p) => p === b.reward)).toHaveLength(12);
+  });
 });
