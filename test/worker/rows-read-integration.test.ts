@@ -22,6 +22,7 @@ import { appliedCouponsOf } from "../../worker/db/coupons";
 import { firstVoucherOfOrder, orderDetailRows, refundsOfOrder } from "../../worker/db/order-console";
 import { completionsOf } from "../../worker/db/member-activity";
 import { rewardsOfInvite } from "../../worker/db/invites";
+import { deleteUnusedTier } from "../../worker/db/membership";
 import { requestErasure } from "../../worker/services/privacy";
 import { runErasures } from "../../worker/services/erasure";
 
@@ -395,6 +396,32 @@ describe("rows read per order", { timeout: 120_000 }, () => {
     // rows each here, against 6). The growth reversal read 20 both ways in D1 (Python's SQLite 3.40 plans it through the
     // brand's rows); it is kept here as a check. An issuance's progress counted the brand's every message before 0207, and the overview did before 0209.
     await expectFlat(reads, { ledger: 20, dedupe: 20, payments: 20, growth: 20, progress: 20, overview: 20 });
+  });
+
+  it("deleting a tier finds its members by the tier, not by walking every member", async () => {
+    const reads = async (extra: number) => {
+      const { tenant } = await shopWithKeys(1);
+      const t = tenant.id;
+      const n = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)";
+      await env.DB.batch([
+        env.DB.prepare("INSERT INTO member_tiers (id, tenant_id, name, rank, growth_threshold) VALUES (?, ?, '银卡', 1, 100), (?, ?, '金卡', 2, 500)").bind(`tier_unused_${t}`, t, `tier_held_${t}`, t),
+        env.DB.prepare(`${n} INSERT INTO buyers (id, tenant_id, kind) SELECT 'byr_tr_' || ?2 || '_' || i, ?2, 'guest' FROM n WHERE ?1 > 0`).bind(extra, t),
+        env.DB.prepare(`${n} INSERT INTO members (id, tenant_id, buyer_id, card_no, tier_id, joined_via) SELECT 'mbr_tr_' || ?2 || '_' || i, ?2, 'byr_tr_' || ?2 || '_' || i, 'TR' || ?2 || i, 'tier_held_' || ?2, 'phone' FROM n WHERE ?1 > 0`).bind(extra, t),
+      ]);
+      const unused = countingEnv();
+      expect(await deleteUnusedTier(unused.env.DB, t, `tier_unused_${t}`)).toBe(true);
+      const held = countingEnv();
+      expect(await deleteUnusedTier(held.env.DB, t, `tier_held_${t}`)).toBe(extra === 0);
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM members WHERE tenant_id = ? AND id LIKE 'mbr\\_tr\\_%' ESCAPE '\\'").bind(t),
+        env.DB.prepare("DELETE FROM member_tiers WHERE tenant_id = ?").bind(t),
+        env.DB.prepare("DELETE FROM buyers WHERE tenant_id = ? AND id LIKE 'byr\\_tr\\_%' ESCAPE '\\'").bind(t),
+      ]);
+      return { unused: unused.tally.read, held: held.tally.read };
+    };
+    // Before 0242 (and the look-up by tier), beside 10,000 members on the other tier: the unused tier's delete read
+    // 20,004 rows against 5 (the brand's members, and every member again for the foreign keys).
+    await expectFlat(reads, { unused: 20, held: 20 });
   });
 
   it("an erasure reads the person's rows, not the brand's: buyers, notices, shares, ratings, tickets, risk events, members, invites", async () => {

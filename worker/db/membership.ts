@@ -38,11 +38,13 @@ export function updateTier(db: D1Database, t: Omit<TierRow, "privileges"> & { pr
 export async function deleteUnusedTier(db: D1Database, tenantId: string, id: string): Promise<boolean> {
   const r = await db
     .prepare(
+      // Members on the tier found by the tier (0242), not by walking the brand's members.
       `DELETE FROM member_tiers WHERE tenant_id = ? AND id = ?
-         AND NOT EXISTS (SELECT 1 FROM members WHERE tenant_id = ? AND (tier_id = ? OR paid_tier_id = ?))
+         AND NOT EXISTS (SELECT 1 FROM members WHERE +tenant_id = ? AND tier_id = ?)
+         AND NOT EXISTS (SELECT 1 FROM members WHERE +tenant_id = ? AND paid_tier_id = ?)
          AND NOT EXISTS (SELECT 1 FROM paid_card_plans WHERE tenant_id = ? AND tier_id = ?)`,
     )
-    .bind(tenantId, id, tenantId, id, id, tenantId, id)
+    .bind(tenantId, id, tenantId, id, tenantId, id, tenantId, id)
     .run();
   return r.meta.changes === 1;
 }
