@@ -88,20 +88,15 @@ async function productWithHistory(extra: number) {
 
 /** The history rows again: the worker test files share one database, and others' crons read every tenant's members. */
 async function dropHistory(tenantId: string) {
-  await env.DB.batch([
-    env.DB.prepare("DELETE FROM invite_rewards WHERE tenant_id = ? AND id LIKE 'irw\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM invites WHERE tenant_id = ? AND id LIKE 'inv\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM invite_programmes WHERE tenant_id = ? AND id LIKE 'ipg\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM member_task_completions WHERE tenant_id = ? AND id LIKE 'tcp\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM member_tasks WHERE tenant_id = ? AND id LIKE 'tsk\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM order_coupons WHERE tenant_id = ? AND order_id LIKE 'ord\\_old\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM payments WHERE tenant_id = ? AND id LIKE 'pay\\_old\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM orders WHERE tenant_id = ? AND id LIKE 'ord\\_old\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM card_keys WHERE tenant_id = ? AND id LIKE 'ckh\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM vouchers WHERE tenant_id = ? AND id LIKE 'vch\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM members WHERE tenant_id = ? AND id LIKE 'mbr\\_rows\\_%' ESCAPE '\\'").bind(tenantId),
-    env.DB.prepare("DELETE FROM buyers WHERE tenant_id = ? AND id LIKE 'byr\\_old\\_%' ESCAPE '\\'").bind(tenantId),
-  ]);
+  // [table, column, id prefix], children before the rows they reference.
+  const rows: [string, string, string][] = [
+    ["invite_rewards", "id", "irw_rows_"], ["invites", "id", "inv_rows_"], ["invite_programmes", "id", "ipg_rows_"],
+    ["member_task_completions", "id", "tcp_rows_"], ["member_tasks", "id", "tsk_rows_"], ["order_coupons", "order_id", "ord_old_"],
+    ["payments", "id", "pay_old_"], ["orders", "id", "ord_old_"], ["card_keys", "id", "ckh_"], ["vouchers", "id", "vch_rows_"],
+    ["members", "id", "mbr_rows_"], ["buyers", "id", "byr_old_"],
+  ];
+  await env.DB.batch(rows.map(([table, column, prefix]) =>
+    env.DB.prepare(`DELETE FROM ${table} WHERE tenant_id = ? AND ${column} LIKE ? ESCAPE '\\'`).bind(tenantId, `${prefix.replaceAll("_", "\\_")}%`)));
 }
 
 /** Rows read by one guest's whole journey: product read, list, order, payment, delivery, the order read, a refund. */
