@@ -4,9 +4,8 @@
  * Pure (no DOM): each text is a [zh, en] pair for `t(...)`; tested in test/unit/order-words-unit.test.ts.
  */
 import type { TICKET_REASONS } from "../../../schema/after-sale";
-import { ticketReasonsFor } from "../../../worker/domain/after-sale";
-export { afterSaleKind } from "../../../worker/domain/after-sale";
-import { STORED_VALUE_SOURCE } from "../../../worker/domain/stored-value";
+import { afterSaleKind, ticketReasonsFor } from "../../../worker/domain/after-sale";
+export { afterSaleKind };
 
 export type Words = [string, string];
 type Kind = string | null | undefined;
@@ -34,8 +33,15 @@ const TOP_UP_STATUS: Record<string, Words> = {
 export function orderStatusWords(o: { status: string; source?: string | null; productKind?: Kind }): Words {
   if (o.status === "paid" && o.source?.startsWith("group:")) return ["已支付，等待成团", "Paid, waiting for the team"];
   if (o.status === "failed" && o.productKind === "bundle") return ["未发放，退款中", "Not delivered; refunding"];
-  const own = isRecharge(o.productKind) ? RECHARGE_STATUS : o.source === STORED_VALUE_SOURCE || isTopUp(o.productKind) ? TOP_UP_STATUS : undefined;
+  const kind = afterSaleKind(o.source, o.productKind);
+  const own = isRecharge(kind) ? RECHARGE_STATUS : isTopUp(kind) ? TOP_UP_STATUS : undefined;
   return own?.[o.status] ?? ORDER_STATUS[o.status] ?? [o.status, o.status];
+}
+
+/** A delivered order has a key or voucher to open (查看卡券) unless it was money into an account (直充, 储值). */
+export function hasRightToView(o: { source?: string | null; productKind?: Kind }): boolean {
+  const kind = afterSaleKind(o.source, o.productKind);
+  return !isRecharge(kind) && !isTopUp(kind);
 }
 
 // Why money came back on its own: a group-buy seat says what happened to the team, not a delivery failure.
