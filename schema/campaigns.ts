@@ -221,6 +221,7 @@ export const ClaimInput = z
     /** Client-chosen id for retries: the same key returns the same result. */
     requestId: z.string().min(8).max(64).optional(),
   })
+  .strict()
   .openapi("ClaimInput");
 export type ClaimInput = z.infer<typeof ClaimInput>;
 
@@ -254,7 +255,7 @@ export const ClaimResult = z
   .openapi("ClaimResult");
 export type ClaimResult = z.infer<typeof ClaimResult>;
 
-export const TaskInput = z.object({ userId: UserId.optional() }).openapi("TaskInput");
+export const TaskInput = z.object({ userId: UserId.optional() }).strict().openapi("TaskInput");
 
 /** Starting a widget session: where the visitor came from, and optionally the brand's member token for them. */
 export const CampaignSessionInput = z

@@ -156,5 +156,8 @@ export const MyExchange = z
   })
   .openapi("MyExchange");
 export const MemberMall = z
-  .object({ balance: z.number().int(), items: z.array(MallItem), exchanges: z.array(MyExchange) })
+  .object({
+    balance: z.number().int(), items: z.array(MallItem), exchanges: z.array(MyExchange),
+    productLimitReached: z.array(z.string()).openapi({ description: "Items whose product this member already holds up to its per-buyer limit (an exchange would be refused with purchase_limit)" }),
+  })
   .openapi("MemberMall");

@@ -182,6 +182,11 @@ describe("campaign claims on Durable Objects", { timeout: 60_000 }, () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe("json.userId");
     expect(bad.headers.get("x-request-id")).toBe(bad.body.error.requestId);
+    // A field the contract does not name (a misspelt requestId, say) is refused, not ignored.
+    const extra = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", json: { userId: "u1", requestID: "rq-extra-0001" } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error.issues[0]).toMatchObject({ path: "json.requestID", code: "unrecognized_keys" });
+    expect(extra.body.error.message).toContain("requestID");
     const junk = await api(`/public/campaigns/${c.id}/claims`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
     expect(junk.status).toBe(400);
     expect(junk.body.error.code).toBe("invalid_body");

@@ -216,6 +216,38 @@ describe("points mall", () => {
     expect(ok.every((r) => r.body.orderStatus === "delivered")).toBe(true);
   });
 
+  it("an item whose product the member already holds up to its per-buyer limit is shown as such, and its exchange is refused with the points kept", async () => {
+    const s = await shopWithKeys(3, { perUserLimit: 1 });
+    const other = await api("/products", {
+      method: "POST", token: s.adminKey,
+      json: { kind: "coupon", name: "咖啡券", priceCents: 0, faceValueCents: 1500, validity: { kind: "relative", days: 30 }, scope: "全场", config: { coupon: { thresholdCents: 0, discountCents: 1500 } }, stockTotal: 10 },
+    });
+    expect((await api(`/products/${other.body.id}/status`, { method: "POST", token: s.adminKey, json: { status: "published" } })).status).toBe(200);
+    const limited = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "月卡 · 积分兑换", points: 10, stock: 5 } });
+    const free = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: other.body.id, title: "咖啡券 · 积分兑换", points: 10, stock: 5 } });
+    const m = await member(s.slug, s.tenant.id, s.adminKey, 100);
+    expect((await shop(s.slug, "/member/mall", { cookie: m.cookie })).body.productLimitReached).toEqual([]);
+    const bought = await shop(s.slug, "/orders", { method: "POST", cookie: m.cookie, idem: "limit-buy-0001", json: { productId: s.productId, quantity: 1 } });
+    expect(bought.status).toBe(201);
+    // Unpaid, the order already holds the limit (as it does at checkout); paid, it still does.
+    expect((await shop(s.slug, "/member/mall", { cookie: m.cookie })).body.productLimitReached).toEqual([limited.body.id]);
+    await pay(bought.body.checkoutUrl);
+    const view = await shop(s.slug, "/member/mall", { cookie: m.cookie });
+    expect(view.body.productLimitReached).toEqual([limited.body.id]);
+    const balance = await balanceOf(m.memberId);
+    const x = await exchange(s.slug, m.cookie, limited.body.id, "limit-mall-0001");
+    expect(x.status).toBe(409);
+    expect(x.body.error.code).toBe("purchase_limit");
+    expect(await balanceOf(m.memberId)).toBe(balance);
+    expect((await exchange(s.slug, m.cookie, free.body.id, "limit-mall-0002")).status).toBe(201);
+    // Another member's view is their own.
+    const n = await member(s.slug, s.tenant.id, s.adminKey, 100);
+    expect((await shop(s.slug, "/member/mall", { cookie: n.cookie })).body.productLimitReached).toEqual([]);
+    // A refund frees the limit again.
+    expect((await api(`/orders/${bought.body.id}/refund`, { method: "POST", token: s.adminKey, json: { reason: "不想要了" } })).status).toBe(200);
+    expect((await shop(s.slug, "/member/mall", { cookie: m.cookie })).body.productLimitReached).toEqual([]);
+  });
+
   it("an order the shop refuses, or one left unpaid, gives the points back", async () => {
     const s = await shopWithKeys(0); // a card-key product without keys: the order is refused
     const item = await api("/mall/items", { method: "POST", token: s.adminKey, json: { productId: s.productId, title: "无货", points: 50, stock: 3 } });

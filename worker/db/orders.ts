@@ -124,6 +124,20 @@ export async function buyerUnits(db: D1Database, tenantId: string, buyerId: stri
   return { held: r?.held ?? 0, unpaid: r?.unpaid ?? 0 };
 }
 
+/** Which of these products (at most 90) the buyer already holds up to its per-buyer limit, by LIMIT_UNITS' count. */
+export async function productsAtLimit(db: D1Database, tenantId: string, buyerId: string, productIds: string[]): Promise<Set<string>> {
+  if (!productIds.length) return new Set();
+  const r = await db
+    .prepare(
+      `SELECT p.id FROM products p WHERE p.tenant_id = ?1 AND p.id IN (${productIds.map((_, i) => `?${i + 3}`).join(",")}) AND p.per_user_limit > 0
+       AND p.per_user_limit <= (SELECT COALESCE(SUM(o.quantity), 0) FROM orders o
+         WHERE o.tenant_id = ?1 AND o.buyer_id = ?2 AND o.product_id = p.id AND o.status IN ${LIVE} AND o.counts_to_limit = 1)`,
+    )
+    .bind(tenantId, buyerId, ...productIds)
+    .all<{ id: string }>();
+  return new Set(r.results.map((x) => x.id));
+}
+
 export function getOrderRow(db: D1Database, tenantId: string, id: string) {
   return db.prepare("SELECT * FROM orders WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first<OrderRow>();
 }

@@ -9,7 +9,7 @@
 import type { MallItem } from "../../schema/points";
 import { ProductKind, ProductStatus } from "../../schema/catalog";
 import { newId } from "../domain/crypto";
-import { getOrderByIdempotencyKey, getOrderRow } from "../db/orders";
+import { getOrderByIdempotencyKey, getOrderRow, productsAtLimit } from "../db/orders";
 import {
   exchangeByKey, exchangeDebit, exchangeExists, exchangeOfOrder, exchangesOfMember, getItem, insertExchangeStmt, insertItem, listItems,
   returnExchangeStmts, setExchangeOrderStmt, takeStockStmt, updateItem, type ExchangeRow, type MallItemRow,
@@ -190,5 +190,11 @@ export async function myExchanges(env: Env, tenantId: string, memberId: string) 
 export async function memberMall(env: Env, tenantId: string, buyerId: string) {
   let member = await requireMember(env, tenantId, buyerId);
   if (await expireDueOfMember(env, tenantId, member.id)) member = await requireMember(env, tenantId, buyerId);
-  return { balance: member.points_balance, items: await mallItems(env, tenantId, true), exchanges: await myExchanges(env, tenantId, member.id) };
+  const items = await mallItems(env, tenantId, true);
+  // An exchange is an order of the product, so its per-buyer limit applies: the page says so instead of offering it.
+  const atLimit = await productsAtLimit(env.DB, tenantId, buyerId, [...new Set(items.map((i) => i.productId))].slice(0, 90));
+  return {
+    balance: member.points_balance, items, exchanges: await myExchanges(env, tenantId, member.id),
+    productLimitReached: items.filter((i) => atLimit.has(i.productId)).map((i) => i.id),
+  };
 }
