@@ -74,6 +74,11 @@ describe("stored-value card (储值卡) on a phone", () => {
     expect(await page.textContent("#countdown")).toMatch(/\d:\d\d/);
     await screenshot(page, "wallet-pay-code");
     const code = (await page.textContent("#code-text"))!;
+    // The wallet is read every 3 s while the code is up; the plan buttons are not drawn again when nothing changed, so a
+    // tap never lands on a button being replaced.
+    await page.locator("#plan-list button").first().evaluate((b) => b.setAttribute("data-kept", "1"));
+    await page.waitForTimeout(3_500);
+    expect(await page.locator("#plan-list button").first().getAttribute("data-kept")).toBe("1");
 
     const merchant = await context.newPage();
     await merchant.goto(`${baseUrl}/merchant/`);
