@@ -71,6 +71,9 @@ export interface ErasureRow {
   requested_at: string;
   scrubbed_at: string | null;
   completed_at: string | null;
+  /** When the cron looks at it again (0243); null only on a row an older deploy inserted (then it is due). */
+  next_at: string | null;
+  attempts: number;
 }
 
 /**
@@ -84,7 +87,8 @@ const BUYER_AND_GUESTS = "id IN (SELECT ?2 UNION ALL SELECT id FROM buyers WHERE
 /** `sessionsUntil`: when the last session token naming the buyer (or a guest merged into it) expires. */
 export function requestErasureStmts(db: D1Database, r: { id: string; tenantId: string; buyerId: string; pseudonym: string; sessionsUntil: string }) {
   return [
-    db.prepare("INSERT INTO erasure_requests (id, tenant_id, buyer_id, pseudonym) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(r.id, r.tenantId, r.buyerId, r.pseudonym),
+    db.prepare("INSERT INTO erasure_requests (id, tenant_id, buyer_id, pseudonym, next_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT DO NOTHING")
+      .bind(r.id, r.tenantId, r.buyerId, r.pseudonym),
     db.prepare(`INSERT OR IGNORE INTO ended_sessions (tenant_id, buyer_id, until) SELECT tenant_id, id, ?3 FROM buyers WHERE +tenant_id = ?1 AND ${BUYER_AND_GUESTS}`)
       .bind(r.tenantId, r.buyerId, r.sessionsUntil),
     db.prepare(`UPDATE buyers SET erased_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE +tenant_id = ?1 AND ${BUYER_AND_GUESTS} AND erased_at IS NULL`).bind(r.tenantId, r.buyerId),
@@ -99,9 +103,20 @@ export function openErasureOf(db: D1Database, tenantId: string, buyerId: string)
   return db.prepare("SELECT * FROM erasure_requests WHERE tenant_id = ? AND buyer_id = ? AND status != 'completed'").bind(tenantId, buyerId).first<ErasureRow>();
 }
 
-export async function dueErasures(db: D1Database, limit = 20) {
-  const { results } = await db.prepare("SELECT * FROM erasure_requests WHERE status != 'completed' ORDER BY requested_at LIMIT ?").bind(limit).all<ErasureRow>();
+/** Open requests due by `nowIso`, the longest due first (a null next_at sorts first: due). */
+export async function dueErasures(db: D1Database, nowIso: string, limit = 20) {
+  const { results } = await db
+    .prepare("SELECT * FROM erasure_requests WHERE status != 'completed' AND (next_at IS NULL OR next_at <= ?) ORDER BY next_at LIMIT ?")
+    .bind(nowIso, limit)
+    .all<ErasureRow>();
   return results;
+}
+
+/** Not done this run: looked at again from `nextAt`; an error is counted and kept for the operator. */
+export function deferErasure(db: D1Database, id: string, nextAt: string, error?: string) {
+  return error === undefined
+    ? db.prepare("UPDATE erasure_requests SET next_at = ? WHERE id = ? AND status != 'completed'").bind(nextAt, id).run()
+    : db.prepare("UPDATE erasure_requests SET next_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND status != 'completed'").bind(nextAt, error.slice(0, 300), id).run();
 }
 
 /** Orders still moving (unpaid with stock held, or paid and being delivered): the scrub waits for them to settle. */
@@ -110,9 +125,6 @@ export async function openOrderCount(db: D1Database, tenantId: string, buyerId: 
   return r?.n ?? 0;
 }
 
-export function noteErasureError(db: D1Database, id: string, error: string) {
-  return db.prepare("UPDATE erasure_requests SET attempts = attempts + 1, last_error = ? WHERE id = ?").bind(error.slice(0, 300), id).run();
-}
 
 /**
  * D1's part of an erasure, one transaction: the buyer and its merged guests become one pseudonymous row with no

@@ -10,26 +10,36 @@
  * buyer (worker/durable/README.md "Ledger and erasure").
  */
 import { getBuyer } from "../db/buyers";
-import { buyerDeviceIds, completeErasureStmt, dueErasures, getErasure, mergedGuestIds, noteErasureError, openOrderCount, scrubStmts, type ErasureRow } from "../db/privacy";
+import { buyerDeviceIds, completeErasureStmt, deferErasure, dueErasures, getErasure, mergedGuestIds, openOrderCount, scrubStmts, type ErasureRow } from "../db/privacy";
 import { eventRows, scheduleDispatch } from "../queue/emit";
 import { warehouseWrite } from "./warehouse";
 
 export const SETTLE_MS = 2 * 60_000;
+/** A request that has to wait (an order still moving, events not settled) is looked at again a cron minute later. */
+const WAIT_MS = 60_000;
 
 export async function runErasures(env: Env, now = Date.now()): Promise<{ scrubbed: number; completed: number }> {
   let scrubbed = 0;
   let completed = 0;
-  for (let e of await dueErasures(env.DB)) {
+  const at = (ms: number) => new Date(ms).toISOString();
+  // A request not finished this run goes behind those due before it: one that has to wait never holds others back.
+  for (let e of await dueErasures(env.DB, at(now))) {
     try {
       if (e.status === "pending") {
         const done = await scrub(env, e);
-        if (!done) continue;
+        if (!done) {
+          await deferErasure(env.DB, e.id, at(now + WAIT_MS));
+          continue;
+        }
         scrubbed++;
         e = done;
       }
       if (await finish(env, e, now)) completed++;
+      // Re-keyed once right after the scrub; the next pass that can complete it is the first past the settle time.
+      else await deferErasure(env.DB, e.id, at(Math.max(now + WAIT_MS, Date.parse(e.scrubbed_at!) + SETTLE_MS)));
     } catch (err) {
-      await noteErasureError(env.DB, e.id, err instanceof Error ? err.message : String(err));
+      // A warehouse outage: tried again after 1, 2, 4 … minutes, at most every 30.
+      await deferErasure(env.DB, e.id, at(now + Math.min(2 ** e.attempts, 30) * WAIT_MS), err instanceof Error ? err.message : String(err));
     }
   }
   if (scrubbed || completed) await scheduleDispatch(env);
