@@ -1,7 +1,8 @@
 /**
  * Account erasure, run by the cron (every minute; the promise is "within 24 h"). Per request:
  *  1. pending → scrubbed: once the buyer has no order still moving (unpaid with stock held, or paid and being
- *     delivered — both settle within minutes), D1 is pseudonymised in one transaction (db/privacy.ts scrubStmts).
+ *     delivered — minutes as a rule, a day for a group-buy seat waiting for its team), D1 is pseudonymised in one
+ *     transaction (db/privacy.ts scrubStmts). A request that has to wait goes behind the others (next_at).
  *  2. scrubbed → completed: the warehouse re-keys the user's events to the pseudonym (analytics/privacy.ts). Events
  *     already on their way (queued before the scrub) may land after a first pass, so completion waits until a pass
  *     at least SETTLE_MS after the scrub finds nothing left; then erasure_completed is recorded and the request keeps
