@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { newId } from "../../worker/domain/crypto";
 import { haversineMeters } from "../../worker/domain/geo";
 import { storesForVoucher } from "../../worker/services/nearby-stores";
-import { claimRun, tenantsDue } from "../../worker/db/recommendations";
+import { claimRun, tenantsDue, writeRun } from "../../worker/db/recommendations";
 import { refreshTenantRecommendations } from "../../worker/services/recommendations";
 import { issueVoucher } from "../../worker/services/vouchers";
 import { shop } from "./commerce-helpers";
@@ -188,11 +188,11 @@ describe("recommendations read from the edge cache", () => {
     expect((await api("/recommendations", { token: other.adminKey })).body).toMatchObject({ computedAt: null, lists: 0 });
   });
 
-  it("the cron claims a tenant once per hour, and one whose last run failed or was empty again after 5 minutes", async () => {
+  it("the cron claims a tenant once per hour, and one whose last run failed or was empty again after 5 minutes, then 10, 20, 40, then hourly", async () => {
     const { tenant } = await createTenant("Cron Brand");
     const t0 = Date.parse("2030-01-01T00:00:00Z");
     const iso = (ms: number) => new Date(ms).toISOString();
-    const claim = (at: number) => claimRun(env.DB, tenant.id, iso(at), iso(at - 3_600_000), iso(at - 300_000));
+    const claim = (at: number) => claimRun(env.DB, tenant.id, iso(at), iso(at - 3_600_000));
     expect(await claim(t0)).toBe(true);
     expect(await claim(t0 + 60_000)).toBe(false); // claimed a minute ago
     // The run failed (the warehouse is down): retried after 5 minutes, not before.
@@ -200,10 +200,30 @@ describe("recommendations read from the edge cache", () => {
     expect(await claim(t0 + 240_000)).toBe(false);
     expect(await claim(t0 + 301_000)).toBe(true);
     // A good run with lists: hourly only.
-    await env.DB.prepare("UPDATE recommendation_runs SET last_error = NULL, lists = 3 WHERE tenant_id = ?").bind(tenant.id).run();
+    await env.DB.prepare("UPDATE recommendation_runs SET last_error = NULL, lists = 3, misses = 0 WHERE tenant_id = ?").bind(tenant.id).run();
     expect(await claim(t0 + 301_000 + 600_000)).toBe(false);
-    expect(await tenantsDue(env.DB, iso(t0 + 301_000 + 600_000 - 3_600_000), iso(t0 + 301_000 + 600_000 - 300_000), 10_000)).not.toContain(tenant.id);
-    expect(await claim(t0 + 301_000 + 3_601_000)).toBe(true);
+    expect(await tenantsDue(env.DB, iso(t0 + 301_000 + 600_000 - 3_600_000), iso(t0 + 301_000 + 600_000), 10_000)).not.toContain(tenant.id);
+    let at = t0 + 301_000 + 3_601_000;
+    expect(await claim(at)).toBe(true);
+
+    // A brand with nothing to recommend (no sales yet): each empty run in a row waits twice as long, up to hourly, so
+    // idle brands do not take the minute's few slots from brands with sales. A run with lists starts over.
+    const empty = async () => writeRun(env.DB, tenant.id, crypto.randomUUID(), iso(at), [], 0);
+    for (const minutes of [5, 10, 20, 40]) {
+      await empty();
+      const waited = async (m: number) => claim(at + m * 60_000);
+      expect(await waited(minutes - 1)).toBe(false);
+      expect(await tenantsDue(env.DB, iso(at + (minutes + 1) * 60_000 - 3_600_000), iso(at + (minutes + 1) * 60_000), 10_000)).toContain(tenant.id);
+      expect(await waited(minutes + 1)).toBe(true);
+      at += (minutes + 1) * 60_000;
+    }
+    await empty();
+    expect(await claim(at + 59 * 60_000)).toBe(false);
+    expect(await claim(at + 61 * 60_000)).toBe(true);
+    at += 61 * 60_000;
+    await writeRun(env.DB, tenant.id, crypto.randomUUID(), iso(at), [], 2);
+    await empty();
+    expect(await claim(at + 6 * 60_000)).toBe(true);
   });
 
   it("records recommendation_shown / _clicked through /track and refuses incomplete ones", async () => {

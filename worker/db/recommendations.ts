@@ -39,31 +39,34 @@ export async function heldProductIds(db: D1Database, tenantId: string, buyerId: 
   return new Set(results.map((r) => r.product_id));
 }
 
-const DUE = `(r.attempted_at < ?1 OR ((r.last_error IS NOT NULL OR r.lists = 0) AND r.attempted_at < ?2))`;
+// ?1: the hourly cut-off; ?2: now. A tenant whose last run failed or found nothing is tried again after 5 minutes,
+// doubling with each miss in a row (misses), from the 5th on hourly like the others.
+const DUE = `(r.attempted_at < ?1 OR ((r.last_error IS NOT NULL OR r.lists = 0)
+  AND r.attempted_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-' || (5 << min(max(r.misses - 1, 0), 4)) || ' minutes')))`;
 
 /**
  * Tenants whose cache is due: never attempted; attempted before `before`; or, when the last run failed or found
- * nothing, before `retryBefore`. Oldest first.
+ * nothing, 5 << (misses − 1) minutes before `now`. Oldest first.
  */
-export async function tenantsDue(db: D1Database, before: string, retryBefore: string, limit: number): Promise<string[]> {
+export async function tenantsDue(db: D1Database, before: string, now: string, limit: number): Promise<string[]> {
   const { results } = await db
     .prepare(
       `SELECT t.id FROM tenants t LEFT JOIN recommendation_runs r ON r.tenant_id = t.id
        WHERE r.attempted_at IS NULL OR ${DUE} ORDER BY r.attempted_at IS NOT NULL, r.attempted_at LIMIT ?3`,
     )
-    .bind(before, retryBefore, limit)
+    .bind(before, now, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
 /** Claims a tenant's refresh: true when this caller moved attempted_at (two cron runs cannot both compute it). */
-export async function claimRun(db: D1Database, tenantId: string, now: string, before: string, retryBefore: string): Promise<boolean> {
+export async function claimRun(db: D1Database, tenantId: string, now: string, before: string): Promise<boolean> {
   const r = await db
     .prepare(
-      `INSERT INTO recommendation_runs AS r (tenant_id, attempted_at) VALUES (?3, ?4)
+      `INSERT INTO recommendation_runs AS r (tenant_id, attempted_at) VALUES (?3, ?2)
        ON CONFLICT (tenant_id) DO UPDATE SET attempted_at = excluded.attempted_at WHERE ${DUE}`,
     )
-    .bind(before, retryBefore, tenantId, now)
+    .bind(before, now, tenantId)
     .run();
   return r.meta.changes > 0;
 }
@@ -77,7 +80,7 @@ export async function markAttempt(db: D1Database, tenantId: string, now: string)
 }
 
 export async function recordRunError(db: D1Database, tenantId: string, error: string) {
-  await db.prepare("UPDATE recommendation_runs SET last_error = ? WHERE tenant_id = ?").bind(error.slice(0, 500), tenantId).run();
+  await db.prepare("UPDATE recommendation_runs SET last_error = ?, misses = misses + 1 WHERE tenant_id = ?").bind(error.slice(0, 500), tenantId).run();
 }
 
 export interface CacheRow { kind: RecommendationKind; subjectId: string; items: ScoredProduct[] }
@@ -101,9 +104,10 @@ export async function writeRun(db: D1Database, tenantId: string, runId: string, 
     db.prepare("DELETE FROM recommendations WHERE tenant_id = ? AND run_id != ?").bind(tenantId, runId),
     db
       .prepare(
-        `INSERT INTO recommendation_runs (tenant_id, run_id, computed_at, attempted_at, last_error, lists) VALUES (?, ?, ?, ?, NULL, ?)
-         ON CONFLICT (tenant_id) DO UPDATE SET run_id = excluded.run_id, computed_at = excluded.computed_at, last_error = NULL, lists = excluded.lists`,
+        `INSERT INTO recommendation_runs AS r (tenant_id, run_id, computed_at, attempted_at, last_error, lists, misses) VALUES (?1, ?2, ?3, ?3, NULL, ?4, ?4 = 0)
+         ON CONFLICT (tenant_id) DO UPDATE SET run_id = excluded.run_id, computed_at = excluded.computed_at, last_error = NULL, lists = excluded.lists,
+           misses = CASE WHEN excluded.lists = 0 THEN r.misses + 1 ELSE 0 END`,
       )
-      .bind(tenantId, runId, now, now, lists),
+      .bind(tenantId, runId, now, lists),
   ]);
 }

@@ -12,9 +12,12 @@ import { ApiError } from "../errors";
 import { warehouseRead } from "./warehouse";
 
 export const REFRESH_EVERY_MS = 60 * 60_000;
-/** A tenant whose last run failed or found nothing is tried again after this. */
-export const RETRY_EMPTY_MS = 5 * 60_000;
-const TENANTS_PER_RUN = 5;
+/**
+ * Tenants refreshed per cron minute (their warehouse queries at once). One whose last run failed or found nothing is
+ * tried again after 5, 10, 20, 40 minutes, then hourly (db/recommendations.ts DUE): idle brands do not
+ * take the minute's slots from brands with sales.
+ */
+const TENANTS_PER_RUN = 10;
 const LIST_SIZE = 8;
 
 async function present(db: D1Database, tenantId: string, scored: ScoredProduct[], limit: number): Promise<RecommendedProduct[]> {
@@ -84,14 +87,13 @@ export async function refreshTenantRecommendations(env: Env, tenantId: string, n
   }
 }
 
-/** Cron: the tenants whose cache is due (hourly; failed or empty ones after 5 minutes), each claimed so it runs once. */
+/** Cron: the tenants whose cache is due (hourly; failed or empty ones sooner, backing off), each claimed so it runs once. */
 export async function refreshRecommendations(env: Env, now = new Date()) {
   const before = new Date(now.getTime() - REFRESH_EVERY_MS).toISOString();
-  const retryBefore = new Date(now.getTime() - RETRY_EMPTY_MS).toISOString();
-  const due = await tenantsDue(env.DB, before, retryBefore, TENANTS_PER_RUN);
+  const due = await tenantsDue(env.DB, before, now.toISOString(), TENANTS_PER_RUN);
   // In parallel: the minute's run waits for the slowest tenant, not their sum.
   const done = await Promise.all(due.map(async (tenantId) =>
-    (await claimRun(env.DB, tenantId, now.toISOString(), before, retryBefore)) ? [[tenantId, await refreshTenantRecommendations(env, tenantId, now)] as const] : []));
+    (await claimRun(env.DB, tenantId, now.toISOString(), before)) ? [[tenantId, await refreshTenantRecommendations(env, tenantId, now)] as const] : []));
   return Object.fromEntries(done.flat());
 }
 
