@@ -125,7 +125,6 @@ export async function openOrderCount(db: D1Database, tenantId: string, buyerId: 
   return r?.n ?? 0;
 }
 
-
 /**
  * D1's part of an erasure, one transaction: the buyer and its merged guests become one pseudonymous row with no
  * phone, device or acquisition trail; every row naming them is re-keyed to the pseudonym (orders, vouchers,
