@@ -34,8 +34,12 @@ async function paidOrder(units: number) {
 const rows = (sql: string, ...args: unknown[]) => env.DB.prepare(sql).bind(...args).all<any>().then((r) => r.results);
 const refundsOf = (orderId: string) => rows("SELECT * FROM payments WHERE order_id = ? AND kind = 'refund' ORDER BY created_at", orderId);
 const voucherStatuses = async (orderId: string) => (await rows("SELECT status FROM vouchers WHERE order_id = ? ORDER BY source_key", orderId)).map((v) => v.status);
-/** The poll asks about refunds a minute old: the refund rows are made three minutes old. */
-const age = (orderId: string) => env.DB.prepare("UPDATE payments SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-180 seconds') WHERE order_id = ? AND kind = 'refund'").bind(orderId).run();
+/** The poll asks about refunds a minute old, each at most once a minute: the refund rows are made three minutes older. */
+const age = (orderId: string) =>
+  env.DB.prepare(
+    `UPDATE payments SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-180 seconds'), polled_at = strftime('%Y-%m-%dT%H:%M:%fZ', polled_at, '-180 seconds')
+     WHERE order_id = ? AND kind = 'refund'`,
+  ).bind(orderId).run();
 const ofOrder = async (tenantId: string, type: string, orderId: string) => (await recordedOfType(tenantId, type)).filter((e) => e.payload.orderId === orderId);
 const reversals = async (tenantId: string, refundId: string) =>
   (await recordedOfType(tenantId, "voucher_compensated")).filter((e) => e.payload.refundId === refundId && String(e.payload.action).endsWith("_reversed"));
@@ -198,6 +202,7 @@ describe("a part refund a crash left before the gateway was asked", { timeout: 9
     expect((await api(`/orders/${orderId}/detail`, { token: adminKey })).body.payments.find((p: any) => p.id === refundId).status).toBe("pending");
 
     await settleSandboxRefund(env.DB, refundId, "succeeded");
+    await age(orderId);
     await pollPendingRefunds(env, 500);
     expect((await refundsOf(orderId))[0]).toMatchObject({ status: "succeeded" });
     expect(await voucherStatuses(orderId)).toEqual(["issued", "refunded"]);
@@ -211,6 +216,7 @@ describe("a part refund a crash left before the gateway was asked", { timeout: 9
     await finishPartRefunds(env);
     expect(await ofOrder(tenant.id, "voucher_refunded", orderId)).toHaveLength(1);
     await settleSandboxRefund(env.DB, refundId, "failed");
+    await age(orderId);
     await pollPendingRefunds(env, 500);
     await pollPendingRefunds(env, 500);
     await finishPartRefunds(env);
@@ -264,5 +270,41 @@ describe("settlement of a period with refunds refused after they were counted", 
     // Kept for the next periods (what an order already had counted): the reversals too, each its own item.
     const items = await rows("SELECT kind, SUM(units) AS units, SUM(amount_cents) AS cents FROM settlement_items WHERE agreement_id = ? GROUP BY kind ORDER BY kind", a.body.id);
     expect(items).toEqual([{ kind: "compensation", units: 0, cents: 0 }, { kind: "refund", units: 1, cents: 1990 }, { kind: "sale", units: 2, cents: 3980 }]);
+  });
+});
+
+describe("the minute poll of refunds the gateway keeps processing", { timeout: 120_000 }, () => {
+  it("asks each at most once a minute, the longest unasked first: refunds that stay processing never keep a later one from being asked", async () => {
+    const orders = [];
+    for (let i = 0; i < 5; i++) {
+      const o = await paidOrder(1);
+      const r = await api(`/orders/${o.orderId}/refund`, { method: "POST", token: o.adminKey, json: { reason: "整单退" } });
+      expect(r.status).toBe(200);
+      const [refund] = await refundsOf(o.orderId);
+      expect(refund.status).toBe("pending"); // 退款中: the gateway is processing it
+      // Made long ago (in order), so they come before every other file's pending refunds in this shared database.
+      await env.DB.prepare("UPDATE payments SET created_at = ? WHERE id = ?").bind(`2001-01-01T00:00:0${i}.000Z`, refund.id).run();
+      orders.push({ ...o, refundId: refund.id as string });
+    }
+    // The latest one is settled at the gateway (its notice lost); the first four are still processing there.
+    await settleSandboxRefund(env.DB, orders[4]!.refundId, "succeeded");
+    const status = async (id: string) => (await rows("SELECT status FROM payments WHERE id = ?", id))[0].status;
+    // Three a minute (the limit): the first minute asks the three oldest; the next minute the others, not those three
+    // again. Before 0245 every minute asked the same three oldest, and the settled refund stayed 退款中.
+    await pollPendingRefunds(env, 3);
+    expect(await status(orders[4]!.refundId)).toBe("pending");
+    await pollPendingRefunds(env, 3);
+    expect(await status(orders[4]!.refundId)).toBe("succeeded");
+    expect((await rows("SELECT status FROM orders WHERE id = ?", orders[4]!.orderId))[0].status).toBe("refunded");
+    // Asked a moment ago, the three are not asked again within the minute.
+    const asked = await rows(`SELECT polled_at FROM payments WHERE id IN (?, ?, ?)`, ...orders.slice(0, 3).map((o) => o.refundId));
+    expect(asked.every((r) => Date.now() - Date.parse(r.polled_at) < 60_000)).toBe(true);
+    // Clean-up: the rest settle (other files share this database and its poll).
+    for (const o of orders.slice(0, 4)) {
+      await settleSandboxRefund(env.DB, o.refundId, "succeeded");
+      await age(o.orderId);
+    }
+    await pollPendingRefunds(env, 500);
+    for (const o of orders) expect(await status(o.refundId)).toBe("succeeded");
   });
 });

@@ -20,6 +20,8 @@ export interface PaymentRow {
   follow_up?: string | null;
   /** The gateway's reason for refusing a refund (0231). */
   failure_reason?: string | null;
+  /** A pending refund: when the cron last asked the gateway about it (0245). */
+  polled_at?: string | null;
 }
 
 /** `guard` (SQL + args) makes the insert conditional inside a batch. */
@@ -200,13 +202,22 @@ export function setRefundRefStmt(db: D1Database, tenantId: string, id: string, r
 export const gatewayAnswered = (r: Pick<PaymentRow, "status" | "provider_ref">) => r.status === "succeeded" || (r.status === "pending" && r.provider_ref !== null);
 
 /** Refunds the gateway has not finished, oldest first (the cron asks the gateway about each). */
+/** Pending refunds asked (or, never asked, made) before `olderThan`, the longest unasked first (index 0245). */
 export async function pendingRefunds(db: D1Database, olderThan: string, limit: number) {
   return (
     await db
-      .prepare("SELECT * FROM payments WHERE status = 'pending' AND kind = 'refund' AND created_at < ? ORDER BY created_at LIMIT ?")
+      .prepare(
+        `SELECT * FROM payments WHERE status = 'pending' AND kind = 'refund' AND COALESCE(polled_at, created_at) < ?
+         ORDER BY COALESCE(polled_at, created_at) LIMIT ?`,
+      )
       .bind(olderThan, limit)
       .all<PaymentRow>()
   ).results;
+}
+
+/** The cron asked the gateway about these pending refunds (at most 90 ids): they go behind the others. */
+export function markRefundsPolledStmt(db: D1Database, ids: string[], at: string) {
+  return db.prepare(`UPDATE payments SET polled_at = ? WHERE status = 'pending' AND id IN (${ids.map(() => "?").join(",")})`).bind(at, ...ids);
 }
 
 /**
