@@ -36,7 +36,8 @@ describe("撤销核销 in the merchant console on a phone", () => {
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("已撤销核销");
     expect(asked).toContain("确定撤销");
     expect(await page.textContent("#result")).toContain("可再次核销");
-    const undone = page.locator("#history li.reversed").first();
+    // This voucher's line (the history lists the key's recent redemptions: other journeys on the shared stack undo theirs too).
+    const undone = page.locator("#history li.reversed", { hasText: code.slice(0, 10) }).first();
     await expect.poll(() => undone.textContent(), { timeout: 10_000 }).toContain("已撤销");
     expect(await undone.textContent()).toContain("扫错券，顾客未消费");
     expect(await undone.locator("button.reverse").count()).toBe(0);
@@ -45,7 +46,7 @@ describe("撤销核销 in the merchant console on a phone", () => {
 
     // The voucher is usable again.
     await redeem();
-    await expect.poll(() => page.locator("#history li.ok").first().textContent(), { timeout: 10_000 }).toContain("核销成功");
+    await expect.poll(() => page.locator("#history li.ok", { hasText: code.slice(0, 10) }).first().textContent(), { timeout: 10_000 }).toContain("核销成功");
     await screenshot(page, "merchant-redeemed-again");
 
     // The public proof shows both steps and still verifies.
