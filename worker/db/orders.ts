@@ -109,8 +109,9 @@ export function insertOrderStmt(db: D1Database, o: NewOrder, perUserLimit: numbe
 }
 
 /** The buyer's units of the product that use up the per-buyer limit: live orders, benefits and rewards given left out. */
-const LIMIT_UNITS = `SELECT COALESCE(SUM(quantity), 0) FROM orders
-  WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status IN ${LIVE} AND counts_to_limit = 1`;
+const limitUnitsSql = (tenant: string, buyer: string, product: string) => `SELECT COALESCE(SUM(quantity), 0) FROM orders
+  WHERE tenant_id = ${tenant} AND buyer_id = ${buyer} AND product_id = ${product} AND status IN ${LIVE} AND counts_to_limit = 1`;
+const LIMIT_UNITS = limitUnitsSql("?", "?", "?");
 const UNPAID_UNITS = "SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE tenant_id = ? AND buyer_id = ? AND product_id = ? AND status = 'created'";
 
 /** A buyer's units of a product: what the per-buyer limit counts (live orders but benefits and rewards given), and unpaid ones. */
@@ -124,14 +125,13 @@ export async function buyerUnits(db: D1Database, tenantId: string, buyerId: stri
   return { held: r?.held ?? 0, unpaid: r?.unpaid ?? 0 };
 }
 
-/** Which of these products (at most 90) the buyer already holds up to its per-buyer limit, by LIMIT_UNITS' count. */
+/** Which of these products (at most 90) the buyer already holds up to its per-buyer limit (the count insertOrder checks). */
 export async function productsAtLimit(db: D1Database, tenantId: string, buyerId: string, productIds: string[]): Promise<Set<string>> {
   if (!productIds.length) return new Set();
   const r = await db
     .prepare(
       `SELECT p.id FROM products p WHERE p.tenant_id = ?1 AND p.id IN (${productIds.map((_, i) => `?${i + 3}`).join(",")}) AND p.per_user_limit > 0
-       AND p.per_user_limit <= (SELECT COALESCE(SUM(o.quantity), 0) FROM orders o
-         WHERE o.tenant_id = ?1 AND o.buyer_id = ?2 AND o.product_id = p.id AND o.status IN ${LIVE} AND o.counts_to_limit = 1)`,
+       AND p.per_user_limit <= (${limitUnitsSql("?1", "?2", "p.id")})`,
     )
     .bind(tenantId, buyerId, ...productIds)
     .all<{ id: string }>();

@@ -215,9 +215,10 @@ export async function pendingRefunds(db: D1Database, olderThan: string, limit: n
   ).results;
 }
 
-/** The cron asked the gateway about these pending refunds (at most 90 ids): they go behind the others. */
-export function markRefundsPolledStmt(db: D1Database, ids: string[], at: string) {
-  return db.prepare(`UPDATE payments SET polled_at = ? WHERE status = 'pending' AND id IN (${ids.map(() => "?").join(",")})`).bind(at, ...ids);
+/** The cron asked the gateway about these pending refunds: they go behind the others (90 ids a statement: D1 binds 100). */
+export function markRefundsPolledStmts(db: D1Database, ids: string[], at: string) {
+  return Array.from({ length: Math.ceil(ids.length / 90) }, (_, i) => ids.slice(i * 90, i * 90 + 90)).map((chunk) =>
+    db.prepare(`UPDATE payments SET polled_at = ? WHERE status = 'pending' AND id IN (${chunk.map(() => "?").join(",")})`).bind(at, ...chunk));
 }
 
 /**

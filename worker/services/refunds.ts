@@ -5,7 +5,7 @@
  * completes it. An adapter throws on a transport failure (the row stays pending and is asked again) and answers
  * ok: false only on a refusal (the row fails).
  */
-import { completePaymentStmt, failRefundStmt, getPaymentById, insertRefundStmt, markRefundsPolledStmt, pendingRefunds, setRefundRefStmt, type PaymentRow } from "../db/payments";
+import { completePaymentStmt, failRefundStmt, getPaymentById, insertRefundStmt, markRefundsPolledStmts, pendingRefunds, setRefundRefStmt, type PaymentRow } from "../db/payments";
 import { providerFor } from "../payments/provider-registry";
 import type { PaymentProvider, RefundState } from "../payments/provider";
 import { eventRows, scheduleDispatch } from "../queue/emit";
@@ -86,9 +86,7 @@ export async function pollPendingRefunds(env: Env, limit = 50): Promise<number> 
   const due = await pendingRefunds(env.DB, olderThan, limit);
   // Marked before they are asked: a refund the gateway keeps processing goes behind the others, so more than `limit`
   // of those never keep a later one from being asked (a crash here only delays these a minute).
-  const at = new Date().toISOString();
-  const ids = due.map((r) => r.id);
-  if (ids.length) await env.DB.batch(Array.from({ length: Math.ceil(ids.length / 90) }, (_, i) => markRefundsPolledStmt(env.DB, ids.slice(i * 90, i * 90 + 90), at)));
+  if (due.length) await env.DB.batch(markRefundsPolledStmts(env.DB, due.map((r) => r.id), new Date().toISOString()));
   for (const row of due) {
     const charge = row.refund_of ? await getPaymentById(env.DB, row.refund_of) : null;
     const provider = charge ? await providerFor(env, charge.provider, charge.tenant_id) : null;
