@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { oneAtATime } from "./one-at-a-time";
+import { everyOneAtATime } from "./one-at-a-time";
 import { select as rows } from "./metrics/metric";
 
 /**
@@ -184,10 +184,7 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
   const status: CompactStatus = { lastBuild: null, waiting: null, lastError: null };
   let lastBuildAt = 0;
   let failedAt = 0;
-  let running = false;
   const look = async () => {
-    if (running) return;
-    running = true;
     try {
       await pruneFunnelCompact(client);
       const due = await funnelCompactDue(client);
@@ -204,13 +201,8 @@ export function scheduleFunnelCompact(client: ClickHouseClient, o: CompactSchedu
       failedAt = Date.now();
       status.lastError = (err as Error).message;
       log(`warehouse: funnel compaction failed, the funnel reads funnel_people until it succeeds: ${status.lastError}`);
-    } finally {
-      running = false;
     }
   };
-  const tick = () => oneAtATime(look);
-  void tick();
-  const timer = setInterval(() => void tick(), everyMs);
-  timer.unref?.();
-  return { stop: () => clearInterval(timer), status: () => status };
+  const { stop } = everyOneAtATime(look, everyMs);
+  return { stop, status: () => status };
 }

@@ -4,8 +4,34 @@
  */
 let tail: Promise<unknown> = Promise.resolve();
 
-export function oneAtATime<T>(job: () => Promise<T>): Promise<T> {
+function oneAtATime<T>(job: () => Promise<T>): Promise<T> {
   const run = tail.then(job, job);
   tail = run.catch(() => undefined);
   return run;
+}
+
+/**
+ * Runs `job` now and every `everyMs`, one at a time with the other jobs. A tick while this job is still queued or
+ * running is skipped (a slow job must not pile up runs that go on after it catches up), and after stop() nothing
+ * queued runs: a stopped schedule does no more work.
+ */
+export function everyOneAtATime(job: () => Promise<void>, everyMs: number): { stop: () => void } {
+  let pending = false;
+  let stopped = false;
+  const tick = () => {
+    if (pending || stopped) return;
+    pending = true;
+    void oneAtATime(() => (stopped ? Promise.resolve() : job())).finally(() => {
+      pending = false;
+    });
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  timer.unref?.();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

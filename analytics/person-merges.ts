@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { oneAtATime } from "./one-at-a-time";
+import { everyOneAtATime } from "./one-at-a-time";
 import { QUERY_SETTINGS } from "./settings";
 
 /**
@@ -226,21 +226,17 @@ export interface MergeStatus {
 export function schedulePersonMerges(client: ClickHouseClient, o: { everyMs?: number; minAgeMs?: number; log?: (line: string) => void } = {}) {
   const log = o.log ?? ((l: string) => console.log(l));
   const status: MergeStatus = { lastRunAt: null, merged: 0, lastError: null };
-  const tick = () =>
-    oneAtATime(async () => {
-      try {
-        const n = await applyPersonMerges(client, { minAgeMs: o.minAgeMs });
-        status.lastRunAt = new Date().toISOString();
-        status.merged += n;
-        status.lastError = null;
-        if (n) log(`warehouse: ${n} attached guest(s) merged into their accounts`);
-      } catch (err) {
-        status.lastError = (err as Error).message;
-        log(`warehouse: merging attached guests failed, retried at the next look: ${status.lastError}`);
-      }
-    });
-  void tick();
-  const timer = setInterval(() => void tick(), o.everyMs ?? 60_000);
-  timer.unref?.();
-  return { stop: () => clearInterval(timer), status: (): MergeStatus => status };
+  const { stop } = everyOneAtATime(async () => {
+    try {
+      const n = await applyPersonMerges(client, { minAgeMs: o.minAgeMs });
+      status.lastRunAt = new Date().toISOString();
+      status.merged += n;
+      status.lastError = null;
+      if (n) log(`warehouse: ${n} attached guest(s) merged into their accounts`);
+    } catch (err) {
+      status.lastError = (err as Error).message;
+      log(`warehouse: merging attached guests failed, retried at the next look: ${status.lastError}`);
+    }
+  }, o.everyMs ?? 60_000);
+  return { stop, status: (): MergeStatus => status };
 }
