@@ -2,8 +2,9 @@ import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
 
 /**
- * Demo friend assist and invite programme (issue 18), on the demo coupon. Idempotent: skipped once the brand has any.
- * The console (/admin/assists/) links each activity's member page.
+ * Demo friend assist and invite programme (issue 18), on the demo coupon, and a 2-person group buy (拼团) of the video
+ * card. Idempotent: each is skipped once the brand has one of its kind. The consoles (/admin/assists/, /admin/groups/)
+ * link their pages.
  */
 export async function seedSocial(baseUrl: string, keys: Record<Scope, string>) {
   const admin = kaquanClient(baseUrl, keys.admin);
@@ -17,6 +18,17 @@ export async function seedSocial(baseUrl: string, keys: Record<Scope, string>) {
       body: {
         name: "3 人助力领券", productId: coupon.id, goal: 3, hours: 24, startsAt: new Date(now - 60_000).toISOString(),
         endsAt: new Date(now + 365 * 86_400_000).toISOString(), requirePhone: false, onePerDevice: true, rules: "奖励券以券面有效期为准。",
+      },
+    }));
+  }
+  // Two seats so one person with two browsers (or a phone and a laptop) can fill a team; a day to find the partner.
+  const video = products.find((p) => p.kind === "card_key" && p.status === "published" && p.name === "视频会员月卡");
+  const { groupBuys } = await must(admin.GET("/group-buys"));
+  if (video && !groupBuys.length) {
+    await must(admin.POST("/group-buys", {
+      body: {
+        productId: video.id, name: "视频会员月卡 2 人团", groupPriceCents: Math.max(1, video.priceCents - 500), teamSize: 2,
+        teamMinutes: 1440, endsAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
       },
     }));
   }

@@ -81,7 +81,7 @@ export async function seedDemo(baseUrl: string, platformToken: string, stateDir 
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedGrowthHistory(baseUrl, keys, stateDir).catch((e) => console.warn(`growth demo history skipped: ${e instanceof Error ? e.message : e}`));
   await seedStoredValue(baseUrl, keys).catch((e) => console.warn(`stored-value demo data skipped: ${e instanceof Error ? e.message : e}`));
   await seedPoints(baseUrl, keys).catch((e) => console.warn(`points tasks and mall demo data skipped: ${e instanceof Error ? e.message : e}`));
-  await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite demo data skipped: ${e instanceof Error ? e.message : e}`));
+  await seedSocial(baseUrl, keys).catch((e) => console.warn(`assist/invite/group-buy demo data skipped: ${e instanceof Error ? e.message : e}`));
   if (process.env.KAQUAN_DEMO_HISTORY !== "0") await seedRecommendations(baseUrl, keys, stateDir).catch((e) => console.warn(`recommendation demo orders skipped: ${e instanceof Error ? e.message : e}`));
   // After the demo orders: the segments upload recent buyers, and the targeted-coupon demo issues to them.
   await seedSegments(baseUrl, keys).catch((e) => console.warn(`segment demo data skipped: ${e instanceof Error ? e.message : e}`));

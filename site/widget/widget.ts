@@ -25,6 +25,7 @@
 import { powResponse, solvePow } from "../../worker/domain/pow";
 import { randomUuid } from "../src/lib/random-id";
 import { REJECT } from "../src/lib/reject-text";
+import { teamSpan } from "../src/lib/group-words";
 import { chinaDay } from "../../worker/domain/china-time";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
 
@@ -83,7 +84,7 @@ const T = {
   points: zh ? "积分" : "points",
   join: zh ? "加入会员" : "Join the membership",
   groupPrice: zh ? "拼团价" : "Group price",
-  teamOf: (n: number, m: number) => (zh ? `${n} 人成团 · ${m} 分钟内` : `Teams of ${n} · within ${m} min`),
+  teamOf: (n: number, m: number) => (zh ? `${n} 人成团 · ${teamSpan(m)[0]}内` : `Teams of ${n} · within ${teamSpan(m)[1]}`),
   openTeams: (n: number) => (zh ? `${n} 个团正在拼` : `${n} teams open`),
   autoComplete: zh ? "到时未满员的团由商家补齐成团（非真实用户）" : "Teams not full in time are completed by the shop (not real members)",
   refundNote: zh ? "未成团自动全额退款" : "Full refund if the team does not fill",

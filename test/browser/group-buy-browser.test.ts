@@ -320,7 +320,7 @@ describe("group buy (拼团) on three phones", () => {
     await expect.poll(() => page.locator("a.group-open:visible").count(), { timeout: 10_000 }).toBe(2);
     const links = await page.locator("a.group-open").evaluateAll((as) => as.map((a) => [a.getAttribute("href"), a.textContent]));
     expect(links.map(([href]) => href!.split("g=")[1])).toEqual([second.id, running.id]);
-    expect(links.map(([, text]) => text)).toEqual(["发起拼团 ¥14.90 · 5 人团 · 120 分钟内成团", "发起拼团 ¥19.90 · 2 人团 · 30 分钟内成团"]);
+    expect(links.map(([, text]) => text)).toEqual(["发起拼团 ¥14.90 · 5 人团 · 2 小时内成团", "发起拼团 ¥19.90 · 2 人团 · 30 分钟内成团"]);
     await fitsThePhone(page);
     await screenshot(page, "group-product-several");
 

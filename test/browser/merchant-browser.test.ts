@@ -40,7 +40,7 @@ describe("merchant console and verify page on a phone", () => {
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("满 100.00 元可用");
     // The clerk sees which voucher was refused, and its validity.
-    expect(await page.textContent("#result .refused-voucher")).toMatch(new RegExp(`${coupon!.name}.*有效期 \\d{4}/`));
+    expect(await page.textContent("#result .refused-voucher")).toMatch(new RegExp(`${coupon!.name}.*有效期 \\d{4}-\\d{2}-\\d{2} ~ `));
     await page.fill("#amount", "120");
     await page.click("#form button[type=submit]");
     await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("核销成功");
@@ -133,6 +133,15 @@ describe("merchant console and verify page on a phone", () => {
     expect(await card.locator(".voucher-qr").count()).toBe(0);
     expect(await card.locator("button.use").count()).toBe(0);
     await screenshot(page, "my-vouchers-not-yet-valid");
+    // The same buyer on a phone set to another zone (abroad): the window's days are still the brand's China days, as
+    // the product page states them, not the phone's (which would end it on 2099-06-30 at 15:59 and say so a day early).
+    const abroad = await phoneContext(browser(), { timezoneId: "America/Los_Angeles", storageState: await context.storageState() });
+    const there = await abroad.newPage();
+    await there.goto(`${baseUrl}/shop/vouchers/?t=demo`);
+    const card2 = there.locator(`article.voucher[data-code="${code}"]`);
+    await expect.poll(() => card2.count(), { timeout: 10_000 }).toBe(1);
+    expect(await card2.innerText()).toContain("有效期：2099-06-01 ~ 2099-06-30");
+    await abroad.close();
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -1,5 +1,6 @@
 /** 我能领 / 可用 (issue 19): what the buyer may claim or use in this store now, from GET /shop/{store}/qualifications. */
 import { t } from "./i18n";
+import { chinaDay } from "../../../worker/domain/china-time";
 import { el, shopFetch, store, yuan } from "./shop-api";
 import { refusalText } from "./eligibility-text";
 
@@ -24,7 +25,7 @@ export async function renderQualifications(box: HTMLElement) {
     el("li", {}, el("a", { href: c.url }, c.name), el("span", { class: "tag" }, c.targeted ? t("专属", "For you") : t(...KIND[c.kind]!)))));
   coupons.replaceChildren(...q.coupons.map((c: any) =>
     el("li", {}, el("a", { href: `/shop/vouchers/?t=${encodeURIComponent(store())}` }, c.title), el("span", { class: "tag" }, couponTerms(c)),
-      c.validTo ? el("small", { class: "muted" }, t(` ${new Date(c.validTo).toLocaleDateString("zh-CN")} 前可用`, ` use by ${new Date(c.validTo).toLocaleDateString("en")}`)) : "")));
+      c.validTo ? el("small", { class: "muted" }, t(` 有效期至 ${chinaDay(c.validTo)}`, ` valid to ${chinaDay(c.validTo)}`)) : "")));
   // Running campaigns that are not coupon claims listed above: open to the buyer, or why not.
   others.replaceChildren(...q.campaigns.filter((c: any) => !claimable.has(c.campaignId) && (c.kind !== "coupon_claim" || !c.eligible)).map((c: any) =>
     el("li", {}, el("a", { href: c.url }, c.name), el("span", { class: "tag" }, t(...KIND[c.kind]!)),

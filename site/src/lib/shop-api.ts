@@ -1,5 +1,6 @@
 /** Storefront helpers: the store (tenant slug) comes from ?t= (default "demo"); the buyer is a signed cookie. */
 import { imageAttrs, kindName, validityName, yuan } from "../../../worker/domain/product-html";
+import { chinaDay } from "../../../worker/domain/china-time";
 import { t } from "./i18n";
 import { ORDER_STATUS, orderStatusWords, rechargeVoucherWords } from "./order-words";
 
@@ -43,14 +44,6 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
   return node;
 }
 
-/**
- * The day of a moment in the visitor's own time, YYYY-MM-DD (China time for a visitor in China): a window opening at
- * 00:00 China time is 16:00 UTC the day before, so the API's UTC date would send the holder to the store a day early.
- */
-export const localDay = (iso: string) => {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-};
 /** An issued voucher whose window has not opened yet: the store refuses it (voucher_not_yet_valid) until validFrom. */
 export const notYetValid = (v: { status: string; validFrom: string }, now = Date.now()) => v.status === "issued" && now < Date.parse(v.validFrom);
 
@@ -67,7 +60,8 @@ export function voucherCard(v: any): HTMLElement {
       ? t(`未生效，${localTime(v.validFrom)} 起可用`, `Not valid yet: from ${localTime(v.validFrom)}`)
       : statusText(VOUCHER_STATUS, v.status);
   card.append(el("h3", {}, v.title), el("p", { class: `muted status-${waiting ? "pending" : v.status}` }, `${kindText(v.kind)} · ${status}`));
-  if (!recharged) card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${localDay(v.validFrom)} ~ ${v.validTo ? localDay(v.validTo) : t("长期", "open")}`));
+  // China days, as the product page and the campaign rules state the window: a visitor abroad reads the same dates.
+  if (!recharged) card.append(el("p", { class: "muted" }, `${t("有效期：", "Valid: ")}${chinaDay(v.validFrom)} ~ ${v.validTo ? chinaDay(v.validTo) : t("长期", "open")}`));
   // Where it can be used, as the product page said before the purchase (a coupon that excludes 直充 says so here too).
   if (v.scope) card.append(el("p", { class: "muted scope" }, `${t("适用范围：", "Where to use: ")}${v.scope}`));
   if (v.secret) {
