@@ -36,6 +36,16 @@ describe("first run on a phone", () => {
     for (const h of await tabs.evaluateAll((as) => as.map((a) => a.getBoundingClientRect().height))) expect(h).toBeLessThan(46);
     expect(errors).toEqual([]);
     await screenshot(page, "firstrun-vouchers-switch");
+    // Each label whole (not cut to 我的卡… or My vo…), in both languages, on this phone and on a 320 px one.
+    const cut = () => tabs.evaluateAll((as) => as.filter((a) => a.scrollWidth > a.clientWidth).map((a) => a.textContent));
+    expect(await cut()).toEqual([]);
+    await page.setViewportSize({ width: 320, height: 568 });
+    expect(await cut()).toEqual([]);
+    await Promise.all([page.waitForEvent("load"), page.click("#lang-toggle")]);
+    expect(await tabs.allTextContents()).toEqual(["Vouchers", "Orders", "Member", "Wallet"]);
+    expect(await cut()).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 664 });
+    expect(await cut()).toEqual([]);
     await context.close();
   });
 
