@@ -21,9 +21,12 @@ export function everyOneAtATime(job: () => Promise<void>, everyMs: number): { st
   const tick = () => {
     if (pending || stopped) return;
     pending = true;
-    void oneAtATime(() => (stopped ? Promise.resolve() : job())).finally(() => {
-      pending = false;
-    });
+    // The jobs report their own failures (status, log); one that throws anyway must not end the process unhandled.
+    void oneAtATime(() => (stopped ? Promise.resolve() : job()))
+      .catch((e) => console.error(`warehouse: a background job failed: ${e instanceof Error ? e.message : e}`))
+      .finally(() => {
+        pending = false;
+      });
   };
   tick();
   const timer = setInterval(tick, everyMs);

@@ -46,4 +46,21 @@ describe("a warehouse schedule", () => {
     await sleep(100);
     expect(most).toBe(1);
   });
+
+  it("a job that throws is run again at the next tick, and does not reject unhandled", async () => {
+    let runs = 0;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    const s = everyOneAtATime(async () => {
+      runs++;
+      throw new Error("boom");
+    }, 20);
+    await sleep(150);
+    s.stop();
+    await sleep(20);
+    process.off("unhandledRejection", onUnhandled);
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(unhandled).toEqual([]);
+  });
 });
