@@ -25,6 +25,7 @@
 import { powResponse, solvePow } from "../../worker/domain/pow";
 import { randomUuid } from "../src/lib/random-id";
 import { REJECT } from "../src/lib/reject-text";
+import { timeSpan } from "../src/lib/group-words";
 import { chinaDay } from "../../worker/domain/china-time";
 import type { WidgetAssist, WidgetGroupBuy, WidgetInvite } from "../../schema/growth-widget";
 
@@ -37,8 +38,6 @@ function emit(host: Element, name: string, detail: unknown) {
 }
 
 const zh = (navigator.language || "zh").toLowerCase().startsWith("zh");
-/** A time limit as people say it: whole hours in hours (1440 → 24 小时), the rest in minutes (site/src/lib/group-words.ts). */
-const span = (m: number) => (m % 60 ? (zh ? `${m} 分钟` : `${m} min`) : zh ? `${m / 60} 小时` : `${m / 60} h`);
 const T = {
   loading: zh ? "加载中…" : "Loading…",
   claim: zh ? "立即领取" : "Claim now",
@@ -85,12 +84,12 @@ const T = {
   points: zh ? "积分" : "points",
   join: zh ? "加入会员" : "Join the membership",
   groupPrice: zh ? "拼团价" : "Group price",
-  teamOf: (n: number, m: number) => (zh ? `${n} 人成团 · ${span(m)}内` : `Teams of ${n} · within ${span(m)}`),
+  teamOf: (n: number, m: number) => (zh ? `${n} 人成团 · ${timeSpan(m, zh)}内` : `Teams of ${n} · within ${timeSpan(m, zh)}`),
   openTeams: (n: number) => (zh ? `${n} 个团正在拼` : `${n} teams open`),
   autoComplete: zh ? "到时未满员的团由商家补齐成团（非真实用户）" : "Teams not full in time are completed by the shop (not real members)",
   refundNote: zh ? "未成团自动全额退款" : "Full refund if the team does not fill",
   joinGroup: zh ? "去开团 / 参团" : "Start or join a team",
-  assistGoal: (n: number, m: number) => (zh ? `邀请 ${n} 位好友助力，${span(m)}内完成即得` : `Get ${n} friends to help within ${span(m)} to get`),
+  assistGoal: (n: number, m: number) => (zh ? `邀请 ${n} 位好友助力，${timeSpan(m, zh)}内完成即得` : `Get ${n} friends to help within ${timeSpan(m, zh)} to get`),
   startAssist: zh ? "发起助力" : "Ask friends to help",
   inviteBoth: (a: string, b: string) => (zh ? `邀请好友首单：你得 ${a}，好友得 ${b}` : `Invite a friend: you get ${a}, they get ${b} on their first order`),
   invite: zh ? "去邀请" : "Invite friends",
