@@ -60,7 +60,10 @@ export const GroupTeam = z
 export type GroupTeam = z.infer<typeof GroupTeam>;
 
 export const GroupBuyDetail = GroupBuy.extend({ teams: z.array(GroupTeam) }).openapi("GroupBuyDetail");
-export const GroupBuyList = z.object({ groupBuys: z.array(GroupBuy) }).openapi("GroupBuyList");
+export const GroupTeamCounts = z
+  .object({ open: z.number().int(), completed: z.number().int(), failed: z.number().int() })
+  .openapi("GroupTeamCounts", { description: "Teams filling now, full (delivered) and failed (refunded)" });
+export const GroupBuyList = z.object({ groupBuys: z.array(GroupBuy.extend({ teamCounts: GroupTeamCounts })) }).openapi("GroupBuyList");
 
 /** The buyer's own seat: its order and, while unpaid, the cashier. */
 export const GroupSeat = z

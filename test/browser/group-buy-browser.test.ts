@@ -365,6 +365,14 @@ describe("group buy (拼团) on three phones", () => {
     await buyer.goto(`${baseUrl}${link}`);
     await expect.poll(() => buyer.isVisible("#open"), { timeout: 10_000 }).toBe(true);
     expect(await buyer.textContent("#group")).toContain("¥29.90");
+    // The console shows the same link beside the new group buy's teams, and counts the team the buyer opens.
+    expect(await op.textContent("#teams-link")).toBe(link);
+    await expect.poll(() => op.locator("#buys tr", { hasText: "链接团" }).textContent(), { timeout: 10_000 }).toContain("0 · 0 · 0");
+    await buyer.click("#open");
+    await buyer.waitForURL(/checkout/, { timeout: 15_000 });
+    await expect.poll(() => op.locator("#buys tr", { hasText: "链接团" }).textContent(), { timeout: 15_000 }).toContain("1 · 0 · 0");
+    await expect.poll(() => op.textContent("#teams"), { timeout: 15_000 }).toMatch(/拼团中\s*(29|30):\d\d/);
+    await screenshot(op, "group-console-counts");
     expect(errors).toEqual([]);
     await Promise.all([op.context().close(), buyer.context().close()]);
   });

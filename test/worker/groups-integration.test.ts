@@ -83,6 +83,29 @@ describe("group buy: open, join, pay, fill", () => {
     for (const o of [leader.orderId, a.orderId, b.orderId]) expect(await vouchersOf(o)).toBe(1);
   });
 
+  it("the console's list counts each group buy's teams: filling, full and failed, of this tenant only", async () => {
+    const s = await groupShop(2, 6);
+    const full = await openTeam(s.slug, s.groupBuyId);
+    await pay(full.checkoutUrl);
+    expect((await pay((await join(s.slug, full.teamId)).checkoutUrl)).body.orderStatus).toBe("delivered");
+    const filling = await openTeam(s.slug, s.groupBuyId);
+    await pay(filling.checkoutUrl);
+    const expiring = await openTeam(s.slug, s.groupBuyId);
+    await pay(expiring.checkoutUrl);
+    // Its deadline: the object's alarm seals it, and the sweep finds it due.
+    expect(await runDurableObjectAlarm(teamObject(expiring.teamId))).toBe(true);
+    await env.DB.prepare("UPDATE group_teams SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(expiring.teamId).run();
+    await sweepGroupTeams(env, new Date());
+    const other = await groupShop(2, 1);
+    await openTeam(other.slug, other.groupBuyId);
+
+    const list = await api("/group-buys", { token: s.adminKey });
+    expect(list.status).toBe(200);
+    expect(list.body.groupBuys).toEqual([expect.objectContaining({ id: s.groupBuyId, teamCounts: { open: 1, completed: 1, failed: 1 } })]);
+    const theirs = await api("/group-buys", { token: other.adminKey });
+    expect(theirs.body.groupBuys).toEqual([expect.objectContaining({ id: other.groupBuyId, teamCounts: { open: 1, completed: 0, failed: 0 } })]);
+  });
+
   it("a guest who opens a team and signs in to an existing account before paying keeps the seat: paid, theirs, the team opened once", async () => {
     const s = await groupShop(2, 3);
     const leader = await openTeam(s.slug, s.groupBuyId);

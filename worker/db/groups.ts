@@ -65,8 +65,23 @@ export function getGroupBuy(db: D1Database, tenantId: string, id: string) {
   return db.prepare(`${BUY} WHERE g.tenant_id = ? AND g.id = ?`).bind(tenantId, id).first<GroupBuyRow>();
 }
 
+export interface TeamCountsRow {
+  open_teams: number;
+  completed_teams: number;
+  failed_teams: number;
+}
+
+/** The newest 200 with how many of their teams are filling, full and failed (one grouped read of the tenant's teams). */
 export async function listGroupBuys(db: D1Database, tenantId: string) {
-  const { results } = await db.prepare(`${BUY} WHERE g.tenant_id = ? ORDER BY g.created_at DESC LIMIT 200`).bind(tenantId).all<GroupBuyRow>();
+  const { results } = await db
+    .prepare(`SELECT g.*, p.name AS product_name, p.price_cents,
+                     coalesce(c.open_teams, 0) AS open_teams, coalesce(c.completed_teams, 0) AS completed_teams, coalesce(c.failed_teams, 0) AS failed_teams
+              FROM group_buys g JOIN products p ON p.tenant_id = g.tenant_id AND p.id = g.product_id
+              LEFT JOIN (SELECT group_buy_id, sum(status = 'open') AS open_teams, sum(status = 'completed') AS completed_teams, sum(status = 'failed') AS failed_teams
+                         FROM group_teams WHERE tenant_id = ? GROUP BY group_buy_id) c ON c.group_buy_id = g.id
+              WHERE g.tenant_id = ? ORDER BY g.created_at DESC LIMIT 200`)
+    .bind(tenantId, tenantId)
+    .all<GroupBuyRow & TeamCountsRow>();
   return results;
 }
 

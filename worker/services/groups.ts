@@ -71,7 +71,8 @@ export async function createGroupBuy(env: Env, tenantId: string, input: CreateGr
 }
 
 export async function listGroupBuysOf(env: Env, tenantId: string) {
-  return { groupBuys: (await listGroupBuys(env.DB, tenantId)).map(toGroupBuy) };
+  const rows = await listGroupBuys(env.DB, tenantId);
+  return { groupBuys: rows.map((r) => ({ ...toGroupBuy(r), teamCounts: { open: r.open_teams, completed: r.completed_teams, failed: r.failed_teams } })) };
 }
 
 export async function groupBuyDetail(env: Env, tenantId: string, id: string) {
