@@ -72,3 +72,9 @@ export async function seedCatalog(baseUrl: string, keys: Record<Scope, string>, 
   await must(admin.POST("/suppliers", { body: { name: "steadyco", baseUrl: `${supplierUrl}/steadyco`, credentials: creds("steadyco"), products: [{ productId: ids.phone!, sku: "PHONE-30", costCents: 2970 }] } }));
   return ids;
 }
+
+/** The ids of the published products a simulated order can be for (not coupons: those are given, not sold). */
+export async function sellingProductIds(admin: ReturnType<typeof kaquanClient>): Promise<string[]> {
+  const { products } = await must(admin.GET("/products"));
+  return products.filter((p) => p.status === "published" && p.kind !== "coupon").map((p) => p.id);
+}

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
+import { sellingProductIds } from "./seed-catalog";
 import { simulateGrowth } from "./sim-growth";
 
 const DAY = 86_400_000;
@@ -14,8 +15,8 @@ export async function seedGrowthHistory(baseUrl: string, keys: Record<Scope, str
   const marker = `${stateDir}/demo-growth-imported`;
   if (existsSync(marker)) return 0;
   const end = Date.now() - 60_000;
-  const events = simulateGrowth({ seed: 18, start: end - 30 * DAY, end, runId: `g${end.toString(36)}` });
   const admin = kaquanClient(baseUrl, keys.admin);
+  const events = simulateGrowth({ seed: 18, start: end - 30 * DAY, end, runId: `g${end.toString(36)}`, productIds: await sellingProductIds(admin), campaigns: (await must(admin.GET("/campaigns"))).campaigns });
   for (let i = 0; i < events.length; i += 1000) {
     await must(admin.POST("/events/import", { body: { events: events.slice(i, i + 1000) as never } }));
   }

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
+import { sellingProductIds } from "./seed-catalog";
 import { simulateMembers } from "./sim-members";
 
 const DAY = 86_400_000;
@@ -15,8 +16,9 @@ export async function seedMemberHistory(baseUrl: string, keys: Record<Scope, str
   const marker = `${stateDir}/demo-members-imported`;
   if (existsSync(marker)) return 0;
   const end = Date.now() - 60_000;
-  const events = simulateMembers({ seed: 17, members: 48, nonMembers: 24, start: end - 60 * DAY, end, runId: `demo${end.toString(36)}`, tierIds });
   const admin = kaquanClient(baseUrl, keys.admin);
+  const productIds = await sellingProductIds(admin);
+  const events = simulateMembers({ seed: 17, members: 48, nonMembers: 24, start: end - 60 * DAY, end, runId: `demo${end.toString(36)}`, tierIds, productIds });
   for (let i = 0; i < events.length; i += 1000) {
     await must(admin.POST("/events/import", { body: { events: events.slice(i, i + 1000) as never } }));
   }

@@ -1,7 +1,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Scope } from "../../schema/tenancy";
 import { kaquanClient, must } from "./api/client";
-import { rng, type SimEvent } from "./sim-journeys";
+import { sellingProductIds } from "./seed-catalog";
+import { productOf, rng, type SimEvent } from "./sim-journeys";
 
 const DAY = 86_400_000;
 
@@ -39,7 +40,7 @@ export async function seedOutreach(baseUrl: string, keys: Record<Scope, string>,
   const marker = `${stateDir}/demo-outreach-imported`;
   if (existsSync(marker)) return;
   const end = Date.now() - 60_000;
-  const events = simulateFlows(end, coupon.id);
+  const events = simulateFlows(end, coupon.id, await sellingProductIds(admin));
   await must(admin.POST("/events/import", { body: { events: events as never } }));
   writeFileSync(marker, new Date(end).toISOString());
 }
@@ -48,7 +49,7 @@ export async function seedOutreach(baseUrl: string, keys: Record<Scope, string>,
  * Win-back: 40 dormant people messaged, about a third pay within 30 days; reminders: 60 coupons (valid 7 days, each
  * issued before its reminder, so the 核销 card counts it as issued as well as redeemed), about half used in time.
  */
-export function simulateFlows(end: number, couponProductId: string): SimEvent[] {
+export function simulateFlows(end: number, couponProductId: string, productIds: string[] = []): SimEvent[] {
   const rand = rng(19);
   const run = end.toString(36);
   const out: SimEvent[] = [];
@@ -60,7 +61,7 @@ export function simulateFlows(end: number, couponProductId: string): SimEvent[] 
     const user = `sim-${run}-wb${i}`;
     const at = end - 60 * DAY + rand() * 55 * DAY;
     emit("message_sent", at, user, { flow: "win_back", trigger: `t${i}`, channel: rand() < 0.7 ? "sms" : "webhook", couponProductId });
-    if (rand() < 0.35) emit("order_paid", at + rand() * 20 * DAY, user, { orderId: `sim-${run}-wbo${i}`, amountCents: 1000 + Math.floor(rand() * 9000) });
+    if (rand() < 0.35) emit("order_paid", at + rand() * 20 * DAY, user, { orderId: `sim-${run}-wbo${i}`, amountCents: 1000 + Math.floor(rand() * 9000), ...productOf(productIds, i) });
   }
   for (let i = 0; i < 60; i++) {
     const user = `sim-${run}-er${i}`;

@@ -7,13 +7,13 @@
  * on the invitee's first paid order, one reversed by a refund. Organic users sign up and pay too (the LTV baseline).
  */
 import type { SimEvent } from "./sim-journeys";
-import { rng } from "./sim-journeys";
+import { productOf, rng } from "./sim-journeys";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 const MECHANISMS = [["campaign", 8], ["group", 6], ["assist", 4], ["invite", 4]] as const;
 
-export function simulateGrowth(opts: { seed: number; start: number; end: number; runId: string; organic?: number }): SimEvent[] {
+export function simulateGrowth(opts: { seed: number; start: number; end: number; runId: string; organic?: number; productIds?: string[]; campaigns?: { id: string; kind: "flash_sale" | "coupon_claim" | "lottery" }[] }): SimEvent[] {
   const rand = rng(opts.seed);
   const events: SimEvent[] = [];
   let n = 0;
@@ -26,15 +26,20 @@ export function simulateGrowth(opts: { seed: number; start: number; end: number;
     if (rand() >= chance) return null;
     const orderId = id("o");
     const amountCents = 990 + Math.floor(rand() * 5) * 1000;
-    emit("order_paid", at + (10 + rand() * 3 * 24 * 60) * MIN, userId, { orderId, amountCents });
+    emit("order_paid", at + (10 + rand() * 3 * 24 * 60) * MIN, userId, { orderId, amountCents, ...productOf(opts.productIds, n) });
     return { orderId, amountCents, at };
   };
 
   for (const [mechanism, sharers] of MECHANISMS) {
     for (let s = 0; s < sharers; s++) {
       const sharer = `sim-${opts.runId}-${mechanism}-s${s}`;
-      const subjectId = `sim-${mechanism}-${s}`;
+      // A campaign share is of one of the brand's campaigns, by someone who took part in it first (as the share
+      // button is on its page): the K-factor tile counts them as participants and their invitees against them.
+      const campaign = mechanism === "campaign" && opts.campaigns?.length ? opts.campaigns[s % opts.campaigns.length]! : null;
+      const subjectId = campaign?.id ?? `sim-${mechanism}-${s}`;
       const openedAt = when();
+      const onCampaign: SimEvent["payload"] = campaign ? { campaignId: campaign.id } : {};
+      if (campaign) emit(campaign.kind === "lottery" ? "draw_made" : "claim_succeeded", openedAt - 5 * MIN, sharer, { campaignId: campaign.id, campaignKind: campaign.kind });
       if (mechanism === "group") {
         const expiresAt = new Date(openedAt + DAY).toISOString();
         emit("group_team_opened", openedAt, sharer, { groupBuyId: "sim-gb", teamId: subjectId, size: 3, expiresAt });
@@ -52,13 +57,13 @@ export function simulateGrowth(opts: { seed: number; start: number; end: number;
       for (let k = 0; k < shares; k++) {
         const code = `sim${opts.runId}x${n}`.slice(0, 60);
         const sharedAt = openedAt + k * 45 * MIN;
-        emit("share_sent", sharedAt, sharer, { mechanism, subjectId, shareLink: code, channel: rand() < 0.6 ? "wechat" : "poster" });
+        emit("share_sent", sharedAt, sharer, { mechanism, subjectId, shareLink: code, channel: rand() < 0.6 ? "wechat" : "poster", ...onCampaign });
         const invitees = rand() < 0.35 ? 1 + Math.floor(rand() * rand() * 2) : 0;
         for (let i = 0; i < invitees; i++) {
           const invitee = `${sharer}-i${k}${i}`;
           const at = sharedAt + (5 + rand() * rand() * 24 * 60) * MIN;
-          emit("user_signed_up", at, invitee, { shareLink: code, buyerKind: "guest" }, sharer);
-          emit("referral_signed_up", at, invitee, { shareLink: code }, sharer);
+          emit("user_signed_up", at, invitee, { shareLink: code, buyerKind: "guest", ...(campaign ? { acquisitionCampaignId: campaign.id } : {}) }, sharer);
+          emit("referral_signed_up", at, invitee, { shareLink: code, ...onCampaign }, sharer);
           const paid = pays(invitee, at, mechanism === "group" ? 0.8 : 0.5);
           if (mechanism === "invite") {
             emit("invite_accepted", at, invitee, { programmeId: "sim-invite", inviteId: `${subjectId}-${k}${i}` }, sharer);

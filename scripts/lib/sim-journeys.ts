@@ -22,6 +22,14 @@ export interface World {
   stores: string[];
 }
 
+/**
+ * The product a simulated order without a journey of its own was for (`{ productId }`, or nothing without products),
+ * chosen by the order's number so the random sequence stays as it was: the dashboard's revenue and 热销商品 count
+ * paid orders by product, as every real order_paid has one (LTV counts them all).
+ */
+export const productOf = (productIds: string[] | undefined, n: number): { productId?: string } =>
+  productIds?.length ? { productId: productIds[n % productIds.length]! } : {};
+
 /** Mulberry32: small, fast, seedable. */
 export function rng(seed: number) {
   let a = seed >>> 0;

@@ -8,7 +8,7 @@
  * seeds that ladder), else their display names; the paid card's tier has no row.
  */
 import type { SimEvent } from "./sim-journeys";
-import { rng } from "./sim-journeys";
+import { productOf, rng } from "./sim-journeys";
 
 const DAY = 86_400_000;
 /** Earned tiers by growth (1 per yuan paid) and the paid card's tier. */
@@ -20,7 +20,7 @@ export const SIM_TIERS = [
 export const SIM_PAID_TIER = "黑卡会员";
 
 export function simulateMembers(
-  opts: { seed: number; members: number; nonMembers: number; start: number; end: number; runId: string; tierIds?: Record<string, string> },
+  opts: { seed: number; members: number; nonMembers: number; start: number; end: number; runId: string; tierIds?: Record<string, string>; productIds?: string[] },
 ): SimEvent[] {
   const rand = rng(opts.seed);
   const tierId = (name: string) => opts.tierIds?.[name] ?? name;
@@ -84,7 +84,8 @@ export function simulateMembers(
       if (rand() < 0.18) {
         const amountCents = [1990, 4990, 9900, 19900][Math.floor(rand() * 4)]!;
         const orderId = id("o");
-        emit("order_paid", step(), userId, { orderId, amountCents });
+        const product = productOf(opts.productIds, n);
+        emit("order_paid", step(), userId, { orderId, amountCents, ...product });
         const pts = Math.floor(amountCents / 100);
         balance += pts;
         growth += pts;
@@ -95,7 +96,7 @@ export function simulateMembers(
           tier++;
         }
         if (rand() < 0.06 && balance >= pts) {
-          emit("order_refunded", step(), userId, { orderId, amountCents });
+          emit("order_refunded", step(), userId, { orderId, amountCents, ...product });
           balance -= pts;
           emit("points_reversed", t + 1, userId, { memberId, points: -pts, balance, sourceKind: "order", sourceId: orderId, orderId });
         }
