@@ -474,6 +474,33 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("a campaign link on the other kind's page goes to the campaign's own page before anything can be tapped", async () => {
+    const { baseUrl } = inject("stack");
+    const coupon = await admin("/campaigns", "POST", {
+      kind: "coupon_claim", name: "错页领券", productId: await product("5元代金券"), stock: 50, perUserLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const draw = await lottery("错页抽奖", "wheel");
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    const errors = pageErrors(page);
+    const claims: string[] = [];
+    page.on("request", (r) => void (r.url().endsWith("/claims") && claims.push(r.url())));
+    // Before, the lottery page drew a flash sale (an order made, the limit used) and said 未中奖; the flash page drew a
+    // lottery and said 领取成功 whatever came out.
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${coupon.id}&utm_source=wx`);
+    await page.waitForURL(/\/campaigns\/flash\/\?/, { timeout: 15_000 });
+    expect(new URL(page.url()).search).toBe(`?t=demo&id=${coupon.id}&utm_source=wx`);
+    await expect.poll(() => page.textContent("#name"), { timeout: 15_000 }).toBe("错页领券");
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${draw.id}`);
+    await page.waitForURL(/\/campaigns\/lottery\/\?/, { timeout: 15_000 });
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent("#name")).toBe("错页抽奖");
+    expect(claims).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   // Issue 15 #4: the worker writes the campaign into the page (worker/routes/campaign-page.ts).
   it("flash and lottery pages show the campaign's name while every API call is held, and never ask for its definition", { timeout: 120_000 }, async () => {
     const { baseUrl } = inject("stack");

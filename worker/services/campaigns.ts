@@ -2,6 +2,7 @@
  * Campaign orchestration: D1 holds the definitions (for listing and pages), the CampaignCoordinator object the
  * frozen definition, seed and undistributed stock, and each CampaignShard its users and stock slice.
  */
+import { campaignPageOf } from "../domain/campaign-pages";
 import { CreateCampaignInput, ENTRY_DEFAULTS, type Campaign, type CampaignListItem, type CampaignPreview, type CampaignDefinition, type CampaignLive, type DrawExport, type DrawLogEntry, type UpdateCampaignInput, type UserStanding } from "../../schema/campaigns";
 import { homeShard, lockedFieldsIn, phaseAt, publishedOdds, stockTotals } from "../domain/campaign-rules";
 import { newId } from "../domain/crypto";
@@ -298,7 +299,7 @@ export async function previewLink(env: Env, tenantId: string, id: string, origin
   const c = await loadCampaign(env, tenantId, id);
   const hit = await publicCampaign(env, c.id);
   const { token, expiresAt } = await signPreview(env.BUYER_SESSION_SECRET, c.id);
-  const page = c.kind === "lottery" ? "lottery" : "flash";
+  const page = campaignPageOf(c.kind);
   const slug = encodeURIComponent(hit?.tenantSlug ?? "");
   return { url: `${origin}/campaigns/${page}/?t=${slug}&id=${encodeURIComponent(c.id)}&preview=${token}`, token, expiresAt };
 }

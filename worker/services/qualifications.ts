@@ -3,6 +3,7 @@
  * (and the rule that refuses them), the coupon claims they may still take, and the coupons they hold usable now.
  * Off the claim path: facts are loaded once for all rules together. A guest (or no session) sees open items only.
  */
+import { campaignPageOf } from "../domain/campaign-pages";
 import type { Eligibility } from "../../schema/eligibility";
 import type { Qualifications, QualifiedCampaign, UsableCoupon } from "../../schema/qualifications";
 import type { SessionFacts } from "../domain/buyer-session";
@@ -25,7 +26,6 @@ export async function viewerOf(env: Env, tenantId: string, buyerId: string | nul
   return row && !row.erased_at ? { buyerId, facts: factsOf(row) } : null;
 }
 
-const pageOf = (kind: string) => (kind === "lottery" ? "lottery" : "flash");
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? Math.round(v) : null);
 
 function usable(r: Awaited<ReturnType<typeof usableCoupons>>[number]): UsableCoupon {
@@ -56,7 +56,7 @@ export async function qualifications(env: Env, tenantId: string, slug: string, v
     for (const r of rules) if (facts && !refusal) refusal = eligibilityProblem(r.rule, facts, now);
     return {
       campaignId: c.id, kind: c.kind, name: c.name, endsAt: c.endsAt, eligible: !refusal, refusal, targeted: rules.length > 0,
-      url: `/campaigns/${pageOf(c.kind)}/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(c.id)}`,
+      url: `/campaigns/${campaignPageOf(c.kind)}/?t=${encodeURIComponent(slug)}&id=${encodeURIComponent(c.id)}`,
     };
   });
   const byId = new Map(visible.map((v) => [v.c.id, v.c]));

@@ -3,6 +3,7 @@
  * Each lookup reads the owning module's table; null = 404. An invite share carries the sharer's own invite code
  * (the member centre's ?invite=), so the friend who follows it is recorded as their invitee.
  */
+import { campaignPageOf } from "../domain/campaign-pages";
 import type { ShareMechanism } from "../../schema/acquisition";
 import { requestByCode } from "../db/assists";
 import { getTeam } from "../db/groups";
@@ -23,13 +24,12 @@ type SubjectLookup = (env: Env, tenantId: string, slug: string, id: string, shar
 const t = (slug: string) => `?t=${encodeURIComponent(slug)}`;
 const q = (slug: string, id: string) => `${t(slug)}&id=${encodeURIComponent(id)}`;
 const page = (path: string): ShareSubject => ({ campaignId: null, productId: null, path });
-const CAMPAIGN_PAGE: Record<string, string> = { flash_sale: "flash", coupon_claim: "flash", lottery: "lottery" };
 
 const lookups: Record<ShareMechanism, SubjectLookup> = {
   async campaign(env, tenantId, slug, id) {
     const hit = await publicCampaign(env, id);
     if (!hit || hit.campaign.tenantId !== tenantId) return null;
-    return { campaignId: id, productId: null, path: `/campaigns/${CAMPAIGN_PAGE[hit.campaign.kind] ?? "flash"}/${q(slug, id)}` };
+    return { campaignId: id, productId: null, path: `/campaigns/${campaignPageOf(hit.campaign.kind)}/${q(slug, id)}` };
   },
   async product(env, tenantId, slug, id) {
     try {

@@ -7,7 +7,19 @@ import { REJECT } from "./reject-text";
 import { dailyLimitWords } from "./draw-chances";
 import { t } from "./i18n";
 import { chinaDay } from "../../../worker/domain/china-time";
+import { campaignPageOf, type CampaignPage } from "../../../worker/domain/campaign-pages";
 import { answerChallenge, riskHeaders, savePass, type Challenge } from "./risk-challenge";
+
+/**
+ * A campaign link opened on the other kind's page (a flash sale's id on the lottery page): the visitor goes to the
+ * campaign's own page, with the same query, instead of taking part through a page that would misread the answer.
+ */
+export function onItsOwnPage(c: { kind: string }, page: CampaignPage): boolean {
+  const own = campaignPageOf(c.kind);
+  if (own === page) return true;
+  location.replace(`/campaigns/${own}/${location.search}${location.hash}`);
+  return false;
+}
 
 export const campaignUrl = (id: string, path = "") => `/api/v1/public/campaigns/${encodeURIComponent(id)}${path}`;
 
@@ -146,9 +158,10 @@ const when = (iso: string) => new Date(iso).toLocaleString("zh-CN", { hour12: fa
 /** 活动规则: what every campaign page states — time, who may take part how often, what is delivered, how to pay. */
 // A fixed validity in China days, as 我的卡券 and the order page show what was delivered (not the API's UTC dates).
 function validityText(v: any, what = ""): string {
+  const en = what ? `${what}valid` : "Validity:";
   return v.kind === "relative"
-    ? t(`${what}权益有效期：发放后 ${v.days} 天内。`, `${what}valid ${v.days} days after issue.`)
-    : t(`${what}权益有效期：${chinaDay(v.validFrom)} 至 ${chinaDay(v.validTo)}。`, `${what}valid ${chinaDay(v.validFrom)} to ${chinaDay(v.validTo)}.`);
+    ? t(`${what}权益有效期：发放后 ${v.days} 天内。`, `${en} ${v.days} days after issue.`)
+    : t(`${what}权益有效期：${chinaDay(v.validFrom)} 至 ${chinaDay(v.validTo)}。`, `${en} ${chinaDay(v.validFrom)} to ${chinaDay(v.validTo)}.`);
 }
 
 export function campaignRules(c: any): string[] {
