@@ -114,6 +114,29 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
     expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(0);
   });
 
+  it("a win its buyer cancels unpaid goes back on sale at once, and the winner is told it was cancelled, not that it timed out", async () => {
+    const { adminKey, productId, slug } = await shopWithKeys(3);
+    const now = Date.now();
+    const id = (await api("/campaigns", {
+      method: "POST", token: adminKey,
+      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
+    })).body.id as string;
+    const buyer = await shop(slug, "/guest", { method: "POST" });
+    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: buyer.cookie! }, json: {} });
+    const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: buyer.cookie! } });
+    expect((await shop(slug, `/orders/${view.body.order.id}/cancel`, { method: "POST", cookie: buyer.cookie })).status).toBe(200);
+    expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(1);
+    const me = (await shop(slug, "/me", { cookie: buyer.cookie })).body.buyer.id as string;
+    const standing = await api(`/public/campaigns/${id}/users/${me}`, { headers: { cookie: buyer.cookie! } });
+    expect(standing.body.claimedTotal).toBe(0);
+    expect(standing.body.claims[0]).toMatchObject({ claimId: won.body.claimId, status: "failed", failure: { code: "order_cancelled" } });
+    const again = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: buyer.cookie! } });
+    expect([again.status, again.body.error.code]).toEqual([409, "order_cancelled"]);
+    // The cron finds nothing more to hand back: the unit is back once.
+    await returnStrandedWins(env);
+    expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(1);
+  });
+
   it("a lapsed win whose hand-back a crash cut off goes back on sale at the next cron, once", async () => {
     const { adminKey, productId, slug } = await shopWithKeys(3);
     const now = Date.now();

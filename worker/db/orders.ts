@@ -258,11 +258,11 @@ export async function lapsedOrders(db: D1Database, tenantId: string | null, nowI
 export async function unreturnedWins(db: D1Database, beforeIso: string, limit = 100) {
   const { results } = await db
     .prepare(
-      `SELECT id, tenant_id, source, campaign_id, idempotency_key FROM orders
+      `SELECT id, tenant_id, status, source, campaign_id, idempotency_key FROM orders
        WHERE win_returned IS NULL AND campaign_id IS NOT NULL AND status IN ('expired', 'cancelled') AND updated_at < ? LIMIT ?`,
     )
     .bind(beforeIso, limit)
-    .all<Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" | "idempotency_key">>();
+    .all<Pick<OrderRow, "id" | "tenant_id" | "status" | "source" | "campaign_id" | "idempotency_key">>();
   return results;
 }
 

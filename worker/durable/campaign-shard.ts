@@ -387,9 +387,10 @@ export class CampaignShard extends DurableObject<Env> {
   /**
    * A won flash-sale claim whose order lapsed unpaid (expired, or cancelled by its buyer): its unit goes back on sale
    * and the winner may try again, once — the claim is marked failed (order_lapsed) in the same transaction. False when
-   * the claim is not on this shard, is not a settled win, or lapsed already.
+   * the claim is not on this shard, is not a settled win, or lapsed already. `cancelled`: the order was cancelled (by its
+   * buyer) rather than left to expire, so the winner is not told it timed out (order_cancelled instead of order_lapsed).
    */
-  async lapseClaim(campaignId: string, shard: number, claimId: string): Promise<boolean> {
+  async lapseClaim(campaignId: string, shard: number, claimId: string, cancelled = false): Promise<boolean> {
     if (!(await this.start(campaignId, shard)) || !returnsRefusedUnit(this.cfg!.def.kind)) return false;
     let lapsed = false;
     let holdId: string | null = null;
@@ -398,7 +399,9 @@ export class CampaignShard extends DurableObject<Env> {
       if (!row || row.failure) return;
       // Its order existed to lapse, so a fact still awaiting settlement has nothing left to do (the order is keyed on
       // the claim: a late delivery of the fact finds the lapsed order, and settleClaims skips a claim not awaiting).
-      const failure = { code: "order_lapsed", message: "The order was not paid in time; its unit went back on sale" };
+      const failure = cancelled
+        ? { code: "order_cancelled", message: "The order was cancelled unpaid; its unit went back on sale" }
+        : { code: "order_lapsed", message: "The order was not paid in time; its unit went back on sale" };
       this.sql.exec(
         "UPDATE claims SET awaiting = 0, pending = pending & ?, failure = ?, fulfil_ref = ? WHERE id = ?",
         ~PENDING_FACT, JSON.stringify(failure), `lapsed: ${row.fulfil_ref ?? ""}`, claimId,

@@ -3,7 +3,7 @@ import { publicCampaign, shardOf } from "./campaigns";
 
 const CLAIM_KEY = "claim:";
 
-type LapsedOrder = Pick<OrderRow, "id" | "tenant_id" | "source" | "campaign_id" | "idempotency_key">;
+type LapsedOrder = Pick<OrderRow, "id" | "tenant_id" | "status" | "source" | "campaign_id" | "idempotency_key">;
 
 /** A flash-sale win's order (made by the claims consumer from a won claim). */
 const isFlashWin = (o: Pick<OrderRow, "source" | "campaign_id" | "idempotency_key">) =>
@@ -43,7 +43,7 @@ async function handBack(env: Env, campaignId: string, order: LapsedOrder): Promi
     const hit = await publicCampaign(env, campaignId);
     if (!hit) return true;
     for (let s = 0; s < hit.campaign.shards; s++) {
-      if (await shardOf(env, hit.campaign.id, s).lapseClaim(hit.campaign.id, s, claimId)) return true;
+      if (await shardOf(env, hit.campaign.id, s).lapseClaim(hit.campaign.id, s, claimId, order.status === "cancelled")) return true;
     }
     return true;
   } catch (e) {

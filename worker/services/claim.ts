@@ -277,6 +277,7 @@ export async function claimOrder(env: Env, campaignId: string, claimId: string, 
   const fact = claimWonFact({ campaignId: c.id, tenantId: c.tenantId, def: c }, userId, shard, claim.result);
   // Its order lapsed unpaid: said so, not as a product that ran out (the winner may try again while units are left).
   if (claim.failureCode === "order_lapsed") throw ApiError.conflict("order_lapsed", "This win's order was not paid in time and was cancelled; its unit went back on sale");
+  if (claim.failureCode === "order_cancelled") throw ApiError.conflict("order_cancelled", "This win's order was cancelled unpaid; its unit went back on sale");
   // Refused for good (its unit is back on sale): ordering it now would sell that unit twice.
   // The winner's guest may have been attached to a phone account since: the order went (or goes) there.
   const holder = (await currentHolders(env.DB, c.tenantId, [userId])).get(userId) ?? userId;

@@ -168,6 +168,7 @@ const CODES: Record<string, Pair> = {
   invalid_coupon_product: ["请选择本品牌的优惠券商品", "Choose a coupon product of this brand"],
   unknown_member: ["本品牌没有这个会员", "No such member in this brand"],
   order_lapsed: ["订单未按时支付，名额已释放", "The order was not paid in time; its unit went back on sale"],
+  order_cancelled: ["订单已取消，名额已释放", "The order was cancelled; its unit went back on sale"],
   too_many_rows: ["文件行数超过上限", "The file has too many rows"],
   coupon_required: ["开启召回需要选择优惠券", "Win-back needs a coupon"],
   claim_unfulfillable: ["奖品无法生成订单（如商品已售完）", "This win could not become an order (e.g. the product ran out)"],
