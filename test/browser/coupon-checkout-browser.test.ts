@@ -65,7 +65,7 @@ describe("coupons at checkout on a phone", () => {
     await page.waitForURL(/\/shop\/order\//, { timeout: 15_000 });
     await expect.poll(() => page.locator(".secret").count(), { timeout: 15_000 }).toBe(1);
     expect(await page.textContent(".secret")).toBe(`MUSIC-${run}-A1B2C3`);
-    expect(await page.textContent("#discount-line")).toContain("−¥13.00");
+    expect(await page.textContent("#discount-line")).toContain("优惠券合计 −¥13.00");
     expect(await page.textContent("#discount-line")).toContain("满50减10");
     await screenshot(page, "coupon-checkout-order-phone");
     await fitsThePhone(page);
