@@ -474,6 +474,24 @@ describe("campaign pages on a phone", () => {
     await context.close();
   });
 
+  it("a buyer back after today's claim finds 今日已领，明天再来, not a button that can only be refused", async () => {
+    const { baseUrl } = inject("stack");
+    const coupon = await admin("/campaigns", "POST", {
+      kind: "coupon_claim", name: "每日一领", productId: await product("5元代金券"), stock: 50, perUserLimit: 3, perUserDailyLimit: 1, shards: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${coupon.id}`);
+    await expect.poll(() => page.isEnabled("#go"), { timeout: 15_000 }).toBe(true);
+    await page.click("#go");
+    await expect.poll(() => page.textContent("#result"), { timeout: 10_000 }).toContain("领取成功");
+    await page.reload();
+    await expect.poll(() => page.textContent("#go"), { timeout: 15_000 }).toBe("今日已领，明天再来");
+    expect(await page.isEnabled("#go")).toBe(false);
+    await context.close();
+  });
+
   it("a campaign link on the other kind's page goes to the campaign's own page before anything can be tapped", async () => {
     const { baseUrl } = inject("stack");
     const coupon = await admin("/campaigns", "POST", {
