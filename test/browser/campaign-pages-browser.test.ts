@@ -351,6 +351,11 @@ describe("campaign pages on a phone", () => {
       await expect.poll(() => page.getAttribute("#stage", "data-display"), { timeout: 15_000 }).toBe(display);
       await expect.poll(() => page.isEnabled("#draw"), { timeout: 10_000 }).toBe(true);
       await screenshot(page, `lottery-${display}`);
+      if (display === "grid") {
+        // Four outcomes on eight cells: each chance is shown once (on every cell, 4 × 25% read as 100% per row).
+        const odds = await page.$$eval("#stage .cell small", (s) => s.map((x: any) => x.textContent as string));
+        expect(odds).toEqual(["25.00%", "25.00%", "25.00%", "25.00%"]);
+      }
       for (let i = 0; i < 2; i++) {
         const r = await drawOnce(page, c.id);
         const key = r.prizeId ?? "none";

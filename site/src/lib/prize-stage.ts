@@ -10,7 +10,8 @@ import { em, labelTurn, oddsSize, wheelLabel } from "./wheel-label";
 export interface Segment {
   key: string; // prize id, or "none"
   label: string;
-  /** The published chance, e.g. "0.50%": every slice and cell carries it, since the slices are drawn equal. */
+  /** The published chance, e.g. "0.50%": every slice carries it, since the slices are drawn equal; a 九宫格 cell only
+   * when it is the outcome's first (cells repeat outcomes). */
   odds?: string;
 }
 
@@ -143,7 +144,8 @@ function grid(host: HTMLElement, segs: Segment[], centre: string): Stage {
     const size = em(s.label);
     if (size > 5) name.className = size > 16 ? "longest" : size > 10 ? "longer" : "long";
     cell.append(name);
-    if (s.odds) cell.append(Object.assign(document.createElement("small"), { textContent: s.odds }));
+    // Its chance once, on its first cell: repeated on every cell, four 30.00% tiles read as 120%.
+    if (s.odds && n < segs.length) cell.append(Object.assign(document.createElement("small"), { textContent: s.odds }));
     if (s.key === "none") cell.classList.add("none");
     cells.push(cell);
   });
