@@ -35,6 +35,13 @@ describe("operator console on a phone", () => {
       // Measured once the lists are drawn (the widest content is in them).
       await expect.poll(() => page.locator(filled[path]!).count(), { timeout: 20_000 }).toBeGreaterThan(0);
       await fitsThePhone(page);
+      // The console's 22 links are one row that scrolls sideways (wrapped, they filled the first screen), with this
+      // page's own link in view.
+      const nav = (await page.locator(".console-nav").boundingBox())!;
+      expect(nav.height).toBeLessThan(60);
+      const here = (await page.locator(".console-nav [aria-current=page]").boundingBox())!;
+      expect(here.x).toBeGreaterThanOrEqual(0);
+      expect(here.x + here.width).toBeLessThanOrEqual(390);
       if (path === "/admin/") {
         // Statuses in words, not the API's published / draft.
         expect(await page.textContent("#stock")).toContain("已上架");
