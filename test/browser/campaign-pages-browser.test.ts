@@ -15,7 +15,7 @@ async function product(name: string): Promise<string> {
   return (products.find((p: any) => p.name === name) ?? products.find((p: any) => p.kind === "coupon" && p.status === "published")).id;
 }
 
-async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn?: number; runMs?: number; noPrizeWeight?: number; perUserLimit?: number } = {}) {
+async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn?: number; runMs?: number; noPrizeWeight?: number; perUserLimit?: number; tasks?: unknown[] } = {}) {
   const productId = await product("5元代金券");
   // A lottery must start in the future (its odds and seed commitment are published first): wait for the start.
   const startsAt = Date.now() + (opts.startsIn ?? 2500);
@@ -27,6 +27,7 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
       { id: "c", name: "百元券", productId, stock: 50, weight: 1 },
     ],
     noPrizeWeight: opts.noPrizeWeight ?? 1, drawsPerDay: 5, perUserLimit: opts.perUserLimit ?? 10, shards: 2,
+    ...(opts.tasks ? { tasks: opts.tasks } : {}),
   });
   if (opts.startsIn === undefined) await new Promise((r) => setTimeout(r, Math.max(0, startsAt - Date.now() + 300)));
   return made;
@@ -494,6 +495,20 @@ describe("campaign pages on a phone", () => {
     await page.reload();
     await expect.poll(() => page.textContent("#go"), { timeout: 15_000 }).toBe("今日已领，明天再来");
     expect(await page.isEnabled("#go")).toBe(false);
+    await context.close();
+  });
+
+  it("the share task adds its chance, then says today's are all added instead of taking taps that add nothing", async () => {
+    const { baseUrl } = inject("stack");
+    const c = await lottery("分享加次数", "wheel", { tasks: [{ id: "share", name: "分享给好友（可选）", extraChances: 1, perDay: 1 }] });
+    const context = await phoneContext(browser());
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/campaigns/lottery/?t=demo&id=${c.id}`);
+    await expect.poll(() => page.isEnabled("#draw"), { timeout: 15_000 }).toBe(true);
+    await page.click("#tasks button");
+    await expect.poll(() => page.textContent("#chances"), { timeout: 10_000 }).toContain("6");
+    await expect.poll(() => page.textContent("#tasks button")).toBe("分享给好友（可选）：今日 1 次已加满");
+    expect(await page.isEnabled("#tasks button")).toBe(false);
     await context.close();
   });
 
