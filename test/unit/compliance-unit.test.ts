@@ -28,6 +28,7 @@ describe("absolute-claim lint on normalised copy (D2)", () => {
     // The half-width forms are found as before, and clean copy stays clean.
     expect(found("最低价！绝对正品")).toEqual([["最低价", 0, "最低价"], ["绝对", 4, "绝对"]]);
     expect(found("安心 好用，１０ 元")).toEqual([]);
+    expect(found("绝无仅有的会员卡")).toEqual([["绝无仅有", 0, "绝无仅有"]]);
   });
 
   it("excerpts quote the original text around the claim", () => {
