@@ -109,7 +109,9 @@ export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
 
 export const WebhookLogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(40).optional().openapi({ description: "Page on: only rows created before this time" }),
+  cursor: z.string().max(200).optional().openapi({ description: "Page on: the previous page's nextCursor (rows created at the same moment are neither skipped nor repeated)" }),
+  before: z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be a time (ISO 8601)", params: { reason: "invalid_time" } }).optional()
+    .openapi({ description: "Only rows created before this time (to start at a time; page on with cursor)" }),
 });
 
 export const WebhookDeliveryQuery = WebhookLogQuery.extend({

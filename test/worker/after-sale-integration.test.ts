@@ -175,6 +175,9 @@ describe("after-sale tickets", { timeout: 90_000 }, () => {
     await env.DB.prepare("UPDATE after_sale_tickets SET first_response_due = '2020-01-01T00:00:00.000Z' WHERE id = ?").bind(ticketId).run();
     const overdue = await api("/tickets?overdue=1", { token: adminKey });
     expect(overdue.body.tickets.map((t: any) => [t.id, t.overdue])).toEqual([[ticketId, true]]);
+    // A cursor no page gave is refused, not answered as page one (a client with a damaged cursor would start over).
+    const damaged = await api("/tickets?limit=1&cursor=zzz", { token: adminKey });
+    expect([damaged.status, damaged.body.error.code, damaged.body.error.issues[0].path]).toEqual([400, "invalid_cursor", "query.cursor"]);
 
     const reply = await api(`/tickets/${ticketId}/replies`, { method: "POST", token: adminKey, json: { body: "您好，已核实，正在为您处理" } });
     expect(reply.status).toBe(201);

@@ -161,6 +161,37 @@ describe("webhook deliveries", () => {
     expect((await api(`/webhooks/endpoints/${ep.id}/deliveries?status=failed`, { token: other.adminKey })).status).toBe(404);
   });
 
+  it("pages deliveries and attempts by cursor: rows made at the same moment are neither skipped nor repeated; a cursor no page gave is 400", async () => {
+    const { tenant, adminKey } = await createTenant();
+    const ep = await endpoint(adminKey, { url: "https://crm.brand.example/hooks", eventTypes: ["voucher_redeemed"] });
+    const t = testEnv();
+    const ids = await routeOutbound(t.env, Array.from({ length: 7 }, (_, i) => event(tenant.id, "voucher_redeemed", { voucherId: `vch_p${i}` })));
+    for (const id of ids) await attemptDelivery(t.env, id!, { fetcher: receiver([200]).fetcher, now: Date.now() });
+    // One order's created, paid and delivered events are recorded together: the same created_at, which `before`
+    // (a time) cut through, so rows past a page boundary were never listed.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE webhook_deliveries SET created_at = '2026-12-01T00:00:00.000Z' WHERE endpoint_id = ?").bind(ep.id),
+      env.DB.prepare("UPDATE webhook_attempts SET created_at = '2026-12-01T00:00:00.000Z' WHERE endpoint_id = ?").bind(ep.id),
+    ]);
+    for (const log of ["deliveries", "attempts"] as const) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const r = await api(`/webhooks/endpoints/${ep.id}/${log}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: adminKey });
+        expect(r.status).toBe(200);
+        seen.push(...r.body[log].map((x: any) => x.id as string));
+        cursor = r.body.nextCursor;
+        if (!cursor) break;
+      }
+      expect(seen, log).toHaveLength(7);
+      expect(new Set(seen).size, log).toBe(7);
+      const bad = await api(`/webhooks/endpoints/${ep.id}/${log}?cursor=zzz`, { token: adminKey });
+      expect([bad.status, bad.body.error.code]).toEqual([400, "invalid_cursor"]);
+    }
+    expect((await api(`/webhooks/endpoints/${ep.id}/deliveries?before=garbage`, { token: adminKey })).status).toBe(400);
+    expect((await api(`/webhooks/endpoints/${ep.id}/deliveries?before=2026-12-02T00:00:00Z`, { token: adminKey })).body.deliveries).toHaveLength(7);
+  });
+
   it("signs with both secrets during a rotation overlap, and with the new one only without overlap", async () => {
     const { tenant, adminKey } = await createTenant();
     const ep = await endpoint(adminKey, { url: "https://crm.brand.example/h", eventTypes: ["order_paid"] });

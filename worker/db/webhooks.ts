@@ -262,16 +262,23 @@ export function getDeliveryById(db: D1Database, id: string) {
 
 export type DeliveryStatus = DeliveryRow["status"];
 
+/** Where a newest-first page of a log starts: before a time, or after the (created_at, id) of the last row shown. */
+export interface LogPage {
+  limit: number;
+  before?: string;
+  after?: { createdAt: string; id: string } | null;
+}
+const PAGE_FILTER = "AND created_at < ? AND (created_at < ? OR (created_at = ? AND id < ?))";
+const pageArgs = (p: LogPage) => [p.before ?? "9999", p.after?.createdAt ?? "9999", p.after?.createdAt ?? "", p.after?.id ?? ""];
+
 /** Newest first; with a status, only those (index webhook_deliveries_endpoint_status: dead letters among many sent). */
-export async function listDeliveries(
-  db: D1Database, tenantId: string, endpointId: string, limit: number, before?: string, status?: DeliveryStatus,
-): Promise<DeliveryRow[]> {
+export async function listDeliveries(db: D1Database, tenantId: string, endpointId: string, page: LogPage, status?: DeliveryStatus): Promise<DeliveryRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ?${status ? " AND status = ?" : ""} AND created_at < ?
+      `SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ?${status ? " AND status = ?" : ""} ${PAGE_FILTER}
        ORDER BY created_at DESC, id DESC LIMIT ?`,
     )
-    .bind(tenantId, endpointId, ...(status ? [status] : []), before ?? "9999", limit)
+    .bind(tenantId, endpointId, ...(status ? [status] : []), ...pageArgs(page), page.limit)
     .all<DeliveryRow>();
   return results;
 }
@@ -304,17 +311,11 @@ const toAttempt = (r: AttemptRow): WebhookAttempt => ({
   createdAt: r.created_at,
 });
 
-export async function listAttempts(
-  db: D1Database,
-  tenantId: string,
-  by: { endpointId?: string; deliveryId?: string },
-  limit: number,
-  before?: string,
-): Promise<WebhookAttempt[]> {
+export async function listAttempts(db: D1Database, tenantId: string, by: { endpointId?: string; deliveryId?: string }, page: LogPage): Promise<WebhookAttempt[]> {
   const column = by.deliveryId ? "delivery_id" : "endpoint_id";
   const { results } = await db
-    .prepare(`SELECT * FROM webhook_attempts WHERE tenant_id = ? AND ${column} = ? AND created_at < ? ORDER BY created_at DESC, attempt DESC LIMIT ?`)
-    .bind(tenantId, by.deliveryId ?? by.endpointId, before ?? "9999", limit)
+    .prepare(`SELECT * FROM webhook_attempts WHERE tenant_id = ? AND ${column} = ? ${PAGE_FILTER} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .bind(tenantId, by.deliveryId ?? by.endpointId, ...pageArgs(page), page.limit)
     .all<AttemptRow>();
   return results.map(toAttempt);
 }

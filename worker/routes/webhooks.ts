@@ -54,13 +54,13 @@ const rotate = createRoute({
 const deliveries = createRoute({
   method: "get", path: "/webhooks/endpoints/{endpointId}/deliveries", tags, security: bearerAuth, middleware: operator,
   summary: "Deliveries to an endpoint, newest first; status=failed lists its dead letters", request: { params: EndpointParam, query: WebhookDeliveryQuery },
-  responses: { 200: json(z.object({ deliveries: z.array(WebhookDelivery) }), "Deliveries"), 400: errors[400], 404: errors[404], ...common },
+  responses: { 200: json(z.object({ deliveries: z.array(WebhookDelivery), nextCursor: z.string().nullable() }), "Deliveries"), 400: errors[400], 404: errors[404], ...common },
 });
 const attempts = createRoute({
   method: "get", path: "/webhooks/endpoints/{endpointId}/attempts", tags, security: bearerAuth, middleware: operator,
   summary: "The delivery log of an endpoint: every attempt with status code, response excerpt (≤ 1 KB), duration and next retry",
   request: { params: EndpointParam, query: WebhookLogQuery },
-  responses: { 200: json(z.object({ attempts: z.array(WebhookAttempt) }), "Attempts"), 400: errors[400], 404: errors[404], ...common },
+  responses: { 200: json(z.object({ attempts: z.array(WebhookAttempt), nextCursor: z.string().nullable() }), "Attempts"), 400: errors[400], 404: errors[404], ...common },
 });
 const deliveryAttempts = createRoute({
   method: "get", path: "/webhooks/deliveries/{deliveryId}", tags, security: bearerAuth, middleware: operator,

@@ -10,7 +10,8 @@ import { toOrder } from "../db/orders";
 import { toCancelAsk } from "../db/suppliers";
 import { rowValidity, type ProductRow } from "../db/products";
 import { toVoucher } from "../db/vouchers";
-import { BALANCE_PROVIDER, classifySearch, decodeListCursor, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
+import { BALANCE_PROVIDER, classifySearch, encodeListCursor, likePattern, paidFromBalance } from "../domain/after-sale";
+import { listPosition } from "./list-cursor";
 import { ApiError } from "../errors";
 import { phoneHash } from "./buyers";
 import { toPaymentRecord } from "./partial-refunds";
@@ -23,13 +24,13 @@ const toConsoleOrder = (r: ConsoleOrderRow): ConsoleOrder => ({
 });
 
 export async function searchConsoleOrders(env: Env, tenantId: string, q: OrderSearchQuery): Promise<{ orders: ConsoleOrder[]; nextCursor: string | null }> {
-  if (q.cursor && !decodeListCursor(q.cursor)) throw new ApiError(400, "invalid_cursor", "The cursor is not one this list gave", [{ path: "query.cursor", message: "unknown cursor", code: "invalid_cursor" }]);
+  const after = listPosition(q.cursor);
   const term = classifySearch(q.q);
   const rows = await searchOrders(env.DB, tenantId, {
     orderId: term?.kind === "order" ? term.id : undefined,
     phoneHash: term?.kind === "phone" ? await phoneHash(env, term.phone) : undefined,
     productText: term?.kind === "product" ? likePattern(term.text) : undefined,
-    status: q.status, productId: q.productId, from: q.from, to: q.to, after: decodeListCursor(q.cursor), limit: q.limit + 1,
+    status: q.status, productId: q.productId, from: q.from, to: q.to, after, limit: q.limit + 1,
   });
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];

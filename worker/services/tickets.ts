@@ -18,7 +18,8 @@ import {
   overdueTickets, reopenTicketStmt, setResolutionRefStmt, ticketExists, ticketIs, ticketsOfOrder, touchTicketStmt, type TicketMessageRow, type TicketRow,
 } from "../db/tickets";
 import { insertVoucherStmt, listVouchersByOrder, moveIssuedVoucherStmt, voucherIs, type VoucherRow } from "../db/vouchers";
-import { afterSaleKind, decodeListCursor, encodeListCursor, ticketDeadlines, ticketOverdue, ticketReasonsFor } from "../domain/after-sale";
+import { listPosition } from "./list-cursor";
+import { afterSaleKind, encodeListCursor, ticketDeadlines, ticketOverdue, ticketReasonsFor } from "../domain/after-sale";
 import { newId } from "../domain/crypto";
 import { ApiError } from "../errors";
 import { eventRows, scheduleDispatch, type EventInput } from "../queue/emit";
@@ -123,7 +124,7 @@ export async function ticketDetail(env: Env, tenantId: string, ticketId: string)
 }
 
 export async function ticketList(env: Env, tenantId: string, q: z.infer<typeof TicketListQuery>, now = new Date()) {
-  const rows = await listTickets(env.DB, tenantId, { status: q.status, overdueAt: q.overdue === "1" ? now.toISOString() : undefined, after: decodeListCursor(q.cursor), limit: q.limit + 1 });
+  const rows = await listTickets(env.DB, tenantId, { status: q.status, overdueAt: q.overdue === "1" ? now.toISOString() : undefined, after: listPosition(q.cursor), limit: q.limit + 1 });
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {

@@ -1,4 +1,6 @@
 import type { z } from "@hono/zod-openapi";
+import { encodeListCursor } from "../domain/after-sale";
+import { listPosition } from "./list-cursor";
 import type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookEndpoint } from "../../schema/webhooks";
 import {
   deleteEndpoint, getDelivery, getEndpoint, insertEndpoint, listAttempts, listDeliveries, listEndpoints, rearmDeliveries, rotateEndpointSecret,
@@ -74,23 +76,34 @@ async function ownEndpoint(env: Pick<Env, "DB">, tenantId: string, id: string) {
 
 export const endpointById = async (env: Pick<Env, "DB">, tenantId: string, id: string): Promise<WebhookEndpoint> => toEndpoint(await ownEndpoint(env, tenantId, id));
 
-type Page = { limit: number; before?: string };
+type Page = { limit: number; before?: string; cursor?: string };
+
+/** One more row than the page asks for tells whether there is a next page; its cursor is the last row shown. */
+function paged<T extends { id: string }>(rows: T[], limit: number, createdAt: (r: T) => string) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeListCursor(createdAt(last), last.id) : null };
+}
 
 /** An endpoint's deliveries, newest first, all or in one state (404 when the endpoint is not this tenant's). */
 export async function endpointDeliveries(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page & { status?: DeliveryStatus }) {
+  const after = listPosition(q.cursor);
   const ep = await ownEndpoint(env, tenantId, endpointId);
-  return { deliveries: (await listDeliveries(env.DB, tenantId, ep.id, q.limit, q.before, q.status)).map(toDelivery) };
+  const { page, nextCursor } = paged(await listDeliveries(env.DB, tenantId, ep.id, { limit: q.limit + 1, before: q.before, after }, q.status), q.limit, (r) => r.created_at);
+  return { deliveries: page.map(toDelivery), nextCursor };
 }
 
 /** An endpoint's delivery attempts, newest first (404 when the endpoint is not this tenant's). */
 export async function endpointAttempts(env: Pick<Env, "DB">, tenantId: string, endpointId: string, q: Page) {
+  const after = listPosition(q.cursor);
   const ep = await ownEndpoint(env, tenantId, endpointId);
-  return { attempts: await listAttempts(env.DB, tenantId, { endpointId: ep.id }, q.limit, q.before) };
+  const { page, nextCursor } = paged(await listAttempts(env.DB, tenantId, { endpointId: ep.id }, { limit: q.limit + 1, before: q.before, after }), q.limit, (r) => r.createdAt);
+  return { attempts: page, nextCursor };
 }
 
 /** One delivery with its attempts (at most 200). */
 export async function deliveryWithAttempts(env: Pick<Env, "DB">, tenantId: string, deliveryId: string) {
   const d = await getDelivery(env.DB, tenantId, deliveryId);
   if (!d) throw ApiError.notFound("Webhook delivery");
-  return { delivery: toDelivery(d), attempts: await listAttempts(env.DB, tenantId, { deliveryId: d.id }, 200) };
+  return { delivery: toDelivery(d), attempts: await listAttempts(env.DB, tenantId, { deliveryId: d.id }, { limit: 200 }) };
 }
