@@ -63,7 +63,10 @@ export const OrderView = z.object({
 }).openapi("OrderView");
 
 /** A line of 我的订单: the order with what was bought (name, first image), newest first. */
-export const MyOrder = Order.extend({ productName: z.string(), productImage: z.string().nullable(), productKind: ProductKind.nullable() }).openapi("MyOrder");
+export const MyOrder = Order.extend({
+  productName: z.string(), productImage: z.string().nullable(), productKind: ProductKind.nullable(),
+  refundedCents: z.number().int().openapi({ description: "Refunded so far, whole or in parts (a refund still being processed included)" }),
+}).openapi("MyOrder");
 export type MyOrder = z.infer<typeof MyOrder>;
 
 /** The body the sandbox gateway posts to /pay/callback/sandbox, signed over the raw bytes (X-Sandbox-Signature). */

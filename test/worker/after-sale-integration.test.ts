@@ -93,6 +93,9 @@ describe("console refunds: partial, race-safe, audited", { timeout: 90_000 }, ()
     expect(d1.body.order.status).toBe("delivered");
     expect(d1.body.refundableCents).toBe(970);
     expect(d1.body.vouchers.every((v: any) => v.status === "issued")).toBe(true);
+    // The buyer's 我的订单 says what came back (it read 已发放 · ¥59.70 as if nothing had).
+    const mine = (await shop(slug, "/orders", { cookie: order.cookie })).body.orders.find((o: any) => o.id === order.id);
+    expect(mine).toMatchObject({ status: "delivered", amountCents: 5970, refundedCents: 5000 });
 
     // One unit back with ¥5: one right refunded (voucher_refunded for the ledger).
     const touched = () => env.DB.prepare("SELECT updated_at FROM orders WHERE id = ?").bind(order.id).first<string>("updated_at");

@@ -1,4 +1,5 @@
 import type { OrderStatus } from "../../schema/orders";
+import { REFUNDED_SQL } from "./orders";
 import { toEntry, type EntryRow } from "./ledger";
 import type { OrderRow } from "./orders";
 import { REFUNDED_CENTS_SQL, type PaymentRow } from "./payments";
@@ -53,8 +54,6 @@ export interface OrderFilter {
   limit: number;
 }
 
-const REFUNDED_SQL = `(SELECT COALESCE(SUM(r.amount_cents), 0) FROM payments r
-  WHERE r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.kind = 'refund' AND r.status != 'failed')`;
 
 /** One page of a tenant's orders, newest first, keyset by (created_at, id). Phone matches through its keyed hash. */
 function searchStmt(db: D1Database, tenantId: string, f: OrderFilter) {

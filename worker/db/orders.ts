@@ -165,17 +165,21 @@ export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyer
 }
 
 /** A buyer's orders (this tenant only) with the product's name and media and the open charge, newest first. */
+/** What an order `o` has given back so far: its refunds not refused (pending ones included), whole or in parts. */
+export const REFUNDED_SQL = `(SELECT COALESCE(SUM(r.amount_cents), 0) FROM payments r
+  WHERE r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.kind = 'refund' AND r.status != 'failed')`;
+
 export async function listBuyerOrdersWithProduct(db: D1Database, tenantId: string, buyerId: string) {
   const { results } = await db
     .prepare(
-      `SELECT o.*, p.name AS product_name, p.media AS product_media, p.kind AS product_kind,
+      `SELECT o.*, p.name AS product_name, p.media AS product_media, p.kind AS product_kind, ${REFUNDED_SQL} AS refunded_cents,
          (SELECT pay.id FROM payments pay WHERE pay.tenant_id = o.tenant_id AND pay.order_id = o.id AND pay.kind = 'charge'
           ORDER BY pay.created_at DESC LIMIT 1) AS charge_id
        FROM orders o LEFT JOIN products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id
        WHERE o.tenant_id = ? AND o.buyer_id = ? ORDER BY o.created_at DESC LIMIT 100`,
     )
     .bind(tenantId, buyerId)
-    .all<OrderRow & { product_name: string | null; product_media: string | null; product_kind: string | null; charge_id: string | null }>();
+    .all<OrderRow & { product_name: string | null; product_media: string | null; product_kind: string | null; charge_id: string | null; refunded_cents: number }>();
   return results;
 }
 

@@ -119,7 +119,7 @@ export async function myVouchers(env: Env, tenantId: string, buyerId: string) {
 }
 
 export async function myOrders(env: Env, tenantId: string, buyerId: string): Promise<MyOrder[]> {
-  return (await listBuyerOrdersWithProduct(env.DB, tenantId, buyerId)).map(({ product_name, product_media, product_kind, charge_id, ...row }) => {
+  return (await listBuyerOrdersWithProduct(env.DB, tenantId, buyerId)).map(({ product_name, product_media, product_kind, charge_id, refunded_cents, ...row }) => {
     const images = (JSON.parse(product_media ?? "{}") as { images?: string[] }).images ?? [];
     const order = toOrder(row as OrderRow);
     return {
@@ -128,6 +128,7 @@ export async function myOrders(env: Env, tenantId: string, buyerId: string): Pro
       productName: product_name ?? "",
       productImage: images[0] ?? null,
       productKind: (product_kind as Product["kind"] | null) ?? null,
+      refundedCents: refunded_cents,
     };
   });
 }
