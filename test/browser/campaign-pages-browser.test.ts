@@ -33,6 +33,14 @@ async function lottery(name: string, display: "wheel" | "grid", opts: { startsIn
   return made;
 }
 
+/** A coupon claim of 50 units, live now for an hour. */
+async function liveCoupon(name: string, limits: { perUserLimit: number; perUserDailyLimit?: number }) {
+  return admin("/campaigns", "POST", {
+    kind: "coupon_claim", name, productId: await product("5元代金券"), stock: 50, ...limits, shards: 1,
+    startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+}
+
 /** Records, from before the page's own scripts run: layout shifts (CLS), running animations and grid light steps. */
 async function instrumented(context: BrowserContext): Promise<Page> {
   await context.addInitScript(() => {
@@ -443,10 +451,7 @@ describe("campaign pages on a phone", () => {
 
   it("a tap is exactly one request (the claim or draw) once the session exists", async () => {
     const { baseUrl } = inject("stack");
-    const coupon = await admin("/campaigns", "POST", {
-      kind: "coupon_claim", name: "一次请求领券", productId: await product("5元代金券"), stock: 50, perUserLimit: 2, shards: 1,
-      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const coupon = await liveCoupon("一次请求领券", { perUserLimit: 2 });
     const draw = await lottery("一次请求抽奖", "wheel");
     const context = await phoneContext(browser());
     expect((await context.request.post(`${baseUrl}/api/v1/shop/demo/guest`, { data: {} })).status()).toBe(200);
@@ -482,10 +487,7 @@ describe("campaign pages on a phone", () => {
 
   it("a buyer back after today's claim finds 今日已领，明天再来, not a button that can only be refused", async () => {
     const { baseUrl } = inject("stack");
-    const coupon = await admin("/campaigns", "POST", {
-      kind: "coupon_claim", name: "每日一领", productId: await product("5元代金券"), stock: 50, perUserLimit: 3, perUserDailyLimit: 1, shards: 1,
-      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const coupon = await liveCoupon("每日一领", { perUserLimit: 3, perUserDailyLimit: 1 });
     const context = await phoneContext(browser());
     const page = await context.newPage();
     await page.goto(`${baseUrl}/campaigns/flash/?t=demo&id=${coupon.id}`);
@@ -514,10 +516,7 @@ describe("campaign pages on a phone", () => {
 
   it("a campaign link on the other kind's page goes to the campaign's own page before anything can be tapped", async () => {
     const { baseUrl } = inject("stack");
-    const coupon = await admin("/campaigns", "POST", {
-      kind: "coupon_claim", name: "错页领券", productId: await product("5元代金券"), stock: 50, perUserLimit: 1, shards: 1,
-      startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const coupon = await liveCoupon("错页领券", { perUserLimit: 1 });
     const draw = await lottery("错页抽奖", "wheel");
     const context = await phoneContext(browser());
     const page = await context.newPage();

@@ -100,15 +100,20 @@ describe("operator console on a phone", () => {
     await page.context().close();
   });
 
-  it("a draft whose copy holds a banned absolute claim is saved, and the operator is told at once what to change before 上架", async () => {
-    const page = await signedIn("/admin/products/");
-    const name = `全网最低价礼品卡 ${Date.now()}`;
+  /** Creates a ¥10 draft card-key product named `name` through the form. */
+  async function newDraft(page: Page, name: string) {
     await page.fill("#p-name", name);
     await page.fill("#p-price", "10");
     await page.fill("#p-face", "20");
     await page.fill("#p-scope", "全部门店");
     await page.click("#new-product button[type=submit]");
     await expect.poll(() => page.textContent("#new-msg")).toContain("已创建草稿");
+  }
+
+  it("a draft whose copy holds a banned absolute claim is saved, and the operator is told at once what to change before 上架", async () => {
+    const page = await signedIn("/admin/products/");
+    const name = `全网最低价礼品卡 ${Date.now()}`;
+    await newDraft(page, name);
     await expect.poll(() => page.textContent("#new-lint")).toContain("名称：含广告法禁用的绝对化用语“全网最低”");
     await page.locator("#products tr", { hasText: name }).getByRole("button", { name: "编辑" }).click();
     expect(await page.textContent("#edit-lint")).toBe("");
@@ -122,12 +127,7 @@ describe("operator console on a phone", () => {
   it("creates a product, then edits its name, price, description, scope and image", async () => {
     const page = await signedIn("/admin/products/");
     const name = `礼品卡 ${Date.now()}`;
-    await page.fill("#p-name", name);
-    await page.fill("#p-price", "10");
-    await page.fill("#p-face", "20");
-    await page.fill("#p-scope", "全部门店");
-    await page.click("#new-product button[type=submit]");
-    await expect.poll(() => page.textContent("#new-msg")).toContain("已创建草稿");
+    await newDraft(page, name);
 
     await page.locator("#products tr", { hasText: name }).getByRole("button", { name: "编辑" }).click();
     await expect.poll(() => page.inputValue("#e-name")).toBe(name);

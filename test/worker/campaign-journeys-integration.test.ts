@@ -9,6 +9,20 @@ import { api, createTenant, recordedOfType } from "./helpers";
 
 const hour = 3_600_000;
 
+/** A one-unit flash sale (two shards) a guest has just won: its order waits unpaid. */
+async function oneUnitWin() {
+  const { adminKey, productId, slug } = await shopWithKeys(3);
+  const now = Date.now();
+  const id = (await api("/campaigns", {
+    method: "POST", token: adminKey,
+    json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
+  })).body.id as string;
+  const first = await shop(slug, "/guest", { method: "POST" });
+  const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: first.cookie! }, json: {} });
+  const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
+  return { slug, id, first, won, view };
+}
+
 describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
   it("a flash sale may open at once; its winner gets the order with a cashier link, pays and sees the key; nobody else sees it", async () => {
     const { adminKey, productId, slug, tenant } = await shopWithKeys(3);
@@ -115,15 +129,7 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
   });
 
   it("a win its buyer cancels unpaid goes back on sale at once, and the winner is told it was cancelled, not that it timed out", async () => {
-    const { adminKey, productId, slug } = await shopWithKeys(3);
-    const now = Date.now();
-    const id = (await api("/campaigns", {
-      method: "POST", token: adminKey,
-      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
-    })).body.id as string;
-    const buyer = await shop(slug, "/guest", { method: "POST" });
-    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: buyer.cookie! }, json: {} });
-    const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: buyer.cookie! } });
+    const { slug, id, first: buyer, won, view } = await oneUnitWin();
     expect((await shop(slug, `/orders/${view.body.order.id}/cancel`, { method: "POST", cookie: buyer.cookie })).status).toBe(200);
     expect((await api(`/public/campaigns/${id}/live`)).body.remaining.item).toBe(1);
     const me = (await shop(slug, "/me", { cookie: buyer.cookie })).body.buyer.id as string;
@@ -138,15 +144,7 @@ describe("where campaign pieces meet the shop", { timeout: 60_000 }, () => {
   });
 
   it("a lapsed win whose hand-back a crash cut off goes back on sale at the next cron, once", async () => {
-    const { adminKey, productId, slug } = await shopWithKeys(3);
-    const now = Date.now();
-    const id = (await api("/campaigns", {
-      method: "POST", token: adminKey,
-      json: { kind: "flash_sale", name: "秒杀", productId, priceCents: 990, stock: 1, perUserLimit: 1, shards: 2, startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + hour).toISOString() },
-    })).body.id as string;
-    const first = await shop(slug, "/guest", { method: "POST" });
-    const won = await api(`/public/campaigns/${id}/claims`, { method: "POST", headers: { cookie: first.cookie! }, json: {} });
-    const view = await api(`/public/campaigns/${id}/claims/${won.body.claimId}/order`, { headers: { cookie: first.cookie! } });
+    const { id, view } = await oneUnitWin();
     expect(view.body.order.status).toBe("created");
     // The order's expiry committed two minutes ago and the runtime died before the shard heard of it.
     const before = new Date(Date.now() - 120_000).toISOString();

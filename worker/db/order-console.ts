@@ -1,7 +1,6 @@
 import type { OrderStatus } from "../../schema/orders";
-import { REFUNDED_SQL } from "./orders";
 import { toEntry, type EntryRow } from "./ledger";
-import type { OrderRow } from "./orders";
+import { REFUNDED_SQL, type OrderRow } from "./orders";
 import { REFUNDED_CENTS_SQL, type PaymentRow } from "./payments";
 import { CANCEL_ASK_COLUMNS, CANCEL_ASK_KEY_JOIN, type CancelAskRow } from "./suppliers";
 import type { VoucherRow } from "./vouchers";
@@ -53,7 +52,6 @@ export interface OrderFilter {
   after?: { createdAt: string; id: string } | null;
   limit: number;
 }
-
 
 /** One page of a tenant's orders, newest first, keyset by (created_at, id). Phone matches through its keyed hash. */
 function searchStmt(db: D1Database, tenantId: string, f: OrderFilter) {

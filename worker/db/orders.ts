@@ -164,11 +164,11 @@ export async function listOrdersOfBuyers(db: D1Database, tenantId: string, buyer
   return results;
 }
 
-/** A buyer's orders (this tenant only) with the product's name and media and the open charge, newest first. */
 /** What an order `o` has given back so far: its refunds not refused (pending ones included), whole or in parts. */
 export const REFUNDED_SQL = `(SELECT COALESCE(SUM(r.amount_cents), 0) FROM payments r
   WHERE r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.kind = 'refund' AND r.status != 'failed')`;
 
+/** A buyer's orders (this tenant only) with the product's name and media, the open charge and what was refunded, newest first. */
 export async function listBuyerOrdersWithProduct(db: D1Database, tenantId: string, buyerId: string) {
   const { results } = await db
     .prepare(
