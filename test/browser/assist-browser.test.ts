@@ -19,7 +19,7 @@ async function sharedUrl(page: import("playwright-core").Page, button: string) {
 }
 
 describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
-  it("a member starts an assist on one phone, three friends help from their own phones, the reward lands in 我的卡券", async () => {
+  it("a member starts an assist on one phone, three friends help from their own phones, the reward lands in 我的卡券", { timeout: 180_000 }, async () => {
     const { baseUrl, keys } = inject("stack");
     const { products } = await admin("/products");
     const reward = products.find((p: any) => p.kind === "coupon");
@@ -71,6 +71,14 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
       if (i === 0) firstFriend = friend;
       else await friend.context.close();
     }
+
+    // A fourth visitor, who never helped, opens the link of the full request: told it is full, not thanked (it read
+    // 助力成功！ to them too).
+    const late = await phonePage(browser());
+    await late.page.goto(assistLink);
+    await expect.poll(() => late.page.textContent("#state"), { timeout: 10_000 }).toBe("该助力已集满，无需再助力");
+    expect(await late.page.isVisible("#help-btn")).toBe(false);
+    await late.context.close();
 
     // The three friends signed up through the member's share link: invitee sign-ups of 助力 in the growth view.
     await expect.poll(async () => (await growthRow("assist"))?.inviteeSignups ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThanOrEqual(assistBefore + 3);
@@ -133,7 +141,7 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     // The friend's first order: their own reward is listed as the reward of an invitee, beside counters of inviting.
     await buyVideoCard(invitee.page);
     await invitee.page.goto(`${inject("stack").baseUrl}/shop/member/?t=demo`);
-    await expect.poll(async () => { await invitee.page.reload(); return invitee.page.textContent("#invite-rewards"); }, { timeout: 30_000, interval: 2_000 }).toContain("受邀首单奖励");
+    await expect.poll(async () => { await invitee.page.reload(); return invitee.page.textContent("#invite-rewards"); }, { timeout: 60_000, interval: 2_000 }).toContain("受邀首单奖励");
     expect(await invitee.page.textContent("#invited")).toBe("0");
     await screenshot(invitee.page, "member-invitee-reward");
     expect(invitee.errors).toEqual([]);
@@ -240,6 +248,23 @@ describe("friend assist (助力) and 邀请有礼 on phones (issue 18)", () => {
     await page.click("#join-btn");
     await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(false);
     expect(await page.textContent("#card")).toContain("No.");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a new visitor's double tap on 立即加入 makes one guest and one member card", { timeout: 60_000 }, async () => {
+    const { baseUrl } = inject("stack");
+    const { context, page, errors } = await phonePage(browser());
+    const sent: string[] = [];
+    page.on("request", (r) => void (r.method() === "POST" && sent.push(new URL(r.url()).pathname)));
+    await page.goto(`${baseUrl}/shop/member/?t=demo`);
+    await expect.poll(() => page.isVisible("#join-btn"), { timeout: 10_000 }).toBe(true);
+    // Two taps in the same moment (it made two guests and two cards, one of them an orphan member).
+    await page.evaluate(() => { const b = (globalThis as any).document.getElementById("join-btn"); b.click(); b.click(); });
+    await expect.poll(() => page.isVisible("#join"), { timeout: 10_000 }).toBe(false);
+    expect(await page.textContent("#card")).toContain("No.");
+    expect(sent.filter((p) => p.endsWith("/guest"))).toHaveLength(1);
+    expect(sent.filter((p) => p.endsWith("/member/join"))).toHaveLength(1);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -264,6 +264,9 @@ describe("tasks", () => {
     const growthBefore = (await env.DB.prepare("SELECT growth FROM members WHERE id = ?").bind(m.memberId).first("growth")) as number;
     const both = await Promise.all([1, 2].map(() => shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })));
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    // The second is told the reward was given (it read task_not_completed, as if the task were not done).
+    expect(both.find((r) => r.status === 409)!.body.error.code).toBe("task_already_rewarded");
+    expect((await shop(s.slug, `/member/tasks/${task.body.id}/complete`, { method: "POST", cookie: m.cookie })).body.error.code).toBe("task_already_rewarded");
     const done = both.find((r) => r.status === 200)!.body;
     expect(done).toMatchObject({ completion: "once", points: 20, growth: 15, balance: 19 + 20 });
     expect(done.voucherId).toBeTruthy();

@@ -109,6 +109,8 @@ export async function myTasks(env: Env, tenantId: string, memberId: string) {
   });
 }
 
+const alreadyRewarded = () => ApiError.conflict("task_already_rewarded", "Already rewarded for this task");
+
 /** Claims the next completion the member's facts support: exactly once per completion (its unique key). */
 export async function completeTask(env: Env, tenantId: string, buyerId: string, taskId: string) {
   const member = await requireMember(env, tenantId, buyerId);
@@ -117,7 +119,7 @@ export async function completeTask(env: Env, tenantId: string, buyerId: string, 
   const done = new Set((await completionsOf(env.DB, tenantId, member.id)).filter((d) => d.task_id === task.id).map((d) => d.completion));
   const facts = (await factsFor(env, tenantId, member.id))[task.kind];
   const completion = completionKeys(task, facts).find((k) => !done.has(k));
-  if (!completion) throw ApiError.conflict("task_not_completed", done.size ? "Already rewarded for this task" : "The task is not completed yet");
+  if (!completion) throw done.size ? alreadyRewarded() : ApiError.conflict("task_not_completed", "The task is not completed yet");
   const id = newId("tc");
   const guard = completionExists(id);
   const earn = task.points > 0
@@ -135,7 +137,7 @@ export async function completeTask(env: Env, tenantId: string, buyerId: string, 
     }], guard),
     ...earn.stmts,
   ]);
-  if (!ins!.meta.changes) throw ApiError.conflict("task_not_completed", "Already rewarded for this task");
+  if (!ins!.meta.changes) throw alreadyRewarded();
   let voucherId: string | null = null;
   if (task.coupon_product_id) {
     // Keyed by the completion: a retry after a crash issues the same voucher, never a second.

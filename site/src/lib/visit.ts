@@ -34,9 +34,18 @@ export function acquisition(campaignId?: string | null) {
  * The visitor's buyer session before an action that needs one (join a team, help a friend, join the membership): a new
  * visitor's guest starts with the landing's acquisition, so one who came through a share link is the sharer's referral.
  */
-export async function ensureGuest(): Promise<void> {
-  const me = await shopFetch<{ buyer: unknown }>("/me");
-  if (!me.body?.buyer) await shopFetch("/guest", { method: "POST", json: { acquisition: acquisition() } });
+let guestReady: Promise<void> | null = null;
+export function ensureGuest(): Promise<void> {
+  // One at a time per page: a new visitor's double tap asked twice, found no session twice and made two guests (two
+  // member cards, one of them an orphan).
+  guestReady ??= (async () => {
+    const me = await shopFetch<{ buyer: unknown }>("/me");
+    if (!me.body?.buyer) await shopFetch("/guest", { method: "POST", json: { acquisition: acquisition() } });
+  })().catch((e: unknown) => {
+    guestReady = null;
+    throw e;
+  });
+  return guestReady;
 }
 
 /** A view (page_view / product_viewed) for the dashboards; never blocks or fails the page. */
